@@ -1,0 +1,23 @@
+export {
+  createTestDatabase,
+  dropDatabase,
+  dropStaleTestDatabases,
+  type TestDatabase,
+} from "./database.js";
+export {
+  type TestEnvironment,
+  type TestEnvironmentOptions,
+  useTestEnvironment,
+} from "./environment.js";
+export { TEST_DB_PREFIX, uniqueNatsPrefix, uniqueSuffix } from "./names.js";
+export { deleteNatsPrefix } from "./nats.js";
+export { type PrivateNats, startPrivateNats } from "./private-nats.js";
+export { type PrivatePostgres, startPrivatePostgres } from "./private-postgres.js";
+export { findExecutable, freePort, waitFor } from "./process.js";
+export {
+  DEFAULT_DATABASE_URL,
+  DEFAULT_NATS_URL,
+  resolveServers,
+  type Servers,
+  ServersUnavailableError,
+} from "./servers.js";
