@@ -1,0 +1,32 @@
+// Totals every package's vitest JSON report into one plain closing line: "N passed, N failed".
+// A package whose tests should have run but left no report counts as one failed test, so a
+// suite that crashed before reporting can never look green.
+import { existsSync, readFileSync } from "node:fs";
+import { testedPackages } from "./workspaces.mjs";
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const lines = [];
+for (const { name, report } of testedPackages()) {
+  if (!existsSync(report)) {
+    failed += 1;
+    lines.push(`  ${name}: no test report (the suite did not run or crashed)`);
+    continue;
+  }
+  const r = JSON.parse(readFileSync(report, "utf8"));
+  const suiteFailures = (r.testResults ?? []).filter(
+    (f) => f.status === "failed" && (f.assertionResults ?? []).length === 0,
+  ).length;
+  passed += r.numPassedTests;
+  failed += r.numFailedTests + suiteFailures;
+  skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  lines.push(
+    `  ${name}: ${r.numPassedTests} passed, ${r.numFailedTests + suiteFailures} failed` +
+      (suiteFailures ? ` (${suiteFailures} test file(s) failed to load)` : ""),
+  );
+}
+if (!process.argv.includes("--quiet"))
+  console.log(["Test totals by package:", ...lines].join("\n"));
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+process.exitCode = failed > 0 ? 1 : 0;
