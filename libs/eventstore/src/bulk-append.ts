@@ -1,0 +1,115 @@
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
+import { type AppendParams, toAppendParams } from "./append-params.js";
+import { chunkAppends, copyTextField } from "./bulk-chunks.js";
+import { AppendNotFirstWrite, WrongExpectedVersion } from "./errors.js";
+import type { StreamAppend, StreamVersion } from "./event-types.js";
+import { describeExpectedVersion, satisfiesExpectedVersion } from "./expected-version.js";
+import { parseInt8 } from "./int8.js";
+
+export interface BulkAppendOptions {
+  /** Events per transaction (default 5000): bounds how long readers wait on one import. */
+  chunkEvents?: number;
+  /** Called after each chunk commits, e.g. to record import progress. */
+  onChunkCommitted?: (streams: StreamVersion[]) => void | Promise<void>;
+}
+
+export interface BulkAppendResult {
+  chunks: number;
+  events: number;
+  streams: StreamVersion[];
+}
+
+const COPY_SQL =
+  "COPY eventstore.events (stream_id, stream_version, event_id, type, schema_version, data, metadata) FROM STDIN";
+const ROWS_PER_WRITE = 256;
+
+/**
+ * The import path: per chunk, one transaction that locks its streams (sorted advisory locks,
+ * before any write, as append does), checks expected versions, COPYs the events straight into
+ * the log with their versions computed here, and moves the streams' versions. Earlier chunks
+ * stay committed if a later one fails; `onChunkCommitted` tells the caller how far it got.
+ */
+export async function appendBulk(
+  pool: pg.Pool,
+  appends: readonly StreamAppend[],
+  options: BulkAppendOptions = {},
+): Promise<BulkAppendResult> {
+  const chunks = chunkAppends(appends, options.chunkEvents ?? 5000);
+  const result: BulkAppendResult = { chunks: 0, events: 0, streams: [] };
+  for (const chunk of chunks) {
+    const params = toAppendParams(chunk);
+    const streams = await appendChunk(pool, chunk, params);
+    result.chunks += 1;
+    result.events += params.eventIds.length;
+    result.streams.push(...streams);
+    await options.onChunkCommitted?.(streams);
+  }
+  return result;
+}
+
+async function appendChunk(
+  pool: pg.Pool,
+  chunk: readonly StreamAppend[],
+  p: AppendParams,
+): Promise<StreamVersion[]> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query("BEGIN");
+    try {
+      const locked = await client.query<{ v: string[] }>({
+        name: "eventstore_lock_streams",
+        text: "SELECT eventstore.lock_streams($1::text[]) AS v",
+        values: [p.streamIds],
+      });
+      const current = locked.rows[0]!.v.map((v) => parseInt8(v, "streams.version"));
+      chunk.forEach((a, i) => {
+        if (!satisfiesExpectedVersion(a.expected, current[i]!)) {
+          throw new WrongExpectedVersion(
+            a.streamId,
+            describeExpectedVersion(a.expected),
+            current[i]!,
+          );
+        }
+      });
+      const next = [...current];
+      await pipeline(Readable.from(copyRows(p, next)), client.query(copyFrom(COPY_SQL)));
+      await client.query({
+        name: "eventstore_bulk_streams",
+        text:
+          "INSERT INTO eventstore.streams (stream_id, version) " +
+          "SELECT * FROM unnest($1::text[], $2::bigint[]) AS s(stream_id, version) " +
+          "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, updated_at = now()",
+        values: [p.streamIds, next],
+      });
+      await client.query("COMMIT");
+      return p.streamIds.map((streamId, i) => ({ streamId, version: next[i]! }));
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {
+        broken = true;
+      });
+      if ((err as { code?: string }).code === "OTE01") throw new AppendNotFirstWrite();
+      throw err;
+    }
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** COPY text lines; advances `versions` (per stream) as it assigns stream versions. */
+function* copyRows(p: AppendParams, versions: number[]): Generator<string> {
+  let batch = "";
+  for (let i = 0; i < p.eventIds.length; i++) {
+    const s = p.eventStreams[i]! - 1;
+    versions[s] = versions[s]! + 1;
+    batch += `${copyTextField(p.streamIds[s]!)}\t${versions[s]}\t${p.eventIds[i]}\t${copyTextField(p.types[i]!)}\t${p.schemaVersions[i]}\t${copyTextField(p.data[i]!)}\t${copyTextField(p.metadata[i]!)}\n`;
+    if ((i + 1) % ROWS_PER_WRITE === 0) {
+      yield batch;
+      batch = "";
+    }
+  }
+  if (batch) yield batch;
+}

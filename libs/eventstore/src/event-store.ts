@@ -1,0 +1,315 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type pg from "pg";
+import { toAppendParams } from "./append-params.js";
+import { appendBulk, type BulkAppendOptions, type BulkAppendResult } from "./bulk-append.js";
+import { type Checkpoint, makeCheckpoint, parseCheckpoint, START } from "./checkpoint.js";
+import {
+  AppendNotFirstWrite,
+  CommandIdReused,
+  InvalidEventStoreArgument,
+  WrongExpectedVersion,
+} from "./errors.js";
+import type { NewEvent, RecordedEvent, StreamAppend, StreamVersion } from "./event-types.js";
+import { describeExpectedVersion, type ExpectedVersion } from "./expected-version.js";
+import { parseInt8 } from "./int8.js";
+import { payloadHash } from "./payload-hash.js";
+import { createEventStorePool, type EventStorePoolOptions } from "./pool.js";
+import { EVENT_COLUMNS, type EventRow, toRecordedEvent } from "./recorded-event-row.js";
+import type { Upcasters } from "./upcasters.js";
+
+/** Something to run queries on: the store's pool, or a client inside the caller's transaction. */
+export type Queryable = Pick<pg.ClientBase, "query">;
+
+export interface AppendOptions {
+  /**
+   * Run inside the caller's open transaction on this client (READ COMMITTED). The append must
+   * be that transaction's first write (else AppendNotFirstWrite).
+   */
+  client?: Queryable;
+}
+
+export interface CommandRecord {
+  commandId: string;
+  /** The command's payload; its canonical JSON's sha256 is stored and compared on retry. */
+  payload: unknown;
+  /** Stored with the command and returned to every retry. Must be JSON. */
+  result: unknown;
+}
+
+export type CommandAppendOutcome =
+  | { replayed: false; result: unknown; streams: StreamVersion[] }
+  | { replayed: true; result: unknown };
+
+export interface StoredCommand {
+  commandId: string;
+  payloadHash: string;
+  result: unknown;
+  recordedAt: Date;
+}
+
+export interface ReadAllPage {
+  events: RecordedEvent[];
+  /** Pass to the next readAll; equal to the argument when no event was ready. */
+  checkpoint: Checkpoint;
+}
+
+export interface TailOptions {
+  after?: Checkpoint;
+  batchSize?: number;
+  /** Wait between polls once caught up (ms, default 50). */
+  pollIntervalMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface EventStoreOptions {
+  pool: pg.Pool;
+  upcasters?: Upcasters;
+  /** Whether close() ends the pool (true when the store created it). */
+  ownsPool?: boolean;
+}
+
+interface AppendResultJson {
+  versions?: Array<number | string>;
+  conflict?: { index: number; actual: number | string };
+  command?: { hash: string; result: unknown };
+}
+
+const APPEND_SQL =
+  "SELECT eventstore.append_events($1::text[], $2::bigint[], $3::int[], $4::uuid[], $5::text[], " +
+  "$6::int[], $7::jsonb[], $8::jsonb[], $9::text, $10::text, $11::jsonb) AS r";
+
+// The xmin bound is an InitPlan, evaluated once per query, and bounds the index scan.
+const READ_ALL_SQL = `SELECT ${EVENT_COLUMNS} FROM eventstore.events
+  WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
+    AND transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+  ORDER BY transaction_id, position
+  LIMIT $3`;
+
+const READ_STREAM_SQL = `SELECT ${EVENT_COLUMNS} FROM eventstore.events
+  WHERE stream_id = $1 AND stream_version >= $2
+  ORDER BY stream_version
+  LIMIT $3`;
+
+/**
+ * The event store of one service database. Writes go through eventstore.append_events (one
+ * round trip); readAll delivers the log in commit-safe order (see README, "Ordering").
+ */
+export class EventStore {
+  readonly pool: pg.Pool;
+  private readonly upcasters: Upcasters | undefined;
+  private readonly ownsPool: boolean;
+
+  constructor(options: EventStoreOptions) {
+    this.pool = options.pool;
+    this.upcasters = options.upcasters;
+    this.ownsPool = options.ownsPool ?? false;
+  }
+
+  /** A store with its own pool (closed by close()). */
+  static connect(options: EventStorePoolOptions & { upcasters?: Upcasters }): EventStore {
+    return new EventStore({
+      pool: createEventStorePool(options),
+      ownsPool: true,
+      ...(options.upcasters ? { upcasters: options.upcasters } : {}),
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.end();
+  }
+
+  /** Appends events to one stream if it is at `expected`; returns its new version. */
+  async append(
+    streamId: string,
+    expected: ExpectedVersion,
+    events: readonly NewEvent[],
+    options: AppendOptions = {},
+  ): Promise<StreamVersion> {
+    const [one] = await this.appendMany([{ streamId, expected, events }], options);
+    return one!;
+  }
+
+  /** Appends to several streams atomically: all expected versions hold and all is written, or nothing. */
+  async appendMany(
+    appends: readonly StreamAppend[],
+    options: AppendOptions = {},
+  ): Promise<StreamVersion[]> {
+    const r = await this.callAppend(appends, undefined, options);
+    return this.interpret(appends, r, undefined) as StreamVersion[];
+  }
+
+  /**
+   * Appends a command's events together with its id, payload hash and result, in one
+   * transaction. A command id already recorded with the same payload returns the stored
+   * result and writes nothing; with another payload, CommandIdReused.
+   */
+  async appendCommand(
+    command: CommandRecord,
+    appends: readonly StreamAppend[],
+    options: AppendOptions = {},
+  ): Promise<CommandAppendOutcome> {
+    if (typeof command.commandId !== "string" || command.commandId.length === 0) {
+      throw new InvalidEventStoreArgument("commandId", "must be a non-empty string");
+    }
+    const hash = payloadHash(command.payload);
+    const r = await this.callAppend(appends, { ...command, hash }, options);
+    const streams = this.interpret(appends, r, { commandId: command.commandId, hash });
+    if (r.command) return { replayed: true, result: r.command.result };
+    return { replayed: false, result: command.result, streams: streams as StreamVersion[] };
+  }
+
+  /** The stored command of this id, if any. */
+  async findCommand(commandId: string): Promise<StoredCommand | undefined> {
+    const { rows } = await this.pool.query<{
+      payload_hash: string;
+      result: unknown;
+      recorded_at: Date;
+    }>({
+      name: "eventstore_find_command",
+      text: "SELECT payload_hash, result, recorded_at FROM eventstore.commands WHERE command_id = $1",
+      values: [commandId],
+    });
+    const row = rows[0];
+    return row
+      ? {
+          commandId,
+          payloadHash: row.payload_hash,
+          result: row.result,
+          recordedAt: row.recorded_at,
+        }
+      : undefined;
+  }
+
+  /** Import path: many streams, committed in chunks, COPY into the log (see bulk-append.ts). */
+  appendBulk(
+    appends: readonly StreamAppend[],
+    options: BulkAppendOptions = {},
+  ): Promise<BulkAppendResult> {
+    return appendBulk(this.pool, appends, options);
+  }
+
+  /** A stream's events from `fromVersion` (default 1), in version order. */
+  async readStream(
+    streamId: string,
+    options: { fromVersion?: number; limit?: number } = {},
+  ): Promise<RecordedEvent[]> {
+    const fromVersion = options.fromVersion ?? 1;
+    if (!Number.isSafeInteger(fromVersion) || fromVersion < 1) {
+      throw new InvalidEventStoreArgument(
+        "fromVersion",
+        `must be an integer >= 1, got ${fromVersion}`,
+      );
+    }
+    const { rows } = await this.pool.query<EventRow>({
+      name: "eventstore_read_stream",
+      text: READ_STREAM_SQL,
+      values: [streamId, fromVersion, options.limit ?? null],
+    });
+    return rows.map((row) => toRecordedEvent(row, this.upcasters));
+  }
+
+  /** The stream's current version; 0 when it has no events. */
+  async streamVersion(streamId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ version: string }>({
+      name: "eventstore_stream_version",
+      text: "SELECT version FROM eventstore.streams WHERE stream_id = $1",
+      values: [streamId],
+    });
+    return rows[0] ? parseInt8(rows[0].version, "streams.version") : 0;
+  }
+
+  /**
+   * Up to `limit` events after `after`, in log order: by writing transaction, then position,
+   * and only from transactions older than every transaction still open. An event a slow
+   * transaction commits later therefore sorts after anything already delivered.
+   */
+  async readAll(after: Checkpoint = START, limit = 1000): Promise<ReadAllPage> {
+    const from = parseCheckpoint(after, "after");
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new InvalidEventStoreArgument("limit", `must be an integer >= 1, got ${limit}`);
+    }
+    const { rows } = await this.pool.query<EventRow>({
+      name: "eventstore_read_all",
+      text: READ_ALL_SQL,
+      values: [from.transactionId, from.position, limit],
+    });
+    const events = rows.map((row) => toRecordedEvent(row, this.upcasters));
+    const last = events.at(-1);
+    return {
+      events,
+      checkpoint: last ? makeCheckpoint(last.transactionId, last.position) : after,
+    };
+  }
+
+  /** Every event after `after`, then new ones as they become readable, until `signal` aborts. */
+  async *tail(options: TailOptions = {}): AsyncGenerator<RecordedEvent> {
+    const batchSize = options.batchSize ?? 500;
+    const pollIntervalMs = options.pollIntervalMs ?? 50;
+    let checkpoint = options.after ?? START;
+    while (!options.signal?.aborted) {
+      const page = await this.readAll(checkpoint, batchSize);
+      for (const event of page.events) yield event;
+      checkpoint = page.checkpoint;
+      if (page.events.length < batchSize) {
+        await sleep(pollIntervalMs, undefined, { signal: options.signal }).catch(() => {});
+      }
+    }
+  }
+
+  private async callAppend(
+    appends: readonly StreamAppend[],
+    command: (CommandRecord & { hash: string }) | undefined,
+    options: AppendOptions,
+  ): Promise<AppendResultJson> {
+    const p = toAppendParams(appends);
+    const target = options.client ?? this.pool;
+    try {
+      const { rows } = await target.query<{ r: AppendResultJson }>({
+        name: "eventstore_append_events",
+        text: APPEND_SQL,
+        values: [
+          p.streamIds,
+          p.expected,
+          p.eventStreams,
+          p.eventIds,
+          p.types,
+          p.schemaVersions,
+          p.data,
+          p.metadata,
+          command?.commandId ?? null,
+          command?.hash ?? null,
+          command ? JSON.stringify(command.result ?? null) : null,
+        ],
+      });
+      return rows[0]!.r;
+    } catch (err) {
+      if ((err as { code?: string }).code === "OTE01") throw new AppendNotFirstWrite();
+      throw err;
+    }
+  }
+
+  private interpret(
+    appends: readonly StreamAppend[],
+    r: AppendResultJson,
+    command: { commandId: string; hash: string } | undefined,
+  ): StreamVersion[] | undefined {
+    if (r.conflict) {
+      const a = appends[r.conflict.index]!;
+      throw new WrongExpectedVersion(
+        a.streamId,
+        describeExpectedVersion(a.expected),
+        parseInt8(r.conflict.actual, "streams.version"),
+      );
+    }
+    if (r.command) {
+      if (command && r.command.hash !== command.hash) {
+        throw new CommandIdReused(command.commandId, r.command.hash, command.hash);
+      }
+      return undefined;
+    }
+    return (r.versions ?? []).map((v, i) => ({
+      streamId: appends[i]!.streamId,
+      version: parseInt8(v, "streams.version"),
+    }));
+  }
+}

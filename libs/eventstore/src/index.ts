@@ -1,0 +1,58 @@
+export type { BulkAppendOptions, BulkAppendResult } from "./bulk-append.js";
+export {
+  type Checkpoint,
+  type CheckpointParts,
+  makeCheckpoint,
+  parseCheckpoint,
+  START,
+} from "./checkpoint.js";
+export {
+  AppendNotFirstWrite,
+  CommandIdReused,
+  ConcurrencyRetriesExhausted,
+  EventStoreError,
+  InvalidEventStoreArgument,
+  WrongExpectedVersion,
+} from "./errors.js";
+export {
+  type AppendOptions,
+  type CommandAppendOutcome,
+  type CommandRecord,
+  EventStore,
+  type EventStoreOptions,
+  type Queryable,
+  type ReadAllPage,
+  type StoredCommand,
+  type TailOptions,
+} from "./event-store.js";
+export type {
+  Actor,
+  EventMetadata,
+  NewEvent,
+  RecordedEvent,
+  StreamAppend,
+  StreamVersion,
+} from "./event-types.js";
+export type { ExpectedVersion } from "./expected-version.js";
+export {
+  type Decider,
+  type HandleCommandOptions,
+  type HandleCommandResult,
+  handleCommand,
+  type LoadedAggregate,
+  loadAggregate,
+} from "./handle-command.js";
+export {
+  EVENTSTORE_MIGRATION_TABLE,
+  eventStoreMigrations,
+  migrateEventStore,
+} from "./migrations/index.js";
+export { EVENTSTORE_SCHEMA, STREAM_LOCK_CLASS } from "./migrations/schema-names.js";
+export { canonicalJson, payloadHash } from "./payload-hash.js";
+export {
+  createEventStorePool,
+  DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  type EventStorePoolOptions,
+} from "./pool.js";
+export type { SnapshotPolicy, StoredSnapshot } from "./snapshots.js";
+export { type Upcaster, Upcasters } from "./upcasters.js";

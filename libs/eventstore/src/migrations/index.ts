@@ -1,0 +1,41 @@
+import { type Kysely, type Migration, Migrator } from "kysely";
+import * as tables from "./2026-11-28-001-eventstore-tables.js";
+import * as appendFunctions from "./2026-11-28-002-eventstore-append-functions.js";
+import { EVENTSTORE_SCHEMA } from "./schema-names.js";
+
+/**
+ * The event store's migrations, by name (ISO date first, so they sort before a service's
+ * later ones). A service may spread them into its own migration provider:
+ *   getMigrations: async () => ({ ...eventStoreMigrations, ...serviceMigrations })
+ * or run them apart with migrateEventStore.
+ */
+export const eventStoreMigrations: Readonly<Record<string, Migration>> = Object.freeze({
+  "2026-11-28_001_eventstore_tables": tables,
+  "2026-11-28_002_eventstore_append_functions": appendFunctions,
+});
+
+/** Migrator table used by migrateEventStore, inside the event store's own schema. */
+export const EVENTSTORE_MIGRATION_TABLE = "kysely_migration";
+
+/**
+ * Brings the event store schema up to date in the database of `db`, with its own migration
+ * bookkeeping (eventstore.kysely_migration) so a service's Migrator is not disturbed.
+ * Throws the migration's error when one fails.
+ */
+export async function migrateEventStore(db: Kysely<unknown>): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => ({ ...eventStoreMigrations }) },
+    migrationTableSchema: EVENTSTORE_SCHEMA,
+    migrationTableName: EVENTSTORE_MIGRATION_TABLE,
+    migrationLockTableName: `${EVENTSTORE_MIGRATION_TABLE}_lock`,
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
+    throw new Error(`event store migration ${failed} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}
