@@ -1,0 +1,59 @@
+export { type Clock, fixedClock, type ManualClock, manualClock, systemClock } from "./clock.js";
+export {
+  type BaseConfig,
+  type BaseConfigDefaults,
+  baseConfigSchema,
+  LOG_LEVELS,
+  type LogLevel,
+  loadConfig,
+} from "./config.js";
+export { ConfigError, type ConfigIssue } from "./config-error.js";
+export {
+  databaseUrlVariable,
+  optionalPortVariable,
+  optionalVariable,
+  type Parse,
+  parseInteger,
+  parseNatsUrl,
+  parseOneOf,
+  parsePattern,
+  parsePort,
+  parsePostgresUrl,
+  parseUrl,
+  portVariable,
+  variable,
+} from "./config-variables.js";
+export { DEFAULT_NATS_URL, DEFAULT_PORTS } from "./default-ports.js";
+export { DomainError, type DomainErrorKind, isDomainError } from "./domain-error.js";
+export {
+  GRPC_STATUS_OF_KIND,
+  type GrpcStatusError,
+  toGrpcError,
+  unaryHandler,
+} from "./grpc-errors.js";
+export { findProtoRoot, listProtoFiles, loadProtoDescriptors } from "./grpc-reflection.js";
+export {
+  type GrpcServer,
+  type GrpcServiceRegistration,
+  type StartGrpcServerOptions,
+  serviceNameOf,
+  startGrpcServer,
+} from "./grpc-server.js";
+export { type Closer, createLifecycle, type Lifecycle } from "./lifecycle.js";
+export { createLogger, type Logger, type LoggerOptions } from "./logger.js";
+export { type ConnectNatsOptions, connectNats } from "./nats-connection.js";
+export { type NatsNames, natsNames } from "./nats-names.js";
+export {
+  extractTraceContext,
+  injectTraceHeaders,
+  natsHeaderGetter,
+  natsHeaderSetter,
+} from "./nats-trace-carrier.js";
+export { type RunServiceOptions, runService } from "./run-service.js";
+export {
+  startTelemetry,
+  startTelemetryFromEnv,
+  type Telemetry,
+  type TelemetryExporter,
+  type TelemetryOptions,
+} from "./telemetry.js";
