@@ -1,0 +1,42 @@
+/** Base of every error this package throws on purpose. */
+export class MessagingError extends Error {
+  override name = "MessagingError";
+}
+
+/** A caller passed a value the package cannot use; the message names the field and the rule. */
+export class InvalidMessagingArgument extends MessagingError {
+  override name = "InvalidMessagingArgument";
+  constructor(
+    readonly field: string,
+    rule: string,
+  ) {
+    super(`${field} ${rule}`);
+  }
+}
+
+/** A message on a domain stream lacks an envelope header the runtime needs. */
+export class MissingEnvelopeHeader extends MessagingError {
+  override name = "MissingEnvelopeHeader";
+  constructor(
+    readonly header: string,
+    readonly subject: string,
+  ) {
+    super(`message on ${subject} has no ${header} header`);
+  }
+}
+
+/** The relay could not read where its JetStream stream ends. */
+export class RelayResyncFailed extends MessagingError {
+  override name = "RelayResyncFailed";
+}
+
+/** An operator command named a stream that is not parked. */
+export class StreamNotParked extends MessagingError {
+  override name = "StreamNotParked";
+  constructor(
+    readonly durable: string,
+    readonly streamId: string,
+  ) {
+    super(`stream ${JSON.stringify(streamId)} is not parked for consumer ${durable}`);
+  }
+}

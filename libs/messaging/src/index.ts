@@ -1,0 +1,38 @@
+export {
+  type Envelope,
+  envelopeHeaders,
+  H as ENVELOPE_HEADERS,
+  readEnvelope,
+} from "./envelope.js";
+export {
+  InvalidMessagingArgument,
+  MessagingError,
+  MissingEnvelopeHeader,
+  RelayResyncFailed,
+  StreamNotParked,
+} from "./errors.js";
+export {
+  type EventRouting,
+  type OutgoingMessage,
+  type RouteFn,
+  type RouteTokens,
+  toMessage,
+} from "./event-message.js";
+export { compareCheckpoints, type LogReader } from "./log-reader.js";
+export { type MessagingNames, messagingNames } from "./names.js";
+export { DEFAULT_DUPLICATE_WINDOW_MS, ensureStream, type StreamSpec } from "./provisioning.js";
+export { OutboxRelay, type RelayOptions, type RelayStats } from "./relay.js";
+export { RELAY_LOCK_CLASS } from "./relay-lock.js";
+export { type ResumePoint, readResumePoint } from "./relay-resume.js";
+export { type RepublishOptions, republish } from "./republish.js";
+export {
+  DEFAULT_PARTITIONS,
+  eventSubject,
+  fnv1a32,
+  NO_TOKEN,
+  partitionFilter,
+  partitionOf,
+  streamIdOfKey,
+  streamKey,
+  subjectToken,
+} from "./subjects.js";

@@ -1,0 +1,76 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const packageRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+/** A test-support main (`relay-main.ts`, ...) run by node + tsx as its own process. */
+export interface Child {
+  process: ChildProcess;
+  output: () => string;
+  /** Resolves when a line of output contains `text`. */
+  waitForOutput(text: string, timeoutMs?: number): Promise<void>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export function spawnMain(file: string, env: Record<string, string>): Child {
+  const child = spawn(process.execPath, ["--import", "tsx", `src/test-support/${file}`], {
+    cwd: packageRoot,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const listeners = new Set<() => void>();
+  const onData = (d: Buffer) => {
+    out += d.toString();
+    if (out.length > 200_000) out = out.slice(-100_000);
+    for (const l of listeners) l();
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    process: child,
+    output: () => out,
+    waitForOutput: (text, timeoutMs = 30_000) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (out.includes(text)) {
+            listeners.delete(check);
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`${file} did not print ${JSON.stringify(text)}; output:\n${out}`));
+        }, timeoutMs);
+        listeners.add(check);
+        child.once("exit", (code) => {
+          if (!out.includes(text)) {
+            clearTimeout(timer);
+            reject(new Error(`${file} exited (${code}) before ${JSON.stringify(text)}:\n${out}`));
+          }
+        });
+        check();
+      }),
+    kill: async (signal = "SIGKILL") => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** Polls `probe` until it returns true; throws naming `what` after `timeoutMs`. */
+export async function eventually(
+  what: string,
+  probe: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+  intervalMs = 100,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}

@@ -1,0 +1,46 @@
+/**
+ * The relay as its own process, for the crash proof: env DATABASE_URL, NATS_URL, NATS_PREFIX,
+ * RELAY_CONTEXT (default grades), DUPLICATE_WINDOW_MS. Prints "relay ready" once started.
+ */
+import { connectNats } from "@otmetka/service-kit";
+import { messagingNames } from "../names.js";
+import { ensureStream } from "../provisioning.js";
+import { OutboxRelay } from "../relay.js";
+import { openLog } from "./log.js";
+
+const env = (name: string) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`relay-main: ${name} is not set`);
+  return v;
+};
+
+const context = process.env.RELAY_CONTEXT ?? "grades";
+const names = messagingNames(process.env.NATS_PREFIX);
+const databaseUrl = env("DATABASE_URL");
+const nc = await connectNats({ url: env("NATS_URL"), name: "relay-main" });
+const stream = names.contextStream(context);
+const { jetstreamManager } = await import("@nats-io/jetstream");
+await ensureStream(await jetstreamManager(nc), {
+  ...stream,
+  duplicateWindowMs: Number(process.env.DUPLICATE_WINDOW_MS ?? 120_000),
+});
+const log = await openLog(databaseUrl);
+const relay = new OutboxRelay({
+  nc,
+  log,
+  stream: stream.name,
+  databaseUrl,
+  subjectRoot: names.eventRoot(context),
+  source: context,
+  onError: (err) => console.error("relay error:", (err as Error).message),
+}).start();
+console.log("relay ready");
+
+const shutdown = async () => {
+  await relay.stop();
+  await log.close();
+  await nc.drain();
+  process.exit(0);
+};
+process.on("SIGTERM", shutdown);
+process.on("SIGINT", shutdown);
