@@ -33,7 +33,7 @@ export interface BaseConfigDefaults {
 export function baseConfigSchema(defaults: BaseConfigDefaults) {
   return z.object({
     NATS_URL: variable(
-      "a nats:// URL such as nats://127.0.0.1:4222 (comma-separated for a cluster)",
+      "a nats:// URL such as nats://127.0.0.1:4222, or a comma-separated list of them",
       parseNatsUrl,
       DEFAULT_NATS_URL,
     ),
@@ -81,4 +81,22 @@ export function loadConfig<S extends z.ZodType>(
     rule: issue.message,
   }));
   throw new ConfigError(issues);
+}
+
+/**
+ * `loadConfig` for the first module a service evaluates (before telemetry and the heavy
+ * imports): on a ConfigError it prints the message alone to stderr and exits 1, so a bad
+ * variable stops start-up at once, with no stack trace.
+ */
+export function loadConfigOrExit<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.output<S> {
+  try {
+    return loadConfig(schema, env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
 }

@@ -1,29 +1,5 @@
 export { type Clock, fixedClock, type ManualClock, manualClock, systemClock } from "./clock.js";
-export {
-  type BaseConfig,
-  type BaseConfigDefaults,
-  baseConfigSchema,
-  LOG_LEVELS,
-  type LogLevel,
-  loadConfig,
-} from "./config.js";
-export { ConfigError, type ConfigIssue } from "./config-error.js";
-export {
-  databaseUrlVariable,
-  optionalPortVariable,
-  optionalVariable,
-  type Parse,
-  parseInteger,
-  parseNatsUrl,
-  parseOneOf,
-  parsePattern,
-  parsePort,
-  parsePostgresUrl,
-  parseUrl,
-  portVariable,
-  variable,
-} from "./config-variables.js";
-export { DEFAULT_NATS_URL, DEFAULT_PORTS } from "./default-ports.js";
+export * from "./config-entry.js";
 export { DomainError, type DomainErrorKind, isDomainError } from "./domain-error.js";
 export {
   GRPC_STATUS_OF_KIND,
@@ -52,7 +28,6 @@ export {
 export { type RunServiceOptions, runService } from "./run-service.js";
 export {
   startTelemetry,
-  startTelemetryFromEnv,
   type Telemetry,
   type TelemetryExporter,
   type TelemetryOptions,

@@ -114,17 +114,3 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   global[started] = telemetry;
   return telemetry;
 }
-
-/**
- * For a service's first-imported module: starts telemetry from OTEL_EXPORTER_OTLP_ENDPOINT.
- * A malformed endpoint is not exported to here; `loadConfig` reports it right after and stops
- * start-up, so throwing at import time (with a stack) would only blur that message.
- */
-export function startTelemetryFromEnv(
-  serviceName: string,
-  env: Record<string, string | undefined> = process.env,
-): Telemetry {
-  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  const usable = endpoint && URL.canParse(endpoint) && /^https?:$/.test(new URL(endpoint).protocol);
-  return startTelemetry({ serviceName, otlpEndpoint: usable ? endpoint : undefined });
-}
