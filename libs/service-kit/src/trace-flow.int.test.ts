@@ -1,3 +1,4 @@
+import { Writable } from "node:stream";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { context, ROOT_CONTEXT, SpanKind, trace } from "@opentelemetry/api";
@@ -12,6 +13,7 @@ import { startTelemetry } from "./telemetry.js";
 const telemetry = startTelemetry({ serviceName: "trace-flow-test", exporter: "memory" });
 const env = useTestEnvironment({ label: "trace" });
 const tracer = trace.getTracer("trace-flow-test");
+const logLines: Record<string, unknown>[] = [];
 
 let nc: NatsConnection;
 let stopServer: () => Promise<void>;
@@ -30,12 +32,19 @@ beforeAll(async () => {
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add(names.contextStream("trace"));
   const js = jetstream(nc);
-  const logger = createLogger({ service: "trace-flow-test", level: "silent" });
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      logLines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  const logger = createLogger({ service: "trace-flow-test", level: "info", destination });
 
   // A handler as services write them: publish inside the server span's context.
   const implementation = {
     sendGreeting: unaryHandler(logger, async (req: { text: string }) => {
       const traceId = trace.getActiveSpan()?.spanContext().traceId ?? "";
+      logger.info("greeting received");
       await tracer.startActiveSpan(
         "publish trace.greeted",
         { kind: SpanKind.PRODUCER },
@@ -114,5 +123,12 @@ describe("trace context across gRPC and NATS", () => {
     expect(serverSpan!.parentSpanContext?.spanId).toBe(clientSpan!.spanContext().spanId);
     expect(publish!.parentSpanContext?.spanId).toBe(serverSpan!.spanContext().spanId);
     expect(consume!.parentSpanContext?.spanId).toBe(publish!.spanContext().spanId);
+
+    // Logs written inside the handler carry the ids of the server span.
+    expect(logLines.find((l) => l.msg === "greeting received")).toMatchObject({
+      service: "trace-flow-test",
+      trace_id: response.traceId,
+      span_id: serverSpan!.spanContext().spanId,
+    });
   });
 });
