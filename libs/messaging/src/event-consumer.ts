@@ -1,0 +1,267 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { KV } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { EventHandler } from "./consumed-event.js";
+import { InvalidMessagingArgument } from "./errors.js";
+import type { GroupContext, GroupCounters } from "./group-context.js";
+import { DEFAULT_RETRY, type RetryPolicy } from "./handler-runner.js";
+import { DEFAULT_LEASE_TTL_MS, openLeaseBucket, openParkingBucket } from "./kv-buckets.js";
+import type { MessagingNames } from "./names.js";
+import { decodeParked, listParked } from "./parking.js";
+import { PartitionWorker } from "./partition-worker.js";
+import { ensureStream } from "./provisioning.js";
+import { DEFAULT_PARTITIONS, fnv1a32, partitionOf, streamIdOfKey } from "./subjects.js";
+
+export interface EventConsumerOptions {
+  nc: NatsConnection;
+  names: MessagingNames;
+  /** Context whose stream is consumed (`grades` → stream `p_GRADES`, subjects `p.grades.v1.>`). */
+  context: string;
+  /** Durable name `<consumer-service>-<purpose>` (`reporting-grades`), without prefix. */
+  durable: string;
+  handler: EventHandler;
+  /** Must equal the relay's partition count; default 16. */
+  partitions?: number;
+  /** Unique per process; default host name + random. */
+  instanceId?: string;
+  /** A crashed instance's partitions are taken over after at most this long; default 10 s. */
+  leaseTtlMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Ack wait of the durable consumers (ms); default 30 s (extended by working()). */
+  ackWaitMs?: number;
+  maxAckPending?: number;
+  /** Messages per pull; default 256. */
+  batch?: number;
+  onError?: (err: unknown, where: string) => void;
+}
+
+interface Held {
+  worker: PartitionWorker;
+  revision: number;
+  renewedAt: number;
+}
+
+const NAME = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * A durable, partitioned consumer group. Each instance announces itself in the lease bucket;
+ * partitions are assigned to live instances by rendezvous hashing, and an instance pulls a
+ * partition only while it holds that partition's lease (KV create / update by revision, expiring
+ * with the bucket's max age). One puller per partition and sequential handling keep every
+ * aggregate stream in version order; any number of instances share the partitions.
+ */
+export class EventConsumer {
+  readonly instanceId: string;
+  readonly counters: GroupCounters = {
+    handled: 0,
+    duplicatesSkipped: 0,
+    deadLettered: 0,
+    parkedEvents: 0,
+    released: 0,
+    sessions: 0,
+  };
+  private g: GroupContext | undefined;
+  private leases: KV | undefined;
+  private readonly held = new Map<number, Held>();
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> | undefined;
+  private watchStop: (() => void) | undefined;
+  private readonly partitions: number;
+  private readonly ttl: number;
+
+  constructor(private readonly o: EventConsumerOptions) {
+    if (!NAME.test(o.durable)) {
+      throw new InvalidMessagingArgument(
+        "durable",
+        `must be letters, digits, '_' or '-', got ${JSON.stringify(o.durable)}`,
+      );
+    }
+    this.partitions = o.partitions ?? DEFAULT_PARTITIONS;
+    this.ttl = o.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    const id = o.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+    this.instanceId = id.replace(/[^A-Za-z0-9_-]/g, "-");
+  }
+
+  /** Partitions this instance pulls now. */
+  get ownedPartitions(): number[] {
+    return [...this.held.keys()].sort((a, b) => a - b);
+  }
+
+  async start(): Promise<this> {
+    const { nc, names } = this.o;
+    const jsm = await jetstreamManager(nc);
+    await ensureStream(jsm, names.deadLetterStream);
+    const parkingKv = await openParkingBucket(nc, names);
+    this.leases = await openLeaseBucket(nc, names, this.ttl);
+    const stream = names.contextStream(this.o.context).name;
+    this.g = {
+      nc,
+      js: jetstream(nc),
+      jsm,
+      names,
+      stream,
+      subjectRoot: names.eventRoot(this.o.context),
+      durable: this.o.durable,
+      partitions: this.partitions,
+      handler: this.o.handler,
+      retry: { ...DEFAULT_RETRY, ...this.o.retry },
+      ackWaitMs: this.o.ackWaitMs ?? 30_000,
+      maxAckPending: this.o.maxAckPending ?? 1000,
+      batch: this.o.batch ?? 256,
+      parkingKv,
+      parked: new Map(),
+      report: (err, where) => this.o.onError?.(err, where),
+      counters: this.counters,
+    };
+    for (const p of await listParked(parkingKv, this.o.durable)) this.g.parked.set(p.streamId, p);
+    await this.watchParking();
+    this.loop = this.coordinate();
+    return this;
+  }
+
+  /** Stops pulling, lets handlers in progress finish, gives the partitions back. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.loop;
+    await Promise.all([...this.held.keys()].map((p) => this.giveBack(p)));
+    this.watchStop?.();
+    await this.leases?.delete(this.memberKey()).catch(() => {});
+  }
+
+  private memberKey() {
+    return `${this.o.durable}.m.${this.instanceId}`;
+  }
+
+  private leaseKey(p: number) {
+    return `${this.o.durable}.l.${p}`;
+  }
+
+  private async watchParking(): Promise<void> {
+    const g = this.g!;
+    const w = await g.parkingKv.watch({ key: `${this.o.durable}.*` });
+    this.watchStop = () => w.stop();
+    void (async () => {
+      for await (const e of w) {
+        const streamId = streamIdOfKey(e.key.slice(this.o.durable.length + 1));
+        const current = g.parked.get(streamId);
+        if (current && current.revision > e.revision) continue; // stale: we wrote a newer one
+        if (e.operation !== "PUT") {
+          g.parked.delete(streamId);
+          continue;
+        }
+        const p = decodeParked(this.o.durable, e.key, e.value, e.revision);
+        g.parked.set(streamId, p);
+        if (p.state !== "parked") this.routeRelease(streamId);
+      }
+    })().catch((err) => g.report(err, "parking watch"));
+  }
+
+  private routeRelease(streamId: string) {
+    this.held.get(partitionOf(streamId, this.partitions))?.worker.requestRelease(streamId);
+  }
+
+  private async coordinate(): Promise<void> {
+    const tick = Math.max(200, Math.floor(this.ttl / 3));
+    while (!this.stopping.signal.aborted) {
+      try {
+        await this.rebalance();
+      } catch (err) {
+        this.o.onError?.(err, "coordination");
+      }
+      // Without renewals the lease runs out: stop before another instance may take over.
+      for (const [p, h] of this.held) {
+        if (Date.now() - h.renewedAt > this.ttl * 0.8) await this.drop(p);
+      }
+      await new Promise((r) => {
+        const t = setTimeout(r, tick);
+        this.stopping.signal.addEventListener("abort", () => {
+          clearTimeout(t);
+          r(undefined);
+        });
+      });
+    }
+  }
+
+  private async rebalance(): Promise<void> {
+    const kv = this.leases!;
+    await kv.put(this.memberKey(), this.instanceId);
+    const members: string[] = [];
+    const prefix = `${this.o.durable}.m.`;
+    for await (const k of await kv.keys(`${prefix}*`)) members.push(k.slice(prefix.length));
+    if (!members.includes(this.instanceId)) members.push(this.instanceId);
+    for (let p = 0; p < this.partitions; p++) {
+      if (this.stopping.signal.aborted) return;
+      const mine = ownerOf(p, members) === this.instanceId;
+      const h = this.held.get(p);
+      if (h && !mine) {
+        await this.giveBack(p);
+      } else if (h) {
+        try {
+          h.revision = await kv.update(this.leaseKey(p), this.instanceId, h.revision);
+          h.renewedAt = Date.now();
+        } catch (err) {
+          this.o.onError?.(err, `renewing lease of partition ${p}`);
+          await this.drop(p);
+        }
+      } else if (mine) {
+        let revision: number;
+        try {
+          revision = await kv.create(this.leaseKey(p), this.instanceId);
+        } catch {
+          continue; // still held by its previous owner: retried next tick
+        }
+        await this.takeOver(p, revision);
+      }
+    }
+  }
+
+  private async takeOver(p: number, revision: number) {
+    const g = this.g!;
+    // Parked state written by other instances must be known before the first message.
+    for (const entry of await listParked(g.parkingKv, this.o.durable)) {
+      g.parked.set(entry.streamId, entry);
+    }
+    const worker = new PartitionWorker(g, p).start();
+    this.held.set(p, { worker, revision, renewedAt: Date.now() });
+    for (const entry of g.parked.values()) {
+      if (entry.state !== "parked" && partitionOf(entry.streamId, this.partitions) === p) {
+        worker.requestRelease(entry.streamId);
+      }
+    }
+  }
+
+  /** Stops the worker and deletes the lease so the new owner need not wait for expiry. */
+  private async giveBack(p: number) {
+    const h = this.held.get(p);
+    if (!h) return;
+    this.held.delete(p);
+    await h.worker.stop();
+    await this.leases
+      ?.delete(this.leaseKey(p), { previousSeq: h.revision })
+      .catch((err) => this.o.onError?.(err, `releasing lease of partition ${p}`));
+  }
+
+  /** The lease is (or may be) lost: stop at once, touch nothing. */
+  private async drop(p: number) {
+    const h = this.held.get(p);
+    if (!h) return;
+    this.held.delete(p);
+    await h.worker.stop();
+  }
+}
+
+/** Rendezvous hashing: each partition goes to the member with the highest score. */
+export function ownerOf(partition: number, members: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = -1;
+  for (const m of members) {
+    const score = fnv1a32(`${m}:${partition}`);
+    if (score > bestScore || (score === bestScore && best !== undefined && m < best)) {
+      best = m;
+      bestScore = score;
+    }
+  }
+  return best;
+}

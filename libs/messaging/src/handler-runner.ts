@@ -1,0 +1,83 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { MsgHdrs } from "@nats-io/transport-node";
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { extractTraceContext } from "@otmetka/service-kit";
+import type { ConsumedEvent, EventHandler } from "./consumed-event.js";
+
+const tracer = trace.getTracer("@otmetka/messaging");
+
+export interface RetryPolicy {
+  /** Attempts before an event is dead-lettered; default 5. */
+  maxDeliver: number;
+  /** Waits between attempts (ms); the last one repeats. Default [200, 1000, 5000]. */
+  backoffMs: readonly number[];
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxDeliver: 5, backoffMs: [200, 1000, 5000] };
+
+/** Calls the handler inside the trace the message carries (a CONSUMER span). */
+export function runTraced(
+  handler: EventHandler,
+  event: ConsumedEvent,
+  headers: MsgHdrs | undefined,
+): Promise<void> {
+  const parent = extractTraceContext(headers, ROOT_CONTEXT);
+  return tracer.startActiveSpan(
+    `process ${event.type}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        "messaging.system": "nats",
+        "messaging.destination.name": event.subject,
+        "messaging.message.id": event.eventId,
+      },
+    },
+    parent,
+    async (span) => {
+      try {
+        await handler(event);
+      } catch (err) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+export type AttemptOutcome = { ok: true } | { ok: false; error: unknown; attempts: number };
+
+/**
+ * Runs the handler up to `maxDeliver` times with backoff, in place: retrying here instead of
+ * nak-ing keeps every later event of the partition behind this one (per-stream order).
+ * `keepAlive` runs before each attempt and wait (msg.working(), so the ack wait does not expire).
+ */
+export async function attemptWithRetries(
+  run: (attempt: number) => Promise<void>,
+  policy: RetryPolicy,
+  signal: AbortSignal,
+  keepAlive: () => void = () => {},
+): Promise<AttemptOutcome | "stopped"> {
+  let error: unknown;
+  for (let attempt = 1; attempt <= policy.maxDeliver; attempt++) {
+    keepAlive();
+    try {
+      await run(attempt);
+      return { ok: true };
+    } catch (err) {
+      error = err;
+    }
+    if (attempt === policy.maxDeliver) break;
+    const wait = policy.backoffMs[Math.min(attempt - 1, policy.backoffMs.length - 1)] ?? 0;
+    keepAlive();
+    const stopped = await sleep(wait, false, { signal }).catch(() => true);
+    if (stopped) return "stopped";
+  }
+  return { ok: false, error, attempts: policy.maxDeliver };
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

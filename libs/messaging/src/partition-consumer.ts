@@ -1,0 +1,52 @@
+import {
+  AckPolicy,
+  type ConsumerConfig,
+  type ConsumerInfo,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+} from "@nats-io/jetstream";
+import type { GroupContext } from "./group-context.js";
+import { partitionFilter } from "./subjects.js";
+
+const ns = (ms: number) => ms * 1_000_000;
+
+/**
+ * Makes the partition's durable consumer ready for a new session of its lease holder. When
+ * messages are outstanding (a crashed holder, deliveries lost in a NATS restart), the
+ * consumer is re-created to start right after its ack floor: otherwise JetStream would hand
+ * out later messages before redelivering those, breaking per-stream order. The runtime acks
+ * in order, so everything up to the floor is handled.
+ */
+export async function preparePartitionConsumer(
+  g: GroupContext,
+  partition: number,
+): Promise<string> {
+  const name = g.names.partitionDurable(g.durable, partition);
+  let info: ConsumerInfo | undefined;
+  try {
+    info = await g.jsm.consumers.info(g.stream, name);
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError) || err.code !== JetStreamApiCodes.ConsumerNotFound) {
+      throw err;
+    }
+  }
+  if (info && info.num_ack_pending === 0 && info.num_redelivered === 0) return name;
+  const floor = info?.ack_floor.stream_seq ?? 0;
+  if (info) await g.jsm.consumers.delete(g.stream, name);
+  const config: Partial<ConsumerConfig> = {
+    durable_name: name,
+    filter_subject: partitionFilter(g.subjectRoot, partition),
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: ns(g.ackWaitMs),
+    // Never let the server drop a message: bounded retries are the runtime's (then the
+    // dead-letter stream), and redeliveries after a crash must go on until handled.
+    max_deliver: -1,
+    max_ack_pending: g.maxAckPending,
+    ...(floor > 0
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 }
+      : { deliver_policy: DeliverPolicy.All }),
+  };
+  await g.jsm.consumers.add(g.stream, config);
+  return name;
+}

@@ -1,0 +1,254 @@
+import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import { type ConsumedEvent, decodeData } from "./consumed-event.js";
+import { deadLetter, readDeadLetters } from "./dead-letter.js";
+import { type Envelope, readEnvelope } from "./envelope.js";
+import type { GroupContext } from "./group-context.js";
+import { attemptWithRetries, errorText, runTraced } from "./handler-runner.js";
+import { parkingKey, readParked, writeParked } from "./parking.js";
+import { preparePartitionConsumer } from "./partition-consumer.js";
+
+/** Status notifications after which a session is ended and started afresh. */
+const RESTART_ON = new Set([
+  "consumer_deleted",
+  "consumer_not_found",
+  "stream_not_found",
+  "heartbeats_missed",
+]);
+
+/**
+ * The one active puller of a partition (while its instance holds the partition's lease).
+ * Handles messages one at a time, in stream order, and acks each after its handler
+ * returned; operator releases run in the same serial order.
+ */
+export class PartitionWorker {
+  private readonly stopping = new AbortController();
+  private loop: Promise<void> | undefined;
+  private messages: ConsumerMessages | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  /** Highest version handled per aggregate stream while this worker lives: redeliveries skip. */
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly g: GroupContext,
+    readonly partition: number,
+  ) {}
+
+  start(): this {
+    this.loop ??= this.run();
+    return this;
+  }
+
+  /** Stops after the event in hand (its handler is not interrupted). */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.messages?.close().catch(() => {});
+    await this.loop;
+    await this.chain.catch(() => {});
+  }
+
+  /** Queues re-handling of a released stream behind the event in hand. */
+  requestRelease(streamId: string): void {
+    void this.serial(() => this.release(streamId)).catch((err) =>
+      this.g.report(err, `release of ${streamId}`),
+    );
+  }
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(task, task);
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopping.signal;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        await this.session(signal);
+        failures = 0;
+      } catch (err) {
+        if (signal.aborted) break;
+        this.g.report(err, `partition ${this.partition}`);
+        failures++;
+      }
+      if (signal.aborted) break;
+      const wait = Math.min(100 * 2 ** Math.min(failures, 5), 2000);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+
+  /** One consume() of the partition's durable consumer, until it fails or must restart. */
+  private async session(signal: AbortSignal): Promise<void> {
+    const name = await preparePartitionConsumer(this.g, this.partition);
+    this.g.counters.sessions++;
+    const consumer = await this.g.js.consumers.get(this.g.stream, name);
+    const messages = await consumer.consume({ max_messages: this.g.batch, expires: 5000 });
+    this.messages = messages;
+    if (signal.aborted) {
+      await messages.close();
+      return;
+    }
+    void (async () => {
+      for await (const s of messages.status()) {
+        // nats.js would otherwise retry forever against a vanished consumer.
+        if (RESTART_ON.has(s.type)) {
+          messages.stop();
+          return;
+        }
+      }
+    })().catch(() => {});
+    let lastDelivery = 0;
+    try {
+      for await (const m of messages) {
+        if (signal.aborted) break;
+        // A jump in the delivery sequence means deliveries were lost on the way (a NATS
+        // restart): later messages must not overtake them, so restart at the ack floor.
+        if (lastDelivery > 0 && m.info.deliverySequence !== lastDelivery + 1) break;
+        lastDelivery = m.info.deliverySequence;
+        const done = await this.serial(() => this.handleMessage(m, signal));
+        if (!done) break;
+      }
+    } finally {
+      messages.stop();
+      await messages.closed().catch(() => {});
+    }
+  }
+
+  /** Returns false when stopped before the message was settled. */
+  private async handleMessage(m: JsMsg, signal: AbortSignal): Promise<boolean> {
+    let env: Envelope;
+    try {
+      env = readEnvelope(m.headers, m.subject);
+    } catch (err) {
+      // Not an event of ours: keep it in the dead-letter stream, out of everyone's way.
+      await deadLetter(this.g.js, this.g.names, m, `seq-${m.seq}`, {
+        durable: this.g.durable,
+        streamId: "_malformed",
+        reason: "poison",
+        error: errorText(err),
+      });
+      m.ack();
+      return true;
+    }
+    if ((this.seen.get(env.streamId) ?? 0) >= env.version) {
+      this.g.counters.duplicatesSkipped++;
+      m.ack();
+      return true;
+    }
+    if (this.g.parked.has(env.streamId)) {
+      await deadLetter(this.g.js, this.g.names, m, env.eventId, {
+        durable: this.g.durable,
+        streamId: env.streamId,
+        reason: "parked",
+      });
+      this.g.counters.parkedEvents++;
+      this.seen.set(env.streamId, env.version);
+      m.ack();
+      return true;
+    }
+    const event: ConsumedEvent = {
+      ...env,
+      data: decodeData(m.data),
+      subject: m.subject,
+      streamSequence: m.seq,
+      attempt: m.info.deliveryCount,
+      released: false,
+      headers: m.headers,
+    };
+    const base = m.info.deliveryCount - 1;
+    const outcome = await attemptWithRetries(
+      (attempt) => runTraced(this.g.handler, { ...event, attempt: base + attempt }, m.headers),
+      this.g.retry,
+      signal,
+      () => m.working(),
+    );
+    if (outcome === "stopped") return false;
+    if (!outcome.ok) {
+      await this.park(m, env, errorText(outcome.error), outcome.attempts);
+    } else {
+      this.g.counters.handled++;
+    }
+    this.seen.set(env.streamId, env.version);
+    m.ack();
+    return true;
+  }
+
+  private async park(m: JsMsg, env: Envelope, error: string, attempts: number): Promise<void> {
+    await deadLetter(this.g.js, this.g.names, m, env.eventId, {
+      durable: this.g.durable,
+      streamId: env.streamId,
+      reason: "poison",
+      error,
+      attempts,
+    });
+    const entry = {
+      durable: this.g.durable,
+      streamId: env.streamId,
+      state: "parked" as const,
+      eventId: env.eventId,
+      version: env.version,
+      error,
+      parkedAt: new Date().toISOString(),
+    };
+    // Local first: the next event of this stream, maybe already in hand, must see it.
+    this.g.parked.set(env.streamId, { ...entry, revision: 0 });
+    const revision = await writeParked(this.g.parkingKv, entry);
+    this.g.parked.set(env.streamId, { ...entry, revision });
+    this.g.counters.deadLettered++;
+  }
+
+  /**
+   * Re-handles a released stream's dead-lettered events in order (dropping the poison event
+   * first when skipped). A failure parks the stream again at that event.
+   */
+  private async release(streamId: string): Promise<void> {
+    const entry = await readParked(this.g.parkingKv, this.g.durable, streamId);
+    if (!entry || entry.state === "parked") return;
+    const dlqStream = this.g.names.deadLetterStream.name;
+    const letters = await readDeadLetters(this.g.jsm, this.g.names, this.g.durable, streamId);
+    let skip = entry.state === "skip";
+    for (const letter of letters) {
+      if (skip && letter.reason === "poison") {
+        await this.g.jsm.streams.deleteMessage(dlqStream, letter.seq);
+        skip = false;
+        continue;
+      }
+      skip = false;
+      const env = readEnvelope(letter.headers, letter.subject);
+      const event: ConsumedEvent = {
+        ...env,
+        data: decodeData(letter.data),
+        subject: letter.headers.get("Otmetka-Original-Subject") || letter.subject,
+        streamSequence: Number(letter.headers.get("Otmetka-Original-Sequence") || 0),
+        attempt: 1,
+        released: true,
+        headers: letter.headers,
+      };
+      const outcome = await attemptWithRetries(
+        (attempt) => runTraced(this.g.handler, { ...event, attempt }, letter.headers),
+        this.g.retry,
+        this.stopping.signal,
+      );
+      if (outcome === "stopped") return;
+      if (!outcome.ok) {
+        const again = {
+          ...entry,
+          state: "parked" as const,
+          eventId: env.eventId,
+          version: env.version,
+          error: errorText(outcome.error),
+          parkedAt: new Date().toISOString(),
+        };
+        const revision = await writeParked(this.g.parkingKv, again, entry.revision);
+        this.g.parked.set(streamId, { ...again, revision });
+        return;
+      }
+      this.g.counters.released++;
+      await this.g.jsm.streams.deleteMessage(dlqStream, letter.seq);
+    }
+    this.g.parked.delete(streamId);
+    await this.g.parkingKv
+      .delete(parkingKey(this.g.durable, streamId), { previousSeq: entry.revision })
+      .catch((err) => this.g.report(err, `unpark ${streamId}`));
+  }
+}
