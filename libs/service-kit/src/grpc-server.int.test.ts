@@ -59,24 +59,29 @@ afterEach(async () => {
 
 describe("gRPC server bootstrap", () => {
   it("answers health SERVING, NOT_SERVING during the grace period, then stops after draining", async () => {
-    const [server, address] = await start(400, 5000);
+    const graceMs = 1000; // generous, so the steps below fit in it on a loaded machine
+    const [server, address] = await start(graceMs, 5000);
     expect(await checkHealth(address)).toBe("SERVING");
     expect(await checkHealth(address, "otmetka.demo.v1.DemoService")).toBe("SERVING");
     expect((await greet(address, "hello")).text).toBe("hello");
 
     let stopped = false;
+    const t0 = Date.now();
     const stopping = server.shutdown().then(() => {
       stopped = true;
     });
-    await sleep(50);
-    // Grace period: health tells balancers to go away, but calls still succeed.
+    // Grace period: health tells balancers to go away, but calls are still taken.
     expect(await checkHealth(address)).toBe("NOT_SERVING");
     expect(await checkHealth(address, "otmetka.demo.v1.DemoService")).toBe("NOT_SERVING");
-    const inFlight = greet(address, "sleep:700");
-    await sleep(500); // grace is over: the server drains the call above, accepts no new one
+    const inFlight = greet(address, "sleep:1200");
+    await sleep(50);
+    expect(Date.now() - t0, "still inside the grace period").toBeLessThan(graceMs);
+
+    // After the grace period the server drains the call above and accepts no new one.
+    await sleep(t0 + graceMs + 200 - Date.now());
     expect(stopped).toBe(false);
     await expect(greet(address, "late")).rejects.toMatchObject({ code: status.UNAVAILABLE });
-    expect((await inFlight).text).toBe("sleep:700");
+    expect((await inFlight).text).toBe("sleep:1200");
     await stopping;
     await expect(checkHealth(address)).rejects.toMatchObject({ code: status.UNAVAILABLE });
   });
