@@ -1,5 +1,5 @@
-import { v7 as uuidv7 } from "uuid";
 import { InvalidEventStoreArgument } from "./errors.js";
+import { newEventId } from "./event-id.js";
 import type { StreamAppend } from "./event-types.js";
 import { encodeExpectedVersion } from "./expected-version.js";
 
@@ -61,7 +61,7 @@ export function toAppendParams(appends: readonly StreamAppend[]): AppendParams {
         throw new InvalidEventStoreArgument(`${ef}.data`, "must be JSON (undefined given)");
       }
       p.eventStreams.push(i + 1);
-      p.eventIds.push(e.eventId ?? uuidv7());
+      p.eventIds.push(e.eventId ?? newEventId());
       p.types.push(e.type);
       p.schemaVersions.push(sv);
       p.data.push(JSON.stringify(e.data));

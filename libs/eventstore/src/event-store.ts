@@ -78,16 +78,20 @@ const APPEND_SQL =
   "SELECT eventstore.append_events($1::text[], $2::bigint[], $3::int[], $4::uuid[], $5::text[], " +
   "$6::int[], $7::jsonb[], $8::jsonb[], $9::text, $10::text, $11::jsonb) AS r";
 
+const APPEND_STREAM_SQL =
+  "SELECT eventstore.append_stream($1::text, $2::bigint, $3::uuid[], $4::text[], $5::int[], " +
+  "$6::jsonb[], $7::jsonb[]) AS v";
+
 // The xmin bound is an InitPlan, evaluated once per query, and bounds the index scan.
-const READ_ALL_SQL = `SELECT ${EVENT_COLUMNS} FROM eventstore.events
-  WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
-    AND transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
-  ORDER BY transaction_id, position
+export const READ_ALL_SQL = `SELECT ${EVENT_COLUMNS} FROM eventstore.events e
+  WHERE (e.transaction_id, e.position) > ($1::xid8, $2::bigint)
+    AND e.transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+  ORDER BY e.transaction_id, e.position
   LIMIT $3`;
 
-const READ_STREAM_SQL = `SELECT ${EVENT_COLUMNS} FROM eventstore.events
-  WHERE stream_id = $1 AND stream_version >= $2
-  ORDER BY stream_version
+const READ_STREAM_SQL = `SELECT ${EVENT_COLUMNS} FROM eventstore.events e
+  WHERE e.stream_id = $1 AND e.stream_version >= $2
+  ORDER BY e.stream_version
   LIMIT $3`;
 
 /**
@@ -134,6 +138,8 @@ export class EventStore {
     appends: readonly StreamAppend[],
     options: AppendOptions = {},
   ): Promise<StreamVersion[]> {
+    const only = appends.length === 1 ? appends[0]! : undefined;
+    if (only) return [await this.appendStream(only, options)];
     const r = await this.callAppend(appends, undefined, options);
     return this.interpret(appends, r, undefined) as StreamVersion[];
   }
@@ -254,6 +260,37 @@ export class EventStore {
         await sleep(pollIntervalMs, undefined, { signal: options.signal }).catch(() => {});
       }
     }
+  }
+
+  /** One stream, no command: eventstore.append_stream, the hot path. */
+  private async appendStream(a: StreamAppend, options: AppendOptions): Promise<StreamVersion> {
+    const p = toAppendParams([a]);
+    const target = options.client ?? this.pool;
+    let raw: string;
+    try {
+      const { rows } = await target.query<{ v: string }>({
+        name: "eventstore_append_stream",
+        text: APPEND_STREAM_SQL,
+        values: [
+          p.streamIds[0],
+          p.expected[0],
+          p.eventIds,
+          p.types,
+          p.schemaVersions,
+          p.data,
+          p.metadata,
+        ],
+      });
+      raw = rows[0]!.v;
+    } catch (err) {
+      if ((err as { code?: string }).code === "OTE01") throw new AppendNotFirstWrite();
+      throw err;
+    }
+    const v = parseInt8(raw, "streams.version");
+    if (v < 0) {
+      throw new WrongExpectedVersion(a.streamId, describeExpectedVersion(a.expected), -1 - v);
+    }
+    return { streamId: a.streamId, version: v };
   }
 
   private async callAppend(

@@ -14,6 +14,7 @@ export {
   InvalidEventStoreArgument,
   WrongExpectedVersion,
 } from "./errors.js";
+export { newEventId } from "./event-id.js";
 export {
   type AppendOptions,
   type CommandAppendOutcome,
@@ -46,6 +47,7 @@ export {
   EVENTSTORE_MIGRATION_TABLE,
   eventStoreMigrations,
   migrateEventStore,
+  migrateEventStoreDatabase,
 } from "./migrations/index.js";
 export { EVENTSTORE_SCHEMA, STREAM_LOCK_CLASS } from "./migrations/schema-names.js";
 export { canonicalJson, payloadHash } from "./payload-hash.js";

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WrongExpectedVersion } from "./errors.js";
-import type { EventStore } from "./event-store.js";
+import { type EventStore, READ_ALL_SQL } from "./event-store.js";
 import type { RecordedEvent, StreamAppend } from "./event-types.js";
 import { readAfterPosition } from "./test-support/naive-reader.js";
 import { pick, seededRandom } from "./test-support/random.js";
@@ -189,5 +189,19 @@ describe("readAll under concurrent writers", () => {
       cp = page.checkpoint;
     }
     expect(paged.slice(0, all.length).map((e) => e.eventId)).toEqual(all.map((e) => e.eventId));
+  });
+
+  it("reads the log straight from the (xid8, position) index, never sorting xids as text", async () => {
+    const client = await store.pool.connect();
+    try {
+      // With sorting penalised, a query whose ORDER BY matches the index needs no Sort node.
+      await client.query("SET enable_sort = off");
+      const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${READ_ALL_SQL}`, ["0", 0, 1000]);
+      const plan = JSON.stringify(rows[0]);
+      expect(plan).toContain("events_log_order");
+      expect(plan).not.toMatch(/"Node Type":\s*"Sort"/);
+    } finally {
+      client.release(true);
+    }
   });
 });

@@ -3,14 +3,18 @@ import type { EventMetadata, RecordedEvent } from "./event-types.js";
 import { parseInt8 } from "./int8.js";
 import type { Upcasters } from "./upcasters.js";
 
-/** Columns every read selects, in the shape EventRow describes. */
+/**
+ * Columns every read selects, in the shape EventRow describes. The xid8 comes out as text
+ * under another name: an output column named transaction_id would capture ORDER BY
+ * transaction_id and sort the log as text ("9" after "10").
+ */
 export const EVENT_COLUMNS =
-  "position, transaction_id::text AS transaction_id, stream_id, stream_version, event_id, " +
-  "type, schema_version, data, metadata, recorded_at";
+  "e.position, e.transaction_id::text AS xid_text, e.stream_id, e.stream_version, e.event_id, " +
+  "e.type, e.schema_version, e.data, e.metadata, e.recorded_at";
 
 export interface EventRow {
   position: string;
-  transaction_id: string;
+  xid_text: string;
   stream_id: string;
   stream_version: string;
   event_id: string;
@@ -28,8 +32,8 @@ export function toRecordedEvent(row: EventRow, upcasters: Upcasters | undefined)
     : { data: row.data, schemaVersion: row.schema_version };
   return {
     position,
-    transactionId: row.transaction_id,
-    checkpoint: makeCheckpoint(row.transaction_id, position),
+    transactionId: row.xid_text,
+    checkpoint: makeCheckpoint(row.xid_text, position),
     streamId: row.stream_id,
     version: parseInt8(row.stream_version, "events.stream_version"),
     eventId: row.event_id,

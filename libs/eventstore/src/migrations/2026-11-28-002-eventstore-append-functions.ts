@@ -39,6 +39,58 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     END
     $fn$`.execute(db);
 
+  // The hot path: one stream, no command. Same rules as append_events with fewer
+  // statements (measured ~2x faster per call). Returns the new version, or -1 - actual
+  // version when the expected version is not met (nothing written then).
+  await sql`
+    CREATE OR REPLACE FUNCTION eventstore.append_stream(
+      p_stream_id       text,
+      p_expected        bigint,
+      p_event_ids       uuid[],
+      p_types           text[],
+      p_schema_versions integer[],
+      p_data            jsonb[],
+      p_metadata        jsonb[]
+    )
+    RETURNS bigint
+    LANGUAGE plpgsql
+    AS $fn$
+    DECLARE
+      v_current bigint;
+      v_n integer := coalesce(array_length(p_event_ids, 1), 0);
+    BEGIN
+      IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
+        RAISE EXCEPTION 'append must be the first write of its transaction'
+          USING ERRCODE = 'OTE01';
+      END IF;
+      PERFORM pg_advisory_xact_lock(${sql.lit(STREAM_LOCK_CLASS)}, hashtext(p_stream_id));
+      SELECT version INTO v_current FROM eventstore.streams WHERE stream_id = p_stream_id;
+      v_current := coalesce(v_current, 0);
+      IF (p_expected >= 0 AND v_current <> p_expected)
+         OR (p_expected = -2 AND v_current <> 0)
+         OR (p_expected = -3 AND v_current = 0) THEN
+        RETURN -1 - v_current;
+      END IF;
+      IF v_n = 0 THEN
+        RETURN v_current;
+      END IF;
+      INSERT INTO eventstore.events
+          (stream_id, stream_version, event_id, type, schema_version, data, metadata)
+        SELECT p_stream_id, v_current + e.ord, e.event_id, e.type, e.schema_version, e.data, e.metadata
+          FROM unnest(p_event_ids, p_types, p_schema_versions, p_data, p_metadata)
+               WITH ORDINALITY AS e(event_id, type, schema_version, data, metadata, ord)
+         ORDER BY e.ord;
+      -- Under the stream's lock nobody else creates or moves this row.
+      IF v_current = 0 THEN
+        INSERT INTO eventstore.streams (stream_id, version) VALUES (p_stream_id, v_n);
+      ELSE
+        UPDATE eventstore.streams SET version = v_current + v_n, updated_at = now()
+         WHERE stream_id = p_stream_id;
+      END IF;
+      RETURN v_current + v_n;
+    END
+    $fn$`.execute(db);
+
   // The append of the write path (one statement). Returns one of
   //   {"versions": [...]}                       appended; new version of each stream
   //   {"conflict": {"index": i, "actual": v}}   expected version of stream i not met
@@ -133,6 +185,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`DROP FUNCTION IF EXISTS eventstore.append_events(text[], bigint[], integer[], uuid[], text[], integer[], jsonb[], jsonb[], text, text, jsonb)`.execute(
+    db,
+  );
+  await sql`DROP FUNCTION IF EXISTS eventstore.append_stream(text, bigint, uuid[], text[], integer[], jsonb[], jsonb[])`.execute(
     db,
   );
   await sql`DROP FUNCTION IF EXISTS eventstore.lock_streams(text[])`.execute(db);

@@ -1,4 +1,5 @@
-import { type Kysely, type Migration, Migrator } from "kysely";
+import { Kysely, type Migration, Migrator, PostgresDialect } from "kysely";
+import pg from "pg";
 import * as tables from "./2026-11-28-001-eventstore-tables.js";
 import * as appendFunctions from "./2026-11-28-002-eventstore-append-functions.js";
 import { EVENTSTORE_SCHEMA } from "./schema-names.js";
@@ -38,4 +39,16 @@ export async function migrateEventStore(db: Kysely<unknown>): Promise<string[]> 
     });
   }
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}
+
+/** migrateEventStore on the database at `connectionString`, for scripts, tests and benchmarks. */
+export async function migrateEventStoreDatabase(connectionString: string): Promise<string[]> {
+  const db = new Kysely<unknown>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString, max: 1 }) }),
+  });
+  try {
+    return await migrateEventStore(db);
+  } finally {
+    await db.destroy();
+  }
 }

@@ -1,21 +1,10 @@
-import { Kysely, PostgresDialect } from "kysely";
-import pg from "pg";
 import { EventStore } from "../event-store.js";
-import { migrateEventStore } from "../migrations/index.js";
+import { migrateEventStoreDatabase } from "../migrations/index.js";
 import type { EventStorePoolOptions } from "../pool.js";
 import type { Upcasters } from "../upcasters.js";
 
 /** Migrates the database at `url` with migrateEventStore. */
-export async function migrate(url: string): Promise<void> {
-  const db = new Kysely<unknown>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }),
-  });
-  try {
-    await migrateEventStore(db);
-  } finally {
-    await db.destroy();
-  }
-}
+export const migrate = migrateEventStoreDatabase;
 
 /** A store over a freshly migrated database. */
 export async function openStore(

@@ -1,0 +1,123 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { median, round } from "./stats.js";
+
+/** One line of a benchmark's results, in the shape of conventions.md ("Benchmarks"). */
+export interface Figure {
+  id: string;
+  value: number;
+  unit: string;
+  runs: number[];
+  baseline_id: string | null;
+  baseline: number | null;
+  ratio: number | null;
+  goal: number | null;
+  limit?: number;
+  limit_kind?: "max" | "min";
+  /** Free text shown in the table (e.g. "synchronous_commit=off"). */
+  note?: string;
+}
+
+export interface Machine {
+  cpus: number;
+  node: string;
+  postgres?: string;
+  nats?: string;
+  [extra: string]: unknown;
+}
+
+/**
+ * A measured figure against its baseline. `higherIsBetter` false (latencies) makes
+ * ratio = baseline / value, so a higher ratio is always better.
+ */
+export function figure(options: {
+  id: string;
+  unit: string;
+  runs: number[];
+  baseline?: { id: string; runs: number[] };
+  goal?: number | null;
+  higherIsBetter?: boolean;
+  note?: string;
+}): Figure {
+  const value = median(options.runs);
+  const baseline = options.baseline ? median(options.baseline.runs) : null;
+  const higher = options.higherIsBetter ?? true;
+  const ratio =
+    baseline === null || baseline === 0 || value === 0
+      ? null
+      : Number((higher ? value / baseline : baseline / value).toFixed(3));
+  return {
+    id: options.id,
+    value: round(value),
+    unit: options.unit,
+    runs: options.runs.map(round),
+    baseline_id: options.baseline?.id ?? null,
+    baseline: baseline === null ? null : round(baseline),
+    ratio,
+    goal: options.goal ?? null,
+    ...(options.note ? { note: options.note } : {}),
+  };
+}
+
+/** Baselines are figures too (no baseline of their own), so the JSON lists every measurement. */
+export function baselineFigure(id: string, unit: string, runs: number[], note?: string): Figure {
+  return figure({ id, unit, runs, ...(note ? { note } : {}) });
+}
+
+function version(cmd: string, args: string[], pattern: RegExp): string | undefined {
+  try {
+    const out = execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    return pattern.exec(out)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+export function machine(extra: Partial<Machine> = {}): Machine {
+  const nats = version("nats-server", ["--version"], /v?(\d+\.\d+\.\d+)/);
+  return {
+    cpus: os.cpus().length,
+    node: process.version,
+    ...(nats ? { nats } : {}),
+    cpu_model: os.cpus()[0]?.model ?? "unknown",
+    memory_gb: Math.round(os.totalmem() / 2 ** 30),
+    ...extra,
+  };
+}
+
+export const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "results");
+
+/** Writes tests/bench/results/<name>.json and returns its path. */
+export function writeResults(name: string, m: Machine, figures: Figure[]): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const path = join(RESULTS_DIR, `${name}.json`);
+  const doc = { name, when: new Date().toISOString(), machine: m, figures };
+  writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`);
+  return path;
+}
+
+/** The human table: one line per figure, with its baseline, ratio and goal. */
+export function formatTable(figures: Figure[]): string {
+  const rows = figures.map((f) => [
+    f.id,
+    `${f.value} ${f.unit}`,
+    `${Math.min(...f.runs)}..${Math.max(...f.runs)}`,
+    f.baseline_id ? `${f.baseline} (${f.baseline_id})` : "",
+    f.ratio === null ? "" : f.ratio.toFixed(2),
+    f.goal === null
+      ? ""
+      : `>= ${f.goal}${f.ratio !== null ? (f.ratio >= f.goal ? " ok" : " MISSED") : ""}`,
+    f.note ?? "",
+  ]);
+  const head = ["figure", "median", "min..max", "baseline", "ratio", "goal", "note"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
