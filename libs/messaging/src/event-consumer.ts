@@ -1,5 +1,6 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { hostname } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -12,7 +13,7 @@ import type { MessagingNames } from "./names.js";
 import { decodeParked, listParked } from "./parking.js";
 import { PartitionWorker } from "./partition-worker.js";
 import { ensureStream } from "./provisioning.js";
-import { DEFAULT_PARTITIONS, fnv1a32, partitionOf, streamIdOfKey } from "./subjects.js";
+import { DEFAULT_PARTITIONS, partitionOf, streamIdOfKey } from "./subjects.js";
 
 export interface EventConsumerOptions {
   nc: NatsConnection;
@@ -174,13 +175,7 @@ export class EventConsumer {
       for (const [p, h] of this.held) {
         if (Date.now() - h.renewedAt > this.ttl * 0.8) await this.drop(p);
       }
-      await new Promise((r) => {
-        const t = setTimeout(r, tick);
-        this.stopping.signal.addEventListener("abort", () => {
-          clearTimeout(t);
-          r(undefined);
-        });
-      });
+      await sleep(tick, undefined, { signal: this.stopping.signal }).catch(() => {});
     }
   }
 
@@ -191,12 +186,13 @@ export class EventConsumer {
     const prefix = `${this.o.durable}.m.`;
     for await (const k of await kv.keys(`${prefix}*`)) members.push(k.slice(prefix.length));
     if (!members.includes(this.instanceId)) members.push(this.instanceId);
+    const givingBack: Promise<void>[] = [];
     for (let p = 0; p < this.partitions; p++) {
-      if (this.stopping.signal.aborted) return;
+      if (this.stopping.signal.aborted) break;
       const mine = ownerOf(p, members) === this.instanceId;
       const h = this.held.get(p);
       if (h && !mine) {
-        await this.giveBack(p);
+        givingBack.push(this.giveBack(p));
       } else if (h) {
         try {
           h.revision = await kv.update(this.leaseKey(p), this.instanceId, h.revision);
@@ -215,6 +211,7 @@ export class EventConsumer {
         await this.takeOver(p, revision);
       }
     }
+    await Promise.all(givingBack);
   }
 
   private async takeOver(p: number, revision: number) {
@@ -257,7 +254,8 @@ export function ownerOf(partition: number, members: readonly string[]): string |
   let best: string | undefined;
   let bestScore = -1;
   for (const m of members) {
-    const score = fnv1a32(`${m}:${partition}`);
+    // sha1, not FNV: ids differing in one character must still spread over partitions.
+    const score = createHash("sha1").update(`${m}:${partition}`).digest().readUInt32BE(0);
     if (score > bestScore || (score === bestScore && best !== undefined && m < best)) {
       best = m;
       bestScore = score;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import { type ConsumedEvent, decodeData } from "./consumed-event.js";
 import { deadLetter, readDeadLetters } from "./dead-letter.js";
@@ -73,7 +74,7 @@ export class PartitionWorker {
       }
       if (signal.aborted) break;
       const wait = Math.min(100 * 2 ** Math.min(failures, 5), 2000);
-      await new Promise((r) => setTimeout(r, wait));
+      await sleep(wait, undefined, { signal }).catch(() => {});
     }
   }
 
