@@ -1,0 +1,233 @@
+import type pg from "pg";
+import {
+  InvalidProjectionDefinition,
+  MissingReference,
+  ProjectionVersionSuperseded,
+} from "./errors.js";
+import type { ApplyContext, Projection, ProjectionEvent, QueryFn } from "./projection.js";
+import type { BatchEntry } from "./projection-event.js";
+import { quoteIdent } from "./runtime-tables.js";
+import { kyselyOn } from "./single-client-kysely.js";
+
+export interface BatchOptions {
+  mode: "live" | "rebuild";
+  /**
+   * Rebuilds write no inbox rows: they skip re-published copies by stream version instead
+   * (returns false for an event already applied).
+   */
+  firstSeen?: (event: ProjectionEvent) => boolean;
+}
+
+export interface ChangedItem {
+  kind: string;
+  id: string;
+}
+
+export interface BatchResult {
+  /** Events whose handlers ran (including ones released from the pending table). */
+  applied: number;
+  /** Already covered by the checkpoint (redeliveries after a crash or a swap). */
+  skippedBySequence: number;
+  /** Already in the inbox (re-published copies) or, in a rebuild, seen by stream version. */
+  skippedDuplicates: number;
+  /** Times an event was put in the pending table to wait for a missing fact. */
+  deferred: number;
+  /** Events that came out of the pending table and were applied. */
+  released: number;
+  malformed: number;
+  changed: ChangedItem[];
+  /** Highest sequence per source after the batch (what the checkpoint table now holds). */
+  checkpoints: Map<string, number>;
+}
+
+interface PendingRow {
+  awaiting: string;
+  event: ProjectionEvent;
+}
+
+/**
+ * Applies one batch inside the caller's open transaction: lock the sources' checkpoints (the
+ * first statement on the schema, so a swap waits for us and we wait for a swap), skip what the
+ * checkpoint covers, claim event ids in the inbox, run handlers in order, keep events that wait
+ * for a missing fact, release the ones a handler provided, flush, move the checkpoints.
+ */
+export async function applyBatch(
+  client: pg.PoolClient,
+  projection: Projection<any>,
+  schema: string,
+  entries: readonly BatchEntry[],
+  options: BatchOptions,
+): Promise<BatchResult> {
+  const s = quoteIdent(schema);
+  const result: BatchResult = {
+    applied: 0,
+    skippedBySequence: 0,
+    skippedDuplicates: 0,
+    deferred: 0,
+    released: 0,
+    malformed: 0,
+    changed: [],
+    checkpoints: new Map(),
+  };
+  const sources = [...new Set(entries.map((e) => e.source))];
+  const locked = await client.query<{ source: string; seq: string; version: number }>(
+    `SELECT source, seq, (SELECT version FROM ${s}._meta) AS version
+       FROM ${s}._checkpoint WHERE source = ANY($1::text[]) FOR UPDATE`,
+    [sources],
+  );
+  const checkpoint = new Map(locked.rows.map((r) => [r.source, Number(r.seq)]));
+  for (const source of sources) {
+    if (!checkpoint.has(source)) {
+      throw new InvalidProjectionDefinition(
+        "sources",
+        `of ${projection.name} do not include ${JSON.stringify(source)} in schema ${schema}`,
+      );
+    }
+  }
+  const liveVersion = locked.rows[0]?.version ?? projection.version;
+  if (options.mode === "live" && liveVersion > projection.version) {
+    throw new ProjectionVersionSuperseded(projection.name, projection.version, liveVersion);
+  }
+
+  let fresh: ProjectionEvent[] = [];
+  for (const e of entries) {
+    const cp = checkpoint.get(e.source) ?? 0;
+    if (e.sequence <= cp) {
+      result.skippedBySequence++;
+      continue;
+    }
+    result.checkpoints.set(e.source, Math.max(result.checkpoints.get(e.source) ?? 0, e.sequence));
+    if (e.event) fresh.push(e.event);
+    else result.malformed++;
+  }
+
+  if (options.mode === "live" && fresh.length > 0) {
+    const claimed = await client.query<{ event_id: string }>(
+      `INSERT INTO ${s}._inbox (event_id) SELECT unnest($1::text[])
+       ON CONFLICT DO NOTHING RETURNING event_id`,
+      [fresh.map((e) => e.eventId)],
+    );
+    const ids = new Set(claimed.rows.map((r) => r.event_id));
+    // A copy inside the same batch: only its first occurrence was claimed.
+    const kept = fresh.filter((e) => ids.delete(e.eventId));
+    result.skippedDuplicates += fresh.length - kept.length;
+    fresh = kept;
+  } else if (options.firstSeen) {
+    const kept = fresh.filter(options.firstSeen);
+    result.skippedDuplicates += fresh.length - kept.length;
+    fresh = kept;
+  }
+
+  // Streams with an event already waiting: their later events wait behind it, in order.
+  const blocked = new Map<string, string>();
+  if (fresh.length > 0) {
+    const r = await client.query<{ stream_id: string; awaiting: string }>(
+      `SELECT DISTINCT stream_id, awaiting FROM ${s}._pending WHERE stream_id = ANY($1::text[])`,
+      [[...new Set(fresh.map((e) => e.streamId))]],
+    );
+    for (const row of r.rows) blocked.set(row.stream_id, row.awaiting);
+  }
+
+  const query: QueryFn = (text, params) => client.query(text, params as unknown[]);
+  const db = kyselyOn(client).withSchema(schema);
+  const changed = new Map<string, ChangedItem>();
+  let current: ProjectionEvent | undefined;
+  let deferKey: string | undefined;
+  let provided: string[] = [];
+  const toPark: PendingRow[] = [];
+  const ctx: ApplyContext<unknown> = {
+    db,
+    schema,
+    query,
+    mode: options.mode,
+    scratch: projection.createScratch?.(),
+    defer(key) {
+      if (!current) {
+        throw new InvalidProjectionDefinition("ctx.defer", "may only be called inside apply()");
+      }
+      deferKey = key;
+    },
+    provide(key) {
+      provided.push(key);
+    },
+    changed(kind, id) {
+      changed.set(`${kind}\u0000${id}`, { kind, id });
+    },
+  };
+
+  const parkNow = async () => {
+    if (toPark.length === 0) return;
+    const rows = toPark.splice(0);
+    await client.query(
+      `INSERT INTO ${s}._pending (awaiting, stream_id, event)
+       SELECT a, st, ev FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS t(a, st, ev, n)
+       ORDER BY n`,
+      [
+        rows.map((r) => r.awaiting),
+        rows.map((r) => r.event.streamId),
+        rows.map((r) => JSON.stringify(r.event)),
+      ],
+    );
+  };
+
+  const work = fresh;
+  while (work.length > 0) {
+    const event = work.shift() as ProjectionEvent;
+    const waitingFor = blocked.get(event.streamId);
+    if (waitingFor !== undefined) {
+      toPark.push({ awaiting: waitingFor, event: { ...event, wasPending: false } });
+      result.deferred++;
+      continue;
+    }
+    current = event;
+    deferKey = undefined;
+    try {
+      await projection.apply(event, ctx);
+    } catch (err) {
+      if (!(err instanceof MissingReference)) throw err;
+      deferKey = err.awaitingKey;
+    }
+    current = undefined;
+    if (deferKey !== undefined) {
+      blocked.set(event.streamId, deferKey);
+      toPark.push({ awaiting: deferKey, event: { ...event, wasPending: false } });
+      result.deferred++;
+    } else {
+      result.applied++;
+      if (event.wasPending) result.released++;
+    }
+    if (provided.length > 0) {
+      const keys = [...new Set(provided)];
+      provided = [];
+      await parkNow();
+      const released = await client.query<{ id: string; event: ProjectionEvent }>(
+        `DELETE FROM ${s}._pending WHERE awaiting = ANY($1::text[]) RETURNING id, event`,
+        [keys],
+      );
+      if (released.rows.length === 0) continue;
+      const back = released.rows
+        .sort((a, b) => Number(a.id) - Number(b.id))
+        .map((r) => ({ ...r.event, wasPending: true }));
+      const keySet = new Set(keys);
+      for (const [stream, key] of blocked) if (keySet.has(key)) blocked.delete(stream);
+      // Released events are older than anything left in this batch: they go first.
+      work.unshift(...back);
+    }
+  }
+  await parkNow();
+  await projection.flush?.(ctx);
+
+  if (result.checkpoints.size > 0) {
+    const list = [...result.checkpoints];
+    await client.query(
+      `UPDATE ${s}._checkpoint c SET seq = v.seq, updated_at = now()
+         FROM unnest($1::text[], $2::bigint[]) AS v(source, seq) WHERE c.source = v.source`,
+      [list.map(([k]) => k), list.map(([, v]) => v)],
+    );
+  }
+  for (const [source, seq] of checkpoint) {
+    if (!result.checkpoints.has(source)) result.checkpoints.set(source, seq);
+  }
+  result.changed = [...changed.values()];
+  return result;
+}

@@ -1,0 +1,79 @@
+/** Base of every error this package throws; `code` is stable for logs and tests. */
+export class ProjectionError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A projection definition or an option is unusable; names the field and the rule. */
+export class InvalidProjectionDefinition extends ProjectionError {
+  constructor(
+    readonly field: string,
+    readonly rule: string,
+  ) {
+    super("invalid_projection", `${field} ${rule}`);
+  }
+}
+
+/**
+ * Thrown by a handler (before it wrote anything for the event) when the event refers to a
+ * fact not seen yet: the runtime keeps the event until some handler calls `provide(key)`.
+ * Same effect as `ctx.defer(key)`.
+ */
+export class MissingReference extends ProjectionError {
+  constructor(readonly awaitingKey: string) {
+    super("missing_reference", `event waits for ${JSON.stringify(awaitingKey)}`);
+  }
+}
+
+/** The live read model was swapped for a newer version by a rebuild: this runner must stop. */
+export class ProjectionVersionSuperseded extends ProjectionError {
+  constructor(
+    readonly projection: string,
+    readonly runningVersion: number,
+    readonly liveVersion: number,
+  ) {
+    super(
+      "projection_superseded",
+      `projection ${projection}: this runner applies version ${runningVersion} but the live read model is version ${liveVersion}`,
+    );
+  }
+}
+
+/** `rebuild` could not find the projection named on the command line. */
+export class UnknownProjection extends ProjectionError {
+  constructor(
+    readonly projection: string,
+    readonly known: readonly string[],
+  ) {
+    super(
+      "unknown_projection",
+      `no projection named ${JSON.stringify(projection)}; known: ${known.join(", ") || "none"}`,
+    );
+  }
+}
+
+/** A rebuild was stopped (signal) before it swapped its read model in. */
+export class RebuildAborted extends ProjectionError {
+  constructor(readonly projection: string) {
+    super("rebuild_aborted", `rebuild of ${projection} was aborted before the swap`);
+  }
+}
+
+/** The live read model is an older version than the code: rebuild it before running live. */
+export class ProjectionNeedsRebuild extends ProjectionError {
+  constructor(
+    readonly projection: string,
+    readonly runningVersion: number,
+    readonly liveVersion: number,
+  ) {
+    super(
+      "projection_needs_rebuild",
+      `projection ${projection}: live read model is version ${liveVersion}, code is version ${runningVersion}; run \`otmetka-projections rebuild ${projection}\``,
+    );
+  }
+}

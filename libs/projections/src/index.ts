@@ -1,0 +1,41 @@
+export {
+  applyBatch,
+  type BatchOptions,
+  type BatchResult,
+  type ChangedItem,
+} from "./apply-batch.js";
+export { type ChangeNotice, publishChangeNotices } from "./change-notices.js";
+export {
+  InvalidProjectionDefinition,
+  MissingReference,
+  ProjectionError,
+  ProjectionNeedsRebuild,
+  ProjectionVersionSuperseded,
+  RebuildAborted,
+  UnknownProjection,
+} from "./errors.js";
+export { ensureLiveSchema } from "./live-schema.js";
+export {
+  buildSchema,
+  liveDurable,
+  liveSchema,
+  noticeSubject,
+  retiredSchema,
+  sourceFilter,
+} from "./names.js";
+export {
+  type ApplyContext,
+  defineProjection,
+  type Projection,
+  type ProjectionEvent,
+  type ProjectionSource,
+  type QueryFn,
+} from "./projection.js";
+export { type BatchEntry, toEntry } from "./projection-event.js";
+export {
+  type CommittedBatch,
+  ProjectionRunner,
+  type ProjectionRunnerOptions,
+  type RunnerCounters,
+} from "./projection-runner.js";
+export { readCheckpoints } from "./runtime-tables.js";

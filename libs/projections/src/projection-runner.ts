@@ -1,0 +1,244 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { MessagingNames } from "@otmetka/messaging";
+import type pg from "pg";
+import { applyBatch, type BatchResult } from "./apply-batch.js";
+import { publishChangeNotices } from "./change-notices.js";
+import { ProjectionVersionSuperseded } from "./errors.js";
+import { ensureLiveSchema } from "./live-schema.js";
+import { liveDurable, sourceFilter } from "./names.js";
+import type { Projection } from "./projection.js";
+import { toEntry } from "./projection-event.js";
+import { readCheckpoints } from "./runtime-tables.js";
+import { SourceSession } from "./source-session.js";
+
+export interface ProjectionRunnerOptions {
+  projection: Projection<any>;
+  pool: pg.Pool;
+  nc: NatsConnection;
+  names: MessagingNames;
+  /** Most messages in one transaction; default 1000. */
+  maxBatch?: number;
+  /** Ack wait of the durable consumers; default 30 s. */
+  ackWaitMs?: number;
+  /** Publish change notices after each batch; default: when the projection names a noticeContext. */
+  notices?: boolean;
+  /** After the commit, before notices and acks (tests use it to crash in that window). */
+  afterCommit?: (batch: CommittedBatch) => void | Promise<void>;
+  onError?: (err: unknown, where: string) => void;
+}
+
+export interface CommittedBatch extends BatchResult {
+  messages: number;
+}
+
+export interface RunnerCounters {
+  batches: number;
+  messages: number;
+  applied: number;
+  skippedBySequence: number;
+  skippedDuplicates: number;
+  deferred: number;
+  released: number;
+  malformed: number;
+  failedBatches: number;
+  sessionRestarts: number;
+}
+
+interface Queued {
+  m: JsMsg;
+  source: string;
+}
+
+/**
+ * The live runtime of one projection: one durable consumer per source context, and one loop
+ * that takes whatever has arrived (up to `maxBatch`), applies it in one PostgreSQL
+ * transaction (inbox, handlers, checkpoint), commits, publishes the batch's change notices,
+ * then acks. A failed batch is never acked: the sessions restart at the checkpoint.
+ */
+export class ProjectionRunner {
+  readonly counters: RunnerCounters = {
+    batches: 0,
+    messages: 0,
+    applied: 0,
+    skippedBySequence: 0,
+    skippedDuplicates: 0,
+    deferred: 0,
+    released: 0,
+    malformed: 0,
+    failedBatches: 0,
+    sessionRestarts: 0,
+  };
+  private schema = "";
+  private queue: Queued[] = [];
+  private generation = 0;
+  private sessions: SourceSession[] = [];
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly stopping = new AbortController();
+  private restartWanted = false;
+  private readonly maxBatch: number;
+  private fatal: unknown;
+
+  constructor(private readonly o: ProjectionRunnerOptions) {
+    this.maxBatch = o.maxBatch ?? 1000;
+  }
+
+  get liveSchema(): string {
+    return this.schema;
+  }
+
+  /** Set when the runner stopped itself (its version was superseded by a rebuild). */
+  get stoppedBecause(): unknown {
+    return this.fatal;
+  }
+
+  async start(): Promise<this> {
+    this.schema = await ensureLiveSchema(this.o.pool, this.o.projection);
+    await this.openSessions();
+    this.loop = this.run();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.wake?.();
+    await this.loop;
+    await this.closeSessions();
+  }
+
+  private async openSessions(): Promise<void> {
+    const { nc, names, projection } = this.o;
+    const generation = ++this.generation;
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const checkpoints = await readCheckpoints(this.o.pool, this.schema);
+    const sink = {
+      push: (m: JsMsg, source: string, gen: number) => {
+        if (gen !== this.generation) return;
+        this.queue.push({ m, source });
+        this.wake?.();
+      },
+      ended: (source: string, gen: number, err?: unknown) => {
+        if (gen !== this.generation) return;
+        if (err) this.o.onError?.(err, `source ${source}`);
+        this.restartWanted = true;
+        this.wake?.();
+      },
+    };
+    const sessions = projection.sources.map(
+      (s) =>
+        new SourceSession(
+          js,
+          jsm,
+          s.context,
+          {
+            stream: names.contextStream(s.context).name,
+            durable: liveDurable(names, projection, s.context),
+            filter: sourceFilter(names, s.context),
+            ackWaitMs: this.o.ackWaitMs ?? 30_000,
+            maxAckPending: this.maxBatch * 4,
+          },
+          generation,
+          sink,
+          Math.min(this.maxBatch, 1000),
+        ),
+    );
+    this.sessions = sessions;
+    await Promise.all(sessions.map((s) => s.start(checkpoints.get(s.source) ?? 0)));
+  }
+
+  private async closeSessions(): Promise<void> {
+    const old = this.sessions;
+    this.sessions = [];
+    this.generation++;
+    this.queue = [];
+    await Promise.all(old.map((s) => s.close()));
+  }
+
+  private async restartSessions(): Promise<void> {
+    this.counters.sessionRestarts++;
+    this.restartWanted = false;
+    await this.closeSessions();
+    await this.openSessions();
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopping.signal;
+    let failures = 0;
+    while (!signal.aborted) {
+      if (this.queue.length === 0 && !this.restartWanted) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        this.wake = undefined;
+        continue;
+      }
+      try {
+        if (this.restartWanted) {
+          await this.restartSessions();
+          failures = 0;
+          continue;
+        }
+        const batch = this.queue.splice(0, this.maxBatch);
+        await this.process(batch);
+        failures = 0;
+      } catch (err) {
+        if (err instanceof ProjectionVersionSuperseded) {
+          this.fatal = err;
+          this.o.onError?.(err, "batch");
+          this.stopping.abort();
+          break;
+        }
+        this.counters.failedBatches++;
+        this.o.onError?.(err, "batch");
+        failures++;
+        // Nothing of the failed batch was acked: start again at the checkpoint, in order.
+        this.restartWanted = true;
+        await sleep(Math.min(100 * 2 ** Math.min(failures, 5), 3000), undefined, {
+          signal,
+        }).catch(() => {});
+      }
+    }
+  }
+
+  private async process(batch: Queued[]): Promise<void> {
+    const entries = batch.map((q) => toEntry(q.m, q.source));
+    const client = await this.o.pool.connect();
+    let result: BatchResult;
+    try {
+      await client.query("BEGIN");
+      result = await applyBatch(client, this.o.projection, this.schema, entries, { mode: "live" });
+      await client.query("COMMIT");
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+    const c = this.counters;
+    c.batches++;
+    c.messages += batch.length;
+    c.applied += result.applied;
+    c.skippedBySequence += result.skippedBySequence;
+    c.skippedDuplicates += result.skippedDuplicates;
+    c.deferred += result.deferred;
+    c.released += result.released;
+    c.malformed += result.malformed;
+    await this.o.afterCommit?.({ ...result, messages: batch.length });
+    const { projection } = this.o;
+    if (projection.noticeContext && this.o.notices !== false) {
+      publishChangeNotices(
+        this.o.nc,
+        this.o.names,
+        projection.noticeContext,
+        projection.name,
+        result.changed,
+        result.checkpoints,
+      );
+    }
+    // After the commit: a crash before these acks only causes redeliveries the checkpoint skips.
+    for (const q of batch) q.m.ack();
+  }
+}

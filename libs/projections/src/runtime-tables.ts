@@ -1,0 +1,73 @@
+import type pg from "pg";
+import type { Projection } from "./projection.js";
+import { kyselyOn } from "./single-client-kysely.js";
+
+const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
+
+/**
+ * The runtime's own tables live inside the read model's schema, so that a blue/green swap
+ * (renaming schemas) moves the checkpoints, inbox and pending events together with the rows
+ * they describe.
+ */
+export async function createReadModelSchema(
+  client: pg.PoolClient,
+  projection: Projection<any>,
+  schema: string,
+  origin: "live" | "rebuild",
+): Promise<void> {
+  const s = q(schema);
+  await client.query(`CREATE SCHEMA ${s}`);
+  await client.query(`CREATE TABLE ${s}._meta (
+    projection text NOT NULL, version int NOT NULL, origin text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now())`);
+  await client.query(`CREATE TABLE ${s}._checkpoint (
+    source text PRIMARY KEY, seq bigint NOT NULL DEFAULT 0,
+    updated_at timestamptz NOT NULL DEFAULT now())`);
+  // Event ids already applied: redeliveries and re-published copies change nothing.
+  await client.query(`CREATE TABLE ${s}._inbox (event_id text PRIMARY KEY)`);
+  await client.query(`CREATE TABLE ${s}._pending (
+    id bigserial PRIMARY KEY, awaiting text NOT NULL, stream_id text NOT NULL,
+    event jsonb NOT NULL, parked_at timestamptz NOT NULL DEFAULT now())`);
+  await client.query(`CREATE INDEX ON ${s}._pending (awaiting)`);
+  await client.query(`CREATE INDEX ON ${s}._pending (stream_id)`);
+  await client.query(`INSERT INTO ${s}._meta (projection, version, origin) VALUES ($1, $2, $3)`, [
+    projection.name,
+    projection.version,
+    origin,
+  ]);
+  await addSources(client, projection, schema);
+  await projection.setup(kyselyOn(client).withSchema(schema), schema);
+}
+
+export async function addSources(
+  client: pg.PoolClient,
+  projection: Projection<any>,
+  schema: string,
+): Promise<void> {
+  await client.query(
+    `INSERT INTO ${q(schema)}._checkpoint (source) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`,
+    [projection.sources.map((s) => s.context)],
+  );
+}
+
+export async function schemaExists(client: pg.PoolClient | pg.Pool, schema: string) {
+  const r = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
+  return (r.rowCount ?? 0) > 0;
+}
+
+export async function readCheckpoints(
+  client: pg.PoolClient | pg.Pool,
+  schema: string,
+): Promise<Map<string, number>> {
+  const r = await client.query<{ source: string; seq: string }>(
+    `SELECT source, seq FROM ${q(schema)}._checkpoint`,
+  );
+  return new Map(r.rows.map((row) => [row.source, Number(row.seq)]));
+}
+
+export async function readVersion(client: pg.PoolClient | pg.Pool, schema: string) {
+  const r = await client.query<{ version: number }>(`SELECT version FROM ${q(schema)}._meta`);
+  return r.rows[0]?.version ?? 0;
+}
+
+export { q as quoteIdent };
