@@ -32,27 +32,28 @@ export const H = {
 
 /** Headers of one event; `source` is the publishing service (`grades`). */
 export function envelopeHeaders(event: RecordedEvent, source: string): MsgHdrs {
+  // append, not set: the headers are new, and set() scans every existing key twice.
   const h = natsHeaders();
-  h.set(H.msgId, event.eventId);
-  h.set(H.specVersion, "1.0");
-  h.set(H.id, event.eventId);
-  h.set(H.type, event.type);
-  h.set(H.source, source);
-  h.set(H.subject, event.streamId);
-  h.set(H.time, event.recordedAt.toISOString());
-  h.set(H.contentType, "application/json");
-  h.set(H.streamVersion, String(event.version));
-  h.set(H.schemaVersion, String(event.schemaVersion));
-  h.set(H.logPosition, String(event.position));
-  h.set(H.logCheckpoint, event.checkpoint);
+  h.append(H.msgId, event.eventId);
+  h.append(H.specVersion, "1.0");
+  h.append(H.id, event.eventId);
+  h.append(H.type, event.type);
+  h.append(H.source, source);
+  h.append(H.subject, event.streamId);
+  h.append(H.time, event.recordedAt.toISOString());
+  h.append(H.contentType, "application/json");
+  h.append(H.streamVersion, String(event.version));
+  h.append(H.schemaVersion, String(event.schemaVersion));
+  h.append(H.logPosition, String(event.position));
+  h.append(H.logCheckpoint, event.checkpoint);
   const m = event.metadata;
-  if (m.correlationId) h.set(H.correlationId, m.correlationId);
-  if (m.causationId) h.set(H.causationId, m.causationId);
-  if (m.commandId) h.set(H.commandId, m.commandId);
-  if (m.actor?.id) h.set(H.actorId, m.actor.id);
-  if (m.actor?.kind) h.set(H.actorKind, m.actor.kind);
-  if (m.traceparent) h.set(H.traceparent, m.traceparent);
-  if (m.tracestate) h.set(H.tracestate, m.tracestate);
+  if (m.correlationId) h.append(H.correlationId, m.correlationId);
+  if (m.causationId) h.append(H.causationId, m.causationId);
+  if (m.commandId) h.append(H.commandId, m.commandId);
+  if (m.actor?.id) h.append(H.actorId, m.actor.id);
+  if (m.actor?.kind) h.append(H.actorKind, m.actor.kind);
+  if (m.traceparent) h.append(H.traceparent, m.traceparent);
+  if (m.tracestate) h.append(H.tracestate, m.tracestate);
   return h;
 }
 
@@ -74,30 +75,32 @@ export interface Envelope {
 }
 
 export function readEnvelope(h: MsgHdrs | undefined, subject: string): Envelope {
+  // One pass over the headers: nats.js's get() scans and validates on every call.
+  const v = new Map<string, string>();
+  if (h) for (const [k, values] of h) if (values[0] !== undefined) v.set(k, values[0]);
   const need = (name: string) => {
-    const v = h?.get(name);
-    if (!v) throw new MissingEnvelopeHeader(name, subject);
-    return v;
+    const value = v.get(name);
+    if (!value) throw new MissingEnvelopeHeader(name, subject);
+    return value;
   };
-  const opt = (name: string) => h?.get(name) || undefined;
   const env: Envelope = {
     eventId: need(H.id),
     type: need(H.type),
-    source: opt(H.source) ?? "",
+    source: v.get(H.source) ?? "",
     streamId: need(H.subject),
     version: Number(need(H.streamVersion)),
-    schemaVersion: Number(opt(H.schemaVersion) ?? 1),
-    position: Number(opt(H.logPosition) ?? 0),
-    checkpoint: opt(H.logCheckpoint) ?? "",
-    time: opt(H.time) ?? "",
+    schemaVersion: Number(v.get(H.schemaVersion) ?? 1),
+    position: Number(v.get(H.logPosition) ?? 0),
+    checkpoint: v.get(H.logCheckpoint) ?? "",
+    time: v.get(H.time) ?? "",
   };
-  const extra = {
-    correlationId: opt(H.correlationId),
-    causationId: opt(H.causationId),
-    commandId: opt(H.commandId),
-    actorId: opt(H.actorId),
-  };
-  for (const [k, v] of Object.entries(extra))
-    if (v) (env as unknown as Record<string, string>)[k] = v;
+  const correlationId = v.get(H.correlationId);
+  if (correlationId) env.correlationId = correlationId;
+  const causationId = v.get(H.causationId);
+  if (causationId) env.causationId = causationId;
+  const commandId = v.get(H.commandId);
+  if (commandId) env.commandId = commandId;
+  const actorId = v.get(H.actorId);
+  if (actorId) env.actorId = actorId;
   return env;
 }

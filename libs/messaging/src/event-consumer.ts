@@ -186,40 +186,54 @@ export class EventConsumer {
     const prefix = `${this.o.durable}.m.`;
     for await (const k of await kv.keys(`${prefix}*`)) members.push(k.slice(prefix.length));
     if (!members.includes(this.instanceId)) members.push(this.instanceId);
-    const givingBack: Promise<void>[] = [];
+    // Every partition at once: renewals, give-backs and take-overs do not wait for each other.
+    const work: Promise<void>[] = [];
+    let parkedLoaded: Promise<void> | undefined;
     for (let p = 0; p < this.partitions; p++) {
       if (this.stopping.signal.aborted) break;
       const mine = ownerOf(p, members) === this.instanceId;
       const h = this.held.get(p);
       if (h && !mine) {
-        givingBack.push(this.giveBack(p));
+        work.push(this.giveBack(p));
       } else if (h) {
-        try {
-          h.revision = await kv.update(this.leaseKey(p), this.instanceId, h.revision);
-          h.renewedAt = Date.now();
-        } catch (err) {
-          this.o.onError?.(err, `renewing lease of partition ${p}`);
-          await this.drop(p);
-        }
+        work.push(
+          kv.update(this.leaseKey(p), this.instanceId, h.revision).then(
+            (revision) => {
+              h.revision = revision;
+              h.renewedAt = Date.now();
+            },
+            async (err) => {
+              this.o.onError?.(err, `renewing lease of partition ${p}`);
+              await this.drop(p);
+            },
+          ),
+        );
       } else if (mine) {
-        let revision: number;
-        try {
-          revision = await kv.create(this.leaseKey(p), this.instanceId);
-        } catch {
-          continue; // still held by its previous owner: retried next tick
-        }
-        await this.takeOver(p, revision);
+        work.push(
+          kv.create(this.leaseKey(p), this.instanceId).then(
+            async (revision) => {
+              // Parked state written by other instances must be known before the first message.
+              parkedLoaded ??= this.loadParked();
+              await parkedLoaded;
+              this.takeOver(p, revision);
+            },
+            () => {}, // still held by its previous owner: retried next tick
+          ),
+        );
       }
     }
-    await Promise.all(givingBack);
+    await Promise.all(work);
   }
 
-  private async takeOver(p: number, revision: number) {
+  private async loadParked() {
     const g = this.g!;
-    // Parked state written by other instances must be known before the first message.
     for (const entry of await listParked(g.parkingKv, this.o.durable)) {
       g.parked.set(entry.streamId, entry);
     }
+  }
+
+  private takeOver(p: number, revision: number) {
+    const g = this.g!;
     const worker = new PartitionWorker(g, p).start();
     this.held.set(p, { worker, revision, renewedAt: Date.now() });
     for (const entry of g.parked.values()) {

@@ -52,7 +52,7 @@ export type AttemptOutcome = { ok: true } | { ok: false; error: unknown; attempt
 /**
  * Runs the handler up to `maxDeliver` times with backoff, in place: retrying here instead of
  * nak-ing keeps every later event of the partition behind this one (per-stream order).
- * `keepAlive` runs before each attempt and wait (msg.working(), so the ack wait does not expire).
+ * `keepAlive` runs around each retry (msg.working(), so the ack wait does not expire).
  */
 export async function attemptWithRetries(
   run: (attempt: number) => Promise<void>,
@@ -62,7 +62,8 @@ export async function attemptWithRetries(
 ): Promise<AttemptOutcome | "stopped"> {
   let error: unknown;
   for (let attempt = 1; attempt <= policy.maxDeliver; attempt++) {
-    keepAlive();
+    // Only retries extend the ack wait: a progress ack per message would double the traffic.
+    if (attempt > 1) keepAlive();
     try {
       await run(attempt);
       return { ok: true };

@@ -1,4 +1,15 @@
 export {
+  type ConsumedEvent,
+  decodeData,
+  type EventHandler,
+} from "./consumed-event.js";
+export {
+  type DeadLetteredMessage,
+  type DeadLetterReason,
+  DLQ as DEAD_LETTER_HEADERS,
+  readDeadLetters,
+} from "./dead-letter.js";
+export {
   type Envelope,
   envelopeHeaders,
   H as ENVELOPE_HEADERS,
@@ -11,6 +22,7 @@ export {
   RelayResyncFailed,
   StreamNotParked,
 } from "./errors.js";
+export { EventConsumer, type EventConsumerOptions, ownerOf } from "./event-consumer.js";
 export {
   type EventRouting,
   type OutgoingMessage,
@@ -18,8 +30,19 @@ export {
   type RouteTokens,
   toMessage,
 } from "./event-message.js";
+export type { GroupCounters } from "./group-context.js";
+export { DEFAULT_RETRY, type RetryPolicy } from "./handler-runner.js";
+export { DEFAULT_LEASE_TTL_MS, openLeaseBucket, openParkingBucket } from "./kv-buckets.js";
 export { compareCheckpoints, type LogReader } from "./log-reader.js";
 export { type MessagingNames, messagingNames } from "./names.js";
+export {
+  listParkedStreams,
+  type OperatorTarget,
+  parkedEvents,
+  releaseParkedStream,
+  skipPoisonEvent,
+} from "./operator.js";
+export type { ParkedStream, ParkState } from "./parking.js";
 export { DEFAULT_DUPLICATE_WINDOW_MS, ensureStream, type StreamSpec } from "./provisioning.js";
 export { OutboxRelay, type RelayOptions, type RelayStats } from "./relay.js";
 export { RELAY_LOCK_CLASS } from "./relay-lock.js";

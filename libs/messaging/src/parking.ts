@@ -53,7 +53,7 @@ export async function readParked(
   streamId: string,
 ): Promise<ParkedStream | undefined> {
   const e = await kv.get(parkingKey(durable, streamId));
-  if (!e || e.operation !== "PUT") return undefined;
+  if (e?.operation !== "PUT") return undefined;
   return decodeParked(durable, e.key, e.value, e.revision);
 }
 

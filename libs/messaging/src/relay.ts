@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type JetStreamClient, jetstream, jetstreamManager, type PubAck } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { RecordedEvent } from "@otmetka/eventstore";
+import type { ReadAllPage, RecordedEvent } from "@otmetka/eventstore";
 import { type EventRouting, toMessage } from "./event-message.js";
 import type { LogReader } from "./log-reader.js";
 import { type HeldLock, tryRelayLock } from "./relay-lock.js";
@@ -104,14 +104,24 @@ export class OutboxRelay {
   private async publishWhileHolding(signal: AbortSignal): Promise<void> {
     const batchSize = this.o.batchSize ?? 1000;
     let pos: ResumePoint | undefined;
+    // The next page is read while the current one is being published.
+    let next: Promise<ReadAllPage> | undefined;
     let failures = 0;
     while (!signal.aborted) {
       try {
-        pos ??= await this.resync();
-        const page = await this.o.log.readAll(pos.checkpoint, batchSize);
+        if (!pos) {
+          next = undefined;
+          pos = await this.resync();
+        }
+        const page = await (next ?? this.o.log.readAll(pos.checkpoint, batchSize));
+        next = undefined;
         if (page.events.length === 0) {
           await sleep(this.o.pollIntervalMs ?? 50, undefined, { signal }).catch(() => {});
           continue;
+        }
+        if (page.events.length === batchSize) {
+          next = this.o.log.readAll(page.checkpoint, batchSize);
+          next.catch(() => {}); // awaited (or dropped) on the next turn
         }
         const published = await this.publishInOrder(page.events, pos.lastSequence, signal);
         this.s.published += published;
