@@ -1,0 +1,90 @@
+import type { Metadata } from "@grpc/grpc-js";
+import type { IdentityServiceServer } from "@otmetka/proto/identity/v1/identity_service";
+import { type Logger, unaryHandler } from "@otmetka/service-kit";
+import type { IdentityDeps } from "../commands/deps.js";
+import {
+  closeSchool,
+  registerMunicipality,
+  registerSchool,
+  renameSchool,
+} from "../commands/organisations.js";
+import {
+  decryptForPerson,
+  encryptForPerson,
+  erasePerson,
+  liftLegalHold,
+  placeLegalHold,
+  registerPerson,
+} from "../commands/people.js";
+import { requireId } from "../domain/validators.js";
+import { getSchools, listMunicipalities } from "../projections/organisation-queries.js";
+import { getPeople, searchPeople } from "../projections/people-queries.js";
+import { callContext } from "./call-context.js";
+
+export interface IdentityApiOptions {
+  deps: IdentityDeps;
+  logger: Logger;
+  region: { id: string; name: string };
+}
+
+/**
+ * gRPC handlers: map proto messages to commands and queries, no rules here. Logs carry ids
+ * only — never a request body, which may hold personal data.
+ */
+export function createIdentityService(o: IdentityApiOptions): IdentityServiceServer {
+  const { deps, logger } = o;
+  const h = <Req, Res>(fn: (req: Req, md: Metadata) => Promise<Res>) => unaryHandler(logger, fn);
+  return {
+    getRegion: h(async () => ({ regionId: o.region.id, name: o.region.name })),
+    registerMunicipality: h(async (req, md) => registerMunicipality(deps, req, callContext(md))),
+    listMunicipalities: h(async () => ({
+      municipalities: await listMunicipalities(deps.store.pool),
+    })),
+    registerSchool: h(async (req, md) => registerSchool(deps, req, callContext(md))),
+    renameSchool: h(async (req, md) => {
+      await renameSchool(deps, req, callContext(md));
+      return {};
+    }),
+    closeSchool: h(async (req, md) => {
+      await closeSchool(deps, req, callContext(md));
+      return {};
+    }),
+    getSchools: h(async (req) => ({
+      schools: await getSchools(deps.store.pool, {
+        schoolIds: req.schoolIds.map((id, i) => requireId(`school_ids[${i}]`, id)),
+        municipalityId:
+          req.municipalityId === "" ? "" : requireId("municipality_id", req.municipalityId),
+      }),
+    })),
+    registerPerson: h(async (req, md) => {
+      const res = await registerPerson(deps, req, callContext(md));
+      logger.info({ person_id: res.personId }, "person registered");
+      return res;
+    }),
+    getPeople: h(async (req) => ({
+      people: await getPeople(
+        deps,
+        req.personIds.map((id, i) => requireId(`person_ids[${i}]`, id)),
+        req.includePersonalData,
+      ),
+    })),
+    searchPeople: h(async (req) => ({
+      personIds: await searchPeople(deps, requireId("school_id", req.schoolId), req.query),
+    })),
+    placeLegalHold: h(async (req, md) => {
+      await placeLegalHold(deps, req, callContext(md));
+      return {};
+    }),
+    liftLegalHold: h(async (req, md) => {
+      await liftLegalHold(deps, req, callContext(md));
+      return {};
+    }),
+    erasePerson: h(async (req, md) => {
+      await erasePerson(deps, req, callContext(md));
+      logger.info({ person_id: req.personId }, "person erased");
+      return {};
+    }),
+    encryptForPerson: h(async (req) => ({ ciphertext: await encryptForPerson(deps, req) })),
+    decryptForPerson: h(async (req) => ({ plaintext: await decryptForPerson(deps, req) })),
+  };
+}

@@ -1,0 +1,61 @@
+import {
+  baseConfigSchema,
+  DEFAULT_PORTS,
+  databaseUrlVariable,
+  loadConfig,
+  parsePattern,
+  variable,
+} from "@otmetka/service-kit/config";
+import { z } from "zod";
+import { parseBlindIndexKey, parseMasterKeys } from "./crypto/key-config.js";
+
+export const DEFAULT_DATABASE_URL = "postgresql://127.0.0.1:5432/otmetka_identity";
+
+/**
+ * A secret variable: like `variable`, but a bad value is never echoed (the kit's messages show
+ * the value, which is right for URLs and wrong for keys).
+ */
+function secretVariable<T>(rule: string, parse: (raw: string) => T | undefined) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): T => {
+      if (raw === undefined) {
+        ctx.addIssue({ code: "custom", message: `is required: ${rule}` });
+        return z.NEVER;
+      }
+      const parsed = parse(raw);
+      if (parsed === undefined) {
+        ctx.addIssue({ code: "custom", message: `must be ${rule} (value not shown: a secret)` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+}
+
+export const identityConfigSchema = baseConfigSchema({ grpcPort: DEFAULT_PORTS.identity }).extend({
+  DATABASE_URL: databaseUrlVariable(DEFAULT_DATABASE_URL),
+  // Wrap every person's data key; the first is active, the others only unwrap until rotated.
+  IDENTITY_MASTER_KEYS: secretVariable(
+    "comma-separated <id>:<base64 of 32 bytes> master keys, the first one active (e.g. k2:...,k1:...)",
+    parseMasterKeys,
+  ),
+  // Keys the blind index of names (HMAC); changing it needs a re-index.
+  IDENTITY_BLIND_INDEX_KEY: secretVariable("base64 of 32 random bytes", parseBlindIndexKey),
+  IDENTITY_REGION_ID: variable(
+    "letters, digits or '-'",
+    parsePattern(/^[A-Za-z0-9-]{1,40}$/),
+    "74",
+  ),
+  IDENTITY_REGION_NAME: variable(
+    "a non-empty name",
+    (raw) => (raw.trim() === "" ? undefined : raw.trim()),
+    "Челябинская область",
+  ),
+});
+
+export type IdentityConfig = z.output<typeof identityConfigSchema>;
+
+export function loadIdentityConfig(env: Record<string, string | undefined> = process.env) {
+  return loadConfig(identityConfigSchema, env);
+}

@@ -1,0 +1,76 @@
+import { eventStoreMigrations } from "@otmetka/eventstore";
+import { type Kysely, type Migration, Migrator, sql } from "kysely";
+
+/*
+ * Identity's own tables, beside the event store's schema. The read models (municipalities,
+ * schools, people, person_name_index, class_groups, enrollments) are written in the same
+ * transaction as the events they come from and can be rebuilt from the log
+ * (projections/rebuild.ts). person_keys is not a read model: it is the mutable key table that
+ * erasure deletes from, and the only place data keys live.
+ */
+const identityMigrations: Record<string, Migration> = {
+  "2026-11-28_101_identity_organisations": {
+    async up(db) {
+      await sql`CREATE TABLE IF NOT EXISTS municipalities (
+        municipality_id uuid PRIMARY KEY,
+        name text NOT NULL
+      )`.execute(db);
+      await sql`CREATE TABLE IF NOT EXISTS schools (
+        school_id uuid PRIMARY KEY,
+        municipality_id uuid NOT NULL,
+        name text NOT NULL,
+        short_name text NOT NULL,
+        address text NOT NULL,
+        time_zone text NOT NULL,
+        inn text NOT NULL,
+        ogrn text NOT NULL,
+        closed_on date
+      )`.execute(db);
+      await sql`CREATE INDEX IF NOT EXISTS schools_by_municipality ON schools (municipality_id)`.execute(
+        db,
+      );
+    },
+  },
+  "2026-11-28_102_identity_people": {
+    async up(db) {
+      await sql`CREATE TABLE IF NOT EXISTS person_keys (
+        person_id uuid PRIMARY KEY,
+        master_key_id text NOT NULL,
+        wrapped_key bytea NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      )`.execute(db);
+      await sql`CREATE TABLE IF NOT EXISTS people (
+        person_id uuid PRIMARY KEY,
+        kind smallint NOT NULL,
+        school_id uuid NOT NULL,
+        municipality_id uuid NOT NULL,
+        personal_data bytea,
+        legal_hold boolean NOT NULL DEFAULT false,
+        erased boolean NOT NULL DEFAULT false
+      )`.execute(db);
+      await sql`CREATE TABLE IF NOT EXISTS person_name_index (
+        school_id uuid NOT NULL,
+        token bytea NOT NULL,
+        person_id uuid NOT NULL,
+        PRIMARY KEY (school_id, token, person_id)
+      )`.execute(db);
+      await sql`CREATE INDEX IF NOT EXISTS person_name_index_by_person ON person_name_index (person_id)`.execute(
+        db,
+      );
+    },
+  },
+};
+
+export async function migrateIdentityDatabase(db: Kysely<unknown>): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => ({ ...eventStoreMigrations, ...identityMigrations }) },
+    migrationTableName: "identity_migration",
+    migrationLockTableName: "identity_migration_lock",
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === "Error");
+  if (error || failed) {
+    throw new Error(`identity migration ${failed?.migrationName ?? ""} failed`, { cause: error });
+  }
+}

@@ -1,0 +1,43 @@
+import { ContactKind, type PersonalData, Sex } from "@otmetka/proto/identity/v1/identity_service";
+import type { Clock } from "@otmetka/service-kit";
+import { invalidInput } from "./errors.js";
+import { requireBirthDate, requireName, requireSnils } from "./validators.js";
+
+/**
+ * Validates and normalises personal data. Error messages name the field and the rule, never
+ * the value: they are returned to clients and may be logged.
+ */
+export function validatePersonalData(
+  raw: PersonalData | undefined,
+  clock: Clock,
+  timeZone: string,
+): PersonalData {
+  if (!raw) throw invalidInput("personal_data", "is required");
+  const f = (name: string) => `personal_data.${name}`;
+  const patronymic =
+    raw.patronymic.trim() === "" ? "" : requireName(f("patronymic"), raw.patronymic);
+  if (raw.sex !== Sex.SEX_MALE && raw.sex !== Sex.SEX_FEMALE) {
+    throw invalidInput(f("sex"), "must be SEX_MALE or SEX_FEMALE");
+  }
+  return {
+    familyName: requireName(f("family_name"), raw.familyName),
+    givenName: requireName(f("given_name"), raw.givenName),
+    patronymic,
+    birthDate: requireBirthDate(f("birth_date"), raw.birthDate, clock, timeZone),
+    sex: raw.sex,
+    snils: raw.snils.trim() === "" ? "" : requireSnils(f("snils"), raw.snils),
+    contacts: raw.contacts.map((c, i) => {
+      const value = c.value.trim();
+      if (c.kind === ContactKind.CONTACT_KIND_PHONE && /^\+?[\d\s()-]{5,20}$/.test(value)) {
+        return { kind: c.kind, value };
+      }
+      if (c.kind === ContactKind.CONTACT_KIND_EMAIL && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) {
+        return { kind: c.kind, value };
+      }
+      throw invalidInput(`${f("contacts")}[${i}]`, "must be a phone number or an e-mail address");
+    }),
+  };
+}
+
+/** The parts of a name the blind index covers. */
+export const nameText = (p: PersonalData) => [p.familyName, p.givenName, p.patronymic].join(" ");

@@ -1,0 +1,115 @@
+import { randomUUID } from "node:crypto";
+import { status } from "@grpc/grpc-js";
+import { jetstream } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { freePort, useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkHealth, grpcError, identityClient } from "./test-support/grpc-client.js";
+import { type IdentityProcess, startIdentityProcess } from "./test-support/identity-process.js";
+import { testKeys } from "./test-support/test-keys.js";
+
+const env = useTestEnvironment({ label: "identity_main" });
+const keys = testKeys();
+let service: IdentityProcess;
+let address: string;
+let client: ReturnType<typeof identityClient>;
+
+beforeAll(async () => {
+  const port = await freePort();
+  address = `127.0.0.1:${port}`;
+  service = startIdentityProcess({
+    ...env.env,
+    ...keys.env,
+    GRPC_HOST: "127.0.0.1",
+    GRPC_PORT: String(port),
+    SHUTDOWN_GRACE_MS: "100",
+  });
+  await service.waitForOutput("grpc server listening", 40_000);
+  client = identityClient(address);
+});
+
+afterAll(() => {
+  client?.close();
+  if (service && service.child.exitCode === null) service.child.kill("SIGKILL");
+});
+
+describe("identity service process", () => {
+  it("migrates its database, serves health and the region", async () => {
+    expect(await checkHealth(address)).toBe("SERVING");
+    expect(await checkHealth(address, "otmetka.identity.v1.IdentityService")).toBe("SERVING");
+    expect(await client.call.getRegion({})).toEqual({
+      regionId: "74",
+      name: "Челябинская область",
+    });
+  });
+
+  it("relays events to <prefix>_IDENTITY with municipality and school tokens", async () => {
+    const { municipalityId } = await client.call.registerMunicipality({
+      commandId: randomUUID(),
+      name: "Копейский городской округ",
+    });
+    const { schoolId } = await client.call.registerSchool({
+      commandId: randomUUID(),
+      municipalityId,
+      name: "МОУ СОШ № 5",
+      shortName: "СОШ 5",
+      address: "ул. Мира, 5",
+      timeZone: "",
+      inn: "7707083893",
+      ogrn: "1027700132195",
+    });
+    const nc = await connect({ servers: env.natsUrl });
+    try {
+      const consumer = await jetstream(nc).consumers.get(`${env.natsPrefix}_IDENTITY`);
+      const first = await consumer.next({ expires: 10_000 });
+      const second = await consumer.next({ expires: 10_000 });
+      const root = `${env.natsPrefix}.identity.v1`;
+      expect(first?.subject).toMatch(
+        new RegExp(`^${root}\\.${municipalityId}\\._\\.\\d+\\.MunicipalityRegistered$`),
+      );
+      expect(second?.subject).toMatch(
+        new RegExp(`^${root}\\.${municipalityId}\\.${schoolId}\\.\\d+\\.SchoolRegistered$`),
+      );
+      expect(second?.json()).toMatchObject({ schoolId, municipalityId, inn: "7707083893" });
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("answers typed errors naming the field", async () => {
+    const err = await grpcError(
+      client.call.registerSchool({
+        commandId: randomUUID(),
+        municipalityId: randomUUID(),
+        name: "x",
+        shortName: "x",
+        address: "x",
+        timeZone: "",
+        inn: "1234567890",
+        ogrn: "1027700132195",
+      }),
+    );
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.details).toMatch(/^inn: /);
+    expect(err.metadata.get("field")).toEqual(["inn"]);
+  });
+
+  it("shuts down on SIGTERM and exits 0", async () => {
+    service.child.kill("SIGTERM");
+    const { code } = await service.exited;
+    expect(code, service.stdout + service.stderr).toBe(0);
+  });
+});
+
+describe("identity start-up with bad configuration", () => {
+  it("exits 1 naming a missing master key variable", async () => {
+    const bad = startIdentityProcess({
+      ...env.env,
+      IDENTITY_BLIND_INDEX_KEY: keys.env.IDENTITY_BLIND_INDEX_KEY,
+    });
+    const { code } = await bad.exited;
+    expect(code).toBe(1);
+    expect(bad.stderr).toContain("IDENTITY_MASTER_KEYS");
+    expect(bad.stderr).not.toContain("at ");
+  });
+});

@@ -1,0 +1,82 @@
+// First import, on its own: validates the config, then starts OpenTelemetry before anything
+// loads @grpc/grpc-js or pg (see bootstrap.ts).
+import "./bootstrap.js";
+import { createRequire } from "node:module";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { ensureStream, messagingNames, OutboxRelay } from "@otmetka/messaging";
+import { IdentityServiceService } from "@otmetka/proto/identity/v1/identity_service";
+import {
+  connectNats,
+  createLogger,
+  findProtoRoot,
+  runService,
+  startGrpcServer,
+  systemClock,
+} from "@otmetka/service-kit";
+import { routeIdentityEvent } from "./api/event-routing.js";
+import { createIdentityService } from "./api/identity-service.js";
+import { config, telemetry } from "./bootstrap.js";
+import { rewrapDataKeys } from "./crypto/person-keys.js";
+import { openIdentityDatabase } from "./db/open-database.js";
+
+// Wiring only. Shutdown runs in reverse: gRPC server, relay, NATS, database, telemetry.
+await runService(async (lifecycle) => {
+  lifecycle.onShutdown("telemetry", () => telemetry.shutdown());
+  const logger = createLogger({ service: "identity", level: config.LOG_LEVEL });
+  lifecycle.useLogger(logger);
+
+  const store = await openIdentityDatabase(config.DATABASE_URL);
+  lifecycle.onShutdown("database", () => store.close());
+  logger.info("database migrated");
+  const rewrapped = await rewrapDataKeys(store.pool, config.IDENTITY_MASTER_KEYS);
+  if (rewrapped > 0) {
+    logger.info(
+      { rewrapped, master_key_id: config.IDENTITY_MASTER_KEYS.active.id },
+      "data keys rewrapped",
+    );
+  }
+
+  const nc = await connectNats({ url: config.NATS_URL, name: "identity", logger });
+  lifecycle.onShutdown("nats", () => nc.drain());
+  const names = messagingNames(config.NATS_PREFIX);
+  const stream = names.contextStream("identity");
+  await ensureStream(await jetstreamManager(nc), stream);
+  const relay = new OutboxRelay({
+    nc,
+    log: store,
+    stream: stream.name,
+    databaseUrl: config.DATABASE_URL,
+    subjectRoot: names.eventRoot("identity"),
+    source: "identity",
+    route: routeIdentityEvent,
+    onError: (err) => logger.warn({ err }, "relay error (it retries)"),
+  }).start();
+  lifecycle.onShutdown("relay", () => relay.stop());
+
+  const server = await startGrpcServer({
+    host: config.GRPC_HOST,
+    port: config.GRPC_PORT,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    drainTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    logger,
+    reflection: {
+      protoRoot: findProtoRoot(createRequire(import.meta.url).resolve("@otmetka/proto/values")),
+    },
+    services: [
+      {
+        definition: IdentityServiceService,
+        implementation: createIdentityService({
+          deps: {
+            store,
+            clock: systemClock,
+            masterKeys: config.IDENTITY_MASTER_KEYS,
+            blindIndexKey: config.IDENTITY_BLIND_INDEX_KEY,
+          },
+          logger,
+          region: { id: config.IDENTITY_REGION_ID, name: config.IDENTITY_REGION_NAME },
+        }),
+      },
+    ],
+  });
+  lifecycle.onShutdown("grpc server", () => server.shutdown());
+});

@@ -1,0 +1,78 @@
+import type { Queryable } from "@otmetka/eventstore";
+import { decodeEvent } from "../domain/events.js";
+
+/*
+ * Identity's query tables, kept by applying each event. Commands call this inside the append's
+ * transaction (an inline projection: the tables are never behind the log); rebuild.ts replays
+ * the whole log through the same function. Statements are idempotent per event.
+ */
+export async function applyToReadModels(
+  db: Queryable,
+  event: { type: string; data: unknown },
+): Promise<void> {
+  const e = decodeEvent(event);
+  switch (e.name) {
+    case "MunicipalityRegistered":
+    case "MunicipalityRenamed":
+      await db.query(
+        `INSERT INTO municipalities (municipality_id, name) VALUES ($1, $2)
+         ON CONFLICT (municipality_id) DO UPDATE SET name = EXCLUDED.name`,
+        [e.value.municipalityId, e.value.name],
+      );
+      return;
+    case "SchoolRegistered": {
+      const v = e.value;
+      await db.query(
+        `INSERT INTO schools (school_id, municipality_id, name, short_name, address, time_zone, inn, ogrn)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (school_id) DO NOTHING`,
+        [v.schoolId, v.municipalityId, v.name, v.shortName, v.address, v.timeZone, v.inn, v.ogrn],
+      );
+      return;
+    }
+    case "SchoolRenamed":
+      await db.query("UPDATE schools SET name = $2, short_name = $3 WHERE school_id = $1", [
+        e.value.schoolId,
+        e.value.name,
+        e.value.shortName,
+      ]);
+      return;
+    case "SchoolClosed":
+      await db.query("UPDATE schools SET closed_on = $2 WHERE school_id = $1", [
+        e.value.schoolId,
+        e.value.closedOn,
+      ]);
+      return;
+    case "PersonRegistered": {
+      const v = e.value;
+      await db.query(
+        `INSERT INTO people (person_id, kind, school_id, municipality_id, personal_data)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (person_id) DO NOTHING`,
+        [v.personId, v.kind, v.schoolId, v.municipalityId, v.personalData],
+      );
+      return;
+    }
+    case "PersonalDataChanged":
+      await db.query("UPDATE people SET personal_data = $2 WHERE person_id = $1 AND NOT erased", [
+        e.value.personId,
+        e.value.personalData,
+      ]);
+      return;
+    case "LegalHoldPlaced":
+    case "LegalHoldLifted":
+      await db.query("UPDATE people SET legal_hold = $2 WHERE person_id = $1", [
+        e.value.personId,
+        e.name === "LegalHoldPlaced",
+      ]);
+      return;
+    case "PersonErased":
+      // The ciphertext is unreadable once the key is gone; dropping it and the index tokens
+      // as well leaves nothing of the person in the read models but their id.
+      await db.query("UPDATE people SET personal_data = NULL, erased = true WHERE person_id = $1", [
+        e.value.personId,
+      ]);
+      await db.query("DELETE FROM person_name_index WHERE person_id = $1", [e.value.personId]);
+      return;
+    default:
+      return;
+  }
+}

@@ -1,0 +1,117 @@
+import { randomUUID } from "node:crypto";
+import type { EventStore } from "@otmetka/eventstore";
+import { PersonalData, Sex } from "@otmetka/proto/identity/v1/identity_service";
+import { DomainError, fixedClock } from "@otmetka/service-kit";
+import { useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, expect } from "vitest";
+import type { IdentityDeps } from "../commands/deps.js";
+import { registerMunicipality, registerSchool } from "../commands/organisations.js";
+import { openIdentityDatabase } from "../db/open-database.js";
+import { testKeys } from "./test-keys.js";
+
+/** "Today" of in-process tests. */
+export const TEST_NOW = "2026-11-28T09:00:00Z";
+
+/**
+ * Command and query code against this test file's own migrated database, without gRPC:
+ * fast, and errors arrive as DomainErrors.
+ */
+export function useIdentity(label: string) {
+  const env = useTestEnvironment({ label });
+  const keys = testKeys();
+  let deps: IdentityDeps | undefined;
+  beforeAll(async () => {
+    const store: EventStore = await openIdentityDatabase(env.databaseUrl);
+    deps = {
+      store,
+      clock: fixedClock(TEST_NOW),
+      masterKeys: keys.masterKeys,
+      blindIndexKey: keys.blindIndexKey,
+    };
+  });
+  afterAll(async () => {
+    await deps?.store.close();
+  });
+  return {
+    env,
+    keys,
+    get deps(): IdentityDeps {
+      if (!deps) throw new Error("deps read before beforeAll");
+      return deps;
+    },
+  };
+}
+
+export const cmd = () => randomUUID();
+
+/** Every row of the given tables, to show that a refused command changed nothing. */
+export async function snapshotTables(deps: IdentityDeps, tables: string[]): Promise<unknown> {
+  const out: Record<string, unknown> = {};
+  for (const t of tables) {
+    out[t] = (await deps.store.pool.query(`SELECT * FROM ${t} ORDER BY 1`)).rows;
+  }
+  return out;
+}
+
+export const ALL_TABLES = [
+  "eventstore.events",
+  "eventstore.commands",
+  "municipalities",
+  "schools",
+  "people",
+  "person_keys",
+  "person_name_index",
+];
+
+/** Asserts `run` rejects with a DomainError of `kind` about `field`, and no table changed. */
+export async function expectRefused(
+  deps: IdentityDeps,
+  run: () => Promise<unknown>,
+  kind: DomainError["kind"],
+  field: string,
+): Promise<DomainError> {
+  const before = await snapshotTables(deps, ALL_TABLES);
+  const err = await run().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(DomainError);
+  const de = err as DomainError;
+  expect({ kind: de.kind, field: de.field }, de.message).toEqual({ kind, field });
+  expect(await snapshotTables(deps, ALL_TABLES)).toEqual(before);
+  return de;
+}
+
+export const VALID_INN = "7707083893";
+export const VALID_OGRN = "1027700132195";
+
+export async function givenSchool(deps: IdentityDeps, timeZone = "") {
+  const { municipalityId } = await registerMunicipality(deps, {
+    commandId: cmd(),
+    name: `Город ${randomUUID().slice(0, 6)}`,
+  });
+  const { schoolId } = await registerSchool(deps, {
+    commandId: cmd(),
+    municipalityId,
+    name: "Муниципальное общеобразовательное учреждение СОШ № 1",
+    shortName: "СОШ № 1",
+    address: "ул. Ленина, 1",
+    timeZone,
+    inn: VALID_INN,
+    ogrn: VALID_OGRN,
+  });
+  return { municipalityId, schoolId };
+}
+
+export function personalData(overrides: Partial<PersonalData> = {}): PersonalData {
+  return PersonalData.fromPartial({
+    familyName: "Петрова",
+    givenName: "Анна",
+    patronymic: "Сергеевна",
+    birthDate: "2015-03-14",
+    sex: Sex.SEX_FEMALE,
+    snils: "112-233-445 95",
+    contacts: [],
+    ...overrides,
+  });
+}
