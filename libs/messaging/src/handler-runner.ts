@@ -59,11 +59,18 @@ export async function attemptWithRetries(
   policy: RetryPolicy,
   signal: AbortSignal,
   keepAlive: () => void = () => {},
+  /** The caller already made one attempt: wait before the first one here. */
+  afterFailure = false,
 ): Promise<AttemptOutcome | "stopped"> {
   let error: unknown;
+  if (afterFailure) {
+    keepAlive();
+    const first = policy.backoffMs[0] ?? 0;
+    if (await sleep(first, false, { signal }).catch(() => true)) return "stopped";
+  }
   for (let attempt = 1; attempt <= policy.maxDeliver; attempt++) {
     // Only retries extend the ack wait: a progress ack per message would double the traffic.
-    if (attempt > 1) keepAlive();
+    if (attempt > 1 || afterFailure) keepAlive();
     try {
       await run(attempt);
       return { ok: true };
@@ -71,7 +78,8 @@ export async function attemptWithRetries(
       error = err;
     }
     if (attempt === policy.maxDeliver) break;
-    const wait = policy.backoffMs[Math.min(attempt - 1, policy.backoffMs.length - 1)] ?? 0;
+    const step = attempt - 1 + (afterFailure ? 1 : 0);
+    const wait = policy.backoffMs[Math.min(step, policy.backoffMs.length - 1)] ?? 0;
     keepAlive();
     const stopped = await sleep(wait, false, { signal }).catch(() => true);
     if (stopped) return "stopped";

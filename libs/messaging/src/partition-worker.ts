@@ -4,7 +4,7 @@ import { type ConsumedEvent, decodeData } from "./consumed-event.js";
 import { deadLetter, readDeadLetters } from "./dead-letter.js";
 import { type Envelope, readEnvelope } from "./envelope.js";
 import type { GroupContext } from "./group-context.js";
-import { attemptWithRetries, errorText, runTraced } from "./handler-runner.js";
+import { type AttemptOutcome, attemptWithRetries, errorText, runTraced } from "./handler-runner.js";
 import { parkingKey, readParked, writeParked } from "./parking.js";
 import { preparePartitionConsumer } from "./partition-consumer.js";
 
@@ -26,6 +26,7 @@ export class PartitionWorker {
   private loop: Promise<void> | undefined;
   private messages: ConsumerMessages | undefined;
   private chain: Promise<unknown> = Promise.resolve();
+  private releasesQueued = 0;
   /** Highest version handled per aggregate stream while this worker lives: redeliveries skip. */
   private readonly seen = new Map<string, number>();
 
@@ -49,9 +50,10 @@ export class PartitionWorker {
 
   /** Queues re-handling of a released stream behind the event in hand. */
   requestRelease(streamId: string): void {
-    void this.serial(() => this.release(streamId)).catch((err) =>
-      this.g.report(err, `release of ${streamId}`),
-    );
+    this.releasesQueued++;
+    void this.serial(() => this.release(streamId))
+      .catch((err) => this.g.report(err, `release of ${streamId}`))
+      .finally(() => this.releasesQueued--);
   }
 
   private serial<T>(task: () => Promise<T>): Promise<T> {
@@ -106,7 +108,11 @@ export class PartitionWorker {
         // restart): later messages must not overtake them, so restart at the ack floor.
         if (lastDelivery > 0 && m.info.deliverySequence !== lastDelivery + 1) break;
         lastDelivery = m.info.deliverySequence;
-        const done = await this.serial(() => this.handleMessage(m, signal));
+        // Through the serial chain only while an operator release is queued.
+        const done =
+          this.releasesQueued > 0
+            ? await this.serial(() => this.handleMessage(m, signal))
+            : await this.handleMessage(m, signal);
         if (!done) break;
       }
     } finally {
@@ -156,13 +162,26 @@ export class PartitionWorker {
       released: false,
       headers: m.headers,
     };
-    const base = m.info.deliveryCount - 1;
-    const outcome = await attemptWithRetries(
-      (attempt) => runTraced(this.g.handler, { ...event, attempt: base + attempt }, m.headers),
-      this.g.retry,
-      signal,
-      () => m.working(),
-    );
+    const base = event.attempt - 1;
+    // Fast path: the first attempt inline; the retry machinery only after a failure.
+    let outcome: AttemptOutcome | "stopped";
+    try {
+      await runTraced(this.g.handler, event, m.headers);
+      outcome = { ok: true };
+    } catch (firstError) {
+      outcome =
+        this.g.retry.maxDeliver <= 1
+          ? { ok: false, error: firstError, attempts: 0 }
+          : await attemptWithRetries(
+              (attempt) =>
+                runTraced(this.g.handler, { ...event, attempt: base + attempt + 1 }, m.headers),
+              { ...this.g.retry, maxDeliver: this.g.retry.maxDeliver - 1 },
+              signal,
+              () => m.working(),
+              true,
+            );
+      if (outcome !== "stopped" && !outcome.ok) outcome.attempts++;
+    }
     if (outcome === "stopped") return false;
     if (!outcome.ok) {
       await this.park(m, env, errorText(outcome.error), outcome.attempts);
