@@ -61,7 +61,10 @@ async function waitForRelay(expectedEvents: number) {
   const nc = await connect({ servers: env.natsUrl });
   try {
     const jsm = await jetstreamManager(nc);
-    for (let i = 0; i < 200; i++) {
+    // Generous: the relay reads below the server-wide xmin, which other tests' long
+    // transactions on the shared server hold back.
+    const deadline = Date.now() + 45_000;
+    while (Date.now() < deadline) {
       const info = await jsm.streams.info(`${env.natsPrefix}_IDENTITY`);
       if (info.state.messages >= expectedEvents) return;
       await sleep(50);

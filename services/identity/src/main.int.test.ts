@@ -61,8 +61,8 @@ describe("identity service process", () => {
     const nc = await connect({ servers: env.natsUrl });
     try {
       const consumer = await jetstream(nc).consumers.get(`${env.natsPrefix}_IDENTITY`);
-      const first = await consumer.next({ expires: 10_000 });
-      const second = await consumer.next({ expires: 10_000 });
+      const first = await consumer.next({ expires: 30_000 });
+      const second = await consumer.next({ expires: 30_000 });
       const root = `${env.natsPrefix}.identity.v1`;
       expect(first?.subject).toMatch(
         new RegExp(`^${root}\\.${municipalityId}\\._\\.\\d+\\.MunicipalityRegistered$`),

@@ -1,7 +1,14 @@
 import type { Metadata } from "@grpc/grpc-js";
 import type { IdentityServiceServer } from "@otmetka/proto/identity/v1/identity_service";
 import { type Logger, unaryHandler } from "@otmetka/service-kit";
+import {
+  assignHomeroomTeacher,
+  closeClassGroup,
+  openClassGroup,
+  renameClassGroup,
+} from "../commands/class-groups.js";
 import type { IdentityDeps } from "../commands/deps.js";
+import { enrollStudent, transferStudent, withdrawStudent } from "../commands/enrollment.js";
 import {
   closeSchool,
   registerMunicipality,
@@ -16,7 +23,13 @@ import {
   placeLegalHold,
   registerPerson,
 } from "../commands/people.js";
-import { requireId } from "../domain/validators.js";
+import { requireAcademicYear } from "../domain/academic-year.js";
+import { requireCivilDate, requireId } from "../domain/validators.js";
+import {
+  getClassGroups,
+  getEnrollmentHistory,
+  getRoster,
+} from "../projections/class-group-queries.js";
 import { getSchools, listMunicipalities } from "../projections/organisation-queries.js";
 import { getPeople, searchPeople } from "../projections/people-queries.js";
 import { callContext } from "./call-context.js";
@@ -86,5 +99,50 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
     }),
     encryptForPerson: h(async (req) => ({ ciphertext: await encryptForPerson(deps, req) })),
     decryptForPerson: h(async (req) => ({ plaintext: await decryptForPerson(deps, req) })),
+    openClassGroup: h(async (req, md) => openClassGroup(deps, req, callContext(md))),
+    renameClassGroup: h(async (req, md) => {
+      await renameClassGroup(deps, req, callContext(md));
+      return {};
+    }),
+    assignHomeroomTeacher: h(async (req, md) => {
+      await assignHomeroomTeacher(deps, req, callContext(md));
+      return {};
+    }),
+    closeClassGroup: h(async (req, md) => {
+      await closeClassGroup(deps, req, callContext(md));
+      return {};
+    }),
+    getClassGroups: h(async (req) => ({
+      classGroups: await getClassGroups(deps.store.pool, {
+        classGroupIds: req.classGroupIds.map((id, i) => requireId(`class_group_ids[${i}]`, id)),
+        schoolId: req.schoolId === "" ? "" : requireId("school_id", req.schoolId),
+        academicYear: req.academicYear ? requireAcademicYear("academic_year", req.academicYear) : 0,
+      }),
+    })),
+    enrollStudent: h(async (req, md) => {
+      await enrollStudent(deps, req, callContext(md));
+      return {};
+    }),
+    transferStudent: h(async (req, md) => {
+      await transferStudent(deps, req, callContext(md));
+      return {};
+    }),
+    withdrawStudent: h(async (req, md) => {
+      await withdrawStudent(deps, req, callContext(md));
+      return {};
+    }),
+    getEnrollmentHistory: h(async (req) => ({
+      enrollments: await getEnrollmentHistory(
+        deps.store.pool,
+        requireId("person_id", req.personId),
+      ),
+    })),
+    getRoster: h(async (req) => ({
+      personIds: await getRoster(
+        deps.store.pool,
+        requireId("class_group_id", req.classGroupId),
+        requireCivilDate("date", req.date),
+      ),
+    })),
   };
 }

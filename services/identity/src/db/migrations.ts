@@ -59,6 +59,35 @@ const identityMigrations: Record<string, Migration> = {
       );
     },
   },
+  "2026-11-28_103_identity_class_groups": {
+    async up(db) {
+      await sql`CREATE TABLE IF NOT EXISTS class_groups (
+        class_group_id uuid PRIMARY KEY,
+        school_id uuid NOT NULL,
+        municipality_id uuid NOT NULL,
+        academic_year integer NOT NULL,
+        grade_level smallint NOT NULL,
+        letter text NOT NULL,
+        homeroom_teacher_id uuid,
+        closed boolean NOT NULL DEFAULT false
+      )`.execute(db);
+      // One open 5 "А" per school and year; a race between two openings ends here.
+      await sql`CREATE UNIQUE INDEX IF NOT EXISTS class_groups_open_name
+        ON class_groups (school_id, academic_year, grade_level, letter) WHERE NOT closed`.execute(
+        db,
+      );
+      await sql`CREATE TABLE IF NOT EXISTS enrollments (
+        person_id uuid NOT NULL,
+        valid_from date NOT NULL,
+        valid_to date,
+        class_group_id uuid NOT NULL,
+        school_id uuid NOT NULL,
+        PRIMARY KEY (person_id, valid_from)
+      )`.execute(db);
+      await sql`CREATE INDEX IF NOT EXISTS enrollments_by_class_group
+        ON enrollments (class_group_id, valid_from)`.execute(db);
+    },
+  },
 };
 
 export async function migrateIdentityDatabase(db: Kysely<unknown>): Promise<void> {

@@ -1,5 +1,11 @@
 import type { Decider, NewEvent, RecordedEvent } from "@otmetka/eventstore";
 import { PersonKind } from "@otmetka/proto/identity/events/v1/events";
+import {
+  decideEnrollment,
+  type EnrollmentCommand,
+  type EnrollmentPeriod,
+  evolveEnrollment,
+} from "./enrollment.js";
 import { refused } from "./errors.js";
 import { decodeEvent, newEvent } from "./events.js";
 
@@ -14,6 +20,8 @@ export interface PersonState {
   /** The reason of the current legal hold; "" when there is none. */
   legalHold: string;
   erased: boolean;
+  /** Enrollment history, oldest first (students only). */
+  enrollments: readonly EnrollmentPeriod[];
 }
 
 export type PersonCommand =
@@ -28,7 +36,8 @@ export type PersonCommand =
     }
   | { type: "PlaceLegalHold"; reason: string }
   | { type: "LiftLegalHold"; reason: string }
-  | { type: "ErasePerson" };
+  | { type: "ErasePerson" }
+  | EnrollmentCommand;
 
 export const initialPersonState = (): PersonState => ({
   registered: false,
@@ -38,6 +47,7 @@ export const initialPersonState = (): PersonState => ({
   municipalityId: "",
   legalHold: "",
   erased: false,
+  enrollments: [],
 });
 
 export function evolvePerson(state: PersonState, event: RecordedEvent | NewEvent): PersonState {
@@ -58,6 +68,10 @@ export function evolvePerson(state: PersonState, event: RecordedEvent | NewEvent
       return { ...state, legalHold: "" };
     case "PersonErased":
       return { ...state, erased: true };
+    case "StudentEnrolled":
+    case "StudentTransferred":
+    case "StudentWithdrawn":
+      return { ...state, enrollments: evolveEnrollment(state.enrollments, e) };
     default:
       return state;
   }
@@ -93,6 +107,10 @@ export function decidePerson(command: PersonCommand, state: PersonState): NewEve
           municipalityId: state.municipalityId,
         }),
       ];
+    default:
+      if (state.kind !== PersonKind.PERSON_KIND_STUDENT)
+        throw refused("person_id", "is not a student");
+      return decideEnrollment(command, state.enrollments, personId);
   }
 }
 

@@ -72,7 +72,65 @@ export async function applyToReadModels(
       ]);
       await db.query("DELETE FROM person_name_index WHERE person_id = $1", [e.value.personId]);
       return;
+    case "ClassGroupOpened": {
+      const v = e.value;
+      await db.query(
+        `INSERT INTO class_groups (class_group_id, school_id, municipality_id, academic_year, grade_level, letter, homeroom_teacher_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (class_group_id) DO NOTHING`,
+        [
+          v.classGroupId,
+          v.schoolId,
+          v.municipalityId,
+          v.academicYear?.startYear ?? 0,
+          v.gradeLevel,
+          v.letter,
+          v.homeroomTeacherId || null,
+        ],
+      );
+      return;
+    }
+    case "ClassGroupRenamed":
+      await db.query(
+        "UPDATE class_groups SET grade_level = $2, letter = $3 WHERE class_group_id = $1",
+        [e.value.classGroupId, e.value.gradeLevel, e.value.letter],
+      );
+      return;
+    case "HomeroomTeacherAssigned":
+      await db.query("UPDATE class_groups SET homeroom_teacher_id = $2 WHERE class_group_id = $1", [
+        e.value.classGroupId,
+        e.value.homeroomTeacherId || null,
+      ]);
+      return;
+    case "ClassGroupClosed":
+      await db.query("UPDATE class_groups SET closed = true WHERE class_group_id = $1", [
+        e.value.classGroupId,
+      ]);
+      return;
+    case "StudentEnrolled":
+      await db.query(
+        `INSERT INTO enrollments (person_id, valid_from, class_group_id, school_id)
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+        [e.value.personId, e.value.effectiveDate, e.value.classGroupId, e.value.schoolId],
+      );
+      return;
+    case "StudentTransferred":
+      await closeEnrollment(db, e.value.personId, e.value.effectiveDate);
+      await db.query(
+        `INSERT INTO enrollments (person_id, valid_from, class_group_id, school_id)
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+        [e.value.personId, e.value.effectiveDate, e.value.toClassGroupId, e.value.schoolId],
+      );
+      return;
+    case "StudentWithdrawn":
+      await closeEnrollment(db, e.value.personId, e.value.effectiveDate);
+      return;
     default:
       return;
   }
 }
+
+const closeEnrollment = (db: Queryable, personId: string, date: string) =>
+  db.query("UPDATE enrollments SET valid_to = $2 WHERE person_id = $1 AND valid_to IS NULL", [
+    personId,
+    date,
+  ]);

@@ -61,6 +61,8 @@ export const ALL_TABLES = [
   "people",
   "person_keys",
   "person_name_index",
+  "class_groups",
+  "enrollments",
 ];
 
 /** Asserts `run` rejects with a DomainError of `kind` about `field`, and no table changed. */
