@@ -38,4 +38,10 @@ export {
   type ProjectionRunnerOptions,
   type RunnerCounters,
 } from "./projection-runner.js";
+export {
+  type RebuildOptions,
+  type RebuildProgress,
+  type RebuildResult,
+  rebuildProjection,
+} from "./rebuild.js";
 export { readCheckpoints } from "./runtime-tables.js";

@@ -1,0 +1,205 @@
+import { jetstream } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { MessagingNames } from "@otmetka/messaging";
+import type pg from "pg";
+import { applyBatch } from "./apply-batch.js";
+import { RebuildAborted } from "./errors.js";
+import { buildSchema, liveSchema, retiredSchema, sourceFilter } from "./names.js";
+import { OrderedSource, Wakeup } from "./ordered-source.js";
+import type { Projection, ProjectionEvent } from "./projection.js";
+import { type BatchEntry, toEntry } from "./projection-event.js";
+import {
+  createReadModelSchema,
+  quoteIdent,
+  readCheckpoints,
+  readVersion,
+  schemaExists,
+} from "./runtime-tables.js";
+
+export interface RebuildOptions {
+  projection: Projection<any>;
+  pool: pg.Pool;
+  nc: NatsConnection;
+  names: MessagingNames;
+  /** Events per transaction; default 10,000. */
+  batchSize?: number;
+  /** Keep the replaced version as `proj_<name>__v<N>_retired` instead of dropping it. */
+  keepOld?: boolean;
+  onProgress?: (p: RebuildProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface RebuildProgress {
+  phase: "building" | "swapping" | "done";
+  /** Messages read so far (applied, skipped or deferred). */
+  read: number;
+  /** Messages in the sources when the rebuild started (grows if writes go on). */
+  total: number;
+}
+
+export interface RebuildResult {
+  events: number;
+  batches: number;
+  durationMs: number;
+  /** When the new version became the live one. */
+  swappedAt: Date;
+  checkpoints: Record<string, number>;
+  /** The version replaced (0 when there was none) and where it went (if kept). */
+  replacedVersion: number;
+  retired: string | undefined;
+}
+
+/**
+ * Blue/green rebuild: fills a fresh schema from sequence 1 of every source (ordered
+ * consumers, one checkpoint per source, large batches, no inbox rows), and once caught up
+ * swaps it in: in one transaction it locks the live checkpoints (waiting for the live
+ * runner's batch in flight, holding off the next), applies whatever the live version had
+ * already applied beyond the rebuild, and renames the schemas. The live runner's next batch
+ * then resolves to the new schema and skips what its checkpoints already cover.
+ */
+export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResult> {
+  const started = Date.now();
+  const { projection, pool, names } = o;
+  const batchSize = o.batchSize ?? 10_000;
+  const live = liveSchema(projection);
+  const build = buildSchema(projection);
+  await withClient(pool, async (c) => {
+    await c.query("BEGIN");
+    await c.query(`DROP SCHEMA IF EXISTS ${quoteIdent(build)} CASCADE`); // an aborted rebuild's
+    await createReadModelSchema(c, projection, build, "rebuild");
+    await c.query("COMMIT");
+  });
+
+  const js = jetstream(o.nc);
+  const wakeup = new Wakeup();
+  const sources = projection.sources.map(
+    (s) =>
+      new OrderedSource(
+        js,
+        s.context,
+        names.contextStream(s.context).name,
+        sourceFilter(names, s.context),
+        batchSize * 2,
+        wakeup,
+      ),
+  );
+  const seenVersion = new Map<string, number>();
+  // Re-published copies carry a stream version already seen: skipped without an inbox.
+  const firstSeen = (e: ProjectionEvent) => {
+    const key = `${e.context}\u0000${e.streamId}`;
+    if ((seenVersion.get(key) ?? 0) >= e.version) return false;
+    seenVersion.set(key, e.version);
+    return true;
+  };
+  let read = 0;
+  let events = 0;
+  let batches = 0;
+  // Read so far plus what is buffered and what the server said was still pending.
+  const total = () =>
+    read +
+    sources.reduce(
+      (n, s) => n + s.buffer.length + (Number.isFinite(s.remaining) ? s.remaining : s.total),
+      0,
+    );
+  const progress = (phase: RebuildProgress["phase"]) =>
+    o.onProgress?.({ phase, read, total: total() });
+
+  const apply = async (client: pg.PoolClient, entries: BatchEntry[]) => {
+    const r = await applyBatch(client, projection, build, entries, { mode: "rebuild", firstSeen });
+    read += entries.length;
+    events += r.applied;
+    batches++;
+  };
+  const takeBatch = (): BatchEntry[] => {
+    const entries: BatchEntry[] = [];
+    for (const s of sources) {
+      for (const m of s.take(batchSize - entries.length)) entries.push(toEntry(m, s.source));
+    }
+    return entries;
+  };
+
+  try {
+    await Promise.all(sources.map((s) => s.start()));
+    progress("building");
+    // 1. Catch up with the heads of the sources, one large transaction per batch.
+    while (true) {
+      if (o.signal?.aborted) throw new RebuildAborted(projection.name);
+      const buffered = sources.reduce((n, s) => n + s.buffer.length, 0);
+      const allCaughtUp = sources.every((s) => s.caughtUp);
+      if (buffered >= batchSize || (allCaughtUp && buffered > 0)) {
+        await withClient(pool, async (c) => {
+          await c.query("BEGIN");
+          await apply(c, takeBatch());
+          await c.query("COMMIT");
+        });
+        progress("building");
+        continue;
+      }
+      if (allCaughtUp) break;
+      for (const s of sources) s.check();
+      await wakeup.wait(200);
+    }
+
+    // 2. Swap, after applying what the live version got ahead with meanwhile.
+    progress("swapping");
+    const swap = await withClient(pool, async (c) => {
+      await c.query("BEGIN");
+      let replacedVersion = 0;
+      let retired: string | undefined;
+      if (await schemaExists(c, live)) {
+        await c.query(`LOCK TABLE ${quoteIdent(live)}._checkpoint IN ACCESS EXCLUSIVE MODE`);
+        replacedVersion = await readVersion(c, live);
+        const liveCps = await readCheckpoints(c, live);
+        while (true) {
+          const built = await readCheckpoints(c, build);
+          const behind = sources.filter(
+            (s) => (built.get(s.source) ?? 0) < (liveCps.get(s.source) ?? 0),
+          );
+          if (behind.length === 0) break;
+          if (o.signal?.aborted) throw new RebuildAborted(projection.name);
+          const entries = takeBatch();
+          if (entries.length > 0) await apply(c, entries);
+          else {
+            for (const s of behind) s.check();
+            await wakeup.wait(200);
+          }
+        }
+        retired = retiredSchema(projection, replacedVersion);
+        await c.query(`DROP SCHEMA IF EXISTS ${quoteIdent(retired)} CASCADE`);
+        await c.query(`ALTER SCHEMA ${quoteIdent(live)} RENAME TO ${quoteIdent(retired)}`);
+      }
+      await c.query(`ALTER SCHEMA ${quoteIdent(build)} RENAME TO ${quoteIdent(live)}`);
+      await c.query("COMMIT");
+      return { replacedVersion, retired };
+    });
+    const swappedAt = new Date();
+    if (swap.retired && !o.keepOld) {
+      await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(swap.retired)} CASCADE`);
+    }
+    progress("done");
+    const checkpoints = Object.fromEntries(await readCheckpoints(pool, live));
+    return {
+      events,
+      batches,
+      durationMs: Date.now() - started,
+      swappedAt,
+      checkpoints,
+      replacedVersion: swap.replacedVersion,
+      retired: o.keepOld ? swap.retired : undefined,
+    };
+  } finally {
+    await Promise.all(sources.map((s) => s.close()));
+  }
+}
+
+async function withClient<T>(pool: pg.Pool, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  try {
+    return await work(c);
+  } catch (err) {
+    await c.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    c.release();
+  }
+}
