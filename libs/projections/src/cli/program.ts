@@ -1,0 +1,111 @@
+import { connect } from "@nats-io/transport-node";
+import { messagingNames } from "@otmetka/messaging";
+import cliProgress from "cli-progress";
+import { Command, InvalidArgumentError } from "commander";
+import pg from "pg";
+import { InvalidProjectionDefinition, UnknownProjection } from "../errors.js";
+import type { Projection } from "../projection.js";
+import { rebuildProjection } from "../rebuild.js";
+
+export interface ProjectionsCliOptions {
+  /** The projections the command may rebuild; or loaded per call with `--module`. */
+  projections?: readonly Projection<any>[];
+  env?: NodeJS.ProcessEnv;
+  /** Where the progress bar and the summary go; default stderr / stdout. */
+  out?: NodeJS.WriteStream;
+}
+
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("must be an integer >= 1");
+  return n;
+};
+
+function requireEnv(env: NodeJS.ProcessEnv, name: string, fallback?: string): string {
+  const v = env[name] || fallback;
+  if (!v) throw new InvalidProjectionDefinition(name, "must be set (environment variable)");
+  return v;
+}
+
+async function loadProjections(module: string): Promise<Projection<any>[]> {
+  const url = new URL(module, `file://${process.cwd()}/`).href;
+  const m = (await import(url)) as { projections?: Projection<any>[]; default?: unknown };
+  const list = m.projections ?? m.default;
+  if (!Array.isArray(list)) {
+    throw new InvalidProjectionDefinition(
+      "--module",
+      `must export \`projections\` (an array of projections), ${module} does not`,
+    );
+  }
+  return list as Projection<any>[];
+}
+
+/** `otmetka-projections rebuild <projection>`: a commander program services can embed. */
+export function projectionsProgram(o: ProjectionsCliOptions = {}): Command {
+  const env = o.env ?? process.env;
+  const program = new Command("otmetka-projections").description(
+    "Operate otmetka read models (env: DATABASE_URL, NATS_URL, NATS_PREFIX)",
+  );
+  program
+    .command("rebuild")
+    .description("build a new version of a read model from sequence 1 and swap it in")
+    .argument("<projection>", "projection name")
+    .option("-m, --module <path>", "ES module exporting `projections`")
+    .option("-b, --batch-size <n>", "events per transaction", positiveInt, 10_000)
+    .option("--keep-old", "keep the replaced version as proj_<name>__v<N>_retired", false)
+    .option("--no-progress", "no progress bar")
+    .action(async (name: string, opts) => {
+      const list = opts.module ? await loadProjections(opts.module) : (o.projections ?? []);
+      const projection = list.find((p) => p.name === name);
+      if (!projection)
+        throw new UnknownProjection(
+          name,
+          list.map((p) => p.name),
+        );
+      const pool = new pg.Pool({ connectionString: requireEnv(env, "DATABASE_URL"), max: 3 });
+      const nc = await connect({ servers: requireEnv(env, "NATS_URL", "nats://127.0.0.1:4222") });
+      const bar = new cliProgress.SingleBar(
+        {
+          format: "{phase} |{bar}| {value}/{total} events | {rate} ev/s | eta {eta_formatted}",
+          stream: o.out ?? process.stderr,
+          noTTYOutput: opts.progress && !(o.out ?? process.stderr).isTTY,
+          notTTYSchedule: 1000,
+          etaBuffer: 50,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      const started = Date.now();
+      let barOn = false;
+      try {
+        const result = await rebuildProjection({
+          projection,
+          pool,
+          nc,
+          names: messagingNames(env.NATS_PREFIX),
+          batchSize: opts.batchSize,
+          keepOld: opts.keepOld,
+          onProgress: (p) => {
+            if (!opts.progress) return;
+            const rate = Math.round(p.read / Math.max(0.001, (Date.now() - started) / 1000));
+            if (!barOn) {
+              bar.start(p.total, p.read, { phase: p.phase, rate });
+              barOn = true;
+            }
+            bar.setTotal(p.total);
+            bar.update(p.read, { phase: p.phase, rate });
+          },
+        });
+        if (barOn) bar.stop();
+        const line =
+          `rebuilt ${projection.name} v${projection.version}: ${result.events} events in ${result.batches} batches, ` +
+          `${(result.durationMs / 1000).toFixed(1)} s; swapped in at ${result.swappedAt.toISOString()}` +
+          ` (replaced v${result.replacedVersion}${result.retired ? `, kept as ${result.retired}` : ""})`;
+        process.stdout.write(`${line}\n`);
+      } finally {
+        if (barOn) bar.stop();
+        await nc.close();
+        await pool.end();
+      }
+    });
+  return program;
+}

@@ -1,0 +1,59 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { messagingNames } from "@otmetka/messaging";
+import { useTestEnvironment } from "@otmetka/testing";
+import pg from "pg";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { ensureContextStream, publishEvents, testEvent } from "../test-support/publish.js";
+
+const env = useTestEnvironment({ label: "projections_cli" });
+const packageRoot = fileURLToPath(new URL("../..", import.meta.url));
+let nc: NatsConnection;
+let pool: pg.Pool;
+
+beforeAll(async () => {
+  nc = await connect({ servers: env.natsUrl });
+  pool = new pg.Pool({ connectionString: env.databaseUrl, max: 2 });
+});
+afterAll(async () => {
+  await nc?.close();
+  await pool?.end();
+});
+
+const cli = (...args: string[]) =>
+  promisify(execFile)(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "src/cli/main.ts",
+      ...args,
+      "--module",
+      "src/test-support/cli-projections.ts",
+    ],
+    { cwd: packageRoot, env: { ...process.env, ...env.env } },
+  );
+
+it("otmetka-projections rebuild <projection> builds and swaps in the read model, with progress", async () => {
+  const names = messagingNames(env.natsPrefix);
+  await ensureContextStream(nc, names, "grades");
+  const events = [];
+  for (let v = 1; v <= 30; v++)
+    for (let s = 0; s < 40; s++) events.push(testEvent(`j-${s}`, v, "grades.v1.MarkRecorded"));
+  await publishEvents(nc, names, "grades", events);
+
+  const { stdout, stderr } = await cli("rebuild", "counting", "--batch-size", "100");
+  expect(stdout).toMatch(/rebuilt counting v1: 1200 events in \d+ batches/);
+  expect(stderr).toMatch(/\d+\/1200 events/); // the progress bar's line
+  const r = await pool.query("SELECT sum(events) AS n, sum(gaps) AS g FROM proj_counting.counts");
+  expect(Number(r.rows[0].n)).toBe(1200);
+  expect(Number(r.rows[0].g)).toBe(0);
+
+  const failed = await cli("rebuild", "nope").catch((err: { code: number; stderr: string }) => err);
+  expect(failed).toMatchObject({ code: 1 });
+  expect((failed as { stderr: string }).stderr).toContain(
+    'no projection named "nope"; known: counting, marks',
+  );
+}, 60_000);
