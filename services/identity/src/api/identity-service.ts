@@ -10,6 +10,14 @@ import {
 import type { IdentityDeps } from "../commands/deps.js";
 import { enrollStudent, transferStudent, withdrawStudent } from "../commands/enrollment.js";
 import {
+  assignPortalId,
+  assignStaffToSchool,
+  grantPortalConsent,
+  linkGuardian,
+  unlinkGuardian,
+  withdrawPortalConsent,
+} from "../commands/guardians.js";
+import {
   closeSchool,
   registerMunicipality,
   registerSchool,
@@ -23,15 +31,23 @@ import {
   placeLegalHold,
   registerPerson,
 } from "../commands/people.js";
+import { rollOverYear } from "../commands/rollover.js";
+import { addSubgroupMember, openSubgroup, removeSubgroupMember } from "../commands/subgroups.js";
 import { requireAcademicYear } from "../domain/academic-year.js";
 import { requireCivilDate, requireId } from "../domain/validators.js";
 import {
   getClassGroups,
   getEnrollmentHistory,
   getRoster,
+  getSubgroupRoster,
 } from "../projections/class-group-queries.js";
 import { getSchools, listMunicipalities } from "../projections/organisation-queries.js";
-import { getPeople, searchPeople } from "../projections/people-queries.js";
+import {
+  getGuardianChildren,
+  getPeople,
+  getStaffSchools,
+  searchPeople,
+} from "../projections/people-queries.js";
 import { callContext } from "./call-context.js";
 
 export interface IdentityApiOptions {
@@ -143,6 +159,53 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
         requireId("class_group_id", req.classGroupId),
         requireCivilDate("date", req.date),
       ),
+    })),
+    rollOverYear: h(async (req, md) => rollOverYear(deps, req, callContext(md))),
+    openSubgroup: h(async (req, md) => openSubgroup(deps, req, callContext(md))),
+    addSubgroupMember: h(async (req, md) => {
+      await addSubgroupMember(deps, req, callContext(md));
+      return {};
+    }),
+    removeSubgroupMember: h(async (req, md) => {
+      await removeSubgroupMember(deps, req, callContext(md));
+      return {};
+    }),
+    getSubgroupRoster: h(async (req) => ({
+      personIds: await getSubgroupRoster(
+        deps.store.pool,
+        requireId("subgroup_id", req.subgroupId),
+        requireCivilDate("date", req.date),
+      ),
+    })),
+    linkGuardian: h(async (req, md) => {
+      await linkGuardian(deps, req, callContext(md));
+      return {};
+    }),
+    unlinkGuardian: h(async (req, md) => {
+      await unlinkGuardian(deps, req, callContext(md));
+      return {};
+    }),
+    grantPortalConsent: h(async (req, md) => {
+      await grantPortalConsent(deps, req, callContext(md));
+      return {};
+    }),
+    withdrawPortalConsent: h(async (req, md) => {
+      await withdrawPortalConsent(deps, req, callContext(md));
+      return {};
+    }),
+    assignPortalId: h(async (req, md) => {
+      await assignPortalId(deps, req, callContext(md));
+      return {};
+    }),
+    getGuardianChildren: h(async (req) => ({
+      studentIds: await getGuardianChildren(deps, requireId("guardian_id", req.guardianId)),
+    })),
+    assignStaffToSchool: h(async (req, md) => {
+      await assignStaffToSchool(deps, req, callContext(md));
+      return {};
+    }),
+    getStaffSchools: h(async (req) => ({
+      schoolIds: await getStaffSchools(deps, requireId("person_id", req.personId)),
     })),
   };
 }

@@ -36,7 +36,7 @@ async function loadTarget(
  * Makes a pupil's name searchable in the school they join: the tokens are computed from their
  * decrypted name (they were indexed only where they were registered).
  */
-async function indexNameAtSchool(
+export async function indexNameAtSchool(
   deps: IdentityDeps,
   db: Queryable,
   personId: string,

@@ -200,3 +200,13 @@ export async function decryptPersonalData(
   const plain = open(key, aadOf.personalData(personId), ciphertext);
   return plain ? PersonalData.decode(plain) : undefined;
 }
+
+/** Opens a ciphertext of the external purpose, or undefined once the key is gone. */
+export async function decryptOptional(
+  deps: IdentityDeps,
+  personId: string,
+  ciphertext: Buffer,
+): Promise<Buffer | undefined> {
+  const key = await findDataKey(deps.store.pool, deps.masterKeys, personId);
+  return key ? open(key, aadOf.external(personId), ciphertext) : undefined;
+}

@@ -88,6 +88,39 @@ const identityMigrations: Record<string, Migration> = {
         ON enrollments (class_group_id, valid_from)`.execute(db);
     },
   },
+  "2026-11-28_104_identity_subgroups_guardians": {
+    async up(db) {
+      await sql`CREATE TABLE IF NOT EXISTS subgroups (
+        subgroup_id uuid PRIMARY KEY,
+        class_group_id uuid NOT NULL,
+        school_id uuid NOT NULL,
+        subject_id text NOT NULL,
+        name text NOT NULL
+      )`.execute(db);
+      await sql`CREATE TABLE IF NOT EXISTS subgroup_members (
+        subgroup_id uuid NOT NULL,
+        person_id uuid NOT NULL,
+        valid_from date NOT NULL,
+        valid_to date,
+        PRIMARY KEY (subgroup_id, person_id, valid_from)
+      )`.execute(db);
+      await sql`CREATE TABLE IF NOT EXISTS guardian_links (
+        guardian_id uuid NOT NULL,
+        student_id uuid NOT NULL,
+        PRIMARY KEY (guardian_id, student_id)
+      )`.execute(db);
+      await sql`CREATE TABLE IF NOT EXISTS staff_schools (
+        person_id uuid NOT NULL,
+        school_id uuid NOT NULL,
+        PRIMARY KEY (person_id, school_id)
+      )`.execute(db);
+      await sql`ALTER TABLE people ADD COLUMN IF NOT EXISTS portal_consent boolean NOT NULL DEFAULT false`.execute(
+        db,
+      );
+      // Ciphertext under the person's data key, like personal_data.
+      await sql`ALTER TABLE people ADD COLUMN IF NOT EXISTS portal_id bytea`.execute(db);
+    },
+  },
 };
 
 export async function migrateIdentityDatabase(db: Kysely<unknown>): Promise<void> {

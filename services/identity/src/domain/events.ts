@@ -23,6 +23,15 @@ const codecs = {
   StudentEnrolled: E.StudentEnrolled,
   StudentTransferred: E.StudentTransferred,
   StudentWithdrawn: E.StudentWithdrawn,
+  SubgroupOpened: E.SubgroupOpened,
+  SubgroupMemberAdded: E.SubgroupMemberAdded,
+  SubgroupMemberRemoved: E.SubgroupMemberRemoved,
+  GuardianLinked: E.GuardianLinked,
+  GuardianUnlinked: E.GuardianUnlinked,
+  PortalConsentGranted: E.PortalConsentGranted,
+  PortalConsentWithdrawn: E.PortalConsentWithdrawn,
+  PortalIdAssigned: E.PortalIdAssigned,
+  StaffAssignedToSchool: E.StaffAssignedToSchool,
 } as const;
 
 type Codecs = typeof codecs;

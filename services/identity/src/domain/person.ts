@@ -22,6 +22,12 @@ export interface PersonState {
   erased: boolean;
   /** Enrollment history, oldest first (students only). */
   enrollments: readonly EnrollmentPeriod[];
+  /** Linked guardians' ids (students only). */
+  guardians: readonly string[];
+  /** Guardian who granted the portal consent in force; "" when none. */
+  portalConsentBy: string;
+  /** Schools a staff member works at besides the one that registered them. */
+  staffSchools: readonly string[];
 }
 
 export type PersonCommand =
@@ -37,6 +43,13 @@ export type PersonCommand =
   | { type: "PlaceLegalHold"; reason: string }
   | { type: "LiftLegalHold"; reason: string }
   | { type: "ErasePerson" }
+  | { type: "LinkGuardian"; guardianId: string }
+  | { type: "UnlinkGuardian"; guardianId: string }
+  | { type: "GrantPortalConsent"; guardianId: string }
+  | { type: "WithdrawPortalConsent"; guardianId: string }
+  /** Already encrypted under the person's data key. */
+  | { type: "AssignPortalId"; portalId: Buffer }
+  | { type: "AssignStaffToSchool"; schoolId: string; municipalityId: string }
   | EnrollmentCommand;
 
 export const initialPersonState = (): PersonState => ({
@@ -48,6 +61,9 @@ export const initialPersonState = (): PersonState => ({
   legalHold: "",
   erased: false,
   enrollments: [],
+  guardians: [],
+  portalConsentBy: "",
+  staffSchools: [],
 });
 
 export function evolvePerson(state: PersonState, event: RecordedEvent | NewEvent): PersonState {
@@ -72,6 +88,20 @@ export function evolvePerson(state: PersonState, event: RecordedEvent | NewEvent
     case "StudentTransferred":
     case "StudentWithdrawn":
       return { ...state, enrollments: evolveEnrollment(state.enrollments, e) };
+    case "GuardianLinked":
+      return { ...state, guardians: [...state.guardians, e.value.guardianId] };
+    case "GuardianUnlinked":
+      return {
+        ...state,
+        guardians: state.guardians.filter((g) => g !== e.value.guardianId),
+        portalConsentBy: state.portalConsentBy === e.value.guardianId ? "" : state.portalConsentBy,
+      };
+    case "PortalConsentGranted":
+      return { ...state, portalConsentBy: e.value.guardianId };
+    case "PortalConsentWithdrawn":
+      return { ...state, portalConsentBy: "" };
+    case "StaffAssignedToSchool":
+      return { ...state, staffSchools: [...state.staffSchools, e.value.schoolId] };
     default:
       return state;
   }
@@ -107,10 +137,82 @@ export function decidePerson(command: PersonCommand, state: PersonState): NewEve
           municipalityId: state.municipalityId,
         }),
       ];
+    case "AssignStaffToSchool":
+      if (state.kind !== PersonKind.PERSON_KIND_STAFF) {
+        throw refused("person_id", "is not a staff member");
+      }
+      if (command.schoolId === state.schoolId || state.staffSchools.includes(command.schoolId)) {
+        throw refused("school_id", "is already one of the staff member's schools");
+      }
+      return [
+        newEvent("StaffAssignedToSchool", {
+          personId,
+          schoolId: command.schoolId,
+          municipalityId: command.municipalityId,
+        }),
+      ];
     default:
-      if (state.kind !== PersonKind.PERSON_KIND_STUDENT)
-        throw refused("person_id", "is not a student");
-      return decideEnrollment(command, state.enrollments, personId);
+      if (state.kind !== PersonKind.PERSON_KIND_STUDENT) {
+        throw refused(
+          command.type.endsWith("Student") ? "person_id" : "student_id",
+          "is not a student",
+        );
+      }
+      return decideStudent(command, state);
+  }
+}
+
+type StudentCommand = Extract<
+  PersonCommand,
+  {
+    type:
+      | "LinkGuardian"
+      | "UnlinkGuardian"
+      | "GrantPortalConsent"
+      | "WithdrawPortalConsent"
+      | "AssignPortalId"
+      | "EnrollStudent"
+      | "TransferStudent"
+      | "WithdrawStudent";
+  }
+>;
+
+/** Rules of guardians, consent and the portal id; a student's enrollment. */
+function decideStudent(command: StudentCommand, state: PersonState): NewEvent[] {
+  const ids = {
+    personId: state.personId,
+    schoolId: state.schoolId,
+    municipalityId: state.municipalityId,
+  };
+  switch (command.type) {
+    case "LinkGuardian":
+      if (state.guardians.includes(command.guardianId)) {
+        throw refused("guardian_id", "is already linked to the student");
+      }
+      return [newEvent("GuardianLinked", { ...ids, guardianId: command.guardianId })];
+    case "UnlinkGuardian":
+      if (!state.guardians.includes(command.guardianId)) {
+        throw refused("guardian_id", "is not linked to the student");
+      }
+      return [newEvent("GuardianUnlinked", { ...ids, guardianId: command.guardianId })];
+    case "GrantPortalConsent":
+      if (!state.guardians.includes(command.guardianId)) {
+        throw refused("guardian_id", "is not a guardian of the student");
+      }
+      if (state.portalConsentBy !== "") throw refused("student_id", "already has portal consent");
+      return [newEvent("PortalConsentGranted", { ...ids, guardianId: command.guardianId })];
+    case "WithdrawPortalConsent":
+      if (!state.guardians.includes(command.guardianId)) {
+        throw refused("guardian_id", "is not a guardian of the student");
+      }
+      if (state.portalConsentBy === "") {
+        throw refused("student_id", "has no portal consent to withdraw");
+      }
+      return [newEvent("PortalConsentWithdrawn", { ...ids, guardianId: command.guardianId })];
+    case "AssignPortalId":
+      return [newEvent("PortalIdAssigned", { ...ids, portalId: command.portalId })];
+    default:
+      return decideEnrollment(command, state.enrollments, state.personId);
   }
 }
 

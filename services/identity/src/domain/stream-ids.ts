@@ -4,4 +4,5 @@ export const streamIds = {
   school: (id: string) => `school-${id}`,
   person: (id: string) => `person-${id}`,
   classGroup: (id: string) => `class-group-${id}`,
+  subgroup: (id: string) => `subgroup-${id}`,
 };

@@ -75,3 +75,18 @@ export async function getRoster(
   );
   return rows.map((r) => r.person_id);
 }
+
+/** Members of the subgroup on `date`. */
+export async function getSubgroupRoster(
+  db: Queryable,
+  subgroupId: string,
+  date: string,
+): Promise<string[]> {
+  const { rows } = await db.query<{ person_id: string }>(
+    `SELECT person_id FROM subgroup_members
+     WHERE subgroup_id = $1 AND valid_from <= $2::date AND (valid_to IS NULL OR valid_to > $2::date)
+     ORDER BY person_id`,
+    [subgroupId, date],
+  );
+  return rows.map((r) => r.person_id);
+}

@@ -67,9 +67,10 @@ export async function applyToReadModels(
     case "PersonErased":
       // The ciphertext is unreadable once the key is gone; dropping it and the index tokens
       // as well leaves nothing of the person in the read models but their id.
-      await db.query("UPDATE people SET personal_data = NULL, erased = true WHERE person_id = $1", [
-        e.value.personId,
-      ]);
+      await db.query(
+        "UPDATE people SET personal_data = NULL, portal_id = NULL, erased = true WHERE person_id = $1",
+        [e.value.personId],
+      );
       await db.query("DELETE FROM person_name_index WHERE person_id = $1", [e.value.personId]);
       return;
     case "ClassGroupOpened": {
@@ -123,6 +124,64 @@ export async function applyToReadModels(
       return;
     case "StudentWithdrawn":
       await closeEnrollment(db, e.value.personId, e.value.effectiveDate);
+      return;
+    case "SubgroupOpened":
+      await db.query(
+        `INSERT INTO subgroups (subgroup_id, class_group_id, school_id, subject_id, name)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+        [
+          e.value.subgroupId,
+          e.value.classGroupId,
+          e.value.schoolId,
+          e.value.subjectId,
+          e.value.name,
+        ],
+      );
+      return;
+    case "SubgroupMemberAdded":
+      await db.query(
+        `INSERT INTO subgroup_members (subgroup_id, person_id, valid_from) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING`,
+        [e.value.subgroupId, e.value.personId, e.value.effectiveDate],
+      );
+      return;
+    case "SubgroupMemberRemoved":
+      await db.query(
+        `UPDATE subgroup_members SET valid_to = $3
+         WHERE subgroup_id = $1 AND person_id = $2 AND valid_to IS NULL`,
+        [e.value.subgroupId, e.value.personId, e.value.effectiveDate],
+      );
+      return;
+    case "GuardianLinked":
+      await db.query(
+        "INSERT INTO guardian_links (guardian_id, student_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        [e.value.guardianId, e.value.personId],
+      );
+      return;
+    case "GuardianUnlinked":
+      await db.query("DELETE FROM guardian_links WHERE guardian_id = $1 AND student_id = $2", [
+        e.value.guardianId,
+        e.value.personId,
+      ]);
+      return;
+    case "PortalConsentGranted":
+    case "PortalConsentWithdrawn":
+      await db.query("UPDATE people SET portal_consent = $2 WHERE person_id = $1", [
+        e.value.personId,
+        e.name === "PortalConsentGranted",
+      ]);
+      return;
+    case "PortalIdAssigned":
+      await db.query("UPDATE people SET portal_id = $2 WHERE person_id = $1 AND NOT erased", [
+        e.value.personId,
+        e.value.portalId,
+      ]);
+      return;
+    case "StaffAssignedToSchool":
+      await db.query(
+        "INSERT INTO staff_schools (person_id, school_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        [e.value.personId, e.value.schoolId],
+      );
       return;
     default:
       return;

@@ -63,6 +63,10 @@ export const ALL_TABLES = [
   "person_name_index",
   "class_groups",
   "enrollments",
+  "subgroups",
+  "subgroup_members",
+  "guardian_links",
+  "staff_schools",
 ];
 
 /** Asserts `run` rejects with a DomainError of `kind` about `field`, and no table changed. */

@@ -1,0 +1,123 @@
+import { aadOf, seal } from "../crypto/aead.js";
+import { findDataKey } from "../crypto/person-keys.js";
+import { refused } from "../domain/errors.js";
+import { PersonKind, personDecider } from "../domain/person.js";
+import { streamIds } from "../domain/stream-ids.js";
+import { requireCommandId, requireId, requireName } from "../domain/validators.js";
+import type { CallContext, IdentityDeps } from "./deps.js";
+import { indexNameAtSchool } from "./enrollment.js";
+import { loadSchool } from "./organisations.js";
+import { loadPerson } from "./people.js";
+import { runCommand } from "./run-command.js";
+
+type GuardianCommandType =
+  | "LinkGuardian"
+  | "UnlinkGuardian"
+  | "GrantPortalConsent"
+  | "WithdrawPortalConsent";
+
+interface GuardianInput {
+  commandId: string;
+  studentId: string;
+  guardianId: string;
+}
+
+/** Commands on a student's stream that name one of their guardians. */
+async function guardianCommand(
+  deps: IdentityDeps,
+  type: GuardianCommandType,
+  input: GuardianInput,
+  ctx: CallContext,
+): Promise<void> {
+  const commandId = requireCommandId(input.commandId);
+  const studentId = requireId("student_id", input.studentId);
+  const guardianId = requireId("guardian_id", input.guardianId);
+  await loadPerson(deps, "student_id", studentId);
+  const guardian = await loadPerson(deps, "guardian_id", guardianId);
+  if (
+    type === "LinkGuardian" &&
+    (guardian.kind !== PersonKind.PERSON_KIND_GUARDIAN || guardian.erased)
+  ) {
+    throw refused("guardian_id", "is not a guardian");
+  }
+  await runCommand(deps.store, {
+    streamId: streamIds.person(studentId),
+    decider: personDecider,
+    command: { type, guardianId },
+    commandId,
+    payload: { type, studentId, guardianId },
+    result: () => ({}),
+    ...ctx,
+  });
+}
+
+export const linkGuardian = (deps: IdentityDeps, input: GuardianInput, ctx: CallContext = {}) =>
+  guardianCommand(deps, "LinkGuardian", input, ctx);
+export const unlinkGuardian = (deps: IdentityDeps, input: GuardianInput, ctx: CallContext = {}) =>
+  guardianCommand(deps, "UnlinkGuardian", input, ctx);
+export const grantPortalConsent = (
+  deps: IdentityDeps,
+  input: GuardianInput,
+  ctx: CallContext = {},
+) => guardianCommand(deps, "GrantPortalConsent", input, ctx);
+export const withdrawPortalConsent = (
+  deps: IdentityDeps,
+  input: GuardianInput,
+  ctx: CallContext = {},
+) => guardianCommand(deps, "WithdrawPortalConsent", input, ctx);
+
+/**
+ * The portal id links the pupil to their account at the state portal: personal data, so it is
+ * stored as ciphertext under the pupil's key (the external purpose, which the portal feed opens
+ * with DecryptForPerson).
+ */
+export async function assignPortalId(
+  deps: IdentityDeps,
+  input: { commandId: string; studentId: string; portalId: string },
+  ctx: CallContext = {},
+): Promise<void> {
+  const commandId = requireCommandId(input.commandId);
+  const studentId = requireId("student_id", input.studentId);
+  const portalId = requireName("portal_id", input.portalId, 100);
+  const student = await loadPerson(deps, "student_id", studentId);
+  if (student.erased) throw refused("student_id", "is erased");
+  const key = await findDataKey(deps.store.pool, deps.masterKeys, studentId);
+  if (!key) throw refused("student_id", "has no data key");
+  await runCommand(deps.store, {
+    streamId: streamIds.person(studentId),
+    decider: personDecider,
+    command: {
+      type: "AssignPortalId",
+      portalId: seal(key, aadOf.external(studentId), Buffer.from(portalId)),
+    },
+    commandId,
+    // No portal id in clear in the commands table.
+    payload: { type: "AssignPortalId", studentId },
+    result: () => ({}),
+    ...ctx,
+  });
+}
+
+export async function assignStaffToSchool(
+  deps: IdentityDeps,
+  input: { commandId: string; personId: string; schoolId: string },
+  ctx: CallContext = {},
+): Promise<void> {
+  const commandId = requireCommandId(input.commandId);
+  const personId = requireId("person_id", input.personId);
+  const schoolId = requireId("school_id", input.schoolId);
+  await loadPerson(deps, "person_id", personId);
+  const school = await loadSchool(deps, "school_id", schoolId);
+  if (school.closedOn !== "") throw refused("school_id", `is closed since ${school.closedOn}`);
+  await runCommand(deps.store, {
+    streamId: streamIds.person(personId),
+    decider: personDecider,
+    command: { type: "AssignStaffToSchool", schoolId, municipalityId: school.municipalityId },
+    commandId,
+    payload: { type: "AssignStaffToSchool", personId, schoolId },
+    result: () => ({}),
+    ...ctx,
+    // Staff of that school can find their colleague by name too.
+    alsoWrite: (client) => indexNameAtSchool(deps, client, personId, schoolId),
+  });
+}
