@@ -1,0 +1,136 @@
+import {
+  gradingFromJSON,
+  gradingToJSON,
+  nonSchoolDayKindFromJSON,
+  nonSchoolDayKindToJSON,
+  termKindFromJSON,
+  termKindToJSON,
+} from "@otmetka/proto/curriculum/events/v1/events";
+import type { CurriculumServiceServer } from "@otmetka/proto/curriculum/v1/curriculum_service";
+import { type Logger, unaryHandler } from "@otmetka/service-kit";
+import { loadCalendar, runCalendarCommand } from "../commands/calendar.js";
+import type { CurriculumDeps } from "../commands/deps.js";
+import { addSubject, listSubjects } from "../commands/subjects.js";
+import type { TermSystemDefined } from "../domain/events.js";
+import { callContext } from "./call-context.js";
+
+/** gRPC handlers: map proto <-> domain; every rule lives in the domain. */
+export function createCurriculumService(
+  deps: CurriculumDeps,
+  logger: Logger,
+): CurriculumServiceServer {
+  return {
+    defineAcademicYear: unaryHandler(logger, async (req, md) => {
+      const { replayed } = await runCalendarCommand(
+        deps,
+        req.commandId,
+        {
+          kind: "DefineAcademicYear",
+          schoolId: req.schoolId,
+          municipalityId: req.municipalityId,
+          startYear: req.academicYear?.startYear as number,
+          firstDay: req.firstDay,
+          lastDay: req.lastDay,
+          daysPerWeek: req.daysPerWeek,
+          timeZone: req.timeZone,
+        },
+        callContext(md),
+      );
+      return { replayed };
+    }),
+    defineTermSystem: unaryHandler(logger, async (req, md) => {
+      const { replayed } = await runCalendarCommand(
+        deps,
+        req.commandId,
+        {
+          kind: "DefineTermSystem",
+          schoolId: req.schoolId,
+          startYear: req.academicYear?.startYear as number,
+          gradeLevels: req.gradeLevels,
+          termKind: termKindToJSON(req.kind),
+          terms: req.terms,
+        },
+        callContext(md),
+      );
+      return { replayed };
+    }),
+    declareNonSchoolDays: unaryHandler(logger, async (req, md) => {
+      const { replayed } = await runCalendarCommand(
+        deps,
+        req.commandId,
+        {
+          kind: "DeclareNonSchoolDays",
+          schoolId: req.schoolId,
+          startYear: req.academicYear?.startYear as number,
+          firstDay: req.firstDay,
+          lastDay: req.lastDay,
+          dayKind: nonSchoolDayKindToJSON(req.kind),
+          name: req.name,
+        },
+        callContext(md),
+      );
+      return { replayed };
+    }),
+    getAcademicCalendar: unaryHandler(logger, async (req) => {
+      const state = await loadCalendar(deps, req.schoolId, req.academicYear?.startYear as number);
+      const year = state.year;
+      if (!year)
+        return {
+          firstDay: "",
+          lastDay: "",
+          daysPerWeek: 0,
+          timeZone: "",
+          termSystems: [],
+          nonSchoolDays: [],
+        };
+      const systems = [...new Set<TermSystemDefined>(state.termSystems.values())];
+      return {
+        firstDay: year.firstDay,
+        lastDay: year.lastDay,
+        daysPerWeek: year.daysPerWeek,
+        timeZone: year.timeZone,
+        // A system replaced for some grades answers only for the grades it still governs.
+        termSystems: systems.map((s) => ({
+          gradeLevels: s.gradeLevels.filter((g) => state.termSystems.get(g) === s),
+          kind: termKindFromJSON(s.kind),
+          terms: s.terms,
+        })),
+        nonSchoolDays: [...state.nonSchoolDays]
+          .sort((a, b) => a.firstDay.localeCompare(b.firstDay))
+          .map((d) => ({
+            firstDay: d.firstDay,
+            lastDay: d.lastDay,
+            kind: nonSchoolDayKindFromJSON(d.kind),
+            name: d.name,
+          })),
+      };
+    }),
+    addSubject: unaryHandler(logger, async (req, md) => {
+      const { result, replayed } = await addSubject(
+        deps,
+        req.commandId,
+        {
+          schoolId: req.schoolId,
+          municipalityId: req.municipalityId,
+          code: req.code,
+          name: req.name,
+          grading: gradingToJSON(req.grading),
+        },
+        callContext(md),
+      );
+      return { subjectId: result.subjectId, replayed };
+    }),
+    listSubjects: unaryHandler(logger, async (req) => {
+      const subjects = await listSubjects(deps, req.schoolId);
+      return {
+        subjects: subjects.map((s) => ({
+          subjectId: s.subjectId,
+          code: s.code,
+          name: s.name,
+          grading: gradingFromJSON(s.grading),
+          schoolId: s.schoolId,
+        })),
+      };
+    }),
+  };
+}

@@ -1,0 +1,294 @@
+import type { Decider, NewEvent, RecordedEvent } from "@otmetka/eventstore";
+import {
+  addDays,
+  type CivilDate,
+  civilDate,
+  eachDay,
+  isoWeekday,
+  isTimeZone,
+} from "./civil-date.js";
+import { invalidInput, refused } from "./errors.js";
+import {
+  type AcademicYearDefined,
+  eventName,
+  type NonSchoolDayKind,
+  type NonSchoolDaysDeclared,
+  newEvent,
+  type TermDates,
+  type TermKind,
+  type TermSystemDefined,
+} from "./events.js";
+
+/** One school's calendar for one academic year: lesson days, term systems, non-school days. */
+export const calendarStreamId = (schoolId: string, startYear: number) =>
+  `calendar-${schoolId}-${startYear}`;
+
+export const DEFAULT_TIME_ZONE = "Asia/Yekaterinburg";
+export const TERM_COUNT: Record<TermKind, number> = {
+  TERM_KIND_QUARTER: 4,
+  TERM_KIND_TRIMESTER: 3,
+  TERM_KIND_HALF_YEAR: 2,
+};
+const NON_SCHOOL_DAY_KINDS: readonly NonSchoolDayKind[] = [
+  "NON_SCHOOL_DAY_KIND_HOLIDAY",
+  "NON_SCHOOL_DAY_KIND_DAY_OFF",
+];
+
+export interface CalendarState {
+  year: AcademicYearDefined | undefined;
+  /** The term system in force per grade level (a later definition replaces an earlier one). */
+  termSystems: Map<number, TermSystemDefined>;
+  nonSchoolDays: NonSchoolDaysDeclared[];
+}
+
+export type CalendarCommand =
+  | {
+      kind: "DefineAcademicYear";
+      schoolId: string;
+      municipalityId: string;
+      startYear: number;
+      firstDay?: string;
+      lastDay?: string;
+      daysPerWeek: number;
+      timeZone?: string;
+    }
+  | {
+      kind: "DefineTermSystem";
+      schoolId: string;
+      startYear: number;
+      gradeLevels: number[];
+      termKind: string;
+      terms: TermDates[];
+    }
+  | {
+      kind: "DeclareNonSchoolDays";
+      schoolId: string;
+      startYear: number;
+      firstDay: string;
+      lastDay: string;
+      dayKind: string;
+      name: string;
+    };
+
+export const calendarDecider: Decider<CalendarState, CalendarCommand> = {
+  initialState: () => ({ year: undefined, termSystems: new Map(), nonSchoolDays: [] }),
+  evolve(state, event: RecordedEvent) {
+    switch (eventName(event.type)) {
+      case "AcademicYearDefined":
+        return { ...state, year: event.data as AcademicYearDefined };
+      case "TermSystemDefined": {
+        const system = event.data as TermSystemDefined;
+        const termSystems = new Map(state.termSystems);
+        for (const g of system.gradeLevels) termSystems.set(g, system);
+        return { ...state, termSystems };
+      }
+      case "NonSchoolDaysDeclared":
+        return {
+          ...state,
+          nonSchoolDays: [...state.nonSchoolDays, event.data as NonSchoolDaysDeclared],
+        };
+      default:
+        return state;
+    }
+  },
+  decide(command, state): NewEvent[] {
+    switch (command.kind) {
+      case "DefineAcademicYear":
+        return [defineYear(command, state)];
+      case "DefineTermSystem":
+        return [defineTerms(command, requireYear(state))];
+      case "DeclareNonSchoolDays":
+        return [declareDays(command, requireYear(state), state)];
+    }
+  },
+};
+
+function defineYear(
+  c: Extract<CalendarCommand, { kind: "DefineAcademicYear" }>,
+  state: CalendarState,
+) {
+  if (state.year)
+    throw refused(
+      "academic_year",
+      `${c.startYear}/${c.startYear + 1} is already defined for this school`,
+    );
+  const academicStart = `${c.startYear}-09-01`;
+  const academicEnd = `${c.startYear + 1}-08-31`;
+  const firstDay = civilDate("first_day", c.firstDay || academicStart);
+  const lastDay = civilDate("last_day", c.lastDay || `${c.startYear + 1}-05-31`);
+  if (firstDay < academicStart || firstDay > academicEnd) {
+    throw invalidInput(
+      "first_day",
+      `must fall in the academic year (${academicStart} - ${academicEnd})`,
+    );
+  }
+  if (lastDay <= firstDay || lastDay > academicEnd) {
+    throw invalidInput(
+      "last_day",
+      `must follow first_day and fall in the academic year (up to ${academicEnd})`,
+    );
+  }
+  if (c.daysPerWeek !== 5 && c.daysPerWeek !== 6) {
+    throw invalidInput("days_per_week", `must be 5 or 6, got ${c.daysPerWeek}`);
+  }
+  const timeZone = c.timeZone || DEFAULT_TIME_ZONE;
+  if (!isTimeZone(timeZone))
+    throw invalidInput("time_zone", `must be an IANA time zone, got "${timeZone}"`);
+  return newEvent("AcademicYearDefined", {
+    schoolId: c.schoolId,
+    municipalityId: c.municipalityId,
+    academicYear: { startYear: c.startYear },
+    firstDay,
+    lastDay,
+    daysPerWeek: c.daysPerWeek,
+    timeZone,
+  });
+}
+
+function requireYear(state: CalendarState): AcademicYearDefined {
+  if (!state.year)
+    throw refused("academic_year", "is not defined for this school yet (DefineAcademicYear first)");
+  return state.year;
+}
+
+function defineTerms(
+  c: Extract<CalendarCommand, { kind: "DefineTermSystem" }>,
+  year: AcademicYearDefined,
+) {
+  if (c.gradeLevels.length === 0)
+    throw invalidInput("grade_levels", "must name at least one grade level");
+  for (const g of c.gradeLevels) {
+    if (!Number.isInteger(g) || g < 1 || g > 11)
+      throw invalidInput("grade_levels", `must be 1-11, got ${g}`);
+  }
+  if (new Set(c.gradeLevels).size !== c.gradeLevels.length) {
+    throw invalidInput("grade_levels", "must not repeat a grade level");
+  }
+  if (!(c.termKind in TERM_COUNT)) {
+    throw invalidInput(
+      "kind",
+      "must be TERM_KIND_QUARTER, TERM_KIND_TRIMESTER or TERM_KIND_HALF_YEAR",
+    );
+  }
+  const kind = c.termKind as TermKind;
+  const count = TERM_COUNT[kind];
+  if (c.terms.length !== count)
+    throw invalidInput("terms", `${kind} needs ${count} terms, got ${c.terms.length}`);
+  const terms = [...c.terms]
+    .map((t, i) => ({
+      number: t.number,
+      firstDay: civilDate(`terms[${i}].first_day`, t.firstDay),
+      lastDay: civilDate(`terms[${i}].last_day`, t.lastDay),
+    }))
+    .sort((a, b) => a.number - b.number);
+  terms.forEach((t, i) => {
+    if (t.number !== i + 1) throw invalidInput("terms", `must be numbered 1-${count} once each`);
+    if (t.lastDay < t.firstDay)
+      throw invalidInput(`terms[${i}].last_day`, `term ${t.number} ends before it starts`);
+  });
+  // The terms tile the school year: the first starts on its first day, each next one the day
+  // after the previous ends, the last ends on its last day.
+  const first = terms[0] as TermDates;
+  const last = terms[terms.length - 1] as TermDates;
+  if (first.firstDay !== year.firstDay) {
+    throw refused(
+      "terms",
+      `term 1 must start on the school year's first day ${year.firstDay}, not ${first.firstDay}`,
+    );
+  }
+  for (let i = 1; i < terms.length; i++) {
+    const prev = terms[i - 1] as TermDates;
+    const t = terms[i] as TermDates;
+    if (t.firstDay <= prev.lastDay) {
+      throw refused(
+        "terms",
+        `term ${t.number} (from ${t.firstDay}) overlaps term ${prev.number} (to ${prev.lastDay})`,
+      );
+    }
+    if (t.firstDay !== addDays(prev.lastDay, 1)) {
+      throw refused(
+        "terms",
+        `gap between term ${prev.number} (to ${prev.lastDay}) and term ${t.number} (from ${t.firstDay}); declare holidays as non-school days instead`,
+      );
+    }
+  }
+  if (last.lastDay !== year.lastDay) {
+    throw refused(
+      "terms",
+      `term ${last.number} must end on the school year's last day ${year.lastDay}, not ${last.lastDay}`,
+    );
+  }
+  return newEvent("TermSystemDefined", {
+    schoolId: year.schoolId,
+    municipalityId: year.municipalityId,
+    academicYear: year.academicYear,
+    gradeLevels: [...c.gradeLevels].sort((a, b) => a - b),
+    kind,
+    terms,
+  });
+}
+
+function declareDays(
+  c: Extract<CalendarCommand, { kind: "DeclareNonSchoolDays" }>,
+  year: AcademicYearDefined,
+  state: CalendarState,
+) {
+  const firstDay = civilDate("first_day", c.firstDay);
+  const lastDay = civilDate("last_day", c.lastDay);
+  if (lastDay < firstDay) throw invalidInput("last_day", "must not precede first_day");
+  if (firstDay < year.firstDay || lastDay > year.lastDay) {
+    throw refused(
+      "first_day",
+      `days must lie inside the school year ${year.firstDay} - ${year.lastDay}`,
+    );
+  }
+  if (!NON_SCHOOL_DAY_KINDS.includes(c.dayKind as NonSchoolDayKind)) {
+    throw invalidInput(
+      "kind",
+      "must be NON_SCHOOL_DAY_KIND_HOLIDAY or NON_SCHOOL_DAY_KIND_DAY_OFF",
+    );
+  }
+  const name = c.name.trim();
+  if (name === "") throw invalidInput("name", "must not be empty");
+  const clash = state.nonSchoolDays.find((d) => d.firstDay <= lastDay && firstDay <= d.lastDay);
+  if (clash) {
+    throw refused("first_day", `overlaps "${clash.name}" (${clash.firstDay} - ${clash.lastDay})`);
+  }
+  return newEvent("NonSchoolDaysDeclared", {
+    schoolId: year.schoolId,
+    municipalityId: year.municipalityId,
+    academicYear: year.academicYear,
+    firstDay,
+    lastDay,
+    kind: c.dayKind as NonSchoolDayKind,
+    name,
+  });
+}
+
+export interface SchoolDay {
+  date: CivilDate;
+  term: number;
+}
+
+/**
+ * The days a grade level has lessons: inside a term of its system, on a weekday the school
+ * teaches (Mon-Fri or Mon-Sat), and not a declared non-school day.
+ */
+export function schoolDays(state: CalendarState, gradeLevel: number): SchoolDay[] {
+  const year = requireYear(state);
+  const system = state.termSystems.get(gradeLevel);
+  if (!system)
+    throw refused(
+      "grade_level",
+      `grade ${gradeLevel} has no term system in ${year.academicYear.startYear}`,
+    );
+  const days: SchoolDay[] = [];
+  for (const term of system.terms) {
+    for (const date of eachDay(term.firstDay, term.lastDay)) {
+      if (isoWeekday(date) > year.daysPerWeek) continue;
+      if (state.nonSchoolDays.some((d) => d.firstDay <= date && date <= d.lastDay)) continue;
+      days.push({ date, term: term.number });
+    }
+  }
+  return days;
+}

@@ -1,0 +1,75 @@
+/*
+ * Event payloads in the proto3 JSON shape of proto/otmetka/curriculum/events/v1/events.proto
+ * (camelCase fields, enum names as strings); events.unit.test.ts checks each against the codec.
+ */
+import type { CivilDate } from "./civil-date.js";
+
+export const EVENT_TYPE_PREFIX = "curriculum.v1.";
+
+export type TermKind = "TERM_KIND_QUARTER" | "TERM_KIND_TRIMESTER" | "TERM_KIND_HALF_YEAR";
+export type NonSchoolDayKind = "NON_SCHOOL_DAY_KIND_HOLIDAY" | "NON_SCHOOL_DAY_KIND_DAY_OFF";
+export type Grading = "GRADING_FIVE_POINT" | "GRADING_PASS_FAIL";
+
+export interface AcademicYearJson {
+  startYear: number;
+}
+
+export interface SchoolScoped {
+  schoolId: string;
+  municipalityId: string;
+}
+
+export interface AcademicYearDefined extends SchoolScoped {
+  academicYear: AcademicYearJson;
+  firstDay: CivilDate;
+  lastDay: CivilDate;
+  daysPerWeek: number;
+  timeZone: string;
+}
+
+export interface TermDates {
+  number: number;
+  firstDay: CivilDate;
+  lastDay: CivilDate;
+}
+
+export interface TermSystemDefined extends SchoolScoped {
+  academicYear: AcademicYearJson;
+  gradeLevels: number[];
+  kind: TermKind;
+  terms: TermDates[];
+}
+
+export interface NonSchoolDaysDeclared extends SchoolScoped {
+  academicYear: AcademicYearJson;
+  firstDay: CivilDate;
+  lastDay: CivilDate;
+  kind: NonSchoolDayKind;
+  name: string;
+}
+
+export interface SubjectAdded {
+  subjectId: string;
+  code: string;
+  name: string;
+  grading: Grading;
+  /** "" for a regional subject. */
+  schoolId: string;
+  municipalityId: string;
+}
+
+export interface CurriculumEvents {
+  AcademicYearDefined: AcademicYearDefined;
+  TermSystemDefined: TermSystemDefined;
+  NonSchoolDaysDeclared: NonSchoolDaysDeclared;
+  SubjectAdded: SubjectAdded;
+}
+
+export type CurriculumEventName = keyof CurriculumEvents;
+
+export function newEvent<N extends CurriculumEventName>(name: N, data: CurriculumEvents[N]) {
+  return { type: `${EVENT_TYPE_PREFIX}${name}`, data };
+}
+
+/** The name of a stored curriculum event type (`curriculum.v1.X` -> `X`). */
+export const eventName = (type: string) => type.slice(EVENT_TYPE_PREFIX.length);

@@ -1,0 +1,63 @@
+import * as proto from "@otmetka/proto/curriculum/events/v1/events";
+import { expect, it } from "vitest";
+import { run } from "../test-support/replay.js";
+import { calendarDecider } from "./calendar.js";
+import { eventName } from "./events.js";
+import { catalogueDecider } from "./subject-catalogue.js";
+
+// Every payload the deciders produce must survive the proto codec unchanged (proto3 JSON).
+it("decided payloads are the proto3 JSON of their proto messages", () => {
+  const school = "0190f0a0-0000-7000-8000-000000000001";
+  const calendar = run(calendarDecider, [
+    {
+      kind: "DefineAcademicYear",
+      schoolId: school,
+      municipalityId: school,
+      startYear: 2026,
+      daysPerWeek: 6,
+    },
+    {
+      kind: "DefineTermSystem",
+      schoolId: school,
+      startYear: 2026,
+      gradeLevels: [1],
+      termKind: "TERM_KIND_HALF_YEAR",
+      terms: [
+        { number: 1, firstDay: "2026-09-01", lastDay: "2026-12-31" },
+        { number: 2, firstDay: "2027-01-01", lastDay: "2027-05-31" },
+      ],
+    },
+    {
+      kind: "DeclareNonSchoolDays",
+      schoolId: school,
+      startYear: 2026,
+      firstDay: "2026-11-04",
+      lastDay: "2026-11-04",
+      dayKind: "NON_SCHOOL_DAY_KIND_DAY_OFF",
+      name: "День народного единства",
+    },
+  ]).events;
+  const subjects = run(catalogueDecider, [
+    {
+      schoolId: "",
+      municipalityId: "",
+      code: "RUS",
+      name: "Русский язык",
+      grading: "GRADING_FIVE_POINT",
+    },
+  ]).events;
+  const events = [...calendar, ...subjects];
+  expect(events.length).toBe(4);
+  for (const e of events) {
+    const codec = (proto as unknown as Record<string, proto.MessageFns<unknown>>)[
+      eventName(e.type)
+    ];
+    expect(codec, e.type).toBeDefined();
+    const json = codec?.toJSON(codec.fromJSON(e.data)) as Record<string, unknown>;
+    // proto3 JSON leaves out default values (empty strings); compare with those removed.
+    const withoutDefaults = JSON.parse(
+      JSON.stringify(e.data, (_k, v) => (v === "" ? undefined : v)),
+    );
+    expect(json).toEqual(withoutDefaults);
+  }
+});

@@ -1,0 +1,181 @@
+import { randomUUID } from "node:crypto";
+import { status } from "@grpc/grpc-js";
+import { jetstream } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { Grading, NonSchoolDayKind, TermKind } from "@otmetka/proto/curriculum/events/v1/events";
+import { freePort, useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type CurriculumProcess,
+  startCurriculumProcess,
+} from "./test-support/curriculum-process.js";
+import { checkHealth, curriculumClient, grpcError } from "./test-support/grpc-client.js";
+
+const env = useTestEnvironment({ label: "curriculum_main" });
+let service: CurriculumProcess;
+let address: string;
+let client: ReturnType<typeof curriculumClient>;
+const schoolId = randomUUID();
+const municipalityId = randomUUID();
+const academicYear = { startYear: 2026 };
+
+beforeAll(async () => {
+  address = `127.0.0.1:${await freePort()}`;
+  service = startCurriculumProcess({
+    ...env.env,
+    GRPC_HOST: "127.0.0.1",
+    GRPC_PORT: address.split(":")[1] as string,
+    SHUTDOWN_GRACE_MS: "100",
+  });
+  await service.waitForOutput("grpc server listening", 40_000);
+  client = curriculumClient(address);
+});
+
+afterAll(() => {
+  client?.close();
+  if (service && service.child.exitCode === null) service.child.kill("SIGKILL");
+});
+
+describe("curriculum service process", () => {
+  it("migrates its database and serves health", async () => {
+    expect(await checkHealth(address)).toBe("SERVING");
+    expect(await checkHealth(address, "otmetka.curriculum.v1.CurriculumService")).toBe("SERVING");
+  });
+
+  it("defines a calendar over gRPC, idempotently, and relays its events with school tokens", async () => {
+    const define = {
+      commandId: randomUUID(),
+      schoolId,
+      municipalityId,
+      academicYear,
+      firstDay: "",
+      lastDay: "",
+      daysPerWeek: 5,
+      timeZone: "",
+    };
+    expect(await client.call.defineAcademicYear(define)).toEqual({ replayed: false });
+    expect(await client.call.defineAcademicYear(define)).toEqual({ replayed: true });
+    await client.call.defineTermSystem({
+      commandId: randomUUID(),
+      schoolId,
+      academicYear,
+      gradeLevels: [5],
+      kind: TermKind.TERM_KIND_HALF_YEAR,
+      terms: [
+        { number: 1, firstDay: "2026-09-01", lastDay: "2026-12-31" },
+        { number: 2, firstDay: "2027-01-01", lastDay: "2027-05-31" },
+      ],
+    });
+    await client.call.declareNonSchoolDays({
+      commandId: randomUUID(),
+      schoolId,
+      academicYear,
+      firstDay: "2026-12-30",
+      lastDay: "2027-01-08",
+      kind: NonSchoolDayKind.NON_SCHOOL_DAY_KIND_HOLIDAY,
+      name: "Зимние каникулы",
+    });
+    const calendar = await client.call.getAcademicCalendar({ schoolId, academicYear });
+    expect(calendar).toMatchObject({
+      firstDay: "2026-09-01",
+      lastDay: "2027-05-31",
+      daysPerWeek: 5,
+      timeZone: "Asia/Yekaterinburg",
+      termSystems: [{ gradeLevels: [5], kind: TermKind.TERM_KIND_HALF_YEAR }],
+      nonSchoolDays: [{ firstDay: "2026-12-30", lastDay: "2027-01-08", name: "Зимние каникулы" }],
+    });
+
+    const nc = await connect({ servers: env.natsUrl });
+    try {
+      const consumer = await jetstream(nc).consumers.get(`${env.natsPrefix}_CURRICULUM`);
+      const types: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const m = await consumer.next({ expires: 30_000 });
+        expect(m?.subject).toMatch(
+          new RegExp(
+            `^${env.natsPrefix}\\.curriculum\\.v1\\.${municipalityId}\\.${schoolId}\\.\\d+\\.`,
+          ),
+        );
+        types.push(m?.subject.split(".").at(-1) ?? "");
+      }
+      expect(types).toEqual(["AcademicYearDefined", "TermSystemDefined", "NonSchoolDaysDeclared"]);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("answers typed errors naming the field, and changes nothing", async () => {
+    const overlap = await grpcError(
+      client.call.defineTermSystem({
+        commandId: randomUUID(),
+        schoolId,
+        academicYear,
+        gradeLevels: [6],
+        kind: TermKind.TERM_KIND_HALF_YEAR,
+        terms: [
+          { number: 1, firstDay: "2026-09-01", lastDay: "2027-01-10" },
+          { number: 2, firstDay: "2027-01-01", lastDay: "2027-05-31" },
+        ],
+      }),
+    );
+    expect(overlap.code).toBe(status.FAILED_PRECONDITION);
+    expect(overlap.details).toBe("terms: term 2 (from 2027-01-01) overlaps term 1 (to 2027-01-10)");
+    const calendar = await client.call.getAcademicCalendar({ schoolId, academicYear });
+    expect(calendar.termSystems.flatMap((s) => s.gradeLevels)).toEqual([5]);
+
+    const badYear = await grpcError(client.call.getAcademicCalendar({ schoolId }));
+    expect([badYear.code, badYear.details]).toEqual([
+      status.INVALID_ARGUMENT,
+      "academic_year: must be given as start_year 2000-2100 (e.g. 2026 for 2026/2027)",
+    ]);
+    const reused = await grpcError(
+      client.call
+        .addSubject({
+          commandId: "same",
+          schoolId: "",
+          code: "RUS",
+          name: "Русский язык",
+          grading: Grading.GRADING_FIVE_POINT,
+          municipalityId: "",
+        })
+        .then(() =>
+          client.call.addSubject({
+            commandId: "same",
+            schoolId: "",
+            code: "LIT",
+            name: "Литература",
+            grading: Grading.GRADING_FIVE_POINT,
+            municipalityId: "",
+          }),
+        ),
+    );
+    expect(reused.details).toBe("command_id: was already used for a different command");
+  });
+
+  it("lists regional subjects with a school's own additions", async () => {
+    const add = (code: string, name: string, school = "", grading = Grading.GRADING_FIVE_POINT) =>
+      client.call.addSubject({
+        commandId: randomUUID(),
+        schoolId: school,
+        municipalityId: school ? municipalityId : "",
+        code,
+        name,
+        grading,
+      });
+    await add("MATH", "Математика");
+    expect(await add("CHESS", "Шахматы", schoolId, Grading.GRADING_PASS_FAIL)).toEqual({
+      subjectId: `${schoolId}/CHESS`,
+      replayed: false,
+    });
+    const taken = await grpcError(add("MATH", "Математика (школьная)", schoolId));
+    expect([taken.code, taken.details]).toEqual([
+      status.FAILED_PRECONDITION,
+      "code: MATH is a regional subject; a school adds only its own codes",
+    ]);
+    const codes = (r: { subjects: { code: string }[] }) => r.subjects.map((s) => s.code);
+    expect(codes(await client.call.listSubjects({ schoolId: "" }))).toEqual(["MATH", "RUS"]);
+    const withSchool = await client.call.listSubjects({ schoolId });
+    expect(codes(withSchool)).toEqual(["CHESS", "MATH", "RUS"]);
+    expect(withSchool.subjects[0]).toMatchObject({ grading: Grading.GRADING_PASS_FAIL, schoolId });
+  });
+});

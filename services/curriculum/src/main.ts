@@ -1,0 +1,65 @@
+// First import, on its own: validates the config, then starts OpenTelemetry before anything
+// loads @grpc/grpc-js or pg (see bootstrap.ts).
+import "./bootstrap.js";
+import { createRequire } from "node:module";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { ensureStream, messagingNames, OutboxRelay } from "@otmetka/messaging";
+import { CurriculumServiceService } from "@otmetka/proto/curriculum/v1/curriculum_service";
+import {
+  connectNats,
+  createLogger,
+  findProtoRoot,
+  runService,
+  startGrpcServer,
+  systemClock,
+} from "@otmetka/service-kit";
+import { createCurriculumService } from "./api/curriculum-service.js";
+import { routeCurriculumEvent } from "./api/event-routing.js";
+import { config, telemetry } from "./bootstrap.js";
+import { openCurriculumDatabase } from "./db/open-database.js";
+
+// Wiring only. Shutdown runs in reverse: gRPC server, relay, NATS, database, telemetry.
+await runService(async (lifecycle) => {
+  lifecycle.onShutdown("telemetry", () => telemetry.shutdown());
+  const logger = createLogger({ service: "curriculum", level: config.LOG_LEVEL });
+  lifecycle.useLogger(logger);
+
+  const store = await openCurriculumDatabase(config.DATABASE_URL);
+  lifecycle.onShutdown("database", () => store.close());
+  logger.info("database migrated");
+
+  const nc = await connectNats({ url: config.NATS_URL, name: "curriculum", logger });
+  lifecycle.onShutdown("nats", () => nc.drain());
+  const names = messagingNames(config.NATS_PREFIX);
+  const stream = names.contextStream("curriculum");
+  await ensureStream(await jetstreamManager(nc), stream);
+  const relay = new OutboxRelay({
+    nc,
+    log: store,
+    stream: stream.name,
+    databaseUrl: config.DATABASE_URL,
+    subjectRoot: names.eventRoot("curriculum"),
+    source: "curriculum",
+    route: routeCurriculumEvent,
+    onError: (err) => logger.warn({ err }, "relay error (it retries)"),
+  }).start();
+  lifecycle.onShutdown("relay", () => relay.stop());
+
+  const server = await startGrpcServer({
+    host: config.GRPC_HOST,
+    port: config.GRPC_PORT,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    drainTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    logger,
+    reflection: {
+      protoRoot: findProtoRoot(createRequire(import.meta.url).resolve("@otmetka/proto/values")),
+    },
+    services: [
+      {
+        definition: CurriculumServiceService,
+        implementation: createCurriculumService({ store, clock: systemClock }, logger),
+      },
+    ],
+  });
+  lifecycle.onShutdown("grpc server", () => server.shutdown());
+});
