@@ -9,7 +9,7 @@ import {
 import { z } from "zod";
 import { parseBlindIndexKey, parseMasterKeys } from "./crypto/key-config.js";
 
-export const DEFAULT_DATABASE_URL = "postgresql://127.0.0.1:5432/otmetka_identity";
+export const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/otmetka_identity";
 
 /**
  * A secret variable: like `variable`, but a bad value is never echoed (the kit's messages show

@@ -48,7 +48,8 @@ export const cmd = () => randomUUID();
 export async function snapshotTables(deps: IdentityDeps, tables: string[]): Promise<unknown> {
   const out: Record<string, unknown> = {};
   for (const t of tables) {
-    out[t] = (await deps.store.pool.query(`SELECT * FROM ${t} ORDER BY 1`)).rows;
+    // Whole-row order: ties on any one column would make equal tables compare unequal.
+    out[t] = (await deps.store.pool.query(`SELECT * FROM ${t} x ORDER BY x::text`)).rows;
   }
   return out;
 }
