@@ -21,3 +21,8 @@ export {
   type Servers,
   ServersUnavailableError,
 } from "./servers.js";
+export {
+  type ServiceProcess,
+  type ServiceProcessOptions,
+  startServiceProcess,
+} from "./service-process.js";
