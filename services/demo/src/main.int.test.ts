@@ -9,12 +9,13 @@ import {
   type SendGreetingResponse,
 } from "@otmetka/proto/demo/v1/demo_service";
 import { parseAcademicYear } from "@otmetka/proto/values";
+import type { ServiceProcess } from "@otmetka/testing";
 import { freePort, useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DemoProcess, startDemoProcess } from "./test-support/demo-process.js";
+import { startDemoProcess } from "./test-support/demo-process.js";
 
 const env = useTestEnvironment({ label: "demo" });
-let demo: DemoProcess;
+let demo: ServiceProcess;
 let client: DemoServiceClient;
 
 function sendGreeting(req: SendGreetingRequest, metadata = new Metadata()) {
