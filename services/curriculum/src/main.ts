@@ -4,6 +4,7 @@ import "./bootstrap.js";
 import { createRequire } from "node:module";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { ensureStream, messagingNames, OutboxRelay } from "@otmetka/messaging";
+import { ProjectionRunner } from "@otmetka/projections";
 import { CurriculumServiceService } from "@otmetka/proto/curriculum/v1/curriculum_service";
 import {
   connectNats,
@@ -17,6 +18,8 @@ import { createCurriculumService } from "./api/curriculum-service.js";
 import { routeCurriculumEvent } from "./api/event-routing.js";
 import { config, telemetry } from "./bootstrap.js";
 import { openCurriculumDatabase } from "./db/open-database.js";
+import { identityFactsProjection } from "./projections/identity-facts.js";
+import { IdentityFacts } from "./projections/identity-facts-queries.js";
 
 // Wiring only. Shutdown runs in reverse: gRPC server, relay, NATS, database, telemetry.
 await runService(async (lifecycle) => {
@@ -45,6 +48,17 @@ await runService(async (lifecycle) => {
   }).start();
   lifecycle.onShutdown("relay", () => relay.stop());
 
+  // The identity replica: started before serving, so commands find its schema.
+  await ensureStream(await jetstreamManager(nc), names.contextStream("identity"));
+  const identityReplica = await new ProjectionRunner({
+    projection: identityFactsProjection,
+    pool: store.pool,
+    nc,
+    names,
+    onError: (err, where) => logger.warn({ err, where }, "identity replica error (it retries)"),
+  }).start();
+  lifecycle.onShutdown("identity replica", () => identityReplica.stop());
+
   const server = await startGrpcServer({
     host: config.GRPC_HOST,
     port: config.GRPC_PORT,
@@ -57,7 +71,10 @@ await runService(async (lifecycle) => {
     services: [
       {
         definition: CurriculumServiceService,
-        implementation: createCurriculumService({ store, clock: systemClock }, logger),
+        implementation: createCurriculumService(
+          { store, clock: systemClock, facts: new IdentityFacts(store.pool) },
+          logger,
+        ),
       },
     ],
   });

@@ -11,6 +11,14 @@ import { type Logger, unaryHandler } from "@otmetka/service-kit";
 import { loadCalendar, runCalendarCommand } from "../commands/calendar.js";
 import type { CurriculumDeps } from "../commands/deps.js";
 import { addSubject, listSubjects } from "../commands/subjects.js";
+import {
+  addTimetableSlot,
+  assignSubstitute,
+  assignTeacher,
+  endTimetableSlot,
+  loadTimetable,
+} from "../commands/timetable.js";
+import { civilDate } from "../domain/civil-date.js";
 import type { TermSystemDefined } from "../domain/events.js";
 import { callContext } from "./call-context.js";
 
@@ -129,6 +137,113 @@ export function createCurriculumService(
           name: s.name,
           grading: gradingFromJSON(s.grading),
           schoolId: s.schoolId,
+        })),
+      };
+    }),
+    assignTeacher: unaryHandler(logger, async (req, md) => {
+      const { result, replayed } = await assignTeacher(
+        deps,
+        req.commandId,
+        {
+          schoolId: req.schoolId,
+          startYear: req.academicYear?.startYear as number,
+          teacherId: req.teacherId,
+          subjectId: req.subjectId,
+          classGroupId: req.classGroupId,
+          subgroupId: req.subgroupId,
+        },
+        callContext(md),
+      );
+      return { assignmentId: result.assignmentId, replayed };
+    }),
+    assignSubstitute: unaryHandler(logger, async (req, md) => {
+      const { startYear, ...rest } = { ...req, startYear: req.academicYear?.startYear as number };
+      const { replayed } = await assignSubstitute(
+        deps,
+        req.commandId,
+        {
+          schoolId: rest.schoolId,
+          startYear,
+          assignmentId: rest.assignmentId,
+          substituteId: rest.substituteId,
+          firstDay: rest.firstDay,
+          lastDay: rest.lastDay,
+        },
+        callContext(md),
+      );
+      return { replayed };
+    }),
+    addTimetableSlot: unaryHandler(logger, async (req, md) => {
+      const { result, replayed } = await addTimetableSlot(
+        deps,
+        req.commandId,
+        {
+          schoolId: req.schoolId,
+          startYear: req.academicYear?.startYear as number,
+          weekday: req.weekday,
+          period: req.period,
+          classGroupId: req.classGroupId,
+          subgroupId: req.subgroupId,
+          subjectId: req.subjectId,
+          teacherId: req.teacherId,
+          room: req.room,
+          validFrom: req.validFrom,
+          validTo: req.validTo,
+        },
+        callContext(md),
+      );
+      return { slotId: result.slotId, replayed };
+    }),
+    endTimetableSlot: unaryHandler(logger, async (req, md) => {
+      const { replayed } = await endTimetableSlot(
+        deps,
+        req.commandId,
+        {
+          schoolId: req.schoolId,
+          startYear: req.academicYear?.startYear as number,
+          slotId: req.slotId,
+          lastDay: req.lastDay,
+        },
+        callContext(md),
+      );
+      return { replayed };
+    }),
+    getTimetable: unaryHandler(logger, async (req) => {
+      const state = await loadTimetable(deps, req.schoolId, req.academicYear?.startYear as number);
+      const on = req.onDate === "" ? undefined : civilDate("on_date", req.onDate);
+      const slots = [...state.slots.values()]
+        .filter((s) => s.validFrom <= s.validTo)
+        .filter((s) => req.classGroupId === "" || s.classGroupId === req.classGroupId)
+        .filter((s) => req.teacherId === "" || s.teacherId === req.teacherId)
+        .filter((s) => on === undefined || (s.validFrom <= on && on <= s.validTo))
+        .sort(
+          (a, b) =>
+            a.weekday - b.weekday ||
+            a.period - b.period ||
+            a.classGroupId.localeCompare(b.classGroupId),
+        );
+      const assignments = [...state.assignments.values()]
+        .filter((a) => req.classGroupId === "" || a.classGroupId === req.classGroupId)
+        .filter((a) => req.teacherId === "" || a.teacherId === req.teacherId);
+      return {
+        slots: slots.map((s) => ({
+          slotId: s.slotId,
+          weekday: s.weekday,
+          period: s.period,
+          classGroupId: s.classGroupId,
+          subgroupId: s.subgroupId,
+          subjectId: s.subjectId,
+          teacherId: s.teacherId,
+          room: s.room,
+          validFrom: s.validFrom,
+          validTo: s.validTo,
+        })),
+        assignments: assignments.map((a) => ({
+          assignmentId: a.assignmentId,
+          teacherId: a.teacherId,
+          subjectId: a.subjectId,
+          classGroupId: a.classGroupId,
+          subgroupId: a.subgroupId,
         })),
       };
     }),

@@ -58,7 +58,52 @@ export interface SubjectAdded {
   municipalityId: string;
 }
 
+interface YearScoped extends SchoolScoped {
+  academicYear: AcademicYearJson;
+}
+
+export interface TeacherAssigned extends YearScoped {
+  assignmentId: string;
+  teacherId: string;
+  subjectId: string;
+  classGroupId: string;
+  /** "" when the whole class group is taught. */
+  subgroupId: string;
+}
+
+export interface SubstituteAssigned extends YearScoped {
+  assignmentId: string;
+  substituteId: string;
+  firstDay: CivilDate;
+  lastDay: CivilDate;
+}
+
+export interface TimetableSlotAdded extends YearScoped {
+  slotId: string;
+  /** ISO weekday, 1 = Monday. */
+  weekday: number;
+  period: number;
+  classGroupId: string;
+  subgroupId: string;
+  gradeLevel: number;
+  subjectId: string;
+  teacherId: string;
+  room: string;
+  validFrom: CivilDate;
+  validTo: CivilDate;
+}
+
+export interface TimetableSlotEnded extends YearScoped {
+  slotId: string;
+  /** The slot's last day; before its first day it never applies. */
+  lastDay: CivilDate;
+}
+
 export interface CurriculumEvents {
+  TeacherAssigned: TeacherAssigned;
+  SubstituteAssigned: SubstituteAssigned;
+  TimetableSlotAdded: TimetableSlotAdded;
+  TimetableSlotEnded: TimetableSlotEnded;
   AcademicYearDefined: AcademicYearDefined;
   TermSystemDefined: TermSystemDefined;
   NonSchoolDaysDeclared: NonSchoolDaysDeclared;

@@ -2,8 +2,9 @@ import * as proto from "@otmetka/proto/curriculum/events/v1/events";
 import { expect, it } from "vitest";
 import { run } from "../test-support/replay.js";
 import { calendarDecider } from "./calendar.js";
-import { eventName } from "./events.js";
+import { type AcademicYearDefined, eventName } from "./events.js";
 import { catalogueDecider } from "./subject-catalogue.js";
+import { timetableDecider } from "./timetable.js";
 
 // Every payload the deciders produce must survive the proto codec unchanged (proto3 JSON).
 it("decided payloads are the proto3 JSON of their proto messages", () => {
@@ -46,8 +47,61 @@ it("decided payloads are the proto3 JSON of their proto messages", () => {
       grading: "GRADING_FIVE_POINT",
     },
   ]).events;
-  const events = [...calendar, ...subjects];
-  expect(events.length).toBe(4);
+  const year = calendar[0]?.data as AcademicYearDefined;
+  const facts = {
+    school: { schoolId: school, municipalityId: school, startYear: 2026, closedOn: null },
+  };
+  const target = {
+    classGroupId: "cg",
+    subgroupId: "sg",
+    classGroup: {
+      classGroupId: "cg",
+      schoolId: school,
+      startYear: 2026,
+      gradeLevel: 5,
+      letter: "А",
+      closed: false,
+    },
+    subgroup: { subgroupId: "sg", classGroupId: "cg" },
+  };
+  const timetable = run(timetableDecider, [
+    {
+      kind: "AssignTeacher",
+      ...facts,
+      ...target,
+      assignmentId: "a1",
+      teacherId: "t1",
+      teacherIsStaff: true,
+      subjectId: "ENG",
+      subjectKnown: true,
+    },
+    {
+      kind: "AssignSubstitute",
+      ...facts,
+      assignmentId: "a1",
+      substituteId: "t2",
+      substituteIsStaff: true,
+      firstDay: "2026-10-01",
+      lastDay: "2026-10-02",
+    },
+    {
+      kind: "AddTimetableSlot",
+      ...facts,
+      ...target,
+      calendar: year,
+      slotId: "s1",
+      weekday: 6,
+      period: 2,
+      subjectId: "ENG",
+      teacherId: "t1",
+      room: "21",
+      validFrom: "",
+      validTo: "",
+    },
+    { kind: "EndTimetableSlot", ...facts, slotId: "s1", lastDay: "2026-12-31" },
+  ]).events;
+  const events = [...calendar, ...subjects, ...timetable];
+  expect(events.length).toBe(8);
   for (const e of events) {
     const codec = (proto as unknown as Record<string, proto.MessageFns<unknown>>)[
       eventName(e.type)

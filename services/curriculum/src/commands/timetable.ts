@@ -1,0 +1,214 @@
+import { randomUUID } from "node:crypto";
+import { loadAggregate } from "@otmetka/eventstore";
+import { calendarDecider, calendarStreamId } from "../domain/calendar.js";
+import { invalidInput, notFound } from "../domain/errors.js";
+import {
+  catalogueDecider,
+  catalogueStreamId,
+  REGIONAL_CATALOGUE,
+} from "../domain/subject-catalogue.js";
+import {
+  type SchoolFacts,
+  type TimetableState,
+  timetableDecider,
+  timetableStreamId,
+} from "../domain/timetable.js";
+import { checkSchoolId, checkStartYear } from "./calendar.js";
+import type { CallContext, CurriculumDeps } from "./deps.js";
+import { runCommand } from "./run-command.js";
+
+interface Scoped {
+  schoolId: string;
+  startYear: number;
+}
+
+async function schoolFacts(deps: CurriculumDeps, input: Scoped): Promise<SchoolFacts> {
+  const schoolId = checkSchoolId(input.schoolId);
+  const startYear = checkStartYear(input.startYear);
+  const school = await deps.facts.school(schoolId);
+  if (!school) throw notFound("school_id", "school known from identity", schoolId);
+  return { schoolId, municipalityId: school.municipalityId, startYear, closedOn: school.closedOn };
+}
+
+async function target(deps: CurriculumDeps, classGroupId: string, subgroupId: string) {
+  if (classGroupId === "") throw invalidInput("class_group_id", "is required");
+  return {
+    classGroupId,
+    subgroupId,
+    classGroup: await deps.facts.classGroup(classGroupId),
+    subgroup: subgroupId === "" ? undefined : await deps.facts.subgroup(subgroupId),
+  };
+}
+
+async function subjectKnown(
+  deps: CurriculumDeps,
+  schoolId: string,
+  subjectId: string,
+): Promise<boolean> {
+  const [regional, own] = await Promise.all([
+    loadAggregate(deps.store, REGIONAL_CATALOGUE, catalogueDecider),
+    loadAggregate(deps.store, catalogueStreamId(schoolId), catalogueDecider),
+  ]);
+  const known = (s: typeof regional.state) =>
+    [...s.subjects.values()].some((x) => x.subjectId === subjectId);
+  return known(regional.state) || known(own.state);
+}
+
+function run(
+  deps: CurriculumDeps,
+  school: SchoolFacts,
+  commandId: string,
+  command: Parameters<typeof timetableDecider.decide>[0],
+  payload: unknown,
+  result: unknown,
+  ctx: CallContext,
+) {
+  return runCommand(deps.store, {
+    streamId: timetableStreamId(school.schoolId, school.startYear),
+    decider: timetableDecider,
+    command,
+    commandId,
+    payload,
+    result: () => result,
+    ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
+  });
+}
+
+export interface AssignTeacherInput extends Scoped {
+  teacherId: string;
+  subjectId: string;
+  classGroupId: string;
+  subgroupId: string;
+}
+
+export async function assignTeacher(
+  deps: CurriculumDeps,
+  commandId: string,
+  input: AssignTeacherInput,
+  ctx: CallContext = {},
+) {
+  const school = await schoolFacts(deps, input);
+  const assignmentId = randomUUID();
+  const command = {
+    kind: "AssignTeacher" as const,
+    school,
+    assignmentId,
+    teacherId: input.teacherId,
+    teacherIsStaff: await deps.facts.isStaff(school.schoolId, input.teacherId),
+    subjectId: input.subjectId,
+    subjectKnown: await subjectKnown(deps, school.schoolId, input.subjectId),
+    ...(await target(deps, input.classGroupId, input.subgroupId)),
+  };
+  const out = await run(
+    deps,
+    school,
+    commandId,
+    command,
+    { AssignTeacher: input },
+    { assignmentId },
+    ctx,
+  );
+  return out as { result: { assignmentId: string }; replayed: boolean };
+}
+
+export interface AssignSubstituteInput extends Scoped {
+  assignmentId: string;
+  substituteId: string;
+  firstDay: string;
+  lastDay: string;
+}
+
+export async function assignSubstitute(
+  deps: CurriculumDeps,
+  commandId: string,
+  input: AssignSubstituteInput,
+  ctx: CallContext = {},
+) {
+  const school = await schoolFacts(deps, input);
+  const command = {
+    kind: "AssignSubstitute" as const,
+    school,
+    assignmentId: input.assignmentId,
+    substituteId: input.substituteId,
+    substituteIsStaff: await deps.facts.isStaff(school.schoolId, input.substituteId),
+    firstDay: input.firstDay,
+    lastDay: input.lastDay,
+  };
+  return run(deps, school, commandId, command, { AssignSubstitute: input }, {}, ctx);
+}
+
+export interface AddSlotInput extends Scoped {
+  weekday: number;
+  period: number;
+  classGroupId: string;
+  subgroupId: string;
+  subjectId: string;
+  teacherId: string;
+  room: string;
+  validFrom: string;
+  validTo: string;
+}
+
+export async function addTimetableSlot(
+  deps: CurriculumDeps,
+  commandId: string,
+  input: AddSlotInput,
+  ctx: CallContext = {},
+) {
+  const school = await schoolFacts(deps, input);
+  const slotId = randomUUID();
+  const calendar = await loadAggregate(
+    deps.store,
+    calendarStreamId(school.schoolId, school.startYear),
+    calendarDecider,
+  );
+  const command = {
+    kind: "AddTimetableSlot" as const,
+    school,
+    calendar: calendar.state.year,
+    slotId,
+    weekday: input.weekday,
+    period: input.period,
+    subjectId: input.subjectId,
+    teacherId: input.teacherId,
+    room: input.room,
+    validFrom: input.validFrom,
+    validTo: input.validTo,
+    ...(await target(deps, input.classGroupId, input.subgroupId)),
+  };
+  const out = await run(
+    deps,
+    school,
+    commandId,
+    command,
+    { AddTimetableSlot: input },
+    { slotId },
+    ctx,
+  );
+  return out as { result: { slotId: string }; replayed: boolean };
+}
+
+export async function endTimetableSlot(
+  deps: CurriculumDeps,
+  commandId: string,
+  input: Scoped & { slotId: string; lastDay: string },
+  ctx: CallContext = {},
+) {
+  const school = await schoolFacts(deps, input);
+  const command = {
+    kind: "EndTimetableSlot" as const,
+    school,
+    slotId: input.slotId,
+    lastDay: input.lastDay,
+  };
+  return run(deps, school, commandId, command, { EndTimetableSlot: input }, {}, ctx);
+}
+
+export async function loadTimetable(
+  deps: CurriculumDeps,
+  schoolId: string,
+  startYear: number,
+): Promise<TimetableState> {
+  const id = timetableStreamId(checkSchoolId(schoolId), checkStartYear(startYear));
+  return (await loadAggregate(deps.store, id, timetableDecider)).state;
+}

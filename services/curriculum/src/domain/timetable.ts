@@ -1,0 +1,347 @@
+import type { Decider, NewEvent, RecordedEvent } from "@otmetka/eventstore";
+import { type CivilDate, civilDate } from "./civil-date.js";
+import { invalidInput, notFound, refused } from "./errors.js";
+import {
+  type AcademicYearDefined,
+  eventName,
+  newEvent,
+  type SubstituteAssigned,
+  type TeacherAssigned,
+  type TimetableSlotAdded,
+} from "./events.js";
+
+/*
+ * One school's teaching assignments and weekly timetable for one academic year, in one
+ * stream: every conflict check (teacher, class group, room in a period; assigned teacher)
+ * then runs against a consistent state under the stream's expected version.
+ */
+export const timetableStreamId = (schoolId: string, startYear: number) =>
+  `timetable-${schoolId}-${startYear}`;
+
+export const WEEKDAYS = [
+  "",
+  "Monday",
+  "Tuesday",
+  "Wednesday",
+  "Thursday",
+  "Friday",
+  "Saturday",
+  "Sunday",
+];
+export const MAX_PERIOD = 10;
+
+/** What identity (through the replica) and the calendar say, resolved before deciding. */
+export interface SchoolFacts {
+  schoolId: string;
+  municipalityId: string;
+  startYear: number;
+  closedOn: string | null;
+}
+export interface ClassGroupFacts {
+  classGroupId: string;
+  schoolId: string;
+  startYear: number;
+  gradeLevel: number;
+  letter: string;
+  closed: boolean;
+}
+export interface SubgroupFacts {
+  subgroupId: string;
+  classGroupId: string;
+}
+
+export interface TimetableState {
+  assignments: Map<string, TeacherAssigned>;
+  substitutes: SubstituteAssigned[];
+  /** Slots by id, with `validTo` moved back when ended. */
+  slots: Map<string, TimetableSlotAdded>;
+}
+
+interface Target {
+  classGroupId: string;
+  subgroupId: string;
+  /** Facts looked up for the ids above (undefined: identity never announced it). */
+  classGroup: ClassGroupFacts | undefined;
+  subgroup: SubgroupFacts | undefined;
+}
+
+export type TimetableCommand =
+  | ({
+      kind: "AssignTeacher";
+      school: SchoolFacts;
+      assignmentId: string;
+      teacherId: string;
+      teacherIsStaff: boolean;
+      subjectId: string;
+      subjectKnown: boolean;
+    } & Target)
+  | {
+      kind: "AssignSubstitute";
+      school: SchoolFacts;
+      assignmentId: string;
+      substituteId: string;
+      substituteIsStaff: boolean;
+      firstDay: string;
+      lastDay: string;
+    }
+  | ({
+      kind: "AddTimetableSlot";
+      school: SchoolFacts;
+      calendar: AcademicYearDefined | undefined;
+      slotId: string;
+      weekday: number;
+      period: number;
+      subjectId: string;
+      teacherId: string;
+      room: string;
+      validFrom: string;
+      validTo: string;
+    } & Target)
+  | { kind: "EndTimetableSlot"; school: SchoolFacts; slotId: string; lastDay: string };
+
+export const timetableDecider: Decider<TimetableState, TimetableCommand> = {
+  initialState: () => ({ assignments: new Map(), substitutes: [], slots: new Map() }),
+  evolve(state, event: RecordedEvent) {
+    switch (eventName(event.type)) {
+      case "TeacherAssigned": {
+        const a = event.data as TeacherAssigned;
+        return { ...state, assignments: new Map(state.assignments).set(a.assignmentId, a) };
+      }
+      case "SubstituteAssigned":
+        return { ...state, substitutes: [...state.substitutes, event.data as SubstituteAssigned] };
+      case "TimetableSlotAdded": {
+        const s = event.data as TimetableSlotAdded;
+        return { ...state, slots: new Map(state.slots).set(s.slotId, s) };
+      }
+      case "TimetableSlotEnded": {
+        const { slotId, lastDay } = event.data as { slotId: string; lastDay: string };
+        const slot = state.slots.get(slotId);
+        if (!slot) return state;
+        return { ...state, slots: new Map(state.slots).set(slotId, { ...slot, validTo: lastDay }) };
+      }
+      default:
+        return state;
+    }
+  },
+  decide(c, state): NewEvent[] {
+    const scope = {
+      schoolId: c.school.schoolId,
+      municipalityId: c.school.municipalityId,
+      academicYear: { startYear: c.school.startYear },
+    };
+    switch (c.kind) {
+      case "AssignTeacher":
+        return [assignTeacher(c, state, scope)];
+      case "AssignSubstitute":
+        return [assignSubstitute(c, state, scope)];
+      case "AddTimetableSlot":
+        return [addSlot(c, state, scope)];
+      case "EndTimetableSlot":
+        return endSlot(c, state, scope);
+    }
+  },
+};
+
+type Scope = Pick<TeacherAssigned, "schoolId" | "municipalityId" | "academicYear">;
+type Cmd<K extends TimetableCommand["kind"]> = Extract<TimetableCommand, { kind: K }>;
+
+function checkOpenSchool(school: SchoolFacts) {
+  if (school.closedOn) throw refused("school_id", `the school closed on ${school.closedOn}`);
+}
+
+/** The class group (and subgroup) must be this school's, of this year, and open. */
+function checkTarget(t: Target, school: SchoolFacts): ClassGroupFacts {
+  const cg = t.classGroup;
+  if (!cg) throw notFound("class_group_id", "class group", t.classGroupId);
+  if (cg.schoolId !== school.schoolId)
+    throw refused("class_group_id", `class group ${t.classGroupId} belongs to another school`);
+  if (cg.startYear !== school.startYear) {
+    throw refused(
+      "class_group_id",
+      `class group ${t.classGroupId} is of ${cg.startYear}/${cg.startYear + 1}, not ${school.startYear}/${school.startYear + 1}`,
+    );
+  }
+  if (cg.closed) throw refused("class_group_id", `class group ${t.classGroupId} is closed`);
+  if (t.subgroupId !== "") {
+    if (!t.subgroup) throw notFound("subgroup_id", "subgroup", t.subgroupId);
+    if (t.subgroup.classGroupId !== t.classGroupId) {
+      throw refused("subgroup_id", `subgroup ${t.subgroupId} belongs to another class group`);
+    }
+  }
+  return cg;
+}
+
+function assignTeacher(c: Cmd<"AssignTeacher">, state: TimetableState, scope: Scope) {
+  checkOpenSchool(c.school);
+  if (!c.teacherIsStaff) throw notFound("teacher_id", "staff member of this school", c.teacherId);
+  if (!c.subjectKnown)
+    throw notFound("subject_id", "subject in the regional or school catalogue", c.subjectId);
+  checkTarget(c, c.school);
+  const same = [...state.assignments.values()].find(
+    (a) =>
+      a.teacherId === c.teacherId &&
+      a.subjectId === c.subjectId &&
+      a.classGroupId === c.classGroupId &&
+      a.subgroupId === c.subgroupId,
+  );
+  if (same)
+    throw refused(
+      "teacher_id",
+      `teacher ${c.teacherId} is already assigned this (assignment ${same.assignmentId})`,
+    );
+  return newEvent("TeacherAssigned", {
+    ...scope,
+    assignmentId: c.assignmentId,
+    teacherId: c.teacherId,
+    subjectId: c.subjectId,
+    classGroupId: c.classGroupId,
+    subgroupId: c.subgroupId,
+  });
+}
+
+function assignSubstitute(c: Cmd<"AssignSubstitute">, state: TimetableState, scope: Scope) {
+  checkOpenSchool(c.school);
+  const assignment = state.assignments.get(c.assignmentId);
+  if (!assignment) throw notFound("assignment_id", "teaching assignment", c.assignmentId);
+  if (!c.substituteIsStaff)
+    throw notFound("substitute_id", "staff member of this school", c.substituteId);
+  if (c.substituteId === assignment.teacherId)
+    throw refused("substitute_id", "is the assigned teacher");
+  const firstDay = civilDate("first_day", c.firstDay);
+  const lastDay = civilDate("last_day", c.lastDay);
+  if (lastDay < firstDay) throw invalidInput("last_day", "must not precede first_day");
+  const clash = state.substitutes.find(
+    (s) => s.assignmentId === c.assignmentId && s.firstDay <= lastDay && firstDay <= s.lastDay,
+  );
+  if (clash)
+    throw refused(
+      "first_day",
+      `a substitute (${clash.substituteId}) already covers ${clash.firstDay} - ${clash.lastDay}`,
+    );
+  return newEvent("SubstituteAssigned", {
+    ...scope,
+    assignmentId: c.assignmentId,
+    substituteId: c.substituteId,
+    firstDay,
+    lastDay,
+  });
+}
+
+const describeSlot = (s: TimetableSlotAdded) => `slot ${s.slotId}, ${s.validFrom} - ${s.validTo}`;
+
+function addSlot(c: Cmd<"AddTimetableSlot">, state: TimetableState, scope: Scope) {
+  checkOpenSchool(c.school);
+  const year = c.calendar;
+  if (!year)
+    throw refused("academic_year", "the school's calendar for this year is not defined yet");
+  if (!Number.isInteger(c.weekday) || c.weekday < 1 || c.weekday > year.daysPerWeek) {
+    throw invalidInput(
+      "weekday",
+      `must be 1-${year.daysPerWeek} (the school has a ${year.daysPerWeek}-day week), got ${c.weekday}`,
+    );
+  }
+  if (!Number.isInteger(c.period) || c.period < 1 || c.period > MAX_PERIOD) {
+    throw invalidInput("period", `must be 1-${MAX_PERIOD}, got ${c.period}`);
+  }
+  const validFrom = civilDate("valid_from", c.validFrom || year.firstDay);
+  const validTo = civilDate("valid_to", c.validTo || year.lastDay);
+  if (validTo < validFrom) throw invalidInput("valid_to", "must not precede valid_from");
+  if (validFrom < year.firstDay || validTo > year.lastDay) {
+    throw invalidInput(
+      "valid_from",
+      `the slot must lie inside the school year ${year.firstDay} - ${year.lastDay}`,
+    );
+  }
+  const room = c.room.trim();
+  const cg = checkTarget(c, c.school);
+  const when = `${WEEKDAYS[c.weekday]} period ${c.period}`;
+  for (const s of state.slots.values()) {
+    if (s.weekday !== c.weekday || s.period !== c.period) continue;
+    if (!(s.validFrom <= validTo && validFrom <= s.validTo)) continue;
+    if (s.teacherId === c.teacherId) {
+      throw refused(
+        "teacher_id",
+        `teacher ${c.teacherId} is already booked on ${when} (${describeSlot(s)})`,
+      );
+    }
+    // Two different subgroups of one class group may meet at once (split lessons); anything
+    // else involving the same class group is a double booking.
+    const bothSubgroups =
+      s.subgroupId !== "" && c.subgroupId !== "" && s.subgroupId !== c.subgroupId;
+    if (s.classGroupId === c.classGroupId && !bothSubgroups) {
+      throw refused(
+        "class_group_id",
+        `class group ${cg.gradeLevel}${cg.letter} is already booked on ${when} (${describeSlot(s)})`,
+      );
+    }
+    if (room !== "" && s.room === room) {
+      throw refused("room", `room ${room} is already booked on ${when} (${describeSlot(s)})`);
+    }
+  }
+  if (!isAssigned(state, c.teacherId, c.subjectId, c.classGroupId, c.subgroupId)) {
+    throw refused(
+      "teacher_id",
+      `teacher ${c.teacherId} is not assigned to teach ${c.subjectId} to class group ${cg.gradeLevel}${cg.letter}${c.subgroupId ? ` (subgroup ${c.subgroupId})` : ""}`,
+    );
+  }
+  return newEvent("TimetableSlotAdded", {
+    ...scope,
+    slotId: c.slotId,
+    weekday: c.weekday,
+    period: c.period,
+    classGroupId: c.classGroupId,
+    subgroupId: c.subgroupId,
+    gradeLevel: cg.gradeLevel,
+    subjectId: c.subjectId,
+    teacherId: c.teacherId,
+    room,
+    validFrom,
+    validTo,
+  });
+}
+
+/** An assignment of the subgroup itself, or of the whole class group, covers a subgroup slot. */
+function isAssigned(
+  state: TimetableState,
+  teacherId: string,
+  subjectId: string,
+  classGroupId: string,
+  subgroupId: string,
+) {
+  for (const a of state.assignments.values()) {
+    if (a.teacherId !== teacherId || a.subjectId !== subjectId || a.classGroupId !== classGroupId)
+      continue;
+    if (a.subgroupId === subgroupId || a.subgroupId === "") return true;
+  }
+  return false;
+}
+
+function endSlot(c: Cmd<"EndTimetableSlot">, state: TimetableState, scope: Scope): NewEvent[] {
+  const slot = state.slots.get(c.slotId);
+  if (!slot) throw notFound("slot_id", "timetable slot", c.slotId);
+  const lastDay = civilDate("last_day", c.lastDay);
+  if (lastDay >= slot.validTo)
+    throw refused("last_day", `the slot already ends on ${slot.validTo}`);
+  return [newEvent("TimetableSlotEnded", { ...scope, slotId: c.slotId, lastDay })];
+}
+
+/** The teacher who takes a slot's lesson on a date: a substitute covering it, or the assigned one. */
+export function teacherOn(
+  state: TimetableState,
+  slot: TimetableSlotAdded,
+  date: CivilDate,
+): string {
+  for (const s of state.substitutes) {
+    if (s.firstDay > date || date > s.lastDay) continue;
+    const a = state.assignments.get(s.assignmentId);
+    if (
+      a &&
+      a.teacherId === slot.teacherId &&
+      a.subjectId === slot.subjectId &&
+      a.classGroupId === slot.classGroupId
+    ) {
+      return s.substituteId;
+    }
+  }
+  return slot.teacherId;
+}

@@ -1,0 +1,245 @@
+import { DomainError } from "@otmetka/service-kit";
+import { describe, expect, it } from "vitest";
+import { run } from "../test-support/replay.js";
+import type { AcademicYearDefined } from "./events.js";
+import { type TimetableCommand, teacherOn, timetableDecider } from "./timetable.js";
+
+const school = { schoolId: "s1", municipalityId: "m1", startYear: 2026, closedOn: null };
+const calendar: AcademicYearDefined = {
+  schoolId: "s1",
+  municipalityId: "m1",
+  academicYear: { startYear: 2026 },
+  firstDay: "2026-09-01",
+  lastDay: "2027-05-31",
+  daysPerWeek: 5,
+  timeZone: "Asia/Yekaterinburg",
+};
+const group = (id: string, letter: string) => ({
+  classGroupId: id,
+  schoolId: "s1",
+  startYear: 2026,
+  gradeLevel: 5,
+  letter,
+  closed: false,
+});
+const groups: Record<string, ReturnType<typeof group>> = {
+  "5a": group("5a", "А"),
+  "5b": group("5b", "Б"),
+};
+const subgroups: Record<string, { subgroupId: string; classGroupId: string }> = {
+  en1: { subgroupId: "en1", classGroupId: "5a" },
+  en2: { subgroupId: "en2", classGroupId: "5a" },
+};
+const target = (classGroupId: string, subgroupId = "") => ({
+  classGroupId,
+  subgroupId,
+  classGroup: groups[classGroupId],
+  subgroup: subgroups[subgroupId],
+});
+
+const assign = (
+  teacherId: string,
+  subjectId: string,
+  classGroupId: string,
+  subgroupId = "",
+): TimetableCommand => ({
+  kind: "AssignTeacher",
+  school,
+  assignmentId: `a-${teacherId}-${subjectId}-${classGroupId}-${subgroupId}`,
+  teacherId,
+  teacherIsStaff: true,
+  subjectId,
+  subjectKnown: true,
+  ...target(classGroupId, subgroupId),
+});
+let slotNo = 0;
+const slot = (
+  over: Partial<{
+    weekday: number;
+    period: number;
+    teacherId: string;
+    subjectId: string;
+    room: string;
+    validFrom: string;
+    validTo: string;
+  }>,
+  classGroupId = "5a",
+  subgroupId = "",
+): TimetableCommand => ({
+  kind: "AddTimetableSlot",
+  school,
+  calendar,
+  slotId: `slot-${++slotNo}`,
+  weekday: 1,
+  period: 1,
+  teacherId: "t-math",
+  subjectId: "MATH",
+  room: "",
+  validFrom: "",
+  validTo: "",
+  ...over,
+  ...target(classGroupId, subgroupId),
+});
+const staff = [
+  assign("t-math", "MATH", "5a"),
+  assign("t-math", "MATH", "5b"),
+  assign("t-rus", "RUS", "5a"),
+  assign("t-rus", "RUS", "5b"),
+  assign("t-en1", "ENG", "5a", "en1"),
+  assign("t-en2", "ENG", "5a", "en2"),
+];
+
+function refusal(commands: TimetableCommand[]): DomainError {
+  try {
+    run(timetableDecider, commands);
+  } catch (err) {
+    if (err instanceof DomainError) return err;
+    throw err;
+  }
+  throw new Error("accepted");
+}
+
+describe("teaching assignments", () => {
+  it("need a staff member, a known subject and an open class group of this school and year", () => {
+    const base = assign("t1", "MATH", "5a");
+    expect(refusal([{ ...base, teacherIsStaff: false } as TimetableCommand]).field).toBe(
+      "teacher_id",
+    );
+    expect(refusal([{ ...base, subjectKnown: false } as TimetableCommand]).kind).toBe("not_found");
+    expect(refusal([{ ...base, classGroup: undefined } as TimetableCommand]).message).toBe(
+      "class_group_id: no class group 5a",
+    );
+    expect(
+      refusal([
+        { ...base, classGroup: { ...group("5a", "А"), startYear: 2025 } } as TimetableCommand,
+      ]).message,
+    ).toMatch(/is of 2025\/2026, not 2026\/2027/);
+    expect(
+      refusal([{ ...base, classGroup: { ...group("5a", "А"), closed: true } } as TimetableCommand])
+        .message,
+    ).toMatch(/closed/);
+    expect(refusal([assign("t1", "ENG", "5b", "en1")]).message).toBe(
+      "subgroup_id: subgroup en1 belongs to another class group",
+    );
+    expect(
+      refusal([{ ...base, school: { ...school, closedOn: "2026-12-31" } } as TimetableCommand])
+        .field,
+    ).toBe("school_id");
+    expect(refusal([base, base]).message).toMatch(/is already assigned this/);
+  });
+});
+
+describe("timetable conflicts", () => {
+  it("refuses a teacher booked twice in a period", () => {
+    expect(refusal([...staff, slot({}), slot({ room: "12" }, "5b")]).message).toMatch(
+      /^teacher_id: teacher t-math is already booked on Monday period 1 \(slot slot-\d+, 2026-09-01 - 2027-05-31\)$/,
+    );
+  });
+  it("refuses a class group booked twice in a period", () => {
+    const err = refusal([...staff, slot({}), slot({ teacherId: "t-rus", subjectId: "RUS" })]);
+    expect([err.field, err.message]).toEqual([
+      "class_group_id",
+      expect.stringMatching(/^class_group_id: class group 5А is already booked on Monday period 1/),
+    ]);
+    // A subgroup lesson while the whole class has another lesson is a double booking too.
+    expect(
+      refusal([...staff, slot({}), slot({ teacherId: "t-en1", subjectId: "ENG" }, "5a", "en1")])
+        .field,
+    ).toBe("class_group_id");
+  });
+  it("lets two subgroups of one class group meet at once", () => {
+    const { state } = run(timetableDecider, [
+      ...staff,
+      slot({ teacherId: "t-en1", subjectId: "ENG", room: "21" }, "5a", "en1"),
+      slot({ teacherId: "t-en2", subjectId: "ENG", room: "22" }, "5a", "en2"),
+    ]);
+    expect(state.slots.size).toBe(2);
+    expect(
+      refusal([
+        ...staff,
+        slot({ teacherId: "t-en1", subjectId: "ENG" }, "5a", "en1"),
+        slot({ teacherId: "t-en1", subjectId: "ENG", period: 2 }, "5a", "en1"),
+        slot({ teacherId: "t-en2", subjectId: "ENG", period: 2 }, "5a", "en1"),
+      ]).field,
+    ).toBe("class_group_id");
+  });
+  it("refuses a room booked twice in a period", () => {
+    expect(
+      refusal([
+        ...staff,
+        slot({ room: "12" }),
+        slot({ teacherId: "t-rus", subjectId: "RUS", room: "12" }, "5b"),
+      ]).message,
+    ).toMatch(/^room: room 12 is already booked on Monday period 1/);
+  });
+  it("refuses a slot for a teacher not assigned to that subject and class group", () => {
+    expect(refusal([...staff, slot({ teacherId: "t-rus" })]).message).toBe(
+      "teacher_id: teacher t-rus is not assigned to teach MATH to class group 5А",
+    );
+    expect(
+      refusal([...staff, slot({ teacherId: "t-en1", subjectId: "ENG" }, "5a", "en2")]).message,
+    ).toMatch(/subgroup en2/);
+  });
+  it("allows the same period in disjoint date ranges, and after a slot ended", () => {
+    const { state } = run(timetableDecider, [
+      ...staff,
+      slot({ validTo: "2026-12-31" }),
+      slot({ validFrom: "2027-01-01", teacherId: "t-rus", subjectId: "RUS" }),
+    ]);
+    expect(state.slots.size).toBe(2);
+    const ended = run(timetableDecider, [
+      ...staff,
+      slot({}),
+      { kind: "EndTimetableSlot", school, slotId: `slot-${slotNo}`, lastDay: "2026-10-31" },
+      slot({ validFrom: "2026-11-01", teacherId: "t-rus", subjectId: "RUS" }),
+    ]);
+    expect(ended.state.slots.size).toBe(2);
+  });
+  it("checks weekday, period and dates against the calendar", () => {
+    expect(refusal([...staff, slot({ weekday: 6 })]).message).toBe(
+      "weekday: must be 1-5 (the school has a 5-day week), got 6",
+    );
+    expect(refusal([...staff, slot({ period: 0 })]).field).toBe("period");
+    expect(refusal([...staff, slot({ validTo: "2027-06-30" })]).field).toBe("valid_from");
+    expect(
+      refusal([...staff, { ...slot({}), calendar: undefined } as TimetableCommand]).field,
+    ).toBe("academic_year");
+  });
+});
+
+it("a substitute takes the lessons of their date range", () => {
+  const a = assign("t-math", "MATH", "5a") as Extract<TimetableCommand, { kind: "AssignTeacher" }>;
+  const { state } = run(timetableDecider, [
+    a,
+    slot({}),
+    {
+      kind: "AssignSubstitute",
+      school,
+      assignmentId: a.assignmentId,
+      substituteId: "t-sub",
+      substituteIsStaff: true,
+      firstDay: "2026-10-05",
+      lastDay: "2026-10-09",
+    },
+  ]);
+  const s = [...state.slots.values()][0];
+  if (!s) throw new Error("no slot");
+  expect([teacherOn(state, s, "2026-10-05"), teacherOn(state, s, "2026-10-12")]).toEqual([
+    "t-sub",
+    "t-math",
+  ]);
+  expect(
+    refusal([
+      a,
+      {
+        kind: "AssignSubstitute",
+        school,
+        assignmentId: a.assignmentId,
+        substituteId: "t-math",
+        substituteIsStaff: true,
+        firstDay: "2026-10-05",
+        lastDay: "2026-10-09",
+      },
+    ]).field,
+  ).toBe("substitute_id");
+});

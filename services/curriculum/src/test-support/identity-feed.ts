@@ -1,0 +1,138 @@
+import { randomUUID } from "node:crypto";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { type Checkpoint, makeCheckpoint, type RecordedEvent } from "@otmetka/eventstore";
+import { ensureStream, type MessagingNames, toMessage } from "@otmetka/messaging";
+import * as E from "@otmetka/proto/identity/events/v1/events";
+
+/*
+ * Publishes identity events to the test's own identity stream exactly as identity's relay
+ * would (subjects, headers, proto3 JSON made by identity's own codecs), without running it.
+ */
+let position = 0;
+const versions = new Map<string, number>();
+
+type Codecs = typeof E;
+type Name = {
+  [K in keyof Codecs]: Codecs[K] extends {
+    toJSON(m: infer _M): unknown;
+    fromPartial(o: infer _P): unknown;
+  }
+    ? K
+    : never;
+}[keyof Codecs];
+
+export function identityEvent<N extends Name>(
+  streamId: string,
+  name: N,
+  value: Record<string, unknown>,
+): RecordedEvent {
+  const codec = E[name] as unknown as {
+    fromPartial(o: unknown): unknown;
+    toJSON(m: unknown): unknown;
+  };
+  const version = (versions.get(streamId) ?? 0) + 1;
+  versions.set(streamId, version);
+  position++;
+  return {
+    position,
+    transactionId: String(1000 + position),
+    checkpoint: makeCheckpoint(String(1000 + position), position) as Checkpoint,
+    streamId,
+    version,
+    eventId: randomUUID(),
+    type: `identity.v1.${name}`,
+    schemaVersion: 1,
+    storedSchemaVersion: 1,
+    data: codec.toJSON(codec.fromPartial(value)),
+    metadata: {},
+    recordedAt: new Date(),
+  };
+}
+
+export async function publishIdentityEvents(
+  nc: NatsConnection,
+  names: MessagingNames,
+  events: RecordedEvent[],
+) {
+  await ensureStream(await jetstreamManager(nc), names.contextStream("identity"));
+  const js = jetstream(nc);
+  const routing = {
+    subjectRoot: names.eventRoot("identity"),
+    source: "identity",
+    route: (e: RecordedEvent) => {
+      const d = e.data as { municipalityId?: string; schoolId?: string };
+      return { municipalityId: d.municipalityId, schoolId: d.schoolId };
+    },
+  };
+  for (const e of events) {
+    const m = toMessage(e, routing);
+    await js.publish(m.subject, m.payload, { headers: m.headers, msgID: m.msgId });
+  }
+}
+
+/** A school with staff, class groups and subgroups, as identity would announce them. */
+export function schoolFixture(startYear = 2026) {
+  const municipalityId = randomUUID();
+  const schoolId = randomUUID();
+  const teachers = {
+    math: randomUUID(),
+    rus: randomUUID(),
+    en1: randomUUID(),
+    en2: randomUUID(),
+    sub: randomUUID(),
+  };
+  const classGroups = { a5: randomUUID(), b5: randomUUID(), old: randomUUID() };
+  const subgroups = { en1: randomUUID(), en2: randomUUID() };
+  const at = { schoolId, municipalityId };
+  const events = [
+    identityEvent(`school-${schoolId}`, "SchoolRegistered", {
+      ...at,
+      name: "СОШ 5",
+      timeZone: "Asia/Yekaterinburg",
+    }),
+    ...Object.values(teachers).map((personId) =>
+      identityEvent(`person-${personId}`, "PersonRegistered", {
+        personId,
+        ...at,
+        kind: E.PersonKind.PERSON_KIND_STAFF,
+      }),
+    ),
+    identityEvent(`cg-${classGroups.a5}`, "ClassGroupOpened", {
+      classGroupId: classGroups.a5,
+      ...at,
+      academicYear: { startYear },
+      gradeLevel: 5,
+      letter: "А",
+    }),
+    identityEvent(`cg-${classGroups.b5}`, "ClassGroupOpened", {
+      classGroupId: classGroups.b5,
+      ...at,
+      academicYear: { startYear },
+      gradeLevel: 5,
+      letter: "Б",
+    }),
+    identityEvent(`cg-${classGroups.old}`, "ClassGroupOpened", {
+      classGroupId: classGroups.old,
+      ...at,
+      academicYear: { startYear: startYear - 1 },
+      gradeLevel: 4,
+      letter: "А",
+    }),
+    identityEvent(`sg-${subgroups.en1}`, "SubgroupOpened", {
+      subgroupId: subgroups.en1,
+      classGroupId: classGroups.a5,
+      ...at,
+      subjectId: "ENG",
+      name: "Англ. 1",
+    }),
+    identityEvent(`sg-${subgroups.en2}`, "SubgroupOpened", {
+      subgroupId: subgroups.en2,
+      classGroupId: classGroups.a5,
+      ...at,
+      subjectId: "ENG",
+      name: "Англ. 2",
+    }),
+  ];
+  return { municipalityId, schoolId, teachers, classGroups, subgroups, events, startYear };
+}
