@@ -108,9 +108,13 @@ describe("erasure (crypto-shredding)", () => {
       },
     });
 
+    const portalId = `EPGU-${marker}`;
+    await c.assignPortalId({ commandId: randomUUID(), studentId: personId, portalId });
+
     // Readable before erasure: by id, by name search, and a comment stored by another service.
     const before = await c.getPeople({ personIds: [personId], includePersonalData: true });
     expect(before.people[0]?.personalData?.familyName).toBe(marker);
+    expect(before.people[0]?.portalId).toBe(portalId);
     expect((await c.searchPeople({ schoolId, query: marker })).personIds).toEqual([personId]);
     const comment = `Комментарий к отметке ${marker}`;
     const { ciphertext: commentCt } = await c.encryptForPerson({

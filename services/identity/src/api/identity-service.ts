@@ -24,6 +24,7 @@ import {
   renameSchool,
 } from "../commands/organisations.js";
 import {
+  changePersonalData,
   decryptForPerson,
   encryptForPerson,
   erasePerson,
@@ -89,6 +90,10 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
       const res = await registerPerson(deps, req, callContext(md));
       logger.info({ person_id: res.personId }, "person registered");
       return res;
+    }),
+    changePersonalData: h(async (req, md) => {
+      await changePersonalData(deps, req, callContext(md));
+      return {};
     }),
     getPeople: h(async (req) => ({
       people: await getPeople(

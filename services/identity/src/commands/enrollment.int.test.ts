@@ -77,6 +77,14 @@ describe("class groups", () => {
     ]);
   });
 
+  it("lets exactly one of two concurrent openings of the same name through", async () => {
+    const { schoolId } = await givenSchool(t.deps);
+    const outcomes = await Promise.allSettled([group(schoolId, 9, "Г"), group(schoolId, 9, "Г")]);
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+    const rejected = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
+    expect(rejected.reason).toMatchObject({ kind: "failed_precondition", field: "letter" });
+  });
+
   it("refuses bad grade levels, letters, years, duplicates, non-staff teachers and closed schools", async () => {
     const { schoolId } = await givenSchool(t.deps);
     const pupil = await person(schoolId);

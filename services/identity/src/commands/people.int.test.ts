@@ -13,6 +13,7 @@ import {
 } from "../test-support/in-process.js";
 import { closeSchool } from "./organisations.js";
 import {
+  changePersonalData,
   decryptForPerson,
   encryptForPerson,
   erasePerson,
@@ -125,6 +126,39 @@ describe("people", () => {
       "SELECT count(*)::int AS n FROM person_name_index WHERE encode(token, 'escape') LIKE '%лкин%'",
     );
     expect(rows[0].n).toBe(0);
+  });
+
+  it("changes personal data under the same key and re-indexes the name", async () => {
+    const { schoolId } = await givenSchool(t.deps);
+    const { personId } = await givenPerson(schoolId, "Девичья");
+    await changePersonalData(t.deps, {
+      commandId: cmd(),
+      personId,
+      personalData: personalData({ familyName: "Замужняя" }),
+    });
+    const [p] = await getPeople(t.deps, [personId], true);
+    expect(p?.personalData?.familyName).toBe("Замужняя");
+    expect(await searchPeople(t.deps, schoolId, "Девичья")).toEqual([]);
+    expect(await searchPeople(t.deps, schoolId, "замужняя")).toEqual([personId]);
+    await expectRefused(
+      t.deps,
+      () =>
+        changePersonalData(t.deps, {
+          commandId: cmd(),
+          personId,
+          personalData: personalData({ snils: "11223344596" }),
+        }),
+      "invalid_argument",
+      "personal_data.snils",
+    );
+    await erasePerson(t.deps, { commandId: cmd(), personId });
+    await expectRefused(
+      t.deps,
+      () =>
+        changePersonalData(t.deps, { commandId: cmd(), personId, personalData: personalData() }),
+      "failed_precondition",
+      "person_id",
+    );
   });
 
   it("refuses erasure under a legal hold, then erases after it is lifted", async () => {

@@ -210,3 +210,58 @@ export async function decryptOptional(
   const key = await findDataKey(deps.store.pool, deps.masterKeys, personId);
   return key ? open(key, aadOf.external(personId), ciphertext) : undefined;
 }
+
+/**
+ * New personal data under the person's existing key; the name index is replaced in every
+ * school the person is indexed in.
+ */
+export async function changePersonalData(
+  deps: IdentityDeps,
+  input: { commandId: string; personId: string; personalData?: PersonalData | undefined },
+  ctx: CallContext = {},
+): Promise<void> {
+  const commandId = requireCommandId(input.commandId);
+  const personId = requireId("person_id", input.personId);
+  const person = await loadPerson(deps, "person_id", personId);
+  const school = await loadSchool(deps, "school_id", person.schoolId);
+  const personal = validatePersonalData(input.personalData, deps.clock, school.timeZone);
+  if (person.erased) throw refused("person_id", "is erased");
+  const key = await findDataKey(deps.store.pool, deps.masterKeys, personId);
+  if (!key) throw refused("person_id", "has no data key");
+  const schools = new Set([
+    person.schoolId,
+    ...person.enrollments.map((p) => p.schoolId),
+    ...person.staffSchools,
+  ]);
+  const name = nameText(personal);
+  await runCommand(deps.store, {
+    streamId: streamIds.person(personId),
+    decider: personDecider,
+    command: {
+      type: "ChangePersonalData",
+      personalData: seal(key, aadOf.personalData(personId), PersonalData.encode(personal).finish()),
+    },
+    commandId,
+    // Keyed tokens, not the name: see registerPerson.
+    payload: {
+      type: "ChangePersonalData",
+      personId,
+      tokens: nameTokens(deps.blindIndexKey, person.schoolId, name).map((t) =>
+        t.toString("base64"),
+      ),
+    },
+    result: () => ({}),
+    ...ctx,
+    alsoWrite: async (client) => {
+      await client.query("DELETE FROM person_name_index WHERE person_id = $1", [personId]);
+      for (const schoolId of schools) {
+        for (const token of nameTokens(deps.blindIndexKey, schoolId, name)) {
+          await client.query(
+            "INSERT INTO person_name_index (school_id, token, person_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            [schoolId, token, personId],
+          );
+        }
+      }
+    },
+  });
+}

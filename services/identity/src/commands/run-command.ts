@@ -33,6 +33,18 @@ export interface RunPlanOptions<Result> {
 
 const MAX_ATTEMPTS = 5;
 
+/** Unique indexes of the read models that back a rule, and the refusal a race gets. */
+const CONSTRAINT_ERRORS: Record<string, () => DomainError> = {
+  class_groups_open_name: () =>
+    new DomainError(
+      "failed_precondition",
+      "letter: the school already has an open class group of that name that year",
+      {
+        field: "letter",
+      },
+    ),
+};
+
 /**
  * plan (load -> decide) -> one transaction: append every stream's events with its expected
  * version and the command record, update the read models from those events, alsoWrite.
@@ -79,6 +91,9 @@ export async function runPlan<Result>(
     } catch (err) {
       await client.query("ROLLBACK").catch(() => {});
       if (err instanceof CommandIdReused) throw commandIdReused();
+      const constraint = (err as { code?: string; constraint?: string }).constraint;
+      const known = constraint ? CONSTRAINT_ERRORS[constraint] : undefined;
+      if ((err as { code?: string }).code === "23505" && known) throw known();
       if (!(err instanceof WrongExpectedVersion)) throw err;
     } finally {
       client.release();

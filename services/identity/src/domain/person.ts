@@ -43,6 +43,8 @@ export type PersonCommand =
   | { type: "PlaceLegalHold"; reason: string }
   | { type: "LiftLegalHold"; reason: string }
   | { type: "ErasePerson" }
+  /** Already encrypted under the person's data key. */
+  | { type: "ChangePersonalData"; personalData: Buffer }
   | { type: "LinkGuardian"; guardianId: string }
   | { type: "UnlinkGuardian"; guardianId: string }
   | { type: "GrantPortalConsent"; guardianId: string }
@@ -130,11 +132,13 @@ export function decidePerson(command: PersonCommand, state: PersonState): NewEve
           `is under a legal hold (${state.legalHold}); lift it before erasing`,
         );
       }
+      return [newEvent("PersonErased", { personId, ...currentSchoolOf(state) })];
+    case "ChangePersonalData":
       return [
-        newEvent("PersonErased", {
+        newEvent("PersonalDataChanged", {
           personId,
-          schoolId: state.schoolId,
-          municipalityId: state.municipalityId,
+          personalData: command.personalData,
+          ...currentSchoolOf(state),
         }),
       ];
     case "AssignStaffToSchool":
@@ -179,11 +183,7 @@ type StudentCommand = Extract<
 
 /** Rules of guardians, consent and the portal id; a student's enrollment. */
 function decideStudent(command: StudentCommand, state: PersonState): NewEvent[] {
-  const ids = {
-    personId: state.personId,
-    schoolId: state.schoolId,
-    municipalityId: state.municipalityId,
-  };
+  const ids = { personId: state.personId, ...currentSchoolOf(state) };
   switch (command.type) {
     case "LinkGuardian":
       if (state.guardians.includes(command.guardianId)) {
@@ -221,3 +221,14 @@ export const personDecider: Decider<PersonState, PersonCommand> = {
   evolve: evolvePerson,
   decide: decidePerson,
 };
+
+/**
+ * The school a person's events are routed under: a pupil's current class group's school, else
+ * the school that registered them.
+ */
+export function currentSchoolOf(state: PersonState): { schoolId: string; municipalityId: string } {
+  const current = state.enrollments.find((p) => p.to === "");
+  return current
+    ? { schoolId: current.schoolId, municipalityId: current.municipalityId }
+    : { schoolId: state.schoolId, municipalityId: state.municipalityId };
+}
