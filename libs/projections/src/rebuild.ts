@@ -41,6 +41,9 @@ export interface RebuildResult {
   events: number;
   batches: number;
   durationMs: number;
+  /** Of which in transactions (handlers, SQL, commits) and decoding messages into events. */
+  applyMs: number;
+  decodeMs: number;
   /** When the new version became the live one. */
   swappedAt: Date;
   checkpoints: Record<string, number>;
@@ -104,10 +107,14 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
   const progress = (phase: RebuildProgress["phase"]) =>
     o.onProgress?.({ phase, read, total: total() });
 
+  let applyMs = 0;
+  let decodeMs = 0;
   const apply = async (client: pg.PoolClient, entries: BatchEntry[]) => {
+    const t0 = performance.now();
     const r = await applyBatch(client, projection, build, entries, { mode: "rebuild", firstSeen });
     read += entries.length;
     events += r.applied;
+    applyMs += performance.now() - t0;
     batches++;
   };
   const takeBatch = (): BatchEntry[] => {
@@ -127,10 +134,15 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
       const buffered = sources.reduce((n, s) => n + s.buffer.length, 0);
       const allCaughtUp = sources.every((s) => s.caughtUp);
       if (buffered >= batchSize || (allCaughtUp && buffered > 0)) {
+        const t0 = performance.now();
+        const entries = takeBatch();
+        decodeMs += performance.now() - t0;
         await withClient(pool, async (c) => {
           await c.query("BEGIN");
-          await apply(c, takeBatch());
+          await apply(c, entries);
+          const t1 = performance.now();
           await c.query("COMMIT");
+          applyMs += performance.now() - t1;
         });
         progress("building");
         continue;
@@ -182,6 +194,8 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
       events,
       batches,
       durationMs: Date.now() - started,
+      applyMs: Math.round(applyMs),
+      decodeMs: Math.round(decodeMs),
       swappedAt,
       checkpoints,
       replacedVersion: swap.replacedVersion,
