@@ -21,6 +21,7 @@ import {
   closeSchool,
   registerMunicipality,
   registerSchool,
+  renameMunicipality,
   renameSchool,
 } from "../commands/organisations.js";
 import {
@@ -67,6 +68,10 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
   return {
     getRegion: h(async () => ({ regionId: o.region.id, name: o.region.name })),
     registerMunicipality: h(async (req, md) => registerMunicipality(deps, req, callContext(md))),
+    renameMunicipality: h(async (req, md) => {
+      await renameMunicipality(deps, req, callContext(md));
+      return {};
+    }),
     listMunicipalities: h(async () => ({
       municipalities: await listMunicipalities(deps.store.pool),
     })),

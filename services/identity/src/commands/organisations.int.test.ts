@@ -12,6 +12,7 @@ import {
   closeSchool,
   registerMunicipality,
   registerSchool,
+  renameMunicipality,
   renameSchool,
 } from "./organisations.js";
 
@@ -115,6 +116,34 @@ describe("organisations", () => {
       () => registerMunicipality(d, { commandId: cmd(), name: "" }),
       "invalid_argument",
       "name",
+    );
+  });
+
+  it("renames a municipality, refusing unknown ids and empty names", async () => {
+    const { municipalityId } = await givenSchool(t.deps);
+    await renameMunicipality(t.deps, {
+      commandId: cmd(),
+      municipalityId,
+      name: "Златоустовский ГО",
+    });
+    const all = await listMunicipalities(t.deps.store.pool);
+    expect(all.find((m) => m.municipalityId === municipalityId)?.name).toBe("Златоустовский ГО");
+    await expectRefused(
+      t.deps,
+      () => renameMunicipality(t.deps, { commandId: cmd(), municipalityId, name: "" }),
+      "invalid_argument",
+      "name",
+    );
+    await expectRefused(
+      t.deps,
+      () =>
+        renameMunicipality(t.deps, {
+          commandId: cmd(),
+          municipalityId: "0190e1b2-0000-7000-8000-00000000000b",
+          name: "X",
+        }),
+      "not_found",
+      "municipality_id",
     );
   });
 

@@ -36,6 +36,28 @@ export async function registerMunicipality(
   return result;
 }
 
+export async function renameMunicipality(
+  deps: IdentityDeps,
+  input: { commandId: string; municipalityId: string; name: string },
+  ctx: CallContext = {},
+): Promise<void> {
+  const commandId = requireCommandId(input.commandId);
+  const municipalityId = requireId("municipality_id", input.municipalityId);
+  const name = requireName("name", input.name);
+  const streamId = streamIds.municipality(municipalityId);
+  const { state } = await loadAggregate(deps.store, streamId, municipalityDecider);
+  if (!state.registered) throw notFound("municipality_id", "municipality", municipalityId);
+  await runCommand(deps.store, {
+    streamId,
+    decider: municipalityDecider,
+    command: { type: "RenameMunicipality", name },
+    commandId,
+    payload: { type: "RenameMunicipality", municipalityId, name },
+    result: () => ({}),
+    ...ctx,
+  });
+}
+
 export interface RegisterSchoolInput {
   commandId: string;
   municipalityId: string;
