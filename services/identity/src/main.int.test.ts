@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { ContactKind, PersonKind, Sex } from "@otmetka/proto/identity/v1/identity_service";
 import { freePort, useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkHealth, grpcError, identityClient } from "./test-support/grpc-client.js";
@@ -74,6 +75,90 @@ describe("identity service process", () => {
     } finally {
       await nc.close();
     }
+  });
+
+  it("maps class groups, enrollment, subgroups and rollover through gRPC", async () => {
+    const c = client.call;
+    const { municipalityId } = await c.registerMunicipality({
+      commandId: randomUUID(),
+      name: "Троицкий ГО",
+    });
+    const { schoolId } = await c.registerSchool({
+      commandId: randomUUID(),
+      municipalityId,
+      name: "МОУ СОШ № 7",
+      shortName: "СОШ 7",
+      address: "ул. Гагарина, 7",
+      timeZone: "Asia/Yekaterinburg",
+      inn: "7736050003",
+      ogrn: "1027700132195",
+    });
+    const { personId } = await c.registerPerson({
+      commandId: randomUUID(),
+      kind: PersonKind.PERSON_KIND_STUDENT,
+      schoolId,
+      personalData: {
+        familyName: "Сидоров",
+        givenName: "Иван",
+        patronymic: "",
+        birthDate: "2016-05-05",
+        sex: Sex.SEX_MALE,
+        snils: "",
+        contacts: [{ kind: ContactKind.CONTACT_KIND_PHONE, value: "+7 351 000-00-00" }],
+      },
+    });
+    const academicYear = { startYear: 2026 };
+    const { classGroupId } = await c.openClassGroup({
+      commandId: randomUUID(),
+      schoolId,
+      academicYear,
+      gradeLevel: 4,
+      letter: "б",
+      homeroomTeacherId: "",
+    });
+    await c.enrollStudent({
+      commandId: randomUUID(),
+      personId,
+      classGroupId,
+      effectiveDate: "2026-09-01",
+    });
+    const { subgroupId } = await c.openSubgroup({
+      commandId: randomUUID(),
+      classGroupId,
+      subjectId: "labour",
+      name: "Труд, мальчики",
+    });
+    await c.addSubgroupMember({
+      commandId: randomUUID(),
+      subgroupId,
+      personId,
+      effectiveDate: "2026-09-02",
+    });
+    expect((await c.getRoster({ classGroupId, date: "2026-09-01" })).personIds).toEqual([personId]);
+    expect((await c.getSubgroupRoster({ subgroupId, date: "2026-09-02" })).personIds).toEqual([
+      personId,
+    ]);
+    expect(
+      (await c.getClassGroups({ classGroupIds: [classGroupId], schoolId: "" })).classGroups[0],
+    ).toMatchObject({
+      academicYear,
+      gradeLevel: 4,
+      letter: "Б",
+    });
+    const rolled = await c.rollOverYear({ commandId: randomUUID(), schoolId, academicYear });
+    expect(rolled.classGroupIds).toHaveLength(1);
+    expect(
+      (await c.getEnrollmentHistory({ personId })).enrollments.map((e) => e.classGroupId),
+    ).toEqual([classGroupId, rolled.classGroupIds[0]]);
+    const err = await grpcError(
+      c.enrollStudent({
+        commandId: randomUUID(),
+        personId,
+        classGroupId,
+        effectiveDate: "2026-10-01",
+      }),
+    );
+    expect(err.code).toBe(status.FAILED_PRECONDITION);
   });
 
   it("answers typed errors naming the field", async () => {
