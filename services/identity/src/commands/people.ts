@@ -189,29 +189,6 @@ export async function decryptForPerson(
   return plaintext;
 }
 
-/** Personal data of a person from their read-model ciphertext, or undefined once erased. */
-export async function decryptPersonalData(
-  deps: IdentityDeps,
-  personId: string,
-  ciphertext: Buffer | null,
-): Promise<PersonalData | undefined> {
-  if (!ciphertext) return undefined;
-  const key = await findDataKey(deps.store.pool, deps.masterKeys, personId);
-  if (!key) return undefined;
-  const plain = open(key, aadOf.personalData(personId), ciphertext);
-  return plain ? PersonalData.decode(plain) : undefined;
-}
-
-/** Opens a ciphertext of the external purpose, or undefined once the key is gone. */
-export async function decryptOptional(
-  deps: IdentityDeps,
-  personId: string,
-  ciphertext: Buffer,
-): Promise<Buffer | undefined> {
-  const key = await findDataKey(deps.store.pool, deps.masterKeys, personId);
-  return key ? open(key, aadOf.external(personId), ciphertext) : undefined;
-}
-
 /**
  * New personal data under the person's existing key; the name index is replaced in every
  * school the person is indexed in.

@@ -1,7 +1,8 @@
-import type { Person } from "@otmetka/proto/identity/v1/identity_service";
+import { type Person, PersonalData } from "@otmetka/proto/identity/v1/identity_service";
 import type { IdentityDeps } from "../commands/deps.js";
-import { decryptOptional, decryptPersonalData } from "../commands/people.js";
+import { aadOf, open } from "../crypto/aead.js";
 import { nameTokens } from "../crypto/blind-index.js";
+import { unwrapDataKey } from "../crypto/data-keys.js";
 
 interface PersonRow {
   person_id: string;
@@ -13,9 +14,15 @@ interface PersonRow {
   erased: boolean;
   portal_consent: boolean;
   portal_id: Buffer | null;
+  master_key_id: string | null;
+  wrapped_key: Buffer | null;
 }
 
-/** People by id, in the order asked (unknown ids left out); personal data only on request. */
+/**
+ * People by id, in the order asked (unknown ids left out). Personal data and the portal id
+ * only on request, decrypted here with the key rows read in the same query (one round trip
+ * for the whole batch); erased people have no key row and come back without them.
+ */
 export async function getPeople(
   deps: IdentityDeps,
   personIds: string[],
@@ -23,16 +30,28 @@ export async function getPeople(
 ): Promise<Person[]> {
   if (personIds.length === 0) return [];
   const { rows } = await deps.store.pool.query<PersonRow>(
-    `SELECT person_id, kind::int AS kind, school_id, municipality_id, personal_data, legal_hold, erased,
-            portal_consent, portal_id
-     FROM people WHERE person_id = ANY($1::uuid[])`,
-    [personIds],
+    `SELECT p.person_id, p.kind::int AS kind, p.school_id, p.municipality_id, p.personal_data,
+            p.legal_hold, p.erased, p.portal_consent, p.portal_id,
+            k.master_key_id, k.wrapped_key
+     FROM people p LEFT JOIN person_keys k ON $2 AND k.person_id = p.person_id
+     WHERE p.person_id = ANY($1::uuid[])`,
+    [personIds, includePersonalData],
   );
   const byId = new Map(rows.map((r) => [r.person_id, r]));
   const people: Person[] = [];
   for (const id of personIds) {
     const r = byId.get(id);
     if (!r) continue;
+    const key =
+      r.master_key_id && r.wrapped_key
+        ? unwrapDataKey(deps.masterKeys, r.person_id, {
+            masterKeyId: r.master_key_id,
+            wrapped: r.wrapped_key,
+          })
+        : undefined;
+    const personal =
+      key && r.personal_data && open(key, aadOf.personalData(r.person_id), r.personal_data);
+    const portalId = key && r.portal_id && open(key, aadOf.external(r.person_id), r.portal_id);
     people.push({
       personId: r.person_id,
       kind: r.kind,
@@ -40,15 +59,9 @@ export async function getPeople(
       municipalityId: r.municipality_id,
       erased: r.erased,
       legalHold: r.legal_hold,
-      personalData:
-        includePersonalData && !r.erased
-          ? await decryptPersonalData(deps, r.person_id, r.personal_data)
-          : undefined,
+      personalData: personal ? PersonalData.decode(personal) : undefined,
       portalConsent: r.portal_consent,
-      portalId:
-        includePersonalData && !r.erased && r.portal_id
-          ? ((await decryptOptional(deps, r.person_id, r.portal_id))?.toString("utf8") ?? "")
-          : "",
+      portalId: portalId ? portalId.toString("utf8") : "",
     });
   }
   return people;
