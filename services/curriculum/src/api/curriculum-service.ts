@@ -7,9 +7,17 @@ import {
   termKindToJSON,
 } from "@otmetka/proto/curriculum/events/v1/events";
 import type { CurriculumServiceServer } from "@otmetka/proto/curriculum/v1/curriculum_service";
+import { LessonStatus } from "@otmetka/proto/curriculum/v1/curriculum_service";
 import { type Logger, unaryHandler } from "@otmetka/service-kit";
 import { loadCalendar, runCalendarCommand } from "../commands/calendar.js";
 import type { CurriculumDeps } from "../commands/deps.js";
+import {
+  cancelLesson,
+  classGroupLessons,
+  conductLesson,
+  generateLessons,
+  moveLesson,
+} from "../commands/lessons.js";
 import { addSubject, listSubjects } from "../commands/subjects.js";
 import {
   addTimetableSlot,
@@ -244,6 +252,104 @@ export function createCurriculumService(
           subjectId: a.subjectId,
           classGroupId: a.classGroupId,
           subgroupId: a.subgroupId,
+        })),
+      };
+    }),
+    generateLessons: unaryHandler(logger, async (req, md) => {
+      const { result, replayed } = await generateLessons(
+        deps,
+        req.commandId,
+        {
+          schoolId: req.schoolId,
+          startYear: req.academicYear?.startYear as number,
+          from: req.fromDate,
+          to: req.toDate,
+          classGroupIds: req.classGroupIds,
+        },
+        callContext(md),
+      );
+      return { ...result, replayed };
+    }),
+    conductLesson: unaryHandler(logger, async (req, md) => {
+      const { replayed } = await conductLesson(
+        deps,
+        req.commandId,
+        {
+          schoolId: req.schoolId,
+          startYear: req.academicYear?.startYear as number,
+          classGroupId: req.classGroupId,
+          lessonId: req.lessonId,
+          topic: req.topic,
+          workProgrammeItemId: req.workProgrammeItemId,
+          homework: req.homework,
+          homeworkDue: req.homeworkDue,
+          conductedBy: req.conductedBy,
+        },
+        callContext(md),
+      );
+      return { replayed };
+    }),
+    cancelLesson: unaryHandler(logger, async (req, md) => {
+      const { replayed } = await cancelLesson(
+        deps,
+        req.commandId,
+        {
+          schoolId: req.schoolId,
+          startYear: req.academicYear?.startYear as number,
+          classGroupId: req.classGroupId,
+          lessonId: req.lessonId,
+          reason: req.reason,
+        },
+        callContext(md),
+      );
+      return { replayed };
+    }),
+    moveLesson: unaryHandler(logger, async (req, md) => {
+      const { replayed } = await moveLesson(
+        deps,
+        req.commandId,
+        {
+          schoolId: req.schoolId,
+          startYear: req.academicYear?.startYear as number,
+          classGroupId: req.classGroupId,
+          lessonId: req.lessonId,
+          toDate: req.toDate,
+          toPeriod: req.toPeriod,
+        },
+        callContext(md),
+      );
+      return { replayed };
+    }),
+    listClassGroupLessons: unaryHandler(logger, async (req) => {
+      const lessons = await classGroupLessons(
+        deps,
+        req.classGroupId,
+        req.academicYear?.startYear as number,
+        req.fromDate,
+        req.toDate,
+      );
+      const status = {
+        scheduled: LessonStatus.LESSON_STATUS_SCHEDULED,
+        conducted: LessonStatus.LESSON_STATUS_CONDUCTED,
+        cancelled: LessonStatus.LESSON_STATUS_CANCELLED,
+        unscheduled: LessonStatus.LESSON_STATUS_UNSPECIFIED,
+      };
+      return {
+        lessons: lessons.map((l) => ({
+          lessonId: l.lessonId,
+          date: l.date,
+          period: l.period,
+          term: l.term,
+          subgroupId: l.subgroupId,
+          subjectId: l.subjectId,
+          teacherId: l.teacherId,
+          room: l.room,
+          status: status[l.status],
+          moved: l.moved,
+          topic: l.topic ?? "",
+          homework: l.homework ?? "",
+          homeworkDue: l.homeworkDue ?? "",
+          conductedBy: l.conductedBy ?? "",
         })),
       };
     }),

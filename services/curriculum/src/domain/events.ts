@@ -99,7 +99,54 @@ export interface TimetableSlotEnded extends YearScoped {
   lastDay: CivilDate;
 }
 
+/** What every lesson event carries, so grades and reporting can keep replicas. */
+export interface LessonFacts extends YearScoped {
+  lessonId: string;
+  classGroupId: string;
+  subgroupId: string;
+  subjectId: string;
+  teacherId: string;
+  date: CivilDate;
+  period: number;
+}
+
+export interface LessonScheduled extends LessonFacts {
+  slotId: string;
+  term: number;
+  room: string;
+}
+
+export interface LessonUnscheduled extends LessonFacts {
+  reason: string;
+}
+
+export interface LessonConducted extends LessonFacts {
+  topic: string;
+  /** The work-programme item taught, when known ("" otherwise). */
+  workProgrammeItemId: string;
+  homework: string;
+  homeworkDue: CivilDate | "";
+  /** Who actually taught (may differ from the scheduled teacher). */
+  conductedBy: string;
+}
+
+export interface LessonCancelled extends LessonFacts {
+  reason: string;
+}
+
+export interface LessonMoved extends LessonFacts {
+  /** The new date and period (`date`/`period` are the old ones). */
+  toDate: CivilDate;
+  toPeriod: number;
+  toTerm: number;
+}
+
 export interface CurriculumEvents {
+  LessonScheduled: LessonScheduled;
+  LessonUnscheduled: LessonUnscheduled;
+  LessonConducted: LessonConducted;
+  LessonCancelled: LessonCancelled;
+  LessonMoved: LessonMoved;
   TeacherAssigned: TeacherAssigned;
   SubstituteAssigned: SubstituteAssigned;
   TimetableSlotAdded: TimetableSlotAdded;

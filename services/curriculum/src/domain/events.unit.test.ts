@@ -3,6 +3,7 @@ import { expect, it } from "vitest";
 import { run } from "../test-support/replay.js";
 import { calendarDecider } from "./calendar.js";
 import { type AcademicYearDefined, eventName } from "./events.js";
+import { lessonIdOf, lessonsDecider } from "./lessons.js";
 import { catalogueDecider } from "./subject-catalogue.js";
 import { timetableDecider } from "./timetable.js";
 
@@ -100,8 +101,82 @@ it("decided payloads are the proto3 JSON of their proto messages", () => {
     },
     { kind: "EndTimetableSlot", ...facts, slotId: "s1", lastDay: "2026-12-31" },
   ]).events;
-  const events = [...calendar, ...subjects, ...timetable];
-  expect(events.length).toBe(8);
+  const scope = {
+    schoolId: school,
+    municipalityId: school,
+    academicYear: { startYear: 2026 },
+    classGroupId: "cg",
+  };
+  const wanted = (slotId: string, date: string) => ({
+    slotId,
+    date,
+    term: 1,
+    period: 2,
+    subgroupId: "sg",
+    subjectId: "ENG",
+    teacherId: "t1",
+    room: "21",
+  });
+  const lessons = run(lessonsDecider, [
+    {
+      kind: "GenerateLessons",
+      scope,
+      from: "2026-09-01",
+      to: "2026-09-30",
+      wanted: [wanted("s1", "2026-09-05"), wanted("s1", "2026-09-12"), wanted("s1", "2026-09-19")],
+    },
+    {
+      kind: "ConductLesson",
+      lessonId: lessonIdOf("s1", "2026-09-05"),
+      topic: "Present Simple",
+      workProgrammeItemId: "w1",
+      homework: "Ex. 3",
+      homeworkDue: "2026-09-12",
+      conductedBy: "t1",
+      conductedByIsStaff: true,
+      today: "2026-09-05",
+    },
+    { kind: "CancelLesson", lessonId: lessonIdOf("s1", "2026-09-12"), reason: "Карантин" },
+    {
+      kind: "MoveLesson",
+      lessonId: lessonIdOf("s1", "2026-09-19"),
+      toDate: "2026-09-18",
+      toPeriod: 4,
+      schoolDays: new Map([["2026-09-18", 1]]),
+    },
+    {
+      kind: "GenerateLessons",
+      scope,
+      from: "2026-09-01",
+      to: "2026-09-30",
+      wanted: [wanted("s2", "2026-09-26")],
+    },
+  ]).events;
+  expect(lessons.map((e) => eventName(e.type))).toEqual([
+    "LessonScheduled",
+    "LessonScheduled",
+    "LessonScheduled",
+    "LessonConducted",
+    "LessonCancelled",
+    "LessonMoved",
+    "LessonScheduled",
+  ]);
+  lessons.push(
+    ...lessonsDecider.decide(
+      { kind: "GenerateLessons", scope, from: "2026-09-01", to: "2026-09-30", wanted: [] },
+      run(lessonsDecider, [
+        {
+          kind: "GenerateLessons",
+          scope,
+          from: "2026-09-01",
+          to: "2026-09-30",
+          wanted: [wanted("s3", "2026-09-26")],
+        },
+      ]).state,
+    ),
+  );
+  const events = [...calendar, ...subjects, ...timetable, ...lessons];
+  expect(events.map((e) => eventName(e.type)).at(-1)).toBe("LessonUnscheduled");
   for (const e of events) {
     const codec = (proto as unknown as Record<string, proto.MessageFns<unknown>>)[
       eventName(e.type)

@@ -12,22 +12,21 @@ import * as E from "@otmetka/proto/identity/events/v1/events";
 let position = 0;
 const versions = new Map<string, number>();
 
-type Codecs = typeof E;
-type Name = {
-  [K in keyof Codecs]: Codecs[K] extends {
-    toJSON(m: infer _M): unknown;
-    fromPartial(o: infer _P): unknown;
-  }
-    ? K
-    : never;
-}[keyof Codecs];
+const codecs = {
+  SchoolRegistered: E.SchoolRegistered,
+  PersonRegistered: E.PersonRegistered,
+  ClassGroupOpened: E.ClassGroupOpened,
+  ClassGroupClosed: E.ClassGroupClosed,
+  SubgroupOpened: E.SubgroupOpened,
+};
+type Name = keyof typeof codecs;
 
-export function identityEvent<N extends Name>(
+export function identityEvent(
   streamId: string,
-  name: N,
+  name: Name,
   value: Record<string, unknown>,
 ): RecordedEvent {
-  const codec = E[name] as unknown as {
+  const codec = codecs[name] as unknown as {
     fromPartial(o: unknown): unknown;
     toJSON(m: unknown): unknown;
   };

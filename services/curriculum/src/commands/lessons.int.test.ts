@@ -1,0 +1,245 @@
+import { randomUUID } from "node:crypto";
+import { DomainError } from "@otmetka/service-kit";
+import { useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lessonsStreamId } from "../domain/lessons.js";
+import { publishIdentityEvents, schoolFixture } from "../test-support/identity-feed.js";
+import { eventually, type InProcess, startInProcess } from "../test-support/in-process.js";
+import { runCalendarCommand } from "./calendar.js";
+import {
+  cancelLesson,
+  classGroupLessons,
+  conductLesson,
+  generateLessons,
+  moveLesson,
+} from "./lessons.js";
+import { addSubject } from "./subjects.js";
+import { addTimetableSlot, assignTeacher, endTimetableSlot } from "./timetable.js";
+
+const env = useTestEnvironment({ label: "curriculum_lessons" });
+let app: InProcess;
+const f = schoolFixture();
+const scope = { schoolId: f.schoolId, startYear: 2026 };
+const a5 = { ...scope, classGroupId: f.classGroups.a5 };
+let mathSlot = "";
+
+async function refusal(p: Promise<unknown>): Promise<DomainError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof DomainError) return err;
+    throw err;
+  }
+  throw new Error("the command was accepted");
+}
+
+const generate = (commandId = randomUUID()) =>
+  generateLessons(app.deps, commandId, { ...scope, from: "", to: "", classGroupIds: [] });
+const all = () => classGroupLessons(app.deps, f.classGroups.a5, 2026, "2026-09-01", "2027-05-31");
+
+beforeAll(async () => {
+  app = await startInProcess(env);
+  await publishIdentityEvents(app.nc, app.names, f.events);
+  await eventually(async () =>
+    expect(await app.deps.facts.subgroup(f.subgroups.en2)).toBeDefined(),
+  );
+  const cal = (c: Parameters<typeof runCalendarCommand>[2]) =>
+    runCalendarCommand(app.deps, randomUUID(), c);
+  await cal({
+    kind: "DefineAcademicYear",
+    schoolId: f.schoolId,
+    municipalityId: f.municipalityId,
+    startYear: 2026,
+    daysPerWeek: 5,
+  });
+  await cal({
+    kind: "DefineTermSystem",
+    ...scope,
+    gradeLevels: [5],
+    termKind: "TERM_KIND_QUARTER",
+    terms: [
+      { number: 1, firstDay: "2026-09-01", lastDay: "2026-10-31" },
+      { number: 2, firstDay: "2026-11-01", lastDay: "2026-12-31" },
+      { number: 3, firstDay: "2027-01-01", lastDay: "2027-03-31" },
+      { number: 4, firstDay: "2027-04-01", lastDay: "2027-05-31" },
+    ],
+  });
+  await cal({
+    kind: "DeclareNonSchoolDays",
+    ...scope,
+    firstDay: "2026-10-26",
+    lastDay: "2026-11-04",
+    dayKind: "NON_SCHOOL_DAY_KIND_HOLIDAY",
+    name: "Осенние каникулы",
+  });
+  await cal({
+    kind: "DeclareNonSchoolDays",
+    ...scope,
+    firstDay: "2027-02-23",
+    lastDay: "2027-02-23",
+    dayKind: "NON_SCHOOL_DAY_KIND_DAY_OFF",
+    name: "День защитника Отечества",
+  });
+  for (const [code, name] of [
+    ["MATH", "Математика"],
+    ["ENG", "Английский язык"],
+  ] as const) {
+    await addSubject(app.deps, randomUUID(), {
+      schoolId: "",
+      municipalityId: "",
+      code,
+      name,
+      grading: "GRADING_FIVE_POINT",
+    });
+  }
+  await assignTeacher(app.deps, randomUUID(), {
+    ...a5,
+    teacherId: f.teachers.math,
+    subjectId: "MATH",
+    subgroupId: "",
+  });
+  await assignTeacher(app.deps, randomUUID(), {
+    ...a5,
+    teacherId: f.teachers.en1,
+    subjectId: "ENG",
+    subgroupId: f.subgroups.en1,
+  });
+  await assignTeacher(app.deps, randomUUID(), {
+    ...a5,
+    teacherId: f.teachers.en2,
+    subjectId: "ENG",
+    subgroupId: f.subgroups.en2,
+  });
+  const slot = (
+    weekday: number,
+    period: number,
+    teacherId: string,
+    subjectId: string,
+    subgroupId = "",
+  ) =>
+    addTimetableSlot(app.deps, randomUUID(), {
+      ...a5,
+      weekday,
+      period,
+      teacherId,
+      subjectId,
+      subgroupId,
+      room: "",
+      validFrom: "",
+      validTo: "",
+    });
+  mathSlot = (await slot(2, 1, f.teachers.math, "MATH")).result.slotId;
+  await slot(4, 3, f.teachers.en1, "ENG", f.subgroups.en1);
+  await slot(4, 3, f.teachers.en2, "ENG", f.subgroups.en2);
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+describe("lessons", () => {
+  it("are generated over the term's school days, skipping holidays, with term numbers", async () => {
+    const { result } = await generate();
+    const lessons = await all();
+    expect(result).toEqual({ classGroups: 1, scheduled: lessons.length, unscheduled: 0 });
+    const tuesdays = lessons.filter((l) => l.subjectId === "MATH");
+    const thursdays = lessons.filter((l) => l.subjectId === "ENG");
+    // Counted independently: 38 Thursdays and 36 Tuesdays between 1 Sep and 31 May are school days.
+    expect(thursdays.length).toBe(2 * 38); // two subgroups in parallel
+    expect(tuesdays.length).toBe(36);
+    for (const off of ["2026-10-27", "2026-10-29", "2027-02-23"])
+      expect(lessons.some((l) => l.date === off)).toBe(false);
+    expect(tuesdays[0]).toMatchObject({
+      date: "2026-09-01",
+      period: 1,
+      term: 1,
+      teacherId: f.teachers.math,
+      status: "scheduled",
+    });
+    expect(tuesdays.find((l) => l.date === "2026-11-10")?.term).toBe(2);
+  });
+
+  it("regeneration is idempotent: no new events, and a repeated command id replays", async () => {
+    const version = await app.store.streamVersion(lessonsStreamId(f.classGroups.a5, 2026));
+    const commandId = randomUUID();
+    expect((await generate(commandId)).result).toEqual({
+      classGroups: 1,
+      scheduled: 0,
+      unscheduled: 0,
+    });
+    expect((await generate(commandId)).replayed).toBe(true);
+    expect(await app.store.streamVersion(lessonsStreamId(f.classGroups.a5, 2026))).toBe(version);
+  });
+
+  it("conducts, cancels and moves; regenerating after a timetable change keeps them", async () => {
+    app.deps.clock = { now: () => new Date("2026-09-08T04:00:00Z") }; // 09:00 in Yekaterinburg
+    const lessons = await all();
+    const first = lessons.find((l) => l.date === "2026-09-01") as (typeof lessons)[number];
+    const second = lessons.find(
+      (l) => l.date === "2026-09-08" && l.subjectId === "MATH",
+    ) as (typeof lessons)[number];
+    const third = lessons.find(
+      (l) => l.date === "2026-09-15" && l.subjectId === "MATH",
+    ) as (typeof lessons)[number];
+    const future = await refusal(
+      conductLesson(app.deps, randomUUID(), {
+        ...a5,
+        lessonId: third.lessonId,
+        topic: "Дроби",
+        workProgrammeItemId: "",
+        homework: "",
+        homeworkDue: "",
+        conductedBy: "",
+      }),
+    );
+    expect(future.message).toBe(
+      `lesson_id: lesson ${third.lessonId} is on 2026-09-15, after today 2026-09-08`,
+    );
+    await conductLesson(app.deps, randomUUID(), {
+      ...a5,
+      lessonId: first.lessonId,
+      topic: "Натуральные числа",
+      workProgrammeItemId: "",
+      homework: "№ 5",
+      homeworkDue: "2026-09-03",
+      conductedBy: f.teachers.sub,
+    });
+    await cancelLesson(app.deps, randomUUID(), {
+      ...a5,
+      lessonId: second.lessonId,
+      reason: "Карантин",
+    });
+    const busy = await refusal(
+      moveLesson(app.deps, randomUUID(), {
+        ...a5,
+        lessonId: third.lessonId,
+        toDate: "2026-09-17",
+        toPeriod: 3,
+      }),
+    );
+    expect(busy.field).toBe("to_period");
+    await moveLesson(app.deps, randomUUID(), {
+      ...a5,
+      lessonId: third.lessonId,
+      toDate: "2026-09-16",
+      toPeriod: 5,
+    });
+
+    // Mathematics stops on Tuesdays from 1 September: every lesson of the slot goes except those worked on.
+    await endTimetableSlot(app.deps, randomUUID(), {
+      ...scope,
+      slotId: mathSlot,
+      lastDay: "2026-08-31",
+    }).catch(async (e) => {
+      throw e;
+    });
+    const { result } = await generate();
+    expect(result).toEqual({ classGroups: 1, scheduled: 0, unscheduled: 36 - 3 });
+    const math = (await all()).filter((l) => l.subjectId === "MATH");
+    expect(math.map((l) => [l.date, l.period, l.status, l.conductedBy ?? ""])).toEqual([
+      ["2026-09-01", 1, "conducted", f.teachers.sub],
+      ["2026-09-08", 1, "cancelled", ""],
+      ["2026-09-16", 5, "scheduled", ""],
+    ]);
+    expect((await generate()).result.unscheduled).toBe(0);
+  });
+});

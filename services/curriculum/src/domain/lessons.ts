@@ -1,0 +1,290 @@
+import { createHash } from "node:crypto";
+import type { Decider, NewEvent, RecordedEvent } from "@otmetka/eventstore";
+import { type CivilDate, civilDate } from "./civil-date.js";
+import { invalidInput, notFound, refused } from "./errors.js";
+import {
+  eventName,
+  type LessonFacts,
+  type LessonMoved,
+  type LessonScheduled,
+  newEvent,
+} from "./events.js";
+import { MAX_PERIOD } from "./timetable.js";
+
+/** A class group's lessons of one academic year: one stream per class group and year. */
+export const lessonsStreamId = (classGroupId: string, startYear: number) =>
+  `lessons-${classGroupId}-${startYear}`;
+
+/**
+ * A lesson's id is derived from its slot and date, so regenerating the same timetable over
+ * the same days yields the same ids: nothing is duplicated.
+ */
+export function lessonIdOf(slotId: string, date: CivilDate): string {
+  const h = createHash("sha256").update(`${slotId}|${date}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((Number.parseInt(h.slice(16, 17), 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export type LessonStatus = "scheduled" | "conducted" | "cancelled" | "unscheduled";
+
+export interface Lesson extends LessonScheduled {
+  status: LessonStatus;
+  moved: boolean;
+  topic?: string;
+  homework?: string;
+  homeworkDue?: string;
+  conductedBy?: string;
+}
+
+export interface LessonsState {
+  lessons: Map<string, Lesson>;
+}
+
+/** A lesson the timetable asks for (computed from slots, substitutes and the calendar). */
+export interface WantedLesson {
+  slotId: string;
+  date: CivilDate;
+  term: number;
+  period: number;
+  subgroupId: string;
+  subjectId: string;
+  teacherId: string;
+  room: string;
+}
+
+type Scope = Pick<LessonFacts, "schoolId" | "municipalityId" | "academicYear" | "classGroupId">;
+
+export type LessonsCommand =
+  | {
+      kind: "GenerateLessons";
+      scope: Scope;
+      from: CivilDate;
+      to: CivilDate;
+      wanted: WantedLesson[];
+    }
+  | {
+      kind: "ConductLesson";
+      lessonId: string;
+      topic: string;
+      workProgrammeItemId: string;
+      homework: string;
+      homeworkDue: string;
+      conductedBy: string;
+      conductedByIsStaff: boolean;
+      /** Today in the school's zone: a lesson in the future cannot be conducted. */
+      today: CivilDate;
+    }
+  | { kind: "CancelLesson"; lessonId: string; reason: string }
+  | {
+      kind: "MoveLesson";
+      lessonId: string;
+      toDate: string;
+      toPeriod: number;
+      /** The class group's school days with their terms (from the calendar). */
+      schoolDays: ReadonlyMap<CivilDate, number>;
+    };
+
+export const lessonsDecider: Decider<LessonsState, LessonsCommand> = {
+  initialState: () => ({ lessons: new Map() }),
+  evolve(state, event: RecordedEvent) {
+    const name = eventName(event.type);
+    const d = event.data as LessonFacts;
+    if (name === "LessonScheduled") {
+      const lessons = new Map(state.lessons).set(d.lessonId, {
+        ...(event.data as LessonScheduled),
+        status: "scheduled",
+        moved: false,
+      });
+      return { lessons };
+    }
+    const lesson = state.lessons.get(d.lessonId);
+    if (!lesson) return state;
+    let next: Lesson = lesson;
+    switch (name) {
+      case "LessonUnscheduled":
+        next = { ...lesson, status: "unscheduled" };
+        break;
+      case "LessonCancelled":
+        next = { ...lesson, status: "cancelled" };
+        break;
+      case "LessonConducted": {
+        const c = event.data as {
+          topic: string;
+          homework: string;
+          homeworkDue: string;
+          conductedBy: string;
+        };
+        next = {
+          ...lesson,
+          status: "conducted",
+          topic: c.topic,
+          homework: c.homework,
+          homeworkDue: c.homeworkDue,
+          conductedBy: c.conductedBy,
+        };
+        break;
+      }
+      case "LessonMoved": {
+        const m = event.data as LessonMoved;
+        next = { ...lesson, date: m.toDate, period: m.toPeriod, term: m.toTerm, moved: true };
+        break;
+      }
+      default:
+        return state;
+    }
+    return { lessons: new Map(state.lessons).set(d.lessonId, next) };
+  },
+  decide(c, state): NewEvent[] {
+    switch (c.kind) {
+      case "GenerateLessons":
+        return generate(c, state);
+      case "ConductLesson":
+        return [conduct(c, state)];
+      case "CancelLesson":
+        return [cancel(c, state)];
+      case "MoveLesson":
+        return [move(c, state)];
+    }
+  },
+};
+
+const factsOf = (l: Lesson): LessonFacts => ({
+  lessonId: l.lessonId,
+  schoolId: l.schoolId,
+  municipalityId: l.municipalityId,
+  academicYear: l.academicYear,
+  classGroupId: l.classGroupId,
+  subgroupId: l.subgroupId,
+  subjectId: l.subjectId,
+  teacherId: l.teacherId,
+  date: l.date,
+  period: l.period,
+});
+
+/** Two lessons of one class group clash in a period unless they are different subgroups. */
+const clashes = (a: { subgroupId: string }, b: { subgroupId: string }) =>
+  a.subgroupId === "" || b.subgroupId === "" || a.subgroupId === b.subgroupId;
+
+/**
+ * Brings the class group's lessons in [from, to] in line with the timetable: schedules the
+ * wanted lessons not there yet, unschedules scheduled (never conducted, cancelled or moved)
+ * lessons the timetable no longer has. A wanted lesson is skipped where a conducted or moved
+ * lesson already holds its period. Running it twice changes nothing the second time.
+ */
+function generate(
+  c: Extract<LessonsCommand, { kind: "GenerateLessons" }>,
+  state: LessonsState,
+): NewEvent[] {
+  const events: NewEvent[] = [];
+  const wantedIds = new Set<string>();
+  const held = new Map<string, Lesson[]>();
+  for (const l of state.lessons.values()) {
+    if (l.status !== "conducted" && !(l.moved && l.status === "scheduled")) continue;
+    const key = `${l.date}|${l.period}`;
+    held.set(key, [...(held.get(key) ?? []), l]);
+  }
+  for (const w of c.wanted) {
+    if (w.date < c.from || w.date > c.to) continue;
+    const lessonId = lessonIdOf(w.slotId, w.date);
+    wantedIds.add(lessonId);
+    if (state.lessons.has(lessonId)) continue;
+    if ((held.get(`${w.date}|${w.period}`) ?? []).some((l) => clashes(l, w))) continue;
+    events.push(
+      newEvent("LessonScheduled", {
+        ...c.scope,
+        lessonId,
+        subgroupId: w.subgroupId,
+        subjectId: w.subjectId,
+        teacherId: w.teacherId,
+        date: w.date,
+        period: w.period,
+        slotId: w.slotId,
+        term: w.term,
+        room: w.room,
+      }),
+    );
+  }
+  for (const l of state.lessons.values()) {
+    if (l.status !== "scheduled" || l.moved || wantedIds.has(l.lessonId)) continue;
+    if (l.date < c.from || l.date > c.to) continue;
+    events.push(
+      newEvent("LessonUnscheduled", { ...factsOf(l), reason: "no longer in the timetable" }),
+    );
+  }
+  return events;
+}
+
+function lessonOf(state: LessonsState, lessonId: string): Lesson {
+  const l = state.lessons.get(lessonId);
+  if (!l || l.status === "unscheduled") throw notFound("lesson_id", "lesson", lessonId);
+  return l;
+}
+
+function conduct(c: Extract<LessonsCommand, { kind: "ConductLesson" }>, state: LessonsState) {
+  const l = lessonOf(state, c.lessonId);
+  if (l.status === "cancelled") throw refused("lesson_id", `lesson ${c.lessonId} was cancelled`);
+  if (l.status === "conducted")
+    throw refused("lesson_id", `lesson ${c.lessonId} is already conducted`);
+  if (l.date > c.today)
+    throw refused("lesson_id", `lesson ${c.lessonId} is on ${l.date}, after today ${c.today}`);
+  const topic = c.topic.trim();
+  if (topic === "") throw invalidInput("topic", "must not be empty");
+  const conductedBy = c.conductedBy || l.teacherId;
+  if (!c.conductedByIsStaff)
+    throw notFound("conducted_by", "staff member of this school", conductedBy);
+  const homework = c.homework.trim();
+  let homeworkDue = "";
+  if (c.homeworkDue !== "") {
+    if (homework === "") throw invalidInput("homework_due", "needs homework text");
+    homeworkDue = civilDate("homework_due", c.homeworkDue);
+    if (homeworkDue <= l.date)
+      throw invalidInput("homework_due", `must be after the lesson date ${l.date}`);
+  }
+  return newEvent("LessonConducted", {
+    ...factsOf(l),
+    topic,
+    workProgrammeItemId: c.workProgrammeItemId,
+    homework,
+    homeworkDue,
+    conductedBy,
+  });
+}
+
+function cancel(c: Extract<LessonsCommand, { kind: "CancelLesson" }>, state: LessonsState) {
+  const l = lessonOf(state, c.lessonId);
+  if (l.status === "conducted")
+    throw refused("lesson_id", `lesson ${c.lessonId} is already conducted`);
+  if (l.status === "cancelled")
+    throw refused("lesson_id", `lesson ${c.lessonId} is already cancelled`);
+  const reason = c.reason.trim();
+  if (reason === "") throw invalidInput("reason", "must not be empty");
+  return newEvent("LessonCancelled", { ...factsOf(l), reason });
+}
+
+function move(c: Extract<LessonsCommand, { kind: "MoveLesson" }>, state: LessonsState) {
+  const l = lessonOf(state, c.lessonId);
+  if (l.status !== "scheduled")
+    throw refused(
+      "lesson_id",
+      `lesson ${c.lessonId} is ${l.status}; only a scheduled lesson moves`,
+    );
+  const toDate = civilDate("to_date", c.toDate);
+  if (!Number.isInteger(c.toPeriod) || c.toPeriod < 1 || c.toPeriod > MAX_PERIOD) {
+    throw invalidInput("to_period", `must be 1-${MAX_PERIOD}, got ${c.toPeriod}`);
+  }
+  const toTerm = c.schoolDays.get(toDate);
+  if (toTerm === undefined)
+    throw refused("to_date", `${toDate} is not a school day for this class group`);
+  if (toDate === l.date && c.toPeriod === l.period)
+    throw invalidInput("to_date", "is the lesson's current date and period");
+  for (const o of state.lessons.values()) {
+    if (o.lessonId === l.lessonId || o.date !== toDate || o.period !== c.toPeriod) continue;
+    if (o.status === "scheduled" || o.status === "conducted") {
+      if (clashes(o, l))
+        throw refused(
+          "to_period",
+          `the class group already has lesson ${o.lessonId} (${o.subjectId}) on ${toDate} period ${c.toPeriod}`,
+        );
+    }
+  }
+  return newEvent("LessonMoved", { ...factsOf(l), toDate, toPeriod: c.toPeriod, toTerm });
+}

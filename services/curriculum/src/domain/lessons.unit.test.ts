@@ -1,0 +1,320 @@
+import { DomainError } from "@otmetka/service-kit";
+import { describe, expect, it } from "vitest";
+import { replay, run } from "../test-support/replay.js";
+import { type CalendarCommand, calendarDecider, schoolDays } from "./calendar.js";
+import type { AcademicYearDefined } from "./events.js";
+import { dayTerms, wantedLessons } from "./lesson-plan.js";
+import { type LessonsCommand, type LessonsState, lessonIdOf, lessonsDecider } from "./lessons.js";
+import { type TimetableCommand, timetableDecider } from "./timetable.js";
+
+const school = { schoolId: "s1", municipalityId: "m1", startYear: 2026, closedOn: null };
+const calendarState = run(calendarDecider, [
+  {
+    kind: "DefineAcademicYear",
+    schoolId: "s1",
+    municipalityId: "m1",
+    startYear: 2026,
+    daysPerWeek: 5,
+  },
+  {
+    kind: "DefineTermSystem",
+    schoolId: "s1",
+    startYear: 2026,
+    gradeLevels: [5],
+    termKind: "TERM_KIND_HALF_YEAR",
+    terms: [
+      { number: 1, firstDay: "2026-09-01", lastDay: "2026-12-31" },
+      { number: 2, firstDay: "2027-01-01", lastDay: "2027-05-31" },
+    ],
+  },
+  {
+    kind: "DeclareNonSchoolDays",
+    schoolId: "s1",
+    startYear: 2026,
+    firstDay: "2026-10-26",
+    lastDay: "2026-11-04",
+    dayKind: "NON_SCHOOL_DAY_KIND_HOLIDAY",
+    name: "Осенние каникулы",
+  },
+] satisfies CalendarCommand[]).state;
+const days = schoolDays(calendarState, 5);
+const target = {
+  classGroupId: "5a",
+  subgroupId: "",
+  classGroup: {
+    classGroupId: "5a",
+    schoolId: "s1",
+    startYear: 2026,
+    gradeLevel: 5,
+    letter: "А",
+    closed: false,
+  },
+  subgroup: undefined,
+};
+const assign = (teacherId: string, subjectId: string): TimetableCommand => ({
+  kind: "AssignTeacher",
+  school,
+  ...target,
+  assignmentId: `a-${teacherId}`,
+  teacherId,
+  teacherIsStaff: true,
+  subjectId,
+  subjectKnown: true,
+});
+const slot = (
+  slotId: string,
+  weekday: number,
+  period: number,
+  teacherId: string,
+  subjectId: string,
+  validFrom = "",
+  validTo = "",
+): TimetableCommand => ({
+  kind: "AddTimetableSlot",
+  school,
+  calendar: calendarState.year as AcademicYearDefined,
+  ...target,
+  slotId,
+  weekday,
+  period,
+  teacherId,
+  subjectId,
+  room: "",
+  validFrom,
+  validTo,
+});
+const scope = {
+  schoolId: "s1",
+  municipalityId: "m1",
+  academicYear: { startYear: 2026 },
+  classGroupId: "5a",
+};
+const generate = (
+  timetable: TimetableCommand[],
+  from = "2026-09-01",
+  to = "2027-05-31",
+): LessonsCommand => ({
+  kind: "GenerateLessons",
+  scope,
+  from,
+  to,
+  wanted: wantedLessons(run(timetableDecider, timetable).state, "5a", days),
+});
+const timetable = [
+  assign("t-math", "MATH"),
+  assign("t-rus", "RUS"),
+  slot("mon1", 1, 1, "t-math", "MATH"),
+  slot("wed2", 3, 2, "t-rus", "RUS"),
+];
+
+function refusal(state: LessonsState, c: LessonsCommand): DomainError {
+  try {
+    lessonsDecider.decide(c, state);
+  } catch (err) {
+    if (err instanceof DomainError) return err;
+    throw err;
+  }
+  throw new Error("accepted");
+}
+
+describe("lesson generation", () => {
+  it("schedules every slot on the term's school days, skipping weekends and holidays", () => {
+    const { events } = run(lessonsDecider, [generate(timetable)]);
+    const dates = events.map((e) => (e.data as { date: string }).date);
+    expect(dates).toContain("2026-09-07");
+    expect(dates).not.toContain("2026-10-26"); // Monday in the autumn holidays
+    expect(dates).not.toContain("2026-10-28"); // Wednesday in the autumn holidays
+    expect(dates.every((d) => d >= "2026-09-01" && d <= "2027-05-31")).toBe(true);
+    const mondays = days.filter((d) => new Date(`${d.date}T00:00:00Z`).getUTCDay() === 1).length;
+    const wednesdays = days.filter((d) => new Date(`${d.date}T00:00:00Z`).getUTCDay() === 3).length;
+    expect(events.length).toBe(mondays + wednesdays);
+    // 1 September 2026 is a Tuesday: the first lesson is Wednesday's Russian.
+    expect(events[0]?.data).toMatchObject({
+      ...scope,
+      subjectId: "RUS",
+      teacherId: "t-rus",
+      date: "2026-09-02",
+      period: 2,
+      term: 1,
+    });
+    expect(events[1]?.data).toMatchObject({
+      subjectId: "MATH",
+      teacherId: "t-math",
+      date: "2026-09-07",
+      period: 1,
+    });
+  });
+
+  it("regenerating the same timetable changes nothing", () => {
+    const first = run(lessonsDecider, [generate(timetable)]);
+    expect(lessonsDecider.decide(generate(timetable), first.state)).toEqual([]);
+  });
+
+  it("after a timetable change, unschedules the dropped lessons but keeps conducted, cancelled and moved ones", () => {
+    const { state } = run(lessonsDecider, [generate(timetable)]);
+    const conductedId = lessonIdOf("mon1", "2026-11-09");
+    const cancelledId = lessonIdOf("mon1", "2026-11-16");
+    const movedId = lessonIdOf("mon1", "2026-11-23");
+    const worked = replay(
+      lessonsDecider,
+      [
+        ...lessonsDecider.decide(
+          {
+            kind: "ConductLesson",
+            lessonId: conductedId,
+            topic: "Дроби",
+            workProgrammeItemId: "",
+            homework: "",
+            homeworkDue: "",
+            conductedBy: "",
+            conductedByIsStaff: true,
+            today: "2026-11-20",
+          },
+          state,
+        ),
+        ...lessonsDecider.decide(
+          { kind: "CancelLesson", lessonId: cancelledId, reason: "Карантин" },
+          state,
+        ),
+        ...lessonsDecider.decide(
+          {
+            kind: "MoveLesson",
+            lessonId: movedId,
+            toDate: "2026-11-24",
+            toPeriod: 5,
+            schoolDays: dayTerms(days),
+          },
+          state,
+        ),
+      ],
+      state,
+    );
+    // Monday period 1 becomes Russian from 2026-11-01: the MATH slot ends, a RUS slot starts.
+    const changed = [
+      ...timetable,
+      {
+        kind: "EndTimetableSlot",
+        school,
+        slotId: "mon1",
+        lastDay: "2026-10-31",
+      } as TimetableCommand,
+      slot("mon1b", 1, 1, "t-rus", "RUS", "2026-11-01"),
+    ];
+    const events = lessonsDecider.decide(generate(changed), worked);
+    const after = replay(lessonsDecider, events, worked);
+    const at = (date: string) =>
+      [...after.lessons.values()].filter(
+        (l) => l.date === date && l.period === 1 && l.status !== "unscheduled",
+      );
+    expect(at("2026-11-09").map((l) => [l.subjectId, l.status])).toEqual([["MATH", "conducted"]]);
+    expect(after.lessons.get(cancelledId)?.status).toBe("cancelled");
+    expect(after.lessons.get(movedId)).toMatchObject({
+      status: "scheduled",
+      date: "2026-11-24",
+      period: 5,
+    });
+    expect(at("2026-11-30").map((l) => l.subjectId)).toEqual(["RUS"]);
+    expect(after.lessons.get(lessonIdOf("mon1", "2026-12-07"))?.status).toBe("unscheduled");
+    expect(after.lessons.get(lessonIdOf("mon1", "2026-10-19"))?.status).toBe("scheduled");
+    // And once more: nothing.
+    expect(lessonsDecider.decide(generate(changed), after)).toEqual([]);
+  });
+
+  it("a substitute's date range gives those lessons to the substitute", () => {
+    const withSub = [
+      ...timetable,
+      {
+        kind: "AssignSubstitute",
+        school,
+        assignmentId: "a-t-math",
+        substituteId: "t-sub",
+        substituteIsStaff: true,
+        firstDay: "2026-09-14",
+        lastDay: "2026-09-18",
+      } as TimetableCommand,
+    ];
+    const { state } = run(lessonsDecider, [generate(withSub)]);
+    expect(state.lessons.get(lessonIdOf("mon1", "2026-09-14"))?.teacherId).toBe("t-sub");
+    expect(state.lessons.get(lessonIdOf("mon1", "2026-09-21"))?.teacherId).toBe("t-math");
+  });
+});
+
+describe("conduct, cancel, move", () => {
+  const { state } = run(lessonsDecider, [generate(timetable)]);
+  const id = lessonIdOf("mon1", "2026-09-07");
+  const conduct = (
+    over: Partial<Extract<LessonsCommand, { kind: "ConductLesson" }>> = {},
+  ): LessonsCommand => ({
+    kind: "ConductLesson",
+    lessonId: id,
+    topic: "Натуральные числа",
+    workProgrammeItemId: "",
+    homework: "№ 12, 15",
+    homeworkDue: "2026-09-09",
+    conductedBy: "",
+    conductedByIsStaff: true,
+    today: "2026-09-07",
+    ...over,
+  });
+  it("conducts a lesson with topic and homework, by the scheduled teacher unless told", () => {
+    const [e] = lessonsDecider.decide(conduct(), state);
+    expect(e?.data).toMatchObject({
+      lessonId: id,
+      topic: "Натуральные числа",
+      homeworkDue: "2026-09-09",
+      conductedBy: "t-math",
+      date: "2026-09-07",
+      subjectId: "MATH",
+    });
+    expect(lessonsDecider.decide(conduct({ conductedBy: "t-sub" }), state)[0]?.data).toMatchObject({
+      conductedBy: "t-sub",
+    });
+  });
+  it("refuses future lessons, empty topics, bad homework dates, unknown lessons and staff", () => {
+    expect(refusal(state, conduct({ today: "2026-09-06" })).message).toBe(
+      `lesson_id: lesson ${id} is on 2026-09-07, after today 2026-09-06`,
+    );
+    expect(refusal(state, conduct({ topic: " " })).field).toBe("topic");
+    expect(refusal(state, conduct({ homeworkDue: "2026-09-07" })).field).toBe("homework_due");
+    expect(refusal(state, conduct({ lessonId: "nope" })).kind).toBe("not_found");
+    expect(refusal(state, conduct({ conductedBy: "x", conductedByIsStaff: false })).field).toBe(
+      "conducted_by",
+    );
+  });
+  it("never cancels a conducted lesson nor conducts a cancelled one", () => {
+    const conducted = replay(lessonsDecider, lessonsDecider.decide(conduct(), state), state);
+    expect(refusal(conducted, { kind: "CancelLesson", lessonId: id, reason: "x" }).message).toMatch(
+      /already conducted/,
+    );
+    const cancelled = replay(
+      lessonsDecider,
+      lessonsDecider.decide({ kind: "CancelLesson", lessonId: id, reason: "Гололёд" }, state),
+      state,
+    );
+    expect(refusal(cancelled, conduct()).message).toBe(`lesson_id: lesson ${id} was cancelled`);
+    expect(refusal(state, { kind: "CancelLesson", lessonId: id, reason: "" }).field).toBe("reason");
+  });
+  it("moves only to a free period of a school day", () => {
+    const move = (toDate: string, toPeriod: number): LessonsCommand => ({
+      kind: "MoveLesson",
+      lessonId: id,
+      toDate,
+      toPeriod,
+      schoolDays: dayTerms(days),
+    });
+    expect(refusal(state, move("2026-09-12", 3)).message).toBe(
+      "to_date: 2026-09-12 is not a school day for this class group",
+    );
+    expect(refusal(state, move("2026-10-27", 3)).field).toBe("to_date");
+    expect(refusal(state, move("2026-09-09", 2)).message).toMatch(
+      /^to_period: the class group already has lesson .* \(RUS\) on 2026-09-09 period 2$/,
+    );
+    expect(lessonsDecider.decide(move("2026-09-08", 3), state)[0]?.data).toMatchObject({
+      date: "2026-09-07",
+      period: 1,
+      toDate: "2026-09-08",
+      toPeriod: 3,
+      toTerm: 1,
+    });
+  });
+});
