@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import { AckBatcher } from "./ack-batcher.js";
 import { type ConsumedEvent, decodeData } from "./consumed-event.js";
 import { deadLetter, readDeadLetters } from "./dead-letter.js";
 import { type Envelope, readEnvelope } from "./envelope.js";
@@ -27,6 +28,7 @@ export class PartitionWorker {
   private messages: ConsumerMessages | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private releasesQueued = 0;
+  private readonly acks = new AckBatcher();
   /** Highest version handled per aggregate stream while this worker lives: redeliveries skip. */
   private readonly seen = new Map<string, number>();
 
@@ -46,6 +48,7 @@ export class PartitionWorker {
     await this.messages?.close().catch(() => {});
     await this.loop;
     await this.chain.catch(() => {});
+    this.acks.flush();
   }
 
   /** Queues re-handling of a released stream behind the event in hand. */
@@ -116,6 +119,7 @@ export class PartitionWorker {
         if (!done) break;
       }
     } finally {
+      this.acks.flush();
       messages.stop();
       await messages.closed().catch(() => {});
     }
@@ -134,12 +138,12 @@ export class PartitionWorker {
         reason: "poison",
         error: errorText(err),
       });
-      m.ack();
+      this.acks.ack(m);
       return true;
     }
     if ((this.seen.get(env.streamId) ?? 0) >= env.version) {
       this.g.counters.duplicatesSkipped++;
-      m.ack();
+      this.acks.ack(m);
       return true;
     }
     if (this.g.parked.has(env.streamId)) {
@@ -150,7 +154,7 @@ export class PartitionWorker {
       });
       this.g.counters.parkedEvents++;
       this.seen.set(env.streamId, env.version);
-      m.ack();
+      this.acks.ack(m);
       return true;
     }
     const event: ConsumedEvent = {
@@ -189,7 +193,7 @@ export class PartitionWorker {
       this.g.counters.handled++;
     }
     this.seen.set(env.streamId, env.version);
-    m.ack();
+    this.acks.ack(m);
     return true;
   }
 

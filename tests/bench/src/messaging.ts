@@ -323,15 +323,15 @@ async function main(): Promise<void> {
     postgres = (await store.pool.query("SELECT current_setting('server_version') AS v")).rows[0].v;
     log(`filling the log with ${RELAY_EVENTS} events`);
     await fillLog(store, RELAY_EVENTS);
+    // readAll only shows transactions older than every open one on the server (other
+    // sessions' included): wait until all appended events are readable before timing.
     const events: RecordedEvent[] = [];
-    for (
-      let p = await store.readAll(START, 5000);
-      p.events.length > 0;
-      p = await store.readAll(p.checkpoint, 5000)
-    ) {
-      events.push(...p.events);
+    for (let checkpoint = START; events.length < RELAY_EVENTS; ) {
+      const page = await store.readAll(checkpoint, 5000);
+      events.push(...page.events);
+      checkpoint = page.checkpoint;
+      if (page.events.length === 0) await sleep(100);
     }
-
     const relay: number[] = [];
     const raw: number[] = [];
     for (let run = 0; run < RUNS; run++) {
