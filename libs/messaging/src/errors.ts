@@ -25,11 +25,6 @@ export class MissingEnvelopeHeader extends MessagingError {
   }
 }
 
-/** The relay could not read where its JetStream stream ends. */
-export class RelayResyncFailed extends MessagingError {
-  override name = "RelayResyncFailed";
-}
-
 /** An operator command named a stream that is not parked. */
 export class StreamNotParked extends MessagingError {
   override name = "StreamNotParked";
@@ -38,5 +33,16 @@ export class StreamNotParked extends MessagingError {
     readonly streamId: string,
   ) {
     super(`stream ${JSON.stringify(streamId)} is not parked for consumer ${durable}`);
+  }
+}
+
+/** JetStream stored a relay publish at another sequence than expected (or as a duplicate). */
+export class PublishOutOfSequence extends MessagingError {
+  override name = "PublishOutOfSequence";
+  constructor(
+    readonly eventId: string,
+    readonly expectedSequence: number,
+  ) {
+    super(`stream did not store event ${eventId} at sequence ${expectedSequence}`);
   }
 }

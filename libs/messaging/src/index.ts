@@ -19,7 +19,7 @@ export {
   InvalidMessagingArgument,
   MessagingError,
   MissingEnvelopeHeader,
-  RelayResyncFailed,
+  PublishOutOfSequence,
   StreamNotParked,
 } from "./errors.js";
 export { EventConsumer, type EventConsumerOptions, ownerOf } from "./event-consumer.js";

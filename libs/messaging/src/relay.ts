@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type JetStreamClient, jetstream, jetstreamManager, type PubAck } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { ReadAllPage, RecordedEvent } from "@otmetka/eventstore";
+import { PublishOutOfSequence } from "./errors.js";
 import { type EventRouting, toMessage } from "./event-message.js";
 import type { LogReader } from "./log-reader.js";
 import { type HeldLock, tryRelayLock } from "./relay-lock.js";
@@ -103,33 +104,43 @@ export class OutboxRelay {
 
   private async publishWhileHolding(signal: AbortSignal): Promise<void> {
     const batchSize = this.o.batchSize ?? 1000;
+    const pipe = new PublishPipeline(this.o.maxInFlight ?? 256);
     let pos: ResumePoint | undefined;
     // The next page is read while the current one is being published.
     let next: Promise<ReadAllPage> | undefined;
     let failures = 0;
     while (!signal.aborted) {
       try {
-        if (!pos) {
+        if (!pos || pipe.failed) {
+          // Everything issued must settle before the stream's end is read again.
           next = undefined;
+          await pipe.drain();
+          if (pipe.failure !== undefined) this.report(pipe.failure);
+          pipe.reset();
           pos = await this.resync();
         }
         const page = await (next ?? this.o.log.readAll(pos.checkpoint, batchSize));
         next = undefined;
         if (page.events.length === 0) {
-          await sleep(this.o.pollIntervalMs ?? 50, undefined, { signal }).catch(() => {});
+          await pipe.drain(); // caught up: settle, so a failure is seen before idling
+          if (!pipe.failed) {
+            await sleep(this.o.pollIntervalMs ?? 50, undefined, { signal }).catch(() => {});
+          }
           continue;
         }
         if (page.events.length === batchSize) {
           next = this.o.log.readAll(page.checkpoint, batchSize);
           next.catch(() => {}); // awaited (or dropped) on the next turn
         }
-        const published = await this.publishInOrder(page.events, pos.lastSequence, signal);
-        this.s.published += published;
-        if (published === page.events.length) {
-          pos = { checkpoint: page.checkpoint, lastSequence: pos.lastSequence + published };
+        // Publishes stay in flight across pages; positions advance as they are issued and
+        // a failure anywhere sends the relay back to the stream's real end.
+        for (const event of page.events) {
+          if (pipe.failed || signal.aborted) break;
+          pos.lastSequence = await this.issue(pipe, event, pos.lastSequence);
+        }
+        if (!pipe.failed) {
+          pos.checkpoint = page.checkpoint;
           this.s.checkpoint = pos.checkpoint;
-        } else {
-          pos = undefined; // re-read the stream's end before going on
         }
         failures = 0;
       } catch (err) {
@@ -140,6 +151,7 @@ export class OutboxRelay {
         await sleep(backoff, undefined, { signal }).catch(() => {});
       }
     }
+    await pipe.drain();
   }
 
   private async resync(): Promise<ResumePoint> {
@@ -151,49 +163,65 @@ export class OutboxRelay {
   }
 
   /**
-   * Publishes `events` expecting the stream to end at `lastSequence`; returns how many went in
-   * before the first failure (all of them when none failed). Later publishes in flight after a
-   * failure are rejected by the server's sequence check, so nothing out of order lands.
+   * Publishes one event expecting the stream to end at `lastSequence`; returns the sequence it
+   * is to get. Once one publish fails, every later one in flight is rejected by the server's
+   * sequence check, so nothing lands after a gap.
    */
-  private async publishInOrder(
-    events: readonly RecordedEvent[],
+  private async issue(
+    pipe: PublishPipeline,
+    event: RecordedEvent,
     lastSequence: number,
-    signal: AbortSignal,
   ): Promise<number> {
-    const maxInFlight = this.o.maxInFlight ?? 256;
-    const timeout = this.o.publishTimeoutMs ?? 5000;
-    const inFlight = new Set<Promise<void>>();
-    let firstFailure = Number.POSITIVE_INFINITY;
-    let failure: unknown;
-    let issued = 0;
-    for (let i = 0; i < events.length; i++) {
-      if (firstFailure !== Number.POSITIVE_INFINITY || signal.aborted) break;
-      const expected = lastSequence + i;
-      const m = toMessage(events[i]!, this.o);
-      const p = this.js
+    const m = toMessage(event, this.o);
+    const expected = lastSequence;
+    await pipe.add(
+      this.js
         .publish(m.subject, m.payload, {
           msgID: m.msgId,
           headers: m.headers,
           expect: { lastSequence: expected },
-          timeout,
+          timeout: this.o.publishTimeoutMs ?? 5000,
         })
-        .then(
-          (ack: PubAck) => {
-            // A duplicate did not take sequence expected+1: everything after it is off by one.
-            if (ack.duplicate || ack.seq !== expected + 1) firstFailure = Math.min(firstFailure, i);
-          },
-          (err: unknown) => {
-            if (i < firstFailure) failure = err;
-            firstFailure = Math.min(firstFailure, i);
-          },
-        );
-      issued++;
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
-      if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
-    }
-    await Promise.all(inFlight);
-    if (failure !== undefined) this.report(failure);
-    return Math.min(firstFailure, issued);
+        .then((ack: PubAck) => {
+          // A duplicate did not take sequence expected+1: everything after it is off by one.
+          if (ack.duplicate || ack.seq !== expected + 1) {
+            throw new PublishOutOfSequence(event.eventId, expected + 1);
+          }
+          this.s.published++;
+        }),
+    );
+    return expected + 1;
+  }
+}
+
+/** Publishes in flight, at most `max`; remembers the first failure. */
+class PublishPipeline {
+  private readonly inFlight = new Set<Promise<void>>();
+  failed = false;
+  failure: unknown;
+
+  constructor(private readonly max: number) {}
+
+  /** Tracks `p`; waits while the pipeline is full. */
+  async add(p: Promise<void>): Promise<void> {
+    const tracked = p.then(
+      () => {},
+      (err: unknown) => {
+        if (!this.failed) this.failure = err;
+        this.failed = true;
+      },
+    );
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+    if (this.inFlight.size >= this.max) await Promise.race(this.inFlight);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.inFlight);
+  }
+
+  reset(): void {
+    this.failed = false;
+    this.failure = undefined;
   }
 }
