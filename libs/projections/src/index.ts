@@ -44,4 +44,5 @@ export {
   type RebuildResult,
   rebuildProjection,
 } from "./rebuild.js";
+export { RUNNER_LOCK_CLASS } from "./runner-lock.js";
 export { readCheckpoints } from "./runtime-tables.js";

@@ -1,4 +1,4 @@
-import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { Consumer, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { DeliverPolicy } from "@nats-io/jetstream";
 
 /** Lets the rebuild loop sleep until any source receives a message (or a timeout). */
@@ -23,25 +23,28 @@ export class Wakeup {
 }
 
 /**
- * One source read from sequence 1 by an ordered consumer (ephemeral, flow-controlled, no
- * acks), buffered for the rebuild loop. Pauses reading when `highWater` messages wait.
+ * One source read from sequence 1 by an ordered consumer (ephemeral, no acks), buffered for
+ * the rebuild loop. Reads with `fetch` of `batch` messages, one fetch at a time and only
+ * while fewer than `highWater` wait: nats.js `consume()` keeps pulling whatever the
+ * iterator's reader does, so with no acks to bound it a slower rebuild would buffer the
+ * whole stream in memory (and spend its time in GC).
  */
 export class OrderedSource {
   readonly buffer: JsMsg[] = [];
   /** Messages the server still had for us after the last one received. */
   remaining = Number.POSITIVE_INFINITY;
-  /** Sequence of the last message received. */
-  lastSeq = 0;
   total = 0;
-  private messages: ConsumerMessages | undefined;
+  private closed = false;
   private resume: (() => void) | undefined;
   private failure: unknown;
+  private done: Promise<void> | undefined;
 
   constructor(
     private readonly js: JetStreamClient,
     readonly source: string,
     private readonly stream: string,
     private readonly filter: string,
+    private readonly batch: number,
     private readonly highWater: number,
     private readonly wakeup: Wakeup,
   ) {}
@@ -53,23 +56,28 @@ export class OrderedSource {
     });
     this.total = (await consumer.info()).num_pending;
     if (this.total === 0) this.remaining = 0;
-    const messages = await consumer.consume({ max_messages: Math.min(this.highWater, 10_000) });
-    this.messages = messages;
-    void this.pump(messages);
+    this.done = this.pump(consumer);
   }
 
-  private async pump(messages: ConsumerMessages): Promise<void> {
+  private async pump(consumer: Consumer): Promise<void> {
     try {
-      for await (const m of messages) {
-        this.buffer.push(m);
-        this.lastSeq = m.seq;
-        this.remaining = m.info.pending;
-        this.wakeup.wake();
+      while (!this.closed) {
         if (this.buffer.length >= this.highWater) {
           await new Promise<void>((r) => {
             this.resume = r;
           });
+          continue;
         }
+        const fetched = await consumer.fetch({ max_messages: this.batch, expires: 1000 });
+        let got = 0;
+        for await (const m of fetched) {
+          this.buffer.push(m);
+          this.remaining = m.info.pending;
+          got++;
+        }
+        // An empty fetch that expired: nothing more in the stream for now.
+        if (got === 0) this.remaining = 0;
+        this.wakeup.wake();
       }
     } catch (err) {
       this.failure = err;
@@ -93,14 +101,14 @@ export class OrderedSource {
     return out;
   }
 
-  /** Throws what ended the consume loop, if anything did. */
+  /** Throws what ended the read loop, if anything did. */
   check(): void {
     if (this.failure) throw this.failure;
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.resume?.();
-    this.messages?.stop();
-    await this.messages?.closed().catch(() => {});
+    await this.done?.catch(() => {});
   }
 }

@@ -10,6 +10,7 @@ import { ensureLiveSchema } from "./live-schema.js";
 import { liveDurable, sourceFilter } from "./names.js";
 import type { Projection } from "./projection.js";
 import { toEntry } from "./projection-event.js";
+import { RunnerLock } from "./runner-lock.js";
 import { readCheckpoints } from "./runtime-tables.js";
 import { SourceSession } from "./source-session.js";
 
@@ -27,6 +28,8 @@ export interface ProjectionRunnerOptions {
   /** After the commit, before notices and acks (tests use it to crash in that window). */
   afterCommit?: (batch: CommittedBatch) => void | Promise<void>;
   onError?: (err: unknown, where: string) => void;
+  /** Another runner of this projection is active: this one waits as a standby. */
+  onWaiting?: () => void;
 }
 
 export interface CommittedBatch extends BatchResult {
@@ -80,6 +83,7 @@ export class ProjectionRunner {
   private restartWanted = false;
   private readonly maxBatch: number;
   private fatal: unknown;
+  private lock: RunnerLock | undefined;
 
   constructor(private readonly o: ProjectionRunnerOptions) {
     this.maxBatch = o.maxBatch ?? 1000;
@@ -94,8 +98,20 @@ export class ProjectionRunner {
     return this.fatal;
   }
 
+  /**
+   * Creates the live read model if needed, then waits until this is the projection's only
+   * runner (a standby otherwise), then consumes. Resolves once consuming (or stopped).
+   */
   async start(): Promise<this> {
     this.schema = await ensureLiveSchema(this.o.pool, this.o.projection);
+    this.lock = new RunnerLock(this.o.pool, this.schema);
+    this.lock.onLost = () => {
+      this.o.onError?.(new Error(`lost the runner lock of ${this.schema}`), "runner lock");
+      this.stopping.abort();
+      this.wake?.();
+    };
+    const held = await this.lock.acquire(this.stopping.signal, () => this.o.onWaiting?.());
+    if (!held) return this;
     await this.openSessions();
     this.loop = this.run();
     return this;
@@ -106,6 +122,7 @@ export class ProjectionRunner {
     this.wake?.();
     await this.loop;
     await this.closeSessions();
+    await this.lock?.release();
   }
 
   private async openSessions(): Promise<void> {

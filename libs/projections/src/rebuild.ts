@@ -82,6 +82,7 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
         s.context,
         names.contextStream(s.context).name,
         sourceFilter(names, s.context),
+        Math.min(batchSize, 5000),
         batchSize * 2,
         wakeup,
       ),
