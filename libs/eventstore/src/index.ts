@@ -56,5 +56,10 @@ export {
   DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
   type EventStorePoolOptions,
 } from "./pool.js";
+export {
+  ensureDatabase,
+  openServiceDatabase,
+  type ServiceDatabaseOptions,
+} from "./service-database.js";
 export type { SnapshotPolicy, StoredSnapshot } from "./snapshots.js";
 export { type Upcaster, Upcasters } from "./upcasters.js";
