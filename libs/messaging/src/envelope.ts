@@ -1,6 +1,7 @@
 import { type MsgHdrs, headers as natsHeaders } from "@nats-io/transport-node";
 import type { RecordedEvent } from "@otmetka/eventstore";
 import { MissingEnvelopeHeader } from "./errors.js";
+import { type HeaderMap, headerMapFromHdrs } from "./header-map.js";
 
 /**
  * Header names of the envelope (architecture.md "Events"). CloudEvents binary-mode names
@@ -75,9 +76,11 @@ export interface Envelope {
 }
 
 export function readEnvelope(h: MsgHdrs | undefined, subject: string): Envelope {
-  // One pass over the headers: nats.js's get() scans and validates on every call.
-  const v = new Map<string, string>();
-  if (h) for (const [k, values] of h) if (values[0] !== undefined) v.set(k, values[0]);
+  return envelopeOf(headerMapFromHdrs(h), subject);
+}
+
+/** The envelope from headers already read into a map (see header-map.ts). */
+export function envelopeOf(v: HeaderMap, subject: string): Envelope {
   const need = (name: string) => {
     const value = v.get(name);
     if (!value) throw new MissingEnvelopeHeader(name, subject);

@@ -3,9 +3,10 @@ import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import { AckBatcher } from "./ack-batcher.js";
 import { type ConsumedEvent, decodeData } from "./consumed-event.js";
 import { deadLetter, readDeadLetters } from "./dead-letter.js";
-import { type Envelope, readEnvelope } from "./envelope.js";
+import { type Envelope, envelopeOf, readEnvelope } from "./envelope.js";
 import type { GroupContext } from "./group-context.js";
 import { type AttemptOutcome, attemptWithRetries, errorText, runTraced } from "./handler-runner.js";
+import { headerCarrier, headerMapOf } from "./header-map.js";
 import { parkingKey, readParked, writeParked } from "./parking.js";
 import { preparePartitionConsumer } from "./partition-consumer.js";
 
@@ -128,8 +129,9 @@ export class PartitionWorker {
   /** Returns false when stopped before the message was settled. */
   private async handleMessage(m: JsMsg, signal: AbortSignal): Promise<boolean> {
     let env: Envelope;
+    const headers = headerMapOf(m);
     try {
-      env = readEnvelope(m.headers, m.subject);
+      env = envelopeOf(headers, m.subject);
     } catch (err) {
       // Not an event of ours: keep it in the dead-letter stream, out of everyone's way.
       await deadLetter(this.g.js, this.g.names, m, `seq-${m.seq}`, {
@@ -164,13 +166,17 @@ export class PartitionWorker {
       streamSequence: m.seq,
       attempt: m.info.deliveryCount,
       released: false,
-      headers: m.headers,
+      // Decoded by nats.js only if the handler reads them.
+      get headers() {
+        return m.headers;
+      },
     };
+    const carrier = headerCarrier(headers);
     const base = event.attempt - 1;
     // Fast path: the first attempt inline; the retry machinery only after a failure.
     let outcome: AttemptOutcome | "stopped";
     try {
-      await runTraced(this.g.handler, event, m.headers);
+      await runTraced(this.g.handler, event, carrier);
       outcome = { ok: true };
     } catch (firstError) {
       outcome =
@@ -178,7 +184,7 @@ export class PartitionWorker {
           ? { ok: false, error: firstError, attempts: 0 }
           : await attemptWithRetries(
               (attempt) =>
-                runTraced(this.g.handler, { ...event, attempt: base + attempt + 1 }, m.headers),
+                runTraced(this.g.handler, { ...event, attempt: base + attempt + 1 }, carrier),
               { ...this.g.retry, maxDeliver: this.g.retry.maxDeliver - 1 },
               signal,
               () => m.working(),

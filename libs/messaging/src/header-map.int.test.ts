@@ -1,0 +1,35 @@
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { envelopeOf, readEnvelope } from "./envelope.js";
+import { headerMapFromHdrs, headerMapOf } from "./header-map.js";
+import { messagingNames } from "./names.js";
+import { ensureStream } from "./provisioning.js";
+import { fakeEvent, publishEvents } from "./test-support/publish-events.js";
+
+const env = useTestEnvironment({ label: "messaging_header_map" });
+let nc: NatsConnection;
+beforeAll(async () => {
+  nc = await connect({ servers: env.natsUrl });
+});
+afterAll(async () => {
+  await nc?.close();
+});
+
+it("reads a received message's raw header block exactly as nats.js decodes it", async () => {
+  const names = messagingNames(env.natsPrefix);
+  const stream = names.contextStream("grades");
+  await ensureStream(await jetstreamManager(nc), stream);
+  await publishEvents(nc, names, "grades", [fakeEvent("course-1", 1, { a: 1 })]);
+  const consumer = await jetstream(nc).consumers.get(stream.name);
+  const m = await consumer.next();
+  expect(m).not.toBeNull();
+  // The fast path is taken with this nats.js version (its internals are what it reads).
+  expect((m as unknown as { msg: { _rdata: unknown } }).msg._rdata).toBeInstanceOf(Uint8Array);
+  const fast = headerMapOf(m!);
+  expect(fast.size).toBeGreaterThan(10);
+  expect([...fast]).toEqual([...headerMapFromHdrs(m!.headers)]);
+  expect(envelopeOf(fast, m!.subject)).toEqual(readEnvelope(m!.headers, m!.subject));
+  expect(envelopeOf(fast, m!.subject)).toMatchObject({ streamId: "course-1", version: 1 });
+});
