@@ -2,7 +2,6 @@ import {
   CommandIdReused,
   loadAggregate,
   payloadHash,
-  type StreamAppend,
   WrongExpectedVersion,
 } from "@otmetka/eventstore";
 import { DomainError } from "@otmetka/service-kit";
@@ -11,8 +10,10 @@ import { type CivilDate, civilDate, civilDateIn } from "../domain/civil-date.js"
 import { invalidInput, notFound, refused } from "../domain/errors.js";
 import { dayTerms, timetabledClassGroups, wantedLessons } from "../domain/lesson-plan.js";
 import {
+  foldLessons,
   type Lesson,
   type LessonsCommand,
+  type LessonsState,
   lessonsDecider,
   lessonsStreamId,
 } from "../domain/lessons.js";
@@ -38,11 +39,16 @@ export interface GenerateLessonsResult {
 }
 
 const MAX_ATTEMPTS = 5;
+/** Class groups appended at once: PostgreSQL works on one while Node decides the next. */
+const CONCURRENCY = 4;
 
 /**
  * Generates (or regenerates) lessons for a school's class groups from the timetable over
- * their school days, in one transaction across the class groups' streams, idempotent by
- * command id; a concurrent change to any stream re-plans (the decider never duplicates).
+ * their school days. Each class group is its own transaction (its stream's events with the
+ * expected version, and the command record `<command_id>:<class group>`), several at once:
+ * a retry with the same command id skips the class groups already done and finishes the
+ * rest; a concurrent change to a class group's stream re-plans that class group. The
+ * decider never duplicates, so a regeneration appends only the difference.
  */
 export async function generateLessons(
   deps: CurriculumDeps,
@@ -54,34 +60,26 @@ export async function generateLessons(
   const schoolId = checkSchoolId(input.schoolId);
   const startYear = checkStartYear(input.startYear);
   const payload = { GenerateLessons: { ...input, schoolId } };
-  const stored = await deps.store.findCommand(commandId);
-  if (stored) {
-    if (stored.payloadHash !== payloadHash(payload))
-      throw invalidInput("command_id", "was already used for a different command");
-    return { result: stored.result as GenerateLessonsResult, replayed: true };
-  }
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const { appends, result } = await planGeneration(deps, schoolId, startYear, input);
-    const withMeta = appends.map((a) => ({
-      ...a,
-      events: a.events.map((e) => ({ ...e, metadata: { ...ctx.metadata, commandId } })),
-    }));
-    try {
-      const out = await deps.store.appendCommand({ commandId, payload, result }, withMeta);
-      return { result: out.result as GenerateLessonsResult, replayed: out.replayed };
-    } catch (err) {
-      if (err instanceof CommandIdReused)
-        throw invalidInput("command_id", "was already used for a different command");
-      if (!(err instanceof WrongExpectedVersion)) throw err;
+  const plan = await planSchool(deps, schoolId, startYear, input);
+  const result: GenerateLessonsResult = { classGroups: 0, scheduled: 0, unscheduled: 0 };
+  let replayed = 0;
+  const queue = [...plan.classGroups];
+  const worker = async () => {
+    for (let cg = queue.shift(); cg !== undefined; cg = queue.shift()) {
+      const out = await generateForClassGroup(deps, `${commandId}:${cg}`, payload, plan, cg, ctx);
+      result.classGroups++;
+      result.scheduled += out.result.scheduled;
+      result.unscheduled += out.result.unscheduled;
+      if (out.replayed) replayed++;
     }
-  }
-  throw new DomainError(
-    "conflict",
-    `command ${commandId}: lessons changed concurrently on every attempt; retry it`,
-  );
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return { result, replayed: replayed > 0 && replayed === result.classGroups };
 }
 
-async function planGeneration(
+type SchoolPlan = Awaited<ReturnType<typeof planSchool>>;
+
+async function planSchool(
   deps: CurriculumDeps,
   schoolId: string,
   startYear: number,
@@ -100,41 +98,80 @@ async function planGeneration(
     await loadAggregate(deps.store, timetableStreamId(schoolId, startYear), timetableDecider)
   ).state;
   const groups = timetabledClassGroups(timetable);
-  const ids = input.classGroupIds.length > 0 ? input.classGroupIds : [...groups.keys()];
-  const appends: StreamAppend[] = [];
-  const result: GenerateLessonsResult = { classGroups: 0, scheduled: 0, unscheduled: 0 };
+  const classGroups = input.classGroupIds.length > 0 ? input.classGroupIds : [...groups.keys()];
   const daysByGrade = new Map<number, ReturnType<typeof schoolDays>>();
-  for (const classGroupId of ids) {
-    const grade = groups.get(classGroupId);
+  for (const cg of classGroups) {
+    const grade = groups.get(cg);
     if (grade === undefined)
-      throw refused("class_group_ids", `class group ${classGroupId} has no timetable slots`);
-    const days = daysByGrade.get(grade) ?? schoolDays(calendar, grade);
-    daysByGrade.set(grade, days);
-    const streamId = lessonsStreamId(classGroupId, startYear);
-    const { state, version } = await loadAggregate(deps.store, streamId, lessonsDecider);
+      throw refused("class_group_ids", `class group ${cg} has no timetable slots`);
+    if (!daysByGrade.has(grade)) daysByGrade.set(grade, schoolDays(calendar, grade));
+  }
+  return {
+    schoolId,
+    startYear,
+    municipalityId: year.municipalityId,
+    from,
+    to,
+    timetable,
+    groups,
+    classGroups,
+    daysByGrade,
+  };
+}
+
+async function generateForClassGroup(
+  deps: CurriculumDeps,
+  commandId: string,
+  payload: unknown,
+  plan: SchoolPlan,
+  classGroupId: string,
+  ctx: CallContext,
+): Promise<{ result: Omit<GenerateLessonsResult, "classGroups">; replayed: boolean }> {
+  const stored = await deps.store.findCommand(commandId);
+  if (stored) {
+    if (stored.payloadHash !== payloadHash(payload))
+      throw invalidInput("command_id", "was already used for a different command");
+    return { result: stored.result as Omit<GenerateLessonsResult, "classGroups">, replayed: true };
+  }
+  const streamId = lessonsStreamId(classGroupId, plan.startYear);
+  const days = plan.daysByGrade.get(plan.groups.get(classGroupId) as number) ?? [];
+  const wanted = wantedLessons(plan.timetable, classGroupId, days);
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const { state, version } = await loadLessons(deps, streamId);
     const events = lessonsDecider.decide(
       {
         kind: "GenerateLessons",
         scope: {
-          schoolId,
-          municipalityId: year.municipalityId,
-          academicYear: { startYear },
+          schoolId: plan.schoolId,
+          municipalityId: plan.municipalityId,
+          academicYear: { startYear: plan.startYear },
           classGroupId,
         },
-        from,
-        to,
-        wanted: wantedLessons(timetable, classGroupId, days),
+        from: plan.from,
+        to: plan.to,
+        wanted,
       },
       state,
     );
-    result.classGroups++;
-    for (const e of events) {
-      if (e.type.endsWith("LessonScheduled")) result.scheduled++;
-      else result.unscheduled++;
+    const scheduled = events.filter((e) => e.type.endsWith("LessonScheduled")).length;
+    const result = { scheduled, unscheduled: events.length - scheduled };
+    if (events.length === 0) return { result, replayed: false };
+    const withMeta = events.map((e) => ({ ...e, metadata: { ...ctx.metadata, commandId } }));
+    try {
+      const out = await deps.store.appendCommand({ commandId, payload, result }, [
+        { streamId, expected: version, events: withMeta },
+      ]);
+      return { result: out.result as typeof result, replayed: out.replayed };
+    } catch (err) {
+      if (err instanceof CommandIdReused)
+        throw invalidInput("command_id", "was already used for a different command");
+      if (!(err instanceof WrongExpectedVersion)) throw err;
     }
-    if (events.length > 0) appends.push({ streamId, expected: version, events });
   }
-  return { appends, result };
+  throw new DomainError(
+    "conflict",
+    `command ${commandId}: lessons of ${classGroupId} changed concurrently on every attempt; retry it`,
+  );
 }
 
 interface LessonRef {
@@ -275,4 +312,13 @@ export async function classGroupLessons(
         a.period - b.period ||
         a.subgroupId.localeCompare(b.subgroupId),
     );
+}
+
+/** A lesson stream's state and version, folded in one pass (see foldLessons). */
+export async function loadLessons(
+  deps: CurriculumDeps,
+  streamId: string,
+): Promise<{ state: LessonsState; version: number }> {
+  const events = await deps.store.readStream(streamId);
+  return { state: foldLessons(events), version: events.at(-1)?.version ?? 0 };
 }

@@ -83,56 +83,26 @@ export type LessonsCommand =
       schoolDays: ReadonlyMap<CivilDate, number>;
     };
 
+/**
+ * Folds events in one pass into a fresh state (a class group's year is ~1,000 lessons;
+ * copying the map per event would make loading quadratic). Pure: it owns the map it fills.
+ */
+export function foldLessons(
+  events: Iterable<{ type: string; data: unknown }>,
+  from: LessonsState = { lessons: new Map() },
+): LessonsState {
+  const lessons = new Map(from.lessons);
+  for (const e of events) {
+    const id = (e.data as LessonFacts).lessonId;
+    const next = applyLessonEvent(lessons.get(id), e);
+    if (next) lessons.set(id, next);
+  }
+  return { lessons };
+}
+
 export const lessonsDecider: Decider<LessonsState, LessonsCommand> = {
   initialState: () => ({ lessons: new Map() }),
-  evolve(state, event: RecordedEvent) {
-    const name = eventName(event.type);
-    const d = event.data as LessonFacts;
-    if (name === "LessonScheduled") {
-      const lessons = new Map(state.lessons).set(d.lessonId, {
-        ...(event.data as LessonScheduled),
-        status: "scheduled",
-        moved: false,
-      });
-      return { lessons };
-    }
-    const lesson = state.lessons.get(d.lessonId);
-    if (!lesson) return state;
-    let next: Lesson = lesson;
-    switch (name) {
-      case "LessonUnscheduled":
-        next = { ...lesson, status: "unscheduled" };
-        break;
-      case "LessonCancelled":
-        next = { ...lesson, status: "cancelled" };
-        break;
-      case "LessonConducted": {
-        const c = event.data as {
-          topic: string;
-          homework: string;
-          homeworkDue: string;
-          conductedBy: string;
-        };
-        next = {
-          ...lesson,
-          status: "conducted",
-          topic: c.topic,
-          homework: c.homework,
-          homeworkDue: c.homeworkDue,
-          conductedBy: c.conductedBy,
-        };
-        break;
-      }
-      case "LessonMoved": {
-        const m = event.data as LessonMoved;
-        next = { ...lesson, date: m.toDate, period: m.toPeriod, term: m.toTerm, moved: true };
-        break;
-      }
-      default:
-        return state;
-    }
-    return { lessons: new Map(state.lessons).set(d.lessonId, next) };
-  },
+  evolve: (state, event: RecordedEvent) => foldLessons([event], state),
   decide(c, state): NewEvent[] {
     switch (c.kind) {
       case "GenerateLessons":
@@ -146,6 +116,45 @@ export const lessonsDecider: Decider<LessonsState, LessonsCommand> = {
     }
   },
 };
+
+/** One event applied to one lesson; undefined when it changes nothing. */
+function applyLessonEvent(
+  lesson: Lesson | undefined,
+  event: { type: string; data: unknown },
+): Lesson | undefined {
+  const name = eventName(event.type);
+  if (name === "LessonScheduled")
+    return { ...(event.data as LessonScheduled), status: "scheduled", moved: false };
+  if (!lesson) return undefined;
+  switch (name) {
+    case "LessonUnscheduled":
+      return { ...lesson, status: "unscheduled" };
+    case "LessonCancelled":
+      return { ...lesson, status: "cancelled" };
+    case "LessonConducted": {
+      const c = event.data as {
+        topic: string;
+        homework: string;
+        homeworkDue: string;
+        conductedBy: string;
+      };
+      return {
+        ...lesson,
+        status: "conducted",
+        topic: c.topic,
+        homework: c.homework,
+        homeworkDue: c.homeworkDue,
+        conductedBy: c.conductedBy,
+      };
+    }
+    case "LessonMoved": {
+      const m = event.data as LessonMoved;
+      return { ...lesson, date: m.toDate, period: m.toPeriod, term: m.toTerm, moved: true };
+    }
+    default:
+      return undefined;
+  }
+}
 
 const factsOf = (l: Lesson): LessonFacts => ({
   lessonId: l.lessonId,

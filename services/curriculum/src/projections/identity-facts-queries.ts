@@ -22,8 +22,16 @@ export interface SubgroupFact {
   name: string;
 }
 
-/** Reads of the identity replica for command checks; undefined when identity never said so. */
-export class IdentityFacts {
+/** What commands ask of identity's facts; undefined / false when identity never said so. */
+export interface IdentityFactsReader {
+  school(schoolId: string): Promise<SchoolFact | undefined>;
+  isStaff(schoolId: string, personId: string): Promise<boolean>;
+  classGroup(classGroupId: string): Promise<ClassGroupFact | undefined>;
+  subgroup(subgroupId: string): Promise<SubgroupFact | undefined>;
+}
+
+/** The replica's reads, in PostgreSQL. */
+export class IdentityFacts implements IdentityFactsReader {
   constructor(private readonly pool: pg.Pool) {}
 
   async school(schoolId: string): Promise<SchoolFact | undefined> {
