@@ -2,11 +2,34 @@
 // child process with prefixed logs. Ctrl-C stops them all. (The full launcher with embedded
 // PostgreSQL/NATS and the demo region comes with the platform's later issues.)
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { root, workspaces } from "./workspaces.mjs";
 
-const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1" };
+/**
+ * Secrets a local run needs but must never have a built-in default for (a default key would be
+ * the same on every machine): made once, at random, in .otmetka/dev-secrets.json (git-ignored),
+ * and reused so a second start can still read the data of the first. Variables set in the
+ * environment win.
+ */
+function localSecrets() {
+  const dir = join(root, ".otmetka");
+  const file = join(dir, "dev-secrets.json");
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    const key = () => randomBytes(32).toString("base64");
+    const secrets = {
+      IDENTITY_MASTER_KEYS: `dev1:${key()}`,
+      IDENTITY_BLIND_INDEX_KEY: key(),
+    };
+    writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+    console.log(`made local development secrets in ${file} (never use them in production)`);
+  }
+  return JSON.parse(readFileSync(file, "utf8"));
+}
+
+const env = { ...localSecrets(), ...process.env, TURBO_TELEMETRY_DISABLED: "1" };
 const build = spawnSync("npx", ["turbo", "run", "build", "--output-logs=errors-only"], {
   cwd: root,
   stdio: "inherit",
