@@ -11,6 +11,10 @@ import { kyselyOn } from "./single-client-kysely.js";
 
 export interface BatchOptions {
   mode: "live" | "rebuild";
+  /** Open the transaction (BEGIN rides with the first statement); else the caller has. */
+  begin?: boolean;
+  /** Commit at the end (with the checkpoint update); the caller rolls back on a throw. */
+  commit?: boolean;
   /**
    * Rebuilds write no inbox rows: they skip re-published copies by stream version instead
    * (returns false for an event already applied).
@@ -70,11 +74,17 @@ export async function applyBatch(
     checkpoints: new Map(),
   };
   const sources = [...new Set(entries.map((e) => e.source))];
-  const locked = await client.query<{ source: string; seq: string; version: number }>(
-    `SELECT source, seq, (SELECT version FROM ${s}._meta) AS version
-       FROM ${s}._checkpoint WHERE source = ANY($1::text[]) FOR UPDATE`,
-    [sources],
+  // Simple-protocol statements with literals (source names are checked context names), so
+  // that BEGIN and COMMIT ride along: 4 round trips per batch instead of 7.
+  const sourceList = sources.map(literal).join(", ");
+  const lockSql = `SELECT source, seq, (SELECT version FROM ${s}._meta) AS version,
+       EXISTS (SELECT 1 FROM ${s}._pending) AS any_pending
+       FROM ${s}._checkpoint WHERE source IN (${sourceList}) FOR UPDATE`;
+  type LockRow = { source: string; seq: string; version: number; any_pending: boolean };
+  const locked = lastResult<LockRow>(
+    await client.query(options.begin ? `BEGIN; ${lockSql}` : lockSql),
   );
+  const anyPending = locked.rows.some((r) => r.any_pending);
   const checkpoint = new Map(locked.rows.map((r) => [r.source, Number(r.seq)]));
   for (const source of sources) {
     if (!checkpoint.has(source)) {
@@ -120,7 +130,7 @@ export async function applyBatch(
 
   // Streams with an event already waiting: their later events wait behind it, in order.
   const blocked = new Map<string, string>();
-  if (fresh.length > 0) {
+  if (fresh.length > 0 && anyPending) {
     const r = await client.query<{ stream_id: string; awaiting: string }>(
       `SELECT DISTINCT stream_id, awaiting FROM ${s}._pending WHERE stream_id = ANY($1::text[])`,
       [[...new Set(fresh.map((e) => e.streamId))]],
@@ -217,17 +227,29 @@ export async function applyBatch(
   await parkNow();
   await projection.flush?.(ctx);
 
+  const end: string[] = [];
   if (result.checkpoints.size > 0) {
-    const list = [...result.checkpoints];
-    await client.query(
-      `UPDATE ${s}._checkpoint c SET seq = v.seq, updated_at = now()
-         FROM unnest($1::text[], $2::bigint[]) AS v(source, seq) WHERE c.source = v.source`,
-      [list.map(([k]) => k), list.map(([, v]) => v)],
-    );
+    const values = [...result.checkpoints]
+      .map(([k, v]) => `(${literal(k)}, ${Math.trunc(v)}::bigint)`)
+      .join(", ");
+    end.push(`UPDATE ${s}._checkpoint c SET seq = v.seq, updated_at = now()
+         FROM (VALUES ${values}) AS v(source, seq) WHERE c.source = v.source`);
   }
+  if (options.commit) end.push("COMMIT");
+  if (end.length > 0) await client.query(end.join("; "));
   for (const [source, seq] of checkpoint) {
     if (!result.checkpoints.has(source)) result.checkpoints.set(source, seq);
   }
   result.changed = [...changed.values()];
   return result;
+}
+
+/** A string as an SQL literal (standard_conforming_strings: only quotes need doubling). */
+function literal(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** The last result of a simple-protocol query that may hold several statements. */
+function lastResult<R>(r: unknown): { rows: R[] } {
+  return (Array.isArray(r) ? r.at(-1) : r) as { rows: R[] };
 }

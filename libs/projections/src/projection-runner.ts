@@ -47,6 +47,8 @@ export interface RunnerCounters {
   malformed: number;
   failedBatches: number;
   sessionRestarts: number;
+  /** Time spent in batch transactions (connect to commit), ms. */
+  transactionMs: number;
 }
 
 interface Queued {
@@ -72,6 +74,7 @@ export class ProjectionRunner {
     malformed: 0,
     failedBatches: 0,
     sessionRestarts: 0,
+    transactionMs: 0,
   };
   private schema = "";
   private queue: Queued[] = [];
@@ -222,12 +225,15 @@ export class ProjectionRunner {
 
   private async process(batch: Queued[]): Promise<void> {
     const entries = batch.map((q) => toEntry(q.m, q.source));
+    const t0 = performance.now();
     const client = await this.o.pool.connect();
     let result: BatchResult;
     try {
-      await client.query("BEGIN");
-      result = await applyBatch(client, this.o.projection, this.schema, entries, { mode: "live" });
-      await client.query("COMMIT");
+      result = await applyBatch(client, this.o.projection, this.schema, entries, {
+        mode: "live",
+        begin: true,
+        commit: true,
+      });
     } catch (err) {
       await client.query("ROLLBACK").catch(() => {});
       throw err;
@@ -235,6 +241,7 @@ export class ProjectionRunner {
       client.release();
     }
     const c = this.counters;
+    c.transactionMs += performance.now() - t0;
     c.batches++;
     c.messages += batch.length;
     c.applied += result.applied;

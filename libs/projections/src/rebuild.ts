@@ -110,9 +110,14 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
 
   let applyMs = 0;
   let decodeMs = 0;
-  const apply = async (client: pg.PoolClient, entries: BatchEntry[]) => {
+  const apply = async (client: pg.PoolClient, entries: BatchEntry[], ownTransaction = false) => {
     const t0 = performance.now();
-    const r = await applyBatch(client, projection, build, entries, { mode: "rebuild", firstSeen });
+    const r = await applyBatch(client, projection, build, entries, {
+      mode: "rebuild",
+      firstSeen,
+      begin: ownTransaction,
+      commit: ownTransaction,
+    });
     read += entries.length;
     events += r.applied;
     applyMs += performance.now() - t0;
@@ -138,13 +143,7 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
         const t0 = performance.now();
         const entries = takeBatch();
         decodeMs += performance.now() - t0;
-        await withClient(pool, async (c) => {
-          await c.query("BEGIN");
-          await apply(c, entries);
-          const t1 = performance.now();
-          await c.query("COMMIT");
-          applyMs += performance.now() - t1;
-        });
+        await withClient(pool, (c) => apply(c, entries, true));
         progress("building");
         continue;
       }

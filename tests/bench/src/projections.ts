@@ -180,6 +180,9 @@ async function liveRate(
   while (runner.counters.applied < LIVE_EVENTS) await sleep(5);
   const seconds = (performance.now() - began) / 1000;
   await runner.stop();
+  log(
+    `  runner: ${runner.counters.batches} batches, ${Math.round(LIVE_EVENTS / runner.counters.batches)} events per batch, ${Math.round(runner.counters.transactionMs)} ms in transactions`,
+  );
   return LIVE_EVENTS / seconds;
 }
 
