@@ -136,7 +136,11 @@ export class OutboxRelay {
         // a failure anywhere sends the relay back to the stream's real end.
         for (const event of page.events) {
           if (pipe.failed || signal.aborted) break;
-          pos.lastSequence = await this.issue(pipe, event, pos.lastSequence);
+          this.issue(pipe, event, pos.lastSequence);
+          pos.lastSequence++;
+          // Yield only when the window is full: publishes issued in one turn go out in one
+          // socket write (nats.js flushes on a microtask).
+          if (pipe.full) await pipe.roomFreed();
         }
         if (!pipe.failed) {
           pos.checkpoint = page.checkpoint;
@@ -163,18 +167,13 @@ export class OutboxRelay {
   }
 
   /**
-   * Publishes one event expecting the stream to end at `lastSequence`; returns the sequence it
-   * is to get. Once one publish fails, every later one in flight is rejected by the server's
+   * Publishes one event expecting the stream to end at `lastSequence`. Once one publish fails, every later one in flight is rejected by the server's
    * sequence check, so nothing lands after a gap.
    */
-  private async issue(
-    pipe: PublishPipeline,
-    event: RecordedEvent,
-    lastSequence: number,
-  ): Promise<number> {
+  private issue(pipe: PublishPipeline, event: RecordedEvent, lastSequence: number): void {
     const m = toMessage(event, this.o);
     const expected = lastSequence;
-    await pipe.add(
+    pipe.add(
       this.js
         .publish(m.subject, m.payload, {
           msgID: m.msgId,
@@ -190,7 +189,6 @@ export class OutboxRelay {
           this.s.published++;
         }),
     );
-    return expected + 1;
   }
 }
 
@@ -202,8 +200,16 @@ class PublishPipeline {
 
   constructor(private readonly max: number) {}
 
-  /** Tracks `p`; waits while the pipeline is full. */
-  async add(p: Promise<void>): Promise<void> {
+  get full(): boolean {
+    return this.inFlight.size >= this.max;
+  }
+
+  async roomFreed(): Promise<void> {
+    await Promise.race(this.inFlight);
+  }
+
+  /** Tracks `p`. */
+  add(p: Promise<void>): void {
     const tracked = p.then(
       () => {},
       (err: unknown) => {
@@ -213,7 +219,6 @@ class PublishPipeline {
     );
     this.inFlight.add(tracked);
     void tracked.finally(() => this.inFlight.delete(tracked));
-    if (this.inFlight.size >= this.max) await Promise.race(this.inFlight);
   }
 
   async drain(): Promise<void> {

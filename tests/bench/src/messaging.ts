@@ -293,7 +293,11 @@ async function latencyP99(
       const e = syntheticEvent(i, Math.floor(i / STREAMS) + 1, `journal-${i % STREAMS}`);
       const m = toMessage(e, routing);
       sentAt.set(e.eventId, performance.now());
-      pending.push(js.publish(m.subject, m.payload, { msgID: m.msgId, headers: m.headers }));
+      // A generous ack timeout: on a loaded machine an ack can take seconds, and a lost
+      // publish would leave the run without its sample.
+      pending.push(
+        js.publish(m.subject, m.payload, { msgID: m.msgId, headers: m.headers, timeout: 30_000 }),
+      );
     }
     await sleep(tick);
   }
