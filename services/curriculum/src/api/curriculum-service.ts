@@ -26,6 +26,12 @@ import {
   endTimetableSlot,
   loadTimetable,
 } from "../commands/timetable.js";
+import {
+  approveWorkProgramme,
+  draftWorkProgramme,
+  getWorkProgramme,
+  workProgrammeDelivery,
+} from "../commands/work-programmes.js";
 import { civilDate } from "../domain/civil-date.js";
 import type { TermSystemDefined } from "../domain/events.js";
 import { callContext } from "./call-context.js";
@@ -353,5 +359,65 @@ export function createCurriculumService(
         })),
       };
     }),
+    draftWorkProgramme: unaryHandler(logger, async (req, md) => {
+      const { result, replayed } = await draftWorkProgramme(
+        deps,
+        req.commandId,
+        {
+          schoolId: req.schoolId,
+          startYear: req.academicYear?.startYear as number,
+          subjectId: req.subjectId,
+          gradeLevel: req.gradeLevel,
+          items: req.items.map((i) => ({ topic: i.topic, hours: i.hours })),
+          authorId: req.authorId,
+        },
+        callContext(md),
+      );
+      return { version: result.version, replayed };
+    }),
+    approveWorkProgramme: unaryHandler(logger, async (req, md) => {
+      const { replayed } = await approveWorkProgramme(
+        deps,
+        req.commandId,
+        {
+          schoolId: req.schoolId,
+          startYear: req.academicYear?.startYear as number,
+          subjectId: req.subjectId,
+          gradeLevel: req.gradeLevel,
+          version: req.version,
+          approvedBy: req.approvedBy,
+        },
+        callContext(md),
+      );
+      return { replayed };
+    }),
+    getWorkProgramme: unaryHandler(logger, async (req) => {
+      const { version, versions } = await getWorkProgramme(
+        deps,
+        {
+          schoolId: req.schoolId,
+          startYear: req.academicYear?.startYear as number,
+          subjectId: req.subjectId,
+          gradeLevel: req.gradeLevel,
+        },
+        req.version,
+      );
+      return {
+        version: version.version,
+        versions,
+        items: version.items,
+        authorId: version.authorId,
+        approvedBy: version.approvedBy ?? "",
+      };
+    }),
+    getWorkProgrammeDelivery: unaryHandler(logger, async (req) =>
+      workProgrammeDelivery(deps, {
+        schoolId: req.schoolId,
+        startYear: req.academicYear?.startYear as number,
+        subjectId: req.subjectId,
+        classGroupId: req.classGroupId,
+        asOf: req.asOf,
+      }),
+    ),
   };
 }

@@ -15,6 +15,12 @@ import {
 } from "./lessons.js";
 import { addSubject } from "./subjects.js";
 import { addTimetableSlot, assignTeacher, endTimetableSlot } from "./timetable.js";
+import {
+  approveWorkProgramme,
+  draftWorkProgramme,
+  getWorkProgramme,
+  workProgrammeDelivery,
+} from "./work-programmes.js";
 
 const env = useTestEnvironment({ label: "curriculum_lessons" });
 let app: InProcess;
@@ -240,5 +246,84 @@ describe("lessons", () => {
       ["2026-09-16", 5, "scheduled", ""],
     ]);
     expect((await generate()).result.unscheduled).toBe(0);
+  });
+
+  it("work programmes: a revision is a new version, the old one stays readable; delivery counts conducted items", async () => {
+    const ref = { ...scope, subjectId: "MATH", gradeLevel: 5 };
+    const items = [
+      { topic: "Натуральные числа", hours: 2 },
+      { topic: "Дроби", hours: 3 },
+    ];
+    expect(
+      (
+        await draftWorkProgramme(app.deps, randomUUID(), {
+          ...ref,
+          items,
+          authorId: f.teachers.math,
+        })
+      ).result,
+    ).toEqual({ version: 1 });
+    const own = await refusal(
+      approveWorkProgramme(app.deps, randomUUID(), {
+        ...ref,
+        version: 1,
+        approvedBy: f.teachers.math,
+      }),
+    );
+    expect(own.message).toBe("approved_by: the author cannot approve their own programme");
+    await approveWorkProgramme(app.deps, randomUUID(), {
+      ...ref,
+      version: 1,
+      approvedBy: f.teachers.rus,
+    });
+
+    const d = () =>
+      workProgrammeDelivery(app.deps, {
+        ...scope,
+        subjectId: "MATH",
+        classGroupId: f.classGroups.a5,
+        asOf: "2026-09-30",
+      });
+    // Left of mathematics (see above): 1 Sep conducted without an item, 8 Sep cancelled, the moved 16 Sep lesson.
+    expect(await d()).toMatchObject({
+      version: 1,
+      plannedToDate: 2,
+      conductedWithItem: 0,
+      totalHours: 5,
+    });
+    app.deps.clock = { now: () => new Date("2026-09-20T04:00:00Z") };
+    const moved = (await all()).find((l) => l.date === "2026-09-16") as { lessonId: string };
+    await conductLesson(app.deps, randomUUID(), {
+      ...a5,
+      lessonId: moved.lessonId,
+      topic: "Натуральные числа",
+      workProgrammeItemId: "v1.1",
+      homework: "",
+      homeworkDue: "",
+      conductedBy: "",
+    });
+    const after = await d();
+    expect([after.conductedWithItem, after.items.map((i) => i.conducted)]).toEqual([1, [1, 0]]);
+
+    await draftWorkProgramme(app.deps, randomUUID(), {
+      ...ref,
+      items: [...items, { topic: "Проценты", hours: 1 }],
+      authorId: f.teachers.math,
+    });
+    expect((await getWorkProgramme(app.deps, ref, 0)).version.version).toBe(1);
+    await approveWorkProgramme(app.deps, randomUUID(), {
+      ...ref,
+      version: 2,
+      approvedBy: f.teachers.rus,
+    });
+    const current = await getWorkProgramme(app.deps, ref, 0);
+    expect([current.version.version, current.versions, current.version.items.length]).toEqual([
+      2, 2, 3,
+    ]);
+    const old = await getWorkProgramme(app.deps, ref, 1);
+    expect([old.version.approvedBy, old.version.items.map((i) => i.topic)]).toEqual([
+      f.teachers.rus,
+      ["Натуральные числа", "Дроби"],
+    ]);
   });
 });

@@ -63,3 +63,18 @@ export async function listSubjects(
     a.subjectId.localeCompare(b.subjectId),
   );
 }
+
+/** Whether a subject id is in the regional catalogue or the school's own. */
+export async function subjectKnown(
+  deps: CurriculumDeps,
+  schoolId: string,
+  subjectId: string,
+): Promise<boolean> {
+  const [regional, own] = await Promise.all([
+    loadCatalogue(deps, REGIONAL_CATALOGUE),
+    loadCatalogue(deps, catalogueStreamId(checkSchoolId(schoolId))),
+  ]);
+  const known = (s: typeof regional) =>
+    [...s.subjects.values()].some((x) => x.subjectId === subjectId);
+  return known(regional) || known(own);
+}

@@ -3,11 +3,6 @@ import { loadAggregate } from "@otmetka/eventstore";
 import { calendarDecider, calendarStreamId } from "../domain/calendar.js";
 import { invalidInput, notFound } from "../domain/errors.js";
 import {
-  catalogueDecider,
-  catalogueStreamId,
-  REGIONAL_CATALOGUE,
-} from "../domain/subject-catalogue.js";
-import {
   type SchoolFacts,
   type TimetableState,
   timetableDecider,
@@ -16,6 +11,7 @@ import {
 import { checkSchoolId, checkStartYear } from "./calendar.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
 import { runCommand } from "./run-command.js";
+import { subjectKnown } from "./subjects.js";
 
 interface Scoped {
   schoolId: string;
@@ -38,20 +34,6 @@ async function target(deps: CurriculumDeps, classGroupId: string, subgroupId: st
     classGroup: await deps.facts.classGroup(classGroupId),
     subgroup: subgroupId === "" ? undefined : await deps.facts.subgroup(subgroupId),
   };
-}
-
-async function subjectKnown(
-  deps: CurriculumDeps,
-  schoolId: string,
-  subjectId: string,
-): Promise<boolean> {
-  const [regional, own] = await Promise.all([
-    loadAggregate(deps.store, REGIONAL_CATALOGUE, catalogueDecider),
-    loadAggregate(deps.store, catalogueStreamId(schoolId), catalogueDecider),
-  ]);
-  const known = (s: typeof regional.state) =>
-    [...s.subjects.values()].some((x) => x.subjectId === subjectId);
-  return known(regional.state) || known(own.state);
 }
 
 function run(

@@ -141,7 +141,33 @@ export interface LessonMoved extends LessonFacts {
   toTerm: number;
 }
 
+export interface PlannedLesson {
+  /** Stable within the programme: `v<version>.<n>`. */
+  itemId: string;
+  topic: string;
+  hours: number;
+}
+
+export interface WorkProgrammeDrafted extends YearScoped {
+  programmeId: string;
+  subjectId: string;
+  gradeLevel: number;
+  version: number;
+  items: PlannedLesson[];
+  authorId: string;
+}
+
+export interface WorkProgrammeApproved extends YearScoped {
+  programmeId: string;
+  subjectId: string;
+  gradeLevel: number;
+  version: number;
+  approvedBy: string;
+}
+
 export interface CurriculumEvents {
+  WorkProgrammeDrafted: WorkProgrammeDrafted;
+  WorkProgrammeApproved: WorkProgrammeApproved;
   LessonScheduled: LessonScheduled;
   LessonUnscheduled: LessonUnscheduled;
   LessonConducted: LessonConducted;

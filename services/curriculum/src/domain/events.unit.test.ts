@@ -6,6 +6,7 @@ import { type AcademicYearDefined, eventName } from "./events.js";
 import { lessonIdOf, lessonsDecider } from "./lessons.js";
 import { catalogueDecider } from "./subject-catalogue.js";
 import { timetableDecider } from "./timetable.js";
+import { programmeDecider } from "./work-programme.js";
 
 // Every payload the deciders produce must survive the proto codec unchanged (proto3 JSON).
 it("decided payloads are the proto3 JSON of their proto messages", () => {
@@ -175,8 +176,23 @@ it("decided payloads are the proto3 JSON of their proto messages", () => {
       ]).state,
     ),
   );
-  const events = [...calendar, ...subjects, ...timetable, ...lessons];
-  expect(events.map((e) => eventName(e.type)).at(-1)).toBe("LessonUnscheduled");
+  expect(lessons.map((e) => eventName(e.type)).at(-1)).toBe("LessonUnscheduled");
+  const programme = run(programmeDecider, [
+    {
+      kind: "DraftWorkProgramme",
+      scope: { schoolId: school, municipalityId: school, academicYear: { startYear: 2026 } },
+      subjectId: "ENG",
+      subjectKnown: true,
+      gradeLevel: 5,
+      items: [{ topic: "Alphabet", hours: 2 }],
+      authorId: "t1",
+      authorIsStaff: true,
+    },
+    { kind: "ApproveWorkProgramme", version: 1, approvedBy: "t2", approverIsStaff: true },
+  ]).events;
+  expect(programme.length).toBe(2);
+  const events = [...calendar, ...subjects, ...timetable, ...lessons, ...programme];
+
   for (const e of events) {
     const codec = (proto as unknown as Record<string, proto.MessageFns<unknown>>)[
       eventName(e.type)

@@ -30,6 +30,7 @@ export interface Lesson extends LessonScheduled {
   status: LessonStatus;
   moved: boolean;
   topic?: string;
+  workProgrammeItemId?: string;
   homework?: string;
   homeworkDue?: string;
   conductedBy?: string;
@@ -134,6 +135,7 @@ function applyLessonEvent(
     case "LessonConducted": {
       const c = event.data as {
         topic: string;
+        workProgrammeItemId: string;
         homework: string;
         homeworkDue: string;
         conductedBy: string;
@@ -142,6 +144,7 @@ function applyLessonEvent(
         ...lesson,
         status: "conducted",
         topic: c.topic,
+        workProgrammeItemId: c.workProgrammeItemId,
         homework: c.homework,
         homeworkDue: c.homeworkDue,
         conductedBy: c.conductedBy,
