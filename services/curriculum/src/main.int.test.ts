@@ -178,4 +178,38 @@ describe("curriculum service process", () => {
     expect(codes(withSchool)).toEqual(["CHESS", "MATH", "RUS"]);
     expect(withSchool.subjects[0]).toMatchObject({ grading: Grading.GRADING_PASS_FAIL, schoolId });
   });
+
+  it("keeps a study plan within the weekly load, over gRPC", async () => {
+    const set = (subjectId: string, hoursPerWeek: number) =>
+      client.call.setStudyPlanHours({
+        commandId: randomUUID(),
+        schoolId,
+        academicYear,
+        gradeLevel: 5,
+        subjectId,
+        hoursPerWeek,
+      });
+    await set("MATH", 5);
+    await set("RUS", 6);
+    await set(`${schoolId}/CHESS`, 1);
+    const over = await grpcError(set("MATH", 23));
+    expect([over.code, over.details]).toEqual([
+      status.INVALID_ARGUMENT,
+      "hours_per_week: must be a whole number 0-10, got 23",
+    ]);
+    await set("MATH", 10);
+    await set("RUS", 10);
+    const load = await grpcError(set(`${schoolId}/CHESS`, 10));
+    expect([load.code, load.details]).toEqual([
+      status.FAILED_PRECONDITION,
+      "hours_per_week: grade 5 would have 30 lessons a week, more than the 29 allowed on a 5-day week",
+    ]);
+    expect((await grpcError(set("LIT", 2))).code).toBe(status.NOT_FOUND);
+    const plan = await client.call.getStudyPlan({ schoolId, academicYear });
+    expect(plan.entries.map((e) => [e.subjectId, e.hoursPerWeek])).toEqual([
+      [`${schoolId}/CHESS`, 1],
+      ["MATH", 10],
+      ["RUS", 10],
+    ]);
+  });
 });

@@ -17,7 +17,9 @@ import {
   conductLesson,
   generateLessons,
   moveLesson,
+  teacherDay,
 } from "../commands/lessons.js";
+import { getStudyPlan, setStudyPlanHours } from "../commands/study-plans.js";
 import { addSubject, listSubjects } from "../commands/subjects.js";
 import {
   addTimetableSlot,
@@ -34,6 +36,7 @@ import {
 } from "../commands/work-programmes.js";
 import { civilDate } from "../domain/civil-date.js";
 import type { TermSystemDefined } from "../domain/events.js";
+import type { Lesson } from "../domain/lessons.js";
 import { callContext } from "./call-context.js";
 
 /** gRPC handlers: map proto <-> domain; every rule lives in the domain. */
@@ -334,30 +337,7 @@ export function createCurriculumService(
         req.fromDate,
         req.toDate,
       );
-      const status = {
-        scheduled: LessonStatus.LESSON_STATUS_SCHEDULED,
-        conducted: LessonStatus.LESSON_STATUS_CONDUCTED,
-        cancelled: LessonStatus.LESSON_STATUS_CANCELLED,
-        unscheduled: LessonStatus.LESSON_STATUS_UNSPECIFIED,
-      };
-      return {
-        lessons: lessons.map((l) => ({
-          lessonId: l.lessonId,
-          date: l.date,
-          period: l.period,
-          term: l.term,
-          subgroupId: l.subgroupId,
-          subjectId: l.subjectId,
-          teacherId: l.teacherId,
-          room: l.room,
-          status: status[l.status],
-          moved: l.moved,
-          topic: l.topic ?? "",
-          homework: l.homework ?? "",
-          homeworkDue: l.homeworkDue ?? "",
-          conductedBy: l.conductedBy ?? "",
-        })),
-      };
+      return { lessons: lessons.map(lessonOut) };
     }),
     draftWorkProgramme: unaryHandler(logger, async (req, md) => {
       const { result, replayed } = await draftWorkProgramme(
@@ -419,5 +399,66 @@ export function createCurriculumService(
         asOf: req.asOf,
       }),
     ),
+    getTeacherDay: unaryHandler(logger, async (req) => {
+      const lessons = await teacherDay(deps, {
+        schoolId: req.schoolId,
+        startYear: req.academicYear?.startYear as number,
+        teacherId: req.teacherId,
+        date: req.date,
+      });
+      return { lessons: lessons.map(lessonOut) };
+    }),
+    setStudyPlanHours: unaryHandler(logger, async (req, md) => {
+      const { replayed } = await setStudyPlanHours(
+        deps,
+        req.commandId,
+        {
+          schoolId: req.schoolId,
+          startYear: req.academicYear?.startYear as number,
+          gradeLevel: req.gradeLevel,
+          subjectId: req.subjectId,
+          hoursPerWeek: req.hoursPerWeek,
+        },
+        callContext(md),
+      );
+      return { replayed };
+    }),
+    getStudyPlan: unaryHandler(logger, async (req) => {
+      const entries = await getStudyPlan(deps, req.schoolId, req.academicYear?.startYear as number);
+      return {
+        entries: entries.map((e) => ({
+          gradeLevel: e.gradeLevel,
+          subjectId: e.subjectId,
+          hoursPerWeek: e.hoursPerWeek,
+        })),
+      };
+    }),
+  };
+}
+
+const STATUS = {
+  scheduled: LessonStatus.LESSON_STATUS_SCHEDULED,
+  conducted: LessonStatus.LESSON_STATUS_CONDUCTED,
+  cancelled: LessonStatus.LESSON_STATUS_CANCELLED,
+  unscheduled: LessonStatus.LESSON_STATUS_UNSPECIFIED,
+};
+
+function lessonOut(l: Lesson) {
+  return {
+    lessonId: l.lessonId,
+    classGroupId: l.classGroupId,
+    date: l.date,
+    period: l.period,
+    term: l.term,
+    subgroupId: l.subgroupId,
+    subjectId: l.subjectId,
+    teacherId: l.teacherId,
+    room: l.room,
+    status: STATUS[l.status],
+    moved: l.moved,
+    topic: l.topic ?? "",
+    homework: l.homework ?? "",
+    homeworkDue: l.homeworkDue ?? "",
+    conductedBy: l.conductedBy ?? "",
   };
 }

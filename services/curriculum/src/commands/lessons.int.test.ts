@@ -12,6 +12,7 @@ import {
   conductLesson,
   generateLessons,
   moveLesson,
+  teacherDay,
 } from "./lessons.js";
 import { addSubject } from "./subjects.js";
 import { addTimetableSlot, assignTeacher, endTimetableSlot } from "./timetable.js";
@@ -163,6 +164,18 @@ describe("lessons", () => {
       status: "scheduled",
     });
     expect(tuesdays.find((l) => l.date === "2026-11-10")?.term).toBe(2);
+    // 3 September 2026 is a Thursday: the second English subgroup's teacher has period 3.
+    const day = await teacherDay(app.deps, {
+      ...scope,
+      teacherId: f.teachers.en2,
+      date: "2026-09-03",
+    });
+    expect(day.map((l) => [l.subjectId, l.period, l.subgroupId])).toEqual([
+      ["ENG", 3, f.subgroups.en2],
+    ]);
+    expect(
+      await teacherDay(app.deps, { ...scope, teacherId: f.teachers.en2, date: "2026-09-01" }),
+    ).toEqual([]);
   });
 
   it("regeneration is idempotent: no new events, and a repeated command id replays", async () => {

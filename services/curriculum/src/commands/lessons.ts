@@ -322,3 +322,44 @@ export async function loadLessons(
   const events = await deps.store.readStream(streamId);
   return { state: foldLessons(events), version: events.at(-1)?.version ?? 0 };
 }
+
+/**
+ * A teacher's lessons on a date across the school: the class groups where the timetable
+ * gives them a slot or a substitution, read from those class groups' streams.
+ */
+export async function teacherDay(
+  deps: CurriculumDeps,
+  input: { schoolId: string; startYear: number; teacherId: string; date: string },
+): Promise<Lesson[]> {
+  const date = civilDate("date", input.date);
+  if (input.teacherId === "") throw invalidInput("teacher_id", "is required");
+  const startYear = checkStartYear(input.startYear);
+  const timetable = (
+    await loadAggregate(
+      deps.store,
+      timetableStreamId(checkSchoolId(input.schoolId), startYear),
+      timetableDecider,
+    )
+  ).state;
+  const groups = new Set<string>();
+  for (const s of timetable.slots.values())
+    if (s.teacherId === input.teacherId) groups.add(s.classGroupId);
+  for (const sub of timetable.substitutes) {
+    const a = timetable.assignments.get(sub.assignmentId);
+    if (a && sub.substituteId === input.teacherId && sub.firstDay <= date && date <= sub.lastDay)
+      groups.add(a.classGroupId);
+  }
+  const lessons: Lesson[] = [];
+  for (const cg of groups) {
+    const { state } = await loadLessons(deps, lessonsStreamId(cg, startYear));
+    for (const l of state.lessons.values()) {
+      if (
+        l.date === date &&
+        l.status !== "unscheduled" &&
+        (l.teacherId === input.teacherId || l.conductedBy === input.teacherId)
+      )
+        lessons.push(l);
+    }
+  }
+  return lessons.sort((a, b) => a.period - b.period);
+}

@@ -165,7 +165,15 @@ export interface WorkProgrammeApproved extends YearScoped {
   approvedBy: string;
 }
 
+export interface StudyPlanHoursSet extends YearScoped {
+  gradeLevel: number;
+  subjectId: string;
+  /** Lessons a week; 0 takes the subject out of the plan. */
+  hoursPerWeek: number;
+}
+
 export interface CurriculumEvents {
+  StudyPlanHoursSet: StudyPlanHoursSet;
   WorkProgrammeDrafted: WorkProgrammeDrafted;
   WorkProgrammeApproved: WorkProgrammeApproved;
   LessonScheduled: LessonScheduled;
