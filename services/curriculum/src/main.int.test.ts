@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { messagingNames } from "@otmetka/messaging";
 import { Grading, NonSchoolDayKind, TermKind } from "@otmetka/proto/curriculum/events/v1/events";
 import { freePort, useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +11,8 @@ import {
   startCurriculumProcess,
 } from "./test-support/curriculum-process.js";
 import { checkHealth, curriculumClient, grpcError } from "./test-support/grpc-client.js";
+import { publishIdentityEvents, schoolFixture } from "./test-support/identity-feed.js";
+import { eventually } from "./test-support/in-process.js";
 
 const env = useTestEnvironment({ label: "curriculum_main" });
 let service: CurriculumProcess;
@@ -211,5 +214,82 @@ describe("curriculum service process", () => {
       ["MATH", 10],
       ["RUS", 10],
     ]);
+  });
+
+  it("learns identity's facts from its stream, then assigns, books and generates over gRPC", async () => {
+    const f = schoolFixture();
+    const nc = await connect({ servers: env.natsUrl });
+    try {
+      await publishIdentityEvents(nc, messagingNames(env.natsPrefix), f.events);
+    } finally {
+      await nc.close();
+    }
+    const school = { schoolId: f.schoolId, academicYear };
+    await client.call.defineAcademicYear({
+      ...school,
+      commandId: randomUUID(),
+      municipalityId: f.municipalityId,
+      firstDay: "",
+      lastDay: "",
+      daysPerWeek: 6,
+      timeZone: "",
+    });
+    await client.call.defineTermSystem({
+      ...school,
+      commandId: randomUUID(),
+      gradeLevels: [5],
+      kind: TermKind.TERM_KIND_HALF_YEAR,
+      terms: [
+        { number: 1, firstDay: "2026-09-01", lastDay: "2026-12-31" },
+        { number: 2, firstDay: "2027-01-01", lastDay: "2027-05-31" },
+      ],
+    });
+    const assign = {
+      ...school,
+      commandId: randomUUID(),
+      teacherId: f.teachers.math,
+      subjectId: "MATH",
+      classGroupId: f.classGroups.a5,
+      subgroupId: "",
+    };
+    // The replica catches up asynchronously: until then the school is unknown (NOT_FOUND).
+    const { assignmentId } = await eventually(() => client.call.assignTeacher(assign));
+    expect(assignmentId).toMatch(/^[0-9a-f-]{36}$/);
+    const { slotId } = await client.call.addTimetableSlot({
+      ...school,
+      commandId: randomUUID(),
+      weekday: 6,
+      period: 2,
+      classGroupId: f.classGroups.a5,
+      subgroupId: "",
+      subjectId: "MATH",
+      teacherId: f.teachers.math,
+      room: "7",
+      validFrom: "",
+      validTo: "",
+    });
+    const generated = await client.call.generateLessons({
+      ...school,
+      commandId: randomUUID(),
+      fromDate: "",
+      toDate: "",
+      classGroupIds: [],
+    });
+    expect(generated).toMatchObject({ classGroups: 1, unscheduled: 0, replayed: false });
+    expect(generated.scheduled).toBeGreaterThan(30);
+    // 5 September 2026 is a Saturday: a six-day week teaches it.
+    const day = await client.call.getTeacherDay({
+      ...school,
+      teacherId: f.teachers.math,
+      date: "2026-09-05",
+    });
+    expect(day.lessons.map((l) => [l.classGroupId, l.period, l.room, l.status])).toEqual([
+      [f.classGroups.a5, 2, "7", 1],
+    ]);
+    expect(
+      (
+        await client.call.getTimetable({ ...school, classGroupId: "", teacherId: "", onDate: "" })
+      ).slots.map((s) => s.slotId),
+    ).toEqual([slotId]);
   });
 });

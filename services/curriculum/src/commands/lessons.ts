@@ -40,7 +40,7 @@ export interface GenerateLessonsResult {
 
 const MAX_ATTEMPTS = 5;
 /** Class groups appended at once: PostgreSQL works on one while Node decides the next. */
-const CONCURRENCY = 4;
+const CONCURRENCY = 8;
 
 /**
  * Generates (or regenerates) lessons for a school's class groups from the timetable over
