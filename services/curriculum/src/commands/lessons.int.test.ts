@@ -15,7 +15,12 @@ import {
   teacherDay,
 } from "./lessons.js";
 import { addSubject } from "./subjects.js";
-import { addTimetableSlot, assignTeacher, endTimetableSlot } from "./timetable.js";
+import {
+  addTimetableSlot,
+  assignSubstitute,
+  assignTeacher,
+  endTimetableSlot,
+} from "./timetable.js";
 import {
   approveWorkProgramme,
   draftWorkProgramme,
@@ -30,6 +35,7 @@ const scope = { schoolId: f.schoolId, startYear: 2026 };
 const a5 = { ...scope, classGroupId: f.classGroups.a5 };
 let mathSlot = "";
 const firstGeneration = randomUUID();
+let en1Assignment: { result: { assignmentId: string } };
 
 async function refusal(p: Promise<unknown>): Promise<DomainError> {
   try {
@@ -106,7 +112,7 @@ beforeAll(async () => {
     subjectId: "MATH",
     subgroupId: "",
   });
-  await assignTeacher(app.deps, randomUUID(), {
+  en1Assignment = await assignTeacher(app.deps, randomUUID(), {
     ...a5,
     teacherId: f.teachers.en1,
     subjectId: "ENG",
@@ -148,7 +154,12 @@ describe("lessons", () => {
   it("are generated over the term's school days, skipping holidays, with term numbers", async () => {
     const { result } = await generate(firstGeneration);
     const lessons = await all();
-    expect(result).toEqual({ classGroups: 1, scheduled: lessons.length, unscheduled: 0 });
+    expect(result).toEqual({
+      classGroups: 1,
+      scheduled: lessons.length,
+      unscheduled: 0,
+      teacherChanged: 0,
+    });
     const tuesdays = lessons.filter((l) => l.subjectId === "MATH");
     const thursdays = lessons.filter((l) => l.subjectId === "ENG");
     // Counted independently: 38 Thursdays and 36 Tuesdays between 1 Sep and 31 May are school days.
@@ -180,12 +191,43 @@ describe("lessons", () => {
 
   it("regeneration is idempotent: no new events, and a repeated command id replays", async () => {
     const version = await app.store.streamVersion(lessonsStreamId(f.classGroups.a5, 2026));
-    expect((await generate()).result).toEqual({ classGroups: 1, scheduled: 0, unscheduled: 0 });
+    expect((await generate()).result).toEqual({
+      classGroups: 1,
+      scheduled: 0,
+      unscheduled: 0,
+      teacherChanged: 0,
+    });
     // The first generation's command id again: its stored result, nothing appended.
     const retry = await generate(firstGeneration);
     expect(retry.replayed).toBe(true);
     expect(retry.result.scheduled).toBe((await all()).length);
     expect(await app.store.streamVersion(lessonsStreamId(f.classGroups.a5, 2026))).toBe(version);
+  });
+
+  it("a substitution added after generation hands the scheduled lessons over on regeneration", async () => {
+    await assignSubstitute(app.deps, randomUUID(), {
+      ...scope,
+      assignmentId: en1Assignment.result.assignmentId,
+      substituteId: f.teachers.sub,
+      firstDay: "2026-09-07",
+      lastDay: "2026-09-18",
+    });
+    // Thursdays 10 and 17 September: the first subgroup's English goes to the substitute.
+    expect((await generate()).result).toMatchObject({
+      scheduled: 0,
+      unscheduled: 0,
+      teacherChanged: 2,
+    });
+    const day = await teacherDay(app.deps, {
+      ...scope,
+      teacherId: f.teachers.sub,
+      date: "2026-09-17",
+    });
+    expect(day.map((l) => [l.subjectId, l.subgroupId])).toEqual([["ENG", f.subgroups.en1]]);
+    expect(
+      await teacherDay(app.deps, { ...scope, teacherId: f.teachers.en1, date: "2026-09-17" }),
+    ).toEqual([]);
+    expect((await generate()).result.teacherChanged).toBe(0);
   });
 
   it("conducts, cancels and moves; regenerating after a timetable change keeps them", async () => {
@@ -251,7 +293,12 @@ describe("lessons", () => {
       throw e;
     });
     const { result } = await generate();
-    expect(result).toEqual({ classGroups: 1, scheduled: 0, unscheduled: 36 - 3 });
+    expect(result).toEqual({
+      classGroups: 1,
+      scheduled: 0,
+      unscheduled: 36 - 3,
+      teacherChanged: 0,
+    });
     const math = (await all()).filter((l) => l.subjectId === "MATH");
     expect(math.map((l) => [l.date, l.period, l.status, l.conductedBy ?? ""])).toEqual([
       ["2026-09-01", 1, "conducted", f.teachers.sub],

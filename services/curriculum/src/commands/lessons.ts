@@ -36,6 +36,8 @@ export interface GenerateLessonsResult {
   classGroups: number;
   scheduled: number;
   unscheduled: number;
+  /** Scheduled lessons handed to another teacher (substitutions added or withdrawn). */
+  teacherChanged: number;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -61,7 +63,12 @@ export async function generateLessons(
   const startYear = checkStartYear(input.startYear);
   const payload = { GenerateLessons: { ...input, schoolId } };
   const plan = await planSchool(deps, schoolId, startYear, input);
-  const result: GenerateLessonsResult = { classGroups: 0, scheduled: 0, unscheduled: 0 };
+  const result: GenerateLessonsResult = {
+    classGroups: 0,
+    scheduled: 0,
+    unscheduled: 0,
+    teacherChanged: 0,
+  };
   let replayed = 0;
   const queue = [...plan.classGroups];
   const worker = async () => {
@@ -70,6 +77,7 @@ export async function generateLessons(
       result.classGroups++;
       result.scheduled += out.result.scheduled;
       result.unscheduled += out.result.unscheduled;
+      result.teacherChanged += out.result.teacherChanged ?? 0;
       if (out.replayed) replayed++;
     }
   };
@@ -153,8 +161,12 @@ async function generateForClassGroup(
       },
       state,
     );
-    const scheduled = events.filter((e) => e.type.endsWith("LessonScheduled")).length;
-    const result = { scheduled, unscheduled: events.length - scheduled };
+    const count = (name: string) => events.filter((e) => e.type.endsWith(name)).length;
+    const result = {
+      scheduled: count(".LessonScheduled"),
+      unscheduled: count(".LessonUnscheduled"),
+      teacherChanged: count(".LessonTeacherChanged"),
+    };
     if (events.length === 0) return { result, replayed: false };
     const withMeta = events.map((e) => ({ ...e, metadata: { ...ctx.metadata, commandId } }));
     try {

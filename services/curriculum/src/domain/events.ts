@@ -172,7 +172,13 @@ export interface StudyPlanHoursSet extends YearScoped {
   hoursPerWeek: number;
 }
 
+export interface LessonTeacherChanged extends LessonFacts {
+  /** `teacherId` is the previous teacher. */
+  newTeacherId: string;
+}
+
 export interface CurriculumEvents {
+  LessonTeacherChanged: LessonTeacherChanged;
   StudyPlanHoursSet: StudyPlanHoursSet;
   WorkProgrammeDrafted: WorkProgrammeDrafted;
   WorkProgrammeApproved: WorkProgrammeApproved;

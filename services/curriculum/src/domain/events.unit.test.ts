@@ -164,6 +164,27 @@ it("decided payloads are the proto3 JSON of their proto messages", () => {
   ]);
   lessons.push(
     ...lessonsDecider.decide(
+      {
+        kind: "GenerateLessons",
+        scope,
+        from: "2026-09-01",
+        to: "2026-09-30",
+        wanted: [{ ...wanted("s2", "2026-09-26"), teacherId: "t9" }],
+      },
+      run(lessonsDecider, [
+        {
+          kind: "GenerateLessons",
+          scope,
+          from: "2026-09-01",
+          to: "2026-09-30",
+          wanted: [wanted("s2", "2026-09-26")],
+        },
+      ]).state,
+    ),
+  );
+  expect(eventName(lessons.at(-1)?.type ?? "")).toBe("LessonTeacherChanged");
+  lessons.push(
+    ...lessonsDecider.decide(
       { kind: "GenerateLessons", scope, from: "2026-09-01", to: "2026-09-30", wanted: [] },
       run(lessonsDecider, [
         {

@@ -150,6 +150,8 @@ function applyLessonEvent(
         conductedBy: c.conductedBy,
       };
     }
+    case "LessonTeacherChanged":
+      return { ...lesson, teacherId: (event.data as { newTeacherId: string }).newTeacherId };
     case "LessonMoved": {
       const m = event.data as LessonMoved;
       return { ...lesson, date: m.toDate, period: m.toPeriod, term: m.toTerm, moved: true };
@@ -178,7 +180,8 @@ const clashes = (a: { subgroupId: string }, b: { subgroupId: string }) =>
 
 /**
  * Brings the class group's lessons in [from, to] in line with the timetable: schedules the
- * wanted lessons not there yet, unschedules scheduled (never conducted, cancelled or moved)
+ * wanted lessons not there yet, hands scheduled ones to the teacher a substitution now
+ * names, unschedules scheduled (never conducted, cancelled or moved)
  * lessons the timetable no longer has. A wanted lesson is skipped where a conducted or moved
  * lesson already holds its period. Running it twice changes nothing the second time.
  */
@@ -198,7 +201,20 @@ function generate(
     if (w.date < c.from || w.date > c.to) continue;
     const lessonId = lessonIdOf(w.slotId, w.date);
     wantedIds.add(lessonId);
-    if (state.lessons.has(lessonId)) continue;
+    const existing = state.lessons.get(lessonId);
+    if (existing) {
+      // A substitution added or withdrawn after generation: the lesson changes hands.
+      if (
+        existing.status === "scheduled" &&
+        !existing.moved &&
+        existing.teacherId !== w.teacherId
+      ) {
+        events.push(
+          newEvent("LessonTeacherChanged", { ...factsOf(existing), newTeacherId: w.teacherId }),
+        );
+      }
+      continue;
+    }
     if ((held.get(`${w.date}|${w.period}`) ?? []).some((l) => clashes(l, w))) continue;
     events.push(
       newEvent("LessonScheduled", {
