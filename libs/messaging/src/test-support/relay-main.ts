@@ -35,6 +35,13 @@ const relay = new OutboxRelay({
   onError: (err) => console.error("relay error:", (err as Error).message),
 }).start();
 console.log("relay ready");
+// Tells the test which instance holds the lock.
+let wasActive = false;
+setInterval(() => {
+  if (relay.stats.active !== wasActive)
+    console.log(relay.stats.active ? "relay active" : "relay standby");
+  wasActive = relay.stats.active;
+}, 50);
 
 const shutdown = async () => {
   await relay.stop();
