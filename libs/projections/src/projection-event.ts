@@ -1,5 +1,6 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import { decodeData, readEnvelope } from "@otmetka/messaging";
+import { envelopeHeadersOf } from "./fast-headers.js";
 import type { ProjectionEvent } from "./projection.js";
 
 /** One message of a batch: its source and sequence always; the event unless it was malformed. */
@@ -13,7 +14,7 @@ export interface BatchEntry {
 export function toEntry(m: JsMsg, source: string): BatchEntry {
   let event: ProjectionEvent | undefined;
   try {
-    const env = readEnvelope(m.headers, m.subject);
+    const env = readEnvelope(envelopeHeadersOf(m), m.subject);
     event = {
       ...env,
       data: decodeData(m.data),

@@ -307,21 +307,13 @@ async function noticeLatencyP99(
     subjectRoot: names.eventRoot(context),
     source: context,
   }).start();
+  // The simple read model (one upsert per batch), announcing each changed stream.
+  const counts = countsProjection(`bench_notice_${run}`, context);
   const projection = defineProjection({
-    name: `bench_notice_${run}`,
-    version: 1,
-    sources: [{ context }],
+    ...counts,
     noticeContext: "reporting",
-    async setup(db) {
-      await db.schema
-        .createTable("last_seen")
-        .addColumn("stream_id", "text", (c) => c.primaryKey())
-        .execute();
-    },
-    async apply(e, ctx) {
-      await ctx.query(`INSERT INTO ${ctx.schema}.last_seen VALUES ($1) ON CONFLICT DO NOTHING`, [
-        e.streamId,
-      ]);
+    apply(e, ctx) {
+      counts.apply(e, ctx);
       ctx.changed("stream", e.streamId);
     },
   });
