@@ -6,7 +6,7 @@ import {
 } from "@otmetka/eventstore";
 import { DomainError } from "@otmetka/service-kit";
 import { calendarDecider, calendarStreamId, schoolDays } from "../domain/calendar.js";
-import { type CivilDate, civilDate, civilDateIn } from "../domain/civil-date.js";
+import { type CivilDate, civilDate, civilDateIn, isCivilDate } from "../domain/civil-date.js";
 import { invalidInput, notFound, refused } from "../domain/errors.js";
 import { dayTerms, timetabledClassGroups, wantedLessons } from "../domain/lesson-plan.js";
 import {
@@ -291,12 +291,25 @@ export async function moveLesson(
   const { state } = await calendarOf(deps, input.schoolId, input.startYear);
   const group = await deps.facts.classGroup(input.classGroupId);
   if (!group) throw notFound("class_group_id", "class group", input.classGroupId);
+  const lesson = (
+    await loadLessons(deps, lessonsStreamId(input.classGroupId, checkStartYear(input.startYear)))
+  ).state.lessons.get(input.lessonId);
+  const teacherElsewhere =
+    lesson && civilDateOrUndefined(input.toDate)
+      ? await teacherDay(deps, {
+          schoolId: input.schoolId,
+          startYear: input.startYear,
+          teacherId: lesson.teacherId,
+          date: input.toDate,
+        })
+      : [];
   const command: LessonsCommand = {
     kind: "MoveLesson",
     lessonId: input.lessonId,
     toDate: input.toDate,
     toPeriod: input.toPeriod,
     schoolDays: dayTerms(schoolDays(state, group.gradeLevel)),
+    teacherElsewhere,
   };
   return runOnLesson(deps, commandId, input, command, { MoveLesson: input }, ctx);
 }
@@ -375,3 +388,6 @@ export async function teacherDay(
   }
   return lessons.sort((a, b) => a.period - b.period);
 }
+
+/** The date when it is one; the decider reports a bad date with its field name. */
+const civilDateOrUndefined = (text: string) => (isCivilDate(text) ? text : undefined);

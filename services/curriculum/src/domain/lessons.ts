@@ -82,6 +82,8 @@ export type LessonsCommand =
       toPeriod: number;
       /** The class group's school days with their terms (from the calendar). */
       schoolDays: ReadonlyMap<CivilDate, number>;
+      /** The teacher's lessons in other class groups on the target date (from their streams). */
+      teacherElsewhere?: readonly Pick<Lesson, "lessonId" | "period" | "classGroupId" | "status">[];
     };
 
 /**
@@ -313,6 +315,18 @@ function move(c: Extract<LessonsCommand, { kind: "MoveLesson" }>, state: Lessons
           `the class group already has lesson ${o.lessonId} (${o.subjectId}) on ${toDate} period ${c.toPeriod}`,
         );
     }
+  }
+  const busy = (c.teacherElsewhere ?? []).find(
+    (o) =>
+      o.period === c.toPeriod &&
+      o.classGroupId !== l.classGroupId &&
+      (o.status === "scheduled" || o.status === "conducted"),
+  );
+  if (busy) {
+    throw refused(
+      "to_period",
+      `teacher ${l.teacherId} already teaches lesson ${busy.lessonId} (class group ${busy.classGroupId}) on ${toDate} period ${c.toPeriod}`,
+    );
   }
   return newEvent("LessonMoved", { ...factsOf(l), toDate, toPeriod: c.toPeriod, toTerm });
 }

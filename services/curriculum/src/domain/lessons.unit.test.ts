@@ -294,6 +294,27 @@ describe("conduct, cancel, move", () => {
     expect(refusal(cancelled, conduct()).message).toBe(`lesson_id: lesson ${id} was cancelled`);
     expect(refusal(state, { kind: "CancelLesson", lessonId: id, reason: "" }).field).toBe("reason");
   });
+  it("refuses a move into a period the teacher teaches in another class group", () => {
+    const elsewhere = [
+      { lessonId: "other", period: 4, classGroupId: "5b", status: "scheduled" as const },
+    ];
+    const c: LessonsCommand = {
+      kind: "MoveLesson",
+      lessonId: id,
+      toDate: "2026-09-08",
+      toPeriod: 4,
+      schoolDays: dayTerms(days),
+      teacherElsewhere: elsewhere,
+    };
+    expect(refusal(state, c).message).toBe(
+      "to_period: teacher t-math already teaches lesson other (class group 5b) on 2026-09-08 period 4",
+    );
+    expect(lessonsDecider.decide({ ...c, toPeriod: 5 }, state)).toHaveLength(1);
+    const cancelled = [
+      { lessonId: "other", period: 4, classGroupId: "5b", status: "cancelled" as const },
+    ];
+    expect(lessonsDecider.decide({ ...c, teacherElsewhere: cancelled }, state)).toHaveLength(1);
+  });
   it("moves only to a free period of a school day", () => {
     const move = (toDate: string, toPeriod: number): LessonsCommand => ({
       kind: "MoveLesson",
