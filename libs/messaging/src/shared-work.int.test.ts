@@ -50,7 +50,10 @@ it("proof 3: two instances share the partitions; each stream in version order, e
       ...env.env,
       INSTANCE_ID: id,
       LEASE_TTL_MS: "2000",
-      HANDLER_DELAY_MS: "1",
+      // Slower than the publisher: A holds delivered but unhandled messages when it dies,
+      // which B must get before anything newer (without the ack-floor re-creation of
+      // partition-consumer.ts this test fails).
+      HANDLER_DELAY_MS: "5",
     });
     children.push(c);
     return c;
