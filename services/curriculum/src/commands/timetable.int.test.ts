@@ -263,6 +263,49 @@ describe("identity replica", () => {
     );
     expect(closed.message).toBe(`class_group_id: class group ${f.classGroups.b5} is closed`);
 
+    // A teacher registered at another school and assigned here; an erased one is gone.
+    const visiting = randomUUID();
+    const otherSchool = randomUUID();
+    await publishIdentityEvents(app.nc, app.names, [
+      identityEvent(`person-${visiting}`, "PersonRegistered", {
+        personId: visiting,
+        schoolId: otherSchool,
+        municipalityId: f.municipalityId,
+        kind: 2,
+      }),
+      identityEvent(`person-${visiting}`, "StaffAssignedToSchool", {
+        personId: visiting,
+        schoolId: f.schoolId,
+        municipalityId: f.municipalityId,
+      }),
+      identityEvent(`person-${f.teachers.sub}`, "PersonErased", {
+        personId: f.teachers.sub,
+        schoolId: f.schoolId,
+        municipalityId: f.municipalityId,
+      }),
+    ]);
+    await eventually(async () =>
+      expect(await app.deps.facts.isStaff(f.schoolId, visiting)).toBe(true),
+    );
+    expect(await app.deps.facts.isStaff(f.schoolId, f.teachers.sub)).toBe(false);
+    const erased = await refusal(
+      assignTeacher(app.deps, randomUUID(), {
+        ...scope,
+        teacherId: f.teachers.sub,
+        subjectId: "RUS",
+        classGroupId: f.classGroups.a5,
+        subgroupId: "",
+      }),
+    );
+    expect([erased.kind, erased.field]).toEqual(["not_found", "teacher_id"]);
+    await assignTeacher(app.deps, randomUUID(), {
+      ...scope,
+      teacherId: visiting,
+      subjectId: "RUS",
+      classGroupId: f.classGroups.a5,
+      subgroupId: "",
+    });
+
     const dump = async () => {
       const out: Record<string, unknown[]> = {};
       for (const t of ["schools", "staff", "class_groups", "subgroups"]) {
@@ -273,7 +316,7 @@ describe("identity replica", () => {
       return out;
     };
     const before = await dump();
-    expect(before.staff?.length).toBe(5);
+    expect(before.staff?.length).toBe(7); // five here, the visitor at both schools
     await app.store.pool.query("TRUNCATE proj_identity_facts.class_groups");
     const rebuilt = await rebuildProjection({
       projection: identityFactsProjection,
@@ -281,7 +324,7 @@ describe("identity replica", () => {
       nc: app.nc,
       names: app.names,
     });
-    expect(rebuilt.events).toBe(f.events.length + 1);
+    expect(rebuilt.events).toBe(f.events.length + 4);
     expect(await dump()).toEqual(before);
   });
 });

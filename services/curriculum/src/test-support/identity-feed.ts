@@ -18,6 +18,8 @@ const codecs = {
   ClassGroupOpened: E.ClassGroupOpened,
   ClassGroupClosed: E.ClassGroupClosed,
   SubgroupOpened: E.SubgroupOpened,
+  PersonErased: E.PersonErased,
+  StaffAssignedToSchool: E.StaffAssignedToSchool,
 };
 type Name = keyof typeof codecs;
 
