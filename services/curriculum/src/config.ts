@@ -6,7 +6,7 @@ import {
 } from "@otmetka/service-kit/config";
 import type { z } from "zod";
 
-export const DEFAULT_DATABASE_URL = "postgresql://127.0.0.1:5432/otmetka_curriculum";
+export const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/otmetka_curriculum";
 
 export const curriculumConfigSchema = baseConfigSchema({
   grpcPort: DEFAULT_PORTS.curriculum,
