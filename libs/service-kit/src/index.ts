@@ -1,6 +1,8 @@
 export { type Clock, fixedClock, type ManualClock, manualClock, systemClock } from "./clock.js";
 export * from "./config-entry.js";
 export { DomainError, type DomainErrorKind, isDomainError } from "./domain-error.js";
+export { type CallMetadata, callMetadata } from "./grpc-call-metadata.js";
+export { checkHealth, type PromiseClient, promiseClient } from "./grpc-client.js";
 export {
   GRPC_STATUS_OF_KIND,
   type GrpcStatusError,

@@ -13,7 +13,7 @@ export { TEST_DB_PREFIX, uniqueNatsPrefix, uniqueSuffix } from "./names.js";
 export { deleteNatsPrefix } from "./nats.js";
 export { type PrivateNats, startPrivateNats } from "./private-nats.js";
 export { type PrivatePostgres, startPrivatePostgres } from "./private-postgres.js";
-export { findExecutable, freePort, waitFor } from "./process.js";
+export { findExecutable, freePort, rejectionOf, waitFor } from "./process.js";
 export {
   DEFAULT_DATABASE_URL,
   DEFAULT_NATS_URL,

@@ -105,3 +105,13 @@ export function userIds(user: string): { uid: number; gid: number } {
   const gid = Number(execFileSync("id", ["-g", user]).toString().trim());
   return { uid, gid };
 }
+
+/** The error of a promise that must fail; fails the test when it resolves. */
+export function rejectionOf<E = Error>(p: Promise<unknown>): Promise<E> {
+  return p.then(
+    () => {
+      throw new Error("expected the call to fail, and it succeeded");
+    },
+    (e: E) => e,
+  );
+}

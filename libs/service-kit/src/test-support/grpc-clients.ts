@@ -2,25 +2,9 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
-import { service as healthService } from "grpc-health-check";
 
-/** Test clients for the standard services; loaded after telemetry where that matters. */
-
-type Unary<Req, Res> = (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => void;
-
-export async function checkHealth(address: string, service = ""): Promise<string> {
-  const Health = grpc.makeGenericClientConstructor(healthService, "Health");
-  const client = new Health(address, grpc.credentials.createInsecure());
-  try {
-    const check = (client as unknown as { Check: Unary<{ service: string }, { status: string }> })
-      .Check;
-    return await new Promise((resolve, reject) =>
-      check.call(client, { service }, (err, res) => (err ? reject(err) : resolve(res.status))),
-    );
-  } finally {
-    client.close();
-  }
-}
+/** Test client for the reflection service (health: see ../grpc-client.ts). */
+export { checkHealth } from "../grpc-client.js";
 
 interface ReflectionResponse {
   listServicesResponse?: { service: { name: string }[] };
