@@ -152,4 +152,4 @@ it("proof 3: a rebuild while writes go on swaps in a version equal to one built 
   expect(swapped.marks.length).toBe(rounds * 30);
   expect(swapped.pending).toBe(0);
   expect(swapped).toEqual(scratch);
-}, 90_000);
+}, 180_000);

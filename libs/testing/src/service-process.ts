@@ -57,7 +57,7 @@ export function startServiceProcess(options: ServiceProcessOptions): ServiceProc
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
-    waitForOutput(text, timeoutMs = 20_000) {
+    waitForOutput(text, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           cleanup();
