@@ -18,8 +18,7 @@ for (const { name, report } of testedPackages()) {
   // A file that failed outside its tests (a hook, an import) may report its tests as
   // skipped and none as failed: count the file itself as one failure.
   const suiteFailures = (r.testResults ?? []).filter(
-    (f) =>
-      f.status === "failed" && !(f.assertionResults ?? []).some((a) => a.status === "failed"),
+    (f) => f.status === "failed" && !(f.assertionResults ?? []).some((a) => a.status === "failed"),
   ).length;
   passed += r.numPassedTests;
   failed += r.numFailedTests + suiteFailures;

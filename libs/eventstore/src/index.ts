@@ -49,7 +49,11 @@ export {
   migrateEventStore,
   migrateEventStoreDatabase,
 } from "./migrations/index.js";
-export { EVENTSTORE_SCHEMA, STREAM_LOCK_CLASS } from "./migrations/schema-names.js";
+export {
+  EVENTSTORE_SCHEMA,
+  MIGRATION_LOCK_CLASS,
+  STREAM_LOCK_CLASS,
+} from "./migrations/schema-names.js";
 export { canonicalJson, payloadHash } from "./payload-hash.js";
 export {
   createEventStorePool,

@@ -1,6 +1,7 @@
-import { Kysely, PostgresDialect } from "kysely";
+import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { EventStore } from "./event-store.js";
+import { MIGRATION_LOCK_CLASS } from "./migrations/schema-names.js";
 import type { Upcasters } from "./upcasters.js";
 
 /**
@@ -37,14 +38,20 @@ export interface ServiceDatabaseOptions {
   upcasters?: Upcasters;
 }
 
-/** Creates the database if needed, migrates it, and returns the event store on its own pool. */
+/**
+ * Creates the database if needed, migrates it, and returns the event store on its own pool.
+ * Instances starting together migrate one after the other: a session lock on the single
+ * migration connection, since DDL like CREATE TABLE IF NOT EXISTS still races in PostgreSQL.
+ */
 export async function openServiceDatabase(options: ServiceDatabaseOptions): Promise<EventStore> {
   await ensureDatabase(options.databaseUrl);
   const migrationPool = new pg.Pool({ connectionString: options.databaseUrl, max: 1 });
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: migrationPool }) });
   try {
+    await sql`SELECT pg_advisory_lock(${MIGRATION_LOCK_CLASS}::int, 0)`.execute(db);
     await options.migrate(db);
   } finally {
+    // Ending the connection releases the session lock, also when a migration failed.
     await db.destroy();
   }
   return EventStore.connect({

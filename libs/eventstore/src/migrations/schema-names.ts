@@ -9,3 +9,6 @@ export const EVENTSTORE_SCHEMA = "eventstore";
  * kept apart from any other advisory locks a service takes. 0x45530001: "ES", lock kind 1.
  */
 export const STREAM_LOCK_CLASS = 0x45530001;
+
+/** Class id of the session lock that serializes a database's migrations across instances. */
+export const MIGRATION_LOCK_CLASS = 0x45530002;
