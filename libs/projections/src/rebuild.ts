@@ -134,11 +134,17 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
   try {
     await Promise.all(sources.map((s) => s.start()));
     progress("building");
+    const liveExists = await schemaExists(pool, live);
     // 1. Catch up with the heads of the sources, one large transaction per batch.
     while (true) {
       if (o.signal?.aborted) throw new RebuildAborted(projection.name);
       const buffered = sources.reduce((n, s) => n + s.buffer.length, 0);
       const allCaughtUp = sources.every((s) => s.caughtUp);
+      // With a live version, caught up and less than a batch left: swap now. Waiting for an
+      // empty buffer while writes go on is a chase a slow machine can lose for ever; the swap
+      // applies what the live version is ahead by under its checkpoints' lock (a target that
+      // no longer moves), and the live runner goes on from the swapped-in checkpoints.
+      if (allCaughtUp && liveExists && buffered < batchSize) break;
       if (buffered >= batchSize || (allCaughtUp && buffered > 0)) {
         const t0 = performance.now();
         const entries = takeBatch();
