@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WrongExpectedVersion } from "./errors.js";
 import type { EventStore } from "./event-store.js";
 import type { RecordedEvent, StreamAppend, StreamVersion } from "./event-types.js";
-import { openStore } from "./test-support/store.js";
+import { openStore, readAllSettled } from "./test-support/store.js";
 
 const env = useTestEnvironment({ label: "es_bulk" });
 let store: EventStore;
@@ -68,7 +68,7 @@ describe("bulk append", () => {
   });
 
   it("keeps readAll's guarantees while bulk chunks and single appends interleave", async () => {
-    const before = await store.readAll(undefined, 100_000);
+    const before = await readAllSettled(store);
     const stop = new AbortController();
     const tailed: RecordedEvent[] = [];
     const tailing = (async () => {

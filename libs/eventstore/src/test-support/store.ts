@@ -18,3 +18,24 @@ export async function openStore(
 export function event(type: string, data: unknown = {}) {
   return { type, data };
 }
+
+/**
+ * readAll from the start once it shows every event committed so far. xmin is server-wide, so
+ * an open transaction of another run sharing the server (another clone's suite) holds readAll
+ * back for a while; a test that needs "everything before now" waits for it here.
+ */
+export async function readAllSettled(store: EventStore, timeoutMs = 60_000) {
+  const { rows } = await store.pool.query<{ n: string }>(
+    "SELECT count(*) AS n FROM eventstore.events",
+  );
+  const committed = Number(rows[0]!.n);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const page = await store.readAll(undefined, committed + 1);
+    if (page.events.length >= committed) return page;
+    if (Date.now() > deadline) {
+      throw new Error(`readAll still shows ${page.events.length} of ${committed} committed events`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
