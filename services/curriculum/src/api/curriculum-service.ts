@@ -39,6 +39,13 @@ import type { TermSystemDefined } from "../domain/events.js";
 import type { Lesson } from "../domain/lessons.js";
 import { callContext } from "./call-context.js";
 
+/**
+ * The request's academic year for a command. A missing year passes as undefined, typed as a
+ * number only here: every command checks it with checkStartYear and answers INVALID_ARGUMENT.
+ */
+const startYearOf = (req: { academicYear?: { startYear: number } | undefined }) =>
+  req.academicYear?.startYear as number;
+
 /** gRPC handlers: map proto <-> domain; every rule lives in the domain. */
 export function createCurriculumService(
   deps: CurriculumDeps,
@@ -53,7 +60,7 @@ export function createCurriculumService(
           kind: "DefineAcademicYear",
           schoolId: req.schoolId,
           municipalityId: req.municipalityId,
-          startYear: req.academicYear?.startYear as number,
+          startYear: startYearOf(req),
           firstDay: req.firstDay,
           lastDay: req.lastDay,
           daysPerWeek: req.daysPerWeek,
@@ -70,7 +77,7 @@ export function createCurriculumService(
         {
           kind: "DefineTermSystem",
           schoolId: req.schoolId,
-          startYear: req.academicYear?.startYear as number,
+          startYear: startYearOf(req),
           gradeLevels: req.gradeLevels,
           termKind: termKindToJSON(req.kind),
           terms: req.terms,
@@ -86,7 +93,7 @@ export function createCurriculumService(
         {
           kind: "DeclareNonSchoolDays",
           schoolId: req.schoolId,
-          startYear: req.academicYear?.startYear as number,
+          startYear: startYearOf(req),
           firstDay: req.firstDay,
           lastDay: req.lastDay,
           dayKind: nonSchoolDayKindToJSON(req.kind),
@@ -97,7 +104,7 @@ export function createCurriculumService(
       return { replayed };
     }),
     getAcademicCalendar: unaryHandler(logger, async (req) => {
-      const state = await loadCalendar(deps, req.schoolId, req.academicYear?.startYear as number);
+      const state = await loadCalendar(deps, req.schoolId, startYearOf(req));
       const year = state.year;
       if (!year)
         return {
@@ -163,7 +170,7 @@ export function createCurriculumService(
         req.commandId,
         {
           schoolId: req.schoolId,
-          startYear: req.academicYear?.startYear as number,
+          startYear: startYearOf(req),
           teacherId: req.teacherId,
           subjectId: req.subjectId,
           classGroupId: req.classGroupId,
@@ -174,7 +181,7 @@ export function createCurriculumService(
       return { assignmentId: result.assignmentId, replayed };
     }),
     assignSubstitute: unaryHandler(logger, async (req, md) => {
-      const { startYear, ...rest } = { ...req, startYear: req.academicYear?.startYear as number };
+      const { startYear, ...rest } = { ...req, startYear: startYearOf(req) };
       const { replayed } = await assignSubstitute(
         deps,
         req.commandId,
@@ -196,7 +203,7 @@ export function createCurriculumService(
         req.commandId,
         {
           schoolId: req.schoolId,
-          startYear: req.academicYear?.startYear as number,
+          startYear: startYearOf(req),
           weekday: req.weekday,
           period: req.period,
           classGroupId: req.classGroupId,
@@ -217,7 +224,7 @@ export function createCurriculumService(
         req.commandId,
         {
           schoolId: req.schoolId,
-          startYear: req.academicYear?.startYear as number,
+          startYear: startYearOf(req),
           slotId: req.slotId,
           lastDay: req.lastDay,
         },
@@ -226,7 +233,7 @@ export function createCurriculumService(
       return { replayed };
     }),
     getTimetable: unaryHandler(logger, async (req) => {
-      const state = await loadTimetable(deps, req.schoolId, req.academicYear?.startYear as number);
+      const state = await loadTimetable(deps, req.schoolId, startYearOf(req));
       const on = req.onDate === "" ? undefined : civilDate("on_date", req.onDate);
       const slots = [...state.slots.values()]
         .filter((s) => s.validFrom <= s.validTo)
@@ -270,7 +277,7 @@ export function createCurriculumService(
         req.commandId,
         {
           schoolId: req.schoolId,
-          startYear: req.academicYear?.startYear as number,
+          startYear: startYearOf(req),
           from: req.fromDate,
           to: req.toDate,
           classGroupIds: req.classGroupIds,
@@ -285,7 +292,7 @@ export function createCurriculumService(
         req.commandId,
         {
           schoolId: req.schoolId,
-          startYear: req.academicYear?.startYear as number,
+          startYear: startYearOf(req),
           classGroupId: req.classGroupId,
           lessonId: req.lessonId,
           topic: req.topic,
@@ -304,7 +311,7 @@ export function createCurriculumService(
         req.commandId,
         {
           schoolId: req.schoolId,
-          startYear: req.academicYear?.startYear as number,
+          startYear: startYearOf(req),
           classGroupId: req.classGroupId,
           lessonId: req.lessonId,
           reason: req.reason,
@@ -319,7 +326,7 @@ export function createCurriculumService(
         req.commandId,
         {
           schoolId: req.schoolId,
-          startYear: req.academicYear?.startYear as number,
+          startYear: startYearOf(req),
           classGroupId: req.classGroupId,
           lessonId: req.lessonId,
           toDate: req.toDate,
@@ -333,7 +340,7 @@ export function createCurriculumService(
       const lessons = await classGroupLessons(
         deps,
         req.classGroupId,
-        req.academicYear?.startYear as number,
+        startYearOf(req),
         req.fromDate,
         req.toDate,
       );
@@ -345,7 +352,7 @@ export function createCurriculumService(
         req.commandId,
         {
           schoolId: req.schoolId,
-          startYear: req.academicYear?.startYear as number,
+          startYear: startYearOf(req),
           subjectId: req.subjectId,
           gradeLevel: req.gradeLevel,
           items: req.items.map((i) => ({ topic: i.topic, hours: i.hours })),
@@ -361,7 +368,7 @@ export function createCurriculumService(
         req.commandId,
         {
           schoolId: req.schoolId,
-          startYear: req.academicYear?.startYear as number,
+          startYear: startYearOf(req),
           subjectId: req.subjectId,
           gradeLevel: req.gradeLevel,
           version: req.version,
@@ -376,7 +383,7 @@ export function createCurriculumService(
         deps,
         {
           schoolId: req.schoolId,
-          startYear: req.academicYear?.startYear as number,
+          startYear: startYearOf(req),
           subjectId: req.subjectId,
           gradeLevel: req.gradeLevel,
         },
@@ -393,7 +400,7 @@ export function createCurriculumService(
     getWorkProgrammeDelivery: unaryHandler(logger, async (req) =>
       workProgrammeDelivery(deps, {
         schoolId: req.schoolId,
-        startYear: req.academicYear?.startYear as number,
+        startYear: startYearOf(req),
         subjectId: req.subjectId,
         classGroupId: req.classGroupId,
         asOf: req.asOf,
@@ -402,7 +409,7 @@ export function createCurriculumService(
     getTeacherDay: unaryHandler(logger, async (req) => {
       const lessons = await teacherDay(deps, {
         schoolId: req.schoolId,
-        startYear: req.academicYear?.startYear as number,
+        startYear: startYearOf(req),
         teacherId: req.teacherId,
         date: req.date,
       });
@@ -414,7 +421,7 @@ export function createCurriculumService(
         req.commandId,
         {
           schoolId: req.schoolId,
-          startYear: req.academicYear?.startYear as number,
+          startYear: startYearOf(req),
           gradeLevel: req.gradeLevel,
           subjectId: req.subjectId,
           hoursPerWeek: req.hoursPerWeek,
@@ -424,7 +431,7 @@ export function createCurriculumService(
       return { replayed };
     }),
     getStudyPlan: unaryHandler(logger, async (req) => {
-      const entries = await getStudyPlan(deps, req.schoolId, req.academicYear?.startYear as number);
+      const entries = await getStudyPlan(deps, req.schoolId, startYearOf(req));
       return {
         entries: entries.map((e) => ({
           gradeLevel: e.gradeLevel,
