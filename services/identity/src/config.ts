@@ -3,6 +3,7 @@ import {
   DEFAULT_PORTS,
   databaseUrlVariable,
   loadConfig,
+  parseInteger,
   parsePattern,
   variable,
 } from "@otmetka/service-kit/config";
@@ -52,6 +53,11 @@ export const identityConfigSchema = baseConfigSchema({ grpcPort: DEFAULT_PORTS.i
     (raw) => (raw.trim() === "" ? undefined : raw.trim()),
     "Челябинская область",
   ),
+  // Access audit: whole months kept before their partition is dropped. No legal minimum is
+  // set in the design or the ministry letter; 60 months is a cautious default.
+  IDENTITY_AUDIT_RETENTION_MONTHS: variable("an integer 1-1200", parseInteger(1, 1200), "60"),
+  // How long the AUDIT stream keeps records identity has not yet stored (a buffer, not the archive).
+  IDENTITY_AUDIT_STREAM_MAX_AGE_DAYS: variable("an integer 1-365", parseInteger(1, 365), "7"),
 });
 
 export type IdentityConfig = z.output<typeof identityConfigSchema>;
