@@ -27,4 +27,4 @@ export {
   portVariable,
   variable,
 } from "./config-variables.js";
-export { DEFAULT_NATS_URL, DEFAULT_PORTS } from "./default-ports.js";
+export { DEFAULT_JWKS_URL, DEFAULT_NATS_URL, DEFAULT_PORTS } from "./default-ports.js";

@@ -13,7 +13,7 @@ import {
   portVariable,
   variable,
 } from "./config-variables.js";
-import { DEFAULT_NATS_URL } from "./default-ports.js";
+import { DEFAULT_JWKS_URL, DEFAULT_NATS_URL } from "./default-ports.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -52,6 +52,12 @@ export function baseConfigSchema(defaults: BaseConfigDefaults) {
     OTEL_EXPORTER_OTLP_ENDPOINT: optionalVariable(
       "an http:// or https:// URL of an OTLP collector",
       parseUrl(["http", "https"]),
+    ),
+    // Identity's key set, which verifies every caller's token (libs/service-kit/src/auth).
+    AUTH_JWKS_URL: variable(
+      "an http:// or https:// URL of identity's JWKS",
+      parseUrl(["http", "https"]),
+      DEFAULT_JWKS_URL,
     ),
     LOG_LEVEL: variable(`one of ${LOG_LEVELS.join(", ")}`, parseOneOf(LOG_LEVELS), "info"),
     // How long health reports NOT_SERVING while still serving, so load balancers stop routing.

@@ -27,6 +27,7 @@ describe("loadConfig with the base schema", () => {
       GRPC_PORT: 50053,
       HTTP_PORT: undefined,
       OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
+      AUTH_JWKS_URL: "http://127.0.0.1:50061/.well-known/jwks.json",
       LOG_LEVEL: "info",
       SHUTDOWN_GRACE_MS: 5000,
       SHUTDOWN_TIMEOUT_MS: 10000,

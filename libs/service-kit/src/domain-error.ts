@@ -8,7 +8,8 @@ export type DomainErrorKind =
   | "conflict" // version conflict after retries -> ABORTED
   | "unauthenticated" // no or bad token -> UNAUTHENTICATED
   | "permission_denied" // out of scope -> PERMISSION_DENIED
-  | "not_found"; // unknown id -> NOT_FOUND
+  | "not_found" // unknown id -> NOT_FOUND
+  | "unavailable"; // a dependency or a not-yet-replicated fact; retry later -> UNAVAILABLE
 
 /** Messages name the field and the rule; they are shown to clients as they are. */
 export class DomainError extends Error {

@@ -5,7 +5,8 @@ import type { Metadata } from "@grpc/grpc-js";
  * an interface, so it fits event-metadata records with open keys.)
  */
 export type CallMetadata = {
-  actor?: { id: string; kind: "user" };
+  /** The account that acted (a verified token's subject) and, for people, their person id. */
+  actor?: { id: string; kind: "user" | "service"; personId?: string };
   correlationId?: string;
   traceparent?: string;
 };

@@ -11,6 +11,7 @@ export const GRPC_STATUS_OF_KIND: Readonly<Record<DomainErrorKind, status>> = {
   unauthenticated: status.UNAUTHENTICATED,
   permission_denied: status.PERMISSION_DENIED,
   not_found: status.NOT_FOUND,
+  unavailable: status.UNAVAILABLE,
 };
 
 /** A status error as grpc-js handlers pass it to their callback. */

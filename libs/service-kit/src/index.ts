@@ -1,3 +1,4 @@
+export * from "./auth/index.js";
 export { type Clock, fixedClock, type ManualClock, manualClock, systemClock } from "./clock.js";
 export * from "./config-entry.js";
 export { DomainError, type DomainErrorKind, isDomainError } from "./domain-error.js";

@@ -26,3 +26,8 @@ export {
   type ServiceProcessOptions,
   startServiceProcess,
 } from "./service-process.js";
+export {
+  startTestTokenIssuer,
+  type TestTokenClaims,
+  type TestTokenIssuer,
+} from "./token-issuer.js";
