@@ -15,6 +15,7 @@ import {
 } from "@otmetka/service-kit";
 import { routeIdentityEvent } from "./api/event-routing.js";
 import { createIdentityService } from "./api/identity-service.js";
+import { startAccessAudit } from "./audit/wiring.js";
 import { config, telemetry } from "./bootstrap.js";
 import { rewrapDataKeys } from "./crypto/person-keys.js";
 import { openIdentityDatabase } from "./db/open-database.js";
@@ -52,6 +53,18 @@ await runService(async (lifecycle) => {
     onError: (err) => logger.warn({ err }, "relay error (it retries)"),
   }).start();
   lifecycle.onShutdown("relay", () => relay.stop());
+
+  // Access audit: AUDIT stream -> monthly partitions (stopped before NATS and the database).
+  const audit = await startAccessAudit({
+    pool: store.pool,
+    nc,
+    natsPrefix: config.NATS_PREFIX,
+    clock: systemClock,
+    logger,
+    retentionMonths: config.IDENTITY_AUDIT_RETENTION_MONTHS,
+    streamMaxAgeDays: config.IDENTITY_AUDIT_STREAM_MAX_AGE_DAYS,
+  });
+  lifecycle.onShutdown("access audit", () => audit.stop());
 
   const server = await startGrpcServer({
     host: config.GRPC_HOST,

@@ -1,5 +1,6 @@
 import { eventStoreMigrations } from "@otmetka/eventstore";
 import { type Kysely, type Migration, Migrator, sql } from "kysely";
+import { auditMigrations } from "../audit/migrations.js";
 
 /*
  * Identity's own tables, beside the event store's schema. The read models (municipalities,
@@ -126,7 +127,13 @@ const identityMigrations: Record<string, Migration> = {
 export async function migrateIdentityDatabase(db: Kysely<unknown>): Promise<void> {
   const migrator = new Migrator({
     db,
-    provider: { getMigrations: async () => ({ ...eventStoreMigrations, ...identityMigrations }) },
+    provider: {
+      getMigrations: async () => ({
+        ...eventStoreMigrations,
+        ...identityMigrations,
+        ...auditMigrations,
+      }),
+    },
     migrationTableName: "identity_migration",
     migrationLockTableName: "identity_migration_lock",
   });
