@@ -1,0 +1,133 @@
+import { payloadHash } from "@otmetka/eventstore";
+import { hasRole, requireRole } from "@otmetka/service-kit";
+import { type CivilDate, civilDateIn } from "../domain/civil-date.js";
+import { invalidInput, notReplicatedYet } from "../domain/errors.js";
+import type { JournalRefJson } from "../domain/events.js";
+import type { Actor, Enrollment, JournalInfo, LessonFact } from "../domain/journal-commands.js";
+import type { CommandFacts, FactsQuery, JournalKey } from "../projections/facts-queries.js";
+import type { Call, GradesDeps } from "./deps.js";
+
+const DEFAULT_ZONE = "Asia/Yekaterinburg";
+
+/** A journal as a request names it (proto `Journal`). */
+export interface JournalInput {
+  classGroupId: string;
+  subgroupId: string;
+  subjectId: string;
+  academicYear?: { startYear: number } | undefined;
+}
+
+export function journalKey(j: JournalInput | undefined): JournalKey {
+  if (!j) throw invalidInput("journal", "is required");
+  if (j.classGroupId.trim() === "") throw invalidInput("journal.class_group_id", "is required");
+  if (j.subjectId.trim() === "") throw invalidInput("journal.subject_id", "is required");
+  const startYear = j.academicYear?.startYear ?? 0;
+  if (!Number.isInteger(startYear) || startYear < 2000 || startYear > 2100)
+    throw invalidInput("journal.academic_year", "must be a start year such as 2026");
+  return {
+    classGroupId: j.classGroupId,
+    subgroupId: j.subgroupId,
+    subjectId: j.subjectId,
+    startYear,
+  };
+}
+
+/** One stream per journal: class group or subgroup x subject x academic year. */
+export const journalStreamId = (k: JournalKey) =>
+  `journal-${k.subgroupId || k.classGroupId}-${k.subjectId}-${k.startYear}`;
+
+/** What a journal command knows after reading the replicas and checking the caller. */
+export interface JournalContext {
+  streamId: string;
+  journal: JournalInfo;
+  actor: Actor;
+  today: CivilDate;
+  lesson?: LessonFact;
+  enrollment(studentId: string, field: string): Enrollment;
+  weights?: Record<string, number>;
+  /** Set when the command id ran before with this payload: answer it, decide nothing. */
+  replay?: { result: unknown };
+}
+
+/**
+ * Reads the replicas in one round trip and turns them into the journal, the actor and the
+ * facts a decision needs. A fact the replicas have not seen is UNAVAILABLE (retryable);
+ * a caller without a role in the journal's school is PERMISSION_DENIED.
+ */
+export async function journalContext(
+  deps: GradesDeps,
+  call: Call,
+  q: Omit<FactsQuery, "actorPersonId"> & { payload: unknown },
+): Promise<JournalContext> {
+  if (q.commandId !== undefined && q.commandId.trim() === "")
+    throw invalidInput("command_id", "is required (a retry repeats it)");
+  const f = await deps.facts.commandFacts({ ...q, actorPersonId: call.caller.personId ?? "" });
+  const k = q.journal;
+  const cg = f.classGroup;
+  if (!cg) throw notReplicatedYet("journal.class_group_id", "class group", k.classGroupId);
+  requireRole(call.caller, ["TEACHER", "SCHOOL_ADMIN", "PLATFORM_ADMIN", "SERVICE"], {
+    schoolId: cg.schoolId,
+  });
+  if (f.command) {
+    if (f.command.payloadHash !== payloadHash(q.payload))
+      throw invalidInput("command_id", "was already used for a different command");
+    return { replay: { result: f.command.result } } as JournalContext;
+  }
+  if (cg.startYear !== k.startYear)
+    throw invalidInput(
+      "journal.academic_year",
+      `class group ${k.classGroupId} is of ${cg.startYear}/${cg.startYear + 1}`,
+    );
+  if (!f.grading) throw notReplicatedYet("journal.subject_id", "subject", k.subjectId);
+  if (k.subgroupId !== "") {
+    if (!f.subgroupClassGroupId)
+      throw notReplicatedYet("journal.subgroup_id", "subgroup", k.subgroupId);
+    if (f.subgroupClassGroupId !== k.classGroupId)
+      throw invalidInput(
+        "journal.subgroup_id",
+        `subgroup ${k.subgroupId} is not of class group ${k.classGroupId}`,
+      );
+  }
+  if (q.lessonId && !f.lesson) throw notReplicatedYet("lesson_id", "lesson", q.lessonId);
+  for (const id of q.studentIds) {
+    if (!f.students.get(id)?.known) throw notReplicatedYet("student_id", "pupil", id);
+  }
+  const ref: JournalRefJson = {
+    journalId: journalStreamId(k),
+    schoolId: cg.schoolId,
+    municipalityId: cg.municipalityId,
+    academicYear: { startYear: k.startYear },
+    classGroupId: k.classGroupId,
+    subgroupId: k.subgroupId,
+    subjectId: k.subjectId,
+  };
+  const lesson = f.lesson;
+  return {
+    streamId: ref.journalId,
+    journal: { ref, grading: f.grading },
+    actor: actorOf(call, cg.schoolId, f),
+    today: civilDateIn(deps.clock.now(), cg.timeZone ?? DEFAULT_ZONE),
+    ...(lesson ? { lesson } : {}),
+    enrollment: (id) => (f.students.get(id)?.enrolled ? "enrolled" : "not_enrolled"),
+    ...(f.weights ? { weights: f.weights } : {}),
+  };
+}
+
+function actorOf(call: Call, schoolId: string, f: CommandFacts): Actor {
+  const c = call.caller;
+  const admin =
+    hasRole(c, "SCHOOL_ADMIN", { schoolId }) ||
+    hasRole(c, "PLATFORM_ADMIN") ||
+    hasRole(c, "SERVICE");
+  const personId = c.personId;
+  const teacher = personId !== undefined && hasRole(c, "TEACHER", { schoolId });
+  return {
+    id: personId ?? c.accountId,
+    admin,
+    assignedOn: (date) =>
+      teacher &&
+      (f.teacherIds.includes(personId) ||
+        (f.lesson?.teacherId === personId && f.lesson.date === date) ||
+        f.substitutions.some((s) => s.firstDay <= date && date <= s.lastDay)),
+  };
+}

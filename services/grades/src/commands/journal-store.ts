@@ -1,0 +1,140 @@
+import {
+  CommandIdReused,
+  type EventMetadata,
+  type EventStore,
+  loadAggregate,
+  type NewEvent,
+  type SnapshotPolicy,
+  WrongExpectedVersion,
+} from "@otmetka/eventstore";
+import { DomainError } from "@otmetka/service-kit";
+import { invalidInput } from "../domain/errors.js";
+import {
+  evolveJournal,
+  initialJournalState,
+  type JournalState,
+  journalFromSnapshot,
+  journalToSnapshot,
+} from "../domain/journal-state.js";
+
+interface Entry {
+  state: JournalState;
+  version: number;
+}
+
+const snapshots: SnapshotPolicy<JournalState> = {
+  schemaVersion: 1,
+  every: 500,
+  toSnapshot: journalToSnapshot,
+  fromSnapshot: journalFromSnapshot,
+};
+
+const decider = { initialState: initialJournalState, evolve: evolveJournal };
+
+export interface JournalAppend<Result> {
+  streamId: string;
+  commandId: string;
+  payload: unknown;
+  /** Pure: the events of the command in this state (throws to refuse). */
+  decide(state: JournalState): NewEvent[];
+  result(state: JournalState, events: NewEvent[]): Result;
+  metadata?: EventMetadata;
+}
+
+/**
+ * Journals' decision states, kept in memory (least recently used out past `maxEntries`), so a
+ * 5,000-event journal is neither replayed nor even read on each mark: a command decides on the
+ * cached state and appends with its version as the expected version. Another writer (another
+ * process, or a concurrent call here) makes that append fail with WrongExpectedVersion; the
+ * entry then reads the events it missed and the command decides again — so no update is lost.
+ * A cold journal loads from its snapshot (event store snapshots table) plus later events.
+ */
+export class JournalStore {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    readonly store: EventStore,
+    private readonly maxEntries = 2000,
+  ) {}
+
+  async run<Result>(o: JournalAppend<Result>): Promise<{ result: Result; replayed: boolean }> {
+    for (let attempt = 1; attempt <= 8; attempt++) {
+      const entry = await this.current(o.streamId);
+      const expected = entry.version;
+      const decided = o.decide(entry.state);
+      const events = o.metadata
+        ? decided.map((e) => ({ ...e, metadata: { ...o.metadata, ...e.metadata } }))
+        : decided;
+      const result = o.result(entry.state, events);
+      let outcome: Awaited<ReturnType<EventStore["appendCommand"]>>;
+      try {
+        outcome = await this.store.appendCommand(
+          { commandId: o.commandId, payload: o.payload, result },
+          [{ streamId: o.streamId, expected, events }],
+        );
+      } catch (err) {
+        if (err instanceof CommandIdReused)
+          throw invalidInput("command_id", "was already used for a different command");
+        if (!(err instanceof WrongExpectedVersion)) throw err;
+        await this.catchUp(o.streamId);
+        continue;
+      }
+      if (outcome.replayed) return { result: outcome.result as Result, replayed: true };
+      const now = this.entries.get(o.streamId);
+      // Still at the version we decided on: our events are the next ones.
+      if (now === entry && entry.version === expected) {
+        for (const e of events) evolveJournal(entry.state, e);
+        entry.version = expected + events.length;
+      }
+      return { result, replayed: false };
+    }
+    throw new DomainError(
+      "conflict",
+      `command ${o.commandId}: journal ${o.streamId} changed concurrently on every attempt; retry it`,
+    );
+  }
+
+  /** The journal's state as of now (reads what the cache missed); for queries. */
+  async read(streamId: string): Promise<JournalState> {
+    await this.catchUp(streamId);
+    return (await this.current(streamId)).state;
+  }
+
+  private async current(streamId: string): Promise<Entry> {
+    const hit = this.entries.get(streamId);
+    if (hit) {
+      // Most recently used last.
+      this.entries.delete(streamId);
+      this.entries.set(streamId, hit);
+      return hit;
+    }
+    const loaded = await loadAggregate(this.store, streamId, decider, snapshots);
+    const raced = this.entries.get(streamId);
+    if (raced) return raced;
+    const entry = { state: loaded.state, version: loaded.version };
+    this.entries.set(streamId, entry);
+    if (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+    return entry;
+  }
+
+  private async catchUp(streamId: string): Promise<void> {
+    const entry = this.entries.get(streamId);
+    if (!entry) return;
+    for (;;) {
+      const events = await this.store.readStream(streamId, {
+        fromVersion: entry.version + 1,
+        limit: 1000,
+      });
+      // Another call may have applied some meanwhile: apply only the next versions.
+      for (const e of events) {
+        if (e.version !== entry.version + 1) continue;
+        evolveJournal(entry.state, e);
+        entry.version = e.version;
+      }
+      if (events.length < 1000) return;
+    }
+  }
+}

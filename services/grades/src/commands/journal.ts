@@ -1,0 +1,371 @@
+import { civilDate } from "../domain/civil-date.js";
+import { invalidInput } from "../domain/errors.js";
+import { decideJournal, termMarksOf } from "../domain/journal.js";
+import type { JournalCommand } from "../domain/journal-commands.js";
+import { checkWorkType, resolveWeight, weightedAverage } from "../domain/marks.js";
+import type { Call, GradesDeps } from "./deps.js";
+import { derivedId } from "./derived-id.js";
+import {
+  type JournalContext,
+  type JournalInput,
+  journalContext,
+  journalKey,
+} from "./journal-context.js";
+
+type Replayable<T> = T & { replayed: boolean };
+
+interface MarkInput {
+  studentId: string;
+  value: string;
+  workType: string;
+  comment: string;
+}
+
+const MAX_COMMENT = 2000;
+
+/** Free text goes to the notes table (erasable), never into an event. */
+async function saveNotes(
+  deps: GradesDeps,
+  notes: { noteId: string; personId: string; text: string }[],
+) {
+  if (notes.length === 0) return;
+  await deps.store.pool.query(
+    `INSERT INTO grades.notes (note_id, person_id, text)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (note_id) DO NOTHING`,
+    [notes.map((n) => n.noteId), notes.map((n) => n.personId), notes.map((n) => n.text)],
+  );
+}
+
+async function decideAndAppend<R>(
+  deps: GradesDeps,
+  call: Call,
+  ctx: JournalContext,
+  commandId: string,
+  payload: unknown,
+  command: (ctx: JournalContext) => JournalCommand,
+  result: (events: { data: unknown }[], state: Parameters<typeof termMarksOf>[0]) => R,
+): Promise<Replayable<R>> {
+  if (ctx.replay) return { ...(ctx.replay.result as R), replayed: true };
+  const c = command(ctx);
+  const out = await deps.journals.run({
+    streamId: ctx.streamId,
+    commandId,
+    payload,
+    decide: (state) => decideJournal(c, state),
+    result: (state, events) => result(events, state),
+    metadata: { ...call.metadata, commandId },
+  });
+  return { ...out.result, replayed: out.replayed };
+}
+
+/** RecordMark and RecordMarks (a whole column, atomic): one lesson, one or more pupils. */
+export async function recordMarks(
+  deps: GradesDeps,
+  call: Call,
+  req: { commandId: string; journal?: JournalInput; lessonId: string; marks: MarkInput[] },
+): Promise<Replayable<{ markIds: string[]; weights: number[] }>> {
+  const journal = journalKey(req.journal);
+  if (req.lessonId.trim() === "") throw invalidInput("lesson_id", "is required");
+  const marks = req.marks.map((m, i) => {
+    const field = req.marks.length === 1 ? "mark" : `marks[${i}]`;
+    if (m.studentId.trim() === "") throw invalidInput(`${field}.student_id`, "is required");
+    if (m.comment.length > MAX_COMMENT)
+      throw invalidInput(`${field}.comment`, `must be at most ${MAX_COMMENT} characters`);
+    return { ...m, workType: checkWorkType(`${field}.work_type`, m.workType || "ORAL"), field };
+  });
+  const ctx = await journalContext(deps, call, {
+    journal,
+    lessonId: req.lessonId,
+    studentIds: [...new Set(marks.map((m) => m.studentId))],
+    commandId: req.commandId,
+    payload: req,
+  });
+  const prepared = marks.map((m, i) => {
+    const markId = derivedId(req.commandId, `mark:${i}`);
+    return {
+      markId,
+      studentId: m.studentId,
+      value: m.value,
+      workType: m.workType,
+      weight: ctx.replay ? 0 : resolveWeight(`${m.field}.work_type`, m.workType, ctx.weights),
+      noteId: m.comment.trim() === "" ? "" : derivedId(req.commandId, `note:${i}`),
+      enrollment: ctx.replay
+        ? ("enrolled" as const)
+        : ctx.enrollment(m.studentId, `${m.field}.student_id`),
+      comment: m.comment,
+    };
+  });
+  if (!ctx.replay) {
+    await saveNotes(
+      deps,
+      prepared
+        .filter((m) => m.noteId !== "")
+        .map((m) => ({ noteId: m.noteId, personId: m.studentId, text: m.comment })),
+    );
+  }
+  return decideAndAppend(
+    deps,
+    call,
+    ctx,
+    req.commandId,
+    req,
+    (c) => ({
+      kind: "RecordMarks",
+      journal: c.journal,
+      actor: c.actor,
+      today: c.today,
+      lesson: c.lesson!,
+      marks: prepared,
+    }),
+    () => ({ markIds: prepared.map((m) => m.markId), weights: prepared.map((m) => m.weight) }),
+  );
+}
+
+export async function correctOrRevokeMark(
+  deps: GradesDeps,
+  call: Call,
+  req: {
+    commandId: string;
+    journal?: JournalInput;
+    markId: string;
+    value?: string;
+    reason: string;
+  },
+  kind: "CorrectMark" | "RevokeMark",
+): Promise<Replayable<object>> {
+  const journal = journalKey(req.journal);
+  if (req.markId.trim() === "") throw invalidInput("mark_id", "is required");
+  const ctx = await journalContext(deps, call, {
+    journal,
+    studentIds: [],
+    commandId: req.commandId,
+    payload: { kind, req },
+  });
+  return decideAndAppend(
+    deps,
+    call,
+    ctx,
+    req.commandId,
+    { kind, req },
+    (c) => ({
+      kind,
+      journal: c.journal,
+      actor: c.actor,
+      today: c.today,
+      markId: req.markId,
+      value: req.value ?? "",
+      reason: req.reason,
+    }),
+    () => ({}),
+  );
+}
+
+export async function grantExemption(
+  deps: GradesDeps,
+  call: Call,
+  req: {
+    commandId: string;
+    journal?: JournalInput;
+    studentId: string;
+    firstDay: string;
+    lastDay: string;
+    reason: string;
+  },
+): Promise<Replayable<{ exemptionId: string }>> {
+  const journal = journalKey(req.journal);
+  if (req.studentId.trim() === "") throw invalidInput("student_id", "is required");
+  const firstDay = civilDate("first_day", req.firstDay);
+  const lastDay = civilDate("last_day", req.lastDay);
+  const ctx = await journalContext(deps, call, {
+    journal,
+    studentIds: [req.studentId],
+    date: firstDay,
+    commandId: req.commandId,
+    payload: req,
+  });
+  const exemptionId = derivedId(req.commandId, "exemption");
+  return decideAndAppend(
+    deps,
+    call,
+    ctx,
+    req.commandId,
+    req,
+    (c) => ({
+      kind: "GrantExemption",
+      journal: c.journal,
+      actor: c.actor,
+      today: c.today,
+      exemptionId,
+      studentId: req.studentId,
+      firstDay,
+      lastDay,
+      reason: req.reason,
+      enrollment: c.enrollment(req.studentId, "student_id"),
+    }),
+    () => ({ exemptionId }),
+  );
+}
+
+export async function recordAttendance(
+  deps: GradesDeps,
+  call: Call,
+  req: {
+    commandId: string;
+    journal?: JournalInput;
+    lessonId: string;
+    absences: { studentId: string; reason: string; lateMinutes: number }[];
+  },
+): Promise<Replayable<object>> {
+  const journal = journalKey(req.journal);
+  if (req.lessonId.trim() === "") throw invalidInput("lesson_id", "is required");
+  req.absences.forEach((a, i) => {
+    if (a.studentId.trim() === "") throw invalidInput(`absences[${i}].student_id`, "is required");
+  });
+  const ctx = await journalContext(deps, call, {
+    journal,
+    lessonId: req.lessonId,
+    studentIds: [...new Set(req.absences.map((a) => a.studentId))],
+    commandId: req.commandId,
+    payload: req,
+  });
+  return decideAndAppend(
+    deps,
+    call,
+    ctx,
+    req.commandId,
+    req,
+    (c) => ({
+      kind: "RecordAttendance",
+      journal: c.journal,
+      actor: c.actor,
+      today: c.today,
+      lesson: c.lesson!,
+      entries: req.absences.map((a, i) => ({
+        ...a,
+        enrollment: c.enrollment(a.studentId, `absences[${i}].student_id`),
+      })),
+    }),
+    () => ({}),
+  );
+}
+
+export async function excuseAbsence(
+  deps: GradesDeps,
+  call: Call,
+  req: {
+    commandId: string;
+    journal?: JournalInput;
+    lessonId: string;
+    studentId: string;
+    note: string;
+  },
+): Promise<Replayable<object>> {
+  const journal = journalKey(req.journal);
+  if (req.lessonId.trim() === "") throw invalidInput("lesson_id", "is required");
+  if (req.studentId.trim() === "") throw invalidInput("student_id", "is required");
+  if (req.note.length > MAX_COMMENT)
+    throw invalidInput("note", `must be at most ${MAX_COMMENT} characters`);
+  const ctx = await journalContext(deps, call, {
+    journal,
+    studentIds: [],
+    commandId: req.commandId,
+    payload: req,
+  });
+  const noteId = req.note.trim() === "" ? "" : derivedId(req.commandId, "note");
+  if (!ctx.replay && noteId)
+    await saveNotes(deps, [{ noteId, personId: req.studentId, text: req.note }]);
+  return decideAndAppend(
+    deps,
+    call,
+    ctx,
+    req.commandId,
+    req,
+    (c) => ({
+      kind: "ExcuseAbsence",
+      journal: c.journal,
+      actor: c.actor,
+      today: c.today,
+      lessonId: req.lessonId,
+      studentId: req.studentId,
+      noteId,
+    }),
+    () => ({}),
+  );
+}
+
+export async function setTermMark(
+  deps: GradesDeps,
+  call: Call,
+  req: {
+    commandId: string;
+    journal?: JournalInput;
+    studentId: string;
+    term: number;
+    value: string;
+    reason: string;
+  },
+): Promise<Replayable<{ corrected: boolean; weightedAverage: string }>> {
+  const journal = journalKey(req.journal);
+  if (req.studentId.trim() === "") throw invalidInput("student_id", "is required");
+  // Enrollment on any day of the year: a pupil who left keeps their term marks.
+  const ctx = await journalContext(deps, call, {
+    journal,
+    studentIds: [req.studentId],
+    commandId: req.commandId,
+    payload: req,
+  });
+  return decideAndAppend(
+    deps,
+    call,
+    ctx,
+    req.commandId,
+    req,
+    (c) => ({
+      kind: "SetTermMark",
+      journal: c.journal,
+      actor: c.actor,
+      today: c.today,
+      studentId: req.studentId,
+      term: req.term,
+      value: req.value,
+      reason: req.reason,
+      enrollment: c.enrollment(req.studentId, "student_id"),
+    }),
+    (events, state) => ({
+      corrected:
+        (events[0] as { type?: string } | undefined)?.type === "grades.v1.TermMarkCorrected",
+      weightedAverage: weightedAverage(termMarksOf(state, req.studentId, req.term)),
+    }),
+  );
+}
+
+export async function closeOrReopenTerm(
+  deps: GradesDeps,
+  call: Call,
+  req: { commandId: string; journal?: JournalInput; term: number; reason: string },
+  kind: "CloseTerm" | "ReopenTerm",
+): Promise<Replayable<object>> {
+  const journal = journalKey(req.journal);
+  const ctx = await journalContext(deps, call, {
+    journal,
+    studentIds: [],
+    commandId: req.commandId,
+    payload: { kind, req },
+  });
+  return decideAndAppend(
+    deps,
+    call,
+    ctx,
+    req.commandId,
+    { kind, req },
+    (c) => ({
+      kind,
+      journal: c.journal,
+      actor: c.actor,
+      today: c.today,
+      term: req.term,
+      reason: req.reason,
+    }),
+    () => ({}),
+  );
+}

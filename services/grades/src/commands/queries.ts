@@ -1,0 +1,134 @@
+import { DomainError, hasRole, requireRole } from "@otmetka/service-kit";
+import { civilDate } from "../domain/civil-date.js";
+import { invalidInput, notReplicatedYet } from "../domain/errors.js";
+import type { MarkCorrected, MarkRecorded, MarkRevoked } from "../domain/events.js";
+import { eventName } from "../domain/events.js";
+import { weightedAverage } from "../domain/marks.js";
+import type { Call, GradesDeps } from "./deps.js";
+import { type JournalInput, journalKey, journalStreamId } from "./journal-context.js";
+
+/** Staff of the school, officers above it, or the pupil themself may read a pupil's marks. */
+async function checkReader(deps: GradesDeps, call: Call, classGroupId: string, studentId?: string) {
+  const { classGroup } = await deps.facts.commandFacts({
+    journal: { classGroupId, subgroupId: "", subjectId: "", startYear: 0 },
+    studentIds: [],
+  });
+  if (!classGroup) throw notReplicatedYet("journal.class_group_id", "class group", classGroupId);
+  if (studentId && hasRole(call.caller, "STUDENT") && call.caller.personId === studentId) return;
+  requireRole(
+    call.caller,
+    ["TEACHER", "SCHOOL_ADMIN", "MUNICIPAL_OFFICER", "PLATFORM_ADMIN", "SERVICE"],
+    {
+      schoolId: classGroup.schoolId,
+      municipalityId: classGroup.municipalityId,
+    },
+  );
+}
+
+/** Every change of one mark, oldest first, with its comment (gone after erasure). */
+export async function markHistory(
+  deps: GradesDeps,
+  call: Call,
+  req: { journal?: JournalInput; markId: string },
+) {
+  const k = journalKey(req.journal);
+  if (req.markId.trim() === "") throw invalidInput("mark_id", "is required");
+  await checkReader(deps, call, k.classGroupId);
+  const events = await deps.store.readStream(journalStreamId(k));
+  let recorded: MarkRecorded | undefined;
+  const changes: {
+    kind: string;
+    value: string;
+    reason: string;
+    authorId: string;
+    recordedAt: string;
+  }[] = [];
+  for (const e of events) {
+    const d = e.data as { markId?: string };
+    if (d.markId !== req.markId) continue;
+    const at = e.recordedAt.toISOString();
+    switch (eventName(e.type)) {
+      case "MarkRecorded":
+        recorded = e.data as MarkRecorded;
+        changes.push({
+          kind: "RECORDED",
+          value: recorded.value,
+          reason: "",
+          authorId: recorded.authorId,
+          recordedAt: at,
+        });
+        break;
+      case "MarkCorrected": {
+        const c = e.data as MarkCorrected;
+        changes.push({
+          kind: "CORRECTED",
+          value: c.value,
+          reason: c.reason,
+          authorId: c.authorId,
+          recordedAt: at,
+        });
+        break;
+      }
+      case "MarkRevoked": {
+        const r = e.data as MarkRevoked;
+        changes.push({
+          kind: "REVOKED",
+          value: "",
+          reason: r.reason,
+          authorId: r.authorId,
+          recordedAt: at,
+        });
+        break;
+      }
+    }
+  }
+  if (!recorded)
+    throw new DomainError("not_found", `mark_id: no mark ${req.markId} in this journal`, {
+      field: "mark_id",
+    });
+  let comment = "";
+  if (recorded.noteId) {
+    const { rows } = await deps.store.pool.query(
+      "SELECT text FROM grades.notes WHERE note_id = $1",
+      [recorded.noteId],
+    );
+    comment = rows[0]?.text ?? "";
+  }
+  return {
+    markId: req.markId,
+    studentId: recorded.studentId,
+    lessonId: recorded.lessonId,
+    workType: recorded.workType,
+    weight: recorded.weight,
+    changes,
+    comment,
+  };
+}
+
+/** A pupil's marks in a journal over a period, with the weighted average of the live ones. */
+export async function studentMarks(
+  deps: GradesDeps,
+  call: Call,
+  req: { journal?: JournalInput; studentId: string; fromDate: string; toDate: string },
+) {
+  const k = journalKey(req.journal);
+  if (req.studentId.trim() === "") throw invalidInput("student_id", "is required");
+  const from = req.fromDate ? civilDate("from_date", req.fromDate) : "0000-01-01";
+  const to = req.toDate ? civilDate("to_date", req.toDate) : "9999-12-31";
+  await checkReader(deps, call, k.classGroupId, req.studentId);
+  const state = await deps.journals.read(journalStreamId(k));
+  const marks = [...state.marks]
+    .filter(([, m]) => m.studentId === req.studentId && m.lessonDate >= from && m.lessonDate <= to)
+    .map(([markId, m]) => ({
+      markId,
+      lessonId: m.lessonId,
+      lessonDate: m.lessonDate,
+      term: m.term,
+      value: m.value,
+      workType: m.workType,
+      weight: m.weight,
+      revoked: m.revoked,
+    }))
+    .sort((a, b) => (a.lessonDate < b.lessonDate ? -1 : a.lessonDate > b.lessonDate ? 1 : 0));
+  return { marks, weightedAverage: weightedAverage(marks.filter((m) => !m.revoked)) };
+}

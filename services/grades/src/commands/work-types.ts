@@ -1,0 +1,81 @@
+import { payloadHash } from "@otmetka/eventstore";
+import { requireRole } from "@otmetka/service-kit";
+import { invalidInput, notReplicatedYet } from "../domain/errors.js";
+import { newEvent } from "../domain/events.js";
+import { checkWorkType } from "../domain/marks.js";
+import type { Call, GradesDeps } from "./deps.js";
+
+/**
+ * A school's table of work types and weights: a WorkTypeWeightsSet event on the school's
+ * `worktypes-<schoolId>` stream and the row marks read, in one transaction.
+ */
+export async function setWorkTypeWeights(
+  deps: GradesDeps,
+  call: Call,
+  req: { commandId: string; schoolId: string; weights: { workType: string; weight: number }[] },
+): Promise<{ replayed: boolean }> {
+  if (req.commandId.trim() === "")
+    throw invalidInput("command_id", "is required (a retry repeats it)");
+  if (req.schoolId.trim() === "") throw invalidInput("school_id", "is required");
+  if (req.weights.length === 0) throw invalidInput("weights", "must list at least one work type");
+  const table: Record<string, number> = {};
+  req.weights.forEach((w, i) => {
+    checkWorkType(`weights[${i}].work_type`, w.workType);
+    if (!Number.isInteger(w.weight) || w.weight < 1 || w.weight > 10)
+      throw invalidInput(`weights[${i}].weight`, "must be 1-10");
+    if (table[w.workType] !== undefined)
+      throw invalidInput(`weights[${i}].work_type`, `${w.workType} is listed twice`);
+    table[w.workType] = w.weight;
+  });
+  const school = await deps.facts.school(req.schoolId);
+  if (!school) throw notReplicatedYet("school_id", "school", req.schoolId);
+  requireRole(call.caller, ["SCHOOL_ADMIN", "PLATFORM_ADMIN", "SERVICE"], {
+    schoolId: req.schoolId,
+  });
+  const stored = await deps.store.findCommand(req.commandId);
+  if (stored) {
+    if (stored.payloadHash !== payloadHash(req))
+      throw invalidInput("command_id", "was already used for a different command");
+    return { replayed: true };
+  }
+  const client = await deps.store.pool.connect();
+  try {
+    await client.query("BEGIN");
+    const outcome = await deps.store.appendCommand(
+      { commandId: req.commandId, payload: req, result: {} },
+      [
+        {
+          streamId: `worktypes-${req.schoolId}`,
+          expected: "any",
+          events: [
+            {
+              ...newEvent("WorkTypeWeightsSet", {
+                schoolId: req.schoolId,
+                municipalityId: school.municipalityId,
+                weights: req.weights.map((w) => ({ workType: w.workType, weight: w.weight })),
+                authorId: call.caller.personId ?? call.caller.accountId,
+              }),
+              metadata: { ...call.metadata, commandId: req.commandId },
+            },
+          ],
+        },
+      ],
+      { client },
+    );
+    if (!outcome.replayed) {
+      await client.query(
+        `INSERT INTO grades.work_type_weights (school_id, weights, version) VALUES ($1, $2, $3)
+         ON CONFLICT (school_id) DO UPDATE SET weights = excluded.weights, version = excluded.version
+           WHERE grades.work_type_weights.version < excluded.version`,
+        [req.schoolId, JSON.stringify(table), outcome.streams?.[0]?.version ?? 0],
+      );
+    }
+    await client.query("COMMIT");
+    return { replayed: outcome.replayed };
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,90 @@
+import type { CivilDate } from "./civil-date.js";
+import type { AbsenceReason, JournalRefJson } from "./events.js";
+import type { Grading, MarkValue } from "./marks.js";
+
+/** Who acts, as the command layer resolved it from the token and the replica. */
+export interface Actor {
+  id: string;
+  /** SCHOOL_ADMIN of the journal's school, PLATFORM_ADMIN or SERVICE. */
+  admin: boolean;
+  /** Whether the actor teaches this journal on a date (assignment or substitute). */
+  assignedOn(date: CivilDate): boolean;
+}
+
+/** The journal's identity and scale, from the replica. */
+export interface JournalInfo {
+  ref: JournalRefJson;
+  grading: Grading;
+}
+
+/** A lesson as the curriculum replica knows it. */
+export interface LessonFact {
+  lessonId: string;
+  classGroupId: string;
+  subgroupId: string;
+  subjectId: string;
+  date: CivilDate;
+  term: number;
+  status: "SCHEDULED" | "CONDUCTED" | "CANCELLED" | "UNSCHEDULED";
+}
+
+/** Whether a pupil belongs to the journal's class group (or subgroup) on the date in question. */
+export type Enrollment = "enrolled" | "not_enrolled";
+
+interface Base {
+  journal: JournalInfo;
+  actor: Actor;
+  /** Today in the school's zone. */
+  today: CivilDate;
+}
+
+export interface NewMark {
+  markId: string;
+  studentId: string;
+  value: string;
+  workType: string;
+  weight: number;
+  noteId: string;
+  enrollment: Enrollment;
+}
+
+export type JournalCommand =
+  | (Base & { kind: "RecordMarks"; lesson: LessonFact; marks: NewMark[] })
+  | (Base & { kind: "CorrectMark"; markId: string; value: string; reason: string })
+  | (Base & { kind: "RevokeMark"; markId: string; reason: string })
+  | (Base & {
+      kind: "GrantExemption";
+      exemptionId: string;
+      studentId: string;
+      firstDay: CivilDate;
+      lastDay: CivilDate;
+      reason: string;
+      enrollment: Enrollment;
+    })
+  | (Base & {
+      kind: "RecordAttendance";
+      lesson: LessonFact;
+      entries: {
+        studentId: string;
+        reason: AbsenceReason | string;
+        lateMinutes: number;
+        enrollment: Enrollment;
+      }[];
+    })
+  | (Base & {
+      kind: "ExcuseAbsence";
+      lessonId: string;
+      studentId: string;
+      noteId: string;
+    })
+  | (Base & {
+      kind: "SetTermMark";
+      studentId: string;
+      term: number;
+      value: string;
+      reason: string;
+      enrollment: Enrollment;
+    })
+  | (Base & { kind: "CloseTerm" | "ReopenTerm"; term: number; reason: string });
+
+export type { MarkValue };

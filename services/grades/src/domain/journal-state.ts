@@ -1,0 +1,168 @@
+import type { RecordedEvent } from "@otmetka/eventstore";
+import type { CivilDate } from "./civil-date.js";
+import {
+  type AbsenceReason,
+  type AttendanceRecorded,
+  type ExemptionGranted,
+  eventName,
+  type MarkCorrected,
+  type MarkRecorded,
+  type MarkRevoked,
+  type TermClosed,
+  type TermMarkCorrected,
+  type TermMarkSet,
+} from "./events.js";
+import type { MarkValue } from "./marks.js";
+
+/** What decisions need of a recorded mark (no history: that is read from the stream). */
+export interface MarkFact {
+  studentId: string;
+  lessonId: string;
+  lessonDate: CivilDate;
+  term: number;
+  value: MarkValue;
+  workType: string;
+  weight: number;
+  revoked: boolean;
+}
+
+export interface AttendanceFact {
+  reason: AbsenceReason;
+  lateMinutes: number;
+  excused: boolean;
+}
+
+export interface LessonAttendance {
+  term: number;
+  lessonDate: CivilDate;
+  entries: Map<string, AttendanceFact>;
+}
+
+/**
+ * The decision state of one journal. It is mutated in place by `evolveJournal` (it belongs to
+ * one loader or one cache entry at a time), so a 5,000-event journal costs no copying.
+ */
+export interface JournalState {
+  marks: Map<string, MarkFact>;
+  /** `<studentId>:<term>` -> value (term 0 = year mark). */
+  termMarks: Map<string, MarkValue>;
+  closedTerms: Set<number>;
+  attendance: Map<string, LessonAttendance>;
+  exemptions: Map<string, { studentId: string; firstDay: CivilDate; lastDay: CivilDate }>;
+}
+
+export const termMarkKey = (studentId: string, term: number) => `${studentId}:${term}`;
+
+export function initialJournalState(): JournalState {
+  return {
+    marks: new Map(),
+    termMarks: new Map(),
+    closedTerms: new Set(),
+    attendance: new Map(),
+    exemptions: new Map(),
+  };
+}
+
+export function evolveJournal(state: JournalState, event: Pick<RecordedEvent, "type" | "data">) {
+  switch (eventName(event.type)) {
+    case "MarkRecorded": {
+      const d = event.data as MarkRecorded;
+      state.marks.set(d.markId, {
+        studentId: d.studentId,
+        lessonId: d.lessonId,
+        lessonDate: d.lessonDate,
+        term: d.term ?? 0,
+        value: d.value,
+        workType: d.workType,
+        weight: d.weight ?? 0,
+        revoked: false,
+      });
+      break;
+    }
+    case "MarkCorrected": {
+      const d = event.data as MarkCorrected;
+      const m = state.marks.get(d.markId);
+      if (m) m.value = d.value;
+      break;
+    }
+    case "MarkRevoked": {
+      const m = state.marks.get((event.data as MarkRevoked).markId);
+      if (m) m.revoked = true;
+      break;
+    }
+    case "ExemptionGranted": {
+      const d = event.data as ExemptionGranted;
+      state.exemptions.set(d.exemptionId, {
+        studentId: d.studentId,
+        firstDay: d.firstDay,
+        lastDay: d.lastDay,
+      });
+      break;
+    }
+    case "AttendanceRecorded": {
+      const d = event.data as AttendanceRecorded;
+      const entries = new Map<string, AttendanceFact>();
+      for (const e of d.entries ?? []) {
+        entries.set(e.studentId, {
+          reason: e.reason,
+          lateMinutes: e.lateMinutes ?? 0,
+          excused: false,
+        });
+      }
+      state.attendance.set(d.lessonId, { term: d.term ?? 0, lessonDate: d.lessonDate, entries });
+      break;
+    }
+    case "AbsenceExcused": {
+      const d = event.data as { lessonId: string; studentId: string };
+      const entry = state.attendance.get(d.lessonId)?.entries.get(d.studentId);
+      if (entry) entry.excused = true;
+      break;
+    }
+    case "TermMarkSet":
+    case "TermMarkCorrected": {
+      const d = event.data as TermMarkSet | TermMarkCorrected;
+      state.termMarks.set(termMarkKey(d.studentId, d.term ?? 0), d.value);
+      break;
+    }
+    case "TermClosed":
+      state.closedTerms.add((event.data as TermClosed).term ?? 0);
+      break;
+    case "TermReopened":
+      state.closedTerms.delete((event.data as TermClosed).term ?? 0);
+      break;
+    default:
+      break;
+  }
+  return state;
+}
+
+/** Plain JSON for the event store's snapshots table: ids, values and dates only, no text. */
+export function journalToSnapshot(s: JournalState): unknown {
+  return {
+    marks: [...s.marks],
+    termMarks: [...s.termMarks],
+    closedTerms: [...s.closedTerms],
+    attendance: [...s.attendance].map(([id, a]) => [id, { ...a, entries: [...a.entries] }]),
+    exemptions: [...s.exemptions],
+  };
+}
+
+export function journalFromSnapshot(data: unknown): JournalState {
+  const d = data as {
+    marks: [string, MarkFact][];
+    termMarks: [string, MarkValue][];
+    closedTerms: number[];
+    attendance: [
+      string,
+      { term: number; lessonDate: string; entries: [string, AttendanceFact][] },
+    ][];
+    exemptions: [string, { studentId: string; firstDay: string; lastDay: string }][];
+  };
+  return {
+    marks: new Map(d.marks),
+    termMarks: new Map(d.termMarks),
+    closedTerms: new Set(d.closedTerms),
+    attendance: new Map(d.attendance.map(([id, a]) => [id, { ...a, entries: new Map(a.entries) }])),
+    exemptions: new Map(d.exemptions),
+  };
+}

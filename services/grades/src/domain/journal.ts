@@ -1,0 +1,342 @@
+import type { Decider, NewEvent } from "@otmetka/eventstore";
+import { DomainError } from "@otmetka/service-kit";
+import type { CivilDate } from "./civil-date.js";
+import { invalidInput, type JournalRule, ruleViolated } from "./errors.js";
+import { type AbsenceReason, newEvent } from "./events.js";
+import type { Actor, Enrollment, JournalCommand, LessonFact } from "./journal-commands.js";
+import {
+  evolveJournal,
+  initialJournalState,
+  type JournalState,
+  termMarkKey,
+} from "./journal-state.js";
+import { checkValue, weightedAverage } from "./marks.js";
+
+/** The journal decider: pure; every refusal is a DomainError naming the field and the rule. */
+export const journalDecider: Decider<JournalState, JournalCommand> = {
+  initialState: initialJournalState,
+  evolve: evolveJournal,
+  decide: decideJournal,
+};
+
+const denied = (rule: JournalRule, detail: string) =>
+  new DomainError("permission_denied", `caller: [${rule}] ${detail}`, { field: "caller" });
+
+function requireAuthor(actor: Actor, date: CivilDate) {
+  if (actor.admin || actor.assignedOn(date)) return;
+  throw denied(
+    "author_not_assigned",
+    `${actor.id} is neither assigned to this journal (nor its substitute) on ${date} nor a school admin`,
+  );
+}
+
+function requireAdmin(actor: Actor, what: string) {
+  if (!actor.admin)
+    throw new DomainError("permission_denied", `caller: ${what} needs SCHOOL_ADMIN`, {
+      field: "caller",
+    });
+}
+
+function requireReason(reason: string): string {
+  const r = reason.trim();
+  if (r === "") throw invalidInput("reason", "is required");
+  if (r.length > 500) throw invalidInput("reason", "must be at most 500 characters");
+  return r;
+}
+
+function requireEnrolled(field: string, studentId: string, enrollment: Enrollment, date: string) {
+  if (enrollment !== "enrolled") {
+    throw ruleViolated(
+      field,
+      "student_not_enrolled",
+      `pupil ${studentId} is not in this journal's class group (or subgroup) on ${date}`,
+    );
+  }
+}
+
+/** A lesson a journal entry may be written on: this journal's, held, not in the future. */
+function checkLesson(
+  lesson: LessonFact,
+  c: {
+    journal: { ref: { classGroupId: string; subgroupId: string; subjectId: string } };
+    today: string;
+  },
+) {
+  const ref = c.journal.ref;
+  if (
+    lesson.classGroupId !== ref.classGroupId ||
+    lesson.subjectId !== ref.subjectId ||
+    lesson.subgroupId !== ref.subgroupId
+  ) {
+    throw ruleViolated(
+      "lesson_id",
+      "lesson_not_in_journal",
+      `lesson ${lesson.lessonId} belongs to another journal`,
+    );
+  }
+  if (lesson.status === "UNSCHEDULED")
+    throw ruleViolated(
+      "lesson_id",
+      "lesson_not_in_journal",
+      `lesson ${lesson.lessonId} was taken off the timetable`,
+    );
+  if (lesson.status === "CANCELLED")
+    throw ruleViolated("lesson_id", "lesson_cancelled", `lesson ${lesson.lessonId} was cancelled`);
+  if (lesson.date > c.today) {
+    throw ruleViolated(
+      "lesson_id",
+      "lesson_in_future",
+      `lesson ${lesson.lessonId} is on ${lesson.date}, after today (${c.today}) in the school's zone`,
+    );
+  }
+}
+
+function checkTermOpen(state: JournalState, term: number, field = "term") {
+  if (state.closedTerms.has(term))
+    throw ruleViolated(
+      field,
+      "term_closed",
+      `term ${term} is closed; only an admin correction with a reason may change it`,
+    );
+}
+
+/** In a closed term only an admin may correct; returns whether the term is closed. */
+function closedTermCorrection(state: JournalState, term: number, actor: Actor): boolean {
+  if (!state.closedTerms.has(term)) return false;
+  if (!actor.admin)
+    throw ruleViolated(
+      "term",
+      "term_closed",
+      `term ${term} is closed; only a school admin may correct it, with a reason`,
+    );
+  return true;
+}
+
+const ABSENCE_REASONS = new Set<string>([
+  "ABSENCE_REASON_NONE",
+  "ABSENCE_REASON_ILLNESS",
+  "ABSENCE_REASON_EXCUSED",
+  "ABSENCE_REASON_UNEXCUSED",
+]);
+
+function checkTermNumber(term: number) {
+  if (!Number.isInteger(term) || term < 0 || term > 4)
+    throw invalidInput("term", `must be 1-4, or 0 for the year mark, got ${term}`);
+}
+
+export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[] {
+  const ref = c.journal.ref;
+  const at = { schoolId: ref.schoolId, municipalityId: ref.municipalityId, journal: ref };
+  const authorId = c.actor.id;
+  switch (c.kind) {
+    case "RecordMarks": {
+      if (c.marks.length === 0) throw invalidInput("marks", "must hold at least one mark");
+      checkLesson(c.lesson, c);
+      requireAuthor(c.actor, c.lesson.date);
+      checkTermOpen(state, c.lesson.term, "lesson_id");
+      return c.marks.map((m, i) => {
+        const field = c.marks.length === 1 ? "mark" : `marks[${i}]`;
+        const value = checkValue(`${field}.value`, m.value, c.journal.grading);
+        requireEnrolled(`${field}.student_id`, m.studentId, m.enrollment, c.lesson.date);
+        return newEvent("MarkRecorded", {
+          ...at,
+          markId: m.markId,
+          lessonId: c.lesson.lessonId,
+          lessonDate: c.lesson.date,
+          term: c.lesson.term,
+          studentId: m.studentId,
+          value,
+          workType: m.workType,
+          weight: m.weight,
+          authorId,
+          noteId: m.noteId,
+        });
+      });
+    }
+    case "CorrectMark":
+    case "RevokeMark": {
+      const mark = state.marks.get(c.markId);
+      if (!mark)
+        throw new DomainError(
+          "not_found",
+          `mark_id: [mark_unknown] no mark ${c.markId} in this journal`,
+          { field: "mark_id" },
+        );
+      if (mark.revoked)
+        throw ruleViolated(
+          "mark_id",
+          "mark_revoked",
+          `mark ${c.markId} was revoked; record a new mark instead`,
+        );
+      const reason = requireReason(c.reason);
+      requireAuthor(c.actor, mark.lessonDate);
+      const inClosedTerm = closedTermCorrection(state, mark.term, c.actor);
+      if (c.kind === "RevokeMark")
+        return [
+          newEvent("MarkRevoked", {
+            ...at,
+            markId: c.markId,
+            studentId: mark.studentId,
+            reason,
+            authorId,
+            inClosedTerm,
+          }),
+        ];
+      const value = checkValue("value", c.value, c.journal.grading);
+      return [
+        newEvent("MarkCorrected", {
+          ...at,
+          markId: c.markId,
+          studentId: mark.studentId,
+          value,
+          reason,
+          authorId,
+          inClosedTerm,
+        }),
+      ];
+    }
+    case "GrantExemption": {
+      if (c.lastDay < c.firstDay)
+        throw invalidInput("last_day", `must not be before first_day ${c.firstDay}`);
+      const reason = requireReason(c.reason);
+      requireAuthor(c.actor, c.firstDay);
+      requireEnrolled("student_id", c.studentId, c.enrollment, c.firstDay);
+      return [
+        newEvent("ExemptionGranted", {
+          ...at,
+          exemptionId: c.exemptionId,
+          studentId: c.studentId,
+          firstDay: c.firstDay,
+          lastDay: c.lastDay,
+          reason,
+          authorId,
+        }),
+      ];
+    }
+    case "RecordAttendance": {
+      checkLesson(c.lesson, c);
+      requireAuthor(c.actor, c.lesson.date);
+      checkTermOpen(state, c.lesson.term, "lesson_id");
+      const seen = new Set<string>();
+      const entries = c.entries.map((e, i) => {
+        const field = `absences[${i}]`;
+        if (seen.has(e.studentId))
+          throw invalidInput(`${field}.student_id`, `pupil ${e.studentId} is listed twice`);
+        seen.add(e.studentId);
+        if (!ABSENCE_REASONS.has(e.reason))
+          throw invalidInput(`${field}.reason`, "must be NONE, ILLNESS, EXCUSED or UNEXCUSED");
+        if (!Number.isInteger(e.lateMinutes) || e.lateMinutes < 0 || e.lateMinutes > 240)
+          throw invalidInput(`${field}.late_minutes`, "must be 0-240");
+        if (e.reason === "ABSENCE_REASON_NONE" && e.lateMinutes === 0)
+          throw invalidInput(
+            `${field}`,
+            "an entry is an absence (a reason) or a late arrival (late_minutes > 0)",
+          );
+        requireEnrolled(`${field}.student_id`, e.studentId, e.enrollment, c.lesson.date);
+        return {
+          studentId: e.studentId,
+          reason: e.reason as AbsenceReason,
+          lateMinutes: e.lateMinutes,
+        };
+      });
+      return [
+        newEvent("AttendanceRecorded", {
+          ...at,
+          lessonId: c.lesson.lessonId,
+          lessonDate: c.lesson.date,
+          term: c.lesson.term,
+          entries,
+          authorId,
+        }),
+      ];
+    }
+    case "ExcuseAbsence": {
+      const lesson = state.attendance.get(c.lessonId);
+      if (!lesson)
+        throw ruleViolated(
+          "lesson_id",
+          "attendance_not_recorded",
+          `no attendance was taken for lesson ${c.lessonId}`,
+        );
+      const entry = lesson.entries.get(c.studentId);
+      if (!entry || entry.reason === "ABSENCE_REASON_NONE")
+        throw ruleViolated(
+          "student_id",
+          "not_absent",
+          `pupil ${c.studentId} was not absent from lesson ${c.lessonId}`,
+        );
+      requireAuthor(c.actor, lesson.lessonDate);
+      checkTermOpen(state, lesson.term, "lesson_id");
+      return [
+        newEvent("AbsenceExcused", {
+          ...at,
+          lessonId: c.lessonId,
+          studentId: c.studentId,
+          noteId: c.noteId,
+          authorId,
+        }),
+      ];
+    }
+    case "SetTermMark": {
+      checkTermNumber(c.term);
+      const value = checkValue("value", c.value, c.journal.grading);
+      requireAuthor(c.actor, c.today);
+      requireEnrolled("student_id", c.studentId, c.enrollment, c.today);
+      const existing = state.termMarks.get(termMarkKey(c.studentId, c.term));
+      if (existing === undefined) {
+        checkTermOpen(state, c.term);
+        const avg = weightedAverage(termMarksOf(state, c.studentId, c.term));
+        return [
+          newEvent("TermMarkSet", {
+            ...at,
+            studentId: c.studentId,
+            term: c.term,
+            value,
+            weightedAverage: avg,
+            authorId,
+          }),
+        ];
+      }
+      if (c.reason.trim() === "") {
+        throw ruleViolated(
+          "term",
+          "term_mark_exists",
+          `pupil ${c.studentId} already has a mark for term ${c.term}; changing it is a correction and needs a reason`,
+        );
+      }
+      const reason = requireReason(c.reason);
+      const inClosedTerm = closedTermCorrection(state, c.term, c.actor);
+      return [
+        newEvent("TermMarkCorrected", {
+          ...at,
+          studentId: c.studentId,
+          term: c.term,
+          value,
+          reason,
+          authorId,
+          inClosedTerm,
+        }),
+      ];
+    }
+    case "CloseTerm":
+    case "ReopenTerm": {
+      checkTermNumber(c.term);
+      requireAdmin(c.actor, c.kind === "CloseTerm" ? "closing a term" : "reopening a term");
+      const reason = requireReason(c.reason);
+      const closed = state.closedTerms.has(c.term);
+      if (c.kind === "CloseTerm") {
+        if (closed) throw ruleViolated("term", "term_closed", `term ${c.term} is already closed`);
+        return [newEvent("TermClosed", { ...at, term: c.term, reason, authorId })];
+      }
+      if (!closed) throw ruleViolated("term", "term_not_closed", `term ${c.term} is not closed`);
+      return [newEvent("TermReopened", { ...at, term: c.term, reason, authorId })];
+    }
+  }
+}
+
+/** A pupil's live marks in a term (0 = the whole year). */
+export function* termMarksOf(state: JournalState, studentId: string, term: number) {
+  for (const m of state.marks.values()) {
+    if (m.studentId === studentId && !m.revoked && (term === 0 || m.term === term)) yield m;
+  }
+}
