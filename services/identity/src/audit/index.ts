@@ -1,6 +1,6 @@
 // What the bench (and later the gateway's tests) use of the access audit.
 export { AuditConsumer, type AuditConsumerStats } from "./consumer.js";
-export { auditMigrations } from "./migrations.js";
+export { auditMigrations, migrateAuditTables } from "./migrations.js";
 export { monthOf, monthStart, monthSuffix } from "./months.js";
 export { AuditPartitions } from "./partitions.js";
 export { type AuditEntry, listAccessAudit } from "./query.js";

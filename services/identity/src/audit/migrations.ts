@@ -1,4 +1,5 @@
-import { type Migration, sql } from "kysely";
+import { Kysely, type Migration, PostgresDialect, sql } from "kysely";
+import pg from "pg";
 
 /*
  * The access audit's tables, both partitioned by month of occurred_at (partitions are made by
@@ -35,3 +36,18 @@ export const auditMigrations: Record<string, Migration> = {
     },
   },
 };
+
+/**
+ * The audit tables alone, in a database without identity's other tables: for the bench, which
+ * measures the storage path on its own.
+ */
+export async function migrateAuditTables(databaseUrl: string): Promise<void> {
+  const db = new Kysely<unknown>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: 1 }) }),
+  });
+  try {
+    for (const m of Object.values(auditMigrations)) await m.up(db);
+  } finally {
+    await db.destroy();
+  }
+}
