@@ -1,0 +1,179 @@
+import { randomUUID } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import {
+  AccessAuditServiceClient,
+  AccessAuditServiceService,
+} from "@otmetka/proto/identity/v1/access_audit_service";
+import {
+  createCallerVerifier,
+  createLogger,
+  type GrpcServer,
+  promiseClient,
+  startGrpcServer,
+} from "@otmetka/service-kit";
+import { rejectionOf, startTestTokenIssuer, type TestTokenIssuer } from "@otmetka/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { linkGuardian } from "../commands/guardians.js";
+import { registerPerson } from "../commands/people.js";
+import { PersonKind } from "../domain/person.js";
+import { cmd, givenSchool, personalData, useIdentity } from "../test-support/in-process.js";
+import { createAccessAuditService } from "./api.js";
+import { AuditPartitions } from "./partitions.js";
+import { toAuditRecord } from "./record.js";
+import { AuditStore } from "./store.js";
+import { accessRecord } from "./test-support/records.js";
+
+const t = useIdentity("audit_api");
+let issuer: TestTokenIssuer;
+let server: GrpcServer;
+let client: AccessAuditServiceClient;
+let call: ReturnType<typeof promiseClient<AccessAuditServiceClient>>;
+const people = {
+  pupil: "",
+  sibling: "",
+  guardian: "",
+  otherGuardian: "",
+  schoolId: "",
+  otherSchoolId: "",
+};
+const readAt = "2026-11-20T10:00:00Z";
+
+beforeAll(async () => {
+  issuer = await startTestTokenIssuer();
+  const logger = createLogger({ service: "identity-test", level: "silent" });
+  server = await startGrpcServer({
+    host: "127.0.0.1",
+    port: 0,
+    logger,
+    graceMs: 0,
+    services: [
+      {
+        definition: AccessAuditServiceService,
+        implementation: createAccessAuditService({
+          pool: t.deps.store.pool,
+          verifier: createCallerVerifier({ jwksUrl: issuer.jwksUrl }),
+          logger,
+        }),
+      },
+    ],
+  });
+  client = new AccessAuditServiceClient(
+    `127.0.0.1:${server.port}`,
+    grpc.credentials.createInsecure(),
+  );
+  call = promiseClient(client);
+
+  const { schoolId } = await givenSchool(t.deps);
+  const { schoolId: otherSchoolId } = await givenSchool(t.deps);
+  const person = (kind: PersonKind) =>
+    registerPerson(t.deps, { commandId: cmd(), kind, schoolId, personalData: personalData() }).then(
+      (r) => r.personId,
+    );
+  people.schoolId = schoolId;
+  people.otherSchoolId = otherSchoolId;
+  people.pupil = await person(PersonKind.PERSON_KIND_STUDENT);
+  people.sibling = await person(PersonKind.PERSON_KIND_STUDENT);
+  people.guardian = await person(PersonKind.PERSON_KIND_GUARDIAN);
+  people.otherGuardian = await person(PersonKind.PERSON_KIND_GUARDIAN);
+  await linkGuardian(t.deps, {
+    commandId: cmd(),
+    studentId: people.pupil,
+    guardianId: people.guardian,
+  });
+  await linkGuardian(t.deps, {
+    commandId: cmd(),
+    studentId: people.sibling,
+    guardianId: people.otherGuardian,
+  });
+  const now = new Date("2026-11-28T09:00:00Z");
+  const store = new AuditStore(t.deps.store.pool, new AuditPartitions(t.deps.store.pool, 60));
+  await store.store(
+    [toAuditRecord(accessRecord([people.pupil, people.sibling], readAt), now)],
+    now,
+  );
+});
+
+afterAll(async () => {
+  client?.close();
+  await server?.shutdown();
+  await issuer?.stop();
+});
+
+const request = (personId: string) => ({
+  personId,
+  from: new Date("2026-11-01T00:00:00Z"),
+  to: new Date("2026-12-01T00:00:00Z"),
+  pageSize: 0,
+  pageToken: "",
+});
+
+async function listAs(claims: { pid?: string; roles: string[] }, personId = people.pupil) {
+  const token = await issuer.sign(claims);
+  return call.listAccessAudit(request(personId), issuer.metadataFor(token));
+}
+
+describe("ListAccessAudit authorization", () => {
+  it("answers the pupil, a linked guardian, a SCHOOL_ADMIN of the pupil's school and PLATFORM_ADMIN", async () => {
+    const callers = [
+      { pid: people.pupil, roles: ["STUDENT"] },
+      { pid: people.guardian, roles: ["GUARDIAN"] },
+      { roles: [`SCHOOL_ADMIN@school:${people.schoolId}`] },
+      { roles: ["PLATFORM_ADMIN"] },
+    ];
+    for (const c of callers) {
+      const res = await listAs(c);
+      expect(
+        res.entries.map((e) => e.occurredAt),
+        JSON.stringify(c),
+      ).toEqual([new Date(readAt)]);
+    }
+  });
+
+  it("refuses everyone else with PERMISSION_DENIED, and a call without a token with UNAUTHENTICATED", async () => {
+    const refused = [
+      { pid: people.sibling, roles: ["STUDENT"] }, // another pupil
+      { pid: people.pupil, roles: ["GUARDIAN"] }, // right person id, wrong role
+      { pid: people.otherGuardian, roles: ["GUARDIAN"] }, // a guardian of someone else
+      { roles: [`SCHOOL_ADMIN@school:${people.otherSchoolId}`] }, // another school's admin
+      { roles: [`TEACHER@school:${people.schoolId}`] }, // staff of the school, not its admin
+      { roles: [`MUNICIPAL_OFFICER@municipality:${randomUUID()}`] },
+    ];
+    for (const c of refused) {
+      const err = await rejectionOf<grpc.ServiceError>(listAs(c));
+      expect(err.code, JSON.stringify(c)).toBe(grpc.status.PERMISSION_DENIED);
+    }
+    // An unknown person is refused the same way for a scoped caller (no existence leak).
+    const unknown = await rejectionOf<grpc.ServiceError>(
+      listAs({ roles: [`SCHOOL_ADMIN@school:${people.schoolId}`] }, randomUUID()),
+    );
+    expect(unknown.code).toBe(grpc.status.PERMISSION_DENIED);
+    const anonymous = await rejectionOf<grpc.ServiceError>(
+      call.listAccessAudit(request(people.pupil), new grpc.Metadata()),
+    );
+    expect(anonymous.code).toBe(grpc.status.UNAUTHENTICATED);
+    const expired = await rejectionOf<grpc.ServiceError>(
+      call.listAccessAudit(
+        request(people.pupil),
+        issuer.metadataFor(await issuer.sign({ roles: ["PLATFORM_ADMIN"], expiresInSeconds: -60 })),
+      ),
+    );
+    expect(expired.code).toBe(grpc.status.UNAUTHENTICATED);
+  });
+
+  it("refuses bad input with INVALID_ARGUMENT naming the field", async () => {
+    const md = issuer.metadataFor(await issuer.sign({ roles: ["PLATFORM_ADMIN"] }));
+    const cases: [Partial<ReturnType<typeof request>>, string][] = [
+      [{ personId: "not-a-uuid" }, "person_id"],
+      [{ from: undefined }, "from"],
+      [{ pageSize: -1 }, "page_size"],
+      [{ pageToken: "x" }, "page_token"],
+    ];
+    for (const [change, field] of cases) {
+      const err = await rejectionOf<grpc.ServiceError>(
+        call.listAccessAudit({ ...request(people.pupil), ...change }, md),
+      );
+      expect(err.code, field).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(err.metadata.get("field"), field).toEqual([field]);
+    }
+  });
+});
