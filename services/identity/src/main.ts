@@ -4,9 +4,11 @@ import "./bootstrap.js";
 import { createRequire } from "node:module";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { ensureStream, messagingNames, OutboxRelay } from "@otmetka/messaging";
+import { AccessAuditServiceService } from "@otmetka/proto/identity/v1/access_audit_service";
 import { IdentityServiceService } from "@otmetka/proto/identity/v1/identity_service";
 import {
   connectNats,
+  createCallerVerifier,
   createLogger,
   findProtoRoot,
   runService,
@@ -15,6 +17,7 @@ import {
 } from "@otmetka/service-kit";
 import { routeIdentityEvent } from "./api/event-routing.js";
 import { createIdentityService } from "./api/identity-service.js";
+import { createAccessAuditService } from "./audit/api.js";
 import { startAccessAudit } from "./audit/wiring.js";
 import { config, telemetry } from "./bootstrap.js";
 import { rewrapDataKeys } from "./crypto/person-keys.js";
@@ -66,6 +69,8 @@ await runService(async (lifecycle) => {
   });
   lifecycle.onShutdown("access audit", () => audit.stop());
 
+  // Callers of the access audit are verified against identity's JWKS URL.
+  const verifier = createCallerVerifier({ jwksUrl: config.AUTH_JWKS_URL });
   const server = await startGrpcServer({
     host: config.GRPC_HOST,
     port: config.GRPC_PORT,
@@ -88,6 +93,10 @@ await runService(async (lifecycle) => {
           logger,
           region: { id: config.IDENTITY_REGION_ID, name: config.IDENTITY_REGION_NAME },
         }),
+      },
+      {
+        definition: AccessAuditServiceService,
+        implementation: createAccessAuditService({ pool: store.pool, verifier, logger }),
       },
     ],
   });
