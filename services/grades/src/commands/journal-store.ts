@@ -51,14 +51,43 @@ export interface JournalAppend<Result> {
  */
 export class JournalStore {
   private readonly entries = new Map<string, Entry>();
+  private readonly queues = new Map<string, Promise<void>>();
 
   constructor(
     readonly store: EventStore,
     private readonly maxEntries = 2000,
   ) {}
 
-  async run<Result>(o: JournalAppend<Result>): Promise<{ result: Result; replayed: boolean }> {
-    for (let attempt = 1; attempt <= 8; attempt++) {
+  /**
+   * Commands on one journal run one at a time in this process (queued per stream), so they
+   * never race each other for the expected version; only another process can make an append
+   * conflict, and then this one catches up and decides again.
+   */
+  run<Result>(o: JournalAppend<Result>): Promise<{ result: Result; replayed: boolean }> {
+    return this.exclusive(o.streamId, () => this.attempt(o));
+  }
+
+  private async exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => {
+      release = r;
+    });
+    const tail = previous.then(() => mine);
+    this.queues.set(key, tail);
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    }
+  }
+
+  private async attempt<Result>(
+    o: JournalAppend<Result>,
+  ): Promise<{ result: Result; replayed: boolean }> {
+    for (let attempt = 1; attempt <= 10; attempt++) {
       const entry = await this.current(o.streamId);
       const expected = entry.version;
       const decided = o.decide(entry.state);

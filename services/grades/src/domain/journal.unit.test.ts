@@ -1,0 +1,323 @@
+import { DomainError } from "@otmetka/service-kit";
+import { describe, expect, it } from "vitest";
+import { decideJournal } from "./journal.js";
+import type { Actor, JournalCommand, LessonFact } from "./journal-commands.js";
+import {
+  evolveJournal,
+  initialJournalState,
+  type JournalState,
+  journalFromSnapshot,
+  journalToSnapshot,
+} from "./journal-state.js";
+
+const ref = {
+  journalId: "journal-cg-MATH-2026",
+  schoolId: "s1",
+  municipalityId: "m1",
+  academicYear: { startYear: 2026 },
+  classGroupId: "cg",
+  subgroupId: "",
+  subjectId: "MATH",
+};
+const journal = { ref, grading: "GRADING_FIVE_POINT" as const };
+const teacher: Actor = { id: "t1", admin: false, assignedOn: () => true };
+const stranger: Actor = { id: "t2", admin: false, assignedOn: () => false };
+const admin: Actor = { id: "a1", admin: true, assignedOn: () => false };
+const lesson: LessonFact = {
+  lessonId: "l1",
+  classGroupId: "cg",
+  subgroupId: "",
+  subjectId: "MATH",
+  date: "2026-09-10",
+  term: 1,
+  status: "CONDUCTED",
+};
+const base = { journal, actor: teacher, today: "2026-09-15" };
+
+function mark(
+  over: Partial<Extract<JournalCommand, { kind: "RecordMarks" }>["marks"][number]> = {},
+) {
+  return {
+    markId: "m1",
+    studentId: "p1",
+    value: "MARK_VALUE_FIVE",
+    workType: "ORAL",
+    weight: 1,
+    noteId: "",
+    enrollment: "enrolled" as const,
+    ...over,
+  };
+}
+
+const record = (
+  over: Partial<Extract<JournalCommand, { kind: "RecordMarks" }>> = {},
+): JournalCommand => ({
+  kind: "RecordMarks",
+  ...base,
+  lesson,
+  marks: [mark()],
+  ...over,
+});
+
+/** Decides and applies, as the command layer does. */
+function run(state: JournalState, c: JournalCommand) {
+  const events = decideJournal(c, state);
+  for (const e of events) evolveJournal(state, e);
+  return events;
+}
+
+function refusal(f: () => unknown): DomainError {
+  try {
+    f();
+  } catch (err) {
+    if (err instanceof DomainError) return err;
+    throw err;
+  }
+  throw new Error("expected a refusal");
+}
+
+describe("marks", () => {
+  it("records a mark with its resolved weight, and several per pupil per lesson", () => {
+    const s = initialJournalState();
+    run(s, record());
+    run(
+      s,
+      record({
+        marks: [mark({ markId: "m2", value: "MARK_VALUE_THREE", workType: "TEST", weight: 3 })],
+      }),
+    );
+    expect([...s.marks.keys()]).toEqual(["m1", "m2"]);
+    expect(s.marks.get("m2")).toMatchObject({ value: "MARK_VALUE_THREE", weight: 3, term: 1 });
+  });
+
+  it("refuses a value off the scale", () => {
+    const e = refusal(() =>
+      decideJournal(record({ marks: [mark({ value: "MARK_VALUE_FAIL" })] }), initialJournalState()),
+    );
+    expect([e.kind, e.field]).toEqual(["failed_precondition", "mark.value"]);
+    expect(e.message).toMatch(/value_off_scale/);
+    const pf = { ...base.journal, grading: "GRADING_PASS_FAIL" as const };
+    expect(
+      refusal(() => decideJournal(record({ journal: pf }), initialJournalState())).message,
+    ).toMatch(/value_off_scale/);
+    expect(
+      refusal(() => decideJournal(record({ marks: [mark({ value: "7" })] }), initialJournalState()))
+        .kind,
+    ).toBe("invalid_argument");
+    // Special entries fit both scales.
+    expect(
+      decideJournal(
+        record({ journal: pf, marks: [mark({ value: "MARK_VALUE_NOT_ATTESTED" })] }),
+        initialJournalState(),
+      ),
+    ).toHaveLength(1);
+    expect(
+      decideJournal(record({ marks: [mark({ value: "MARK_VALUE_PASS" })] }), initialJournalState()),
+    ).toHaveLength(1);
+  });
+
+  it("refuses a pupil not enrolled on the lesson date", () => {
+    const e = refusal(() =>
+      decideJournal(
+        record({ marks: [mark({ enrollment: "not_enrolled" })] }),
+        initialJournalState(),
+      ),
+    );
+    expect(e.message).toMatch(/student_not_enrolled/);
+    expect(e.field).toBe("mark.student_id");
+  });
+
+  it("refuses an author not assigned, accepts a school admin", () => {
+    const e = refusal(() => decideJournal(record({ actor: stranger }), initialJournalState()));
+    expect([e.kind, e.field]).toEqual(["permission_denied", "caller"]);
+    expect(e.message).toMatch(/author_not_assigned/);
+    expect(decideJournal(record({ actor: admin }), initialJournalState())).toHaveLength(1);
+  });
+
+  it("refuses a lesson in the future, a cancelled lesson and another journal's lesson", () => {
+    const future = refusal(() =>
+      decideJournal(record({ today: "2026-09-09" }), initialJournalState()),
+    );
+    expect(future.message).toMatch(/lesson_in_future/);
+    const cancelled = refusal(() =>
+      decideJournal(record({ lesson: { ...lesson, status: "CANCELLED" } }), initialJournalState()),
+    );
+    expect(cancelled.message).toMatch(/lesson_cancelled/);
+    const other = refusal(() =>
+      decideJournal(record({ lesson: { ...lesson, subjectId: "RUS" } }), initialJournalState()),
+    );
+    expect(other.message).toMatch(/lesson_not_in_journal/);
+  });
+
+  it("bulk entry is all or nothing: one bad pupil refuses the column", () => {
+    const c = record({
+      marks: [mark(), mark({ markId: "m2", studentId: "p2", enrollment: "not_enrolled" })],
+    });
+    const e = refusal(() => decideJournal(c, initialJournalState()));
+    expect(e.field).toBe("marks[1].student_id");
+  });
+});
+
+describe("corrections and revocations", () => {
+  it("corrects and revokes with a reason; refuses correcting a revoked or unknown mark", () => {
+    const s = initialJournalState();
+    run(s, record());
+    expect(
+      refusal(() =>
+        decideJournal(
+          { kind: "CorrectMark", ...base, markId: "m1", value: "MARK_VALUE_FOUR", reason: " " },
+          s,
+        ),
+      ).field,
+    ).toBe("reason");
+    run(s, {
+      kind: "CorrectMark",
+      ...base,
+      markId: "m1",
+      value: "MARK_VALUE_FOUR",
+      reason: "typo",
+    });
+    expect(s.marks.get("m1")?.value).toBe("MARK_VALUE_FOUR");
+    run(s, { kind: "RevokeMark", ...base, markId: "m1", reason: "wrong pupil" });
+    const e = refusal(() =>
+      decideJournal(
+        { kind: "CorrectMark", ...base, markId: "m1", value: "MARK_VALUE_FIVE", reason: "x" },
+        s,
+      ),
+    );
+    expect(e.message).toMatch(/mark_revoked/);
+    expect(
+      refusal(() => decideJournal({ kind: "RevokeMark", ...base, markId: "zz", reason: "x" }, s))
+        .kind,
+    ).toBe("not_found");
+  });
+});
+
+describe("closed terms", () => {
+  it("refuses every change in a closed term except an admin correction with a reason", () => {
+    const s = initialJournalState();
+    run(s, record());
+    expect(
+      refusal(() => decideJournal({ kind: "CloseTerm", ...base, term: 1, reason: "end" }, s)).kind,
+    ).toBe("permission_denied");
+    run(s, { kind: "CloseTerm", ...base, actor: admin, term: 1, reason: "end of term" });
+    expect(
+      refusal(() => decideJournal(record({ marks: [mark({ markId: "m9" })] }), s)).message,
+    ).toMatch(/term_closed/);
+    expect(refusal(() => decideJournal(record({ actor: admin }), s)).message).toMatch(
+      /term_closed/,
+    );
+    const correct = {
+      kind: "CorrectMark" as const,
+      ...base,
+      markId: "m1",
+      value: "MARK_VALUE_THREE",
+      reason: "appeal",
+    };
+    expect(refusal(() => decideJournal(correct, s)).message).toMatch(/term_closed/);
+    const [e] = decideJournal({ ...correct, actor: admin }, s);
+    expect(e?.data).toMatchObject({ inClosedTerm: true, reason: "appeal" });
+    expect(
+      refusal(() => decideJournal({ kind: "RecordAttendance", ...base, lesson, entries: [] }, s))
+        .message,
+    ).toMatch(/term_closed/);
+    run(s, { kind: "ReopenTerm", ...base, actor: admin, term: 1, reason: "audit" });
+    expect(decideJournal(record({ marks: [mark({ markId: "m9" })] }), s)).toHaveLength(1);
+    expect(
+      refusal(() =>
+        decideJournal({ kind: "ReopenTerm", ...base, actor: admin, term: 1, reason: "x" }, s),
+      ).message,
+    ).toMatch(/term_not_closed/);
+  });
+});
+
+describe("term marks", () => {
+  const set = (
+    over: Partial<Extract<JournalCommand, { kind: "SetTermMark" }>> = {},
+  ): JournalCommand => ({
+    kind: "SetTermMark",
+    ...base,
+    studentId: "p1",
+    term: 1,
+    value: "MARK_VALUE_FOUR",
+    reason: "",
+    enrollment: "enrolled",
+    ...over,
+  });
+
+  it("offers the weighted average, refuses a second term mark, and a change is a correction", () => {
+    const s = initialJournalState();
+    run(
+      s,
+      record({
+        marks: [
+          mark({ value: "MARK_VALUE_FIVE", weight: 1 }),
+          mark({ markId: "m2", value: "MARK_VALUE_THREE", weight: 3 }),
+        ],
+      }),
+    );
+    const [first] = run(s, set());
+    expect(first?.data).toMatchObject({ weightedAverage: "3.50", value: "MARK_VALUE_FOUR" });
+    const e = refusal(() => decideJournal(set({ value: "MARK_VALUE_FIVE" }), s));
+    expect(e.message).toMatch(/term_mark_exists/);
+    const [corr] = run(s, set({ value: "MARK_VALUE_FIVE", reason: "retake" }));
+    expect(corr?.type).toBe("grades.v1.TermMarkCorrected");
+    expect(s.termMarks.get("p1:1")).toBe("MARK_VALUE_FIVE");
+    expect(refusal(() => decideJournal(set({ term: 5 }), s)).field).toBe("term");
+  });
+});
+
+describe("attendance", () => {
+  it("records attendance with nobody absent, absences and lateness; excuses an absence later", () => {
+    const s = initialJournalState();
+    run(s, { kind: "RecordAttendance", ...base, lesson, entries: [] });
+    expect(s.attendance.get("l1")?.entries.size).toBe(0);
+    run(s, {
+      kind: "RecordAttendance",
+      ...base,
+      lesson,
+      entries: [
+        {
+          studentId: "p1",
+          reason: "ABSENCE_REASON_UNEXCUSED",
+          lateMinutes: 0,
+          enrollment: "enrolled",
+        },
+        { studentId: "p2", reason: "ABSENCE_REASON_NONE", lateMinutes: 10, enrollment: "enrolled" },
+      ],
+    });
+    run(s, { kind: "ExcuseAbsence", ...base, lessonId: "l1", studentId: "p1", noteId: "n1" });
+    expect(s.attendance.get("l1")?.entries.get("p1")?.excused).toBe(true);
+    expect(
+      refusal(() =>
+        decideJournal(
+          { kind: "ExcuseAbsence", ...base, lessonId: "l1", studentId: "p2", noteId: "" },
+          s,
+        ),
+      ).message,
+    ).toMatch(/not_absent/);
+    expect(
+      refusal(() =>
+        decideJournal(
+          { kind: "ExcuseAbsence", ...base, lessonId: "l9", studentId: "p1", noteId: "" },
+          s,
+        ),
+      ).message,
+    ).toMatch(/attendance_not_recorded/);
+  });
+});
+
+it("a snapshot round-trips the state", () => {
+  const s = initialJournalState();
+  run(s, record());
+  run(s, {
+    kind: "RecordAttendance",
+    ...base,
+    lesson,
+    entries: [
+      { studentId: "p1", reason: "ABSENCE_REASON_ILLNESS", lateMinutes: 0, enrollment: "enrolled" },
+    ],
+  });
+  run(s, { kind: "CloseTerm", ...base, actor: admin, term: 2, reason: "x" });
+  expect(journalFromSnapshot(JSON.parse(JSON.stringify(journalToSnapshot(s))))).toEqual(s);
+});

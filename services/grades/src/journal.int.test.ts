@@ -1,0 +1,512 @@
+import { randomUUID } from "node:crypto";
+import { Metadata, status } from "@grpc/grpc-js";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { AbsenceReason, MarkValue } from "@otmetka/proto/grades/events/v1/events";
+import { useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordMarks } from "./commands/journal.js";
+import { JournalStore } from "./commands/journal-store.js";
+import {
+  identityEvent,
+  publishFeed,
+  type SchoolFixture,
+  schoolFixture,
+} from "./test-support/feed.js";
+import { eventually, grpcError, type Harness, startHarness } from "./test-support/harness.js";
+
+const env = useTestEnvironment({ label: "grades_journal" });
+let h: Harness;
+let f: SchoolFixture;
+let journal: {
+  classGroupId: string;
+  subgroupId: string;
+  subjectId: string;
+  academicYear: { startYear: number };
+};
+let teacher: Awaited<ReturnType<Harness["as"]>>;
+let admin: Awaited<ReturnType<Harness["as"]>>;
+
+const mark = (
+  studentId: string,
+  value = MarkValue.MARK_VALUE_FIVE,
+  workType = "ORAL",
+  comment = "",
+) => ({
+  studentId,
+  value,
+  workType,
+  comment,
+});
+
+beforeAll(async () => {
+  h = await startHarness(env);
+  f = schoolFixture();
+  await publishFeed(h.nc, h.names, f.events);
+  journal = {
+    classGroupId: f.classGroupId,
+    subgroupId: "",
+    subjectId: f.subjects.math,
+    academicYear: { startYear: 2026 },
+  };
+  teacher = await h.as([`TEACHER@school:${f.schoolId}`], f.teachers.math);
+  admin = await h.as([`SCHOOL_ADMIN@school:${f.schoolId}`], randomUUID());
+  // The replica has caught up once the last fixture event (the cancellation) is in.
+  await eventually(async () => {
+    const { rows } = await h.store.pool.query(
+      "SELECT status FROM proj_grades_facts.lessons WHERE lesson_id = $1",
+      [f.lessons.cancelled],
+    );
+    expect(rows[0]?.status).toBe("CANCELLED");
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const recordMark = (over: Record<string, unknown> = {}, md = teacher) =>
+  h.client.recordMark(
+    {
+      commandId: randomUUID(),
+      journal,
+      lessonId: f.lessons.past,
+      mark: mark(f.pupils.p1),
+      ...over,
+    },
+    md,
+  );
+
+const ruleOf = async (p: Promise<unknown>) => {
+  const err = await grpcError(p);
+  return { code: err.code, rule: /\[([a-z_]+)\]/.exec(err.details)?.[1] ?? err.details };
+};
+
+describe("marks over gRPC", () => {
+  it("records a mark with the default weight; a retry with the same command id records nothing", async () => {
+    const commandId = randomUUID();
+    const req = {
+      commandId,
+      journal,
+      lessonId: f.lessons.past,
+      mark: mark(f.pupils.p1, MarkValue.MARK_VALUE_FOUR, "TEST"),
+    };
+    const first = await h.client.recordMark(req, teacher);
+    expect(first).toMatchObject({ replayed: false, weight: 3 });
+    expect(await h.client.recordMark(req, teacher)).toEqual({ ...first, replayed: true });
+    const other = await grpcError(
+      h.client.recordMark({ ...req, mark: mark(f.pupils.p2) }, teacher),
+    );
+    expect([other.code, other.details]).toEqual([
+      status.INVALID_ARGUMENT,
+      expect.stringMatching(/^command_id/),
+    ]);
+    const events = await h.store.readStream(`journal-${f.classGroupId}-${f.subjects.math}-2026`);
+    expect(
+      events.filter((e) => (e.data as { markId: string }).markId === first.markId),
+    ).toHaveLength(1);
+    expect(events.at(-1)?.metadata).toMatchObject({
+      commandId,
+      actor: { personId: f.teachers.math },
+    });
+  });
+
+  it("refuses without a token, and a teacher of another school", async () => {
+    expect((await grpcError(recordMark({}, new Metadata()))).code).toBe(status.UNAUTHENTICATED);
+    const elsewhere = await h.as([`TEACHER@school:${randomUUID()}`], f.teachers.math);
+    expect((await grpcError(recordMark({}, elsewhere))).code).toBe(status.PERMISSION_DENIED);
+  });
+
+  it("refuses a value off the journal's scale", async () => {
+    const pe = { ...journal, subjectId: f.subjects.pe };
+    expect(await ruleOf(recordMark({ journal: pe, lessonId: f.lessons.pe }))).toEqual({
+      code: status.FAILED_PRECONDITION,
+      rule: "value_off_scale",
+    });
+    await recordMark({
+      journal: pe,
+      lessonId: f.lessons.pe,
+      mark: mark(f.pupils.p1, MarkValue.MARK_VALUE_FAIL),
+    });
+    expect(
+      (await grpcError(recordMark({ mark: mark(f.pupils.p1, MarkValue.MARK_VALUE_UNSPECIFIED) })))
+        .code,
+    ).toBe(status.INVALID_ARGUMENT);
+  });
+
+  it("refuses a pupil not enrolled on the lesson date (other class group, withdrawn before)", async () => {
+    expect(await ruleOf(recordMark({ mark: mark(f.pupils.other) }))).toEqual({
+      code: status.FAILED_PRECONDITION,
+      rule: "student_not_enrolled",
+    });
+    h.clock.set("2026-09-26T05:00:00Z");
+    try {
+      expect(
+        await ruleOf(recordMark({ lessonId: f.lessons.late, mark: mark(f.pupils.p3) })),
+      ).toEqual({
+        code: status.FAILED_PRECONDITION,
+        rule: "student_not_enrolled",
+      });
+      // Before the withdrawal the same pupil is in.
+      await recordMark({ mark: mark(f.pupils.p3) });
+    } finally {
+      h.clock.set("2026-09-15T05:00:00Z");
+    }
+  });
+
+  it("refuses a teacher not assigned; a substitute writes only on their days; an admin may", async () => {
+    const stranger = await h.as([`TEACHER@school:${f.schoolId}`], f.teachers.stranger);
+    expect(await ruleOf(recordMark({}, stranger))).toEqual({
+      code: status.PERMISSION_DENIED,
+      rule: "author_not_assigned",
+    });
+    const sub = await h.as([`TEACHER@school:${f.schoolId}`], f.teachers.sub);
+    await recordMark({ lessonId: f.lessons.subDay }, sub);
+    expect(await ruleOf(recordMark({}, sub))).toEqual({
+      code: status.PERMISSION_DENIED,
+      rule: "author_not_assigned",
+    });
+    await recordMark({}, admin);
+    // The English teacher teaches the subgroup, whose journal is its own.
+    const eng = await h.as([`TEACHER@school:${f.schoolId}`], f.teachers.eng);
+    const engJournal = { ...journal, subgroupId: f.subgroupId, subjectId: f.subjects.eng };
+    await recordMark({ journal: engJournal, lessonId: f.lessons.eng }, eng);
+    expect(
+      await ruleOf(
+        recordMark({ journal: engJournal, lessonId: f.lessons.eng, mark: mark(f.pupils.p2) }, eng),
+      ),
+    ).toEqual({
+      code: status.FAILED_PRECONDITION,
+      rule: "student_not_enrolled",
+    });
+  });
+
+  it("refuses a lesson in the future in the school's zone, and a cancelled lesson", async () => {
+    expect(await ruleOf(recordMark({ lessonId: f.lessons.future }))).toEqual({
+      code: status.FAILED_PRECONDITION,
+      rule: "lesson_in_future",
+    });
+    // 2026-09-24 20:00 UTC is already 25 September in Yekaterinburg (UTC+5): the lesson is today.
+    h.clock.set("2026-09-24T20:00:00Z");
+    try {
+      await recordMark({ lessonId: f.lessons.late });
+      h.clock.set("2026-09-24T18:00:00Z");
+      expect((await ruleOf(recordMark({ lessonId: f.lessons.late }))).rule).toBe(
+        "lesson_in_future",
+      );
+    } finally {
+      h.clock.set("2026-09-15T05:00:00Z");
+    }
+    expect(await ruleOf(recordMark({ lessonId: f.lessons.cancelled }))).toEqual({
+      code: status.FAILED_PRECONDITION,
+      rule: "lesson_cancelled",
+    });
+  });
+
+  it("answers UNAVAILABLE (retry later) for a lesson or pupil the replica has not seen", async () => {
+    const lesson = await grpcError(recordMark({ lessonId: randomUUID() }));
+    expect([lesson.code, lesson.details]).toEqual([
+      status.UNAVAILABLE,
+      expect.stringMatching(/^lesson_id: .*retry/),
+    ]);
+    expect((await grpcError(recordMark({ mark: mark(randomUUID()) }))).code).toBe(
+      status.UNAVAILABLE,
+    );
+    const unknownJournal = { ...journal, classGroupId: randomUUID() };
+    expect((await grpcError(recordMark({ journal: unknownJournal }))).code).toBe(
+      status.UNAVAILABLE,
+    );
+  });
+
+  it("records a whole column atomically: one pupil not enrolled refuses every mark", async () => {
+    const before = await h.store.streamVersion(`journal-${f.classGroupId}-${f.subjects.math}-2026`);
+    const bad = await ruleOf(
+      h.client.recordMarks(
+        {
+          commandId: randomUUID(),
+          journal,
+          lessonId: f.lessons.past,
+          marks: [mark(f.pupils.p1), mark(f.pupils.other)],
+        },
+        teacher,
+      ),
+    );
+    expect(bad.rule).toBe("student_not_enrolled");
+    expect(await h.store.streamVersion(`journal-${f.classGroupId}-${f.subjects.math}-2026`)).toBe(
+      before,
+    );
+    const ok = await h.client.recordMarks(
+      {
+        commandId: randomUUID(),
+        journal,
+        lessonId: f.lessons.past,
+        marks: [
+          mark(f.pupils.p1),
+          mark(f.pupils.p2),
+          mark(f.pupils.p2, MarkValue.MARK_VALUE_NOT_ATTESTED),
+        ],
+      },
+      teacher,
+    );
+    expect(ok.markIds).toHaveLength(3);
+  });
+});
+
+describe("corrections, history, term marks and closing", () => {
+  it("corrects and revokes with reasons, keeps the history, refuses correcting a revoked mark", async () => {
+    const { markId } = await recordMark({
+      mark: mark(f.pupils.p2, MarkValue.MARK_VALUE_TWO, "HOMEWORK", "забыл тетрадь"),
+    });
+    await h.client.correctMark(
+      {
+        commandId: randomUUID(),
+        journal,
+        markId,
+        value: MarkValue.MARK_VALUE_THREE,
+        reason: "ошибка ввода",
+      },
+      teacher,
+    );
+    await h.client.revokeMark(
+      { commandId: randomUUID(), journal, markId, reason: "не тот ученик" },
+      teacher,
+    );
+    expect(
+      await ruleOf(
+        h.client.correctMark(
+          {
+            commandId: randomUUID(),
+            journal,
+            markId,
+            value: MarkValue.MARK_VALUE_FIVE,
+            reason: "x",
+          },
+          teacher,
+        ),
+      ),
+    ).toEqual({ code: status.FAILED_PRECONDITION, rule: "mark_revoked" });
+    const history = await h.client.getMarkHistory({ journal, markId }, teacher);
+    expect(history.changes.map((c) => [c.kind, c.value, c.reason])).toEqual([
+      ["RECORDED", MarkValue.MARK_VALUE_TWO, ""],
+      ["CORRECTED", MarkValue.MARK_VALUE_THREE, "ошибка ввода"],
+      ["REVOKED", 0, "не тот ученик"],
+    ]);
+    expect(history.comment).toBe("забыл тетрадь");
+    // The pupil's erasure clears the comment; the mark stays, by opaque id.
+    await publishFeed(h.nc, h.names, [
+      identityEvent(`person-${f.pupils.p2}`, "PersonErased", {
+        personId: f.pupils.p2,
+        schoolId: f.schoolId,
+        municipalityId: f.municipalityId,
+      }),
+    ]);
+    await eventually(async () =>
+      expect((await h.client.getMarkHistory({ journal, markId }, teacher)).comment).toBe(""),
+    );
+  });
+
+  it("one term mark per pupil and term, with the weighted average offered; a change is a correction", async () => {
+    const termJournal = { ...journal, subjectId: f.subjects.math };
+    const set = (value: MarkValue, reason = "") =>
+      h.client.setTermMark(
+        {
+          commandId: randomUUID(),
+          journal: termJournal,
+          studentId: f.pupils.p1,
+          term: 1,
+          value,
+          reason,
+        },
+        teacher,
+      );
+    const first = await set(MarkValue.MARK_VALUE_FOUR);
+    expect(first.corrected).toBe(false);
+    expect(Number(first.weightedAverage)).toBeGreaterThan(0);
+    expect(await ruleOf(set(MarkValue.MARK_VALUE_FIVE))).toEqual({
+      code: status.FAILED_PRECONDITION,
+      rule: "term_mark_exists",
+    });
+    expect((await set(MarkValue.MARK_VALUE_FIVE, "пересдача")).corrected).toBe(true);
+  });
+
+  it("a closed term refuses changes except an admin correction with a reason; reopening is an admin action", async () => {
+    const j = { ...journal, subjectId: f.subjects.pe };
+    const { markId } = await recordMark({
+      journal: j,
+      lessonId: f.lessons.pe,
+      mark: mark(f.pupils.p1, MarkValue.MARK_VALUE_PASS),
+    });
+    expect(
+      (
+        await grpcError(
+          h.client.closeTerm(
+            { commandId: randomUUID(), journal: j, term: 1, reason: "конец четверти" },
+            teacher,
+          ),
+        )
+      ).code,
+    ).toBe(status.PERMISSION_DENIED);
+    await h.client.closeTerm(
+      { commandId: randomUUID(), journal: j, term: 1, reason: "конец четверти" },
+      admin,
+    );
+    expect(
+      await ruleOf(
+        recordMark({
+          journal: j,
+          lessonId: f.lessons.pe,
+          mark: mark(f.pupils.p1, MarkValue.MARK_VALUE_FAIL),
+        }),
+      ),
+    ).toEqual({
+      code: status.FAILED_PRECONDITION,
+      rule: "term_closed",
+    });
+    const correct = {
+      commandId: randomUUID(),
+      journal: j,
+      markId,
+      value: MarkValue.MARK_VALUE_FAIL,
+      reason: "апелляция",
+    };
+    expect((await ruleOf(h.client.correctMark(correct, teacher))).rule).toBe("term_closed");
+    await h.client.correctMark(correct, admin);
+    await h.client.reopenTerm(
+      { commandId: randomUUID(), journal: j, term: 1, reason: "проверка" },
+      admin,
+    );
+    await recordMark({
+      journal: j,
+      lessonId: f.lessons.pe,
+      mark: mark(f.pupils.p1, MarkValue.MARK_VALUE_FAIL),
+    });
+  });
+});
+
+describe("attendance, exemptions and work types", () => {
+  it("takes attendance with nobody absent, then absences and lateness; excuses later with a note", async () => {
+    const take = (absences: { studentId: string; reason: AbsenceReason; lateMinutes: number }[]) =>
+      h.client.recordAttendance(
+        { commandId: randomUUID(), journal, lessonId: f.lessons.subDay, absences },
+        admin,
+      );
+    await take([]);
+    await take([
+      { studentId: f.pupils.p1, reason: AbsenceReason.ABSENCE_REASON_UNEXCUSED, lateMinutes: 0 },
+      { studentId: f.pupils.p3, reason: AbsenceReason.ABSENCE_REASON_NONE, lateMinutes: 15 },
+    ]);
+    await h.client.excuseAbsence(
+      {
+        commandId: randomUUID(),
+        journal,
+        lessonId: f.lessons.subDay,
+        studentId: f.pupils.p1,
+        note: "справка",
+      },
+      admin,
+    );
+    expect(
+      await ruleOf(
+        h.client.excuseAbsence(
+          {
+            commandId: randomUUID(),
+            journal,
+            lessonId: f.lessons.subDay,
+            studentId: f.pupils.p3,
+            note: "",
+          },
+          admin,
+        ),
+      ),
+    ).toEqual({ code: status.FAILED_PRECONDITION, rule: "not_absent" });
+  });
+
+  it("grants an exemption to an enrolled pupil", async () => {
+    const r = await h.client.grantExemption(
+      {
+        commandId: randomUUID(),
+        journal,
+        studentId: f.pupils.p1,
+        firstDay: "2026-09-15",
+        lastDay: "2026-12-31",
+        reason: "медицинская группа",
+      },
+      admin,
+    );
+    expect(r.exemptionId).not.toBe("");
+  });
+
+  it("uses the school's own work-type weights once set", async () => {
+    await h.client.setWorkTypeWeights(
+      {
+        commandId: randomUUID(),
+        schoolId: f.schoolId,
+        weights: [
+          { workType: "ORAL", weight: 1 },
+          { workType: "TEST", weight: 5 },
+        ],
+      },
+      admin,
+    );
+    expect(
+      (await recordMark({ mark: mark(f.pupils.p1, MarkValue.MARK_VALUE_FIVE, "TEST") })).weight,
+    ).toBe(5);
+    expect(
+      (
+        await grpcError(
+          recordMark({ mark: mark(f.pupils.p1, MarkValue.MARK_VALUE_FIVE, "CONTROL") }),
+        )
+      ).code,
+    ).toBe(status.INVALID_ARGUMENT);
+    const marks = await h.client.listStudentMarks(
+      { journal, studentId: f.pupils.p1, fromDate: "", toDate: "" },
+      teacher,
+    );
+    expect(marks.marks.length).toBeGreaterThan(3);
+    expect(marks.weightedAverage).not.toBe("");
+  });
+});
+
+describe("concurrency and availability", () => {
+  it("two writers (two journal caches, as two processes) on one journal lose no update", async () => {
+    const other = { ...h.deps, journals: new JournalStore(h.store) };
+    const call = {
+      caller: {
+        kind: "user" as const,
+        accountId: randomUUID(),
+        personId: f.teachers.math,
+        grants: [{ role: "TEACHER" as const, scope: { kind: "school" as const, id: f.schoolId } }],
+        token: "",
+      },
+      metadata: {},
+    };
+    const j = { ...journal, subjectId: f.subjects.math };
+    const stream = `journal-${f.classGroupId}-${f.subjects.math}-2026`;
+    const before = await h.store.streamVersion(stream);
+    const one = (deps: typeof h.deps) =>
+      recordMarks(deps, call, {
+        commandId: randomUUID(),
+        journal: j,
+        lessonId: f.lessons.past,
+        marks: [mark(f.pupils.p1)].map((m) => ({ ...m, value: "MARK_VALUE_FIVE" })),
+      });
+    await Promise.all(Array.from({ length: 40 }, (_, i) => one(i % 2 === 0 ? h.deps : other)));
+    expect(await h.store.streamVersion(stream)).toBe(before + 40);
+    const a = await h.deps.journals.read(stream);
+    const b = await other.journals.read(stream);
+    expect(a.marks.size).toBe(b.marks.size);
+    expect([...a.marks.keys()].sort()).toEqual([...b.marks.keys()].sort());
+  });
+
+  it("keeps grading while identity and curriculum are gone (their streams deleted)", async () => {
+    await h.replica.stop();
+    const jsm = await jetstreamManager(h.nc);
+    await jsm.streams.delete(h.names.contextStream("identity").name);
+    await jsm.streams.delete(h.names.contextStream("curriculum").name);
+    const r = await recordMark({ mark: mark(f.pupils.p1, MarkValue.MARK_VALUE_THREE) });
+    expect(r.replayed).toBe(false);
+    await h.client.recordAttendance(
+      { commandId: randomUUID(), journal, lessonId: f.lessons.past, absences: [] },
+      teacher,
+    );
+  });
+});

@@ -1,0 +1,129 @@
+import * as grpc from "@grpc/grpc-js";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { EventStore } from "@otmetka/eventstore";
+import { ensureStream, type MessagingNames, messagingNames } from "@otmetka/messaging";
+import { ProjectionRunner } from "@otmetka/projections";
+import { GradesServiceClient, GradesServiceService } from "@otmetka/proto/grades/v1/grades_service";
+import {
+  createCallerVerifier,
+  createLogger,
+  type GrpcServer,
+  type ManualClock,
+  manualClock,
+  promiseClient,
+  startGrpcServer,
+} from "@otmetka/service-kit";
+import { rejectionOf, startTestTokenIssuer, type TestTokenIssuer } from "@otmetka/testing";
+import { createGradesService } from "../api/grades-service.js";
+import type { GradesDeps } from "../commands/deps.js";
+import { JournalStore } from "../commands/journal-store.js";
+import { openGradesDatabase } from "../db/open-database.js";
+import { gradesFactsProjection } from "../projections/facts.js";
+import { FactsReader } from "../projections/facts-queries.js";
+
+export interface Harness {
+  deps: GradesDeps;
+  store: EventStore;
+  nc: NatsConnection;
+  names: MessagingNames;
+  replica: ProjectionRunner;
+  clock: ManualClock;
+  issuer: TestTokenIssuer;
+  server: GrpcServer;
+  client: ReturnType<typeof promiseClient<GradesServiceClient>>;
+  /** Metadata of a token with these roles (and person id). */
+  as(roles: string[], pid?: string): Promise<grpc.Metadata>;
+  close(): Promise<void>;
+}
+
+/**
+ * The grades service in the test process on real PostgreSQL and NATS: the facts replica, the
+ * journal store and the gRPC server with real token verification (a test JWKS issuer).
+ */
+export async function startHarness(env: {
+  databaseUrl: string;
+  natsUrl: string;
+  natsPrefix: string;
+}): Promise<Harness> {
+  const store = await openGradesDatabase(env.databaseUrl);
+  const nc = await connect({ servers: env.natsUrl });
+  const names = messagingNames(env.natsPrefix);
+  const jsm = await jetstreamManager(nc);
+  await ensureStream(jsm, names.contextStream("identity"));
+  await ensureStream(jsm, names.contextStream("curriculum"));
+  const replica = await new ProjectionRunner({
+    projection: gradesFactsProjection,
+    pool: store.pool,
+    nc,
+    names,
+  }).start();
+  const clock = manualClock("2026-09-15T05:00:00Z");
+  const issuer = await startTestTokenIssuer();
+  const deps: GradesDeps = {
+    store,
+    clock,
+    facts: new FactsReader(store.pool),
+    journals: new JournalStore(store),
+  };
+  const logger = createLogger({ service: "grades-test", level: "silent" });
+  const server = await startGrpcServer({
+    host: "127.0.0.1",
+    port: 0,
+    graceMs: 0,
+    drainTimeoutMs: 100,
+    logger,
+    services: [
+      {
+        definition: GradesServiceService,
+        implementation: createGradesService(
+          deps,
+          createCallerVerifier({ jwksUrl: issuer.jwksUrl }),
+          logger,
+        ),
+      },
+    ],
+  });
+  const raw = new GradesServiceClient(
+    `127.0.0.1:${server.port}`,
+    grpc.credentials.createInsecure(),
+  );
+  return {
+    deps,
+    store,
+    nc,
+    names,
+    replica,
+    clock,
+    issuer,
+    server,
+    client: promiseClient(raw),
+    async as(roles, pid) {
+      return issuer.metadataFor(await issuer.sign({ roles, ...(pid ? { pid } : {}) }));
+    },
+    async close() {
+      raw.close();
+      await server.shutdown();
+      await replica.stop().catch(() => {});
+      await nc.close();
+      await issuer.stop();
+      await store.close();
+    },
+  };
+}
+
+/** The status error of a call that must fail. */
+export const grpcError = (p: Promise<unknown>) => rejectionOf<grpc.ServiceError>(p);
+
+/** Polls until `check` stops throwing (replicas catch up asynchronously). */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
