@@ -12,6 +12,7 @@ export {
 export {
   type Envelope,
   envelopeHeaders,
+  envelopeOf,
   H as ENVELOPE_HEADERS,
   readEnvelope,
 } from "./envelope.js";
@@ -32,6 +33,7 @@ export {
 } from "./event-message.js";
 export type { GroupCounters } from "./group-context.js";
 export { DEFAULT_RETRY, type RetryPolicy } from "./handler-runner.js";
+export { type HeaderMap, headerMapOf } from "./header-map.js";
 export { DEFAULT_LEASE_TTL_MS, openLeaseBucket, openParkingBucket } from "./kv-buckets.js";
 export { compareCheckpoints, type LogReader } from "./log-reader.js";
 export { type MessagingNames, messagingNames } from "./names.js";
