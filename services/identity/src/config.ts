@@ -5,6 +5,7 @@ import {
   loadConfig,
   parseInteger,
   parsePattern,
+  portVariable,
   variable,
 } from "@otmetka/service-kit/config";
 import { z } from "zod";
@@ -58,6 +59,38 @@ export const identityConfigSchema = baseConfigSchema({ grpcPort: DEFAULT_PORTS.i
   IDENTITY_AUDIT_RETENTION_MONTHS: variable("an integer 1-1200", parseInteger(1, 1200), "60"),
   // How long the AUDIT stream keeps records identity has not yet stored (a buffer, not the archive).
   IDENTITY_AUDIT_STREAM_MAX_AGE_DAYS: variable("an integer 1-365", parseInteger(1, 365), "7"),
+  // JWKS over HTTP (GET /.well-known/jwks.json). Identity verifies its own callers against
+  // AUTH_JWKS_URL (kit default: this port on 127.0.0.1), like every other service.
+  IDENTITY_HTTP_PORT: portVariable(DEFAULT_PORTS.identityHttp),
+  IDENTITY_HTTP_HOST: variable("a host or address", parsePattern(/^[A-Za-z0-9.:-]+$/), "0.0.0.0"),
+  IDENTITY_ACCESS_TOKEN_TTL_SECONDS: variable("an integer 30-3600", parseInteger(30, 3600), "600"),
+  IDENTITY_REFRESH_TOKEN_TTL_SECONDS: variable(
+    "an integer 300-7776000",
+    parseInteger(300, 7_776_000),
+    String(30 * 24 * 3600),
+  ),
+  // A start-up this long after the active key's activation rotates the signing key.
+  IDENTITY_SIGNING_KEY_ROTATION_DAYS: variable("an integer 1-365", parseInteger(1, 365), "30"),
+  IDENTITY_BOOTSTRAP_ADMIN_USERNAME: variable(
+    "3-64 characters of a-z, 0-9, '.', '_' or '-'",
+    parsePattern(/^[a-z0-9._-]{3,64}$/),
+    "admin",
+  ),
+  // Creates the first PLATFORM_ADMIN when none exists; a secret, never echoed.
+  IDENTITY_BOOTSTRAP_ADMIN_PASSWORD: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === "") return undefined;
+      if ([...raw].length < 12) {
+        ctx.addIssue({
+          code: "custom",
+          message: "must be at least 12 characters (value not shown: a secret)",
+        });
+        return z.NEVER;
+      }
+      return raw;
+    }),
 });
 
 export type IdentityConfig = z.output<typeof identityConfigSchema>;

@@ -9,8 +9,13 @@ import { freePort, useTestEnvironment } from "@otmetka/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unwrapDataKey } from "./crypto/data-keys.js";
-import { grpcError, identityClient } from "./test-support/grpc-client.js";
-import { type IdentityProcess, startIdentityProcess } from "./test-support/identity-process.js";
+import { grpcError, identityClient, loginOverGrpc } from "./test-support/grpc-client.js";
+import {
+  authEnv,
+  type IdentityProcess,
+  PROCESS_ADMIN,
+  startIdentityProcess,
+} from "./test-support/identity-process.js";
 import {
   containsNeedle,
   type Needles,
@@ -36,13 +41,19 @@ beforeAll(async () => {
   service = startIdentityProcess({
     ...env.env,
     ...keys.env,
+    ...(await authEnv()),
     GRPC_HOST: "127.0.0.1",
     GRPC_PORT: String(port),
     LOG_LEVEL: "trace",
     SHUTDOWN_GRACE_MS: "100",
   });
   await service.waitForOutput("grpc server listening", 40_000);
-  client = identityClient(`127.0.0.1:${port}`);
+  const token = await loginOverGrpc(
+    `127.0.0.1:${port}`,
+    PROCESS_ADMIN.username,
+    PROCESS_ADMIN.password,
+  );
+  client = identityClient(`127.0.0.1:${port}`, token);
   db = new pg.Pool({ connectionString: env.databaseUrl, max: 2 });
   // The dead-letter stream of this prefix, as consumers of identity's events would create it:
   // it is scanned with the domain stream.
@@ -196,7 +207,11 @@ describe("erasure (crypto-shredding)", () => {
     await waitForRelay(count[0]!.n);
     const nats = await scanNatsStreams(env.natsUrl, env.natsPrefix, needles);
     expect(Object.keys(nats.streams).sort()).toEqual(
-      [`${env.natsPrefix}_DEADLETTER`, `${env.natsPrefix}_IDENTITY`].sort(),
+      [
+        `${env.natsPrefix}_AUDIT`,
+        `${env.natsPrefix}_DEADLETTER`,
+        `${env.natsPrefix}_IDENTITY`,
+      ].sort(),
     );
     expect(nats.streams[`${env.natsPrefix}_IDENTITY`]).toBe(count[0]!.n);
     expect(nats.hits).toEqual([]);

@@ -5,28 +5,43 @@ import { connect } from "@nats-io/transport-node";
 import { ContactKind, PersonKind, Sex } from "@otmetka/proto/identity/v1/identity_service";
 import { freePort, useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkHealth, grpcError, identityClient } from "./test-support/grpc-client.js";
-import { type IdentityProcess, startIdentityProcess } from "./test-support/identity-process.js";
+import {
+  checkHealth,
+  grpcError,
+  identityClient,
+  loginOverGrpc,
+} from "./test-support/grpc-client.js";
+import {
+  authEnv,
+  type IdentityProcess,
+  PROCESS_ADMIN,
+  startIdentityProcess,
+} from "./test-support/identity-process.js";
 import { testKeys } from "./test-support/test-keys.js";
 
 const env = useTestEnvironment({ label: "identity_main" });
 const keys = testKeys();
 let service: IdentityProcess;
 let address: string;
+let jwksUrl: string;
 let client: ReturnType<typeof identityClient>;
 
 beforeAll(async () => {
   const port = await freePort();
   address = `127.0.0.1:${port}`;
+  const auth = await authEnv();
+  jwksUrl = auth.AUTH_JWKS_URL!;
   service = startIdentityProcess({
     ...env.env,
     ...keys.env,
+    ...auth,
     GRPC_HOST: "127.0.0.1",
     GRPC_PORT: String(port),
     SHUTDOWN_GRACE_MS: "100",
   });
   await service.waitForOutput("grpc server listening", 40_000);
-  client = identityClient(address);
+  const token = await loginOverGrpc(address, PROCESS_ADMIN.username, PROCESS_ADMIN.password);
+  client = identityClient(address, token);
 });
 
 afterAll(() => {
@@ -62,8 +77,15 @@ describe("identity service process", () => {
     const nc = await connect({ servers: env.natsUrl });
     try {
       const consumer = await jetstream(nc).consumers.get(`${env.natsPrefix}_IDENTITY`);
-      const first = await consumer.next({ expires: 30_000 });
-      const second = await consumer.next({ expires: 30_000 });
+      // The bootstrap admin's RoleGranted comes first; the organisations follow.
+      const next = async () => {
+        for (;;) {
+          const m = await consumer.next({ expires: 30_000 });
+          if (!m?.subject.endsWith(".RoleGranted")) return m;
+        }
+      };
+      const first = await next();
+      const second = await next();
       const root = `${env.natsPrefix}.identity.v1`;
       expect(first?.subject).toMatch(
         new RegExp(`^${root}\\.${municipalityId}\\._\\.\\d+\\.MunicipalityRegistered$`),
@@ -177,6 +199,21 @@ describe("identity service process", () => {
     expect(err.code).toBe(status.INVALID_ARGUMENT);
     expect(err.details).toMatch(/^inn: /);
     expect(err.metadata.get("field")).toEqual(["inn"]);
+  });
+
+  it("serves its JWKS over HTTP and refuses a call without a token", async () => {
+    const res = await fetch(jwksUrl);
+    expect(res.status).toBe(200);
+    const { keys: published } = (await res.json()) as { keys: { kty: string; alg: string }[] };
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({ kty: "OKP", alg: "EdDSA" });
+    const anonymous = identityClient(address);
+    try {
+      const err = await grpcError(anonymous.call.getRegion({}));
+      expect(err.code).toBe(status.UNAUTHENTICATED);
+    } finally {
+      anonymous.close();
+    }
   });
 
   it("shuts down on SIGTERM and exits 0", async () => {

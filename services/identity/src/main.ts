@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { ensureStream, messagingNames, OutboxRelay } from "@otmetka/messaging";
 import { AccessAuditServiceService } from "@otmetka/proto/identity/v1/access_audit_service";
+import { AuthServiceService } from "@otmetka/proto/identity/v1/auth_service";
 import { IdentityServiceService } from "@otmetka/proto/identity/v1/identity_service";
 import {
   connectNats,
@@ -15,15 +16,19 @@ import {
   startGrpcServer,
   systemClock,
 } from "@otmetka/service-kit";
+import { bootstrapAdmin } from "./accounts/bootstrap-admin.js";
+import { createAuthService } from "./api/auth-service.js";
 import { routeIdentityEvent } from "./api/event-routing.js";
 import { createIdentityService } from "./api/identity-service.js";
 import { createAccessAuditService } from "./audit/api.js";
 import { startAccessAudit } from "./audit/wiring.js";
+import { createAuthDeps } from "./auth-setup.js";
 import { config, telemetry } from "./bootstrap.js";
 import { rewrapDataKeys } from "./crypto/person-keys.js";
 import { openIdentityDatabase } from "./db/open-database.js";
+import { startJwksServer } from "./tokens/jwks-http.js";
 
-// Wiring only. Shutdown runs in reverse: gRPC server, relay, NATS, database, telemetry.
+// Wiring only. Shutdown runs in reverse: gRPC server, JWKS, relay, NATS, database, telemetry.
 await runService(async (lifecycle) => {
   lifecycle.onShutdown("telemetry", () => telemetry.shutdown());
   const logger = createLogger({ service: "identity", level: config.LOG_LEVEL });
@@ -69,8 +74,37 @@ await runService(async (lifecycle) => {
   });
   lifecycle.onShutdown("access audit", () => audit.stop());
 
-  // Callers of the access audit are verified against identity's JWKS URL.
+  const deps = {
+    store,
+    clock: systemClock,
+    masterKeys: config.IDENTITY_MASTER_KEYS,
+    blindIndexKey: config.IDENTITY_BLIND_INDEX_KEY,
+  };
+  const { auth, resealed, activeKid, rotated } = await createAuthDeps(deps, {
+    accessTokenTtlSeconds: config.IDENTITY_ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: config.IDENTITY_REFRESH_TOKEN_TTL_SECONDS,
+    signingKeyRotationDays: config.IDENTITY_SIGNING_KEY_ROTATION_DAYS,
+    regionId: config.IDENTITY_REGION_ID,
+  });
+  logger.info({ kid: activeKid, rotated, resealed }, "signing key ready");
+  if (config.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD) {
+    const admin = await bootstrapAdmin(auth, {
+      username: config.IDENTITY_BOOTSTRAP_ADMIN_USERNAME,
+      password: config.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD,
+    });
+    if (admin) logger.info({ account_id: admin.accountId }, "bootstrap PLATFORM_ADMIN created");
+  }
+  const jwks = await startJwksServer({
+    host: config.IDENTITY_HTTP_HOST,
+    port: config.IDENTITY_HTTP_PORT,
+    keys: auth.keys,
+    logger,
+  });
+  lifecycle.onShutdown("jwks http", () => jwks.close());
+  logger.info({ url: jwks.url }, "jwks served");
+  // Identity checks its callers like every service: against the JWKS URL (its own by default).
   const verifier = createCallerVerifier({ jwksUrl: config.AUTH_JWKS_URL });
+
   const server = await startGrpcServer({
     host: config.GRPC_HOST,
     port: config.GRPC_PORT,
@@ -84,15 +118,15 @@ await runService(async (lifecycle) => {
       {
         definition: IdentityServiceService,
         implementation: createIdentityService({
-          deps: {
-            store,
-            clock: systemClock,
-            masterKeys: config.IDENTITY_MASTER_KEYS,
-            blindIndexKey: config.IDENTITY_BLIND_INDEX_KEY,
-          },
+          deps,
           logger,
           region: { id: config.IDENTITY_REGION_ID, name: config.IDENTITY_REGION_NAME },
+          verifier,
         }),
+      },
+      {
+        definition: AuthServiceService,
+        implementation: createAuthService({ deps: auth, logger, verifier }),
       },
       {
         definition: AccessAuditServiceService,

@@ -1,13 +1,20 @@
-import type { Metadata } from "@grpc/grpc-js";
 import type { IdentityServiceServer } from "@otmetka/proto/identity/v1/identity_service";
-import { type Logger, unaryHandler } from "@otmetka/service-kit";
+import {
+  type AuthorizedCall,
+  authorizedHandler,
+  type CallerVerifier,
+  type Logger,
+  type Role,
+  requireRole,
+  type ScopeTarget,
+} from "@otmetka/service-kit";
 import {
   assignHomeroomTeacher,
   closeClassGroup,
   openClassGroup,
   renameClassGroup,
 } from "../commands/class-groups.js";
-import type { IdentityDeps } from "../commands/deps.js";
+import type { CallContext, IdentityDeps } from "../commands/deps.js";
 import { enrollStudent, transferStudent, withdrawStudent } from "../commands/enrollment.js";
 import {
   assignPortalId,
@@ -50,40 +57,82 @@ import {
   getStaffSchools,
   searchPeople,
 } from "../projections/people-queries.js";
-import { callContext } from "./call-context.js";
+import { ROLES_OF, requireRoleOver, Targets } from "./authorize.js";
+import { requirePersonalDataAccess } from "./personal-data-access.js";
 
 export interface IdentityApiOptions {
   deps: IdentityDeps;
   logger: Logger;
   region: { id: string; name: string };
+  /** Verifies each call's bearer token (identity's own JWKS, like every service). */
+  verifier: CallerVerifier;
 }
 
 /**
  * gRPC handlers: map proto messages to commands and queries, no rules here. Logs carry ids
- * only — never a request body, which may hold personal data.
+ * only — never a request body, which may hold personal data. Every call needs a verified
+ * caller (UNAUTHENTICATED otherwise); commands also need a role over the school, municipality
+ * or region they touch (PERMISSION_DENIED otherwise; see authorize.ts and the README).
  */
 export function createIdentityService(o: IdentityApiOptions): IdentityServiceServer {
   const { deps, logger } = o;
-  const h = <Req, Res>(fn: (req: Req, md: Metadata) => Promise<Res>) => unaryHandler(logger, fn);
+  const targets = new Targets(deps.store.pool, o.region.id);
+  const h = <Req, Res>(fn: (req: Req, call: AuthorizedCall) => Promise<Res>) =>
+    authorizedHandler(logger, o.verifier, fn);
+  /** A command allowed to `roles` over `where`, then run with the caller as actor. */
+  const guarded = <Req, Res>(
+    roles: readonly Role[],
+    where: (
+      req: NoInfer<Req>,
+    ) => Promise<ScopeTarget | ScopeTarget[]> | ScopeTarget | ScopeTarget[],
+    fn: (req: NoInfer<Req>, ctx: CallContext) => Promise<NoInfer<Res>>,
+  ) =>
+    h<Req, Res>(async (req, call) => {
+      const t = await where(req);
+      requireRoleOver(call.caller, roles, Array.isArray(t) ? t : [t], o.region.id);
+      return fn(req, { metadata: call.metadata });
+    });
+  const ok =
+    <Req>(fn: (req: Req, ctx: CallContext) => Promise<unknown>) =>
+    async (req: Req, ctx: CallContext) => {
+      await fn(req, ctx);
+      return {};
+    };
+  const atSchool = (req: { schoolId: string }) => targets.school(req.schoolId);
+  const atPerson = (req: { personId: string }) => targets.person(req.personId);
+  const atClassGroup = (req: { classGroupId: string }) => targets.classGroup(req.classGroupId);
+  const atSubgroup = (req: { subgroupId: string }) => targets.subgroup(req.subgroupId);
+  const atStudent = (req: { studentId: string }) => targets.person(req.studentId);
   return {
     getRegion: h(async () => ({ regionId: o.region.id, name: o.region.name })),
-    registerMunicipality: h(async (req, md) => registerMunicipality(deps, req, callContext(md))),
-    renameMunicipality: h(async (req, md) => {
-      await renameMunicipality(deps, req, callContext(md));
-      return {};
-    }),
+    registerMunicipality: guarded(
+      ROLES_OF.region,
+      () => targets.region(),
+      (req, ctx) => registerMunicipality(deps, req, ctx),
+    ),
+    renameMunicipality: guarded(
+      ROLES_OF.region,
+      () => targets.region(),
+      ok((req, ctx) => renameMunicipality(deps, req, ctx)),
+    ),
     listMunicipalities: h(async () => ({
       municipalities: await listMunicipalities(deps.store.pool),
     })),
-    registerSchool: h(async (req, md) => registerSchool(deps, req, callContext(md))),
-    renameSchool: h(async (req, md) => {
-      await renameSchool(deps, req, callContext(md));
-      return {};
-    }),
-    closeSchool: h(async (req, md) => {
-      await closeSchool(deps, req, callContext(md));
-      return {};
-    }),
+    registerSchool: guarded(
+      ROLES_OF.municipality,
+      (req) => targets.municipality(req.municipalityId),
+      (req, ctx) => registerSchool(deps, req, ctx),
+    ),
+    renameSchool: guarded(
+      [...ROLES_OF.municipality, "SCHOOL_ADMIN"],
+      atSchool,
+      ok((req, ctx) => renameSchool(deps, req, ctx)),
+    ),
+    closeSchool: guarded(
+      ROLES_OF.municipality,
+      atSchool,
+      ok((req, ctx) => closeSchool(deps, req, ctx)),
+    ),
     getSchools: h(async (req) => ({
       schools: await getSchools(deps.store.pool, {
         schoolIds: req.schoolIds.map((id, i) => requireId(`school_ids[${i}]`, id)),
@@ -91,53 +140,68 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
           req.municipalityId === "" ? "" : requireId("municipality_id", req.municipalityId),
       }),
     })),
-    registerPerson: h(async (req, md) => {
-      const res = await registerPerson(deps, req, callContext(md));
+    registerPerson: guarded(ROLES_OF.school, atSchool, async (req, ctx) => {
+      const res = await registerPerson(deps, req, ctx);
       logger.info({ person_id: res.personId }, "person registered");
       return res;
     }),
-    changePersonalData: h(async (req, md) => {
-      await changePersonalData(deps, req, callContext(md));
-      return {};
+    changePersonalData: guarded(
+      ROLES_OF.school,
+      atPerson,
+      ok((req, ctx) => changePersonalData(deps, req, ctx)),
+    ),
+    getPeople: h(async (req, call) => {
+      const ids = req.personIds.map((id, i) => requireId(`person_ids[${i}]`, id));
+      if (req.includePersonalData) {
+        await requirePersonalDataAccess(deps.store.pool, targets, call.caller, ids);
+      }
+      return { people: await getPeople(deps, ids, req.includePersonalData) };
     }),
-    getPeople: h(async (req) => ({
-      people: await getPeople(
-        deps,
-        req.personIds.map((id, i) => requireId(`person_ids[${i}]`, id)),
-        req.includePersonalData,
-      ),
-    })),
-    searchPeople: h(async (req) => ({
-      personIds: await searchPeople(deps, requireId("school_id", req.schoolId), req.query),
-    })),
-    placeLegalHold: h(async (req, md) => {
-      await placeLegalHold(deps, req, callContext(md));
-      return {};
+    // Name search reveals who is at a school: its staff and the authorities above.
+    searchPeople: h(async (req, call) => {
+      const schoolId = requireId("school_id", req.schoolId);
+      requireRole(call.caller, ROLES_OF.personalData, await targets.school(schoolId));
+      return { personIds: await searchPeople(deps, schoolId, req.query) };
     }),
-    liftLegalHold: h(async (req, md) => {
-      await liftLegalHold(deps, req, callContext(md));
-      return {};
-    }),
-    erasePerson: h(async (req, md) => {
-      await erasePerson(deps, req, callContext(md));
+    placeLegalHold: guarded(
+      ROLES_OF.legalHold,
+      atPerson,
+      ok((req, ctx) => placeLegalHold(deps, req, ctx)),
+    ),
+    liftLegalHold: guarded(
+      ROLES_OF.legalHold,
+      atPerson,
+      ok((req, ctx) => liftLegalHold(deps, req, ctx)),
+    ),
+    erasePerson: guarded(ROLES_OF.erasure, atPerson, async (req, ctx) => {
+      await erasePerson(deps, req, ctx);
       logger.info({ person_id: req.personId }, "person erased");
       return {};
     }),
-    encryptForPerson: h(async (req) => ({ ciphertext: await encryptForPerson(deps, req) })),
-    decryptForPerson: h(async (req) => ({ plaintext: await decryptForPerson(deps, req) })),
-    openClassGroup: h(async (req, md) => openClassGroup(deps, req, callContext(md))),
-    renameClassGroup: h(async (req, md) => {
-      await renameClassGroup(deps, req, callContext(md));
-      return {};
-    }),
-    assignHomeroomTeacher: h(async (req, md) => {
-      await assignHomeroomTeacher(deps, req, callContext(md));
-      return {};
-    }),
-    closeClassGroup: h(async (req, md) => {
-      await closeClassGroup(deps, req, callContext(md));
-      return {};
-    }),
+    encryptForPerson: guarded(ROLES_OF.encryption, atPerson, async (req) => ({
+      ciphertext: await encryptForPerson(deps, req),
+    })),
+    decryptForPerson: guarded(ROLES_OF.encryption, atPerson, async (req) => ({
+      plaintext: await decryptForPerson(deps, req),
+    })),
+    openClassGroup: guarded(ROLES_OF.school, atSchool, (req, ctx) =>
+      openClassGroup(deps, req, ctx),
+    ),
+    renameClassGroup: guarded(
+      ROLES_OF.school,
+      atClassGroup,
+      ok((req, ctx) => renameClassGroup(deps, req, ctx)),
+    ),
+    assignHomeroomTeacher: guarded(
+      ROLES_OF.school,
+      atClassGroup,
+      ok((req, ctx) => assignHomeroomTeacher(deps, req, ctx)),
+    ),
+    closeClassGroup: guarded(
+      ROLES_OF.school,
+      atClassGroup,
+      ok((req, ctx) => closeClassGroup(deps, req, ctx)),
+    ),
     getClassGroups: h(async (req) => ({
       classGroups: await getClassGroups(deps.store.pool, {
         classGroupIds: req.classGroupIds.map((id, i) => requireId(`class_group_ids[${i}]`, id)),
@@ -145,18 +209,22 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
         academicYear: req.academicYear ? requireAcademicYear("academic_year", req.academicYear) : 0,
       }),
     })),
-    enrollStudent: h(async (req, md) => {
-      await enrollStudent(deps, req, callContext(md));
-      return {};
-    }),
-    transferStudent: h(async (req, md) => {
-      await transferStudent(deps, req, callContext(md));
-      return {};
-    }),
-    withdrawStudent: h(async (req, md) => {
-      await withdrawStudent(deps, req, callContext(md));
-      return {};
-    }),
+    // Enrolling is the receiving school's act; the pupil's own schools may act too.
+    enrollStudent: guarded(
+      ROLES_OF.school,
+      async (req) => [...(await atClassGroup(req)), ...(await atPerson(req))],
+      ok((req, ctx) => enrollStudent(deps, req, ctx)),
+    ),
+    transferStudent: guarded(
+      ROLES_OF.school,
+      async (req) => [...(await atPerson(req)), ...(await targets.classGroup(req.toClassGroupId))],
+      ok((req, ctx) => transferStudent(deps, req, ctx)),
+    ),
+    withdrawStudent: guarded(
+      ROLES_OF.school,
+      atPerson,
+      ok((req, ctx) => withdrawStudent(deps, req, ctx)),
+    ),
     getEnrollmentHistory: h(async (req) => ({
       enrollments: await getEnrollmentHistory(
         deps.store.pool,
@@ -170,16 +238,20 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
         requireCivilDate("date", req.date),
       ),
     })),
-    rollOverYear: h(async (req, md) => rollOverYear(deps, req, callContext(md))),
-    openSubgroup: h(async (req, md) => openSubgroup(deps, req, callContext(md))),
-    addSubgroupMember: h(async (req, md) => {
-      await addSubgroupMember(deps, req, callContext(md));
-      return {};
-    }),
-    removeSubgroupMember: h(async (req, md) => {
-      await removeSubgroupMember(deps, req, callContext(md));
-      return {};
-    }),
+    rollOverYear: guarded(ROLES_OF.school, atSchool, (req, ctx) => rollOverYear(deps, req, ctx)),
+    openSubgroup: guarded(ROLES_OF.teaching, atClassGroup, (req, ctx) =>
+      openSubgroup(deps, req, ctx),
+    ),
+    addSubgroupMember: guarded(
+      ROLES_OF.teaching,
+      atSubgroup,
+      ok((req, ctx) => addSubgroupMember(deps, req, ctx)),
+    ),
+    removeSubgroupMember: guarded(
+      ROLES_OF.teaching,
+      atSubgroup,
+      ok((req, ctx) => removeSubgroupMember(deps, req, ctx)),
+    ),
     getSubgroupRoster: h(async (req) => ({
       personIds: await getSubgroupRoster(
         deps.store.pool,
@@ -187,35 +259,51 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
         requireCivilDate("date", req.date),
       ),
     })),
-    linkGuardian: h(async (req, md) => {
-      await linkGuardian(deps, req, callContext(md));
+    linkGuardian: guarded(
+      ROLES_OF.school,
+      atStudent,
+      ok((req, ctx) => linkGuardian(deps, req, ctx)),
+    ),
+    unlinkGuardian: guarded(
+      ROLES_OF.school,
+      atStudent,
+      ok((req, ctx) => unlinkGuardian(deps, req, ctx)),
+    ),
+    // Consent is the guardian's own act (or recorded by the school on their behalf).
+    grantPortalConsent: h(async (req, call) => {
+      await requireGuardianOrSchool(req, call);
+      await grantPortalConsent(deps, req, { metadata: call.metadata });
       return {};
     }),
-    unlinkGuardian: h(async (req, md) => {
-      await unlinkGuardian(deps, req, callContext(md));
+    withdrawPortalConsent: h(async (req, call) => {
+      await requireGuardianOrSchool(req, call);
+      await withdrawPortalConsent(deps, req, { metadata: call.metadata });
       return {};
     }),
-    grantPortalConsent: h(async (req, md) => {
-      await grantPortalConsent(deps, req, callContext(md));
-      return {};
-    }),
-    withdrawPortalConsent: h(async (req, md) => {
-      await withdrawPortalConsent(deps, req, callContext(md));
-      return {};
-    }),
-    assignPortalId: h(async (req, md) => {
-      await assignPortalId(deps, req, callContext(md));
-      return {};
-    }),
+    assignPortalId: guarded(
+      ROLES_OF.portal,
+      atStudent,
+      ok((req, ctx) => assignPortalId(deps, req, ctx)),
+    ),
     getGuardianChildren: h(async (req) => ({
       studentIds: await getGuardianChildren(deps, requireId("guardian_id", req.guardianId)),
     })),
-    assignStaffToSchool: h(async (req, md) => {
-      await assignStaffToSchool(deps, req, callContext(md));
-      return {};
-    }),
+    assignStaffToSchool: guarded(
+      ROLES_OF.school,
+      atSchool,
+      ok((req, ctx) => assignStaffToSchool(deps, req, ctx)),
+    ),
     getStaffSchools: h(async (req) => ({
       schoolIds: await getStaffSchools(deps, requireId("person_id", req.personId)),
     })),
   };
+
+  async function requireGuardianOrSchool(
+    req: { guardianId: string; studentId: string },
+    call: AuthorizedCall,
+  ): Promise<void> {
+    const self = call.caller.personId !== undefined && call.caller.personId === req.guardianId;
+    if (self && call.caller.grants.some((g) => g.role === "GUARDIAN")) return;
+    requireRoleOver(call.caller, ROLES_OF.school, await atStudent(req), o.region.id);
+  }
 }

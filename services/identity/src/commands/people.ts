@@ -149,7 +149,12 @@ export async function erasePerson(
     payload: { type: "ErasePerson", personId },
     result: () => ({}),
     ...ctx,
-    alsoWrite: (client) => deleteDataKey(client, personId),
+    alsoWrite: async (client) => {
+      await deleteDataKey(client, personId);
+      // Their accounts go too: a username may be a name, and nobody logs in as an erased person
+      // (refresh families and tokens cascade). Grant events keep only ids.
+      await client.query("DELETE FROM accounts WHERE person_id = $1", [personId]);
+    },
   });
   // Also on a replay: a retry after a failed VACUUM (the erasure itself committed) redoes it.
   await deps.store.pool.query("VACUUM FULL person_keys");

@@ -122,6 +122,65 @@ const identityMigrations: Record<string, Migration> = {
       await sql`ALTER TABLE people ADD COLUMN IF NOT EXISTS portal_id bytea`.execute(db);
     },
   },
+  "2026-11-28_201_identity_accounts": {
+    async up(db) {
+      // Mutable tables, never events: credentials, lockout counters, refresh tokens, keys.
+      await sql`CREATE TABLE IF NOT EXISTS accounts (
+        account_id uuid PRIMARY KEY,
+        kind text NOT NULL CHECK (kind IN ('user', 'service')),
+        username text UNIQUE,
+        service_name text,
+        person_id uuid,
+        secret_hash text NOT NULL,
+        failed_attempts integer NOT NULL DEFAULT 0,
+        lockouts integer NOT NULL DEFAULT 0,
+        locked_until timestamptz,
+        created_at timestamptz NOT NULL
+      )`.execute(db);
+      await sql`CREATE INDEX IF NOT EXISTS accounts_by_person ON accounts (person_id)`.execute(db);
+      await sql`CREATE TABLE IF NOT EXISTS refresh_families (
+        family_id uuid PRIMARY KEY,
+        account_id uuid NOT NULL REFERENCES accounts ON DELETE CASCADE,
+        created_at timestamptz NOT NULL,
+        revoked_at timestamptz,
+        revoked_reason text
+      )`.execute(db);
+      await sql`CREATE INDEX IF NOT EXISTS refresh_families_by_account ON refresh_families (account_id)`.execute(
+        db,
+      );
+      // SHA-256 of the token only: a database reader cannot use a stored row.
+      await sql`CREATE TABLE IF NOT EXISTS refresh_tokens (
+        token_hash bytea PRIMARY KEY,
+        family_id uuid NOT NULL REFERENCES refresh_families ON DELETE CASCADE,
+        issued_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL,
+        rotated_at timestamptz
+      )`.execute(db);
+      await sql`CREATE INDEX IF NOT EXISTS refresh_tokens_by_family ON refresh_tokens (family_id)`.execute(
+        db,
+      );
+      // Private keys sealed under the master key (AES-256-GCM, kid and master key id as AAD).
+      await sql`CREATE TABLE IF NOT EXISTS signing_keys (
+        kid text PRIMARY KEY,
+        public_jwk jsonb NOT NULL,
+        master_key_id text NOT NULL,
+        sealed_private_key bytea NOT NULL,
+        activated_at timestamptz NOT NULL,
+        retired_at timestamptz
+      )`.execute(db);
+      // Read model of RoleGranted / RoleRevoked (rebuilt from the log like the others).
+      await sql`CREATE TABLE IF NOT EXISTS account_grants (
+        account_id uuid NOT NULL,
+        role text NOT NULL,
+        scope_kind text NOT NULL,
+        scope_id text NOT NULL,
+        PRIMARY KEY (account_id, role, scope_kind, scope_id)
+      )`.execute(db);
+      await sql`CREATE INDEX IF NOT EXISTS account_grants_by_role ON account_grants (role)`.execute(
+        db,
+      );
+    },
+  },
 };
 
 export async function migrateIdentityDatabase(db: Kysely<unknown>): Promise<void> {

@@ -32,6 +32,8 @@ const codecs = {
   PortalConsentWithdrawn: E.PortalConsentWithdrawn,
   PortalIdAssigned: E.PortalIdAssigned,
   StaffAssignedToSchool: E.StaffAssignedToSchool,
+  RoleGranted: E.RoleGranted,
+  RoleRevoked: E.RoleRevoked,
 } as const;
 
 type Codecs = typeof codecs;

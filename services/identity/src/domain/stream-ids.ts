@@ -5,4 +5,5 @@ export const streamIds = {
   person: (id: string) => `person-${id}`,
   classGroup: (id: string) => `class-group-${id}`,
   subgroup: (id: string) => `subgroup-${id}`,
+  account: (id: string) => `account-${id}`,
 };

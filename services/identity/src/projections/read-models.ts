@@ -183,6 +183,20 @@ export async function applyToReadModels(
         [e.value.personId, e.value.schoolId],
       );
       return;
+    case "RoleGranted":
+      await db.query(
+        `INSERT INTO account_grants (account_id, role, scope_kind, scope_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING`,
+        [e.value.accountId, e.value.role, e.value.scopeKind, e.value.scopeId],
+      );
+      return;
+    case "RoleRevoked":
+      await db.query(
+        `DELETE FROM account_grants
+         WHERE account_id = $1 AND role = $2 AND scope_kind = $3 AND scope_id = $4`,
+        [e.value.accountId, e.value.role, e.value.scopeKind, e.value.scopeId],
+      );
+      return;
     default:
       return;
   }

@@ -20,6 +20,7 @@ export const READ_MODEL_TABLES = [
   "guardian_links",
   "staff_schools",
   "person_name_index",
+  "account_grants",
 ];
 
 /**

@@ -68,6 +68,11 @@ export const ALL_TABLES = [
   "subgroup_members",
   "guardian_links",
   "staff_schools",
+  "accounts",
+  "refresh_families",
+  "refresh_tokens",
+  "signing_keys",
+  "account_grants",
 ];
 
 /** Asserts `run` rejects with a DomainError of `kind` about `field`, and no table changed. */

@@ -1,0 +1,147 @@
+import { randomUUID } from "node:crypto";
+import type { Queryable } from "@otmetka/eventstore";
+import { invalidInput, notFound, refused } from "../domain/errors.js";
+import { requirePasswordPolicy, requireUsername } from "../domain/password-policy.js";
+import { requireId } from "../domain/validators.js";
+import type { AuthDeps } from "./deps.js";
+import { hashPassword, hashServiceSecret, newSecret, verifyPassword } from "./secrets.js";
+
+export interface AccountRow {
+  account_id: string;
+  kind: "user" | "service";
+  username: string | null;
+  service_name: string | null;
+  person_id: string | null;
+  secret_hash: string;
+  failed_attempts: number;
+  lockouts: number;
+  locked_until: Date | null;
+}
+
+export async function findAccount(
+  db: Queryable,
+  accountId: string,
+): Promise<AccountRow | undefined> {
+  const { rows } = await db.query<AccountRow>("SELECT * FROM accounts WHERE account_id = $1", [
+    accountId,
+  ]);
+  return rows[0];
+}
+
+export async function requireAccount(
+  db: Queryable,
+  field: string,
+  raw: string,
+): Promise<AccountRow> {
+  const id = requireId(field, raw);
+  const row = await findAccount(db, id);
+  if (!row) throw notFound(field, "account", id);
+  return row;
+}
+
+/** The account's current grants as role claims, from the read model. */
+export async function grantsOf(db: Queryable, accountId: string): Promise<string[]> {
+  const { rows } = await db.query<{ role: string; scope_kind: string; scope_id: string }>(
+    "SELECT role, scope_kind, scope_id FROM account_grants WHERE account_id = $1 ORDER BY 1, 2, 3",
+    [accountId],
+  );
+  return rows.map((r) =>
+    r.scope_kind === "" ? r.role : `${r.role}@${r.scope_kind}:${r.scope_id}`,
+  );
+}
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === "23505";
+
+/**
+ * A user account: username (unique, lower-case), password under the policy, and the person
+ * it belongs to (must exist and not be erased) or none for a platform account.
+ */
+export async function createAccount(
+  deps: AuthDeps,
+  input: { username: string; password: string; personId: string },
+): Promise<{ accountId: string }> {
+  const username = requireUsername("username", input.username);
+  const password = requirePasswordPolicy("password", input.password, username);
+  let personId: string | null = null;
+  if (input.personId !== "") {
+    personId = requireId("person_id", input.personId);
+    const { rows } = await deps.store.pool.query<{ erased: boolean }>(
+      "SELECT erased FROM people WHERE person_id = $1",
+      [personId],
+    );
+    if (!rows[0]) throw notFound("person_id", "person", personId);
+    if (rows[0].erased) throw refused("person_id", "the person is erased");
+  }
+  const accountId = randomUUID();
+  try {
+    await deps.store.pool.query(
+      `INSERT INTO accounts (account_id, kind, username, person_id, secret_hash, created_at)
+       VALUES ($1, 'user', $2, $3, $4, $5)`,
+      [accountId, username, personId, await hashPassword(password), deps.clock.now()],
+    );
+  } catch (err) {
+    if (isUniqueViolation(err)) throw refused("username", "is already taken");
+    throw err;
+  }
+  return { accountId };
+}
+
+/**
+ * Sets a new password (policy applies) and ends every session of the account (its refresh
+ * families are revoked). When `currentPassword` is required it must match.
+ */
+export async function changePassword(
+  deps: AuthDeps,
+  input: { accountId: string; currentPassword: string; newPassword: string },
+  requireCurrent: boolean,
+): Promise<void> {
+  const account = await requireAccount(deps.store.pool, "account_id", input.accountId);
+  if (account.kind !== "user") throw refused("account_id", "is a service account (no password)");
+  if (requireCurrent && !(await verifyPassword(account.secret_hash, input.currentPassword))) {
+    throw refused("current_password", "does not match");
+  }
+  const password = requirePasswordPolicy("new_password", input.newPassword, account.username ?? "");
+  const secretHash = await hashPassword(password);
+  const now = deps.clock.now();
+  await deps.store.pool.query(
+    `WITH s AS (UPDATE accounts SET secret_hash = $2, failed_attempts = 0, lockouts = 0, locked_until = NULL
+                WHERE account_id = $1)
+     UPDATE refresh_families SET revoked_at = $3, revoked_reason = 'password changed'
+     WHERE account_id = $1 AND revoked_at IS NULL`,
+    [account.account_id, secretHash, now],
+  );
+}
+
+/** A service account; the secret is returned here once and kept only as a hash. */
+export async function createServiceAccount(
+  deps: AuthDeps,
+  input: { serviceName: string },
+): Promise<{ clientId: string; clientSecret: string }> {
+  const serviceName = input.serviceName.trim();
+  if (!/^[a-z][a-z0-9-]{1,39}$/.test(serviceName)) {
+    throw invalidInput(
+      "service_name",
+      "must be 2-40 characters of a-z, 0-9 or '-', starting with a letter",
+    );
+  }
+  const clientId = randomUUID();
+  const clientSecret = newSecret();
+  await deps.store.pool.query(
+    `INSERT INTO accounts (account_id, kind, service_name, secret_hash, created_at)
+     VALUES ($1, 'service', $2, $3, $4)`,
+    [clientId, serviceName, hashServiceSecret(clientSecret), deps.clock.now()],
+  );
+  return { clientId, clientSecret };
+}
+
+export async function getAccount(deps: AuthDeps, accountId: string) {
+  const row = await requireAccount(deps.store.pool, "account_id", accountId);
+  const grants = await grantsOf(deps.store.pool, row.account_id);
+  return {
+    accountId: row.account_id,
+    kind: row.kind,
+    personId: row.person_id ?? "",
+    serviceName: row.service_name ?? "",
+    grants,
+  };
+}

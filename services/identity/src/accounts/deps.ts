@@ -1,0 +1,14 @@
+import type { IdentityDeps } from "../commands/deps.js";
+import type { LockoutPolicy } from "../domain/lockout.js";
+import type { TokenSigner } from "../tokens/access-tokens.js";
+import type { SigningKeyStore } from "../tokens/signing-keys.js";
+
+/** What accounts, grants and tokens need beyond identity's command deps. */
+export interface AuthDeps extends IdentityDeps {
+  keys: SigningKeyStore;
+  signer: TokenSigner;
+  refreshTtlSeconds: number;
+  lockout: LockoutPolicy;
+  /** The configured region: the one scope MINISTRY_OFFICER can be granted at. */
+  regionId: string;
+}

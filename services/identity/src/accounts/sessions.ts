@@ -1,0 +1,227 @@
+import { randomUUID } from "node:crypto";
+import { DomainError } from "@otmetka/service-kit";
+import type pg from "pg";
+import { invalidInput, refused } from "../domain/errors.js";
+import { afterFailure, afterSuccess, isLocked, type LockoutState } from "../domain/lockout.js";
+import { type AccountRow, grantsOf } from "./accounts.js";
+import type { AuthDeps } from "./deps.js";
+import {
+  dummyPasswordHash,
+  newSecret,
+  sha256,
+  verifyPassword,
+  verifyServiceSecret,
+} from "./secrets.js";
+
+export interface TokenPair {
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+  refreshExpiresIn: number;
+}
+
+const badCredentials = () =>
+  new DomainError("unauthenticated", "credentials: unknown username or wrong password", {
+    field: "credentials",
+  });
+
+const lockedUntil = (until: Date) =>
+  refused("username", `is locked after repeated failed logins until ${until.toISOString()}`);
+
+const badRefresh = (why: string) =>
+  new DomainError("unauthenticated", `refresh_token: ${why}`, { field: "refresh_token" });
+
+const lockoutOf = (r: AccountRow): LockoutState => ({
+  failedAttempts: r.failed_attempts,
+  lockouts: r.lockouts,
+  lockedUntil: r.locked_until,
+});
+
+async function inTransaction<T>(deps: AuthDeps, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await deps.store.pool.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** A new refresh token in `familyId`; only its SHA-256 is stored. */
+async function insertRefreshToken(deps: AuthDeps, c: pg.PoolClient, familyId: string) {
+  const token = newSecret();
+  const now = deps.clock.now();
+  await c.query(
+    "INSERT INTO refresh_tokens (token_hash, family_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
+    [sha256(token), familyId, now, new Date(now.getTime() + deps.refreshTtlSeconds * 1000)],
+  );
+  return token;
+}
+
+async function accessTokenFor(deps: AuthDeps, c: pg.PoolClient | pg.Pool, account: AccountRow) {
+  return deps.signer.sign({
+    sub: account.account_id,
+    kind: "user",
+    ...(account.person_id ? { pid: account.person_id } : {}),
+    roles: await grantsOf(c, account.account_id),
+  });
+}
+
+/**
+ * Username and password -> access token and a refresh token of a new family. Failures count
+ * towards the lockout (domain/lockout.ts); a locked account is refused even with the right
+ * password, and an unknown username costs as much time as a wrong password.
+ */
+export async function login(
+  deps: AuthDeps,
+  input: { username: string; password: string },
+): Promise<{ accountId: string; tokens: TokenPair }> {
+  const username = input.username.trim().toLowerCase();
+  if (username === "") throw invalidInput("username", "is required");
+  if (input.password === "") throw invalidInput("password", "is required");
+  const { rows } = await deps.store.pool.query<AccountRow>(
+    "SELECT * FROM accounts WHERE username = $1 AND kind = 'user'",
+    [username],
+  );
+  const found = rows[0];
+  if (!found) {
+    await verifyPassword(await dummyPasswordHash(), input.password);
+    throw badCredentials();
+  }
+  if (isLocked(lockoutOf(found), deps.clock.now())) throw lockedUntil(found.locked_until!);
+  const ok = await verifyPassword(found.secret_hash, input.password);
+  const outcome = await inTransaction(deps, async (c) => {
+    // Re-read under a row lock: concurrent failures must each count.
+    const { rows: locked } = await c.query<AccountRow>(
+      "SELECT * FROM accounts WHERE account_id = $1 FOR UPDATE",
+      [found.account_id],
+    );
+    const account = locked[0];
+    if (!account) return { error: badCredentials() };
+    const now = deps.clock.now();
+    const state = lockoutOf(account);
+    if (isLocked(state, now)) return { error: lockedUntil(account.locked_until!) };
+    const next = ok ? afterSuccess() : afterFailure(deps.lockout, state, now);
+    await c.query(
+      "UPDATE accounts SET failed_attempts = $2, lockouts = $3, locked_until = $4 WHERE account_id = $1",
+      [account.account_id, next.failedAttempts, next.lockouts, next.lockedUntil],
+    );
+    if (!ok) return { error: badCredentials() };
+    const familyId = randomUUID();
+    await c.query(
+      "INSERT INTO refresh_families (family_id, account_id, created_at) VALUES ($1, $2, $3)",
+      [familyId, account.account_id, now],
+    );
+    const refreshToken = await insertRefreshToken(deps, c, familyId);
+    const access = await accessTokenFor(deps, c, account);
+    return { account, refreshToken, access };
+  });
+  if ("error" in outcome) throw outcome.error;
+  return {
+    accountId: outcome.account.account_id,
+    tokens: {
+      accessToken: outcome.access.token,
+      expiresIn: outcome.access.expiresIn,
+      refreshToken: outcome.refreshToken,
+      refreshExpiresIn: deps.refreshTtlSeconds,
+    },
+  };
+}
+
+/**
+ * Spends a refresh token for a new pair in the same family (grants are read again, so a
+ * revocation takes effect here). A token presented a second time means it was copied: the
+ * whole family is revoked, and the thief's and the owner's sessions both end.
+ */
+export async function refresh(deps: AuthDeps, input: { refreshToken: string }): Promise<TokenPair> {
+  if (input.refreshToken === "") throw invalidInput("refresh_token", "is required");
+  const outcome = await inTransaction(deps, async (c) => {
+    const { rows } = await c.query<{
+      family_id: string;
+      expires_at: Date;
+      rotated_at: Date | null;
+      revoked_at: Date | null;
+      account_id: string;
+    }>(
+      `SELECT t.family_id, t.expires_at, t.rotated_at, f.revoked_at, f.account_id
+       FROM refresh_tokens t JOIN refresh_families f USING (family_id)
+       WHERE t.token_hash = $1 FOR UPDATE OF t, f`,
+      [sha256(input.refreshToken)],
+    );
+    const t = rows[0];
+    const now = deps.clock.now();
+    if (!t) return { error: badRefresh("is unknown") };
+    if (t.revoked_at) return { error: badRefresh("its session was revoked") };
+    if (t.rotated_at) {
+      await c.query(
+        "UPDATE refresh_families SET revoked_at = $2, revoked_reason = 'reuse' WHERE family_id = $1",
+        [t.family_id, now],
+      );
+      return { error: badRefresh("was already used; its session is now revoked") };
+    }
+    if (t.expires_at.getTime() <= now.getTime()) return { error: badRefresh("has expired") };
+    const { rows: accounts } = await c.query<AccountRow>(
+      "SELECT * FROM accounts WHERE account_id = $1",
+      [t.account_id],
+    );
+    if (!accounts[0]) return { error: badRefresh("its account no longer exists") };
+    await c.query("UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1", [
+      sha256(input.refreshToken),
+      now,
+    ]);
+    const refreshToken = await insertRefreshToken(deps, c, t.family_id);
+    const access = await accessTokenFor(deps, c, accounts[0]);
+    return { refreshToken, access };
+  });
+  // Committed first: a reuse must leave its family revoked even though the call fails.
+  if ("error" in outcome) throw outcome.error;
+  return {
+    accessToken: outcome.access.token,
+    expiresIn: outcome.access.expiresIn,
+    refreshToken: outcome.refreshToken,
+    refreshExpiresIn: deps.refreshTtlSeconds,
+  };
+}
+
+/** Ends the refresh token's family; an unknown or already revoked token is not an error. */
+export async function logout(deps: AuthDeps, input: { refreshToken: string }): Promise<void> {
+  if (input.refreshToken === "") throw invalidInput("refresh_token", "is required");
+  await deps.store.pool.query(
+    `UPDATE refresh_families SET revoked_at = $2, revoked_reason = 'logout'
+     WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)
+       AND revoked_at IS NULL`,
+    [sha256(input.refreshToken), deps.clock.now()],
+  );
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Client credentials of a service account -> an access token with role SERVICE. */
+export async function issueServiceToken(
+  deps: AuthDeps,
+  input: { clientId: string; clientSecret: string },
+): Promise<{ accessToken: string; expiresIn: number }> {
+  const refusal = () =>
+    new DomainError("unauthenticated", "credentials: unknown client_id or wrong client_secret", {
+      field: "credentials",
+    });
+  if (!UUID.test(input.clientId)) throw refusal();
+  const { rows } = await deps.store.pool.query<AccountRow>(
+    "SELECT * FROM accounts WHERE account_id = $1 AND kind = 'service'",
+    [input.clientId.toLowerCase()],
+  );
+  const account = rows[0];
+  if (!account || !verifyServiceSecret(account.secret_hash, input.clientSecret)) throw refusal();
+  const { token, expiresIn } = await deps.signer.sign({
+    sub: account.account_id,
+    kind: "service",
+    svc: account.service_name ?? "",
+    roles: ["SERVICE"],
+  });
+  return { accessToken: token, expiresIn };
+}

@@ -1,0 +1,117 @@
+import type { Queryable } from "@otmetka/eventstore";
+import {
+  type Caller,
+  hasRole,
+  type Role,
+  requireRole,
+  type ScopeTarget,
+} from "@otmetka/service-kit";
+
+/*
+ * Where a call lands, as ScopeTargets for requireRole: the school, its municipality and the
+ * region. Ids that name nothing give the region alone, so only unscoped and regional roles
+ * pass and the command itself then answers NOT_FOUND.
+ */
+export class Targets {
+  constructor(
+    private readonly db: Queryable,
+    readonly regionId: string,
+  ) {}
+
+  region(): ScopeTarget {
+    return { regionId: this.regionId };
+  }
+
+  municipality(municipalityId: string): ScopeTarget {
+    return { municipalityId, regionId: this.regionId };
+  }
+
+  async school(schoolId: string): Promise<ScopeTarget> {
+    const { rows } = await this.db.query<{ municipality_id: string }>(
+      "SELECT municipality_id FROM schools WHERE school_id::text = $1",
+      [schoolId],
+    );
+    return rows[0]
+      ? { schoolId, municipalityId: rows[0].municipality_id, regionId: this.regionId }
+      : this.region();
+  }
+
+  async classGroup(classGroupId: string): Promise<ScopeTarget[]> {
+    return this.schoolsOf(
+      "SELECT school_id FROM class_groups WHERE class_group_id::text = $1",
+      classGroupId,
+    );
+  }
+
+  async subgroup(subgroupId: string): Promise<ScopeTarget[]> {
+    return this.schoolsOf(
+      "SELECT school_id FROM subgroups WHERE subgroup_id::text = $1",
+      subgroupId,
+    );
+  }
+
+  /** A person's schools: where registered, where enrolled now, where they work. */
+  async person(personId: string): Promise<ScopeTarget[]> {
+    return this.schoolsOf(
+      `SELECT school_id FROM people WHERE person_id::text = $1
+       UNION SELECT school_id FROM enrollments WHERE person_id::text = $1 AND valid_to IS NULL
+       UNION SELECT school_id FROM staff_schools WHERE person_id::text = $1`,
+      personId,
+    );
+  }
+
+  private async schoolsOf(sql: string, id: string): Promise<ScopeTarget[]> {
+    const { rows } = await this.db.query<{ school_id: string }>(sql, [id]);
+    return Promise.all(rows.map((r) => this.school(r.school_id)));
+  }
+}
+
+/** Whether the caller holds one of `roles` over at least one of `targets`. */
+export function hasRoleOver(
+  caller: Caller,
+  roles: readonly Role[],
+  targets: ScopeTarget[],
+): boolean {
+  const list = targets.length > 0 ? targets : [undefined];
+  return roles.some((r) => list.some((t) => hasRole(caller, r, t)));
+}
+
+/** requireRole over several possible targets (a pupil of two schools, a transfer's ends). */
+export function requireRoleOver(
+  caller: Caller,
+  roles: readonly Role[],
+  targets: ScopeTarget[],
+  regionId: string,
+): void {
+  if (hasRoleOver(caller, roles, targets)) return;
+  requireRole(caller, roles, targets[0] ?? { regionId });
+}
+
+/** Role sets of identity's calls (README "Authorization"). */
+export const ROLES_OF = {
+  /** Municipalities: the region's business. */
+  region: ["PLATFORM_ADMIN", "MINISTRY_OFFICER"],
+  /** Schools: registered and closed by their municipality or above. */
+  municipality: ["PLATFORM_ADMIN", "MINISTRY_OFFICER", "MUNICIPAL_OFFICER"],
+  /** People, class groups, enrollment, guardians: the school's administration and above. */
+  school: ["PLATFORM_ADMIN", "SERVICE", "MUNICIPAL_OFFICER", "SCHOOL_ADMIN"],
+  /** Subgroups: teachers split their classes too. */
+  teaching: ["PLATFORM_ADMIN", "SERVICE", "MUNICIPAL_OFFICER", "SCHOOL_ADMIN", "TEACHER"],
+  /** Erasure: the school's administration or the platform (no service erases on its own). */
+  erasure: ["PLATFORM_ADMIN", "MUNICIPAL_OFFICER", "SCHOOL_ADMIN"],
+  /** Legal holds come from outside a school: the authorities or the platform. */
+  legalHold: ["PLATFORM_ADMIN", "MINISTRY_OFFICER", "MUNICIPAL_OFFICER"],
+  /** Personal data of a person: staff of their schools, the authorities above, services. */
+  personalData: [
+    "PLATFORM_ADMIN",
+    "SERVICE",
+    "MINISTRY_OFFICER",
+    "MUNICIPAL_OFFICER",
+    "SCHOOL_ADMIN",
+    "TEACHER",
+  ],
+  /** Encryption for other services (their free text about a person). */
+  encryption: ["PLATFORM_ADMIN", "SERVICE", "SCHOOL_ADMIN", "TEACHER"],
+  /** Portal ids come from the portal integration. */
+  portal: ["PLATFORM_ADMIN", "SERVICE"],
+} as const satisfies Record<string, readonly Role[]>;

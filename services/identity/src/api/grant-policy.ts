@@ -1,0 +1,55 @@
+import { type Caller, DomainError, type Role, requireRole } from "@otmetka/service-kit";
+import type { GrantSubject } from "../commands/grants.js";
+import { refused } from "../domain/errors.js";
+import { requireRoleOver, type Targets } from "./authorize.js";
+
+/**
+ * Who may grant (and revoke) what:
+ * - TEACHER / SCHOOL_ADMIN at school S: SCHOOL_ADMIN of S, MUNICIPAL_OFFICER of S's
+ *   municipality, PLATFORM_ADMIN;
+ * - MUNICIPAL_OFFICER: MINISTRY_OFFICER of the region, PLATFORM_ADMIN;
+ * - GUARDIAN / STUDENT (accounts linked to a person only): SCHOOL_ADMIN or MUNICIPAL_OFFICER
+ *   over one of the person's schools, PLATFORM_ADMIN;
+ * - MINISTRY_OFFICER, PORTAL_SUBSCRIBER, PLATFORM_ADMIN: PLATFORM_ADMIN only.
+ * Nobody changes their own grants, so an admin cannot widen (or lock out) themselves.
+ */
+export async function authorizeGrant(
+  caller: Caller,
+  s: GrantSubject,
+  targets: Targets,
+): Promise<void> {
+  if (s.account.accountId === caller.accountId) {
+    throw new DomainError("permission_denied", "account_id: nobody changes their own grants", {
+      field: "account_id",
+    });
+  }
+  const { role, scope } = s.grant;
+  const need = (roles: Role[], target = targets.region()) => requireRole(caller, roles, target);
+  switch (role) {
+    case "TEACHER":
+    case "SCHOOL_ADMIN":
+      if (scope.kind !== "school") return need(["PLATFORM_ADMIN"]);
+      return need(
+        ["PLATFORM_ADMIN", "SCHOOL_ADMIN", "MUNICIPAL_OFFICER"],
+        await targets.school(scope.id),
+      );
+    case "MUNICIPAL_OFFICER":
+      return need(["PLATFORM_ADMIN", "MINISTRY_OFFICER"]);
+    case "GUARDIAN":
+    case "STUDENT": {
+      if (!s.account.personId) {
+        throw refused("account_id", `${role} is granted to accounts linked to a person`);
+      }
+      const where = await targets.person(s.account.personId);
+      requireRoleOver(
+        caller,
+        ["PLATFORM_ADMIN", "SCHOOL_ADMIN", "MUNICIPAL_OFFICER"],
+        where,
+        targets.regionId,
+      );
+      return;
+    }
+    default:
+      return need(["PLATFORM_ADMIN"]);
+  }
+}

@@ -1,0 +1,58 @@
+import type { Decider, NewEvent, RecordedEvent } from "@otmetka/eventstore";
+import { formatRoleClaim, type Grant } from "@otmetka/service-kit";
+import { refused } from "./errors.js";
+import { decodeEvent, newEvent } from "./events.js";
+
+/** The grants an account holds, as role claims (`TEACHER@school:<id>`). */
+export interface AccountGrantsState {
+  claims: ReadonlySet<string>;
+}
+
+/** Routing ids of a grant's scope (the school's municipality for a school scope). */
+export interface GrantRouting {
+  schoolId: string;
+  municipalityId: string;
+}
+
+export type AccountGrantsCommand =
+  | { type: "GrantRole"; accountId: string; grant: Grant; routing: GrantRouting }
+  | { type: "RevokeRole"; accountId: string; grant: Grant; routing: GrantRouting };
+
+export const grantOfEvent = (v: { role: string; scopeKind: string; scopeId: string }): string =>
+  v.scopeKind === "" ? v.role : `${v.role}@${v.scopeKind}:${v.scopeId}`;
+
+const payloadOf = (accountId: string, grant: Grant, routing: GrantRouting) => ({
+  accountId,
+  role: grant.role,
+  scopeKind: grant.scope.kind === "none" ? "" : grant.scope.kind,
+  scopeId: grant.scope.kind === "none" ? "" : grant.scope.id,
+  schoolId: routing.schoolId,
+  municipalityId: routing.municipalityId,
+});
+
+/**
+ * Grants and revocations of one account (stream account-<id>). Granting a held role again is
+ * a no-op (no event), so a retried grant is harmless; revoking one not held is refused.
+ */
+export const accountGrantsDecider: Decider<AccountGrantsState, AccountGrantsCommand> = {
+  initialState: () => ({ claims: new Set() }),
+  evolve(state, event: RecordedEvent | NewEvent) {
+    const e = decodeEvent(event);
+    if (e.name !== "RoleGranted" && e.name !== "RoleRevoked") return state;
+    const claims = new Set(state.claims);
+    if (e.name === "RoleGranted") claims.add(grantOfEvent(e.value));
+    else claims.delete(grantOfEvent(e.value));
+    return { claims };
+  },
+  decide(command, state) {
+    const claim = formatRoleClaim(command.grant);
+    if (command.type === "GrantRole") {
+      if (state.claims.has(claim)) return [];
+      return [
+        newEvent("RoleGranted", payloadOf(command.accountId, command.grant, command.routing)),
+      ];
+    }
+    if (!state.claims.has(claim)) throw refused("grant", `${claim} is not held by the account`);
+    return [newEvent("RoleRevoked", payloadOf(command.accountId, command.grant, command.routing))];
+  },
+};

@@ -1,0 +1,134 @@
+import * as grpc from "@grpc/grpc-js";
+import { AuthServiceClient, AuthServiceService } from "@otmetka/proto/identity/v1/auth_service";
+import {
+  IdentityServiceClient,
+  IdentityServiceService,
+} from "@otmetka/proto/identity/v1/identity_service";
+import {
+  bearerMetadata,
+  createCallerVerifier,
+  createLogger,
+  type GrpcServer,
+  type ManualClock,
+  manualClock,
+  promiseClient,
+  startGrpcServer,
+} from "@otmetka/service-kit";
+import { afterAll, beforeAll } from "vitest";
+import { createAccount } from "../accounts/accounts.js";
+import { bootstrapAdmin } from "../accounts/bootstrap-admin.js";
+import type { AuthDeps } from "../accounts/deps.js";
+import { createAuthService } from "../api/auth-service.js";
+import { createIdentityService } from "../api/identity-service.js";
+import { createAuthDeps } from "../auth-setup.js";
+import { grantRole } from "../commands/grants.js";
+import { type JwksServer, startJwksServer } from "../tokens/jwks-http.js";
+import { cmd, TEST_NOW, useIdentity } from "./in-process.js";
+
+export const ADMIN = { username: "admin", password: "correct-horse-battery-staple" };
+export const REGION_ID = "74";
+export const ACCESS_TTL_SECONDS = 600;
+
+/**
+ * Identity served in-process on free ports: gRPC (IdentityService and AuthService) and the
+ * JWKS over HTTP, with callers verified against that JWKS URL exactly as in main.ts. One
+ * manual clock drives token issue, expiry checks and lockout, so nothing sleeps.
+ */
+export function useAuthHarness(label: string) {
+  const identity = useIdentity(label);
+  const clock: ManualClock = manualClock(TEST_NOW);
+  const logger = createLogger({ service: "identity-test", level: "silent" });
+  let auth: AuthDeps | undefined;
+  let jwks: JwksServer | undefined;
+  let server: GrpcServer | undefined;
+  let authClient: AuthServiceClient | undefined;
+  let identityClient: IdentityServiceClient | undefined;
+  beforeAll(async () => {
+    const deps = { ...identity.deps, clock };
+    ({ auth } = await createAuthDeps(deps, {
+      accessTokenTtlSeconds: ACCESS_TTL_SECONDS,
+      refreshTokenTtlSeconds: 3600,
+      signingKeyRotationDays: 30,
+      regionId: REGION_ID,
+    }));
+    await bootstrapAdmin(auth, ADMIN);
+    jwks = await startJwksServer({ host: "127.0.0.1", port: 0, keys: auth.keys, logger });
+    const verifier = createCallerVerifier({ jwksUrl: jwks.url, clock, refetchCooldownMs: 0 });
+    server = await startGrpcServer({
+      host: "127.0.0.1",
+      port: 0,
+      logger,
+      graceMs: 0,
+      drainTimeoutMs: 1000,
+      services: [
+        {
+          definition: IdentityServiceService,
+          implementation: createIdentityService({
+            deps,
+            logger,
+            region: { id: REGION_ID, name: "Челябинская область" },
+            verifier,
+          }),
+        },
+        {
+          definition: AuthServiceService,
+          implementation: createAuthService({ deps: auth, logger, verifier }),
+        },
+      ],
+    });
+    const address = `127.0.0.1:${server.port}`;
+    authClient = new AuthServiceClient(address, grpc.credentials.createInsecure());
+    identityClient = new IdentityServiceClient(address, grpc.credentials.createInsecure());
+  }, 60_000);
+  afterAll(async () => {
+    authClient?.close();
+    identityClient?.close();
+    await server?.shutdown();
+    await jwks?.close();
+  });
+  const need = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error("harness read before beforeAll");
+    return v;
+  };
+  const h = {
+    identity,
+    clock,
+    get auth() {
+      return need(auth);
+    },
+    get jwksUrl() {
+      return need(jwks).url;
+    },
+    get authApi() {
+      return promiseClient(need(authClient));
+    },
+    get api() {
+      return promiseClient(need(identityClient));
+    },
+    md: (token: string) => bearerMetadata(token),
+    async login(username: string, password: string) {
+      const res = await h.authApi.login({ username, password });
+      return res.tokens!;
+    },
+    adminToken: async () => (await h.login(ADMIN.username, ADMIN.password)).accessToken,
+    /** A user account with the given grants (claims form), logged in: its access token. */
+    async userWith(claims: string[], personId = "") {
+      const username = `u${Math.random().toString(36).slice(2, 12)}`;
+      const password = `pw-${username}-long-enough`;
+      const { accountId } = await createAccount(need(auth), { username, password, personId });
+      for (const claim of claims) {
+        const [role, scope = ""] = claim.split("@");
+        const [scopeKind = "", scopeId = ""] = scope.split(":");
+        await grantRole(
+          need(auth),
+          { commandId: cmd(), accountId, grant: { role: role!, scopeKind, scopeId } },
+          {},
+          () => {},
+        );
+      }
+      const tokens = await h.login(username, password);
+      return { accountId, username, password, token: tokens.accessToken, tokens };
+    },
+  };
+  return h;
+}
