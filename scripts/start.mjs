@@ -16,17 +16,22 @@ import { root, workspaces } from "./workspaces.mjs";
 function localSecrets() {
   const dir = join(root, ".otmetka");
   const file = join(dir, "dev-secrets.json");
-  if (!existsSync(file)) {
+  const key = () => randomBytes(32).toString("base64");
+  const made = {
+    IDENTITY_MASTER_KEYS: `dev1:${key()}`,
+    IDENTITY_BLIND_INDEX_KEY: key(),
+    // The first PLATFORM_ADMIN ("admin") of a local run; identity creates it when none exists.
+    IDENTITY_BOOTSTRAP_ADMIN_PASSWORD: randomBytes(18).toString("base64url"),
+  };
+  const existing = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : {};
+  // Keys added since the file was made are filled in; existing ones are never replaced.
+  const secrets = { ...made, ...existing };
+  if (Object.keys(secrets).length !== Object.keys(existing).length) {
     mkdirSync(dir, { recursive: true });
-    const key = () => randomBytes(32).toString("base64");
-    const secrets = {
-      IDENTITY_MASTER_KEYS: `dev1:${key()}`,
-      IDENTITY_BLIND_INDEX_KEY: key(),
-    };
     writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
     console.log(`made local development secrets in ${file} (never use them in production)`);
   }
-  return JSON.parse(readFileSync(file, "utf8"));
+  return secrets;
 }
 
 const env = { ...localSecrets(), ...process.env, TURBO_TELEMETRY_DISABLED: "1" };
