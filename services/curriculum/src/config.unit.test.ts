@@ -11,3 +11,10 @@ it("names a bad variable", () => {
   expect(() => loadCurriculumConfig({ DATABASE_URL: "mysql://x" })).toThrow(ConfigError);
   expect(() => loadCurriculumConfig({ DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);
 });
+
+it("takes the region of ministry grants from CURRICULUM_REGION_ID (default 74)", () => {
+  expect(loadCurriculumConfig({}).CURRICULUM_REGION_ID).toBe("74");
+  expect(() => loadCurriculumConfig({ CURRICULUM_REGION_ID: "a b" })).toThrow(
+    /CURRICULUM_REGION_ID/,
+  );
+});

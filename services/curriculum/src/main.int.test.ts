@@ -4,7 +4,12 @@ import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { messagingNames } from "@otmetka/messaging";
 import { Grading, NonSchoolDayKind, TermKind } from "@otmetka/proto/curriculum/events/v1/events";
-import { freePort, useTestEnvironment } from "@otmetka/testing";
+import {
+  freePort,
+  startTestTokenIssuer,
+  type TestTokenIssuer,
+  useTestEnvironment,
+} from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type CurriculumProcess,
@@ -18,31 +23,51 @@ const env = useTestEnvironment({ label: "curriculum_main" });
 let service: CurriculumProcess;
 let address: string;
 let client: ReturnType<typeof curriculumClient>;
+let issuer: TestTokenIssuer;
 const schoolId = randomUUID();
 const municipalityId = randomUUID();
 const academicYear = { startYear: 2026 };
 
 beforeAll(async () => {
+  issuer = await startTestTokenIssuer();
   address = `127.0.0.1:${await freePort()}`;
   service = startCurriculumProcess({
     ...env.env,
+    AUTH_JWKS_URL: issuer.jwksUrl,
     GRPC_HOST: "127.0.0.1",
     GRPC_PORT: address.split(":")[1] as string,
     SHUTDOWN_GRACE_MS: "100",
   });
   await service.waitForOutput("grpc server listening", 40_000);
-  client = curriculumClient(address);
+  // A platform admin by default: these tests are about the rules, not the roles.
+  client = curriculumClient(address, await issuer.sign({ roles: ["PLATFORM_ADMIN"] }));
 });
 
-afterAll(() => {
+afterAll(async () => {
   client?.close();
   if (service && service.child.exitCode === null) service.child.kill("SIGKILL");
+  await issuer?.stop();
 });
 
 describe("curriculum service process", () => {
   it("migrates its database and serves health", async () => {
     expect(await checkHealth(address)).toBe("SERVING");
     expect(await checkHealth(address, "otmetka.curriculum.v1.CurriculumService")).toBe("SERVING");
+  });
+
+  it("verifies callers against AUTH_JWKS_URL", async () => {
+    const request = { schoolId, academicYear };
+    const none = await grpcError(client.as(undefined).getAcademicCalendar(request));
+    expect([none.code, none.details]).toEqual([
+      status.UNAUTHENTICATED,
+      "authorization: missing (send 'authorization: Bearer <token>')",
+    ]);
+    const teacher = await issuer.sign({ roles: [`TEACHER@school:${randomUUID()}`] });
+    const elsewhere = await grpcError(client.as(teacher).getAcademicCalendar(request));
+    expect([elsewhere.code, elsewhere.details]).toEqual([
+      status.PERMISSION_DENIED,
+      `caller: needs TEACHER or SCHOOL_ADMIN or MUNICIPAL_OFFICER or MINISTRY_OFFICER or PLATFORM_ADMIN or SERVICE for school ${schoolId}, region 74`,
+    ]);
   });
 
   it("defines a calendar over gRPC, idempotently, and relays its events with school tokens", async () => {

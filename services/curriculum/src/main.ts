@@ -8,6 +8,7 @@ import { ProjectionRunner } from "@otmetka/projections";
 import { CurriculumServiceService } from "@otmetka/proto/curriculum/v1/curriculum_service";
 import {
   connectNats,
+  createCallerVerifier,
   createLogger,
   findProtoRoot,
   runService,
@@ -73,6 +74,10 @@ await runService(async (lifecycle) => {
         definition: CurriculumServiceService,
         implementation: createCurriculumService(
           { store, clock: systemClock, facts: new IdentityFacts(store.pool) },
+          {
+            verifier: createCallerVerifier({ jwksUrl: config.AUTH_JWKS_URL }),
+            regionId: config.CURRICULUM_REGION_ID,
+          },
           logger,
         ),
       },

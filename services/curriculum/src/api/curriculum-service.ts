@@ -8,7 +8,13 @@ import {
 } from "@otmetka/proto/curriculum/events/v1/events";
 import type { CurriculumServiceServer } from "@otmetka/proto/curriculum/v1/curriculum_service";
 import { LessonStatus } from "@otmetka/proto/curriculum/v1/curriculum_service";
-import { type Logger, unaryHandler } from "@otmetka/service-kit";
+import {
+  type AuthorizedCall,
+  authorizedHandler,
+  type CallerVerifier,
+  type Logger,
+  requireRole,
+} from "@otmetka/service-kit";
 import { loadCalendar, runCalendarCommand } from "../commands/calendar.js";
 import type { CurriculumDeps } from "../commands/deps.js";
 import {
@@ -37,7 +43,18 @@ import {
 import { civilDate } from "../domain/civil-date.js";
 import type { TermSystemDefined } from "../domain/events.js";
 import type { Lesson } from "../domain/lessons.js";
-import { callContext } from "./call-context.js";
+import {
+  Access,
+  APPROVE,
+  actingPerson,
+  contextOf,
+  DRAFT,
+  denied,
+  MANAGE,
+  READ,
+  REGIONAL,
+} from "./access.js";
+import { conductingPerson } from "./conducting.js";
 
 /**
  * The request's academic year for a command. A missing year passes as undefined, typed as a
@@ -46,13 +63,25 @@ import { callContext } from "./call-context.js";
 const startYearOf = (req: { academicYear?: { startYear: number } | undefined }) =>
   req.academicYear?.startYear as number;
 
-/** gRPC handlers: map proto <-> domain; every rule lives in the domain. */
+/**
+ * gRPC handlers: verify the caller and check their role over the school the call touches
+ * (src/api/access.ts), then map proto <-> domain; every rule lives in the domain.
+ */
 export function createCurriculumService(
   deps: CurriculumDeps,
+  auth: { verifier: CallerVerifier; regionId: string },
   logger: Logger,
 ): CurriculumServiceServer {
+  const access = new Access(deps.facts, auth.regionId);
+  const handler = <Req, Res>(handle: (req: Req, call: AuthorizedCall) => Promise<Res>) =>
+    authorizedHandler<Req, Res>(logger, auth.verifier, handle);
+  const manage = async (call: AuthorizedCall, schoolId: string) =>
+    requireRole(call.caller, MANAGE, await access.school(schoolId));
+  const read = async (call: AuthorizedCall, schoolId: string) =>
+    requireRole(call.caller, READ, await access.school(schoolId));
   return {
-    defineAcademicYear: unaryHandler(logger, async (req, md) => {
+    defineAcademicYear: handler(async (req, call) => {
+      await manage(call, req.schoolId);
       const { replayed } = await runCalendarCommand(
         deps,
         req.commandId,
@@ -66,11 +95,12 @@ export function createCurriculumService(
           daysPerWeek: req.daysPerWeek,
           timeZone: req.timeZone,
         },
-        callContext(md),
+        contextOf(call),
       );
       return { replayed };
     }),
-    defineTermSystem: unaryHandler(logger, async (req, md) => {
+    defineTermSystem: handler(async (req, call) => {
+      await manage(call, req.schoolId);
       const { replayed } = await runCalendarCommand(
         deps,
         req.commandId,
@@ -82,11 +112,12 @@ export function createCurriculumService(
           termKind: termKindToJSON(req.kind),
           terms: req.terms,
         },
-        callContext(md),
+        contextOf(call),
       );
       return { replayed };
     }),
-    declareNonSchoolDays: unaryHandler(logger, async (req, md) => {
+    declareNonSchoolDays: handler(async (req, call) => {
+      await manage(call, req.schoolId);
       const { replayed } = await runCalendarCommand(
         deps,
         req.commandId,
@@ -99,11 +130,12 @@ export function createCurriculumService(
           dayKind: nonSchoolDayKindToJSON(req.kind),
           name: req.name,
         },
-        callContext(md),
+        contextOf(call),
       );
       return { replayed };
     }),
-    getAcademicCalendar: unaryHandler(logger, async (req) => {
+    getAcademicCalendar: handler(async (req, call) => {
+      await read(call, req.schoolId);
       const state = await loadCalendar(deps, req.schoolId, startYearOf(req));
       const year = state.year;
       if (!year)
@@ -137,7 +169,10 @@ export function createCurriculumService(
           })),
       };
     }),
-    addSubject: unaryHandler(logger, async (req, md) => {
+    addSubject: handler(async (req, call) => {
+      // A regional subject (no school) is the ministry's; a school's own, the school's.
+      if (req.schoolId === "") requireRole(call.caller, REGIONAL, access.region());
+      else await manage(call, req.schoolId);
       const { result, replayed } = await addSubject(
         deps,
         req.commandId,
@@ -148,11 +183,13 @@ export function createCurriculumService(
           name: req.name,
           grading: gradingToJSON(req.grading),
         },
-        callContext(md),
+        contextOf(call),
       );
       return { subjectId: result.subjectId, replayed };
     }),
-    listSubjects: unaryHandler(logger, async (req) => {
+    listSubjects: handler(async (req, call) => {
+      // The regional catalogue is open to every verified caller; a school's additions are not.
+      if (req.schoolId !== "") await read(call, req.schoolId);
       const subjects = await listSubjects(deps, req.schoolId);
       return {
         subjects: subjects.map((s) => ({
@@ -164,7 +201,8 @@ export function createCurriculumService(
         })),
       };
     }),
-    assignTeacher: unaryHandler(logger, async (req, md) => {
+    assignTeacher: handler(async (req, call) => {
+      await manage(call, req.schoolId);
       const { result, replayed } = await assignTeacher(
         deps,
         req.commandId,
@@ -176,11 +214,12 @@ export function createCurriculumService(
           classGroupId: req.classGroupId,
           subgroupId: req.subgroupId,
         },
-        callContext(md),
+        contextOf(call),
       );
       return { assignmentId: result.assignmentId, replayed };
     }),
-    assignSubstitute: unaryHandler(logger, async (req, md) => {
+    assignSubstitute: handler(async (req, call) => {
+      await manage(call, req.schoolId);
       const { startYear, ...rest } = { ...req, startYear: startYearOf(req) };
       const { replayed } = await assignSubstitute(
         deps,
@@ -193,11 +232,12 @@ export function createCurriculumService(
           firstDay: rest.firstDay,
           lastDay: rest.lastDay,
         },
-        callContext(md),
+        contextOf(call),
       );
       return { replayed };
     }),
-    addTimetableSlot: unaryHandler(logger, async (req, md) => {
+    addTimetableSlot: handler(async (req, call) => {
+      await manage(call, req.schoolId);
       const { result, replayed } = await addTimetableSlot(
         deps,
         req.commandId,
@@ -214,11 +254,12 @@ export function createCurriculumService(
           validFrom: req.validFrom,
           validTo: req.validTo,
         },
-        callContext(md),
+        contextOf(call),
       );
       return { slotId: result.slotId, replayed };
     }),
-    endTimetableSlot: unaryHandler(logger, async (req, md) => {
+    endTimetableSlot: handler(async (req, call) => {
+      await manage(call, req.schoolId);
       const { replayed } = await endTimetableSlot(
         deps,
         req.commandId,
@@ -228,11 +269,12 @@ export function createCurriculumService(
           slotId: req.slotId,
           lastDay: req.lastDay,
         },
-        callContext(md),
+        contextOf(call),
       );
       return { replayed };
     }),
-    getTimetable: unaryHandler(logger, async (req) => {
+    getTimetable: handler(async (req, call) => {
+      await read(call, req.schoolId);
       const state = await loadTimetable(deps, req.schoolId, startYearOf(req));
       const on = req.onDate === "" ? undefined : civilDate("on_date", req.onDate);
       const slots = [...state.slots.values()]
@@ -271,7 +313,8 @@ export function createCurriculumService(
         })),
       };
     }),
-    generateLessons: unaryHandler(logger, async (req, md) => {
+    generateLessons: handler(async (req, call) => {
+      await manage(call, req.schoolId);
       const { result, replayed } = await generateLessons(
         deps,
         req.commandId,
@@ -282,11 +325,15 @@ export function createCurriculumService(
           to: req.toDate,
           classGroupIds: req.classGroupIds,
         },
-        callContext(md),
+        contextOf(call),
       );
       return { ...result, replayed };
     }),
-    conductLesson: unaryHandler(logger, async (req, md) => {
+    conductLesson: handler(async (req, call) => {
+      const conductedBy = await conductingPerson(deps, access, call.caller, {
+        ...req,
+        startYear: startYearOf(req),
+      });
       const { replayed } = await conductLesson(
         deps,
         req.commandId,
@@ -299,13 +346,14 @@ export function createCurriculumService(
           workProgrammeItemId: req.workProgrammeItemId,
           homework: req.homework,
           homeworkDue: req.homeworkDue,
-          conductedBy: req.conductedBy,
+          conductedBy,
         },
-        callContext(md),
+        contextOf(call),
       );
       return { replayed };
     }),
-    cancelLesson: unaryHandler(logger, async (req, md) => {
+    cancelLesson: handler(async (req, call) => {
+      requireRole(call.caller, MANAGE, await access.lessonSchool(req.schoolId, req.classGroupId));
       const { replayed } = await cancelLesson(
         deps,
         req.commandId,
@@ -316,11 +364,12 @@ export function createCurriculumService(
           lessonId: req.lessonId,
           reason: req.reason,
         },
-        callContext(md),
+        contextOf(call),
       );
       return { replayed };
     }),
-    moveLesson: unaryHandler(logger, async (req, md) => {
+    moveLesson: handler(async (req, call) => {
+      requireRole(call.caller, MANAGE, await access.lessonSchool(req.schoolId, req.classGroupId));
       const { replayed } = await moveLesson(
         deps,
         req.commandId,
@@ -332,11 +381,12 @@ export function createCurriculumService(
           toDate: req.toDate,
           toPeriod: req.toPeriod,
         },
-        callContext(md),
+        contextOf(call),
       );
       return { replayed };
     }),
-    listClassGroupLessons: unaryHandler(logger, async (req) => {
+    listClassGroupLessons: handler(async (req, call) => {
+      requireRole(call.caller, READ, await access.classGroup(req.classGroupId));
       const lessons = await classGroupLessons(
         deps,
         req.classGroupId,
@@ -346,7 +396,10 @@ export function createCurriculumService(
       );
       return { lessons: lessons.map(lessonOut) };
     }),
-    draftWorkProgramme: unaryHandler(logger, async (req, md) => {
+    draftWorkProgramme: handler(async (req, call) => {
+      const target = await access.school(req.schoolId);
+      requireRole(call.caller, DRAFT, target);
+      const authorId = actingPerson(call.caller, req.authorId, "author_id", target);
       const { result, replayed } = await draftWorkProgramme(
         deps,
         req.commandId,
@@ -356,13 +409,18 @@ export function createCurriculumService(
           subjectId: req.subjectId,
           gradeLevel: req.gradeLevel,
           items: req.items.map((i) => ({ topic: i.topic, hours: i.hours })),
-          authorId: req.authorId,
+          authorId,
         },
-        callContext(md),
+        contextOf(call),
       );
       return { version: result.version, replayed };
     }),
-    approveWorkProgramme: unaryHandler(logger, async (req, md) => {
+    approveWorkProgramme: handler(async (req, call) => {
+      requireRole(call.caller, APPROVE, await access.school(req.schoolId));
+      // The approver is the admin who calls, never a name in the request.
+      const approvedBy = call.caller.personId ?? "";
+      if (req.approvedBy !== "" && req.approvedBy !== approvedBy)
+        throw denied("approved_by", "the approver is the calling school admin");
       const { replayed } = await approveWorkProgramme(
         deps,
         req.commandId,
@@ -372,13 +430,14 @@ export function createCurriculumService(
           subjectId: req.subjectId,
           gradeLevel: req.gradeLevel,
           version: req.version,
-          approvedBy: req.approvedBy,
+          approvedBy,
         },
-        callContext(md),
+        contextOf(call),
       );
       return { replayed };
     }),
-    getWorkProgramme: unaryHandler(logger, async (req) => {
+    getWorkProgramme: handler(async (req, call) => {
+      await read(call, req.schoolId);
       const { version, versions } = await getWorkProgramme(
         deps,
         {
@@ -397,16 +456,18 @@ export function createCurriculumService(
         approvedBy: version.approvedBy ?? "",
       };
     }),
-    getWorkProgrammeDelivery: unaryHandler(logger, async (req) =>
-      workProgrammeDelivery(deps, {
+    getWorkProgrammeDelivery: handler(async (req, call) => {
+      await read(call, req.schoolId);
+      return workProgrammeDelivery(deps, {
         schoolId: req.schoolId,
         startYear: startYearOf(req),
         subjectId: req.subjectId,
         classGroupId: req.classGroupId,
         asOf: req.asOf,
-      }),
-    ),
-    getTeacherDay: unaryHandler(logger, async (req) => {
+      });
+    }),
+    getTeacherDay: handler(async (req, call) => {
+      await read(call, req.schoolId);
       const lessons = await teacherDay(deps, {
         schoolId: req.schoolId,
         startYear: startYearOf(req),
@@ -415,7 +476,8 @@ export function createCurriculumService(
       });
       return { lessons: lessons.map(lessonOut) };
     }),
-    setStudyPlanHours: unaryHandler(logger, async (req, md) => {
+    setStudyPlanHours: handler(async (req, call) => {
+      await manage(call, req.schoolId);
       const { replayed } = await setStudyPlanHours(
         deps,
         req.commandId,
@@ -426,11 +488,12 @@ export function createCurriculumService(
           subjectId: req.subjectId,
           hoursPerWeek: req.hoursPerWeek,
         },
-        callContext(md),
+        contextOf(call),
       );
       return { replayed };
     }),
-    getStudyPlan: unaryHandler(logger, async (req) => {
+    getStudyPlan: handler(async (req, call) => {
+      await read(call, req.schoolId);
       const entries = await getStudyPlan(deps, req.schoolId, startYearOf(req));
       return {
         entries: entries.map((e) => ({

@@ -391,3 +391,42 @@ export async function teacherDay(
 
 /** The date when it is one; the decider reports a bad date with its field name. */
 const civilDateOrUndefined = (text: string) => (isCivilDate(text) ? text : undefined);
+
+/**
+ * A lesson and the people who teach it on its date: the scheduled teacher and whoever
+ * substitutes (a substitution added after generation, before the lessons were handed over).
+ */
+export async function lessonTeachers(
+  deps: CurriculumDeps,
+  ref: LessonRef,
+): Promise<{ lesson: Lesson | undefined; teachers: Set<string> }> {
+  if (ref.classGroupId === "") throw invalidInput("class_group_id", "is required");
+  const startYear = checkStartYear(ref.startYear);
+  const lesson = (
+    await loadLessons(deps, lessonsStreamId(ref.classGroupId, startYear))
+  ).state.lessons.get(ref.lessonId);
+  const teachers = new Set<string>();
+  if (!lesson) return { lesson, teachers };
+  teachers.add(lesson.teacherId);
+  const timetable = (
+    await loadAggregate(
+      deps.store,
+      timetableStreamId(checkSchoolId(ref.schoolId), startYear),
+      timetableDecider,
+    )
+  ).state;
+  for (const sub of timetable.substitutes) {
+    const a = timetable.assignments.get(sub.assignmentId);
+    if (
+      a &&
+      a.teacherId === lesson.teacherId &&
+      a.classGroupId === lesson.classGroupId &&
+      a.subjectId === lesson.subjectId &&
+      (a.subgroupId === "" || a.subgroupId === lesson.subgroupId) &&
+      sub.firstDay <= lesson.date &&
+      lesson.date <= sub.lastDay
+    )
+      teachers.add(sub.substituteId);
+  }
+  return { lesson, teachers };
+}
