@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openIdentityDatabase } from "../db/open-database.js";
 import { listAccessAudit } from "./query.js";
 import { toAuditRecord } from "./record.js";
+import { AuditStore } from "./store.js";
 import { auditNames } from "./stream.js";
 import { accessRecord, publishRecords } from "./test-support/records.js";
 import { type AccessAudit, startAccessAudit } from "./wiring.js";
@@ -189,6 +190,60 @@ describe("access audit from the AUDIT stream", () => {
     await expect(
       list(p, "2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z", 5000),
     ).rejects.toMatchObject({ kind: "invalid_argument", field: "page_size" });
+  });
+});
+
+describe("bulk store idempotency", () => {
+  const now = () => clock.now();
+  const batch = (n: number, pupil: string) =>
+    Array.from({ length: n }, (_, i) =>
+      toAuditRecord(
+        accessRecord([pupil], `2026-11-26T10:00:${String(i % 60).padStart(2, "0")}Z`),
+        now(),
+      ),
+    );
+
+  it("skips stored records whether or not the batch is flagged as a redelivery", async () => {
+    const pupil = randomUUID();
+    const first = batch(10, pupil);
+    expect(await audit.store.store(first, now())).toEqual({
+      stored: 10,
+      duplicates: 0,
+      expired: 0,
+    });
+    const second = [...first.slice(0, 5), ...batch(5, pupil)];
+    expect(await audit.store.store(second, now(), { mayRepeat: true })).toEqual({
+      stored: 5,
+      duplicates: 5,
+      expired: 0,
+    });
+    const third = [...first.slice(5), ...second.slice(5), ...batch(3, pupil)];
+    expect(await audit.store.store(third, now())).toEqual({
+      stored: 3,
+      duplicates: 10,
+      expired: 0,
+    });
+    const rows = await db.pool.query(
+      "SELECT count(*)::int AS n FROM access_audit.record_pupils WHERE pupil_id = $1",
+      [pupil],
+    );
+    expect(rows.rows[0].n).toBe(18);
+  });
+
+  it("stores each record once when instances write overlapping batches at the same time", async () => {
+    const pupil = randomUUID();
+    const all = batch(200, pupil);
+    const slices = [all.slice(0, 120), all.slice(40, 160), all.slice(80, 200), all.slice(0, 200)];
+    const results = await Promise.all(
+      slices.map((s) => new AuditStore(db.pool, audit.partitions).store(s, now())),
+    );
+    expect(results.reduce((n, r) => n + r.stored, 0)).toBe(200);
+    expect(await countRecords(all.map((r) => r.recordId))).toBe(200);
+    const rows = await db.pool.query(
+      "SELECT count(*)::int AS n FROM access_audit.record_pupils WHERE pupil_id = $1",
+      [pupil],
+    );
+    expect(rows.rows[0].n).toBe(200);
   });
 });
 

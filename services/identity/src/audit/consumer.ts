@@ -135,7 +135,8 @@ export class AuditConsumer {
     }
     if (records.length === 0) return;
     try {
-      const r = await this.o.store.store(records, now);
+      const mayRepeat = valid.some((m) => m.redelivered);
+      const r = await this.o.store.store(records, now, { mayRepeat });
       this.stats.stored += r.stored;
       this.stats.duplicates += r.duplicates;
       this.stats.expired += r.expired;

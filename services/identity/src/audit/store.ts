@@ -17,6 +17,7 @@ export interface StoreResult {
 
 const UNIQUE_VIOLATION = "23505";
 const NO_PARTITION = "23514";
+const DEADLOCK = "40P01";
 /** COPY lines per chunk handed to the socket. */
 const CHUNK_LINES = 2000;
 
@@ -57,8 +58,10 @@ const pgCode = (err: unknown) => (err as { code?: string } | undefined)?.code;
 /**
  * Stores access records in bulk, idempotently by (record id, occurred_at). The common case —
  * a batch of new records — is two COPYs in one transaction. A unique violation means the batch
- * holds a redelivered record: the transaction is rolled back and the batch is written again
- * with INSERT ... ON CONFLICT DO NOTHING, which is slower but rare.
+ * holds a record already stored (a redelivery): the transaction is rolled back, the stored ids
+ * are looked up, and the rest is COPYed. Only if that races with another writer again does it
+ * fall back to INSERT ... ON CONFLICT DO NOTHING. A caller that knows the batch repeats
+ * records (`mayRepeat`: JetStream marked a message redelivered) skips the doomed first COPY.
  */
 export class AuditStore {
   constructor(
@@ -66,7 +69,11 @@ export class AuditStore {
     private readonly partitions: AuditPartitions,
   ) {}
 
-  async store(batch: readonly AuditRecord[], now: Date): Promise<StoreResult> {
+  async store(
+    batch: readonly AuditRecord[],
+    now: Date,
+    options: { mayRepeat?: boolean } = {},
+  ): Promise<StoreResult> {
     const seen = new Set<string>();
     const records: AuditRecord[] = [];
     let expired = 0;
@@ -77,22 +84,46 @@ export class AuditStore {
       else records.push(r);
     }
     const repeated = batch.length - seen.size;
+    // One key order for every writer: two writers of overlapping batches then wait on each
+    // other's first common record instead of deadlocking.
+    records.sort((a, b) => (a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0));
     if (records.length === 0) return { stored: 0, duplicates: repeated, expired };
     await this.partitions.ensure(records.map((r) => monthOf(r.occurredAt)));
-    let stored: number;
-    try {
-      stored = await this.copy(records);
-    } catch (err) {
-      if (pgCode(err) === NO_PARTITION) {
-        // Another instance dropped or had not yet made a month this one thought it knew.
-        this.partitions.forget();
-        await this.partitions.ensure(records.map((r) => monthOf(r.occurredAt)));
-      } else if (pgCode(err) !== UNIQUE_VIOLATION) {
-        throw err;
-      }
-      stored = await this.insertIgnoringDuplicates(records);
-    }
+    const stored = await this.write(records, options.mayRepeat ?? false);
     return { stored, duplicates: repeated + records.length - stored, expired };
+  }
+
+  private async write(records: AuditRecord[], mayRepeat: boolean): Promise<number> {
+    let fresh = records;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (mayRepeat || attempt > 0) fresh = await this.withoutStored(fresh);
+      if (fresh.length === 0) return 0;
+      try {
+        return await this.copy(fresh);
+      } catch (err) {
+        if (pgCode(err) === NO_PARTITION) {
+          // Another instance dropped or had not yet made a month this one thought it knew.
+          this.partitions.forget();
+          await this.partitions.ensure(fresh.map((r) => monthOf(r.occurredAt)));
+        } else if (pgCode(err) !== UNIQUE_VIOLATION && pgCode(err) !== DEADLOCK) {
+          throw err;
+        }
+      }
+    }
+    return this.insertIgnoringDuplicates(fresh);
+  }
+
+  /** The records whose (record id, occurred_at) is not stored yet. */
+  private async withoutStored(records: AuditRecord[]): Promise<AuditRecord[]> {
+    const { rows } = await this.pool.query<{ record_id: string }>(
+      `SELECT r.record_id FROM unnest($1::uuid[], $2::timestamptz[]) AS k(record_id, occurred_at)
+         JOIN access_audit.records r
+           ON r.record_id = k.record_id AND r.occurred_at = k.occurred_at`,
+      [records.map((r) => r.recordId), records.map((r) => r.occurredAt.toISOString())],
+    );
+    if (rows.length === 0) return records;
+    const stored = new Set(rows.map((r) => r.record_id));
+    return records.filter((r) => !stored.has(r.recordId));
   }
 
   private async copy(records: AuditRecord[]): Promise<number> {
