@@ -1,15 +1,16 @@
 import { randomUUID } from "node:crypto";
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { EventStore } from "@otmetka/eventstore";
 import { createLogger, manualClock } from "@otmetka/service-kit";
 import { useTestEnvironment, waitFor } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openIdentityDatabase } from "../db/open-database.js";
+import { AuditConsumer } from "./consumer.js";
 import { listAccessAudit } from "./query.js";
 import { toAuditRecord } from "./record.js";
 import { AuditStore } from "./store.js";
-import { auditNames } from "./stream.js";
+import { auditNames, ensureAuditStream } from "./stream.js";
 import { accessRecord, publishRecords } from "./test-support/records.js";
 import { type AccessAudit, startAccessAudit } from "./wiring.js";
 
@@ -123,6 +124,52 @@ describe("access audit from the AUDIT stream", () => {
     expect(page.entries.map((e) => e.recordId)).toEqual(
       [fresh, records[1]!, records[0]!].map((r) => r.recordId),
     );
+  });
+
+  it("stores a record once when the write committed but the ack was lost (JetStream redelivers)", async () => {
+    const redeliveryNames = auditNames(`${env.natsPrefix}r`);
+    await ensureAuditStream(await jetstreamManager(nc), redeliveryNames, 86_400_000);
+    let failOnce = true;
+    // Commits, then fails as if the process died before acking: the consumer naks, the
+    // server redelivers, and the second write finds the records stored.
+    const flaky: Pick<AuditStore, "store"> = {
+      store: async (records, now, options) => {
+        const r = await audit.store.store(records, now, options);
+        if (failOnce) {
+          failOnce = false;
+          throw new Error("connection lost before the ack");
+        }
+        return r;
+      },
+    };
+    const consumer = await new AuditConsumer({
+      nc,
+      names: redeliveryNames,
+      store: flaky,
+      clock,
+      logger: createLogger({ service: "identity-test", level: "silent" }),
+      lingerMs: 20,
+      retryDelayMs: 50,
+    }).start();
+    try {
+      const pupil = randomUUID();
+      const records = [
+        accessRecord([pupil], "2026-11-27T08:00:00Z"),
+        accessRecord([pupil], "2026-11-27T09:00:00Z"),
+      ];
+      await publishRecords(nc, redeliveryNames, records);
+      await waitFor(
+        "the redelivered records handled",
+        async () => consumer.stats.stored + consumer.stats.duplicates >= 2,
+      );
+      expect(consumer.stats.failedWrites).toBe(1);
+      expect(consumer.stats.duplicates).toBeGreaterThanOrEqual(1);
+      expect(await countRecords(records.map((r) => r.recordId))).toBe(2);
+      const page = await list(pupil, "2026-11-27T00:00:00Z", "2026-11-28T00:00:00Z");
+      expect(page.entries).toHaveLength(2);
+    } finally {
+      await consumer.stop();
+    }
   });
 
   it("answers a range across a month boundary from both months' partitions", async () => {

@@ -17,7 +17,7 @@ import type { AuditNames } from "./stream.js";
 export interface AuditConsumerOptions {
   nc: NatsConnection;
   names: AuditNames;
-  store: AuditStore;
+  store: Pick<AuditStore, "store">;
   clock: Clock;
   logger: Logger;
   /** Records per bulk write (default 5000). */
