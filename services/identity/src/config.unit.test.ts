@@ -32,4 +32,21 @@ describe("identity config", () => {
     expect(err.variables).toEqual(["IDENTITY_MASTER_KEYS", "IDENTITY_BLIND_INDEX_KEY"]);
     expect(err.message).not.toContain("c2VjcmV0LXNob3J0");
   });
+
+  it("serves the JWKS on 50061 with 10-minute tokens; a short bootstrap password is refused unseen", () => {
+    const c = loadIdentityConfig(keys);
+    expect(c.IDENTITY_HTTP_PORT).toBe(50061);
+    expect(c.IDENTITY_ACCESS_TOKEN_TTL_SECONDS).toBe(600);
+    expect(c.IDENTITY_BOOTSTRAP_ADMIN_USERNAME).toBe("admin");
+    expect(c.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD).toBeUndefined();
+    expect(c.AUTH_JWKS_URL).toBe("http://127.0.0.1:50061/.well-known/jwks.json");
+    let err: ConfigError | undefined;
+    try {
+      loadIdentityConfig({ ...keys, IDENTITY_BOOTSTRAP_ADMIN_PASSWORD: "tiny-secret" });
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err?.variables).toEqual(["IDENTITY_BOOTSTRAP_ADMIN_PASSWORD"]);
+    expect(err?.message).not.toContain("tiny-secret");
+  });
 });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { createAccount } from "../accounts/accounts.js";
+import type { AuthDeps } from "../accounts/deps.js";
 import { openClassGroup } from "../commands/class-groups.js";
 import { enrollStudent, transferStudent } from "../commands/enrollment.js";
+import { grantRole, revokeRole } from "../commands/grants.js";
 import { linkGuardian } from "../commands/guardians.js";
 import { erasePerson, registerPerson } from "../commands/people.js";
 import { PersonKind } from "../domain/person.js";
@@ -56,7 +59,26 @@ describe("read model rebuild", () => {
     });
     await erasePerson(d, { commandId: cmd(), personId: erased });
 
+    // Grants: held, and granted then revoked (accounts themselves are not a read model).
+    const auth = { ...d, regionId: "74" } as AuthDeps;
+    const { accountId } = await createAccount(auth, {
+      username: "rebuild.teacher",
+      password: "rebuild-password-1",
+      personId: "",
+    });
+    const change = (fn: typeof grantRole, role: string, schoolId: string) =>
+      fn(
+        auth,
+        { commandId: cmd(), accountId, grant: { role, scopeKind: "school", scopeId: schoolId } },
+        {},
+        () => {},
+      );
+    await change(grantRole, "TEACHER", a.schoolId);
+    await change(grantRole, "SCHOOL_ADMIN", b.schoolId);
+    await change(revokeRole, "SCHOOL_ADMIN", b.schoolId);
+
     const before = await snapshotTables(d, READ_MODEL_TABLES);
+    expect((before as Record<string, unknown[]>).account_grants).toHaveLength(1);
     const { events } = await rebuildReadModels(d.store, d);
     expect(events).toBeGreaterThan(10);
     expect(await snapshotTables(d, READ_MODEL_TABLES)).toEqual(before);
