@@ -464,6 +464,7 @@ export function createCurriculumService(
         subjectId: req.subjectId,
         classGroupId: req.classGroupId,
         asOf: req.asOf,
+        subgroupId: req.subgroupId,
       });
     }),
     getTeacherDay: handler(async (req, call) => {

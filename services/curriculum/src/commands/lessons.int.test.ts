@@ -353,15 +353,20 @@ describe("lessons", () => {
     });
     app.deps.clock = { now: () => new Date("2026-09-20T04:00:00Z") };
     const moved = (await all()).find((l) => l.date === "2026-09-16") as { lessonId: string };
-    await conductLesson(app.deps, randomUUID(), {
-      ...a5,
-      lessonId: moved.lessonId,
-      topic: "Натуральные числа",
-      workProgrammeItemId: "v1.1",
-      homework: "",
-      homeworkDue: "",
-      conductedBy: "",
-    });
+    const conductMoved = (workProgrammeItemId: string) =>
+      conductLesson(app.deps, randomUUID(), {
+        ...a5,
+        lessonId: moved.lessonId,
+        topic: "Натуральные числа",
+        workProgrammeItemId,
+        homework: "",
+        homeworkDue: "",
+        conductedBy: "",
+      });
+    // The item must be one of the approved programme of MATH for grade 5.
+    const unknown = await refusal(conductMoved("v1.9"));
+    expect([unknown.kind, unknown.field]).toEqual(["not_found", "work_programme_item_id"]);
+    await conductMoved("v1.1");
     const after = await d();
     expect([after.conductedWithItem, after.items.map((i) => i.conducted)]).toEqual([1, [1, 0]]);
 

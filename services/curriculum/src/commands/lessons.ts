@@ -18,6 +18,7 @@ import {
   lessonsStreamId,
 } from "../domain/lessons.js";
 import { timetableDecider, timetableStreamId } from "../domain/timetable.js";
+import { currentVersion, programmeDecider, programmeIdOf } from "../domain/work-programme.js";
 import { checkSchoolId, checkStartYear } from "./calendar.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
 import { runCommand } from "./run-command.js";
@@ -250,8 +251,8 @@ export async function conductLesson(
       lessonsDecider,
     )
   ).state;
-  const scheduledTeacher = lessons.lessons.get(input.lessonId)?.teacherId ?? "";
-  const conductedBy = input.conductedBy || scheduledTeacher;
+  const lesson = lessons.lessons.get(input.lessonId);
+  const conductedBy = input.conductedBy || (lesson?.teacherId ?? "");
   const command: LessonsCommand = {
     kind: "ConductLesson",
     lessonId: input.lessonId,
@@ -261,9 +262,29 @@ export async function conductLesson(
     homeworkDue: input.homeworkDue,
     conductedBy,
     conductedByIsStaff: await deps.facts.isStaff(checkSchoolId(input.schoolId), conductedBy),
+    ...(lesson && input.workProgrammeItemId !== ""
+      ? { programmeItemIds: await programmeItemIds(deps, input, lesson.subjectId) }
+      : {}),
     today,
   };
   return runOnLesson(deps, commandId, input, command, { ConductLesson: input }, ctx);
+}
+
+/** The item ids of the work programme in force for a class group's grade and a subject. */
+async function programmeItemIds(
+  deps: CurriculumDeps,
+  ref: LessonRef,
+  subjectId: string,
+): Promise<ReadonlySet<string> | undefined> {
+  const group = await deps.facts.classGroup(ref.classGroupId);
+  if (!group) return undefined;
+  const { state } = await loadAggregate(
+    deps.store,
+    programmeIdOf(checkSchoolId(ref.schoolId), ref.startYear, subjectId, group.gradeLevel),
+    programmeDecider,
+  );
+  const version = currentVersion(state);
+  return version && new Set(version.items.map((i) => i.itemId));
 }
 
 export async function cancelLesson(

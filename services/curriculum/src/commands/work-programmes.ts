@@ -9,6 +9,7 @@ import {
   type ProgrammeVersion,
   programmeDecider,
   programmeIdOf,
+  subgroupsTaught,
 } from "../domain/work-programme.js";
 import { checkSchoolId, checkStartYear } from "./calendar.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
@@ -118,8 +119,12 @@ export async function workProgrammeDelivery(
     subjectId: string;
     classGroupId: string;
     asOf: string;
+    /** "": the whole class, with each subgroup's delivery. */
+    subgroupId?: string;
   },
-): Promise<Delivery> {
+): Promise<
+  Delivery & { subgroups: (Omit<Delivery, "version" | "totalHours"> & { subgroupId: string })[] }
+> {
   const asOf = civilDate("as_of", input.asOf);
   const group = await deps.facts.classGroup(input.classGroupId);
   if (!group || group.schoolId !== input.schoolId)
@@ -129,5 +134,19 @@ export async function workProgrammeDelivery(
     deps,
     lessonsStreamId(input.classGroupId, checkStartYear(input.startYear)),
   );
-  return delivery(version, state.lessons.values(), asOf);
+  const lessons = [...state.lessons.values()];
+  const asked = input.subgroupId ?? "";
+  if (asked !== "") {
+    const sg = await deps.facts.subgroup(asked);
+    if (!sg || sg.classGroupId !== input.classGroupId)
+      throw notFound("subgroup_id", "subgroup of this class group", asked);
+    return { ...delivery(version, lessons, asOf, asked), subgroups: [] };
+  }
+  return {
+    ...delivery(version, lessons, asOf),
+    subgroups: subgroupsTaught(lessons, input.subjectId).map((subgroupId) => {
+      const { version: _v, totalHours: _t, ...d } = delivery(version, lessons, asOf, subgroupId);
+      return { subgroupId, ...d };
+    }),
+  };
 }

@@ -131,6 +131,7 @@ it("decided payloads are the proto3 JSON of their proto messages", () => {
       lessonId: lessonIdOf("s1", "2026-09-05"),
       topic: "Present Simple",
       workProgrammeItemId: "w1",
+      programmeItemIds: new Set(["w1"]),
       homework: "Ex. 3",
       homeworkDue: "2026-09-12",
       conductedBy: "t1",

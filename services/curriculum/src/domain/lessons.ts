@@ -71,6 +71,11 @@ export type LessonsCommand =
       homeworkDue: string;
       conductedBy: string;
       conductedByIsStaff: boolean;
+      /**
+       * Item ids of the work programme in force (latest approved version) for the lesson's
+       * subject and grade; undefined when none is approved. Checked when an item is named.
+       */
+      programmeItemIds?: ReadonlySet<string>;
       /** Today in the school's zone: a lesson in the future cannot be conducted. */
       today: CivilDate;
     }
@@ -261,6 +266,19 @@ function conduct(c: Extract<LessonsCommand, { kind: "ConductLesson" }>, state: L
   const conductedBy = c.conductedBy || l.teacherId;
   if (!c.conductedByIsStaff)
     throw notFound("conducted_by", "staff member of this school", conductedBy);
+  if (c.workProgrammeItemId !== "") {
+    if (!c.programmeItemIds)
+      throw refused(
+        "work_programme_item_id",
+        `${l.subjectId} has no approved work programme for this class group's grade`,
+      );
+    if (!c.programmeItemIds.has(c.workProgrammeItemId))
+      throw notFound(
+        "work_programme_item_id",
+        `item of the approved ${l.subjectId} work programme`,
+        c.workProgrammeItemId,
+      );
+  }
   const homework = c.homework.trim();
   let homeworkDue = "";
   if (c.homeworkDue !== "") {

@@ -281,6 +281,25 @@ describe("conduct, cancel, move", () => {
       "conducted_by",
     );
   });
+  it("takes a work-programme item only from the approved programme in force", () => {
+    const items = new Set(["v2.1", "v2.2"]);
+    expect(
+      lessonsDecider.decide(
+        conduct({ workProgrammeItemId: "v2.2", programmeItemIds: items }),
+        state,
+      )[0]?.data,
+    ).toMatchObject({ workProgrammeItemId: "v2.2" });
+    const old = refusal(state, conduct({ workProgrammeItemId: "v1.1", programmeItemIds: items }));
+    expect([old.kind, old.message]).toEqual([
+      "not_found",
+      "work_programme_item_id: no item of the approved MATH work programme v1.1",
+    ]);
+    const none = refusal(state, conduct({ workProgrammeItemId: "v1.1" }));
+    expect([none.kind, none.message]).toEqual([
+      "failed_precondition",
+      "work_programme_item_id: MATH has no approved work programme for this class group's grade",
+    ]);
+  });
   it("never cancels a conducted lesson nor conducts a cancelled one", () => {
     const conducted = replay(lessonsDecider, lessonsDecider.decide(conduct(), state), state);
     expect(refusal(conducted, { kind: "CancelLesson", lessonId: id, reason: "x" }).message).toMatch(

@@ -151,16 +151,22 @@ export interface Delivery {
 
 /**
  * Delivery of a programme version for one class group as of a date: the k-th lesson of the
- * subject (cancelled ones do not count) is where the programme's k-th hour is planned.
+ * subject (cancelled ones do not count) is where the programme's k-th hour is planned. A
+ * subgroup learns the whole programme, so its delivery counts its own lessons and the whole
+ * class's; `subgroupId` "" counts the whole class's lessons only.
  */
 export function delivery(
   version: ProgrammeVersion,
   lessons: Iterable<Lesson>,
   asOf: string,
+  subgroupId = "",
 ): Delivery {
   const own = [...lessons].filter(
     (l) =>
-      l.subjectId === version.subjectId && l.status !== "cancelled" && l.status !== "unscheduled",
+      l.subjectId === version.subjectId &&
+      (l.subgroupId === "" || l.subgroupId === subgroupId) &&
+      l.status !== "cancelled" &&
+      l.status !== "unscheduled",
   );
   const totalHours = version.items.reduce((n, i) => n + i.hours, 0);
   const byItem = new Map(version.items.map((i) => [i.itemId, 0]));
@@ -178,4 +184,13 @@ export function delivery(
     totalHours,
     items: version.items.map((i) => ({ ...i, conducted: byItem.get(i.itemId) ?? 0 })),
   };
+}
+
+/** The subgroups a subject is taught in (from its lessons), in a stable order. */
+export function subgroupsTaught(lessons: Iterable<Lesson>, subjectId: string): string[] {
+  const ids = new Set<string>();
+  for (const l of lessons)
+    if (l.subjectId === subjectId && l.subgroupId !== "" && l.status !== "unscheduled")
+      ids.add(l.subgroupId);
+  return [...ids].sort();
 }

@@ -7,6 +7,7 @@ import {
   delivery,
   type ProgrammeCommand,
   programmeDecider,
+  subgroupsTaught,
 } from "./work-programme.js";
 
 const scope = { schoolId: "s1", municipalityId: "m1", academicYear: { startYear: 2026 } };
@@ -78,7 +79,7 @@ it("delivery: planned hours follow the subject's lessons up to the date; conduct
   const version = currentVersion(run(programmeDecider, [draft(v1), approve(1)]).state);
   if (!version) throw new Error("no version");
   const lesson = (date: string, status: Lesson["status"], itemId = "", subjectId = "MATH") =>
-    ({ date, status, subjectId, workProgrammeItemId: itemId }) as Lesson;
+    ({ date, status, subjectId, subgroupId: "", workProgrammeItemId: itemId }) as Lesson;
   const lessons = [
     lesson("2026-09-01", "conducted", "v1.1"),
     lesson("2026-09-03", "conducted", "v1.1"),
@@ -90,4 +91,37 @@ it("delivery: planned hours follow the subject's lessons up to the date; conduct
   const d = delivery(version, lessons, "2026-09-09");
   expect(d).toMatchObject({ version: 1, plannedToDate: 3, conductedWithItem: 2, totalHours: 5 });
   expect(d.items.map((i) => i.conducted)).toEqual([2, 0]);
+});
+
+it("delivery per subgroup: each subgroup's own lessons plus the whole class's", () => {
+  const version = currentVersion(run(programmeDecider, [draft(v1), approve(1)]).state);
+  if (!version) throw new Error("no version");
+  const lesson = (date: string, subgroupId: string, itemId = "") =>
+    ({
+      date,
+      status: itemId ? "conducted" : "scheduled",
+      subjectId: "MATH",
+      subgroupId,
+      workProgrammeItemId: itemId,
+    }) as Lesson;
+  const lessons = [
+    lesson("2026-09-01", "", "v1.1"),
+    lesson("2026-09-02", "g1", "v1.2"),
+    lesson("2026-09-02", "g2", "v1.2"),
+    lesson("2026-09-03", "g1", "v1.2"),
+    lesson("2026-09-04", "g2"),
+  ];
+  expect(subgroupsTaught(lessons, "MATH")).toEqual(["g1", "g2"]);
+  expect(delivery(version, lessons, "2026-09-30")).toMatchObject({
+    plannedToDate: 1,
+    conductedWithItem: 1,
+  });
+  const g1 = delivery(version, lessons, "2026-09-30", "g1");
+  expect([g1.plannedToDate, g1.conductedWithItem, g1.items.map((i) => i.conducted)]).toEqual([
+    3,
+    3,
+    [1, 2],
+  ]);
+  const g2 = delivery(version, lessons, "2026-09-30", "g2");
+  expect([g2.plannedToDate, g2.conductedWithItem]).toEqual([3, 2]);
 });
