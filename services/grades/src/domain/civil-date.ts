@@ -18,12 +18,20 @@ export function civilDate(field: string, text: string): CivilDate {
   return text;
 }
 
+const formats = new Map<string, Intl.DateTimeFormat>();
+
 /** The civil date of an instant in an IANA zone ("today" for a school). */
 export function civilDateIn(instant: Date, timeZone: string): CivilDate {
-  return new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  }).format(instant);
+  // Building a DateTimeFormat costs more than a whole mark's decision: one per zone.
+  let f = formats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-CA", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+    });
+    formats.set(timeZone, f);
+  }
+  return f.format(instant);
 }

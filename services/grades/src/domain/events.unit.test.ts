@@ -1,8 +1,32 @@
-import * as E from "@otmetka/proto/grades/events/v1/events";
+import {
+  AbsenceExcused,
+  AttendanceRecorded,
+  ExemptionGranted,
+  MarkCorrected,
+  MarkRecorded,
+  MarkRevoked,
+  TermClosed,
+  TermMarkCorrected,
+  TermMarkSet,
+  TermReopened,
+} from "@otmetka/proto/grades/events/v1/events";
 import { expect, it } from "vitest";
 import { decideJournal } from "./journal.js";
 import type { JournalCommand } from "./journal-commands.js";
 import { evolveJournal, initialJournalState } from "./journal-state.js";
+
+const codecs = {
+  AbsenceExcused,
+  AttendanceRecorded,
+  ExemptionGranted,
+  MarkCorrected,
+  MarkRecorded,
+  MarkRevoked,
+  TermClosed,
+  TermMarkCorrected,
+  TermMarkSet,
+  TermReopened,
+};
 
 const ref = {
   journalId: "journal-cg-MATH-2026",
@@ -96,8 +120,8 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
   ];
   for (const c of commands) {
     for (const e of decideJournal(c, s)) {
-      const name = e.type.replace("grades.v1.", "") as keyof typeof E;
-      const codec = E[name] as unknown as {
+      const name = e.type.replace("grades.v1.", "") as keyof typeof codecs;
+      const codec = codecs[name] as unknown as {
         fromJSON(o: unknown): unknown;
         toJSON(m: unknown): unknown;
       };

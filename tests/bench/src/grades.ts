@@ -1,0 +1,226 @@
+/**
+ * npm run bench:grades — single-mark RecordMark over gRPC (token verification, one replica
+ * read, decide on the journal's cached state, append with expected version and command
+ * record) with 1, 16 and 64 calls in flight, spread over BENCH_JOURNALS (200) journals
+ * pre-filled through the bulk path to BENCH_EVENTS (5,000) events each; against the raw
+ * event-store append (`store.append(stream, exactVersion, [1 event])` of a MarkRecorded-sized
+ * event) at the same concurrency in the same run. Each writer has its own journals (stream)
+ * on both sides. Knobs: BENCH_RUNS (3), BENCH_SECONDS (6 per run), BENCH_JOURNALS,
+ * BENCH_EVENTS, DATABASE_URL.
+ */
+import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import * as grpc from "@grpc/grpc-js";
+import type { EventStore } from "@otmetka/eventstore";
+import { openGradesDatabase, setUpBenchJournals, startBenchServer } from "@otmetka/grades/bench";
+import { MarkValue } from "@otmetka/proto/grades/events/v1/events";
+import { GradesServiceClient } from "@otmetka/proto/grades/v1/grades_service";
+import { promiseClient } from "@otmetka/service-kit";
+import { createTestDatabase, DEFAULT_DATABASE_URL, startTestTokenIssuer } from "@otmetka/testing";
+import {
+  baselineFigure,
+  type Figure,
+  figure,
+  formatTable,
+  machine,
+  writeResults,
+} from "./lib/results.js";
+
+const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const JOURNALS = Number(process.env.BENCH_JOURNALS ?? 200);
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
+const CONCURRENCY = [1, 16, 64];
+
+const log = (msg: string) => process.stderr.write(`[bench:grades] ${msg}\n`);
+
+interface Measured {
+  rate: number;
+  latencies: number[];
+}
+
+/** `c` writers for `seconds`; writer w owns the targets t with t % c === w (no sharing). */
+async function runFor(
+  c: number,
+  seconds: number,
+  op: (target: number) => Promise<void>,
+): Promise<Measured> {
+  const latencies: number[] = [];
+  const deadline = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: c }, async (_, w) => {
+      const mine = Array.from({ length: JOURNALS }, (_, t) => t).filter((t) => t % c === w);
+      for (let k = 0; performance.now() < deadline; k++) {
+        const s = performance.now();
+        await op(mine[k % mine.length] as number);
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
+  return { rate: latencies.length / ((performance.now() - t0) / 1000), latencies };
+}
+
+const percentile = (values: number[], p: number) => {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+};
+
+async function rawStreams(store: EventStore, data: unknown) {
+  const versions: number[] = [];
+  const ids = Array.from({ length: JOURNALS }, (_, i) => `raw-${i}-${randomUUID()}`);
+  for (const id of ids) {
+    await store.append(id, "no_stream", [{ type: "grades.v1.MarkRecorded", data }]);
+    versions.push(1);
+  }
+  return async (target: number) => {
+    const streamId = ids[target] as string;
+    const expected = versions[target] as number;
+    await store.append(streamId, expected, [
+      { type: "grades.v1.MarkRecorded", data: { ...(data as object), markId: randomUUID() } },
+    ]);
+    versions[target] = expected + 1;
+  };
+}
+
+async function main() {
+  const db = await createTestDatabase(ADMIN_URL, "bench_grades");
+  const store = await openGradesDatabase(db.url);
+  const issuer = await startTestTokenIssuer();
+  const figures: Figure[] = [];
+  let server: Awaited<ReturnType<typeof startBenchServer>> | undefined;
+  let raw: grpc.Client | undefined;
+  try {
+    const postgres = (
+      await store.pool.query<{ v: string }>("SELECT current_setting('server_version') AS v")
+    ).rows[0]?.v;
+    const t0 = performance.now();
+    const school = await setUpBenchJournals(store, {
+      journals: JOURNALS,
+      eventsPerJournal: EVENTS,
+      onProgress: (n) => n % 50 === 0 && log(`pre-filled ${n}/${JOURNALS} journals`),
+    });
+    const fillSeconds = (performance.now() - t0) / 1000;
+    log(
+      `pre-filled ${JOURNALS} x ${EVENTS} events in ${fillSeconds.toFixed(1)} s (${Math.round((JOURNALS * EVENTS) / fillSeconds)}/s)`,
+    );
+
+    server = await startBenchServer(store, issuer.jwksUrl);
+    const client = new GradesServiceClient(
+      `127.0.0.1:${server.port}`,
+      grpc.credentials.createInsecure(),
+    );
+    raw = client;
+    const call = promiseClient(client);
+    const token = await issuer.sign({
+      roles: [`TEACHER@school:${school.schoolId}`],
+      pid: school.teacherId,
+      expiresInSeconds: 3600,
+    });
+    const md = issuer.metadataFor(token);
+    let n = 0;
+    const recordMark = async (target: number) => {
+      const j = school.journals[target]!;
+      n++;
+      await call.recordMark(
+        {
+          commandId: randomUUID(),
+          journal: j.journal,
+          lessonId: j.lessonIds[n % j.lessonIds.length]!,
+          mark: {
+            studentId: j.pupils[n % j.pupils.length]!,
+            value: MarkValue.MARK_VALUE_FOUR,
+            workType: "ORAL",
+            comment: "",
+          },
+        },
+        md,
+      );
+    };
+
+    // Cold: the first mark of each journal loads 5,000 events (and writes its snapshot).
+    const tCold = performance.now();
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, w) => {
+        for (let t = w; t < JOURNALS; t += 16) await recordMark(t);
+      }),
+    );
+    const coldMs = (performance.now() - tCold) / JOURNALS;
+    log(
+      `first mark per journal (load ${EVENTS} events + snapshot): ${coldMs.toFixed(1)} ms per journal at 16 in flight`,
+    );
+
+    const sample = (
+      await store.readStream(school.journals[0]!.streamId, { fromVersion: 1, limit: 1 })
+    )[0]?.data;
+    const rawAppend = await rawStreams(store, sample);
+    // Warm the raw path's connections and plans too.
+    await runFor(16, 1, rawAppend);
+
+    for (const c of CONCURRENCY) {
+      const ours: Measured[] = [];
+      const base: Measured[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        ours.push(await runFor(c, SECONDS, recordMark));
+        base.push(await runFor(c, SECONDS, rawAppend));
+        log(
+          `c=${c} run ${run + 1}: RecordMark ${Math.round(ours.at(-1)!.rate)}/s (p50 ${percentile(ours.at(-1)!.latencies, 50).toFixed(1)} ms, p99 ${percentile(ours.at(-1)!.latencies, 99).toFixed(1)} ms); append ${Math.round(base.at(-1)!.rate)}/s`,
+        );
+      }
+      const p = (m: Measured[], q: number) => m.map((x) => percentile(x.latencies, q));
+      figures.push(
+        figure({
+          id: `record_mark_c${c}`,
+          unit: "marks/s",
+          runs: ours.map((m) => m.rate),
+          baseline: { id: `eventstore_append_c${c}`, runs: base.map((m) => m.rate) },
+          goal: c === 64 ? 0.5 : null,
+          note: `${JOURNALS} journals x ${EVENTS} events`,
+        }),
+        baselineFigure(
+          `eventstore_append_c${c}`,
+          "events/s",
+          base.map((m) => m.rate),
+          "store.append, exact version",
+        ),
+        figure({
+          id: `record_mark_p50_c${c}`,
+          unit: "ms",
+          runs: p(ours, 50),
+          baseline: { id: `eventstore_append_p50_c${c}`, runs: p(base, 50) },
+          higherIsBetter: false,
+        }),
+        figure({
+          id: `record_mark_p99_c${c}`,
+          unit: "ms",
+          runs: p(ours, 99),
+          baseline: { id: `eventstore_append_p99_c${c}`, runs: p(base, 99) },
+          higherIsBetter: false,
+        }),
+      );
+    }
+    figures.push(
+      figure({
+        id: "first_mark_cold_journal",
+        unit: "ms",
+        runs: [coldMs],
+        note: `load ${EVENTS} events + snapshot, 16 in flight`,
+      }),
+    );
+    figures.push(
+      figure({ id: "prefill_bulk", unit: "events/s", runs: [(JOURNALS * EVENTS) / fillSeconds] }),
+    );
+    process.stdout.write(`${formatTable(figures)}\n`);
+    const path = writeResults("grades", machine({ ...(postgres ? { postgres } : {}) }), figures);
+    log(`results in ${path}`);
+  } finally {
+    raw?.close();
+    await server?.shutdown().catch(() => {});
+    await issuer.stop().catch(() => {});
+    await store.close();
+    await db.drop().catch(() => {});
+  }
+}
+
+await main();
