@@ -391,4 +391,59 @@ describe("lessons", () => {
       ["Натуральные числа", "Дроби"],
     ]);
   });
+
+  it("moving a lesson checks its room against the other class groups' lessons that day", async () => {
+    await assignTeacher(app.deps, randomUUID(), {
+      ...scope,
+      classGroupId: f.classGroups.b5,
+      teacherId: f.teachers.rus,
+      subjectId: "MATH",
+      subgroupId: "",
+    });
+    const roomSlot = (classGroupId: string, weekday: number, teacherId: string) =>
+      addTimetableSlot(app.deps, randomUUID(), {
+        ...scope,
+        classGroupId,
+        weekday,
+        period: 2,
+        teacherId,
+        subjectId: "MATH",
+        subgroupId: "",
+        room: "12",
+        validFrom: "2026-09-21",
+        validTo: "2026-09-30",
+      });
+    await roomSlot(f.classGroups.b5, 3, f.teachers.rus); // Wednesdays in room 12
+    await roomSlot(f.classGroups.a5, 5, f.teachers.math); // Fridays in room 12
+    await generateLessons(app.deps, randomUUID(), {
+      ...scope,
+      from: "2026-09-21",
+      to: "2026-09-30",
+      classGroupIds: [],
+    });
+    const friday = (await all()).find((l) => l.date === "2026-09-25" && l.room === "12");
+    if (!friday) throw new Error("no Friday lesson in room 12");
+    const move = (toPeriod: number) =>
+      moveLesson(app.deps, randomUUID(), {
+        ...a5,
+        lessonId: friday.lessonId,
+        toDate: "2026-09-23",
+        toPeriod,
+      });
+    const taken = await refusal(move(2));
+    expect([taken.field, taken.message]).toEqual([
+      "to_period",
+      expect.stringMatching(
+        new RegExp(
+          `^to_period: room 12 is taken by lesson .+ \\(class group ${f.classGroups.b5}\\) on 2026-09-23 period 2$`,
+        ),
+      ),
+    ]);
+    await move(6);
+    expect((await all()).find((l) => l.lessonId === friday.lessonId)).toMatchObject({
+      date: "2026-09-23",
+      period: 6,
+      room: "12",
+    });
+  });
 });

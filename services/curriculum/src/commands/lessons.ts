@@ -324,6 +324,15 @@ export async function moveLesson(
           date: input.toDate,
         })
       : [];
+  const roomElsewhere =
+    lesson && lesson.room !== "" && civilDateOrUndefined(input.toDate)
+      ? await roomDay(deps, {
+          schoolId: input.schoolId,
+          startYear: input.startYear,
+          room: lesson.room,
+          date: input.toDate,
+        })
+      : [];
   const command: LessonsCommand = {
     kind: "MoveLesson",
     lessonId: input.lessonId,
@@ -331,6 +340,7 @@ export async function moveLesson(
     toPeriod: input.toPeriod,
     schoolDays: dayTerms(schoolDays(state, group.gradeLevel)),
     teacherElsewhere,
+    roomElsewhere,
   };
   return runOnLesson(deps, commandId, input, command, { MoveLesson: input }, ctx);
 }
@@ -406,6 +416,34 @@ export async function teacherDay(
       )
         lessons.push(l);
     }
+  }
+  return lessons.sort((a, b) => a.period - b.period);
+}
+
+/**
+ * A room's lessons on a date across the school. A lesson's room comes from its slot, so only
+ * the class groups with a slot (current or ended) in that room can have one.
+ */
+export async function roomDay(
+  deps: CurriculumDeps,
+  input: { schoolId: string; startYear: number; room: string; date: string },
+): Promise<Lesson[]> {
+  const startYear = checkStartYear(input.startYear);
+  const timetable = (
+    await loadAggregate(
+      deps.store,
+      timetableStreamId(checkSchoolId(input.schoolId), startYear),
+      timetableDecider,
+    )
+  ).state;
+  const groups = new Set<string>();
+  for (const s of timetable.slots.values()) if (s.room === input.room) groups.add(s.classGroupId);
+  const lessons: Lesson[] = [];
+  for (const cg of groups) {
+    const { state } = await loadLessons(deps, lessonsStreamId(cg, startYear));
+    for (const l of state.lessons.values())
+      if (l.date === input.date && l.room === input.room && l.status !== "unscheduled")
+        lessons.push(l);
   }
   return lessons.sort((a, b) => a.period - b.period);
 }

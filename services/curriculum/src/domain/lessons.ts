@@ -89,6 +89,11 @@ export type LessonsCommand =
       schoolDays: ReadonlyMap<CivilDate, number>;
       /** The teacher's lessons in other class groups on the target date (from their streams). */
       teacherElsewhere?: readonly Pick<Lesson, "lessonId" | "period" | "classGroupId" | "status">[];
+      /** Lessons of other class groups on the target date that use the lesson's room. */
+      roomElsewhere?: readonly Pick<
+        Lesson,
+        "lessonId" | "period" | "classGroupId" | "status" | "room"
+      >[];
     };
 
 /**
@@ -344,6 +349,25 @@ function move(c: Extract<LessonsCommand, { kind: "MoveLesson" }>, state: Lessons
     throw refused(
       "to_period",
       `teacher ${l.teacherId} already teaches lesson ${busy.lessonId} (class group ${busy.classGroupId}) on ${toDate} period ${c.toPeriod}`,
+    );
+  }
+  const roomBusy =
+    l.room === ""
+      ? undefined
+      : [
+          ...[...state.lessons.values()].filter((o) => o.date === toDate),
+          ...(c.roomElsewhere ?? []).filter((o) => o.classGroupId !== l.classGroupId),
+        ].find(
+          (o) =>
+            o.lessonId !== l.lessonId &&
+            o.period === c.toPeriod &&
+            o.room === l.room &&
+            (o.status === "scheduled" || o.status === "conducted"),
+        );
+  if (roomBusy) {
+    throw refused(
+      "to_period",
+      `room ${l.room} is taken by lesson ${roomBusy.lessonId} (class group ${roomBusy.classGroupId}) on ${toDate} period ${c.toPeriod}`,
     );
   }
   return newEvent("LessonMoved", { ...factsOf(l), toDate, toPeriod: c.toPeriod, toTerm });

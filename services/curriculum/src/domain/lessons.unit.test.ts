@@ -313,6 +313,52 @@ describe("conduct, cancel, move", () => {
     expect(refusal(cancelled, conduct()).message).toBe(`lesson_id: lesson ${id} was cancelled`);
     expect(refusal(state, { kind: "CancelLesson", lessonId: id, reason: "" }).field).toBe("reason");
   });
+  it("refuses a move into a period the lesson's room is taken, in its class group or another", () => {
+    const w = (slotId: string, date: string, period: number, subgroupId: string) => ({
+      slotId,
+      date,
+      term: 1,
+      period,
+      subgroupId,
+      subjectId: "ENG",
+      teacherId: `t-${subgroupId}`,
+      room: "12",
+    });
+    const roomed = run(lessonsDecider, [
+      {
+        kind: "GenerateLessons",
+        scope,
+        from: "2026-09-01",
+        to: "2026-09-30",
+        wanted: [w("g2", "2026-09-07", 1, "g2"), w("g1", "2026-09-08", 2, "g1")],
+      },
+    ]).state;
+    const lessonId = lessonIdOf("g2", "2026-09-07");
+    const move = (toPeriod: number): LessonsCommand => ({
+      kind: "MoveLesson",
+      lessonId,
+      toDate: "2026-09-08",
+      toPeriod,
+      schoolDays: dayTerms(days),
+    });
+    // Two subgroups may meet at once, but not in one room.
+    expect(refusal(roomed, move(2)).message).toBe(
+      `to_period: room 12 is taken by lesson ${lessonIdOf("g1", "2026-09-08")} (class group 5a) on 2026-09-08 period 2`,
+    );
+    const other = (status: "scheduled" | "cancelled") => ({
+      lessonId: "x",
+      period: 4,
+      classGroupId: "5b",
+      status,
+      room: "12",
+    });
+    const c = { ...move(4), roomElsewhere: [other("scheduled")] } as LessonsCommand;
+    expect(refusal(roomed, c).message).toBe(
+      "to_period: room 12 is taken by lesson x (class group 5b) on 2026-09-08 period 4",
+    );
+    const free = { ...move(4), roomElsewhere: [other("cancelled")] } as LessonsCommand;
+    expect(lessonsDecider.decide(free, roomed)).toHaveLength(1);
+  });
   it("refuses a move into a period the teacher teaches in another class group", () => {
     const elsewhere = [
       { lessonId: "other", period: 4, classGroupId: "5b", status: "scheduled" as const },
