@@ -18,8 +18,16 @@ export interface AppendParams {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Validates appends and lays them out as column arrays, generating missing event ids. */
-export function toAppendParams(appends: readonly StreamAppend[]): AppendParams {
+/**
+ * Validates appends and lays them out as column arrays, generating missing event ids. With
+ * `lazy: true`, `eventIds`, `data` and `metadata` stay empty: the bulk path makes them while
+ * COPY streams, so Node's work overlaps PostgreSQL's.
+ */
+export function toAppendParams(
+  appends: readonly StreamAppend[],
+  options: { lazy?: boolean } = {},
+): AppendParams {
+  const eager = !options.lazy;
   const p: AppendParams = {
     streamIds: [],
     expected: [],
@@ -61,11 +69,13 @@ export function toAppendParams(appends: readonly StreamAppend[]): AppendParams {
         throw new InvalidEventStoreArgument(`${ef}.data`, "must be JSON (undefined given)");
       }
       p.eventStreams.push(i + 1);
-      p.eventIds.push(e.eventId ?? newEventId());
+      if (eager) p.eventIds.push(e.eventId ?? newEventId());
       p.types.push(e.type);
       p.schemaVersions.push(sv);
-      p.data.push(JSON.stringify(e.data));
-      p.metadata.push(JSON.stringify(e.metadata ?? {}));
+      if (eager) {
+        p.data.push(JSON.stringify(e.data));
+        p.metadata.push(JSON.stringify(e.metadata ?? {}));
+      }
     });
   });
   return p;

@@ -118,4 +118,21 @@ describe("bulk append", () => {
     }
     for (const s of shared) expect(last.get(s)).toBe(await store.streamVersion(s));
   });
+  it("an event that cannot be serialised fails its chunk mid-COPY: nothing of it is written, the pool stays usable", async () => {
+    const appends = appendsFor("ser", 4, 3);
+    appends[2]!.events[1]!.data = { amount: 10n }; // JSON.stringify throws on a bigint
+    const failed = await store.appendBulk(appends, { chunkEvents: 6 }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(failed).toBeInstanceOf(TypeError);
+    // The first chunk (streams 0-1) committed; the second (2-3) rolled back as a whole.
+    expect(await store.streamVersion("ser-1")).toBe(3);
+    expect(await store.streamVersion("ser-2")).toBe(0);
+    expect(await store.streamVersion("ser-3")).toBe(0);
+    for (let i = 0; i < 12; i++) {
+      await store.append(`ser-after-${i}`, "no_stream", [{ type: "X", data: { i } }]);
+    }
+    expect(await store.streamVersion("ser-after-11")).toBe(1);
+  });
 });

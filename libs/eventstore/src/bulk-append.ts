@@ -5,6 +5,7 @@ import { from as copyFrom } from "pg-copy-streams";
 import { type AppendParams, toAppendParams } from "./append-params.js";
 import { chunkAppends, copyTextField } from "./bulk-chunks.js";
 import { AppendNotFirstWrite, WrongExpectedVersion } from "./errors.js";
+import { newEventId } from "./event-id.js";
 import type { StreamAppend, StreamVersion } from "./event-types.js";
 import { describeExpectedVersion, satisfiesExpectedVersion } from "./expected-version.js";
 import { parseInt8 } from "./int8.js";
@@ -40,10 +41,10 @@ export async function appendBulk(
   const chunks = chunkAppends(appends, options.chunkEvents ?? 5000);
   const result: BulkAppendResult = { chunks: 0, events: 0, streams: [] };
   for (const chunk of chunks) {
-    const params = toAppendParams(chunk);
+    const params = toAppendParams(chunk, { lazy: true });
     const streams = await appendChunk(pool, chunk, params);
     result.chunks += 1;
-    result.events += params.eventIds.length;
+    result.events += params.eventStreams.length;
     result.streams.push(...streams);
     await options.onChunkCommitted?.(streams);
   }
@@ -58,13 +59,16 @@ async function appendChunk(
   const client = await pool.connect();
   let broken = false;
   try {
-    await client.query("BEGIN");
+    // Queued on the connection together: one round trip for BEGIN and the locks.
+    const begun = client.query("BEGIN");
     try {
-      const locked = await client.query<{ v: string[] }>({
+      const locking = client.query<{ v: string[] }>({
         name: "eventstore_lock_streams",
         text: "SELECT eventstore.lock_streams($1::text[]) AS v",
         values: [p.streamIds],
       });
+      await begun;
+      const locked = await locking;
       const current = locked.rows[0]!.v.map((v) => parseInt8(v, "streams.version"));
       chunk.forEach((a, i) => {
         if (!satisfiesExpectedVersion(a.expected, current[i]!)) {
@@ -76,7 +80,7 @@ async function appendChunk(
         }
       });
       const next = [...current];
-      await pipeline(Readable.from(copyRows(p, next)), client.query(copyFrom(COPY_SQL)));
+      await pipeline(Readable.from(copyRows(chunk, p, next)), client.query(copyFrom(COPY_SQL)));
       await client.query({
         name: "eventstore_bulk_streams",
         text:
@@ -99,16 +103,30 @@ async function appendChunk(
   }
 }
 
-/** COPY text lines; advances `versions` (per stream) as it assigns stream versions. */
-function* copyRows(p: AppendParams, versions: number[]): Generator<string> {
+/**
+ * COPY text lines, making each event's id, data and metadata as the stream pulls them (the
+ * params are lazy); advances `versions` (per stream) as it assigns stream versions.
+ */
+function* copyRows(
+  chunk: readonly StreamAppend[],
+  p: AppendParams,
+  versions: number[],
+): Generator<string> {
   let batch = "";
-  for (let i = 0; i < p.eventIds.length; i++) {
-    const s = p.eventStreams[i]! - 1;
-    versions[s] = versions[s]! + 1;
-    batch += `${copyTextField(p.streamIds[s]!)}\t${versions[s]}\t${p.eventIds[i]}\t${copyTextField(p.types[i]!)}\t${p.schemaVersions[i]}\t${copyTextField(p.data[i]!)}\t${copyTextField(p.metadata[i]!)}\n`;
-    if ((i + 1) % ROWS_PER_WRITE === 0) {
-      yield batch;
-      batch = "";
+  let i = 0;
+  for (let s = 0; s < chunk.length; s++) {
+    const stream = copyTextField(p.streamIds[s]!);
+    for (const e of chunk[s]!.events) {
+      const eventId = e.eventId ?? newEventId();
+      versions[s] = versions[s]! + 1;
+      const data = copyTextField(JSON.stringify(e.data));
+      const metadata = copyTextField(JSON.stringify(e.metadata ?? {}));
+      batch += `${stream}\t${versions[s]}\t${eventId}\t${copyTextField(p.types[i]!)}\t${p.schemaVersions[i]}\t${data}\t${metadata}\n`;
+      i += 1;
+      if (i % ROWS_PER_WRITE === 0) {
+        yield batch;
+        batch = "";
+      }
     }
   }
   if (batch) yield batch;
