@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { isDomainError } from "@otmetka/service-kit";
 import { grantRole } from "../commands/grants.js";
 import { createAccount } from "./accounts.js";
 import type { AuthDeps } from "./deps.js";
@@ -20,10 +21,7 @@ export async function bootstrapAdmin(
     "SELECT account_id FROM accounts WHERE username = $1 AND kind = 'user'",
     [o.username.trim().toLowerCase()],
   );
-  const accountId =
-    existing.rows[0]?.account_id ??
-    (await createAccount(deps, { username: o.username, password: o.password, personId: "" }))
-      .accountId;
+  const accountId = existing.rows[0]?.account_id ?? (await createAdmin(deps, o));
   await grantRole(
     deps,
     {
@@ -35,4 +33,28 @@ export async function bootstrapAdmin(
     () => {},
   );
   return { accountId };
+}
+
+/**
+ * A refusal names the variable (a password against the policy stops start-up); another
+ * instance creating the same admin first is not an error.
+ */
+async function createAdmin(deps: AuthDeps, o: { username: string; password: string }) {
+  try {
+    return (await createAccount(deps, { ...o, personId: "" })).accountId;
+  } catch (err) {
+    if (!isDomainError(err)) throw err;
+    if (err.field === "username" && err.kind === "failed_precondition") {
+      const { rows } = await deps.store.pool.query<{ account_id: string }>(
+        "SELECT account_id FROM accounts WHERE username = $1 AND kind = 'user'",
+        [o.username.trim().toLowerCase()],
+      );
+      if (rows[0]) return rows[0].account_id;
+    }
+    const variable =
+      err.field === "password"
+        ? "IDENTITY_BOOTSTRAP_ADMIN_PASSWORD"
+        : "IDENTITY_BOOTSTRAP_ADMIN_USERNAME";
+    throw new Error(`${variable}: ${err.message.replace(/^[^:]*: /, "")}`);
+  }
 }

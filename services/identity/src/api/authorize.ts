@@ -12,6 +12,8 @@ import {
  * region. Ids that name nothing give the region alone, so only unscoped and regional roles
  * pass and the command itself then answers NOT_FOUND.
  */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export class Targets {
   constructor(
     private readonly db: Queryable,
@@ -27,40 +29,44 @@ export class Targets {
   }
 
   async school(schoolId: string): Promise<ScopeTarget> {
+    if (!UUID.test(schoolId)) return this.region();
     const { rows } = await this.db.query<{ municipality_id: string }>(
-      "SELECT municipality_id FROM schools WHERE school_id::text = $1",
+      "SELECT municipality_id FROM schools WHERE school_id = $1",
       [schoolId],
     );
     return rows[0]
-      ? { schoolId, municipalityId: rows[0].municipality_id, regionId: this.regionId }
+      ? {
+          schoolId: schoolId.toLowerCase(),
+          municipalityId: rows[0].municipality_id,
+          regionId: this.regionId,
+        }
       : this.region();
   }
 
   async classGroup(classGroupId: string): Promise<ScopeTarget[]> {
     return this.schoolsOf(
-      "SELECT school_id FROM class_groups WHERE class_group_id::text = $1",
+      "SELECT school_id FROM class_groups WHERE class_group_id = $1",
       classGroupId,
     );
   }
 
   async subgroup(subgroupId: string): Promise<ScopeTarget[]> {
-    return this.schoolsOf(
-      "SELECT school_id FROM subgroups WHERE subgroup_id::text = $1",
-      subgroupId,
-    );
+    return this.schoolsOf("SELECT school_id FROM subgroups WHERE subgroup_id = $1", subgroupId);
   }
 
   /** A person's schools: where registered, where enrolled now, where they work. */
   async person(personId: string): Promise<ScopeTarget[]> {
     return this.schoolsOf(
-      `SELECT school_id FROM people WHERE person_id::text = $1
-       UNION SELECT school_id FROM enrollments WHERE person_id::text = $1 AND valid_to IS NULL
-       UNION SELECT school_id FROM staff_schools WHERE person_id::text = $1`,
+      `SELECT school_id FROM people WHERE person_id = $1
+       UNION SELECT school_id FROM enrollments WHERE person_id = $1 AND valid_to IS NULL
+       UNION SELECT school_id FROM staff_schools WHERE person_id = $1`,
       personId,
     );
   }
 
+  /** Bad ids find nothing (the command then refuses them by field). */
   private async schoolsOf(sql: string, id: string): Promise<ScopeTarget[]> {
+    if (!UUID.test(id)) return [];
     const { rows } = await this.db.query<{ school_id: string }>(sql, [id]);
     return Promise.all(rows.map((r) => this.school(r.school_id)));
   }
