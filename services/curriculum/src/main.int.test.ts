@@ -316,5 +316,29 @@ describe("curriculum service process", () => {
         await client.call.getTimetable({ ...school, classGroupId: "", teacherId: "", onDate: "" })
       ).slots.map((s) => s.slotId),
     ).toEqual([slotId]);
+
+    // The study plan asks 5 hours of mathematics in grade 5; the timetable has one slot in 5А.
+    await client.call.setStudyPlanHours({
+      ...school,
+      commandId: randomUUID(),
+      gradeLevel: 5,
+      subjectId: "MATH",
+      hoursPerWeek: 5,
+    });
+    const coverage = await client.call.getStudyPlanCoverage({ ...school, onDate: "" });
+    expect(coverage.onDate).toBe("2026-09-01");
+    expect(
+      coverage.mismatches.map((m) => [
+        m.classGroupId,
+        m.subjectId,
+        m.plannedHours,
+        m.timetabledHours,
+      ]),
+    ).toEqual(
+      [
+        [f.classGroups.a5, "MATH", 5, 1],
+        [f.classGroups.b5, "MATH", 5, 0],
+      ].sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+    );
   });
 });

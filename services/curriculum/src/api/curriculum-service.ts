@@ -25,7 +25,7 @@ import {
   moveLesson,
   teacherDay,
 } from "../commands/lessons.js";
-import { getStudyPlan, setStudyPlanHours } from "../commands/study-plans.js";
+import { getStudyPlan, setStudyPlanHours, studyPlanCoverage } from "../commands/study-plans.js";
 import { addSubject, listSubjects } from "../commands/subjects.js";
 import {
   addTimetableSlot,
@@ -492,6 +492,14 @@ export function createCurriculumService(
         contextOf(call),
       );
       return { replayed };
+    }),
+    getStudyPlanCoverage: handler(async (req, call) => {
+      await read(call, req.schoolId);
+      return studyPlanCoverage(deps, {
+        schoolId: req.schoolId,
+        startYear: startYearOf(req),
+        onDate: req.onDate,
+      });
     }),
     getStudyPlan: handler(async (req, call) => {
       await read(call, req.schoolId);

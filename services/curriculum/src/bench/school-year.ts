@@ -76,6 +76,7 @@ export async function setUpBenchSchool(
     isStaff: async (id, person) => id === schoolId && staff.has(person),
     classGroup: async (id) => groups.find((g) => g.classGroupId === id),
     subgroup: async () => undefined,
+    classGroupsOf: async (id) => (id === schoolId ? groups : []),
   };
   const y = `${startYear}`;
   const n = `${startYear + 1}`;

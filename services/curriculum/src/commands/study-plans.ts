@@ -1,7 +1,11 @@
 import { loadAggregate } from "@otmetka/eventstore";
 import { calendarDecider, calendarStreamId } from "../domain/calendar.js";
+import { civilDate } from "../domain/civil-date.js";
+import { refused } from "../domain/errors.js";
 import type { StudyPlanHoursSet } from "../domain/events.js";
+import { type Coverage, planCoverage } from "../domain/plan-coverage.js";
 import { studyPlanDecider, studyPlanStreamId } from "../domain/study-plan.js";
+import { timetableDecider, timetableStreamId } from "../domain/timetable.js";
 import { checkSchoolId, checkStartYear } from "./calendar.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
 import { runCommand } from "./run-command.js";
@@ -51,4 +55,32 @@ export async function getStudyPlan(
   return [...state.hours.values()].sort(
     (a, b) => a.gradeLevel - b.gradeLevel || a.subjectId.localeCompare(b.subjectId),
   );
+}
+
+/**
+ * Where the timetable on a date (default: the school year's first day) differs from the study
+ * plan. A report, not a refusal: a timetable is built slot by slot and the plan may come
+ * before or after it, so every intermediate state would be "wrong" (see README).
+ */
+export async function studyPlanCoverage(
+  deps: CurriculumDeps,
+  input: { schoolId: string; startYear: number; onDate: string },
+): Promise<{ onDate: string; mismatches: Coverage[] }> {
+  const schoolId = checkSchoolId(input.schoolId);
+  const startYear = checkStartYear(input.startYear);
+  const year = (
+    await loadAggregate(deps.store, calendarStreamId(schoolId, startYear), calendarDecider)
+  ).state.year;
+  if (!year)
+    throw refused("academic_year", "the school's calendar for this year is not defined yet");
+  const onDate = input.onDate === "" ? year.firstDay : civilDate("on_date", input.onDate);
+  const [plan, timetable, classGroups] = await Promise.all([
+    loadAggregate(deps.store, studyPlanStreamId(schoolId, startYear), studyPlanDecider),
+    loadAggregate(deps.store, timetableStreamId(schoolId, startYear), timetableDecider),
+    deps.facts.classGroupsOf(schoolId, startYear),
+  ]);
+  return {
+    onDate,
+    mismatches: planCoverage(plan.state, timetable.state.slots.values(), classGroups, onDate),
+  };
 }

@@ -28,6 +28,8 @@ export interface IdentityFactsReader {
   isStaff(schoolId: string, personId: string): Promise<boolean>;
   classGroup(classGroupId: string): Promise<ClassGroupFact | undefined>;
   subgroup(subgroupId: string): Promise<SubgroupFact | undefined>;
+  /** A school's open class groups of a year. */
+  classGroupsOf(schoolId: string, startYear: number): Promise<ClassGroupFact[]>;
 }
 
 /** The replica's reads, in PostgreSQL. */
@@ -64,17 +66,16 @@ export class IdentityFacts implements IdentityFactsReader {
       `SELECT * FROM ${S}.class_groups WHERE class_group_id = $1`,
       [classGroupId],
     );
-    const r = rows[0];
-    return (
-      r && {
-        classGroupId: r.class_group_id,
-        schoolId: r.school_id,
-        startYear: r.start_year,
-        gradeLevel: r.grade_level,
-        letter: r.letter,
-        closed: r.closed,
-      }
+    return rows[0] && classGroupOf(rows[0]);
+  }
+
+  async classGroupsOf(schoolId: string, startYear: number): Promise<ClassGroupFact[]> {
+    const { rows } = await this.pool.query(
+      `SELECT * FROM ${S}.class_groups WHERE school_id = $1 AND start_year = $2 AND NOT closed
+       ORDER BY grade_level, letter`,
+      [schoolId, startYear],
     );
+    return rows.map(classGroupOf);
   }
 
   async subgroup(subgroupId: string): Promise<SubgroupFact | undefined> {
@@ -91,4 +92,15 @@ export class IdentityFacts implements IdentityFactsReader {
       }
     );
   }
+}
+
+function classGroupOf(r: Record<string, unknown>): ClassGroupFact {
+  return {
+    classGroupId: r.class_group_id as string,
+    schoolId: r.school_id as string,
+    startYear: r.start_year as number,
+    gradeLevel: r.grade_level as number,
+    letter: r.letter as string,
+    closed: r.closed as boolean,
+  };
 }

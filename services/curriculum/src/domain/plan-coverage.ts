@@ -1,0 +1,69 @@
+import type { CivilDate } from "./civil-date.js";
+import type { TimetableSlotAdded } from "./events.js";
+import type { StudyPlanState } from "./study-plan.js";
+
+export interface Coverage {
+  classGroupId: string;
+  /** "" for a subject taught to the whole class. */
+  subgroupId: string;
+  gradeLevel: number;
+  subjectId: string;
+  plannedHours: number;
+  timetabledHours: number;
+}
+
+/**
+ * Where the week's timetable (slots valid on `onDate`) differs from the study plan: per class
+ * group and subject, the slots a week against the plan's hours for the class group's grade.
+ * A subgroup learns the whole subject, so each subgroup is compared on its own (its slots plus
+ * the whole class's). Class groups without slots show every planned subject as missing.
+ */
+export function planCoverage(
+  plan: StudyPlanState,
+  slots: Iterable<TimetableSlotAdded>,
+  classGroups: readonly { classGroupId: string; gradeLevel: number }[],
+  onDate: CivilDate,
+): Coverage[] {
+  const grades = new Map(classGroups.map((g) => [g.classGroupId, g.gradeLevel]));
+  const active = [...slots].filter((s) => s.validFrom <= onDate && onDate <= s.validTo);
+  for (const s of active) if (!grades.has(s.classGroupId)) grades.set(s.classGroupId, s.gradeLevel);
+  const planned = (grade: number, subjectId: string) =>
+    plan.hours.get(`${grade}|${subjectId}`)?.hoursPerWeek ?? 0;
+  const out: Coverage[] = [];
+  for (const [classGroupId, gradeLevel] of grades) {
+    const own = active.filter((s) => s.classGroupId === classGroupId);
+    const subjects = new Set(own.map((s) => s.subjectId));
+    for (const h of plan.hours.values()) if (h.gradeLevel === gradeLevel) subjects.add(h.subjectId);
+    for (const subjectId of subjects) {
+      const taught = own.filter((s) => s.subjectId === subjectId);
+      const whole = taught.filter((s) => s.subgroupId === "").length;
+      const subgroups = new Set(taught.map((s) => s.subgroupId).filter((id) => id !== ""));
+      const rows =
+        subgroups.size === 0
+          ? [{ subgroupId: "", hours: whole }]
+          : [...subgroups].map((subgroupId) => ({
+              subgroupId,
+              hours: whole + taught.filter((s) => s.subgroupId === subgroupId).length,
+            }));
+      const plannedHours = planned(gradeLevel, subjectId);
+      for (const r of rows) {
+        if (r.hours === plannedHours) continue;
+        out.push({
+          classGroupId,
+          subgroupId: r.subgroupId,
+          gradeLevel,
+          subjectId,
+          plannedHours,
+          timetabledHours: r.hours,
+        });
+      }
+    }
+  }
+  return out.sort(
+    (a, b) =>
+      a.gradeLevel - b.gradeLevel ||
+      a.classGroupId.localeCompare(b.classGroupId) ||
+      a.subjectId.localeCompare(b.subjectId) ||
+      a.subgroupId.localeCompare(b.subgroupId),
+  );
+}

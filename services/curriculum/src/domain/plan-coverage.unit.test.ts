@@ -1,0 +1,61 @@
+import { expect, it } from "vitest";
+import type { StudyPlanHoursSet, TimetableSlotAdded } from "./events.js";
+import { planCoverage } from "./plan-coverage.js";
+
+const hours = (gradeLevel: number, subjectId: string, hoursPerWeek: number) =>
+  [`${gradeLevel}|${subjectId}`, { gradeLevel, subjectId, hoursPerWeek }] as [
+    string,
+    StudyPlanHoursSet,
+  ];
+const plan = { hours: new Map([hours(5, "MATH", 2), hours(5, "ENG", 2)]) };
+let n = 0;
+const slot = (
+  classGroupId: string,
+  subjectId: string,
+  subgroupId = "",
+  validTo = "2027-05-31",
+): TimetableSlotAdded =>
+  ({
+    slotId: `s${++n}`,
+    classGroupId,
+    gradeLevel: 5,
+    subjectId,
+    subgroupId,
+    validFrom: "2026-09-01",
+    validTo,
+  }) as TimetableSlotAdded;
+
+it("reports subjects short of or over the plan, per subgroup, and class groups without slots", () => {
+  const slots = [
+    slot("5a", "MATH"),
+    slot("5a", "MATH"),
+    slot("5a", "ENG", "g1"),
+    slot("5a", "ENG", "g1"),
+    slot("5a", "ENG", "g2"),
+    slot("5a", "CHESS"),
+    // Ended before the date: not in the week's timetable.
+    slot("5a", "MATH", "", "2026-09-10"),
+  ];
+  const groups = [
+    { classGroupId: "5a", gradeLevel: 5 },
+    { classGroupId: "5b", gradeLevel: 5 },
+  ];
+  expect(
+    planCoverage(plan, slots, groups, "2026-09-15").map((c) => [
+      c.classGroupId,
+      c.subjectId,
+      c.subgroupId,
+      c.plannedHours,
+      c.timetabledHours,
+    ]),
+  ).toEqual([
+    ["5a", "CHESS", "", 0, 1],
+    ["5a", "ENG", "g2", 2, 1],
+    ["5b", "ENG", "", 2, 0],
+    ["5b", "MATH", "", 2, 0],
+  ]);
+  // On 1 September the ended slot still runs: mathematics is one over.
+  expect(
+    planCoverage(plan, slots, groups, "2026-09-01").find((c) => c.subjectId === "MATH"),
+  ).toMatchObject({ classGroupId: "5a", plannedHours: 2, timetabledHours: 3 });
+});
