@@ -1,0 +1,130 @@
+import { type AllSubjectsCounters, emptyAllSubjects } from "../domain/metrics/all-subjects.js";
+import { type AttendanceCounters, emptyAttendance } from "../domain/metrics/attendance.js";
+import type { ResultBasis } from "../domain/metrics/definitions.js";
+import { emptyJournal, type JournalCounters } from "../domain/metrics/journal-fill.js";
+import { emptyPerformance, type PerformanceCounters } from "../domain/metrics/performance.js";
+
+export type Level = "CLASS_GROUP" | "SCHOOL" | "MUNICIPALITY" | "REGION";
+/** The region is one; its aggregates sit under this scope id. */
+export const REGION_SCOPE = "region";
+export const ALL_SUBJECTS = "*";
+
+/** Where a pupil or a lesson counts: its class group and what that rolls up to. */
+export interface Scope {
+  readonly classGroupId: string;
+  readonly schoolId: string;
+  readonly municipalityId: string;
+}
+
+export const levelsOf = (s: Scope): [Level, string][] => [
+  ["CLASS_GROUP", s.classGroupId],
+  ["SCHOOL", s.schoolId],
+  ["MUNICIPALITY", s.municipalityId],
+  ["REGION", REGION_SCOPE],
+];
+
+interface Keyed<K, C> {
+  key: K;
+  c: C;
+}
+export type PerfKey = [Level, string, number, number, string, ResultBasis];
+export type StandingKey = [Level, string, number, number, ResultBasis];
+export type DailyKey = [Level, string, string, string];
+
+/** Per-pupil recomputation to do in flush: (student, year, term) -> subjects touched. */
+export interface Touched {
+  readonly studentId: string;
+  readonly startYear: number;
+  readonly term: number;
+  readonly subjects: Map<string, Scope>;
+}
+
+/**
+ * One batch's deltas, merged in memory per key and written in one statement per table by
+ * flush: a batch of a thousand marks in one class group is one upsert per aggregate row.
+ */
+export class Deltas {
+  readonly perf = new Map<string, Keyed<PerfKey, PerformanceCounters>>();
+  readonly standing = new Map<string, Keyed<StandingKey, AllSubjectsCounters>>();
+  readonly daily = new Map<
+    string,
+    Keyed<DailyKey, { att: AttendanceCounters; journal: JournalCounters }>
+  >();
+  readonly touched = new Map<string, Touched>();
+  readonly changedPupils = new Set<string>();
+
+  /** Applies `fn` to the counters of every level of `scope`, for the subject and for all subjects. */
+  perfAt(
+    scope: Scope,
+    startYear: number,
+    term: number,
+    subjectId: string,
+    basis: ResultBasis,
+    fn: (c: PerformanceCounters) => void,
+  ): void {
+    for (const [level, id] of levelsOf(scope)) {
+      for (const subject of [subjectId, ALL_SUBJECTS]) {
+        const key: PerfKey = [level, id, startYear, term, subject, basis];
+        const k = key.join("|");
+        const entry = this.perf.get(k) ?? { key, c: emptyPerformance() };
+        this.perf.set(k, entry);
+        fn(entry.c);
+      }
+    }
+  }
+
+  standingAt(
+    scope: Scope,
+    startYear: number,
+    term: number,
+    basis: ResultBasis,
+    fn: (c: AllSubjectsCounters) => void,
+  ) {
+    for (const [level, id] of levelsOf(scope)) {
+      const key: StandingKey = [level, id, startYear, term, basis];
+      const k = key.join("|");
+      const entry = this.standing.get(k) ?? { key, c: emptyAllSubjects() };
+      this.standing.set(k, entry);
+      fn(entry.c);
+    }
+  }
+
+  /** Daily counters for the subject and for all subjects (`subjectOnly` false) or all subjects only. */
+  dailyAt(
+    scope: Scope,
+    subjectId: string | null,
+    day: string,
+    fn: (c: { att: AttendanceCounters; journal: JournalCounters }) => void,
+  ): void {
+    for (const [level, id] of levelsOf(scope)) {
+      for (const subject of subjectId === null ? [ALL_SUBJECTS] : [subjectId, ALL_SUBJECTS]) {
+        const key: DailyKey = [level, id, subject, day];
+        const k = key.join("|");
+        const entry = this.daily.get(k) ?? {
+          key,
+          c: { att: emptyAttendance(), journal: emptyJournal() },
+        };
+        this.daily.set(k, entry);
+        fn(entry.c);
+      }
+    }
+  }
+
+  touch(
+    studentId: string,
+    startYear: number,
+    term: number,
+    subjectId: string,
+    fallback: Scope,
+  ): void {
+    const k = `${studentId}|${startYear}|${term}`;
+    const t = this.touched.get(k) ?? {
+      studentId,
+      startYear,
+      term,
+      subjects: new Map<string, Scope>(),
+    };
+    this.touched.set(k, t);
+    if (!t.subjects.has(subjectId)) t.subjects.set(subjectId, fallback);
+  }
+}

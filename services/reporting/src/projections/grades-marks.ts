@@ -1,0 +1,158 @@
+import type { ResultBasis } from "../domain/metrics/definitions.js";
+import { countEntry } from "../domain/metrics/performance.js";
+import type { Deltas, Scope } from "./deltas.js";
+import { type Data, int, journalOf, markValue, str } from "./event-data.js";
+import { toEntryValue } from "./pupils.js";
+import type { Q } from "./query.js";
+import type { Handler } from "./replicas.js";
+import { countEntryDelay } from "./timeliness.js";
+
+/*
+ * Marks, term marks and exemptions. Each stored fact feeds the diary and journal views; each
+ * change adds its entry delta to the journal's class group (mark-level figures) and marks the
+ * pupil's subject and periods (term and year) for recomputation in flush.
+ */
+interface MarkRow {
+  mark_id: string;
+  student_id: string;
+  subject_id: string;
+  start_year: number;
+  term: number;
+  value: string;
+  weight: number;
+  revoked: boolean;
+  class_group_id: string;
+  school_id: string;
+  municipality_id: string;
+}
+
+const BASES: ResultBasis[] = ["CURRENT", "PERIOD_MARKS"];
+
+function countMark(deltas: Deltas, m: MarkRow, sign: 1 | -1) {
+  const scope: Scope = {
+    classGroupId: m.class_group_id,
+    schoolId: m.school_id,
+    municipalityId: m.municipality_id,
+  };
+  const entry = { value: toEntryValue(m.value), weight: m.weight };
+  for (const term of [m.term, 0]) {
+    for (const basis of BASES)
+      deltas.perfAt(scope, m.start_year, term, m.subject_id, basis, (c) =>
+        countEntry(c, entry, sign),
+      );
+    deltas.touch(m.student_id, m.start_year, term, m.subject_id, scope);
+  }
+}
+
+const loadMark = async (q: Q, markId: string) =>
+  (
+    await q<MarkRow>(
+      `SELECT mark_id, student_id, subject_id, start_year, term, value, weight, revoked, class_group_id, school_id,
+              municipality_id FROM $S.marks WHERE mark_id = $1`,
+      [markId],
+    )
+  )[0];
+
+async function touchAllTerms(
+  q: Q,
+  deltas: Deltas,
+  studentId: string,
+  subjectId: string,
+  startYear: number,
+  scope: Scope,
+) {
+  const rows = await q<{ term: number }>(
+    "SELECT DISTINCT term FROM $S.pupil_results WHERE student_id = $1 AND subject_id = $2 AND start_year = $3",
+    [studentId, subjectId, startYear],
+  );
+  const terms = new Set([0, ...rows.map((r) => r.term)]);
+  for (const term of terms) deltas.touch(studentId, startYear, term, subjectId, scope);
+}
+
+export const markHandlers: Record<string, Handler> = {
+  "grades.v1.MarkRecorded": async (q, d, deltas, meta) => {
+    const j = journalOf(d);
+    const value = markValue(d);
+    if (value === null) return;
+    const [m] = await q<MarkRow>(
+      `INSERT INTO $S.marks (mark_id, journal_id, school_id, municipality_id, start_year, class_group_id, subgroup_id,
+         subject_id, term, lesson_id, lesson_date, student_id, value, weight, work_type)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (mark_id) DO NOTHING
+       RETURNING mark_id, student_id, subject_id, start_year, term, value, weight, revoked, class_group_id, school_id,
+                 municipality_id`,
+      [
+        str(d, "markId"),
+        j.journalId,
+        j.scope.schoolId,
+        j.scope.municipalityId,
+        j.startYear,
+        j.scope.classGroupId,
+        j.subgroupId,
+        j.subjectId,
+        int(d, "term"),
+        str(d, "lessonId"),
+        str(d, "lessonDate"),
+        str(d, "studentId"),
+        value,
+        Math.max(1, int(d, "weight")),
+        str(d, "workType"),
+      ],
+    );
+    if (!m) return;
+    countMark(deltas, m, 1);
+    await countEntryDelay(q, deltas, j.scope, j.subjectId, str(d, "lessonDate"), meta.time);
+  },
+  "grades.v1.MarkCorrected": async (q, d, deltas) => {
+    const before = await loadMark(q, str(d, "markId"));
+    const value = markValue(d);
+    if (!before || before.revoked || value === null) return;
+    countMark(deltas, before, -1);
+    await q("UPDATE $S.marks SET value = $2 WHERE mark_id = $1", [before.mark_id, value]);
+    countMark(deltas, { ...before, value }, 1);
+  },
+  "grades.v1.MarkRevoked": async (q, d, deltas) => {
+    const before = await loadMark(q, str(d, "markId"));
+    if (!before || before.revoked) return;
+    countMark(deltas, before, -1);
+    await q("UPDATE $S.marks SET revoked = true WHERE mark_id = $1", [before.mark_id]);
+  },
+  "grades.v1.TermMarkSet": (q, d, deltas) => setTermMark(q, d, deltas),
+  "grades.v1.TermMarkCorrected": (q, d, deltas) => setTermMark(q, d, deltas),
+  "grades.v1.ExemptionGranted": async (q, d, deltas) => {
+    const j = journalOf(d);
+    const student = str(d, "studentId");
+    await q("INSERT INTO $S.exemptions VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING", [
+      str(d, "exemptionId"),
+      student,
+      j.subjectId,
+      j.startYear,
+      str(d, "firstDay"),
+      str(d, "lastDay"),
+    ]);
+    await touchAllTerms(q, deltas, student, j.subjectId, j.startYear, j.scope);
+  },
+};
+
+async function setTermMark(q: Q, d: Data, deltas: Deltas) {
+  const j = journalOf(d);
+  const value = markValue(d);
+  if (value === null) return;
+  const student = str(d, "studentId");
+  const term = int(d, "term");
+  await q(
+    `INSERT INTO $S.term_marks VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (student_id, subject_id, start_year, term) DO UPDATE SET value = excluded.value,
+       journal_id = excluded.journal_id, class_group_id = excluded.class_group_id, subgroup_id = excluded.subgroup_id`,
+    [
+      student,
+      j.subjectId,
+      j.startYear,
+      term,
+      j.journalId,
+      j.scope.classGroupId,
+      j.subgroupId,
+      value,
+    ],
+  );
+  deltas.touch(student, j.startYear, term, j.subjectId, j.scope);
+}

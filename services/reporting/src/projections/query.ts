@@ -1,0 +1,9 @@
+/** A query on the batch's transaction; `$S.` in the text stands for the read model's schema. */
+export type Q = <R = Record<string, unknown>>(text: string, params: unknown[]) => Promise<R[]>;
+
+type RawQuery = (text: string, params?: unknown[]) => Promise<{ rows: unknown[] }>;
+
+export const schemaQuery =
+  (query: RawQuery, schema: string): Q =>
+  async <R>(text: string, params: unknown[]) =>
+    (await query(text.replaceAll("$S.", `"${schema}".`), params)).rows as R[];

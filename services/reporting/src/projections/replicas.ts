@@ -1,0 +1,143 @@
+import type { Deltas, Scope } from "./deltas.js";
+import { type Data, int, str, yearOf } from "./event-data.js";
+import type { Q } from "./query.js";
+
+/*
+ * Identity and curriculum facts reporting needs (ids, dates, non-personal attributes only).
+ * Enrollment changes re-attribute the pupil's results for the whole year: every subject and
+ * period of that pupil is recomputed in the batch's flush.
+ */
+export type Handler = (q: Q, d: Data, deltas: Deltas, meta: EventMeta) => Promise<unknown>;
+
+/** What a handler needs of the envelope: when the event was recorded. */
+export interface EventMeta {
+  readonly time: string;
+}
+
+async function touchStudentYear(
+  q: Q,
+  deltas: Deltas,
+  studentId: string,
+  startYear: number,
+  fallback: Scope,
+) {
+  const rows = await q<{ subject_id: string; term: number }>(
+    "SELECT subject_id, term FROM $S.pupil_results WHERE student_id = $1 AND start_year = $2",
+    [studentId, startYear],
+  );
+  for (const r of rows) deltas.touch(studentId, startYear, r.term, r.subject_id, fallback);
+}
+
+const closeEnrollment = (q: Q, person: string, classGroup: string, until: string) =>
+  q(
+    "UPDATE $S.enrollments SET until = $3 WHERE person_id = $1 AND class_group_id = $2 AND until IS NULL",
+    [person, classGroup, until],
+  );
+
+const openEnrollment = (q: Q, person: string, classGroup: string, from: string) =>
+  q(
+    "INSERT INTO $S.enrollments (person_id, class_group_id, first_day) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    [person, classGroup, from],
+  );
+
+async function yearOfClassGroup(q: Q, classGroupId: string): Promise<number | null> {
+  const [r] = await q<{ start_year: number }>(
+    "SELECT start_year FROM $S.class_groups WHERE class_group_id = $1",
+    [classGroupId],
+  );
+  return r?.start_year ?? null;
+}
+
+export const identityHandlers: Record<string, Handler> = {
+  "identity.v1.SchoolRegistered": (q, d) =>
+    q("INSERT INTO $S.schools VALUES ($1, $2, $3) ON CONFLICT (school_id) DO NOTHING", [
+      str(d, "schoolId"),
+      str(d, "municipalityId"),
+      str(d, "timeZone") || "Asia/Yekaterinburg",
+    ]),
+  "identity.v1.ClassGroupOpened": (q, d) =>
+    q("INSERT INTO $S.class_groups VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", [
+      str(d, "classGroupId"),
+      str(d, "schoolId"),
+      str(d, "municipalityId"),
+      yearOf(d),
+      int(d, "gradeLevel"),
+    ]),
+  "identity.v1.ClassGroupRenamed": (q, d) =>
+    q("UPDATE $S.class_groups SET grade_level = $2 WHERE class_group_id = $1", [
+      str(d, "classGroupId"),
+      int(d, "gradeLevel"),
+    ]),
+  "identity.v1.StudentEnrolled": async (q, d, deltas) => {
+    const person = str(d, "personId");
+    await openEnrollment(q, person, str(d, "classGroupId"), str(d, "effectiveDate"));
+    await touchStudentYear(q, deltas, person, yearOf(d), scopeOf(d, "classGroupId"));
+  },
+  "identity.v1.StudentTransferred": async (q, d, deltas) => {
+    const person = str(d, "personId");
+    await closeEnrollment(q, person, str(d, "fromClassGroupId"), str(d, "effectiveDate"));
+    await openEnrollment(q, person, str(d, "toClassGroupId"), str(d, "effectiveDate"));
+    await touchStudentYear(q, deltas, person, yearOf(d), scopeOf(d, "toClassGroupId"));
+  },
+  "identity.v1.StudentWithdrawn": async (q, d, deltas) => {
+    const person = str(d, "personId");
+    const classGroup = str(d, "classGroupId");
+    await closeEnrollment(q, person, classGroup, str(d, "effectiveDate"));
+    const year = await yearOfClassGroup(q, classGroup);
+    if (year !== null) await touchStudentYear(q, deltas, person, year, scopeOf(d, "classGroupId"));
+  },
+  "identity.v1.SubgroupMemberAdded": (q, d) =>
+    q(
+      "INSERT INTO $S.subgroup_members (person_id, subgroup_id, first_day) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+      [str(d, "personId"), str(d, "subgroupId"), str(d, "effectiveDate")],
+    ),
+  "identity.v1.SubgroupMemberRemoved": (q, d) =>
+    q(
+      "UPDATE $S.subgroup_members SET until = $3 WHERE person_id = $1 AND subgroup_id = $2 AND until IS NULL",
+      [str(d, "personId"), str(d, "subgroupId"), str(d, "effectiveDate")],
+    ),
+  "identity.v1.GuardianLinked": (q, d) =>
+    q("INSERT INTO $S.guardians VALUES ($1, $2) ON CONFLICT DO NOTHING", [
+      str(d, "guardianId"),
+      str(d, "personId"),
+    ]),
+  "identity.v1.GuardianUnlinked": (q, d) =>
+    q("DELETE FROM $S.guardians WHERE guardian_id = $1 AND student_id = $2", [
+      str(d, "guardianId"),
+      str(d, "personId"),
+    ]),
+};
+
+const scopeOf = (d: Data, classGroupKey: string): Scope => ({
+  classGroupId: str(d, classGroupKey),
+  schoolId: str(d, "schoolId"),
+  municipalityId: str(d, "municipalityId"),
+});
+
+export const curriculumReplicaHandlers: Record<string, Handler> = {
+  "curriculum.v1.SubjectAdded": (q, d) =>
+    q("INSERT INTO $S.subjects VALUES ($1, $2) ON CONFLICT DO NOTHING", [
+      str(d, "subjectId"),
+      str(d, "grading") || "GRADING_FIVE_POINT",
+    ]),
+  "curriculum.v1.TermSystemDefined": async (q, d) => {
+    const terms = Array.isArray(d.terms) ? (d.terms as Data[]) : [];
+    const levels = Array.isArray(d.gradeLevels) ? (d.gradeLevels as number[]) : [];
+    for (const level of levels) {
+      await q(
+        "DELETE FROM $S.terms WHERE school_id = $1 AND start_year = $2 AND grade_level = $3",
+        [str(d, "schoolId"), yearOf(d), level],
+      );
+      for (const t of terms) {
+        await q("INSERT INTO $S.terms VALUES ($1, $2, $3, $4, $5, $6)", [
+          str(d, "schoolId"),
+          yearOf(d),
+          level,
+          int(t, "number"),
+          str(t, "firstDay"),
+          str(t, "lastDay"),
+        ]);
+      }
+    }
+  },
+};

@@ -1,0 +1,76 @@
+import { type Kysely, sql } from "kysely";
+
+/*
+ * The read model's tables (schema proj_reporting). Replicas of identity and curriculum facts,
+ * the journal facts of grades (for the diary and journal views, always read per pupil or per
+ * journal), and the incremental aggregates the dashboards read:
+ * - pupil_results / pupil_standing: each pupil's current contribution (per subject / across
+ *   subjects), so a change moves the pupil from one bucket to another;
+ * - perf / standing: additive counters per level (CLASS_GROUP, SCHOOL, MUNICIPALITY, REGION),
+ *   scope id, academic year, term (0 = the year), subject ('*' = all) and basis;
+ * - daily: attendance and journal-fill counters per level, scope, subject and day (date
+ *   ranges sum at most a year of days, whatever the volume).
+ * Date ranges are [first_day, until): `until` exclusive, null = open.
+ */
+export async function createTables(db: Kysely<unknown>, schema: string): Promise<void> {
+  const t = (name: string) => sql.id(schema, name);
+  const ddl = [
+    sql`CREATE TABLE ${t("schools")} (school_id text PRIMARY KEY, municipality_id text NOT NULL,
+      time_zone text NOT NULL)`,
+    sql`CREATE TABLE ${t("class_groups")} (class_group_id text PRIMARY KEY, school_id text NOT NULL,
+      municipality_id text NOT NULL, start_year integer NOT NULL, grade_level smallint NOT NULL)`,
+    sql`CREATE TABLE ${t("enrollments")} (person_id text NOT NULL, class_group_id text NOT NULL,
+      first_day date NOT NULL, until date, seq bigserial, PRIMARY KEY (person_id, class_group_id, first_day))`,
+    sql`CREATE INDEX ON ${t("enrollments")} (class_group_id, first_day)`,
+    sql`CREATE TABLE ${t("subgroup_members")} (person_id text NOT NULL, subgroup_id text NOT NULL,
+      first_day date NOT NULL, until date, PRIMARY KEY (subgroup_id, person_id, first_day))`,
+    sql`CREATE TABLE ${t("guardians")} (guardian_id text NOT NULL, student_id text NOT NULL,
+      PRIMARY KEY (guardian_id, student_id))`,
+    sql`CREATE TABLE ${t("subjects")} (subject_id text PRIMARY KEY, grading text NOT NULL)`,
+    sql`CREATE TABLE ${t("terms")} (school_id text NOT NULL, start_year integer NOT NULL,
+      grade_level smallint NOT NULL, term smallint NOT NULL, first_day date NOT NULL, last_day date NOT NULL,
+      PRIMARY KEY (school_id, start_year, grade_level, term))`,
+    sql`CREATE TABLE ${t("lessons")} (lesson_id text PRIMARY KEY, school_id text NOT NULL,
+      municipality_id text NOT NULL, start_year integer NOT NULL, class_group_id text NOT NULL,
+      subgroup_id text NOT NULL, subject_id text NOT NULL, lesson_date date NOT NULL, period smallint NOT NULL,
+      term smallint NOT NULL, status text NOT NULL, topic text NOT NULL DEFAULT '',
+      homework text NOT NULL DEFAULT '', homework_due text NOT NULL DEFAULT '',
+      wp_item text NOT NULL DEFAULT '', attendance_taken boolean NOT NULL DEFAULT false)`,
+    sql`CREATE INDEX ON ${t("lessons")} (class_group_id, lesson_date)`,
+    sql`CREATE TABLE ${t("marks")} (mark_id text PRIMARY KEY, seq bigserial, journal_id text NOT NULL,
+      school_id text NOT NULL, municipality_id text NOT NULL, start_year integer NOT NULL,
+      class_group_id text NOT NULL, subgroup_id text NOT NULL, subject_id text NOT NULL,
+      term smallint NOT NULL, lesson_id text NOT NULL, lesson_date date NOT NULL, student_id text NOT NULL,
+      value text NOT NULL, weight integer NOT NULL, work_type text NOT NULL, revoked boolean NOT NULL DEFAULT false)`,
+    sql`CREATE INDEX ON ${t("marks")} (student_id, subject_id, start_year, term)`,
+    sql`CREATE INDEX ON ${t("marks")} (journal_id, term)`,
+    sql`CREATE TABLE ${t("absences")} (lesson_id text NOT NULL, student_id text NOT NULL,
+      reason text NOT NULL, late_minutes integer NOT NULL, PRIMARY KEY (lesson_id, student_id))`,
+    sql`CREATE TABLE ${t("term_marks")} (student_id text NOT NULL, subject_id text NOT NULL,
+      start_year integer NOT NULL, term smallint NOT NULL, journal_id text NOT NULL, class_group_id text NOT NULL,
+      subgroup_id text NOT NULL, value text NOT NULL, PRIMARY KEY (student_id, subject_id, start_year, term))`,
+    sql`CREATE INDEX ON ${t("term_marks")} (class_group_id, subject_id, start_year)`,
+    sql`CREATE TABLE ${t("exemptions")} (exemption_id text PRIMARY KEY, student_id text NOT NULL,
+      subject_id text NOT NULL, start_year integer NOT NULL, first_day date NOT NULL, last_day date NOT NULL)`,
+    sql`CREATE INDEX ON ${t("exemptions")} (student_id, subject_id, start_year)`,
+    sql`CREATE TABLE ${t("pupil_results")} (student_id text NOT NULL, subject_id text NOT NULL,
+      start_year integer NOT NULL, term smallint NOT NULL, scope jsonb, current jsonb NOT NULL,
+      period jsonb NOT NULL, PRIMARY KEY (student_id, start_year, term, subject_id))`,
+    sql`CREATE TABLE ${t("pupil_standing")} (student_id text NOT NULL, start_year integer NOT NULL,
+      term smallint NOT NULL, scope jsonb, current jsonb NOT NULL, period jsonb NOT NULL,
+      PRIMARY KEY (student_id, start_year, term))`,
+    sql`CREATE TABLE ${t("perf")} (level text NOT NULL, scope_id text NOT NULL, start_year integer NOT NULL,
+      term smallint NOT NULL, subject_id text NOT NULL, basis text NOT NULL, counters bigint[] NOT NULL,
+      PRIMARY KEY (level, scope_id, start_year, term, subject_id, basis))`,
+    sql`CREATE TABLE ${t("standing")} (level text NOT NULL, scope_id text NOT NULL, start_year integer NOT NULL,
+      term smallint NOT NULL, basis text NOT NULL, counters bigint[] NOT NULL,
+      PRIMARY KEY (level, scope_id, start_year, term, basis))`,
+    sql`CREATE TABLE ${t("daily")} (level text NOT NULL, scope_id text NOT NULL, subject_id text NOT NULL,
+      day date NOT NULL, attendance bigint[] NOT NULL, journal bigint[] NOT NULL,
+      PRIMARY KEY (level, scope_id, subject_id, day))`,
+    sql`CREATE TABLE ${t("pupil_days")} (student_id text NOT NULL, day date NOT NULL,
+      lessons integer NOT NULL, illness integer NOT NULL, excused integer NOT NULL, unexcused integer NOT NULL,
+      PRIMARY KEY (student_id, day))`,
+  ];
+  for (const stmt of ddl) await stmt.execute(db);
+}

@@ -1,0 +1,142 @@
+import { invalidInput } from "../domain/errors.js";
+import {
+  type AllSubjectsFigures,
+  allSubjectsFigures,
+  emptyAllSubjects,
+} from "../domain/metrics/all-subjects.js";
+import {
+  type AttendanceFigures,
+  addAttendance,
+  attendanceFigures,
+  emptyAttendance,
+} from "../domain/metrics/attendance.js";
+import type { MetricsConfig, ResultBasis } from "../domain/metrics/definitions.js";
+import type { Figure } from "../domain/metrics/figure.js";
+import {
+  addJournal,
+  emptyJournal,
+  type JournalFigures,
+  journalFigures,
+} from "../domain/metrics/journal-fill.js";
+import {
+  emptyPerformance,
+  type PerformanceFigures,
+  performanceFigures,
+} from "../domain/metrics/performance.js";
+import {
+  attendanceFromArray,
+  journalFromArray,
+  perfFromArray,
+  standingFromArray,
+} from "../projections/counters-codec.js";
+import { ALL_SUBJECTS, type Level } from "../projections/deltas.js";
+import { type Period, type ResolvedPeriod, resolvePeriod } from "./periods.js";
+import type { ReadDb } from "./read-db.js";
+
+export const LEVELS: readonly Level[] = ["CLASS_GROUP", "SCHOOL", "MUNICIPALITY", "REGION"];
+
+export interface DashboardQuery {
+  readonly level: Level;
+  readonly scopeId: string;
+  readonly startYear: number;
+  /** A subject id, or "*" / "" for all subjects. */
+  readonly subjectId: string;
+  readonly period: Period;
+  /** The day "to date" figures stop at (journal fill, attendance). */
+  readonly asOf: string;
+  readonly basis?: ResultBasis | undefined;
+}
+
+export interface Dashboard {
+  readonly query: DashboardQuery;
+  readonly period: ResolvedPeriod;
+  /** null for a date range (pupil figures need a term or the year). */
+  readonly performance: PerformanceFigures | null;
+  /** The headline quality figure, in the configured variant. */
+  readonly quality: Figure | null;
+  /** Only for all subjects. */
+  readonly allSubjects: AllSubjectsFigures | null;
+  readonly attendance: AttendanceFigures;
+  readonly journal: JournalFigures;
+}
+
+/**
+ * A dashboard reads one aggregate row per figure group and at most a year of day rows,
+ * whatever the number of marks behind it: the cost is flat in the data volume.
+ */
+export async function dashboard(
+  db: ReadDb,
+  config: MetricsConfig,
+  q: DashboardQuery,
+): Promise<Dashboard> {
+  if (!LEVELS.includes(q.level)) throw invalidInput("level", `must be one of ${LEVELS.join(", ")}`);
+  if (!q.scopeId) throw invalidInput("scopeId", "is required");
+  if (!Number.isInteger(q.startYear) || q.startYear < 2000)
+    throw invalidInput("academicYear", "is required");
+  const subject = q.subjectId || ALL_SUBJECTS;
+  const period = await resolvePeriod(
+    db,
+    q.level,
+    q.scopeId,
+    q.startYear,
+    q.period,
+    q.asOf,
+    q.basis,
+  );
+  const to = [period.to, q.asOf].sort()[0] as string; // civil dates compare as text
+  const [perfRows, standingRows, days] = await Promise.all([
+    period.term === null
+      ? Promise.resolve([])
+      : db.rows<{ counters: string[] }>(
+          `SELECT counters FROM $S.perf WHERE level = $1 AND scope_id = $2 AND start_year = $3 AND term = $4
+             AND subject_id = $5 AND basis = $6`,
+          [q.level, q.scopeId, q.startYear, period.term, subject, period.basis],
+        ),
+    period.term === null || subject !== ALL_SUBJECTS
+      ? Promise.resolve([])
+      : db.rows<{ counters: string[] }>(
+          `SELECT counters FROM $S.standing WHERE level = $1 AND scope_id = $2 AND start_year = $3 AND term = $4
+             AND basis = $5`,
+          [q.level, q.scopeId, q.startYear, period.term, period.basis],
+        ),
+    db.rows<{ attendance: string[]; journal: string[] }>(
+      `SELECT attendance, journal FROM $S.daily WHERE level = $1 AND scope_id = $2 AND subject_id = $3
+         AND day BETWEEN $4::date AND $5::date`,
+      [q.level, q.scopeId, subject, period.from, to],
+    ),
+  ]);
+  const att = emptyAttendance();
+  const journal = emptyJournal();
+  for (const d of days) {
+    addAttendance(att, attendanceFromArray(d.attendance.map(Number)));
+    addJournal(journal, journalFromArray(d.journal.map(Number)));
+  }
+  const performance =
+    period.term === null
+      ? null
+      : performanceFigures(
+          perfRows[0] ? perfFromArray(perfRows[0].counters.map(Number)) : emptyPerformance(),
+          period.basis,
+        );
+  return {
+    query: q,
+    period,
+    performance,
+    quality: performance
+      ? config.qualityVariant === "PER_MARK"
+        ? performance.qualityPerMark
+        : performance.qualityPerPupil
+      : null,
+    allSubjects:
+      period.term === null || subject !== ALL_SUBJECTS
+        ? null
+        : allSubjectsFigures(
+            standingRows[0]
+              ? standingFromArray(standingRows[0].counters.map(Number))
+              : emptyAllSubjects(),
+            period.basis,
+          ),
+    attendance: attendanceFigures(att),
+    journal: journalFigures(journal, config.timelinessDays),
+  };
+}

@@ -1,0 +1,143 @@
+import { invalidInput } from "../domain/errors.js";
+import { dayNumber } from "../domain/metrics/civil-date.js";
+import { weightedSumOf } from "../domain/metrics/pupil-result.js";
+import { roundedMark, weightedAverage } from "../domain/metrics/rounding.js";
+import { toEntryValue } from "../projections/pupils.js";
+import type { ReadDb } from "./read-db.js";
+
+export interface DiaryLesson {
+  lessonId: string;
+  date: string;
+  period: number;
+  subjectId: string;
+  classGroupId: string;
+  subgroupId: string;
+  status: string;
+  topic: string;
+  homework: string;
+  homeworkDue: string;
+}
+
+export interface DiaryMark {
+  markId: string;
+  lessonId: string;
+  date: string;
+  subjectId: string;
+  term: number;
+  value: string;
+  weight: number;
+  workType: string;
+}
+
+export interface DiaryAbsence {
+  lessonId: string;
+  reason: string;
+  lateMinutes: number;
+}
+
+export interface SubjectAverage {
+  subjectId: string;
+  term: number;
+  /** Σw·m / Σw as text with 2 decimals, "" without marks. */
+  weightedAverage: string;
+  /** The weighted average rounded to a mark (x.5 up), 0 without marks. */
+  roundedMark: number;
+}
+
+export interface TermMark {
+  subjectId: string;
+  term: number;
+  value: string;
+}
+
+export interface Diary {
+  studentId: string;
+  lessons: DiaryLesson[];
+  marks: DiaryMark[];
+  absences: DiaryAbsence[];
+  averages: SubjectAverage[];
+  termMarks: TermMark[];
+}
+
+/** Averages per subject and term from a pupil's marks (special entries are not marks). */
+export function averagesOf(
+  marks: readonly { subjectId: string; term: number; value: string; weight: number }[],
+): SubjectAverage[] {
+  const groups = new Map<
+    string,
+    {
+      subjectId: string;
+      term: number;
+      entries: { value: ReturnType<typeof toEntryValue>; weight: number }[];
+    }
+  >();
+  for (const m of marks) {
+    const k = `${m.subjectId}|${m.term}`;
+    const g = groups.get(k) ?? { subjectId: m.subjectId, term: m.term, entries: [] };
+    groups.set(k, g);
+    g.entries.push({ value: toEntryValue(m.value), weight: m.weight });
+  }
+  return [...groups.values()].map((g) => {
+    const s = weightedSumOf(g.entries);
+    const avg = weightedAverage(s);
+    return {
+      subjectId: g.subjectId,
+      term: g.term,
+      weightedAverage: avg === null ? "" : avg.toFixed(2),
+      roundedMark: roundedMark(s) ?? 0,
+    };
+  });
+}
+
+/** A pupil's diary over [from, to]: the lessons of the class groups (and subgroups) they were in on each date. */
+export async function diary(
+  db: ReadDb,
+  studentId: string,
+  from: string,
+  to: string,
+): Promise<Diary> {
+  if (!studentId) throw invalidInput("studentId", "is required");
+  if (dayNumber(from, "from") > dayNumber(to, "to"))
+    throw invalidInput("to", "must not be before from");
+  const [lessons, marks, absences, termMarks] = await Promise.all([
+    db.rows<DiaryLesson>(
+      `SELECT l.lesson_id AS "lessonId", l.lesson_date::text AS date, l.period, l.subject_id AS "subjectId",
+              l.class_group_id AS "classGroupId", l.subgroup_id AS "subgroupId", l.status, l.topic, l.homework,
+              l.homework_due AS "homeworkDue"
+         FROM $S.lessons l JOIN $S.enrollments e ON e.class_group_id = l.class_group_id AND e.person_id = $1
+          AND l.lesson_date >= e.first_day AND (e.until IS NULL OR l.lesson_date < e.until)
+        WHERE l.lesson_date BETWEEN $2::date AND $3::date AND l.status <> 'UNSCHEDULED'
+          AND (l.subgroup_id = '' OR EXISTS (SELECT 1 FROM $S.subgroup_members m WHERE m.subgroup_id = l.subgroup_id
+               AND m.person_id = $1 AND m.first_day <= l.lesson_date AND (m.until IS NULL OR m.until > l.lesson_date)))
+        ORDER BY l.lesson_date, l.period`,
+      [studentId, from, to],
+    ),
+    db.rows<DiaryMark & { startYear: number }>(
+      `SELECT mark_id AS "markId", lesson_id AS "lessonId", lesson_date::text AS date, subject_id AS "subjectId", term,
+              value, weight, work_type AS "workType", start_year AS "startYear"
+         FROM $S.marks WHERE student_id = $1 AND NOT revoked
+          AND start_year IN (SELECT DISTINCT start_year FROM $S.marks WHERE student_id = $1
+                              AND lesson_date BETWEEN $2::date AND $3::date)
+        ORDER BY lesson_date, seq`,
+      [studentId, from, to],
+    ),
+    db.rows<DiaryAbsence>(
+      `SELECT a.lesson_id AS "lessonId", a.reason, a.late_minutes AS "lateMinutes" FROM $S.absences a
+         JOIN $S.lessons l USING (lesson_id)
+        WHERE a.student_id = $1 AND l.lesson_date BETWEEN $2::date AND $3::date`,
+      [studentId, from, to],
+    ),
+    db.rows<TermMark>(
+      `SELECT subject_id AS "subjectId", term, value FROM $S.term_marks WHERE student_id = $1
+          AND start_year BETWEEN extract(year FROM $2::date)::int - 1 AND extract(year FROM $3::date)::int
+        ORDER BY subject_id, term`,
+      [studentId, from, to],
+    ),
+  ]);
+  // Averages run over the whole term; the listed marks are the range's.
+  const averages = averagesOf(marks);
+  const inRange = marks
+    .filter((m) => m.date >= from && m.date <= to)
+    .map(({ startYear: _y, ...m }) => m);
+  return { studentId, lessons, marks: inRange, absences, averages, termMarks };
+}

@@ -1,0 +1,107 @@
+import { invalidInput } from "../domain/errors.js";
+import { averagesOf, type DiaryAbsence, type SubjectAverage } from "./diary.js";
+import type { ReadDb } from "./read-db.js";
+
+export interface JournalViewQuery {
+  classGroupId: string;
+  subgroupId: string;
+  subjectId: string;
+  startYear: number;
+  /** 0 = the whole year. */
+  term: number;
+}
+
+export interface JournalView {
+  /** Pupil ids in roster order (enrollment order; the gateway joins names). */
+  studentIds: string[];
+  lessons: {
+    lessonId: string;
+    date: string;
+    period: number;
+    status: string;
+    topic: string;
+    homework: string;
+    attendanceTaken: boolean;
+  }[];
+  marks: {
+    markId: string;
+    lessonId: string;
+    studentId: string;
+    value: string;
+    weight: number;
+    workType: string;
+    term: number;
+  }[];
+  absences: (DiaryAbsence & { studentId: string })[];
+  averages: (SubjectAverage & { studentId: string })[];
+  termMarks: { studentId: string; term: number; value: string }[];
+  /** The class group's school and municipality, for the caller's scope check. */
+  schoolId: string;
+  municipalityId: string;
+}
+
+/** Lessons × pupils of one journal: class group (or subgroup), subject, year, term. */
+export async function journalView(db: ReadDb, q: JournalViewQuery): Promise<JournalView> {
+  if (!q.classGroupId) throw invalidInput("classGroupId", "is required");
+  if (!q.subjectId) throw invalidInput("subjectId", "is required");
+  if (!Number.isInteger(q.term) || q.term < 0 || q.term > 4)
+    throw invalidInput("term", "must be 0-4");
+  const [cg] = await db.rows<{ school_id: string; municipality_id: string }>(
+    "SELECT school_id, municipality_id FROM $S.class_groups WHERE class_group_id = $1",
+    [q.classGroupId],
+  );
+  const termFilter = (col: string) => `($5 = 0 OR ${col} = $5)`;
+  const params = [q.classGroupId, q.subgroupId, q.subjectId, q.startYear, q.term];
+  const [pupils, lessons, marks, absences, termMarks] = await Promise.all([
+    q.subgroupId
+      ? db.rows<{ id: string }>(
+          "SELECT DISTINCT ON (person_id) person_id AS id, first_day FROM $S.subgroup_members WHERE subgroup_id = $1 ORDER BY person_id, first_day",
+          [q.subgroupId],
+        )
+      : db.rows<{ id: string }>(
+          "SELECT person_id AS id FROM $S.enrollments WHERE class_group_id = $1 ORDER BY first_day, seq",
+          [q.classGroupId],
+        ),
+    db.rows<JournalView["lessons"][number]>(
+      `SELECT lesson_id AS "lessonId", lesson_date::text AS date, period, status, topic, homework,
+              attendance_taken AS "attendanceTaken" FROM $S.lessons
+        WHERE class_group_id = $1 AND subgroup_id = $2 AND subject_id = $3 AND start_year = $4 AND ${termFilter("term")}
+        ORDER BY lesson_date, period`,
+      params,
+    ),
+    db.rows<JournalView["marks"][number] & { subjectId: string }>(
+      `SELECT mark_id AS "markId", lesson_id AS "lessonId", student_id AS "studentId", value, weight,
+              work_type AS "workType", term, subject_id AS "subjectId" FROM $S.marks
+        WHERE class_group_id = $1 AND subgroup_id = $2 AND subject_id = $3 AND start_year = $4 AND ${termFilter("term")}
+          AND NOT revoked ORDER BY lesson_date, seq`,
+      params,
+    ),
+    db.rows<DiaryAbsence & { studentId: string }>(
+      `SELECT a.lesson_id AS "lessonId", a.student_id AS "studentId", a.reason, a.late_minutes AS "lateMinutes"
+         FROM $S.absences a JOIN $S.lessons l USING (lesson_id)
+        WHERE l.class_group_id = $1 AND l.subgroup_id = $2 AND l.subject_id = $3 AND l.start_year = $4 AND ${termFilter("l.term")}`,
+      params,
+    ),
+    db.rows<{ studentId: string; term: number; value: string }>(
+      `SELECT t.student_id AS "studentId", t.term, t.value FROM $S.term_marks t
+        WHERE t.class_group_id = $1 AND t.subgroup_id = $2 AND t.subject_id = $3 AND t.start_year = $4
+          AND ${termFilter("t.term")}`,
+      params,
+    ),
+  ]);
+  const byStudent = new Map<string, typeof marks>();
+  for (const m of marks) byStudent.set(m.studentId, [...(byStudent.get(m.studentId) ?? []), m]);
+  const averages = [...byStudent].flatMap(([studentId, ms]) =>
+    averagesOf(ms).map((a) => ({ ...a, studentId })),
+  );
+  return {
+    studentIds: [...new Set(pupils.map((p) => p.id))],
+    lessons,
+    marks: marks.map(({ subjectId: _s, ...m }) => m),
+    absences,
+    averages,
+    termMarks,
+    schoolId: cg?.school_id ?? "",
+    municipalityId: cg?.municipality_id ?? "",
+  };
+}

@@ -1,0 +1,77 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { type MessagingNames, messagingNames } from "@otmetka/messaging";
+import { ProjectionRunner } from "@otmetka/projections";
+import type pg from "pg";
+import { openReportingDatabase } from "../db/open-database.js";
+import { reportingProjection } from "../projections/projection.js";
+import { ReadDb } from "../queries/read-db.js";
+import { ensureSourceStreams, type FeedEvent, publishFeed } from "./feed.js";
+
+export interface Harness {
+  pool: pg.Pool;
+  db: ReadDb;
+  nc: NatsConnection;
+  names: MessagingNames;
+  runner: ProjectionRunner;
+  publish(events: FeedEvent[]): Promise<void>;
+  /** Resolves once the read model has applied every event published so far. */
+  caughtUp(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The reporting read model in the test process, on real PostgreSQL and NATS. */
+export async function startHarness(env: {
+  databaseUrl: string;
+  natsUrl: string;
+  natsPrefix: string;
+}): Promise<Harness> {
+  const pool = await openReportingDatabase(env.databaseUrl);
+  const nc = await connect({ servers: env.natsUrl });
+  const names = messagingNames(env.natsPrefix);
+  await ensureSourceStreams(nc, names);
+  const runner = await new ProjectionRunner({
+    projection: reportingProjection,
+    pool,
+    nc,
+    names,
+  }).start();
+  let published = 0;
+  return {
+    pool,
+    db: new ReadDb(pool),
+    nc,
+    names,
+    runner,
+    async publish(events) {
+      await publishFeed(nc, names, events);
+      published += events.length;
+    },
+    async caughtUp() {
+      await eventually(async () => {
+        const { rows } = await pool.query<{ n: string }>(
+          "SELECT count(*) AS n FROM proj_reporting._inbox",
+        );
+        if (Number(rows[0]?.n) < published)
+          throw new Error(`applied ${rows[0]?.n} of ${published}`);
+      });
+    },
+    async close() {
+      await runner.stop().catch(() => {});
+      await nc.close();
+      await pool.end();
+    },
+  };
+}
+
+/** Polls until `check` stops throwing (read models catch up asynchronously). */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

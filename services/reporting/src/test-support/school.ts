@@ -1,0 +1,317 @@
+import { randomUUID } from "node:crypto";
+import { type FeedEvent, feedEvent } from "./feed.js";
+
+/*
+ * A school term as identity, curriculum and grades announce it, hand-computed in
+ * projection.int.test.ts: class group 5А with pupils p1..p8 (p6 withdrawn, p7 transferred to
+ * 5Б on 2026-10-01, before term 1 ends), maths (five-point) and PE (pass/fail).
+ */
+const at = (day: string) => new Date(`${day}T08:00:00Z`);
+const YEAR = { startYear: 2026 };
+
+export function schoolFixture() {
+  const id = () => randomUUID();
+  const municipalityId = id();
+  const schoolId = id();
+  const cg = id();
+  const cg2 = id();
+  const math = `math-${id()}`;
+  const pe = `pe-${id()}`;
+  const p = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`p${i + 1}`, id()])) as Record<
+    string,
+    string
+  >;
+  const guardian = id();
+  const L = { l1: id(), l2: id(), l3: id(), l4: id() };
+  const journalMath = {
+    journalId: id(),
+    schoolId,
+    municipalityId,
+    academicYear: YEAR,
+    classGroupId: cg,
+    subgroupId: "",
+    subjectId: math,
+  };
+  const journalPe = { ...journalMath, journalId: id(), subjectId: pe };
+  const where = { schoolId, municipalityId };
+  const events: FeedEvent[] = [];
+  const i = (stream: string, name: string, v: Record<string, unknown>, day = "2026-08-25") =>
+    events.push(feedEvent("identity", stream, name, { ...where, ...v }, at(day)));
+  const c = (stream: string, name: string, v: Record<string, unknown>, day = "2026-08-25") =>
+    events.push(feedEvent("curriculum", stream, name, { ...where, ...v }, at(day)));
+  const g = (journal: typeof journalMath, name: string, v: Record<string, unknown>, day: string) =>
+    events.push(feedEvent("grades", journal.journalId, name, { ...where, journal, ...v }, at(day)));
+
+  i(schoolId, "SchoolRegistered", { timeZone: "Asia/Yekaterinburg" });
+  i(cg, "ClassGroupOpened", { classGroupId: cg, academicYear: YEAR, gradeLevel: 5, letter: "А" });
+  i(cg2, "ClassGroupOpened", { classGroupId: cg2, academicYear: YEAR, gradeLevel: 5, letter: "Б" });
+  for (const n of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    i(p[`p${n}`] as string, "StudentEnrolled", {
+      personId: p[`p${n}`],
+      classGroupId: cg,
+      academicYear: YEAR,
+      gradeLevel: 5,
+      effectiveDate: "2026-09-01",
+    });
+  }
+  i(p.p9 as string, "StudentEnrolled", {
+    personId: p.p9,
+    classGroupId: cg2,
+    academicYear: YEAR,
+    gradeLevel: 5,
+    effectiveDate: "2026-09-01",
+  });
+  i(p.p1 as string, "GuardianLinked", { personId: p.p1, guardianId: guardian });
+  c(`subject-${math}`, "SubjectAdded", {
+    subjectId: math,
+    code: "MATH",
+    grading: 1,
+    schoolId: "",
+    municipalityId: "",
+  });
+  c(`subject-${pe}`, "SubjectAdded", {
+    subjectId: pe,
+    code: "PE",
+    grading: 2,
+    schoolId: "",
+    municipalityId: "",
+  });
+  c(`terms-${schoolId}`, "TermSystemDefined", {
+    academicYear: YEAR,
+    gradeLevels: [5],
+    terms: [
+      { number: 1, firstDay: "2026-09-01", lastDay: "2026-10-26" },
+      { number: 2, firstDay: "2026-11-05", lastDay: "2026-12-28" },
+    ],
+  });
+  const lesson = (lessonId: string, subjectId: string, date: string, period: number) =>
+    c(lessonId, "LessonScheduled", {
+      lessonId,
+      academicYear: YEAR,
+      classGroupId: cg,
+      subgroupId: "",
+      subjectId,
+      teacherId: "t",
+      date,
+      period,
+      term: 1,
+    });
+  lesson(L.l1, math, "2026-09-07", 1);
+  lesson(L.l4, pe, "2026-09-07", 2);
+  lesson(L.l2, math, "2026-09-08", 1);
+  lesson(L.l3, math, "2026-09-09", 1);
+  const lessonRef = (lessonId: string, subjectId: string, date: string) => ({
+    lessonId,
+    academicYear: YEAR,
+    classGroupId: cg,
+    subgroupId: "",
+    subjectId,
+    date,
+    period: 1,
+  });
+  c(
+    L.l1,
+    "LessonConducted",
+    {
+      ...lessonRef(L.l1, math, "2026-09-07"),
+      topic: "Fractions",
+      homework: "No. 12",
+      workProgrammeItemId: "v1.1",
+    },
+    "2026-09-07",
+  );
+  c(
+    L.l2,
+    "LessonConducted",
+    { ...lessonRef(L.l2, math, "2026-09-08"), topic: "Decimals", workProgrammeItemId: "v1.2" },
+    "2026-09-11",
+  );
+  c(
+    L.l3,
+    "LessonCancelled",
+    { ...lessonRef(L.l3, math, "2026-09-09"), reason: "holiday" },
+    "2026-09-09",
+  );
+
+  const V: Record<string, number> = {
+    "1": 1,
+    "2": 2,
+    "3": 3,
+    "4": 4,
+    "5": 5,
+    PASS: 6,
+    FAIL: 7,
+    NOT_ATTESTED: 8,
+  };
+  const markIds: Record<string, string> = {};
+  const mark = (
+    key: string,
+    journal: typeof journalMath,
+    lessonId: string,
+    date: string,
+    student: string,
+    value: string,
+    weight = 1,
+  ) => {
+    markIds[key] = id();
+    g(
+      journal,
+      "MarkRecorded",
+      {
+        markId: markIds[key],
+        lessonId,
+        lessonDate: date,
+        term: 1,
+        studentId: p[student],
+        value: V[value],
+        workType: "ORAL",
+        weight,
+        authorId: "t",
+      },
+      date,
+    );
+  };
+  mark("p1a", journalMath, L.l1, "2026-09-07", "p1", "5");
+  mark("p1b", journalMath, L.l2, "2026-09-08", "p1", "5", 2);
+  mark("p2a", journalMath, L.l1, "2026-09-07", "p2", "4");
+  mark("p2b", journalMath, L.l2, "2026-09-08", "p2", "5");
+  mark("p3a", journalMath, L.l1, "2026-09-07", "p3", "4", 2);
+  mark("p4a", journalMath, L.l1, "2026-09-07", "p4", "3");
+  mark("p4b", journalMath, L.l2, "2026-09-08", "p4", "PASS");
+  mark("p5a", journalMath, L.l1, "2026-09-07", "p5", "2");
+  mark("p6a", journalMath, L.l1, "2026-09-07", "p6", "5");
+  mark("p7a", journalMath, L.l1, "2026-09-07", "p7", "2");
+  mark("p8a", journalMath, L.l2, "2026-09-08", "p8", "NOT_ATTESTED");
+  mark("pe1", journalPe, L.l4, "2026-09-07", "p1", "PASS");
+  mark("pe2", journalPe, L.l4, "2026-09-07", "p2", "FAIL");
+  g(
+    journalPe,
+    "ExemptionGranted",
+    {
+      exemptionId: id(),
+      studentId: p.p3,
+      firstDay: "2026-09-01",
+      lastDay: "2026-10-26",
+      reason: "medical",
+      authorId: "t",
+    },
+    "2026-09-02",
+  );
+  g(
+    journalMath,
+    "AttendanceRecorded",
+    {
+      lessonId: L.l1,
+      lessonDate: "2026-09-07",
+      term: 1,
+      entries: [
+        { studentId: p.p1, reason: 2 },
+        { studentId: p.p2, reason: 1, lateMinutes: 5 },
+      ],
+      authorId: "t",
+    },
+    "2026-09-07",
+  );
+  g(
+    journalPe,
+    "AttendanceRecorded",
+    {
+      lessonId: L.l4,
+      lessonDate: "2026-09-07",
+      term: 1,
+      entries: [{ studentId: p.p1, reason: 2 }],
+      authorId: "t",
+    },
+    "2026-09-07",
+  );
+  g(
+    journalMath,
+    "AttendanceRecorded",
+    { lessonId: L.l2, lessonDate: "2026-09-08", term: 1, entries: [], authorId: "t" },
+    "2026-09-08",
+  );
+  i(
+    p.p6 as string,
+    "StudentWithdrawn",
+    { personId: p.p6, classGroupId: cg, effectiveDate: "2026-10-01" },
+    "2026-10-01",
+  );
+  i(
+    p.p7 as string,
+    "StudentTransferred",
+    {
+      personId: p.p7,
+      fromClassGroupId: cg,
+      fromSchoolId: schoolId,
+      fromMunicipalityId: municipalityId,
+      toClassGroupId: cg2,
+      academicYear: YEAR,
+      gradeLevel: 5,
+      effectiveDate: "2026-10-01",
+    },
+    "2026-10-01",
+  );
+  const termMark = (student: string, value: string) =>
+    g(
+      journalMath,
+      "TermMarkSet",
+      { studentId: p[student], term: 1, value: V[value], authorId: "t" },
+      "2026-10-26",
+    );
+  termMark("p1", "5");
+  termMark("p2", "4");
+  termMark("p3", "4");
+  termMark("p4", "3");
+  termMark("p5", "2");
+  termMark("p8", "NOT_ATTESTED");
+
+  const later = {
+    correctP5: () =>
+      feedEvent(
+        "grades",
+        journalMath.journalId,
+        "MarkCorrected",
+        {
+          ...where,
+          journal: journalMath,
+          markId: markIds.p5a,
+          studentId: p.p5,
+          value: 4,
+          reason: "typo",
+          authorId: "t",
+        },
+        at("2026-09-10"),
+      ),
+    revokeP2: () =>
+      feedEvent(
+        "grades",
+        journalMath.journalId,
+        "MarkRevoked",
+        {
+          ...where,
+          journal: journalMath,
+          markId: markIds.p2b,
+          studentId: p.p2,
+          reason: "wrong pupil",
+          authorId: "t",
+        },
+        at("2026-09-10"),
+      ),
+  };
+  return {
+    municipalityId,
+    schoolId,
+    cg,
+    cg2,
+    math,
+    pe,
+    p,
+    guardian,
+    L,
+    journalMath,
+    events,
+    later,
+  };
+}
+
+export type SchoolFixture = ReturnType<typeof schoolFixture>;
