@@ -14,6 +14,7 @@ export {
   RebuildAborted,
   UnknownProjection,
 } from "./errors.js";
+export { pruneInbox } from "./inbox-pruning.js";
 export { ensureLiveSchema } from "./live-schema.js";
 export {
   buildSchema,

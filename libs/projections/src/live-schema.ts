@@ -2,7 +2,13 @@ import type pg from "pg";
 import { ProjectionNeedsRebuild, ProjectionVersionSuperseded } from "./errors.js";
 import { liveSchema } from "./names.js";
 import type { Projection } from "./projection.js";
-import { addSources, createReadModelSchema, readVersion, schemaExists } from "./runtime-tables.js";
+import {
+  addSources,
+  createReadModelSchema,
+  ensureInboxAge,
+  readVersion,
+  schemaExists,
+} from "./runtime-tables.js";
 
 /** Serializes schema creation between processes starting at the same time. */
 const SETUP_LOCK = 0x50524f4a; // "PROJ"
@@ -31,6 +37,7 @@ export async function ensureLiveSchema(
         throw new ProjectionVersionSuperseded(projection.name, projection.version, version);
       }
       await addSources(client, projection, schema);
+      await ensureInboxAge(client, schema);
     }
     await client.query("COMMIT");
     return schema;

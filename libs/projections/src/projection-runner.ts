@@ -6,6 +6,7 @@ import type pg from "pg";
 import { applyBatch, type BatchResult } from "./apply-batch.js";
 import { publishChangeNotices } from "./change-notices.js";
 import { ProjectionVersionSuperseded } from "./errors.js";
+import { PRUNE_CHUNK, pruneInbox } from "./inbox-pruning.js";
 import { ensureLiveSchema } from "./live-schema.js";
 import { liveDurable, sourceFilter } from "./names.js";
 import type { Projection } from "./projection.js";
@@ -30,7 +31,18 @@ export interface ProjectionRunnerOptions {
   onError?: (err: unknown, where: string) => void;
   /** Another runner of this projection is active: this one waits as a standby. */
   onWaiting?: () => void;
+  /**
+   * How long applied event ids stay in the inbox; default 7 days. Copies of older events
+   * re-published later would be applied again: repair re-publishes beyond this horizon
+   * must be followed by a rebuild.
+   */
+  inboxRetentionMs?: number;
+  /** How often the runner prunes the inbox between batches; default 10 min. */
+  inboxPruneIntervalMs?: number;
 }
+
+export const DEFAULT_INBOX_RETENTION_MS = 7 * 24 * 3600_000;
+const DEFAULT_INBOX_PRUNE_INTERVAL_MS = 10 * 60_000;
 
 export interface CommittedBatch extends BatchResult {
   messages: number;
@@ -49,6 +61,8 @@ export interface RunnerCounters {
   sessionRestarts: number;
   /** Time spent in batch transactions (connect to commit), ms. */
   transactionMs: number;
+  /** Inbox rows deleted by pruning. */
+  inboxPruned: number;
 }
 
 interface Queued {
@@ -75,7 +89,9 @@ export class ProjectionRunner {
     failedBatches: 0,
     sessionRestarts: 0,
     transactionMs: 0,
+    inboxPruned: 0,
   };
+  private nextPruneAt = 0;
   private schema = "";
   private queue: Queued[] = [];
   private generation = 0;
@@ -204,6 +220,7 @@ export class ProjectionRunner {
         const batch = this.queue.splice(0, this.maxBatch);
         await this.process(batch);
         failures = 0;
+        await this.pruneWhenDue();
       } catch (err) {
         if (err instanceof ProjectionVersionSuperseded) {
           this.fatal = err;
@@ -220,6 +237,27 @@ export class ProjectionRunner {
           signal,
         }).catch(() => {});
       }
+    }
+  }
+
+  /** One chunk per batch while old rows remain, then nothing until the next interval. */
+  private async pruneWhenDue(): Promise<void> {
+    if (Date.now() < this.nextPruneAt) return;
+    try {
+      const deleted = await pruneInbox(
+        this.o.pool,
+        this.schema,
+        this.o.inboxRetentionMs ?? DEFAULT_INBOX_RETENTION_MS,
+      );
+      this.counters.inboxPruned += deleted;
+      if (deleted < PRUNE_CHUNK) {
+        this.nextPruneAt =
+          Date.now() + (this.o.inboxPruneIntervalMs ?? DEFAULT_INBOX_PRUNE_INTERVAL_MS);
+      }
+    } catch (err) {
+      // Pruning is housekeeping: a failure must not stop the read model; try again later.
+      this.o.onError?.(err, "inbox pruning");
+      this.nextPruneAt = Date.now() + 60_000;
     }
   }
 

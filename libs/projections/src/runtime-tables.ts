@@ -25,6 +25,7 @@ export async function createReadModelSchema(
     updated_at timestamptz NOT NULL DEFAULT now())`);
   // Event ids already applied: redeliveries and re-published copies change nothing.
   await client.query(`CREATE TABLE ${s}._inbox (event_id text PRIMARY KEY)`);
+  await ensureInboxAge(client, schema);
   await client.query(`CREATE TABLE ${s}._pending (
     id bigserial PRIMARY KEY, awaiting text NOT NULL, stream_id text NOT NULL,
     event jsonb NOT NULL, parked_at timestamptz NOT NULL DEFAULT now())`);
@@ -47,6 +48,21 @@ export async function addSources(
   await client.query(
     `INSERT INTO ${q(schema)}._checkpoint (source) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`,
     [projection.sources.map((s) => s.context)],
+  );
+}
+
+/**
+ * When each inbox row was written, for pruning. A BRIN index: rows arrive in time order, so
+ * it finds old ones for the cost of a few pages, where a btree would add a write per event.
+ * Idempotent, so read models created before pruning existed get it on their next start.
+ */
+export async function ensureInboxAge(client: pg.PoolClient, schema: string): Promise<void> {
+  const s = q(schema);
+  await client.query(
+    `ALTER TABLE ${s}._inbox ADD COLUMN IF NOT EXISTS applied_at timestamptz NOT NULL DEFAULT now()`,
+  );
+  await client.query(
+    `CREATE INDEX IF NOT EXISTS _inbox_applied_at ON ${s}._inbox USING brin (applied_at)`,
   );
 }
 
