@@ -36,6 +36,9 @@ export interface AuditConsumerStats {
   failedWrites: number;
 }
 
+/** A message with its record, or with why it is not one; decoded as it arrives. */
+type Decoded = { m: JsMsg; record: AuditRecord } | { m: JsMsg; invalid: InvalidAccessRecord };
+
 const ns = (ms: number) => ms * 1_000_000;
 /** Longer than a batch can wait plus its write, so a slow write is not redelivered meanwhile. */
 const ACK_WAIT_MS = 120_000;
@@ -55,8 +58,10 @@ export class AuditConsumer {
     failedWrites: 0,
   };
   private messages: ConsumerMessages | undefined;
-  private buffer: JsMsg[] = [];
+  private buffer: Decoded[] = [];
   private chain: Promise<void> = Promise.resolve();
+  /** The writes queued before the latest one: the reader waits for these, not the latest. */
+  private previous: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
   private readonly batchSize: number;
@@ -96,9 +101,12 @@ export class AuditConsumer {
 
   private async run(messages: ConsumerMessages): Promise<void> {
     for await (const m of messages) {
-      this.buffer.push(m);
+      this.buffer.push(this.decode(m));
       if (this.buffer.length >= this.batchSize) {
-        await this.flush();
+        // Double buffering: the next batch gathers (and decodes) while this one is written;
+        // reading pauses only while two batches are waiting for PostgreSQL.
+        void this.flush();
+        await this.previous;
       } else if (!this.timer) {
         this.timer = setTimeout(() => void this.flush(), this.lingerMs);
       }
@@ -111,29 +119,48 @@ export class AuditConsumer {
     this.timer = undefined;
     const msgs = this.buffer;
     this.buffer = [];
-    if (msgs.length > 0) this.chain = this.chain.then(() => this.write(msgs));
+    if (msgs.length > 0) {
+      this.previous = this.chain;
+      this.chain = this.chain.then(() =>
+        this.write(msgs).catch((err: unknown) => {
+          // Not a store failure (those are handled in write): keep the chain alive.
+          this.stats.failedWrites++;
+          this.o.logger.error({ err }, "access audit batch failed (redelivered)");
+          for (const { m } of msgs) m.nak(this.retryDelayMs);
+        }),
+      );
+    }
     return this.chain;
   }
 
-  private async write(msgs: JsMsg[]): Promise<void> {
-    const now = this.o.clock.now();
+  private decode(m: JsMsg): Decoded {
+    try {
+      return { m, record: decodeAuditRecord(m.data, this.o.clock.now()) };
+    } catch (err) {
+      if (!(err instanceof InvalidAccessRecord)) throw err;
+      return { m, invalid: err };
+    }
+  }
+
+  private async write(items: Decoded[]): Promise<void> {
     const valid: JsMsg[] = [];
     const records: AuditRecord[] = [];
-    for (const m of msgs) {
-      try {
-        records.push(decodeAuditRecord(m.data, now));
-        valid.push(m);
-      } catch (err) {
-        if (!(err instanceof InvalidAccessRecord)) throw err;
-        this.stats.invalid++;
-        this.o.logger.warn(
-          { stream_seq: m.seq, field: err.field, reason: err.message },
-          "access record refused (terminated)",
-        );
-        m.term(err.message);
+    for (const item of items) {
+      if ("record" in item) {
+        records.push(item.record);
+        valid.push(item.m);
+        continue;
       }
+      const { m, invalid } = item;
+      this.stats.invalid++;
+      this.o.logger.warn(
+        { stream_seq: m.seq, field: invalid.field, reason: invalid.message },
+        "access record refused (terminated)",
+      );
+      m.term(invalid.message);
     }
     if (records.length === 0) return;
+    const now = this.o.clock.now();
     try {
       const mayRepeat = valid.some((m) => m.redelivered);
       const r = await this.o.store.store(records, now, { mayRepeat });
