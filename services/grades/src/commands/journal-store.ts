@@ -5,9 +5,11 @@ import {
   loadAggregate,
   type NewEvent,
   type SnapshotPolicy,
+  STREAM_LOCK_CLASS,
   WrongExpectedVersion,
 } from "@otmetka/eventstore";
 import { DomainError } from "@otmetka/service-kit";
+import type pg from "pg";
 import { invalidInput } from "../domain/errors.js";
 import {
   evolveJournal,
@@ -28,6 +30,8 @@ const snapshots: SnapshotPolicy<JournalState> = {
   toSnapshot: journalToSnapshot,
   fromSnapshot: journalFromSnapshot,
 };
+
+const OPTIMISTIC_ATTEMPTS = 3;
 
 const decider = { initialState: initialJournalState, evolve: evolveJournal };
 
@@ -87,39 +91,77 @@ export class JournalStore {
   private async attempt<Result>(
     o: JournalAppend<Result>,
   ): Promise<{ result: Result; replayed: boolean }> {
-    for (let attempt = 1; attempt <= 10; attempt++) {
-      const entry = await this.current(o.streamId);
-      const expected = entry.version;
-      const decided = o.decide(entry.state);
-      const events = o.metadata
-        ? decided.map((e) => ({ ...e, metadata: { ...o.metadata, ...e.metadata } }))
-        : decided;
-      const result = o.result(entry.state, events);
-      let outcome: Awaited<ReturnType<EventStore["appendCommand"]>>;
-      try {
-        outcome = await this.store.appendCommand(
-          { commandId: o.commandId, payload: o.payload, result },
-          [{ streamId: o.streamId, expected, events }],
-        );
-      } catch (err) {
-        if (err instanceof CommandIdReused)
-          throw invalidInput("command_id", "was already used for a different command");
-        if (!(err instanceof WrongExpectedVersion)) throw err;
-        await this.catchUp(o.streamId);
-        continue;
-      }
-      if (outcome.replayed) return { result: outcome.result as Result, replayed: true };
-      const now = this.entries.get(o.streamId);
-      // Still at the version we decided on: our events are the next ones.
-      if (now === entry && entry.version === expected) {
-        for (const e of events) evolveJournal(entry.state, e);
-        entry.version = expected + events.length;
-      }
-      return { result, replayed: false };
+    // Optimistic first: decide on the cached state, append with its version.
+    for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
+      const outcome = await this.decideAndAppend(o);
+      if (outcome) return outcome;
+      await this.catchUp(o.streamId);
+    }
+    // Another process keeps winning the race (a hot journal written from two places): hold the
+    // stream's own append lock while catching up, deciding and appending, so it must wait.
+    return this.locked(o);
+  }
+
+  /** One decide + append on the current entry; undefined when another writer got in first. */
+  private async decideAndAppend<Result>(
+    o: JournalAppend<Result>,
+    client?: pg.PoolClient,
+  ): Promise<{ result: Result; replayed: boolean } | undefined> {
+    const entry = await this.current(o.streamId);
+    const expected = entry.version;
+    const decided = o.decide(entry.state);
+    const events = o.metadata
+      ? decided.map((e) => ({ ...e, metadata: { ...o.metadata, ...e.metadata } }))
+      : decided;
+    const result = o.result(entry.state, events);
+    let outcome: Awaited<ReturnType<EventStore["appendCommand"]>>;
+    try {
+      outcome = await this.store.appendCommand(
+        { commandId: o.commandId, payload: o.payload, result },
+        [{ streamId: o.streamId, expected, events }],
+        client ? { client } : {},
+      );
+    } catch (err) {
+      if (err instanceof CommandIdReused)
+        throw invalidInput("command_id", "was already used for a different command");
+      if (err instanceof WrongExpectedVersion) return undefined;
+      throw err;
+    }
+    if (outcome.replayed) return { result: outcome.result as Result, replayed: true };
+    const now = this.entries.get(o.streamId);
+    // Still at the version we decided on: our events are the next ones.
+    if (now === entry && entry.version === expected) {
+      for (const e of events) evolveJournal(entry.state, e);
+      entry.version = expected + events.length;
+    }
+    return { result, replayed: false };
+  }
+
+  private async locked<Result>(
+    o: JournalAppend<Result>,
+  ): Promise<{ result: Result; replayed: boolean }> {
+    const client = await this.store.pool.connect();
+    try {
+      await client.query("BEGIN");
+      // The lock every append of this stream takes first (it assigns no transaction id, so
+      // the append below is still the transaction's first write).
+      await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
+        STREAM_LOCK_CLASS,
+        o.streamId,
+      ]);
+      await this.catchUp(o.streamId);
+      const outcome = await this.decideAndAppend(o, client);
+      await client.query("COMMIT");
+      if (outcome) return outcome;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw err;
+    } finally {
+      client.release();
     }
     throw new DomainError(
       "conflict",
-      `command ${o.commandId}: journal ${o.streamId} changed concurrently on every attempt; retry it`,
+      `command ${o.commandId}: journal ${o.streamId} changed concurrently; retry it`,
     );
   }
 
