@@ -164,7 +164,7 @@ describe("corrections and revocations", () => {
 
 describe("diary and journal view", () => {
   it("the diary shows lessons with topic and homework, marks, absences, averages and term marks", async () => {
-    const d = await diary(h.db, f.p.p1 as string, "2026-09-01", "2026-09-30");
+    const d = await diary(h.db, f.p.p1, "2026-09-01", "2026-09-30");
     expect(d.lessons.map((l) => l.topic)).toEqual(["Fractions", "", "Decimals", ""]);
     expect(d.lessons[0]?.homework).toBe("No. 12");
     expect(d.marks.map((m) => m.value)).toEqual(["5", "PASS", "5"]);

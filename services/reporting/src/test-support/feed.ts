@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type Checkpoint, makeCheckpoint, type RecordedEvent } from "@otmetka/eventstore";
-import { ensureStream, type MessagingNames, toMessage } from "@otmetka/messaging";
+import { type MessagingNames, toMessage } from "@otmetka/messaging";
 import * as C from "@otmetka/proto/curriculum/events/v1/events";
 import * as G from "@otmetka/proto/grades/events/v1/events";
 import * as I from "@otmetka/proto/identity/events/v1/events";
@@ -55,12 +55,6 @@ export function feedEvent(
       recordedAt,
     },
   };
-}
-
-export async function ensureSourceStreams(nc: NatsConnection, names: MessagingNames) {
-  const jsm = await jetstreamManager(nc);
-  for (const ctx of ["identity", "curriculum", "grades"] as const)
-    await ensureStream(jsm, names.contextStream(ctx));
 }
 
 export async function publishFeed(nc: NatsConnection, names: MessagingNames, events: FeedEvent[]) {

@@ -5,7 +5,8 @@ import type pg from "pg";
 import { openReportingDatabase } from "../db/open-database.js";
 import { reportingProjection } from "../projections/projection.js";
 import { ReadDb } from "../queries/read-db.js";
-import { ensureSourceStreams, type FeedEvent, publishFeed } from "./feed.js";
+import { ensureSourceStreams } from "../streams.js";
+import { type FeedEvent, publishFeed } from "./feed.js";
 
 export interface Harness {
   pool: pg.Pool;

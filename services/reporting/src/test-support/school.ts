@@ -6,6 +6,7 @@ import { type FeedEvent, feedEvent } from "./feed.js";
  * projection.int.test.ts: class group 5А with pupils p1..p8 (p6 withdrawn, p7 transferred to
  * 5Б on 2026-10-01, before term 1 ends), maths (five-point) and PE (pass/fail).
  */
+type Pupil = "p1" | "p2" | "p3" | "p4" | "p5" | "p6" | "p7" | "p8" | "p9";
 const at = (day: string) => new Date(`${day}T08:00:00Z`);
 const YEAR = { startYear: 2026 };
 
@@ -18,7 +19,7 @@ export function schoolFixture() {
   const math = `math-${id()}`;
   const pe = `pe-${id()}`;
   const p = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`p${i + 1}`, id()])) as Record<
-    string,
+    Pupil,
     string
   >;
   const guardian = id();
@@ -46,22 +47,22 @@ export function schoolFixture() {
   i(cg, "ClassGroupOpened", { classGroupId: cg, academicYear: YEAR, gradeLevel: 5, letter: "А" });
   i(cg2, "ClassGroupOpened", { classGroupId: cg2, academicYear: YEAR, gradeLevel: 5, letter: "Б" });
   for (const n of [1, 2, 3, 4, 5, 6, 7, 8]) {
-    i(p[`p${n}`] as string, "StudentEnrolled", {
-      personId: p[`p${n}`],
+    i(p[`p${n}` as Pupil], "StudentEnrolled", {
+      personId: p[`p${n}` as Pupil],
       classGroupId: cg,
       academicYear: YEAR,
       gradeLevel: 5,
       effectiveDate: "2026-09-01",
     });
   }
-  i(p.p9 as string, "StudentEnrolled", {
+  i(p.p9, "StudentEnrolled", {
     personId: p.p9,
     classGroupId: cg2,
     academicYear: YEAR,
     gradeLevel: 5,
     effectiveDate: "2026-09-01",
   });
-  i(p.p1 as string, "GuardianLinked", { personId: p.p1, guardianId: guardian });
+  i(p.p1, "GuardianLinked", { personId: p.p1, guardianId: guardian });
   c(`subject-${math}`, "SubjectAdded", {
     subjectId: math,
     code: "MATH",
@@ -162,7 +163,7 @@ export function schoolFixture() {
         lessonId,
         lessonDate: date,
         term: 1,
-        studentId: p[student],
+        studentId: p[student as Pupil],
         value: V[value],
         workType: "ORAL",
         weight,
@@ -231,13 +232,13 @@ export function schoolFixture() {
     "2026-09-08",
   );
   i(
-    p.p6 as string,
+    p.p6,
     "StudentWithdrawn",
     { personId: p.p6, classGroupId: cg, effectiveDate: "2026-10-01" },
     "2026-10-01",
   );
   i(
-    p.p7 as string,
+    p.p7,
     "StudentTransferred",
     {
       personId: p.p7,
@@ -255,7 +256,7 @@ export function schoolFixture() {
     g(
       journalMath,
       "TermMarkSet",
-      { studentId: p[student], term: 1, value: V[value], authorId: "t" },
+      { studentId: p[student as Pupil], term: 1, value: V[value], authorId: "t" },
       "2026-10-26",
     );
   termMark("p1", "5");

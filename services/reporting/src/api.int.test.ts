@@ -1,0 +1,201 @@
+import { Metadata, status } from "@grpc/grpc-js";
+import { MarkValue } from "@otmetka/proto/grades/events/v1/events";
+import { Level, ResultBasis } from "@otmetka/proto/reporting/v1/reporting_service";
+import { rejectionOf, useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ApiHarness, startApi } from "./test-support/grpc.js";
+import { type Harness, startHarness } from "./test-support/harness.js";
+import { type SchoolFixture, schoolFixture } from "./test-support/school.js";
+
+/* The gRPC API over the fixture school: batch queries, scopes from verified tokens. */
+const env = useTestEnvironment({ label: "reporting_api" });
+let h: Harness;
+let api: ApiHarness;
+let f: SchoolFixture;
+
+beforeAll(async () => {
+  h = await startHarness(env);
+  api = await startApi(h.db);
+  f = schoolFixture();
+  await h.publish(f.events);
+  await h.caughtUp();
+});
+
+afterAll(async () => {
+  await api?.close();
+  await h?.close();
+});
+
+const YEAR = { startYear: 2026 };
+
+describe("diaries", () => {
+  it("a guardian reads their child's diary and gets an item error for another pupil", async () => {
+    const md = await api.as(["GUARDIAN"], f.guardian);
+    const r = await api.client.getDiaries(
+      { studentIds: [f.p.p1, f.p.p2], from: "2026-09-01", to: "2026-09-30" },
+      md,
+    );
+    expect(r.results[0]?.diary?.marks.map((m) => m.value)).toEqual([
+      MarkValue.MARK_VALUE_FIVE,
+      MarkValue.MARK_VALUE_PASS,
+      MarkValue.MARK_VALUE_FIVE,
+    ]);
+    expect(r.results[0]?.diary?.lessons[0]?.topic).toBe("Fractions");
+    expect(r.results[1]?.error).toMatchObject({ code: "PERMISSION_DENIED" });
+    expect(r.results[1]?.error?.message).toMatch(/studentIds\[1\]/);
+  });
+
+  it("a pupil reads only their own diary", async () => {
+    const md = await api.as(["STUDENT"], f.p.p2);
+    const r = await api.client.getDiaries(
+      { studentIds: [f.p.p2, f.p.p1], from: "2026-09-01", to: "2026-09-30" },
+      md,
+    );
+    expect(r.results[0]?.diary?.averages).toContainEqual(
+      expect.objectContaining({ subjectId: f.math, weightedAverage: "4.50", roundedMark: 5 }),
+    );
+    expect(r.results[1]?.error?.code).toBe("PERMISSION_DENIED");
+  });
+
+  it("a teacher of the school reads any pupil's diary there; a teacher elsewhere does not", async () => {
+    const here = await api.as([`TEACHER@school:${f.schoolId}`], "t1");
+    const there = await api.as(["TEACHER@school:another"], "t2");
+    const q = { studentIds: [f.p.p3], from: "2026-09-01", to: "2026-09-30" };
+    expect((await api.client.getDiaries(q, here)).results[0]?.diary).toBeDefined();
+    expect((await api.client.getDiaries(q, there)).results[0]?.error?.code).toBe(
+      "PERMISSION_DENIED",
+    );
+  });
+
+  it("refuses a call without a token", async () => {
+    const err = await rejectionOf<{ code: number }>(
+      api.client.getDiaries(
+        { studentIds: [f.p.p1], from: "2026-09-01", to: "2026-09-30" },
+        new Metadata(),
+      ),
+    );
+    expect(err.code).toBe(status.UNAUTHENTICATED);
+  });
+});
+
+describe("journal view", () => {
+  it("serves the school's teacher and refuses a guardian", async () => {
+    const req = {
+      classGroupId: f.cg,
+      subgroupId: "",
+      subjectId: f.math,
+      academicYear: YEAR,
+      term: 1,
+    };
+    const v = await api.client.getJournalView(
+      req,
+      await api.as([`TEACHER@school:${f.schoolId}`], "t1"),
+    );
+    expect(v.studentIds).toHaveLength(8);
+    expect(v.lessons.map((l) => l.topic)).toEqual(["Fractions", "Decimals", ""]);
+    expect(v.termMarks).toContainEqual(
+      expect.objectContaining({ studentId: f.p.p8, value: MarkValue.MARK_VALUE_NOT_ATTESTED }),
+    );
+    const err = await rejectionOf<{ code: number }>(
+      api.client.getJournalView(req, await api.as(["GUARDIAN"], f.guardian)),
+    );
+    expect(err.code).toBe(status.PERMISSION_DENIED);
+  });
+});
+
+describe("dashboards", () => {
+  const classGroup = () => ({
+    level: Level.LEVEL_CLASS_GROUP,
+    scopeId: f.cg,
+    academicYear: YEAR,
+    subjectId: f.math,
+    term: 1,
+    asOf: "2026-10-26",
+    basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
+  });
+
+  it("answers a batch: each figure with its definition version", async () => {
+    const md = await api.as([`SCHOOL_ADMIN@school:${f.schoolId}`], "a1");
+    const r = await api.client.getDashboards(
+      {
+        queries: [
+          classGroup(),
+          {
+            ...classGroup(),
+            term: undefined,
+            current: true,
+            basis: ResultBasis.RESULT_BASIS_CURRENT,
+          },
+          { ...classGroup(), level: Level.LEVEL_SCHOOL, scopeId: f.schoolId, subjectId: "" },
+        ],
+      },
+      md,
+    );
+    const [term, current, school] = r.results.map((x) => x.dashboard);
+    expect(term?.performance?.passRate).toMatchObject({
+      value: 4 / 6,
+      numerator: 4,
+      denominator: 6,
+      definition: "pass_rate.v1",
+    });
+    expect(term?.quality).toMatchObject({
+      numerator: 3,
+      denominator: 6,
+      definition: "quality_rate.per_pupil.v1",
+    });
+    expect(current?.performance?.degreeOfLearning?.definition).toBe("sou.v1+current");
+    // on term marks: p7 (in 5Б) has none, so p1-p5 and p8
+    expect(school?.allSubjects?.pupilCount?.value).toBe(6);
+    expect(school?.attendance?.missedDays).toMatchObject({ illness: 1 });
+  });
+
+  it("scopes: a teacher gets an item error for the municipality; the municipal officer and the ministry do not", async () => {
+    const muni = {
+      ...classGroup(),
+      level: Level.LEVEL_MUNICIPALITY,
+      scopeId: f.municipalityId,
+      term: undefined,
+      year: true,
+      basis: ResultBasis.RESULT_BASIS_CURRENT,
+    };
+    const region = { ...muni, level: Level.LEVEL_REGION, scopeId: "" };
+    const teacher = await api.client.getDashboards(
+      { queries: [muni, region] },
+      await api.as([`TEACHER@school:${f.schoolId}`], "t1"),
+    );
+    expect(teacher.results.map((x) => x.error?.code)).toEqual([
+      "PERMISSION_DENIED",
+      "PERMISSION_DENIED",
+    ]);
+    const officer = await api.client.getDashboards(
+      { queries: [muni, { ...muni, scopeId: "another" }, region] },
+      await api.as([`MUNICIPAL_OFFICER@municipality:${f.municipalityId}`], "m1"),
+    );
+    expect(officer.results[0]?.dashboard?.performance?.pupilCount?.value).toBe(7);
+    expect(officer.results.slice(1).map((x) => x.error?.code)).toEqual([
+      "PERMISSION_DENIED",
+      "PERMISSION_DENIED",
+    ]);
+    const ministry = await api.client.getDashboards(
+      { queries: [muni, region] },
+      await api.as(["MINISTRY_OFFICER@region:74"], "x"),
+    );
+    expect(ministry.results.every((x) => x.dashboard !== undefined)).toBe(true);
+  });
+
+  it("a bad query is an item error naming the field", async () => {
+    const md = await api.as(["MINISTRY_OFFICER@region:74"], "x");
+    const r = await api.client.getDashboards(
+      {
+        queries: [
+          { ...classGroup(), level: Level.LEVEL_MUNICIPALITY, scopeId: f.municipalityId },
+          { ...classGroup(), term: undefined },
+        ],
+      },
+      md,
+    );
+    expect(r.results[0]?.error).toMatchObject({ code: "INVALID_ARGUMENT" });
+    expect(r.results[0]?.error?.message).toMatch(/period\.term/);
+    expect(r.results[1]?.error?.message).toMatch(/^period/);
+  });
+});

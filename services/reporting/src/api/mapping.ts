@@ -1,0 +1,142 @@
+import { AbsenceReason, MarkValue } from "@otmetka/proto/grades/events/v1/events";
+import {
+  type Dashboard as DashboardMsg,
+  type DashboardQuery as DashboardQueryMsg,
+  type Distribution,
+  type Figure as FigureMsg,
+  Level,
+  ResultBasis,
+} from "@otmetka/proto/reporting/v1/reporting_service";
+import { invalidInput } from "../domain/errors.js";
+import type { ResultBasis as Basis } from "../domain/metrics/definitions.js";
+import type { Figure } from "../domain/metrics/figure.js";
+import type { Level as DomainLevel } from "../projections/deltas.js";
+import type { Dashboard, DashboardQuery } from "../queries/dashboards.js";
+import type { Period } from "../queries/periods.js";
+
+const MARKS: Record<string, MarkValue> = {
+  "1": MarkValue.MARK_VALUE_ONE,
+  "2": MarkValue.MARK_VALUE_TWO,
+  "3": MarkValue.MARK_VALUE_THREE,
+  "4": MarkValue.MARK_VALUE_FOUR,
+  "5": MarkValue.MARK_VALUE_FIVE,
+  PASS: MarkValue.MARK_VALUE_PASS,
+  FAIL: MarkValue.MARK_VALUE_FAIL,
+  NOT_ATTESTED: MarkValue.MARK_VALUE_NOT_ATTESTED,
+};
+export const markValue = (v: string) => MARKS[v] ?? MarkValue.MARK_VALUE_UNSPECIFIED;
+
+const REASONS: Record<string, AbsenceReason> = {
+  NONE: AbsenceReason.ABSENCE_REASON_NONE,
+  ILLNESS: AbsenceReason.ABSENCE_REASON_ILLNESS,
+  EXCUSED: AbsenceReason.ABSENCE_REASON_EXCUSED,
+  UNEXCUSED: AbsenceReason.ABSENCE_REASON_UNEXCUSED,
+};
+export const absenceReason = (r: string) => REASONS[r] ?? AbsenceReason.ABSENCE_REASON_UNSPECIFIED;
+
+const LEVELS: Partial<Record<Level, DomainLevel>> = {
+  [Level.LEVEL_CLASS_GROUP]: "CLASS_GROUP",
+  [Level.LEVEL_SCHOOL]: "SCHOOL",
+  [Level.LEVEL_MUNICIPALITY]: "MUNICIPALITY",
+  [Level.LEVEL_REGION]: "REGION",
+};
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+function periodOf(q: DashboardQueryMsg): Period {
+  if (q.term !== undefined) return { kind: "TERM", term: q.term };
+  if (q.year) return { kind: "YEAR" };
+  if (q.current) return { kind: "CURRENT" };
+  if (q.range) return { kind: "RANGE", from: q.range.from, to: q.range.to };
+  throw invalidInput("period", "one of term, year, current or range is required");
+}
+
+export function dashboardQueryOf(q: DashboardQueryMsg): DashboardQuery {
+  const level = LEVELS[q.level];
+  if (!level) throw invalidInput("level", "must be CLASS_GROUP, SCHOOL, MUNICIPALITY or REGION");
+  const basis: Basis | undefined =
+    q.basis === ResultBasis.RESULT_BASIS_CURRENT
+      ? "CURRENT"
+      : q.basis === ResultBasis.RESULT_BASIS_PERIOD_MARKS
+        ? "PERIOD_MARKS"
+        : undefined;
+  return {
+    level,
+    scopeId: level === "REGION" ? "region" : q.scopeId,
+    startYear: q.academicYear?.startYear ?? 0,
+    subjectId: q.subjectId,
+    period: periodOf(q),
+    asOf: q.asOf || today(),
+    basis,
+  };
+}
+
+const figure = (f: Figure): FigureMsg => ({
+  ...(f.value === null ? {} : { value: f.value }),
+  numerator: f.numerator,
+  denominator: f.denominator,
+  definition: f.definition,
+});
+
+const distribution = (d: Readonly<Record<string, number>>): Distribution => ({
+  one: d["1"] ?? 0,
+  two: d["2"] ?? 0,
+  three: d["3"] ?? 0,
+  four: d["4"] ?? 0,
+  five: d["5"] ?? 0,
+  pass: d.PASS ?? 0,
+  fail: d.FAIL ?? 0,
+  notAttested: d.NOT_ATTESTED ?? 0,
+});
+
+export function dashboardMsg(d: Dashboard): DashboardMsg {
+  const p = d.performance;
+  const a = d.attendance;
+  return {
+    term: d.period.term ?? 0,
+    from: d.period.from,
+    to: d.period.to,
+    basis:
+      d.period.basis === "CURRENT"
+        ? ResultBasis.RESULT_BASIS_CURRENT
+        : ResultBasis.RESULT_BASIS_PERIOD_MARKS,
+    performance: p
+      ? {
+          pupilCount: figure(p.pupilCount),
+          passRate: figure(p.passRate),
+          qualityPerPupil: figure(p.qualityPerPupil),
+          qualityPerMark: figure(p.qualityPerMark),
+          degreeOfLearning: figure(p.degreeOfLearning),
+          average: figure(p.average),
+          weightedAverage: figure(p.weightedAverage),
+          distributionDefinition: p.distribution.definition,
+          results: distribution(p.distribution.results),
+          entries: distribution(p.distribution.entries),
+        }
+      : undefined,
+    quality: d.quality ? figure(d.quality) : undefined,
+    allSubjects: d.allSubjects
+      ? {
+          pupilCount: figure(d.allSubjects.pupilCount),
+          passRate: figure(d.allSubjects.passRate),
+          qualityRate: figure(d.allSubjects.qualityRate),
+        }
+      : undefined,
+    attendance: {
+      attendanceRate: figure(a.attendanceRate),
+      missedLessons: a.missedLessons,
+      missedDays: a.missedDays,
+      lateArrivals: a.lateness.arrivals,
+      lateMinutes: a.lateness.minutes,
+      latenessDefinition: a.lateness.definition,
+    },
+    journal: {
+      fillRate: figure(d.journal.fillRate),
+      timeliness: figure(d.journal.timeliness),
+      ...(d.journal.medianDelayDays.value === null
+        ? {}
+        : { medianDelayDays: d.journal.medianDelayDays.value }),
+      medianDelayDefinition: d.journal.medianDelayDays.definition,
+    },
+  };
+}

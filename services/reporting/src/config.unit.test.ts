@@ -1,0 +1,24 @@
+import { ConfigError } from "@otmetka/service-kit/config";
+import { expect, it } from "vitest";
+import { DEFAULT_DATABASE_URL, loadReportingConfig } from "./config.js";
+
+it("has local defaults: port 50054, database otmetka_reporting, per-pupil quality, k = 1", () => {
+  const c = loadReportingConfig({});
+  expect([
+    c.GRPC_PORT,
+    c.DATABASE_URL,
+    c.REPORTING_REGION_ID,
+    c.REPORTING_QUALITY_VARIANT,
+    c.REPORTING_TIMELINESS_DAYS,
+  ]).toEqual([50054, DEFAULT_DATABASE_URL, "74", "PER_PUPIL", 1]);
+});
+
+it("names a bad variable", () => {
+  expect(() => loadReportingConfig({ REPORTING_TIMELINESS_DAYS: "61" })).toThrow(ConfigError);
+  expect(() => loadReportingConfig({ REPORTING_TIMELINESS_DAYS: "x" })).toThrow(
+    /REPORTING_TIMELINESS_DAYS/,
+  );
+  expect(() => loadReportingConfig({ REPORTING_QUALITY_VARIANT: "BOTH" })).toThrow(
+    /REPORTING_QUALITY_VARIANT/,
+  );
+});

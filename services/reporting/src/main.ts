@@ -1,0 +1,76 @@
+// First import, on its own: validates the config, then starts OpenTelemetry before anything
+// loads @grpc/grpc-js or pg (see bootstrap.ts).
+import "./bootstrap.js";
+import { createRequire } from "node:module";
+import { messagingNames } from "@otmetka/messaging";
+import { ProjectionRunner } from "@otmetka/projections";
+import { ReportingServiceService } from "@otmetka/proto/reporting/v1/reporting_service";
+import {
+  connectNats,
+  createCallerVerifier,
+  createLogger,
+  findProtoRoot,
+  runService,
+  startGrpcServer,
+} from "@otmetka/service-kit";
+import { Access } from "./api/access.js";
+import { createReportingService } from "./api/reporting-service.js";
+import { config, telemetry } from "./bootstrap.js";
+import { openReportingDatabase } from "./db/open-database.js";
+import { checkMetricsConfig } from "./domain/metrics/definitions.js";
+import { reportingProjection } from "./projections/projection.js";
+import { ReadDb } from "./queries/read-db.js";
+import { ensureSourceStreams } from "./streams.js";
+
+// Wiring only. Shutdown runs in reverse: gRPC server, read model, NATS, database, telemetry.
+await runService(async (lifecycle) => {
+  lifecycle.onShutdown("telemetry", () => telemetry.shutdown());
+  const logger = createLogger({ service: "reporting", level: config.LOG_LEVEL });
+  lifecycle.useLogger(logger);
+
+  const pool = await openReportingDatabase(config.DATABASE_URL);
+  lifecycle.onShutdown("database", () => pool.end());
+
+  const nc = await connectNats({ url: config.NATS_URL, name: "reporting", logger });
+  lifecycle.onShutdown("nats", () => nc.drain());
+  const names = messagingNames(config.NATS_PREFIX);
+  await ensureSourceStreams(nc, names);
+
+  // Every read model in one projection over identity, curriculum and grades events.
+  const runner = await new ProjectionRunner({
+    projection: reportingProjection,
+    pool,
+    nc,
+    names,
+    onError: (err, where) => logger.warn({ err, where }, "read model error (it retries)"),
+  }).start();
+  lifecycle.onShutdown("read model", () => runner.stop());
+
+  const db = new ReadDb(pool);
+  const deps = {
+    db,
+    access: new Access(db, config.REPORTING_REGION_ID),
+    metrics: checkMetricsConfig({
+      qualityVariant: config.REPORTING_QUALITY_VARIANT,
+      timelinessDays: config.REPORTING_TIMELINESS_DAYS,
+    }),
+  };
+  const verifier = createCallerVerifier({ jwksUrl: config.AUTH_JWKS_URL });
+  const server = await startGrpcServer({
+    host: config.GRPC_HOST,
+    port: config.GRPC_PORT,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    drainTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    logger,
+    reflection: {
+      protoRoot: findProtoRoot(createRequire(import.meta.url).resolve("@otmetka/proto/values")),
+    },
+    services: [
+      {
+        definition: ReportingServiceService,
+        implementation: createReportingService(deps, verifier, logger),
+      },
+    ],
+  });
+  lifecycle.onShutdown("grpc server", () => server.shutdown());
+});
