@@ -21,6 +21,8 @@ import { config, telemetry } from "./bootstrap.js";
 import { openCurriculumDatabase } from "./db/open-database.js";
 import { identityFactsProjection } from "./projections/identity-facts.js";
 import { IdentityFacts } from "./projections/identity-facts-queries.js";
+import { lessonsProjection } from "./projections/lessons.js";
+import { LessonsReadModel } from "./projections/lessons-queries.js";
 
 // Wiring only. Shutdown runs in reverse: gRPC server, relay, NATS, database, telemetry.
 await runService(async (lifecycle) => {
@@ -60,6 +62,16 @@ await runService(async (lifecycle) => {
   }).start();
   lifecycle.onShutdown("identity replica", () => identityReplica.stop());
 
+  // The lessons read model, fed by this service's own relayed events; it serves queries only.
+  const lessonsModel = await new ProjectionRunner({
+    projection: lessonsProjection,
+    pool: store.pool,
+    nc,
+    names,
+    onError: (err, where) => logger.warn({ err, where }, "lessons read model error (it retries)"),
+  }).start();
+  lifecycle.onShutdown("lessons read model", () => lessonsModel.stop());
+
   const server = await startGrpcServer({
     host: config.GRPC_HOST,
     port: config.GRPC_PORT,
@@ -73,7 +85,12 @@ await runService(async (lifecycle) => {
       {
         definition: CurriculumServiceService,
         implementation: createCurriculumService(
-          { store, clock: systemClock, facts: new IdentityFacts(store.pool) },
+          {
+            store,
+            clock: systemClock,
+            facts: new IdentityFacts(store.pool),
+            lessons: new LessonsReadModel(store.pool),
+          },
           {
             verifier: createCallerVerifier({ jwksUrl: config.AUTH_JWKS_URL }),
             regionId: config.CURRICULUM_REGION_ID,

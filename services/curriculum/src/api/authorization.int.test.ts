@@ -99,11 +99,16 @@ beforeAll(async () => {
     toDate: "2026-09-08",
     classGroupIds: [],
   });
-  const { lessons } = await admin.call.listClassGroupLessons({
-    classGroupId: a.classGroups.a5,
-    academicYear,
-    fromDate: "2026-09-01",
-    toDate: "2026-09-08",
+  // Lesson queries read the lessons read model, which follows the relayed events.
+  const { lessons } = await eventually(async () => {
+    const r = await admin.call.listClassGroupLessons({
+      classGroupId: a.classGroups.a5,
+      academicYear,
+      fromDate: "2026-09-01",
+      toDate: "2026-09-08",
+    });
+    expect(r.lessons).toHaveLength(2);
+    return r;
   });
   [firstLesson, secondLesson] = lessons.map((l) => l.lessonId) as [string, string];
 });

@@ -17,14 +17,7 @@ import {
 } from "@otmetka/service-kit";
 import { loadCalendar, runCalendarCommand } from "../commands/calendar.js";
 import type { CurriculumDeps } from "../commands/deps.js";
-import {
-  cancelLesson,
-  classGroupLessons,
-  conductLesson,
-  generateLessons,
-  moveLesson,
-  teacherDay,
-} from "../commands/lessons.js";
+import { cancelLesson, conductLesson, generateLessons, moveLesson } from "../commands/lessons.js";
 import { getStudyPlan, setStudyPlanHours, studyPlanCoverage } from "../commands/study-plans.js";
 import { addSubject, listSubjects } from "../commands/subjects.js";
 import {
@@ -42,7 +35,7 @@ import {
 } from "../commands/work-programmes.js";
 import { civilDate } from "../domain/civil-date.js";
 import type { TermSystemDefined } from "../domain/events.js";
-import type { Lesson } from "../domain/lessons.js";
+import type { LessonRow, LessonsReader } from "../projections/lessons-queries.js";
 import {
   Access,
   APPROVE,
@@ -68,7 +61,7 @@ const startYearOf = (req: { academicYear?: { startYear: number } | undefined }) 
  * (src/api/access.ts), then map proto <-> domain; every rule lives in the domain.
  */
 export function createCurriculumService(
-  deps: CurriculumDeps,
+  deps: CurriculumDeps & { lessons: LessonsReader },
   auth: { verifier: CallerVerifier; regionId: string },
   logger: Logger,
 ): CurriculumServiceServer {
@@ -387,8 +380,7 @@ export function createCurriculumService(
     }),
     listClassGroupLessons: handler(async (req, call) => {
       requireRole(call.caller, READ, await access.classGroup(req.classGroupId));
-      const lessons = await classGroupLessons(
-        deps,
+      const lessons = await deps.lessons.classGroupLessons(
         req.classGroupId,
         startYearOf(req),
         req.fromDate,
@@ -469,7 +461,7 @@ export function createCurriculumService(
     }),
     getTeacherDay: handler(async (req, call) => {
       await read(call, req.schoolId);
-      const lessons = await teacherDay(deps, {
+      const lessons = await deps.lessons.teacherDay({
         schoolId: req.schoolId,
         startYear: startYearOf(req),
         teacherId: req.teacherId,
@@ -522,7 +514,7 @@ const STATUS = {
   unscheduled: LessonStatus.LESSON_STATUS_UNSPECIFIED,
 };
 
-function lessonOut(l: Lesson) {
+function lessonOut(l: LessonRow) {
   return {
     lessonId: l.lessonId,
     classGroupId: l.classGroupId,

@@ -1,19 +1,24 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { EventStore } from "@otmetka/eventstore";
-import { type MessagingNames, messagingNames } from "@otmetka/messaging";
+import { type MessagingNames, messagingNames, OutboxRelay } from "@otmetka/messaging";
 import { ProjectionRunner } from "@otmetka/projections";
 import { manualClock } from "@otmetka/service-kit";
+import { routeCurriculumEvent } from "../api/event-routing.js";
 import type { CurriculumDeps } from "../commands/deps.js";
 import { openCurriculumDatabase } from "../db/open-database.js";
 import { identityFactsProjection } from "../projections/identity-facts.js";
 import { IdentityFacts } from "../projections/identity-facts-queries.js";
+import { lessonsProjection } from "../projections/lessons.js";
+import { type LessonsReader, LessonsReadModel } from "../projections/lessons-queries.js";
 
 export interface InProcess {
-  deps: CurriculumDeps;
+  deps: CurriculumDeps & { lessons: LessonsReader };
   store: EventStore;
   nc: NatsConnection;
   names: MessagingNames;
   replica: ProjectionRunner;
+  /** The lessons read model, fed through the outbox relay like in the service. */
+  lessonsModel: ProjectionRunner;
   close(): Promise<void>;
 }
 
@@ -35,10 +40,28 @@ export async function startInProcess(env: {
     nc,
     names,
   }).start();
-  const deps: CurriculumDeps = {
+  const curriculum = names.contextStream("curriculum");
+  await ensureStream(await jetstreamManager(nc), curriculum);
+  const relay = new OutboxRelay({
+    nc,
+    log: store,
+    stream: curriculum.name,
+    databaseUrl: env.databaseUrl,
+    subjectRoot: names.eventRoot("curriculum"),
+    source: "curriculum",
+    route: routeCurriculumEvent,
+  }).start();
+  const lessonsModel = await new ProjectionRunner({
+    projection: lessonsProjection,
+    pool: store.pool,
+    nc,
+    names,
+  }).start();
+  const deps = {
     store,
     clock: manualClock(new Date("2026-09-01T03:00:00Z")),
     facts: new IdentityFacts(store.pool),
+    lessons: new LessonsReadModel(store.pool),
   };
   return {
     deps,
@@ -46,7 +69,10 @@ export async function startInProcess(env: {
     nc,
     names,
     replica,
+    lessonsModel,
     async close() {
+      await lessonsModel.stop();
+      await relay.stop();
       await replica.stop();
       await nc.close();
       await store.close();
