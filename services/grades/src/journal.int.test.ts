@@ -339,14 +339,20 @@ describe("corrections, history, term marks and closing", () => {
       (
         await grpcError(
           h.client.closeTerm(
-            { commandId: randomUUID(), journal: j, term: 1, reason: "конец четверти" },
+            {
+              commandId: randomUUID(),
+              journal: j,
+              term: 1,
+              reason: "конец четверти",
+              schoolId: "",
+            },
             teacher,
           ),
         )
       ).code,
     ).toBe(status.PERMISSION_DENIED);
     await h.client.closeTerm(
-      { commandId: randomUUID(), journal: j, term: 1, reason: "конец четверти" },
+      { commandId: randomUUID(), journal: j, term: 1, reason: "конец четверти", schoolId: "" },
       admin,
     );
     expect(
@@ -371,7 +377,7 @@ describe("corrections, history, term marks and closing", () => {
     expect((await ruleOf(h.client.correctMark(correct, teacher))).rule).toBe("term_closed");
     await h.client.correctMark(correct, admin);
     await h.client.reopenTerm(
-      { commandId: randomUUID(), journal: j, term: 1, reason: "проверка" },
+      { commandId: randomUUID(), journal: j, term: 1, reason: "проверка", schoolId: "" },
       admin,
     );
     await recordMark({
@@ -379,6 +385,46 @@ describe("corrections, history, term marks and closing", () => {
       lessonId: f.lessons.pe,
       mark: mark(f.pupils.p1, MarkValue.MARK_VALUE_FAIL),
     });
+  });
+});
+
+it("closes a term in every journal of the school; a retry changes nothing; reopens it", async () => {
+  const school = {
+    journal: undefined,
+    schoolId: f.schoolId,
+    academicYear: { startYear: 2026 },
+    term: 2,
+    reason: "конец полугодия",
+  };
+  const commandId = randomUUID();
+  expect((await grpcError(h.client.closeTerm({ ...school, commandId }, teacher))).code).toBe(
+    status.PERMISSION_DENIED,
+  );
+  const closed = await h.client.closeTerm({ ...school, commandId }, admin);
+  expect(closed).toEqual({ replayed: false, journals: 3, unchanged: 0 });
+  expect(await h.client.closeTerm({ ...school, commandId }, admin)).toEqual({
+    replayed: true,
+    journals: 3,
+    unchanged: 0,
+  });
+  expect(await h.client.closeTerm({ ...school, commandId: randomUUID() }, admin)).toMatchObject({
+    journals: 0,
+    unchanged: 3,
+  });
+  const setTerm2 = h.client.setTermMark(
+    {
+      commandId: randomUUID(),
+      journal,
+      studentId: f.pupils.p1,
+      term: 2,
+      value: MarkValue.MARK_VALUE_FIVE,
+      reason: "",
+    },
+    teacher,
+  );
+  expect(await ruleOf(setTerm2)).toEqual({ code: status.FAILED_PRECONDITION, rule: "term_closed" });
+  expect(await h.client.reopenTerm({ ...school, commandId: randomUUID() }, admin)).toMatchObject({
+    journals: 3,
   });
 });
 

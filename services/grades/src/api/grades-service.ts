@@ -18,6 +18,7 @@ import {
   setTermMark,
 } from "../commands/journal.js";
 import { markHistory, studentMarks } from "../commands/queries.js";
+import { closeOrReopenSchoolTerm } from "../commands/school-terms.js";
 import { setWorkTypeWeights } from "../commands/work-types.js";
 
 const value = (v: MarkValue) => markValueToJSON(v);
@@ -89,12 +90,20 @@ export function createGradesService(
       return { replayed: r.replayed, corrected: r.corrected, weightedAverage: r.weightedAverage };
     }),
     closeTerm: handler(async (req, call) => {
+      if (!req.journal && req.schoolId !== "") {
+        const startYear = req.academicYear?.startYear ?? 0;
+        return closeOrReopenSchoolTerm(deps, call, { ...req, startYear }, "CloseTerm");
+      }
       const r = await closeOrReopenTerm(deps, call, req, "CloseTerm");
-      return { replayed: r.replayed };
+      return { replayed: r.replayed, journals: 1, unchanged: 0 };
     }),
     reopenTerm: handler(async (req, call) => {
+      if (!req.journal && req.schoolId !== "") {
+        const startYear = req.academicYear?.startYear ?? 0;
+        return closeOrReopenSchoolTerm(deps, call, { ...req, startYear }, "ReopenTerm");
+      }
       const r = await closeOrReopenTerm(deps, call, req, "ReopenTerm");
-      return { replayed: r.replayed };
+      return { replayed: r.replayed, journals: 1, unchanged: 0 };
     }),
     setWorkTypeWeights: handler((req, call) => setWorkTypeWeights(deps, call, req)),
     getMarkHistory: handler(async (req, call) => {
