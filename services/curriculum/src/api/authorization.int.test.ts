@@ -6,7 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lessonsStreamId } from "../domain/lessons.js";
 import { grpcError } from "../test-support/grpc-client.js";
 import { startGrpcInProcess } from "../test-support/grpc-in-process.js";
-import { publishIdentityEvents, schoolFixture } from "../test-support/identity-feed.js";
+import {
+  identityEvent,
+  publishIdentityEvents,
+  schoolFixture,
+} from "../test-support/identity-feed.js";
 import { eventually, type InProcess, startInProcess } from "../test-support/in-process.js";
 
 const env = useTestEnvironment({ label: "curriculum_auth" });
@@ -203,6 +207,68 @@ describe("callers of the curriculum API", () => {
             fromDate: "2026-09-01",
             toDate: "2026-09-30",
           }),
+        )
+      ).code,
+    ).toBe(status.PERMISSION_DENIED);
+  });
+
+  it("lets a pupil and their guardian read the class group's lessons of the pupil's days only", async () => {
+    const [stays, leaves, guardian, elsewhere] = [
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+    ];
+    const at = { schoolId: a.schoolId, municipalityId: a.municipalityId };
+    const enrol = (personId: string, g: typeof a) =>
+      identityEvent(`person-${personId}`, "StudentEnrolled", {
+        personId,
+        classGroupId: g.classGroups.a5,
+        schoolId: g.schoolId,
+        municipalityId: g.municipalityId,
+        academicYear,
+        gradeLevel: 5,
+        effectiveDate: "2026-09-01",
+      });
+    await publishIdentityEvents(app.nc, app.names, [
+      enrol(stays, a),
+      enrol(leaves, a),
+      identityEvent(`person-${leaves}`, "StudentWithdrawn", {
+        personId: leaves,
+        classGroupId: a.classGroups.a5,
+        ...at,
+        effectiveDate: "2026-09-05",
+      }),
+      identityEvent(`person-${leaves}`, "GuardianLinked", {
+        personId: leaves,
+        guardianId: guardian,
+        ...at,
+      }),
+      enrol(elsewhere, b),
+    ]);
+    await eventually(async () => expect(await app.deps.facts.wardsOf(guardian)).toEqual([leaves]));
+    const request = {
+      classGroupId: a.classGroups.a5,
+      academicYear,
+      fromDate: "2026-09-01",
+      toDate: "2026-09-30",
+    };
+    const dates = async (roles: string[], pid: string) =>
+      (await (await as(roles, pid)).listClassGroupLessons(request)).lessons.map((l) => l.date);
+    expect(await dates(["STUDENT"], stays)).toEqual(["2026-09-01", "2026-09-08"]);
+    // Withdrawn on 5 September: the pupil and their guardian see the days before only.
+    expect(await dates(["STUDENT"], leaves)).toEqual(["2026-09-01"]);
+    expect(await dates(["GUARDIAN"], guardian)).toEqual(["2026-09-01"]);
+    const stranger = await as(["STUDENT"], elsewhere);
+    expect((await grpcError(stranger.listClassGroupLessons(request))).code).toBe(
+      status.PERMISSION_DENIED,
+    );
+    // A guardian is not staff: the teacher's day and the timetable stay closed.
+    const parent = await as(["GUARDIAN"], guardian);
+    expect(
+      (
+        await grpcError(
+          parent.getTeacherDay({ ...school, teacherId: a.teachers.math, date: "2026-09-01" }),
         )
       ).code,
     ).toBe(status.PERMISSION_DENIED);

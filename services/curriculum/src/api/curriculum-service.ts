@@ -48,6 +48,7 @@ import {
   REGIONAL,
 } from "./access.js";
 import { conductingPerson } from "./conducting.js";
+import { readablePeriods, within } from "./pupil-access.js";
 
 /**
  * The request's academic year for a command. A missing year passes as undefined, typed as a
@@ -379,14 +380,21 @@ export function createCurriculumService(
       return { replayed };
     }),
     listClassGroupLessons: handler(async (req, call) => {
-      requireRole(call.caller, READ, await access.classGroup(req.classGroupId));
+      const periods = await readablePeriods(
+        deps.facts,
+        call.caller,
+        req.classGroupId,
+        await access.classGroup(req.classGroupId),
+      );
       const lessons = await deps.lessons.classGroupLessons(
         req.classGroupId,
         startYearOf(req),
         req.fromDate,
         req.toDate,
       );
-      return { lessons: lessons.map(lessonOut) };
+      // A pupil (or their guardian) sees only the days the pupil was in the class group.
+      const visible = periods ? lessons.filter((l) => within(periods, l.date)) : lessons;
+      return { lessons: visible.map(lessonOut) };
     }),
     draftWorkProgramme: handler(async (req, call) => {
       const target = await access.school(req.schoolId);

@@ -77,6 +77,8 @@ export async function setUpBenchSchool(
     classGroup: async (id) => groups.find((g) => g.classGroupId === id),
     subgroup: async () => undefined,
     classGroupsOf: async (id) => (id === schoolId ? groups : []),
+    enrolmentPeriods: async () => [],
+    wardsOf: async () => [],
   };
   const y = `${startYear}`;
   const n = `${startYear + 1}`;

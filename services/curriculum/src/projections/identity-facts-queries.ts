@@ -30,6 +30,15 @@ export interface IdentityFactsReader {
   subgroup(subgroupId: string): Promise<SubgroupFact | undefined>;
   /** A school's open class groups of a year. */
   classGroupsOf(schoolId: string, startYear: number): Promise<ClassGroupFact[]>;
+  /** When these pupils belonged to the class group: [from, to), `to` null while they do. */
+  enrolmentPeriods(personIds: readonly string[], classGroupId: string): Promise<Period[]>;
+  /** The pupils a guardian is linked to. */
+  wardsOf(guardianId: string): Promise<string[]>;
+}
+
+export interface Period {
+  from: string;
+  to: string | null;
 }
 
 /** The replica's reads, in PostgreSQL. */
@@ -76,6 +85,24 @@ export class IdentityFacts implements IdentityFactsReader {
       [schoolId, startYear],
     );
     return rows.map(classGroupOf);
+  }
+
+  async enrolmentPeriods(personIds: readonly string[], classGroupId: string): Promise<Period[]> {
+    if (personIds.length === 0) return [];
+    const { rows } = await this.pool.query(
+      `SELECT from_date, to_date FROM ${S}.enrollments
+       WHERE person_id = ANY($1) AND class_group_id = $2 ORDER BY from_date`,
+      [personIds, classGroupId],
+    );
+    return rows.map((r) => ({ from: r.from_date, to: r.to_date }));
+  }
+
+  async wardsOf(guardianId: string): Promise<string[]> {
+    const { rows } = await this.pool.query(
+      `SELECT person_id FROM ${S}.guardians WHERE guardian_id = $1`,
+      [guardianId],
+    );
+    return rows.map((r) => r.person_id);
   }
 
   async subgroup(subgroupId: string): Promise<SubgroupFact | undefined> {

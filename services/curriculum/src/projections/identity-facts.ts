@@ -16,7 +16,8 @@ const int = (d: Data, k: string) => (typeof d[k] === "number" ? (d[k] as number)
 
 export const identityFactsProjection: Projection = defineProjection({
   name: "identity_facts",
-  version: 1,
+  // 2: enrolments and guardianships (who may read a class group's lessons as pupil or guardian).
+  version: 2,
   sources: [{ context: "identity" }],
   async setup(db, schema) {
     // Raw SQL does not follow the builder's schema: qualify every table.
@@ -48,6 +49,19 @@ export const identityFactsProjection: Projection = defineProjection({
       school_id text NOT NULL,
       subject_id text NOT NULL,
       name text NOT NULL
+    )`.execute(db);
+    // [from_date, to_date): a transfer or withdrawal closes the period on its date.
+    await sql`CREATE TABLE ${t("enrollments")} (
+      person_id text NOT NULL,
+      class_group_id text NOT NULL,
+      from_date text NOT NULL,
+      to_date text,
+      PRIMARY KEY (person_id, class_group_id, from_date)
+    )`.execute(db);
+    await sql`CREATE TABLE ${t("guardians")} (
+      guardian_id text NOT NULL,
+      person_id text NOT NULL,
+      PRIMARY KEY (guardian_id, person_id)
     )`.execute(db);
   },
   async apply(e, ctx) {
@@ -120,13 +134,54 @@ export const identityFactsProjection: Projection = defineProjection({
           ],
         );
         return;
+      case "identity.v1.StudentEnrolled":
+        await enrol(q, str(d, "personId"), str(d, "classGroupId"), str(d, "effectiveDate"));
+        return;
+      case "identity.v1.StudentTransferred":
+        await leave(q, str(d, "personId"), str(d, "fromClassGroupId"), str(d, "effectiveDate"));
+        await enrol(q, str(d, "personId"), str(d, "toClassGroupId"), str(d, "effectiveDate"));
+        return;
+      case "identity.v1.StudentWithdrawn":
+        await leave(q, str(d, "personId"), str(d, "classGroupId"), str(d, "effectiveDate"));
+        return;
+      case "identity.v1.GuardianLinked":
+        await q(
+          `INSERT INTO $S.guardians (guardian_id, person_id) VALUES ($1, $2)
+           ON CONFLICT DO NOTHING`,
+          [str(d, "guardianId"), str(d, "personId")],
+        );
+        return;
+      case "identity.v1.GuardianUnlinked":
+        await q("DELETE FROM $S.guardians WHERE guardian_id = $1 AND person_id = $2", [
+          str(d, "guardianId"),
+          str(d, "personId"),
+        ]);
+        return;
       default:
         return;
     }
   },
 });
 
-function addStaff(q: (text: string, params: unknown[]) => Promise<unknown>, d: Data) {
+type Q = (text: string, params: unknown[]) => Promise<unknown>;
+
+function enrol(q: Q, personId: string, classGroupId: string, from: string) {
+  return q(
+    `INSERT INTO $S.enrollments (person_id, class_group_id, from_date) VALUES ($1, $2, $3)
+     ON CONFLICT DO NOTHING`,
+    [personId, classGroupId, from],
+  );
+}
+
+function leave(q: Q, personId: string, classGroupId: string, on: string) {
+  return q(
+    `UPDATE $S.enrollments SET to_date = $3
+     WHERE person_id = $1 AND class_group_id = $2 AND to_date IS NULL`,
+    [personId, classGroupId, on],
+  );
+}
+
+function addStaff(q: Q, d: Data) {
   return q(
     `INSERT INTO $S.staff (person_id, school_id, municipality_id) VALUES ($1, $2, $3)
      ON CONFLICT (school_id, person_id) DO NOTHING`,

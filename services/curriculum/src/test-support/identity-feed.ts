@@ -20,6 +20,10 @@ const codecs = {
   SubgroupOpened: E.SubgroupOpened,
   PersonErased: E.PersonErased,
   StaffAssignedToSchool: E.StaffAssignedToSchool,
+  StudentEnrolled: E.StudentEnrolled,
+  StudentTransferred: E.StudentTransferred,
+  StudentWithdrawn: E.StudentWithdrawn,
+  GuardianLinked: E.GuardianLinked,
 };
 type Name = keyof typeof codecs;
 
