@@ -52,7 +52,13 @@ export interface FactsQuery {
   commandId?: string;
 }
 
-const TEXT = `
+/*
+ * Journal-level facts (class group, school zone, grading, subgroup, assignments, substitutes)
+ * only ever get added to (no event removes an assignment or changes a class group's school
+ * or a subject's grading), so they are cached per journal; the per-call facts (lesson,
+ * pupils' enrollment, the school's weights, the command id) are read on every call.
+ */
+const JOURNAL_TEXT = `
 SELECT
   (SELECT json_build_object('schoolId', cg.school_id, 'municipalityId', cg.municipality_id,
           'startYear', cg.start_year, 'timeZone', s.time_zone)
@@ -60,18 +66,22 @@ SELECT
     WHERE cg.class_group_id = $1) AS class_group,
   (SELECT grading FROM ${S}.subjects WHERE subject_id = $2) AS grading,
   (SELECT class_group_id FROM ${S}.subgroups WHERE subgroup_id = $3) AS subgroup_class_group,
+  (SELECT coalesce(json_agg(teacher_id), '[]') FROM ${S}.assignments
+    WHERE class_group_id = $1 AND subject_id = $2 AND start_year = $4
+      AND (subgroup_id = '' OR subgroup_id = $3)) AS teachers,
+  (SELECT coalesce(json_agg(json_build_object('substituteId', su.substitute_id,
+          'firstDay', to_char(su.first_day, 'YYYY-MM-DD'),
+          'lastDay', to_char(su.last_day, 'YYYY-MM-DD'))), '[]')
+     FROM ${S}.substitutes su JOIN ${S}.assignments a USING (assignment_id)
+    WHERE a.class_group_id = $1 AND a.subject_id = $2 AND a.start_year = $4
+      AND (a.subgroup_id = '' OR a.subgroup_id = $3)) AS substitutions`;
+
+const CALL_TEXT = `
+SELECT
   (SELECT json_build_object('lessonId', lesson_id, 'classGroupId', class_group_id,
           'subgroupId', subgroup_id, 'subjectId', subject_id, 'teacherId', teacher_id,
           'date', to_char(lesson_date, 'YYYY-MM-DD'), 'term', term, 'status', status)
      FROM ${S}.lessons WHERE lesson_id = $4) AS lesson,
-  (SELECT coalesce(json_agg(teacher_id), '[]') FROM ${S}.assignments
-    WHERE class_group_id = $1 AND subject_id = $2 AND start_year = $5
-      AND (subgroup_id = '' OR subgroup_id = $3)) AS teachers,
-  (SELECT coalesce(json_agg(json_build_object('firstDay', to_char(su.first_day, 'YYYY-MM-DD'),
-          'lastDay', to_char(su.last_day, 'YYYY-MM-DD'))), '[]')
-     FROM ${S}.substitutes su JOIN ${S}.assignments a USING (assignment_id)
-    WHERE a.class_group_id = $1 AND a.subject_id = $2 AND a.start_year = $5
-      AND (a.subgroup_id = '' OR a.subgroup_id = $3) AND su.substitute_id = $6) AS substitutions,
   (SELECT w.weights FROM grades.work_type_weights w JOIN ${S}.class_groups cg USING (school_id)
     WHERE cg.class_group_id = $1) AS weights,
   (SELECT coalesce(json_agg(json_build_object('id', p.id,
@@ -82,28 +92,85 @@ SELECT
             AND ($3 = '' OR EXISTS (SELECT 1 FROM ${S}.subgroup_members m
              WHERE m.person_id = p.id AND m.subgroup_id = $3
                AND (d.day IS NULL OR (m.first_day <= d.day AND (m.until IS NULL OR d.day < m.until))))))), '[]')
-     FROM unnest($7::text[]) AS p(id),
-          (SELECT coalesce($8::date, (SELECT lesson_date FROM ${S}.lessons WHERE lesson_id = $4)) AS day) d
+     FROM unnest($2::text[]) AS p(id),
+          (SELECT coalesce($5::date, (SELECT lesson_date FROM ${S}.lessons WHERE lesson_id = $4)) AS day) d
   ) AS students,
   (SELECT json_build_object('payloadHash', payload_hash, 'result', result)
-     FROM eventstore.commands WHERE command_id = $9) AS command`;
+     FROM eventstore.commands WHERE command_id = $6) AS command`;
+
+type JournalFacts = Pick<
+  CommandFacts,
+  "classGroup" | "grading" | "subgroupClassGroupId" | "teacherIds"
+> & {
+  substitutions: { substituteId: string; firstDay: CivilDate; lastDay: CivilDate }[];
+  readAt: number;
+};
+
+const JOURNAL_FACTS_TTL_MS = 60_000;
+const JOURNAL_FACTS_MAX = 20_000;
 
 /** The replicas' reads for commands, in PostgreSQL. */
 export class FactsReader {
+  private readonly journals = new Map<string, JournalFacts>();
+
   constructor(private readonly pool: pg.Pool) {}
 
   async commandFacts(q: FactsQuery): Promise<CommandFacts> {
+    const [journal, call] = await Promise.all([this.journalFacts(q), this.callFacts(q)]);
+    const actor = q.actorPersonId ?? "";
+    return {
+      ...journal,
+      ...call,
+      substitutions: journal.substitutions.filter((s) => s.substituteId === actor),
+    };
+  }
+
+  private async journalFacts(q: FactsQuery): Promise<JournalFacts> {
+    const k = q.journal;
+    const key = `${k.classGroupId}|${k.subgroupId}|${k.subjectId}|${k.startYear}`;
+    const hit = this.journals.get(key);
+    const actor = q.actorPersonId ?? "";
+    // A cached entry answers unless stale, or unless it would refuse the actor as not
+    // assigned (their assignment or substitution may have arrived since): then read again.
+    if (
+      hit &&
+      Date.now() - hit.readAt < JOURNAL_FACTS_TTL_MS &&
+      (actor === "" || hit.teacherIds.includes(actor))
+    )
+      return hit;
     const { rows } = await this.pool.query({
-      name: "grades_command_facts",
-      text: TEXT,
+      name: "grades_journal_facts",
+      text: JOURNAL_TEXT,
+      values: [k.classGroupId, k.subjectId, k.subgroupId, k.startYear],
+    });
+    const r = rows[0];
+    const facts: JournalFacts = {
+      classGroup: r.class_group ?? undefined,
+      grading: r.grading ?? undefined,
+      subgroupClassGroupId: r.subgroup_class_group ?? undefined,
+      teacherIds: r.teachers,
+      substitutions: r.substitutions,
+      readAt: Date.now(),
+    };
+    // Only complete answers are kept: a fact not replicated yet must be asked again.
+    if (facts.classGroup && facts.grading && (k.subgroupId === "" || facts.subgroupClassGroupId)) {
+      this.journals.delete(key);
+      this.journals.set(key, facts);
+      if (this.journals.size > JOURNAL_FACTS_MAX)
+        this.journals.delete(this.journals.keys().next().value as string);
+    }
+    return facts;
+  }
+
+  private async callFacts(q: FactsQuery) {
+    const { rows } = await this.pool.query({
+      name: "grades_call_facts",
+      text: CALL_TEXT,
       values: [
         q.journal.classGroupId,
-        q.journal.subjectId,
+        q.studentIds,
         q.journal.subgroupId,
         q.lessonId ?? "",
-        q.journal.startYear,
-        q.actorPersonId ?? "",
-        q.studentIds,
         q.date ?? null,
         q.commandId ?? "",
       ],
@@ -114,12 +181,7 @@ export class FactsReader {
       students.set(s.id, { known: s.known, enrolled: s.enrolled });
     }
     return {
-      classGroup: r.class_group ?? undefined,
-      grading: r.grading ?? undefined,
-      subgroupClassGroupId: r.subgroup_class_group ?? undefined,
       lesson: r.lesson ?? undefined,
-      teacherIds: r.teachers,
-      substitutions: r.substitutions,
       weights: r.weights ?? undefined,
       students,
       command: r.command ?? undefined,
