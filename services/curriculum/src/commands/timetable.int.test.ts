@@ -306,9 +306,42 @@ describe("identity replica", () => {
       subgroupId: "",
     });
 
+    // A pupil enrolled in 5А and transferred to 5Б on 1 October: two periods.
+    const pupil = randomUUID();
+    const at = { schoolId: f.schoolId, municipalityId: f.municipalityId };
+    await publishIdentityEvents(app.nc, app.names, [
+      identityEvent(`person-${pupil}`, "StudentEnrolled", {
+        personId: pupil,
+        classGroupId: f.classGroups.a5,
+        ...at,
+        academicYear: { startYear: 2026 },
+        gradeLevel: 5,
+        effectiveDate: "2026-09-01",
+      }),
+      identityEvent(`person-${pupil}`, "StudentTransferred", {
+        personId: pupil,
+        fromClassGroupId: f.classGroups.a5,
+        fromSchoolId: f.schoolId,
+        fromMunicipalityId: f.municipalityId,
+        toClassGroupId: f.classGroups.b5,
+        ...at,
+        academicYear: { startYear: 2026 },
+        gradeLevel: 5,
+        effectiveDate: "2026-10-01",
+      }),
+    ]);
+    await eventually(async () =>
+      expect(await app.deps.facts.enrolmentPeriods([pupil], f.classGroups.b5)).toEqual([
+        { from: "2026-10-01", to: null },
+      ]),
+    );
+    expect(await app.deps.facts.enrolmentPeriods([pupil], f.classGroups.a5)).toEqual([
+      { from: "2026-09-01", to: "2026-10-01" },
+    ]);
+
     const dump = async () => {
       const out: Record<string, unknown[]> = {};
-      for (const t of ["schools", "staff", "class_groups", "subgroups"]) {
+      for (const t of ["schools", "staff", "class_groups", "subgroups", "enrollments"]) {
         out[t] = (
           await app.store.pool.query(`SELECT * FROM proj_identity_facts.${t} ORDER BY 1, 2`)
         ).rows;
@@ -324,7 +357,7 @@ describe("identity replica", () => {
       nc: app.nc,
       names: app.names,
     });
-    expect(rebuilt.events).toBe(f.events.length + 4);
+    expect(rebuilt.events).toBe(f.events.length + 6);
     expect(await dump()).toEqual(before);
   });
 });
