@@ -74,16 +74,28 @@ export async function applyBatch(
     checkpoints: new Map(),
   };
   const sources = [...new Set(entries.map((e) => e.source))];
-  // Simple-protocol statements with literals (source names are checked context names), so
-  // that BEGIN and COMMIT ride along: 4 round trips per batch instead of 7.
+  // Simple-protocol statements with literals (source names are checked context names, event
+  // ids are quoted), so that BEGIN, the inbox claim and COMMIT ride along: 3 round trips per
+  // batch (lock + claim, the handlers' flush, checkpoint + commit) instead of 7.
   const sourceList = sources.map(literal).join(", ");
   const lockSql = `SELECT source, seq, (SELECT version FROM ${s}._meta) AS version,
        EXISTS (SELECT 1 FROM ${s}._pending) AS any_pending
        FROM ${s}._checkpoint WHERE source IN (${sourceList}) FOR UPDATE`;
+  // The inbox claim rides along as one array literal (cheap to parse, unlike a VALUES list).
+  // It may also claim ids at or below the checkpoint: those are skipped by sequence below
+  // either way, and their rows are as harmless as the originals.
+  const candidates = options.mode === "live" ? entries.filter((e) => e.event) : [];
+  const claimSql =
+    candidates.length === 0
+      ? undefined
+      : `INSERT INTO ${s}._inbox (event_id)
+       SELECT unnest(${textArrayLiteral(candidates.map((e) => e.event!.eventId))}::text[])
+       ON CONFLICT DO NOTHING RETURNING event_id`;
   type LockRow = { source: string; seq: string; version: number; any_pending: boolean };
-  const locked = lastResult<LockRow>(
-    await client.query(options.begin ? `BEGIN; ${lockSql}` : lockSql),
-  );
+  const statements = [options.begin ? "BEGIN" : undefined, lockSql, claimSql].filter(Boolean);
+  const results = asResults(await client.query(statements.join("; ")));
+  const locked = results[options.begin ? 1 : 0] as { rows: LockRow[] };
+  const claimed = claimSql ? (results.at(-1) as { rows: { event_id: string }[] }) : undefined;
   const anyPending = locked.rows.some((r) => r.any_pending);
   const checkpoint = new Map(locked.rows.map((r) => [r.source, Number(r.seq)]));
   for (const source of sources) {
@@ -111,12 +123,7 @@ export async function applyBatch(
     else result.malformed++;
   }
 
-  if (options.mode === "live" && fresh.length > 0) {
-    const claimed = await client.query<{ event_id: string }>(
-      `INSERT INTO ${s}._inbox (event_id) SELECT unnest($1::text[])
-       ON CONFLICT DO NOTHING RETURNING event_id`,
-      [fresh.map((e) => e.eventId)],
-    );
+  if (claimed) {
     const ids = new Set(claimed.rows.map((r) => r.event_id));
     // A copy inside the same batch: only its first occurrence was claimed.
     const kept = fresh.filter((e) => ids.delete(e.eventId));
@@ -249,7 +256,12 @@ function literal(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
 }
 
-/** The last result of a simple-protocol query that may hold several statements. */
-function lastResult<R>(r: unknown): { rows: R[] } {
-  return (Array.isArray(r) ? r.at(-1) : r) as { rows: R[] };
+/** A text[] as an SQL literal: elements double-quoted, `"` and `\` backslash-escaped. */
+function textArrayLiteral(items: readonly string[]): string {
+  return literal(`{${items.map((x) => `"${x.replace(/[\\"]/g, (m) => `\\${m}`)}"`).join(",")}}`);
+}
+
+/** The results of a simple-protocol query, one per statement. */
+function asResults(r: unknown): unknown[] {
+  return Array.isArray(r) ? r : [r];
 }
