@@ -328,7 +328,36 @@ describe("curriculum service process", () => {
       subjectId: "MATH",
       hoursPerWeek: 5,
     });
+    // An approved programme of 3 hours where the plan asks 5 a week over the school year.
+    const programme = { ...school, subjectId: "MATH", gradeLevel: 5 };
+    await client.call.draftWorkProgramme({
+      ...programme,
+      commandId: randomUUID(),
+      items: [{ topic: "Натуральные числа", hours: 3 }],
+      authorId: f.teachers.math,
+    });
+    const admin = client.as(
+      await issuer.sign({ roles: [`SCHOOL_ADMIN@school:${f.schoolId}`], pid: f.teachers.rus }),
+    );
+    await admin.approveWorkProgramme({
+      ...programme,
+      commandId: randomUUID(),
+      version: 1,
+      approvedBy: "",
+    });
     const coverage = await client.call.getStudyPlanCoverage({ ...school, onDate: "" });
+    // 1 Sep 2026 - 31 May 2027 has 273 days, 39 of them Sundays: 234 days of a six-day week.
+    expect(coverage.programmeMismatches).toEqual([
+      {
+        gradeLevel: 5,
+        subjectId: "MATH",
+        weeklyHours: 5,
+        schoolWeeks: 39,
+        plannedHours: 195,
+        programmeVersion: 1,
+        programmeHours: 3,
+      },
+    ]);
     expect(coverage.onDate).toBe("2026-09-01");
     expect(
       coverage.mismatches.map((m) => [

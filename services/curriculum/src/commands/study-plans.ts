@@ -1,11 +1,17 @@
 import { loadAggregate } from "@otmetka/eventstore";
-import { calendarDecider, calendarStreamId } from "../domain/calendar.js";
+import { calendarDecider, calendarStreamId, schoolDays } from "../domain/calendar.js";
 import { civilDate } from "../domain/civil-date.js";
 import { refused } from "../domain/errors.js";
 import type { StudyPlanHoursSet } from "../domain/events.js";
-import { type Coverage, planCoverage } from "../domain/plan-coverage.js";
+import {
+  type Coverage,
+  type ProgrammeHoursMismatch,
+  planCoverage,
+  programmeHoursMismatches,
+} from "../domain/plan-coverage.js";
 import { studyPlanDecider, studyPlanStreamId } from "../domain/study-plan.js";
 import { timetableDecider, timetableStreamId } from "../domain/timetable.js";
+import { currentVersion, programmeDecider, programmeIdOf } from "../domain/work-programme.js";
 import { checkSchoolId, checkStartYear } from "./calendar.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
 import { runCommand } from "./run-command.js";
@@ -65,12 +71,17 @@ export async function getStudyPlan(
 export async function studyPlanCoverage(
   deps: CurriculumDeps,
   input: { schoolId: string; startYear: number; onDate: string },
-): Promise<{ onDate: string; mismatches: Coverage[] }> {
+): Promise<{
+  onDate: string;
+  mismatches: Coverage[];
+  programmeMismatches: ProgrammeHoursMismatch[];
+}> {
   const schoolId = checkSchoolId(input.schoolId);
   const startYear = checkStartYear(input.startYear);
-  const year = (
+  const calendar = (
     await loadAggregate(deps.store, calendarStreamId(schoolId, startYear), calendarDecider)
-  ).state.year;
+  ).state;
+  const year = calendar.year;
   if (!year)
     throw refused("academic_year", "the school's calendar for this year is not defined yet");
   const onDate = input.onDate === "" ? year.firstDay : civilDate("on_date", input.onDate);
@@ -79,8 +90,31 @@ export async function studyPlanCoverage(
     loadAggregate(deps.store, timetableStreamId(schoolId, startYear), timetableDecider),
     deps.facts.classGroupsOf(schoolId, startYear),
   ]);
+  // The approved programme of every planned subject (one stream each; a report, not a hot path).
+  const schoolWeeks = new Map<number, number>();
+  const programmes = [];
+  for (const h of plan.state.hours.values()) {
+    if (!schoolWeeks.has(h.gradeLevel) && calendar.termSystems.has(h.gradeLevel)) {
+      const days = schoolDays(calendar, h.gradeLevel).length;
+      schoolWeeks.set(h.gradeLevel, Math.round(days / year.daysPerWeek));
+    }
+    const { state } = await loadAggregate(
+      deps.store,
+      programmeIdOf(schoolId, startYear, h.subjectId, h.gradeLevel),
+      programmeDecider,
+    );
+    const current = currentVersion(state);
+    if (current)
+      programmes.push({
+        gradeLevel: h.gradeLevel,
+        subjectId: h.subjectId,
+        version: current.version,
+        hours: current.items.reduce((n, i) => n + i.hours, 0),
+      });
+  }
   return {
     onDate,
     mismatches: planCoverage(plan.state, timetable.state.slots.values(), classGroups, onDate),
+    programmeMismatches: programmeHoursMismatches(plan.state, programmes, schoolWeeks),
   };
 }

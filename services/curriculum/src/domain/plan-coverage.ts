@@ -67,3 +67,42 @@ export function planCoverage(
       a.subgroupId.localeCompare(b.subgroupId),
   );
 }
+
+export interface ProgrammeHoursMismatch {
+  gradeLevel: number;
+  subjectId: string;
+  weeklyHours: number;
+  schoolWeeks: number;
+  plannedHours: number;
+  programmeVersion: number;
+  programmeHours: number;
+}
+
+/**
+ * Approved work programmes against the plan over the year: weekly hours × the grade's school
+ * weeks (its school days over the week's length, rounded: 170 days of a five-day week are the
+ * usual 34 weeks). Grades without a term system have no school weeks yet and are skipped.
+ */
+export function programmeHoursMismatches(
+  plan: StudyPlanState,
+  programmes: readonly { gradeLevel: number; subjectId: string; version: number; hours: number }[],
+  schoolWeeks: ReadonlyMap<number, number>,
+): ProgrammeHoursMismatch[] {
+  const out: ProgrammeHoursMismatch[] = [];
+  for (const p of programmes) {
+    const weeks = schoolWeeks.get(p.gradeLevel);
+    const weekly = plan.hours.get(`${p.gradeLevel}|${p.subjectId}`)?.hoursPerWeek;
+    if (weeks === undefined || weekly === undefined) continue;
+    if (weekly * weeks === p.hours) continue;
+    out.push({
+      gradeLevel: p.gradeLevel,
+      subjectId: p.subjectId,
+      weeklyHours: weekly,
+      schoolWeeks: weeks,
+      plannedHours: weekly * weeks,
+      programmeVersion: p.version,
+      programmeHours: p.hours,
+    });
+  }
+  return out.sort((a, b) => a.gradeLevel - b.gradeLevel || a.subjectId.localeCompare(b.subjectId));
+}

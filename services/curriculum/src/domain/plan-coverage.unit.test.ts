@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
 import type { StudyPlanHoursSet, TimetableSlotAdded } from "./events.js";
-import { planCoverage } from "./plan-coverage.js";
+import { planCoverage, programmeHoursMismatches } from "./plan-coverage.js";
 
 const hours = (gradeLevel: number, subjectId: string, hoursPerWeek: number) =>
   [`${gradeLevel}|${subjectId}`, { gradeLevel, subjectId, hoursPerWeek }] as [
@@ -58,4 +58,25 @@ it("reports subjects short of or over the plan, per subgroup, and class groups w
   expect(
     planCoverage(plan, slots, groups, "2026-09-01").find((c) => c.subjectId === "MATH"),
   ).toMatchObject({ classGroupId: "5a", plannedHours: 2, timetabledHours: 3 });
+});
+
+it("compares approved programmes' hours with the plan's weekly hours over the school weeks", () => {
+  const programmes = [
+    { gradeLevel: 5, subjectId: "MATH", version: 2, hours: 68 },
+    { gradeLevel: 5, subjectId: "ENG", version: 1, hours: 60 },
+    // Not in the plan, or a grade without school weeks: nothing to compare with.
+    { gradeLevel: 5, subjectId: "CHESS", version: 1, hours: 10 },
+    { gradeLevel: 6, subjectId: "MATH", version: 1, hours: 1 },
+  ];
+  expect(programmeHoursMismatches(plan, programmes, new Map([[5, 34]]))).toEqual([
+    {
+      gradeLevel: 5,
+      subjectId: "ENG",
+      weeklyHours: 2,
+      schoolWeeks: 34,
+      plannedHours: 68,
+      programmeVersion: 1,
+      programmeHours: 60,
+    },
+  ]);
 });
