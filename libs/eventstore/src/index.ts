@@ -48,6 +48,7 @@ export {
   eventStoreMigrations,
   migrateEventStore,
   migrateEventStoreDatabase,
+  migrateServiceSchema,
 } from "./migrations/index.js";
 export {
   EVENTSTORE_SCHEMA,

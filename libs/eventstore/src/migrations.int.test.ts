@@ -3,7 +3,11 @@ import { Kysely, type Migration, Migrator, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { EventStore } from "./event-store.js";
-import { eventStoreMigrations, migrateEventStore } from "./migrations/index.js";
+import {
+  eventStoreMigrations,
+  migrateEventStore,
+  migrateServiceSchema,
+} from "./migrations/index.js";
 
 const env = useTestEnvironment({ label: "es_migrations" });
 
@@ -69,6 +73,58 @@ describe("migrations", () => {
       expect(down.error).toBeUndefined();
       const fn = await sql`SELECT 1 FROM pg_proc WHERE proname = 'append_events'`.execute(db);
       expect(fn.rows).toHaveLength(0);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it("migrateServiceSchema applies an event store migration added after the service's own ran", async () => {
+    const other = await env.createDatabase("es_unordered");
+    const db = kysely(other.url);
+    const service: Record<string, Migration> = {
+      "2026-11-28_101_demo_table": {
+        up: async (d) => {
+          await sql`CREATE TABLE demo_rows (id text PRIMARY KEY)`.execute(d);
+        },
+      },
+    };
+    try {
+      expect(await migrateServiceSchema(db, "demo", service)).toEqual([
+        ...Object.keys(eventStoreMigrations),
+        "2026-11-28_101_demo_table",
+      ]);
+      // A later release of the event store brings a migration that sorts before 101.
+      const later: Record<string, Migration> = {
+        ...service,
+        "2026-11-28_003_eventstore_later": {
+          up: async (d) => {
+            await sql`CREATE TABLE eventstore.later_marker (x int)`.execute(d);
+          },
+        },
+      };
+      expect(await migrateServiceSchema(db, "demo", later)).toEqual([
+        "2026-11-28_003_eventstore_later",
+      ]);
+      const marker = await sql`SELECT to_regclass('eventstore.later_marker') AS t`.execute(db);
+      expect(marker.rows).toEqual([{ t: "eventstore.later_marker" }]);
+      expect(await migrateServiceSchema(db, "demo", later)).toEqual([]);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it("migrateServiceSchema names the migration that failed", async () => {
+    const other = await env.createDatabase("es_failing");
+    const db = kysely(other.url);
+    try {
+      const failing: Record<string, Migration> = {
+        "2026-11-28_101_broken": {
+          up: async (d) => void (await sql`SELECT no_such_column FROM nowhere`.execute(d)),
+        },
+      };
+      await expect(migrateServiceSchema(db, "demo", failing)).rejects.toThrow(
+        /^demo migration 2026-11-28_101_broken failed: relation "nowhere" does not exist/,
+      );
     } finally {
       await db.destroy();
     }

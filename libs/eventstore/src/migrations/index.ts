@@ -41,6 +41,37 @@ export async function migrateEventStore(db: Kysely<unknown>): Promise<string[]> 
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }
 
+/**
+ * A service's migrations with the event store's, in the service's own Migrator table
+ * (`<service>_migration`). Unordered migrations are allowed: the event store's later
+ * migrations sort before a service's already applied ones (`..._003` < `..._101`) and touch
+ * other tables, so they must still apply to existing databases. Throws naming the failed one.
+ */
+export async function migrateServiceSchema(
+  db: Kysely<unknown>,
+  service: string,
+  migrations: Readonly<Record<string, Migration>>,
+): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => ({ ...eventStoreMigrations, ...migrations }) },
+    migrationTableName: `${service}_migration`,
+    migrationLockTableName: `${service}_migration_lock`,
+    allowUnorderedMigrations: true,
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
+    throw new Error(
+      `${service} migration ${failed} failed: ${(error as Error).message ?? String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}
+
 /** migrateEventStore on the database at `connectionString`, for scripts, tests and benchmarks. */
 export async function migrateEventStoreDatabase(connectionString: string): Promise<string[]> {
   const db = new Kysely<unknown>({

@@ -1,5 +1,5 @@
-import { eventStoreMigrations } from "@otmetka/eventstore";
-import { type Kysely, type Migration, Migrator, sql } from "kysely";
+import { migrateServiceSchema } from "@otmetka/eventstore";
+import { type Kysely, type Migration, sql } from "kysely";
 import { auditMigrations } from "../audit/migrations.js";
 
 /*
@@ -184,21 +184,5 @@ const identityMigrations: Record<string, Migration> = {
 };
 
 export async function migrateIdentityDatabase(db: Kysely<unknown>): Promise<void> {
-  const migrator = new Migrator({
-    db,
-    provider: {
-      getMigrations: async () => ({
-        ...eventStoreMigrations,
-        ...identityMigrations,
-        ...auditMigrations,
-      }),
-    },
-    migrationTableName: "identity_migration",
-    migrationLockTableName: "identity_migration_lock",
-  });
-  const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((r) => r.status === "Error");
-  if (error || failed) {
-    throw new Error(`identity migration ${failed?.migrationName ?? ""} failed`, { cause: error });
-  }
+  await migrateServiceSchema(db, "identity", { ...identityMigrations, ...auditMigrations });
 }
