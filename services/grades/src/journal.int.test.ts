@@ -512,6 +512,34 @@ describe("attendance, exemptions and work types", () => {
   });
 });
 
+describe("queries", () => {
+  it("lists a pupil's marks in a period for staff and for the pupil themself, not for another pupil", async () => {
+    const me = await h.as(["STUDENT"], f.pupils.p1);
+    const mine = await h.client.listStudentMarks(
+      { journal, studentId: f.pupils.p1, fromDate: "2026-09-15", toDate: "2026-09-30" },
+      me,
+    );
+    expect(mine.marks.length).toBeGreaterThan(0);
+    expect(
+      mine.marks.every((m) => m.lessonDate >= "2026-09-15" && m.lessonDate <= "2026-09-30"),
+    ).toBe(true);
+    const other = await grpcError(
+      h.client.listStudentMarks({ journal, studentId: f.pupils.p2, fromDate: "", toDate: "" }, me),
+    );
+    expect(other.code).toBe(status.PERMISSION_DENIED);
+    const bad = await grpcError(
+      h.client.listStudentMarks(
+        { journal, studentId: f.pupils.p1, fromDate: "15.09.2026", toDate: "" },
+        teacher,
+      ),
+    );
+    expect([bad.code, bad.details]).toEqual([
+      status.INVALID_ARGUMENT,
+      expect.stringMatching(/^from_date/),
+    ]);
+  });
+});
+
 describe("concurrency and availability", () => {
   it("two writers (two journal caches, as two processes) on one journal lose no update", async () => {
     const other = { ...h.deps, journals: new JournalStore(h.store) };
