@@ -11,7 +11,7 @@ export {
 } from "./environment.js";
 export { TEST_DB_PREFIX, uniqueNatsPrefix, uniqueSuffix } from "./names.js";
 export { deleteNatsPrefix } from "./nats.js";
-export { type PrivateNats, startPrivateNats } from "./private-nats.js";
+export { type PrivateNats, type PrivateNatsOptions, startPrivateNats } from "./private-nats.js";
 export { type PrivatePostgres, startPrivatePostgres } from "./private-postgres.js";
 export { findExecutable, freePort, rejectionOf, waitFor } from "./process.js";
 export {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findExecutable, freePort, portAnswers, ServerProcess, waitFor } from "./process.js";
@@ -16,11 +16,19 @@ export interface PrivateNats {
   dispose(): Promise<void>;
 }
 
+export interface PrivateNatsOptions {
+  /**
+   * Extra configuration file text (e.g. an `authorization { ... }` block); the command line's
+   * address, port and JetStream store still apply.
+   */
+  config?: string;
+}
+
 /**
  * A `nats-server` of the test's own, with JetStream, on a free port: for tests that kill or
- * restart a server. The shared server is never touched.
+ * restart a server, or need an authorization configuration. The shared server is never touched.
  */
-export async function startPrivateNats(): Promise<PrivateNats> {
+export async function startPrivateNats(options: PrivateNatsOptions = {}): Promise<PrivateNats> {
   const bin = process.env.NATS_SERVER_BIN ?? findExecutable("nats-server");
   if (!bin) {
     throw new Error(
@@ -29,7 +37,14 @@ export async function startPrivateNats(): Promise<PrivateNats> {
   }
   const port = await freePort();
   const storeDir = await mkdtemp(join(tmpdir(), "otmetka-nats-"));
+  const configArgs: string[] = [];
+  if (options.config !== undefined) {
+    const file = join(storeDir, "server.conf");
+    await writeFile(file, options.config);
+    configArgs.push("-c", file);
+  }
   const server = new ServerProcess("nats-server", bin, [
+    ...configArgs,
     "-a",
     "127.0.0.1",
     "-p",
