@@ -1,0 +1,29 @@
+import { defaultFieldResolver, type GraphQLSchema, isObjectType } from "graphql";
+import type { GatewayContext } from "../context.js";
+import { FIELD_POLICIES, INHERITING_TYPES } from "./policies.js";
+
+/**
+ * Wraps every field resolver of the schema with its policy, so no resolver can be reached
+ * without the matrix. Root fields without a policy are refused at start-up: a new root field
+ * must be given one.
+ */
+export function applyPolicies(schema: GraphQLSchema): GraphQLSchema {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith("__")) continue;
+    for (const field of Object.values(type.getFields())) {
+      const key = `${type.name}.${field.name}`;
+      const policy = FIELD_POLICIES[key];
+      if (!policy) {
+        if (!INHERITING_TYPES.has(type.name)) throw new Error(`no authorization policy for ${key}`);
+        continue;
+      }
+      const resolve = field.resolve ?? defaultFieldResolver;
+      field.resolve = async (parent, args, ctx: GatewayContext, info) => {
+        const claim = await policy(parent, args, ctx);
+        if (claim) ctx.claims.set(info.path, claim);
+        return resolve(parent, args, ctx, info);
+      };
+    }
+  }
+  return schema;
+}

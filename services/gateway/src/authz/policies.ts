@@ -1,0 +1,125 @@
+import type { ClassGroup, School } from "@otmetka/proto/identity/v1/identity_service";
+import type { GatewayContext, PersonRef } from "../context.js";
+import { gqlError } from "../http/errors.js";
+import { resolveScope } from "../resolvers/dashboard.js";
+import { id, workProgrammeId } from "../resolvers/inputs.js";
+import type { JournalNode } from "../resolvers/nodes.js";
+import {
+  readDashboard,
+  readDiary,
+  readJournal,
+  readMunicipality,
+  readPersonalData,
+  readPupils,
+  readRegion,
+  readSchool,
+  readWorkProgramme,
+} from "./matrix.js";
+
+/**
+ * A field's authorization: resolves to the role claim that allows it (passed to the resolver
+ * and the audit) or throws FORBIDDEN. `inherit` means the parent object was authorized and
+ * this field shows nothing more than the parent's own data.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: policies see each field's own parent and args
+export type Policy = (parent: any, args: any, ctx: GatewayContext) => Promise<string | undefined>;
+
+const notFound = (field: string, what: string) =>
+  gqlError("NOT_FOUND", `${field}: no ${what}`, field);
+
+async function classGroupOf(ctx: GatewayContext, raw: string, field: string): Promise<ClassGroup> {
+  const cg = await ctx.loaders.classGroups.load(id(field, raw));
+  if (!cg) throw notFound(field, `class group ${raw}`);
+  return cg;
+}
+
+async function schoolOf(ctx: GatewayContext, raw: string, field: string): Promise<School> {
+  const s = await ctx.loaders.schools.load(id(field, raw));
+  if (!s) throw notFound(field, `school ${raw}`);
+  return s;
+}
+
+/** Personal data of the Person parent; a staff read of a pupil is added to the audit. */
+const personal: Policy = async (p: PersonRef, _a, ctx) => {
+  const person = await ctx.loaders.people.load(p.id);
+  if (!person) throw notFound("id", `person ${p.id}`);
+  const access = await readPersonalData(ctx, person, p.via, "name");
+  if (access.audited) ctx.audit.add([p.id], access.claim);
+  return access.claim;
+};
+
+/** Every field that needs more than its parent's authorization. */
+export const FIELD_POLICIES: Record<string, Policy> = {
+  "Query.me": async () => "self",
+  "Query.region": async (_p, _a, ctx) => readRegion(ctx),
+  "Query.municipality": async (_p, a: { id: string }, ctx) => readMunicipality(ctx, id("id", a.id)),
+  "Query.school": async (_p, a: { id: string }, ctx) =>
+    readSchool(ctx, await schoolOf(ctx, a.id, "id")),
+  "Query.classGroup": async (_p, a: { id: string }, ctx) =>
+    readSchool(ctx, await classGroupOf(ctx, a.id, "id")),
+  "Query.person": async (_p, a: { id: string }, ctx) => {
+    const person = await ctx.loaders.people.load(id("id", a.id));
+    if (!person) throw notFound("id", `person ${a.id}`);
+    return (await readPersonalData(ctx, person, undefined, "id")).claim;
+  },
+  "Query.journal": async (_p, a: { classGroupId: string; subjectId: string }, ctx) =>
+    readJournal(
+      ctx,
+      await classGroupOf(ctx, a.classGroupId, "classGroupId"),
+      id("subjectId", a.subjectId),
+    ),
+  "Query.diary": async (_p, a: { studentId: string }, ctx) => {
+    const access = await readDiary(ctx, id("studentId", a.studentId));
+    if (access.audited) ctx.audit.add([a.studentId], access.claim);
+    return access.claim;
+  },
+  "Query.workProgramme": async (_p, a: { id: string }, ctx) =>
+    readWorkProgramme(ctx, await schoolOf(ctx, workProgrammeId(a.id).schoolId, "id")),
+  "Query.dashboard": async (_p, a: { scope: Parameters<typeof resolveScope>[1] }, ctx) => {
+    const scope = await resolveScope(ctx, a.scope);
+    return readDashboard(ctx, scope.level, scope);
+  },
+  // Organisation links upward are checked again: a teacher's school does not open its municipality.
+  "School.municipality": async (s: School, _a, ctx) =>
+    readMunicipality(ctx, s.municipalityId, "municipality"),
+  "ClassGroup.pupils": async (c: ClassGroup, _a, ctx) => readPupils(ctx, c),
+  "Person.name": personal,
+  "Person.familyName": personal,
+  "Person.givenName": personal,
+  "Person.patronymic": personal,
+  "Person.birthDate": personal,
+  // Marks of every pupil of the journal reach the caller: one audit entry for all of them.
+  "Journal.rows": async (j: JournalNode, _a, ctx) => {
+    ctx.audit.add(j.view.studentIds, j.claim);
+    return j.claim;
+  },
+};
+
+/**
+ * Types whose fields show only what their authorized parent already allowed. Every object type
+ * of the schema is either here or has each field in FIELD_POLICIES (a test checks).
+ */
+export const INHERITING_TYPES = new Set([
+  "Me",
+  "Region",
+  "Municipality",
+  "School",
+  "ClassGroup",
+  "Person",
+  "Subject",
+  "Journal",
+  "JournalLesson",
+  "JournalRow",
+  "Mark",
+  "Absence",
+  "Diary",
+  "DiaryLesson",
+  "DiaryMark",
+  "SubjectAverage",
+  "WorkProgramme",
+  "PlannedLesson",
+  "Dashboard",
+  "Figure",
+  "MarkDistribution",
+  "MissedCounts",
+]);

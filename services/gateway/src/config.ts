@@ -1,0 +1,70 @@
+import {
+  baseConfigSchema,
+  DEFAULT_PORTS,
+  loadConfig,
+  optionalVariable,
+  parseInteger,
+  parseOneOf,
+  parsePattern,
+  variable,
+} from "@otmetka/service-kit/config";
+import type { z } from "zod";
+
+const ADDRESS = "a host:port gRPC address such as 127.0.0.1:50051";
+const parseAddress = parsePattern(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/);
+const local = (port: number) => `127.0.0.1:${port}`;
+
+export const gatewayConfigSchema = baseConfigSchema({
+  grpcPort: DEFAULT_PORTS.gatewayHttp,
+  httpPort: DEFAULT_PORTS.gatewayHttp,
+}).extend({
+  HTTP_HOST: variable(
+    "an address to bind, such as 0.0.0.0",
+    parsePattern(/^[A-Za-z0-9.:_-]+$/),
+    "0.0.0.0",
+  ),
+  IDENTITY_GRPC_ADDRESS: variable(ADDRESS, parseAddress, local(DEFAULT_PORTS.identity)),
+  CURRICULUM_GRPC_ADDRESS: variable(ADDRESS, parseAddress, local(DEFAULT_PORTS.curriculum)),
+  REPORTING_GRPC_ADDRESS: variable(ADDRESS, parseAddress, local(DEFAULT_PORTS.reporting)),
+  // The region of MINISTRY_OFFICER@region:<id> grants (identity's IDENTITY_REGION_ID).
+  GATEWAY_REGION_ID: variable(
+    "letters, digits, '-' or '_'",
+    parsePattern(/^[A-Za-z0-9_-]{1,64}$/),
+    "74",
+  ),
+  // Introspection and GraphiQL are served only when this is `development`.
+  NODE_ENV: variable(
+    "development, production or test",
+    parseOneOf(["development", "production", "test"] as const),
+    "production",
+  ),
+  // Only operations from GRAPHQL_PERSISTED_OPERATIONS_FILE are executed.
+  GRAPHQL_PERSISTED_ONLY: variable(
+    "true or false",
+    parseOneOf(["true", "false"] as const),
+    "false",
+  ),
+  // JSON object { "<sha256 hex of the document>": "<document>" }.
+  GRAPHQL_PERSISTED_OPERATIONS_FILE: optionalVariable(
+    "a path to a JSON file",
+    parsePattern(/^.+$/),
+  ),
+  GRAPHQL_MAX_DEPTH: variable("an integer 2-50", parseInteger(2, 50), "10"),
+  GRAPHQL_MAX_COST: variable("an integer 10-1000000", parseInteger(10, 1_000_000), "5000"),
+  GRAPHQL_MAX_ALIASES: variable("an integer 0-1000", parseInteger(0, 1000), "15"),
+  GRAPHQL_MAX_TOKENS: variable("an integer 100-100000", parseInteger(100, 100_000), "2000"),
+  // Requests per token (account) per minute.
+  GATEWAY_RATE_LIMIT_PER_MINUTE: variable(
+    "an integer 1-1000000",
+    parseInteger(1, 1_000_000),
+    "600",
+  ),
+});
+
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+
+export function loadGatewayConfig(
+  env: Record<string, string | undefined> = process.env,
+): GatewayConfig {
+  return loadConfig(gatewayConfigSchema, env);
+}

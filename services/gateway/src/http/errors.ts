@@ -1,0 +1,119 @@
+import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
+import { trace } from "@opentelemetry/api";
+import { DomainError } from "@otmetka/service-kit";
+import { GraphQLError } from "graphql";
+
+/** GraphQL `extensions.code` values (conventions.md "Errors"), plus the two transport ones. */
+export type ErrorCode =
+  | "BAD_USER_INPUT"
+  | "FAILED_PRECONDITION"
+  | "CONFLICT"
+  | "UNAUTHENTICATED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "UNAVAILABLE"
+  | "RATE_LIMITED"
+  | "INTERNAL_SERVER_ERROR";
+
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  UNAUTHENTICATED: 401,
+  RATE_LIMITED: 429,
+};
+
+/** A typed client error; `field` names the argument or path the message is about. */
+export function gqlError(code: ErrorCode, message: string, field?: string): GraphQLError {
+  const http = HTTP_STATUS[code];
+  return new GraphQLError(message, {
+    extensions: { code, ...(field ? { field } : {}), ...(http ? { http: { status: http } } : {}) },
+  });
+}
+
+const CODE_OF_KIND: Record<DomainError["kind"], ErrorCode> = {
+  invalid_argument: "BAD_USER_INPUT",
+  failed_precondition: "FAILED_PRECONDITION",
+  conflict: "CONFLICT",
+  unauthenticated: "UNAUTHENTICATED",
+  permission_denied: "FORBIDDEN",
+  not_found: "NOT_FOUND",
+  unavailable: "UNAVAILABLE",
+};
+
+const CODE_OF_GRPC: Partial<Record<number, ErrorCode>> = {
+  [GrpcStatus.INVALID_ARGUMENT]: "BAD_USER_INPUT",
+  [GrpcStatus.OUT_OF_RANGE]: "BAD_USER_INPUT",
+  [GrpcStatus.FAILED_PRECONDITION]: "FAILED_PRECONDITION",
+  [GrpcStatus.ABORTED]: "CONFLICT",
+  [GrpcStatus.ALREADY_EXISTS]: "CONFLICT",
+  [GrpcStatus.UNAUTHENTICATED]: "UNAUTHENTICATED",
+  [GrpcStatus.PERMISSION_DENIED]: "FORBIDDEN",
+  [GrpcStatus.NOT_FOUND]: "NOT_FOUND",
+  [GrpcStatus.UNAVAILABLE]: "UNAVAILABLE",
+  [GrpcStatus.DEADLINE_EXCEEDED]: "UNAVAILABLE",
+};
+
+/** The status-name codes reporting puts in per-item errors of its batch answers. */
+const CODE_OF_STATUS_NAME: Record<string, ErrorCode> = {
+  INVALID_ARGUMENT: "BAD_USER_INPUT",
+  FAILED_PRECONDITION: "FAILED_PRECONDITION",
+  ABORTED: "CONFLICT",
+  UNAUTHENTICATED: "UNAUTHENTICATED",
+  PERMISSION_DENIED: "FORBIDDEN",
+  NOT_FOUND: "NOT_FOUND",
+  UNAVAILABLE: "UNAVAILABLE",
+};
+
+export function itemError(code: string, message: string): GraphQLError {
+  return gqlError(CODE_OF_STATUS_NAME[code] ?? "INTERNAL_SERVER_ERROR", message);
+}
+
+function isServiceError(err: unknown): err is ServiceError {
+  return (
+    err instanceof Error &&
+    typeof (err as Partial<ServiceError>).code === "number" &&
+    "metadata" in err
+  );
+}
+
+/**
+ * The client-facing form of any error a resolver threw: typed errors pass with their code,
+ * gRPC statuses of the services map by conventions.md, everything else is masked with the
+ * trace id (the original is logged by the caller of this function).
+ */
+export function toClientError(err: unknown): { error: GraphQLError; internal: boolean } {
+  const original = err instanceof GraphQLError && err.originalError ? err.originalError : err;
+  if (original instanceof GraphQLError && typeof original.extensions.code === "string") {
+    return { error: original, internal: false };
+  }
+  if (
+    err instanceof GraphQLError &&
+    typeof err.extensions.code === "string" &&
+    !err.originalError
+  ) {
+    return { error: err, internal: false };
+  }
+  if (original instanceof DomainError) {
+    return {
+      error: gqlError(CODE_OF_KIND[original.kind], original.message, original.field),
+      internal: false,
+    };
+  }
+  if (isServiceError(original)) {
+    const code = CODE_OF_GRPC[original.code];
+    if (code) {
+      const field = original.metadata.get("field")[0];
+      return {
+        error: gqlError(
+          code,
+          original.details || original.message,
+          typeof field === "string" ? field : undefined,
+        ),
+        internal: false,
+      };
+    }
+  }
+  const traceId = trace.getActiveSpan()?.spanContext().traceId ?? "none";
+  return {
+    error: gqlError("INTERNAL_SERVER_ERROR", `internal error (trace ${traceId})`),
+    internal: true,
+  };
+}

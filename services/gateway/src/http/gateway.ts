@@ -1,0 +1,164 @@
+import { readFileSync } from "node:fs";
+import { costLimitPlugin } from "@escape.tech/graphql-armor-cost-limit";
+import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
+import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
+import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
+import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
+import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
+import { trace } from "@opentelemetry/api";
+import {
+  bearerMetadata,
+  type CallerVerifier,
+  DomainError,
+  type Logger,
+} from "@otmetka/service-kit";
+import { type DocumentNode, GraphQLError, type OperationDefinitionNode } from "graphql";
+import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
+import { type AuditSink, accessRecord } from "../audit/publisher.js";
+import type { Backends } from "../backends/clients.js";
+import { createLoaders } from "../backends/loaders.js";
+import { AuditCollector, type GatewayContext } from "../context.js";
+import { buildSchema } from "../schema/build.js";
+import { gqlError, toClientError } from "./errors.js";
+import { RateLimiter } from "./rate-limit.js";
+
+export interface GatewayOptions {
+  backends: Backends;
+  verifier: CallerVerifier;
+  audit: AuditSink;
+  logger: Logger;
+  regionId: string;
+  development: boolean;
+  persistedOnly: boolean;
+  /** `{ "<sha256 of the document>": "<document>" }`. */
+  persistedOperations?: Record<string, string>;
+  limits: { depth: number; cost: number; aliases: number; tokens: number; perMinute: number };
+  now?: () => Date;
+}
+
+export function readPersistedOperations(
+  path: string | undefined,
+): Record<string, string> | undefined {
+  return path ? (JSON.parse(readFileSync(path, "utf8")) as Record<string, string>) : undefined;
+}
+
+const today = (now: Date) => now.toISOString().slice(0, 10);
+
+async function authenticate(o: GatewayOptions, limiter: RateLimiter, request: Request) {
+  const header = request.headers.get("authorization") ?? "";
+  const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+  if (!m?.[1]) {
+    throw gqlError(
+      "UNAUTHENTICATED",
+      "authorization: a Bearer access token is required",
+      "authorization",
+    );
+  }
+  let caller: Awaited<ReturnType<CallerVerifier["verifyToken"]>>;
+  try {
+    caller = await o.verifier.verifyToken(m[1]);
+  } catch (err) {
+    if (err instanceof DomainError) throw toClientError(err).error;
+    throw err;
+  }
+  if (!limiter.take(caller.accountId)) {
+    throw gqlError(
+      "RATE_LIMITED",
+      `authorization: more than ${o.limits.perMinute} requests a minute`,
+    );
+  }
+  return caller;
+}
+
+/**
+ * Publishes one AccessRecord for a request that returned pupils' data to staff. If the record
+ * cannot be written, the data is withheld (the caller retries).
+ */
+function auditPlugin(o: GatewayOptions, now: () => Date): Plugin<GatewayContext> {
+  return {
+    onExecute({ args }) {
+      return {
+        async onExecuteDone({ result, setResult }) {
+          const ctx = args.contextValue as GatewayContext;
+          if (!ctx.audit || ctx.audit.pupils.size === 0 || Symbol.asyncIterator in result) return;
+          const op =
+            args.operationName ??
+            (args.document as DocumentNode).definitions.find(
+              (d): d is OperationDefinitionNode => d.kind === "OperationDefinition",
+            )?.name?.value ??
+            "anonymous";
+          const span = trace.getActiveSpan()?.spanContext().traceId ?? "";
+          try {
+            await o.audit.publish(
+              accessRecord(ctx.caller, ctx.audit.role ?? "", op, span, ctx.audit.pupils, now()),
+            );
+          } catch (err) {
+            o.logger.error({ err }, "access record not published; data withheld");
+            setResult({
+              errors: [
+                gqlError("UNAVAILABLE", "audit: the access record could not be written; retry"),
+              ],
+            });
+          }
+        },
+      };
+    },
+  };
+}
+
+export function createGateway(
+  o: GatewayOptions,
+): YogaServerInstance<Record<string, unknown>, GatewayContext> {
+  const now = o.now ?? (() => new Date());
+  const limiter = new RateLimiter(o.limits.perMinute, () => now().getTime());
+  const schema = buildSchema();
+  const plugins: Plugin[] = [
+    useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }),
+    maxTokensPlugin({ n: o.limits.tokens }),
+    maxDepthPlugin({ n: o.limits.depth, flattenFragments: true }),
+    maxAliasesPlugin({ n: o.limits.aliases }),
+    costLimitPlugin({ maxCost: o.limits.cost }),
+    auditPlugin(o, now) as Plugin,
+  ];
+  if (!o.development) plugins.push(useDisableIntrospection());
+  if (o.persistedOnly || o.persistedOperations) {
+    const store = o.persistedOperations ?? {};
+    plugins.push(
+      usePersistedOperations({
+        getPersistedOperation: (key: string) => store[key] ?? null,
+        allowArbitraryOperations: !o.persistedOnly,
+      }),
+    );
+  }
+  return createYoga<Record<string, unknown>, GatewayContext>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    graphiql: o.development,
+    landingPage: false,
+    plugins,
+    maskedErrors: {
+      maskError(error) {
+        const { error: client, internal } = toClientError(error);
+        if (internal)
+          o.logger.error(
+            { err: error instanceof GraphQLError ? (error.originalError ?? error) : error },
+            "internal error",
+          );
+        return client;
+      },
+    },
+    context: async ({ request }): Promise<GatewayContext> => {
+      const caller = await authenticate(o, limiter, request);
+      const md = bearerMetadata(caller.token);
+      return {
+        caller,
+        regionId: o.regionId,
+        loaders: createLoaders(o.backends, md, () => today(now())),
+        audit: new AuditCollector(),
+        claims: new WeakMap(),
+        today: today(now()),
+      };
+    },
+  });
+}

@@ -1,0 +1,53 @@
+// First import, on its own: validates the config, then starts OpenTelemetry before anything
+// loads @grpc/grpc-js (see bootstrap.ts).
+import "./bootstrap.js";
+import { createServer } from "node:http";
+import { jetstream } from "@nats-io/jetstream";
+import { messagingNames } from "@otmetka/messaging";
+import { connectNats, createCallerVerifier, createLogger, runService } from "@otmetka/service-kit";
+import { jetStreamAuditSink } from "./audit/publisher.js";
+import { connectBackends } from "./backends/clients.js";
+import { config, telemetry } from "./bootstrap.js";
+import { createGateway, readPersistedOperations } from "./http/gateway.js";
+
+// Wiring only. Shutdown runs in reverse: HTTP server, gRPC clients, NATS, telemetry.
+await runService(async (lifecycle) => {
+  lifecycle.onShutdown("telemetry", () => telemetry.shutdown());
+  const logger = createLogger({ service: "gateway", level: config.LOG_LEVEL });
+  lifecycle.useLogger(logger);
+
+  const nc = await connectNats({ url: config.NATS_URL, name: "gateway", logger });
+  lifecycle.onShutdown("nats", () => nc.drain());
+  const { nats } = messagingNames(config.NATS_PREFIX);
+
+  const backends = connectBackends({
+    identity: config.IDENTITY_GRPC_ADDRESS,
+    curriculum: config.CURRICULUM_GRPC_ADDRESS,
+    reporting: config.REPORTING_GRPC_ADDRESS,
+  });
+  lifecycle.onShutdown("grpc clients", () => backends.close());
+
+  const yoga = createGateway({
+    backends,
+    verifier: createCallerVerifier({ jwksUrl: config.AUTH_JWKS_URL }),
+    audit: jetStreamAuditSink(jetstream(nc), nats.subject("audit", "access")),
+    logger,
+    regionId: config.GATEWAY_REGION_ID,
+    development: config.NODE_ENV === "development",
+    persistedOnly: config.GRAPHQL_PERSISTED_ONLY === "true",
+    persistedOperations: readPersistedOperations(config.GRAPHQL_PERSISTED_OPERATIONS_FILE),
+    limits: {
+      depth: config.GRAPHQL_MAX_DEPTH,
+      cost: config.GRAPHQL_MAX_COST,
+      aliases: config.GRAPHQL_MAX_ALIASES,
+      tokens: config.GRAPHQL_MAX_TOKENS,
+      perMinute: config.GATEWAY_RATE_LIMIT_PER_MINUTE,
+    },
+  });
+  const server = createServer(yoga);
+  await new Promise<void>((resolve) => server.listen(config.HTTP_PORT, config.HTTP_HOST, resolve));
+  logger.info({ port: config.HTTP_PORT, path: "/graphql" }, "gateway listening");
+  lifecycle.onShutdown("http server", async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+});
