@@ -1,0 +1,197 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { provisionSubscriberConsumer } from "./subscribers/consumers.js";
+import { consent, recordMark, seedSchool } from "./test-support/fixture.js";
+import { type Harness, startHarness } from "./test-support/harness.js";
+import { settle } from "./test-support/settle.js";
+import { connectSubscriber, type Delivered, drain } from "./test-support/subscriber.js";
+
+const env = useTestEnvironment({ label: "portal" });
+let h: Harness;
+let subA: NatsConnection;
+
+beforeAll(async () => {
+  h = await startHarness({
+    databaseUrl: env.databaseUrl,
+    prefix: env.natsPrefix,
+    subscribers: ["a", "b", "c"],
+  });
+  subA = await connectSubscriber(h, "a");
+}, 60_000);
+
+afterAll(async () => {
+  await subA?.close();
+  await h?.stop();
+});
+
+/** Every message now in PORTAL, through the service's own (unrestricted) connection. */
+async function streamContents(): Promise<
+  { seq: number; subject: string; type: string; time: Date }[]
+> {
+  const last = (await h.jsm.streams.info(h.names.stream)).state.last_seq;
+  const out = [];
+  for (let seq = 1; seq <= last; seq++) {
+    const m = await h.jsm.streams.getMessage(h.names.stream, { seq }).catch(() => null);
+    if (m)
+      out.push({
+        seq,
+        subject: m.subject,
+        type: String(m.json<{ type: string }>().type),
+        time: m.time,
+      });
+  }
+  return out;
+}
+
+const ofPortal = (got: Delivered[], portalId: string) =>
+  got.filter((d) => d.event.subject === `pupil/${portalId}`);
+
+describe("consent-gated publication", () => {
+  it("publishes a pupil only while consent is granted: granted, withdrawn, re-granted", async () => {
+    await provisionSubscriberConsumer(h.jsm, h.names, "a", { from: "start" });
+    await seedSchool(h, [
+      { id: "p1", portalId: "EPGU-1" },
+      { id: "p2", portalId: "EPGU-2" },
+    ]);
+    await recordMark(h, "p1", "MARK_VALUE_FIVE");
+    await recordMark(h, "p2", "MARK_VALUE_FOUR");
+    await settle(h);
+    await consent(h, "p1", true);
+    await settle(h);
+    await consent(h, "p1", false);
+    await settle(h);
+    await recordMark(h, "p1", "MARK_VALUE_THREE"); // while withdrawn: not published
+    await settle(h);
+    await consent(h, "p1", true);
+    await settle(h);
+
+    const got = await drain(subA, h, "a", (g) => ofPortal(g, "EPGU-1").length >= 3);
+    const p1 = ofPortal(got, "EPGU-1");
+    expect(p1.map((d) => d.event.type)).toEqual([
+      "portal.v1.PupilPerformanceUpdated",
+      "portal.v1.PupilConsentWithdrawn",
+      "portal.v1.PupilPerformanceUpdated",
+    ]);
+    const first = p1[0]?.event.data as { subjects: { currentMarks: string[]; average: string }[] };
+    expect(first.subjects[0]?.currentMarks).toEqual(["5"]);
+    const again = p1[2]?.event.data as { subjects: { currentMarks: string[]; average: string }[] };
+    expect(again.subjects[0]).toMatchObject({
+      subjectId: "math",
+      currentMarks: ["5", "3"],
+      average: "4.00",
+    });
+    expect(p1[0]?.subject).toBe(h.names.subject("m-1", "s-1", "pupil", "EPGU-1"));
+
+    // p2 never consented: nothing about them anywhere in the stream, and no names at all.
+    const all = await streamContents();
+    expect(all.some((m) => m.subject.endsWith(".EPGU-2"))).toBe(false);
+    expect(all.map((m) => m.type)).toContain("portal.v1.SchoolReference");
+    expect(all.map((m) => m.type)).toContain("portal.v1.ClassGroupReference");
+  });
+});
+
+describe("replay", () => {
+  it("replays from the start, from a sequence and from a time", async () => {
+    const all = await streamContents();
+    await provisionSubscriberConsumer(h.jsm, h.names, "b", { from: "start" });
+    const subB = await connectSubscriber(h, "b");
+    try {
+      const fromStart = await drain(subB, h, "b", (g) => g.length >= all.length);
+      expect(fromStart.map((d) => d.seq)).toEqual(all.map((m) => m.seq));
+
+      const mid = all[Math.floor(all.length / 2)];
+      if (!mid) throw new Error("empty stream");
+      await provisionSubscriberConsumer(h.jsm, h.names, "b", {
+        from: "sequence",
+        sequence: mid.seq,
+      });
+      const fromSeq = await drain(subB, h, "b", (g) => g.length >= all.length - mid.seq + 1);
+      expect(fromSeq.map((d) => d.seq)).toEqual(
+        all.filter((m) => m.seq >= mid.seq).map((m) => m.seq),
+      );
+
+      await provisionSubscriberConsumer(h.jsm, h.names, "b", { from: "time", time: mid.time });
+      const fromTime = await drain(
+        subB,
+        h,
+        "b",
+        (g) => g.length >= 1 && g.at(-1)?.seq === all.at(-1)?.seq,
+      );
+      const expected = all.filter((m) => m.time >= mid.time).map((m) => m.seq);
+      expect(fromTime.map((d) => d.seq)).toEqual(expected);
+      expect(fromTime[0]?.seq).toBeLessThanOrEqual(mid.seq);
+    } finally {
+      await subB.close();
+    }
+  });
+});
+
+describe("backfill", () => {
+  it("gives a new subscriber the latest message per subject, then the live flow with no gap", async () => {
+    // Live traffic keeps flowing while the consumer is created.
+    const live = (async () => {
+      for (let i = 0; i < 6; i++) {
+        await recordMark(h, "p1", i % 2 ? "MARK_VALUE_FOUR" : "MARK_VALUE_FIVE", "physics");
+        await h.emit("identity", "SchoolRenamed", "school-s-1", {
+          schoolId: "s-1",
+          municipalityId: "m-1",
+          name: `МАОУ СОШ № 1 (${i})`,
+          shortName: "СОШ 1",
+        });
+        await new Promise((r) => setTimeout(r, 30));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 60));
+    await provisionSubscriberConsumer(h.jsm, h.names, "c", { from: "backfill" });
+    await live;
+    await settle(h);
+    const all = await streamContents();
+    const subC = await connectSubscriber(h, "c");
+    try {
+      const lastSeq = all.at(-1)?.seq;
+      const got = await drain(subC, h, "c", (g) => g.some((d) => d.seq === lastSeq));
+      const bySubject = new Map<string, number[]>();
+      for (const m of all) bySubject.set(m.subject, [...(bySubject.get(m.subject) ?? []), m.seq]);
+      const gotBySubject = new Map<string, number[]>();
+      for (const d of got)
+        gotBySubject.set(d.subject, [...(gotBySubject.get(d.subject) ?? []), d.seq]);
+      // Every subject is there, and what came for it is an unbroken tail of its messages.
+      expect([...gotBySubject.keys()].sort()).toEqual([...bySubject.keys()].sort());
+      for (const [subject, seqs] of bySubject) {
+        const tail = gotBySubject.get(subject) ?? [];
+        expect(tail).toEqual(seqs.slice(seqs.length - tail.length));
+      }
+      // The backfill started with single messages per subject: fewer than the whole stream.
+      expect(got.length).toBeLessThan(all.length);
+      expect(got.map((d) => d.seq)).toEqual([...got.map((d) => d.seq)].sort((a, b) => a - b));
+    } finally {
+      await subC.close();
+    }
+  });
+});
+
+describe("erasure", () => {
+  it("publishes a tombstone and purges the pupil's earlier messages", async () => {
+    await h.emit("identity", "PersonErased", "person-p1", {
+      personId: "p1",
+      schoolId: "s-1",
+      municipalityId: "m-1",
+    });
+    await settle(h);
+    const all = await streamContents();
+    const p1 = all.filter((m) => m.subject.endsWith(".pupil.EPGU-1"));
+    expect(p1.map((m) => m.type)).toEqual(["portal.v1.PupilErased"]);
+    const got = await drain(subA, h, "a", (g) =>
+      g.some((d) => d.event.type === "portal.v1.PupilErased"),
+    );
+    const tomb = got.find((d) => d.event.type === "portal.v1.PupilErased");
+    expect(tomb?.event.data).toEqual({ portalId: "EPGU-1", erasedAt: expect.any(String) });
+    // Later grades for the erased pupil publish nothing.
+    await recordMark(h, "p1", "MARK_VALUE_TWO");
+    await settle(h);
+    expect(
+      (await streamContents()).filter((m) => m.subject.endsWith(".pupil.EPGU-1")),
+    ).toHaveLength(1);
+  });
+});

@@ -1,0 +1,100 @@
+import { markText } from "./marks.js";
+import { markDirty } from "./outbox.js";
+import { type FeedContext, num, str } from "./projection.js";
+
+const MISSED = new Set([
+  "ABSENCE_REASON_ILLNESS",
+  "ABSENCE_REASON_EXCUSED",
+  "ABSENCE_REASON_UNEXCUSED",
+]);
+const EXCUSED = new Set(["ABSENCE_REASON_ILLNESS", "ABSENCE_REASON_EXCUSED"]);
+
+/** Grades facts the performance snapshot needs; each touched pupil is marked for a snapshot. */
+export async function applyGrades(f: FeedContext): Promise<void> {
+  const { e, ctx, t } = f;
+  const d = e.data;
+  const journal = (d.journal ?? {}) as Record<string, unknown>;
+  const touched: string[] = [];
+  switch (e.type.slice("grades.v1.".length)) {
+    case "MarkRecorded": {
+      const mark = markText(d.value);
+      if (mark !== null) {
+        await ctx.query(
+          `INSERT INTO ${t("marks")} VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (mark_id) DO NOTHING`,
+          [
+            str(d.markId),
+            str(d.studentId),
+            str(journal.subjectId),
+            num(d.term),
+            mark,
+            num(d.weight),
+            e.sequence,
+          ],
+        );
+      }
+      touched.push(str(d.studentId));
+      break;
+    }
+    case "MarkCorrected": {
+      const mark = markText(d.value);
+      if (mark !== null) {
+        await ctx.query(`UPDATE ${t("marks")} SET mark = $2 WHERE mark_id = $1`, [
+          str(d.markId),
+          mark,
+        ]);
+      }
+      touched.push(str(d.studentId));
+      break;
+    }
+    case "MarkRevoked":
+      await ctx.query(`DELETE FROM ${t("marks")} WHERE mark_id = $1`, [str(d.markId)]);
+      touched.push(str(d.studentId));
+      break;
+    case "TermMarkSet":
+    case "TermMarkCorrected": {
+      const mark = markText(d.value);
+      if (mark !== null) {
+        await ctx.query(
+          `INSERT INTO ${t("term_marks")} VALUES ($1, $2, $3, $4)
+           ON CONFLICT (student_id, subject_id, term) DO UPDATE SET mark = EXCLUDED.mark`,
+          [str(d.studentId), str(journal.subjectId), num(d.term), mark],
+        );
+      }
+      touched.push(str(d.studentId));
+      break;
+    }
+    case "AttendanceRecorded": {
+      // A later record replaces the lesson's list: pupils dropped from it change too.
+      const old = await ctx.query(
+        `DELETE FROM ${t("absences")} WHERE lesson_id = $1 RETURNING student_id`,
+        [str(d.lessonId)],
+      );
+      for (const r of old.rows) touched.push(String(r.student_id));
+      for (const entry of (d.entries ?? []) as Record<string, unknown>[]) {
+        const reason = str(entry.reason);
+        const missed = MISSED.has(reason);
+        const late = num(entry.lateMinutes) > 0;
+        if (!missed && !late) continue;
+        await ctx.query(
+          `INSERT INTO ${t("absences")} VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+          [str(d.lessonId), str(entry.studentId), missed, EXCUSED.has(reason), late],
+        );
+        touched.push(str(entry.studentId));
+      }
+      break;
+    }
+    case "AbsenceExcused":
+      await ctx.query(
+        `UPDATE ${t("absences")} SET excused = true WHERE lesson_id = $1 AND student_id = $2`,
+        [str(d.lessonId), str(d.studentId)],
+      );
+      touched.push(str(d.studentId));
+      break;
+    default:
+      return;
+  }
+  for (const pupil of new Set(touched)) {
+    if (!pupil) continue;
+    await markDirty(ctx.query, "pupil", pupil, f.opts.debounceMs);
+  }
+}

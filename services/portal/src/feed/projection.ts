@@ -1,0 +1,50 @@
+import { type ApplyContext, defineProjection, type ProjectionEvent } from "@otmetka/projections";
+import { applyCurriculum } from "./apply-curriculum.js";
+import { applyGrades } from "./apply-grades.js";
+import { applyIdentity } from "./apply-identity.js";
+import { createFeedTables } from "./tables.js";
+
+export const FEED_PROJECTION = "portal_feed";
+
+/** Opens the portal id sealed in identity's PortalIdAssigned (identity's DecryptForPerson). */
+export type PortalIdOpener = (personId: string, ciphertextBase64: string) => Promise<string | null>;
+
+export interface FeedOptions {
+  openPortalId: PortalIdOpener;
+  /** A pupil's or programme's snapshot is published at most this long after its first change. */
+  debounceMs: number;
+}
+
+export interface FeedContext {
+  ctx: ApplyContext;
+  /** `"proj_portal_feed"` (quoted) or the rebuild's schema. */
+  t: (table: string) => string;
+  e: ProjectionEvent<Record<string, unknown>>;
+  opts: FeedOptions;
+}
+
+/** The internal events → state + outbox projection behind the feed. */
+export function portalFeedProjection(opts: FeedOptions) {
+  return defineProjection({
+    name: FEED_PROJECTION,
+    version: 1,
+    sources: [{ context: "identity" }, { context: "curriculum" }, { context: "grades" }],
+    setup: (db, schema) => createFeedTables(db, schema),
+    async apply(event, ctx) {
+      const f: FeedContext = {
+        ctx,
+        t: (table) => `"${ctx.schema}".${table}`,
+        e: event as ProjectionEvent<Record<string, unknown>>,
+        opts,
+      };
+      if (event.context === "identity") await applyIdentity(f);
+      else if (event.context === "grades") await applyGrades(f);
+      else if (event.context === "curriculum") await applyCurriculum(f);
+    },
+  });
+}
+
+export const str = (v: unknown): string => (typeof v === "string" ? v : "");
+export const num = (v: unknown): number => (typeof v === "number" ? v : Number(v ?? 0) || 0);
+export const yearOf = (v: unknown): number =>
+  num((v as { startYear?: unknown } | undefined)?.startYear);

@@ -1,0 +1,187 @@
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { liveSchema } from "@otmetka/projections";
+import type pg from "pg";
+import {
+  CLOUD_EVENT_SOURCE,
+  dataSchemaUrl,
+  PORTAL_EVENTS,
+  type PortalEventType,
+} from "../contract/types.js";
+import type { PortalNames } from "../stream.js";
+import { enqueue } from "./outbox.js";
+import { FEED_PROJECTION } from "./projection.js";
+import { type PublishablePupil, programmeSnapshot, pupilSnapshots } from "./snapshots.js";
+
+export interface FeedPublisherOptions {
+  pool: pg.Pool;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  names: PortalNames;
+  /** How often due snapshots and the outbox are looked at when idle; default 50 ms. */
+  pollMs?: number;
+  onError?: (err: unknown, where: string) => void;
+}
+
+interface OutboxRow {
+  id: string;
+  event_id: string;
+  type: PortalEventType;
+  kind: string;
+  key: string;
+  municipality_id: string;
+  school_id: string;
+  time: Date;
+  data: Record<string, unknown>;
+  purge_key: string | null;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Two loops: the debouncer turns due "dirty" pupils and programmes into snapshots in the outbox
+ * (consent checked under the pupil's row lock, so a snapshot never follows a withdrawal), and
+ * the publisher moves the outbox to PORTAL in id order (Nats-Msg-Id = event id, so a retry
+ * after a lost ack is dropped by the server) and purges an erased pupil's subjects.
+ */
+export class FeedPublisher {
+  private stopped = false;
+  private loops: Promise<void>[] = [];
+  readonly counters = { published: 0, snapshots: 0, purges: 0 };
+  constructor(private readonly o: FeedPublisherOptions) {}
+
+  start(): this {
+    this.loops = [
+      this.loop("debounce", () => this.debounceOnce()),
+      this.loop("publish", () => this.publishOnce()),
+    ];
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.loops);
+  }
+
+  private async loop(where: string, step: () => Promise<number>): Promise<void> {
+    while (!this.stopped) {
+      let n = 0;
+      try {
+        n = await step();
+      } catch (err) {
+        this.o.onError?.(err, where);
+        await sleep(500);
+      }
+      if (n === 0) await sleep(this.o.pollMs ?? 50);
+    }
+  }
+
+  /** Snapshots for due dirty entries; returns how many entries it took. */
+  async debounceOnce(): Promise<number> {
+    const schema = liveSchema({ name: FEED_PROJECTION });
+    const c = await this.o.pool.connect();
+    try {
+      await c.query("BEGIN");
+      const due = await c.query<{ kind: string; key: string }>(
+        `DELETE FROM portal.dirty WHERE (kind, key) IN (
+           SELECT kind, key FROM portal.dirty WHERE due_at <= now() ORDER BY due_at LIMIT 500
+           FOR UPDATE SKIP LOCKED) RETURNING kind, key`,
+      );
+      const query = (text: string, params?: unknown[]) => c.query(text, params);
+      const pupilIds = due.rows
+        .filter((r) => r.kind === "pupil")
+        .map((r) => r.key)
+        .sort();
+      if (pupilIds.length > 0) {
+        const locked = await c.query<PublishablePupil & { consent: boolean; erased: boolean }>(
+          `SELECT * FROM "${schema}".pupils WHERE person_id = ANY($1) ORDER BY person_id FOR UPDATE`,
+          [pupilIds],
+        );
+        const publishable = locked.rows.filter(
+          (p) => p.consent && !p.erased && p.portal_id && p.school_id && p.municipality_id,
+        );
+        const now = new Date();
+        const snaps = await pupilSnapshots(query, schema, publishable, now);
+        for (const p of publishable) {
+          await enqueue(query, {
+            type: "portal.v1.PupilPerformanceUpdated",
+            key: p.portal_id,
+            schoolId: p.school_id,
+            municipalityId: p.municipality_id,
+            time: now,
+            data: snaps.get(p.person_id),
+          });
+        }
+        this.counters.snapshots += publishable.length;
+      }
+      for (const r of due.rows.filter((x) => x.kind === "programme")) {
+        const data = await programmeSnapshot(query, schema, r.key);
+        if (!data) continue;
+        await enqueue(query, {
+          type: "portal.v1.WorkProgrammeRevised",
+          key: data.programmeId,
+          schoolId: data.schoolId,
+          municipalityId: data.municipalityId,
+          time: new Date(),
+          data,
+        });
+      }
+      await c.query("COMMIT");
+      return due.rows.length;
+    } catch (err) {
+      await c.query("ROLLBACK").catch(() => {});
+      throw err;
+    } finally {
+      c.release();
+    }
+  }
+
+  /** Publishes up to 1,000 outbox rows; returns how many. */
+  async publishOnce(): Promise<number> {
+    const { pool, js, jsm, names } = this.o;
+    const rows = (await pool.query<OutboxRow>("SELECT * FROM portal.outbox ORDER BY id LIMIT 1000"))
+      .rows;
+    if (rows.length === 0) return 0;
+    // Pipelined: the server stores one connection's publishes in order.
+    const acks = await Promise.all(
+      rows.map((r) =>
+        js.publish(
+          names.subject(r.municipality_id, r.school_id, r.kind, r.key),
+          encoder.encode(envelopeJson(r)),
+          {
+            msgID: r.event_id,
+          },
+        ),
+      ),
+    );
+    for (const [i, r] of rows.entries()) {
+      if (!r.purge_key) continue;
+      const ack = acks[i];
+      if (!ack) continue;
+      // Everything before the tombstone on the pupil's subjects goes; the tombstone stays.
+      await jsm.streams.purge(names.stream, {
+        filter: names.pupilFilter(r.purge_key),
+        seq: ack.seq,
+      });
+      this.counters.purges++;
+    }
+    await pool.query("DELETE FROM portal.outbox WHERE id = ANY($1)", [rows.map((r) => r.id)]);
+    this.counters.published += rows.length;
+    return rows.length;
+  }
+}
+
+function envelopeJson(r: OutboxRow): string {
+  return JSON.stringify({
+    specversion: "1.0",
+    id: r.event_id,
+    source: CLOUD_EVENT_SOURCE,
+    type: r.type,
+    subject: `${PORTAL_EVENTS[r.type].kind}/${r.key}`,
+    time: new Date(r.time).toISOString(),
+    datacontenttype: "application/json",
+    dataschema: dataSchemaUrl(r.type),
+    data: r.data,
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,146 @@
+import {
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+} from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { RecordedEvent } from "@otmetka/eventstore";
+import { ensureStream, messagingNames, toMessage } from "@otmetka/messaging";
+import { ProjectionRunner } from "@otmetka/projections";
+import { type PrivateNats, startPrivateNats } from "@otmetka/testing";
+import pg from "pg";
+import { migrate } from "../db/migrations.js";
+import { type PortalIdOpener, portalFeedProjection } from "../feed/projection.js";
+import { FeedPublisher } from "../feed/publisher.js";
+import { ensurePortalStream, type PortalNames, portalNames } from "../stream.js";
+import {
+  authorizationConfig,
+  type NatsUser,
+  subscriberPermissions,
+} from "../subscribers/permissions.js";
+
+export const SERVICE_USER = { user: "portal-svc", password: "svc-secret-0123456789" };
+
+/** Stand-in for identity's DecryptForPerson: "sealed:<portal id>" in base64 opens to the id. */
+export const sealPortalId = (portalId: string) =>
+  Buffer.from(`sealed:${portalId}`).toString("base64");
+export const openTestPortalId: PortalIdOpener = async (_person, ct) => {
+  const text = Buffer.from(ct, "base64").toString();
+  return text.startsWith("sealed:") ? text.slice("sealed:".length) : null;
+};
+
+export interface Harness {
+  nats: PrivateNats;
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  pool: pg.Pool;
+  names: PortalNames;
+  prefix: string;
+  runner: ProjectionRunner;
+  publisher: FeedPublisher;
+  emit(
+    context: "identity" | "curriculum" | "grades",
+    type: string,
+    streamId: string,
+    data: object,
+  ): Promise<void>;
+  subscriberUser(name: string): { user: string; pass: string; inboxPrefix: string };
+  stop(): Promise<void>;
+}
+
+/**
+ * A private nats-server started with the feed's authorization configuration (the service user
+ * and one user per named subscriber), the test database migrated, the feed's projection and
+ * publisher running. `emit` plays the upstream relays: it publishes internal events exactly as
+ * @otmetka/messaging's relay does.
+ */
+export async function startHarness(o: {
+  databaseUrl: string;
+  prefix: string;
+  subscribers: string[];
+  debounceMs?: number;
+}): Promise<Harness> {
+  const names = portalNames(o.prefix);
+  const users: NatsUser[] = [SERVICE_USER];
+  const creds = new Map<string, string>();
+  for (const s of o.subscribers) {
+    const password = `pw-${s}-${Math.random().toString(36).slice(2)}`;
+    creds.set(s, password);
+    users.push({ user: `sub-${s}`, password, permissions: subscriberPermissions(names, s) });
+  }
+  const nats = await startPrivateNats({ config: authorizationConfig(users) });
+  const nc = await connect({
+    servers: nats.url,
+    user: SERVICE_USER.user,
+    pass: SERVICE_USER.password,
+  });
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  const mnames = messagingNames(o.prefix);
+  for (const ctx of ["identity", "curriculum", "grades"])
+    await ensureStream(jsm, mnames.contextStream(ctx));
+  await ensurePortalStream(jsm, names);
+  const pool = new pg.Pool({ connectionString: o.databaseUrl, max: 6 });
+  await migrate(pool);
+  const projection = portalFeedProjection({
+    openPortalId: openTestPortalId,
+    debounceMs: o.debounceMs ?? 20,
+  });
+  const runner = await new ProjectionRunner({ projection, pool, nc, names: mnames }).start();
+  const publisher = new FeedPublisher({ pool, js, jsm, names, pollMs: 10 }).start();
+  const versions = new Map<string, number>();
+  let position = 0;
+  return {
+    nats,
+    nc,
+    js,
+    jsm,
+    pool,
+    names,
+    prefix: o.prefix,
+    runner,
+    publisher,
+    async emit(context, type, streamId, data) {
+      const version = (versions.get(streamId) ?? 0) + 1;
+      versions.set(streamId, version);
+      position++;
+      const d = data as { schoolId?: string; municipalityId?: string };
+      const event: RecordedEvent = {
+        position,
+        transactionId: String(position),
+        checkpoint: `${position}:${position}` as never,
+        streamId,
+        version,
+        eventId: crypto.randomUUID(),
+        type: `${context}.v1.${type}`,
+        schemaVersion: 1,
+        storedSchemaVersion: 1,
+        data,
+        metadata: {} as never,
+        recordedAt: new Date(),
+      };
+      const m = toMessage(event, {
+        subjectRoot: mnames.eventRoot(context),
+        source: context,
+        route: () => ({ schoolId: d.schoolId, municipalityId: d.municipalityId }),
+      });
+      await js.publish(m.subject, m.payload, { headers: m.headers, msgID: m.msgId });
+    },
+    subscriberUser(name) {
+      return {
+        user: `sub-${name}`,
+        pass: creds.get(name) ?? "",
+        inboxPrefix: names.inboxPrefix(name),
+      };
+    },
+    async stop() {
+      await publisher.stop();
+      await runner.stop();
+      await nc.close();
+      await pool.end();
+      await nats.dispose();
+    },
+  };
+}
