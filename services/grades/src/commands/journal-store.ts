@@ -18,6 +18,7 @@ import {
   journalFromSnapshot,
   journalToSnapshot,
 } from "../domain/journal-state.js";
+import { AppendBatcher, type AppendOutcome, type PendingAppend } from "./append-batcher.js";
 
 interface Entry {
   state: JournalState;
@@ -57,10 +58,14 @@ export class JournalStore {
   private readonly entries = new Map<string, Entry>();
   private readonly queues = new Map<string, Promise<void>>();
 
+  private readonly batcher: AppendBatcher;
+
   constructor(
     readonly store: EventStore,
     private readonly maxEntries = 2000,
-  ) {}
+  ) {
+    this.batcher = new AppendBatcher(store);
+  }
 
   /**
    * Commands on one journal run one at a time in this process (queued per stream), so they
@@ -114,20 +119,24 @@ export class JournalStore {
       ? decided.map((e) => ({ ...e, metadata: { ...o.metadata, ...e.metadata } }))
       : decided;
     const result = o.result(entry.state, events);
-    let outcome: Awaited<ReturnType<EventStore["appendCommand"]>>;
+    const item = {
+      commandId: o.commandId,
+      payload: o.payload,
+      result,
+      streamId: o.streamId,
+      expected,
+      events,
+    };
+    let outcome: AppendOutcome;
     try {
-      outcome = await this.store.appendCommand(
-        { commandId: o.commandId, payload: o.payload, result },
-        [{ streamId: o.streamId, expected, events }],
-        client ? { client } : {},
-      );
+      outcome = client ? await this.inTransaction(item, client) : await this.batcher.submit(item);
     } catch (err) {
       if (err instanceof CommandIdReused)
         throw invalidInput("command_id", "was already used for a different command");
-      if (err instanceof WrongExpectedVersion) return undefined;
       throw err;
     }
-    if (outcome.replayed) return { result: outcome.result as Result, replayed: true };
+    if (outcome.kind === "conflict") return undefined;
+    if (outcome.kind === "replayed") return { result: outcome.result as Result, replayed: true };
     const now = this.entries.get(o.streamId);
     // Still at the version we decided on: our events are the next ones.
     if (now === entry && entry.version === expected) {
@@ -135,6 +144,20 @@ export class JournalStore {
       entry.version = expected + events.length;
     }
     return { result, replayed: false };
+  }
+
+  private async inTransaction(item: PendingAppend, client: pg.PoolClient): Promise<AppendOutcome> {
+    try {
+      const o = await this.store.appendCommand(
+        { commandId: item.commandId, payload: item.payload, result: item.result },
+        [{ streamId: item.streamId, expected: item.expected, events: item.events }],
+        { client },
+      );
+      return o.replayed ? { kind: "replayed", result: o.result } : { kind: "appended" };
+    } catch (err) {
+      if (err instanceof WrongExpectedVersion) return { kind: "conflict" };
+      throw err;
+    }
   }
 
   private async locked<Result>(
