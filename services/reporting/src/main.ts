@@ -28,7 +28,10 @@ await runService(async (lifecycle) => {
   const logger = createLogger({ service: "reporting", level: config.LOG_LEVEL });
   lifecycle.useLogger(logger);
 
-  const pool = await openReportingDatabase(config.DATABASE_URL);
+  const pool = await openReportingDatabase(config.DATABASE_URL, {
+    onIdleError: (err) =>
+      logger.warn({ err }, "idle database connection lost (the pool reconnects)"),
+  });
   lifecycle.onShutdown("database", () => pool.end());
 
   const nc = await connectNats({ url: config.NATS_URL, name: "reporting", logger });

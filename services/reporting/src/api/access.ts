@@ -33,6 +33,7 @@ export class Access {
       );
       if (link) return;
     }
+    // Not cached: a transfer must move who may read the diary at once.
     const [school] = await this.db.rows<{ school_id: string; municipality_id: string }>(
       `SELECT c.school_id, c.municipality_id FROM $S.enrollments e JOIN $S.class_groups c USING (class_group_id)
         WHERE e.person_id = $1 ORDER BY e.first_day DESC, e.seq DESC LIMIT 1`,
@@ -45,7 +46,7 @@ export class Access {
   }
 
   async classGroup(caller: Caller, classGroupId: string): Promise<void> {
-    const [cg] = await this.db.rows<{ school_id: string; municipality_id: string }>(
+    const [cg] = await this.db.cachedRows<{ school_id: string; municipality_id: string }>(
       "SELECT school_id, municipality_id FROM $S.class_groups WHERE class_group_id = $1",
       [classGroupId],
     );
@@ -65,7 +66,7 @@ export class Access {
       case "CLASS_GROUP":
         return this.classGroup(caller, scopeId);
       case "SCHOOL": {
-        const [s] = await this.db.rows<{ municipality_id: string }>(
+        const [s] = await this.db.cachedRows<{ municipality_id: string }>(
           "SELECT municipality_id FROM $S.schools WHERE school_id = $1",
           [scopeId],
         );

@@ -10,69 +10,82 @@ import type { Q } from "./query.js";
 export interface Attribution {
   readonly scope: Scope;
   readonly onRoll: boolean;
-  /** The period's dates when the school's term system is known. */
-  readonly first: string | null;
-  readonly last: string | null;
-  /** Dates of the last term of the year (exemption at the year's end), or of the term. */
+  /** Dates of the term, or of the year's last term for the year (exemption at the period's end). */
   readonly exemptFirst: string | null;
   readonly exemptLast: string | null;
 }
 
+interface Enrollment {
+  person_id: string;
+  class_group_id: string;
+  school_id: string;
+  municipality_id: string;
+  grade_level: number;
+  until: string | null;
+}
+
 interface TermRow {
+  school_id: string;
+  grade_level: number;
   term: number;
   first_day: string;
   last_day: string;
 }
 
-export async function attribute(
-  q: Q,
-  studentId: string,
-  startYear: number,
-  term: number,
-  fallback: Scope,
-): Promise<Attribution> {
-  const [e] = await q<{
-    class_group_id: string;
-    school_id: string;
-    municipality_id: string;
-    grade_level: number;
-    until: string | null;
-  }>(
-    `SELECT e.class_group_id, c.school_id, c.municipality_id, c.grade_level, e.until::text AS until
+export interface AttributionKey {
+  readonly studentId: string;
+  readonly startYear: number;
+  readonly term: number;
+  readonly fallback: Scope;
+}
+
+/** Attributes a batch's pupils in three queries, whatever their number. */
+export async function attributeAll(q: Q, keys: readonly AttributionKey[]): Promise<Attribution[]> {
+  if (keys.length === 0) return [];
+  const enrollments = await q<Enrollment & { start_year: number }>(
+    `SELECT DISTINCT ON (e.person_id, c.start_year) e.person_id, c.start_year, e.class_group_id, c.school_id,
+            c.municipality_id, c.grade_level, e.until::text AS until
        FROM $S.enrollments e JOIN $S.class_groups c USING (class_group_id)
-      WHERE e.person_id = $1 AND c.start_year = $2 ORDER BY e.first_day DESC, e.seq DESC LIMIT 1`,
-    [studentId, startYear],
+      WHERE e.person_id = ANY($1::text[]) AND c.start_year = ANY($2::int[])
+      ORDER BY e.person_id, c.start_year, e.first_day DESC, e.seq DESC`,
+    [[...new Set(keys.map((k) => k.studentId))], [...new Set(keys.map((k) => k.startYear))]],
   );
-  let grade: { school_id: string; grade_level: number } | undefined = e;
-  if (!grade) {
-    [grade] = await q<{ school_id: string; grade_level: number }>(
-      "SELECT school_id, grade_level FROM $S.class_groups WHERE class_group_id = $1",
-      [fallback.classGroupId],
-    );
-  }
-  const terms = grade
-    ? await q<TermRow>(
-        `SELECT term, first_day::text AS first_day, last_day::text AS last_day FROM $S.terms
-          WHERE school_id = $1 AND start_year = $2 AND grade_level = $3 ORDER BY term`,
-        [grade.school_id, startYear, grade.grade_level],
-      )
-    : [];
-  const period = term === 0 ? terms : terms.filter((t) => t.term === term);
-  const first = period[0]?.first_day ?? null;
-  const last = period[period.length - 1]?.last_day ?? null;
-  const exemptOn = term === 0 ? terms[terms.length - 1] : period[0];
-  const dates = {
-    first,
-    last,
-    exemptFirst: exemptOn?.first_day ?? null,
-    exemptLast: exemptOn?.last_day ?? null,
-  };
-  if (!e) return { scope: fallback, onRoll: true, ...dates };
-  const scope = {
-    classGroupId: e.class_group_id,
-    schoolId: e.school_id,
-    municipalityId: e.municipality_id,
-  };
-  const onRoll = e.until === null || (last !== null && e.until > last);
-  return { scope, onRoll, ...dates };
+  const byPupil = new Map(enrollments.map((e) => [`${e.person_id}|${e.start_year}`, e]));
+  const fallbacks = await q<{ class_group_id: string; school_id: string; grade_level: number }>(
+    "SELECT class_group_id, school_id, grade_level FROM $S.class_groups WHERE class_group_id = ANY($1::text[])",
+    [[...new Set(keys.map((k) => k.fallback.classGroupId))]],
+  );
+  const fallbackGrade = new Map(fallbacks.map((f) => [f.class_group_id, f]));
+  const grades = [...enrollments, ...fallbacks];
+  const terms = await q<TermRow & { start_year: number }>(
+    `SELECT school_id, start_year, grade_level, term, first_day::text AS first_day, last_day::text AS last_day
+       FROM $S.terms WHERE school_id = ANY($1::text[]) AND start_year = ANY($2::int[]) ORDER BY term`,
+    [[...new Set(grades.map((g) => g.school_id))], [...new Set(keys.map((k) => k.startYear))]],
+  );
+  return keys.map((k) => {
+    const e = byPupil.get(`${k.studentId}|${k.startYear}`);
+    const grade = e ?? fallbackGrade.get(k.fallback.classGroupId);
+    const own = grade
+      ? terms.filter(
+          (t) =>
+            t.school_id === grade.school_id &&
+            t.start_year === k.startYear &&
+            t.grade_level === grade.grade_level,
+        )
+      : [];
+    const period = k.term === 0 ? own : own.filter((t) => t.term === k.term);
+    const last = period[period.length - 1]?.last_day ?? null;
+    const exemptOn = k.term === 0 ? own[own.length - 1] : period[0];
+    const dates = {
+      exemptFirst: exemptOn?.first_day ?? null,
+      exemptLast: exemptOn?.last_day ?? null,
+    };
+    if (!e) return { scope: k.fallback, onRoll: true, ...dates };
+    const scope = {
+      classGroupId: e.class_group_id,
+      schoolId: e.school_id,
+      municipalityId: e.municipality_id,
+    };
+    return { scope, onRoll: e.until === null || (last !== null && e.until > last), ...dates };
+  });
 }

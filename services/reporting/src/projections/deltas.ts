@@ -31,6 +31,26 @@ export type PerfKey = [Level, string, number, number, string, ResultBasis];
 export type StandingKey = [Level, string, number, number, ResultBasis];
 export type DailyKey = [Level, string, string, string];
 
+/** A marks row (see schema.ts) in column order. */
+export interface NewMark {
+  mark_id: string;
+  journal_id: string;
+  school_id: string;
+  municipality_id: string;
+  start_year: number;
+  class_group_id: string;
+  subgroup_id: string;
+  subject_id: string;
+  term: number;
+  lesson_id: string;
+  lesson_date: string;
+  student_id: string;
+  value: string;
+  weight: number;
+  work_type: string;
+  revoked: boolean;
+}
+
 /** Per-pupil recomputation to do in flush: (student, year, term) -> subjects touched. */
 export interface Touched {
   readonly studentId: string;
@@ -52,6 +72,8 @@ export class Deltas {
   >();
   readonly touched = new Map<string, Touched>();
   readonly changedPupils = new Set<string>();
+  /** Marks recorded in this batch, written by flush in one statement (later events of the batch see them here). */
+  readonly newMarks = new Map<string, NewMark>();
 
   /** Applies `fn` to the counters of every level of `scope`, for the subject and for all subjects. */
   perfAt(

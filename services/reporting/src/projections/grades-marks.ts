@@ -6,6 +6,7 @@ import { toEntryValue } from "./pupils.js";
 import type { Q } from "./query.js";
 import type { Handler } from "./replicas.js";
 import { countEntryDelay } from "./timeliness.js";
+import { upsertRows } from "./write-deltas.js";
 
 /*
  * Marks, term marks and exemptions. Each stored fact feeds the diary and journal views; each
@@ -44,7 +45,8 @@ function countMark(deltas: Deltas, m: MarkRow, sign: 1 | -1) {
   }
 }
 
-const loadMark = async (q: Q, markId: string) =>
+const loadMark = async (q: Q, deltas: Deltas, markId: string): Promise<MarkRow | undefined> =>
+  deltas.newMarks.get(markId) ??
   (
     await q<MarkRow>(
       `SELECT mark_id, student_id, subject_id, start_year, term, value, weight, revoked, class_group_id, school_id,
@@ -73,48 +75,48 @@ export const markHandlers: Record<string, Handler> = {
   "grades.v1.MarkRecorded": async (q, d, deltas, meta) => {
     const j = journalOf(d);
     const value = markValue(d);
-    if (value === null) return;
-    const [m] = await q<MarkRow>(
-      `INSERT INTO $S.marks (mark_id, journal_id, school_id, municipality_id, start_year, class_group_id, subgroup_id,
-         subject_id, term, lesson_id, lesson_date, student_id, value, weight, work_type)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (mark_id) DO NOTHING
-       RETURNING mark_id, student_id, subject_id, start_year, term, value, weight, revoked, class_group_id, school_id,
-                 municipality_id`,
-      [
-        str(d, "markId"),
-        j.journalId,
-        j.scope.schoolId,
-        j.scope.municipalityId,
-        j.startYear,
-        j.scope.classGroupId,
-        j.subgroupId,
-        j.subjectId,
-        int(d, "term"),
-        str(d, "lessonId"),
-        str(d, "lessonDate"),
-        str(d, "studentId"),
-        value,
-        Math.max(1, int(d, "weight")),
-        str(d, "workType"),
-      ],
-    );
-    if (!m) return;
+    const markId = str(d, "markId");
+    // The inbox applies each event once; grades records a mark id once.
+    if (value === null || deltas.newMarks.has(markId)) return;
+    const m = {
+      mark_id: markId,
+      journal_id: j.journalId,
+      school_id: j.scope.schoolId,
+      municipality_id: j.scope.municipalityId,
+      start_year: j.startYear,
+      class_group_id: j.scope.classGroupId,
+      subgroup_id: j.subgroupId,
+      subject_id: j.subjectId,
+      term: int(d, "term"),
+      lesson_id: str(d, "lessonId"),
+      lesson_date: str(d, "lessonDate"),
+      student_id: str(d, "studentId"),
+      value,
+      weight: Math.max(1, int(d, "weight")),
+      work_type: str(d, "workType"),
+      revoked: false,
+    };
+    deltas.newMarks.set(markId, m);
     countMark(deltas, m, 1);
-    await countEntryDelay(q, deltas, j.scope, j.subjectId, str(d, "lessonDate"), meta.time);
+    await countEntryDelay(q, deltas, j.scope, j.subjectId, m.lesson_date, meta.time);
   },
   "grades.v1.MarkCorrected": async (q, d, deltas) => {
-    const before = await loadMark(q, str(d, "markId"));
+    const before = await loadMark(q, deltas, str(d, "markId"));
     const value = markValue(d);
     if (!before || before.revoked || value === null) return;
     countMark(deltas, before, -1);
-    await q("UPDATE $S.marks SET value = $2 WHERE mark_id = $1", [before.mark_id, value]);
+    const pending = deltas.newMarks.get(before.mark_id);
+    if (pending) pending.value = value;
+    else await q("UPDATE $S.marks SET value = $2 WHERE mark_id = $1", [before.mark_id, value]);
     countMark(deltas, { ...before, value }, 1);
   },
   "grades.v1.MarkRevoked": async (q, d, deltas) => {
-    const before = await loadMark(q, str(d, "markId"));
+    const before = await loadMark(q, deltas, str(d, "markId"));
     if (!before || before.revoked) return;
     countMark(deltas, before, -1);
-    await q("UPDATE $S.marks SET revoked = true WHERE mark_id = $1", [before.mark_id]);
+    const pending = deltas.newMarks.get(before.mark_id);
+    if (pending) pending.revoked = true;
+    else await q("UPDATE $S.marks SET revoked = true WHERE mark_id = $1", [before.mark_id]);
   },
   "grades.v1.TermMarkSet": (q, d, deltas) => setTermMark(q, d, deltas),
   "grades.v1.TermMarkCorrected": (q, d, deltas) => setTermMark(q, d, deltas),
@@ -155,4 +157,33 @@ async function setTermMark(q: Q, d: Data, deltas: Deltas) {
     ],
   );
   deltas.touch(student, j.startYear, term, j.subjectId, j.scope);
+}
+
+/** The batch's new marks in one statement, before flush recomputes the pupils from them. */
+export async function writeNewMarks(q: Q, deltas: Deltas): Promise<void> {
+  const rows = [...deltas.newMarks.values()].map((m) => [
+    m.mark_id,
+    m.journal_id,
+    m.school_id,
+    m.municipality_id,
+    m.start_year,
+    m.class_group_id,
+    m.subgroup_id,
+    m.subject_id,
+    m.term,
+    m.lesson_id,
+    m.lesson_date,
+    m.student_id,
+    m.value,
+    m.weight,
+    m.work_type,
+    m.revoked,
+  ]);
+  await upsertRows(
+    q,
+    `INSERT INTO $S.marks (mark_id, journal_id, school_id, municipality_id, start_year, class_group_id, subgroup_id,
+       subject_id, term, lesson_id, lesson_date, student_id, value, weight, work_type, revoked)`,
+    "ON CONFLICT (mark_id) DO NOTHING",
+    rows,
+  );
 }

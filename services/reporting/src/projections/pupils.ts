@@ -7,11 +7,16 @@ import {
 } from "../domain/metrics/all-subjects.js";
 import type { ResultBasis } from "../domain/metrics/definitions.js";
 import { countResult } from "../domain/metrics/performance.js";
-import { type PupilResult, pupilResult } from "../domain/metrics/pupil-result.js";
+import {
+  type PupilResult,
+  type PupilSubjectFacts,
+  pupilResult,
+} from "../domain/metrics/pupil-result.js";
 import type { Entry, EntryValue } from "../domain/metrics/values.js";
-import { type Attribution, attribute } from "./attribution.js";
-import type { Deltas, Scope, Touched } from "./deltas.js";
+import { attributeAll } from "./attribution.js";
+import type { Deltas, Scope } from "./deltas.js";
 import type { Q } from "./query.js";
+import { upsertRows } from "./write-deltas.js";
 
 const BASES: ResultBasis[] = ["CURRENT", "PERIOD_MARKS"];
 const basisColumn = (b: ResultBasis) => (b === "CURRENT" ? "current" : "period");
@@ -19,145 +24,250 @@ const basisColumn = (b: ResultBasis) => (b === "CURRENT" ? "current" : "period")
 export const toEntryValue = (v: string): EntryValue =>
   v === "PASS" || v === "FAIL" || v === "NOT_ATTESTED" ? v : (Number(v) as EntryValue);
 
-interface ResultRow {
-  subject_id: string;
+interface Results {
   scope: Scope | null;
   current: PupilResult;
   period: PupilResult;
 }
 
-interface StandingRow {
+interface Standing {
   scope: Scope | null;
   current: PupilStanding;
   period: PupilStanding;
 }
 
-interface Facts {
-  entries: [string, number][];
-  period_mark: string | null;
-  grading: string | null;
-  exempt: boolean;
+interface Pair {
+  studentId: string;
+  subjectId: string;
+  startYear: number;
+  term: number;
 }
 
-async function loadFacts(q: Q, t: Touched, subjectId: string, a: Attribution): Promise<Facts> {
-  const [row] = await q<Facts>(
-    `SELECT
-       (SELECT coalesce(json_agg(json_build_array(value, weight) ORDER BY seq), '[]'::json) FROM $S.marks
-         WHERE student_id = $1 AND subject_id = $2 AND start_year = $3 AND ($4 = 0 OR term = $4) AND NOT revoked) AS entries,
-       (SELECT value FROM $S.term_marks WHERE student_id = $1 AND subject_id = $2 AND start_year = $3 AND term = $4) AS period_mark,
-       (SELECT grading FROM $S.subjects WHERE subject_id = $2) AS grading,
-       EXISTS (SELECT 1 FROM $S.exemptions WHERE student_id = $1 AND subject_id = $2 AND start_year = $3
-         AND ($5::date IS NULL OR (first_day <= $6::date AND last_day >= $5::date))) AS exempt`,
-    [t.studentId, subjectId, t.startYear, t.term, a.exemptFirst, a.exemptLast],
+const pairKey = (p: Pair) => `${p.studentId}|${p.startYear}|${p.term}|${p.subjectId}`;
+const pupilKey = (p: { studentId: string; startYear: number; term: number }) =>
+  `${p.studentId}|${p.startYear}|${p.term}`;
+const columns = (pairs: readonly Pair[]) => [
+  pairs.map((p) => p.studentId),
+  pairs.map((p) => p.subjectId),
+  pairs.map((p) => p.startYear),
+  pairs.map((p) => p.term),
+];
+const KEYS =
+  "unnest($1::text[], $2::text[], $3::int[], $4::int[]) WITH ORDINALITY AS k(student_id, subject_id, start_year, term, i)";
+
+/** Each touched pupil-subject-period's facts, in a fixed number of queries for the whole batch. */
+async function loadFacts(
+  q: Q,
+  pairs: readonly Pair[],
+  exemptDates: (p: Pair) => [string | null, string | null],
+) {
+  const cols = columns(pairs);
+  // One transaction's client: queries run one after another.
+  const entries = await q<{ i: string; entries: [string, number][] }>(
+    `SELECT k.i, coalesce(json_agg(json_build_array(m.value, m.weight) ORDER BY m.seq)
+                FILTER (WHERE m.mark_id IS NOT NULL), '[]'::json) AS entries
+         FROM ${KEYS} LEFT JOIN $S.marks m ON m.student_id = k.student_id AND m.subject_id = k.subject_id
+          AND m.start_year = k.start_year AND (k.term = 0 OR m.term = k.term) AND NOT m.revoked
+        GROUP BY k.i`,
+    cols,
   );
-  return row as Facts;
+  const termMarks = await q<{ i: string; value: string }>(
+    `SELECT k.i, t.value FROM ${KEYS} JOIN $S.term_marks t ON t.student_id = k.student_id
+          AND t.subject_id = k.subject_id AND t.start_year = k.start_year AND t.term = k.term`,
+    cols,
+  );
+  const grading = await q<{ subject_id: string; grading: string }>(
+    "SELECT subject_id, grading FROM $S.subjects WHERE subject_id = ANY($1::text[])",
+    [[...new Set(pairs.map((p) => p.subjectId))]],
+  );
+  const exemptions = await q<{
+    student_id: string;
+    subject_id: string;
+    start_year: number;
+    first_day: string;
+    last_day: string;
+  }>(
+    `SELECT student_id, subject_id, start_year, first_day::text AS first_day, last_day::text AS last_day
+         FROM $S.exemptions WHERE student_id = ANY($1::text[])`,
+    [[...new Set(pairs.map((p) => p.studentId))]],
+  );
+  const entriesOf = new Map(entries.map((r) => [Number(r.i) - 1, r.entries]));
+  const termMarkOf = new Map(termMarks.map((r) => [Number(r.i) - 1, r.value]));
+  const gradingOf = new Map(grading.map((g) => [g.subject_id, g.grading]));
+  return pairs.map((p, i): PupilSubjectFacts => {
+    const list: Entry[] = (entriesOf.get(i) ?? []).map(([v, w]) => ({
+      value: toEntryValue(v),
+      weight: w,
+    }));
+    const g = gradingOf.get(p.subjectId);
+    const passFail =
+      g === "GRADING_PASS_FAIL" ||
+      (g === undefined && list.some((e) => e.value === "PASS" || e.value === "FAIL"));
+    const [first, last] = exemptDates(p);
+    const exempt = exemptions.some(
+      (x) =>
+        x.student_id === p.studentId &&
+        x.subject_id === p.subjectId &&
+        x.start_year === p.startYear &&
+        (first === null || last === null || (x.first_day <= last && x.last_day >= first)),
+    );
+    const mark = termMarkOf.get(i);
+    return {
+      scale: passFail ? "PASS_FAIL" : "FIVE_POINT",
+      exempt,
+      periodMark: mark === undefined ? undefined : toEntryValue(mark),
+      entries: list,
+    };
+  });
 }
 
 /**
  * Recomputes the results of the pupils a batch touched (from their own marks, term marks and
  * exemptions, through the formula module) and turns each change into deltas: the pupil
- * leaves its old bucket (and class group) and enters the new one.
+ * leaves its old bucket (and class group) and enters the new one. A fixed number of queries
+ * per batch, so a growing batch under load costs less per event.
  */
 export async function recomputePupils(q: Q, d: Deltas): Promise<void> {
-  for (const t of d.touched.values()) {
-    const fallback = t.subjects.values().next().value as Scope;
-    const a = await attribute(q, t.studentId, t.startYear, t.term, fallback);
-    const newScope = a.onRoll ? a.scope : null;
-    const [st] = await q<StandingRow>(
-      "SELECT scope, current, period FROM $S.pupil_standing WHERE student_id = $1 AND start_year = $2 AND term = $3",
-      [t.studentId, t.startYear, t.term],
-    );
-    const oldStanding: StandingRow = st ?? {
+  const touched = [...d.touched.values()];
+  if (touched.length === 0) return;
+  const attributions = await attributeAll(
+    q,
+    touched.map((t) => ({ ...t, fallback: t.subjects.values().next().value as Scope })),
+  );
+  const attributionOf = new Map(touched.map((t, i) => [pupilKey(t), attributions[i]]));
+  const pairs: Pair[] = touched.flatMap((t) =>
+    [...t.subjects.keys()].map((subjectId) => ({
+      studentId: t.studentId,
+      subjectId,
+      startYear: t.startYear,
+      term: t.term,
+    })),
+  );
+  const pupilCols = [
+    touched.map((t) => t.studentId),
+    touched.map((t) => t.startYear),
+    touched.map((t) => t.term),
+  ];
+  const standings = await q<Standing & { student_id: string; start_year: number; term: number }>(
+    `SELECT s.student_id, s.start_year, s.term, s.scope, s.current, s.period FROM $S.pupil_standing s
+         JOIN unnest($1::text[], $2::int[], $3::int[]) AS k(student_id, start_year, term)
+           ON s.student_id = k.student_id AND s.start_year = k.start_year AND s.term = k.term`,
+    pupilCols,
+  );
+  const olds = await q<
+    Results & { student_id: string; subject_id: string; start_year: number; term: number }
+  >(
+    `SELECT r.student_id, r.subject_id, r.start_year, r.term, r.scope, r.current, r.period FROM $S.pupil_results r
+         JOIN ${KEYS} ON r.student_id = k.student_id AND r.subject_id = k.subject_id AND r.start_year = k.start_year
+          AND r.term = k.term`,
+    columns(pairs),
+  );
+  const facts = await loadFacts(q, pairs, (p) => {
+    const a = attributionOf.get(pupilKey(p));
+    return [a?.exemptFirst ?? null, a?.exemptLast ?? null];
+  });
+  const standingOf = new Map(
+    standings.map((s) => [
+      pupilKey({ studentId: s.student_id, startYear: s.start_year, term: s.term }),
+      s as Standing,
+    ]),
+  );
+  const oldOf = new Map(
+    olds.map((r) => [
+      pairKey({
+        studentId: r.student_id,
+        subjectId: r.subject_id,
+        startYear: r.start_year,
+        term: r.term,
+      }),
+      r as Results,
+    ]),
+  );
+  const newStanding = new Map<string, Standing>();
+  const resultRows: unknown[][] = [];
+  pairs.forEach((p, i) => {
+    const a = attributionOf.get(pupilKey(p));
+    const newScope = a?.onRoll ? a.scope : null;
+    const old = standingOf.get(pupilKey(p)) ?? {
       scope: null,
       current: emptyStanding(),
       period: emptyStanding(),
     };
-    const standing: StandingRow = {
+    const standing = newStanding.get(pupilKey(p)) ?? {
       scope: newScope,
-      current: { ...oldStanding.current },
-      period: { ...oldStanding.period },
+      current: { ...old.current },
+      period: { ...old.period },
     };
-    const old = await q<ResultRow>(
-      `SELECT subject_id, scope, current, period FROM $S.pupil_results
-        WHERE student_id = $1 AND start_year = $2 AND term = $3 AND subject_id = ANY($4)`,
-      [t.studentId, t.startYear, t.term, [...t.subjects.keys()]],
-    );
-    const oldBySubject = new Map(old.map((r) => [r.subject_id, r]));
-    for (const subjectId of t.subjects.keys()) {
-      const f = await loadFacts(q, t, subjectId, a);
-      const entries: Entry[] = f.entries.map(([v, w]) => ({ value: toEntryValue(v), weight: w }));
-      const scale =
-        f.grading === "GRADING_PASS_FAIL" ||
-        (f.grading === null && entries.some((e) => e.value === "PASS" || e.value === "FAIL"))
-          ? "PASS_FAIL"
-          : "FIVE_POINT";
-      const facts = {
-        scale,
-        exempt: f.exempt,
-        periodMark: f.period_mark === null ? undefined : toEntryValue(f.period_mark),
-        entries,
-      } as const;
-      const next: ResultRow = {
-        subject_id: subjectId,
-        scope: newScope,
-        current: pupilResult(facts, "CURRENT"),
-        period: pupilResult(facts, "PERIOD_MARKS"),
-      };
-      const prev = oldBySubject.get(subjectId);
-      for (const basis of BASES) {
-        const col = basisColumn(basis);
-        if (prev?.scope) {
-          const r = prev[col];
-          d.perfAt(prev.scope, t.startYear, t.term, subjectId, basis, (c) => countResult(c, r, -1));
-          addToStanding(standing[col], r, -1);
-        }
-        if (newScope) {
-          const r = next[col];
-          d.perfAt(newScope, t.startYear, t.term, subjectId, basis, (c) => countResult(c, r, 1));
-          addToStanding(standing[col], r, 1);
-        }
-      }
-      await q(
-        `INSERT INTO $S.pupil_results VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (student_id, start_year, term, subject_id)
-         DO UPDATE SET scope = excluded.scope, current = excluded.current, period = excluded.period`,
-        [
-          t.studentId,
-          subjectId,
-          t.startYear,
-          t.term,
-          JSON.stringify(newScope),
-          JSON.stringify(next.current),
-          JSON.stringify(next.period),
-        ],
-      );
-    }
+    newStanding.set(pupilKey(p), standing);
+    const f = facts[i] as PupilSubjectFacts;
+    const next: Results = {
+      scope: newScope,
+      current: pupilResult(f, "CURRENT"),
+      period: pupilResult(f, "PERIOD_MARKS"),
+    };
+    const prev = oldOf.get(pairKey(p));
     for (const basis of BASES) {
       const col = basisColumn(basis);
-      if (oldStanding.scope) {
-        const cls = classify(oldStanding[col]);
-        d.standingAt(oldStanding.scope, t.startYear, t.term, basis, (c) =>
-          countStanding(c, cls, -1),
-        );
+      if (prev?.scope) {
+        const r = prev[col];
+        d.perfAt(prev.scope, p.startYear, p.term, p.subjectId, basis, (c) => countResult(c, r, -1));
+        addToStanding(standing[col], r, -1);
       }
       if (newScope) {
-        const cls = classify(standing[col]);
-        d.standingAt(newScope, t.startYear, t.term, basis, (c) => countStanding(c, cls, 1));
+        const r = next[col];
+        d.perfAt(newScope, p.startYear, p.term, p.subjectId, basis, (c) => countResult(c, r, 1));
+        addToStanding(standing[col], r, 1);
       }
     }
-    await q(
-      `INSERT INTO $S.pupil_standing VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (student_id, start_year, term)
-       DO UPDATE SET scope = excluded.scope, current = excluded.current, period = excluded.period`,
-      [
-        t.studentId,
-        t.startYear,
-        t.term,
-        JSON.stringify(newScope),
-        JSON.stringify(standing.current),
-        JSON.stringify(standing.period),
-      ],
-    );
+    resultRows.push([
+      p.studentId,
+      p.subjectId,
+      p.startYear,
+      p.term,
+      JSON.stringify(newScope),
+      JSON.stringify(next.current),
+      JSON.stringify(next.period),
+    ]);
+  });
+  const standingRows: unknown[][] = [];
+  for (const t of touched) {
+    const k = pupilKey(t);
+    const old = standingOf.get(k);
+    const now = newStanding.get(k);
+    if (!now) continue;
+    for (const basis of BASES) {
+      const col = basisColumn(basis);
+      if (old?.scope) {
+        const cls = classify(old[col]);
+        d.standingAt(old.scope, t.startYear, t.term, basis, (c) => countStanding(c, cls, -1));
+      }
+      if (now.scope) {
+        const cls = classify(now[col]);
+        d.standingAt(now.scope, t.startYear, t.term, basis, (c) => countStanding(c, cls, 1));
+      }
+    }
+    standingRows.push([
+      t.studentId,
+      t.startYear,
+      t.term,
+      JSON.stringify(now.scope),
+      JSON.stringify(now.current),
+      JSON.stringify(now.period),
+    ]);
     d.changedPupils.add(t.studentId);
   }
+  await upsertRows(
+    q,
+    "INSERT INTO $S.pupil_results (student_id, subject_id, start_year, term, scope, current, period)",
+    `ON CONFLICT (student_id, start_year, term, subject_id)
+     DO UPDATE SET scope = excluded.scope, current = excluded.current, period = excluded.period`,
+    resultRows,
+  );
+  await upsertRows(
+    q,
+    "INSERT INTO $S.pupil_standing (student_id, start_year, term, scope, current, period)",
+    `ON CONFLICT (student_id, start_year, term) DO UPDATE SET scope = excluded.scope, current = excluded.current,
+       period = excluded.period`,
+    standingRows,
+  );
 }

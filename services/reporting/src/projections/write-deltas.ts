@@ -11,7 +11,12 @@ const ADD = (col: string, table: string) =>
   `${col} = ARRAY(SELECT coalesce(a, 0) + coalesce(b, 0) FROM unnest(${table}.${col}, excluded.${col}) AS t(a, b))`;
 
 /** Rows of parameters as one multi-row upsert, chunked under PostgreSQL's parameter limit. */
-async function upsertRows(q: Q, head: string, tail: string, rows: unknown[][]): Promise<void> {
+export async function upsertRows(
+  q: Q,
+  head: string,
+  tail: string,
+  rows: unknown[][],
+): Promise<void> {
   if (rows.length === 0) return;
   const width = rows[0]?.length ?? 1;
   const per = Math.max(1, Math.floor(30_000 / width));

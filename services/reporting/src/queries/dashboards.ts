@@ -4,20 +4,10 @@ import {
   allSubjectsFigures,
   emptyAllSubjects,
 } from "../domain/metrics/all-subjects.js";
-import {
-  type AttendanceFigures,
-  addAttendance,
-  attendanceFigures,
-  emptyAttendance,
-} from "../domain/metrics/attendance.js";
+import { type AttendanceFigures, attendanceFigures } from "../domain/metrics/attendance.js";
 import type { MetricsConfig, ResultBasis } from "../domain/metrics/definitions.js";
 import type { Figure } from "../domain/metrics/figure.js";
-import {
-  addJournal,
-  emptyJournal,
-  type JournalFigures,
-  journalFigures,
-} from "../domain/metrics/journal-fill.js";
+import { type JournalFigures, journalFigures } from "../domain/metrics/journal-fill.js";
 import {
   emptyPerformance,
   type PerformanceFigures,
@@ -84,38 +74,33 @@ export async function dashboard(
     q.basis,
   );
   const to = [period.to, q.asOf].sort()[0] as string; // civil dates compare as text
-  const [perfRows, standingRows, days] = await Promise.all([
-    period.term === null
-      ? Promise.resolve([])
-      : db.rows<{ counters: string[] }>(
-          `SELECT counters FROM $S.perf WHERE level = $1 AND scope_id = $2 AND start_year = $3 AND term = $4
-             AND subject_id = $5 AND basis = $6`,
-          [q.level, q.scopeId, q.startYear, period.term, subject, period.basis],
-        ),
-    period.term === null || subject !== ALL_SUBJECTS
-      ? Promise.resolve([])
-      : db.rows<{ counters: string[] }>(
-          `SELECT counters FROM $S.standing WHERE level = $1 AND scope_id = $2 AND start_year = $3 AND term = $4
-             AND basis = $5`,
-          [q.level, q.scopeId, q.startYear, period.term, period.basis],
-        ),
-    db.rows<{ attendance: string[]; journal: string[] }>(
-      `SELECT attendance, journal FROM $S.daily WHERE level = $1 AND scope_id = $2 AND subject_id = $3
-         AND day BETWEEN $4::date AND $5::date`,
-      [q.level, q.scopeId, subject, period.from, to],
-    ),
-  ]);
-  const att = emptyAttendance();
-  const journal = emptyJournal();
-  for (const d of days) {
-    addAttendance(att, attendanceFromArray(d.attendance.map(Number)));
-    addJournal(journal, journalFromArray(d.journal.map(Number)));
-  }
+  // One round trip: the period's aggregate rows and the day rows summed element-wise.
+  const [row] = await db.rows<{
+    perf: string[] | null;
+    standing: string[] | null;
+    attendance: string[] | null;
+    journal: string[] | null;
+  }>(
+    `WITH days AS (SELECT attendance, journal FROM $S.daily WHERE level = $1 AND scope_id = $2 AND subject_id = $5
+                     AND day BETWEEN $7::date AND $8::date)
+     SELECT (SELECT counters FROM $S.perf WHERE level = $1 AND scope_id = $2 AND start_year = $3 AND term = $4
+               AND subject_id = $5 AND basis = $6) AS perf,
+            (SELECT counters FROM $S.standing WHERE level = $1 AND scope_id = $2 AND start_year = $3 AND term = $4
+               AND basis = $6) AS standing,
+            (SELECT array_agg(v ORDER BY i) FROM (SELECT i, sum(x) AS v FROM days, unnest(days.attendance)
+               WITH ORDINALITY AS u(x, i) GROUP BY i) a) AS attendance,
+            (SELECT array_agg(v ORDER BY i) FROM (SELECT i, sum(x) AS v FROM days, unnest(days.journal)
+               WITH ORDINALITY AS u(x, i) GROUP BY i) j) AS journal`,
+    [q.level, q.scopeId, q.startYear, period.term ?? -1, subject, period.basis, period.from, to],
+  );
+  const nums = (a: string[] | null | undefined) => (a ?? []).map(Number);
+  const att = attendanceFromArray(nums(row?.attendance));
+  const journal = journalFromArray(nums(row?.journal));
   const performance =
     period.term === null
       ? null
       : performanceFigures(
-          perfRows[0] ? perfFromArray(perfRows[0].counters.map(Number)) : emptyPerformance(),
+          row?.perf ? perfFromArray(nums(row.perf)) : emptyPerformance(),
           period.basis,
         );
   return {
@@ -131,9 +116,7 @@ export async function dashboard(
       period.term === null || subject !== ALL_SUBJECTS
         ? null
         : allSubjectsFigures(
-            standingRows[0]
-              ? standingFromArray(standingRows[0].counters.map(Number))
-              : emptyAllSubjects(),
+            row?.standing ? standingFromArray(nums(row.standing)) : emptyAllSubjects(),
             period.basis,
           ),
     attendance: attendanceFigures(att),

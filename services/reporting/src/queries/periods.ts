@@ -67,7 +67,7 @@ export async function resolvePeriod(
     }
     case "CURRENT": {
       if (level === "CLASS_GROUP") {
-        const [r] = await db.rows<{ term: number; first: string; last: string }>(
+        const [r] = await db.cachedRows<{ term: number; first: string; last: string }>(
           `SELECT t.term, t.first_day::text AS first, t.last_day::text AS last FROM $S.terms t
              JOIN $S.class_groups c ON c.school_id = t.school_id AND c.start_year = t.start_year AND c.grade_level = t.grade_level
             WHERE c.class_group_id = $1 AND t.start_year = $2 AND t.first_day <= $3::date AND t.last_day >= $3::date`,
@@ -85,7 +85,7 @@ function termDates(db: ReadDb, level: Level, scopeId: string, startYear: number,
     level === "SCHOOL"
       ? "t.school_id = $1"
       : `(t.school_id, t.grade_level) = (SELECT school_id, grade_level FROM $S.class_groups WHERE class_group_id = $1)`;
-  return db.rows<{ first: string | null; last: string | null }>(
+  return db.cachedRows<{ first: string | null; last: string | null }>(
     `SELECT min(t.first_day)::text AS first, max(t.last_day)::text AS last FROM $S.terms t
       WHERE ${where} AND t.start_year = $2 AND t.term = $3`,
     [scopeId, startYear, term],

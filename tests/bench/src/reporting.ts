@@ -1,0 +1,394 @@
+/**
+ * npm run bench:reporting — the reporting read model (issue 10):
+ *  - projection lag p99: grades' commit (EventStore.append of a MarkRecorded into a grades log,
+ *    published by the outbox relay) → the reporting projection's change notice for that
+ *    journal, i.e. the dashboards' aggregates committed, under a steady 500 events/s;
+ *  - dashboard query p99 over gRPC (GetDashboards, one query per call, a mix of class group
+ *    and school terms, municipality and region years) with 100k and with 10M marks behind it,
+ *    the 10M read model bulk-loaded in SQL (marks and the aggregate rows of the scopes they
+ *    imply); ratio = p99@100k / p99@10M (goal ≥ 0.67), limit 20 ms at both.
+ * Creates its own databases and NATS prefix and removes them after.
+ * Knobs: BENCH_RUNS (3), BENCH_LAG_SECONDS (10), BENCH_QUERIES (2000 a run),
+ * BENCH_SMALL_MARKS (100000), BENCH_LARGE_MARKS (10000000), BENCH_ONLY (lag | query), DATABASE_URL, NATS_URL.
+ */
+import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import * as grpc from "@grpc/grpc-js";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { EventStore, migrateEventStoreDatabase } from "@otmetka/eventstore";
+import { ensureStream, type MessagingNames, messagingNames, OutboxRelay } from "@otmetka/messaging";
+import { type ChangeNotice, ensureLiveSchema, ProjectionRunner } from "@otmetka/projections";
+import {
+  Level,
+  ReportingServiceClient,
+  ReportingServiceService,
+  ResultBasis,
+} from "@otmetka/proto/reporting/v1/reporting_service";
+import {
+  Access,
+  createReportingService,
+  DEFAULT_METRICS_CONFIG,
+  ensureSourceStreams,
+  loadSyntheticRegion,
+  ReadDb,
+  reportingProjection,
+  type SyntheticRegion,
+} from "@otmetka/reporting/bench";
+import {
+  createCallerVerifier,
+  createLogger,
+  promiseClient,
+  startGrpcServer,
+} from "@otmetka/service-kit";
+import {
+  createTestDatabase,
+  DEFAULT_DATABASE_URL,
+  DEFAULT_NATS_URL,
+  deleteNatsPrefix,
+  startTestTokenIssuer,
+  type TestDatabase,
+  uniqueNatsPrefix,
+} from "@otmetka/testing";
+import pg from "pg";
+import {
+  baselineFigure,
+  type Figure,
+  figure,
+  formatTable,
+  machine,
+  writeResults,
+} from "./lib/results.js";
+
+const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+const NATS_URL = process.env.NATS_URL ?? DEFAULT_NATS_URL;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 10);
+const QUERIES = Number(process.env.BENCH_QUERIES ?? 2000);
+const SMALL = Number(process.env.BENCH_SMALL_MARKS ?? 100_000);
+const LARGE = Number(process.env.BENCH_LARGE_MARKS ?? 10_000_000);
+const ONLY = process.env.BENCH_ONLY ?? "";
+const RATE = 500;
+const CLASS_GROUPS = 200;
+
+const log = (m: string) => console.error(`[bench:reporting] ${m}`);
+
+function p99of(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.ceil(s.length * 0.99) - 1] ?? Number.NaN;
+}
+
+/** One grades MarkRecorded as the journal decider writes it (proto3 JSON), in its own journal. */
+function markRecorded(i: number, journalId: string) {
+  const cg = i % CLASS_GROUPS;
+  const school = `school-${cg % 10}`;
+  const municipality = `muni-${cg % 3}`;
+  return {
+    schoolId: school,
+    municipalityId: municipality,
+    journal: {
+      journalId,
+      schoolId: school,
+      municipalityId: municipality,
+      academicYear: { startYear: 2026 },
+      classGroupId: `cg-${cg}`,
+      subjectId: `sub-${i % 10}`,
+    },
+    markId: randomUUID(),
+    lessonId: `l-${i % 1000}`,
+    lessonDate: "2026-11-16",
+    term: 2,
+    studentId: `st-${cg}-${i % 25}`,
+    value: `MARK_VALUE_${["ONE", "TWO", "THREE", "FOUR", "FIVE"][i % 5]}`,
+    workType: "ORAL",
+    weight: 1 + (i % 3),
+    authorId: "teacher",
+  };
+}
+
+/** p99 of grades' append commit → reporting's notice for that journal, at RATE events/s. */
+async function lagP99(
+  nc: NatsConnection,
+  names: MessagingNames,
+  run: number,
+): Promise<{ commit: number; publish: number }> {
+  const gradesDb = await createTestDatabase(ADMIN_URL, `bench_rep_g${run}`);
+  const reportingDb = await createTestDatabase(ADMIN_URL, `bench_rep_r${run}`);
+  await migrateEventStoreDatabase(gradesDb.url);
+  const store = await EventStore.connect({ connectionString: gradesDb.url });
+  const pool = new pg.Pool({ connectionString: reportingDb.url, max: 6 });
+  await ensureSourceStreams(nc, names);
+  const relay = new OutboxRelay({
+    nc,
+    log: store,
+    stream: names.contextStream("grades").name,
+    databaseUrl: gradesDb.url,
+    subjectRoot: names.eventRoot("grades"),
+    source: "grades",
+    route: (e) => {
+      const d = e.data as { schoolId: string; municipalityId: string };
+      return { schoolId: d.schoolId, municipalityId: d.municipalityId };
+    },
+  }).start();
+  const committed = new Map<string, number>();
+  const published = new Map<string, number>();
+  const noticed = new Map<string, number>();
+  const lags: number[] = [];
+  const fromPublish: number[] = [];
+  const settled = new Set<string>();
+  const settledPublish = new Set<string>();
+  const settle = (id: string) => {
+    const c = committed.get(id);
+    const p = published.get(id);
+    const n = noticed.get(id);
+    if (n === undefined) return;
+    if (c !== undefined && !settled.has(id)) {
+      settled.add(id);
+      lags.push(Math.max(0, n - c));
+    }
+    if (p !== undefined && !settledPublish.has(id)) {
+      settledPublish.add(id);
+      fromPublish.push(Math.max(0, n - p));
+    }
+  };
+  // The relay's publish, seen by a plain subscription: splits the lag into relay and reporting.
+  const relayed = nc.subscribe(`${names.eventRoot("grades")}.>`, {
+    callback: (_e, m) => {
+      const id = m.json<{ journal?: { journalId?: string } }>().journal?.journalId;
+      if (id === undefined) return;
+      published.set(id, performance.now());
+      settle(id);
+    },
+  });
+  const sub = nc.subscribe(`${names.eventRoot("reporting")}.changed.journal.>`, {
+    callback: (_e, m) => {
+      const id = m.json<ChangeNotice>().id;
+      noticed.set(id, performance.now());
+      settle(id);
+    },
+  });
+  const runner = await new ProjectionRunner({
+    projection: reportingProjection,
+    pool,
+    nc,
+    names,
+  }).start();
+  try {
+    const total = RATE * LAG_SECONDS;
+    const began = performance.now();
+    const appends: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) {
+      const due = began + (i * 1000) / RATE;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      const journalId = `j-${run}-${i}`;
+      appends.push(
+        store
+          .append(journalId, "no_stream", [
+            { type: "grades.v1.MarkRecorded", data: markRecorded(i, journalId) },
+          ])
+          .then(() => {
+            committed.set(journalId, performance.now());
+            settle(journalId);
+          }),
+      );
+    }
+    await Promise.all(appends);
+    const deadline = Date.now() + 60_000;
+    while (lags.length < total && Date.now() < deadline) await sleep(50);
+    if (lags.length < total) throw new Error(`only ${lags.length} of ${total} notices arrived`);
+    return { commit: p99of(lags), publish: p99of(fromPublish) };
+  } finally {
+    sub.unsubscribe();
+    relayed.unsubscribe();
+    await runner.stop();
+    await relay.stop();
+    await store.close();
+    await pool.end();
+    await gradesDb.drop();
+    await reportingDb.drop();
+  }
+}
+
+/** A read model of `marks` bulk-loaded, served over gRPC; p99 of single-dashboard calls, per run. */
+async function queryP99s(marks: number): Promise<{ runs: number[]; region: SyntheticRegion }> {
+  const db: TestDatabase = await createTestDatabase(ADMIN_URL, `bench_rep_q${marks}`);
+  const pool = new pg.Pool({ connectionString: db.url, max: 8 });
+  const issuer = await startTestTokenIssuer();
+  const logger = createLogger({ service: "bench-reporting", level: "silent" });
+  let server: Awaited<ReturnType<typeof startGrpcServer>> | undefined;
+  let raw: ReportingServiceClient | undefined;
+  try {
+    await ensureLiveSchema(pool, reportingProjection);
+    const loadBegan = performance.now();
+    const region = await loadSyntheticRegion(pool, { marks });
+    log(
+      `loaded ${marks} marks, ${region.classGroups} class groups in ${((performance.now() - loadBegan) / 1000).toFixed(0)} s`,
+    );
+    const readDb = new ReadDb(pool);
+    server = await startGrpcServer({
+      host: "127.0.0.1",
+      port: 0,
+      graceMs: 0,
+      drainTimeoutMs: 100,
+      logger,
+      services: [
+        {
+          definition: ReportingServiceService,
+          implementation: createReportingService(
+            { db: readDb, access: new Access(readDb, "74"), metrics: DEFAULT_METRICS_CONFIG },
+            createCallerVerifier({ jwksUrl: issuer.jwksUrl }),
+            logger,
+          ),
+        },
+      ],
+    });
+    raw = new ReportingServiceClient(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
+    const client = promiseClient(raw);
+    const md = issuer.metadataFor(await issuer.sign({ roles: ["MINISTRY_OFFICER@region:74"] }));
+    const query = (i: number) => {
+      const base = {
+        academicYear: { startYear: 2026 },
+        asOf: "2026-11-16",
+        basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
+      };
+      const subjectId = i % 2 === 0 ? "" : `sub-${i % region.subjects}`;
+      switch (i % 4) {
+        case 0:
+          return {
+            ...base,
+            level: Level.LEVEL_CLASS_GROUP,
+            scopeId: `cg-${(i * 7919) % region.classGroups}`,
+            subjectId,
+            term: 1,
+          };
+        case 1:
+          return {
+            ...base,
+            level: Level.LEVEL_SCHOOL,
+            scopeId: `school-${(i * 31) % region.schools}`,
+            subjectId,
+            term: 1,
+          };
+        case 2:
+          return {
+            ...base,
+            level: Level.LEVEL_MUNICIPALITY,
+            scopeId: `muni-${i % region.municipalities}`,
+            subjectId,
+            year: true,
+          };
+        default:
+          return { ...base, level: Level.LEVEL_REGION, scopeId: "", subjectId, current: true };
+      }
+    };
+    const call = async (i: number) => {
+      const t = performance.now();
+      const r = await client.getDashboards({ queries: [query(i)] }, md);
+      const d = r.results[0];
+      if (!d?.dashboard) throw new Error(`dashboard ${i}: ${JSON.stringify(d?.error)}`);
+      return performance.now() - t;
+    };
+    for (let i = 0; i < 200; i++) await call(i);
+    const runs: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const latencies: number[] = [];
+      for (let i = 0; i < QUERIES; i++) latencies.push(await call(run * QUERIES + i));
+      runs.push(p99of(latencies));
+      log(`queries @${marks}: run ${run + 1} p99 ${runs.at(-1)?.toFixed(2)} ms`);
+    }
+    return { runs, region };
+  } finally {
+    raw?.close();
+    await server?.shutdown();
+    await issuer.stop();
+    await pool.end();
+    await db.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const prefix = uniqueNatsPrefix();
+  const names = messagingNames(prefix);
+  const nc = await connect({ servers: NATS_URL });
+  const figures: Figure[] = [];
+  let postgres = "unknown";
+  try {
+    const admin = new pg.Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    postgres = (await admin.query("SELECT current_setting('server_version') AS v")).rows[0].v;
+    await admin.end();
+    await ensureStream(await jetstreamManager(nc), names.contextStream("grades"));
+    if (ONLY === "" || ONLY === "lag") {
+      const lags: number[] = [];
+      const fromPublish: number[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        const r = await lagP99(nc, names, run);
+        lags.push(r.commit);
+        fromPublish.push(r.publish);
+        log(
+          `lag run ${run + 1}: p99 grades commit → dashboard notice ${r.commit.toFixed(1)} ms, relay publish → notice ${r.publish.toFixed(1)} ms`,
+        );
+      }
+      figures.push({
+        ...figure({
+          id: "projection_lag_p99_500_per_s",
+          unit: "ms",
+          runs: lags,
+          higherIsBetter: false,
+          note: `${RATE}/s for ${LAG_SECONDS} s, MarkRecorded over ${CLASS_GROUPS} class groups, relay + projection + notice`,
+        }),
+        limit: 150,
+        limit_kind: "max",
+      });
+      figures.push(
+        baselineFigure(
+          "publish_to_dashboard_p99_500_per_s",
+          "ms",
+          fromPublish,
+          "for information: from the relay's publish to JetStream (reporting's own share of the lag)",
+        ),
+      );
+    }
+    if (ONLY === "" || ONLY === "query") {
+      const small = await queryP99s(SMALL);
+      const large = await queryP99s(LARGE);
+      const note = (r: SyntheticRegion, n: number) =>
+        `${n} marks, ${r.classGroups} class groups, ${r.schools} schools, ${r.days} days; GetDashboards, 1 query a call`;
+      figures.push(
+        {
+          ...figure({
+            id: "dashboard_query_p99_at_10m",
+            unit: "ms",
+            runs: large.runs,
+            baseline: { id: "dashboard_query_p99_at_100k", runs: small.runs },
+            higherIsBetter: false,
+            goal: 0.67,
+            note: note(large.region, LARGE),
+          }),
+          limit: 20,
+          limit_kind: "max",
+        },
+        {
+          ...baselineFigure(
+            "dashboard_query_p99_at_100k",
+            "ms",
+            small.runs,
+            note(small.region, SMALL),
+          ),
+          limit: 20,
+          limit_kind: "max",
+        },
+      );
+    }
+  } finally {
+    await deleteNatsPrefix(NATS_URL, prefix).catch(() => {});
+    await nc.close();
+  }
+  const path = writeResults("reporting", machine({ postgres }), figures);
+  console.log(formatTable(figures));
+  console.log(`\nwritten to ${path}`);
+}
+
+await main();
