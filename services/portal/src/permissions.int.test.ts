@@ -13,7 +13,11 @@ let h: Harness;
 let a: NatsConnection;
 
 beforeAll(async () => {
-  h = await startHarness({ databaseUrl: env.databaseUrl, prefix: env.natsPrefix, subscribers: ["a", "b"] });
+  h = await startHarness({
+    databaseUrl: env.databaseUrl,
+    prefix: env.natsPrefix,
+    subscribers: ["a", "b"],
+  });
   await provisionSubscriberConsumer(h.jsm, h.names, "a", { from: "start" });
   await provisionSubscriberConsumer(h.jsm, h.names, "b", { from: "start" });
   await seedSchool(h, [{ id: "p1", portalId: "EPGU-1" }]);
@@ -44,7 +48,9 @@ describe("subscriber credentials", () => {
     await expect(js.consumers.get(h.names.stream, h.names.durable("b"))).rejects.toThrow();
     // Nor may they fetch from it directly.
     await expect(
-      a.request(`$JS.API.CONSUMER.MSG.NEXT.${h.names.stream}.${h.names.durable("b")}`, "1", { timeout: 2000 }),
+      a.request(`$JS.API.CONSUMER.MSG.NEXT.${h.names.stream}.${h.names.durable("b")}`, "1", {
+        timeout: 2000,
+      }),
     ).rejects.toThrow();
   });
 
@@ -58,17 +64,25 @@ describe("subscriber credentials", () => {
       await expect(a.request(subject, "{}", { timeout: 2000 })).rejects.toThrow();
     }
     // The consumer of a is still there.
-    expect((await h.jsm.consumers.info(h.names.stream, h.names.durable("a"))).name).toBe(h.names.durable("a"));
+    expect((await h.jsm.consumers.info(h.names.stream, h.names.durable("a"))).name).toBe(
+      h.names.durable("a"),
+    );
   });
 
   it("are refused on internal subjects", async () => {
-    for (const subject of [`${env.natsPrefix}.identity.>`, `${env.natsPrefix}.grades.>`, `${h.names.root}.>`]) {
+    for (const subject of [
+      `${env.natsPrefix}.identity.>`,
+      `${env.natsPrefix}.grades.>`,
+      `${h.names.root}.>`,
+    ]) {
       expect(String(await subscriptionError(a, subject))).toMatch(/permissions violation/i);
     }
   });
 
   it("are refused on another inbox and on the shared _INBOX", async () => {
-    expect(String(await subscriptionError(a, `${h.names.inboxPrefix("b")}.>`))).toMatch(/permissions violation/i);
+    expect(String(await subscriptionError(a, `${h.names.inboxPrefix("b")}.>`))).toMatch(
+      /permissions violation/i,
+    );
     expect(String(await subscriptionError(a, "_INBOX.>"))).toMatch(/permissions violation/i);
     // A client that forgets its inbox prefix cannot get any answer.
     const u = h.subscriberUser("a");

@@ -6,9 +6,12 @@ const id = z.string().min(1);
 const rfc3339 = z.iso.datetime({ offset: true });
 const markText = z.enum(["1", "2", "3", "4", "5", "pass", "fail", "not_attested"]);
 
-export const termMarkSchema = z.object({ term: z.number().int().min(1).max(4), mark: markText });
+export const termMarkSchema = z.strictObject({
+  term: z.number().int().min(1).max(4),
+  mark: markText,
+});
 
-export const subjectPerformanceSchema = z.object({
+export const subjectPerformanceSchema = z.strictObject({
   subjectId: id,
   currentMarks: z.array(markText),
   average: z.string().regex(/^(\d\.\d\d)?$/),
@@ -16,14 +19,14 @@ export const subjectPerformanceSchema = z.object({
   yearMark: z.union([markText, z.literal("")]),
 });
 
-export const pupilPerformanceUpdatedSchema = z.object({
+export const pupilPerformanceUpdatedSchema = z.strictObject({
   portalId: id,
   schoolId: id,
   municipalityId: id,
   academicYear: z.number().int(),
   currentTerm: z.number().int().min(0).max(4),
   subjects: z.array(subjectPerformanceSchema),
-  absences: z.object({
+  absences: z.strictObject({
     lessonsMissed: z.number().int().min(0),
     excused: z.number().int().min(0),
     late: z.number().int().min(0),
@@ -31,16 +34,16 @@ export const pupilPerformanceUpdatedSchema = z.object({
   asOf: rfc3339,
 });
 
-export const pupilConsentWithdrawnSchema = z.object({
+export const pupilConsentWithdrawnSchema = z.strictObject({
   portalId: id,
   schoolId: id,
   municipalityId: id,
   withdrawnAt: rfc3339,
 });
 
-export const pupilErasedSchema = z.object({ portalId: id, erasedAt: rfc3339 });
+export const pupilErasedSchema = z.strictObject({ portalId: id, erasedAt: rfc3339 });
 
-export const workProgrammeSchema = z.object({
+export const workProgrammeSchema = z.strictObject({
   programmeId: id,
   schoolId: id,
   municipalityId: id,
@@ -49,7 +52,7 @@ export const workProgrammeSchema = z.object({
   gradeLevel: z.number().int().min(1).max(11),
   version: z.number().int().min(1),
   topics: z.array(
-    z.object({
+    z.strictObject({
       itemId: id,
       topic: z.string(),
       hours: z.number().int().min(0),
@@ -60,7 +63,7 @@ export const workProgrammeSchema = z.object({
   deliveredLessons: z.number().int().min(0),
 });
 
-export const schoolReferenceSchema = z.object({
+export const schoolReferenceSchema = z.strictObject({
   schoolId: id,
   municipalityId: id,
   name: z.string(),
@@ -68,7 +71,7 @@ export const schoolReferenceSchema = z.object({
   closedOn: z.string().regex(/^(\d{4}-\d{2}-\d{2})?$/),
 });
 
-export const classGroupReferenceSchema = z.object({
+export const classGroupReferenceSchema = z.strictObject({
   classGroupId: id,
   schoolId: id,
   municipalityId: id,
