@@ -136,6 +136,13 @@ export function createGateway(
     graphqlEndpoint: "/graphql",
     graphiql: o.development,
     landingPage: false,
+    // Yoga's own log lines go to our logger; refused and bad requests are not errors there.
+    logging: {
+      debug: (...args) => o.logger.debug({ yoga: args.map(String) }, "yoga"),
+      info: (...args) => o.logger.debug({ yoga: args.map(String) }, "yoga"),
+      warn: (...args) => o.logger.warn({ yoga: args.map(String) }, "yoga"),
+      error: (...args) => o.logger.debug({ yoga: args.map(String) }, "yoga"),
+    },
     plugins,
     maskedErrors: {
       maskError(error) {

@@ -1,0 +1,209 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { F } from "../test-support/fixture.js";
+import { type GatewayHarness, startGatewayHarness } from "../test-support/harness.js";
+
+/*
+ * The authorization matrix of issue 12: every role x an in-scope and an out-of-scope target x
+ * every root field and the nested paths that reach personal data. Exactly the cells listed in
+ * ALLOWED succeed; every other one is refused with FORBIDDEN, and no answer to a municipal,
+ * ministry, platform or portal caller contains a pupil's name.
+ */
+
+const ROLES = {
+  teacherMath: { roles: [`TEACHER@school:${F.s1}`], pid: F.t1 }, // homeroom of C1, teaches math there
+  teacherRus: { roles: [`TEACHER@school:${F.s1}`], pid: F.t3 }, // teaches rus in C1 only
+  schoolAdmin: { roles: [`SCHOOL_ADMIN@school:${F.s1}`], pid: "admin-person" },
+  municipal: { roles: [`MUNICIPAL_OFFICER@municipality:${F.m1}`], pid: "muni-person" },
+  ministry: { roles: [`MINISTRY_OFFICER@region:${F.region}`], pid: "ministry-person" },
+  guardian: { roles: ["GUARDIAN"], pid: F.g1 },
+  student: { roles: ["STUDENT"], pid: F.p1 },
+  platformAdmin: { roles: ["PLATFORM_ADMIN"] },
+  portal: { roles: ["PORTAL_SUBSCRIBER"] },
+} as const;
+type RoleName = keyof typeof ROLES;
+
+const term = `"${F.year}:1"`;
+const dash = (scope: string) =>
+  `{ dashboard(scope: { ${scope} }, period: { term: 1, academicYear: ${F.year} }) { passRate { value } } }`;
+const dashYear = (scope: string) =>
+  `{ dashboard(scope: { ${scope} }, period: { year: true, academicYear: ${F.year} }) { passRate { value } } }`;
+
+/** Each case: the query, and the roles it succeeds for. */
+const CASES: Record<string, { query: string; allowed: RoleName[] }> = {
+  me: { query: "{ me { accountId roles } }", allowed: Object.keys(ROLES) as RoleName[] },
+  region: {
+    query: "{ region { name municipalities { name } } }",
+    allowed: ["ministry", "platformAdmin"],
+  },
+  "municipality in": {
+    query: `{ municipality(id: "${F.m1}") { name schools { name } } }`,
+    allowed: ["municipal", "ministry", "platformAdmin"],
+  },
+  "municipality out": {
+    query: `{ municipality(id: "${F.m2}") { name } }`,
+    allowed: ["ministry", "platformAdmin"],
+  },
+  "school in": {
+    query: `{ school(id: "${F.s1}") { name classGroups { name } } }`,
+    allowed: ["teacherMath", "teacherRus", "schoolAdmin", "municipal", "ministry", "platformAdmin"],
+  },
+  "school out": {
+    query: `{ school(id: "${F.s2}") { name } }`,
+    allowed: ["ministry", "platformAdmin"],
+  },
+  "school.municipality": {
+    query: `{ school(id: "${F.s1}") { municipality { name } } }`,
+    allowed: ["municipal", "ministry", "platformAdmin"],
+  },
+  "classGroup in": {
+    query: `{ classGroup(id: "${F.c1}") { name school { name } } }`,
+    allowed: ["teacherMath", "teacherRus", "schoolAdmin", "municipal", "ministry", "platformAdmin"],
+  },
+  "classGroup out": {
+    query: `{ classGroup(id: "${F.c2}") { name } }`,
+    allowed: ["ministry", "platformAdmin"],
+  },
+  "person in": {
+    query: `{ person(id: "${F.p1}") { name birthDate } }`,
+    allowed: ["schoolAdmin", "guardian", "student"],
+  },
+  "person out": { query: `{ person(id: "${F.q1}") { name } }`, allowed: [] },
+  "journal in": {
+    query: `{ journal(classGroupId: "${F.c1}", subjectId: "math", termId: ${term}) { term rows { marks { value } } } }`,
+    allowed: ["teacherMath", "schoolAdmin"],
+  },
+  "journal in (rus)": {
+    query: `{ journal(classGroupId: "${F.c1}", subjectId: "rus", termId: ${term}) { term } }`,
+    allowed: ["teacherMath", "teacherRus", "schoolAdmin"],
+  },
+  "journal out": {
+    query: `{ journal(classGroupId: "${F.c2}", subjectId: "math", termId: ${term}) { term } }`,
+    allowed: [],
+  },
+  "journal pupil names": {
+    query: `{ journal(classGroupId: "${F.c1}", subjectId: "math", termId: ${term}) { rows { pupil { name } } } }`,
+    allowed: ["teacherMath", "schoolAdmin"],
+  },
+  "diary in": {
+    query: `{ diary(studentId: "${F.p1}", from: "2026-09-01", to: "2026-09-30") { student { name } marks { value } } }`,
+    allowed: ["schoolAdmin", "guardian", "student"],
+  },
+  "diary out": {
+    query: `{ diary(studentId: "${F.q1}", from: "2026-09-01", to: "2026-09-30") { marks { value } } }`,
+    allowed: [],
+  },
+  "workProgramme in": {
+    query: `{ workProgramme(id: "${F.s1}:${F.year}:math:5") { version items { topic } } }`,
+    allowed: ["teacherMath", "teacherRus", "schoolAdmin", "municipal", "ministry"],
+  },
+  "workProgramme out": {
+    query: `{ workProgramme(id: "${F.s2}:${F.year}:math:5") { version } }`,
+    allowed: ["ministry"],
+  },
+  "dashboard region": { query: dashYear(`regionId: "${F.region}"`), allowed: ["ministry"] },
+  "dashboard municipality in": {
+    query: dashYear(`municipalityId: "${F.m1}"`),
+    allowed: ["municipal", "ministry"],
+  },
+  "dashboard municipality out": {
+    query: dashYear(`municipalityId: "${F.m2}"`),
+    allowed: ["ministry"],
+  },
+  "dashboard school in": {
+    query: dash(`schoolId: "${F.s1}"`),
+    allowed: ["teacherMath", "teacherRus", "schoolAdmin", "municipal", "ministry"],
+  },
+  "dashboard school out": { query: dash(`schoolId: "${F.s2}"`), allowed: ["ministry"] },
+  "dashboard classGroup in": {
+    query: dash(`classGroupId: "${F.c1}"`),
+    allowed: ["teacherMath", "teacherRus", "schoolAdmin", "municipal", "ministry"],
+  },
+  "dashboard classGroup untaught": {
+    query: dash(`classGroupId: "${F.c3}"`),
+    allowed: ["schoolAdmin", "municipal", "ministry"],
+  },
+  "dashboard classGroup out": { query: dash(`classGroupId: "${F.c2}"`), allowed: ["ministry"] },
+  // Nested paths that reach personal data.
+  "classGroup.pupils.name": {
+    query: `{ classGroup(id: "${F.c1}") { pupils { name } } }`,
+    allowed: ["teacherMath", "teacherRus", "schoolAdmin"],
+  },
+  "classGroup.pupils (untaught)": {
+    query: `{ classGroup(id: "${F.c3}") { pupils { id } } }`,
+    allowed: ["schoolAdmin"],
+  },
+  "school.classGroups.pupils.name": {
+    query: `{ school(id: "${F.s1}") { classGroups { pupils { name } } } }`,
+    allowed: ["schoolAdmin"],
+  },
+  "region...pupils.name": {
+    query: "{ region { municipalities { schools { classGroups { pupils { name } } } } } }",
+    allowed: [],
+  },
+  "classGroup.homeroomTeacher.name": {
+    query: `{ classGroup(id: "${F.c1}") { homeroomTeacher { name } } }`,
+    allowed: ["teacherMath", "teacherRus", "schoolAdmin", "municipal", "ministry", "platformAdmin"],
+  },
+};
+
+/** Roles that must never see a pupil's name, whatever they ask. */
+const NO_PUPIL_DATA: RoleName[] = [
+  "municipal",
+  "ministry",
+  "platformAdmin",
+  "portal",
+  "teacherRus",
+];
+
+describe("authorization matrix", () => {
+  let h: GatewayHarness;
+  const tokens = {} as Record<RoleName, string>;
+  beforeAll(async () => {
+    h = await startGatewayHarness();
+    for (const [name, r] of Object.entries(ROLES)) {
+      tokens[name as RoleName] = await h.token([...r.roles], "pid" in r ? r.pid : undefined);
+    }
+  });
+  afterAll(() => h?.close());
+
+  const cells = Object.entries(CASES).flatMap(([c, spec]) =>
+    (Object.keys(ROLES) as RoleName[]).map(
+      (role) => [c, role, spec.allowed.includes(role)] as const,
+    ),
+  );
+
+  it.each(cells)("%s as %s: allowed=%s", async (c, role, allowed) => {
+    const spec = CASES[c] as (typeof CASES)[string];
+    const answer = await h.query(tokens[role], spec.query);
+    expect(answer.status).toBe(200);
+    if (allowed) {
+      expect(answer.body.errors).toBeUndefined();
+      expect(Object.values(answer.body.data ?? {})[0]).not.toBeNull();
+    } else {
+      expect(answer.body.errors?.length).toBeGreaterThan(0);
+      expect(answer.body.errors?.map((e) => e.extensions?.code)).toContain("FORBIDDEN");
+      // No error is anything but the refusal (NOT_FOUND would tell existence, 500 a bug).
+      for (const e of answer.body.errors ?? []) expect(e.extensions?.code).toBe("FORBIDDEN");
+    }
+    // Municipal, ministry and other roles never see a pupil's name, by any path; a teacher of
+    // another subject sees names of the class group's pupils only through classGroup.pupils.
+    if (
+      NO_PUPIL_DATA.includes(role) &&
+      !(role === "teacherRus" && c === "classGroup.pupils.name")
+    ) {
+      expect(answer.text).not.toContain("Pupil-");
+    }
+  });
+
+  it("me.person is the caller's own record, names included; none for accounts without a person", async () => {
+    for (const role of ["teacherMath", "guardian", "student"] as const) {
+      const answer = await h.query(tokens[role], "{ me { personId person { id name } } }");
+      expect(answer.body.errors).toBeUndefined();
+      const me = answer.body.data?.me as { personId: string; person: { id: string; name: string } };
+      expect(me.person.id).toBe(ROLES[role].pid);
+      expect(me.person.name).toMatch(/-/);
+    }
+    const platform = await h.query(tokens.platformAdmin, "{ me { personId person { name } } }");
+    expect(platform.body).toEqual({ data: { me: { personId: null, person: null } } });
+  });
+});

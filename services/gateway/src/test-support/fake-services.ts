@@ -1,0 +1,328 @@
+import type { Metadata, ServiceError } from "@grpc/grpc-js";
+import { status } from "@grpc/grpc-js";
+import {
+  type CurriculumServiceServer,
+  CurriculumServiceService,
+} from "@otmetka/proto/curriculum/v1/curriculum_service";
+import {
+  type IdentityServiceServer,
+  IdentityServiceService,
+} from "@otmetka/proto/identity/v1/identity_service";
+import {
+  type Dashboard,
+  type ReportingServiceServer,
+  ReportingServiceService,
+} from "@otmetka/proto/reporting/v1/reporting_service";
+import { createLogger, type GrpcServer, startGrpcServer } from "@otmetka/service-kit";
+import { CLASS_GROUPS, F, PEOPLE, ROSTERS, TEACHING } from "./fixture.js";
+
+/*
+ * Stand-ins for identity, curriculum and reporting over real gRPC, answering from the fixture.
+ * They count calls per method (the journal test's budget) and record the bearer token each
+ * call carried (the gateway forwards the caller's). Authorization is the gateway's here: the
+ * real services check again on their side and are covered by their own suites.
+ */
+export interface FakeServices {
+  address: string;
+  calls: Map<string, number>;
+  /** Authorization headers seen, in order. */
+  tokens: string[];
+  totalCalls(): number;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: each fake method reads its own request type
+type AnyRequest = any;
+type Handler = (request: AnyRequest, md: Metadata) => unknown;
+
+function unary(name: string, f: FakeServices, fn: Handler) {
+  return (
+    call: { request: AnyRequest; metadata: Metadata },
+    cb: (err: ServiceError | null, res?: AnyRequest) => void,
+  ) => {
+    f.calls.set(name, (f.calls.get(name) ?? 0) + 1);
+    f.tokens.push(String(call.metadata.get("authorization")[0] ?? ""));
+    Promise.resolve()
+      .then(() => fn(call.request, call.metadata))
+      .then(
+        (res) => cb(null, res),
+        (err) => cb(err as ServiceError),
+      );
+  };
+}
+
+const grpcError = (code: number, details: string) =>
+  Object.assign(new Error(details), {
+    code,
+    details,
+    metadata: undefined,
+  }) as unknown as ServiceError;
+
+const figure = (value: number, definition: string) => ({
+  value,
+  numerator: value * 10,
+  denominator: 10,
+  definition,
+});
+
+export function dashboardOf(term: number): Dashboard {
+  return {
+    term,
+    from: "2026-09-01",
+    to: "2026-10-31",
+    basis: 1,
+    performance: {
+      pupilCount: figure(30, "pupil_count.v1"),
+      passRate: figure(0.9, "pass_rate.v1"),
+      qualityPerPupil: figure(0.5, "quality_rate.per_pupil.v1"),
+      qualityPerMark: figure(0.6, "quality_rate.per_mark.v1"),
+      degreeOfLearning: figure(0.64, "sou.v1"),
+      average: figure(4.1, "average_mark.v1"),
+      weightedAverage: figure(4.2, "weighted_average.v1"),
+      distributionDefinition: "mark_distribution.v1",
+      results: { one: 0, two: 3, three: 12, four: 10, five: 5, pass: 0, fail: 0, notAttested: 0 },
+      entries: { one: 0, two: 1, three: 2, four: 3, five: 4, pass: 0, fail: 0, notAttested: 0 },
+    },
+    quality: figure(0.5, "quality_rate.per_pupil.v1"),
+    attendance: {
+      attendanceRate: figure(0.95, "attendance_rate.v1"),
+      missedLessons: {
+        total: 10,
+        illness: 5,
+        excused: 3,
+        unexcused: 2,
+        definition: "missed_lessons.v1",
+      },
+      missedDays: { total: 2, illness: 1, excused: 1, unexcused: 0, definition: "missed_days.v1" },
+      lateArrivals: 1,
+      lateMinutes: 5,
+      latenessDefinition: "lateness.v1",
+    },
+    journal: {
+      fillRate: figure(0.99, "journal_fill_rate.v1"),
+      timeliness: figure(0.8, "entry_timeliness.v1"),
+      medianDelayDays: 0,
+      medianDelayDefinition: "entry_median_delay.v1",
+    },
+  };
+}
+
+export async function startFakeServices(): Promise<FakeServices> {
+  const f: FakeServices = {
+    address: "",
+    calls: new Map(),
+    tokens: [],
+    totalCalls: () => [...f.calls.values()].reduce((a, b) => a + b, 0),
+    reset() {
+      f.calls.clear();
+      f.tokens.length = 0;
+    },
+    stop: async () => {},
+  };
+  const schools = [
+    { schoolId: F.s1, municipalityId: F.m1, name: "School 1" },
+    { schoolId: F.s2, municipalityId: F.m2, name: "School 2" },
+  ].map((s) => ({
+    ...s,
+    shortName: s.name,
+    address: "",
+    timeZone: "Asia/Yekaterinburg",
+    inn: "",
+    ogrn: "",
+    closedOn: "",
+  }));
+  const classGroups = CLASS_GROUPS.map((c) => ({
+    classGroupId: c.id,
+    schoolId: c.schoolId,
+    municipalityId: c.municipalityId,
+    academicYear: { startYear: F.year },
+    gradeLevel: 5,
+    letter: c.letter,
+    homeroomTeacherId: c.homeroom,
+    closed: false,
+  }));
+  const u = (name: string, fn: Handler) => unary(name, f, fn);
+
+  const identity: Partial<IdentityServiceServer> = {
+    getRegion: u("GetRegion", () => ({ regionId: F.region, name: "Челябинская область" })),
+    listMunicipalities: u("ListMunicipalities", () => ({
+      municipalities: [
+        { municipalityId: F.m1, name: "Municipality 1" },
+        { municipalityId: F.m2, name: "Municipality 2" },
+      ],
+    })),
+    getSchools: u("GetSchools", (r: { schoolIds: string[]; municipalityId: string }) => ({
+      schools: schools.filter((s) =>
+        r.schoolIds.length
+          ? r.schoolIds.includes(s.schoolId)
+          : !r.municipalityId || s.municipalityId === r.municipalityId,
+      ),
+    })),
+    getClassGroups: u("GetClassGroups", (r: { classGroupIds: string[]; schoolId: string }) => ({
+      classGroups: classGroups.filter((c) =>
+        r.classGroupIds.length
+          ? r.classGroupIds.includes(c.classGroupId)
+          : c.schoolId === r.schoolId,
+      ),
+    })),
+    getPeople: u("GetPeople", (r: { personIds: string[]; includePersonalData: boolean }) => ({
+      people: PEOPLE.filter((p) => r.personIds.includes(p.id)).map((p) => ({
+        personId: p.id,
+        kind: p.kind,
+        schoolId: p.schoolId,
+        municipalityId: p.municipalityId,
+        erased: false,
+        legalHold: false,
+        portalConsent: false,
+        portalId: "",
+        ...(r.includePersonalData
+          ? {
+              personalData: {
+                familyName: p.familyName,
+                givenName: "Имя",
+                patronymic: "",
+                birthDate: "2015-03-01",
+                sex: 0,
+                snils: "",
+                contacts: [],
+              },
+            }
+          : {}),
+      })),
+    })),
+    getRoster: u("GetRoster", (r: { classGroupId: string }) => ({
+      personIds: ROSTERS[r.classGroupId] ?? [],
+    })),
+    getGuardianChildren: u("GetGuardianChildren", (r: { guardianId: string }) => ({
+      studentIds: r.guardianId === F.g1 ? [F.p1] : [],
+    })),
+  };
+
+  const curriculum: Partial<CurriculumServiceServer> = {
+    getTimetable: u("GetTimetable", (r: { schoolId: string; teacherId: string }) => ({
+      slots: [],
+      assignments: TEACHING.filter(
+        (t) =>
+          t.teacherId === r.teacherId &&
+          classGroups.find((c) => c.classGroupId === t.classGroupId)?.schoolId === r.schoolId,
+      ).map((t, i) => ({ assignmentId: `a${i}`, subgroupId: "", ...t })),
+    })),
+    listSubjects: u("ListSubjects", () => ({
+      subjects: [
+        { subjectId: "math", code: "math", name: "Математика", grading: 0, schoolId: "" },
+        { subjectId: "rus", code: "rus", name: "Русский язык", grading: 0, schoolId: "" },
+      ],
+    })),
+    getWorkProgramme: u("GetWorkProgramme", (r: { schoolId: string }) => {
+      if (!schools.some((s) => s.schoolId === r.schoolId))
+        throw grpcError(status.NOT_FOUND, "school_id: unknown");
+      return {
+        version: 1,
+        versions: 1,
+        items: [{ itemId: "v1.1", topic: "Дроби", hours: 2 }],
+        authorId: F.t1,
+        approvedBy: F.t1,
+      };
+    }),
+  };
+
+  const reporting: Partial<ReportingServiceServer> = {
+    getJournalView: u("GetJournalView", (r: { classGroupId: string; term: number }) => {
+      const ids = ROSTERS[r.classGroupId] ?? [];
+      return {
+        studentIds: ids,
+        lessons: [
+          {
+            lessonId: "l1",
+            date: "2026-09-02",
+            period: 1,
+            status: "CONDUCTED",
+            topic: "Дроби",
+            homework: "№1",
+            attendanceTaken: true,
+          },
+        ],
+        marks: ids.map((s, i) => ({
+          markId: `mk${i}`,
+          lessonId: "l1",
+          studentId: s,
+          value: 5,
+          weight: 1,
+          workType: "classwork",
+          term: r.term,
+        })),
+        absences: [],
+        averages: ids.map((s) => ({
+          studentId: s,
+          subjectId: "math",
+          term: r.term,
+          weightedAverage: "5.00",
+          roundedMark: 5,
+        })),
+        termMarks: [],
+      };
+    }),
+    getDiaries: u("GetDiaries", (r: { studentIds: string[] }) => ({
+      results: r.studentIds.map((studentId) => ({
+        studentId,
+        diary: {
+          studentId,
+          lessons: [
+            {
+              lessonId: "l1",
+              date: "2026-09-02",
+              period: 1,
+              subjectId: "math",
+              classGroupId: F.c1,
+              subgroupId: "",
+              status: "CONDUCTED",
+              topic: "Дроби",
+              homework: "№1",
+              homeworkDue: "2026-09-03",
+            },
+          ],
+          marks: [
+            {
+              markId: "mk1",
+              lessonId: "l1",
+              date: "2026-09-02",
+              subjectId: "math",
+              term: 1,
+              value: 4,
+              weight: 1,
+              workType: "classwork",
+            },
+          ],
+          absences: [],
+          averages: [
+            { studentId, subjectId: "math", term: 1, weightedAverage: "4.00", roundedMark: 4 },
+          ],
+          termMarks: [],
+        },
+      })),
+    })),
+    getDashboards: u("GetDashboards", (r: { queries: { term?: number }[] }) => ({
+      results: r.queries.map((query) => ({ query, dashboard: dashboardOf(query.term ?? 0) })),
+    })),
+  };
+
+  const server: GrpcServer = await startGrpcServer({
+    host: "127.0.0.1",
+    port: 0,
+    graceMs: 0,
+    drainTimeoutMs: 100,
+    logger: createLogger({ service: "fake-services", level: "silent" }),
+    services: [
+      { definition: IdentityServiceService, implementation: identity as IdentityServiceServer },
+      {
+        definition: CurriculumServiceService,
+        implementation: curriculum as CurriculumServiceServer,
+      },
+      { definition: ReportingServiceService, implementation: reporting as ReportingServiceServer },
+    ],
+  });
+  f.address = `127.0.0.1:${server.port}`;
+  f.stop = () => server.shutdown();
+  return f;
+}

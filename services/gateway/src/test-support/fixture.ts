@@ -1,0 +1,75 @@
+import { PersonKind } from "@otmetka/proto/identity/v1/identity_service";
+
+/**
+ * A small region for the gateway's tests: two municipalities with a school each; school S1
+ * has class group C1 (30 pupils, homeroom T1, T1 teaches math, T3 teaches rus) and C3 (no
+ * teacher of ours); school S2 has C2 with pupil Q1. G1 is P1's guardian.
+ */
+export const F = {
+  region: "74",
+  m1: "m1",
+  m2: "m2",
+  s1: "s1",
+  s2: "s2",
+  c1: "c1",
+  c2: "c2",
+  c3: "c3",
+  t1: "t1",
+  t2: "t2",
+  t3: "t3",
+  g1: "g1",
+  p1: "p01",
+  q1: "q1",
+  year: 2026,
+} as const;
+
+export const pupilsOfC1 = Array.from(
+  { length: 30 },
+  (_, i) => `p${String(i + 1).padStart(2, "0")}`,
+);
+
+export interface FixturePerson {
+  id: string;
+  kind: PersonKind;
+  schoolId: string;
+  municipalityId: string;
+  familyName: string;
+}
+
+const person = (
+  id: string,
+  kind: PersonKind,
+  schoolId: string,
+  municipalityId: string,
+  familyName: string,
+) => ({
+  id,
+  kind,
+  schoolId,
+  municipalityId,
+  familyName,
+});
+
+/** Pupils' family names all start with "Pupil": a response containing it leaked a pupil's name. */
+export const PEOPLE: FixturePerson[] = [
+  ...pupilsOfC1.map((id) => person(id, PersonKind.PERSON_KIND_STUDENT, F.s1, F.m1, `Pupil-${id}`)),
+  person(F.q1, PersonKind.PERSON_KIND_STUDENT, F.s2, F.m2, "Pupil-q1"),
+  person(F.t1, PersonKind.PERSON_KIND_STAFF, F.s1, F.m1, "Teacher-t1"),
+  person(F.t2, PersonKind.PERSON_KIND_STAFF, F.s2, F.m2, "Teacher-t2"),
+  person(F.t3, PersonKind.PERSON_KIND_STAFF, F.s1, F.m1, "Teacher-t3"),
+  person(F.g1, PersonKind.PERSON_KIND_GUARDIAN, F.s1, F.m1, "Guardian-g1"),
+];
+
+export const CLASS_GROUPS = [
+  { id: F.c1, schoolId: F.s1, municipalityId: F.m1, letter: "А", homeroom: F.t1 },
+  { id: F.c3, schoolId: F.s1, municipalityId: F.m1, letter: "Б", homeroom: "" },
+  { id: F.c2, schoolId: F.s2, municipalityId: F.m2, letter: "А", homeroom: F.t2 },
+];
+
+export const ROSTERS: Record<string, string[]> = { [F.c1]: pupilsOfC1, [F.c2]: [F.q1], [F.c3]: [] };
+
+export const TEACHING = [
+  { teacherId: F.t1, classGroupId: F.c1, subjectId: "math" },
+  { teacherId: F.t3, classGroupId: F.c1, subjectId: "rus" },
+  { teacherId: F.t2, classGroupId: F.c2, subjectId: "math" },
+];
