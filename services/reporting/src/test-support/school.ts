@@ -23,6 +23,7 @@ export function schoolFixture() {
     string
   >;
   const guardian = id();
+  const teacher = id();
   const L = { l1: id(), l2: id(), l3: id(), l4: id() };
   const journalMath = {
     journalId: id(),
@@ -77,6 +78,14 @@ export function schoolFixture() {
     schoolId: "",
     municipalityId: "",
   });
+  c(`timetable-${schoolId}`, "TeacherAssigned", {
+    assignmentId: id(),
+    academicYear: YEAR,
+    teacherId: teacher,
+    subjectId: math,
+    classGroupId: cg,
+    subgroupId: "",
+  });
   c(`terms-${schoolId}`, "TermSystemDefined", {
     academicYear: YEAR,
     gradeLevels: [5],
@@ -92,7 +101,7 @@ export function schoolFixture() {
       classGroupId: cg,
       subgroupId: "",
       subjectId,
-      teacherId: "t",
+      teacherId: teacher,
       date,
       period,
       term: 1,
@@ -308,6 +317,7 @@ export function schoolFixture() {
     pe,
     p,
     guardian,
+    teacher,
     L,
     journalMath,
     events,
