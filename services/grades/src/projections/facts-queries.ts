@@ -76,27 +76,51 @@ SELECT
     WHERE a.class_group_id = $1 AND a.subject_id = $2 AND a.start_year = $4
       AND (a.subgroup_id = '' OR a.subgroup_id = $3)) AS substitutions`;
 
+/*
+ * The per-call facts of every call waiting at the same moment, in one statement: one row per
+ * call ($1 index, class group, subgroup, lesson, date, command id), pupils as (index, id).
+ */
 const CALL_TEXT = `
-SELECT
+WITH req AS (
+  SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::date[], $6::text[])
+    AS r(i, cg, sg, lesson, day, command_id)
+), stu AS (
+  SELECT * FROM unnest($7::int[], $8::text[]) AS s(i, id)
+)
+SELECT r.i,
   (SELECT json_build_object('lessonId', lesson_id, 'classGroupId', class_group_id,
           'subgroupId', subgroup_id, 'subjectId', subject_id, 'teacherId', teacher_id,
           'date', to_char(lesson_date, 'YYYY-MM-DD'), 'term', term, 'status', status)
-     FROM ${S}.lessons WHERE lesson_id = $4) AS lesson,
+     FROM ${S}.lessons WHERE lesson_id = r.lesson) AS lesson,
   (SELECT w.weights FROM grades.work_type_weights w JOIN ${S}.class_groups cg USING (school_id)
-    WHERE cg.class_group_id = $1) AS weights,
+    WHERE cg.class_group_id = r.cg) AS weights,
   (SELECT coalesce(json_agg(json_build_object('id', p.id,
           'known', EXISTS (SELECT 1 FROM ${S}.enrollments e WHERE e.person_id = p.id),
           'enrolled', EXISTS (SELECT 1 FROM ${S}.enrollments e
-             WHERE e.person_id = p.id AND e.class_group_id = $1
+             WHERE e.person_id = p.id AND e.class_group_id = r.cg
                AND (d.day IS NULL OR (e.first_day <= d.day AND (e.until IS NULL OR d.day < e.until))))
-            AND ($3 = '' OR EXISTS (SELECT 1 FROM ${S}.subgroup_members m
-             WHERE m.person_id = p.id AND m.subgroup_id = $3
+            AND (r.sg = '' OR EXISTS (SELECT 1 FROM ${S}.subgroup_members m
+             WHERE m.person_id = p.id AND m.subgroup_id = r.sg
                AND (d.day IS NULL OR (m.first_day <= d.day AND (m.until IS NULL OR d.day < m.until))))))), '[]')
-     FROM unnest($2::text[]) AS p(id),
-          (SELECT coalesce($5::date, (SELECT lesson_date FROM ${S}.lessons WHERE lesson_id = $4)) AS day) d
-  ) AS students,
+     FROM stu p,
+          (SELECT coalesce(r.day, (SELECT lesson_date FROM ${S}.lessons WHERE lesson_id = r.lesson)) AS day) d
+    WHERE p.i = r.i) AS students,
   (SELECT json_build_object('payloadHash', payload_hash, 'result', result)
-     FROM eventstore.commands WHERE command_id = $6) AS command`;
+     FROM eventstore.commands WHERE command_id = r.command_id) AS command
+FROM req r`;
+
+interface CallFacts {
+  lesson?: CommandFacts["lesson"];
+  weights?: Record<string, number>;
+  students: Map<string, StudentFact>;
+  command?: { payloadHash: string; result: unknown };
+}
+
+interface WaitingCall {
+  q: FactsQuery;
+  resolve(f: CallFacts): void;
+  reject(err: unknown): void;
+}
 
 type JournalFacts = Pick<
   CommandFacts,
@@ -112,6 +136,8 @@ const JOURNAL_FACTS_MAX = 20_000;
 /** The replicas' reads for commands, in PostgreSQL. */
 export class FactsReader {
   private readonly journals = new Map<string, JournalFacts>();
+  private readonly waiting: WaitingCall[] = [];
+  private readsInFlight = 0;
 
   constructor(private readonly pool: pg.Pool) {}
 
@@ -162,30 +188,67 @@ export class FactsReader {
     return facts;
   }
 
-  private async callFacts(q: FactsQuery) {
-    const { rows } = await this.pool.query({
-      name: "grades_call_facts",
-      text: CALL_TEXT,
-      values: [
-        q.journal.classGroupId,
-        q.studentIds,
-        q.journal.subgroupId,
-        q.lessonId ?? "",
-        q.date ?? null,
-        q.commandId ?? "",
-      ],
+  /**
+   * Per-call facts, batched: calls arriving while `maxInFlight` reads run wait and are then
+   * read together in one statement (a quiet service reads each call alone, at once).
+   */
+  private callFacts(q: FactsQuery): Promise<CallFacts> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ q, resolve, reject });
+      this.pumpCalls();
     });
-    const r = rows[0];
-    const students = new Map<string, StudentFact>();
-    for (const s of r.students as { id: string; known: boolean; enrolled: boolean }[]) {
-      students.set(s.id, { known: s.known, enrolled: s.enrolled });
+  }
+
+  private pumpCalls() {
+    while (this.readsInFlight < 4 && this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, 64);
+      this.readsInFlight++;
+      void this.readCalls(batch).finally(() => {
+        this.readsInFlight--;
+        this.pumpCalls();
+      });
     }
-    return {
-      lesson: r.lesson ?? undefined,
-      weights: r.weights ?? undefined,
-      students,
-      command: r.command ?? undefined,
-    };
+  }
+
+  private async readCalls(batch: WaitingCall[]): Promise<void> {
+    try {
+      const stuIdx: number[] = [];
+      const stuIds: string[] = [];
+      batch.forEach((b, i) => {
+        for (const id of b.q.studentIds) {
+          stuIdx.push(i);
+          stuIds.push(id);
+        }
+      });
+      const { rows } = await this.pool.query({
+        name: "grades_call_facts",
+        text: CALL_TEXT,
+        values: [
+          batch.map((_, i) => i),
+          batch.map((b) => b.q.journal.classGroupId),
+          batch.map((b) => b.q.journal.subgroupId),
+          batch.map((b) => b.q.lessonId ?? ""),
+          batch.map((b) => b.q.date ?? null),
+          batch.map((b) => b.q.commandId ?? ""),
+          stuIdx,
+          stuIds,
+        ],
+      });
+      for (const r of rows) {
+        const students = new Map<string, StudentFact>();
+        for (const st of r.students as { id: string; known: boolean; enrolled: boolean }[]) {
+          students.set(st.id, { known: st.known, enrolled: st.enrolled });
+        }
+        batch[r.i as number]?.resolve({
+          lesson: r.lesson ?? undefined,
+          weights: r.weights ?? undefined,
+          students,
+          command: r.command ?? undefined,
+        });
+      }
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    }
   }
 
   /** The municipality of a school, for WorkTypeWeightsSet events. */
