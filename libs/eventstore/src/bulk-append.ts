@@ -29,8 +29,8 @@ const ROWS_PER_WRITE = 256;
 
 /**
  * The import path: per chunk, one transaction that locks its streams (sorted advisory locks,
- * before any write, as append does), checks expected versions, COPYs the events straight into
- * the log with their versions computed here, and moves the streams' versions. Earlier chunks
+ * before any write, as append does), checks expected versions, and COPYs the events straight
+ * into the log with their versions computed here (a stream's version is its highest event). Earlier chunks
  * stay committed if a later one fails; `onChunkCommitted` tells the caller how far it got.
  */
 export async function appendBulk(
@@ -81,14 +81,6 @@ async function appendChunk(
       });
       const next = [...current];
       await pipeline(Readable.from(copyRows(chunk, p, next)), client.query(copyFrom(COPY_SQL)));
-      await client.query({
-        name: "eventstore_bulk_streams",
-        text:
-          "INSERT INTO eventstore.streams (stream_id, version) " +
-          "SELECT * FROM unnest($1::text[], $2::bigint[]) AS s(stream_id, version) " +
-          "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, updated_at = now()",
-        values: [p.streamIds, next],
-      });
       await client.query("COMMIT");
       return p.streamIds.map((streamId, i) => ({ streamId, version: next[i]! }));
     } catch (err) {

@@ -32,7 +32,6 @@ describe("migrations", () => {
         "kysely_migration",
         "kysely_migration_lock",
         "snapshots",
-        "streams",
       ]);
       const publicTables = await sql`
         SELECT 1 FROM information_schema.tables WHERE table_schema = 'public'`.execute(db);

@@ -2,6 +2,7 @@ import { Kysely, type Migration, Migrator, PostgresDialect } from "kysely";
 import pg from "pg";
 import * as tables from "./2026-11-28-001-eventstore-tables.js";
 import * as appendFunctions from "./2026-11-28-002-eventstore-append-functions.js";
+import * as versionsFromLog from "./2026-11-28-003-eventstore-versions-from-log.js";
 import { EVENTSTORE_SCHEMA } from "./schema-names.js";
 
 /**
@@ -13,6 +14,7 @@ import { EVENTSTORE_SCHEMA } from "./schema-names.js";
 export const eventStoreMigrations: Readonly<Record<string, Migration>> = Object.freeze({
   "2026-11-28_001_eventstore_tables": tables,
   "2026-11-28_002_eventstore_append_functions": appendFunctions,
+  "2026-11-28_003_eventstore_versions_from_log": versionsFromLog,
 });
 
 /** Migrator table used by migrateEventStore, inside the event store's own schema. */
