@@ -74,22 +74,43 @@ function isServiceError(err: unknown): err is ServiceError {
   );
 }
 
+/** graphql-js/yoga refusals of a document: invalid input in conventions.md's terms. */
+export const YOGA_INPUT_CODES = new Set([
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_REQUEST",
+]);
+
+/** By name, not instanceof: graphql-js may be loaded twice (ESM and CJS) in one process. */
+function isGraphQLError(err: unknown): err is GraphQLError {
+  return err instanceof Error && err.name === "GraphQLError" && "extensions" in err;
+}
+
 /**
  * The client-facing form of any error a resolver threw: typed errors pass with their code,
  * gRPC statuses of the services map by conventions.md, everything else is masked with the
  * trace id (the original is logged by the caller of this function).
  */
 export function toClientError(err: unknown): { error: GraphQLError; internal: boolean } {
-  const original = err instanceof GraphQLError && err.originalError ? err.originalError : err;
-  if (original instanceof GraphQLError && typeof original.extensions.code === "string") {
+  const original = isGraphQLError(err) && err.originalError ? err.originalError : err;
+  if (isGraphQLError(original) && typeof original.extensions.code === "string") {
     return { error: original, internal: false };
   }
-  if (
-    err instanceof GraphQLError &&
-    typeof err.extensions.code === "string" &&
-    !err.originalError
-  ) {
-    return { error: err, internal: false };
+  // A GraphQLError of its own (no original) is a refusal by graphql-js, yoga or the limits:
+  // parse, validation, depth, cost, aliases, CSRF. It stays, typed BAD_USER_INPUT if untyped.
+  if (isGraphQLError(err) && !err.originalError) {
+    const own = err.extensions.code;
+    if (typeof own === "string" && !YOGA_INPUT_CODES.has(own))
+      return { error: err, internal: false };
+    const http = err.extensions.http as { status?: number } | undefined;
+    const code: ErrorCode = http?.status === 403 ? "FORBIDDEN" : "BAD_USER_INPUT";
+    return {
+      error: new GraphQLError(err.message, {
+        ...(err.nodes ? { nodes: err.nodes } : {}),
+        extensions: { ...err.extensions, code },
+      }),
+      internal: false,
+    };
   }
   if (original instanceof DomainError) {
     return {

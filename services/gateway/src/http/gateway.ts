@@ -20,7 +20,7 @@ import type { Backends } from "../backends/clients.js";
 import { createLoaders } from "../backends/loaders.js";
 import { AuditCollector, type GatewayContext } from "../context.js";
 import { buildSchema } from "../schema/build.js";
-import { gqlError, toClientError } from "./errors.js";
+import { gqlError, toClientError, YOGA_INPUT_CODES } from "./errors.js";
 import { RateLimiter } from "./rate-limit.js";
 
 export interface GatewayOptions {
@@ -107,6 +107,26 @@ function auditPlugin(o: GatewayOptions, now: () => Date): Plugin<GatewayContext>
   };
 }
 
+/** Yoga's parse and validation refusals skip maskError; they get conventions.md's code here. */
+function inputCodes(): Plugin {
+  const retype = (e: unknown) => {
+    const err = e as GraphQLError;
+    return err?.extensions && YOGA_INPUT_CODES.has(String(err.extensions.code))
+      ? new GraphQLError(err.message, {
+          ...(err.nodes ? { nodes: err.nodes } : {}),
+          extensions: { ...err.extensions, code: "BAD_USER_INPUT" },
+        })
+      : e;
+  };
+  return {
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || Symbol.asyncIterator in result) return;
+      const r = result as { errors?: readonly unknown[] };
+      if (r.errors?.length) setResult({ ...result, errors: r.errors.map(retype) } as typeof result);
+    },
+  };
+}
+
 export function createGateway(
   o: GatewayOptions,
 ): YogaServerInstance<Record<string, unknown>, GatewayContext> {
@@ -120,6 +140,7 @@ export function createGateway(
     maxAliasesPlugin({ n: o.limits.aliases }),
     costLimitPlugin({ maxCost: o.limits.cost }),
     auditPlugin(o, now) as Plugin,
+    inputCodes(),
   ];
   if (!o.development) plugins.push(useDisableIntrospection());
   if (o.persistedOnly || o.persistedOperations) {

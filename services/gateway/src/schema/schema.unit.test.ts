@@ -34,10 +34,15 @@ describe("schema", () => {
   it("describes every type and field", () => {
     const missing: string[] = [];
     for (const type of Object.values(schema.getTypeMap())) {
-      if (type.name.startsWith("__") || ["String", "Int", "Float", "Boolean", "ID"].includes(type.name)) continue;
+      if (
+        type.name.startsWith("__") ||
+        ["String", "Int", "Float", "Boolean", "ID"].includes(type.name)
+      )
+        continue;
       if (!type.description) missing.push(type.name);
       if (isObjectType(type)) {
-        for (const f of Object.values(type.getFields())) if (!f.description) missing.push(`${type.name}.${f.name}`);
+        for (const f of Object.values(type.getFields()))
+          if (!f.description) missing.push(`${type.name}.${f.name}`);
       }
     }
     expect(missing).toEqual([]);
