@@ -2,4 +2,13 @@ export * from "./contract/index.js";
 export { migrate } from "./db/migrations.js";
 export { FEED_PROJECTION, type PortalIdOpener, portalFeedProjection } from "./feed/projection.js";
 export { FeedPublisher, type FeedPublisherOptions } from "./feed/publisher.js";
+export { type RunningFeed, startFeed } from "./feed/start-feed.js";
 export { ensurePortalStream, type PortalNames, portalNames } from "./stream.js";
+export { provisionSubscriberConsumer, type StartPosition } from "./subscribers/consumers.js";
+export {
+  authorizationConfig,
+  type NatsUser,
+  subscriberPermissions,
+} from "./subscribers/permissions.js";
+export { listDeadLetters, WebhookBridge, type WebhookBridgeOptions } from "./webhook/bridge.js";
+export { SIGNATURE_HEADER, signWebhook, verifyWebhook } from "./webhook/signature.js";

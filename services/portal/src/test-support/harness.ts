@@ -6,14 +6,14 @@ import {
 } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { RecordedEvent } from "@otmetka/eventstore";
-import { ensureStream, messagingNames, toMessage } from "@otmetka/messaging";
-import { ProjectionRunner } from "@otmetka/projections";
+import { messagingNames, toMessage } from "@otmetka/messaging";
+import type { ProjectionRunner } from "@otmetka/projections";
 import { type PrivateNats, startPrivateNats } from "@otmetka/testing";
 import pg from "pg";
-import { migrate } from "../db/migrations.js";
-import { type PortalIdOpener, portalFeedProjection } from "../feed/projection.js";
-import { FeedPublisher } from "../feed/publisher.js";
-import { ensurePortalStream, type PortalNames, portalNames } from "../stream.js";
+import type { PortalIdOpener } from "../feed/projection.js";
+import type { FeedPublisher } from "../feed/publisher.js";
+import { startFeed } from "../feed/start-feed.js";
+import { type PortalNames, portalNames } from "../stream.js";
 import {
   authorizationConfig,
   type NatsUser,
@@ -79,17 +79,16 @@ export async function startHarness(o: {
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   const mnames = messagingNames(o.prefix);
-  for (const ctx of ["identity", "curriculum", "grades"])
-    await ensureStream(jsm, mnames.contextStream(ctx));
-  await ensurePortalStream(jsm, names);
   const pool = new pg.Pool({ connectionString: o.databaseUrl, max: 6 });
-  await migrate(pool);
-  const projection = portalFeedProjection({
+  const feed = await startFeed({
+    nc,
+    pool,
+    prefix: o.prefix,
     openPortalId: openTestPortalId,
     debounceMs: o.debounceMs ?? 20,
+    pollMs: 10,
   });
-  const runner = await new ProjectionRunner({ projection, pool, nc, names: mnames }).start();
-  const publisher = new FeedPublisher({ pool, js, jsm, names, pollMs: 10 }).start();
+  const { runner, publisher } = feed;
   const versions = new Map<string, number>();
   let position = 0;
   return {
@@ -136,8 +135,7 @@ export async function startHarness(o: {
       };
     },
     async stop() {
-      await publisher.stop();
-      await runner.stop();
+      await feed.stop();
       await nc.close();
       await pool.end();
       await nats.dispose();

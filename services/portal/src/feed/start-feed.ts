@@ -1,0 +1,62 @@
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { ensureStream, messagingNames } from "@otmetka/messaging";
+import { ProjectionRunner } from "@otmetka/projections";
+import type pg from "pg";
+import { migrate } from "../db/migrations.js";
+import { ensurePortalStream, type PortalNames, portalNames } from "../stream.js";
+import { type PortalIdOpener, portalFeedProjection } from "./projection.js";
+import { FeedPublisher } from "./publisher.js";
+
+export interface RunningFeed {
+  names: PortalNames;
+  runner: ProjectionRunner;
+  publisher: FeedPublisher;
+  stop(): Promise<void>;
+}
+
+/**
+ * The feed as the service runs it: migrations, the upstream context streams and PORTAL
+ * provisioned, the projection over identity, curriculum and grades, the debouncer/publisher.
+ */
+export async function startFeed(o: {
+  nc: NatsConnection;
+  pool: pg.Pool;
+  prefix?: string | undefined;
+  openPortalId: PortalIdOpener;
+  debounceMs: number;
+  pollMs?: number;
+  onError?: (err: unknown, where: string) => void;
+}): Promise<RunningFeed> {
+  const names = portalNames(o.prefix);
+  const mnames = messagingNames(o.prefix);
+  const jsm = await jetstreamManager(o.nc);
+  for (const ctx of ["identity", "curriculum", "grades"])
+    await ensureStream(jsm, mnames.contextStream(ctx));
+  await ensurePortalStream(jsm, names);
+  await migrate(o.pool);
+  const runner = await new ProjectionRunner({
+    projection: portalFeedProjection({ openPortalId: o.openPortalId, debounceMs: o.debounceMs }),
+    pool: o.pool,
+    nc: o.nc,
+    names: mnames,
+    ...(o.onError ? { onError: o.onError } : {}),
+  }).start();
+  const publisher = new FeedPublisher({
+    pool: o.pool,
+    js: jetstream(o.nc),
+    jsm,
+    names,
+    ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
+    ...(o.onError ? { onError: o.onError } : {}),
+  }).start();
+  return {
+    names,
+    runner,
+    publisher,
+    async stop() {
+      await publisher.stop();
+      await runner.stop();
+    },
+  };
+}
