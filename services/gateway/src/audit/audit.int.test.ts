@@ -69,7 +69,8 @@ describe("access audit on the AUDIT stream", () => {
     const before = (await records()).length;
     const a = await h.query(tokens.teacher as string, journalPage(F.c1));
     expect(a.body.errors).toBeUndefined();
-    const rows = (a.body.data?.journal as { rows: { pupil: { id: string; name: string } }[] }).rows;
+    const journal = a.body.data?.journal as { rows: { pupil: { id: string; name: string } }[] };
+    const rows = journal.rows;
     expect(rows).toHaveLength(30);
     expect(rows[0]?.pupil.name).toBe("Pupil-p01 Имя");
     const after = await records();
