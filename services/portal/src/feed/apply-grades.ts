@@ -1,6 +1,7 @@
+import type { ApplyContext } from "@otmetka/projections";
 import { markText } from "./marks.js";
 import { markDirty } from "./outbox.js";
-import { type FeedContext, num, str } from "./projection.js";
+import { type FeedContext, type FeedOptions, type FeedScratch, num, str } from "./projection.js";
 
 const MISSED = new Set([
   "ABSENCE_REASON_ILLNESS",
@@ -16,25 +17,6 @@ export async function applyGrades(f: FeedContext): Promise<void> {
   const journal = (d.journal ?? {}) as Record<string, unknown>;
   const touched: string[] = [];
   switch (e.type.slice("grades.v1.".length)) {
-    case "MarkRecorded": {
-      const mark = markText(d.value);
-      if (mark !== null) {
-        await ctx.query(
-          `INSERT INTO ${t("marks")} VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (mark_id) DO NOTHING`,
-          [
-            str(d.markId),
-            str(d.studentId),
-            str(journal.subjectId),
-            num(d.term),
-            mark,
-            num(d.weight),
-            e.sequence,
-          ],
-        );
-      }
-      touched.push(str(d.studentId));
-      break;
-    }
     case "MarkCorrected": {
       const mark = markText(d.value);
       if (mark !== null) {
@@ -93,8 +75,45 @@ export async function applyGrades(f: FeedContext): Promise<void> {
     default:
       return;
   }
-  for (const pupil of new Set(touched)) {
-    if (!pupil) continue;
-    await markDirty(ctx.query, "pupil", pupil, f.opts.debounceMs);
+  for (const pupil of touched) if (pupil) ctx.scratch.dirtyPupils.add(pupil);
+}
+
+/** MarkRecorded, the bulk of the traffic: gathered, written by flushScratch. */
+export function gatherMark(f: FeedContext): void {
+  const d = f.e.data;
+  const mark = markText(d.value);
+  const s = f.ctx.scratch;
+  if (mark !== null) {
+    const journal = (d.journal ?? {}) as Record<string, unknown>;
+    const row = [
+      str(d.markId),
+      str(d.studentId),
+      str(journal.subjectId),
+      num(d.term),
+      mark,
+      num(d.weight),
+      f.e.sequence,
+    ];
+    for (const [i, v] of row.entries()) s.marks[i]?.push(v);
+  }
+  if (str(d.studentId)) s.dirtyPupils.add(str(d.studentId));
+}
+
+export async function flushScratch(
+  ctx: ApplyContext<FeedScratch>,
+  opts: FeedOptions,
+): Promise<void> {
+  const s = ctx.scratch;
+  if ((s.marks[0]?.length ?? 0) > 0) {
+    await ctx.query(
+      `INSERT INTO "${ctx.schema}".marks SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[],
+         $5::text[], $6::int[], $7::bigint[]) ON CONFLICT (mark_id) DO NOTHING`,
+      s.marks,
+    );
+    s.marks = [[], [], [], [], [], [], []];
+  }
+  if (s.dirtyPupils.size > 0) {
+    await markDirty(ctx.query, "pupil", [...s.dirtyPupils], opts.debounceMs);
+    s.dirtyPupils = new Set();
   }
 }

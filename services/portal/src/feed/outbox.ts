@@ -14,23 +14,35 @@ export interface OutboxEntry {
 }
 
 /** Queues one portal event in the caller's transaction; data is checked against the schema now. */
-export async function enqueue(query: QueryFn, e: OutboxEntry): Promise<void> {
-  const id = randomUUID();
-  const ce = portalCloudEvent({ id, type: e.type, key: e.key, time: e.time, data: e.data });
-  await query(
-    `INSERT INTO portal.outbox (event_id, type, kind, key, municipality_id, school_id, time, data, purge_key)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [
+export function enqueue(query: QueryFn, e: OutboxEntry): Promise<void> {
+  return enqueueMany(query, [e]);
+}
+
+/** Several in one statement (the debouncer's batch). */
+export async function enqueueMany(query: QueryFn, entries: OutboxEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+  for (const e of entries) {
+    const id = randomUUID();
+    const ce = portalCloudEvent({ id, type: e.type, key: e.key, time: e.time, data: e.data });
+    const row = [
       id,
       e.type,
       PORTAL_EVENTS[e.type].kind,
       e.key,
       e.municipalityId,
       e.schoolId,
-      e.time,
+      e.time.toISOString(),
       JSON.stringify(ce.data),
       e.purgeKey ?? null,
-    ],
+    ];
+    for (const [i, v] of row.entries()) cols[i]?.push(v);
+  }
+  await query(
+    `INSERT INTO portal.outbox (event_id, type, kind, key, municipality_id, school_id, time, data, purge_key)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+       $7::timestamptz[], $8::jsonb[], $9::text[])`,
+    cols,
   );
 }
 
@@ -38,12 +50,15 @@ export async function enqueue(query: QueryFn, e: OutboxEntry): Promise<void> {
 export async function markDirty(
   query: QueryFn,
   kind: "pupil" | "programme",
-  key: string,
+  key: string | string[],
   delayMs: number,
 ): Promise<void> {
+  const keys = Array.isArray(key) ? key : [key];
+  if (keys.length === 0) return;
   await query(
-    `INSERT INTO portal.dirty (kind, key, due_at) VALUES ($1, $2, now() + make_interval(secs => $3))
+    `INSERT INTO portal.dirty (kind, key, due_at)
+     SELECT $1, k, now() + make_interval(secs => $3) FROM unnest($2::text[]) AS k
      ON CONFLICT (kind, key) DO NOTHING`,
-    [kind, key, delayMs / 1000],
+    [kind, keys, delayMs / 1000],
   );
 }

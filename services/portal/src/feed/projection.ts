@@ -1,6 +1,6 @@
 import { type ApplyContext, defineProjection, type ProjectionEvent } from "@otmetka/projections";
 import { applyCurriculum } from "./apply-curriculum.js";
-import { applyGrades } from "./apply-grades.js";
+import { applyGrades, flushScratch, gatherMark } from "./apply-grades.js";
 import { applyIdentity } from "./apply-identity.js";
 import { createFeedTables } from "./tables.js";
 
@@ -15,8 +15,14 @@ export interface FeedOptions {
   debounceMs: number;
 }
 
+/** Rows gathered across a batch and written once (the grades hot path). */
+export interface FeedScratch {
+  marks: unknown[][];
+  dirtyPupils: Set<string>;
+}
+
 export interface FeedContext {
-  ctx: ApplyContext;
+  ctx: ApplyContext<FeedScratch>;
   /** `"proj_portal_feed"` (quoted) or the rebuild's schema. */
   t: (table: string) => string;
   e: ProjectionEvent<Record<string, unknown>>;
@@ -25,11 +31,16 @@ export interface FeedContext {
 
 /** The internal events → state + outbox projection behind the feed. */
 export function portalFeedProjection(opts: FeedOptions) {
-  return defineProjection({
+  return defineProjection<FeedScratch>({
     name: FEED_PROJECTION,
     version: 1,
     sources: [{ context: "identity" }, { context: "curriculum" }, { context: "grades" }],
     setup: (db, schema) => createFeedTables(db, schema),
+    createScratch: (): FeedScratch => ({
+      marks: [[], [], [], [], [], [], []],
+      dirtyPupils: new Set(),
+    }),
+    flush: (ctx) => flushScratch(ctx, opts),
     async apply(event, ctx) {
       const f: FeedContext = {
         ctx,
@@ -37,6 +48,9 @@ export function portalFeedProjection(opts: FeedOptions) {
         e: event as ProjectionEvent<Record<string, unknown>>,
         opts,
       };
+      if (event.type === "grades.v1.MarkRecorded") return gatherMark(f);
+      // Anything else may read or change what was gathered: write it first, keeping event order.
+      await flushScratch(ctx, opts);
       if (event.context === "identity") await applyIdentity(f);
       else if (event.context === "grades") await applyGrades(f);
       else if (event.context === "curriculum") await applyCurriculum(f);

@@ -8,7 +8,7 @@ import {
   type PortalEventType,
 } from "../contract/types.js";
 import type { PortalNames } from "../stream.js";
-import { enqueue } from "./outbox.js";
+import { enqueue, enqueueMany } from "./outbox.js";
 import { FEED_PROJECTION } from "./projection.js";
 import { type PublishablePupil, programmeSnapshot, pupilSnapshots } from "./snapshots.js";
 
@@ -101,16 +101,17 @@ export class FeedPublisher {
         );
         const now = new Date();
         const snaps = await pupilSnapshots(query, schema, publishable, now);
-        for (const p of publishable) {
-          await enqueue(query, {
-            type: "portal.v1.PupilPerformanceUpdated",
+        await enqueueMany(
+          query,
+          publishable.map((p) => ({
+            type: "portal.v1.PupilPerformanceUpdated" as const,
             key: p.portal_id,
             schoolId: p.school_id,
             municipalityId: p.municipality_id,
             time: now,
             data: snaps.get(p.person_id),
-          });
-        }
+          })),
+        );
         this.counters.snapshots += publishable.length;
       }
       for (const r of due.rows.filter((x) => x.kind === "programme")) {
