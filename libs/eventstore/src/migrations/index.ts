@@ -53,12 +53,15 @@ export async function migrateServiceSchema(
   db: Kysely<unknown>,
   service: string,
   migrations: Readonly<Record<string, Migration>>,
+  /** Bookkeeping table; default `<service>_migration` (older services kept kysely's default). */
+  options: { migrationTable?: string } = {},
 ): Promise<string[]> {
+  const table = options.migrationTable ?? `${service}_migration`;
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => ({ ...eventStoreMigrations, ...migrations }) },
-    migrationTableName: `${service}_migration`,
-    migrationLockTableName: `${service}_migration_lock`,
+    migrationTableName: table,
+    migrationLockTableName: `${table}_lock`,
     allowUnorderedMigrations: true,
   });
   const { error, results } = await migrator.migrateToLatest();

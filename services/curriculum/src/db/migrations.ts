@@ -1,5 +1,5 @@
-import { eventStoreMigrations } from "@otmetka/eventstore";
-import { type Kysely, type Migration, Migrator } from "kysely";
+import { migrateServiceSchema } from "@otmetka/eventstore";
+import type { Kysely, Migration } from "kysely";
 
 /*
  * Curriculum's own tables come after the event store's schema, in one Migrator (explicit
@@ -9,13 +9,8 @@ import { type Kysely, type Migration, Migrator } from "kysely";
 const curriculumMigrations: Record<string, Migration> = {};
 
 export async function migrateCurriculumDatabase(db: Kysely<unknown>): Promise<void> {
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => ({ ...eventStoreMigrations, ...curriculumMigrations }) },
+  // kysely's default bookkeeping table, as the service used before the shared helper.
+  await migrateServiceSchema(db, "curriculum", curriculumMigrations, {
+    migrationTable: "kysely_migration",
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
-    throw new Error(`curriculum migration ${failed} failed: ${String(error)}`);
-  }
 }

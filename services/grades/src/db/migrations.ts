@@ -1,5 +1,5 @@
-import { eventStoreMigrations } from "@otmetka/eventstore";
-import { type Kysely, type Migration, Migrator, sql } from "kysely";
+import { migrateServiceSchema } from "@otmetka/eventstore";
+import { type Kysely, type Migration, sql } from "kysely";
 
 /*
  * Grades' own tables (schema `grades`), after the event store's schema, in one Migrator.
@@ -29,13 +29,8 @@ const gradesMigrations: Record<string, Migration> = {
 };
 
 export async function migrateGradesDatabase(db: Kysely<unknown>): Promise<void> {
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => ({ ...eventStoreMigrations, ...gradesMigrations }) },
+  // kysely's default bookkeeping table, as the service used before the shared helper.
+  await migrateServiceSchema(db, "grades", gradesMigrations, {
+    migrationTable: "kysely_migration",
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
-    throw new Error(`grades migration ${failed} failed: ${String(error)}`);
-  }
 }
