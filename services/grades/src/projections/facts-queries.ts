@@ -246,6 +246,8 @@ export class FactsReader {
           command: r.command ?? undefined,
         });
       }
+      // Every call got its row (a resolved promise ignores a second settle).
+      for (const b of batch) b.reject(new Error("grades facts: no row for a call"));
     } catch (err) {
       for (const b of batch) b.reject(err);
     }
