@@ -18,7 +18,7 @@ export const gradesConfigSchema = baseConfigSchema({
     .int("JOURNAL_CACHE_SIZE: an integer 1-1000000")
     .min(1, "JOURNAL_CACHE_SIZE: an integer 1-1000000")
     .max(1_000_000, "JOURNAL_CACHE_SIZE: an integer 1-1000000")
-    .default(2000),
+    .default(1000),
 });
 
 export type GradesConfig = z.output<typeof gradesConfigSchema>;

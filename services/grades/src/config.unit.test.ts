@@ -7,7 +7,7 @@ it("has local defaults: port 50053, database otmetka_grades, identity's JWKS", (
   expect([c.GRPC_PORT, c.DATABASE_URL, c.JOURNAL_CACHE_SIZE]).toEqual([
     50053,
     DEFAULT_DATABASE_URL,
-    2000,
+    1000,
   ]);
   expect(c.AUTH_JWKS_URL).toBe("http://127.0.0.1:50061/.well-known/jwks.json");
 });

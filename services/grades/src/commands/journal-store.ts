@@ -62,7 +62,7 @@ export class JournalStore {
 
   constructor(
     readonly store: EventStore,
-    private readonly maxEntries = 2000,
+    private readonly maxEntries = 1000,
   ) {
     this.batcher = new AppendBatcher(store);
   }
