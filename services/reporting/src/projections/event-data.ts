@@ -52,16 +52,35 @@ const REASONS: Record<string, string> = {
 };
 export const absenceReason = (v: unknown) => REASONS[typeof v === "string" ? v : ""] ?? "NONE";
 
-/** The civil date of an instant in the school's zone (when an entry was made). */
-export function civilDate(instant: string, timeZone: string): string {
-  try {
-    return new Intl.DateTimeFormat("en-CA", {
-      timeZone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-    }).format(new Date(instant));
-  } catch {
-    return instant.slice(0, 10);
+// Making a DateTimeFormat costs far more than using one: one per zone.
+const formats = new Map<string, Intl.DateTimeFormat | null>();
+
+function formatFor(timeZone: string): Intl.DateTimeFormat | null {
+  if (!formats.has(timeZone)) {
+    try {
+      const options = { timeZone, year: "numeric", month: "2-digit", day: "2-digit" } as const;
+      formats.set(timeZone, new Intl.DateTimeFormat("en-CA", options));
+    } catch {
+      formats.set(timeZone, null);
+    }
   }
+  return formats.get(timeZone) ?? null;
+}
+
+// Events of one minute share their civil date (zone offsets are whole minutes): formatting
+// once per zone and minute keeps Intl off the per-event path.
+const dates = new Map<string, string>();
+
+/** The civil date of an instant in the school's zone (when an entry was made); UTC for an unknown zone. */
+export function civilDate(instant: string, timeZone: string): string {
+  const ms = Date.parse(instant);
+  if (Number.isNaN(ms)) return instant.slice(0, 10);
+  const key = `${timeZone}|${Math.floor(ms / 60_000)}`;
+  const known = dates.get(key);
+  if (known) return known;
+  const f = formatFor(timeZone);
+  const civil = f ? f.format(new Date(ms)) : new Date(ms).toISOString().slice(0, 10);
+  if (dates.size > 10_000) dates.clear();
+  dates.set(key, civil);
+  return civil;
 }

@@ -4,18 +4,25 @@ import type { Deltas, Scope } from "./deltas.js";
 import { civilDate } from "./event-data.js";
 import type { Q } from "./query.js";
 
-const zones = new Map<string, string>();
+const DEFAULT_ZONE = "Asia/Yekaterinburg";
+const MISS_TTL_MS = 60_000;
+const zones = new Map<string, { zone: string; until: number }>();
 
+/**
+ * A school's zone, looked up once (it is on the per-event path); a school not replicated yet
+ * is taken to be in the region's zone and asked for again a minute later.
+ */
 async function zoneOf(q: Q, schoolId: string): Promise<string> {
   const known = zones.get(schoolId);
-  if (known) return known;
+  if (known && known.until > Date.now()) return known.zone;
   const [r] = await q<{ time_zone: string }>(
     "SELECT time_zone FROM $S.schools WHERE school_id = $1",
     [schoolId],
   );
-  // Only a replicated zone is remembered; the default may still be replaced.
-  if (r) zones.set(schoolId, r.time_zone);
-  return r?.time_zone ?? "Asia/Yekaterinburg";
+  if (zones.size > 10_000) zones.clear();
+  const zone = r?.time_zone ?? DEFAULT_ZONE;
+  zones.set(schoolId, { zone, until: r ? Number.POSITIVE_INFINITY : Date.now() + MISS_TTL_MS });
+  return zone;
 }
 
 /** One journal entry (a mark, an attendance record, a topic) made at `time` for a lesson on `lessonDate`. */
