@@ -12,6 +12,8 @@
  * BENCH_SMALL_MARKS (100000), BENCH_LARGE_MARKS (10000000), BENCH_ONLY (lag | query), DATABASE_URL, NATS_URL.
  */
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
@@ -58,6 +60,7 @@ import {
   figure,
   formatTable,
   machine,
+  RESULTS_DIR,
   writeResults,
 } from "./lib/results.js";
 
@@ -308,6 +311,20 @@ async function queryP99s(marks: number): Promise<{ runs: number[]; region: Synth
   }
 }
 
+/** With BENCH_ONLY, keeps the other part's figures of the previous results file. */
+function withEarlierFigures(figures: Figure[]): Figure[] {
+  if (ONLY === "") return figures;
+  try {
+    const earlier = JSON.parse(readFileSync(join(RESULTS_DIR, "reporting.json"), "utf8")) as {
+      figures: Figure[];
+    };
+    const fresh = new Set(figures.map((f) => f.id));
+    return [...earlier.figures.filter((f) => !fresh.has(f.id)), ...figures];
+  } catch {
+    return figures;
+  }
+}
+
 async function main(): Promise<void> {
   const prefix = uniqueNatsPrefix();
   const names = messagingNames(prefix);
@@ -386,7 +403,7 @@ async function main(): Promise<void> {
     await deleteNatsPrefix(NATS_URL, prefix).catch(() => {});
     await nc.close();
   }
-  const path = writeResults("reporting", machine({ postgres }), figures);
+  const path = writeResults("reporting", machine({ postgres }), withEarlierFigures(figures));
   console.log(formatTable(figures));
   console.log(`\nwritten to ${path}`);
 }
