@@ -15,6 +15,7 @@ import {
   startGrpcServer,
 } from "@otmetka/service-kit";
 import { rejectionOf, startTestTokenIssuer, type TestTokenIssuer } from "@otmetka/testing";
+import { cachingVerifier } from "../api/cached-verifier.js";
 import { createGradesService } from "../api/grades-service.js";
 import type { GradesDeps } from "../commands/deps.js";
 import { JournalStore } from "../commands/journal-store.js";
@@ -78,7 +79,7 @@ export async function startHarness(env: {
         definition: GradesServiceService,
         implementation: createGradesService(
           deps,
-          createCallerVerifier({ jwksUrl: issuer.jwksUrl }),
+          cachingVerifier(createCallerVerifier({ jwksUrl: issuer.jwksUrl })),
           logger,
         ),
       },
