@@ -1,4 +1,4 @@
-import type { Metadata } from "@grpc/grpc-js";
+import { type Metadata, status } from "@grpc/grpc-js";
 import type {
   GetTimetableResponse,
   GetWorkProgrammeResponse,
@@ -121,9 +121,15 @@ export function createLoaders(b: Backends, md: Metadata, today: () => string): L
         md,
       );
     }),
-    subjects: each(
-      async (schoolId: string) => (await b.curriculum.listSubjects({ schoolId }, md)).subjects,
-    ),
+    // Curriculum lets only staff list subjects; pupils and guardians see subject ids (README).
+    subjects: each(async (schoolId: string) => {
+      try {
+        return (await b.curriculum.listSubjects({ schoolId }, md)).subjects;
+      } catch (err) {
+        if ((err as { code?: number }).code === status.PERMISSION_DENIED) return [];
+        throw err;
+      }
+    }),
     diaries: new DataLoader(async (keys) => {
       // One GetDiaries per distinct (from, to); a page normally has one.
       const groups = new Map<string, string[]>();

@@ -27,6 +27,7 @@ export interface DashboardPeriodInput {
   to?: string | null;
   asOf?: string | null;
   asOfMode?: "RECORDED" | "EFFECTIVE" | null;
+  basis?: "PERIOD_MARKS" | "CURRENT" | null;
 }
 
 /** What the matrix needs to know about a scope, and what reporting is asked. */
@@ -147,7 +148,12 @@ export function periodQuery(
     academicYear: { startYear: year },
     subjectId: subjectId ? id("subjectId", subjectId) : "",
     asOf: p.asOf ? civilDate("period.asOf", p.asOf) : "",
-    basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
+    basis:
+      p.basis === "CURRENT"
+        ? ResultBasis.RESULT_BASIS_CURRENT
+        : p.basis === "PERIOD_MARKS"
+          ? ResultBasis.RESULT_BASIS_PERIOD_MARKS
+          : ResultBasis.RESULT_BASIS_UNSPECIFIED,
   };
   if (p.term !== null && p.term !== undefined) q.term = p.term;
   else if (p.year) q.year = true;

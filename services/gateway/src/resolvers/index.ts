@@ -261,14 +261,14 @@ export const resolvers = {
         ...l,
         id: l.lessonId,
         homeworkDue: orNull(l.homeworkDue),
-        subject: subject(ctx, d.schoolId, l.subjectId),
+        subject: () => subject(ctx, d.schoolId, l.subjectId),
       })),
     marks: (d: DiaryNode, _: unknown, ctx: Ctx) =>
       d.diary.marks.map((m) => ({
         ...m,
         id: m.markId,
         value: markValue(m.value),
-        subject: subject(ctx, d.schoolId, m.subjectId),
+        subject: () => subject(ctx, d.schoolId, m.subjectId),
       })),
     absences: (d: DiaryNode) => d.diary.absences.map(absence),
     averages: (d: DiaryNode, _: unknown, ctx: Ctx) =>
@@ -276,7 +276,7 @@ export const resolvers = {
         term: a.term,
         weightedAverage: orNull(a.weightedAverage),
         roundedMark: a.roundedMark === 0 ? null : a.roundedMark,
-        subject: subject(ctx, d.schoolId, a.subjectId),
+        subject: () => subject(ctx, d.schoolId, a.subjectId),
       })),
   },
   WorkProgramme: {

@@ -382,6 +382,16 @@ input DashboardPeriodInput {
   asOf: Date
   """How asOf reads; default RECORDED."""
   asOfMode: AsOfMode
+  """Where pupils' period results come from; default PERIOD_MARKS for a term or year, CURRENT otherwise."""
+  basis: ResultBasis
+}
+
+"""Where pupils' period results come from."""
+enum ResultBasis {
+  """Term and year marks teachers set."""
+  PERIOD_MARKS
+  """Each pupil's weighted average rounded to a mark (x.5 up), during a term."""
+  CURRENT
 }
 
 """The level of a dashboard."""
