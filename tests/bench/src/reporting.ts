@@ -20,7 +20,7 @@ import * as grpc from "@grpc/grpc-js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { EventStore, migrateEventStoreDatabase } from "@otmetka/eventstore";
-import { ensureStream, type MessagingNames, messagingNames, OutboxRelay } from "@otmetka/messaging";
+import { ensureStream, messagingNames, OutboxRelay } from "@otmetka/messaging";
 import { type ChangeNotice, ensureLiveSchema, ProjectionRunner } from "@otmetka/projections";
 import {
   Level,
@@ -113,9 +113,11 @@ function markRecorded(i: number, journalId: string) {
 /** p99 of grades' append commit → reporting's notice for that journal, at RATE events/s. */
 async function lagP99(
   nc: NatsConnection,
-  names: MessagingNames,
   run: number,
 ): Promise<{ commit: number; publish: number }> {
+  // Own streams per run: a fresh read model would otherwise first replay the earlier runs' events.
+  const prefix = uniqueNatsPrefix();
+  const names = messagingNames(prefix);
   const gradesDb = await createTestDatabase(ADMIN_URL, `bench_rep_g${run}`);
   const reportingDb = await createTestDatabase(ADMIN_URL, `bench_rep_r${run}`);
   await migrateEventStoreDatabase(gradesDb.url);
@@ -211,6 +213,7 @@ async function lagP99(
     await pool.end();
     await gradesDb.drop();
     await reportingDb.drop();
+    await deleteNatsPrefix(NATS_URL, prefix).catch(() => {});
   }
 }
 
@@ -341,7 +344,7 @@ async function main(): Promise<void> {
       const lags: number[] = [];
       const fromPublish: number[] = [];
       for (let run = 0; run < RUNS; run++) {
-        const r = await lagP99(nc, names, run);
+        const r = await lagP99(nc, run);
         lags.push(r.commit);
         fromPublish.push(r.publish);
         log(
