@@ -79,6 +79,10 @@ export const YOGA_INPUT_CODES = new Set([
   "GRAPHQL_PARSE_FAILED",
   "GRAPHQL_VALIDATION_FAILED",
   "BAD_REQUEST",
+  // The persisted-operations plugin: not persisted, unknown hash, hash and document both sent.
+  "PERSISTED_QUERY_ID_REQUIRED",
+  "PERSISTED_QUERY_NOT_IN_LIST",
+  "CANNOT_SEND_PQ_ID_AND_BODY",
 ]);
 
 /** By name, not instanceof: graphql-js may be loaded twice (ESM and CJS) in one process. */

@@ -114,7 +114,7 @@ function inputCodes(): Plugin {
     return err?.extensions && YOGA_INPUT_CODES.has(String(err.extensions.code))
       ? new GraphQLError(err.message, {
           ...(err.nodes ? { nodes: err.nodes } : {}),
-          extensions: { ...err.extensions, code: "BAD_USER_INPUT" },
+          extensions: { ...err.extensions, code: "BAD_USER_INPUT", reason: err.extensions.code },
         })
       : e;
   };

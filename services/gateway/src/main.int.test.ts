@@ -1,0 +1,81 @@
+import { fileURLToPath } from "node:url";
+import {
+  freePort,
+  type ServiceProcess,
+  startServiceProcess,
+  startTestTokenIssuer,
+  type TestTokenIssuer,
+  useTestEnvironment,
+} from "@otmetka/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeServices, startFakeServices } from "./test-support/fake-services.js";
+import { F } from "./test-support/fixture.js";
+
+/* main.ts as a real process: configuration, HTTP at /graphql, graceful stop, bad config. */
+const env = useTestEnvironment({ label: "gateway_main" });
+const cwd = fileURLToPath(new URL("..", import.meta.url));
+
+describe("gateway process", () => {
+  let issuer: TestTokenIssuer;
+  let fakes: FakeServices;
+  let gateway: ServiceProcess;
+  let url: string;
+  beforeAll(async () => {
+    issuer = await startTestTokenIssuer();
+    fakes = await startFakeServices();
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}/graphql`;
+    gateway = startServiceProcess({
+      name: "gateway",
+      cwd,
+      env: {
+        ...env.env,
+        HTTP_HOST: "127.0.0.1",
+        HTTP_PORT: String(port),
+        AUTH_JWKS_URL: issuer.jwksUrl,
+        IDENTITY_GRPC_ADDRESS: fakes.address,
+        CURRICULUM_GRPC_ADDRESS: fakes.address,
+        REPORTING_GRPC_ADDRESS: fakes.address,
+        SHUTDOWN_GRACE_MS: "0",
+      },
+    });
+    await gateway.waitForOutput("gateway listening", 60_000);
+  }, 90_000);
+  afterAll(async () => {
+    if (gateway && gateway.child.exitCode === null) gateway.child.kill("SIGKILL");
+    await fakes?.stop();
+    await issuer?.stop();
+  });
+
+  it("answers GraphQL over HTTP with the verified caller, and stops cleanly on SIGTERM", async () => {
+    const token = await issuer.sign({ roles: [`SCHOOL_ADMIN@school:${F.s1}`], pid: "admin" });
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: `{ me { roles } school(id: "${F.s1}") { name } }` }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      data: { me: { roles: [`SCHOOL_ADMIN@school:${F.s1}`] }, school: { name: "School 1" } },
+    });
+    const anonymous = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ me { roles } }" }),
+    });
+    expect(anonymous.status).toBe(401);
+    expect(await gateway.stop("SIGTERM")).toEqual({ code: 0, signal: null });
+  });
+
+  it("refuses a bad variable at start-up, naming it (exit 1)", async () => {
+    const bad = startServiceProcess({
+      name: "gateway-bad-config",
+      cwd,
+      env: { ...env.env, GRAPHQL_MAX_DEPTH: "1000", IDENTITY_GRPC_ADDRESS: "nowhere" },
+    });
+    const ended = await new Promise<number | null>((resolve) => bad.child.on("exit", resolve));
+    expect(ended).toBe(1);
+    expect(bad.stderr).toContain("GRAPHQL_MAX_DEPTH");
+    expect(bad.stderr).toContain("IDENTITY_GRPC_ADDRESS");
+  });
+});
