@@ -110,13 +110,15 @@ export class PartitionWorker {
         if (signal.aborted) break;
         // A jump in the delivery sequence means deliveries were lost on the way (a NATS
         // restart): later messages must not overtake them, so restart at the ack floor.
-        if (lastDelivery > 0 && m.info.deliverySequence !== lastDelivery + 1) break;
-        lastDelivery = m.info.deliverySequence;
+        // m.info parses the reply subject on every read: once per message.
+        const info = m.info;
+        if (lastDelivery > 0 && info.deliverySequence !== lastDelivery + 1) break;
+        lastDelivery = info.deliverySequence;
         // Through the serial chain only while an operator release is queued.
         const done =
           this.releasesQueued > 0
-            ? await this.serial(() => this.handleMessage(m, signal))
-            : await this.handleMessage(m, signal);
+            ? await this.serial(() => this.handleMessage(m, info.deliveryCount, signal))
+            : await this.handleMessage(m, info.deliveryCount, signal);
         if (!done) break;
       }
     } finally {
@@ -127,7 +129,11 @@ export class PartitionWorker {
   }
 
   /** Returns false when stopped before the message was settled. */
-  private async handleMessage(m: JsMsg, signal: AbortSignal): Promise<boolean> {
+  private async handleMessage(
+    m: JsMsg,
+    deliveryCount: number,
+    signal: AbortSignal,
+  ): Promise<boolean> {
     let env: Envelope;
     const headers = headerMapOf(m);
     try {
@@ -164,7 +170,7 @@ export class PartitionWorker {
       data: decodeData(m.data),
       subject: m.subject,
       streamSequence: m.seq,
-      attempt: m.info.deliveryCount,
+      attempt: deliveryCount,
       released: false,
       // Decoded by nats.js only if the handler reads them.
       get headers() {

@@ -69,11 +69,13 @@ export class SourceSession {
         if (this.closed) break;
         // A jump in the delivery sequence means deliveries were lost on the way (a NATS
         // restart): later events must not overtake them, so start again at the checkpoint.
-        if (lastDelivery > 0 && m.info.deliverySequence !== lastDelivery + 1) {
+        // m.info parses the reply subject on every read: once per message.
+        const { deliverySequence } = m.info;
+        if (lastDelivery > 0 && deliverySequence !== lastDelivery + 1) {
           failure = new Error(`delivery gap on ${this.spec.durable} after ${lastDelivery}`);
           break;
         }
-        lastDelivery = m.info.deliverySequence;
+        lastDelivery = deliverySequence;
         this.sink.push(m, this.source, this.generation);
       }
     } catch (err) {
