@@ -1,9 +1,12 @@
 import type { NatsConnection } from "@nats-io/transport-node";
+import { messagingNames } from "@otmetka/messaging";
+import { rebuildProjection } from "@otmetka/projections";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { portalFeedProjection } from "./feed/projection.js";
 import { provisionSubscriberConsumer } from "./subscribers/consumers.js";
 import { consent, recordMark, seedSchool } from "./test-support/fixture.js";
-import { type Harness, startHarness } from "./test-support/harness.js";
+import { type Harness, openTestPortalId, startHarness } from "./test-support/harness.js";
 import { settle } from "./test-support/settle.js";
 import { connectSubscriber, type Delivered, drain } from "./test-support/subscriber.js";
 
@@ -168,6 +171,66 @@ describe("backfill", () => {
     } finally {
       await subC.close();
     }
+  });
+});
+
+describe("transfer", () => {
+  it("withdrawal reaches every school subject that showed the pupil", async () => {
+    await seedSchool(h, [{ id: "p3", portalId: "EPGU-3" }]);
+    await consent(h, "p3", true);
+    await recordMark(h, "p3", "MARK_VALUE_FIVE");
+    await settle(h);
+    await h.emit("identity", "StudentTransferred", "person-p3", {
+      personId: "p3",
+      fromClassGroupId: "cg-5a",
+      fromSchoolId: "s-1",
+      fromMunicipalityId: "m-1",
+      toClassGroupId: "cg-7b",
+      schoolId: "s-2",
+      municipalityId: "m-1",
+      academicYear: { startYear: 2026 },
+      gradeLevel: 5,
+      effectiveDate: "2026-10-01",
+    });
+    await recordMark(h, "p3", "MARK_VALUE_FOUR");
+    await settle(h);
+    await consent(h, "p3", false);
+    await settle(h);
+    const all = await streamContents();
+    const last = new Map<string, string>();
+    for (const m of all.filter((x) => x.subject.endsWith(".pupil.EPGU-3")))
+      last.set(m.subject, m.type);
+    expect([...last.keys()].sort()).toEqual([
+      h.names.subject("m-1", "s-1", "pupil", "EPGU-3"),
+      h.names.subject("m-1", "s-2", "pupil", "EPGU-3"),
+    ]);
+    expect([...last.values()]).toEqual([
+      "portal.v1.PupilConsentWithdrawn",
+      "portal.v1.PupilConsentWithdrawn",
+    ]);
+  });
+});
+
+describe("rebuild", () => {
+  it("rebuilds the read model from the streams without publishing history again", async () => {
+    const before = await streamContents();
+    const pupils = async () =>
+      (
+        await h.pool.query(
+          "SELECT person_id, portal_id, consent, erased, school_id FROM proj_portal_feed.pupils ORDER BY person_id",
+        )
+      ).rows;
+    const pupilsBefore = await pupils();
+    const result = await rebuildProjection({
+      projection: portalFeedProjection({ openPortalId: openTestPortalId, debounceMs: 20 }),
+      pool: h.pool,
+      nc: h.nc,
+      names: messagingNames(h.prefix),
+    });
+    expect(result.events).toBeGreaterThan(0);
+    await settle(h);
+    expect(await pupils()).toEqual(pupilsBefore);
+    expect((await streamContents()).length).toBe(before.length);
   });
 });
 

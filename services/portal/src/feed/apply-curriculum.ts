@@ -33,10 +33,10 @@ export async function applyCurriculum(f: FeedContext): Promise<void> {
       );
       const data = await programmeSnapshot(ctx.query, ctx.schema, str(d.programmeId));
       if (!data) return;
-      await ctx.query("DELETE FROM portal.dirty WHERE kind = 'programme' AND key = $1", [
+      await f.out("DELETE FROM portal.dirty WHERE kind = 'programme' AND key = $1", [
         str(d.programmeId),
       ]);
-      return enqueue(ctx.query, {
+      return enqueue(f.out, {
         type:
           prior.rows.length === 0
             ? "portal.v1.WorkProgrammePublished"
@@ -70,7 +70,7 @@ export async function applyCurriculum(f: FeedContext): Promise<void> {
         [...key],
       );
       for (const p of programmes.rows) {
-        await markDirty(ctx.query, "programme", String(p.programme_id), f.opts.debounceMs);
+        await markDirty(f.out, "programme", String(p.programme_id), f.opts.debounceMs);
       }
       return;
     }

@@ -1,7 +1,14 @@
 import type { ApplyContext } from "@otmetka/projections";
 import { markText } from "./marks.js";
 import { markDirty } from "./outbox.js";
-import { type FeedContext, type FeedOptions, type FeedScratch, num, str } from "./projection.js";
+import {
+  type FeedContext,
+  type FeedOptions,
+  type FeedScratch,
+  num,
+  outboxQuery,
+  str,
+} from "./projection.js";
 
 const MISSED = new Set([
   "ABSENCE_REASON_ILLNESS",
@@ -113,7 +120,7 @@ export async function flushScratch(
     s.marks = [[], [], [], [], [], [], []];
   }
   if (s.dirtyPupils.size > 0) {
-    await markDirty(ctx.query, "pupil", [...s.dirtyPupils], opts.debounceMs);
+    await markDirty(outboxQuery(ctx), "pupil", [...s.dirtyPupils], opts.debounceMs);
     s.dirtyPupils = new Set();
   }
 }

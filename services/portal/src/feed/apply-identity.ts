@@ -30,7 +30,7 @@ export async function applyIdentity(f: FeedContext): Promise<void> {
         ],
       );
       const s = r.rows[0] as Record<string, string>;
-      return enqueue(ctx.query, {
+      return enqueue(f.out, {
         type: "portal.v1.SchoolReference",
         key: s.school_id as string,
         schoolId: s.school_id as string,
@@ -78,7 +78,7 @@ export async function applyIdentity(f: FeedContext): Promise<void> {
           );
       const g = r.rows[0];
       if (!g) return;
-      return enqueue(ctx.query, {
+      return enqueue(f.out, {
         type: "portal.v1.ClassGroupReference",
         key: String(g.class_group_id),
         schoolId: String(g.school_id),
@@ -102,36 +102,49 @@ export async function applyIdentity(f: FeedContext): Promise<void> {
         municipality_id: str(d.municipalityId),
         academic_year: yearOf(d.academicYear),
       });
-      return markDirty(ctx.query, "pupil", str(d.personId), f.opts.debounceMs);
+      return markDirty(f.out, "pupil", str(d.personId), f.opts.debounceMs);
     case "PortalIdAssigned": {
       const portalId = await f.opts.openPortalId(str(d.personId), str(d.portalId));
       if (portalId === null) return; // erased meanwhile: the key is gone
       await upsertPupil(f, str(d.personId), { portal_id: portalId });
-      return markDirty(ctx.query, "pupil", str(d.personId), 0);
+      return markDirty(f.out, "pupil", str(d.personId), 0);
     }
     case "PortalConsentGranted":
       await upsertPupil(f, str(d.personId), { consent: true });
-      return markDirty(ctx.query, "pupil", str(d.personId), 0);
+      return markDirty(f.out, "pupil", str(d.personId), 0);
     case "PortalConsentWithdrawn": {
       const before = await lockPupil(f, str(d.personId));
       await upsertPupil(f, str(d.personId), { consent: false });
-      await ctx.query("DELETE FROM portal.dirty WHERE kind = 'pupil' AND key = $1", [
-        str(d.personId),
-      ]);
+      await f.out("DELETE FROM portal.dirty WHERE kind = 'pupil' AND key = $1", [str(d.personId)]);
       if (!before?.consent || !before.portal_id || !before.school_id) return;
-      return enqueue(ctx.query, {
-        type: "portal.v1.PupilConsentWithdrawn",
-        key: before.portal_id,
-        schoolId: before.school_id,
-        municipalityId: before.municipality_id ?? "_",
-        time,
-        data: {
-          portalId: before.portal_id,
-          schoolId: before.school_id,
-          municipalityId: before.municipality_id,
-          withdrawnAt: time.toISOString(),
-        },
-      });
+      await ctx.query(`UPDATE ${t("pupils")} SET published_schools = '[]' WHERE person_id = $1`, [
+        before.person_id,
+      ]);
+      // On every school subject that shows a snapshot (a transferred pupil has several), so the
+      // latest message of each, what a backfill gives, is the withdrawal.
+      const targets = new Map<string, [string, string]>();
+      for (const [m, s] of [
+        ...before.published_schools,
+        [before.municipality_id ?? "_", before.school_id],
+      ]) {
+        targets.set(`${m}|${s}`, [m as string, s as string]);
+      }
+      for (const [m, s] of targets.values()) {
+        await enqueue(f.out, {
+          type: "portal.v1.PupilConsentWithdrawn",
+          key: before.portal_id,
+          schoolId: s,
+          municipalityId: m,
+          time,
+          data: {
+            portalId: before.portal_id,
+            schoolId: before.school_id,
+            municipalityId: before.municipality_id,
+            withdrawnAt: time.toISOString(),
+          },
+        });
+      }
+      return;
     }
     case "PersonErased":
       return erasePupil(f, str(d.personId), time);
@@ -145,6 +158,7 @@ interface PupilRow {
   erased: boolean;
   school_id: string | null;
   municipality_id: string | null;
+  published_schools: [string, string][];
 }
 
 async function lockPupil(f: FeedContext, personId: string): Promise<PupilRow | undefined> {
@@ -176,14 +190,14 @@ async function erasePupil(f: FeedContext, personId: string, time: Date): Promise
   for (const table of ["marks", "term_marks", "absences"]) {
     await ctx.query(`DELETE FROM ${t(table)} WHERE student_id = $1`, [personId]);
   }
-  await ctx.query("DELETE FROM portal.dirty WHERE kind = 'pupil' AND key = $1", [personId]);
+  await f.out("DELETE FROM portal.dirty WHERE kind = 'pupil' AND key = $1", [personId]);
   await ctx.query(
     `INSERT INTO ${t("pupils")} (person_id, erased) VALUES ($1, true)
      ON CONFLICT (person_id) DO UPDATE SET erased = true, portal_id = NULL, consent = false`,
     [personId],
   );
   if (!before?.portal_id) return;
-  await enqueue(ctx.query, {
+  await enqueue(f.out, {
     type: "portal.v1.PupilErased",
     key: before.portal_id,
     schoolId: before.school_id ?? "_",

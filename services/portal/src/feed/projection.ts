@@ -1,4 +1,9 @@
-import { type ApplyContext, defineProjection, type ProjectionEvent } from "@otmetka/projections";
+import {
+  type ApplyContext,
+  defineProjection,
+  type ProjectionEvent,
+  type QueryFn,
+} from "@otmetka/projections";
 import { applyCurriculum } from "./apply-curriculum.js";
 import { applyGrades, flushScratch, gatherMark } from "./apply-grades.js";
 import { applyIdentity } from "./apply-identity.js";
@@ -23,6 +28,8 @@ export interface FeedScratch {
 
 export interface FeedContext {
   ctx: ApplyContext<FeedScratch>;
+  /** Statements on portal.outbox / portal.dirty: the batch's query live, nothing in a rebuild. */
+  out: QueryFn;
   /** `"proj_portal_feed"` (quoted) or the rebuild's schema. */
   t: (table: string) => string;
   e: ProjectionEvent<Record<string, unknown>>;
@@ -44,6 +51,7 @@ export function portalFeedProjection(opts: FeedOptions) {
     async apply(event, ctx) {
       const f: FeedContext = {
         ctx,
+        out: outboxQuery(ctx),
         t: (table) => `"${ctx.schema}".${table}`,
         e: event as ProjectionEvent<Record<string, unknown>>,
         opts,
@@ -62,3 +70,13 @@ export const str = (v: unknown): string => (typeof v === "string" ? v : "");
 export const num = (v: unknown): number => (typeof v === "number" ? v : Number(v ?? 0) || 0);
 export const yearOf = (v: unknown): number =>
   num((v as { startYear?: unknown } | undefined)?.startYear);
+
+const publishNothing: QueryFn = async () => ({ rows: [], rowCount: 0 });
+
+/**
+ * A rebuild replays history into a new schema: it must not publish that history again (the
+ * stream already holds it), so outbox and dirty statements are dropped in rebuild mode.
+ */
+export function outboxQuery(ctx: ApplyContext<FeedScratch>): QueryFn {
+  return ctx.mode === "live" ? ctx.query : publishNothing;
+}

@@ -31,7 +31,8 @@ interface OutboxRow {
   municipality_id: string;
   school_id: string;
   time: Date;
-  data: Record<string, unknown>;
+  /** The data's JSON text as stored (embedded as is: no parse and re-stringify). */
+  data: string;
   purge_key: string | null;
 }
 
@@ -83,7 +84,7 @@ export class FeedPublisher {
       await c.query("BEGIN");
       const due = await c.query<{ kind: string; key: string }>(
         `DELETE FROM portal.dirty WHERE (kind, key) IN (
-           SELECT kind, key FROM portal.dirty WHERE due_at <= now() ORDER BY due_at LIMIT 500
+           SELECT kind, key FROM portal.dirty WHERE due_at <= now() ORDER BY due_at LIMIT 1000
            FOR UPDATE SKIP LOCKED) RETURNING kind, key`,
       );
       const query = (text: string, params?: unknown[]) => c.query(text, params);
@@ -112,6 +113,12 @@ export class FeedPublisher {
             data: snaps.get(p.person_id),
           })),
         );
+        await c.query(
+          `UPDATE "${schema}".pupils SET published_schools = published_schools || jsonb_build_array(jsonb_build_array(municipality_id, school_id))
+           WHERE person_id = ANY($1)
+             AND NOT published_schools @> jsonb_build_array(jsonb_build_array(municipality_id, school_id))`,
+          [publishable.map((p) => p.person_id)],
+        );
         this.counters.snapshots += publishable.length;
       }
       for (const r of due.rows.filter((x) => x.kind === "programme")) {
@@ -139,8 +146,12 @@ export class FeedPublisher {
   /** Publishes up to 1,000 outbox rows; returns how many. */
   async publishOnce(): Promise<number> {
     const { pool, js, jsm, names } = this.o;
-    const rows = (await pool.query<OutboxRow>("SELECT * FROM portal.outbox ORDER BY id LIMIT 1000"))
-      .rows;
+    const rows = (
+      await pool.query<OutboxRow>(
+        `SELECT id, event_id, type, kind, key, municipality_id, school_id, time, data::text AS data, purge_key
+         FROM portal.outbox ORDER BY id LIMIT 1000`,
+      )
+    ).rows;
     if (rows.length === 0) return 0;
     // Pipelined: the server stores one connection's publishes in order.
     const acks = await Promise.all(
@@ -171,8 +182,9 @@ export class FeedPublisher {
   }
 }
 
+/** The CloudEvent JSON; attributes first, then the stored data text. */
 function envelopeJson(r: OutboxRow): string {
-  return JSON.stringify({
+  const attributes = JSON.stringify({
     specversion: "1.0",
     id: r.event_id,
     source: CLOUD_EVENT_SOURCE,
@@ -181,8 +193,8 @@ function envelopeJson(r: OutboxRow): string {
     time: new Date(r.time).toISOString(),
     datacontenttype: "application/json",
     dataschema: dataSchemaUrl(r.type),
-    data: r.data,
   });
+  return `${attributes.slice(0, -1)},"data":${r.data}}`;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
