@@ -8,7 +8,7 @@
  *    the 10M read model bulk-loaded in SQL (marks and the aggregate rows of the scopes they
  *    imply); ratio = p99@100k / p99@10M (goal ≥ 0.67), limit 20 ms at both.
  * Creates its own databases and NATS prefix and removes them after.
- * Knobs: BENCH_RUNS (3), BENCH_LAG_SECONDS (10), BENCH_QUERIES (2000 a run),
+ * Knobs: BENCH_RUNS (3), BENCH_LAG_SECONDS (10), BENCH_LAG_RATE (500), BENCH_QUERIES (2000 a run),
  * BENCH_SMALL_MARKS (100000), BENCH_LARGE_MARKS (10000000), BENCH_ONLY (lag | query), DATABASE_URL, NATS_URL.
  */
 import { randomUUID } from "node:crypto";
@@ -72,7 +72,7 @@ const QUERIES = Number(process.env.BENCH_QUERIES ?? 2000);
 const SMALL = Number(process.env.BENCH_SMALL_MARKS ?? 100_000);
 const LARGE = Number(process.env.BENCH_LARGE_MARKS ?? 10_000_000);
 const ONLY = process.env.BENCH_ONLY ?? "";
-const RATE = 500;
+const RATE = Number(process.env.BENCH_LAG_RATE ?? 500);
 const CLASS_GROUPS = 200;
 
 const log = (m: string) => console.error(`[bench:reporting] ${m}`);

@@ -8,7 +8,7 @@ import { recomputePupils } from "./pupils.js";
 import { schemaQuery } from "./query.js";
 import { curriculumReplicaHandlers, type Handler, identityHandlers } from "./replicas.js";
 import { createTables } from "./schema.js";
-import { writeDeltas } from "./write-deltas.js";
+import { writeAll } from "./write-deltas.js";
 
 export const REPORTING_SCHEMA = "proj_reporting";
 
@@ -49,8 +49,8 @@ export const reportingProjection: Projection<Deltas> = defineProjection<Deltas>(
     const q = schemaQuery(ctx.query, ctx.schema);
     // New marks first: the pupils' recomputation reads them.
     await writeNewMarks(q, ctx.scratch);
-    await recomputePupils(q, ctx.scratch);
-    await writeDeltas(q, ctx.scratch);
+    const pupils = await recomputePupils(q, ctx.scratch);
+    await writeAll(q, ctx.scratch, pupils);
     for (const s of ctx.scratch.changedPupils) ctx.changed("diary", s);
   },
 });

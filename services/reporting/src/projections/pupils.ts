@@ -16,7 +16,6 @@ import type { Entry, EntryValue } from "../domain/metrics/values.js";
 import { attributeAll } from "./attribution.js";
 import type { Deltas, Scope } from "./deltas.js";
 import type { Q } from "./query.js";
-import { upsertRows } from "./write-deltas.js";
 
 const BASES: ResultBasis[] = ["CURRENT", "PERIOD_MARKS"];
 const basisColumn = (b: ResultBasis) => (b === "CURRENT" ? "current" : "period");
@@ -43,7 +42,6 @@ interface Pair {
   term: number;
 }
 
-const pairKey = (p: Pair) => `${p.studentId}|${p.startYear}|${p.term}|${p.subjectId}`;
 const pupilKey = (p: { studentId: string; startYear: number; term: number }) =>
   `${p.studentId}|${p.startYear}|${p.term}`;
 const columns = (pairs: readonly Pair[]) => [
@@ -55,70 +53,72 @@ const columns = (pairs: readonly Pair[]) => [
 const KEYS =
   "unnest($1::text[], $2::text[], $3::int[], $4::int[]) WITH ORDINALITY AS k(student_id, subject_id, start_year, term, i)";
 
-/** Each touched pupil-subject-period's facts, in a fixed number of queries for the whole batch. */
+/** The pupils' new rows, written with the aggregates' deltas in one statement. */
+export interface PupilRows {
+  resultRows: unknown[][];
+  standingRows: unknown[][];
+}
+
+interface FactsRow {
+  i: string;
+  entries: [string, number][];
+  period_mark: string | null;
+  grading: string | null;
+  exemptions: [string, string][];
+  old: Results | null;
+}
+
+/**
+ * Each touched pupil-subject-period's facts and its previous results, in one query for the
+ * whole batch (one round trip, whatever the batch size).
+ */
 async function loadFacts(
   q: Q,
   pairs: readonly Pair[],
   exemptDates: (p: Pair) => [string | null, string | null],
-) {
-  const cols = columns(pairs);
-  // One transaction's client: queries run one after another.
-  const entries = await q<{ i: string; entries: [string, number][] }>(
-    `SELECT k.i, coalesce(json_agg(json_build_array(m.value, m.weight) ORDER BY m.seq)
-                FILTER (WHERE m.mark_id IS NOT NULL), '[]'::json) AS entries
-         FROM ${KEYS} LEFT JOIN $S.marks m ON m.student_id = k.student_id AND m.subject_id = k.subject_id
-          AND m.start_year = k.start_year AND (k.term = 0 OR m.term = k.term) AND NOT m.revoked
-        GROUP BY k.i`,
-    cols,
+): Promise<{ facts: PupilSubjectFacts[]; olds: (Results | null)[] }> {
+  const rows = await q<FactsRow>(
+    `SELECT k.i,
+       (SELECT coalesce(json_agg(json_build_array(m.value, m.weight) ORDER BY m.seq), '[]'::json) FROM $S.marks m
+         WHERE m.student_id = k.student_id AND m.subject_id = k.subject_id AND m.start_year = k.start_year
+           AND (k.term = 0 OR m.term = k.term) AND NOT m.revoked) AS entries,
+       (SELECT t.value FROM $S.term_marks t WHERE t.student_id = k.student_id AND t.subject_id = k.subject_id
+           AND t.start_year = k.start_year AND t.term = k.term) AS period_mark,
+       (SELECT s.grading FROM $S.subjects s WHERE s.subject_id = k.subject_id) AS grading,
+       (SELECT coalesce(json_agg(json_build_array(e.first_day::text, e.last_day::text)), '[]'::json)
+          FROM $S.exemptions e WHERE e.student_id = k.student_id AND e.subject_id = k.subject_id
+           AND e.start_year = k.start_year) AS exemptions,
+       (SELECT json_build_object('scope', r.scope, 'current', r.current, 'period', r.period) FROM $S.pupil_results r
+         WHERE r.student_id = k.student_id AND r.subject_id = k.subject_id AND r.start_year = k.start_year
+           AND r.term = k.term) AS old
+     FROM ${KEYS}`,
+    columns(pairs),
   );
-  const termMarks = await q<{ i: string; value: string }>(
-    `SELECT k.i, t.value FROM ${KEYS} JOIN $S.term_marks t ON t.student_id = k.student_id
-          AND t.subject_id = k.subject_id AND t.start_year = k.start_year AND t.term = k.term`,
-    cols,
-  );
-  const grading = await q<{ subject_id: string; grading: string }>(
-    "SELECT subject_id, grading FROM $S.subjects WHERE subject_id = ANY($1::text[])",
-    [[...new Set(pairs.map((p) => p.subjectId))]],
-  );
-  const exemptions = await q<{
-    student_id: string;
-    subject_id: string;
-    start_year: number;
-    first_day: string;
-    last_day: string;
-  }>(
-    `SELECT student_id, subject_id, start_year, first_day::text AS first_day, last_day::text AS last_day
-         FROM $S.exemptions WHERE student_id = ANY($1::text[])`,
-    [[...new Set(pairs.map((p) => p.studentId))]],
-  );
-  const entriesOf = new Map(entries.map((r) => [Number(r.i) - 1, r.entries]));
-  const termMarkOf = new Map(termMarks.map((r) => [Number(r.i) - 1, r.value]));
-  const gradingOf = new Map(grading.map((g) => [g.subject_id, g.grading]));
-  return pairs.map((p, i): PupilSubjectFacts => {
-    const list: Entry[] = (entriesOf.get(i) ?? []).map(([v, w]) => ({
+  const byIndex = new Map(rows.map((r) => [Number(r.i) - 1, r]));
+  const olds: (Results | null)[] = [];
+  const facts = pairs.map((p, i): PupilSubjectFacts => {
+    const r = byIndex.get(i);
+    olds.push(r?.old ?? null);
+    const list: Entry[] = (r?.entries ?? []).map(([v, w]) => ({
       value: toEntryValue(v),
       weight: w,
     }));
-    const g = gradingOf.get(p.subjectId);
+    const g = r?.grading ?? undefined;
     const passFail =
       g === "GRADING_PASS_FAIL" ||
       (g === undefined && list.some((e) => e.value === "PASS" || e.value === "FAIL"));
     const [first, last] = exemptDates(p);
-    const exempt = exemptions.some(
-      (x) =>
-        x.student_id === p.studentId &&
-        x.subject_id === p.subjectId &&
-        x.start_year === p.startYear &&
-        (first === null || last === null || (x.first_day <= last && x.last_day >= first)),
+    const exempt = (r?.exemptions ?? []).some(
+      ([from, to]) => first === null || last === null || (from <= last && to >= first),
     );
-    const mark = termMarkOf.get(i);
     return {
       scale: passFail ? "PASS_FAIL" : "FIVE_POINT",
       exempt,
-      periodMark: mark === undefined ? undefined : toEntryValue(mark),
+      periodMark: r?.period_mark == null ? undefined : toEntryValue(r.period_mark),
       entries: list,
     };
   });
+  return { facts, olds };
 }
 
 /**
@@ -127,9 +127,9 @@ async function loadFacts(
  * leaves its old bucket (and class group) and enters the new one. A fixed number of queries
  * per batch, so a growing batch under load costs less per event.
  */
-export async function recomputePupils(q: Q, d: Deltas): Promise<void> {
+export async function recomputePupils(q: Q, d: Deltas): Promise<PupilRows> {
   const touched = [...d.touched.values()];
-  if (touched.length === 0) return;
+  if (touched.length === 0) return { resultRows: [], standingRows: [] };
   const attributions = await attributeAll(
     q,
     touched.map((t) => ({ ...t, fallback: t.subjects.values().next().value as Scope })),
@@ -154,15 +154,7 @@ export async function recomputePupils(q: Q, d: Deltas): Promise<void> {
            ON s.student_id = k.student_id AND s.start_year = k.start_year AND s.term = k.term`,
     pupilCols,
   );
-  const olds = await q<
-    Results & { student_id: string; subject_id: string; start_year: number; term: number }
-  >(
-    `SELECT r.student_id, r.subject_id, r.start_year, r.term, r.scope, r.current, r.period FROM $S.pupil_results r
-         JOIN ${KEYS} ON r.student_id = k.student_id AND r.subject_id = k.subject_id AND r.start_year = k.start_year
-          AND r.term = k.term`,
-    columns(pairs),
-  );
-  const facts = await loadFacts(q, pairs, (p) => {
+  const { facts, olds } = await loadFacts(q, pairs, (p) => {
     const a = attributionOf.get(pupilKey(p));
     return [a?.exemptFirst ?? null, a?.exemptLast ?? null];
   });
@@ -170,17 +162,6 @@ export async function recomputePupils(q: Q, d: Deltas): Promise<void> {
     standings.map((s) => [
       pupilKey({ studentId: s.student_id, startYear: s.start_year, term: s.term }),
       s as Standing,
-    ]),
-  );
-  const oldOf = new Map(
-    olds.map((r) => [
-      pairKey({
-        studentId: r.student_id,
-        subjectId: r.subject_id,
-        startYear: r.start_year,
-        term: r.term,
-      }),
-      r as Results,
     ]),
   );
   const newStanding = new Map<string, Standing>();
@@ -205,7 +186,7 @@ export async function recomputePupils(q: Q, d: Deltas): Promise<void> {
       current: pupilResult(f, "CURRENT"),
       period: pupilResult(f, "PERIOD_MARKS"),
     };
-    const prev = oldOf.get(pairKey(p));
+    const prev = olds[i];
     for (const basis of BASES) {
       const col = basisColumn(basis);
       if (prev?.scope) {
@@ -256,18 +237,5 @@ export async function recomputePupils(q: Q, d: Deltas): Promise<void> {
     ]);
     d.changedPupils.add(t.studentId);
   }
-  await upsertRows(
-    q,
-    "INSERT INTO $S.pupil_results (student_id, subject_id, start_year, term, scope, current, period)",
-    `ON CONFLICT (student_id, start_year, term, subject_id)
-     DO UPDATE SET scope = excluded.scope, current = excluded.current, period = excluded.period`,
-    resultRows,
-  );
-  await upsertRows(
-    q,
-    "INSERT INTO $S.pupil_standing (student_id, start_year, term, scope, current, period)",
-    `ON CONFLICT (student_id, start_year, term) DO UPDATE SET scope = excluded.scope, current = excluded.current,
-       period = excluded.period`,
-    standingRows,
-  );
+  return { resultRows, standingRows };
 }

@@ -5,6 +5,7 @@ import {
   standingToArray,
 } from "./counters-codec.js";
 import type { Deltas } from "./deltas.js";
+import type { PupilRows } from "./pupils.js";
 import type { Q } from "./query.js";
 
 const ADD = (col: string, table: string) =>
@@ -33,31 +34,65 @@ export async function upsertRows(
 }
 
 const nonZero = (a: number[]) => a.some((x) => x !== 0);
+const pgArray = (a: number[]) => `{${a.join(",")}}`;
+const column = <T>(rows: T[][], i: number) => rows.map((r) => r[i]);
 
-/** Adds a batch's deltas to the aggregate rows: one statement per table (per chunk). */
-export async function writeDeltas(q: Q, d: Deltas): Promise<void> {
-  await upsertRows(
-    q,
-    "INSERT INTO $S.perf (level, scope_id, start_year, term, subject_id, basis, counters)",
-    `ON CONFLICT (level, scope_id, start_year, term, subject_id, basis) DO UPDATE SET ${ADD("counters", "perf")}`,
-    [...d.perf.values()]
-      .map(({ key, c }) => [...key, perfToArray(c)])
-      .filter((r) => nonZero(r[6] as number[])),
-  );
-  await upsertRows(
-    q,
-    "INSERT INTO $S.standing (level, scope_id, start_year, term, basis, counters)",
-    `ON CONFLICT (level, scope_id, start_year, term, basis) DO UPDATE SET ${ADD("counters", "standing")}`,
-    [...d.standing.values()]
-      .map(({ key, c }) => [...key, standingToArray(c)])
-      .filter((r) => nonZero(r[5] as number[])),
-  );
-  await upsertRows(
-    q,
-    "INSERT INTO $S.daily (level, scope_id, subject_id, day, attendance, journal)",
-    `ON CONFLICT (level, scope_id, subject_id, day) DO UPDATE SET ${ADD("attendance", "daily")}, ${ADD("journal", "daily")}`,
-    [...d.daily.values()]
-      .map(({ key, c }) => [...key, attendanceToArray(c.att), journalToArray(c.journal)])
-      .filter((r) => nonZero(r[4] as number[]) || nonZero(r[5] as number[])),
+/**
+ * The pupils' new rows and the batch's deltas in ONE statement (data-modifying CTEs over
+ * unnest()ed column arrays): a batch costs the same number of round trips whatever its size.
+ * Counters are added element-wise in PostgreSQL, never read back.
+ */
+export async function writeAll(q: Q, d: Deltas, pupils: PupilRows): Promise<void> {
+  const perf = [...d.perf.values()]
+    .map(({ key, c }) => [...key, perfToArray(c)] as unknown[])
+    .filter((r) => nonZero(r[6] as number[]));
+  const standing = [...d.standing.values()]
+    .map(({ key, c }) => [...key, standingToArray(c)] as unknown[])
+    .filter((r) => nonZero(r[5] as number[]));
+  const daily = [...d.daily.values()]
+    .map(({ key, c }) => [...key, attendanceToArray(c.att), journalToArray(c.journal)] as unknown[])
+    .filter((r) => nonZero(r[4] as number[]) || nonZero(r[5] as number[]));
+  const { resultRows: res, standingRows: st } = pupils;
+  if (res.length + st.length + perf.length + standing.length + daily.length === 0) return;
+  const params: unknown[] = [
+    ...[0, 1, 2, 3, 4, 5, 6].map((i) => column(res, i)),
+    ...[0, 1, 2, 3, 4, 5].map((i) => column(st, i)),
+    ...[0, 1, 2, 3, 4, 5].map((i) => column(perf, i)),
+    column(perf, 6).map((a) => pgArray(a as number[])),
+    ...[0, 1, 2, 3, 4].map((i) => column(standing, i)),
+    column(standing, 5).map((a) => pgArray(a as number[])),
+    ...[0, 1, 2, 3].map((i) => column(daily, i)),
+    column(daily, 4).map((a) => pgArray(a as number[])),
+    column(daily, 5).map((a) => pgArray(a as number[])),
+  ];
+  await q(
+    `WITH r AS (
+       INSERT INTO $S.pupil_results (student_id, subject_id, start_year, term, scope, current, period)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::jsonb[], $6::jsonb[], $7::jsonb[])
+       ON CONFLICT (student_id, start_year, term, subject_id)
+       DO UPDATE SET scope = excluded.scope, current = excluded.current, period = excluded.period),
+     s AS (
+       INSERT INTO $S.pupil_standing (student_id, start_year, term, scope, current, period)
+       SELECT * FROM unnest($8::text[], $9::int[], $10::int[], $11::jsonb[], $12::jsonb[], $13::jsonb[])
+       ON CONFLICT (student_id, start_year, term)
+       DO UPDATE SET scope = excluded.scope, current = excluded.current, period = excluded.period),
+     p AS (
+       INSERT INTO $S.perf (level, scope_id, start_year, term, subject_id, basis, counters)
+       SELECT l, sc, y, t, su, b, c::bigint[]
+         FROM unnest($14::text[], $15::text[], $16::int[], $17::int[], $18::text[], $19::text[], $20::text[])
+           AS x(l, sc, y, t, su, b, c)
+       ON CONFLICT (level, scope_id, start_year, term, subject_id, basis) DO UPDATE SET ${ADD("counters", "perf")}),
+     st AS (
+       INSERT INTO $S.standing (level, scope_id, start_year, term, basis, counters)
+       SELECT l, sc, y, t, b, c::bigint[]
+         FROM unnest($21::text[], $22::text[], $23::int[], $24::int[], $25::text[], $26::text[]) AS x(l, sc, y, t, b, c)
+       ON CONFLICT (level, scope_id, start_year, term, basis) DO UPDATE SET ${ADD("counters", "standing")}),
+     d AS (
+       INSERT INTO $S.daily (level, scope_id, subject_id, day, attendance, journal)
+       SELECT l, sc, su, day, a::bigint[], j::bigint[]
+         FROM unnest($27::text[], $28::text[], $29::text[], $30::date[], $31::text[], $32::text[]) AS x(l, sc, su, day, a, j)
+       ON CONFLICT (level, scope_id, subject_id, day) DO UPDATE SET ${ADD("attendance", "daily")}, ${ADD("journal", "daily")})
+     SELECT 1`,
+    params,
   );
 }
