@@ -26,6 +26,12 @@ export const gatewayConfigSchema = baseConfigSchema({
   IDENTITY_GRPC_ADDRESS: variable(ADDRESS, parseAddress, local(DEFAULT_PORTS.identity)),
   CURRICULUM_GRPC_ADDRESS: variable(ADDRESS, parseAddress, local(DEFAULT_PORTS.curriculum)),
   REPORTING_GRPC_ADDRESS: variable(ADDRESS, parseAddress, local(DEFAULT_PORTS.reporting)),
+  // Deadline of each gRPC call to a service.
+  GATEWAY_BACKEND_TIMEOUT_MS: variable(
+    "an integer 100-120000 (ms)",
+    parseInteger(100, 120_000),
+    "10000",
+  ),
   // The region of MINISTRY_OFFICER@region:<id> grants (identity's IDENTITY_REGION_ID).
   GATEWAY_REGION_ID: variable(
     "letters, digits, '-' or '_'",

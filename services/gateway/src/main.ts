@@ -24,6 +24,7 @@ await runService(async (lifecycle) => {
     identity: config.IDENTITY_GRPC_ADDRESS,
     curriculum: config.CURRICULUM_GRPC_ADDRESS,
     reporting: config.REPORTING_GRPC_ADDRESS,
+    timeoutMs: config.GATEWAY_BACKEND_TIMEOUT_MS,
   });
   lifecycle.onShutdown("grpc clients", () => backends.close());
 

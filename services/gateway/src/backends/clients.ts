@@ -16,13 +16,24 @@ export interface BackendAddresses {
   identity: string;
   curriculum: string;
   reporting: string;
+  /** Deadline of every call (default 10 s): a hung service fails the field, not the gateway. */
+  timeoutMs?: number;
 }
 
 export function connectBackends(addr: BackendAddresses): Backends {
   const creds = grpc.credentials.createInsecure();
-  const identity = new IdentityServiceClient(addr.identity, creds);
-  const curriculum = new CurriculumServiceClient(addr.curriculum, creds);
-  const reporting = new ReportingServiceClient(addr.reporting, creds);
+  // A default deadline for every method, through the channel's service config.
+  // grpc-js reads the fraction as nanoseconds, so it gets all nine digits.
+  const ms = addr.timeoutMs ?? 10_000;
+  const seconds = `${Math.floor(ms / 1000)}.${String((ms % 1000) * 1_000_000).padStart(9, "0")}`;
+  const options = {
+    "grpc.service_config": JSON.stringify({
+      methodConfig: [{ name: [{}], timeout: `${seconds}s` }],
+    }),
+  };
+  const identity = new IdentityServiceClient(addr.identity, creds, options);
+  const curriculum = new CurriculumServiceClient(addr.curriculum, creds, options);
+  const reporting = new ReportingServiceClient(addr.reporting, creds, options);
   return {
     identity: promiseClient(identity),
     curriculum: promiseClient(curriculum),

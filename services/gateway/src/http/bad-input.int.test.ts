@@ -205,6 +205,16 @@ describe("bad input", () => {
     expect(a.status).toBe(400);
   });
 
+  it("a service that does not answer in time: UNAVAILABLE for its fields, not a hang or a 500", async () => {
+    const slow = await startGatewayHarness({ timeoutMs: 300 });
+    afterAll(() => slow.close());
+    slow.fakes.delays.set("GetRegion", 3000);
+    const token = await slow.token([`MINISTRY_OFFICER@region:${F.region}`], "m");
+    const a = await slow.query(token, "{ region { name } }");
+    expect(a.status).toBe(200);
+    expect(codes(a)).toEqual(["UNAVAILABLE"]);
+  });
+
   it("more requests a minute than the limit from one token: RATE_LIMITED (429)", async () => {
     const limited = await startGatewayHarness({
       limits: { depth: 6, cost: 400, aliases: 3, tokens: 400, perMinute: 5 },

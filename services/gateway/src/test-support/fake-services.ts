@@ -27,6 +27,8 @@ export interface FakeServices {
   calls: Map<string, number>;
   /** Authorization headers seen, in order. */
   tokens: string[];
+  /** Milliseconds a method waits before it answers (a hung service). */
+  delays: Map<string, number>;
   totalCalls(): number;
   reset(): void;
   stop(): Promise<void>;
@@ -43,7 +45,7 @@ function unary(name: string, f: FakeServices, fn: Handler) {
   ) => {
     f.calls.set(name, (f.calls.get(name) ?? 0) + 1);
     f.tokens.push(String(call.metadata.get("authorization")[0] ?? ""));
-    Promise.resolve()
+    new Promise((r) => setTimeout(r, f.delays.get(name) ?? 0))
       .then(() => fn(call.request, call.metadata))
       .then(
         (res) => cb(null, res),
@@ -113,6 +115,7 @@ export async function startFakeServices(): Promise<FakeServices> {
     address: "",
     calls: new Map(),
     tokens: [],
+    delays: new Map(),
     totalCalls: () => [...f.calls.values()].reduce((a, b) => a + b, 0),
     reset() {
       f.calls.clear();

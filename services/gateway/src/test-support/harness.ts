@@ -35,7 +35,10 @@ export interface GatewayHarness {
  * gRPC, with tokens verified against a test JWKS. Options override the defaults.
  */
 export async function startGatewayHarness(
-  overrides: Partial<Omit<GatewayOptions, "backends" | "verifier">> & { sink?: AuditSink } = {},
+  overrides: Partial<Omit<GatewayOptions, "backends" | "verifier">> & {
+    sink?: AuditSink;
+    timeoutMs?: number;
+  } = {},
 ): Promise<GatewayHarness> {
   const issuer = await startTestTokenIssuer();
   const fakes = await startFakeServices();
@@ -43,9 +46,10 @@ export async function startGatewayHarness(
     identity: fakes.address,
     curriculum: fakes.address,
     reporting: fakes.address,
+    ...(overrides.timeoutMs ? { timeoutMs: overrides.timeoutMs } : {}),
   });
   const records: AccessRecord[] = [];
-  const { sink, ...rest } = overrides;
+  const { sink, timeoutMs: _timeout, ...rest } = overrides;
   const yoga = createGateway({
     backends,
     verifier: createCallerVerifier({ jwksUrl: issuer.jwksUrl }),
