@@ -49,15 +49,23 @@ describe("gateway process", () => {
 
   it("answers GraphQL over HTTP with the verified caller, and stops cleanly on SIGTERM", async () => {
     const token = await issuer.sign({ roles: [`SCHOOL_ADMIN@school:${F.s1}`], pid: "admin" });
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     const res = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${token}`,
+        traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+      },
       body: JSON.stringify({ query: `{ me { roles } school(id: "${F.s1}") { name } }` }),
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       data: { me: { roles: [`SCHOOL_ADMIN@school:${F.s1}`] }, school: { name: "School 1" } },
     });
+    // The caller's token and trace went on to the service.
+    expect(fakes.tokens).toEqual([`Bearer ${token}`]);
+    expect(fakes.traceparents[0]).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     const anonymous = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json" },

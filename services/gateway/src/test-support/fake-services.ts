@@ -27,6 +27,8 @@ export interface FakeServices {
   calls: Map<string, number>;
   /** Authorization headers seen, in order. */
   tokens: string[];
+  /** `traceparent` headers seen, in order (empty when a call carried none). */
+  traceparents: string[];
   /** Milliseconds a method waits before it answers (a hung service). */
   delays: Map<string, number>;
   totalCalls(): number;
@@ -45,6 +47,7 @@ function unary(name: string, f: FakeServices, fn: Handler) {
   ) => {
     f.calls.set(name, (f.calls.get(name) ?? 0) + 1);
     f.tokens.push(String(call.metadata.get("authorization")[0] ?? ""));
+    f.traceparents.push(String(call.metadata.get("traceparent")[0] ?? ""));
     new Promise((r) => setTimeout(r, f.delays.get(name) ?? 0))
       .then(() => fn(call.request, call.metadata))
       .then(
@@ -115,11 +118,13 @@ export async function startFakeServices(): Promise<FakeServices> {
     address: "",
     calls: new Map(),
     tokens: [],
+    traceparents: [],
     delays: new Map(),
     totalCalls: () => [...f.calls.values()].reduce((a, b) => a + b, 0),
     reset() {
       f.calls.clear();
       f.tokens.length = 0;
+      f.traceparents.length = 0;
     },
     stop: async () => {},
   };
