@@ -10,5 +10,10 @@ export {
   type NatsUser,
   subscriberPermissions,
 } from "./subscribers/permissions.js";
+export {
+  registerSubscriber,
+  type SubscriberRegistration,
+  subscriberAuthorization,
+} from "./subscribers/registry.js";
 export { listDeadLetters, WebhookBridge, type WebhookBridgeOptions } from "./webhook/bridge.js";
 export { SIGNATURE_HEADER, signWebhook, verifyWebhook } from "./webhook/signature.js";

@@ -1,5 +1,5 @@
 import { jetstream } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, type NatsConnection, nkeyAuthenticator, nkeys } from "@nats-io/transport-node";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { provisionSubscriberConsumer } from "./subscribers/consumers.js";
@@ -86,7 +86,7 @@ describe("subscriber credentials", () => {
     expect(String(await subscriptionError(a, "_INBOX.>"))).toMatch(/permissions violation/i);
     // A client that forgets its inbox prefix cannot get any answer.
     const u = h.subscriberUser("a");
-    const plain = await connect({ servers: h.nats.url, user: u.user, pass: u.pass });
+    const plain = await connect({ servers: h.nats.url, authenticator: nkeyAuthenticator(u.seed) });
     try {
       await expect(
         jetstream(plain, { timeout: 2000 }).consumers.get(h.names.stream, h.names.durable("a")),
@@ -96,8 +96,11 @@ describe("subscriber credentials", () => {
     }
   });
 
-  it("are refused with a wrong password", async () => {
-    const u = h.subscriberUser("a");
-    await expect(connect({ servers: h.nats.url, user: u.user, pass: "wrong" })).rejects.toThrow();
+  it("are refused with an unknown NKey, and without any", async () => {
+    const stranger = nkeys.createUser().getSeed();
+    await expect(
+      connect({ servers: h.nats.url, authenticator: nkeyAuthenticator(stranger) }),
+    ).rejects.toThrow();
+    await expect(connect({ servers: h.nats.url })).rejects.toThrow();
   });
 });

@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS portal.subscribers (
   webhook_url text,
   created_at timestamptz NOT NULL DEFAULT now()
 );
+ALTER TABLE portal.subscribers ADD COLUMN IF NOT EXISTS nkey text;
 CREATE TABLE IF NOT EXISTS portal.webhook_dead_letters (
   id bigserial PRIMARY KEY,
   subscriber text NOT NULL,

@@ -24,12 +24,14 @@ export function subscriberPermissions(names: PortalNames, subscriber: string): N
   };
 }
 
-export interface NatsUser {
-  user: string;
-  password: string;
-  /** Absent: everything (the services' own user). */
-  permissions?: NatsPermissions;
-}
+/**
+ * A server user: the services' own (user and password, no permissions block: everything), or a
+ * subscriber identified by its NKey public key — the subscriber keeps the seed, the server
+ * and otmetka hold no secret of theirs.
+ */
+export type NatsUser =
+  | { user: string; password: string; permissions?: NatsPermissions }
+  | { nkey: string; permissions: NatsPermissions };
 
 /**
  * The `authorization` block of a nats-server configuration (the server reads JSON values in

@@ -4,7 +4,7 @@ import {
   jetstream,
   jetstreamManager,
 } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, type NatsConnection, nkeys } from "@nats-io/transport-node";
 import type { RecordedEvent } from "@otmetka/eventstore";
 import { messagingNames, toMessage } from "@otmetka/messaging";
 import type { ProjectionRunner } from "@otmetka/projections";
@@ -46,7 +46,8 @@ export interface Harness {
     streamId: string,
     data: object,
   ): Promise<void>;
-  subscriberUser(name: string): { user: string; pass: string; inboxPrefix: string };
+  /** The subscriber's NKey seed (what it keeps) and its inbox prefix. */
+  subscriberUser(name: string): { seed: Uint8Array; inboxPrefix: string };
   stop(): Promise<void>;
 }
 
@@ -64,11 +65,11 @@ export async function startHarness(o: {
 }): Promise<Harness> {
   const names = portalNames(o.prefix);
   const users: NatsUser[] = [SERVICE_USER];
-  const creds = new Map<string, string>();
+  const seeds = new Map<string, Uint8Array>();
   for (const s of o.subscribers) {
-    const password = `pw-${s}-${Math.random().toString(36).slice(2)}`;
-    creds.set(s, password);
-    users.push({ user: `sub-${s}`, password, permissions: subscriberPermissions(names, s) });
+    const kp = nkeys.createUser();
+    seeds.set(s, kp.getSeed());
+    users.push({ nkey: kp.getPublicKey(), permissions: subscriberPermissions(names, s) });
   }
   const nats = await startPrivateNats({ config: authorizationConfig(users) });
   const nc = await connect({
@@ -128,11 +129,7 @@ export async function startHarness(o: {
       await js.publish(m.subject, m.payload, { headers: m.headers, msgID: m.msgId });
     },
     subscriberUser(name) {
-      return {
-        user: `sub-${name}`,
-        pass: creds.get(name) ?? "",
-        inboxPrefix: names.inboxPrefix(name),
-      };
+      return { seed: seeds.get(name) ?? new Uint8Array(), inboxPrefix: names.inboxPrefix(name) };
     },
     async stop() {
       await feed.stop();

@@ -1,5 +1,5 @@
 import { type Consumer, jetstream } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, type NatsConnection, nkeyAuthenticator } from "@nats-io/transport-node";
 import { CloudEvent } from "cloudevents";
 import type { Harness } from "./harness.js";
 
@@ -12,7 +12,11 @@ export interface Delivered {
 /** A subscriber as the state portal runs it: its own credentials and inbox prefix. */
 export async function connectSubscriber(h: Harness, name: string): Promise<NatsConnection> {
   const u = h.subscriberUser(name);
-  return connect({ servers: h.nats.url, user: u.user, pass: u.pass, inboxPrefix: u.inboxPrefix });
+  return connect({
+    servers: h.nats.url,
+    authenticator: nkeyAuthenticator(u.seed),
+    inboxPrefix: u.inboxPrefix,
+  });
 }
 
 /**
