@@ -144,6 +144,7 @@ describe("dashboards", () => {
       definition: "quality_rate.per_pupil.v1",
     });
     expect(current?.performance?.degreeOfLearning?.definition).toBe("sou.v1+current");
+    expect(term?.programmeDelivery).toMatchObject({ numerator: 1, denominator: 2 });
     // on term marks: p7 (in 5Б) has none, so p1-p5 and p8
     expect(school?.allSubjects?.pupilCount?.value).toBe(6);
     expect(school?.attendance?.missedDays).toMatchObject({ illness: 1 });

@@ -99,7 +99,14 @@ describe("class group dashboard, maths, term 1", () => {
       denominator: 15,
       definition: "entry_timeliness.v1(k=1)",
     });
+    // programme: 32 hours; 2 lessons scheduled to date, L1 delivered a programme topic, L2 not
+    expect(d.programmeDelivery).toMatchObject({
+      numerator: 1,
+      denominator: 2,
+      definition: "programme_delivery.v1",
+    });
     const all = await dash({ subjectId: "" });
+    expect(all.programmeDelivery).toBeNull();
     expect(all.journal.fillRate).toMatchObject({ numerator: 2, denominator: 3 }); // PE lesson: no topic
   });
 

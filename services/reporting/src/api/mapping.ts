@@ -138,5 +138,6 @@ export function dashboardMsg(d: Dashboard): DashboardMsg {
         : { medianDelayDays: d.journal.medianDelayDays.value }),
       medianDelayDefinition: d.journal.medianDelayDays.definition,
     },
+    programmeDelivery: d.programmeDelivery ? figure(d.programmeDelivery) : undefined,
   };
 }

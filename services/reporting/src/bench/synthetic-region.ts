@@ -26,7 +26,7 @@ export interface SyntheticRegion {
 const PERF_WIDTH = 23;
 const STANDING_WIDTH = 3;
 const ATTENDANCE_WIDTH = 9;
-const JOURNAL_WIDTH = 63;
+const JOURNAL_WIDTH = 64;
 
 export async function loadSyntheticRegion(
   pool: pg.Pool,

@@ -84,11 +84,14 @@ export const journalToArray = (c: JournalCounters) => [
   c.lessonsScheduled,
   c.lessonsFilled,
   ...c.delays,
+  // Appended after the delays, so rows written before it read as 0.
+  c.lessonsDelivered,
 ];
 export function journalFromArray(a: readonly number[]): JournalCounters {
   const c = emptyJournal();
   c.lessonsScheduled = Number(a[0] ?? 0);
   c.lessonsFilled = Number(a[1] ?? 0);
   for (let d = 0; d <= MAX_TRACKED_DELAY; d++) c.delays[d] = Number(a[2 + d] ?? 0);
+  c.lessonsDelivered = Number(a[3 + MAX_TRACKED_DELAY] ?? 0);
   return c;
 }

@@ -21,6 +21,7 @@ export interface LessonRow {
   term: number;
   status: string;
   topic: string;
+  wp_item: string;
   attendance_taken: boolean;
 }
 
@@ -35,7 +36,7 @@ const isFilled = (l: LessonRow) => LIVE.has(l.status) && l.attendance_taken && l
 export async function loadLesson(q: Q, lessonId: string): Promise<LessonRow | undefined> {
   const [l] = await q<LessonRow>(
     `SELECT lesson_id, school_id, municipality_id, start_year, class_group_id, subgroup_id, subject_id,
-            lesson_date::text AS lesson_date, term, status, topic, attendance_taken
+            lesson_date::text AS lesson_date, term, status, topic, wp_item, attendance_taken
        FROM $S.lessons WHERE lesson_id = $1`,
     [lessonId],
   );
@@ -56,6 +57,7 @@ export function countLessonChange(
     deltas.dailyAt(lessonScope(l), l.subject_id, l.lesson_date, (c) => {
       c.journal.lessonsScheduled += sign;
       if (isFilled(l)) c.journal.lessonsFilled += sign;
+      if (l.status === "CONDUCTED" && l.wp_item !== "") c.journal.lessonsDelivered += sign;
     });
   }
 }

@@ -115,6 +115,28 @@ const scopeOf = (d: Data, classGroupKey: string): Scope => ({
 });
 
 export const curriculumReplicaHandlers: Record<string, Handler> = {
+  // A work programme version: its planned lessons are its items' hours.
+  "curriculum.v1.WorkProgrammeDrafted": (q, d) => {
+    const items = Array.isArray(d.items) ? (d.items as Data[]) : [];
+    return q(
+      `INSERT INTO $S.programmes (school_id, start_year, grade_level, subject_id, version, hours)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+      [
+        str(d, "schoolId"),
+        yearOf(d),
+        int(d, "gradeLevel"),
+        str(d, "subjectId"),
+        int(d, "version"),
+        items.reduce((n, i) => n + int(i, "hours"), 0),
+      ],
+    );
+  },
+  "curriculum.v1.WorkProgrammeApproved": (q, d) =>
+    q(
+      `UPDATE $S.programmes SET approved = true WHERE school_id = $1 AND start_year = $2 AND grade_level = $3
+         AND subject_id = $4 AND version = $5`,
+      [str(d, "schoolId"), yearOf(d), int(d, "gradeLevel"), str(d, "subjectId"), int(d, "version")],
+    ),
   "curriculum.v1.SubjectAdded": (q, d) =>
     q("INSERT INTO $S.subjects VALUES ($1, $2) ON CONFLICT DO NOTHING", [
       str(d, "subjectId"),

@@ -13,6 +13,7 @@ import {
   type PerformanceFigures,
   performanceFigures,
 } from "../domain/metrics/performance.js";
+import { programmeDelivery } from "../domain/metrics/programme.js";
 import {
   attendanceFromArray,
   journalFromArray,
@@ -48,6 +49,12 @@ export interface Dashboard {
   readonly allSubjects: AllSubjectsFigures | null;
   readonly attendance: AttendanceFigures;
   readonly journal: JournalFigures;
+  /**
+   * Lessons conducted with a work-programme topic / lessons the programme planned, over the
+   * period's days up to as-of: for one class group and subject (a programme is per grade level
+   * and subject); null elsewhere or without an approved programme.
+   */
+  readonly programmeDelivery: Figure | null;
 }
 
 /**
@@ -80,6 +87,7 @@ export async function dashboard(
     standing: string[] | null;
     attendance: string[] | null;
     journal: string[] | null;
+    programme_hours: number | null;
   }>(
     `WITH days AS (SELECT attendance, journal FROM $S.daily WHERE level = $1 AND scope_id = $2 AND subject_id = $5
                      AND day BETWEEN $7::date AND $8::date)
@@ -90,7 +98,11 @@ export async function dashboard(
             (SELECT array_agg(v ORDER BY i) FROM (SELECT i, sum(x) AS v FROM days, unnest(days.attendance)
                WITH ORDINALITY AS u(x, i) GROUP BY i) a) AS attendance,
             (SELECT array_agg(v ORDER BY i) FROM (SELECT i, sum(x) AS v FROM days, unnest(days.journal)
-               WITH ORDINALITY AS u(x, i) GROUP BY i) j) AS journal`,
+               WITH ORDINALITY AS u(x, i) GROUP BY i) j) AS journal,
+            (SELECT p.hours FROM $S.programmes p JOIN $S.class_groups c ON c.school_id = p.school_id
+               AND c.start_year = p.start_year AND c.grade_level = p.grade_level
+              WHERE $1 = 'CLASS_GROUP' AND c.class_group_id = $2 AND p.subject_id = $5 AND p.approved
+              ORDER BY p.version DESC LIMIT 1) AS programme_hours`,
     [q.level, q.scopeId, q.startYear, period.term ?? -1, subject, period.basis, period.from, to],
   );
   const nums = (a: string[] | null | undefined) => (a ?? []).map(Number);
@@ -121,5 +133,15 @@ export async function dashboard(
           ),
     attendance: attendanceFigures(att),
     journal: journalFigures(journal, config.timelinessDays),
+    programmeDelivery:
+      row?.programme_hours == null
+        ? null
+        : programmeDelivery([
+            {
+              programmeHours: row.programme_hours,
+              lessonsScheduledToDate: journal.lessonsScheduled,
+              conductedWithTopic: journal.lessonsDelivered,
+            },
+          ]),
   };
 }

@@ -86,6 +86,24 @@ export function schoolFixture() {
     classGroupId: cg,
     subgroupId: "",
   });
+  const programme = `programme-${schoolId}-2026-5-${math}`;
+  const programmeRef = {
+    programmeId: programme,
+    academicYear: YEAR,
+    subjectId: math,
+    gradeLevel: 5,
+  };
+  c(programme, "WorkProgrammeDrafted", {
+    ...programmeRef,
+    version: 1,
+    items: [
+      { itemId: "v1.1", topic: "Fractions", hours: 1 },
+      { itemId: "v1.2", topic: "Decimals", hours: 1 },
+      { itemId: "v1.3", topic: "Percent", hours: 30 },
+    ],
+    authorId: teacher,
+  });
+  c(programme, "WorkProgrammeApproved", { ...programmeRef, version: 1, approvedBy: "admin" });
   c(`terms-${schoolId}`, "TermSystemDefined", {
     academicYear: YEAR,
     gradeLevels: [5],
@@ -133,7 +151,8 @@ export function schoolFixture() {
   c(
     L.l2,
     "LessonConducted",
-    { ...lessonRef(L.l2, math, "2026-09-08"), topic: "Decimals", workProgrammeItemId: "v1.2" },
+    // A topic outside the work programme: fills the journal, delivers nothing of the programme.
+    { ...lessonRef(L.l2, math, "2026-09-08"), topic: "Decimals" },
     "2026-09-11",
   );
   c(

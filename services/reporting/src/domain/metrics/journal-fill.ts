@@ -14,6 +14,8 @@ export interface JournalCounters {
   lessonsScheduled: number;
   /** Of those, lessons with attendance taken AND a topic recorded. */
   lessonsFilled: number;
+  /** Lessons conducted with a work-programme topic (programme delivery's numerator). */
+  lessonsDelivered: number;
   /** delays[d] = entries recorded d days after their lesson; the last bucket is "or later". */
   delays: number[];
 }
@@ -21,6 +23,7 @@ export interface JournalCounters {
 export const emptyJournal = (): JournalCounters => ({
   lessonsScheduled: 0,
   lessonsFilled: 0,
+  lessonsDelivered: 0,
   delays: new Array<number>(MAX_TRACKED_DELAY + 1).fill(0),
 });
 
@@ -35,6 +38,7 @@ export function countDelay(c: JournalCounters, delayDays: number, sign: 1 | -1 =
 export function addJournal(into: JournalCounters, c: JournalCounters): JournalCounters {
   into.lessonsScheduled += c.lessonsScheduled;
   into.lessonsFilled += c.lessonsFilled;
+  into.lessonsDelivered += c.lessonsDelivered;
   for (let i = 0; i <= MAX_TRACKED_DELAY; i++)
     into.delays[i] = (into.delays[i] ?? 0) + (c.delays[i] ?? 0);
   return into;
