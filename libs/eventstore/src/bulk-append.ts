@@ -23,7 +23,7 @@ export interface BulkAppendResult {
   streams: StreamVersion[];
 }
 
-const COPY_SQL =
+export const COPY_SQL =
   "COPY eventstore.events (stream_id, stream_version, event_id, type, schema_version, data, metadata) FROM STDIN";
 const ROWS_PER_WRITE = 256;
 
@@ -99,7 +99,7 @@ async function appendChunk(
  * COPY text lines, making each event's id, data and metadata as the stream pulls them (the
  * params are lazy); advances `versions` (per stream) as it assigns stream versions.
  */
-function* copyRows(
+export function* copyRows(
   chunk: readonly StreamAppend[],
   p: AppendParams,
   versions: number[],

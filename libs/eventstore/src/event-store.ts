@@ -3,6 +3,7 @@ import type pg from "pg";
 import { toAppendParams } from "./append-params.js";
 import { appendBulk, type BulkAppendOptions, type BulkAppendResult } from "./bulk-append.js";
 import { type Checkpoint, makeCheckpoint, parseCheckpoint, START } from "./checkpoint.js";
+import { type AppendResultJson, COPY_APPEND_MIN_EVENTS, copyAppend } from "./copy-append.js";
 import {
   AppendNotFirstWrite,
   CommandIdReused,
@@ -67,12 +68,6 @@ export interface EventStoreOptions {
   upcasters?: Upcasters;
   /** Whether close() ends the pool (true when the store created it). */
   ownsPool?: boolean;
-}
-
-interface AppendResultJson {
-  versions?: Array<number | string>;
-  conflict?: { index: number; actual: number | string };
-  command?: { hash: string; result: unknown };
 }
 
 const APPEND_SQL =
@@ -389,6 +384,16 @@ export class EventStore {
     command: (CommandRecord & { hash: string }) | undefined,
     options: AppendOptions,
   ): Promise<AppendResultJson> {
+    const events = appends.reduce((n, a) => n + a.events.length, 0);
+    if (!options.client && events >= COPY_APPEND_MIN_EVENTS) {
+      return copyAppend(
+        this.pool,
+        appends,
+        command
+          ? { commandId: command.commandId, hash: command.hash, result: command.result }
+          : undefined,
+      );
+    }
     const p = toAppendParams(appends);
     const target = options.client ?? this.pool;
     try {
