@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { AckBatcher } from "./ack-batcher.js";
 import type { EventHandler } from "./consumed-event.js";
 import { InvalidMessagingArgument } from "./errors.js";
 import type { GroupContext, GroupCounters } from "./group-context.js";
@@ -115,6 +116,7 @@ export class EventConsumer {
       parked: new Map(),
       report: (err, where) => this.o.onError?.(err, where),
       counters: this.counters,
+      acks: new AckBatcher(),
     };
     for (const p of await listParked(parkingKv, this.o.durable)) this.g.parked.set(p.streamId, p);
     await this.watchParking();

@@ -1,6 +1,7 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { AckBatcher } from "./ack-batcher.js";
 import type { EventHandler } from "./consumed-event.js";
 import type { RetryPolicy } from "./handler-runner.js";
 import type { MessagingNames } from "./names.js";
@@ -28,6 +29,8 @@ export interface GroupContext {
   parked: Map<string, ParkedStream>;
   report(err: unknown, where: string): void;
   counters: GroupCounters;
+  /** One for all partitions: their acks of a turn go out in one socket write. */
+  acks: AckBatcher;
 }
 
 export interface GroupCounters {

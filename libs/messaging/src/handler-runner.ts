@@ -21,7 +21,8 @@ export function runTraced(
   event: ConsumedEvent,
   headers: MsgHdrs | undefined,
 ): Promise<void> {
-  const parent = extractTraceContext(headers, ROOT_CONTEXT);
+  // No trace headers, nothing to extract (the propagator call is not free).
+  const parent = headers ? extractTraceContext(headers, ROOT_CONTEXT) : ROOT_CONTEXT;
   return tracer.startActiveSpan(
     `process ${event.type}`,
     {

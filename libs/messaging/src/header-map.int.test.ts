@@ -3,6 +3,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { envelopeOf, readEnvelope } from "./envelope.js";
+import { scanEnvelope, traceCarrier } from "./envelope-scan.js";
 import { headerMapFromHdrs, headerMapOf } from "./header-map.js";
 import { messagingNames } from "./names.js";
 import { ensureStream } from "./provisioning.js";
@@ -32,4 +33,12 @@ it("reads a received message's raw header block exactly as nats.js decodes it", 
   expect([...fast]).toEqual([...headerMapFromHdrs(m!.headers)]);
   expect(envelopeOf(fast, m!.subject)).toEqual(readEnvelope(m!.headers, m!.subject));
   expect(envelopeOf(fast, m!.subject)).toMatchObject({ streamId: "course-1", version: 1 });
+  // The one-pass scan the consumer uses gives the same envelope and trace headers.
+  const scanned = scanEnvelope(m!);
+  expect(scanned.envelope).toEqual(readEnvelope(m!.headers, m!.subject));
+  expect(scanned.traceparent).toBe(m!.headers?.get("traceparent") || undefined);
+  const carrier = traceCarrier({ ...scanned, traceparent: "00-ab-cd-01", tracestate: "k=v" });
+  expect(carrier?.keys()).toEqual(["traceparent", "tracestate"]);
+  expect(carrier?.get("traceparent")).toBe("00-ab-cd-01");
+  expect(traceCarrier({ ...scanned, traceparent: undefined })).toBeUndefined();
 });

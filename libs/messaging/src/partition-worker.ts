@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
-import { AckBatcher } from "./ack-batcher.js";
-import { type ConsumedEvent, decodeData } from "./consumed-event.js";
+import type { AckBatcher } from "./ack-batcher.js";
+import { type ConsumedEvent, consumedEvent, decodeData } from "./consumed-event.js";
 import { deadLetter, readDeadLetters } from "./dead-letter.js";
-import { type Envelope, envelopeOf, readEnvelope } from "./envelope.js";
+import { type Envelope, readEnvelope } from "./envelope.js";
+import { type ScannedEnvelope, scanEnvelope, traceCarrier } from "./envelope-scan.js";
 import type { GroupContext } from "./group-context.js";
 import { type AttemptOutcome, attemptWithRetries, errorText, runTraced } from "./handler-runner.js";
-import { headerCarrier, headerMapOf } from "./header-map.js";
 import { parkingKey, readParked, writeParked } from "./parking.js";
 import { preparePartitionConsumer } from "./partition-consumer.js";
 
@@ -29,14 +29,16 @@ export class PartitionWorker {
   private messages: ConsumerMessages | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private releasesQueued = 0;
-  private readonly acks = new AckBatcher();
+  private readonly acks: AckBatcher;
   /** Highest version handled per aggregate stream while this worker lives: redeliveries skip. */
   private readonly seen = new Map<string, number>();
 
   constructor(
     private readonly g: GroupContext,
     readonly partition: number,
-  ) {}
+  ) {
+    this.acks = g.acks;
+  }
 
   start(): this {
     this.loop ??= this.run();
@@ -134,10 +136,9 @@ export class PartitionWorker {
     deliveryCount: number,
     signal: AbortSignal,
   ): Promise<boolean> {
-    let env: Envelope;
-    const headers = headerMapOf(m);
+    let scanned: ScannedEnvelope;
     try {
-      env = envelopeOf(headers, m.subject);
+      scanned = scanEnvelope(m);
     } catch (err) {
       // Not an event of ours: keep it in the dead-letter stream, out of everyone's way.
       await deadLetter(this.g.js, this.g.names, m, `seq-${m.seq}`, {
@@ -149,6 +150,7 @@ export class PartitionWorker {
       this.acks.ack(m);
       return true;
     }
+    const env = scanned.envelope;
     if ((this.seen.get(env.streamId) ?? 0) >= env.version) {
       this.g.counters.duplicatesSkipped++;
       this.acks.ack(m);
@@ -165,19 +167,8 @@ export class PartitionWorker {
       this.acks.ack(m);
       return true;
     }
-    const event: ConsumedEvent = {
-      ...env,
-      data: decodeData(m.data),
-      subject: m.subject,
-      streamSequence: m.seq,
-      attempt: deliveryCount,
-      released: false,
-      // Decoded by nats.js only if the handler reads them.
-      get headers() {
-        return m.headers;
-      },
-    };
-    const carrier = headerCarrier(headers);
+    const event = consumedEvent(env, m, deliveryCount);
+    const carrier = traceCarrier(scanned);
     const base = event.attempt - 1;
     // Fast path: the first attempt inline; the retry machinery only after a failure.
     let outcome: AttemptOutcome | "stopped";
