@@ -26,6 +26,7 @@ export const gatewayConfigSchema = baseConfigSchema({
   IDENTITY_GRPC_ADDRESS: variable(ADDRESS, parseAddress, local(DEFAULT_PORTS.identity)),
   CURRICULUM_GRPC_ADDRESS: variable(ADDRESS, parseAddress, local(DEFAULT_PORTS.curriculum)),
   REPORTING_GRPC_ADDRESS: variable(ADDRESS, parseAddress, local(DEFAULT_PORTS.reporting)),
+  GRADES_GRPC_ADDRESS: variable(ADDRESS, parseAddress, local(DEFAULT_PORTS.grades)),
   // Deadline of each gRPC call to a service.
   GATEWAY_BACKEND_TIMEOUT_MS: variable(
     "an integer 100-120000 (ms)",

@@ -1,5 +1,7 @@
 import type { Caller } from "@otmetka/service-kit";
+import type { Backends } from "./backends/clients.js";
 import type { Loaders } from "./backends/loaders.js";
+import type { NoticeHub } from "./subscriptions/notices.js";
 
 /** Pupils whose personal data or marks this request returned to staff (one audit record). */
 export class AuditCollector {
@@ -14,7 +16,12 @@ export class AuditCollector {
 }
 
 export interface GatewayContext {
+  /** The verified caller; for login, refreshToken and logout without a token, accountId "". */
   caller: Caller;
+  /** Commands are forwarded through these with the caller's token. */
+  backends?: Backends;
+  /** Change notices for subscriptions (absent: subscriptions answer UNAVAILABLE). */
+  notices?: NoticeHub;
   regionId: string;
   loaders: Loaders;
   audit: AuditCollector;

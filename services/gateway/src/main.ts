@@ -9,6 +9,7 @@ import { jetStreamAuditSink } from "./audit/publisher.js";
 import { connectBackends } from "./backends/clients.js";
 import { config, telemetry } from "./bootstrap.js";
 import { createGateway, readPersistedOperations } from "./http/gateway.js";
+import { NoticeHub } from "./subscriptions/notices.js";
 
 // Wiring only. Shutdown runs in reverse: HTTP server, gRPC clients, NATS, telemetry.
 await runService(async (lifecycle) => {
@@ -18,12 +19,18 @@ await runService(async (lifecycle) => {
 
   const nc = await connectNats({ url: config.NATS_URL, name: "gateway", logger });
   lifecycle.onShutdown("nats", () => nc.drain());
-  const { nats } = messagingNames(config.NATS_PREFIX);
+  const names = messagingNames(config.NATS_PREFIX);
+  const { nats } = names;
+  // Every instance hears every notice (no queue group): each serves its own SSE clients.
+  const notices = new NoticeHub();
+  notices.start(nc, `${names.eventRoot("reporting")}.changed.>`, logger);
+  lifecycle.onShutdown("change notices", () => notices.stop());
 
   const backends = connectBackends({
     identity: config.IDENTITY_GRPC_ADDRESS,
     curriculum: config.CURRICULUM_GRPC_ADDRESS,
     reporting: config.REPORTING_GRPC_ADDRESS,
+    grades: config.GRADES_GRPC_ADDRESS,
     timeoutMs: config.GATEWAY_BACKEND_TIMEOUT_MS,
   });
   lifecycle.onShutdown("grpc clients", () => backends.close());
@@ -33,6 +40,7 @@ await runService(async (lifecycle) => {
     verifier: createCallerVerifier({ jwksUrl: config.AUTH_JWKS_URL }),
     audit: jetStreamAuditSink(jetstream(nc), nats.subject("audit", "access")),
     logger,
+    notices,
     regionId: config.GATEWAY_REGION_ID,
     development: config.NODE_ENV === "development",
     persistedOnly: config.GRAPHQL_PERSISTED_ONLY === "true",

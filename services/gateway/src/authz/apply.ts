@@ -23,6 +23,14 @@ export function applyPolicies(schema: GraphQLSchema): GraphQLSchema {
         if (claim) ctx.claims.set(info.path, claim);
         return resolve(parent, args, ctx, info);
       };
+      // A subscription is authorized before its stream opens (and again per event above).
+      const subscribe = field.subscribe;
+      if (subscribe) {
+        field.subscribe = async (parent, args, ctx: GatewayContext, info) => {
+          await policy(parent, args, ctx);
+          return subscribe(parent, args, ctx, info);
+        };
+      }
     }
   }
   return schema;

@@ -15,6 +15,7 @@ import {
   readSchool,
   readWorkProgramme,
 } from "./matrix.js";
+import { MUTATION_POLICIES } from "./mutations.js";
 
 /**
  * A field's authorization: resolves to the role claim that allows it (passed to the resolver
@@ -95,6 +96,12 @@ export const FIELD_POLICIES: Record<string, Policy> = {
   },
 };
 
+// Subscriptions are authorized exactly like the queries whose changes they announce.
+FIELD_POLICIES["Subscription.journalChanged"] = FIELD_POLICIES["Query.journal"] as Policy;
+FIELD_POLICIES["Subscription.diaryChanged"] = FIELD_POLICIES["Query.diary"] as Policy;
+FIELD_POLICIES["Subscription.dashboardChanged"] = FIELD_POLICIES["Query.dashboard"] as Policy;
+Object.assign(FIELD_POLICIES, MUTATION_POLICIES);
+
 /**
  * Types whose fields show only what their authorized parent already allowed. Every object type
  * of the schema is either here or has each field in FIELD_POLICIES (a test checks).
@@ -122,4 +129,5 @@ export const INHERITING_TYPES = new Set([
   "Figure",
   "MarkDistribution",
   "MissedCounts",
+  "ChangeNotice",
 ]);

@@ -13,13 +13,21 @@ import {
   DomainError,
   type Logger,
 } from "@otmetka/service-kit";
-import { type DocumentNode, GraphQLError, type OperationDefinitionNode } from "graphql";
+import {
+  type DocumentNode,
+  GraphQLError,
+  Kind,
+  type OperationDefinitionNode,
+  parse,
+} from "graphql";
 import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { type AuditSink, accessRecord } from "../audit/publisher.js";
 import type { Backends } from "../backends/clients.js";
 import { createLoaders } from "../backends/loaders.js";
 import { AuditCollector, type GatewayContext } from "../context.js";
+import { PUBLIC_COMMANDS } from "../mutations/commands.js";
 import { buildSchema } from "../schema/build.js";
+import type { NoticeHub } from "../subscriptions/notices.js";
 import { gqlError, toClientError, YOGA_INPUT_CODES } from "./errors.js";
 import { RateLimiter } from "./rate-limit.js";
 
@@ -35,6 +43,8 @@ export interface GatewayOptions {
   persistedOperations?: Record<string, string>;
   limits: { depth: number; cost: number; aliases: number; tokens: number; perMinute: number };
   now?: () => Date;
+  /** Reporting's change notices, for subscriptions. */
+  notices?: NoticeHub;
 }
 
 export function readPersistedOperations(
@@ -45,9 +55,38 @@ export function readPersistedOperations(
 
 const today = (now: Date) => now.toISOString().slice(0, 10);
 
-async function authenticate(o: GatewayOptions, limiter: RateLimiter, request: Request) {
+/**
+ * A document of login, refreshToken and logout only: their credentials are in the input, so
+ * they run without a token (anything else in the document needs one).
+ */
+function onlyPublicMutations(query: unknown): boolean {
+  if (typeof query !== "string" || query.length > 4000) return false;
+  try {
+    const ops = parse(query).definitions;
+    return ops.every(
+      (d) =>
+        d.kind === Kind.OPERATION_DEFINITION &&
+        d.operation === "mutation" &&
+        d.selectionSet.selections.every(
+          (f) => f.kind === Kind.FIELD && PUBLIC_COMMANDS.has(f.name.value),
+        ),
+    );
+  } catch {
+    return false;
+  }
+}
+
+const ANONYMOUS = { kind: "user", accountId: "", grants: [], token: "" } as const;
+
+async function authenticate(
+  o: GatewayOptions,
+  limiter: RateLimiter,
+  request: Request,
+  query: unknown,
+) {
   const header = request.headers.get("authorization") ?? "";
   const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+  if (!header && onlyPublicMutations(query)) return { ...ANONYMOUS, grants: [] };
   if (!m?.[1]) {
     throw gqlError(
       "UNAUTHENTICATED",
@@ -176,11 +215,13 @@ export function createGateway(
         return client;
       },
     },
-    context: async ({ request }): Promise<GatewayContext> => {
-      const caller = await authenticate(o, limiter, request);
+    context: async ({ request, params }): Promise<GatewayContext> => {
+      const caller = await authenticate(o, limiter, request, params?.query);
       const md = bearerMetadata(caller.token);
       return {
         caller,
+        backends: o.backends,
+        ...(o.notices ? { notices: o.notices } : {}),
         regionId: o.regionId,
         loaders: createLoaders(o.backends, md, () => today(now())),
         audit: new AuditCollector(),

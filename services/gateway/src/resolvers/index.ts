@@ -5,6 +5,8 @@ import { GraphQLScalarType, Kind } from "graphql";
 import { readDashboard } from "../authz/matrix.js";
 import type { GatewayContext, PersonRef } from "../context.js";
 import { gqlError } from "../http/errors.js";
+import { JSONObject, mutationResolvers } from "../mutations/resolvers.js";
+import { subscriptionResolvers } from "../subscriptions/resolvers.js";
 import {
   childScopes,
   type DashboardNode,
@@ -79,6 +81,9 @@ async function personalData(ref: PersonRef, ctx: Ctx) {
 
 export const resolvers = {
   Date: DateScalar,
+  JSONObject,
+  Mutation: mutationResolvers,
+  Subscription: subscriptionResolvers,
   Query: {
     me: (_: unknown, __: unknown, ctx: Ctx) => ctx.caller,
     region: async (_: unknown, __: unknown, ctx: Ctx) => ctx.loaders.region.load("region"),

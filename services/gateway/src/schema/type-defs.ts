@@ -1,3 +1,6 @@
+import { mutationTypeDefs } from "../mutations/resolvers.js";
+import { subscriptionTypeDefs } from "../subscriptions/resolvers.js";
+
 /**
  * The API contract. Root field names are fixed by issue 12; every type and field carries a
  * description, and `schema.graphql` is this text as printed by graphql-js (a test compares).
@@ -501,4 +504,4 @@ type Dashboard {
   """The next level down that the caller may see (municipalities, schools, class groups)."""
   children: [Dashboard!]!
 }
-`;
+${mutationTypeDefs}${subscriptionTypeDefs}`;

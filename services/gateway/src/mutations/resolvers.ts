@@ -1,0 +1,99 @@
+import { bearerMetadata } from "@otmetka/service-kit";
+import { GraphQLScalarType, Kind, valueFromASTUntyped } from "graphql";
+import type { GatewayContext } from "../context.js";
+import { gqlError } from "../http/errors.js";
+import { COMMANDS, type CommandSpec, codecs, methodOf } from "./commands.js";
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A JSON object: a command's input or answer in the proto3 JSON mapping (camelCase fields). */
+export const JSONObject = new GraphQLScalarType({
+  name: "JSONObject",
+  description: "A JSON object (proto3 JSON mapping: camelCase fields, enum names as strings).",
+  serialize: (v) => v,
+  parseValue(v) {
+    if (!isPlainObject(v))
+      throw gqlError("BAD_USER_INPUT", "input: must be a JSON object", "input");
+    return v;
+  },
+  parseLiteral(ast, variables) {
+    if (ast.kind !== Kind.OBJECT)
+      throw gqlError("BAD_USER_INPUT", "input: must be a JSON object", "input");
+    return valueFromASTUntyped(ast, variables);
+  },
+});
+
+const COMMAND_ID = /^[A-Za-z0-9:_-]{1,128}$/;
+
+/**
+ * The request of a command from its GraphQL arguments. Unknown fields are refused (proto's
+ * fromJSON would drop them silently, and a misspelt field must not become a default value).
+ */
+export function commandRequest(
+  spec: CommandSpec,
+  commandId: string,
+  input: Record<string, unknown>,
+): unknown {
+  if (!COMMAND_ID.test(commandId))
+    throw gqlError(
+      "BAD_USER_INPUT",
+      "commandId: 1-128 letters, digits, ':', '_' or '-'",
+      "commandId",
+    );
+  const { request } = codecs(spec);
+  const known = request.fromPartial({}) as Record<string, unknown>;
+  for (const key of Object.keys(input)) {
+    if (!(key in known) || key === "commandId")
+      throw gqlError("BAD_USER_INPUT", `input.${key}: not a field of ${spec.rpc}`, `input.${key}`);
+  }
+  let req: Record<string, unknown>;
+  try {
+    req = request.fromJSON(input) as Record<string, unknown>;
+  } catch (err) {
+    // ts-proto throws on an unknown enum name.
+    throw gqlError("BAD_USER_INPUT", `input: ${(err as Error).message}`, "input");
+  }
+  if ("commandId" in known) req.commandId = commandId;
+  return req;
+}
+
+type Call = (req: unknown, md?: unknown) => Promise<unknown>;
+
+function mutationResolver(spec: CommandSpec) {
+  const { response } = codecs(spec);
+  return async (
+    _p: unknown,
+    a: { commandId: string; input: Record<string, unknown> },
+    ctx: GatewayContext,
+  ) => {
+    const req = commandRequest(spec, a.commandId, a.input);
+    const client = ctx.backends?.[spec.service] as Record<string, Call> | undefined;
+    const call = client?.[methodOf(spec)];
+    if (!client || !call)
+      throw gqlError("UNAVAILABLE", `${spec.field}: ${spec.service} is not connected`);
+    // The caller's own token: the service checks scope again (never a service token).
+    const res = ctx.caller.token
+      ? await call.call(client, req, bearerMetadata(ctx.caller.token))
+      : await call.call(client, req);
+    return response.toJSON(res) ?? {};
+  };
+}
+
+export const mutationResolvers = Object.fromEntries(
+  COMMANDS.map((spec) => [spec.field, mutationResolver(spec)]),
+);
+
+/** The Mutation type's SDL, one field per command. */
+export const mutationTypeDefs = `
+"""A JSON object (proto3 JSON mapping: camelCase fields, enum names as strings)."""
+scalar JSONObject
+
+"""Commands, forwarded to the owning service with the caller's token. Each takes a commandId: retrying with the same id replays the first answer."""
+type Mutation {
+${COMMANDS.map(
+  (s) =>
+    `  """${s.doc} (${s.service} ${s.rpc}; input: ${s.rpc}Request without commandId)"""\n  ${s.field}(commandId: ID!, input: JSONObject!): JSONObject!`,
+).join("\n")}
+}
+`;

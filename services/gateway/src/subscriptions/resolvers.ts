@@ -1,0 +1,67 @@
+import type { GatewayContext } from "../context.js";
+import { gqlError } from "../http/errors.js";
+import { type DashboardScopeInput, resolveScope } from "../resolvers/dashboard.js";
+import type { ChangeNotice } from "./notices.js";
+
+/*
+ * Live subscriptions over SSE: each yields reporting's change notices for one journal, diary
+ * or dashboard (a hint to refetch the query). The field policies (authz/policies.ts) run
+ * before `subscribe`, exactly as for the matching queries.
+ */
+
+function notices(ctx: GatewayContext, match: (n: ChangeNotice) => boolean) {
+  if (!ctx.notices) throw gqlError("UNAVAILABLE", "subscriptions are not served by this gateway");
+  return ctx.notices.stream(match);
+}
+
+const asChange = (n: ChangeNotice) => ({ kind: n.kind, id: n.id });
+
+export const subscriptionResolvers = {
+  journalChanged: {
+    subscribe: (
+      _: unknown,
+      a: { classGroupId: string; subjectId: string },
+      ctx: GatewayContext,
+    ) => {
+      // grades' journal stream id: journal-<class group>-<subject>-<start year>.
+      const prefix = `journal-${a.classGroupId}-${a.subjectId}-`;
+      return notices(ctx, (n) => n.kind === "journal" && n.id.startsWith(prefix));
+    },
+    resolve: asChange,
+  },
+  diaryChanged: {
+    subscribe: (_: unknown, a: { studentId: string }, ctx: GatewayContext) =>
+      notices(ctx, (n) => n.kind === "diary" && n.id === a.studentId),
+    resolve: asChange,
+  },
+  dashboardChanged: {
+    subscribe: async (_: unknown, a: { scope: DashboardScopeInput }, ctx: GatewayContext) => {
+      const scope = await resolveScope(ctx, a.scope);
+      // reporting names the region scope "region" and the levels in lower case.
+      const kind = `dashboard-${scope.level.toLowerCase()}`;
+      const id = scope.level === "REGION" ? "region" : scope.scopeId;
+      return notices(ctx, (n) => n.kind === kind && n.id === id);
+    },
+    resolve: asChange,
+  },
+};
+
+export const subscriptionTypeDefs = `
+"""Live change notices over SSE (accept: text/event-stream): refetch the matching query on each."""
+type Subscription {
+  """Marks, attendance or lessons of the journal changed (any academic year)."""
+  journalChanged(classGroupId: ID!, subjectId: ID!): ChangeNotice!
+  """The pupil's diary changed."""
+  diaryChanged(studentId: ID!): ChangeNotice!
+  """The figures of the dashboard of this scope changed."""
+  dashboardChanged(scope: DashboardScopeInput!): ChangeNotice!
+}
+
+"""A change of a read model, as reporting announced it after committing."""
+type ChangeNotice {
+  """What changed: journal, diary, dashboard-<level>."""
+  kind: String!
+  """The changed journal's id, the pupil's id or the dashboard scope's id."""
+  id: ID!
+}
+`;
