@@ -174,6 +174,96 @@ describe("backfill", () => {
   });
 });
 
+describe("work programmes", () => {
+  it("publishes an approved programme, its delivery as lessons are conducted, and revisions", async () => {
+    await seedSchool(h, []); // the class group's grade level keys the delivery
+    const programme = {
+      programmeId: "wp-math-5",
+      schoolId: "s-1",
+      municipalityId: "m-1",
+      academicYear: { startYear: 2026 },
+      subjectId: "math",
+      gradeLevel: 5,
+    };
+    const items = (v: number) => [
+      { itemId: `v${v}.1`, topic: "Натуральные числа", hours: 3 },
+      { itemId: `v${v}.2`, topic: "Дроби", hours: v === 1 ? 4 : 5 },
+    ];
+    await h.emit("curriculum", "WorkProgrammeDrafted", "programme-wp-math-5", {
+      ...programme,
+      version: 1,
+      items: items(1),
+      authorId: "t-1",
+    });
+    await h.emit("curriculum", "WorkProgrammeApproved", "programme-wp-math-5", {
+      ...programme,
+      version: 1,
+      approvedBy: "a-1",
+    });
+    for (const date of ["2026-09-02", "2026-09-03"]) {
+      await h.emit("curriculum", "LessonConducted", `lesson-${date}`, {
+        lessonId: `lesson-${date}`,
+        schoolId: "s-1",
+        municipalityId: "m-1",
+        academicYear: { startYear: 2026 },
+        classGroupId: "cg-5a",
+        subjectId: "math",
+        teacherId: "t-1",
+        date,
+        period: 1,
+        topic: "Натуральные числа",
+        workProgrammeItemId: "v1.1",
+        conductedBy: "t-1",
+      });
+    }
+    await settle(h);
+    await h.emit("curriculum", "WorkProgrammeDrafted", "programme-wp-math-5", {
+      ...programme,
+      version: 2,
+      items: items(2),
+      authorId: "t-1",
+    });
+    await h.emit("curriculum", "WorkProgrammeApproved", "programme-wp-math-5", {
+      ...programme,
+      version: 2,
+      approvedBy: "a-1",
+    });
+    await settle(h);
+
+    const all = await streamContents();
+    const subject = h.names.subject("m-1", "s-1", "programme", "wp-math-5");
+    const mine = all.filter((m) => m.subject === subject);
+    expect(mine.map((m) => m.type)).toEqual([
+      "portal.v1.WorkProgrammePublished",
+      "portal.v1.WorkProgrammeRevised",
+      "portal.v1.WorkProgrammeRevised",
+    ]);
+    const data = async (seq: number) => {
+      const m = await h.jsm.streams.getMessage(h.names.stream, { seq });
+      return m?.json<{ data: Record<string, unknown> }>().data;
+    };
+    expect(await data(mine[0]?.seq ?? 0)).toMatchObject({
+      version: 1,
+      totalHours: 7,
+      deliveredLessons: 0,
+    });
+    expect(await data(mine[1]?.seq ?? 0)).toMatchObject({
+      version: 1,
+      deliveredLessons: 2,
+      topics: [
+        { itemId: "v1.1", topic: "Натуральные числа", hours: 3, deliveredLessons: 2 },
+        { itemId: "v1.2", topic: "Дроби", hours: 4, deliveredLessons: 0 },
+      ],
+    });
+    expect(await data(mine[2]?.seq ?? 0)).toMatchObject({
+      version: 2,
+      totalHours: 8,
+      gradeLevel: 5,
+      subjectId: "math",
+    });
+  });
+});
+
 describe("transfer", () => {
   it("withdrawal reaches every school subject that showed the pupil", async () => {
     await seedSchool(h, [{ id: "p3", portalId: "EPGU-3" }]);
