@@ -15,7 +15,6 @@ import {
   startGrpcServer,
   systemClock,
 } from "@otmetka/service-kit";
-import { cachingVerifier } from "./api/cached-verifier.js";
 import { routeGradesEvent } from "./api/event-routing.js";
 import { createGradesService } from "./api/grades-service.js";
 import { config, telemetry } from "./bootstrap.js";
@@ -64,7 +63,7 @@ await runService(async (lifecycle) => {
   }).start();
   lifecycle.onShutdown("facts replica", () => replica.stop());
 
-  const verifier = cachingVerifier(createCallerVerifier({ jwksUrl: config.AUTH_JWKS_URL }));
+  const verifier = createCallerVerifier({ jwksUrl: config.AUTH_JWKS_URL });
   const deps = {
     store,
     clock: systemClock,

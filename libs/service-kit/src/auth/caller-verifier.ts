@@ -2,6 +2,7 @@ import type { Metadata } from "@grpc/grpc-js";
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
 import type { Clock } from "../clock.js";
 import { DomainError } from "../domain-error.js";
+import { cachingVerifier } from "./caching-verifier.js";
 import type { Caller } from "./caller.js";
 import { parseRoleClaim } from "./roles.js";
 
@@ -23,6 +24,12 @@ export interface CallerVerifierOptions {
    * Small, so a key published at rotation is picked up at once; the fetch result is cached.
    */
   refetchCooldownMs?: number;
+  /**
+   * How long a verified token's caller is remembered (never past its `exp`); default 60 s,
+   * 0 turns it off. A client sends the same token on every call, and an EdDSA check costs
+   * more CPU than most commands; a key withdrawn from the JWKS stops being trusted within it.
+   */
+  cacheMaxAgeMs?: number;
 }
 
 export interface CallerVerifier {
@@ -117,5 +124,10 @@ export function createCallerVerifier(options: CallerVerifierOptions): CallerVeri
       throw err instanceof DomainError ? err : refusal(err);
     }
   };
-  return { verify: async (md) => verifyToken(bearerToken(md)), verifyToken };
+  const verifier: CallerVerifier = {
+    verify: async (md) => verifyToken(bearerToken(md)),
+    verifyToken,
+  };
+  const maxAgeMs = options.cacheMaxAgeMs ?? 60_000;
+  return maxAgeMs > 0 ? cachingVerifier(verifier, { maxAgeMs }) : verifier;
 }

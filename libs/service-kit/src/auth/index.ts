@@ -4,6 +4,7 @@ export {
   authorizedMetadata,
   bearerMetadata,
 } from "./authorized-handler.js";
+export { type CachingVerifierOptions, cachingVerifier } from "./caching-verifier.js";
 export { type Caller, hasRole, requireRole, type ScopeTarget } from "./caller.js";
 export {
   bearerToken,

@@ -14,7 +14,6 @@ import {
   systemClock,
 } from "@otmetka/service-kit";
 import { Kysely, PostgresDialect } from "kysely";
-import { cachingVerifier } from "../api/cached-verifier.js";
 import { createGradesService } from "../api/grades-service.js";
 import { journalStreamId } from "../commands/journal-context.js";
 import { JournalStore } from "../commands/journal-store.js";
@@ -187,11 +186,7 @@ export async function startBenchServer(store: EventStore, jwksUrl: string): Prom
     services: [
       {
         definition: GradesServiceService,
-        implementation: createGradesService(
-          deps,
-          cachingVerifier(createCallerVerifier({ jwksUrl })),
-          logger,
-        ),
+        implementation: createGradesService(deps, createCallerVerifier({ jwksUrl }), logger),
       },
     ],
   });

@@ -15,7 +15,6 @@ import {
   startGrpcServer,
 } from "@otmetka/service-kit";
 import { rejectionOf, startTestTokenIssuer, type TestTokenIssuer } from "@otmetka/testing";
-import { cachingVerifier } from "../api/cached-verifier.js";
 import { createGradesService } from "../api/grades-service.js";
 import type { GradesDeps } from "../commands/deps.js";
 import { JournalStore } from "../commands/journal-store.js";
@@ -79,7 +78,7 @@ export async function startHarness(env: {
         definition: GradesServiceService,
         implementation: createGradesService(
           deps,
-          cachingVerifier(createCallerVerifier({ jwksUrl: issuer.jwksUrl })),
+          createCallerVerifier({ jwksUrl: issuer.jwksUrl }),
           logger,
         ),
       },

@@ -1,7 +1,9 @@
 import { Metadata } from "@grpc/grpc-js";
-import { type Caller, type CallerVerifier, DomainError } from "@otmetka/service-kit";
 import { expect, it } from "vitest";
-import { cachingVerifier } from "./cached-verifier.js";
+import { DomainError } from "../domain-error.js";
+import { cachingVerifier } from "./caching-verifier.js";
+import type { Caller } from "./caller.js";
+import type { CallerVerifier } from "./caller-verifier.js";
 
 const token = (exp: number) =>
   ["e30", Buffer.from(JSON.stringify({ exp })).toString("base64url"), "sig"].join(".");

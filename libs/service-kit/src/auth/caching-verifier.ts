@@ -1,4 +1,5 @@
-import { bearerToken, type Caller, type CallerVerifier } from "@otmetka/service-kit";
+import type { Caller } from "./caller.js";
+import { bearerToken, type CallerVerifier } from "./caller-verifier.js";
 
 export interface CachingVerifierOptions {
   /** Longest a verified token is trusted without verifying it again (default 60 s). */
