@@ -16,6 +16,7 @@ export {
   H as ENVELOPE_HEADERS,
   readEnvelope,
 } from "./envelope.js";
+export { type ScannedEnvelope, scanEnvelope } from "./envelope-scan.js";
 export {
   InvalidMessagingArgument,
   MessagingError,

@@ -1,5 +1,6 @@
 import type { Consumer, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { DeliverPolicy } from "@nats-io/jetstream";
+import { type BatchEntry, toEntry } from "./projection-event.js";
 
 /** Lets the rebuild loop sleep until any source receives a message (or a timeout). */
 export class Wakeup {
@@ -27,13 +28,17 @@ export class Wakeup {
  * the rebuild loop. Reads with `fetch` of `batch` messages, one fetch at a time and only
  * while fewer than `highWater` wait: nats.js `consume()` keeps pulling whatever the
  * iterator's reader does, so with no acks to bound it a slower rebuild would buffer the
- * whole stream in memory (and spend its time in GC).
+ * whole stream in memory (and spend its time in GC). Messages are decoded here, as they
+ * arrive: that overlaps with the rebuild's transaction in flight, and the buffer holds
+ * events instead of whole messages.
  */
 export class OrderedSource {
-  readonly buffer: JsMsg[] = [];
+  readonly buffer: BatchEntry[] = [];
   /** Messages the server still had for us after the last one received. */
   remaining = Number.POSITIVE_INFINITY;
   total = 0;
+  /** Time spent decoding messages into entries, ms. */
+  decodeMs = 0;
   private closed = false;
   private resume: (() => void) | undefined;
   private failure: unknown;
@@ -70,11 +75,16 @@ export class OrderedSource {
         }
         const fetched = await consumer.fetch({ max_messages: this.batch, expires: 1000 });
         let got = 0;
+        let last: JsMsg | undefined;
         for await (const m of fetched) {
-          this.buffer.push(m);
-          this.remaining = m.info.pending;
+          const t0 = performance.now();
+          this.buffer.push(toEntry(m, this.source));
+          this.decodeMs += performance.now() - t0;
+          last = m;
           got++;
         }
+        // info parses the reply subject on each read: once per fetch.
+        if (last) this.remaining = last.info.pending;
         // An empty fetch that expired: nothing more in the stream for now.
         if (got === 0) this.remaining = 0;
         this.wakeup.wake();
@@ -90,8 +100,8 @@ export class OrderedSource {
     return this.remaining === 0;
   }
 
-  /** Takes up to `n` buffered messages. */
-  take(n: number): JsMsg[] {
+  /** Takes up to `n` buffered entries. */
+  take(n: number): BatchEntry[] {
     const out = this.buffer.splice(0, n);
     if (this.buffer.length < this.highWater) {
       const r = this.resume;

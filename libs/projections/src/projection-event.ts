@@ -1,5 +1,5 @@
 import type { JsMsg } from "@nats-io/jetstream";
-import { decodeData, envelopeOf, headerMapOf } from "@otmetka/messaging";
+import { decodeData, scanEnvelope } from "@otmetka/messaging";
 import type { ProjectionEvent } from "./projection.js";
 
 /** One message of a batch: its source and sequence always; the event unless it was malformed. */
@@ -11,20 +11,34 @@ export interface BatchEntry {
 
 /** A message as a batch entry; a message without an envelope only moves the checkpoint. */
 export function toEntry(m: JsMsg, source: string): BatchEntry {
+  const sequence = m.seq;
   let event: ProjectionEvent | undefined;
   try {
-    // One-pass header parse (messaging's headerMapOf): nats.js's own decoder dominated rebuilds.
-    const env = envelopeOf(headerMapOf(m), m.subject);
+    // One scan of the raw header block (nats.js's own decoder dominated rebuilds), and the
+    // event built field by field: an object spread of the envelope cost more than the scan.
+    const env = scanEnvelope(m).envelope;
     event = {
-      ...env,
+      eventId: env.eventId,
+      type: env.type,
+      source: env.source,
+      streamId: env.streamId,
+      version: env.version,
+      schemaVersion: env.schemaVersion,
+      position: env.position,
+      checkpoint: env.checkpoint,
+      time: env.time,
       data: decodeData(m.data),
       subject: m.subject,
       context: source,
-      sequence: m.seq,
+      sequence,
       wasPending: false,
     };
+    if (env.correlationId !== undefined) event.correlationId = env.correlationId;
+    if (env.causationId !== undefined) event.causationId = env.causationId;
+    if (env.commandId !== undefined) event.commandId = env.commandId;
+    if (env.actorId !== undefined) event.actorId = env.actorId;
   } catch {
     event = undefined;
   }
-  return { source, sequence: m.seq, event };
+  return { source, sequence, event };
 }

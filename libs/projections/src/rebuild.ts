@@ -7,7 +7,7 @@ import { RebuildAborted } from "./errors.js";
 import { buildSchema, liveSchema, retiredSchema, sourceFilter } from "./names.js";
 import { OrderedSource, Wakeup } from "./ordered-source.js";
 import type { Projection, ProjectionEvent } from "./projection.js";
-import { type BatchEntry, toEntry } from "./projection-event.js";
+import type { BatchEntry } from "./projection-event.js";
 import {
   createReadModelSchema,
   quoteIdent,
@@ -41,7 +41,10 @@ export interface RebuildResult {
   events: number;
   batches: number;
   durationMs: number;
-  /** Of which in transactions (handlers, SQL, commits) and decoding messages into events. */
+  /**
+   * Of which in transactions (handlers, SQL, commits), and decoding messages into events
+   * (done by the readers as messages arrive, overlapping the transactions).
+   */
   applyMs: number;
   decodeMs: number;
   /** When the new version became the live one. */
@@ -87,12 +90,17 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
         wakeup,
       ),
   );
-  const seenVersion = new Map<string, number>();
+  // Per source, then per stream (no key string built per event).
+  const seenVersion = new Map<string, Map<string, number>>();
   // Re-published copies carry a stream version already seen: skipped without an inbox.
   const firstSeen = (e: ProjectionEvent) => {
-    const key = `${e.context}\u0000${e.streamId}`;
-    if ((seenVersion.get(key) ?? 0) >= e.version) return false;
-    seenVersion.set(key, e.version);
+    let seen = seenVersion.get(e.context);
+    if (!seen) {
+      seen = new Map();
+      seenVersion.set(e.context, seen);
+    }
+    if ((seen.get(e.streamId) ?? 0) >= e.version) return false;
+    seen.set(e.streamId, e.version);
     return true;
   };
   let read = 0;
@@ -109,7 +117,6 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
     o.onProgress?.({ phase, read, total: total() });
 
   let applyMs = 0;
-  let decodeMs = 0;
   const apply = async (client: pg.PoolClient, entries: BatchEntry[], ownTransaction = false) => {
     const t0 = performance.now();
     const r = await applyBatch(client, projection, build, entries, {
@@ -126,7 +133,7 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
   const takeBatch = (): BatchEntry[] => {
     const entries: BatchEntry[] = [];
     for (const s of sources) {
-      for (const m of s.take(batchSize - entries.length)) entries.push(toEntry(m, s.source));
+      for (const e of s.take(batchSize - entries.length)) entries.push(e);
     }
     return entries;
   };
@@ -146,9 +153,7 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
       // no longer moves), and the live runner goes on from the swapped-in checkpoints.
       if (allCaughtUp && liveExists && buffered < batchSize) break;
       if (buffered >= batchSize || (allCaughtUp && buffered > 0)) {
-        const t0 = performance.now();
         const entries = takeBatch();
-        decodeMs += performance.now() - t0;
         await withClient(pool, (c) => apply(c, entries, true));
         progress("building");
         continue;
@@ -201,7 +206,7 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
       batches,
       durationMs: Date.now() - started,
       applyMs: Math.round(applyMs),
-      decodeMs: Math.round(decodeMs),
+      decodeMs: Math.round(sources.reduce((n, s) => n + s.decodeMs, 0)),
       swappedAt,
       checkpoints,
       replacedVersion: swap.replacedVersion,
