@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS portal.subscribers (
   created_at timestamptz NOT NULL DEFAULT now()
 );
 ALTER TABLE portal.subscribers ADD COLUMN IF NOT EXISTS nkey text;
+-- Bumped by every change: the debouncer deletes an entry only if nothing changed meanwhile.
+ALTER TABLE portal.dirty ADD COLUMN IF NOT EXISTS gen bigint NOT NULL DEFAULT 0;
 CREATE TABLE IF NOT EXISTS portal.webhook_dead_letters (
   id bigserial PRIMARY KEY,
   subscriber text NOT NULL,

@@ -46,7 +46,10 @@ export async function enqueueMany(query: QueryFn, entries: OutboxEntry[]): Promi
   );
 }
 
-/** Marks a pupil or programme for a debounced snapshot: the first change fixes the due time. */
+/**
+ * Marks a pupil or programme for a debounced snapshot: the first change fixes the due time (an
+ * immediate one brings it forward), and every change bumps `gen`.
+ */
 export async function markDirty(
   query: QueryFn,
   kind: "pupil" | "programme",
@@ -58,7 +61,8 @@ export async function markDirty(
   await query(
     `INSERT INTO portal.dirty (kind, key, due_at)
      SELECT $1, k, now() + make_interval(secs => $3) FROM unnest($2::text[]) AS k
-     ON CONFLICT (kind, key) DO NOTHING`,
+     ON CONFLICT (kind, key) DO UPDATE
+       SET gen = dirty.gen + 1, due_at = LEAST(dirty.due_at, EXCLUDED.due_at)`,
     [kind, keys, delayMs / 1000],
   );
 }

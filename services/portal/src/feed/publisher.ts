@@ -81,12 +81,14 @@ export class FeedPublisher {
     const schema = liveSchema({ name: FEED_PROJECTION });
     const c = await this.o.pool.connect();
     try {
-      await c.query("BEGIN");
-      const due = await c.query<{ kind: string; key: string }>(
-        `DELETE FROM portal.dirty WHERE (kind, key) IN (
-           SELECT kind, key FROM portal.dirty WHERE due_at <= now() ORDER BY due_at LIMIT 1000
-           FOR UPDATE SKIP LOCKED) RETURNING kind, key`,
+      // Read without locking: the projection keeps writing dirty entries meanwhile (a lock here
+      // would hold its batches for the whole snapshot transaction). An entry is deleted at the
+      // end only if its gen is unchanged, so a change during the snapshot makes another one.
+      const due = await c.query<{ kind: string; key: string; gen: string }>(
+        "SELECT kind, key, gen::text AS gen FROM portal.dirty WHERE due_at <= now() ORDER BY due_at LIMIT 1000",
       );
+      if (due.rows.length === 0) return 0;
+      await c.query("BEGIN");
       const query = (text: string, params?: unknown[]) => c.query(text, params);
       const pupilIds = due.rows
         .filter((r) => r.kind === "pupil")
@@ -133,6 +135,11 @@ export class FeedPublisher {
           data,
         });
       }
+      await c.query(
+        `DELETE FROM portal.dirty d USING unnest($1::text[], $2::text[], $3::bigint[]) AS c(kind, key, gen)
+         WHERE d.kind = c.kind AND d.key = c.key AND d.gen = c.gen`,
+        [due.rows.map((r) => r.kind), due.rows.map((r) => r.key), due.rows.map((r) => r.gen)],
+      );
       await c.query("COMMIT");
       return due.rows.length;
     } catch (err) {
