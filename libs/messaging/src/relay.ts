@@ -192,37 +192,57 @@ export class OutboxRelay {
   }
 }
 
-/** Publishes in flight, at most `max`; remembers the first failure. */
+/**
+ * Publishes in flight, at most `max`; remembers the first failure. A counter and one waiter:
+ * `Promise.race` over the in-flight set added a reaction to each of the 256 promises per
+ * event once full (quadratic in promises, most of the relay's garbage).
+ */
 class PublishPipeline {
-  private readonly inFlight = new Set<Promise<void>>();
+  private inFlight = 0;
+  private waiter: (() => void) | undefined;
   failed = false;
   failure: unknown;
 
   constructor(private readonly max: number) {}
 
   get full(): boolean {
-    return this.inFlight.size >= this.max;
+    return this.inFlight >= this.max;
   }
 
-  async roomFreed(): Promise<void> {
-    await Promise.race(this.inFlight);
+  /** Resolves when a publish settles (at once if none is in flight). */
+  roomFreed(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const previous = this.waiter;
+      this.waiter = () => {
+        previous?.();
+        resolve();
+      };
+    });
   }
 
   /** Tracks `p`. */
   add(p: Promise<void>): void {
-    const tracked = p.then(
-      () => {},
+    this.inFlight++;
+    p.then(
+      () => this.settled(),
       (err: unknown) => {
         if (!this.failed) this.failure = err;
         this.failed = true;
+        this.settled();
       },
     );
-    this.inFlight.add(tracked);
-    void tracked.finally(() => this.inFlight.delete(tracked));
+  }
+
+  private settled(): void {
+    this.inFlight--;
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
   }
 
   async drain(): Promise<void> {
-    await Promise.all(this.inFlight);
+    while (this.inFlight > 0) await this.roomFreed();
   }
 
   reset(): void {
