@@ -1,7 +1,8 @@
 import type { Role } from "@otmetka/service-kit";
 import type { GatewayContext } from "../context.js";
 import { gqlError } from "../http/errors.js";
-import { type Access, COMMANDS } from "../mutations/commands.js";
+import { type Access, COMMANDS, type CommandSpec } from "../mutations/commands.js";
+import { commandRequest } from "../mutations/resolvers.js";
 import { grantOf } from "./matrix.js";
 
 /*
@@ -44,8 +45,15 @@ async function targetOf(ctx: GatewayContext, input: Record<string, unknown>) {
   return { field: "input", ...(municipalityId ? { municipalityId } : {}) };
 }
 
-function commandPolicy(access: Access, field: string) {
-  return async (_p: unknown, a: { input: Record<string, unknown> }, ctx: GatewayContext) => {
+function commandPolicy(spec: CommandSpec) {
+  const { access, field } = spec;
+  return async (
+    _p: unknown,
+    a: { commandId: string; input: Record<string, unknown> },
+    ctx: GatewayContext,
+  ) => {
+    // Malformed input is refused before any lookup (the resolver builds the request again).
+    commandRequest(spec, a.commandId, a.input);
     if (access === "public") return "public";
     if (!ctx.caller.accountId)
       throw gqlError(
@@ -68,5 +76,5 @@ function commandPolicy(access: Access, field: string) {
 }
 
 export const MUTATION_POLICIES = Object.fromEntries(
-  COMMANDS.map((s) => [`Mutation.${s.field}`, commandPolicy(s.access, s.field)]),
+  COMMANDS.map((s) => [`Mutation.${s.field}`, commandPolicy(s)]),
 );

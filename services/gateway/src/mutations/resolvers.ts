@@ -54,8 +54,27 @@ export function commandRequest(
     // ts-proto throws on an unknown enum name.
     throw gqlError("BAD_USER_INPUT", `input: ${(err as Error).message}`, "input");
   }
+  // ts-proto maps an unknown enum name or number to UNRECOGNIZED instead of throwing.
+  const unknownEnum = pathOf(request.toJSON(req), "UNRECOGNIZED");
+  if (unknownEnum)
+    throw gqlError(
+      "BAD_USER_INPUT",
+      `input.${unknownEnum}: not one of its values`,
+      `input.${unknownEnum}`,
+    );
   if ("commandId" in known) req.commandId = commandId;
   return req;
+}
+
+/** The dotted path of the first occurrence of `needle` in a JSON value. */
+function pathOf(v: unknown, needle: string): string | undefined {
+  if (v === needle) return "";
+  if (typeof v !== "object" || v === null) return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    const p = pathOf(x, needle);
+    if (p !== undefined) return p === "" ? k : `${k}.${p}`;
+  }
+  return undefined;
 }
 
 type Call = (req: unknown, md?: unknown) => Promise<unknown>;
