@@ -94,6 +94,29 @@ describe("consent-gated publication", () => {
   });
 });
 
+describe("bad internal data", () => {
+  it("leaves out a snapshot the contract refuses without stalling other pupils", async () => {
+    await seedSchool(h, [
+      { id: "p8", portalId: "EPGU-8" },
+      { id: "p9", portalId: "EPGU-9" },
+    ]);
+    await consent(h, "p8", true);
+    await consent(h, "p9", true);
+    await settle(h);
+    const invalidBefore = h.publisher.counters.invalid;
+    await recordMark(h, "p8", "MARK_VALUE_FIVE", ""); // no subject id: refused by the contract
+    await recordMark(h, "p9", "MARK_VALUE_FOUR");
+    await settle(h);
+    expect(h.publisher.counters.invalid).toBe(invalidBefore + 1);
+    const all = await streamContents();
+    const last = (id: string) => all.filter((m) => m.subject.endsWith(`.pupil.${id}`)).at(-1);
+    const p9 = await h.jsm.streams.getMessage(h.names.stream, { seq: last("EPGU-9")?.seq ?? 0 });
+    expect(p9?.json<{ data: { subjects: unknown[] } }>().data.subjects).toHaveLength(1);
+    const p8 = await h.jsm.streams.getMessage(h.names.stream, { seq: last("EPGU-8")?.seq ?? 0 });
+    expect(p8?.json<{ data: { subjects: unknown[] } }>().data.subjects).toHaveLength(0);
+  });
+});
+
 describe("replay", () => {
   it("replays from the start, from a sequence and from a time", async () => {
     const all = await streamContents();

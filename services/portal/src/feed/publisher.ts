@@ -1,6 +1,7 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { liveSchema } from "@otmetka/projections";
 import type pg from "pg";
+import { pupilPerformanceUpdatedSchema } from "../contract/schemas.js";
 import {
   CLOUD_EVENT_SOURCE,
   dataSchemaUrl,
@@ -47,7 +48,7 @@ const encoder = new TextEncoder();
 export class FeedPublisher {
   private stopped = false;
   private loops: Promise<void>[] = [];
-  readonly counters = { published: 0, snapshots: 0, purges: 0 };
+  readonly counters = { published: 0, snapshots: 0, purges: 0, invalid: 0 };
   constructor(private readonly o: FeedPublisherOptions) {}
 
   start(): this {
@@ -104,9 +105,20 @@ export class FeedPublisher {
         );
         const now = new Date();
         const snaps = await pupilSnapshots(query, schema, publishable, now);
+        // A snapshot the contract refuses (an internal record missing a field) is reported and
+        // left out: one bad pupil must not stall everyone's feed.
+        const valid = publishable.filter((p) => {
+          if (pupilPerformanceUpdatedSchema.safeParse(snaps.get(p.person_id)).success) return true;
+          this.counters.invalid++;
+          this.o.onError?.(
+            new Error(`snapshot of pupil ${p.person_id} does not match portal.v1`),
+            "snapshot",
+          );
+          return false;
+        });
         await enqueueMany(
           query,
-          publishable.map((p) => ({
+          valid.map((p) => ({
             type: "portal.v1.PupilPerformanceUpdated" as const,
             key: p.portal_id,
             schoolId: p.school_id,
@@ -119,9 +131,9 @@ export class FeedPublisher {
           `UPDATE "${schema}".pupils SET published_schools = published_schools || jsonb_build_array(jsonb_build_array(municipality_id, school_id))
            WHERE person_id = ANY($1)
              AND NOT published_schools @> jsonb_build_array(jsonb_build_array(municipality_id, school_id))`,
-          [publishable.map((p) => p.person_id)],
+          [valid.map((p) => p.person_id)],
         );
-        this.counters.snapshots += publishable.length;
+        this.counters.snapshots += valid.length;
       }
       for (const r of due.rows.filter((x) => x.kind === "programme")) {
         const data = await programmeSnapshot(query, schema, r.key);
