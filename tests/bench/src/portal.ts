@@ -209,6 +209,7 @@ async function throughput(run: number): Promise<number> {
       }
     });
     const t0 = performance.now();
+    const before = { ...env.feed.runner.counters };
     for (let k = 0; k < perPupil; k++) {
       await Promise.all(Array.from({ length: PUPILS }, (_, p) => mark(env, p)));
     }
@@ -225,7 +226,7 @@ async function throughput(run: number): Promise<number> {
       await sleep(20);
     }
     log(
-      `run ${run}: published in ${Math.round(publishedAt - t0)} ms, applied by ${Math.round((appliedAt || doneAt) - t0)} ms, delivered by ${Math.round(doneAt - t0)} ms; runner ${JSON.stringify(env.feed.runner.counters)}; publisher ${JSON.stringify(env.feed.publisher.counters)}`,
+      `run ${run}: published in ${Math.round(publishedAt - t0)} ms, applied by ${Math.round((appliedAt || doneAt) - t0)} ms, delivered by ${Math.round(doneAt - t0)} ms; runner ${env.feed.runner.counters.batches - before.batches} batches, ${Math.round(env.feed.runner.counters.transactionMs - before.transactionMs)} ms in transactions; publisher ${JSON.stringify(env.feed.publisher.counters)}`,
     );
     const rate = (perPupil * PUPILS) / ((doneAt - t0) / 1000);
     log(`run ${run}: ${Math.round(rate)} events/s`);
