@@ -29,6 +29,7 @@ export {
   natsHeaderSetter,
 } from "./nats-trace-carrier.js";
 export { type RunServiceOptions, runService } from "./run-service.js";
+export { type ServeGrpcOptions, serveGrpc } from "./serve-grpc.js";
 export {
   startTelemetry,
   type Telemetry,

@@ -1,7 +1,6 @@
 // First import, on its own: validates the config, then starts OpenTelemetry before anything
 // loads @grpc/grpc-js or pg (see bootstrap.ts).
 import "./bootstrap.js";
-import { createRequire } from "node:module";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { ensureStream, messagingNames, OutboxRelay } from "@otmetka/messaging";
 import { ProjectionRunner } from "@otmetka/projections";
@@ -10,9 +9,8 @@ import {
   connectNats,
   createCallerVerifier,
   createLogger,
-  findProtoRoot,
   runService,
-  startGrpcServer,
+  serveGrpc,
   systemClock,
 } from "@otmetka/service-kit";
 import { createCurriculumService } from "./api/curriculum-service.js";
@@ -72,15 +70,10 @@ await runService(async (lifecycle) => {
   }).start();
   lifecycle.onShutdown("lessons read model", () => lessonsModel.stop());
 
-  const server = await startGrpcServer({
-    host: config.GRPC_HOST,
-    port: config.GRPC_PORT,
-    graceMs: config.SHUTDOWN_GRACE_MS,
-    drainTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  await serveGrpc({
+    config,
     logger,
-    reflection: {
-      protoRoot: findProtoRoot(createRequire(import.meta.url).resolve("@otmetka/proto/values")),
-    },
+    lifecycle,
     services: [
       {
         definition: CurriculumServiceService,
@@ -100,5 +93,4 @@ await runService(async (lifecycle) => {
       },
     ],
   });
-  lifecycle.onShutdown("grpc server", () => server.shutdown());
 });

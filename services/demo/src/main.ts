@@ -1,16 +1,14 @@
 // First import, on its own: validates the config, then starts OpenTelemetry before anything
 // loads @grpc/grpc-js or pg (see bootstrap.ts and the service kit's README).
 import "./bootstrap.js";
-import { createRequire } from "node:module";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { DemoServiceService } from "@otmetka/proto/demo/v1/demo_service";
 import {
   connectNats,
   createLogger,
-  findProtoRoot,
   natsNames,
   runService,
-  startGrpcServer,
+  serveGrpc,
   systemClock,
 } from "@otmetka/service-kit";
 import { createDemoService, provisionDemoStream } from "./api/demo-service.js";
@@ -28,15 +26,10 @@ await runService(async (lifecycle) => {
   const names = natsNames(config.NATS_PREFIX);
   await provisionDemoStream(await jetstreamManager(nc), names);
 
-  const server = await startGrpcServer({
-    host: config.GRPC_HOST,
-    port: config.GRPC_PORT,
-    graceMs: config.SHUTDOWN_GRACE_MS,
-    drainTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  await serveGrpc({
+    config,
     logger,
-    reflection: {
-      protoRoot: findProtoRoot(createRequire(import.meta.url).resolve("@otmetka/proto/values")),
-    },
+    lifecycle,
     services: [
       {
         definition: DemoServiceService,
@@ -44,5 +37,4 @@ await runService(async (lifecycle) => {
       },
     ],
   });
-  lifecycle.onShutdown("grpc server", () => server.shutdown());
 });

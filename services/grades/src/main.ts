@@ -1,7 +1,6 @@
 // First import, on its own: validates the config, then starts OpenTelemetry before anything
 // loads @grpc/grpc-js or pg (see bootstrap.ts).
 import "./bootstrap.js";
-import { createRequire } from "node:module";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { ensureStream, messagingNames, OutboxRelay } from "@otmetka/messaging";
 import { ProjectionRunner } from "@otmetka/projections";
@@ -10,9 +9,8 @@ import {
   connectNats,
   createCallerVerifier,
   createLogger,
-  findProtoRoot,
   runService,
-  startGrpcServer,
+  serveGrpc,
   systemClock,
 } from "@otmetka/service-kit";
 import { routeGradesEvent } from "./api/event-routing.js";
@@ -70,15 +68,10 @@ await runService(async (lifecycle) => {
     facts: new FactsReader(store.pool),
     journals: new JournalStore(store, config.JOURNAL_CACHE_SIZE),
   };
-  const server = await startGrpcServer({
-    host: config.GRPC_HOST,
-    port: config.GRPC_PORT,
-    graceMs: config.SHUTDOWN_GRACE_MS,
-    drainTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  await serveGrpc({
+    config,
     logger,
-    reflection: {
-      protoRoot: findProtoRoot(createRequire(import.meta.url).resolve("@otmetka/proto/values")),
-    },
+    lifecycle,
     services: [
       {
         definition: GradesServiceService,
@@ -86,5 +79,4 @@ await runService(async (lifecycle) => {
       },
     ],
   });
-  lifecycle.onShutdown("grpc server", () => server.shutdown());
 });

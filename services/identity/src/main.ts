@@ -1,7 +1,6 @@
 // First import, on its own: validates the config, then starts OpenTelemetry before anything
 // loads @grpc/grpc-js or pg (see bootstrap.ts).
 import "./bootstrap.js";
-import { createRequire } from "node:module";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { ensureStream, messagingNames, OutboxRelay } from "@otmetka/messaging";
 import { AccessAuditServiceService } from "@otmetka/proto/identity/v1/access_audit_service";
@@ -11,9 +10,8 @@ import {
   connectNats,
   createCallerVerifier,
   createLogger,
-  findProtoRoot,
   runService,
-  startGrpcServer,
+  serveGrpc,
   systemClock,
 } from "@otmetka/service-kit";
 import { bootstrapAdmin } from "./accounts/bootstrap-admin.js";
@@ -105,15 +103,10 @@ await runService(async (lifecycle) => {
   // Identity checks its callers like every service: against the JWKS URL (its own by default).
   const verifier = createCallerVerifier({ jwksUrl: config.AUTH_JWKS_URL });
 
-  const server = await startGrpcServer({
-    host: config.GRPC_HOST,
-    port: config.GRPC_PORT,
-    graceMs: config.SHUTDOWN_GRACE_MS,
-    drainTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  await serveGrpc({
+    config,
     logger,
-    reflection: {
-      protoRoot: findProtoRoot(createRequire(import.meta.url).resolve("@otmetka/proto/values")),
-    },
+    lifecycle,
     services: [
       {
         definition: IdentityServiceService,
@@ -134,5 +127,4 @@ await runService(async (lifecycle) => {
       },
     ],
   });
-  lifecycle.onShutdown("grpc server", () => server.shutdown());
 });
