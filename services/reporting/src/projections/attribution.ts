@@ -39,29 +39,41 @@ export interface AttributionKey {
   readonly fallback: Scope;
 }
 
-/** Attributes a batch's pupils in three queries, whatever their number. */
+/**
+ * Attributes a batch's pupils in one round trip, whatever their number: the enrollments, the
+ * journals' class groups (fallback) and the terms of their schools come back as JSON arrays.
+ */
 export async function attributeAll(q: Q, keys: readonly AttributionKey[]): Promise<Attribution[]> {
   if (keys.length === 0) return [];
-  const enrollments = await q<Enrollment & { start_year: number }>(
-    `SELECT DISTINCT ON (e.person_id, c.start_year) e.person_id, c.start_year, e.class_group_id, c.school_id,
-            c.municipality_id, c.grade_level, e.until::text AS until
-       FROM $S.enrollments e JOIN $S.class_groups c USING (class_group_id)
-      WHERE e.person_id = ANY($1::text[]) AND c.start_year = ANY($2::int[])
-      ORDER BY e.person_id, c.start_year, e.first_day DESC, e.seq DESC`,
-    [[...new Set(keys.map((k) => k.studentId))], [...new Set(keys.map((k) => k.startYear))]],
+  const [row] = await q<{
+    enrollments: (Enrollment & { start_year: number })[];
+    fallbacks: { class_group_id: string; school_id: string; grade_level: number }[];
+    terms: (TermRow & { start_year: number })[];
+  }>(
+    `WITH enr AS (
+       SELECT DISTINCT ON (e.person_id, c.start_year) e.person_id, c.start_year, e.class_group_id, c.school_id,
+              c.municipality_id, c.grade_level, e.until::text AS until
+         FROM $S.enrollments e JOIN $S.class_groups c USING (class_group_id)
+        WHERE e.person_id = ANY($1::text[]) AND c.start_year = ANY($2::int[])
+        ORDER BY e.person_id, c.start_year, e.first_day DESC, e.seq DESC),
+     fb AS (SELECT class_group_id, school_id, grade_level FROM $S.class_groups WHERE class_group_id = ANY($3::text[])),
+     tr AS (SELECT school_id, start_year, grade_level, term, first_day::text AS first_day, last_day::text AS last_day
+              FROM $S.terms WHERE start_year = ANY($2::int[])
+               AND school_id IN (SELECT school_id FROM enr UNION SELECT school_id FROM fb))
+     SELECT (SELECT coalesce(json_agg(enr), '[]') FROM enr) AS enrollments,
+            (SELECT coalesce(json_agg(fb), '[]') FROM fb) AS fallbacks,
+            (SELECT coalesce(json_agg(tr ORDER BY tr.term), '[]') FROM tr) AS terms`,
+    [
+      [...new Set(keys.map((k) => k.studentId))],
+      [...new Set(keys.map((k) => k.startYear))],
+      [...new Set(keys.map((k) => k.fallback.classGroupId))],
+    ],
   );
+  const enrollments = row?.enrollments ?? [];
+  const fallbacks = row?.fallbacks ?? [];
+  const terms = row?.terms ?? [];
   const byPupil = new Map(enrollments.map((e) => [`${e.person_id}|${e.start_year}`, e]));
-  const fallbacks = await q<{ class_group_id: string; school_id: string; grade_level: number }>(
-    "SELECT class_group_id, school_id, grade_level FROM $S.class_groups WHERE class_group_id = ANY($1::text[])",
-    [[...new Set(keys.map((k) => k.fallback.classGroupId))]],
-  );
   const fallbackGrade = new Map(fallbacks.map((f) => [f.class_group_id, f]));
-  const grades = [...enrollments, ...fallbacks];
-  const terms = await q<TermRow & { start_year: number }>(
-    `SELECT school_id, start_year, grade_level, term, first_day::text AS first_day, last_day::text AS last_day
-       FROM $S.terms WHERE school_id = ANY($1::text[]) AND start_year = ANY($2::int[]) ORDER BY term`,
-    [[...new Set(grades.map((g) => g.school_id))], [...new Set(keys.map((k) => k.startYear))]],
-  );
   return keys.map((k) => {
     const e = byPupil.get(`${k.studentId}|${k.startYear}`);
     const grade = e ?? fallbackGrade.get(k.fallback.classGroupId);

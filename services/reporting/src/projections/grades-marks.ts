@@ -6,7 +6,6 @@ import { toEntryValue } from "./pupils.js";
 import type { Q } from "./query.js";
 import type { Handler } from "./replicas.js";
 import { countEntryDelay } from "./timeliness.js";
-import { upsertRows } from "./write-deltas.js";
 
 /*
  * Marks, term marks and exemptions. Each stored fact feeds the diary and journal views; each
@@ -159,31 +158,28 @@ async function setTermMark(q: Q, d: Data, deltas: Deltas) {
   deltas.touch(student, j.startYear, term, j.subjectId, j.scope);
 }
 
-/** The batch's new marks in one statement, before flush recomputes the pupils from them. */
-export async function writeNewMarks(q: Q, deltas: Deltas): Promise<void> {
-  const rows = [...deltas.newMarks.values()].map((m) => [
-    m.mark_id,
-    m.journal_id,
-    m.school_id,
-    m.municipality_id,
-    m.start_year,
-    m.class_group_id,
-    m.subgroup_id,
-    m.subject_id,
-    m.term,
-    m.lesson_id,
-    m.lesson_date,
-    m.student_id,
-    m.value,
-    m.weight,
-    m.work_type,
-    m.revoked,
-  ]);
-  await upsertRows(
-    q,
-    `INSERT INTO $S.marks (mark_id, journal_id, school_id, municipality_id, start_year, class_group_id, subgroup_id,
-       subject_id, term, lesson_id, lesson_date, student_id, value, weight, work_type, revoked)`,
-    "ON CONFLICT (mark_id) DO NOTHING",
-    rows,
-  );
+/**
+ * The batch's new marks as column arrays: written by writeAll's one statement, after flush
+ * has recomputed the pupils (which read them from the scratch, not from the table).
+ */
+export function newMarkColumns(deltas: Deltas): unknown[][] {
+  const ms = [...deltas.newMarks.values()];
+  return [
+    ms.map((m) => m.mark_id),
+    ms.map((m) => m.journal_id),
+    ms.map((m) => m.school_id),
+    ms.map((m) => m.municipality_id),
+    ms.map((m) => m.start_year),
+    ms.map((m) => m.class_group_id),
+    ms.map((m) => m.subgroup_id),
+    ms.map((m) => m.subject_id),
+    ms.map((m) => m.term),
+    ms.map((m) => m.lesson_id),
+    ms.map((m) => m.lesson_date),
+    ms.map((m) => m.student_id),
+    ms.map((m) => m.value),
+    ms.map((m) => m.weight),
+    ms.map((m) => m.work_type),
+    ms.map((m) => m.revoked),
+  ];
 }

@@ -2,7 +2,7 @@ import { defineProjection, type Projection } from "@otmetka/projections";
 import { Deltas, levelsOf } from "./deltas.js";
 import { journalOf } from "./event-data.js";
 import { attendanceHandlers } from "./grades-attendance.js";
-import { markHandlers, writeNewMarks } from "./grades-marks.js";
+import { markHandlers } from "./grades-marks.js";
 import { lessonHandlers } from "./lessons.js";
 import { recomputePupils } from "./pupils.js";
 import { schemaQuery } from "./query.js";
@@ -47,8 +47,8 @@ export const reportingProjection: Projection<Deltas> = defineProjection<Deltas>(
   },
   async flush(ctx) {
     const q = schemaQuery(ctx.query, ctx.schema);
-    // New marks first: the pupils' recomputation reads them.
-    await writeNewMarks(q, ctx.scratch);
+    // Two round trips a batch: read what the touched pupils need (the batch's new marks are
+    // taken from the scratch), then write marks, pupils' rows and deltas in one statement.
     const pupils = await recomputePupils(q, ctx.scratch);
     await writeAll(q, ctx.scratch, pupils);
     for (const s of ctx.scratch.changedPupils) ctx.changed("diary", s);

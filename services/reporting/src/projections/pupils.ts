@@ -74,6 +74,7 @@ interface FactsRow {
  */
 async function loadFacts(
   q: Q,
+  d: Deltas,
   pairs: readonly Pair[],
   exemptDates: (p: Pair) => [string | null, string | null],
 ): Promise<{ facts: PupilSubjectFacts[]; olds: (Results | null)[] }> {
@@ -95,6 +96,16 @@ async function loadFacts(
     columns(pairs),
   );
   const byIndex = new Map(rows.map((r) => [Number(r.i) - 1, r]));
+  // The batch's new marks are not in the table yet (writeAll inserts them): they follow the
+  // stored ones, in arrival order, as their seq will.
+  const fresh = new Map<string, { value: string; weight: number; term: number }[]>();
+  for (const m of d.newMarks.values()) {
+    if (m.revoked) continue;
+    const k = `${m.student_id}|${m.subject_id}|${m.start_year}`;
+    const list = fresh.get(k) ?? [];
+    list.push(m);
+    fresh.set(k, list);
+  }
   const olds: (Results | null)[] = [];
   const facts = pairs.map((p, i): PupilSubjectFacts => {
     const r = byIndex.get(i);
@@ -103,6 +114,9 @@ async function loadFacts(
       value: toEntryValue(v),
       weight: w,
     }));
+    for (const m of fresh.get(`${p.studentId}|${p.subjectId}|${p.startYear}`) ?? [])
+      if (p.term === 0 || m.term === p.term)
+        list.push({ value: toEntryValue(m.value), weight: m.weight });
     const g = r?.grading ?? undefined;
     const passFail =
       g === "GRADING_PASS_FAIL" ||
@@ -154,7 +168,7 @@ export async function recomputePupils(q: Q, d: Deltas): Promise<PupilRows> {
            ON s.student_id = k.student_id AND s.start_year = k.start_year AND s.term = k.term`,
     pupilCols,
   );
-  const { facts, olds } = await loadFacts(q, pairs, (p) => {
+  const { facts, olds } = await loadFacts(q, d, pairs, (p) => {
     const a = attributionOf.get(pupilKey(p));
     return [a?.exemptFirst ?? null, a?.exemptLast ?? null];
   });

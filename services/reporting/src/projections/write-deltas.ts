@@ -5,6 +5,7 @@ import {
   standingToArray,
 } from "./counters-codec.js";
 import type { Deltas } from "./deltas.js";
+import { newMarkColumns } from "./grades-marks.js";
 import type { PupilRows } from "./pupils.js";
 import type { Q } from "./query.js";
 
@@ -38,7 +39,7 @@ const pgArray = (a: number[]) => `{${a.join(",")}}`;
 const column = <T>(rows: T[][], i: number) => rows.map((r) => r[i]);
 
 /**
- * The pupils' new rows and the batch's deltas in ONE statement (data-modifying CTEs over
+ * The batch's new marks, the pupils' new rows and the batch's deltas in ONE statement (data-modifying CTEs over
  * unnest()ed column arrays): a batch costs the same number of round trips whatever its size.
  * Counters are added element-wise in PostgreSQL, never read back.
  */
@@ -53,7 +54,8 @@ export async function writeAll(q: Q, d: Deltas, pupils: PupilRows): Promise<void
     .map(({ key, c }) => [...key, attendanceToArray(c.att), journalToArray(c.journal)] as unknown[])
     .filter((r) => nonZero(r[4] as number[]) || nonZero(r[5] as number[]));
   const { resultRows: res, standingRows: st } = pupils;
-  if (res.length + st.length + perf.length + standing.length + daily.length === 0) return;
+  const marks = d.newMarks.size;
+  if (marks + res.length + st.length + perf.length + standing.length + daily.length === 0) return;
   const params: unknown[] = [
     ...[0, 1, 2, 3, 4, 5, 6].map((i) => column(res, i)),
     ...[0, 1, 2, 3, 4, 5].map((i) => column(st, i)),
@@ -64,9 +66,16 @@ export async function writeAll(q: Q, d: Deltas, pupils: PupilRows): Promise<void
     ...[0, 1, 2, 3].map((i) => column(daily, i)),
     column(daily, 4).map((a) => pgArray(a as number[])),
     column(daily, 5).map((a) => pgArray(a as number[])),
+    ...newMarkColumns(d),
   ];
   await q(
-    `WITH r AS (
+    `WITH m AS (
+       INSERT INTO $S.marks (mark_id, journal_id, school_id, municipality_id, start_year, class_group_id, subgroup_id,
+         subject_id, term, lesson_id, lesson_date, student_id, value, weight, work_type, revoked)
+       SELECT * FROM unnest($33::text[], $34::text[], $35::text[], $36::text[], $37::int[], $38::text[], $39::text[],
+         $40::text[], $41::int[], $42::text[], $43::date[], $44::text[], $45::text[], $46::int[], $47::text[], $48::bool[])
+       ON CONFLICT (mark_id) DO NOTHING),
+     r AS (
        INSERT INTO $S.pupil_results (student_id, subject_id, start_year, term, scope, current, period)
        SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::jsonb[], $6::jsonb[], $7::jsonb[])
        ON CONFLICT (student_id, start_year, term, subject_id)
