@@ -10,7 +10,7 @@ import { PRUNE_CHUNK, pruneInbox } from "./inbox-pruning.js";
 import { ensureLiveSchema } from "./live-schema.js";
 import { liveDurable, sourceFilter } from "./names.js";
 import type { Projection } from "./projection.js";
-import { toEntry } from "./projection-event.js";
+import { type BatchEntry, toEntry } from "./projection-event.js";
 import { RunnerLock } from "./runner-lock.js";
 import { readCheckpoints } from "./runtime-tables.js";
 import { SourceSession } from "./source-session.js";
@@ -67,7 +67,8 @@ export interface RunnerCounters {
 
 interface Queued {
   m: JsMsg;
-  source: string;
+  /** Decoded on arrival: that overlaps with the batch transaction in flight. */
+  entry: BatchEntry;
 }
 
 /**
@@ -153,7 +154,7 @@ export class ProjectionRunner {
     const sink = {
       push: (m: JsMsg, source: string, gen: number) => {
         if (gen !== this.generation) return;
-        this.queue.push({ m, source });
+        this.queue.push({ m, entry: toEntry(m, source) });
         this.wake?.();
       },
       ended: (source: string, gen: number, err?: unknown) => {
@@ -262,7 +263,7 @@ export class ProjectionRunner {
   }
 
   private async process(batch: Queued[]): Promise<void> {
-    const entries = batch.map((q) => toEntry(q.m, q.source));
+    const entries = batch.map((q) => q.entry);
     const t0 = performance.now();
     const client = await this.o.pool.connect();
     let result: BatchResult;
