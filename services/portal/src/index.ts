@@ -1,3 +1,10 @@
+export {
+  type AccountRoles,
+  createPortalAdminService,
+  type PortalAdminDeps,
+  type Redrive,
+} from "./admin/admin-service.js";
+export { identityAccountRoles } from "./admin/identity-accounts.js";
 export * from "./contract/index.js";
 export { migrate } from "./db/migrations.js";
 export { FEED_PROJECTION, type PortalIdOpener, portalFeedProjection } from "./feed/projection.js";

@@ -3,8 +3,17 @@
 import "./bootstrap.js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { ensureDatabase } from "@otmetka/eventstore";
-import { connectNats, createLogger, runService, startGrpcServer } from "@otmetka/service-kit";
+import { PortalAdminServiceService } from "@otmetka/proto/portal/v1/portal_admin_service";
+import {
+  connectNats,
+  createCallerVerifier,
+  createLogger,
+  runService,
+  startGrpcServer,
+} from "@otmetka/service-kit";
 import pg from "pg";
+import { createPortalAdminService } from "./admin/admin-service.js";
+import { identityAccountRoles } from "./admin/identity-accounts.js";
 import { config, telemetry } from "./bootstrap.js";
 import { startFeed } from "./feed/start-feed.js";
 import { identityPortalIdOpener } from "./identity-opener.js";
@@ -46,7 +55,7 @@ await runService(async (lifecycle) => {
 
   // Webhook subscribers: a new one starts with a backfill; an existing consumer is kept.
   const jsm = await jetstreamManager(nc);
-  const bridges: WebhookBridge[] = [];
+  const bridges = new Map<string, WebhookBridge>();
   for (const w of config.PORTAL_WEBHOOKS ?? []) {
     const exists = await jsm.consumers
       .info(feed.names.stream, feed.names.durable(w.subscriber))
@@ -54,7 +63,8 @@ await runService(async (lifecycle) => {
       .catch(() => false);
     if (!exists)
       await provisionSubscriberConsumer(jsm, feed.names, w.subscriber, { from: "backfill" });
-    bridges.push(
+    bridges.set(
+      w.subscriber,
       await new WebhookBridge({
         nc,
         pool,
@@ -67,17 +77,34 @@ await runService(async (lifecycle) => {
     );
   }
   lifecycle.onShutdown("webhooks", async () => {
-    await Promise.all(bridges.map((b) => b.stop()));
+    await Promise.all([...bridges.values()].map((b) => b.stop()));
   });
 
-  // Health (and reflection-free) gRPC on the portal's port; the admin API is not there yet.
+  // The operators' API (PLATFORM_ADMIN only) and health on the portal's port.
+  const accounts = identityAccountRoles(config.IDENTITY_GRPC_ADDRESS);
+  lifecycle.onShutdown("identity accounts client", async () => accounts.close());
   const server = await startGrpcServer({
     host: config.GRPC_HOST,
     port: config.GRPC_PORT,
     graceMs: config.SHUTDOWN_GRACE_MS,
     drainTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     logger,
-    services: [],
+    services: [
+      {
+        definition: PortalAdminServiceService,
+        implementation: createPortalAdminService(
+          {
+            pool,
+            jsm,
+            names: feed.names,
+            accountRoles: accounts.roles,
+            redrive: (subscriber, subject) => bridges.get(subscriber)?.redrive(subject) ?? null,
+          },
+          createCallerVerifier({ jwksUrl: config.AUTH_JWKS_URL }),
+          logger,
+        ),
+      },
+    ],
   });
   lifecycle.onShutdown("grpc server", () => server.shutdown());
 });

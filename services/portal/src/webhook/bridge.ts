@@ -168,12 +168,13 @@ export interface DeadLetter {
   error: string;
   attempts: number;
   body: string;
+  createdAt: Date;
 }
 
 /** The operators' list, oldest first. */
 export async function listDeadLetters(pool: pg.Pool, subscriber: string): Promise<DeadLetter[]> {
   const r = await pool.query(
-    `SELECT id, stream_sequence, subject, reason, error, attempts, body FROM portal.webhook_dead_letters
+    `SELECT id, stream_sequence, subject, reason, error, attempts, body, created_at FROM portal.webhook_dead_letters
      WHERE subscriber = $1 ORDER BY stream_sequence`,
     [subscriber],
   );
@@ -185,6 +186,7 @@ export async function listDeadLetters(pool: pg.Pool, subscriber: string): Promis
     error: x.error,
     attempts: x.attempts,
     body: x.body,
+    createdAt: x.created_at,
   }));
 }
 
