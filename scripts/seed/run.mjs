@@ -1,0 +1,466 @@
+// Writes the planned demo region through the services' gRPC APIs: identity (organisations,
+// people, class groups, enrolment, guardians, accounts and grants), curriculum (calendar,
+// subjects, study plans, assignments, timetable, lessons, topics) and grades (attendance and
+// marks as each subject's teacher). Command ids derive from the seed, so a re-run replays.
+import { randomBytes } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import { CurriculumServiceClient } from "@otmetka/proto/curriculum/v1/curriculum_service";
+import { GradesServiceClient } from "@otmetka/proto/grades/v1/grades_service";
+import { promiseClient } from "@otmetka/service-kit";
+import { adminToken, bearer, identityClients } from "../platform/identity.mjs";
+import { TOPICS } from "./names.mjs";
+import {
+  addDays,
+  commandId,
+  DEFAULTS,
+  drawMark,
+  FIRST_MONDAY,
+  planRegion,
+  rng,
+  SUBJECTS,
+  TERMS,
+  timetableFor,
+  YEAR,
+} from "./plan.mjs";
+
+const STAFF = 2;
+const STUDENT = 1;
+const GUARDIAN = 3;
+const TERM_KIND_QUARTER = 1;
+const GRADING_FIVE_POINT = 1;
+const LESSON_SCHEDULED = 1;
+const REASONS = [2, 2, 3, 4]; // illness twice as often as the others
+
+/** Retries what may still be on its way (UNAVAILABLE, NOT_FOUND, FAILED_PRECONDITION while replicas catch up). */
+async function eventually(fn, timeoutMs = 120_000, retry = [14, 5]) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline || !retry.includes(err.code)) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+async function pool(items, limit, fn) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}
+
+export async function runSeed({ secrets, save, options = DEFAULTS, log = console.log }) {
+  const o = { ...DEFAULTS, ...options };
+  if (!secrets.DEMO_PASSWORD) {
+    secrets.DEMO_PASSWORD = randomBytes(12).toString("base64url");
+    save(secrets);
+  }
+  const plan = planRegion(o);
+  const creds = grpc.credentials.createInsecure();
+  const ids = identityClients(process.env.IDENTITY_GRPC_ADDRESS ?? "127.0.0.1:50051");
+  const curriculumClient = new CurriculumServiceClient(
+    process.env.CURRICULUM_GRPC_ADDRESS ?? "127.0.0.1:50052",
+    creds,
+  );
+  const gradesClient = new GradesServiceClient(
+    process.env.GRADES_GRPC_ADDRESS ?? "127.0.0.1:50053",
+    creds,
+  );
+  const curriculum = promiseClient(curriculumClient);
+  const grades = promiseClient(gradesClient);
+  const { identity, auth } = ids;
+  const started = Date.now();
+  const counts = { events: 0, people: 0, lessons: 0, marks: 0, absences: 0 };
+  const progress = setInterval(() => {
+    const s = (Date.now() - started) / 1000;
+    log(
+      `seed: ${counts.events} events, ${counts.people} people, ${counts.lessons} lessons, ${counts.marks} marks (${Math.round(counts.events / s)} events/s)`,
+    );
+  }, 5000);
+  const cmd = (key) => commandId(o.seed, key);
+  // Tokens last 10 minutes: log in again after 8.
+  const sessions = new Map();
+  const tokenOf = async (username, password) => {
+    const s = sessions.get(username);
+    if (s && Date.now() - s.at < 480_000) return s.md;
+    const r = await auth.login({ username, password });
+    const md = bearer(r.tokens.accessToken);
+    sessions.set(username, { md, at: Date.now() });
+    return md;
+  };
+  const admin = () => tokenOf("admin", secrets.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD);
+  const logins = [];
+  async function account(username, personId, grant, role) {
+    try {
+      const { accountId } = await auth.createAccount(
+        { username, password: secrets.DEMO_PASSWORD, personId },
+        await admin(),
+      );
+      await auth.grantRole(
+        { commandId: cmd(`grant:${username}`), accountId, grant },
+        await admin(),
+      );
+      counts.events += 2;
+    } catch (err) {
+      if (err.code !== grpc.status.ALREADY_EXISTS) throw err; // a re-run: made and granted before
+    }
+    if (role) logins.push({ role, username, password: secrets.DEMO_PASSWORD });
+  }
+  try {
+    await adminToken(auth, secrets);
+    const subjects = {};
+    for (const s of SUBJECTS) {
+      const r = await eventually(async () =>
+        curriculum.addSubject(
+          {
+            commandId: cmd(`subject:${s.code}`),
+            schoolId: "",
+            code: s.code,
+            name: s.name,
+            grading: GRADING_FIVE_POINT,
+            municipalityId: "",
+          },
+          await admin(),
+        ),
+      );
+      subjects[s.code] = r.subjectId;
+      counts.events++;
+    }
+    await account(
+      "minister",
+      "",
+      {
+        role: "MINISTRY_OFFICER",
+        scopeKind: "region",
+        scopeId: process.env.IDENTITY_REGION_ID ?? "74",
+      },
+      "MINISTRY_OFFICER",
+    );
+    const schools = [];
+    for (const m of plan.municipalities) {
+      const { municipalityId } = await identity.registerMunicipality(
+        { commandId: cmd(`mun:${m.key}`), name: m.name },
+        await admin(),
+      );
+      counts.events++;
+      await account(
+        `officer.${m.key}`,
+        "",
+        { role: "MUNICIPAL_OFFICER", scopeKind: "municipality", scopeId: municipalityId },
+        m === plan.municipalities[0] ? "MUNICIPAL_OFFICER" : null,
+      );
+      for (const s of m.schools) schools.push({ s, municipalityId, first: schools.length === 0 });
+    }
+    await pool(schools, 2, ({ s, municipalityId, first }) => seedSchool(s, municipalityId, first));
+    const seconds = (Date.now() - started) / 1000;
+    const summary = {
+      ...counts,
+      seconds: Math.round(seconds * 10) / 10,
+      eventsPerSecond: Math.round(counts.events / seconds),
+    };
+    log(
+      `seed done: ${schools.length} schools in ${plan.municipalities.length} municipalities; ${counts.people} people, ${counts.lessons} lessons, ${counts.marks} marks, ${counts.absences} absences; ${counts.events} events in ${summary.seconds} s = ${summary.eventsPerSecond} events/s`,
+    );
+    secrets.DEMO_LOGINS = logins;
+    save(secrets);
+    return summary;
+  } finally {
+    clearInterval(progress);
+    ids.close();
+    curriculumClient.close();
+    gradesClient.close();
+  }
+
+  async function seedSchool(s, municipalityId, first) {
+    const r = rng(o.seed * 7919 + s.inn.charCodeAt(8));
+    const A = await admin();
+    const { schoolId } = await identity.registerSchool(
+      {
+        commandId: cmd(`school:${s.key}`),
+        municipalityId,
+        name: s.name,
+        shortName: s.shortName,
+        address: s.address,
+        timeZone: "",
+        inn: s.inn,
+        ogrn: s.ogrn,
+      },
+      A,
+    );
+    counts.events++;
+    const register = async (key, kind, personalData) => {
+      const { personId } = await identity.registerPerson(
+        { commandId: cmd(`person:${key}`), kind, schoolId, personalData },
+        await admin(),
+      );
+      counts.people++;
+      counts.events++;
+      return personId;
+    };
+    const adminId = await register(`${s.key}:admin`, STAFF, s.admin);
+    await account(
+      `admin.${s.key}`,
+      adminId,
+      { role: "SCHOOL_ADMIN", scopeKind: "school", scopeId: schoolId },
+      first ? "SCHOOL_ADMIN" : null,
+    );
+    const teachers = {};
+    for (const [i, t] of s.teachers.entries()) {
+      const id = await register(`${s.key}:t${i}`, STAFF, t.data);
+      const username = `teacher.${s.key}.${t.subject.toLowerCase()}`;
+      await account(
+        username,
+        id,
+        { role: "TEACHER", scopeKind: "school", scopeId: schoolId },
+        first && i === 0 ? "TEACHER" : null,
+      );
+      teachers[t.subject] = { id, username };
+    }
+    // Curriculum: calendar and quarters for the school's grade levels, study plan hours.
+    await eventually(async () =>
+      curriculum.defineAcademicYear(
+        {
+          commandId: cmd(`year:${s.key}`),
+          schoolId,
+          municipalityId,
+          academicYear: YEAR,
+          firstDay: "",
+          lastDay: "",
+          daysPerWeek: 5,
+          timeZone: "",
+        },
+        await admin(),
+      ),
+    );
+    const gradeLevels = s.classes.map((c) => c.grade);
+    await eventually(async () =>
+      curriculum.defineTermSystem(
+        {
+          commandId: cmd(`terms:${s.key}`),
+          schoolId,
+          academicYear: YEAR,
+          gradeLevels,
+          kind: TERM_KIND_QUARTER,
+          terms: TERMS,
+        },
+        await admin(),
+      ),
+    );
+    counts.events += 2;
+    for (const g of gradeLevels) {
+      for (const sub of SUBJECTS) {
+        await eventually(async () =>
+          curriculum.setStudyPlanHours(
+            {
+              commandId: cmd(`plan:${s.key}:${g}:${sub.code}`),
+              schoolId,
+              academicYear: YEAR,
+              gradeLevel: g,
+              subjectId: subjects[sub.code],
+              hoursPerWeek: sub.hours,
+            },
+            await admin(),
+          ),
+        );
+        counts.events++;
+      }
+    }
+    const classes = [];
+    for (const [ci, c] of s.classes.entries()) {
+      const { classGroupId } = await identity.openClassGroup(
+        {
+          commandId: cmd(`class:${c.key}`),
+          schoolId,
+          academicYear: YEAR,
+          gradeLevel: c.grade,
+          letter: c.letter,
+          homeroomTeacherId: teachers[SUBJECTS[ci % SUBJECTS.length].code].id,
+        },
+        await admin(),
+      );
+      counts.events++;
+      const pupils = [];
+      for (const [pi, { pupil, guardian }] of c.pupils.entries()) {
+        const pupilId = await register(`${c.key}:p${pi}`, STUDENT, pupil);
+        const guardianId = await register(`${c.key}:g${pi}`, GUARDIAN, guardian);
+        await identity.enrollStudent(
+          {
+            commandId: cmd(`enrol:${c.key}:${pi}`),
+            personId: pupilId,
+            classGroupId,
+            effectiveDate: "2026-09-01",
+          },
+          await admin(),
+        );
+        await identity.linkGuardian(
+          { commandId: cmd(`link:${c.key}:${pi}`), guardianId, studentId: pupilId },
+          await admin(),
+        );
+        counts.events += 2;
+        if (first && ci === 0 && pi === 0) {
+          await account(`pupil.${c.key}.1`, pupilId, { role: "STUDENT" }, "STUDENT");
+          await account(`parent.${c.key}.1`, guardianId, { role: "GUARDIAN" }, "GUARDIAN");
+        }
+        pupils.push(pupilId);
+      }
+      for (const sub of SUBJECTS) {
+        await eventually(async () =>
+          curriculum.assignTeacher(
+            {
+              commandId: cmd(`assign:${c.key}:${sub.code}`),
+              schoolId,
+              academicYear: YEAR,
+              teacherId: teachers[sub.code].id,
+              subjectId: subjects[sub.code],
+              classGroupId,
+              subgroupId: "",
+            },
+            await admin(),
+          ),
+        );
+        counts.events++;
+      }
+      for (const slot of timetableFor(ci)) {
+        await eventually(async () =>
+          curriculum.addTimetableSlot(
+            {
+              commandId: cmd(`slot:${c.key}:${slot.weekday}:${slot.period}`),
+              schoolId,
+              academicYear: YEAR,
+              weekday: slot.weekday,
+              period: slot.period,
+              classGroupId,
+              subgroupId: "",
+              subjectId: subjects[slot.subject],
+              teacherId: teachers[slot.subject].id,
+              room: String(100 + ci),
+              validFrom: "",
+              validTo: "",
+            },
+            await admin(),
+          ),
+        );
+        counts.events++;
+      }
+      classes.push({ c, classGroupId, pupils });
+    }
+    const fromDate = FIRST_MONDAY;
+    const toDate = addDays(FIRST_MONDAY, 7 * o.weeks - 1);
+    const gen = await eventually(async () =>
+      curriculum.generateLessons(
+        {
+          commandId: cmd(`gen:${s.key}:${o.weeks}`),
+          schoolId,
+          academicYear: YEAR,
+          fromDate,
+          toDate,
+          classGroupIds: [],
+        },
+        await admin(),
+      ),
+    );
+    counts.events += gen.scheduled;
+    const codeOf = Object.fromEntries(Object.entries(subjects).map(([code, id]) => [id, code]));
+    for (const { c, classGroupId, pupils } of classes) {
+      const expected = timetableFor(0).length * o.weeks;
+      const lessons = await eventually(async () => {
+        const { lessons } = await curriculum.listClassGroupLessons(
+          { classGroupId, academicYear: YEAR, fromDate, toDate },
+          await admin(),
+        );
+        if (lessons.length < expected)
+          throw Object.assign(new Error(`${lessons.length} of ${expected} lessons`), { code: 14 });
+        return lessons;
+      });
+      lessons.sort((a, b) => (a.date + a.period).localeCompare(b.date + b.period));
+      const seen = {};
+      for (const lesson of lessons) {
+        const code = codeOf[lesson.subjectId];
+        const n = (seen[code] ?? 0) + 1;
+        seen[code] = n;
+        if (lesson.status === LESSON_SCHEDULED) {
+          await curriculum.conductLesson(
+            {
+              commandId: cmd(`conduct:${lesson.lessonId}`),
+              schoolId,
+              academicYear: YEAR,
+              classGroupId,
+              lessonId: lesson.lessonId,
+              topic: TOPICS[code][Math.floor((n - 1) / 2) % TOPICS[code].length],
+              workProgrammeItemId: "",
+              homework: `§ ${n}, упр. ${r.int(1, 40)}`,
+              homeworkDue: "",
+              conductedBy: "",
+            },
+            await admin(),
+          );
+          counts.events++;
+        }
+        counts.lessons++;
+        const teacher = await tokenOf(teachers[code].username, secrets.DEMO_PASSWORD);
+        const journal = {
+          classGroupId,
+          subgroupId: "",
+          subjectId: lesson.subjectId,
+          academicYear: YEAR,
+        };
+        const absences = [];
+        for (const p of pupils) {
+          const x = r.next();
+          if (x < s.profile.absence)
+            absences.push({ studentId: p, reason: REASONS[r.int(0, 3)], lateMinutes: 0 });
+          else if (x < s.profile.absence + 0.02)
+            absences.push({ studentId: p, reason: 1, lateMinutes: r.int(3, 20) });
+        }
+        await eventually(
+          () =>
+            grades.recordAttendance(
+              {
+                commandId: cmd(`att:${lesson.lessonId}`),
+                journal,
+                lessonId: lesson.lessonId,
+                absences,
+              },
+              teacher,
+            ),
+          120_000,
+        );
+        counts.events++;
+        counts.absences += absences.length;
+        const absent = new Set(absences.filter((a) => a.reason !== 1).map((a) => a.studentId));
+        const marks = pupils
+          .filter((p) => !absent.has(p) && r.next() < s.profile.markShare)
+          .map((p) => ({
+            studentId: p,
+            value: drawMark(r, s.profile.marks),
+            workType: r.next() < 0.8 ? "ORAL" : "TEST",
+            comment: "",
+          }));
+        if (marks.length > 0) {
+          await eventually(
+            () =>
+              grades.recordMarks(
+                {
+                  commandId: cmd(`marks:${lesson.lessonId}`),
+                  journal,
+                  lessonId: lesson.lessonId,
+                  marks,
+                },
+                teacher,
+              ),
+            120_000,
+          );
+          counts.events += marks.length;
+          counts.marks += marks.length;
+        }
+      }
+      log(
+        `seed: ${s.shortName} (${s.key}) ${c.grade}${c.letter}: ${pupils.length} pupils, ${lessons.length} lessons`,
+      );
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import { expect, it } from "vitest";
+
+// scripts/ is plain ESM without types: imported by a computed path so tsc does not resolve it.
+const planPath = new URL("../../scripts/seed/plan.mjs", import.meta.url).href;
+// biome-ignore lint/suspicious/noExplicitAny: untyped .mjs module
+const plan: any = await import(planPath);
+
+const options = { ...plan.DEFAULTS, municipalities: 2, schools: 3, classes: 2, seed: 42 };
+
+it("the same options and seed give the same region; another seed gives another", () => {
+  const a = plan.planRegion(options);
+  expect(plan.planRegion(options)).toEqual(a);
+  expect(plan.planRegion({ ...options, seed: 43 })).not.toEqual(a);
+  const schools = a.municipalities.flatMap((m: { schools: unknown[] }) => m.schools);
+  expect(schools).toHaveLength(3);
+  for (const s of schools) {
+    for (const c of s.classes) {
+      expect(c.pupils.length).toBeGreaterThanOrEqual(15);
+      expect(c.pupils.length).toBeLessThanOrEqual(30);
+      for (const { pupil } of c.pupils) {
+        expect(pupil.familyName).toMatch(/^[А-ЯЁ][а-яё]+$/);
+        expect(pupil.patronymic).toMatch(pupil.sex === 1 ? /ич$/ : /на$/);
+      }
+    }
+  }
+});
+
+it("command ids are UUIDs fixed by seed and key", () => {
+  const id = plan.commandId(1, "school:m1s1");
+  expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
+  expect(plan.commandId(1, "school:m1s1")).toBe(id);
+  expect(plan.commandId(2, "school:m1s1")).not.toBe(id);
+});
+
+it("INN and OGRN carry valid check digits; schools get distinct ones", () => {
+  const w = [2, 4, 10, 3, 5, 9, 4, 6, 8];
+  for (const n of [1, 2, 77, 900]) {
+    const inn: string = plan.inn(n);
+    const d = inn.split("").map(Number);
+    expect(d[9]).toBe((w.reduce((s, x, i) => s + x * (d[i] as number), 0) % 11) % 10);
+    const ogrn: string = plan.ogrn(n);
+    expect(Number(ogrn[12])).toBe(Number(BigInt(ogrn.slice(0, 12)) % 11n) % 10);
+  }
+  expect(plan.inn(1)).not.toBe(plan.inn(2));
+});
+
+it("timetables: no class has two lessons in one cell, no teacher is in two classes at once", () => {
+  const cells = new Set<string>();
+  for (let c = 0; c < 7; c++) {
+    const mine = new Set<string>();
+    for (const s of plan.timetableFor(c)) {
+      const cell = `${s.weekday}:${s.period}`;
+      expect(mine.has(cell)).toBe(false);
+      mine.add(cell);
+      const teacherCell = `${s.subject}@${cell}`;
+      expect(cells.has(teacherCell)).toBe(false);
+      cells.add(teacherCell);
+    }
+  }
+});
+
+it("marks follow the school's distribution and bad options are refused by name", () => {
+  const r = plan.rng(7);
+  const counts: Record<number, number> = { 0: 0, 1: 0, 2: 0, 3: 0 };
+  for (let i = 0; i < 4000; i++) {
+    const k = plan.drawMark(r, [0, 0, 0.5, 0.5]) - 2;
+    counts[k] = (counts[k] ?? 0) + 1;
+  }
+  expect(counts[0]).toBe(0);
+  expect(counts[1]).toBe(0);
+  expect(counts[2]).toBeGreaterThan(1500);
+  expect(counts[3]).toBeGreaterThan(1500);
+  expect(() => plan.parseOptions(["--schools", "x"])).toThrow(/--schools/);
+  expect(() => plan.parseOptions(["--bogus", "1"])).toThrow(/--bogus/);
+  expect(plan.parseOptions(["--weeks", "2", "--seed", "9"])).toMatchObject({ weeks: 2, seed: 9 });
+});
