@@ -52,6 +52,12 @@ export const portalConfigSchema = baseConfigSchema({ grpcPort: DEFAULT_PORTS.por
     parsePattern(/^[A-Za-z0-9.-]+:\d{1,5}$/),
     `127.0.0.1:${DEFAULT_PORTS.identity}`,
   ),
+  // reporting's gRPC address, for GetDiaries (pupil performance snapshots).
+  REPORTING_GRPC_ADDRESS: variable(
+    "host:port of reporting's gRPC server",
+    parsePattern(/^[A-Za-z0-9.-]+:\d{1,5}$/),
+    `127.0.0.1:${DEFAULT_PORTS.reporting}`,
+  ),
   // The portal's service account in identity (CreateServiceAccount); needed to open portal ids.
   PORTAL_CLIENT_ID: optionalVariable("a client id", parsePattern(/^\S{1,200}$/)),
   PORTAL_CLIENT_SECRET: optionalVariable("a client secret", parsePattern(/^\S{1,500}$/)),

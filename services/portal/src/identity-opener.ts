@@ -1,7 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
-import { AuthServiceClient } from "@otmetka/proto/identity/v1/auth_service";
 import { IdentityServiceClient } from "@otmetka/proto/identity/v1/identity_service";
-import { createServiceTokenSource, DomainError, promiseClient } from "@otmetka/service-kit";
+import { promiseClient } from "@otmetka/service-kit";
 import type { PortalIdOpener } from "./feed/projection.js";
 
 /**
@@ -12,27 +11,15 @@ import type { PortalIdOpener } from "./feed/projection.js";
  */
 export function identityPortalIdOpener(o: {
   address: string;
-  clientId: string | undefined;
-  clientSecret: string | undefined;
+  /** The portal's service token (portalServiceTokens). */
+  token: () => Promise<string>;
 }): { open: PortalIdOpener; close(): void } {
-  const creds = grpc.credentials.createInsecure();
-  const identityClient = new IdentityServiceClient(o.address, creds);
-  const authClient = new AuthServiceClient(o.address, creds);
+  const identityClient = new IdentityServiceClient(o.address, grpc.credentials.createInsecure());
   const identity = promiseClient(identityClient);
-  const auth = promiseClient(authClient);
-  const tokens = createServiceTokenSource(async () => {
-    if (!o.clientId || !o.clientSecret) {
-      throw new DomainError("unavailable", "PORTAL_CLIENT_ID: is required to open portal ids", {
-        field: "PORTAL_CLIENT_ID",
-      });
-    }
-    const r = await auth.issueServiceToken({ clientId: o.clientId, clientSecret: o.clientSecret });
-    return { token: r.accessToken, expiresAt: new Date(Date.now() + r.expiresIn * 1000) };
-  });
   return {
     async open(personId, ciphertextBase64) {
       const md = new grpc.Metadata();
-      md.set("authorization", `Bearer ${await tokens.token()}`);
+      md.set("authorization", `Bearer ${await o.token()}`);
       try {
         const r = await identity.decryptForPerson(
           { personId, ciphertext: Buffer.from(ciphertextBase64, "base64") },
@@ -47,7 +34,6 @@ export function identityPortalIdOpener(o: {
     },
     close() {
       identityClient.close();
-      authClient.close();
     },
   };
 }

@@ -17,6 +17,8 @@ import { identityAccountRoles } from "./admin/identity-accounts.js";
 import { config, telemetry } from "./bootstrap.js";
 import { startFeed } from "./feed/start-feed.js";
 import { identityPortalIdOpener } from "./identity-opener.js";
+import { reportingPerformance } from "./reporting/reporting-performance.js";
+import { portalServiceTokens } from "./service-token.js";
 import { provisionSubscriberConsumer } from "./subscribers/consumers.js";
 import { WebhookBridge } from "./webhook/bridge.js";
 
@@ -36,12 +38,28 @@ await runService(async (lifecycle) => {
   const nc = await connectNats({ url: config.NATS_URL, name: "portal", logger });
   lifecycle.onShutdown("nats", () => nc.drain());
 
-  const opener = identityPortalIdOpener({
+  // One service token for identity (portal ids) and reporting (performance snapshots).
+  const tokens = portalServiceTokens({
     address: config.IDENTITY_GRPC_ADDRESS,
     clientId: config.PORTAL_CLIENT_ID,
     clientSecret: config.PORTAL_CLIENT_SECRET,
   });
+  lifecycle.onShutdown("identity auth client", async () => tokens.close());
+  const opener = identityPortalIdOpener({
+    address: config.IDENTITY_GRPC_ADDRESS,
+    token: tokens.token,
+  });
   lifecycle.onShutdown("identity client", async () => opener.close());
+  const reporting = reportingPerformance({
+    address: config.REPORTING_GRPC_ADDRESS,
+    token: tokens.token,
+    onItemError: (studentId, code, message) =>
+      logger.warn(
+        { studentId, code, message },
+        "reporting has no diary for a pupil yet (deferred)",
+      ),
+  });
+  lifecycle.onShutdown("reporting client", async () => reporting.close());
 
   const feed = await startFeed({
     nc,
@@ -49,6 +67,7 @@ await runService(async (lifecycle) => {
     prefix: config.NATS_PREFIX,
     openPortalId: opener.open,
     debounceMs: config.PORTAL_DEBOUNCE_MS,
+    performance: reporting.source,
     onError: (err, where) => logger.warn({ err, where }, "feed error (it retries)"),
   });
   lifecycle.onShutdown("feed", () => feed.stop());

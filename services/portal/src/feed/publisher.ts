@@ -10,6 +10,7 @@ import {
 } from "../contract/types.js";
 import type { PortalNames } from "../stream.js";
 import { enqueue, enqueueMany } from "./outbox.js";
+import type { PerformanceSource } from "./performance-source.js";
 import { FEED_PROJECTION } from "./projection.js";
 import { type PublishablePupil, programmeSnapshot, pupilSnapshots } from "./snapshots.js";
 
@@ -21,6 +22,10 @@ export interface FeedPublisherOptions {
   /** How often due snapshots and the outbox are looked at when idle; default 50 ms. */
   pollMs?: number;
   onError?: (err: unknown, where: string) => void;
+  /** Performance snapshots (reporting's GetDiaries in the service); default the feed's read model. */
+  performance?: PerformanceSource;
+  /** How long a pupil the source did not answer for waits before it is asked again; default 5 s. */
+  deferMs?: number;
 }
 
 interface OutboxRow {
@@ -48,7 +53,7 @@ const encoder = new TextEncoder();
 export class FeedPublisher {
   private stopped = false;
   private loops: Promise<void>[] = [];
-  readonly counters = { published: 0, snapshots: 0, purges: 0, invalid: 0 };
+  readonly counters = { published: 0, snapshots: 0, purges: 0, invalid: 0, deferred: 0 };
   constructor(private readonly o: FeedPublisherOptions) {}
 
   start(): this {
@@ -91,6 +96,7 @@ export class FeedPublisher {
       if (due.rows.length === 0) return 0;
       await c.query("BEGIN");
       const query = (text: string, params?: unknown[]) => c.query(text, params);
+      const keep = new Set<string>();
       const pupilIds = due.rows
         .filter((r) => r.kind === "pupil")
         .map((r) => r.key)
@@ -104,10 +110,15 @@ export class FeedPublisher {
           (p) => p.consent && !p.erased && p.portal_id && p.school_id && p.municipality_id,
         );
         const now = new Date();
-        const snaps = await pupilSnapshots(query, schema, publishable, now);
+        const snaps = this.o.performance
+          ? await this.o.performance(publishable, now)
+          : await pupilSnapshots(query, schema, publishable, now);
+        // A pupil the source had no answer for keeps its dirty entry, due again later.
+        const deferred = publishable.filter((p) => !snaps.has(p.person_id)).map((p) => p.person_id);
         // A snapshot the contract refuses (an internal record missing a field) is reported and
         // left out: one bad pupil must not stall everyone's feed.
         const valid = publishable.filter((p) => {
+          if (!snaps.has(p.person_id)) return false;
           if (pupilPerformanceUpdatedSchema.safeParse(snaps.get(p.person_id)).success) return true;
           this.counters.invalid++;
           this.o.onError?.(
@@ -134,6 +145,15 @@ export class FeedPublisher {
           [valid.map((p) => p.person_id)],
         );
         this.counters.snapshots += valid.length;
+        if (deferred.length > 0) {
+          await c.query(
+            `UPDATE portal.dirty SET due_at = now() + make_interval(secs => $2::float8 / 1000)
+             WHERE kind = 'pupil' AND key = ANY($1)`,
+            [deferred, this.o.deferMs ?? 5000],
+          );
+          this.counters.deferred += deferred.length;
+        }
+        for (const id of deferred) keep.add(id);
       }
       for (const r of due.rows.filter((x) => x.kind === "programme")) {
         const data = await programmeSnapshot(query, schema, r.key);
@@ -147,10 +167,11 @@ export class FeedPublisher {
           data,
         });
       }
+      const done = due.rows.filter((r) => !(r.kind === "pupil" && keep.has(r.key)));
       await c.query(
         `DELETE FROM portal.dirty d USING unnest($1::text[], $2::text[], $3::bigint[]) AS c(kind, key, gen)
          WHERE d.kind = c.kind AND d.key = c.key AND d.gen = c.gen`,
-        [due.rows.map((r) => r.kind), due.rows.map((r) => r.key), due.rows.map((r) => r.gen)],
+        [done.map((r) => r.kind), done.map((r) => r.key), done.map((r) => r.gen)],
       );
       await c.query("COMMIT");
       return due.rows.length;

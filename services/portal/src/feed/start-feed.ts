@@ -5,6 +5,7 @@ import { ProjectionRunner } from "@otmetka/projections";
 import type pg from "pg";
 import { migrate } from "../db/migrations.js";
 import { ensurePortalStream, type PortalNames, portalNames } from "../stream.js";
+import type { PerformanceSource } from "./performance-source.js";
 import { type PortalIdOpener, portalFeedProjection } from "./projection.js";
 import { FeedPublisher } from "./publisher.js";
 
@@ -26,6 +27,9 @@ export async function startFeed(o: {
   openPortalId: PortalIdOpener;
   debounceMs: number;
   pollMs?: number;
+  /** Performance snapshots; default the feed's own read model (see PerformanceSource). */
+  performance?: PerformanceSource;
+  deferMs?: number;
   onError?: (err: unknown, where: string) => void;
 }): Promise<RunningFeed> {
   const names = portalNames(o.prefix);
@@ -48,6 +52,8 @@ export async function startFeed(o: {
     jsm,
     names,
     ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
+    ...(o.performance ? { performance: o.performance } : {}),
+    ...(o.deferMs !== undefined ? { deferMs: o.deferMs } : {}),
     ...(o.onError ? { onError: o.onError } : {}),
   }).start();
   return {

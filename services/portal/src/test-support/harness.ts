@@ -10,6 +10,7 @@ import { messagingNames, toMessage } from "@otmetka/messaging";
 import type { ProjectionRunner } from "@otmetka/projections";
 import { type PrivateNats, startPrivateNats } from "@otmetka/testing";
 import pg from "pg";
+import type { PerformanceSource } from "../feed/performance-source.js";
 import type { PortalIdOpener } from "../feed/projection.js";
 import type { FeedPublisher } from "../feed/publisher.js";
 import { startFeed } from "../feed/start-feed.js";
@@ -62,6 +63,9 @@ export async function startHarness(o: {
   prefix: string;
   subscribers: string[];
   debounceMs?: number;
+  performance?: PerformanceSource;
+  deferMs?: number;
+  onError?: (err: unknown, where: string) => void;
 }): Promise<Harness> {
   const names = portalNames(o.prefix);
   const users: NatsUser[] = [SERVICE_USER];
@@ -88,6 +92,9 @@ export async function startHarness(o: {
     openPortalId: openTestPortalId,
     debounceMs: o.debounceMs ?? 20,
     pollMs: 10,
+    ...(o.performance ? { performance: o.performance } : {}),
+    ...(o.deferMs !== undefined ? { deferMs: o.deferMs } : {}),
+    ...(o.onError ? { onError: o.onError } : {}),
   });
   const { runner, publisher } = feed;
   const versions = new Map<string, number>();

@@ -1,0 +1,12 @@
+import type { PupilPerformanceData } from "../contract/schemas.js";
+import type { PublishablePupil } from "./snapshots.js";
+
+/**
+ * Where the debouncer gets performance snapshots. It throws when the source is unreachable
+ * (the whole batch rolls back and is retried: nothing stale or partial goes out); a pupil
+ * missing from the answer is deferred and asked again later.
+ */
+export type PerformanceSource = (
+  pupils: PublishablePupil[],
+  asOf: Date,
+) => Promise<Map<string, PupilPerformanceData>>;

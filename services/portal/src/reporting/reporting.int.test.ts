@@ -1,0 +1,205 @@
+import { AbsenceReason, MarkValue } from "@otmetka/proto/grades/events/v1/events";
+import {
+  type Diary,
+  type GetDiariesRequest,
+  ReportingServiceService,
+} from "@otmetka/proto/reporting/v1/reporting_service";
+import {
+  authorizedHandler,
+  createCallerVerifier,
+  createLogger,
+  createServiceTokenSource,
+  type GrpcServer,
+  requireRole,
+  startGrpcServer,
+} from "@otmetka/service-kit";
+import {
+  freePort,
+  startTestTokenIssuer,
+  type TestTokenIssuer,
+  useTestEnvironment,
+  waitFor,
+} from "@otmetka/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { consent, recordMark, seedSchool } from "../test-support/fixture.js";
+import { type Harness, startHarness } from "../test-support/harness.js";
+import { settle } from "../test-support/settle.js";
+import { reportingPerformance } from "./reporting-performance.js";
+
+const env = useTestEnvironment({ label: "portal_reporting" });
+const logger = createLogger({ service: "reporting-stand-in", level: "silent" });
+let issuer: TestTokenIssuer;
+let h: Harness;
+let port: number;
+let reporting: ReturnType<typeof reportingPerformance>;
+let standIn: GrpcServer | undefined;
+const errors: string[] = [];
+// What the stand-in knows (a pupil it does not know gets an item error) and was asked.
+const diaries = new Map<string, Diary>();
+const asked: GetDiariesRequest[] = [];
+
+/** Reporting's GetDiaries on real gRPC, checking the caller's token as reporting does. */
+async function startReportingStandIn(): Promise<GrpcServer> {
+  const verifier = createCallerVerifier({ jwksUrl: issuer.jwksUrl });
+  return startGrpcServer({
+    host: "127.0.0.1",
+    port,
+    graceMs: 0,
+    drainTimeoutMs: 100,
+    logger,
+    services: [
+      {
+        definition: ReportingServiceService,
+        implementation: {
+          getDiaries: authorizedHandler(
+            logger,
+            verifier,
+            async (req: GetDiariesRequest, { caller }) => {
+              requireRole(caller, ["SERVICE"]);
+              asked.push(req);
+              return {
+                results: req.studentIds.map((id) => {
+                  const diary = diaries.get(id);
+                  return diary
+                    ? { studentId: id, diary }
+                    : {
+                        studentId: id,
+                        error: { code: "NOT_FOUND", message: `studentIds: no pupil ${id}` },
+                      };
+                }),
+              };
+            },
+          ),
+          getJournalView: () => {
+            throw new Error("not used");
+          },
+          getDashboards: () => {
+            throw new Error("not used");
+          },
+        },
+      },
+    ],
+  });
+}
+
+const diaryOf = (studentId: string, marks: [MarkValue, number][], average: string): Diary => ({
+  studentId,
+  lessons: [],
+  marks: marks.map(([value, weight], i) => ({
+    markId: `m${i}`,
+    lessonId: `l${i}`,
+    date: "2026-09-10",
+    subjectId: "math",
+    term: 1,
+    value,
+    weight,
+    workType: "test",
+  })),
+  absences: [
+    { lessonId: "l9", studentId, reason: AbsenceReason.ABSENCE_REASON_ILLNESS, lateMinutes: 0 },
+    { lessonId: "l8", studentId, reason: AbsenceReason.ABSENCE_REASON_NONE, lateMinutes: 5 },
+  ],
+  averages: [{ studentId, subjectId: "math", term: 1, weightedAverage: average, roundedMark: 4 }],
+  termMarks: [],
+});
+
+/** The performance snapshots of a portal id now in PORTAL. */
+async function published(
+  portalId: string,
+): Promise<{ subjects: { currentMarks: string[]; average: string }[]; absences: object }[]> {
+  const last = (await h.jsm.streams.info(h.names.stream)).state.last_seq;
+  const out: never[] = [];
+  for (let seq = 1; seq <= last; seq++) {
+    const m = await h.jsm.streams.getMessage(h.names.stream, { seq }).catch(() => null);
+    const e = m?.json<{ type: string; subject: string; data: never }>();
+    if (e?.type === "portal.v1.PupilPerformanceUpdated" && e.subject === `pupil/${portalId}`)
+      out.push(e.data);
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  issuer = await startTestTokenIssuer();
+  port = await freePort();
+  // The service's path: a cached SERVICE token from a token source (identity in production).
+  const tokens = createServiceTokenSource(async () => ({
+    token: await issuer.sign({ roles: ["SERVICE"], kind: "service", svc: "portal" }),
+    expiresAt: new Date(Date.now() + 600_000),
+  }));
+  reporting = reportingPerformance({
+    address: `127.0.0.1:${port}`,
+    token: () => tokens.token(),
+    deadlineMs: 2000,
+    onItemError: (id, code) => errors.push(`item ${id} ${code}`),
+  });
+  h = await startHarness({
+    databaseUrl: env.databaseUrl,
+    prefix: env.natsPrefix,
+    subscribers: [],
+    performance: reporting.source,
+    deferMs: 50,
+    onError: (_err, where) => errors.push(where),
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await h?.stop();
+  reporting?.close();
+  await standIn?.shutdown();
+  await issuer?.stop();
+});
+
+describe("performance from reporting's GetDiaries", () => {
+  it("waits while reporting is unreachable, then publishes reporting's snapshot with a service token", async () => {
+    diaries.set(
+      "r1",
+      diaryOf(
+        "r1",
+        [
+          [MarkValue.MARK_VALUE_FIVE, 1],
+          [MarkValue.MARK_VALUE_FOUR, 2],
+        ],
+        "4.33",
+      ),
+    );
+    await seedSchool(h, [{ id: "r1", portalId: "EPGU-R1" }]);
+    await consent(h, "r1", true);
+    await recordMark(h, "r1", "MARK_VALUE_FIVE");
+    // Reporting is down: the debounce batch fails and is retried; nothing goes out.
+    await waitFor("a failed snapshot attempt", async () => errors.includes("debounce"), 30_000);
+    const dirty = await h.pool.query(
+      "SELECT 1 FROM portal.dirty WHERE kind = 'pupil' AND key = 'r1'",
+    );
+    expect(dirty.rowCount).toBe(1);
+    expect(await published("EPGU-R1")).toEqual([]);
+
+    standIn = await startReportingStandIn();
+    await settle(h);
+    const snaps = await published("EPGU-R1");
+    expect(snaps).toHaveLength(1);
+    expect(snaps[0]?.subjects).toEqual([
+      { subjectId: "math", currentMarks: ["5", "4"], average: "4.33", termMarks: [], yearMark: "" },
+    ]);
+    expect(snaps[0]?.absences).toEqual({ lessonsMissed: 1, excused: 1, late: 1 });
+    expect(asked.at(-1)).toEqual({ studentIds: ["r1"], from: "2026-09-01", to: "2027-08-31" });
+  });
+
+  it("defers a pupil reporting does not know yet and publishes it once reporting does", async () => {
+    await seedSchool(h, [{ id: "r2", portalId: "EPGU-R2" }]);
+    await consent(h, "r2", true);
+    await waitFor(
+      "an item error for r2",
+      async () => errors.some((e) => e.startsWith("item r2")),
+      30_000,
+    );
+    expect(await published("EPGU-R2")).toEqual([]);
+    expect(h.publisher.counters.deferred).toBeGreaterThan(0);
+
+    diaries.set("r2", diaryOf("r2", [[MarkValue.MARK_VALUE_THREE, 1]], "3.00"));
+    await settle(h);
+    const snaps = await published("EPGU-R2");
+    expect(snaps).toHaveLength(1);
+    expect(snaps[0]?.subjects[0]?.currentMarks).toEqual(["3"]);
+    expect(snaps[0]?.subjects[0]?.average).toBe("3.00");
+  });
+});
