@@ -94,6 +94,7 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
   };
   const admin = () => tokenOf("admin", secrets.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD);
   const logins = [];
+  const subjects = {};
   async function account(username, personId, grant, role) {
     try {
       const { accountId } = await auth.createAccount(
@@ -106,13 +107,12 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
       );
       counts.events += 2;
     } catch (err) {
-      if (err.code !== grpc.status.ALREADY_EXISTS) throw err; // a re-run: made and granted before
+      if (!/already taken/.test(err.details ?? "")) throw err; // a re-run: made and granted before
     }
     if (role) logins.push({ role, username, password: secrets.DEMO_PASSWORD });
   }
   try {
     await adminToken(auth, secrets);
-    const subjects = {};
     for (const s of SUBJECTS) {
       const r = await eventually(async () =>
         curriculum.addSubject(
@@ -155,7 +155,7 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
       );
       for (const s of m.schools) schools.push({ s, municipalityId, first: schools.length === 0 });
     }
-    await pool(schools, 2, ({ s, municipalityId, first }) => seedSchool(s, municipalityId, first));
+    await pool(schools, 3, ({ s, municipalityId, first }) => seedSchool(s, municipalityId, first));
     const seconds = (Date.now() - started) / 1000;
     const summary = {
       ...counts,
@@ -302,8 +302,18 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
         );
         counts.events += 2;
         if (first && ci === 0 && pi === 0) {
-          await account(`pupil.${c.key}.1`, pupilId, { role: "STUDENT" }, "STUDENT");
-          await account(`parent.${c.key}.1`, guardianId, { role: "GUARDIAN" }, "GUARDIAN");
+          await account(
+            `pupil.${c.key}.1`,
+            pupilId,
+            { role: "STUDENT", scopeKind: "", scopeId: "" },
+            "STUDENT",
+          );
+          await account(
+            `parent.${c.key}.1`,
+            guardianId,
+            { role: "GUARDIAN", scopeKind: "", scopeId: "" },
+            "GUARDIAN",
+          );
         }
         pupils.push(pupilId);
       }
