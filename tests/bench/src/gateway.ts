@@ -1,0 +1,677 @@
+/**
+ * npm run bench:gateway — the GraphQL gateway with identity, curriculum, grades and reporting
+ * as processes on this machine (real PostgreSQL and NATS), against a bare graphql-yoga
+ * `{ hello }` process measured in the same run (baseline, 50 connections):
+ * - `dashboard` (a school and its class groups) throughput at 50 clients (goal 0.5x);
+ * - `dashboard` p99 at a steady 200 queries/s (limit 20 ms);
+ * - single-mark `recordMark` through GraphQL with 64 clients over BENCH_CLASSES x 10 subjects
+ *   (200) journals, end to end: a mark counts when reporting's journal notice that follows
+ *   the mutation's answer arrives (committed and in the journal view); marks/s (goal 0.3x of
+ *   the baseline) and p99 of both the mutation and the end-to-end latency.
+ * Per-process CPU (user+system seconds from /proc) is reported for each measurement.
+ * Knobs: BENCH_RUNS (3), BENCH_SECONDS (5), BENCH_CLASSES (20), DATABASE_URL, NATS_URL.
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import { connect } from "@nats-io/transport-node";
+import { messagingNames } from "@otmetka/messaging";
+import { CurriculumServiceClient } from "@otmetka/proto/curriculum/v1/curriculum_service";
+import { IdentityServiceClient } from "@otmetka/proto/identity/v1/identity_service";
+import { promiseClient } from "@otmetka/service-kit";
+import {
+  createTestDatabase,
+  DEFAULT_DATABASE_URL,
+  freePort,
+  type ServiceProcess,
+  startServiceProcess,
+  startTestTokenIssuer,
+  type TestDatabase,
+  uniqueNatsPrefix,
+} from "@otmetka/testing";
+import {
+  baselineFigure,
+  type Figure,
+  figure,
+  formatTable,
+  machine,
+  writeResults,
+} from "./lib/results.js";
+
+const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CLASSES = Number(process.env.BENCH_CLASSES ?? 20);
+const SUBJECTS = 10;
+const PUPILS = 4;
+const YEAR = { startYear: 2026 };
+
+const log = (msg: string) => process.stderr.write(`[bench:gateway] ${msg}\n`);
+const serviceDir = (name: string) =>
+  fileURLToPath(new URL(`../../../services/${name}`, import.meta.url));
+
+const percentile = (values: number[], p: number) => {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+};
+
+/** user+system CPU seconds of a process so far (Linux /proc, 100 ticks a second). */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+// ---- HTTP load: keep-alive connections, closed loop or fixed rate ---------------------------
+
+function post(agent: Agent, port: number, body: string, token?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent,
+        host: "127.0.0.1",
+        port,
+        path: "/graphql",
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          if (res.statusCode !== 200 || text.includes('"errors"'))
+            reject(new Error(`${res.statusCode}: ${text.slice(0, 300)}`));
+          else resolve(text);
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+interface Load {
+  rate: number;
+  latencies: number[];
+}
+
+async function closedLoop(
+  clients: number,
+  seconds: number,
+  op: (w: number) => Promise<unknown>,
+): Promise<Load> {
+  const latencies: number[] = [];
+  const t0 = performance.now();
+  const deadline = t0 + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, w) => {
+      while (performance.now() < deadline) {
+        const s = performance.now();
+        await op(w);
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
+  return { rate: latencies.length / ((performance.now() - t0) / 1000), latencies };
+}
+
+async function fixedRate(
+  perSecond: number,
+  seconds: number,
+  op: () => Promise<unknown>,
+): Promise<Load> {
+  const latencies: number[] = [];
+  const inflight: Promise<void>[] = [];
+  const t0 = performance.now();
+  const n = perSecond * seconds;
+  for (let i = 0; i < n; i++) {
+    const due = t0 + (i * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    // Latency from the scheduled start: a late send counts against the gateway.
+    inflight.push(op().then(() => void latencies.push(performance.now() - due)));
+  }
+  await Promise.all(inflight);
+  return { rate: n / ((performance.now() - t0) / 1000), latencies };
+}
+
+// ---- services -------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const issuer = await startTestTokenIssuer();
+  const prefix = uniqueNatsPrefix();
+  const procs: Record<string, ServiceProcess> = {};
+  const dbs: TestDatabase[] = [];
+  const addr: Record<string, string> = {};
+  const base = {
+    NATS_URL,
+    NATS_PREFIX: prefix,
+    AUTH_JWKS_URL: issuer.jwksUrl,
+    LOG_LEVEL: "info",
+    SHUTDOWN_GRACE_MS: "100",
+    // Tracing on, 1% of requests sampled (exported nowhere unless an endpoint is set).
+    OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+    OTEL_TRACES_SAMPLER_ARG: "0.01",
+  };
+  const start = async (name: string, extra: Record<string, string>, ready: string) => {
+    const port = await freePort();
+    let db: TestDatabase | undefined;
+    if (name !== "gateway") {
+      db = await createTestDatabase(ADMIN_URL, `gwb_${name}`);
+      dbs.push(db);
+    }
+    const p = startServiceProcess({
+      name,
+      cwd: serviceDir(name),
+      env: {
+        ...base,
+        ...(db ? { DATABASE_URL: db.url } : {}),
+        GRPC_HOST: "127.0.0.1",
+        GRPC_PORT: String(port),
+        ...extra,
+      },
+    });
+    procs[name] = p;
+    await p.waitForOutput(ready, 120_000);
+    addr[name] = `127.0.0.1:${port}`;
+    return port;
+  };
+  const helloPort = await freePort();
+  procs.hello = startServiceProcess({
+    name: "hello",
+    cwd: serviceDir("gateway"),
+    entry: "src/bench/hello.ts",
+    env: { HTTP_PORT: String(helloPort) },
+  });
+  const nc = await connect({ servers: NATS_URL });
+  try {
+    await procs.hello.waitForOutput("hello listening", 60_000);
+    const { randomBytes } = await import("node:crypto");
+    await start(
+      "identity",
+      {
+        IDENTITY_MASTER_KEYS: `k1:${randomBytes(32).toString("base64")}`,
+        IDENTITY_BLIND_INDEX_KEY: randomBytes(32).toString("base64"),
+        IDENTITY_HTTP_HOST: "127.0.0.1",
+        IDENTITY_HTTP_PORT: String(await freePort()),
+      },
+      "grpc server listening",
+    );
+    await Promise.all(
+      ["curriculum", "grades", "reporting"].map((n) => start(n, {}, "grpc server listening")),
+    );
+    const gatewayPort = await freePort();
+    await start(
+      "gateway",
+      {
+        HTTP_HOST: "127.0.0.1",
+        HTTP_PORT: String(gatewayPort),
+        IDENTITY_GRPC_ADDRESS: addr.identity as string,
+        CURRICULUM_GRPC_ADDRESS: addr.curriculum as string,
+        GRADES_GRPC_ADDRESS: addr.grades as string,
+        REPORTING_GRPC_ADDRESS: addr.reporting as string,
+        GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000",
+      },
+      "gateway listening",
+    );
+    log("services up; setting up the school");
+    const school = await setUp(issuer, addr);
+    // Each class group's teacher signs their own marks (rate limit and checks per teacher).
+    const tokens = new Map<string, string>();
+    for (const j of school.journals) {
+      if (!tokens.has(j.teacher))
+        tokens.set(
+          j.teacher,
+          await issuer.sign({ roles: [`TEACHER@school:${school.schoolId}`], pid: j.teacher }),
+        );
+    }
+    const teacherToken = (j: { teacher: string }) => tokens.get(j.teacher) as string;
+    const adminToken = await issuer.sign({
+      roles: [`SCHOOL_ADMIN@school:${school.schoolId}`],
+      pid: "bench-admin",
+    });
+
+    const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+    const hello = JSON.stringify({ query: "{ hello }" });
+    const dashboard = JSON.stringify({
+      query: `{ dashboard(scope: { schoolId: "${school.schoolId}" }, period: { term: 1, academicYear: 2026 }) {
+        pupilCount { value } averageMark { value } attendanceRate { value }
+        children { name pupilCount { value } averageMark { value } } } }`,
+    });
+    const cpuOf = () =>
+      Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, cpuSeconds(p.child.pid)]));
+    const cpuTable: Record<string, Record<string, number>> = {};
+    const measure = async <T>(id: string, f: () => Promise<T>): Promise<T> => {
+      const before = cpuOf();
+      const t0 = performance.now();
+      const r = await f();
+      const wall = (performance.now() - t0) / 1000;
+      const after = cpuOf();
+      cpuTable[id] = Object.fromEntries(
+        Object.keys(after).map((k) => [
+          k,
+          Number((((after[k] ?? 0) - (before[k] ?? 0)) / wall).toFixed(2)),
+        ]),
+      );
+      return r;
+    };
+
+    // Warm-up: connections, JIT, the services' caches.
+    await closedLoop(50, 1, () => post(agent, helloPort, hello));
+    await closedLoop(50, 2, () => post(agent, gatewayPort, dashboard, adminToken));
+
+    const helloRuns: number[] = [];
+    const dashRuns: number[] = [];
+    const p99Runs: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      helloRuns.push(
+        (
+          await measure("hello_c50", () =>
+            closedLoop(50, SECONDS, () => post(agent, helloPort, hello)),
+          )
+        ).rate,
+      );
+      dashRuns.push(
+        (
+          await measure("dashboard_c50", () =>
+            closedLoop(50, SECONDS, () => post(agent, gatewayPort, dashboard, adminToken)),
+          )
+        ).rate,
+      );
+      const steady = await measure("dashboard_200qps", () =>
+        fixedRate(200, SECONDS, () => post(agent, gatewayPort, dashboard, adminToken)),
+      );
+      p99Runs.push(percentile(steady.latencies, 99));
+      log(
+        `run ${r + 1}: hello ${helloRuns.at(-1)?.toFixed(0)}/s, dashboard ${dashRuns.at(-1)?.toFixed(0)}/s, p99 at 200/s ${p99Runs.at(-1)?.toFixed(1)} ms`,
+      );
+    }
+
+    // recordMark end to end: a mark is visible when the next journal notice after its answer
+    // arrives (reporting publishes it after committing the batch that holds the mark).
+    const names = messagingNames(prefix);
+    const pending = new Map<string, { answeredAt: number; sentAt: number }[]>();
+    const e2e: number[] = [];
+    let lastVisible = 0;
+    const sub = nc.subscribe(`${names.eventRoot("reporting")}.changed.journal.>`);
+    void (async () => {
+      for await (const m of sub) {
+        const { id } = m.json<{ id: string }>();
+        const now = performance.now();
+        const list = pending.get(id);
+        if (!list) continue;
+        const keep = list.filter((x) => {
+          if (x.answeredAt > now) return true;
+          e2e.push(now - x.sentAt);
+          lastVisible = now;
+          return false;
+        });
+        pending.set(id, keep);
+      }
+    })();
+    const MARK = `mutation M($c: ID!, $i: JSONObject!) { recordMark(commandId: $c, input: $i) }`;
+    const values = ["MARK_VALUE_TWO", "MARK_VALUE_THREE", "MARK_VALUE_FOUR", "MARK_VALUE_FIVE"];
+    const markBody = (j: (typeof school.journals)[number], k: number) =>
+      JSON.stringify({
+        query: MARK,
+        variables: {
+          c: randomUUID(),
+          i: {
+            journal: { classGroupId: j.classGroupId, subjectId: j.subjectId, academicYear: YEAR },
+            lessonId: j.lessonId,
+            mark: { studentId: j.pupils[k % PUPILS], value: values[k % 4], workType: "ORAL" },
+          },
+        },
+      });
+    // Warm-up: one mark per journal, retried until grades has replicated the lesson.
+    for (const j of school.journals) {
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        try {
+          await post(agent, gatewayPort, markBody(j, 0), teacherToken(j));
+          break;
+        } catch (err) {
+          if (Date.now() > deadline || !String(err).includes("UNAVAILABLE")) throw err;
+          await new Promise((res) => setTimeout(res, 200));
+        }
+      }
+    }
+    log("warm-up marks recorded");
+    const markRuns: number[] = [];
+    const mutP99: number[] = [];
+    const e2eP99: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      e2e.length = 0;
+      let sent = 0;
+      const t0 = performance.now();
+      const load = await measure("record_mark_c64", () =>
+        closedLoop(64, SECONDS, async (w) => {
+          const k = sent++;
+          // Each client owns its journals (no two clients write one journal at once).
+          const journals = school.journals.filter((_, i) => i % 64 === w);
+          const j = journals[k % journals.length] as (typeof school.journals)[number];
+          const sentAt = performance.now();
+          await post(agent, gatewayPort, markBody(j, k), teacherToken(j));
+          const list = pending.get(j.streamId) ?? [];
+          list.push({ answeredAt: performance.now(), sentAt });
+          pending.set(j.streamId, list);
+        }),
+      );
+      // Wait for every mark of the run to be visible (or 30 s).
+      const deadline = performance.now() + 30_000;
+      while ([...pending.values()].some((l) => l.length > 0) && performance.now() < deadline)
+        await new Promise((res) => setTimeout(res, 20));
+      const invisible = [...pending.values()].reduce((a, l) => a + l.length, 0);
+      pending.clear();
+      markRuns.push(load.latencies.length / ((lastVisible - t0) / 1000));
+      mutP99.push(percentile(load.latencies, 99));
+      e2eP99.push(percentile(e2e, 99));
+      log(
+        `run ${r + 1}: ${load.latencies.length} marks, ${markRuns.at(-1)?.toFixed(0)} marks/s end to end, p99 mutation ${mutP99.at(-1)?.toFixed(1)} ms, e2e ${e2eP99.at(-1)?.toFixed(1)} ms, ${invisible} not seen`,
+      );
+    }
+    sub.unsubscribe();
+    agent.destroy();
+
+    const baseline = { id: "yoga_hello_c50", runs: helloRuns };
+    const figures: Figure[] = [
+      baselineFigure("yoga_hello_c50", "requests/s", helloRuns, "bare graphql-yoga { hello }"),
+      figure({
+        id: "dashboard_c50",
+        unit: "requests/s",
+        runs: dashRuns,
+        baseline,
+        goal: 0.5,
+        note: `school + ${CLASSES} class groups`,
+      }),
+      {
+        ...figure({
+          id: "dashboard_p99_at_200qps",
+          unit: "ms",
+          runs: p99Runs,
+          higherIsBetter: false,
+        }),
+        limit: 20,
+        limit_kind: "max",
+      },
+      figure({
+        id: "record_mark_e2e_c64",
+        unit: "marks/s",
+        runs: markRuns,
+        baseline,
+        goal: 0.3,
+        note: `${school.journals.length} journals, until the journal notice`,
+      }),
+      figure({
+        id: "record_mark_mutation_p99_c64",
+        unit: "ms",
+        runs: mutP99,
+        higherIsBetter: false,
+      }),
+      figure({ id: "record_mark_e2e_p99_c64", unit: "ms", runs: e2eP99, higherIsBetter: false }),
+    ];
+    process.stdout.write(`${formatTable(figures)}\n`);
+    process.stdout.write(`CPU (cores busy, per process):\n${JSON.stringify(cpuTable, null, 1)}\n`);
+    const file = writeResults("gateway", machine({ cpu_by_process: cpuTable }), figures);
+    log(`results: ${file}`);
+  } catch (err) {
+    for (const [k, p] of Object.entries(procs))
+      log(`${k} output (tail):\n${p.stdout.slice(-1500)}\n${p.stderr.slice(-1500)}`);
+    throw err;
+  } finally {
+    for (const p of Object.values(procs)) if (p.child.exitCode === null) p.child.kill("SIGKILL");
+    await nc.close();
+    await issuer.stop();
+    for (const db of dbs) await db.drop().catch(() => undefined);
+  }
+}
+
+// ---- the school: CLASSES class groups x 10 subjects = journals, one conducted lesson each ----
+
+async function retry<T>(f: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await f();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (Date.now() > deadline || (code !== 14 && code !== 5 && code !== 9)) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+async function setUp(
+  issuer: Awaited<ReturnType<typeof startTestTokenIssuer>>,
+  addr: Record<string, string>,
+) {
+  const creds = grpc.credentials.createInsecure();
+  const identity = promiseClient(new IdentityServiceClient(addr.identity as string, creds));
+  const curriculum = promiseClient(new CurriculumServiceClient(addr.curriculum as string, creds));
+  const md = issuer.metadataFor(await issuer.sign({ roles: ["PLATFORM_ADMIN"] }));
+  const cmd = () => randomUUID();
+  const { municipalityId } = await identity.registerMunicipality(
+    { commandId: cmd(), name: "Бенч" },
+    md,
+  );
+  const { schoolId } = await identity.registerSchool(identity_school(municipalityId, cmd()), md);
+  const person = async (kind: number, name: string) =>
+    (
+      await identity.registerPerson(
+        {
+          commandId: cmd(),
+          kind,
+          schoolId,
+          personalData: {
+            familyName: name,
+            givenName: "Иван",
+            patronymic: "",
+            birthDate: "2015-01-01",
+            sex: 1,
+            snils: "",
+            contacts: [],
+          },
+        },
+        md,
+      )
+    ).personId;
+  // One teacher per class group (a teacher is in one room per period).
+  const classes: { classGroupId: string; pupils: string[]; teacher: string }[] = [];
+  for (let c = 0; c < CLASSES; c++) {
+    const { classGroupId } = await identity.openClassGroup(
+      {
+        commandId: cmd(),
+        schoolId,
+        academicYear: YEAR,
+        gradeLevel: 1 + (c % 11),
+        letter: String.fromCharCode(0x410 + Math.floor(c / 11)),
+        homeroomTeacherId: "",
+      },
+      md,
+    );
+    const teacher = await person(2, `Учитель${c}`);
+    const pupils: string[] = [];
+    for (let p = 0; p < PUPILS; p++) {
+      const id = await person(1, `Ученик${c}-${p}`);
+      await identity.enrollStudent(
+        { commandId: cmd(), personId: id, classGroupId, effectiveDate: "2026-09-01" },
+        md,
+      );
+      pupils.push(id);
+    }
+    classes.push({ classGroupId, pupils, teacher });
+  }
+  log(`identity: ${CLASSES} class groups, ${CLASSES * PUPILS} pupils`);
+  await retry(() =>
+    curriculum.defineAcademicYear(
+      {
+        commandId: cmd(),
+        schoolId,
+        municipalityId,
+        academicYear: YEAR,
+        firstDay: "",
+        lastDay: "",
+        daysPerWeek: 5,
+        timeZone: "",
+      },
+      md,
+    ),
+  );
+  const terms = [
+    { number: 1, firstDay: "2026-09-01", lastDay: "2026-11-04" },
+    { number: 2, firstDay: "2026-11-05", lastDay: "2027-01-11" },
+    { number: 3, firstDay: "2027-01-12", lastDay: "2027-03-31" },
+    { number: 4, firstDay: "2027-04-01", lastDay: "2027-05-31" },
+  ];
+  await retry(() =>
+    curriculum.defineTermSystem(
+      {
+        commandId: cmd(),
+        schoolId,
+        academicYear: YEAR,
+        gradeLevels: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+        kind: 1,
+        terms,
+      },
+      md,
+    ),
+  );
+  const subjects: string[] = [];
+  for (let s = 0; s < SUBJECTS; s++) {
+    const { subjectId } = await curriculum.addSubject(
+      {
+        commandId: cmd(),
+        schoolId: "",
+        code: `S${s}`,
+        name: `Предмет ${s}`,
+        grading: 1,
+        municipalityId: "",
+      },
+      md,
+    );
+    subjects.push(subjectId);
+  }
+  for (const c of classes) {
+    for (const [s, subjectId] of subjects.entries()) {
+      const at = {
+        schoolId,
+        academicYear: YEAR,
+        teacherId: c.teacher,
+        subjectId,
+        classGroupId: c.classGroupId,
+        subgroupId: "",
+      };
+      await retry(() => curriculum.assignTeacher({ commandId: cmd(), ...at }, md));
+      await retry(() =>
+        curriculum.addTimetableSlot(
+          {
+            commandId: cmd(),
+            ...at,
+            weekday: 1 + (s % 5),
+            period: 1 + Math.floor(s / 5),
+            room: c.classGroupId.slice(0, 8),
+            validFrom: "",
+            validTo: "",
+          },
+          md,
+        ),
+      );
+    }
+  }
+  await retry(() =>
+    curriculum.generateLessons(
+      {
+        commandId: cmd(),
+        schoolId,
+        academicYear: YEAR,
+        fromDate: "2026-09-07",
+        toDate: "2026-09-13",
+        classGroupIds: [],
+      },
+      md,
+    ),
+  );
+  log("curriculum: subjects, assignments, timetable, lessons");
+  const journals: {
+    teacher: string;
+    classGroupId: string;
+    subjectId: string;
+    lessonId: string;
+    pupils: string[];
+    streamId: string;
+  }[] = [];
+  for (const c of classes) {
+    const lessons = await retry(async () => {
+      const { lessons } = await curriculum.listClassGroupLessons(
+        {
+          classGroupId: c.classGroupId,
+          academicYear: YEAR,
+          fromDate: "2026-09-07",
+          toDate: "2026-09-13",
+        },
+        md,
+      );
+      if (lessons.length < SUBJECTS)
+        throw Object.assign(new Error("lessons not yet"), { code: 14 });
+      return lessons;
+    });
+    for (const subjectId of subjects) {
+      const lesson = lessons.find((l) => l.subjectId === subjectId);
+      if (!lesson) throw new Error(`no lesson of ${subjectId}`);
+      await retry(() =>
+        curriculum.conductLesson(
+          {
+            commandId: cmd(),
+            schoolId,
+            academicYear: YEAR,
+            classGroupId: c.classGroupId,
+            lessonId: lesson.lessonId,
+            topic: "Тема",
+            workProgrammeItemId: "",
+            homework: "",
+            homeworkDue: "",
+            conductedBy: "",
+          },
+          md,
+        ),
+      );
+      journals.push({
+        classGroupId: c.classGroupId,
+        subjectId,
+        lessonId: lesson.lessonId,
+        pupils: c.pupils,
+        teacher: c.teacher,
+        streamId: `journal-${c.classGroupId}-${subjectId}-${YEAR.startYear}`,
+      });
+    }
+  }
+  log(`${journals.length} journals with a conducted lesson`);
+  return { schoolId, journals };
+}
+
+function identity_school(municipalityId: string, commandId: string) {
+  return {
+    commandId,
+    municipalityId,
+    name: "МОУ СОШ № 1",
+    shortName: "СОШ 1",
+    address: "ул. Ленина, 1",
+    timeZone: "",
+    inn: "7707083893",
+    ogrn: "1027700132195",
+  };
+}
+
+await main();
