@@ -51,6 +51,14 @@ export interface NewMark {
   revoked: boolean;
 }
 
+/** A journal entry made at `time` for a lesson on `lessonDate`, its delay not counted yet. */
+export interface PendingDelay {
+  readonly scope: Scope;
+  readonly subjectId: string;
+  readonly lessonDate: string;
+  readonly time: string;
+}
+
 /** Per-pupil recomputation to do in flush: (student, year, term) -> subjects touched. */
 export interface Touched {
   readonly studentId: string;
@@ -74,6 +82,8 @@ export class Deltas {
   readonly changedPupils = new Set<string>();
   /** Marks recorded in this batch, written by flush in one statement (later events of the batch see them here). */
   readonly newMarks = new Map<string, NewMark>();
+  /** Journal entries whose school's time zone is not cached yet: counted in flush (timeliness.ts). */
+  readonly pendingDelays: PendingDelay[] = [];
 
   /** Applies `fn` to the counters of every level of `scope`, for the subject and for all subjects. */
   perfAt(
@@ -86,10 +96,14 @@ export class Deltas {
   ): void {
     for (const [level, id] of levelsOf(scope)) {
       for (const subject of [subjectId, ALL_SUBJECTS]) {
-        const key: PerfKey = [level, id, startYear, term, subject, basis];
-        const k = key.join("|");
-        const entry = this.perf.get(k) ?? { key, c: emptyPerformance() };
-        this.perf.set(k, entry);
+        // Hot path (32 keys a mark): build the key array and counters only on a miss.
+        const k = `${level}|${id}|${startYear}|${term}|${subject}|${basis}`;
+        let entry = this.perf.get(k);
+        if (!entry) {
+          const key: PerfKey = [level, id, startYear, term, subject, basis];
+          entry = { key, c: emptyPerformance() };
+          this.perf.set(k, entry);
+        }
         fn(entry.c);
       }
     }
@@ -103,10 +117,13 @@ export class Deltas {
     fn: (c: AllSubjectsCounters) => void,
   ) {
     for (const [level, id] of levelsOf(scope)) {
-      const key: StandingKey = [level, id, startYear, term, basis];
-      const k = key.join("|");
-      const entry = this.standing.get(k) ?? { key, c: emptyAllSubjects() };
-      this.standing.set(k, entry);
+      const k = `${level}|${id}|${startYear}|${term}|${basis}`;
+      let entry = this.standing.get(k);
+      if (!entry) {
+        const key: StandingKey = [level, id, startYear, term, basis];
+        entry = { key, c: emptyAllSubjects() };
+        this.standing.set(k, entry);
+      }
       fn(entry.c);
     }
   }

@@ -8,6 +8,7 @@ import { recomputePupils } from "./pupils.js";
 import { schemaQuery } from "./query.js";
 import { curriculumReplicaHandlers, type Handler, identityHandlers } from "./replicas.js";
 import { createTables } from "./schema.js";
+import { countPendingDelays } from "./timeliness.js";
 import { writeAll } from "./write-deltas.js";
 
 export const REPORTING_SCHEMA = "proj_reporting";
@@ -49,6 +50,7 @@ export const reportingProjection: Projection<Deltas> = defineProjection<Deltas>(
     const q = schemaQuery(ctx.query, ctx.schema);
     // Two round trips a batch: read what the touched pupils need (the batch's new marks are
     // taken from the scratch), then write marks, pupils' rows and deltas in one statement.
+    await countPendingDelays(q, ctx.scratch);
     const pupils = await recomputePupils(q, ctx.scratch);
     await writeAll(q, ctx.scratch, pupils);
     for (const s of ctx.scratch.changedPupils) ctx.changed("diary", s);

@@ -1,6 +1,6 @@
 import { dayNumber } from "../domain/metrics/civil-date.js";
 import { countDelay } from "../domain/metrics/journal-fill.js";
-import type { Deltas, Scope } from "./deltas.js";
+import type { Deltas, PendingDelay, Scope } from "./deltas.js";
 import { civilDate } from "./event-data.js";
 import type { Q } from "./query.js";
 
@@ -8,26 +8,24 @@ const DEFAULT_ZONE = "Asia/Yekaterinburg";
 const MISS_TTL_MS = 60_000;
 const zones = new Map<string, { zone: string; until: number }>();
 
-/**
- * A school's zone, looked up once (it is on the per-event path); a school not replicated yet
- * is taken to be in the region's zone and asked for again a minute later.
- */
-async function zoneOf(q: Q, schoolId: string): Promise<string> {
+function cachedZone(schoolId: string): string | undefined {
   const known = zones.get(schoolId);
-  if (known && known.until > Date.now()) return known.zone;
-  const [r] = await q<{ time_zone: string }>(
-    "SELECT time_zone FROM $S.schools WHERE school_id = $1",
-    [schoolId],
-  );
-  if (zones.size > 10_000) zones.clear();
-  const zone = r?.time_zone ?? DEFAULT_ZONE;
-  zones.set(schoolId, { zone, until: r ? Number.POSITIVE_INFINITY : Date.now() + MISS_TTL_MS });
-  return zone;
+  return known && known.until > Date.now() ? known.zone : undefined;
 }
 
-/** One journal entry (a mark, an attendance record, a topic) made at `time` for a lesson on `lessonDate`. */
+function countDelayIn(deltas: Deltas, p: PendingDelay, zone: string): void {
+  const recorded = civilDate(p.time, zone);
+  const delay = dayNumber(recorded, "time") - dayNumber(p.lessonDate, "lessonDate");
+  deltas.dailyAt(p.scope, p.subjectId, p.lessonDate, (c) => countDelay(c.journal, delay));
+}
+
+/**
+ * One journal entry (a mark, an attendance record, a topic) made at `time` for a lesson on
+ * `lessonDate`. Counted at once when the school's zone is cached; otherwise left for flush,
+ * which looks all missing zones up in one query (no query on the per-event path).
+ */
 export async function countEntryDelay(
-  q: Q,
+  _q: Q,
   deltas: Deltas,
   scope: Scope,
   subjectId: string,
@@ -35,7 +33,38 @@ export async function countEntryDelay(
   time: string,
 ): Promise<void> {
   if (!lessonDate || !time) return;
-  const recorded = civilDate(time, await zoneOf(q, scope.schoolId));
-  const delay = dayNumber(recorded, "time") - dayNumber(lessonDate, "lessonDate");
-  deltas.dailyAt(scope, subjectId, lessonDate, (c) => countDelay(c.journal, delay));
+  dayNumber(lessonDate, "lessonDate"); // bad input fails at its event, as before
+  const p = { scope, subjectId, lessonDate, time };
+  const zone = cachedZone(scope.schoolId);
+  if (zone === undefined) deltas.pendingDelays.push(p);
+  else countDelayIn(deltas, p, zone);
+}
+
+/**
+ * The batch's entries of schools whose zone was not cached: one lookup for all of them; a
+ * school not replicated yet is taken to be in the region's zone and asked for again a
+ * minute later.
+ */
+export async function countPendingDelays(q: Q, deltas: Deltas): Promise<void> {
+  if (deltas.pendingDelays.length === 0) return;
+  const missing = [...new Set(deltas.pendingDelays.map((p) => p.scope.schoolId))].filter(
+    (s) => cachedZone(s) === undefined,
+  );
+  if (missing.length > 0) {
+    const rows = await q<{ school_id: string; time_zone: string }>(
+      "SELECT school_id, time_zone FROM $S.schools WHERE school_id = ANY($1::text[])",
+      [missing],
+    );
+    if (zones.size > 10_000) zones.clear();
+    const found = new Map(rows.map((r) => [r.school_id, r.time_zone]));
+    for (const s of missing) {
+      const zone = found.get(s);
+      zones.set(s, {
+        zone: zone ?? DEFAULT_ZONE,
+        until: zone ? Number.POSITIVE_INFINITY : Date.now() + MISS_TTL_MS,
+      });
+    }
+  }
+  for (const p of deltas.pendingDelays.splice(0))
+    countDelayIn(deltas, p, zones.get(p.scope.schoolId)?.zone ?? DEFAULT_ZONE);
 }

@@ -82,13 +82,14 @@ export async function dashboard(
   );
   const to = [period.to, q.asOf].sort()[0] as string; // civil dates compare as text
   // One round trip: the period's aggregate rows and the day rows summed element-wise.
-  const [row] = await db.rows<{
+  const [row] = await db.prepared<{
     perf: string[] | null;
     standing: string[] | null;
     attendance: string[] | null;
     journal: string[] | null;
     programme_hours: number | null;
   }>(
+    "reporting-dashboard",
     `WITH days AS (SELECT attendance, journal FROM $S.daily WHERE level = $1 AND scope_id = $2 AND subject_id = $5
                      AND day BETWEEN $7::date AND $8::date)
      SELECT (SELECT counters FROM $S.perf WHERE level = $1 AND scope_id = $2 AND start_year = $3 AND term = $4
