@@ -113,8 +113,8 @@ function printSummary() {
     );
   console.log("\nGraphQL: http://127.0.0.1:4000/graphql");
   console.log(`logins (passwords in ${join(stateDir, "dev-secrets.json")}):`);
-  console.log(`  PLATFORM_ADMIN  admin / ${secrets.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD}`);
+  console.log(`  PLATFORM_ADMIN    admin / ${secrets.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD}`);
   for (const l of secrets.DEMO_LOGINS ?? [])
-    console.log(`  ${l.role.padEnd(15)} ${l.username} / ${l.password}`);
+    console.log(`  ${l.role.padEnd(17)} ${l.username} / ${l.password}`);
   console.log("Ctrl-C stops everything; the next start reuses the data.\n");
 }

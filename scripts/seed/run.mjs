@@ -82,6 +82,7 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
     );
   }, 5000);
   const cmd = (key) => commandId(o.seed, key);
+  // The regional subjects are one catalogue whatever the seed: their ids never depend on it.
   // Tokens last 10 minutes: log in again after 8.
   const sessions = new Map();
   const tokenOf = async (username, password) => {
@@ -95,7 +96,10 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
   const admin = () => tokenOf("admin", secrets.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD);
   const logins = [];
   const subjects = {};
-  async function account(username, personId, grant, role) {
+  // Another seed is another region in the same platform: its usernames get a suffix.
+  const uname = (u) => (o.seed === DEFAULTS.seed ? u : `${u}.s${o.seed}`);
+  async function account(plain, personId, grant, role) {
+    const username = uname(plain);
     try {
       const { accountId } = await auth.createAccount(
         { username, password: secrets.DEMO_PASSWORD, personId },
@@ -113,11 +117,17 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
   }
   try {
     await adminToken(auth, secrets);
+    // A catalogue made by an earlier run (another seed) is used as it is.
+    const { subjects: known } = await eventually(async () =>
+      curriculum.listSubjects({ schoolId: "" }, await admin()),
+    );
+    for (const k of known) subjects[k.code] = k.subjectId;
     for (const s of SUBJECTS) {
+      if (subjects[s.code]) continue;
       const r = await eventually(async () =>
         curriculum.addSubject(
           {
-            commandId: cmd(`subject:${s.code}`),
+            commandId: commandId("regional-catalogue", `subject:${s.code}`),
             schoolId: "",
             code: s.code,
             name: s.name,
@@ -165,8 +175,12 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
     log(
       `seed done: ${schools.length} schools in ${plan.municipalities.length} municipalities; ${counts.people} people, ${counts.lessons} lessons, ${counts.marks} marks, ${counts.absences} absences; ${counts.events} events in ${summary.seconds} s = ${summary.eventsPerSecond} events/s`,
     );
-    secrets.DEMO_LOGINS = logins;
-    save(secrets);
+    // npm start prints the default region's logins; another seed's are printed here.
+    if (o.seed === DEFAULTS.seed) {
+      secrets.DEMO_LOGINS = logins;
+      save(secrets);
+    }
+    for (const l of logins) log(`  ${l.role.padEnd(17)} ${l.username} / ${l.password}`);
     return summary;
   } finally {
     clearInterval(progress);
@@ -218,7 +232,7 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
         { role: "TEACHER", scopeKind: "school", scopeId: schoolId },
         first && i === 0 ? "TEACHER" : null,
       );
-      teachers[t.subject] = { id, username };
+      teachers[t.subject] = { id, username: uname(username) };
     }
     // Curriculum: calendar and quarters for the school's grade levels, study plan hours.
     await eventually(async () =>
