@@ -44,6 +44,22 @@ async function eventually(fn, timeoutMs = 120_000, retry = [14, 5]) {
   }
 }
 
+/** Errors name the RPC they came from, so a failed seed says which call failed. */
+function named(client, service) {
+  return new Proxy(client, {
+    get:
+      (target, method) =>
+      async (...args) => {
+        try {
+          return await target[method](...args);
+        } catch (err) {
+          err.details = `${service}.${String(method)}: ${err.details ?? err.message}`;
+          throw err;
+        }
+      },
+  });
+}
+
 async function pool(items, limit, fn) {
   let next = 0;
   await Promise.all(
@@ -70,9 +86,10 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
     process.env.GRADES_GRPC_ADDRESS ?? "127.0.0.1:50053",
     creds,
   );
-  const curriculum = promiseClient(curriculumClient);
-  const grades = promiseClient(gradesClient);
-  const { identity, auth } = ids;
+  const curriculum = named(promiseClient(curriculumClient), "curriculum");
+  const grades = named(promiseClient(gradesClient), "grades");
+  const identity = named(ids.identity, "identity");
+  const auth = named(ids.auth, "auth");
   const started = Date.now();
   const counts = { events: 0, people: 0, lessons: 0, marks: 0, absences: 0 };
   const progress = setInterval(() => {
@@ -406,6 +423,9 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
         const code = codeOf[lesson.subjectId];
         const n = (seen[code] ?? 0) + 1;
         seen[code] = n;
+        // Drawn whether or not the lesson still needs conducting, so a re-run draws the same
+        // marks and absences after it (the same command ids must carry the same commands).
+        const exercise = r.int(1, 40);
         if (lesson.status === LESSON_SCHEDULED) {
           await curriculum.conductLesson(
             {
@@ -416,7 +436,7 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
               lessonId: lesson.lessonId,
               topic: TOPICS[code][Math.floor((n - 1) / 2) % TOPICS[code].length],
               workProgrammeItemId: "",
-              homework: `§ ${n}, упр. ${r.int(1, 40)}`,
+              homework: `§ ${n}, упр. ${exercise}`,
               homeworkDue: "",
               conductedBy: "",
             },
