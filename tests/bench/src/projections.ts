@@ -63,7 +63,6 @@ import {
   RESULTS_DIR,
   writeResults,
 } from "./lib/results.js";
-import { repeat } from "./lib/stats.js";
 
 const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
 const NATS_URL = process.env.NATS_URL ?? DEFAULT_NATS_URL;
