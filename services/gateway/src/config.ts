@@ -33,6 +33,12 @@ export const gatewayConfigSchema = baseConfigSchema({
     parseInteger(100, 120_000),
     "10000",
   ),
+  // How long dashboard answers are reused (emptied by reporting's change notices); 0 = off.
+  GATEWAY_DASHBOARD_CACHE_MS: variable(
+    "an integer 0-600000 (ms)",
+    parseInteger(0, 600_000),
+    "60000",
+  ),
   // The region of MINISTRY_OFFICER@region:<id> grants (identity's IDENTITY_REGION_ID).
   GATEWAY_REGION_ID: variable(
     "letters, digits, '-' or '_'",

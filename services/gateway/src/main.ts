@@ -41,6 +41,7 @@ await runService(async (lifecycle) => {
     audit: jetStreamAuditSink(jetstream(nc), nats.subject("audit", "access")),
     logger,
     notices,
+    dashboardCacheMs: config.GATEWAY_DASHBOARD_CACHE_MS,
     regionId: config.GATEWAY_REGION_ID,
     development: config.NODE_ENV === "development",
     persistedOnly: config.GRAPHQL_PERSISTED_ONLY === "true",

@@ -19,6 +19,7 @@ import type {
 } from "@otmetka/proto/reporting/v1/reporting_service";
 import DataLoader from "dataloader";
 import type { Backends } from "./clients.js";
+import type { DashboardCache } from "./dashboard-cache.js";
 
 /**
  * Per-request DataLoaders over the services' batch calls. Every resolver reads through these,
@@ -60,7 +61,18 @@ const each = <K, V>(load: (key: K) => Promise<V>, cacheKeyFn?: (k: K) => string)
     ...(cacheKeyFn ? { cacheKeyFn } : {}),
   });
 
-export function createLoaders(b: Backends, md: Metadata, today: () => string): Loaders {
+/** The process-wide dashboard cache and the caller's grants, its key (see dashboard-cache.ts). */
+export interface DashboardCacheUse {
+  cache: DashboardCache;
+  grants: string;
+}
+
+export function createLoaders(
+  b: Backends,
+  md: Metadata,
+  today: () => string,
+  cache?: DashboardCacheUse,
+): Loaders {
   return {
     region: each(async () => b.identity.getRegion({}, md)),
     municipalities: each(async () => (await b.identity.listMunicipalities({}, md)).municipalities),
@@ -154,12 +166,25 @@ export function createLoaders(b: Backends, md: Metadata, today: () => string): L
     }),
     dashboards: new DataLoader(
       async (queries) => {
-        const { results } = await b.reporting.getDashboards({ queries: [...queries] }, md);
+        const keys = queries.map((q) => `${cache?.grants ?? ""}|${JSON.stringify(q)}`);
+        const hits = keys.map((k) => cache?.cache.get(k));
+        const missing = queries.filter((_, i) => !hits[i]);
+        const generation = cache?.cache.begin() ?? 0;
+        const { results } = missing.length
+          ? await b.reporting.getDashboards({ queries: missing }, md)
+          : { results: [] };
         // Reporting answers item by item, in the order asked.
-        return queries.map(
-          (q, i) =>
-            results[i] ?? { query: q, error: { code: "UNAVAILABLE", message: "no answer" } },
-        );
+        let m = 0;
+        return queries.map((q, i) => {
+          const hit = hits[i];
+          if (hit) return hit;
+          const r = results[m++] ?? {
+            query: q,
+            error: { code: "UNAVAILABLE", message: "no answer" },
+          };
+          cache?.cache.set(keys[i] as string, r, generation);
+          return r;
+        });
       },
       { cacheKeyFn: (q) => JSON.stringify(q) },
     ),

@@ -23,6 +23,7 @@ import {
 import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { type AuditSink, accessRecord } from "../audit/publisher.js";
 import type { Backends } from "../backends/clients.js";
+import { DashboardCache } from "../backends/dashboard-cache.js";
 import { createLoaders } from "../backends/loaders.js";
 import { AuditCollector, type GatewayContext } from "../context.js";
 import { PUBLIC_COMMANDS } from "../mutations/commands.js";
@@ -43,8 +44,10 @@ export interface GatewayOptions {
   persistedOperations?: Record<string, string>;
   limits: { depth: number; cost: number; aliases: number; tokens: number; perMinute: number };
   now?: () => Date;
-  /** Reporting's change notices, for subscriptions. */
+  /** Reporting's change notices, for subscriptions (and the dashboard cache's invalidation). */
   notices?: NoticeHub;
+  /** Dashboard answers are cached this long (ms) when `notices` is given; 0 turns it off. */
+  dashboardCacheMs?: number;
 }
 
 export function readPersistedOperations(
@@ -75,6 +78,13 @@ function onlyPublicMutations(query: unknown): boolean {
     return false;
   }
 }
+
+/** The caller's grants, sorted: the dashboard cache's notion of "the same viewer scope". */
+const grantsKey = (c: { grants: readonly { role: string; scope: unknown }[] }) =>
+  c.grants
+    .map((g) => `${g.role}@${JSON.stringify(g.scope)}`)
+    .sort()
+    .join(",");
 
 const ANONYMOUS = { kind: "user", accountId: "", grants: [], token: "" } as const;
 
@@ -172,6 +182,12 @@ export function createGateway(
   const now = o.now ?? (() => new Date());
   const limiter = new RateLimiter(o.limits.perMinute, () => now().getTime());
   const schema = buildSchema();
+  // Only with notices: they are what empties it.
+  const dashboardCache =
+    o.notices && (o.dashboardCacheMs ?? 0) > 0
+      ? new DashboardCache(o.dashboardCacheMs ?? 0)
+      : undefined;
+  if (dashboardCache) o.notices?.listen((n) => dashboardCache.onNotice(n));
   const plugins: Plugin[] = [
     useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }),
     maxTokensPlugin({ n: o.limits.tokens }),
@@ -223,7 +239,12 @@ export function createGateway(
         backends: o.backends,
         ...(o.notices ? { notices: o.notices } : {}),
         regionId: o.regionId,
-        loaders: createLoaders(o.backends, md, () => today(now())),
+        loaders: createLoaders(
+          o.backends,
+          md,
+          () => today(now()),
+          dashboardCache ? { cache: dashboardCache, grants: grantsKey(caller) } : undefined,
+        ),
         audit: new AuditCollector(),
         claims: new WeakMap(),
         today: today(now()),

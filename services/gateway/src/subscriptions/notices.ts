@@ -37,6 +37,12 @@ export class NoticeHub {
     })();
   }
 
+  /** Every notice, for in-process listeners (the dashboard cache); returns the unsubscribe. */
+  listen(l: (n: ChangeNotice) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
   stop(): void {
     this.sub?.unsubscribe();
   }
