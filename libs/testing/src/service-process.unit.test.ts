@@ -8,15 +8,16 @@ describe("startServiceProcess", () => {
   let dir = "";
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "otmetka-svc-"));
-    // A stand-in service: prints its env, says ready, exits 0 on SIGTERM.
+    // A stand-in service: prints its env, exits 0 on SIGTERM, says ready. The handler comes
+    // before "ready" (as in a real service): a stop sent on "ready" must find it installed.
     await writeFile(
       join(dir, "main.ts"),
       [
         'const answer: string = process.env.ANSWER ?? "none";',
         'console.log("answer=" + answer + " leaked=" + (process.env.LEAK ?? "no"));',
-        'console.log("ready");',
         'process.on("SIGTERM", () => process.exit(0));',
         "setInterval(() => {}, 1000);",
+        'setImmediate(() => console.log("ready"));',
       ].join("\n"),
     );
     await writeFile(join(dir, "crash.ts"), 'console.error("boom"); process.exit(3);\n');
