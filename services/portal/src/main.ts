@@ -9,7 +9,7 @@ import {
   createCallerVerifier,
   createLogger,
   runService,
-  startGrpcServer,
+  serveGrpc,
 } from "@otmetka/service-kit";
 import pg from "pg";
 import { createPortalAdminService } from "./admin/admin-service.js";
@@ -102,12 +102,10 @@ await runService(async (lifecycle) => {
   // The operators' API (PLATFORM_ADMIN only) and health on the portal's port.
   const accounts = identityAccountRoles(config.IDENTITY_GRPC_ADDRESS);
   lifecycle.onShutdown("identity accounts client", async () => accounts.close());
-  const server = await startGrpcServer({
-    host: config.GRPC_HOST,
-    port: config.GRPC_PORT,
-    graceMs: config.SHUTDOWN_GRACE_MS,
-    drainTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  await serveGrpc({
+    config,
     logger,
+    lifecycle,
     services: [
       {
         definition: PortalAdminServiceService,
@@ -125,5 +123,4 @@ await runService(async (lifecycle) => {
       },
     ],
   });
-  lifecycle.onShutdown("grpc server", () => server.shutdown());
 });

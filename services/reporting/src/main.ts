@@ -1,7 +1,6 @@
 // First import, on its own: validates the config, then starts OpenTelemetry before anything
 // loads @grpc/grpc-js or pg (see bootstrap.ts).
 import "./bootstrap.js";
-import { createRequire } from "node:module";
 import { messagingNames } from "@otmetka/messaging";
 import { ProjectionRunner } from "@otmetka/projections";
 import { ReportingServiceService } from "@otmetka/proto/reporting/v1/reporting_service";
@@ -9,9 +8,8 @@ import {
   connectNats,
   createCallerVerifier,
   createLogger,
-  findProtoRoot,
   runService,
-  startGrpcServer,
+  serveGrpc,
 } from "@otmetka/service-kit";
 import { Access } from "./api/access.js";
 import { createReportingService } from "./api/reporting-service.js";
@@ -59,15 +57,10 @@ await runService(async (lifecycle) => {
     }),
   };
   const verifier = createCallerVerifier({ jwksUrl: config.AUTH_JWKS_URL });
-  const server = await startGrpcServer({
-    host: config.GRPC_HOST,
-    port: config.GRPC_PORT,
-    graceMs: config.SHUTDOWN_GRACE_MS,
-    drainTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  await serveGrpc({
+    config,
     logger,
-    reflection: {
-      protoRoot: findProtoRoot(createRequire(import.meta.url).resolve("@otmetka/proto/values")),
-    },
+    lifecycle,
     services: [
       {
         definition: ReportingServiceService,
@@ -75,5 +68,4 @@ await runService(async (lifecycle) => {
       },
     ],
   });
-  lifecycle.onShutdown("grpc server", () => server.shutdown());
 });
