@@ -45,6 +45,9 @@ export interface JournalContext {
   lesson?: LessonFact;
   enrollment(studentId: string, field: string): Enrollment;
   weights?: Record<string, number>;
+  /** The command's id and payload, as checked against an earlier run of the same id. */
+  commandId: string;
+  payload: unknown;
   /** Set when the command id ran before with this payload: answer it, decide nothing. */
   replay?: { result: unknown };
 }
@@ -57,9 +60,9 @@ export interface JournalContext {
 export async function journalContext(
   deps: GradesDeps,
   call: Call,
-  q: Omit<FactsQuery, "actorPersonId"> & { payload: unknown },
+  q: Omit<FactsQuery, "actorPersonId" | "commandId"> & { commandId: string; payload: unknown },
 ): Promise<JournalContext> {
-  if (q.commandId !== undefined && q.commandId.trim() === "")
+  if (q.commandId.trim() === "")
     throw invalidInput("command_id", "is required (a retry repeats it)");
   const f = await deps.facts.commandFacts({ ...q, actorPersonId: call.caller.personId ?? "" });
   const k = q.journal;
@@ -71,7 +74,11 @@ export async function journalContext(
   if (f.command) {
     if (f.command.payloadHash !== payloadHash(q.payload))
       throw invalidInput("command_id", "was already used for a different command");
-    return { replay: { result: f.command.result } } as JournalContext;
+    return {
+      commandId: q.commandId,
+      payload: q.payload,
+      replay: { result: f.command.result },
+    } as JournalContext;
   }
   if (cg.startYear !== k.startYear)
     throw invalidInput(
@@ -103,6 +110,8 @@ export async function journalContext(
   };
   const lesson = f.lesson;
   return {
+    commandId: q.commandId,
+    payload: q.payload,
     streamId: ref.journalId,
     journal: { ref, grading: f.grading },
     actor: actorOf(call, cg.schoolId, f),

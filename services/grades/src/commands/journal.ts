@@ -36,17 +36,20 @@ async function saveNotes(
   );
 }
 
+/** What every journal command carries from its context. */
+const commandBase = (c: JournalContext) => ({ journal: c.journal, actor: c.actor, today: c.today });
+
+/** Decides on the journal's state and appends, under the command id and payload the context checked. */
 async function decideAndAppend<R>(
   deps: GradesDeps,
   call: Call,
   ctx: JournalContext,
-  commandId: string,
-  payload: unknown,
   command: (ctx: JournalContext) => JournalCommand,
   result: (events: { data: unknown }[], state: Parameters<typeof termMarksOf>[0]) => R,
 ): Promise<Replayable<R>> {
   if (ctx.replay) return { ...(ctx.replay.result as R), replayed: true };
   const c = command(ctx);
+  const { commandId, payload } = ctx;
   const out = await deps.journals.run({
     streamId: ctx.streamId,
     commandId,
@@ -107,13 +110,9 @@ export async function recordMarks(
     deps,
     call,
     ctx,
-    req.commandId,
-    req,
     (c) => ({
       kind: "RecordMarks",
-      journal: c.journal,
-      actor: c.actor,
-      today: c.today,
+      ...commandBase(c),
       lesson: c.lesson!,
       marks: prepared,
     }),
@@ -145,13 +144,9 @@ export async function correctOrRevokeMark(
     deps,
     call,
     ctx,
-    req.commandId,
-    { kind, req },
     (c) => ({
       kind,
-      journal: c.journal,
-      actor: c.actor,
-      today: c.today,
+      ...commandBase(c),
       markId: req.markId,
       value: req.value ?? "",
       reason: req.reason,
@@ -188,13 +183,9 @@ export async function grantExemption(
     deps,
     call,
     ctx,
-    req.commandId,
-    req,
     (c) => ({
       kind: "GrantExemption",
-      journal: c.journal,
-      actor: c.actor,
-      today: c.today,
+      ...commandBase(c),
       exemptionId,
       studentId: req.studentId,
       firstDay,
@@ -232,13 +223,9 @@ export async function recordAttendance(
     deps,
     call,
     ctx,
-    req.commandId,
-    req,
     (c) => ({
       kind: "RecordAttendance",
-      journal: c.journal,
-      actor: c.actor,
-      today: c.today,
+      ...commandBase(c),
       lesson: c.lesson!,
       entries: req.absences.map((a, i) => ({
         ...a,
@@ -278,13 +265,9 @@ export async function excuseAbsence(
     deps,
     call,
     ctx,
-    req.commandId,
-    req,
     (c) => ({
       kind: "ExcuseAbsence",
-      journal: c.journal,
-      actor: c.actor,
-      today: c.today,
+      ...commandBase(c),
       lessonId: req.lessonId,
       studentId: req.studentId,
       noteId,
@@ -318,13 +301,9 @@ export async function setTermMark(
     deps,
     call,
     ctx,
-    req.commandId,
-    req,
     (c) => ({
       kind: "SetTermMark",
-      journal: c.journal,
-      actor: c.actor,
-      today: c.today,
+      ...commandBase(c),
       studentId: req.studentId,
       term: req.term,
       value: req.value,
@@ -356,13 +335,9 @@ export async function closeOrReopenTerm(
     deps,
     call,
     ctx,
-    req.commandId,
-    { kind, req },
     (c) => ({
       kind,
-      journal: c.journal,
-      actor: c.actor,
-      today: c.today,
+      ...commandBase(c),
       term: req.term,
       reason: req.reason,
     }),
