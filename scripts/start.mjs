@@ -3,7 +3,7 @@
 // other service and the gateway as supervised children with coloured prefixed logs, seeds the
 // demo region on first start and prints the logins. Ctrl-C stops everything.
 import { spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   ensureNats,
@@ -13,33 +13,30 @@ import {
   stateDir,
   waitFor,
 } from "./platform/infra.mjs";
+import { layout } from "./platform/layout.mjs";
 import { loadSecrets, saveSecrets } from "./platform/secrets.mjs";
 import { createSupervisor, platformRssMb } from "./platform/supervisor.mjs";
 import { root, workspaces } from "./workspaces.mjs";
 
 const secrets = loadSecrets();
-const build = spawnSync("npx", ["turbo", "run", "build", "--output-logs=errors-only"], {
-  cwd: root,
-  stdio: "inherit",
-  env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" },
-});
-if (build.status !== 0) process.exit(build.status ?? 1);
+// OTMETKA_SKIP_BUILD=1: the caller built already (the tests/e2e school day runs inside turbo).
+if (process.env.OTMETKA_SKIP_BUILD !== "1") {
+  const build = spawnSync("npx", ["turbo", "run", "build", "--output-logs=errors-only"], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1" },
+  });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 
 const { ensureServiceAccounts } = await import("./platform/identity.mjs");
+const { exampleQuery } = await import("./seed/plan.mjs");
 const services = workspaces().filter(
   ({ dir, pkg }) =>
     dir.includes("/services/") && pkg.scripts?.start && existsSync(join(dir, "dist")),
 );
 const nameOf = ({ pkg }) => pkg.name.replace("@otmetka/", "");
-const ports = {
-  identity: 50051,
-  curriculum: 50052,
-  grades: 50053,
-  reporting: 50054,
-  portal: 50055,
-  demo: 50050,
-  gateway: 4000,
-};
+const { ports } = layout;
 
 let pg;
 let nats;
@@ -61,10 +58,12 @@ try {
     process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
   );
   nats = await ensureNats(process.env.NATS_URL ?? "nats://127.0.0.1:4222");
-  const jwks = process.env.AUTH_JWKS_URL ?? "http://127.0.0.1:50061/.well-known/jwks.json";
+  const jwks = process.env.AUTH_JWKS_URL ?? layout.jwksUrl;
   const envFor = (name) => ({
     ...secrets,
+    ...layout.addresses,
     ...process.env,
+    ...layout.portEnv(name),
     // Each service owns one database on the same server; DATABASE_URL names the server.
     DATABASE_URL: serviceDatabaseUrl(pg.url, name),
     NATS_URL: nats.url,
@@ -89,9 +88,13 @@ try {
   );
   const marker = join(stateDir, "seeded");
   if (!existsSync(marker) && process.env.OTMETKA_NO_SEED !== "1") {
-    console.log("first start: seeding the demo region (npm run seed)");
+    // OTMETKA_SEED_ARGS: other options than the default demo (e.g. a smaller one in tests).
+    const args = (process.env.OTMETKA_SEED_ARGS ?? "").split(/\s+/).filter(Boolean);
+    console.log(`first start: seeding the demo region (npm run seed -- ${args.join(" ")})`);
     const { runSeed } = await import("./seed/run.mjs");
-    await runSeed({ secrets, save: saveSecrets });
+    const { parseOptions } = await import("./seed/plan.mjs");
+    await runSeed({ secrets, save: saveSecrets, options: parseOptions(args) });
+    mkdirSync(stateDir, { recursive: true });
     writeFileSync(marker, `${new Date().toISOString()}\n`);
   }
   printSummary();
@@ -109,12 +112,28 @@ function printSummary() {
   console.log("\notmetka is up");
   for (const s of services)
     console.log(
-      `  ${nameOf(s).padEnd(11)} ${nameOf(s) === "gateway" ? "http://127.0.0.1:4000/graphql" : `grpc 127.0.0.1:${ports[nameOf(s)]}`}`,
+      `  ${nameOf(s).padEnd(11)} ${nameOf(s) === "gateway" ? layout.graphqlUrl : `grpc 127.0.0.1:${ports[nameOf(s)]}`}`,
     );
-  console.log("\nGraphQL: http://127.0.0.1:4000/graphql");
-  console.log(`logins (passwords in ${join(stateDir, "dev-secrets.json")}):`);
-  console.log(`  PLATFORM_ADMIN    admin / ${secrets.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD}`);
-  for (const l of secrets.DEMO_LOGINS ?? [])
+  console.log(`\nGraphQL: ${layout.graphqlUrl}`);
+  console.log(
+    `logins and a query each role may run (passwords in ${join(stateDir, "dev-secrets.json")}):`,
+  );
+  const logins = [
+    {
+      role: "PLATFORM_ADMIN",
+      username: "admin",
+      password: secrets.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD,
+      query: exampleQuery("PLATFORM_ADMIN"),
+    },
+    ...(secrets.DEMO_LOGINS ?? []),
+  ];
+  for (const l of logins) {
     console.log(`  ${l.role.padEnd(17)} ${l.username} / ${l.password}`);
+    if (l.query) console.log(`    ${l.query}`);
+  }
+  console.log(
+    `log in: mutation { login(commandId: "<any uuid>", input: { username: "…", password: "…" }) }` +
+      " → tokens.accessToken, sent as `authorization: Bearer <token>`",
+  );
   console.log("Ctrl-C stops everything; the next start reuses the data.\n");
 }

@@ -3,8 +3,11 @@ import * as grpc from "@grpc/grpc-js";
 import { AuthServiceClient } from "@otmetka/proto/identity/v1/auth_service";
 import { IdentityServiceClient } from "@otmetka/proto/identity/v1/identity_service";
 import { promiseClient } from "@otmetka/service-kit";
+import { layout } from "./layout.mjs";
 
-export function identityClients(address = "127.0.0.1:50051") {
+export function identityClients(
+  address = process.env.IDENTITY_GRPC_ADDRESS ?? layout.addresses.IDENTITY_GRPC_ADDRESS,
+) {
   const creds = grpc.credentials.createInsecure();
   const authClient = new AuthServiceClient(address, creds);
   const identityClient = new IdentityServiceClient(address, creds);

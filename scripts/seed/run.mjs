@@ -8,17 +8,22 @@ import { CurriculumServiceClient } from "@otmetka/proto/curriculum/v1/curriculum
 import { GradesServiceClient } from "@otmetka/proto/grades/v1/grades_service";
 import { promiseClient } from "@otmetka/service-kit";
 import { adminToken, bearer, identityClients } from "../platform/identity.mjs";
+import { layout } from "../platform/layout.mjs";
 import { TOPICS } from "./names.mjs";
 import {
-  addDays,
   commandId,
   DEFAULTS,
   drawMark,
-  FIRST_MONDAY,
+  exampleQuery,
+  markFate,
   planRegion,
   rng,
   SUBJECTS,
+  seededWeeks,
   TERMS,
+  termMark,
+  termOf,
+  termsToClose,
   timetableFor,
   YEAR,
 } from "./plan.mjs";
@@ -77,13 +82,13 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
   }
   const plan = planRegion(o);
   const creds = grpc.credentials.createInsecure();
-  const ids = identityClients(process.env.IDENTITY_GRPC_ADDRESS ?? "127.0.0.1:50051");
+  const ids = identityClients();
   const curriculumClient = new CurriculumServiceClient(
-    process.env.CURRICULUM_GRPC_ADDRESS ?? "127.0.0.1:50052",
+    process.env.CURRICULUM_GRPC_ADDRESS ?? layout.addresses.CURRICULUM_GRPC_ADDRESS,
     creds,
   );
   const gradesClient = new GradesServiceClient(
-    process.env.GRADES_GRPC_ADDRESS ?? "127.0.0.1:50053",
+    process.env.GRADES_GRPC_ADDRESS ?? layout.addresses.GRADES_GRPC_ADDRESS,
     creds,
   );
   const curriculum = named(promiseClient(curriculumClient), "curriculum");
@@ -91,7 +96,22 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
   const identity = named(ids.identity, "identity");
   const auth = named(ids.auth, "auth");
   const started = Date.now();
-  const counts = { events: 0, people: 0, lessons: 0, marks: 0, absences: 0 };
+  const counts = {
+    events: 0,
+    people: 0,
+    lessons: 0,
+    marks: 0,
+    absences: 0,
+    corrections: 0,
+    revocations: 0,
+    exemptions: 0,
+    termMarks: 0,
+    closedJournals: 0,
+  };
+  const closing = termsToClose(o.weeks);
+  const { from: fromDate, to: toDate } = seededWeeks(o.weeks);
+  // The first municipality, school, class group and pupil: the printed logins' example queries.
+  const firstIds = { regionId: process.env.GATEWAY_REGION_ID ?? "74", subjectId: "" };
   const progress = setInterval(() => {
     const s = (Date.now() - started) / 1000;
     log(
@@ -180,9 +200,13 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
         { role: "MUNICIPAL_OFFICER", scopeKind: "municipality", scopeId: municipalityId },
         m === plan.municipalities[0] ? "MUNICIPAL_OFFICER" : null,
       );
+      firstIds.municipalityId ??= municipalityId;
       for (const s of m.schools) schools.push({ s, municipalityId, first: schools.length === 0 });
     }
-    await pool(schools, 3, ({ s, municipalityId, first }) => seedSchool(s, municipalityId, first));
+    firstIds.subjectId = subjects[SUBJECTS[0].code];
+    await pool(schools, o.concurrency, ({ s, municipalityId, first }) =>
+      seedSchool(s, municipalityId, first),
+    );
     const seconds = (Date.now() - started) / 1000;
     const summary = {
       ...counts,
@@ -190,14 +214,16 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
       eventsPerSecond: Math.round(counts.events / seconds),
     };
     log(
-      `seed done: ${schools.length} schools in ${plan.municipalities.length} municipalities; ${counts.people} people, ${counts.lessons} lessons, ${counts.marks} marks, ${counts.absences} absences; ${counts.events} events in ${summary.seconds} s = ${summary.eventsPerSecond} events/s`,
+      `seed done: ${schools.length} schools in ${plan.municipalities.length} municipalities, ${fromDate}..${toDate}; ${counts.people} people, ${counts.lessons} lessons, ${counts.marks} marks (${counts.corrections} corrected, ${counts.revocations} revoked), ${counts.absences} absences, ${counts.exemptions} exemptions, ${counts.termMarks} term marks, ${counts.closedJournals} journals closed for term ${closing.join(", ") || "-"}; ${counts.events} events in ${summary.seconds} s = ${summary.eventsPerSecond} events/s`,
     );
+    for (const l of logins) l.query = exampleQuery(l.role, firstIds, o.weeks);
     // npm start prints the default region's logins; another seed's are printed here.
     if (o.seed === DEFAULTS.seed) {
       secrets.DEMO_LOGINS = logins;
       save(secrets);
     }
-    for (const l of logins) log(`  ${l.role.padEnd(17)} ${l.username} / ${l.password}`);
+    for (const l of logins)
+      log(`  ${l.role.padEnd(17)} ${l.username} / ${l.password}\n    ${l.query}`);
     return summary;
   } finally {
     clearInterval(progress);
@@ -223,6 +249,7 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
       A,
     );
     counts.events++;
+    if (first) firstIds.schoolId = schoolId;
     const register = async (key, kind, personalData) => {
       const { personId } = await identity.registerPerson(
         { commandId: cmd(`person:${key}`), kind, schoolId, personalData },
@@ -347,7 +374,9 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
           );
         }
         pupils.push(pupilId);
+        if (first && ci === 0 && pi === 0) firstIds.pupilId = pupilId;
       }
+      if (first && ci === 0) firstIds.classGroupId = classGroupId;
       for (const sub of SUBJECTS) {
         await eventually(async () =>
           curriculum.assignTeacher(
@@ -389,8 +418,6 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
       }
       classes.push({ c, classGroupId, pupils });
     }
-    const fromDate = FIRST_MONDAY;
-    const toDate = addDays(FIRST_MONDAY, 7 * o.weeks - 1);
     const gen = await eventually(async () =>
       curriculum.generateLessons(
         {
@@ -418,6 +445,34 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
         return lessons;
       });
       lessons.sort((a, b) => (a.date + a.period).localeCompare(b.date + b.period));
+      const journalOf = (subjectId) => ({
+        classGroupId,
+        subgroupId: "",
+        subjectId,
+        academicYear: YEAR,
+      });
+      // Освобождение: one pupil of the class is exempt from one subject for the seeded weeks
+      // (a medical certificate); they get no marks in it meanwhile.
+      const exempt = { pupil: pupils[r.int(0, pupils.length - 1)], code: r.pick(SUBJECTS).code };
+      await eventually(
+        async () =>
+          grades.grantExemption(
+            {
+              commandId: cmd(`exempt:${c.key}`),
+              journal: journalOf(subjects[exempt.code]),
+              studentId: exempt.pupil,
+              firstDay: fromDate,
+              lastDay: toDate,
+              reason: `Справка № ${r.int(100, 999)} (освобождение по состоянию здоровья)`,
+            },
+            await admin(),
+          ),
+        120_000,
+      );
+      counts.exemptions++;
+      counts.events++;
+      // pupil → subject code → the values standing per closing term, for the term marks.
+      const standing = new Map();
       const seen = {};
       for (const lesson of lessons) {
         const code = codeOf[lesson.subjectId];
@@ -446,12 +501,7 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
         }
         counts.lessons++;
         const teacher = await tokenOf(teachers[code].username, secrets.DEMO_PASSWORD);
-        const journal = {
-          classGroupId,
-          subgroupId: "",
-          subjectId: lesson.subjectId,
-          academicYear: YEAR,
-        };
+        const journal = journalOf(lesson.subjectId);
         const absences = [];
         for (const p of pupils) {
           const x = r.next();
@@ -477,7 +527,12 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
         counts.absences += absences.length;
         const absent = new Set(absences.filter((a) => a.reason !== 1).map((a) => a.studentId));
         const marks = pupils
-          .filter((p) => !absent.has(p) && r.next() < s.profile.markShare)
+          .filter(
+            (p) =>
+              !absent.has(p) &&
+              r.next() < s.profile.markShare &&
+              !(p === exempt.pupil && code === exempt.code),
+          )
           .map((p) => ({
             studentId: p,
             value: drawMark(r, s.profile.marks),
@@ -485,7 +540,7 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
             comment: "",
           }));
         if (marks.length > 0) {
-          await eventually(
+          const { markIds } = await eventually(
             () =>
               grades.recordMarks(
                 {
@@ -500,11 +555,63 @@ export async function runSeed({ secrets, save, options = DEFAULTS, log = console
           );
           counts.events += marks.length;
           counts.marks += marks.length;
+          const term = termOf(lesson.date);
+          for (const [i, m] of marks.entries()) {
+            const fate = markFate(r, m.value, s.profile);
+            if (fate.kind !== "keep") {
+              const fix = { commandId: cmd(`fix:${markIds[i]}`), journal, markId: markIds[i] };
+              if (fate.kind === "correct")
+                await grades.correctMark(
+                  { ...fix, value: fate.value, reason: fate.reason },
+                  teacher,
+                );
+              else await grades.revokeMark({ ...fix, reason: fate.reason }, teacher);
+              counts[fate.kind === "correct" ? "corrections" : "revocations"]++;
+              counts.events++;
+            }
+            if (!closing.includes(term) || fate.kind === "revoke") continue;
+            const key = `${m.studentId}:${code}:${term}`;
+            if (!standing.has(key)) standing.set(key, []);
+            standing.get(key).push(fate.kind === "correct" ? fate.value : m.value);
+          }
         }
+      }
+      // Term marks of the terms that end within the seeded weeks, set by each subject's teacher.
+      for (const [key, values] of standing) {
+        const [studentId, code, term] = key.split(":");
+        await grades.setTermMark(
+          {
+            commandId: cmd(`term-mark:${classGroupId}:${key}`),
+            journal: journalOf(subjects[code]),
+            studentId,
+            term: Number(term),
+            value: termMark(values),
+            reason: "",
+          },
+          await tokenOf(teachers[code].username, secrets.DEMO_PASSWORD),
+        );
+        counts.termMarks++;
+        counts.events++;
       }
       log(
         `seed: ${s.shortName} (${s.key}) ${c.grade}${c.letter}: ${pupils.length} pupils, ${lessons.length} lessons`,
       );
+    }
+    // Then the school admin closes those terms in every journal of the school.
+    for (const term of closing) {
+      const closed = await grades.closeTerm(
+        {
+          commandId: cmd(`close:${s.key}:${term}`),
+          journal: undefined,
+          term,
+          reason: `Окончание ${term}-й четверти`,
+          schoolId,
+          academicYear: YEAR,
+        },
+        await admin(),
+      );
+      counts.closedJournals += closed.journals + closed.unchanged;
+      counts.events += closed.journals;
     }
   }
 }

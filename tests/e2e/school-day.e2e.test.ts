@@ -1,0 +1,198 @@
+import { dropDatabase, TEST_DB_PREFIX, uniqueSuffix, useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { eventually, graphql, type Platform, SERVICES, startPlatform } from "./platform.js";
+
+/*
+ * Issue 14's school day: the whole platform started by scripts/start.mjs (as `npm start` does,
+ * with a small seeded region: one school, one class of 6 pupils, the week in which term 1
+ * ends) on real PostgreSQL and NATS, and everything after that through GraphQL only: every
+ * printed login runs its printed query; a teacher conducts a lesson of the next week and
+ * records attendance and marks; the parent's diaryChanged subscription and diary see it; the
+ * municipal officer's dashboard changes; the closed term refuses the teacher's correction and
+ * takes the admin's; an erased pupil's personal data is gone and their login with it.
+ */
+const env = useTestEnvironment({ label: "school_day" });
+const dbPrefix = `${TEST_DB_PREFIX}${uniqueSuffix()}`;
+let platform: Platform;
+
+beforeAll(async () => {
+  platform = await startPlatform({
+    env: env.env,
+    dbPrefix,
+    seedArgs: "--municipalities 1 --schools 1 --classes 1 --pupils-per-class 6 --weeks 1 --seed 1",
+    timeoutMs: 420_000,
+  });
+}, 480_000);
+
+afterAll(async () => {
+  await platform?.stop();
+  for (const s of SERVICES)
+    await dropDatabase(env.adminDatabaseUrl, `${dbPrefix}_${s}`).catch(() => {});
+}, 60_000);
+
+const idIn = (query: string, name: string) => {
+  const m = new RegExp(`${name}: "([^"]+)"`).exec(query);
+  if (!m) throw new Error(`${name} not in ${query}`);
+  return m[1] as string;
+};
+
+it("every printed login logs in through GraphQL and its printed query answers without errors", async () => {
+  const { login, read } = graphql(platform.graphqlUrl);
+  const roles = platform.logins.map((l) => l.role).sort();
+  expect(roles).toEqual(
+    [
+      "GUARDIAN",
+      "MINISTRY_OFFICER",
+      "MUNICIPAL_OFFICER",
+      "PLATFORM_ADMIN",
+      "SCHOOL_ADMIN",
+      "STUDENT",
+      "TEACHER",
+    ].sort(),
+  );
+  for (const l of platform.logins) {
+    const token = await login(l.username, l.password);
+    // Reporting's projections may still be catching up with the seed: a null is retried.
+    const data = await eventually(async () => {
+      const d = await read(token, l.query);
+      const [value] = Object.values(d);
+      if (!value) throw new Error(`${l.role}: ${l.query} answered ${JSON.stringify(d)}`);
+      return value as Record<string, unknown>;
+    }, 60_000);
+    if (l.role === "MUNICIPAL_OFFICER") {
+      // Their municipality's dashboard, with the seeded pupils and its school below.
+      expect((data.pupilCount as { value: number }).value).toBe(6);
+      expect(data.children as unknown[]).toHaveLength(1);
+    }
+  }
+}, 180_000);
+
+it("a school day: marks and attendance reach the parent live and the officer's dashboard; a closed term takes only the admin's correction; an erasure", async () => {
+  const { gql, read, command, run, login } = graphql(platform.graphqlUrl);
+  const by = Object.fromEntries(platform.logins.map((l) => [l.role, l]));
+  const tokenOf = (role: string) => login(by[role]?.username ?? "", by[role]?.password ?? "");
+  const [teacher, parent, officer, schoolAdmin, admin] = await Promise.all(
+    ["TEACHER", "GUARDIAN", "MUNICIPAL_OFFICER", "SCHOOL_ADMIN", "PLATFORM_ADMIN"].map(tokenOf),
+  );
+  const classGroupId = idIn(by.TEACHER?.query ?? "", "classGroupId");
+  const subjectId = idIn(by.TEACHER?.query ?? "", "subjectId");
+  const schoolId = idIn(by.SCHOOL_ADMIN?.query ?? "", "schoolId");
+  const municipalityId = idIn(by.MUNICIPAL_OFFICER?.query ?? "", "municipalityId");
+  const child = idIn(by.GUARDIAN?.query ?? "", "studentId");
+  const academicYear = { startYear: 2026 };
+  const journal = { classGroupId, subjectId, academicYear };
+
+  // The next Monday's lessons (term 2) are scheduled by the school admin.
+  await run(schoolAdmin as string, "generateLessons", {
+    schoolId,
+    academicYear,
+    fromDate: "2026-11-09",
+    toDate: "2026-11-13",
+  });
+  const lesson = await eventually(async () => {
+    const d = await read(
+      teacher as string,
+      `{ journal(classGroupId: "${classGroupId}", subjectId: "${subjectId}", termId: "2026:2") { lessons { id date status } rows { pupil { id } } } }`,
+    );
+    const j = d.journal as {
+      lessons: { id: string; date: string }[];
+      rows: { pupil: { id: string } }[];
+    };
+    const l = j.lessons.find((x) => x.date === "2026-11-09");
+    if (!l) throw new Error("the lesson of 9 November is not in the journal yet");
+    return { id: l.id, pupils: j.rows.map((r) => r.pupil.id) };
+  });
+  const other = lesson.pupils.find((p) => p !== child) as string;
+
+  const dashboard = `{ dashboard(scope: { municipalityId: "${municipalityId}" }, period: { from: "2026-11-02", to: "2026-11-13" }) { attendanceRate { numerator denominator } averageMark { numerator denominator } } }`;
+  const figures = async () => JSON.stringify((await read(officer as string, dashboard)).dashboard);
+  const before = await figures();
+
+  // The parent watches the child's diary.
+  const { openSubscription } = await import(
+    new URL("../../services/gateway/dist/e2e/sse.js", import.meta.url).href
+  );
+  const sub = await openSubscription(
+    platform.graphqlUrl,
+    parent,
+    "diary",
+    `subscription { diaryChanged(studentId: "${child}") { kind id } }`,
+  );
+  try {
+    // The teacher's lesson: conducted, attendance (one pupil ill), a mark for the child.
+    await run(teacher as string, "conductLesson", {
+      schoolId,
+      academicYear,
+      classGroupId,
+      lessonId: lesson.id,
+      topic: "Десятичные дроби",
+      homework: "§ 12, № 301",
+    });
+    await run(teacher as string, "recordAttendance", {
+      journal,
+      lessonId: lesson.id,
+      absences: [{ studentId: other, reason: "ABSENCE_REASON_ILLNESS", lateMinutes: 0 }],
+    });
+    await run(teacher as string, "recordMarks", {
+      journal,
+      lessonId: lesson.id,
+      marks: [{ studentId: child, value: "MARK_VALUE_FIVE", workType: "TEST" }],
+    });
+
+    await eventually(async () => {
+      if (sub.events.length === 0) throw new Error("no diaryChanged notice yet");
+    });
+    const diary = `{ diary(studentId: "${child}", from: "2026-11-09", to: "2026-11-09") { lessons { id topic homework } marks { lessonId value } } }`;
+    await eventually(async () => {
+      const d = (await read(parent as string, diary)).diary as {
+        lessons: { id: string; topic: string }[];
+        marks: { lessonId: string; value: string }[];
+      };
+      expect(d.lessons.find((l) => l.id === lesson.id)?.topic).toBe("Десятичные дроби");
+      expect(d.marks).toContainEqual({ lessonId: lesson.id, value: "FIVE" });
+    });
+  } finally {
+    sub.close();
+  }
+  await eventually(async () => expect(await figures()).not.toBe(before));
+
+  // Term 1 was closed by the seed: the teacher may not correct its marks, the admin may.
+  const term1 = (await read(
+    schoolAdmin as string,
+    `{ journal(classGroupId: "${classGroupId}", subjectId: "${subjectId}", termId: "2026:1") { rows { pupil { id } marks { id value } } } }`,
+  )) as { journal: { rows: { pupil: { id: string }; marks: { id: string; value: string }[] }[] } };
+  const mark = term1.journal.rows.flatMap((r) => r.marks)[0];
+  if (!mark) throw new Error("the seed left no term-1 mark in the journal");
+  const value = mark.value === "FIVE" ? "MARK_VALUE_FOUR" : "MARK_VALUE_FIVE";
+  const correction = { journal, markId: mark.id, value, reason: "Ошибка при переносе из тетради" };
+  const refused = await command(teacher, "correctMark", correction);
+  expect(refused.code).toBe("FAILED_PRECONDITION");
+  await run(schoolAdmin as string, "correctMark", correction);
+  await eventually(async () => {
+    const d = (await read(
+      schoolAdmin as string,
+      `{ journal(classGroupId: "${classGroupId}", subjectId: "${subjectId}", termId: "2026:1") { rows { marks { id value } } } }`,
+    )) as { journal: { rows: { marks: { id: string; value: string }[] }[] } };
+    const now = d.journal.rows.flatMap((r) => r.marks).find((m) => m.id === mark.id);
+    expect(now?.value).toBe(value.replace("MARK_VALUE_", ""));
+  });
+
+  // Erasure (152-ФЗ): the pupil's personal data is gone, the record stays, their login too.
+  await run(admin as string, "erasePerson", { personId: child });
+  await eventually(async () => {
+    const d = (await read(
+      schoolAdmin as string,
+      `{ person(id: "${child}") { erased familyName birthDate } }`,
+    )) as { person: { erased: boolean; familyName: string | null; birthDate: string | null } };
+    expect(d.person).toEqual({ erased: true, familyName: null, birthDate: null });
+  });
+  const pupilLogin = await command(undefined, "login", {
+    username: by.STUDENT?.username,
+    password: by.STUDENT?.password,
+  });
+  expect(pupilLogin.answer).toBeUndefined();
+  expect(pupilLogin.code).toBe("UNAUTHENTICATED");
+  expect((await gql(undefined, "{ me { accountId } }")).errors?.[0]?.extensions?.code).toBe(
+    "UNAUTHENTICATED",
+  );
+}, 240_000);
