@@ -46,3 +46,26 @@ export class PublishOutOfSequence extends MessagingError {
     super(`stream did not store event ${eventId} at sequence ${expectedSequence}`);
   }
 }
+
+/** JetStream answered a relay publish with an error (wrong last sequence, limits, ...). */
+export class PublishRejected extends MessagingError {
+  override name = "PublishRejected";
+  constructor(
+    readonly subject: string,
+    readonly code: number,
+    description: string,
+  ) {
+    super(`publish to ${subject} rejected: ${description} (${code})`);
+  }
+}
+
+/** No JetStream ack arrived for a relay publish in time (it may or may not be stored). */
+export class PublishAckTimeout extends MessagingError {
+  override name = "PublishAckTimeout";
+  constructor(
+    readonly subject: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`no ack for a publish to ${subject} within ${timeoutMs} ms`);
+  }
+}

@@ -32,16 +32,20 @@ export interface OutgoingMessage {
 
 const encoder = new TextEncoder();
 
-export function toMessage(event: RecordedEvent, routing: EventRouting): OutgoingMessage {
+/** The subject an event is published on. */
+export function messageSubject(event: RecordedEvent, routing: EventRouting): string {
   const tokens = routing.route?.(event) ?? {};
-  const subject = eventSubject(routing.subjectRoot, {
+  return eventSubject(routing.subjectRoot, {
     municipalityId: tokens.municipalityId,
     schoolId: tokens.schoolId,
     partition: partitionOf(event.streamId, routing.partitions ?? DEFAULT_PARTITIONS),
     type: event.type,
   });
+}
+
+export function toMessage(event: RecordedEvent, routing: EventRouting): OutgoingMessage {
   return {
-    subject,
+    subject: messageSubject(event, routing),
     payload: encoder.encode(JSON.stringify(event.data)),
     headers: envelopeHeaders(event, routing.source),
     msgId: event.eventId,

@@ -1,9 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { type JetStreamClient, jetstream, jetstreamManager, type PubAck } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { ReadAllPage, RecordedEvent } from "@otmetka/eventstore";
+import { AckedPublisher, type StoredAck } from "./acked-publisher.js";
+import { envelopeHeaderBlock } from "./envelope.js";
 import { PublishOutOfSequence } from "./errors.js";
-import { type EventRouting, toMessage } from "./event-message.js";
+import { type EventRouting, messageSubject } from "./event-message.js";
 import type { LogReader } from "./log-reader.js";
 import { type HeldLock, tryRelayLock } from "./relay-lock.js";
 import { type ResumePoint, readResumePoint } from "./relay-resume.js";
@@ -47,7 +49,6 @@ export interface RelayStats {
  * stream's last message and resumes after its log checkpoint (README: "Nothing lost").
  */
 export class OutboxRelay {
-  private readonly js: JetStreamClient;
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
   private readonly s: RelayStats = {
@@ -57,9 +58,7 @@ export class OutboxRelay {
     checkpoint: undefined,
   };
 
-  constructor(private readonly o: RelayOptions) {
-    this.js = jetstream(o.nc);
-  }
+  constructor(private readonly o: RelayOptions) {}
 
   get stats(): Readonly<RelayStats> {
     return this.s;
@@ -104,7 +103,10 @@ export class OutboxRelay {
 
   private async publishWhileHolding(signal: AbortSignal): Promise<void> {
     const batchSize = this.o.batchSize ?? 1000;
-    const pipe = new PublishPipeline(this.o.maxInFlight ?? 256);
+    const pipe = new PublishPipeline(
+      this.o.maxInFlight ?? 256,
+      new AckedPublisher(this.o.nc, this.o.publishTimeoutMs ?? 5000),
+    );
     let pos: ResumePoint | undefined;
     // The next page is read while the current one is being published.
     let next: Promise<ReadAllPage> | undefined;
@@ -156,6 +158,7 @@ export class OutboxRelay {
       }
     }
     await pipe.drain();
+    pipe.close();
   }
 
   private async resync(): Promise<ResumePoint> {
@@ -171,26 +174,28 @@ export class OutboxRelay {
    * sequence check, so nothing lands after a gap.
    */
   private issue(pipe: PublishPipeline, event: RecordedEvent, lastSequence: number): void {
-    const m = toMessage(event, this.o);
     const expected = lastSequence;
-    pipe.add(
-      this.js
-        .publish(m.subject, m.payload, {
-          msgID: m.msgId,
-          headers: m.headers,
-          expect: { lastSequence: expected },
-          timeout: this.o.publishTimeoutMs ?? 5000,
-        })
-        .then((ack: PubAck) => {
-          // A duplicate did not take sequence expected+1: everything after it is off by one.
-          if (ack.duplicate || ack.seq !== expected + 1) {
-            throw new PublishOutOfSequence(event.eventId, expected + 1);
-          }
-          this.s.published++;
-        }),
+    const headers = envelopeHeaderBlock(event, this.o.source, [
+      [EXPECTED_LAST_SEQUENCE, String(expected)],
+    ]);
+    pipe.publish(
+      messageSubject(event, this.o),
+      encoder.encode(JSON.stringify(event.data)),
+      encoder.encode(headers),
+      (ack: StoredAck) => {
+        // A duplicate did not take sequence expected+1: everything after it is off by one.
+        if (ack.duplicate || ack.seq !== expected + 1) {
+          throw new PublishOutOfSequence(event.eventId, expected + 1);
+        }
+        this.s.published++;
+      },
     );
   }
 }
+
+/** JetStream's header for the optimistic check (nats.js `expect.lastSequence`). */
+const EXPECTED_LAST_SEQUENCE = "Nats-Expected-Last-Sequence";
+const encoder = new TextEncoder();
 
 /**
  * Publishes in flight, at most `max`; remembers the first failure. A counter and one waiter:
@@ -203,7 +208,10 @@ class PublishPipeline {
   failed = false;
   failure: unknown;
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly publisher: AckedPublisher,
+  ) {}
 
   get full(): boolean {
     return this.inFlight >= this.max;
@@ -221,17 +229,24 @@ class PublishPipeline {
     });
   }
 
-  /** Tracks `p`. */
-  add(p: Promise<void>): void {
+  /** Publishes and tracks one message; `acked` may throw to fail it. */
+  publish(
+    subject: string,
+    payload: Uint8Array,
+    headers: Uint8Array,
+    acked: (ack: StoredAck) => void,
+  ): void {
     this.inFlight++;
-    p.then(
-      () => this.settled(),
-      (err: unknown) => {
-        if (!this.failed) this.failure = err;
+    this.publisher.publish(subject, payload, headers, (err, ack) => {
+      try {
+        if (err) throw err;
+        acked(ack as StoredAck);
+      } catch (failure) {
+        if (!this.failed) this.failure = failure;
         this.failed = true;
-        this.settled();
-      },
-    );
+      }
+      this.settled();
+    });
   }
 
   private settled(): void {
@@ -248,5 +263,10 @@ class PublishPipeline {
   reset(): void {
     this.failed = false;
     this.failure = undefined;
+  }
+
+  /** After drain(): stops the publisher's inbox subscription. */
+  close(): void {
+    this.publisher.close();
   }
 }
