@@ -37,7 +37,7 @@ export { DEFAULT_RETRY, type RetryPolicy } from "./handler-runner.js";
 export { type HeaderMap, headerMapOf } from "./header-map.js";
 export { DEFAULT_LEASE_TTL_MS, openLeaseBucket, openParkingBucket } from "./kv-buckets.js";
 export { compareCheckpoints, type LogReader } from "./log-reader.js";
-export { type MessagingNames, messagingNames } from "./names.js";
+export { type MessagingNames, type MessagingNamesOptions, messagingNames } from "./names.js";
 export {
   listParkedStreams,
   type OperatorTarget,

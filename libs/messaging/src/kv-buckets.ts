@@ -14,10 +14,14 @@ export function openLeaseBucket(
   names: MessagingNames,
   ttlMs = DEFAULT_LEASE_TTL_MS,
 ): Promise<KV> {
-  return new Kvm(nc).create(names.leaseBucket, { ttl: ttlMs, history: 1 });
+  return new Kvm(nc).create(names.leaseBucket, {
+    ttl: ttlMs,
+    history: 1,
+    replicas: names.replicas,
+  });
 }
 
 /** Parked aggregate streams, per durable consumer; kept until released or skipped. */
 export function openParkingBucket(nc: NatsConnection, names: MessagingNames): Promise<KV> {
-  return new Kvm(nc).create(names.parkingBucket, { history: 1 });
+  return new Kvm(nc).create(names.parkingBucket, { history: 1, replicas: names.replicas });
 }

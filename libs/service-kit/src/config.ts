@@ -37,6 +37,8 @@ export function baseConfigSchema(defaults: BaseConfigDefaults) {
       parseNatsUrl,
       DEFAULT_NATS_URL,
     ),
+    // Replicas of the streams a service creates: 3 on a 3-server JetStream cluster, else 1.
+    NATS_STREAM_REPLICAS: variable("an integer 1-5 (stream replicas)", parseInteger(1, 5), "1"),
     NATS_PREFIX: optionalVariable(
       "letters, digits, '_' or '-' (a prefix for streams, subjects and durables)",
       parsePattern(/^[A-Za-z0-9_-]{1,32}$/),

@@ -21,6 +21,7 @@ describe("loadConfig with the base schema", () => {
   it("applies the defaults to an empty environment", () => {
     expect(loadConfig(schema, {})).toEqual({
       NATS_URL: "nats://127.0.0.1:4222",
+      NATS_STREAM_REPLICAS: 1,
       NATS_PREFIX: undefined,
       DATABASE_URL: undefined,
       GRPC_HOST: "0.0.0.0",
@@ -40,6 +41,7 @@ describe("loadConfig with the base schema", () => {
       {
         NATS_URL: "nats://a:4222, nats://b:4222",
         NATS_PREFIX: "t_run-1",
+        NATS_STREAM_REPLICAS: "3",
         DATABASE_URL: "postgres://u:p@db:5432/otmetka_grades",
         GRPC_PORT: "65535",
         HTTP_PORT: "",
@@ -51,6 +53,7 @@ describe("loadConfig with the base schema", () => {
     expect(config).toMatchObject({
       NATS_URL: "nats://a:4222,nats://b:4222",
       NATS_PREFIX: "t_run-1",
+      NATS_STREAM_REPLICAS: 3,
       DATABASE_URL: "postgres://u:p@db:5432/otmetka_grades",
       GRPC_PORT: 65535,
       HTTP_PORT: 4000,
@@ -88,6 +91,12 @@ describe("loadConfig with the base schema", () => {
     expect(err.message).toContain('GRPC_PORT: must be an integer port 1-65535 (got "70000")');
     expect(err.message).toContain('HTTP_PORT: must be an integer port 1-65535 (got "abc")');
     expect(err.message).toMatch(/^Invalid configuration \(8 variables\):/);
+  });
+
+  it.each(["0", "6", "two", "1.5"])("rejects NATS_STREAM_REPLICAS=%s", (value) => {
+    const err = configErrorOf(() => loadConfig(schema, { NATS_STREAM_REPLICAS: value }));
+    expect(err.variables).toEqual(["NATS_STREAM_REPLICAS"]);
+    expect(err.message).toContain("NATS_STREAM_REPLICAS: must be an integer 1-5");
   });
 
   it.each(["0", "abc", "80.5", "1e3", "-5"])("rejects GRPC_PORT=%s", (value) => {

@@ -12,6 +12,11 @@ export {
 export { TEST_DB_PREFIX, uniqueNatsPrefix, uniqueSuffix } from "./names.js";
 export { deleteNatsPrefix } from "./nats.js";
 export { type PrivateNats, type PrivateNatsOptions, startPrivateNats } from "./private-nats.js";
+export {
+  type PrivateNatsCluster,
+  type PrivateNatsNode,
+  startPrivateNatsCluster,
+} from "./private-nats-cluster.js";
 export { type PrivatePostgres, startPrivatePostgres } from "./private-postgres.js";
 export { findExecutable, freePort, rejectionOf, waitFor } from "./process.js";
 export {

@@ -34,7 +34,7 @@ await runService(async (lifecycle) => {
 
   const nc = await connectNats({ url: config.NATS_URL, name: "curriculum", logger });
   lifecycle.onShutdown("nats", () => nc.drain());
-  const names = messagingNames(config.NATS_PREFIX);
+  const names = messagingNames(config.NATS_PREFIX, { replicas: config.NATS_STREAM_REPLICAS });
   const stream = names.contextStream("curriculum");
   await ensureStream(await jetstreamManager(nc), stream);
   const relay = new OutboxRelay({

@@ -19,7 +19,7 @@ await runService(async (lifecycle) => {
 
   const nc = await connectNats({ url: config.NATS_URL, name: "gateway", logger });
   lifecycle.onShutdown("nats", () => nc.drain());
-  const names = messagingNames(config.NATS_PREFIX);
+  const names = messagingNames(config.NATS_PREFIX, { replicas: config.NATS_STREAM_REPLICAS });
   const { nats } = names;
   // Every instance hears every notice (no queue group): each serves its own SSE clients.
   const notices = new NoticeHub();

@@ -33,7 +33,7 @@ await runService(async (lifecycle) => {
 
   const nc = await connectNats({ url: config.NATS_URL, name: "grades", logger });
   lifecycle.onShutdown("nats", () => nc.drain());
-  const names = messagingNames(config.NATS_PREFIX);
+  const names = messagingNames(config.NATS_PREFIX, { replicas: config.NATS_STREAM_REPLICAS });
   const jsm = await jetstreamManager(nc);
   const stream = names.contextStream("grades");
   await ensureStream(jsm, stream);

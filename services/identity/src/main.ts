@@ -45,7 +45,7 @@ await runService(async (lifecycle) => {
 
   const nc = await connectNats({ url: config.NATS_URL, name: "identity", logger });
   lifecycle.onShutdown("nats", () => nc.drain());
-  const names = messagingNames(config.NATS_PREFIX);
+  const names = messagingNames(config.NATS_PREFIX, { replicas: config.NATS_STREAM_REPLICAS });
   const stream = names.contextStream("identity");
   await ensureStream(await jetstreamManager(nc), stream);
   const relay = new OutboxRelay({
@@ -65,6 +65,7 @@ await runService(async (lifecycle) => {
     pool: store.pool,
     nc,
     natsPrefix: config.NATS_PREFIX,
+    replicas: config.NATS_STREAM_REPLICAS,
     clock: systemClock,
     logger,
     retentionMonths: config.IDENTITY_AUDIT_RETENTION_MONTHS,

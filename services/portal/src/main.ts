@@ -65,6 +65,7 @@ await runService(async (lifecycle) => {
     nc,
     pool,
     prefix: config.NATS_PREFIX,
+    replicas: config.NATS_STREAM_REPLICAS,
     openPortalId: opener.open,
     debounceMs: config.PORTAL_DEBOUNCE_MS,
     performance: reporting.source,

@@ -29,11 +29,16 @@ export function portalNames(prefix?: string): PortalNames {
 }
 
 /** The PORTAL stream: file storage, no age limit (replay from the start), 2 min dedup window. */
-export async function ensurePortalStream(jsm: JetStreamManager, names: PortalNames): Promise<void> {
+export async function ensurePortalStream(
+  jsm: JetStreamManager,
+  names: PortalNames,
+  replicas = 1,
+): Promise<void> {
   const config = {
     name: names.stream,
     subjects: [`${names.root}.>`],
     duplicate_window: 120_000_000_000,
+    num_replicas: replicas,
   };
   try {
     await jsm.streams.info(names.stream);

@@ -34,7 +34,7 @@ await runService(async (lifecycle) => {
 
   const nc = await connectNats({ url: config.NATS_URL, name: "reporting", logger });
   lifecycle.onShutdown("nats", () => nc.drain());
-  const names = messagingNames(config.NATS_PREFIX);
+  const names = messagingNames(config.NATS_PREFIX, { replicas: config.NATS_STREAM_REPLICAS });
   await ensureSourceStreams(nc, names);
 
   // Every read model in one projection over identity, curriculum and grades events.

@@ -37,6 +37,7 @@ export async function ensureAuditStream(
   jsm: JetStreamManager,
   names: AuditNames,
   maxAgeMs: number,
+  replicas = 1,
 ): Promise<void> {
   const want: Partial<StreamConfig> & { name: string } = {
     name: names.stream,
@@ -45,11 +46,16 @@ export async function ensureAuditStream(
     retention: RetentionPolicy.Limits,
     max_age: ns(maxAgeMs),
     duplicate_window: ns(Math.min(DUPLICATE_WINDOW_MS, maxAgeMs)),
+    num_replicas: replicas,
   };
   try {
     const info = await jsm.streams.info(names.stream);
     const c = info.config;
-    if (c.max_age !== want.max_age || c.subjects.join(" ") !== names.accessSubject) {
+    if (
+      c.max_age !== want.max_age ||
+      c.num_replicas !== replicas ||
+      c.subjects.join(" ") !== names.accessSubject
+    ) {
       await jsm.streams.update(names.stream, { ...c, ...want });
     }
   } catch (err) {

@@ -11,6 +11,8 @@ export interface AccessAuditOptions {
   pool: pg.Pool;
   nc: NatsConnection;
   natsPrefix: string | undefined;
+  /** AUDIT stream replicas (NATS_STREAM_REPLICAS); default 1. */
+  replicas?: number;
   clock: Clock;
   logger: Logger;
   retentionMonths: number;
@@ -33,7 +35,12 @@ export interface AccessAudit {
 /** The AUDIT stream, partitions made ahead and expired ones dropped, and the consumer. */
 export async function startAccessAudit(o: AccessAuditOptions): Promise<AccessAudit> {
   const names = auditNames(o.natsPrefix);
-  await ensureAuditStream(await jetstreamManager(o.nc), names, o.streamMaxAgeDays * 86_400_000);
+  await ensureAuditStream(
+    await jetstreamManager(o.nc),
+    names,
+    o.streamMaxAgeDays * 86_400_000,
+    o.replicas ?? 1,
+  );
   const partitions = new AuditPartitions(o.pool, o.retentionMonths);
   const maintain = async () => {
     const r = await partitions.maintain(o.clock.now());

@@ -24,6 +24,8 @@ export async function startFeed(o: {
   nc: NatsConnection;
   pool: pg.Pool;
   prefix?: string | undefined;
+  /** Stream replicas (NATS_STREAM_REPLICAS); default 1. */
+  replicas?: number;
   openPortalId: PortalIdOpener;
   debounceMs: number;
   pollMs?: number;
@@ -33,11 +35,11 @@ export async function startFeed(o: {
   onError?: (err: unknown, where: string) => void;
 }): Promise<RunningFeed> {
   const names = portalNames(o.prefix);
-  const mnames = messagingNames(o.prefix);
+  const mnames = messagingNames(o.prefix, { replicas: o.replicas ?? 1 });
   const jsm = await jetstreamManager(o.nc);
   for (const ctx of ["identity", "curriculum", "grades"])
     await ensureStream(jsm, mnames.contextStream(ctx));
-  await ensurePortalStream(jsm, names);
+  await ensurePortalStream(jsm, names, mnames.replicas);
   await migrate(o.pool);
   const runner = await new ProjectionRunner({
     projection: portalFeedProjection({ openPortalId: o.openPortalId, debounceMs: o.debounceMs }),
