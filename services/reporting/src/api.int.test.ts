@@ -1,6 +1,6 @@
 import { Metadata, status } from "@grpc/grpc-js";
 import { MarkValue } from "@otmetka/proto/grades/events/v1/events";
-import { Level, ResultBasis } from "@otmetka/proto/reporting/v1/reporting_service";
+import { AsOfMode, Level, ResultBasis } from "@otmetka/proto/reporting/v1/reporting_service";
 import { rejectionOf, useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiHarness, startApi } from "./test-support/grpc.js";
@@ -112,6 +112,8 @@ describe("dashboards", () => {
     term: 1,
     asOf: "2026-10-26",
     basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
+    asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
+    definitionVersion: 0,
   });
 
   it("answers a batch: each figure with its definition version", async () => {

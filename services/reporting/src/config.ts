@@ -32,6 +32,33 @@ export const reportingConfigSchema = baseConfigSchema({
     .min(0, rule("REPORTING_TIMELINESS_DAYS", "an integer 0-60"))
     .max(60, rule("REPORTING_TIMELINESS_DAYS", "an integer 0-60"))
     .default(1),
+  // Definition sets beyond the live version 1, as JSON:
+  // [{"version":2,"weights":{"CONTROL":3,"ORAL":1},"note":"..."}] (domain/metrics/definition-sets.ts).
+  REPORTING_DEFINITION_SETS: z
+    .string()
+    .default("[]")
+    .transform((text, ctx) => {
+      try {
+        return z
+          .array(
+            z.object({
+              version: z.number().int().min(2),
+              weights: z.record(z.string(), z.number().int().min(1)).nullable().default(null),
+              note: z.string().default(""),
+            }),
+          )
+          .parse(JSON.parse(text));
+      } catch (err) {
+        ctx.addIssue({
+          code: "custom",
+          message: rule(
+            "REPORTING_DEFINITION_SETS",
+            `a JSON array of {version ≥ 2, weights: {workType: weight ≥ 1}, note} (${(err as Error).message.slice(0, 200)})`,
+          ),
+        });
+        return z.NEVER;
+      }
+    }),
 });
 
 export type ReportingConfig = z.output<typeof reportingConfigSchema>;

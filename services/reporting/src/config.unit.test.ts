@@ -22,3 +22,18 @@ it("names a bad variable", () => {
     /REPORTING_QUALITY_VARIANT/,
   );
 });
+
+it("reads definition sets as JSON and names a bad one", () => {
+  expect(loadReportingConfig({}).REPORTING_DEFINITION_SETS).toEqual([]);
+  expect(
+    loadReportingConfig({
+      REPORTING_DEFINITION_SETS: '[{"version":2,"weights":{"CONTROL":3}}]',
+    }).REPORTING_DEFINITION_SETS,
+  ).toEqual([{ version: 2, weights: { CONTROL: 3 }, note: "" }]);
+  expect(() => loadReportingConfig({ REPORTING_DEFINITION_SETS: '[{"version":1}]' })).toThrow(
+    /REPORTING_DEFINITION_SETS/,
+  );
+  expect(() => loadReportingConfig({ REPORTING_DEFINITION_SETS: "{" })).toThrow(
+    /REPORTING_DEFINITION_SETS/,
+  );
+});

@@ -15,6 +15,7 @@ import { Access } from "./api/access.js";
 import { createReportingService } from "./api/reporting-service.js";
 import { config, telemetry } from "./bootstrap.js";
 import { openReportingDatabase } from "./db/open-database.js";
+import { checkDefinitionSets } from "./domain/metrics/definition-sets.js";
 import { checkMetricsConfig } from "./domain/metrics/definitions.js";
 import { reportingProjection } from "./projections/projection.js";
 import { ReadDb } from "./queries/read-db.js";
@@ -54,6 +55,7 @@ await runService(async (lifecycle) => {
     metrics: checkMetricsConfig({
       qualityVariant: config.REPORTING_QUALITY_VARIANT,
       timelinessDays: config.REPORTING_TIMELINESS_DAYS,
+      definitionSets: checkDefinitionSets(config.REPORTING_DEFINITION_SETS),
     }),
   };
   const verifier = createCallerVerifier({ jwksUrl: config.AUTH_JWKS_URL });

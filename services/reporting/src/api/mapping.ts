@@ -1,8 +1,11 @@
 import { AbsenceReason, MarkValue } from "@otmetka/proto/grades/events/v1/events";
 import {
+  AsOfMode,
   type Dashboard as DashboardMsg,
   type DashboardQuery as DashboardQueryMsg,
   type Distribution,
+  ExportFormat,
+  type ExportPerformanceReportRequest,
   type Figure as FigureMsg,
   Level,
   ResultBasis,
@@ -10,8 +13,9 @@ import {
 import { invalidInput } from "../domain/errors.js";
 import type { ResultBasis as Basis } from "../domain/metrics/definitions.js";
 import type { Figure } from "../domain/metrics/figure.js";
+import type { ReportRequest } from "../exports/performance-report.js";
 import type { Level as DomainLevel } from "../projections/deltas.js";
-import type { Dashboard, DashboardQuery } from "../queries/dashboards.js";
+import type { Dashboard, DashboardQuery, AsOfMode as Mode } from "../queries/dashboards.js";
 import type { Period } from "../queries/periods.js";
 
 const MARKS: Record<string, MarkValue> = {
@@ -68,8 +72,24 @@ export function dashboardQueryOf(q: DashboardQueryMsg): DashboardQuery {
     period: periodOf(q),
     asOf: q.asOf || today(),
     basis,
+    mode: modeOf(q.asOfMode),
+    definitionVersion: q.definitionVersion,
   };
 }
+
+export function modeOf(m: AsOfMode | undefined): Mode | undefined {
+  if (m === AsOfMode.AS_OF_MODE_RECORDED) return "RECORDED";
+  if (m === AsOfMode.AS_OF_MODE_EFFECTIVE) return "EFFECTIVE";
+  if (m === undefined || m === AsOfMode.AS_OF_MODE_UNSPECIFIED) return undefined;
+  throw invalidInput("asOfMode", `must be RECORDED or EFFECTIVE, got ${String(m)}`);
+}
+
+export const modeMsg = (m: Mode | null | undefined): AsOfMode =>
+  m === "RECORDED"
+    ? AsOfMode.AS_OF_MODE_RECORDED
+    : m === "EFFECTIVE"
+      ? AsOfMode.AS_OF_MODE_EFFECTIVE
+      : AsOfMode.AS_OF_MODE_UNSPECIFIED;
 
 const figure = (f: Figure): FigureMsg => ({
   ...(f.value === null ? {} : { value: f.value }),
@@ -139,5 +159,43 @@ export function dashboardMsg(d: Dashboard): DashboardMsg {
       medianDelayDefinition: d.journal.medianDelayDays.definition,
     },
     programmeDelivery: d.programmeDelivery ? figure(d.programmeDelivery) : undefined,
+    definitionVersion: d.definitionVersion,
+    asOfMode: modeMsg(d.mode),
+  };
+}
+
+export function exportRequestOf(r: ExportPerformanceReportRequest): {
+  request: ReportRequest;
+  format: "CSV" | "XLSX";
+} {
+  const level = LEVELS[r.level];
+  if (level !== "SCHOOL" && level !== "MUNICIPALITY")
+    throw invalidInput("level", "must be SCHOOL or MUNICIPALITY");
+  if (!r.scopeId) throw invalidInput("scopeId", "is required");
+  if (r.term === undefined && !r.year) throw invalidInput("period", "term or year is required");
+  const format =
+    r.format === ExportFormat.EXPORT_FORMAT_XLSX
+      ? "XLSX"
+      : r.format === ExportFormat.EXPORT_FORMAT_CSV
+        ? "CSV"
+        : null;
+  if (!format) throw invalidInput("format", "must be CSV or XLSX");
+  return {
+    format,
+    request: {
+      level,
+      scopeId: r.scopeId,
+      startYear: r.academicYear?.startYear ?? 0,
+      term: r.term ?? 0,
+      asOf: r.asOf || today(),
+      mode: modeOf(r.asOfMode),
+      definitionVersion: r.definitionVersion,
+      basis:
+        r.basis === ResultBasis.RESULT_BASIS_CURRENT
+          ? "CURRENT"
+          : r.basis === ResultBasis.RESULT_BASIS_PERIOD_MARKS
+            ? "PERIOD_MARKS"
+            : undefined,
+    },
   };
 }

@@ -8,12 +8,20 @@ import {
   type Logger,
 } from "@otmetka/service-kit";
 import type { MetricsConfig } from "../domain/metrics/definitions.js";
+import { performanceReport } from "../exports/performance-report.js";
+import { reportCsv, reportXlsx } from "../exports/render.js";
 import { dashboard } from "../queries/dashboards.js";
 import { diary } from "../queries/diary.js";
 import { journalView } from "../queries/journal-view.js";
 import type { ReadDb } from "../queries/read-db.js";
 import type { Access } from "./access.js";
-import { absenceReason, dashboardMsg, dashboardQueryOf, markValue } from "./mapping.js";
+import {
+  absenceReason,
+  dashboardMsg,
+  dashboardQueryOf,
+  exportRequestOf,
+  markValue,
+} from "./mapping.js";
 
 export interface ReportingDeps {
   db: ReadDb;
@@ -108,5 +116,21 @@ export function createReportingService(
         }),
       ),
     })),
+    exportPerformanceReport: handler(async (req, { caller }) => {
+      const { request, format } = exportRequestOf(req);
+      await deps.access.dashboard(caller, request.level, request.scopeId);
+      const report = await performanceReport(deps.db, deps.metrics, request);
+      const xlsx = format === "XLSX";
+      const period = request.term === 0 ? "year" : `term${request.term}`;
+      return {
+        content: xlsx ? await reportXlsx(report) : await reportCsv(report),
+        fileName: `performance-${request.level.toLowerCase()}-${request.scopeId}-${request.startYear}-${period}-${request.asOf}-v${report.definitionVersion}.${xlsx ? "xlsx" : "csv"}`,
+        contentType: xlsx
+          ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+          : "text/csv; charset=utf-8",
+        definitionVersion: report.definitionVersion,
+        asOf: request.asOf,
+      };
+    }),
   };
 }

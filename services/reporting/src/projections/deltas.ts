@@ -84,6 +84,19 @@ export class Deltas {
   readonly newMarks = new Map<string, NewMark>();
   /** Journal entries whose school's time zone is not cached yet: counted in flush (timeliness.ts). */
   readonly pendingDelays: PendingDelay[] = [];
+  /** The recorded-time clock's open day as this batch sees it (undefined: not read yet). */
+  openDay: string | null | undefined = undefined;
+  /** The batch moved the clock: flush stores the new open day. */
+  clockMoved = false;
+
+  /** Forgets what was written (a mid-batch flush at a day boundary); notices are kept. */
+  clearWritten(): void {
+    this.perf.clear();
+    this.standing.clear();
+    this.daily.clear();
+    this.touched.clear();
+    this.newMarks.clear();
+  }
 
   /** Applies `fn` to the counters of every level of `scope`, for the subject and for all subjects. */
   perfAt(

@@ -1,10 +1,12 @@
 import { defineProjection, type Projection } from "@otmetka/projections";
+import { CLOCK_ZONE, closeDay, readOpenDay, writeOpenDay } from "./day-close.js";
 import { Deltas, levelsOf } from "./deltas.js";
-import { journalOf } from "./event-data.js";
+import { civilDate, journalOf } from "./event-data.js";
 import { attendanceHandlers } from "./grades-attendance.js";
 import { markHandlers } from "./grades-marks.js";
 import { lessonHandlers } from "./lessons.js";
 import { recomputePupils } from "./pupils.js";
+import type { Q } from "./query.js";
 import { schemaQuery } from "./query.js";
 import { curriculumReplicaHandlers, type Handler, identityHandlers } from "./replicas.js";
 import { createTables } from "./schema.js";
@@ -29,16 +31,19 @@ const handlers: Record<string, Handler> = {
  */
 export const reportingProjection: Projection<Deltas> = defineProjection<Deltas>({
   name: "reporting",
-  version: 1,
+  // 2: daily snapshots (perf_h, standing_h, daily_h, day_clock, dirty flags).
+  version: 2,
   sources: [{ context: "identity" }, { context: "curriculum" }, { context: "grades" }],
   noticeContext: "reporting",
   setup: (db, schema) => createTables(db, schema),
   createScratch: () => new Deltas(),
   async apply(e, ctx) {
+    const q = schemaQuery(ctx.query, ctx.schema);
+    await advanceClock(q, ctx.scratch, e.time);
     const handler = handlers[e.type];
     if (!handler) return;
     const d = (e.data ?? {}) as Record<string, unknown>;
-    await handler(schemaQuery(ctx.query, ctx.schema), d, ctx.scratch, { time: e.time });
+    await handler(q, d, ctx.scratch, { time: e.time });
     if (e.context === "grades" && d.journal) {
       const j = journalOf(d);
       ctx.changed("journal", j.journalId);
@@ -48,11 +53,39 @@ export const reportingProjection: Projection<Deltas> = defineProjection<Deltas>(
   },
   async flush(ctx) {
     const q = schemaQuery(ctx.query, ctx.schema);
-    // Two round trips a batch: read what the touched pupils need (the batch's new marks are
-    // taken from the scratch), then write marks, pupils' rows and deltas in one statement.
-    await countPendingDelays(q, ctx.scratch);
-    const pupils = await recomputePupils(q, ctx.scratch);
-    await writeAll(q, ctx.scratch, pupils);
+    await writeBatch(q, ctx.scratch);
+    if (ctx.scratch.clockMoved && ctx.scratch.openDay) await writeOpenDay(q, ctx.scratch.openDay);
     for (const s of ctx.scratch.changedPupils) ctx.changed("diary", s);
   },
 });
+
+/**
+ * Two round trips: read what the touched pupils need (the batch's new marks are taken from
+ * the scratch), then write marks, pupils' rows and deltas in one statement.
+ */
+async function writeBatch(q: Q, d: Deltas): Promise<void> {
+  await countPendingDelays(q, d);
+  const pupils = await recomputePupils(q, d);
+  await writeAll(q, d, pupils);
+}
+
+/**
+ * The recorded-time clock: an event recorded on a later day (CLOCK_ZONE) than the open one
+ * closes the open day first — what the batch wrote so far is flushed, then the changed
+ * aggregate rows are snapshotted — so a snapshot holds exactly the events recorded up to
+ * its day, wherever batches happen to be cut (live or rebuild). Times never move it back:
+ * an event recorded earlier than the open day counts in the open day.
+ */
+async function advanceClock(q: Q, d: Deltas, time: string): Promise<void> {
+  if (!time) return;
+  if (d.openDay === undefined) d.openDay = await readOpenDay(q);
+  const day = civilDate(time, CLOCK_ZONE);
+  if (d.openDay !== null && day <= d.openDay) return;
+  if (d.openDay !== null) {
+    await writeBatch(q, d);
+    d.clearWritten();
+    await closeDay(q, d.openDay);
+  }
+  d.openDay = day;
+  d.clockMoved = true;
+}

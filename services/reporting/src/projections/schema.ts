@@ -11,6 +11,8 @@ import { type Kysely, sql } from "kysely";
  * - daily: attendance and journal-fill counters per level, scope, subject and day (date
  *   ranges sum at most a year of days, whatever the volume).
  * Date ranges are [first_day, until): `until` exclusive, null = open.
+ * perf_h / standing_h / daily_h: daily snapshots of the aggregates (see day-close.ts); the
+ * `dirty` flag marks a live row changed since the last day closed.
  */
 export async function createTables(db: Kysely<unknown>, schema: string): Promise<void> {
   const t = (name: string) => sql.id(schema, name);
@@ -47,6 +49,8 @@ export async function createTables(db: Kysely<unknown>, schema: string): Promise
       value text NOT NULL, weight integer NOT NULL, work_type text NOT NULL, revoked boolean NOT NULL DEFAULT false)`,
     sql`CREATE INDEX ON ${t("marks")} (student_id, subject_id, start_year, term)`,
     sql`CREATE INDEX ON ${t("marks")} (journal_id, term)`,
+    // Effective-mode dashboards find a scope's marks by class group (queries/effective.ts).
+    sql`CREATE INDEX ON ${t("marks")} (class_group_id, start_year, term)`,
     sql`CREATE TABLE ${t("absences")} (lesson_id text NOT NULL, student_id text NOT NULL,
       reason text NOT NULL, late_minutes integer NOT NULL, PRIMARY KEY (lesson_id, student_id))`,
     sql`CREATE TABLE ${t("term_marks")} (student_id text NOT NULL, subject_id text NOT NULL,
@@ -64,13 +68,26 @@ export async function createTables(db: Kysely<unknown>, schema: string): Promise
       PRIMARY KEY (student_id, start_year, term))`,
     sql`CREATE TABLE ${t("perf")} (level text NOT NULL, scope_id text NOT NULL, start_year integer NOT NULL,
       term smallint NOT NULL, subject_id text NOT NULL, basis text NOT NULL, counters bigint[] NOT NULL,
-      PRIMARY KEY (level, scope_id, start_year, term, subject_id, basis))`,
+      dirty boolean NOT NULL DEFAULT true, PRIMARY KEY (level, scope_id, start_year, term, subject_id, basis))`,
     sql`CREATE TABLE ${t("standing")} (level text NOT NULL, scope_id text NOT NULL, start_year integer NOT NULL,
       term smallint NOT NULL, basis text NOT NULL, counters bigint[] NOT NULL,
-      PRIMARY KEY (level, scope_id, start_year, term, basis))`,
+      dirty boolean NOT NULL DEFAULT true, PRIMARY KEY (level, scope_id, start_year, term, basis))`,
     sql`CREATE TABLE ${t("daily")} (level text NOT NULL, scope_id text NOT NULL, subject_id text NOT NULL,
       day date NOT NULL, attendance bigint[] NOT NULL, journal bigint[] NOT NULL,
-      PRIMARY KEY (level, scope_id, subject_id, day))`,
+      dirty boolean NOT NULL DEFAULT true, PRIMARY KEY (level, scope_id, subject_id, day))`,
+    // Daily snapshots (day-close.ts): the aggregate rows as they stood at the end of
+    // known_day, written for the rows that changed that day; immutable once written.
+    sql`CREATE TABLE ${t("perf_h")} (level text NOT NULL, scope_id text NOT NULL, start_year integer NOT NULL,
+      term smallint NOT NULL, subject_id text NOT NULL, basis text NOT NULL, known_day date NOT NULL,
+      counters bigint[] NOT NULL, PRIMARY KEY (level, scope_id, start_year, term, subject_id, basis, known_day))`,
+    sql`CREATE TABLE ${t("standing_h")} (level text NOT NULL, scope_id text NOT NULL, start_year integer NOT NULL,
+      term smallint NOT NULL, basis text NOT NULL, known_day date NOT NULL, counters bigint[] NOT NULL,
+      PRIMARY KEY (level, scope_id, start_year, term, basis, known_day))`,
+    sql`CREATE TABLE ${t("daily_h")} (level text NOT NULL, scope_id text NOT NULL, subject_id text NOT NULL,
+      day date NOT NULL, known_day date NOT NULL, attendance bigint[] NOT NULL, journal bigint[] NOT NULL,
+      PRIMARY KEY (level, scope_id, subject_id, day, known_day))`,
+    // The open (not yet closed) day of the recorded-time clock: one row.
+    sql`CREATE TABLE ${t("day_clock")} (one boolean PRIMARY KEY DEFAULT true CHECK (one), day date NOT NULL)`,
     sql`CREATE TABLE ${t("pupil_days")} (student_id text NOT NULL, day date NOT NULL,
       lessons integer NOT NULL, illness integer NOT NULL, excused integer NOT NULL, unexcused integer NOT NULL,
       PRIMARY KEY (student_id, day))`,

@@ -90,17 +90,17 @@ export async function writeAll(q: Q, d: Deltas, pupils: PupilRows): Promise<void
        SELECT l, sc, y, t, su, b, c::bigint[]
          FROM unnest($14::text[], $15::text[], $16::int[], $17::int[], $18::text[], $19::text[], $20::text[])
            AS x(l, sc, y, t, su, b, c)
-       ON CONFLICT (level, scope_id, start_year, term, subject_id, basis) DO UPDATE SET ${ADD("counters", "perf")}),
+       ON CONFLICT (level, scope_id, start_year, term, subject_id, basis) DO UPDATE SET ${ADD("counters", "perf")}, dirty = true),
      st AS (
        INSERT INTO $S.standing (level, scope_id, start_year, term, basis, counters)
        SELECT l, sc, y, t, b, c::bigint[]
          FROM unnest($21::text[], $22::text[], $23::int[], $24::int[], $25::text[], $26::text[]) AS x(l, sc, y, t, b, c)
-       ON CONFLICT (level, scope_id, start_year, term, basis) DO UPDATE SET ${ADD("counters", "standing")}),
+       ON CONFLICT (level, scope_id, start_year, term, basis) DO UPDATE SET ${ADD("counters", "standing")}, dirty = true),
      d AS (
        INSERT INTO $S.daily (level, scope_id, subject_id, day, attendance, journal)
        SELECT l, sc, su, day, a::bigint[], j::bigint[]
          FROM unnest($27::text[], $28::text[], $29::text[], $30::date[], $31::text[], $32::text[]) AS x(l, sc, su, day, a, j)
-       ON CONFLICT (level, scope_id, subject_id, day) DO UPDATE SET ${ADD("attendance", "daily")}, ${ADD("journal", "daily")})
+       ON CONFLICT (level, scope_id, subject_id, day) DO UPDATE SET ${ADD("attendance", "daily")}, ${ADD("journal", "daily")}, dirty = true)
      SELECT 1`,
     params,
   );

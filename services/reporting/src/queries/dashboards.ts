@@ -5,6 +5,11 @@ import {
   emptyAllSubjects,
 } from "../domain/metrics/all-subjects.js";
 import { type AttendanceFigures, attendanceFigures } from "../domain/metrics/attendance.js";
+import {
+  definitionSet,
+  LIVE_DEFINITION_VERSION,
+  labelled,
+} from "../domain/metrics/definition-sets.js";
 import type { MetricsConfig, ResultBasis } from "../domain/metrics/definitions.js";
 import type { Figure } from "../domain/metrics/figure.js";
 import { type JournalFigures, journalFigures } from "../domain/metrics/journal-fill.js";
@@ -21,6 +26,7 @@ import {
   standingFromArray,
 } from "../projections/counters-codec.js";
 import { ALL_SUBJECTS, type Level } from "../projections/deltas.js";
+import { effectiveCounters } from "./effective.js";
 import { type Period, type ResolvedPeriod, resolvePeriod } from "./periods.js";
 import type { ReadDb } from "./read-db.js";
 
@@ -36,7 +42,17 @@ export interface DashboardQuery {
   /** The day "to date" figures stop at (journal fill, attendance). */
   readonly asOf: string;
   readonly basis?: ResultBasis | undefined;
+  /**
+   * How as-of reads: absent = the current state ("to date" figures stop at asOf);
+   * RECORDED = what was known at the end of asOf (daily snapshots); EFFECTIVE = what is
+   * known now about lessons up to asOf (recomputed from the journal facts).
+   */
+  readonly mode?: AsOfMode | undefined;
+  /** The definition set to compute under; 0/absent = the live one. */
+  readonly definitionVersion?: number | undefined;
 }
+
+export type AsOfMode = "RECORDED" | "EFFECTIVE";
 
 export interface Dashboard {
   readonly query: DashboardQuery;
@@ -55,6 +71,58 @@ export interface Dashboard {
    * and subject); null elsewhere or without an approved programme.
    */
   readonly programmeDelivery: Figure | null;
+  readonly definitionVersion: number;
+  readonly mode: AsOfMode | null;
+}
+
+interface Rows {
+  perf: string[] | null;
+  standing: string[] | null;
+  attendance: string[] | null;
+  journal: string[] | null;
+  programme_hours: number | null;
+}
+
+// The live aggregates: one row per figure group, the day rows summed element-wise.
+const LIVE_SQL = `WITH days AS (SELECT attendance, journal FROM $S.daily WHERE level = $1 AND scope_id = $2 AND subject_id = $5
+                     AND day BETWEEN $7::date AND $8::date)
+     SELECT (SELECT counters FROM $S.perf WHERE level = $1 AND scope_id = $2 AND start_year = $3 AND term = $4
+               AND subject_id = $5 AND basis = $6) AS perf,
+            (SELECT counters FROM $S.standing WHERE level = $1 AND scope_id = $2 AND start_year = $3 AND term = $4
+               AND basis = $6) AS standing,
+            ${sumsAndProgramme()}`;
+
+// The same from the daily snapshots: each row's latest snapshot at or before the as-of day
+// ($9), or the live rows when that day is still open (not closed by the recorded-time clock).
+const RECORDED_SQL = `WITH h AS (SELECT $9::date < coalesce((SELECT day FROM $S.day_clock), '-infinity'::date) AS closed),
+     days AS (
+       SELECT attendance, journal FROM $S.daily WHERE NOT (SELECT closed FROM h) AND level = $1 AND scope_id = $2
+          AND subject_id = $5 AND day BETWEEN $7::date AND $8::date
+       UNION ALL
+       SELECT attendance, journal FROM (SELECT DISTINCT ON (day) attendance, journal FROM $S.daily_h
+          WHERE (SELECT closed FROM h) AND level = $1 AND scope_id = $2 AND subject_id = $5
+            AND day BETWEEN $7::date AND $8::date AND known_day <= $9::date ORDER BY day, known_day DESC) x)
+     SELECT CASE WHEN (SELECT closed FROM h)
+              THEN (SELECT counters FROM $S.perf_h WHERE level = $1 AND scope_id = $2 AND start_year = $3 AND term = $4
+                      AND subject_id = $5 AND basis = $6 AND known_day <= $9::date ORDER BY known_day DESC LIMIT 1)
+              ELSE (SELECT counters FROM $S.perf WHERE level = $1 AND scope_id = $2 AND start_year = $3 AND term = $4
+                      AND subject_id = $5 AND basis = $6) END AS perf,
+            CASE WHEN (SELECT closed FROM h)
+              THEN (SELECT counters FROM $S.standing_h WHERE level = $1 AND scope_id = $2 AND start_year = $3
+                      AND term = $4 AND basis = $6 AND known_day <= $9::date ORDER BY known_day DESC LIMIT 1)
+              ELSE (SELECT counters FROM $S.standing WHERE level = $1 AND scope_id = $2 AND start_year = $3
+                      AND term = $4 AND basis = $6) END AS standing,
+            ${sumsAndProgramme()}`;
+
+function sumsAndProgramme(): string {
+  return `(SELECT array_agg(v ORDER BY i) FROM (SELECT i, sum(x) AS v FROM days, unnest(days.attendance)
+               WITH ORDINALITY AS u(x, i) GROUP BY i) a) AS attendance,
+            (SELECT array_agg(v ORDER BY i) FROM (SELECT i, sum(x) AS v FROM days, unnest(days.journal)
+               WITH ORDINALITY AS u(x, i) GROUP BY i) j) AS journal,
+            (SELECT p.hours FROM $S.programmes p JOIN $S.class_groups c ON c.school_id = p.school_id
+               AND c.start_year = p.start_year AND c.grade_level = p.grade_level
+              WHERE $1 = 'CLASS_GROUP' AND c.class_group_id = $2 AND p.subject_id = $5 AND p.approved
+              ORDER BY p.version DESC LIMIT 1) AS programme_hours`;
 }
 
 /**
@@ -81,68 +149,80 @@ export async function dashboard(
     q.basis,
   );
   const to = [period.to, q.asOf].sort()[0] as string; // civil dates compare as text
-  // One round trip: the period's aggregate rows and the day rows summed element-wise.
-  const [row] = await db.prepared<{
-    perf: string[] | null;
-    standing: string[] | null;
-    attendance: string[] | null;
-    journal: string[] | null;
-    programme_hours: number | null;
-  }>(
-    "reporting-dashboard",
-    `WITH days AS (SELECT attendance, journal FROM $S.daily WHERE level = $1 AND scope_id = $2 AND subject_id = $5
-                     AND day BETWEEN $7::date AND $8::date)
-     SELECT (SELECT counters FROM $S.perf WHERE level = $1 AND scope_id = $2 AND start_year = $3 AND term = $4
-               AND subject_id = $5 AND basis = $6) AS perf,
-            (SELECT counters FROM $S.standing WHERE level = $1 AND scope_id = $2 AND start_year = $3 AND term = $4
-               AND basis = $6) AS standing,
-            (SELECT array_agg(v ORDER BY i) FROM (SELECT i, sum(x) AS v FROM days, unnest(days.attendance)
-               WITH ORDINALITY AS u(x, i) GROUP BY i) a) AS attendance,
-            (SELECT array_agg(v ORDER BY i) FROM (SELECT i, sum(x) AS v FROM days, unnest(days.journal)
-               WITH ORDINALITY AS u(x, i) GROUP BY i) j) AS journal,
-            (SELECT p.hours FROM $S.programmes p JOIN $S.class_groups c ON c.school_id = p.school_id
-               AND c.start_year = p.start_year AND c.grade_level = p.grade_level
-              WHERE $1 = 'CLASS_GROUP' AND c.class_group_id = $2 AND p.subject_id = $5 AND p.approved
-              ORDER BY p.version DESC LIMIT 1) AS programme_hours`,
-    [q.level, q.scopeId, q.startYear, period.term ?? -1, subject, period.basis, period.from, to],
-  );
+  const set = definitionSet(config.definitionSets ?? [], q.definitionVersion ?? 0);
+  if (q.mode === "RECORDED" && set.version !== LIVE_DEFINITION_VERSION) {
+    throw invalidInput(
+      "definitionVersion",
+      `recorded mode is served under the live version ${LIVE_DEFINITION_VERSION} only (use EFFECTIVE for version ${set.version})`,
+    );
+  }
+  const params = [q.level, q.scopeId, q.startYear, period.term ?? -1, subject, period.basis];
+  const recorded = q.mode === "RECORDED";
+  // Pupil and mark figures are recomputed for the effective mode and under another version.
+  const recompute =
+    period.term !== null && (q.mode === "EFFECTIVE" || set.version !== LIVE_DEFINITION_VERSION);
+  const [[fetched], computed] = await Promise.all([
+    recorded
+      ? db.prepared<Rows>("reporting-dashboard-recorded", RECORDED_SQL, [
+          ...params,
+          period.from,
+          to,
+          q.asOf,
+        ])
+      : db.prepared<Rows>("reporting-dashboard", LIVE_SQL, [...params, period.from, to]),
+    recompute
+      ? effectiveCounters(db, {
+          level: q.level,
+          scopeId: q.scopeId,
+          startYear: q.startYear,
+          term: period.term ?? 0,
+          subjectId: subject,
+          basis: period.basis,
+          // Under another version without an as-of mode: everything known now.
+          asOf: q.mode === "EFFECTIVE" ? q.asOf : "9999-12-31",
+          weights: set.weights,
+        })
+      : Promise.resolve(null),
+  ]);
+  const row = fetched;
   const nums = (a: string[] | null | undefined) => (a ?? []).map(Number);
   const att = attendanceFromArray(nums(row?.attendance));
   const journal = journalFromArray(nums(row?.journal));
-  const performance =
-    period.term === null
-      ? null
-      : performanceFigures(
-          row?.perf ? perfFromArray(nums(row.perf)) : emptyPerformance(),
-          period.basis,
-        );
-  return {
-    query: q,
-    period,
-    performance,
-    quality: performance
-      ? config.qualityVariant === "PER_MARK"
-        ? performance.qualityPerMark
-        : performance.qualityPerPupil
-      : null,
-    allSubjects:
-      period.term === null || subject !== ALL_SUBJECTS
-        ? null
-        : allSubjectsFigures(
-            row?.standing ? standingFromArray(nums(row.standing)) : emptyAllSubjects(),
-            period.basis,
-          ),
-    attendance: attendanceFigures(att),
-    journal: journalFigures(journal, config.timelinessDays),
-    programmeDelivery:
-      row?.programme_hours == null
-        ? null
-        : programmeDelivery([
-            {
-              programmeHours: row.programme_hours,
-              lessonsScheduledToDate: journal.lessonsScheduled,
-              conductedWithTopic: journal.lessonsDelivered,
-            },
-          ]),
-  };
+  const perfCounters =
+    computed?.perf ?? (row?.perf ? perfFromArray(nums(row.perf)) : emptyPerformance());
+  const standingCounters =
+    computed?.standing ??
+    (row?.standing ? standingFromArray(nums(row.standing)) : emptyAllSubjects());
+  const performance = period.term === null ? null : performanceFigures(perfCounters, period.basis);
+  return labelled<Dashboard>(
+    {
+      query: q,
+      period,
+      performance,
+      quality: performance
+        ? config.qualityVariant === "PER_MARK"
+          ? performance.qualityPerMark
+          : performance.qualityPerPupil
+        : null,
+      allSubjects:
+        period.term === null || subject !== ALL_SUBJECTS
+          ? null
+          : allSubjectsFigures(standingCounters, period.basis),
+      attendance: attendanceFigures(att),
+      journal: journalFigures(journal, config.timelinessDays),
+      programmeDelivery:
+        row?.programme_hours == null
+          ? null
+          : programmeDelivery([
+              {
+                programmeHours: row.programme_hours,
+                lessonsScheduledToDate: journal.lessonsScheduled,
+                conductedWithTopic: journal.lessonsDelivered,
+              },
+            ]),
+      definitionVersion: set.version,
+      mode: q.mode ?? null,
+    },
+    set.version,
+  );
 }

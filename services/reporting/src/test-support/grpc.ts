@@ -13,7 +13,7 @@ import {
 import { startTestTokenIssuer, type TestTokenIssuer } from "@otmetka/testing";
 import { Access } from "../api/access.js";
 import { createReportingService } from "../api/reporting-service.js";
-import { DEFAULT_METRICS_CONFIG } from "../domain/metrics/definitions.js";
+import { DEFAULT_METRICS_CONFIG, type MetricsConfig } from "../domain/metrics/definitions.js";
 import type { ReadDb } from "../queries/read-db.js";
 
 export interface ApiHarness {
@@ -26,7 +26,10 @@ export interface ApiHarness {
 }
 
 /** The gRPC API over a read model, with real token verification (a test JWKS issuer), region 74. */
-export async function startApi(db: ReadDb): Promise<ApiHarness> {
+export async function startApi(
+  db: ReadDb,
+  metrics: MetricsConfig = DEFAULT_METRICS_CONFIG,
+): Promise<ApiHarness> {
   const issuer = await startTestTokenIssuer();
   const logger = createLogger({ service: "reporting-test", level: "silent" });
   const server = await startGrpcServer({
@@ -39,7 +42,7 @@ export async function startApi(db: ReadDb): Promise<ApiHarness> {
       {
         definition: ReportingServiceService,
         implementation: createReportingService(
-          { db, access: new Access(db, "74"), metrics: DEFAULT_METRICS_CONFIG },
+          { db, access: new Access(db, "74"), metrics },
           createCallerVerifier({ jwksUrl: issuer.jwksUrl }),
           logger,
         ),

@@ -1,4 +1,5 @@
 import { invalidInput } from "../errors.js";
+import type { DefinitionSet } from "./definition-sets.js";
 
 /**
  * Definition versions. A figure names the version that produced it; a changed rule gets a
@@ -41,6 +42,8 @@ export interface MetricsConfig {
   readonly qualityVariant: "PER_PUPIL" | "PER_MARK";
   /** An entry is timely when recorded no later than k days after the lesson. */
   readonly timelinessDays: number;
+  /** Definition sets beyond the live version 1 (weight tables changed since). */
+  readonly definitionSets?: readonly DefinitionSet[];
 }
 
 export const DEFAULT_METRICS_CONFIG: MetricsConfig = {

@@ -1,6 +1,7 @@
 export * from "./all-subjects.js";
 export * from "./attendance.js";
 export * from "./civil-date.js";
+export * from "./definition-sets.js";
 export * from "./definitions.js";
 export * from "./figure.js";
 export * from "./from-facts.js";

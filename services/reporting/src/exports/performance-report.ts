@@ -1,0 +1,140 @@
+import { invalidInput } from "../domain/errors.js";
+import type { MetricsConfig, ResultBasis } from "../domain/metrics/definitions.js";
+import type { Figure } from "../domain/metrics/figure.js";
+import { ALL_SUBJECTS } from "../projections/deltas.js";
+import { type AsOfMode, type Dashboard, dashboard } from "../queries/dashboards.js";
+import type { ReadDb } from "../queries/read-db.js";
+
+/** The statutory "performance and quality" report (успеваемость и качество знаний). */
+export interface ReportRequest {
+  readonly level: "SCHOOL" | "MUNICIPALITY";
+  readonly scopeId: string;
+  readonly startYear: number;
+  /** 1-4 (a school only) or 0 for the year. */
+  readonly term: number;
+  readonly asOf: string;
+  readonly mode?: AsOfMode | undefined;
+  readonly definitionVersion?: number | undefined;
+  readonly basis?: ResultBasis | undefined;
+}
+
+export interface ReportRow {
+  /** A subject id (school report) or a school id (municipality report); "" for the total. */
+  readonly unit: string;
+  readonly dashboard: Dashboard;
+}
+
+export interface PerformanceReport {
+  readonly request: ReportRequest;
+  readonly definitionVersion: number;
+  /** Every figure definition the report's numbers come from. */
+  readonly definitions: readonly string[];
+  readonly rows: readonly ReportRow[];
+  readonly total: ReportRow;
+}
+
+/**
+ * One row per subject of a school (its all-subjects total last) or per school of a
+ * municipality (all subjects; the municipality's total last), each row the dashboard of
+ * that unit, so the report's figures are the dashboard's by construction.
+ */
+export async function performanceReport(
+  db: ReadDb,
+  config: MetricsConfig,
+  r: ReportRequest,
+): Promise<PerformanceReport> {
+  if (r.level !== "SCHOOL" && r.level !== "MUNICIPALITY")
+    throw invalidInput("level", "the report is made for a SCHOOL or a MUNICIPALITY");
+  if (r.term !== 0 && r.level !== "SCHOOL")
+    throw invalidInput("period.term", "a term is a period only within one school (use the year)");
+  const units =
+    r.level === "SCHOOL"
+      ? await db.rows<{ id: string }>(
+          `SELECT DISTINCT subject_id AS id FROM $S.perf WHERE level = 'SCHOOL' AND scope_id = $1
+              AND start_year = $2 AND subject_id <> '*' ORDER BY 1`,
+          [r.scopeId, r.startYear],
+        )
+      : await db.rows<{ id: string }>(
+          "SELECT school_id AS id FROM $S.schools WHERE municipality_id = $1 ORDER BY 1",
+          [r.scopeId],
+        );
+  const dash = (level: "SCHOOL" | "MUNICIPALITY", scopeId: string, subjectId: string) =>
+    dashboard(db, config, {
+      level,
+      scopeId,
+      startYear: r.startYear,
+      subjectId,
+      period: r.term === 0 ? { kind: "YEAR" } : { kind: "TERM", term: r.term },
+      asOf: r.asOf,
+      basis: r.basis,
+      mode: r.mode,
+      definitionVersion: r.definitionVersion,
+    });
+  const rows = await Promise.all(
+    units.map(async (u) => ({
+      unit: u.id,
+      dashboard:
+        r.level === "SCHOOL"
+          ? await dash("SCHOOL", r.scopeId, u.id)
+          : await dash("SCHOOL", u.id, ALL_SUBJECTS),
+    })),
+  );
+  const total = { unit: "", dashboard: await dash(r.level, r.scopeId, ALL_SUBJECTS) };
+  const definitions = new Set<string>();
+  const p = total.dashboard.performance;
+  if (p)
+    for (const f of [p.pupilCount, p.passRate, p.qualityPerPupil, p.degreeOfLearning, p.average])
+      definitions.add(f.definition);
+  if (p) definitions.add(p.weightedAverage.definition);
+  return {
+    request: r,
+    definitionVersion: total.dashboard.definitionVersion,
+    definitions: [...definitions],
+    rows,
+    total,
+  };
+}
+
+const percent = (f: Figure | undefined) =>
+  f?.value == null ? null : Math.round(f.value * 1000) / 10;
+const round2 = (f: Figure | undefined) =>
+  f?.value == null ? null : Math.round(f.value * 100) / 100;
+
+export const REPORT_COLUMNS = [
+  "Подразделение",
+  "Учащихся (N)",
+  "Успеваемость, %",
+  "Качество знаний, %",
+  "СОУ, %",
+  "Средний балл",
+  "Средневзвешенный балл",
+  "«5»",
+  "«4»",
+  "«3»",
+  "«2» и «1»",
+  "Зачёт",
+  "Незачёт",
+  "н/а",
+] as const;
+
+/** A row's cells in REPORT_COLUMNS order (numbers as numbers; null = no population). */
+export function reportCells(row: ReportRow, totalLabel: string): (string | number | null)[] {
+  const p = row.dashboard.performance;
+  const d = p?.distribution.results;
+  return [
+    row.unit || totalLabel,
+    p?.pupilCount.value ?? 0,
+    percent(p?.passRate),
+    percent(p?.qualityPerPupil),
+    round2(p?.degreeOfLearning),
+    round2(p?.average),
+    round2(p?.weightedAverage),
+    d?.["5"] ?? 0,
+    d?.["4"] ?? 0,
+    d?.["3"] ?? 0,
+    (d?.["2"] ?? 0) + (d?.["1"] ?? 0),
+    d?.PASS ?? 0,
+    d?.FAIL ?? 0,
+    d?.NOT_ATTESTED ?? 0,
+  ];
+}

@@ -1,0 +1,40 @@
+import ExcelJS from "exceljs";
+import { type PerformanceReport, REPORT_COLUMNS, reportCells } from "./performance-report.js";
+
+const MODE_LABEL = {
+  RECORDED: "по данным, известным на конец дня",
+  EFFECTIVE: "с учётом последующих исправлений",
+  CURRENT: "текущее состояние",
+} as const;
+
+/** The report as one worksheet: a heading block (what, as of when, under which definitions), then the table. */
+function workbookOf(r: PerformanceReport): ExcelJS.Workbook {
+  const q = r.request;
+  const wb = new ExcelJS.Workbook();
+  wb.creator = "otmetka reporting";
+  const ws = wb.addWorksheet("Успеваемость и качество");
+  ws.addRow(["Отчёт об успеваемости и качестве знаний"]).font = { bold: true };
+  ws.addRow([q.level === "SCHOOL" ? "Школа" : "Муниципалитет", q.scopeId]);
+  ws.addRow(["Учебный год", `${q.startYear}/${q.startYear + 1}`]);
+  ws.addRow(["Период", q.term === 0 ? "учебный год" : `${q.term} четверть (триместр)`]);
+  ws.addRow(["По состоянию на", q.asOf]);
+  ws.addRow(["Режим", MODE_LABEL[q.mode ?? "CURRENT"]]);
+  ws.addRow(["Версия определений", r.definitionVersion]);
+  ws.addRow(["Определения", r.definitions.join(", ")]);
+  ws.addRow([]);
+  ws.addRow([...REPORT_COLUMNS]).font = { bold: true };
+  for (const row of r.rows) ws.addRow(reportCells(row, ""));
+  ws.addRow(reportCells(r.total, "Итого")).font = { bold: true };
+  ws.getColumn(1).width = 40;
+  return wb;
+}
+
+export async function reportXlsx(r: PerformanceReport): Promise<Buffer> {
+  return Buffer.from(await workbookOf(r).xlsx.writeBuffer());
+}
+
+/** UTF-8 with a byte-order mark, so spreadsheet programs read the Russian headings right. */
+export async function reportCsv(r: PerformanceReport): Promise<Buffer> {
+  const body = Buffer.from(await workbookOf(r).csv.writeBuffer());
+  return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body]);
+}

@@ -1,0 +1,355 @@
+import { randomUUID } from "node:crypto";
+import { rebuildProjection } from "@otmetka/projections";
+import {
+  AsOfMode,
+  ExportFormat,
+  Level,
+  ResultBasis,
+} from "@otmetka/proto/reporting/v1/reporting_service";
+import { useTestEnvironment } from "@otmetka/testing";
+import ExcelJS from "exceljs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_METRICS_CONFIG, type MetricsConfig } from "./domain/metrics/definitions.js";
+import { performanceReport, REPORT_COLUMNS } from "./exports/performance-report.js";
+import { reportCsv, reportXlsx } from "./exports/render.js";
+import { reportingProjection } from "./projections/projection.js";
+import { type DashboardQuery, dashboard } from "./queries/dashboards.js";
+import type { FeedEvent } from "./test-support/feed.js";
+import { feedEvent } from "./test-support/feed.js";
+import { startApi } from "./test-support/grpc.js";
+import { type Harness, startHarness } from "./test-support/harness.js";
+import { type SchoolFixture, schoolFixture } from "./test-support/school.js";
+
+/*
+ * Issue 11 on the fixture of test-support/school.ts, every event of it recorded on
+ * 2026-10-26 (D); then on 10-27 a new mark for p4 (a 5 on the 09-08 lesson: 3 -> 4 on the
+ * current basis) and on 10-28 a correction of p5's 2 (09-07 lesson) to a 4. Maths, class
+ * group, term 1, current basis, results before: p1 5, p2 5 (4.5), p3 4, p4 3, p5 2, p8 н/а.
+ */
+const env = useTestEnvironment({ label: "reporting_history" });
+let h: Harness;
+let f: SchoolFixture;
+const D = "2026-10-26";
+const at = (day: string) => new Date(`${day}T08:00:00Z`);
+const recordedOn = (e: FeedEvent, day: string): FeedEvent => ({
+  ...e,
+  event: { ...e.event, recordedAt: at(day) },
+});
+// Version 2: the school's weight table changed, every oral answer now weighs 1.
+const config: MetricsConfig = {
+  ...DEFAULT_METRICS_CONFIG,
+  definitionSets: [{ version: 2, weights: { ORAL: 1 }, note: "ORAL = 1" }],
+};
+
+const q = (over: Partial<DashboardQuery>): DashboardQuery => ({
+  level: "CLASS_GROUP",
+  scopeId: f.cg,
+  startYear: 2026,
+  subjectId: f.math,
+  period: { kind: "TERM", term: 1 },
+  asOf: D,
+  basis: "CURRENT",
+  ...over,
+});
+const dash = (over: Partial<DashboardQuery>) => dashboard(h.db, config, q(over));
+const results = async (over: Partial<DashboardQuery>) =>
+  (await dash(over)).performance?.distribution.results;
+const average = async (over: Partial<DashboardQuery>) => {
+  const a = (await dash(over)).performance?.average;
+  return [a?.numerator, a?.denominator];
+};
+
+beforeAll(async () => {
+  h = await startHarness(env);
+  f = schoolFixture();
+  await h.publish(f.events.map((e) => recordedOn(e, D)));
+  await h.caughtUp();
+  const where = { schoolId: f.schoolId, municipalityId: f.municipalityId };
+  await h.publish([
+    feedEvent(
+      "grades",
+      f.journalMath.journalId,
+      "MarkRecorded",
+      {
+        ...where,
+        journal: f.journalMath,
+        markId: randomUUID(),
+        lessonId: f.L.l2,
+        lessonDate: "2026-09-08",
+        term: 1,
+        studentId: f.p.p4,
+        value: 5,
+        workType: "ORAL",
+        weight: 1,
+        authorId: "t",
+      },
+      at("2026-10-27"),
+    ),
+  ]);
+  await h.caughtUp();
+  await h.publish([recordedOn(f.later.correctP5(), "2026-10-28")]);
+  await h.caughtUp();
+}, 60_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const before = { 1: 0, 2: 1, 3: 1, 4: 1, 5: 2, PASS: 0, FAIL: 0, NOT_ATTESTED: 1 };
+const after27 = { ...before, 3: 0, 4: 2 };
+const now = { ...before, 2: 0, 3: 0, 4: 3 };
+
+describe("as of D", () => {
+  it("recorded: a mark corrected after D leaves D's figures as they were", async () => {
+    expect(await results({ mode: "RECORDED" })).toEqual(before);
+    expect(await average({ mode: "RECORDED" })).toEqual([35, 9]);
+    expect(await results({ mode: "RECORDED", asOf: "2026-10-27" })).toEqual(after27);
+    expect(await average({ mode: "RECORDED", asOf: "2026-10-27" })).toEqual([40, 10]);
+    // 10-28 is the open day: the live rows.
+    expect(await results({ mode: "RECORDED", asOf: "2026-10-28" })).toEqual(now);
+    expect(await results({})).toEqual(now);
+    // Before anything was recorded: nothing.
+    expect(
+      (await dash({ mode: "RECORDED", asOf: "2026-08-01" })).performance?.pupilCount,
+    ).toMatchObject({
+      numerator: 0,
+    });
+  });
+
+  it("effective: the same D shows the later correction and mark (their lessons were before D)", async () => {
+    expect(await results({ mode: "EFFECTIVE" })).toEqual(now);
+    expect(await average({ mode: "EFFECTIVE" })).toEqual([42, 10]);
+    // Only the 09-07 lesson's marks: p5's corrected 4 in, p8's н/а (09-08) out.
+    expect(await results({ mode: "EFFECTIVE", asOf: "2026-09-07" })).toEqual({
+      ...before,
+      2: 0,
+      3: 1,
+      4: 3,
+      5: 1,
+      NOT_ATTESTED: 0,
+    });
+    expect(await average({ mode: "EFFECTIVE", asOf: "2026-09-07" })).toEqual([27, 7]);
+  });
+
+  it("effective as of a day after everything equals the live aggregates at every level and basis", async () => {
+    const scopes: Partial<DashboardQuery>[] = [
+      {},
+      { level: "SCHOOL", scopeId: f.schoolId },
+      { level: "SCHOOL", scopeId: f.schoolId, subjectId: "" },
+      { level: "MUNICIPALITY", scopeId: f.municipalityId, period: { kind: "YEAR" }, subjectId: "" },
+      { level: "REGION", scopeId: "region", period: { kind: "YEAR" }, subjectId: f.pe },
+    ];
+    for (const s of scopes) {
+      for (const basis of ["CURRENT", "PERIOD_MARKS"] as const) {
+        const live = await dash({ ...s, basis, asOf: "2027-08-31" });
+        const eff = await dash({ ...s, basis, asOf: "2027-08-31", mode: "EFFECTIVE" });
+        expect({ ...eff, mode: null, query: null }).toEqual({ ...live, query: null });
+      }
+    }
+  });
+
+  it("a figure says which mode served it; bad input is a typed error", async () => {
+    expect((await dash({ mode: "RECORDED" })).mode).toBe("RECORDED");
+    await expect(dash({ mode: "RECORDED", asOf: "2026-13-01" })).rejects.toMatchObject({
+      kind: "invalid_argument",
+    });
+  });
+});
+
+describe("definition versions", () => {
+  it("a changed weight table is version 2, computed beside version 1", async () => {
+    const v1 = (await dash({ mode: "EFFECTIVE" })).performance?.weightedAverage;
+    const v2d = await dash({ mode: "EFFECTIVE", definitionVersion: 2 });
+    const v2 = v2d.performance?.weightedAverage;
+    // v1: p1 5 (w1) + 5 (w2), p3 4 (w2), the rest w1.
+    expect(v1).toMatchObject({ numerator: 51, denominator: 12, definition: "weighted_average.v1" });
+    expect(v2).toMatchObject({
+      numerator: 42,
+      denominator: 10,
+      definition: "weighted_average.v1@v2",
+    });
+    expect(v2d.definitionVersion).toBe(2);
+    expect(v2d.performance?.passRate.definition).toBe("pass_rate.v1+current@v2");
+    // Version 1's past report is unchanged by the new version.
+    expect(await average({ mode: "RECORDED" })).toEqual([35, 9]);
+    const old = (await dash({ mode: "RECORDED" })).performance?.weightedAverage;
+    expect(old).toMatchObject({
+      numerator: 44,
+      denominator: 11,
+      definition: "weighted_average.v1",
+    });
+  });
+
+  it("refuses an unknown version and recorded mode under another version", async () => {
+    await expect(dash({ definitionVersion: 7 })).rejects.toThrow(
+      /definitionVersion.*unknown version 7/,
+    );
+    await expect(dash({ mode: "RECORDED", definitionVersion: 2 })).rejects.toThrow(
+      /definitionVersion/,
+    );
+  });
+});
+
+describe("statutory export", () => {
+  it("the XLSX, opened with exceljs, holds the dashboard's figures, the version and the as-of date", async () => {
+    const report = await performanceReport(h.db, config, {
+      level: "SCHOOL",
+      scopeId: f.schoolId,
+      startYear: 2026,
+      term: 1,
+      asOf: D,
+      mode: "RECORDED",
+      basis: "CURRENT",
+    });
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load((await reportXlsx(report)) as unknown as ExcelJS.Buffer);
+    const ws = wb.worksheets[0];
+    if (!ws) throw new Error("no worksheet");
+    const cells = (r: number) => (ws.getRow(r).values as unknown[]).slice(1);
+    const find = (label: string) => {
+      for (let r = 1; r <= ws.rowCount; r++) if (cells(r)[0] === label) return r;
+      throw new Error(`no row ${label}`);
+    };
+    expect(cells(find("По состоянию на"))[1]).toBe(D);
+    expect(cells(find("Версия определений"))[1]).toBe(1);
+    const header = find("Подразделение");
+    expect(cells(header)).toEqual([...REPORT_COLUMNS]);
+    for (const [label, subjectId] of [
+      [f.math, f.math],
+      [f.pe, f.pe],
+      ["Итого", ""],
+    ] as const) {
+      const row = cells(find(label));
+      const d = await dash({ level: "SCHOOL", scopeId: f.schoolId, subjectId, mode: "RECORDED" });
+      const p = d.performance;
+      expect(row[1]).toBe(p?.pupilCount.value);
+      expect(row[2]).toBeCloseTo((p?.passRate.value ?? 0) * 100, 1);
+      expect(row[4] ?? null).toBe(
+        p?.degreeOfLearning.value == null ? null : Math.round(p.degreeOfLearning.value * 100) / 100,
+      );
+      expect(row[7]).toBe(p?.distribution.results["5"]);
+    }
+    // Maths at the school on D: p1..p5 and p8 of 5А, and p7, moved to 5Б of the same school.
+    expect(cells(find(f.math))[1]).toBe(7);
+  });
+
+  it("CSV carries a BOM and Russian headings; the gRPC call answers bytes for a municipality", async () => {
+    const csv = await reportCsv(
+      await performanceReport(h.db, config, {
+        level: "SCHOOL",
+        scopeId: f.schoolId,
+        startYear: 2026,
+        term: 1,
+        asOf: D,
+      }),
+    );
+    expect([...csv.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(csv.toString("utf8")).toContain("Успеваемость, %");
+    const api = await startApi(h.db, config);
+    try {
+      const md = await api.as([`MUNICIPAL_OFFICER@municipality:${f.municipalityId}`], "m1");
+      const r = await api.client.exportPerformanceReport(
+        {
+          level: Level.LEVEL_MUNICIPALITY,
+          scopeId: f.municipalityId,
+          academicYear: { startYear: 2026 },
+          year: true,
+          asOf: D,
+          asOfMode: AsOfMode.AS_OF_MODE_EFFECTIVE,
+          definitionVersion: 2,
+          format: ExportFormat.EXPORT_FORMAT_XLSX,
+          basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
+        },
+        md,
+      );
+      expect(r.definitionVersion).toBe(2);
+      expect(r.fileName).toMatch(/v2\.xlsx$/);
+      const wb = new ExcelJS.Workbook();
+      await wb.xlsx.load(Buffer.from(r.content) as unknown as ExcelJS.Buffer);
+      const values = wb.worksheets[0]?.getColumn(1).values ?? [];
+      expect(values).toContain(f.schoolId);
+      expect(values).toContain("Итого");
+      const dm = await api.client.getDashboards(
+        {
+          queries: [
+            {
+              level: Level.LEVEL_CLASS_GROUP,
+              scopeId: f.cg,
+              academicYear: { startYear: 2026 },
+              subjectId: f.math,
+              term: 1,
+              asOf: D,
+              basis: ResultBasis.RESULT_BASIS_CURRENT,
+              asOfMode: AsOfMode.AS_OF_MODE_RECORDED,
+              definitionVersion: 0,
+            },
+          ],
+        },
+        md,
+      );
+      expect(dm.results[0]?.dashboard?.asOfMode).toBe(AsOfMode.AS_OF_MODE_RECORDED);
+      expect(dm.results[0]?.dashboard?.performance?.average?.numerator).toBe(35);
+      // Out of the officer's scope: refused, nothing exported.
+      await expect(
+        api.client.exportPerformanceReport(
+          {
+            level: Level.LEVEL_MUNICIPALITY,
+            scopeId: "another",
+            academicYear: { startYear: 2026 },
+            year: true,
+            asOf: D,
+            asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
+            definitionVersion: 0,
+            format: ExportFormat.EXPORT_FORMAT_CSV,
+            basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
+          },
+          md,
+        ),
+      ).rejects.toMatchObject({ code: 7 });
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe("rebuild", () => {
+  it("the rebuilt read model (from sequence 1, blue/green) equals the live one, snapshots included", async () => {
+    await h.runner.stop();
+    const tables = (
+      await h.pool.query<{ t: string }>(
+        `SELECT table_name AS t FROM information_schema.tables
+          WHERE table_schema = 'proj_reporting' AND table_name NOT LIKE '\\_%' ORDER BY 1`,
+      )
+    ).rows.map((r) => r.t);
+    expect(tables).toContain("perf_h");
+    const progress: number[] = [];
+    const r = await rebuildProjection({
+      projection: reportingProjection,
+      pool: h.pool,
+      nc: h.nc,
+      names: h.names,
+      keepOld: true,
+      onProgress: (p) => progress.push(p.read),
+    });
+    expect(r.retired).toBe("proj_reporting__v2_retired");
+    expect(r.events).toBeGreaterThan(50);
+    const rows = async (schema: string, table: string) =>
+      (
+        await h.pool.query<{ r: string }>(
+          `SELECT (to_jsonb(t) - 'seq')::text AS r FROM "${schema}"."${table}" t`,
+        )
+      ).rows
+        .map((x) => x.r)
+        .sort();
+    for (const t of tables) {
+      const live = await rows("proj_reporting__v2_retired", t);
+      if (["perf", "perf_h", "daily_h", "marks"].includes(t))
+        expect(live.length).toBeGreaterThan(0);
+      expect({ t, rows: await rows("proj_reporting", t) }).toEqual({ t, rows: live });
+    }
+    // The past report reads the same from the rebuilt snapshots.
+    expect(await results({ mode: "RECORDED" })).toEqual(before);
+    expect(await results({ mode: "RECORDED", asOf: "2026-10-27" })).toEqual(after27);
+    await h.pool.query('DROP SCHEMA "proj_reporting__v2_retired" CASCADE');
+  });
+});
