@@ -2,7 +2,7 @@
 // loads @grpc/grpc-js or pg (see bootstrap.ts).
 import "./bootstrap.js";
 import { messagingNames } from "@otmetka/messaging";
-import { ProjectionRunner } from "@otmetka/projections";
+import { ProjectionNeedsRebuild, ProjectionRunner, rebuildProjection } from "@otmetka/projections";
 import { ReportingServiceService } from "@otmetka/proto/reporting/v1/reporting_service";
 import {
   connectNats,
@@ -38,14 +38,24 @@ await runService(async (lifecycle) => {
   const names = messagingNames(config.NATS_PREFIX, { replicas: config.NATS_STREAM_REPLICAS });
   await ensureSourceStreams(nc, names);
 
-  // Every read model in one projection over identity, curriculum and grades events.
-  const runner = await new ProjectionRunner({
-    projection: reportingProjection,
-    pool,
-    nc,
-    names,
-    onError: (err, where) => logger.warn({ err, where }, "read model error (it retries)"),
-  }).start();
+  // Every read model in one projection over identity, curriculum and grades events. A read
+  // model of an older version (new tables, e.g. the daily snapshots of version 2) is rebuilt
+  // from sequence 1 first, blue/green (`npm run rebuild -w @otmetka/reporting` does the same).
+  const startRunner = () =>
+    new ProjectionRunner({
+      projection: reportingProjection,
+      pool,
+      nc,
+      names,
+      onError: (err, where) => logger.warn({ err, where }, "read model error (it retries)"),
+    }).start();
+  const runner = await startRunner().catch(async (err: unknown) => {
+    if (!(err instanceof ProjectionNeedsRebuild)) throw err;
+    logger.warn({ err }, "read model of an older version: rebuilding it from sequence 1");
+    const r = await rebuildProjection({ projection: reportingProjection, pool, nc, names });
+    logger.info({ events: r.events, ms: r.durationMs }, "read model rebuilt");
+    return startRunner();
+  });
   lifecycle.onShutdown("read model", () => runner.stop());
 
   const db = new ReadDb(pool);
