@@ -1,5 +1,6 @@
 import type { ClassGroup } from "@otmetka/proto/identity/v1/identity_service";
 import {
+  AsOfMode,
   type Dashboard,
   type DashboardQuery,
   type Figure,
@@ -148,6 +149,8 @@ export function periodQuery(
     academicYear: { startYear: year },
     subjectId: subjectId ? id("subjectId", subjectId) : "",
     asOf: p.asOf ? civilDate("period.asOf", p.asOf) : "",
+    asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
+    definitionVersion: 0,
     basis:
       p.basis === "CURRENT"
         ? ResultBasis.RESULT_BASIS_CURRENT

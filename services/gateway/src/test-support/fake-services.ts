@@ -77,6 +77,8 @@ export function dashboardOf(term: number): Dashboard {
     from: "2026-09-01",
     to: "2026-10-31",
     basis: 1,
+    definitionVersion: 1,
+    asOfMode: 0,
     performance: {
       pupilCount: figure(30, "pupil_count.v1"),
       passRate: figure(0.9, "pass_rate.v1"),
