@@ -1,6 +1,7 @@
 import type { Caller } from "@otmetka/service-kit";
 import type { Backends } from "./backends/clients.js";
 import type { Loaders } from "./backends/loaders.js";
+import type { Placements } from "./backends/placements.js";
 import type { NoticeHub } from "./subscriptions/notices.js";
 
 /** Pupils whose personal data or marks this request returned to staff (one audit record). */
@@ -24,6 +25,8 @@ export interface GatewayContext {
   notices?: NoticeHub;
   regionId: string;
   loaders: Loaders;
+  /** Process-wide: class groups' and schools' placements for the commands' scope check. */
+  placements?: Placements;
   audit: AuditCollector;
   /** The role claim each authorized field was allowed under, by its path (see authz/apply.ts). */
   claims: WeakMap<object, string>;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NoticeHub } from "../subscriptions/notices.js";
 import { F } from "../test-support/fixture.js";
 import { type GatewayHarness, startGatewayHarness } from "../test-support/harness.js";
 
@@ -155,11 +156,18 @@ const NO_PUPIL_DATA: RoleName[] = [
   "teacherRus",
 ];
 
-describe("authorization matrix", () => {
+// Once without the dashboard caches and once with them (each cell asked twice, so the second
+// answer of a cacheable dashboard comes from the cache: a hit must obey the matrix too).
+describe.each([
+  ["no caches", false],
+  ["dashboard caches on", true],
+])("authorization matrix (%s)", (_name, cached) => {
   let h: GatewayHarness;
   const tokens = {} as Record<RoleName, string>;
   beforeAll(async () => {
-    h = await startGatewayHarness();
+    h = await startGatewayHarness(
+      cached ? { notices: new NoticeHub(), dashboardCacheMs: 60_000 } : {},
+    );
     for (const [name, r] of Object.entries(ROLES)) {
       tokens[name as RoleName] = await h.token([...r.roles], "pid" in r ? r.pid : undefined);
     }
@@ -174,7 +182,11 @@ describe("authorization matrix", () => {
 
   it.each(cells)("%s as %s: allowed=%s", async (c, role, allowed) => {
     const spec = CASES[c] as (typeof CASES)[string];
-    const answer = await h.query(tokens[role], spec.query);
+    for (const _round of cached ? [1, 2] : [1]) await check(c, role, allowed, spec.query);
+  });
+
+  async function check(c: string, role: RoleName, allowed: boolean, query: string) {
+    const answer = await h.query(tokens[role], query);
     expect(answer.status).toBe(200);
     if (allowed) {
       expect(answer.body.errors).toBeUndefined();
@@ -193,7 +205,7 @@ describe("authorization matrix", () => {
     ) {
       expect(answer.text).not.toContain("Pupil-");
     }
-  });
+  }
 
   it("me.person is the caller's own record, names included; none for accounts without a person", async () => {
     for (const role of ["teacherMath", "guardian", "student"] as const) {

@@ -7,7 +7,7 @@ import { grantOf } from "./matrix.js";
 
 /*
  * The early refusals of commands: only what the gateway can tell from the token and at most
- * one cached lookup (a class group's school). The services check every command again with
+ * one lookup of a class group's or school's placement (kept for the process, placements.ts). The services check every command again with
  * the same token; this is never the only check.
  */
 
@@ -26,20 +26,32 @@ async function targetOf(ctx: GatewayContext, input: Record<string, unknown>) {
   const journal = (input.journal ?? {}) as Record<string, unknown>;
   const classGroupId = str(journal.classGroupId) ?? str(input.classGroupId);
   if (classGroupId) {
-    const cg = await ctx.loaders.classGroups.load(classGroupId);
-    if (!cg)
-      throw gqlError("NOT_FOUND", `input: no class group ${classGroupId}`, "input.classGroupId");
+    const key = `classGroup:${classGroupId}`;
+    let at = ctx.placements?.get(key);
+    if (!at) {
+      const cg = await ctx.loaders.classGroups.load(classGroupId);
+      if (!cg)
+        throw gqlError("NOT_FOUND", `input: no class group ${classGroupId}`, "input.classGroupId");
+      at = cg;
+      ctx.placements?.set(key, cg);
+    }
     return {
       field: "input.classGroupId",
-      schoolId: cg.schoolId,
-      municipalityId: cg.municipalityId,
+      schoolId: at.schoolId,
+      municipalityId: at.municipalityId,
     };
   }
   const schoolId = str(input.schoolId);
   if (schoolId) {
-    const s = await ctx.loaders.schools.load(schoolId);
-    if (!s) throw gqlError("NOT_FOUND", `input: no school ${schoolId}`, "input.schoolId");
-    return { field: "input.schoolId", schoolId, municipalityId: s.municipalityId };
+    const key = `school:${schoolId}`;
+    let at = ctx.placements?.get(key);
+    if (!at) {
+      const s = await ctx.loaders.schools.load(schoolId);
+      if (!s) throw gqlError("NOT_FOUND", `input: no school ${schoolId}`, "input.schoolId");
+      at = s;
+      ctx.placements?.set(key, s);
+    }
+    return { field: "input.schoolId", schoolId, municipalityId: at.municipalityId };
   }
   const municipalityId = str(input.municipalityId);
   return { field: "input", ...(municipalityId ? { municipalityId } : {}) };

@@ -9,6 +9,7 @@ import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operation
 import { trace } from "@opentelemetry/api";
 import {
   bearerMetadata,
+  type Caller,
   type CallerVerifier,
   DomainError,
   type Logger,
@@ -25,12 +26,14 @@ import { type AuditSink, accessRecord } from "../audit/publisher.js";
 import type { Backends } from "../backends/clients.js";
 import { DashboardCache } from "../backends/dashboard-cache.js";
 import { createLoaders } from "../backends/loaders.js";
+import { Placements } from "../backends/placements.js";
 import { AuditCollector, type GatewayContext } from "../context.js";
 import { PUBLIC_COMMANDS } from "../mutations/commands.js";
 import { buildSchema } from "../schema/build.js";
 import type { NoticeHub } from "../subscriptions/notices.js";
 import { gqlError, toClientError, YOGA_INPUT_CODES } from "./errors.js";
 import { RateLimiter } from "./rate-limit.js";
+import { type CachedResponse, dashboardResponseCache, grantsKey } from "./response-cache.js";
 
 export interface GatewayOptions {
   backends: Backends;
@@ -78,13 +81,6 @@ function onlyPublicMutations(query: unknown): boolean {
     return false;
   }
 }
-
-/** The caller's grants, sorted: the dashboard cache's notion of "the same viewer scope". */
-const grantsKey = (c: { grants: readonly { role: string; scope: unknown }[] }) =>
-  c.grants
-    .map((g) => `${g.role}@${JSON.stringify(g.scope)}`)
-    .sort()
-    .join(",");
 
 const ANONYMOUS = { kind: "user", accountId: "", grants: [], token: "" } as const;
 
@@ -182,12 +178,29 @@ export function createGateway(
   const now = o.now ?? (() => new Date());
   const limiter = new RateLimiter(o.limits.perMinute, () => now().getTime());
   const schema = buildSchema();
+  const placements = new Placements();
   // Only with notices: they are what empties it.
   const dashboardCache =
     o.notices && (o.dashboardCacheMs ?? 0) > 0
       ? new DashboardCache(o.dashboardCacheMs ?? 0)
       : undefined;
-  if (dashboardCache) o.notices?.listen((n) => dashboardCache.onNotice(n));
+  const responseCache = dashboardCache
+    ? new DashboardCache<CachedResponse>(o.dashboardCacheMs ?? 0)
+    : undefined;
+  o.notices?.listen((n) => {
+    dashboardCache?.onNotice(n);
+    responseCache?.onNotice(n);
+  });
+  // One verification and one rate-limit token per request, whoever asks first.
+  const callers = new WeakMap<Request, Promise<Caller>>();
+  const callerOf = (request: Request, query: unknown) => {
+    let c = callers.get(request);
+    if (!c) {
+      c = authenticate(o, limiter, request, query);
+      callers.set(request, c);
+    }
+    return c;
+  };
   const plugins: Plugin[] = [
     useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }),
     maxTokensPlugin({ n: o.limits.tokens }),
@@ -207,6 +220,15 @@ export function createGateway(
       }),
     );
   }
+  // After the persisted operations: a hit must not bypass persisted-only mode.
+  if (responseCache)
+    plugins.push(
+      dashboardResponseCache({
+        cache: responseCache,
+        caller: callerOf,
+        today: () => today(now()),
+      }),
+    );
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: "/graphql",
@@ -232,7 +254,7 @@ export function createGateway(
       },
     },
     context: async ({ request, params }): Promise<GatewayContext> => {
-      const caller = await authenticate(o, limiter, request, params?.query);
+      const caller = await callerOf(request, params?.query);
       const md = bearerMetadata(caller.token);
       return {
         caller,
@@ -245,6 +267,7 @@ export function createGateway(
           () => today(now()),
           dashboardCache ? { cache: dashboardCache, grants: grantsKey(caller) } : undefined,
         ),
+        placements,
         audit: new AuditCollector(),
         claims: new WeakMap(),
         today: today(now()),

@@ -77,6 +77,26 @@ describe("mutations", () => {
     expect(codeOf(await record(teacher, { journal, lessonId: "l1", mark }))).toBe("UNAVAILABLE");
   });
 
+  it("looks a class group's placement up once per process, and still refuses from it", async () => {
+    const cg = { ...journal, classGroupId: F.c3 };
+    h.fakes.reset();
+    const otherTeacher = await h.token([`TEACHER@school:${F.s2}`], F.t2);
+    for (let i = 0; i < 3; i++) {
+      expect(codeOf(await record(teacher, { journal: cg, lessonId: "l1", mark }))).toBe(
+        "UNAVAILABLE",
+      );
+      const refused = await record(otherTeacher, { journal: cg, lessonId: "l1", mark });
+      expect([codeOf(refused), fieldOf(refused)]).toEqual(["FORBIDDEN", "input.classGroupId"]);
+    }
+    expect(h.fakes.calls.get("GetClassGroups")).toBe(1);
+    // Unknown ids are not kept: asked again each time.
+    for (let i = 0; i < 2; i++)
+      expect(
+        codeOf(await record(teacher, { journal: { ...journal, classGroupId: "new" }, mark })),
+      ).toBe("NOT_FOUND");
+    expect(h.fakes.calls.get("GetClassGroups")).toBe(3);
+  });
+
   it("needs a token for everything but login, refreshToken and logout", async () => {
     const none = await record(undefined, { journal, lessonId: "l1", mark });
     expect([none.status, codeOf(none)]).toEqual([401, "UNAUTHENTICATED"]);

@@ -32,9 +32,14 @@ export class NoticeHub {
           continue;
         }
         if (typeof n?.kind !== "string" || typeof n.id !== "string") continue;
-        for (const l of this.listeners) l(n);
+        this.deliver(n);
       }
     })();
+  }
+
+  /** Hands one notice to every listener (what each NATS message does; tests call it directly). */
+  deliver(n: ChangeNotice): void {
+    for (const l of this.listeners) l(n);
   }
 
   /** Every notice, for in-process listeners (the dashboard cache); returns the unsubscribe. */

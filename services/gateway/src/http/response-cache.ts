@@ -1,0 +1,105 @@
+import type { Caller } from "@otmetka/service-kit";
+import { type ExecutionResult, Kind, parse } from "graphql";
+import type { Plugin } from "graphql-yoga";
+import type { DashboardCache } from "../backends/dashboard-cache.js";
+import type { GatewayContext } from "../context.js";
+
+/** A whole answer and its JSON, served again without parsing, validating or executing. */
+export interface CachedResponse {
+  data: ExecutionResult["data"];
+  json: string;
+}
+
+export interface ResponseCacheOptions {
+  cache: DashboardCache<CachedResponse>;
+  /** The request's verified caller, shared with the context factory (one verification, one rate-limit token). */
+  caller: (request: Request, query: unknown) => Promise<Caller>;
+  /** Today's date: the default academic year and `current` period depend on it. */
+  today: () => string;
+}
+
+/** The caller's grants, sorted: "the same viewer scope" for both dashboard caches. */
+export const grantsKey = (c: { grants: readonly { role: string; scope: unknown }[] }) =>
+  c.grants
+    .map((g) => `${g.role}@${JSON.stringify(g.scope)}`)
+    .sort()
+    .join(",");
+
+const shapes = new Map<string, boolean>();
+
+/**
+ * Whether a document is one query whose root fields are only `dashboard` (and `__typename`):
+ * answers that hold no personal data and depend on nothing but the caller's grants, the
+ * arguments and reporting's figures.
+ */
+export function dashboardOnly(query: unknown): query is string {
+  if (typeof query !== "string" || query.length > 8000) return false;
+  let known = shapes.get(query);
+  if (known === undefined) {
+    try {
+      const ops = parse(query).definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+      known =
+        ops.length === 1 &&
+        ops[0]?.operation === "query" &&
+        ops[0].selectionSet.selections.every(
+          (s) =>
+            s.kind === Kind.FIELD &&
+            (s.name.value === "dashboard" || s.name.value === "__typename"),
+        );
+    } catch {
+      known = false;
+    }
+    if (shapes.size >= 1000) shapes.clear();
+    shapes.set(query, known);
+  }
+  return known;
+}
+
+/**
+ * Whole-response cache of dashboard documents, keyed by viewer scope (the token's grants),
+ * today, document and variables, emptied with reporting's answers by dashboard notices. A hit
+ * is answered in `onParams`, after authentication and the rate limit, before parsing. Not for
+ * callers with a TEACHER grant: which class groups they see follows curriculum's teaching
+ * assignments, not their token. Only answers without errors and without audited pupils are
+ * stored.
+ */
+export function dashboardResponseCache(o: ResponseCacheOptions): Plugin {
+  const pending = new WeakMap<Request, { key: string; generation: number }>();
+  return {
+    async onParams({ request, params, setResult }) {
+      if (!dashboardOnly(params.query)) return;
+      let caller: Caller;
+      try {
+        caller = await o.caller(request, params.query);
+      } catch {
+        return; // the context factory answers the refusal
+      }
+      if (caller.grants.some((g) => g.role === "TEACHER")) return;
+      const key = [
+        grantsKey(caller),
+        o.today(),
+        params.operationName ?? "",
+        params.query,
+        JSON.stringify(params.variables ?? {}),
+      ].join("\n");
+      const hit = o.cache.get(key);
+      if (hit) {
+        setResult({ data: hit.data, stringify: () => hit.json } as ExecutionResult);
+        return;
+      }
+      pending.set(request, { key, generation: o.cache.begin() });
+    },
+    onExecute({ args }) {
+      const ctx = args.contextValue as unknown as GatewayContext & { request?: Request };
+      const p = ctx.request && pending.get(ctx.request);
+      if (!p) return;
+      return {
+        onExecuteDone({ result }) {
+          if (Symbol.asyncIterator in result || result.errors?.length || ctx.audit.pupils.size)
+            return;
+          o.cache.set(p.key, { data: result.data, json: JSON.stringify(result) }, p.generation);
+        },
+      };
+    },
+  };
+}
