@@ -1,0 +1,19 @@
+// Preloaded with `node --import` (BENCH_PROFILE_DIR): Node 20 refuses --cpu-prof in
+// NODE_OPTIONS, so this starts the V8 profiler through the inspector and writes
+// <dir>/<pid>.cpuprofile when the process exits (a same-thread session answers synchronously).
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
+
+const dir = process.env.BENCH_PROFILE_DIR;
+if (dir) {
+  const session = new Session();
+  session.connect();
+  session.post("Profiler.enable");
+  session.post("Profiler.setSamplingInterval", { interval: 500 });
+  session.post("Profiler.start");
+  process.on("exit", () => {
+    session.post("Profiler.stop", (err, result) => {
+      if (!err) writeFileSync(`${dir}/${process.pid}.cpuprofile`, JSON.stringify(result.profile));
+    });
+  });
+}
