@@ -169,7 +169,8 @@ async function generateForClassGroup(
       teacherChanged: count(".LessonTeacherChanged"),
     };
     if (events.length === 0) return { result, replayed: false };
-    const withMeta = events.map((e) => ({ ...e, metadata: { ...ctx.metadata, commandId } }));
+    const metadata = { ...ctx.metadata, commandId };
+    const withMeta = events.map((e) => ({ ...e, metadata }));
     try {
       const out = await deps.store.appendCommand({ commandId, payload, result }, [
         { streamId, expected: version, events: withMeta },

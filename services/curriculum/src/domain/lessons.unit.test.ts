@@ -239,6 +239,40 @@ describe("lesson generation", () => {
   });
 });
 
+describe("lesson ids", () => {
+  it("stay what earlier versions derived, so regenerating stored years never duplicates", () => {
+    // Pinned: a change to the derivation would schedule every stored lesson a second time.
+    expect(lessonIdOf("11111111-2222-4333-8444-555555555555", "2026-09-01")).toBe(
+      "dfb4fe7d-4a8e-89e2-b281-a0df46feb15e",
+    );
+  });
+
+  it("carry every scheduled fact into the loaded lesson", () => {
+    const { state } = run(lessonsDecider, [generate(timetable)]);
+    const lesson = state.lessons.get(lessonIdOf("mon1", "2026-09-07"));
+    expect(lesson).toMatchObject({ slotId: "mon1", date: "2026-09-07", status: "scheduled" });
+    expect(Object.keys(lesson ?? {}).sort()).toEqual(
+      [
+        "academicYear",
+        "classGroupId",
+        "date",
+        "lessonId",
+        "moved",
+        "municipalityId",
+        "period",
+        "room",
+        "schoolId",
+        "slotId",
+        "status",
+        "subgroupId",
+        "subjectId",
+        "teacherId",
+        "term",
+      ].sort(),
+    );
+  });
+});
+
 describe("conduct, cancel, move", () => {
   const { state } = run(lessonsDecider, [generate(timetable)]);
   const id = lessonIdOf("mon1", "2026-09-07");
