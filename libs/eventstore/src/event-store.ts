@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
+import { appendTogether, type CommandAppend, separable } from "./append-commands.js";
 import { toAppendParams } from "./append-params.js";
 import { appendBulk, type BulkAppendOptions, type BulkAppendResult } from "./bulk-append.js";
 import { type Checkpoint, makeCheckpoint, parseCheckpoint, START } from "./checkpoint.js";
@@ -191,6 +192,32 @@ export class EventStore {
     const streams = this.interpret(appends, r, { commandId: command.commandId, hash });
     if (r.command) return { replayed: true, result: r.command.result };
     return { replayed: false, result: command.result, streams: streams as StreamVersion[] };
+  }
+
+  /**
+   * Several commands, each answered as appendCommand would answer it alone (in order). Tried
+   * first as one transaction and one commit (group commit for concurrent commands on
+   * different streams); if a stream moved, a command id was recorded already or an argument
+   * is refused, that transaction writes nothing and each command is appended on its own.
+   * Commands sharing a stream or a command id go on their own at once.
+   */
+  async appendCommands(
+    items: readonly CommandAppend[],
+  ): Promise<PromiseSettledResult<CommandAppendOutcome>[]> {
+    const alone = () =>
+      Promise.allSettled(items.map((i) => this.appendCommand(i.command, i.appends)));
+    if (items.length < 2 || !separable(items)) return alone();
+    let together: StreamVersion[][] | undefined;
+    try {
+      together = await appendTogether(this.pool, (a, o) => this.appendMany(a, o), items);
+    } catch (err) {
+      return items.map(() => ({ status: "rejected", reason: err }));
+    }
+    if (!together) return alone();
+    return items.map((i, k) => ({
+      status: "fulfilled",
+      value: { replayed: false, result: i.command.result, streams: together[k]! },
+    }));
   }
 
   /** The stored command of this id, if any. */

@@ -1,3 +1,4 @@
+export type { CommandAppend } from "./append-commands.js";
 export type { BulkAppendOptions, BulkAppendResult } from "./bulk-append.js";
 export {
   type Checkpoint,

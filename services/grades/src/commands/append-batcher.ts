@@ -1,7 +1,7 @@
 import {
+  type CommandAppendOutcome,
   type EventStore,
   type NewEvent,
-  payloadHash,
   WrongExpectedVersion,
 } from "@otmetka/eventstore";
 
@@ -26,22 +26,12 @@ interface Waiting {
   reject(err: unknown): void;
 }
 
-/*
- * The command record in the same transaction as a batch's events, as appendCommand writes it
- * for one command (same table, same payload hash), so a retry of any of them is answered by
- * the event store's own lookup.
- */
-const INSERT_COMMANDS = `INSERT INTO eventstore.commands (command_id, payload_hash, result)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[]) ON CONFLICT (command_id) DO NOTHING`;
-
 /**
  * Group commit for commands on different journals. While up to `maxInFlight` appends are
- * running, commands that become ready wait and then go together: one transaction that
- * appends every stream with its expected version (`appendMany`, atomic) and inserts every
- * command record. A quiet service appends each command alone (`appendCommand`), so a single
- * call waits for nothing. If anything in a batch conflicts or was already recorded, the
- * batch is rolled back and each command is appended on its own, which answers it exactly
- * (appended, replayed or conflict).
+ * running, commands that become ready wait and then go together through the event store's
+ * `appendCommands` (one transaction and one commit for the batch; if anything in it conflicts
+ * or was already recorded, each command is appended on its own and answered exactly). A quiet
+ * service appends each command alone, so a single call waits for nothing.
  */
 export class AppendBatcher {
   private readonly pending: Waiting[] = [];
@@ -72,67 +62,26 @@ export class AppendBatcher {
   }
 
   private async write(batch: Waiting[]): Promise<void> {
-    if (batch.length > 1) {
-      let together: boolean;
-      try {
-        together = await this.together(batch.map((b) => b.item));
-      } catch (err) {
-        for (const b of batch) b.reject(err);
-        return;
-      }
-      if (together) {
-        for (const b of batch) b.resolve({ kind: "appended" });
-        return;
-      }
-    }
-    await Promise.all(batch.map((b) => this.single(b.item).then(b.resolve, b.reject)));
-  }
-
-  /** One command alone: the event store's appendCommand. */
-  async single(item: PendingAppend): Promise<AppendOutcome> {
+    let settled: PromiseSettledResult<CommandAppendOutcome>[];
     try {
-      const o = await this.store.appendCommand(
-        { commandId: item.commandId, payload: item.payload, result: item.result },
-        [{ streamId: item.streamId, expected: item.expected, events: item.events }],
+      settled = await this.store.appendCommands(
+        batch.map(({ item }) => ({
+          command: { commandId: item.commandId, payload: item.payload, result: item.result },
+          appends: [{ streamId: item.streamId, expected: item.expected, events: item.events }],
+        })),
       );
-      return o.replayed ? { kind: "replayed", result: o.result } : { kind: "appended" };
     } catch (err) {
-      if (err instanceof WrongExpectedVersion) return { kind: "conflict" };
-      throw err;
+      for (const b of batch) b.reject(err);
+      return;
     }
-  }
-
-  /** All or nothing; false when one stream moved or one command id was already recorded. */
-  private async together(items: PendingAppend[]): Promise<boolean> {
-    const client = await this.store.pool.connect();
-    try {
-      await client.query("BEGIN");
-      try {
-        await this.store.appendMany(
-          items.map((i) => ({ streamId: i.streamId, expected: i.expected, events: i.events })),
-          { client },
-        );
-      } catch (err) {
-        if (!(err instanceof WrongExpectedVersion)) throw err;
-        await client.query("ROLLBACK");
-        return false;
-      }
-      const r = await client.query(INSERT_COMMANDS, [
-        items.map((i) => i.commandId),
-        items.map((i) => payloadHash(i.payload)),
-        items.map((i) => JSON.stringify(i.result ?? null)),
-      ]);
-      if (r.rowCount !== items.length) {
-        await client.query("ROLLBACK");
-        return false;
-      }
-      await client.query("COMMIT");
-      return true;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    settled.forEach((s, i) => {
+      const b = batch[i]!;
+      if (s.status === "fulfilled") b.resolve(outcomeOf(s.value));
+      else if (s.reason instanceof WrongExpectedVersion) b.resolve({ kind: "conflict" });
+      else b.reject(s.reason);
+    });
   }
 }
+
+const outcomeOf = (o: CommandAppendOutcome): AppendOutcome =>
+  o.replayed ? { kind: "replayed", result: o.result } : { kind: "appended" };

@@ -1,0 +1,123 @@
+import { randomUUID } from "node:crypto";
+import { useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CommandAppend } from "./append-commands.js";
+import { CommandIdReused, InvalidEventStoreArgument, WrongExpectedVersion } from "./errors.js";
+import type { EventStore } from "./event-store.js";
+import { event, openStore } from "./test-support/store.js";
+
+const env = useTestEnvironment({ label: "es_append_commands" });
+let store: EventStore;
+
+beforeAll(async () => {
+  store = await openStore(env.databaseUrl, { max: 10 });
+});
+afterAll(async () => {
+  await store?.close();
+});
+
+const mark = (streamId: string, expected: number, n = 1): CommandAppend => ({
+  command: { commandId: randomUUID(), payload: { streamId, n }, result: { streamId } },
+  appends: [
+    {
+      streamId,
+      expected,
+      events: Array.from({ length: n }, (_, i) => event("MarkRecorded", { i })),
+    },
+  ],
+});
+
+/** Distinct writing transactions of a stream's events. */
+async function transactionsOf(streamIds: string[]): Promise<number> {
+  const { rows } = await store.pool.query<{ n: string }>(
+    "SELECT count(DISTINCT transaction_id) AS n FROM eventstore.events WHERE stream_id = ANY($1)",
+    [streamIds],
+  );
+  return Number(rows[0]!.n);
+}
+
+const recorded = async (commandId: string) => (await store.findCommand(commandId))?.result;
+
+describe("appendCommands", () => {
+  it("writes commands on different streams in one transaction, each with its record", async () => {
+    const streams = [0, 1, 2].map(() => `batch-${randomUUID()}`);
+    const items = streams.map((s, i) => mark(s, 0, i + 1));
+    const out = await store.appendCommands(items);
+    expect(out.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "fulfilled"]);
+    expect(out.map((o) => (o.status === "fulfilled" ? o.value : undefined))).toEqual(
+      streams.map((streamId, i) => ({
+        replayed: false,
+        result: { streamId },
+        streams: [{ streamId, version: i + 1 }],
+      })),
+    );
+    expect(await transactionsOf(streams)).toBe(1);
+    for (const i of items) expect(await recorded(i.command.commandId)).toEqual(i.command.result);
+    // A retry of any of them is answered by appendCommand from the same record.
+    const again = await store.appendCommand(items[1]!.command, items[1]!.appends);
+    expect(again).toEqual({ replayed: true, result: items[1]!.command.result });
+  });
+
+  it("answers each command alone when one stream moved: only that one conflicts", async () => {
+    const streams = [0, 1, 2].map(() => `moved-${randomUUID()}`);
+    await store.append(streams[1]!, "no_stream", [event("Other")]);
+    const items = streams.map((s) => mark(s, 0));
+    const out = await store.appendCommands(items);
+    expect(out[0]!.status).toBe("fulfilled");
+    expect(out[2]!.status).toBe("fulfilled");
+    expect(out[1]!.status === "rejected" && out[1]!.reason).toBeInstanceOf(WrongExpectedVersion);
+    expect(await store.streamVersion(streams[1]!)).toBe(1);
+    expect(await recorded(items[1]!.command.commandId)).toBeUndefined();
+    // Written alone, so in two transactions (the batch's was rolled back).
+    expect(await transactionsOf([streams[0]!, streams[2]!])).toBe(2);
+  });
+
+  it("replays a recorded command and refuses its id with another payload", async () => {
+    const done = mark(`done-${randomUUID()}`, 0);
+    await store.appendCommand(done.command, done.appends);
+    const reused = mark(`reused-${randomUUID()}`, 0);
+    await store.appendCommand(reused.command, reused.appends);
+    const fresh = mark(`fresh-${randomUUID()}`, 0);
+    const retry = { ...done, appends: [{ ...done.appends[0]!, expected: 1 }] };
+    const other = { ...mark(`other-${randomUUID()}`, 0), command: { ...reused.command } };
+    other.command.payload = { different: true };
+    const out = await store.appendCommands([retry, fresh, other]);
+    expect(out[0]).toEqual({
+      status: "fulfilled",
+      value: { replayed: true, result: done.command.result },
+    });
+    expect(out[1]!.status === "fulfilled" && out[1]!.value.replayed).toBe(false);
+    expect(out[2]!.status === "rejected" && out[2]!.reason).toBeInstanceOf(CommandIdReused);
+    expect(await store.streamVersion(done.appends[0]!.streamId)).toBe(1);
+    expect(await store.streamVersion(other.appends[0]!.streamId)).toBe(0);
+    expect(await store.streamVersion(fresh.appends[0]!.streamId)).toBe(1);
+  });
+
+  it("lets only one of two commands on the same stream and version through", async () => {
+    const streamId = `same-${randomUUID()}`;
+    const out = await store.appendCommands([mark(streamId, 0), mark(streamId, 0)]);
+    const ok = out.filter((o) => o.status === "fulfilled");
+    const refused = out.filter((o) => o.status === "rejected");
+    expect(ok).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.status === "rejected" && refused[0]!.reason).toBeInstanceOf(
+      WrongExpectedVersion,
+    );
+    expect(await store.streamVersion(streamId)).toBe(1);
+  });
+
+  it("refuses only the command with a bad argument", async () => {
+    const good = mark(`good-${randomUUID()}`, 0);
+    const bad = mark(`bad-${randomUUID()}`, 0);
+    const badEvents = [{ type: "", data: {} }];
+    const out = await store.appendCommands([
+      good,
+      { ...bad, appends: [{ ...bad.appends[0]!, events: badEvents }] },
+    ]);
+    expect(out[0]!.status).toBe("fulfilled");
+    expect(out[1]!.status === "rejected" && out[1]!.reason).toBeInstanceOf(
+      InvalidEventStoreArgument,
+    );
+    expect(await recorded(bad.command.commandId)).toBeUndefined();
+  });
+});
