@@ -1,10 +1,25 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { MsgHdrs } from "@nats-io/transport-node";
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  context,
+  ProxyTracerProvider,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
 import { extractTraceContext } from "@otmetka/service-kit";
 import type { ConsumedEvent, EventHandler } from "./consumed-event.js";
 
 const tracer = trace.getTracer("@otmetka/messaging");
+/** What the global provider delegates to while no SDK registered one (the API's no-op). */
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/** Whether a tracer provider is registered; checked per call, an SDK may start later. */
+function tracing(): boolean {
+  const global = trace.getTracerProvider();
+  return !(global instanceof ProxyTracerProvider) || global.getDelegate() !== NOOP_PROVIDER;
+}
 
 export interface RetryPolicy {
   /** Attempts before an event is dead-lettered; default 5. */
@@ -23,6 +38,10 @@ export function runTraced(
 ): Promise<void> {
   // No trace headers, nothing to extract (the propagator call is not free).
   const parent = headers ? extractTraceContext(headers, ROOT_CONTEXT) : ROOT_CONTEXT;
+  // Without a provider the span would be a non-recording wrapper of the parent's span
+  // context: running in the parent's context is the same to the handler, without the span,
+  // its attributes and two context copies per message.
+  if (!tracing()) return context.with(parent, handler, undefined, event);
   return tracer.startActiveSpan(
     `process ${event.type}`,
     {
