@@ -60,6 +60,19 @@ describe("dashboard response cache", () => {
     expect((await ask(t.admin)).calls).toBe(0);
   });
 
+  it("computes a cold dashboard once for concurrent askers", async () => {
+    notices.deliver({ kind: "dashboard-school", id: F.s1 });
+    const single = (await ask(t.admin)).calls;
+    notices.deliver({ kind: "dashboard-school", id: F.s1 });
+    h.fakes.reset();
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => h.query(t.admin, DASH, { s: F.s1 })),
+    );
+    expect(new Set(answers.map((a) => a.text)).size).toBe(1);
+    expect(answers[0]?.body.errors).toBeUndefined();
+    expect(h.fakes.totalCalls()).toBe(single);
+  });
+
   it("does not cache teachers (their class groups follow curriculum, not the token)", async () => {
     const a = await ask(t.teacher);
     expect(a.body.errors).toBeUndefined();

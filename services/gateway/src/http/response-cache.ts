@@ -64,7 +64,17 @@ export function dashboardOnly(query: unknown): query is string {
  * stored.
  */
 export function dashboardResponseCache(o: ResponseCacheOptions): Plugin {
-  const pending = new WeakMap<Request, { key: string; generation: number }>();
+  const pending = new WeakMap<Request, Miss>();
+  // One execution per key at a time: concurrent misses wait for the first one's answer
+  // (50 clients asking a cold dashboard at once would otherwise compute it 50 times).
+  const inflight = new Map<string, Promise<CachedResponse | undefined>>();
+  const settle = (request: Request, answer?: CachedResponse) => {
+    const miss = pending.get(request);
+    if (!miss) return;
+    pending.delete(request);
+    inflight.delete(miss.key);
+    miss.done(answer);
+  };
   return {
     async onParams({ request, params, setResult }) {
       if (!dashboardOnly(params.query)) return;
@@ -82,12 +92,16 @@ export function dashboardResponseCache(o: ResponseCacheOptions): Plugin {
         params.query,
         JSON.stringify(params.variables ?? {}),
       ].join("\n");
-      const hit = o.cache.get(key);
+      // No await unless one is in flight: the check and the claim below are one step.
+      const running = inflight.get(key);
+      const hit = o.cache.get(key) ?? (running ? await running : undefined);
       if (hit) {
         setResult({ data: hit.data, stringify: () => hit.json } as ExecutionResult);
         return;
       }
-      pending.set(request, { key, generation: o.cache.begin() });
+      let done: Miss["done"] = () => undefined;
+      inflight.set(key, new Promise((resolve) => (done = resolve)));
+      pending.set(request, { key, generation: o.cache.begin(), done });
     },
     onExecute({ args }) {
       const ctx = args.contextValue as unknown as GatewayContext & { request?: Request };
@@ -97,9 +111,23 @@ export function dashboardResponseCache(o: ResponseCacheOptions): Plugin {
         onExecuteDone({ result }) {
           if (Symbol.asyncIterator in result || result.errors?.length || ctx.audit.pupils.size)
             return;
-          o.cache.set(p.key, { data: result.data, json: JSON.stringify(result) }, p.generation);
+          const answer = { data: result.data, json: JSON.stringify(result) };
+          o.cache.set(p.key, answer, p.generation);
+          // Waiters share it only if no invalidation came in between.
+          if (p.generation === o.cache.begin()) settle(ctx.request as Request, answer);
         },
       };
     },
+    // Every request ends here (refusals, errors, answers): waiters of a miss are never left.
+    onResultProcess({ request }) {
+      settle(request);
+    },
   };
+}
+
+interface Miss {
+  key: string;
+  generation: number;
+  /** Hands the answer (or nothing: waiters execute themselves) to concurrent misses. */
+  done: (answer: CachedResponse | undefined) => void;
 }
