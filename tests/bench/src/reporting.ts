@@ -23,6 +23,7 @@ import { EventStore, migrateEventStoreDatabase } from "@otmetka/eventstore";
 import { ensureStream, messagingNames, OutboxRelay } from "@otmetka/messaging";
 import { type ChangeNotice, ensureLiveSchema, ProjectionRunner } from "@otmetka/projections";
 import {
+  AsOfMode,
   Level,
   ReportingServiceClient,
   ReportingServiceService,
@@ -258,6 +259,8 @@ async function queryP99s(marks: number): Promise<{ runs: number[]; region: Synth
         academicYear: { startYear: 2026 },
         asOf: "2026-11-16",
         basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
+        asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
+        definitionVersion: 0,
       };
       const subjectId = i % 2 === 0 ? "" : `sub-${i % region.subjects}`;
       switch (i % 4) {

@@ -121,9 +121,9 @@ describe("bad input", () => {
       "BAD_USER_INPUT",
     ],
     [
-      "EFFECTIVE as-of",
-      `{ dashboard(scope: { schoolId: "${F.s1}" }, period: { year: true, asOf: "2026-10-01", asOfMode: EFFECTIVE }) { passRate { value } } }`,
-      "FAILED_PRECONDITION",
+      "EFFECTIVE as of a non-date",
+      `{ dashboard(scope: { schoolId: "${F.s1}" }, period: { year: true, asOf: "2026-13-01", asOfMode: EFFECTIVE }) { passRate { value } } }`,
+      "BAD_USER_INPUT",
     ],
     [
       "a bad work programme id",

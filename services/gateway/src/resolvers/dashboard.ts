@@ -114,13 +114,6 @@ export function periodQuery(
   p: DashboardPeriodInput,
   subjectId: string | null | undefined,
 ): Omit<DashboardQuery, "level" | "scopeId"> {
-  if (p.asOfMode === "EFFECTIVE") {
-    throw gqlError(
-      "FAILED_PRECONDITION",
-      "period.asOfMode: EFFECTIVE is not served yet (reporting reads facts as recorded)",
-      "period.asOfMode",
-    );
-  }
   const kinds = [
     p.term !== null && p.term !== undefined,
     p.year === true,
@@ -149,7 +142,13 @@ export function periodQuery(
     academicYear: { startYear: year },
     subjectId: subjectId ? id("subjectId", subjectId) : "",
     asOf: p.asOf ? civilDate("period.asOf", p.asOf) : "",
-    asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
+    // Absent: the current state, "to date" figures stopping at asOf (reporting's default).
+    asOfMode:
+      p.asOfMode === "EFFECTIVE"
+        ? AsOfMode.AS_OF_MODE_EFFECTIVE
+        : p.asOfMode === "RECORDED"
+          ? AsOfMode.AS_OF_MODE_RECORDED
+          : AsOfMode.AS_OF_MODE_UNSPECIFIED,
     definitionVersion: 0,
     basis:
       p.basis === "CURRENT"

@@ -361,9 +361,9 @@ input DashboardScopeInput {
 
 """How asOf reads the journal."""
 enum AsOfMode {
-  """Facts as recorded by asOf."""
+  """What was known at the end of asOf (by the entries' recorded times; daily snapshots)."""
   RECORDED
-  """Facts effective at asOf (corrections included); not served yet."""
+  """What is known now about lessons up to asOf (later corrections included)."""
   EFFECTIVE
 }
 
@@ -383,7 +383,7 @@ input DashboardPeriodInput {
   to: Date
   """The day to-date figures stop at; default today."""
   asOf: Date
-  """How asOf reads; default RECORDED."""
+  """How asOf reads; absent: the current state, to-date figures stopping at asOf."""
   asOfMode: AsOfMode
   """Where pupils' period results come from; default PERIOD_MARKS for a term or year, CURRENT otherwise."""
   basis: ResultBasis

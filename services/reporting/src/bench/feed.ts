@@ -8,7 +8,7 @@ import * as G from "@otmetka/proto/grades/events/v1/events";
 import * as I from "@otmetka/proto/identity/events/v1/events";
 
 /*
- * Publishes identity, curriculum and grades events to the test's own streams as their relays
+ * Publishes identity, curriculum and grades events to a test's or benchmark's own streams as their relays
  * would (subjects, headers, proto3 JSON made by their own codecs), without running them.
  */
 export type FeedContext = "identity" | "curriculum" | "grades";
@@ -57,8 +57,15 @@ export function feedEvent(
   };
 }
 
-export async function publishFeed(nc: NatsConnection, names: MessagingNames, events: FeedEvent[]) {
+export async function publishFeed(
+  nc: NatsConnection,
+  names: MessagingNames,
+  events: FeedEvent[],
+  window = 1,
+) {
   const js = jetstream(nc);
+  // Up to `window` publishes in flight: one connection keeps them in order on the server.
+  let inFlight: Promise<unknown>[] = [];
   for (const { context, event } of events) {
     const m = toMessage(event, {
       subjectRoot: names.eventRoot(context),
@@ -68,6 +75,11 @@ export async function publishFeed(nc: NatsConnection, names: MessagingNames, eve
         return { municipalityId: d.municipalityId || undefined, schoolId: d.schoolId || undefined };
       },
     });
-    await js.publish(m.subject, m.payload, { headers: m.headers, msgID: m.msgId });
+    inFlight.push(js.publish(m.subject, m.payload, { headers: m.headers, msgID: m.msgId }));
+    if (inFlight.length >= window) {
+      await Promise.all(inFlight);
+      inFlight = [];
+    }
   }
+  await Promise.all(inFlight);
 }

@@ -102,14 +102,23 @@ async function applyAttendance(
     }
     if (JSON.stringify(old) !== JSON.stringify(next)) changed.push([s, next]);
   }
-  for (const [s, p] of changed) {
-    await q(
-      `INSERT INTO $S.pupil_days VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (student_id, day)
-       DO UPDATE SET lessons = excluded.lessons, illness = excluded.illness, excused = excluded.excused,
-         unexcused = excluded.unexcused`,
-      [s, day, p.lessons, p.illness, p.excused, p.unexcused],
-    );
-  }
+  if (changed.length === 0) return;
+  // One statement for the lesson's pupils (a class's roll), not one per pupil.
+  await q(
+    `INSERT INTO $S.pupil_days
+     SELECT s, $2::date, l, i, e, u FROM unnest($1::text[], $3::int[], $4::int[], $5::int[], $6::int[]) AS x(s, l, i, e, u)
+     ON CONFLICT (student_id, day)
+     DO UPDATE SET lessons = excluded.lessons, illness = excluded.illness, excused = excluded.excused,
+       unexcused = excluded.unexcused`,
+    [
+      changed.map(([s]) => s),
+      day,
+      changed.map(([, p]) => p.lessons),
+      changed.map(([, p]) => p.illness),
+      changed.map(([, p]) => p.excused),
+      changed.map(([, p]) => p.unexcused),
+    ],
+  );
 }
 
 async function loadAbsences(q: Q, lessonId: string): Promise<Map<string, Mark>> {
