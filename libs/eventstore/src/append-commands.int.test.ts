@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CommandAppend } from "./append-commands.js";
 import { CommandIdReused, InvalidEventStoreArgument, WrongExpectedVersion } from "./errors.js";
 import type { EventStore } from "./event-store.js";
+import { payloadHash } from "./payload-hash.js";
 import { event, openStore } from "./test-support/store.js";
 
 const env = useTestEnvironment({ label: "es_append_commands" });
@@ -119,5 +120,47 @@ describe("appendCommands", () => {
       InvalidEventStoreArgument,
     );
     expect(await recorded(bad.command.commandId)).toBeUndefined();
+  });
+});
+
+describe("appendCommands against a concurrent run of one of its commands", () => {
+  it("waits for it, writes nothing of the batch, then answers that command from its record", async () => {
+    const items = [0, 1, 2].map(() => mark(`race-${randomUUID()}`, 0));
+    const raced = items[1]!;
+    const other = await store.pool.connect();
+    try {
+      // The concurrent run has recorded the command but not committed yet.
+      await other.query("BEGIN");
+      await other.query(
+        "INSERT INTO eventstore.commands (command_id, payload_hash, result) VALUES ($1, $2, $3)",
+        [raced.command.commandId, payloadHash(raced.command.payload), { won: "elsewhere" }],
+      );
+      const batch = store.appendCommands(items);
+      // The batch's statement waits on that row's unique key, past its own checks.
+      for (let i = 0; i < 200; i++) {
+        const { rows } = await store.pool.query<{ n: string }>(
+          `SELECT count(*) AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'
+              AND query LIKE '%append_commands%'`,
+        );
+        if (Number(rows[0]!.n) > 0) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await other.query("COMMIT");
+      const out = await batch;
+      expect(out[1]).toEqual({
+        status: "fulfilled",
+        value: { replayed: true, result: { won: "elsewhere" } },
+      });
+      expect(out[0]!.status === "fulfilled" && out[0]!.value.replayed).toBe(false);
+      expect(out[2]!.status === "fulfilled" && out[2]!.value.replayed).toBe(false);
+      expect(await store.streamVersion(raced.appends[0]!.streamId)).toBe(0);
+      // The batch's statement was undone: the other two were written alone.
+      expect(
+        await transactionsOf([items[0]!.appends[0]!.streamId, items[2]!.appends[0]!.streamId]),
+      ).toBe(2);
+    } finally {
+      other.release();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
-import { appendTogether, type CommandAppend, separable } from "./append-commands.js";
+import { appendTogether, batchable, type CommandAppend } from "./append-commands.js";
 import { toAppendParams } from "./append-params.js";
 import { appendBulk, type BulkAppendOptions, type BulkAppendResult } from "./bulk-append.js";
 import { type Checkpoint, makeCheckpoint, parseCheckpoint, START } from "./checkpoint.js";
@@ -206,10 +206,10 @@ export class EventStore {
   ): Promise<PromiseSettledResult<CommandAppendOutcome>[]> {
     const alone = () =>
       Promise.allSettled(items.map((i) => this.appendCommand(i.command, i.appends)));
-    if (items.length < 2 || !separable(items)) return alone();
+    if (items.length < 2 || !batchable(items)) return alone();
     let together: StreamVersion[][] | undefined;
     try {
-      together = await appendTogether(this.pool, (a, o) => this.appendMany(a, o), items);
+      together = await appendTogether(this.pool, items);
     } catch (err) {
       return items.map(() => ({ status: "rejected", reason: err }));
     }
