@@ -279,17 +279,23 @@ async function main(): Promise<void> {
     const cpuOf = () =>
       Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, cpuSeconds(p.child.pid)]));
     const cpuTable: Record<string, Record<string, number>> = {};
-    const measure = async <T>(id: string, f: () => Promise<T>): Promise<T> => {
+    // CPU milliseconds each process spent per operation: less sensitive to a busy machine
+    // than the rates (the last run of each measurement).
+    const cpuPerOp: Record<string, Record<string, number>> = {};
+    const measure = async <T extends Load>(id: string, f: () => Promise<T>): Promise<T> => {
       const before = cpuOf();
       const t0 = performance.now();
       const r = await f();
       const wall = (performance.now() - t0) / 1000;
       const after = cpuOf();
+      const used = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
       cpuTable[id] = Object.fromEntries(
-        Object.keys(after).map((k) => [
-          k,
-          Number((((after[k] ?? 0) - (before[k] ?? 0)) / wall).toFixed(2)),
-        ]),
+        Object.keys(after).map((k) => [k, Number((used(k) / wall).toFixed(2))]),
+      );
+      cpuPerOp[id] = Object.fromEntries(
+        Object.keys(after)
+          .filter((k) => used(k) > 0)
+          .map((k) => [k, Number(((used(k) * 1000) / r.latencies.length).toFixed(3))]),
       );
       return r;
     };
@@ -459,7 +465,12 @@ async function main(): Promise<void> {
       );
     process.stdout.write(`${formatTable(figures)}\n`);
     process.stdout.write(`CPU (cores busy, per process):\n${JSON.stringify(cpuTable, null, 1)}\n`);
-    const file = writeResults("gateway", machine({ cpu_by_process: cpuTable }), figures);
+    process.stdout.write(`CPU ms per operation:\n${JSON.stringify(cpuPerOp, null, 1)}\n`);
+    const file = writeResults(
+      "gateway",
+      machine({ cpu_by_process: cpuTable, cpu_ms_per_op: cpuPerOp }),
+      figures,
+    );
     log(`results: ${file}`);
   } catch (err) {
     for (const [k, p] of Object.entries(procs))
