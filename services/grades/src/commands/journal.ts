@@ -74,7 +74,13 @@ export async function recordMarks(
     if (m.studentId.trim() === "") throw invalidInput(`${field}.student_id`, "is required");
     if (m.comment.length > MAX_COMMENT)
       throw invalidInput(`${field}.comment`, `must be at most ${MAX_COMMENT} characters`);
-    return { ...m, workType: checkWorkType(`${field}.work_type`, m.workType || "ORAL"), field };
+    return {
+      studentId: m.studentId,
+      value: m.value,
+      workType: checkWorkType(`${field}.work_type`, m.workType || "ORAL"),
+      comment: m.comment,
+      field,
+    };
   });
   const ctx = await journalContext(deps, call, {
     journal,

@@ -77,6 +77,28 @@ function refusal(f: () => unknown): DomainError {
 }
 
 describe("marks", () => {
+  it("puts every fact of a mark into MarkRecorded, and nothing else", () => {
+    const [e] = decideJournal(record(), initialJournalState());
+    expect(e).toEqual({
+      type: "grades.v1.MarkRecorded",
+      data: {
+        schoolId: "s1",
+        municipalityId: "m1",
+        journal: ref,
+        markId: "m1",
+        lessonId: "l1",
+        lessonDate: "2026-09-10",
+        term: 1,
+        studentId: "p1",
+        value: "MARK_VALUE_FIVE",
+        workType: "ORAL",
+        weight: 1,
+        authorId: "t1",
+        noteId: "",
+      },
+    });
+  });
+
   it("records a mark with its resolved weight, and several per pupil per lesson", () => {
     const s = initialJournalState();
     run(s, record());

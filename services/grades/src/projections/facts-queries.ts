@@ -144,10 +144,17 @@ export class FactsReader {
   async commandFacts(q: FactsQuery): Promise<CommandFacts> {
     const [journal, call] = await Promise.all([this.journalFacts(q), this.callFacts(q)]);
     const actor = q.actorPersonId ?? "";
+    // Field by field: spreads here made a slow dictionary-mode object on every call.
     return {
-      ...journal,
-      ...call,
+      classGroup: journal.classGroup,
+      grading: journal.grading,
+      subgroupClassGroupId: journal.subgroupClassGroupId,
+      teacherIds: journal.teacherIds,
       substitutions: journal.substitutions.filter((s) => s.substituteId === actor),
+      lesson: call.lesson,
+      weights: call.weights,
+      students: call.students,
+      command: call.command,
     };
   }
 
@@ -234,7 +241,9 @@ export class FactsReader {
           stuIds,
         ],
       });
+      const answered = new Set<number>();
       for (const r of rows) {
+        answered.add(r.i as number);
         const students = new Map<string, StudentFact>();
         for (const st of r.students as { id: string; known: boolean; enrolled: boolean }[]) {
           students.set(st.id, { known: st.known, enrolled: st.enrolled });
@@ -246,8 +255,10 @@ export class FactsReader {
           command: r.command ?? undefined,
         });
       }
-      // Every call got its row (a resolved promise ignores a second settle).
-      for (const b of batch) b.reject(new Error("grades facts: no row for a call"));
+      // Every call gets its row; an Error (with its stack) only when one did not.
+      batch.forEach((b, i) => {
+        if (!answered.has(i)) b.reject(new Error("grades facts: no row for a call"));
+      });
     } catch (err) {
       for (const b of batch) b.reject(err);
     }
