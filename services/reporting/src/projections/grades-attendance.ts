@@ -179,6 +179,12 @@ export const attendanceHandlers: Record<string, Handler> = {
     }
     await applyAttendance(q, deltas, j.scope, j.subjectId, day, before, after, newPupils);
     await countEntryDelay(q, deltas, j.scope, j.subjectId, day, meta.time);
+    // Their diaries show the absence: a diary notice for each pupil whose entry changed.
+    for (const s of new Set([...before.keys(), ...after.keys()])) {
+      const b = before.get(s);
+      const a = after.get(s);
+      if (b?.reason !== a?.reason || b?.late !== a?.late) deltas.changedPupils.add(s);
+    }
   },
   "grades.v1.AbsenceExcused": async (q, d, deltas) => {
     const j = journalOf(d);
@@ -197,6 +203,7 @@ export const attendanceHandlers: Record<string, Handler> = {
       student,
     ]);
     const after = new Map([[student, { ...m, reason: "EXCUSED" }]]);
+    deltas.changedPupils.add(student);
     await applyAttendance(
       q,
       deltas,

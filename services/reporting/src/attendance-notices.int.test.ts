@@ -1,0 +1,82 @@
+import { useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { feedEvent } from "./test-support/feed.js";
+import { type Harness, startHarness } from "./test-support/harness.js";
+import { type SchoolFixture, schoolFixture } from "./test-support/school.js";
+
+/*
+ * Attendance changes a pupil's diary (its absences), so it announces a diary change like a
+ * mark does: the gateway's diaryChanged subscription relies on it.
+ */
+const env = useTestEnvironment({ label: "reporting_attendance_notices" });
+let h: Harness;
+let f: SchoolFixture;
+
+beforeAll(async () => {
+  h = await startHarness(env);
+  f = schoolFixture();
+  await h.publish(f.events);
+  await h.caughtUp();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+/** The ids of the diary notices that arrive while `act` runs and reporting catches up. */
+async function diaryNotices(act: () => Promise<void>): Promise<string[]> {
+  const sub = h.nc.subscribe(`${h.names.eventRoot("reporting")}.changed.diary.>`);
+  const ids: string[] = [];
+  const done = (async () => {
+    for await (const m of sub) ids.push(m.json<{ id: string }>().id);
+  })();
+  await act();
+  await h.caughtUp();
+  // Notices follow the batch's commit: give the last one a moment.
+  await new Promise((r) => setTimeout(r, 300));
+  sub.unsubscribe();
+  await done;
+  return ids;
+}
+
+const where = () => ({ schoolId: f.schoolId, municipalityId: f.municipalityId });
+const at = (day: string) => new Date(`${day}T09:00:00Z`);
+
+it("attendance recorded announces the diaries of the pupils whose absence changed", async () => {
+  const ids = await diaryNotices(() =>
+    h.publish([
+      feedEvent(
+        "grades",
+        f.journalMath.journalId,
+        "AttendanceRecorded",
+        {
+          ...where(),
+          journal: f.journalMath,
+          lessonId: f.L.l3,
+          lessonDate: "2026-09-09",
+          term: 1,
+          entries: [{ studentId: f.p.p4, reason: 4 }],
+          authorId: "t",
+        },
+        at("2026-09-09"),
+      ),
+    ]),
+  );
+  expect(ids).toContain(f.p.p4);
+  expect(ids).not.toContain(f.p.p5);
+});
+
+it("an absence excused announces that pupil's diary", async () => {
+  const ids = await diaryNotices(() =>
+    h.publish([
+      feedEvent(
+        "grades",
+        f.journalMath.journalId,
+        "AbsenceExcused",
+        { ...where(), journal: f.journalMath, lessonId: f.L.l3, studentId: f.p.p4, authorId: "t" },
+        at("2026-09-10"),
+      ),
+    ]),
+  );
+  expect(ids).toEqual([f.p.p4]);
+});
