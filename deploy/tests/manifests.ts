@@ -8,7 +8,6 @@ import * as models from "kubernetes-models";
 import { parseAllDocuments } from "yaml";
 
 export const deployDir = fileURLToPath(new URL("..", import.meta.url));
-export const repoRoot = join(deployDir, "..");
 
 export interface K8sObject {
   apiVersion: string;

@@ -1,26 +1,39 @@
-// The services' own configuration schemas (services/<name>/src/config.ts), loaded by path so
-// the manifests are checked against exactly what each service accepts at start-up.
+// The services' own configuration schemas (each service's `./config` export), so the
+// manifests are checked against exactly what each service accepts at start-up.
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { repoRoot } from "./manifests.js";
+import { curriculumConfigSchema } from "@otmetka/curriculum/config";
+import { gatewayConfigSchema } from "@otmetka/gateway/config";
+import { gradesConfigSchema } from "@otmetka/grades/config";
+import { identityConfigSchema } from "@otmetka/identity/config";
+import { portalConfigSchema } from "@otmetka/portal/config";
+import { reportingConfigSchema } from "@otmetka/reporting/config";
+import { DEFAULT_PORTS } from "@otmetka/service-kit/config";
 
-/** architecture.md's ports, as libs/service-kit states them. */
+/** architecture.md's gRPC ports, as service-kit states them. */
 export const SERVICE_PORTS: Record<string, number> = {
-  identity: 50051,
-  curriculum: 50052,
-  grades: 50053,
-  reporting: 50054,
-  portal: 50055,
+  identity: DEFAULT_PORTS.identity,
+  curriculum: DEFAULT_PORTS.curriculum,
+  grades: DEFAULT_PORTS.grades,
+  reporting: DEFAULT_PORTS.reporting,
+  portal: DEFAULT_PORTS.portal,
 };
 
 interface Schema {
-  shape: Record<string, unknown>;
+  shape: object;
   safeParse(v: unknown): {
     success: boolean;
     error?: { issues: { path: PropertyKey[]; message: string }[] };
   };
 }
+
+const SCHEMAS: Record<string, Schema> = {
+  identity: identityConfigSchema,
+  curriculum: curriculumConfigSchema,
+  grades: gradesConfigSchema,
+  reporting: reportingConfigSchema,
+  portal: portalConfigSchema,
+  gateway: gatewayConfigSchema,
+};
 
 /** Read by the OpenTelemetry SDK or Node itself, not by the config schemas. */
 const OUTSIDE_SCHEMA = new Set(["OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "NODE_ENV"]);
@@ -35,24 +48,14 @@ function secretSample(variable: string, service: string): string {
   return "sample-value";
 }
 
-export async function serviceSchema(service: string): Promise<Schema> {
-  const file = join(repoRoot, "services", service, "src", "config.ts");
-  const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  const schema = Object.entries(mod).find(([k]) => k.endsWith("ConfigSchema"))?.[1];
-  if (!schema) throw new Error(`${file} exports no *ConfigSchema`);
-  return schema as Schema;
-}
-
 /**
  * What is wrong with `env` for `service`: variables its schema does not know (a typo would
  * be ignored silently at run time) and values it refuses. `secret:` values are replaced by
  * valid samples, as the Secrets would supply them.
  */
-export async function serviceConfigErrors(
-  service: string,
-  env: Record<string, string>,
-): Promise<string[]> {
-  const schema = await serviceSchema(service);
+export function serviceConfigErrors(service: string, env: Record<string, string>): string[] {
+  const schema = SCHEMAS[service];
+  if (!schema) throw new Error(`no config schema for ${service}`);
   const errors: string[] = [];
   const resolved: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
