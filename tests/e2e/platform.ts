@@ -172,7 +172,7 @@ export function graphql(url: string) {
       const r = await command(token, field, input);
       if (r.errors || !r.answer) throw new Error(`${field}: ${JSON.stringify(r.errors)}`);
       return r.answer;
-    }, 60_000);
+    }, 180_000);
   const login = async (username: string, password: string) => {
     const r = await command(undefined, "login", { username, password });
     const token = (r.answer as { tokens?: { accessToken: string } } | undefined)?.tokens
@@ -183,7 +183,8 @@ export function graphql(url: string) {
   return { gql, read, command, run, login };
 }
 
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 90_000): Promise<T> {
+/** Retries `check` until it passes: reporting's projections trail the commands (far, under load). */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 180_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
