@@ -27,43 +27,76 @@ export function decodeData(data: Uint8Array): unknown {
 /**
  * A received message as a ConsumedEvent. `data` is parsed on first read and `headers`
  * decoded by nats.js only if read: handlers often skip most event types of a stream.
- * Own accessors (not a class), so that `{ ...event }` still copies both.
+ * A class with the two as prototype accessors: an object literal with own accessors cost
+ * ~1.2 µs to create (V8 defines each accessor at run time), this ~30 ns. A spread
+ * (`{ ...event }`) does not copy prototype accessors: copy with `data: event.data` too.
  */
-export function consumedEvent(env: Envelope, m: JsMsg, attempt: number): ConsumedEvent {
-  let data: unknown;
-  let parsed = false;
-  const event: ConsumedEvent = {
-    eventId: env.eventId,
-    type: env.type,
-    source: env.source,
-    streamId: env.streamId,
-    version: env.version,
-    schemaVersion: env.schemaVersion,
-    position: env.position,
-    checkpoint: env.checkpoint,
-    time: env.time,
-    get data() {
-      if (!parsed) {
-        data = decodeData(m.data);
-        parsed = true;
-      }
-      return data;
-    },
-    set data(value: unknown) {
-      data = value;
-      parsed = true;
-    },
-    subject: m.subject,
-    streamSequence: m.seq,
-    attempt,
-    released: false,
-    get headers() {
-      return m.headers;
-    },
-  };
-  if (env.correlationId !== undefined) event.correlationId = env.correlationId;
-  if (env.causationId !== undefined) event.causationId = env.causationId;
-  if (env.commandId !== undefined) event.commandId = env.commandId;
-  if (env.actorId !== undefined) event.actorId = env.actorId;
-  return event;
+class ReceivedEvent implements ConsumedEvent {
+  eventId: string;
+  type: string;
+  source: string;
+  streamId: string;
+  version: number;
+  schemaVersion: number;
+  position: number;
+  checkpoint: string;
+  time: string;
+  declare correlationId?: string;
+  declare causationId?: string;
+  declare commandId?: string;
+  declare actorId?: string;
+  subject: string;
+  released = false;
+  #data: unknown;
+  #parsed = false;
+  readonly #m: JsMsg;
+
+  constructor(
+    env: Envelope,
+    m: JsMsg,
+    public attempt: number,
+    public streamSequence: number,
+  ) {
+    this.#m = m;
+    this.eventId = env.eventId;
+    this.type = env.type;
+    this.source = env.source;
+    this.streamId = env.streamId;
+    this.version = env.version;
+    this.schemaVersion = env.schemaVersion;
+    this.position = env.position;
+    this.checkpoint = env.checkpoint;
+    this.time = env.time;
+    this.subject = m.subject;
+    if (env.correlationId !== undefined) this.correlationId = env.correlationId;
+    if (env.causationId !== undefined) this.causationId = env.causationId;
+    if (env.commandId !== undefined) this.commandId = env.commandId;
+    if (env.actorId !== undefined) this.actorId = env.actorId;
+  }
+
+  get data(): unknown {
+    if (!this.#parsed) {
+      this.#data = decodeData(this.#m.data);
+      this.#parsed = true;
+    }
+    return this.#data;
+  }
+
+  set data(value: unknown) {
+    this.#data = value;
+    this.#parsed = true;
+  }
+
+  get headers(): MsgHdrs | undefined {
+    return this.#m.headers;
+  }
+}
+
+export function consumedEvent(
+  env: Envelope,
+  m: JsMsg,
+  attempt: number,
+  streamSequence: number = m.seq,
+): ConsumedEvent {
+  return new ReceivedEvent(env, m, attempt, streamSequence);
 }

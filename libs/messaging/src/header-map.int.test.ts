@@ -1,7 +1,8 @@
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { deliveryOf } from "./delivery-info.js";
 import { envelopeOf, readEnvelope } from "./envelope.js";
 import { scanEnvelope, traceCarrier } from "./envelope-scan.js";
 import { headerMapFromHdrs, headerMapOf } from "./header-map.js";
@@ -41,4 +42,8 @@ it("reads a received message's raw header block exactly as nats.js decodes it", 
   expect(carrier?.keys()).toEqual(["traceparent", "tracestate"]);
   expect(carrier?.get("traceparent")).toBe("00-ab-cd-01");
   expect(traceCarrier({ ...scanned, traceparent: undefined })).toBeUndefined();
+  // The ack subject this server writes is one deliveryOf reads itself, with nats.js's numbers.
+  const { streamSequence, deliverySequence, deliveryCount } = m!.info;
+  const replyOnly = { reply: (m as unknown as { reply: string }).reply } as unknown as JsMsg; // no m.info to fall back on
+  expect(deliveryOf(replyOnly)).toEqual({ streamSequence, deliverySequence, deliveryCount });
 });

@@ -9,6 +9,7 @@ export {
   DLQ as DEAD_LETTER_HEADERS,
   readDeadLetters,
 } from "./dead-letter.js";
+export { type Delivery, deliveryOf } from "./delivery-info.js";
 export {
   type Envelope,
   envelopeHeaders,

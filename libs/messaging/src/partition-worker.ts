@@ -3,6 +3,7 @@ import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { AckBatcher } from "./ack-batcher.js";
 import { type ConsumedEvent, consumedEvent, decodeData } from "./consumed-event.js";
 import { deadLetter, readDeadLetters } from "./dead-letter.js";
+import { type Delivery, deliveryOf } from "./delivery-info.js";
 import { type Envelope, readEnvelope } from "./envelope.js";
 import { type ScannedEnvelope, scanEnvelope, traceCarrier } from "./envelope-scan.js";
 import type { GroupContext } from "./group-context.js";
@@ -112,15 +113,14 @@ export class PartitionWorker {
         if (signal.aborted) break;
         // A jump in the delivery sequence means deliveries were lost on the way (a NATS
         // restart): later messages must not overtake them, so restart at the ack floor.
-        // m.info parses the reply subject on every read: once per message.
-        const info = m.info;
-        if (lastDelivery > 0 && info.deliverySequence !== lastDelivery + 1) break;
-        lastDelivery = info.deliverySequence;
+        const d = deliveryOf(m);
+        if (lastDelivery > 0 && d.deliverySequence !== lastDelivery + 1) break;
+        lastDelivery = d.deliverySequence;
         // Through the serial chain only while an operator release is queued.
         const done =
           this.releasesQueued > 0
-            ? await this.serial(() => this.handleMessage(m, info.deliveryCount, signal))
-            : await this.handleMessage(m, info.deliveryCount, signal);
+            ? await this.serial(() => this.handleMessage(m, d, signal))
+            : await this.handleMessage(m, d, signal);
         if (!done) break;
       }
     } finally {
@@ -131,17 +131,13 @@ export class PartitionWorker {
   }
 
   /** Returns false when stopped before the message was settled. */
-  private async handleMessage(
-    m: JsMsg,
-    deliveryCount: number,
-    signal: AbortSignal,
-  ): Promise<boolean> {
+  private async handleMessage(m: JsMsg, d: Delivery, signal: AbortSignal): Promise<boolean> {
     let scanned: ScannedEnvelope;
     try {
       scanned = scanEnvelope(m);
     } catch (err) {
       // Not an event of ours: keep it in the dead-letter stream, out of everyone's way.
-      await deadLetter(this.g.js, this.g.names, m, `seq-${m.seq}`, {
+      await deadLetter(this.g.js, this.g.names, m, `seq-${d.streamSequence}`, {
         durable: this.g.durable,
         streamId: "_malformed",
         reason: "poison",
@@ -167,7 +163,7 @@ export class PartitionWorker {
       this.acks.ack(m);
       return true;
     }
-    const event = consumedEvent(env, m, deliveryCount);
+    const event = consumedEvent(env, m, d.deliveryCount, d.streamSequence);
     const carrier = traceCarrier(scanned);
     const base = event.attempt - 1;
     // Fast path: the first attempt inline; the retry machinery only after a failure.
@@ -180,8 +176,12 @@ export class PartitionWorker {
         this.g.retry.maxDeliver <= 1
           ? { ok: false, error: firstError, attempts: 0 }
           : await attemptWithRetries(
-              (attempt) =>
-                runTraced(this.g.handler, { ...event, attempt: base + attempt + 1 }, carrier),
+              (attempt) => {
+                // The same event object with its attempt counted (a spread would drop the
+                // lazily read data and headers).
+                event.attempt = base + attempt + 1;
+                return runTraced(this.g.handler, event, carrier);
+              },
               { ...this.g.retry, maxDeliver: this.g.retry.maxDeliver - 1 },
               signal,
               () => m.working(),
