@@ -331,7 +331,8 @@ describe("rebuild", () => {
       keepOld: true,
       onProgress: (p) => progress.push(p.read),
     });
-    expect(r.retired).toBe("proj_reporting__v2_retired");
+    const retired = `proj_reporting__v${reportingProjection.version}_retired`;
+    expect(r.retired).toBe(retired);
     expect(r.events).toBeGreaterThan(50);
     const rows = async (schema: string, table: string) =>
       (
@@ -342,7 +343,7 @@ describe("rebuild", () => {
         .map((x) => x.r)
         .sort();
     for (const t of tables) {
-      const live = await rows("proj_reporting__v2_retired", t);
+      const live = await rows(retired, t);
       if (["perf", "perf_h", "daily_h", "marks"].includes(t))
         expect(live.length).toBeGreaterThan(0);
       expect({ t, rows: await rows("proj_reporting", t) }).toEqual({ t, rows: live });
@@ -350,6 +351,6 @@ describe("rebuild", () => {
     // The past report reads the same from the rebuilt snapshots.
     expect(await results({ mode: "RECORDED" })).toEqual(before);
     expect(await results({ mode: "RECORDED", asOf: "2026-10-27" })).toEqual(after27);
-    await h.pool.query('DROP SCHEMA "proj_reporting__v2_retired" CASCADE');
+    await h.pool.query(`DROP SCHEMA "${retired}" CASCADE`);
   });
 });

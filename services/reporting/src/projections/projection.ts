@@ -31,8 +31,9 @@ const handlers: Record<string, Handler> = {
  */
 export const reportingProjection: Projection<Deltas> = defineProjection<Deltas>({
   name: "reporting",
-  // 2: daily snapshots (perf_h, standing_h, daily_h, day_clock, dirty flags).
-  version: 2,
+  // 2: daily snapshots (perf_h, standing_h, daily_h, day_clock, dirty flags);
+  // 3: indexes for effective-mode dashboards (marks by class group, pupil_results by scope).
+  version: 3,
   sources: [{ context: "identity" }, { context: "curriculum" }, { context: "grades" }],
   noticeContext: "reporting",
   setup: (db, schema) => createTables(db, schema),
