@@ -46,6 +46,12 @@ it("defaults to one replica, and scales an existing stream up when the setting c
   expect(scaled.created).toEqual(created.created);
 }, 60_000);
 
+it("opens a KV bucket made with one replica after the setting changes to three", async () => {
+  await openLeaseBucket(nc, messagingNames("kv1"));
+  const kv = await openLeaseBucket(nc, messagingNames("kv1", { replicas: 3 }));
+  expect((await kv.status()).replicas).toBe(3);
+}, 60_000);
+
 it("rejects a replica count JetStream cannot hold", () => {
   expect(() => messagingNames("x", { replicas: 0 })).toThrow(RangeError);
   expect(() => messagingNames("x", { replicas: 2.5 })).toThrow(RangeError);

@@ -21,7 +21,7 @@ export interface PrivateNatsCluster {
   /** All client URLs, comma-separated: what NATS_URL takes for a cluster. */
   url: string;
   nodes: PrivateNatsNode[];
-  /** Resolves when JetStream answers API calls (a meta leader is elected). */
+  /** Resolves when the cluster can place a stream with one replica on every server. */
   jetStreamReady(timeoutMs?: number): Promise<void>;
   /** Stops every node and removes the stores. */
   dispose(): Promise<void>;
@@ -107,11 +107,14 @@ export async function startPrivateNatsCluster(size = 3): Promise<PrivateNatsClus
   const jetStreamReady = async (timeoutMs = 30_000) => {
     const nc = await connect({ servers: url.split(","), maxReconnectAttempts: -1 });
     try {
+      // A meta leader is not enough: an R-size stream needs every peer current. Place one.
+      const probe = `readiness_${Date.now()}`;
       await waitFor(
-        "the JetStream meta leader",
+        `a ${size}-replica stream on the cluster`,
         async () => {
           const jsm = await jetstreamManager(nc, { timeout: 2000 });
-          await jsm.getAccountInfo();
+          await jsm.streams.add({ name: probe, subjects: [`${probe}.>`], num_replicas: size });
+          await jsm.streams.delete(probe);
           return true;
         },
         timeoutMs,
