@@ -17,7 +17,7 @@ import {
   lessonsDecider,
   lessonsStreamId,
 } from "../domain/lessons.js";
-import { timetableDecider, timetableStreamId } from "../domain/timetable.js";
+import { foldTimetable, timetableDecider, timetableStreamId } from "../domain/timetable.js";
 import { currentVersion, programmeDecider, programmeIdOf } from "../domain/work-programme.js";
 import { checkSchoolId, checkStartYear } from "./calendar.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
@@ -103,9 +103,9 @@ async function planSchool(
   const from = input.from === "" ? year.firstDay : civilDate("from", input.from);
   const to = input.to === "" ? year.lastDay : civilDate("to", input.to);
   if (to < from) throw invalidInput("to", "must not precede from");
-  const timetable = (
-    await loadAggregate(deps.store, timetableStreamId(schoolId, startYear), timetableDecider)
-  ).state;
+  const timetable = foldTimetable(
+    await deps.store.readStream(timetableStreamId(schoolId, startYear)),
+  );
   const groups = timetabledClassGroups(timetable);
   const classGroups = input.classGroupIds.length > 0 ? input.classGroupIds : [...groups.keys()];
   const daysByGrade = new Map<number, ReturnType<typeof schoolDays>>();

@@ -2,7 +2,7 @@ import { DomainError } from "@otmetka/service-kit";
 import { describe, expect, it } from "vitest";
 import { run } from "../test-support/replay.js";
 import type { AcademicYearDefined } from "./events.js";
-import { type TimetableCommand, teacherOn, timetableDecider } from "./timetable.js";
+import { foldTimetable, type TimetableCommand, teacherOn, timetableDecider } from "./timetable.js";
 
 const school = { schoolId: "s1", municipalityId: "m1", startYear: 2026, closedOn: null };
 const calendar: AcademicYearDefined = {
@@ -242,4 +242,38 @@ it("a substitute takes the lessons of their date range", () => {
       },
     ]).field,
   ).toBe("substitute_id");
+});
+
+it("folds a stream in one pass to what evolve gives event by event, without touching it", () => {
+  const a = staff[0] as Extract<TimetableCommand, { kind: "AssignTeacher" }>;
+  const { state, events } = run(timetableDecider, [
+    ...staff,
+    slot({}),
+    { kind: "EndTimetableSlot", school, slotId: `slot-${slotNo}`, lastDay: "2026-10-31" },
+    slot({ validFrom: "2026-11-01", teacherId: "t-rus", subjectId: "RUS" }),
+    {
+      kind: "AssignSubstitute",
+      school,
+      assignmentId: a.assignmentId,
+      substituteId: "t-sub",
+      substituteIsStaff: true,
+      firstDay: "2026-10-05",
+      lastDay: "2026-10-09",
+    },
+  ]);
+  const copies = JSON.stringify(events);
+  const folded = foldTimetable(events);
+  expect(folded).toEqual(state);
+  expect(folded.slots.size).toBe(2);
+  expect(folded.substitutes).toHaveLength(1);
+  expect(JSON.stringify(events)).toBe(copies);
+});
+
+it("evolve leaves the state it was given as it was", () => {
+  const { state: before } = run(timetableDecider, [...staff]);
+  const size = before.slots.size;
+  const [e] = timetableDecider.decide(slot({}) as TimetableCommand, before);
+  const after = timetableDecider.evolve(before, { ...e, version: 1 } as never);
+  expect(after.slots.size).toBe(size + 1);
+  expect(before.slots.size).toBe(size);
 });
