@@ -1,6 +1,7 @@
 import type pg from "pg";
 import {
   InvalidProjectionDefinition,
+  MalformedEventData,
   MissingReference,
   ProjectionVersionSuperseded,
 } from "./errors.js";
@@ -192,22 +193,31 @@ export async function applyBatch(
     const event = work.shift() as ProjectionEvent;
     const waitingFor = blocked.get(event.streamId);
     if (waitingFor !== undefined) {
-      toPark.push({ awaiting: waitingFor, event: { ...event, wasPending: false } });
-      result.deferred++;
+      const copy = parkable(event);
+      if (copy) {
+        toPark.push({ awaiting: waitingFor, event: copy });
+        result.deferred++;
+      } else result.malformed++;
       continue;
     }
     current = event;
     deferKey = undefined;
+    let malformed = false;
     try {
       await projection.apply(event, ctx);
     } catch (err) {
-      if (!(err instanceof MissingReference)) throw err;
-      deferKey = err.awaitingKey;
+      if (err instanceof MalformedEventData && err.eventId === event.eventId) malformed = true;
+      else if (err instanceof MissingReference) deferKey = err.awaitingKey;
+      else throw err;
     }
     current = undefined;
-    if (deferKey !== undefined) {
+    const copy = deferKey !== undefined && !malformed ? parkable(event) : undefined;
+    if (malformed || (deferKey !== undefined && !copy)) {
+      // Its payload is not JSON (found on first read): skipped, like a message without an envelope.
+      result.malformed++;
+    } else if (deferKey !== undefined && copy) {
       blocked.set(event.streamId, deferKey);
-      toPark.push({ awaiting: deferKey, event: { ...event, wasPending: false } });
+      toPark.push({ awaiting: deferKey, event: copy });
       result.deferred++;
     } else {
       result.applied++;
@@ -249,6 +259,16 @@ export async function applyBatch(
   }
   result.changed = [...changed.values()];
   return result;
+}
+
+/** The event as stored in `_pending` (payload parsed); undefined when its payload is not JSON. */
+function parkable(event: ProjectionEvent): ProjectionEvent | undefined {
+  try {
+    return { ...event, data: event.data, wasPending: false };
+  } catch (err) {
+    if (err instanceof MalformedEventData) return undefined;
+    throw err;
+  }
 }
 
 /** A string as an SQL literal (standard_conforming_strings: only quotes need doubling). */

@@ -77,3 +77,17 @@ export class ProjectionNeedsRebuild extends ProjectionError {
     );
   }
 }
+
+/**
+ * An event's payload is not JSON. Payloads are parsed on first read of `event.data`; the
+ * runtime then counts the event as malformed and skips it, as it does a message without an
+ * envelope.
+ */
+export class MalformedEventData extends ProjectionError {
+  constructor(
+    readonly eventId: string,
+    cause: unknown,
+  ) {
+    super("malformed_event_data", `payload of event ${eventId} is not JSON: ${String(cause)}`);
+  }
+}

@@ -7,6 +7,7 @@ export {
 export { type ChangeNotice, publishChangeNotices } from "./change-notices.js";
 export {
   InvalidProjectionDefinition,
+  MalformedEventData,
   MissingReference,
   ProjectionError,
   ProjectionNeedsRebuild,

@@ -152,9 +152,9 @@ export class ProjectionRunner {
     const jsm = await jetstreamManager(nc);
     const checkpoints = await readCheckpoints(this.o.pool, this.schema);
     const sink = {
-      push: (m: JsMsg, source: string, gen: number) => {
+      push: (m: JsMsg, sequence: number, source: string, gen: number) => {
         if (gen !== this.generation) return;
-        this.queue.push({ m, entry: toEntry(m, source) });
+        this.queue.push({ m, entry: toEntry(m, source, sequence) });
         this.wake?.();
       },
       ended: (source: string, gen: number, err?: unknown) => {

@@ -4,6 +4,7 @@ import type {
   JetStreamManager,
   JsMsg,
 } from "@nats-io/jetstream";
+import { deliveryOf } from "@otmetka/messaging";
 import { type DurableSpec, positionDurable } from "./durable-position.js";
 
 /** Status notifications after which a consume() is ended and started afresh. */
@@ -16,7 +17,7 @@ const RESTART_ON = new Set([
 
 export interface SessionSink {
   /** A message in delivery order; `generation` tells stale sessions' messages apart. */
-  push(m: JsMsg, source: string, generation: number): void;
+  push(m: JsMsg, sequence: number, source: string, generation: number): void;
   /** The session ended on its own (server restart, consumer deleted, delivery gap). */
   ended(source: string, generation: number, err?: unknown): void;
 }
@@ -69,14 +70,13 @@ export class SourceSession {
         if (this.closed) break;
         // A jump in the delivery sequence means deliveries were lost on the way (a NATS
         // restart): later events must not overtake them, so start again at the checkpoint.
-        // m.info parses the reply subject on every read: once per message.
-        const { deliverySequence } = m.info;
+        const { deliverySequence, streamSequence } = deliveryOf(m);
         if (lastDelivery > 0 && deliverySequence !== lastDelivery + 1) {
           failure = new Error(`delivery gap on ${this.spec.durable} after ${lastDelivery}`);
           break;
         }
         lastDelivery = deliverySequence;
-        this.sink.push(m, this.source, this.generation);
+        this.sink.push(m, streamSequence, this.source, this.generation);
       }
     } catch (err) {
       failure = err;
