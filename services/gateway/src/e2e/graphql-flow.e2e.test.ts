@@ -494,11 +494,11 @@ it("sets up a school, marks, corrects, takes attendance through GraphQL; views a
       const row = j.rows.find((r) => r.pupil.id === p1);
       if (row?.absences[0]?.reason !== "ILLNESS") throw new Error(JSON.stringify(j));
     });
-    // reporting announces a diary change only when a pupil's results move (marks), not on
-    // attendance (gateway README "Not done yet"): the journal and dashboard notices come.
+    // The absence changes Петров's diary too: all three subscriptions hear it.
     await Promise.all([
       more(journalSub, before[0] as number),
       more(dashboardSub, before[1] as number),
+      more(diarySub, before[2] as number),
     ]);
     for (const s of [journalSub, dashboardSub, diarySub])
       expect(s.events.every((e) => JSON.stringify(e).includes('"kind"'))).toBe(true);
