@@ -21,8 +21,16 @@ export interface RelayOptions extends EventRouting {
   maxInFlight?: number;
   /** Events read per `readAll`; default 1000. */
   batchSize?: number;
-  /** Wait between polls when caught up (ms); default 50. */
+  /** Wait between polls when caught up and idle (ms); default 50. */
   pollIntervalMs?: number;
+  /**
+   * Wait between polls while events keep coming (something was published within the last
+   * `activeWindowMs`); default 10. A steady trickle of commits otherwise waited for the idle
+   * interval each time: up to 50 ms of every event's commit → publish latency.
+   */
+  activePollIntervalMs?: number;
+  /** How long after the last published event polling stays at the active interval; default 1000. */
+  activeWindowMs?: number;
   /** A standby retries the lock this often (ms); default 1000. */
   lockRetryMs?: number;
   /** Ack timeout of one publish (ms); default 5000. */
@@ -111,6 +119,7 @@ export class OutboxRelay {
     // The next page is read while the current one is being published.
     let next: Promise<ReadAllPage> | undefined;
     let failures = 0;
+    let lastEventAt = Number.NEGATIVE_INFINITY;
     while (!signal.aborted) {
       try {
         if (!pos || pipe.failed) {
@@ -126,10 +135,15 @@ export class OutboxRelay {
         if (page.events.length === 0) {
           await pipe.drain(); // caught up: settle, so a failure is seen before idling
           if (!pipe.failed) {
-            await sleep(this.o.pollIntervalMs ?? 50, undefined, { signal }).catch(() => {});
+            const active = performance.now() - lastEventAt < (this.o.activeWindowMs ?? 1000);
+            const wait = active
+              ? (this.o.activePollIntervalMs ?? 10)
+              : (this.o.pollIntervalMs ?? 50);
+            await sleep(wait, undefined, { signal }).catch(() => {});
           }
           continue;
         }
+        lastEventAt = performance.now();
         if (page.events.length === batchSize) {
           next = this.o.log.readAll(page.checkpoint, batchSize);
           next.catch(() => {}); // awaited (or dropped) on the next turn

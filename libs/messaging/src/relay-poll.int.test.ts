@@ -1,0 +1,60 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { EventStore } from "@otmetka/eventstore";
+import { useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { messagingNames } from "./names.js";
+import { ensureStream } from "./provisioning.js";
+import { OutboxRelay } from "./relay.js";
+import { eventually } from "./test-support/child.js";
+import { appendRounds, openLog } from "./test-support/log.js";
+
+const env = useTestEnvironment({ label: "messaging_relay_poll" });
+let store: EventStore;
+let nc: NatsConnection;
+beforeAll(async () => {
+  store = await openLog(env.databaseUrl);
+  nc = await connect({ servers: env.natsUrl });
+});
+afterAll(async () => {
+  await nc?.close();
+  await store?.close();
+});
+
+it("polls at the active interval while events keep coming, at the idle one after a quiet spell", async () => {
+  const names = messagingNames(env.natsPrefix);
+  const spec = names.contextStream("grades");
+  await ensureStream(await jetstreamManager(nc), spec);
+  const relay = new OutboxRelay({
+    nc,
+    log: store,
+    stream: spec.name,
+    databaseUrl: env.databaseUrl,
+    subjectRoot: names.eventRoot("grades"),
+    source: "grades",
+    pollIntervalMs: 4000,
+    activePollIntervalMs: 10,
+    activeWindowMs: 2500,
+  }).start();
+  try {
+    await eventually("the relay active", () => relay.stats.active, 20_000);
+    await appendRounds(store, { streams: 1, rounds: 1 });
+    await eventually("the first event out", () => relay.stats.published === 1, 20_000);
+    // Right after a publish the relay is active: the next commit goes out well before the
+    // idle interval would have let it (4 s; the old code waited that long every time).
+    const began = performance.now();
+    await appendRounds(store, { streams: 1, rounds: 1, firstRound: 2 });
+    await eventually("the second event out", () => relay.stats.published === 2, 20_000, 5);
+    const active = performance.now() - began;
+    expect(active).toBeLessThan(2000);
+    // After a quiet spell beyond the window it is back at the idle interval.
+    await sleep(3000);
+    const idleBegan = performance.now();
+    await appendRounds(store, { streams: 1, rounds: 1, firstRound: 3 });
+    await eventually("the third event out", () => relay.stats.published === 3, 20_000, 5);
+    expect(performance.now() - idleBegan).toBeGreaterThan(1000);
+  } finally {
+    await relay.stop();
+  }
+}, 60_000);
