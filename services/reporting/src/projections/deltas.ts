@@ -3,6 +3,7 @@ import { type AttendanceCounters, emptyAttendance } from "../domain/metrics/atte
 import type { ResultBasis } from "../domain/metrics/definitions.js";
 import { emptyJournal, type JournalCounters } from "../domain/metrics/journal-fill.js";
 import { emptyPerformance, type PerformanceCounters } from "../domain/metrics/performance.js";
+import { AttendanceBuffer } from "./attendance-buffer.js";
 
 export type Level = "CLASS_GROUP" | "SCHOOL" | "MUNICIPALITY" | "REGION";
 /** The region is one; its aggregates sit under this scope id. */
@@ -84,6 +85,10 @@ export class Deltas {
   readonly newMarks = new Map<string, NewMark>();
   /** Journal entries whose school's time zone is not cached yet: counted in flush (timeliness.ts). */
   readonly pendingDelays: PendingDelay[] = [];
+  /** Absences and pupil-days of the batch, written by flush (kept across a day close: facts, not aggregates). */
+  readonly attendance = new AttendanceBuffer();
+  /** Lessons scheduled in this batch, not written yet (lessons.ts writeScheduled): id -> column values. */
+  readonly scheduled = new Map<string, unknown[]>();
   /** The recorded-time clock's open day as this batch sees it (undefined: not read yet). */
   openDay: string | null | undefined = undefined;
   /** The batch moved the clock: flush stores the new open day. */

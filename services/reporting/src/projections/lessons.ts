@@ -33,16 +33,6 @@ export const lessonScope = (l: LessonRow): Scope => ({
 });
 const isFilled = (l: LessonRow) => LIVE.has(l.status) && l.attendance_taken && l.topic !== "";
 
-export async function loadLesson(q: Q, lessonId: string): Promise<LessonRow | undefined> {
-  const [l] = await q<LessonRow>(
-    `SELECT lesson_id, school_id, municipality_id, start_year, class_group_id, subgroup_id, subject_id,
-            lesson_date::text AS lesson_date, term, status, topic, wp_item, attendance_taken
-       FROM $S.lessons WHERE lesson_id = $1`,
-    [lessonId],
-  );
-  return l;
-}
-
 /** Moves a lesson's contribution to the fill counters from its old state to its new one. */
 export function countLessonChange(
   deltas: Deltas,
@@ -62,6 +52,32 @@ export function countLessonChange(
   }
 }
 
+/**
+ * The batch's scheduled lessons not written yet, in one statement: new ones start counting as
+ * scheduled, known ones (attendance arrived first) take the period.
+ */
+export async function writeScheduled(q: Q, deltas: Deltas): Promise<void> {
+  if (deltas.scheduled.size === 0) return;
+  const rows = [...deltas.scheduled.values()];
+  deltas.scheduled.clear();
+  const written = await q<{ inserted: boolean; lesson: LessonRow }>(
+    `INSERT INTO $S.lessons (lesson_id, school_id, municipality_id, start_year, class_group_id, subgroup_id,
+       subject_id, lesson_date, period, term, status)
+     SELECT *, 'SCHEDULED' FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[],
+       $7::text[], $8::date[], $9::int[], $10::int[])
+     ON CONFLICT (lesson_id) DO UPDATE SET period = excluded.period
+     RETURNING (xmax = 0) AS inserted, row_to_json(lessons.*) AS lesson`,
+    rows[0]?.map((_, i) => rows.map((r) => r[i])) ?? [],
+  );
+  for (const w of written) if (w.inserted) countLessonChange(deltas, undefined, w.lesson);
+}
+
+/** Before a handler reads or changes the lesson: its pending schedule is written first. */
+export async function lessonWritten(q: Q, deltas: Deltas, lessonId: string): Promise<void> {
+  if (deltas.scheduled.has(lessonId)) await writeScheduled(q, deltas);
+}
+
+/** One statement: the update, returning the row before and after it (none when unknown). */
 async function updateLesson(
   q: Q,
   deltas: Deltas,
@@ -69,35 +85,40 @@ async function updateLesson(
   set: string,
   params: unknown[],
 ) {
-  const before = await loadLesson(q, lessonId);
-  if (!before) return undefined;
-  await q(`UPDATE $S.lessons SET ${set} WHERE lesson_id = $1`, [lessonId, ...params]);
-  const after = await loadLesson(q, lessonId);
-  countLessonChange(deltas, before, after);
-  return after;
+  await lessonWritten(q, deltas, lessonId);
+  const [r] = await q<{ before: LessonRow; after: LessonRow }>(
+    `UPDATE $S.lessons l SET ${set} FROM (SELECT * FROM $S.lessons WHERE lesson_id = $1) o
+      WHERE l.lesson_id = o.lesson_id RETURNING row_to_json(o.*) AS before, row_to_json(l.*) AS after`,
+    [lessonId, ...params],
+  );
+  if (!r) return undefined;
+  countLessonChange(deltas, r.before, r.after);
+  return r.after;
 }
 
 export const lessonHandlers: Record<string, Handler> = {
-  "curriculum.v1.LessonScheduled": async (q, d, deltas) => {
-    const [row] = await q<{ inserted: boolean }>(
-      `INSERT INTO $S.lessons (lesson_id, school_id, municipality_id, start_year, class_group_id, subgroup_id,
-         subject_id, lesson_date, period, term, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'SCHEDULED')
-       ON CONFLICT (lesson_id) DO UPDATE SET period = excluded.period RETURNING (xmax = 0) AS inserted`,
-      [
-        str(d, "lessonId"),
-        str(d, "schoolId"),
-        str(d, "municipalityId"),
-        yearOf(d),
-        str(d, "classGroupId"),
-        str(d, "subgroupId"),
-        str(d, "subjectId"),
-        str(d, "date"),
-        int(d, "period"),
-        int(d, "term"),
-      ],
+  // Gathered: written with the batch's other new lessons by writeScheduled, before any
+  // later event of the batch reads or changes one of them, and before a day close.
+  "curriculum.v1.LessonScheduled": async (_q, d, deltas) => {
+    const lessonId = str(d, "lessonId");
+    const earlier = deltas.scheduled.get(lessonId);
+    const row = [
+      lessonId,
+      str(d, "schoolId"),
+      str(d, "municipalityId"),
+      yearOf(d),
+      str(d, "classGroupId"),
+      str(d, "subgroupId"),
+      str(d, "subjectId"),
+      str(d, "date"),
+      int(d, "period"),
+      int(d, "term"),
+    ];
+    // A repeated schedule of a lesson not written yet: the first inserts, a later one sets the period.
+    deltas.scheduled.set(
+      lessonId,
+      earlier ? [...earlier.slice(0, 8), ...row.slice(8, 9), earlier[9]] : row,
     );
-    if (row?.inserted)
-      countLessonChange(deltas, undefined, await loadLesson(q, str(d, "lessonId")));
   },
   "curriculum.v1.LessonConducted": async (q, d, deltas, meta) => {
     const after = await updateLesson(

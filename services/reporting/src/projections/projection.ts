@@ -4,7 +4,7 @@ import { Deltas, levelsOf } from "./deltas.js";
 import { civilDate, journalOf } from "./event-data.js";
 import { attendanceHandlers } from "./grades-attendance.js";
 import { markHandlers } from "./grades-marks.js";
-import { lessonHandlers } from "./lessons.js";
+import { lessonHandlers, writeScheduled } from "./lessons.js";
 import { recomputePupils } from "./pupils.js";
 import type { Q } from "./query.js";
 import { schemaQuery } from "./query.js";
@@ -55,16 +55,18 @@ export const reportingProjection: Projection<Deltas> = defineProjection<Deltas>(
   async flush(ctx) {
     const q = schemaQuery(ctx.query, ctx.schema);
     await writeBatch(q, ctx.scratch);
+    await ctx.scratch.attendance.write(q);
     if (ctx.scratch.clockMoved && ctx.scratch.openDay) await writeOpenDay(q, ctx.scratch.openDay);
     for (const s of ctx.scratch.changedPupils) ctx.changed("diary", s);
   },
 });
 
 /**
- * Two round trips: read what the touched pupils need (the batch's new marks are taken from
+ * The batch's scheduled lessons (their counts are deltas of this day), then two round trips: read what the touched pupils need (the batch's new marks are taken from
  * the scratch), then write marks, pupils' rows and deltas in one statement.
  */
 async function writeBatch(q: Q, d: Deltas): Promise<void> {
+  await writeScheduled(q, d);
   await countPendingDelays(q, d);
   const pupils = await recomputePupils(q, d);
   await writeAll(q, d, pupils);

@@ -69,33 +69,47 @@ export const identityHandlers: Record<string, Handler> = {
       int(d, "gradeLevel"),
     ]),
   "identity.v1.StudentEnrolled": async (q, d, deltas) => {
+    deltas.attendance.forgetRosters();
     const person = str(d, "personId");
-    await openEnrollment(q, person, str(d, "classGroupId"), str(d, "effectiveDate"));
-    await touchStudentYear(q, deltas, person, yearOf(d), scopeOf(d, "classGroupId"));
+    // One statement: the enrollment opened and the pupil's results of the year to re-attribute.
+    const rows = await q<{ subject_id: string; term: number }>(
+      `WITH opened AS (INSERT INTO $S.enrollments (person_id, class_group_id, first_day) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING)
+       SELECT subject_id, term FROM $S.pupil_results WHERE student_id = $1 AND start_year = $4`,
+      [person, str(d, "classGroupId"), str(d, "effectiveDate"), yearOf(d)],
+    );
+    const scope = scopeOf(d, "classGroupId");
+    for (const r of rows) deltas.touch(person, yearOf(d), r.term, r.subject_id, scope);
   },
   "identity.v1.StudentTransferred": async (q, d, deltas) => {
+    deltas.attendance.forgetRosters();
     const person = str(d, "personId");
     await closeEnrollment(q, person, str(d, "fromClassGroupId"), str(d, "effectiveDate"));
     await openEnrollment(q, person, str(d, "toClassGroupId"), str(d, "effectiveDate"));
     await touchStudentYear(q, deltas, person, yearOf(d), scopeOf(d, "toClassGroupId"));
   },
   "identity.v1.StudentWithdrawn": async (q, d, deltas) => {
+    deltas.attendance.forgetRosters();
     const person = str(d, "personId");
     const classGroup = str(d, "classGroupId");
     await closeEnrollment(q, person, classGroup, str(d, "effectiveDate"));
     const year = await yearOfClassGroup(q, classGroup);
     if (year !== null) await touchStudentYear(q, deltas, person, year, scopeOf(d, "classGroupId"));
   },
-  "identity.v1.SubgroupMemberAdded": (q, d) =>
-    q(
+  "identity.v1.SubgroupMemberAdded": (q, d, deltas) => {
+    deltas.attendance.forgetRosters();
+    return q(
       "INSERT INTO $S.subgroup_members (person_id, subgroup_id, first_day) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
       [str(d, "personId"), str(d, "subgroupId"), str(d, "effectiveDate")],
-    ),
-  "identity.v1.SubgroupMemberRemoved": (q, d) =>
-    q(
+    );
+  },
+  "identity.v1.SubgroupMemberRemoved": (q, d, deltas) => {
+    deltas.attendance.forgetRosters();
+    return q(
       "UPDATE $S.subgroup_members SET until = $3 WHERE person_id = $1 AND subgroup_id = $2 AND until IS NULL",
       [str(d, "personId"), str(d, "subgroupId"), str(d, "effectiveDate")],
-    ),
+    );
+  },
   "identity.v1.GuardianLinked": (q, d) =>
     q("INSERT INTO $S.guardians VALUES ($1, $2) ON CONFLICT DO NOTHING", [
       str(d, "guardianId"),
