@@ -90,6 +90,11 @@ class ReceivedEvent implements ConsumedEvent {
   get headers(): MsgHdrs | undefined {
     return this.#m.headers;
   }
+
+  /** The plain event with `data` and `headers` (JSON.stringify skips prototype accessors). */
+  toJSON(): ConsumedEvent {
+    return { ...this, data: this.data, headers: this.headers };
+  }
 }
 
 export function consumedEvent(

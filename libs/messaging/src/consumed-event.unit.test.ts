@@ -43,4 +43,5 @@ it("parses data on first read only, reads headers from the message, leaves absen
   expect(ok.data).toEqual({ a: 1 });
   expect(ok.data).toBe(ok.data); // parsed once
   expect(ok.streamSequence).toBe(7);
+  expect(JSON.parse(JSON.stringify(ok))).toMatchObject({ eventId: "e-1", data: { a: 1 } });
 });
