@@ -66,6 +66,7 @@ interface FactsRow {
   grading: string | null;
   exemptions: [string, string][];
   old: Results | null;
+  standing: Standing | null;
 }
 
 /**
@@ -77,7 +78,11 @@ async function loadFacts(
   d: Deltas,
   pairs: readonly Pair[],
   exemptDates: (p: Pair) => [string | null, string | null],
-): Promise<{ facts: PupilSubjectFacts[]; olds: (Results | null)[] }> {
+): Promise<{
+  facts: PupilSubjectFacts[];
+  olds: (Results | null)[];
+  standings: (Standing | null)[];
+}> {
   const rows = await q<FactsRow>(
     `SELECT k.i,
        (SELECT coalesce(json_agg(json_build_array(m.value, m.weight) ORDER BY m.seq), '[]'::json) FROM $S.marks m
@@ -91,7 +96,9 @@ async function loadFacts(
            AND e.start_year = k.start_year) AS exemptions,
        (SELECT json_build_object('scope', r.scope, 'current', r.current, 'period', r.period) FROM $S.pupil_results r
          WHERE r.student_id = k.student_id AND r.subject_id = k.subject_id AND r.start_year = k.start_year
-           AND r.term = k.term) AS old
+           AND r.term = k.term) AS old,
+       (SELECT json_build_object('scope', s.scope, 'current', s.current, 'period', s.period) FROM $S.pupil_standing s
+         WHERE s.student_id = k.student_id AND s.start_year = k.start_year AND s.term = k.term) AS standing
      FROM ${KEYS}`,
     columns(pairs),
   );
@@ -107,9 +114,11 @@ async function loadFacts(
     fresh.set(k, list);
   }
   const olds: (Results | null)[] = [];
+  const standings: (Standing | null)[] = [];
   const facts = pairs.map((p, i): PupilSubjectFacts => {
     const r = byIndex.get(i);
     olds.push(r?.old ?? null);
+    standings.push(r?.standing ?? null);
     const list: Entry[] = (r?.entries ?? []).map(([v, w]) => ({
       value: toEntryValue(v),
       weight: w,
@@ -132,7 +141,7 @@ async function loadFacts(
       entries: list,
     };
   });
-  return { facts, olds };
+  return { facts, olds, standings };
 }
 
 /**
@@ -157,27 +166,16 @@ export async function recomputePupils(q: Q, d: Deltas): Promise<PupilRows> {
       term: t.term,
     })),
   );
-  const pupilCols = [
-    touched.map((t) => t.studentId),
-    touched.map((t) => t.startYear),
-    touched.map((t) => t.term),
-  ];
-  const standings = await q<Standing & { student_id: string; start_year: number; term: number }>(
-    `SELECT s.student_id, s.start_year, s.term, s.scope, s.current, s.period FROM $S.pupil_standing s
-         JOIN unnest($1::text[], $2::int[], $3::int[]) AS k(student_id, start_year, term)
-           ON s.student_id = k.student_id AND s.start_year = k.start_year AND s.term = k.term`,
-    pupilCols,
-  );
-  const { facts, olds } = await loadFacts(q, d, pairs, (p) => {
+  // The pupils' standings come with their subjects' facts (same round trip).
+  const { facts, olds, standings } = await loadFacts(q, d, pairs, (p) => {
     const a = attributionOf.get(pupilKey(p));
     return [a?.exemptFirst ?? null, a?.exemptLast ?? null];
   });
-  const standingOf = new Map(
-    standings.map((s) => [
-      pupilKey({ studentId: s.student_id, startYear: s.start_year, term: s.term }),
-      s as Standing,
-    ]),
-  );
+  const standingOf = new Map<string, Standing>();
+  pairs.forEach((p, i) => {
+    const s = standings[i];
+    if (s) standingOf.set(pupilKey(p), s);
+  });
   const newStanding = new Map<string, Standing>();
   const resultRows: unknown[][] = [];
   pairs.forEach((p, i) => {
