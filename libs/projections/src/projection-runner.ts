@@ -59,6 +59,8 @@ export interface RunnerCounters {
   malformed: number;
   failedBatches: number;
   sessionRestarts: number;
+  /** Times the runner lock was lost (its connection failed) and taken again. */
+  lockRegains: number;
   /** Time spent in batch transactions (connect to commit), ms. */
   transactionMs: number;
   /** Inbox rows deleted by pruning. */
@@ -89,6 +91,7 @@ export class ProjectionRunner {
     malformed: 0,
     failedBatches: 0,
     sessionRestarts: 0,
+    lockRegains: 0,
     transactionMs: 0,
     inboxPruned: 0,
   };
@@ -101,6 +104,7 @@ export class ProjectionRunner {
   private loop: Promise<void> | undefined;
   private readonly stopping = new AbortController();
   private restartWanted = false;
+  private lockLost = false;
   private readonly maxBatch: number;
   private fatal: unknown;
   private lock: RunnerLock | undefined;
@@ -125,9 +129,13 @@ export class ProjectionRunner {
   async start(): Promise<this> {
     this.schema = await ensureLiveSchema(this.o.pool, this.o.projection);
     this.lock = new RunnerLock(this.o.pool, this.schema);
+    // A lost lock (database restarted, connection cut) stops consuming at once; the loop
+    // then waits for the lock again, as a standby would, and resumes at the checkpoint.
     this.lock.onLost = () => {
       this.o.onError?.(new Error(`lost the runner lock of ${this.schema}`), "runner lock");
-      this.stopping.abort();
+      this.lockLost = true;
+      this.generation++;
+      this.queue = [];
       this.wake?.();
     };
     const held = await this.lock.acquire(this.stopping.signal, () => this.o.onWaiting?.());
@@ -205,6 +213,10 @@ export class ProjectionRunner {
     const signal = this.stopping.signal;
     let failures = 0;
     while (!signal.aborted) {
+      if (this.lockLost) {
+        await this.regainLock();
+        continue;
+      }
       if (this.queue.length === 0 && !this.restartWanted) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
@@ -239,6 +251,34 @@ export class ProjectionRunner {
         }).catch(() => {});
       }
     }
+  }
+
+  /**
+   * After the lock's connection failed: drop the sessions (nothing unacked is lost, it is
+   * redelivered), take the lock again — waiting while the database is down or another
+   * runner took over — and consume from the checkpoint.
+   */
+  private async regainLock(): Promise<void> {
+    const signal = this.stopping.signal;
+    this.lockLost = false;
+    await this.closeSessions().catch((err) => this.o.onError?.(err, "runner lock"));
+    const lock = this.lock as RunnerLock;
+    let failures = 0;
+    while (!signal.aborted && !lock.held) {
+      try {
+        if (!(await lock.acquire(signal, () => this.o.onWaiting?.()))) return;
+      } catch (err) {
+        this.o.onError?.(err, "runner lock");
+        failures++;
+        await sleep(Math.min(100 * 2 ** Math.min(failures, 5), 3000), undefined, {
+          signal,
+        }).catch(() => {});
+      }
+    }
+    if (signal.aborted) return;
+    this.counters.lockRegains++;
+    // Sessions are opened by the loop's restart path, which retries while NATS is away.
+    this.restartWanted = true;
   }
 
   /** One chunk per batch while old rows remain, then nothing until the next interval. */

@@ -4,6 +4,7 @@ import { useTestEnvironment } from "@otmetka/testing";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ProjectionRunner } from "./projection-runner.js";
+import { RUNNER_LOCK_CLASS } from "./runner-lock.js";
 import { eventually } from "./test-support/child.js";
 import { countingProjection } from "./test-support/counting-projection.js";
 import { ensureContextStream, publishEvents, testEvent } from "./test-support/publish.js";
@@ -49,3 +50,42 @@ it("a second runner of the same projection waits as a standby and takes over whe
   expect(Number(r.rows[0].n)).toBe(300);
   expect(Number(r.rows[0].g)).toBe(0);
 }, 30_000);
+
+it("a runner whose lock connection is cut takes the lock again and applies everything", async () => {
+  const names = messagingNames(`${env.natsPrefix}_cut`);
+  await ensureContextStream(nc, names, "grades");
+  const errors: string[] = [];
+  const runner = await new ProjectionRunner({
+    projection: countingProjection("cut"),
+    pool,
+    nc,
+    names,
+    maxBatch: 50,
+    onError: (err) => errors.push(String(err)),
+  }).start();
+  const events = Array.from({ length: 200 }, (_, i) =>
+    testEvent(`j-${i % 10}`, Math.floor(i / 10) + 1, "grades.v1.MarkRecorded"),
+  );
+  await publishEvents(nc, names, "grades", events.slice(0, 100));
+  await eventually("the first half applied", () => runner.counters.applied === 100);
+  // What a database restart does to the lock's session, on this connection alone.
+  const cut = await pool.query(
+    `SELECT pg_terminate_backend(pid) AS ok FROM pg_locks
+      WHERE locktype = 'advisory' AND classid = $1 AND granted
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    [RUNNER_LOCK_CLASS],
+  );
+  expect(cut.rows).toEqual([{ ok: true }]);
+  await eventually("the lock lost", () => errors.some((e) => e.includes("lost the runner lock")));
+  await publishEvents(nc, names, "grades", events.slice(100));
+  await eventually(
+    "the rest applied after the lock is taken again",
+    () => runner.counters.applied === 200,
+    20_000,
+  );
+  expect(runner.counters.lockRegains).toBe(1);
+  await runner.stop();
+  const r = await pool.query("SELECT sum(events) AS n, sum(gaps) AS g FROM proj_cut.counts");
+  expect(Number(r.rows[0].n)).toBe(200);
+  expect(Number(r.rows[0].g)).toBe(0);
+}, 60_000);
