@@ -4,6 +4,7 @@ import type { ResultBasis } from "../domain/metrics/definitions.js";
 import { emptyJournal, type JournalCounters } from "../domain/metrics/journal-fill.js";
 import { emptyPerformance, type PerformanceCounters } from "../domain/metrics/performance.js";
 import { AttendanceBuffer } from "./attendance-buffer.js";
+import type { StoredLesson } from "./lessons.js";
 
 export type Level = "CLASS_GROUP" | "SCHOOL" | "MUNICIPALITY" | "REGION";
 /** The region is one; its aggregates sit under this scope id. */
@@ -89,6 +90,11 @@ export class Deltas {
   readonly attendance = new AttendanceBuffer();
   /** Lessons scheduled in this batch, not written yet (lessons.ts writeScheduled): id -> column values. */
   readonly scheduled = new Map<string, unknown[]>();
+  /** Lessons the batch has read or written (every column), changed ones written back by flush. */
+  readonly lessons = new Map<string, StoredLesson>();
+  readonly dirtyLessons = new Set<string>();
+  /** Lessons inserted by this batch: none has stored absences. */
+  readonly freshLessons = new Set<string>();
   /** The recorded-time clock's open day as this batch sees it (undefined: not read yet). */
   openDay: string | null | undefined = undefined;
   /** The batch moved the clock: flush stores the new open day. */

@@ -7,8 +7,14 @@ import {
 } from "../domain/metrics/attendance.js";
 import type { AbsenceMark } from "./attendance-buffer.js";
 import type { Deltas, Scope } from "./deltas.js";
-import { absenceReason, type Data, int, journalOf, str } from "./event-data.js";
-import { countLessonChange, type LessonRow, lessonWritten } from "./lessons.js";
+import { absenceReason, type Data, int, type Journal, journalOf, str } from "./event-data.js";
+import {
+  countLessonChange,
+  type LessonRow,
+  lessonWritten,
+  rememberLesson,
+  type StoredLesson,
+} from "./lessons.js";
 import type { Q } from "./query.js";
 import type { Handler } from "./replicas.js";
 import { countEntryDelay } from "./timeliness.js";
@@ -83,41 +89,14 @@ export const attendanceHandlers: Record<string, Handler> = {
       const m = { reason: absenceReason(e.reason), late: int(e, "lateMinutes") };
       if (m.reason !== "NONE" || m.late > 0) after.set(str(e, "studentId"), m);
     }
-    // One statement: the lesson marked as taken (inserted if curriculum's event is still on
-    // its way), the row as it now stands, and the lesson's stored absences unless the batch
-    // already holds them.
     await lessonWritten(q, deltas, lessonId);
-    const known = deltas.attendance.knownAbsences(lessonId);
-    const [r] = await q<{
-      inserted: boolean | null;
-      lesson: LessonRow | null;
-      before: [string, string, number][] | null;
-    }>(
-      `WITH ins AS (
-         INSERT INTO $S.lessons (lesson_id, school_id, municipality_id, start_year, class_group_id, subgroup_id,
-           subject_id, lesson_date, period, term, status, attendance_taken)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, 'SCHEDULED', true)
-         ON CONFLICT (lesson_id) DO UPDATE SET attendance_taken = true WHERE NOT lessons.attendance_taken
-         RETURNING (xmax = 0) AS inserted, row_to_json(lessons.*) AS lesson)
-       SELECT (SELECT inserted FROM ins) AS inserted, (SELECT lesson FROM ins) AS lesson,
-         CASE WHEN $10::boolean THEN (SELECT coalesce(json_agg(json_build_array(student_id, reason, late_minutes)), '[]'::json)
-           FROM $S.absences WHERE lesson_id = $1) END AS before`,
-      [
-        lessonId,
-        j.scope.schoolId,
-        j.scope.municipalityId,
-        j.startYear,
-        j.scope.classGroupId,
-        j.subgroupId,
-        j.subjectId,
-        day,
-        int(d, "term"),
-        known === undefined,
-      ],
-    );
-    const before = known ?? deltas.attendance.rememberAbsences(lessonId, r?.before ?? []);
+    const cached = deltas.lessons.get(lessonId);
+    const r = cached
+      ? await takenInMemory(q, deltas, cached)
+      : await takeAttendance(q, deltas, d, lessonId, day, j);
+    const before = r.before;
     let newPupils: string[] = [];
-    if (r?.lesson) {
+    if (r.lesson) {
       // First record for the lesson: its roll becomes scheduled pupil-lessons.
       newPupils = [
         ...new Set([
@@ -148,10 +127,14 @@ export const attendanceHandlers: Record<string, Handler> = {
     const m = before.get(student);
     if (m?.reason !== "UNEXCUSED") return;
     await lessonWritten(q, deltas, lessonId);
-    const [l] = await q<{ day: string }>(
-      "SELECT lesson_date::text AS day FROM $S.lessons WHERE lesson_id = $1",
-      [lessonId],
-    );
+    // The batch's copy first: a lesson moved in this batch is written back only by flush.
+    const held = deltas.lessons.get(lessonId);
+    const [l] = held
+      ? [{ day: held.lesson_date }]
+      : await q<{ day: string }>(
+          "SELECT lesson_date::text AS day FROM $S.lessons WHERE lesson_id = $1",
+          [lessonId],
+        );
     if (!l) return;
     const excused = { ...m, reason: "EXCUSED" };
     deltas.attendance.setAbsences(lessonId, new Map([...before, [student, excused]]));
@@ -169,6 +152,73 @@ export const attendanceHandlers: Record<string, Handler> = {
     );
   },
 };
+
+interface Taken {
+  /** The lesson row once taken now (null: attendance was taken before). */
+  lesson: LessonRow | null;
+  inserted: boolean | null;
+  before: Map<string, Mark>;
+}
+
+/** A lesson the batch holds: marked taken in memory (written back by flush). */
+async function takenInMemory(q: Q, deltas: Deltas, l: StoredLesson): Promise<Taken> {
+  const id = l.lesson_id;
+  const before =
+    deltas.attendance.knownAbsences(id) ??
+    (deltas.freshLessons.has(id)
+      ? deltas.attendance.rememberAbsences(id, [])
+      : await deltas.attendance.absencesOf(q, id));
+  if (l.attendance_taken) return { lesson: null, inserted: null, before };
+  const taken = { ...l, attendance_taken: true };
+  rememberLesson(deltas, taken, true);
+  return { lesson: taken, inserted: false, before };
+}
+
+/**
+ * One statement: the lesson marked as taken (inserted if curriculum's event is still on its
+ * way), the row as it now stands, and the lesson's stored absences unless the batch already
+ * holds them.
+ */
+async function takeAttendance(
+  q: Q,
+  deltas: Deltas,
+  d: Data,
+  lessonId: string,
+  day: string,
+  j: Journal,
+): Promise<Taken> {
+  const known = deltas.attendance.knownAbsences(lessonId);
+  const [r] = await q<{
+    inserted: boolean | null;
+    lesson: StoredLesson | null;
+    before: [string, string, number][] | null;
+  }>(
+    `WITH ins AS (
+         INSERT INTO $S.lessons (lesson_id, school_id, municipality_id, start_year, class_group_id, subgroup_id,
+           subject_id, lesson_date, period, term, status, attendance_taken)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, 'SCHEDULED', true)
+         ON CONFLICT (lesson_id) DO UPDATE SET attendance_taken = true WHERE NOT lessons.attendance_taken
+         RETURNING (xmax = 0) AS inserted, row_to_json(lessons.*) AS lesson)
+       SELECT (SELECT inserted FROM ins) AS inserted, (SELECT lesson FROM ins) AS lesson,
+         CASE WHEN $10::boolean THEN (SELECT coalesce(json_agg(json_build_array(student_id, reason, late_minutes)), '[]'::json)
+           FROM $S.absences WHERE lesson_id = $1) END AS before`,
+    [
+      lessonId,
+      j.scope.schoolId,
+      j.scope.municipalityId,
+      j.startYear,
+      j.scope.classGroupId,
+      j.subgroupId,
+      j.subjectId,
+      day,
+      int(d, "term"),
+      known === undefined,
+    ],
+  );
+  if (r?.lesson) rememberLesson(deltas, r.lesson, false);
+  const before = known ?? deltas.attendance.rememberAbsences(lessonId, r?.before ?? []);
+  return { lesson: r?.lesson ?? null, inserted: r?.inserted ?? null, before };
+}
 
 /**
  * Attendance taken may complete the lesson's fill (it needs a topic too). A lesson first seen

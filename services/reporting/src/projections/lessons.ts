@@ -60,7 +60,7 @@ export async function writeScheduled(q: Q, deltas: Deltas): Promise<void> {
   if (deltas.scheduled.size === 0) return;
   const rows = [...deltas.scheduled.values()];
   deltas.scheduled.clear();
-  const written = await q<{ inserted: boolean; lesson: LessonRow }>(
+  const written = await q<{ inserted: boolean; lesson: StoredLesson }>(
     `INSERT INTO $S.lessons (lesson_id, school_id, municipality_id, start_year, class_group_id, subgroup_id,
        subject_id, lesson_date, period, term, status)
      SELECT *, 'SCHEDULED' FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[],
@@ -69,7 +69,63 @@ export async function writeScheduled(q: Q, deltas: Deltas): Promise<void> {
      RETURNING (xmax = 0) AS inserted, row_to_json(lessons.*) AS lesson`,
     rows[0]?.map((_, i) => rows.map((r) => r[i])) ?? [],
   );
-  for (const w of written) if (w.inserted) countLessonChange(deltas, undefined, w.lesson);
+  for (const w of written) {
+    rememberLesson(deltas, w.lesson, false);
+    // Inserted now: it has no stored absences (attendance-buffer need not read them).
+    if (w.inserted) {
+      deltas.freshLessons.add(w.lesson.lesson_id);
+      countLessonChange(deltas, undefined, w.lesson);
+    }
+  }
+}
+
+/** A lessons row with every column (what the batch keeps in memory and writes back). */
+export interface StoredLesson extends LessonRow {
+  period: number;
+  homework: string;
+  homework_due: string;
+}
+
+/** The batch now knows the lesson as `l`; `changed`: it differs from the stored row. */
+export function rememberLesson(deltas: Deltas, l: StoredLesson, changed: boolean): void {
+  deltas.lessons.set(l.lesson_id, l);
+  if (changed) deltas.dirtyLessons.add(l.lesson_id);
+}
+
+const LESSON_COLUMNS = [
+  ["lesson_id", "text"],
+  ["school_id", "text"],
+  ["municipality_id", "text"],
+  ["start_year", "int"],
+  ["class_group_id", "text"],
+  ["subgroup_id", "text"],
+  ["subject_id", "text"],
+  ["lesson_date", "date"],
+  ["period", "int"],
+  ["term", "int"],
+  ["status", "text"],
+  ["topic", "text"],
+  ["homework", "text"],
+  ["homework_due", "text"],
+  ["wp_item", "text"],
+  ["attendance_taken", "bool"],
+] as const;
+
+/** The lessons the batch changed in memory, written back in one statement (flush). */
+export async function writeLessons(q: Q, deltas: Deltas): Promise<void> {
+  if (deltas.dirtyLessons.size === 0) return;
+  const rows = [...deltas.dirtyLessons].map((id) => deltas.lessons.get(id) as StoredLesson);
+  deltas.dirtyLessons.clear();
+  const names = LESSON_COLUMNS.map(([c]) => c);
+  await q(
+    `INSERT INTO $S.lessons (${names.join(", ")})
+     SELECT * FROM unnest(${LESSON_COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(", ")})
+     ON CONFLICT (lesson_id) DO UPDATE SET ${names
+       .slice(1)
+       .map((c) => `${c} = excluded.${c}`)
+       .join(", ")}`,
+    LESSON_COLUMNS.map(([c]) => rows.map((r) => r[c])),
+  );
 }
 
 /** Before a handler reads or changes the lesson: its pending schedule is written first. */
@@ -84,14 +140,24 @@ async function updateLesson(
   lessonId: string,
   set: string,
   params: unknown[],
+  change: (l: StoredLesson) => void,
 ) {
   await lessonWritten(q, deltas, lessonId);
-  const [r] = await q<{ before: LessonRow; after: LessonRow }>(
+  const known = deltas.lessons.get(lessonId);
+  if (known) {
+    const after = { ...known };
+    change(after);
+    rememberLesson(deltas, after, true);
+    countLessonChange(deltas, known, after);
+    return after;
+  }
+  const [r] = await q<{ before: LessonRow; after: StoredLesson }>(
     `UPDATE $S.lessons l SET ${set} FROM (SELECT * FROM $S.lessons WHERE lesson_id = $1) o
       WHERE l.lesson_id = o.lesson_id RETURNING row_to_json(o.*) AS before, row_to_json(l.*) AS after`,
     [lessonId, ...params],
   );
   if (!r) return undefined;
+  rememberLesson(deltas, r.after as StoredLesson, false);
   countLessonChange(deltas, r.before, r.after);
   return r.after;
 }
@@ -101,6 +167,11 @@ export const lessonHandlers: Record<string, Handler> = {
   // later event of the batch reads or changes one of them, and before a day close.
   "curriculum.v1.LessonScheduled": async (_q, d, deltas) => {
     const lessonId = str(d, "lessonId");
+    const known = deltas.lessons.get(lessonId);
+    if (known) {
+      rememberLesson(deltas, { ...known, period: int(d, "period") }, true);
+      return;
+    }
     const earlier = deltas.scheduled.get(lessonId);
     const row = [
       lessonId,
@@ -127,6 +198,13 @@ export const lessonHandlers: Record<string, Handler> = {
       str(d, "lessonId"),
       "status = 'CONDUCTED', topic = $2, homework = $3, homework_due = $4, wp_item = $5",
       [str(d, "topic"), str(d, "homework"), str(d, "homeworkDue"), str(d, "workProgrammeItemId")],
+      (l) => {
+        l.status = "CONDUCTED";
+        l.topic = str(d, "topic");
+        l.homework = str(d, "homework");
+        l.homework_due = str(d, "homeworkDue");
+        l.wp_item = str(d, "workProgrammeItemId");
+      },
     );
     if (after)
       await countEntryDelay(
@@ -139,15 +217,26 @@ export const lessonHandlers: Record<string, Handler> = {
       );
   },
   "curriculum.v1.LessonCancelled": (q, d, deltas) =>
-    updateLesson(q, deltas, str(d, "lessonId"), "status = 'CANCELLED'", []),
+    updateLesson(q, deltas, str(d, "lessonId"), "status = 'CANCELLED'", [], (l) => {
+      l.status = "CANCELLED";
+    }),
   "curriculum.v1.LessonUnscheduled": (q, d, deltas) =>
-    updateLesson(q, deltas, str(d, "lessonId"), "status = 'UNSCHEDULED'", []),
+    updateLesson(q, deltas, str(d, "lessonId"), "status = 'UNSCHEDULED'", [], (l) => {
+      l.status = "UNSCHEDULED";
+    }),
   "curriculum.v1.LessonMoved": (q, d, deltas) =>
-    updateLesson(q, deltas, str(d, "lessonId"), "lesson_date = $2, period = $3, term = $4", [
-      str(d, "toDate"),
-      int(d, "toPeriod"),
-      int(d, "toTerm"),
-    ]),
+    updateLesson(
+      q,
+      deltas,
+      str(d, "lessonId"),
+      "lesson_date = $2, period = $3, term = $4",
+      [str(d, "toDate"), int(d, "toPeriod"), int(d, "toTerm")],
+      (l) => {
+        l.lesson_date = str(d, "toDate");
+        l.period = int(d, "toPeriod");
+        l.term = int(d, "toTerm");
+      },
+    ),
 };
 
 export type { Data };

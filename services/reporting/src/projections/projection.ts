@@ -4,7 +4,7 @@ import { Deltas, levelsOf } from "./deltas.js";
 import { civilDate, journalOf } from "./event-data.js";
 import { attendanceHandlers } from "./grades-attendance.js";
 import { markHandlers } from "./grades-marks.js";
-import { lessonHandlers, writeScheduled } from "./lessons.js";
+import { lessonHandlers, writeLessons, writeScheduled } from "./lessons.js";
 import { recomputePupils } from "./pupils.js";
 import type { Q } from "./query.js";
 import { schemaQuery } from "./query.js";
@@ -55,6 +55,7 @@ export const reportingProjection: Projection<Deltas> = defineProjection<Deltas>(
   async flush(ctx) {
     const q = schemaQuery(ctx.query, ctx.schema);
     await writeBatch(q, ctx.scratch);
+    await writeLessons(q, ctx.scratch);
     await ctx.scratch.attendance.write(q);
     if (ctx.scratch.clockMoved && ctx.scratch.openDay) await writeOpenDay(q, ctx.scratch.openDay);
     for (const s of ctx.scratch.changedPupils) ctx.changed("diary", s);
