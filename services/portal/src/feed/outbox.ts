@@ -56,7 +56,8 @@ export async function markDirty(
   key: string | string[],
   delayMs: number,
 ): Promise<void> {
-  const keys = Array.isArray(key) ? key : [key];
+  // Sorted: concurrent batches then lock shared entries in one order instead of deadlocking.
+  const keys = Array.isArray(key) ? [...key].sort() : [key];
   if (keys.length === 0) return;
   await query(
     `INSERT INTO portal.dirty (kind, key, due_at)

@@ -53,7 +53,14 @@ const encoder = new TextEncoder();
 export class FeedPublisher {
   private stopped = false;
   private loops: Promise<void>[] = [];
-  readonly counters = { published: 0, snapshots: 0, purges: 0, invalid: 0, deferred: 0 };
+  readonly counters = {
+    published: 0,
+    snapshots: 0,
+    purges: 0,
+    invalid: 0,
+    deferred: 0,
+    busy: 0,
+  };
   constructor(private readonly o: FeedPublisherOptions) {}
 
   start(): this {
@@ -102,10 +109,24 @@ export class FeedPublisher {
         .map((r) => r.key)
         .sort();
       if (pupilIds.length > 0) {
+        // SKIP LOCKED: a pupil row a projection batch holds is left for the next round instead of
+        // waited for. Waiting deadlocked (the batch, having marked the pupil dirty, wanted a row
+        // this transaction had locked), and the batch is about to mark the pupil dirty again anyway.
         const locked = await c.query<PublishablePupil & { consent: boolean; erased: boolean }>(
-          `SELECT * FROM "${schema}".pupils WHERE person_id = ANY($1) ORDER BY person_id FOR UPDATE`,
+          `SELECT * FROM "${schema}".pupils WHERE person_id = ANY($1) ORDER BY person_id FOR UPDATE SKIP LOCKED`,
           [pupilIds],
         );
+        const lockedIds = new Set(locked.rows.map((p) => p.person_id));
+        const skipped = pupilIds.filter((id) => !lockedIds.has(id));
+        if (skipped.length > 0) {
+          // Those with a row were busy and stay dirty; those without one have nothing to publish.
+          const busy = await c.query<{ person_id: string }>(
+            `SELECT person_id FROM "${schema}".pupils WHERE person_id = ANY($1)`,
+            [skipped],
+          );
+          for (const r of busy.rows) keep.add(r.person_id);
+          this.counters.busy += busy.rows.length;
+        }
         const publishable = locked.rows.filter(
           (p) => p.consent && !p.erased && p.portal_id && p.school_id && p.municipality_id,
         );
@@ -147,8 +168,10 @@ export class FeedPublisher {
         this.counters.snapshots += valid.length;
         if (deferred.length > 0) {
           await c.query(
-            `UPDATE portal.dirty SET due_at = now() + make_interval(secs => $2::float8 / 1000)
-             WHERE kind = 'pupil' AND key = ANY($1)`,
+            `UPDATE portal.dirty d SET due_at = now() + make_interval(secs => $2::float8 / 1000)
+             FROM (SELECT key FROM portal.dirty WHERE kind = 'pupil' AND key = ANY($1)
+                   ORDER BY key FOR UPDATE SKIP LOCKED) s
+             WHERE d.kind = 'pupil' AND d.key = s.key`,
             [deferred, this.o.deferMs ?? 5000],
           );
           this.counters.deferred += deferred.length;
@@ -168,13 +191,20 @@ export class FeedPublisher {
         });
       }
       const done = due.rows.filter((r) => !(r.kind === "pupil" && keep.has(r.key)));
+      // An entry a projection batch holds is skipped too: that batch bumps its gen, so it would
+      // not be deleted anyway, and waiting for it could close a lock cycle.
       await c.query(
-        `DELETE FROM portal.dirty d USING unnest($1::text[], $2::text[], $3::bigint[]) AS c(kind, key, gen)
-         WHERE d.kind = c.kind AND d.key = c.key AND d.gen = c.gen`,
+        `DELETE FROM portal.dirty d USING (
+           SELECT x.kind, x.key FROM portal.dirty x
+           JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS c(kind, key, gen)
+             ON x.kind = c.kind AND x.key = c.key AND x.gen = c.gen
+           ORDER BY x.kind, x.key FOR UPDATE OF x SKIP LOCKED) s
+         WHERE d.kind = s.kind AND d.key = s.key`,
         [done.map((r) => r.kind), done.map((r) => r.key), done.map((r) => r.gen)],
       );
       await c.query("COMMIT");
-      return due.rows.length;
+      // Busy entries only: report nothing done, so the loop pauses instead of spinning on them.
+      return done.length;
     } catch (err) {
       await c.query("ROLLBACK").catch(() => {});
       throw err;
