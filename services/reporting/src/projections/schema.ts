@@ -63,9 +63,9 @@ export async function createTables(db: Kysely<unknown>, schema: string): Promise
     sql`CREATE TABLE ${t("pupil_results")} (student_id text NOT NULL, subject_id text NOT NULL,
       start_year integer NOT NULL, term smallint NOT NULL, scope jsonb, current jsonb NOT NULL,
       period jsonb NOT NULL, PRIMARY KEY (student_id, start_year, term, subject_id))`,
-    // Effective-mode dashboards find a class group's or school's population without a scan.
-    sql`CREATE INDEX ON ${t("pupil_results")} (start_year, term, (scope->>'classGroupId'))`,
-    sql`CREATE INDEX ON ${t("pupil_results")} (start_year, term, (scope->>'schoolId'))`,
+    // No index on scope: each mark upserts these rows, and scope indexes (on expressions or
+    // stored columns) made the live lag p99 ~4x longer. Effective-mode dashboards find a
+    // scope's population through enrollments and this key instead.
     sql`CREATE TABLE ${t("pupil_standing")} (student_id text NOT NULL, start_year integer NOT NULL,
       term smallint NOT NULL, scope jsonb, current jsonb NOT NULL, period jsonb NOT NULL,
       PRIMARY KEY (student_id, start_year, term))`,

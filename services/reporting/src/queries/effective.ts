@@ -81,8 +81,14 @@ export async function effectiveCounters(
 ): Promise<{ perf: PerformanceCounters; standing: AllSubjectsCounters }> {
   const subject = i.subjectId || ALL_SUBJECTS;
   const weights = JSON.stringify(i.weights ?? {});
+  // The scope's pupils are found through enrollments (indexed by class group), then their
+  // results by key; the attribution in scope decides, as in the live aggregates.
   const scopeFilter =
-    i.level === "REGION" ? "$3::text IS NOT NULL" : `r.scope->>'${SCOPE_KEY[i.level]}' = $3`;
+    i.level === "REGION"
+      ? "$3::text IS NOT NULL"
+      : `r.student_id IN (SELECT e.person_id FROM $S.enrollments e
+           WHERE e.class_group_id IN (${CLASS_GROUPS[i.level].replace("$1", "$3")}))
+         AND r.scope->>'${SCOPE_KEY[i.level]}' = $3`;
   const population = await db.rows<PopulationRow>(
     `SELECT r.student_id, r.subject_id, r.current->>'kind' = 'EXEMPT' AS exempt,
             t.value AS period_mark, s.grading
