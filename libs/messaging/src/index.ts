@@ -1,8 +1,4 @@
-export {
-  type ConsumedEvent,
-  decodeData,
-  type EventHandler,
-} from "./consumed-event.js";
+export type { ConsumedEvent, EventHandler } from "./consumed-event.js";
 export {
   type DeadLetteredMessage,
   type DeadLetterReason,
@@ -17,6 +13,7 @@ export {
   H as ENVELOPE_HEADERS,
   readEnvelope,
 } from "./envelope.js";
+export { decodeData, EnvelopeEvent } from "./envelope-event.js";
 export { type ScannedEnvelope, scanEnvelope } from "./envelope-scan.js";
 export {
   InvalidMessagingArgument,

@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { AckBatcher } from "./ack-batcher.js";
-import { type ConsumedEvent, consumedEvent, decodeData } from "./consumed-event.js";
+import { type ConsumedEvent, consumedEvent } from "./consumed-event.js";
 import { deadLetter, readDeadLetters } from "./dead-letter.js";
 import { type Delivery, deliveryOf } from "./delivery-info.js";
 import { type Envelope, readEnvelope } from "./envelope.js";
+import { decodeData } from "./envelope-event.js";
 import { type ScannedEnvelope, scanEnvelope, traceCarrier } from "./envelope-scan.js";
 import type { GroupContext } from "./group-context.js";
 import { type AttemptOutcome, attemptWithRetries, errorText, runTraced } from "./handler-runner.js";
