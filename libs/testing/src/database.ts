@@ -39,8 +39,24 @@ export async function createTestDatabase(adminUrl: string, label = "db"): Promis
   };
 }
 
-export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
-  await admin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+/**
+ * Drops a database, forcing off whatever is still connected after a short grace: a pool's
+ * `end()` resolves before its sockets close, and a backend terminated then reaches a client
+ * that no longer has an error listener (an unhandled "terminating connection" in the file).
+ */
+export async function dropDatabase(adminUrl: string, name: string, graceMs = 2_000): Promise<void> {
+  await admin(adminUrl, async (c) => {
+    const until = Date.now() + graceMs;
+    while (Date.now() < until) {
+      const r = await c.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1",
+        [name],
+      );
+      if ((r.rows[0]?.n ?? 0) === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  });
 }
 
 /**
