@@ -20,6 +20,24 @@ export {
 export { type PrivatePostgres, startPrivatePostgres } from "./private-postgres.js";
 export { findExecutable, freePort, rejectionOf, waitFor } from "./process.js";
 export {
+  addSubject,
+  conductLesson,
+  defineQuarters,
+  FIRST_WEEK,
+  generateFirstWeek,
+  registerPerson,
+  registerSchool,
+  retryWhileCatchingUp,
+  SCHOOL_YEAR,
+  type SchoolApi,
+  type SchoolCurriculumCalls,
+  type SchoolIdentityCalls,
+  type SchoolJournal,
+  type SchoolSize,
+  scheduleSubject,
+  setUpSchool,
+} from "./school.js";
+export {
   DEFAULT_DATABASE_URL,
   DEFAULT_NATS_URL,
   resolveServers,

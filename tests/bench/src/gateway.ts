@@ -27,7 +27,9 @@ import {
   createTestDatabase,
   DEFAULT_DATABASE_URL,
   freePort,
+  type SchoolJournal,
   type ServiceProcess,
+  setUpSchool,
   startServiceProcess,
   startTestTokenIssuer,
   type TestDatabase,
@@ -494,238 +496,21 @@ async function main(): Promise<void> {
 
 // ---- the school: CLASSES class groups x 10 subjects = journals, one conducted lesson each ----
 
-async function retry<T>(f: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await f();
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (Date.now() > deadline || (code !== 14 && code !== 5 && code !== 9)) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
 async function setUp(
   issuer: Awaited<ReturnType<typeof startTestTokenIssuer>>,
   addr: Record<string, string>,
 ) {
   const creds = grpc.credentials.createInsecure();
-  const identity = promiseClient(new IdentityServiceClient(addr.identity as string, creds));
-  const curriculum = promiseClient(new CurriculumServiceClient(addr.curriculum as string, creds));
-  const md = issuer.metadataFor(await issuer.sign({ roles: ["PLATFORM_ADMIN"] }));
-  const cmd = () => randomUUID();
-  const { municipalityId } = await identity.registerMunicipality(
-    { commandId: cmd(), name: "Бенч" },
-    md,
-  );
-  const { schoolId } = await identity.registerSchool(identity_school(municipalityId, cmd()), md);
-  const person = async (kind: number, name: string) =>
-    (
-      await identity.registerPerson(
-        {
-          commandId: cmd(),
-          kind,
-          schoolId,
-          personalData: {
-            familyName: name,
-            givenName: "Иван",
-            patronymic: "",
-            birthDate: "2015-01-01",
-            sex: 1,
-            snils: "",
-            contacts: [],
-          },
-        },
-        md,
-      )
-    ).personId;
-  // One teacher per class group (a teacher is in one room per period).
-  const classes: { classGroupId: string; pupils: string[]; teacher: string }[] = [];
-  for (let c = 0; c < CLASSES; c++) {
-    const { classGroupId } = await identity.openClassGroup(
-      {
-        commandId: cmd(),
-        schoolId,
-        academicYear: YEAR,
-        gradeLevel: 1 + (c % 11),
-        letter: String.fromCharCode(0x410 + Math.floor(c / 11)),
-        homeroomTeacherId: "",
-      },
-      md,
-    );
-    const teacher = await person(2, `Учитель${c}`);
-    const pupils: string[] = [];
-    for (let p = 0; p < PUPILS; p++) {
-      const id = await person(1, `Ученик${c}-${p}`);
-      await identity.enrollStudent(
-        { commandId: cmd(), personId: id, classGroupId, effectiveDate: "2026-09-01" },
-        md,
-      );
-      pupils.push(id);
-    }
-    classes.push({ classGroupId, pupils, teacher });
-  }
-  log(`identity: ${CLASSES} class groups, ${CLASSES * PUPILS} pupils`);
-  await retry(() =>
-    curriculum.defineAcademicYear(
-      {
-        commandId: cmd(),
-        schoolId,
-        municipalityId,
-        academicYear: YEAR,
-        firstDay: "",
-        lastDay: "",
-        daysPerWeek: 5,
-        timeZone: "",
-      },
-      md,
-    ),
-  );
-  const terms = [
-    { number: 1, firstDay: "2026-09-01", lastDay: "2026-11-04" },
-    { number: 2, firstDay: "2026-11-05", lastDay: "2027-01-11" },
-    { number: 3, firstDay: "2027-01-12", lastDay: "2027-03-31" },
-    { number: 4, firstDay: "2027-04-01", lastDay: "2027-05-31" },
-  ];
-  await retry(() =>
-    curriculum.defineTermSystem(
-      {
-        commandId: cmd(),
-        schoolId,
-        academicYear: YEAR,
-        gradeLevels: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
-        kind: 1,
-        terms,
-      },
-      md,
-    ),
-  );
-  const subjects: string[] = [];
-  for (let s = 0; s < SUBJECTS; s++) {
-    const { subjectId } = await curriculum.addSubject(
-      {
-        commandId: cmd(),
-        schoolId: "",
-        code: `S${s}`,
-        name: `Предмет ${s}`,
-        grading: 1,
-        municipalityId: "",
-      },
-      md,
-    );
-    subjects.push(subjectId);
-  }
-  for (const c of classes) {
-    for (const [s, subjectId] of subjects.entries()) {
-      const at = {
-        schoolId,
-        academicYear: YEAR,
-        teacherId: c.teacher,
-        subjectId,
-        classGroupId: c.classGroupId,
-        subgroupId: "",
-      };
-      await retry(() => curriculum.assignTeacher({ commandId: cmd(), ...at }, md));
-      await retry(() =>
-        curriculum.addTimetableSlot(
-          {
-            commandId: cmd(),
-            ...at,
-            weekday: 1 + (s % 5),
-            period: 1 + Math.floor(s / 5),
-            room: c.classGroupId.slice(0, 8),
-            validFrom: "",
-            validTo: "",
-          },
-          md,
-        ),
-      );
-    }
-  }
-  await retry(() =>
-    curriculum.generateLessons(
-      {
-        commandId: cmd(),
-        schoolId,
-        academicYear: YEAR,
-        fromDate: "2026-09-07",
-        toDate: "2026-09-13",
-        classGroupIds: [],
-      },
-      md,
-    ),
-  );
-  log("curriculum: subjects, assignments, timetable, lessons");
-  const journals: {
-    teacher: string;
-    classGroupId: string;
-    subjectId: string;
-    lessonId: string;
-    pupils: string[];
-    streamId: string;
-  }[] = [];
-  for (const c of classes) {
-    const lessons = await retry(async () => {
-      const { lessons } = await curriculum.listClassGroupLessons(
-        {
-          classGroupId: c.classGroupId,
-          academicYear: YEAR,
-          fromDate: "2026-09-07",
-          toDate: "2026-09-13",
-        },
-        md,
-      );
-      if (lessons.length < SUBJECTS)
-        throw Object.assign(new Error("lessons not yet"), { code: 14 });
-      return lessons;
-    });
-    for (const subjectId of subjects) {
-      const lesson = lessons.find((l) => l.subjectId === subjectId);
-      if (!lesson) throw new Error(`no lesson of ${subjectId}`);
-      await retry(() =>
-        curriculum.conductLesson(
-          {
-            commandId: cmd(),
-            schoolId,
-            academicYear: YEAR,
-            classGroupId: c.classGroupId,
-            lessonId: lesson.lessonId,
-            topic: "Тема",
-            workProgrammeItemId: "",
-            homework: "",
-            homeworkDue: "",
-            conductedBy: "",
-          },
-          md,
-        ),
-      );
-      journals.push({
-        classGroupId: c.classGroupId,
-        subjectId,
-        lessonId: lesson.lessonId,
-        pupils: c.pupils,
-        teacher: c.teacher,
-        streamId: `journal-${c.classGroupId}-${subjectId}-${YEAR.startYear}`,
-      });
-    }
-  }
-  log(`${journals.length} journals with a conducted lesson`);
-  return { schoolId, journals };
-}
-
-function identity_school(municipalityId: string, commandId: string) {
-  return {
-    commandId,
-    municipalityId,
-    name: "МОУ СОШ № 1",
-    shortName: "СОШ 1",
-    address: "ул. Ленина, 1",
-    timeZone: "",
-    inn: "7707083893",
-    ogrn: "1027700132195",
+  const api = {
+    identity: promiseClient(new IdentityServiceClient(addr.identity as string, creds)),
+    curriculum: promiseClient(new CurriculumServiceClient(addr.curriculum as string, creds)),
+    metadata: issuer.metadataFor(await issuer.sign({ roles: ["PLATFORM_ADMIN"] })),
   };
+  const size = { classes: CLASSES, subjects: SUBJECTS, pupils: PUPILS };
+  const { schoolId, journals } = await setUpSchool(api, size, { municipality: "Бенч", log });
+  const streamId = (j: SchoolJournal) =>
+    `journal-${j.classGroupId}-${j.subjectId}-${YEAR.startYear}`;
+  return { schoolId, journals: journals.map((j) => ({ ...j, streamId: streamId(j) })) };
 }
 
 await main();
