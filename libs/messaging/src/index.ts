@@ -24,6 +24,13 @@ export {
 } from "./errors.js";
 export { EventConsumer, type EventConsumerOptions, ownerOf } from "./event-consumer.js";
 export {
+  createEventFeed,
+  type EventCodec,
+  type FeedEvent,
+  type FeedEventMaker,
+  publishFeedEvents,
+} from "./event-feed.js";
+export {
   type EventRouting,
   type OutgoingMessage,
   type RouteFn,
@@ -49,6 +56,12 @@ export { OutboxRelay, type RelayOptions, type RelayStats } from "./relay.js";
 export { RELAY_LOCK_CLASS } from "./relay-lock.js";
 export { type ResumePoint, readResumePoint } from "./relay-resume.js";
 export { type RepublishOptions, republish } from "./republish.js";
+export {
+  type ContextRelayOptions,
+  connectServiceNats,
+  type ServiceNatsConfig,
+  startContextRelay,
+} from "./service-messaging.js";
 export {
   DEFAULT_PARTITIONS,
   eventSubject,

@@ -1,8 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type Checkpoint, makeCheckpoint, type RecordedEvent } from "@otmetka/eventstore";
-import { ensureStream, type MessagingNames, toMessage } from "@otmetka/messaging";
+import {
+  type FeedEvent as ContextFeedEvent,
+  createEventFeed,
+  ensureStream,
+  type MessagingNames,
+  publishFeedEvents,
+} from "@otmetka/messaging";
 import * as C from "@otmetka/proto/curriculum/events/v1/events";
 import * as I from "@otmetka/proto/identity/events/v1/events";
 
@@ -10,45 +15,9 @@ import * as I from "@otmetka/proto/identity/events/v1/events";
  * Publishes identity and curriculum events to the test's own streams exactly as their relays
  * would (subjects, headers, proto3 JSON made by their own codecs), without running them.
  */
-let position = 0;
-const versions = new Map<string, number>();
+export type FeedEvent = ContextFeedEvent<"identity" | "curriculum">;
 
-type Codec = { fromPartial(o: unknown): unknown; toJSON(m: unknown): unknown };
-export interface FeedEvent {
-  context: "identity" | "curriculum";
-  event: RecordedEvent;
-}
-
-function feedEvent(
-  context: "identity" | "curriculum",
-  streamId: string,
-  name: string,
-  value: Record<string, unknown>,
-): FeedEvent {
-  const codec = (context === "identity" ? I : C)[
-    name as keyof typeof I & keyof typeof C
-  ] as unknown as Codec;
-  const version = (versions.get(streamId) ?? 0) + 1;
-  versions.set(streamId, version);
-  position++;
-  return {
-    context,
-    event: {
-      position,
-      transactionId: String(1000 + position),
-      checkpoint: makeCheckpoint(String(1000 + position), position) as Checkpoint,
-      streamId,
-      version,
-      eventId: randomUUID(),
-      type: `${context}.v1.${name}`,
-      schemaVersion: 1,
-      storedSchemaVersion: 1,
-      data: codec.toJSON(codec.fromPartial(value)),
-      metadata: {},
-      recordedAt: new Date(),
-    },
-  };
-}
+const feedEvent = createEventFeed({ identity: I, curriculum: C });
 
 export const identityEvent = (streamId: string, name: string, value: Record<string, unknown>) =>
   feedEvent("identity", streamId, name, value);
@@ -59,18 +28,7 @@ export async function publishFeed(nc: NatsConnection, names: MessagingNames, eve
   const jsm = await jetstreamManager(nc);
   await ensureStream(jsm, names.contextStream("identity"));
   await ensureStream(jsm, names.contextStream("curriculum"));
-  const js = jetstream(nc);
-  for (const { context, event } of events) {
-    const m = toMessage(event, {
-      subjectRoot: names.eventRoot(context),
-      source: context,
-      route: (e: RecordedEvent) => {
-        const d = e.data as { municipalityId?: string; schoolId?: string };
-        return { municipalityId: d.municipalityId || undefined, schoolId: d.schoolId || undefined };
-      },
-    });
-    await js.publish(m.subject, m.payload, { headers: m.headers, msgID: m.msgId });
-  }
+  await publishFeedEvents(nc, names, events);
 }
 
 /**
