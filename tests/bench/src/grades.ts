@@ -17,6 +17,7 @@ import { MarkValue } from "@otmetka/proto/grades/events/v1/events";
 import { GradesServiceClient } from "@otmetka/proto/grades/v1/grades_service";
 import { promiseClient } from "@otmetka/service-kit";
 import { createTestDatabase, DEFAULT_DATABASE_URL, startTestTokenIssuer } from "@otmetka/testing";
+import { procCpuMs, startGradesServerProcess } from "./grades-server-launch.js";
 import {
   baselineFigure,
   type Figure,
@@ -32,6 +33,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const JOURNALS = Number(process.env.BENCH_JOURNALS ?? 200);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
 const CONCURRENCY = [1, 16, 64];
+const SERVER_MODE = process.env.BENCH_GRADES_SERVER ?? "process";
 
 const log = (msg: string) => process.stderr.write(`[bench:grades] ${msg}\n`);
 
@@ -89,7 +91,7 @@ async function main() {
   const store = await openGradesDatabase(db.url);
   const issuer = await startTestTokenIssuer();
   const figures: Figure[] = [];
-  let server: Awaited<ReturnType<typeof startBenchServer>> | undefined;
+  let server: { port: number; pid: number; shutdown(): Promise<unknown> } | undefined;
   let raw: grpc.Client | undefined;
   try {
     const postgres = (
@@ -106,10 +108,19 @@ async function main() {
       `pre-filled ${JOURNALS} x ${EVENTS} events in ${fillSeconds.toFixed(1)} s (${Math.round((JOURNALS * EVENTS) / fillSeconds)}/s)`,
     );
 
-    server = await startBenchServer(store, issuer.jwksUrl);
+    if (SERVER_MODE === "inline") {
+      const inline = await startBenchServer(store, issuer.jwksUrl);
+      server = { port: inline.port, pid: process.pid, shutdown: () => inline.shutdown() };
+    } else {
+      const child = await startGradesServerProcess(db.url, issuer.jwksUrl);
+      server = { port: child.port, pid: child.pid, shutdown: () => child.stop() };
+    }
+    const serverPid = server.pid;
     const client = new GradesServiceClient(
       `127.0.0.1:${server.port}`,
       grpc.credentials.createInsecure(),
+      // The load generator's own bookkeeping, not the service's: off.
+      { "grpc.enable_channelz": 0 },
     );
     raw = client;
     const call = promiseClient(client);
@@ -162,10 +173,12 @@ async function main() {
       const ours: Measured[] = [];
       const base: Measured[] = [];
       for (let run = 0; run < RUNS; run++) {
+        const cpu0 = procCpuMs(serverPid);
         ours.push(await runFor(c, SECONDS, recordMark));
+        const serverCpuMs = (procCpuMs(serverPid) - cpu0) / ours.at(-1)!.latencies.length;
         base.push(await runFor(c, SECONDS, rawAppend));
         log(
-          `c=${c} run ${run + 1}: RecordMark ${Math.round(ours.at(-1)!.rate)}/s (p50 ${percentile(ours.at(-1)!.latencies, 50).toFixed(1)} ms, p99 ${percentile(ours.at(-1)!.latencies, 99).toFixed(1)} ms); append ${Math.round(base.at(-1)!.rate)}/s`,
+          `c=${c} run ${run + 1}: RecordMark ${Math.round(ours.at(-1)!.rate)}/s (p50 ${percentile(ours.at(-1)!.latencies, 50).toFixed(1)} ms, p99 ${percentile(ours.at(-1)!.latencies, 99).toFixed(1)} ms, ${SERVER_MODE === "inline" ? "bench process (server and client)" : "server process"} ${serverCpuMs.toFixed(2)} CPU ms a mark); append ${Math.round(base.at(-1)!.rate)}/s`,
         );
       }
       const p = (m: Measured[], q: number) => m.map((x) => percentile(x.latencies, q));
@@ -176,7 +189,7 @@ async function main() {
           runs: ours.map((m) => m.rate),
           baseline: { id: `eventstore_append_c${c}`, runs: base.map((m) => m.rate) },
           goal: c === 64 ? 0.5 : null,
-          note: `${JOURNALS} journals x ${EVENTS} events`,
+          note: `${JOURNALS} journals x ${EVENTS} events, server ${SERVER_MODE}`,
         }),
         baselineFigure(
           `eventstore_append_c${c}`,

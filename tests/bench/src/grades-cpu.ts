@@ -1,0 +1,193 @@
+/**
+ * CPU cost of a single-mark RecordMark over gRPC, for profiling on a busy machine where
+ * wall-clock rates swing: the grades server runs in its own process (grades-server-process.ts)
+ * and the figures are CPU ms per mark of that process (/proc/<pid>/stat), CPU ms per mark of
+ * the client, and CPU ms per raw `store.append` in this process — each around a fixed number
+ * of operations at CPU_CONCURRENCY in flight, rounds alternating so the ratios share a load.
+ *
+ *   nice -n 19 npx tsx src/grades-cpu.ts
+ *
+ * Knobs: CPU_MARKS (3000 a round), CPU_ROUNDS (3), CPU_CONCURRENCY (64), CPU_JOURNALS (200),
+ * CPU_EVENTS (100 a journal; the cold load is bench:grades' business), CPU_PROFILE_DIR (profiles
+ * the server during the measured rounds and writes the profile there; read by
+ * grades-server-process.ts), DATABASE_URL.
+ */
+import { randomUUID } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import { openGradesDatabase, setUpBenchJournals } from "@otmetka/grades/bench";
+import { MarkValue } from "@otmetka/proto/grades/events/v1/events";
+import { GradesServiceClient } from "@otmetka/proto/grades/v1/grades_service";
+import { promiseClient } from "@otmetka/service-kit";
+import { createTestDatabase, DEFAULT_DATABASE_URL, startTestTokenIssuer } from "@otmetka/testing";
+import {
+  type GradesServerProcess,
+  procCpuMs,
+  startGradesServerProcess,
+} from "./grades-server-launch.js";
+
+const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+const MARKS = Number(process.env.CPU_MARKS ?? 3000);
+const ROUNDS = Number(process.env.CPU_ROUNDS ?? 3);
+const C = Number(process.env.CPU_CONCURRENCY ?? 64);
+const JOURNALS = Number(process.env.CPU_JOURNALS ?? 200);
+const EVENTS = Number(process.env.CPU_EVENTS ?? 100);
+
+const log = (msg: string) => process.stderr.write(`[grades-cpu] ${msg}\n`);
+
+const selfCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Exactly `n` operations, `c` in flight; writer w owns the targets t with t % c === w. */
+async function runCount(n: number, c: number, op: (target: number) => Promise<void>) {
+  let issued = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: c }, async (_, w) => {
+      const mine = Array.from({ length: JOURNALS }, (_, t) => t).filter((t) => t % c === w);
+      for (let k = 0; issued < n; k++) {
+        issued++;
+        await op(mine[k % mine.length] as number);
+      }
+    }),
+  );
+  return n / ((performance.now() - t0) / 1000);
+}
+
+type Server = GradesServerProcess;
+
+/** A server under test with its own school (journals), client and counters. */
+interface Subject {
+  name: string;
+  server: Server;
+  client: grpc.Client;
+  recordMark(target: number): Promise<void>;
+  serverMs: number[];
+  clientMs: number[];
+  ratios: number[];
+}
+
+/**
+ * CPU_SERVERS: `name=root,name=root` (a root is a copy of the workspace packages' dists, e.g.
+ * made before a change), so builds are compared in the same run; default: this checkout.
+ */
+const SERVERS = (process.env.CPU_SERVERS ?? "live=")
+  .split(",")
+  .map((s) => s.split("=") as [string, string]);
+
+async function main() {
+  const db = await createTestDatabase(ADMIN_URL, "bench_grades_cpu");
+  const store = await openGradesDatabase(db.url);
+  const issuer = await startTestTokenIssuer();
+  const subjects: Subject[] = [];
+  let sampleStream = "";
+  try {
+    for (const [name, root] of SERVERS) {
+      const school = await setUpBenchJournals(store, {
+        journals: JOURNALS,
+        eventsPerJournal: EVENTS,
+      });
+      sampleStream = school.journals[0]!.streamId;
+      const server = await startGradesServerProcess(db.url, issuer.jwksUrl, root || undefined);
+      const client = new GradesServiceClient(
+        `127.0.0.1:${server.port}`,
+        grpc.credentials.createInsecure(),
+        { "grpc.enable_channelz": 0 }, // as in bench:grades: the load generator's, not the service's
+      );
+      const call = promiseClient(client);
+      const token = await issuer.sign({
+        roles: [`TEACHER@school:${school.schoolId}`],
+        pid: school.teacherId,
+        expiresInSeconds: 3600,
+      });
+      const md = issuer.metadataFor(token);
+      let n = 0;
+      const recordMark = async (target: number) => {
+        const j = school.journals[target]!;
+        n++;
+        await call.recordMark(
+          {
+            commandId: randomUUID(),
+            journal: j.journal,
+            lessonId: j.lessonIds[n % j.lessonIds.length]!,
+            mark: {
+              studentId: j.pupils[n % j.pupils.length]!,
+              value: MarkValue.MARK_VALUE_FOUR,
+              workType: "ORAL",
+              comment: "",
+            },
+          },
+          md,
+        );
+      };
+      subjects.push({ name, server, client, recordMark, serverMs: [], clientMs: [], ratios: [] });
+    }
+    const sample = (await store.readStream(sampleStream, { fromVersion: 1, limit: 1 }))[0]?.data;
+    const ids = Array.from({ length: JOURNALS }, (_, i) => `raw-${i}-${randomUUID()}`);
+    const versions = ids.map(() => 0);
+    const rawAppend = async (target: number) => {
+      const expected = versions[target] as number;
+      await store.append(ids[target] as string, expected === 0 ? "no_stream" : expected, [
+        { type: "grades.v1.MarkRecorded", data: { ...(sample as object), markId: randomUUID() } },
+      ]);
+      versions[target] = expected + 1;
+    };
+    // Warm: every journal's state cached, connections and JIT warm on every path.
+    for (const s of subjects) {
+      // The server's first call fetches the JWKS; on a starved machine that can time out.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await s.recordMark(0);
+          break;
+        } catch (err) {
+          if ((err as { code?: number }).code !== grpc.status.UNAVAILABLE || attempt === 5)
+            throw err;
+        }
+      }
+      await runCount(JOURNALS, 16, (t) => s.recordMark(t));
+      await runCount(Math.min(MARKS, 1000), C, (t) => s.recordMark(t));
+    }
+    await runCount(Math.min(MARKS, 1000), C, rawAppend);
+
+    for (const s of subjects) s.server.startMeasuring();
+    for (let r = 1; r <= ROUNDS; r++) {
+      const r0 = selfCpuMs();
+      const rawRate = await runCount(MARKS, C, rawAppend);
+      const rawMs = (selfCpuMs() - r0) / MARKS;
+      log(
+        `round ${r} c=${C}: raw append ${rawMs.toFixed(3)} CPU ms/event, ${Math.round(rawRate)}/s`,
+      );
+      for (const s of subjects) {
+        const s0 = procCpuMs(s.server.pid);
+        const c0 = selfCpuMs();
+        const markRate = await runCount(MARKS, C, (t) => s.recordMark(t));
+        s.serverMs.push((procCpuMs(s.server.pid) - s0) / MARKS);
+        s.clientMs.push((selfCpuMs() - c0) / MARKS);
+        s.ratios.push(markRate / rawRate);
+        log(
+          `  ${s.name}: server ${s.serverMs.at(-1)!.toFixed(3)} CPU ms/mark, client ${s.clientMs.at(-1)!.toFixed(3)} CPU ms/mark; ${Math.round(markRate)} marks/s = ${(markRate / rawRate).toFixed(2)} of raw`,
+        );
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    for (const s of subjects) {
+      s.client.close();
+      const statements = await s.server.stop();
+      log(
+        `${s.name}: median server ${median(s.serverMs).toFixed(3)} CPU ms/mark, client ${median(s.clientMs).toFixed(3)}, ratio ${median(s.ratios).toFixed(2)}; ${(statements / (ROUNDS * MARKS)).toFixed(2)} statements per mark`,
+      );
+    }
+    subjects.length = 0;
+  } finally {
+    for (const s of subjects) {
+      s.client.close();
+      await s.server.stop();
+    }
+    await issuer.stop().catch(() => {});
+    await store.close();
+    await db.drop().catch(() => {});
+  }
+}
+
+await main();

@@ -1,0 +1,59 @@
+/*
+ * The bench's grades gRPC server alone in a process, so `grades-cpu.ts` can read its CPU time
+ * apart from the client's. Env: DATABASE_URL (the prepared bench database), JWKS_URL,
+ * CPU_PROFILE_DIR (SIGUSR2 starts the V8 profiler, SIGTERM writes <dir>/grades-<pid>.cpuprofile:
+ * only the measured window, not start-up). Prints `{"port":N}` once listening; SIGTERM stops it.
+ */
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
+import pg from "pg";
+
+// Statements sent to PostgreSQL since the measurement started (SIGUSR2), reported at exit.
+let statements = 0;
+const query = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  statements++;
+  return (query as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof query;
+process.on("SIGUSR2", () => {
+  statements = 0;
+});
+
+const profileDir = process.env.CPU_PROFILE_DIR;
+const profiler = profileDir ? new Session() : undefined;
+if (profiler) {
+  profiler.connect();
+  profiler.post("Profiler.enable");
+  profiler.post("Profiler.setSamplingInterval", { interval: 500 });
+  process.on("SIGUSR2", () => profiler.post("Profiler.start"));
+}
+const writeProfile = () =>
+  new Promise<void>((resolve) => {
+    if (!profiler) return resolve();
+    profiler.post("Profiler.stop", (err, result) => {
+      if (!err) {
+        writeFileSync(
+          `${profileDir}/grades-${process.pid}.cpuprofile`,
+          JSON.stringify(result.profile),
+        );
+      }
+      resolve();
+    });
+  });
+
+// GRADES_BENCH_MODULE: the same module from a copy of the packages' dists (an earlier build).
+const { openGradesDatabase, startBenchServer } = (await import(
+  process.env.GRADES_BENCH_MODULE ?? "@otmetka/grades/bench"
+)) as typeof import("@otmetka/grades/bench");
+const store = await openGradesDatabase(process.env.DATABASE_URL as string);
+const server = await startBenchServer(store, process.env.JWKS_URL as string);
+process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
+process.once("SIGTERM", () => {
+  void (async () => {
+    process.stdout.write(`${JSON.stringify({ statements })}\n`);
+    await writeProfile();
+    await server.shutdown().catch(() => {});
+    await store.close().catch(() => {});
+    process.exit(0);
+  })();
+});
