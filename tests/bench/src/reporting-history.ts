@@ -15,10 +15,9 @@
  * DATABASE_URL, NATS_URL.
  */
 import { performance } from "node:perf_hooks";
-import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { type MessagingNames, messagingNames } from "@otmetka/messaging";
-import { rebuildProjection, sourceFilter } from "@otmetka/projections";
+import { connect } from "@nats-io/transport-node";
+import { messagingNames } from "@otmetka/messaging";
+import { rebuildProjection } from "@otmetka/projections";
 import {
   type DashboardQuery,
   DEFAULT_METRICS_CONFIG,
@@ -46,46 +45,19 @@ import {
   machine,
   writeResults,
 } from "./lib/results.js";
+import { orderedReadRate } from "./reporting-history-read.js";
 
 const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
 const NATS_URL = process.env.NATS_URL ?? DEFAULT_NATS_URL;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const EVENTS = Number(process.env.BENCH_HISTORY_EVENTS ?? 60_000);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 300);
-const SOURCES = ["identity", "curriculum", "grades"] as const;
 
 const log = (m: string) => console.error(`[bench:reporting-history] ${m}`);
 
 function p99of(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.ceil(s.length * 0.99) - 1] ?? Number.NaN;
-}
-
-/** The raw baseline: every message of the three sources through ordered consumers, no processing. */
-async function orderedReadRate(
-  nc: NatsConnection,
-  names: MessagingNames,
-  expected: Record<string, number>,
-): Promise<number> {
-  const began = performance.now();
-  const js = jetstream(nc);
-  const counts = await Promise.all(
-    SOURCES.map(async (context) => {
-      const total = expected[context] ?? 0;
-      if (total === 0) return 0;
-      const consumer = await js.consumers.get(names.contextStream(context).name, {
-        filter_subjects: sourceFilter(names, context),
-        deliver_policy: DeliverPolicy.All,
-      });
-      let n = 0;
-      const messages = await consumer.consume({ max_messages: 10_000 });
-      for await (const _ of messages) if (++n === total) break;
-      messages.stop();
-      return n;
-    }),
-  );
-  const n = counts.reduce((a, b) => a + b, 0);
-  return n / ((performance.now() - began) / 1000);
 }
 
 async function main(): Promise<void> {
