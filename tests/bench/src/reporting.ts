@@ -11,7 +11,6 @@
  * Knobs: BENCH_RUNS (3), BENCH_LAG_SECONDS (10), BENCH_LAG_RATE (500), BENCH_QUERIES (2000 a run),
  * BENCH_SMALL_MARKS (100000), BENCH_LARGE_MARKS (10000000), BENCH_ONLY (lag | query), DATABASE_URL, NATS_URL.
  */
-import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -55,6 +54,7 @@ import {
   uniqueNatsPrefix,
 } from "@otmetka/testing";
 import pg from "pg";
+import { LAG_CLASS_GROUPS, markRecorded } from "./lib/reporting-marks.js";
 import {
   baselineFigure,
   type Figure,
@@ -74,41 +74,12 @@ const SMALL = Number(process.env.BENCH_SMALL_MARKS ?? 100_000);
 const LARGE = Number(process.env.BENCH_LARGE_MARKS ?? 10_000_000);
 const ONLY = process.env.BENCH_ONLY ?? "";
 const RATE = Number(process.env.BENCH_LAG_RATE ?? 500);
-const CLASS_GROUPS = 200;
 
 const log = (m: string) => console.error(`[bench:reporting] ${m}`);
 
 function p99of(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.ceil(s.length * 0.99) - 1] ?? Number.NaN;
-}
-
-/** One grades MarkRecorded as the journal decider writes it (proto3 JSON), in its own journal. */
-function markRecorded(i: number, journalId: string) {
-  const cg = i % CLASS_GROUPS;
-  const school = `school-${cg % 10}`;
-  const municipality = `muni-${cg % 3}`;
-  return {
-    schoolId: school,
-    municipalityId: municipality,
-    journal: {
-      journalId,
-      schoolId: school,
-      municipalityId: municipality,
-      academicYear: { startYear: 2026 },
-      classGroupId: `cg-${cg}`,
-      subjectId: `sub-${i % 10}`,
-    },
-    markId: randomUUID(),
-    lessonId: `l-${i % 1000}`,
-    lessonDate: "2026-11-16",
-    term: 2,
-    studentId: `st-${cg}-${i % 25}`,
-    value: `MARK_VALUE_${["ONE", "TWO", "THREE", "FOUR", "FIVE"][i % 5]}`,
-    workType: "ORAL",
-    weight: 1 + (i % 3),
-    authorId: "teacher",
-  };
 }
 
 /** p99 of grades' append commit → reporting's notice for that journal, at RATE events/s. */
@@ -363,7 +334,7 @@ async function main(): Promise<void> {
           unit: "ms",
           runs: lags,
           higherIsBetter: false,
-          note: `${RATE}/s for ${LAG_SECONDS} s, MarkRecorded over ${CLASS_GROUPS} class groups, relay + projection + notice`,
+          note: `${RATE}/s for ${LAG_SECONDS} s, MarkRecorded over ${LAG_CLASS_GROUPS} class groups, relay + projection + notice`,
         }),
         limit: 150,
         limit_kind: "max",

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { PERF_WIDTH, STANDING_WIDTH } from "../projections/counters-codec.js";
 import { REPORTING_SCHEMA } from "../projections/projection.js";
 
 /*
@@ -23,8 +24,6 @@ export interface SyntheticRegion {
   days: number;
 }
 
-const PERF_WIDTH = 23;
-const STANDING_WIDTH = 3;
 const ATTENDANCE_WIDTH = 9;
 const JOURNAL_WIDTH = 64;
 
@@ -72,12 +71,12 @@ export async function loadSyntheticRegion(
      UNION ALL SELECT 'REGION', 'region')`;
   const subjectList = `(SELECT 'sub-' || x AS subject FROM generate_series(0, ${subjects - 1}) x UNION ALL SELECT '*')`;
   await q(
-    `INSERT INTO ${S}.perf SELECT sc.level, sc.id, 2026, t, su.subject, b, ${arr(PERF_WIDTH).replace("g * 0", "t * 0")}
-       FROM ${scopes} sc, ${subjectList} su, generate_series(0, 2) t, unnest(ARRAY['CURRENT', 'PERIOD_MARKS']) b`,
+    `INSERT INTO ${S}.perf SELECT sc.level, sc.id, 2026, t, su.subject, ${arr(PERF_WIDTH).replace("g * 0", "t * 0")}
+       FROM ${scopes} sc, ${subjectList} su, generate_series(0, 2) t`,
   );
   await q(
-    `INSERT INTO ${S}.standing SELECT sc.level, sc.id, 2026, t, b, ${arr(STANDING_WIDTH).replace("g * 0", "t * 0")}
-       FROM ${scopes} sc, generate_series(0, 2) t, unnest(ARRAY['CURRENT', 'PERIOD_MARKS']) b`,
+    `INSERT INTO ${S}.standing SELECT sc.level, sc.id, 2026, t, ${arr(STANDING_WIDTH).replace("g * 0", "t * 0")}
+       FROM ${scopes} sc, generate_series(0, 2) t`,
   );
   await q(
     `INSERT INTO ${S}.daily SELECT sc.level, sc.id, su.subject, date '2026-09-01' + d,

@@ -29,16 +29,16 @@ export async function writeOpenDay(q: Q, day: string): Promise<void> {
 export async function closeDay(q: Q, day: string): Promise<void> {
   await q(
     `WITH p AS (UPDATE $S.perf SET dirty = false WHERE dirty
-                RETURNING level, scope_id, start_year, term, subject_id, basis, counters),
-          ph AS (INSERT INTO $S.perf_h (level, scope_id, start_year, term, subject_id, basis, known_day, counters)
-                 SELECT level, scope_id, start_year, term, subject_id, basis, $1::date, counters FROM p
-                 ON CONFLICT (level, scope_id, start_year, term, subject_id, basis, known_day)
+                RETURNING level, scope_id, start_year, term, subject_id, counters),
+          ph AS (INSERT INTO $S.perf_h (level, scope_id, start_year, term, subject_id, known_day, counters)
+                 SELECT level, scope_id, start_year, term, subject_id, $1::date, counters FROM p
+                 ON CONFLICT (level, scope_id, start_year, term, subject_id, known_day)
                  DO UPDATE SET counters = excluded.counters),
           s AS (UPDATE $S.standing SET dirty = false WHERE dirty
-                RETURNING level, scope_id, start_year, term, basis, counters),
-          sh AS (INSERT INTO $S.standing_h (level, scope_id, start_year, term, basis, known_day, counters)
-                 SELECT level, scope_id, start_year, term, basis, $1::date, counters FROM s
-                 ON CONFLICT (level, scope_id, start_year, term, basis, known_day)
+                RETURNING level, scope_id, start_year, term, counters),
+          sh AS (INSERT INTO $S.standing_h (level, scope_id, start_year, term, known_day, counters)
+                 SELECT level, scope_id, start_year, term, $1::date, counters FROM s
+                 ON CONFLICT (level, scope_id, start_year, term, known_day)
                  DO UPDATE SET counters = excluded.counters),
           d AS (UPDATE $S.daily SET dirty = false WHERE dirty
                 RETURNING level, scope_id, subject_id, day, attendance, journal)

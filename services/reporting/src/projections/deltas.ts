@@ -4,6 +4,7 @@ import type { ResultBasis } from "../domain/metrics/definitions.js";
 import { emptyJournal, type JournalCounters } from "../domain/metrics/journal-fill.js";
 import { emptyPerformance, type PerformanceCounters } from "../domain/metrics/performance.js";
 import { AttendanceBuffer } from "./attendance-buffer.js";
+import type { PerfRowCounters, StandingRowCounters } from "./counters-codec.js";
 import type { StoredLesson } from "./lessons.js";
 
 export type Level = "CLASS_GROUP" | "SCHOOL" | "MUNICIPALITY" | "REGION";
@@ -29,8 +30,10 @@ interface Keyed<K, C> {
   key: K;
   c: C;
 }
-export type PerfKey = [Level, string, number, number, string, ResultBasis];
-export type StandingKey = [Level, string, number, number, ResultBasis];
+/** A perf row: level, scope, year, term, subject (both bases in the row, counters-codec.ts). */
+export type PerfKey = [Level, string, number, number, string];
+/** A standing row: level, scope, year, term (both bases in the row). */
+export type StandingKey = [Level, string, number, number];
 export type DailyKey = [Level, string, string, string];
 
 /** A marks row (see schema.ts) in column order. */
@@ -74,8 +77,8 @@ export interface Touched {
  * flush: a batch of a thousand marks in one class group is one upsert per aggregate row.
  */
 export class Deltas {
-  readonly perf = new Map<string, Keyed<PerfKey, PerformanceCounters>>();
-  readonly standing = new Map<string, Keyed<StandingKey, AllSubjectsCounters>>();
+  readonly perf = new Map<string, Keyed<PerfKey, PerfRowCounters>>();
+  readonly standing = new Map<string, Keyed<StandingKey, StandingRowCounters>>();
   readonly daily = new Map<
     string,
     Keyed<DailyKey, { att: AttendanceCounters; journal: JournalCounters }>
@@ -109,7 +112,10 @@ export class Deltas {
     this.newMarks.clear();
   }
 
-  /** Applies `fn` to the counters of every level of `scope`, for the subject and for all subjects. */
+  /**
+   * Applies `fn` to the pupil-result counters of `basis` at every level of `scope`, for the
+   * subject and for all subjects.
+   */
   perfAt(
     scope: Scope,
     startYear: number,
@@ -118,14 +124,44 @@ export class Deltas {
     basis: ResultBasis,
     fn: (c: PerformanceCounters) => void,
   ): void {
+    this.perfRows(scope, startYear, term, subjectId, (r) => {
+      let c = r[basis];
+      if (!c) {
+        c = emptyPerformance();
+        r[basis] = c;
+      }
+      fn(c);
+    });
+  }
+
+  /** Applies `fn` to the entry counters (the same under both bases) at every level of `scope`. */
+  entriesAt(
+    scope: Scope,
+    startYear: number,
+    term: number,
+    subjectId: string,
+    fn: (c: PerformanceCounters) => void,
+  ): void {
+    this.perfRows(scope, startYear, term, subjectId, (r) => {
+      if (!r.entries) r.entries = emptyPerformance();
+      fn(r.entries);
+    });
+  }
+
+  private perfRows(
+    scope: Scope,
+    startYear: number,
+    term: number,
+    subjectId: string,
+    fn: (r: PerfRowCounters) => void,
+  ): void {
     for (const [level, id] of levelsOf(scope)) {
       for (const subject of [subjectId, ALL_SUBJECTS]) {
-        // Hot path (32 keys a mark): build the key array and counters only on a miss.
-        const k = `${level}|${id}|${startYear}|${term}|${subject}|${basis}`;
+        // Hot path (16 rows a mark): build the key array only on a miss.
+        const k = `${level}|${id}|${startYear}|${term}|${subject}`;
         let entry = this.perf.get(k);
         if (!entry) {
-          const key: PerfKey = [level, id, startYear, term, subject, basis];
-          entry = { key, c: emptyPerformance() };
+          entry = { key: [level, id, startYear, term, subject], c: {} };
           this.perf.set(k, entry);
         }
         fn(entry.c);
@@ -141,14 +177,18 @@ export class Deltas {
     fn: (c: AllSubjectsCounters) => void,
   ) {
     for (const [level, id] of levelsOf(scope)) {
-      const k = `${level}|${id}|${startYear}|${term}|${basis}`;
+      const k = `${level}|${id}|${startYear}|${term}`;
       let entry = this.standing.get(k);
       if (!entry) {
-        const key: StandingKey = [level, id, startYear, term, basis];
-        entry = { key, c: emptyAllSubjects() };
+        entry = { key: [level, id, startYear, term], c: {} };
         this.standing.set(k, entry);
       }
-      fn(entry.c);
+      let c = entry.c[basis];
+      if (!c) {
+        c = emptyAllSubjects();
+        entry.c[basis] = c;
+      }
+      fn(c);
     }
   }
 

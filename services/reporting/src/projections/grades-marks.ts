@@ -1,4 +1,3 @@
-import type { ResultBasis } from "../domain/metrics/definitions.js";
 import { countEntry } from "../domain/metrics/performance.js";
 import type { Deltas, Scope } from "./deltas.js";
 import { type Data, int, journalOf, markValue, str } from "./event-data.js";
@@ -26,8 +25,6 @@ interface MarkRow {
   municipality_id: string;
 }
 
-const BASES: ResultBasis[] = ["CURRENT", "PERIOD_MARKS"];
-
 function countMark(deltas: Deltas, m: MarkRow, sign: 1 | -1) {
   const scope: Scope = {
     classGroupId: m.class_group_id,
@@ -36,10 +33,7 @@ function countMark(deltas: Deltas, m: MarkRow, sign: 1 | -1) {
   };
   const entry = { value: toEntryValue(m.value), weight: m.weight };
   for (const term of [m.term, 0]) {
-    for (const basis of BASES)
-      deltas.perfAt(scope, m.start_year, term, m.subject_id, basis, (c) =>
-        countEntry(c, entry, sign),
-      );
+    deltas.entriesAt(scope, m.start_year, term, m.subject_id, (c) => countEntry(c, entry, sign));
     deltas.touch(m.student_id, m.start_year, term, m.subject_id, scope);
   }
 }

@@ -7,7 +7,7 @@ import { type Kysely, sql } from "kysely";
  * - pupil_results / pupil_standing: each pupil's current contribution (per subject / across
  *   subjects), so a change moves the pupil from one bucket to another;
  * - perf / standing: additive counters per level (CLASS_GROUP, SCHOOL, MUNICIPALITY, REGION),
- *   scope id, academic year, term (0 = the year), subject ('*' = all) and basis;
+ *   scope id, academic year, term (0 = the year) and subject ('*' = all), both bases in a row;
  * - daily: attendance and journal-fill counters per level, scope, subject and day (date
  *   ranges sum at most a year of days, whatever the volume).
  * Date ranges are [first_day, until): `until` exclusive, null = open.
@@ -69,23 +69,24 @@ export async function createTables(db: Kysely<unknown>, schema: string): Promise
     sql`CREATE TABLE ${t("pupil_standing")} (student_id text NOT NULL, start_year integer NOT NULL,
       term smallint NOT NULL, scope jsonb, current jsonb NOT NULL, period jsonb NOT NULL,
       PRIMARY KEY (student_id, start_year, term))`,
+    // Both result bases in one row (counters-codec.ts): a mark upserts half the rows.
     sql`CREATE TABLE ${t("perf")} (level text NOT NULL, scope_id text NOT NULL, start_year integer NOT NULL,
-      term smallint NOT NULL, subject_id text NOT NULL, basis text NOT NULL, counters bigint[] NOT NULL,
-      dirty boolean NOT NULL DEFAULT true, PRIMARY KEY (level, scope_id, start_year, term, subject_id, basis))`,
+      term smallint NOT NULL, subject_id text NOT NULL, counters bigint[] NOT NULL,
+      dirty boolean NOT NULL DEFAULT true, PRIMARY KEY (level, scope_id, start_year, term, subject_id))`,
     sql`CREATE TABLE ${t("standing")} (level text NOT NULL, scope_id text NOT NULL, start_year integer NOT NULL,
-      term smallint NOT NULL, basis text NOT NULL, counters bigint[] NOT NULL,
-      dirty boolean NOT NULL DEFAULT true, PRIMARY KEY (level, scope_id, start_year, term, basis))`,
+      term smallint NOT NULL, counters bigint[] NOT NULL,
+      dirty boolean NOT NULL DEFAULT true, PRIMARY KEY (level, scope_id, start_year, term))`,
     sql`CREATE TABLE ${t("daily")} (level text NOT NULL, scope_id text NOT NULL, subject_id text NOT NULL,
       day date NOT NULL, attendance bigint[] NOT NULL, journal bigint[] NOT NULL,
       dirty boolean NOT NULL DEFAULT true, PRIMARY KEY (level, scope_id, subject_id, day))`,
     // Daily snapshots (day-close.ts): the aggregate rows as they stood at the end of
     // known_day, written for the rows that changed that day; immutable once written.
     sql`CREATE TABLE ${t("perf_h")} (level text NOT NULL, scope_id text NOT NULL, start_year integer NOT NULL,
-      term smallint NOT NULL, subject_id text NOT NULL, basis text NOT NULL, known_day date NOT NULL,
-      counters bigint[] NOT NULL, PRIMARY KEY (level, scope_id, start_year, term, subject_id, basis, known_day))`,
+      term smallint NOT NULL, subject_id text NOT NULL, known_day date NOT NULL,
+      counters bigint[] NOT NULL, PRIMARY KEY (level, scope_id, start_year, term, subject_id, known_day))`,
     sql`CREATE TABLE ${t("standing_h")} (level text NOT NULL, scope_id text NOT NULL, start_year integer NOT NULL,
-      term smallint NOT NULL, basis text NOT NULL, known_day date NOT NULL, counters bigint[] NOT NULL,
-      PRIMARY KEY (level, scope_id, start_year, term, basis, known_day))`,
+      term smallint NOT NULL, known_day date NOT NULL, counters bigint[] NOT NULL,
+      PRIMARY KEY (level, scope_id, start_year, term, known_day))`,
     sql`CREATE TABLE ${t("daily_h")} (level text NOT NULL, scope_id text NOT NULL, subject_id text NOT NULL,
       day date NOT NULL, known_day date NOT NULL, attendance bigint[] NOT NULL, journal bigint[] NOT NULL,
       PRIMARY KEY (level, scope_id, subject_id, day, known_day))`,

@@ -1,8 +1,8 @@
 import {
   attendanceToArray,
   journalToArray,
-  perfToArray,
-  standingToArray,
+  perfRowToArray,
+  standingRowToArray,
 } from "./counters-codec.js";
 import type { Deltas } from "./deltas.js";
 import { newMarkColumns } from "./grades-marks.js";
@@ -45,11 +45,11 @@ const column = <T>(rows: T[][], i: number) => rows.map((r) => r[i]);
  */
 export async function writeAll(q: Q, d: Deltas, pupils: PupilRows): Promise<void> {
   const perf = [...d.perf.values()]
-    .map(({ key, c }) => [...key, perfToArray(c)] as unknown[])
-    .filter((r) => nonZero(r[6] as number[]));
-  const standing = [...d.standing.values()]
-    .map(({ key, c }) => [...key, standingToArray(c)] as unknown[])
+    .map(({ key, c }) => [...key, perfRowToArray(c)] as unknown[])
     .filter((r) => nonZero(r[5] as number[]));
+  const standing = [...d.standing.values()]
+    .map(({ key, c }) => [...key, standingRowToArray(c)] as unknown[])
+    .filter((r) => nonZero(r[4] as number[]));
   const daily = [...d.daily.values()]
     .map(({ key, c }) => [...key, attendanceToArray(c.att), journalToArray(c.journal)] as unknown[])
     .filter((r) => nonZero(r[4] as number[]) || nonZero(r[5] as number[]));
@@ -59,10 +59,10 @@ export async function writeAll(q: Q, d: Deltas, pupils: PupilRows): Promise<void
   const params: unknown[] = [
     ...[0, 1, 2, 3, 4, 5, 6].map((i) => column(res, i)),
     ...[0, 1, 2, 3, 4, 5].map((i) => column(st, i)),
-    ...[0, 1, 2, 3, 4, 5].map((i) => column(perf, i)),
-    column(perf, 6).map((a) => pgArray(a as number[])),
-    ...[0, 1, 2, 3, 4].map((i) => column(standing, i)),
-    column(standing, 5).map((a) => pgArray(a as number[])),
+    ...[0, 1, 2, 3, 4].map((i) => column(perf, i)),
+    column(perf, 5).map((a) => pgArray(a as number[])),
+    ...[0, 1, 2, 3].map((i) => column(standing, i)),
+    column(standing, 4).map((a) => pgArray(a as number[])),
     ...[0, 1, 2, 3].map((i) => column(daily, i)),
     column(daily, 4).map((a) => pgArray(a as number[])),
     column(daily, 5).map((a) => pgArray(a as number[])),
@@ -72,8 +72,8 @@ export async function writeAll(q: Q, d: Deltas, pupils: PupilRows): Promise<void
     `WITH m AS (
        INSERT INTO $S.marks (mark_id, journal_id, school_id, municipality_id, start_year, class_group_id, subgroup_id,
          subject_id, term, lesson_id, lesson_date, student_id, value, weight, work_type, revoked)
-       SELECT * FROM unnest($33::text[], $34::text[], $35::text[], $36::text[], $37::int[], $38::text[], $39::text[],
-         $40::text[], $41::int[], $42::text[], $43::date[], $44::text[], $45::text[], $46::int[], $47::text[], $48::bool[])
+       SELECT * FROM unnest($31::text[], $32::text[], $33::text[], $34::text[], $35::int[], $36::text[], $37::text[],
+         $38::text[], $39::int[], $40::text[], $41::date[], $42::text[], $43::text[], $44::int[], $45::text[], $46::bool[])
        ON CONFLICT (mark_id) DO NOTHING),
      r AS (
        INSERT INTO $S.pupil_results (student_id, subject_id, start_year, term, scope, current, period)
@@ -86,20 +86,19 @@ export async function writeAll(q: Q, d: Deltas, pupils: PupilRows): Promise<void
        ON CONFLICT (student_id, start_year, term)
        DO UPDATE SET scope = excluded.scope, current = excluded.current, period = excluded.period),
      p AS (
-       INSERT INTO $S.perf (level, scope_id, start_year, term, subject_id, basis, counters)
-       SELECT l, sc, y, t, su, b, c::bigint[]
-         FROM unnest($14::text[], $15::text[], $16::int[], $17::int[], $18::text[], $19::text[], $20::text[])
-           AS x(l, sc, y, t, su, b, c)
-       ON CONFLICT (level, scope_id, start_year, term, subject_id, basis) DO UPDATE SET ${ADD("counters", "perf")}, dirty = true),
+       INSERT INTO $S.perf (level, scope_id, start_year, term, subject_id, counters)
+       SELECT l, sc, y, t, su, c::bigint[]
+         FROM unnest($14::text[], $15::text[], $16::int[], $17::int[], $18::text[], $19::text[]) AS x(l, sc, y, t, su, c)
+       ON CONFLICT (level, scope_id, start_year, term, subject_id) DO UPDATE SET ${ADD("counters", "perf")}, dirty = true),
      st AS (
-       INSERT INTO $S.standing (level, scope_id, start_year, term, basis, counters)
-       SELECT l, sc, y, t, b, c::bigint[]
-         FROM unnest($21::text[], $22::text[], $23::int[], $24::int[], $25::text[], $26::text[]) AS x(l, sc, y, t, b, c)
-       ON CONFLICT (level, scope_id, start_year, term, basis) DO UPDATE SET ${ADD("counters", "standing")}, dirty = true),
+       INSERT INTO $S.standing (level, scope_id, start_year, term, counters)
+       SELECT l, sc, y, t, c::bigint[]
+         FROM unnest($20::text[], $21::text[], $22::int[], $23::int[], $24::text[]) AS x(l, sc, y, t, c)
+       ON CONFLICT (level, scope_id, start_year, term) DO UPDATE SET ${ADD("counters", "standing")}, dirty = true),
      d AS (
        INSERT INTO $S.daily (level, scope_id, subject_id, day, attendance, journal)
        SELECT l, sc, su, day, a::bigint[], j::bigint[]
-         FROM unnest($27::text[], $28::text[], $29::text[], $30::date[], $31::text[], $32::text[]) AS x(l, sc, su, day, a, j)
+         FROM unnest($25::text[], $26::text[], $27::text[], $28::date[], $29::text[], $30::text[]) AS x(l, sc, su, day, a, j)
        ON CONFLICT (level, scope_id, subject_id, day) DO UPDATE SET ${ADD("attendance", "daily")}, ${ADD("journal", "daily")}, dirty = true)
      SELECT 1`,
     params,

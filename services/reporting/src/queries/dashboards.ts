@@ -85,33 +85,32 @@ interface Rows {
 
 // The live aggregates: one row per figure group, the day rows summed element-wise.
 const LIVE_SQL = `WITH days AS (SELECT attendance, journal FROM $S.daily WHERE level = $1 AND scope_id = $2 AND subject_id = $5
-                     AND day BETWEEN $7::date AND $8::date)
+                     AND day BETWEEN $6::date AND $7::date)
      SELECT (SELECT counters FROM $S.perf WHERE level = $1 AND scope_id = $2 AND start_year = $3 AND term = $4
-               AND subject_id = $5 AND basis = $6) AS perf,
-            (SELECT counters FROM $S.standing WHERE level = $1 AND scope_id = $2 AND start_year = $3 AND term = $4
-               AND basis = $6) AS standing,
+               AND subject_id = $5) AS perf,
+            (SELECT counters FROM $S.standing WHERE level = $1 AND scope_id = $2 AND start_year = $3 AND term = $4) AS standing,
             ${sumsAndProgramme()}`;
 
 // The same from the daily snapshots: each row's latest snapshot at or before the as-of day
-// ($9), or the live rows when that day is still open (not closed by the recorded-time clock).
-const RECORDED_SQL = `WITH h AS (SELECT $9::date < coalesce((SELECT day FROM $S.day_clock), '-infinity'::date) AS closed),
+// ($8), or the live rows when that day is still open (not closed by the recorded-time clock).
+const RECORDED_SQL = `WITH h AS (SELECT $8::date < coalesce((SELECT day FROM $S.day_clock), '-infinity'::date) AS closed),
      days AS (
        SELECT attendance, journal FROM $S.daily WHERE NOT (SELECT closed FROM h) AND level = $1 AND scope_id = $2
-          AND subject_id = $5 AND day BETWEEN $7::date AND $8::date
+          AND subject_id = $5 AND day BETWEEN $6::date AND $7::date
        UNION ALL
        SELECT attendance, journal FROM (SELECT DISTINCT ON (day) attendance, journal FROM $S.daily_h
           WHERE (SELECT closed FROM h) AND level = $1 AND scope_id = $2 AND subject_id = $5
-            AND day BETWEEN $7::date AND $8::date AND known_day <= $9::date ORDER BY day, known_day DESC) x)
+            AND day BETWEEN $6::date AND $7::date AND known_day <= $8::date ORDER BY day, known_day DESC) x)
      SELECT CASE WHEN (SELECT closed FROM h)
               THEN (SELECT counters FROM $S.perf_h WHERE level = $1 AND scope_id = $2 AND start_year = $3 AND term = $4
-                      AND subject_id = $5 AND basis = $6 AND known_day <= $9::date ORDER BY known_day DESC LIMIT 1)
+                      AND subject_id = $5 AND known_day <= $8::date ORDER BY known_day DESC LIMIT 1)
               ELSE (SELECT counters FROM $S.perf WHERE level = $1 AND scope_id = $2 AND start_year = $3 AND term = $4
-                      AND subject_id = $5 AND basis = $6) END AS perf,
+                      AND subject_id = $5) END AS perf,
             CASE WHEN (SELECT closed FROM h)
               THEN (SELECT counters FROM $S.standing_h WHERE level = $1 AND scope_id = $2 AND start_year = $3
-                      AND term = $4 AND basis = $6 AND known_day <= $9::date ORDER BY known_day DESC LIMIT 1)
+                      AND term = $4 AND known_day <= $8::date ORDER BY known_day DESC LIMIT 1)
               ELSE (SELECT counters FROM $S.standing WHERE level = $1 AND scope_id = $2 AND start_year = $3
-                      AND term = $4 AND basis = $6) END AS standing,
+                      AND term = $4) END AS standing,
             ${sumsAndProgramme()}`;
 
 function sumsAndProgramme(): string {
@@ -156,7 +155,7 @@ export async function dashboard(
       `recorded mode is served under the live version ${LIVE_DEFINITION_VERSION} only (use EFFECTIVE for version ${set.version})`,
     );
   }
-  const params = [q.level, q.scopeId, q.startYear, period.term ?? -1, subject, period.basis];
+  const params = [q.level, q.scopeId, q.startYear, period.term ?? -1, subject];
   const recorded = q.mode === "RECORDED";
   // Pupil and mark figures are recomputed for the effective mode and under another version.
   const recompute =
@@ -189,10 +188,11 @@ export async function dashboard(
   const att = attendanceFromArray(nums(row?.attendance));
   const journal = journalFromArray(nums(row?.journal));
   const perfCounters =
-    computed?.perf ?? (row?.perf ? perfFromArray(nums(row.perf)) : emptyPerformance());
+    computed?.perf ??
+    (row?.perf ? perfFromArray(nums(row.perf), period.basis) : emptyPerformance());
   const standingCounters =
     computed?.standing ??
-    (row?.standing ? standingFromArray(nums(row.standing)) : emptyAllSubjects());
+    (row?.standing ? standingFromArray(nums(row.standing), period.basis) : emptyAllSubjects());
   const performance = period.term === null ? null : performanceFigures(perfCounters, period.basis);
   return labelled<Dashboard>(
     {

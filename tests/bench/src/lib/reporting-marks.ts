@@ -1,0 +1,32 @@
+import { randomUUID } from "node:crypto";
+
+/** Class groups the lag scenario spreads its marks over (10 schools, 3 municipalities). */
+export const LAG_CLASS_GROUPS = 200;
+
+/** One grades MarkRecorded as the journal decider writes it (proto3 JSON), in its own journal. */
+export function markRecorded(i: number, journalId: string) {
+  const cg = i % LAG_CLASS_GROUPS;
+  const school = `school-${cg % 10}`;
+  const municipality = `muni-${cg % 3}`;
+  return {
+    schoolId: school,
+    municipalityId: municipality,
+    journal: {
+      journalId,
+      schoolId: school,
+      municipalityId: municipality,
+      academicYear: { startYear: 2026 },
+      classGroupId: `cg-${cg}`,
+      subjectId: `sub-${i % 10}`,
+    },
+    markId: randomUUID(),
+    lessonId: `l-${i % 1000}`,
+    lessonDate: "2026-11-16",
+    term: 2,
+    studentId: `st-${cg}-${i % 25}`,
+    value: `MARK_VALUE_${["ONE", "TWO", "THREE", "FOUR", "FIVE"][i % 5]}`,
+    workType: "ORAL",
+    weight: 1 + (i % 3),
+    authorId: "teacher",
+  };
+}

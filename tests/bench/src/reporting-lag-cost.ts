@@ -1,0 +1,184 @@
+/**
+ * The cost of reporting's live batches in the lag scenario of bench:reporting, in units a busy
+ * machine does not distort: the bench's MarkRecorded events applied straight through
+ * applyBatch (no NATS, no relay) in batches of a fixed size, and per event
+ *  - the statements the batch sends (applyBatch's included),
+ *  - the rows inserted and updated per table (pg_stat_user_tables before and after),
+ *  - CPU ms of this process inside applyBatch and of the PostgreSQL backend serving it
+ *    (/proc/<pid>/stat, Linux, 10 ms ticks summed over the batches).
+ * Batch sizes: 15 (what the live runner cuts at 500 events/s when it keeps up) and 150 (once
+ * behind). Knobs: BENCH_WARMUP (1000 events), BENCH_EVENTS (3000 a size), DATABASE_URL,
+ * BENCH_REPORTING (another build's bench entry, e.g. an earlier commit's dist/bench/index.js,
+ * to compare before and after in the same conditions).
+ *   npx tsx src/reporting-lag-cost.ts       (wall times are printed for information only)
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { applyBatch, type BatchEntry, ensureLiveSchema } from "@otmetka/projections";
+import type { reportingProjection as Projection } from "@otmetka/reporting/bench";
+import { createTestDatabase, DEFAULT_DATABASE_URL } from "@otmetka/testing";
+import pg from "pg";
+import { markRecorded } from "./lib/reporting-marks.js";
+
+const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 1000);
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 3000);
+const SIZES = [15, 150];
+const TICKS = 100; // USER_HZ on Linux
+const { reportingProjection } = (await import(
+  process.env.BENCH_REPORTING ?? "@otmetka/reporting/bench"
+)) as { reportingProjection: typeof Projection };
+
+/** utime + stime of a process in ms. */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS;
+}
+
+const selfCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+let sequence = 0;
+function entries(n: number): BatchEntry[] {
+  return Array.from({ length: n }, () => {
+    const i = ++sequence;
+    const journalId = `j-${i}`;
+    return {
+      source: "grades",
+      sequence: i,
+      event: {
+        eventId: randomUUID(),
+        type: "grades.v1.MarkRecorded",
+        source: "grades",
+        streamId: journalId,
+        version: 1,
+        schemaVersion: 1,
+        position: i,
+        checkpoint: String(i),
+        time: new Date().toISOString(),
+        subject: "bench.grades.v1.MarkRecorded",
+        context: "grades",
+        sequence: i,
+        wasPending: false,
+        data: markRecorded(i, journalId),
+      },
+    };
+  });
+}
+
+interface Totals {
+  events: number;
+  statements: number;
+  nodeMs: number;
+  pgMs: number;
+  wallMs: number;
+  rows: Map<string, number>;
+}
+
+async function main(): Promise<void> {
+  const db = await createTestDatabase(ADMIN_URL, "bench_rep_lagcost");
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  try {
+    const schema = await ensureLiveSchema(pool, reportingProjection);
+    const client = await pool.connect();
+    const pid = Number((await client.query("SELECT pg_backend_pid() AS pid")).rows[0].pid);
+    let statements = 0;
+    // PostgreSQL CPU by statement (its first words), over the measured sizes.
+    const byStatement = new Map<string, number>();
+    const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+    const counting = new Proxy(client, {
+      get(t, k) {
+        if (k === "query")
+          return async (...a: unknown[]) => {
+            statements++;
+            const c0 = cpuMsOf(pid);
+            try {
+              return await query(...a);
+            } finally {
+              const name = String(a[0]).replace(/\s+/g, " ").slice(0, 48);
+              byStatement.set(name, (byStatement.get(name) ?? 0) + cpuMsOf(pid) - c0);
+            }
+          };
+        const v = Reflect.get(t, k, t);
+        return typeof v === "function" ? v.bind(t) : v;
+      },
+    });
+    // Rows written per table: pg_stat_user_tables before and after (pending stats flushed first).
+    const rowCounts = async () => {
+      await client.query("SELECT pg_stat_force_next_flush()");
+      await sleep(50);
+      await client.query("SELECT pg_stat_clear_snapshot()");
+      const r = await client.query<{ relname: string; n: string; hot: string }>(
+        `SELECT relname, n_tup_ins + n_tup_upd AS n, n_tup_hot_upd AS hot FROM pg_stat_user_tables
+          WHERE schemaname = $1`,
+        [schema],
+      );
+      // Rows that wrote index entries (inserts and updates that were not HOT), as "<table> non-HOT".
+      return new Map(
+        r.rows.flatMap((x) => [
+          [x.relname, Number(x.n)] as const,
+          [`${x.relname} non-HOT`, Number(x.n) - Number(x.hot)] as const,
+        ]),
+      );
+    };
+    const run = async (size: number, events: number): Promise<Totals> => {
+      const t: Totals = {
+        events: 0,
+        statements: 0,
+        nodeMs: 0,
+        pgMs: 0,
+        wallMs: 0,
+        rows: new Map(),
+      };
+      const before = await rowCounts();
+      while (t.events < events) {
+        const batch = entries(size);
+        statements = 0;
+        const [n0, p0, w0] = [selfCpuMs(), cpuMsOf(pid), performance.now()];
+        await applyBatch(counting, reportingProjection, schema, batch, {
+          mode: "live",
+          begin: true,
+          commit: true,
+        });
+        t.wallMs += performance.now() - w0;
+        t.nodeMs += selfCpuMs() - n0;
+        t.pgMs += cpuMsOf(pid) - p0;
+        t.statements += statements;
+        t.events += size;
+      }
+      for (const [k, n] of await rowCounts()) {
+        const d = n - (before.get(k) ?? 0);
+        if (d > 0) t.rows.set(k, d);
+      }
+      return t;
+    };
+    await run(15, WARMUP);
+    byStatement.clear();
+    for (const size of SIZES) {
+      const t = await run(size, EVENTS);
+      const per = (x: number) => (x / t.events).toFixed(3);
+      const rows = [...t.rows].sort((a, b) => b[1] - a[1]);
+      const total = rows.reduce((s, [k, n]) => (k.endsWith("non-HOT") ? s : s + n), 0);
+      console.log(
+        `batch ${size}: ${t.events} events; per event: statements ${per(t.statements)}, rows ${per(total)} ` +
+          `(${rows.map(([k, n]) => `${k} ${per(n)}`).join(", ")}), CPU ms node ${per(t.nodeMs)} + postgres ${per(t.pgMs)} ` +
+          `= ${per(t.nodeMs + t.pgMs)}; wall ms ${per(t.wallMs)} (information only)`,
+      );
+    }
+    const all = [...byStatement.values()].reduce((x, y) => x + y, 0);
+    console.log("postgres CPU by statement (both sizes):");
+    for (const [name, ms] of [...byStatement].sort((a, b) => b[1] - a[1]))
+      console.log(`  ${((100 * ms) / all).toFixed(1).padStart(5)} %  ${name}`);
+    client.release();
+  } finally {
+    await pool.end();
+    await db.drop();
+  }
+}
+
+await main();
