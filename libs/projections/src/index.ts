@@ -48,3 +48,4 @@ export {
 } from "./rebuild.js";
 export { RUNNER_LOCK_CLASS } from "./runner-lock.js";
 export { readCheckpoints } from "./runtime-tables.js";
+export { startProjection } from "./start-projection.js";

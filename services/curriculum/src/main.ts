@@ -2,11 +2,10 @@
 // loads @grpc/grpc-js or pg (see bootstrap.ts).
 import "./bootstrap.js";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { ensureStream, messagingNames, OutboxRelay } from "@otmetka/messaging";
-import { ProjectionRunner } from "@otmetka/projections";
+import { connectServiceNats, ensureStream, startContextRelay } from "@otmetka/messaging";
+import { startProjection } from "@otmetka/projections";
 import { CurriculumServiceService } from "@otmetka/proto/curriculum/v1/curriculum_service";
 import {
-  connectNats,
   createCallerVerifier,
   createLogger,
   runService,
@@ -32,43 +31,27 @@ await runService(async (lifecycle) => {
   lifecycle.onShutdown("database", () => store.close());
   logger.info("database migrated");
 
-  const nc = await connectNats({ url: config.NATS_URL, name: "curriculum", logger });
-  lifecycle.onShutdown("nats", () => nc.drain());
-  const names = messagingNames(config.NATS_PREFIX, { replicas: config.NATS_STREAM_REPLICAS });
-  const stream = names.contextStream("curriculum");
-  await ensureStream(await jetstreamManager(nc), stream);
-  const relay = new OutboxRelay({
+  const { nc, names } = await connectServiceNats(lifecycle, "curriculum", config, logger);
+  await startContextRelay(lifecycle, {
     nc,
+    names,
+    context: "curriculum",
     log: store,
-    stream: stream.name,
     databaseUrl: config.DATABASE_URL,
-    subjectRoot: names.eventRoot("curriculum"),
-    source: "curriculum",
     route: routeCurriculumEvent,
-    onError: (err) => logger.warn({ err }, "relay error (it retries)"),
-  }).start();
-  lifecycle.onShutdown("relay", () => relay.stop());
+    logger,
+  });
 
   // The identity replica: started before serving, so commands find its schema.
   await ensureStream(await jetstreamManager(nc), names.contextStream("identity"));
-  const identityReplica = await new ProjectionRunner({
+  const run = { pool: store.pool, nc, names, logger };
+  await startProjection(lifecycle, "identity replica", {
     projection: identityFactsProjection,
-    pool: store.pool,
-    nc,
-    names,
-    onError: (err, where) => logger.warn({ err, where }, "identity replica error (it retries)"),
-  }).start();
-  lifecycle.onShutdown("identity replica", () => identityReplica.stop());
+    ...run,
+  });
 
   // The lessons read model, fed by this service's own relayed events; it serves queries only.
-  const lessonsModel = await new ProjectionRunner({
-    projection: lessonsProjection,
-    pool: store.pool,
-    nc,
-    names,
-    onError: (err, where) => logger.warn({ err, where }, "lessons read model error (it retries)"),
-  }).start();
-  lifecycle.onShutdown("lessons read model", () => lessonsModel.stop());
+  await startProjection(lifecycle, "lessons read model", { projection: lessonsProjection, ...run });
 
   await serveGrpc({
     config,

@@ -2,11 +2,10 @@
 // loads @grpc/grpc-js or pg (see bootstrap.ts).
 import "./bootstrap.js";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { ensureStream, messagingNames, OutboxRelay } from "@otmetka/messaging";
-import { ProjectionRunner } from "@otmetka/projections";
+import { connectServiceNats, ensureStream, startContextRelay } from "@otmetka/messaging";
+import { startProjection } from "@otmetka/projections";
 import { GradesServiceService } from "@otmetka/proto/grades/v1/grades_service";
 import {
-  connectNats,
   createCallerVerifier,
   createLogger,
   runService,
@@ -31,35 +30,28 @@ await runService(async (lifecycle) => {
   lifecycle.onShutdown("database", () => store.close());
   logger.info("database migrated");
 
-  const nc = await connectNats({ url: config.NATS_URL, name: "grades", logger });
-  lifecycle.onShutdown("nats", () => nc.drain());
-  const names = messagingNames(config.NATS_PREFIX, { replicas: config.NATS_STREAM_REPLICAS });
-  const jsm = await jetstreamManager(nc);
-  const stream = names.contextStream("grades");
-  await ensureStream(jsm, stream);
-  const relay = new OutboxRelay({
+  const { nc, names } = await connectServiceNats(lifecycle, "grades", config, logger);
+  await startContextRelay(lifecycle, {
     nc,
+    names,
+    context: "grades",
     log: store,
-    stream: stream.name,
     databaseUrl: config.DATABASE_URL,
-    subjectRoot: names.eventRoot("grades"),
-    source: "grades",
     route: routeGradesEvent,
-    onError: (err) => logger.warn({ err }, "relay error (it retries)"),
-  }).start();
-  lifecycle.onShutdown("relay", () => relay.stop());
+    logger,
+  });
 
   // The replica of identity and curriculum facts: commands read only this, never those services.
+  const jsm = await jetstreamManager(nc);
   await ensureStream(jsm, names.contextStream("identity"));
   await ensureStream(jsm, names.contextStream("curriculum"));
-  const replica = await new ProjectionRunner({
+  await startProjection(lifecycle, "facts replica", {
     projection: gradesFactsProjection,
     pool: store.pool,
     nc,
     names,
-    onError: (err, where) => logger.warn({ err, where }, "facts replica error (it retries)"),
-  }).start();
-  lifecycle.onShutdown("facts replica", () => replica.stop());
+    logger,
+  });
 
   const verifier = createCallerVerifier({ jwksUrl: config.AUTH_JWKS_URL });
   const deps = {

@@ -1,13 +1,11 @@
 // First import, on its own: validates the config, then starts OpenTelemetry before anything
 // loads @grpc/grpc-js or pg (see bootstrap.ts).
 import "./bootstrap.js";
-import { jetstreamManager } from "@nats-io/jetstream";
-import { ensureStream, messagingNames, OutboxRelay } from "@otmetka/messaging";
+import { connectServiceNats, startContextRelay } from "@otmetka/messaging";
 import { AccessAuditServiceService } from "@otmetka/proto/identity/v1/access_audit_service";
 import { AuthServiceService } from "@otmetka/proto/identity/v1/auth_service";
 import { IdentityServiceService } from "@otmetka/proto/identity/v1/identity_service";
 import {
-  connectNats,
   createCallerVerifier,
   createLogger,
   runService,
@@ -43,22 +41,16 @@ await runService(async (lifecycle) => {
     );
   }
 
-  const nc = await connectNats({ url: config.NATS_URL, name: "identity", logger });
-  lifecycle.onShutdown("nats", () => nc.drain());
-  const names = messagingNames(config.NATS_PREFIX, { replicas: config.NATS_STREAM_REPLICAS });
-  const stream = names.contextStream("identity");
-  await ensureStream(await jetstreamManager(nc), stream);
-  const relay = new OutboxRelay({
+  const { nc, names } = await connectServiceNats(lifecycle, "identity", config, logger);
+  await startContextRelay(lifecycle, {
     nc,
+    names,
+    context: "identity",
     log: store,
-    stream: stream.name,
     databaseUrl: config.DATABASE_URL,
-    subjectRoot: names.eventRoot("identity"),
-    source: "identity",
     route: routeIdentityEvent,
-    onError: (err) => logger.warn({ err }, "relay error (it retries)"),
-  }).start();
-  lifecycle.onShutdown("relay", () => relay.stop());
+    logger,
+  });
 
   // Access audit: AUDIT stream -> monthly partitions (stopped before NATS and the database).
   const audit = await startAccessAudit({

@@ -1,16 +1,10 @@
 // First import, on its own: validates the config, then starts OpenTelemetry before anything
 // loads @grpc/grpc-js or pg (see bootstrap.ts).
 import "./bootstrap.js";
-import { messagingNames } from "@otmetka/messaging";
+import { connectServiceNats } from "@otmetka/messaging";
 import { ProjectionNeedsRebuild, ProjectionRunner, rebuildProjection } from "@otmetka/projections";
 import { ReportingServiceService } from "@otmetka/proto/reporting/v1/reporting_service";
-import {
-  connectNats,
-  createCallerVerifier,
-  createLogger,
-  runService,
-  serveGrpc,
-} from "@otmetka/service-kit";
+import { createCallerVerifier, createLogger, runService, serveGrpc } from "@otmetka/service-kit";
 import { Access } from "./api/access.js";
 import { createReportingService } from "./api/reporting-service.js";
 import { config, telemetry } from "./bootstrap.js";
@@ -33,9 +27,7 @@ await runService(async (lifecycle) => {
   });
   lifecycle.onShutdown("database", () => pool.end());
 
-  const nc = await connectNats({ url: config.NATS_URL, name: "reporting", logger });
-  lifecycle.onShutdown("nats", () => nc.drain());
-  const names = messagingNames(config.NATS_PREFIX, { replicas: config.NATS_STREAM_REPLICAS });
+  const { nc, names } = await connectServiceNats(lifecycle, "reporting", config, logger);
   await ensureSourceStreams(nc, names);
 
   // Every read model in one projection over identity, curriculum and grades events. A read

@@ -1,0 +1,20 @@
+import type { Lifecycle, Logger } from "@otmetka/service-kit";
+import { ProjectionRunner, type ProjectionRunnerOptions } from "./projection-runner.js";
+
+/**
+ * Runs a projection in a service until shutdown; `label` names it in the shutdown order and
+ * in the warnings about errors the runner recovers from.
+ */
+export async function startProjection(
+  lifecycle: Lifecycle,
+  label: string,
+  options: Omit<ProjectionRunnerOptions, "onError"> & { logger: Logger },
+): Promise<ProjectionRunner> {
+  const { logger, ...runnerOptions } = options;
+  const runner = await new ProjectionRunner({
+    ...runnerOptions,
+    onError: (err, where) => logger.warn({ err, where }, `${label} error (it retries)`),
+  }).start();
+  lifecycle.onShutdown(label, () => runner.stop());
+  return runner;
+}
