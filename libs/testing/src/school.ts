@@ -9,21 +9,16 @@ import type { Metadata } from "@grpc/grpc-js";
 type Call<Req, Res> = (req: Req, metadata?: Metadata) => Promise<Res>;
 type AcademicYear = { startYear: number };
 type At = { commandId: string; schoolId: string; academicYear: AcademicYear };
+type Strings<K extends string> = Record<K, string>;
+type LessonField = "classGroupId" | "lessonId";
+type SchoolRegistry = "timeZone" | "inn" | "ogrn";
+type ConductOptional = "workProgrammeItemId" | "homeworkDue" | "conductedBy";
 
 /** The identity calls the school set-up makes (a `promiseClient` of IdentityServiceClient). */
 export interface SchoolIdentityCalls {
   registerMunicipality: Call<{ commandId: string; name: string }, { municipalityId: string }>;
   registerSchool: Call<
-    {
-      commandId: string;
-      municipalityId: string;
-      name: string;
-      shortName: string;
-      address: string;
-      timeZone: string;
-      inn: string;
-      ogrn: string;
-    },
+    Strings<"commandId" | "municipalityId" | "name" | "shortName" | "address" | SchoolRegistry>,
     { schoolId: string }
   >;
   registerPerson: Call<
@@ -91,18 +86,7 @@ export interface SchoolCurriculumCalls {
     { classGroupId: string; academicYear: AcademicYear; fromDate: string; toDate: string },
     { lessons: { lessonId: string; subjectId: string; status: number }[] }
   >;
-  conductLesson: Call<
-    At & {
-      classGroupId: string;
-      lessonId: string;
-      topic: string;
-      workProgrammeItemId: string;
-      homework: string;
-      homeworkDue: string;
-      conductedBy: string;
-    },
-    unknown
-  >;
+  conductLesson: Call<At & Strings<LessonField | "topic" | "homework" | ConductOptional>, unknown>;
 }
 
 interface PersonalData {

@@ -1,17 +1,19 @@
 import { randomUUID } from "node:crypto";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type Checkpoint, makeCheckpoint, type RecordedEvent } from "@otmetka/eventstore";
-import { ensureStream, type MessagingNames, toMessage } from "@otmetka/messaging";
+import type { RecordedEvent } from "@otmetka/eventstore";
+import {
+  createEventFeed,
+  ensureStream,
+  type MessagingNames,
+  publishFeedEvents,
+} from "@otmetka/messaging";
 import * as E from "@otmetka/proto/identity/events/v1/events";
 
 /*
  * Publishes identity events to the test's own identity stream exactly as identity's relay
  * would (subjects, headers, proto3 JSON made by identity's own codecs), without running it.
  */
-let position = 0;
-const versions = new Map<string, number>();
-
 const codecs = {
   SchoolRegistered: E.SchoolRegistered,
   PersonRegistered: E.PersonRegistered,
@@ -26,33 +28,14 @@ const codecs = {
   GuardianLinked: E.GuardianLinked,
 };
 type Name = keyof typeof codecs;
+const feed = createEventFeed({ identity: codecs });
 
 export function identityEvent(
   streamId: string,
   name: Name,
   value: Record<string, unknown>,
 ): RecordedEvent {
-  const codec = codecs[name] as unknown as {
-    fromPartial(o: unknown): unknown;
-    toJSON(m: unknown): unknown;
-  };
-  const version = (versions.get(streamId) ?? 0) + 1;
-  versions.set(streamId, version);
-  position++;
-  return {
-    position,
-    transactionId: String(1000 + position),
-    checkpoint: makeCheckpoint(String(1000 + position), position) as Checkpoint,
-    streamId,
-    version,
-    eventId: randomUUID(),
-    type: `identity.v1.${name}`,
-    schemaVersion: 1,
-    storedSchemaVersion: 1,
-    data: codec.toJSON(codec.fromPartial(value)),
-    metadata: {},
-    recordedAt: new Date(),
-  };
+  return feed("identity", streamId, name, value).event;
 }
 
 export async function publishIdentityEvents(
@@ -61,19 +44,11 @@ export async function publishIdentityEvents(
   events: RecordedEvent[],
 ) {
   await ensureStream(await jetstreamManager(nc), names.contextStream("identity"));
-  const js = jetstream(nc);
-  const routing = {
-    subjectRoot: names.eventRoot("identity"),
-    source: "identity",
-    route: (e: RecordedEvent) => {
-      const d = e.data as { municipalityId?: string; schoolId?: string };
-      return { municipalityId: d.municipalityId, schoolId: d.schoolId };
-    },
-  };
-  for (const e of events) {
-    const m = toMessage(e, routing);
-    await js.publish(m.subject, m.payload, { headers: m.headers, msgID: m.msgId });
-  }
+  await publishFeedEvents(
+    nc,
+    names,
+    events.map((event) => ({ context: "identity", event })),
+  );
 }
 
 /** A school with staff, class groups and subgroups, as identity would announce them. */
