@@ -5,7 +5,6 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { messagingNames } from "@otmetka/messaging";
 import { AccessRecord } from "@otmetka/proto/audit/v1/access_record";
-import { Grading, TermKind } from "@otmetka/proto/curriculum/events/v1/events";
 import {
   CurriculumServiceClient,
   LessonStatus,
@@ -15,12 +14,21 @@ import { GradesServiceClient } from "@otmetka/proto/grades/v1/grades_service";
 import { IdentityServiceClient, PersonKind } from "@otmetka/proto/identity/v1/identity_service";
 import { createCallerVerifier, createLogger, promiseClient } from "@otmetka/service-kit";
 import {
+  addSubject,
+  conductLesson,
+  defineQuarters,
+  FIRST_WEEK,
   freePort,
+  generateFirstWeek,
+  registerPerson,
+  registerSchool,
   type ServiceProcess,
+  scheduleSubject,
   startServiceProcess,
   startTestTokenIssuer,
   type TestTokenIssuer,
   useTestEnvironment,
+  SCHOOL_YEAR as YEAR,
 } from "@otmetka/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { jetStreamAuditSink } from "../audit/publisher.js";
@@ -34,7 +42,6 @@ import { createGateway } from "../http/gateway.js";
  * through the gateway with names joined from identity and access records on AUDIT.
  */
 const env = useTestEnvironment({ label: "gateway_e2e" });
-const YEAR = { startYear: 2026 };
 const serviceDir = (name: string) => fileURLToPath(new URL(`../../../${name}`, import.meta.url));
 
 let issuer: TestTokenIssuer;
@@ -116,16 +123,6 @@ afterAll(async () => {
   await issuer?.stop();
 });
 
-const personal = (familyName: string, birthDate: string) => ({
-  familyName,
-  givenName: "Иван",
-  patronymic: "",
-  birthDate,
-  sex: 1,
-  snils: "",
-  contacts: [],
-});
-
 async function gql(token: string, query: string) {
   const res = await yoga.fetch("http://gateway.test/graphql", {
     method: "POST",
@@ -143,31 +140,18 @@ it("reads a journal, a diary and a dashboard through GraphQL, names joined, acce
   const admin = issuer.metadataFor(await issuer.sign({ roles: ["PLATFORM_ADMIN"] }));
   const cmd = () => randomUUID();
 
+  const api = { identity, curriculum, metadata: admin };
+
   // Identity: municipality, school, teacher, two pupils, a guardian, class group, enrolments.
-  const { municipalityId } = await identity.registerMunicipality(
-    { commandId: cmd(), name: "Копейский ГО" },
-    admin,
-  );
-  const { schoolId } = await identity.registerSchool(
-    {
-      commandId: cmd(),
-      municipalityId,
-      name: "МОУ СОШ № 1",
-      shortName: "СОШ 1",
-      address: "ул. Ленина, 1",
-      timeZone: "",
-      inn: "7707083893",
-      ogrn: "1027700132195",
-    },
-    admin,
-  );
-  const register = async (kind: PersonKind, name: string, born: string) =>
-    (
-      await identity.registerPerson(
-        { commandId: cmd(), kind, schoolId, personalData: personal(name, born) },
-        admin,
-      )
-    ).personId;
+  const school = await registerSchool(api, {
+    municipality: "Копейский ГО",
+    school: "МОУ СОШ № 1",
+    shortName: "СОШ 1",
+    address: "ул. Ленина, 1",
+  });
+  const { municipalityId, schoolId } = school;
+  const register = (kind: PersonKind, familyName: string, birthDate: string) =>
+    registerPerson(api, schoolId, kind, { familyName, birthDate });
   const teacher = await register(PersonKind.PERSON_KIND_STAFF, "Учителева", "1980-01-02");
   const p1 = await register(PersonKind.PERSON_KIND_STUDENT, "Петров", "2015-03-01");
   const p2 = await register(PersonKind.PERSON_KIND_STUDENT, "Сидоров", "2015-04-01");
@@ -192,85 +176,15 @@ it("reads a journal, a diary and a dashboard through GraphQL, names joined, acce
   await identity.linkGuardian({ commandId: cmd(), guardianId: guardian, studentId: p1 }, admin);
 
   // Curriculum: calendar, quarters, maths, the teacher's assignment and slot, one week of lessons.
-  await eventually(() =>
-    curriculum.defineAcademicYear(
-      {
-        commandId: cmd(),
-        schoolId,
-        municipalityId,
-        academicYear: YEAR,
-        firstDay: "",
-        lastDay: "",
-        daysPerWeek: 5,
-        timeZone: "",
-      },
-      admin,
-    ),
-  );
-  const terms = [
-    { number: 1, firstDay: "2026-09-01", lastDay: "2026-11-04" },
-    { number: 2, firstDay: "2026-11-05", lastDay: "2027-01-11" },
-    { number: 3, firstDay: "2027-01-12", lastDay: "2027-03-31" },
-    { number: 4, firstDay: "2027-04-01", lastDay: "2027-05-31" },
-  ];
-  const defineTerms = {
-    commandId: cmd(),
-    schoolId,
-    academicYear: YEAR,
-    gradeLevels: [5],
-    kind: TermKind.TERM_KIND_QUARTER,
-    terms,
-  };
-  await eventually(() => curriculum.defineTermSystem(defineTerms, admin));
-  const { subjectId } = await curriculum.addSubject(
-    {
-      commandId: cmd(),
-      schoolId: "",
-      code: "MATH",
-      name: "Математика",
-      grading: Grading.GRADING_FIVE_POINT,
-      municipalityId: "",
-    },
-    admin,
-  );
-  const assign = {
-    commandId: cmd(),
-    schoolId,
-    academicYear: YEAR,
-    teacherId: teacher,
-    subjectId,
-    classGroupId,
-    subgroupId: "",
-  };
-  await eventually(() => curriculum.assignTeacher(assign, admin));
-  const slot = {
-    commandId: cmd(),
-    schoolId,
-    academicYear: YEAR,
-    weekday: 1,
-    period: 1,
-    classGroupId,
-    subgroupId: "",
-    subjectId,
-    teacherId: teacher,
-    room: "1",
-    validFrom: "",
-    validTo: "",
-  };
-  await eventually(() => curriculum.addTimetableSlot(slot, admin));
-  const generate = {
-    commandId: cmd(),
-    schoolId,
-    academicYear: YEAR,
-    fromDate: "2026-09-07",
-    toDate: "2026-09-13",
-    classGroupIds: [],
-  };
-  await eventually(() => curriculum.generateLessons(generate, admin));
+  await defineQuarters(api, school, [5]);
+  const subjectId = await addSubject(api, "MATH", "Математика");
+  const slot = { weekday: 1, period: 1, room: "1" };
+  await scheduleSubject(api, schoolId, { teacherId: teacher, subjectId, classGroupId }, slot);
+  await generateFirstWeek(api, schoolId);
   // The lessons read model follows curriculum's own events: wait for the generated week.
   const lesson = await eventually(async () => {
     const { lessons } = await curriculum.listClassGroupLessons(
-      { classGroupId, academicYear: YEAR, fromDate: "2026-09-07", toDate: "2026-09-13" },
+      { classGroupId, academicYear: YEAR, ...FIRST_WEEK },
       admin,
     );
     const l = lessons.find(
@@ -280,20 +194,10 @@ it("reads a journal, a diary and a dashboard through GraphQL, names joined, acce
     return l;
   });
   const lessonId = lesson.lessonId;
-  await curriculum.conductLesson(
-    {
-      commandId: cmd(),
-      schoolId,
-      academicYear: YEAR,
-      classGroupId,
-      lessonId,
-      topic: "Дроби",
-      workProgrammeItemId: "",
-      homework: "№ 1",
-      homeworkDue: "",
-      conductedBy: "",
-    },
-    admin,
+  await conductLesson(
+    api,
+    { schoolId, classGroupId, lessonId },
+    { topic: "Дроби", homework: "№ 1" },
   );
 
   // Grades: the teacher marks both pupils (UNAVAILABLE until grades' replicas have the facts).
