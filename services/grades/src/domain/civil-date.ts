@@ -18,20 +18,34 @@ export function civilDate(field: string, text: string): CivilDate {
   return text;
 }
 
-const formats = new Map<string, Intl.DateTimeFormat>();
+interface ZoneToday {
+  format: Intl.DateTimeFormat;
+  /** The UTC minute (ms / 60,000) `date` was computed for. */
+  minute: number;
+  date: CivilDate;
+}
 
-/** The civil date of an instant in an IANA zone ("today" for a school). */
+const zones = new Map<string, ZoneToday>();
+
+/**
+ * The civil date of an instant in an IANA zone ("today" for a school). Formatting costs
+ * microseconds on every command, so the last answer per zone is kept for its UTC minute:
+ * every zone's offset is a whole number of minutes, so a local day starts on a minute.
+ */
 export function civilDateIn(instant: Date, timeZone: string): CivilDate {
+  const minute = Math.floor(instant.getTime() / 60_000);
+  let z = zones.get(timeZone);
+  if (z?.minute === minute) return z.date;
   // Building a DateTimeFormat costs more than a whole mark's decision: one per zone.
-  let f = formats.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-CA", {
+  const format =
+    z?.format ??
+    new Intl.DateTimeFormat("en-CA", {
       timeZone,
       year: "numeric",
       month: "2-digit",
       day: "2-digit",
     });
-    formats.set(timeZone, f);
-  }
-  return f.format(instant);
+  z = { format, minute, date: format.format(instant) };
+  zones.set(timeZone, z);
+  return z.date;
 }
