@@ -2,7 +2,7 @@ import type { Role } from "@otmetka/service-kit";
 import type { GatewayContext } from "../context.js";
 import { gqlError } from "../http/errors.js";
 import { type Access, COMMANDS, type CommandSpec } from "../mutations/commands.js";
-import { commandRequest } from "../mutations/resolvers.js";
+import { type CommandArgs, requestOf } from "../mutations/resolvers.js";
 import { grantOf } from "./matrix.js";
 
 /*
@@ -59,13 +59,9 @@ async function targetOf(ctx: GatewayContext, input: Record<string, unknown>) {
 
 function commandPolicy(spec: CommandSpec) {
   const { access, field } = spec;
-  return async (
-    _p: unknown,
-    a: { commandId: string; input: Record<string, unknown> },
-    ctx: GatewayContext,
-  ) => {
-    // Malformed input is refused before any lookup (the resolver builds the request again).
-    commandRequest(spec, a.commandId, a.input);
+  return async (_p: unknown, a: CommandArgs, ctx: GatewayContext) => {
+    // Malformed input is refused before any lookup (the resolver reuses the request).
+    requestOf(spec, a);
     if (access === "public") return "public";
     if (!ctx.caller.accountId)
       throw gqlError(

@@ -67,6 +67,23 @@ export interface DashboardCacheUse {
   grants: string;
 }
 
+// The handler of every request's lazy loaders: builds them on the first use (a target of its own).
+const lazy: ProxyHandler<{ build: () => Loaders; built?: Loaders }> = {
+  get(t, key) {
+    t.built ??= t.build();
+    return t.built[key as keyof Loaders];
+  },
+};
+
+/**
+ * The loaders, built when a resolver first reads one: a command whose scope check needs no
+ * lookup (placements.ts) reads none, and its request then makes no DataLoaders, no call
+ * metadata and no grants key.
+ */
+export function lazyLoaders(build: () => Loaders): Loaders {
+  return new Proxy({ build }, lazy) as unknown as Loaders;
+}
+
 export function createLoaders(
   b: Backends,
   md: Metadata,

@@ -25,12 +25,13 @@ import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { type AuditSink, accessRecord } from "../audit/publisher.js";
 import type { Backends } from "../backends/clients.js";
 import { DashboardCache } from "../backends/dashboard-cache.js";
-import { createLoaders } from "../backends/loaders.js";
+import { createLoaders, lazyLoaders } from "../backends/loaders.js";
 import { Placements } from "../backends/placements.js";
 import { AuditCollector, type GatewayContext } from "../context.js";
 import { PUBLIC_COMMANDS } from "../mutations/commands.js";
 import { buildSchema } from "../schema/build.js";
 import type { NoticeHub } from "../subscriptions/notices.js";
+import { bodyLimit } from "./body-limit.js";
 import { gqlError, toClientError, YOGA_INPUT_CODES } from "./errors.js";
 import { RateLimiter } from "./rate-limit.js";
 import { type CachedResponse, dashboardResponseCache, grantsKey } from "./response-cache.js";
@@ -51,6 +52,8 @@ export interface GatewayOptions {
   notices?: NoticeHub;
   /** Dashboard answers are cached this long (ms) when `notices` is given; 0 turns it off. */
   dashboardCacheMs?: number;
+  /** The largest request body (bytes); default MAX_BODY_BYTES. */
+  maxBodyBytes?: number;
 }
 
 export function readPersistedOperations(
@@ -202,6 +205,7 @@ export function createGateway(
     return c;
   };
   const plugins: Plugin[] = [
+    bodyLimit(o.maxBodyBytes),
     useCSRFPrevention({ requestHeaders: ["x-graphql-yoga-csrf"] }),
     maxTokensPlugin({ n: o.limits.tokens }),
     maxDepthPlugin({ n: o.limits.depth, flattenFragments: true }),
@@ -234,6 +238,8 @@ export function createGateway(
     graphqlEndpoint: "/graphql",
     graphiql: o.development,
     landingPage: false,
+    // bodyLimit() above enforces it without re-streaming every body.
+    maxRequestBodySize: false,
     // Yoga's own log lines go to our logger; refused and bad requests are not errors there.
     logging: {
       debug: (...args) => o.logger.debug({ yoga: args.map(String) }, "yoga"),
@@ -255,17 +261,18 @@ export function createGateway(
     },
     context: async ({ request, params }): Promise<GatewayContext> => {
       const caller = await callerOf(request, params?.query);
-      const md = bearerMetadata(caller.token);
       return {
         caller,
         backends: o.backends,
         ...(o.notices ? { notices: o.notices } : {}),
         regionId: o.regionId,
-        loaders: createLoaders(
-          o.backends,
-          md,
-          () => today(now()),
-          dashboardCache ? { cache: dashboardCache, grants: grantsKey(caller) } : undefined,
+        loaders: lazyLoaders(() =>
+          createLoaders(
+            o.backends,
+            bearerMetadata(caller.token),
+            () => today(now()),
+            dashboardCache ? { cache: dashboardCache, grants: grantsKey(caller) } : undefined,
+          ),
         ),
         placements,
         audit: new AuditCollector(),

@@ -26,6 +26,38 @@ export const JSONObject = new GraphQLScalarType({
 
 const COMMAND_ID = /^[A-Za-z0-9:_-]{1,128}$/;
 
+export interface CommandArgs {
+  commandId: string;
+  input: Record<string, unknown>;
+}
+
+/** Each command's codecs and request fields, looked up once. */
+const specs = new Map<
+  CommandSpec,
+  ReturnType<typeof codecs> & { known: Record<string, unknown> }
+>();
+function specOf(spec: CommandSpec) {
+  let s = specs.get(spec);
+  if (!s) {
+    const c = codecs(spec);
+    s = { ...c, known: c.request.fromPartial({}) as Record<string, unknown> };
+    specs.set(spec, s);
+  }
+  return s;
+}
+
+// The policy (authz/mutations.ts) and the resolver get the same arguments object: the request
+// is built and checked once per mutation field.
+const built = new WeakMap<CommandArgs, unknown>();
+
+/** commandRequest of a mutation field's arguments, remembered for those arguments. */
+export function requestOf(spec: CommandSpec, args: CommandArgs): unknown {
+  if (built.has(args)) return built.get(args);
+  const req = commandRequest(spec, args.commandId, args.input);
+  built.set(args, req);
+  return req;
+}
+
 /**
  * The request of a command from its GraphQL arguments. Unknown fields are refused (proto's
  * fromJSON would drop them silently, and a misspelt field must not become a default value).
@@ -41,8 +73,7 @@ export function commandRequest(
       "commandId: 1-128 letters, digits, ':', '_' or '-'",
       "commandId",
     );
-  const { request } = codecs(spec);
-  const known = request.fromPartial({}) as Record<string, unknown>;
+  const { request, known } = specOf(spec);
   for (const key of Object.keys(input)) {
     if (!(key in known) || key === "commandId")
       throw gqlError("BAD_USER_INPUT", `input.${key}: not a field of ${spec.rpc}`, `input.${key}`);
@@ -81,12 +112,8 @@ type Call = (req: unknown, md?: unknown) => Promise<unknown>;
 
 function mutationResolver(spec: CommandSpec) {
   const { response } = codecs(spec);
-  return async (
-    _p: unknown,
-    a: { commandId: string; input: Record<string, unknown> },
-    ctx: GatewayContext,
-  ) => {
-    const req = commandRequest(spec, a.commandId, a.input);
+  return async (_p: unknown, a: CommandArgs, ctx: GatewayContext) => {
+    const req = requestOf(spec, a);
     const client = ctx.backends?.[spec.service] as Record<string, Call> | undefined;
     const call = client?.[methodOf(spec)];
     if (!client || !call)
