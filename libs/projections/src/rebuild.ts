@@ -130,13 +130,7 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
     applyMs += performance.now() - t0;
     batches++;
   };
-  const takeBatch = (): BatchEntry[] => {
-    const entries: BatchEntry[] = [];
-    for (const s of sources) {
-      for (const e of s.take(batchSize - entries.length)) entries.push(e);
-    }
-    return entries;
-  };
+  const takeBatch = (): BatchEntry[] => interleaveByTime(sources, batchSize);
 
   try {
     await Promise.all(sources.map((s) => s.start()));
@@ -153,10 +147,13 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
       // no longer moves), and the live runner goes on from the swapped-in checkpoints.
       if (allCaughtUp && liveExists && buffered < batchSize) break;
       if (buffered >= batchSize || (allCaughtUp && buffered > 0)) {
+        // Empty when a source that may still hold earlier events has none buffered yet.
         const entries = takeBatch();
-        await withClient(pool, (c) => apply(c, entries, true));
-        progress("building");
-        continue;
+        if (entries.length > 0) {
+          await withClient(pool, (c) => apply(c, entries, true));
+          progress("building");
+          continue;
+        }
       }
       if (allCaughtUp) break;
       for (const s of sources) s.check();
@@ -215,6 +212,51 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
   } finally {
     await Promise.all(sources.map((s) => s.close()));
   }
+}
+
+/**
+ * Up to `n` buffered entries of all sources merged by the events' recorded time, each
+ * source's in sequence order: the order in which a live runner receives them (services
+ * publish as they record), so a projection whose handlers follow the events' clock
+ * (reporting closes a day when an event of a later day arrives) builds the same state as it
+ * did live. Stops early at a source with nothing buffered that is not caught up (its next
+ * event may be earlier); an entry without an event goes as soon as it heads its source.
+ */
+export function interleaveByTime(
+  sources: readonly Pick<OrderedSource, "buffer" | "caughtUp" | "take">[],
+  n: number,
+): BatchEntry[] {
+  const next = sources.map(() => 0);
+  const order: number[] = []; // the source of each entry taken, in batch order
+  const timeAt = (i: number): number => {
+    const e = sources[i]?.buffer[next[i] as number];
+    if (!e) return Number.NaN;
+    const t = e.event ? Date.parse(e.event.time) : Number.NEGATIVE_INFINITY;
+    return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
+  };
+  const heads = sources.map((_, i) => timeAt(i));
+  pick: while (order.length < n) {
+    let best = -1;
+    for (let i = 0; i < sources.length; i++) {
+      const t = heads[i] as number;
+      if (Number.isNaN(t)) {
+        if (sources[i]?.caughtUp) continue;
+        break pick;
+      }
+      if (best < 0 || t < (heads[best] as number)) best = i;
+    }
+    if (best < 0) break;
+    order.push(best);
+    next[best] = (next[best] as number) + 1;
+    heads[best] = timeAt(best);
+  }
+  const parts = sources.map((s, i) => s.take(next[i] as number));
+  const at = sources.map(() => 0);
+  return order.map((i) => {
+    const k = at[i] as number;
+    at[i] = k + 1;
+    return parts[i]?.[k] as BatchEntry;
+  });
 }
 
 async function withClient<T>(pool: pg.Pool, work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
