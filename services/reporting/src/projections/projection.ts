@@ -5,7 +5,7 @@ import { civilDate, journalOf } from "./event-data.js";
 import { attendanceHandlers } from "./grades-attendance.js";
 import { markHandlers } from "./grades-marks.js";
 import { lessonHandlers, writeLessons, writeScheduled } from "./lessons.js";
-import { recomputePupils } from "./pupils.js";
+import { hasUnwrittenPupils, recomputePupils, takePupilRows } from "./pupils.js";
 import type { Q } from "./query.js";
 import { schemaQuery } from "./query.js";
 import { curriculumReplicaHandlers, type Handler, identityHandlers } from "./replicas.js";
@@ -45,6 +45,9 @@ export const reportingProjection: Projection<Deltas> = defineProjection<Deltas>(
     await advanceClock(q, ctx.scratch, e.time);
     const handler = handlers[e.type];
     if (!handler) return;
+    // These read which results a pupil has from the table: the batch's go there first.
+    if (READS_PUPIL_RESULTS.has(e.type) && hasUnwrittenPupils(ctx.scratch))
+      await writeAll(q, new Deltas(), takePupilRows(ctx.scratch));
     const d = (e.data ?? {}) as Record<string, unknown>;
     await handler(q, d, ctx.scratch, { time: e.time });
     if (e.context === "grades" && d.journal) {
@@ -56,7 +59,7 @@ export const reportingProjection: Projection<Deltas> = defineProjection<Deltas>(
   },
   async flush(ctx) {
     const q = schemaQuery(ctx.query, ctx.schema);
-    await writeBatch(q, ctx.scratch);
+    await writeBatch(q, ctx.scratch, true);
     await writeLessons(q, ctx.scratch);
     await ctx.scratch.attendance.write(q);
     if (ctx.scratch.clockMoved && ctx.scratch.openDay) await writeOpenDay(q, ctx.scratch.openDay);
@@ -64,15 +67,25 @@ export const reportingProjection: Projection<Deltas> = defineProjection<Deltas>(
   },
 });
 
+/** Handlers that read a pupil's rows in `pupil_results` (to re-attribute or re-exempt them). */
+const READS_PUPIL_RESULTS = new Set([
+  "identity.v1.StudentEnrolled",
+  "identity.v1.StudentTransferred",
+  "identity.v1.StudentWithdrawn",
+  "grades.v1.ExemptionGranted",
+]);
+
 /**
- * The batch's scheduled lessons (their counts are deltas of this day), then two round trips: read what the touched pupils need (the batch's new marks are taken from
- * the scratch), then write marks, pupils' rows and deltas in one statement.
+ * The batch's scheduled lessons (their counts are deltas of this day), then two round trips:
+ * read what the touched pupils need (the batch's new marks are taken from the scratch), then
+ * write marks and deltas in one statement — with the pupils' rows at the batch's end
+ * (`last`); a day close leaves them for it (pupils.ts).
  */
-async function writeBatch(q: Q, d: Deltas): Promise<void> {
+async function writeBatch(q: Q, d: Deltas, last = false): Promise<void> {
   await writeScheduled(q, d);
   await countPendingDelays(q, d);
-  const pupils = await recomputePupils(q, d);
-  await writeAll(q, d, pupils);
+  await recomputePupils(q, d);
+  await writeAll(q, d, last ? takePupilRows(d) : { resultRows: [], standingRows: [] });
 }
 
 /**

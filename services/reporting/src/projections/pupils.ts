@@ -44,6 +44,7 @@ interface Pair {
 
 const pupilKey = (p: { studentId: string; startYear: number; term: number }) =>
   `${p.studentId}|${p.startYear}|${p.term}`;
+const pairKey = (p: Pair) => `${p.studentId}|${p.startYear}|${p.term}|${p.subjectId}`;
 const columns = (pairs: readonly Pair[]) => [
   pairs.map((p) => p.studentId),
   pairs.map((p) => p.subjectId),
@@ -57,6 +58,45 @@ const KEYS =
 export interface PupilRows {
   resultRows: unknown[][];
   standingRows: unknown[][];
+}
+
+/**
+ * Pupils' rows recomputed by this batch and not written yet, by key (the latest wins). A day
+ * close recomputes the pupils the day touched but leaves their rows here: only the
+ * aggregates are snapshotted, and a pupil touched on many days of a batch (a rebuild's
+ * batch spans weeks) is written once, by the batch's flush. Later recomputes of the batch
+ * take their previous results from here instead of the table.
+ */
+interface UnwrittenPupils {
+  results: Map<string, { row: unknown[]; value: Results }>;
+  standings: Map<string, { row: unknown[]; value: Standing }>;
+}
+const unwritten = new WeakMap<Deltas, UnwrittenPupils>();
+
+function unwrittenOf(d: Deltas): UnwrittenPupils {
+  let u = unwritten.get(d);
+  if (!u) {
+    u = { results: new Map(), standings: new Map() };
+    unwritten.set(d, u);
+  }
+  return u;
+}
+
+/** Whether the batch holds pupils' rows not written yet (see `takePupilRows`). */
+export const hasUnwrittenPupils = (d: Deltas): boolean => {
+  const u = unwritten.get(d);
+  return u !== undefined && u.results.size + u.standings.size > 0;
+};
+
+/** The batch's unwritten pupils' rows, handed over for writing (and forgotten here). */
+export function takePupilRows(d: Deltas): PupilRows {
+  const u = unwritten.get(d);
+  if (!u) return { resultRows: [], standingRows: [] };
+  unwritten.delete(d);
+  return {
+    resultRows: [...u.results.values()].map((r) => r.row),
+    standingRows: [...u.standings.values()].map((r) => r.row),
+  };
 }
 
 interface FactsRow {
@@ -115,10 +155,11 @@ async function loadFacts(
   }
   const olds: (Results | null)[] = [];
   const standings: (Standing | null)[] = [];
+  const held = unwritten.get(d);
   const facts = pairs.map((p, i): PupilSubjectFacts => {
     const r = byIndex.get(i);
-    olds.push(r?.old ?? null);
-    standings.push(r?.standing ?? null);
+    olds.push(held?.results.get(pairKey(p))?.value ?? r?.old ?? null);
+    standings.push(held?.standings.get(pupilKey(p))?.value ?? r?.standing ?? null);
     const list: Entry[] = (r?.entries ?? []).map(([v, w]) => ({
       value: toEntryValue(v),
       weight: w,
@@ -150,9 +191,9 @@ async function loadFacts(
  * leaves its old bucket (and class group) and enters the new one. A fixed number of queries
  * per batch, so a growing batch under load costs less per event.
  */
-export async function recomputePupils(q: Q, d: Deltas): Promise<PupilRows> {
+export async function recomputePupils(q: Q, d: Deltas): Promise<void> {
   const touched = [...d.touched.values()];
-  if (touched.length === 0) return { resultRows: [], standingRows: [] };
+  if (touched.length === 0) return;
   const attributions = await attributeAll(
     q,
     touched.map((t) => ({ ...t, fallback: t.subjects.values().next().value as Scope })),
@@ -177,7 +218,7 @@ export async function recomputePupils(q: Q, d: Deltas): Promise<PupilRows> {
     if (s) standingOf.set(pupilKey(p), s);
   });
   const newStanding = new Map<string, Standing>();
-  const resultRows: unknown[][] = [];
+  const rows = unwrittenOf(d);
   pairs.forEach((p, i) => {
     const a = attributionOf.get(pupilKey(p));
     const newScope = a?.onRoll ? a.scope : null;
@@ -212,17 +253,19 @@ export async function recomputePupils(q: Q, d: Deltas): Promise<PupilRows> {
         addToStanding(standing[col], r, 1);
       }
     }
-    resultRows.push([
-      p.studentId,
-      p.subjectId,
-      p.startYear,
-      p.term,
-      JSON.stringify(newScope),
-      JSON.stringify(next.current),
-      JSON.stringify(next.period),
-    ]);
+    rows.results.set(pairKey(p), {
+      value: next,
+      row: [
+        p.studentId,
+        p.subjectId,
+        p.startYear,
+        p.term,
+        JSON.stringify(newScope),
+        JSON.stringify(next.current),
+        JSON.stringify(next.period),
+      ],
+    });
   });
-  const standingRows: unknown[][] = [];
   for (const t of touched) {
     const k = pupilKey(t);
     const old = standingOf.get(k);
@@ -239,15 +282,17 @@ export async function recomputePupils(q: Q, d: Deltas): Promise<PupilRows> {
         d.standingAt(now.scope, t.startYear, t.term, basis, (c) => countStanding(c, cls, 1));
       }
     }
-    standingRows.push([
-      t.studentId,
-      t.startYear,
-      t.term,
-      JSON.stringify(now.scope),
-      JSON.stringify(now.current),
-      JSON.stringify(now.period),
-    ]);
+    rows.standings.set(k, {
+      value: now,
+      row: [
+        t.studentId,
+        t.startYear,
+        t.term,
+        JSON.stringify(now.scope),
+        JSON.stringify(now.current),
+        JSON.stringify(now.period),
+      ],
+    });
     d.changedPupils.add(t.studentId);
   }
-  return { resultRows, standingRows };
 }

@@ -1,0 +1,94 @@
+import { rebuildProjection } from "@otmetka/projections";
+import { useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { syntheticHistory } from "./bench/synthetic-history.js";
+import { CLOCK_ZONE } from "./projections/day-close.js";
+import { civilDate } from "./projections/event-data.js";
+import { reportingProjection } from "./projections/projection.js";
+import type { FeedEvent } from "./test-support/feed.js";
+import { type Harness, startHarness } from "./test-support/harness.js";
+
+/*
+ * A rebuild equals live projection on a history of many recorded days (the benchmark's kind:
+ * lessons, attendance and marks of three sources, corrections days later), snapshots
+ * included. Live is fed day by day, as the services would publish it, so each day's
+ * snapshot holds exactly that day's events; the rebuild reads the three streams from
+ * sequence 1 in large batches and must close the same days with the same rows.
+ */
+const env = useTestEnvironment({ label: "reporting_rebuild_eq" });
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness(env);
+}, 120_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+/** Caught up, with more patience than one `caughtUp` on a loaded machine. */
+async function caughtUp(tries = 6): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      return await h.caughtUp();
+    } catch (err) {
+      if (i >= tries) throw err;
+    }
+  }
+}
+
+/** The events grouped by the recorded day of the projection's clock, in order. */
+function byRecordedDay(events: FeedEvent[]): FeedEvent[][] {
+  const days: FeedEvent[][] = [];
+  let day = "";
+  for (const e of events) {
+    const d = civilDate(e.event.recordedAt.toISOString(), CLOCK_ZONE);
+    if (d !== day) days.push([]);
+    day = d;
+    days.at(-1)?.push(e);
+  }
+  return days;
+}
+
+it("a rebuild from sequence 1 equals the live read model fed day by day, every table", async () => {
+  const history = syntheticHistory({ events: 2500 });
+  const days = byRecordedDay(history.events);
+  expect(days.length).toBeGreaterThan(5);
+  for (const day of days) {
+    await h.publish(day);
+    await caughtUp();
+  }
+  await h.runner.stop();
+  const tables = (
+    await h.pool.query<{ t: string }>(
+      `SELECT table_name AS t FROM information_schema.tables
+        WHERE table_schema = 'proj_reporting' AND table_name NOT LIKE '\\_%' ORDER BY 1`,
+    )
+  ).rows.map((r) => r.t);
+  const r = await rebuildProjection({
+    projection: reportingProjection,
+    pool: h.pool,
+    nc: h.nc,
+    names: h.names,
+    keepOld: true,
+    batchSize: 1000,
+  });
+  expect(r.events).toBe(history.events.length);
+  const retired = `proj_reporting__v${reportingProjection.version}_retired`;
+  const rows = async (schema: string, table: string) =>
+    (
+      await h.pool.query<{ r: string }>(
+        `SELECT (to_jsonb(t) - 'seq')::text AS r FROM "${schema}"."${table}" t`,
+      )
+    ).rows
+      .map((x) => x.r)
+      .sort();
+  const closed = await h.pool.query<{ n: string }>(
+    `SELECT count(DISTINCT known_day) AS n FROM "${retired}".perf_h`,
+  );
+  expect(Number(closed.rows[0]?.n)).toBeGreaterThan(5);
+  for (const t of tables) {
+    const live = await rows(retired, t);
+    expect({ t, rows: await rows("proj_reporting", t) }).toEqual({ t, rows: live });
+  }
+}, 900_000);
