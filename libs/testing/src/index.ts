@@ -9,6 +9,7 @@ export {
   type TestEnvironmentOptions,
   useTestEnvironment,
 } from "./environment.js";
+export { postGraphql } from "./graphql-post.js";
 export { TEST_DB_PREFIX, uniqueNatsPrefix, uniqueSuffix } from "./names.js";
 export { deleteNatsPrefix } from "./nats.js";
 export { type PrivateNats, type PrivateNatsOptions, startPrivateNats } from "./private-nats.js";

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { connect } from "@nats-io/transport-node";
@@ -27,6 +27,7 @@ import {
   createTestDatabase,
   DEFAULT_DATABASE_URL,
   freePort,
+  postGraphql as post,
   type SchoolJournal,
   type ServiceProcess,
   setUpSchool,
@@ -77,47 +78,6 @@ function cpuSeconds(pid: number | undefined): number {
 }
 
 // ---- HTTP load: keep-alive connections, closed loop or fixed rate ---------------------------
-
-function post(agent: Agent, port: number, body: string, token?: string): Promise<string> {
-  // A kept-alive socket the server closed while idle fails on reuse: sent again once (the
-  // documented node:http pattern; a mutation's commandId makes the repeat harmless).
-  return postOnce(agent, port, body, token).catch((err: Error & { reused?: boolean }) => {
-    if (err.reused && (err as { code?: string }).code === "ECONNRESET")
-      return postOnce(agent, port, body, token);
-    throw err;
-  });
-}
-
-function postOnce(agent: Agent, port: number, body: string, token?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: "127.0.0.1",
-        port,
-        path: "/graphql",
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "content-length": Buffer.byteLength(body),
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          if (res.statusCode !== 200 || text.includes('"errors"'))
-            reject(new Error(`${res.statusCode}: ${text.slice(0, 300)}`));
-          else resolve(text);
-        });
-      },
-    );
-    req.on("error", (err) => reject(Object.assign(err, { reused: req.reusedSocket })));
-    req.end(body);
-  });
-}
 
 interface Load {
   rate: number;

@@ -15,15 +15,13 @@
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { openGradesDatabase, setUpBenchJournals } from "@otmetka/grades/bench";
-import { MarkValue } from "@otmetka/proto/grades/events/v1/events";
-import { GradesServiceClient } from "@otmetka/proto/grades/v1/grades_service";
-import { promiseClient } from "@otmetka/service-kit";
 import { createTestDatabase, DEFAULT_DATABASE_URL, startTestTokenIssuer } from "@otmetka/testing";
 import {
   type GradesServerProcess,
   procCpuMs,
   startGradesServerProcess,
 } from "./grades-server-launch.js";
+import { markClient } from "./lib/mark-client.js";
 
 const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
 const MARKS = Number(process.env.CPU_MARKS ?? 3000);
@@ -90,37 +88,7 @@ async function main() {
       });
       sampleStream = school.journals[0]!.streamId;
       const server = await startGradesServerProcess(db.url, issuer.jwksUrl, root || undefined);
-      const client = new GradesServiceClient(
-        `127.0.0.1:${server.port}`,
-        grpc.credentials.createInsecure(),
-        { "grpc.enable_channelz": 0 }, // as in bench:grades: the load generator's, not the service's
-      );
-      const call = promiseClient(client);
-      const token = await issuer.sign({
-        roles: [`TEACHER@school:${school.schoolId}`],
-        pid: school.teacherId,
-        expiresInSeconds: 3600,
-      });
-      const md = issuer.metadataFor(token);
-      let n = 0;
-      const recordMark = async (target: number) => {
-        const j = school.journals[target]!;
-        n++;
-        await call.recordMark(
-          {
-            commandId: randomUUID(),
-            journal: j.journal,
-            lessonId: j.lessonIds[n % j.lessonIds.length]!,
-            mark: {
-              studentId: j.pupils[n % j.pupils.length]!,
-              value: MarkValue.MARK_VALUE_FOUR,
-              workType: "ORAL",
-              comment: "",
-            },
-          },
-          md,
-        );
-      };
+      const { client, recordMark } = await markClient(server.port, issuer, school);
       subjects.push({ name, server, client, recordMark, serverMs: [], clientMs: [], ratios: [] });
     }
     const sample = (await store.readStream(sampleStream, { fromVersion: 1, limit: 1 }))[0]?.data;

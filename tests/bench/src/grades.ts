@@ -10,14 +10,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import type { EventStore } from "@otmetka/eventstore";
 import { openGradesDatabase, setUpBenchJournals, startBenchServer } from "@otmetka/grades/bench";
-import { MarkValue } from "@otmetka/proto/grades/events/v1/events";
-import { GradesServiceClient } from "@otmetka/proto/grades/v1/grades_service";
-import { promiseClient } from "@otmetka/service-kit";
 import { createTestDatabase, DEFAULT_DATABASE_URL, startTestTokenIssuer } from "@otmetka/testing";
 import { procCpuMs, startGradesServerProcess } from "./grades-server-launch.js";
+import { markClient } from "./lib/mark-client.js";
 import {
   baselineFigure,
   type Figure,
@@ -116,39 +114,8 @@ async function main() {
       server = { port: child.port, pid: child.pid, shutdown: () => child.stop() };
     }
     const serverPid = server.pid;
-    const client = new GradesServiceClient(
-      `127.0.0.1:${server.port}`,
-      grpc.credentials.createInsecure(),
-      // The load generator's own bookkeeping, not the service's: off.
-      { "grpc.enable_channelz": 0 },
-    );
+    const { client, recordMark } = await markClient(server.port, issuer, school);
     raw = client;
-    const call = promiseClient(client);
-    const token = await issuer.sign({
-      roles: [`TEACHER@school:${school.schoolId}`],
-      pid: school.teacherId,
-      expiresInSeconds: 3600,
-    });
-    const md = issuer.metadataFor(token);
-    let n = 0;
-    const recordMark = async (target: number) => {
-      const j = school.journals[target]!;
-      n++;
-      await call.recordMark(
-        {
-          commandId: randomUUID(),
-          journal: j.journal,
-          lessonId: j.lessonIds[n % j.lessonIds.length]!,
-          mark: {
-            studentId: j.pupils[n % j.pupils.length]!,
-            value: MarkValue.MARK_VALUE_FOUR,
-            workType: "ORAL",
-            comment: "",
-          },
-        },
-        md,
-      );
-    };
 
     // Cold: the first mark of each journal loads 5,000 events (and writes its snapshot).
     const tCold = performance.now();

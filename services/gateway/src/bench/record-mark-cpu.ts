@@ -8,12 +8,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { GradesServiceService } from "@otmetka/proto/grades/v1/grades_service";
 import {
   freePort,
+  postGraphql as post,
   startServiceProcess,
   startTestTokenIssuer,
   uniqueNatsPrefix,
@@ -30,44 +31,6 @@ const cpuMs = (pid: number | undefined) => {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
   return (Number(f[11]) + Number(f[12])) * 10;
 };
-
-// A kept-alive socket the server closed while idle fails on reuse: sent again once.
-const post = (agent: Agent, port: number, body: string, token?: string): Promise<string> =>
-  postOnce(agent, port, body, token).catch((err: Error & { reused?: boolean; code?: string }) => {
-    if (err.reused && err.code === "ECONNRESET") return postOnce(agent, port, body, token);
-    throw err;
-  });
-
-function postOnce(agent: Agent, port: number, body: string, token?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: "127.0.0.1",
-        port,
-        path: "/graphql",
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "content-length": Buffer.byteLength(body),
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          if (res.statusCode !== 200 || text.includes('"errors"'))
-            reject(new Error(`${res.statusCode}: ${text.slice(0, 300)}`));
-          else resolve(text);
-        });
-      },
-    );
-    req.on("error", (err) => reject(Object.assign(err, { reused: req.reusedSocket })));
-    req.end(body);
-  });
-}
 
 async function load(n: number, op: () => Promise<unknown>) {
   let left = n;
