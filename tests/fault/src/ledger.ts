@@ -74,15 +74,16 @@ export async function countMarks(
     `SELECT count(*) AS n FROM "${s}"._inbox WHERE event_id = ANY($1::text[])`,
     [committed.map((e) => e.event_id)],
   );
-  // Marks by value 1..5 are elements 13-17 of the per-class performance counters (see
-  // reporting's counters-codec): a mark applied twice is counted twice there. One row per
-  // journal and term (term 0 is the whole year, subject '*' all subjects: left out).
+  // Marks by value 1..5 are elements 1-5 of the per-class performance counters (the entry
+  // part, see reporting's counters-codec; one row holds both result bases): a mark applied
+  // twice is counted twice there. One row per journal and term (term 0 is the whole year,
+  // subject '*' all subjects: left out).
   const histogram = await query<{ cg: string; subject: string; n: string }>(
     urls.reporting,
     `SELECT scope_id AS cg, subject_id AS subject,
-            (counters[13] + counters[14] + counters[15] + counters[16] + counters[17]) AS n
+            (counters[1] + counters[2] + counters[3] + counters[4] + counters[5]) AS n
        FROM "${s}".perf
-      WHERE level = 'CLASS_GROUP' AND basis = 'PERIOD_MARKS' AND term > 0 AND subject_id <> '*'`,
+      WHERE level = 'CLASS_GROUP' AND term > 0 AND subject_id <> '*'`,
   );
   const inLog = new Set(committed.map((e) => e.mark_id));
   const inModel = new Set(delivered.map((m) => m.mark_id));
