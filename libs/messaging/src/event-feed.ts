@@ -44,21 +44,39 @@ export function createEventFeed<Context extends string>(
     position++;
     return {
       context,
-      event: {
-        position,
-        transactionId: String(1000 + position),
-        checkpoint: makeCheckpoint(String(1000 + position), position) as Checkpoint,
+      event: syntheticRecordedEvent(position, {
         streamId,
         version,
-        eventId: randomUUID(),
         type: `${context}.v1.${name}`,
-        schemaVersion: 1,
-        storedSchemaVersion: 1,
         data: codec.toJSON(codec.fromPartial(value)),
-        metadata: {},
         recordedAt,
-      },
+      }),
     };
+  };
+}
+
+/**
+ * A RecordedEvent as the store would return it at log `position` (transaction 1000 + position),
+ * for tests and benchmarks that publish without a log.
+ */
+export function syntheticRecordedEvent(
+  position: number,
+  e: Pick<RecordedEvent, "streamId" | "version" | "type" | "data"> &
+    Partial<Pick<RecordedEvent, "eventId" | "metadata" | "recordedAt">>,
+): RecordedEvent {
+  return {
+    position,
+    transactionId: String(1000 + position),
+    checkpoint: makeCheckpoint(String(1000 + position), position) as Checkpoint,
+    streamId: e.streamId,
+    version: e.version,
+    eventId: e.eventId ?? randomUUID(),
+    type: e.type,
+    schemaVersion: 1,
+    storedSchemaVersion: 1,
+    data: e.data,
+    metadata: e.metadata ?? {},
+    recordedAt: e.recordedAt ?? new Date(),
   };
 }
 

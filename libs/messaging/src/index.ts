@@ -29,6 +29,7 @@ export {
   type FeedEvent,
   type FeedEventMaker,
   publishFeedEvents,
+  syntheticRecordedEvent,
 } from "./event-feed.js";
 export {
   type EventRouting,

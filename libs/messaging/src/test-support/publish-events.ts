@@ -1,6 +1,7 @@
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type Checkpoint, makeCheckpoint, type RecordedEvent } from "@otmetka/eventstore";
+import type { RecordedEvent } from "@otmetka/eventstore";
+import { syntheticRecordedEvent } from "../event-feed.js";
 import { toMessage } from "../event-message.js";
 import type { MessagingNames } from "../names.js";
 
@@ -9,20 +10,14 @@ let position = 0;
 /** A RecordedEvent as the store would return it, for tests that publish without a log. */
 export function fakeEvent(streamId: string, version: number, data: unknown = {}): RecordedEvent {
   position++;
-  return {
-    position,
-    transactionId: String(1000 + position),
-    checkpoint: makeCheckpoint(String(1000 + position), position) as Checkpoint,
+  return syntheticRecordedEvent(position, {
     streamId,
     version,
     eventId: `${streamId}-v${version}-${process.pid}-${position}`,
     type: "grades.v1.MarkRecorded",
-    schemaVersion: 1,
-    storedSchemaVersion: 1,
     data,
     metadata: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
-    recordedAt: new Date(),
-  };
+  });
 }
 
 /** Publishes events to a context's stream as the relay would (same subjects and headers). */

@@ -1,8 +1,12 @@
-import { randomUUID } from "node:crypto";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type Checkpoint, makeCheckpoint, type RecordedEvent } from "@otmetka/eventstore";
-import { ensureStream, type MessagingNames, toMessage } from "@otmetka/messaging";
+import type { RecordedEvent } from "@otmetka/eventstore";
+import {
+  ensureStream,
+  type MessagingNames,
+  syntheticRecordedEvent,
+  toMessage,
+} from "@otmetka/messaging";
 
 let position = 0;
 
@@ -14,20 +18,7 @@ export function testEvent(
   data: unknown = {},
 ): RecordedEvent {
   position++;
-  return {
-    position,
-    transactionId: String(1000 + position),
-    checkpoint: makeCheckpoint(String(1000 + position), position) as Checkpoint,
-    streamId,
-    version,
-    eventId: randomUUID(),
-    type,
-    schemaVersion: 1,
-    storedSchemaVersion: 1,
-    data,
-    metadata: {},
-    recordedAt: new Date(),
-  };
+  return syntheticRecordedEvent(position, { streamId, version, type, data });
 }
 
 export async function ensureContextStream(
