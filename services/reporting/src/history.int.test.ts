@@ -19,6 +19,7 @@ import { feedEvent } from "./test-support/feed.js";
 import { startApi } from "./test-support/grpc.js";
 import { type Harness, startHarness } from "./test-support/harness.js";
 import { type SchoolFixture, schoolFixture } from "./test-support/school.js";
+import { tableRows } from "./test-support/table-rows.js";
 
 /*
  * Issue 11 on the fixture of test-support/school.ts, every event of it recorded on
@@ -334,14 +335,7 @@ describe("rebuild", () => {
     const retired = `proj_reporting__v${reportingProjection.version}_retired`;
     expect(r.retired).toBe(retired);
     expect(r.events).toBeGreaterThan(50);
-    const rows = async (schema: string, table: string) =>
-      (
-        await h.pool.query<{ r: string }>(
-          `SELECT (to_jsonb(t) - 'seq')::text AS r FROM "${schema}"."${table}" t`,
-        )
-      ).rows
-        .map((x) => x.r)
-        .sort();
+    const rows = (schema: string, table: string) => tableRows(h.pool, schema, table);
     for (const t of tables) {
       const live = await rows(retired, t);
       if (["perf", "perf_h", "daily_h", "marks"].includes(t))

@@ -7,6 +7,7 @@ import { civilDate } from "./projections/event-data.js";
 import { reportingProjection } from "./projections/projection.js";
 import type { FeedEvent } from "./test-support/feed.js";
 import { type Harness, startHarness } from "./test-support/harness.js";
+import { tableRows } from "./test-support/table-rows.js";
 
 /*
  * A rebuild equals live projection on a history of many recorded days (the benchmark's kind:
@@ -75,14 +76,7 @@ it("a rebuild from sequence 1 equals the live read model fed day by day, every t
   });
   expect(r.events).toBe(history.events.length);
   const retired = `proj_reporting__v${reportingProjection.version}_retired`;
-  const rows = async (schema: string, table: string) =>
-    (
-      await h.pool.query<{ r: string }>(
-        `SELECT (to_jsonb(t) - 'seq')::text AS r FROM "${schema}"."${table}" t`,
-      )
-    ).rows
-      .map((x) => x.r)
-      .sort();
+  const rows = (schema: string, table: string) => tableRows(h.pool, schema, table);
   const closed = await h.pool.query<{ n: string }>(
     `SELECT count(DISTINCT known_day) AS n FROM "${retired}".perf_h`,
   );
