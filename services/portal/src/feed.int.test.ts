@@ -238,8 +238,10 @@ describe("work programmes", () => {
         workProgrammeItemId: "v1.1",
         conductedBy: "t-1",
       });
+      // One lesson at a time: two lessons within one debounce window would make one revision,
+      // two windows two, and which happens depends on the machine's load.
+      await settle(h);
     }
-    await settle(h);
     await h.emit("curriculum", "WorkProgrammeDrafted", "programme-wp-math-5", {
       ...programme,
       version: 2,
@@ -260,6 +262,7 @@ describe("work programmes", () => {
       "portal.v1.WorkProgrammePublished",
       "portal.v1.WorkProgrammeRevised",
       "portal.v1.WorkProgrammeRevised",
+      "portal.v1.WorkProgrammeRevised",
     ]);
     const data = async (seq: number) => {
       const m = await h.jsm.streams.getMessage(h.names.stream, { seq });
@@ -270,7 +273,8 @@ describe("work programmes", () => {
       totalHours: 7,
       deliveredLessons: 0,
     });
-    expect(await data(mine[1]?.seq ?? 0)).toMatchObject({
+    expect(await data(mine[1]?.seq ?? 0)).toMatchObject({ version: 1, deliveredLessons: 1 });
+    expect(await data(mine[2]?.seq ?? 0)).toMatchObject({
       version: 1,
       deliveredLessons: 2,
       topics: [
@@ -278,7 +282,7 @@ describe("work programmes", () => {
         { itemId: "v1.2", topic: "Дроби", hours: 4, deliveredLessons: 0 },
       ],
     });
-    expect(await data(mine[2]?.seq ?? 0)).toMatchObject({
+    expect(await data(mine[3]?.seq ?? 0)).toMatchObject({
       version: 2,
       totalHours: 8,
       gradeLevel: 5,
