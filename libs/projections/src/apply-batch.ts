@@ -21,6 +21,8 @@ export interface BatchOptions {
    * (returns false for an event already applied).
    */
   firstSeen?: (event: ProjectionEvent) => boolean;
+  /** A rebuild's state across its batches (`ApplyContext.carry`). */
+  carry?: object;
 }
 
 export interface ChangedItem {
@@ -158,7 +160,8 @@ export async function applyBatch(
     schema,
     query,
     mode: options.mode,
-    scratch: projection.createScratch?.(),
+    scratch: projection.createScratch?.(options.carry),
+    carry: options.carry,
     defer(key) {
       if (!current) {
         throw new InvalidProjectionDefinition("ctx.defer", "may only be called inside apply()");

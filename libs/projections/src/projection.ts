@@ -35,6 +35,12 @@ export interface ApplyContext<Scratch = unknown> {
   /** Per-batch state made by `createScratch`, for handlers that write in `flush`. */
   readonly scratch: Scratch;
   /**
+   * A rebuild's state kept from batch to batch (the same object for all its batches);
+   * undefined live. Safe to hold table contents in: the build schema is written only by this
+   * rebuild, and a failed batch fails the whole rebuild, so memory cannot drift from it.
+   */
+  readonly carry: object | undefined;
+  /**
    * Keep the current event until `provide(awaitingKey)`; later events of the same aggregate
    * stream wait behind it, so the stream stays in order. Call before writing anything for it.
    */
@@ -55,7 +61,8 @@ export interface Projection<Scratch = unknown> {
   noticeContext?: string;
   /** Creates the read-model tables in `db`'s default schema (`schema`). */
   setup(db: Kysely<any>, schema: string): Promise<void>;
-  createScratch?(): Scratch;
+  /** Per-batch state; `carry` is the rebuild's state across batches (undefined live). */
+  createScratch?(carry: object | undefined): Scratch;
   /** Applies one event; writes now through `ctx.db`/`ctx.query` or collects into `ctx.scratch`. */
   apply(event: ProjectionEvent, ctx: ApplyContext<Scratch>): Promise<void> | void;
   /** Writes what `apply` collected, once per batch, before the checkpoint. */

@@ -117,11 +117,14 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
     o.onProgress?.({ phase, read, total: total() });
 
   let applyMs = 0;
+  // Handed to every batch (ApplyContext.carry): what the projection keeps between batches.
+  const carry = {};
   const apply = async (client: pg.PoolClient, entries: BatchEntry[], ownTransaction = false) => {
     const t0 = performance.now();
     const r = await applyBatch(client, projection, build, entries, {
       mode: "rebuild",
       firstSeen,
+      carry,
       begin: ownTransaction,
       commit: ownTransaction,
     });
