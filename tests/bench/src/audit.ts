@@ -31,32 +31,23 @@ import {
   migrateAuditTables,
 } from "@otmetka/identity/audit";
 import { createLogger, systemClock } from "@otmetka/service-kit";
-import {
-  createTestDatabase,
-  DEFAULT_DATABASE_URL,
-  DEFAULT_NATS_URL,
-  deleteNatsPrefix,
-  type TestDatabase,
-  uniqueNatsPrefix,
-} from "@otmetka/testing";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import {
-  baselineFigure,
-  type Figure,
-  figure,
-  formatTable,
-  machine,
-  writeResults,
-} from "./lib/results.js";
+  BenchScratch,
+  benchLog,
+  knob,
+  NATS_URL,
+  postgresVersion,
+  report,
+} from "./lib/bench-env.js";
+import { baselineFigure, type Figure, figure, machine } from "./lib/results.js";
 
-const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const NATS_URL = process.env.NATS_URL ?? DEFAULT_NATS_URL;
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const RECORDS = Number(process.env.BENCH_AUDIT_RECORDS ?? 50_000);
-const BATCH = Number(process.env.BENCH_AUDIT_BATCH ?? 5000);
+const RUNS = knob("BENCH_RUNS", 3);
+const RECORDS = knob("BENCH_AUDIT_RECORDS", 50_000);
+const BATCH = knob("BENCH_AUDIT_BATCH", 5000);
 
-const log = (msg: string) => process.stderr.write(`[bench:audit] ${msg}\n`);
+const log = benchLog("audit");
 
 // A request mix: 7 of 10 read one pupil (a diary, a mark's history), 3 a class of 25.
 const SCHOOL = randomUUID();
@@ -198,26 +189,17 @@ async function consumeRate(store: AuditStore, prefix: string, rs: AuditRecord[])
 }
 
 async function main(): Promise<void> {
-  const databases: TestDatabase[] = [];
-  const prefix = uniqueNatsPrefix();
-  const cleanup = async () => {
-    await Promise.all(databases.map((d) => d.drop().catch(() => {})));
-    await deleteNatsPrefix(NATS_URL, prefix).catch(() => {});
-  };
-  process.once("SIGINT", () => {
-    void cleanup().then(() => process.exit(130));
-  });
+  const scratch = new BenchScratch();
+  const prefix = scratch.natsPrefix();
   const began = performance.now();
   const figures: Figure[] = [];
   let postgres = "unknown";
   try {
-    const db = await createTestDatabase(ADMIN_URL, "bench_audit");
-    databases.push(db);
+    const db = await scratch.database("bench_audit");
     await migrateAuditTables(db.url);
     const pool = new pg.Pool({ connectionString: db.url, max: 2 });
     pool.on("error", () => {});
-    postgres = (await pool.query<{ v: string }>("SELECT current_setting('server_version') AS v"))
-      .rows[0]!.v;
+    postgres = await postgresVersion(pool);
     await pool.query("CREATE SCHEMA raw");
     // Same columns, types and primary keys as the audit tables; not partitioned.
     await pool.query("CREATE TABLE raw.records (LIKE access_audit.records INCLUDING ALL)");
@@ -284,13 +266,9 @@ async function main(): Promise<void> {
       }),
     );
   } finally {
-    await cleanup();
+    await scratch.cleanup();
   }
-  const m = machine({ postgres });
-  const path = writeResults("audit", m, figures);
-  process.stdout.write(
-    `\naudit benchmark — ${m.cpus} cpus, node ${m.node}, PostgreSQL ${postgres}, ${RUNS} runs each\n\n${formatTable(figures)}\n\nwritten to ${path} in ${((performance.now() - began) / 1000).toFixed(0)} s\n`,
-  );
+  report("audit", machine({ postgres }), figures, { began, runs: RUNS });
 }
 
 await main();

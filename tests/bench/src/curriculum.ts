@@ -14,22 +14,14 @@ import {
   setUpBenchSchool,
 } from "@otmetka/curriculum/bench";
 import type { NewEvent, StreamAppend } from "@otmetka/eventstore";
-import { createTestDatabase, DEFAULT_DATABASE_URL } from "@otmetka/testing";
-import {
-  baselineFigure,
-  type Figure,
-  figure,
-  formatTable,
-  machine,
-  writeResults,
-} from "./lib/results.js";
+import { BenchScratch, benchLog, knob, postgresVersion, report } from "./lib/bench-env.js";
+import { baselineFigure, type Figure, figure, machine } from "./lib/results.js";
 import { repeat } from "./lib/stats.js";
 
-const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const CLASS_GROUPS = Number(process.env.BENCH_CLASS_GROUPS ?? 30);
+const RUNS = knob("BENCH_RUNS", 3);
+const CLASS_GROUPS = knob("BENCH_CLASS_GROUPS", 30);
 
-const log = (msg: string) => process.stderr.write(`[bench:curriculum] ${msg}\n`);
+const log = benchLog("curriculum");
 
 /** Bulk-append input of the same volume and shape as what a generation wrote. */
 function bulkLike(events: { streamId: string; type: string; data: unknown }[]): StreamAppend[] {
@@ -46,13 +38,13 @@ function bulkLike(events: { streamId: string; type: string; data: unknown }[]): 
 }
 
 async function main() {
-  const db = await createTestDatabase(ADMIN_URL, "bench_curriculum");
+  const began = performance.now();
+  const scratch = new BenchScratch();
+  const db = await scratch.database("bench_curriculum");
   const store = await openCurriculumDatabase(db.url);
   const figures: Figure[] = [];
   try {
-    const postgres = (
-      await store.pool.query<{ v: string }>("SELECT current_setting('server_version') AS v")
-    ).rows[0]?.v;
+    const postgres = await postgresVersion(store.pool);
     const generated: number[] = [];
     const bulk: number[] = [];
     const regenerateMs: number[] = [];
@@ -117,16 +109,10 @@ async function main() {
         note: "no events to append",
       }),
     );
-    process.stdout.write(`${formatTable(figures)}\n`);
-    const path = writeResults(
-      "curriculum",
-      machine({ ...(postgres ? { postgres } : {}) }),
-      figures,
-    );
-    log(`results in ${path}`);
+    report("curriculum", machine({ postgres }), figures, { began, runs: RUNS });
   } finally {
     await store.close();
-    await db.drop().catch(() => {});
+    await scratch.cleanup();
   }
 }
 

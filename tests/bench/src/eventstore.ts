@@ -7,6 +7,7 @@
 import { performance } from "node:perf_hooks";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   EventStore,
   migrateEventStoreDatabase,
@@ -15,30 +16,22 @@ import {
   START,
   type StreamAppend,
 } from "@otmetka/eventstore";
-import { createTestDatabase, DEFAULT_DATABASE_URL, type TestDatabase } from "@otmetka/testing";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
-import {
-  baselineFigure,
-  type Figure,
-  figure,
-  formatTable,
-  machine,
-  writeResults,
-} from "./lib/results.js";
+import { BenchScratch, benchLog, knob, postgresVersion, report } from "./lib/bench-env.js";
+import { baselineFigure, type Figure, figure, machine } from "./lib/results.js";
 import { repeat } from "./lib/stats.js";
 
-const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const APPEND_SECONDS = Number(process.env.BENCH_APPEND_SECONDS ?? 3);
-const REPLAY_EVENTS = Number(process.env.BENCH_REPLAY_EVENTS ?? 1_000_000);
+const RUNS = knob("BENCH_RUNS", 3);
+const APPEND_SECONDS = knob("BENCH_APPEND_SECONDS", 3);
+const REPLAY_EVENTS = knob("BENCH_REPLAY_EVENTS", 1_000_000);
 const CONCURRENCY = [1, 8, 64];
 const BULK_STREAMS = 500;
 const BULK_PER_STREAM = 100;
 const BULK_CHUNK = 5000;
 const PAGE = 1000;
 
-const log = (msg: string) => process.stderr.write(`[bench:eventstore] ${msg}\n`);
+const log = benchLog("eventstore");
 
 // ~300 bytes of JSON, like a MarkRecorded payload.
 function payload(i: number) {
@@ -229,26 +222,33 @@ async function replayRate(pool: pg.Pool, kind: "store" | "raw"): Promise<number>
   return n / ((performance.now() - start) / 1000);
 }
 
+/**
+ * readAll shows only commits older than every open transaction on the server, other runs'
+ * included: read the whole log once, untimed, waiting where it stops short, so that a timed
+ * replay never reads a log cut short by someone else's transaction.
+ */
+async function waitUntilReadable(store: EventStore): Promise<void> {
+  for (let cp = START, seen = 0; seen < REPLAY_EVENTS; ) {
+    const page = await store.readAll(cp, 5000);
+    seen += page.events.length;
+    cp = page.checkpoint;
+    if (page.events.length === 0) await sleep(100);
+  }
+}
+
 async function main(): Promise<void> {
-  const databases: TestDatabase[] = [];
-  const dropAll = () => Promise.all(databases.map((d) => d.drop().catch(() => {})));
-  process.once("SIGINT", () => {
-    void dropAll().then(() => process.exit(130));
-  });
+  const scratch = new BenchScratch();
   const began = performance.now();
   const figures: Figure[] = [];
   let postgres = "unknown";
   try {
-    const writeDb = await createTestDatabase(ADMIN_URL, "bench_es_write");
-    databases.push(writeDb);
-    const replayDb = await createTestDatabase(ADMIN_URL, "bench_es_replay");
-    databases.push(replayDb);
+    const writeDb = await scratch.database("bench_es_write");
+    const replayDb = await scratch.database("bench_es_replay");
     await migrateEventStoreDatabase(writeDb.url);
     await migrateEventStoreDatabase(replayDb.url);
     const setup = new pg.Client({ connectionString: writeDb.url });
     await setup.connect();
-    postgres = (await setup.query<{ v: string }>("SELECT current_setting('server_version') AS v"))
-      .rows[0]!.v;
+    postgres = await postgresVersion(setup);
     await setup.query("CREATE SCHEMA raw");
     // Identical table: same columns, defaults (xid8, identity), constraints and indexes.
     await setup.query("CREATE TABLE raw.events (LIKE eventstore.events INCLUDING ALL)");
@@ -332,6 +332,7 @@ async function main(): Promise<void> {
     }
     log(`built ${REPLAY_EVENTS} events in ${((performance.now() - built) / 1000).toFixed(1)} s`);
     await pool.query("VACUUM (ANALYZE) eventstore.events");
+    await waitUntilReadable(store);
     const ours: number[] = [];
     const raw: number[] = [];
     await repeat(RUNS, async (run) => {
@@ -356,13 +357,9 @@ async function main(): Promise<void> {
       baselineFigure("raw_keyset_scan", "events/s", raw, note),
     );
   } finally {
-    await dropAll();
+    await scratch.cleanup();
   }
-  const m = machine({ postgres });
-  const path = writeResults("eventstore", m, figures);
-  process.stdout.write(
-    `\neventstore benchmark — ${m.cpus} cpus, node ${m.node}, PostgreSQL ${postgres}, ${RUNS} runs each\n\n${formatTable(figures)}\n\nwritten to ${path} in ${((performance.now() - began) / 1000).toFixed(0)} s\n`,
-  );
+  report("eventstore", machine({ postgres }), figures, { began, runs: RUNS });
 }
 
 await main();

@@ -36,34 +36,25 @@ import {
   toMessage,
 } from "@otmetka/messaging";
 import {
-  createTestDatabase,
-  DEFAULT_DATABASE_URL,
-  DEFAULT_NATS_URL,
-  deleteNatsPrefix,
-  type TestDatabase,
-  uniqueNatsPrefix,
-} from "@otmetka/testing";
-import {
-  baselineFigure,
-  type Figure,
-  figure,
-  formatTable,
-  machine,
-  writeResults,
-} from "./lib/results.js";
+  BenchScratch,
+  benchLog,
+  knob,
+  NATS_URL,
+  postgresVersion,
+  report,
+} from "./lib/bench-env.js";
+import { baselineFigure, type Figure, figure, machine } from "./lib/results.js";
 import { repeat } from "./lib/stats.js";
 
-const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const NATS_URL = process.env.NATS_URL ?? DEFAULT_NATS_URL;
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const RELAY_EVENTS = Number(process.env.BENCH_RELAY_EVENTS ?? 20_000);
-const CONSUME_EVENTS = Number(process.env.BENCH_CONSUME_EVENTS ?? 50_000);
-const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
-const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 256);
+const RUNS = knob("BENCH_RUNS", 3);
+const RELAY_EVENTS = knob("BENCH_RELAY_EVENTS", 20_000);
+const CONSUME_EVENTS = knob("BENCH_CONSUME_EVENTS", 50_000);
+const LATENCY_SECONDS = knob("BENCH_LATENCY_SECONDS", 5);
+const IN_FLIGHT = knob("BENCH_IN_FLIGHT", 256);
 const RATE = 2000;
 const STREAMS = 500;
 
-const log = (msg: string) => process.stderr.write(`[bench:messaging] ${msg}\n`);
+const log = benchLog("messaging");
 
 // ~300 bytes of JSON, like a MarkRecorded payload.
 function payload(i: number) {
@@ -307,18 +298,18 @@ async function latencyP99(
 
 async function main(): Promise<void> {
   const began = performance.now();
-  const prefix = uniqueNatsPrefix();
+  const scratch = new BenchScratch();
+  const prefix = scratch.natsPrefix();
   const names = messagingNames(prefix);
-  let db: TestDatabase | undefined;
   const nc = await connect({ servers: NATS_URL });
   const figures: Figure[] = [];
   let postgres = "unknown";
   try {
     const jsm = await jetstreamManager(nc);
-    db = await createTestDatabase(ADMIN_URL, "bench_messaging");
+    const db = await scratch.database("bench_messaging");
     await migrateEventStoreDatabase(db.url);
     const store = EventStore.connect({ connectionString: db.url, max: 4 });
-    postgres = (await store.pool.query("SELECT current_setting('server_version') AS v")).rows[0].v;
+    postgres = await postgresVersion(store.pool);
     log(`filling the log with ${RELAY_EVENTS} events`);
     await fillLog(store, RELAY_EVENTS);
     // readAll only shows transactions older than every open one on the server (other
@@ -395,15 +386,10 @@ async function main(): Promise<void> {
       limit_kind: "max",
     });
   } finally {
-    await deleteNatsPrefix(NATS_URL, prefix).catch(() => {});
     await nc.close();
-    await db?.drop().catch(() => {});
+    await scratch.cleanup();
   }
-  const m = machine({ postgres });
-  const path = writeResults("messaging", m, figures);
-  process.stdout.write(
-    `\nmessaging benchmark — ${m.cpus} cpus, node ${m.node}, ${RUNS} runs each\n\n${formatTable(figures)}\n\nwritten to ${path} in ${((performance.now() - began) / 1000).toFixed(0)} s\n`,
-  );
+  report("messaging", machine({ postgres }), figures, { began, runs: RUNS });
 }
 
 await main();

@@ -19,34 +19,27 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { RecordedEvent } from "@otmetka/eventstore";
 import { messagingNames, toMessage } from "@otmetka/messaging";
 import { provisionSubscriberConsumer, type RunningFeed, startFeed } from "@otmetka/portal";
-import {
-  createTestDatabase,
-  DEFAULT_DATABASE_URL,
-  DEFAULT_NATS_URL,
-  deleteNatsPrefix,
-  uniqueNatsPrefix,
-} from "@otmetka/testing";
 import pg from "pg";
 import {
-  baselineFigure,
-  type Figure,
-  figure,
-  formatTable,
-  machine,
-  writeResults,
-} from "./lib/results.js";
+  ADMIN_URL,
+  BenchScratch,
+  benchLog,
+  knob,
+  NATS_URL,
+  postgresVersion,
+  report,
+} from "./lib/bench-env.js";
+import { baselineFigure, type Figure, figure, machine } from "./lib/results.js";
 import { repeat } from "./lib/stats.js";
 
-const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const NATS_URL = process.env.NATS_URL ?? DEFAULT_NATS_URL;
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const EVENTS = Number(process.env.BENCH_PORTAL_EVENTS ?? 20_000);
-const PUPILS = Number(process.env.BENCH_PORTAL_PUPILS ?? 2_000);
-const SECONDS = Number(process.env.BENCH_PORTAL_SECONDS ?? 10);
-const DEBOUNCE = Number(process.env.BENCH_PORTAL_DEBOUNCE_MS ?? 100);
+const RUNS = knob("BENCH_RUNS", 3);
+const EVENTS = knob("BENCH_PORTAL_EVENTS", 20_000);
+const PUPILS = knob("BENCH_PORTAL_PUPILS", 2_000);
+const SECONDS = knob("BENCH_PORTAL_SECONDS", 10);
+const DEBOUNCE = knob("BENCH_PORTAL_DEBOUNCE_MS", 100);
 const RATE = 500;
 
-const log = (msg: string) => process.stderr.write(`[bench:portal] ${msg}\n`);
+const log = benchLog("portal");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const openPortalId = async (_p: string, ct: string) => Buffer.from(ct, "base64").toString();
 
@@ -64,8 +57,9 @@ interface Env {
 }
 
 async function setup(label: string): Promise<Env> {
-  const db = await createTestDatabase(ADMIN_URL, label);
-  const prefix = uniqueNatsPrefix();
+  const scratch = new BenchScratch();
+  const db = await scratch.database(label);
+  const prefix = scratch.natsPrefix();
   const nc = await connect({ servers: NATS_URL });
   const pool = new pg.Pool({ connectionString: db.url, max: 6 });
   pool.on("error", () => {});
@@ -161,8 +155,7 @@ async function setup(label: string): Promise<Env> {
       await feed.stop();
       await pool.end();
       await nc.drain();
-      await deleteNatsPrefix(NATS_URL, prefix).catch(() => {});
-      await db.drop().catch(() => {});
+      await scratch.cleanup();
     },
   };
 }
@@ -275,7 +268,8 @@ async function latencyP99(run: number): Promise<number> {
 
 async function rawPublishConsume(run: number): Promise<number> {
   const nc = await connect({ servers: NATS_URL });
-  const prefix = uniqueNatsPrefix();
+  const scratch = new BenchScratch();
+  const prefix = scratch.natsPrefix();
   try {
     const jsm = await jetstreamManager(nc);
     const js = jetstream(nc);
@@ -312,11 +306,12 @@ async function rawPublishConsume(run: number): Promise<number> {
     return rate;
   } finally {
     await nc.drain();
-    await deleteNatsPrefix(NATS_URL, prefix).catch(() => {});
+    await scratch.cleanup();
   }
 }
 
 async function main(): Promise<void> {
+  const began = performance.now();
   const raw = await repeat(RUNS, rawPublishConsume);
   const feed = await repeat(RUNS, throughput);
   const p99 = await repeat(RUNS, latencyP99);
@@ -344,17 +339,9 @@ async function main(): Promise<void> {
       limit_kind: "max",
     },
   ];
-  const postgres = await (async () => {
-    const pool = new pg.Pool({ connectionString: ADMIN_URL, max: 1 });
-    try {
-      return (await pool.query<{ v: string }>("SELECT current_setting('server_version') AS v"))
-        .rows[0]?.v;
-    } finally {
-      await pool.end();
-    }
-  })();
-  const path = writeResults("portal", machine(postgres ? { postgres } : {}), figures);
-  process.stdout.write(`${formatTable(figures)}\n${path}\n`);
+  const pool = new pg.Pool({ connectionString: ADMIN_URL, max: 1 });
+  const postgres = await postgresVersion(pool).finally(() => pool.end());
+  report("portal", machine({ postgres }), figures, { began, runs: RUNS });
 }
 
 await main();

@@ -45,39 +45,29 @@ import {
   rebuildProjection,
   sourceFilter,
 } from "@otmetka/projections";
-import {
-  createTestDatabase,
-  DEFAULT_DATABASE_URL,
-  DEFAULT_NATS_URL,
-  deleteNatsPrefix,
-  type TestDatabase,
-  uniqueNatsPrefix,
-} from "@otmetka/testing";
 import pg from "pg";
 import {
-  baselineFigure,
-  type Figure,
-  figure,
-  formatTable,
-  machine,
-  RESULTS_DIR,
-  writeResults,
-} from "./lib/results.js";
+  BenchScratch,
+  benchLog,
+  knob,
+  NATS_URL,
+  postgresVersion,
+  report,
+} from "./lib/bench-env.js";
+import { baselineFigure, type Figure, figure, machine, RESULTS_DIR } from "./lib/results.js";
 
-const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const NATS_URL = process.env.NATS_URL ?? DEFAULT_NATS_URL;
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const LIVE_EVENTS = Number(process.env.BENCH_LIVE_EVENTS ?? 50_000);
-const REBUILD_EVENTS = Number(process.env.BENCH_REBUILD_EVENTS ?? 1_000_000);
-const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
+const RUNS = knob("BENCH_RUNS", 3);
+const LIVE_EVENTS = knob("BENCH_LIVE_EVENTS", 50_000);
+const REBUILD_EVENTS = knob("BENCH_REBUILD_EVENTS", 1_000_000);
+const LATENCY_SECONDS = knob("BENCH_LATENCY_SECONDS", 10);
 /** One part only, for trying things: live | rebuild | latency. */
 const ONLY = process.env.BENCH_ONLY ?? "";
-const REBUILD_BATCH = Number(process.env.BENCH_REBUILD_BATCH ?? 10_000);
+const REBUILD_BATCH = knob("BENCH_REBUILD_BATCH", 10_000);
 const RATE = 500;
 const STREAMS = 500;
 const MAX_BATCH = 1000;
 
-const log = (msg: string) => process.stderr.write(`[bench:projections] ${msg}\n`);
+const log = benchLog("projections");
 
 // ~300 bytes of JSON, like a MarkRecorded payload.
 function payload(i: number) {
@@ -397,17 +387,17 @@ function p99of(values: number[]): number {
 
 async function main(): Promise<void> {
   const began = performance.now();
-  const prefix = uniqueNatsPrefix();
+  const scratch = new BenchScratch();
+  const prefix = scratch.natsPrefix();
   const names = messagingNames(prefix);
-  let db: TestDatabase | undefined;
   const nc = await connect({ servers: NATS_URL });
   const figures: Figure[] = [];
   let postgres = "unknown";
   try {
     const jsm = await jetstreamManager(nc);
-    db = await createTestDatabase(ADMIN_URL, "bench_projections");
+    const db = await scratch.database("bench_projections");
     const pool = new pg.Pool({ connectionString: db.url, max: 6 });
-    postgres = (await pool.query("SELECT current_setting('server_version') AS v")).rows[0].v;
+    postgres = await postgresVersion(pool);
 
     // 1. Live projection against its raw parts.
     if (ONLY === "" || ONLY === "live") {
@@ -476,7 +466,7 @@ async function main(): Promise<void> {
       const endToEnd: number[] = [];
       for (let run = 0; run < RUNS; run++) {
         // A fresh log per run: the relay publishes the whole log, earlier runs' events included.
-        const logDb = await createTestDatabase(ADMIN_URL, `bench_projections_log${run}`);
+        const logDb = await scratch.database(`bench_projections_log${run}`);
         await migrateEventStoreDatabase(logDb.url);
         const store = EventStore.connect({ connectionString: logDb.url, max: 8 });
         const v = await noticeLatencyP99(nc, store, logDb.url, pool, names, run).finally(
@@ -514,15 +504,14 @@ async function main(): Promise<void> {
     }
     await pool.end();
   } finally {
-    await deleteNatsPrefix(NATS_URL, prefix).catch(() => {});
     await nc.close();
-    await db?.drop().catch(() => {});
+    await scratch.cleanup();
   }
-  const m = machine({ postgres });
-  const path = writeResults("projections", m, withEarlierFigures(figures));
-  process.stdout.write(
-    `\nprojections benchmark — ${m.cpus} cpus, node ${m.node}, ${RUNS} runs each\n\n${formatTable(figures)}\n\nwritten to ${path} in ${((performance.now() - began) / 1000).toFixed(0)} s\n`,
-  );
+  report("projections", machine({ postgres }), figures, {
+    began,
+    runs: RUNS,
+    written: withEarlierFigures(figures),
+  });
 }
 
 await main();
