@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { eventually as retryUntilPasses } from "@otmetka/testing";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 /** The ports of scripts/platform/layout.mjs; the platform adds one offset to all of them. */
@@ -184,14 +185,5 @@ export function graphql(url: string) {
 }
 
 /** Retries `check` until it passes: reporting's projections trail the commands (far, under load). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 180_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
-}
+export const eventually = <T>(check: () => Promise<T>, timeoutMs = 180_000): Promise<T> =>
+  retryUntilPasses(check, timeoutMs, 300);

@@ -19,7 +19,7 @@ export {
   startPrivateNatsCluster,
 } from "./private-nats-cluster.js";
 export { type PrivatePostgres, startPrivatePostgres } from "./private-postgres.js";
-export { findExecutable, freePort, rejectionOf, waitFor } from "./process.js";
+export { eventually, findExecutable, freePort, rejectionOf, waitFor } from "./process.js";
 export {
   addSubject,
   conductLesson,

@@ -34,6 +34,27 @@ export async function waitFor(
   throw new Error(`${what} did not become ready within ${timeoutMs} ms`);
 }
 
+/**
+ * Retries `check` until it stops throwing and returns its value; after `timeoutMs` the last
+ * failure is thrown as it is, so the test reports what was still wrong (read models, replicas
+ * and relays catch up asynchronously).
+ */
+export async function eventually<T>(
+  check: () => Promise<T>,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+}
+
 export function portAnswers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ host: "127.0.0.1", port });

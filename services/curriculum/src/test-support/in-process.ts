@@ -80,15 +80,4 @@ export async function startInProcess(env: {
   };
 }
 
-/** Polls until `check` stops throwing (replicas catch up asynchronously). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+export { eventually } from "@otmetka/testing";

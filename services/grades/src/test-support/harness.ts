@@ -115,15 +115,4 @@ export async function startHarness(env: {
 /** The status error of a call that must fail. */
 export const grpcError = (p: Promise<unknown>) => rejectionOf<grpc.ServiceError>(p);
 
-/** Polls until `check` stops throwing (replicas catch up asynchronously). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+export { eventually } from "@otmetka/testing";

@@ -1,6 +1,7 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { type MessagingNames, messagingNames } from "@otmetka/messaging";
 import { ProjectionRunner } from "@otmetka/projections";
+import { eventually } from "@otmetka/testing";
 import type pg from "pg";
 import { openReportingDatabase } from "../db/open-database.js";
 import { reportingProjection } from "../projections/projection.js";
@@ -64,15 +65,4 @@ export async function startHarness(env: {
   };
 }
 
-/** Polls until `check` stops throwing (read models catch up asynchronously). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
+export { eventually };
