@@ -61,6 +61,7 @@ export {
   createEventStorePool,
   DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
   type EventStorePoolOptions,
+  surviveConnectionLoss,
 } from "./pool.js";
 export {
   ensureDatabase,

@@ -25,8 +25,23 @@ export function createEventStorePool(options: EventStorePoolOptions): pg.Pool {
       options.idleInTransactionSessionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     application_name: options.applicationName ?? "otmetka-eventstore",
   });
-  // An idle client's connection can drop (server restart, timeout); the pool replaces it.
-  // Without a listener the 'error' event would crash the process.
-  pool.on("error", () => {});
+  return surviveConnectionLoss(pool);
+}
+
+/**
+ * Keeps a lost database connection (server restart, admin shutdown, network cut) from
+ * crashing the process; returns the pool. pg emits 'error' on a client whose connection ends:
+ * for an idle client through the pool's 'error' (reported to `onIdleError`; the pool replaces
+ * it), for a checked-out client on the client itself — even while its query in flight fails
+ * with the same error — and with no listener there, that is an uncaught exception. The holder
+ * learns of the loss from that failed query (or its next one, "not queryable"); on release
+ * the pool discards the broken client. Every pool of a long-running process needs this.
+ */
+export function surviveConnectionLoss(
+  pool: pg.Pool,
+  onIdleError: (err: Error) => void = () => {},
+): pg.Pool {
+  pool.on("error", onIdleError);
+  pool.on("connect", (client) => client.on("error", () => {}));
   return pool;
 }
