@@ -1,4 +1,4 @@
-import { ensureDatabase } from "@otmetka/eventstore";
+import { ensureDatabase, surviveConnectionLoss } from "@otmetka/eventstore";
 import pg from "pg";
 
 /**
@@ -10,8 +10,10 @@ export async function openReportingDatabase(
   options: { max?: number; onIdleError?: (err: Error) => void } = {},
 ): Promise<pg.Pool> {
   await ensureDatabase(databaseUrl);
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
-  // An idle connection the server closes (restart, admin shutdown) must not crash the process.
-  pool.on("error", (err) => options.onIdleError?.(err));
-  return pool;
+  // A connection the server closes (restart, admin shutdown) must not crash the process, idle
+  // or checked out by a projection batch between its queries.
+  return surviveConnectionLoss(
+    new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 }),
+    options.onIdleError,
+  );
 }
