@@ -2,15 +2,10 @@
 // loads @grpc/grpc-js or pg (see bootstrap.ts).
 import "./bootstrap.js";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { ensureDatabase } from "@otmetka/eventstore";
+import { ensureDatabase, surviveConnectionLoss } from "@otmetka/eventstore";
+import { connectServiceNats } from "@otmetka/messaging";
 import { PortalAdminServiceService } from "@otmetka/proto/portal/v1/portal_admin_service";
-import {
-  connectNats,
-  createCallerVerifier,
-  createLogger,
-  runService,
-  serveGrpc,
-} from "@otmetka/service-kit";
+import { createCallerVerifier, createLogger, runService, serveGrpc } from "@otmetka/service-kit";
 import pg from "pg";
 import { createPortalAdminService } from "./admin/admin-service.js";
 import { identityAccountRoles } from "./admin/identity-accounts.js";
@@ -29,14 +24,15 @@ await runService(async (lifecycle) => {
   lifecycle.useLogger(logger);
 
   await ensureDatabase(config.DATABASE_URL);
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 8 });
-  pool.on("error", (err) =>
-    logger.warn({ err }, "idle database connection lost (the pool reconnects)"),
+  // A PostgreSQL restart fails the queries in flight (the feed retries), never the process.
+  const pool = surviveConnectionLoss(
+    new pg.Pool({ connectionString: config.DATABASE_URL, max: 8 }),
+    (err) => logger.warn({ err }, "idle database connection lost (the pool reconnects)"),
   );
   lifecycle.onShutdown("database", () => pool.end());
 
-  const nc = await connectNats({ url: config.NATS_URL, name: "portal", logger });
-  lifecycle.onShutdown("nats", () => nc.drain());
+  // The feed names its streams itself (startFeed also serves tests and the bench).
+  const { nc } = await connectServiceNats(lifecycle, "portal", config, logger);
 
   // One service token for identity (portal ids) and reporting (performance snapshots).
   const tokens = portalServiceTokens({
