@@ -14,7 +14,9 @@ import { tableRows } from "./test-support/table-rows.js";
  * lessons, attendance and marks of three sources, corrections days later), snapshots
  * included. Live is fed day by day, as the services would publish it, so each day's
  * snapshot holds exactly that day's events; the rebuild reads the three streams from
- * sequence 1 in large batches and must close the same days with the same rows.
+ * sequence 1 and must close the same days with the same rows. Its batches are small, so that
+ * many end inside a day: a rebuild keeps its aggregates in memory across batches and writes
+ * each batch's changed rows, dirty flags included (rows only closed by a batch as well).
  */
 const env = useTestEnvironment({ label: "reporting_rebuild_eq" });
 let h: Harness;
@@ -72,7 +74,7 @@ it("a rebuild from sequence 1 equals the live read model fed day by day, every t
     nc: h.nc,
     names: h.names,
     keepOld: true,
-    batchSize: 1000,
+    batchSize: 100,
   });
   expect(r.events).toBe(history.events.length);
   const retired = `proj_reporting__v${reportingProjection.version}_retired`;

@@ -7,28 +7,42 @@ export interface AbsenceMark {
   late: number;
 }
 
+interface Membership {
+  person_id: string;
+  first_day: string;
+  until: string | null;
+}
+
 /**
  * The batch's attendance facts in memory (write-behind): a lesson's absences and the pupils'
  * day counters are read at most once a batch, changed here by later events of the batch, and
- * written by `write` in three statements a batch instead of several an event. Rosters are
- * remembered per class group (or subgroup) and date until an enrollment event of the batch.
+ * written by `write` in three statements a batch instead of several an event. Memberships are
+ * remembered per class group (or subgroup) until an enrollment event of the batch.
  */
 export class AttendanceBuffer {
+  /**
+   * `complete`: the buffer has seen every write to these tables (a rebuild's, kept for all
+   * its batches, rebuild-memory.ts), so what it does not hold is not stored: no reads.
+   */
+  constructor(private readonly complete = false) {}
+
   /** lesson id -> its absences as they stand after the batch's events so far. */
   private readonly absences = new Map<string, Map<string, AbsenceMark>>();
   private readonly dirtyLessons = new Set<string>();
   /** `${studentId}|${day}` -> the pupil-day as it stands (emptyDay() when not stored). */
   private readonly days = new Map<string, PupilDay>();
   private readonly dirtyDays = new Set<string>();
-  private readonly rosters = new Map<string, string[]>();
+  /** Memberships per class group (`c|id`) or subgroup (`s|id`), until an enrollment event. */
+  private readonly rosters = new Map<string, Membership[]>();
 
   /** The lesson's absences already known to the batch (undefined: read them from the table). */
   knownAbsences(lessonId: string): Map<string, AbsenceMark> | undefined {
-    return this.absences.get(lessonId);
+    const known = this.absences.get(lessonId);
+    return known || !this.complete ? known : this.rememberAbsences(lessonId, []);
   }
 
   async absencesOf(q: Q, lessonId: string): Promise<Map<string, AbsenceMark>> {
-    const known = this.absences.get(lessonId);
+    const known = this.knownAbsences(lessonId);
     if (known) return known;
     const rows = await q<{ student_id: string; reason: string; late_minutes: number }>(
       "SELECT student_id, reason, late_minutes FROM $S.absences WHERE lesson_id = $1",
@@ -56,7 +70,7 @@ export class AttendanceBuffer {
   /** The pupils' day counters for `day`, one query for those the batch has not seen. */
   async pupilDays(q: Q, students: string[], day: string): Promise<Map<string, PupilDay>> {
     const missing = students.filter((s) => !this.days.has(`${s}|${day}`));
-    if (missing.length > 0) {
+    if (missing.length > 0 && !this.complete) {
       const rows = await q<PupilDay & { student_id: string }>(
         "SELECT student_id, lessons, illness, excused, unexcused FROM $S.pupil_days WHERE student_id = ANY($1) AND day = $2::date",
         [missing, day],
@@ -72,24 +86,28 @@ export class AttendanceBuffer {
     this.dirtyDays.add(`${studentId}|${day}`);
   }
 
+  /** Who is on the roll of the class group (or subgroup) on `date`: its memberships read once. */
   async roster(q: Q, classGroupId: string, subgroupId: string, date: string): Promise<string[]> {
-    const k = `${classGroupId}|${subgroupId}|${date}`;
-    const known = this.rosters.get(k);
-    if (known) return known;
-    const rows = subgroupId
-      ? await q<{ person_id: string }>(
-          `SELECT person_id FROM $S.subgroup_members WHERE subgroup_id = $1 AND first_day <= $2::date
-             AND (until IS NULL OR until > $2::date)`,
-          [subgroupId, date],
-        )
-      : await q<{ person_id: string }>(
-          `SELECT person_id FROM $S.enrollments WHERE class_group_id = $1 AND first_day <= $2::date
-             AND (until IS NULL OR until > $2::date)`,
-          [classGroupId, date],
-        );
-    const read = rows.map((r) => r.person_id);
-    this.rosters.set(k, read);
-    return read;
+    const k = subgroupId ? `s|${subgroupId}` : `c|${classGroupId}`;
+    let spans = this.rosters.get(k);
+    if (!spans) {
+      spans = subgroupId
+        ? await q<Membership>(
+            `SELECT person_id, first_day::text AS first_day, until::text AS until
+               FROM $S.subgroup_members WHERE subgroup_id = $1`,
+            [subgroupId],
+          )
+        : await q<Membership>(
+            `SELECT person_id, first_day::text AS first_day, until::text AS until
+               FROM $S.enrollments WHERE class_group_id = $1`,
+            [classGroupId],
+          );
+      this.rosters.set(k, spans);
+    }
+    // ISO dates compare as text.
+    return spans
+      .filter((m) => m.first_day <= date && (m.until === null || m.until > date))
+      .map((m) => m.person_id);
   }
 
   /** An enrollment or subgroup membership changed: rosters are read again. */

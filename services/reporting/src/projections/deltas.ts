@@ -6,6 +6,7 @@ import { emptyPerformance, type PerformanceCounters } from "../domain/metrics/pe
 import { AttendanceBuffer } from "./attendance-buffer.js";
 import type { PerfRowCounters, StandingRowCounters } from "./counters-codec.js";
 import type { StoredLesson } from "./lessons.js";
+import type { RebuildMemory } from "./rebuild-memory.js";
 
 export type Level = "CLASS_GROUP" | "SCHOOL" | "MUNICIPALITY" | "REGION";
 /** The region is one; its aggregates sit under this scope id. */
@@ -90,7 +91,7 @@ export class Deltas {
   /** Journal entries whose school's time zone is not cached yet: counted in flush (timeliness.ts). */
   readonly pendingDelays: PendingDelay[] = [];
   /** Absences and pupil-days of the batch, written by flush (kept across a day close: facts, not aggregates). */
-  readonly attendance = new AttendanceBuffer();
+  readonly attendance: AttendanceBuffer;
   /** Lessons scheduled in this batch, not written yet (lessons.ts writeScheduled): id -> column values. */
   readonly scheduled = new Map<string, unknown[]>();
   /** Lessons the batch has read or written (every column), changed ones written back by flush. */
@@ -103,13 +104,21 @@ export class Deltas {
   /** The batch moved the clock: flush stores the new open day. */
   clockMoved = false;
 
-  /** Forgets what was written (a mid-batch flush at a day boundary); notices are kept. */
+  /** `rebuild`: a rebuild's state across batches (aggregates and attendance in memory). */
+  constructor(readonly rebuild?: RebuildMemory) {
+    this.attendance = rebuild?.attendance ?? new AttendanceBuffer();
+  }
+
+  /**
+   * Forgets what was written (a mid-batch flush at a day boundary); notices are kept. A
+   * rebuild keeps the batch's new marks: it writes them in its flush only.
+   */
   clearWritten(): void {
     this.perf.clear();
     this.standing.clear();
     this.daily.clear();
     this.touched.clear();
-    this.newMarks.clear();
+    if (!this.rebuild) this.newMarks.clear();
   }
 
   /**

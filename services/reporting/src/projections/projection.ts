@@ -8,6 +8,7 @@ import { lessonHandlers, writeLessons, writeScheduled } from "./lessons.js";
 import { hasUnwrittenPupils, recomputePupils, takePupilRows } from "./pupils.js";
 import type { Q } from "./query.js";
 import { schemaQuery } from "./query.js";
+import { rebuildMemory } from "./rebuild-memory.js";
 import { curriculumReplicaHandlers, type Handler, identityHandlers } from "./replicas.js";
 import { createTables } from "./schema.js";
 import { countPendingDelays } from "./timeliness.js";
@@ -39,7 +40,8 @@ export const reportingProjection: Projection<Deltas> = defineProjection<Deltas>(
   sources: [{ context: "identity" }, { context: "curriculum" }, { context: "grades" }],
   noticeContext: "reporting",
   setup: (db, schema) => createTables(db, schema),
-  createScratch: () => new Deltas(),
+  // A rebuild keeps its aggregates and attendance facts in memory across batches.
+  createScratch: (carry) => new Deltas(carry ? rebuildMemory(carry) : undefined),
   async apply(e, ctx) {
     const q = schemaQuery(ctx.query, ctx.schema);
     await advanceClock(q, ctx.scratch, e.time);
@@ -85,7 +87,14 @@ async function writeBatch(q: Q, d: Deltas, last = false): Promise<void> {
   await writeScheduled(q, d);
   await countPendingDelays(q, d);
   await recomputePupils(q, d);
-  await writeAll(q, d, last ? takePupilRows(d) : { resultRows: [], standingRows: [] });
+  const pupils = last ? takePupilRows(d) : { resultRows: [], standingRows: [] };
+  if (!d.rebuild) return writeAll(q, d, pupils);
+  // A rebuild adds the deltas to its aggregates in memory and writes facts and aggregates
+  // at the batch's end only (rebuild-memory.ts).
+  d.rebuild.addDeltas(d);
+  if (!last) return;
+  await writeAll(q, d, pupils);
+  await d.rebuild.write(q);
 }
 
 /**
@@ -103,7 +112,8 @@ async function advanceClock(q: Q, d: Deltas, time: string): Promise<void> {
   if (d.openDay !== null) {
     await writeBatch(q, d);
     d.clearWritten();
-    await closeDay(q, d.openDay);
+    if (d.rebuild) d.rebuild.closeDay(d.openDay);
+    else await closeDay(q, d.openDay);
   }
   d.openDay = day;
   d.clockMoved = true;

@@ -1,0 +1,174 @@
+import { AttendanceBuffer } from "./attendance-buffer.js";
+import {
+  attendanceToArray,
+  journalToArray,
+  perfRowToArray,
+  standingRowToArray,
+} from "./counters-codec.js";
+import type { Deltas } from "./deltas.js";
+import type { Q } from "./query.js";
+
+/*
+ * A rebuild keeps the aggregates in memory as absolute values from its first batch to its
+ * last (ApplyContext.carry: the build schema is written by nothing else). A day close then
+ * costs no SQL: the day's deltas are added here (the same deltas, computed by the same
+ * handlers, that live adds in PostgreSQL) and the rows changed that day are snapshotted here;
+ * each batch's flush writes the rows it changed (absolute counters, dirty flag) and its
+ * snapshots, a statement a batch instead of two a day.
+ */
+
+interface Row {
+  key: readonly unknown[];
+  /** The row's counter columns (perf, standing: one; daily: attendance and journal). */
+  cols: number[][];
+}
+
+/** One aggregate table and its snapshot table, as the live upserts and day closes leave them. */
+class AbsoluteTable {
+  readonly rows = new Map<string, Row>();
+  /** Changed since the last day closed: the live `dirty` flag. */
+  private readonly dirty = new Set<string>();
+  /** Rows whose counters or dirty flag the batch changed: written by its flush. */
+  private readonly changed = new Set<string>();
+  /** Snapshot rows not written yet: key, known_day, counter columns. */
+  private snapshots: unknown[][] = [];
+
+  /** Adds a delta (live: `counters = counters + delta`); an all-zero delta changes nothing, as live. */
+  add(k: string, key: readonly unknown[], delta: number[][]): void {
+    if (!delta.some((c) => c.some((x) => x !== 0))) return;
+    let row = this.rows.get(k);
+    if (!row) {
+      row = { key, cols: delta.map((c) => new Array<number>(c.length).fill(0)) };
+      this.rows.set(k, row);
+    }
+    delta.forEach((c, i) => {
+      const to = row.cols[i] as number[];
+      for (let j = 0; j < c.length; j++) to[j] = (to[j] ?? 0) + (c[j] as number);
+    });
+    this.dirty.add(k);
+    this.changed.add(k);
+  }
+
+  /** The day-close of day-close.ts: each dirty row copied as it stands, the flag cleared. */
+  close(day: string): void {
+    for (const k of this.dirty) {
+      const row = this.rows.get(k) as Row;
+      this.snapshots.push([...row.key, day, ...row.cols.map((c) => [...c])]);
+      this.changed.add(k);
+    }
+    this.dirty.clear();
+  }
+
+  /** The batch's changed rows (key, counter columns as array literals, dirty) and snapshots. */
+  take(): { rows: unknown[][]; snapshots: unknown[][] } {
+    const rows = [...this.changed].map((k) => {
+      const r = this.rows.get(k) as Row;
+      return [...r.key, ...r.cols.map(pgArray), this.dirty.has(k)];
+    });
+    this.changed.clear();
+    const snapshots = this.snapshots.map((s) =>
+      s.map((v) => (Array.isArray(v) ? pgArray(v as number[]) : v)),
+    );
+    this.snapshots = [];
+    return { rows, snapshots };
+  }
+}
+
+const pgArray = (a: number[]) => `{${a.join(",")}}`;
+const columns = (rows: unknown[][], width: number) =>
+  Array.from({ length: width }, (_, i) => rows.map((r) => r[i]));
+
+/** What a rebuild keeps between its batches (see the file comment). */
+export class RebuildMemory {
+  readonly perf = new AbsoluteTable();
+  readonly standing = new AbsoluteTable();
+  readonly daily = new AbsoluteTable();
+  /** Attendance facts of the whole rebuild: what it does not hold, the build schema has not. */
+  readonly attendance = new AttendanceBuffer(true);
+
+  /** Takes the batch's deltas so far (cleared in `d`) into the absolute rows. */
+  addDeltas(d: Deltas): void {
+    for (const [k, { key, c }] of d.perf) this.perf.add(k, key, [perfRowToArray(c)]);
+    for (const [k, { key, c }] of d.standing) this.standing.add(k, key, [standingRowToArray(c)]);
+    for (const [k, { key, c }] of d.daily)
+      this.daily.add(k, key, [attendanceToArray(c.att), journalToArray(c.journal)]);
+    d.perf.clear();
+    d.standing.clear();
+    d.daily.clear();
+  }
+
+  closeDay(day: string): void {
+    this.perf.close(day);
+    this.standing.close(day);
+    this.daily.close(day);
+  }
+
+  /** The rows the batch changed and its snapshots, in one statement. */
+  async write(q: Q): Promise<void> {
+    const p = this.perf.take();
+    const s = this.standing.take();
+    const d = this.daily.take();
+    const n =
+      p.rows.length +
+      s.rows.length +
+      d.rows.length +
+      p.snapshots.length +
+      s.snapshots.length +
+      d.snapshots.length;
+    if (n === 0) return;
+    await q(
+      `WITH p AS (
+         INSERT INTO $S.perf (level, scope_id, start_year, term, subject_id, counters, dirty)
+         SELECT l, sc, y, t, su, c::bigint[], dt
+           FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[], $6::text[], $7::bool[]) AS x(l, sc, y, t, su, c, dt)
+         ON CONFLICT (level, scope_id, start_year, term, subject_id)
+         DO UPDATE SET counters = excluded.counters, dirty = excluded.dirty),
+       st AS (
+         INSERT INTO $S.standing (level, scope_id, start_year, term, counters, dirty)
+         SELECT l, sc, y, t, c::bigint[], dt
+           FROM unnest($8::text[], $9::text[], $10::int[], $11::int[], $12::text[], $13::bool[]) AS x(l, sc, y, t, c, dt)
+         ON CONFLICT (level, scope_id, start_year, term)
+         DO UPDATE SET counters = excluded.counters, dirty = excluded.dirty),
+       d AS (
+         INSERT INTO $S.daily (level, scope_id, subject_id, day, attendance, journal, dirty)
+         SELECT l, sc, su, day, a::bigint[], j::bigint[], dt
+           FROM unnest($14::text[], $15::text[], $16::text[], $17::date[], $18::text[], $19::text[], $20::bool[])
+             AS x(l, sc, su, day, a, j, dt)
+         ON CONFLICT (level, scope_id, subject_id, day)
+         DO UPDATE SET attendance = excluded.attendance, journal = excluded.journal, dirty = excluded.dirty),
+       ph AS (
+         INSERT INTO $S.perf_h (level, scope_id, start_year, term, subject_id, known_day, counters)
+         SELECT l, sc, y, t, su, k, c::bigint[]
+           FROM unnest($21::text[], $22::text[], $23::int[], $24::int[], $25::text[], $26::date[], $27::text[])
+             AS x(l, sc, y, t, su, k, c)),
+       sh AS (
+         INSERT INTO $S.standing_h (level, scope_id, start_year, term, known_day, counters)
+         SELECT l, sc, y, t, k, c::bigint[]
+           FROM unnest($28::text[], $29::text[], $30::int[], $31::int[], $32::date[], $33::text[]) AS x(l, sc, y, t, k, c))
+       INSERT INTO $S.daily_h (level, scope_id, subject_id, day, known_day, attendance, journal)
+       SELECT l, sc, su, day, k, a::bigint[], j::bigint[]
+         FROM unnest($34::text[], $35::text[], $36::text[], $37::date[], $38::date[], $39::text[], $40::text[])
+           AS x(l, sc, su, day, k, a, j)`,
+      [
+        ...columns(p.rows, 7),
+        ...columns(s.rows, 6),
+        ...columns(d.rows, 7),
+        ...columns(p.snapshots, 7),
+        ...columns(s.snapshots, 6),
+        ...columns(d.snapshots, 7),
+      ],
+    );
+  }
+}
+
+const memories = new WeakMap<object, RebuildMemory>();
+
+/** The rebuild's memory in its carry object (made on its first batch). */
+export function rebuildMemory(carry: object): RebuildMemory {
+  let m = memories.get(carry);
+  if (!m) {
+    m = new RebuildMemory();
+    memories.set(carry, m);
+  }
+  return m;
+}
