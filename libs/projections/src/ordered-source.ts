@@ -1,4 +1,4 @@
-import type { Consumer, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { DeliverPolicy } from "@nats-io/jetstream";
 import { type BatchEntry, toEntry } from "./projection-event.js";
 
@@ -43,6 +43,8 @@ export class OrderedSource {
   private resume: (() => void) | undefined;
   private failure: unknown;
   private done: Promise<void> | undefined;
+  /** The fetch in flight: stopped by `close` instead of waiting for it to expire. */
+  private fetching: ConsumerMessages | undefined;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -60,7 +62,7 @@ export class OrderedSource {
       deliver_policy: DeliverPolicy.All,
     });
     this.total = (await consumer.info()).num_pending;
-    if (this.total === 0) this.remaining = 0;
+    this.remaining = this.total;
     this.done = this.pump(consumer);
   }
 
@@ -73,18 +75,29 @@ export class OrderedSource {
           });
           continue;
         }
+        // What the server had for us: once that many came, a fetch for more would wait until
+        // it expires (a second per source at the end of every rebuild) unless more arrived.
+        const expected = Math.min(this.batch, this.remaining);
         const fetched = await consumer.fetch({ max_messages: this.batch, expires: 1000 });
+        this.fetching = fetched;
         let got = 0;
         let last: JsMsg | undefined;
+        // info parses the reply subject: read once or twice a fetch, not per message.
+        let counted: JsMsg | undefined;
         for await (const m of fetched) {
           const t0 = performance.now();
           this.buffer.push(toEntry(m, this.source));
           this.decodeMs += performance.now() - t0;
           last = m;
           got++;
+          if (got === expected) {
+            counted = m;
+            this.remaining = m.info.pending;
+            if (this.remaining === 0 && got < this.batch) fetched.stop();
+          }
         }
-        // info parses the reply subject on each read: once per fetch.
-        if (last) this.remaining = last.info.pending;
+        this.fetching = undefined;
+        if (last && last !== counted) this.remaining = last.info.pending;
         // An empty fetch that expired: nothing more in the stream for now.
         if (got === 0) this.remaining = 0;
         this.wakeup.wake();
@@ -118,6 +131,7 @@ export class OrderedSource {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.fetching?.stop();
     this.resume?.();
     await this.done?.catch(() => {});
   }
