@@ -37,6 +37,23 @@ it("appends commands that wait behind a running append together, with their comm
   }
 });
 
+it("sends the commands that become ready in one turn of the event loop as one batch, even with slots free", async () => {
+  // Before, the first commands of a burst went alone while append slots were free.
+  const sizes: number[] = [];
+  const counting = Object.create(store, {
+    appendCommands: {
+      value: (items: Parameters<EventStore["appendCommands"]>[0]) => {
+        sizes.push(items.length);
+        return store.appendCommands(items);
+      },
+    },
+  }) as EventStore;
+  const batcher = new AppendBatcher(counting, 4);
+  const outcomes = await Promise.all(Array.from({ length: 10 }, () => batcher.submit(item())));
+  expect(outcomes.every((o) => o.kind === "appended")).toBe(true);
+  expect(sizes).toEqual([10]);
+});
+
 it("answers each command exactly when one of a batch conflicts and another was already recorded", async () => {
   const recorded = item();
   await store.appendCommand(

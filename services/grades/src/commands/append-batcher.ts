@@ -4,6 +4,7 @@ import {
   type NewEvent,
   WrongExpectedVersion,
 } from "@otmetka/eventstore";
+import { BatchQueue, type Waiting } from "../db/batch-queue.js";
 
 /** One decided command, ready to append with its expected version and command record. */
 export interface PendingAppend {
@@ -20,60 +21,35 @@ export type AppendOutcome =
   | { kind: "replayed"; result: unknown }
   | { kind: "conflict" };
 
-interface Waiting {
-  item: PendingAppend;
-  resolve(o: AppendOutcome): void;
-  reject(err: unknown): void;
-}
-
 /**
- * Group commit for commands on different journals. While up to `maxInFlight` appends are
- * running, commands that become ready wait and then go together through the event store's
- * `appendCommands` (one transaction and one commit for the batch; if anything in it conflicts
- * or was already recorded, each command is appended on its own and answered exactly). A quiet
- * service appends each command alone, so a single call waits for nothing.
+ * Group commit for commands on different journals: commands that become ready together, or
+ * while up to `maxInFlight` appends are running, go through the event store's
+ * `appendCommands` as one batch (one transaction and one commit; if anything in it conflicts
+ * or was already recorded, each command is appended on its own and answered exactly). A
+ * quiet service appends each command alone.
  */
 export class AppendBatcher {
-  private readonly pending: Waiting[] = [];
-  private inFlight = 0;
+  private readonly queue: BatchQueue<PendingAppend, AppendOutcome>;
 
   constructor(
     private readonly store: EventStore,
-    private readonly maxInFlight = 4,
-    private readonly maxBatch = 64,
-  ) {}
+    maxInFlight = 4,
+    maxBatch = 64,
+  ) {
+    this.queue = new BatchQueue((batch) => this.write(batch), maxInFlight, maxBatch);
+  }
 
   submit(item: PendingAppend): Promise<AppendOutcome> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ item, resolve, reject });
-      this.pump();
-    });
+    return this.queue.submit(item);
   }
 
-  private pump() {
-    while (this.inFlight < this.maxInFlight && this.pending.length > 0) {
-      const batch = this.pending.splice(0, this.maxBatch);
-      this.inFlight++;
-      void this.write(batch).finally(() => {
-        this.inFlight--;
-        this.pump();
-      });
-    }
-  }
-
-  private async write(batch: Waiting[]): Promise<void> {
-    let settled: PromiseSettledResult<CommandAppendOutcome>[];
-    try {
-      settled = await this.store.appendCommands(
-        batch.map(({ item }) => ({
-          command: { commandId: item.commandId, payload: item.payload, result: item.result },
-          appends: [{ streamId: item.streamId, expected: item.expected, events: item.events }],
-        })),
-      );
-    } catch (err) {
-      for (const b of batch) b.reject(err);
-      return;
-    }
+  private async write(batch: Waiting<PendingAppend, AppendOutcome>[]): Promise<void> {
+    const settled = await this.store.appendCommands(
+      batch.map(({ item }) => ({
+        command: { commandId: item.commandId, payload: item.payload, result: item.result },
+        appends: [{ streamId: item.streamId, expected: item.expected, events: item.events }],
+      })),
+    );
     settled.forEach((s, i) => {
       const b = batch[i]!;
       if (s.status === "fulfilled") b.resolve(outcomeOf(s.value));

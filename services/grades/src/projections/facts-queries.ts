@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { BatchQueue, type Waiting } from "../db/batch-queue.js";
 import type { CivilDate } from "../domain/civil-date.js";
 import type { LessonFact } from "../domain/journal-commands.js";
 import type { Grading } from "../domain/marks.js";
@@ -116,12 +117,6 @@ interface CallFacts {
   command?: { payloadHash: string; result: unknown };
 }
 
-interface WaitingCall {
-  q: FactsQuery;
-  resolve(f: CallFacts): void;
-  reject(err: unknown): void;
-}
-
 type JournalFacts = Pick<
   CommandFacts,
   "classGroup" | "grading" | "subgroupClassGroupId" | "teacherIds"
@@ -136,13 +131,13 @@ const JOURNAL_FACTS_MAX = 20_000;
 /** The replicas' reads for commands, in PostgreSQL. */
 export class FactsReader {
   private readonly journals = new Map<string, JournalFacts>();
-  private readonly waiting: WaitingCall[] = [];
-  private readsInFlight = 0;
+  /** Per-call facts of concurrent calls, read together (a quiet service reads each alone). */
+  private readonly calls = new BatchQueue<FactsQuery, CallFacts>((batch) => this.readCalls(batch));
 
   constructor(private readonly pool: pg.Pool) {}
 
   async commandFacts(q: FactsQuery): Promise<CommandFacts> {
-    const [journal, call] = await Promise.all([this.journalFacts(q), this.callFacts(q)]);
+    const [journal, call] = await Promise.all([this.journalFacts(q), this.calls.submit(q)]);
     const actor = q.actorPersonId ?? "";
     // Field by field: spreads here made a slow dictionary-mode object on every call.
     return {
@@ -195,65 +190,39 @@ export class FactsReader {
     return facts;
   }
 
-  /**
-   * Per-call facts, batched: calls arriving while `maxInFlight` reads run wait and are then
-   * read together in one statement (a quiet service reads each call alone, at once).
-   */
-  private callFacts(q: FactsQuery): Promise<CallFacts> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ q, resolve, reject });
-      this.pumpCalls();
+  private async readCalls(batch: Waiting<FactsQuery, CallFacts>[]): Promise<void> {
+    const calls = batch.map((b, i) => ({
+      i,
+      cg: b.item.journal.classGroupId,
+      sg: b.item.journal.subgroupId,
+      lesson: b.item.lessonId ?? "",
+      day: b.item.date ?? null,
+      command_id: b.item.commandId ?? "",
+      students: b.item.studentIds,
+    }));
+    const { rows } = await this.pool.query({
+      name: "grades_call_facts",
+      text: CALL_TEXT,
+      values: [JSON.stringify(calls)],
     });
-  }
-
-  private pumpCalls() {
-    while (this.readsInFlight < 4 && this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, 64);
-      this.readsInFlight++;
-      void this.readCalls(batch).finally(() => {
-        this.readsInFlight--;
-        this.pumpCalls();
-      });
-    }
-  }
-
-  private async readCalls(batch: WaitingCall[]): Promise<void> {
-    try {
-      const calls = batch.map((b, i) => ({
-        i,
-        cg: b.q.journal.classGroupId,
-        sg: b.q.journal.subgroupId,
-        lesson: b.q.lessonId ?? "",
-        day: b.q.date ?? null,
-        command_id: b.q.commandId ?? "",
-        students: b.q.studentIds,
-      }));
-      const { rows } = await this.pool.query({
-        name: "grades_call_facts",
-        text: CALL_TEXT,
-        values: [JSON.stringify(calls)],
-      });
-      const answered = new Set<number>();
-      for (const r of rows) {
-        answered.add(r.i as number);
-        const students = new Map<string, StudentFact>();
-        for (const st of r.students as { id: string; known: boolean; enrolled: boolean }[]) {
-          students.set(st.id, { known: st.known, enrolled: st.enrolled });
-        }
-        batch[r.i as number]?.resolve({
-          lesson: r.lesson ?? undefined,
-          weights: r.weights ?? undefined,
-          students,
-          command: r.command ?? undefined,
-        });
+    const answered = new Set<number>();
+    for (const r of rows) {
+      answered.add(r.i as number);
+      const students = new Map<string, StudentFact>();
+      for (const st of r.students as { id: string; known: boolean; enrolled: boolean }[]) {
+        students.set(st.id, { known: st.known, enrolled: st.enrolled });
       }
-      // Every call gets its row; an Error (with its stack) only when one did not.
-      batch.forEach((b, i) => {
-        if (!answered.has(i)) b.reject(new Error("grades facts: no row for a call"));
+      batch[r.i as number]?.resolve({
+        lesson: r.lesson ?? undefined,
+        weights: r.weights ?? undefined,
+        students,
+        command: r.command ?? undefined,
       });
-    } catch (err) {
-      for (const b of batch) b.reject(err);
     }
+    // Every call gets its row; an Error (with its stack) only when one did not.
+    batch.forEach((b, i) => {
+      if (!answered.has(i)) b.reject(new Error("grades facts: no row for a call"));
+    });
   }
 
   /** The municipality of a school, for WorkTypeWeightsSet events. */
