@@ -7,6 +7,9 @@
  *
  *   nice -n 19 npx tsx src/grades-cpu.ts
  *
+ * PostgreSQL's share is the CPU of the database's backends (pg_stat_activity, /proc/<pid>/stat)
+ * per mark or append; the shared WAL writer and checkpointer are not counted.
+ *
  * Knobs: CPU_MARKS (3000 a round), CPU_ROUNDS (3), CPU_CONCURRENCY (64), CPU_JOURNALS (200),
  * CPU_EVENTS (100 a journal; the cold load is bench:grades' business), CPU_PROFILE_DIR (profiles
  * the server during the measured rounds and writes the profile there; read by
@@ -17,11 +20,13 @@ import * as grpc from "@grpc/grpc-js";
 import { openGradesDatabase, setUpBenchJournals } from "@otmetka/grades/bench";
 import { createTestDatabase, DEFAULT_DATABASE_URL, startTestTokenIssuer } from "@otmetka/testing";
 import {
+  backendCpu,
+  backendCpuSince,
   type GradesServerProcess,
   procCpuMs,
   startGradesServerProcess,
 } from "./grades-server-launch.js";
-import { markClient } from "./lib/mark-client.js";
+import { markClient, writerTargets } from "./lib/mark-client.js";
 
 const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
 const MARKS = Number(process.env.CPU_MARKS ?? 3000);
@@ -40,10 +45,10 @@ const selfCpuMs = () => {
 /** Exactly `n` operations, `c` in flight; writer w owns the targets t with t % c === w. */
 async function runCount(n: number, c: number, op: (target: number) => Promise<void>) {
   let issued = 0;
+  const targets = writerTargets(JOURNALS, c, "CPU_JOURNALS");
   const t0 = performance.now();
   await Promise.all(
-    Array.from({ length: c }, async (_, w) => {
-      const mine = Array.from({ length: JOURNALS }, (_, t) => t).filter((t) => t % c === w);
+    targets.map(async (mine) => {
       for (let k = 0; issued < n; k++) {
         issued++;
         await op(mine[k % mine.length] as number);
@@ -63,6 +68,7 @@ interface Subject {
   recordMark(target: number): Promise<void>;
   serverMs: number[];
   clientMs: number[];
+  pgMs: number[];
   ratios: number[];
 }
 
@@ -75,6 +81,7 @@ const SERVERS = (process.env.CPU_SERVERS ?? "live=")
   .map((s) => s.split("=") as [string, string]);
 
 async function main() {
+  writerTargets(JOURNALS, Math.max(C, 16), "CPU_JOURNALS");
   const db = await createTestDatabase(ADMIN_URL, "bench_grades_cpu");
   const store = await openGradesDatabase(db.url);
   const issuer = await startTestTokenIssuer();
@@ -89,7 +96,16 @@ async function main() {
       sampleStream = school.journals[0]!.streamId;
       const server = await startGradesServerProcess(db.url, issuer.jwksUrl, root || undefined);
       const { client, recordMark } = await markClient(server.port, issuer, school);
-      subjects.push({ name, server, client, recordMark, serverMs: [], clientMs: [], ratios: [] });
+      subjects.push({
+        name,
+        server,
+        client,
+        recordMark,
+        serverMs: [],
+        clientMs: [],
+        pgMs: [],
+        ratios: [],
+      });
     }
     const sample = (await store.readStream(sampleStream, { fromVersion: 1, limit: 1 }))[0]?.data;
     const ids = Array.from({ length: JOURNALS }, (_, i) => `raw-${i}-${randomUUID()}`);
@@ -121,20 +137,24 @@ async function main() {
     for (const s of subjects) s.server.startMeasuring();
     for (let r = 1; r <= ROUNDS; r++) {
       const r0 = selfCpuMs();
+      const rawPg0 = await backendCpu(store.pool);
       const rawRate = await runCount(MARKS, C, rawAppend);
       const rawMs = (selfCpuMs() - r0) / MARKS;
+      const rawPgMs = (await backendCpuSince(store.pool, rawPg0)) / MARKS;
       log(
-        `round ${r} c=${C}: raw append ${rawMs.toFixed(3)} CPU ms/event, ${Math.round(rawRate)}/s`,
+        `round ${r} c=${C}: raw append ${rawMs.toFixed(3)} CPU ms/event (PostgreSQL ${rawPgMs.toFixed(3)}), ${Math.round(rawRate)}/s`,
       );
       for (const s of subjects) {
         const s0 = procCpuMs(s.server.pid);
         const c0 = selfCpuMs();
+        const pg0 = await backendCpu(store.pool);
         const markRate = await runCount(MARKS, C, (t) => s.recordMark(t));
         s.serverMs.push((procCpuMs(s.server.pid) - s0) / MARKS);
         s.clientMs.push((selfCpuMs() - c0) / MARKS);
+        s.pgMs.push((await backendCpuSince(store.pool, pg0)) / MARKS);
         s.ratios.push(markRate / rawRate);
         log(
-          `  ${s.name}: server ${s.serverMs.at(-1)!.toFixed(3)} CPU ms/mark, client ${s.clientMs.at(-1)!.toFixed(3)} CPU ms/mark; ${Math.round(markRate)} marks/s = ${(markRate / rawRate).toFixed(2)} of raw`,
+          `  ${s.name}: server ${s.serverMs.at(-1)!.toFixed(3)} CPU ms/mark, client ${s.clientMs.at(-1)!.toFixed(3)}, PostgreSQL ${s.pgMs.at(-1)!.toFixed(3)}; ${Math.round(markRate)} marks/s = ${(markRate / rawRate).toFixed(2)} of raw`,
         );
       }
     }
@@ -143,7 +163,7 @@ async function main() {
       s.client.close();
       const statements = await s.server.stop();
       log(
-        `${s.name}: median server ${median(s.serverMs).toFixed(3)} CPU ms/mark, client ${median(s.clientMs).toFixed(3)}, ratio ${median(s.ratios).toFixed(2)}; ${(statements / (ROUNDS * MARKS)).toFixed(2)} statements per mark`,
+        `${s.name}: median server ${median(s.serverMs).toFixed(3)} CPU ms/mark, client ${median(s.clientMs).toFixed(3)}, PostgreSQL ${median(s.pgMs).toFixed(3)}, ratio ${median(s.ratios).toFixed(2)}; ${(statements / (ROUNDS * MARKS)).toFixed(2)} statements per mark`,
       );
     }
     subjects.length = 0;

@@ -6,7 +6,7 @@
  * event-store append (`store.append(stream, exactVersion, [1 event])` of a MarkRecorded-sized
  * event) at the same concurrency in the same run. Each writer has its own journals (stream)
  * on both sides. Knobs: BENCH_RUNS (3), BENCH_SECONDS (6 per run), BENCH_JOURNALS,
- * BENCH_EVENTS, DATABASE_URL.
+ * BENCH_EVENTS, DATABASE_URL. BENCH_JOURNALS must be at least 64 (a journal per writer).
  */
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
@@ -14,8 +14,13 @@ import type * as grpc from "@grpc/grpc-js";
 import type { EventStore } from "@otmetka/eventstore";
 import { openGradesDatabase, setUpBenchJournals, startBenchServer } from "@otmetka/grades/bench";
 import { createTestDatabase, DEFAULT_DATABASE_URL, startTestTokenIssuer } from "@otmetka/testing";
-import { procCpuMs, startGradesServerProcess } from "./grades-server-launch.js";
-import { markClient } from "./lib/mark-client.js";
+import {
+  backendCpu,
+  backendCpuSince,
+  procCpuMs,
+  startGradesServerProcess,
+} from "./grades-server-launch.js";
+import { markClient, writerTargets } from "./lib/mark-client.js";
 import {
   baselineFigure,
   type Figure,
@@ -47,11 +52,11 @@ async function runFor(
   op: (target: number) => Promise<void>,
 ): Promise<Measured> {
   const latencies: number[] = [];
+  const targets = writerTargets(JOURNALS, c, "BENCH_JOURNALS");
   const deadline = performance.now() + seconds * 1000;
   const t0 = performance.now();
   await Promise.all(
-    Array.from({ length: c }, async (_, w) => {
-      const mine = Array.from({ length: JOURNALS }, (_, t) => t).filter((t) => t % c === w);
+    targets.map(async (mine) => {
       for (let k = 0; performance.now() < deadline; k++) {
         const s = performance.now();
         await op(mine[k % mine.length] as number);
@@ -85,6 +90,8 @@ async function rawStreams(store: EventStore, data: unknown) {
 }
 
 async function main() {
+  // Before the minutes of pre-filling: every writer needs journals of its own.
+  writerTargets(JOURNALS, Math.max(...CONCURRENCY), "BENCH_JOURNALS");
   const db = await createTestDatabase(ADMIN_URL, "bench_grades");
   const store = await openGradesDatabase(db.url);
   const issuer = await startTestTokenIssuer();
@@ -141,11 +148,16 @@ async function main() {
       const base: Measured[] = [];
       for (let run = 0; run < RUNS; run++) {
         const cpu0 = procCpuMs(serverPid);
+        const pg0 = await backendCpu(store.pool);
         ours.push(await runFor(c, SECONDS, recordMark));
-        const serverCpuMs = (procCpuMs(serverPid) - cpu0) / ours.at(-1)!.latencies.length;
+        const marks = ours.at(-1)!.latencies.length;
+        const serverCpuMs = (procCpuMs(serverPid) - cpu0) / marks;
+        const pgCpuMs = (await backendCpuSince(store.pool, pg0)) / marks;
+        const rawPg0 = await backendCpu(store.pool);
         base.push(await runFor(c, SECONDS, rawAppend));
+        const rawPgMs = (await backendCpuSince(store.pool, rawPg0)) / base.at(-1)!.latencies.length;
         log(
-          `c=${c} run ${run + 1}: RecordMark ${Math.round(ours.at(-1)!.rate)}/s (p50 ${percentile(ours.at(-1)!.latencies, 50).toFixed(1)} ms, p99 ${percentile(ours.at(-1)!.latencies, 99).toFixed(1)} ms, ${SERVER_MODE === "inline" ? "bench process (server and client)" : "server process"} ${serverCpuMs.toFixed(2)} CPU ms a mark); append ${Math.round(base.at(-1)!.rate)}/s`,
+          `c=${c} run ${run + 1}: RecordMark ${Math.round(ours.at(-1)!.rate)}/s (p50 ${percentile(ours.at(-1)!.latencies, 50).toFixed(1)} ms, p99 ${percentile(ours.at(-1)!.latencies, 99).toFixed(1)} ms, ${SERVER_MODE === "inline" ? "bench process (server and client)" : "server process"} ${serverCpuMs.toFixed(2)} CPU ms a mark, PostgreSQL ${pgCpuMs.toFixed(2)}); append ${Math.round(base.at(-1)!.rate)}/s (PostgreSQL ${rawPgMs.toFixed(2)} CPU ms an append)`,
         );
       }
       const p = (m: Measured[], q: number) => m.map((x) => percentile(x.latencies, q));

@@ -3,7 +3,6 @@ import * as grpc from "@grpc/grpc-js";
 import type { setUpBenchJournals } from "@otmetka/grades/bench";
 import { MarkValue } from "@otmetka/proto/grades/events/v1/events";
 import { GradesServiceClient } from "@otmetka/proto/grades/v1/grades_service";
-import { promiseClient } from "@otmetka/service-kit";
 import type { TestTokenIssuer } from "@otmetka/testing";
 
 type BenchSchool = Awaited<ReturnType<typeof setUpBenchJournals>>;
@@ -19,7 +18,6 @@ export async function markClient(port: number, issuer: TestTokenIssuer, school: 
     // The load generator's own bookkeeping, not the service's: off.
     { "grpc.enable_channelz": 0 },
   );
-  const call = promiseClient(client);
   const token = await issuer.sign({
     roles: [`TEACHER@school:${school.schoolId}`],
     pid: school.teacherId,
@@ -27,23 +25,41 @@ export async function markClient(port: number, issuer: TestTokenIssuer, school: 
   });
   const md = issuer.metadataFor(token);
   let n = 0;
-  const recordMark = async (target: number): Promise<void> => {
+  // The generated method with a callback: no promise-wrapping proxy in the measured path.
+  const recordMark = (target: number): Promise<void> => {
     const j = school.journals[target]!;
     n++;
-    await call.recordMark(
-      {
-        commandId: randomUUID(),
-        journal: j.journal,
-        lessonId: j.lessonIds[n % j.lessonIds.length]!,
-        mark: {
-          studentId: j.pupils[n % j.pupils.length]!,
-          value: MarkValue.MARK_VALUE_FOUR,
-          workType: "ORAL",
-          comment: "",
-        },
+    const request = {
+      commandId: randomUUID(),
+      journal: j.journal,
+      lessonId: j.lessonIds[n % j.lessonIds.length]!,
+      mark: {
+        studentId: j.pupils[n % j.pupils.length]!,
+        value: MarkValue.MARK_VALUE_FOUR,
+        workType: "ORAL",
+        comment: "",
       },
-      md,
-    );
+    };
+    return new Promise((resolve, reject) => {
+      client.recordMark(request, md, (err) => (err ? reject(err) : resolve()));
+    });
   };
   return { client, recordMark };
+}
+
+/**
+ * The journals (targets 0..journals-1) of each of `writers` concurrent writers: writer w owns
+ * the targets t with t % writers === w, so no two calls in flight race for one journal's
+ * version (on the RecordMark side and on the raw append side alike). Fewer journals than
+ * writers would leave writers without one: refused with the knob to raise.
+ */
+export function writerTargets(journals: number, writers: number, knob: string): number[][] {
+  if (!Number.isInteger(journals) || journals < writers) {
+    throw new Error(
+      `${knob}=${journals}: needs at least ${writers} journals, one per call in flight (each writer owns its journals)`,
+    );
+  }
+  return Array.from({ length: writers }, (_, w) =>
+    Array.from({ length: journals }, (_, t) => t).filter((t) => t % writers === w),
+  );
 }
