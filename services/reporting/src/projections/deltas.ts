@@ -210,13 +210,16 @@ export class Deltas {
   ): void {
     for (const [level, id] of levelsOf(scope)) {
       for (const subject of subjectId === null ? [ALL_SUBJECTS] : [subjectId, ALL_SUBJECTS]) {
-        const key: DailyKey = [level, id, subject, day];
-        const k = key.join("|");
-        const entry = this.daily.get(k) ?? {
-          key,
-          c: { att: emptyAttendance(), journal: emptyJournal() },
-        };
-        this.daily.set(k, entry);
+        // Hot path (8 rows a journal entry): build the key array only on a miss.
+        const k = `${level}|${id}|${subject}|${day}`;
+        let entry = this.daily.get(k);
+        if (!entry) {
+          entry = {
+            key: [level, id, subject, day],
+            c: { att: emptyAttendance(), journal: emptyJournal() },
+          };
+          this.daily.set(k, entry);
+        }
         fn(entry.c);
       }
     }

@@ -54,6 +54,20 @@ const columns = (pairs: readonly Pair[]) => [
 const KEYS =
   "unnest($1::text[], $2::text[], $3::int[], $4::int[]) WITH ORDINALITY AS k(student_id, subject_id, start_year, term, i)";
 
+const sameScopes = (a: Scope | null, b: Scope | null) =>
+  a === b ||
+  (a !== null &&
+    b !== null &&
+    a.classGroupId === b.classGroupId &&
+    a.schoolId === b.schoolId &&
+    a.municipalityId === b.municipalityId);
+
+/** Same result (results are small tagged records; stored ones come back from JSON). */
+const sameResults = (a: PupilResult, b: PupilResult) =>
+  a.kind === b.kind &&
+  (a as { mark?: number }).mark === (b as { mark?: number }).mark &&
+  (a as { passFail?: true }).passFail === (b as { passFail?: true }).passFail;
+
 /** The pupils' new rows, written with the aggregates' deltas in one statement. */
 export interface PupilRows {
   resultRows: unknown[][];
@@ -240,8 +254,11 @@ export async function recomputePupils(q: Q, d: Deltas): Promise<void> {
       period: pupilResult(f, "PERIOD_MARKS"),
     };
     const prev = olds[i];
+    const sameScope = sameScopes(prev?.scope ?? null, newScope);
     for (const basis of BASES) {
       const col = basisColumn(basis);
+      // Unchanged where it counts: leaving and re-entering the bucket would add nothing.
+      if (sameScope && prev && sameResults(prev[col], next[col])) continue;
       if (prev?.scope) {
         const r = prev[col];
         d.perfAt(prev.scope, p.startYear, p.term, p.subjectId, basis, (c) => countResult(c, r, -1));
@@ -271,8 +288,10 @@ export async function recomputePupils(q: Q, d: Deltas): Promise<void> {
     const old = standingOf.get(k);
     const now = newStanding.get(k);
     if (!now) continue;
+    const sameScope = sameScopes(old?.scope ?? null, now.scope);
     for (const basis of BASES) {
       const col = basisColumn(basis);
+      if (sameScope && old && classify(old[col]) === classify(now[col])) continue;
       if (old?.scope) {
         const cls = classify(old[col]);
         d.standingAt(old.scope, t.startYear, t.term, basis, (c) => countStanding(c, cls, -1));
