@@ -144,8 +144,17 @@ async function main() {
       }
       c0 = selfCpu();
       t0 = performance.now();
+      // When each phase was reached (ms from the start): set-up, batches, swap, done.
+      const phases: string[] = [];
       const r = await profiled(() =>
-        rebuildProjection({ projection: reportingProjection, pool, nc, names }),
+        rebuildProjection({
+          projection: reportingProjection,
+          pool,
+          nc,
+          names,
+          onProgress: (p) =>
+            phases.push(`${p.phase} ${p.read} @${(performance.now() - t0).toFixed(0)}`),
+        }),
       );
       const wall = performance.now() - t0;
       const nodeCpu = selfCpu() - c0;
@@ -153,12 +162,17 @@ async function main() {
       for (const pid of pids) pgCpu += cpuOf(pid) - (before.get(pid) ?? 0);
       const n = r.events;
       const statements = [...stats.values()].reduce((a, s) => a + s.n, 0);
+      const waited = [...stats.values()].reduce((a, s) => a + s.ms, 0);
       console.log(
         `run ${run + 1}: ${n} events; raw read ${readCpu.toFixed(2)} s CPU (${Math.round(n / readCpu)} ev/CPU-s), ${readWall.toFixed(0)} ms wall`,
       );
       console.log(
         `  rebuild: node ${nodeCpu.toFixed(2)} s CPU (${Math.round(n / nodeCpu)} ev/CPU-s), postgres ${pgCpu.toFixed(2)} s CPU (${Math.round(n / pgCpu)} ev/CPU-s), both ${Math.round(n / (nodeCpu + pgCpu))} ev/CPU-s; ${wall.toFixed(0)} ms wall, ${r.batches} batches, ${statements} statements (${(statements / n).toFixed(3)} an event)`,
       );
+      console.log(
+        `  wall: ${r.applyMs} ms in batch transactions, ${waited.toFixed(0)} ms waiting for statements (DDL and swap included), ${r.decodeMs} ms decoding`,
+      );
+      console.log(`  phases (read @ms): ${phases.join(", ")}`);
       console.log(
         `  ratio by CPU: ${(readCpu / (nodeCpu + pgCpu)).toFixed(3)} (raw read CPU / rebuild CPU, node + postgres)`,
       );
