@@ -112,10 +112,28 @@ const APPEND_EXACT_SQL = `INSERT INTO eventstore.events
 /** The unique index whose violation means "another writer took this version first". */
 const STREAM_VERSION_KEY = "events_stream_version_key";
 
-// The xmin bound is an InitPlan, evaluated once per query, and bounds the index scan.
+/*
+ * How far the log is final: the oldest transaction still in progress in the statement's
+ * snapshot that could write this database's log (else the snapshot's xmax). The snapshot's
+ * xmin would do, but it is cluster-wide: every write transaction in any other database of
+ * the server (a projection's batch, a rebuild, another service's tests) held every relay
+ * back for as long as it ran. Only transactions seen running in a backend of another
+ * database are left out (a backend never changes database; the low 32 bits of an xid8 are
+ * its xid); one that ended meanwhile, a prepared one, or one whose backend is not visible
+ * counts, as before. An InitPlan, evaluated once per query; it bounds the index scan.
+ */
+const FINAL_BELOW = `(SELECT coalesce(
+      (SELECT min(x) FROM pg_snapshot_xip(s) AS x
+        WHERE x::text::bigint % 4294967296 NOT IN (
+          SELECT a.backend_xid::text::bigint FROM pg_stat_get_activity(NULL) AS a
+           WHERE a.backend_xid IS NOT NULL
+             AND a.datid <> (SELECT oid FROM pg_database WHERE datname = current_database()))),
+      pg_snapshot_xmax(s))
+    FROM pg_current_snapshot() AS s)`;
+
 export const READ_ALL_SQL = `SELECT ${EVENT_COLUMNS} FROM eventstore.events e
   WHERE (e.transaction_id, e.position) > ($1::xid8, $2::bigint)
-    AND e.transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+    AND e.transaction_id < ${FINAL_BELOW}
   ORDER BY e.transaction_id, e.position
   LIMIT $3`;
 
