@@ -69,12 +69,13 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
   const batchSize = o.batchSize ?? 10_000;
   const live = liveSchema(projection);
   const build = buildSchema(projection);
-  await withClient(pool, async (c) => {
-    await c.query("BEGIN");
-    await c.query(`DROP SCHEMA IF EXISTS ${quoteIdent(build)} CASCADE`); // an aborted rebuild's
-    await createReadModelSchema(c, projection, build, "rebuild");
-    await c.query("COMMIT");
-  });
+  const createBuildSchema = () =>
+    withClient(pool, async (c) => {
+      await c.query("BEGIN");
+      await c.query(`DROP SCHEMA IF EXISTS ${quoteIdent(build)} CASCADE`); // an aborted rebuild's
+      await createReadModelSchema(c, projection, build, "rebuild");
+      await c.query("COMMIT");
+    });
 
   const js = jetstream(o.nc);
   const wakeup = new Wakeup();
@@ -136,7 +137,8 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
   const takeBatch = (): BatchEntry[] => interleaveByTime(sources, batchSize);
 
   try {
-    await Promise.all(sources.map((s) => s.start()));
+    // The sources read while PostgreSQL creates the tables (a few hundred ms of DDL).
+    await Promise.all([createBuildSchema(), ...sources.map((s) => s.start())]);
     progress("building");
     const liveExists = await schemaExists(pool, live);
     // 1. Catch up with the heads of the sources, one large transaction per batch.
