@@ -41,12 +41,13 @@ async function applyAttendance(
   after: Map<string, Mark>,
   newPupils: string[],
 ) {
-  const students = [...new Set([...before.keys(), ...after.keys(), ...newPupils])];
+  const added = new Set(newPupils);
+  const students = [...new Set([...before.keys(), ...after.keys(), ...added])];
   const days = await deltas.attendance.pupilDays(q, students, day);
   for (const s of students) {
     const old = days.get(s) ?? emptyDay();
     const next = { ...old };
-    if (newPupils.includes(s)) next.lessons += 1;
+    if (added.has(s)) next.lessons += 1;
     const b = before.get(s);
     const a = after.get(s);
     for (const [m, sign] of [
@@ -74,7 +75,13 @@ async function applyAttendance(
         countDay(c.att, now, 1);
       });
     }
-    if (JSON.stringify(old) !== JSON.stringify(next)) deltas.attendance.setPupilDay(s, day, next);
+    if (
+      old.lessons !== next.lessons ||
+      old.illness !== next.illness ||
+      old.excused !== next.excused ||
+      old.unexcused !== next.unexcused
+    )
+      deltas.attendance.setPupilDay(s, day, next);
   }
 }
 

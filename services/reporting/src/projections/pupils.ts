@@ -159,13 +159,13 @@ async function loadFacts(
   const byIndex = new Map(rows.map((r) => [Number(r.i) - 1, r]));
   // The batch's new marks are not in the table yet (writeAll inserts them): they follow the
   // stored ones, in arrival order, as their seq will.
-  const fresh = new Map<string, { value: string; weight: number; term: number }[]>();
+  // Only the touched pupils' (a rebuild holds a whole batch of marks across its days).
+  const fresh = new Map<string, { value: string; weight: number; term: number }[]>(
+    pairs.map((p) => [`${p.studentId}|${p.subjectId}|${p.startYear}`, []]),
+  );
   for (const m of d.newMarks.values()) {
     if (m.revoked) continue;
-    const k = `${m.student_id}|${m.subject_id}|${m.start_year}`;
-    const list = fresh.get(k) ?? [];
-    list.push(m);
-    fresh.set(k, list);
+    fresh.get(`${m.student_id}|${m.subject_id}|${m.start_year}`)?.push(m);
   }
   const olds: (Results | null)[] = [];
   const standings: (Standing | null)[] = [];
