@@ -128,8 +128,9 @@ it("each service killed (SIGKILL) and restarted under load: nothing lost", async
   expect(counts.committed).toBeGreaterThan(before);
 }, 400_000);
 
-it("PostgreSQL restarted under load: nothing lost", async () => {
+it("PostgreSQL restarted under load: nothing lost, no service exits", async () => {
   const before = (await settle(p.databaseUrl, acked)).committed;
+  const crashesBefore = { ...p.unplannedRestarts };
   const counts = await underLoad("PostgreSQL restarted", async () => {
     await p.pg.stop();
     await sleep(2000);
@@ -138,6 +139,9 @@ it("PostgreSQL restarted under load: nothing lost", async () => {
     return "fast shutdown, down 2 s";
   });
   expect(counts.committed).toBeGreaterThan(before);
+  // Services ride a database restart out (queries fail and are retried): the supervisor
+  // restarted none. Reporting used to exit 1 here now and then (an unheard pg client 'error').
+  expect(p.unplannedRestarts).toEqual(crashesBefore);
 }, 400_000);
 
 it("a long transaction in another database stalls projections, which catch up without loss", async () => {
