@@ -34,7 +34,7 @@ export class AppendBatcher {
   constructor(
     private readonly store: EventStore,
     maxInFlight = 4,
-    maxBatch = 64,
+    maxBatch = 16,
   ) {
     this.queue = new BatchQueue((batch) => this.write(batch), maxInFlight, maxBatch);
   }
