@@ -14,10 +14,13 @@ export function procCpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-/** CPU ms of each backend of this database now (pid -> ms). */
+/**
+ * CPU ms of each client backend of this database now (pid -> ms); not autovacuum, which
+ * analyzes the freshly filled tables at random moments.
+ */
 export async function backendCpu(pool: pg.Pool): Promise<Map<number, number>> {
   const { rows } = await pool.query<{ pid: number }>(
-    "SELECT pid FROM pg_stat_activity WHERE datname = current_database()",
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'",
   );
   const out = new Map<number, number>();
   for (const { pid } of rows) {
