@@ -151,14 +151,15 @@ export async function deliveredOf(reportingUrl: string, markIds: string[]): Prom
 }
 
 /**
- * Events committed in a service's log that its relay cannot publish yet: those written by
- * transactions at or above the server's oldest running transaction (the log's xmin horizon).
+ * Events committed in a service's log that its relay cannot publish while transaction
+ * `heldXid` of the same database runs: those written by transactions after it (readAll
+ * reads below the oldest running transaction of its database).
  */
-export async function invisibleEvents(url: string): Promise<number> {
+export async function invisibleEvents(url: string, heldXid: string): Promise<number> {
   const rows = await query<{ n: string }>(
     url,
-    `SELECT count(*) AS n FROM eventstore.events
-      WHERE transaction_id >= pg_snapshot_xmin(pg_current_snapshot())`,
+    "SELECT count(*) AS n FROM eventstore.events WHERE transaction_id > $1::xid8",
+    [heldXid],
   );
   return Number(rows[0]?.n ?? 0);
 }
