@@ -3,6 +3,7 @@ import { trace } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { DomainErrorKind } from "./domain-error.js";
 import { isDomainError } from "./domain-error.js";
+import { isTransientInfrastructureError } from "./transient-errors.js";
 
 export const GRPC_STATUS_OF_KIND: Readonly<Record<DomainErrorKind, status>> = {
   invalid_argument: status.INVALID_ARGUMENT,
@@ -19,8 +20,9 @@ export type GrpcStatusError = Partial<ServiceError> & { code: status; details: s
 
 /**
  * Maps a thrown value to the status a client sees. Domain errors keep their message (and the
- * field in the `field` trailer); everything else is logged with the trace id and masked, so no
- * internals leak but an operator can find the log line from the id the client reports.
+ * field in the `field` trailer); a lost database or peer connection is UNAVAILABLE (retry);
+ * everything else is logged with the trace id and masked, so no internals leak but an
+ * operator can find the log line from the id the client reports.
  */
 export function toGrpcError(err: unknown, logger: Logger): GrpcStatusError {
   if (isDomainError(err)) {
@@ -29,6 +31,16 @@ export function toGrpcError(err: unknown, logger: Logger): GrpcStatusError {
     return { code: GRPC_STATUS_OF_KIND[err.kind], details: err.message, metadata };
   }
   const traceId = trace.getActiveSpan()?.spanContext().traceId;
+  if (isTransientInfrastructureError(err)) {
+    // The database (or a peer) is restarting: the call did not take effect; retrying is right.
+    logger.warn({ err }, "call failed: infrastructure unavailable");
+    return {
+      code: status.UNAVAILABLE,
+      details: traceId
+        ? `temporarily unavailable, retry (trace ${traceId})`
+        : "temporarily unavailable, retry",
+    };
+  }
   logger.error({ err }, "internal error while handling a call");
   return {
     code: status.INTERNAL,

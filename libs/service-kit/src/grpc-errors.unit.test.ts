@@ -1,3 +1,4 @@
+import net from "node:net";
 import { Writable } from "node:stream";
 import { status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
@@ -63,3 +64,41 @@ describe("domain error -> gRPC status", () => {
     });
   });
 });
+
+describe("infrastructure failures -> UNAVAILABLE", () => {
+  const refused = () =>
+    new Promise<Error>((resolve) => {
+      // A real refusal: a port that was free a moment ago.
+      const server = net.createServer().listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => {
+          net.connect(port, "127.0.0.1").once("error", resolve);
+        });
+      });
+    });
+
+  it.each<[string, () => Promise<unknown>]>([
+    ["a refused connection", refused],
+    ["PostgreSQL shutting down (57P01)", async () => sqlError("57P01")],
+    ["PostgreSQL starting up (57P03)", async () => sqlError("57P03")],
+    ["a connection exception (08006)", async () => sqlError("08006")],
+    ["pg's lost connection", async () => new Error("Connection terminated unexpectedly")],
+    ["a refusal inside an AggregateError", async () => new AggregateError([await refused()])],
+  ])("%s is UNAVAILABLE, logged as a warning", async (_what, make) => {
+    const { logger, lines } = capturingLogger();
+    const err = toGrpcError(await make(), logger);
+    expect(err.code).toBe(status.UNAVAILABLE);
+    expect(err.details).toBe("temporarily unavailable, retry");
+    expect(lines).toMatchObject([{ level: "warn" }]);
+  });
+
+  it("keeps other database errors INTERNAL (a unique violation is a bug, not an outage)", () => {
+    const { logger } = capturingLogger();
+    expect(toGrpcError(sqlError("23505"), logger).code).toBe(status.INTERNAL);
+  });
+});
+
+/** An error shaped as pg's DatabaseError with a SQLSTATE. */
+function sqlError(code: string): Error {
+  return Object.assign(new Error(`database error ${code}`), { code, severity: "FATAL" });
+}

@@ -36,3 +36,4 @@ export {
   type TelemetryExporter,
   type TelemetryOptions,
 } from "./telemetry.js";
+export { isTransientInfrastructureError } from "./transient-errors.js";
