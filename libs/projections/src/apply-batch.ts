@@ -9,6 +9,7 @@ import type { ApplyContext, Projection, ProjectionEvent, QueryFn } from "./proje
 import type { BatchEntry } from "./projection-event.js";
 import { quoteIdent } from "./runtime-tables.js";
 import { kyselyOn } from "./single-client-kysely.js";
+import { namingQuery } from "./statement-names.js";
 
 export interface BatchOptions {
   mode: "live" | "rebuild";
@@ -16,6 +17,12 @@ export interface BatchOptions {
   begin?: boolean;
   /** Commit at the end (with the checkpoint update); the caller rolls back on a throw. */
   commit?: boolean;
+  /**
+   * Commit without waiting for the WAL flush (`synchronous_commit = off`, with `begin`). A
+   * server crash may then lose the last batches committed, checkpoint and inbox rows with
+   * them: the runner re-positions its consumers at the checkpoint and applies them again.
+   */
+  asyncCommit?: boolean;
   /**
    * Rebuilds write no inbox rows: they skip re-published copies by stream version instead
    * (returns false for an event already applied).
@@ -95,9 +102,19 @@ export async function applyBatch(
        SELECT unnest(${textArrayLiteral(candidates.map((e) => e.event!.eventId))}::text[])
        ON CONFLICT DO NOTHING RETURNING event_id`;
   type LockRow = { source: string; seq: string; version: number; any_pending: boolean };
-  const statements = [options.begin ? "BEGIN" : undefined, lockSql, claimSql].filter(Boolean);
+  // Live batches send their repeated statements named (statement-names.ts); a plan made for
+  // one batch size must not serve another (a generic plan assumes 100 rows per array).
+  const named = options.mode === "live";
+  const opening = options.begin
+    ? [
+        "BEGIN",
+        ...(named ? ["SET LOCAL plan_cache_mode = force_custom_plan"] : []),
+        ...(options.asyncCommit ? ["SET LOCAL synchronous_commit = off"] : []),
+      ]
+    : [];
+  const statements = [...opening, lockSql, claimSql].filter(Boolean);
   const results = asResults(await client.query(statements.join("; ")));
-  const locked = results[options.begin ? 1 : 0] as { rows: LockRow[] };
+  const locked = results[opening.length] as { rows: LockRow[] };
   const claimed = claimSql ? (results.at(-1) as { rows: { event_id: string }[] }) : undefined;
   const anyPending = locked.rows.some((r) => r.any_pending);
   const checkpoint = new Map(locked.rows.map((r) => [r.source, Number(r.seq)]));
@@ -148,8 +165,10 @@ export async function applyBatch(
     for (const row of r.rows) blocked.set(row.stream_id, row.awaiting);
   }
 
-  const query: QueryFn = (text, params) => client.query(text, params as unknown[]);
-  const db = kyselyOn(client).withSchema(schema);
+  const query: QueryFn = named
+    ? namingQuery(client)
+    : (text, params) => client.query(text, params as unknown[]);
+  const db = kyselyOn(client, named ? query : undefined).withSchema(schema);
   const changed = new Map<string, ChangedItem>();
   let current: ProjectionEvent | undefined;
   let deferKey: string | undefined;

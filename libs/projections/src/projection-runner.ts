@@ -24,6 +24,12 @@ export interface ProjectionRunnerOptions {
   maxBatch?: number;
   /** Ack wait of the durable consumers; default 30 s. */
   ackWaitMs?: number;
+  /**
+   * Wait for the WAL flush at each batch's commit; default false. Without it a batch commits
+   * ~1.5 ms sooner (p99 ~8 ms under load): a read model loses nothing by it, since a batch
+   * lost in a server crash loses its checkpoint too and is applied again from the stream.
+   */
+  synchronousCommit?: boolean;
   /** Publish change notices after each batch; default: when the projection names a noticeContext. */
   notices?: boolean;
   /** After the commit, before notices and acks (tests use it to crash in that window). */
@@ -312,6 +318,7 @@ export class ProjectionRunner {
         mode: "live",
         begin: true,
         commit: true,
+        asyncCommit: this.o.synchronousCommit !== true,
       });
     } catch (err) {
       await client.query("ROLLBACK").catch(() => {});

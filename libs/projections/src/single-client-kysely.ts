@@ -6,9 +6,13 @@ import type pg from "pg";
  * (BEGIN/COMMIT on the raw client), so handlers' kysely writes, the runtime's raw SQL and
  * COPY all share one transaction.
  */
-export function kyselyOn(client: pg.PoolClient): Kysely<any> {
+export function kyselyOn(
+  client: pg.PoolClient,
+  /** How its statements reach the client (default: `client.query`). */
+  query?: (text: string, params?: unknown[]) => Promise<unknown>,
+): Kysely<any> {
   const borrowed = {
-    query: client.query.bind(client),
+    query: query ?? client.query.bind(client),
     release() {}, // the runtime releases the client, not kysely
   };
   return new Kysely<any>({
