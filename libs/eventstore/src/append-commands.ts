@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { type AppendParams, toAppendParams } from "./append-params.js";
 import { InvalidEventStoreArgument } from "./errors.js";
+import { newEventId } from "./event-id.js";
 import type { StreamAppend, StreamVersion } from "./event-types.js";
 import { parseInt8 } from "./int8.js";
 import { payloadHash } from "./payload-hash.js";
@@ -11,9 +12,7 @@ export interface CommandAppend {
   appends: readonly StreamAppend[];
 }
 
-const APPEND_COMMANDS_SQL =
-  "SELECT eventstore.append_commands($1::text[], $2::bigint[], $3::int[], $4::uuid[], " +
-  "$5::text[], $6::int[], $7::jsonb[], $8::jsonb[], $9::text[], $10::text[], $11::jsonb[]) AS r";
+const APPEND_COMMANDS_SQL = "SELECT eventstore.append_commands_json($1::jsonb) AS r";
 
 /** Whether a batch can go as one transaction: no stream and no command id twice, ids given. */
 export function batchable(items: readonly CommandAppend[]): boolean {
@@ -31,10 +30,40 @@ export function batchable(items: readonly CommandAppend[]): boolean {
   return true;
 }
 
+/** The batch as append_commands_json takes it (see its migration), in one JSON text. */
+function batchDocument(items: readonly CommandAppend[], p: AppendParams): string {
+  const events: object[] = [];
+  let k = 0;
+  for (const i of items) {
+    for (const a of i.appends) {
+      for (const e of a.events) {
+        events.push({
+          s: p.eventStreams[k],
+          id: e.eventId ?? newEventId(),
+          type: p.types[k],
+          v: p.schemaVersions[k],
+          data: e.data,
+          metadata: e.metadata ?? {},
+        });
+        k++;
+      }
+    }
+  }
+  return JSON.stringify({
+    streams: p.streamIds.map((id, n) => ({ id, expected: p.expected[n] })),
+    events,
+    commands: items.map((i) => ({
+      id: i.command.commandId,
+      hash: payloadHash(i.command.payload),
+      result: i.command.result ?? null,
+    })),
+  });
+}
+
 /**
- * Every command's appends and record in one statement (eventstore.append_commands, its own
- * transaction): nothing recorded yet and every stream at its expected version, then the
- * records, exactly as appendCommand stores one (same table, same payload hash, so a retry of
+ * Every command's appends and record in one statement (eventstore.append_commands_json, its
+ * own transaction, the batch as one JSON document): nothing recorded yet and every stream at
+ * its expected version, then the records, exactly as appendCommand stores one (same table, same payload hash, so a retry of
  * any of them is answered by it), and the events. Returns each command's stream versions, or
  * undefined when nothing was written because a stream was not at its expected version, a
  * command id was already recorded or an argument was refused: appending each command alone
@@ -46,7 +75,11 @@ export async function appendTogether(
 ): Promise<StreamVersion[][] | undefined> {
   let p: AppendParams;
   try {
-    p = toAppendParams(items.flatMap((i) => i.appends));
+    // Validated and laid out; ids, data and metadata go into the document below.
+    p = toAppendParams(
+      items.flatMap((i) => i.appends),
+      { lazy: true },
+    );
   } catch (err) {
     if (err instanceof InvalidEventStoreArgument) return undefined;
     throw err;
@@ -54,21 +87,9 @@ export async function appendTogether(
   let r: { versions?: Array<number | string>; separately?: boolean };
   try {
     const { rows } = await pool.query<{ r: typeof r }>({
-      name: "eventstore_append_commands",
+      name: "eventstore_append_commands_json",
       text: APPEND_COMMANDS_SQL,
-      values: [
-        p.streamIds,
-        p.expected,
-        p.eventStreams,
-        p.eventIds,
-        p.types,
-        p.schemaVersions,
-        p.data,
-        p.metadata,
-        items.map((i) => i.command.commandId),
-        items.map((i) => payloadHash(i.command.payload)),
-        items.map((i) => JSON.stringify(i.command.result ?? null)),
-      ],
+      values: [batchDocument(items, p)],
     });
     r = rows[0]!.r;
   } catch (err) {
