@@ -1,9 +1,8 @@
 import { createRequire } from "node:module";
+import { metrics as metricsApi, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { GrpcInstrumentation } from "@opentelemetry/instrumentation-grpc";
-import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
 import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { metrics, NodeSDK } from "@opentelemetry/sdk-node";
@@ -14,6 +13,8 @@ import {
   SimpleSpanProcessor,
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
+import { traceGrpc } from "./trace-grpc.js";
+import { traceHttpServers } from "./trace-http-server.js";
 
 /*
  * This module must not import @grpc/grpc-js or pg (directly or through other kit modules):
@@ -47,9 +48,11 @@ const started = Symbol.for("otmetka.service-kit.telemetry");
 type GlobalWithTelemetry = typeof globalThis & { [started]?: Telemetry };
 
 /**
- * Starts the OpenTelemetry Node SDK with grpc, pg and http instrumentation and the W3C trace
- * context propagator. Call it before anything imports @grpc/grpc-js or pg. Starting twice in
- * one process returns the first instance (a second SDK would fight over the global providers).
+ * Starts the OpenTelemetry Node SDK with the W3C trace context propagator, pg instrumentation
+ * and this kit's lean gRPC and HTTP-server tracing (trace-grpc.ts, trace-http-server.ts: an
+ * unsampled call costs next to nothing). Call it before anything imports @grpc/grpc-js or pg.
+ * Starting twice in one process returns the first instance (a second SDK would fight over the
+ * global providers).
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   const global = globalThis as GlobalWithTelemetry;
@@ -87,24 +90,34 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
           ]
         : [],
     logRecordProcessors: [],
-    instrumentations: [
-      new GrpcInstrumentation(),
-      new PgInstrumentation(),
-      new HttpInstrumentation(),
-    ],
+    instrumentations: [new PgInstrumentation()],
   });
   sdk.start();
 
-  // Under ESM, `import` of grpc-js bypasses require-in-the-middle, so the gRPC instrumentation
-  // never sees it. Loading it once through require, right now, patches the shared CommonJS
-  // exports that later `import`s receive (works under node, tsx and vitest alike).
-  createRequire(import.meta.url)("@grpc/grpc-js");
+  const tracer = trace.getTracer("@otmetka/service-kit");
+  // Durations are measured only when metrics go somewhere.
+  const meter = exporter === "otlp" ? metricsApi.getMeter("@otmetka/service-kit") : undefined;
+  const seconds = { unit: "s" };
+  // grpc-js loaded through require, right now, before any `import` of it: the client
+  // constructors are replaced on the shared CommonJS exports, which later `import`s copy
+  // (works under node, tsx and vitest alike).
+  const untraceGrpc = traceGrpc(
+    createRequire(import.meta.url)("@grpc/grpc-js"),
+    tracer,
+    meter?.createHistogram("rpc.server.duration", seconds),
+  );
+  const untraceHttp = traceHttpServers(
+    tracer,
+    meter?.createHistogram("http.server.request.duration", seconds),
+  );
 
   let stopping: Promise<void> | undefined;
   const telemetry: Telemetry = {
     exporter,
     memoryExporter,
     shutdown() {
+      untraceHttp();
+      untraceGrpc();
       stopping ??= sdk.shutdown().finally(() => {
         delete global[started];
       });
