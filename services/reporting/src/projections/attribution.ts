@@ -39,6 +39,23 @@ export interface AttributionKey {
   readonly fallback: Scope;
 }
 
+const attributionKey = (k: AttributionKey) =>
+  `${k.studentId}|${k.startYear}|${k.term}|${k.fallback.classGroupId}|${k.fallback.schoolId}|${k.fallback.municipalityId}`;
+
+/** `attributeAll` through a cache kept by the caller (a rebuild's, see rebuild-memory.ts). */
+export async function attributeCached(
+  q: Q,
+  keys: readonly AttributionKey[],
+  cache: Map<string, Attribution> | undefined,
+): Promise<Attribution[]> {
+  if (!cache) return attributeAll(q, keys);
+  const names = keys.map(attributionKey);
+  const missing = keys.filter((_, i) => !cache.has(names[i] as string));
+  const read = await attributeAll(q, missing);
+  for (const [i, k] of missing.entries()) cache.set(attributionKey(k), read[i] as Attribution);
+  return names.map((n) => cache.get(n) as Attribution);
+}
+
 /**
  * Attributes a batch's pupils in one round trip, whatever their number: the enrollments, the
  * journals' class groups (fallback) and the terms of their schools come back as JSON arrays.

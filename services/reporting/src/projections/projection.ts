@@ -47,6 +47,8 @@ export const reportingProjection: Projection<Deltas> = defineProjection<Deltas>(
     await advanceClock(q, ctx.scratch, e.time);
     const handler = handlers[e.type];
     if (!handler) return;
+    // Attributions are computed from the replicas: a rebuild's cache of them is dropped.
+    if (REPLICA_EVENTS.has(e.type)) ctx.scratch.rebuild?.attributions.clear();
     // These read which results a pupil has from the table: the batch's go there first.
     if (READS_PUPIL_RESULTS.has(e.type) && hasUnwrittenPupils(ctx.scratch))
       await writeAll(q, new Deltas(), takePupilRows(ctx.scratch));
@@ -68,6 +70,11 @@ export const reportingProjection: Projection<Deltas> = defineProjection<Deltas>(
     for (const s of ctx.scratch.changedPupils) ctx.changed("diary", s);
   },
 });
+
+const REPLICA_EVENTS = new Set([
+  ...Object.keys(identityHandlers),
+  ...Object.keys(curriculumReplicaHandlers),
+]);
 
 /** Handlers that read a pupil's rows in `pupil_results` (to re-attribute or re-exempt them). */
 const READS_PUPIL_RESULTS = new Set([

@@ -13,7 +13,7 @@ import {
   pupilResult,
 } from "../domain/metrics/pupil-result.js";
 import type { Entry, EntryValue } from "../domain/metrics/values.js";
-import { attributeAll } from "./attribution.js";
+import { attributeCached } from "./attribution.js";
 import type { Deltas, Scope } from "./deltas.js";
 import type { Q } from "./query.js";
 
@@ -208,9 +208,10 @@ async function loadFacts(
 export async function recomputePupils(q: Q, d: Deltas): Promise<void> {
   const touched = [...d.touched.values()];
   if (touched.length === 0) return;
-  const attributions = await attributeAll(
+  const attributions = await attributeCached(
     q,
     touched.map((t) => ({ ...t, fallback: t.subjects.values().next().value as Scope })),
+    d.rebuild?.attributions,
   );
   const attributionOf = new Map(touched.map((t, i) => [pupilKey(t), attributions[i]]));
   const pairs: Pair[] = touched.flatMap((t) =>

@@ -1,4 +1,5 @@
 import { AttendanceBuffer } from "./attendance-buffer.js";
+import type { Attribution } from "./attribution.js";
 import {
   attendanceToArray,
   journalToArray,
@@ -85,6 +86,12 @@ export class RebuildMemory {
   readonly daily = new AbsoluteTable();
   /** Attendance facts of the whole rebuild: what it does not hold, the build schema has not. */
   readonly attendance = new AttendanceBuffer(true);
+  /**
+   * Pupils' attributions by `attributionKey`, read once and kept until a replica event
+   * (enrollments, class groups, terms are what they are computed from): a pupil touched on
+   * many days is attributed once instead of at every day close.
+   */
+  readonly attributions = new Map<string, Attribution>();
 
   /** Takes the batch's deltas so far (cleared in `d`) into the absolute rows. */
   addDeltas(d: Deltas): void {
