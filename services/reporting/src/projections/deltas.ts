@@ -97,6 +97,8 @@ export class Deltas {
   /** Lessons the batch has read or written (every column), changed ones written back by flush. */
   readonly lessons = new Map<string, StoredLesson>();
   readonly dirtyLessons = new Set<string>();
+  /** Enrollments a rebuild gathered: person, class group, first day (replicas.ts). */
+  readonly newEnrollments: [string, string, string][] = [];
   /** Lessons inserted by this batch: none has stored absences. */
   readonly freshLessons = new Set<string>();
   /** The recorded-time clock's open day as this batch sees it (undefined: not read yet). */

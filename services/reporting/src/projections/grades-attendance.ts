@@ -16,7 +16,7 @@ import {
   type StoredLesson,
 } from "./lessons.js";
 import type { Q } from "./query.js";
-import type { Handler } from "./replicas.js";
+import { enrollmentsWritten, type Handler } from "./replicas.js";
 import { countEntryDelay } from "./timeliness.js";
 
 /*
@@ -104,13 +104,11 @@ export const attendanceHandlers: Record<string, Handler> = {
     const before = r.before;
     let newPupils: string[] = [];
     if (r.lesson) {
-      // First record for the lesson: its roll becomes scheduled pupil-lessons.
-      newPupils = [
-        ...new Set([
-          ...(await deltas.attendance.roster(q, j.scope.classGroupId, j.subgroupId, day)),
-          ...after.keys(),
-        ]),
-      ];
+      // First record for the lesson: its roll becomes scheduled pupil-lessons (the roster
+      // reads the enrollments a rebuild gathered).
+      await enrollmentsWritten(q, deltas);
+      const roll = await deltas.attendance.roster(q, j.scope.classGroupId, j.subgroupId, day);
+      newPupils = [...new Set([...roll, ...after.keys()])];
       deltas.dailyAt(j.scope, j.subjectId, day, (c) => {
         c.att.scheduledPupilLessons += newPupils.length;
       });

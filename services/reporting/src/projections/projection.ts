@@ -9,7 +9,12 @@ import { hasUnwrittenPupils, recomputePupils, takePupilRows } from "./pupils.js"
 import type { Q } from "./query.js";
 import { schemaQuery } from "./query.js";
 import { rebuildMemory } from "./rebuild-memory.js";
-import { curriculumReplicaHandlers, type Handler, identityHandlers } from "./replicas.js";
+import {
+  curriculumReplicaHandlers,
+  enrollmentsWritten,
+  type Handler,
+  identityHandlers,
+} from "./replicas.js";
 import { createTables } from "./schema.js";
 import { countPendingDelays } from "./timeliness.js";
 import { writeAll } from "./write-deltas.js";
@@ -92,6 +97,7 @@ const READS_PUPIL_RESULTS = new Set([
  */
 async function writeBatch(q: Q, d: Deltas, last = false): Promise<void> {
   await writeScheduled(q, d);
+  await enrollmentsWritten(q, d);
   await countPendingDelays(q, d);
   await recomputePupils(q, d);
   const pupils = last ? takePupilRows(d) : { resultRows: [], standingRows: [] };

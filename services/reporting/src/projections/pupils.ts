@@ -271,6 +271,7 @@ export async function recomputePupils(q: Q, d: Deltas): Promise<void> {
         addToStanding(standing[col], r, 1);
       }
     }
+    d.rebuild?.noteResult(p.studentId, p.startYear, p.subjectId, p.term);
     rows.results.set(pairKey(p), {
       value: next,
       row: [

@@ -92,6 +92,23 @@ export class RebuildMemory {
    * many days is attributed once instead of at every day close.
    */
   readonly attributions = new Map<string, Attribution>();
+  /** Every pupil_results row the rebuild made, as [subject, term] per `student|year`. */
+  private readonly results = new Map<string, Map<string, [string, number]>>();
+
+  noteResult(studentId: string, startYear: number, subjectId: string, term: number): void {
+    const k = `${studentId}|${startYear}`;
+    let rows = this.results.get(k);
+    if (!rows) {
+      rows = new Map();
+      this.results.set(k, rows);
+    }
+    rows.set(`${subjectId}|${term}`, [subjectId, term]);
+  }
+
+  /** What `SELECT subject_id, term FROM pupil_results WHERE student_id, start_year` returns. */
+  resultsOf(studentId: string, startYear: number): Iterable<[string, number]> {
+    return this.results.get(`${studentId}|${startYear}`)?.values() ?? [];
+  }
 
   /** Takes the batch's deltas so far (cleared in `d`) into the absolute rows. */
   addDeltas(d: Deltas): void {

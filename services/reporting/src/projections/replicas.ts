@@ -28,6 +28,22 @@ async function touchStudentYear(
   for (const r of rows) deltas.touch(studentId, startYear, r.term, r.subject_id, fallback);
 }
 
+/**
+ * The enrollments a rebuild gathered, in one statement (in their order: attribution takes
+ * the latest by `seq`), before anything reads the table: a day close or flush, a roster, a
+ * transfer or withdrawal.
+ */
+export async function enrollmentsWritten(q: Q, deltas: Deltas): Promise<void> {
+  if (deltas.newEnrollments.length === 0) return;
+  const rows = deltas.newEnrollments.splice(0);
+  await q(
+    `INSERT INTO $S.enrollments (person_id, class_group_id, first_day)
+     SELECT p, c, f FROM unnest($1::text[], $2::text[], $3::date[]) WITH ORDINALITY AS t(p, c, f, n)
+     ORDER BY n ON CONFLICT DO NOTHING`,
+    [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
+  );
+}
+
 const closeEnrollment = (q: Q, person: string, classGroup: string, until: string) =>
   q(
     "UPDATE $S.enrollments SET until = $3 WHERE person_id = $1 AND class_group_id = $2 AND until IS NULL",
@@ -71,6 +87,14 @@ export const identityHandlers: Record<string, Handler> = {
   "identity.v1.StudentEnrolled": async (q, d, deltas) => {
     deltas.attendance.forgetRosters();
     const person = str(d, "personId");
+    if (deltas.rebuild) {
+      // A rebuild knows every pupil_results row it made: the same touches, no round trip.
+      deltas.newEnrollments.push([person, str(d, "classGroupId"), str(d, "effectiveDate")]);
+      const scope = scopeOf(d, "classGroupId");
+      for (const [subject, term] of deltas.rebuild.resultsOf(person, yearOf(d)))
+        deltas.touch(person, yearOf(d), term, subject, scope);
+      return;
+    }
     // One statement: the enrollment opened and the pupil's results of the year to re-attribute.
     const rows = await q<{ subject_id: string; term: number }>(
       `WITH opened AS (INSERT INTO $S.enrollments (person_id, class_group_id, first_day) VALUES ($1, $2, $3)
@@ -83,6 +107,7 @@ export const identityHandlers: Record<string, Handler> = {
   },
   "identity.v1.StudentTransferred": async (q, d, deltas) => {
     deltas.attendance.forgetRosters();
+    await enrollmentsWritten(q, deltas);
     const person = str(d, "personId");
     await closeEnrollment(q, person, str(d, "fromClassGroupId"), str(d, "effectiveDate"));
     await openEnrollment(q, person, str(d, "toClassGroupId"), str(d, "effectiveDate"));
@@ -90,6 +115,7 @@ export const identityHandlers: Record<string, Handler> = {
   },
   "identity.v1.StudentWithdrawn": async (q, d, deltas) => {
     deltas.attendance.forgetRosters();
+    await enrollmentsWritten(q, deltas);
     const person = str(d, "personId");
     const classGroup = str(d, "classGroupId");
     await closeEnrollment(q, person, classGroup, str(d, "effectiveDate"));
