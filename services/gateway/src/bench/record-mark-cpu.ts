@@ -5,6 +5,13 @@
  * Prints CPU ms per mark of the gateway (user+system from /proc) beside a bare yoga `{ hello }`
  * process measured the same way. Run: `npx tsx src/bench/record-mark-cpu.ts`;
  * knobs MARKS (20000), CLIENTS (64), PROFILE_DIR (a V8 CPU profile of the gateway).
+ *
+ * VARIANTS compares gateways side by side in one run (run by run, a loaded machine's noise and
+ * the rate, which changes the CPU a mark twofold, hide 10 % differences): `name[@dir][:K=V,…];…`
+ * starts one gateway per variant (`dir`: another copy of services/gateway whose node_modules
+ * resolve the build to compare, e.g. a symlink farm with an old @otmetka/service-kit; K=V: extra
+ * environment) and sends the marks to them in turn, so each gets the same rate and neighbours.
+ * `VARIANTS="a;b"` (the same build twice) agreed within 1 %.
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -54,41 +61,62 @@ const gradesPort = await new Promise<number>((res, rej) =>
     e ? rej(e) : res(p),
   ),
 );
-const gwPort = await freePort();
 const helloPort = await freePort();
-const gateway = startServiceProcess({
-  name: "gateway",
-  cwd: here,
-  env: {
-    NATS_URL: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
-    NATS_PREFIX: uniqueNatsPrefix(),
-    AUTH_JWKS_URL: issuer.jwksUrl,
-    LOG_LEVEL: "info",
-    SHUTDOWN_GRACE_MS: "100",
-    OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
-    OTEL_TRACES_SAMPLER_ARG: "0.01",
-    HTTP_HOST: "127.0.0.1",
-    HTTP_PORT: String(gwPort),
-    GRPC_PORT: String(await freePort()),
-    IDENTITY_GRPC_ADDRESS: fakes.address,
-    CURRICULUM_GRPC_ADDRESS: fakes.address,
-    REPORTING_GRPC_ADDRESS: fakes.address,
-    GRADES_GRPC_ADDRESS: `127.0.0.1:${gradesPort}`,
-    GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000",
-    // GW_<NAME>=value sets <NAME> for the gateway (e.g. GW_OTEL_SDK_DISABLED=true).
-    ...Object.fromEntries(
-      Object.entries(process.env)
-        .filter(([k]) => k.startsWith("GW_"))
-        .map(([k, v]) => [k.slice(3), v ?? ""]),
-    ),
-    ...(PROFILE_DIR
-      ? {
-          BENCH_PROFILE_DIR: PROFILE_DIR,
-          NODE_OPTIONS: `--import=${fileURLToPath(new URL("../../../../tests/bench/src/lib/cpu-profile.mjs", import.meta.url))}`,
-        }
-      : {}),
-  },
+interface Variant {
+  name: string;
+  dir: string;
+  env: Record<string, string>;
+}
+const variants: Variant[] = (process.env.VARIANTS ?? "gateway").split(";").map((v) => {
+  const [head = "", vars = ""] = v.split(/:(.*)/s);
+  const [name = "", dir = here] = head.split("@");
+  const env = Object.fromEntries(
+    vars
+      .split(",")
+      .filter(Boolean)
+      .map((kv) => kv.split(/=(.*)/s).slice(0, 2) as [string, string]),
+  );
+  return { name, dir, env };
 });
+const startGateway = async (v: Variant) => {
+  const port = await freePort();
+  const proc = startServiceProcess({
+    name: v.name,
+    cwd: v.dir,
+    env: {
+      NATS_URL: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+      NATS_PREFIX: uniqueNatsPrefix(),
+      AUTH_JWKS_URL: issuer.jwksUrl,
+      LOG_LEVEL: "info",
+      SHUTDOWN_GRACE_MS: "100",
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: "0.01",
+      HTTP_HOST: "127.0.0.1",
+      HTTP_PORT: String(port),
+      GRPC_PORT: String(await freePort()),
+      IDENTITY_GRPC_ADDRESS: fakes.address,
+      CURRICULUM_GRPC_ADDRESS: fakes.address,
+      REPORTING_GRPC_ADDRESS: fakes.address,
+      GRADES_GRPC_ADDRESS: `127.0.0.1:${gradesPort}`,
+      GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000",
+      // GW_<NAME>=value sets <NAME> for the gateway (e.g. GW_OTEL_SDK_DISABLED=true).
+      ...Object.fromEntries(
+        Object.entries(process.env)
+          .filter(([k]) => k.startsWith("GW_"))
+          .map(([k, val]) => [k.slice(3), val ?? ""]),
+      ),
+      ...v.env,
+      ...(PROFILE_DIR
+        ? {
+            BENCH_PROFILE_DIR: PROFILE_DIR,
+            NODE_OPTIONS: `--import=${fileURLToPath(new URL("../../../../tests/bench/src/lib/cpu-profile.mjs", import.meta.url))}`,
+          }
+        : {}),
+    },
+  });
+  return { ...v, port, proc };
+};
+const gateways = await Promise.all(variants.map(startGateway));
 const hello = startServiceProcess({
   name: "hello",
   cwd: here,
@@ -96,17 +124,17 @@ const hello = startServiceProcess({
   env: { HTTP_PORT: String(helloPort) },
 });
 try {
-  await gateway.waitForOutput("gateway listening", 600_000);
+  for (const g of gateways) await g.proc.waitForOutput("gateway listening", 600_000);
   await hello.waitForOutput("hello listening", 600_000);
   const token = await issuer.sign({ roles: [`TEACHER@school:${F.s1}`], pid: F.t1 });
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   const MARK = `mutation M($c: ID!, $i: JSONObject!) { recordMark(commandId: $c, input: $i) }`;
   const values = ["MARK_VALUE_TWO", "MARK_VALUE_THREE", "MARK_VALUE_FOUR", "MARK_VALUE_FIVE"];
   let k = 0;
-  const mark = () =>
+  const mark = (port: number) =>
     post(
       agent,
-      gwPort,
+      port,
       JSON.stringify({
         query: MARK,
         variables: {
@@ -121,29 +149,44 @@ try {
       token,
     ).then(() => void recorded++);
   const helloBody = JSON.stringify({ query: "{ hello }" });
+  const cpuOf = (pids: (number | undefined)[]) => pids.map(cpuMs);
   const measure = async (
-    name: string,
-    pid: number | undefined,
+    names: string[],
+    pids: (number | undefined)[],
     n: number,
-    op: () => Promise<unknown>,
+    op: (i: number) => Promise<unknown>,
   ) => {
-    await load(Math.min(2000, n), op); // warm-up
-    const c0 = cpuMs(pid);
+    let i = 0;
+    const next = () => op(i++);
+    await load(Math.min(2000, n), next); // warm-up
+    i = 0;
+    const c0 = cpuOf(pids);
     const t0 = performance.now();
-    await load(n, op);
+    await load(n, next);
     const ms = performance.now() - t0;
-    const cpu = cpuMs(pid) - c0;
-    process.stdout.write(
-      `${name}: ${n} in ${(ms / 1000).toFixed(1)} s (${((n * 1000) / ms).toFixed(0)}/s), CPU ${(cpu / n).toFixed(3)} ms each\n`,
-    );
+    const c1 = cpuOf(pids);
+    names.forEach((name, j) => {
+      const each = n / names.length;
+      process.stdout.write(
+        `${name}: ${each} in ${(ms / 1000).toFixed(1)} s (${((each * 1000) / ms).toFixed(0)}/s), CPU ${(((c1[j] ?? 0) - (c0[j] ?? 0)) / each).toFixed(3)} ms each\n`,
+      );
+    });
   };
   const HELLOS = Number(process.env.HELLOS ?? MARKS);
   if (HELLOS > 0)
-    await measure("hello", hello.child.pid, HELLOS, () => post(agent, helloPort, helloBody));
-  await measure("recordMark", gateway.child.pid, MARKS, mark);
+    await measure(["hello"], [hello.child.pid], HELLOS, () => post(agent, helloPort, helloBody));
+  await measure(
+    gateways.map((g) => (gateways.length > 1 ? `recordMark ${g.name}` : "recordMark")),
+    gateways.map((g) => g.proc.child.pid),
+    MARKS,
+    (i) => mark(gateways[i % gateways.length]?.port ?? 0),
+  );
   agent.destroy();
 } finally {
-  await Promise.race([gateway.stop(), new Promise((r) => setTimeout(r, 10_000))]);
+  await Promise.race([
+    Promise.all(gateways.map((g) => g.proc.stop())),
+    new Promise((r) => setTimeout(r, 10_000)),
+  ]);
   await hello.stop();
   grades.forceShutdown();
   await fakes.stop();
