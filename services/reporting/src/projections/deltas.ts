@@ -94,8 +94,11 @@ export class Deltas {
   readonly attendance: AttendanceBuffer;
   /** Lessons scheduled in this batch, not written yet (lessons.ts writeScheduled): id -> column values. */
   readonly scheduled = new Map<string, unknown[]>();
-  /** Lessons the batch has read or written (every column), changed ones written back by flush. */
-  readonly lessons = new Map<string, StoredLesson>();
+  /**
+   * Lessons the batch has read or written (every column), changed ones written back by
+   * flush; a rebuild's hold every lesson it has seen, from batch to batch.
+   */
+  readonly lessons: Map<string, StoredLesson>;
   readonly dirtyLessons = new Set<string>();
   /** Enrollments a rebuild gathered: person, class group, first day (replicas.ts). */
   readonly newEnrollments: [string, string, string][] = [];
@@ -109,6 +112,7 @@ export class Deltas {
   /** `rebuild`: a rebuild's state across batches (aggregates and attendance in memory). */
   constructor(readonly rebuild?: RebuildMemory) {
     this.attendance = rebuild?.attendance ?? new AttendanceBuffer();
+    this.lessons = rebuild?.lessons ?? new Map();
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   standingRowToArray,
 } from "./counters-codec.js";
 import type { Deltas } from "./deltas.js";
+import type { StoredLesson } from "./lessons.js";
 import type { Q } from "./query.js";
 
 /*
@@ -86,6 +87,11 @@ export class RebuildMemory {
   readonly daily = new AbsoluteTable();
   /** Attendance facts of the whole rebuild: what it does not hold, the build schema has not. */
   readonly attendance = new AttendanceBuffer(true);
+  /**
+   * Every lesson the rebuild has written or read: a lesson conducted in a later batch than
+   * it was scheduled in (most, in batches of 10,000) changes in memory, not by an UPDATE.
+   */
+  readonly lessons = new Map<string, StoredLesson>();
   /**
    * Pupils' attributions by `attributionKey`, read once and kept until a replica event
    * (enrollments, class groups, terms are what they are computed from): a pupil touched on
