@@ -127,32 +127,40 @@ function auditPlugin(o: GatewayOptions, now: () => Date): Plugin<GatewayContext>
   return {
     onExecute({ args }) {
       return {
-        async onExecuteDone({ result, setResult }) {
+        // Not async: a request without pupils' data (every mutation) costs no promise here.
+        onExecuteDone({ result, setResult }) {
           const ctx = args.contextValue as GatewayContext;
           if (!ctx.audit || ctx.audit.pupils.size === 0 || Symbol.asyncIterator in result) return;
-          const op =
-            args.operationName ??
-            (args.document as DocumentNode).definitions.find(
-              (d): d is OperationDefinitionNode => d.kind === "OperationDefinition",
-            )?.name?.value ??
-            "anonymous";
-          const span = trace.getActiveSpan()?.spanContext().traceId ?? "";
-          try {
-            await o.audit.publish(
-              accessRecord(ctx.caller, ctx.audit.role ?? "", op, span, ctx.audit.pupils, now()),
-            );
-          } catch (err) {
-            o.logger.error({ err }, "access record not published; data withheld");
-            setResult({
-              errors: [
-                gqlError("UNAVAILABLE", "audit: the access record could not be written; retry"),
-              ],
-            });
-          }
+          return publishAccess(o, now(), args, ctx.caller, ctx.audit, setResult);
         },
       };
     },
   };
+}
+
+async function publishAccess(
+  o: GatewayOptions,
+  at: Date,
+  args: { operationName?: string | null | undefined; document: unknown },
+  caller: Caller,
+  audit: AuditCollector,
+  setResult: (r: { errors: GraphQLError[] }) => void,
+) {
+  const op =
+    args.operationName ??
+    (args.document as DocumentNode).definitions.find(
+      (d): d is OperationDefinitionNode => d.kind === "OperationDefinition",
+    )?.name?.value ??
+    "anonymous";
+  const span = trace.getActiveSpan()?.spanContext().traceId ?? "";
+  try {
+    await o.audit.publish(accessRecord(caller, audit.role ?? "", op, span, audit.pupils, at));
+  } catch (err) {
+    o.logger.error({ err }, "access record not published; data withheld");
+    setResult({
+      errors: [gqlError("UNAVAILABLE", "audit: the access record could not be written; retry")],
+    });
+  }
 }
 
 /** Yoga's parse and validation refusals skip maskError; they get conventions.md's code here. */

@@ -85,8 +85,9 @@ export function commandRequest(
     // ts-proto throws on an unknown enum name.
     throw gqlError("BAD_USER_INPUT", `input: ${(err as Error).message}`, "input");
   }
-  // ts-proto maps an unknown enum name or number to UNRECOGNIZED instead of throwing.
-  const unknownEnum = pathOf(request.toJSON(req), "UNRECOGNIZED");
+  // ts-proto maps an unknown enum name or number to UNRECOGNIZED (-1) instead of throwing. The
+  // path is looked for (a toJSON of the whole request) only when some field holds -1.
+  const unknownEnum = holds(req, -1) ? pathOf(request.toJSON(req), "UNRECOGNIZED") : undefined;
   if (unknownEnum)
     throw gqlError(
       "BAD_USER_INPUT",
@@ -95,6 +96,15 @@ export function commandRequest(
     );
   if ("commandId" in known) req.commandId = commandId;
   return req;
+}
+
+/** Whether `needle` occurs anywhere in a value (objects and arrays walked). */
+function holds(v: unknown, needle: unknown): boolean {
+  if (v === needle) return true;
+  if (typeof v !== "object" || v === null) return false;
+  if (Array.isArray(v)) return v.some((x) => holds(x, needle));
+  for (const k in v) if (holds((v as Record<string, unknown>)[k], needle)) return true;
+  return false;
 }
 
 /** The dotted path of the first occurrence of `needle` in a JSON value. */
