@@ -1,5 +1,5 @@
 import { countEntry } from "../domain/metrics/performance.js";
-import type { Deltas, Scope } from "./deltas.js";
+import type { Deltas, NewMark, Scope } from "./deltas.js";
 import { type Data, int, journalOf, markValue, str } from "./event-data.js";
 import { toEntryValue } from "./pupils.js";
 import type { Q } from "./query.js";
@@ -38,8 +38,15 @@ function countMark(deltas: Deltas, m: MarkRow, sign: 1 | -1) {
   }
 }
 
-const loadMark = async (q: Q, deltas: Deltas, markId: string): Promise<MarkRow | undefined> =>
-  deltas.newMarks.get(markId) ??
+async function loadMark(q: Q, deltas: Deltas, markId: string): Promise<MarkRow | undefined> {
+  const held = deltas.newMarks.get(markId);
+  if (held) return held;
+  // A rebuild holds all its marks: one it does not hold is not stored.
+  if (deltas.rebuild) return deltas.rebuild.marks.get(markId);
+  return readMark(q, markId);
+}
+
+const readMark = async (q: Q, markId: string): Promise<MarkRow | undefined> =>
   (
     await q<MarkRow>(
       `SELECT mark_id, student_id, subject_id, start_year, term, value, weight, revoked, class_group_id, school_id,
@@ -62,6 +69,13 @@ async function touchAllTerms(
   );
   const terms = new Set([0, ...rows.map((r) => r.term)]);
   for (const term of terms) deltas.touch(studentId, startYear, term, subjectId, scope);
+}
+
+/** A rebuild's mark of an earlier batch, to change in memory (written back by the flush). */
+function heldMark(deltas: Deltas, markId: string): NewMark | undefined {
+  const m = deltas.rebuild?.marks.get(markId);
+  if (m) deltas.rebuild?.changedMarks.add(m);
+  return m;
 }
 
 export const markHandlers: Record<string, Handler> = {
@@ -90,6 +104,7 @@ export const markHandlers: Record<string, Handler> = {
       revoked: false,
     };
     deltas.newMarks.set(markId, m);
+    deltas.rebuild?.addMark(m);
     countMark(deltas, m, 1);
     await countEntryDelay(q, deltas, j.scope, j.subjectId, m.lesson_date, meta.time);
   },
@@ -98,7 +113,7 @@ export const markHandlers: Record<string, Handler> = {
     const value = markValue(d);
     if (!before || before.revoked || value === null) return;
     countMark(deltas, before, -1);
-    const pending = deltas.newMarks.get(before.mark_id);
+    const pending = deltas.newMarks.get(before.mark_id) ?? heldMark(deltas, before.mark_id);
     if (pending) pending.value = value;
     else await q("UPDATE $S.marks SET value = $2 WHERE mark_id = $1", [before.mark_id, value]);
     countMark(deltas, { ...before, value }, 1);
@@ -107,7 +122,7 @@ export const markHandlers: Record<string, Handler> = {
     const before = await loadMark(q, deltas, str(d, "markId"));
     if (!before || before.revoked) return;
     countMark(deltas, before, -1);
-    const pending = deltas.newMarks.get(before.mark_id);
+    const pending = deltas.newMarks.get(before.mark_id) ?? heldMark(deltas, before.mark_id);
     if (pending) pending.revoked = true;
     else await q("UPDATE $S.marks SET revoked = true WHERE mark_id = $1", [before.mark_id]);
   },

@@ -107,6 +107,7 @@ async function writeBatch(q: Q, d: Deltas, last = false): Promise<void> {
   d.rebuild.addDeltas(d);
   if (!last) return;
   await writeAll(q, d, pupils);
+  await d.rebuild.writeChangedMarks(q);
   await d.rebuild.write(q);
 }
 

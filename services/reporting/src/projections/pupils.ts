@@ -115,7 +115,8 @@ export function takePupilRows(d: Deltas): PupilRows {
 
 interface FactsRow {
   i: string;
-  entries: [string, number][];
+  /** Null in a rebuild: it holds the marks. */
+  entries: [string, number][] | null;
   period_mark: string | null;
   grading: string | null;
   exemptions: [string, string][];
@@ -137,11 +138,14 @@ async function loadFacts(
   olds: (Results | null)[];
   standings: (Standing | null)[];
 }> {
+  // A rebuild holds all its marks (rebuild-memory.ts): the stored ones are not read.
+  const memory = d.rebuild;
   const rows = await q<FactsRow>(
     `SELECT k.i,
-       (SELECT coalesce(json_agg(json_build_array(m.value, m.weight) ORDER BY m.seq), '[]'::json) FROM $S.marks m
+       CASE WHEN $5::boolean THEN (SELECT coalesce(json_agg(json_build_array(m.value, m.weight) ORDER BY m.seq),
+           '[]'::json) FROM $S.marks m
          WHERE m.student_id = k.student_id AND m.subject_id = k.subject_id AND m.start_year = k.start_year
-           AND (k.term = 0 OR m.term = k.term) AND NOT m.revoked) AS entries,
+           AND (k.term = 0 OR m.term = k.term) AND NOT m.revoked) END AS entries,
        (SELECT t.value FROM $S.term_marks t WHERE t.student_id = k.student_id AND t.subject_id = k.subject_id
            AND t.start_year = k.start_year AND t.term = k.term) AS period_mark,
        (SELECT s.grading FROM $S.subjects s WHERE s.subject_id = k.subject_id) AS grading,
@@ -154,16 +158,16 @@ async function loadFacts(
        (SELECT json_build_object('scope', s.scope, 'current', s.current, 'period', s.period) FROM $S.pupil_standing s
          WHERE s.student_id = k.student_id AND s.start_year = k.start_year AND s.term = k.term) AS standing
      FROM ${KEYS}`,
-    columns(pairs),
+    [...columns(pairs), memory === undefined],
   );
   const byIndex = new Map(rows.map((r) => [Number(r.i) - 1, r]));
   // The batch's new marks are not in the table yet (writeAll inserts them): they follow the
   // stored ones, in arrival order, as their seq will.
   // Only the touched pupils' (a rebuild holds a whole batch of marks across its days).
   const fresh = new Map<string, { value: string; weight: number; term: number }[]>(
-    pairs.map((p) => [`${p.studentId}|${p.subjectId}|${p.startYear}`, []]),
+    memory ? [] : pairs.map((p) => [`${p.studentId}|${p.subjectId}|${p.startYear}`, []]),
   );
-  for (const m of d.newMarks.values()) {
+  for (const m of memory ? [] : d.newMarks.values()) {
     if (m.revoked) continue;
     fresh.get(`${m.student_id}|${m.subject_id}|${m.start_year}`)?.push(m);
   }
@@ -178,7 +182,10 @@ async function loadFacts(
       value: toEntryValue(v),
       weight: w,
     }));
-    for (const m of fresh.get(`${p.studentId}|${p.subjectId}|${p.startYear}`) ?? [])
+    const own = memory
+      ? memory.marksOfPupil(p.studentId, p.subjectId, p.startYear).filter((m) => !m.revoked)
+      : (fresh.get(`${p.studentId}|${p.subjectId}|${p.startYear}`) ?? []);
+    for (const m of own)
       if (p.term === 0 || m.term === p.term)
         list.push({ value: toEntryValue(m.value), weight: m.weight });
     const g = r?.grading ?? undefined;

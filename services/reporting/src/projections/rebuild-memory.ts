@@ -6,7 +6,7 @@ import {
   perfRowToArray,
   standingRowToArray,
 } from "./counters-codec.js";
-import type { Deltas } from "./deltas.js";
+import type { Deltas, NewMark } from "./deltas.js";
 import type { StoredLesson } from "./lessons.js";
 import type { Q } from "./query.js";
 
@@ -92,6 +92,41 @@ export class RebuildMemory {
    * it was scheduled in (most, in batches of 10,000) changes in memory, not by an UPDATE.
    */
   readonly lessons = new Map<string, StoredLesson>();
+  /**
+   * Every mark of the rebuild, by id and by pupil, subject and year in arrival order (the
+   * order of their `seq`): a day close takes the touched pupils' entries from here, and a
+   * correction of a mark written by an earlier batch changes it here and is written back by
+   * the flush (`changedMarks`).
+   */
+  readonly marks = new Map<string, NewMark>();
+  private readonly marksOf = new Map<string, NewMark[]>();
+  readonly changedMarks = new Set<NewMark>();
+
+  addMark(m: NewMark): void {
+    if (this.marks.has(m.mark_id)) return; // as the insert's ON CONFLICT DO NOTHING
+    this.marks.set(m.mark_id, m);
+    const k = `${m.student_id}|${m.subject_id}|${m.start_year}`;
+    const list = this.marksOf.get(k);
+    if (list) list.push(m);
+    else this.marksOf.set(k, [m]);
+  }
+
+  /** The pupil's marks in the subject and year, revoked ones included, in `seq` order. */
+  marksOfPupil(studentId: string, subjectId: string, startYear: number): readonly NewMark[] {
+    return this.marksOf.get(`${studentId}|${subjectId}|${startYear}`) ?? [];
+  }
+
+  /** The corrected or revoked marks of earlier batches, written back (once a batch). */
+  async writeChangedMarks(q: Q): Promise<void> {
+    if (this.changedMarks.size === 0) return;
+    const ms = [...this.changedMarks];
+    this.changedMarks.clear();
+    await q(
+      `UPDATE $S.marks m SET value = x.v, revoked = x.r
+         FROM unnest($1::text[], $2::text[], $3::bool[]) AS x(id, v, r) WHERE m.mark_id = x.id`,
+      [ms.map((m) => m.mark_id), ms.map((m) => m.value), ms.map((m) => m.revoked)],
+    );
+  }
   /**
    * Pupils' attributions by `attributionKey`, read once and kept until a replica event
    * (enrollments, class groups, terms are what they are computed from): a pupil touched on
