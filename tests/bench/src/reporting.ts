@@ -2,14 +2,17 @@
  * npm run bench:reporting — the reporting read model (issue 10):
  *  - projection lag p99: grades' commit (EventStore.append of a MarkRecorded into a grades log,
  *    published by the outbox relay) → the reporting projection's change notice for that
- *    journal, i.e. the dashboards' aggregates committed, under a steady 500 events/s;
+ *    journal, i.e. the dashboards' aggregates committed, under a steady 500 events/s; the
+ *    projection runs in a process of its own, as deployed (grades' side stays in this one);
  *  - dashboard query p99 over gRPC (GetDashboards, one query per call, a mix of class group
  *    and school terms, municipality and region years) with 100k and with 10M marks behind it,
  *    the 10M read model bulk-loaded in SQL (marks and the aggregate rows of the scopes they
  *    imply); ratio = p99@100k / p99@10M (goal ≥ 0.67), limit 20 ms at both.
  * Creates its own databases and NATS prefix and removes them after.
  * Knobs: BENCH_RUNS (3), BENCH_LAG_SECONDS (10), BENCH_LAG_RATE (500), BENCH_QUERIES (2000 a run),
- * BENCH_SMALL_MARKS (100000), BENCH_LARGE_MARKS (10000000), BENCH_ONLY (lag | query), DATABASE_URL, NATS_URL.
+ * BENCH_SMALL_MARKS (100000), BENCH_LARGE_MARKS (10000000), BENCH_ONLY (lag | query),
+ * BENCH_REPORTING_RUNNER (process | inline: the projection in the bench's process),
+ * BENCH_LAG_WARMUP_SECONDS (1: at the same rate before the measured seconds), DATABASE_URL, NATS_URL.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -55,6 +58,7 @@ import {
 } from "@otmetka/testing";
 import pg from "pg";
 import { LAG_CLASS_GROUPS, markRecorded } from "./lib/reporting-marks.js";
+import { startReportingRunnerProcess } from "./lib/reporting-runner-launch.js";
 import {
   baselineFigure,
   type Figure,
@@ -74,6 +78,9 @@ const SMALL = Number(process.env.BENCH_SMALL_MARKS ?? 100_000);
 const LARGE = Number(process.env.BENCH_LARGE_MARKS ?? 10_000_000);
 const ONLY = process.env.BENCH_ONLY ?? "";
 const RATE = Number(process.env.BENCH_LAG_RATE ?? 500);
+// The projection in this process (as before 2026-11-29) instead of its own, as deployed.
+const INLINE_RUNNER = process.env.BENCH_REPORTING_RUNNER === "inline";
+const WARMUP_SECONDS = Number(process.env.BENCH_LAG_WARMUP_SECONDS ?? 1);
 
 const log = (m: string) => console.error(`[bench:reporting] ${m}`);
 
@@ -86,7 +93,7 @@ function p99of(values: number[]): number {
 async function lagP99(
   nc: NatsConnection,
   run: number,
-): Promise<{ commit: number; publish: number }> {
+): Promise<{ commit: number; publish: number; runnerCpuMs: number }> {
   // Own streams per run: a fresh read model would otherwise first replay the earlier runs' events.
   const prefix = uniqueNatsPrefix();
   const names = messagingNames(prefix);
@@ -145,27 +152,33 @@ async function lagP99(
       settle(id);
     },
   });
-  const runner = await new ProjectionRunner({
-    projection: reportingProjection,
-    pool,
-    nc,
-    names,
-  }).start();
+  const runner = INLINE_RUNNER
+    ? await new ProjectionRunner({ projection: reportingProjection, pool, nc, names }).start()
+    : undefined;
+  const runnerProcess = INLINE_RUNNER
+    ? undefined
+    : await startReportingRunnerProcess(reportingDb.url, NATS_URL, prefix);
+  let runnerCpuMs = Number.NaN;
   try {
     const total = RATE * LAG_SECONDS;
+    // The first WARMUP_SECONDS of the same steady rate are not measured: JIT, connections and
+    // prepared statements of freshly started processes, as a running service has them warm.
+    const warmup = Math.round(RATE * WARMUP_SECONDS);
     const began = performance.now();
     const appends: Promise<void>[] = [];
-    for (let i = 0; i < total; i++) {
-      const due = began + (i * 1000) / RATE;
+    for (let k = 0; k < warmup + total; k++) {
+      const due = began + (k * 1000) / RATE;
       const wait = due - performance.now();
       if (wait > 1) await sleep(wait);
-      const journalId = `j-${run}-${i}`;
+      const i = k - warmup;
+      const journalId = i < 0 ? `w-${run}-${k}` : `j-${run}-${i}`;
       appends.push(
         store
           .append(journalId, "no_stream", [
-            { type: "grades.v1.MarkRecorded", data: markRecorded(i, journalId) },
+            { type: "grades.v1.MarkRecorded", data: markRecorded(k, journalId) },
           ])
           .then(() => {
+            if (i < 0) return;
             committed.set(journalId, performance.now());
             settle(journalId);
           }),
@@ -175,11 +188,17 @@ async function lagP99(
     const deadline = Date.now() + 60_000;
     while (lags.length < total && Date.now() < deadline) await sleep(50);
     if (lags.length < total) throw new Error(`only ${lags.length} of ${total} notices arrived`);
-    return { commit: p99of(lags), publish: p99of(fromPublish) };
+    runnerCpuMs = (await runnerProcess?.stop()) ?? Number.NaN;
+    return {
+      commit: p99of(lags),
+      publish: p99of(fromPublish),
+      runnerCpuMs: runnerCpuMs / (warmup + total),
+    };
   } finally {
     sub.unsubscribe();
     relayed.unsubscribe();
-    await runner.stop();
+    await runner?.stop();
+    if (Number.isNaN(runnerCpuMs)) await runnerProcess?.stop();
     await relay.stop();
     await store.close();
     await pool.end();
@@ -325,7 +344,10 @@ async function main(): Promise<void> {
         lags.push(r.commit);
         fromPublish.push(r.publish);
         log(
-          `lag run ${run + 1}: p99 grades commit → dashboard notice ${r.commit.toFixed(1)} ms, relay publish → notice ${r.publish.toFixed(1)} ms`,
+          `lag run ${run + 1}: p99 grades commit → dashboard notice ${r.commit.toFixed(1)} ms, relay publish → notice ${r.publish.toFixed(1)} ms` +
+            (INLINE_RUNNER
+              ? ""
+              : `, reporting process CPU ${r.runnerCpuMs.toFixed(2)} ms an event`),
         );
       }
       figures.push({
@@ -334,7 +356,7 @@ async function main(): Promise<void> {
           unit: "ms",
           runs: lags,
           higherIsBetter: false,
-          note: `${RATE}/s for ${LAG_SECONDS} s, MarkRecorded over ${LAG_CLASS_GROUPS} class groups, relay + projection + notice`,
+          note: `${RATE}/s for ${LAG_SECONDS} s after ${WARMUP_SECONDS} s unmeasured, MarkRecorded over ${LAG_CLASS_GROUPS} class groups, relay + projection + notice; projection ${INLINE_RUNNER ? "in the bench's process" : "in its own process"}`,
         }),
         limit: 150,
         limit_kind: "max",

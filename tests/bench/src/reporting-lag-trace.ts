@@ -1,0 +1,286 @@
+/**
+ * Where the lag of bench:reporting goes: the lag scenario (MarkRecorded appended at RATE/s,
+ * the outbox relay, reporting's live runner) with a timestamp per event at each hop —
+ *   commit (append resolved) → read (the relay's readAll returned it) → publish (seen by a
+ *   plain subscription) → queued (in the runner's queue) → batch start → batch commit →
+ *   notice — and per segment p50 / p99 / max, plus the batches (size, duration) and the CPU
+ *   of this process and of PostgreSQL's backends over the run. The projection runs in this
+ *   process (as bench:reporting's BENCH_REPORTING_RUNNER=inline), so that its queue and batches
+ *   can be timed.
+ * Knobs: BENCH_RUNS (1), BENCH_LAG_SECONDS (10), BENCH_LAG_RATE (500), plus the runner's
+ * BENCH_MAX_BATCH / BENCH_LINGER_MS (maxBatch, lingerMs), BENCH_PROJECTIONS (another build's
+ * dist/index.js of @otmetka/projections), BENCH_READ=xmin (the relay reads below the
+ * server-wide xmin, as before 2026-11-29), DATABASE_URL, NATS_URL.
+ * Before/after in the same conditions: copy a build's libs/projections/dist aside (under a
+ * node_modules directory, so that its imports resolve) and alternate runs with
+ * BENCH_PROJECTIONS=<copy>/index.js BENCH_READ=xmin and without.
+ *   nice -n 19 npx tsx src/reporting-lag-trace.ts
+ */
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import {
+  type Checkpoint,
+  EventStore,
+  makeCheckpoint,
+  migrateEventStoreDatabase,
+  parseCheckpoint,
+} from "@otmetka/eventstore";
+import { messagingNames, OutboxRelay } from "@otmetka/messaging";
+import type { ChangeNotice } from "@otmetka/projections";
+import { ensureSourceStreams, reportingProjection } from "@otmetka/reporting/bench";
+import {
+  createTestDatabase,
+  DEFAULT_DATABASE_URL,
+  DEFAULT_NATS_URL,
+  deleteNatsPrefix,
+  uniqueNatsPrefix,
+} from "@otmetka/testing";
+import pg from "pg";
+// For comparison only: readAll as it was before 2026-11-29 (bounded by the server-wide xmin).
+import {
+  EVENT_COLUMNS,
+  toRecordedEvent,
+} from "../../../libs/eventstore/dist/recorded-event-row.js";
+import { markRecorded } from "./lib/reporting-marks.js";
+
+const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+const NATS_URL = process.env.NATS_URL ?? DEFAULT_NATS_URL;
+const RUNS = Number(process.env.BENCH_RUNS ?? 1);
+const SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 10);
+const RATE = Number(process.env.BENCH_LAG_RATE ?? 500);
+// Another build's runner (e.g. a copy of an earlier dist/index.js) to compare in the same conditions.
+const { ProjectionRunner } = (await import(
+  process.env.BENCH_PROJECTIONS ?? "@otmetka/projections"
+)) as typeof import("@otmetka/projections");
+const SERVER_XMIN = process.env.BENCH_READ === "xmin";
+const READ_BELOW_XMIN_SQL = `SELECT ${EVENT_COLUMNS} FROM eventstore.events e
+  WHERE (e.transaction_id, e.position) > ($1::xid8, $2::bigint)
+    AND e.transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+  ORDER BY e.transaction_id, e.position
+  LIMIT $3`;
+async function readBelowXmin(pool: pg.Pool, after: Checkpoint, limit: number) {
+  const from = parseCheckpoint(after);
+  const { rows } = await pool.query({
+    name: "read_below_xmin",
+    text: READ_BELOW_XMIN_SQL,
+    values: [from.transactionId, from.position, limit],
+  });
+  const events = rows.map((row) => toRecordedEvent(row, undefined));
+  const last = events.at(-1);
+  return { events, checkpoint: last ? makeCheckpoint(last.transactionId, last.position) : after };
+}
+const HOPS = ["commit", "read", "publish", "queued", "start", "committed", "notice"] as const;
+type Hop = (typeof HOPS)[number];
+
+const TICKS = 100;
+function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+/** CPU ms of the PostgreSQL backends serving the given databases, by pid. */
+async function backendCpu(admin: pg.Pool, databases: string[]): Promise<Map<number, number>> {
+  const { rows } = await admin.query<{ pid: number }>(
+    "SELECT pid FROM pg_stat_activity WHERE datname = ANY($1::text[])",
+    [databases],
+  );
+  return new Map(rows.map((r) => [r.pid, cpuMsOf(r.pid)]));
+}
+const selfCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+function quantile(values: number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.max(0, Math.ceil(s.length * q) - 1)] ?? Number.NaN;
+}
+
+async function run(nc: NatsConnection, n: number): Promise<void> {
+  const prefix = uniqueNatsPrefix();
+  const names = messagingNames(prefix);
+  const gradesDb = await createTestDatabase(ADMIN_URL, `bench_trace_g${n}`);
+  const reportingDb = await createTestDatabase(ADMIN_URL, `bench_trace_r${n}`);
+  await migrateEventStoreDatabase(gradesDb.url);
+  const store = await EventStore.connect({ connectionString: gradesDb.url });
+  const pool = new pg.Pool({ connectionString: reportingDb.url, max: 6 });
+  await ensureSourceStreams(nc, names);
+  const times = new Map<string, Partial<Record<Hop, number>>>();
+  const mark = (id: string, hop: Hop) => {
+    let t = times.get(id);
+    if (!t) times.set(id, (t = {}));
+    t[hop] ??= performance.now();
+  };
+  const relay = new OutboxRelay({
+    nc,
+    log: {
+      readAll: async (after, limit) => {
+        const page = SERVER_XMIN
+          ? await readBelowXmin(store.pool, after, limit)
+          : await store.readAll(after, limit);
+        for (const e of page.events) mark(e.streamId, "read");
+        return page;
+      },
+    },
+    stream: names.contextStream("grades").name,
+    databaseUrl: gradesDb.url,
+    subjectRoot: names.eventRoot("grades"),
+    source: "grades",
+    route: (e) => {
+      const d = e.data as { schoolId: string; municipalityId: string };
+      return { schoolId: d.schoolId, municipalityId: d.municipalityId };
+    },
+  }).start();
+  const relayed = nc.subscribe(`${names.eventRoot("grades")}.>`, {
+    callback: (_e, m) => {
+      const id = m.json<{ journal?: { journalId?: string } }>().journal?.journalId;
+      if (id !== undefined) mark(id, "publish");
+    },
+  });
+  const noticed = nc.subscribe(`${names.eventRoot("reporting")}.changed.journal.>`, {
+    callback: (_e, m) => mark(m.json<ChangeNotice>().id, "notice"),
+  });
+  const maxBatch = process.env.BENCH_MAX_BATCH ? Number(process.env.BENCH_MAX_BATCH) : undefined;
+  const lingerMs = process.env.BENCH_LINGER_MS ? Number(process.env.BENCH_LINGER_MS) : undefined;
+  const runner = new ProjectionRunner({
+    projection: reportingProjection,
+    pool,
+    nc,
+    names,
+    maxBatch,
+    ...(lingerMs !== undefined ? { lingerMs } : {}),
+  } as ConstructorParameters<typeof ProjectionRunner>[0]);
+  // Internals patched for timestamps only (this is a measuring tool, not a test).
+  const r = runner as unknown as {
+    queue: { entry: { event?: { streamId: string } } }[];
+    process(batch: { entry: { event?: { streamId: string } } }[]): Promise<void>;
+  };
+  const batches: { size: number; ms: number }[] = [];
+  const process0 = r.process.bind(runner);
+  r.process = async (batch) => {
+    const t0 = performance.now();
+    for (const q of batch) if (q.entry.event) mark(q.entry.event.streamId, "start");
+    await process0(batch);
+    batches.push({ size: batch.length, ms: performance.now() - t0 });
+    for (const q of batch) if (q.entry.event) mark(q.entry.event.streamId, "committed");
+  };
+  await runner.start();
+  const patchQueue = () => {
+    const q = r.queue;
+    if ((q as { patched?: boolean }).patched) return;
+    const push = q.push.bind(q);
+    q.push = (...items) => {
+      for (const i of items) if (i.entry.event) mark(i.entry.event.streamId, "queued");
+      return push(...items);
+    };
+    (q as { patched?: boolean }).patched = true;
+  };
+  patchQueue();
+  // The queue array is replaced when sessions restart: patched again before each batch.
+  const patched = r.process;
+  r.process = (batch) => {
+    patchQueue();
+    return patched(batch);
+  };
+  const total = RATE * SECONDS;
+  const admin = new pg.Pool({ connectionString: ADMIN_URL, max: 1 });
+  const dbNames = [gradesDb, reportingDb].map((d) => new URL(d.url).pathname.slice(1));
+  const pg0 = await backendCpu(admin, dbNames);
+  const cpu0 = { self: selfCpuMs() };
+  try {
+    const began = performance.now();
+    const appends: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) {
+      const due = began + (i * 1000) / RATE;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      const journalId = `j-${n}-${i}`;
+      appends.push(
+        store
+          .append(journalId, "no_stream", [
+            { type: "grades.v1.MarkRecorded", data: markRecorded(i, journalId) },
+          ])
+          .then(() => mark(journalId, "commit")),
+      );
+    }
+    await Promise.all(appends);
+    const deadline = Date.now() + 60_000;
+    const done = () => [...times.values()].filter((t) => t.notice !== undefined).length;
+    while (done() < total && Date.now() < deadline) await sleep(50);
+    const pg1 = await backendCpu(admin, dbNames);
+    const cpu = {
+      self: selfCpuMs() - cpu0.self,
+      pg: [...pg1].reduce((sum, [pid, ms]) => sum + ms - (pg0.get(pid) ?? 0), 0),
+    };
+    const rows = [...times.values()];
+    const line = (label: string, values: number[]) =>
+      `${label.padEnd(22)} p50 ${quantile(values, 0.5).toFixed(1).padStart(7)}  p90 ${quantile(values, 0.9).toFixed(1).padStart(7)}  p99 ${quantile(values, 0.99).toFixed(1).padStart(7)}  max ${Math.max(
+        ...values,
+      )
+        .toFixed(1)
+        .padStart(7)}`;
+    const out: string[] = [`run ${n + 1}: ${done()} of ${total} noticed`];
+    for (let i = 1; i < HOPS.length; i++) {
+      const a = HOPS[i - 1] as Hop;
+      const b = HOPS[i] as Hop;
+      out.push(
+        line(
+          `${a} → ${b}`,
+          rows.filter((t) => t[a] !== undefined && t[b] !== undefined).map((t) => t[b]! - t[a]!),
+        ),
+      );
+    }
+    out.push(
+      line(
+        "commit → notice",
+        rows.filter((t) => t.commit && t.notice).map((t) => t.notice! - t.commit!),
+      ),
+    );
+    out.push(
+      line(
+        "publish → notice",
+        rows.filter((t) => t.publish && t.notice).map((t) => t.notice! - t.publish!),
+      ),
+    );
+    out.push(
+      line(
+        "batch size",
+        batches.map((b) => b.size),
+      ),
+    );
+    out.push(
+      line(
+        "batch ms",
+        batches.map((b) => b.ms),
+      ),
+    );
+    out.push(
+      `batches ${batches.length}; CPU ms an event: bench process ${(cpu.self / total).toFixed(2)}, its postgres backends ${(cpu.pg / total).toFixed(2)}; load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
+    );
+    console.log(out.join("\n"));
+  } finally {
+    await admin.end();
+    noticed.unsubscribe();
+    relayed.unsubscribe();
+    await runner.stop();
+    await relay.stop();
+    await store.close();
+    await pool.end();
+    await gradesDb.drop();
+    await reportingDb.drop();
+    await deleteNatsPrefix(NATS_URL, prefix).catch(() => {});
+  }
+}
+
+const nc = await connect({ servers: NATS_URL });
+try {
+  for (let n = 0; n < RUNS; n++) await run(nc, n);
+} finally {
+  await nc.close();
+}
