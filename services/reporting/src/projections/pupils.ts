@@ -23,13 +23,13 @@ const basisColumn = (b: ResultBasis) => (b === "CURRENT" ? "current" : "period")
 export const toEntryValue = (v: string): EntryValue =>
   v === "PASS" || v === "FAIL" || v === "NOT_ATTESTED" ? v : (Number(v) as EntryValue);
 
-interface Results {
+export interface Results {
   scope: Scope | null;
   current: PupilResult;
   period: PupilResult;
 }
 
-interface Standing {
+export interface Standing {
   scope: Scope | null;
   current: PupilStanding;
   period: PupilStanding;
@@ -138,7 +138,7 @@ async function loadFacts(
   olds: (Results | null)[];
   standings: (Standing | null)[];
 }> {
-  // A rebuild holds all its marks (rebuild-memory.ts): the stored ones are not read.
+  // A rebuild holds all its marks and pupils' rows (rebuild-memory.ts): those are not read.
   const memory = d.rebuild;
   const rows = await q<FactsRow>(
     `SELECT k.i,
@@ -152,11 +152,12 @@ async function loadFacts(
        (SELECT coalesce(json_agg(json_build_array(e.first_day::text, e.last_day::text)), '[]'::json)
           FROM $S.exemptions e WHERE e.student_id = k.student_id AND e.subject_id = k.subject_id
            AND e.start_year = k.start_year) AS exemptions,
-       (SELECT json_build_object('scope', r.scope, 'current', r.current, 'period', r.period) FROM $S.pupil_results r
-         WHERE r.student_id = k.student_id AND r.subject_id = k.subject_id AND r.start_year = k.start_year
-           AND r.term = k.term) AS old,
-       (SELECT json_build_object('scope', s.scope, 'current', s.current, 'period', s.period) FROM $S.pupil_standing s
-         WHERE s.student_id = k.student_id AND s.start_year = k.start_year AND s.term = k.term) AS standing
+       CASE WHEN $5::boolean THEN (SELECT json_build_object('scope', r.scope, 'current', r.current, 'period', r.period)
+         FROM $S.pupil_results r WHERE r.student_id = k.student_id AND r.subject_id = k.subject_id
+           AND r.start_year = k.start_year AND r.term = k.term) END AS old,
+       CASE WHEN $5::boolean THEN (SELECT json_build_object('scope', s.scope, 'current', s.current, 'period', s.period)
+         FROM $S.pupil_standing s WHERE s.student_id = k.student_id AND s.start_year = k.start_year
+           AND s.term = k.term) END AS standing
      FROM ${KEYS}`,
     [...columns(pairs), memory === undefined],
   );
@@ -176,8 +177,16 @@ async function loadFacts(
   const held = unwritten.get(d);
   const facts = pairs.map((p, i): PupilSubjectFacts => {
     const r = byIndex.get(i);
-    olds.push(held?.results.get(pairKey(p))?.value ?? r?.old ?? null);
-    standings.push(held?.standings.get(pupilKey(p))?.value ?? r?.standing ?? null);
+    olds.push(
+      held?.results.get(pairKey(p))?.value ??
+        (memory ? memory.results.get(pairKey(p)) : r?.old) ??
+        null,
+    );
+    standings.push(
+      held?.standings.get(pupilKey(p))?.value ??
+        (memory ? memory.standings.get(pupilKey(p)) : r?.standing) ??
+        null,
+    );
     const list: Entry[] = (r?.entries ?? []).map(([v, w]) => ({
       value: toEntryValue(v),
       weight: w,
@@ -279,6 +288,7 @@ export async function recomputePupils(q: Q, d: Deltas): Promise<void> {
       }
     }
     d.rebuild?.noteResult(p.studentId, p.startYear, p.subjectId, p.term);
+    d.rebuild?.results.set(pairKey(p), next);
     rows.results.set(pairKey(p), {
       value: next,
       row: [
@@ -310,6 +320,7 @@ export async function recomputePupils(q: Q, d: Deltas): Promise<void> {
         d.standingAt(now.scope, t.startYear, t.term, basis, (c) => countStanding(c, cls, 1));
       }
     }
+    d.rebuild?.standings.set(k, now);
     rows.standings.set(k, {
       value: now,
       row: [

@@ -8,6 +8,7 @@ import {
 } from "./counters-codec.js";
 import type { Deltas, NewMark } from "./deltas.js";
 import type { StoredLesson } from "./lessons.js";
+import type { Results, Standing } from "./pupils.js";
 import type { Q } from "./query.js";
 
 /*
@@ -133,22 +134,28 @@ export class RebuildMemory {
    * many days is attributed once instead of at every day close.
    */
   readonly attributions = new Map<string, Attribution>();
+  /**
+   * Every pupil's results and standing the rebuild computed (its `pupil_results` and
+   * `pupil_standing` rows, by the keys of pupils.ts): a recompute's previous values.
+   */
+  readonly results = new Map<string, Results>();
+  readonly standings = new Map<string, Standing>();
   /** Every pupil_results row the rebuild made, as [subject, term] per `student|year`. */
-  private readonly results = new Map<string, Map<string, [string, number]>>();
+  private readonly resultRows = new Map<string, Map<string, [string, number]>>();
 
   noteResult(studentId: string, startYear: number, subjectId: string, term: number): void {
     const k = `${studentId}|${startYear}`;
-    let rows = this.results.get(k);
+    let rows = this.resultRows.get(k);
     if (!rows) {
       rows = new Map();
-      this.results.set(k, rows);
+      this.resultRows.set(k, rows);
     }
     rows.set(`${subjectId}|${term}`, [subjectId, term]);
   }
 
   /** What `SELECT subject_id, term FROM pupil_results WHERE student_id, start_year` returns. */
   resultsOf(studentId: string, startYear: number): Iterable<[string, number]> {
-    return this.results.get(`${studentId}|${startYear}`)?.values() ?? [];
+    return this.resultRows.get(`${studentId}|${startYear}`)?.values() ?? [];
   }
 
   /** Takes the batch's deltas so far (cleared in `d`) into the absolute rows. */
