@@ -3,6 +3,7 @@ import type { Deltas, NewMark, Scope } from "./deltas.js";
 import { type Data, int, journalOf, markValue, str } from "./event-data.js";
 import { toEntryValue } from "./pupils.js";
 import type { Q } from "./query.js";
+import { termMarkKey } from "./rebuild-memory.js";
 import type { Handler } from "./replicas.js";
 import { countEntryDelay } from "./timeliness.js";
 
@@ -139,6 +140,14 @@ export const markHandlers: Record<string, Handler> = {
       str(d, "firstDay"),
       str(d, "lastDay"),
     ]);
+    deltas.rebuild?.addExemption(
+      str(d, "exemptionId"),
+      student,
+      j.subjectId,
+      j.startYear,
+      str(d, "firstDay"),
+      str(d, "lastDay"),
+    );
     await touchAllTerms(q, deltas, student, j.subjectId, j.startYear, j.scope);
   },
 };
@@ -164,6 +173,7 @@ async function setTermMark(q: Q, d: Data, deltas: Deltas) {
       value,
     ],
   );
+  deltas.rebuild?.termMarks.set(termMarkKey(student, j.subjectId, j.startYear, term), value);
   deltas.touch(student, j.startYear, term, j.subjectId, j.scope);
 }
 

@@ -16,6 +16,7 @@ import type { Entry, EntryValue } from "../domain/metrics/values.js";
 import { attributeCached } from "./attribution.js";
 import type { Deltas, Scope } from "./deltas.js";
 import type { Q } from "./query.js";
+import { termMarkKey } from "./rebuild-memory.js";
 
 const BASES: ResultBasis[] = ["CURRENT", "PERIOD_MARKS"];
 const basisColumn = (b: ResultBasis) => (b === "CURRENT" ? "current" : "period");
@@ -115,7 +116,7 @@ export function takePupilRows(d: Deltas): PupilRows {
 
 interface FactsRow {
   i: string;
-  /** Null in a rebuild: it holds the marks. */
+  /** Null in a rebuild: it holds the marks (and the pupils' previous rows). */
   entries: [string, number][] | null;
   period_mark: string | null;
   grading: string | null;
@@ -138,29 +139,38 @@ async function loadFacts(
   olds: (Results | null)[];
   standings: (Standing | null)[];
 }> {
-  // A rebuild holds all its marks and pupils' rows (rebuild-memory.ts): those are not read.
+  // A rebuild holds all these facts (rebuild-memory.ts): nothing is read.
   const memory = d.rebuild;
-  const rows = await q<FactsRow>(
-    `SELECT k.i,
-       CASE WHEN $5::boolean THEN (SELECT coalesce(json_agg(json_build_array(m.value, m.weight) ORDER BY m.seq),
-           '[]'::json) FROM $S.marks m
+  const rows: FactsRow[] = memory
+    ? pairs.map((p, i) => ({
+        i: String(i + 1),
+        entries: null,
+        period_mark:
+          memory.termMarks.get(termMarkKey(p.studentId, p.subjectId, p.startYear, p.term)) ?? null,
+        grading: memory.gradings.get(p.subjectId) ?? null,
+        exemptions: memory.exemptionsOf(p.studentId, p.subjectId, p.startYear),
+        old: null,
+        standing: null,
+      }))
+    : await q<FactsRow>(
+        `SELECT k.i,
+       (SELECT coalesce(json_agg(json_build_array(m.value, m.weight) ORDER BY m.seq), '[]'::json) FROM $S.marks m
          WHERE m.student_id = k.student_id AND m.subject_id = k.subject_id AND m.start_year = k.start_year
-           AND (k.term = 0 OR m.term = k.term) AND NOT m.revoked) END AS entries,
+           AND (k.term = 0 OR m.term = k.term) AND NOT m.revoked) AS entries,
        (SELECT t.value FROM $S.term_marks t WHERE t.student_id = k.student_id AND t.subject_id = k.subject_id
            AND t.start_year = k.start_year AND t.term = k.term) AS period_mark,
        (SELECT s.grading FROM $S.subjects s WHERE s.subject_id = k.subject_id) AS grading,
        (SELECT coalesce(json_agg(json_build_array(e.first_day::text, e.last_day::text)), '[]'::json)
           FROM $S.exemptions e WHERE e.student_id = k.student_id AND e.subject_id = k.subject_id
            AND e.start_year = k.start_year) AS exemptions,
-       CASE WHEN $5::boolean THEN (SELECT json_build_object('scope', r.scope, 'current', r.current, 'period', r.period)
-         FROM $S.pupil_results r WHERE r.student_id = k.student_id AND r.subject_id = k.subject_id
-           AND r.start_year = k.start_year AND r.term = k.term) END AS old,
-       CASE WHEN $5::boolean THEN (SELECT json_build_object('scope', s.scope, 'current', s.current, 'period', s.period)
-         FROM $S.pupil_standing s WHERE s.student_id = k.student_id AND s.start_year = k.start_year
-           AND s.term = k.term) END AS standing
+       (SELECT json_build_object('scope', r.scope, 'current', r.current, 'period', r.period) FROM $S.pupil_results r
+         WHERE r.student_id = k.student_id AND r.subject_id = k.subject_id AND r.start_year = k.start_year
+           AND r.term = k.term) AS old,
+       (SELECT json_build_object('scope', s.scope, 'current', s.current, 'period', s.period) FROM $S.pupil_standing s
+         WHERE s.student_id = k.student_id AND s.start_year = k.start_year AND s.term = k.term) AS standing
      FROM ${KEYS}`,
-    [...columns(pairs), memory === undefined],
-  );
+        columns(pairs),
+      );
   const byIndex = new Map(rows.map((r) => [Number(r.i) - 1, r]));
   // The batch's new marks are not in the table yet (writeAll inserts them): they follow the
   // stored ones, in arrival order, as their seq will.

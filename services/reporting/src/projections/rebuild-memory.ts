@@ -140,6 +140,33 @@ export class RebuildMemory {
    */
   readonly results = new Map<string, Results>();
   readonly standings = new Map<string, Standing>();
+  /** The replicas a recompute reads: gradings by subject, term marks, exemptions. */
+  readonly gradings = new Map<string, string>();
+  readonly termMarks = new Map<string, string>();
+  private readonly exemptionIds = new Set<string>();
+  private readonly exemptions = new Map<string, [string, string][]>();
+
+  /** As `INSERT ... ON CONFLICT (exemption_id) DO NOTHING`. */
+  addExemption(
+    id: string,
+    student: string,
+    subject: string,
+    year: number,
+    from: string,
+    to: string,
+  ) {
+    if (this.exemptionIds.has(id)) return;
+    this.exemptionIds.add(id);
+    const k = `${student}|${subject}|${year}`;
+    const list = this.exemptions.get(k);
+    if (list) list.push([from, to]);
+    else this.exemptions.set(k, [[from, to]]);
+  }
+
+  exemptionsOf(student: string, subject: string, year: number): [string, string][] {
+    return this.exemptions.get(`${student}|${subject}|${year}`) ?? [];
+  }
+
   /** Every pupil_results row the rebuild made, as [subject, term] per `student|year`. */
   private readonly resultRows = new Map<string, Map<string, [string, number]>>();
 
@@ -232,6 +259,9 @@ export class RebuildMemory {
     );
   }
 }
+
+export const termMarkKey = (student: string, subject: string, year: number, term: number) =>
+  `${student}|${subject}|${year}|${term}`;
 
 const memories = new WeakMap<object, RebuildMemory>();
 

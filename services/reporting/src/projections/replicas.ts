@@ -177,11 +177,16 @@ export const curriculumReplicaHandlers: Record<string, Handler> = {
          AND subject_id = $4 AND version = $5`,
       [str(d, "schoolId"), yearOf(d), int(d, "gradeLevel"), str(d, "subjectId"), int(d, "version")],
     ),
-  "curriculum.v1.SubjectAdded": (q, d) =>
-    q("INSERT INTO $S.subjects VALUES ($1, $2) ON CONFLICT DO NOTHING", [
+  "curriculum.v1.SubjectAdded": (q, d, deltas) => {
+    const grading = str(d, "grading") || "GRADING_FIVE_POINT";
+    // The first wins, as the insert's ON CONFLICT DO NOTHING.
+    const gradings = deltas.rebuild?.gradings;
+    if (gradings && !gradings.has(str(d, "subjectId"))) gradings.set(str(d, "subjectId"), grading);
+    return q("INSERT INTO $S.subjects VALUES ($1, $2) ON CONFLICT DO NOTHING", [
       str(d, "subjectId"),
-      str(d, "grading") || "GRADING_FIVE_POINT",
-    ]),
+      grading,
+    ]);
+  },
   "curriculum.v1.TermSystemDefined": async (q, d) => {
     const terms = Array.isArray(d.terms) ? (d.terms as Data[]) : [];
     const levels = Array.isArray(d.gradeLevels) ? (d.gradeLevels as number[]) : [];
