@@ -1,9 +1,12 @@
 /*
  * Reporting's live projection alone in a process, as the reporting service runs it apart from
  * grades (whose appends and outbox relay stay in the bench process). Env: DATABASE_URL (the
- * read model's database), NATS_URL, NATS_PREFIX. Prints `ready` once consuming; on SIGTERM it
- * stops and prints its CPU ms (`{"cpuMs":N}`) before exiting.
+ * read model's database), NATS_URL, NATS_PREFIX, CPU_PROFILE_DIR (a V8 CPU profile from `ready`
+ * to SIGTERM, written to <dir>/reporting-<pid>.cpuprofile). Prints `ready` once consuming; on
+ * SIGTERM it stops and prints its CPU ms (`{"cpuMs":N}`) before exiting.
  */
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
 import { connect } from "@nats-io/transport-node";
 import { messagingNames } from "@otmetka/messaging";
 import { ProjectionRunner } from "@otmetka/projections";
@@ -19,12 +22,32 @@ const runner = await new ProjectionRunner({
   names: messagingNames(process.env.NATS_PREFIX),
   onError: (err, where) => process.stderr.write(`reporting runner (${where}): ${err}\n`),
 }).start();
+const profileDir = process.env.CPU_PROFILE_DIR;
+const profiler = profileDir ? new Session() : undefined;
+if (profiler) {
+  profiler.connect();
+  profiler.post("Profiler.enable");
+  profiler.post("Profiler.setSamplingInterval", { interval: 500 });
+  profiler.post("Profiler.start");
+}
+const writeProfile = () =>
+  new Promise<void>((resolve) => {
+    if (!profiler) return resolve();
+    profiler.post("Profiler.stop", (err, result) => {
+      if (!err) {
+        const file = `${profileDir}/reporting-${process.pid}.cpuprofile`;
+        writeFileSync(file, JSON.stringify(result.profile));
+      }
+      resolve();
+    });
+  });
 const cpu0 = process.cpuUsage();
 process.stdout.write("ready\n");
 process.once("SIGTERM", () => {
   void (async () => {
     const u = process.cpuUsage(cpu0);
     process.stdout.write(`${JSON.stringify({ cpuMs: (u.user + u.system) / 1000 })}\n`);
+    await writeProfile();
     await runner.stop().catch(() => {});
     await pool.end().catch(() => {});
     await nc.close().catch(() => {});
