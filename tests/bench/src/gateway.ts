@@ -8,13 +8,15 @@
  *   (200) journals, end to end: a mark counts when reporting's journal notice that follows
  *   the mutation's answer arrives (committed and in the journal view); marks/s (goal 0.3x of
  *   the baseline) and p99 of both the mutation and the end-to-end latency.
- * Per-process CPU (user+system seconds from /proc) is reported for each measurement.
+ * Per-process CPU (user+system seconds from /proc) is reported for each measurement: the
+ * services, their databases' PostgreSQL backends, the NATS server (shared with anything else
+ * running) and this load client, so the whole chain's CPU a mark adds up.
  * Knobs: BENCH_RUNS (3), BENCH_SECONDS (5), BENCH_CLASSES (20), DATABASE_URL, NATS_URL;
  * BENCH_ONLY (`dashboard` or `marks`: only those figures, with the baseline);
  * BENCH_PROFILE_DIR (every service writes a V8 CPU profile `<pid>.cpuprofile` there).
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { Agent } from "node:http";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
@@ -36,6 +38,8 @@ import {
   type TestDatabase,
   uniqueNatsPrefix,
 } from "@otmetka/testing";
+import pg from "pg";
+import { backendCpu, backendCpuSince } from "./grades-server-launch.js";
 import {
   baselineFigure,
   type Figure,
@@ -75,6 +79,18 @@ function cpuSeconds(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/** The pid of the machine's nats-server, if one runs (its CPU is shared with other users). */
+function natsServerPid(): number | undefined {
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "nats-server") return Number(pid);
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return undefined;
 }
 
 // ---- HTTP load: keep-alive connections, closed loop or fixed rate ---------------------------
@@ -131,6 +147,7 @@ async function main(): Promise<void> {
   const prefix = uniqueNatsPrefix();
   const procs: Record<string, ServiceProcess> = {};
   const dbs: TestDatabase[] = [];
+  const pools: pg.Pool[] = [];
   const addr: Record<string, string> = {};
   const base = {
     NATS_URL,
@@ -238,18 +255,30 @@ async function main(): Promise<void> {
         pupilCount { value } averageMark { value } attendanceRate { value }
         children { name pupilCount { value } averageMark { value } } } }`,
     });
-    const cpuOf = () =>
-      Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, cpuSeconds(p.child.pid)]));
+    // The rest of the chain: the services' PostgreSQL backends, the NATS server (shared with
+    // whatever else runs on the machine) and this load client.
+    pools.push(...dbs.map((db) => new pg.Pool({ connectionString: db.url, max: 1 })));
+    const natsPid = natsServerPid();
+    const cpuOf = (): Record<string, number> => ({
+      ...Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, cpuSeconds(p.child.pid)])),
+      ...(natsPid ? { "nats (shared)": cpuSeconds(natsPid) } : {}),
+      "bench client": (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    });
     const cpuTable: Record<string, Record<string, number>> = {};
     // CPU milliseconds each process spent per operation: less sensitive to a busy machine
     // than the rates (the last run of each measurement).
     const cpuPerOp: Record<string, Record<string, number>> = {};
     const measure = async <T extends Load>(id: string, f: () => Promise<T>): Promise<T> => {
-      const before = cpuOf();
+      const backends = await Promise.all(pools.map(backendCpu));
+      const before: Record<string, number> = { ...cpuOf(), postgres: 0 };
       const t0 = performance.now();
       const r = await f();
       const wall = (performance.now() - t0) / 1000;
       const after = cpuOf();
+      const pgMs = await Promise.all(
+        pools.map((p, i) => backendCpuSince(p, backends[i] ?? new Map())),
+      );
+      after.postgres = pgMs.reduce((a, b) => a + b, 0) / 1000;
       const used = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
       cpuTable[id] = Object.fromEntries(
         Object.keys(after).map((k) => [k, Number((used(k) / wall).toFixed(2))]),
@@ -449,6 +478,7 @@ async function main(): Promise<void> {
     );
     for (const p of Object.values(procs)) if (p.child.exitCode === null) p.child.kill("SIGKILL");
     await nc.close();
+    for (const p of pools) await p.end().catch(() => undefined);
     await issuer.stop();
     for (const db of dbs) await db.drop().catch(() => undefined);
   }
