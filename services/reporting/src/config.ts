@@ -7,6 +7,7 @@ import {
 import { z } from "zod";
 
 export const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/otmetka_reporting";
+export const DEFAULT_REBUILD_MEMORY_MB = 1024;
 
 const rule = (name: string, what: string) => `${name}: ${what}`;
 
@@ -32,6 +33,13 @@ export const reportingConfigSchema = baseConfigSchema({
     .min(0, rule("REPORTING_TIMELINESS_DAYS", "an integer 0-60"))
     .max(60, rule("REPORTING_TIMELINESS_DAYS", "an integer 0-60"))
     .default(1),
+  // What a rebuild may hold in memory (MiB, estimated) before the rest of it reads and
+  // writes the tables as live (README "Rebuild mode"); 0: the live way from the first batch.
+  REPORTING_REBUILD_MEMORY_MB: z.coerce
+    .number({ message: rule("REPORTING_REBUILD_MEMORY_MB", "an integer >= 0 (MiB)") })
+    .int(rule("REPORTING_REBUILD_MEMORY_MB", "an integer >= 0 (MiB)"))
+    .min(0, rule("REPORTING_REBUILD_MEMORY_MB", "an integer >= 0 (MiB)"))
+    .default(DEFAULT_REBUILD_MEMORY_MB),
   // Definition sets beyond the live version 1, as JSON:
   // [{"version":2,"weights":{"CONTROL":3,"ORAL":1},"note":"..."}] (domain/metrics/definition-sets.ts).
   REPORTING_DEFINITION_SETS: z
@@ -62,6 +70,11 @@ export const reportingConfigSchema = baseConfigSchema({
 });
 
 export type ReportingConfig = z.output<typeof reportingConfigSchema>;
+
+/** The projection's options from the configuration. */
+export const projectionOptions = (c: ReportingConfig) => ({
+  rebuildMemoryBytes: c.REPORTING_REBUILD_MEMORY_MB * 2 ** 20,
+});
 
 export function loadReportingConfig(env: Record<string, string | undefined> = process.env) {
   return loadConfig(reportingConfigSchema, env);

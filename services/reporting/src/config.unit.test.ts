@@ -23,6 +23,19 @@ it("names a bad variable", () => {
   );
 });
 
+it("bounds a rebuild's memory at 1024 MiB unless told otherwise, 0 included", () => {
+  expect(loadReportingConfig({}).REPORTING_REBUILD_MEMORY_MB).toBe(1024);
+  expect(
+    loadReportingConfig({ REPORTING_REBUILD_MEMORY_MB: "0" }).REPORTING_REBUILD_MEMORY_MB,
+  ).toBe(0);
+  expect(() => loadReportingConfig({ REPORTING_REBUILD_MEMORY_MB: "-1" })).toThrow(
+    /REPORTING_REBUILD_MEMORY_MB/,
+  );
+  expect(() => loadReportingConfig({ REPORTING_REBUILD_MEMORY_MB: "1.5" })).toThrow(
+    /REPORTING_REBUILD_MEMORY_MB/,
+  );
+});
+
 it("reads definition sets as JSON and names a bad one", () => {
   expect(loadReportingConfig({}).REPORTING_DEFINITION_SETS).toEqual([]);
   expect(

@@ -8,10 +8,11 @@ import { createCallerVerifier, createLogger, runService, serveGrpc } from "@otme
 import { Access } from "./api/access.js";
 import { createReportingService } from "./api/reporting-service.js";
 import { config, telemetry } from "./bootstrap.js";
+import { projectionOptions } from "./config.js";
 import { openReportingDatabase } from "./db/open-database.js";
 import { checkDefinitionSets } from "./domain/metrics/definition-sets.js";
 import { checkMetricsConfig } from "./domain/metrics/definitions.js";
-import { reportingProjection } from "./projections/projection.js";
+import { createReportingProjection } from "./projections/projection.js";
 import { ReadDb } from "./queries/read-db.js";
 import { ensureSourceStreams } from "./streams.js";
 
@@ -33,6 +34,7 @@ await runService(async (lifecycle) => {
   // Every read model in one projection over identity, curriculum and grades events. A read
   // model of an older version (new tables, e.g. the daily snapshots of version 2) is rebuilt
   // from sequence 1 first, blue/green (`npm run rebuild -w @otmetka/reporting` does the same).
+  const reportingProjection = createReportingProjection({ ...projectionOptions(config), logger });
   const startRunner = () =>
     new ProjectionRunner({
       projection: reportingProjection,

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { syntheticHistory } from "./bench/synthetic-history.js";
 import { CLOCK_ZONE } from "./projections/day-close.js";
 import { civilDate } from "./projections/event-data.js";
-import { reportingProjection } from "./projections/projection.js";
+import { createReportingProjection } from "./projections/projection.js";
 import type { FeedEvent } from "./test-support/feed.js";
 import { type Harness, startHarness } from "./test-support/harness.js";
 import { tableRows } from "./test-support/table-rows.js";
@@ -17,6 +17,8 @@ import { tableRows } from "./test-support/table-rows.js";
  * sequence 1 and must close the same days with the same rows. Its batches are small, so that
  * many end inside a day: a rebuild keeps its aggregates in memory across batches and writes
  * each batch's changed rows, dirty flags included (rows only closed by a batch as well).
+ * The same rebuild over a tiny memory budget drops its memory part-way and goes on the live
+ * way: it equals live only if the tables held everything the memory did at that batch's end.
  */
 const env = useTestEnvironment({ label: "reporting_rebuild_eq" });
 let h: Harness;
@@ -53,8 +55,13 @@ function byRecordedDay(events: FeedEvent[]): FeedEvent[][] {
   return days;
 }
 
-it("a rebuild from sequence 1 equals the live read model fed day by day, every table", async () => {
+/** The live read model, fed day by day (every case's reference). */
+let tables: string[];
+let events: number;
+
+beforeAll(async () => {
   const history = syntheticHistory({ events: 2500 });
+  events = history.events.length;
   const days = byRecordedDay(history.events);
   expect(days.length).toBeGreaterThan(5);
   for (const day of days) {
@@ -62,29 +69,65 @@ it("a rebuild from sequence 1 equals the live read model fed day by day, every t
     await caughtUp();
   }
   await h.runner.stop();
-  const tables = (
+  tables = (
     await h.pool.query<{ t: string }>(
       `SELECT table_name AS t FROM information_schema.tables
         WHERE table_schema = 'proj_reporting' AND table_name NOT LIKE '\\_%' ORDER BY 1`,
     )
   ).rows.map((r) => r.t);
-  const r = await rebuildProjection({
-    projection: reportingProjection,
-    pool: h.pool,
-    nc: h.nc,
-    names: h.names,
-    keepOld: true,
-    batchSize: 100,
-  });
-  expect(r.events).toBe(history.events.length);
-  const retired = `proj_reporting__v${reportingProjection.version}_retired`;
-  const rows = (schema: string, table: string) => tableRows(h.pool, schema, table);
-  const closed = await h.pool.query<{ n: string }>(
-    `SELECT count(DISTINCT known_day) AS n FROM "${retired}".perf_h`,
-  );
-  expect(Number(closed.rows[0]?.n)).toBeGreaterThan(5);
-  for (const t of tables) {
-    const live = await rows(retired, t);
-    expect({ t, rows: await rows("proj_reporting", t) }).toEqual({ t, rows: live });
-  }
 }, 900_000);
+
+/*
+ * The rebuild mode, and the same with a memory budget its held entries pass part-way:
+ * from the batch after it goes over, the rebuild reads and writes the tables as live
+ * (rebuild-budget.ts), which it can only do if every batch's flush left in them all that
+ * the memory held (dirty flags, lessons, marks, pupils' rows, absences, pupil-days...).
+ */
+const CASES = [
+  { mode: "in memory", budget: undefined },
+  { mode: "over its memory budget part-way", budget: 1_500_000 },
+];
+
+it.each(CASES)(
+  "a rebuild from sequence 1 $mode equals the live read model fed day by day, every table",
+  async ({ budget }) => {
+    const fallbacks: { batches: number }[] = [];
+    const projection = createReportingProjection({
+      rebuildMemoryBytes: budget,
+      logger: { info: (fields) => fallbacks.push(fields as { batches: number }) },
+    });
+    const r = await rebuildProjection({
+      projection,
+      pool: h.pool,
+      nc: h.nc,
+      names: h.names,
+      keepOld: true,
+      batchSize: 100,
+    });
+    const retired = `proj_reporting__v${projection.version}_retired`;
+    try {
+      expect(r.events).toBe(events);
+      if (budget === undefined) expect(fallbacks).toEqual([]);
+      else {
+        // Several batches held in memory (days closed there), several after on the live way.
+        expect(fallbacks).toHaveLength(1);
+        expect(fallbacks[0]?.batches).toBeGreaterThan(3);
+        expect(fallbacks[0]?.batches).toBeLessThan(r.batches - 3);
+      }
+      const rows = (schema: string, table: string) => tableRows(h.pool, schema, table);
+      const closed = await h.pool.query<{ n: string }>(
+        `SELECT count(DISTINCT known_day) AS n FROM "${retired}".perf_h`,
+      );
+      expect(Number(closed.rows[0]?.n)).toBeGreaterThan(5);
+      for (const t of tables) {
+        const live = await rows(retired, t);
+        expect({ t, rows: await rows("proj_reporting", t) }).toEqual({ t, rows: live });
+      }
+    } finally {
+      // The live read model back in place for the next case.
+      await h.pool.query("DROP SCHEMA proj_reporting CASCADE");
+      await h.pool.query(`ALTER SCHEMA "${retired}" RENAME TO proj_reporting`);
+    }
+  },
+  900_000,
+);

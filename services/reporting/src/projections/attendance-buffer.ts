@@ -110,6 +110,13 @@ export class AttendanceBuffer {
       .map((m) => m.person_id);
   }
 
+  /** What the buffer holds: lessons' absences, pupil-days, roster memberships. */
+  held(): { lessons: number; days: number; memberships: number } {
+    let memberships = 0;
+    for (const r of this.rosters.values()) memberships += r.length;
+    return { lessons: this.absences.size, days: this.days.size, memberships };
+  }
+
   /** An enrollment or subgroup membership changed: rosters are read again. */
   forgetRosters(): void {
     this.rosters.clear();

@@ -8,6 +8,7 @@ import { lessonHandlers, writeLessons, writeScheduled } from "./lessons.js";
 import { hasUnwrittenPupils, recomputePupils, takePupilRows } from "./pupils.js";
 import type { Q } from "./query.js";
 import { schemaQuery } from "./query.js";
+import { type InfoLogger, rebuildBudget } from "./rebuild-budget.js";
 import { rebuildMemory } from "./rebuild-memory.js";
 import {
   curriculumReplicaHandlers,
@@ -29,52 +30,71 @@ const handlers: Record<string, Handler> = {
   ...attendanceHandlers,
 };
 
+export interface ReportingProjectionOptions {
+  /**
+   * What a rebuild may hold in memory (estimated, rebuild-budget.ts) before the rest of it
+   * goes on the live way; REPORTING_REBUILD_MEMORY_MB, 1 GiB by default.
+   */
+  rebuildMemoryBytes?: number;
+  /** Where a rebuild's fallback is logged (once); the console by default. */
+  logger?: InfoLogger;
+}
+
 /**
  * Every read model of reporting in one projection over identity, curriculum and grades: one
  * loop, so a replica fact and the grades event that needs it are applied in arrival order in
  * one transaction per batch. Handlers write facts and collect deltas; flush recomputes the
  * touched pupils and adds all deltas to the aggregates once per batch.
  */
-export const reportingProjection: Projection<Deltas> = defineProjection<Deltas>({
-  name: "reporting",
-  // 2: daily snapshots (perf_h, standing_h, daily_h, day_clock, dirty flags);
-  // 3: indexes for effective-mode dashboards (marks by class group, pupil_results by scope);
-  // 4: pupil_results' scope indexes on stored columns (keeps its upserts HOT);
-  // 5: both result bases in one perf / standing row (half the aggregate rows a mark upserts).
-  version: 5,
-  sources: [{ context: "identity" }, { context: "curriculum" }, { context: "grades" }],
-  noticeContext: "reporting",
-  setup: (db, schema) => createTables(db, schema),
-  // A rebuild keeps its aggregates and attendance facts in memory across batches.
-  createScratch: (carry) => new Deltas(carry ? rebuildMemory(carry) : undefined),
-  async apply(e, ctx) {
-    const q = schemaQuery(ctx.query, ctx.schema);
-    await advanceClock(q, ctx.scratch, e.time);
-    const handler = handlers[e.type];
-    if (!handler) return;
-    // Attributions are computed from the replicas: a rebuild's cache of them is dropped.
-    if (REPLICA_EVENTS.has(e.type)) ctx.scratch.rebuild?.attributions.clear();
-    // These read which results a pupil has from the table: the batch's go there first.
-    if (READS_PUPIL_RESULTS.has(e.type) && hasUnwrittenPupils(ctx.scratch))
-      await writeAll(q, new Deltas(), takePupilRows(ctx.scratch));
-    const d = (e.data ?? {}) as Record<string, unknown>;
-    await handler(q, d, ctx.scratch, { time: e.time });
-    if (e.context === "grades" && d.journal) {
-      const j = journalOf(d);
-      ctx.changed("journal", j.journalId);
-      for (const [level, id] of levelsOf(j.scope))
-        ctx.changed(`dashboard-${level.toLowerCase()}`, id);
-    }
-  },
-  async flush(ctx) {
-    const q = schemaQuery(ctx.query, ctx.schema);
-    await writeBatch(q, ctx.scratch, true);
-    await writeLessons(q, ctx.scratch);
-    await ctx.scratch.attendance.write(q);
-    if (ctx.scratch.clockMoved && ctx.scratch.openDay) await writeOpenDay(q, ctx.scratch.openDay);
-    for (const s of ctx.scratch.changedPupils) ctx.changed("diary", s);
-  },
-});
+export const createReportingProjection = (
+  o: ReportingProjectionOptions = {},
+): Projection<Deltas> => {
+  const checkBudget = rebuildBudget({ bytes: o.rebuildMemoryBytes, logger: o.logger });
+  return defineProjection<Deltas>({
+    name: "reporting",
+    // 2: daily snapshots (perf_h, standing_h, daily_h, day_clock, dirty flags);
+    // 3: indexes for effective-mode dashboards (marks by class group, pupil_results by scope);
+    // 4: pupil_results' scope indexes on stored columns (keeps its upserts HOT);
+    // 5: both result bases in one perf / standing row (half the aggregate rows a mark upserts).
+    version: 5,
+    sources: [{ context: "identity" }, { context: "curriculum" }, { context: "grades" }],
+    noticeContext: "reporting",
+    setup: (db, schema) => createTables(db, schema),
+    // A rebuild keeps its aggregates and facts in memory across batches, up to its budget.
+    createScratch: (carry) => new Deltas(carry ? rebuildMemory(carry) : undefined),
+    async apply(e, ctx) {
+      const q = schemaQuery(ctx.query, ctx.schema);
+      await advanceClock(q, ctx.scratch, e.time);
+      const handler = handlers[e.type];
+      if (!handler) return;
+      // Attributions are computed from the replicas: a rebuild's cache of them is dropped.
+      if (REPLICA_EVENTS.has(e.type)) ctx.scratch.rebuild?.attributions.clear();
+      // These read which results a pupil has from the table: the batch's go there first.
+      if (READS_PUPIL_RESULTS.has(e.type) && hasUnwrittenPupils(ctx.scratch))
+        await writeAll(q, new Deltas(), takePupilRows(ctx.scratch));
+      const d = (e.data ?? {}) as Record<string, unknown>;
+      await handler(q, d, ctx.scratch, { time: e.time });
+      if (e.context === "grades" && d.journal) {
+        const j = journalOf(d);
+        ctx.changed("journal", j.journalId);
+        for (const [level, id] of levelsOf(j.scope))
+          ctx.changed(`dashboard-${level.toLowerCase()}`, id);
+      }
+    },
+    async flush(ctx) {
+      const q = schemaQuery(ctx.query, ctx.schema);
+      await writeBatch(q, ctx.scratch, true);
+      await writeLessons(q, ctx.scratch);
+      await ctx.scratch.attendance.write(q);
+      if (ctx.scratch.clockMoved && ctx.scratch.openDay) await writeOpenDay(q, ctx.scratch.openDay);
+      for (const s of ctx.scratch.changedPupils) ctx.changed("diary", s);
+      // Everything is written: the tables could take over from the memory from here on.
+      if (ctx.carry && ctx.scratch.rebuild) checkBudget(ctx.carry, ctx.scratch.rebuild);
+    },
+  });
+};
+
+export const reportingProjection = createReportingProjection();
 
 const REPLICA_EVENTS = new Set([
   ...Object.keys(identityHandlers),

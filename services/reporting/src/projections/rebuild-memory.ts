@@ -185,6 +185,29 @@ export class RebuildMemory {
     return this.resultRows.get(`${studentId}|${startYear}`)?.values() ?? [];
   }
 
+  /** Batches flushed so far (the fallback's log says after which, rebuild-budget.ts). */
+  batches = 0;
+
+  /** How many entries of each kind it holds (rebuild-budget.ts weighs them). */
+  held(): Record<HeldKind, number> {
+    const a = this.attendance.held();
+    return {
+      marks: this.marks.size,
+      lessons: this.lessons.size,
+      results: this.results.size,
+      standings: this.standings.size,
+      attributions: this.attributions.size,
+      perfRows: this.perf.rows.size,
+      standingRows: this.standing.rows.size,
+      dailyRows: this.daily.rows.size,
+      absenceLessons: a.lessons,
+      pupilDays: a.days,
+      memberships: a.memberships,
+      termMarks: this.termMarks.size,
+      exemptions: this.exemptionIds.size,
+    };
+  }
+
   /** Takes the batch's deltas so far (cleared in `d`) into the absolute rows. */
   addDeltas(d: Deltas): void {
     for (const [k, { key, c }] of d.perf) this.perf.add(k, key, [perfRowToArray(c)]);
@@ -263,14 +286,43 @@ export class RebuildMemory {
 export const termMarkKey = (student: string, subject: string, year: number, term: number) =>
   `${student}|${subject}|${year}|${term}`;
 
-const memories = new WeakMap<object, RebuildMemory>();
+export type HeldKind =
+  | "marks"
+  | "lessons"
+  | "results"
+  | "standings"
+  | "attributions"
+  | "perfRows"
+  | "standingRows"
+  | "dailyRows"
+  | "absenceLessons"
+  | "pupilDays"
+  | "memberships"
+  | "termMarks"
+  | "exemptions";
 
-/** The rebuild's memory in its carry object (made on its first batch). */
-export function rebuildMemory(carry: object): RebuildMemory {
+/** A carry's memory; null once released (the rebuild goes on the live way). */
+const memories = new WeakMap<object, RebuildMemory | null>();
+
+/**
+ * The rebuild's memory in its carry object (made on its first batch); undefined once
+ * released: the batch then reads and writes the tables as a live batch does.
+ */
+export function rebuildMemory(carry: object): RebuildMemory | undefined {
   let m = memories.get(carry);
+  if (m === null) return undefined;
   if (!m) {
     m = new RebuildMemory();
     memories.set(carry, m);
   }
   return m;
+}
+
+/**
+ * Drops the memory for the rest of the rebuild. Only at a batch's end, after its flush:
+ * the tables then hold everything the memory did (each flush writes what its batch
+ * changed), which is what the live way reads.
+ */
+export function releaseRebuildMemory(carry: object): void {
+  memories.set(carry, null);
 }
