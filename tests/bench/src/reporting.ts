@@ -12,7 +12,8 @@
  * Knobs: BENCH_RUNS (3), BENCH_LAG_SECONDS (10), BENCH_LAG_RATE (500), BENCH_QUERIES (2000 a run),
  * BENCH_SMALL_MARKS (100000), BENCH_LARGE_MARKS (10000000), BENCH_ONLY (lag | query),
  * BENCH_REPORTING_RUNNER (process | inline: the projection in the bench's process),
- * BENCH_LAG_WARMUP_SECONDS (1: at the same rate before the measured seconds), DATABASE_URL, NATS_URL.
+ * BENCH_LAG_WARMUP_SECONDS (1: at the same rate before the measured seconds), BENCH_LINGER_MS
+ * (the projection runner's lingerMs; its default when unset), DATABASE_URL, NATS_URL.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -58,7 +59,7 @@ import {
 } from "@otmetka/testing";
 import pg from "pg";
 import { LAG_CLASS_GROUPS, markRecorded } from "./lib/reporting-marks.js";
-import { startReportingRunnerProcess } from "./lib/reporting-runner-launch.js";
+import { lingerOption, startReportingRunnerProcess } from "./lib/reporting-runner-launch.js";
 import {
   baselineFigure,
   type Figure,
@@ -153,7 +154,13 @@ async function lagP99(
     },
   });
   const runner = INLINE_RUNNER
-    ? await new ProjectionRunner({ projection: reportingProjection, pool, nc, names }).start()
+    ? await new ProjectionRunner({
+        projection: reportingProjection,
+        pool,
+        nc,
+        names,
+        ...lingerOption(),
+      }).start()
     : undefined;
   const runnerProcess = INLINE_RUNNER
     ? undefined

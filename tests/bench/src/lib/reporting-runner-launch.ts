@@ -6,6 +6,12 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 
+/** The runner's `lingerMs` from BENCH_LINGER_MS (its default when unset). */
+export function lingerOption(): { lingerMs?: number } {
+  const raw = process.env.BENCH_LINGER_MS;
+  return raw === undefined || raw === "" ? {} : { lingerMs: Number(raw) };
+}
+
 export interface RunnerProcess {
   pid: number;
   /** Stops the runner; resolves with the CPU ms the process spent while consuming. */

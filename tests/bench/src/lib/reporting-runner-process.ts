@@ -1,7 +1,8 @@
 /*
  * Reporting's live projection alone in a process, as the reporting service runs it apart from
  * grades (whose appends and outbox relay stay in the bench process). Env: DATABASE_URL (the
- * read model's database), NATS_URL, NATS_PREFIX, CPU_PROFILE_DIR (a V8 CPU profile from `ready`
+ * read model's database), NATS_URL, NATS_PREFIX, BENCH_LINGER_MS (the runner's lingerMs),
+ * CPU_PROFILE_DIR (a V8 CPU profile from `ready`
  * to SIGTERM, written to <dir>/reporting-<pid>.cpuprofile). Prints `ready` once consuming; on
  * SIGTERM it stops and prints its CPU ms (`{"cpuMs":N}`) before exiting.
  */
@@ -12,6 +13,7 @@ import { messagingNames } from "@otmetka/messaging";
 import { ProjectionRunner } from "@otmetka/projections";
 import { reportingProjection } from "@otmetka/reporting/bench";
 import pg from "pg";
+import { lingerOption } from "./reporting-runner-launch.js";
 
 const nc = await connect({ servers: process.env.NATS_URL });
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 6 });
@@ -20,6 +22,7 @@ const runner = await new ProjectionRunner({
   pool,
   nc,
   names: messagingNames(process.env.NATS_PREFIX),
+  ...lingerOption(),
   onError: (err, where) => process.stderr.write(`reporting runner (${where}): ${err}\n`),
 }).start();
 const profileDir = process.env.CPU_PROFILE_DIR;
