@@ -1,5 +1,6 @@
 import type pg from "pg";
 import {
+  CheckpointBehind,
   InvalidProjectionDefinition,
   MalformedEventData,
   MissingReference,
@@ -30,6 +31,11 @@ export interface BatchOptions {
   firstSeen?: (event: ProjectionEvent) => boolean;
   /** A rebuild's state across its batches (`ApplyContext.carry`). */
   carry?: object;
+  /**
+   * What the caller last committed per source: a stored checkpoint below it throws
+   * CheckpointBehind before anything is applied (asynchronous commits lost in a crash).
+   */
+  committed?: ReadonlyMap<string, number>;
 }
 
 export interface ChangedItem {
@@ -129,6 +135,10 @@ export async function applyBatch(
   const liveVersion = locked.rows[0]?.version ?? projection.version;
   if (options.mode === "live" && liveVersion > projection.version) {
     throw new ProjectionVersionSuperseded(projection.name, projection.version, liveVersion);
+  }
+  for (const [source, seq] of checkpoint) {
+    const committed = options.committed?.get(source) ?? 0;
+    if (seq < committed) throw new CheckpointBehind(source, seq, committed);
   }
 
   let fresh: ProjectionEvent[] = [];

@@ -44,6 +44,24 @@ export class ProjectionVersionSuperseded extends ProjectionError {
   }
 }
 
+/**
+ * A live batch found the checkpoint behind what this runner committed: batches committed
+ * without waiting for the WAL flush were lost in a server crash (or another runner moved
+ * it). Applying the batch would leave a hole; the runner restarts at the stored checkpoint.
+ */
+export class CheckpointBehind extends ProjectionError {
+  constructor(
+    readonly source: string,
+    readonly stored: number,
+    readonly committed: number,
+  ) {
+    super(
+      "checkpoint_behind",
+      `checkpoint of ${source} is ${stored} but this runner committed up to ${committed}: re-applying from the checkpoint`,
+    );
+  }
+}
+
 /** `rebuild` could not find the projection named on the command line. */
 export class UnknownProjection extends ProjectionError {
   constructor(

@@ -6,6 +6,7 @@ export {
 } from "./apply-batch.js";
 export { type ChangeNotice, publishChangeNotices } from "./change-notices.js";
 export {
+  CheckpointBehind,
   InvalidProjectionDefinition,
   MalformedEventData,
   MissingReference,

@@ -122,6 +122,8 @@ export class ProjectionRunner {
   private loop: Promise<void> | undefined;
   private readonly stopping = new AbortController();
   private restartWanted = false;
+  /** Per source, the checkpoint this runner last read or committed (see CheckpointBehind). */
+  private committed = new Map<string, number>();
   private lockLost = false;
   private readonly maxBatch: number;
   private readonly lingerMs: number;
@@ -181,6 +183,7 @@ export class ProjectionRunner {
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc);
     const checkpoints = await readCheckpoints(this.o.pool, this.schema);
+    this.committed = new Map(checkpoints);
     const sink = {
       push: (m: JsMsg, sequence: number, source: string, gen: number) => {
         if (gen !== this.generation) return;
@@ -366,6 +369,7 @@ export class ProjectionRunner {
         begin: true,
         commit: true,
         asyncCommit: this.o.synchronousCommit !== true,
+        committed: this.committed,
       });
     } catch (err) {
       await client.query("ROLLBACK").catch(() => {});
@@ -373,6 +377,7 @@ export class ProjectionRunner {
     } finally {
       client.release();
     }
+    for (const [source, seq] of result.checkpoints) this.committed.set(source, seq);
     const c = this.counters;
     c.transactionMs += performance.now() - t0;
     c.batches++;
