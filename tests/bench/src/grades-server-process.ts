@@ -4,9 +4,8 @@
  * CPU_PROFILE_DIR (SIGUSR2 starts the V8 profiler, SIGTERM writes <dir>/grades-<pid>.cpuprofile:
  * only the measured window, not start-up). Prints `{"port":N}` once listening; SIGTERM stops it.
  */
-import { writeFileSync } from "node:fs";
-import { Session } from "node:inspector";
 import pg from "pg";
+import { processProfiler } from "./lib/process-profiler.js";
 
 // Statements sent to PostgreSQL since the measurement started (SIGUSR2), reported at exit.
 let statements = 0;
@@ -19,27 +18,7 @@ process.on("SIGUSR2", () => {
   statements = 0;
 });
 
-const profileDir = process.env.CPU_PROFILE_DIR;
-const profiler = profileDir ? new Session() : undefined;
-if (profiler) {
-  profiler.connect();
-  profiler.post("Profiler.enable");
-  profiler.post("Profiler.setSamplingInterval", { interval: 500 });
-  process.on("SIGUSR2", () => profiler.post("Profiler.start"));
-}
-const writeProfile = () =>
-  new Promise<void>((resolve) => {
-    if (!profiler) return resolve();
-    profiler.post("Profiler.stop", (err, result) => {
-      if (!err) {
-        writeFileSync(
-          `${profileDir}/grades-${process.pid}.cpuprofile`,
-          JSON.stringify(result.profile),
-        );
-      }
-      resolve();
-    });
-  });
+const profiler = processProfiler(process.env.CPU_PROFILE_DIR, "grades", "SIGUSR2");
 
 // GRADES_BENCH_MODULE: the same module from a copy of the packages' dists (an earlier build).
 const { openGradesDatabase, startBenchServer } = (await import(
@@ -51,7 +30,7 @@ process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
 process.once("SIGTERM", () => {
   void (async () => {
     process.stdout.write(`${JSON.stringify({ statements })}\n`);
-    await writeProfile();
+    await profiler.write();
     await server.shutdown().catch(() => {});
     await store.close().catch(() => {});
     process.exit(0);

@@ -6,13 +6,12 @@
  * to SIGTERM, written to <dir>/reporting-<pid>.cpuprofile). Prints `ready` once consuming; on
  * SIGTERM it stops and prints its CPU ms (`{"cpuMs":N}`) before exiting.
  */
-import { writeFileSync } from "node:fs";
-import { Session } from "node:inspector";
 import { connect } from "@nats-io/transport-node";
 import { messagingNames } from "@otmetka/messaging";
 import { ProjectionRunner } from "@otmetka/projections";
 import { reportingProjection } from "@otmetka/reporting/bench";
 import pg from "pg";
+import { processProfiler } from "./process-profiler.js";
 import { lingerOption } from "./reporting-runner-launch.js";
 
 const nc = await connect({ servers: process.env.NATS_URL });
@@ -25,32 +24,14 @@ const runner = await new ProjectionRunner({
   ...lingerOption(),
   onError: (err, where) => process.stderr.write(`reporting runner (${where}): ${err}\n`),
 }).start();
-const profileDir = process.env.CPU_PROFILE_DIR;
-const profiler = profileDir ? new Session() : undefined;
-if (profiler) {
-  profiler.connect();
-  profiler.post("Profiler.enable");
-  profiler.post("Profiler.setSamplingInterval", { interval: 500 });
-  profiler.post("Profiler.start");
-}
-const writeProfile = () =>
-  new Promise<void>((resolve) => {
-    if (!profiler) return resolve();
-    profiler.post("Profiler.stop", (err, result) => {
-      if (!err) {
-        const file = `${profileDir}/reporting-${process.pid}.cpuprofile`;
-        writeFileSync(file, JSON.stringify(result.profile));
-      }
-      resolve();
-    });
-  });
+const profiler = processProfiler(process.env.CPU_PROFILE_DIR, "reporting", "now");
 const cpu0 = process.cpuUsage();
 process.stdout.write("ready\n");
 process.once("SIGTERM", () => {
   void (async () => {
     const u = process.cpuUsage(cpu0);
     process.stdout.write(`${JSON.stringify({ cpuMs: (u.user + u.system) / 1000 })}\n`);
-    await writeProfile();
+    await profiler.write();
     await runner.stop().catch(() => {});
     await pool.end().catch(() => {});
     await nc.close().catch(() => {});
