@@ -41,6 +41,7 @@ import {
 } from "@otmetka/testing";
 import pg from "pg";
 import { backendCpu, backendCpuSince } from "./grades-server-launch.js";
+import { atFixedRate } from "./lib/fixed-rate.js";
 import {
   baselineFigure,
   type Figure,
@@ -127,17 +128,13 @@ async function fixedRate(
   op: () => Promise<unknown>,
 ): Promise<Load> {
   const latencies: number[] = [];
-  const inflight: Promise<void>[] = [];
   const t0 = performance.now();
   const n = perSecond * seconds;
-  for (let i = 0; i < n; i++) {
-    const due = t0 + (i * 1000) / perSecond;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    // Latency from the scheduled start: a late send counts against the gateway.
-    inflight.push(op().then(() => void latencies.push(performance.now() - due)));
-  }
-  await Promise.all(inflight);
+  // Latency from the scheduled start: a late send counts against the gateway.
+  await atFixedRate(perSecond, n, async (_i, due) => {
+    await op();
+    latencies.push(performance.now() - due);
+  });
   return { rate: n / ((performance.now() - t0) / 1000), latencies };
 }
 

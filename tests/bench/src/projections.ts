@@ -54,6 +54,7 @@ import {
   postgresVersion,
   report,
 } from "./lib/bench-env.js";
+import { atFixedRate } from "./lib/fixed-rate.js";
 import { baselineFigure, type Figure, figure, machine, RESULTS_DIR } from "./lib/results.js";
 
 const RUNS = knob("BENCH_RUNS", 3);
@@ -340,22 +341,13 @@ async function noticeLatencyP99(
     },
   }).start();
   const total = RATE * LATENCY_SECONDS;
-  const began = performance.now();
-  const appends: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = began + (i * 1000) / RATE;
-    const wait = due - performance.now();
-    if (wait > 1) await sleep(wait);
+  await atFixedRate(RATE, total, async (i) => {
     const streamId = `lat-${run}-${i}`;
-    appends.push(
-      store
-        .append(streamId, "no_stream", [{ type: `${context}.v1.MarkRecorded`, data: payload(i) }])
-        .then(() => {
-          committed.set(streamId, performance.now());
-        }),
-    );
-  }
-  await Promise.all(appends);
+    await store.append(streamId, "no_stream", [
+      { type: `${context}.v1.MarkRecorded`, data: payload(i) },
+    ]);
+    committed.set(streamId, performance.now());
+  });
   const deadline = Date.now() + 30_000;
   while (latencies.length < total && Date.now() < deadline) await sleep(50);
   sub.unsubscribe();

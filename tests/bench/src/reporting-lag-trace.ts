@@ -9,24 +9,17 @@
  *   can be timed.
  * Knobs: BENCH_RUNS (1), BENCH_LAG_SECONDS (10), BENCH_LAG_RATE (500), plus the runner's
  * BENCH_MAX_BATCH / BENCH_LINGER_MS (maxBatch, lingerMs), BENCH_PROJECTIONS (another build's
- * dist/index.js of @otmetka/projections), BENCH_READ=xmin (the relay reads below the
- * server-wide xmin, as before 2026-11-29), DATABASE_URL, NATS_URL.
+ * dist/index.js of @otmetka/projections), DATABASE_URL, NATS_URL.
  * Before/after in the same conditions: copy a build's libs/projections/dist aside (under a
  * node_modules directory, so that its imports resolve) and alternate runs with
- * BENCH_PROJECTIONS=<copy>/index.js BENCH_READ=xmin and without.
+ * BENCH_PROJECTIONS=<copy>/index.js and without.
  *   nice -n 19 npx tsx src/reporting-lag-trace.ts
  */
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import {
-  type Checkpoint,
-  EventStore,
-  makeCheckpoint,
-  migrateEventStoreDatabase,
-  parseCheckpoint,
-} from "@otmetka/eventstore";
+import { EventStore, migrateEventStoreDatabase } from "@otmetka/eventstore";
 import { messagingNames, OutboxRelay } from "@otmetka/messaging";
 import type { ChangeNotice } from "@otmetka/projections";
 import { ensureSourceStreams, reportingProjection } from "@otmetka/reporting/bench";
@@ -38,11 +31,7 @@ import {
   uniqueNatsPrefix,
 } from "@otmetka/testing";
 import pg from "pg";
-// For comparison only: readAll as it was before 2026-11-29 (bounded by the server-wide xmin).
-import {
-  EVENT_COLUMNS,
-  toRecordedEvent,
-} from "../../../libs/eventstore/dist/recorded-event-row.js";
+import { atFixedRate } from "./lib/fixed-rate.js";
 import { markRecorded } from "./lib/reporting-marks.js";
 
 const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
@@ -54,23 +43,6 @@ const RATE = Number(process.env.BENCH_LAG_RATE ?? 500);
 const { ProjectionRunner } = (await import(
   process.env.BENCH_PROJECTIONS ?? "@otmetka/projections"
 )) as typeof import("@otmetka/projections");
-const SERVER_XMIN = process.env.BENCH_READ === "xmin";
-const READ_BELOW_XMIN_SQL = `SELECT ${EVENT_COLUMNS} FROM eventstore.events e
-  WHERE (e.transaction_id, e.position) > ($1::xid8, $2::bigint)
-    AND e.transaction_id < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
-  ORDER BY e.transaction_id, e.position
-  LIMIT $3`;
-async function readBelowXmin(pool: pg.Pool, after: Checkpoint, limit: number) {
-  const from = parseCheckpoint(after);
-  const { rows } = await pool.query({
-    name: "read_below_xmin",
-    text: READ_BELOW_XMIN_SQL,
-    values: [from.transactionId, from.position, limit],
-  });
-  const events = rows.map((row) => toRecordedEvent(row, undefined));
-  const last = events.at(-1);
-  return { events, checkpoint: last ? makeCheckpoint(last.transactionId, last.position) : after };
-}
 const HOPS = ["commit", "read", "publish", "queued", "start", "committed", "notice"] as const;
 type Hop = (typeof HOPS)[number];
 
@@ -113,17 +85,15 @@ async function run(nc: NatsConnection, n: number): Promise<void> {
   await ensureSourceStreams(nc, names);
   const times = new Map<string, Partial<Record<Hop, number>>>();
   const mark = (id: string, hop: Hop) => {
-    let t = times.get(id);
-    if (!t) times.set(id, (t = {}));
+    const t = times.get(id) ?? {};
+    times.set(id, t);
     t[hop] ??= performance.now();
   };
   const relay = new OutboxRelay({
     nc,
     log: {
       readAll: async (after, limit) => {
-        const page = SERVER_XMIN
-          ? await readBelowXmin(store.pool, after, limit)
-          : await store.readAll(after, limit);
+        const page = await store.readAll(after, limit);
         for (const e of page.events) mark(e.streamId, "read");
         return page;
       },
@@ -194,22 +164,13 @@ async function run(nc: NatsConnection, n: number): Promise<void> {
   const pg0 = await backendCpu(admin, dbNames);
   const cpu0 = { self: selfCpuMs() };
   try {
-    const began = performance.now();
-    const appends: Promise<void>[] = [];
-    for (let i = 0; i < total; i++) {
-      const due = began + (i * 1000) / RATE;
-      const wait = due - performance.now();
-      if (wait > 1) await sleep(wait);
+    await atFixedRate(RATE, total, async (i) => {
       const journalId = `j-${n}-${i}`;
-      appends.push(
-        store
-          .append(journalId, "no_stream", [
-            { type: "grades.v1.MarkRecorded", data: markRecorded(i, journalId) },
-          ])
-          .then(() => mark(journalId, "commit")),
-      );
-    }
-    await Promise.all(appends);
+      await store.append(journalId, "no_stream", [
+        { type: "grades.v1.MarkRecorded", data: markRecorded(i, journalId) },
+      ]);
+      mark(journalId, "commit");
+    });
     const deadline = Date.now() + 60_000;
     const done = () => [...times.values()].filter((t) => t.notice !== undefined).length;
     while (done() < total && Date.now() < deadline) await sleep(50);

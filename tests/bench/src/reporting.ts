@@ -58,6 +58,7 @@ import {
   uniqueNatsPrefix,
 } from "@otmetka/testing";
 import pg from "pg";
+import { atFixedRate } from "./lib/fixed-rate.js";
 import { LAG_CLASS_GROUPS, markRecorded } from "./lib/reporting-marks.js";
 import { lingerOption, startReportingRunnerProcess } from "./lib/reporting-runner-launch.js";
 import {
@@ -171,27 +172,16 @@ async function lagP99(
     // The first WARMUP_SECONDS of the same steady rate are not measured: JIT, connections and
     // prepared statements of freshly started processes, as a running service has them warm.
     const warmup = Math.round(RATE * WARMUP_SECONDS);
-    const began = performance.now();
-    const appends: Promise<void>[] = [];
-    for (let k = 0; k < warmup + total; k++) {
-      const due = began + (k * 1000) / RATE;
-      const wait = due - performance.now();
-      if (wait > 1) await sleep(wait);
+    await atFixedRate(RATE, warmup + total, async (k) => {
       const i = k - warmup;
       const journalId = i < 0 ? `w-${run}-${k}` : `j-${run}-${i}`;
-      appends.push(
-        store
-          .append(journalId, "no_stream", [
-            { type: "grades.v1.MarkRecorded", data: markRecorded(k, journalId) },
-          ])
-          .then(() => {
-            if (i < 0) return;
-            committed.set(journalId, performance.now());
-            settle(journalId);
-          }),
-      );
-    }
-    await Promise.all(appends);
+      await store.append(journalId, "no_stream", [
+        { type: "grades.v1.MarkRecorded", data: markRecorded(k, journalId) },
+      ]);
+      if (i < 0) return;
+      committed.set(journalId, performance.now());
+      settle(journalId);
+    });
     const deadline = Date.now() + 60_000;
     while (lags.length < total && Date.now() < deadline) await sleep(50);
     if (lags.length < total) throw new Error(`only ${lags.length} of ${total} notices arrived`);
