@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import { appendTogether, batchable, type CommandAppend } from "./append-commands.js";
-import { toAppendParams } from "./append-params.js";
+import { type AppendParams, toAppendParams } from "./append-params.js";
 import { appendBulk, type BulkAppendOptions, type BulkAppendResult } from "./bulk-append.js";
 import { type Checkpoint, makeCheckpoint, parseCheckpoint, START } from "./checkpoint.js";
 import { type AppendResultJson, COPY_APPEND_MIN_EVENTS, copyAppend } from "./copy-append.js";
@@ -12,9 +12,9 @@ import {
   WrongExpectedVersion,
 } from "./errors.js";
 import type { NewEvent, RecordedEvent, StreamAppend, StreamVersion } from "./event-types.js";
-import { describeExpectedVersion, type ExpectedVersion } from "./expected-version.js";
+import { appendCommandExact, insertExact } from "./exact-append.js";
+import { describeExpectedVersion, type ExpectedVersion, NO_STREAM } from "./expected-version.js";
 import { parseInt8 } from "./int8.js";
-import { STREAM_LOCK_CLASS } from "./migrations/schema-names.js";
 import { payloadHash } from "./payload-hash.js";
 import { createEventStorePool, type EventStorePoolOptions } from "./pool.js";
 import { EVENT_COLUMNS, type EventRow, toRecordedEvent } from "./recorded-event-row.js";
@@ -78,39 +78,6 @@ const APPEND_SQL =
 const APPEND_STREAM_SQL =
   "SELECT eventstore.append_stream($1::text, $2::bigint, $3::uuid[], $4::text[], $5::int[], " +
   "$6::jsonb[], $7::jsonb[]) AS v";
-
-/*
- * The hot path: one stream at an exact version, outside a caller's transaction. One plain
- * INSERT instead of a plpgsql call, and no version row to update. It takes the stream's
- * advisory lock (so the locked multi-stream path never meets it half-way) before its first
- * write; the row for version `expected` must be committed (EXISTS sees only committed rows);
- * and the unique index on (stream_id, stream_version) refuses a second writer of a version.
- * Version n is committed before n+1 is written and a transaction's xid is assigned at its
- * first write, so a stream's writers get ascending xids — what readAll's ordering needs.
- */
-const LOCKED = `(SELECT pg_advisory_xact_lock(${STREAM_LOCK_CLASS}, hashtext($1::text))) AS locked`;
-const VERSION_COMMITTED = `($2::bigint = 0 OR EXISTS (SELECT 1 FROM eventstore.events
-    WHERE stream_id = $1::text AND stream_version = $2::bigint))`;
-
-const APPEND_ONE_SQL = `INSERT INTO eventstore.events
-    (stream_id, stream_version, event_id, type, schema_version, data, metadata)
-  SELECT $1::text, $2::bigint + 1, $3::uuid, $4::text, $5::int, $6::jsonb, $7::jsonb
-    FROM ${LOCKED}
-   WHERE ${VERSION_COMMITTED}
-  RETURNING stream_version`;
-
-const APPEND_EXACT_SQL = `INSERT INTO eventstore.events
-    (stream_id, stream_version, event_id, type, schema_version, data, metadata)
-  SELECT $1::text, $2::bigint + e.ord, e.event_id, e.type, e.schema_version, e.data, e.metadata
-    FROM ${LOCKED},
-         unnest($3::uuid[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[])
-           WITH ORDINALITY AS e(event_id, type, schema_version, data, metadata, ord)
-   WHERE ${VERSION_COMMITTED}
-   ORDER BY e.ord
-  RETURNING stream_version`;
-
-/** The unique index whose violation means "another writer took this version first". */
-const STREAM_VERSION_KEY = "events_stream_version_key";
 
 /*
  * How far the log is final: the oldest transaction still in progress in the statement's
@@ -339,12 +306,8 @@ export class EventStore {
   /** One stream, no command: a plain INSERT at an exact version, else eventstore.append_stream. */
   private async appendStream(a: StreamAppend, options: AppendOptions): Promise<StreamVersion> {
     const p = toAppendParams([a]);
-    const expected = p.expected[0]!;
-    const n = p.eventIds.length;
-    // Inside a caller's transaction the function's checks (first write, locks) still apply.
-    if (!options.client && n > 0 && (expected >= 0 || a.expected === "no_stream")) {
-      return this.appendExact(a, p, Math.max(expected, 0)); // "no_stream" is version 0
-    }
+    const exact = exactVersion(p, options);
+    if (exact !== undefined) return this.appendExact(a, p, exact);
     const target = options.client ?? this.pool;
     let raw: string;
     try {
@@ -378,43 +341,8 @@ export class EventStore {
     p: ReturnType<typeof toAppendParams>,
     expected: number,
   ): Promise<StreamVersion> {
-    const one = p.eventIds.length === 1;
-    try {
-      const { rowCount } = await this.pool.query(
-        one
-          ? {
-              name: "eventstore_append_one",
-              text: APPEND_ONE_SQL,
-              values: [
-                a.streamId,
-                expected,
-                p.eventIds[0],
-                p.types[0],
-                p.schemaVersions[0],
-                p.data[0],
-                p.metadata[0],
-              ],
-            }
-          : {
-              name: "eventstore_append_exact",
-              text: APPEND_EXACT_SQL,
-              values: [
-                a.streamId,
-                expected,
-                p.eventIds,
-                p.types,
-                p.schemaVersions,
-                p.data,
-                p.metadata,
-              ],
-            },
-      );
-      if (rowCount === p.eventIds.length) {
-        return { streamId: a.streamId, version: expected + p.eventIds.length };
-      }
-    } catch (err) {
-      const e = err as { code?: string; constraint?: string };
-      if (e.code !== "23505" || e.constraint !== STREAM_VERSION_KEY) throw err;
+    if (await insertExact(this.pool, p, expected)) {
+      return { streamId: a.streamId, version: expected + p.eventIds.length };
     }
     // Version `expected` is not there yet, or another writer took the next one.
     throw new WrongExpectedVersion(
@@ -440,6 +368,8 @@ export class EventStore {
       );
     }
     const p = toAppendParams(appends);
+    const exact = command && appends.length === 1 ? exactVersion(p, options) : undefined;
+    if (command && exact !== undefined) return appendCommandExact(this.pool, p, exact, command);
     const target = options.client ?? this.pool;
     try {
       const { rows } = await target.query<{ r: AppendResultJson }>({
@@ -490,4 +420,16 @@ export class EventStore {
       version: parseInt8(v, "streams.version"),
     }));
   }
+}
+
+/**
+ * The version a one-stream append can take the plain-statement path at (exact-append.ts), or
+ * undefined: inside a caller's transaction the function's checks (first write, locks) still
+ * apply, and "any", "stream_exists" and no events need the function's answers.
+ */
+function exactVersion(p: AppendParams, options: AppendOptions): number | undefined {
+  const expected = p.expected[0]!;
+  if (options.client || p.eventIds.length === 0) return undefined;
+  if (expected >= 0) return expected;
+  return expected === NO_STREAM ? 0 : undefined;
 }

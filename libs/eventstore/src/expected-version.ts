@@ -11,7 +11,7 @@ export type ExpectedVersion = "any" | "no_stream" | "stream_exists" | number;
 
 // Codes passed to the SQL function; exact versions are >= 0.
 const ANY = -1;
-const NO_STREAM = -2;
+export const NO_STREAM = -2;
 const STREAM_EXISTS = -3;
 
 export function encodeExpectedVersion(expected: ExpectedVersion, field = "expected"): number {

@@ -29,13 +29,15 @@ interface Outcome {
   conflicts: number;
   held: number;
   multi: number;
+  commands: number;
 }
 
 /**
  * 16 writers on 10 overlapping streams: single appends, multi-stream appends in random
- * (crossing) stream order, exact-version appends that may conflict, transactions held open
- * with pg_sleep while others commit, and rolled-back ones. Writer 0 starts with a long hold
- * so that every run has late commits below positions already committed.
+ * (crossing) stream order, exact-version appends that may conflict (some with a command
+ * record), transactions held open with pg_sleep while others commit, and rolled-back ones.
+ * Writer 0 starts with a long hold so that every run has late commits below positions
+ * already committed.
  */
 async function runWriters(random: () => number): Promise<Outcome> {
   const out: Outcome = {
@@ -44,6 +46,7 @@ async function runWriters(random: () => number): Promise<Outcome> {
     conflicts: 0,
     held: 0,
     multi: 0,
+    commands: 0,
   };
   const plan = (w: number, op: number): StreamAppend[] => {
     const streams = pick(random, STREAMS, random() < 0.3 ? 2 + Math.floor(random() * 2) : 1);
@@ -92,7 +95,14 @@ async function runWriters(random: () => number): Promise<Outcome> {
           withVersions.push({ ...a, expected: await store.streamVersion(a.streamId) });
         }
         try {
-          await store.appendMany(withVersions);
+          // Half of the one-stream ones with a command record (its own plain statement).
+          if (withVersions.length === 1 && op % 2 === 0) {
+            const commandId = crypto.randomUUID();
+            await store.appendCommand({ commandId, payload: {}, result: null }, withVersions);
+            out.commands++;
+          } else {
+            await store.appendMany(withVersions);
+          }
           for (const id of ids(appends)) out.committed.add(id);
         } catch (err) {
           if (!(err instanceof WrongExpectedVersion)) throw err;
@@ -145,6 +155,7 @@ describe("readAll under concurrent writers", () => {
     expect(outcome.multi).toBeGreaterThanOrEqual(20);
     expect(outcome.aborted.size).toBeGreaterThan(0);
     expect(outcome.conflicts).toBeGreaterThan(0);
+    expect(outcome.commands).toBeGreaterThan(0);
 
     // Exactly once: no duplicates, nothing missing, nothing rolled back.
     const tailedIds = tailed.map((e) => e.eventId);
