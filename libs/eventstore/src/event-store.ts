@@ -88,8 +88,9 @@ const APPEND_STREAM_SQL =
  * database are left out (a backend never changes database; the low 32 bits of an xid8 are
  * its xid); one that ended meanwhile, a prepared one, or one whose backend is not visible
  * counts, as before. An InitPlan, evaluated once per query; it bounds the index scan.
+ * Exported as a SQL expression (xid8) for checks that must use readAll's own bound.
  */
-const FINAL_BELOW = `(SELECT coalesce(
+export const READ_ALL_FINAL_BELOW_SQL = `(SELECT coalesce(
       (SELECT min(x) FROM pg_snapshot_xip(s) AS x
         WHERE x::text::bigint % 4294967296 NOT IN (
           SELECT a.backend_xid::text::bigint FROM pg_stat_get_activity(NULL) AS a
@@ -100,7 +101,7 @@ const FINAL_BELOW = `(SELECT coalesce(
 
 export const READ_ALL_SQL = `SELECT ${EVENT_COLUMNS} FROM eventstore.events e
   WHERE (e.transaction_id, e.position) > ($1::xid8, $2::bigint)
-    AND e.transaction_id < ${FINAL_BELOW}
+    AND e.transaction_id < ${READ_ALL_FINAL_BELOW_SQL}
   ORDER BY e.transaction_id, e.position
   LIMIT $3`;
 

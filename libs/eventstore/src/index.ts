@@ -23,6 +23,7 @@ export {
   EventStore,
   type EventStoreOptions,
   type Queryable,
+  READ_ALL_FINAL_BELOW_SQL,
   type ReadAllPage,
   type StoredCommand,
   type TailOptions,
