@@ -7,6 +7,8 @@ const packageRoot = fileURLToPath(new URL("../..", import.meta.url));
 export interface Child {
   process: ChildProcess;
   output: () => string;
+  /** Resolves with the signal that ended the process (null when it exited by itself). */
+  exited: Promise<NodeJS.Signals | null>;
   /** Resolves when a line of output contains `text`. */
   waitForOutput(text: string, timeoutMs?: number): Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -27,10 +29,13 @@ export function spawnMain(file: string, env: Record<string, string>): Child {
   };
   child.stdout?.on("data", onData);
   child.stderr?.on("data", onData);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.once("exit", (_code, signal) => resolve(signal)),
+  );
   return {
     process: child,
     output: () => out,
+    exited,
     waitForOutput: (text, timeoutMs = 30_000) =>
       new Promise<void>((resolve, reject) => {
         const check = () => {
