@@ -1,5 +1,6 @@
 // The counts of one fault run: what grades committed (its event log, the source of truth)
 // against what reaching reporting's read models did, per pupil.
+import { READ_ALL_FINAL_BELOW_SQL } from "@otmetka/eventstore";
 import pg from "pg";
 
 export interface Counts {
@@ -151,15 +152,15 @@ export async function deliveredOf(reportingUrl: string, markIds: string[]): Prom
 }
 
 /**
- * Events committed in a service's log that its relay cannot publish while transaction
- * `heldXid` of the same database runs: those written by transactions after it (readAll
- * reads below the oldest running transaction of its database).
+ * Events committed in a service's log that its relay cannot publish yet: those of
+ * transactions at or above the bound readAll reads below (the oldest transaction still
+ * running in that database).
  */
-export async function invisibleEvents(url: string, heldXid: string): Promise<number> {
+export async function invisibleEvents(url: string): Promise<number> {
   const rows = await query<{ n: string }>(
     url,
-    "SELECT count(*) AS n FROM eventstore.events WHERE transaction_id > $1::xid8",
-    [heldXid],
+    `SELECT count(*) AS n FROM eventstore.events
+      WHERE transaction_id >= ${READ_ALL_FINAL_BELOW_SQL}`,
   );
   return Number(rows[0]?.n ?? 0);
 }
