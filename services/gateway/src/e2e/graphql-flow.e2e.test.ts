@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import {
   freePort,
+  eventually as retryUntilPasses,
   type ServiceProcess,
   startServiceProcess,
   useTestEnvironment,
@@ -116,17 +117,8 @@ async function run(token: string, field: string, input: object, timeoutMs = 90_0
   }
 }
 
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
+const eventually = <T>(check: () => Promise<T>, timeoutMs = 90_000) =>
+  retryUntilPasses(check, timeoutMs, 250);
 
 async function login(username: string, password: string) {
   const a = await gql(

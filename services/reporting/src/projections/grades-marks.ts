@@ -132,22 +132,18 @@ export const markHandlers: Record<string, Handler> = {
   "grades.v1.ExemptionGranted": async (q, d, deltas) => {
     const j = journalOf(d);
     const student = str(d, "studentId");
+    const row = [
+      str(d, "exemptionId"),
+      student,
+      j.subjectId,
+      j.startYear,
+      str(d, "firstDay"),
+      str(d, "lastDay"),
+    ] as const;
     await q("INSERT INTO $S.exemptions VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING", [
-      str(d, "exemptionId"),
-      student,
-      j.subjectId,
-      j.startYear,
-      str(d, "firstDay"),
-      str(d, "lastDay"),
+      ...row,
     ]);
-    deltas.rebuild?.addExemption(
-      str(d, "exemptionId"),
-      student,
-      j.subjectId,
-      j.startYear,
-      str(d, "firstDay"),
-      str(d, "lastDay"),
-    );
+    deltas.rebuild?.addExemption(...row);
     await touchAllTerms(q, deltas, student, j.subjectId, j.startYear, j.scope);
   },
 };
