@@ -28,7 +28,6 @@ import { IdentityServiceClient } from "@otmetka/proto/identity/v1/identity_servi
 import { promiseClient } from "@otmetka/service-kit";
 import {
   createTestDatabase,
-  DEFAULT_DATABASE_URL,
   freePort,
   postGraphql as post,
   type SchoolJournal,
@@ -41,6 +40,7 @@ import {
 } from "@otmetka/testing";
 import pg from "pg";
 import { backendCpu, backendCpuSince } from "./grades-server-launch.js";
+import { ADMIN_URL, benchLog, knob, NATS_URL } from "./lib/bench-env.js";
 import { atFixedRate } from "./lib/fixed-rate.js";
 import {
   baselineFigure,
@@ -51,11 +51,9 @@ import {
   writeResults,
 } from "./lib/results.js";
 
-const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CLASSES = Number(process.env.BENCH_CLASSES ?? 20);
+const RUNS = knob("BENCH_RUNS", 3);
+const SECONDS = knob("BENCH_SECONDS", 5);
+const CLASSES = knob("BENCH_CLASSES", 20);
 const SUBJECTS = 10;
 const PUPILS = 4;
 const YEAR = { startYear: 2026 };
@@ -63,7 +61,7 @@ const ONLY = process.env.BENCH_ONLY ?? "";
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR ?? "";
 const runs = (part: "dashboard" | "marks") => (!ONLY || ONLY === part ? RUNS : 0);
 
-const log = (msg: string) => process.stderr.write(`[bench:gateway] ${msg}\n`);
+const log = benchLog("gateway");
 const serviceDir = (name: string) =>
   fileURLToPath(new URL(`../../../services/${name}`, import.meta.url));
 

@@ -18,7 +18,7 @@
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { openGradesDatabase, setUpBenchJournals } from "@otmetka/grades/bench";
-import { createTestDatabase, DEFAULT_DATABASE_URL, startTestTokenIssuer } from "@otmetka/testing";
+import { createTestDatabase, startTestTokenIssuer } from "@otmetka/testing";
 import {
   backendCpu,
   backendCpuSince,
@@ -26,16 +26,16 @@ import {
   procCpuMs,
   startGradesServerProcess,
 } from "./grades-server-launch.js";
+import { ADMIN_URL, benchLog, knob } from "./lib/bench-env.js";
 import { markClient, writerTargets } from "./lib/mark-client.js";
 
-const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const MARKS = Number(process.env.CPU_MARKS ?? 3000);
-const ROUNDS = Number(process.env.CPU_ROUNDS ?? 3);
-const C = Number(process.env.CPU_CONCURRENCY ?? 64);
-const JOURNALS = Number(process.env.CPU_JOURNALS ?? 200);
-const EVENTS = Number(process.env.CPU_EVENTS ?? 100);
+const MARKS = knob("CPU_MARKS", 3000);
+const ROUNDS = knob("CPU_ROUNDS", 3);
+const C = knob("CPU_CONCURRENCY", 64);
+const JOURNALS = knob("CPU_JOURNALS", 200);
+const EVENTS = knob("CPU_EVENTS", 100);
 
-const log = (msg: string) => process.stderr.write(`[grades-cpu] ${msg}\n`);
+const log = benchLog("grades-cpu");
 
 const selfCpuMs = () => {
   const u = process.cpuUsage();

@@ -13,13 +13,14 @@ import { performance } from "node:perf_hooks";
 import type * as grpc from "@grpc/grpc-js";
 import type { EventStore } from "@otmetka/eventstore";
 import { openGradesDatabase, setUpBenchJournals, startBenchServer } from "@otmetka/grades/bench";
-import { createTestDatabase, DEFAULT_DATABASE_URL, startTestTokenIssuer } from "@otmetka/testing";
+import { createTestDatabase, startTestTokenIssuer } from "@otmetka/testing";
 import {
   backendCpu,
   backendCpuSince,
   procCpuMs,
   startGradesServerProcess,
 } from "./grades-server-launch.js";
+import { ADMIN_URL, benchLog, knob } from "./lib/bench-env.js";
 import { markClient, writerTargets } from "./lib/mark-client.js";
 import {
   baselineFigure,
@@ -30,15 +31,14 @@ import {
   writeResults,
 } from "./lib/results.js";
 
-const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
-const JOURNALS = Number(process.env.BENCH_JOURNALS ?? 200);
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
+const RUNS = knob("BENCH_RUNS", 3);
+const SECONDS = knob("BENCH_SECONDS", 6);
+const JOURNALS = knob("BENCH_JOURNALS", 200);
+const EVENTS = knob("BENCH_EVENTS", 5000);
 const CONCURRENCY = [1, 16, 64];
 const SERVER_MODE = process.env.BENCH_GRADES_SERVER ?? "process";
 
-const log = (msg: string) => process.stderr.write(`[bench:grades] ${msg}\n`);
+const log = benchLog("grades");
 
 interface Measured {
   rate: number;

@@ -20,20 +20,13 @@ import {
   reportingProjection,
   syntheticHistory,
 } from "@otmetka/reporting/bench";
-import {
-  createTestDatabase,
-  DEFAULT_DATABASE_URL,
-  DEFAULT_NATS_URL,
-  deleteNatsPrefix,
-  uniqueNatsPrefix,
-} from "@otmetka/testing";
+import { createTestDatabase, deleteNatsPrefix, uniqueNatsPrefix } from "@otmetka/testing";
 import type pg from "pg";
+import { ADMIN_URL, knob, NATS_URL } from "./lib/bench-env.js";
 import { orderedReadRate } from "./reporting-history-read.js";
 
-const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const NATS_URL = process.env.NATS_URL ?? DEFAULT_NATS_URL;
-const EVENTS = Number(process.env.BENCH_HISTORY_EVENTS ?? 10_000);
-const RUNS = Number(process.env.BENCH_RUNS ?? 1);
+const EVENTS = knob("BENCH_HISTORY_EVENTS", 10_000);
+const RUNS = knob("BENCH_RUNS", 1);
 const TICKS = 100; // USER_HZ on Linux
 const PROFILE = process.env.CPU_PROFILE;
 

@@ -31,12 +31,11 @@ import {
 } from "@otmetka/reporting/bench";
 import {
   createTestDatabase,
-  DEFAULT_DATABASE_URL,
-  DEFAULT_NATS_URL,
   deleteNatsPrefix,
   type TestDatabase,
   uniqueNatsPrefix,
 } from "@otmetka/testing";
+import { ADMIN_URL, benchLog, knob, NATS_URL } from "./lib/bench-env.js";
 import {
   baselineFigure,
   type Figure,
@@ -47,13 +46,11 @@ import {
 } from "./lib/results.js";
 import { orderedReadRate } from "./reporting-history-read.js";
 
-const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const NATS_URL = process.env.NATS_URL ?? DEFAULT_NATS_URL;
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const EVENTS = Number(process.env.BENCH_HISTORY_EVENTS ?? 60_000);
-const QUERIES = Number(process.env.BENCH_QUERIES ?? 300);
+const RUNS = knob("BENCH_RUNS", 3);
+const EVENTS = knob("BENCH_HISTORY_EVENTS", 60_000);
+const QUERIES = knob("BENCH_QUERIES", 300);
 
-const log = (m: string) => console.error(`[bench:reporting-history] ${m}`);
+const log = benchLog("reporting-history");
 
 function p99of(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);

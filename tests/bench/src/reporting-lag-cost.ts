@@ -18,13 +18,13 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { applyBatch, type BatchEntry, ensureLiveSchema } from "@otmetka/projections";
 import type { reportingProjection as Projection } from "@otmetka/reporting/bench";
-import { createTestDatabase, DEFAULT_DATABASE_URL } from "@otmetka/testing";
+import { createTestDatabase } from "@otmetka/testing";
 import pg from "pg";
+import { ADMIN_URL, knob } from "./lib/bench-env.js";
 import { markRecorded } from "./lib/reporting-marks.js";
 
-const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 1000);
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 3000);
+const WARMUP = knob("BENCH_WARMUP", 1000);
+const EVENTS = knob("BENCH_EVENTS", 3000);
 const SIZES = [15, 150];
 const TICKS = 100; // USER_HZ on Linux
 const { reportingProjection } = (await import(

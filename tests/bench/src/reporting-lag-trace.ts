@@ -23,22 +23,15 @@ import { EventStore, migrateEventStoreDatabase } from "@otmetka/eventstore";
 import { messagingNames, OutboxRelay } from "@otmetka/messaging";
 import type { ChangeNotice } from "@otmetka/projections";
 import { ensureSourceStreams, reportingProjection } from "@otmetka/reporting/bench";
-import {
-  createTestDatabase,
-  DEFAULT_DATABASE_URL,
-  DEFAULT_NATS_URL,
-  deleteNatsPrefix,
-  uniqueNatsPrefix,
-} from "@otmetka/testing";
+import { createTestDatabase, deleteNatsPrefix, uniqueNatsPrefix } from "@otmetka/testing";
 import pg from "pg";
+import { ADMIN_URL, knob, NATS_URL } from "./lib/bench-env.js";
 import { atFixedRate } from "./lib/fixed-rate.js";
 import { markRecorded } from "./lib/reporting-marks.js";
 
-const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const NATS_URL = process.env.NATS_URL ?? DEFAULT_NATS_URL;
-const RUNS = Number(process.env.BENCH_RUNS ?? 1);
-const SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 10);
-const RATE = Number(process.env.BENCH_LAG_RATE ?? 500);
+const RUNS = knob("BENCH_RUNS", 1);
+const SECONDS = knob("BENCH_LAG_SECONDS", 10);
+const RATE = knob("BENCH_LAG_RATE", 500);
 // Another build's runner (e.g. a copy of an earlier dist/index.js) to compare in the same conditions.
 const { ProjectionRunner } = (await import(
   process.env.BENCH_PROJECTIONS ?? "@otmetka/projections"

@@ -50,14 +50,13 @@ import {
 } from "@otmetka/service-kit";
 import {
   createTestDatabase,
-  DEFAULT_DATABASE_URL,
-  DEFAULT_NATS_URL,
   deleteNatsPrefix,
   startTestTokenIssuer,
   type TestDatabase,
   uniqueNatsPrefix,
 } from "@otmetka/testing";
 import pg from "pg";
+import { ADMIN_URL, benchLog, knob, NATS_URL } from "./lib/bench-env.js";
 import { atFixedRate } from "./lib/fixed-rate.js";
 import { LAG_CLASS_GROUPS, markRecorded } from "./lib/reporting-marks.js";
 import { lingerOption, startReportingRunnerProcess } from "./lib/reporting-runner-launch.js";
@@ -71,20 +70,18 @@ import {
   writeResults,
 } from "./lib/results.js";
 
-const ADMIN_URL = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-const NATS_URL = process.env.NATS_URL ?? DEFAULT_NATS_URL;
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 10);
-const QUERIES = Number(process.env.BENCH_QUERIES ?? 2000);
-const SMALL = Number(process.env.BENCH_SMALL_MARKS ?? 100_000);
-const LARGE = Number(process.env.BENCH_LARGE_MARKS ?? 10_000_000);
+const RUNS = knob("BENCH_RUNS", 3);
+const LAG_SECONDS = knob("BENCH_LAG_SECONDS", 10);
+const QUERIES = knob("BENCH_QUERIES", 2000);
+const SMALL = knob("BENCH_SMALL_MARKS", 100_000);
+const LARGE = knob("BENCH_LARGE_MARKS", 10_000_000);
 const ONLY = process.env.BENCH_ONLY ?? "";
-const RATE = Number(process.env.BENCH_LAG_RATE ?? 500);
+const RATE = knob("BENCH_LAG_RATE", 500);
 // The projection in this process (as before 2026-11-29) instead of its own, as deployed.
 const INLINE_RUNNER = process.env.BENCH_REPORTING_RUNNER === "inline";
-const WARMUP_SECONDS = Number(process.env.BENCH_LAG_WARMUP_SECONDS ?? 1);
+const WARMUP_SECONDS = knob("BENCH_LAG_WARMUP_SECONDS", 1);
 
-const log = (m: string) => console.error(`[bench:reporting] ${m}`);
+const log = benchLog("reporting");
 
 function p99of(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
