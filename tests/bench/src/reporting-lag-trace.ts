@@ -20,14 +20,15 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { EventStore, migrateEventStoreDatabase } from "@otmetka/eventstore";
-import { messagingNames, OutboxRelay } from "@otmetka/messaging";
+import { messagingNames } from "@otmetka/messaging";
 import type { ChangeNotice } from "@otmetka/projections";
 import { ensureSourceStreams, reportingProjection } from "@otmetka/reporting/bench";
 import { createTestDatabase, deleteNatsPrefix, uniqueNatsPrefix } from "@otmetka/testing";
 import pg from "pg";
 import { ADMIN_URL, knob, NATS_URL } from "./lib/bench-env.js";
 import { atFixedRate } from "./lib/fixed-rate.js";
-import { markRecorded } from "./lib/reporting-marks.js";
+import { markRecorded, startGradesRelay } from "./lib/reporting-marks.js";
+import { lingerOption } from "./lib/reporting-runner-launch.js";
 
 const RUNS = knob("BENCH_RUNS", 1);
 const SECONDS = knob("BENCH_LAG_SECONDS", 10);
@@ -82,24 +83,14 @@ async function run(nc: NatsConnection, n: number): Promise<void> {
     times.set(id, t);
     t[hop] ??= performance.now();
   };
-  const relay = new OutboxRelay({
-    nc,
-    log: {
-      readAll: async (after, limit) => {
-        const page = await store.readAll(after, limit);
-        for (const e of page.events) mark(e.streamId, "read");
-        return page;
-      },
+  const timedLog = {
+    readAll: async (after: Parameters<EventStore["readAll"]>[0], limit: number) => {
+      const page = await store.readAll(after, limit);
+      for (const e of page.events) mark(e.streamId, "read");
+      return page;
     },
-    stream: names.contextStream("grades").name,
-    databaseUrl: gradesDb.url,
-    subjectRoot: names.eventRoot("grades"),
-    source: "grades",
-    route: (e) => {
-      const d = e.data as { schoolId: string; municipalityId: string };
-      return { schoolId: d.schoolId, municipalityId: d.municipalityId };
-    },
-  }).start();
+  };
+  const relay = startGradesRelay(nc, names, timedLog, gradesDb.url);
   const relayed = nc.subscribe(`${names.eventRoot("grades")}.>`, {
     callback: (_e, m) => {
       const id = m.json<{ journal?: { journalId?: string } }>().journal?.journalId;
@@ -110,14 +101,13 @@ async function run(nc: NatsConnection, n: number): Promise<void> {
     callback: (_e, m) => mark(m.json<ChangeNotice>().id, "notice"),
   });
   const maxBatch = process.env.BENCH_MAX_BATCH ? Number(process.env.BENCH_MAX_BATCH) : undefined;
-  const lingerMs = process.env.BENCH_LINGER_MS ? Number(process.env.BENCH_LINGER_MS) : undefined;
   const runner = new ProjectionRunner({
     projection: reportingProjection,
     pool,
     nc,
     names,
     maxBatch,
-    ...(lingerMs !== undefined ? { lingerMs } : {}),
+    ...lingerOption(),
   } as ConstructorParameters<typeof ProjectionRunner>[0]);
   // Internals patched for timestamps only (this is a measuring tool, not a test).
   const r = runner as unknown as {

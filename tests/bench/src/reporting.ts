@@ -23,7 +23,7 @@ import * as grpc from "@grpc/grpc-js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { EventStore, migrateEventStoreDatabase } from "@otmetka/eventstore";
-import { ensureStream, messagingNames, OutboxRelay } from "@otmetka/messaging";
+import { ensureStream, messagingNames } from "@otmetka/messaging";
 import { type ChangeNotice, ensureLiveSchema, ProjectionRunner } from "@otmetka/projections";
 import {
   AsOfMode,
@@ -58,7 +58,7 @@ import {
 import pg from "pg";
 import { ADMIN_URL, benchLog, knob, NATS_URL } from "./lib/bench-env.js";
 import { atFixedRate } from "./lib/fixed-rate.js";
-import { LAG_CLASS_GROUPS, markRecorded } from "./lib/reporting-marks.js";
+import { LAG_CLASS_GROUPS, markRecorded, startGradesRelay } from "./lib/reporting-marks.js";
 import { lingerOption, startReportingRunnerProcess } from "./lib/reporting-runner-launch.js";
 import {
   baselineFigure,
@@ -102,18 +102,7 @@ async function lagP99(
   const store = await EventStore.connect({ connectionString: gradesDb.url });
   const pool = new pg.Pool({ connectionString: reportingDb.url, max: 6 });
   await ensureSourceStreams(nc, names);
-  const relay = new OutboxRelay({
-    nc,
-    log: store,
-    stream: names.contextStream("grades").name,
-    databaseUrl: gradesDb.url,
-    subjectRoot: names.eventRoot("grades"),
-    source: "grades",
-    route: (e) => {
-      const d = e.data as { schoolId: string; municipalityId: string };
-      return { schoolId: d.schoolId, municipalityId: d.municipalityId };
-    },
-  }).start();
+  const relay = startGradesRelay(nc, names, store, gradesDb.url);
   const committed = new Map<string, number>();
   const published = new Map<string, number>();
   const noticed = new Map<string, number>();

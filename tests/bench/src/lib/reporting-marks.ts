@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { type LogReader, type MessagingNames, OutboxRelay } from "@otmetka/messaging";
 
 /** Class groups the lag scenario spreads its marks over (10 schools, 3 municipalities). */
 export const LAG_CLASS_GROUPS = 200;
@@ -29,4 +31,25 @@ export function markRecorded(i: number, journalId: string) {
     weight: 1 + (i % 3),
     authorId: "teacher",
   };
+}
+
+/** Grades' outbox relay of the lag scenario: its log to its context stream, routed by school. */
+export function startGradesRelay(
+  nc: NatsConnection,
+  names: MessagingNames,
+  log: LogReader,
+  databaseUrl: string,
+): OutboxRelay {
+  return new OutboxRelay({
+    nc,
+    log,
+    stream: names.contextStream("grades").name,
+    databaseUrl,
+    subjectRoot: names.eventRoot("grades"),
+    source: "grades",
+    route: (e) => {
+      const d = e.data as { schoolId: string; municipalityId: string };
+      return { schoolId: d.schoolId, municipalityId: d.municipalityId };
+    },
+  }).start();
 }
