@@ -339,7 +339,7 @@ export class EventStore {
 
   private async appendExact(
     a: StreamAppend,
-    p: ReturnType<typeof toAppendParams>,
+    p: AppendParams,
     expected: number,
   ): Promise<StreamVersion> {
     if (await insertExact(this.pool, p, expected)) {

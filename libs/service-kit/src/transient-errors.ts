@@ -1,8 +1,9 @@
 /**
  * Failures of the infrastructure under a call, not of the call: the database or a peer is
- * restarting or unreachable. The client should retry later (gRPC UNAVAILABLE), and nothing of
- * the call took effect (the transaction did not commit). Recognised by shape, so that
- * service-kit does not depend on pg.
+ * restarting or unreachable. The client should retry later (gRPC UNAVAILABLE). The outcome is
+ * unknown when the connection broke during a COMMIT, so a retry is safe only with the same
+ * command id (every command is idempotent by it). Recognised by shape, so that service-kit
+ * does not depend on pg.
  */
 const NODE_CODES = new Set([
   "ECONNREFUSED",

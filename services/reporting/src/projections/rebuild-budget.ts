@@ -13,8 +13,10 @@ import { type HeldKind, type RebuildMemory, releaseRebuildMemory } from "./rebui
 /**
  * Heap an entry of each kind takes, measured on the bench's synthetic history (a rebuild
  * of 10,007 and 60,007 events, each kind dropped in turn, heap after gc; README "Rebuild
- * mode"), rounded up. Counting entries is exact and costs no GC-dependent reading; the
- * heap guard below catches what the weights miss.
+ * mode"), rounded up — except standingRows, memberships, termMarks and exemptions, which are
+ * estimates by analogy (too few in that history to measure), and absenceLessons, which also
+ * counts lessons without absences (an overestimate). Counting entries is exact and costs no
+ * GC-dependent reading; the heap guard below catches what the weights miss.
  */
 const BYTES: Record<HeldKind, number> = {
   marks: 420, // with its place in the pupil's list

@@ -10,6 +10,7 @@ import type { Deltas, NewMark } from "./deltas.js";
 import type { StoredLesson } from "./lessons.js";
 import type { Results, Standing } from "./pupils.js";
 import type { Q } from "./query.js";
+import { nonZero, pgArray } from "./write-deltas.js";
 
 /*
  * A rebuild keeps the aggregates in memory as absolute values from its first batch to its
@@ -38,7 +39,7 @@ class AbsoluteTable {
 
   /** Adds a delta (live: `counters = counters + delta`); an all-zero delta changes nothing, as live. */
   add(k: string, key: readonly unknown[], delta: number[][]): void {
-    if (!delta.some((c) => c.some((x) => x !== 0))) return;
+    if (!delta.some(nonZero)) return;
     let row = this.rows.get(k);
     if (!row) {
       row = { key, cols: delta.map((c) => new Array<number>(c.length).fill(0)) };
@@ -77,7 +78,6 @@ class AbsoluteTable {
   }
 }
 
-const pgArray = (a: number[]) => `{${a.join(",")}}`;
 const columns = (rows: unknown[][], width: number) =>
   Array.from({ length: width }, (_, i) => rows.map((r) => r[i]));
 

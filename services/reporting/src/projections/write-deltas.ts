@@ -34,8 +34,9 @@ export async function upsertRows(
   }
 }
 
-const nonZero = (a: number[]) => a.some((x) => x !== 0);
-const pgArray = (a: number[]) => `{${a.join(",")}}`;
+export const nonZero = (a: number[]) => a.some((x) => x !== 0);
+/** A number[] as a PostgreSQL array literal (one text parameter instead of an array to encode). */
+export const pgArray = (a: number[]) => `{${a.join(",")}}`;
 const column = <T>(rows: T[][], i: number) => rows.map((r) => r[i]);
 
 /**
