@@ -3,7 +3,12 @@ export { type Clock, fixedClock, type ManualClock, manualClock, systemClock } fr
 export * from "./config-entry.js";
 export { DomainError, type DomainErrorKind, isDomainError } from "./domain-error.js";
 export { type CallMetadata, callMetadata } from "./grpc-call-metadata.js";
-export { checkHealth, type PromiseClient, promiseClient } from "./grpc-client.js";
+export {
+  CLIENT_CHANNEL_DEFAULTS,
+  checkHealth,
+  type PromiseClient,
+  promiseClient,
+} from "./grpc-client.js";
 export {
   GRPC_STATUS_OF_KIND,
   type GrpcStatusError,

@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { IdentityServiceClient } from "@otmetka/proto/identity/v1/identity_service";
-import { promiseClient } from "@otmetka/service-kit";
+import { CLIENT_CHANNEL_DEFAULTS, promiseClient } from "@otmetka/service-kit";
 import type { PortalIdOpener } from "./feed/projection.js";
 
 /**
@@ -14,7 +14,11 @@ export function identityPortalIdOpener(o: {
   /** The portal's service token (portalServiceTokens). */
   token: () => Promise<string>;
 }): { open: PortalIdOpener; close(): void } {
-  const identityClient = new IdentityServiceClient(o.address, grpc.credentials.createInsecure());
+  const identityClient = new IdentityServiceClient(
+    o.address,
+    grpc.credentials.createInsecure(),
+    CLIENT_CHANNEL_DEFAULTS,
+  );
   const identity = promiseClient(identityClient);
   return {
     async open(personId, ciphertextBase64) {

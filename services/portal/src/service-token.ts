@@ -1,6 +1,11 @@
 import * as grpc from "@grpc/grpc-js";
 import { AuthServiceClient } from "@otmetka/proto/identity/v1/auth_service";
-import { createServiceTokenSource, DomainError, promiseClient } from "@otmetka/service-kit";
+import {
+  CLIENT_CHANNEL_DEFAULTS,
+  createServiceTokenSource,
+  DomainError,
+  promiseClient,
+} from "@otmetka/service-kit";
 
 /** The portal's service-account token (identity IssueServiceToken), cached until near expiry. */
 export function portalServiceTokens(o: {
@@ -8,7 +13,11 @@ export function portalServiceTokens(o: {
   clientId: string | undefined;
   clientSecret: string | undefined;
 }): { token(): Promise<string>; close(): void } {
-  const raw = new AuthServiceClient(o.address, grpc.credentials.createInsecure());
+  const raw = new AuthServiceClient(
+    o.address,
+    grpc.credentials.createInsecure(),
+    CLIENT_CHANNEL_DEFAULTS,
+  );
   const auth = promiseClient(raw);
   const tokens = createServiceTokenSource(async () => {
     if (!o.clientId || !o.clientSecret) {

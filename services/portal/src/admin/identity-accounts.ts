@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { AuthServiceClient } from "@otmetka/proto/identity/v1/auth_service";
-import { promiseClient } from "@otmetka/service-kit";
+import { CLIENT_CHANNEL_DEFAULTS, promiseClient } from "@otmetka/service-kit";
 import type { AccountRoles } from "./admin-service.js";
 
 /**
@@ -8,7 +8,11 @@ import type { AccountRoles } from "./admin-service.js";
  * only PLATFORM_ADMIN read another account). NOT_FOUND → null; anything else fails the call.
  */
 export function identityAccountRoles(address: string): { roles: AccountRoles; close(): void } {
-  const raw = new AuthServiceClient(address, grpc.credentials.createInsecure());
+  const raw = new AuthServiceClient(
+    address,
+    grpc.credentials.createInsecure(),
+    CLIENT_CHANNEL_DEFAULTS,
+  );
   const auth = promiseClient(raw);
   return {
     async roles(accountId, md) {

@@ -4,7 +4,7 @@ import {
   type GetDiariesResponse,
   ReportingServiceClient,
 } from "@otmetka/proto/reporting/v1/reporting_service";
-import { bearerMetadata } from "@otmetka/service-kit";
+import { bearerMetadata, CLIENT_CHANNEL_DEFAULTS } from "@otmetka/service-kit";
 import type { PupilPerformanceData } from "../contract/schemas.js";
 import type { PerformanceSource } from "../feed/performance-source.js";
 import type { PublishablePupil } from "../feed/snapshots.js";
@@ -25,7 +25,11 @@ export function reportingPerformance(o: {
   deadlineMs?: number;
   onItemError?: (studentId: string, code: string, message: string) => void;
 }): { source: PerformanceSource; close(): void } {
-  const raw = new ReportingServiceClient(o.address, grpc.credentials.createInsecure());
+  const raw = new ReportingServiceClient(
+    o.address,
+    grpc.credentials.createInsecure(),
+    CLIENT_CHANNEL_DEFAULTS,
+  );
   // With a deadline: a hung reporting must fail the batch (and retry), not stall the debouncer.
   const getDiaries = (req: GetDiariesRequest, md: grpc.Metadata) =>
     new Promise<GetDiariesResponse>((resolve, reject) =>

@@ -3,6 +3,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { setUpBenchJournals } from "@otmetka/grades/bench";
 import { MarkValue } from "@otmetka/proto/grades/events/v1/events";
 import { GradesServiceClient } from "@otmetka/proto/grades/v1/grades_service";
+import { CLIENT_CHANNEL_DEFAULTS } from "@otmetka/service-kit";
 import type { TestTokenIssuer } from "@otmetka/testing";
 
 type BenchSchool = Awaited<ReturnType<typeof setUpBenchJournals>>;
@@ -15,8 +16,9 @@ export async function markClient(port: number, issuer: TestTokenIssuer, school: 
   const client = new GradesServiceClient(
     `127.0.0.1:${port}`,
     grpc.credentials.createInsecure(),
-    // The load generator's own bookkeeping, not the service's: off.
-    { "grpc.enable_channelz": 0 },
+    // The services' client defaults, and the load generator's own retry bookkeeping off:
+    // a failed call is counted as failed, not retried.
+    { ...CLIENT_CHANNEL_DEFAULTS, "grpc.enable_retries": 0 },
   );
   const token = await issuer.sign({
     roles: [`TEACHER@school:${school.schoolId}`],
