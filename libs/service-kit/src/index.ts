@@ -19,6 +19,7 @@ export { findProtoRoot, listProtoFiles, loadProtoDescriptors } from "./grpc-refl
 export {
   type GrpcServer,
   type GrpcServiceRegistration,
+  SERVER_CHANNEL_DEFAULTS,
   type StartGrpcServerOptions,
   serviceNameOf,
   startGrpcServer,
