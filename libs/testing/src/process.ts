@@ -21,17 +21,32 @@ export async function freePort(): Promise<number> {
   return getPort({ host: "127.0.0.1" });
 }
 
+/**
+ * Polls `probe` until it answers true; a probe that throws counts as "not yet" (a server still
+ * starting refuses connections). After `timeoutMs` it throws naming `what`, with the last
+ * error the probe threw, if any.
+ */
 export async function waitFor(
   what: string,
-  probe: () => Promise<boolean>,
+  probe: () => Promise<boolean> | boolean,
   timeoutMs = 20_000,
+  intervalMs = 50,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let last: unknown;
   while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 50));
+    try {
+      if (await probe()) return;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
-  throw new Error(`${what} did not become ready within ${timeoutMs} ms`);
+  const why =
+    last === undefined
+      ? ""
+      : ` (last error: ${last instanceof Error ? last.message : String(last)})`;
+  throw new Error(`${what}: not true within ${timeoutMs} ms${why}`);
 }
 
 /**

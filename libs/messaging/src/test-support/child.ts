@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { waitFor } from "@otmetka/testing";
 
 const packageRoot = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -65,17 +66,10 @@ export function spawnMain(file: string, env: Record<string, string>): Child {
   };
 }
 
-/** Polls `probe` until it returns true; throws naming `what` after `timeoutMs`. */
-export async function eventually(
+/** @otmetka/testing's waitFor with the patience these fault tests need (30 s, every 100 ms). */
+export const eventually = (
   what: string,
   probe: () => Promise<boolean> | boolean,
   timeoutMs = 30_000,
   intervalMs = 100,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
+): Promise<void> => waitFor(what, probe, timeoutMs, intervalMs);
