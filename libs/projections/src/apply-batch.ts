@@ -9,6 +9,7 @@ import {
 import type { ApplyContext, Projection, ProjectionEvent, QueryFn } from "./projection.js";
 import type { BatchEntry } from "./projection-event.js";
 import { quoteIdent } from "./runtime-tables.js";
+import { serialOn } from "./serial-queries.js";
 import { kyselyOn } from "./single-client-kysely.js";
 import { namingQuery } from "./statement-names.js";
 
@@ -36,6 +37,13 @@ export interface BatchOptions {
    * CheckpointBehind before anything is applied (asynchronous commits lost in a crash).
    */
   committed?: ReadonlyMap<string, number>;
+  /**
+   * A rebuild that is the schema's only writer, knows its checkpoints and has parked nothing
+   * in `_pending`: the handlers run without waiting for the lock statement (queued behind
+   * the previous batch's commit on the same connection), and the result comes back once the
+   * commit is sent; `BatchResult.committed` settles when it (and every write) has run.
+   */
+  pipeline?: { checkpoints: ReadonlyMap<string, number> };
 }
 
 export interface ChangedItem {
@@ -58,6 +66,8 @@ export interface BatchResult {
   changed: ChangedItem[];
   /** Highest sequence per source after the batch (what the checkpoint table now holds). */
   checkpoints: Map<string, number>;
+  /** Settles once the batch has committed (at once unless `pipeline`); rejects if it failed. */
+  committed: Promise<void>;
 }
 
 interface PendingRow {
@@ -88,6 +98,14 @@ export async function applyBatch(
     malformed: 0,
     changed: [],
     checkpoints: new Map(),
+    committed: Promise.resolve(),
+  };
+  // Writes not waited for (ctx.writeBehind, a pipelined batch's lock): settled before the
+  // batch counts as committed. Each gets a handler at once, so a failure is not unhandled.
+  const behind: Promise<unknown>[] = [];
+  const writeBehind = (write: Promise<unknown>) => {
+    write.catch(() => {});
+    behind.push(write);
   };
   const sources = [...new Set(entries.map((e) => e.source))];
   // Simple-protocol statements with literals (source names are checked context names, event
@@ -119,7 +137,23 @@ export async function applyBatch(
       ]
     : [];
   const statements = [...opening, lockSql, claimSql].filter(Boolean);
-  const results = asResults(await client.query(statements.join("; ")));
+  // Every statement of the batch, in call order (writes not waited for included).
+  const sql = serialOn(client, <R extends pg.QueryResultRow>(text: string, params?: unknown[]) =>
+    client.query<R>(text, params),
+  );
+  const pipeline = options.mode === "rebuild" ? options.pipeline : undefined;
+  let results: unknown[];
+  if (pipeline) {
+    // What the lock would return: the checkpoints the caller knows, nothing pending.
+    writeBehind(sql(statements.join("; ")));
+    const rows = [...pipeline.checkpoints].map(([source, seq]) => ({
+      source,
+      seq: String(seq),
+      version: projection.version,
+      any_pending: false,
+    }));
+    results = [...opening.map(() => ({ rows: [] })), { rows }];
+  } else results = asResults(await sql(statements.join("; ")));
   const locked = results[opening.length] as { rows: LockRow[] };
   const claimed = claimSql ? (results.at(-1) as { rows: { event_id: string }[] }) : undefined;
   const anyPending = locked.rows.some((r) => r.any_pending);
@@ -168,17 +202,18 @@ export async function applyBatch(
   // Streams with an event already waiting: their later events wait behind it, in order.
   const blocked = new Map<string, string>();
   if (fresh.length > 0 && anyPending) {
-    const r = await client.query<{ stream_id: string; awaiting: string }>(
+    const r = await sql<{ stream_id: string; awaiting: string }>(
       `SELECT DISTINCT stream_id, awaiting FROM ${s}._pending WHERE stream_id = ANY($1::text[])`,
       [[...new Set(fresh.map((e) => e.streamId))]],
     );
     for (const row of r.rows) blocked.set(row.stream_id, row.awaiting);
   }
 
-  const query: QueryFn = named
-    ? namingQuery(client)
-    : (text, params) => client.query(text, params as unknown[]);
-  const db = kyselyOn(client, named ? query : undefined).withSchema(schema);
+  const query: QueryFn = serialOn(
+    client,
+    named ? namingQuery(client) : (text: string, params?: unknown[]) => client.query(text, params),
+  );
+  const db = kyselyOn(client, query).withSchema(schema);
   const changed = new Map<string, ChangedItem>();
   let current: ProjectionEvent | undefined;
   let deferKey: string | undefined;
@@ -203,12 +238,13 @@ export async function applyBatch(
     changed(kind, id) {
       changed.set(`${kind}\u0000${id}`, { kind, id });
     },
+    writeBehind,
   };
 
   const parkNow = async () => {
     if (toPark.length === 0) return;
     const rows = toPark.splice(0);
-    await client.query(
+    await sql(
       `INSERT INTO ${s}._pending (awaiting, stream_id, event)
        SELECT a, st, ev FROM unnest($1::text[], $2::text[], $3::jsonb[]) WITH ORDINALITY AS t(a, st, ev, n)
        ORDER BY n`,
@@ -259,7 +295,7 @@ export async function applyBatch(
       const keys = [...new Set(provided)];
       provided = [];
       await parkNow();
-      const released = await client.query<{ id: string; event: ProjectionEvent }>(
+      const released = await sql<{ id: string; event: ProjectionEvent }>(
         `DELETE FROM ${s}._pending WHERE awaiting = ANY($1::text[]) RETURNING id, event`,
         [keys],
       );
@@ -285,12 +321,22 @@ export async function applyBatch(
          FROM (VALUES ${values}) AS v(source, seq) WHERE c.source = v.source`);
   }
   if (options.commit) end.push("COMMIT");
-  if (end.length > 0) await client.query(end.join("; "));
+  if (end.length > 0) writeBehind(sql(end.join("; ")));
+  result.committed = settled(behind);
+  if (!pipeline) await result.committed;
+  else result.committed.catch(() => {});
   for (const [source, seq] of checkpoint) {
     if (!result.checkpoints.has(source)) result.checkpoints.set(source, seq);
   }
   result.changed = [...changed.values()];
   return result;
+}
+
+/** Waits for every write to settle (none left running on the connection), then throws the first failure. */
+async function settled(writes: readonly Promise<unknown>[]): Promise<void> {
+  const outcomes = await Promise.allSettled(writes);
+  const failed = outcomes.find((o) => o.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
 /** The event as stored in `_pending` (payload parsed); undefined when its payload is not JSON. */

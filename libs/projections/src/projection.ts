@@ -49,6 +49,12 @@ export interface ApplyContext<Scratch = unknown> {
   provide(key: string): void;
   /** Publish `<ctx>.v1.changed.<kind>.<id>` after the batch commits (once per batch). */
   changed(kind: string, id: string): void;
+  /**
+   * A write sent on `query` whose result nothing reads: the batch goes on without waiting
+   * for it (the connection runs statements in the order sent, the commit last) and fails if
+   * it fails. A pipelined rebuild computes its next batch meanwhile.
+   */
+  writeBehind(write: Promise<unknown>): void;
 }
 
 export interface Projection<Scratch = unknown> {

@@ -15,6 +15,7 @@ import {
   readVersion,
   schemaExists,
 } from "./runtime-tables.js";
+import { drained } from "./serial-queries.js";
 
 export interface RebuildOptions {
   projection: Projection<any>;
@@ -120,7 +121,16 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
   let applyMs = 0;
   // Handed to every batch (ApplyContext.carry): what the projection keeps between batches.
   const carry = {};
-  const apply = async (client: pg.PoolClient, entries: BatchEntry[], ownTransaction = false) => {
+  // The build schema's checkpoints as the batches sent so far leave them; undefined once a
+  // batch parked an event (later ones read `_pending` through the lock statement).
+  let known: Map<string, number> | undefined = new Map(
+    projection.sources.map((s) => [s.context, 0]),
+  );
+  const apply = async (
+    client: pg.PoolClient,
+    entries: BatchEntry[],
+    ownTransaction = false,
+  ): Promise<{ committed: Promise<void> }> => {
     const t0 = performance.now();
     const r = await applyBatch(client, projection, build, entries, {
       mode: "rebuild",
@@ -128,19 +138,33 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
       carry,
       begin: ownTransaction,
       commit: ownTransaction,
+      pipeline: ownTransaction && known ? { checkpoints: known } : undefined,
     });
+    known = r.deferred > 0 || r.released > 0 ? undefined : known && r.checkpoints;
     read += entries.length;
     events += r.applied;
     applyMs += performance.now() - t0;
     batches++;
+    // Wrapped: an async function returning the promise itself would wait for it.
+    return { committed: r.committed };
   };
   const takeBatch = (): BatchEntry[] => interleaveByTime(sources, batchSize);
 
+  // 1. runs its batches on one connection, each computed while PostgreSQL still runs the
+  // previous one's writes and commit (at most one in flight; the next waits for it).
+  let building: pg.PoolClient | undefined;
+  let inFlight: Promise<void> | undefined;
+  const settle = async () => {
+    const p = inFlight;
+    inFlight = undefined;
+    await p;
+  };
   try {
     // The sources read while PostgreSQL creates the tables (a few hundred ms of DDL).
     await Promise.all([createBuildSchema(), ...sources.map((s) => s.start())]);
     progress("building");
     const liveExists = await schemaExists(pool, live);
+    building = await pool.connect();
     // 1. Catch up with the heads of the sources, one large transaction per batch.
     while (true) {
       if (o.signal?.aborted) throw new RebuildAborted(projection.name);
@@ -155,7 +179,9 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
         // Empty when a source that may still hold earlier events has none buffered yet.
         const entries = takeBatch();
         if (entries.length > 0) {
-          await withClient(pool, (c) => apply(c, entries, true));
+          const { committed } = await apply(building, entries, true);
+          await settle();
+          inFlight = committed;
           progress("building");
           continue;
         }
@@ -164,6 +190,9 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
       for (const s of sources) s.check();
       await wakeup.wait(200);
     }
+    await settle();
+    building.release();
+    building = undefined;
 
     // 2. Swap, after applying what the live version got ahead with meanwhile.
     progress("swapping");
@@ -215,6 +244,13 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
       retired: o.keepOld ? swap.retired : undefined,
     };
   } finally {
+    if (building) {
+      // A failed batch: whatever was still running on the connection, then roll back.
+      await inFlight?.catch(() => {});
+      await drained(building);
+      await building.query("ROLLBACK").catch(() => {});
+      building.release();
+    }
     await Promise.all(sources.map((s) => s.close()));
   }
 }

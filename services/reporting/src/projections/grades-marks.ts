@@ -79,6 +79,13 @@ function heldMark(deltas: Deltas, markId: string): NewMark | undefined {
   return m;
 }
 
+/** The batch's or the rebuild's copy of a mark, about to change (its entries with it). */
+function changingMark(deltas: Deltas, markId: string): NewMark | undefined {
+  const m = deltas.newMarks.get(markId) ?? heldMark(deltas, markId);
+  if (m) deltas.rebuild?.markChanged(m);
+  return m;
+}
+
 export const markHandlers: Record<string, Handler> = {
   "grades.v1.MarkRecorded": async (q, d, deltas, meta) => {
     const j = journalOf(d);
@@ -114,7 +121,7 @@ export const markHandlers: Record<string, Handler> = {
     const value = markValue(d);
     if (!before || before.revoked || value === null) return;
     countMark(deltas, before, -1);
-    const pending = deltas.newMarks.get(before.mark_id) ?? heldMark(deltas, before.mark_id);
+    const pending = changingMark(deltas, before.mark_id);
     if (pending) pending.value = value;
     else await q("UPDATE $S.marks SET value = $2 WHERE mark_id = $1", [before.mark_id, value]);
     countMark(deltas, { ...before, value }, 1);
@@ -123,7 +130,7 @@ export const markHandlers: Record<string, Handler> = {
     const before = await loadMark(q, deltas, str(d, "markId"));
     if (!before || before.revoked) return;
     countMark(deltas, before, -1);
-    const pending = deltas.newMarks.get(before.mark_id) ?? heldMark(deltas, before.mark_id);
+    const pending = changingMark(deltas, before.mark_id);
     if (pending) pending.revoked = true;
     else await q("UPDATE $S.marks SET revoked = true WHERE mark_id = $1", [before.mark_id]);
   },

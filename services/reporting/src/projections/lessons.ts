@@ -60,6 +60,18 @@ export async function writeScheduled(q: Q, deltas: Deltas): Promise<void> {
   if (deltas.scheduled.size === 0) return;
   const rows = [...deltas.scheduled.values()];
   deltas.scheduled.clear();
+  // A rebuild holds every lesson it wrote or read: one it does not hold is not stored, so
+  // the row the insert would return is known (dates already in the form PostgreSQL gives
+  // back). Written by flush with the batch's other changed lessons: no round trip here.
+  if (deltas.rebuild && rows.every((r) => ISO_DATE.test(r[7] as string))) {
+    for (const r of rows) {
+      const l = scheduledLesson(r);
+      rememberLesson(deltas, l, true);
+      deltas.freshLessons.add(l.lesson_id);
+      countLessonChange(deltas, undefined, l);
+    }
+    return;
+  }
   const written = await q<{ inserted: boolean; lesson: StoredLesson }>(
     `INSERT INTO $S.lessons (lesson_id, school_id, municipality_id, start_year, class_group_id, subgroup_id,
        subject_id, lesson_date, period, term, status)
@@ -78,6 +90,28 @@ export async function writeScheduled(q: Q, deltas: Deltas): Promise<void> {
     }
   }
 }
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A scheduled lesson's row as inserted (writeScheduled's columns, the rest their defaults). */
+const scheduledLesson = (r: unknown[]): StoredLesson => ({
+  lesson_id: r[0] as string,
+  school_id: r[1] as string,
+  municipality_id: r[2] as string,
+  start_year: r[3] as number,
+  class_group_id: r[4] as string,
+  subgroup_id: r[5] as string,
+  subject_id: r[6] as string,
+  lesson_date: r[7] as string,
+  period: r[8] as number,
+  term: r[9] as number,
+  status: "SCHEDULED",
+  topic: "",
+  homework: "",
+  homework_due: "",
+  wp_item: "",
+  attendance_taken: false,
+});
 
 /** A lessons row with every column (what the batch keeps in memory and writes back). */
 export interface StoredLesson extends LessonRow {

@@ -7,7 +7,7 @@ import { markHandlers } from "./grades-marks.js";
 import { lessonHandlers, writeLessons, writeScheduled } from "./lessons.js";
 import { hasUnwrittenPupils, recomputePupils, takePupilRows } from "./pupils.js";
 import type { Q } from "./query.js";
-import { schemaQuery } from "./query.js";
+import { schemaQuery, writeBehindQuery } from "./query.js";
 import { type InfoLogger, rebuildBudget } from "./rebuild-budget.js";
 import { rebuildMemory } from "./rebuild-memory.js";
 import {
@@ -83,10 +83,13 @@ export const createReportingProjection = (
     },
     async flush(ctx) {
       const q = schemaQuery(ctx.query, ctx.schema);
-      await writeBatch(q, ctx.scratch, true);
-      await writeLessons(q, ctx.scratch);
-      await ctx.scratch.attendance.write(q);
-      if (ctx.scratch.clockMoved && ctx.scratch.openDay) await writeOpenDay(q, ctx.scratch.openDay);
+      // A rebuild reads nothing back after these writes: it computes its next batch while
+      // PostgreSQL runs them (`writeBehind`, pipelined in @otmetka/projections' rebuild).
+      const w = ctx.scratch.rebuild ? writeBehindQuery(q, ctx.writeBehind) : q;
+      await writeBatch(q, ctx.scratch, true, w);
+      await writeLessons(w, ctx.scratch);
+      await ctx.scratch.attendance.write(w);
+      if (ctx.scratch.clockMoved && ctx.scratch.openDay) await writeOpenDay(w, ctx.scratch.openDay);
       for (const s of ctx.scratch.changedPupils) ctx.changed("diary", s);
       // Everything is written: the tables could take over from the memory from here on.
       if (ctx.carry && ctx.scratch.rebuild) checkBudget(ctx.carry, ctx.scratch.rebuild);
@@ -115,7 +118,7 @@ const READS_PUPIL_RESULTS = new Set([
  * write marks and deltas in one statement — with the pupils' rows at the batch's end
  * (`last`); a day close leaves them for it (pupils.ts).
  */
-async function writeBatch(q: Q, d: Deltas, last = false): Promise<void> {
+async function writeBatch(q: Q, d: Deltas, last = false, w: Q = q): Promise<void> {
   await writeScheduled(q, d);
   await enrollmentsWritten(q, d);
   await countPendingDelays(q, d);
@@ -126,9 +129,9 @@ async function writeBatch(q: Q, d: Deltas, last = false): Promise<void> {
   // at the batch's end only (rebuild-memory.ts).
   d.rebuild.addDeltas(d);
   if (!last) return;
-  await writeAll(q, d, pupils);
-  await d.rebuild.writeChangedMarks(q);
-  await d.rebuild.write(q);
+  await writeAll(w, d, pupils);
+  await d.rebuild.writeChangedMarks(w);
+  await d.rebuild.write(w);
 }
 
 /**
@@ -140,7 +143,8 @@ async function writeBatch(q: Q, d: Deltas, last = false): Promise<void> {
  */
 async function advanceClock(q: Q, d: Deltas, time: string): Promise<void> {
   if (!time) return;
-  if (d.openDay === undefined) d.openDay = await readOpenDay(q);
+  // A rebuild holds the open day from batch to batch (no read ahead of each batch's events).
+  if (d.openDay === undefined) d.openDay = d.rebuild?.openDay ?? (await readOpenDay(q));
   const day = civilDate(time, CLOCK_ZONE);
   if (d.openDay !== null && day <= d.openDay) return;
   if (d.openDay !== null) {
@@ -150,5 +154,6 @@ async function advanceClock(q: Q, d: Deltas, time: string): Promise<void> {
     else await closeDay(q, d.openDay);
   }
   d.openDay = day;
+  if (d.rebuild) d.rebuild.openDay = day;
   d.clockMoved = true;
 }

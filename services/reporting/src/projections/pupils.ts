@@ -14,7 +14,7 @@ import {
 } from "../domain/metrics/pupil-result.js";
 import type { Entry, EntryValue } from "../domain/metrics/values.js";
 import { attributeCached } from "./attribution.js";
-import type { Deltas, Scope } from "./deltas.js";
+import type { Deltas, Scope, Touched } from "./deltas.js";
 import type { Q } from "./query.js";
 import { termMarkKey } from "./rebuild-memory.js";
 
@@ -41,11 +41,13 @@ interface Pair {
   subjectId: string;
   startYear: number;
   term: number;
+  /** pupilKey and pairKey, made once a recompute. */
+  pupil: string;
+  key: string;
 }
 
 const pupilKey = (p: { studentId: string; startYear: number; term: number }) =>
   `${p.studentId}|${p.startYear}|${p.term}`;
-const pairKey = (p: Pair) => `${p.studentId}|${p.startYear}|${p.term}|${p.subjectId}`;
 const columns = (pairs: readonly Pair[]) => [
   pairs.map((p) => p.studentId),
   pairs.map((p) => p.subjectId),
@@ -83,8 +85,10 @@ export interface PupilRows {
  * take their previous results from here instead of the table.
  */
 interface UnwrittenPupils {
-  results: Map<string, { row: unknown[]; value: Results }>;
-  standings: Map<string, { row: unknown[]; value: Standing }>;
+  // Rows are built (JSON and all) only when taken: a pupil recomputed at every day close of
+  // a rebuild's batch is written once.
+  results: Map<string, { pair: Pair; value: Results }>;
+  standings: Map<string, { pupil: Touched; value: Standing }>;
 }
 const unwritten = new WeakMap<Deltas, UnwrittenPupils>();
 
@@ -109,8 +113,23 @@ export function takePupilRows(d: Deltas): PupilRows {
   if (!u) return { resultRows: [], standingRows: [] };
   unwritten.delete(d);
   return {
-    resultRows: [...u.results.values()].map((r) => r.row),
-    standingRows: [...u.standings.values()].map((r) => r.row),
+    resultRows: [...u.results.values()].map(({ pair: p, value: v }) => [
+      p.studentId,
+      p.subjectId,
+      p.startYear,
+      p.term,
+      JSON.stringify(v.scope),
+      JSON.stringify(v.current),
+      JSON.stringify(v.period),
+    ]),
+    standingRows: [...u.standings.values()].map(({ pupil: t, value: v }) => [
+      t.studentId,
+      t.startYear,
+      t.term,
+      JSON.stringify(v.scope),
+      JSON.stringify(v.current),
+      JSON.stringify(v.period),
+    ]),
   };
 }
 
@@ -188,25 +207,16 @@ async function loadFacts(
   const facts = pairs.map((p, i): PupilSubjectFacts => {
     const r = byIndex.get(i);
     olds.push(
-      held?.results.get(pairKey(p))?.value ??
-        (memory ? memory.results.get(pairKey(p)) : r?.old) ??
-        null,
+      held?.results.get(p.key)?.value ?? (memory ? memory.results.get(p.key) : r?.old) ?? null,
     );
     standings.push(
-      held?.standings.get(pupilKey(p))?.value ??
-        (memory ? memory.standings.get(pupilKey(p)) : r?.standing) ??
+      held?.standings.get(p.pupil)?.value ??
+        (memory ? memory.standings.get(p.pupil) : r?.standing) ??
         null,
     );
-    const list: Entry[] = (r?.entries ?? []).map(([v, w]) => ({
-      value: toEntryValue(v),
-      weight: w,
-    }));
-    const own = memory
-      ? memory.marksOfPupil(p.studentId, p.subjectId, p.startYear).filter((m) => !m.revoked)
-      : (fresh.get(`${p.studentId}|${p.subjectId}|${p.startYear}`) ?? []);
-    for (const m of own)
-      if (p.term === 0 || m.term === p.term)
-        list.push({ value: toEntryValue(m.value), weight: m.weight });
+    const list = memory
+      ? memory.entriesOf(p.studentId, p.subjectId, p.startYear, p.term)
+      : liveEntries(r?.entries ?? [], fresh.get(`${p.studentId}|${p.subjectId}|${p.startYear}`), p);
     const g = r?.grading ?? undefined;
     const passFail =
       g === "GRADING_PASS_FAIL" ||
@@ -225,6 +235,19 @@ async function loadFacts(
   return { facts, olds, standings };
 }
 
+/** A live batch's entries of a pair: the stored ones, then the batch's new marks of its period. */
+function liveEntries(
+  stored: [string, number][],
+  fresh: readonly { value: string; weight: number; term: number }[] | undefined,
+  p: Pair,
+): Entry[] {
+  const list: Entry[] = stored.map(([v, w]) => ({ value: toEntryValue(v), weight: w }));
+  for (const m of fresh ?? [])
+    if (p.term === 0 || m.term === p.term)
+      list.push({ value: toEntryValue(m.value), weight: m.weight });
+  return list;
+}
+
 /**
  * Recomputes the results of the pupils a batch touched (from their own marks, term marks and
  * exemptions, through the formula module) and turns each change into deltas: the pupil
@@ -240,40 +263,42 @@ export async function recomputePupils(q: Q, d: Deltas): Promise<void> {
     d.rebuild?.attributions,
   );
   const attributionOf = new Map(touched.map((t, i) => [pupilKey(t), attributions[i]]));
-  const pairs: Pair[] = touched.flatMap((t) =>
-    [...t.subjects.keys()].map((subjectId) => ({
+  const pairs: Pair[] = touched.flatMap((t) => {
+    const pupil = pupilKey(t);
+    return [...t.subjects.keys()].map((subjectId) => ({
       studentId: t.studentId,
       subjectId,
       startYear: t.startYear,
       term: t.term,
-    })),
-  );
+      pupil,
+      key: `${pupil}|${subjectId}`,
+    }));
+  });
   // The pupils' standings come with their subjects' facts (same round trip).
   const { facts, olds, standings } = await loadFacts(q, d, pairs, (p) => {
-    const a = attributionOf.get(pupilKey(p));
+    const a = attributionOf.get(p.pupil);
     return [a?.exemptFirst ?? null, a?.exemptLast ?? null];
   });
   const standingOf = new Map<string, Standing>();
   pairs.forEach((p, i) => {
     const s = standings[i];
-    if (s) standingOf.set(pupilKey(p), s);
+    if (s) standingOf.set(p.pupil, s);
   });
   const newStanding = new Map<string, Standing>();
   const rows = unwrittenOf(d);
   pairs.forEach((p, i) => {
-    const a = attributionOf.get(pupilKey(p));
+    const a = attributionOf.get(p.pupil);
     const newScope = a?.onRoll ? a.scope : null;
-    const old = standingOf.get(pupilKey(p)) ?? {
-      scope: null,
-      current: emptyStanding(),
-      period: emptyStanding(),
-    };
-    const standing = newStanding.get(pupilKey(p)) ?? {
-      scope: newScope,
-      current: { ...old.current },
-      period: { ...old.period },
-    };
-    newStanding.set(pupilKey(p), standing);
+    let standing = newStanding.get(p.pupil);
+    if (!standing) {
+      const old = standingOf.get(p.pupil);
+      standing = {
+        scope: newScope,
+        current: old ? { ...old.current } : emptyStanding(),
+        period: old ? { ...old.period } : emptyStanding(),
+      };
+      newStanding.set(p.pupil, standing);
+    }
     const f = facts[i] as PupilSubjectFacts;
     const next: Results = {
       scope: newScope,
@@ -297,20 +322,13 @@ export async function recomputePupils(q: Q, d: Deltas): Promise<void> {
         addToStanding(standing[col], r, 1);
       }
     }
-    d.rebuild?.noteResult(p.studentId, p.startYear, p.subjectId, p.term);
-    d.rebuild?.results.set(pairKey(p), next);
-    rows.results.set(pairKey(p), {
-      value: next,
-      row: [
-        p.studentId,
-        p.subjectId,
-        p.startYear,
-        p.term,
-        JSON.stringify(newScope),
-        JSON.stringify(next.current),
-        JSON.stringify(next.period),
-      ],
-    });
+    const memory = d.rebuild;
+    if (memory) {
+      if (!memory.results.has(p.key))
+        memory.noteResult(p.studentId, p.startYear, p.subjectId, p.term);
+      memory.results.set(p.key, next);
+    }
+    rows.results.set(p.key, { pair: p, value: next });
   });
   for (const t of touched) {
     const k = pupilKey(t);
@@ -331,17 +349,7 @@ export async function recomputePupils(q: Q, d: Deltas): Promise<void> {
       }
     }
     d.rebuild?.standings.set(k, now);
-    rows.standings.set(k, {
-      value: now,
-      row: [
-        t.studentId,
-        t.startYear,
-        t.term,
-        JSON.stringify(now.scope),
-        JSON.stringify(now.current),
-        JSON.stringify(now.period),
-      ],
-    });
+    rows.standings.set(k, { pupil: t, value: now });
     d.changedPupils.add(t.studentId);
   }
 }

@@ -7,3 +7,14 @@ export const schemaQuery =
   (query: RawQuery, schema: string): Q =>
   async <R>(text: string, params: unknown[]) =>
     (await query(text.replaceAll("$S.", `"${schema}".`), params)).rows as R[];
+
+/**
+ * `q` for writes whose result nothing reads: each is handed to `writeBehind` (the batch's
+ * commit waits for it, and fails with it) and answers no rows at once.
+ */
+export const writeBehindQuery =
+  (q: Q, writeBehind: (write: Promise<unknown>) => void): Q =>
+  async <R>(text: string, params: unknown[]) => {
+    writeBehind(q(text, params));
+    return [] as R[];
+  };

@@ -19,7 +19,7 @@ import { type HeldKind, type RebuildMemory, releaseRebuildMemory } from "./rebui
  * GC-dependent reading; the heap guard below catches what the weights miss.
  */
 const BYTES: Record<HeldKind, number> = {
-  marks: 420, // with its place in the pupil's list
+  marks: 470, // with its place in the pupil's list and its entry in the term's and year's (estimated: +50)
   lessons: 220,
   results: 420, // with its pupil_results key
   standings: 260,

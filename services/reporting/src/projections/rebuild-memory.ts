@@ -1,3 +1,4 @@
+import type { Entry } from "../domain/metrics/values.js";
 import { AttendanceBuffer } from "./attendance-buffer.js";
 import type { Attribution } from "./attribution.js";
 import {
@@ -8,7 +9,7 @@ import {
 } from "./counters-codec.js";
 import type { Deltas, NewMark } from "./deltas.js";
 import type { StoredLesson } from "./lessons.js";
-import type { Results, Standing } from "./pupils.js";
+import { type Results, type Standing, toEntryValue } from "./pupils.js";
 import type { Q } from "./query.js";
 import { nonZero, pgArray } from "./write-deltas.js";
 
@@ -110,11 +111,47 @@ export class RebuildMemory {
     const list = this.marksOf.get(k);
     if (list) list.push(m);
     else this.marksOf.set(k, [m]);
+    if (m.revoked) return;
+    const entry = { value: toEntryValue(m.value), weight: m.weight };
+    this.entries.get(`${k}|${m.term}`)?.push(entry);
+    if (m.term !== 0) this.entries.get(`${k}|0`)?.push(entry);
   }
 
   /** The pupil's marks in the subject and year, revoked ones included, in `seq` order. */
   marksOfPupil(studentId: string, subjectId: string, startYear: number): readonly NewMark[] {
     return this.marksOf.get(`${studentId}|${subjectId}|${startYear}`) ?? [];
+  }
+
+  /**
+   * The current entries of a pupil's subject in a term (0: the year) in `seq` order, as a
+   * recompute reads them: made once and kept (a pupil is recomputed at every day close that
+   * touches them), appended to by `addMark`, made again after `markChanged`.
+   */
+  private readonly entries = new Map<string, Entry[]>();
+
+  entriesOf(
+    studentId: string,
+    subjectId: string,
+    startYear: number,
+    term: number,
+  ): readonly Entry[] {
+    const k = `${studentId}|${subjectId}|${startYear}|${term}`;
+    let list = this.entries.get(k);
+    if (!list) {
+      list = [];
+      for (const m of this.marksOfPupil(studentId, subjectId, startYear))
+        if (!m.revoked && (term === 0 || m.term === term))
+          list.push({ value: toEntryValue(m.value), weight: m.weight });
+      this.entries.set(k, list);
+    }
+    return list;
+  }
+
+  /** A held mark's value or revocation changed: its entry lists are made again. */
+  markChanged(m: NewMark): void {
+    const k = `${m.student_id}|${m.subject_id}|${m.start_year}`;
+    this.entries.delete(`${k}|${m.term}`);
+    this.entries.delete(`${k}|0`);
   }
 
   /** The corrected or revoked marks of earlier batches, written back (once a batch). */
@@ -184,6 +221,9 @@ export class RebuildMemory {
   resultsOf(studentId: string, startYear: number): Iterable<[string, number]> {
     return this.resultRows.get(`${studentId}|${startYear}`)?.values() ?? [];
   }
+
+  /** The recorded-time clock's open day once a batch has moved it (undefined: read it). */
+  openDay: string | undefined;
 
   /** Batches flushed so far (the fallback's log says after which, rebuild-budget.ts). */
   batches = 0;
