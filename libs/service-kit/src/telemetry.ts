@@ -3,7 +3,6 @@ import { metrics as metricsApi, trace } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { metrics, NodeSDK } from "@opentelemetry/sdk-node";
 import {
@@ -15,6 +14,7 @@ import {
 } from "@opentelemetry/sdk-trace-base";
 import { traceGrpc } from "./trace-grpc.js";
 import { traceHttpServers } from "./trace-http-server.js";
+import { tracePg } from "./trace-pg.js";
 
 /*
  * This module must not import @grpc/grpc-js or pg (directly or through other kit modules):
@@ -48,9 +48,9 @@ const started = Symbol.for("otmetka.service-kit.telemetry");
 type GlobalWithTelemetry = typeof globalThis & { [started]?: Telemetry };
 
 /**
- * Starts the OpenTelemetry Node SDK with the W3C trace context propagator, pg instrumentation
- * and this kit's lean gRPC and HTTP-server tracing (trace-grpc.ts, trace-http-server.ts: an
- * unsampled call costs next to nothing). Call it before anything imports @grpc/grpc-js or pg.
+ * Starts the OpenTelemetry Node SDK with the W3C trace context propagator and this kit's lean
+ * gRPC, HTTP-server and pg tracing (trace-grpc.ts, trace-http-server.ts, trace-pg.ts: an
+ * unsampled call or query costs next to nothing). Call it before anything imports @grpc/grpc-js or pg.
  * Starting twice in one process returns the first instance (a second SDK would fight over the
  * global providers).
  */
@@ -90,7 +90,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
           ]
         : [],
     logRecordProcessors: [],
-    instrumentations: [new PgInstrumentation()],
+    instrumentations: [],
   });
   sdk.start();
 
@@ -106,6 +106,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     tracer,
     meter?.createHistogram("rpc.server.duration", seconds),
   );
+  const untracePg = tracePg(
+    createRequire(import.meta.url)("pg"),
+    tracer,
+    meter?.createHistogram("db.client.operation.duration", seconds),
+  );
   const untraceHttp = traceHttpServers(
     tracer,
     meter?.createHistogram("http.server.request.duration", seconds),
@@ -117,6 +122,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     memoryExporter,
     shutdown() {
       untraceHttp();
+      untracePg();
       untraceGrpc();
       stopping ??= sdk.shutdown().finally(() => {
         delete global[started];
