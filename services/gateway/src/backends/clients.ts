@@ -4,7 +4,7 @@ import { GradesServiceClient } from "@otmetka/proto/grades/v1/grades_service";
 import { AuthServiceClient } from "@otmetka/proto/identity/v1/auth_service";
 import { IdentityServiceClient } from "@otmetka/proto/identity/v1/identity_service";
 import { ReportingServiceClient } from "@otmetka/proto/reporting/v1/reporting_service";
-import { type PromiseClient, promiseClient } from "@otmetka/service-kit";
+import { CLIENT_CHANNEL_DEFAULTS, type PromiseClient, promiseClient } from "@otmetka/service-kit";
 
 /** The services the gateway reads from, as promise clients (the token is passed per call). */
 export interface Backends {
@@ -34,6 +34,7 @@ export function connectBackends(addr: BackendAddresses): Backends {
   const ms = addr.timeoutMs ?? 10_000;
   const seconds = `${Math.floor(ms / 1000)}.${String((ms % 1000) * 1_000_000).padStart(9, "0")}`;
   const options = {
+    ...CLIENT_CHANNEL_DEFAULTS,
     "grpc.service_config": JSON.stringify({
       methodConfig: [{ name: [{}], timeout: `${seconds}s` }],
     }),
