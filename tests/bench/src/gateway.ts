@@ -14,7 +14,8 @@
  * running) and this load client, so the whole chain's CPU a mark adds up.
  * Knobs: BENCH_RUNS (3), BENCH_SECONDS (5), BENCH_CLASSES (20), DATABASE_URL, NATS_URL;
  * BENCH_ONLY (`dashboard` or `marks`: only those figures, with the baseline);
- * BENCH_PROFILE_DIR (every service writes a V8 CPU profile `<pid>.cpuprofile` there).
+ * BENCH_PROFILE_DIR (every service writes a V8 CPU profile `<pid>.cpuprofile` there, of the
+ * measured runs of the last part that runs: the marks, or the dashboard with BENCH_ONLY=dashboard).
  */
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
@@ -124,16 +125,29 @@ async function fixedRate(
   perSecond: number,
   seconds: number,
   op: () => Promise<unknown>,
-): Promise<Load> {
+): Promise<Load & { sendLag: number[]; slowest: string }> {
   const latencies: number[] = [];
+  // How late this client itself started each request (its own event loop's lag), apart from
+  // the latency, which counts it against the gateway.
+  const sendLag: number[] = [];
+  const at: { ms: number; offset: number }[] = [];
   const t0 = performance.now();
   const n = perSecond * seconds;
   // Latency from the scheduled start: a late send counts against the gateway.
   await atFixedRate(perSecond, n, async (_i, due) => {
+    sendLag.push(performance.now() - due);
     await op();
-    latencies.push(performance.now() - due);
+    const ms = performance.now() - due;
+    latencies.push(ms);
+    at.push({ ms, offset: (due - t0) / 1000 });
   });
-  return { rate: n / ((performance.now() - t0) / 1000), latencies };
+  // The slowest requests and when they were due (s into the run): clustered or spread.
+  const slowest = at
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, Math.max(1, Math.ceil(n / 100)))
+    .map((x) => `${x.ms.toFixed(0)}@${x.offset.toFixed(1)}`)
+    .join(" ");
+  return { rate: n / ((performance.now() - t0) / 1000), latencies, sendLag, slowest };
 }
 
 // ---- services -------------------------------------------------------------------------------
@@ -143,6 +157,7 @@ async function main(): Promise<void> {
   const prefix = uniqueNatsPrefix();
   const procs: Record<string, ServiceProcess> = {};
   const dbs: TestDatabase[] = [];
+  const dbServices: string[] = [];
   const pools: pg.Pool[] = [];
   const addr: Record<string, string> = {};
   const base = {
@@ -158,6 +173,7 @@ async function main(): Promise<void> {
     ...(PROFILE_DIR
       ? {
           BENCH_PROFILE_DIR: PROFILE_DIR,
+          BENCH_PROFILE_FROM: "SIGUSR2",
           NODE_OPTIONS: `--import=${fileURLToPath(new URL("./lib/cpu-profile.mjs", import.meta.url))}`,
         }
       : {}),
@@ -168,6 +184,7 @@ async function main(): Promise<void> {
     if (name !== "gateway") {
       db = await createTestDatabase(ADMIN_URL, `gwb_${name}`);
       dbs.push(db);
+      dbServices.push(name);
     }
     const p = startServiceProcess({
       name,
@@ -260,12 +277,32 @@ async function main(): Promise<void> {
       ...(natsPid ? { "nats (shared)": cpuSeconds(natsPid) } : {}),
       "bench client": (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     });
+    // Transactions and rows written per database, from pg_stat_database (flushed by each
+    // backend at most once a second, so a few are missed at the edges of a run): how many
+    // PostgreSQL round trips of each service an operation costs (pg_stat_statements is not
+    // installed everywhere).
+    const dbStats = async (): Promise<Record<string, number>> => {
+      const { rows } = await (pools[0] as pg.Pool).query<{ datname: string; x: string; w: string }>(
+        `SELECT datname, xact_commit + xact_rollback AS x, tup_inserted + tup_updated + tup_deleted AS w
+           FROM pg_stat_database WHERE datname = ANY($1)`,
+        [dbs.map((d) => d.name)],
+      );
+      const out: Record<string, number> = {};
+      for (const r of rows) {
+        const service = dbServices[dbs.findIndex((d) => d.name === r.datname)];
+        out[`pg xacts ${service}`] = Number(r.x);
+        out[`pg rows written ${service}`] = Number(r.w);
+      }
+      return out;
+    };
     const cpuTable: Record<string, Record<string, number>> = {};
     // CPU milliseconds each process spent per operation: less sensitive to a busy machine
     // than the rates (the last run of each measurement).
     const cpuPerOp: Record<string, Record<string, number>> = {};
+    const dbOpsPerOp: Record<string, Record<string, number>> = {};
     const measure = async <T extends Load>(id: string, f: () => Promise<T>): Promise<T> => {
       const backends = await Promise.all(pools.map(backendCpu));
+      const statsBefore = await dbStats();
       const before: Record<string, number> = { ...cpuOf(), postgres: 0 };
       const t0 = performance.now();
       const r = await f();
@@ -275,7 +312,19 @@ async function main(): Promise<void> {
         pools.map((p, i) => backendCpuSince(p, backends[i] ?? new Map())),
       );
       after.postgres = pgMs.reduce((a, b) => a + b, 0) / 1000;
+      pgMs.forEach((ms, i) => {
+        after[`postgres ${dbServices[i]}`] = ms / 1000;
+      });
       const used = (k: string) => (after[k] ?? 0) - (before[k] ?? 0);
+      // After a second, so that every backend flushed the run's statistics.
+      await new Promise((res) => setTimeout(res, 1100));
+      const statsAfter = await dbStats();
+      dbOpsPerOp[id] = Object.fromEntries(
+        Object.keys(statsAfter).map((k) => [
+          k,
+          Number((((statsAfter[k] ?? 0) - (statsBefore[k] ?? 0)) / r.latencies.length).toFixed(2)),
+        ]),
+      );
       cpuTable[id] = Object.fromEntries(
         Object.keys(after).map((k) => [k, Number((used(k) / wall).toFixed(2))]),
       );
@@ -287,14 +336,30 @@ async function main(): Promise<void> {
       return r;
     };
 
+    // The profiles cover the measured runs only (not start-up, set-up and warm-ups).
+    const startProfiles = () => {
+      // (The hello baseline runs without the preload: SIGUSR2 would end it.)
+      for (const [name, p] of Object.entries(procs))
+        if (PROFILE_DIR && name !== "hello") p.child.kill("SIGUSR2");
+    };
     // Warm-up: connections, JIT, the services' caches.
     await closedLoop(50, 1, () => post(agent, helloPort, hello));
     if (runs("dashboard"))
       await closedLoop(50, 2, () => post(agent, gatewayPort, dashboard, adminToken));
 
+    // Reporting's dashboard notices empty the gateway's dashboard caches: counted while the
+    // dashboard is measured (set-up still being projected would show here).
+    let dashboardNotices = 0;
+    const dashSub = nc.subscribe(`${messagingNames(prefix).eventRoot("reporting")}.changed.>`);
+    void (async () => {
+      for await (const m of dashSub)
+        if (m.subject.includes(".changed.dashboard-")) dashboardNotices++;
+    })();
     const helloRuns: number[] = [];
     const dashRuns: number[] = [];
     const p99Runs: number[] = [];
+    const helloP99Runs: number[] = [];
+    if (ONLY === "dashboard") startProfiles();
     for (let r = 0; r < RUNS; r++) {
       helloRuns.push(
         (
@@ -312,14 +377,23 @@ async function main(): Promise<void> {
           )
         ).rate,
       );
+      // The same fixed rate against the bare hello, in the same run: a p99 at 200/s is set by
+      // the longest stall in the window (8 requests of 800 late), so this says how much of it
+      // the machine, the load client and yoga itself give without the gateway.
+      const helloSteady = await measure("hello_200qps", () =>
+        fixedRate(200, SECONDS, () => post(agent, helloPort, hello)),
+      );
+      helloP99Runs.push(percentile(helloSteady.latencies, 99));
       const steady = await measure("dashboard_200qps", () =>
         fixedRate(200, SECONDS, () => post(agent, gatewayPort, dashboard, adminToken)),
       );
       p99Runs.push(percentile(steady.latencies, 99));
       log(
-        `run ${r + 1}: hello ${helloRuns.at(-1)?.toFixed(0)}/s, dashboard ${dashRuns.at(-1)?.toFixed(0)}/s, p99 at 200/s ${p99Runs.at(-1)?.toFixed(1)} ms`,
+        `run ${r + 1}: hello ${helloRuns.at(-1)?.toFixed(0)}/s, dashboard ${dashRuns.at(-1)?.toFixed(0)}/s, hello p99 at 200/s ${helloP99Runs.at(-1)?.toFixed(1)} ms (slowest ms@s ${helloSteady.slowest}), dashboard p99 at 200/s ${p99Runs.at(-1)?.toFixed(1)} ms (p50 ${percentile(steady.latencies, 50).toFixed(1)}, client's send lag p99 ${percentile(steady.sendLag, 99).toFixed(1)} ms; slowest ms@s ${steady.slowest}; ${dashboardNotices} dashboard notices so far)`,
       );
     }
+
+    dashSub.unsubscribe();
 
     // recordMark end to end: a mark is visible when reporting's next journal notice after its
     // answer arrives (published after committing the batch that holds the mark) — or, when
@@ -377,6 +451,7 @@ async function main(): Promise<void> {
     const markRuns: number[] = [];
     const mutP99: number[] = [];
     const e2eP99: number[] = [];
+    if (runs("marks")) startProfiles();
     for (let r = 0; r < runs("marks"); r++) {
       e2e.length = 0;
       let sent = 0;
@@ -426,11 +501,18 @@ async function main(): Promise<void> {
           goal: 0.5,
           note: `school + ${CLASSES} class groups`,
         }),
+        baselineFigure(
+          "yoga_hello_p99_at_200qps",
+          "ms",
+          helloP99Runs,
+          "bare graphql-yoga { hello } at the same fixed rate",
+        ),
         {
           ...figure({
             id: "dashboard_p99_at_200qps",
             unit: "ms",
             runs: p99Runs,
+            baseline: { id: "yoga_hello_p99_at_200qps", runs: helloP99Runs },
             higherIsBetter: false,
           }),
           limit: 20,
@@ -458,9 +540,12 @@ async function main(): Promise<void> {
     process.stdout.write(`${formatTable(figures)}\n`);
     process.stdout.write(`CPU (cores busy, per process):\n${JSON.stringify(cpuTable, null, 1)}\n`);
     process.stdout.write(`CPU ms per operation:\n${JSON.stringify(cpuPerOp, null, 1)}\n`);
+    process.stdout.write(
+      `PostgreSQL transactions and rows written per operation:\n${JSON.stringify(dbOpsPerOp, null, 1)}\n`,
+    );
     const file = writeResults(
       "gateway",
-      machine({ cpu_by_process: cpuTable, cpu_ms_per_op: cpuPerOp }),
+      machine({ cpu_by_process: cpuTable, cpu_ms_per_op: cpuPerOp, db_ops_per_op: dbOpsPerOp }),
       figures,
     );
     log(`results: ${file}`);
