@@ -14,8 +14,11 @@
  * running) and this load client, so the whole chain's CPU a mark adds up.
  * Knobs: BENCH_RUNS (3), BENCH_SECONDS (5), BENCH_CLASSES (20), DATABASE_URL, NATS_URL;
  * BENCH_ONLY (`dashboard` or `marks`: only those figures, with the baseline);
+ * BENCH_DASHBOARD_CACHE_MS (the gateway's dashboard cache TTL; 0 turns the caches off);
  * BENCH_PROFILE_DIR (every service writes a V8 CPU profile `<pid>.cpuprofile` there, of the
- * measured runs of the last part that runs: the marks, or the dashboard with BENCH_ONLY=dashboard).
+ * measured runs of the last part that runs: the marks, or the dashboard with BENCH_ONLY=dashboard);
+ * BENCH_PG_STATEMENTS_DIR (every service writes `<pid>-statements.json` there: the PostgreSQL
+ * statements it sent over the same runs, by text).
  */
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
@@ -60,6 +63,15 @@ const PUPILS = 4;
 const YEAR = { startYear: 2026 };
 const ONLY = process.env.BENCH_ONLY ?? "";
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR ?? "";
+// PostgreSQL statements each service sends during the measured runs (lib/pg-statements.mjs).
+const STATEMENTS_DIR = process.env.BENCH_PG_STATEMENTS_DIR ?? "";
+const PRELOADS = [
+  ...(PROFILE_DIR ? ["cpu-profile.mjs"] : []),
+  ...(STATEMENTS_DIR ? ["pg-statements.mjs"] : []),
+];
+const preload = (file: string) => fileURLToPath(new URL(`./lib/${file}`, import.meta.url));
+// The gateway's dashboard cache TTL (GATEWAY_DASHBOARD_CACHE_MS; 0: every dashboard computed).
+const CACHE_MS = process.env.BENCH_DASHBOARD_CACHE_MS;
 const runs = (part: "dashboard" | "marks") => (!ONLY || ONLY === part ? RUNS : 0);
 
 const log = benchLog("gateway");
@@ -169,13 +181,11 @@ async function main(): Promise<void> {
     // Tracing on, 1% of requests sampled (exported nowhere unless an endpoint is set).
     OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
     OTEL_TRACES_SAMPLER_ARG: "0.01",
-    // Profiles are written on a clean exit (SIGTERM at the end of the run).
-    ...(PROFILE_DIR
-      ? {
-          BENCH_PROFILE_DIR: PROFILE_DIR,
-          BENCH_PROFILE_FROM: "SIGUSR2",
-          NODE_OPTIONS: `--import=${fileURLToPath(new URL("./lib/cpu-profile.mjs", import.meta.url))}`,
-        }
+    // Profiles and statement counts are written on a clean exit (SIGTERM at the end).
+    ...(PROFILE_DIR ? { BENCH_PROFILE_DIR: PROFILE_DIR, BENCH_PROFILE_FROM: "SIGUSR2" } : {}),
+    ...(STATEMENTS_DIR ? { BENCH_PG_STATEMENTS_DIR: STATEMENTS_DIR } : {}),
+    ...(PRELOADS.length
+      ? { NODE_OPTIONS: PRELOADS.map((f) => `--import=${preload(f)}`).join(" ") }
       : {}),
   };
   const start = async (name: string, extra: Record<string, string>, ready: string) => {
@@ -237,6 +247,7 @@ async function main(): Promise<void> {
         GRADES_GRPC_ADDRESS: addr.grades as string,
         REPORTING_GRPC_ADDRESS: addr.reporting as string,
         GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000",
+        ...(CACHE_MS !== undefined ? { GATEWAY_DASHBOARD_CACHE_MS: CACHE_MS } : {}),
       },
       "gateway listening",
     );
@@ -336,11 +347,12 @@ async function main(): Promise<void> {
       return r;
     };
 
-    // The profiles cover the measured runs only (not start-up, set-up and warm-ups).
+    // Profiles and statement counts cover the measured runs only (not start-up, set-up and
+    // warm-ups).
     const startProfiles = () => {
-      // (The hello baseline runs without the preload: SIGUSR2 would end it.)
+      // (The hello baseline runs without the preloads: SIGUSR2 would end it.)
       for (const [name, p] of Object.entries(procs))
-        if (PROFILE_DIR && name !== "hello") p.child.kill("SIGUSR2");
+        if (PRELOADS.length && name !== "hello") p.child.kill("SIGUSR2");
     };
     // Warm-up: connections, JIT, the services' caches.
     await closedLoop(50, 1, () => post(agent, helloPort, hello));
@@ -554,10 +566,10 @@ async function main(): Promise<void> {
       log(`${k} output (tail):\n${p.stdout.slice(-1500)}\n${p.stderr.slice(-1500)}`);
     throw err;
   } finally {
-    // With profiles: a clean stop (SIGTERM) so that each process writes its profile.
+    // With preloads: a clean stop (SIGTERM) so that each process writes its profile or counts.
     await Promise.all(
       Object.values(procs).map((p) =>
-        PROFILE_DIR && p.child.exitCode === null
+        PRELOADS.length && p.child.exitCode === null
           ? Promise.race([p.stop(), new Promise((r) => setTimeout(r, 10_000))])
           : undefined,
       ),
