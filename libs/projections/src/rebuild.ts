@@ -72,8 +72,8 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
   const build = buildSchema(projection);
   const createBuildSchema = () =>
     withClient(pool, async (c) => {
-      await c.query("BEGIN");
-      await c.query(`DROP SCHEMA IF EXISTS ${quoteIdent(build)} CASCADE`); // an aborted rebuild's
+      // An aborted rebuild's schema goes first (one round trip with BEGIN).
+      await c.query(`BEGIN; DROP SCHEMA IF EXISTS ${quoteIdent(build)} CASCADE`);
       await createReadModelSchema(c, projection, build, "rebuild");
       await c.query("COMMIT");
     });

@@ -3,6 +3,7 @@ import type { Projection } from "./projection.js";
 import { kyselyOn } from "./single-client-kysely.js";
 
 const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
+const lit = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /**
  * The runtime's own tables live inside the read model's schema, so that a blue/green swap
@@ -16,27 +17,30 @@ export async function createReadModelSchema(
   origin: "live" | "rebuild",
 ): Promise<void> {
   const s = q(schema);
-  await client.query(`CREATE SCHEMA ${s}`);
-  await client.query(`CREATE TABLE ${s}._meta (
+  // One round trip: the simple protocol takes several statements, values as literals.
+  const sources = projection.sources.map((x) => `(${lit(x.context)})`).join(", ");
+  await client.query(
+    [
+      `CREATE SCHEMA ${s}`,
+      `CREATE TABLE ${s}._meta (
     projection text NOT NULL, version int NOT NULL, origin text NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now())`);
-  await client.query(`CREATE TABLE ${s}._checkpoint (
+    created_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE ${s}._checkpoint (
     source text PRIMARY KEY, seq bigint NOT NULL DEFAULT 0,
-    updated_at timestamptz NOT NULL DEFAULT now())`);
-  // Event ids already applied: redeliveries and re-published copies change nothing.
-  await client.query(`CREATE TABLE ${s}._inbox (event_id text PRIMARY KEY)`);
-  await ensureInboxAge(client, schema);
-  await client.query(`CREATE TABLE ${s}._pending (
+    updated_at timestamptz NOT NULL DEFAULT now())`,
+      // Event ids already applied: redeliveries and re-published copies change nothing.
+      `CREATE TABLE ${s}._inbox (event_id text PRIMARY KEY)`,
+      ...inboxAgeSql(s),
+      `CREATE TABLE ${s}._pending (
     id bigserial PRIMARY KEY, awaiting text NOT NULL, stream_id text NOT NULL,
-    event jsonb NOT NULL, parked_at timestamptz NOT NULL DEFAULT now())`);
-  await client.query(`CREATE INDEX ON ${s}._pending (awaiting)`);
-  await client.query(`CREATE INDEX ON ${s}._pending (stream_id)`);
-  await client.query(`INSERT INTO ${s}._meta (projection, version, origin) VALUES ($1, $2, $3)`, [
-    projection.name,
-    projection.version,
-    origin,
-  ]);
-  await addSources(client, projection, schema);
+    event jsonb NOT NULL, parked_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE INDEX ON ${s}._pending (awaiting)`,
+      `CREATE INDEX ON ${s}._pending (stream_id)`,
+      `INSERT INTO ${s}._meta (projection, version, origin)
+    VALUES (${lit(projection.name)}, ${Math.trunc(projection.version)}, ${lit(origin)})`,
+      `INSERT INTO ${s}._checkpoint (source) VALUES ${sources} ON CONFLICT DO NOTHING`,
+    ].join(";\n"),
+  );
   await projection.setup(kyselyOn(client).withSchema(schema), schema);
 }
 
@@ -57,14 +61,13 @@ export async function addSources(
  * Idempotent, so read models created before pruning existed get it on their next start.
  */
 export async function ensureInboxAge(client: pg.PoolClient, schema: string): Promise<void> {
-  const s = q(schema);
-  await client.query(
-    `ALTER TABLE ${s}._inbox ADD COLUMN IF NOT EXISTS applied_at timestamptz NOT NULL DEFAULT now()`,
-  );
-  await client.query(
-    `CREATE INDEX IF NOT EXISTS _inbox_applied_at ON ${s}._inbox USING brin (applied_at)`,
-  );
+  await client.query(inboxAgeSql(q(schema)).join(";\n"));
 }
+
+const inboxAgeSql = (s: string) => [
+  `ALTER TABLE ${s}._inbox ADD COLUMN IF NOT EXISTS applied_at timestamptz NOT NULL DEFAULT now()`,
+  `CREATE INDEX IF NOT EXISTS _inbox_applied_at ON ${s}._inbox USING brin (applied_at)`,
+];
 
 export async function schemaExists(client: pg.PoolClient | pg.Pool, schema: string) {
   const r = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);

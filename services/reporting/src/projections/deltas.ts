@@ -27,6 +27,22 @@ export const levelsOf = (s: Scope): [Level, string][] => [
   ["REGION", REGION_SCOPE],
 ];
 
+/** A scope's levels with the key prefix of their rows (`level|id|`). */
+type LevelKey = readonly [Level, string, string];
+// Hot path (8-16 rows an event): made once per distinct scope, not per row.
+const levelKeyCache = new Map<string, LevelKey[]>();
+
+function levelKeys(s: Scope): LevelKey[] {
+  const k = `${s.classGroupId}|${s.schoolId}|${s.municipalityId}`;
+  let keys = levelKeyCache.get(k);
+  if (!keys) {
+    if (levelKeyCache.size > 10_000) levelKeyCache.clear();
+    keys = levelsOf(s).map(([level, id]): LevelKey => [level, id, `${level}|${id}|`]);
+    levelKeyCache.set(k, keys);
+  }
+  return keys;
+}
+
 interface Keyed<K, C> {
   key: K;
   c: C;
@@ -170,12 +186,16 @@ export class Deltas {
     subjectId: string,
     fn: (r: PerfRowCounters) => void,
   ): void {
-    for (const [level, id] of levelsOf(scope)) {
-      for (const subject of [subjectId, ALL_SUBJECTS]) {
+    const tail = `${startYear}|${term}|`;
+    const own = tail + subjectId;
+    const all = tail + ALL_SUBJECTS;
+    for (const [level, id, prefix] of levelKeys(scope)) {
+      for (let i = 0; i < 2; i++) {
         // Hot path (16 rows a mark): build the key array only on a miss.
-        const k = `${level}|${id}|${startYear}|${term}|${subject}`;
+        const k = prefix + (i === 0 ? own : all);
         let entry = this.perf.get(k);
         if (!entry) {
+          const subject = i === 0 ? subjectId : ALL_SUBJECTS;
           entry = { key: [level, id, startYear, term, subject], c: {} };
           this.perf.set(k, entry);
         }
@@ -191,8 +211,9 @@ export class Deltas {
     basis: ResultBasis,
     fn: (c: AllSubjectsCounters) => void,
   ) {
-    for (const [level, id] of levelsOf(scope)) {
-      const k = `${level}|${id}|${startYear}|${term}`;
+    const tail = `${startYear}|${term}`;
+    for (const [level, id, prefix] of levelKeys(scope)) {
+      const k = prefix + tail;
       let entry = this.standing.get(k);
       if (!entry) {
         entry = { key: [level, id, startYear, term], c: {} };
@@ -214,10 +235,13 @@ export class Deltas {
     day: string,
     fn: (c: { att: AttendanceCounters; journal: JournalCounters }) => void,
   ): void {
-    for (const [level, id] of levelsOf(scope)) {
-      for (const subject of subjectId === null ? [ALL_SUBJECTS] : [subjectId, ALL_SUBJECTS]) {
+    const all = `${ALL_SUBJECTS}|${day}`;
+    const own = subjectId === null ? all : `${subjectId}|${day}`;
+    for (const [level, id, prefix] of levelKeys(scope)) {
+      for (let i = subjectId === null ? 1 : 0; i < 2; i++) {
+        const subject = i === 0 ? (subjectId as string) : ALL_SUBJECTS;
         // Hot path (8 rows a journal entry): build the key array only on a miss.
-        const k = `${level}|${id}|${subject}|${day}`;
+        const k = prefix + (i === 0 ? own : all);
         let entry = this.daily.get(k);
         if (!entry) {
           entry = {

@@ -73,6 +73,15 @@ const dates = new Map<string, string>();
 
 /** The civil date of an instant in the school's zone (when an entry was made); UTC for an unknown zone. */
 export function civilDate(instant: string, timeZone: string): string {
+  // An event's time is asked for twice in a row (the clock's zone, the school's).
+  if (instant === last.instant && timeZone === last.zone) return last.civil;
+  const civil = civilDateOf(instant, timeZone);
+  last = { instant, zone: timeZone, civil };
+  return civil;
+}
+let last = { instant: "", zone: "", civil: "" };
+
+function civilDateOf(instant: string, timeZone: string): string {
   const ms = Date.parse(instant);
   if (Number.isNaN(ms)) return instant.slice(0, 10);
   const key = `${timeZone}|${Math.floor(ms / 60_000)}`;

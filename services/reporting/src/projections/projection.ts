@@ -74,6 +74,8 @@ export const createReportingProjection = (
         await writeAll(q, new Deltas(), takePupilRows(ctx.scratch));
       const d = (e.data ?? {}) as Record<string, unknown>;
       await handler(q, d, ctx.scratch, { time: e.time });
+      // A rebuild publishes no notices (its batches' changes are never sent).
+      if (ctx.mode === "rebuild") return;
       if (e.context === "grades" && d.journal) {
         const j = journalOf(d);
         ctx.changed("journal", j.journalId);
@@ -90,7 +92,7 @@ export const createReportingProjection = (
       await writeLessons(w, ctx.scratch);
       await ctx.scratch.attendance.write(w);
       if (ctx.scratch.clockMoved && ctx.scratch.openDay) await writeOpenDay(w, ctx.scratch.openDay);
-      for (const s of ctx.scratch.changedPupils) ctx.changed("diary", s);
+      if (ctx.mode === "live") for (const s of ctx.scratch.changedPupils) ctx.changed("diary", s);
       // Everything is written: the tables could take over from the memory from here on.
       if (ctx.carry && ctx.scratch.rebuild) checkBudget(ctx.carry, ctx.scratch.rebuild);
     },

@@ -13,9 +13,22 @@ function cachedZone(schoolId: string): string | undefined {
   return known && known.until > Date.now() ? known.zone : undefined;
 }
 
+// Few distinct dates, three day numbers an entry: checked and computed once each.
+const dayNumbers = new Map<string, number>();
+
+function dayOf(date: string, field: string): number {
+  let n = dayNumbers.get(date);
+  if (n === undefined) {
+    n = dayNumber(date, field); // throws for a bad date: never cached
+    if (dayNumbers.size > 10_000) dayNumbers.clear();
+    dayNumbers.set(date, n);
+  }
+  return n;
+}
+
 function countDelayIn(deltas: Deltas, p: PendingDelay, zone: string): void {
   const recorded = civilDate(p.time, zone);
-  const delay = dayNumber(recorded, "time") - dayNumber(p.lessonDate, "lessonDate");
+  const delay = dayOf(recorded, "time") - dayOf(p.lessonDate, "lessonDate");
   deltas.dailyAt(p.scope, p.subjectId, p.lessonDate, (c) => countDelay(c.journal, delay));
 }
 
@@ -33,7 +46,7 @@ export async function countEntryDelay(
   time: string,
 ): Promise<void> {
   if (!lessonDate || !time) return;
-  dayNumber(lessonDate, "lessonDate"); // bad input fails at its event, as before
+  dayOf(lessonDate, "lessonDate"); // bad input fails at its event, as before
   const p = { scope, subjectId, lessonDate, time };
   const zone = cachedZone(scope.schoolId);
   if (zone === undefined) deltas.pendingDelays.push(p);
