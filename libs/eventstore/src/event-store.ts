@@ -138,6 +138,24 @@ export class EventStore {
     if (this.ownsPool) await this.pool.end();
   }
 
+  private readonly appendedListeners = new Set<() => void>();
+
+  /**
+   * Calls `listener` after each append made through this store (in this process) returns —
+   * committed, or written in the caller's transaction (`options.client`) that commits later.
+   * The outbox relay wakes on it instead of polling its log every few milliseconds. Returns
+   * the unsubscribe.
+   */
+  onAppended(listener: () => void): () => void {
+    this.appendedListeners.add(listener);
+    return () => this.appendedListeners.delete(listener);
+  }
+
+  private appended<T>(result: T): T {
+    for (const l of this.appendedListeners) l();
+    return result;
+  }
+
   /** Appends events to one stream if it is at `expected`; returns its new version. */
   async append(
     streamId: string,
@@ -155,9 +173,9 @@ export class EventStore {
     options: AppendOptions = {},
   ): Promise<StreamVersion[]> {
     const only = appends.length === 1 ? appends[0]! : undefined;
-    if (only) return [await this.appendStream(only, options)];
+    if (only) return this.appended([await this.appendStream(only, options)]);
     const r = await this.callAppend(appends, undefined, options);
-    return this.interpret(appends, r, undefined) as StreamVersion[];
+    return this.appended(this.interpret(appends, r, undefined) as StreamVersion[]);
   }
 
   /**
@@ -177,7 +195,11 @@ export class EventStore {
     const r = await this.callAppend(appends, { ...command, hash }, options);
     const streams = this.interpret(appends, r, { commandId: command.commandId, hash });
     if (r.command) return { replayed: true, result: r.command.result };
-    return { replayed: false, result: command.result, streams: streams as StreamVersion[] };
+    return this.appended({
+      replayed: false,
+      result: command.result,
+      streams: streams as StreamVersion[],
+    });
   }
 
   /**
@@ -200,6 +222,7 @@ export class EventStore {
       return items.map(() => ({ status: "rejected", reason: err }));
     }
     if (!together) return alone();
+    this.appended(undefined);
     return items.map((i, k) => ({
       status: "fulfilled",
       value: { replayed: false, result: i.command.result, streams: together[k]! },
@@ -233,7 +256,7 @@ export class EventStore {
     appends: readonly StreamAppend[],
     options: BulkAppendOptions = {},
   ): Promise<BulkAppendResult> {
-    return appendBulk(this.pool, appends, options);
+    return appendBulk(this.pool, appends, options).then((r) => this.appended(r));
   }
 
   /** A stream's events from `fromVersion` (default 1), in version order. */

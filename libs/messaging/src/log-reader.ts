@@ -3,6 +3,11 @@ import { type Checkpoint, parseCheckpoint, type ReadAllPage } from "@otmetka/eve
 /** What the relay needs of the event store: its `readAll` (EventStore satisfies it). */
 export interface LogReader {
   readAll(after: Checkpoint, limit: number): Promise<ReadAllPage>;
+  /**
+   * Calls the listener after each append of this process (EventStore.onAppended): the relay
+   * then reads at once instead of polling every few milliseconds. Returns the unsubscribe.
+   */
+  onAppended?(listener: () => void): () => void;
 }
 
 /** Orders two checkpoints as `readAll` orders the log (transaction id, then position). */

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -28,7 +29,8 @@ it("polls at the active interval while events keep coming, at the idle one after
   await ensureStream(await jetstreamManager(nc), spec);
   const relay = new OutboxRelay({
     nc,
-    log: store,
+    // Only readAll: a log that does not tell of appends, as another process's writes look.
+    log: { readAll: (after, limit) => store.readAll(after, limit) },
     stream: spec.name,
     databaseUrl: env.databaseUrl,
     subjectRoot: names.eventRoot("grades"),
@@ -55,6 +57,45 @@ it("polls at the active interval while events keep coming, at the idle one after
     await eventually("the third event out", () => relay.stats.published === 3, 20_000, 5);
     expect(performance.now() - idleBegan).toBeGreaterThan(1000);
   } finally {
+    await relay.stop();
+  }
+}, 60_000);
+
+const appendOne = (log: EventStore) =>
+  log.append(`nudge-${randomUUID()}`, "no_stream", [
+    { type: "grades.v1.MarkRecorded", data: {}, metadata: { actor: { id: "t", kind: "user" } } },
+  ]);
+
+it("wakes on this process's appends even at a long idle interval, and still polls for other writers", async () => {
+  const names = messagingNames(`${env.natsPrefix}nudge`);
+  const spec = names.contextStream("grades");
+  await ensureStream(await jetstreamManager(nc), spec);
+  const relay = new OutboxRelay({
+    nc,
+    log: store, // EventStore.onAppended: this process's appends wake the relay
+    stream: spec.name,
+    databaseUrl: env.databaseUrl,
+    subjectRoot: names.eventRoot("grades"),
+    source: "grades",
+    pollIntervalMs: 8000,
+    activeWindowMs: 300,
+  }).start();
+  const other = await openLog(env.databaseUrl); // another process's store: no wake-ups
+  try {
+    await eventually("the relay active", () => relay.stats.active, 20_000);
+    const before = relay.stats.published;
+    // Quiet beyond the active window: polling is at 8 s now; the append wakes it.
+    await sleep(1000);
+    const began = performance.now();
+    await appendOne(store);
+    await eventually("the woken publish", () => relay.stats.published === before + 1, 20_000, 5);
+    expect(performance.now() - began).toBeLessThan(4000);
+    // Another store's append (no wake-up) goes out at the next poll.
+    await sleep(1000);
+    await appendOne(other);
+    await eventually("the polled publish", () => relay.stats.published === before + 2, 20_000);
+  } finally {
+    await other.close();
     await relay.stop();
   }
 }, 60_000);

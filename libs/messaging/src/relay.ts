@@ -9,6 +9,7 @@ import { type EventRouting, messageSubject } from "./event-message.js";
 import type { LogReader } from "./log-reader.js";
 import { type HeldLock, tryRelayLock } from "./relay-lock.js";
 import { type ResumePoint, readResumePoint } from "./relay-resume.js";
+import { Wakeup } from "./wakeup.js";
 
 export interface RelayOptions extends EventRouting {
   nc: NatsConnection;
@@ -21,7 +22,13 @@ export interface RelayOptions extends EventRouting {
   maxInFlight?: number;
   /** Events read per `readAll`; default 1000. */
   batchSize?: number;
-  /** Wait between polls when caught up and idle (ms); default 50. */
+  /**
+   * Wait between polls when caught up and idle (ms); default 50, or 500 when the log tells of
+   * this process's appends (`LogReader.onAppended`): those wake the relay at once, and only
+   * another process's appends after a quiet spell wait for the poll. An idle poll costs
+   * ~1.5 ms of CPU on these VMs (timer wake-up and round trip): 20 a second were ~2 % of a
+   * core for every idle service.
+   */
   pollIntervalMs?: number;
   /**
    * Wait between polls while events keep coming (something was published within the last
@@ -120,6 +127,14 @@ export class OutboxRelay {
     let next: Promise<ReadAllPage> | undefined;
     let failures = 0;
     let lastEventAt = Number.NEGATIVE_INFINITY;
+    const wakeup = new Wakeup();
+    // An append of this process: read now, and poll at the active interval for a while (it
+    // may be in a transaction that commits a little later).
+    const unsubscribe = this.o.log.onAppended?.(() => {
+      lastEventAt = performance.now();
+      wakeup.wake();
+    });
+    const idleMs = this.o.pollIntervalMs ?? (unsubscribe ? 500 : 50);
     while (!signal.aborted) {
       try {
         if (!pos || pipe.failed) {
@@ -136,10 +151,7 @@ export class OutboxRelay {
           await pipe.drain(); // caught up: settle, so a failure is seen before idling
           if (!pipe.failed) {
             const active = performance.now() - lastEventAt < (this.o.activeWindowMs ?? 1000);
-            const wait = active
-              ? (this.o.activePollIntervalMs ?? 10)
-              : (this.o.pollIntervalMs ?? 50);
-            await sleep(wait, undefined, { signal }).catch(() => {});
+            await wakeup.wait(active ? (this.o.activePollIntervalMs ?? 10) : idleMs, signal);
           }
           continue;
         }
@@ -171,6 +183,7 @@ export class OutboxRelay {
         await sleep(backoff, undefined, { signal }).catch(() => {});
       }
     }
+    unsubscribe?.();
     await pipe.drain();
     pipe.close();
   }
