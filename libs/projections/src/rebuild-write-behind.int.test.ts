@@ -96,3 +96,32 @@ it("a write behind that fails in a batch fails the rebuild, and nothing is swapp
   const live = await pool.query("SELECT 1 FROM pg_namespace WHERE nspname = 'proj_behind_bad'");
   expect(live.rowCount).toBe(0);
 });
+
+it("a rebuild's batches commit without waiting for the WAL flush; the session keeps its setting", async () => {
+  const names = await publish("itemssync", [1, 2, 3, 4, 5, 6, 7]);
+  const settings = defineProjection<undefined>({
+    name: "behind_sync",
+    version: 1,
+    sources: [{ context: "itemssync" }],
+    async setup(db) {
+      await db.schema
+        .createTable("seen")
+        .addColumn("n", "serial", (c) => c.primaryKey())
+        .addColumn("sync", "text", (c) => c.notNull())
+        .execute();
+    },
+    createScratch: () => undefined,
+    apply() {},
+    async flush(ctx) {
+      await ctx.query(
+        `INSERT INTO ${ctx.schema}.seen (sync) SELECT current_setting('synchronous_commit')`,
+      );
+    },
+  });
+  const r = await rebuildProjection({ projection: settings, pool, nc, names, batchSize: 3 });
+  expect(r.batches).toBe(3);
+  const seen = await pool.query("SELECT sync FROM proj_behind_sync.seen ORDER BY n");
+  expect(seen.rows.map((x) => x.sync)).toEqual(["off", "off", "off"]);
+  const session = await pool.query("SELECT current_setting('synchronous_commit') AS sync");
+  expect(session.rows[0]).toEqual({ sync: "on" });
+});

@@ -138,6 +138,10 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
       carry,
       begin: ownTransaction,
       commit: ownTransaction,
+      // The build schema is dropped and built again after a crash, so its batches need not
+      // wait for the WAL flush (under I/O load that wait was most of a batch); the swap's
+      // own commit is synchronous and flushes the WAL of every batch before it.
+      asyncCommit: ownTransaction,
       pipeline: ownTransaction && known ? { checkpoints: known } : undefined,
     });
     known = r.deferred > 0 || r.released > 0 ? undefined : known && r.checkpoints;
