@@ -74,3 +74,4 @@ export {
   streamKey,
   subjectToken,
 } from "./subjects.js";
+export { Wakeup } from "./wakeup.js";

@@ -1,27 +1,7 @@
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import { DeliverPolicy } from "@nats-io/jetstream";
+import type { Wakeup } from "@otmetka/messaging";
 import { type BatchEntry, toEntry } from "./projection-event.js";
-
-/** Lets the rebuild loop sleep until any source receives a message (or a timeout). */
-export class Wakeup {
-  private waiters: (() => void)[] = [];
-
-  wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const r of w) r();
-  }
-
-  wait(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.waiters.push(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
-  }
-}
 
 /**
  * One source read from sequence 1 by an ordered consumer (ephemeral, no acks), buffered for

@@ -1,11 +1,11 @@
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { MessagingNames } from "@otmetka/messaging";
+import { type MessagingNames, Wakeup } from "@otmetka/messaging";
 import type pg from "pg";
 import { applyBatch } from "./apply-batch.js";
 import { RebuildAborted } from "./errors.js";
 import { buildSchema, liveSchema, retiredSchema, sourceFilter } from "./names.js";
-import { OrderedSource, Wakeup } from "./ordered-source.js";
+import { OrderedSource } from "./ordered-source.js";
 import type { Projection, ProjectionEvent } from "./projection.js";
 import type { BatchEntry } from "./projection-event.js";
 import {
