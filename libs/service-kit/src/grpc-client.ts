@@ -3,7 +3,8 @@ import { service as healthService } from "grpc-health-check";
 
 /**
  * Options every service's gRPC client starts from: channelz off (grpc-js's per-call
- * bookkeeping for a channelz service nobody queries, ~40 µs of CPU a unary call here);
+ * bookkeeping for a channelz service nobody queries; a bare unary call, client and server in
+ * one process, 258 → 210 µs of CPU with the client's channelz and retries off together);
  * transparent retries stay on (they cover a server going away between calls).
  */
 export const CLIENT_CHANNEL_DEFAULTS: grpc.ChannelOptions = { "grpc.enable_channelz": 0 };
