@@ -1,35 +1,22 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { RecordedEvent } from "@otmetka/eventstore";
-import { messagingNames } from "@otmetka/messaging";
-import { useTestEnvironment } from "@otmetka/testing";
-import pg from "pg";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, expect, it } from "vitest";
 import type { ChangeNotice } from "./change-notices.js";
 import { type CommittedBatch, ProjectionRunner } from "./projection-runner.js";
 import { eventually } from "./test-support/child.js";
 import { countingProjection } from "./test-support/counting-projection.js";
 import { ensureContextStream, publishEvents, testEvent } from "./test-support/publish.js";
+import { useTestbed } from "./test-support/testbed.js";
 
-const env = useTestEnvironment({ label: "projections_notices" });
-let nc: NatsConnection;
-let pool: pg.Pool;
+const bed = useTestbed({ label: "projections_notices" });
 let runner: ProjectionRunner | undefined;
 
-beforeAll(async () => {
-  nc = await connect({ servers: env.natsUrl });
-  pool = new pg.Pool({ connectionString: env.databaseUrl, max: 4 });
-});
-afterAll(async () => {
-  await runner?.stop();
-  await nc?.close();
-  await pool?.end();
-});
+afterAll(() => runner?.stop());
 
 const STREAMS = 30;
 const VERSIONS = 20;
 
 it("proof 4: one change notice per batch per changed item, published after the commit", async () => {
-  const names = messagingNames(env.natsPrefix);
+  const { nc, pool, names } = bed;
   await ensureContextStream(nc, names, "grades");
   const batches: CommittedBatch[] = [];
   const received: {

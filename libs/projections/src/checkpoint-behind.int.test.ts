@@ -1,29 +1,15 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { messagingNames } from "@otmetka/messaging";
-import { useTestEnvironment } from "@otmetka/testing";
-import pg from "pg";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { CheckpointBehind } from "./errors.js";
 import { ProjectionRunner } from "./projection-runner.js";
 import { eventually } from "./test-support/child.js";
 import { countingProjection } from "./test-support/counting-projection.js";
 import { ensureContextStream, publishEvents, testEvent } from "./test-support/publish.js";
+import { useTestbed } from "./test-support/testbed.js";
 
-const env = useTestEnvironment({ label: "projections_cp_behind" });
-let nc: NatsConnection;
-let pool: pg.Pool;
-
-beforeAll(async () => {
-  nc = await connect({ servers: env.natsUrl });
-  pool = new pg.Pool({ connectionString: env.databaseUrl, max: 4 });
-});
-afterAll(async () => {
-  await nc?.close();
-  await pool?.end();
-});
+const bed = useTestbed({ label: "projections_cp_behind" });
 
 async function tally(schema: string) {
-  const { rows } = await pool.query(
+  const { rows } = await bed.pool.query(
     `SELECT events, last_version, gaps FROM ${schema}.counts WHERE stream_id = 's'`,
   );
   return rows[0] as { events: number; last_version: number; gaps: number } | undefined;
@@ -35,7 +21,7 @@ async function tally(schema: string) {
  * consumers' position. The crash is played by taking back exactly what those commits wrote.
  */
 it("after commits lost in a crash, the next batch re-applies from the stored checkpoint instead of leaving a hole", async () => {
-  const names = messagingNames(env.natsPrefix);
+  const { nc, pool, names } = bed;
   await ensureContextStream(nc, names, "grades");
   const schema = "proj_cpbehind";
   const errors: unknown[] = [];

@@ -1,30 +1,16 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { messagingNames } from "@otmetka/messaging";
-import { useTestEnvironment } from "@otmetka/testing";
-import pg from "pg";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { ProjectionRunner } from "./projection-runner.js";
 import { eventually } from "./test-support/child.js";
 import { countingProjection } from "./test-support/counting-projection.js";
 import { ensureContextStream, publishEvents, testEvent } from "./test-support/publish.js";
+import { useTestbed } from "./test-support/testbed.js";
 
-const env = useTestEnvironment({ label: "projections_prune" });
-let nc: NatsConnection;
-let pool: pg.Pool;
+const bed = useTestbed({ label: "projections_prune", poolMax: 6 });
 
-beforeAll(async () => {
-  nc = await connect({ servers: env.natsUrl });
-  pool = new pg.Pool({ connectionString: env.databaseUrl, max: 6 });
-});
-afterAll(async () => {
-  await nc?.close();
-  await pool?.end();
-});
-
-const count = async (sql: string) => Number((await pool.query(sql)).rows[0].n);
+const count = async (sql: string) => Number((await bed.pool.query(sql)).rows[0].n);
 
 it("prunes inbox rows older than the retention and keeps the newer ones and the read model", async () => {
-  const names = messagingNames(env.natsPrefix);
+  const { nc, pool, names } = bed;
   await ensureContextStream(nc, names, "grades");
   const runner = await new ProjectionRunner({
     projection: countingProjection("pruned"),
@@ -60,7 +46,7 @@ it("prunes inbox rows older than the retention and keeps the newer ones and the 
 }, 30_000);
 
 it("adds the inbox age to a read model created before pruning existed", async () => {
-  const names = messagingNames(env.natsPrefix);
+  const { nc, pool, names } = bed;
   await ensureContextStream(nc, names, "grades");
   const opts = { projection: countingProjection("older"), pool, nc, names };
   const first = await new ProjectionRunner(opts).start();

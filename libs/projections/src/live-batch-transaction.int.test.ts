@@ -1,9 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { messagingNames } from "@otmetka/messaging";
-import { useTestEnvironment } from "@otmetka/testing";
-import pg from "pg";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import type pg from "pg";
+import { expect, it } from "vitest";
 import { applyBatch } from "./apply-batch.js";
 import { ensureLiveSchema } from "./live-schema.js";
 import { defineProjection } from "./projection.js";
@@ -12,20 +9,10 @@ import { ProjectionRunner } from "./projection-runner.js";
 import { eventually } from "./test-support/child.js";
 import { countingProjection } from "./test-support/counting-projection.js";
 import { ensureContextStream, publishEvents, testEvent } from "./test-support/publish.js";
+import { useTestbed } from "./test-support/testbed.js";
 
-const env = useTestEnvironment({ label: "projections_live_tx" });
-let pool: pg.Pool;
-let nc: NatsConnection;
+const bed = useTestbed({ label: "projections_live_tx", poolMax: 2 });
 const projection = countingProjection("named");
-
-beforeAll(async () => {
-  pool = new pg.Pool({ connectionString: env.databaseUrl, max: 2 });
-  nc = await connect({ servers: env.natsUrl });
-});
-afterAll(async () => {
-  await nc?.close();
-  await pool?.end();
-});
 
 let sequence = 0;
 /** `n` events, one per stream s-0 … s-(n-1), at the given version. */
@@ -59,6 +46,7 @@ const live = (client: pg.PoolClient, schema: string, entries: BatchEntry[]) =>
   applyBatch(client, projection, schema, entries, { mode: "live", begin: true, commit: true });
 
 it("live batches send a repeated statement prepared once per connection, and it follows a schema swap", async () => {
+  const { pool } = bed;
   const schema = await ensureLiveSchema(pool, projection);
   const client = await pool.connect();
   try {
@@ -109,7 +97,7 @@ const settingsProjection = defineProjection<undefined>({
 });
 
 it("a live batch commits without waiting for the WAL flush, unless synchronousCommit is set", async () => {
-  const names = messagingNames(env.natsPrefix);
+  const { nc, pool, names } = bed;
   await ensureContextStream(nc, names, "grades");
   const seen = async () =>
     (await pool.query("SELECT sync, plans FROM proj_settings.seen ORDER BY n")).rows;

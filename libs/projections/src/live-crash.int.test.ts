@@ -1,27 +1,16 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { RecordedEvent } from "@otmetka/eventstore";
-import { messagingNames } from "@otmetka/messaging";
-import { useTestEnvironment } from "@otmetka/testing";
-import pg from "pg";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, expect, it } from "vitest";
 import { ChildMain, eventually } from "./test-support/child.js";
 import { ensureContextStream, publishEvents, testEvent } from "./test-support/publish.js";
+import { useTestbed } from "./test-support/testbed.js";
 
-const env = useTestEnvironment({ label: "projections_crash" });
-let nc: NatsConnection;
-let db: pg.Pool;
+const bed = useTestbed({ label: "projections_crash", poolMax: 2 });
 const children: ChildMain[] = [];
 
-beforeAll(async () => {
-  nc = await connect({ servers: env.natsUrl });
-  db = new pg.Pool({ connectionString: env.databaseUrl, max: 2 });
-});
 afterAll(async () => {
   await Promise.all(children.map((c) => c.kill()));
-  await nc?.close();
-  await db?.end();
 });
 
 const STREAMS = 60;
@@ -29,11 +18,11 @@ const VERSIONS = 50;
 const TOTAL = STREAMS * VERSIONS;
 const COPIES = 600;
 
-const one = async (sql: string) => (await db.query(sql)).rows[0] as Record<string, string>;
+const one = async (sql: string) => (await bed.pool.query(sql)).rows[0] as Record<string, string>;
 
 function start(extra: Record<string, string> = {}) {
   const c = new ChildMain("runner-main.ts", {
-    ...env.env,
+    ...bed.env.env,
     FLUSH_DELAY_MS: "15",
     MAX_BATCH: "100",
     ...extra,
@@ -43,7 +32,7 @@ function start(extra: Record<string, string> = {}) {
 }
 
 it("proof 1: SIGKILL mid-batch, crash between commit and ack, re-published copies: the count is exact", async () => {
-  const names = messagingNames(env.natsPrefix);
+  const { nc, names } = bed;
   await ensureContextStream(nc, names, "grades");
   const events: RecordedEvent[] = [];
   for (let v = 1; v <= VERSIONS; v++) {

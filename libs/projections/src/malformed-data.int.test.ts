@@ -1,28 +1,16 @@
 import { jetstream } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { messagingNames, toMessage } from "@otmetka/messaging";
-import { useTestEnvironment } from "@otmetka/testing";
-import pg from "pg";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { toMessage } from "@otmetka/messaging";
+import { expect, it } from "vitest";
 import { defineProjection } from "./projection.js";
 import { ProjectionRunner } from "./projection-runner.js";
 import { eventually } from "./test-support/child.js";
 import { ensureContextStream, testEvent } from "./test-support/publish.js";
+import { useTestbed } from "./test-support/testbed.js";
 
-const env = useTestEnvironment({ label: "projections_malformed" });
-let nc: NatsConnection;
-let pool: pg.Pool;
-beforeAll(async () => {
-  nc = await connect({ servers: env.natsUrl });
-  pool = new pg.Pool({ connectionString: env.databaseUrl, max: 4 });
-});
-afterAll(async () => {
-  await nc?.close();
-  await pool?.end();
-});
+const bed = useTestbed({ label: "projections_malformed" });
 
 it("payloads are parsed on first read; one that is not JSON is skipped as malformed, the rest applied", async () => {
-  const names = messagingNames(env.natsPrefix);
+  const { nc, pool, names } = bed;
   await ensureContextStream(nc, names, "grades");
   const routing = { subjectRoot: names.eventRoot("grades"), source: "grades" };
   const js = jetstream(nc);

@@ -1,30 +1,18 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { RecordedEvent } from "@otmetka/eventstore";
-import { messagingNames } from "@otmetka/messaging";
-import { useTestEnvironment } from "@otmetka/testing";
-import pg from "pg";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import type { messagingNames } from "@otmetka/messaging";
+import { afterAll, expect, it } from "vitest";
 import { ProjectionRunner } from "./projection-runner.js";
 import { type RebuildProgress, rebuildProjection } from "./rebuild.js";
 import { eventually } from "./test-support/child.js";
 import { marksProjection } from "./test-support/marks-projection.js";
 import { ensureContextStream, publishEvents, testEvent } from "./test-support/publish.js";
+import { useTestbed } from "./test-support/testbed.js";
 
-const env = useTestEnvironment({ label: "projections_rebuild" });
-let nc: NatsConnection;
-let pool: pg.Pool;
+const bed = useTestbed({ label: "projections_rebuild", poolMax: 6 });
 let runner: ProjectionRunner | undefined;
 
-beforeAll(async () => {
-  nc = await connect({ servers: env.natsUrl });
-  pool = new pg.Pool({ connectionString: env.databaseUrl, max: 6 });
-});
-afterAll(async () => {
-  await runner?.stop();
-  await nc?.close();
-  await pool?.end();
-});
+afterAll(() => runner?.stop());
 
 /** Events of round `r`: new enrollments, marks on them (some before their enrollment), corrections. */
 function round(r: number): { curriculum: RecordedEvent[]; grades: RecordedEvent[] } {
@@ -57,28 +45,28 @@ async function publishRound(names: ReturnType<typeof messagingNames>, r: number)
   const { curriculum, grades } = round(r);
   // Odd rounds publish marks before their enrollments: the pending path is part of the rebuild.
   if (r % 2) {
-    await publishEvents(nc, names, "grades", grades);
-    await publishEvents(nc, names, "curriculum", curriculum);
+    await publishEvents(bed.nc, names, "grades", grades);
+    await publishEvents(bed.nc, names, "curriculum", curriculum);
   } else {
-    await publishEvents(nc, names, "curriculum", curriculum);
-    await publishEvents(nc, names, "grades", grades);
+    await publishEvents(bed.nc, names, "curriculum", curriculum);
+    await publishEvents(bed.nc, names, "grades", grades);
   }
 }
 
 const dump = async (schema: string) => ({
   marks: (
-    await pool.query(
+    await bed.pool.query(
       `SELECT mark_id, student_id, value, history FROM ${schema}.marks ORDER BY mark_id COLLATE "C"`,
     )
   ).rows,
   enrollments: (
-    await pool.query(`SELECT * FROM ${schema}.enrollments ORDER BY enrollment_id COLLATE "C"`)
+    await bed.pool.query(`SELECT * FROM ${schema}.enrollments ORDER BY enrollment_id COLLATE "C"`)
   ).rows,
-  pending: Number((await pool.query(`SELECT count(*) AS n FROM ${schema}._pending`)).rows[0].n),
+  pending: Number((await bed.pool.query(`SELECT count(*) AS n FROM ${schema}._pending`)).rows[0].n),
 });
 
 it("proof 3: a rebuild while writes go on swaps in a version equal to one built from scratch afterwards", async () => {
-  const names = messagingNames(env.natsPrefix);
+  const { nc, pool, names } = bed;
   await ensureContextStream(nc, names, "grades");
   await ensureContextStream(nc, names, "curriculum");
   for (let r = 0; r < 40; r++) await publishRound(names, r);

@@ -1,30 +1,16 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { messagingNames } from "@otmetka/messaging";
-import { useTestEnvironment } from "@otmetka/testing";
 import { sql } from "kysely";
-import pg from "pg";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { defineProjection, type Projection } from "./projection.js";
 import { rebuildProjection } from "./rebuild.js";
 import { ensureContextStream, publishEvents, testEvent } from "./test-support/publish.js";
+import { useTestbed } from "./test-support/testbed.js";
 
 /*
  * A pipelined rebuild computes a batch while the previous one's writes (ctx.writeBehind) and
  * commit still run: what the batches wrote must all be there, and a write that fails must
  * fail the rebuild (no swap) even though nothing waited for it when it was sent.
  */
-const env = useTestEnvironment({ label: "projections_write_behind" });
-let nc: NatsConnection;
-let pool: pg.Pool;
-
-beforeAll(async () => {
-  nc = await connect({ servers: env.natsUrl });
-  pool = new pg.Pool({ connectionString: env.databaseUrl, max: 4 });
-});
-afterAll(async () => {
-  await nc?.close();
-  await pool?.end();
-});
+const bed = useTestbed({ label: "projections_write_behind" });
 
 /** One row per event, written behind in flush; `n` must stay under 100 (a CHECK). */
 function itemsProjection(name: string, context: string): Projection<[string, number][]> {
@@ -52,7 +38,7 @@ function itemsProjection(name: string, context: string): Projection<[string, num
 }
 
 async function publish(context: string, ns: number[]) {
-  const names = messagingNames(env.natsPrefix);
+  const { nc, names } = bed;
   await ensureContextStream(nc, names, context);
   await publishEvents(
     nc,
@@ -64,6 +50,7 @@ async function publish(context: string, ns: number[]) {
 }
 
 it("every batch's writes behind are committed before the swap", async () => {
+  const { nc, pool } = bed;
   const names = await publish("itemsok", [...Array(23).keys()]);
   const r = await rebuildProjection({
     projection: itemsProjection("behind_ok", "itemsok"),
@@ -81,6 +68,7 @@ it("every batch's writes behind are committed before the swap", async () => {
 });
 
 it("a write behind that fails in a batch fails the rebuild, and nothing is swapped in", async () => {
+  const { nc, pool } = bed;
   // The 13th event breaks the CHECK: in the third batch of five, sent while a later one runs.
   const ns = [...Array(23).keys()].map((i) => (i === 12 ? 100 : i));
   const names = await publish("itemsbad", ns);
@@ -98,6 +86,7 @@ it("a write behind that fails in a batch fails the rebuild, and nothing is swapp
 });
 
 it("a rebuild's batches commit without waiting for the WAL flush; the session keeps its setting", async () => {
+  const { nc, pool } = bed;
   const names = await publish("itemssync", [1, 2, 3, 4, 5, 6, 7]);
   const settings = defineProjection<undefined>({
     name: "behind_sync",

@@ -1,37 +1,25 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { messagingNames } from "@otmetka/messaging";
-import { useTestEnvironment } from "@otmetka/testing";
-import pg from "pg";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { type CommittedBatch, ProjectionRunner } from "./projection-runner.js";
 import { eventually } from "./test-support/child.js";
 import { countingProjection } from "./test-support/counting-projection.js";
 import { ensureContextStream, publishEvents, testEvent } from "./test-support/publish.js";
+import { useTestbed } from "./test-support/testbed.js";
 
-const env = useTestEnvironment({ label: "projections_linger" });
-let nc: NatsConnection;
-let pool: pg.Pool;
-
-beforeAll(async () => {
-  nc = await connect({ servers: env.natsUrl });
-  pool = new pg.Pool({ connectionString: env.databaseUrl, max: 4 });
-});
-afterAll(async () => {
-  await nc?.close();
-  await pool?.end();
-});
+const bed = useTestbed({ label: "projections_linger" });
 
 /** Events counted in the read model, of one stream or of all. */
 async function counted(schema: string, stream?: string): Promise<number> {
   const { rows } = stream
-    ? await pool.query(`SELECT events AS n FROM ${schema}.counts WHERE stream_id = $1`, [stream])
-    : await pool.query(`SELECT sum(events) AS n FROM ${schema}.counts`);
+    ? await bed.pool.query(`SELECT events AS n FROM ${schema}.counts WHERE stream_id = $1`, [
+        stream,
+      ])
+    : await bed.pool.query(`SELECT sum(events) AS n FROM ${schema}.counts`);
   return Number(rows[0]?.n ?? 0);
 }
 
 it("a batch waits for lingerEvents while its first event has waited less than lingerMs", async () => {
-  const names = messagingNames(env.natsPrefix);
+  const { nc, pool, names } = bed;
   await ensureContextStream(nc, names, "grades");
   const batches: CommittedBatch[] = [];
   const runner = await new ProjectionRunner({
@@ -61,7 +49,7 @@ it("a batch waits for lingerEvents while its first event has waited less than li
 });
 
 it("a lone event is applied once it has waited lingerMs, and stop() does not wait for the linger", async () => {
-  const names = messagingNames(env.natsPrefix);
+  const { nc, pool, names } = bed;
   await ensureContextStream(nc, names, "grades");
   const first = await new ProjectionRunner({
     projection: countingProjection("lone"),

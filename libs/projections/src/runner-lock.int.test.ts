@@ -1,29 +1,16 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { messagingNames } from "@otmetka/messaging";
-import { useTestEnvironment } from "@otmetka/testing";
-import pg from "pg";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { ProjectionRunner } from "./projection-runner.js";
 import { RUNNER_LOCK_CLASS } from "./runner-lock.js";
 import { eventually } from "./test-support/child.js";
 import { countingProjection } from "./test-support/counting-projection.js";
 import { ensureContextStream, publishEvents, testEvent } from "./test-support/publish.js";
+import { useTestbed } from "./test-support/testbed.js";
 
-const env = useTestEnvironment({ label: "projections_lock" });
-let nc: NatsConnection;
-let pool: pg.Pool;
-
-beforeAll(async () => {
-  nc = await connect({ servers: env.natsUrl });
-  pool = new pg.Pool({ connectionString: env.databaseUrl, max: 6 });
-});
-afterAll(async () => {
-  await nc?.close();
-  await pool?.end();
-});
+const bed = useTestbed({ label: "projections_lock", poolMax: 6 });
 
 it("a second runner of the same projection waits as a standby and takes over when the first stops", async () => {
-  const names = messagingNames(env.natsPrefix);
+  const { nc, pool, names } = bed;
   await ensureContextStream(nc, names, "grades");
   const opts = { projection: countingProjection("locked"), pool, nc, names, maxBatch: 50 };
   const first = await new ProjectionRunner(opts).start();
@@ -52,6 +39,7 @@ it("a second runner of the same projection waits as a standby and takes over whe
 }, 30_000);
 
 it("a runner whose lock connection is cut takes the lock again and applies everything", async () => {
+  const { env, nc, pool } = bed;
   const names = messagingNames(`${env.natsPrefix}_cut`);
   await ensureContextStream(nc, names, "grades");
   const errors: string[] = [];

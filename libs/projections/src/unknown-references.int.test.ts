@@ -1,28 +1,15 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { RecordedEvent } from "@otmetka/eventstore";
-import { messagingNames } from "@otmetka/messaging";
-import { useTestEnvironment } from "@otmetka/testing";
-import pg from "pg";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, expect, it } from "vitest";
 import { ProjectionRunner } from "./projection-runner.js";
 import { eventually } from "./test-support/child.js";
 import { marksProjection } from "./test-support/marks-projection.js";
 import { ensureContextStream, publishEvents, testEvent } from "./test-support/publish.js";
+import { useTestbed } from "./test-support/testbed.js";
 
-const env = useTestEnvironment({ label: "projections_refs" });
-let nc: NatsConnection;
-let pool: pg.Pool;
+const bed = useTestbed({ label: "projections_refs" });
 let runner: ProjectionRunner | undefined;
 
-beforeAll(async () => {
-  nc = await connect({ servers: env.natsUrl });
-  pool = new pg.Pool({ connectionString: env.databaseUrl, max: 4 });
-});
-afterAll(async () => {
-  await runner?.stop();
-  await nc?.close();
-  await pool?.end();
-});
+afterAll(() => runner?.stop());
 
 const ENROLLMENTS = 40;
 const MARKS = 160;
@@ -40,7 +27,7 @@ function shuffled<T>(items: T[], seed: number): T[] {
 }
 
 it("proof 2: marks published before their enrollments are applied once these arrive; result equals the in-order one", async () => {
-  const names = messagingNames(env.natsPrefix);
+  const { nc, pool, names } = bed;
   await ensureContextStream(nc, names, "grades");
   await ensureContextStream(nc, names, "curriculum");
 

@@ -1,26 +1,12 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { messagingNames } from "@otmetka/messaging";
-import { useTestEnvironment } from "@otmetka/testing";
-import pg from "pg";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { ensureContextStream, publishEvents, testEvent } from "../test-support/publish.js";
+import { useTestbed } from "../test-support/testbed.js";
 
-const env = useTestEnvironment({ label: "projections_cli" });
+const bed = useTestbed({ label: "projections_cli", poolMax: 2 });
 const packageRoot = fileURLToPath(new URL("../..", import.meta.url));
-let nc: NatsConnection;
-let pool: pg.Pool;
-
-beforeAll(async () => {
-  nc = await connect({ servers: env.natsUrl });
-  pool = new pg.Pool({ connectionString: env.databaseUrl, max: 2 });
-});
-afterAll(async () => {
-  await nc?.close();
-  await pool?.end();
-});
 
 const cli = (...args: string[]) =>
   promisify(execFile)(
@@ -33,11 +19,11 @@ const cli = (...args: string[]) =>
       "--module",
       "src/test-support/cli-projections.ts",
     ],
-    { cwd: packageRoot, env: { ...process.env, ...env.env } },
+    { cwd: packageRoot, env: { ...process.env, ...bed.env.env } },
   );
 
 it("otmetka-projections rebuild <projection> builds and swaps in the read model, with progress", async () => {
-  const names = messagingNames(env.natsPrefix);
+  const { nc, pool, names } = bed;
   await ensureContextStream(nc, names, "grades");
   const events = [];
   for (let v = 1; v <= 30; v++)
