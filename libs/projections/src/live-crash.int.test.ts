@@ -83,12 +83,18 @@ it("proof 1: SIGKILL mid-batch, crash between commit and ack, re-published copie
   expect(Number(totals.gaps)).toBe(0);
   expect(Number((await one("SELECT count(*) AS n FROM proj_counting._inbox")).n)).toBe(TOTAL);
   // The last runner saw the copies and skipped them in the inbox.
-  await sleep(500); // the runner prints its counters every 200 ms
-  const counters =
-    c
+  // Its counters are printed every 200 ms: read the latest until it has caught up (a fixed
+  // wait read a stale line when the child was starved of CPU under the full suite's load).
+  const skipped = () => {
+    const line = c
       .output()
       .match(/counters (.*)/g)
-      ?.at(-1) ?? "";
-  const parsed = JSON.parse(counters.slice("counters ".length));
-  expect(parsed.skippedDuplicates).toBe(COPIES);
+      ?.at(-1);
+    return line ? (JSON.parse(line.slice("counters ".length)).skippedDuplicates as number) : -1;
+  };
+  await eventually(
+    "the last runner to print its counters after the copies",
+    () => skipped() >= COPIES,
+  );
+  expect(skipped()).toBe(COPIES);
 }, 90_000);
