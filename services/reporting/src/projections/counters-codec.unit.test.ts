@@ -68,9 +68,10 @@ describe("one aggregate row holds both result bases", () => {
     d.perfAt(scope, 2026, 1, "maths", "CURRENT", (c) => countResult(c, { kind: "MARK", mark: 4 }));
     d.perfAt(scope, 2026, 1, "maths", "PERIOD_MARKS", (c) => countResult(c, { kind: "NO_MARKS" }));
     // 4 levels × (the subject and all subjects): 8 rows, not 16.
-    expect(d.perf.size).toBe(8);
-    for (const { c } of d.perf.values()) {
-      const row = perfRowToArray(c);
+    const rows = d.perfTotals();
+    expect(rows.size).toBe(8);
+    for (const { cols } of rows.values()) {
+      const row = cols[0] as number[];
       for (const basis of ["CURRENT", "PERIOD_MARKS"] as const)
         expect(perfFromArray(row, basis).marks[4]).toBe(1);
       expect(perfFromArray(row, "CURRENT").n[4]).toBe(1);

@@ -4,7 +4,14 @@ import type { ResultBasis } from "../domain/metrics/definitions.js";
 import { emptyJournal, type JournalCounters } from "../domain/metrics/journal-fill.js";
 import { emptyPerformance, type PerformanceCounters } from "../domain/metrics/performance.js";
 import { AttendanceBuffer } from "./attendance-buffer.js";
-import type { PerfRowCounters, StandingRowCounters } from "./counters-codec.js";
+import {
+  attendanceToArray,
+  journalToArray,
+  type PerfRowCounters,
+  perfRowToArray,
+  type StandingRowCounters,
+  standingRowToArray,
+} from "./counters-codec.js";
 import type { StoredLesson } from "./lessons.js";
 import type { RebuildMemory } from "./rebuild-memory.js";
 
@@ -32,8 +39,11 @@ type LevelKey = readonly [Level, string, string];
 // Hot path (8-16 rows an event): made once per distinct scope, not per row.
 const levelKeyCache = new Map<string, LevelKey[]>();
 
+/** A scope as one key: its class group with what that rolls up to. */
+const scopeKeyOf = (s: Scope) => `${s.classGroupId}|${s.schoolId}|${s.municipalityId}|`;
+
 function levelKeys(s: Scope): LevelKey[] {
-  const k = `${s.classGroupId}|${s.schoolId}|${s.municipalityId}`;
+  const k = scopeKeyOf(s);
   let keys = levelKeyCache.get(k);
   if (!keys) {
     if (levelKeyCache.size > 10_000) levelKeyCache.clear();
@@ -43,15 +53,43 @@ function levelKeys(s: Scope): LevelKey[] {
   return keys;
 }
 
-interface Keyed<K, C> {
-  key: K;
-  c: C;
-}
 /** A perf row: level, scope, year, term, subject (both bases in the row, counters-codec.ts). */
 export type PerfKey = [Level, string, number, number, string];
 /** A standing row: level, scope, year, term (both bases in the row). */
 export type StandingKey = [Level, string, number, number];
 export type DailyKey = [Level, string, string, string];
+
+/** A row's deltas at the class group's level; `tail` is its key after the level and scope. */
+interface Fine<C> {
+  readonly scope: Scope;
+  readonly tail: string;
+  readonly c: C;
+}
+
+/** An aggregate row's summed deltas, by the key columns in table order; `cols` as counters-codec gives them. */
+export interface TotalRow {
+  readonly key: readonly unknown[];
+  readonly cols: number[][];
+}
+
+/** Adds `cols` into the row at `k`, made from `key()` on a miss. */
+function addInto(
+  rows: Map<string, TotalRow>,
+  k: string,
+  key: () => unknown[],
+  cols: number[][],
+): void {
+  const row = rows.get(k);
+  if (!row) {
+    rows.set(k, { key: key(), cols: cols.map((c) => [...c]) });
+    return;
+  }
+  for (let i = 0; i < cols.length; i++) {
+    const to = row.cols[i] as number[];
+    const from = cols[i] as number[];
+    for (let j = 0; j < from.length; j++) to[j] = (to[j] as number) + (from[j] as number);
+  }
+}
 
 /** A marks row (see schema.ts) in column order. */
 export interface NewMark {
@@ -94,11 +132,22 @@ export interface Touched {
  * flush: a batch of a thousand marks in one class group is one upsert per aggregate row.
  */
 export class Deltas {
-  readonly perf = new Map<string, Keyed<PerfKey, PerfRowCounters>>();
-  readonly standing = new Map<string, Keyed<StandingKey, StandingRowCounters>>();
-  readonly daily = new Map<
+  // Handlers count at the class group's level only (a mark touches 2 rows instead of 16);
+  // `perfTotals` and its kin roll them up to every level, and to all subjects, when taken.
+  private readonly perf = new Map<
     string,
-    Keyed<DailyKey, { att: AttendanceCounters; journal: JournalCounters }>
+    Fine<PerfRowCounters> & { startYear: number; term: number; subjectId: string }
+  >();
+  private readonly standing = new Map<
+    string,
+    Fine<StandingRowCounters> & { startYear: number; term: number }
+  >();
+  private readonly daily = new Map<
+    string,
+    Fine<{ att: AttendanceCounters; journal: JournalCounters }> & {
+      subjectId: string | null;
+      day: string;
+    }
   >();
   readonly touched = new Map<string, Touched>();
   readonly changedPupils = new Set<string>();
@@ -136,11 +185,66 @@ export class Deltas {
    * rebuild keeps the batch's new marks: it writes them in its flush only.
    */
   clearWritten(): void {
+    this.clearAggregates();
+    this.touched.clear();
+    if (!this.rebuild) this.newMarks.clear();
+  }
+
+  /** Forgets the aggregates' deltas (taken by a rebuild's memory). */
+  clearAggregates(): void {
     this.perf.clear();
     this.standing.clear();
     this.daily.clear();
-    this.touched.clear();
-    if (!this.rebuild) this.newMarks.clear();
+  }
+
+  /** The perf rows' deltas at every level, for the subject and for all subjects. */
+  perfTotals(): Map<string, TotalRow> {
+    const rows = new Map<string, TotalRow>();
+    for (const f of this.perf.values()) {
+      const cols = [perfRowToArray(f.c)];
+      const { startYear: y, term: t, subjectId } = f;
+      for (const [level, id, prefix] of levelKeys(f.scope)) {
+        addInto(rows, prefix + f.tail, () => [level, id, y, t, subjectId], cols);
+        addInto(
+          rows,
+          `${prefix}${y}|${t}|${ALL_SUBJECTS}`,
+          () => [level, id, y, t, ALL_SUBJECTS],
+          cols,
+        );
+      }
+    }
+    return rows;
+  }
+
+  /** The standing rows' deltas at every level. */
+  standingTotals(): Map<string, TotalRow> {
+    const rows = new Map<string, TotalRow>();
+    for (const f of this.standing.values()) {
+      const cols = [standingRowToArray(f.c)];
+      for (const [level, id, prefix] of levelKeys(f.scope))
+        addInto(rows, prefix + f.tail, () => [level, id, f.startYear, f.term], cols);
+    }
+    return rows;
+  }
+
+  /** The daily rows' deltas at every level, for the subject (if any) and for all subjects. */
+  dailyTotals(): Map<string, TotalRow> {
+    const rows = new Map<string, TotalRow>();
+    for (const f of this.daily.values()) {
+      const cols = [attendanceToArray(f.c.att), journalToArray(f.c.journal)];
+      const { subjectId, day } = f;
+      for (const [level, id, prefix] of levelKeys(f.scope)) {
+        if (subjectId !== null)
+          addInto(rows, prefix + f.tail, () => [level, id, subjectId, day], cols);
+        addInto(
+          rows,
+          `${prefix}${ALL_SUBJECTS}|${day}`,
+          () => [level, id, ALL_SUBJECTS, day],
+          cols,
+        );
+      }
+    }
+    return rows;
   }
 
   /**
@@ -186,22 +290,14 @@ export class Deltas {
     subjectId: string,
     fn: (r: PerfRowCounters) => void,
   ): void {
-    const tail = `${startYear}|${term}|`;
-    const own = tail + subjectId;
-    const all = tail + ALL_SUBJECTS;
-    for (const [level, id, prefix] of levelKeys(scope)) {
-      for (let i = 0; i < 2; i++) {
-        // Hot path (16 rows a mark): build the key array only on a miss.
-        const k = prefix + (i === 0 ? own : all);
-        let entry = this.perf.get(k);
-        if (!entry) {
-          const subject = i === 0 ? subjectId : ALL_SUBJECTS;
-          entry = { key: [level, id, startYear, term, subject], c: {} };
-          this.perf.set(k, entry);
-        }
-        fn(entry.c);
-      }
+    const tail = `${startYear}|${term}|${subjectId}`;
+    const k = scopeKeyOf(scope) + tail;
+    let f = this.perf.get(k);
+    if (!f) {
+      f = { scope, tail, c: {}, startYear, term, subjectId };
+      this.perf.set(k, f);
     }
+    fn(f.c);
   }
 
   standingAt(
@@ -212,47 +308,37 @@ export class Deltas {
     fn: (c: AllSubjectsCounters) => void,
   ) {
     const tail = `${startYear}|${term}`;
-    for (const [level, id, prefix] of levelKeys(scope)) {
-      const k = prefix + tail;
-      let entry = this.standing.get(k);
-      if (!entry) {
-        entry = { key: [level, id, startYear, term], c: {} };
-        this.standing.set(k, entry);
-      }
-      let c = entry.c[basis];
-      if (!c) {
-        c = emptyAllSubjects();
-        entry.c[basis] = c;
-      }
-      fn(c);
+    const k = scopeKeyOf(scope) + tail;
+    let f = this.standing.get(k);
+    if (!f) {
+      f = { scope, tail, c: {}, startYear, term };
+      this.standing.set(k, f);
     }
+    let c = f.c[basis];
+    if (!c) {
+      c = emptyAllSubjects();
+      f.c[basis] = c;
+    }
+    fn(c);
   }
 
-  /** Daily counters for the subject and for all subjects (`subjectOnly` false) or all subjects only. */
+  /** Daily counters for the subject and for all subjects, or (`subjectId` null) all subjects only. */
   dailyAt(
     scope: Scope,
     subjectId: string | null,
     day: string,
     fn: (c: { att: AttendanceCounters; journal: JournalCounters }) => void,
   ): void {
-    const all = `${ALL_SUBJECTS}|${day}`;
-    const own = subjectId === null ? all : `${subjectId}|${day}`;
-    for (const [level, id, prefix] of levelKeys(scope)) {
-      for (let i = subjectId === null ? 1 : 0; i < 2; i++) {
-        const subject = i === 0 ? (subjectId as string) : ALL_SUBJECTS;
-        // Hot path (8 rows a journal entry): build the key array only on a miss.
-        const k = prefix + (i === 0 ? own : all);
-        let entry = this.daily.get(k);
-        if (!entry) {
-          entry = {
-            key: [level, id, subject, day],
-            c: { att: emptyAttendance(), journal: emptyJournal() },
-          };
-          this.daily.set(k, entry);
-        }
-        fn(entry.c);
-      }
+    const tail = `${subjectId ?? ALL_SUBJECTS}|${day}`;
+    // A subject's row and the all-subjects-only row of the same day stay apart: the first
+    // rolls up to both subject rows, the second to the all-subjects row alone.
+    const k = `${scopeKeyOf(scope)}${subjectId === null ? "" : "s"}|${tail}`;
+    let f = this.daily.get(k);
+    if (!f) {
+      f = { scope, tail, subjectId, day, c: { att: emptyAttendance(), journal: emptyJournal() } };
+      this.daily.set(k, f);
     }
+    fn(f.c);
   }
 
   touch(

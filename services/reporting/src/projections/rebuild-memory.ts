@@ -1,12 +1,6 @@
 import type { Entry } from "../domain/metrics/values.js";
 import { AttendanceBuffer } from "./attendance-buffer.js";
 import type { Attribution } from "./attribution.js";
-import {
-  attendanceToArray,
-  journalToArray,
-  perfRowToArray,
-  standingRowToArray,
-} from "./counters-codec.js";
 import type { Deltas, NewMark } from "./deltas.js";
 import type { StoredLesson } from "./lessons.js";
 import { type Results, type Standing, toEntryValue } from "./pupils.js";
@@ -250,13 +244,10 @@ export class RebuildMemory {
 
   /** Takes the batch's deltas so far (cleared in `d`) into the absolute rows. */
   addDeltas(d: Deltas): void {
-    for (const [k, { key, c }] of d.perf) this.perf.add(k, key, [perfRowToArray(c)]);
-    for (const [k, { key, c }] of d.standing) this.standing.add(k, key, [standingRowToArray(c)]);
-    for (const [k, { key, c }] of d.daily)
-      this.daily.add(k, key, [attendanceToArray(c.att), journalToArray(c.journal)]);
-    d.perf.clear();
-    d.standing.clear();
-    d.daily.clear();
+    for (const [k, { key, cols }] of d.perfTotals()) this.perf.add(k, key, cols);
+    for (const [k, { key, cols }] of d.standingTotals()) this.standing.add(k, key, cols);
+    for (const [k, { key, cols }] of d.dailyTotals()) this.daily.add(k, key, cols);
+    d.clearAggregates();
   }
 
   closeDay(day: string): void {

@@ -1,10 +1,4 @@
-import {
-  attendanceToArray,
-  journalToArray,
-  perfRowToArray,
-  standingRowToArray,
-} from "./counters-codec.js";
-import type { Deltas } from "./deltas.js";
+import type { Deltas, TotalRow } from "./deltas.js";
 import { newMarkColumns } from "./grades-marks.js";
 import type { PupilRows } from "./pupils.js";
 import type { Q } from "./query.js";
@@ -45,15 +39,13 @@ const column = <T>(rows: T[][], i: number) => rows.map((r) => r[i]);
  * Counters are added element-wise in PostgreSQL, never read back.
  */
 export async function writeAll(q: Q, d: Deltas, pupils: PupilRows): Promise<void> {
-  const perf = [...d.perf.values()]
-    .map(({ key, c }) => [...key, perfRowToArray(c)] as unknown[])
-    .filter((r) => nonZero(r[5] as number[]));
-  const standing = [...d.standing.values()]
-    .map(({ key, c }) => [...key, standingRowToArray(c)] as unknown[])
-    .filter((r) => nonZero(r[4] as number[]));
-  const daily = [...d.daily.values()]
-    .map(({ key, c }) => [...key, attendanceToArray(c.att), journalToArray(c.journal)] as unknown[])
-    .filter((r) => nonZero(r[4] as number[]) || nonZero(r[5] as number[]));
+  const rowsOf = (totals: Map<string, TotalRow>) =>
+    [...totals.values()]
+      .filter((r) => r.cols.some(nonZero))
+      .map(({ key, cols }) => [...key, ...cols] as unknown[]);
+  const perf = rowsOf(d.perfTotals());
+  const standing = rowsOf(d.standingTotals());
+  const daily = rowsOf(d.dailyTotals());
   const { resultRows: res, standingRows: st } = pupils;
   const marks = d.newMarks.size;
   if (marks + res.length + st.length + perf.length + standing.length + daily.length === 0) return;
