@@ -36,7 +36,7 @@ export const levelsOf = (s: Scope): [Level, string][] => [
 
 /** A scope's levels with the key prefix of their rows (`level|id|`). */
 type LevelKey = readonly [Level, string, string];
-// Hot path (8-16 rows an event): made once per distinct scope, not per row.
+// Made once per distinct scope, not per row: every row taken is rolled up through them.
 const levelKeyCache = new Map<string, LevelKey[]>();
 
 /** A scope as one key: its class group with what that rolls up to. */
@@ -53,12 +53,6 @@ function levelKeys(s: Scope): LevelKey[] {
   return keys;
 }
 
-/** A perf row: level, scope, year, term, subject (both bases in the row, counters-codec.ts). */
-export type PerfKey = [Level, string, number, number, string];
-/** A standing row: level, scope, year, term (both bases in the row). */
-export type StandingKey = [Level, string, number, number];
-export type DailyKey = [Level, string, string, string];
-
 /** A row's deltas at the class group's level; `tail` is its key after the level and scope. */
 interface Fine<C> {
   readonly scope: Scope;
@@ -66,7 +60,11 @@ interface Fine<C> {
   readonly c: C;
 }
 
-/** An aggregate row's summed deltas, by the key columns in table order; `cols` as counters-codec gives them. */
+/**
+ * An aggregate row's summed deltas: its key columns in table order (perf: level, scope, year,
+ * term, subject; standing: level, scope, year, term; daily: level, scope, subject, day) and
+ * its counter columns as counters-codec gives them.
+ */
 export interface TotalRow {
   readonly key: readonly unknown[];
   readonly cols: number[][];
