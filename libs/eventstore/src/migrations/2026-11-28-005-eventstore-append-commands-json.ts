@@ -11,7 +11,14 @@ import { type Kysely, sql } from "kysely";
  * (004), which stays for instances still running the previous code.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`
+  await appendCommandsJson({ precheckCommands: true }).execute(db);
+}
+
+/**
+ * The function's definition; `precheckCommands`: look the batch's command ids up before any
+ * write (this migration; 006 drops the lookup, see there).
+ */
+export const appendCommandsJson = (o: { precheckCommands: boolean }) => sql`
     CREATE OR REPLACE FUNCTION eventstore.append_commands_json(p jsonb)
     RETURNS jsonb
     LANGUAGE plpgsql
@@ -31,11 +38,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         INTO v_stream_ids, v_expected
         FROM jsonb_array_elements(p->'streams') WITH ORDINALITY AS s(e, ord);
       v_current := eventstore.lock_streams(v_stream_ids);
-
-      IF EXISTS (SELECT 1 FROM eventstore.commands
-                  WHERE command_id IN (SELECT c->>'id' FROM jsonb_array_elements(p->'commands') c)) THEN
-        RETURN jsonb_build_object('separately', true);
-      END IF;
+${o.precheckCommands ? COMMANDS_PRECHECK : sql``}
       FOR i IN 1 .. coalesce(array_length(v_stream_ids, 1), 0) LOOP
         v_exp := v_expected[i];
         v_actual := v_current[i];
@@ -73,8 +76,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       END LOOP;
       RETURN jsonb_build_object('versions', to_jsonb(v_new));
     END
-    $fn$`.execute(db);
-}
+    $fn$`;
+
+const COMMANDS_PRECHECK = sql`
+      IF EXISTS (SELECT 1 FROM eventstore.commands
+                  WHERE command_id IN (SELECT c->>'id' FROM jsonb_array_elements(p->'commands') c)) THEN
+        RETURN jsonb_build_object('separately', true);
+      END IF;
+`;
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`DROP FUNCTION IF EXISTS eventstore.append_commands_json(jsonb)`.execute(db);
