@@ -38,6 +38,13 @@ export {
   type RouteTokens,
   toMessage,
 } from "./event-message.js";
+export {
+  type EventSourcedService,
+  type EventSourcedServiceConfig,
+  type EventSourcedServiceOptions,
+  type ServiceEventLog,
+  startEventSourcedService,
+} from "./event-sourced-service.js";
 export type { GroupCounters } from "./group-context.js";
 export { DEFAULT_RETRY, type RetryPolicy } from "./handler-runner.js";
 export { type HeaderMap, headerMapOf } from "./header-map.js";

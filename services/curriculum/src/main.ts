@@ -2,16 +2,10 @@
 // loads @grpc/grpc-js or pg (see bootstrap.ts).
 import "./bootstrap.js";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connectServiceNats, ensureStream, startContextRelay } from "@otmetka/messaging";
+import { ensureStream, startEventSourcedService } from "@otmetka/messaging";
 import { startProjection } from "@otmetka/projections";
 import { CurriculumServiceService } from "@otmetka/proto/curriculum/v1/curriculum_service";
-import {
-  createCallerVerifier,
-  createLogger,
-  runService,
-  serveGrpc,
-  systemClock,
-} from "@otmetka/service-kit";
+import { createCallerVerifier, runService, serveGrpc, systemClock } from "@otmetka/service-kit";
 import { createCurriculumService } from "./api/curriculum-service.js";
 import { routeCurriculumEvent } from "./api/event-routing.js";
 import { config, telemetry } from "./bootstrap.js";
@@ -23,23 +17,12 @@ import { LessonsReadModel } from "./projections/lessons-queries.js";
 
 // Wiring only. Shutdown runs in reverse: gRPC server, relay, NATS, database, telemetry.
 await runService(async (lifecycle) => {
-  lifecycle.onShutdown("telemetry", () => telemetry.shutdown());
-  const logger = createLogger({ service: "curriculum", level: config.LOG_LEVEL });
-  lifecycle.useLogger(logger);
-
-  const store = await openCurriculumDatabase(config.DATABASE_URL);
-  lifecycle.onShutdown("database", () => store.close());
-  logger.info("database migrated");
-
-  const { nc, names } = await connectServiceNats(lifecycle, "curriculum", config, logger);
-  await startContextRelay(lifecycle, {
-    nc,
-    names,
-    context: "curriculum",
-    log: store,
-    databaseUrl: config.DATABASE_URL,
+  const { logger, store, nc, names } = await startEventSourcedService(lifecycle, {
+    service: "curriculum",
+    config,
+    telemetry,
+    openDatabase: openCurriculumDatabase,
     route: routeCurriculumEvent,
-    logger,
   });
 
   // The identity replica: started before serving, so commands find its schema.

@@ -2,16 +2,10 @@
 // loads @grpc/grpc-js or pg (see bootstrap.ts).
 import "./bootstrap.js";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connectServiceNats, ensureStream, startContextRelay } from "@otmetka/messaging";
+import { ensureStream, startEventSourcedService } from "@otmetka/messaging";
 import { startProjection } from "@otmetka/projections";
 import { GradesServiceService } from "@otmetka/proto/grades/v1/grades_service";
-import {
-  createCallerVerifier,
-  createLogger,
-  runService,
-  serveGrpc,
-  systemClock,
-} from "@otmetka/service-kit";
+import { createCallerVerifier, runService, serveGrpc, systemClock } from "@otmetka/service-kit";
 import { routeGradesEvent } from "./api/event-routing.js";
 import { createGradesService } from "./api/grades-service.js";
 import { config, telemetry } from "./bootstrap.js";
@@ -22,23 +16,12 @@ import { FactsReader } from "./projections/facts-queries.js";
 
 // Wiring only. Shutdown runs in reverse: gRPC server, replica, relay, NATS, database, telemetry.
 await runService(async (lifecycle) => {
-  lifecycle.onShutdown("telemetry", () => telemetry.shutdown());
-  const logger = createLogger({ service: "grades", level: config.LOG_LEVEL });
-  lifecycle.useLogger(logger);
-
-  const store = await openGradesDatabase(config.DATABASE_URL);
-  lifecycle.onShutdown("database", () => store.close());
-  logger.info("database migrated");
-
-  const { nc, names } = await connectServiceNats(lifecycle, "grades", config, logger);
-  await startContextRelay(lifecycle, {
-    nc,
-    names,
-    context: "grades",
-    log: store,
-    databaseUrl: config.DATABASE_URL,
+  const { logger, store, nc, names } = await startEventSourcedService(lifecycle, {
+    service: "grades",
+    config,
+    telemetry,
+    openDatabase: openGradesDatabase,
     route: routeGradesEvent,
-    logger,
   });
 
   // The replica of identity and curriculum facts: commands read only this, never those services.

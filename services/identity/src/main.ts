@@ -1,17 +1,11 @@
 // First import, on its own: validates the config, then starts OpenTelemetry before anything
 // loads @grpc/grpc-js or pg (see bootstrap.ts).
 import "./bootstrap.js";
-import { connectServiceNats, startContextRelay } from "@otmetka/messaging";
+import { startEventSourcedService } from "@otmetka/messaging";
 import { AccessAuditServiceService } from "@otmetka/proto/identity/v1/access_audit_service";
 import { AuthServiceService } from "@otmetka/proto/identity/v1/auth_service";
 import { IdentityServiceService } from "@otmetka/proto/identity/v1/identity_service";
-import {
-  createCallerVerifier,
-  createLogger,
-  runService,
-  serveGrpc,
-  systemClock,
-} from "@otmetka/service-kit";
+import { createCallerVerifier, runService, serveGrpc, systemClock } from "@otmetka/service-kit";
 import { bootstrapAdmin } from "./accounts/bootstrap-admin.js";
 import { createAuthService } from "./api/auth-service.js";
 import { routeIdentityEvent } from "./api/event-routing.js";
@@ -26,30 +20,22 @@ import { startJwksServer } from "./tokens/jwks-http.js";
 
 // Wiring only. Shutdown runs in reverse: gRPC server, JWKS, relay, NATS, database, telemetry.
 await runService(async (lifecycle) => {
-  lifecycle.onShutdown("telemetry", () => telemetry.shutdown());
-  const logger = createLogger({ service: "identity", level: config.LOG_LEVEL });
-  lifecycle.useLogger(logger);
-
-  const store = await openIdentityDatabase(config.DATABASE_URL);
-  lifecycle.onShutdown("database", () => store.close());
-  logger.info("database migrated");
-  const rewrapped = await rewrapDataKeys(store.pool, config.IDENTITY_MASTER_KEYS);
-  if (rewrapped > 0) {
-    logger.info(
-      { rewrapped, master_key_id: config.IDENTITY_MASTER_KEYS.active.id },
-      "data keys rewrapped",
-    );
-  }
-
-  const { nc, names } = await connectServiceNats(lifecycle, "identity", config, logger);
-  await startContextRelay(lifecycle, {
-    nc,
-    names,
-    context: "identity",
-    log: store,
-    databaseUrl: config.DATABASE_URL,
+  const { logger, store, nc } = await startEventSourcedService(lifecycle, {
+    service: "identity",
+    config,
+    telemetry,
+    openDatabase: openIdentityDatabase,
+    // Data keys wrapped by a retired master key are rewrapped before anything uses them.
+    afterDatabase: async (db, log) => {
+      const rewrapped = await rewrapDataKeys(db.pool, config.IDENTITY_MASTER_KEYS);
+      if (rewrapped > 0) {
+        log.info(
+          { rewrapped, master_key_id: config.IDENTITY_MASTER_KEYS.active.id },
+          "data keys rewrapped",
+        );
+      }
+    },
     route: routeIdentityEvent,
-    logger,
   });
 
   // Access audit: AUDIT stream -> monthly partitions (stopped before NATS and the database).
