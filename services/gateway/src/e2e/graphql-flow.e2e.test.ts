@@ -176,6 +176,7 @@ it("sets up a school, marks, corrects, takes attendance through GraphQL; views a
   const p1 = await person("PERSON_KIND_STUDENT", "Петров", "2015-03-01");
   const p2 = await person("PERSON_KIND_STUDENT", "Сидоров", "2015-04-01");
   const guardian = await person("PERSON_KIND_GUARDIAN", "Петрова", "1985-05-05");
+  const head = await person("PERSON_KIND_STAFF", "Директорова", "1975-06-07");
   const year = { startYear: 2026 };
   const classGroup = async (at: string) =>
     (
@@ -216,6 +217,9 @@ it("sets up a school, marks, corrects, takes attendance through GraphQL; views a
   ).refreshToken.tokens;
   const teacherToken = teacherTokens.accessToken;
   const guardianToken = (await login("guardian", "guardian-password-123")).accessToken;
+  // The school's head approves work programmes (a school admin's act, not a platform one).
+  await account("head", head, { role: "SCHOOL_ADMIN", scopeKind: "school", scopeId: schoolId });
+  const headToken = (await login("head", "head-password-123")).accessToken;
 
   // Curriculum: calendar, quarters, two subjects, the teacher's maths assignment and slot, lessons.
   await run(admin, "defineAcademicYear", {
@@ -253,6 +257,17 @@ it("sets up a school, marks, corrects, takes attendance through GraphQL; views a
     fromDate: "2026-09-07",
     toDate: "2026-09-13",
   });
+  // Grade 5's maths programme: two planned hours (items v1.1 and v1.2).
+  const programme = { schoolId, academicYear: year, subjectId, gradeLevel: 5 };
+  await run(admin, "draftWorkProgramme", {
+    ...programme,
+    authorId: teacher,
+    items: [
+      { topic: "Дроби", hours: 1 },
+      { topic: "Десятичные дроби", hours: 1 },
+    ],
+  });
+  await run(headToken, "approveWorkProgramme", { ...programme, version: 1 });
 
   // The teacher finds the scheduled lesson in the journal.
   const journalQuery = `query TeacherJournal { journal(classGroupId: "${classGroupId}", subjectId: "${subjectId}", termId: "2026:1") {
@@ -320,6 +335,7 @@ it("sets up a school, marks, corrects, takes attendance through GraphQL; views a
       classGroupId,
       lessonId,
       topic: "Дроби",
+      workProgrammeItemId: "v1.1",
       homework: "№ 1",
     });
     const journal = { classGroupId, subjectId, academicYear: year };
@@ -363,6 +379,16 @@ it("sets up a school, marks, corrects, takes attendance through GraphQL; views a
       };
     };
     expect((await dashboard()).averageMark).toEqual({ numerator: 9, denominator: 2 });
+    // Programme delivery (per class group and subject): the one lesson scheduled so far was
+    // conducted on the programme's first item.
+    const classDashboard = await gql(
+      teacherToken,
+      `{ dashboard(scope: { classGroupId: "${classGroupId}" }, period: { term: 1, academicYear: 2026, basis: CURRENT }, subjectId: "${subjectId}") {
+        programmeDelivery { numerator denominator definition } } }`,
+    );
+    expect(classDashboard.data?.dashboard).toEqual({
+      programmeDelivery: { numerator: 1, denominator: 1, definition: "programme_delivery.v1" },
+    });
 
     // The guardian's diary shows the five.
     const diary = async () => {

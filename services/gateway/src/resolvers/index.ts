@@ -315,7 +315,7 @@ export const resolvers = {
     missedDays: (d: DashboardNode) => d.dashboard.attendance?.missedDays ?? null,
     journalFillRate: (d: DashboardNode) => figure(d.dashboard.journal?.fillRate),
     timeliness: (d: DashboardNode) => figure(d.dashboard.journal?.timeliness),
-    programmeDelivery: () => null,
+    programmeDelivery: (d: DashboardNode) => figure(d.dashboard.programmeDelivery),
     definitionVersion: (d: DashboardNode) => definitionVersion(d.dashboard),
     asOf: (d: DashboardNode, _: unknown, ctx: Ctx) =>
       d.query.asOf || ([d.dashboard.to, ctx.today].sort()[0] as string),

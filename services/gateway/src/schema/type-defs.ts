@@ -495,7 +495,7 @@ type Dashboard {
   journalFillRate: Figure
   """Share of entries recorded in time."""
   timeliness: Figure
-  """Work programme delivery; null until reporting serves it."""
+  """Work programme delivery: lessons conducted on a programme item over the lessons it planned to date. For one class group and subject; null for wider scopes or without an approved programme."""
   programmeDelivery: Figure
   """Definition versions of the figures, comma-separated."""
   definitionVersion: String!
