@@ -3,8 +3,16 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
-// @ts-expect-error a plain .mjs script without type declarations
-import { runWithWatchdog } from "../../scripts/vitest-run.mjs";
+
+// scripts/ is plain ESM without types: imported by a computed path, as platform-layout does.
+const watchdogPath = new URL("../../scripts/vitest-run.mjs", import.meta.url).href;
+const { runWithWatchdog } = (await import(watchdogPath)) as {
+  runWithWatchdog(
+    command: string,
+    args: string[],
+    o: { cwd: string; idleMs: number; attempts?: number; log(line: string): void },
+  ): Promise<number>;
+};
 
 const dir = mkdtempSync(join(tmpdir(), "vitest-run-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,8 +26,8 @@ const run = (code: string, idleMs = 1_000) => {
   const done = runWithWatchdog(process.execPath, [file], {
     cwd: dir,
     idleMs,
-    log: (l: string) => lines.push(l),
-  }) as Promise<number>;
+    log: (l) => lines.push(l),
+  });
   return done.then((code) => ({ code, lines }));
 };
 
