@@ -50,9 +50,10 @@ function runOnce(command, args, cwd, idleMs) {
       process.stderr.write(d);
     });
     arm();
-    child.on("close", (code, signal) => {
+    child.on("close", (code) => {
       clearTimeout(timer);
-      resolve(stalled ? "stalled" : (code ?? (signal ? 1 : 0)));
+      // No code means a signal ended it: a failure.
+      resolve(stalled ? "stalled" : (code ?? 1));
     });
   });
 }

@@ -34,7 +34,7 @@ async function commandsTable() {
 }
 
 it("a batch of commands never reads the whole commands table, however many are recorded", async () => {
-  // Below some 30-60 thousand recorded commands, the id look-up before the writes (migration
+  // With 1,000-20,000 recorded commands (not 60,000), the id look-up before the writes (migration
   // 005) was planned as a hash join over the whole table: one sequential scan per batch.
   for (const recorded of [1_000, 20_000]) {
     await admin.query(

@@ -53,10 +53,9 @@ function levelKeys(s: Scope): LevelKey[] {
   return keys;
 }
 
-/** A row's deltas at the class group's level; `tail` is its key after the level and scope. */
+/** A row's deltas at the class group's level, with the scope they roll up through. */
 interface Fine<C> {
   readonly scope: Scope;
-  readonly tail: string;
   readonly c: C;
 }
 
@@ -198,18 +197,11 @@ export class Deltas {
   /** The perf rows' deltas at every level, for the subject and for all subjects. */
   perfTotals(): Map<string, TotalRow> {
     const rows = new Map<string, TotalRow>();
-    for (const f of this.perf.values()) {
-      const cols = [perfRowToArray(f.c)];
-      const { startYear: y, term: t, subjectId } = f;
-      for (const [level, id, prefix] of levelKeys(f.scope)) {
-        addInto(rows, prefix + f.tail, () => [level, id, y, t, subjectId], cols);
-        addInto(
-          rows,
-          `${prefix}${y}|${t}|${ALL_SUBJECTS}`,
-          () => [level, id, y, t, ALL_SUBJECTS],
-          cols,
-        );
-      }
+    for (const { scope, c, startYear: y, term: t, subjectId } of this.perf.values()) {
+      const cols = [perfRowToArray(c)];
+      for (const [level, id, prefix] of levelKeys(scope))
+        for (const s of [subjectId, ALL_SUBJECTS])
+          addInto(rows, `${prefix}${y}|${t}|${s}`, () => [level, id, y, t, s], cols);
     }
     return rows;
   }
@@ -217,10 +209,10 @@ export class Deltas {
   /** The standing rows' deltas at every level. */
   standingTotals(): Map<string, TotalRow> {
     const rows = new Map<string, TotalRow>();
-    for (const f of this.standing.values()) {
-      const cols = [standingRowToArray(f.c)];
-      for (const [level, id, prefix] of levelKeys(f.scope))
-        addInto(rows, prefix + f.tail, () => [level, id, f.startYear, f.term], cols);
+    for (const { scope, c, startYear: y, term: t } of this.standing.values()) {
+      const cols = [standingRowToArray(c)];
+      for (const [level, id, prefix] of levelKeys(scope))
+        addInto(rows, `${prefix}${y}|${t}`, () => [level, id, y, t], cols);
     }
     return rows;
   }
@@ -228,26 +220,19 @@ export class Deltas {
   /** The daily rows' deltas at every level, for the subject (if any) and for all subjects. */
   dailyTotals(): Map<string, TotalRow> {
     const rows = new Map<string, TotalRow>();
-    for (const f of this.daily.values()) {
-      const cols = [attendanceToArray(f.c.att), journalToArray(f.c.journal)];
-      const { subjectId, day } = f;
-      for (const [level, id, prefix] of levelKeys(f.scope)) {
-        if (subjectId !== null)
-          addInto(rows, prefix + f.tail, () => [level, id, subjectId, day], cols);
-        addInto(
-          rows,
-          `${prefix}${ALL_SUBJECTS}|${day}`,
-          () => [level, id, ALL_SUBJECTS, day],
-          cols,
-        );
-      }
+    for (const { scope, c, subjectId, day } of this.daily.values()) {
+      const cols = [attendanceToArray(c.att), journalToArray(c.journal)];
+      const subjects = subjectId === null ? [ALL_SUBJECTS] : [subjectId, ALL_SUBJECTS];
+      for (const [level, id, prefix] of levelKeys(scope))
+        for (const s of subjects)
+          addInto(rows, `${prefix}${s}|${day}`, () => [level, id, s, day], cols);
     }
     return rows;
   }
 
   /**
-   * Applies `fn` to the pupil-result counters of `basis` at every level of `scope`, for the
-   * subject and for all subjects.
+   * Applies `fn` to the pupil-result counters of `basis` for `scope`'s class group and the
+   * subject (`perfTotals` rolls them up to every level and to all subjects).
    */
   perfAt(
     scope: Scope,
@@ -257,7 +242,7 @@ export class Deltas {
     basis: ResultBasis,
     fn: (c: PerformanceCounters) => void,
   ): void {
-    this.perfRows(scope, startYear, term, subjectId, (r) => {
+    this.perfRow(scope, startYear, term, subjectId, (r) => {
       let c = r[basis];
       if (!c) {
         c = emptyPerformance();
@@ -267,7 +252,7 @@ export class Deltas {
     });
   }
 
-  /** Applies `fn` to the entry counters (the same under both bases) at every level of `scope`. */
+  /** Applies `fn` to the entry counters (the same under both bases), as `perfAt` does. */
   entriesAt(
     scope: Scope,
     startYear: number,
@@ -275,24 +260,23 @@ export class Deltas {
     subjectId: string,
     fn: (c: PerformanceCounters) => void,
   ): void {
-    this.perfRows(scope, startYear, term, subjectId, (r) => {
+    this.perfRow(scope, startYear, term, subjectId, (r) => {
       if (!r.entries) r.entries = emptyPerformance();
       fn(r.entries);
     });
   }
 
-  private perfRows(
+  private perfRow(
     scope: Scope,
     startYear: number,
     term: number,
     subjectId: string,
     fn: (r: PerfRowCounters) => void,
   ): void {
-    const tail = `${startYear}|${term}|${subjectId}`;
-    const k = scopeKeyOf(scope) + tail;
+    const k = `${scopeKeyOf(scope)}${startYear}|${term}|${subjectId}`;
     let f = this.perf.get(k);
     if (!f) {
-      f = { scope, tail, c: {}, startYear, term, subjectId };
+      f = { scope, c: {}, startYear, term, subjectId };
       this.perf.set(k, f);
     }
     fn(f.c);
@@ -305,11 +289,10 @@ export class Deltas {
     basis: ResultBasis,
     fn: (c: AllSubjectsCounters) => void,
   ) {
-    const tail = `${startYear}|${term}`;
-    const k = scopeKeyOf(scope) + tail;
+    const k = `${scopeKeyOf(scope)}${startYear}|${term}`;
     let f = this.standing.get(k);
     if (!f) {
-      f = { scope, tail, c: {}, startYear, term };
+      f = { scope, c: {}, startYear, term };
       this.standing.set(k, f);
     }
     let c = f.c[basis];
@@ -320,20 +303,22 @@ export class Deltas {
     fn(c);
   }
 
-  /** Daily counters for the subject and for all subjects, or (`subjectId` null) all subjects only. */
+  /**
+   * Daily counters of `scope`'s class group for the subject, or (`subjectId` null) for all
+   * subjects only (`dailyTotals` rolls them up to every level and to all subjects).
+   */
   dailyAt(
     scope: Scope,
     subjectId: string | null,
     day: string,
     fn: (c: { att: AttendanceCounters; journal: JournalCounters }) => void,
   ): void {
-    const tail = `${subjectId ?? ALL_SUBJECTS}|${day}`;
     // A subject's row and the all-subjects-only row of the same day stay apart: the first
     // rolls up to both subject rows, the second to the all-subjects row alone.
-    const k = `${scopeKeyOf(scope)}${subjectId === null ? "" : "s"}|${tail}`;
+    const k = `${scopeKeyOf(scope)}${subjectId === null ? "|" : `s|${subjectId}`}|${day}`;
     let f = this.daily.get(k);
     if (!f) {
-      f = { scope, tail, subjectId, day, c: { att: emptyAttendance(), journal: emptyJournal() } };
+      f = { scope, subjectId, day, c: { att: emptyAttendance(), journal: emptyJournal() } };
       this.daily.set(k, f);
     }
     fn(f.c);

@@ -113,25 +113,28 @@ export function takePupilRows(d: Deltas): PupilRows {
   if (!u) return { resultRows: [], standingRows: [] };
   unwritten.delete(d);
   return {
-    resultRows: [...u.results.values()].map(({ pair: p, value: v }) => [
+    resultRows: [...u.results.values()].map(({ pair: p, value }) => [
       p.studentId,
       p.subjectId,
       p.startYear,
       p.term,
-      JSON.stringify(v.scope),
-      JSON.stringify(v.current),
-      JSON.stringify(v.period),
+      ...jsonColumns(value),
     ]),
-    standingRows: [...u.standings.values()].map(({ pupil: t, value: v }) => [
+    standingRows: [...u.standings.values()].map(({ pupil: t, value }) => [
       t.studentId,
       t.startYear,
       t.term,
-      JSON.stringify(v.scope),
-      JSON.stringify(v.current),
-      JSON.stringify(v.period),
+      ...jsonColumns(value),
     ]),
   };
 }
+
+/** The jsonb columns both tables share: scope, current, period. */
+const jsonColumns = (v: Results | Standing) => [
+  JSON.stringify(v.scope),
+  JSON.stringify(v.current),
+  JSON.stringify(v.period),
+];
 
 interface FactsRow {
   i: string;
