@@ -1,6 +1,6 @@
 /**
  * The one way code asks for the time, so tests can pin or move it instead of sleeping.
- * Instants are UTC `Date`s; turning them into a school's civil date is the caller's business.
+ * Instants are UTC `Date`s; civil-date.ts turns them into a school's civil date.
  */
 export interface Clock {
   now(): Date;

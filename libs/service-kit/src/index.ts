@@ -1,4 +1,14 @@
 export * from "./auth/index.js";
+export {
+  addDays,
+  type CivilDate,
+  civilDate,
+  civilDateIn,
+  eachDay,
+  isCivilDate,
+  isoWeekday,
+  isTimeZone,
+} from "./civil-date.js";
 export { type Clock, fixedClock, type ManualClock, manualClock, systemClock } from "./clock.js";
 export * from "./config-entry.js";
 export { DomainError, type DomainErrorKind, isDomainError } from "./domain-error.js";

@@ -12,6 +12,7 @@ import {
   type AuthorizedCall,
   authorizedHandler,
   type CallerVerifier,
+  civilDate,
   type Logger,
   requireRole,
 } from "@otmetka/service-kit";
@@ -33,7 +34,6 @@ import {
   getWorkProgramme,
   workProgrammeDelivery,
 } from "../commands/work-programmes.js";
-import { civilDate } from "../domain/civil-date.js";
 import type { TermSystemDefined } from "../domain/events.js";
 import type { LessonRow, LessonsReader } from "../projections/lessons-queries.js";
 import {

@@ -4,9 +4,14 @@ import {
   payloadHash,
   WrongExpectedVersion,
 } from "@otmetka/eventstore";
-import { DomainError } from "@otmetka/service-kit";
+import {
+  type CivilDate,
+  civilDate,
+  civilDateIn,
+  DomainError,
+  isCivilDate,
+} from "@otmetka/service-kit";
 import { calendarDecider, calendarStreamId, schoolDays } from "../domain/calendar.js";
-import { type CivilDate, civilDate, civilDateIn, isCivilDate } from "../domain/civil-date.js";
 import { invalidInput, notFound, refused } from "../domain/errors.js";
 import { dayTerms, timetabledClassGroups, wantedLessons } from "../domain/lesson-plan.js";
 import {

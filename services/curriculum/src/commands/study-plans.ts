@@ -1,6 +1,6 @@
 import { loadAggregate } from "@otmetka/eventstore";
+import { civilDate } from "@otmetka/service-kit";
 import { calendarDecider, calendarStreamId, schoolDays } from "../domain/calendar.js";
-import { civilDate } from "../domain/civil-date.js";
 import { refused } from "../domain/errors.js";
 import type { StudyPlanHoursSet } from "../domain/events.js";
 import {

@@ -1,5 +1,5 @@
 import { loadAggregate } from "@otmetka/eventstore";
-import { civilDate } from "../domain/civil-date.js";
+import { civilDate } from "@otmetka/service-kit";
 import { invalidInput, notFound } from "../domain/errors.js";
 import { lessonsStreamId } from "../domain/lessons.js";
 import {

@@ -6,7 +6,7 @@ import {
   eachDay,
   isoWeekday,
   isTimeZone,
-} from "./civil-date.js";
+} from "@otmetka/service-kit";
 import { invalidInput, refused } from "./errors.js";
 import {
   type AcademicYearDefined,

@@ -1,5 +1,5 @@
+import { type CivilDate, isoWeekday } from "@otmetka/service-kit";
 import type { SchoolDay } from "./calendar.js";
-import { type CivilDate, isoWeekday } from "./civil-date.js";
 import type { WantedLesson } from "./lessons.js";
 import { type TimetableState, teacherOn } from "./timetable.js";
 

@@ -1,6 +1,6 @@
 import { hash } from "node:crypto";
 import type { Decider, NewEvent, RecordedEvent } from "@otmetka/eventstore";
-import { type CivilDate, civilDate } from "./civil-date.js";
+import { type CivilDate, civilDate } from "@otmetka/service-kit";
 import { invalidInput, notFound, refused } from "./errors.js";
 import {
   eventName,

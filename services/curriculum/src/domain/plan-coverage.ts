@@ -1,4 +1,4 @@
-import type { CivilDate } from "./civil-date.js";
+import type { CivilDate } from "@otmetka/service-kit";
 import type { TimetableSlotAdded } from "./events.js";
 import type { StudyPlanState } from "./study-plan.js";
 

@@ -1,5 +1,5 @@
 import type { Decider, NewEvent, RecordedEvent } from "@otmetka/eventstore";
-import { type CivilDate, civilDate } from "./civil-date.js";
+import { type CivilDate, civilDate } from "@otmetka/service-kit";
 import { invalidInput, notFound, refused } from "./errors.js";
 import {
   type AcademicYearDefined,

@@ -1,6 +1,6 @@
+import { civilDate } from "@otmetka/service-kit";
 import type pg from "pg";
 import { checkSchoolId, checkStartYear } from "../commands/calendar.js";
-import { civilDate } from "../domain/civil-date.js";
 import { invalidInput } from "../domain/errors.js";
 import type { Lesson } from "../domain/lessons.js";
 import { LESSONS_SCHEMA as S } from "./lessons.js";

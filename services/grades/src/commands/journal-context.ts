@@ -1,6 +1,5 @@
 import { payloadHash } from "@otmetka/eventstore";
-import { hasRole, requireRole } from "@otmetka/service-kit";
-import { type CivilDate, civilDateIn } from "../domain/civil-date.js";
+import { type CivilDate, civilDateIn, hasRole, requireRole } from "@otmetka/service-kit";
 import { invalidInput, notReplicatedYet } from "../domain/errors.js";
 import type { JournalRefJson } from "../domain/events.js";
 import type { Actor, Enrollment, JournalInfo, LessonFact } from "../domain/journal-commands.js";

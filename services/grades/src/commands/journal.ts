@@ -1,4 +1,4 @@
-import { civilDate } from "../domain/civil-date.js";
+import { civilDate } from "@otmetka/service-kit";
 import { invalidInput } from "../domain/errors.js";
 import { decideJournal, termMarksOf } from "../domain/journal.js";
 import type { JournalCommand } from "../domain/journal-commands.js";

@@ -1,5 +1,4 @@
-import { DomainError, hasRole, requireRole } from "@otmetka/service-kit";
-import { civilDate } from "../domain/civil-date.js";
+import { civilDate, DomainError, hasRole, requireRole } from "@otmetka/service-kit";
 import { invalidInput, notReplicatedYet } from "../domain/errors.js";
 import type { MarkCorrected, MarkRecorded, MarkRevoked } from "../domain/events.js";
 import { eventName } from "../domain/events.js";

@@ -2,7 +2,7 @@
  * Event payloads in the proto3 JSON shape of proto/otmetka/grades/events/v1/events.proto
  * (camelCase fields, enum names as strings); events.unit.test.ts checks them against the codec.
  */
-import type { CivilDate } from "./civil-date.js";
+import type { CivilDate } from "@otmetka/service-kit";
 import type { MarkValue } from "./marks.js";
 
 export const EVENT_TYPE_PREFIX = "grades.v1.";

@@ -1,4 +1,4 @@
-import type { CivilDate } from "./civil-date.js";
+import type { CivilDate } from "@otmetka/service-kit";
 import type { AbsenceReason, JournalRefJson } from "./events.js";
 import type { Grading, MarkValue } from "./marks.js";
 

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from "@otmetka/eventstore";
-import type { CivilDate } from "./civil-date.js";
+import type { CivilDate } from "@otmetka/service-kit";
 import {
   type AbsenceReason,
   type AttendanceRecorded,

@@ -1,6 +1,5 @@
 import type { Decider, NewEvent } from "@otmetka/eventstore";
-import { DomainError } from "@otmetka/service-kit";
-import type { CivilDate } from "./civil-date.js";
+import { type CivilDate, DomainError } from "@otmetka/service-kit";
 import { invalidInput, type JournalRule, ruleViolated } from "./errors.js";
 import { type AbsenceReason, newEvent } from "./events.js";
 import type { Actor, Enrollment, JournalCommand, LessonFact } from "./journal-commands.js";

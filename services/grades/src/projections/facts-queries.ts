@@ -1,6 +1,6 @@
+import type { CivilDate } from "@otmetka/service-kit";
 import type pg from "pg";
 import { BatchQueue, type Waiting } from "../db/batch-queue.js";
-import type { CivilDate } from "../domain/civil-date.js";
 import type { LessonFact } from "../domain/journal-commands.js";
 import type { Grading } from "../domain/marks.js";
 import { FACTS_SCHEMA as S } from "./facts.js";

@@ -1,9 +1,13 @@
-import { invalidInput } from "./errors.js";
+import { DomainError } from "./domain-error.js";
 
-/** A civil date (YYYY-MM-DD) in the school's zone; ISO strings compare in order. */
+/**
+ * A civil date (YYYY-MM-DD) in a school's zone. Arithmetic runs on UTC midnights, which have
+ * no daylight-saving jumps, so a day is always 86 400 000 ms; ISO strings compare in order.
+ */
 export type CivilDate = string;
 
 const FORMAT = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DAY_MS = 86_400_000;
 
 export function isCivilDate(text: string): boolean {
   const m = FORMAT.exec(text);
@@ -12,10 +16,31 @@ export function isCivilDate(text: string): boolean {
   return d.toISOString().slice(0, 10) === text;
 }
 
+/** Checks a date input: INVALID_ARGUMENT naming `field` when it is not a real date. */
 export function civilDate(field: string, text: string): CivilDate {
   if (!isCivilDate(text))
-    throw invalidInput(field, `must be a real date written YYYY-MM-DD, got "${text}"`);
+    throw new DomainError(
+      "invalid_argument",
+      `${field}: must be a real date written YYYY-MM-DD, got "${text}"`,
+      { field },
+    );
   return text;
+}
+
+const toMs = (d: CivilDate) => Date.parse(`${d}T00:00:00Z`);
+const fromMs = (ms: number): CivilDate => new Date(ms).toISOString().slice(0, 10);
+
+export const addDays = (d: CivilDate, days: number): CivilDate => fromMs(toMs(d) + days * DAY_MS);
+
+/** 1 = Monday ... 7 = Sunday (ISO). */
+export function isoWeekday(d: CivilDate): number {
+  const day = new Date(toMs(d)).getUTCDay();
+  return day === 0 ? 7 : day;
+}
+
+/** Every date from `first` to `last`, both included. */
+export function* eachDay(first: CivilDate, last: CivilDate): Generator<CivilDate> {
+  for (let ms = toMs(first); ms <= toMs(last); ms += DAY_MS) yield fromMs(ms);
 }
 
 interface ZoneToday {
@@ -48,4 +73,13 @@ export function civilDateIn(instant: Date, timeZone: string): CivilDate {
   z = { format, minute, date: format.format(instant) };
   zones.set(timeZone, z);
   return z.date;
+}
+
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return zone !== "";
+  } catch {
+    return false;
+  }
 }
