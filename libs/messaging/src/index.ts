@@ -1,4 +1,5 @@
 export type { ConsumedEvent, EventHandler } from "./consumed-event.js";
+export { stopOnConsumerLoss } from "./consumer-loss.js";
 export {
   type DeadLetteredMessage,
   type DeadLetterReason,

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { AckBatcher } from "./ack-batcher.js";
 import { type ConsumedEvent, consumedEvent } from "./consumed-event.js";
+import { stopOnConsumerLoss } from "./consumer-loss.js";
 import { deadLetter, readDeadLetters } from "./dead-letter.js";
 import { type Delivery, deliveryOf } from "./delivery-info.js";
 import { type Envelope, readEnvelope } from "./envelope.js";
@@ -11,14 +12,6 @@ import type { GroupContext } from "./group-context.js";
 import { type AttemptOutcome, attemptWithRetries, errorText, runTraced } from "./handler-runner.js";
 import { parkingKey, readParked, writeParked } from "./parking.js";
 import { preparePartitionConsumer } from "./partition-consumer.js";
-
-/** Status notifications after which a session is ended and started afresh. */
-const RESTART_ON = new Set([
-  "consumer_deleted",
-  "consumer_not_found",
-  "stream_not_found",
-  "heartbeats_missed",
-]);
 
 /**
  * The one active puller of a partition (while its instance holds the partition's lease).
@@ -99,15 +92,7 @@ export class PartitionWorker {
       await messages.close();
       return;
     }
-    void (async () => {
-      for await (const s of messages.status()) {
-        // nats.js would otherwise retry forever against a vanished consumer.
-        if (RESTART_ON.has(s.type)) {
-          messages.stop();
-          return;
-        }
-      }
-    })().catch(() => {});
+    stopOnConsumerLoss(messages);
     let lastDelivery = 0;
     try {
       for await (const m of messages) {

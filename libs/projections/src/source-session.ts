@@ -4,16 +4,8 @@ import type {
   JetStreamManager,
   JsMsg,
 } from "@nats-io/jetstream";
-import { deliveryOf } from "@otmetka/messaging";
+import { deliveryOf, stopOnConsumerLoss } from "@otmetka/messaging";
 import { type DurableSpec, positionDurable } from "./durable-position.js";
-
-/** Status notifications after which a consume() is ended and started afresh. */
-const RESTART_ON = new Set([
-  "consumer_deleted",
-  "consumer_not_found",
-  "stream_not_found",
-  "heartbeats_missed",
-]);
 
 export interface SessionSink {
   /** A message in delivery order; `generation` tells stale sessions' messages apart. */
@@ -50,15 +42,7 @@ export class SourceSession {
       messages.stop();
       return;
     }
-    void (async () => {
-      for await (const s of messages.status()) {
-        // nats.js would otherwise retry forever against a vanished consumer.
-        if (RESTART_ON.has(s.type)) {
-          messages.stop();
-          return;
-        }
-      }
-    })().catch(() => {});
+    stopOnConsumerLoss(messages);
     void this.pump(messages);
   }
 
