@@ -1,20 +1,11 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findExecutable, freePort, portAnswers, ServerProcess, waitFor } from "./process.js";
+import { controlPrivateServer, type PrivateServer } from "./private-server.js";
+import { findExecutable, freePort, portAnswers, ServerProcess } from "./process.js";
 
-export interface PrivateNats {
-  url: string;
-  port: number;
-  /** Stops gracefully (SIGTERM). The JetStream store is kept for `restart()`. */
-  stop(): Promise<void>;
-  /** Crashes the server (SIGKILL). The store is kept for `restart()`. */
-  kill(): Promise<void>;
-  /** Starts it again on the same port and store. */
-  restart(): Promise<void>;
-  /** Stops it and removes its store. */
-  dispose(): Promise<void>;
-}
+/** `stop()` is graceful (SIGTERM); the JetStream store is kept until `dispose()`. */
+export type PrivateNats = PrivateServer;
 
 export interface PrivateNatsOptions {
   /**
@@ -53,24 +44,13 @@ export async function startPrivateNats(options: PrivateNatsOptions = {}): Promis
     "-sd",
     storeDir,
   ]);
-  const up = async () => {
-    server.start();
-    try {
-      await waitFor(`private nats-server on port ${port}`, () => portAnswers(port));
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n${server.recentOutput}`);
-    }
-  };
-  await up();
-  return {
+  return controlPrivateServer({
+    server,
+    what: `private nats-server on port ${port}`,
     url: `nats://127.0.0.1:${port}`,
     port,
-    stop: () => server.stop(),
-    kill: () => server.kill(),
-    restart: up,
-    dispose: async () => {
-      await server.stop();
-      await rm(storeDir, { recursive: true, force: true });
-    },
-  };
+    ready: () => portAnswers(port),
+    stopSignal: "SIGTERM",
+    dir: storeDir,
+  });
 }

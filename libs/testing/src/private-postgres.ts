@@ -1,22 +1,17 @@
 import { execFileSync } from "node:child_process";
 import { chownSync, existsSync, readdirSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { freePort, ServerProcess, userIds, waitFor } from "./process.js";
+import { controlPrivateServer, type PrivateServer } from "./private-server.js";
+import { freePort, ServerProcess, userIds } from "./process.js";
 
-export interface PrivatePostgres {
-  /** URL of the `postgres` database on the private server. */
-  url: string;
-  port: number;
-  /** Fast shutdown (SIGINT): open transactions are rolled back, committed data kept. */
-  stop(): Promise<void>;
-  /** Crashes the server (SIGKILL of the postmaster); it recovers from its WAL on restart. */
-  kill(): Promise<void>;
-  restart(): Promise<void>;
-  dispose(): Promise<void>;
-}
+/**
+ * `url` is the `postgres` database. `stop()` is a fast shutdown (SIGINT): open transactions are
+ * rolled back, committed data kept; after `kill()` it recovers from its WAL on restart.
+ */
+export type PrivatePostgres = PrivateServer;
 
 function postgresBinDir(): string {
   const fromEnv = process.env.POSTGRES_BIN_DIR;
@@ -66,36 +61,25 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     { ...ids },
   );
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const up = async () => {
-    server.start();
-    try {
-      await waitFor(`private postgres on port ${port}`, async () => {
-        // After a kill, orphaned backends may hold the old shared memory for a moment and
-        // the first start exits; start again until it stays up.
-        if (!server.running) server.start();
-        const c = new pg.Client({ connectionString: url });
-        try {
-          await c.connect();
-          await c.query("select 1");
-          return true;
-        } finally {
-          await c.end().catch(() => {});
-        }
-      });
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n${server.recentOutput}`);
-    }
-  };
-  await up();
-  return {
+  return controlPrivateServer({
+    server,
+    what: `private postgres on port ${port}`,
     url,
     port,
-    stop: () => server.stop("SIGINT"),
-    kill: () => server.kill(),
-    restart: up,
-    dispose: async () => {
-      await server.stop("SIGINT");
-      await rm(dir, { recursive: true, force: true });
+    ready: async () => {
+      // After a kill, orphaned backends may hold the old shared memory for a moment and
+      // the first start exits; start again until it stays up.
+      if (!server.running) server.start();
+      const c = new pg.Client({ connectionString: url });
+      try {
+        await c.connect();
+        await c.query("select 1");
+        return true;
+      } finally {
+        await c.end().catch(() => {});
+      }
     },
-  };
+    stopSignal: "SIGINT",
+    dir,
+  });
 }
