@@ -7,7 +7,6 @@
 import { performance } from "node:perf_hooks";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   EventStore,
   migrateEventStoreDatabase,
@@ -19,7 +18,9 @@ import {
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { BenchScratch, benchLog, knob, postgresVersion, report } from "./lib/bench-env.js";
-import { baselineFigure, type Figure, figure, machine } from "./lib/results.js";
+import { MARK_METADATA, markPayload } from "./lib/mark-payload.js";
+import { waitUntilReadable } from "./lib/readable-log.js";
+import { type Figure, figureAndBaseline, machine } from "./lib/results.js";
 import { repeat } from "./lib/stats.js";
 
 const RUNS = knob("BENCH_RUNS", 3);
@@ -33,28 +34,10 @@ const PAGE = 1000;
 
 const log = benchLog("eventstore");
 
-// ~300 bytes of JSON, like a MarkRecorded payload.
-function payload(i: number) {
-  return {
-    journalId: "0192a7c4-5b1e-7c3d-9f10-2a3b4c5d6e7f",
-    lessonId: "0192a7c4-5b1e-7c3d-9f10-8a9b0c1d2e3f",
-    studentId: `0192a7c4-5b1e-7c3d-9f10-${String(i).padStart(12, "0")}`,
-    mark: { scale: "FIVE_POINT", value: (i % 5) + 1 },
-    workType: "INDEPENDENT_WORK",
-    weight: 2,
-    lessonDate: "2026-11-28",
-    comment: "Solved all tasks of the independent work on fractions",
-  };
-}
-const METADATA = {
-  correlationId: "0192a7c4-5b1e-7c3d-9f10-aaaaaaaaaaaa",
-  actor: { id: "0192a7c4-5b1e-7c3d-9f10-bbbbbbbbbbbb", kind: "user" as const },
-  traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-};
 const newEvent = (i: number): NewEvent => ({
   type: "grades.v1.MarkRecorded",
-  data: payload(i),
-  metadata: METADATA,
+  data: markPayload(i),
+  metadata: MARK_METADATA,
 });
 
 function poolFor(url: string, max: number, syncOff: boolean): pg.Pool {
@@ -77,8 +60,8 @@ const rawValues = (streamId: string, version: number) => [
   newEventId(),
   "grades.v1.MarkRecorded",
   1,
-  JSON.stringify(payload(version)),
-  JSON.stringify(METADATA),
+  JSON.stringify(markPayload(version)),
+  JSON.stringify(MARK_METADATA),
 ];
 
 /**
@@ -222,20 +205,6 @@ async function replayRate(pool: pg.Pool, kind: "store" | "raw"): Promise<number>
   return n / ((performance.now() - start) / 1000);
 }
 
-/**
- * readAll shows only commits older than every open transaction on the server, other runs'
- * included: read the whole log once, untimed, waiting where it stops short, so that a timed
- * replay never reads a log cut short by someone else's transaction.
- */
-async function waitUntilReadable(store: EventStore): Promise<void> {
-  for (let cp = START, seen = 0; seen < REPLAY_EVENTS; ) {
-    const page = await store.readAll(cp, 5000);
-    seen += page.events.length;
-    cp = page.checkpoint;
-    if (page.events.length === 0) await sleep(100);
-  }
-}
-
 async function main(): Promise<void> {
   const scratch = new BenchScratch();
   const began = performance.now();
@@ -272,7 +241,7 @@ async function main(): Promise<void> {
         await pool.end();
         const note = syncOff ? "synchronous_commit=off" : "synchronous_commit=on";
         figures.push(
-          figure({
+          ...figureAndBaseline({
             id: `append_c${c}${mode}`,
             unit: "events/s",
             runs: ours,
@@ -280,7 +249,6 @@ async function main(): Promise<void> {
             goal: !syncOff && c >= 8 ? 0.8 : null,
             note,
           }),
-          baselineFigure(`raw_insert_c${c}${mode}`, "events/s", raw, note),
         );
       }
     }
@@ -302,7 +270,7 @@ async function main(): Promise<void> {
       await pool.end();
       const note = `${BULK_STREAMS} streams x ${BULK_PER_STREAM} events, ${BULK_CHUNK}/transaction; synchronous_commit=${syncOff ? "off" : "on"}`;
       figures.push(
-        figure({
+        ...figureAndBaseline({
           id: `bulk_append${mode}`,
           unit: "events/s",
           runs: ours,
@@ -310,7 +278,6 @@ async function main(): Promise<void> {
           goal: syncOff ? null : 0.6,
           note,
         }),
-        baselineFigure(`raw_copy${mode}`, "events/s", raw, note),
       );
     }
 
@@ -332,7 +299,8 @@ async function main(): Promise<void> {
     }
     log(`built ${REPLAY_EVENTS} events in ${((performance.now() - built) / 1000).toFixed(1)} s`);
     await pool.query("VACUUM (ANALYZE) eventstore.events");
-    await waitUntilReadable(store);
+    // So that a timed replay never reads a log cut short by someone else's transaction.
+    await waitUntilReadable(store, REPLAY_EVENTS);
     const ours: number[] = [];
     const raw: number[] = [];
     await repeat(RUNS, async (run) => {
@@ -346,7 +314,7 @@ async function main(): Promise<void> {
     await pool.end();
     const note = `${REPLAY_EVENTS} events, pages of ${PAGE}`;
     figures.push(
-      figure({
+      ...figureAndBaseline({
         id: "replay_read_all",
         unit: "events/s",
         runs: ours,
@@ -354,7 +322,6 @@ async function main(): Promise<void> {
         goal: 0.7,
         note,
       }),
-      baselineFigure("raw_keyset_scan", "events/s", raw, note),
     );
   } finally {
     await scratch.cleanup();

@@ -31,7 +31,6 @@ import { CurriculumServiceClient } from "@otmetka/proto/curriculum/v1/curriculum
 import { IdentityServiceClient } from "@otmetka/proto/identity/v1/identity_service";
 import { promiseClient } from "@otmetka/service-kit";
 import {
-  createTestDatabase,
   freePort,
   postGraphql as post,
   type SchoolJournal,
@@ -40,12 +39,12 @@ import {
   startServiceProcess,
   startTestTokenIssuer,
   type TestDatabase,
-  uniqueNatsPrefix,
 } from "@otmetka/testing";
 import pg from "pg";
-import { backendCpu, backendCpuSince } from "./grades-server-launch.js";
-import { ADMIN_URL, benchLog, knob, NATS_URL } from "./lib/bench-env.js";
+import { BenchScratch, benchLog, knob, NATS_URL } from "./lib/bench-env.js";
+import { closedLoop, type LoadResult } from "./lib/closed-loop.js";
 import { atFixedRate } from "./lib/fixed-rate.js";
+import { backendCpu, backendCpuSince, processCpuMsOrZero, selfCpuSeconds } from "./lib/proc-cpu.js";
 import {
   baselineFigure,
   type Figure,
@@ -54,6 +53,7 @@ import {
   machine,
   writeResults,
 } from "./lib/results.js";
+import { percentileAtIndex } from "./lib/stats.js";
 
 const RUNS = knob("BENCH_RUNS", 3);
 const SECONDS = knob("BENCH_SECONDS", 5);
@@ -78,21 +78,8 @@ const log = benchLog("gateway");
 const serviceDir = (name: string) =>
   fileURLToPath(new URL(`../../../services/${name}`, import.meta.url));
 
-const percentile = (values: number[], p: number) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
-};
-
-/** user+system CPU seconds of a process so far (Linux /proc, 100 ticks a second). */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
+/** user+system CPU seconds of a process so far (0 when it has ended). */
+const cpuSeconds = (pid: number | undefined) => processCpuMsOrZero(pid) / 1000;
 
 /** The pid of the machine's nats-server, if one runs (its CPU is shared with other users). */
 function natsServerPid(): number | undefined {
@@ -106,38 +93,13 @@ function natsServerPid(): number | undefined {
   return undefined;
 }
 
-// ---- HTTP load: keep-alive connections, closed loop or fixed rate ---------------------------
-
-interface Load {
-  rate: number;
-  latencies: number[];
-}
-
-async function closedLoop(
-  clients: number,
-  seconds: number,
-  op: (w: number) => Promise<unknown>,
-): Promise<Load> {
-  const latencies: number[] = [];
-  const t0 = performance.now();
-  const deadline = t0 + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: clients }, async (_, w) => {
-      while (performance.now() < deadline) {
-        const s = performance.now();
-        await op(w);
-        latencies.push(performance.now() - s);
-      }
-    }),
-  );
-  return { rate: latencies.length / ((performance.now() - t0) / 1000), latencies };
-}
+// ---- HTTP load: keep-alive connections, closed loop (lib/closed-loop.ts) or fixed rate ------
 
 async function fixedRate(
   perSecond: number,
   seconds: number,
   op: () => Promise<unknown>,
-): Promise<Load & { sendLag: number[]; slowest: string }> {
+): Promise<LoadResult & { sendLag: number[]; slowest: string }> {
   const latencies: number[] = [];
   // How late this client itself started each request (its own event loop's lag), apart from
   // the latency, which counts it against the gateway.
@@ -166,7 +128,8 @@ async function fixedRate(
 
 async function main(): Promise<void> {
   const issuer = await startTestTokenIssuer();
-  const prefix = uniqueNatsPrefix();
+  const scratch = new BenchScratch();
+  const prefix = scratch.natsPrefix();
   const procs: Record<string, ServiceProcess> = {};
   const dbs: TestDatabase[] = [];
   const dbServices: string[] = [];
@@ -192,7 +155,7 @@ async function main(): Promise<void> {
     const port = await freePort();
     let db: TestDatabase | undefined;
     if (name !== "gateway") {
-      db = await createTestDatabase(ADMIN_URL, `gwb_${name}`);
+      db = await scratch.database(`gwb_${name}`);
       dbs.push(db);
       dbServices.push(name);
     }
@@ -286,7 +249,7 @@ async function main(): Promise<void> {
     const cpuOf = (): Record<string, number> => ({
       ...Object.fromEntries(Object.entries(procs).map(([k, p]) => [k, cpuSeconds(p.child.pid)])),
       ...(natsPid ? { "nats (shared)": cpuSeconds(natsPid) } : {}),
-      "bench client": (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+      "bench client": selfCpuSeconds(),
     });
     // Transactions and rows written per database, from pg_stat_database (flushed by each
     // backend at most once a second, so a few are missed at the edges of a run): how many
@@ -311,7 +274,7 @@ async function main(): Promise<void> {
     // than the rates (the last run of each measurement).
     const cpuPerOp: Record<string, Record<string, number>> = {};
     const dbOpsPerOp: Record<string, Record<string, number>> = {};
-    const measure = async <T extends Load>(id: string, f: () => Promise<T>): Promise<T> => {
+    const measure = async <T extends LoadResult>(id: string, f: () => Promise<T>): Promise<T> => {
       const backends = await Promise.all(pools.map(backendCpu));
       const statsBefore = await dbStats();
       const before: Record<string, number> = { ...cpuOf(), postgres: 0 };
@@ -395,13 +358,13 @@ async function main(): Promise<void> {
       const helloSteady = await measure("hello_200qps", () =>
         fixedRate(200, SECONDS, () => post(agent, helloPort, hello)),
       );
-      helloP99Runs.push(percentile(helloSteady.latencies, 99));
+      helloP99Runs.push(percentileAtIndex(helloSteady.latencies, 99));
       const steady = await measure("dashboard_200qps", () =>
         fixedRate(200, SECONDS, () => post(agent, gatewayPort, dashboard, adminToken)),
       );
-      p99Runs.push(percentile(steady.latencies, 99));
+      p99Runs.push(percentileAtIndex(steady.latencies, 99));
       log(
-        `run ${r + 1}: hello ${helloRuns.at(-1)?.toFixed(0)}/s, dashboard ${dashRuns.at(-1)?.toFixed(0)}/s, hello p99 at 200/s ${helloP99Runs.at(-1)?.toFixed(1)} ms (slowest ms@s ${helloSteady.slowest}), dashboard p99 at 200/s ${p99Runs.at(-1)?.toFixed(1)} ms (p50 ${percentile(steady.latencies, 50).toFixed(1)}, client's send lag p99 ${percentile(steady.sendLag, 99).toFixed(1)} ms; slowest ms@s ${steady.slowest}; ${dashboardNotices} dashboard notices so far)`,
+        `run ${r + 1}: hello ${helloRuns.at(-1)?.toFixed(0)}/s, dashboard ${dashRuns.at(-1)?.toFixed(0)}/s, hello p99 at 200/s ${helloP99Runs.at(-1)?.toFixed(1)} ms (slowest ms@s ${helloSteady.slowest}), dashboard p99 at 200/s ${p99Runs.at(-1)?.toFixed(1)} ms (p50 ${percentileAtIndex(steady.latencies, 50).toFixed(1)}, client's send lag p99 ${percentileAtIndex(steady.sendLag, 99).toFixed(1)} ms; slowest ms@s ${steady.slowest}; ${dashboardNotices} dashboard notices so far)`,
       );
     }
 
@@ -490,8 +453,8 @@ async function main(): Promise<void> {
       pending.clear();
       early.clear();
       markRuns.push(load.latencies.length / ((lastVisible - t0) / 1000));
-      mutP99.push(percentile(load.latencies, 99));
-      e2eP99.push(percentile(e2e, 99));
+      mutP99.push(percentileAtIndex(load.latencies, 99));
+      e2eP99.push(percentileAtIndex(e2e, 99));
       log(
         `run ${r + 1}: ${load.latencies.length} marks, ${markRuns.at(-1)?.toFixed(0)} marks/s end to end, p99 mutation ${mutP99.at(-1)?.toFixed(1)} ms, e2e ${e2eP99.at(-1)?.toFixed(1)} ms, ${invisible} not seen`,
       );
@@ -578,7 +541,7 @@ async function main(): Promise<void> {
     await nc.close();
     for (const p of pools) await p.end().catch(() => undefined);
     await issuer.stop();
-    for (const db of dbs) await db.drop().catch(() => undefined);
+    await scratch.cleanup();
   }
 }
 

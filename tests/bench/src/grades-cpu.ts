@@ -19,15 +19,10 @@ import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { openGradesDatabase, setUpBenchJournals } from "@otmetka/grades/bench";
 import { createTestDatabase, startTestTokenIssuer } from "@otmetka/testing";
-import {
-  backendCpu,
-  backendCpuSince,
-  type GradesServerProcess,
-  procCpuMs,
-  startGradesServerProcess,
-} from "./grades-server-launch.js";
+import { type GradesServerProcess, startGradesServerProcess } from "./grades-server-launch.js";
 import { ADMIN_URL, benchLog, knob } from "./lib/bench-env.js";
 import { markClient, writerTargets } from "./lib/mark-client.js";
+import { backendCpu, backendCpuSince, processCpuMs, selfCpuMs } from "./lib/proc-cpu.js";
 
 const MARKS = knob("CPU_MARKS", 3000);
 const ROUNDS = knob("CPU_ROUNDS", 3);
@@ -36,11 +31,6 @@ const JOURNALS = knob("CPU_JOURNALS", 200);
 const EVENTS = knob("CPU_EVENTS", 100);
 
 const log = benchLog("grades-cpu");
-
-const selfCpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 /** Exactly `n` operations, `c` in flight; writer w owns the targets t with t % c === w. */
 async function runCount(n: number, c: number, op: (target: number) => Promise<void>) {
@@ -148,11 +138,11 @@ async function main() {
         // The pool's connections idle out while other subjects run; reopening them (a backend
         // starting, statements prepared again) is no part of a mark's cost.
         await runCount(C, C, (t) => s.recordMark(t));
-        const s0 = procCpuMs(s.server.pid);
+        const s0 = processCpuMs(s.server.pid);
         const c0 = selfCpuMs();
         const pg0 = await backendCpu(store.pool);
         const markRate = await runCount(MARKS, C, (t) => s.recordMark(t));
-        s.serverMs.push((procCpuMs(s.server.pid) - s0) / MARKS);
+        s.serverMs.push((processCpuMs(s.server.pid) - s0) / MARKS);
         s.clientMs.push((selfCpuMs() - c0) / MARKS);
         s.pgMs.push((await backendCpuSince(store.pool, pg0)) / MARKS);
         s.ratios.push(markRate / rawRate);

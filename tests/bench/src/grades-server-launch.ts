@@ -3,42 +3,7 @@
  * as it runs in production: its CPU is then its own, apart from the load generator's.
  */
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import type pg from "pg";
-
-/** utime + stime of a process in ms (clock ticks of 10 ms). */
-export function procCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/**
- * CPU ms of each client backend of this database now (pid -> ms); not autovacuum, which
- * analyzes the freshly filled tables at random moments.
- */
-export async function backendCpu(pool: pg.Pool): Promise<Map<number, number>> {
-  const { rows } = await pool.query<{ pid: number }>(
-    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'",
-  );
-  const out = new Map<number, number>();
-  for (const { pid } of rows) {
-    try {
-      out.set(pid, procCpuMs(pid));
-    } catch {
-      // Ended meanwhile.
-    }
-  }
-  return out;
-}
-
-/** CPU ms the database's backends spent since `before` (backends started since count whole). */
-export async function backendCpuSince(pool: pg.Pool, before: Map<number, number>): Promise<number> {
-  let ms = 0;
-  for (const [pid, cpu] of await backendCpu(pool)) ms += cpu - (before.get(pid) ?? 0);
-  return ms;
-}
 
 export type GradesServerProcess = Awaited<ReturnType<typeof startGradesServerProcess>>;
 

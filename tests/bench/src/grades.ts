@@ -13,15 +13,12 @@ import { performance } from "node:perf_hooks";
 import type * as grpc from "@grpc/grpc-js";
 import type { EventStore } from "@otmetka/eventstore";
 import { openGradesDatabase, setUpBenchJournals, startBenchServer } from "@otmetka/grades/bench";
-import { createTestDatabase, startTestTokenIssuer } from "@otmetka/testing";
-import {
-  backendCpu,
-  backendCpuSince,
-  procCpuMs,
-  startGradesServerProcess,
-} from "./grades-server-launch.js";
-import { ADMIN_URL, benchLog, knob } from "./lib/bench-env.js";
+import { startTestTokenIssuer } from "@otmetka/testing";
+import { startGradesServerProcess } from "./grades-server-launch.js";
+import { BenchScratch, benchLog, knob, postgresVersion } from "./lib/bench-env.js";
+import { closedLoop, type LoadResult } from "./lib/closed-loop.js";
 import { markClient, writerTargets } from "./lib/mark-client.js";
+import { backendCpu, backendCpuSince, processCpuMs } from "./lib/proc-cpu.js";
 import {
   baselineFigure,
   type Figure,
@@ -30,6 +27,7 @@ import {
   machine,
   writeResults,
 } from "./lib/results.js";
+import { percentileAtIndex } from "./lib/stats.js";
 
 const RUNS = knob("BENCH_RUNS", 3);
 const SECONDS = knob("BENCH_SECONDS", 6);
@@ -40,37 +38,18 @@ const SERVER_MODE = process.env.BENCH_GRADES_SERVER ?? "process";
 
 const log = benchLog("grades");
 
-interface Measured {
-  rate: number;
-  latencies: number[];
-}
-
 /** `c` writers for `seconds`; writer w owns the targets t with t % c === w (no sharing). */
-async function runFor(
+function runFor(
   c: number,
   seconds: number,
   op: (target: number) => Promise<void>,
-): Promise<Measured> {
-  const latencies: number[] = [];
+): Promise<LoadResult> {
   const targets = writerTargets(JOURNALS, c, "BENCH_JOURNALS");
-  const deadline = performance.now() + seconds * 1000;
-  const t0 = performance.now();
-  await Promise.all(
-    targets.map(async (mine) => {
-      for (let k = 0; performance.now() < deadline; k++) {
-        const s = performance.now();
-        await op(mine[k % mine.length] as number);
-        latencies.push(performance.now() - s);
-      }
-    }),
-  );
-  return { rate: latencies.length / ((performance.now() - t0) / 1000), latencies };
+  return closedLoop(c, seconds, (w, k) => {
+    const mine = targets[w] as number[];
+    return op(mine[k % mine.length] as number);
+  });
 }
-
-const percentile = (values: number[], p: number) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
-};
 
 async function rawStreams(store: EventStore, data: unknown) {
   const versions: number[] = [];
@@ -92,16 +71,15 @@ async function rawStreams(store: EventStore, data: unknown) {
 async function main() {
   // Before the minutes of pre-filling: every writer needs journals of its own.
   writerTargets(JOURNALS, Math.max(...CONCURRENCY), "BENCH_JOURNALS");
-  const db = await createTestDatabase(ADMIN_URL, "bench_grades");
+  const scratch = new BenchScratch();
+  const db = await scratch.database("bench_grades");
   const store = await openGradesDatabase(db.url);
   const issuer = await startTestTokenIssuer();
   const figures: Figure[] = [];
   let server: { port: number; pid: number; shutdown(): Promise<unknown> } | undefined;
   let raw: grpc.Client | undefined;
   try {
-    const postgres = (
-      await store.pool.query<{ v: string }>("SELECT current_setting('server_version') AS v")
-    ).rows[0]?.v;
+    const postgres = await postgresVersion(store.pool);
     const t0 = performance.now();
     const school = await setUpBenchJournals(store, {
       journals: JOURNALS,
@@ -144,23 +122,23 @@ async function main() {
     await runFor(16, 1, rawAppend);
 
     for (const c of CONCURRENCY) {
-      const ours: Measured[] = [];
-      const base: Measured[] = [];
+      const ours: LoadResult[] = [];
+      const base: LoadResult[] = [];
       for (let run = 0; run < RUNS; run++) {
-        const cpu0 = procCpuMs(serverPid);
+        const cpu0 = processCpuMs(serverPid);
         const pg0 = await backendCpu(store.pool);
         ours.push(await runFor(c, SECONDS, recordMark));
         const marks = ours.at(-1)!.latencies.length;
-        const serverCpuMs = (procCpuMs(serverPid) - cpu0) / marks;
+        const serverCpuMs = (processCpuMs(serverPid) - cpu0) / marks;
         const pgCpuMs = (await backendCpuSince(store.pool, pg0)) / marks;
         const rawPg0 = await backendCpu(store.pool);
         base.push(await runFor(c, SECONDS, rawAppend));
         const rawPgMs = (await backendCpuSince(store.pool, rawPg0)) / base.at(-1)!.latencies.length;
         log(
-          `c=${c} run ${run + 1}: RecordMark ${Math.round(ours.at(-1)!.rate)}/s (p50 ${percentile(ours.at(-1)!.latencies, 50).toFixed(1)} ms, p99 ${percentile(ours.at(-1)!.latencies, 99).toFixed(1)} ms, ${SERVER_MODE === "inline" ? "bench process (server and client)" : "server process"} ${serverCpuMs.toFixed(2)} CPU ms a mark, PostgreSQL ${pgCpuMs.toFixed(2)}); append ${Math.round(base.at(-1)!.rate)}/s (PostgreSQL ${rawPgMs.toFixed(2)} CPU ms an append)`,
+          `c=${c} run ${run + 1}: RecordMark ${Math.round(ours.at(-1)!.rate)}/s (p50 ${percentileAtIndex(ours.at(-1)!.latencies, 50).toFixed(1)} ms, p99 ${percentileAtIndex(ours.at(-1)!.latencies, 99).toFixed(1)} ms, ${SERVER_MODE === "inline" ? "bench process (server and client)" : "server process"} ${serverCpuMs.toFixed(2)} CPU ms a mark, PostgreSQL ${pgCpuMs.toFixed(2)}); append ${Math.round(base.at(-1)!.rate)}/s (PostgreSQL ${rawPgMs.toFixed(2)} CPU ms an append)`,
         );
       }
-      const p = (m: Measured[], q: number) => m.map((x) => percentile(x.latencies, q));
+      const p = (m: LoadResult[], q: number) => m.map((x) => percentileAtIndex(x.latencies, q));
       figures.push(
         figure({
           id: `record_mark_c${c}`,
@@ -204,14 +182,14 @@ async function main() {
       figure({ id: "prefill_bulk", unit: "events/s", runs: [(JOURNALS * EVENTS) / fillSeconds] }),
     );
     process.stdout.write(`${formatTable(figures)}\n`);
-    const path = writeResults("grades", machine({ ...(postgres ? { postgres } : {}) }), figures);
+    const path = writeResults("grades", machine({ postgres }), figures);
     log(`results in ${path}`);
   } finally {
     raw?.close();
     await server?.shutdown().catch(() => {});
     await issuer.stop().catch(() => {});
     await store.close();
-    await db.drop().catch(() => {});
+    await scratch.cleanup();
   }
 }
 

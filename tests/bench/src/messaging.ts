@@ -21,10 +21,8 @@ import {
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import {
   EventStore,
-  makeCheckpoint,
   migrateEventStoreDatabase,
   type RecordedEvent,
-  START,
   type StreamAppend,
 } from "@otmetka/eventstore";
 import {
@@ -43,7 +41,14 @@ import {
   postgresVersion,
   report,
 } from "./lib/bench-env.js";
-import { baselineFigure, type Figure, figure, machine } from "./lib/results.js";
+import {
+  MARK_METADATA,
+  markPayload,
+  numberedUuid,
+  syntheticMarkRecorded,
+} from "./lib/mark-payload.js";
+import { waitUntilReadable } from "./lib/readable-log.js";
+import { type Figure, figure, figureAndBaseline, machine } from "./lib/results.js";
 import { repeat } from "./lib/stats.js";
 
 const RUNS = knob("BENCH_RUNS", 3);
@@ -56,25 +61,6 @@ const STREAMS = 500;
 
 const log = benchLog("messaging");
 
-// ~300 bytes of JSON, like a MarkRecorded payload.
-function payload(i: number) {
-  return {
-    journalId: "0192a7c4-5b1e-7c3d-9f10-2a3b4c5d6e7f",
-    lessonId: "0192a7c4-5b1e-7c3d-9f10-8a9b0c1d2e3f",
-    studentId: `0192a7c4-5b1e-7c3d-9f10-${String(i).padStart(12, "0")}`,
-    mark: { scale: "FIVE_POINT", value: (i % 5) + 1 },
-    workType: "INDEPENDENT_WORK",
-    weight: 2,
-    lessonDate: "2026-11-28",
-    comment: "Solved all tasks of the independent work on fractions",
-  };
-}
-const METADATA = {
-  correlationId: "0192a7c4-5b1e-7c3d-9f10-aaaaaaaaaaaa",
-  actor: { id: "0192a7c4-5b1e-7c3d-9f10-bbbbbbbbbbbb", kind: "user" as const },
-  traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-};
-
 /** `count` events over STREAMS aggregate streams, appended in transactions of STREAMS events. */
 async function fillLog(store: EventStore, count: number): Promise<void> {
   const rounds = Math.ceil(count / STREAMS);
@@ -85,7 +71,11 @@ async function fillLog(store: EventStore, count: number): Promise<void> {
         streamId: `journal-${s}`,
         expected: r,
         events: [
-          { type: "grades.v1.MarkRecorded", data: payload(r * STREAMS + s), metadata: METADATA },
+          {
+            type: "grades.v1.MarkRecorded",
+            data: markPayload(r * STREAMS + s),
+            metadata: MARK_METADATA,
+          },
         ],
       });
     }
@@ -94,22 +84,12 @@ async function fillLog(store: EventStore, count: number): Promise<void> {
 }
 
 /** Event-shaped records without a database, for the consume and latency figures. */
-function syntheticEvent(i: number, version: number, streamId: string): RecordedEvent {
-  return {
-    position: i + 1,
-    transactionId: String(1000 + i),
-    checkpoint: makeCheckpoint(String(1000 + i), i + 1),
-    streamId,
-    version,
-    eventId: `0192a7c4-5b1e-7c3d-9f10-${String(i).padStart(12, "0")}`,
-    type: "grades.v1.MarkRecorded",
-    schemaVersion: 1,
-    storedSchemaVersion: 1,
-    data: payload(i),
-    metadata: METADATA,
-    recordedAt: new Date(),
-  };
-}
+const syntheticEvent = (i: number): RecordedEvent =>
+  syntheticMarkRecorded(i, STREAMS, {
+    eventId: numberedUuid(i),
+    data: markPayload(i),
+    metadata: MARK_METADATA,
+  });
 
 async function freshStream(jsm: JetStreamManager, names: MessagingNames, context: string) {
   const spec = names.contextStream(context);
@@ -181,8 +161,7 @@ async function fillStream(nc: NatsConnection, jsm: JetStreamManager, names: Mess
   const js = jetstream(nc);
   const inFlight: Promise<unknown>[] = [];
   for (let i = 0; i < CONSUME_EVENTS; i++) {
-    const s = i % STREAMS;
-    const m = toMessage(syntheticEvent(i, Math.floor(i / STREAMS) + 1, `journal-${s}`), routing);
+    const m = toMessage(syntheticEvent(i), routing);
     inFlight.push(js.publish(m.subject, m.payload, { msgID: m.msgId, headers: m.headers }));
     if (inFlight.length >= IN_FLIGHT) await Promise.all(inFlight.splice(0));
   }
@@ -275,7 +254,7 @@ async function latencyP99(
   for (let i = 0; i < total; ) {
     const due = Math.min(total, Math.floor(((performance.now() - began) / 1000) * RATE) + perTick);
     for (; i < due; i++) {
-      const e = syntheticEvent(i, Math.floor(i / STREAMS) + 1, `journal-${i % STREAMS}`);
+      const e = syntheticEvent(i);
       const m = toMessage(e, routing);
       sentAt.set(e.eventId, performance.now());
       // A generous ack timeout: on a loaded machine an ack can take seconds, and a lost
@@ -312,15 +291,9 @@ async function main(): Promise<void> {
     postgres = await postgresVersion(store.pool);
     log(`filling the log with ${RELAY_EVENTS} events`);
     await fillLog(store, RELAY_EVENTS);
-    // readAll only shows transactions older than every open one on the server (other
-    // sessions' included): wait until all appended events are readable before timing.
+    // Every appended event readable before timing (and kept for the raw publishes).
     const events: RecordedEvent[] = [];
-    for (let checkpoint = START; events.length < RELAY_EVENTS; ) {
-      const page = await store.readAll(checkpoint, 5000);
-      events.push(...page.events);
-      checkpoint = page.checkpoint;
-      if (page.events.length === 0) await sleep(100);
-    }
+    await waitUntilReadable(store, RELAY_EVENTS, (page) => events.push(...page));
     const relay: number[] = [];
     const raw: number[] = [];
     for (let run = 0; run < RUNS; run++) {
@@ -332,7 +305,7 @@ async function main(): Promise<void> {
     }
     const inFlightNote = `${RELAY_EVENTS} events, ${IN_FLIGHT} publishes in flight`;
     figures.push(
-      figure({
+      ...figureAndBaseline({
         id: "relay_pg_to_jetstream",
         unit: "events/s",
         runs: relay,
@@ -340,7 +313,6 @@ async function main(): Promise<void> {
         goal: 0.7,
         note: inFlightNote,
       }),
-      baselineFigure("raw_js_publish", "events/s", raw, inFlightNote),
     );
     await store.close();
 
@@ -358,7 +330,7 @@ async function main(): Promise<void> {
     }
     const consumeNote = `${CONSUME_EVENTS} messages, first to last handled; runtime: 16 partitions`;
     figures.push(
-      figure({
+      ...figureAndBaseline({
         id: "consume_explicit_ack",
         unit: "events/s",
         runs: ours,
@@ -366,7 +338,6 @@ async function main(): Promise<void> {
         goal: 0.7,
         note: consumeNote,
       }),
-      baselineFigure("raw_js_consume_ack", "events/s", rawConsume, consumeNote),
     );
 
     const p99 = await repeat(RUNS, async (run) => {

@@ -30,7 +30,7 @@ import {
   report,
 } from "./lib/bench-env.js";
 import { baselineFigure, type Figure, figure, machine } from "./lib/results.js";
-import { repeat } from "./lib/stats.js";
+import { percentileAtIndex, repeat } from "./lib/stats.js";
 
 const RUNS = knob("BENCH_RUNS", 3);
 const EVENTS = knob("BENCH_PORTAL_EVENTS", 20_000);
@@ -257,8 +257,7 @@ async function latencyP99(run: number): Promise<number> {
       await sleep(10);
     }
     while (latencies.length < total) await sleep(20);
-    latencies.sort((a, b) => a - b);
-    const p99 = latencies[Math.floor(latencies.length * 0.99)] ?? 0;
+    const p99 = percentileAtIndex(latencies, 99);
     log(`run ${run}: p99 ${p99.toFixed(1)} ms over ${latencies.length} events`);
     return p99;
   } finally {

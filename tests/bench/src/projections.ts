@@ -12,8 +12,6 @@
  * BENCH_LATENCY_SECONDS (10), BENCH_ONLY (live | rebuild | latency), DATABASE_URL, NATS_URL.
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -24,12 +22,7 @@ import {
   jetstreamManager,
 } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import {
-  EventStore,
-  makeCheckpoint,
-  migrateEventStoreDatabase,
-  type RecordedEvent,
-} from "@otmetka/eventstore";
+import { EventStore, migrateEventStoreDatabase, type RecordedEvent } from "@otmetka/eventstore";
 import {
   ensureStream,
   type MessagingNames,
@@ -55,7 +48,16 @@ import {
   report,
 } from "./lib/bench-env.js";
 import { atFixedRate } from "./lib/fixed-rate.js";
-import { baselineFigure, type Figure, figure, machine, RESULTS_DIR } from "./lib/results.js";
+import { markPayload, syntheticMarkRecorded } from "./lib/mark-payload.js";
+import {
+  baselineFigure,
+  type Figure,
+  figure,
+  figureAndBaseline,
+  machine,
+  withEarlierFigures,
+} from "./lib/results.js";
+import { nearestRank } from "./lib/stats.js";
 
 const RUNS = knob("BENCH_RUNS", 3);
 const LIVE_EVENTS = knob("BENCH_LIVE_EVENTS", 50_000);
@@ -70,35 +72,15 @@ const MAX_BATCH = 1000;
 
 const log = benchLog("projections");
 
-// ~300 bytes of JSON, like a MarkRecorded payload.
-function payload(i: number) {
-  return {
-    journalId: "0192a7c4-5b1e-7c3d-9f10-2a3b4c5d6e7f",
-    lessonId: "0192a7c4-5b1e-7c3d-9f10-8a9b0c1d2e3f",
-    studentId: `0192a7c4-5b1e-7c3d-9f10-${String(i).padStart(12, "0")}`,
-    mark: { scale: "FIVE_POINT", value: (i % 5) + 1 },
-    workType: "INDEPENDENT_WORK",
-    weight: 2,
-    lessonDate: "2026-11-28",
-  };
-}
+// The mark payload without its comment, as this bench has always measured.
+const payload = (i: number) => markPayload(i, { comment: false });
 
-function fakeEvent(i: number): RecordedEvent {
-  return {
-    position: i + 1,
-    transactionId: String(1000 + i),
-    checkpoint: makeCheckpoint(String(1000 + i), i + 1),
-    streamId: `journal-${i % STREAMS}`,
-    version: Math.floor(i / STREAMS) + 1,
+const fakeEvent = (i: number): RecordedEvent =>
+  syntheticMarkRecorded(i, STREAMS, {
     eventId: randomUUID(),
-    type: "grades.v1.MarkRecorded",
-    schemaVersion: 1,
-    storedSchemaVersion: 1,
     data: payload(i),
     metadata: { correlationId: randomUUID() },
-    recordedAt: new Date(),
-  };
-}
+  });
 
 /** The simple read model: events per aggregate stream, one upsert per batch. */
 function countsProjection(name: string, context: string): Projection<Map<string, number>> {
@@ -355,26 +337,10 @@ async function noticeLatencyP99(
   await relay.stop();
   if (latencies.length < total)
     throw new Error(`only ${latencies.length} of ${total} notices arrived`);
-  return { endToEnd: p99of(latencies), fromBatchCommit: p99of(fromBatch) };
-}
-
-/** With BENCH_ONLY, keeps the other parts' figures of the previous results file. */
-function withEarlierFigures(figures: Figure[]): Figure[] {
-  if (ONLY === "") return figures;
-  try {
-    const earlier = JSON.parse(readFileSync(join(RESULTS_DIR, "projections.json"), "utf8")) as {
-      figures: Figure[];
-    };
-    const fresh = new Set(figures.map((f) => f.id));
-    return [...earlier.figures.filter((f) => !fresh.has(f.id)), ...figures];
-  } catch {
-    return figures;
-  }
-}
-
-function p99of(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.ceil(s.length * 0.99) - 1] ?? Number.NaN;
+  return {
+    endToEnd: nearestRank(latencies, 0.99),
+    fromBatchCommit: nearestRank(fromBatch, 0.99),
+  };
 }
 
 async function main(): Promise<void> {
@@ -411,7 +377,7 @@ async function main(): Promise<void> {
       const slower = rawConsume.map((c, i) => Math.min(c, rawInsert[i]!));
       const liveNote = `${LIVE_EVENTS} events over ${STREAMS} streams, batches up to ${MAX_BATCH}`;
       figures.push(
-        figure({
+        ...figureAndBaseline({
           id: "live_projection",
           unit: "events/s",
           runs: live,
@@ -419,7 +385,6 @@ async function main(): Promise<void> {
           goal: 0.5,
           note: liveNote,
         }),
-        baselineFigure("raw_slower_of_consume_and_insert", "events/s", slower, liveNote),
         baselineFigure("raw_js_consume_ack", "events/s", rawConsume, liveNote),
         baselineFigure("raw_batched_inserts", "events/s", rawInsert, liveNote),
       );
@@ -440,7 +405,7 @@ async function main(): Promise<void> {
       }
       const rebuildNote = `${REBUILD_EVENTS} events, batches of ${REBUILD_BATCH}, swap included`;
       figures.push(
-        figure({
+        ...figureAndBaseline({
           id: "rebuild_1m",
           unit: "events/s",
           runs: rebuild,
@@ -448,7 +413,6 @@ async function main(): Promise<void> {
           goal: 0.4,
           note: rebuildNote,
         }),
-        baselineFigure("raw_ordered_read", "events/s", ordered, rebuildNote),
       );
       await jsm.streams.delete(names.contextStream("curriculum").name);
     }
@@ -502,7 +466,7 @@ async function main(): Promise<void> {
   report("projections", machine({ postgres }), figures, {
     began,
     runs: RUNS,
-    written: withEarlierFigures(figures),
+    written: withEarlierFigures("projections", figures, ONLY),
   });
 }
 

@@ -7,7 +7,7 @@
  *   npx tsx src/reporting-history-cpu.ts            (knobs: BENCH_HISTORY_EVENTS, BENCH_RUNS)
  * With CPU_PROFILE=<file.cpuprofile> the rebuild alone (not the set-up) is profiled into that file.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { performance } from "node:perf_hooks";
 import { connect } from "@nats-io/transport-node";
@@ -23,11 +23,11 @@ import {
 import { createTestDatabase, deleteNatsPrefix, uniqueNatsPrefix } from "@otmetka/testing";
 import type pg from "pg";
 import { ADMIN_URL, knob, NATS_URL } from "./lib/bench-env.js";
+import { processCpuMsOrZero, selfCpuSeconds } from "./lib/proc-cpu.js";
 import { orderedReadRate } from "./reporting-history-read.js";
 
 const EVENTS = knob("BENCH_HISTORY_EVENTS", 10_000);
 const RUNS = knob("BENCH_RUNS", 1);
-const TICKS = 100; // USER_HZ on Linux
 const PROFILE = process.env.CPU_PROFILE;
 
 /** Profiles `work` with the inspector when CPU_PROFILE names a file. */
@@ -47,20 +47,7 @@ async function profiled<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** utime + stime of a process in seconds (0 when it is gone). */
-function cpuOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) / TICKS;
-  } catch {
-    return 0;
-  }
-}
-
-const selfCpu = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
+const cpuOf = (pid: number) => processCpuMsOrZero(pid) / 1000;
 
 /** The pool with every client query counted and timed by the statement's first words. */
 function timingPool(p: pg.Pool, pids: Set<number>) {
@@ -119,10 +106,10 @@ async function main() {
     const perSource: Record<string, number> = {};
     for (const e of h.events) perSource[e.context] = (perSource[e.context] ?? 0) + 1;
     for (let run = 0; run < RUNS; run++) {
-      let c0 = selfCpu();
+      let c0 = selfCpuSeconds();
       let t0 = performance.now();
       await orderedReadRate(nc, names, perSource);
-      const readCpu = selfCpu() - c0;
+      const readCpu = selfCpuSeconds() - c0;
       const readWall = performance.now() - t0;
 
       const pids = new Set<number>();
@@ -135,7 +122,7 @@ async function main() {
         before.set(pid, cpuOf(pid));
         c.release();
       }
-      c0 = selfCpu();
+      c0 = selfCpuSeconds();
       t0 = performance.now();
       // When each phase was reached (ms from the start): set-up, batches, swap, done.
       const phases: string[] = [];
@@ -150,7 +137,7 @@ async function main() {
         }),
       );
       const wall = performance.now() - t0;
-      const nodeCpu = selfCpu() - c0;
+      const nodeCpu = selfCpuSeconds() - c0;
       let pgCpu = 0;
       for (const pid of pids) pgCpu += cpuOf(pid) - (before.get(pid) ?? 0);
       const n = r.events;

@@ -29,21 +29,16 @@ import {
   reportingProjection,
   syntheticHistory,
 } from "@otmetka/reporting/bench";
+import { BenchScratch, benchLog, knob, NATS_URL, postgresVersion } from "./lib/bench-env.js";
 import {
-  createTestDatabase,
-  deleteNatsPrefix,
-  type TestDatabase,
-  uniqueNatsPrefix,
-} from "@otmetka/testing";
-import { ADMIN_URL, benchLog, knob, NATS_URL } from "./lib/bench-env.js";
-import {
-  baselineFigure,
   type Figure,
   figure,
+  figureAndBaseline,
   formatTable,
   machine,
   writeResults,
 } from "./lib/results.js";
+import { nearestRank } from "./lib/stats.js";
 import { orderedReadRate } from "./reporting-history-read.js";
 
 const RUNS = knob("BENCH_RUNS", 3);
@@ -52,23 +47,17 @@ const QUERIES = knob("BENCH_QUERIES", 300);
 
 const log = benchLog("reporting-history");
 
-function p99of(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.ceil(s.length * 0.99) - 1] ?? Number.NaN;
-}
-
 async function main(): Promise<void> {
   const began = performance.now();
-  const prefix = uniqueNatsPrefix();
-  const names = messagingNames(prefix);
+  const scratch = new BenchScratch();
+  const names = messagingNames(scratch.natsPrefix());
   const nc = await connect({ servers: NATS_URL });
-  let db: TestDatabase | undefined;
   const figures: Figure[] = [];
   let postgres = "unknown";
   try {
-    db = await createTestDatabase(ADMIN_URL, "bench_reporting_history");
+    const db = await scratch.database("bench_reporting_history");
     const pool = await openReportingDatabase(db.url);
-    postgres = (await pool.query("SELECT current_setting('server_version') AS v")).rows[0].v;
+    postgres = await postgresVersion(pool);
     await ensureSourceStreams(nc, names);
     const h = syntheticHistory({ events: EVENTS });
     const t0 = performance.now();
@@ -96,7 +85,7 @@ async function main(): Promise<void> {
     ).rows[0]?.n;
     const note = `${h.events.length} events, 3 sources, ${days} closed days; swap included`;
     figures.push(
-      figure({
+      ...figureAndBaseline({
         id: "rebuild_reporting",
         unit: "events/s",
         runs: rebuild,
@@ -104,7 +93,6 @@ async function main(): Promise<void> {
         goal: 0.4,
         note,
       }),
-      baselineFigure("raw_ordered_read", "events/s", ordered, note),
     );
 
     // As-of queries on the rebuilt read model.
@@ -144,7 +132,7 @@ async function main(): Promise<void> {
           await dashboard(read, DEFAULT_METRICS_CONFIG, q);
           ms.push(performance.now() - t);
         }
-        p99s.push(p99of(ms));
+        p99s.push(nearestRank(ms, 0.99));
         log(`${mode} run ${run + 1}: p99 ${p99s.at(-1)?.toFixed(2)} ms over ${QUERIES} queries`);
       }
       figures.push({
@@ -160,9 +148,8 @@ async function main(): Promise<void> {
     }
     await pool.end();
   } finally {
-    await deleteNatsPrefix(NATS_URL, prefix).catch(() => {});
     await nc.close();
-    await db?.drop().catch(() => {});
+    await scratch.cleanup();
   }
   const m = machine({ postgres });
   const path = writeResults("reporting-history", m, figures);

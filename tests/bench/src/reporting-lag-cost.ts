@@ -13,7 +13,6 @@
  *   npx tsx src/reporting-lag-cost.ts       (wall times are printed for information only)
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { applyBatch, type BatchEntry, ensureLiveSchema } from "@otmetka/projections";
@@ -21,27 +20,15 @@ import type { reportingProjection as Projection } from "@otmetka/reporting/bench
 import { createTestDatabase } from "@otmetka/testing";
 import pg from "pg";
 import { ADMIN_URL, knob } from "./lib/bench-env.js";
+import { processCpuMs, selfCpuMs } from "./lib/proc-cpu.js";
 import { markRecorded } from "./lib/reporting-marks.js";
 
 const WARMUP = knob("BENCH_WARMUP", 1000);
 const EVENTS = knob("BENCH_EVENTS", 3000);
 const SIZES = [15, 150];
-const TICKS = 100; // USER_HZ on Linux
 const { reportingProjection } = (await import(
   process.env.BENCH_REPORTING ?? "@otmetka/reporting/bench"
 )) as { reportingProjection: typeof Projection };
-
-/** utime + stime of a process in ms. */
-function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS;
-}
-
-const selfCpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 let sequence = 0;
 function entries(n: number): BatchEntry[] {
@@ -96,12 +83,12 @@ async function main(): Promise<void> {
         if (k === "query")
           return async (...a: unknown[]) => {
             statements++;
-            const c0 = cpuMsOf(pid);
+            const c0 = processCpuMs(pid);
             try {
               return await query(...a);
             } finally {
               const name = String(a[0]).replace(/\s+/g, " ").slice(0, 48);
-              byStatement.set(name, (byStatement.get(name) ?? 0) + cpuMsOf(pid) - c0);
+              byStatement.set(name, (byStatement.get(name) ?? 0) + processCpuMs(pid) - c0);
             }
           };
         const v = Reflect.get(t, k, t);
@@ -139,7 +126,7 @@ async function main(): Promise<void> {
       while (t.events < events) {
         const batch = entries(size);
         statements = 0;
-        const [n0, p0, w0] = [selfCpuMs(), cpuMsOf(pid), performance.now()];
+        const [n0, p0, w0] = [selfCpuMs(), processCpuMs(pid), performance.now()];
         await applyBatch(counting, reportingProjection, schema, batch, {
           mode: "live",
           begin: true,
@@ -147,7 +134,7 @@ async function main(): Promise<void> {
         });
         t.wallMs += performance.now() - w0;
         t.nodeMs += selfCpuMs() - n0;
-        t.pgMs += cpuMsOf(pid) - p0;
+        t.pgMs += processCpuMs(pid) - p0;
         t.statements += statements;
         t.events += size;
       }

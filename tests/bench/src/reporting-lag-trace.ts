@@ -19,16 +19,16 @@ import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { EventStore, migrateEventStoreDatabase } from "@otmetka/eventstore";
-import { messagingNames } from "@otmetka/messaging";
+import type { EventStore } from "@otmetka/eventstore";
 import type { ChangeNotice } from "@otmetka/projections";
-import { ensureSourceStreams, reportingProjection } from "@otmetka/reporting/bench";
-import { createTestDatabase, deleteNatsPrefix, uniqueNatsPrefix } from "@otmetka/testing";
+import { reportingProjection } from "@otmetka/reporting/bench";
 import pg from "pg";
 import { ADMIN_URL, knob, NATS_URL } from "./lib/bench-env.js";
 import { atFixedRate } from "./lib/fixed-rate.js";
-import { markRecorded, startGradesRelay } from "./lib/reporting-marks.js";
+import { processCpuMsOrZero, selfCpuMs } from "./lib/proc-cpu.js";
+import { markRecorded, openLagScenario, startGradesRelay } from "./lib/reporting-marks.js";
 import { lingerOption } from "./lib/reporting-runner-launch.js";
+import { nearestRank } from "./lib/stats.js";
 
 const RUNS = knob("BENCH_RUNS", 1);
 const SECONDS = knob("BENCH_LAG_SECONDS", 10);
@@ -40,43 +40,21 @@ const { ProjectionRunner } = (await import(
 const HOPS = ["commit", "read", "publish", "queued", "start", "committed", "notice"] as const;
 type Hop = (typeof HOPS)[number];
 
-const TICKS = 100;
-function cpuMsOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS;
-  } catch {
-    return 0;
-  }
-}
 /** CPU ms of the PostgreSQL backends serving the given databases, by pid. */
 async function backendCpu(admin: pg.Pool, databases: string[]): Promise<Map<number, number>> {
   const { rows } = await admin.query<{ pid: number }>(
     "SELECT pid FROM pg_stat_activity WHERE datname = ANY($1::text[])",
     [databases],
   );
-  return new Map(rows.map((r) => [r.pid, cpuMsOf(r.pid)]));
-}
-const selfCpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-function quantile(values: number[], q: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.max(0, Math.ceil(s.length * q) - 1)] ?? Number.NaN;
+  return new Map(rows.map((r) => [r.pid, processCpuMsOrZero(r.pid)]));
 }
 
 async function run(nc: NatsConnection, n: number): Promise<void> {
-  const prefix = uniqueNatsPrefix();
-  const names = messagingNames(prefix);
-  const gradesDb = await createTestDatabase(ADMIN_URL, `bench_trace_g${n}`);
-  const reportingDb = await createTestDatabase(ADMIN_URL, `bench_trace_r${n}`);
-  await migrateEventStoreDatabase(gradesDb.url);
-  const store = await EventStore.connect({ connectionString: gradesDb.url });
-  const pool = new pg.Pool({ connectionString: reportingDb.url, max: 6 });
-  await ensureSourceStreams(nc, names);
+  const scenario = await openLagScenario(nc, {
+    grades: `bench_trace_g${n}`,
+    reporting: `bench_trace_r${n}`,
+  });
+  const { names, gradesDb, reportingDb, store, pool } = scenario;
   const times = new Map<string, Partial<Record<Hop, number>>>();
   const mark = (id: string, hop: Hop) => {
     const t = times.get(id) ?? {};
@@ -164,7 +142,7 @@ async function run(nc: NatsConnection, n: number): Promise<void> {
     };
     const rows = [...times.values()];
     const line = (label: string, values: number[]) =>
-      `${label.padEnd(22)} p50 ${quantile(values, 0.5).toFixed(1).padStart(7)}  p90 ${quantile(values, 0.9).toFixed(1).padStart(7)}  p99 ${quantile(values, 0.99).toFixed(1).padStart(7)}  max ${Math.max(
+      `${label.padEnd(22)} p50 ${nearestRank(values, 0.5).toFixed(1).padStart(7)}  p90 ${nearestRank(values, 0.9).toFixed(1).padStart(7)}  p99 ${nearestRank(values, 0.99).toFixed(1).padStart(7)}  max ${Math.max(
         ...values,
       )
         .toFixed(1)
@@ -214,11 +192,7 @@ async function run(nc: NatsConnection, n: number): Promise<void> {
     relayed.unsubscribe();
     await runner.stop();
     await relay.stop();
-    await store.close();
-    await pool.end();
-    await gradesDb.drop();
-    await reportingDb.drop();
-    await deleteNatsPrefix(NATS_URL, prefix).catch(() => {});
+    await scenario.close();
   }
 }
 

@@ -15,14 +15,11 @@
  * BENCH_LAG_WARMUP_SECONDS (1: at the same rate before the measured seconds), BENCH_LINGER_MS
  * (the projection runner's lingerMs; its default when unset), DATABASE_URL, NATS_URL.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { EventStore, migrateEventStoreDatabase } from "@otmetka/eventstore";
 import { ensureStream, messagingNames } from "@otmetka/messaging";
 import { type ChangeNotice, ensureLiveSchema, ProjectionRunner } from "@otmetka/projections";
 import {
@@ -36,7 +33,6 @@ import {
   Access,
   createReportingService,
   DEFAULT_METRICS_CONFIG,
-  ensureSourceStreams,
   loadSyntheticRegion,
   ReadDb,
   reportingProjection,
@@ -48,17 +44,23 @@ import {
   promiseClient,
   startGrpcServer,
 } from "@otmetka/service-kit";
-import {
-  createTestDatabase,
-  deleteNatsPrefix,
-  startTestTokenIssuer,
-  type TestDatabase,
-  uniqueNatsPrefix,
-} from "@otmetka/testing";
+import { startTestTokenIssuer } from "@otmetka/testing";
 import pg from "pg";
-import { ADMIN_URL, benchLog, knob, NATS_URL } from "./lib/bench-env.js";
+import {
+  ADMIN_URL,
+  BenchScratch,
+  benchLog,
+  knob,
+  NATS_URL,
+  postgresVersion,
+} from "./lib/bench-env.js";
 import { atFixedRate } from "./lib/fixed-rate.js";
-import { LAG_CLASS_GROUPS, markRecorded, startGradesRelay } from "./lib/reporting-marks.js";
+import {
+  LAG_CLASS_GROUPS,
+  markRecorded,
+  openLagScenario,
+  startGradesRelay,
+} from "./lib/reporting-marks.js";
 import { lingerOption, startReportingRunnerProcess } from "./lib/reporting-runner-launch.js";
 import {
   baselineFigure,
@@ -66,9 +68,10 @@ import {
   figure,
   formatTable,
   machine,
-  RESULTS_DIR,
+  withEarlierFigures,
   writeResults,
 } from "./lib/results.js";
+import { nearestRank } from "./lib/stats.js";
 
 const RUNS = knob("BENCH_RUNS", 3);
 const LAG_SECONDS = knob("BENCH_LAG_SECONDS", 10);
@@ -83,25 +86,16 @@ const WARMUP_SECONDS = knob("BENCH_LAG_WARMUP_SECONDS", 1);
 
 const log = benchLog("reporting");
 
-function p99of(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.ceil(s.length * 0.99) - 1] ?? Number.NaN;
-}
-
 /** p99 of grades' append commit → reporting's notice for that journal, at RATE events/s. */
 async function lagP99(
   nc: NatsConnection,
   run: number,
 ): Promise<{ commit: number; publish: number; runnerCpuMs: number }> {
-  // Own streams per run: a fresh read model would otherwise first replay the earlier runs' events.
-  const prefix = uniqueNatsPrefix();
-  const names = messagingNames(prefix);
-  const gradesDb = await createTestDatabase(ADMIN_URL, `bench_rep_g${run}`);
-  const reportingDb = await createTestDatabase(ADMIN_URL, `bench_rep_r${run}`);
-  await migrateEventStoreDatabase(gradesDb.url);
-  const store = await EventStore.connect({ connectionString: gradesDb.url });
-  const pool = new pg.Pool({ connectionString: reportingDb.url, max: 6 });
-  await ensureSourceStreams(nc, names);
+  const scenario = await openLagScenario(nc, {
+    grades: `bench_rep_g${run}`,
+    reporting: `bench_rep_r${run}`,
+  });
+  const { prefix, names, gradesDb, reportingDb, store, pool } = scenario;
   const relay = startGradesRelay(nc, names, store, gradesDb.url);
   const committed = new Map<string, number>();
   const published = new Map<string, number>();
@@ -173,8 +167,8 @@ async function lagP99(
     if (lags.length < total) throw new Error(`only ${lags.length} of ${total} notices arrived`);
     runnerCpuMs = (await runnerProcess?.stop()) ?? Number.NaN;
     return {
-      commit: p99of(lags),
-      publish: p99of(fromPublish),
+      commit: nearestRank(lags, 0.99),
+      publish: nearestRank(fromPublish, 0.99),
       runnerCpuMs: runnerCpuMs / (warmup + total),
     };
   } finally {
@@ -183,17 +177,14 @@ async function lagP99(
     await runner?.stop();
     if (Number.isNaN(runnerCpuMs)) await runnerProcess?.stop();
     await relay.stop();
-    await store.close();
-    await pool.end();
-    await gradesDb.drop();
-    await reportingDb.drop();
-    await deleteNatsPrefix(NATS_URL, prefix).catch(() => {});
+    await scenario.close();
   }
 }
 
 /** A read model of `marks` bulk-loaded, served over gRPC; p99 of single-dashboard calls, per run. */
 async function queryP99s(marks: number): Promise<{ runs: number[]; region: SyntheticRegion }> {
-  const db: TestDatabase = await createTestDatabase(ADMIN_URL, `bench_rep_q${marks}`);
+  const scratch = new BenchScratch();
+  const db = await scratch.database(`bench_rep_q${marks}`);
   const pool = new pg.Pool({ connectionString: db.url, max: 8 });
   const issuer = await startTestTokenIssuer();
   const logger = createLogger({ service: "bench-reporting", level: "silent" });
@@ -280,7 +271,7 @@ async function queryP99s(marks: number): Promise<{ runs: number[]; region: Synth
     for (let run = 0; run < RUNS; run++) {
       const latencies: number[] = [];
       for (let i = 0; i < QUERIES; i++) latencies.push(await call(run * QUERIES + i));
-      runs.push(p99of(latencies));
+      runs.push(nearestRank(latencies, 0.99));
       log(`queries @${marks}: run ${run + 1} p99 ${runs.at(-1)?.toFixed(2)} ms`);
     }
     return { runs, region };
@@ -289,34 +280,20 @@ async function queryP99s(marks: number): Promise<{ runs: number[]; region: Synth
     await server?.shutdown();
     await issuer.stop();
     await pool.end();
-    await db.drop();
-  }
-}
-
-/** With BENCH_ONLY, keeps the other part's figures of the previous results file. */
-function withEarlierFigures(figures: Figure[]): Figure[] {
-  if (ONLY === "") return figures;
-  try {
-    const earlier = JSON.parse(readFileSync(join(RESULTS_DIR, "reporting.json"), "utf8")) as {
-      figures: Figure[];
-    };
-    const fresh = new Set(figures.map((f) => f.id));
-    return [...earlier.figures.filter((f) => !fresh.has(f.id)), ...figures];
-  } catch {
-    return figures;
+    await scratch.cleanup();
   }
 }
 
 async function main(): Promise<void> {
-  const prefix = uniqueNatsPrefix();
-  const names = messagingNames(prefix);
+  const scratch = new BenchScratch();
+  const names = messagingNames(scratch.natsPrefix());
   const nc = await connect({ servers: NATS_URL });
   const figures: Figure[] = [];
   let postgres = "unknown";
   try {
     const admin = new pg.Client({ connectionString: ADMIN_URL });
     await admin.connect();
-    postgres = (await admin.query("SELECT current_setting('server_version') AS v")).rows[0].v;
+    postgres = await postgresVersion(admin);
     await admin.end();
     await ensureStream(await jetstreamManager(nc), names.contextStream("grades"));
     if (ONLY === "" || ONLY === "lag") {
@@ -385,10 +362,14 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await deleteNatsPrefix(NATS_URL, prefix).catch(() => {});
     await nc.close();
+    await scratch.cleanup();
   }
-  const path = writeResults("reporting", machine({ postgres }), withEarlierFigures(figures));
+  const path = writeResults(
+    "reporting",
+    machine({ postgres }),
+    withEarlierFigures("reporting", figures, ONLY),
+  );
   console.log(formatTable(figures));
   console.log(`\nwritten to ${path}`);
 }

@@ -46,11 +46,12 @@ export async function postgresVersion(db: {
 export class BenchScratch {
   private readonly databases: TestDatabase[] = [];
   private readonly prefixes: string[] = [];
+  private readonly onInterrupt = () => {
+    void this.cleanup().then(() => process.exit(130));
+  };
 
   constructor() {
-    process.once("SIGINT", () => {
-      void this.cleanup().then(() => process.exit(130));
-    });
+    process.once("SIGINT", this.onInterrupt);
   }
 
   async database(label: string): Promise<TestDatabase> {
@@ -65,7 +66,9 @@ export class BenchScratch {
     return prefix;
   }
 
+  /** Removes what it made; once done, Ctrl-C is no longer this scratch's business. */
   async cleanup(): Promise<void> {
+    process.off("SIGINT", this.onInterrupt);
     const databases = this.databases.splice(0);
     const prefixes = this.prefixes.splice(0);
     await Promise.all([

@@ -1,6 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { type LogReader, type MessagingNames, OutboxRelay } from "@otmetka/messaging";
+import { EventStore, migrateEventStoreDatabase } from "@otmetka/eventstore";
+import {
+  type LogReader,
+  type MessagingNames,
+  messagingNames,
+  OutboxRelay,
+} from "@otmetka/messaging";
+import { ensureSourceStreams } from "@otmetka/reporting/bench";
+import pg from "pg";
+import { BenchScratch } from "./bench-env.js";
 
 /** Class groups the lag scenario spreads its marks over (10 schools, 3 municipalities). */
 export const LAG_CLASS_GROUPS = 200;
@@ -52,4 +61,37 @@ export function startGradesRelay(
       return { schoolId: d.schoolId, municipalityId: d.municipalityId };
     },
   }).start();
+}
+
+/**
+ * One run of the lag scenario's own grades log (migrated, with its store), reporting database
+ * (a pool of 6) and NATS prefix with the source streams: fresh per run, as a fresh read model
+ * would otherwise first replay the earlier runs' events. `close` removes them all.
+ */
+export async function openLagScenario(
+  nc: NatsConnection,
+  labels: { grades: string; reporting: string },
+) {
+  const scratch = new BenchScratch();
+  const prefix = scratch.natsPrefix();
+  const names = messagingNames(prefix);
+  const gradesDb = await scratch.database(labels.grades);
+  const reportingDb = await scratch.database(labels.reporting);
+  await migrateEventStoreDatabase(gradesDb.url);
+  const store = await EventStore.connect({ connectionString: gradesDb.url });
+  const pool = new pg.Pool({ connectionString: reportingDb.url, max: 6 });
+  await ensureSourceStreams(nc, names);
+  return {
+    prefix,
+    names,
+    gradesDb,
+    reportingDb,
+    store,
+    pool,
+    async close(): Promise<void> {
+      await store.close();
+      await pool.end();
+      await scratch.cleanup();
+    },
+  };
 }

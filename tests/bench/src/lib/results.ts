@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,11 +29,7 @@ export interface Machine {
   [extra: string]: unknown;
 }
 
-/**
- * A measured figure against its baseline. `higherIsBetter` false (latencies) makes
- * ratio = baseline / value, so a higher ratio is always better.
- */
-export function figure(options: {
+export interface FigureOptions {
   id: string;
   unit: string;
   runs: number[];
@@ -41,7 +37,13 @@ export function figure(options: {
   goal?: number | null;
   higherIsBetter?: boolean;
   note?: string;
-}): Figure {
+}
+
+/**
+ * A measured figure against its baseline. `higherIsBetter` false (latencies) makes
+ * ratio = baseline / value, so a higher ratio is always better.
+ */
+export function figure(options: FigureOptions): Figure {
   const value = median(options.runs);
   const baseline = options.baseline ? median(options.baseline.runs) : null;
   const higher = options.higherIsBetter ?? true;
@@ -65,6 +67,14 @@ export function figure(options: {
 /** Baselines are figures too (no baseline of their own), so the JSON lists every measurement. */
 export function baselineFigure(id: string, unit: string, runs: number[], note?: string): Figure {
   return figure({ id, unit, runs, ...(note ? { note } : {}) });
+}
+
+/** A figure and, after it, its baseline's own figure, in the same unit and with the same note. */
+export function figureAndBaseline(
+  options: FigureOptions & { baseline: { id: string; runs: number[] } },
+): [Figure, Figure] {
+  const { baseline, unit, note } = options;
+  return [figure(options), baselineFigure(baseline.id, unit, baseline.runs, note)];
 }
 
 function version(cmd: string, args: string[], pattern: RegExp): string | undefined {
@@ -97,6 +107,23 @@ export function writeResults(name: string, m: Machine, figures: Figure[]): strin
   const doc = { name, when: new Date().toISOString(), machine: m, figures };
   writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`);
   return path;
+}
+
+/**
+ * With BENCH_ONLY (`only` not empty) a bench measures one part: the figures of the other
+ * parts are kept from its previous results file, so that the file still holds them all.
+ */
+export function withEarlierFigures(name: string, figures: Figure[], only: string): Figure[] {
+  if (only === "") return figures;
+  try {
+    const earlier = JSON.parse(readFileSync(join(RESULTS_DIR, `${name}.json`), "utf8")) as {
+      figures: Figure[];
+    };
+    const fresh = new Set(figures.map((f) => f.id));
+    return [...earlier.figures.filter((f) => !fresh.has(f.id)), ...figures];
+  } catch {
+    return figures;
+  }
 }
 
 /** The human table: one line per figure, with its baseline, ratio and goal. */

@@ -21,3 +21,23 @@ export function round(value: number): number {
   if (Math.abs(value) >= 100) return Math.round(value);
   return Number(value.toPrecision(3));
 }
+
+/**
+ * The nearest-rank quantile: the ⌈q·n⌉-th smallest of the values (q from 0 to 1), NaN when
+ * there are none.
+ */
+export function nearestRank(values: readonly number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.max(0, Math.ceil(s.length * q) - 1)] ?? Number.NaN;
+}
+
+/**
+ * The value at index ⌊p/100·n⌋ of the sorted values (p from 0 to 100; 0 when there are none):
+ * the percentile bench:gateway, bench:grades and bench:portal have always reported, one rank
+ * above nearestRank where p/100·n is whole (of 100 values, p99 is the largest). Kept apart so
+ * that their figures stay comparable with earlier results.
+ */
+export function percentileAtIndex(values: readonly number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+}
