@@ -18,6 +18,9 @@ export interface TestEnvironment {
   createDatabase(label: string): Promise<TestDatabase>;
 }
 
+/** What an in-process harness is started with: a test environment, or the same URLs. */
+export type TestServerUrls = Pick<TestEnvironment, "databaseUrl" | "natsUrl" | "natsPrefix">;
+
 export interface TestEnvironmentOptions {
   /** Label that ends the database name, to tell test databases apart on the server. */
   label?: string;

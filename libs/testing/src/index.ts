@@ -7,9 +7,18 @@ export {
 export {
   type TestEnvironment,
   type TestEnvironmentOptions,
+  type TestServerUrls,
   useTestEnvironment,
 } from "./environment.js";
 export { postGraphql } from "./graphql-post.js";
+export {
+  type GrpcClientConstructor,
+  grpcError,
+  startTestGrpcApi,
+  TEST_GRPC_SERVER_OPTIONS,
+  type TestGrpcApi,
+  type TestGrpcServer,
+} from "./grpc-api.js";
 export { TEST_DB_PREFIX, uniqueNatsPrefix, uniqueSuffix } from "./names.js";
 export { deleteNatsPrefix } from "./nats.js";
 export { type PrivateNats, type PrivateNatsOptions, startPrivateNats } from "./private-nats.js";

@@ -1,7 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { CurriculumServiceClient } from "@otmetka/proto/curriculum/v1/curriculum_service";
 import { type PromiseClient, promiseClient } from "@otmetka/service-kit";
-import { rejectionOf } from "@otmetka/testing";
 
 export { checkHealth } from "@otmetka/service-kit";
 
@@ -33,5 +32,4 @@ export function curriculumClient(address: string, token?: string) {
   return { call: as(token), as, close: () => client.close() };
 }
 
-/** The status error of a call that must fail. */
-export const grpcError = (p: Promise<unknown>) => rejectionOf<grpc.ServiceError>(p);
+export { grpcError } from "@otmetka/testing";

@@ -5,7 +5,7 @@ import {
   type GrpcServer,
   startGrpcServer,
 } from "@otmetka/service-kit";
-import { startTestTokenIssuer, type TestTokenIssuer } from "@otmetka/testing";
+import { startTestGrpcApi, TEST_GRPC_SERVER_OPTIONS, type TestTokenIssuer } from "@otmetka/testing";
 import { createCurriculumService } from "../api/curriculum-service.js";
 import { curriculumClient } from "./grpc-client.js";
 import type { InProcess } from "./in-process.js";
@@ -22,41 +22,39 @@ export async function startGrpcInProcess(app: InProcess): Promise<{
   client: (token?: string) => ReturnType<typeof curriculumClient>;
   close(): Promise<void>;
 }> {
-  const issuer = await startTestTokenIssuer();
   const logger = createLogger({ service: "curriculum-test", level: "silent" });
-  const server = await startGrpcServer({
-    host: "127.0.0.1",
-    port: 0,
-    graceMs: 0,
-    drainTimeoutMs: 1000,
-    logger,
-    services: [
-      {
-        definition: CurriculumServiceService,
-        implementation: createCurriculumService(
-          app.deps,
-          {
-            verifier: createCallerVerifier({ jwksUrl: issuer.jwksUrl, refetchCooldownMs: 0 }),
-            regionId: TEST_REGION,
-          },
-          logger,
-        ),
-      },
-    ],
-  });
+  const api = await startTestGrpcApi((issuer) =>
+    startGrpcServer({
+      ...TEST_GRPC_SERVER_OPTIONS,
+      drainTimeoutMs: 1000,
+      logger,
+      services: [
+        {
+          definition: CurriculumServiceService,
+          implementation: createCurriculumService(
+            app.deps,
+            {
+              verifier: createCallerVerifier({ jwksUrl: issuer.jwksUrl, refetchCooldownMs: 0 }),
+              regionId: TEST_REGION,
+            },
+            logger,
+          ),
+        },
+      ],
+    }),
+  );
   const clients: ReturnType<typeof curriculumClient>[] = [];
   return {
-    issuer,
-    server,
+    issuer: api.issuer,
+    server: api.server,
     client(token) {
-      const c = curriculumClient(`127.0.0.1:${server.port}`, token);
+      const c = curriculumClient(api.address, token);
       clients.push(c);
       return c;
     },
     async close() {
       for (const c of clients) c.close();
-      await server.shutdown();
-      await issuer.stop();
+      await api.close();
     },
   };
 }

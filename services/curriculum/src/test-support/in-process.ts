@@ -1,8 +1,10 @@
+import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { EventStore } from "@otmetka/eventstore";
-import { type MessagingNames, messagingNames, OutboxRelay } from "@otmetka/messaging";
+import { ensureStream, type MessagingNames, messagingNames, OutboxRelay } from "@otmetka/messaging";
 import { ProjectionRunner } from "@otmetka/projections";
 import { manualClock } from "@otmetka/service-kit";
+import type { TestServerUrls } from "@otmetka/testing";
 import { routeCurriculumEvent } from "../api/event-routing.js";
 import type { CurriculumDeps } from "../commands/deps.js";
 import { openCurriculumDatabase } from "../db/open-database.js";
@@ -23,17 +25,12 @@ export interface InProcess {
 }
 
 /** The service's command side and identity replica in the test process, on real servers. */
-export async function startInProcess(env: {
-  databaseUrl: string;
-  natsUrl: string;
-  natsPrefix: string;
-}): Promise<InProcess> {
+export async function startInProcess(env: TestServerUrls): Promise<InProcess> {
   const store = await openCurriculumDatabase(env.databaseUrl);
   const nc = await connect({ servers: env.natsUrl });
   const names = messagingNames(env.natsPrefix);
-  const { jetstreamManager } = await import("@nats-io/jetstream");
-  const { ensureStream } = await import("@otmetka/messaging");
-  await ensureStream(await jetstreamManager(nc), names.contextStream("identity"));
+  const jsm = await jetstreamManager(nc);
+  await ensureStream(jsm, names.contextStream("identity"));
   const replica = await new ProjectionRunner({
     projection: identityFactsProjection,
     pool: store.pool,
@@ -41,7 +38,7 @@ export async function startInProcess(env: {
     names,
   }).start();
   const curriculum = names.contextStream("curriculum");
-  await ensureStream(await jetstreamManager(nc), curriculum);
+  await ensureStream(jsm, curriculum);
   const relay = new OutboxRelay({
     nc,
     log: store,

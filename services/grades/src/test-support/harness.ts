@@ -1,4 +1,4 @@
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { EventStore } from "@otmetka/eventstore";
@@ -14,7 +14,12 @@ import {
   promiseClient,
   startGrpcServer,
 } from "@otmetka/service-kit";
-import { rejectionOf, startTestTokenIssuer, type TestTokenIssuer } from "@otmetka/testing";
+import {
+  startTestGrpcApi,
+  TEST_GRPC_SERVER_OPTIONS,
+  type TestServerUrls,
+  type TestTokenIssuer,
+} from "@otmetka/testing";
 import { createGradesService } from "../api/grades-service.js";
 import type { GradesDeps } from "../commands/deps.js";
 import { JournalStore } from "../commands/journal-store.js";
@@ -41,11 +46,7 @@ export interface Harness {
  * The grades service in the test process on real PostgreSQL and NATS: the facts replica, the
  * journal store and the gRPC server with real token verification (a test JWKS issuer).
  */
-export async function startHarness(env: {
-  databaseUrl: string;
-  natsUrl: string;
-  natsPrefix: string;
-}): Promise<Harness> {
+export async function startHarness(env: TestServerUrls): Promise<Harness> {
   const store = await openGradesDatabase(env.databaseUrl);
   const nc = await connect({ servers: env.natsUrl });
   const names = messagingNames(env.natsPrefix);
@@ -59,7 +60,6 @@ export async function startHarness(env: {
     names,
   }).start();
   const clock = manualClock("2026-09-15T05:00:00Z");
-  const issuer = await startTestTokenIssuer();
   const deps: GradesDeps = {
     store,
     clock,
@@ -67,26 +67,21 @@ export async function startHarness(env: {
     journals: new JournalStore(store),
   };
   const logger = createLogger({ service: "grades-test", level: "silent" });
-  const server = await startGrpcServer({
-    host: "127.0.0.1",
-    port: 0,
-    graceMs: 0,
-    drainTimeoutMs: 100,
-    logger,
-    services: [
-      {
-        definition: GradesServiceService,
-        implementation: createGradesService(
-          deps,
-          createCallerVerifier({ jwksUrl: issuer.jwksUrl }),
-          logger,
-        ),
-      },
-    ],
-  });
-  const raw = new GradesServiceClient(
-    `127.0.0.1:${server.port}`,
-    grpc.credentials.createInsecure(),
+  const api = await startTestGrpcApi((issuer) =>
+    startGrpcServer({
+      ...TEST_GRPC_SERVER_OPTIONS,
+      logger,
+      services: [
+        {
+          definition: GradesServiceService,
+          implementation: createGradesService(
+            deps,
+            createCallerVerifier({ jwksUrl: issuer.jwksUrl }),
+            logger,
+          ),
+        },
+      ],
+    }),
   );
   return {
     deps,
@@ -95,24 +90,17 @@ export async function startHarness(env: {
     names,
     replica,
     clock,
-    issuer,
-    server,
-    client: promiseClient(raw),
-    async as(roles, pid) {
-      return issuer.metadataFor(await issuer.sign({ roles, ...(pid ? { pid } : {}) }));
-    },
+    issuer: api.issuer,
+    server: api.server,
+    client: promiseClient(api.connect(GradesServiceClient)),
+    as: api.as,
     async close() {
-      raw.close();
-      await server.shutdown();
+      await api.close();
       await replica.stop().catch(() => {});
       await nc.close();
-      await issuer.stop();
       await store.close();
     },
   };
 }
 
-/** The status error of a call that must fail. */
-export const grpcError = (p: Promise<unknown>) => rejectionOf<grpc.ServiceError>(p);
-
-export { eventually } from "@otmetka/testing";
+export { eventually, grpcError } from "@otmetka/testing";

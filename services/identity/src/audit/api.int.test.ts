@@ -11,12 +11,16 @@ import {
   promiseClient,
   startGrpcServer,
 } from "@otmetka/service-kit";
-import { rejectionOf, startTestTokenIssuer, type TestTokenIssuer } from "@otmetka/testing";
+import {
+  grpcError,
+  startTestGrpcApi,
+  TEST_GRPC_SERVER_OPTIONS,
+  type TestGrpcApi,
+} from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { linkGuardian } from "../commands/guardians.js";
-import { registerPerson } from "../commands/people.js";
 import { PersonKind } from "../domain/person.js";
-import { cmd, givenSchool, personalData, useIdentity } from "../test-support/in-process.js";
+import { cmd, givenPerson, givenSchool, useIdentity } from "../test-support/in-process.js";
 import { createAccessAuditService } from "./api.js";
 import { AuditPartitions } from "./partitions.js";
 import { toAuditRecord } from "./record.js";
@@ -24,9 +28,7 @@ import { AuditStore } from "./store.js";
 import { accessRecord } from "./test-support/records.js";
 
 const t = useIdentity("audit_api");
-let issuer: TestTokenIssuer;
-let server: GrpcServer;
-let client: AccessAuditServiceClient;
+let api: TestGrpcApi<GrpcServer>;
 let call: ReturnType<typeof promiseClient<AccessAuditServiceClient>>;
 const people = {
   pupil: "",
@@ -39,36 +41,28 @@ const people = {
 const readAt = "2026-11-20T10:00:00Z";
 
 beforeAll(async () => {
-  issuer = await startTestTokenIssuer();
   const logger = createLogger({ service: "identity-test", level: "silent" });
-  server = await startGrpcServer({
-    host: "127.0.0.1",
-    port: 0,
-    logger,
-    graceMs: 0,
-    services: [
-      {
-        definition: AccessAuditServiceService,
-        implementation: createAccessAuditService({
-          pool: t.deps.store.pool,
-          verifier: createCallerVerifier({ jwksUrl: issuer.jwksUrl }),
-          logger,
-        }),
-      },
-    ],
-  });
-  client = new AccessAuditServiceClient(
-    `127.0.0.1:${server.port}`,
-    grpc.credentials.createInsecure(),
+  api = await startTestGrpcApi((issuer) =>
+    startGrpcServer({
+      ...TEST_GRPC_SERVER_OPTIONS,
+      logger,
+      services: [
+        {
+          definition: AccessAuditServiceService,
+          implementation: createAccessAuditService({
+            pool: t.deps.store.pool,
+            verifier: createCallerVerifier({ jwksUrl: issuer.jwksUrl }),
+            logger,
+          }),
+        },
+      ],
+    }),
   );
-  call = promiseClient(client);
+  call = promiseClient(api.connect(AccessAuditServiceClient));
 
   const { schoolId } = await givenSchool(t.deps);
   const { schoolId: otherSchoolId } = await givenSchool(t.deps);
-  const person = (kind: PersonKind) =>
-    registerPerson(t.deps, { commandId: cmd(), kind, schoolId, personalData: personalData() }).then(
-      (r) => r.personId,
-    );
+  const person = (kind: PersonKind) => givenPerson(t.deps, schoolId, kind);
   people.schoolId = schoolId;
   people.otherSchoolId = otherSchoolId;
   people.pupil = await person(PersonKind.PERSON_KIND_STUDENT);
@@ -94,9 +88,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  client?.close();
-  await server?.shutdown();
-  await issuer?.stop();
+  await api?.close();
 });
 
 const request = (personId: string) => ({
@@ -108,8 +100,7 @@ const request = (personId: string) => ({
 });
 
 async function listAs(claims: { pid?: string; roles: string[] }, personId = people.pupil) {
-  const token = await issuer.sign(claims);
-  return call.listAccessAudit(request(personId), issuer.metadataFor(token));
+  return call.listAccessAudit(request(personId), await api.as(claims.roles, claims.pid));
 }
 
 describe("ListAccessAudit authorization", () => {
@@ -139,29 +130,31 @@ describe("ListAccessAudit authorization", () => {
       { roles: [`MUNICIPAL_OFFICER@municipality:${randomUUID()}`] },
     ];
     for (const c of refused) {
-      const err = await rejectionOf<grpc.ServiceError>(listAs(c));
+      const err = await grpcError(listAs(c));
       expect(err.code, JSON.stringify(c)).toBe(grpc.status.PERMISSION_DENIED);
     }
     // An unknown person is refused the same way for a scoped caller (no existence leak).
-    const unknown = await rejectionOf<grpc.ServiceError>(
+    const unknown = await grpcError(
       listAs({ roles: [`SCHOOL_ADMIN@school:${people.schoolId}`] }, randomUUID()),
     );
     expect(unknown.code).toBe(grpc.status.PERMISSION_DENIED);
-    const anonymous = await rejectionOf<grpc.ServiceError>(
+    const anonymous = await grpcError(
       call.listAccessAudit(request(people.pupil), new grpc.Metadata()),
     );
     expect(anonymous.code).toBe(grpc.status.UNAUTHENTICATED);
-    const expired = await rejectionOf<grpc.ServiceError>(
+    const expired = await grpcError(
       call.listAccessAudit(
         request(people.pupil),
-        issuer.metadataFor(await issuer.sign({ roles: ["PLATFORM_ADMIN"], expiresInSeconds: -60 })),
+        api.issuer.metadataFor(
+          await api.issuer.sign({ roles: ["PLATFORM_ADMIN"], expiresInSeconds: -60 }),
+        ),
       ),
     );
     expect(expired.code).toBe(grpc.status.UNAUTHENTICATED);
   });
 
   it("refuses bad input with INVALID_ARGUMENT naming the field", async () => {
-    const md = issuer.metadataFor(await issuer.sign({ roles: ["PLATFORM_ADMIN"] }));
+    const md = await api.as(["PLATFORM_ADMIN"]);
     const cases: [Partial<ReturnType<typeof request>>, string][] = [
       [{ personId: "not-a-uuid" }, "person_id"],
       [{ from: undefined }, "from"],
@@ -169,7 +162,7 @@ describe("ListAccessAudit authorization", () => {
       [{ pageToken: "x" }, "page_token"],
     ];
     for (const [change, field] of cases) {
-      const err = await rejectionOf<grpc.ServiceError>(
+      const err = await grpcError(
         call.listAccessAudit({ ...request(people.pupil), ...change }, md),
       );
       expect(err.code, field).toBe(grpc.status.INVALID_ARGUMENT);

@@ -2,7 +2,6 @@ import * as grpc from "@grpc/grpc-js";
 import { AuthServiceClient } from "@otmetka/proto/identity/v1/auth_service";
 import { IdentityServiceClient } from "@otmetka/proto/identity/v1/identity_service";
 import { bearerMetadata, promiseClient } from "@otmetka/service-kit";
-import { rejectionOf } from "@otmetka/testing";
 
 export { checkHealth } from "@otmetka/service-kit";
 
@@ -41,5 +40,4 @@ export async function loginOverGrpc(address: string, username: string, password:
   }
 }
 
-/** The status error of a call that must fail. */
-export const grpcError = (p: Promise<unknown>) => rejectionOf<grpc.ServiceError>(p);
+export { grpcError } from "@otmetka/testing";

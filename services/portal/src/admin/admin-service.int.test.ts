@@ -13,9 +13,10 @@ import {
   startGrpcServer,
 } from "@otmetka/service-kit";
 import {
-  rejectionOf,
-  startTestTokenIssuer,
-  type TestTokenIssuer,
+  grpcError,
+  startTestGrpcApi,
+  TEST_GRPC_SERVER_OPTIONS,
+  type TestGrpcApi,
   useTestEnvironment,
 } from "@otmetka/testing";
 import pg from "pg";
@@ -27,9 +28,7 @@ import { createPortalAdminService } from "./admin-service.js";
 const env = useTestEnvironment({ label: "portal_admin" });
 let pool: pg.Pool;
 let nc: NatsConnection;
-let issuer: TestTokenIssuer;
-let server: GrpcServer;
-let raw: PortalAdminServiceClient;
+let api: TestGrpcApi<GrpcServer>;
 let client: ReturnType<typeof promiseClient<PortalAdminServiceClient>>;
 const names = () => portalNames(env.natsPrefix);
 // Identity stand-in: which accounts hold which roles; what metadata it was asked with.
@@ -40,8 +39,8 @@ const accounts = new Map<string, string[]>([
 const forwarded: string[] = [];
 const redriven: string[] = [];
 
-const as = async (roles: string[]) => issuer.metadataFor(await issuer.sign({ roles }));
-const code = async (p: Promise<unknown>) => (await rejectionOf<grpc.ServiceError>(p)).code;
+const as = (roles: string[]) => api.as(roles);
+const code = async (p: Promise<unknown>) => (await grpcError(p)).code;
 
 beforeAll(async () => {
   pool = new pg.Pool({ connectionString: env.databaseUrl, max: 2 });
@@ -49,46 +48,41 @@ beforeAll(async () => {
   nc = await connect({ servers: env.natsUrl });
   const jsm = await jetstreamManager(nc);
   await ensurePortalStream(jsm, names());
-  issuer = await startTestTokenIssuer();
   const logger = createLogger({ service: "portal-test", level: "silent" });
-  server = await startGrpcServer({
-    host: "127.0.0.1",
-    port: 0,
-    graceMs: 0,
-    drainTimeoutMs: 100,
-    logger,
-    services: [
-      {
-        definition: PortalAdminServiceService,
-        implementation: createPortalAdminService(
-          {
-            pool,
-            jsm,
-            names: names(),
-            async accountRoles(accountId, md) {
-              forwarded.push(String(md.get("authorization")[0] ?? ""));
-              return accounts.get(accountId) ?? null;
+  api = await startTestGrpcApi((issuer) =>
+    startGrpcServer({
+      ...TEST_GRPC_SERVER_OPTIONS,
+      logger,
+      services: [
+        {
+          definition: PortalAdminServiceService,
+          implementation: createPortalAdminService(
+            {
+              pool,
+              jsm,
+              names: names(),
+              async accountRoles(accountId, md) {
+                forwarded.push(String(md.get("authorization")[0] ?? ""));
+                return accounts.get(accountId) ?? null;
+              },
+              redrive(subscriber, subject) {
+                if (subscriber !== "hook") return null;
+                redriven.push(subject);
+                return Promise.resolve(2);
+              },
             },
-            redrive(subscriber, subject) {
-              if (subscriber !== "hook") return null;
-              redriven.push(subject);
-              return Promise.resolve(2);
-            },
-          },
-          createCallerVerifier({ jwksUrl: issuer.jwksUrl }),
-          logger,
-        ),
-      },
-    ],
-  });
-  raw = new PortalAdminServiceClient(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
-  client = promiseClient(raw);
+            createCallerVerifier({ jwksUrl: issuer.jwksUrl }),
+            logger,
+          ),
+        },
+      ],
+    }),
+  );
+  client = promiseClient(api.connect(PortalAdminServiceClient));
 });
 
 afterAll(async () => {
-  raw?.close();
-  await server?.shutdown();
-  await issuer?.stop();
+  await api?.close();
   await nc?.close();
   await pool?.end();
 });
@@ -133,20 +127,20 @@ describe("portal admin API", () => {
     expect(r.durable).toBe(names().durable("hook"));
     expect(forwarded.at(-1)).toMatch(/^Bearer /);
 
-    const notGranted = await rejectionOf<grpc.ServiceError>(
+    const notGranted = await grpcError(
       client.registerSubscriber({ ...base, name: "t", accountId: "acc-teacher" }, md),
     );
     expect(notGranted.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(notGranted.details).toMatch(/^account_id: .*PORTAL_SUBSCRIBER/);
-    const unknown = await rejectionOf<grpc.ServiceError>(
+    const unknown = await grpcError(
       client.registerSubscriber({ ...base, name: "u", accountId: "nobody" }, md),
     );
     expect(unknown.code).toBe(grpc.status.NOT_FOUND);
-    const badTransport = await rejectionOf<grpc.ServiceError>(
+    const badTransport = await grpcError(
       client.registerSubscriber({ ...base, transport: "ftp", name: "f", accountId: "acc-sub" }, md),
     );
     expect(badTransport.details).toMatch(/^transport:/);
-    const badName = await rejectionOf<grpc.ServiceError>(
+    const badName = await grpcError(
       client.registerSubscriber({ ...base, name: "Bad Name", accountId: "acc-sub" }, md),
     );
     expect(badName.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -195,12 +189,12 @@ describe("portal admin API", () => {
     await client.replaySubscriber({ name: "epgu", start: { start: true } }, md);
     expect((await info()).config.deliver_policy).toBe("all");
 
-    const badTime = await rejectionOf<grpc.ServiceError>(
+    const badTime = await grpcError(
       client.replaySubscriber({ name: "epgu", start: { time: "yesterday" } }, md),
     );
     expect(badTime.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(badTime.details).toMatch(/^start\.time:/);
-    const badSeq = await rejectionOf<grpc.ServiceError>(
+    const badSeq = await grpcError(
       client.replaySubscriber({ name: "epgu", start: { sequence: "0" } }, md),
     );
     expect(badSeq.details).toMatch(/^start\.sequence:/);
@@ -233,7 +227,7 @@ describe("portal admin API", () => {
     expect(await code(client.redriveDeadLetters({ subscriber: "epgu", subject: "s" }, md))).toBe(
       grpc.status.FAILED_PRECONDITION,
     );
-    const noSubject = await rejectionOf<grpc.ServiceError>(
+    const noSubject = await grpcError(
       client.redriveDeadLetters({ subscriber: "hook", subject: " " }, md),
     );
     expect(noSubject.details).toMatch(/^subject:/);

@@ -1,4 +1,4 @@
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import {
   ReportingServiceClient,
   ReportingServiceService,
@@ -10,7 +10,7 @@ import {
   promiseClient,
   startGrpcServer,
 } from "@otmetka/service-kit";
-import { startTestTokenIssuer, type TestTokenIssuer } from "@otmetka/testing";
+import { startTestGrpcApi, TEST_GRPC_SERVER_OPTIONS, type TestTokenIssuer } from "@otmetka/testing";
 import { Access } from "../api/access.js";
 import { createReportingService } from "../api/reporting-service.js";
 import { DEFAULT_METRICS_CONFIG, type MetricsConfig } from "../domain/metrics/definitions.js";
@@ -30,40 +30,22 @@ export async function startApi(
   db: ReadDb,
   metrics: MetricsConfig = DEFAULT_METRICS_CONFIG,
 ): Promise<ApiHarness> {
-  const issuer = await startTestTokenIssuer();
   const logger = createLogger({ service: "reporting-test", level: "silent" });
-  const server = await startGrpcServer({
-    host: "127.0.0.1",
-    port: 0,
-    graceMs: 0,
-    drainTimeoutMs: 100,
-    logger,
-    services: [
-      {
-        definition: ReportingServiceService,
-        implementation: createReportingService(
-          { db, access: new Access(db, "74"), metrics },
-          createCallerVerifier({ jwksUrl: issuer.jwksUrl }),
-          logger,
-        ),
-      },
-    ],
-  });
-  const raw = new ReportingServiceClient(
-    `127.0.0.1:${server.port}`,
-    grpc.credentials.createInsecure(),
+  const api = await startTestGrpcApi((issuer) =>
+    startGrpcServer({
+      ...TEST_GRPC_SERVER_OPTIONS,
+      logger,
+      services: [
+        {
+          definition: ReportingServiceService,
+          implementation: createReportingService(
+            { db, access: new Access(db, "74"), metrics },
+            createCallerVerifier({ jwksUrl: issuer.jwksUrl }),
+            logger,
+          ),
+        },
+      ],
+    }),
   );
-  return {
-    issuer,
-    server,
-    client: promiseClient(raw),
-    async as(roles, pid) {
-      return issuer.metadataFor(await issuer.sign({ roles, ...(pid ? { pid } : {}) }));
-    },
-    async close() {
-      raw.close();
-      await server.shutdown();
-      await issuer.stop();
-    },
-  };
+  return { ...api, client: promiseClient(api.connect(ReportingServiceClient)) };
 }
