@@ -5,17 +5,12 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { ensureStream, messagingNames } from "@otmetka/messaging";
 import { PersonKind, Sex } from "@otmetka/proto/identity/v1/identity_service";
-import { freePort, useTestEnvironment } from "@otmetka/testing";
+import { useTestEnvironment } from "@otmetka/testing";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unwrapDataKey } from "./crypto/data-keys.js";
-import { grpcError, identityClient, loginOverGrpc } from "./test-support/grpc-client.js";
-import {
-  authEnv,
-  type IdentityProcess,
-  PROCESS_ADMIN,
-  startIdentityProcess,
-} from "./test-support/identity-process.js";
+import { grpcError, identityClient } from "./test-support/grpc-client.js";
+import { type IdentityProcess, startServedIdentity } from "./test-support/identity-process.js";
 import {
   containsNeedle,
   type Needles,
@@ -37,23 +32,9 @@ let client: ReturnType<typeof identityClient>;
 let db: pg.Pool;
 
 beforeAll(async () => {
-  const port = await freePort();
-  service = startIdentityProcess({
-    ...env.env,
-    ...keys.env,
-    ...(await authEnv()),
-    GRPC_HOST: "127.0.0.1",
-    GRPC_PORT: String(port),
-    LOG_LEVEL: "trace",
-    SHUTDOWN_GRACE_MS: "100",
-  });
-  await service.waitForOutput("grpc server listening", 40_000);
-  const token = await loginOverGrpc(
-    `127.0.0.1:${port}`,
-    PROCESS_ADMIN.username,
-    PROCESS_ADMIN.password,
-  );
-  client = identityClient(`127.0.0.1:${port}`, token);
+  const served = await startServedIdentity({ ...env.env, ...keys.env, LOG_LEVEL: "trace" });
+  service = served.service;
+  client = identityClient(served.address, served.adminToken);
   db = new pg.Pool({ connectionString: env.databaseUrl, max: 2 });
   // The dead-letter stream of this prefix, as consumers of identity's events would create it:
   // it is scanned with the domain stream.

@@ -3,19 +3,13 @@ import { status } from "@grpc/grpc-js";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { ContactKind, PersonKind, Sex } from "@otmetka/proto/identity/v1/identity_service";
-import { freePort, useTestEnvironment } from "@otmetka/testing";
+import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkHealth, grpcError, identityClient } from "./test-support/grpc-client.js";
 import {
-  checkHealth,
-  grpcError,
-  identityClient,
-  loginOverGrpc,
-} from "./test-support/grpc-client.js";
-import {
-  authEnv,
   type IdentityProcess,
-  PROCESS_ADMIN,
   startIdentityProcess,
+  startServedIdentity,
 } from "./test-support/identity-process.js";
 import { testKeys } from "./test-support/test-keys.js";
 
@@ -27,21 +21,9 @@ let jwksUrl: string;
 let client: ReturnType<typeof identityClient>;
 
 beforeAll(async () => {
-  const port = await freePort();
-  address = `127.0.0.1:${port}`;
-  const auth = await authEnv();
-  jwksUrl = auth.AUTH_JWKS_URL!;
-  service = startIdentityProcess({
-    ...env.env,
-    ...keys.env,
-    ...auth,
-    GRPC_HOST: "127.0.0.1",
-    GRPC_PORT: String(port),
-    SHUTDOWN_GRACE_MS: "100",
-  });
-  await service.waitForOutput("grpc server listening", 40_000);
-  const token = await loginOverGrpc(address, PROCESS_ADMIN.username, PROCESS_ADMIN.password);
-  client = identityClient(address, token);
+  const served = await startServedIdentity({ ...env.env, ...keys.env });
+  ({ service, address, jwksUrl } = served);
+  client = identityClient(address, served.adminToken);
 });
 
 afterAll(() => {

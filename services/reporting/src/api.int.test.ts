@@ -4,8 +4,8 @@ import { AsOfMode, Level, ResultBasis } from "@otmetka/proto/reporting/v1/report
 import { rejectionOf, useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiHarness, startApi } from "./test-support/grpc.js";
-import { type Harness, startHarness } from "./test-support/harness.js";
-import { type SchoolFixture, schoolFixture } from "./test-support/school.js";
+import { type Harness, startHarnessWithSchool } from "./test-support/harness.js";
+import type { SchoolFixture } from "./test-support/school.js";
 
 /* The gRPC API over the fixture school: batch queries, scopes from verified tokens. */
 const env = useTestEnvironment({ label: "reporting_api" });
@@ -14,11 +14,8 @@ let api: ApiHarness;
 let f: SchoolFixture;
 
 beforeAll(async () => {
-  h = await startHarness(env);
+  ({ h, f } = await startHarnessWithSchool(env));
   api = await startApi(h.db);
-  f = schoolFixture();
-  await h.publish(f.events);
-  await h.caughtUp();
 });
 
 afterAll(async () => {

@@ -1,8 +1,8 @@
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { feedEvent } from "./test-support/feed.js";
-import { type Harness, startHarness } from "./test-support/harness.js";
-import { type SchoolFixture, schoolFixture } from "./test-support/school.js";
+import { type Harness, startHarnessWithSchool } from "./test-support/harness.js";
+import type { SchoolFixture } from "./test-support/school.js";
 
 /*
  * Attendance changes a pupil's diary (its absences), so it announces a diary change like a
@@ -13,10 +13,7 @@ let h: Harness;
 let f: SchoolFixture;
 
 beforeAll(async () => {
-  h = await startHarness(env);
-  f = schoolFixture();
-  await h.publish(f.events);
-  await h.caughtUp();
+  ({ h, f } = await startHarnessWithSchool(env));
 });
 
 afterAll(async () => {

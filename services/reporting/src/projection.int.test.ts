@@ -4,8 +4,8 @@ import { DEFAULT_METRICS_CONFIG } from "./domain/metrics/definitions.js";
 import { type DashboardQuery, dashboard } from "./queries/dashboards.js";
 import { diary } from "./queries/diary.js";
 import { journalView } from "./queries/journal-view.js";
-import { type Harness, startHarness } from "./test-support/harness.js";
-import { type SchoolFixture, schoolFixture } from "./test-support/school.js";
+import { type Harness, startHarnessWithSchool } from "./test-support/harness.js";
+import type { SchoolFixture } from "./test-support/school.js";
 
 /*
  * The read model fed through NATS with the fixture of test-support/school.ts; every figure
@@ -27,10 +27,7 @@ const q = (over: Partial<DashboardQuery>): DashboardQuery => ({
 const dash = (over: Partial<DashboardQuery>) => dashboard(h.db, DEFAULT_METRICS_CONFIG, q(over));
 
 beforeAll(async () => {
-  h = await startHarness(env);
-  f = schoolFixture();
-  await h.publish(f.events);
-  await h.caughtUp();
+  ({ h, f } = await startHarnessWithSchool(env));
 });
 
 afterAll(async () => {

@@ -9,12 +9,10 @@ import {
   SignJWT,
 } from "jose";
 import { describe, expect, it } from "vitest";
-import { openClassGroup } from "../commands/class-groups.js";
 import { linkGuardian } from "../commands/guardians.js";
-import { registerPerson } from "../commands/people.js";
 import { ACCESS_TTL_SECONDS, useAuthHarness } from "../test-support/auth-harness.js";
 import { grpcError } from "../test-support/grpc-client.js";
-import { cmd, givenSchool, personalData } from "../test-support/in-process.js";
+import { cmd, givenClassGroup, givenPerson, givenSchool } from "../test-support/in-process.js";
 
 const h = useAuthHarness("identity_authz");
 const year = { startYear: 2026 };
@@ -25,24 +23,12 @@ async function twoSchools() {
   const a = await givenSchool(h.identity.deps);
   const b = await givenSchool(h.identity.deps);
   const group = (schoolId: string, letter: string) =>
-    openClassGroup(h.identity.deps, {
-      commandId: cmd(),
-      schoolId,
-      academicYear: year,
-      gradeLevel: 5,
-      letter,
-      homeroomTeacherId: "",
-    }).then((r) => r.classGroupId);
+    givenClassGroup(h.identity.deps, { schoolId, academicYear: year, gradeLevel: 5, letter });
   return { a, b, groupA: await group(a.schoolId, "А"), groupB: await group(b.schoolId, "А") };
 }
 
 const pupilAt = (schoolId: string, kind = PersonKind.PERSON_KIND_STUDENT) =>
-  registerPerson(h.identity.deps, {
-    commandId: cmd(),
-    kind,
-    schoolId,
-    personalData: personalData(),
-  }).then((r) => r.personId);
+  givenPerson(h.identity.deps, schoolId, kind);
 
 describe("tokens", () => {
   it("verify against the JWKS endpoint: EdDSA, kid, issuer, audience, claims", async () => {

@@ -9,8 +9,9 @@ import { searchPeople } from "../projections/people-queries.js";
 import {
   cmd,
   expectRefused,
+  givenClassGroup,
+  givenPerson,
   givenSchool,
-  personalData,
   useIdentity,
 } from "../test-support/in-process.js";
 import {
@@ -21,28 +22,15 @@ import {
 } from "./class-groups.js";
 import { enrollStudent, transferStudent, withdrawStudent } from "./enrollment.js";
 import { closeSchool } from "./organisations.js";
-import { registerPerson } from "./people.js";
 
 const t = useIdentity("identity_enrollment");
 const year = { startYear: 2026 };
 
 const person = (schoolId: string, kind = PersonKind.PERSON_KIND_STUDENT, familyName = "Котова") =>
-  registerPerson(t.deps, {
-    commandId: cmd(),
-    kind,
-    schoolId,
-    personalData: personalData({ familyName }),
-  }).then((r) => r.personId);
+  givenPerson(t.deps, schoolId, kind, { familyName });
 
 const group = (schoolId: string, gradeLevel: number, letter: string, homeroomTeacherId = "") =>
-  openClassGroup(t.deps, {
-    commandId: cmd(),
-    schoolId,
-    academicYear: year,
-    gradeLevel,
-    letter,
-    homeroomTeacherId,
-  }).then((r) => r.classGroupId);
+  givenClassGroup(t.deps, { schoolId, academicYear: year, gradeLevel, letter, homeroomTeacherId });
 
 describe("class groups", () => {
   it("opens, renames, assigns a homeroom teacher and closes", async () => {

@@ -9,8 +9,8 @@ import {
 import {
   cmd,
   expectRefused,
+  givenPerson,
   givenSchool,
-  personalData,
   useIdentity,
 } from "../test-support/in-process.js";
 import {
@@ -21,7 +21,7 @@ import {
   unlinkGuardian,
   withdrawPortalConsent,
 } from "./guardians.js";
-import { erasePerson, registerPerson } from "./people.js";
+import { erasePerson } from "./people.js";
 
 const t = useIdentity("identity_guardians");
 const {
@@ -31,12 +31,7 @@ const {
 } = PersonKind;
 
 const person = (schoolId: string, kind: PersonKind, familyName = "Лисицына") =>
-  registerPerson(t.deps, {
-    commandId: cmd(),
-    kind,
-    schoolId,
-    personalData: personalData({ familyName }),
-  }).then((r) => r.personId);
+  givenPerson(t.deps, schoolId, kind, { familyName });
 
 describe("guardians and portal consent", () => {
   it("links guardians, records consent given by a linked guardian, and lists a guardian's children", async () => {

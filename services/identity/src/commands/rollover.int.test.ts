@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { PersonKind } from "../domain/person.js";
 import {
   getClassGroups,
   getEnrollmentHistory,
@@ -9,36 +8,22 @@ import {
 import {
   cmd,
   expectRefused,
+  givenClassGroup,
+  givenPerson,
   givenSchool,
-  personalData,
   useIdentity,
 } from "../test-support/in-process.js";
-import { openClassGroup } from "./class-groups.js";
 import { enrollStudent, transferStudent } from "./enrollment.js";
-import { registerPerson } from "./people.js";
 import { rollOverYear } from "./rollover.js";
 import { addSubgroupMember, openSubgroup, removeSubgroupMember } from "./subgroups.js";
 
 const t = useIdentity("identity_rollover");
 const y2026 = { startYear: 2026 };
 
-const pupil = (schoolId: string) =>
-  registerPerson(t.deps, {
-    commandId: cmd(),
-    kind: PersonKind.PERSON_KIND_STUDENT,
-    schoolId,
-    personalData: personalData(),
-  }).then((r) => r.personId);
+const pupil = (schoolId: string) => givenPerson(t.deps, schoolId);
 
 const group = (schoolId: string, gradeLevel: number, letter: string) =>
-  openClassGroup(t.deps, {
-    commandId: cmd(),
-    schoolId,
-    academicYear: y2026,
-    gradeLevel,
-    letter,
-    homeroomTeacherId: "",
-  }).then((r) => r.classGroupId);
+  givenClassGroup(t.deps, { schoolId, academicYear: y2026, gradeLevel, letter });
 
 const enroll = (personId: string, classGroupId: string, effectiveDate = "2026-09-01") =>
   enrollStudent(t.deps, { commandId: cmd(), personId, classGroupId, effectiveDate });

@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { freePort, type ServiceProcess, startServiceProcess } from "@otmetka/testing";
+import { loginOverGrpc } from "./grpc-client.js";
 
 export type IdentityProcess = ServiceProcess;
 
@@ -28,4 +29,40 @@ export async function authEnv(): Promise<Record<string, string>> {
     IDENTITY_BOOTSTRAP_ADMIN_USERNAME: PROCESS_ADMIN.username,
     IDENTITY_BOOTSTRAP_ADMIN_PASSWORD: PROCESS_ADMIN.password,
   };
+}
+
+export interface ServedIdentity {
+  service: IdentityProcess;
+  /** `127.0.0.1:<port>` of its gRPC server. */
+  address: string;
+  /** Where it publishes its JWKS. */
+  jwksUrl: string;
+  /** An access token of the bootstrap admin (PROCESS_ADMIN). */
+  adminToken: string;
+}
+
+/**
+ * identity's main.ts as a process on a free gRPC port, with `env` (the test environment's and
+ * the keys' variables, and any more) and a process test's auth, once it listens and its
+ * bootstrap admin has logged in. The caller kills it at the end.
+ */
+export async function startServedIdentity(env: Record<string, string>): Promise<ServedIdentity> {
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const auth = await authEnv();
+  const service = startIdentityProcess({
+    ...env,
+    ...auth,
+    GRPC_HOST: "127.0.0.1",
+    GRPC_PORT: String(port),
+    SHUTDOWN_GRACE_MS: "100",
+  });
+  try {
+    await service.waitForOutput("grpc server listening", 40_000);
+    const adminToken = await loginOverGrpc(address, PROCESS_ADMIN.username, PROCESS_ADMIN.password);
+    return { service, address, jwksUrl: auth.AUTH_JWKS_URL as string, adminToken };
+  } catch (err) {
+    await service.stop("SIGKILL");
+    throw err;
+  }
 }

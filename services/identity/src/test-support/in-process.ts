@@ -4,9 +4,12 @@ import { PersonalData, Sex } from "@otmetka/proto/identity/v1/identity_service";
 import { DomainError, fixedClock } from "@otmetka/service-kit";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, expect } from "vitest";
+import { openClassGroup } from "../commands/class-groups.js";
 import type { IdentityDeps } from "../commands/deps.js";
 import { registerMunicipality, registerSchool } from "../commands/organisations.js";
+import { registerPerson } from "../commands/people.js";
 import { openIdentityDatabase } from "../db/open-database.js";
+import { PersonKind } from "../domain/person.js";
 import { testKeys } from "./test-keys.js";
 
 /** "Today" of in-process tests. */
@@ -126,4 +129,40 @@ export function personalData(overrides: Partial<PersonalData> = {}): PersonalDat
     contacts: [],
     ...overrides,
   });
+}
+
+/** A person of `kind` registered at the school, with personalData(`data`); their id. */
+export async function givenPerson(
+  deps: IdentityDeps,
+  schoolId: string,
+  kind: PersonKind = PersonKind.PERSON_KIND_STUDENT,
+  data: Partial<PersonalData> = {},
+): Promise<string> {
+  const { personId } = await registerPerson(deps, {
+    commandId: cmd(),
+    kind,
+    schoolId,
+    personalData: personalData(data),
+  });
+  return personId;
+}
+
+/** A class group opened at the school, in 2026/27 unless told; its id. */
+export async function givenClassGroup(
+  deps: IdentityDeps,
+  group: {
+    schoolId: string;
+    gradeLevel: number;
+    letter: string;
+    homeroomTeacherId?: string;
+    academicYear?: { startYear: number };
+  },
+): Promise<string> {
+  const { classGroupId } = await openClassGroup(deps, {
+    commandId: cmd(),
+    academicYear: { startYear: 2026 },
+    homeroomTeacherId: "",
+    ...group,
+  });
+  return classGroupId;
 }

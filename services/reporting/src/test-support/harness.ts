@@ -1,13 +1,14 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { type MessagingNames, messagingNames } from "@otmetka/messaging";
 import { ProjectionRunner } from "@otmetka/projections";
-import { eventually } from "@otmetka/testing";
+import { eventually, type TestServerUrls } from "@otmetka/testing";
 import type pg from "pg";
 import { openReportingDatabase } from "../db/open-database.js";
 import { reportingProjection } from "../projections/projection.js";
 import { ReadDb } from "../queries/read-db.js";
 import { ensureSourceStreams } from "../streams.js";
 import { type FeedEvent, publishFeed } from "./feed.js";
+import { type SchoolFixture, schoolFixture } from "./school.js";
 
 export interface Harness {
   pool: pg.Pool;
@@ -22,11 +23,7 @@ export interface Harness {
 }
 
 /** The reporting read model in the test process, on real PostgreSQL and NATS. */
-export async function startHarness(env: {
-  databaseUrl: string;
-  natsUrl: string;
-  natsPrefix: string;
-}): Promise<Harness> {
+export async function startHarness(env: TestServerUrls): Promise<Harness> {
   const pool = await openReportingDatabase(env.databaseUrl);
   const nc = await connect({ servers: env.natsUrl });
   const names = messagingNames(env.natsPrefix);
@@ -63,6 +60,22 @@ export async function startHarness(env: {
       await pool.end();
     },
   };
+}
+
+/** The harness with the fixture school of school.ts published and applied. */
+export async function startHarnessWithSchool(
+  env: TestServerUrls,
+): Promise<{ h: Harness; f: SchoolFixture }> {
+  const h = await startHarness(env);
+  try {
+    const f = schoolFixture();
+    await h.publish(f.events);
+    await h.caughtUp();
+    return { h, f };
+  } catch (err) {
+    await h.close();
+    throw err;
+  }
 }
 
 export { eventually };
