@@ -66,12 +66,22 @@ export const gatewayConfigSchema = baseConfigSchema({
   GRAPHQL_MAX_COST: variable("an integer 10-1000000", parseInteger(10, 1_000_000), "5000"),
   GRAPHQL_MAX_ALIASES: variable("an integer 0-1000", parseInteger(0, 1000), "15"),
   GRAPHQL_MAX_TOKENS: variable("an integer 100-100000", parseInteger(100, 100_000), "2000"),
+  GRAPHQL_MAX_DIRECTIVES: variable("an integer 0-1000", parseInteger(0, 1000), "20"),
   // Requests per token (account) per minute.
   GATEWAY_RATE_LIMIT_PER_MINUTE: variable(
     "an integer 1-1000000",
     parseInteger(1, 1_000_000),
     "600",
   ),
+  // Requests without a token (login, refreshToken, logout) per client address per minute.
+  GATEWAY_ANONYMOUS_RATE_LIMIT_PER_MINUTE: variable(
+    "an integer 1-1000000",
+    parseInteger(1, 1_000_000),
+    "600",
+  ),
+  // Proxies in front that append the peer's address to X-Forwarded-For (0: none, the
+  // socket's peer is the client).
+  GATEWAY_TRUSTED_PROXY_HOPS: variable("an integer 0-10", parseInteger(0, 10), "0"),
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;

@@ -52,7 +52,10 @@ await runService(async (lifecycle) => {
       aliases: config.GRAPHQL_MAX_ALIASES,
       tokens: config.GRAPHQL_MAX_TOKENS,
       perMinute: config.GATEWAY_RATE_LIMIT_PER_MINUTE,
+      directives: config.GRAPHQL_MAX_DIRECTIVES,
+      anonymousPerMinute: config.GATEWAY_ANONYMOUS_RATE_LIMIT_PER_MINUTE,
     },
+    trustedProxyHops: config.GATEWAY_TRUSTED_PROXY_HOPS,
   });
   const server = createServer(yoga);
   await new Promise<void>((resolve) => server.listen(config.HTTP_PORT, config.HTTP_HOST, resolve));

@@ -180,6 +180,27 @@ describe("bad input", () => {
     expect(a.body.data ?? null).toBeNull();
   });
 
+  it("errors name no schema names the caller did not write (no 'Did you mean')", async () => {
+    for (const q of [
+      "{ me { acountId } }",
+      `{ dashboard(scope: { schoolId: "${F.s1}" }, period: { term: 1, asOfMode: RECORDEDD }) { passRate { value } } }`,
+    ]) {
+      const a = await h.query(admin, q);
+      expect(codes(a)).toEqual(["BAD_USER_INPUT"]);
+      const message = a.body.errors?.[0]?.message ?? "";
+      expect(message).toMatch(/acountId|RECORDEDD/);
+      expect(message).not.toMatch(/Did you mean|accountId|"RECORDED"/);
+    }
+  });
+
+  it("more directives than the limit: refused before anything runs", async () => {
+    h.fakes.reset();
+    const skips = Array.from({ length: 25 }, () => "@skip(if: false)").join(" ");
+    const a = await h.query(admin, `{ me { accountId ${skips} } }`);
+    expect(codes(a)).toEqual(["BAD_USER_INPUT"]);
+    expect(h.fakes.totalCalls()).toBe(0);
+  });
+
   it("GET queries need the CSRF header (no simple cross-site requests)", async () => {
     const url = `/graphql?query=${encodeURIComponent("{ me { accountId } }")}`;
     const without = await h.fetch({
@@ -229,5 +250,36 @@ describe("bad input", () => {
     // Another caller is not affected.
     const other = await limited.token(["STUDENT"], F.q1);
     expect((await limited.query(other, "{ me { accountId } }")).status).toBe(200);
+  });
+
+  it("more logins a minute than the limit from one address: RATE_LIMITED, other addresses not", async () => {
+    const limited = await startGatewayHarness({
+      limits: {
+        depth: 6,
+        cost: 400,
+        aliases: 3,
+        tokens: 400,
+        perMinute: 100,
+        anonymousPerMinute: 3,
+      },
+      trustedProxyHops: 1,
+    });
+    afterAll(() => limited.close());
+    const login = (forwardedFor: string) =>
+      limited.fetch({
+        method: "POST",
+        headers: { "content-type": "application/json", "x-forwarded-for": forwardedFor },
+        body: JSON.stringify({
+          query: `mutation { login(commandId: "c", input: { username: "u", password: "p" }) }`,
+        }),
+      });
+    // The client's own claims left of the balancer's entry change nothing.
+    const answers = [];
+    for (let i = 0; i < 5; i++) answers.push(await login(`10.9.9.${i}, 203.0.113.7`));
+    expect(answers.slice(0, 3).map((a) => a.status)).not.toContain(429);
+    expect(answers[3]?.status).toBe(429);
+    expect(codes(answers[3] as GraphQLAnswer)).toEqual(["RATE_LIMITED"]);
+    expect(answers[3]?.body.errors?.[0]?.message).toMatch(/client address/);
+    expect((await login("203.0.113.8")).status).not.toBe(429);
   });
 });

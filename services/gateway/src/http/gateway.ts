@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { costLimitPlugin } from "@escape.tech/graphql-armor-cost-limit";
 import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
+import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
@@ -32,6 +33,7 @@ import { PUBLIC_COMMANDS } from "../mutations/commands.js";
 import { buildSchema } from "../schema/build.js";
 import type { NoticeHub } from "../subscriptions/notices.js";
 import { bodyLimit } from "./body-limit.js";
+import { clientAddress } from "./client-address.js";
 import { gqlError, toClientError, YOGA_INPUT_CODES } from "./errors.js";
 import { RateLimiter } from "./rate-limit.js";
 import { type CachedResponse, dashboardResponseCache, grantsKey } from "./response-cache.js";
@@ -46,7 +48,22 @@ export interface GatewayOptions {
   persistedOnly: boolean;
   /** `{ "<sha256 of the document>": "<document>" }`. */
   persistedOperations?: Record<string, string>;
-  limits: { depth: number; cost: number; aliases: number; tokens: number; perMinute: number };
+  limits: {
+    depth: number;
+    cost: number;
+    aliases: number;
+    tokens: number;
+    perMinute: number;
+    /** Directives in one document; default DEFAULT_LIMITS.directives. */
+    directives?: number;
+    /**
+     * Requests without a token (login, refreshToken, logout) per client address a minute;
+     * default DEFAULT_LIMITS.anonymousPerMinute.
+     */
+    anonymousPerMinute?: number;
+  };
+  /** Proxies in front that append to X-Forwarded-For (client-address.ts); default 0. */
+  trustedProxyHops?: number;
   now?: () => Date;
   /** Reporting's change notices, for subscriptions (and the dashboard cache's invalidation). */
   notices?: NoticeHub;
@@ -63,6 +80,14 @@ export function readPersistedOperations(
 }
 
 const today = (now: Date) => now.toISOString().slice(0, 10);
+
+/**
+ * Defaults of the optional limits (the service's configuration sets them explicitly). One
+ * address may be a whole school behind NAT logging in at the first lesson, hence the
+ * generous anonymous limit: it stops a flood from one address, while identity's per-account
+ * lockout stops guessing at one account.
+ */
+export const DEFAULT_LIMITS = { directives: 20, anonymousPerMinute: 600 } as const;
 
 /**
  * A document of login, refreshToken and logout only: their credentials are in the input, so
@@ -87,15 +112,29 @@ function onlyPublicMutations(query: unknown): boolean {
 
 const ANONYMOUS = { kind: "user", accountId: "", grants: [], token: "" } as const;
 
+interface Limiters {
+  perCaller: RateLimiter;
+  perAddress: RateLimiter;
+}
+
 async function authenticate(
   o: GatewayOptions,
-  limiter: RateLimiter,
+  limiters: Limiters,
   request: Request,
   query: unknown,
+  address: () => string,
 ) {
   const header = request.headers.get("authorization") ?? "";
   const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
-  if (!header && onlyPublicMutations(query)) return { ...ANONYMOUS, grants: [] };
+  if (!header && onlyPublicMutations(query)) {
+    if (!limiters.perAddress.take(address())) {
+      throw gqlError(
+        "RATE_LIMITED",
+        `client address: more than ${o.limits.anonymousPerMinute ?? DEFAULT_LIMITS.anonymousPerMinute} requests without a token a minute`,
+      );
+    }
+    return { ...ANONYMOUS, grants: [] };
+  }
   if (!m?.[1]) {
     throw gqlError(
       "UNAUTHENTICATED",
@@ -110,7 +149,7 @@ async function authenticate(
     if (err instanceof DomainError) throw toClientError(err).error;
     throw err;
   }
-  if (!limiter.take(caller.accountId)) {
+  if (!limiters.perCaller.take(caller.accountId)) {
     throw gqlError(
       "RATE_LIMITED",
       `authorization: more than ${o.limits.perMinute} requests a minute`,
@@ -163,16 +202,28 @@ async function publishAccess(
   }
 }
 
-/** Yoga's parse and validation refusals skip maskError; they get conventions.md's code here. */
-function inputCodes(): Plugin {
+// graphql-js's hints at names the schema has ("Did you mean "name"?", "... the enum value
+// "ONE"?"): with introspection off they would give the schema away a typo at a time.
+const SUGGESTION = / ?Did you mean [^?]*\?/g;
+
+/**
+ * Yoga's parse and validation refusals skip maskError; they get conventions.md's code here.
+ * With `hideSuggestions`, every error's message loses graphql-js's name suggestions.
+ */
+function clientErrors(hideSuggestions: boolean): Plugin {
   const retype = (e: unknown) => {
     const err = e as GraphQLError;
-    return err?.extensions && YOGA_INPUT_CODES.has(String(err.extensions.code))
-      ? new GraphQLError(err.message, {
-          ...(err.nodes ? { nodes: err.nodes } : {}),
-          extensions: { ...err.extensions, code: "BAD_USER_INPUT", reason: err.extensions.code },
-        })
-      : e;
+    if (typeof err?.message !== "string") return e;
+    const message = hideSuggestions ? err.message.replace(SUGGESTION, "") : err.message;
+    const input = err.extensions && YOGA_INPUT_CODES.has(String(err.extensions.code));
+    if (!input && message === err.message) return e;
+    return new GraphQLError(message, {
+      ...(err.nodes ? { nodes: err.nodes } : {}),
+      ...(err.path ? { path: err.path } : {}),
+      extensions: input
+        ? { ...err.extensions, code: "BAD_USER_INPUT", reason: err.extensions.code }
+        : err.extensions,
+    });
   };
   return {
     onResultProcess({ result, setResult }) {
@@ -187,7 +238,14 @@ export function createGateway(
   o: GatewayOptions,
 ): YogaServerInstance<Record<string, unknown>, GatewayContext> {
   const now = o.now ?? (() => new Date());
-  const limiter = new RateLimiter(o.limits.perMinute, () => now().getTime());
+  const clock = () => now().getTime();
+  const limiters: Limiters = {
+    perCaller: new RateLimiter(o.limits.perMinute, clock),
+    perAddress: new RateLimiter(
+      o.limits.anonymousPerMinute ?? DEFAULT_LIMITS.anonymousPerMinute,
+      clock,
+    ),
+  };
   const schema = buildSchema();
   const placements = new Placements();
   // Only with notices: they are what empties it.
@@ -204,10 +262,12 @@ export function createGateway(
   });
   // One verification and one rate-limit token per request, whoever asks first.
   const callers = new WeakMap<Request, Promise<Caller>>();
-  const callerOf = (request: Request, query: unknown) => {
+  const callerOf = (request: Request, query: unknown, serverContext = {}) => {
     let c = callers.get(request);
     if (!c) {
-      c = authenticate(o, limiter, request, query);
+      c = authenticate(o, limiters, request, query, () =>
+        clientAddress(request, serverContext, o.trustedProxyHops ?? 0),
+      );
       callers.set(request, c);
     }
     return c;
@@ -218,9 +278,10 @@ export function createGateway(
     maxTokensPlugin({ n: o.limits.tokens }),
     maxDepthPlugin({ n: o.limits.depth, flattenFragments: true }),
     maxAliasesPlugin({ n: o.limits.aliases }),
+    maxDirectivesPlugin({ n: o.limits.directives ?? DEFAULT_LIMITS.directives }),
     costLimitPlugin({ maxCost: o.limits.cost }),
     auditPlugin(o, now) as Plugin,
-    inputCodes(),
+    clientErrors(!o.development),
   ];
   if (!o.development) plugins.push(useDisableIntrospection());
   if (o.persistedOnly || o.persistedOperations) {
@@ -267,8 +328,10 @@ export function createGateway(
         return client;
       },
     },
-    context: async ({ request, params }): Promise<GatewayContext> => {
-      const caller = await callerOf(request, params?.query);
+    context: async (initial): Promise<GatewayContext> => {
+      const { request, params } = initial;
+      // The rest of the initial context is the HTTP server's (`req`, `res`): the socket.
+      const caller = await callerOf(request, params?.query, initial);
       return {
         caller,
         backends: o.backends,
