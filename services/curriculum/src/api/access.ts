@@ -45,7 +45,7 @@ export class Access {
     return { regionId: this.regionId };
   }
 
-  async school(schoolId: string): Promise<ScopeTarget> {
+  async school(schoolId: string): Promise<ScopeTarget & { schoolId: string }> {
     // Bad ids are INVALID_ARGUMENT for everyone, before any role check.
     const id = checkSchoolId(schoolId);
     const school = await this.facts.school(id);

@@ -295,15 +295,52 @@ describe("callers of the curriculum API", () => {
     expect((await admin.call.addSubject(add(a.schoolId, "CHESS"))).subjectId).toBe(
       `${a.schoolId}/CHESS`,
     );
-    // Any verified caller reads the regional catalogue; a school's list needs its staff.
-    const pupil = await as(["STUDENT"], randomUUID());
-    expect((await pupil.listSubjects({ schoolId: "" })).subjects.map((s) => s.code)).toEqual([
+    // Any verified caller reads the regional catalogue; a school's list needs its staff, or
+    // a pupil of the school (or their guardian): their diaries name its subjects.
+    const stranger = await as(["STUDENT"], randomUUID());
+    expect((await stranger.listSubjects({ schoolId: "" })).subjects.map((s) => s.code)).toEqual([
       "ASTRO",
       "MATH",
     ]);
-    expect((await grpcError(pupil.listSubjects({ schoolId: a.schoolId }))).code).toBe(
+    expect((await grpcError(stranger.listSubjects({ schoolId: a.schoolId }))).code).toBe(
       status.PERMISSION_DENIED,
     );
+    const [pupilId, parentId] = [randomUUID(), randomUUID()];
+    const at = { schoolId: a.schoolId, municipalityId: a.municipalityId };
+    await publishIdentityEvents(app.nc, app.names, [
+      identityEvent(`person-${pupilId}`, "StudentEnrolled", {
+        personId: pupilId,
+        classGroupId: a.classGroups.a5,
+        ...at,
+        academicYear,
+        gradeLevel: 5,
+        effectiveDate: "2026-09-01",
+      }),
+      identityEvent(`person-${pupilId}`, "GuardianLinked", {
+        personId: pupilId,
+        guardianId: parentId,
+        ...at,
+      }),
+    ]);
+    await eventually(async () => expect(await app.deps.facts.wardsOf(parentId)).toEqual([pupilId]));
+    for (const reader of [await as(["STUDENT"], pupilId), await as(["GUARDIAN"], parentId)]) {
+      const codes = (await reader.listSubjects({ schoolId: a.schoolId })).subjects.map(
+        (s) => s.code,
+      );
+      expect(codes).toContain("CHESS");
+      // Not another school's additions.
+      expect((await grpcError(reader.listSubjects({ schoolId: b.schoolId }))).code).toBe(
+        status.PERMISSION_DENIED,
+      );
+    }
+    // A guardian token naming the pupil's own id is not the pupil's guardian.
+    expect(
+      (
+        await grpcError(
+          (await as(["GUARDIAN"], randomUUID())).listSubjects({ schoolId: a.schoolId }),
+        )
+      ).code,
+    ).toBe(status.PERMISSION_DENIED);
   });
 
   it("lets a teacher draft a work programme as themselves, and only the school admin approve it", async () => {

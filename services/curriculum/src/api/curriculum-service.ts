@@ -48,7 +48,7 @@ import {
   REGIONAL,
 } from "./access.js";
 import { conductingPerson } from "./conducting.js";
-import { readablePeriods, within } from "./pupil-access.js";
+import { readablePeriods, requireSchoolSubjectsReader, within } from "./pupil-access.js";
 
 /**
  * The request's academic year for a command. A missing year passes as undefined, typed as a
@@ -182,8 +182,14 @@ export function createCurriculumService(
       return { subjectId: result.subjectId, replayed };
     }),
     listSubjects: handler(async (req, call) => {
-      // The regional catalogue is open to every verified caller; a school's additions are not.
-      if (req.schoolId !== "") await read(call, req.schoolId);
+      // The regional catalogue is open to every verified caller; a school's additions to its
+      // staff, officers above it, and its pupils and their guardians (their diaries name them).
+      if (req.schoolId !== "")
+        await requireSchoolSubjectsReader(
+          deps.facts,
+          call.caller,
+          await access.school(req.schoolId),
+        );
       const subjects = await listSubjects(deps, req.schoolId);
       return {
         subjects: subjects.map((s) => ({

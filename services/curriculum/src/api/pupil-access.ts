@@ -15,14 +15,34 @@ export async function readablePeriods(
   target: ScopeTarget,
 ): Promise<Period[] | undefined> {
   if (READ.some((r) => hasRole(caller, r, target))) return undefined;
+  const periods = await facts.enrolmentPeriods(await pupilsOf(facts, caller), classGroupId);
+  // Not theirs: the same refusal as any other caller without a role here.
+  if (periods.length === 0) requireRole(caller, READ, target);
+  return periods;
+}
+
+/**
+ * Reading a school's own subjects (names and codes, no one's personal data): READ over the
+ * school, or a pupil or guardian whose pupil was ever enrolled there (a diary names the
+ * subjects of past years too); anyone else is PERMISSION_DENIED.
+ */
+export async function requireSchoolSubjectsReader(
+  facts: IdentityFactsReader,
+  caller: Caller,
+  target: ScopeTarget & { schoolId: string },
+): Promise<void> {
+  if (READ.some((r) => hasRole(caller, r, target))) return;
+  if (!(await facts.everEnrolledIn(await pupilsOf(facts, caller), target.schoolId)))
+    requireRole(caller, READ, target);
+}
+
+/** The pupils whose school life the caller may follow: themselves, or their wards. */
+async function pupilsOf(facts: IdentityFactsReader, caller: Caller): Promise<string[]> {
   const me = caller.personId;
   const people: string[] = [];
   if (me && hasRole(caller, "STUDENT")) people.push(me);
   if (me && hasRole(caller, "GUARDIAN")) people.push(...(await facts.wardsOf(me)));
-  const periods = await facts.enrolmentPeriods(people, classGroupId);
-  // Not theirs: the same refusal as any other caller without a role here.
-  if (periods.length === 0) requireRole(caller, READ, target);
-  return periods;
+  return people;
 }
 
 /** Whether a date falls in one of the periods ([from, to)). */

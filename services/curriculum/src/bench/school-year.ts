@@ -78,6 +78,7 @@ export async function setUpBenchSchool(
     subgroup: async () => undefined,
     classGroupsOf: async (id) => (id === schoolId ? groups : []),
     enrolmentPeriods: async () => [],
+    everEnrolledIn: async () => false,
     wardsOf: async () => [],
   };
   const y = `${startYear}`;

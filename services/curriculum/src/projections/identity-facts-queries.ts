@@ -34,6 +34,8 @@ export interface IdentityFactsReader {
   enrolmentPeriods(personIds: readonly string[], classGroupId: string): Promise<Period[]>;
   /** The pupils a guardian is linked to. */
   wardsOf(guardianId: string): Promise<string[]>;
+  /** Whether any of these pupils was ever enrolled in a class group of the school. */
+  everEnrolledIn(personIds: readonly string[], schoolId: string): Promise<boolean>;
 }
 
 export interface Period {
@@ -103,6 +105,17 @@ export class IdentityFacts implements IdentityFactsReader {
       [guardianId],
     );
     return rows.map((r) => r.person_id);
+  }
+
+  async everEnrolledIn(personIds: readonly string[], schoolId: string): Promise<boolean> {
+    if (personIds.length === 0) return false;
+    const { rows } = await this.pool.query(
+      `SELECT EXISTS (SELECT 1 FROM ${S}.enrollments e
+         JOIN ${S}.class_groups c ON c.class_group_id = e.class_group_id
+         WHERE e.person_id = ANY($1) AND c.school_id = $2) AS enrolled`,
+      [personIds, schoolId],
+    );
+    return rows[0]?.enrolled === true;
   }
 
   async subgroup(subgroupId: string): Promise<SubgroupFact | undefined> {

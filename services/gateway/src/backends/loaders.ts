@@ -150,7 +150,8 @@ export function createLoaders(
         md,
       );
     }),
-    // Curriculum lets only staff list subjects; pupils and guardians see subject ids (README).
+    // Curriculum lets a school's staff and officers, and its pupils and their guardians, list
+    // its subjects; anyone else sees subject ids.
     subjects: each(async (schoolId: string) => {
       try {
         return (await b.curriculum.listSubjects({ schoolId }, md)).subjects;

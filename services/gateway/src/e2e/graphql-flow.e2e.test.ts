@@ -390,16 +390,20 @@ it("sets up a school, marks, corrects, takes attendance through GraphQL; views a
       programmeDelivery: { numerator: 1, denominator: 1, definition: "programme_delivery.v1" },
     });
 
-    // The guardian's diary shows the five.
+    // The guardian's diary shows the five, under the subject's name (curriculum lets a
+    // pupil's guardian list the school's subjects).
     const diary = async () => {
       const a = await gql(
         guardianToken,
-        `{ diary(studentId: "${p1}", from: "2026-09-01", to: "2026-09-30") { marks { value } lessons { topic } } }`,
+        `{ diary(studentId: "${p1}", from: "2026-09-01", to: "2026-09-30") { marks { value subject { name } } lessons { topic } } }`,
       );
       if (!a.data?.diary) throw new Error(JSON.stringify(a));
-      return a.data.diary as { marks: { value: string }[]; lessons: { topic: string }[] };
+      return a.data.diary as {
+        marks: { value: string; subject: { name: string } }[];
+        lessons: { topic: string }[];
+      };
     };
-    expect((await diary()).marks.map((m) => m.value)).toEqual(["FIVE"]);
+    expect((await diary()).marks).toEqual([{ value: "FIVE", subject: { name: "Математика" } }]);
 
     // Bad input on commands: a typed error each, and nothing changes.
     const counts = [journalSub.events.length, dashboardSub.events.length, diarySub.events.length];
