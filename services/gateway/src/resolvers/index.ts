@@ -22,6 +22,7 @@ import {
 import { absenceReason, markValue, personKind } from "./enums.js";
 import { civilDate, id, range, termId, workProgrammeId } from "./inputs.js";
 import type { DiaryNode, JournalNode, JournalRowNode } from "./nodes.js";
+import { alphabeticalPupils } from "./roster-order.js";
 
 type Ctx = GatewayContext;
 const notFound = (field: string, what: string) =>
@@ -233,8 +234,11 @@ export const resolvers = {
     subject: (j: JournalNode, _: unknown, ctx: Ctx) =>
       subject(ctx, j.classGroup.schoolId, j.subjectId),
     lessons: (j: JournalNode) => j.view.lessons.map((l) => ({ ...l, id: l.lessonId })),
-    rows: (j: JournalNode): JournalRowNode[] =>
-      j.view.studentIds.map((pupilId) => ({ pupilId, journal: j })),
+    rows: async (j: JournalNode, _: unknown, ctx: Ctx): Promise<JournalRowNode[]> =>
+      (await alphabeticalPupils(ctx, j.view.studentIds, j.claim)).map((pupilId) => ({
+        pupilId,
+        journal: j,
+      })),
   },
   JournalRow: {
     pupil: (r: JournalRowNode): PersonRef => ({ id: r.pupilId, via: r.journal.claim }),

@@ -251,7 +251,7 @@ type Journal {
   term: Int!
   """Lessons in date order."""
   lessons: [JournalLesson!]!
-  """Pupils in roster order."""
+  """Pupils by family name, given name and patronymic (those without a name, erased, last), as a paper journal lists them; in enrolment order when the caller may not read every name."""
   rows: [JournalRow!]!
 }
 
