@@ -44,6 +44,7 @@ import pg from "pg";
 import { BenchScratch, benchLog, knob, NATS_URL } from "./lib/bench-env.js";
 import { closedLoop, type LoadResult } from "./lib/closed-loop.js";
 import { atFixedRate } from "./lib/fixed-rate.js";
+import { writerTargets } from "./lib/mark-client.js";
 import { backendCpu, backendCpuSince, processCpuMsOrZero, selfCpuSeconds } from "./lib/proc-cpu.js";
 import {
   baselineFigure,
@@ -60,6 +61,8 @@ const SECONDS = knob("BENCH_SECONDS", 5);
 const CLASSES = knob("BENCH_CLASSES", 20);
 const SUBJECTS = 10;
 const PUPILS = 4;
+// Refused before minutes of set-up: each of the 64 mark clients owns journals of its own.
+writerTargets(CLASSES * SUBJECTS, 64, `BENCH_CLASSES=${CLASSES} x ${SUBJECTS} subjects`);
 const YEAR = { startYear: 2026 };
 const ONLY = process.env.BENCH_ONLY ?? "";
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR ?? "";
