@@ -139,9 +139,19 @@ describe("identity service process", () => {
       effectiveDate: "2026-09-02",
     });
     expect((await c.getRoster({ classGroupId, date: "2026-09-01" })).personIds).toEqual([personId]);
-    expect((await c.getSubgroupRoster({ subgroupId, date: "2026-09-02" })).personIds).toEqual([
-      personId,
-    ]);
+    expect(await c.getSubgroupRoster({ subgroupId, date: "2026-09-02" })).toEqual({
+      personIds: [personId],
+      classGroupId,
+      subjectId: "labour",
+      name: "Труд, мальчики",
+    });
+    // An unknown subgroup: no members, no class group.
+    expect(await c.getSubgroupRoster({ subgroupId: randomUUID(), date: "2026-09-02" })).toEqual({
+      personIds: [],
+      classGroupId: "",
+      subjectId: "",
+      name: "",
+    });
     expect(
       (await c.getClassGroups({ classGroupIds: [classGroupId], schoolId: "" })).classGroups[0],
     ).toMatchObject({

@@ -7,6 +7,7 @@ import type {
 import type {
   ClassGroup,
   GetRegionResponse,
+  GetSubgroupRosterResponse,
   Municipality,
   Person,
   School,
@@ -45,7 +46,10 @@ export interface Loaders {
   diaries: DataLoader<string, DiaryResult>;
   dashboards: DataLoader<DashboardQuery, DashboardResult, string>;
   /** Key `<classGroupId>|<subjectId>|<startYear>|<term>`. */
+  /** Key: `<classGroupId>|<subjectId>|<startYear>|<term>|<subgroupId or empty>`. */
   journals: DataLoader<string, GetJournalViewResponse>;
+  /** A subgroup's class group, subject and today's members (identity). */
+  subgroups: DataLoader<string, GetSubgroupRosterResponse>;
   /** Key: the WorkProgramme id `<schoolId>:<startYear>:<subjectId>:<gradeLevel>[:<version>]`. */
   workProgrammes: DataLoader<string, GetWorkProgrammeResponse>;
 }
@@ -129,6 +133,9 @@ export function createLoaders(
       );
       return byId(ids, people, (p) => p.personId);
     }),
+    subgroups: each((subgroupId: string) =>
+      b.identity.getSubgroupRoster({ subgroupId, date: today() }, md),
+    ),
     roster: each(
       async (classGroupId: string) =>
         (await b.identity.getRoster({ classGroupId, date: today() }, md)).personIds,
@@ -207,11 +214,12 @@ export function createLoaders(
       { cacheKeyFn: (q) => JSON.stringify(q) },
     ),
     journals: each(async (key: string) => {
-      const [classGroupId = "", subjectId = "", year = "0", term = "0"] = key.split("|");
+      const [classGroupId = "", subjectId = "", year = "0", term = "0", subgroupId = ""] =
+        key.split("|");
       return b.reporting.getJournalView(
         {
           classGroupId,
-          subgroupId: "",
+          subgroupId,
           subjectId,
           academicYear: { startYear: Number(year) },
           term: Number(term),

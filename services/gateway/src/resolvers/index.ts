@@ -23,6 +23,7 @@ import { absenceReason, markValue, personKind } from "./enums.js";
 import { civilDate, id, range, termId, workProgrammeId } from "./inputs.js";
 import type { DiaryNode, JournalNode, JournalRowNode } from "./nodes.js";
 import { alphabeticalPupils } from "./roster-order.js";
+import { subgroupOf } from "./subgroups.js";
 
 type Ctx = GatewayContext;
 const notFound = (field: string, what: string) =>
@@ -104,12 +105,15 @@ export const resolvers = {
     },
     journal: async (
       _: unknown,
-      a: { classGroupId: string; subjectId: string; termId: string },
+      a: { classGroupId: string; subjectId: string; termId: string; subgroupId?: string | null },
       ctx: Ctx,
       info: GraphQLResolveInfo,
     ): Promise<JournalNode> => {
       const cg = await classGroup(ctx, a.classGroupId, "classGroupId");
       const subjectId = id("subjectId", a.subjectId);
+      const subgroupId = a.subgroupId
+        ? await subgroupOf(ctx, cg.classGroupId, subjectId, a.subgroupId)
+        : "";
       const t = termId(a.termId);
       const year = cg.academicYear?.startYear ?? 0;
       if (t.startYear !== year) {
@@ -121,9 +125,9 @@ export const resolvers = {
       }
       const claim = ctx.claims.get(info.path) ?? "";
       const view = await ctx.loaders.journals.load(
-        `${cg.classGroupId}|${subjectId}|${year}|${t.term}`,
+        `${cg.classGroupId}|${subjectId}|${year}|${t.term}|${subgroupId}`,
       );
-      return { classGroup: cg, subjectId, term: t.term, view, claim };
+      return { classGroup: cg, subgroupId, subjectId, term: t.term, view, claim };
     },
     diary: async (
       _: unknown,
@@ -231,6 +235,7 @@ export const resolvers = {
   },
   Journal: {
     classGroup: (j: JournalNode) => j.classGroup,
+    subgroupId: (j: JournalNode) => orNull(j.subgroupId),
     subject: (j: JournalNode, _: unknown, ctx: Ctx) =>
       subject(ctx, j.classGroup.schoolId, j.subjectId),
     lessons: (j: JournalNode) => j.view.lessons.map((l) => ({ ...l, id: l.lessonId })),

@@ -4,6 +4,8 @@ import type { Diary, GetJournalViewResponse } from "@otmetka/proto/reporting/v1/
 /** What resolvers hand to the fields of Journal, JournalRow and Diary. */
 export interface JournalNode {
   classGroup: ClassGroup;
+  /** Empty for the whole class group. */
+  subgroupId: string;
   subjectId: string;
   term: number;
   view: GetJournalViewResponse;

@@ -23,8 +23,8 @@ type Query {
   classGroup(id: ID!): ClassGroup
   """A person by id; personal data only to the person, their guardians and entitled staff."""
   person(id: ID!): Person
-  """The journal of a class group in a subject and term (termId: "<startYear>:<term 1-4, 0 = year>")."""
-  journal(classGroupId: ID!, subjectId: ID!, termId: ID!): Journal
+  """The journal of a class group in a subject and term (termId: "<startYear>:<term 1-4, 0 = year>"); with subgroupId, the journal of that subgroup of the class group in the subject (a foreign language, labour lessons), NOT_FOUND for a subgroup of another class group or subject."""
+  journal(classGroupId: ID!, subjectId: ID!, termId: ID!, subgroupId: ID): Journal
   """A pupil's diary between two dates, inclusive."""
   diary(studentId: ID!, from: Date!, to: Date!): Diary
   """A work programme (id: "<schoolId>:<startYear>:<subjectId>:<gradeLevel>[:<version>]")."""
@@ -245,6 +245,8 @@ type JournalRow {
 type Journal {
   """The class group."""
   classGroup: ClassGroup!
+  """The subgroup whose journal this is; null for the whole class group."""
+  subgroupId: ID
   """The subject."""
   subject: Subject
   """Term 1-4, 0 for the year."""

@@ -1,6 +1,7 @@
 import type { GatewayContext } from "../context.js";
 import { gqlError } from "../http/errors.js";
 import { type DashboardScopeInput, resolveScope } from "../resolvers/dashboard.js";
+import { subgroupOf } from "../resolvers/subgroups.js";
 import type { ChangeNotice } from "./notices.js";
 
 /*
@@ -18,13 +19,16 @@ const asChange = (n: ChangeNotice) => ({ kind: n.kind, id: n.id });
 
 export const subscriptionResolvers = {
   journalChanged: {
-    subscribe: (
+    subscribe: async (
       _: unknown,
-      a: { classGroupId: string; subjectId: string },
+      a: { classGroupId: string; subjectId: string; subgroupId?: string | null },
       ctx: GatewayContext,
     ) => {
-      // grades' journal stream id: journal-<class group>-<subject>-<start year>.
-      const prefix = `journal-${a.classGroupId}-${a.subjectId}-`;
+      // grades' journal stream id: journal-<subgroup or class group>-<subject>-<start year>.
+      const owner = a.subgroupId
+        ? await subgroupOf(ctx, a.classGroupId, a.subjectId, a.subgroupId)
+        : a.classGroupId;
+      const prefix = `journal-${owner}-${a.subjectId}-`;
       return notices(ctx, (n) => n.kind === "journal" && n.id.startsWith(prefix));
     },
     resolve: asChange,
@@ -49,8 +53,8 @@ export const subscriptionResolvers = {
 export const subscriptionTypeDefs = `
 """Live change notices over SSE (accept: text/event-stream): refetch the matching query on each."""
 type Subscription {
-  """Marks, attendance or lessons of the journal changed (any academic year)."""
-  journalChanged(classGroupId: ID!, subjectId: ID!): ChangeNotice!
+  """Marks, attendance or lessons of the journal changed (any academic year); with subgroupId, of that subgroup's journal."""
+  journalChanged(classGroupId: ID!, subjectId: ID!, subgroupId: ID): ChangeNotice!
   """The pupil's diary changed."""
   diaryChanged(studentId: ID!): ChangeNotice!
   """The figures of the dashboard of this scope changed."""

@@ -14,7 +14,7 @@ import {
   ReportingServiceService,
 } from "@otmetka/proto/reporting/v1/reporting_service";
 import { createLogger, type GrpcServer, startGrpcServer } from "@otmetka/service-kit";
-import { CLASS_GROUPS, F, PEOPLE, ROSTERS, TEACHING } from "./fixture.js";
+import { CLASS_GROUPS, F, PEOPLE, ROSTERS, SUBGROUPS, TEACHING } from "./fixture.js";
 
 /*
  * Stand-ins for identity, curriculum and reporting over real gRPC, answering from the fixture.
@@ -204,6 +204,17 @@ export async function startFakeServices(): Promise<FakeServices> {
     getRoster: u("GetRoster", (r: { classGroupId: string }) => ({
       personIds: ROSTERS[r.classGroupId] ?? [],
     })),
+    getSubgroupRoster: u("GetSubgroupRoster", (r: { subgroupId: string }) => {
+      const s = SUBGROUPS[r.subgroupId];
+      return s
+        ? {
+            personIds: s.members,
+            classGroupId: s.classGroupId,
+            subjectId: s.subjectId,
+            name: s.name,
+          }
+        : { personIds: [], classGroupId: "", subjectId: "", name: "" };
+    }),
     getGuardianChildren: u("GetGuardianChildren", (r: { guardianId: string }) => ({
       studentIds: r.guardianId === F.g1 ? [F.p1] : [],
     })),
@@ -238,41 +249,46 @@ export async function startFakeServices(): Promise<FakeServices> {
   };
 
   const reporting: Partial<ReportingServiceServer> = {
-    getJournalView: u("GetJournalView", (r: { classGroupId: string; term: number }) => {
-      const ids = ROSTERS[r.classGroupId] ?? [];
-      return {
-        studentIds: ids,
-        lessons: [
-          {
+    getJournalView: u(
+      "GetJournalView",
+      (r: { classGroupId: string; subgroupId: string; term: number }) => {
+        const ids = r.subgroupId
+          ? (SUBGROUPS[r.subgroupId]?.members ?? [])
+          : (ROSTERS[r.classGroupId] ?? []);
+        return {
+          studentIds: ids,
+          lessons: [
+            {
+              lessonId: "l1",
+              date: "2026-09-02",
+              period: 1,
+              status: "CONDUCTED",
+              topic: "Дроби",
+              homework: "№1",
+              attendanceTaken: true,
+            },
+          ],
+          marks: ids.map((s, i) => ({
+            markId: `mk${i}`,
             lessonId: "l1",
-            date: "2026-09-02",
-            period: 1,
-            status: "CONDUCTED",
-            topic: "Дроби",
-            homework: "№1",
-            attendanceTaken: true,
-          },
-        ],
-        marks: ids.map((s, i) => ({
-          markId: `mk${i}`,
-          lessonId: "l1",
-          studentId: s,
-          value: 5,
-          weight: 1,
-          workType: "classwork",
-          term: r.term,
-        })),
-        absences: [],
-        averages: ids.map((s) => ({
-          studentId: s,
-          subjectId: "math",
-          term: r.term,
-          weightedAverage: "5.00",
-          roundedMark: 5,
-        })),
-        termMarks: [],
-      };
-    }),
+            studentId: s,
+            value: 5,
+            weight: 1,
+            workType: "classwork",
+            term: r.term,
+          })),
+          absences: [],
+          averages: ids.map((s) => ({
+            studentId: s,
+            subjectId: "math",
+            term: r.term,
+            weightedAverage: "5.00",
+            roundedMark: 5,
+          })),
+          termMarks: [],
+        };
+      },
+    ),
     getDiaries: u("GetDiaries", (r: { studentIds: string[] }) => ({
       results: r.studentIds.map((studentId) => ({
         studentId,

@@ -68,6 +68,20 @@ export const CLASS_GROUPS = [
 
 export const ROSTERS: Record<string, string[]> = { [F.c1]: pupilsOfC1, [F.c2]: [F.q1], [F.c3]: [] };
 
+/** Subgroups: the first half of C1 in maths, and C2's in maths. */
+export const SUBGROUPS: Record<
+  string,
+  { classGroupId: string; subjectId: string; name: string; members: string[] }
+> = {
+  sg1: {
+    classGroupId: F.c1,
+    subjectId: "math",
+    name: "Группа 1",
+    members: pupilsOfC1.slice(0, 15),
+  },
+  sg2: { classGroupId: F.c2, subjectId: "math", name: "Группа 1", members: [F.q1] },
+};
+
 export const TEACHING = [
   { teacherId: F.t1, classGroupId: F.c1, subjectId: "math" },
   { teacherId: F.t3, classGroupId: F.c1, subjectId: "rus" },

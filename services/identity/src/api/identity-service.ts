@@ -48,6 +48,7 @@ import {
   getClassGroups,
   getEnrollmentHistory,
   getRoster,
+  getSubgroup,
   getSubgroupRoster,
 } from "../projections/class-group-queries.js";
 import { getSchools, listMunicipalities } from "../projections/organisation-queries.js";
@@ -252,13 +253,20 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
       atSubgroup,
       ok((req, ctx) => removeSubgroupMember(deps, req, ctx)),
     ),
-    getSubgroupRoster: h(async (req) => ({
-      personIds: await getSubgroupRoster(
-        deps.store.pool,
-        requireId("subgroup_id", req.subgroupId),
-        requireCivilDate("date", req.date),
-      ),
-    })),
+    getSubgroupRoster: h(async (req) => {
+      const subgroupId = requireId("subgroup_id", req.subgroupId);
+      const date = requireCivilDate("date", req.date);
+      const [personIds, subgroup] = await Promise.all([
+        getSubgroupRoster(deps.store.pool, subgroupId, date),
+        getSubgroup(deps.store.pool, subgroupId),
+      ]);
+      return {
+        personIds,
+        classGroupId: subgroup?.classGroupId ?? "",
+        subjectId: subgroup?.subjectId ?? "",
+        name: subgroup?.name ?? "",
+      };
+    }),
     linkGuardian: guarded(
       ROLES_OF.school,
       atStudent,

@@ -76,6 +76,19 @@ export async function getRoster(
   return rows.map((r) => r.person_id);
 }
 
+/** A subgroup's class group, subject and name; undefined when unknown. */
+export async function getSubgroup(
+  db: Queryable,
+  subgroupId: string,
+): Promise<{ classGroupId: string; subjectId: string; name: string } | undefined> {
+  const { rows } = await db.query<{ class_group_id: string; subject_id: string; name: string }>(
+    "SELECT class_group_id, subject_id, name FROM subgroups WHERE subgroup_id = $1",
+    [subgroupId],
+  );
+  const r = rows[0];
+  return r && { classGroupId: r.class_group_id, subjectId: r.subject_id, name: r.name };
+}
+
 /** Members of the subgroup on `date`. */
 export async function getSubgroupRoster(
   db: Queryable,
