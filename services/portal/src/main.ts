@@ -113,6 +113,10 @@ await runService(async (lifecycle) => {
             names: feed.names,
             accountRoles: accounts.roles,
             redrive: (subscriber, subject) => bridges.get(subscriber)?.redrive(subject) ?? null,
+            stopBridge: async (subscriber) => {
+              await bridges.get(subscriber)?.stop();
+              bridges.delete(subscriber);
+            },
           },
           createCallerVerifier({ jwksUrl: config.AUTH_JWKS_URL }),
           logger,

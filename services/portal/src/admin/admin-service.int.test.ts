@@ -38,6 +38,7 @@ const accounts = new Map<string, string[]>([
 ]);
 const forwarded: string[] = [];
 const redriven: string[] = [];
+const bridgesStopped: string[] = [];
 
 const as = (roles: string[]) => api.as(roles);
 const code = async (p: Promise<unknown>) => (await grpcError(p)).code;
@@ -69,6 +70,9 @@ beforeAll(async () => {
                 if (subscriber !== "hook") return null;
                 redriven.push(subject);
                 return Promise.resolve(2);
+              },
+              async stopBridge(subscriber) {
+                bridgesStopped.push(subscriber);
               },
             },
             createCallerVerifier({ jwksUrl: issuer.jwksUrl }),
@@ -231,5 +235,47 @@ describe("portal admin API", () => {
       client.redriveDeadLetters({ subscriber: "hook", subject: " " }, md),
     );
     expect(noSubject.details).toMatch(/^subject:/);
+  });
+
+  it("unregisters a subscriber: consumer, record, dead letters and bridge gone; a second time NOT_FOUND", async () => {
+    const md = await as(["PLATFORM_ADMIN"]);
+    const jsm = await jetstreamManager(nc);
+    await client.registerSubscriber(
+      {
+        name: "leaving",
+        accountId: "acc-sub",
+        transport: "webhook",
+        nkey: "",
+        webhookUrl: "https://example.org/leaving",
+      },
+      md,
+    );
+    await pool.query(
+      `INSERT INTO portal.webhook_dead_letters
+         (subscriber, stream_sequence, subject, body, reason, error, attempts)
+       VALUES ('leaving', 7, 'portal.v1.m.s.pupil.P2', '{}', 'failed', 'HTTP 500', 8)`,
+    );
+    const others = (await client.listSubscribers({}, md)).subscribers.map((x) => x.name);
+    expect(others).toContain("leaving");
+    // Not for anyone but a platform admin.
+    expect(
+      await code(client.unregisterSubscriber({ name: "leaving" }, await as(["PORTAL_SUBSCRIBER"]))),
+    ).toBe(grpc.status.PERMISSION_DENIED);
+
+    expect(await client.unregisterSubscriber({ name: "leaving" }, md)).toEqual({
+      deadLettersDeleted: 1,
+    });
+    expect((await client.listSubscribers({}, md)).subscribers.map((x) => x.name)).toEqual(
+      others.filter((n) => n !== "leaving"),
+    );
+    await expect(jsm.consumers.info(names().stream, names().durable("leaving"))).rejects.toThrow();
+    expect((await client.listDeadLetters({ subscriber: "hook" }, md)).deadLetters).toHaveLength(2);
+    expect(bridgesStopped).toEqual(["leaving"]);
+    expect(await code(client.unregisterSubscriber({ name: "leaving" }, md))).toBe(
+      grpc.status.NOT_FOUND,
+    );
+    expect(await code(client.unregisterSubscriber({ name: "Bad Name" }, md))).toBe(
+      grpc.status.INVALID_ARGUMENT,
+    );
   });
 });

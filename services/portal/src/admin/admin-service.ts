@@ -11,7 +11,7 @@ import {
 import type pg from "pg";
 import type { PortalNames } from "../stream.js";
 import { checkSubscriberName, provisionSubscriberConsumer } from "../subscribers/consumers.js";
-import { registerSubscriber } from "../subscribers/registry.js";
+import { registerSubscriber, unregisterSubscriber } from "../subscribers/registry.js";
 import { listDeadLetters } from "../webhook/bridge.js";
 import { startPositionOf } from "./start-position.js";
 
@@ -30,6 +30,8 @@ export interface PortalAdminDeps {
   names: PortalNames;
   accountRoles: AccountRoles;
   redrive: Redrive;
+  /** Stops an unregistered subscriber's webhook bridge in this process, if it runs one. */
+  stopBridge: (subscriber: string) => Promise<void>;
 }
 
 async function requireKnown(pool: pg.Pool, name: string): Promise<void> {
@@ -115,6 +117,17 @@ export function createPortalAdminService(
           durable: deps.names.durable(x.name),
         })),
       };
+    }),
+    unregisterSubscriber: admin(async (req) => {
+      const deadLettersDeleted = await unregisterSubscriber(
+        deps.pool,
+        deps.jsm,
+        deps.names,
+        req.name,
+      );
+      await deps.stopBridge(req.name);
+      logger.info({ subscriber: req.name, deadLettersDeleted }, "subscriber unregistered");
+      return { deadLettersDeleted };
     }),
     replaySubscriber: admin(async (req) => {
       await requireKnown(deps.pool, req.name);

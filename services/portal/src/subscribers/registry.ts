@@ -1,4 +1,4 @@
-import type { JetStreamManager } from "@nats-io/jetstream";
+import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from "@nats-io/jetstream";
 import { nkeys } from "@nats-io/transport-node";
 import { DomainError } from "@otmetka/service-kit";
 import type pg from "pg";
@@ -63,6 +63,48 @@ export async function registerSubscriber(
     });
   }
   await provisionSubscriberConsumer(jsm, names, name, r.start ?? { from: "backfill" });
+}
+
+/**
+ * Removes a registered subscriber: its durable consumer first (a failure leaves it registered,
+ * so the call can be repeated), then its record and dead letters in one transaction. Answers
+ * how many dead letters went with it; NOT_FOUND when it is not registered.
+ */
+export async function unregisterSubscriber(
+  pool: pg.Pool,
+  jsm: JetStreamManager,
+  names: PortalNames,
+  subscriber: string,
+): Promise<number> {
+  const name = checkSubscriberName(subscriber);
+  const known = await pool.query("SELECT 1 FROM portal.subscribers WHERE name = $1", [name]);
+  if (known.rowCount === 0) {
+    throw new DomainError("not_found", `subscriber: ${name} is not registered`, {
+      field: "subscriber",
+    });
+  }
+  try {
+    await jsm.consumers.delete(names.stream, names.durable(name));
+  } catch (err) {
+    // Already gone (a repeated call after a failure below) is what we want.
+    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound))
+      throw err;
+  }
+  const c = await pool.connect();
+  try {
+    await c.query("BEGIN");
+    const dropped = await c.query("DELETE FROM portal.webhook_dead_letters WHERE subscriber = $1", [
+      name,
+    ]);
+    await c.query("DELETE FROM portal.subscribers WHERE name = $1", [name]);
+    await c.query("COMMIT");
+    return dropped.rowCount ?? 0;
+  } catch (err) {
+    await c.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    c.release();
+  }
 }
 
 /** The nats-server `authorization` block: the service user and every NATS subscriber's NKey. */
