@@ -115,6 +115,7 @@ const ANONYMOUS = { kind: "user", accountId: "", grants: [], token: "" } as cons
 interface Limiters {
   perCaller: RateLimiter;
   perAddress: RateLimiter;
+  anonymousPerMinute: number;
 }
 
 async function authenticate(
@@ -130,7 +131,7 @@ async function authenticate(
     if (!limiters.perAddress.take(address())) {
       throw gqlError(
         "RATE_LIMITED",
-        `client address: more than ${o.limits.anonymousPerMinute ?? DEFAULT_LIMITS.anonymousPerMinute} requests without a token a minute`,
+        `client address: more than ${limiters.anonymousPerMinute} requests without a token a minute`,
       );
     }
     return { ...ANONYMOUS, grants: [] };
@@ -239,12 +240,11 @@ export function createGateway(
 ): YogaServerInstance<Record<string, unknown>, GatewayContext> {
   const now = o.now ?? (() => new Date());
   const clock = () => now().getTime();
+  const anonymousPerMinute = o.limits.anonymousPerMinute ?? DEFAULT_LIMITS.anonymousPerMinute;
   const limiters: Limiters = {
     perCaller: new RateLimiter(o.limits.perMinute, clock),
-    perAddress: new RateLimiter(
-      o.limits.anonymousPerMinute ?? DEFAULT_LIMITS.anonymousPerMinute,
-      clock,
-    ),
+    perAddress: new RateLimiter(anonymousPerMinute, clock),
+    anonymousPerMinute,
   };
   const schema = buildSchema();
   const placements = new Placements();
