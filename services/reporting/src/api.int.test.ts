@@ -1,8 +1,10 @@
+import { randomUUID } from "node:crypto";
 import { Metadata, status } from "@grpc/grpc-js";
 import { MarkValue } from "@otmetka/proto/grades/events/v1/events";
 import { AsOfMode, Level, ResultBasis } from "@otmetka/proto/reporting/v1/reporting_service";
 import { rejectionOf, useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { feedEvent } from "./test-support/feed.js";
 import { type ApiHarness, startApi } from "./test-support/grpc.js";
 import { type Harness, startHarnessWithSchool } from "./test-support/harness.js";
 import type { SchoolFixture } from "./test-support/school.js";
@@ -97,6 +99,30 @@ describe("journal view", () => {
       api.client.getJournalView(req, await api.as(["GUARDIAN"], f.guardian)),
     );
     expect(err.code).toBe(status.PERMISSION_DENIED);
+  });
+
+  it("gives a subgroup's members only under its own class group", async () => {
+    // p9 is in the other class group; its subgroup named beside this class group shows nobody.
+    const [own, other] = [randomUUID(), randomUUID()];
+    const member = (personId: string, subgroupId: string) =>
+      feedEvent(
+        "identity",
+        personId,
+        "SubgroupMemberAdded",
+        { personId, subgroupId, schoolId: f.schoolId, effectiveDate: "2026-09-01" },
+        new Date("2026-08-30T08:00:00Z"),
+      );
+    await h.publish([member(f.p.p1, own), member(f.p.p2, own), member(f.p.p9, other)]);
+    await h.caughtUp();
+    const teacher = await api.as([`TEACHER@school:${f.schoolId}`], "t1");
+    const view = (classGroupId: string, subgroupId: string) =>
+      api.client.getJournalView(
+        { classGroupId, subgroupId, subjectId: f.math, academicYear: YEAR, term: 1 },
+        teacher,
+      );
+    expect((await view(f.cg, own)).studentIds.sort()).toEqual([f.p.p1, f.p.p2].sort());
+    expect((await view(f.cg, other)).studentIds).toEqual([]);
+    expect((await view(f.cg2, other)).studentIds).toEqual([f.p.p9]);
   });
 });
 

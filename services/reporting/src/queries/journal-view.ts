@@ -53,10 +53,15 @@ export async function journalView(db: ReadDb, q: JournalViewQuery): Promise<Jour
   const termFilter = (col: string) => `($5 = 0 OR ${col} = $5)`;
   const params = [q.classGroupId, q.subgroupId, q.subjectId, q.startYear, q.term];
   const [pupils, lessons, marks, absences, termMarks] = await Promise.all([
+    // A subgroup's members who belong to the class group named (identity admits no others):
+    // a subgroup of another class group gives no pupils, whatever the caller may read here.
     q.subgroupId
       ? db.rows<{ id: string }>(
-          "SELECT DISTINCT ON (person_id) person_id AS id, first_day FROM $S.subgroup_members WHERE subgroup_id = $1 ORDER BY person_id, first_day",
-          [q.subgroupId],
+          `SELECT DISTINCT ON (m.person_id) m.person_id AS id, m.first_day FROM $S.subgroup_members m
+           WHERE m.subgroup_id = $1 AND EXISTS (
+             SELECT 1 FROM $S.enrollments e WHERE e.person_id = m.person_id AND e.class_group_id = $2)
+           ORDER BY m.person_id, m.first_day`,
+          [q.subgroupId, q.classGroupId],
         )
       : db.rows<{ id: string }>(
           "SELECT person_id AS id FROM $S.enrollments WHERE class_group_id = $1 ORDER BY first_day, seq",
