@@ -67,7 +67,7 @@ export async function registerSubscriber(
 
 /**
  * Removes a registered subscriber: its durable consumer first (a failure leaves it registered,
- * so the call can be repeated), then its record and dead letters in one transaction. Answers
+ * so the call can be repeated), then its record and dead letters in one statement. Answers
  * how many dead letters went with it; NOT_FOUND when it is not registered.
  */
 export async function unregisterSubscriber(
@@ -90,21 +90,14 @@ export async function unregisterSubscriber(
     if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound))
       throw err;
   }
-  const c = await pool.connect();
-  try {
-    await c.query("BEGIN");
-    const dropped = await c.query("DELETE FROM portal.webhook_dead_letters WHERE subscriber = $1", [
-      name,
-    ]);
-    await c.query("DELETE FROM portal.subscribers WHERE name = $1", [name]);
-    await c.query("COMMIT");
-    return dropped.rowCount ?? 0;
-  } catch (err) {
-    await c.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    c.release();
-  }
+  // One statement: the record and its dead letters go together or not at all.
+  const dropped = await pool.query<{ n: number }>(
+    `WITH letters AS (DELETE FROM portal.webhook_dead_letters WHERE subscriber = $1 RETURNING 1),
+          subscriber AS (DELETE FROM portal.subscribers WHERE name = $1)
+     SELECT count(*)::int AS n FROM letters`,
+    [name],
+  );
+  return dropped.rows[0]?.n ?? 0;
 }
 
 /** The nats-server `authorization` block: the service user and every NATS subscriber's NKey. */
