@@ -293,6 +293,15 @@ it("sets up a school, marks, corrects, takes attendance through GraphQL; views a
     return l.id;
   });
 
+  // The class group's pupils, alphabetically too (Сидоров was enrolled first).
+  const pupils = await gql(
+    teacherToken,
+    `{ classGroup(id: "${classGroupId}") { pupils { name } } }`,
+  );
+  expect(pupils.data?.classGroup).toEqual({
+    pupils: [{ name: "Петров Иван" }, { name: "Сидоров Иван" }],
+  });
+
   // Open subscriptions before anything changes: the journal and the school dashboard for the
   // teacher, the diary for the guardian. One the guardian may not open is refused.
   const subs = await Promise.all([

@@ -208,7 +208,8 @@ export const resolvers = {
       info: GraphQLResolveInfo,
     ): Promise<PersonRef[]> => {
       const via = ctx.claims.get(info.path);
-      return (await ctx.loaders.roster.load(c.classGroupId)).map((pid) => ({
+      const ids = await ctx.loaders.roster.load(c.classGroupId);
+      return (via ? await alphabeticalPupils(ctx, ids, via) : ids).map((pid) => ({
         id: pid,
         ...(via ? { via } : {}),
       }));

@@ -4,10 +4,10 @@ import type { GatewayContext } from "../context.js";
 const collator = new Intl.Collator("ru");
 
 /**
- * A journal's pupils as a paper journal lists them: by family name, given name and
+ * A journal's (or a class group's) pupils as a paper journal lists them: by family name, given name and
  * patronymic (Russian collation), pupils without a name (erased) last. Reporting keeps
  * enrolment order: names are identity's. Sorted only when the caller may read every one of
- * these names (`via`: the journal's claim, as the name fields get it), since the order says
+ * these names (`via`: the claim the name fields get them under), since the order says
  * something about them; otherwise, and on any failure to read them (the name fields report
  * their own errors), reporting's order stands. The loaders are the name fields' own, so a
  * page that shows the names costs no extra call.

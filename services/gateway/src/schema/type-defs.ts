@@ -101,7 +101,7 @@ type ClassGroup {
   school: School
   """The homeroom teacher."""
   homeroomTeacher: Person
-  """Pupils enrolled today (school admins, homeroom and subject teachers of the class group)."""
+  """Pupils enrolled today (school admins, homeroom and subject teachers of the class group), by family name, given name and patronymic when the caller may read every name."""
   pupils: [Person!]!
 }
 
