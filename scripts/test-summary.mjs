@@ -19,16 +19,16 @@ for (const { name, report } of testedPackages()) {
   const r = JSON.parse(readFileSync(report, "utf8"));
   // A file that failed outside its tests (a hook, an import) may report its tests as
   // skipped and none as failed: count the file itself as one failure.
-  const suiteFailures = (r.testResults ?? []).filter(
-    (f) => f.status === "failed" && !(f.assertionResults ?? []).some((a) => a.status === "failed"),
-  ).length;
+  let suiteFailures = 0;
   for (const file of r.testResults ?? []) {
     const where = relative(root, file.name);
     const failedTests = (file.assertionResults ?? []).filter((a) => a.status === "failed");
     for (const a of failedTests)
       failures.push(`  ${where} > ${a.fullName}: ${firstLine(a.failureMessages)}`);
-    if (file.status === "failed" && failedTests.length === 0)
+    if (file.status === "failed" && failedTests.length === 0) {
+      suiteFailures += 1;
       failures.push(`  ${where}: ${firstLine([file.message])}`);
+    }
   }
   passed += r.numPassedTests;
   failed += r.numFailedTests + suiteFailures;
@@ -41,7 +41,10 @@ for (const { name, report } of testedPackages()) {
 if (!process.argv.includes("--quiet"))
   console.log(["Test totals by package:", ...lines].join("\n"));
 // CI keeps only the tail of the output: name each failed test there, with its first line.
-if (failures.length) console.log(["Failed:", ...failures.slice(0, 20)].join("\n"));
+if (failures.length) {
+  const more = failures.length > 20 ? [`  … and ${failures.length - 20} more`] : [];
+  console.log(["Failed:", ...failures.slice(0, 20), ...more].join("\n"));
+}
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exitCode = failed > 0 ? 1 : 0;
 

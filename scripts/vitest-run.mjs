@@ -24,10 +24,15 @@ export async function runWithWatchdog(command, args, { cwd, idleMs, attempts = 2
   }
 }
 
+// The run in progress: its own process group is out of reach of a Ctrl-C or a cancelled job,
+// so the signal is passed on to it (below).
+let current;
+
 function runOnce(command, args, cwd, idleMs) {
   return new Promise((resolve) => {
     // Its own process group, so that a stall takes its workers down with it.
     const child = spawn(command, args, { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    current = child;
     let stalled = false;
     let timer;
     const arm = () => {
@@ -59,6 +64,15 @@ function runOnce(command, args, cwd, idleMs) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const signal of ["SIGINT", "SIGTERM"])
+    process.on(signal, () => {
+      try {
+        if (current) process.kill(-current.pid, signal);
+      } catch {
+        // already gone
+      }
+      process.exit(130);
+    });
   const minutes = Number(process.env.VITEST_IDLE_MINUTES ?? 8);
   const code = await runWithWatchdog("npx", ["vitest", "run", ...process.argv.slice(2)], {
     cwd: process.cwd(),

@@ -19,7 +19,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let scripts = 0;
 /** Runs `code` as a script file under the watchdog. */
-const run = (code: string, idleMs = 1_000) => {
+// Idle limits well above a node start-up on a loaded machine (the suite runs under load).
+const run = (code: string, idleMs = 10_000) => {
   const file = join(dir, `stand-in-${++scripts}.cjs`);
   writeFileSync(file, code);
   const lines: string[] = [];
@@ -38,7 +39,8 @@ it("passes a run's exit code through and does not run it again", async () => {
 
 it("a run that keeps printing is not a stall, however long it takes", async () => {
   const r = await run(
-    "let n = 0; const t = setInterval(() => { console.log(n); if (++n === 8) clearInterval(t) }, 250)",
+    "let n = 0; const t = setInterval(() => { console.log(n); if (++n === 20) clearInterval(t) }, 250)",
+    3_000,
   );
   expect(r).toEqual({ code: 0, lines: [] });
 });
@@ -50,25 +52,25 @@ it("kills a silent run with its children, starts it once more, and fails on a se
   const orphan = join(dir, "orphan.cjs");
   writeFileSync(
     orphan,
-    `setTimeout(() => require("node:fs").writeFileSync(${JSON.stringify(marker)}, "x"), 2500);`,
+    `setTimeout(() => require("node:fs").writeFileSync(${JSON.stringify(marker)}, "x"), 5000);`,
   );
   const r = await run(
     `require("node:child_process").spawn(process.execPath, [${JSON.stringify(orphan)}], { stdio: "ignore" });
      setInterval(() => {}, 1000);`,
-    500,
+    2_000,
   );
   expect(r.code).toBe(1);
   expect(r.lines).toHaveLength(2);
-  expect(r.lines[0]).toMatch(/no output for 1 s .* the runner stalled; killed, starting it again/);
+  expect(r.lines[0]).toMatch(/no output for 2 s .* the runner stalled; killed, starting it again/);
   expect(r.lines[1]).toMatch(/killed, giving up/);
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  await new Promise((resolve) => setTimeout(resolve, 6_000));
   expect(existsSync(marker)).toBe(false);
 }, 20_000);
 
 it("a stall followed by a good run passes", async () => {
   const flag = join(dir, "second");
   const script = `const fs = require("node:fs"); if (fs.existsSync(${JSON.stringify(flag)})) { console.log("ran"); } else { fs.writeFileSync(${JSON.stringify(flag)}, "1"); setInterval(() => {}, 1000); }`;
-  const r = await run(script, 500);
+  const r = await run(script, 2_000);
   expect(r.code).toBe(0);
   expect(r.lines).toHaveLength(1);
 }, 20_000);

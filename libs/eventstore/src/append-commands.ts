@@ -62,9 +62,10 @@ function batchDocument(items: readonly CommandAppend[], p: AppendParams): string
 
 /**
  * Every command's appends and record in one statement (eventstore.append_commands_json, its
- * own transaction, the batch as one JSON document): nothing recorded yet and every stream at
- * its expected version, then the records, exactly as appendCommand stores one (same table, same payload hash, so a retry of
- * any of them is answered by it), and the events. Returns each command's stream versions, or
+ * own transaction, the batch as one JSON document): every stream at its expected version,
+ * then the records, exactly as appendCommand stores one (same table, same payload hash, so a
+ * retry of any of them is answered by it; an id already recorded fails the insert), and the
+ * events. Returns each command's stream versions, or
  * undefined when nothing was written because a stream was not at its expected version, a
  * command id was already recorded or an argument was refused: appending each command alone
  * then answers each exactly.

@@ -61,8 +61,13 @@ const SECONDS = knob("BENCH_SECONDS", 5);
 const CLASSES = knob("BENCH_CLASSES", 20);
 const SUBJECTS = 10;
 const PUPILS = 4;
-// Refused before minutes of set-up: each of the 64 mark clients owns journals of its own.
-writerTargets(CLASSES * SUBJECTS, 64, `BENCH_CLASSES=${CLASSES} x ${SUBJECTS} subjects`);
+// Each of the 64 mark clients owns journals of its own (no two clients write one journal at
+// once); refused before minutes of set-up when there are too few.
+const MARK_TARGETS = writerTargets(
+  CLASSES * SUBJECTS,
+  64,
+  `BENCH_CLASSES=${CLASSES} x ${SUBJECTS} subjects`,
+);
 const YEAR = { startYear: 2026 };
 const ONLY = process.env.BENCH_ONLY ?? "";
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR ?? "";
@@ -437,9 +442,10 @@ async function main(): Promise<void> {
       const load = await measure("record_mark_c64", () =>
         closedLoop(64, SECONDS, async (w) => {
           const k = sent++;
-          // Each client owns its journals (no two clients write one journal at once).
-          const journals = school.journals.filter((_, i) => i % 64 === w);
-          const j = journals[k % journals.length] as (typeof school.journals)[number];
+          const mine = MARK_TARGETS[w] as number[];
+          const j = school.journals[
+            mine[k % mine.length] as number
+          ] as (typeof school.journals)[number];
           const sentAt = performance.now();
           await post(agent, gatewayPort, markBody(j, k), teacherToken(j));
           const noticed = early.get(j.streamId);

@@ -333,7 +333,7 @@ describe("callers of the curriculum API", () => {
         status.PERMISSION_DENIED,
       );
     }
-    // A guardian token naming the pupil's own id is not the pupil's guardian.
+    // A guardian linked to no pupil of the school reads nothing of it.
     expect(
       (
         await grpcError(

@@ -45,7 +45,6 @@ export interface Loaders {
   /** Key `<studentId>|<from>|<to>`. */
   diaries: DataLoader<string, DiaryResult>;
   dashboards: DataLoader<DashboardQuery, DashboardResult, string>;
-  /** Key `<classGroupId>|<subjectId>|<startYear>|<term>`. */
   /** Key: `<classGroupId>|<subjectId>|<startYear>|<term>|<subgroupId or empty>`. */
   journals: DataLoader<string, GetJournalViewResponse>;
   /** A subgroup's class group, subject and today's members (identity). */

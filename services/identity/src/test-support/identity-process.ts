@@ -5,7 +5,7 @@ import { loginOverGrpc } from "./grpc-client.js";
 export type IdentityProcess = ServiceProcess;
 
 /** The bootstrap admin of process tests. */
-export const PROCESS_ADMIN = { username: "admin", password: "process-admin-password-1" };
+const PROCESS_ADMIN = { username: "admin", password: "process-admin-password-1" };
 
 /** Starts identity's main.ts as a real process, with `env` over a clean base. */
 export function startIdentityProcess(env: Record<string, string>): IdentityProcess {
@@ -20,7 +20,7 @@ export function startIdentityProcess(env: Record<string, string>): IdentityProce
  * Variables for a process test's auth: a free JWKS port (identity verifies its callers
  * against it) and the bootstrap admin, so the test can log in (PROCESS_ADMIN).
  */
-export async function authEnv(): Promise<Record<string, string>> {
+async function authEnv(): Promise<Record<string, string>> {
   const httpPort = await freePort();
   return {
     IDENTITY_HTTP_HOST: "127.0.0.1",

@@ -11,7 +11,11 @@ import {
 import type pg from "pg";
 import type { PortalNames } from "../stream.js";
 import { checkSubscriberName, provisionSubscriberConsumer } from "../subscribers/consumers.js";
-import { registerSubscriber, unregisterSubscriber } from "../subscribers/registry.js";
+import {
+  registerSubscriber,
+  requireRegistered,
+  unregisterSubscriber,
+} from "../subscribers/registry.js";
 import { listDeadLetters } from "../webhook/bridge.js";
 import { startPositionOf } from "./start-position.js";
 
@@ -32,17 +36,6 @@ export interface PortalAdminDeps {
   redrive: Redrive;
   /** Stops an unregistered subscriber's webhook bridge in this process, if it runs one. */
   stopBridge: (subscriber: string) => Promise<void>;
-}
-
-async function requireKnown(pool: pg.Pool, name: string): Promise<void> {
-  const r = await pool.query("SELECT 1 FROM portal.subscribers WHERE name = $1", [
-    checkSubscriberName(name),
-  ]);
-  if (r.rowCount === 0) {
-    throw new DomainError("not_found", `subscriber: ${name} is not registered`, {
-      field: "subscriber",
-    });
-  }
 }
 
 /** gRPC handlers of the operators' API: every call PLATFORM_ADMIN only. */
@@ -130,12 +123,12 @@ export function createPortalAdminService(
       return { deadLettersDeleted };
     }),
     replaySubscriber: admin(async (req) => {
-      await requireKnown(deps.pool, req.name);
+      await requireRegistered(deps.pool, req.name);
       await provisionSubscriberConsumer(deps.jsm, deps.names, req.name, startPositionOf(req.start));
       return {};
     }),
     listDeadLetters: admin(async (req) => {
-      await requireKnown(deps.pool, req.subscriber);
+      await requireRegistered(deps.pool, req.subscriber);
       const rows = await listDeadLetters(deps.pool, req.subscriber);
       return {
         deadLetters: rows.map((d) => ({
@@ -149,7 +142,7 @@ export function createPortalAdminService(
       };
     }),
     redriveDeadLetters: admin(async (req) => {
-      await requireKnown(deps.pool, req.subscriber);
+      await requireRegistered(deps.pool, req.subscriber);
       if (!req.subject.trim()) {
         throw new DomainError("invalid_argument", "subject: is required", { field: "subject" });
       }

@@ -65,6 +65,18 @@ export async function registerSubscriber(
   await provisionSubscriberConsumer(jsm, names, name, r.start ?? { from: "backfill" });
 }
 
+/** The checked name of a registered subscriber; NOT_FOUND when it is not registered. */
+export async function requireRegistered(pool: pg.Pool, subscriber: string): Promise<string> {
+  const name = checkSubscriberName(subscriber);
+  const r = await pool.query("SELECT 1 FROM portal.subscribers WHERE name = $1", [name]);
+  if (r.rowCount === 0) {
+    throw new DomainError("not_found", `subscriber: ${name} is not registered`, {
+      field: "subscriber",
+    });
+  }
+  return name;
+}
+
 /**
  * Removes a registered subscriber: its durable consumer first (a failure leaves it registered,
  * so the call can be repeated), then its record and dead letters in one statement. Answers
@@ -76,13 +88,7 @@ export async function unregisterSubscriber(
   names: PortalNames,
   subscriber: string,
 ): Promise<number> {
-  const name = checkSubscriberName(subscriber);
-  const known = await pool.query("SELECT 1 FROM portal.subscribers WHERE name = $1", [name]);
-  if (known.rowCount === 0) {
-    throw new DomainError("not_found", `subscriber: ${name} is not registered`, {
-      field: "subscriber",
-    });
-  }
+  const name = await requireRegistered(pool, subscriber);
   try {
     await jsm.consumers.delete(names.stream, names.durable(name));
   } catch (err) {

@@ -53,8 +53,8 @@ export async function journalView(db: ReadDb, q: JournalViewQuery): Promise<Jour
   const termFilter = (col: string) => `($5 = 0 OR ${col} = $5)`;
   const params = [q.classGroupId, q.subgroupId, q.subjectId, q.startYear, q.term];
   const [pupils, lessons, marks, absences, termMarks] = await Promise.all([
-    // A subgroup's members who belong to the class group named (identity admits no others):
-    // a subgroup of another class group gives no pupils, whatever the caller may read here.
+    // A subgroup's members who were ever enrolled in the class group named: a subgroup of
+    // another class group gives none of its pupils, save one who moved from this class group.
     q.subgroupId
       ? db.rows<{ id: string }>(
           `SELECT DISTINCT ON (m.person_id) m.person_id AS id, m.first_day FROM $S.subgroup_members m
