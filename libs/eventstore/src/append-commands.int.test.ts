@@ -94,6 +94,31 @@ describe("appendCommands", () => {
     expect(await store.streamVersion(fresh.appends[0]!.streamId)).toBe(1);
   });
 
+  it("answers a batch holding a recorded id without an error, leaving nothing of it", async () => {
+    // Called directly: appendCommands accepts both answers, PostgreSQL's log does not (an
+    // ERROR, with the batch's document, for every retried command that reached a batch).
+    const done = mark(`answered-${randomUUID()}`, 0);
+    await store.appendCommand(done.command, done.appends);
+    const freshId = randomUUID();
+    const streamId = `untouched-${randomUUID()}`;
+    const doc = {
+      streams: [{ id: streamId, expected: 0 }],
+      events: [{ s: 1, id: randomUUID(), type: "MarkRecorded", v: 1, data: {}, metadata: {} }],
+      commands: [
+        { id: freshId, hash: "h", result: null },
+        { id: done.command.commandId, hash: "h", result: null },
+      ],
+    };
+    const { rows } = await store.pool.query<{ r: unknown }>(
+      "SELECT eventstore.append_commands_json($1::jsonb) AS r",
+      [JSON.stringify(doc)],
+    );
+    expect(rows[0]!.r).toEqual({ separately: true });
+    expect(await store.findCommand(freshId)).toBeUndefined();
+    expect(await store.streamVersion(streamId)).toBe(0);
+    expect(await recorded(done.command.commandId)).toEqual(done.command.result);
+  });
+
   it("lets only one of two commands on the same stream and version through", async () => {
     const streamId = `same-${randomUUID()}`;
     const out = await store.appendCommands([mark(streamId, 0), mark(streamId, 0)]);

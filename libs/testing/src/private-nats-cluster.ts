@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { findExecutable, freePort, portAnswers, ServerProcess, waitFor } from "./process.js";
+import { natsOnPort, natsServerBinary } from "./private-nats.js";
+import { controlPrivateServer } from "./private-server.js";
+import { freePort, ServerProcess, waitFor } from "./process.js";
 
 export interface PrivateNatsNode {
   readonly name: string;
@@ -51,12 +53,7 @@ cluster {
  * server is never touched. Resolves once every node answers and the cluster has formed.
  */
 export async function startPrivateNatsCluster(size = 3): Promise<PrivateNatsCluster> {
-  const bin = process.env.NATS_SERVER_BIN ?? findExecutable("nats-server");
-  if (!bin) {
-    throw new Error(
-      "nats-server was not found on PATH (nor NATS_SERVER_BIN): install Debian's nats-server package",
-    );
-  }
+  const bin = natsServerBinary();
   const root = await mkdtemp(join(tmpdir(), "otmetka-nats-cluster-"));
   const ports = await Promise.all(Array.from({ length: size }, () => freePort()));
   const clusterPorts: number[] = [];
@@ -83,25 +80,22 @@ export async function startPrivateNatsCluster(size = 3): Promise<PrivateNatsClus
     );
     const server = new ServerProcess(`nats-server ${name}`, bin, ["-c", file]);
     const port = ports[i] as number;
-    const up = async () => {
-      server.start();
-      try {
-        await waitFor(`private nats-server ${name} on port ${port}`, () => portAnswers(port));
-      } catch (err) {
-        throw new Error(`${(err as Error).message}\n${server.recentOutput}`);
-      }
-    };
+    const node = await controlPrivateServer({
+      server,
+      what: `private nats-server ${name} on port ${port}`,
+      ...natsOnPort(port),
+      dir,
+    });
     nodes.push({
       name,
-      url: `nats://127.0.0.1:${port}`,
+      url: node.url,
       get running() {
         return server.running;
       },
-      kill: () => server.kill(),
-      stop: () => server.stop(),
-      restart: up,
+      kill: node.kill,
+      stop: node.stop,
+      restart: node.restart,
     });
-    await up();
   }
   const url = nodes.map((n) => n.url).join(",");
   const jetStreamReady = async (timeoutMs = 30_000) => {

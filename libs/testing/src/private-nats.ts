@@ -20,12 +20,7 @@ export interface PrivateNatsOptions {
  * restart a server, or need an authorization configuration. The shared server is never touched.
  */
 export async function startPrivateNats(options: PrivateNatsOptions = {}): Promise<PrivateNats> {
-  const bin = process.env.NATS_SERVER_BIN ?? findExecutable("nats-server");
-  if (!bin) {
-    throw new Error(
-      "nats-server was not found on PATH (nor NATS_SERVER_BIN): install Debian's nats-server package",
-    );
-  }
+  const bin = natsServerBinary();
   const port = await freePort();
   const storeDir = await mkdtemp(join(tmpdir(), "otmetka-nats-"));
   const configArgs: string[] = [];
@@ -47,10 +42,26 @@ export async function startPrivateNats(options: PrivateNatsOptions = {}): Promis
   return controlPrivateServer({
     server,
     what: `private nats-server on port ${port}`,
-    url: `nats://127.0.0.1:${port}`,
-    port,
-    ready: () => portAnswers(port),
-    stopSignal: "SIGTERM",
+    ...natsOnPort(port),
     dir: storeDir,
   });
 }
+
+/** The nats-server binary: NATS_SERVER_BIN, or the one on PATH. */
+export function natsServerBinary(): string {
+  const bin = process.env.NATS_SERVER_BIN ?? findExecutable("nats-server");
+  if (!bin) {
+    throw new Error(
+      "nats-server was not found on PATH (nor NATS_SERVER_BIN): install Debian's nats-server package",
+    );
+  }
+  return bin;
+}
+
+/** A nats-server's readiness, and where tests connect to it: its client port on loopback. */
+export const natsOnPort = (port: number) => ({
+  url: `nats://127.0.0.1:${port}`,
+  port,
+  ready: () => portAnswers(port),
+  stopSignal: "SIGTERM" as const,
+});

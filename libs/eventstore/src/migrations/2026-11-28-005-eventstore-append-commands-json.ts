@@ -16,9 +16,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 /**
  * The function's definition; `precheckCommands`: look the batch's command ids up before any
- * write (this migration; 006 drops the lookup, see there).
+ * write (this migration; 006 drops the lookup, see there); `recordedIds`: what an id already
+ * recorded does at the records' insert, `raise` OTE02 (005, 006) or `undo` the batch's own
+ * records and answer `separately` (007).
  */
-export const appendCommandsJson = (o: { precheckCommands: boolean }) => sql`
+export const appendCommandsJson = (o: {
+  precheckCommands: boolean;
+  recordedIds?: "raise" | "undo";
+}) => sql`
     CREATE OR REPLACE FUNCTION eventstore.append_commands_json(p jsonb)
     RETURNS jsonb
     LANGUAGE plpgsql
@@ -32,6 +37,7 @@ export const appendCommandsJson = (o: { precheckCommands: boolean }) => sql`
       v_actual bigint;
       v_s integer;
       v_rows bigint;
+      v_recorded text[];
     BEGIN
       SELECT coalesce(array_agg(s.e->>'id' ORDER BY s.ord), '{}'),
              coalesce(array_agg((s.e->>'expected')::bigint ORDER BY s.ord), '{}')
@@ -50,15 +56,7 @@ ${o.precheckCommands ? COMMANDS_PRECHECK : sql``}
       END LOOP;
 
       -- The first write: assigns this transaction's id, after the locks.
-      INSERT INTO eventstore.commands (command_id, payload_hash, result)
-        SELECT c.id, c.hash, coalesce(c.result, 'null'::jsonb)
-          FROM jsonb_to_recordset(p->'commands') AS c(id text, hash text, result jsonb)
-        ON CONFLICT (command_id) DO NOTHING;
-      GET DIAGNOSTICS v_rows = ROW_COUNT;
-      IF v_rows <> jsonb_array_length(p->'commands') THEN
-        RAISE EXCEPTION 'a command of the batch was recorded concurrently'
-          USING ERRCODE = 'OTE02';
-      END IF;
+${(o.recordedIds ?? "raise") === "raise" ? RECORDS_OR_RAISE : RECORDS_OR_UNDO}
 
       INSERT INTO eventstore.events
           (stream_id, stream_version, event_id, type, schema_version, data, metadata)
@@ -77,6 +75,33 @@ ${o.precheckCommands ? COMMANDS_PRECHECK : sql``}
       RETURN jsonb_build_object('versions', to_jsonb(v_new));
     END
     $fn$`;
+
+const RECORDS_OR_RAISE = sql`
+      INSERT INTO eventstore.commands (command_id, payload_hash, result)
+        SELECT c.id, c.hash, coalesce(c.result, 'null'::jsonb)
+          FROM jsonb_to_recordset(p->'commands') AS c(id text, hash text, result jsonb)
+        ON CONFLICT (command_id) DO NOTHING;
+      GET DIAGNOSTICS v_rows = ROW_COUNT;
+      IF v_rows <> jsonb_array_length(p->'commands') THEN
+        RAISE EXCEPTION 'a command of the batch was recorded concurrently'
+          USING ERRCODE = 'OTE02';
+      END IF;
+`;
+
+// Nothing but the records is written yet, so deleting the ones this call inserted undoes it.
+const RECORDS_OR_UNDO = sql`
+      WITH inserted AS (
+        INSERT INTO eventstore.commands (command_id, payload_hash, result)
+          SELECT c.id, c.hash, coalesce(c.result, 'null'::jsonb)
+            FROM jsonb_to_recordset(p->'commands') AS c(id text, hash text, result jsonb)
+          ON CONFLICT (command_id) DO NOTHING
+          RETURNING command_id)
+      SELECT coalesce(array_agg(command_id), '{}') INTO v_recorded FROM inserted;
+      IF cardinality(v_recorded) <> jsonb_array_length(p->'commands') THEN
+        DELETE FROM eventstore.commands WHERE command_id = ANY(v_recorded);
+        RETURN jsonb_build_object('separately', true);
+      END IF;
+`;
 
 const COMMANDS_PRECHECK = sql`
       IF EXISTS (SELECT 1 FROM eventstore.commands
