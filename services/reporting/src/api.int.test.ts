@@ -102,17 +102,34 @@ describe("journal view", () => {
   });
 
   it("gives a subgroup's members only under its own class group", async () => {
-    // p9 is in the other class group; its subgroup named beside this class group shows nobody.
+    // `other` is the other class group's subgroup: named beside this class group it shows
+    // nobody, not even p3, who was enrolled in this class group (a pupil who moved on).
     const [own, other] = [randomUUID(), randomUUID()];
+    const at = new Date("2026-08-30T08:00:00Z");
+    const opened = (subgroupId: string, classGroupId: string) =>
+      feedEvent(
+        "identity",
+        subgroupId,
+        "SubgroupOpened",
+        { subgroupId, classGroupId, subjectId: f.math, schoolId: f.schoolId, name: "1" },
+        at,
+      );
     const member = (personId: string, subgroupId: string) =>
       feedEvent(
         "identity",
         personId,
         "SubgroupMemberAdded",
         { personId, subgroupId, schoolId: f.schoolId, effectiveDate: "2026-09-01" },
-        new Date("2026-08-30T08:00:00Z"),
+        at,
       );
-    await h.publish([member(f.p.p1, own), member(f.p.p2, own), member(f.p.p9, other)]);
+    await h.publish([
+      opened(own, f.cg),
+      opened(other, f.cg2),
+      member(f.p.p1, own),
+      member(f.p.p2, own),
+      member(f.p.p9, other),
+      member(f.p.p3, other),
+    ]);
     await h.caughtUp();
     const teacher = await api.as([`TEACHER@school:${f.schoolId}`], "t1");
     const view = (classGroupId: string, subgroupId: string) =>

@@ -18,9 +18,9 @@
 import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { openGradesDatabase, setUpBenchJournals } from "@otmetka/grades/bench";
-import { createTestDatabase, startTestTokenIssuer } from "@otmetka/testing";
+import { startTestTokenIssuer } from "@otmetka/testing";
 import { type GradesServerProcess, startGradesServerProcess } from "./grades-server-launch.js";
-import { ADMIN_URL, benchLog, knob } from "./lib/bench-env.js";
+import { BenchScratch, benchLog, knob } from "./lib/bench-env.js";
 import { markClient, writerTargets } from "./lib/mark-client.js";
 import { backendCpu, backendCpuSince, processCpuMs, selfCpuMs } from "./lib/proc-cpu.js";
 
@@ -72,7 +72,8 @@ const SERVERS = (process.env.CPU_SERVERS ?? "live=")
 
 async function main() {
   writerTargets(JOURNALS, Math.max(C, 16), "CPU_JOURNALS");
-  const db = await createTestDatabase(ADMIN_URL, "bench_grades_cpu");
+  const scratch = new BenchScratch();
+  const db = await scratch.database("bench_grades_cpu");
   const store = await openGradesDatabase(db.url);
   const issuer = await startTestTokenIssuer();
   const subjects: Subject[] = [];
@@ -167,7 +168,7 @@ async function main() {
     }
     await issuer.stop().catch(() => {});
     await store.close();
-    await db.drop().catch(() => {});
+    await scratch.cleanup();
   }
 }
 

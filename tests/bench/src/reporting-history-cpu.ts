@@ -20,9 +20,8 @@ import {
   reportingProjection,
   syntheticHistory,
 } from "@otmetka/reporting/bench";
-import { createTestDatabase, deleteNatsPrefix, uniqueNatsPrefix } from "@otmetka/testing";
 import type pg from "pg";
-import { ADMIN_URL, knob, NATS_URL } from "./lib/bench-env.js";
+import { BenchScratch, knob, NATS_URL } from "./lib/bench-env.js";
 import { processCpuMsOrZero, selfCpuSeconds } from "./lib/proc-cpu.js";
 import { orderedReadRate } from "./reporting-history-read.js";
 
@@ -94,10 +93,11 @@ function timingPool(p: pg.Pool, pids: Set<number>) {
 }
 
 async function main() {
-  const prefix = uniqueNatsPrefix();
+  const scratch = new BenchScratch();
+  const prefix = scratch.natsPrefix();
   const names = messagingNames(prefix);
   const nc = await connect({ servers: NATS_URL });
-  const db = await createTestDatabase(ADMIN_URL, "bench_reporting_cpu");
+  const db = await scratch.database("bench_reporting_cpu");
   try {
     const raw = await openReportingDatabase(db.url);
     await ensureSourceStreams(nc, names);
@@ -162,9 +162,8 @@ async function main() {
     }
     await raw.end();
   } finally {
-    await deleteNatsPrefix(NATS_URL, prefix).catch(() => {});
     await nc.close();
-    await db.drop().catch(() => {});
+    await scratch.cleanup();
   }
 }
 

@@ -17,9 +17,8 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { applyBatch, type BatchEntry, ensureLiveSchema } from "@otmetka/projections";
 import type { reportingProjection as Projection } from "@otmetka/reporting/bench";
-import { createTestDatabase } from "@otmetka/testing";
 import pg from "pg";
-import { ADMIN_URL, knob } from "./lib/bench-env.js";
+import { BenchScratch, knob } from "./lib/bench-env.js";
 import { processCpuMs, selfCpuMs } from "./lib/proc-cpu.js";
 import { markRecorded } from "./lib/reporting-marks.js";
 
@@ -68,7 +67,8 @@ interface Totals {
 }
 
 async function main(): Promise<void> {
-  const db = await createTestDatabase(ADMIN_URL, "bench_rep_lagcost");
+  const scratch = new BenchScratch();
+  const db = await scratch.database("bench_rep_lagcost");
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   try {
     const schema = await ensureLiveSchema(pool, reportingProjection);
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
     client.release();
   } finally {
     await pool.end();
-    await db.drop();
+    await scratch.cleanup();
   }
 }
 

@@ -55,8 +55,9 @@ export const createReportingProjection = (
     // 2: daily snapshots (perf_h, standing_h, daily_h, day_clock, dirty flags);
     // 3: indexes for effective-mode dashboards (marks by class group, pupil_results by scope);
     // 4: pupil_results' scope indexes on stored columns (keeps its upserts HOT);
-    // 5: both result bases in one perf / standing row (half the aggregate rows a mark upserts).
-    version: 5,
+    // 5: both result bases in one perf / standing row (half the aggregate rows a mark upserts);
+    // 6: the subgroups replica (a subgroup's class group, for the journal view's roster).
+    version: 6,
     sources: [{ context: "identity" }, { context: "curriculum" }, { context: "grades" }],
     noticeContext: "reporting",
     setup: (db, schema) => createTables(db, schema),

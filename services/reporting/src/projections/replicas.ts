@@ -122,6 +122,12 @@ export const identityHandlers: Record<string, Handler> = {
     const year = await yearOfClassGroup(q, classGroup);
     if (year !== null) await touchStudentYear(q, deltas, person, year, scopeOf(d, "classGroupId"));
   },
+  // Whose subgroup it is: the journal view lists its members only under that class group.
+  "identity.v1.SubgroupOpened": (q, d) =>
+    q(
+      "INSERT INTO $S.subgroups (subgroup_id, class_group_id, subject_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+      [str(d, "subgroupId"), str(d, "classGroupId"), str(d, "subjectId")],
+    ),
   "identity.v1.SubgroupMemberAdded": (q, d, deltas) => {
     deltas.attendance.forgetRosters();
     return q(

@@ -24,6 +24,8 @@ export async function createTables(db: Kysely<unknown>, schema: string): Promise
     sql`CREATE TABLE ${t("enrollments")} (person_id text NOT NULL, class_group_id text NOT NULL,
       first_day date NOT NULL, until date, seq bigserial, PRIMARY KEY (person_id, class_group_id, first_day))`,
     sql`CREATE INDEX ON ${t("enrollments")} (class_group_id, first_day)`,
+    sql`CREATE TABLE ${t("subgroups")} (subgroup_id text PRIMARY KEY, class_group_id text NOT NULL,
+      subject_id text NOT NULL)`,
     sql`CREATE TABLE ${t("subgroup_members")} (person_id text NOT NULL, subgroup_id text NOT NULL,
       first_day date NOT NULL, until date, PRIMARY KEY (subgroup_id, person_id, first_day))`,
     sql`CREATE TABLE ${t("guardians")} (guardian_id text NOT NULL, student_id text NOT NULL,

@@ -53,11 +53,12 @@ export async function journalView(db: ReadDb, q: JournalViewQuery): Promise<Jour
   const termFilter = (col: string) => `($5 = 0 OR ${col} = $5)`;
   const params = [q.classGroupId, q.subgroupId, q.subjectId, q.startYear, q.term];
   const [pupils, lessons, marks, absences, termMarks] = await Promise.all([
-    // A subgroup's members who were ever enrolled in the class group named: a subgroup of
-    // another class group gives none of its pupils, save one who moved from this class group.
+    // The members of a subgroup of the class group named (a subgroup of another class group
+    // gives nobody) who were ever enrolled in it.
     q.subgroupId
       ? db.rows<{ id: string }>(
           `SELECT DISTINCT ON (m.person_id) m.person_id AS id, m.first_day FROM $S.subgroup_members m
+             JOIN $S.subgroups s ON s.subgroup_id = m.subgroup_id AND s.class_group_id = $2
            WHERE m.subgroup_id = $1 AND EXISTS (
              SELECT 1 FROM $S.enrollments e WHERE e.person_id = m.person_id AND e.class_group_id = $2)
            ORDER BY m.person_id, m.first_day`,
