@@ -87,7 +87,10 @@ async function main(): Promise<void> {
             try {
               return await query(...a);
             } finally {
-              const name = String(a[0]).replace(/\s+/g, " ").slice(0, 48);
+              // Live batches send named statements as config objects: their text names them.
+              const first = a[0] as string | { text?: string };
+              const text = typeof first === "string" ? first : String(first?.text);
+              const name = text.replace(/\s+/g, " ").slice(0, 48);
               byStatement.set(name, (byStatement.get(name) ?? 0) + processCpuMs(pid) - c0);
             }
           };
