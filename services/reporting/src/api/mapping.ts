@@ -14,7 +14,9 @@ import { invalidInput } from "../domain/errors.js";
 import type { ResultBasis as Basis } from "../domain/metrics/definitions.js";
 import type { Figure } from "../domain/metrics/figure.js";
 import type { ReportRequest } from "../exports/performance-report.js";
+import { CLOCK_ZONE } from "../projections/day-close.js";
 import type { Level as DomainLevel } from "../projections/deltas.js";
+import { civilDate } from "../projections/event-data.js";
 import type { Dashboard, DashboardQuery, AsOfMode as Mode } from "../queries/dashboards.js";
 import type { Period } from "../queries/periods.js";
 
@@ -45,7 +47,30 @@ const LEVELS: Partial<Record<Level, DomainLevel>> = {
   [Level.LEVEL_REGION]: "REGION",
 };
 
-const today = () => new Date().toISOString().slice(0, 10);
+/** Today in the region's zone (the recorded-time clock's): a UTC date is yesterday's until 05:00 there. */
+export const today = () => civilDate(new Date().toISOString(), CLOCK_ZONE);
+
+/**
+ * An as-of day the caller gave: not before the academic year (nothing of the year is known
+ * then, and the figures would be silent zeros), and in recorded mode not after today (what
+ * will be known at the end of a later day is not known yet: the live state would be served
+ * under that day's name and change after it). Civil dates compare as text.
+ */
+function checkAsOf(asOf: string, startYear: number, mode: Mode | undefined): void {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf)) return; // the period's resolution names a malformed date
+  const first = `${startYear}-09-01`;
+  if (Number.isInteger(startYear) && startYear >= 2000 && asOf < first)
+    throw invalidInput(
+      "asOf",
+      `${asOf} is before the academic year ${startYear}/${startYear + 1} (from ${first})`,
+    );
+  const now = today();
+  if (mode === "RECORDED" && asOf > now)
+    throw invalidInput(
+      "asOf",
+      `${asOf} is after today (${now}): recorded mode serves what was known at the end of a day that has begun`,
+    );
+}
 
 function periodOf(q: DashboardQueryMsg): Period {
   if (q.term !== undefined) return { kind: "TERM", term: q.term };
@@ -64,15 +89,18 @@ export function dashboardQueryOf(q: DashboardQueryMsg): DashboardQuery {
       : q.basis === ResultBasis.RESULT_BASIS_PERIOD_MARKS
         ? "PERIOD_MARKS"
         : undefined;
+  const startYear = q.academicYear?.startYear ?? 0;
+  const mode = modeOf(q.asOfMode);
+  if (q.asOf) checkAsOf(q.asOf, startYear, mode);
   return {
     level,
     scopeId: level === "REGION" ? "region" : q.scopeId,
-    startYear: q.academicYear?.startYear ?? 0,
+    startYear,
     subjectId: q.subjectId,
     period: periodOf(q),
     asOf: q.asOf || today(),
     basis,
-    mode: modeOf(q.asOfMode),
+    mode,
     definitionVersion: q.definitionVersion,
   };
 }
@@ -180,6 +208,8 @@ export function exportRequestOf(r: ExportPerformanceReportRequest): {
         ? "CSV"
         : null;
   if (!format) throw invalidInput("format", "must be CSV or XLSX");
+  const mode = modeOf(r.asOfMode);
+  if (r.asOf) checkAsOf(r.asOf, r.academicYear?.startYear ?? 0, mode);
   return {
     format,
     request: {
@@ -188,7 +218,7 @@ export function exportRequestOf(r: ExportPerformanceReportRequest): {
       startYear: r.academicYear?.startYear ?? 0,
       term: r.term ?? 0,
       asOf: r.asOf || today(),
-      mode: modeOf(r.asOfMode),
+      mode,
       definitionVersion: r.definitionVersion,
       basis:
         r.basis === ResultBasis.RESULT_BASIS_CURRENT

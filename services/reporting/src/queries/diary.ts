@@ -61,7 +61,13 @@ export interface Diary {
 
 /** Averages per subject and term from a pupil's marks (special entries are not marks). */
 export function averagesOf(
-  marks: readonly { subjectId: string; term: number; value: string; weight: number }[],
+  marks: readonly {
+    subjectId: string;
+    term: number;
+    value: string;
+    weight: number;
+    startYear?: number;
+  }[],
 ): SubjectAverage[] {
   const groups = new Map<
     string,
@@ -72,7 +78,8 @@ export function averagesOf(
     }
   >();
   for (const m of marks) {
-    const k = `${m.subjectId}|${m.term}`;
+    // Term 1 of two academic years are two averages (a range may span a year's end).
+    const k = `${m.startYear ?? ""}|${m.subjectId}|${m.term}`;
     const g = groups.get(k) ?? { subjectId: m.subjectId, term: m.term, entries: [] };
     groups.set(k, g);
     g.entries.push({ value: toEntryValue(m.value), weight: m.weight });
@@ -88,6 +95,13 @@ export function averagesOf(
     };
   });
 }
+
+/**
+ * The academic year (its start year) of a civil date parameter: 1 September - 31 August, so
+ * the date 8 months earlier falls in the start year (2026-09-01 -> 2026, 2027-08-31 -> 2026).
+ */
+const ACADEMIC_YEAR = (param: string) =>
+  `extract(year FROM ${param}::date - interval '8 months')::int`;
 
 /** A pupil's diary over [from, to]: the lessons of the class groups (and subgroups) they were in on each date. */
 export async function diary(
@@ -129,8 +143,8 @@ export async function diary(
     ),
     db.rows<TermMark>(
       `SELECT subject_id AS "subjectId", term, value FROM $S.term_marks WHERE student_id = $1
-          AND start_year BETWEEN extract(year FROM $2::date)::int - 1 AND extract(year FROM $3::date)::int
-        ORDER BY subject_id, term`,
+          AND start_year BETWEEN ${ACADEMIC_YEAR("$2")} AND ${ACADEMIC_YEAR("$3")}
+        ORDER BY start_year, subject_id, term`,
       [studentId, from, to],
     ),
   ]);

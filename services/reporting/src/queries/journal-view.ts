@@ -44,6 +44,9 @@ export interface JournalView {
 export async function journalView(db: ReadDb, q: JournalViewQuery): Promise<JournalView> {
   if (!q.classGroupId) throw invalidInput("classGroupId", "is required");
   if (!q.subjectId) throw invalidInput("subjectId", "is required");
+  // Without a year the view would be the roster with no lessons: a silent empty journal.
+  if (!Number.isInteger(q.startYear) || q.startYear < 2000)
+    throw invalidInput("academicYear", `is required (a start year, got ${q.startYear})`);
   if (!Number.isInteger(q.term) || q.term < 0 || q.term > 4)
     throw invalidInput("term", "must be 0-4");
   const [cg] = await db.rows<{ school_id: string; municipality_id: string }>(

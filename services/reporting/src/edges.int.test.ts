@@ -1,0 +1,156 @@
+import { randomUUID } from "node:crypto";
+import {
+  AsOfMode,
+  ExportFormat,
+  Level,
+  ResultBasis,
+} from "@otmetka/proto/reporting/v1/reporting_service";
+import { useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { diary } from "./queries/diary.js";
+import { feedEvent } from "./test-support/feed.js";
+import { type ApiHarness, startApi } from "./test-support/grpc.js";
+import { type Harness, startHarnessWithSchool } from "./test-support/harness.js";
+import type { SchoolFixture } from "./test-support/school.js";
+
+/*
+ * Inputs and views a school, a municipality or the ministry meets at the edges: the fixture
+ * school of test-support/school.ts (2026/2027), plus p1's maths of the year before (2025/2026):
+ * a 2 on 2025-10-01 (term 1) and term marks 2 (term 1), 3 (term 4) and 3 (the year).
+ */
+const env = useTestEnvironment({ label: "reporting_edges" });
+let h: Harness;
+let f: SchoolFixture;
+let api: ApiHarness;
+
+beforeAll(async () => {
+  ({ h, f } = await startHarnessWithSchool(env));
+  const where = { schoolId: f.schoolId, municipalityId: f.municipalityId };
+  const journal = { ...f.journalMath, journalId: randomUUID(), academicYear: { startYear: 2025 } };
+  const at = (day: string) => new Date(`${day}T08:00:00Z`);
+  const g = (name: string, v: Record<string, unknown>, day: string) =>
+    feedEvent("grades", journal.journalId, name, { ...where, journal, ...v }, at(day));
+  const termMark = (term: number, value: number, day: string) =>
+    g("TermMarkSet", { studentId: f.p.p1, term, value, authorId: "t" }, day);
+  await h.publish([
+    g(
+      "MarkRecorded",
+      {
+        markId: randomUUID(),
+        lessonId: randomUUID(),
+        lessonDate: "2025-10-01",
+        term: 1,
+        studentId: f.p.p1,
+        value: 2,
+        workType: "ORAL",
+        weight: 1,
+        authorId: "t",
+      },
+      "2025-10-01",
+    ),
+    termMark(1, 2, "2025-10-27"),
+    termMark(4, 3, "2026-05-25"),
+    termMark(0, 3, "2026-05-26"),
+  ]);
+  await h.caughtUp();
+  api = await startApi(h.db);
+}, 60_000);
+
+afterAll(async () => {
+  await api?.close();
+  await h?.close();
+});
+
+describe("diary across academic years", () => {
+  it("a diary of September shows this year's term marks only, not last year's under the same term numbers", async () => {
+    const d = await diary(h.db, f.p.p1, "2026-09-01", "2026-09-30");
+    expect(d.termMarks).toEqual([{ subjectId: f.math, term: 1, value: "5" }]);
+    // Last year's range still shows last year's.
+    const before = await diary(h.db, f.p.p1, "2026-05-01", "2026-05-31");
+    expect(before.termMarks.map((t) => [t.term, t.value])).toEqual([
+      [0, "3"],
+      [1, "2"],
+      [4, "3"],
+    ]);
+  });
+
+  it("a range over two years never averages term 1 of one year with term 1 of the other", async () => {
+    const d = await diary(h.db, f.p.p1, "2025-09-01", "2026-09-30");
+    const math1 = d.averages.filter((a) => a.subjectId === f.math && a.term === 1);
+    // 2025/2026: one 2; 2026/2027: 5 and 5 (weight 2).
+    expect(math1.map((a) => a.weightedAverage).sort()).toEqual(["2.00", "5.00"]);
+  });
+});
+
+describe("as-of days", () => {
+  const query = (over: Record<string, unknown>) => ({
+    level: Level.LEVEL_CLASS_GROUP,
+    scopeId: f.cg,
+    academicYear: { startYear: 2026 },
+    subjectId: f.math,
+    term: 1,
+    asOf: "2026-10-26",
+    basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
+    asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
+    definitionVersion: 0,
+    ...over,
+  });
+
+  it("before the academic year, or in recorded mode after today, is an item error naming asOf", async () => {
+    const md = await api.as([`SCHOOL_ADMIN@school:${f.schoolId}`], "a1");
+    const r = await api.client.getDashboards(
+      {
+        queries: [
+          query({}),
+          // 2025-10-26 for 2026/2027: a typo of the year, answered before with zeros.
+          query({ asOf: "2025-10-26", asOfMode: AsOfMode.AS_OF_MODE_EFFECTIVE }),
+          // What will be known at the end of 2099-01-01 is not known today.
+          query({ asOf: "2099-01-01", asOfMode: AsOfMode.AS_OF_MODE_RECORDED }),
+          // A year long past as of a later day stays possible, as does effective mode later on.
+          query({ asOf: "2099-01-01", asOfMode: AsOfMode.AS_OF_MODE_EFFECTIVE }),
+        ],
+      },
+      md,
+    );
+    expect(r.results[0]?.dashboard?.performance?.pupilCount?.numerator).toBe(6);
+    for (const i of [1, 2]) {
+      expect(r.results[i]?.error).toMatchObject({ code: "INVALID_ARGUMENT" });
+      expect(r.results[i]?.error?.message).toMatch(/^asOf: /);
+    }
+    expect(r.results[3]?.dashboard?.performance?.pupilCount?.numerator).toBe(6);
+  });
+
+  it("the statutory export refuses a recorded report dated after today", async () => {
+    const md = await api.as([`SCHOOL_ADMIN@school:${f.schoolId}`], "a1");
+    await expect(
+      api.client.exportPerformanceReport(
+        {
+          level: Level.LEVEL_SCHOOL,
+          scopeId: f.schoolId,
+          academicYear: { startYear: 2026 },
+          term: 1,
+          asOf: "2099-01-01",
+          asOfMode: AsOfMode.AS_OF_MODE_RECORDED,
+          definitionVersion: 0,
+          format: ExportFormat.EXPORT_FORMAT_CSV,
+          basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
+        },
+        md,
+      ),
+    ).rejects.toMatchObject({ code: 3, details: expect.stringMatching(/asOf/) });
+  });
+});
+
+describe("journal view input", () => {
+  it("without an academic year is INVALID_ARGUMENT naming it, not an empty journal", async () => {
+    const md = await api.as([`TEACHER@school:${f.schoolId}`], "t1");
+    const ask = { classGroupId: f.cg, subgroupId: "", subjectId: f.math, term: 1 };
+    expect(
+      (await api.client.getJournalView({ ...ask, academicYear: { startYear: 2026 } }, md)).lessons,
+    ).toHaveLength(3);
+    await expect(api.client.getJournalView(ask, md)).rejects.toMatchObject({
+      code: 3,
+      details: expect.stringMatching(/^academicYear/),
+    });
+  });
+});
