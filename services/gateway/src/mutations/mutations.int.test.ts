@@ -57,6 +57,91 @@ describe("mutations", () => {
     expect(h.fakes.totalCalls()).toBe(before);
   });
 
+  it("refuses nested fields and values proto's fromJSON would coerce or drop, naming the path, before any service call", async () => {
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
+    const open = { schoolId: F.s1, academicYear: { startYear: 2026 }, gradeLevel: 5, letter: "В" };
+    const cases: [string, string, unknown, string][] = [
+      // A misspelt nested field used to become its default (a mark without its comment, a
+      // subgroup's mark in the whole class's journal) and a snake_case journal.class_group_id
+      // slipped past the early scope check.
+      [
+        "recordMark",
+        admin,
+        { journal, lessonId: "l1", mark: { ...mark, coment: "x" } },
+        "input.mark.coment",
+      ],
+      [
+        "recordMark",
+        admin,
+        { journal: { ...journal, subgroupID: "sg1" }, lessonId: "l1", mark },
+        "input.journal.subgroupID",
+      ],
+      [
+        "recordMark",
+        teacher,
+        { journal: { class_group_id: F.c2, subjectId: "math" }, lessonId: "l1", mark },
+        "input.journal.class_group_id",
+      ],
+      // Wrong JSON types: String({}) is "[object Object]", a string is an empty message.
+      ["renameSchool", admin, { schoolId: F.s1, name: {} }, "input.name"],
+      ["renameSchool", admin, { schoolId: F.s1, name: ["a"] }, "input.name"],
+      ["recordMark", admin, { journal: "c1", lessonId: "l1", mark }, "input.journal"],
+      ["recordMarks", admin, { journal, lessonId: "l1", marks: mark }, "input.marks"],
+      ["recordMarks", admin, { journal, lessonId: "l1", marks: [mark, null] }, "input.marks[1]"],
+      [
+        "recordMarks",
+        admin,
+        { journal, lessonId: "l1", marks: [mark, { ...mark, studentId: 7 }] },
+        "input.marks[1].studentId",
+      ],
+      // Numbers no int32 holds failed the gateway's own serialization: INTERNAL before.
+      ["openClassGroup", admin, { ...open, gradeLevel: 1.5 }, "input.gradeLevel"],
+      ["openClassGroup", admin, { ...open, gradeLevel: "five" }, "input.gradeLevel"],
+      ["openClassGroup", admin, { ...open, gradeLevel: 1e20 }, "input.gradeLevel"],
+      [
+        "openClassGroup",
+        admin,
+        { ...open, academicYear: { startYear: -2147483649 } },
+        "input.academicYear.startYear",
+      ],
+      [
+        "defineTermSystem",
+        admin,
+        { schoolId: F.s1, academicYear: { startYear: 2026 }, gradeLevels: [5, {}] },
+        "input.gradeLevels[1]",
+      ],
+      // A NUL PostgreSQL cannot store, and a string past any school text.
+      ["renameSchool", admin, { schoolId: F.s1, name: "a\u0000b" }, "input.name"],
+      ["renameSchool", admin, { schoolId: F.s1, name: "я".repeat(10_001) }, "input.name"],
+    ];
+    for (const [field, token, input, path] of cases) {
+      h.fakes.reset();
+      const a = await h.query(
+        token,
+        `mutation M($c: ID!, $i: JSONObject!) { ${field}(commandId: $c, input: $i) }`,
+        { c: "cmd-1", i: input },
+      );
+      expect
+        .soft([codeOf(a), fieldOf(a)], `${field} ${path} ${JSON.stringify(input).slice(0, 80)}`)
+        .toEqual(["BAD_USER_INPUT", path]);
+      expect
+        .soft(a.body.errors?.[0]?.message)
+        .toMatch(new RegExp(`^${path.replace(/[[\].]/g, "\\$&")}: `));
+      expect
+        .soft(h.fakes.totalCalls(), `${field} ${path} ${JSON.stringify(input).slice(0, 80)}`)
+        .toBe(0);
+    }
+    // In range and of the right types it passes the gateway (a string number is proto3 JSON).
+    const ok = await h.query(
+      admin,
+      `mutation M($i: JSONObject!) { openClassGroup(commandId: "c", input: $i) }`,
+      {
+        i: { ...open, gradeLevel: "5", letter: "я".repeat(10_000) },
+      },
+    );
+    expect(codeOf(ok)).not.toBe("BAD_USER_INPUT");
+  });
+
   it("refuses callers without a role that could run the command, and other schools' journals", async () => {
     const guardian = await h.token(["GUARDIAN"], F.g1);
     expect(codeOf(await record(guardian, { journal, lessonId: "l1", mark }))).toBe("FORBIDDEN");

@@ -78,13 +78,19 @@ export function commandRequest(
     if (!(key in known) || key === "commandId")
       throw gqlError("BAD_USER_INPUT", `input.${key}: not a field of ${spec.rpc}`, `input.${key}`);
   }
+  // ts-proto's fromJSON reads a message out of every list element: a null one would throw.
+  const nullAt = nullInList(input, "input");
+  if (nullAt) throw badInput(nullAt, "must not be null");
   let req: Record<string, unknown>;
   try {
     req = request.fromJSON(input) as Record<string, unknown>;
-  } catch (err) {
-    // ts-proto throws on an unknown enum name.
-    throw gqlError("BAD_USER_INPUT", `input: ${(err as Error).message}`, "input");
+  } catch {
+    throw gqlError("BAD_USER_INPUT", `input: not a ${spec.rpc} request`, "input");
   }
+  // fromJSON coerces what it is given (String({}) is "[object Object]", Number("x") is NaN, a
+  // string where a message belongs is an empty message) and skips unknown nested fields: the
+  // input is checked against the request it became, so nothing slips through as a default.
+  for (const key of Object.keys(input)) checkShape(input[key], req[key], `input.${key}`);
   // ts-proto maps an unknown enum name or number to UNRECOGNIZED (-1) instead of throwing. The
   // path is looked for (a toJSON of the whole request) only when some field holds -1.
   const unknownEnum = holds(req, -1) ? pathOf(request.toJSON(req), "UNRECOGNIZED") : undefined;
@@ -96,6 +102,73 @@ export function commandRequest(
     );
   if ("commandId" in known) req.commandId = commandId;
   return req;
+}
+
+/** Longest string a command field takes: longer ones are no school's text, and a service
+ * echoing one in its error message would exceed the gRPC trailer's size. */
+export const MAX_INPUT_STRING = 10_000;
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+const badInput = (path: string, what: string) =>
+  gqlError("BAD_USER_INPUT", `${path}: ${what}`, path);
+
+/** The path of the first null element of a list anywhere in `v`. */
+function nullInList(v: unknown, path: string): string | undefined {
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      if (v[i] === null) return `${path}[${i}]`;
+      const p = nullInList(v[i], `${path}[${i}]`);
+      if (p) return p;
+    }
+  } else if (isPlainObject(v)) {
+    for (const k in v) {
+      const p = nullInList(v[k], `${path}.${k}`);
+      if (p) return p;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Refuses what proto3 JSON does not allow for the field `built` came from (the field's value in
+ * the request fromJSON made): another JSON type, an unknown (or snake_case) nested field, a
+ * number no int32 holds, a string too long or with a NUL (PostgreSQL text cannot hold one).
+ * Enum values are numbers in `built`; unknown names are found later (UNRECOGNIZED).
+ */
+function checkShape(raw: unknown, built: unknown, path: string): void {
+  // proto3 JSON: null is the field's default.
+  if (raw === null || raw === undefined) return;
+  if (typeof built === "string") {
+    if (typeof raw !== "string") throw badInput(path, "must be a string");
+    if (raw.length > MAX_INPUT_STRING)
+      throw badInput(path, `must be at most ${MAX_INPUT_STRING} characters`);
+    if (raw.includes("\u0000")) throw badInput(path, "must not contain NUL characters");
+    return;
+  }
+  if (typeof built === "number") {
+    if (typeof raw !== "number" && typeof raw !== "string")
+      throw badInput(path, "must be a number (or, for an enum, one of its names)");
+    if (!Number.isInteger(built) || built < INT32_MIN || built > INT32_MAX)
+      throw badInput(path, `must be a whole number from ${INT32_MIN} to ${INT32_MAX}`);
+    return;
+  }
+  if (typeof built === "boolean") {
+    if (typeof raw !== "boolean") throw badInput(path, "must be true or false");
+    return;
+  }
+  if (Array.isArray(built)) {
+    if (!Array.isArray(raw)) throw badInput(path, "must be a list");
+    for (let i = 0; i < raw.length; i++) checkShape(raw[i], built[i], `${path}[${i}]`);
+    return;
+  }
+  if (isPlainObject(built)) {
+    if (!isPlainObject(raw)) throw badInput(path, "must be an object");
+    for (const key of Object.keys(raw)) {
+      if (!(key in built)) throw badInput(`${path}.${key}`, "not a field of this message");
+      checkShape(raw[key], built[key], `${path}.${key}`);
+    }
+  }
 }
 
 /** Whether `needle` occurs anywhere in a value (objects and arrays walked). */
