@@ -28,8 +28,16 @@ export const subscriptionResolvers = {
       const owner = a.subgroupId
         ? await subgroupOf(ctx, a.classGroupId, a.subjectId, a.subgroupId)
         : a.classGroupId;
+      // Exactly this subject's journals: subject ids may hold '-' ("MATH" and "MATH-ADV"), so
+      // a bare prefix would also match another subject's journal the caller was not allowed.
       const prefix = `journal-${owner}-${a.subjectId}-`;
-      return notices(ctx, (n) => n.kind === "journal" && n.id.startsWith(prefix));
+      return notices(
+        ctx,
+        (n) =>
+          n.kind === "journal" &&
+          n.id.startsWith(prefix) &&
+          /^\d{4}$/.test(n.id.slice(prefix.length)),
+      );
     },
     resolve: asChange,
   },

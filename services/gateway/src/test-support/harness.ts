@@ -27,6 +27,8 @@ export interface GatewayHarness {
     variables?: Record<string, unknown>,
   ): Promise<GraphQLAnswer>;
   fetch(init: RequestInit & { path?: string }): Promise<GraphQLAnswer>;
+  /** The response itself, its body unread (an SSE stream). */
+  raw(init: RequestInit & { path?: string }): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -62,8 +64,10 @@ export async function startGatewayHarness(
     now: () => new Date("2026-10-15T10:00:00Z"),
     ...rest,
   });
+  const raw = async (init: RequestInit & { path?: string }): Promise<Response> =>
+    yoga.fetch(`http://gateway.test${init.path ?? "/graphql"}`, init);
   const run = async (init: RequestInit & { path?: string }): Promise<GraphQLAnswer> => {
-    const res = await yoga.fetch(`http://gateway.test${init.path ?? "/graphql"}`, init);
+    const res = await raw(init);
     const text = await res.text();
     let body: GraphQLAnswer["body"] = {};
     try {
@@ -88,6 +92,7 @@ export async function startGatewayHarness(
         body: JSON.stringify({ query, ...(variables ? { variables } : {}) }),
       }),
     fetch: run,
+    raw,
     async close() {
       backends.close();
       await fakes.stop();
