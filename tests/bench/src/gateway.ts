@@ -340,7 +340,9 @@ async function main(): Promise<void> {
           pgMs.reduce((a, b) => a + b, 0) / 1000;
         const waited = (performance.now() - t0) / 1000;
         if (busy < 0.05 || waited > 180) {
-          log(`${before}: services idle after ${waited.toFixed(1)} s (${(busy / 0.5).toFixed(2)} cores busy)`);
+          log(
+            `${before}: services idle after ${waited.toFixed(1)} s (${(busy / 0.5).toFixed(2)} cores busy)`,
+          );
           return;
         }
       }
