@@ -328,6 +328,31 @@ describe("corrections, history, term marks and closing", () => {
     expect((await set(MarkValue.MARK_VALUE_FIVE, "пересдача")).corrected).toBe(true);
   });
 
+  it("refuses a subgroup journal of a subject the subgroup is not for (a second term mark in the subject)", async () => {
+    // The subgroup is English's; a mathematics journal under it would be a second mathematics
+    // journal for its members, the whole-class one's teacher writing term marks in both.
+    const wrongSubject = { ...journal, subgroupId: f.subgroupId, subjectId: f.subjects.math };
+    const set = (j: typeof journal) =>
+      h.client.setTermMark(
+        {
+          commandId: randomUUID(),
+          journal: j,
+          studentId: f.pupils.p1,
+          term: 3,
+          value: MarkValue.MARK_VALUE_FOUR,
+          reason: "",
+        },
+        teacher,
+      );
+    await set(journal);
+    const err = await grpcError(set(wrongSubject));
+    expect([err.code, err.details]).toEqual([
+      status.INVALID_ARGUMENT,
+      expect.stringMatching(/^journal\.subgroup_id: subgroup .* is for subject /),
+    ]);
+    expect(await h.store.streamVersion(`journal-${f.subgroupId}-${f.subjects.math}-2026`)).toBe(0);
+  });
+
   it("a closed term refuses changes except an admin correction with a reason; reopening is an admin action", async () => {
     const j = { ...journal, subjectId: f.subjects.pe };
     const { markId } = await recordMark({
@@ -464,6 +489,25 @@ describe("attendance, exemptions and work types", () => {
         ),
       ),
     ).toEqual({ code: status.FAILED_PRECONDITION, rule: "not_absent" });
+  });
+
+  it("a comment is the one the recorded command carried, also when its id first ran and was refused", async () => {
+    const commandId = randomUUID();
+    const first = {
+      commandId,
+      journal,
+      lessonId: f.lessons.past,
+      mark: mark(f.pupils.other, MarkValue.MARK_VALUE_FOUR, "ORAL", "первый вариант"),
+    };
+    // Refused (not enrolled): nothing recorded under the id, so it may run again corrected.
+    expect((await ruleOf(h.client.recordMark(first, teacher))).rule).toBe("student_not_enrolled");
+    const { markId } = await h.client.recordMark(
+      { ...first, mark: mark(f.pupils.p2, MarkValue.MARK_VALUE_FOUR, "ORAL", "исправленный") },
+      teacher,
+    );
+    expect((await h.client.getMarkHistory({ journal, markId }, teacher)).comment).toBe(
+      "исправленный",
+    );
   });
 
   it("grants an exemption to an enrolled pupil", async () => {

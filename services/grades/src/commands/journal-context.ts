@@ -93,6 +93,13 @@ export async function journalContext(
         "journal.subgroup_id",
         `subgroup ${k.subgroupId} is not of class group ${k.classGroupId}`,
       );
+    // A subgroup is formed for one subject: a journal of another subject under it would be a
+    // second journal (marks, term marks) of that subject for its members.
+    if (f.subgroupSubjectId !== k.subjectId)
+      throw invalidInput(
+        "journal.subgroup_id",
+        `subgroup ${k.subgroupId} is for subject ${f.subgroupSubjectId}, not ${k.subjectId}`,
+      );
   }
   if (q.lessonId && !f.lesson) throw notReplicatedYet("lesson_id", "lesson", q.lessonId);
   for (const id of q.studentIds) {

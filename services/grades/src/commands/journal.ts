@@ -36,6 +36,16 @@ async function saveNotes(
   );
 }
 
+/**
+ * A note's id: derived from the command id and from what the note holds (pupil and text). A
+ * refused command is not recorded, so its id may run again with other content; its note is
+ * written before the decision, and an id of the command id alone named that first, refused
+ * run's note (`ON CONFLICT DO NOTHING`), so the recorded mark showed the wrong comment and the
+ * note belonged to the wrong pupil for erasure. A retry with the same payload names the same note.
+ */
+const noteIdOf = (commandId: string, slot: string, personId: string, text: string) =>
+  derivedId(commandId, `note:${slot}\u0000${personId}\u0000${text}`);
+
 /** What every journal command carries from its context. */
 const commandBase = (c: JournalContext) => ({ journal: c.journal, actor: c.actor, today: c.today });
 
@@ -97,7 +107,8 @@ export async function recordMarks(
       value: m.value,
       workType: m.workType,
       weight: ctx.replay ? 0 : resolveWeight(`${m.field}.work_type`, m.workType, ctx.weights),
-      noteId: m.comment.trim() === "" ? "" : derivedId(req.commandId, `note:${i}`),
+      noteId:
+        m.comment.trim() === "" ? "" : noteIdOf(req.commandId, `${i}`, m.studentId, m.comment),
       enrollment: ctx.replay
         ? ("enrolled" as const)
         : ctx.enrollment(m.studentId, `${m.field}.student_id`),
@@ -264,7 +275,7 @@ export async function excuseAbsence(
     commandId: req.commandId,
     payload: req,
   });
-  const noteId = req.note.trim() === "" ? "" : derivedId(req.commandId, "note");
+  const noteId = req.note.trim() === "" ? "" : noteIdOf(req.commandId, "", req.studentId, req.note);
   if (!ctx.replay && noteId)
     await saveNotes(deps, [{ noteId, personId: req.studentId, text: req.note }]);
   return decideAndAppend(

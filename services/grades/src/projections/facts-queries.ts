@@ -31,6 +31,8 @@ export interface CommandFacts {
   grading?: Grading;
   /** The class group of the journal's subgroup (undefined when unknown or no subgroup). */
   subgroupClassGroupId?: string;
+  /** The subject the journal's subgroup is for (undefined when unknown or no subgroup). */
+  subgroupSubjectId?: string;
   lesson?: LessonFact & { teacherId: string };
   /** Teachers assigned to the journal (a whole-class assignment covers its subgroups). */
   teacherIds: string[];
@@ -66,7 +68,8 @@ SELECT
      FROM ${S}.class_groups cg LEFT JOIN ${S}.schools s USING (school_id)
     WHERE cg.class_group_id = $1) AS class_group,
   (SELECT grading FROM ${S}.subjects WHERE subject_id = $2) AS grading,
-  (SELECT class_group_id FROM ${S}.subgroups WHERE subgroup_id = $3) AS subgroup_class_group,
+  (SELECT json_build_object('classGroupId', class_group_id, 'subjectId', subject_id)
+     FROM ${S}.subgroups WHERE subgroup_id = $3) AS subgroup,
   (SELECT coalesce(json_agg(teacher_id), '[]') FROM ${S}.assignments
     WHERE class_group_id = $1 AND subject_id = $2 AND start_year = $4
       AND (subgroup_id = '' OR subgroup_id = $3)) AS teachers,
@@ -119,7 +122,7 @@ interface CallFacts {
 
 type JournalFacts = Pick<
   CommandFacts,
-  "classGroup" | "grading" | "subgroupClassGroupId" | "teacherIds"
+  "classGroup" | "grading" | "subgroupClassGroupId" | "subgroupSubjectId" | "teacherIds"
 > & {
   substitutions: { substituteId: string; firstDay: CivilDate; lastDay: CivilDate }[];
   readAt: number;
@@ -144,6 +147,7 @@ export class FactsReader {
       classGroup: journal.classGroup,
       grading: journal.grading,
       subgroupClassGroupId: journal.subgroupClassGroupId,
+      subgroupSubjectId: journal.subgroupSubjectId,
       teacherIds: journal.teacherIds,
       substitutions: journal.substitutions.filter((s) => s.substituteId === actor),
       lesson: call.lesson,
@@ -175,7 +179,8 @@ export class FactsReader {
     const facts: JournalFacts = {
       classGroup: r.class_group ?? undefined,
       grading: r.grading ?? undefined,
-      subgroupClassGroupId: r.subgroup_class_group ?? undefined,
+      subgroupClassGroupId: r.subgroup?.classGroupId ?? undefined,
+      subgroupSubjectId: r.subgroup?.subjectId ?? undefined,
       teacherIds: r.teachers,
       substitutions: r.substitutions,
       readAt: Date.now(),
