@@ -47,6 +47,6 @@ export {
   type RebuildResult,
   rebuildProjection,
 } from "./rebuild.js";
-export { RUNNER_LOCK_CLASS } from "./runner-lock.js";
+export { RUNNER_LOCK_CLASS, RunnerLock } from "./runner-lock.js";
 export { readCheckpoints } from "./runtime-tables.js";
 export { startProjection } from "./start-projection.js";

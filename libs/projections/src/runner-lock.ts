@@ -8,6 +8,7 @@ export const RUNNER_LOCK_CLASS = 0x50524f52; // "PROR"
  * Holds a session advisory lock on its own connection while the runner lives: two runners
  * sharing one durable consumer would split its messages, and the later commit's checkpoint
  * would make the other's batch look already applied. A second runner waits as a standby.
+ * (Portal's feed publisher holds one too, under its own key.)
  */
 export class RunnerLock {
   private client: pg.PoolClient | undefined;

@@ -66,6 +66,7 @@ await runService(async (lifecycle) => {
     debounceMs: config.PORTAL_DEBOUNCE_MS,
     performance: reporting.source,
     onError: (err, where) => logger.warn({ err, where }, "feed error (it retries)"),
+    onStandby: () => logger.info("another instance publishes the feed: standing by"),
   });
   lifecycle.onShutdown("feed", () => feed.stop());
 

@@ -1,5 +1,6 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { liveSchema } from "@otmetka/projections";
+import { headers } from "@nats-io/transport-node";
+import { liveSchema, RunnerLock } from "@otmetka/projections";
 import type pg from "pg";
 import { pupilPerformanceUpdatedSchema } from "../contract/schemas.js";
 import {
@@ -26,7 +27,12 @@ export interface FeedPublisherOptions {
   performance?: PerformanceSource;
   /** How long a pupil the source did not answer for waits before it is asked again; default 5 s. */
   deferMs?: number;
+  /** Called once when another instance holds the publisher's lock (this one waits). */
+  onStandby?: () => void;
 }
+
+/** Header of every PORTAL message: the outbox row it came from (see `resume`). */
+export const OUTBOX_ID_HEADER = "Portal-Outbox-Id";
 
 interface OutboxRow {
   id: string;
@@ -48,11 +54,14 @@ const encoder = new TextEncoder();
  * Two loops: the debouncer turns due "dirty" pupils and programmes into snapshots in the outbox
  * (consent checked under the pupil's row lock, so a snapshot never follows a withdrawal), and
  * the publisher moves the outbox to PORTAL in id order (Nats-Msg-Id = event id, so a retry
- * after a lost ack is dropped by the server) and purges an erased pupil's subjects.
+ * after a lost ack is dropped by the server) and purges an erased pupil's subjects. Both run
+ * in one instance per database and stream, the holder of a session advisory lock; others wait
+ * as standbys and take over when its connection or process ends.
  */
 export class FeedPublisher {
-  private stopped = false;
-  private loops: Promise<void>[] = [];
+  private readonly stopping = new AbortController();
+  private lockLost = false;
+  private running: Promise<void> = Promise.resolve();
   readonly counters = {
     published: 0,
     snapshots: 0,
@@ -60,24 +69,100 @@ export class FeedPublisher {
     invalid: 0,
     deferred: 0,
     busy: 0,
+    /** Times this instance took the lock and resumed from PORTAL. */
+    activations: 0,
+    /** Outbox rows found already in PORTAL at a resume (published before a crash). */
+    resumedRows: 0,
   };
   constructor(private readonly o: FeedPublisherOptions) {}
 
   start(): this {
-    this.loops = [
-      this.loop("debounce", () => this.debounceOnce()),
-      this.loop("publish", () => this.publishOnce()),
-    ];
+    this.running = this.run();
     return this;
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    await Promise.all(this.loops);
+    this.stopping.abort();
+    await this.running;
+  }
+
+  private get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    const lock = new RunnerLock(this.o.pool, `portal-publisher:${this.o.names.stream}`);
+    lock.onLost = () => {
+      this.lockLost = true;
+    };
+    while (!this.stopped) {
+      try {
+        if (!(await lock.acquire(this.stopping.signal, this.o.onStandby))) return;
+      } catch (err) {
+        this.o.onError?.(err, "publisher lock");
+        await sleep(1000);
+        continue;
+      }
+      this.lockLost = false;
+      try {
+        await this.resume();
+        this.counters.activations++;
+        await Promise.all([
+          this.loop("debounce", () => this.debounceOnce()),
+          this.loop("publish", () => this.publishOnce()),
+        ]);
+      } catch (err) {
+        this.o.onError?.(err, "publisher resume");
+        await sleep(500);
+      } finally {
+        await lock.release();
+      }
+    }
+  }
+
+  /**
+   * Drops the outbox rows PORTAL already holds: those up to the one its last message came from
+   * (one publisher, in id order). A process that ended between publishing and deleting them
+   * would otherwise publish them again, and after the 2-minute duplicate window the server
+   * would store them twice. An erasure's tombstone among them gets its purge (again: a purge
+   * is idempotent), as the crash may have come before it.
+   */
+  async resume(): Promise<void> {
+    const { pool, jsm, names } = this.o;
+    const lastSeq = (await jsm.streams.info(names.stream)).state.last_seq;
+    if (lastSeq === 0) return;
+    const last = await jsm.streams.getMessage(names.stream, { seq: lastSeq }).catch(() => null);
+    const lastId = last?.header?.get(OUTBOX_ID_HEADER);
+    if (!lastId || !/^\d+$/.test(lastId)) return;
+    const tombstones = await pool.query<OutboxRow>(
+      `SELECT id, kind, key, municipality_id, school_id, purge_key FROM portal.outbox
+        WHERE id <= $1::bigint AND purge_key IS NOT NULL ORDER BY id`,
+      [lastId],
+    );
+    for (const r of tombstones.rows) {
+      const subject = names.subject(r.municipality_id, r.school_id, r.kind, r.key);
+      const stored = await jsm.streams
+        .getMessage(names.stream, { last_by_subj: subject })
+        .catch(() => null);
+      if (stored) await this.purge(r.purge_key as string, stored.seq);
+    }
+    const { rowCount } = await pool.query("DELETE FROM portal.outbox WHERE id <= $1::bigint", [
+      lastId,
+    ]);
+    this.counters.resumedRows += rowCount ?? 0;
+  }
+
+  /** Everything before the tombstone at `seq` on the pupil's subjects goes; the tombstone stays. */
+  private async purge(portalId: string, seq: number): Promise<void> {
+    await this.o.jsm.streams.purge(this.o.names.stream, {
+      filter: this.o.names.pupilFilter(portalId),
+      seq,
+    });
+    this.counters.purges++;
   }
 
   private async loop(where: string, step: () => Promise<number>): Promise<void> {
-    while (!this.stopped) {
+    while (!this.stopped && !this.lockLost) {
       let n = 0;
       try {
         n = await step();
@@ -215,7 +300,7 @@ export class FeedPublisher {
 
   /** Publishes up to 1,000 outbox rows; returns how many. */
   async publishOnce(): Promise<number> {
-    const { pool, js, jsm, names } = this.o;
+    const { pool, js, names } = this.o;
     const rows = (
       await pool.query<OutboxRow>(
         `SELECT id, event_id, type, kind, key, municipality_id, school_id, time, data::text AS data, purge_key
@@ -229,9 +314,7 @@ export class FeedPublisher {
         js.publish(
           names.subject(r.municipality_id, r.school_id, r.kind, r.key),
           encoder.encode(envelopeJson(r)),
-          {
-            msgID: r.event_id,
-          },
+          { msgID: r.event_id, headers: outboxHeaders(r.id) },
         ),
       ),
     );
@@ -239,17 +322,18 @@ export class FeedPublisher {
       if (!r.purge_key) continue;
       const ack = acks[i];
       if (!ack) continue;
-      // Everything before the tombstone on the pupil's subjects goes; the tombstone stays.
-      await jsm.streams.purge(names.stream, {
-        filter: names.pupilFilter(r.purge_key),
-        seq: ack.seq,
-      });
-      this.counters.purges++;
+      await this.purge(r.purge_key, ack.seq);
     }
     await pool.query("DELETE FROM portal.outbox WHERE id = ANY($1)", [rows.map((r) => r.id)]);
     this.counters.published += rows.length;
     return rows.length;
   }
+}
+
+function outboxHeaders(id: string) {
+  const h = headers();
+  h.set(OUTBOX_ID_HEADER, id);
+  return h;
 }
 
 /** The CloudEvent JSON; attributes first, then the stored data text. */

@@ -33,6 +33,8 @@ export async function startFeed(o: {
   performance?: PerformanceSource;
   deferMs?: number;
   onError?: (err: unknown, where: string) => void;
+  /** Another instance publishes this feed: this one's publisher waits as a standby. */
+  onStandby?: () => void;
 }): Promise<RunningFeed> {
   const names = portalNames(o.prefix);
   const mnames = messagingNames(o.prefix, { replicas: o.replicas ?? 1 });
@@ -57,6 +59,7 @@ export async function startFeed(o: {
     ...(o.performance ? { performance: o.performance } : {}),
     ...(o.deferMs !== undefined ? { deferMs: o.deferMs } : {}),
     ...(o.onError ? { onError: o.onError } : {}),
+    ...(o.onStandby ? { onStandby: o.onStandby } : {}),
   }).start();
   return {
     names,
