@@ -46,6 +46,16 @@ describe("accounts and sessions", () => {
     expect(wrong.details).toBe(unknown.details);
   });
 
+  it("refuses a username with NUL as INVALID_ARGUMENT naming it (PostgreSQL refused it: INTERNAL)", async () => {
+    const err = await grpcError(
+      h.authApi.login({ username: "admin\u0000", password: "not-the-password!" }),
+    );
+    expect({ code: err.code, field: err.metadata.get("field") }).toEqual({
+      code: status.INVALID_ARGUMENT,
+      field: ["username"],
+    });
+  });
+
   it("enforces the password policy with the rule in the error", async () => {
     const admin = h.md(await h.adminToken());
     const cases: [string, string, string][] = [

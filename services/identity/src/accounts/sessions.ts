@@ -3,6 +3,7 @@ import { DomainError } from "@otmetka/service-kit";
 import type pg from "pg";
 import { invalidInput, refused } from "../domain/errors.js";
 import { afterFailure, afterSuccess, isLocked, type LockoutState } from "../domain/lockout.js";
+import { hasControlCharacter } from "../domain/validators.js";
 import { type AccountRow, grantsOf } from "./accounts.js";
 import type { AuthDeps } from "./deps.js";
 import {
@@ -83,6 +84,9 @@ export async function login(
 ): Promise<{ accountId: string; tokens: TokenPair }> {
   const username = input.username.trim().toLowerCase();
   if (username === "") throw invalidInput("username", "is required");
+  // No account has such a name; PostgreSQL would refuse NUL in the query (INTERNAL).
+  if (hasControlCharacter(username))
+    throw invalidInput("username", "must not contain control characters");
   if (input.password === "") throw invalidInput("password", "is required");
   const { rows } = await deps.store.pool.query<AccountRow>(
     "SELECT * FROM accounts WHERE username = $1 AND kind = 'user'",

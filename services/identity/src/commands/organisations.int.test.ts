@@ -119,6 +119,37 @@ describe("organisations", () => {
     );
   });
 
+  it("refuses NUL and control characters in names, address and command id (not INTERNAL)", async () => {
+    const { municipalityId, schoolId } = await givenSchool(t.deps);
+    const nul = "Лицей\u0000№ 31";
+    for (const field of ["name", "shortName", "address"] as const) {
+      await expectRefused(
+        t.deps,
+        () => registerSchool(t.deps, { ...schoolInput(municipalityId), [field]: nul }),
+        "invalid_argument",
+        field === "shortName" ? "short_name" : field,
+      );
+    }
+    await expectRefused(
+      t.deps,
+      () => registerMunicipality(t.deps, { commandId: cmd(), name: "Город\u001b[31m" }),
+      "invalid_argument",
+      "name",
+    );
+    await expectRefused(
+      t.deps,
+      () => renameSchool(t.deps, { commandId: cmd(), schoolId, name: nul, shortName: "Л 31" }),
+      "invalid_argument",
+      "name",
+    );
+    await expectRefused(
+      t.deps,
+      () => registerSchool(t.deps, { ...schoolInput(municipalityId), commandId: "c\u0000" }),
+      "invalid_argument",
+      "command_id",
+    );
+  });
+
   it("renames a municipality, refusing unknown ids and empty names", async () => {
     const { municipalityId } = await givenSchool(t.deps);
     await renameMunicipality(t.deps, {

@@ -80,10 +80,18 @@ export function requireSnils(field: string, raw: string): string {
   return snils;
 }
 
+/** C0 and C1 control characters and DEL: NUL fails in PostgreSQL (INTERNAL), others in logs. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point of the check
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+
+export const hasControlCharacter = (raw: string) => CONTROL.test(raw);
+
+/** A one-line text: white space squeezed to single spaces, no control characters. */
 export function requireName(field: string, raw: string, maxLength = 200): string {
   const name = raw.trim().replace(/\s+/g, " ");
   if (name === "") throw invalid(field, "must not be empty");
   if (name.length > maxLength) throw invalid(field, `must be at most ${maxLength} characters`);
+  if (hasControlCharacter(name)) throw invalid(field, "must not contain control characters");
   return name;
 }
 
@@ -144,5 +152,6 @@ export function requireCommandId(raw: string): string {
   if (raw.trim() === "")
     throw invalid("command_id", "is required (a client-chosen id that makes retries safe)");
   if (raw.length > 200) throw invalid("command_id", "must be at most 200 characters");
+  if (hasControlCharacter(raw)) throw invalid("command_id", "must not contain control characters");
   return raw;
 }

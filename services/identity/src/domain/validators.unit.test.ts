@@ -6,6 +6,7 @@ import {
   isValidSnils,
   requireBirthDate,
   requireCivilDate,
+  requireCommandId,
   requireName,
   requireSnils,
   requireTimeZone,
@@ -65,6 +66,13 @@ describe("names, dates, zones", () => {
   it("refuses empty names and squeezes spaces", () => {
     expect(fieldOf(() => requireName("name", "   "))).toBe("name");
     expect(requireName("name", "  Иванов   Пётр ")).toBe("Иванов Пётр");
+  });
+  it("refuses NUL and other control characters in names and command ids", () => {
+    expect(fieldOf(() => requireName("name", "Лицей\u0000 31"))).toBe("name");
+    expect(fieldOf(() => requireName("address", "ул. Ленина\u0007, 1"))).toBe("address");
+    expect(fieldOf(() => requireName("name", "Лицей\u009b31"))).toBe("name");
+    expect(requireName("name", "Лицей\n\t31")).toBe("Лицей 31");
+    expect(fieldOf(() => requireCommandId("c\u0000"))).toBe("command_id");
   });
   it("refuses impossible dates", () => {
     expect(fieldOf(() => requireCivilDate("d", "2026-02-30"))).toBe("d");
