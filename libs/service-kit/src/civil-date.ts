@@ -1,4 +1,4 @@
-import { DomainError } from "./domain-error.js";
+import { DomainError, quoteInput } from "./domain-error.js";
 
 /**
  * A civil date (YYYY-MM-DD) in a school's zone. Arithmetic runs on UTC midnights, which have
@@ -21,7 +21,7 @@ export function civilDate(field: string, text: string): CivilDate {
   if (!isCivilDate(text))
     throw new DomainError(
       "invalid_argument",
-      `${field}: must be a real date written YYYY-MM-DD, got "${text}"`,
+      `${field}: must be a real date written YYYY-MM-DD, got ${quoteInput(text)}`,
       { field },
     );
   return text;

@@ -8,7 +8,7 @@ import {
   isoWeekday,
   isTimeZone,
 } from "./civil-date.js";
-import { DomainError } from "./domain-error.js";
+import { DomainError, quoteInput } from "./domain-error.js";
 
 describe("civilDate", () => {
   it("checks real calendar dates", () => {
@@ -30,6 +30,24 @@ describe("civilDate", () => {
     })();
     expect(err).toBeInstanceOf(DomainError);
     expect(err).toMatchObject({ kind: "invalid_argument", field: "to_date" });
+  });
+
+  it("quotes at most a short prefix of a bad value (a huge one overflowed the gRPC trailer)", () => {
+    expect(() => civilDate("d", "tomorrow")).toThrow(
+      'd: must be a real date written YYYY-MM-DD, got "tomorrow"',
+    );
+    const huge = "9".repeat(20_000);
+    const message = (() => {
+      try {
+        civilDate("first_day", `${huge}\u0000`);
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })();
+    expect(message).toBe(
+      `first_day: must be a real date written YYYY-MM-DD, got "${"9".repeat(40)}"… (20001 characters)`,
+    );
+    expect(quoteInput("a\u0000b")).toBe('"a\\u0000b"');
   });
 });
 

@@ -28,3 +28,12 @@ export class DomainError extends Error {
 export function isDomainError(err: unknown): err is DomainError {
   return err instanceof DomainError;
 }
+
+/**
+ * A client's value for an error message: JSON-quoted (control characters escaped) and cut to
+ * `max` characters with its length noted, so a huge value cannot swell a reply's trailer.
+ */
+export function quoteInput(value: string, max = 40): string {
+  if (value.length <= max) return JSON.stringify(value);
+  return `${JSON.stringify(value.slice(0, max))}… (${value.length} characters)`;
+}

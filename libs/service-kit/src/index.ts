@@ -11,7 +11,7 @@ export {
 } from "./civil-date.js";
 export { type Clock, fixedClock, type ManualClock, manualClock, systemClock } from "./clock.js";
 export * from "./config-entry.js";
-export { DomainError, type DomainErrorKind, isDomainError } from "./domain-error.js";
+export { DomainError, type DomainErrorKind, isDomainError, quoteInput } from "./domain-error.js";
 export { type CallMetadata, callMetadata } from "./grpc-call-metadata.js";
 export {
   CLIENT_CHANNEL_DEFAULTS,

@@ -49,6 +49,7 @@ import {
 } from "./access.js";
 import { conductingPerson } from "./conducting.js";
 import { readablePeriods, requireSchoolSubjectsReader, within } from "./pupil-access.js";
+import { checkRequestStrings } from "./request-input.js";
 
 /**
  * The request's academic year for a command. A missing year passes as undefined, typed as a
@@ -68,7 +69,11 @@ export function createCurriculumService(
 ): CurriculumServiceServer {
   const access = new Access(deps.facts, auth.regionId);
   const handler = <Req, Res>(handle: (req: Req, call: AuthorizedCall) => Promise<Res>) =>
-    authorizedHandler<Req, Res>(logger, auth.verifier, handle);
+    authorizedHandler<Req, Res>(logger, auth.verifier, async (req, call) => {
+      // NUL, huge ids or texts are INVALID_ARGUMENT before any read or write uses them.
+      checkRequestStrings(req);
+      return handle(req, call);
+    });
   const manage = async (call: AuthorizedCall, schoolId: string) =>
     requireRole(call.caller, MANAGE, await access.school(schoolId));
   const read = async (call: AuthorizedCall, schoolId: string) =>

@@ -1,4 +1,5 @@
 import { loadAggregate } from "@otmetka/eventstore";
+import { quoteInput } from "@otmetka/service-kit";
 import {
   type CalendarCommand,
   type CalendarState,
@@ -12,7 +13,8 @@ import { runCommand } from "./run-command.js";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function checkSchoolId(schoolId: string, field = "school_id"): string {
-  if (!UUID.test(schoolId)) throw invalidInput(field, `must be a UUID, got "${schoolId}"`);
+  if (!UUID.test(schoolId))
+    throw invalidInput(field, `must be a UUID, got ${quoteInput(schoolId)}`);
   return schoolId.toLowerCase();
 }
 

@@ -26,7 +26,7 @@ import { foldTimetable, timetableDecider, timetableStreamId } from "../domain/ti
 import { currentVersion, programmeDecider, programmeIdOf } from "../domain/work-programme.js";
 import { checkSchoolId, checkStartYear } from "./calendar.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
-import { runCommand } from "./run-command.js";
+import { checkCommandId, runCommand } from "./run-command.js";
 
 export interface GenerateLessonsInput {
   schoolId: string;
@@ -64,7 +64,7 @@ export async function generateLessons(
   input: GenerateLessonsInput,
   ctx: CallContext = {},
 ): Promise<{ result: GenerateLessonsResult; replayed: boolean }> {
-  if (commandId.trim() === "") throw invalidInput("command_id", "is required (a retry repeats it)");
+  checkCommandId(commandId);
   const schoolId = checkSchoolId(input.schoolId);
   const startYear = checkStartYear(input.startYear);
   const payload = { GenerateLessons: { ...input, schoolId } };

@@ -8,6 +8,16 @@ import {
 } from "@otmetka/eventstore";
 import { DomainError } from "@otmetka/service-kit";
 import { invalidInput } from "../domain/errors.js";
+import { hasControlCharacter, TEXT_LIMITS } from "../domain/text.js";
+
+/** A client-chosen id that makes retries safe: required, at most TEXT_LIMITS.id, one line. */
+export function checkCommandId(commandId: string): void {
+  if (commandId.trim() === "") throw invalidInput("command_id", "is required (a retry repeats it)");
+  if (commandId.length > TEXT_LIMITS.id)
+    throw invalidInput("command_id", `must be at most ${TEXT_LIMITS.id} characters`);
+  if (hasControlCharacter(commandId))
+    throw invalidInput("command_id", "must not contain control characters");
+}
 
 export interface RunCommandOptions<State, Command, Result> {
   streamId: string;
@@ -28,8 +38,7 @@ export async function runCommand<State, Command, Result>(
   store: EventStore,
   o: RunCommandOptions<State, Command, Result>,
 ): Promise<{ result: Result; replayed: boolean }> {
-  if (o.commandId.trim() === "")
-    throw invalidInput("command_id", "is required (a retry repeats it)");
+  checkCommandId(o.commandId);
   try {
     const { result, replayed } = await handleCommand(store, {
       streamId: o.streamId,

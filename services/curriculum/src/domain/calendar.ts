@@ -6,6 +6,7 @@ import {
   eachDay,
   isoWeekday,
   isTimeZone,
+  quoteInput,
 } from "@otmetka/service-kit";
 import { invalidInput, refused } from "./errors.js";
 import {
@@ -18,6 +19,7 @@ import {
   type TermKind,
   type TermSystemDefined,
 } from "./events.js";
+import { checkText, TEXT_LIMITS } from "./text.js";
 
 /** One school's calendar for one academic year: lesson days, term systems, non-school days. */
 export const calendarStreamId = (schoolId: string, startYear: number) =>
@@ -133,7 +135,7 @@ function defineYear(
   }
   const timeZone = c.timeZone || DEFAULT_TIME_ZONE;
   if (!isTimeZone(timeZone))
-    throw invalidInput("time_zone", `must be an IANA time zone, got "${timeZone}"`);
+    throw invalidInput("time_zone", `must be an IANA time zone, got ${quoteInput(timeZone)}`);
   return newEvent("AcademicYearDefined", {
     schoolId: c.schoolId,
     municipalityId: c.municipalityId,
@@ -248,8 +250,7 @@ function declareDays(
       "must be NON_SCHOOL_DAY_KIND_HOLIDAY or NON_SCHOOL_DAY_KIND_DAY_OFF",
     );
   }
-  const name = c.name.trim();
-  if (name === "") throw invalidInput("name", "must not be empty");
+  const name = checkText("name", c.name, { max: TEXT_LIMITS.name });
   const clash = state.nonSchoolDays.find((d) => d.firstDay <= lastDay && firstDay <= d.lastDay);
   if (clash) {
     throw refused("first_day", `overlaps "${clash.name}" (${clash.firstDay} - ${clash.lastDay})`);

@@ -9,6 +9,7 @@ import {
   type LessonScheduled,
   newEvent,
 } from "./events.js";
+import { checkText, TEXT_LIMITS } from "./text.js";
 import { MAX_PERIOD } from "./timetable.js";
 
 /** A class group's lessons of one academic year: one stream per class group and year. */
@@ -291,8 +292,7 @@ function conduct(c: Extract<LessonsCommand, { kind: "ConductLesson" }>, state: L
     throw refused("lesson_id", `lesson ${c.lessonId} is already conducted`);
   if (l.date > c.today)
     throw refused("lesson_id", `lesson ${c.lessonId} is on ${l.date}, after today ${c.today}`);
-  const topic = c.topic.trim();
-  if (topic === "") throw invalidInput("topic", "must not be empty");
+  const topic = checkText("topic", c.topic, { max: TEXT_LIMITS.topic });
   const conductedBy = c.conductedBy || l.teacherId;
   if (!c.conductedByIsStaff)
     throw notFound("conducted_by", "staff member of this school", conductedBy);
@@ -309,7 +309,11 @@ function conduct(c: Extract<LessonsCommand, { kind: "ConductLesson" }>, state: L
         c.workProgrammeItemId,
       );
   }
-  const homework = c.homework.trim();
+  const homework = checkText("homework", c.homework, {
+    max: TEXT_LIMITS.homework,
+    required: false,
+    multiline: true,
+  });
   let homeworkDue = "";
   if (c.homeworkDue !== "") {
     if (homework === "") throw invalidInput("homework_due", "needs homework text");
@@ -333,8 +337,7 @@ function cancel(c: Extract<LessonsCommand, { kind: "CancelLesson" }>, state: Les
     throw refused("lesson_id", `lesson ${c.lessonId} is already conducted`);
   if (l.status === "cancelled")
     throw refused("lesson_id", `lesson ${c.lessonId} is already cancelled`);
-  const reason = c.reason.trim();
-  if (reason === "") throw invalidInput("reason", "must not be empty");
+  const reason = checkText("reason", c.reason, { max: TEXT_LIMITS.reason, multiline: true });
   return newEvent("LessonCancelled", { ...factsOf(l), reason });
 }
 

@@ -1,6 +1,8 @@
 import type { Decider, NewEvent, RecordedEvent } from "@otmetka/eventstore";
+import { quoteInput } from "@otmetka/service-kit";
 import { invalidInput, refused } from "./errors.js";
 import { eventName, type Grading, newEvent, type SubjectAdded } from "./events.js";
+import { checkText, TEXT_LIMITS } from "./text.js";
 
 /*
  * The regional catalogue is one stream; each school's own additions are another. Ids carry
@@ -40,11 +42,10 @@ export const catalogueDecider: Decider<CatalogueState, AddSubject> = {
     if (!CODE.test(c.code)) {
       throw invalidInput(
         "code",
-        `must be 1-20 upper-case Latin letters, digits, '_' or '-' starting with a letter, got "${c.code}"`,
+        `must be 1-20 upper-case Latin letters, digits, '_' or '-' starting with a letter, got ${quoteInput(c.code)}`,
       );
     }
-    const name = c.name.trim();
-    if (name === "") throw invalidInput("name", "must not be empty");
+    const name = checkText("name", c.name, { max: TEXT_LIMITS.name });
     if (!GRADINGS.includes(c.grading as Grading)) {
       throw invalidInput("grading", "must be GRADING_FIVE_POINT or GRADING_PASS_FAIL");
     }

@@ -9,6 +9,7 @@ import {
   type TeacherAssigned,
   type TimetableSlotAdded,
 } from "./events.js";
+import { checkText, TEXT_LIMITS } from "./text.js";
 
 /*
  * One school's teaching assignments and weekly timetable for one academic year, in one
@@ -285,7 +286,7 @@ function addSlot(c: Cmd<"AddTimetableSlot">, state: TimetableState, scope: Scope
       `the slot must lie inside the school year ${year.firstDay} - ${year.lastDay}`,
     );
   }
-  const room = c.room.trim();
+  const room = checkText("room", c.room, { max: TEXT_LIMITS.room, required: false });
   const cg = checkTarget(c, c.school);
   const when = `${WEEKDAYS[c.weekday]} period ${c.period}`;
   for (const s of state.slots.values()) {

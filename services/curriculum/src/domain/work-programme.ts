@@ -2,6 +2,7 @@ import type { Decider, NewEvent, RecordedEvent } from "@otmetka/eventstore";
 import { invalidInput, notFound, refused } from "./errors.js";
 import { eventName, newEvent, type PlannedLesson, type WorkProgrammeDrafted } from "./events.js";
 import type { Lesson } from "./lessons.js";
+import { checkText, TEXT_LIMITS } from "./text.js";
 
 /*
  * A work programme (рабочая программа / КТП) of a school for one subject and grade level in
@@ -85,8 +86,7 @@ function draft(
     );
   const version = state.versions.length + 1;
   const items: PlannedLesson[] = c.items.map((item, i) => {
-    const topic = item.topic.trim();
-    if (topic === "") throw invalidInput(`items[${i}].topic`, "must not be empty");
+    const topic = checkText(`items[${i}].topic`, item.topic, { max: TEXT_LIMITS.topic });
     if (!Number.isInteger(item.hours) || item.hours < 1 || item.hours > 20) {
       throw invalidInput(
         `items[${i}].hours`,
