@@ -291,7 +291,24 @@ describe("corrections, history, term marks and closing", () => {
       ["REVOKED", 0, "не тот ученик"],
     ]);
     expect(history.comment).toBe("забыл тетрадь");
-    // The pupil's erasure clears the comment; the mark stays, by opaque id.
+    await h.client.grantExemption(
+      {
+        commandId: randomUUID(),
+        journal,
+        studentId: f.pupils.p2,
+        firstDay: "2026-09-15",
+        lastDay: "2026-12-31",
+        reason: "по состоянию здоровья",
+      },
+      admin,
+    );
+    // Reasons are free text about the pupil: the events name notes, never hold the text.
+    const stored = JSON.stringify(
+      await h.store.readStream(`journal-${f.classGroupId}-${f.subjects.math}-2026`),
+    );
+    for (const text of ["забыл тетрадь", "ошибка ввода", "не тот ученик", "по состоянию здоровья"])
+      expect(stored).not.toContain(text);
+    // The pupil's erasure clears the comment and the reasons; the mark stays, by opaque id.
     await publishFeed(h.nc, h.names, [
       identityEvent(`person-${f.pupils.p2}`, "PersonErased", {
         personId: f.pupils.p2,
@@ -299,9 +316,18 @@ describe("corrections, history, term marks and closing", () => {
         municipalityId: f.municipalityId,
       }),
     ]);
-    await eventually(async () =>
-      expect((await h.client.getMarkHistory({ journal, markId }, teacher)).comment).toBe(""),
-    );
+    await eventually(async () => {
+      const erased = await h.client.getMarkHistory({ journal, markId }, teacher);
+      expect([erased.comment, ...erased.changes.map((c) => c.reason)]).toEqual(["", "", "", ""]);
+    });
+    expect(
+      (
+        await h.store.pool.query(
+          "SELECT count(*)::int AS n FROM grades.notes WHERE person_id = $1",
+          [f.pupils.p2],
+        )
+      ).rows[0].n,
+    ).toBe(0);
   });
 
   it("one term mark per pupil and term, with the weighted average offered; a change is a correction", async () => {

@@ -22,6 +22,8 @@ interface MarkInput {
 }
 
 const MAX_COMMENT = 2000;
+/** The decision's limit of a reason (domain/journal.ts). */
+const MAX_REASON = 500;
 
 /** Free text goes to the notes table (erasable), never into an event. */
 async function saveNotes(
@@ -45,6 +47,24 @@ async function saveNotes(
  */
 const noteIdOf = (commandId: string, slot: string, personId: string, text: string) =>
   derivedId(commandId, `note:${slot}\u0000${personId}\u0000${text}`);
+
+/**
+ * Saves a reason about pupil `personId` as a note (reasons are free text about the pupil: a
+ * medical exemption, why a mark changed) and returns its id for the event; "" when there is
+ * no pupil or no reason the decision could accept (it refuses those before any event).
+ */
+async function reasonNote(
+  deps: GradesDeps,
+  ctx: JournalContext,
+  personId: string | undefined,
+  reason: string,
+): Promise<string> {
+  const text = reason.trim();
+  if (!personId || text === "" || text.length > MAX_REASON) return "";
+  const noteId = noteIdOf(ctx.commandId, "reason", personId, text);
+  if (!ctx.replay) await saveNotes(deps, [{ noteId, personId, text }]);
+  return noteId;
+}
 
 /** What every journal command carries from its context. */
 const commandBase = (c: JournalContext) => ({ journal: c.journal, actor: c.actor, today: c.today });
@@ -157,6 +177,11 @@ export async function correctOrRevokeMark(
     commandId: req.commandId,
     payload: { kind, req },
   });
+  // The mark's pupil (a mark never changes pupil): the reason's note is theirs.
+  const pupil = ctx.replay
+    ? undefined
+    : (await deps.journals.read(ctx.streamId)).marks.get(req.markId)?.studentId;
+  const reasonNoteId = await reasonNote(deps, ctx, pupil, req.reason);
   return decideAndAppend(
     deps,
     call,
@@ -167,6 +192,7 @@ export async function correctOrRevokeMark(
       markId: req.markId,
       value: req.value ?? "",
       reason: req.reason,
+      reasonNoteId,
     }),
     () => ({}),
   );
@@ -196,6 +222,7 @@ export async function grantExemption(
     payload: req,
   });
   const exemptionId = derivedId(req.commandId, "exemption");
+  const reasonNoteId = await reasonNote(deps, ctx, req.studentId, req.reason);
   return decideAndAppend(
     deps,
     call,
@@ -208,6 +235,7 @@ export async function grantExemption(
       firstDay,
       lastDay,
       reason: req.reason,
+      reasonNoteId,
       enrollment: c.enrollment(req.studentId, "student_id"),
     }),
     () => ({ exemptionId }),
@@ -314,6 +342,9 @@ export async function setTermMark(
     commandId: req.commandId,
     payload: req,
   });
+  // A correction's reason. A first term mark takes none: one given anyway is saved, named by
+  // no event, and cleared with the pupil's other notes.
+  const reasonNoteId = await reasonNote(deps, ctx, req.studentId, req.reason);
   return decideAndAppend(
     deps,
     call,
@@ -325,6 +356,7 @@ export async function setTermMark(
       term: req.term,
       value: req.value,
       reason: req.reason,
+      reasonNoteId,
       enrollment: c.enrollment(req.studentId, "student_id"),
     }),
     (events, state) => ({

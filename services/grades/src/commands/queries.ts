@@ -39,6 +39,8 @@ export async function markHistory(
     kind: string;
     value: string;
     reason: string;
+    /** Where the reason is (events before reasons moved to notes hold it in `reason`). */
+    reasonNoteId?: string | undefined;
     authorId: string;
     recordedAt: string;
   }[] = [];
@@ -63,6 +65,7 @@ export async function markHistory(
           kind: "CORRECTED",
           value: c.value,
           reason: c.reason,
+          reasonNoteId: c.reasonNoteId,
           authorId: c.authorId,
           recordedAt: at,
         });
@@ -74,6 +77,7 @@ export async function markHistory(
           kind: "REVOKED",
           value: "",
           reason: r.reason,
+          reasonNoteId: r.reasonNoteId,
           authorId: r.authorId,
           recordedAt: at,
         });
@@ -85,13 +89,22 @@ export async function markHistory(
     throw new DomainError("not_found", `mark_id: no mark ${req.markId} in this journal`, {
       field: "mark_id",
     });
-  let comment = "";
-  if (recorded.noteId) {
-    const { rows } = await deps.store.pool.query(
-      "SELECT text FROM grades.notes WHERE note_id = $1",
-      [recorded.noteId],
+  // The comment and the reasons, from the notes table (empty once the pupil is erased).
+  const noteIds = [recorded.noteId, ...changes.map((c) => c.reasonNoteId)].filter(
+    (id): id is string => !!id,
+  );
+  const notes = new Map<string, string>();
+  if (noteIds.length > 0) {
+    const { rows } = await deps.store.pool.query<{ note_id: string; text: string }>(
+      "SELECT note_id, text FROM grades.notes WHERE note_id = ANY($1)",
+      [noteIds],
     );
-    comment = rows[0]?.text ?? "";
+    for (const r of rows) notes.set(r.note_id, r.text);
+  }
+  const comment = recorded.noteId ? (notes.get(recorded.noteId) ?? "") : "";
+  for (const c of changes) {
+    if (c.reasonNoteId) c.reason = notes.get(c.reasonNoteId) ?? "";
+    delete c.reasonNoteId;
   }
   return {
     markId: req.markId,

@@ -47,7 +47,10 @@ export interface MarkCorrected extends OfJournal {
   markId: string;
   studentId: string;
   value: MarkValue;
+  /** Empty since reasons went to the notes table (older events hold the text). */
   reason: string;
+  /** The reason in the notes table (erasable). */
+  reasonNoteId?: string;
   authorId: string;
   inClosedTerm: boolean;
 }
@@ -55,7 +58,10 @@ export interface MarkCorrected extends OfJournal {
 export interface MarkRevoked extends OfJournal {
   markId: string;
   studentId: string;
+  /** Empty since reasons went to the notes table (older events hold the text). */
   reason: string;
+  /** The reason in the notes table (erasable). */
+  reasonNoteId?: string;
   authorId: string;
   inClosedTerm: boolean;
 }
@@ -65,7 +71,10 @@ export interface ExemptionGranted extends OfJournal {
   studentId: string;
   firstDay: CivilDate;
   lastDay: CivilDate;
+  /** Empty since reasons went to the notes table (older events hold the text). */
   reason: string;
+  /** The reason in the notes table (erasable). */
+  reasonNoteId?: string;
   authorId: string;
 }
 
@@ -102,7 +111,10 @@ export interface TermMarkCorrected extends OfJournal {
   studentId: string;
   term: number;
   value: MarkValue;
+  /** Empty since reasons went to the notes table (older events hold the text). */
   reason: string;
+  /** The reason in the notes table (erasable). */
+  reasonNoteId?: string;
   authorId: string;
   inClosedTerm: boolean;
 }

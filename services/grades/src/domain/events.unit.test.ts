@@ -71,7 +71,14 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
         },
       ],
     },
-    { kind: "CorrectMark", ...base, markId: "m1", value: "MARK_VALUE_FOUR", reason: "typo" },
+    {
+      kind: "CorrectMark",
+      ...base,
+      markId: "m1",
+      value: "MARK_VALUE_FOUR",
+      reason: "typo",
+      reasonNoteId: "r1",
+    },
     {
       kind: "GrantExemption",
       ...base,
@@ -80,6 +87,7 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
       firstDay: "2026-09-01",
       lastDay: "2026-10-01",
       reason: "medical",
+      reasonNoteId: "r2",
       enrollment: "enrolled",
     },
     {
@@ -103,6 +111,7 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
       term: 1,
       value: "MARK_VALUE_FOUR",
       reason: "",
+      reasonNoteId: "",
       enrollment: "enrolled",
     },
     {
@@ -112,10 +121,11 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
       term: 1,
       value: "MARK_VALUE_FIVE",
       reason: "retake",
+      reasonNoteId: "r3",
       enrollment: "enrolled",
     },
     { kind: "CloseTerm", ...base, term: 1, reason: "end" },
-    { kind: "RevokeMark", ...base, markId: "m1", reason: "appeal" },
+    { kind: "RevokeMark", ...base, markId: "m1", reason: "appeal", reasonNoteId: "r4" },
     { kind: "ReopenTerm", ...base, term: 1, reason: "audit" },
   ];
   for (const c of commands) {

@@ -50,8 +50,15 @@ export interface NewMark {
 
 export type JournalCommand =
   | (Base & { kind: "RecordMarks"; lesson: LessonFact; marks: NewMark[] })
-  | (Base & { kind: "CorrectMark"; markId: string; value: string; reason: string })
-  | (Base & { kind: "RevokeMark"; markId: string; reason: string })
+  | (Base & {
+      kind: "CorrectMark";
+      markId: string;
+      value: string;
+      reason: string;
+      /** Where the command layer saved the reason (the event names it, not the text). */
+      reasonNoteId: string;
+    })
+  | (Base & { kind: "RevokeMark"; markId: string; reason: string; reasonNoteId: string })
   | (Base & {
       kind: "GrantExemption";
       exemptionId: string;
@@ -59,6 +66,7 @@ export type JournalCommand =
       firstDay: CivilDate;
       lastDay: CivilDate;
       reason: string;
+      reasonNoteId: string;
       enrollment: Enrollment;
     })
   | (Base & {
@@ -83,6 +91,7 @@ export type JournalCommand =
       term: number;
       value: string;
       reason: string;
+      reasonNoteId: string;
       enrollment: Enrollment;
     })
   | (Base & { kind: "CloseTerm" | "ReopenTerm"; term: number; reason: string });

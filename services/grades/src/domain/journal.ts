@@ -36,6 +36,15 @@ function requireAdmin(actor: Actor, what: string) {
     });
 }
 
+/**
+ * The note id of a checked reason: the command layer saves every reason about a pupil as a
+ * note before deciding, so an event without one would have lost its text.
+ */
+function noteOf(reason: string, noteId: string): string {
+  if (noteId === "") throw new Error(`a reason (${reason.length} characters) without its note`);
+  return noteId;
+}
+
 function requireReason(reason: string): string {
   const r = reason.trim();
   if (r === "") throw invalidInput("reason", "is required");
@@ -180,7 +189,8 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
             ...at,
             markId: c.markId,
             studentId: mark.studentId,
-            reason,
+            reason: "",
+            reasonNoteId: noteOf(reason, c.reasonNoteId),
             authorId,
             inClosedTerm,
           }),
@@ -192,7 +202,8 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
           markId: c.markId,
           studentId: mark.studentId,
           value,
-          reason,
+          reason: "",
+          reasonNoteId: noteOf(reason, c.reasonNoteId),
           authorId,
           inClosedTerm,
         }),
@@ -211,7 +222,8 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
           studentId: c.studentId,
           firstDay: c.firstDay,
           lastDay: c.lastDay,
-          reason,
+          reason: "",
+          reasonNoteId: noteOf(reason, c.reasonNoteId),
           authorId,
         }),
       ];
@@ -315,7 +327,8 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
           studentId: c.studentId,
           term: c.term,
           value,
-          reason,
+          reason: "",
+          reasonNoteId: noteOf(reason, c.reasonNoteId),
           authorId,
           inClosedTerm,
         }),

@@ -187,7 +187,14 @@ describe("corrections and revocations", () => {
     expect(
       refusal(() =>
         decideJournal(
-          { kind: "CorrectMark", ...base, markId: "m1", value: "MARK_VALUE_FOUR", reason: " " },
+          {
+            kind: "CorrectMark",
+            ...base,
+            markId: "m1",
+            value: "MARK_VALUE_FOUR",
+            reason: " ",
+            reasonNoteId: "n",
+          },
           s,
         ),
       ).field,
@@ -198,19 +205,31 @@ describe("corrections and revocations", () => {
       markId: "m1",
       value: "MARK_VALUE_FOUR",
       reason: "typo",
+      reasonNoteId: "n",
     });
     expect(s.marks.get("m1")?.value).toBe("MARK_VALUE_FOUR");
-    run(s, { kind: "RevokeMark", ...base, markId: "m1", reason: "wrong pupil" });
+    run(s, { kind: "RevokeMark", ...base, markId: "m1", reason: "wrong pupil", reasonNoteId: "n" });
     const e = refusal(() =>
       decideJournal(
-        { kind: "CorrectMark", ...base, markId: "m1", value: "MARK_VALUE_FIVE", reason: "x" },
+        {
+          kind: "CorrectMark",
+          ...base,
+          markId: "m1",
+          value: "MARK_VALUE_FIVE",
+          reason: "x",
+          reasonNoteId: "n",
+        },
         s,
       ),
     );
     expect(e.message).toMatch(/mark_revoked/);
     expect(
-      refusal(() => decideJournal({ kind: "RevokeMark", ...base, markId: "zz", reason: "x" }, s))
-        .kind,
+      refusal(() =>
+        decideJournal(
+          { kind: "RevokeMark", ...base, markId: "zz", reason: "x", reasonNoteId: "n" },
+          s,
+        ),
+      ).kind,
     ).toBe("not_found");
   });
 });
@@ -235,10 +254,12 @@ describe("closed terms", () => {
       markId: "m1",
       value: "MARK_VALUE_THREE",
       reason: "appeal",
+      reasonNoteId: "n",
     };
     expect(refusal(() => decideJournal(correct, s)).message).toMatch(/term_closed/);
     const [e] = decideJournal({ ...correct, actor: admin }, s);
-    expect(e?.data).toMatchObject({ inClosedTerm: true, reason: "appeal" });
+    // The reason is in the notes table: the event names it, without its text.
+    expect(e?.data).toMatchObject({ inClosedTerm: true, reason: "", reasonNoteId: "n" });
     expect(
       refusal(() => decideJournal({ kind: "RecordAttendance", ...base, lesson, entries: [] }, s))
         .message,
@@ -263,6 +284,7 @@ describe("term marks", () => {
     term: 1,
     value: "MARK_VALUE_FOUR",
     reason: "",
+    reasonNoteId: over.reason ? "n" : "",
     enrollment: "enrolled",
     ...over,
   });
