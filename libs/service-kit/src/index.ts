@@ -11,6 +11,7 @@ export {
 } from "./civil-date.js";
 export { type Clock, fixedClock, type ManualClock, manualClock, systemClock } from "./clock.js";
 export * from "./config-entry.js";
+export { hasControlCharacter } from "./control-characters.js";
 export { DomainError, type DomainErrorKind, isDomainError, quoteInput } from "./domain-error.js";
 export { type CallMetadata, callMetadata } from "./grpc-call-metadata.js";
 export {

@@ -1,5 +1,6 @@
+import { hasControlCharacter } from "@otmetka/service-kit";
 import { invalidInput } from "../domain/errors.js";
-import { hasControlCharacter, TEXT_LIMITS } from "../domain/text.js";
+import { TEXT_LIMITS } from "../domain/text.js";
 
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const isIdKey = (key: string) => /(Id|Ids)$/.test(key);

@@ -6,9 +6,9 @@ import {
   type EventStore,
   handleCommand,
 } from "@otmetka/eventstore";
-import { DomainError } from "@otmetka/service-kit";
+import { DomainError, hasControlCharacter } from "@otmetka/service-kit";
 import { invalidInput } from "../domain/errors.js";
-import { hasControlCharacter, TEXT_LIMITS } from "../domain/text.js";
+import { TEXT_LIMITS } from "../domain/text.js";
 
 /** A client-chosen id that makes retries safe: required, at most TEXT_LIMITS.id, one line. */
 export function checkCommandId(commandId: string): void {

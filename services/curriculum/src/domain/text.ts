@@ -1,3 +1,4 @@
+import { hasControlCharacter } from "@otmetka/service-kit";
 import { invalidInput } from "./errors.js";
 
 /*
@@ -19,16 +20,6 @@ export const TEXT_LIMITS = {
   /** Any other string of a request (dates, zones, codes): checked by its own rule after this. */
   any: 10_000,
 } as const;
-
-/** C0 and C1 control characters and DEL, but tab, line feed and carriage return. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point of the check
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
-/** The same with tab, line feed and carriage return: a single-line text has none. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point of the check
-const CONTROL_OR_BREAK = /[\u0000-\u001F\u007F-\u009F]/;
-
-export const hasControlCharacter = (raw: string, multiline = false) =>
-  (multiline ? CONTROL : CONTROL_OR_BREAK).test(raw);
 
 export interface TextRule {
   max: number;

@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { DomainError } from "@otmetka/service-kit";
+import { DomainError, hasControlCharacter } from "@otmetka/service-kit";
 import type pg from "pg";
 import { invalidInput, refused } from "../domain/errors.js";
 import { afterFailure, afterSuccess, isLocked, type LockoutState } from "../domain/lockout.js";
-import { hasControlCharacter } from "../domain/validators.js";
 import { type AccountRow, grantsOf } from "./accounts.js";
 import type { AuthDeps } from "./deps.js";
 import {

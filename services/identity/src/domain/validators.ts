@@ -1,5 +1,11 @@
 import type { Clock } from "@otmetka/service-kit";
-import { DomainError } from "@otmetka/service-kit";
+import {
+  civilDateIn,
+  DomainError,
+  hasControlCharacter,
+  isCivilDate,
+  isTimeZone,
+} from "@otmetka/service-kit";
 
 /*
  * Pure validators of identity's value objects. Each returns the normalised value or throws a
@@ -80,12 +86,6 @@ export function requireSnils(field: string, raw: string): string {
   return snils;
 }
 
-/** C0 and C1 control characters and DEL: NUL fails in PostgreSQL (INTERNAL), others in logs. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point of the check
-const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
-
-export const hasControlCharacter = (raw: string) => CONTROL.test(raw);
-
 /** A one-line text: white space squeezed to single spaces, no control characters. */
 export function requireName(field: string, raw: string, maxLength = 200): string {
   const name = raw.trim().replace(/\s+/g, " ");
@@ -97,19 +97,14 @@ export function requireName(field: string, raw: string, maxLength = 200): string
 
 /** A civil date YYYY-MM-DD that exists in the calendar. */
 export function requireCivilDate(field: string, raw: string): string {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(raw.trim());
-  if (m) {
-    const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-    if (d.toISOString().slice(0, 10) === raw.trim()) return raw.trim();
-  }
-  throw invalid(field, "must be a date YYYY-MM-DD");
+  const date = raw.trim();
+  if (!isCivilDate(date)) throw invalid(field, "must be a date YYYY-MM-DD");
+  return date;
 }
 
 /** Today's civil date in `timeZone`, per the clock. */
-export function civilToday(clock: Clock, timeZone: string): string {
-  // en-CA formats as YYYY-MM-DD.
-  return new Intl.DateTimeFormat("en-CA", { timeZone }).format(clock.now());
-}
+export const civilToday = (clock: Clock, timeZone: string): string =>
+  civilDateIn(clock.now(), timeZone);
 
 /** A birth date: a valid date, not after today in the school's zone, not before 1900. */
 export function requireBirthDate(
@@ -130,13 +125,8 @@ export const DEFAULT_TIME_ZONE = "Asia/Yekaterinburg";
 export function requireTimeZone(field: string, raw: string): string {
   const zone = raw.trim() === "" ? DEFAULT_TIME_ZONE : raw.trim();
   // Intl accepts offsets such as "+05:00" too; a zone name has a region part.
-  if (!zone.includes("/") && zone !== "UTC")
+  if ((!zone.includes("/") && zone !== "UTC") || !isTimeZone(zone))
     throw invalid(field, "must be an IANA time zone such as Asia/Yekaterinburg");
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: zone });
-  } catch {
-    throw invalid(field, "must be an IANA time zone such as Asia/Yekaterinburg");
-  }
   return zone;
 }
 
