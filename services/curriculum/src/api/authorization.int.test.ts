@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
-import { Grading, TermKind } from "@otmetka/proto/curriculum/events/v1/events";
+import { Grading } from "@otmetka/proto/curriculum/events/v1/events";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lessonsStreamId } from "../domain/lessons.js";
@@ -12,6 +12,7 @@ import {
   schoolFixture,
 } from "../test-support/identity-feed.js";
 import { eventually, type InProcess, startInProcess } from "../test-support/in-process.js";
+import { scheduleMathsLessons } from "../test-support/maths-lessons.js";
 
 const env = useTestEnvironment({ label: "curriculum_auth" });
 let app: InProcess;
@@ -46,75 +47,16 @@ beforeAll(async () => {
   admin = grpc.client(
     await token([`SCHOOL_ADMIN@school:${a.schoolId}`], a.teachers.rus, adminAccount),
   );
-  const platform = await as(["PLATFORM_ADMIN"]);
-  await platform.addSubject({
-    commandId: randomUUID(),
-    schoolId: "",
-    municipalityId: "",
-    code: "MATH",
-    name: "Математика",
-    grading: Grading.GRADING_FIVE_POINT,
-  });
-  await admin.call.defineAcademicYear({
-    ...school,
-    commandId: randomUUID(),
-    municipalityId: a.municipalityId,
-    firstDay: "",
-    lastDay: "",
-    daysPerWeek: 5,
-    timeZone: "",
-  });
-  await admin.call.defineTermSystem({
-    ...school,
-    commandId: randomUUID(),
-    gradeLevels: [5],
-    kind: TermKind.TERM_KIND_HALF_YEAR,
-    terms: [
-      { number: 1, firstDay: "2026-09-01", lastDay: "2026-12-31" },
-      { number: 2, firstDay: "2027-01-01", lastDay: "2027-05-31" },
-    ],
-  });
-  ({ assignmentId } = await admin.call.assignTeacher({
-    ...school,
-    commandId: randomUUID(),
-    teacherId: a.teachers.math,
-    subjectId: "MATH",
-    classGroupId: a.classGroups.a5,
-    subgroupId: "",
-  }));
   // Tuesdays, period 1: 1 and 8 September 2026.
-  await admin.call.addTimetableSlot({
-    ...school,
-    commandId: randomUUID(),
-    weekday: 2,
-    period: 1,
-    classGroupId: a.classGroups.a5,
-    subgroupId: "",
-    subjectId: "MATH",
-    teacherId: a.teachers.math,
-    room: "12",
-    validFrom: "",
-    validTo: "",
-  });
-  await admin.call.generateLessons({
-    ...school,
-    commandId: randomUUID(),
-    fromDate: "2026-09-01",
+  const set = await scheduleMathsLessons({
+    platform: await as(["PLATFORM_ADMIN"]),
+    admin: admin.call,
+    a,
     toDate: "2026-09-08",
-    classGroupIds: [],
+    lessons: 2,
   });
-  // Lesson queries read the lessons read model, which follows the relayed events.
-  const { lessons } = await eventually(async () => {
-    const r = await admin.call.listClassGroupLessons({
-      classGroupId: a.classGroups.a5,
-      academicYear,
-      fromDate: "2026-09-01",
-      toDate: "2026-09-08",
-    });
-    expect(r.lessons).toHaveLength(2);
-    return r;
-  });
-  [firstLesson, secondLesson] = lessons.map((l) => l.lessonId) as [string, string];
+  assignmentId = set.assignmentId;
+  [firstLesson, secondLesson] = set.lessonIds as [string, string];
 });
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
-import { Grading, NonSchoolDayKind, TermKind } from "@otmetka/proto/curriculum/events/v1/events";
+import { Grading, NonSchoolDayKind } from "@otmetka/proto/curriculum/events/v1/events";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lessonsStreamId } from "../domain/lessons.js";
@@ -8,6 +8,7 @@ import { grpcError } from "../test-support/grpc-client.js";
 import { startGrpcInProcess } from "../test-support/grpc-in-process.js";
 import { publishIdentityEvents, schoolFixture } from "../test-support/identity-feed.js";
 import { eventually, type InProcess, startInProcess } from "../test-support/in-process.js";
+import { scheduleMathsLessons } from "../test-support/maths-lessons.js";
 
 /*
  * Bad text over the real gRPC API: too long, blank where required, or holding NUL and other
@@ -36,73 +37,14 @@ beforeAll(async () => {
   admin = grpc.client(
     await grpc.issuer.sign({ roles: [`SCHOOL_ADMIN@school:${a.schoolId}`], pid: a.teachers.rus }),
   ).call;
-  const platform = grpc.client(await grpc.issuer.sign({ roles: ["PLATFORM_ADMIN"] })).call;
-  await platform.addSubject({
-    commandId: randomUUID(),
-    schoolId: "",
-    municipalityId: "",
-    code: "MATH",
-    name: "Математика",
-    grading: Grading.GRADING_FIVE_POINT,
-  });
-  await admin.defineAcademicYear({
-    ...school,
-    commandId: randomUUID(),
-    municipalityId: a.municipalityId,
-    firstDay: "",
-    lastDay: "",
-    daysPerWeek: 5,
-    timeZone: "",
-  });
-  await admin.defineTermSystem({
-    ...school,
-    commandId: randomUUID(),
-    gradeLevels: [5],
-    kind: TermKind.TERM_KIND_HALF_YEAR,
-    terms: [
-      { number: 1, firstDay: "2026-09-01", lastDay: "2026-12-31" },
-      { number: 2, firstDay: "2027-01-01", lastDay: "2027-05-31" },
-    ],
-  });
-  await admin.assignTeacher({
-    ...school,
-    commandId: randomUUID(),
-    teacherId: a.teachers.math,
-    subjectId: "MATH",
-    classGroupId: a.classGroups.a5,
-    subgroupId: "",
-  });
-  await admin.addTimetableSlot({
-    ...school,
-    commandId: randomUUID(),
-    weekday: 2,
-    period: 1,
-    classGroupId: a.classGroups.a5,
-    subgroupId: "",
-    subjectId: "MATH",
-    teacherId: a.teachers.math,
-    room: "12",
-    validFrom: "",
-    validTo: "",
-  });
-  await admin.generateLessons({
-    ...school,
-    commandId: randomUUID(),
-    fromDate: "2026-09-01",
+  const set = await scheduleMathsLessons({
+    platform: grpc.client(await grpc.issuer.sign({ roles: ["PLATFORM_ADMIN"] })).call,
+    admin,
+    a,
     toDate: "2026-09-01",
-    classGroupIds: [],
+    lessons: 1,
   });
-  const { lessons } = await eventually(async () => {
-    const r = await admin.listClassGroupLessons({
-      classGroupId: a.classGroups.a5,
-      academicYear,
-      fromDate: "2026-09-01",
-      toDate: "2026-09-01",
-    });
-    expect(r.lessons).toHaveLength(1);
-    return r;
-  });
-  lessonId = lessons[0]?.lessonId ?? "";
+  lessonId = set.lessonIds[0] ?? "";
 });
 
 afterAll(async () => {
@@ -139,6 +81,15 @@ const conduct = (over: Record<string, string>) =>
     ...over,
   });
 
+const cancel = (reason: string) =>
+  admin.cancelLesson({
+    ...school,
+    commandId: randomUUID(),
+    classGroupId: a.classGroups.a5,
+    lessonId,
+    reason,
+  });
+
 describe("lesson texts", () => {
   it("refuses a topic or homework over the limit, or with NUL, and records nothing", async () => {
     const before = await lessonEvents();
@@ -150,26 +101,8 @@ describe("lesson texts", () => {
     await expectInvalid(conduct({ homework: "x".repeat(4001) }), "homework");
     await expectInvalid(conduct({ homework: NUL, homeworkDue: "2026-09-08" }), "homework");
     await expectInvalid(conduct({ homeworkDue: HUGE, homework: "§ 5" }), "homework_due");
-    await expectInvalid(
-      admin.cancelLesson({
-        ...school,
-        commandId: randomUUID(),
-        classGroupId: a.classGroups.a5,
-        lessonId,
-        reason: NUL,
-      }),
-      "reason",
-    );
-    await expectInvalid(
-      admin.cancelLesson({
-        ...school,
-        commandId: randomUUID(),
-        classGroupId: a.classGroups.a5,
-        lessonId,
-        reason: HUGE,
-      }),
-      "reason",
-    );
+    await expectInvalid(cancel(NUL), "reason");
+    await expectInvalid(cancel(HUGE), "reason");
     expect(await lessonEvents()).toBe(before);
     // Multi-line homework within the limit is fine.
     await conduct({ topic: "Дроби", homework: "§ 5\n№ 1-3", homeworkDue: "2026-09-08" });

@@ -10,15 +10,15 @@ import {
   Level,
   ResultBasis,
 } from "@otmetka/proto/reporting/v1/reporting_service";
+import { civilDateIn } from "@otmetka/service-kit";
 import { invalidInput } from "../domain/errors.js";
 import type { ResultBasis as Basis } from "../domain/metrics/definitions.js";
 import type { Figure } from "../domain/metrics/figure.js";
 import type { ReportRequest } from "../exports/performance-report.js";
 import { CLOCK_ZONE } from "../projections/day-close.js";
 import type { Level as DomainLevel } from "../projections/deltas.js";
-import { civilDate } from "../projections/event-data.js";
 import type { Dashboard, DashboardQuery, AsOfMode as Mode } from "../queries/dashboards.js";
-import type { Period } from "../queries/periods.js";
+import { type Period, yearBounds } from "../queries/periods.js";
 
 const MARKS: Record<string, MarkValue> = {
   "1": MarkValue.MARK_VALUE_ONE,
@@ -48,7 +48,7 @@ const LEVELS: Partial<Record<Level, DomainLevel>> = {
 };
 
 /** Today in the region's zone (the recorded-time clock's): a UTC date is yesterday's until 05:00 there. */
-export const today = () => civilDate(new Date().toISOString(), CLOCK_ZONE);
+export const today = () => civilDateIn(new Date(), CLOCK_ZONE);
 
 /**
  * An as-of day the caller gave: not before the academic year (nothing of the year is known
@@ -58,7 +58,7 @@ export const today = () => civilDate(new Date().toISOString(), CLOCK_ZONE);
  */
 function checkAsOf(asOf: string, startYear: number, mode: Mode | undefined): void {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf)) return; // the period's resolution names a malformed date
-  const first = `${startYear}-09-01`;
+  const first = yearBounds(startYear).from;
   if (Number.isInteger(startYear) && startYear >= 2000 && asOf < first)
     throw invalidInput(
       "asOf",

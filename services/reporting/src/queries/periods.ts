@@ -20,7 +20,8 @@ export interface ResolvedPeriod {
   readonly to: string;
 }
 
-const yearBounds = (y: number) => ({ from: `${y}-09-01`, to: `${y + 1}-08-31` });
+/** An academic year's first and last day (1 September to 31 August). */
+export const yearBounds = (y: number) => ({ from: `${y}-09-01`, to: `${y + 1}-08-31` });
 
 /**
  * Resolves a period. A term is one school's (its grade levels may differ: the day range is

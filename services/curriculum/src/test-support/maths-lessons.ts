@@ -1,0 +1,92 @@
+import { randomUUID } from "node:crypto";
+import { Grading, TermKind } from "@otmetka/proto/curriculum/events/v1/events";
+import { expect } from "vitest";
+import type { curriculumClient } from "./grpc-client.js";
+import type { schoolFixture } from "./identity-feed.js";
+import { eventually } from "./in-process.js";
+
+type Call = ReturnType<typeof curriculumClient>["call"];
+
+/**
+ * Mathematics for fixture `a`'s 5А over the gRPC API: the subject (platform), 2026/27 with
+ * half-year terms, the maths teacher assigned, Tuesdays period 1, lessons generated from
+ * 1 September to `toDate`; waits until the lessons read model lists `lessons` of them.
+ */
+export async function scheduleMathsLessons(o: {
+  platform: Call;
+  admin: Call;
+  a: ReturnType<typeof schoolFixture>;
+  toDate: string;
+  lessons: number;
+}): Promise<{ assignmentId: string; lessonIds: string[] }> {
+  const { platform, admin, a } = o;
+  const academicYear = { startYear: 2026 };
+  const school = { schoolId: a.schoolId, academicYear };
+  await platform.addSubject({
+    commandId: randomUUID(),
+    schoolId: "",
+    municipalityId: "",
+    code: "MATH",
+    name: "Математика",
+    grading: Grading.GRADING_FIVE_POINT,
+  });
+  await admin.defineAcademicYear({
+    ...school,
+    commandId: randomUUID(),
+    municipalityId: a.municipalityId,
+    firstDay: "",
+    lastDay: "",
+    daysPerWeek: 5,
+    timeZone: "",
+  });
+  await admin.defineTermSystem({
+    ...school,
+    commandId: randomUUID(),
+    gradeLevels: [5],
+    kind: TermKind.TERM_KIND_HALF_YEAR,
+    terms: [
+      { number: 1, firstDay: "2026-09-01", lastDay: "2026-12-31" },
+      { number: 2, firstDay: "2027-01-01", lastDay: "2027-05-31" },
+    ],
+  });
+  const { assignmentId } = await admin.assignTeacher({
+    ...school,
+    commandId: randomUUID(),
+    teacherId: a.teachers.math,
+    subjectId: "MATH",
+    classGroupId: a.classGroups.a5,
+    subgroupId: "",
+  });
+  await admin.addTimetableSlot({
+    ...school,
+    commandId: randomUUID(),
+    weekday: 2,
+    period: 1,
+    classGroupId: a.classGroups.a5,
+    subgroupId: "",
+    subjectId: "MATH",
+    teacherId: a.teachers.math,
+    room: "12",
+    validFrom: "",
+    validTo: "",
+  });
+  await admin.generateLessons({
+    ...school,
+    commandId: randomUUID(),
+    fromDate: "2026-09-01",
+    toDate: o.toDate,
+    classGroupIds: [],
+  });
+  // Lesson queries read the lessons read model, which follows the relayed events.
+  const { lessons } = await eventually(async () => {
+    const r = await admin.listClassGroupLessons({
+      classGroupId: a.classGroups.a5,
+      academicYear,
+      fromDate: "2026-09-01",
+      toDate: o.toDate,
+    });
+    expect(r.lessons).toHaveLength(o.lessons);
+    return r;
+  });
+  return { assignmentId, lessonIds: lessons.map((l) => l.lessonId) };
+}
