@@ -155,9 +155,13 @@ async function main() {
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     for (const s of subjects) {
       s.client.close();
-      const statements = await s.server.stop();
+      const { statements, gc, heapMb } = await s.server.stop();
+      const marks = ROUNDS * MARKS;
+      const gcPart = gc
+        ? `; GC ${(gc.ms / marks).toFixed(3)} ms/mark (${gc.majors} major, ${gc.majorMs.toFixed(0)} ms), heap ${heapMb?.toFixed(0)} MB`
+        : "";
       log(
-        `${s.name}: median server ${median(s.serverMs).toFixed(3)} CPU ms/mark, client ${median(s.clientMs).toFixed(3)}, PostgreSQL ${median(s.pgMs).toFixed(3)}, ratio ${median(s.ratios).toFixed(2)}; ${(statements / (ROUNDS * MARKS)).toFixed(2)} statements per mark`,
+        `${s.name}: median server ${median(s.serverMs).toFixed(3)} CPU ms/mark, client ${median(s.clientMs).toFixed(3)}, PostgreSQL ${median(s.pgMs).toFixed(3)}, ratio ${median(s.ratios).toFixed(2)}; ${(statements / marks).toFixed(2)} statements per mark${gcPart}`,
       );
     }
     subjects.length = 0;

@@ -5,6 +5,15 @@
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 
+/** What the server process did since `startMeasuring` (grades-server-process.ts). */
+export interface ServerReport {
+  statements: number;
+  /** Garbage collection pauses (ms): all, and the major ones apart. */
+  gc?: { ms: number; majorMs: number; majors: number };
+  /** Heap in use at the end (MB): the cached journals, mostly. */
+  heapMb?: number;
+}
+
 export type GradesServerProcess = Awaited<ReturnType<typeof startGradesServerProcess>>;
 
 /**
@@ -16,7 +25,15 @@ export async function startGradesServerProcess(
   jwksUrl: string,
   root?: string,
 ) {
-  const args = ["--import", "tsx", new URL("./grades-server-process.ts", import.meta.url).pathname];
+  // GRADES_SERVER_NODE_FLAGS: node flags for the server alone (e.g. --trace-gc); what they
+  // print to stdout is passed on to stderr.
+  const flags = process.env.GRADES_SERVER_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
+  const args = [
+    ...flags,
+    "--import",
+    "tsx",
+    new URL("./grades-server-process.ts", import.meta.url).pathname,
+  ];
   const child = spawn(process.execPath, args, {
     env: {
       ...process.env,
@@ -29,14 +46,18 @@ export async function startGradesServerProcess(
     stdio: ["ignore", "pipe", "inherit"],
   });
   const lines = createInterface({ input: child.stdout });
+  let report: ServerReport = { statements: Number.NaN };
   const port = await new Promise<number>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`grades server exited (${code})`)));
-    lines.once("line", (l) => resolve(JSON.parse(l).port));
-  });
-  let statements = Number.NaN;
-  lines.on("line", (l) => {
-    const m = JSON.parse(l);
-    if (typeof m.statements === "number") statements = m.statements;
+    lines.on("line", (l) => {
+      if (!l.startsWith("{")) {
+        process.stderr.write(`[grades server] ${l}\n`);
+        return;
+      }
+      const m = JSON.parse(l);
+      if (typeof m.port === "number") resolve(m.port);
+      if (typeof m.statements === "number") report = m;
+    });
   });
   const exited = new Promise((r) => child.once("exit", r));
   return {
@@ -44,11 +65,11 @@ export async function startGradesServerProcess(
     port,
     /** Starts counting statements (and profiling, with CPU_PROFILE_DIR). */
     startMeasuring: () => child.kill("SIGUSR2"),
-    /** Stops the server; the statements it sent since startMeasuring. */
-    stop: async () => {
+    /** Stops the server; what it did since startMeasuring. */
+    stop: async (): Promise<ServerReport> => {
       child.kill("SIGTERM");
       await exited;
-      return statements;
+      return report;
     },
   };
 }

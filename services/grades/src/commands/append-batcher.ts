@@ -26,14 +26,16 @@ export type AppendOutcome =
  * while up to `maxInFlight` appends are running, go through the event store's
  * `appendCommands` as one batch (one transaction and one commit; if anything in it conflicts
  * or was already recorded, each command is appended on its own and answered exactly). A
- * quiet service appends each command alone.
+ * quiet service appends each command alone. Appends wait on their commit's disk flush, so more
+ * of them run at once than facts reads (eight against four): with four, a machine with slow
+ * commits sat half idle at 64 calls in flight (grades-cpu: 0.62 → 0.65 of the raw append).
  */
 export class AppendBatcher {
   private readonly queue: BatchQueue<PendingAppend, AppendOutcome>;
 
   constructor(
     private readonly store: EventStore,
-    maxInFlight = 4,
+    maxInFlight = 8,
     maxBatch = 16,
   ) {
     this.queue = new BatchQueue((batch) => this.write(batch), maxInFlight, maxBatch);

@@ -4,6 +4,7 @@ import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { openGradesDatabase } from "../db/open-database.js";
 import { newEvent } from "../domain/events.js";
+import { journalToSnapshot } from "../domain/journal-state.js";
 import { JournalStore } from "./journal-store.js";
 
 const env = useTestEnvironment({ label: "grades_journal_store" });
@@ -65,7 +66,7 @@ it("loads a long journal once, snapshots it, and a fresh cache starts from the s
   const b = new JournalStore(store);
   const fromSnapshot = await b.read(streamId);
   expect(fromSnapshot.marks.size).toBe(1201);
-  expect(await a.read(streamId)).toEqual(fromSnapshot);
+  expect(journalToSnapshot(await a.read(streamId))).toEqual(journalToSnapshot(fromSnapshot));
 });
 
 it("a cache smaller than the journals it serves evicts the least recently used and reloads it", async () => {

@@ -12,19 +12,10 @@ import {
   type TermMarkCorrected,
   type TermMarkSet,
 } from "./events.js";
+import { type MarkFact, MarkTable } from "./mark-table.js";
 import type { MarkValue } from "./marks.js";
 
-/** What decisions need of a recorded mark (no history: that is read from the stream). */
-export interface MarkFact {
-  studentId: string;
-  lessonId: string;
-  lessonDate: CivilDate;
-  term: number;
-  value: MarkValue;
-  workType: string;
-  weight: number;
-  revoked: boolean;
-}
+export type { MarkFact } from "./mark-table.js";
 
 export interface AttendanceFact {
   reason: AbsenceReason;
@@ -43,7 +34,7 @@ export interface LessonAttendance {
  * one loader or one cache entry at a time), so a 5,000-event journal costs no copying.
  */
 export interface JournalState {
-  marks: Map<string, MarkFact>;
+  marks: MarkTable;
   /** `<studentId>:<term>` -> value (term 0 = year mark). */
   termMarks: Map<string, MarkValue>;
   closedTerms: Set<number>;
@@ -55,7 +46,7 @@ export const termMarkKey = (studentId: string, term: number) => `${studentId}:${
 
 export function initialJournalState(): JournalState {
   return {
-    marks: new Map(),
+    marks: new MarkTable(),
     termMarks: new Map(),
     closedTerms: new Set(),
     attendance: new Map(),
@@ -67,7 +58,7 @@ export function evolveJournal(state: JournalState, event: Pick<RecordedEvent, "t
   switch (eventName(event.type)) {
     case "MarkRecorded": {
       const d = event.data as MarkRecorded;
-      state.marks.set(d.markId, {
+      state.marks.add(d.markId, {
         studentId: d.studentId,
         lessonId: d.lessonId,
         lessonDate: d.lessonDate,
@@ -81,15 +72,12 @@ export function evolveJournal(state: JournalState, event: Pick<RecordedEvent, "t
     }
     case "MarkCorrected": {
       const d = event.data as MarkCorrected;
-      const m = state.marks.get(d.markId);
-      if (m) m.value = d.value;
+      state.marks.correct(d.markId, d.value);
       break;
     }
-    case "MarkRevoked": {
-      const m = state.marks.get((event.data as MarkRevoked).markId);
-      if (m) m.revoked = true;
+    case "MarkRevoked":
+      state.marks.revoke((event.data as MarkRevoked).markId);
       break;
-    }
     case "ExemptionGranted": {
       const d = event.data as ExemptionGranted;
       state.exemptions.set(d.exemptionId, {
@@ -159,7 +147,7 @@ export function journalFromSnapshot(data: unknown): JournalState {
     exemptions: [string, { studentId: string; firstDay: string; lastDay: string }][];
   };
   return {
-    marks: new Map(d.marks),
+    marks: MarkTable.from(d.marks),
     termMarks: new Map(d.termMarks),
     closedTerms: new Set(d.closedTerms),
     attendance: new Map(d.attendance.map(([id, a]) => [id, { ...a, entries: new Map(a.entries) }])),
