@@ -10,7 +10,6 @@
  */
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import type * as grpc from "@grpc/grpc-js";
 import type { EventStore } from "@otmetka/eventstore";
 import { openGradesDatabase, setUpBenchJournals, startBenchServer } from "@otmetka/grades/bench";
 import { startTestTokenIssuer } from "@otmetka/testing";
@@ -77,7 +76,7 @@ async function main() {
   const issuer = await startTestTokenIssuer();
   const figures: Figure[] = [];
   let server: { port: number; pid: number; shutdown(): Promise<unknown> } | undefined;
-  let raw: grpc.Client | undefined;
+  const clients: { close(): void }[] = [];
   try {
     const postgres = await postgresVersion(store.pool);
     const t0 = performance.now();
@@ -99,8 +98,12 @@ async function main() {
       server = { port: child.port, pid: child.pid, shutdown: () => child.stop() };
     }
     const serverPid = server.pid;
-    const { client, recordMark } = await markClient(server.port, issuer, school);
-    raw = client;
+    // The figures' load generator is the lean HTTP/2 caller (lib/h2-unary.ts: grpc-js's client
+    // costs the shared two cores as much CPU as the server); grpc-js's is measured at 64 too.
+    const lean = await markClient(server.port, issuer, school, "h2");
+    const grpcJs = await markClient(server.port, issuer, school, "grpc-js");
+    clients.push(lean, grpcJs);
+    const recordMark = lean.recordMark;
 
     // Cold: the first mark of each journal loads 5,000 events (and writes its snapshot).
     const tCold = performance.now();
@@ -133,6 +136,7 @@ async function main() {
 
     for (const c of CONCURRENCY) {
       const ours: LoadResult[] = [];
+      const viaGrpcJs: LoadResult[] = [];
       const base: LoadResult[] = [];
       for (let run = 0; run < RUNS; run++) {
         const cpu0 = processCpuMs(serverPid);
@@ -144,8 +148,11 @@ async function main() {
         const rawPg0 = await backendCpu(store.pool);
         base.push(await runFor(c, SECONDS, rawAppend));
         const rawPgMs = (await backendCpuSince(store.pool, rawPg0)) / base.at(-1)!.latencies.length;
+        if (c === 64) viaGrpcJs.push(await runFor(c, SECONDS, grpcJs.recordMark));
+        const viaJs = viaGrpcJs[run];
+        const grpcJsPart = viaJs ? `; with grpc-js's client ${Math.round(viaJs.rate)}/s` : "";
         log(
-          `c=${c} run ${run + 1}: RecordMark ${Math.round(ours.at(-1)!.rate)}/s (p50 ${percentileAtIndex(ours.at(-1)!.latencies, 50).toFixed(1)} ms, p99 ${percentileAtIndex(ours.at(-1)!.latencies, 99).toFixed(1)} ms, ${SERVER_MODE === "inline" ? "bench process (server and client)" : "server process"} ${serverCpuMs.toFixed(2)} CPU ms a mark, PostgreSQL ${pgCpuMs.toFixed(2)}); append ${Math.round(base.at(-1)!.rate)}/s (PostgreSQL ${rawPgMs.toFixed(2)} CPU ms an append)`,
+          `c=${c} run ${run + 1}: RecordMark ${Math.round(ours.at(-1)!.rate)}/s (p50 ${percentileAtIndex(ours.at(-1)!.latencies, 50).toFixed(1)} ms, p99 ${percentileAtIndex(ours.at(-1)!.latencies, 99).toFixed(1)} ms, ${SERVER_MODE === "inline" ? "bench process (server and client)" : "server process"} ${serverCpuMs.toFixed(2)} CPU ms a mark, PostgreSQL ${pgCpuMs.toFixed(2)}); append ${Math.round(base.at(-1)!.rate)}/s (PostgreSQL ${rawPgMs.toFixed(2)} CPU ms an append)${grpcJsPart}`,
         );
       }
       const p = (m: LoadResult[], q: number) => m.map((x) => percentileAtIndex(x.latencies, q));
@@ -156,8 +163,19 @@ async function main() {
           runs: ours.map((m) => m.rate),
           baseline: { id: `eventstore_append_c${c}`, runs: base.map((m) => m.rate) },
           goal: c === 64 ? 0.5 : null,
-          note: `${JOURNALS} journals x ${EVENTS} events, server ${SERVER_MODE}`,
+          note: `${JOURNALS} journals x ${EVENTS} events, server ${SERVER_MODE}, lean HTTP/2 load generator`,
         }),
+        ...(viaGrpcJs.length > 0
+          ? [
+              figure({
+                id: `record_mark_grpcjs_c${c}`,
+                unit: "marks/s",
+                runs: viaGrpcJs.map((m) => m.rate),
+                baseline: { id: `eventstore_append_c${c}`, runs: base.map((m) => m.rate) },
+                note: "the same load through grpc-js's generated client (its CPU shares the cores)",
+              }),
+            ]
+          : []),
         baselineFigure(
           `eventstore_append_c${c}`,
           "events/s",
@@ -195,7 +213,7 @@ async function main() {
     const path = writeResults("grades", machine({ postgres }), figures);
     log(`results in ${path}`);
   } finally {
-    raw?.close();
+    for (const c of clients) c.close();
     await server?.shutdown().catch(() => {});
     await issuer.stop().catch(() => {});
     await store.close();

@@ -2,17 +2,31 @@ import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import type { setUpBenchJournals } from "@otmetka/grades/bench";
 import { MarkValue } from "@otmetka/proto/grades/events/v1/events";
-import { GradesServiceClient } from "@otmetka/proto/grades/v1/grades_service";
+import {
+  GradesServiceClient,
+  GradesServiceService,
+  RecordMarkRequest,
+} from "@otmetka/proto/grades/v1/grades_service";
 import { CLIENT_CHANNEL_DEFAULTS } from "@otmetka/service-kit";
 import type { TestTokenIssuer } from "@otmetka/testing";
+import { H2Unary } from "./h2-unary.js";
+
+const RECORD_MARK_PATH = GradesServiceService.recordMark.path;
 
 type BenchSchool = Awaited<ReturnType<typeof setUpBenchJournals>>;
 
 /**
  * A gRPC client of grades at `port` and a single-mark `RecordMark` (a four, oral answer) on
- * journal number `target` as the school's teacher, rotating over its lessons and pupils.
+ * journal number `target` as the school's teacher, rotating over its lessons and pupils:
+ * through grpc-js's generated client, or with `transport: "h2"` through the bench's lean
+ * HTTP/2 caller (`h2-unary.ts`: the same request bytes and token, a fraction of the CPU).
  */
-export async function markClient(port: number, issuer: TestTokenIssuer, school: BenchSchool) {
+export async function markClient(
+  port: number,
+  issuer: TestTokenIssuer,
+  school: BenchSchool,
+  transport: "grpc-js" | "h2" = "grpc-js",
+) {
   const client = new GradesServiceClient(
     `127.0.0.1:${port}`,
     grpc.credentials.createInsecure(),
@@ -26,6 +40,10 @@ export async function markClient(port: number, issuer: TestTokenIssuer, school: 
     expiresInSeconds: 3600,
   });
   const md = issuer.metadataFor(token);
+  const lean =
+    transport === "h2"
+      ? new H2Unary(`127.0.0.1:${port}`, { authorization: `Bearer ${token}` })
+      : undefined;
   let n = 0;
   // The generated method with a callback: no promise-wrapping proxy in the measured path.
   const recordMark = (target: number): Promise<void> => {
@@ -42,11 +60,19 @@ export async function markClient(port: number, issuer: TestTokenIssuer, school: 
         comment: "",
       },
     };
+    if (lean) return lean.call(RECORD_MARK_PATH, RecordMarkRequest.encode(request).finish());
     return new Promise((resolve, reject) => {
       client.recordMark(request, md, (err) => (err ? reject(err) : resolve()));
     });
   };
-  return { client, recordMark };
+  return {
+    client,
+    recordMark,
+    close() {
+      client.close();
+      lean?.close();
+    },
+  };
 }
 
 /**
