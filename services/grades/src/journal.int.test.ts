@@ -517,6 +517,45 @@ describe("attendance, exemptions and work types", () => {
     ).toEqual({ code: status.FAILED_PRECONDITION, rule: "not_absent" });
   });
 
+  it("refuses excusing an absence twice and appends nothing; a retry of the first excusal answers OK", async () => {
+    const lessonId = f.lessons.past;
+    const stream = `journal-${f.classGroupId}-${f.subjects.math}-2026`;
+    const excused = async () =>
+      (await h.store.readStream(stream)).filter(
+        (e) =>
+          e.type === "grades.v1.AbsenceExcused" &&
+          (e.data as { lessonId: string }).lessonId === lessonId,
+      );
+    await h.client.recordAttendance(
+      {
+        commandId: randomUUID(),
+        journal,
+        lessonId,
+        absences: [
+          {
+            studentId: f.pupils.p2,
+            reason: AbsenceReason.ABSENCE_REASON_UNEXCUSED,
+            lateMinutes: 0,
+          },
+        ],
+      },
+      admin,
+    );
+    const first = {
+      commandId: randomUUID(),
+      journal,
+      lessonId,
+      studentId: f.pupils.p2,
+      note: "справка",
+    };
+    expect((await h.client.excuseAbsence(first, admin)).replayed).toBe(false);
+    expect(
+      await ruleOf(h.client.excuseAbsence({ ...first, commandId: randomUUID() }, admin)),
+    ).toEqual({ code: status.FAILED_PRECONDITION, rule: "absence_already_excused" });
+    expect((await h.client.excuseAbsence(first, admin)).replayed).toBe(true);
+    expect(await excused()).toHaveLength(1);
+  });
+
   it("a comment is the one the recorded command carried, also when its id first ran and was refused", async () => {
     const commandId = randomUUID();
     const first = {

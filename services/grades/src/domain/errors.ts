@@ -39,4 +39,5 @@ export type JournalRule =
   | "term_mark_exists"
   | "term_not_closed"
   | "attendance_not_recorded"
-  | "not_absent";
+  | "not_absent"
+  | "absence_already_excused";

@@ -280,6 +280,13 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
           "not_absent",
           `pupil ${c.studentId} was not absent from lesson ${c.lessonId}`,
         );
+      // A second excusal changes nothing: refused, so the journal records each excusal once.
+      if (entry.excused)
+        throw ruleViolated(
+          "student_id",
+          "absence_already_excused",
+          `pupil ${c.studentId}'s absence from lesson ${c.lessonId} is already excused`,
+        );
       requireAuthor(c.actor, lesson.lessonDate);
       checkTermOpen(state, lesson.term, "lesson_id");
       return [

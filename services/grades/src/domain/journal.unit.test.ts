@@ -349,6 +349,25 @@ describe("attendance", () => {
       ).message,
     ).toMatch(/attendance_not_recorded/);
   });
+
+  it("refuses excusing an absence already excused, naming the pupil", () => {
+    const s = initialJournalState();
+    const absent = {
+      studentId: "p1",
+      reason: "ABSENCE_REASON_UNEXCUSED",
+      lateMinutes: 0,
+      enrollment: "enrolled" as const,
+    };
+    run(s, { kind: "RecordAttendance", ...base, lesson, entries: [absent] });
+    const excuse = { kind: "ExcuseAbsence" as const, ...base, lessonId: "l1", studentId: "p1" };
+    run(s, { ...excuse, noteId: "n1" });
+    const e = refusal(() => decideJournal({ ...excuse, noteId: "n2" }, s));
+    expect(e).toMatchObject({ kind: "failed_precondition", field: "student_id" });
+    expect(e.message).toMatch(/^student_id: \[absence_already_excused\]/);
+    // Attendance taken again replaces the list: its absence is a new one, to be excused anew.
+    run(s, { kind: "RecordAttendance", ...base, lesson, entries: [absent] });
+    expect(decideJournal({ ...excuse, noteId: "n3" }, s)).toHaveLength(1);
+  });
 });
 
 it("a snapshot round-trips the state", () => {
