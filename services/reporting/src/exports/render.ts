@@ -1,4 +1,5 @@
 import ExcelJS from "exceljs";
+import { csvCell } from "./csv-cell.js";
 import { type PerformanceReport, REPORT_COLUMNS, reportCells } from "./performance-report.js";
 
 const MODE_LABEL = {
@@ -33,8 +34,12 @@ export async function reportXlsx(r: PerformanceReport): Promise<Buffer> {
   return Buffer.from(await workbookOf(r).xlsx.writeBuffer());
 }
 
-/** UTF-8 with a byte-order mark, so spreadsheet programs read the Russian headings right. */
+/**
+ * UTF-8 with a byte-order mark, so spreadsheet programs read the Russian headings right;
+ * text cells (the scope id is the caller's) cannot start a formula (csv-cell.ts). The XLSX
+ * needs no such care: exceljs writes a string as a string cell, never as a formula.
+ */
 export async function reportCsv(r: PerformanceReport): Promise<Buffer> {
-  const body = Buffer.from(await workbookOf(r).csv.writeBuffer());
+  const body = Buffer.from(await workbookOf(r).csv.writeBuffer({ map: csvCell }));
   return Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body]);
 }
