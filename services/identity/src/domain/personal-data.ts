@@ -1,5 +1,5 @@
 import { ContactKind, type PersonalData, Sex } from "@otmetka/proto/identity/v1/identity_service";
-import type { Clock } from "@otmetka/service-kit";
+import { type Clock, hasControlCharacter } from "@otmetka/service-kit";
 import { invalidInput } from "./errors.js";
 import { requireBirthDate, requireName, requireSnils } from "./validators.js";
 
@@ -28,6 +28,10 @@ export function validatePersonalData(
     snils: raw.snils.trim() === "" ? "" : requireSnils(f("snils"), raw.snils),
     contacts: raw.contacts.map((c, i) => {
       const value = c.value.trim();
+      // Before the patterns: the e-mail one lets NUL and other controls through, the phone
+      // one's \s line breaks; ciphertext keeps them, but every reader gets them back.
+      if (hasControlCharacter(value))
+        throw invalidInput(`${f("contacts")}[${i}]`, "must not contain control characters");
       if (c.kind === ContactKind.CONTACT_KIND_PHONE && /^\+?[\d\s()-]{5,20}$/.test(value)) {
         return { kind: c.kind, value };
       }
