@@ -427,6 +427,30 @@ describe("corrections, history, term marks and closing", () => {
     };
     expect((await ruleOf(h.client.correctMark(correct, teacher))).rule).toBe("term_closed");
     await h.client.correctMark(correct, admin);
+    // An exemption over any day of the closed term (1: to 2026-10-31) is an admin's, marked so.
+    const exempt = (firstDay: string, md = teacher) =>
+      h.client.grantExemption(
+        {
+          commandId: randomUUID(),
+          journal: j,
+          studentId: f.pupils.p2,
+          firstDay,
+          lastDay: "2026-11-10",
+          reason: "медицинская группа",
+        },
+        md,
+      );
+    expect(await ruleOf(exempt("2026-10-31"))).toEqual({
+      code: status.FAILED_PRECONDITION,
+      rule: "term_closed",
+    });
+    await exempt("2026-11-01");
+    const { exemptionId } = await exempt("2026-10-20", admin);
+    const granted = (await h.store.readStream(`journal-${f.classGroupId}-${j.subjectId}-2026`))
+      .filter((e) => e.type === "grades.v1.ExemptionGranted")
+      .map((e) => e.data as { exemptionId: string; inClosedTerm?: boolean });
+    expect(granted).toHaveLength(2);
+    expect(granted.find((e) => e.exemptionId === exemptionId)?.inClosedTerm).toBe(true);
     await h.client.reopenTerm(
       { commandId: randomUUID(), journal: j, term: 1, reason: "проверка", schoolId: "" },
       admin,

@@ -223,6 +223,10 @@ export async function grantExemption(
   });
   const exemptionId = derivedId(req.commandId, "exemption");
   const reasonNoteId = await reasonNote(deps, ctx, req.studentId, req.reason);
+  // Which days a closed term holds (the state knows only its number).
+  const terms = ctx.replay
+    ? []
+    : await deps.facts.termDates(journal.classGroupId, journal.startYear);
   return decideAndAppend(
     deps,
     call,
@@ -237,6 +241,7 @@ export async function grantExemption(
       reason: req.reason,
       reasonNoteId,
       enrollment: c.enrollment(req.studentId, "student_id"),
+      terms,
     }),
     () => ({ exemptionId }),
   );

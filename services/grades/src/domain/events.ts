@@ -76,6 +76,8 @@ export interface ExemptionGranted extends OfJournal {
   /** The reason in the notes table (erasable). */
   reasonNoteId?: string;
   authorId: string;
+  /** A school admin granted it over days of a closed term. */
+  inClosedTerm: boolean;
 }
 
 export interface AttendanceEntry {

@@ -89,6 +89,7 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
       reason: "medical",
       reasonNoteId: "r2",
       enrollment: "enrolled",
+      terms: [{ term: 1, firstDay: "2026-09-01", lastDay: "2026-10-31" }],
     },
     {
       kind: "RecordAttendance",
@@ -125,6 +126,19 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
       enrollment: "enrolled",
     },
     { kind: "CloseTerm", ...base, term: 1, reason: "end" },
+    // An admin's exemption over the closed term carries in_closed_term.
+    {
+      kind: "GrantExemption",
+      ...base,
+      exemptionId: "e2",
+      studentId: "p1",
+      firstDay: "2026-10-01",
+      lastDay: "2026-10-31",
+      reason: "medical",
+      reasonNoteId: "r5",
+      enrollment: "enrolled",
+      terms: [{ term: 1, firstDay: "2026-09-01", lastDay: "2026-10-31" }],
+    },
     { kind: "RevokeMark", ...base, markId: "m1", reason: "appeal", reasonNoteId: "r4" },
     { kind: "ReopenTerm", ...base, term: 1, reason: "audit" },
   ];

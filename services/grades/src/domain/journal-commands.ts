@@ -28,6 +28,13 @@ export interface LessonFact {
   status: "SCHEDULED" | "CONDUCTED" | "CANCELLED" | "UNSCHEDULED";
 }
 
+/** A term of the school's term system for the journal's grade level, as curriculum defined it. */
+export interface TermDates {
+  term: number;
+  firstDay: CivilDate;
+  lastDay: CivilDate;
+}
+
 /** Whether a pupil belongs to the journal's class group (or subgroup) on the date in question. */
 export type Enrollment = "enrolled" | "not_enrolled";
 
@@ -68,6 +75,11 @@ export type JournalCommand =
       reason: string;
       reasonNoteId: string;
       enrollment: Enrollment;
+      /**
+       * The journal's terms as the replica knows them ([] when it knows none): a closed term
+       * is a number in the state, and only these dates say which days it holds.
+       */
+      terms: readonly TermDates[];
     })
   | (Base & {
       kind: "RecordAttendance";

@@ -1,8 +1,14 @@
 import type { Decider, NewEvent } from "@otmetka/eventstore";
 import { type CivilDate, DomainError } from "@otmetka/service-kit";
-import { invalidInput, type JournalRule, ruleViolated } from "./errors.js";
+import { invalidInput, type JournalRule, notReplicatedYet, ruleViolated } from "./errors.js";
 import { type AbsenceReason, newEvent } from "./events.js";
-import type { Actor, Enrollment, JournalCommand, LessonFact } from "./journal-commands.js";
+import type {
+  Actor,
+  Enrollment,
+  JournalCommand,
+  LessonFact,
+  TermDates,
+} from "./journal-commands.js";
 import {
   evolveJournal,
   initialJournalState,
@@ -120,6 +126,38 @@ function closedTermCorrection(state: JournalState, term: number, actor: Actor): 
   return true;
 }
 
+/**
+ * An exemption over days of a closed term: only a school admin may grant it (with its
+ * reason); returns whether it covers one. Terms 1-4 hold days; a closed term 0 (the year
+ * mark) holds none, as it refuses no mark of a lesson in terms 1-4. A day outside every
+ * term is in no closed term.
+ */
+function closedTermExemption(
+  state: JournalState,
+  period: { firstDay: CivilDate; lastDay: CivilDate },
+  terms: readonly TermDates[],
+  actor: Actor,
+): boolean {
+  let covered = false;
+  for (const term of state.closedTerms) {
+    if (term === 0) continue;
+    const dates = terms.find((t) => t.term === term);
+    // Which days a closed term holds is a fact still on its way: retry, never guess.
+    if (!dates) throw notReplicatedYet("first_day", "the dates of closed term", `${term}`);
+    if (period.lastDay < dates.firstDay || dates.lastDay < period.firstDay) continue;
+    if (!actor.admin) {
+      const field = period.firstDay >= dates.firstDay ? "first_day" : "last_day";
+      throw ruleViolated(
+        field,
+        "term_closed",
+        `term ${term} (${dates.firstDay}..${dates.lastDay}) is closed; only a school admin may grant an exemption over its days, with a reason`,
+      );
+    }
+    covered = true;
+  }
+  return covered;
+}
+
 const ABSENCE_REASONS = new Set<string>([
   "ABSENCE_REASON_NONE",
   "ABSENCE_REASON_ILLNESS",
@@ -215,6 +253,7 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
       const reason = requireReason(c.reason);
       requireAuthor(c.actor, c.firstDay);
       requireEnrolled("student_id", c.studentId, c.enrollment, c.firstDay);
+      const inClosedTerm = closedTermExemption(state, c, c.terms, c.actor);
       return [
         newEvent("ExemptionGranted", {
           ...at,
@@ -225,6 +264,7 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
           reason: "",
           reasonNoteId: noteOf(reason, c.reasonNoteId),
           authorId,
+          inClosedTerm,
         }),
       ];
     }

@@ -272,6 +272,56 @@ describe("closed terms", () => {
       ).message,
     ).toMatch(/term_not_closed/);
   });
+
+  it("refuses a teacher's exemption over any day of a closed term; an admin's is marked", () => {
+    const terms = [
+      { term: 1, firstDay: "2026-09-01", lastDay: "2026-10-31" },
+      { term: 2, firstDay: "2026-11-01", lastDay: "2026-12-31" },
+    ];
+    const exempt = (over: Partial<Extract<JournalCommand, { kind: "GrantExemption" }>> = {}) =>
+      ({
+        kind: "GrantExemption",
+        ...base,
+        exemptionId: "e1",
+        studentId: "p1",
+        firstDay: "2026-10-20",
+        lastDay: "2026-11-10",
+        reason: "медицинская группа",
+        reasonNoteId: "n",
+        enrollment: "enrolled",
+        terms,
+        ...over,
+      }) as const;
+    const s = initialJournalState();
+    run(s, { kind: "CloseTerm", ...base, actor: admin, term: 1, reason: "end of term" });
+    // Ending in it, starting in it, spanning it: each touches a day of term 1.
+    for (const [firstDay, lastDay, field] of [
+      ["2026-10-20", "2026-11-10", "first_day"],
+      ["2026-08-20", "2026-09-01", "last_day"],
+      ["2026-08-01", "2026-12-31", "last_day"],
+      ["2026-10-31", "2026-10-31", "first_day"],
+    ] as const) {
+      const e = refusal(() => decideJournal(exempt({ firstDay, lastDay }), s));
+      expect(e).toMatchObject({ kind: "failed_precondition", field });
+      expect(e.message).toMatch(new RegExp(`^${field}: \\[term_closed\\]`));
+    }
+    const [granted] = decideJournal(exempt({ actor: admin }), s);
+    expect(granted?.data).toMatchObject({ inClosedTerm: true, reasonNoteId: "n" });
+    // Only term 2's days, or days outside every term: nothing closed is touched.
+    expect(decideJournal(exempt({ firstDay: "2026-11-01" }), s)[0]?.data).toMatchObject({
+      inClosedTerm: false,
+    });
+    expect(
+      decideJournal(exempt({ firstDay: "2027-06-01", lastDay: "2027-06-30" }), s),
+    ).toHaveLength(1);
+    // Term 1 is closed but its dates are not replicated yet: retry later, never guess.
+    expect(refusal(() => decideJournal(exempt({ terms: [] }), s))).toMatchObject({
+      kind: "unavailable",
+      field: "first_day",
+    });
+    // A journal with no closed term needs no term dates.
+    expect(decideJournal(exempt({ terms: [] }), initialJournalState())).toHaveLength(1);
+  });
 });
 
 describe("term marks", () => {

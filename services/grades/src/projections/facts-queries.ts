@@ -1,7 +1,7 @@
 import type { CivilDate } from "@otmetka/service-kit";
 import type pg from "pg";
 import { BatchQueue, type Waiting } from "../db/batch-queue.js";
-import type { LessonFact } from "../domain/journal-commands.js";
+import type { LessonFact, TermDates } from "../domain/journal-commands.js";
 import type { Grading } from "../domain/marks.js";
 import { FACTS_SCHEMA as S } from "./facts.js";
 
@@ -228,6 +228,23 @@ export class FactsReader {
     batch.forEach((b, i) => {
       if (!answered.has(i)) b.reject(new Error("grades facts: no row for a call"));
     });
+  }
+
+  /**
+   * The terms of a class group's grade level in its school and year ([] until curriculum's
+   * TermSystemDefined is replicated). Read per call, not cached: a term system may be
+   * redefined, and only exemptions (rare) ask.
+   */
+  async termDates(classGroupId: string, startYear: number): Promise<TermDates[]> {
+    const { rows } = await this.pool.query<TermDates>(
+      `SELECT t.term, to_char(t.first_day, 'YYYY-MM-DD') AS "firstDay",
+              to_char(t.last_day, 'YYYY-MM-DD') AS "lastDay"
+         FROM ${S}.class_groups cg JOIN ${S}.terms t
+           ON t.school_id = cg.school_id AND t.start_year = $2 AND t.grade_level = cg.grade_level
+        WHERE cg.class_group_id = $1 ORDER BY t.term`,
+      [classGroupId, startYear],
+    );
+    return rows;
   }
 
   /** The municipality of a school, for WorkTypeWeightsSet events. */

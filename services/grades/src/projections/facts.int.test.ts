@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { TermKind } from "@otmetka/proto/curriculum/events/v1/events";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { curriculumEvent, identityEvent, publishFeed } from "../test-support/feed.js";
@@ -143,4 +144,57 @@ it("keeps enrollments, transfers, subgroup membership and lesson changes by date
       startYear: 2026,
     });
   });
+});
+
+it("keeps a grade level's term dates; a later term system replaces the earlier one", async () => {
+  const at = { schoolId: randomUUID(), municipalityId: randomUUID() };
+  const [cg5, cg6] = [randomUUID(), randomUUID()];
+  const academicYear = { startYear: 2026 };
+  const system = (gradeLevels: number[], terms: [string, string][]) =>
+    curriculumEvent(`calendar-${at.schoolId}-2026`, "TermSystemDefined", {
+      ...at,
+      academicYear,
+      gradeLevels,
+      kind: TermKind.TERM_KIND_HALF_YEAR,
+      terms: terms.map(([firstDay, lastDay], i) => ({ number: i + 1, firstDay, lastDay })),
+    });
+  const opened = (classGroupId: string, gradeLevel: number) =>
+    identityEvent(`cg-${classGroupId}`, "ClassGroupOpened", {
+      classGroupId,
+      ...at,
+      academicYear,
+      gradeLevel,
+      letter: "А",
+    });
+  await publishFeed(h.nc, h.names, [
+    opened(cg5, 5),
+    opened(cg6, 6),
+    system(
+      [5, 6],
+      [
+        ["2026-09-01", "2026-12-31"],
+        ["2027-01-01", "2027-05-31"],
+      ],
+    ),
+    system(
+      [5],
+      [
+        ["2026-09-01", "2026-11-30"],
+        ["2026-12-01", "2027-02-28"],
+        ["2027-03-01", "2027-05-31"],
+      ],
+    ),
+  ]);
+  await eventually(async () =>
+    expect(await h.deps.facts.termDates(cg5, 2026)).toEqual([
+      { term: 1, firstDay: "2026-09-01", lastDay: "2026-11-30" },
+      { term: 2, firstDay: "2026-12-01", lastDay: "2027-02-28" },
+      { term: 3, firstDay: "2027-03-01", lastDay: "2027-05-31" },
+    ]),
+  );
+  expect((await h.deps.facts.termDates(cg6, 2026)).map((t) => t.lastDay)).toEqual([
+    "2026-12-31",
+    "2027-05-31",
+  ]);
+  expect(await h.deps.facts.termDates(cg5, 2027)).toEqual([]);
 });

@@ -19,7 +19,8 @@ type Q = (text: string, params: unknown[]) => Promise<unknown>;
 
 export const gradesFactsProjection: Projection = defineProjection({
   name: "grades_facts",
-  version: 1,
+  // 2: term dates (TermSystemDefined), for exemptions over closed terms.
+  version: 2,
   sources: [{ context: "identity" }, { context: "curriculum" }],
   async setup(db, schema) {
     const t = (name: string) => sql.id(schema, name);
@@ -45,6 +46,9 @@ export const gradesFactsProjection: Projection = defineProjection({
       sql`CREATE INDEX ON ${t("assignments")} (class_group_id, subject_id, start_year)`,
       sql`CREATE TABLE ${t("substitutes")} (assignment_id text NOT NULL, substitute_id text NOT NULL,
         first_day date NOT NULL, last_day date NOT NULL, PRIMARY KEY (assignment_id, substitute_id, first_day))`,
+      sql`CREATE TABLE ${t("terms")} (school_id text NOT NULL, start_year integer NOT NULL,
+        grade_level smallint NOT NULL, term smallint NOT NULL, first_day date NOT NULL,
+        last_day date NOT NULL, PRIMARY KEY (school_id, start_year, grade_level, term))`,
     ];
     for (const stmt of ddl) await stmt.execute(db);
   },
@@ -139,6 +143,32 @@ const upsertLesson = (q: Q, d: Data, status: string) =>
     ],
   );
 
+/** A later term system for a grade level replaces the earlier one (as in curriculum). */
+async function defineTerms(q: Q, d: Data) {
+  const grades = Array.isArray(d.gradeLevels) ? (d.gradeLevels as number[]) : [];
+  const terms = (Array.isArray(d.terms) ? d.terms : []) as Data[];
+  const at = [str(d, "schoolId"), year(d), grades];
+  await q(
+    `DELETE FROM $S.terms WHERE school_id = $1 AND start_year = $2 AND grade_level = ANY($3::int[])`,
+    at,
+  );
+  await q(
+    `INSERT INTO $S.terms SELECT $1, $2, g, t.term, t.first_day::date, t.last_day::date
+       FROM unnest($3::int[]) g,
+            jsonb_to_recordset($4::jsonb) AS t(term int, first_day text, last_day text)`,
+    [
+      ...at,
+      JSON.stringify(
+        terms.map((t) => ({
+          term: int(t, "number"),
+          first_day: str(t, "firstDay"),
+          last_day: str(t, "lastDay"),
+        })),
+      ),
+    ],
+  );
+}
+
 const setLesson = (q: Q, d: Data, set: string, params: unknown[]) =>
   q(`UPDATE $S.lessons SET ${set} WHERE lesson_id = $1`, [str(d, "lessonId"), ...params]);
 
@@ -164,6 +194,7 @@ const curriculum: Record<string, (q: Q, d: Data) => Promise<unknown>> = {
       str(d, "firstDay"),
       str(d, "lastDay"),
     ]),
+  "curriculum.v1.TermSystemDefined": (q, d) => defineTerms(q, d),
   "curriculum.v1.LessonScheduled": (q, d) => upsertLesson(q, d, "SCHEDULED"),
   "curriculum.v1.LessonConducted": (q, d) =>
     setLesson(q, d, "status = 'CONDUCTED', teacher_id = coalesce(nullif($2, ''), teacher_id)", [

@@ -34,7 +34,8 @@ export async function publishFeed(nc: NatsConnection, names: MessagingNames, eve
 /**
  * A school as identity and curriculum announce it: a 5th-grade class group with three pupils
  * (one withdrawn on 2026-09-20), an English subgroup, a maths teacher, an English teacher, a
- * substitute for maths over 2026-09-14..18, a pass/fail subject and lessons on the dates below.
+ * substitute for maths over 2026-09-14..18, a pass/fail subject, quarters for grade 5 and
+ * lessons on the dates below.
  */
 export function schoolFixture(startYear = 2026) {
   const municipalityId = randomUUID();
@@ -191,6 +192,19 @@ export function schoolFixture(startYear = 2026) {
       substituteId: teachers.sub,
       firstDay: "2026-09-14",
       lastDay: "2026-09-18",
+    }),
+    // Quarters; the lessons above say term 1 before 2026-11-01 and term 2 from then.
+    curriculumEvent(`calendar-${schoolId}-${startYear}`, "TermSystemDefined", {
+      ...at,
+      academicYear: year,
+      gradeLevels: [5],
+      kind: C.TermKind.TERM_KIND_QUARTER,
+      terms: [
+        { number: 1, firstDay: "2026-09-01", lastDay: "2026-10-31" },
+        { number: 2, firstDay: "2026-11-01", lastDay: "2026-12-31" },
+        { number: 3, firstDay: "2027-01-01", lastDay: "2027-03-31" },
+        { number: 4, firstDay: "2027-04-01", lastDay: "2027-05-31" },
+      ],
     }),
     lessonEvent(lessons.past, subjects.math, "2026-09-10", teachers.math),
     lessonEvent(lessons.subDay, subjects.math, "2026-09-15", teachers.sub),
