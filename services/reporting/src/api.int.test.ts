@@ -4,6 +4,7 @@ import { MarkValue } from "@otmetka/proto/grades/events/v1/events";
 import { AsOfMode, Level, ResultBasis } from "@otmetka/proto/reporting/v1/reporting_service";
 import { rejectionOf, useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_BATCH_ITEMS } from "./api/batch-limit.js";
 import { feedEvent } from "./test-support/feed.js";
 import { type ApiHarness, startApi } from "./test-support/grpc.js";
 import { type Harness, startHarnessWithSchool } from "./test-support/harness.js";
@@ -74,6 +75,53 @@ describe("diaries", () => {
       ),
     );
     expect(err.code).toBe(status.UNAUTHENTICATED);
+  });
+});
+
+describe("batch limits", () => {
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => `pupil-${i}`);
+
+  it(`GetDiaries refuses more than ${MAX_BATCH_ITEMS} pupils whole, naming studentIds and the limit; ${MAX_BATCH_ITEMS} are answered`, async () => {
+    const md = await api.as(["MINISTRY_OFFICER@region:74"], "x");
+    const q = { from: "2026-09-01", to: "2026-09-30" };
+    const err = await rejectionOf<{ code: number; details: string }>(
+      api.client.getDiaries({ ...q, studentIds: [f.p.p1, ...ids(MAX_BATCH_ITEMS)] }, md),
+    );
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.details).toBe(
+      `studentIds: at most ${MAX_BATCH_ITEMS} items a call, got ${MAX_BATCH_ITEMS + 1}`,
+    );
+    const r = await api.client.getDiaries(
+      { ...q, studentIds: [f.p.p1, ...ids(MAX_BATCH_ITEMS - 1)] },
+      md,
+    );
+    expect(r.results).toHaveLength(MAX_BATCH_ITEMS);
+    expect(r.results[0]?.diary?.marks).toHaveLength(3);
+  });
+
+  it(`GetDashboards refuses more than ${MAX_BATCH_ITEMS} queries whole, naming queries and the limit; ${MAX_BATCH_ITEMS} are answered`, async () => {
+    const md = await api.as(["MINISTRY_OFFICER@region:74"], "x");
+    const query = {
+      level: Level.LEVEL_REGION,
+      scopeId: "",
+      academicYear: YEAR,
+      subjectId: "",
+      year: true,
+      asOf: "2026-10-26",
+      basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
+      asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
+      definitionVersion: 0,
+    };
+    const err = await rejectionOf<{ code: number; details: string }>(
+      api.client.getDashboards({ queries: Array(MAX_BATCH_ITEMS + 1).fill(query) }, md),
+    );
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.details).toBe(
+      `queries: at most ${MAX_BATCH_ITEMS} items a call, got ${MAX_BATCH_ITEMS + 1}`,
+    );
+    const r = await api.client.getDashboards({ queries: Array(MAX_BATCH_ITEMS).fill(query) }, md);
+    expect(r.results).toHaveLength(MAX_BATCH_ITEMS);
+    expect(r.results.every((x) => x.dashboard?.performance !== undefined)).toBe(true);
   });
 });
 

@@ -58,6 +58,13 @@ const byId = <T>(ids: readonly string[], items: T[], id: (t: T) => string): (T |
   return ids.map((k) => map.get(k) ?? null);
 };
 
+/**
+ * The most pupils a GetDiaries call and queries a GetDashboards call may carry: reporting
+ * refuses larger batches whole (MAX_BATCH_ITEMS in services/reporting/src/api/batch-limit.ts;
+ * change both together), so their loaders split a request's keys into calls of at most this.
+ */
+export const REPORTING_MAX_BATCH = 200;
+
 /** A single call per key; DataLoader still de-duplicates equal keys within the request. */
 const each = <K, V>(load: (key: K) => Promise<V>, cacheKeyFn?: (k: K) => string) =>
   new DataLoader<K, V, string>((keys) => Promise.all(keys.map(load)), {
@@ -166,28 +173,31 @@ export function createLoaders(
         throw err;
       }
     }),
-    diaries: new DataLoader(async (keys) => {
-      // One GetDiaries per distinct (from, to); a page normally has one.
-      const groups = new Map<string, string[]>();
-      for (const k of keys) {
-        const [id = "", from = "", to = ""] = k.split("|");
-        const g = `${from}|${to}`;
-        groups.set(g, [...(groups.get(g) ?? []), id]);
-      }
-      const found = new Map<string, DiaryResult>();
-      for (const [g, ids] of groups) {
-        const [from = "", to = ""] = g.split("|");
-        const { results } = await b.reporting.getDiaries({ studentIds: ids, from, to }, md);
-        for (const r of results) found.set(`${r.studentId}|${g}`, r);
-      }
-      return keys.map(
-        (k) =>
-          found.get(k) ?? {
-            studentId: k.split("|")[0] ?? "",
-            error: { code: "NOT_FOUND", message: "studentId: no diary" },
-          },
-      );
-    }),
+    diaries: new DataLoader(
+      async (keys) => {
+        // One GetDiaries per distinct (from, to); a page normally has one.
+        const groups = new Map<string, string[]>();
+        for (const k of keys) {
+          const [id = "", from = "", to = ""] = k.split("|");
+          const g = `${from}|${to}`;
+          groups.set(g, [...(groups.get(g) ?? []), id]);
+        }
+        const found = new Map<string, DiaryResult>();
+        for (const [g, ids] of groups) {
+          const [from = "", to = ""] = g.split("|");
+          const { results } = await b.reporting.getDiaries({ studentIds: ids, from, to }, md);
+          for (const r of results) found.set(`${r.studentId}|${g}`, r);
+        }
+        return keys.map(
+          (k) =>
+            found.get(k) ?? {
+              studentId: k.split("|")[0] ?? "",
+              error: { code: "NOT_FOUND", message: "studentId: no diary" },
+            },
+        );
+      },
+      { maxBatchSize: REPORTING_MAX_BATCH },
+    ),
     dashboards: new DataLoader(
       async (queries) => {
         const keys = queries.map((q) => `${cache?.grants ?? ""}|${JSON.stringify(q)}`);
@@ -210,7 +220,7 @@ export function createLoaders(
           return r;
         });
       },
-      { cacheKeyFn: (q) => JSON.stringify(q) },
+      { cacheKeyFn: (q) => JSON.stringify(q), maxBatchSize: REPORTING_MAX_BATCH },
     ),
     journals: each(async (key: string) => {
       const [classGroupId = "", subjectId = "", year = "0", term = "0", subgroupId = ""] =

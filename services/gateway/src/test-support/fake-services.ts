@@ -14,6 +14,7 @@ import {
   ReportingServiceService,
 } from "@otmetka/proto/reporting/v1/reporting_service";
 import { createLogger, type GrpcServer, startGrpcServer } from "@otmetka/service-kit";
+import { REPORTING_MAX_BATCH } from "../backends/loaders.js";
 import { CLASS_GROUPS, F, PEOPLE, ROSTERS, SUBGROUPS, TEACHING } from "./fixture.js";
 
 /*
@@ -63,6 +64,16 @@ const grpcError = (code: number, details: string) =>
     details,
     metadata: undefined,
   }) as unknown as ServiceError;
+
+/** Refuses a batch over reporting's limit whole, as reporting does (INVALID_ARGUMENT naming the field). */
+function withinBatchLimit<T>(field: string, items: T[]): T[] {
+  if (items.length > REPORTING_MAX_BATCH)
+    throw grpcError(
+      status.INVALID_ARGUMENT,
+      `${field}: at most ${REPORTING_MAX_BATCH} items a call, got ${items.length}`,
+    );
+  return items;
+}
 
 const figure = (value: number, definition: string) => ({
   value,
@@ -290,7 +301,7 @@ export async function startFakeServices(): Promise<FakeServices> {
       },
     ),
     getDiaries: u("GetDiaries", (r: { studentIds: string[] }) => ({
-      results: r.studentIds.map((studentId) => ({
+      results: withinBatchLimit("studentIds", r.studentIds).map((studentId) => ({
         studentId,
         diary: {
           studentId,
@@ -329,7 +340,10 @@ export async function startFakeServices(): Promise<FakeServices> {
       })),
     })),
     getDashboards: u("GetDashboards", (r: { queries: { term?: number }[] }) => ({
-      results: r.queries.map((query) => ({ query, dashboard: dashboardOf(query.term ?? 0) })),
+      results: withinBatchLimit("queries", r.queries).map((query) => ({
+        query,
+        dashboard: dashboardOf(query.term ?? 0),
+      })),
     })),
   };
 

@@ -28,6 +28,12 @@ export const pupilsOfC1 = Array.from(
   (_, i) => `p${String(i + 1).padStart(2, "0")}`,
 );
 
+/** More pupils of S1 than reporting takes in one call, on no roster (the batch-limit test). */
+export const bulkPupilsOfS1 = Array.from(
+  { length: 210 },
+  (_, i) => `b${String(i + 1).padStart(3, "0")}`,
+);
+
 export interface FixturePerson {
   id: string;
   kind: PersonKind;
@@ -53,6 +59,9 @@ const person = (
 /** Pupils' family names all start with "Pupil": a response containing it leaked a pupil's name. */
 export const PEOPLE: FixturePerson[] = [
   ...pupilsOfC1.map((id) => person(id, PersonKind.PERSON_KIND_STUDENT, F.s1, F.m1, `Pupil-${id}`)),
+  ...bulkPupilsOfS1.map((id) =>
+    person(id, PersonKind.PERSON_KIND_STUDENT, F.s1, F.m1, `Pupil-${id}`),
+  ),
   person(F.q1, PersonKind.PERSON_KIND_STUDENT, F.s2, F.m2, "Pupil-q1"),
   person(F.t1, PersonKind.PERSON_KIND_STAFF, F.s1, F.m1, "Teacher-t1"),
   person(F.t2, PersonKind.PERSON_KIND_STAFF, F.s2, F.m2, "Teacher-t2"),

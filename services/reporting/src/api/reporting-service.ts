@@ -15,6 +15,7 @@ import { diary } from "../queries/diary.js";
 import { journalView } from "../queries/journal-view.js";
 import type { ReadDb } from "../queries/read-db.js";
 import type { Access } from "./access.js";
+import { withinBatchLimit } from "./batch-limit.js";
 import {
   absenceReason,
   dashboardMsg,
@@ -52,7 +53,7 @@ export function createReportingService(
   return {
     getDiaries: handler(async (req, { caller }) => ({
       results: await Promise.all(
-        req.studentIds.map(async (studentId, i) => {
+        withinBatchLimit("studentIds", req.studentIds).map(async (studentId, i) => {
           const r = await item(async () => {
             await deps.access.diary(caller, studentId).catch((err: unknown) => {
               if (isDomainError(err)) err.message = `studentIds[${i}]: ${err.message}`;
@@ -104,7 +105,7 @@ export function createReportingService(
     }),
     getDashboards: handler(async (req, { caller }) => ({
       results: await Promise.all(
-        req.queries.map(async (query) => {
+        withinBatchLimit("queries", req.queries).map(async (query) => {
           const r = await item(async () => {
             const q = dashboardQueryOf(query);
             await deps.access.dashboard(caller, q.level, q.scopeId);
