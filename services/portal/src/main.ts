@@ -67,6 +67,7 @@ await runService(async (lifecycle) => {
     performance: reporting.source,
     onError: (err, where) => logger.warn({ err, where }, "feed error (it retries)"),
     onStandby: () => logger.info("another instance publishes the feed: standing by"),
+    onLockLost: () => logger.warn("the feed publisher's lock connection ended: publishing stopped"),
   });
   lifecycle.onShutdown("feed", () => feed.stop());
 

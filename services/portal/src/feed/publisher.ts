@@ -1,4 +1,5 @@
-import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { setImmediate as nextTurn } from "node:timers/promises";
+import type { JetStreamClient, JetStreamManager, PubAck } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { liveSchema, RunnerLock } from "@otmetka/projections";
 import type pg from "pg";
@@ -29,6 +30,8 @@ export interface FeedPublisherOptions {
   deferMs?: number;
   /** Called once when another instance holds the publisher's lock (this one waits). */
   onStandby?: () => void;
+  /** Called when the held lock's connection ends: publishing stops before the next message. */
+  onLockLost?: () => void;
 }
 
 /** Header of every PORTAL message: the outbox row it came from (see `resume`). */
@@ -49,6 +52,13 @@ interface OutboxRow {
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * Publishes of a step awaiting their acks at once: pipelined, but bounded, so that a server
+ * that stops acking holds the step (and the lock check before each message) instead of the
+ * client buffering the whole step.
+ */
+const IN_FLIGHT = 64;
 
 /**
  * Two loops: the debouncer turns due "dirty" pupils and programmes into snapshots in the outbox
@@ -94,6 +104,7 @@ export class FeedPublisher {
     const lock = new RunnerLock(this.o.pool, `portal-publisher:${this.o.names.stream}`);
     lock.onLost = () => {
       this.lockLost = true;
+      this.o.onLockLost?.();
     };
     while (!this.stopped) {
       try {
@@ -298,9 +309,13 @@ export class FeedPublisher {
     }
   }
 
-  /** Publishes up to 1,000 outbox rows; returns how many. */
+  /**
+   * Publishes up to 1,000 outbox rows; returns how many. Having lost its lock it publishes no
+   * further message and leaves the purges and deletes of the step to whoever holds the lock
+   * next (its resume finds the published rows by PORTAL's last message).
+   */
   async publishOnce(): Promise<number> {
-    const { pool, js, names } = this.o;
+    const { pool } = this.o;
     const rows = (
       await pool.query<OutboxRow>(
         `SELECT id, event_id, type, kind, key, municipality_id, school_id, time, data::text AS data, purge_key
@@ -308,25 +323,50 @@ export class FeedPublisher {
       )
     ).rows;
     if (rows.length === 0) return 0;
-    // Pipelined: the server stores one connection's publishes in order.
-    const acks = await Promise.all(
-      rows.map((r) =>
-        js.publish(
-          names.subject(r.municipality_id, r.school_id, r.kind, r.key),
-          encoder.encode(envelopeJson(r)),
-          { msgID: r.event_id, headers: outboxHeaders(r.id) },
-        ),
-      ),
-    );
+    const acks = await this.publishWhileLocked(rows);
+    this.counters.published += acks.length;
+    if (this.lockLost) return acks.length;
     for (const [i, r] of rows.entries()) {
       if (!r.purge_key) continue;
       const ack = acks[i];
       if (!ack) continue;
       await this.purge(r.purge_key, ack.seq);
     }
-    await pool.query("DELETE FROM portal.outbox WHERE id = ANY($1)", [rows.map((r) => r.id)]);
-    this.counters.published += rows.length;
-    return rows.length;
+    const done = rows.slice(0, acks.length).map((r) => r.id);
+    await pool.query("DELETE FROM portal.outbox WHERE id = ANY($1)", [done]);
+    return acks.length;
+  }
+
+  /**
+   * Publishes `rows` in order (pipelined: the server stores one connection's publishes in
+   * order) until the lock is lost; the acks of those published. Before each message the event
+   * loop turns once, so that the lock connection's end is heard before the message goes.
+   */
+  private async publishWhileLocked(rows: OutboxRow[]): Promise<PubAck[]> {
+    const { js, names } = this.o;
+    const acks: Promise<PubAck>[] = [];
+    let failure: unknown;
+    try {
+      for (const r of rows) {
+        await nextTurn();
+        if (this.lockLost) break;
+        acks.push(
+          js.publish(
+            names.subject(r.municipality_id, r.school_id, r.kind, r.key),
+            encoder.encode(envelopeJson(r)),
+            { msgID: r.event_id, headers: outboxHeaders(r.id) },
+          ),
+        );
+        if (acks.length > IN_FLIGHT) await acks[acks.length - 1 - IN_FLIGHT];
+      }
+    } catch (err) {
+      failure = err;
+    }
+    // Every publish awaited, even after a failed one: none left to reject unheard.
+    const settled = await Promise.allSettled(acks);
+    for (const x of settled) if (x.status === "rejected") throw x.reason;
+    if (failure !== undefined) throw failure;
+    return settled.map((x) => (x as PromiseFulfilledResult<PubAck>).value);
   }
 }
 

@@ -35,6 +35,8 @@ export async function startFeed(o: {
   onError?: (err: unknown, where: string) => void;
   /** Another instance publishes this feed: this one's publisher waits as a standby. */
   onStandby?: () => void;
+  /** The publisher's lock connection ended: it stopped publishing and tries to take it again. */
+  onLockLost?: () => void;
 }): Promise<RunningFeed> {
   const names = portalNames(o.prefix);
   const mnames = messagingNames(o.prefix, { replicas: o.replicas ?? 1 });
@@ -60,6 +62,7 @@ export async function startFeed(o: {
     ...(o.deferMs !== undefined ? { deferMs: o.deferMs } : {}),
     ...(o.onError ? { onError: o.onError } : {}),
     ...(o.onStandby ? { onStandby: o.onStandby } : {}),
+    ...(o.onLockLost ? { onLockLost: o.onLockLost } : {}),
   }).start();
   return {
     names,
