@@ -244,6 +244,18 @@ it("reads a journal, a diary and a dashboard through GraphQL, names joined, acce
   });
   expect(diary.student.name).toBe("Петров Иван");
   expect(diary.marks).toEqual([{ value: "FIVE", subject: { id: subjectId } }]);
+  // A person who is not a pupil has no diary: a refusal naming the argument, not reporting's
+  // access text (the teacher may read their own record, so may learn they are no pupil).
+  const notPupil = await gql(
+    teacherToken,
+    `{ diary(studentId: "${teacher}", from: "2026-09-01", to: "2026-09-30") { marks { value } } }`,
+  );
+  expect(notPupil.errors).toEqual([
+    {
+      message: `studentId: ${teacher} is not a pupil; diaries are kept for pupils only`,
+      extensions: { code: "BAD_USER_INPUT", field: "studentId" },
+    },
+  ]);
 
   const officer = await issuer.sign({
     roles: [`MUNICIPAL_OFFICER@municipality:${municipalityId}`],

@@ -62,8 +62,8 @@ const CODE_OF_STATUS_NAME: Record<string, ErrorCode> = {
   UNAVAILABLE: "UNAVAILABLE",
 };
 
-export function itemError(code: string, message: string): GraphQLError {
-  return gqlError(CODE_OF_STATUS_NAME[code] ?? "INTERNAL_SERVER_ERROR", message);
+export function itemError(code: string, message: string, field?: string): GraphQLError {
+  return gqlError(CODE_OF_STATUS_NAME[code] ?? "INTERNAL_SERVER_ERROR", message, field);
 }
 
 function isServiceError(err: unknown): err is ServiceError {

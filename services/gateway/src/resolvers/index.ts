@@ -1,10 +1,15 @@
-import type { ClassGroup, Municipality, School } from "@otmetka/proto/identity/v1/identity_service";
+import {
+  type ClassGroup,
+  type Municipality,
+  PersonKind,
+  type School,
+} from "@otmetka/proto/identity/v1/identity_service";
 import type { Absence, TermMark } from "@otmetka/proto/reporting/v1/reporting_service";
 import type { GraphQLResolveInfo } from "graphql";
 import { GraphQLScalarType, Kind } from "graphql";
 import { readDashboard } from "../authz/matrix.js";
 import type { GatewayContext, PersonRef } from "../context.js";
-import { gqlError } from "../http/errors.js";
+import { gqlError, itemError } from "../http/errors.js";
 import { JSONObject, mutationResolvers } from "../mutations/resolvers.js";
 import { subscriptionResolvers } from "../subscriptions/resolvers.js";
 import {
@@ -139,9 +144,21 @@ export const resolvers = {
       range(a.from, a.to, 366);
       const person = await ctx.loaders.people.load(studentId);
       if (!person) throw notFound("studentId", `person ${studentId}`);
+      // Only pupils have diaries (reporting would refuse anyone else in its own access terms).
+      // The field's policy has run: a caller who may not read this person never gets here.
+      if (person.kind !== PersonKind.PERSON_KIND_STUDENT)
+        throw gqlError(
+          "BAD_USER_INPUT",
+          `studentId: ${studentId} is not a pupil; diaries are kept for pupils only`,
+          "studentId",
+        );
       const r = await ctx.loaders.diaries.load(`${studentId}|${a.from}|${a.to}`);
       if (!r.diary)
-        throw gqlError("NOT_FOUND", r.error?.message ?? "studentId: no diary", "studentId");
+        throw itemError(
+          r.error?.code ?? "NOT_FOUND",
+          r.error?.message ?? "studentId: no diary",
+          "studentId",
+        );
       return {
         studentId,
         schoolId: person.schoolId,
