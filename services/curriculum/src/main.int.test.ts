@@ -18,6 +18,7 @@ import {
 import { checkHealth, curriculumClient, grpcError } from "./test-support/grpc-client.js";
 import { publishIdentityEvents, schoolFixture } from "./test-support/identity-feed.js";
 import { eventually } from "./test-support/in-process.js";
+import { defineHalfYearCalendar } from "./test-support/maths-lessons.js";
 
 const env = useTestEnvironment({ label: "curriculum_main" });
 let service: CurriculumProcess;
@@ -250,24 +251,10 @@ describe("curriculum service process", () => {
       await nc.close();
     }
     const school = { schoolId: f.schoolId, academicYear };
-    await client.call.defineAcademicYear({
+    await defineHalfYearCalendar(client.call, {
       ...school,
-      commandId: randomUUID(),
       municipalityId: f.municipalityId,
-      firstDay: "",
-      lastDay: "",
       daysPerWeek: 6,
-      timeZone: "",
-    });
-    await client.call.defineTermSystem({
-      ...school,
-      commandId: randomUUID(),
-      gradeLevels: [5],
-      kind: TermKind.TERM_KIND_HALF_YEAR,
-      terms: [
-        { number: 1, firstDay: "2026-09-01", lastDay: "2026-12-31" },
-        { number: 2, firstDay: "2027-01-01", lastDay: "2027-05-31" },
-      ],
     });
     const assign = {
       ...school,

@@ -8,6 +8,41 @@ import { eventually } from "./in-process.js";
 type Call = ReturnType<typeof curriculumClient>["call"];
 
 /**
+ * A school's academic year (the terms' dates are 2026/27's) with the region's default dates
+ * and zone, `daysPerWeek` school days, and half-year terms for grade 5.
+ */
+export async function defineHalfYearCalendar(
+  admin: Call,
+  o: {
+    schoolId: string;
+    academicYear: { startYear: number };
+    municipalityId: string;
+    daysPerWeek: number;
+  },
+) {
+  const school = { schoolId: o.schoolId, academicYear: o.academicYear };
+  await admin.defineAcademicYear({
+    ...school,
+    commandId: randomUUID(),
+    municipalityId: o.municipalityId,
+    firstDay: "",
+    lastDay: "",
+    daysPerWeek: o.daysPerWeek,
+    timeZone: "",
+  });
+  await admin.defineTermSystem({
+    ...school,
+    commandId: randomUUID(),
+    gradeLevels: [5],
+    kind: TermKind.TERM_KIND_HALF_YEAR,
+    terms: [
+      { number: 1, firstDay: "2026-09-01", lastDay: "2026-12-31" },
+      { number: 2, firstDay: "2027-01-01", lastDay: "2027-05-31" },
+    ],
+  });
+}
+
+/**
  * Mathematics for fixture `a`'s 5А over the gRPC API: the subject (platform), 2026/27 with
  * half-year terms, the maths teacher assigned, Tuesdays period 1, lessons generated from
  * 1 September to `toDate`; waits until the lessons read model lists `lessons` of them.
@@ -30,24 +65,10 @@ export async function scheduleMathsLessons(o: {
     name: "Математика",
     grading: Grading.GRADING_FIVE_POINT,
   });
-  await admin.defineAcademicYear({
+  await defineHalfYearCalendar(admin, {
     ...school,
-    commandId: randomUUID(),
     municipalityId: a.municipalityId,
-    firstDay: "",
-    lastDay: "",
     daysPerWeek: 5,
-    timeZone: "",
-  });
-  await admin.defineTermSystem({
-    ...school,
-    commandId: randomUUID(),
-    gradeLevels: [5],
-    kind: TermKind.TERM_KIND_HALF_YEAR,
-    terms: [
-      { number: 1, firstDay: "2026-09-01", lastDay: "2026-12-31" },
-      { number: 2, firstDay: "2027-01-01", lastDay: "2027-05-31" },
-    ],
   });
   const { assignmentId } = await admin.assignTeacher({
     ...school,

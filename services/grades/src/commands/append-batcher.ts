@@ -27,8 +27,9 @@ export type AppendOutcome =
  * `appendCommands` as one batch (one transaction and one commit; if anything in it conflicts
  * or was already recorded, each command is appended on its own and answered exactly). A
  * quiet service appends each command alone. Appends wait on their commit's disk flush, so more
- * of them run at once than facts reads (eight against four): with four, a machine with slow
- * commits sat half idle at 64 calls in flight (grades-cpu: 0.62 → 0.65 of the raw append).
+ * of them run at once than facts reads (eight against four): a grades-cpu round with four used
+ * about one of two cores at 64 calls in flight; alternating rounds gave 0.65 of the raw append
+ * against 0.62 (bench:grades could not tell the two apart).
  */
 export class AppendBatcher {
   private readonly queue: BatchQueue<PendingAppend, AppendOutcome>;

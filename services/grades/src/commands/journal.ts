@@ -1,6 +1,6 @@
 import { civilDate } from "@otmetka/service-kit";
 import { invalidInput } from "../domain/errors.js";
-import { decideJournal, termMarksOf } from "../domain/journal.js";
+import { decideJournal, MAX_REASON, termMarksOf } from "../domain/journal.js";
 import type { JournalCommand } from "../domain/journal-commands.js";
 import { checkWorkType, resolveWeight, weightedAverage } from "../domain/marks.js";
 import type { Call, GradesDeps } from "./deps.js";
@@ -22,8 +22,6 @@ interface MarkInput {
 }
 
 const MAX_COMMENT = 2000;
-/** The decision's limit of a reason (domain/journal.ts). */
-const MAX_REASON = 500;
 
 /** Free text goes to the notes table (erasable), never into an event. */
 async function saveNotes(

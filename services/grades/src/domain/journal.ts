@@ -51,10 +51,14 @@ function noteOf(reason: string, noteId: string): string {
   return noteId;
 }
 
+/** The longest reason a change takes (the command layer saves only reasons this accepts). */
+export const MAX_REASON = 500;
+
 function requireReason(reason: string): string {
   const r = reason.trim();
   if (r === "") throw invalidInput("reason", "is required");
-  if (r.length > 500) throw invalidInput("reason", "must be at most 500 characters");
+  if (r.length > MAX_REASON)
+    throw invalidInput("reason", `must be at most ${MAX_REASON} characters`);
   return r;
 }
 
