@@ -154,3 +154,46 @@ describe("journal view input", () => {
     });
   });
 });
+
+describe("statutory export file name", () => {
+  it("holds the scope id only as safe, bounded characters, however hostile the id", async () => {
+    // Quotes, a path, CR/LF (a header split), Cyrillic and length: a ministry officer's text.
+    const hostile = `a"b/../c\\d\r\nX-Injected: 1 Челябинск;${"z".repeat(300)}`;
+    await h.publish([
+      feedEvent(
+        "identity",
+        randomUUID(),
+        "SchoolRegistered",
+        { schoolId: randomUUID(), municipalityId: hostile, timeZone: "Asia/Yekaterinburg" },
+        new Date("2026-08-25T08:00:00Z"),
+      ),
+    ]);
+    await h.caughtUp();
+    const ministry = await api.as(["MINISTRY_OFFICER@region:74"], "ministry");
+    const exportOf = (scopeId: string) =>
+      api.client.exportPerformanceReport(
+        {
+          level: Level.LEVEL_MUNICIPALITY,
+          scopeId,
+          academicYear: { startYear: 2026 },
+          year: true,
+          asOf: "2026-10-26",
+          asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
+          definitionVersion: 0,
+          format: ExportFormat.EXPORT_FORMAT_XLSX,
+          basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
+        },
+        ministry,
+      );
+    const r = await exportOf(hostile);
+    expect(r.fileName).toMatch(/^[A-Za-z0-9._-]{1,160}$/);
+    expect(r.fileName).toMatch(
+      /^performance-municipality-a_b_\.\._c_d_X-Injected_1_z+_[0-9a-f]{8}-2026-year-2026-10-26-v1\.xlsx$/,
+    );
+    // A plain id (a UUID) stays as it is, so the name still says which municipality it is.
+    const plain = await exportOf(f.municipalityId);
+    expect(plain.fileName).toBe(
+      `performance-municipality-${f.municipalityId}-2026-year-2026-10-26-v1.xlsx`,
+    );
+  });
+});

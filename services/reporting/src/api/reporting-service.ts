@@ -8,6 +8,7 @@ import {
   type Logger,
 } from "@otmetka/service-kit";
 import type { MetricsConfig } from "../domain/metrics/definitions.js";
+import { reportFileName } from "../exports/file-name.js";
 import { performanceReport } from "../exports/performance-report.js";
 import { reportCsv, reportXlsx } from "../exports/render.js";
 import { dashboard } from "../queries/dashboards.js";
@@ -122,10 +123,9 @@ export function createReportingService(
       await deps.access.dashboard(caller, request.level, request.scopeId);
       const report = await performanceReport(deps.db, deps.metrics, request);
       const xlsx = format === "XLSX";
-      const period = request.term === 0 ? "year" : `term${request.term}`;
       return {
         content: xlsx ? await reportXlsx(report) : await reportCsv(report),
-        fileName: `performance-${request.level.toLowerCase()}-${request.scopeId}-${request.startYear}-${period}-${request.asOf}-v${report.definitionVersion}.${xlsx ? "xlsx" : "csv"}`,
+        fileName: reportFileName(request, report.definitionVersion, format),
         contentType: xlsx
           ? "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
           : "text/csv; charset=utf-8",
