@@ -614,6 +614,112 @@ describe("attendance, exemptions and work types", () => {
     expect(r.exemptionId).not.toBe("");
   });
 
+  it("refuses an exemption whose later days fall after the pupil left the class group or subgroup, naming last_day", async () => {
+    const at = { schoolId: f.schoolId, municipalityId: f.municipalityId };
+    const year = { startYear: 2026 };
+    const [moved, returned, leftGroup] = [randomUUID(), randomUUID(), randomUUID()];
+    const enrol = (personId: string, effectiveDate: string) =>
+      identityEvent(`person-${personId}`, "StudentEnrolled", {
+        personId,
+        classGroupId: f.classGroupId,
+        ...at,
+        academicYear: year,
+        gradeLevel: 5,
+        effectiveDate,
+      });
+    await publishFeed(h.nc, h.names, [
+      enrol(moved, "2026-09-01"),
+      identityEvent(`person-${moved}`, "StudentTransferred", {
+        personId: moved,
+        fromClassGroupId: f.classGroupId,
+        fromSchoolId: f.schoolId,
+        fromMunicipalityId: f.municipalityId,
+        toClassGroupId: f.otherClassGroupId,
+        ...at,
+        academicYear: year,
+        gradeLevel: 5,
+        effectiveDate: "2026-10-01",
+      }),
+      // Away from 2026-10-01 to 2026-10-14, back from 2026-10-15.
+      enrol(returned, "2026-09-01"),
+      identityEvent(`person-${returned}`, "StudentWithdrawn", {
+        personId: returned,
+        classGroupId: f.classGroupId,
+        ...at,
+        effectiveDate: "2026-10-01",
+      }),
+      enrol(returned, "2026-10-15"),
+      enrol(leftGroup, "2026-09-01"),
+      identityEvent(`sg-${f.subgroupId}`, "SubgroupMemberAdded", {
+        subgroupId: f.subgroupId,
+        personId: leftGroup,
+        ...at,
+        effectiveDate: "2026-09-01",
+      }),
+      identityEvent(`sg-${f.subgroupId}`, "SubgroupMemberRemoved", {
+        subgroupId: f.subgroupId,
+        personId: leftGroup,
+        ...at,
+        effectiveDate: "2026-11-01",
+      }),
+    ]);
+    await eventually(async () => {
+      const { rows } = await h.store.pool.query(
+        "SELECT 1 FROM proj_grades_facts.subgroup_members WHERE person_id = $1 AND until IS NOT NULL",
+        [leftGroup],
+      );
+      expect(rows).toHaveLength(1);
+    });
+    const engJournal = { ...journal, subgroupId: f.subgroupId, subjectId: f.subjects.eng };
+    const exempt = (studentId: string, firstDay: string, lastDay: string, j = journal) =>
+      h.client.grantExemption(
+        { commandId: randomUUID(), journal: j, studentId, firstDay, lastDay, reason: "ЛФК" },
+        admin,
+      );
+    const stream = `journal-${f.classGroupId}-${f.subjects.math}-2026`;
+    const before = await h.store.streamVersion(stream);
+    for (const [studentId, firstDay, lastDay, j] of [
+      [moved, "2026-09-15", "2026-12-31", journal],
+      [f.pupils.p3, "2026-09-15", "2026-09-20", journal],
+      [returned, "2026-09-20", "2026-10-20", journal],
+      [leftGroup, "2026-10-20", "2026-11-01", engJournal],
+    ] as const) {
+      const err = await grpcError(exempt(studentId, firstDay, lastDay, j));
+      expect([err.code, err.details]).toEqual([
+        status.FAILED_PRECONDITION,
+        expect.stringMatching(/^last_day: \[student_not_enrolled\]/),
+      ]);
+    }
+    expect(await h.store.streamVersion(stream)).toBe(before);
+    // Enrolled on every day: granted (the day before leaving, and the days after returning).
+    await exempt(moved, "2026-09-15", "2026-09-30");
+    await exempt(f.pupils.p3, "2026-09-15", "2026-09-19");
+    await exempt(returned, "2026-10-15", "2026-12-31");
+    await exempt(leftGroup, "2026-10-20", "2026-10-31", engJournal);
+  });
+
+  it("a substitute grants an exemption only over the days they teach the journal", async () => {
+    const sub = await h.as([`TEACHER@school:${f.schoolId}`], f.teachers.sub);
+    const exempt = (lastDay: string) =>
+      h.client.grantExemption(
+        {
+          commandId: randomUUID(),
+          journal,
+          studentId: f.pupils.p1,
+          firstDay: "2026-09-15",
+          lastDay,
+          reason: "ЛФК",
+        },
+        sub,
+      );
+    // The substitution runs 2026-09-14..18.
+    expect(await ruleOf(exempt("2026-09-30"))).toEqual({
+      code: status.PERMISSION_DENIED,
+      rule: "author_not_assigned",
+    });
+    expect((await exempt("2026-09-18")).exemptionId).not.toBe("");
+  });
+
   it("uses the school's own work-type weights once set", async () => {
     await h.client.setWorkTypeWeights(
       {

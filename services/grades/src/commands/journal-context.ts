@@ -1,5 +1,5 @@
 import { payloadHash } from "@otmetka/eventstore";
-import { type CivilDate, civilDateIn, hasRole, requireRole } from "@otmetka/service-kit";
+import { addDays, type CivilDate, civilDateIn, hasRole, requireRole } from "@otmetka/service-kit";
 import { invalidInput, notReplicatedYet } from "../domain/errors.js";
 import type { JournalRefJson } from "../domain/events.js";
 import type { Actor, Enrollment, JournalInfo, LessonFact } from "../domain/journal-commands.js";
@@ -136,13 +136,25 @@ function actorOf(call: Call, schoolId: string, f: CommandFacts): Actor {
     hasRole(c, "SERVICE");
   const personId = c.personId;
   const teacher = personId !== undefined && hasRole(c, "TEACHER", { schoolId });
+  const assignedOn = (date: CivilDate) =>
+    teacher &&
+    (f.teacherIds.includes(personId) ||
+      (f.lesson?.teacherId === personId && f.lesson.date === date) ||
+      f.substitutions.some((s) => s.firstDay <= date && date <= s.lastDay));
   return {
     id: personId ?? c.accountId,
     admin,
-    assignedOn: (date) =>
-      teacher &&
-      (f.teacherIds.includes(personId) ||
-        (f.lesson?.teacherId === personId && f.lesson.date === date) ||
-        f.substitutions.some((s) => s.firstDay <= date && date <= s.lastDay)),
+    assignedOn,
+    // An assignment holds all year; a substitution or a lesson ends, so the first day not taught
+    // is the first day or the day after one of those ends.
+    firstDayNotAssigned: (first, last) =>
+      [
+        first,
+        ...f.substitutions.map((s) => addDays(s.lastDay, 1)),
+        ...(f.lesson ? [addDays(f.lesson.date, 1)] : []),
+      ]
+        .filter((d) => first <= d && d <= last)
+        .sort()
+        .find((d) => !assignedOn(d)),
   };
 }

@@ -221,10 +221,14 @@ export async function grantExemption(
   });
   const exemptionId = derivedId(req.commandId, "exemption");
   const reasonNoteId = await reasonNote(deps, ctx, req.studentId, req.reason);
-  // Which days a closed term holds (the state knows only its number).
-  const terms = ctx.replay
-    ? []
-    : await deps.facts.termDates(journal.classGroupId, journal.startYear);
+  // Which days a closed term holds (the state knows only its number), and whether the pupil
+  // stays in the journal after first_day (the context read enrollment on that day only).
+  const [terms, notEnrolledFrom] = ctx.replay
+    ? [[], null]
+    : await Promise.all([
+        deps.facts.termDates(journal.classGroupId, journal.startYear),
+        deps.facts.notEnrolledFrom(journal, req.studentId, firstDay, lastDay),
+      ]);
   return decideAndAppend(
     deps,
     call,
@@ -239,6 +243,7 @@ export async function grantExemption(
       reason: req.reason,
       reasonNoteId,
       enrollment: c.enrollment(req.studentId, "student_id"),
+      notEnrolledFrom,
       terms,
     }),
     () => ({ exemptionId }),

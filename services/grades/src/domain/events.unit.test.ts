@@ -39,7 +39,7 @@ const ref = {
 };
 const base = {
   journal: { ref, grading: "GRADING_FIVE_POINT" as const },
-  actor: { id: "t1", admin: true, assignedOn: () => true },
+  actor: { id: "t1", admin: true, assignedOn: () => true, firstDayNotAssigned: () => undefined },
   today: "2026-09-15",
 };
 const lesson = {
@@ -89,6 +89,7 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
       reason: "medical",
       reasonNoteId: "r2",
       enrollment: "enrolled",
+      notEnrolledFrom: null,
       terms: [{ term: 1, firstDay: "2026-09-01", lastDay: "2026-10-31" }],
     },
     {
@@ -137,6 +138,7 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
       reason: "medical",
       reasonNoteId: "r5",
       enrollment: "enrolled",
+      notEnrolledFrom: null,
       terms: [{ term: 1, firstDay: "2026-09-01", lastDay: "2026-10-31" }],
     },
     { kind: "RevokeMark", ...base, markId: "m1", reason: "appeal", reasonNoteId: "r4" },

@@ -9,6 +9,8 @@ export interface Actor {
   admin: boolean;
   /** Whether the actor teaches this journal on a date (assignment or substitute). */
   assignedOn(date: CivilDate): boolean;
+  /** The first day of `first..last` the actor does not teach this journal (undefined: none). */
+  firstDayNotAssigned(first: CivilDate, last: CivilDate): CivilDate | undefined;
 }
 
 /** The journal's identity and scale, from the replica. */
@@ -74,7 +76,10 @@ export type JournalCommand =
       lastDay: CivilDate;
       reason: string;
       reasonNoteId: string;
+      /** On first_day. */
       enrollment: Enrollment;
+      /** The first later day of the period the pupil is not in the journal (null: none). */
+      notEnrolledFrom: CivilDate | null;
       /**
        * The journal's terms as the replica knows them ([] when it knows none): a closed term
        * is a number in the state, and only these dates say which days it holds.

@@ -35,6 +35,17 @@ function requireAuthor(actor: Actor, date: CivilDate) {
   );
 }
 
+/** An exemption speaks for every day of its period: the author must teach the journal on each. */
+function requireAuthorThrough(actor: Actor, first: CivilDate, last: CivilDate) {
+  if (actor.admin) return;
+  const day = actor.firstDayNotAssigned(first, last);
+  if (day === undefined) return;
+  throw denied(
+    "author_not_assigned",
+    `${actor.id} is neither assigned to this journal (nor its substitute) on ${day}, within ${first}..${last}, nor a school admin`,
+  );
+}
+
 function requireAdmin(actor: Actor, what: string) {
   if (!actor.admin)
     throw new DomainError("permission_denied", `caller: ${what} needs SCHOOL_ADMIN`, {
@@ -255,8 +266,14 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
       if (c.lastDay < c.firstDay)
         throw invalidInput("last_day", `must not be before first_day ${c.firstDay}`);
       const reason = requireReason(c.reason);
-      requireAuthor(c.actor, c.firstDay);
+      requireAuthorThrough(c.actor, c.firstDay, c.lastDay);
       requireEnrolled("student_id", c.studentId, c.enrollment, c.firstDay);
+      if (c.notEnrolledFrom !== null && c.notEnrolledFrom <= c.lastDay)
+        throw ruleViolated(
+          "last_day",
+          "student_not_enrolled",
+          `pupil ${c.studentId} is not in this journal's class group (or subgroup) on ${c.notEnrolledFrom}, within the exemption (to ${c.lastDay})`,
+        );
       const inClosedTerm = closedTermExemption(state, c, c.terms, c.actor);
       return [
         newEvent("ExemptionGranted", {

@@ -20,9 +20,24 @@ const ref = {
   subjectId: "MATH",
 };
 const journal = { ref, grading: "GRADING_FIVE_POINT" as const };
-const teacher: Actor = { id: "t1", admin: false, assignedOn: () => true };
-const stranger: Actor = { id: "t2", admin: false, assignedOn: () => false };
-const admin: Actor = { id: "a1", admin: true, assignedOn: () => false };
+const teacher: Actor = {
+  id: "t1",
+  admin: false,
+  assignedOn: () => true,
+  firstDayNotAssigned: () => undefined,
+};
+const stranger: Actor = {
+  id: "t2",
+  admin: false,
+  assignedOn: () => false,
+  firstDayNotAssigned: (first) => first,
+};
+const admin: Actor = {
+  id: "a1",
+  admin: true,
+  assignedOn: () => false,
+  firstDayNotAssigned: (first) => first,
+};
 const lesson: LessonFact = {
   lessonId: "l1",
   classGroupId: "cg",
@@ -289,6 +304,7 @@ describe("closed terms", () => {
         reason: "медицинская группа",
         reasonNoteId: "n",
         enrollment: "enrolled",
+        notEnrolledFrom: null,
         terms,
         ...over,
       }) as const;
@@ -321,6 +337,56 @@ describe("closed terms", () => {
     });
     // A journal with no closed term needs no term dates.
     expect(decideJournal(exempt({ terms: [] }), initialJournalState())).toHaveLength(1);
+  });
+});
+
+describe("exemptions", () => {
+  const exempt = (over: Partial<Extract<JournalCommand, { kind: "GrantExemption" }>> = {}) =>
+    ({
+      kind: "GrantExemption",
+      ...base,
+      exemptionId: "e1",
+      studentId: "p1",
+      firstDay: "2026-09-15",
+      lastDay: "2026-12-31",
+      reason: "медицинская группа",
+      reasonNoteId: "n",
+      enrollment: "enrolled",
+      notEnrolledFrom: null,
+      terms: [],
+      ...over,
+    }) as const;
+
+  it("refuses a period whose later days fall after the pupil left, naming last_day", () => {
+    const s = initialJournalState();
+    const e = refusal(() => decideJournal(exempt({ notEnrolledFrom: "2026-10-01" }), s));
+    expect(e).toMatchObject({ kind: "failed_precondition", field: "last_day" });
+    expect(e.message).toMatch(/^last_day: \[student_not_enrolled\] .*2026-10-01/);
+    // An admin is refused too: it is the pupil who is not in the journal.
+    expect(
+      refusal(() => decideJournal(exempt({ actor: admin, notEnrolledFrom: "2026-12-31" }), s)),
+    ).toMatchObject({ field: "last_day" });
+    expect(refusal(() => decideJournal(exempt({ enrollment: "not_enrolled" }), s))).toMatchObject({
+      field: "student_id",
+    });
+    expect(decideJournal(exempt(), s)).toHaveLength(1);
+  });
+
+  it("refuses a teacher who does not teach the journal on every day of the period", () => {
+    const s = initialJournalState();
+    // A substitute over 2026-09-14..18.
+    const sub: Actor = {
+      id: "t3",
+      admin: false,
+      assignedOn: (d) => d >= "2026-09-14" && d <= "2026-09-18",
+      firstDayNotAssigned: (first, last) =>
+        first < "2026-09-14" ? first : last > "2026-09-18" ? "2026-09-19" : undefined,
+    };
+    const e = refusal(() => decideJournal(exempt({ actor: sub }), s));
+    expect(e).toMatchObject({ kind: "permission_denied", field: "caller" });
+    expect(e.message).toMatch(/\[author_not_assigned\].*2026-09-19/);
+    expect(decideJournal(exempt({ actor: sub, lastDay: "2026-09-18" }), s)).toHaveLength(1);
+    expect(decideJournal(exempt({ actor: admin }), s)).toHaveLength(1);
   });
 });
 

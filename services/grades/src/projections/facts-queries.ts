@@ -247,6 +247,36 @@ export class FactsReader {
     return rows;
   }
 
+  /**
+   * The first day of `(firstDay, lastDay]` on which the pupil is not in the journal's class
+   * group (or, for a subgroup journal, its subgroup), or null. Ranges are [first_day, until), so
+   * a pupil in on firstDay can first be out on the `until` of one of their ranges: only those
+   * days are looked at (a long period costs nothing more).
+   */
+  async notEnrolledFrom(
+    k: JournalKey,
+    studentId: string,
+    firstDay: CivilDate,
+    lastDay: CivilDate,
+  ): Promise<CivilDate | null> {
+    const { rows } = await this.pool.query<{ day: CivilDate | null }>(
+      `SELECT to_char(min(g.day), 'YYYY-MM-DD') AS day
+         FROM (SELECT until AS day FROM ${S}.enrollments
+                WHERE person_id = $3 AND class_group_id = $1 AND until > $4 AND until <= $5
+               UNION
+               SELECT until FROM ${S}.subgroup_members
+                WHERE $2 <> '' AND person_id = $3 AND subgroup_id = $2 AND until > $4 AND until <= $5) g
+        WHERE NOT (EXISTS (SELECT 1 FROM ${S}.enrollments e
+                    WHERE e.person_id = $3 AND e.class_group_id = $1
+                      AND e.first_day <= g.day AND (e.until IS NULL OR g.day < e.until))
+               AND ($2 = '' OR EXISTS (SELECT 1 FROM ${S}.subgroup_members m
+                    WHERE m.person_id = $3 AND m.subgroup_id = $2
+                      AND m.first_day <= g.day AND (m.until IS NULL OR g.day < m.until))))`,
+      [k.classGroupId, k.subgroupId, studentId, firstDay, lastDay],
+    );
+    return rows[0]?.day ?? null;
+  }
+
   /** The municipality of a school, for WorkTypeWeightsSet events. */
   async school(schoolId: string): Promise<{ municipalityId: string } | undefined> {
     const { rows } = await this.pool.query(
