@@ -64,6 +64,18 @@ export class Targets {
     );
   }
 
+  /**
+   * The school of the pupil's current class group: the roster a transfer or withdrawal ends.
+   * Not enrolled: their schools, so that the command itself answers "is not enrolled".
+   */
+  async stay(personId: string): Promise<ScopeTarget[]> {
+    const now = await this.schoolsOf(
+      "SELECT school_id FROM enrollments WHERE person_id = $1 AND valid_to IS NULL",
+      personId,
+    );
+    return now.length > 0 ? now : this.person(personId);
+  }
+
   /** Bad ids find nothing (the command then refuses them by field). */
   private async schoolsOf(sql: string, id: string): Promise<ScopeTarget[]> {
     if (!UUID.test(id)) return [];
@@ -91,6 +103,24 @@ export function requireRoleOver(
 ): void {
   if (hasRoleOver(caller, roles, targets)) return;
   requireRole(caller, roles, targets[0] ?? { regionId });
+}
+
+/**
+ * Where a call acts: one target, or a list of which one suffices (a person's schools), or
+ * `every` part of a call that writes in two places (a transfer leaves one school and joins
+ * another): a union of both would let either school's admin act in the other.
+ */
+export type Where = ScopeTarget | ScopeTarget[] | { every: ScopeTarget[][] };
+
+export function requireRoleWhere(
+  caller: Caller,
+  roles: readonly Role[],
+  where: Where,
+  regionId: string,
+): void {
+  // Arrays have an `every` method: test for a list first.
+  const parts = Array.isArray(where) ? [where] : "every" in where ? where.every : [[where]];
+  for (const part of parts) requireRoleOver(caller, roles, part, regionId);
 }
 
 /** Role sets of identity's calls (README "Authorization"). */

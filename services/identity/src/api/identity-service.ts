@@ -6,7 +6,6 @@ import {
   type Logger,
   type Role,
   requireRole,
-  type ScopeTarget,
 } from "@otmetka/service-kit";
 import {
   assignHomeroomTeacher,
@@ -58,7 +57,7 @@ import {
   getStaffSchools,
   searchPeople,
 } from "../projections/people-queries.js";
-import { ROLES_OF, requireRoleOver, Targets } from "./authorize.js";
+import { ROLES_OF, requireRoleOver, requireRoleWhere, Targets, type Where } from "./authorize.js";
 import { requirePersonalDataAccess } from "./personal-data-access.js";
 
 export interface IdentityApiOptions {
@@ -83,14 +82,11 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
   /** A command allowed to `roles` over `where`, then run with the caller as actor. */
   const guarded = <Req, Res>(
     roles: readonly Role[],
-    where: (
-      req: NoInfer<Req>,
-    ) => Promise<ScopeTarget | ScopeTarget[]> | ScopeTarget | ScopeTarget[],
+    where: (req: NoInfer<Req>) => Promise<Where> | Where,
     fn: (req: NoInfer<Req>, ctx: CallContext) => Promise<NoInfer<Res>>,
   ) =>
     h<Req, Res>(async (req, call) => {
-      const t = await where(req);
-      requireRoleOver(call.caller, roles, Array.isArray(t) ? t : [t], o.region.id);
+      requireRoleWhere(call.caller, roles, await where(req), o.region.id);
       return fn(req, { metadata: call.metadata });
     });
   const ok =
@@ -210,20 +206,24 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
         academicYear: req.academicYear ? requireAcademicYear("academic_year", req.academicYear) : 0,
       }),
     })),
-    // Enrolling is the receiving school's act; the pupil's own schools may act too.
+    // Each roster written must be within the caller's schools. Enrolling is the receiving
+    // school's act (the pupil may be registered elsewhere); a transfer ends one stay and
+    // starts another, so it needs both ends; a withdrawal ends the current stay.
     enrollStudent: guarded(
       ROLES_OF.school,
-      async (req) => [...(await atClassGroup(req)), ...(await atPerson(req))],
+      atClassGroup,
       ok((req, ctx) => enrollStudent(deps, req, ctx)),
     ),
     transferStudent: guarded(
       ROLES_OF.school,
-      async (req) => [...(await atPerson(req)), ...(await targets.classGroup(req.toClassGroupId))],
+      async (req) => ({
+        every: [await targets.stay(req.personId), await targets.classGroup(req.toClassGroupId)],
+      }),
       ok((req, ctx) => transferStudent(deps, req, ctx)),
     ),
     withdrawStudent: guarded(
       ROLES_OF.school,
-      atPerson,
+      (req) => targets.stay(req.personId),
       ok((req, ctx) => withdrawStudent(deps, req, ctx)),
     ),
     getEnrollmentHistory: h(async (req) => ({
