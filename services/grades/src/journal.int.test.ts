@@ -580,6 +580,37 @@ describe("attendance, exemptions and work types", () => {
     expect(await excused()).toHaveLength(1);
   });
 
+  it("an absence recorded as ILLNESS or EXCUSED is already excused; a retry of an earlier excusal still answers", async () => {
+    const lessonId = f.lessons.past;
+    const absent = (studentId: string, reason: AbsenceReason) => ({
+      studentId,
+      reason,
+      lateMinutes: 0,
+    });
+    const take = (absences: ReturnType<typeof absent>[]) =>
+      h.client.recordAttendance({ commandId: randomUUID(), journal, lessonId, absences }, teacher);
+    const excuse = (studentId: string, commandId: string = randomUUID()) =>
+      h.client.excuseAbsence({ commandId, journal, lessonId, studentId, note: "" }, teacher);
+    await take([absent(f.pupils.p3, AbsenceReason.ABSENCE_REASON_UNEXCUSED)]);
+    const first = randomUUID();
+    expect((await excuse(f.pupils.p3, first)).replayed).toBe(false);
+    // Taken again: p3's absence is now recorded as excused by its reason.
+    await take([
+      absent(f.pupils.p1, AbsenceReason.ABSENCE_REASON_ILLNESS),
+      absent(f.pupils.p3, AbsenceReason.ABSENCE_REASON_EXCUSED),
+    ]);
+    const stream = `journal-${f.classGroupId}-${f.subjects.math}-2026`;
+    const before = await h.store.streamVersion(stream);
+    for (const studentId of [f.pupils.p1, f.pupils.p3]) {
+      expect(await ruleOf(excuse(studentId))).toEqual({
+        code: status.FAILED_PRECONDITION,
+        rule: "absence_already_excused",
+      });
+    }
+    expect(await excuse(f.pupils.p3, first)).toEqual({ replayed: true });
+    expect(await h.store.streamVersion(stream)).toBe(before);
+  });
+
   it("a comment is the one the recorded command carried, also when its id first ran and was refused", async () => {
     const commandId = randomUUID();
     const first = {

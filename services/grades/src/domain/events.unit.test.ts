@@ -99,6 +99,12 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
       entries: [
         {
           studentId: "p1",
+          reason: "ABSENCE_REASON_UNEXCUSED",
+          lateMinutes: 0,
+          enrollment: "enrolled",
+        },
+        {
+          studentId: "p2",
           reason: "ABSENCE_REASON_ILLNESS",
           lateMinutes: 0,
           enrollment: "enrolled",

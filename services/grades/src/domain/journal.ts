@@ -180,6 +180,9 @@ const ABSENCE_REASONS = new Set<string>([
   "ABSENCE_REASON_UNEXCUSED",
 ]);
 
+/** Absences recorded as excused: no later excusal changes them. */
+const EXCUSED_BY_REASON = new Set<string>(["ABSENCE_REASON_ILLNESS", "ABSENCE_REASON_EXCUSED"]);
+
 function checkTermNumber(term: number) {
   if (!Number.isInteger(term) || term < 0 || term > 4)
     throw invalidInput("term", `must be 1-4, or 0 for the year mark, got ${term}`);
@@ -342,11 +345,13 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
           `pupil ${c.studentId} was not absent from lesson ${c.lessonId}`,
         );
       // A second excusal changes nothing: refused, so the journal records each excusal once.
-      if (entry.excused)
+      // An absence recorded for illness or as excused was excused by its reason.
+      const byReason = EXCUSED_BY_REASON.has(entry.reason);
+      if (entry.excused || byReason)
         throw ruleViolated(
           "student_id",
           "absence_already_excused",
-          `pupil ${c.studentId}'s absence from lesson ${c.lessonId} is already excused`,
+          `pupil ${c.studentId}'s absence from lesson ${c.lessonId} is already excused${byReason ? ` (recorded as ${entry.reason})` : ""}`,
         );
       requireAuthor(c.actor, lesson.lessonDate);
       checkTermOpen(state, lesson.term, "lesson_id");

@@ -484,6 +484,32 @@ describe("attendance", () => {
     run(s, { kind: "RecordAttendance", ...base, lesson, entries: [absent] });
     expect(decideJournal({ ...excuse, noteId: "n3" }, s)).toHaveLength(1);
   });
+
+  it("refuses excusing an absence recorded as ILLNESS or EXCUSED: already excused by its reason", () => {
+    const s = initialJournalState();
+    const absent = (studentId: string, reason: string) => ({
+      studentId,
+      reason,
+      lateMinutes: 0,
+      enrollment: "enrolled" as const,
+    });
+    run(s, {
+      kind: "RecordAttendance",
+      ...base,
+      lesson,
+      entries: [absent("p1", "ABSENCE_REASON_ILLNESS"), absent("p2", "ABSENCE_REASON_EXCUSED")],
+    });
+    for (const studentId of ["p1", "p2"]) {
+      const e = refusal(() =>
+        decideJournal(
+          { kind: "ExcuseAbsence", ...base, lessonId: "l1", studentId, noteId: "n" },
+          s,
+        ),
+      );
+      expect(e).toMatchObject({ kind: "failed_precondition", field: "student_id" });
+      expect(e.message).toMatch(/^student_id: \[absence_already_excused\]/);
+    }
+  });
 });
 
 it("a snapshot round-trips the state", () => {
