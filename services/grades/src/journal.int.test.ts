@@ -611,6 +611,52 @@ describe("attendance, exemptions and work types", () => {
     expect(await h.store.streamVersion(stream)).toBe(before);
   });
 
+  it("a caller who may not excuse gets PERMISSION_DENIED whatever the absence's state", async () => {
+    const stranger = await h.as([`TEACHER@school:${f.schoolId}`], f.teachers.stranger);
+    const excuse = (lessonId: string, studentId: string, md = stranger) =>
+      h.client.excuseAbsence(
+        { commandId: randomUUID(), journal, lessonId, studentId, note: "" },
+        md,
+      );
+    await h.client.recordAttendance(
+      {
+        commandId: randomUUID(),
+        journal,
+        lessonId: f.lessons.subDay,
+        absences: [
+          {
+            studentId: f.pupils.p1,
+            reason: AbsenceReason.ABSENCE_REASON_UNEXCUSED,
+            lateMinutes: 0,
+          },
+          { studentId: f.pupils.p2, reason: AbsenceReason.ABSENCE_REASON_ILLNESS, lateMinutes: 0 },
+        ],
+      },
+      teacher,
+    );
+    await excuse(f.lessons.subDay, f.pupils.p1, teacher);
+    const cases = [
+      [f.lessons.subDay, f.pupils.p1, "absence_already_excused"],
+      [f.lessons.subDay, f.pupils.p2, "absence_already_excused"],
+      [f.lessons.subDay, f.pupils.p3, "not_absent"],
+      [f.lessons.late, f.pupils.p1, "attendance_not_recorded"],
+    ] as const;
+    for (const [lessonId, studentId, rule] of cases) {
+      expect(await ruleOf(excuse(lessonId, studentId, teacher))).toEqual({
+        code: status.FAILED_PRECONDITION,
+        rule,
+      });
+      expect(await ruleOf(excuse(lessonId, studentId))).toEqual({
+        code: status.PERMISSION_DENIED,
+        rule: "author_not_assigned",
+      });
+    }
+    // A lesson the replica has not seen: retry later, as for every other command.
+    expect((await grpcError(excuse(randomUUID(), f.pupils.p1, teacher))).code).toBe(
+      status.UNAVAILABLE,
+    );
+  });
+
   it("a comment is the one the recorded command carried, also when its id first ran and was refused", async () => {
     const commandId = randomUUID();
     const first = {

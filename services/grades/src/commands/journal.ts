@@ -305,8 +305,11 @@ export async function excuseAbsence(
   if (req.studentId.trim() === "") throw invalidInput("student_id", "is required");
   if (req.note.length > MAX_COMMENT)
     throw invalidInput("note", `must be at most ${MAX_COMMENT} characters`);
+  // The lesson from the replica: its date and teacher decide who may excuse (UNAVAILABLE
+  // while the replica has not seen it, as for attendance).
   const ctx = await journalContext(deps, call, {
     journal,
+    lessonId: req.lessonId,
     studentIds: [],
     commandId: req.commandId,
     payload: req,
@@ -321,7 +324,7 @@ export async function excuseAbsence(
     (c) => ({
       kind: "ExcuseAbsence",
       ...commandBase(c),
-      lessonId: req.lessonId,
+      lesson: c.lesson!,
       studentId: req.studentId,
       noteId,
     }),

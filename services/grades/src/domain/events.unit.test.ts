@@ -111,7 +111,7 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
         },
       ],
     },
-    { kind: "ExcuseAbsence", ...base, lessonId: "l1", studentId: "p1", noteId: "n2" },
+    { kind: "ExcuseAbsence", ...base, lesson, studentId: "p1", noteId: "n2" },
     {
       kind: "SetTermMark",
       ...base,

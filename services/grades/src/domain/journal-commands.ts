@@ -98,7 +98,8 @@ export type JournalCommand =
     })
   | (Base & {
       kind: "ExcuseAbsence";
-      lessonId: string;
+      /** As the replica knows it: its date says whether the actor may excuse, before any absence. */
+      lesson: LessonFact;
       studentId: string;
       noteId: string;
     })

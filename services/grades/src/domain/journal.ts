@@ -83,15 +83,10 @@ function requireEnrolled(field: string, studentId: string, enrollment: Enrollmen
   }
 }
 
-/** A lesson a journal entry may be written on: this journal's, held, not in the future. */
-function checkLesson(
+function checkLessonInJournal(
   lesson: LessonFact,
-  c: {
-    journal: { ref: { classGroupId: string; subgroupId: string; subjectId: string } };
-    today: string;
-  },
+  ref: { classGroupId: string; subgroupId: string; subjectId: string },
 ) {
-  const ref = c.journal.ref;
   if (
     lesson.classGroupId !== ref.classGroupId ||
     lesson.subjectId !== ref.subjectId ||
@@ -103,6 +98,17 @@ function checkLesson(
       `lesson ${lesson.lessonId} belongs to another journal`,
     );
   }
+}
+
+/** A lesson a journal entry may be written on: this journal's, held, not in the future. */
+function checkLesson(
+  lesson: LessonFact,
+  c: {
+    journal: { ref: { classGroupId: string; subgroupId: string; subjectId: string } };
+    today: string;
+  },
+) {
+  checkLessonInJournal(lesson, c.journal.ref);
   if (lesson.status === "UNSCHEDULED")
     throw ruleViolated(
       "lesson_id",
@@ -330,19 +336,23 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
       ];
     }
     case "ExcuseAbsence": {
-      const lesson = state.attendance.get(c.lessonId);
+      // Who may excuse comes first: a caller who may not learns nothing of the pupil's absence.
+      const lessonId = c.lesson.lessonId;
+      checkLessonInJournal(c.lesson, ref);
+      requireAuthor(c.actor, c.lesson.date);
+      const lesson = state.attendance.get(lessonId);
       if (!lesson)
         throw ruleViolated(
           "lesson_id",
           "attendance_not_recorded",
-          `no attendance was taken for lesson ${c.lessonId}`,
+          `no attendance was taken for lesson ${lessonId}`,
         );
       const entry = lesson.entries.get(c.studentId);
       if (!entry || entry.reason === "ABSENCE_REASON_NONE")
         throw ruleViolated(
           "student_id",
           "not_absent",
-          `pupil ${c.studentId} was not absent from lesson ${c.lessonId}`,
+          `pupil ${c.studentId} was not absent from lesson ${lessonId}`,
         );
       // A second excusal changes nothing: refused, so the journal records each excusal once.
       // An absence recorded for illness or as excused was excused by its reason.
@@ -351,14 +361,13 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
         throw ruleViolated(
           "student_id",
           "absence_already_excused",
-          `pupil ${c.studentId}'s absence from lesson ${c.lessonId} is already excused${byReason ? ` (recorded as ${entry.reason})` : ""}`,
+          `pupil ${c.studentId}'s absence from lesson ${lessonId} is already excused${byReason ? ` (recorded as ${entry.reason})` : ""}`,
         );
-      requireAuthor(c.actor, lesson.lessonDate);
       checkTermOpen(state, lesson.term, "lesson_id");
       return [
         newEvent("AbsenceExcused", {
           ...at,
-          lessonId: c.lessonId,
+          lessonId,
           studentId: c.studentId,
           noteId: c.noteId,
           authorId,

@@ -446,20 +446,23 @@ describe("attendance", () => {
         { studentId: "p2", reason: "ABSENCE_REASON_NONE", lateMinutes: 10, enrollment: "enrolled" },
       ],
     });
-    run(s, { kind: "ExcuseAbsence", ...base, lessonId: "l1", studentId: "p1", noteId: "n1" });
+    run(s, { kind: "ExcuseAbsence", ...base, lesson, studentId: "p1", noteId: "n1" });
     expect(s.attendance.get("l1")?.entries.get("p1")?.excused).toBe(true);
     expect(
       refusal(() =>
-        decideJournal(
-          { kind: "ExcuseAbsence", ...base, lessonId: "l1", studentId: "p2", noteId: "" },
-          s,
-        ),
+        decideJournal({ kind: "ExcuseAbsence", ...base, lesson, studentId: "p2", noteId: "" }, s),
       ).message,
     ).toMatch(/not_absent/);
     expect(
       refusal(() =>
         decideJournal(
-          { kind: "ExcuseAbsence", ...base, lessonId: "l9", studentId: "p1", noteId: "" },
+          {
+            kind: "ExcuseAbsence",
+            ...base,
+            lesson: { ...lesson, lessonId: "l9" },
+            studentId: "p1",
+            noteId: "",
+          },
           s,
         ),
       ).message,
@@ -475,7 +478,7 @@ describe("attendance", () => {
       enrollment: "enrolled" as const,
     };
     run(s, { kind: "RecordAttendance", ...base, lesson, entries: [absent] });
-    const excuse = { kind: "ExcuseAbsence" as const, ...base, lessonId: "l1", studentId: "p1" };
+    const excuse = { kind: "ExcuseAbsence" as const, ...base, lesson, studentId: "p1" };
     run(s, { ...excuse, noteId: "n1" });
     const e = refusal(() => decideJournal({ ...excuse, noteId: "n2" }, s));
     expect(e).toMatchObject({ kind: "failed_precondition", field: "student_id" });
@@ -501,13 +504,61 @@ describe("attendance", () => {
     });
     for (const studentId of ["p1", "p2"]) {
       const e = refusal(() =>
-        decideJournal(
-          { kind: "ExcuseAbsence", ...base, lessonId: "l1", studentId, noteId: "n" },
-          s,
-        ),
+        decideJournal({ kind: "ExcuseAbsence", ...base, lesson, studentId, noteId: "n" }, s),
       );
       expect(e).toMatchObject({ kind: "failed_precondition", field: "student_id" });
       expect(e.message).toMatch(/^student_id: \[absence_already_excused\]/);
+    }
+  });
+
+  it("refuses a caller who may not excuse before anything about the absence shows", () => {
+    const s = initialJournalState();
+    run(s, {
+      kind: "RecordAttendance",
+      ...base,
+      lesson,
+      entries: [
+        {
+          studentId: "p1",
+          reason: "ABSENCE_REASON_UNEXCUSED",
+          lateMinutes: 0,
+          enrollment: "enrolled",
+        },
+        {
+          studentId: "p2",
+          reason: "ABSENCE_REASON_ILLNESS",
+          lateMinutes: 0,
+          enrollment: "enrolled",
+        },
+      ],
+    });
+    run(s, { kind: "ExcuseAbsence", ...base, lesson, studentId: "p1", noteId: "n" });
+    // Already excused, excused by its reason, not absent, no attendance taken: the same answer.
+    for (const [l, studentId] of [
+      [lesson, "p1"],
+      [lesson, "p2"],
+      [lesson, "p3"],
+      [{ ...lesson, lessonId: "l9" }, "p1"],
+    ] as const) {
+      const e = refusal(() =>
+        decideJournal(
+          { kind: "ExcuseAbsence", ...base, actor: stranger, lesson: l, studentId, noteId: "" },
+          s,
+        ),
+      );
+      expect(e).toMatchObject({ kind: "permission_denied", field: "caller" });
+      expect(e.message).toMatch(/\[author_not_assigned\]/);
+    }
+    // Another journal's lesson is refused as such, before anything else.
+    const elsewhere = { ...lesson, classGroupId: "cg2" };
+    for (const actor of [teacher, stranger]) {
+      const e = refusal(() =>
+        decideJournal(
+          { kind: "ExcuseAbsence", ...base, actor, lesson: elsewhere, studentId: "p1", noteId: "" },
+          s,
+        ),
+      );
+      expect(e.message).toMatch(/^lesson_id: \[lesson_not_in_journal\]/);
     }
   });
 });
