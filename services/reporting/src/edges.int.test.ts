@@ -197,3 +197,36 @@ describe("statutory export file name", () => {
     );
   });
 });
+
+describe("statutory export of a municipality", () => {
+  const exportOf = async (scopeId: string, roles: string[]) =>
+    api.client.exportPerformanceReport(
+      {
+        level: Level.LEVEL_MUNICIPALITY,
+        scopeId,
+        academicYear: { startYear: 2026 },
+        year: true,
+        asOf: "2026-10-26",
+        asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
+        definitionVersion: 0,
+        format: ExportFormat.EXPORT_FORMAT_CSV,
+        basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
+      },
+      await api.as(roles, "officer"),
+    );
+
+  it("of an unknown municipality is NOT_FOUND naming the id, not an empty report", async () => {
+    await expect(
+      exportOf("no-such-municipality", ["MINISTRY_OFFICER@region:74"]),
+    ).rejects.toMatchObject({
+      code: 5,
+      details: "scopeId: no municipality no-such-municipality",
+    });
+    // The caller's scope is checked first: an officer elsewhere learns nothing of the id.
+    await expect(
+      exportOf("no-such-municipality", [`MUNICIPAL_OFFICER@municipality:${f.municipalityId}`]),
+    ).rejects.toMatchObject({ code: 7 });
+    const known = await exportOf(f.municipalityId, ["MINISTRY_OFFICER@region:74"]);
+    expect(Buffer.from(known.content).toString("utf8")).toContain(f.schoolId);
+  });
+});

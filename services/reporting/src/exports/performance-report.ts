@@ -1,3 +1,4 @@
+import { DomainError } from "@otmetka/service-kit";
 import { invalidInput } from "../domain/errors.js";
 import type { MetricsConfig, ResultBasis } from "../domain/metrics/definitions.js";
 import type { Figure } from "../domain/metrics/figure.js";
@@ -58,6 +59,13 @@ export async function performanceReport(
           "SELECT school_id AS id FROM $S.schools WHERE municipality_id = $1 ORDER BY 1",
           [r.scopeId],
         );
+  // Reporting replicates schools (SchoolRegistered carries municipality_id), not
+  // municipalities: one exists here once a school of it is replicated. One without a school
+  // would report nothing anyway; an unknown id was an empty report that looked real.
+  if (r.level === "MUNICIPALITY" && units.length === 0)
+    throw new DomainError("not_found", `scopeId: no municipality ${r.scopeId}`, {
+      field: "scopeId",
+    });
   const dash = (level: "SCHOOL" | "MUNICIPALITY", scopeId: string, subjectId: string) =>
     dashboard(db, config, {
       level,
