@@ -8,6 +8,25 @@ import {
 
 const diary = (studentId: string) =>
   `{ diary(studentId: "${studentId}", from: "2026-09-01", to: "2026-09-30") { marks { value } } }`;
+const subscribe = (h: GatewayHarness, token: string, studentId: string) =>
+  h.fetch({
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "text/event-stream",
+      authorization: `Bearer ${token}`,
+    },
+    body: JSON.stringify({
+      query: `subscription { diaryChanged(studentId: "${studentId}") { kind id } }`,
+    }),
+  });
+/** The one error of an SSE answer that failed at subscribe time. */
+const sseError = (a: GraphQLAnswer) => {
+  const data = a.text.match(/^data: (.*)$/m)?.[1];
+  const body = JSON.parse(data ?? "{}") as GraphQLAnswer["body"];
+  expect(body.errors).toHaveLength(1);
+  return body.errors?.[0];
+};
 const only = (a: GraphQLAnswer) => {
   expect(a.body.data?.diary ?? null).toBeNull();
   expect(a.body.errors).toHaveLength(1);
@@ -50,5 +69,23 @@ describe("diary of a person who is not a pupil", () => {
         none?.message.replaceAll(unknown, "<id>"),
       );
     }
+  });
+
+  it("diaryChanged refuses the same way at subscribe time: BAD_USER_INPUT after the policy, FORBIDDEN before it", async () => {
+    // This harness serves no notices: a subscription that passes its checks answers UNAVAILABLE.
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "a1");
+    expect(sseError(await subscribe(h, admin, F.p1))?.extensions?.code).toBe("UNAVAILABLE");
+    for (const token of [admin, await h.token([`TEACHER@school:${F.s1}`], F.t1)])
+      expect(sseError(await subscribe(h, token, F.t1))).toEqual({
+        message: `studentId: ${F.t1} is not a pupil; diaries are kept for pupils only`,
+        extensions: { code: "BAD_USER_INPUT", field: "studentId" },
+      });
+    const outsider = await h.token([`SCHOOL_ADMIN@school:${F.s2}`], "a2");
+    const teacher = sseError(await subscribe(h, outsider, F.t1));
+    const none = sseError(await subscribe(h, outsider, "nobody"));
+    expect(teacher?.extensions?.code).toBe("FORBIDDEN");
+    expect(teacher?.message.replaceAll(F.t1, "<id>")).toBe(
+      none?.message.replaceAll("nobody", "<id>"),
+    );
   });
 });

@@ -1,9 +1,4 @@
-import {
-  type ClassGroup,
-  type Municipality,
-  PersonKind,
-  type School,
-} from "@otmetka/proto/identity/v1/identity_service";
+import type { ClassGroup, Municipality, School } from "@otmetka/proto/identity/v1/identity_service";
 import type { Absence, TermMark } from "@otmetka/proto/reporting/v1/reporting_service";
 import type { GraphQLResolveInfo } from "graphql";
 import { GraphQLScalarType, Kind } from "graphql";
@@ -27,6 +22,7 @@ import {
 import { absenceReason, markValue, personKind } from "./enums.js";
 import { civilDate, id, range, termId, workProgrammeId } from "./inputs.js";
 import type { DiaryNode, JournalNode, JournalRowNode } from "./nodes.js";
+import { pupilOf } from "./pupil.js";
 import { alphabeticalPupils } from "./roster-order.js";
 import { subgroupOf } from "./subgroups.js";
 
@@ -142,16 +138,7 @@ export const resolvers = {
     ): Promise<DiaryNode> => {
       const studentId = id("studentId", a.studentId);
       range(a.from, a.to, 366);
-      const person = await ctx.loaders.people.load(studentId);
-      if (!person) throw notFound("studentId", `person ${studentId}`);
-      // Only pupils have diaries (reporting would refuse anyone else in its own access terms).
-      // The field's policy has run: a caller who may not read this person never gets here.
-      if (person.kind !== PersonKind.PERSON_KIND_STUDENT)
-        throw gqlError(
-          "BAD_USER_INPUT",
-          `studentId: ${studentId} is not a pupil; diaries are kept for pupils only`,
-          "studentId",
-        );
+      const person = await pupilOf(ctx, studentId);
       const r = await ctx.loaders.diaries.load(`${studentId}|${a.from}|${a.to}`);
       if (!r.diary)
         throw itemError(

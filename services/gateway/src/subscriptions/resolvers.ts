@@ -1,6 +1,8 @@
 import type { GatewayContext } from "../context.js";
 import { gqlError } from "../http/errors.js";
 import { type DashboardScopeInput, resolveScope } from "../resolvers/dashboard.js";
+import { id } from "../resolvers/inputs.js";
+import { pupilOf } from "../resolvers/pupil.js";
 import { subgroupOf } from "../resolvers/subgroups.js";
 import type { ChangeNotice } from "./notices.js";
 
@@ -42,8 +44,12 @@ export const subscriptionResolvers = {
     resolve: asChange,
   },
   diaryChanged: {
-    subscribe: (_: unknown, a: { studentId: string }, ctx: GatewayContext) =>
-      notices(ctx, (n) => n.kind === "diary" && n.id === a.studentId),
+    subscribe: async (_: unknown, a: { studentId: string }, ctx: GatewayContext) => {
+      // As the diary query: a person who is not a pupil has no diary, so no notice would come.
+      const studentId = id("studentId", a.studentId);
+      await pupilOf(ctx, studentId);
+      return notices(ctx, (n) => n.kind === "diary" && n.id === studentId);
+    },
     resolve: asChange,
   },
   dashboardChanged: {
