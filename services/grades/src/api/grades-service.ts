@@ -20,6 +20,7 @@ import {
 import { markHistory, studentMarks } from "../commands/queries.js";
 import { closeOrReopenSchoolTerm } from "../commands/school-terms.js";
 import { setWorkTypeWeights } from "../commands/work-types.js";
+import { checkRequestStrings } from "./request-strings.js";
 
 const value = (v: MarkValue) => markValueToJSON(v);
 const reason = (r: AbsenceReason) => absenceReasonToJSON(r);
@@ -38,8 +39,14 @@ export function createGradesService(
 ): GradesServiceServer {
   const handler = <Req, Res>(handle: (req: Req, call: Call) => Promise<Res>) =>
     authorizedHandler<Req, Res>(logger, verifier, handle);
+  /** A command: its strings are checked before any read or write (request-strings.ts). */
+  const command = <Req, Res>(handle: (req: Req, call: Call) => Promise<Res>) =>
+    handler<Req, Res>(async (req, call) => {
+      checkRequestStrings(req);
+      return handle(req, call);
+    });
   return {
-    recordMark: handler(async (req, call) => {
+    recordMark: command(async (req, call) => {
       const r = await recordMarks(deps, call, {
         commandId: req.commandId,
         journal: req.journal,
@@ -48,7 +55,7 @@ export function createGradesService(
       });
       return { replayed: r.replayed, markId: r.markIds[0] ?? "", weight: r.weights[0] ?? 0 };
     }),
-    recordMarks: handler(async (req, call) => {
+    recordMarks: command(async (req, call) => {
       const r = await recordMarks(deps, call, {
         commandId: req.commandId,
         journal: req.journal,
@@ -57,7 +64,7 @@ export function createGradesService(
       });
       return { replayed: r.replayed, markIds: r.markIds };
     }),
-    correctMark: handler(async (req, call) => {
+    correctMark: command(async (req, call) => {
       const r = await correctOrRevokeMark(
         deps,
         call,
@@ -66,30 +73,30 @@ export function createGradesService(
       );
       return { replayed: r.replayed };
     }),
-    revokeMark: handler(async (req, call) => {
+    revokeMark: command(async (req, call) => {
       const r = await correctOrRevokeMark(deps, call, req, "RevokeMark");
       return { replayed: r.replayed };
     }),
-    grantExemption: handler(async (req, call) => {
+    grantExemption: command(async (req, call) => {
       const r = await grantExemption(deps, call, req);
       return { replayed: r.replayed, exemptionId: r.exemptionId };
     }),
-    recordAttendance: handler(async (req, call) => {
+    recordAttendance: command(async (req, call) => {
       const r = await recordAttendance(deps, call, {
         ...req,
         absences: req.absences.map((a) => ({ ...a, reason: reason(a.reason) })),
       });
       return { replayed: r.replayed };
     }),
-    excuseAbsence: handler(async (req, call) => {
+    excuseAbsence: command(async (req, call) => {
       const r = await excuseAbsence(deps, call, req);
       return { replayed: r.replayed };
     }),
-    setTermMark: handler(async (req, call) => {
+    setTermMark: command(async (req, call) => {
       const r = await setTermMark(deps, call, { ...req, value: value(req.value) });
       return { replayed: r.replayed, corrected: r.corrected, weightedAverage: r.weightedAverage };
     }),
-    closeTerm: handler(async (req, call) => {
+    closeTerm: command(async (req, call) => {
       if (!req.journal && req.schoolId !== "") {
         const startYear = req.academicYear?.startYear ?? 0;
         return closeOrReopenSchoolTerm(deps, call, { ...req, startYear }, "CloseTerm");
@@ -97,7 +104,7 @@ export function createGradesService(
       const r = await closeOrReopenTerm(deps, call, req, "CloseTerm");
       return { replayed: r.replayed, journals: 1, unchanged: 0 };
     }),
-    reopenTerm: handler(async (req, call) => {
+    reopenTerm: command(async (req, call) => {
       if (!req.journal && req.schoolId !== "") {
         const startYear = req.academicYear?.startYear ?? 0;
         return closeOrReopenSchoolTerm(deps, call, { ...req, startYear }, "ReopenTerm");
@@ -105,7 +112,7 @@ export function createGradesService(
       const r = await closeOrReopenTerm(deps, call, req, "ReopenTerm");
       return { replayed: r.replayed, journals: 1, unchanged: 0 };
     }),
-    setWorkTypeWeights: handler((req, call) => setWorkTypeWeights(deps, call, req)),
+    setWorkTypeWeights: command((req, call) => setWorkTypeWeights(deps, call, req)),
     getMarkHistory: handler(async (req, call) => {
       const h = await markHistory(deps, call, req);
       return {

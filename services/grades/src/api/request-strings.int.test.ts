@@ -1,0 +1,310 @@
+import { randomUUID } from "node:crypto";
+import { status } from "@grpc/grpc-js";
+import { AbsenceReason, MarkValue } from "@otmetka/proto/grades/events/v1/events";
+import { useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { publishFeed, type SchoolFixture, schoolFixture } from "../test-support/feed.js";
+import { eventually, grpcError, type Harness, startHarness } from "../test-support/harness.js";
+
+/*
+ * Every string of every command over the real gRPC API: NUL (PostgreSQL refuses it in text
+ * and jsonb; an event holding it stalls reporting's projection) and other control characters
+ * are INVALID_ARGUMENT naming the field, without echoing the value, and write nothing. Free
+ * texts (comment, reason, note) may hold line breaks and tabs, never NUL.
+ */
+const env = useTestEnvironment({ label: "grades_request_strings" });
+let h: Harness;
+let f: SchoolFixture;
+let admin: Awaited<ReturnType<Harness["as"]>>;
+
+beforeAll(async () => {
+  h = await startHarness(env);
+  f = schoolFixture();
+  await publishFeed(h.nc, h.names, f.events);
+  admin = await h.as([`SCHOOL_ADMIN@school:${f.schoolId}`], randomUUID());
+  await eventually(async () => {
+    const { rows } = await h.store.pool.query(
+      "SELECT status FROM proj_grades_facts.lessons WHERE lesson_id = $1",
+      [f.lessons.cancelled],
+    );
+    expect(rows[0]?.status).toBe("CANCELLED");
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+type Request = Record<string, unknown>;
+type Command = (req: Request) => Promise<unknown>;
+
+/** Each command with a request that names the fixture's journal, pupils and lessons. */
+function commands(): { name: string; call: Command; request: () => Request }[] {
+  const journal = {
+    classGroupId: f.classGroupId,
+    subgroupId: "",
+    subjectId: f.subjects.math,
+    academicYear: { startYear: 2026 },
+  };
+  const mark = (studentId: string) => ({
+    studentId,
+    value: MarkValue.MARK_VALUE_FIVE,
+    workType: "ORAL",
+    comment: "молодец",
+  });
+  const c = h.client;
+  const as =
+    <R>(fn: (req: R, md: typeof admin) => Promise<unknown>) =>
+    (req: Request) =>
+      fn(req as R, admin);
+  const base = () => ({ commandId: randomUUID(), journal });
+  return [
+    {
+      name: "RecordMark",
+      call: as(c.recordMark.bind(c)),
+      request: () => ({ ...base(), lessonId: f.lessons.past, mark: mark(f.pupils.p1) }),
+    },
+    {
+      name: "RecordMarks",
+      call: as(c.recordMarks.bind(c)),
+      request: () => ({
+        ...base(),
+        lessonId: f.lessons.past,
+        marks: [mark(f.pupils.p1), mark(f.pupils.p2)],
+      }),
+    },
+    {
+      name: "CorrectMark",
+      call: as(c.correctMark.bind(c)),
+      request: () => ({
+        ...base(),
+        markId: randomUUID(),
+        value: MarkValue.MARK_VALUE_FOUR,
+        reason: "ошибка",
+      }),
+    },
+    {
+      name: "RevokeMark",
+      call: as(c.revokeMark.bind(c)),
+      request: () => ({ ...base(), markId: randomUUID(), reason: "ошибка" }),
+    },
+    {
+      name: "GrantExemption",
+      call: as(c.grantExemption.bind(c)),
+      request: () => ({
+        ...base(),
+        studentId: f.pupils.p1,
+        firstDay: "2026-09-14",
+        lastDay: "2026-09-15",
+        reason: "справка",
+      }),
+    },
+    {
+      name: "RecordAttendance",
+      call: as(c.recordAttendance.bind(c)),
+      request: () => ({
+        ...base(),
+        lessonId: f.lessons.past,
+        absences: [
+          { studentId: f.pupils.p1, reason: AbsenceReason.ABSENCE_REASON_ILLNESS, lateMinutes: 0 },
+        ],
+      }),
+    },
+    {
+      name: "ExcuseAbsence",
+      call: as(c.excuseAbsence.bind(c)),
+      request: () => ({
+        ...base(),
+        lessonId: f.lessons.past,
+        studentId: f.pupils.p1,
+        note: "справка",
+      }),
+    },
+    {
+      name: "SetTermMark",
+      call: as(c.setTermMark.bind(c)),
+      request: () => ({
+        ...base(),
+        studentId: f.pupils.p1,
+        term: 1,
+        value: MarkValue.MARK_VALUE_FIVE,
+        reason: "",
+      }),
+    },
+    ...(["closeTerm", "reopenTerm"] as const).flatMap((rpc) => [
+      {
+        name: `${rpc} (journal)`,
+        call: as(c[rpc].bind(c)),
+        request: () => ({ ...base(), term: 1, reason: "итоги", schoolId: "" }),
+      },
+      {
+        name: `${rpc} (school)`,
+        call: as(c[rpc].bind(c)),
+        request: () => ({
+          commandId: randomUUID(),
+          schoolId: f.schoolId,
+          academicYear: { startYear: 2026 },
+          term: 1,
+          reason: "итоги",
+        }),
+      },
+    ]),
+    {
+      name: "SetWorkTypeWeights",
+      call: as(c.setWorkTypeWeights.bind(c)),
+      request: () => ({
+        commandId: randomUUID(),
+        schoolId: f.schoolId,
+        weights: [{ workType: "ORAL", weight: 1 }],
+      }),
+    },
+  ];
+}
+
+const snake = (key: string) => key.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
+
+/** The field path (as the proto names it) and a setter of every string in `value`. */
+function stringFields(
+  value: unknown,
+  path = "",
+): { path: string; set: (r: Request, v: string) => Request }[] {
+  if (typeof value === "string") return [{ path, set: (_r, v) => v as unknown as Request }];
+  if (Array.isArray(value))
+    return value.flatMap((item, i) =>
+      stringFields(item, `${path}[${i}]`).map((s) => ({
+        path: s.path,
+        set: (r: Request, v: string) => {
+          const list = [...(r as unknown as unknown[])];
+          list[i] = s.set(list[i] as Request, v);
+          return list as unknown as Request;
+        },
+      })),
+    );
+  if (value !== null && typeof value === "object")
+    return Object.entries(value).flatMap(([key, item]) =>
+      stringFields(item, path === "" ? snake(key) : `${path}.${snake(key)}`).map((s) => ({
+        path: s.path,
+        set: (r: Request, v: string) => ({ ...r, [key]: s.set(r[key] as Request, v) }),
+      })),
+    );
+  return [];
+}
+
+const MULTILINE = /(^|\.)(comment|reason|note)$/;
+
+async function written() {
+  const { rows } = await h.store.pool.query<{ events: string; commands: string; notes: string }>(
+    `SELECT (SELECT count(*) FROM eventstore.events) AS events,
+            (SELECT count(*) FROM eventstore.commands) AS commands,
+            (SELECT count(*) FROM grades.notes) AS notes`,
+  );
+  return rows[0];
+}
+
+async function expectInvalid(call: Promise<unknown>, field: string, bad: string) {
+  const err = await grpcError(call);
+  expect({ code: err.code, field: err.metadata.get("field") }).toEqual({
+    code: status.INVALID_ARGUMENT,
+    field: [field],
+  });
+  expect(err.details.startsWith(`${field}: `)).toBe(true);
+  expect(err.details).not.toContain(bad);
+}
+
+describe("control characters and long ids in commands", () => {
+  it("refuses NUL in every string of every command, naming the field, writing nothing", async () => {
+    const before = await written();
+    const checked: string[] = [];
+    for (const command of commands()) {
+      for (const field of stringFields(command.request())) {
+        checked.push(`${command.name} ${field.path}`);
+        const bad = `x\u0000${randomUUID()}`;
+        await expectInvalid(command.call(field.set(command.request(), bad)), field.path, bad).catch(
+          (err: Error) => {
+            throw new Error(`${command.name} ${field.path}: ${err.message}`);
+          },
+        );
+      }
+    }
+    expect(checked).toEqual(
+      expect.arrayContaining([
+        "RecordMarks marks[1].comment",
+        "RecordMarks marks[1].work_type",
+        "RecordAttendance absences[0].student_id",
+        "GrantExemption first_day",
+        "ExcuseAbsence note",
+        "CorrectMark mark_id",
+        "closeTerm (school) school_id",
+        "SetWorkTypeWeights weights[0].work_type",
+        "SetTermMark journal.subgroup_id",
+      ]),
+    );
+    expect(await written()).toEqual(before);
+  });
+
+  it("refuses other control characters; line breaks and tabs only in comments, reasons and notes", async () => {
+    const before = await written();
+    for (const command of commands()) {
+      for (const field of stringFields(command.request())) {
+        const controls = MULTILINE.test(field.path)
+          ? ["\u0007", "\u001b[2J", "\u007f", "\u0085"]
+          : ["\n", "\t", "\r", "\u0007", "\u007f", "\u0085"];
+        for (const ch of controls) {
+          const bad = `a${ch}${randomUUID()}`;
+          await expectInvalid(
+            command.call(field.set(command.request(), bad)),
+            field.path,
+            bad,
+          ).catch((err: Error) => {
+            throw new Error(`${command.name} ${field.path} ${JSON.stringify(ch)}: ${err.message}`);
+          });
+        }
+      }
+    }
+    expect(await written()).toEqual(before);
+  });
+
+  it("refuses ids and command ids over 200 characters", async () => {
+    const before = await written();
+    for (const command of commands()) {
+      for (const field of stringFields(command.request())) {
+        if (!/(_id|^command_id)$/.test(field.path)) continue;
+        const bad = "x".repeat(201);
+        const err = await grpcError(command.call(field.set(command.request(), bad)));
+        expect([command.name, err.code, err.metadata.get("field"), err.details]).toEqual([
+          command.name,
+          status.INVALID_ARGUMENT,
+          [field.path],
+          `${field.path}: must be at most 200 characters`,
+        ]);
+      }
+    }
+    expect(await written()).toEqual(before);
+  });
+
+  it("keeps multi-line comments, reasons and notes", async () => {
+    const journal = {
+      classGroupId: f.classGroupId,
+      subgroupId: "",
+      subjectId: f.subjects.math,
+      academicYear: { startYear: 2026 },
+    };
+    const comment = "отлично\nсм. тетрадь\tстр. 5";
+    const { markId } = await h.client.recordMark(
+      {
+        commandId: randomUUID(),
+        journal,
+        lessonId: f.lessons.past,
+        mark: {
+          studentId: f.pupils.p2,
+          value: MarkValue.MARK_VALUE_FIVE,
+          workType: "ORAL",
+          comment,
+        },
+      },
+      admin,
+    );
+    const history = await h.client.getMarkHistory({ journal, markId }, admin);
+    expect(history.comment).toBe(comment);
+  });
+});
