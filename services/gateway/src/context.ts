@@ -1,19 +1,50 @@
 import type { Caller } from "@otmetka/service-kit";
+import { type GraphQLResolveInfo, responsePathAsArray } from "graphql";
 import type { Backends } from "./backends/clients.js";
 import type { Loaders } from "./backends/loaders.js";
 import type { Placements } from "./backends/placements.js";
 import type { NoticeHub } from "./subscriptions/notices.js";
 
-/** Pupils whose personal data or marks this request returned to staff (one audit record). */
-export class AuditCollector {
-  readonly pupils = new Set<string>();
-  /** The role claim that authorized the first such read. */
-  role: string | undefined;
+type Path = GraphQLResolveInfo["path"];
 
-  add(pupilIds: Iterable<string>, role: string): void {
-    for (const id of pupilIds) this.pupils.add(id);
-    this.role ??= role;
+/**
+ * Staff reads of pupils' personal data or marks in this request (one audit record). Each read
+ * is noted with its field's path and counts only if the answer holds a value there: a field
+ * refused after its policy, failed, null (an erased person's name) or nulled by an error below
+ * it served nothing, and the record says whose data was served.
+ */
+export class AuditCollector {
+  private readonly reads: { path: Path; pupils: readonly string[]; role: string }[] = [];
+
+  /** No audited field was reached (the answer can be cached, nothing to publish). */
+  get empty(): boolean {
+    return this.reads.length === 0;
   }
+
+  add(path: Path, pupilIds: readonly string[], role: string): void {
+    if (pupilIds.length) this.reads.push({ path, pupils: pupilIds, role });
+  }
+
+  /** The pupils whose data `data` holds, and the role claim that allowed the first such read. */
+  served(data: unknown): { pupils: Set<string>; role: string | undefined } {
+    const pupils = new Set<string>();
+    let role: string | undefined;
+    for (const read of this.reads) {
+      if (!holds(data, responsePathAsArray(read.path))) continue;
+      for (const id of read.pupils) pupils.add(id);
+      role ??= read.role;
+    }
+    return { pupils, role };
+  }
+}
+
+function holds(data: unknown, keys: readonly (string | number)[]): boolean {
+  let v = data;
+  for (const k of keys) {
+    if (v === null || typeof v !== "object") return false;
+    v = (v as Record<string | number, unknown>)[k];
+  }
+  return v !== null && v !== undefined;
 }
 
 export interface GatewayContext {

@@ -97,6 +97,47 @@ describe("access audit on the AUDIT stream", () => {
     ]);
   });
 
+  const diaryOf = (alias: string, studentId: string, to = "2026-09-30") =>
+    `${alias}: diary(studentId: "${studentId}", from: "2026-09-01", to: "${to}") { student { name } marks { value } }`;
+
+  it("a diary refused after its policy (not a pupil, range too long) writes no record", async () => {
+    const before = (await records()).length;
+    const teacher = await h.query(tokens.admin as string, `query D { ${diaryOf("d", F.t1)} }`);
+    expect(teacher.body.errors?.map((e) => e.extensions?.code)).toEqual(["BAD_USER_INPUT"]);
+    const long = await h.query(
+      tokens.admin as string,
+      `query D { ${diaryOf("d", F.p1, "2027-12-31")} }`,
+    );
+    expect(long.body.errors?.map((e) => e.extensions?.field)).toEqual(["to"]);
+    expect((await records()).length).toBe(before);
+  });
+
+  it("one request serving some items and refusing others records only the served pupils", async () => {
+    const before = (await records()).length;
+    // A diary beside a refused one; a pupil's name beside an erased pupil's (nothing to serve).
+    const a = await h.query(
+      tokens.admin as string,
+      `query Mixed { ${diaryOf("ok", F.p1)} ${diaryOf("no", F.t1)}
+        named: person(id: "${F.p1}") { name } erased: person(id: "${F.e1}") { name birthDate } }`,
+    );
+    expect(a.body.errors?.map((e) => e.message)).toEqual([
+      `studentId: ${F.t1} is not a pupil; diaries are kept for pupils only`,
+    ]);
+    expect(a.body.data?.no).toBeNull();
+    expect(a.body.data?.erased).toEqual({ name: null, birthDate: null });
+    const after = (await records()).slice(before);
+    expect(after.map((r) => [r.operation, r.pupilPersonIds, r.actorRole])).toEqual([
+      ["Mixed", [F.p1], `SCHOOL_ADMIN@school:${F.s1}`],
+    ]);
+    // Only the erased pupil asked: nothing was served, so nothing is recorded.
+    const erased = await h.query(
+      tokens.admin as string,
+      `query E { person(id: "${F.e1}") { name familyName } }`,
+    );
+    expect(erased.body.errors).toBeUndefined();
+    expect((await records()).length).toBe(before + 1);
+  });
+
   it("pupils and guardians reading their own diary, and dashboards, write no record", async () => {
     const before = (await records()).length;
     const diary = `{ diary(studentId: "${F.p1}", from: "2026-09-01", to: "2026-09-30") { student { name } marks { value } } }`;

@@ -8,8 +8,11 @@ import { FIELD_POLICIES, INHERITING_TYPES } from "./policies.js";
  * must be given one.
  */
 export function applyPolicies(schema: GraphQLSchema): GraphQLSchema {
+  const subscription = schema.getSubscriptionType();
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith("__")) continue;
+    // A change notice says that something changed, not what: no pupil's data to audit.
+    const audits = type !== subscription;
     for (const field of Object.values(type.getFields())) {
       const key = `${type.name}.${field.name}`;
       const policy = FIELD_POLICIES[key];
@@ -19,8 +22,12 @@ export function applyPolicies(schema: GraphQLSchema): GraphQLSchema {
       }
       const resolve = field.resolve ?? defaultFieldResolver;
       field.resolve = async (parent, args, ctx: GatewayContext, info) => {
-        const claim = await policy(parent, args, ctx);
+        const allowed = await policy(parent, args, ctx);
+        const claim = typeof allowed === "object" ? allowed.claim : allowed;
         if (claim) ctx.claims.set(info.path, claim);
+        // Noted before the resolver runs, recorded only if the answer holds the field (gateway.ts).
+        if (typeof allowed === "object" && audits)
+          ctx.audit.add(info.path, allowed.pupils, allowed.claim);
         return resolve(parent, args, ctx, info);
       };
       // A subscription is authorized before its stream opens (and again per event above).

@@ -5,6 +5,7 @@ import { resolveScope } from "../resolvers/dashboard.js";
 import { id, workProgrammeId } from "../resolvers/inputs.js";
 import type { JournalNode } from "../resolvers/nodes.js";
 import {
+  type PersonalAccess,
   readDashboard,
   readDiary,
   readJournal,
@@ -19,11 +20,23 @@ import { MUTATION_POLICIES } from "./mutations.js";
 
 /**
  * A field's authorization: resolves to the role claim that allows it (passed to the resolver
- * and the audit) or throws FORBIDDEN. `inherit` means the parent object was authorized and
- * this field shows nothing more than the parent's own data.
+ * and the audit) or throws FORBIDDEN. A field that serves pupils' data to staff resolves to
+ * `Audited`: apply.ts notes the read, and it is recorded only if the answer holds the field.
+ * `inherit` means the parent object was authorized and this field shows nothing more than the
+ * parent's own data.
  */
 // biome-ignore lint/suspicious/noExplicitAny: policies see each field's own parent and args
-export type Policy = (parent: any, args: any, ctx: GatewayContext) => Promise<string | undefined>;
+export type Policy = (parent: any, args: any, ctx: GatewayContext) => Promise<Allowed>;
+export type Allowed = string | Audited | undefined;
+
+export interface Audited {
+  claim: string;
+  /** The pupils whose data the field serves. */
+  pupils: readonly string[];
+}
+
+const audited = (access: PersonalAccess, pupils: readonly string[]): string | Audited =>
+  access.audited ? { claim: access.claim, pupils } : access.claim;
 
 const notFound = (field: string, what: string) =>
   gqlError("NOT_FOUND", `${field}: no ${what}`, field);
@@ -40,13 +53,11 @@ async function schoolOf(ctx: GatewayContext, raw: string, field: string): Promis
   return s;
 }
 
-/** Personal data of the Person parent; a staff read of a pupil is added to the audit. */
+/** Personal data of the Person parent; a staff read of a pupil is audited. */
 const personal: Policy = async (p: PersonRef, _a, ctx) => {
   const person = await ctx.loaders.people.load(p.id);
   if (!person) throw notFound("id", `person ${p.id}`);
-  const access = await readPersonalData(ctx, person, p.via, "name");
-  if (access.audited) ctx.audit.add([p.id], access.claim);
-  return access.claim;
+  return audited(await readPersonalData(ctx, person, p.via, "name"), [p.id]);
 };
 
 /** Every field that needs more than its parent's authorization. */
@@ -70,9 +81,8 @@ export const FIELD_POLICIES: Record<string, Policy> = {
       id("subjectId", a.subjectId),
     ),
   "Query.diary": async (_p, a: { studentId: string }, ctx) => {
-    const access = await readDiary(ctx, id("studentId", a.studentId));
-    if (access.audited) ctx.audit.add([a.studentId], access.claim);
-    return access.claim;
+    const studentId = id("studentId", a.studentId);
+    return audited(await readDiary(ctx, studentId), [studentId]);
   },
   "Query.workProgramme": async (_p, a: { id: string }, ctx) =>
     readWorkProgramme(ctx, await schoolOf(ctx, workProgrammeId(a.id).schoolId, "id")),
@@ -89,14 +99,12 @@ export const FIELD_POLICIES: Record<string, Policy> = {
   "Person.givenName": personal,
   "Person.patronymic": personal,
   "Person.birthDate": personal,
-  // Marks of every pupil of the journal reach the caller: one audit entry for all of them.
-  "Journal.rows": async (j: JournalNode, _a, ctx) => {
-    ctx.audit.add(j.view.studentIds, j.claim);
-    return j.claim;
-  },
+  // Marks of every pupil of the journal reach the caller: one audited read for all of them.
+  "Journal.rows": async (j: JournalNode) => ({ claim: j.claim, pupils: j.view.studentIds }),
 };
 
-// Subscriptions are authorized exactly like the queries whose changes they announce.
+// Subscriptions are authorized exactly like the queries whose changes they announce (their
+// notices carry no pupil's data: apply.ts audits no Subscription field).
 FIELD_POLICIES["Subscription.journalChanged"] = FIELD_POLICIES["Query.journal"] as Policy;
 FIELD_POLICIES["Subscription.diaryChanged"] = FIELD_POLICIES["Query.diary"] as Policy;
 FIELD_POLICIES["Subscription.dashboardChanged"] = FIELD_POLICIES["Query.dashboard"] as Policy;

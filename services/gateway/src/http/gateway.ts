@@ -160,8 +160,9 @@ async function authenticate(
 }
 
 /**
- * Publishes one AccessRecord for a request that returned pupils' data to staff. If the record
- * cannot be written, the data is withheld (the caller retries).
+ * Publishes one AccessRecord for a request that returned pupils' data to staff: the pupils of
+ * the audited fields the answer holds (context.ts). If the record cannot be written, the data
+ * is withheld (the caller retries).
  */
 function auditPlugin(o: GatewayOptions, now: () => Date): Plugin<GatewayContext> {
   return {
@@ -170,8 +171,10 @@ function auditPlugin(o: GatewayOptions, now: () => Date): Plugin<GatewayContext>
         // Not async: a request without pupils' data (every mutation) costs no promise here.
         onExecuteDone({ result, setResult }) {
           const ctx = args.contextValue as GatewayContext;
-          if (!ctx.audit || ctx.audit.pupils.size === 0 || Symbol.asyncIterator in result) return;
-          return publishAccess(o, now(), args, ctx.caller, ctx.audit, setResult);
+          if (!ctx.audit || ctx.audit.empty || Symbol.asyncIterator in result) return;
+          const served = ctx.audit.served(result.data);
+          if (served.pupils.size === 0) return;
+          return publishAccess(o, now(), args, ctx.caller, served, setResult);
         },
       };
     },
@@ -183,7 +186,7 @@ async function publishAccess(
   at: Date,
   args: { operationName?: string | null | undefined; document: unknown },
   caller: Caller,
-  audit: AuditCollector,
+  served: ReturnType<AuditCollector["served"]>,
   setResult: (r: { errors: GraphQLError[] }) => void,
 ) {
   const op =
@@ -194,7 +197,7 @@ async function publishAccess(
     "anonymous";
   const span = trace.getActiveSpan()?.spanContext().traceId ?? "";
   try {
-    await o.audit.publish(accessRecord(caller, audit.role ?? "", op, span, audit.pupils, at));
+    await o.audit.publish(accessRecord(caller, served.role ?? "", op, span, served.pupils, at));
   } catch (err) {
     o.logger.error({ err }, "access record not published; data withheld");
     setResult({

@@ -109,8 +109,7 @@ export function dashboardResponseCache(o: ResponseCacheOptions): Plugin {
       if (!p) return;
       return {
         onExecuteDone({ result }) {
-          if (Symbol.asyncIterator in result || result.errors?.length || ctx.audit.pupils.size)
-            return;
+          if (Symbol.asyncIterator in result || result.errors?.length || !ctx.audit.empty) return;
           const answer = { data: result.data, json: JSON.stringify(result) };
           o.cache.set(p.key, answer, p.generation);
           // Waiters share it only if no invalidation came in between.

@@ -193,11 +193,11 @@ export async function startFakeServices(): Promise<FakeServices> {
         kind: p.kind,
         schoolId: p.schoolId,
         municipalityId: p.municipalityId,
-        erased: false,
+        erased: p.erased ?? false,
         legalHold: false,
         portalConsent: false,
         portalId: "",
-        ...(r.includePersonalData
+        ...(r.includePersonalData && !p.erased
           ? {
               personalData: {
                 familyName: p.familyName,

@@ -3,7 +3,8 @@ import { PersonKind } from "@otmetka/proto/identity/v1/identity_service";
 /**
  * A small region for the gateway's tests: two municipalities with a school each; school S1
  * has class group C1 (30 pupils, homeroom T1, T1 teaches math, T3 teaches rus) and C3 (no
- * teacher of ours); school S2 has C2 with pupil Q1. G1 is P1's guardian.
+ * teacher of ours); school S2 has C2 with pupil Q1. G1 is P1's guardian. E1 is an erased
+ * pupil of S1 on no roster.
  */
 export const F = {
   region: "74",
@@ -20,6 +21,7 @@ export const F = {
   g1: "g1",
   p1: "p01",
   q1: "q1",
+  e1: "e1",
   year: 2026,
 } as const;
 
@@ -40,6 +42,8 @@ export interface FixturePerson {
   schoolId: string;
   municipalityId: string;
   familyName: string;
+  /** Erased: identity answers without personal data. */
+  erased?: boolean;
 }
 
 const person = (
@@ -48,7 +52,7 @@ const person = (
   schoolId: string,
   municipalityId: string,
   familyName: string,
-) => ({
+): FixturePerson => ({
   id,
   kind,
   schoolId,
@@ -63,6 +67,7 @@ export const PEOPLE: FixturePerson[] = [
     person(id, PersonKind.PERSON_KIND_STUDENT, F.s1, F.m1, `Pupil-${id}`),
   ),
   person(F.q1, PersonKind.PERSON_KIND_STUDENT, F.s2, F.m2, "Pupil-q1"),
+  { ...person(F.e1, PersonKind.PERSON_KIND_STUDENT, F.s1, F.m1, "Pupil-e1"), erased: true },
   person(F.t1, PersonKind.PERSON_KIND_STAFF, F.s1, F.m1, "Teacher-t1"),
   person(F.t2, PersonKind.PERSON_KIND_STAFF, F.s2, F.m2, "Teacher-t2"),
   person(F.t3, PersonKind.PERSON_KIND_STAFF, F.s1, F.m1, "Teacher-t3"),
