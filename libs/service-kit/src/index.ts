@@ -35,6 +35,7 @@ export {
   serviceNameOf,
   startGrpcServer,
 } from "./grpc-server.js";
+export { type H2ClientOptions, type H2PromiseClient, h2PromiseClient } from "./h2-unary-client.js";
 export { type Closer, createLifecycle, type Lifecycle } from "./lifecycle.js";
 export { createLogger, type Logger, type LoggerOptions } from "./logger.js";
 export { type ConnectNatsOptions, connectNats } from "./nats-connection.js";

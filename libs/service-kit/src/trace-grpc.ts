@@ -32,7 +32,7 @@ const metadataGetter: TextMapGetter<Grpc.Metadata> = {
 };
 
 /** `/pkg.Service/Method` → span name `grpc.pkg.Service/Method` and its rpc attributes. */
-function rpcOf(path: string) {
+export function rpcOf(path: string) {
   const [service = "", method = ""] = path.slice(1).split("/");
   return {
     name: `grpc.${path.slice(1)}`,
@@ -41,7 +41,7 @@ function rpcOf(path: string) {
 }
 
 /** Ends a recording span with the call's gRPC status code. */
-function endWithCode(span: Span, code: number, message?: string) {
+export function endWithCode(span: Span, code: number, message?: string) {
   span.setAttribute("rpc.grpc.status_code", code);
   if (code !== 0) span.setStatus({ code: SpanStatusCode.ERROR, ...(message ? { message } : {}) });
   span.end();

@@ -6,12 +6,13 @@ import { startTelemetry } from "./telemetry.js";
 
 // The kit's own HTTP-server and gRPC tracing (trace-http-server.ts, trace-grpc.ts): an HTTP
 // request whose handler calls a gRPC service, with a sampled and with an unsampled traceparent
-// (the default sampler is parent-based). Telemetry starts before grpc-js is imported.
+// (the default sampler is parent-based), through grpc-js's client and through the kit's
+// h2PromiseClient. Telemetry starts before grpc-js is imported.
 const telemetry = startTelemetry({ serviceName: "trace-sampling-test", exporter: "memory" });
 const spans = () => telemetry.memoryExporter?.getFinishedSpans() ?? [];
 
 let http: Server;
-let httpUrl: string;
+let httpUrl: (client: "grpc-js" | "h2") => string;
 let stop: () => Promise<void>;
 /** What the gRPC handler saw: the active trace id and the traceparent it was sent. */
 const seen: { traceId: string; traceparent: string; recording: boolean }[] = [];
@@ -21,6 +22,7 @@ beforeAll(async () => {
   const demo = await import("@otmetka/proto/demo/v1/demo_service");
   const { startGrpcServer } = await import("./grpc-server.js");
   const { createLogger } = await import("./logger.js");
+  const { h2PromiseClient } = await import("./h2-unary-client.js");
   const server = await startGrpcServer({
     port: 0,
     host: "127.0.0.1",
@@ -51,18 +53,23 @@ beforeAll(async () => {
     `127.0.0.1:${server.port}`,
     grpc.credentials.createInsecure(),
   );
+  const h2 = h2PromiseClient<typeof client>(demo.DemoServiceService, `127.0.0.1:${server.port}`);
   // An HTTP handler as the gateway's: it awaits, then calls the service.
-  http = createServer(async (_req, res) => {
+  http = createServer(async (req, res) => {
     await new Promise((r) => setImmediate(r));
-    await new Promise((resolve, reject) =>
-      client.sendGreeting({ text: "hi" }, (err, r) => (err ? reject(err) : resolve(r))),
-    );
+    if (req.url?.endsWith("client=h2")) await h2.sendGreeting({ text: "hi" });
+    else
+      await new Promise((resolve, reject) =>
+        client.sendGreeting({ text: "hi" }, (err, r) => (err ? reject(err) : resolve(r))),
+      );
     res.end("ok");
   });
   await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
-  httpUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/graphql?x=1`;
+  httpUrl = (c) =>
+    `http://127.0.0.1:${(http.address() as AddressInfo).port}/graphql?x=1&client=${c}`;
   stop = async () => {
     client.close();
+    h2.close();
     await new Promise((r) => http.close(r));
     await server.shutdown();
   };
@@ -79,10 +86,10 @@ beforeEach(() => {
 });
 
 const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-const get = (flags: string) =>
-  fetch(httpUrl, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-${flags}` } });
+describe.each(["grpc-js", "h2"] as const)("HTTP server and gRPC tracing, %s client", (c) => {
+  const get = (flags: string) =>
+    fetch(httpUrl(c), { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-${flags}` } });
 
-describe("HTTP server and gRPC tracing", () => {
   it("records a sampled request's server, client and callee spans as one trace", async () => {
     expect((await get("01")).status).toBe(200);
     await new Promise((r) => setTimeout(r, 50)); // the HTTP span ends on the response's close
@@ -114,7 +121,7 @@ describe("HTTP server and gRPC tracing", () => {
   });
 
   it("starts a root trace for a request without a traceparent", async () => {
-    expect((await fetch(httpUrl)).status).toBe(200);
+    expect((await fetch(httpUrl(c))).status).toBe(200);
     await new Promise((r) => setTimeout(r, 50));
     const httpSpan = spans().find((s) => s.kind === SpanKind.SERVER && s.name === "GET");
     expect(httpSpan?.parentSpanContext).toBeUndefined();
