@@ -9,7 +9,9 @@
  * Batch sizes: 15 (what the live runner cuts at 500 events/s when it keeps up) and 150 (once
  * behind). Knobs: BENCH_WARMUP (1000 events), BENCH_EVENTS (3000 a size), DATABASE_URL,
  * BENCH_REPORTING (another build's bench entry, e.g. an earlier commit's dist/bench/index.js,
- * to compare before and after in the same conditions).
+ * to compare before and after in the same conditions), BENCH_REPORTING_B (a second build whose
+ * batches alternate with the first's on the same tables, each build's figures apart: on a busy
+ * machine only such side-by-side figures compare).
  *   npx tsx src/reporting-lag-cost.ts       (wall times are printed for information only)
  */
 import { randomUUID } from "node:crypto";
@@ -25,9 +27,17 @@ import { markRecorded } from "./lib/reporting-marks.js";
 const WARMUP = knob("BENCH_WARMUP", 1000);
 const EVENTS = knob("BENCH_EVENTS", 3000);
 const SIZES = [15, 150];
-const { reportingProjection } = (await import(
-  process.env.BENCH_REPORTING ?? "@otmetka/reporting/bench"
-)) as { reportingProjection: typeof Projection };
+const buildEntries = [
+  process.env.BENCH_REPORTING ?? "@otmetka/reporting/bench",
+  ...(process.env.BENCH_REPORTING_B ? [process.env.BENCH_REPORTING_B] : []),
+];
+const builds = await Promise.all(
+  buildEntries.map(
+    async (entry) =>
+      ((await import(entry)) as { reportingProjection: typeof Projection }).reportingProjection,
+  ),
+);
+const reportingProjection = builds[0]!;
 
 let sequence = 0;
 function entries(n: number): BatchEntry[] {
@@ -116,21 +126,24 @@ async function main(): Promise<void> {
         ]),
       );
     };
-    const run = async (size: number, events: number): Promise<Totals> => {
-      const t: Totals = {
+    /** Each build's totals; their batches take turns, rows are counted over all of them. */
+    const run = async (size: number, events: number): Promise<Totals[]> => {
+      const totals: Totals[] = builds.map(() => ({
         events: 0,
         statements: 0,
         nodeMs: 0,
         pgMs: 0,
         wallMs: 0,
         rows: new Map(),
-      };
+      }));
       const before = await rowCounts();
-      while (t.events < events) {
+      for (let i = 0; totals.some((x) => x.events < events); i++) {
+        const b = i % builds.length;
+        const t = totals[b]!;
         const batch = entries(size);
         statements = 0;
         const [n0, p0, w0] = [selfCpuMs(), processCpuMs(pid), performance.now()];
-        await applyBatch(counting, reportingProjection, schema, batch, {
+        await applyBatch(counting, builds[b]!, schema, batch, {
           mode: "live",
           begin: true,
           commit: true,
@@ -141,25 +154,27 @@ async function main(): Promise<void> {
         t.statements += statements;
         t.events += size;
       }
+      const all = totals.length;
       for (const [k, n] of await rowCounts()) {
         const d = n - (before.get(k) ?? 0);
-        if (d > 0) t.rows.set(k, d);
+        if (d > 0) for (const t of totals) t.rows.set(k, d / all);
       }
-      return t;
+      return totals;
     };
     await run(15, WARMUP);
     byStatement.clear();
-    for (const size of SIZES) {
-      const t = await run(size, EVENTS);
-      const per = (x: number) => (x / t.events).toFixed(3);
-      const rows = [...t.rows].sort((a, b) => b[1] - a[1]);
-      const total = rows.reduce((s, [k, n]) => (k.endsWith("non-HOT") ? s : s + n), 0);
-      console.log(
-        `batch ${size}: ${t.events} events; per event: statements ${per(t.statements)}, rows ${per(total)} ` +
-          `(${rows.map(([k, n]) => `${k} ${per(n)}`).join(", ")}), CPU ms node ${per(t.nodeMs)} + postgres ${per(t.pgMs)} ` +
-          `= ${per(t.nodeMs + t.pgMs)}; wall ms ${per(t.wallMs)} (information only)`,
-      );
-    }
+    for (const size of SIZES)
+      for (const [b, t] of (await run(size, EVENTS)).entries()) {
+        const per = (x: number) => (x / t.events).toFixed(3);
+        const rows = [...t.rows].sort((a, b) => b[1] - a[1]);
+        const total = rows.reduce((s, [k, n]) => (k.endsWith("non-HOT") ? s : s + n), 0);
+        const build = builds.length > 1 ? ` (${buildEntries[b]})` : "";
+        console.log(
+          `batch ${size}${build}: ${t.events} events; per event: statements ${per(t.statements)}, rows ${per(total)} ` +
+            `(${rows.map(([k, n]) => `${k} ${per(n)}`).join(", ")}), CPU ms node ${per(t.nodeMs)} + postgres ${per(t.pgMs)} ` +
+            `= ${per(t.nodeMs + t.pgMs)}; wall ms ${per(t.wallMs)} (information only)`,
+        );
+      }
     const all = [...byStatement.values()].reduce((x, y) => x + y, 0);
     console.log("postgres CPU by statement (both sizes):");
     for (const [name, ms] of [...byStatement].sort((a, b) => b[1] - a[1]))
