@@ -1,4 +1,10 @@
-import { type Grant, ROLES, type Role, SCOPE_OF_ROLE } from "@otmetka/service-kit";
+import {
+  type Grant,
+  hasControlCharacter,
+  ROLES,
+  type Role,
+  SCOPE_OF_ROLE,
+} from "@otmetka/service-kit";
 import { requireAccount } from "../accounts/accounts.js";
 import type { AuthDeps } from "../accounts/deps.js";
 import { accountGrantsDecider, type GrantRouting } from "../domain/account-grants.js";
@@ -77,6 +83,9 @@ export async function requireGrant(
       routing: { schoolId: "", municipalityId: id },
     };
   }
+  // The one id here that is not a UUID: checked before the not-found message quotes it.
+  if (hasControlCharacter(input.scopeId) || input.scopeId.length > 200)
+    throw invalidInput("grant.scope_id", "must be a region id: one line of at most 200 characters");
   if (input.scopeId !== deps.regionId) throw notFound("grant.scope_id", "region", input.scopeId);
   return {
     grant: { role, scope: { kind: "region", id: deps.regionId } },
