@@ -230,3 +230,37 @@ describe("statutory export of a municipality", () => {
     expect(Buffer.from(known.content).toString("utf8")).toContain(f.schoolId);
   });
 });
+
+describe("dashboards of a municipality", () => {
+  const muni = (scopeId: string) => ({
+    level: Level.LEVEL_MUNICIPALITY,
+    scopeId,
+    academicYear: { startYear: 2026 },
+    subjectId: "",
+    year: true,
+    asOf: "2026-10-26",
+    basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
+    asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
+    definitionVersion: 0,
+  });
+
+  it("of an unknown municipality is an item error NOT_FOUND naming the id, as the export, not zeros", async () => {
+    const r = await api.client.getDashboards(
+      { queries: [muni("no-such-municipality"), muni(f.municipalityId)] },
+      await api.as(["MINISTRY_OFFICER@region:74"], "ministry"),
+    );
+    expect(r.results[0]?.dashboard).toBeUndefined();
+    expect(r.results[0]?.error).toEqual({
+      code: "NOT_FOUND",
+      message: "scopeId: no municipality no-such-municipality",
+    });
+    expect(r.results[1]?.error).toBeUndefined();
+    expect(r.results[1]?.dashboard?.definitionVersion).toBe(1);
+    // The caller's scope first: an officer elsewhere learns nothing of the id.
+    const officer = await api.client.getDashboards(
+      { queries: [muni("no-such-municipality")] },
+      await api.as([`MUNICIPAL_OFFICER@municipality:${f.municipalityId}`], "officer"),
+    );
+    expect(officer.results[0]?.error?.code).toBe("PERMISSION_DENIED");
+  });
+});

@@ -79,12 +79,27 @@ export class Access {
         });
       }
       case "MUNICIPALITY":
-        return requireRole(caller, ABOVE_SCHOOL, {
-          municipalityId: scopeId,
-          regionId: this.regionId,
-        });
+        requireRole(caller, ABOVE_SCHOOL, { municipalityId: scopeId, regionId: this.regionId });
+        return this.municipalityExists(scopeId);
       case "REGION":
         return requireRole(caller, REGION, { regionId: this.regionId });
     }
+  }
+
+  /**
+   * Reporting replicates schools (SchoolRegistered carries municipality_id), not
+   * municipalities: one exists here once a school of it is replicated. Checked after the
+   * caller's scope, so an officer elsewhere learns nothing of the id; an unknown one would
+   * otherwise be answered with zeros that look real (dashboards, the statutory export).
+   */
+  private async municipalityExists(municipalityId: string): Promise<void> {
+    const [school] = await this.db.cachedRows(
+      "SELECT 1 FROM $S.schools WHERE municipality_id = $1 LIMIT 1",
+      [municipalityId],
+    );
+    if (!school)
+      throw new DomainError("not_found", `scopeId: no municipality ${municipalityId}`, {
+        field: "scopeId",
+      });
   }
 }

@@ -1,4 +1,3 @@
-import { DomainError } from "@otmetka/service-kit";
 import { invalidInput } from "../domain/errors.js";
 import type { MetricsConfig, ResultBasis } from "../domain/metrics/definitions.js";
 import type { Figure } from "../domain/metrics/figure.js";
@@ -37,7 +36,8 @@ export interface PerformanceReport {
 /**
  * One row per subject of a school (its all-subjects total last) or per school of a
  * municipality (all subjects; the municipality's total last), each row the dashboard of
- * that unit, so the report's figures are the dashboard's by construction.
+ * that unit, so the report's figures are the dashboard's by construction. The caller has
+ * checked the scope and that it exists, as for a dashboard (api/access.ts).
  */
 export async function performanceReport(
   db: ReadDb,
@@ -59,13 +59,6 @@ export async function performanceReport(
           "SELECT school_id AS id FROM $S.schools WHERE municipality_id = $1 ORDER BY 1",
           [r.scopeId],
         );
-  // Reporting replicates schools (SchoolRegistered carries municipality_id), not
-  // municipalities: one exists here once a school of it is replicated. One without a school
-  // would report nothing anyway; an unknown id was an empty report that looked real.
-  if (r.level === "MUNICIPALITY" && units.length === 0)
-    throw new DomainError("not_found", `scopeId: no municipality ${r.scopeId}`, {
-      field: "scopeId",
-    });
   const dash = (level: "SCHOOL" | "MUNICIPALITY", scopeId: string, subjectId: string) =>
     dashboard(db, config, {
       level,
