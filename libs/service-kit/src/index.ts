@@ -46,6 +46,7 @@ export {
   natsHeaderGetter,
   natsHeaderSetter,
 } from "./nats-trace-carrier.js";
+export { type RequestStringRules, requestStringsChecker } from "./request-strings.js";
 export { type RunServiceOptions, runService } from "./run-service.js";
 export { type ServeGrpcOptions, serveGrpc } from "./serve-grpc.js";
 export {
