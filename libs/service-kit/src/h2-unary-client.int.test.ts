@@ -1,3 +1,4 @@
+import net from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import {
   type DemoServiceClient,
@@ -132,6 +133,45 @@ describe("h2PromiseClient", () => {
     await sleep(100);
     for (const s of servers.splice(0)) s.forceShutdown();
     expect((await inFlight).code).toBe(grpc.status.UNAVAILABLE);
+  });
+
+  it("replaces a connection that went silent once a call has timed out", async () => {
+    const { port } = await setUp();
+    // A proxy whose connections can go silent: nothing more passes either way, no FIN, no RST.
+    const sockets: net.Socket[] = [];
+    let silent = false;
+    const proxy = net.createServer((inbound) => {
+      const outbound = net.connect(port, "127.0.0.1");
+      sockets.push(inbound, outbound);
+      inbound.on("data", (d) => silent || outbound.write(d));
+      outbound.on("data", (d) => silent || inbound.write(d));
+      for (const s of [inbound, outbound]) s.on("error", () => {});
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    const proxyPort = (proxy.address() as net.AddressInfo).port;
+    const client = h2PromiseClient<DemoServiceClient>(
+      DemoServiceService,
+      `127.0.0.1:${proxyPort}`,
+      {
+        timeoutMs: 200,
+        probeMs: 200,
+      },
+    );
+    clients.push(client);
+    try {
+      expect((await client.sendGreeting({ text: "before" })).text).toBe("before");
+      silent = true;
+      const err = await client.sendGreeting({ text: "lost" }).catch((e) => e);
+      expect(err.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+      await sleep(400); // the probe's ping goes unanswered: the session is destroyed
+      silent = false; // a new connection would pass; the old one stays silent
+      const old = sockets.splice(0);
+      for (const s of old) s.removeAllListeners("data");
+      expect((await client.sendGreeting({ text: "after" })).text).toBe("after");
+    } finally {
+      for (const s of sockets) s.destroy();
+      proxy.close();
+    }
   });
 
   it("refuses calls after close and names unknown methods", async () => {

@@ -18,6 +18,8 @@ export interface H2ClientOptions {
   timeoutMs?: number;
   /** Largest response message accepted (default 4 MiB, as grpc-js). */
   maxResponseBytes?: number;
+  /** After a call's deadline, how long the session has to answer a ping (default 2 s). */
+  probeMs?: number;
 }
 
 export type H2PromiseClient<C> = PromiseClient<C> & { close(): void };
@@ -83,6 +85,7 @@ export function h2PromiseClient<C>(
 ): H2PromiseClient<C> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxBytes = options.maxResponseBytes ?? 4 * 1024 * 1024;
+  const probeMs = options.probeMs ?? 2_000;
   const tracer = trace.getTracer("@otmetka/service-kit");
   let session: http2.ClientHttp2Session | undefined;
   let closed = false;
@@ -101,6 +104,28 @@ export function h2PromiseClient<C>(
     s.unref();
     session = s;
     return s;
+  };
+
+  /**
+   * After a deadline: a connection dropped without a FIN or RST (a NAT or firewall forgetting
+   * it) looks open and would time every later call out too. The session is pinged and, with no
+   * answer within the probe time, destroyed: the next call opens a new one.
+   */
+  const probing = new WeakSet<http2.Http2Session>();
+  const probe = (s: http2.Http2Session | undefined) => {
+    if (!s || s.destroyed || probing.has(s)) return;
+    probing.add(s);
+    const dead = setTimeout(() => s.destroy(), probeMs);
+    dead.unref();
+    const answered = s.ping((err) => {
+      clearTimeout(dead);
+      probing.delete(s);
+      if (err) s.destroy();
+    });
+    if (!answered) {
+      clearTimeout(dead);
+      s.destroy();
+    }
   };
 
   const attempt = (
@@ -142,6 +167,7 @@ export function h2PromiseClient<C>(
             `Deadline exceeded after ${timeoutMs} ms`,
           );
           stream.close(NGHTTP2_CANCEL);
+          probe(stream.session);
         },
         Math.max(0, deadline - Date.now()),
       );
