@@ -37,16 +37,17 @@ export function createGradesService(
   verifier: CallerVerifier,
   logger: Logger,
 ): GradesServiceServer {
+  /**
+   * Every RPC, queries too: its strings are checked before any read or write
+   * (request-strings.ts); NUL in a query's id failed in PostgreSQL as INTERNAL.
+   */
   const handler = <Req, Res>(handle: (req: Req, call: Call) => Promise<Res>) =>
-    authorizedHandler<Req, Res>(logger, verifier, handle);
-  /** A command: its strings are checked before any read or write (request-strings.ts). */
-  const command = <Req, Res>(handle: (req: Req, call: Call) => Promise<Res>) =>
-    handler<Req, Res>(async (req, call) => {
+    authorizedHandler<Req, Res>(logger, verifier, async (req, call) => {
       checkRequestStrings(req);
       return handle(req, call);
     });
   return {
-    recordMark: command(async (req, call) => {
+    recordMark: handler(async (req, call) => {
       const r = await recordMarks(deps, call, {
         commandId: req.commandId,
         journal: req.journal,
@@ -55,7 +56,7 @@ export function createGradesService(
       });
       return { replayed: r.replayed, markId: r.markIds[0] ?? "", weight: r.weights[0] ?? 0 };
     }),
-    recordMarks: command(async (req, call) => {
+    recordMarks: handler(async (req, call) => {
       const r = await recordMarks(deps, call, {
         commandId: req.commandId,
         journal: req.journal,
@@ -64,7 +65,7 @@ export function createGradesService(
       });
       return { replayed: r.replayed, markIds: r.markIds };
     }),
-    correctMark: command(async (req, call) => {
+    correctMark: handler(async (req, call) => {
       const r = await correctOrRevokeMark(
         deps,
         call,
@@ -73,30 +74,30 @@ export function createGradesService(
       );
       return { replayed: r.replayed };
     }),
-    revokeMark: command(async (req, call) => {
+    revokeMark: handler(async (req, call) => {
       const r = await correctOrRevokeMark(deps, call, req, "RevokeMark");
       return { replayed: r.replayed };
     }),
-    grantExemption: command(async (req, call) => {
+    grantExemption: handler(async (req, call) => {
       const r = await grantExemption(deps, call, req);
       return { replayed: r.replayed, exemptionId: r.exemptionId };
     }),
-    recordAttendance: command(async (req, call) => {
+    recordAttendance: handler(async (req, call) => {
       const r = await recordAttendance(deps, call, {
         ...req,
         absences: req.absences.map((a) => ({ ...a, reason: reason(a.reason) })),
       });
       return { replayed: r.replayed };
     }),
-    excuseAbsence: command(async (req, call) => {
+    excuseAbsence: handler(async (req, call) => {
       const r = await excuseAbsence(deps, call, req);
       return { replayed: r.replayed };
     }),
-    setTermMark: command(async (req, call) => {
+    setTermMark: handler(async (req, call) => {
       const r = await setTermMark(deps, call, { ...req, value: value(req.value) });
       return { replayed: r.replayed, corrected: r.corrected, weightedAverage: r.weightedAverage };
     }),
-    closeTerm: command(async (req, call) => {
+    closeTerm: handler(async (req, call) => {
       if (!req.journal && req.schoolId !== "") {
         const startYear = req.academicYear?.startYear ?? 0;
         return closeOrReopenSchoolTerm(deps, call, { ...req, startYear }, "CloseTerm");
@@ -104,7 +105,7 @@ export function createGradesService(
       const r = await closeOrReopenTerm(deps, call, req, "CloseTerm");
       return { replayed: r.replayed, journals: 1, unchanged: 0 };
     }),
-    reopenTerm: command(async (req, call) => {
+    reopenTerm: handler(async (req, call) => {
       if (!req.journal && req.schoolId !== "") {
         const startYear = req.academicYear?.startYear ?? 0;
         return closeOrReopenSchoolTerm(deps, call, { ...req, startYear }, "ReopenTerm");
@@ -112,7 +113,7 @@ export function createGradesService(
       const r = await closeOrReopenTerm(deps, call, req, "ReopenTerm");
       return { replayed: r.replayed, journals: 1, unchanged: 0 };
     }),
-    setWorkTypeWeights: command((req, call) => setWorkTypeWeights(deps, call, req)),
+    setWorkTypeWeights: handler((req, call) => setWorkTypeWeights(deps, call, req)),
     getMarkHistory: handler(async (req, call) => {
       const h = await markHistory(deps, call, req);
       return {

@@ -10,7 +10,8 @@ import { eventually, grpcError, type Harness, startHarness } from "../test-suppo
  * Every string of every command over the real gRPC API: NUL (PostgreSQL refuses it in text
  * and jsonb; an event holding it stalls reporting's projection) and other control characters
  * are INVALID_ARGUMENT naming the field, without echoing the value, and write nothing. Free
- * texts (comment, reason, note) may hold line breaks and tabs, never NUL.
+ * texts (comment, reason, note) may hold line breaks and tabs, never NUL. The queries' strings
+ * too: NUL in a query's id reached PostgreSQL as well (INTERNAL).
  */
 const env = useTestEnvironment({ label: "grades_request_strings" });
 let h: Harness;
@@ -161,6 +162,36 @@ function commands(): { name: string; call: Command; request: () => Request }[] {
   ];
 }
 
+/** The queries, with a request naming the fixture's journal and pupil (the mark is unknown). */
+function queries(): { name: string; call: Command; request: () => Request }[] {
+  const journal = {
+    classGroupId: f.classGroupId,
+    subgroupId: "",
+    subjectId: f.subjects.math,
+    academicYear: { startYear: 2026 },
+  };
+  const c = h.client;
+  return [
+    {
+      name: "GetMarkHistory",
+      call: (req) => c.getMarkHistory(req as never, admin),
+      request: () => ({ journal, markId: randomUUID() }),
+    },
+    {
+      name: "ListStudentMarks",
+      call: (req) => c.listStudentMarks(req as never, admin),
+      request: () => ({
+        journal,
+        studentId: f.pupils.p1,
+        fromDate: "2026-09-01",
+        toDate: "2026-12-31",
+      }),
+    },
+  ];
+}
+
+const requests = () => [...commands(), ...queries()];
+
 const snake = (key: string) => key.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
 
 /** The field path (as the proto names it) and a setter of every string in `value`. */
@@ -211,11 +242,11 @@ async function expectInvalid(call: Promise<unknown>, field: string, bad: string)
   expect(err.details).not.toContain(bad);
 }
 
-describe("control characters and long ids in commands", () => {
-  it("refuses NUL in every string of every command, naming the field, writing nothing", async () => {
+describe("control characters and long ids in commands and queries", () => {
+  it("refuses NUL in every string of every command and query, naming the field, writing nothing", async () => {
     const before = await written();
     const checked: string[] = [];
-    for (const command of commands()) {
+    for (const command of requests()) {
       for (const field of stringFields(command.request())) {
         checked.push(`${command.name} ${field.path}`);
         const bad = `x\u0000${randomUUID()}`;
@@ -237,6 +268,10 @@ describe("control characters and long ids in commands", () => {
         "closeTerm (school) school_id",
         "SetWorkTypeWeights weights[0].work_type",
         "SetTermMark journal.subgroup_id",
+        "GetMarkHistory mark_id",
+        "GetMarkHistory journal.subject_id",
+        "ListStudentMarks student_id",
+        "ListStudentMarks to_date",
       ]),
     );
     expect(await written()).toEqual(before);
@@ -244,7 +279,7 @@ describe("control characters and long ids in commands", () => {
 
   it("refuses other control characters; line breaks and tabs only in comments, reasons and notes", async () => {
     const before = await written();
-    for (const command of commands()) {
+    for (const command of requests()) {
       for (const field of stringFields(command.request())) {
         const controls = MULTILINE.test(field.path)
           ? ["\u0007", "\u001b[2J", "\u007f", "\u0085"]
@@ -266,7 +301,7 @@ describe("control characters and long ids in commands", () => {
 
   it("refuses ids and command ids over 200 characters", async () => {
     const before = await written();
-    for (const command of commands()) {
+    for (const command of requests()) {
       for (const field of stringFields(command.request())) {
         if (!/(_id|^command_id)$/.test(field.path)) continue;
         const bad = "x".repeat(201);

@@ -1,7 +1,7 @@
 import { requestStringsChecker } from "@otmetka/service-kit";
 
 /*
- * Every string of a command request, checked before anything reads or writes with it (the
+ * Every string of a request (commands and queries), checked before anything reads or writes with it (the
  * mechanism is service-kit's): NUL and other control characters are INVALID_ARGUMENT naming
  * the field; ids (UUIDs or short subject codes) and command ids at most 200 characters.
  */
