@@ -28,7 +28,12 @@ let url: string;
 
 interface Answer {
   data?: Record<string, unknown> | null;
-  errors?: { message: string; extensions?: { code?: string; field?: string } }[];
+  errors?: {
+    message: string;
+    locations?: { line: number; column: number }[];
+    path?: (string | number)[];
+    extensions?: { code?: string; field?: string };
+  }[];
 }
 
 async function start(name: string, extra: Record<string, string>, ready = "grpc server listening") {
@@ -440,6 +445,20 @@ it("sets up a school, marks, corrects, takes attendance through GraphQL; views a
       );
       expect(code).toBe("BAD_USER_INPUT");
     }
+    // grades' refusal (INVALID_ARGUMENT naming the field) is located at the mutation's field.
+    const unspecified = await gql(
+      teacherToken,
+      `mutation M($i: JSONObject!) {\n  recordMark(commandId: "${randomUUID()}", input: $i)\n}`,
+      { i: mark({ mark: { studentId: p2, value: "MARK_VALUE_UNSPECIFIED", workType: "ORAL" } }) },
+    );
+    expect(unspecified.errors).toEqual([
+      {
+        message: expect.stringMatching(/^mark\.value: /),
+        locations: [{ line: 2, column: 3 }],
+        path: ["recordMark"],
+        extensions: { code: "BAD_USER_INPUT", field: "mark.value" },
+      },
+    ]);
     expect(
       await refused(
         teacherToken,

@@ -253,6 +253,8 @@ it("reads a journal, a diary and a dashboard through GraphQL, names joined, acce
   expect(notPupil.errors).toEqual([
     {
       message: `studentId: ${teacher} is not a pupil; diaries are kept for pupils only`,
+      locations: [{ line: 1, column: 3 }],
+      path: ["diary"],
       extensions: { code: "BAD_USER_INPUT", field: "studentId" },
     },
   ]);

@@ -142,3 +142,20 @@ export function toClientError(err: unknown): { error: GraphQLError; internal: bo
     internal: true,
   };
 }
+
+/**
+ * `client` placed where graphql-js located the field error it stands for: spec 7.1.2 gives a
+ * field error its `path` (and `locations` in the document), so a request of several fields
+ * tells which one failed. Errors without a path (request-level: parse, validation, limits,
+ * authentication) pass as they are. Nothing of the located error but its place is kept.
+ */
+export function locatedAt(client: GraphQLError, located: unknown): GraphQLError {
+  if (client.path || !isGraphQLError(located) || !located.path) return client;
+  return new GraphQLError(client.message, {
+    ...(located.nodes ? { nodes: located.nodes } : {}),
+    ...(located.source ? { source: located.source } : {}),
+    ...(located.positions ? { positions: located.positions } : {}),
+    path: located.path,
+    extensions: client.extensions,
+  });
+}

@@ -34,7 +34,7 @@ import { buildSchema } from "../schema/build.js";
 import type { NoticeHub } from "../subscriptions/notices.js";
 import { bodyLimit } from "./body-limit.js";
 import { clientAddress } from "./client-address.js";
-import { gqlError, toClientError, YOGA_INPUT_CODES } from "./errors.js";
+import { gqlError, locatedAt, toClientError, YOGA_INPUT_CODES } from "./errors.js";
 import { RateLimiter } from "./rate-limit.js";
 import { type CachedResponse, dashboardResponseCache, grantsKey } from "./response-cache.js";
 
@@ -321,6 +321,7 @@ export function createGateway(
     },
     plugins,
     maskedErrors: {
+      // Every error of an answer passes here; a field error keeps the place graphql-js gave it.
       maskError(error) {
         const { error: client, internal } = toClientError(error);
         if (internal)
@@ -328,7 +329,7 @@ export function createGateway(
             { err: error instanceof GraphQLError ? (error.originalError ?? error) : error },
             "internal error",
           );
-        return client;
+        return locatedAt(client, error);
       },
     },
     context: async (initial): Promise<GatewayContext> => {

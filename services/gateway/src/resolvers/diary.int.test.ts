@@ -48,6 +48,8 @@ describe("diary of a person who is not a pupil", () => {
       h.fakes.reset();
       expect(only(await h.query(token, diary(F.t1)))).toEqual({
         message: `studentId: ${F.t1} is not a pupil; diaries are kept for pupils only`,
+        locations: [{ line: 1, column: 3 }],
+        path: ["diary"],
         extensions: { code: "BAD_USER_INPUT", field: "studentId" },
       });
       expect(h.fakes.calls.get("GetDiaries")).toBeUndefined();
@@ -78,6 +80,8 @@ describe("diary of a person who is not a pupil", () => {
     for (const token of [admin, await h.token([`TEACHER@school:${F.s1}`], F.t1)])
       expect(sseError(await subscribe(h, token, F.t1))).toEqual({
         message: `studentId: ${F.t1} is not a pupil; diaries are kept for pupils only`,
+        locations: [{ line: 1, column: 16 }],
+        path: ["diaryChanged"],
         extensions: { code: "BAD_USER_INPUT", field: "studentId" },
       });
     const outsider = await h.token([`SCHOOL_ADMIN@school:${F.s2}`], "a2");

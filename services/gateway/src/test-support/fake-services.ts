@@ -32,6 +32,8 @@ export interface FakeServices {
   traceparents: string[];
   /** Milliseconds a method waits before it answers (a hung service). */
   delays: Map<string, number>;
+  /** A gRPC status a method answers instead of its fixture (a failing service). */
+  failures: Map<string, { code: number; details: string }>;
   totalCalls(): number;
   reset(): void;
   stop(): Promise<void>;
@@ -50,7 +52,11 @@ function unary(name: string, f: FakeServices, fn: Handler) {
     f.tokens.push(String(call.metadata.get("authorization")[0] ?? ""));
     f.traceparents.push(String(call.metadata.get("traceparent")[0] ?? ""));
     new Promise((r) => setTimeout(r, f.delays.get(name) ?? 0))
-      .then(() => fn(call.request, call.metadata))
+      .then(() => {
+        const failure = f.failures.get(name);
+        if (failure) throw grpcError(failure.code, failure.details);
+        return fn(call.request, call.metadata);
+      })
       .then(
         (res) => cb(null, res),
         (err) => cb(err as ServiceError),
@@ -133,6 +139,7 @@ export async function startFakeServices(): Promise<FakeServices> {
     tokens: [],
     traceparents: [],
     delays: new Map(),
+    failures: new Map(),
     totalCalls: () => [...f.calls.values()].reduce((a, b) => a + b, 0),
     reset() {
       f.calls.clear();

@@ -10,7 +10,12 @@ export interface GraphQLAnswer {
   status: number;
   body: {
     data?: Record<string, unknown> | null;
-    errors?: { message: string; extensions?: { code?: string; field?: string } }[];
+    errors?: {
+      message: string;
+      locations?: { line: number; column: number }[];
+      path?: (string | number)[];
+      extensions?: { code?: string; field?: string };
+    }[];
   };
   text: string;
 }

@@ -1,0 +1,134 @@
+import { status } from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { F } from "../test-support/fixture.js";
+import { type GatewayHarness, startGatewayHarness } from "../test-support/harness.js";
+
+/*
+ * GraphQL spec 7.1.2: a field error carries the `path` of the field that failed (and its
+ * `locations` in the document), so a client of a request with several fields can tell which
+ * one failed. Request-level errors (parse, validation, limits, authentication) have no path.
+ */
+const range = `from: "2026-09-01", to: "2026-09-30"`;
+const journal = { classGroupId: F.c1, subjectId: "math", academicYear: { startYear: 2026 } };
+const mark = { studentId: F.p1, value: "MARK_VALUE_FIVE", workType: "ORAL" };
+
+describe("field errors keep their path and locations", () => {
+  let h: GatewayHarness;
+  let admin: string;
+  beforeAll(async () => {
+    h = await startGatewayHarness();
+    admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "a1");
+  });
+  afterAll(() => h?.close());
+
+  it("two aliased diaries, one of a person who is not a pupil: data for a, null and one located error for b", async () => {
+    const query = [
+      "query Two {",
+      `  a: diary(studentId: "${F.p1}", ${range}) { marks { value } }`,
+      `  b: diary(studentId: "${F.t1}", ${range}) { marks { value } }`,
+      "}",
+    ].join("\n");
+    const a = await h.query(admin, query);
+    expect(a.body.data?.a).not.toBeNull();
+    expect(a.body.data?.b).toBeNull();
+    expect(a.body.errors).toEqual([
+      {
+        message: `studentId: ${F.t1} is not a pupil; diaries are kept for pupils only`,
+        locations: [{ line: 3, column: 3 }],
+        path: ["b"],
+        extensions: { code: "BAD_USER_INPUT", field: "studentId" },
+      },
+    ]);
+  });
+
+  it("a policy's refusal of the second of two fields is located there", async () => {
+    // Q1 is a pupil of another school: FORBIDDEN by the diary's policy, before its resolver.
+    const query = `{ ok: diary(studentId: "${F.p1}", ${range}) { marks { value } } other: diary(studentId: "${F.q1}", ${range}) { marks { value } } }`;
+    const a = await h.query(admin, query);
+    expect(a.body.data?.ok).not.toBeNull();
+    expect(a.body.data?.other).toBeNull();
+    expect(a.body.errors).toHaveLength(1);
+    expect(a.body.errors?.[0]).toMatchObject({
+      path: ["other"],
+      locations: [{ line: 1, column: query.indexOf("other:") + 1 }],
+      extensions: { code: "FORBIDDEN" },
+    });
+  });
+
+  it("a mutation batch: the refusal at its own field, the gateway's code and field unchanged", async () => {
+    // Root mutation fields are non-null and run in order: the first failure ends the batch.
+    const a = await h.query(
+      admin,
+      `mutation Batch($ok: JSONObject!, $bad: JSONObject!) {
+        refused: recordMark(commandId: "c-1", input: $bad)
+        notRun: recordMark(commandId: "c-2", input: $ok)
+      }`,
+      {
+        ok: { journal, lessonId: "l1", mark },
+        bad: { journal, lessonId: "l1", mark, grade: 5 },
+      },
+    );
+    expect(a.body.data).toBeNull();
+    expect(a.body.errors).toEqual([
+      {
+        message: expect.stringMatching(/^input\.grade: /),
+        locations: [{ line: 2, column: 9 }],
+        path: ["refused"],
+        extensions: { code: "BAD_USER_INPUT", field: "input.grade" },
+      },
+    ]);
+    // grades is not connected in this harness: a command the gateway lets through is UNAVAILABLE.
+    const passed = await h.query(
+      admin,
+      `mutation M($ok: JSONObject!) { recordMark(commandId: "c-3", input: $ok) }`,
+      { ok: { journal, lessonId: "l1", mark } },
+    );
+    expect(passed.body.errors).toEqual([
+      {
+        message: "recordMark: grades is not connected",
+        locations: [{ line: 1, column: 32 }],
+        path: ["recordMark"],
+        extensions: { code: "UNAVAILABLE" },
+      },
+    ]);
+  });
+
+  it("an internal error is still masked (no stack, no detail) and now located", async () => {
+    h.fakes.failures.set("GetSchools", { code: status.INTERNAL, details: "secret detail" });
+    try {
+      const officer = await h.token([`MINISTRY_OFFICER@region:${F.region}`], "m");
+      const a = await h.query(officer, `{ school(id: "${F.s1}") { name } }`);
+      expect(a.body.data).toEqual({ school: null });
+      expect(a.body.errors).toEqual([
+        {
+          message: expect.stringMatching(/^internal error \(trace \w+\)$/),
+          locations: [{ line: 1, column: 3 }],
+          path: ["school"],
+          extensions: { code: "INTERNAL_SERVER_ERROR" },
+        },
+      ]);
+      expect(a.text).not.toContain("secret detail");
+      expect(a.text).not.toContain("stack");
+    } finally {
+      h.fakes.failures.clear();
+    }
+  });
+
+  it("request-level errors keep no path: authentication, parse, validation", async () => {
+    const none = await h.query(
+      undefined,
+      `{ a: diary(studentId: "${F.p1}", ${range}) { marks { value } } }`,
+    );
+    const parse = await h.query(admin, "{ diary(");
+    const unknown = await h.query(admin, "{ nope }");
+    for (const [answer, code] of [
+      [none, "UNAUTHENTICATED"],
+      [parse, "BAD_USER_INPUT"],
+      [unknown, "BAD_USER_INPUT"],
+    ] as const) {
+      expect(answer.body.errors).toHaveLength(1);
+      expect(answer.body.errors?.[0]?.extensions?.code).toBe(code);
+      expect(answer.body.errors?.[0]).not.toHaveProperty("path");
+    }
+  });
+});
