@@ -29,6 +29,7 @@ export {
 } from "./private-nats-cluster.js";
 export { type PrivatePostgres, startPrivatePostgres } from "./private-postgres.js";
 export { eventually, findExecutable, freePort, rejectionOf, waitFor } from "./process.js";
+export { type RequestStringField, requestStringFields } from "./request-fields.js";
 export {
   addSubject,
   conductLesson,

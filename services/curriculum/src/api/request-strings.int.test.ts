@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import * as api from "@otmetka/proto/curriculum/v1/curriculum_service";
-import { useTestEnvironment } from "@otmetka/testing";
+import { requestStringFields, useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grpcError } from "../test-support/grpc-client.js";
 import { startGrpcInProcess } from "../test-support/grpc-in-process.js";
@@ -50,36 +50,6 @@ const rpcs = () =>
     return { name, method, request: () => codec.fromPartial(NESTED) };
   });
 
-const snake = (key: string) => key.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
-
-/** Every string of `value`: its field path as the proto names it, and a copy setting it. */
-function stringFields(
-  value: unknown,
-  path = "",
-): { path: string; key: string; set: (r: unknown, v: string) => unknown }[] {
-  if (typeof value === "string") return [{ path, key: "", set: (_r, v) => v }];
-  if (Array.isArray(value))
-    return value.flatMap((item, i) =>
-      stringFields(item, `${path}[${i}]`).map((s) => ({
-        ...s,
-        set: (r: unknown, v: string) => {
-          const list = [...(r as unknown[])];
-          list[i] = s.set(list[i], v);
-          return list;
-        },
-      })),
-    );
-  if (value !== null && typeof value === "object")
-    return Object.entries(value).flatMap(([k, item]) =>
-      stringFields(item, path === "" ? snake(k) : `${path}.${snake(k)}`).map((s) => ({
-        ...s,
-        key: s.key || k,
-        set: (r: unknown, v: string) => ({ ...(r as Request), [k]: s.set((r as Request)[k], v) }),
-      })),
-    );
-  return [];
-}
-
 const MULTILINE = new Set(["homework", "reason"]);
 
 const written = async () =>
@@ -105,7 +75,7 @@ async function expectInvalid(rpc: string, call: Promise<unknown>, field: string,
 describe("control characters and long ids in every request", () => {
   it("finds the strings of every RPC", () => {
     const paths = rpcs().flatMap((r) =>
-      stringFields(r.request()).map((f) => `${r.name} ${f.path}`),
+      requestStringFields(r.request()).map((f) => `${r.name} ${f.path}`),
     );
     expect(paths).toEqual(
       expect.arrayContaining([
@@ -126,7 +96,7 @@ describe("control characters and long ids in every request", () => {
   it("refuses NUL and other control characters; line breaks and tabs only in homework and reason", async () => {
     const before = await written();
     for (const rpc of rpcs()) {
-      for (const field of stringFields(rpc.request())) {
+      for (const field of requestStringFields(rpc.request())) {
         const controls = MULTILINE.has(field.key)
           ? ["\u0000", "\u0007", "\u001b", "\u007f", "\u0085"]
           : ["\u0000", "\n", "\t", "\r", "\u0007", "\u007f", "\u0085"];
@@ -143,7 +113,7 @@ describe("control characters and long ids in every request", () => {
   it("refuses ids over 200 characters, person ids given as *_by too", async () => {
     const before = await written();
     for (const rpc of rpcs()) {
-      for (const field of stringFields(rpc.request())) {
+      for (const field of requestStringFields(rpc.request())) {
         if (!/(_id|_ids\[\d+\]|_by)$/.test(field.path)) continue;
         const bad = "x".repeat(201);
         const call = platform[rpc.method]?.(field.set(rpc.request(), bad));

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { AbsenceReason, MarkValue } from "@otmetka/proto/grades/events/v1/events";
-import { useTestEnvironment } from "@otmetka/testing";
+import { requestStringFields, useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishFeed, type SchoolFixture, schoolFixture } from "../test-support/feed.js";
 import { eventually, grpcError, type Harness, startHarness } from "../test-support/harness.js";
@@ -192,35 +192,6 @@ function queries(): { name: string; call: Command; request: () => Request }[] {
 
 const requests = () => [...commands(), ...queries()];
 
-const snake = (key: string) => key.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
-
-/** The field path (as the proto names it) and a setter of every string in `value`. */
-function stringFields(
-  value: unknown,
-  path = "",
-): { path: string; set: (r: Request, v: string) => Request }[] {
-  if (typeof value === "string") return [{ path, set: (_r, v) => v as unknown as Request }];
-  if (Array.isArray(value))
-    return value.flatMap((item, i) =>
-      stringFields(item, `${path}[${i}]`).map((s) => ({
-        path: s.path,
-        set: (r: Request, v: string) => {
-          const list = [...(r as unknown as unknown[])];
-          list[i] = s.set(list[i] as Request, v);
-          return list as unknown as Request;
-        },
-      })),
-    );
-  if (value !== null && typeof value === "object")
-    return Object.entries(value).flatMap(([key, item]) =>
-      stringFields(item, path === "" ? snake(key) : `${path}.${snake(key)}`).map((s) => ({
-        path: s.path,
-        set: (r: Request, v: string) => ({ ...r, [key]: s.set(r[key] as Request, v) }),
-      })),
-    );
-  return [];
-}
-
 const MULTILINE = /(^|\.)(comment|reason|note)$/;
 
 async function written() {
@@ -247,14 +218,16 @@ describe("control characters and long ids in commands and queries", () => {
     const before = await written();
     const checked: string[] = [];
     for (const command of requests()) {
-      for (const field of stringFields(command.request())) {
+      for (const field of requestStringFields(command.request())) {
         checked.push(`${command.name} ${field.path}`);
         const bad = `x\u0000${randomUUID()}`;
-        await expectInvalid(command.call(field.set(command.request(), bad)), field.path, bad).catch(
-          (err: Error) => {
-            throw new Error(`${command.name} ${field.path}: ${err.message}`);
-          },
-        );
+        await expectInvalid(
+          command.call(field.set(command.request(), bad) as Request),
+          field.path,
+          bad,
+        ).catch((err: Error) => {
+          throw new Error(`${command.name} ${field.path}: ${err.message}`);
+        });
       }
     }
     expect(checked).toEqual(
@@ -280,14 +253,14 @@ describe("control characters and long ids in commands and queries", () => {
   it("refuses other control characters; line breaks and tabs only in comments, reasons and notes", async () => {
     const before = await written();
     for (const command of requests()) {
-      for (const field of stringFields(command.request())) {
+      for (const field of requestStringFields(command.request())) {
         const controls = MULTILINE.test(field.path)
           ? ["\u0007", "\u001b[2J", "\u007f", "\u0085"]
           : ["\n", "\t", "\r", "\u0007", "\u007f", "\u0085"];
         for (const ch of controls) {
           const bad = `a${ch}${randomUUID()}`;
           await expectInvalid(
-            command.call(field.set(command.request(), bad)),
+            command.call(field.set(command.request(), bad) as Request),
             field.path,
             bad,
           ).catch((err: Error) => {
@@ -302,10 +275,10 @@ describe("control characters and long ids in commands and queries", () => {
   it("refuses ids and command ids over 200 characters", async () => {
     const before = await written();
     for (const command of requests()) {
-      for (const field of stringFields(command.request())) {
+      for (const field of requestStringFields(command.request())) {
         if (!/(_id|^command_id)$/.test(field.path)) continue;
         const bad = "x".repeat(201);
-        const err = await grpcError(command.call(field.set(command.request(), bad)));
+        const err = await grpcError(command.call(field.set(command.request(), bad) as Request));
         expect([command.name, err.code, err.metadata.get("field"), err.details]).toEqual([
           command.name,
           status.INVALID_ARGUMENT,
