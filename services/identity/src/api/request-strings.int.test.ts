@@ -5,6 +5,7 @@ import {
   IdentityServiceService,
   PersonKind,
 } from "@otmetka/proto/identity/v1/identity_service";
+import { requestStringFields } from "@otmetka/testing";
 import { describe, expect, it } from "vitest";
 import { useAuthHarness } from "../test-support/auth-harness.js";
 import { grpcError } from "../test-support/grpc-client.js";
@@ -104,35 +105,6 @@ async function requests(): Promise<Record<string, Request>> {
   };
 }
 
-const snake = (key: string) => key.replace(/[A-Z]/g, (ch) => `_${ch.toLowerCase()}`);
-
-/** Every string of `value`: its field path as the proto names it, and a copy setting it. */
-function stringFields(
-  value: unknown,
-  path = "",
-): { path: string; set: (r: unknown, v: string) => unknown }[] {
-  if (typeof value === "string") return [{ path, set: (_r, v) => v }];
-  if (Array.isArray(value))
-    return value.flatMap((item, i) =>
-      stringFields(item, `${path}[${i}]`).map((s) => ({
-        path: s.path,
-        set: (r: unknown, v: string) => {
-          const list = [...(r as unknown[])];
-          list[i] = s.set(list[i], v);
-          return list;
-        },
-      })),
-    );
-  if (value !== null && typeof value === "object")
-    return Object.entries(value).flatMap(([k, item]) =>
-      stringFields(item, path === "" ? snake(k) : `${path}.${snake(k)}`).map((s) => ({
-        path: s.path,
-        set: (r: unknown, v: string) => ({ ...(r as Request), [k]: s.set((r as Request)[k], v) }),
-      })),
-    );
-  return [];
-}
-
 /** The field an error names: a contact is named by its place in the list. */
 const named = (path: string) => path.replace(/(contacts\[\d+\])\.value$/, "$1");
 
@@ -164,7 +136,7 @@ describe("control characters in every command's strings", () => {
     const api = h.api as unknown as Calls;
     const before = await snapshotTables(h.identity.deps, ALL_TABLES);
     for (const [method, request] of Object.entries(all)) {
-      for (const field of stringFields(request)) {
+      for (const field of requestStringFields(request)) {
         for (const ch of CONTROLS) {
           const bad = `x${ch}${randomUUID()}`;
           const req = field.set(request, bad) as Request;
@@ -211,7 +183,7 @@ describe("control characters in every command's strings", () => {
     const before = await snapshotTables(h.identity.deps, ALL_TABLES);
     for (const [method, request] of Object.entries(all)) {
       // Passwords are hashed, never stored or logged as text: their policy is their own.
-      for (const field of stringFields(request).filter((f) => f.path !== "password")) {
+      for (const field of requestStringFields(request).filter((f) => f.path !== "password")) {
         for (const ch of CONTROLS) {
           const bad = `x${ch}${randomUUID()}`;
           const req = field.set(request, bad) as Request;
