@@ -17,7 +17,7 @@ import type { AuthDeps } from "../accounts/deps.js";
 import { issueServiceToken, login, logout, refresh, type TokenPair } from "../accounts/sessions.js";
 import { grantRole, revokeRole } from "../commands/grants.js";
 import { requireId } from "../domain/validators.js";
-import { requireRoleOver, Targets } from "./authorize.js";
+import { requireRoleWhere, Targets } from "./authorize.js";
 import { authorizeGrant } from "./grant-policy.js";
 
 const grantOf = (claim: string) => {
@@ -64,8 +64,9 @@ export function createAuthService(o: {
     createAccount: authed(async (req, { caller }) => {
       if (req.personId === "") requireRole(caller, ["PLATFORM_ADMIN"]);
       else {
-        const where = await targets.person(requireId("person_id", req.personId));
-        requireRoleOver(
+        // An account acts as the person: every school holding them must be the caller's.
+        const where = await targets.everySchoolOf(requireId("person_id", req.personId));
+        requireRoleWhere(
           caller,
           ["PLATFORM_ADMIN", "SCHOOL_ADMIN", "MUNICIPAL_OFFICER"],
           where,

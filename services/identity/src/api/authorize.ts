@@ -1,6 +1,7 @@
 import type { Queryable } from "@otmetka/eventstore";
 import {
   type Caller,
+  DomainError,
   hasRole,
   type Role,
   requireRole,
@@ -65,6 +66,17 @@ export class Targets {
   }
 
   /**
+   * Every school of a person, each one a part the caller must pass: commands on the person as
+   * a whole (their data, erasure, account, guardians) answer to all the schools holding them,
+   * so a school that only added itself (staff assignment, enrolling a pupil registered
+   * elsewhere) cannot act for the others. An unknown id: the region (then NOT_FOUND).
+   */
+  async everySchoolOf(personId: string): Promise<Where> {
+    const schools = await this.person(personId);
+    return { every: schools.length > 0 ? schools.map((s) => [s]) : [[this.region()]] };
+  }
+
+  /**
    * The school of the pupil's current class group: the roster a transfer or withdrawal ends.
    * Not enrolled: their schools, so that the command itself answers "is not enrolled".
    */
@@ -106,12 +118,14 @@ export function requireRoleOver(
 }
 
 /**
- * Where a call acts: one target, or a list of which one suffices (a person's schools), or
- * `every` part of a call that writes in two places (a transfer leaves one school and joins
- * another): a union of both would let either school's admin act in the other.
+ * Where a call acts: one target, or a list of which one suffices (a person's schools, for
+ * reading), or `every` part of a call that writes in two places (a transfer leaves one school
+ * and joins another) or acts on a whole person held by several schools: a union would let
+ * either school's admin act for the other.
  */
 export type Where = ScopeTarget | ScopeTarget[] | { every: ScopeTarget[][] };
 
+/** Refuses naming every part the caller lacks (each by its first target), not just one. */
 export function requireRoleWhere(
   caller: Caller,
   roles: readonly Role[],
@@ -120,7 +134,18 @@ export function requireRoleWhere(
 ): void {
   // Arrays have an `every` method: test for a list first.
   const parts = Array.isArray(where) ? [where] : "every" in where ? where.every : [[where]];
-  for (const part of parts) requireRoleOver(caller, roles, part, regionId);
+  // A part naming nothing is the region's, as in requireRoleOver.
+  const missing = parts
+    .map((part) => (part.length > 0 ? part : [{ regionId }]))
+    .flatMap((part) => (hasRoleOver(caller, roles, part) ? [] : [part[0] ?? { regionId }]));
+  if (missing.length === 0) return;
+  // One school missing: requireRole's own wording (with its municipality and region).
+  if (missing.length === 1) requireRole(caller, roles, missing[0]);
+  const named = missing.map((t) => (t.schoolId ? `school ${t.schoolId}` : `region ${regionId}`));
+  throw new DomainError(
+    "permission_denied",
+    `caller: needs ${roles.join(" or ")} for each of ${named.join(", ")}`,
+  );
 }
 
 /** Role sets of identity's calls (README "Authorization"). */

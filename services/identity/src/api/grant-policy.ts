@@ -1,7 +1,7 @@
 import { type Caller, DomainError, type Role, requireRole } from "@otmetka/service-kit";
 import type { GrantSubject } from "../commands/grants.js";
 import { refused } from "../domain/errors.js";
-import { requireRoleOver, type Targets } from "./authorize.js";
+import { requireRoleWhere, type Targets } from "./authorize.js";
 
 /**
  * Who may grant (and revoke) what:
@@ -9,7 +9,7 @@ import { requireRoleOver, type Targets } from "./authorize.js";
  *   municipality, PLATFORM_ADMIN;
  * - MUNICIPAL_OFFICER: MINISTRY_OFFICER of the region, PLATFORM_ADMIN;
  * - GUARDIAN / STUDENT (accounts linked to a person only): SCHOOL_ADMIN or MUNICIPAL_OFFICER
- *   over one of the person's schools, PLATFORM_ADMIN;
+ *   over every one of the person's schools, PLATFORM_ADMIN;
  * - MINISTRY_OFFICER, PORTAL_SUBSCRIBER, PLATFORM_ADMIN: PLATFORM_ADMIN only.
  * Nobody changes their own grants, so an admin cannot widen (or lock out) themselves.
  */
@@ -40,8 +40,9 @@ export async function authorizeGrant(
       if (!s.account.personId) {
         throw refused("account_id", `${role} is granted to accounts linked to a person`);
       }
-      const where = await targets.person(s.account.personId);
-      requireRoleOver(
+      // Unscoped roles of the person as a whole: every school holding them.
+      const where = await targets.everySchoolOf(s.account.personId);
+      requireRoleWhere(
         caller,
         ["PLATFORM_ADMIN", "SCHOOL_ADMIN", "MUNICIPAL_OFFICER"],
         where,

@@ -57,7 +57,7 @@ import {
   getStaffSchools,
   searchPeople,
 } from "../projections/people-queries.js";
-import { ROLES_OF, requireRoleOver, requireRoleWhere, Targets, type Where } from "./authorize.js";
+import { ROLES_OF, requireRoleWhere, Targets, type Where } from "./authorize.js";
 import { requirePersonalDataAccess } from "./personal-data-access.js";
 
 export interface IdentityApiOptions {
@@ -100,6 +100,9 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
   const atClassGroup = (req: { classGroupId: string }) => targets.classGroup(req.classGroupId);
   const atSubgroup = (req: { subgroupId: string }) => targets.subgroup(req.subgroupId);
   const atStudent = (req: { studentId: string }) => targets.person(req.studentId);
+  // The person as a whole (their data, erasure, guardians): every school holding them.
+  const wholePerson = (req: { personId: string }) => targets.everySchoolOf(req.personId);
+  const wholeStudent = (req: { studentId: string }) => targets.everySchoolOf(req.studentId);
   return {
     getRegion: h(async () => ({ regionId: o.region.id, name: o.region.name })),
     registerMunicipality: guarded(
@@ -144,7 +147,7 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
     }),
     changePersonalData: guarded(
       ROLES_OF.school,
-      atPerson,
+      wholePerson,
       ok((req, ctx) => changePersonalData(deps, req, ctx)),
     ),
     getPeople: h(async (req, call) => {
@@ -160,6 +163,8 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
       requireRole(call.caller, ROLES_OF.personalData, await targets.school(schoolId));
       return { personIds: await searchPeople(deps, schoolId, req.query) };
     }),
+    // A hold only preserves: an authority of one of the person's schools may place it; lifting
+    // it opens the way to erasure, so it needs every school, as erasure does.
     placeLegalHold: guarded(
       ROLES_OF.legalHold,
       atPerson,
@@ -167,10 +172,10 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
     ),
     liftLegalHold: guarded(
       ROLES_OF.legalHold,
-      atPerson,
+      wholePerson,
       ok((req, ctx) => liftLegalHold(deps, req, ctx)),
     ),
-    erasePerson: guarded(ROLES_OF.erasure, atPerson, async (req, ctx) => {
+    erasePerson: guarded(ROLES_OF.erasure, wholePerson, async (req, ctx) => {
       await erasePerson(deps, req, ctx);
       logger.info({ person_id: req.personId }, "person erased");
       return {};
@@ -267,24 +272,26 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
         name: subgroup?.name ?? "",
       };
     }),
+    // Guardians see the pupil's data from every school: who they are is the pupil's schools' act.
     linkGuardian: guarded(
       ROLES_OF.school,
-      atStudent,
+      wholeStudent,
       ok((req, ctx) => linkGuardian(deps, req, ctx)),
     ),
     unlinkGuardian: guarded(
       ROLES_OF.school,
-      atStudent,
+      wholeStudent,
       ok((req, ctx) => unlinkGuardian(deps, req, ctx)),
     ),
-    // Consent is the guardian's own act (or recorded by the school on their behalf).
+    // Consent is the guardian's own act, or recorded on their behalf: granting shares the
+    // pupil's data with the portal (every school of the pupil), withdrawing only stops it (one).
     grantPortalConsent: h(async (req, call) => {
-      await requireGuardianOrSchool(req, call);
+      await requireGuardianOrSchool(req, call, await wholeStudent(req));
       await grantPortalConsent(deps, req, { metadata: call.metadata });
       return {};
     }),
     withdrawPortalConsent: h(async (req, call) => {
-      await requireGuardianOrSchool(req, call);
+      await requireGuardianOrSchool(req, call, await atStudent(req));
       await withdrawPortalConsent(deps, req, { metadata: call.metadata });
       return {};
     }),
@@ -309,9 +316,10 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
   async function requireGuardianOrSchool(
     req: { guardianId: string; studentId: string },
     call: AuthorizedCall,
+    school: Where,
   ): Promise<void> {
     const self = call.caller.personId !== undefined && call.caller.personId === req.guardianId;
     if (self && call.caller.grants.some((g) => g.role === "GUARDIAN")) return;
-    requireRoleOver(call.caller, ROLES_OF.school, await atStudent(req), o.region.id);
+    requireRoleWhere(call.caller, ROLES_OF.school, school, o.region.id);
   }
 }

@@ -1,0 +1,233 @@
+import { status } from "@grpc/grpc-js";
+import { PersonKind } from "@otmetka/proto/identity/v1/identity_service";
+import { describe, expect, it } from "vitest";
+import { enrollStudent } from "../commands/enrollment.js";
+import { assignStaffToSchool } from "../commands/guardians.js";
+import { registerSchool } from "../commands/organisations.js";
+import { useAuthHarness } from "../test-support/auth-harness.js";
+import { grpcError } from "../test-support/grpc-client.js";
+import {
+  ALL_TABLES,
+  cmd,
+  givenClassGroup,
+  givenPerson,
+  givenSchool,
+  personalData,
+  snapshotTables,
+  VALID_INN,
+  VALID_OGRN,
+} from "../test-support/in-process.js";
+
+/*
+ * Commands on a person as a whole (their personal data, erasure, their account, their
+ * guardians) answer to every school that holds the person: a school that only added itself
+ * (assigning another school's teacher to its staff, enrolling a pupil registered elsewhere)
+ * must not act for the others.
+ */
+const h = useAuthHarness("identity_person_scope");
+const STAFF = PersonKind.PERSON_KIND_STAFF;
+const GUARDIAN = PersonKind.PERSON_KIND_GUARDIAN;
+
+/** Schools A and A2 of municipality X, B of municipality Y; callers' metadata. */
+async function world() {
+  const d = h.identity.deps;
+  const a = await givenSchool(d);
+  const { schoolId: a2 } = await registerSchool(d, {
+    commandId: cmd(),
+    municipalityId: a.municipalityId,
+    name: "Муниципальное общеобразовательное учреждение СОШ № 2",
+    shortName: "СОШ № 2",
+    address: "ул. Ленина, 2",
+    timeZone: "",
+    inn: VALID_INN,
+    ogrn: VALID_OGRN,
+  });
+  const b = await givenSchool(d);
+  const token = async (claim: string) => h.md((await h.userWith([claim])).token);
+  return {
+    a: a.schoolId,
+    a2,
+    b: b.schoolId,
+    groupA: await givenClassGroup(d, { schoolId: a.schoolId, gradeLevel: 5, letter: "А" }),
+    groupA2: await givenClassGroup(d, { schoolId: a2, gradeLevel: 5, letter: "А" }),
+    groupB: await givenClassGroup(d, { schoolId: b.schoolId, gradeLevel: 5, letter: "А" }),
+    adminA: await token(`SCHOOL_ADMIN@school:${a.schoolId}`),
+    adminB: await token(`SCHOOL_ADMIN@school:${b.schoolId}`),
+    officerX: await token(`MUNICIPAL_OFFICER@municipality:${a.municipalityId}`),
+    officerY: await token(`MUNICIPAL_OFFICER@municipality:${b.municipalityId}`),
+    platform: h.md(await h.adminToken()),
+  };
+}
+type Md = Awaited<ReturnType<typeof world>>["adminA"];
+
+/** The call is PERMISSION_DENIED naming each of `schoolIds`, and no table changed. */
+async function expectDenied(call: () => Promise<unknown>, ...schoolIds: string[]) {
+  const before = await snapshotTables(h.identity.deps, ALL_TABLES);
+  const err = await grpcError(call());
+  expect(err.code, err.details).toBe(status.PERMISSION_DENIED);
+  for (const id of schoolIds) expect(err.details).toContain(`school ${id}`);
+  expect(await snapshotTables(h.identity.deps, ALL_TABLES)).toEqual(before);
+}
+
+/** A teacher registered at `home`, then assigned to the staff of `also` (by that school). */
+async function teacher(home: string, ...also: string[]) {
+  const personId = await givenPerson(h.identity.deps, home, STAFF);
+  for (const schoolId of also) {
+    await assignStaffToSchool(h.identity.deps, { commandId: cmd(), personId, schoolId });
+  }
+  return personId;
+}
+
+/** A pupil registered at `home`, enrolled in `classGroupId` (the receiving school may, alone). */
+async function pupil(home: string, classGroupId: string) {
+  const personId = await givenPerson(h.identity.deps, home);
+  await enrollStudent(h.identity.deps, {
+    commandId: cmd(),
+    personId,
+    classGroupId,
+    effectiveDate: "2026-09-01",
+  });
+  return personId;
+}
+
+const change = (personId: string, md: Md) =>
+  h.api.changePersonalData(
+    { commandId: cmd(), personId, personalData: personalData({ familyName: "Сидорова" }) },
+    md,
+  );
+const erase = (personId: string, md: Md) => h.api.erasePerson({ commandId: cmd(), personId }, md);
+const account = (personId: string, md: Md) =>
+  h.authApi.createAccount(
+    {
+      username: `p${Math.random().toString(36).slice(2, 12)}`,
+      password: "a long enough password 1",
+      personId,
+    },
+    md,
+  );
+
+describe("personal data, erasure and accounts of a person of several schools", () => {
+  it("a teacher who also works at B: A's admin may not change, erase or open an account", async () => {
+    const w = await world();
+    const t = await teacher(w.b, w.a);
+    await expectDenied(() => change(t, w.adminA), w.b);
+    await expectDenied(() => erase(t, w.adminA), w.b);
+    await expectDenied(() => account(t, w.adminA), w.b);
+    // Nor B's admin alone, nor an officer covering one of the two.
+    await expectDenied(() => change(t, w.adminB), w.a);
+    await expectDenied(() => erase(t, w.officerX), w.b);
+    await expectDenied(() => account(t, w.officerY), w.a);
+    await change(t, w.platform);
+    await account(t, w.platform);
+    await erase(t, w.platform);
+  });
+
+  it("a municipal officer covering every school of the teacher may", async () => {
+    const w = await world();
+    const t = await teacher(w.a2, w.a);
+    await expectDenied(() => change(t, w.adminA), w.a2);
+    await change(t, w.officerX);
+    await account(t, w.officerX);
+    await erase(t, w.officerX);
+  });
+
+  it("every missing school is named", async () => {
+    const w = await world();
+    const t = await teacher(w.b, w.a, w.a2);
+    await expectDenied(() => erase(t, w.adminA), w.b, w.a2);
+  });
+
+  it("a teacher of A only: A's admin still changes, opens an account and erases", async () => {
+    const w = await world();
+    const t = await teacher(w.a);
+    await change(t, w.adminA);
+    await account(t, w.adminA);
+    await erase(t, w.adminA);
+  });
+
+  it("a pupil registered at A and enrolled at B answers to both schools", async () => {
+    const w = await world();
+    const p = await pupil(w.a, w.groupB);
+    await expectDenied(() => change(p, w.adminB), w.a);
+    await expectDenied(() => erase(p, w.adminB), w.a);
+    await expectDenied(() => account(p, w.adminB), w.a);
+    await expectDenied(() => change(p, w.adminA), w.b);
+    await change(p, w.platform);
+    const inX = await pupil(w.a, w.groupA2);
+    await change(inX, w.officerX);
+    await erase(inX, w.officerX);
+    // Registered and enrolled at A: A's admin alone.
+    const own = await pupil(w.a, w.groupA);
+    await change(own, w.adminA);
+    await account(own, w.adminA);
+    await erase(own, w.adminA);
+  });
+});
+
+describe("guardians, consent, roles and legal holds of a person of several schools", () => {
+  it("LinkGuardian, UnlinkGuardian and consent recorded by a school need every school of the pupil", async () => {
+    const w = await world();
+    const p = await pupil(w.a, w.groupB);
+    const g = await givenPerson(h.identity.deps, w.b, GUARDIAN);
+    const link = (md: Md) =>
+      h.api.linkGuardian({ commandId: cmd(), studentId: p, guardianId: g }, md);
+    await expectDenied(() => link(w.adminB), w.a);
+    await link(w.platform);
+    await expectDenied(
+      () => h.api.unlinkGuardian({ commandId: cmd(), studentId: p, guardianId: g }, w.adminB),
+      w.a,
+    );
+    const consent = { studentId: p, guardianId: g };
+    await expectDenied(
+      () => h.api.grantPortalConsent({ commandId: cmd(), ...consent }, w.adminB),
+      w.a,
+    );
+    // The guardian themself decides, whatever the schools.
+    const self = h.md((await h.userWith(["GUARDIAN"], g)).token);
+    await h.api.grantPortalConsent({ commandId: cmd(), ...consent }, self);
+    // Withdrawing only stops sharing: one school of the pupil may record it.
+    await h.api.withdrawPortalConsent({ commandId: cmd(), ...consent }, w.adminB);
+    // A pupil of A only: A's admin alone.
+    const own = await pupil(w.a, w.groupA);
+    await h.api.linkGuardian({ commandId: cmd(), studentId: own, guardianId: g }, w.adminA);
+  });
+
+  it("GrantRole / RevokeRole STUDENT and GUARDIAN need every school of the account's person", async () => {
+    const w = await world();
+    const p = await pupil(w.a, w.groupB);
+    const { accountId } = await h.userWith([], p);
+    const role = (verb: "grantRole" | "revokeRole", md: Md) =>
+      h.authApi[verb](
+        { commandId: cmd(), accountId, grant: { role: "STUDENT", scopeKind: "", scopeId: "" } },
+        md,
+      );
+    await expectDenied(() => role("grantRole", w.adminB), w.a);
+    await expectDenied(() => role("grantRole", w.adminA), w.b);
+    await role("grantRole", w.platform);
+    await expectDenied(() => role("revokeRole", w.adminB), w.a);
+    const own = await pupil(w.a, w.groupA);
+    const ownAccount = await h.userWith([], own);
+    await h.authApi.grantRole(
+      {
+        commandId: cmd(),
+        accountId: ownAccount.accountId,
+        grant: { role: "STUDENT", scopeKind: "", scopeId: "" },
+      },
+      w.adminA,
+    );
+  });
+
+  it("a legal hold is placed by an authority of one school, lifted only over every school", async () => {
+    const w = await world();
+    const t = await teacher(w.b, w.a);
+    const hold = (verb: "placeLegalHold" | "liftLegalHold", md: Md) =>
+      h.api[verb]({ commandId: cmd(), personId: t, reason: "дело № 2-15/2026" }, md);
+    await hold("placeLegalHold", w.officerY);
+    await expectDenied(() => hold("liftLegalHold", w.officerX), w.b);
+    await expectDenied(() => hold("liftLegalHold", w.officerY), w.a);
+    await hold("liftLegalHold", w.platform);
+    await hold("placeLegalHold", w.officerX);
+    const ministry = h.md((await h.userWith(["MINISTRY_OFFICER@region:74"])).token);
+    await hold("liftLegalHold", ministry);
+  });
+});
