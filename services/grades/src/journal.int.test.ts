@@ -828,6 +828,190 @@ describe("attendance, exemptions and work types", () => {
   });
 });
 
+describe("free text (grades.notes) only with a recorded command", () => {
+  const stream = () => `journal-${f.classGroupId}-${f.subjects.math}-2026`;
+  const notes = async () =>
+    (
+      await h.store.pool.query<{ note_id: string; person_id: string; text: string }>(
+        "SELECT note_id, person_id, text FROM grades.notes ORDER BY note_id",
+      )
+    ).rows;
+  const noteOf = async (id: string) =>
+    (await notes()).find((n) => n.note_id === id && id !== "")?.text;
+  const lastEvent = async () => (await h.store.readStream(stream())).at(-1)!;
+
+  it("a refused command (no rights, bad state, validation) stores no note", async () => {
+    const stranger = await h.as([`TEACHER@school:${f.schoolId}`], f.teachers.stranger);
+    const { markId } = await recordMark();
+    const before = await notes();
+    const denied = { code: status.PERMISSION_DENIED, rule: "author_not_assigned" };
+    expect(
+      await ruleOf(
+        recordMark(
+          { mark: mark(f.pupils.p1, MarkValue.MARK_VALUE_TWO, "ORAL", "списывал") },
+          stranger,
+        ),
+      ),
+    ).toEqual(denied);
+    expect(
+      await ruleOf(
+        h.client.recordMarks(
+          {
+            commandId: randomUUID(),
+            journal,
+            lessonId: f.lessons.past,
+            marks: [
+              mark(f.pupils.p1, MarkValue.MARK_VALUE_FIVE, "ORAL", "молодец"),
+              mark(f.pupils.other, MarkValue.MARK_VALUE_TWO, "ORAL", "не готов"),
+            ],
+          },
+          teacher,
+        ),
+      ),
+    ).toEqual({ code: status.FAILED_PRECONDITION, rule: "student_not_enrolled" });
+    const excuse = (lessonId: string, md: typeof teacher) =>
+      h.client.excuseAbsence(
+        {
+          commandId: randomUUID(),
+          journal,
+          lessonId,
+          studentId: f.pupils.p1,
+          note: "справка из больницы",
+        },
+        md,
+      );
+    expect(await ruleOf(excuse(f.lessons.past, stranger))).toEqual(denied);
+    expect(await ruleOf(excuse(f.lessons.late, teacher))).toEqual({
+      code: status.FAILED_PRECONDITION,
+      rule: "attendance_not_recorded",
+    });
+    expect(
+      await ruleOf(
+        h.client.grantExemption(
+          {
+            commandId: randomUUID(),
+            journal,
+            studentId: f.pupils.p1,
+            firstDay: "2026-09-15",
+            lastDay: "2026-12-31",
+            reason: "диагноз: астма",
+          },
+          stranger,
+        ),
+      ),
+    ).toEqual(denied);
+    expect(
+      await ruleOf(
+        h.client.correctMark(
+          {
+            commandId: randomUUID(),
+            journal,
+            markId,
+            value: MarkValue.MARK_VALUE_TWO,
+            reason: "по просьбе родителей",
+          },
+          stranger,
+        ),
+      ),
+    ).toEqual(denied);
+    expect(
+      await ruleOf(
+        h.client.setTermMark(
+          {
+            commandId: randomUUID(),
+            journal,
+            studentId: f.pupils.p1,
+            term: 3,
+            value: MarkValue.MARK_VALUE_TWO,
+            reason: "проблемы в семье",
+          },
+          stranger,
+        ),
+      ),
+    ).toEqual(denied);
+    expect(await notes()).toEqual(before);
+  });
+
+  it("a recorded command stores its note, readable as before; a retry writes no second note", async () => {
+    const req = {
+      commandId: randomUUID(),
+      journal,
+      lessonId: f.lessons.past,
+      mark: mark(f.pupils.p1, MarkValue.MARK_VALUE_FOUR, "ORAL", "хорошо, но неаккуратно"),
+    };
+    const before = (await notes()).length;
+    const { markId } = await h.client.recordMark(req, teacher);
+    expect((await h.client.getMarkHistory({ journal, markId }, teacher)).comment).toBe(
+      "хорошо, но неаккуратно",
+    );
+    expect((await notes()).length).toBe(before + 1);
+    expect((await h.client.recordMark(req, teacher)).replayed).toBe(true);
+    expect((await notes()).length).toBe(before + 1);
+    // Erased meanwhile (as PersonErased does): a retry does not write the text again.
+    await h.store.pool.query("DELETE FROM grades.notes WHERE text = $1", [req.mark.comment]);
+    expect((await h.client.recordMark(req, teacher)).replayed).toBe(true);
+    expect((await notes()).length).toBe(before);
+
+    const exemption = {
+      commandId: randomUUID(),
+      journal,
+      studentId: f.pupils.p1,
+      firstDay: "2026-09-15",
+      lastDay: "2026-10-31",
+      reason: "после операции",
+    };
+    await h.client.grantExemption(exemption, admin);
+    const granted = (await lastEvent()).data as { reasonNoteId: string; studentId: string };
+    expect(await noteOf(granted.reasonNoteId)).toBe("после операции");
+    expect((await h.client.grantExemption(exemption, admin)).replayed).toBe(true);
+
+    await h.client.recordAttendance(
+      {
+        commandId: randomUUID(),
+        journal,
+        lessonId: f.lessons.past,
+        absences: [
+          {
+            studentId: f.pupils.p1,
+            reason: AbsenceReason.ABSENCE_REASON_UNEXCUSED,
+            lateMinutes: 0,
+          },
+        ],
+      },
+      teacher,
+    );
+    const excusal = {
+      commandId: randomUUID(),
+      journal,
+      lessonId: f.lessons.past,
+      studentId: f.pupils.p1,
+      note: "справка №12",
+    };
+    await h.client.excuseAbsence(excusal, teacher);
+    const excused = (await lastEvent()).data as { noteId: string };
+    expect(await noteOf(excused.noteId)).toBe("справка №12");
+    expect((await h.client.excuseAbsence(excusal, teacher)).replayed).toBe(true);
+    expect((await notes()).length).toBe(before + 2);
+  });
+
+  it("a first term mark's reason, named by no event, is not stored", async () => {
+    const before = await notes();
+    const r = await h.client.setTermMark(
+      {
+        commandId: randomUUID(),
+        journal,
+        studentId: f.pupils.p1,
+        term: 4,
+        value: MarkValue.MARK_VALUE_FOUR,
+        reason: "старался",
+      },
+      teacher,
+    );
+    expect(r.corrected).toBe(false);
+    expect(await notes()).toEqual(before);
+  });
+});
+
 describe("queries", () => {
   it("lists a pupil's marks in a period for staff and for the pupil themself, not for another pupil", async () => {
     const me = await h.as(["STUDENT"], f.pupils.p1);
@@ -872,15 +1056,29 @@ describe("concurrency and availability", () => {
     const j = { ...journal, subjectId: f.subjects.math };
     const stream = `journal-${f.classGroupId}-${f.subjects.math}-2026`;
     const before = await h.store.streamVersion(stream);
-    const one = (deps: typeof h.deps) =>
+    // Every other mark has a comment: its note commits in the append's own transaction,
+    // through the conflicts and the locked path too.
+    const tag = randomUUID();
+    const one = (deps: typeof h.deps, i: number) =>
       recordMarks(deps, call, {
         commandId: randomUUID(),
         journal: j,
         lessonId: f.lessons.past,
-        marks: [mark(f.pupils.p1)].map((m) => ({ ...m, value: "MARK_VALUE_FIVE" })),
+        marks: [
+          mark(f.pupils.p1, MarkValue.MARK_VALUE_FIVE, "ORAL", i % 4 < 2 ? "" : `${tag} ${i}`),
+        ].map((m) => ({ ...m, value: "MARK_VALUE_FIVE" })),
       });
-    await Promise.all(Array.from({ length: 40 }, (_, i) => one(i % 2 === 0 ? h.deps : other)));
+    await Promise.all(Array.from({ length: 40 }, (_, i) => one(i % 2 === 0 ? h.deps : other, i)));
     expect(await h.store.streamVersion(stream)).toBe(before + 40);
+    const { rows } = await h.store.pool.query<{ text: string }>(
+      "SELECT text FROM grades.notes WHERE starts_with(text, $1) ORDER BY text",
+      [tag],
+    );
+    const named = (await h.store.readStream(stream, { fromVersion: before + 1 })).filter(
+      (e) => (e.data as { noteId: string }).noteId !== "",
+    );
+    expect(rows).toHaveLength(20);
+    expect(named).toHaveLength(20);
     const a = await h.deps.journals.read(stream);
     const b = await other.journals.read(stream);
     expect(a.marks.size).toBe(b.marks.size);

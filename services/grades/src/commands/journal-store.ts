@@ -4,6 +4,7 @@ import {
   type EventStore,
   loadAggregate,
   type NewEvent,
+  type Queryable,
   type SnapshotPolicy,
   STREAM_LOCK_CLASS,
   WrongExpectedVersion,
@@ -44,6 +45,12 @@ export interface JournalAppend<Result> {
   decide(state: JournalState): NewEvent[];
   result(state: JournalState, events: NewEvent[]): Result;
   metadata?: EventMetadata;
+  /**
+   * Rows that must commit with the command's events and never without them (its notes): run
+   * in the append's transaction, after the append, only when the events were appended (not
+   * on a refusal, a conflict or a replay). Such a command is appended on its own, not batched.
+   */
+  alongside?(db: Queryable, events: NewEvent[]): Promise<void>;
 }
 
 /**
@@ -98,7 +105,9 @@ export class JournalStore {
   ): Promise<{ result: Result; replayed: boolean }> {
     // Optimistic first: decide on the cached state, append with its version.
     for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
-      const outcome = await this.decideAndAppend(o);
+      const outcome = o.alongside
+        ? await this.inOwnTransaction(o, false)
+        : await this.decideAndAppend(o);
       if (outcome) return outcome;
       await this.catchUp(o.streamId);
     }
@@ -137,6 +146,8 @@ export class JournalStore {
     }
     if (outcome.kind === "conflict") return undefined;
     if (outcome.kind === "replayed") return { result: outcome.result as Result, replayed: true };
+    // Before the cache moves on: if this fails, the transaction rolls back with nothing applied.
+    if (o.alongside && client) await o.alongside(client, events);
     const now = this.entries.get(o.streamId);
     // Still at the version we decided on: our events are the next ones.
     if (now === entry && entry.version === expected) {
@@ -163,29 +174,57 @@ export class JournalStore {
   private async locked<Result>(
     o: JournalAppend<Result>,
   ): Promise<{ result: Result; replayed: boolean }> {
-    const client = await this.store.pool.connect();
-    try {
-      await client.query("BEGIN");
-      // The lock every append of this stream takes first (it assigns no transaction id, so
-      // the append below is still the transaction's first write).
-      await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
-        STREAM_LOCK_CLASS,
-        o.streamId,
-      ]);
-      await this.catchUp(o.streamId);
-      const outcome = await this.decideAndAppend(o, client);
-      await client.query("COMMIT");
-      if (outcome) return outcome;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    const outcome = await this.inOwnTransaction(o, true);
+    if (outcome) return outcome;
     throw new DomainError(
       "conflict",
       `command ${o.commandId}: journal ${o.streamId} changed concurrently; retry it`,
     );
+  }
+
+  /**
+   * Decide and append in a transaction of its own, with the command's `alongside` rows; with
+   * `lock`, under the stream's append lock, caught up first. Undefined when another writer got
+   * in first (only without the lock).
+   */
+  private async inOwnTransaction<Result>(
+    o: JournalAppend<Result>,
+    lock: boolean,
+  ): Promise<{ result: Result; replayed: boolean } | undefined> {
+    const client = await this.store.pool.connect();
+    try {
+      let outcome: { result: Result; replayed: boolean } | undefined;
+      try {
+        await client.query("BEGIN");
+        if (lock) {
+          // The lock every append of this stream takes first (it assigns no transaction id,
+          // so the append below is still the transaction's first write).
+          await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
+            STREAM_LOCK_CLASS,
+            o.streamId,
+          ]);
+          await this.catchUp(o.streamId);
+        }
+        outcome = await this.decideAndAppend(o, client);
+      } catch (err) {
+        await client.query("ROLLBACK").catch(() => {});
+        throw err;
+      }
+      if (!outcome || outcome.replayed) {
+        await client.query("ROLLBACK");
+        return outcome;
+      }
+      try {
+        await client.query("COMMIT");
+      } catch (err) {
+        // The cached state already holds the events: forget it, the next command reloads.
+        this.entries.delete(o.streamId);
+        throw err;
+      }
+      return outcome;
+    } finally {
+      client.release();
+    }
   }
 
   /** The journal's state as of now (reads what the cache missed); for queries. */

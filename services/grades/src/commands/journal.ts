@@ -1,3 +1,4 @@
+import type { NewEvent, Queryable } from "@otmetka/eventstore";
 import { civilDate } from "@otmetka/service-kit";
 import { invalidInput } from "../domain/errors.js";
 import { decideJournal, MAX_REASON, termMarksOf } from "../domain/journal.js";
@@ -23,45 +24,53 @@ interface MarkInput {
 
 const MAX_COMMENT = 2000;
 
-/** Free text goes to the notes table (erasable), never into an event. */
-async function saveNotes(
-  deps: GradesDeps,
-  notes: { noteId: string; personId: string; text: string }[],
-) {
-  if (notes.length === 0) return;
-  await deps.store.pool.query(
-    `INSERT INTO grades.notes (note_id, person_id, text)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (note_id) DO NOTHING`,
-    [notes.map((n) => n.noteId), notes.map((n) => n.personId), notes.map((n) => n.text)],
-  );
+/** Free text about a pupil, kept in the notes table (erasable), never in an event. */
+interface Note {
+  noteId: string;
+  personId: string;
+  text: string;
 }
 
 /**
- * A note's id: derived from the command id and from what the note holds (pupil and text). A
- * refused command is not recorded, so its id may run again with other content; its note is
- * written before the decision, and an id of the command id alone named that first, refused
- * run's note (`ON CONFLICT DO NOTHING`), so the recorded mark showed the wrong comment and the
- * note belonged to the wrong pupil for erasure. A retry with the same payload names the same note.
+ * Writes the notes the appended events name, in the append's transaction (JournalStore's
+ * `alongside`): a refused, conflicting or replayed command stores nothing, and a reason no
+ * event names (a first term mark's) is not kept.
+ */
+const notesWith =
+  (notes: Note[]) =>
+  async (db: Queryable, events: NewEvent[]): Promise<void> => {
+    const named = new Set(events.flatMap((e) => noteIdsOf(e.data)));
+    const kept = notes.filter((n) => named.has(n.noteId));
+    if (kept.length === 0) return;
+    await db.query(
+      `INSERT INTO grades.notes (note_id, person_id, text)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (note_id) DO NOTHING`,
+      [kept.map((n) => n.noteId), kept.map((n) => n.personId), kept.map((n) => n.text)],
+    );
+  };
+
+const noteIdsOf = (data: unknown): string[] => {
+  const d = data as { noteId?: unknown; reasonNoteId?: unknown };
+  return [d.noteId, d.reasonNoteId].filter((id): id is string => typeof id === "string");
+};
+
+/**
+ * A note's id: derived from the command id and from what the note holds (pupil and text), so
+ * a retry with the same payload names the same note, and a command id that was refused and
+ * then ran with other content names another (notes were once written before the decision).
  */
 const noteIdOf = (commandId: string, slot: string, personId: string, text: string) =>
   derivedId(commandId, `note:${slot}\u0000${personId}\u0000${text}`);
 
 /**
- * Saves a reason about pupil `personId` as a note (reasons are free text about the pupil: a
- * medical exemption, why a mark changed) and returns its id for the event; "" when there is
- * no pupil or no reason the decision could accept (it refuses those before any event).
+ * A reason about pupil `personId` as a note (reasons are free text about the pupil: a medical
+ * exemption, why a mark changed), written only with the events; none on a replay, without a
+ * pupil or without a reason the decision could accept (it refuses those before any event).
  */
-async function reasonNote(
-  deps: GradesDeps,
-  ctx: JournalContext,
-  personId: string | undefined,
-  reason: string,
-): Promise<string> {
+function reasonNote(ctx: JournalContext, personId: string | undefined, reason: string): Note[] {
   const text = reason.trim();
-  if (!personId || text === "" || text.length > MAX_REASON) return "";
-  const noteId = noteIdOf(ctx.commandId, "reason", personId, text);
-  if (!ctx.replay) await saveNotes(deps, [{ noteId, personId, text }]);
-  return noteId;
+  if (ctx.replay || !personId || text === "" || text.length > MAX_REASON) return [];
+  return [{ noteId: noteIdOf(ctx.commandId, "reason", personId, text), personId, text }];
 }
 
 /** What every journal command carries from its context. */
@@ -74,6 +83,7 @@ async function decideAndAppend<R>(
   ctx: JournalContext,
   command: (ctx: JournalContext) => JournalCommand,
   result: (events: { data: unknown }[], state: Parameters<typeof termMarksOf>[0]) => R,
+  notes: Note[] = [],
 ): Promise<Replayable<R>> {
   if (ctx.replay) return { ...(ctx.replay.result as R), replayed: true };
   const c = command(ctx);
@@ -85,6 +95,7 @@ async function decideAndAppend<R>(
     decide: (state) => decideJournal(c, state),
     result: (state, events) => result(events, state),
     metadata: { ...call.metadata, commandId },
+    ...(notes.length > 0 ? { alongside: notesWith(notes) } : {}),
   });
   return { ...out.result, replayed: out.replayed };
 }
@@ -133,14 +144,11 @@ export async function recordMarks(
       comment: m.comment,
     };
   });
-  if (!ctx.replay) {
-    await saveNotes(
-      deps,
-      prepared
+  const notes = ctx.replay
+    ? []
+    : prepared
         .filter((m) => m.noteId !== "")
-        .map((m) => ({ noteId: m.noteId, personId: m.studentId, text: m.comment })),
-    );
-  }
+        .map((m) => ({ noteId: m.noteId, personId: m.studentId, text: m.comment }));
   return decideAndAppend(
     deps,
     call,
@@ -152,6 +160,7 @@ export async function recordMarks(
       marks: prepared,
     }),
     () => ({ markIds: prepared.map((m) => m.markId), weights: prepared.map((m) => m.weight) }),
+    notes,
   );
 }
 
@@ -179,7 +188,7 @@ export async function correctOrRevokeMark(
   const pupil = ctx.replay
     ? undefined
     : (await deps.journals.read(ctx.streamId)).marks.get(req.markId)?.studentId;
-  const reasonNoteId = await reasonNote(deps, ctx, pupil, req.reason);
+  const notes = reasonNote(ctx, pupil, req.reason);
   return decideAndAppend(
     deps,
     call,
@@ -190,9 +199,10 @@ export async function correctOrRevokeMark(
       markId: req.markId,
       value: req.value ?? "",
       reason: req.reason,
-      reasonNoteId,
+      reasonNoteId: notes[0]?.noteId ?? "",
     }),
     () => ({}),
+    notes,
   );
 }
 
@@ -220,7 +230,7 @@ export async function grantExemption(
     payload: req,
   });
   const exemptionId = derivedId(req.commandId, "exemption");
-  const reasonNoteId = await reasonNote(deps, ctx, req.studentId, req.reason);
+  const notes = reasonNote(ctx, req.studentId, req.reason);
   // Which days a closed term holds (the state knows only its number), and whether the pupil
   // stays in the journal after first_day (the context read enrollment on that day only).
   const [terms, notEnrolledFrom] = ctx.replay
@@ -241,12 +251,13 @@ export async function grantExemption(
       firstDay,
       lastDay,
       reason: req.reason,
-      reasonNoteId,
+      reasonNoteId: notes[0]?.noteId ?? "",
       enrollment: c.enrollment(req.studentId, "student_id"),
       notEnrolledFrom,
       terms,
     }),
     () => ({ exemptionId }),
+    notes,
   );
 }
 
@@ -315,8 +326,7 @@ export async function excuseAbsence(
     payload: req,
   });
   const noteId = req.note.trim() === "" ? "" : noteIdOf(req.commandId, "", req.studentId, req.note);
-  if (!ctx.replay && noteId)
-    await saveNotes(deps, [{ noteId, personId: req.studentId, text: req.note }]);
+  const notes = ctx.replay || !noteId ? [] : [{ noteId, personId: req.studentId, text: req.note }];
   return decideAndAppend(
     deps,
     call,
@@ -329,6 +339,7 @@ export async function excuseAbsence(
       noteId,
     }),
     () => ({}),
+    notes,
   );
 }
 
@@ -353,9 +364,9 @@ export async function setTermMark(
     commandId: req.commandId,
     payload: req,
   });
-  // A correction's reason. A first term mark takes none: one given anyway is saved, named by
-  // no event, and cleared with the pupil's other notes.
-  const reasonNoteId = await reasonNote(deps, ctx, req.studentId, req.reason);
+  // A correction's reason. A first term mark takes none: one given anyway is named by no
+  // event, so it is not stored.
+  const notes = reasonNote(ctx, req.studentId, req.reason);
   return decideAndAppend(
     deps,
     call,
@@ -367,7 +378,7 @@ export async function setTermMark(
       term: req.term,
       value: req.value,
       reason: req.reason,
-      reasonNoteId,
+      reasonNoteId: notes[0]?.noteId ?? "",
       enrollment: c.enrollment(req.studentId, "student_id"),
     }),
     (events, state) => ({
@@ -375,6 +386,7 @@ export async function setTermMark(
         (events[0] as { type?: string } | undefined)?.type === "grades.v1.TermMarkCorrected",
       weightedAverage: weightedAverage(termMarksOf(state, req.studentId, req.term)),
     }),
+    notes,
   );
 }
 
