@@ -133,7 +133,9 @@ export function requireRoleWhere(
   regionId: string,
 ): void {
   // Arrays have an `every` method: test for a list first.
-  const parts = Array.isArray(where) ? [where] : "every" in where ? where.every : [[where]];
+  const listed = Array.isArray(where) ? [where] : "every" in where ? where.every : [[where]];
+  // An empty `every` must not pass everyone: it asks for the region, as an empty part does.
+  const parts = listed.length > 0 ? listed : [[{ regionId }]];
   // A part naming nothing is the region's, as in requireRoleOver.
   const missing = parts
     .map((part) => (part.length > 0 ? part : [{ regionId }]))
