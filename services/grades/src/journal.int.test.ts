@@ -328,6 +328,23 @@ describe("corrections, history, term marks and closing", () => {
         )
       ).rows[0].n,
     ).toBe(0);
+    // Erased stays erased: a later mark is recorded, its comment about the pupil is not kept.
+    const later = await h.client.recordMark(
+      {
+        commandId: randomUUID(),
+        journal,
+        lessonId: f.lessons.past,
+        mark: mark(f.pupils.p2, MarkValue.MARK_VALUE_FIVE, "ORAL", "после стирания"),
+      },
+      teacher,
+    );
+    expect(
+      (await h.client.getMarkHistory({ journal, markId: later.markId }, teacher)).comment,
+    ).toBe("");
+    expect(
+      (await h.store.pool.query("SELECT 1 FROM grades.notes WHERE text = $1", ["после стирания"]))
+        .rowCount,
+    ).toBe(0);
   });
 
   it("one term mark per pupil and term, with the weighted average offered; a change is a correction", async () => {
@@ -668,7 +685,7 @@ describe("attendance, exemptions and work types", () => {
     // Refused (not enrolled): nothing recorded under the id, so it may run again corrected.
     expect((await ruleOf(h.client.recordMark(first, teacher))).rule).toBe("student_not_enrolled");
     const { markId } = await h.client.recordMark(
-      { ...first, mark: mark(f.pupils.p2, MarkValue.MARK_VALUE_FOUR, "ORAL", "исправленный") },
+      { ...first, mark: mark(f.pupils.p1, MarkValue.MARK_VALUE_FOUR, "ORAL", "исправленный") },
       teacher,
     );
     expect((await h.client.getMarkHistory({ journal, markId }, teacher)).comment).toBe(

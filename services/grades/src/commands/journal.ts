@@ -4,6 +4,7 @@ import { invalidInput } from "../domain/errors.js";
 import { decideJournal, MAX_REASON, termMarksOf } from "../domain/journal.js";
 import type { JournalCommand } from "../domain/journal-commands.js";
 import { checkWorkType, resolveWeight, weightedAverage } from "../domain/marks.js";
+import { FACTS_SCHEMA, NOTES_LOCK } from "../projections/facts.js";
 import type { Call, GradesDeps } from "./deps.js";
 import { derivedId } from "./derived-id.js";
 import {
@@ -42,9 +43,14 @@ const notesWith =
     const named = new Set(events.flatMap((e) => noteIdsOf(e.data)));
     const kept = notes.filter((n) => named.has(n.noteId));
     if (kept.length === 0) return;
+    // Taken before the insert's snapshot: an erasure being handled commits first and is seen,
+    // or waits and deletes these notes (facts.ts). No note is kept about an erased person.
+    await db.query(`SELECT pg_advisory_xact_lock_shared(${NOTES_LOCK})`);
     await db.query(
       `INSERT INTO grades.notes (note_id, person_id, text)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT (note_id) DO NOTHING`,
+       SELECT n, p, t FROM unnest($1::text[], $2::text[], $3::text[]) AS x(n, p, t)
+        WHERE NOT EXISTS (SELECT 1 FROM ${FACTS_SCHEMA}.erased_persons e WHERE e.person_id = x.p)
+       ON CONFLICT (note_id) DO NOTHING`,
       [kept.map((n) => n.noteId), kept.map((n) => n.personId), kept.map((n) => n.text)],
     );
   };

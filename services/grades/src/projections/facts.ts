@@ -17,10 +17,14 @@ const year = (d: Data) => int((d.academicYear ?? {}) as Data, "startYear");
 
 type Q = (text: string, params: unknown[]) => Promise<unknown>;
 
+/** The transaction lock between erasures (exclusive) and note writers (shared). */
+export const NOTES_LOCK = "hashtext('grades.notes')";
+
 export const gradesFactsProjection: Projection = defineProjection({
   name: "grades_facts",
   // 2: term dates (TermSystemDefined), for exemptions over closed terms.
-  version: 2,
+  // 3: erased persons, so that no note about them is written after their erasure.
+  version: 3,
   sources: [{ context: "identity" }, { context: "curriculum" }],
   async setup(db, schema) {
     const t = (name: string) => sql.id(schema, name);
@@ -37,6 +41,7 @@ export const gradesFactsProjection: Projection = defineProjection({
       sql`CREATE TABLE ${t("subgroup_members")} (person_id text NOT NULL, subgroup_id text NOT NULL,
         first_day date NOT NULL, until date, PRIMARY KEY (person_id, subgroup_id, first_day))`,
       sql`CREATE TABLE ${t("subjects")} (subject_id text PRIMARY KEY, grading text NOT NULL)`,
+      sql`CREATE TABLE ${t("erased_persons")} (person_id text PRIMARY KEY)`,
       sql`CREATE TABLE ${t("lessons")} (lesson_id text PRIMARY KEY, class_group_id text NOT NULL,
         subgroup_id text NOT NULL, subject_id text NOT NULL, teacher_id text NOT NULL,
         lesson_date date NOT NULL, term smallint NOT NULL, status text NOT NULL)`,
@@ -122,8 +127,14 @@ const identity: Record<string, (q: Q, d: Data) => Promise<unknown>> = {
       [str(d, "personId"), str(d, "subgroupId"), str(d, "effectiveDate")],
     ),
   // Erasure: the pupil's free text (comments, excusal notes) goes; marks keep the opaque id.
-  "identity.v1.PersonErased": (q, d) =>
-    q("DELETE FROM grades.notes WHERE person_id = $1", [str(d, "personId")]),
+  // The person is remembered, and note writers (commands/journal.ts) hold NOTES_LOCK shared:
+  // a note committed before this is deleted here, one written after sees the person erased.
+  "identity.v1.PersonErased": async (q, d) => {
+    const personId = str(d, "personId");
+    await q(`SELECT pg_advisory_xact_lock(${NOTES_LOCK})`, []);
+    await q("INSERT INTO $S.erased_persons VALUES ($1) ON CONFLICT DO NOTHING", [personId]);
+    return q("DELETE FROM grades.notes WHERE person_id = $1", [personId]);
+  },
 };
 
 const upsertLesson = (q: Q, d: Data, status: string) =>
