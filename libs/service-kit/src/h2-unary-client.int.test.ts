@@ -1,10 +1,11 @@
+import http2 from "node:http2";
 import net from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import {
   type DemoServiceClient,
   DemoServiceService,
   type SendGreetingRequest,
-  type SendGreetingResponse,
+  SendGreetingResponse,
 } from "@otmetka/proto/demo/v1/demo_service";
 import { afterEach, describe, expect, it } from "vitest";
 import { h2PromiseClient } from "./h2-unary-client.js";
@@ -171,6 +172,39 @@ describe("h2PromiseClient", () => {
     } finally {
       for (const s of sockets) s.destroy();
       proxy.close();
+    }
+  });
+
+  it("sends a stream the server refused unread (REFUSED_STREAM) once more", async () => {
+    // A bare HTTP/2 server: it refuses the first stream, answers the second as gRPC does.
+    let streams = 0;
+    const server = http2.createServer();
+    server.on("stream", (stream) => {
+      stream.on("error", () => {}); // the refusal's own close
+      if (++streams === 1) return stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      const body = Buffer.from(
+        SendGreetingResponse.encode({ text: "again", traceId: "" }).finish(),
+      );
+      const frame = Buffer.alloc(5 + body.length);
+      frame.writeUInt32BE(body.length, 1);
+      body.copy(frame, 5);
+      stream.respond(
+        { ":status": 200, "content-type": "application/grpc" },
+        { waitForTrailers: true },
+      );
+      stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+      stream.end(frame);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as net.AddressInfo).port;
+    const client = h2PromiseClient<DemoServiceClient>(DemoServiceService, `127.0.0.1:${port}`);
+    clients.push(client);
+    try {
+      expect((await client.sendGreeting({ text: "x" })).text).toBe("again");
+      expect(streams).toBe(2);
+    } finally {
+      client.close();
+      server.close();
     }
   });
 

@@ -169,22 +169,8 @@ describe("statutory export file name", () => {
       ),
     ]);
     await h.caughtUp();
-    const ministry = await api.as(["MINISTRY_OFFICER@region:74"], "ministry");
     const exportOf = (scopeId: string) =>
-      api.client.exportPerformanceReport(
-        {
-          level: Level.LEVEL_MUNICIPALITY,
-          scopeId,
-          academicYear: { startYear: 2026 },
-          year: true,
-          asOf: "2026-10-26",
-          asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
-          definitionVersion: 0,
-          format: ExportFormat.EXPORT_FORMAT_XLSX,
-          basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
-        },
-        ministry,
-      );
+      municipalityExport(scopeId, ["MINISTRY_OFFICER@region:74"], ExportFormat.EXPORT_FORMAT_XLSX);
     const r = await exportOf(hostile);
     expect(r.fileName).toMatch(/^[A-Za-z0-9._-]{1,160}$/);
     expect(r.fileName).toMatch(
@@ -198,22 +184,30 @@ describe("statutory export file name", () => {
   });
 });
 
+/** The 2026 year's statutory export of a municipality as of 2026-10-26, by a caller with `roles`. */
+async function municipalityExport(
+  scopeId: string,
+  roles: string[],
+  format = ExportFormat.EXPORT_FORMAT_CSV,
+) {
+  return api.client.exportPerformanceReport(
+    {
+      level: Level.LEVEL_MUNICIPALITY,
+      scopeId,
+      academicYear: { startYear: 2026 },
+      year: true,
+      asOf: "2026-10-26",
+      asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
+      definitionVersion: 0,
+      format,
+      basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
+    },
+    await api.as(roles, "officer"),
+  );
+}
+
 describe("statutory export of a municipality", () => {
-  const exportOf = async (scopeId: string, roles: string[]) =>
-    api.client.exportPerformanceReport(
-      {
-        level: Level.LEVEL_MUNICIPALITY,
-        scopeId,
-        academicYear: { startYear: 2026 },
-        year: true,
-        asOf: "2026-10-26",
-        asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
-        definitionVersion: 0,
-        format: ExportFormat.EXPORT_FORMAT_CSV,
-        basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
-      },
-      await api.as(roles, "officer"),
-    );
+  const exportOf = (scopeId: string, roles: string[]) => municipalityExport(scopeId, roles);
 
   it("of an unknown municipality is NOT_FOUND naming the id, not an empty report", async () => {
     await expect(

@@ -20,6 +20,13 @@ const ref = {
   subjectId: "MATH",
 };
 const journal = { ref, grading: "GRADING_FIVE_POINT" as const };
+/** An attendance entry of an enrolled pupil, on time, with `reason`. */
+const absent = (studentId: string, reason: string) => ({
+  studentId,
+  reason,
+  lateMinutes: 0,
+  enrollment: "enrolled" as const,
+});
 const teacher: Actor = {
   id: "t1",
   admin: false,
@@ -437,12 +444,7 @@ describe("attendance", () => {
       ...base,
       lesson,
       entries: [
-        {
-          studentId: "p1",
-          reason: "ABSENCE_REASON_UNEXCUSED",
-          lateMinutes: 0,
-          enrollment: "enrolled",
-        },
+        absent("p1", "ABSENCE_REASON_UNEXCUSED"),
         { studentId: "p2", reason: "ABSENCE_REASON_NONE", lateMinutes: 10, enrollment: "enrolled" },
       ],
     });
@@ -490,12 +492,6 @@ describe("attendance", () => {
 
   it("refuses excusing an absence recorded as ILLNESS or EXCUSED: already excused by its reason", () => {
     const s = initialJournalState();
-    const absent = (studentId: string, reason: string) => ({
-      studentId,
-      reason,
-      lateMinutes: 0,
-      enrollment: "enrolled" as const,
-    });
     run(s, {
       kind: "RecordAttendance",
       ...base,
@@ -517,20 +513,7 @@ describe("attendance", () => {
       kind: "RecordAttendance",
       ...base,
       lesson,
-      entries: [
-        {
-          studentId: "p1",
-          reason: "ABSENCE_REASON_UNEXCUSED",
-          lateMinutes: 0,
-          enrollment: "enrolled",
-        },
-        {
-          studentId: "p2",
-          reason: "ABSENCE_REASON_ILLNESS",
-          lateMinutes: 0,
-          enrollment: "enrolled",
-        },
-      ],
+      entries: [absent("p1", "ABSENCE_REASON_UNEXCUSED"), absent("p2", "ABSENCE_REASON_ILLNESS")],
     });
     run(s, { kind: "ExcuseAbsence", ...base, lesson, studentId: "p1", noteId: "n" });
     // Already excused, excused by its reason, not absent, no attendance taken: the same answer.
@@ -570,9 +553,7 @@ it("a snapshot round-trips the state", () => {
     kind: "RecordAttendance",
     ...base,
     lesson,
-    entries: [
-      { studentId: "p1", reason: "ABSENCE_REASON_ILLNESS", lateMinutes: 0, enrollment: "enrolled" },
-    ],
+    entries: [absent("p1", "ABSENCE_REASON_ILLNESS")],
   });
   // A correction to a value not seen before, then a mark with it: the loaded table meets its
   // values in another order than the live one did.
