@@ -12,7 +12,13 @@ import {
   type SchoolFixture,
   schoolFixture,
 } from "./test-support/feed.js";
-import { eventually, grpcError, type Harness, startHarness } from "./test-support/harness.js";
+import {
+  eventually,
+  fixtureReplicated,
+  grpcError,
+  type Harness,
+  startHarness,
+} from "./test-support/harness.js";
 
 const env = useTestEnvironment({ label: "grades_journal" });
 let h: Harness;
@@ -50,14 +56,7 @@ beforeAll(async () => {
   };
   teacher = await h.as([`TEACHER@school:${f.schoolId}`], f.teachers.math);
   admin = await h.as([`SCHOOL_ADMIN@school:${f.schoolId}`], randomUUID());
-  // The replica has caught up once the last fixture event (the cancellation) is in.
-  await eventually(async () => {
-    const { rows } = await h.store.pool.query(
-      "SELECT status FROM proj_grades_facts.lessons WHERE lesson_id = $1",
-      [f.lessons.cancelled],
-    );
-    expect(rows[0]?.status).toBe("CANCELLED");
-  });
+  await fixtureReplicated(h, f);
 }, 60_000);
 
 afterAll(async () => {

@@ -4,7 +4,12 @@ import { AbsenceReason, MarkValue } from "@otmetka/proto/grades/events/v1/events
 import { requestStringFields, useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishFeed, type SchoolFixture, schoolFixture } from "../test-support/feed.js";
-import { eventually, grpcError, type Harness, startHarness } from "../test-support/harness.js";
+import {
+  fixtureReplicated,
+  grpcError,
+  type Harness,
+  startHarness,
+} from "../test-support/harness.js";
 
 /*
  * Every string of every command over the real gRPC API: NUL (PostgreSQL refuses it in text
@@ -23,13 +28,7 @@ beforeAll(async () => {
   f = schoolFixture();
   await publishFeed(h.nc, h.names, f.events);
   admin = await h.as([`SCHOOL_ADMIN@school:${f.schoolId}`], randomUUID());
-  await eventually(async () => {
-    const { rows } = await h.store.pool.query(
-      "SELECT status FROM proj_grades_facts.lessons WHERE lesson_id = $1",
-      [f.lessons.cancelled],
-    );
-    expect(rows[0]?.status).toBe("CANCELLED");
-  });
+  await fixtureReplicated(h, f);
 }, 60_000);
 
 afterAll(async () => {

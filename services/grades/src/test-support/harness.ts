@@ -15,6 +15,7 @@ import {
   startGrpcServer,
 } from "@otmetka/service-kit";
 import {
+  eventually,
   startTestGrpcApi,
   TEST_GRPC_SERVER_OPTIONS,
   type TestServerUrls,
@@ -24,8 +25,9 @@ import { createGradesService } from "../api/grades-service.js";
 import type { GradesDeps } from "../commands/deps.js";
 import { JournalStore } from "../commands/journal-store.js";
 import { openGradesDatabase } from "../db/open-database.js";
-import { gradesFactsProjection } from "../projections/facts.js";
+import { FACTS_SCHEMA, gradesFactsProjection } from "../projections/facts.js";
 import { FactsReader } from "../projections/facts-queries.js";
+import type { SchoolFixture } from "./feed.js";
 
 export interface Harness {
   deps: GradesDeps;
@@ -101,6 +103,17 @@ export async function startHarness(env: TestServerUrls): Promise<Harness> {
       await store.close();
     },
   };
+}
+
+/** Waits until the replica holds the published fixture: its last event (a cancellation) is in. */
+export async function fixtureReplicated(h: Harness, f: SchoolFixture): Promise<void> {
+  await eventually(async () => {
+    const { rows } = await h.store.pool.query<{ status: string }>(
+      `SELECT status FROM ${FACTS_SCHEMA}.lessons WHERE lesson_id = $1`,
+      [f.lessons.cancelled],
+    );
+    if (rows[0]?.status !== "CANCELLED") throw new Error("the replica has not caught up yet");
+  });
 }
 
 export { eventually, grpcError } from "@otmetka/testing";
