@@ -813,6 +813,78 @@ describe("attendance, exemptions and work types", () => {
     expect((await exempt("2026-09-18")).exemptionId).not.toBe("");
   });
 
+  it("refuses an exemption outside the school year, naming the field and the year's bounds, appending nothing", async () => {
+    const exempt = (firstDay: string, lastDay: string, j = journal) =>
+      h.client.grantExemption(
+        {
+          commandId: randomUUID(),
+          journal: j,
+          studentId: f.pupils.p1,
+          firstDay,
+          lastDay,
+          reason: "ЛФК",
+        },
+        admin,
+      );
+    const stream = `journal-${f.classGroupId}-${f.subjects.math}-2026`;
+    const before = await h.store.streamVersion(stream);
+    // The fixture's quarters tile the school year 2026-09-01..2027-05-31.
+    for (const [firstDay, lastDay, field] of [
+      ["2026-08-31", "2026-09-10", "first_day"],
+      ["2027-05-20", "2027-06-01", "last_day"],
+      ["2027-05-01", "2027-09-15", "last_day"],
+    ] as const) {
+      const err = await grpcError(exempt(firstDay, lastDay));
+      expect([err.code, err.details]).toEqual([
+        status.FAILED_PRECONDITION,
+        expect.stringMatching(
+          new RegExp(`^${field}: \\[outside_academic_year\\] .*2026-09-01\\.\\.2027-05-31`),
+        ),
+      ]);
+    }
+    expect(await h.store.streamVersion(stream)).toBe(before);
+    await exempt("2026-09-01", "2027-05-31");
+
+    // A school whose term system has not reached grades: its year's days are not known yet.
+    const g = schoolFixture();
+    const isTermSystem = (e: { event: { type: string } }) =>
+      e.event.type.endsWith(".TermSystemDefined");
+    await publishFeed(
+      h.nc,
+      h.names,
+      g.events.filter((e) => !isTermSystem(e)),
+    );
+    await fixtureReplicated(h, g);
+    const gAdmin = await h.as([`SCHOOL_ADMIN@school:${g.schoolId}`], randomUUID());
+    const gJournal = { ...journal, classGroupId: g.classGroupId, subjectId: g.subjects.math };
+    const request = {
+      commandId: randomUUID(),
+      journal: gJournal,
+      studentId: g.pupils.p1,
+      firstDay: "2026-09-15",
+      lastDay: "2026-12-31",
+      reason: "ЛФК",
+    };
+    const err = await grpcError(h.client.grantExemption(request, gAdmin));
+    expect([err.code, err.details]).toEqual([
+      status.UNAVAILABLE,
+      expect.stringMatching(/^first_day: /),
+    ]);
+    // Outside 1 September..31 August it is outside whatever the school's year will be.
+    expect(
+      await ruleOf(
+        h.client.grantExemption(
+          { ...request, commandId: randomUUID(), firstDay: "2026-08-31" },
+          gAdmin,
+        ),
+      ),
+    ).toEqual({ code: status.FAILED_PRECONDITION, rule: "outside_academic_year" });
+    await publishFeed(h.nc, h.names, g.events.filter(isTermSystem));
+    await eventually(async () => {
+      expect((await h.client.grantExemption(request, gAdmin)).exemptionId).not.toBe("");
+    });
+  });
+
   it("uses the school's own work-type weights once set", async () => {
     await h.client.setWorkTypeWeights(
       {

@@ -237,12 +237,13 @@ export async function grantExemption(
   });
   const exemptionId = derivedId(req.commandId, "exemption");
   const notes = reasonNote(ctx, req.studentId, req.reason);
-  // Which days a closed term holds (the state knows only its number), and whether the pupil
-  // stays in the journal after first_day (the context read enrollment on that day only).
-  const [terms, notEnrolledFrom] = ctx.replay
-    ? [[], null]
+  // The school year's days and which days a closed term holds (the state knows only its
+  // number), and whether the pupil stays in the journal after first_day (the context read
+  // enrollment on that day only).
+  const [{ terms, year }, notEnrolledFrom] = ctx.replay
+    ? [{ terms: [], year: null }, null]
     : await Promise.all([
-        deps.facts.termDates(journal.classGroupId, journal.startYear),
+        deps.facts.calendar(journal.classGroupId, journal.startYear),
         deps.facts.notEnrolledFrom(journal, req.studentId, firstDay, lastDay),
       ]);
   return decideAndAppend(
@@ -261,6 +262,7 @@ export async function grantExemption(
       enrollment: c.enrollment(req.studentId, "student_id"),
       notEnrolledFrom,
       terms,
+      year,
     }),
     () => ({ exemptionId }),
     notes,

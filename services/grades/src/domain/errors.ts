@@ -40,4 +40,5 @@ export type JournalRule =
   | "term_not_closed"
   | "attendance_not_recorded"
   | "not_absent"
-  | "absence_already_excused";
+  | "absence_already_excused"
+  | "outside_academic_year";

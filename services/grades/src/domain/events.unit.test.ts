@@ -91,6 +91,7 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
       enrollment: "enrolled",
       notEnrolledFrom: null,
       terms: [{ term: 1, firstDay: "2026-09-01", lastDay: "2026-10-31" }],
+      year: { firstDay: "2026-09-01", lastDay: "2027-05-31" },
     },
     {
       kind: "RecordAttendance",
@@ -146,6 +147,7 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
       enrollment: "enrolled",
       notEnrolledFrom: null,
       terms: [{ term: 1, firstDay: "2026-09-01", lastDay: "2026-10-31" }],
+      year: { firstDay: "2026-09-01", lastDay: "2027-05-31" },
     },
     { kind: "RevokeMark", ...base, markId: "m1", reason: "appeal", reasonNoteId: "r4" },
     { kind: "ReopenTerm", ...base, term: 1, reason: "audit" },

@@ -37,6 +37,12 @@ export interface TermDates {
   lastDay: CivilDate;
 }
 
+/** The school year's first and last lesson day, as curriculum's term systems tile it. */
+export interface SchoolYear {
+  firstDay: CivilDate;
+  lastDay: CivilDate;
+}
+
 /** Whether a pupil belongs to the journal's class group (or subgroup) on the date in question. */
 export type Enrollment = "enrolled" | "not_enrolled";
 
@@ -85,6 +91,8 @@ export type JournalCommand =
        * is a number in the state, and only these dates say which days it holds.
        */
       terms: readonly TermDates[];
+      /** The journal's school year as the replica knows it (null until a term system of it arrives). */
+      year: SchoolYear | null;
     })
   | (Base & {
       kind: "RecordAttendance";

@@ -7,6 +7,7 @@ import type {
   Enrollment,
   JournalCommand,
   LessonFact,
+  SchoolYear,
   TermDates,
 } from "./journal-commands.js";
 import {
@@ -179,6 +180,30 @@ function closedTermExemption(
   return covered;
 }
 
+/**
+ * An exemption is a fact of its journal's school year: every day of its period must be in it
+ * (first to last lesson day). Until the replica knows those days, the academic year they lie
+ * in (curriculum keeps a school year within 1 September..31 August) still refuses a period
+ * outside it for good; one inside it waits (UNAVAILABLE), never a guess.
+ */
+function checkInSchoolYear(
+  period: { firstDay: CivilDate; lastDay: CivilDate },
+  startYear: number,
+  year: SchoolYear | null,
+) {
+  const span = `${startYear}/${startYear + 1}`;
+  const bounds = year ?? { firstDay: `${startYear}-09-01`, lastDay: `${startYear + 1}-08-31` };
+  const what = year
+    ? `the school year ${span} (${bounds.firstDay}..${bounds.lastDay}, its first and last lesson days)`
+    : `the academic year ${span} (${bounds.firstDay}..${bounds.lastDay})`;
+  const outside = (field: string, day: CivilDate) =>
+    ruleViolated(field, "outside_academic_year", `${day} is outside ${what} of this journal`);
+  if (period.firstDay < bounds.firstDay || period.firstDay > bounds.lastDay)
+    throw outside("first_day", period.firstDay);
+  if (period.lastDay > bounds.lastDay) throw outside("last_day", period.lastDay);
+  if (!year) throw notReplicatedYet("first_day", "the school year (term system) of", span);
+}
+
 const ABSENCE_REASONS = new Set<string>([
   "ABSENCE_REASON_NONE",
   "ABSENCE_REASON_ILLNESS",
@@ -275,6 +300,7 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
       if (c.lastDay < c.firstDay)
         throw invalidInput("last_day", `must not be before first_day ${c.firstDay}`);
       const reason = requireReason(c.reason);
+      checkInSchoolYear(c, ref.academicYear.startYear, c.year);
       requireAuthorThrough(c.actor, c.firstDay, c.lastDay);
       requireEnrolled("student_id", c.studentId, c.enrollment, c.firstDay);
       if (c.notEnrolledFrom !== null && c.notEnrolledFrom <= c.lastDay)

@@ -299,6 +299,8 @@ describe("closed terms", () => {
     const terms = [
       { term: 1, firstDay: "2026-09-01", lastDay: "2026-10-31" },
       { term: 2, firstDay: "2026-11-01", lastDay: "2026-12-31" },
+      { term: 3, firstDay: "2027-01-01", lastDay: "2027-03-31" },
+      { term: 4, firstDay: "2027-04-01", lastDay: "2027-05-31" },
     ];
     const exempt = (over: Partial<Extract<JournalCommand, { kind: "GrantExemption" }>> = {}) =>
       ({
@@ -306,23 +308,24 @@ describe("closed terms", () => {
         ...base,
         exemptionId: "e1",
         studentId: "p1",
-        firstDay: "2026-10-20",
-        lastDay: "2026-11-10",
+        firstDay: "2026-12-20",
+        lastDay: "2027-01-10",
         reason: "медицинская группа",
         reasonNoteId: "n",
         enrollment: "enrolled",
         notEnrolledFrom: null,
         terms,
+        year: { firstDay: "2026-09-01", lastDay: "2027-05-31" },
         ...over,
       }) as const;
     const s = initialJournalState();
-    run(s, { kind: "CloseTerm", ...base, actor: admin, term: 1, reason: "end of term" });
-    // Ending in it, starting in it, spanning it: each touches a day of term 1.
+    run(s, { kind: "CloseTerm", ...base, actor: admin, term: 2, reason: "end of term" });
+    // Starting in it, ending in it, spanning it: each touches a day of term 2.
     for (const [firstDay, lastDay, field] of [
-      ["2026-10-20", "2026-11-10", "first_day"],
-      ["2026-08-20", "2026-09-01", "last_day"],
-      ["2026-08-01", "2026-12-31", "last_day"],
-      ["2026-10-31", "2026-10-31", "first_day"],
+      ["2026-12-20", "2027-01-10", "first_day"],
+      ["2026-10-20", "2026-11-01", "last_day"],
+      ["2026-10-01", "2027-02-01", "last_day"],
+      ["2026-12-31", "2026-12-31", "first_day"],
     ] as const) {
       const e = refusal(() => decideJournal(exempt({ firstDay, lastDay }), s));
       expect(e).toMatchObject({ kind: "failed_precondition", field });
@@ -330,14 +333,19 @@ describe("closed terms", () => {
     }
     const [granted] = decideJournal(exempt({ actor: admin }), s);
     expect(granted?.data).toMatchObject({ inClosedTerm: true, reasonNoteId: "n" });
-    // Only term 2's days, or days outside every term: nothing closed is touched.
-    expect(decideJournal(exempt({ firstDay: "2026-11-01" }), s)[0]?.data).toMatchObject({
+    // Only other terms' days: nothing closed is touched.
+    expect(decideJournal(exempt({ firstDay: "2027-01-01" }), s)[0]?.data).toMatchObject({
       inClosedTerm: false,
     });
     expect(
-      decideJournal(exempt({ firstDay: "2027-06-01", lastDay: "2027-06-30" }), s),
+      decideJournal(exempt({ firstDay: "2026-09-01", lastDay: "2026-10-31" }), s),
     ).toHaveLength(1);
-    // Term 1 is closed but its dates are not replicated yet: retry later, never guess.
+    // A day outside every term of the journal's grade level is in no closed term.
+    const halves = [{ term: 2, firstDay: "2026-11-01", lastDay: "2026-11-30" }];
+    expect(
+      decideJournal(exempt({ terms: halves, firstDay: "2026-12-01", lastDay: "2026-12-31" }), s),
+    ).toHaveLength(1);
+    // Term 2 is closed but its dates are not replicated yet: retry later, never guess.
     expect(refusal(() => decideJournal(exempt({ terms: [] }), s))).toMatchObject({
       kind: "unavailable",
       field: "first_day",
@@ -361,8 +369,54 @@ describe("exemptions", () => {
       enrollment: "enrolled",
       notEnrolledFrom: null,
       terms: [],
+      year: { firstDay: "2026-09-01", lastDay: "2027-05-31" },
       ...over,
     }) as const;
+
+  it("refuses a period outside the school year, naming the field and the year's bounds", () => {
+    const s = initialJournalState();
+    for (const [firstDay, lastDay, field] of [
+      ["2026-08-25", "2026-09-10", "first_day"],
+      ["2026-03-01", "2026-03-10", "first_day"],
+      ["2027-05-20", "2027-06-10", "last_day"],
+      ["2027-06-01", "2027-06-10", "first_day"],
+      // Into the next academic year.
+      ["2026-10-01", "2027-09-10", "last_day"],
+    ] as const) {
+      for (const actor of [teacher, admin]) {
+        const e = refusal(() => decideJournal(exempt({ actor, firstDay, lastDay }), s));
+        expect(e).toMatchObject({ kind: "failed_precondition", field });
+        expect(e.message).toMatch(
+          new RegExp(`^${field}: \\[outside_academic_year\\] .*2026-09-01\\.\\.2027-05-31`),
+        );
+      }
+    }
+    // Its first and last lesson days are in it.
+    expect(
+      decideJournal(exempt({ firstDay: "2026-09-01", lastDay: "2027-05-31" }), s),
+    ).toHaveLength(1);
+  });
+
+  it("retries a period while the school year's days are not replicated, unless it is outside 1 September..31 August", () => {
+    const s = initialJournalState();
+    // Curriculum's school year lies within the academic year 2026-09-01..2027-08-31: a period
+    // outside it is refused for good, one inside may or may not be in the school year.
+    expect(refusal(() => decideJournal(exempt({ year: null }), s))).toMatchObject({
+      kind: "unavailable",
+      field: "first_day",
+    });
+    expect(
+      refusal(() => decideJournal(exempt({ actor: admin, year: null, lastDay: "2027-08-31" }), s)),
+    ).toMatchObject({ kind: "unavailable", field: "first_day" });
+    for (const [firstDay, lastDay, field] of [
+      ["2026-08-31", "2026-09-10", "first_day"],
+      ["2027-06-01", "2027-09-01", "last_day"],
+    ] as const) {
+      const e = refusal(() => decideJournal(exempt({ year: null, firstDay, lastDay }), s));
+      expect(e).toMatchObject({ kind: "failed_precondition", field });
+      expect(e.message).toMatch(/\[outside_academic_year\] .*2026-09-01\.\.2027-08-31/);
+    }
+  });
 
   it("refuses a period whose later days fall after the pupil left, naming last_day", () => {
     const s = initialJournalState();

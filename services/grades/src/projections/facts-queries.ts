@@ -1,7 +1,7 @@
 import type { CivilDate } from "@otmetka/service-kit";
 import type pg from "pg";
 import { BatchQueue, type Waiting } from "../db/batch-queue.js";
-import type { LessonFact, TermDates } from "../domain/journal-commands.js";
+import type { LessonFact, SchoolYear, TermDates } from "../domain/journal-commands.js";
 import type { Grading } from "../domain/marks.js";
 import { FACTS_SCHEMA as S } from "./facts.js";
 
@@ -231,20 +231,31 @@ export class FactsReader {
   }
 
   /**
-   * The terms of a class group's grade level in its school and year ([] until curriculum's
-   * TermSystemDefined is replicated). Read per call, not cached: a term system may be
-   * redefined, and only exemptions (rare) ask.
+   * A class group's calendar in its year: the terms of its grade level ([] until curriculum's
+   * TermSystemDefined for it is replicated) and the school year's first and last lesson day
+   * (null until any term system of the school and year is: each tiles the whole school year).
+   * Read per call, not cached: a term system may be redefined, and only exemptions (rare) ask.
    */
-  async termDates(classGroupId: string, startYear: number): Promise<TermDates[]> {
-    const { rows } = await this.pool.query<TermDates>(
-      `SELECT t.term, to_char(t.first_day, 'YYYY-MM-DD') AS "firstDay",
-              to_char(t.last_day, 'YYYY-MM-DD') AS "lastDay"
-         FROM ${S}.class_groups cg JOIN ${S}.terms t
-           ON t.school_id = cg.school_id AND t.start_year = $2 AND t.grade_level = cg.grade_level
-        WHERE cg.class_group_id = $1 ORDER BY t.term`,
+  async calendar(
+    classGroupId: string,
+    startYear: number,
+  ): Promise<{ terms: TermDates[]; year: SchoolYear | null }> {
+    const { rows } = await this.pool.query<{ terms: TermDates[]; year: SchoolYear | null }>(
+      `SELECT
+         (SELECT coalesce(json_agg(json_build_object('term', t.term,
+                 'firstDay', to_char(t.first_day, 'YYYY-MM-DD'),
+                 'lastDay', to_char(t.last_day, 'YYYY-MM-DD')) ORDER BY t.term), '[]')
+            FROM ${S}.terms t
+           WHERE t.school_id = cg.school_id AND t.start_year = $2
+             AND t.grade_level = cg.grade_level) AS terms,
+         (SELECT json_build_object('firstDay', to_char(min(t.first_day), 'YYYY-MM-DD'),
+                 'lastDay', to_char(max(t.last_day), 'YYYY-MM-DD'))
+            FROM ${S}.terms t WHERE t.school_id = cg.school_id AND t.start_year = $2
+          HAVING count(*) > 0) AS year
+         FROM ${S}.class_groups cg WHERE cg.class_group_id = $1`,
       [classGroupId, startYear],
     );
-    return rows;
+    return rows[0] ?? { terms: [], year: null };
   }
 
   /**

@@ -146,9 +146,9 @@ it("keeps enrollments, transfers, subgroup membership and lesson changes by date
   });
 });
 
-it("keeps a grade level's term dates; a later term system replaces the earlier one", async () => {
+it("keeps a grade level's term dates (a later term system replaces the earlier one) and the school year's days", async () => {
   const at = { schoolId: randomUUID(), municipalityId: randomUUID() };
-  const [cg5, cg6] = [randomUUID(), randomUUID()];
+  const [cg5, cg6, cg7] = [randomUUID(), randomUUID(), randomUUID()];
   const academicYear = { startYear: 2026 };
   const system = (gradeLevels: number[], terms: [string, string][]) =>
     curriculumEvent(`calendar-${at.schoolId}-2026`, "TermSystemDefined", {
@@ -169,6 +169,7 @@ it("keeps a grade level's term dates; a later term system replaces the earlier o
   await publishFeed(h.nc, h.names, [
     opened(cg5, 5),
     opened(cg6, 6),
+    opened(cg7, 7),
     system(
       [5, 6],
       [
@@ -185,16 +186,20 @@ it("keeps a grade level's term dates; a later term system replaces the earlier o
       ],
     ),
   ]);
+  const year = { firstDay: "2026-09-01", lastDay: "2027-05-31" };
   await eventually(async () =>
-    expect(await h.deps.facts.termDates(cg5, 2026)).toEqual([
-      { term: 1, firstDay: "2026-09-01", lastDay: "2026-11-30" },
-      { term: 2, firstDay: "2026-12-01", lastDay: "2027-02-28" },
-      { term: 3, firstDay: "2027-03-01", lastDay: "2027-05-31" },
-    ]),
+    expect(await h.deps.facts.calendar(cg5, 2026)).toEqual({
+      terms: [
+        { term: 1, firstDay: "2026-09-01", lastDay: "2026-11-30" },
+        { term: 2, firstDay: "2026-12-01", lastDay: "2027-02-28" },
+        { term: 3, firstDay: "2027-03-01", lastDay: "2027-05-31" },
+      ],
+      year,
+    }),
   );
-  expect((await h.deps.facts.termDates(cg6, 2026)).map((t) => t.lastDay)).toEqual([
-    "2026-12-31",
-    "2027-05-31",
-  ]);
-  expect(await h.deps.facts.termDates(cg5, 2027)).toEqual([]);
+  const c6 = await h.deps.facts.calendar(cg6, 2026);
+  expect([c6.terms.map((t) => t.lastDay), c6.year]).toEqual([["2026-12-31", "2027-05-31"], year]);
+  // A grade level without a term system: no terms, but the school year is the school's.
+  expect(await h.deps.facts.calendar(cg7, 2026)).toEqual({ terms: [], year });
+  expect(await h.deps.facts.calendar(cg5, 2027)).toEqual({ terms: [], year: null });
 });
