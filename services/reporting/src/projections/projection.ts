@@ -15,6 +15,7 @@ import {
   enrollmentsWritten,
   type Handler,
   identityHandlers,
+  nameHandlers,
 } from "./replicas.js";
 import { createTables } from "./schema.js";
 import { countPendingDelays } from "./timeliness.js";
@@ -24,6 +25,7 @@ export const REPORTING_SCHEMA = "proj_reporting";
 
 const handlers: Record<string, Handler> = {
   ...identityHandlers,
+  ...nameHandlers,
   ...curriculumReplicaHandlers,
   ...lessonHandlers,
   ...markHandlers,
@@ -56,8 +58,9 @@ export const createReportingProjection = (
     // 3: indexes for effective-mode dashboards (marks by class group, pupil_results by scope);
     // 4: pupil_results' scope indexes on stored columns (keeps its upserts HOT);
     // 5: both result bases in one perf / standing row (half the aggregate rows a mark upserts);
-    // 6: the subgroups replica (a subgroup's class group, for the journal view's roster).
-    version: 6,
+    // 6: the subgroups replica (a subgroup's class group, for the journal view's roster);
+    // 7: names of municipalities, schools and subjects (the statutory export's rows and heading).
+    version: 7,
     sources: [{ context: "identity" }, { context: "curriculum" }, { context: "grades" }],
     noticeContext: "reporting",
     setup: (db, schema) => createTables(db, schema),

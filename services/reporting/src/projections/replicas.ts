@@ -66,11 +66,16 @@ async function yearOfClassGroup(q: Q, classGroupId: string): Promise<number | nu
 
 export const identityHandlers: Record<string, Handler> = {
   "identity.v1.SchoolRegistered": (q, d) =>
-    q("INSERT INTO $S.schools VALUES ($1, $2, $3) ON CONFLICT (school_id) DO NOTHING", [
-      str(d, "schoolId"),
-      str(d, "municipalityId"),
-      str(d, "timeZone") || "Asia/Yekaterinburg",
-    ]),
+    q(
+      `INSERT INTO $S.schools (school_id, municipality_id, time_zone, name) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (school_id) DO NOTHING`,
+      [
+        str(d, "schoolId"),
+        str(d, "municipalityId"),
+        str(d, "timeZone") || "Asia/Yekaterinburg",
+        str(d, "name"),
+      ],
+    ),
   "identity.v1.ClassGroupOpened": (q, d) =>
     q("INSERT INTO $S.class_groups VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", [
       str(d, "classGroupId"),
@@ -154,6 +159,26 @@ export const identityHandlers: Record<string, Handler> = {
     ]),
 };
 
+/**
+ * Names of municipalities and schools, for the statutory export only: nothing is attributed
+ * by them, so they are kept apart from the replica events that drop a rebuild's attributions.
+ */
+export const nameHandlers: Record<string, Handler> = {
+  "identity.v1.MunicipalityRegistered": (q, d) =>
+    q("INSERT INTO $S.municipalities VALUES ($1, $2) ON CONFLICT DO NOTHING", [
+      str(d, "municipalityId"),
+      str(d, "name"),
+    ]),
+  "identity.v1.MunicipalityRenamed": (q, d) =>
+    q(
+      `INSERT INTO $S.municipalities VALUES ($1, $2)
+       ON CONFLICT (municipality_id) DO UPDATE SET name = EXCLUDED.name`,
+      [str(d, "municipalityId"), str(d, "name")],
+    ),
+  "identity.v1.SchoolRenamed": (q, d) =>
+    q("UPDATE $S.schools SET name = $2 WHERE school_id = $1", [str(d, "schoolId"), str(d, "name")]),
+};
+
 const scopeOf = (d: Data, classGroupKey: string): Scope => ({
   classGroupId: str(d, classGroupKey),
   schoolId: str(d, "schoolId"),
@@ -188,10 +213,10 @@ export const curriculumReplicaHandlers: Record<string, Handler> = {
     // The first wins, as the insert's ON CONFLICT DO NOTHING.
     const gradings = deltas.rebuild?.gradings;
     if (gradings && !gradings.has(str(d, "subjectId"))) gradings.set(str(d, "subjectId"), grading);
-    return q("INSERT INTO $S.subjects VALUES ($1, $2) ON CONFLICT DO NOTHING", [
-      str(d, "subjectId"),
-      grading,
-    ]);
+    return q(
+      "INSERT INTO $S.subjects (subject_id, grading, name) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+      [str(d, "subjectId"), grading, str(d, "name")],
+    );
   },
   "curriculum.v1.TermSystemDefined": async (q, d) => {
     const terms = Array.isArray(d.terms) ? (d.terms as Data[]) : [];

@@ -17,8 +17,10 @@ import { type Kysely, sql } from "kysely";
 export async function createTables(db: Kysely<unknown>, schema: string): Promise<void> {
   const t = (name: string) => sql.id(schema, name);
   const ddl = [
+    // Names (not personal data) for the statutory export; '' until an event names it.
     sql`CREATE TABLE ${t("schools")} (school_id text PRIMARY KEY, municipality_id text NOT NULL,
-      time_zone text NOT NULL)`,
+      time_zone text NOT NULL, name text NOT NULL DEFAULT '')`,
+    sql`CREATE TABLE ${t("municipalities")} (municipality_id text PRIMARY KEY, name text NOT NULL)`,
     sql`CREATE TABLE ${t("class_groups")} (class_group_id text PRIMARY KEY, school_id text NOT NULL,
       municipality_id text NOT NULL, start_year integer NOT NULL, grade_level smallint NOT NULL)`,
     sql`CREATE TABLE ${t("enrollments")} (person_id text NOT NULL, class_group_id text NOT NULL,
@@ -30,7 +32,8 @@ export async function createTables(db: Kysely<unknown>, schema: string): Promise
       first_day date NOT NULL, until date, PRIMARY KEY (subgroup_id, person_id, first_day))`,
     sql`CREATE TABLE ${t("guardians")} (guardian_id text NOT NULL, student_id text NOT NULL,
       PRIMARY KEY (guardian_id, student_id))`,
-    sql`CREATE TABLE ${t("subjects")} (subject_id text PRIMARY KEY, grading text NOT NULL)`,
+    sql`CREATE TABLE ${t("subjects")} (subject_id text PRIMARY KEY, grading text NOT NULL,
+      name text NOT NULL DEFAULT '')`,
     sql`CREATE TABLE ${t("terms")} (school_id text NOT NULL, start_year integer NOT NULL,
       grade_level smallint NOT NULL, term smallint NOT NULL, first_day date NOT NULL, last_day date NOT NULL,
       PRIMARY KEY (school_id, start_year, grade_level, term))`,

@@ -44,7 +44,15 @@ export function schoolFixture() {
   const g = (journal: typeof journalMath, name: string, v: Record<string, unknown>, day: string) =>
     events.push(feedEvent("grades", journal.journalId, name, { ...where, journal, ...v }, at(day)));
 
-  i(schoolId, "SchoolRegistered", { timeZone: "Asia/Yekaterinburg" });
+  // Names as a ministry officer reads them in the statutory export.
+  const names = {
+    municipality: "Копейский городской округ",
+    school: "МОУ «СОШ № 7»",
+    math: "Математика",
+    pe: "Физическая культура",
+  };
+  i(municipalityId, "MunicipalityRegistered", { name: names.municipality });
+  i(schoolId, "SchoolRegistered", { name: names.school, timeZone: "Asia/Yekaterinburg" });
   i(cg, "ClassGroupOpened", { classGroupId: cg, academicYear: YEAR, gradeLevel: 5, letter: "А" });
   i(cg2, "ClassGroupOpened", { classGroupId: cg2, academicYear: YEAR, gradeLevel: 5, letter: "Б" });
   for (const n of [1, 2, 3, 4, 5, 6, 7, 8]) {
@@ -67,6 +75,7 @@ export function schoolFixture() {
   c(`subject-${math}`, "SubjectAdded", {
     subjectId: math,
     code: "MATH",
+    name: names.math,
     grading: 1,
     schoolId: "",
     municipalityId: "",
@@ -74,6 +83,7 @@ export function schoolFixture() {
   c(`subject-${pe}`, "SubjectAdded", {
     subjectId: pe,
     code: "PE",
+    name: names.pe,
     grading: 2,
     schoolId: "",
     municipalityId: "",
@@ -330,6 +340,7 @@ export function schoolFixture() {
   return {
     municipalityId,
     schoolId,
+    names,
     cg,
     cg2,
     math,
