@@ -68,12 +68,25 @@ export class Targets {
   /**
    * Every school of a person, each one a part the caller must pass: commands on the person as
    * a whole (their data, erasure, account, guardians) answer to all the schools holding them,
-   * so a school that only added itself (staff assignment, enrolling a pupil registered
-   * elsewhere) cannot act for the others. An unknown id: the region (then NOT_FOUND).
+   * so a school that joined them later (see joining, or a transfer) cannot act for the
+   * others. An unknown id: the region (then NOT_FOUND).
    */
-  async everySchoolOf(personId: string): Promise<Where> {
+  async everySchoolOf(personId: string): Promise<{ every: ScopeTarget[][] }> {
     const schools = await this.person(personId);
     return { every: schools.length > 0 ? schools.map((s) => [s]) : [[this.region()]] };
+  }
+
+  /**
+   * A school joining a person's schools (staff assignment, enrolling a pupil): reads of their
+   * data need one school of the person, so joining needs the receiving school and, as for the
+   * person as a whole, every school already holding them; else A's admin could assign B's
+   * teacher to A and read their data. A school already theirs is asked once.
+   */
+  async joining(personId: string, receiving: ScopeTarget[]): Promise<Where> {
+    const { every } = await this.everySchoolOf(personId);
+    const isReceiving = (t: ScopeTarget) =>
+      t.schoolId !== undefined && receiving.some((r) => r.schoolId === t.schoolId);
+    return { every: [receiving, ...every.filter((part) => !part.some(isReceiving))] };
   }
 
   /**

@@ -211,12 +211,13 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
         academicYear: req.academicYear ? requireAcademicYear("academic_year", req.academicYear) : 0,
       }),
     })),
-    // Each roster written must be within the caller's schools. Enrolling is the receiving
-    // school's act (the pupil may be registered elsewhere); a transfer ends one stay and
-    // starts another, so it needs both ends; a withdrawal ends the current stay.
+    // Each roster written must be within the caller's schools. Enrolling makes the receiving
+    // school one of the pupil's, so a pupil registered elsewhere also needs the registering
+    // school (Targets.joining); a transfer ends one stay and starts another, so it needs both ends; a
+    // withdrawal ends the current stay.
     enrollStudent: guarded(
       ROLES_OF.school,
-      atClassGroup,
+      async (req) => targets.joining(req.personId, await targets.classGroup(req.classGroupId)),
       ok((req, ctx) => enrollStudent(deps, req, ctx)),
     ),
     transferStudent: guarded(
@@ -303,9 +304,10 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
     getGuardianChildren: h(async (req) => ({
       studentIds: await getGuardianChildren(deps, requireId("guardian_id", req.guardianId)),
     })),
+    // The receiving school and every school of the staff member (Targets.joining).
     assignStaffToSchool: guarded(
       ROLES_OF.school,
-      atSchool,
+      async (req) => targets.joining(req.personId, [await targets.school(req.schoolId)]),
       ok((req, ctx) => assignStaffToSchool(deps, req, ctx)),
     ),
     getStaffSchools: h(async (req) => ({

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { enrollStudent } from "../commands/enrollment.js";
 import { assignStaffToSchool } from "../commands/guardians.js";
 import { registerSchool } from "../commands/organisations.js";
+import { encryptForPerson } from "../commands/people.js";
 import { useAuthHarness } from "../test-support/auth-harness.js";
 import { grpcError } from "../test-support/grpc-client.js";
 import {
@@ -20,9 +21,9 @@ import {
 
 /*
  * Commands on a person as a whole (their personal data, erasure, their account, their
- * guardians) answer to every school that holds the person: a school that only added itself
- * (assigning another school's teacher to its staff, enrolling a pupil registered elsewhere)
- * must not act for the others.
+ * guardians) answer to every school that holds the person, and so does adding a school to
+ * theirs (assigning a teacher to its staff, enrolling a pupil registered elsewhere): one school
+ * of theirs is enough to read their data, so a school must not make itself one on its own.
  */
 const h = useAuthHarness("identity_person_scope");
 const STAFF = PersonKind.PERSON_KIND_STAFF;
@@ -78,7 +79,7 @@ async function teacher(home: string, ...also: string[]) {
   return personId;
 }
 
-/** A pupil registered at `home`, enrolled in `classGroupId` (the receiving school may, alone). */
+/** A pupil registered at `home`, enrolled in `classGroupId` (written directly, unchecked). */
 async function pupil(home: string, classGroupId: string) {
   const personId = await givenPerson(h.identity.deps, home);
   await enrollStudent(h.identity.deps, {
@@ -161,6 +162,95 @@ describe("personal data, erasure and accounts of a person of several schools", (
     await change(own, w.adminA);
     await account(own, w.adminA);
     await erase(own, w.adminA);
+  });
+});
+
+/** Whether the caller may read the person's data: every read passes, or every one is refused. */
+async function reads(personId: string, md: Md): Promise<"all" | "none"> {
+  const note = { personId, plaintext: Buffer.from("заметка") };
+  const ciphertext = await encryptForPerson(h.identity.deps, note);
+  const calls = [
+    () => h.api.getPeople({ personIds: [personId], includePersonalData: true }, md),
+    () => h.api.encryptForPerson(note, md),
+    () => h.api.decryptForPerson({ personId, ciphertext }, md),
+  ];
+  const codes: number[] = [];
+  for (const call of calls)
+    codes.push(
+      await call().then(
+        () => status.OK,
+        (e) => e.code,
+      ),
+    );
+  if (codes.every((c) => c === status.OK)) return "all";
+  expect(codes).toEqual(calls.map(() => status.PERMISSION_DENIED));
+  return "none";
+}
+
+const assign = (personId: string, schoolId: string, md: Md) =>
+  h.api.assignStaffToSchool({ commandId: cmd(), personId, schoolId }, md);
+const enroll = (personId: string, classGroupId: string, md: Md) =>
+  h.api.enrollStudent(
+    { commandId: cmd(), personId, classGroupId, effectiveDate: "2026-09-01" },
+    md,
+  );
+
+describe("a school joining a person's schools (staff assignment, enrollment)", () => {
+  it("A's admin may not assign B's teacher to A, and so never reads their data", async () => {
+    const w = await world();
+    const t = await teacher(w.b);
+    await expectDenied(() => assign(t, w.a, w.adminA), w.b);
+    expect(await reads(t, w.adminA)).toBe("none");
+    // Nor B's admin alone, nor an officer covering one of the two.
+    await expectDenied(() => assign(t, w.a, w.adminB), w.a);
+    await expectDenied(() => assign(t, w.a, w.officerX), w.b);
+    await expectDenied(() => assign(t, w.a, w.officerY), w.a);
+    // Every school already holding the teacher is named.
+    const both = await teacher(w.b, w.a2);
+    await expectDenied(() => assign(both, w.a, w.adminA), w.b, w.a2);
+    // An admin of both schools may, and the platform; then A's staff read the teacher's data.
+    const adminAB = await h.userWith([`SCHOOL_ADMIN@school:${w.a}`, `SCHOOL_ADMIN@school:${w.b}`]);
+    await assign(t, w.a, h.md(adminAB.token));
+    expect(await reads(t, w.adminA)).toBe("all");
+    await assign(both, w.a, w.platform);
+  });
+
+  it("the municipal officer over every school of the teacher and the receiving one may", async () => {
+    const w = await world();
+    const t = await teacher(w.a2);
+    await expectDenied(() => assign(t, w.a, w.adminA), w.a2);
+    expect(await reads(t, w.adminA)).toBe("none");
+    await assign(t, w.a, w.officerX);
+    expect(await reads(t, w.adminA)).toBe("all");
+    // A third school: the officer of X alone no longer covers the teacher's schools.
+    await expectDenied(() => assign(t, w.b, w.officerX), w.b);
+    await expectDenied(() => assign(t, w.b, w.officerY), w.a2, w.a);
+  });
+
+  it("a teacher of A only: A's admin asks no other school; B's admin alone may not take them", async () => {
+    const w = await world();
+    const t = await teacher(w.a);
+    // Registered at A: A is already theirs, so the command itself refuses (not the scope).
+    const again = await grpcError(assign(t, w.a, w.adminA));
+    expect(again.code, again.details).toBe(status.FAILED_PRECONDITION);
+    await expectDenied(() => assign(t, w.b, w.adminB), w.a);
+    expect(await reads(t, w.adminB)).toBe("none");
+    await assign(t, w.a2, w.officerX);
+  });
+
+  it("EnrollStudent of a pupil registered at A, enrolled nowhere, into B needs A too", async () => {
+    const w = await world();
+    const p = await givenPerson(h.identity.deps, w.a);
+    await expectDenied(() => enroll(p, w.groupB, w.adminB), w.a);
+    await expectDenied(() => enroll(p, w.groupB, w.officerY), w.a);
+    expect(await reads(p, w.adminB)).toBe("none");
+    // The receiving school stays needed: A's own admin may not put the pupil into B.
+    await expectDenied(() => enroll(p, w.groupB, w.adminA), w.b);
+    await enroll(p, w.groupB, w.platform);
+    expect(await reads(p, w.adminB)).toBe("all");
+    // Within one municipality its officer may; a pupil of A only: A's admin alone, as before.
+    await enroll(await givenPerson(h.identity.deps, w.a), w.groupA2, w.officerX);
+    await enroll(await givenPerson(h.identity.deps, w.a), w.groupA, w.adminA);
   });
 });
 
