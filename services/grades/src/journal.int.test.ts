@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordMarks } from "./commands/journal.js";
 import { JournalStore } from "./commands/journal-store.js";
 import {
+  curriculumEvent,
   identityEvent,
   publishFeed,
   type SchoolFixture,
@@ -671,6 +672,96 @@ describe("attendance, exemptions and work types", () => {
     expect((await grpcError(excuse(randomUUID(), f.pupils.p1, teacher))).code).toBe(
       status.UNAVAILABLE,
     );
+  });
+
+  it("judges who may excuse on the date the attendance was taken for, also after the lesson moved", async () => {
+    // A maths lesson on 2026-09-14 (the substitute's days are 2026-09-14..18), moved to
+    // 2026-09-11 after attendance was taken, and a second substitute for 2026-09-11 only.
+    const at = { schoolId: f.schoolId, municipalityId: f.municipalityId };
+    const academicYear = { startYear: 2026 };
+    const [lessonId, newDaySub] = [randomUUID(), randomUUID()];
+    const lessonAt = {
+      lessonId,
+      ...at,
+      academicYear,
+      classGroupId: f.classGroupId,
+      subgroupId: "",
+      subjectId: f.subjects.math,
+      teacherId: f.teachers.math,
+      date: "2026-09-14",
+      period: 2,
+    };
+    const lessons = `lessons-${f.classGroupId}-2026`;
+    await publishFeed(h.nc, h.names, [
+      curriculumEvent(lessons, "LessonScheduled", {
+        ...lessonAt,
+        slotId: randomUUID(),
+        term: 1,
+        room: "101",
+      }),
+      curriculumEvent(`timetable-${f.schoolId}-2026`, "SubstituteAssigned", {
+        assignmentId: f.mathAssignment,
+        ...at,
+        academicYear,
+        substituteId: newDaySub,
+        firstDay: "2026-09-11",
+        lastDay: "2026-09-11",
+      }),
+    ]);
+    const lessonDate = async () =>
+      (
+        await h.store.pool.query<{ d: string }>(
+          `SELECT to_char(lesson_date, 'YYYY-MM-DD') AS d FROM proj_grades_facts.lessons
+            WHERE lesson_id = $1`,
+          [lessonId],
+        )
+      ).rows[0]?.d;
+    await eventually(async () => expect(await lessonDate()).toBe("2026-09-14"));
+    const absence = (studentId: string) => ({
+      studentId,
+      reason: AbsenceReason.ABSENCE_REASON_UNEXCUSED,
+      lateMinutes: 0,
+    });
+    await h.client.recordAttendance(
+      {
+        commandId: randomUUID(),
+        journal,
+        lessonId,
+        absences: [absence(f.pupils.p1), absence(f.pupils.p2)],
+      },
+      teacher,
+    );
+    await publishFeed(h.nc, h.names, [
+      curriculumEvent(lessons, "LessonMoved", {
+        ...lessonAt,
+        toDate: "2026-09-11",
+        toPeriod: 1,
+        toTerm: 1,
+      }),
+    ]);
+    await eventually(async () => expect(await lessonDate()).toBe("2026-09-11"));
+    const excuse = (studentId: string, md: typeof teacher) =>
+      h.client.excuseAbsence(
+        { commandId: randomUUID(), journal, lessonId, studentId, note: "справка" },
+        md,
+      );
+    const stream = `journal-${f.classGroupId}-${f.subjects.math}-2026`;
+    const before = await h.store.streamVersion(stream);
+    const newDay = await h.as([`TEACHER@school:${f.schoolId}`], newDaySub);
+    const err = await grpcError(excuse(f.pupils.p1, newDay));
+    expect([err.code, err.details]).toEqual([
+      status.PERMISSION_DENIED,
+      expect.stringMatching(/\[author_not_assigned\].*2026-09-14/),
+    ]);
+    expect(await h.store.streamVersion(stream)).toBe(before);
+    const sub = await h.as([`TEACHER@school:${f.schoolId}`], f.teachers.sub);
+    expect((await excuse(f.pupils.p1, sub)).replayed).toBe(false);
+    // Taken again on the lesson's new date: that date is the one judged from then on.
+    await h.client.recordAttendance(
+      { commandId: randomUUID(), journal, lessonId, absences: [absence(f.pupils.p2)] },
+      teacher,
+    );
+    expect((await excuse(f.pupils.p2, newDay)).replayed).toBe(false);
   });
 
   it("a comment is the one the recorded command carried, also when its id first ran and was refused", async () => {

@@ -106,7 +106,10 @@ export type JournalCommand =
     })
   | (Base & {
       kind: "ExcuseAbsence";
-      /** As the replica knows it: its date says whether the actor may excuse, before any absence. */
+      /**
+       * As the replica knows it: whether it is the journal's, and its date when no attendance was
+       * taken for it (else the attendance's own date says whether the actor may excuse).
+       */
       lesson: LessonFact;
       studentId: string;
       noteId: string;

@@ -363,10 +363,13 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
     }
     case "ExcuseAbsence": {
       // Who may excuse comes first: a caller who may not learns nothing of the pupil's absence.
+      // Judged on the date the attendance was taken for (as a correction on its mark's lesson
+      // date), not the lesson's date now: a lesson moved since keeps its absences of that day.
+      // With no attendance taken, the lesson's own date is the only one there is.
       const lessonId = c.lesson.lessonId;
       checkLessonInJournal(c.lesson, ref);
-      requireAuthor(c.actor, c.lesson.date);
       const lesson = state.attendance.get(lessonId);
+      requireAuthor(c.actor, lesson?.lessonDate || c.lesson.date);
       if (!lesson)
         throw ruleViolated(
           "lesson_id",

@@ -561,6 +561,41 @@ describe("attendance", () => {
     }
   });
 
+  it("judges who may excuse on the date the attendance was taken for, also after the lesson moved", () => {
+    const s = initialJournalState();
+    run(s, {
+      kind: "RecordAttendance",
+      ...base,
+      lesson,
+      entries: [absent("p1", "ABSENCE_REASON_UNEXCUSED")],
+    });
+    // The lesson of 2026-09-10 moved to 2026-09-12 since; substitutes for one of the days.
+    const moved = { ...lesson, date: "2026-09-12" };
+    const substitute = (id: string, day: string): Actor => ({
+      id,
+      admin: false,
+      assignedOn: (d) => d === day,
+      firstDayNotAssigned: (first) => first,
+    });
+    const excuse = (actor: Actor, l: LessonFact = moved) =>
+      decideJournal(
+        { kind: "ExcuseAbsence", ...base, actor, lesson: l, studentId: "p1", noteId: "" },
+        s,
+      );
+    const e = refusal(() => excuse(substitute("new", "2026-09-12")));
+    expect(e).toMatchObject({ kind: "permission_denied", field: "caller" });
+    expect(e.message).toMatch(/\[author_not_assigned\].*2026-09-10/);
+    expect(excuse(substitute("old", "2026-09-10"))).toHaveLength(1);
+    // No attendance taken: the lesson's own date is the only one there is.
+    const unseen = { ...moved, lessonId: "l9" };
+    expect(refusal(() => excuse(substitute("new", "2026-09-12"), unseen)).message).toMatch(
+      /attendance_not_recorded/,
+    );
+    expect(refusal(() => excuse(substitute("old", "2026-09-10"), unseen)).message).toMatch(
+      /author_not_assigned/,
+    );
+  });
+
   it("refuses a caller who may not excuse before anything about the absence shows", () => {
     const s = initialJournalState();
     run(s, {

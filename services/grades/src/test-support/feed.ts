@@ -235,6 +235,8 @@ export function schoolFixture(startYear = 2026) {
     pupils,
     teachers,
     subjects,
+    /** The maths teacher's assignment, which the substitute covers. */
+    mathAssignment,
     lessons,
     events,
     startYear,
