@@ -141,6 +141,73 @@ describe("as-of days", () => {
   });
 });
 
+describe("a term the school does not define", () => {
+  // The fixture school has two terms in 2026/2027 and no term system for 2025/2026.
+  const query = (over: Record<string, unknown>) => ({
+    level: Level.LEVEL_SCHOOL,
+    scopeId: f.schoolId,
+    academicYear: { startYear: 2026 },
+    subjectId: f.math,
+    term: 1,
+    asOf: "2026-10-26",
+    basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
+    asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
+    definitionVersion: 0,
+    ...over,
+  });
+
+  it("is an item error naming period.term and the terms there are, not the year's figures", async () => {
+    const md = await api.as([`SCHOOL_ADMIN@school:${f.schoolId}`], "a1");
+    const r = await api.client.getDashboards(
+      {
+        queries: [
+          query({}),
+          query({ term: 3 }),
+          query({ level: Level.LEVEL_CLASS_GROUP, scopeId: f.cg, term: 4 }),
+          // Last year's term marks are there, its term system never was.
+          query({ academicYear: { startYear: 2025 }, asOf: "2026-06-30", term: 4 }),
+        ],
+      },
+      md,
+    );
+    expect(r.results[0]?.error).toBeUndefined();
+    expect(r.results[0]?.dashboard?.performance?.pupilCount?.numerator).toBeGreaterThan(0);
+    for (const i of [1, 2, 3]) {
+      expect(r.results[i]?.dashboard).toBeUndefined();
+      expect(r.results[i]?.error).toMatchObject({ code: "INVALID_ARGUMENT" });
+    }
+    expect(r.results[1]?.error?.message).toBe(
+      `period.term: school ${f.schoolId} has terms 1, 2 in 2026/2027, not 3`,
+    );
+    expect(r.results[2]?.error?.message).toBe(
+      `period.term: class group ${f.cg} has terms 1, 2 in 2026/2027, not 4`,
+    );
+    expect(r.results[3]?.error?.message).toBe(
+      `period.term: school ${f.schoolId} has no terms in 2025/2026 (its term system is not known here yet)`,
+    );
+  });
+
+  it("refuses the statutory export for it, naming period.term", async () => {
+    const md = await api.as([`SCHOOL_ADMIN@school:${f.schoolId}`], "a1");
+    await expect(
+      api.client.exportPerformanceReport(
+        {
+          level: Level.LEVEL_SCHOOL,
+          scopeId: f.schoolId,
+          academicYear: { startYear: 2026 },
+          term: 3,
+          asOf: "2026-10-26",
+          asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
+          definitionVersion: 0,
+          format: ExportFormat.EXPORT_FORMAT_CSV,
+          basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
+        },
+        md,
+      ),
+    ).rejects.toMatchObject({ code: 3, details: expect.stringMatching(/^period\.term: .* 1, 2 /) });
+  });
+});
+
 describe("journal view input", () => {
   it("without an academic year is INVALID_ARGUMENT naming it, not an empty journal", async () => {
     const md = await api.as([`TEACHER@school:${f.schoolId}`], "t1");

@@ -58,13 +58,11 @@ export async function resolvePeriod(
       if (!Number.isInteger(period.term) || period.term < 1 || period.term > 4) {
         throw invalidInput("period.term", `must be 1-4, got ${period.term}`);
       }
-      const [r] = await termDates(db, level, scopeId, startYear, period.term);
-      return {
-        term: period.term,
-        basis: basis ?? "PERIOD_MARKS",
-        from: r?.first ?? year.from,
-        to: r?.last ?? year.to,
-      };
+      const terms = await termDates(db, level, scopeId, startYear);
+      const r = terms.find((t) => t.term === period.term);
+      // The year's dates would pass for the term's figures: a term not defined is refused.
+      if (!r) throw undefinedTerm(level, scopeId, startYear, period.term, terms);
+      return { term: period.term, basis: basis ?? "PERIOD_MARKS", from: r.first, to: r.last };
     }
     case "CURRENT": {
       if (level === "CLASS_GROUP") {
@@ -81,14 +79,32 @@ export async function resolvePeriod(
   }
 }
 
-function termDates(db: ReadDb, level: Level, scopeId: string, startYear: number, term: number) {
+/** The scope's terms of the year (a school's: each the union of its grade levels' dates). */
+function termDates(db: ReadDb, level: Level, scopeId: string, startYear: number) {
   const where =
     level === "SCHOOL"
       ? "t.school_id = $1"
       : `(t.school_id, t.grade_level) = (SELECT school_id, grade_level FROM $S.class_groups WHERE class_group_id = $1)`;
-  return db.cachedRows<{ first: string | null; last: string | null }>(
-    `SELECT min(t.first_day)::text AS first, max(t.last_day)::text AS last FROM $S.terms t
-      WHERE ${where} AND t.start_year = $2 AND t.term = $3`,
-    [scopeId, startYear, term],
+  return db.cachedRows<{ term: number; first: string; last: string }>(
+    `SELECT t.term, min(t.first_day)::text AS first, max(t.last_day)::text AS last FROM $S.terms t
+      WHERE ${where} AND t.start_year = $2 GROUP BY t.term ORDER BY t.term`,
+    [scopeId, startYear],
+  );
+}
+
+function undefinedTerm(
+  level: Level,
+  scopeId: string,
+  startYear: number,
+  term: number,
+  terms: readonly { term: number }[],
+) {
+  const who = `${level === "SCHOOL" ? "school" : "class group"} ${scopeId}`;
+  const year = `${startYear}/${startYear + 1}`;
+  return invalidInput(
+    "period.term",
+    terms.length === 0
+      ? `${who} has no terms in ${year} (its term system is not known here yet)`
+      : `${who} has terms ${terms.map((t) => t.term).join(", ")} in ${year}, not ${term}`,
   );
 }
