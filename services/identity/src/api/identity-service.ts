@@ -211,10 +211,11 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
         academicYear: req.academicYear ? requireAcademicYear("academic_year", req.academicYear) : 0,
       }),
     })),
-    // Each roster written must be within the caller's schools. Enrolling makes the receiving
-    // school one of the pupil's, so a pupil registered elsewhere also needs the registering
-    // school (Targets.joining); a transfer ends one stay and starts another, so it needs both ends; a
-    // withdrawal ends the current stay.
+    // Each roster written must be within the caller's schools. Enrolling or transferring makes
+    // the receiving school one of the pupil's, so it also needs every school of the pupil
+    // (Targets.joining: the registering school and, for a transfer, the school left); a
+    // transfer within the current school joins none, so that school alone (as RollOverYear);
+    // a withdrawal ends the current stay.
     enrollStudent: guarded(
       ROLES_OF.school,
       async (req) => targets.joining(req.personId, await targets.classGroup(req.classGroupId)),
@@ -222,9 +223,14 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
     ),
     transferStudent: guarded(
       ROLES_OF.school,
-      async (req) => ({
-        every: [await targets.stay(req.personId), await targets.classGroup(req.toClassGroupId)],
-      }),
+      async (req) => {
+        const left = await targets.stay(req.personId);
+        const to = await targets.classGroup(req.toClassGroupId);
+        // An unknown pupil or group: joining asks the region (then NOT_FOUND).
+        const school = to.length > 0 && left.length > 0 ? to[0]?.schoolId : undefined;
+        const within = school !== undefined && left.every((t) => t.schoolId === school);
+        return within ? to : targets.joining(req.personId, to);
+      },
       ok((req, ctx) => transferStudent(deps, req, ctx)),
     ),
     withdrawStudent: guarded(

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { PersonKind } from "@otmetka/proto/identity/v1/identity_service";
 import { describe, expect, it } from "vitest";
@@ -195,7 +196,10 @@ const enroll = (personId: string, classGroupId: string, md: Md) =>
     md,
   );
 
-describe("a school joining a person's schools (staff assignment, enrollment)", () => {
+const transfer = (personId: string, toClassGroupId: string, md: Md, effectiveDate: string) =>
+  h.api.transferStudent({ commandId: cmd(), personId, toClassGroupId, effectiveDate }, md);
+
+describe("a school joining a person's schools (staff assignment, enrollment, transfer)", () => {
   it("A's admin may not assign B's teacher to A, and so never reads their data", async () => {
     const w = await world();
     const t = await teacher(w.b);
@@ -251,6 +255,42 @@ describe("a school joining a person's schools (staff assignment, enrollment)", (
     // Within one municipality its officer may; a pupil of A only: A's admin alone, as before.
     await enroll(await givenPerson(h.identity.deps, w.a), w.groupA2, w.officerX);
     await enroll(await givenPerson(h.identity.deps, w.a), w.groupA, w.adminA);
+  });
+
+  it("TransferStudent of a pupil registered at A, enrolled at B, to A2 needs A too", async () => {
+    const w = await world();
+    const p = await givenPerson(h.identity.deps, w.a);
+    await enroll(p, w.groupB, w.platform);
+    const adminA2 = h.md((await h.userWith([`SCHOOL_ADMIN@school:${w.a2}`])).token);
+    const adminBA2 = h.md(
+      (await h.userWith([`SCHOOL_ADMIN@school:${w.b}`, `SCHOOL_ADMIN@school:${w.a2}`])).token,
+    );
+    // The school left and the school joined are not enough: the registering school is asked.
+    await expectDenied(() => transfer(p, w.groupA2, adminBA2, "2026-10-01"), w.a);
+    await expectDenied(() => transfer(p, w.groupA2, w.officerX, "2026-10-01"), w.b);
+    await expectDenied(() => transfer(p, w.groupA2, w.officerY, "2026-10-01"), w.a2, w.a);
+    expect(await reads(p, adminA2)).toBe("none");
+    // Within B nothing joins the pupil's schools: B alone, as RollOverYear does.
+    const groupB2 = await givenClassGroup(h.identity.deps, {
+      schoolId: w.b,
+      gradeLevel: 5,
+      letter: "Б",
+    });
+    await transfer(p, groupB2, w.adminB, "2026-10-01");
+    // An unknown pupil is no transfer within B: only region-wide roles pass (then NOT_FOUND).
+    await expectDenied(() => transfer(randomUUID(), groupB2, w.adminB, "2026-10-01"));
+    await transfer(p, w.groupA2, w.platform, "2026-11-01");
+    expect(await reads(p, adminA2)).toBe("all");
+    expect(await reads(p, w.adminB)).toBe("none");
+  });
+
+  it("TransferStudent of a pupil of A only to A2: A and A2, as before", async () => {
+    const w = await world();
+    const p = await pupil(w.a, w.groupA);
+    await expectDenied(() => transfer(p, w.groupA2, w.adminA, "2026-10-01"), w.a2);
+    await transfer(p, w.groupA2, w.officerX, "2026-10-01");
+    const { enrollments } = await h.api.getEnrollmentHistory({ personId: p }, w.adminA);
+    expect(enrollments.map((e) => e.classGroupId)).toEqual([w.groupA, w.groupA2]);
   });
 });
 

@@ -88,6 +88,8 @@ describe("enrollment writes only into class groups of the caller's schools", () 
         { commandId: cmd(), personId, toClassGroupId, effectiveDate: "2026-10-01" },
         md,
       );
+    // Registered and enrolled at A: A and B exactly; a pupil registered elsewhere also needs
+    // the registering school (person-scope.int.test.ts).
     const pupil = await enrolledIn(w.a.schoolId, w.groupA);
     await expectDenied(() => transfer(pupil, w.groupB, w.adminA), w.b.schoolId);
     await expectDenied(() => transfer(pupil, w.groupB, w.adminB), w.a.schoolId);
