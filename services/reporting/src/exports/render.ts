@@ -20,7 +20,7 @@ function workbookOf(r: PerformanceReport): ExcelJS.Workbook {
   ws.addRow([school ? "Школа" : "Муниципалитет", r.scopeName]);
   ws.addRow([school ? "Идентификатор школы" : "Идентификатор муниципалитета", q.scopeId]);
   ws.addRow(["Учебный год", `${q.startYear}/${q.startYear + 1}`]);
-  ws.addRow(["Период", q.term === 0 ? "учебный год" : `${q.term} четверть (триместр)`]);
+  ws.addRow(["Период", r.periodName]);
   ws.addRow(["По состоянию на", q.asOf]);
   ws.addRow(["Режим", MODE_LABEL[q.mode ?? "CURRENT"]]);
   ws.addRow(["Версия определений", r.definitionVersion]);

@@ -59,8 +59,9 @@ export const createReportingProjection = (
     // 4: pupil_results' scope indexes on stored columns (keeps its upserts HOT);
     // 5: both result bases in one perf / standing row (half the aggregate rows a mark upserts);
     // 6: the subgroups replica (a subgroup's class group, for the journal view's roster);
-    // 7: names of municipalities, schools and subjects (the statutory export's rows and heading).
-    version: 7,
+    // 7: names of municipalities, schools and subjects (the statutory export's rows and heading);
+    // 8: the terms' kind (quarter, trimester, half-year: the export's period name).
+    version: 8,
     sources: [{ context: "identity" }, { context: "curriculum" }, { context: "grades" }],
     noticeContext: "reporting",
     setup: (db, schema) => createTables(db, schema),

@@ -227,13 +227,15 @@ export const curriculumReplicaHandlers: Record<string, Handler> = {
         [str(d, "schoolId"), yearOf(d), level],
       );
       for (const t of terms) {
-        await q("INSERT INTO $S.terms VALUES ($1, $2, $3, $4, $5, $6)", [
+        // The kind names the period in the statutory export (quarter, trimester, half-year).
+        await q("INSERT INTO $S.terms VALUES ($1, $2, $3, $4, $5, $6, $7)", [
           str(d, "schoolId"),
           yearOf(d),
           level,
           int(t, "number"),
           str(t, "firstDay"),
           str(t, "lastDay"),
+          str(d, "kind"),
         ]);
       }
     }

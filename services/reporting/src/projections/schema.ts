@@ -36,7 +36,7 @@ export async function createTables(db: Kysely<unknown>, schema: string): Promise
       name text NOT NULL DEFAULT '')`,
     sql`CREATE TABLE ${t("terms")} (school_id text NOT NULL, start_year integer NOT NULL,
       grade_level smallint NOT NULL, term smallint NOT NULL, first_day date NOT NULL, last_day date NOT NULL,
-      PRIMARY KEY (school_id, start_year, grade_level, term))`,
+      kind text NOT NULL DEFAULT '', PRIMARY KEY (school_id, start_year, grade_level, term))`,
     sql`CREATE TABLE ${t("programmes")} (school_id text NOT NULL, start_year integer NOT NULL,
       grade_level smallint NOT NULL, subject_id text NOT NULL, version integer NOT NULL, hours integer NOT NULL,
       approved boolean NOT NULL DEFAULT false, PRIMARY KEY (school_id, start_year, grade_level, subject_id, version))`,

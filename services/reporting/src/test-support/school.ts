@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { TermKind } from "@otmetka/proto/curriculum/events/v1/events";
 import { type FeedEvent, feedEvent } from "./feed.js";
 
 /*
@@ -117,6 +118,7 @@ export function schoolFixture() {
   c(`terms-${schoolId}`, "TermSystemDefined", {
     academicYear: YEAR,
     gradeLevels: [5],
+    kind: TermKind.TERM_KIND_HALF_YEAR,
     terms: [
       { number: 1, firstDay: "2026-09-01", lastDay: "2026-10-26" },
       { number: 2, firstDay: "2026-11-05", lastDay: "2026-12-28" },
