@@ -12,6 +12,7 @@ import { feedEvent } from "./test-support/feed.js";
 import { type ApiHarness, startApi } from "./test-support/grpc.js";
 import { type Harness, startHarnessWithSchool } from "./test-support/harness.js";
 import type { SchoolFixture } from "./test-support/school.js";
+import { readCsv } from "./test-support/sheet.js";
 
 /*
  * Inputs and views a school, a municipality or the ministry meets at the edges: the fixture
@@ -323,5 +324,51 @@ describe("dashboards of a municipality", () => {
       await api.as([`MUNICIPAL_OFFICER@municipality:${f.municipalityId}`], "officer"),
     );
     expect(officer.results[0]?.error?.code).toBe("PERMISSION_DENIED");
+  });
+});
+
+describe("a municipality registered before any of its schools", () => {
+  it("is known: its dashboard is zeros and its export has no rows and a total of zeros, not NOT_FOUND", async () => {
+    const municipalityId = randomUUID();
+    await h.publish([
+      feedEvent(
+        "identity",
+        municipalityId,
+        "MunicipalityRegistered",
+        { municipalityId, name: "Новый муниципальный округ" },
+        new Date("2026-08-25T08:00:00Z"),
+      ),
+    ]);
+    await h.caughtUp();
+    const ministry = ["MINISTRY_OFFICER@region:74"];
+    const r = await api.client.getDashboards(
+      {
+        queries: [
+          {
+            level: Level.LEVEL_MUNICIPALITY,
+            scopeId: municipalityId,
+            academicYear: { startYear: 2026 },
+            subjectId: "",
+            year: true,
+            asOf: "2026-10-26",
+            basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
+            asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
+            definitionVersion: 0,
+          },
+        ],
+      },
+      await api.as(ministry, "ministry"),
+    );
+    expect(r.results[0]?.error).toBeUndefined();
+    const p = r.results[0]?.dashboard?.performance;
+    expect(p?.pupilCount).toMatchObject({ value: 0, numerator: 0 });
+    expect(p?.passRate?.value).toBeUndefined();
+    const csv = await readCsv((await municipalityExport(municipalityId, ministry)).content);
+    expect(csv.find("Муниципалитет")[1]).toBe("Новый муниципальный округ");
+    // The table's heading, then the total at once (no school rows), every count 0.
+    expect(csv.rowOf("Итого")).toBe(csv.rowOf("Школа") + 1);
+    const total = csv.find("Итого");
+    expect(total[2]).toBe("0");
+    expect(total.slice(2).filter((v) => v != null && v !== "" && v !== "0")).toEqual([]);
   });
 });

@@ -87,17 +87,19 @@ export class Access {
   }
 
   /**
-   * Reporting replicates schools (SchoolRegistered carries municipality_id), not
-   * municipalities: one exists here once a school of it is replicated. Checked after the
-   * caller's scope, so an officer elsewhere learns nothing of the id; an unknown one would
-   * otherwise be answered with zeros that look real (dashboards, the statutory export).
+   * A municipality exists here once MunicipalityRegistered is replicated (a municipality with
+   * no school yet answers zeros) or a school of it is (SchoolRegistered carries
+   * municipality_id; its municipality's event may not have been seen). Checked after the
+   * caller's scope, so an officer elsewhere learns nothing of the id; an id never registered
+   * would otherwise be answered with zeros that look real (dashboards, the statutory export).
    */
   private async municipalityExists(municipalityId: string): Promise<void> {
-    const [school] = await this.db.cachedRows(
-      "SELECT 1 FROM $S.schools WHERE municipality_id = $1 LIMIT 1",
+    const [known] = await this.db.cachedRows(
+      `SELECT 1 FROM $S.municipalities WHERE municipality_id = $1
+       UNION ALL (SELECT 1 FROM $S.schools WHERE municipality_id = $1 LIMIT 1) LIMIT 1`,
       [municipalityId],
     );
-    if (!school)
+    if (!known)
       throw new DomainError("not_found", `scopeId: no municipality ${municipalityId}`, {
         field: "scopeId",
       });
