@@ -10,6 +10,7 @@ import type { ApplyContext, Projection, ProjectionEvent, QueryFn } from "./proje
 import type { BatchEntry } from "./projection-event.js";
 import { quoteIdent } from "./runtime-tables.js";
 import { serialOn } from "./serial-queries.js";
+import { type SetAsideEvent, type SetAsideReasons, setAsideRow, toSetAside } from "./set-aside.js";
 import { kyselyOn } from "./single-client-kysely.js";
 import { namingQuery } from "./statement-names.js";
 
@@ -44,6 +45,13 @@ export interface BatchOptions {
    * commit is sent; `BatchResult.committed` settles when it (and every write) has run.
    */
   pipeline?: { checkpoints: ReadonlyMap<string, number> };
+  /**
+   * Events (by id, released ones included) to record in `_set_aside` instead of applying:
+   * the runner found that PostgreSQL refuses to store them (see `eventDataError`). Their
+   * sequence moves the checkpoint and (live) their id is claimed in the inbox, as for an
+   * applied event.
+   */
+  setAside?: SetAsideReasons;
 }
 
 export interface ChangedItem {
@@ -63,6 +71,8 @@ export interface BatchResult {
   /** Events that came out of the pending table and were applied. */
   released: number;
   malformed: number;
+  /** Events recorded in `_set_aside` instead of applied (`BatchOptions.setAside`). */
+  setAside: SetAsideEvent[];
   changed: ChangedItem[];
   /** Highest sequence per source after the batch (what the checkpoint table now holds). */
   checkpoints: Map<string, number>;
@@ -96,6 +106,7 @@ export async function applyBatch(
     deferred: 0,
     released: 0,
     malformed: 0,
+    setAside: [],
     changed: [],
     checkpoints: new Map(),
     committed: Promise.resolve(),
@@ -259,6 +270,11 @@ export async function applyBatch(
   const work = fresh;
   while (work.length > 0) {
     const event = work.shift() as ProjectionEvent;
+    const reason = options.setAside?.get(event.eventId);
+    if (reason) {
+      result.setAside.push(toSetAside(projection.name, event, reason));
+      continue;
+    }
     const waitingFor = blocked.get(event.streamId);
     if (waitingFor !== undefined) {
       const copy = parkable(event);
@@ -276,7 +292,7 @@ export async function applyBatch(
     } catch (err) {
       if (err instanceof MalformedEventData && err.eventId === event.eventId) malformed = true;
       else if (err instanceof MissingReference) deferKey = err.awaitingKey;
-      else throw err;
+      else throw blame(err, event);
     }
     current = undefined;
     const copy = deferKey !== undefined && !malformed ? parkable(event) : undefined;
@@ -310,6 +326,17 @@ export async function applyBatch(
     }
   }
   await parkNow();
+  if (result.setAside.length > 0) {
+    const rows = result.setAside.map(setAsideRow);
+    writeBehind(
+      sql(
+        `INSERT INTO ${s}._set_aside (event_id, source, sequence, stream_id, version, type, sqlstate, message, set_aside_at)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
+         ON CONFLICT (event_id) DO NOTHING`,
+        rows[0]?.map((_, i) => rows.map((row) => row[i])),
+      ),
+    );
+  }
   await projection.flush?.(ctx);
 
   const end: string[] = [];
@@ -331,6 +358,21 @@ export async function applyBatch(
   result.changed = [...changed.values()];
   return result;
 }
+
+const blamed = new WeakMap<object, ProjectionEvent>();
+
+/** The error of a handler, marked with the event it was applying (`blamedEvent`). */
+function blame(err: unknown, event: ProjectionEvent): unknown {
+  if (err && typeof err === "object" && !blamed.has(err)) blamed.set(err, event);
+  return err;
+}
+
+/**
+ * The event whose handler threw `err` (undefined for a failure in `flush` or in a write not
+ * waited for). Tells a released event's failure from that of the event that released it.
+ */
+export const blamedEvent = (err: unknown): ProjectionEvent | undefined =>
+  err && typeof err === "object" ? blamed.get(err) : undefined;
 
 /** Waits for every write to settle (none left running on the connection), then throws the first failure. */
 async function settled(writes: readonly Promise<unknown>[]): Promise<void> {

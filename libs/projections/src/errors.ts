@@ -1,3 +1,5 @@
+import { describeSetAside, type SetAsideEvent } from "./set-aside.js";
+
 /** Base of every error this package throws; `code` is stable for logs and tests. */
 export class ProjectionError extends Error {
   constructor(
@@ -107,5 +109,16 @@ export class MalformedEventData extends ProjectionError {
     cause: unknown,
   ) {
     super("malformed_event_data", `payload of event ${eventId} is not JSON: ${String(cause)}`);
+  }
+}
+
+/**
+ * Reported through the runner's `onError` (where `"set aside"`) and a rebuild's `onSetAside`:
+ * an event PostgreSQL refused to store (a data exception) was recorded in `_set_aside` and
+ * the read model moved past it. Not a failure of the runner: it goes on.
+ */
+export class EventSetAside extends ProjectionError {
+  constructor(readonly event: SetAsideEvent) {
+    super("event_set_aside", describeSetAside(event));
   }
 }

@@ -7,6 +7,7 @@ export {
 export { type ChangeNotice, publishChangeNotices } from "./change-notices.js";
 export {
   CheckpointBehind,
+  EventSetAside,
   InvalidProjectionDefinition,
   MalformedEventData,
   MissingReference,
@@ -49,4 +50,10 @@ export {
 } from "./rebuild.js";
 export { RUNNER_LOCK_CLASS, RunnerLock } from "./runner-lock.js";
 export { readCheckpoints } from "./runtime-tables.js";
+export {
+  eventDataError,
+  readSetAside,
+  type SetAsideEvent,
+  type SetAsideReason,
+} from "./set-aside.js";
 export { startProjection } from "./start-projection.js";

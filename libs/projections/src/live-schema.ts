@@ -6,6 +6,7 @@ import {
   addSources,
   createReadModelSchema,
   ensureInboxAge,
+  ensureSetAsideTable,
   readVersion,
   schemaExists,
 } from "./runtime-tables.js";
@@ -38,6 +39,7 @@ export async function ensureLiveSchema(
       }
       await addSources(client, projection, schema);
       await ensureInboxAge(client, schema);
+      await ensureSetAsideTable(client, schema);
     }
     await client.query("COMMIT");
     return schema;

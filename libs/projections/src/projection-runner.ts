@@ -3,9 +3,9 @@ import { type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { MessagingNames } from "@otmetka/messaging";
 import type pg from "pg";
-import { applyBatch, type BatchResult } from "./apply-batch.js";
+import { applyBatch, type BatchResult, blamedEvent, type ChangedItem } from "./apply-batch.js";
 import { publishChangeNotices } from "./change-notices.js";
-import { ProjectionVersionSuperseded } from "./errors.js";
+import { EventSetAside, ProjectionVersionSuperseded } from "./errors.js";
 import { PRUNE_CHUNK, pruneInbox } from "./inbox-pruning.js";
 import { ensureLiveSchema } from "./live-schema.js";
 import { liveDurable, sourceFilter } from "./names.js";
@@ -13,6 +13,7 @@ import type { Projection } from "./projection.js";
 import { type BatchEntry, toEntry } from "./projection-event.js";
 import { RunnerLock } from "./runner-lock.js";
 import { readCheckpoints } from "./runtime-tables.js";
+import { eventDataError, type SetAsideReason } from "./set-aside.js";
 import { SourceSession } from "./source-session.js";
 
 export interface ProjectionRunnerOptions {
@@ -43,6 +44,10 @@ export interface ProjectionRunnerOptions {
   notices?: boolean;
   /** After the commit, before notices and acks (tests use it to crash in that window). */
   afterCommit?: (batch: CommittedBatch) => void | Promise<void>;
+  /**
+   * Failures the runner recovers from (it retries), and each event it set aside: an
+   * `EventSetAside` (naming projection, stream, version, type, SQLSTATE) with where `"set aside"`.
+   */
   onError?: (err: unknown, where: string) => void;
   /** Another runner of this projection is active: this one waits as a standby. */
   onWaiting?: () => void;
@@ -73,6 +78,8 @@ export interface RunnerCounters {
   deferred: number;
   released: number;
   malformed: number;
+  /** Events PostgreSQL refused to store, recorded in `_set_aside` and passed over. */
+  setAside: number;
   failedBatches: number;
   sessionRestarts: number;
   /** Times the runner lock was lost (its connection failed) and taken again. */
@@ -107,6 +114,7 @@ export class ProjectionRunner {
     deferred: 0,
     released: 0,
     malformed: 0,
+    setAside: 0,
     failedBatches: 0,
     sessionRestarts: 0,
     lockRegains: 0,
@@ -361,33 +369,36 @@ export class ProjectionRunner {
   private async process(batch: Queued[]): Promise<void> {
     const entries = batch.map((q) => q.entry);
     const t0 = performance.now();
-    const client = await this.o.pool.connect();
     let result: BatchResult;
+    // Set when isolating a bad event failed otherwise after some parts committed: those
+    // are counted and noticed below, then the batch fails (its redelivery skips them).
+    let failure: { err: unknown } | undefined;
     try {
-      result = await applyBatch(client, this.o.projection, this.schema, entries, {
-        mode: "live",
-        begin: true,
-        commit: true,
-        asyncCommit: this.o.synchronousCommit !== true,
-        committed: this.committed,
-      });
+      result = await this.applyPart(entries);
     } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw err;
-    } finally {
-      client.release();
+      // Only a data exception (a property of one event) is worth splitting the batch for;
+      // anything else fails the batch, which is retried from the checkpoint.
+      if (!eventDataError(err)) throw err;
+      const parts: BatchResult[] = [];
+      await this.isolate(entries, err, parts).catch((e: unknown) => {
+        failure = { err: e };
+      });
+      result = merged(parts);
     }
-    for (const [source, seq] of result.checkpoints) this.committed.set(source, seq);
     const c = this.counters;
     c.transactionMs += performance.now() - t0;
-    c.batches++;
-    c.messages += batch.length;
+    if (!failure) {
+      c.batches++;
+      c.messages += batch.length;
+    }
     c.applied += result.applied;
     c.skippedBySequence += result.skippedBySequence;
     c.skippedDuplicates += result.skippedDuplicates;
     c.deferred += result.deferred;
     c.released += result.released;
     c.malformed += result.malformed;
+    c.setAside += result.setAside.length;
+    for (const r of result.setAside) this.o.onError?.(new EventSetAside(r), "set aside");
     await this.o.afterCommit?.({ ...result, messages: batch.length });
     const { projection } = this.o;
     if (projection.noticeContext && this.o.notices !== false) {
@@ -400,7 +411,126 @@ export class ProjectionRunner {
         result.checkpoints,
       );
     }
+    if (failure) throw failure.err;
     // After the commit: a crash before these acks only causes redeliveries the checkpoint skips.
     for (const q of batch) q.m.ack();
   }
+
+  /** `entries` in one transaction of their own (the batch's, or a part of it), committed. */
+  private async applyPart(
+    entries: readonly BatchEntry[],
+    setAside?: ReadonlyMap<string, SetAsideReason>,
+  ): Promise<BatchResult> {
+    const client = await this.o.pool.connect();
+    if (!guarded.has(client)) {
+      // A checked-out pg client has no 'error' listener: a connection lost mid-batch (server
+      // restart, terminated backend) was an uncaught exception. The batch's own statement
+      // fails with it as well, and the batch is retried; the pool drops the dead client.
+      guarded.add(client);
+      client.on("error", (err) => this.o.onError?.(err, "batch connection"));
+    }
+    let result: BatchResult;
+    try {
+      result = await applyBatch(client, this.o.projection, this.schema, entries, {
+        mode: "live",
+        begin: true,
+        commit: true,
+        asyncCommit: this.o.synchronousCommit !== true,
+        committed: this.committed,
+        ...(setAside ? { setAside } : {}),
+      });
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+    for (const [source, seq] of result.checkpoints) this.committed.set(source, seq);
+    return result;
+  }
+
+  /**
+   * The batch failed with a data exception (rolled back, nothing of it committed): applies
+   * it again in halves, each half in its own transaction, splitting a failing half again,
+   * down to the one event PostgreSQL refuses, which is recorded in `_set_aside` (in its own
+   * transaction, moving the checkpoint and claiming its id in the inbox) instead of applied.
+   * Parts commit in stream order, each moving the checkpoint past itself, so a part is never
+   * applied twice: if anything else fails meanwhile, the batch fails as usual and its
+   * redelivery skips the committed parts by sequence.
+   */
+  private async isolate(
+    entries: readonly BatchEntry[],
+    failure: unknown,
+    committed: BatchResult[],
+  ): Promise<void> {
+    if (entries.length === 1) {
+      committed.push(await this.setAsideOne(entries, failure));
+      return;
+    }
+    const mid = Math.ceil(entries.length / 2);
+    for (const part of [entries.slice(0, mid), entries.slice(mid)]) {
+      try {
+        committed.push(await this.applyPart(part));
+      } catch (err) {
+        if (!eventDataError(err)) throw err;
+        await this.isolate(part, err, committed);
+      }
+    }
+  }
+
+  /**
+   * One entry that fails alone: sets aside the event whose handler threw (the entry's own, or
+   * one it released from `_pending`; the entry's own when the failure came from `flush`),
+   * and tries again; a released event may be next, each is set aside once at most.
+   */
+  private async setAsideOne(entry: readonly BatchEntry[], failure: unknown): Promise<BatchResult> {
+    const reasons = new Map<string, SetAsideReason>();
+    let err = failure;
+    for (;;) {
+      const culprit = blamedEvent(err) ?? entry[0]?.event;
+      const reason = eventDataError(err);
+      if (!culprit || !reason || reasons.has(culprit.eventId)) throw err;
+      reasons.set(culprit.eventId, reason);
+      try {
+        return await this.applyPart(entry, reasons);
+      } catch (next) {
+        err = next;
+      }
+    }
+  }
+}
+
+/** Pool clients given an 'error' listener (once each, for their life). */
+const guarded = new WeakSet<object>();
+
+/** The parts of an isolated batch as one result (what the counters, notices and hooks see). */
+function merged(parts: readonly BatchResult[]): BatchResult {
+  const out: BatchResult = {
+    applied: 0,
+    skippedBySequence: 0,
+    skippedDuplicates: 0,
+    deferred: 0,
+    released: 0,
+    malformed: 0,
+    setAside: [],
+    changed: [],
+    checkpoints: new Map(),
+    committed: Promise.resolve(),
+  };
+  const changed = new Map<string, ChangedItem>();
+  for (const p of parts) {
+    out.applied += p.applied;
+    out.skippedBySequence += p.skippedBySequence;
+    out.skippedDuplicates += p.skippedDuplicates;
+    out.deferred += p.deferred;
+    out.released += p.released;
+    out.malformed += p.malformed;
+    out.setAside.push(...p.setAside);
+    for (const c of p.changed) changed.set(`${c.kind}\u0000${c.id}`, c);
+    for (const [source, seq] of p.checkpoints) {
+      out.checkpoints.set(source, Math.max(out.checkpoints.get(source) ?? 0, seq));
+    }
+  }
+  out.changed = [...changed.values()];
+  return out;
 }

@@ -2,7 +2,7 @@ import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type MessagingNames, Wakeup } from "@otmetka/messaging";
 import type pg from "pg";
-import { applyBatch } from "./apply-batch.js";
+import { applyBatch, blamedEvent } from "./apply-batch.js";
 import { RebuildAborted } from "./errors.js";
 import { buildSchema, liveSchema, retiredSchema, sourceFilter } from "./names.js";
 import { OrderedSource } from "./ordered-source.js";
@@ -16,6 +16,13 @@ import {
   schemaExists,
 } from "./runtime-tables.js";
 import { drained } from "./serial-queries.js";
+import {
+  eventDataError,
+  readSetAside,
+  type SetAsideEvent,
+  type SetAsideReason,
+  toSetAside,
+} from "./set-aside.js";
 
 export interface RebuildOptions {
   projection: Projection<any>;
@@ -27,6 +34,11 @@ export interface RebuildOptions {
   /** Keep the replaced version as `proj_<name>__v<N>_retired` instead of dropping it. */
   keepOld?: boolean;
   onProgress?: (p: RebuildProgress) => void;
+  /**
+   * An event PostgreSQL refused that this rebuild found (not one the live read model had
+   * set aside already): it is recorded in the new version's `_set_aside` like those.
+   */
+  onSetAside?: (event: SetAsideEvent) => void;
   signal?: AbortSignal;
 }
 
@@ -54,6 +66,22 @@ export interface RebuildResult {
   /** The version replaced (0 when there was none) and where it went (if kept). */
   replacedVersion: number;
   retired: string | undefined;
+  /** Events recorded in the new version's `_set_aside` (PostgreSQL refused them). */
+  setAside: number;
+}
+
+/**
+ * A pass failed with a data exception (`eventDataError`) in one of the batches not known to
+ * have committed: the rebuild finds the event among `entries` and starts again without it.
+ */
+class RefusedBatch extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly entries: readonly BatchEntry[],
+    readonly carry: object,
+  ) {
+    super(String((error as Error)?.message ?? error));
+  }
 }
 
 /**
@@ -66,6 +94,31 @@ export interface RebuildResult {
  */
 export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResult> {
   const started = Date.now();
+  // Refused events are not applied: the ones the live version set aside, and any a pass
+  // of this rebuild meets. A handler's state kept in `carry` cannot be rolled back to the
+  // middle of a failed batch, so the rebuild cannot split a batch as the live runner does:
+  // it finds the event (findRefused), then builds again from sequence 1 without it. Each
+  // restart costs a pass, but only for an event the live version had not met already.
+  const setAside = await setAsideBy(o.pool, o.projection, liveSchema(o.projection));
+  for (;;) {
+    try {
+      return await buildAndSwap(o, setAside, started);
+    } catch (err) {
+      if (!(err instanceof RefusedBatch)) throw err;
+      const found = await findRefused(o, setAside, err);
+      // Not found alone (or found again): the failure is not one event's; fail as before.
+      if (!found || setAside.has(found.eventId)) throw err.error;
+      setAside.set(found.eventId, { ...found, at: found.setAsideAt });
+      o.onSetAside?.(found);
+    }
+  }
+}
+
+async function buildAndSwap(
+  o: RebuildOptions,
+  setAside: Map<string, SetAsideReason>,
+  started: number,
+): Promise<RebuildResult> {
   const { projection, pool, names } = o;
   const batchSize = o.batchSize ?? 10_000;
   const live = liveSchema(projection);
@@ -119,6 +172,10 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
     o.onProgress?.({ phase, read, total: total() });
 
   let applyMs = 0;
+  let setAsideCount = 0;
+  // Batches not known to have committed, oldest first, with their commit (undefined: the
+  // batch failed before it was sent whole): where a data exception's event is looked for.
+  let unconfirmed: { entries: BatchEntry[]; committed: Promise<void> | undefined }[] = [];
   // Handed to every batch (ApplyContext.carry): what the projection keeps between batches.
   const carry = {};
   // The build schema's checkpoints as the batches sent so far leave them; undefined once a
@@ -132,6 +189,8 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
     ownTransaction = false,
   ): Promise<{ committed: Promise<void> }> => {
     const t0 = performance.now();
+    const sent = { entries, committed: undefined as Promise<void> | undefined };
+    unconfirmed.push(sent);
     const r = await applyBatch(client, projection, build, entries, {
       mode: "rebuild",
       firstSeen,
@@ -143,12 +202,16 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
       // own commit is synchronous and flushes the WAL of every batch before it.
       asyncCommit: ownTransaction,
       pipeline: ownTransaction && known ? { checkpoints: known } : undefined,
+      setAside,
     });
+    setAsideCount += r.setAside.length;
     known = r.deferred > 0 || r.released > 0 ? undefined : known && r.checkpoints;
     read += entries.length;
     events += r.applied;
     applyMs += performance.now() - t0;
     batches++;
+    // The swap's batches commit with the swap (or not at all).
+    sent.committed = ownTransaction ? r.committed : undefined;
     // Wrapped: an async function returning the promise itself would wait for it.
     return { committed: r.committed };
   };
@@ -162,6 +225,8 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
     const p = inFlight;
     inFlight = undefined;
     await p;
+    // Everything sent before the batch now in flight has committed.
+    unconfirmed = unconfirmed.slice(-1);
   };
   try {
     // The sources read while PostgreSQL creates the tables (a few hundred ms of DDL).
@@ -198,7 +263,9 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
     building.release();
     building = undefined;
 
-    // 2. Swap, after applying what the live version got ahead with meanwhile.
+    // 2. Swap, after applying what the live version got ahead with meanwhile (one
+    // transaction: nothing of it commits unless all of it does).
+    unconfirmed = [];
     progress("swapping");
     const swap = await withClient(pool, async (c) => {
       await c.query("BEGIN");
@@ -207,6 +274,8 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
       if (await schemaExists(c, live)) {
         await c.query(`LOCK TABLE ${quoteIdent(live)}._checkpoint IN ACCESS EXCLUSIVE MODE`);
         replacedVersion = await readVersion(c, live);
+        // Events the live version set aside while this one was building are refused here too.
+        for (const [id, reason] of await setAsideBy(c, projection, live)) setAside.set(id, reason);
         const liveCps = await readCheckpoints(c, live);
         while (true) {
           const built = await readCheckpoints(c, build);
@@ -246,7 +315,10 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
       checkpoints,
       replacedVersion: swap.replacedVersion,
       retired: o.keepOld ? swap.retired : undefined,
+      setAside: setAsideCount,
     };
+  } catch (err) {
+    throw await refused(err, unconfirmed, carry);
   } finally {
     if (building) {
       // A failed batch: whatever was still running on the connection, then roll back.
@@ -312,6 +384,80 @@ async function withClient<T>(pool: pg.Pool, work: (c: pg.PoolClient) => Promise<
     await c.query("ROLLBACK").catch(() => {});
     throw err;
   } finally {
+    c.release();
+  }
+}
+
+/** The set-aside events of a version of the read model, as reasons a batch refuses them for. */
+async function setAsideBy(
+  db: pg.Pool | pg.PoolClient,
+  projection: Projection<any>,
+  schema: string,
+): Promise<Map<string, SetAsideReason>> {
+  const rows = await readSetAside(db, projection.name, schema);
+  return new Map(rows.map((r) => [r.eventId, { ...r, at: r.setAsideAt }]));
+}
+
+/**
+ * `err` as a RefusedBatch when it, or the failure of a batch not known to have committed,
+ * is a data exception (a pipelined batch's own error is then "transaction aborted": the
+ * data exception is its predecessor's).
+ */
+async function refused(
+  err: unknown,
+  unconfirmed: readonly { entries: BatchEntry[]; committed: Promise<void> | undefined }[],
+  carry: object,
+): Promise<unknown> {
+  const failed: BatchEntry[] = [];
+  let cause = eventDataError(err) ? err : undefined;
+  for (const b of unconfirmed) {
+    const outcome = b.committed
+      ? await b.committed.then(
+          () => undefined,
+          (e: unknown) => ({ e }),
+        )
+      : { e: undefined };
+    if (!outcome) continue; // it committed after all
+    failed.push(...b.entries);
+    if (!cause && eventDataError(outcome.e)) cause = outcome.e;
+  }
+  return cause && failed.length > 0 ? new RefusedBatch(cause, failed, carry) : err;
+}
+
+/**
+ * Applies the failed batches' entries again one at a time, each under a savepoint of one
+ * transaction that is rolled back at the end, until one fails with a data exception: that
+ * event (or the released one whose handler threw). The build schema holds what committed
+ * before them; `carry` may hold part of the failed batch, which does not change whether a
+ * value is one PostgreSQL refuses.
+ */
+async function findRefused(
+  o: RebuildOptions,
+  setAside: ReadonlyMap<string, SetAsideReason>,
+  failure: RefusedBatch,
+): Promise<SetAsideEvent | undefined> {
+  const c = await o.pool.connect();
+  try {
+    await c.query("BEGIN");
+    for (const entry of failure.entries) {
+      await c.query("SAVEPOINT one");
+      try {
+        await applyBatch(c, o.projection, buildSchema(o.projection), [entry], {
+          mode: "rebuild",
+          carry: failure.carry,
+          setAside,
+        });
+        await c.query("RELEASE SAVEPOINT one");
+      } catch (err) {
+        const reason = eventDataError(err);
+        const culprit = blamedEvent(err) ?? entry.event;
+        return reason && culprit ? toSetAside(o.projection.name, culprit, reason) : undefined;
+      }
+    }
+    return undefined;
+  } finally {
+    await drained(c);
+    await c.query("ROLLBACK").catch(() => {});
     c.release();
   }
 }

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { Projection } from "./projection.js";
+import { setAsideTableSql } from "./set-aside.js";
 import { kyselyOn } from "./single-client-kysely.js";
 
 const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
@@ -36,6 +37,7 @@ export async function createReadModelSchema(
     event jsonb NOT NULL, parked_at timestamptz NOT NULL DEFAULT now())`,
       `CREATE INDEX ON ${s}._pending (awaiting)`,
       `CREATE INDEX ON ${s}._pending (stream_id)`,
+      ...setAsideTableSql(s),
       `INSERT INTO ${s}._meta (projection, version, origin)
     VALUES (${lit(projection.name)}, ${Math.trunc(projection.version)}, ${lit(origin)})`,
       `INSERT INTO ${s}._checkpoint (source) VALUES ${sources} ON CONFLICT DO NOTHING`,
@@ -62,6 +64,11 @@ export async function addSources(
  */
 export async function ensureInboxAge(client: pg.PoolClient, schema: string): Promise<void> {
   await client.query(inboxAgeSql(q(schema)).join(";\n"));
+}
+
+/** Read models created before events were set aside get the table on their next start. */
+export async function ensureSetAsideTable(client: pg.PoolClient, schema: string): Promise<void> {
+  await client.query(setAsideTableSql(q(schema)).join(";\n"));
 }
 
 const inboxAgeSql = (s: string) => [

@@ -1,4 +1,5 @@
 import type { Lifecycle, Logger } from "@otmetka/service-kit";
+import { EventSetAside } from "./errors.js";
 import { ProjectionRunner, type ProjectionRunnerOptions } from "./projection-runner.js";
 
 /**
@@ -13,7 +14,10 @@ export async function startProjection(
   const { logger, ...runnerOptions } = options;
   const runner = await new ProjectionRunner({
     ...runnerOptions,
-    onError: (err, where) => logger.warn({ err, where }, `${label} error (it retries)`),
+    onError: (err, where) =>
+      err instanceof EventSetAside
+        ? logger.warn({ setAside: err.event, where }, err.message)
+        : logger.warn({ err, where }, `${label} error (it retries)`),
   }).start();
   lifecycle.onShutdown(label, () => runner.stop());
   return runner;

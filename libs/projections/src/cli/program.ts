@@ -6,6 +6,7 @@ import pg from "pg";
 import { InvalidProjectionDefinition, UnknownProjection } from "../errors.js";
 import type { Projection } from "../projection.js";
 import { rebuildProjection } from "../rebuild.js";
+import { readSetAside } from "../set-aside.js";
 
 export interface ProjectionsCliOptions {
   /** The projections the command may rebuild; or loaded per call with `--module`. */
@@ -40,7 +41,10 @@ async function loadProjections(module: string): Promise<Projection<any>[]> {
   return list as Projection<any>[];
 }
 
-/** `otmetka-projections rebuild <projection>`: a commander program services can embed. */
+/**
+ * `otmetka-projections rebuild <projection>` and `set-aside <projection>`: a commander
+ * program services can embed.
+ */
 export function projectionsProgram(o: ProjectionsCliOptions = {}): Command {
   const env = o.env ?? process.env;
   const program = new Command("otmetka-projections").description(
@@ -84,6 +88,11 @@ export function projectionsProgram(o: ProjectionsCliOptions = {}): Command {
           names: messagingNames(env.NATS_PREFIX),
           batchSize: opts.batchSize,
           keepOld: opts.keepOld,
+          onSetAside: (e) => {
+            (o.out ?? process.stderr).write(
+              `\nwarning: set aside ${e.eventId} (${e.type}, stream ${e.streamId} version ${e.version}, ${e.source} sequence ${e.sequence}): ${e.sqlstate} ${e.message}\n`,
+            );
+          },
           onProgress: (p) => {
             if (!opts.progress) return;
             const rate = Math.round(p.read / Math.max(0.001, (Date.now() - started) / 1000));
@@ -99,11 +108,46 @@ export function projectionsProgram(o: ProjectionsCliOptions = {}): Command {
         const line =
           `rebuilt ${projection.name} v${projection.version}: ${result.events} events in ${result.batches} batches, ` +
           `${(result.durationMs / 1000).toFixed(1)} s; swapped in at ${result.swappedAt.toISOString()}` +
-          ` (replaced v${result.replacedVersion}${result.retired ? `, kept as ${result.retired}` : ""})`;
+          ` (replaced v${result.replacedVersion}${result.retired ? `, kept as ${result.retired}` : ""})` +
+          (result.setAside > 0
+            ? `; ${result.setAside} events set aside (otmetka-projections set-aside ${projection.name})`
+            : "");
         process.stdout.write(`${line}\n`);
       } finally {
         if (barOn) bar.stop();
         await nc.close();
+        await pool.end();
+      }
+    });
+  program
+    .command("set-aside")
+    .description(
+      "list the events a read model set aside (PostgreSQL refused to store them), oldest first",
+    )
+    .argument("<projection>", "projection name")
+    .option("-m, --module <path>", "ES module exporting `projections` (checks the name)")
+    .option("--json", "one JSON object a line", false)
+    .action(async (name: string, opts: { json: boolean; module?: string }) => {
+      const list = opts.module ? await loadProjections(opts.module) : (o.projections ?? []);
+      if (list.length > 0 && !list.some((p) => p.name === name)) {
+        throw new UnknownProjection(
+          name,
+          list.map((p) => p.name),
+        );
+      }
+      const pool = new pg.Pool({ connectionString: requireEnv(env, "DATABASE_URL"), max: 1 });
+      try {
+        const rows = await readSetAside(pool, name);
+        const lines = opts.json
+          ? rows.map((r) => JSON.stringify(r))
+          : rows.map(
+              (r) =>
+                `${r.setAsideAt.toISOString()}  ${r.source}#${r.sequence}  ${r.eventId}  ${r.type}  ` +
+                `stream ${r.streamId} v${r.version}  ${r.sqlstate} ${r.message}`,
+            );
+        if (!opts.json) lines.push(`${rows.length} events set aside in proj_${name}`);
+        process.stdout.write(`${lines.join("\n")}\n`);
+      } finally {
         await pool.end();
       }
     });
