@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { Metadata, status } from "@grpc/grpc-js";
 import { MarkValue } from "@otmetka/proto/grades/events/v1/events";
-import { AsOfMode, Level, ResultBasis } from "@otmetka/proto/reporting/v1/reporting_service";
+import { Level, ResultBasis } from "@otmetka/proto/reporting/v1/reporting_service";
 import { rejectionOf, useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_BATCH_ITEMS } from "./api/batch-limit.js";
 import { feedEvent } from "./test-support/feed.js";
 import { type ApiHarness, startApi } from "./test-support/grpc.js";
 import { type Harness, startHarnessWithSchool } from "./test-support/harness.js";
+import { dashboardQuery } from "./test-support/requests.js";
 import type { SchoolFixture } from "./test-support/school.js";
 
 /* The gRPC API over the fixture school: batch queries, scopes from verified tokens. */
@@ -101,17 +102,7 @@ describe("batch limits", () => {
 
   it(`GetDashboards refuses more than ${MAX_BATCH_ITEMS} queries whole, naming queries and the limit; ${MAX_BATCH_ITEMS} are answered`, async () => {
     const md = await api.as(["MINISTRY_OFFICER@region:74"], "x");
-    const query = {
-      level: Level.LEVEL_REGION,
-      scopeId: "",
-      academicYear: YEAR,
-      subjectId: "",
-      year: true,
-      asOf: "2026-10-26",
-      basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
-      asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
-      definitionVersion: 0,
-    };
+    const query = dashboardQuery({ level: Level.LEVEL_REGION, scopeId: "", year: true });
     const err = await rejectionOf<{ code: number; details: string }>(
       api.client.getDashboards({ queries: Array(MAX_BATCH_ITEMS + 1).fill(query) }, md),
     );
@@ -192,17 +183,8 @@ describe("journal view", () => {
 });
 
 describe("dashboards", () => {
-  const classGroup = () => ({
-    level: Level.LEVEL_CLASS_GROUP,
-    scopeId: f.cg,
-    academicYear: YEAR,
-    subjectId: f.math,
-    term: 1,
-    asOf: "2026-10-26",
-    basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
-    asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
-    definitionVersion: 0,
-  });
+  const classGroup = () =>
+    dashboardQuery({ level: Level.LEVEL_CLASS_GROUP, scopeId: f.cg, subjectId: f.math, term: 1 });
 
   it("answers a batch: each figure with its definition version", async () => {
     const md = await api.as([`SCHOOL_ADMIN@school:${f.schoolId}`], "a1");

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import {
   AsOfMode,
+  type DashboardQuery,
   ExportFormat,
   Level,
-  ResultBasis,
 } from "@otmetka/proto/reporting/v1/reporting_service";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +11,7 @@ import { diary } from "./queries/diary.js";
 import { feedEvent } from "./test-support/feed.js";
 import { type ApiHarness, startApi } from "./test-support/grpc.js";
 import { type Harness, startHarnessWithSchool } from "./test-support/harness.js";
+import { dashboardQuery, exportRequest } from "./test-support/requests.js";
 import type { SchoolFixture } from "./test-support/school.js";
 import { readCsv } from "./test-support/sheet.js";
 
@@ -84,18 +85,14 @@ describe("diary across academic years", () => {
 });
 
 describe("as-of days", () => {
-  const query = (over: Record<string, unknown>) => ({
-    level: Level.LEVEL_CLASS_GROUP,
-    scopeId: f.cg,
-    academicYear: { startYear: 2026 },
-    subjectId: f.math,
-    term: 1,
-    asOf: "2026-10-26",
-    basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
-    asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
-    definitionVersion: 0,
-    ...over,
-  });
+  const query = (over: Partial<DashboardQuery>) =>
+    dashboardQuery({
+      level: Level.LEVEL_CLASS_GROUP,
+      scopeId: f.cg,
+      subjectId: f.math,
+      term: 1,
+      ...over,
+    });
 
   it("before the academic year, or in recorded mode after today, is an item error naming asOf", async () => {
     const md = await api.as([`SCHOOL_ADMIN@school:${f.schoolId}`], "a1");
@@ -125,17 +122,13 @@ describe("as-of days", () => {
     const md = await api.as([`SCHOOL_ADMIN@school:${f.schoolId}`], "a1");
     await expect(
       api.client.exportPerformanceReport(
-        {
+        exportRequest({
           level: Level.LEVEL_SCHOOL,
           scopeId: f.schoolId,
-          academicYear: { startYear: 2026 },
           term: 1,
           asOf: "2099-01-01",
           asOfMode: AsOfMode.AS_OF_MODE_RECORDED,
-          definitionVersion: 0,
-          format: ExportFormat.EXPORT_FORMAT_CSV,
-          basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
-        },
+        }),
         md,
       ),
     ).rejects.toMatchObject({ code: 3, details: expect.stringMatching(/asOf/) });
@@ -144,18 +137,14 @@ describe("as-of days", () => {
 
 describe("a term the school does not define", () => {
   // The fixture school has two terms in 2026/2027 and no term system for 2025/2026.
-  const query = (over: Record<string, unknown>) => ({
-    level: Level.LEVEL_SCHOOL,
-    scopeId: f.schoolId,
-    academicYear: { startYear: 2026 },
-    subjectId: f.math,
-    term: 1,
-    asOf: "2026-10-26",
-    basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
-    asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
-    definitionVersion: 0,
-    ...over,
-  });
+  const query = (over: Partial<DashboardQuery>) =>
+    dashboardQuery({
+      level: Level.LEVEL_SCHOOL,
+      scopeId: f.schoolId,
+      subjectId: f.math,
+      term: 1,
+      ...over,
+    });
 
   it("is an item error naming period.term and the terms there are, not the year's figures", async () => {
     const md = await api.as([`SCHOOL_ADMIN@school:${f.schoolId}`], "a1");
@@ -192,17 +181,7 @@ describe("a term the school does not define", () => {
     const md = await api.as([`SCHOOL_ADMIN@school:${f.schoolId}`], "a1");
     await expect(
       api.client.exportPerformanceReport(
-        {
-          level: Level.LEVEL_SCHOOL,
-          scopeId: f.schoolId,
-          academicYear: { startYear: 2026 },
-          term: 3,
-          asOf: "2026-10-26",
-          asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
-          definitionVersion: 0,
-          format: ExportFormat.EXPORT_FORMAT_CSV,
-          basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
-        },
+        exportRequest({ level: Level.LEVEL_SCHOOL, scopeId: f.schoolId, term: 3 }),
         md,
       ),
     ).rejects.toMatchObject({ code: 3, details: expect.stringMatching(/^period\.term: .* 1, 2 /) });
@@ -259,17 +238,7 @@ async function municipalityExport(
   format = ExportFormat.EXPORT_FORMAT_CSV,
 ) {
   return api.client.exportPerformanceReport(
-    {
-      level: Level.LEVEL_MUNICIPALITY,
-      scopeId,
-      academicYear: { startYear: 2026 },
-      year: true,
-      asOf: "2026-10-26",
-      asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
-      definitionVersion: 0,
-      format,
-      basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
-    },
+    exportRequest({ level: Level.LEVEL_MUNICIPALITY, scopeId, year: true, format }),
     await api.as(roles, "officer"),
   );
 }
@@ -294,17 +263,8 @@ describe("statutory export of a municipality", () => {
 });
 
 describe("dashboards of a municipality", () => {
-  const muni = (scopeId: string) => ({
-    level: Level.LEVEL_MUNICIPALITY,
-    scopeId,
-    academicYear: { startYear: 2026 },
-    subjectId: "",
-    year: true,
-    asOf: "2026-10-26",
-    basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
-    asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
-    definitionVersion: 0,
-  });
+  const muni = (scopeId: string) =>
+    dashboardQuery({ level: Level.LEVEL_MUNICIPALITY, scopeId, year: true });
 
   it("of an unknown municipality is an item error NOT_FOUND naming the id, as the export, not zeros", async () => {
     const r = await api.client.getDashboards(
@@ -344,17 +304,7 @@ describe("a municipality registered before any of its schools", () => {
     const r = await api.client.getDashboards(
       {
         queries: [
-          {
-            level: Level.LEVEL_MUNICIPALITY,
-            scopeId: municipalityId,
-            academicYear: { startYear: 2026 },
-            subjectId: "",
-            year: true,
-            asOf: "2026-10-26",
-            basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
-            asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
-            definitionVersion: 0,
-          },
+          dashboardQuery({ level: Level.LEVEL_MUNICIPALITY, scopeId: municipalityId, year: true }),
         ],
       },
       await api.as(ministry, "ministry"),

@@ -20,6 +20,7 @@ import type { FeedEvent } from "./test-support/feed.js";
 import { feedEvent } from "./test-support/feed.js";
 import { startApi } from "./test-support/grpc.js";
 import { type Harness, startHarness } from "./test-support/harness.js";
+import { dashboardQuery, exportRequest } from "./test-support/requests.js";
 import { type SchoolFixture, schoolFixture } from "./test-support/school.js";
 import { readCsv, readXlsx } from "./test-support/sheet.js";
 import { tableRows } from "./test-support/table-rows.js";
@@ -260,17 +261,15 @@ describe("statutory export", () => {
     try {
       const md = await api.as([`MUNICIPAL_OFFICER@municipality:${f.municipalityId}`], "m1");
       const r = await api.client.exportPerformanceReport(
-        {
+        exportRequest({
           level: Level.LEVEL_MUNICIPALITY,
           scopeId: f.municipalityId,
-          academicYear: { startYear: 2026 },
           year: true,
           asOf: D,
           asOfMode: AsOfMode.AS_OF_MODE_EFFECTIVE,
           definitionVersion: 2,
           format: ExportFormat.EXPORT_FORMAT_XLSX,
-          basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
-        },
+        }),
         md,
       );
       expect(r.definitionVersion).toBe(2);
@@ -285,17 +284,15 @@ describe("statutory export", () => {
       const dm = await api.client.getDashboards(
         {
           queries: [
-            {
+            dashboardQuery({
               level: Level.LEVEL_CLASS_GROUP,
               scopeId: f.cg,
-              academicYear: { startYear: 2026 },
               subjectId: f.math,
               term: 1,
               asOf: D,
               basis: ResultBasis.RESULT_BASIS_CURRENT,
               asOfMode: AsOfMode.AS_OF_MODE_RECORDED,
-              definitionVersion: 0,
-            },
+            }),
           ],
         },
         md,
@@ -305,17 +302,12 @@ describe("statutory export", () => {
       // Out of the officer's scope: refused, nothing exported.
       await expect(
         api.client.exportPerformanceReport(
-          {
+          exportRequest({
             level: Level.LEVEL_MUNICIPALITY,
             scopeId: "another",
-            academicYear: { startYear: 2026 },
             year: true,
             asOf: D,
-            asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
-            definitionVersion: 0,
-            format: ExportFormat.EXPORT_FORMAT_CSV,
-            basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
-          },
+          }),
           md,
         ),
       ).rejects.toMatchObject({ code: 7 });
@@ -408,17 +400,7 @@ describe("statutory export of caller-controlled text (CSV injection)", () => {
     format: ExportFormat,
   ) =>
     api.client.exportPerformanceReport(
-      {
-        level: Level.LEVEL_MUNICIPALITY,
-        scopeId,
-        academicYear: { startYear: 2026 },
-        year: true,
-        asOf: D,
-        asOfMode: AsOfMode.AS_OF_MODE_UNSPECIFIED,
-        definitionVersion: 0,
-        format,
-        basis: ResultBasis.RESULT_BASIS_UNSPECIFIED,
-      },
+      exportRequest({ level: Level.LEVEL_MUNICIPALITY, scopeId, year: true, asOf: D, format }),
       await api.as(["MINISTRY_OFFICER@region:74"], "ministry"),
     );
   /** Cell `n` of the row whose first cell is the label, as the same library reads it back. */
