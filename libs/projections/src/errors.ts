@@ -122,3 +122,33 @@ export class EventSetAside extends ProjectionError {
     super("event_set_aside", describeSetAside(event));
   }
 }
+
+/**
+ * Setting one more event aside would leave the read model holding more than `limit`
+ * (`maxSetAside`) of them: so many refused events more likely mean a handler bug than bad
+ * data, and the read model stops at `event` (the batch fails and is retried, like any failed
+ * batch) instead of silently going on without them. Deleting rows from `_set_aside` (after
+ * fixing the cause) or raising the limit lets it go on. A rebuild fails with it.
+ */
+export class SetAsideLimitReached extends ProjectionError {
+  constructor(
+    readonly projection: string,
+    readonly limit: number,
+    /** Events the read model (or the rebuild) holds set aside already. */
+    readonly setAside: number,
+    /** The event that was not set aside. */
+    readonly event: SetAsideEvent,
+    /** PostgreSQL's error for it. */
+    override readonly cause?: unknown,
+  ) {
+    const e = event;
+    super(
+      "set_aside_limit",
+      `projection ${projection}: ${setAside} events set aside already and the limit (maxSetAside) is ${limit}: ` +
+        `not setting aside event ${e.eventId} (${e.type}, stream ${e.streamId} version ${e.version}, ` +
+        `${e.source} sequence ${e.sequence}: ${e.sqlstate} ${e.message}); the read model stops here rather than go on ` +
+        `without it (a handler bug refusing many events?). Inspect them: \`otmetka-projections set-aside ${projection}\`; ` +
+        "fix the cause, then delete their rows (the count drops) or raise maxSetAside",
+    );
+  }
+}

@@ -15,6 +15,7 @@ export {
   ProjectionNeedsRebuild,
   ProjectionVersionSuperseded,
   RebuildAborted,
+  SetAsideLimitReached,
   UnknownProjection,
 } from "./errors.js";
 export { pruneInbox } from "./inbox-pruning.js";
@@ -51,6 +52,8 @@ export {
 export { RUNNER_LOCK_CLASS, RunnerLock } from "./runner-lock.js";
 export { readCheckpoints } from "./runtime-tables.js";
 export {
+  countSetAside,
+  DEFAULT_MAX_SET_ASIDE,
   eventDataError,
   readSetAside,
   type SetAsideEvent,

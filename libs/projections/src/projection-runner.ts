@@ -5,7 +5,7 @@ import type { MessagingNames } from "@otmetka/messaging";
 import type pg from "pg";
 import { applyBatch, type BatchResult, blamedEvent, type ChangedItem } from "./apply-batch.js";
 import { publishChangeNotices } from "./change-notices.js";
-import { EventSetAside, ProjectionVersionSuperseded } from "./errors.js";
+import { EventSetAside, ProjectionVersionSuperseded, SetAsideLimitReached } from "./errors.js";
 import { PRUNE_CHUNK, pruneInbox } from "./inbox-pruning.js";
 import { ensureLiveSchema } from "./live-schema.js";
 import { liveDurable, sourceFilter } from "./names.js";
@@ -13,7 +13,14 @@ import type { Projection } from "./projection.js";
 import { type BatchEntry, toEntry } from "./projection-event.js";
 import { RunnerLock } from "./runner-lock.js";
 import { readCheckpoints } from "./runtime-tables.js";
-import { eventDataError, type SetAsideReason } from "./set-aside.js";
+import {
+  countSetAside,
+  eventDataError,
+  type SetAsideEvent,
+  type SetAsideReason,
+  setAsideLimit,
+  toSetAside,
+} from "./set-aside.js";
 import { SourceSession } from "./source-session.js";
 
 export interface ProjectionRunnerOptions {
@@ -40,6 +47,13 @@ export interface ProjectionRunnerOptions {
   lingerMs?: number;
   /** A batch starts without lingering once this many events are queued; default 100. */
   lingerEvents?: number;
+  /**
+   * Most events the read model may hold set aside (rows of `_set_aside`, counted only when
+   * one more is about to be set aside); the next one fails its batch with
+   * `SetAsideLimitReached`, retried like any failed batch. Default: the projection's
+   * `maxSetAside`, else 20. 0: nothing is set aside (a refused event fails its batch).
+   */
+  maxSetAside?: number;
   /** Publish change notices after each batch; default: when the projection names a noticeContext. */
   notices?: boolean;
   /** After the commit, before notices and acks (tests use it to crash in that window). */
@@ -136,6 +150,7 @@ export class ProjectionRunner {
   private readonly maxBatch: number;
   private readonly lingerMs: number;
   private readonly lingerEvents: number;
+  private readonly maxSetAside: number;
   private fatal: unknown;
   private lock: RunnerLock | undefined;
 
@@ -143,6 +158,7 @@ export class ProjectionRunner {
     this.maxBatch = o.maxBatch ?? 1000;
     this.lingerMs = o.lingerMs ?? DEFAULT_LINGER_MS;
     this.lingerEvents = Math.min(o.lingerEvents ?? 100, this.maxBatch);
+    this.maxSetAside = setAsideLimit(o.projection, o.maxSetAside);
   }
 
   get liveSchema(): string {
@@ -377,8 +393,9 @@ export class ProjectionRunner {
       result = await this.applyPart(entries);
     } catch (err) {
       // Only a data exception (a property of one event) is worth splitting the batch for;
-      // anything else fails the batch, which is retried from the checkpoint.
-      if (!eventDataError(err)) throw err;
+      // anything else fails the batch, which is retried from the checkpoint. With
+      // maxSetAside 0 nothing would be set aside: the batch fails whole.
+      if (!eventDataError(err) || this.maxSetAside === 0) throw err;
       const parts: BatchResult[] = [];
       await this.isolate(entries, err, parts).catch((e: unknown) => {
         failure = { err: e };
@@ -479,9 +496,32 @@ export class ProjectionRunner {
   }
 
   /**
+   * Throws SetAsideLimitReached when the read model holds `maxSetAside` set-aside events
+   * already (counted now: rows an operator deleted no longer count) and `adding` more would
+   * exceed it. Only ever asked when about to set one aside: a normal batch pays nothing.
+   */
+  private async withinSetAsideLimit(
+    adding: number,
+    event: SetAsideEvent,
+    failure: unknown,
+  ): Promise<void> {
+    const held = await countSetAside(this.o.pool, this.schema);
+    if (held + adding > this.maxSetAside) {
+      throw new SetAsideLimitReached(
+        this.o.projection.name,
+        this.maxSetAside,
+        held,
+        event,
+        failure,
+      );
+    }
+  }
+
+  /**
    * One entry that fails alone: sets aside the event whose handler threw (the entry's own, or
    * one it released from `_pending`; the entry's own when the failure came from `flush`),
-   * and tries again; a released event may be next, each is set aside once at most.
+   * and tries again; a released event may be next, each is set aside once at most. Not
+   * beyond the limit (`withinSetAsideLimit`).
    */
   private async setAsideOne(entry: readonly BatchEntry[], failure: unknown): Promise<BatchResult> {
     const reasons = new Map<string, SetAsideReason>();
@@ -491,6 +531,11 @@ export class ProjectionRunner {
       const reason = eventDataError(err);
       if (!culprit || !reason || reasons.has(culprit.eventId)) throw err;
       reasons.set(culprit.eventId, reason);
+      await this.withinSetAsideLimit(
+        reasons.size,
+        toSetAside(this.o.projection.name, culprit, reason),
+        err,
+      );
       try {
         return await this.applyPart(entry, reasons);
       } catch (next) {

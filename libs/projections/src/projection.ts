@@ -1,6 +1,7 @@
 import type { Envelope } from "@otmetka/messaging";
 import type { Kysely } from "kysely";
 import { InvalidProjectionDefinition } from "./errors.js";
+import { checkMaxSetAside } from "./set-aside.js";
 
 /** One context stream a projection reads (`grades` → stream `GRADES`, subjects `grades.v1.…`). */
 export interface ProjectionSource {
@@ -73,6 +74,12 @@ export interface Projection<Scratch = unknown> {
   apply(event: ProjectionEvent, ctx: ApplyContext<Scratch>): Promise<void> | void;
   /** Writes what `apply` collected, once per batch, before the checkpoint. */
   flush?(ctx: ApplyContext<Scratch>): Promise<void>;
+  /**
+   * Most events the read model may hold set aside (rows of `_set_aside`); the one that would
+   * exceed it stops the runner (`SetAsideLimitReached`) and fails a rebuild. Default 20; 0
+   * sets nothing aside. A runner's or rebuild's own `maxSetAside` option overrides it.
+   */
+  maxSetAside?: number;
 }
 
 const NAME = /^[a-z][a-z0-9_]{0,40}$/;
@@ -102,5 +109,6 @@ export function defineProjection<S>(p: Projection<S>): Projection<S> {
     }
     seen.add(s.context);
   }
+  if (p.maxSetAside !== undefined) checkMaxSetAside(p.maxSetAside);
   return p;
 }

@@ -3,7 +3,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { type MessagingNames, Wakeup } from "@otmetka/messaging";
 import type pg from "pg";
 import { applyBatch, blamedEvent } from "./apply-batch.js";
-import { RebuildAborted } from "./errors.js";
+import { RebuildAborted, SetAsideLimitReached } from "./errors.js";
 import { buildSchema, liveSchema, retiredSchema, sourceFilter } from "./names.js";
 import { OrderedSource } from "./ordered-source.js";
 import type { Projection, ProjectionEvent } from "./projection.js";
@@ -21,6 +21,7 @@ import {
   readSetAside,
   type SetAsideEvent,
   type SetAsideReason,
+  setAsideLimit,
   toSetAside,
 } from "./set-aside.js";
 
@@ -39,6 +40,12 @@ export interface RebuildOptions {
    * set aside already): it is recorded in the new version's `_set_aside` like those.
    */
   onSetAside?: (event: SetAsideEvent) => void;
+  /**
+   * Most set-aside events the new version may hold (the live version's, carried over, count);
+   * one more found fails the rebuild with `SetAsideLimitReached`. Default: the projection's
+   * `maxSetAside`, else 20, as for its runner; 0: a refused event fails the rebuild.
+   */
+  maxSetAside?: number;
   signal?: AbortSignal;
 }
 
@@ -94,6 +101,7 @@ class RefusedBatch extends Error {
  */
 export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResult> {
   const started = Date.now();
+  const limit = setAsideLimit(o.projection, o.maxSetAside);
   // Refused events are not applied: the ones the live version set aside, and any a pass
   // of this rebuild meets. A handler's state kept in `carry` cannot be rolled back to the
   // middle of a failed batch, so the rebuild cannot split a batch as the live runner does:
@@ -105,9 +113,14 @@ export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResul
       return await buildAndSwap(o, setAside, started);
     } catch (err) {
       if (!(err instanceof RefusedBatch)) throw err;
+      // Nothing is set aside: fail as before set-aside existed (without a pass to find it).
+      if (limit === 0) throw err.error;
       const found = await findRefused(o, setAside, err);
       // Not found alone (or found again): the failure is not one event's; fail as before.
       if (!found || setAside.has(found.eventId)) throw err.error;
+      if (setAside.size + 1 > limit) {
+        throw new SetAsideLimitReached(o.projection.name, limit, setAside.size, found, err.error);
+      }
       setAside.set(found.eventId, { ...found, at: found.setAsideAt });
       o.onSetAside?.(found);
     }

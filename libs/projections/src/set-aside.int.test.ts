@@ -1,5 +1,5 @@
 import { afterAll, expect, it } from "vitest";
-import { EventSetAside } from "./errors.js";
+import { EventSetAside, SetAsideLimitReached } from "./errors.js";
 import { ProjectionRunner } from "./projection-runner.js";
 import { rebuildProjection } from "./rebuild.js";
 import { readSetAside, type SetAsideEvent } from "./set-aside.js";
@@ -8,25 +8,34 @@ import { type Note, notesProjection } from "./test-support/notes-projection.js";
 import { ensureContextStream, publishEvents, testEvent } from "./test-support/publish.js";
 import { useTestbed } from "./test-support/testbed.js";
 
-const bed = useTestbed({ label: "projections_set_aside" });
+// Each runner holds a connection for its lock while it lives (they are stopped after all).
+const bed = useTestbed({ label: "projections_set_aside", poolMax: 12 });
 const runners: ProjectionRunner[] = [];
 afterAll(() => Promise.all(runners.map((r) => r.stop())));
 
 const note = (stream: string, version: number, data: Note, context = "grades") =>
   testEvent(stream, version, `${context}.v1.Noted`, data);
 
-async function start(name: string, attempts?: Map<string, number>, context?: string) {
+async function start(
+  name: string,
+  attempts?: Map<string, number>,
+  context?: string,
+  /** `projection`: the projection's `maxSetAside`; `runner`: the runner's option. */
+  limit: { projection?: number; runner?: number } = {},
+) {
   const errors: unknown[] = [];
   const runner = await new ProjectionRunner({
     projection: notesProjection(name, {
       ...(attempts ? { attempts } : {}),
       ...(context ? { context } : {}),
+      ...(limit.projection === undefined ? {} : { maxSetAside: limit.projection }),
     }),
     pool: bed.pool,
     nc: bed.nc,
     names: bed.names,
     // Long enough that everything published before the start is one batch.
     lingerMs: 200,
+    ...(limit.runner === undefined ? {} : { maxSetAside: limit.runner }),
     onError: (err) => errors.push(err),
   }).start();
   runners.push(runner);
@@ -245,4 +254,121 @@ it("an event released from _pending that PostgreSQL refuses is set aside, not th
     [waiting[0]?.eventId, "22003", 1],
   ]);
   expect(runner.counters).toMatchObject({ setAside: 1, released: 1 });
+}, 60_000);
+
+const setAsideIds = async (name: string) =>
+  (await readSetAside(bed.pool, name)).map((r) => r.eventId);
+
+it("a projection holds at most maxSetAside set-aside events: the next one stalls it with SetAsideLimitReached (later events wait) until an operator deletes rows", async () => {
+  const { nc, pool, names } = bed;
+  await ensureContextStream(nc, names, "breaker");
+  const ok = (s: string) => note(s, 1, { text: s }, "breaker");
+  const bad = (s: string) => note(s, 1, { text: `${s}\u0000` }, "breaker");
+  // A handler bug refusing every event of a kind would look like this: one batch, three bad.
+  const events = [ok("a"), bad("b"), ok("c"), bad("d"), ok("e"), bad("f"), ok("h")];
+  await publishEvents(nc, names, "breaker", events);
+  const { runner, errors } = await start("limited", undefined, "breaker", { projection: 2 });
+  const limitErrors = () => errors.filter((e) => e instanceof SetAsideLimitReached);
+  // Retried like any failed batch: reported again and again, nothing more set aside.
+  await eventually("the limit to stop it, twice", () => limitErrors().length >= 2, WAIT_MS);
+  const stop = limitErrors()[0] as SetAsideLimitReached;
+  expect(stop).toMatchObject({ projection: "limited", limit: 2, setAside: 2 });
+  expect(stop.event?.eventId).toBe(events[5]?.eventId);
+  expect(stop.message).toContain("projection limited");
+  expect(stop.message).toContain("otmetka-projections set-aside limited");
+  expect(stop.message).toMatch(/2 events set aside.*limit.*2/);
+  expect(await setAsideIds("limited")).toEqual([events[1]?.eventId, events[3]?.eventId]);
+  // The events before the third bad one are applied, in order; it and later ones are not.
+  expect(await checkpoint("proj_limited")).toBe(5);
+  expect(await applied("proj_limited")).toEqual(["a:1x1", "c:1x1", "e:1x1"]);
+  expect(runner.counters.setAside).toBe(2);
+
+  // Later events wait too (two more failed retries after they were published).
+  await publishEvents(nc, names, "breaker", [ok("i")]);
+  const failed = runner.counters.failedBatches;
+  await eventually("more retries", () => runner.counters.failedBatches >= failed + 2, WAIT_MS);
+  expect(await checkpoint("proj_limited")).toBe(5);
+  expect(await applied("proj_limited")).toEqual(["a:1x1", "c:1x1", "e:1x1"]);
+  expect(await setAsideIds("limited")).toHaveLength(2);
+
+  // The operator looked at them and cleared them: the count drops, the runner goes on.
+  await pool.query("DELETE FROM proj_limited._set_aside");
+  await eventually("the rest", async () => (await checkpoint("proj_limited")) === 8, WAIT_MS);
+  expect(await applied("proj_limited")).toEqual(["a:1x1", "c:1x1", "e:1x1", "h:1x1", "i:1x1"]);
+  expect(await setAsideIds("limited")).toEqual([events[5]?.eventId]);
+  await runner.stop();
+}, 60_000);
+
+it("maxSetAside 0 (the runner's option over the projection's) sets nothing aside: the batch fails with PostgreSQL's error, as before set-aside existed", async () => {
+  const { nc, pool, names } = bed;
+  await ensureContextStream(nc, names, "nobreaker");
+  await publishEvents(nc, names, "nobreaker", [note("a", 1, { text: "a1" }, "nobreaker")]);
+  const { runner, errors } = await start("stalled", undefined, "nobreaker", {
+    projection: 5,
+    runner: 0,
+  });
+  await eventually("a1", async () => (await checkpoint("proj_stalled")) === 1, WAIT_MS);
+  await publishEvents(nc, names, "nobreaker", [
+    note("b", 1, { text: "b\u0000" }, "nobreaker"),
+    note("c", 1, { text: "c1" }, "nobreaker"),
+  ]);
+  await eventually("two failed batches", () => runner.counters.failedBatches >= 2, WAIT_MS);
+  expect(await checkpoint("proj_stalled")).toBe(1);
+  expect(await applied("proj_stalled")).toEqual(["a:1x1"]);
+  expect(await readSetAside(pool, "stalled")).toEqual([]);
+  expect(errors.map((e) => (e as { code?: string }).code)).toContain("22021");
+  expect(
+    errors.filter((e) => e instanceof SetAsideLimitReached || e instanceof EventSetAside),
+  ).toEqual([]);
+  expect(runner.counters.setAside).toBe(0);
+  await runner.stop();
+}, 60_000);
+
+it("a rebuild that would set aside more than the limit fails with SetAsideLimitReached, swapping nothing in; 0 fails with PostgreSQL's error", async () => {
+  const { nc, pool, names } = bed;
+  await ensureContextStream(nc, names, "rebreaker");
+  const events = [
+    note("a", 1, { text: "a1" }, "rebreaker"),
+    note("b", 1, { tags: ["\u0000"] }, "rebreaker"),
+    note("c", 1, { text: "c1" }, "rebreaker"),
+    note("d", 1, { tags: ["\u0000"] }, "rebreaker"),
+    note("e", 1, { text: "e1" }, "rebreaker"),
+  ];
+  await publishEvents(nc, names, "rebreaker", events);
+  const rebuild = (projectionLimit: number | undefined, option?: number) => {
+    const found: string[] = [];
+    const done = rebuildProjection({
+      projection: notesProjection("capped", {
+        context: "rebreaker",
+        ...(projectionLimit === undefined ? {} : { maxSetAside: projectionLimit }),
+      }),
+      pool,
+      nc,
+      names,
+      batchSize: 2,
+      ...(option === undefined ? {} : { maxSetAside: option }),
+      onSetAside: (e) => found.push(e.eventId),
+    });
+    return { done, found };
+  };
+  const liveExists = async () =>
+    (await pool.query("SELECT to_regnamespace('proj_capped') AS s")).rows[0].s !== null;
+
+  // The projection's own limit applies to its rebuilds too.
+  const one = rebuild(1);
+  const err = await one.done.catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(SetAsideLimitReached);
+  expect(err).toMatchObject({ projection: "capped", limit: 1, setAside: 1 });
+  expect((err as SetAsideLimitReached).event?.eventId).toBe(events[3]?.eventId);
+  expect(one.found).toEqual([events[1]?.eventId]);
+  expect(await liveExists()).toBe(false);
+
+  const zero = rebuild(5, 0);
+  await expect(zero.done).rejects.toMatchObject({ code: "22P05" });
+  expect(zero.found).toEqual([]);
+  expect(await liveExists()).toBe(false);
+
+  const two = rebuild(1, 2);
+  await expect(two.done).resolves.toMatchObject({ setAside: 2 });
+  expect(await applied("proj_capped")).toEqual(["a:1x1", "c:1x1", "e:1x1"]);
 }, 60_000);

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { InvalidProjectionDefinition } from "./errors.js";
-import type { ProjectionEvent } from "./projection.js";
+import type { Projection, ProjectionEvent } from "./projection.js";
+import { quoteIdent } from "./runtime-tables.js";
 
 /**
  * Which failures are a property of the event, so that applying it again can only fail
@@ -115,6 +116,37 @@ export function toSetAside(
     message: reason.message,
     setAsideAt: reason.at ?? new Date(),
   };
+}
+
+/**
+ * How many set-aside events a read model may hold unless its projection or runner says
+ * otherwise. A few refused events are bad data; dozens are more likely a handler bug (a bad
+ * cast refusing every event of a type), which must stop the read model rather than drop them.
+ */
+export const DEFAULT_MAX_SET_ASIDE = 20;
+
+/** `maxSetAside` must be an integer >= 0 (0: nothing is ever set aside). */
+export function checkMaxSetAside(value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new InvalidProjectionDefinition(
+      "maxSetAside",
+      `must be an integer >= 0, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+/** The limit a runner or rebuild applies: its own option, else the projection's, else 20. */
+export function setAsideLimit(projection: Projection<any>, option?: number): number {
+  return checkMaxSetAside(option ?? projection.maxSetAside ?? DEFAULT_MAX_SET_ASIDE);
+}
+
+/** The rows of a schema's `_set_aside`: what counts against the limit (an operator may delete them). */
+export async function countSetAside(db: pg.Pool | pg.PoolClient, schema: string): Promise<number> {
+  const r = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM ${quoteIdent(schema)}._set_aside`,
+  );
+  return Number(r.rows[0]?.n ?? 0);
 }
 
 const NAME = /^[a-z][a-z0-9_]{0,40}$/;

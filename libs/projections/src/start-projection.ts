@@ -1,5 +1,5 @@
 import type { Lifecycle, Logger } from "@otmetka/service-kit";
-import { EventSetAside } from "./errors.js";
+import { EventSetAside, SetAsideLimitReached } from "./errors.js";
 import { ProjectionRunner, type ProjectionRunnerOptions } from "./projection-runner.js";
 
 /**
@@ -14,10 +14,12 @@ export async function startProjection(
   const { logger, ...runnerOptions } = options;
   const runner = await new ProjectionRunner({
     ...runnerOptions,
-    onError: (err, where) =>
-      err instanceof EventSetAside
-        ? logger.warn({ setAside: err.event, where }, err.message)
-        : logger.warn({ err, where }, `${label} error (it retries)`),
+    onError: (err, where) => {
+      if (err instanceof EventSetAside) logger.warn({ setAside: err.event, where }, err.message);
+      // The read model has stopped until someone looks: an error, not a warning.
+      else if (err instanceof SetAsideLimitReached) logger.error({ err, where }, err.message);
+      else logger.warn({ err, where }, `${label} error (it retries)`);
+    },
   }).start();
   lifecycle.onShutdown(label, () => runner.stop());
   return runner;

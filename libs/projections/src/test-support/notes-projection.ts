@@ -25,6 +25,8 @@ export function notesProjection(
     context?: string;
     /** Insert with `ctx.writeBehind` (a refused write then fails the batch at its commit). */
     writeBehind?: boolean;
+    /** `Projection.maxSetAside` (unset: the runtime's default). */
+    maxSetAside?: number;
   } = {},
 ): Projection {
   const { attempts = new Map<string, number>(), context = "grades" } = opts;
@@ -32,6 +34,7 @@ export function notesProjection(
     name,
     version: 1,
     sources: [{ context }],
+    ...(opts.maxSetAside === undefined ? {} : { maxSetAside: opts.maxSetAside }),
     async setup(db) {
       await db.schema
         .createTable("notes")
