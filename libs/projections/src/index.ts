@@ -59,4 +59,4 @@ export {
   type SetAsideEvent,
   type SetAsideReason,
 } from "./set-aside.js";
-export { startProjection } from "./start-projection.js";
+export { logRunnerErrors, startProjection } from "./start-projection.js";

@@ -14,13 +14,24 @@ export async function startProjection(
   const { logger, ...runnerOptions } = options;
   const runner = await new ProjectionRunner({
     ...runnerOptions,
-    onError: (err, where) => {
-      if (err instanceof EventSetAside) logger.warn({ setAside: err.event, where }, err.message);
-      // The read model has stopped until someone looks: an error, not a warning.
-      else if (err instanceof SetAsideLimitReached) logger.error({ err, where }, err.message);
-      else logger.warn({ err, where }, `${label} error (it retries)`);
-    },
+    onError: logRunnerErrors(logger, label),
   }).start();
   lifecycle.onShutdown(label, () => runner.stop());
   return runner;
+}
+
+/**
+ * The runner's `onError` for a service's log: a set-aside event is a warning naming it, the
+ * set-aside limit reached an error (the read model has stopped until someone looks), anything
+ * else a warning that it retries. For services that build their runner themselves.
+ */
+export function logRunnerErrors(
+  logger: Logger,
+  label: string,
+): NonNullable<ProjectionRunnerOptions["onError"]> {
+  return (err, where) => {
+    if (err instanceof EventSetAside) logger.warn({ setAside: err.event, where }, err.message);
+    else if (err instanceof SetAsideLimitReached) logger.error({ err, where }, err.message);
+    else logger.warn({ err, where }, `${label} error (it retries)`);
+  };
 }

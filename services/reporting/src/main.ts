@@ -2,7 +2,12 @@
 // loads @grpc/grpc-js or pg (see bootstrap.ts).
 import "./bootstrap.js";
 import { connectServiceNats } from "@otmetka/messaging";
-import { ProjectionNeedsRebuild, ProjectionRunner, rebuildProjection } from "@otmetka/projections";
+import {
+  logRunnerErrors,
+  ProjectionNeedsRebuild,
+  ProjectionRunner,
+  rebuildProjection,
+} from "@otmetka/projections";
 import { ReportingServiceService } from "@otmetka/proto/reporting/v1/reporting_service";
 import { createCallerVerifier, createLogger, runService, serveGrpc } from "@otmetka/service-kit";
 import { Access } from "./api/access.js";
@@ -41,7 +46,7 @@ await runService(async (lifecycle) => {
       pool,
       nc,
       names,
-      onError: (err, where) => logger.warn({ err, where }, "read model error (it retries)"),
+      onError: logRunnerErrors(logger, "read model"),
     }).start();
   const runner = await startRunner().catch(async (err: unknown) => {
     if (!(err instanceof ProjectionNeedsRebuild)) throw err;
