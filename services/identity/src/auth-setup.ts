@@ -7,6 +7,7 @@ import { SigningKeyStore } from "./tokens/signing-keys.js";
 export interface AuthSettings {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  refreshFamilyMaxAgeSeconds: number;
   signingKeyRotationDays: number;
   regionId: string;
   lockout?: LockoutPolicy;
@@ -35,6 +36,7 @@ export async function createAuthDeps(
       keys,
       signer: createTokenSigner(keys, deps.clock, s.accessTokenTtlSeconds),
       refreshTtlSeconds: s.refreshTokenTtlSeconds,
+      refreshFamilyMaxAgeSeconds: s.refreshFamilyMaxAgeSeconds,
       lockout: s.lockout ?? DEFAULT_LOCKOUT,
       regionId: s.regionId,
     },

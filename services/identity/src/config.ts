@@ -35,7 +35,7 @@ function secretVariable<T>(rule: string, parse: (raw: string) => T | undefined) 
     });
 }
 
-export const identityConfigSchema = baseConfigSchema({ grpcPort: DEFAULT_PORTS.identity }).extend({
+const identityVariables = baseConfigSchema({ grpcPort: DEFAULT_PORTS.identity }).extend({
   DATABASE_URL: databaseUrlVariable(DEFAULT_DATABASE_URL),
   // Wrap every person's data key; the first is active, the others only unwrap until rotated.
   IDENTITY_MASTER_KEYS: secretVariable(
@@ -69,6 +69,13 @@ export const identityConfigSchema = baseConfigSchema({ grpcPort: DEFAULT_PORTS.i
     parseInteger(300, 7_776_000),
     String(30 * 24 * 3600),
   ),
+  // A refresh family (one login's session) ends this long after its login, however often it
+  // is refreshed: a stolen refresh token cannot be kept alive by rotating it.
+  IDENTITY_REFRESH_FAMILY_MAX_AGE_SECONDS: variable(
+    "an integer 300-31536000",
+    parseInteger(300, 31_536_000),
+    String(30 * 24 * 3600),
+  ),
   // A start-up this long after the active key's activation rotates the signing key.
   IDENTITY_SIGNING_KEY_ROTATION_DAYS: variable("an integer 1-365", parseInteger(1, 365), "30"),
   IDENTITY_BOOTSTRAP_ADMIN_USERNAME: variable(
@@ -91,6 +98,17 @@ export const identityConfigSchema = baseConfigSchema({ grpcPort: DEFAULT_PORTS.i
       }
       return raw;
     }),
+});
+
+export const identityConfigSchema = identityVariables.superRefine((c, ctx) => {
+  // A refresh token never outlives its family, so a shorter family would silently cap the TTL.
+  if (c.IDENTITY_REFRESH_FAMILY_MAX_AGE_SECONDS < c.IDENTITY_REFRESH_TOKEN_TTL_SECONDS) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["IDENTITY_REFRESH_FAMILY_MAX_AGE_SECONDS"],
+      message: `must be at least IDENTITY_REFRESH_TOKEN_TTL_SECONDS (${c.IDENTITY_REFRESH_TOKEN_TTL_SECONDS})`,
+    });
+  }
 });
 
 export type IdentityConfig = z.output<typeof identityConfigSchema>;

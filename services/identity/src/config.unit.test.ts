@@ -49,4 +49,32 @@ describe("identity config", () => {
     expect(err?.variables).toEqual(["IDENTITY_BOOTSTRAP_ADMIN_PASSWORD"]);
     expect(err?.message).not.toContain("tiny-secret");
   });
+
+  it("ends refresh families 30 days after login by default; never before a refresh token expires", () => {
+    const c = loadIdentityConfig(keys);
+    expect(c.IDENTITY_REFRESH_FAMILY_MAX_AGE_SECONDS).toBe(30 * 24 * 3600);
+    expect(
+      loadIdentityConfig({
+        ...keys,
+        IDENTITY_REFRESH_TOKEN_TTL_SECONDS: "3600",
+        IDENTITY_REFRESH_FAMILY_MAX_AGE_SECONDS: "3600",
+      }).IDENTITY_REFRESH_FAMILY_MAX_AGE_SECONDS,
+    ).toBe(3600);
+    const refusal = (env: Record<string, string>) => {
+      try {
+        loadIdentityConfig({ ...keys, ...env });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error("expected a ConfigError");
+    };
+    const shorter = refusal({ IDENTITY_REFRESH_TOKEN_TTL_SECONDS: String(60 * 24 * 3600) });
+    expect(shorter.variables).toEqual(["IDENTITY_REFRESH_FAMILY_MAX_AGE_SECONDS"]);
+    expect(shorter.message).toContain(
+      "must be at least IDENTITY_REFRESH_TOKEN_TTL_SECONDS (5184000)",
+    );
+    const bad = refusal({ IDENTITY_REFRESH_FAMILY_MAX_AGE_SECONDS: "30d" });
+    expect(bad.variables).toEqual(["IDENTITY_REFRESH_FAMILY_MAX_AGE_SECONDS"]);
+    expect(bad.message).toContain("must be an integer 300-31536000");
+  });
 });

@@ -60,6 +60,7 @@ await runService(async (lifecycle) => {
   const { auth, resealed, activeKid, rotated } = await createAuthDeps(deps, {
     accessTokenTtlSeconds: config.IDENTITY_ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: config.IDENTITY_REFRESH_TOKEN_TTL_SECONDS,
+    refreshFamilyMaxAgeSeconds: config.IDENTITY_REFRESH_FAMILY_MAX_AGE_SECONDS,
     signingKeyRotationDays: config.IDENTITY_SIGNING_KEY_ROTATION_DAYS,
     regionId: config.IDENTITY_REGION_ID,
   });

@@ -10,6 +10,7 @@ const authDeps = async () =>
     await createAuthDeps(t.deps, {
       accessTokenTtlSeconds: 600,
       refreshTokenTtlSeconds: 3600,
+      refreshFamilyMaxAgeSeconds: 3 * 3600,
       signingKeyRotationDays: 30,
       regionId: "74",
     })

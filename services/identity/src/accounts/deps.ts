@@ -8,6 +8,8 @@ export interface AuthDeps extends IdentityDeps {
   keys: SigningKeyStore;
   signer: TokenSigner;
   refreshTtlSeconds: number;
+  /** A refresh family's absolute lifetime from its login (at least `refreshTtlSeconds`). */
+  refreshFamilyMaxAgeSeconds: number;
   lockout: LockoutPolicy;
   /** The configured region: the one scope MINISTRY_OFFICER can be granted at. */
   regionId: string;

@@ -52,15 +52,30 @@ async function inTransaction<T>(deps: AuthDeps, fn: (c: pg.PoolClient) => Promis
   }
 }
 
-/** A new refresh token in `familyId`; only its SHA-256 is stored. */
-async function insertRefreshToken(deps: AuthDeps, c: pg.PoolClient, familyId: string) {
+/** When a family started at `createdAt` (its login) ends, however often it is refreshed. */
+const familyEnd = (deps: AuthDeps, createdAt: Date) =>
+  new Date(createdAt.getTime() + deps.refreshFamilyMaxAgeSeconds * 1000);
+
+/**
+ * A new refresh token in the family; only its SHA-256 is stored. It lives the refresh TTL but
+ * never past the family's end. `expiresIn`: whole seconds from now (rounded down).
+ */
+async function insertRefreshToken(
+  deps: AuthDeps,
+  c: pg.PoolClient,
+  family: { familyId: string; createdAt: Date },
+) {
   const token = newSecret();
   const now = deps.clock.now();
+  const expiresAt = Math.min(
+    now.getTime() + deps.refreshTtlSeconds * 1000,
+    familyEnd(deps, family.createdAt).getTime(),
+  );
   await c.query(
     "INSERT INTO refresh_tokens (token_hash, family_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
-    [sha256(token), familyId, now, new Date(now.getTime() + deps.refreshTtlSeconds * 1000)],
+    [sha256(token), family.familyId, now, new Date(expiresAt)],
   );
-  return token;
+  return { token, expiresIn: Math.floor((expiresAt - now.getTime()) / 1000) };
 }
 
 async function accessTokenFor(deps: AuthDeps, c: pg.PoolClient | pg.Pool, account: AccountRow) {
@@ -120,9 +135,9 @@ export async function login(
       "INSERT INTO refresh_families (family_id, account_id, created_at) VALUES ($1, $2, $3)",
       [familyId, account.account_id, now],
     );
-    const refreshToken = await insertRefreshToken(deps, c, familyId);
+    const refresh = await insertRefreshToken(deps, c, { familyId, createdAt: now });
     const access = await accessTokenFor(deps, c, account);
-    return { account, refreshToken, access };
+    return { account, refresh, access };
   });
   if ("error" in outcome) throw outcome.error;
   return {
@@ -130,8 +145,8 @@ export async function login(
     tokens: {
       accessToken: outcome.access.token,
       expiresIn: outcome.access.expiresIn,
-      refreshToken: outcome.refreshToken,
-      refreshExpiresIn: deps.refreshTtlSeconds,
+      refreshToken: outcome.refresh.token,
+      refreshExpiresIn: outcome.refresh.expiresIn,
     },
   };
 }
@@ -139,19 +154,23 @@ export async function login(
 /**
  * Spends a refresh token for a new pair in the same family (grants are read again, so a
  * revocation takes effect here). A token presented a second time means it was copied: the
- * whole family is revoked, and the thief's and the owner's sessions both end.
+ * whole family is revoked, and the thief's and the owner's sessions both end. A family past
+ * its absolute lifetime (IDENTITY_REFRESH_FAMILY_MAX_AGE_SECONDS from its login) is ended, so
+ * rotating a stolen token does not keep a session alive forever.
  */
 export async function refresh(deps: AuthDeps, input: { refreshToken: string }): Promise<TokenPair> {
   if (input.refreshToken === "") throw invalidInput("refresh_token", "is required");
   const outcome = await inTransaction(deps, async (c) => {
     const { rows } = await c.query<{
       family_id: string;
+      family_created_at: Date;
       expires_at: Date;
       rotated_at: Date | null;
       revoked_at: Date | null;
       account_id: string;
     }>(
-      `SELECT t.family_id, t.expires_at, t.rotated_at, f.revoked_at, f.account_id
+      `SELECT t.family_id, f.created_at AS family_created_at, t.expires_at, t.rotated_at,
+              f.revoked_at, f.account_id
        FROM refresh_tokens t JOIN refresh_families f USING (family_id)
        WHERE t.token_hash = $1 FOR UPDATE OF t, f`,
       [sha256(input.refreshToken)],
@@ -167,6 +186,15 @@ export async function refresh(deps: AuthDeps, input: { refreshToken: string }): 
       );
       return { error: badRefresh("was already used; its session is now revoked") };
     }
+    // Checked against the current setting, not a stored end: tokens issued before families had
+    // an end (or under a longer one) end with their family too.
+    if (familyEnd(deps, t.family_created_at).getTime() <= now.getTime()) {
+      await c.query(
+        "UPDATE refresh_families SET revoked_at = $2, revoked_reason = 'expired' WHERE family_id = $1",
+        [t.family_id, now],
+      );
+      return { error: badRefresh("has expired") };
+    }
     if (t.expires_at.getTime() <= now.getTime()) return { error: badRefresh("has expired") };
     const { rows: accounts } = await c.query<AccountRow>(
       "SELECT * FROM accounts WHERE account_id = $1",
@@ -177,17 +205,20 @@ export async function refresh(deps: AuthDeps, input: { refreshToken: string }): 
       sha256(input.refreshToken),
       now,
     ]);
-    const refreshToken = await insertRefreshToken(deps, c, t.family_id);
+    const refresh = await insertRefreshToken(deps, c, {
+      familyId: t.family_id,
+      createdAt: t.family_created_at,
+    });
     const access = await accessTokenFor(deps, c, accounts[0]);
-    return { refreshToken, access };
+    return { refresh, access };
   });
   // Committed first: a reuse must leave its family revoked even though the call fails.
   if ("error" in outcome) throw outcome.error;
   return {
     accessToken: outcome.access.token,
     expiresIn: outcome.access.expiresIn,
-    refreshToken: outcome.refreshToken,
-    refreshExpiresIn: deps.refreshTtlSeconds,
+    refreshToken: outcome.refresh.token,
+    refreshExpiresIn: outcome.refresh.expiresIn,
   };
 }
 

@@ -28,6 +28,8 @@ import { cmd, TEST_NOW, useIdentity } from "./in-process.js";
 export const ADMIN = { username: "admin", password: "correct-horse-battery-staple" };
 export const REGION_ID = "74";
 export const ACCESS_TTL_SECONDS = 600;
+export const REFRESH_TTL_SECONDS = 3600;
+export const REFRESH_FAMILY_MAX_AGE_SECONDS = 3 * REFRESH_TTL_SECONDS;
 
 /**
  * Identity served in-process on free ports: gRPC (IdentityService and AuthService) and the
@@ -47,7 +49,8 @@ export function useAuthHarness(label: string) {
     const deps = { ...identity.deps, clock };
     ({ auth } = await createAuthDeps(deps, {
       accessTokenTtlSeconds: ACCESS_TTL_SECONDS,
-      refreshTokenTtlSeconds: 3600,
+      refreshTokenTtlSeconds: REFRESH_TTL_SECONDS,
+      refreshFamilyMaxAgeSeconds: REFRESH_FAMILY_MAX_AGE_SECONDS,
       signingKeyRotationDays: 30,
       regionId: REGION_ID,
     }));
