@@ -99,18 +99,7 @@ export async function applyBatch(
   options: BatchOptions,
 ): Promise<BatchResult> {
   const s = quoteIdent(schema);
-  const result: BatchResult = {
-    applied: 0,
-    skippedBySequence: 0,
-    skippedDuplicates: 0,
-    deferred: 0,
-    released: 0,
-    malformed: 0,
-    setAside: [],
-    changed: [],
-    checkpoints: new Map(),
-    committed: Promise.resolve(),
-  };
+  const result = emptyBatchResult();
   // Writes not waited for (ctx.writeBehind, a pipelined batch's lock): settled before the
   // batch counts as committed. Each gets a handler at once, so a failure is not unhandled.
   const behind: Promise<unknown>[] = [];
@@ -404,4 +393,20 @@ function textArrayLiteral(items: readonly string[]): string {
 /** The results of a simple-protocol query, one per statement. */
 function asResults(r: unknown): unknown[] {
   return Array.isArray(r) ? r : [r];
+}
+
+/** A batch's result before anything is counted (applyBatch's start; an isolated batch's sum). */
+export function emptyBatchResult(): BatchResult {
+  return {
+    applied: 0,
+    skippedBySequence: 0,
+    skippedDuplicates: 0,
+    deferred: 0,
+    released: 0,
+    malformed: 0,
+    setAside: [],
+    changed: [],
+    checkpoints: new Map(),
+    committed: Promise.resolve(),
+  };
 }

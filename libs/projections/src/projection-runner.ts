@@ -3,7 +3,13 @@ import { type JsMsg, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { MessagingNames } from "@otmetka/messaging";
 import type pg from "pg";
-import { applyBatch, type BatchResult, blamedEvent, type ChangedItem } from "./apply-batch.js";
+import {
+  applyBatch,
+  type BatchResult,
+  blamedEvent,
+  type ChangedItem,
+  emptyBatchResult,
+} from "./apply-batch.js";
 import { publishChangeNotices } from "./change-notices.js";
 import { EventSetAside, ProjectionVersionSuperseded, SetAsideLimitReached } from "./errors.js";
 import { PRUNE_CHUNK, pruneInbox } from "./inbox-pruning.js";
@@ -550,18 +556,7 @@ const guarded = new WeakSet<object>();
 
 /** The parts of an isolated batch as one result (what the counters, notices and hooks see). */
 function merged(parts: readonly BatchResult[]): BatchResult {
-  const out: BatchResult = {
-    applied: 0,
-    skippedBySequence: 0,
-    skippedDuplicates: 0,
-    deferred: 0,
-    released: 0,
-    malformed: 0,
-    setAside: [],
-    changed: [],
-    checkpoints: new Map(),
-    committed: Promise.resolve(),
-  };
+  const out = emptyBatchResult();
   const changed = new Map<string, ChangedItem>();
   for (const p of parts) {
     out.applied += p.applied;
