@@ -46,6 +46,13 @@ export const portalConfigSchema = baseConfigSchema({ grpcPort: DEFAULT_PORTS.por
     parseInteger(0, 600_000),
     "1000",
   ),
+  // A published pupil snapshot is taken again this long after and published again only if it
+  // changed: reporting consumes grades on its own and may not have applied the latest mark yet.
+  PORTAL_RECHECK_MS: variable(
+    "an integer 0-600000 (milliseconds; 0: no re-check)",
+    parseInteger(0, 600_000),
+    "5000",
+  ),
   // identity's gRPC address, for DecryptForPerson of portal ids.
   IDENTITY_GRPC_ADDRESS: variable(
     "host:port of identity's gRPC server",

@@ -8,6 +8,8 @@ describe("portal config", () => {
     expect(c.GRPC_PORT).toBe(50055);
     expect(c.DATABASE_URL).toBe("postgres://postgres@127.0.0.1:5432/otmetka_portal");
     expect(c.PORTAL_DEBOUNCE_MS).toBe(1000);
+    expect(c.PORTAL_RECHECK_MS).toBe(5000);
+    expect(loadPortalConfig({ PORTAL_RECHECK_MS: "0" }).PORTAL_RECHECK_MS).toBe(0);
     expect(c.IDENTITY_GRPC_ADDRESS).toBe("127.0.0.1:50051");
     expect(c.PORTAL_WEBHOOKS).toBeUndefined();
   });
@@ -24,13 +26,18 @@ describe("portal config", () => {
   it("names the bad variable", () => {
     const err = (() => {
       try {
-        loadPortalConfig({ PORTAL_DEBOUNCE_MS: "-1", PORTAL_WEBHOOKS: "x" });
+        loadPortalConfig({
+          PORTAL_DEBOUNCE_MS: "-1",
+          PORTAL_RECHECK_MS: "600001",
+          PORTAL_WEBHOOKS: "x",
+        });
       } catch (e) {
         return e;
       }
     })();
     expect(err).toBeInstanceOf(ConfigError);
     expect(String((err as Error).message)).toMatch(/PORTAL_DEBOUNCE_MS/);
+    expect(String((err as Error).message)).toMatch(/PORTAL_RECHECK_MS/);
     expect(String((err as Error).message)).toMatch(/PORTAL_WEBHOOKS/);
   });
 });

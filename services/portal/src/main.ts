@@ -64,6 +64,7 @@ await runService(async (lifecycle) => {
     replicas: config.NATS_STREAM_REPLICAS,
     openPortalId: opener.open,
     debounceMs: config.PORTAL_DEBOUNCE_MS,
+    recheckMs: config.PORTAL_RECHECK_MS,
     performance: reporting.source,
     onError: (err, where) => logger.warn({ err, where }, "feed error (it retries)"),
     onStandby: () => logger.info("another instance publishes the feed: standing by"),

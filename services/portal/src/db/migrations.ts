@@ -35,6 +35,11 @@ CREATE TABLE IF NOT EXISTS portal.subscribers (
 ALTER TABLE portal.subscribers ADD COLUMN IF NOT EXISTS nkey text;
 -- Bumped by every change: the debouncer deletes an entry only if nothing changed meanwhile.
 ALTER TABLE portal.dirty ADD COLUMN IF NOT EXISTS gen bigint NOT NULL DEFAULT 0;
+-- Set on a pupil's re-check (the snapshot taken again after PORTAL_RECHECK_MS, as reporting may
+-- have lagged): the digest of the snapshot last enqueued, published again only if it differs,
+-- and which re-check of the change this is. NULL on a change (always published).
+ALTER TABLE portal.dirty ADD COLUMN IF NOT EXISTS published_digest text;
+ALTER TABLE portal.dirty ADD COLUMN IF NOT EXISTS recheck int NOT NULL DEFAULT 0;
 CREATE TABLE IF NOT EXISTS portal.webhook_dead_letters (
   id bigserial PRIMARY KEY,
   subscriber text NOT NULL,

@@ -48,7 +48,8 @@ export async function enqueueMany(query: QueryFn, entries: OutboxEntry[]): Promi
 
 /**
  * Marks a pupil or programme for a debounced snapshot: the first change fixes the due time (an
- * immediate one brings it forward), and every change bumps `gen`.
+ * immediate one brings it forward), and every change bumps `gen`. A pending re-check becomes
+ * this change (published whatever it holds, due after its own debounce).
  */
 export async function markDirty(
   query: QueryFn,
@@ -63,7 +64,10 @@ export async function markDirty(
     `INSERT INTO portal.dirty (kind, key, due_at)
      SELECT $1, k, now() + make_interval(secs => $3) FROM unnest($2::text[]) AS k
      ON CONFLICT (kind, key) DO UPDATE
-       SET gen = dirty.gen + 1, due_at = LEAST(dirty.due_at, EXCLUDED.due_at)`,
+       SET gen = dirty.gen + 1,
+           due_at = CASE WHEN dirty.published_digest IS NULL
+                         THEN LEAST(dirty.due_at, EXCLUDED.due_at) ELSE EXCLUDED.due_at END,
+           published_digest = NULL, recheck = 0`,
     [kind, keys, delayMs / 1000],
   );
 }

@@ -3,7 +3,7 @@ import type { JetStreamClient, JetStreamManager, PubAck } from "@nats-io/jetstre
 import { headers } from "@nats-io/transport-node";
 import { liveSchema, RunnerLock } from "@otmetka/projections";
 import type pg from "pg";
-import { pupilPerformanceUpdatedSchema } from "../contract/schemas.js";
+import { type PupilPerformanceData, pupilPerformanceUpdatedSchema } from "../contract/schemas.js";
 import {
   CLOUD_EVENT_SOURCE,
   dataSchemaUrl,
@@ -14,7 +14,12 @@ import type { PortalNames } from "../stream.js";
 import { enqueue, enqueueMany } from "./outbox.js";
 import type { PerformanceSource } from "./performance-source.js";
 import { FEED_PROJECTION } from "./projection.js";
-import { type PublishablePupil, programmeSnapshot, pupilSnapshots } from "./snapshots.js";
+import {
+  type PublishablePupil,
+  programmeSnapshot,
+  pupilSnapshots,
+  snapshotDigest,
+} from "./snapshots.js";
 
 export interface FeedPublisherOptions {
   pool: pg.Pool;
@@ -28,6 +33,11 @@ export interface FeedPublisherOptions {
   performance?: PerformanceSource;
   /** How long a pupil the source did not answer for waits before it is asked again; default 5 s. */
   deferMs?: number;
+  /**
+   * How long after a pupil's snapshot is enqueued it is taken again (reporting may not have
+   * applied the latest change yet); published again only if it differs. 0 (default): never.
+   */
+  recheckMs?: number;
   /** Called once when another instance holds the publisher's lock (this one waits). */
   onStandby?: () => void;
   /** Called when the held lock's connection ends: publishing stops before the next message. */
@@ -61,8 +71,34 @@ const encoder = new TextEncoder();
 const IN_FLIGHT = 64;
 
 /**
+ * Re-checks of one change at most: a re-check that finds new figures is checked once more
+ * (reporting may still be catching up), up to this many; one that finds none ends it.
+ */
+export const MAX_RECHECKS = 3;
+
+/**
+ * A batch's dirty entries (kind[], key[], gen[] as $1..$3) that no change has touched since they
+ * were read, locked; `i` their position in the arrays. One a projection batch holds is skipped:
+ * that batch bumps its gen anyway, and waiting for it could close a lock cycle.
+ */
+const UNCHANGED_ENTRIES = `SELECT x.kind, x.key, c.i FROM portal.dirty x
+  JOIN unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS c(kind, key, gen, i)
+    ON x.kind = c.kind AND x.key = c.key AND x.gen = c.gen
+  ORDER BY x.kind, x.key FOR UPDATE OF x SKIP LOCKED`;
+
+interface DueEntry {
+  kind: string;
+  key: string;
+  gen: string;
+  /** Set on a re-check: the digest of the snapshot it checks. */
+  published_digest: string | null;
+  recheck: number;
+}
+
+/**
  * Two loops: the debouncer turns due "dirty" pupils and programmes into snapshots in the outbox
- * (consent checked under the pupil's row lock, so a snapshot never follows a withdrawal), and
+ * (consent checked under the pupil's row lock, so a snapshot never follows a withdrawal) and
+ * takes each pupil's snapshot again after `recheckMs` (published only if it changed), and
  * the publisher moves the outbox to PORTAL in id order (Nats-Msg-Id = event id, so a retry
  * after a lost ack is dropped by the server) and purges an erased pupil's subjects. Both run
  * in one instance per database and stream, the holder of a session advisory lock; others wait
@@ -79,6 +115,9 @@ export class FeedPublisher {
     invalid: 0,
     deferred: 0,
     busy: 0,
+    /** Re-checks taken, and those that found new figures (published again). */
+    rechecks: 0,
+    recheckPublished: 0,
     /** Times this instance took the lock and resumed from PORTAL. */
     activations: 0,
     /** Outbox rows found already in PORTAL at a resume (published before a crash). */
@@ -193,13 +232,16 @@ export class FeedPublisher {
       // Read without locking: the projection keeps writing dirty entries meanwhile (a lock here
       // would hold its batches for the whole snapshot transaction). An entry is deleted at the
       // end only if its gen is unchanged, so a change during the snapshot makes another one.
-      const due = await c.query<{ kind: string; key: string; gen: string }>(
-        "SELECT kind, key, gen::text AS gen FROM portal.dirty WHERE due_at <= now() ORDER BY due_at LIMIT 1000",
+      const due = await c.query<DueEntry>(
+        `SELECT kind, key, gen::text AS gen, published_digest, recheck FROM portal.dirty
+         WHERE due_at <= now() ORDER BY due_at LIMIT 1000`,
       );
       if (due.rows.length === 0) return 0;
       await c.query("BEGIN");
       const query = (text: string, params?: unknown[]) => c.query(text, params);
       const keep = new Set<string>();
+      // Pupils whose snapshot is enqueued: the re-check each is due next (digest, which one).
+      const recheckNext = new Map<string, { digest: string; recheck: number }>();
       const pupilIds = due.rows
         .filter((r) => r.kind === "pupil")
         .map((r) => r.key)
@@ -244,9 +286,23 @@ export class FeedPublisher {
           );
           return false;
         });
+        // A re-check publishes only figures that changed since the snapshot it checks (the same
+        // consent gate as a change: it is one, under the same row lock).
+        const rechecks = new Map(
+          due.rows.filter((r) => r.kind === "pupil" && r.published_digest).map((r) => [r.key, r]),
+        );
+        const fresh = valid.filter((p) => {
+          const digest = snapshotDigest(snaps.get(p.person_id) as PupilPerformanceData);
+          const checked = rechecks.get(p.person_id);
+          if (checked) this.counters.rechecks++;
+          if (checked?.published_digest === digest) return false;
+          if (checked) this.counters.recheckPublished++;
+          recheckNext.set(p.person_id, { digest, recheck: (checked?.recheck ?? 0) + 1 });
+          return true;
+        });
         await enqueueMany(
           query,
-          valid.map((p) => ({
+          fresh.map((p) => ({
             type: "portal.v1.PupilPerformanceUpdated" as const,
             key: p.portal_id,
             schoolId: p.school_id,
@@ -259,9 +315,9 @@ export class FeedPublisher {
           `UPDATE "${schema}".pupils SET published_schools = published_schools || jsonb_build_array(jsonb_build_array(municipality_id, school_id))
            WHERE person_id = ANY($1)
              AND NOT published_schools @> jsonb_build_array(jsonb_build_array(municipality_id, school_id))`,
-          [valid.map((p) => p.person_id)],
+          [fresh.map((p) => p.person_id)],
         );
-        this.counters.snapshots += valid.length;
+        this.counters.snapshots += fresh.length;
         if (deferred.length > 0) {
           await c.query(
             `UPDATE portal.dirty d SET due_at = now() + make_interval(secs => $2::float8 / 1000)
@@ -287,16 +343,38 @@ export class FeedPublisher {
         });
       }
       const done = due.rows.filter((r) => !(r.kind === "pupil" && keep.has(r.key)));
-      // An entry a projection batch holds is skipped too: that batch bumps its gen, so it would
-      // not be deleted anyway, and waiting for it could close a lock cycle.
+      // A pupil whose snapshot went to the outbox keeps its entry as the re-check, due after
+      // recheckMs: in this table, it is as durable as the change was and moves with the lock to
+      // another instance. A change meanwhile (gen bumped) already made the entry a change again.
+      const recheckMs = this.o.recheckMs ?? 0;
+      const isRecheck = (r: DueEntry) =>
+        r.kind === "pupil" &&
+        recheckMs > 0 &&
+        (recheckNext.get(r.key)?.recheck ?? MAX_RECHECKS + 1) <= MAX_RECHECKS;
+      const later = done.filter(isRecheck);
+      const ended = done.filter((r) => !isRecheck(r));
+      const entries = (rows: DueEntry[]) => [
+        rows.map((r) => r.kind),
+        rows.map((r) => r.key),
+        rows.map((r) => r.gen),
+      ];
+      if (later.length > 0) {
+        await c.query(
+          `UPDATE portal.dirty d SET due_at = now() + make_interval(secs => $4::float8 / 1000),
+             published_digest = ($5::text[])[s.i], recheck = ($6::int[])[s.i]
+           FROM (${UNCHANGED_ENTRIES}) s WHERE d.kind = s.kind AND d.key = s.key`,
+          [
+            ...entries(later),
+            recheckMs,
+            later.map((r) => recheckNext.get(r.key)?.digest),
+            later.map((r) => recheckNext.get(r.key)?.recheck),
+          ],
+        );
+      }
       await c.query(
-        `DELETE FROM portal.dirty d USING (
-           SELECT x.kind, x.key FROM portal.dirty x
-           JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS c(kind, key, gen)
-             ON x.kind = c.kind AND x.key = c.key AND x.gen = c.gen
-           ORDER BY x.kind, x.key FOR UPDATE OF x SKIP LOCKED) s
+        `DELETE FROM portal.dirty d USING (${UNCHANGED_ENTRIES}) s
          WHERE d.kind = s.kind AND d.key = s.key`,
-        [done.map((r) => r.kind), done.map((r) => r.key), done.map((r) => r.gen)],
+        entries(ended),
       );
       await c.query("COMMIT");
       // Busy entries only: report nothing done, so the loop pauses instead of spinning on them.

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { QueryFn } from "@otmetka/projections";
 import type { PupilPerformanceData, WorkProgrammeData } from "../contract/schemas.js";
 import { type AbsenceRow, type MarkRow, performanceSnapshot, type TermMarkRow } from "./marks.js";
@@ -96,4 +97,14 @@ export async function pupilSnapshots(
     );
   }
   return out;
+}
+
+/**
+ * What a re-check compares: the snapshot without its time (`asOf`). Both sides come from the
+ * same builder, so the JSON's key order is the same.
+ */
+export function snapshotDigest(data: PupilPerformanceData): string {
+  return createHash("sha256")
+    .update(JSON.stringify({ ...data, asOf: "" }))
+    .digest("base64url");
 }

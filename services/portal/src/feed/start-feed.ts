@@ -32,6 +32,12 @@ export async function startFeed(o: {
   /** Performance snapshots; default the feed's own read model (see PerformanceSource). */
   performance?: PerformanceSource;
   deferMs?: number;
+  /**
+   * A published pupil snapshot is taken again this long after (reporting may have lagged the
+   * feed) and published again only if it changed; default 0: none (the feed's own read model
+   * cannot lag itself).
+   */
+  recheckMs?: number;
   onError?: (err: unknown, where: string) => void;
   /** Another instance publishes this feed: this one's publisher waits as a standby. */
   onStandby?: () => void;
@@ -60,6 +66,7 @@ export async function startFeed(o: {
     ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
     ...(o.performance ? { performance: o.performance } : {}),
     ...(o.deferMs !== undefined ? { deferMs: o.deferMs } : {}),
+    ...(o.recheckMs !== undefined ? { recheckMs: o.recheckMs } : {}),
     ...(o.onError ? { onError: o.onError } : {}),
     ...(o.onStandby ? { onStandby: o.onStandby } : {}),
     ...(o.onLockLost ? { onLockLost: o.onLockLost } : {}),

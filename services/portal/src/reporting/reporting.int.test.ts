@@ -21,7 +21,8 @@ import {
   waitFor,
 } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { consent, recordMark, seedSchool } from "../test-support/fixture.js";
+import { FeedPublisher } from "../feed/publisher.js";
+import { consent, recordMark, S, seedSchool } from "../test-support/fixture.js";
 import { type Harness, startHarness } from "../test-support/harness.js";
 import { settle } from "../test-support/settle.js";
 import { reportingPerformance } from "./reporting-performance.js";
@@ -33,10 +34,18 @@ let h: Harness;
 let port: number;
 let reporting: ReturnType<typeof reportingPerformance>;
 let standIn: GrpcServer | undefined;
+/** The publisher started in place of the harness's (the restart test). */
+let restarted: FeedPublisher | undefined;
 const errors: string[] = [];
 // What the stand-in knows (a pupil it does not know gets an item error) and was asked.
 const diaries = new Map<string, Diary>();
 const asked: GetDiariesRequest[] = [];
+// A pupil's diary once reporting has caught up: answered from the call after the first one.
+const caughtUp = new Map<string, Diary>();
+/** Re-check delay here: long enough to withdraw consent between a snapshot and its re-check. */
+const RECHECK_MS = 1500;
+/** Times the stand-in was asked for a pupil. */
+const askedFor = (id: string) => asked.filter((r) => r.studentIds.includes(id)).length;
 
 /** Reporting's GetDiaries on real gRPC, checking the caller's token as reporting does. */
 async function startReportingStandIn(): Promise<GrpcServer> {
@@ -60,6 +69,11 @@ async function startReportingStandIn(): Promise<GrpcServer> {
               return {
                 results: req.studentIds.map((id) => {
                   const diary = diaries.get(id);
+                  const fresh = caughtUp.get(id);
+                  if (fresh) {
+                    diaries.set(id, fresh);
+                    caughtUp.delete(id);
+                  }
                   return diary
                     ? { studentId: id, diary }
                     : {
@@ -138,11 +152,13 @@ beforeAll(async () => {
     subscribers: [],
     performance: reporting.source,
     deferMs: 50,
+    recheckMs: RECHECK_MS,
     onError: (_err, where) => errors.push(where),
   });
 }, 60_000);
 
 afterAll(async () => {
+  await restarted?.stop();
   await h?.stop();
   reporting?.close();
   await standIn?.shutdown();
@@ -201,5 +217,118 @@ describe("performance from reporting's GetDiaries", () => {
     expect(snaps).toHaveLength(1);
     expect(snaps[0]?.subjects[0]?.currentMarks).toEqual(["3"]);
     expect(snaps[0]?.subjects[0]?.average).toBe("3.00");
+  });
+});
+
+// Reporting consumes grades on its own: when it lags the feed by more than the debounce, the
+// first snapshot misses the latest mark. The stand-in answers the stale diary to the first
+// GetDiaries and the caught-up one after it.
+describe("re-check of a snapshot taken while reporting lagged", () => {
+  const five: [MarkValue, number] = [MarkValue.MARK_VALUE_FIVE, 1];
+  const four: [MarkValue, number] = [MarkValue.MARK_VALUE_FOUR, 1];
+
+  /** A pupil with marks but no consent yet: consenting then makes exactly one change. */
+  async function lagging(id: string, portalId: string, stale: Diary, fresh?: Diary) {
+    await seedSchool(h, [{ id, portalId }]);
+    await recordMark(h, id, "MARK_VALUE_FIVE");
+    await recordMark(h, id, "MARK_VALUE_FOUR");
+    await settle(h);
+    diaries.set(id, stale);
+    if (fresh) caughtUp.set(id, fresh);
+  }
+
+  it("publishes the fresh figures after the stale snapshot", async () => {
+    await lagging(
+      "r3",
+      "EPGU-R3",
+      diaryOf("r3", [five], "5.00"),
+      diaryOf("r3", [five, four], "4.50"),
+    );
+    await consent(h, "r3", true);
+    await settle(h);
+    const snaps = await published("EPGU-R3");
+    expect(snaps.map((x) => x.subjects[0]?.currentMarks)).toEqual([["5"], ["5", "4"]]);
+    expect(snaps.at(-1)?.subjects[0]?.average).toBe("4.50");
+    // The re-check that published was checked once more and found nothing new.
+    expect(askedFor("r3")).toBe(3);
+  });
+
+  it("publishes nothing more when the re-check finds the same figures", async () => {
+    await lagging("r4", "EPGU-R4", diaryOf("r4", [five, four], "4.50"));
+    await consent(h, "r4", true);
+    await settle(h);
+    expect(askedFor("r4")).toBe(2); // the snapshot and its re-check
+    const snaps = await published("EPGU-R4");
+    expect(snaps).toHaveLength(1);
+    expect(snaps[0]?.subjects[0]?.currentMarks).toEqual(["5", "4"]);
+  });
+
+  it.each([
+    {
+      what: "consent is withdrawn",
+      id: "r5",
+      stop: () => consent(h, "r5", false),
+      last: "portal.v1.PupilConsentWithdrawn",
+      before: [["5"]],
+    },
+    {
+      what: "the pupil is erased",
+      id: "r7",
+      stop: () =>
+        h.emit("identity", "PersonErased", "person-r7", {
+          personId: "r7",
+          schoolId: S,
+          municipalityId: "m-1",
+        }),
+      last: "portal.v1.PupilErased",
+      before: [], // purged behind the tombstone
+    },
+  ])("publishes nothing when $what between the snapshot and the re-check", async (c) => {
+    const portalId = `EPGU-${c.id.toUpperCase()}`;
+    await lagging(
+      c.id,
+      portalId,
+      diaryOf(c.id, [five], "5.00"),
+      diaryOf(c.id, [five, four], "4.50"),
+    );
+    await consent(h, c.id, true);
+    await waitFor("the first snapshot", async () => (await published(portalId)).length === 1);
+    await c.stop();
+    await settle(h);
+    await new Promise((r) => setTimeout(r, RECHECK_MS + 500)); // past when the re-check was due
+    await settle(h);
+    expect(askedFor(c.id)).toBe(1);
+    const subject = h.names.subject("m-1", S, "pupil", portalId);
+    const last = await h.jsm.streams.getMessage(h.names.stream, { last_by_subj: subject });
+    expect(last?.json<{ type: string }>().type).toBe(c.last);
+    expect((await published(portalId)).map((x) => x.subjects[0]?.currentMarks)).toEqual(c.before);
+  });
+
+  it("keeps a pending re-check across a restart of the publisher", async () => {
+    await lagging(
+      "r6",
+      "EPGU-R6",
+      diaryOf("r6", [five], "5.00"),
+      diaryOf("r6", [five, four], "4.50"),
+    );
+    await consent(h, "r6", true);
+    await waitFor("the first snapshot", async () => (await published("EPGU-R6")).length === 1);
+    await h.publisher.stop();
+    const pending = await h.pool.query(
+      "SELECT 1 FROM portal.dirty WHERE kind = 'pupil' AND key = 'r6'",
+    );
+    expect(pending.rowCount).toBe(1);
+    restarted = new FeedPublisher({
+      pool: h.pool,
+      js: h.js,
+      jsm: h.jsm,
+      names: h.names,
+      pollMs: 10,
+      performance: reporting.source,
+      recheckMs: RECHECK_MS,
+    }).start();
+    await settle(h);
+    const snaps = await published("EPGU-R6");
+    expect(snaps.map((x) => x.subjects[0]?.currentMarks)).toEqual([["5"], ["5", "4"]]);
   });
 });

@@ -65,6 +65,8 @@ export async function startHarness(o: {
   debounceMs?: number;
   performance?: PerformanceSource;
   deferMs?: number;
+  /** Re-check of each published pupil snapshot after this long; default 25 ms, 0 for none. */
+  recheckMs?: number;
   onError?: (err: unknown, where: string) => void;
 }): Promise<Harness> {
   const names = portalNames(o.prefix);
@@ -94,6 +96,7 @@ export async function startHarness(o: {
     pollMs: 10,
     ...(o.performance ? { performance: o.performance } : {}),
     ...(o.deferMs !== undefined ? { deferMs: o.deferMs } : {}),
+    recheckMs: o.recheckMs ?? 25,
     ...(o.onError ? { onError: o.onError } : {}),
   });
   const { runner, publisher } = feed;
