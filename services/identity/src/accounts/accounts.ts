@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Queryable } from "@otmetka/eventstore";
+import { requirePageSize } from "../audit/query.js";
 import { invalidInput, notFound, refused } from "../domain/errors.js";
 import { requirePasswordPolicy, requireUsername } from "../domain/password-policy.js";
 import { requireId } from "../domain/validators.js";
@@ -16,6 +17,8 @@ export interface AccountRow {
   failed_attempts: number;
   lockouts: number;
   locked_until: Date | null;
+  created_at: Date;
+  last_login_at: Date | null;
 }
 
 export async function findAccount(
@@ -134,14 +137,100 @@ export async function createServiceAccount(
   return { clientId, clientSecret };
 }
 
+/** The reason an account was disabled, or undefined while it is enabled. */
+async function disabledReason(db: Queryable, accountId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ reason: string }>(
+    "SELECT reason FROM disabled_accounts WHERE account_id = $1",
+    [accountId],
+  );
+  return rows[0]?.reason;
+}
+
 export async function getAccount(deps: AuthDeps, accountId: string) {
   const row = await requireAccount(deps.store.pool, "account_id", accountId);
   const grants = await grantsOf(deps.store.pool, row.account_id);
+  const reason = await disabledReason(deps.store.pool, row.account_id);
   return {
     accountId: row.account_id,
     kind: row.kind,
     personId: row.person_id ?? "",
     serviceName: row.service_name ?? "",
     grants,
+    username: row.username ?? "",
+    disabled: reason !== undefined,
+    disabledReason: reason ?? "",
+  };
+}
+
+export interface AccountSummary {
+  accountId: string;
+  personId: string;
+  username: string;
+  grants: string[];
+  disabled: boolean;
+  createdAt: Date;
+  lastLoginAt: Date | undefined;
+}
+
+/** Which accounts to list: those of a school's people, or of one person. */
+export type AccountsOf = { schoolId: string } | { personId: string };
+
+// A keyset position (the last account id returned); opaque to clients.
+function afterToken(token: string): string | null {
+  if (token === "") return null;
+  const id = Buffer.from(token, "base64url").toString("utf8");
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
+    throw invalidInput("page_token", "is not a token this service returned");
+  }
+  return id;
+}
+
+/**
+ * One page of user accounts, by account id: of the people of a school (registered there,
+ * enrolled there now or on its staff: the schools Targets.person knows) or of one person.
+ */
+export async function listAccounts(
+  deps: AuthDeps,
+  of: AccountsOf,
+  page: { pageSize: number; pageToken: string },
+): Promise<{ accounts: AccountSummary[]; nextPageToken: string }> {
+  const limit = requirePageSize(page.pageSize);
+  const after = afterToken(page.pageToken);
+  const pool = deps.store.pool;
+  const people =
+    "schoolId" in of
+      ? `SELECT person_id FROM people WHERE school_id = $1
+         UNION SELECT person_id FROM enrollments WHERE school_id = $1 AND valid_to IS NULL
+         UNION SELECT person_id FROM staff_schools WHERE school_id = $1`
+      : "SELECT $1::uuid";
+  const { rows } = await pool.query<AccountRow & { disabled: boolean }>(
+    `SELECT a.*, d.account_id IS NOT NULL AS disabled
+     FROM accounts a LEFT JOIN disabled_accounts d USING (account_id)
+     WHERE a.kind = 'user' AND a.person_id IN (${people})
+       AND ($2::uuid IS NULL OR a.account_id > $2)
+     ORDER BY a.account_id LIMIT $3`,
+    ["schoolId" in of ? of.schoolId : of.personId, after, limit + 1],
+  );
+  const shown = rows.slice(0, limit);
+  // One query for the page's grants, not one per account.
+  const grants = await pool.query<{ account_id: string; claim: string }>(
+    `SELECT account_id, CASE WHEN scope_kind = '' THEN role ELSE role || '@' || scope_kind || ':' || scope_id END AS claim
+     FROM account_grants WHERE account_id = ANY($1::uuid[]) ORDER BY role, scope_kind, scope_id`,
+    [shown.map((r) => r.account_id)],
+  );
+  const accounts = shown.map((r) => ({
+    accountId: r.account_id,
+    personId: r.person_id ?? "",
+    username: r.username ?? "",
+    grants: grants.rows.filter((g) => g.account_id === r.account_id).map((g) => g.claim),
+    disabled: r.disabled,
+    createdAt: r.created_at,
+    lastLoginAt: r.last_login_at ?? undefined,
+  }));
+  const last = shown.at(-1);
+  return {
+    accounts,
+    nextPageToken:
+      rows.length > limit && last ? Buffer.from(last.account_id).toString("base64url") : "",
   };
 }

@@ -28,6 +28,18 @@ const badCredentials = () =>
 const lockedUntil = (until: Date) =>
   refused("username", `is locked after repeated failed logins until ${until.toISOString()}`);
 
+// As for a locked account (above): the holder learns why and whom to ask, instead of retrying.
+const disabledAccount = (field: string) =>
+  refused(field, "the account is disabled; ask your school's administration");
+
+/** Whether the account was disabled (DisableAccount); read after its row lock in a login. */
+export async function isDisabled(db: pg.PoolClient | pg.Pool, accountId: string) {
+  const { rows } = await db.query("SELECT 1 FROM disabled_accounts WHERE account_id = $1", [
+    accountId,
+  ]);
+  return rows.length > 0;
+}
+
 const badRefresh = (why: string) =>
   new DomainError("unauthenticated", `refresh_token: ${why}`, { field: "refresh_token" });
 
@@ -111,6 +123,8 @@ export async function login(
     await verifyPassword(await dummyPasswordHash(), input.password);
     throw badCredentials();
   }
+  // Refused before the password is tried, as a lock is: no guessing against it either.
+  if (await isDisabled(deps.store.pool, found.account_id)) throw disabledAccount("username");
   if (isLocked(lockoutOf(found), deps.clock.now())) throw lockedUntil(found.locked_until!);
   const ok = await verifyPassword(found.secret_hash, input.password);
   const outcome = await inTransaction(deps, async (c) => {
@@ -121,6 +135,8 @@ export async function login(
     );
     const account = locked[0];
     if (!account) return { error: badCredentials() };
+    // Again under the lock: a DisableAccount committed meanwhile is seen here.
+    if (await isDisabled(c, account.account_id)) return { error: disabledAccount("username") };
     const now = deps.clock.now();
     const state = lockoutOf(account);
     if (isLocked(state, now)) return { error: lockedUntil(account.locked_until!) };
@@ -130,6 +146,10 @@ export async function login(
       [account.account_id, next.failedAttempts, next.lockouts, next.lockedUntil],
     );
     if (!ok) return { error: badCredentials() };
+    await c.query("UPDATE accounts SET last_login_at = $2 WHERE account_id = $1", [
+      account.account_id,
+      now,
+    ]);
     const familyId = randomUUID();
     await c.query(
       "INSERT INTO refresh_families (family_id, account_id, created_at) VALUES ($1, $2, $3)",
@@ -201,6 +221,8 @@ export async function refresh(deps: AuthDeps, input: { refreshToken: string }): 
       [t.account_id],
     );
     if (!accounts[0]) return { error: badRefresh("its account no longer exists") };
+    // Its families were revoked when it was disabled; this holds even for one that was not.
+    if (await isDisabled(c, t.account_id)) return { error: badRefresh("its account is disabled") };
     await c.query("UPDATE refresh_tokens SET rotated_at = $2 WHERE token_hash = $1", [
       sha256(input.refreshToken),
       now,
@@ -251,6 +273,7 @@ export async function issueServiceToken(
   );
   const account = rows[0];
   if (!account || !verifyServiceSecret(account.secret_hash, input.clientSecret)) throw refusal();
+  if (await isDisabled(deps.store.pool, account.account_id)) throw disabledAccount("client_id");
   const { token, expiresIn } = await deps.signer.sign({
     sub: account.account_id,
     kind: "service",

@@ -12,13 +12,21 @@ import {
   createAccount,
   createServiceAccount,
   getAccount,
+  grantsOf,
+  listAccounts,
 } from "../accounts/accounts.js";
 import type { AuthDeps } from "../accounts/deps.js";
 import { issueServiceToken, login, logout, refresh, type TokenPair } from "../accounts/sessions.js";
+import {
+  type AccountSwitchAuthorizer,
+  disableAccount,
+  enableAccount,
+} from "../commands/account-status.js";
 import { grantRole, revokeRole } from "../commands/grants.js";
+import { invalidInput, notFound } from "../domain/errors.js";
 import { requireId } from "../domain/validators.js";
-import { requireRoleWhere, Targets } from "./authorize.js";
-import { authorizeGrant } from "./grant-policy.js";
+import { ROLES_OF, requireRoleOver, requireRoleWhere, Targets } from "./authorize.js";
+import { authorizeAccountSwitch, authorizeGrant } from "./grant-policy.js";
 
 const grantOf = (claim: string) => {
   const at = claim.indexOf("@");
@@ -49,6 +57,14 @@ export function createAuthService(o: {
   const open = <Req, Res>(fn: (req: Req) => Promise<Res>) => unaryHandler(logger, fn);
   const authed = <Req, Res>(fn: (req: Req, call: AuthorizedCall) => Promise<Res>) =>
     authorizedHandler(logger, o.verifier, fn);
+  const switchPolicy =
+    (caller: AuthorizedCall["caller"]): AccountSwitchAuthorizer =>
+    async (account) =>
+      authorizeAccountSwitch(
+        caller,
+        { ...account, grants: await grantsOf(deps.store.pool, account.accountId) },
+        targets,
+      );
   return {
     login: open(async (req) => {
       const res = await login(deps, req);
@@ -102,6 +118,43 @@ export function createAuthService(o: {
       if (req.accountId !== caller.accountId) requireRole(caller, ["PLATFORM_ADMIN"]);
       const a = await getAccount(deps, req.accountId);
       return { ...a, grants: a.grants.map(grantOf) };
+    }),
+    disableAccount: authed(async (req, { caller, metadata }) => {
+      await disableAccount(deps, req, { metadata }, switchPolicy(caller));
+      logger.info({ account_id: req.accountId, actor: caller.accountId }, "account disabled");
+      return {};
+    }),
+    enableAccount: authed(async (req, { caller, metadata }) => {
+      await enableAccount(deps, req, { metadata }, switchPolicy(caller));
+      logger.info({ account_id: req.accountId, actor: caller.accountId }, "account enabled");
+      return {};
+    }),
+    listAccounts: authed(async (req, { caller }) => {
+      if ((req.schoolId === "") === (req.personId === "")) {
+        throw invalidInput("school_id", "give exactly one of school_id and person_id");
+      }
+      const pool = deps.store.pool;
+      let of: { schoolId: string } | { personId: string };
+      if (req.schoolId !== "") {
+        const schoolId = requireId("school_id", req.schoolId);
+        // An unknown school leaves the region only: then NOT_FOUND, as identity's reads do.
+        requireRoleOver(caller, ROLES_OF.accounts, [await targets.school(schoolId)], deps.regionId);
+        const { rows } = await pool.query("SELECT 1 FROM schools WHERE school_id = $1", [schoolId]);
+        if (!rows[0]) throw notFound("school_id", "school", schoolId);
+        of = { schoolId };
+      } else {
+        const personId = requireId("person_id", req.personId);
+        // One school of the person is enough to read, as for GetPeople.
+        requireRoleOver(caller, ROLES_OF.accounts, await targets.person(personId), deps.regionId);
+        const { rows } = await pool.query("SELECT 1 FROM people WHERE person_id = $1", [personId]);
+        if (!rows[0]) throw notFound("person_id", "person", personId);
+        of = { personId };
+      }
+      const page = await listAccounts(deps, of, req);
+      return {
+        accounts: page.accounts.map((a) => ({ ...a, grants: a.grants.map(grantOf) })),
+        nextPageToken: page.nextPageToken,
+      };
     }),
     rotateSigningKey: authed(async (_req, { caller }) => {
       requireRole(caller, ["PLATFORM_ADMIN"]);

@@ -188,6 +188,8 @@ export const ROLES_OF = {
   ],
   /** Encryption for other services (their free text about a person). */
   encryption: ["PLATFORM_ADMIN", "SERVICE", "SCHOOL_ADMIN", "TEACHER"],
+  /** Listing accounts: those who open and switch them off (usernames may be names). */
+  accounts: ["PLATFORM_ADMIN", "MUNICIPAL_OFFICER", "SCHOOL_ADMIN"],
   /** Portal ids come from the portal integration. */
   portal: ["PLATFORM_ADMIN", "SERVICE"],
 } as const satisfies Record<string, readonly Role[]>;

@@ -1,4 +1,10 @@
-import { type Caller, DomainError, type Role, requireRole } from "@otmetka/service-kit";
+import {
+  type Caller,
+  DomainError,
+  parseRoleClaim,
+  type Role,
+  requireRole,
+} from "@otmetka/service-kit";
 import type { GrantSubject } from "../commands/grants.js";
 import { refused } from "../domain/errors.js";
 import { requireRoleWhere, type Targets } from "./authorize.js";
@@ -52,5 +58,48 @@ export async function authorizeGrant(
     }
     default:
       return need(["PLATFORM_ADMIN"]);
+  }
+}
+
+/**
+ * Who may disable or enable an account. As for opening it (CreateAccount): an account of a
+ * person answers to SCHOOL_ADMIN or MUNICIPAL_OFFICER over every school of the person, or
+ * PLATFORM_ADMIN; an account of no person (platform, service) to PLATFORM_ADMIN alone. And,
+ * since switching it off takes all its roles away at once, only someone who may revoke each of
+ * them (a school's admin cannot switch off a municipal officer who also teaches there).
+ * Nobody switches their own account: an admin cannot lock themselves, or the last platform
+ * admin, out.
+ */
+export async function authorizeAccountSwitch(
+  caller: Caller,
+  account: { accountId: string; personId: string | null; grants: readonly string[] },
+  targets: Targets,
+): Promise<void> {
+  if (account.accountId === caller.accountId) {
+    throw new DomainError(
+      "permission_denied",
+      "account_id: nobody disables or enables their own account",
+      { field: "account_id" },
+    );
+  }
+  if (account.personId === null) requireRole(caller, ["PLATFORM_ADMIN"], targets.region());
+  else {
+    requireRoleWhere(
+      caller,
+      ["PLATFORM_ADMIN", "SCHOOL_ADMIN", "MUNICIPAL_OFFICER"],
+      await targets.everySchoolOf(account.personId),
+      targets.regionId,
+    );
+  }
+  for (const claim of account.grants) {
+    await authorizeGrant(
+      caller,
+      {
+        grant: parseRoleClaim(claim),
+        routing: { schoolId: "", municipalityId: "" },
+        account: { accountId: account.accountId, personId: account.personId },
+      },
+      targets,
+    );
   }
 }

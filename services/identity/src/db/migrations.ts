@@ -181,6 +181,19 @@ const identityMigrations: Record<string, Migration> = {
       );
     },
   },
+  "2026-11-30_202_identity_account_status": {
+    async up(db) {
+      // Read model of AccountDisabled / AccountEnabled (rebuilt from the log like the others).
+      await sql`CREATE TABLE IF NOT EXISTS disabled_accounts (
+        account_id uuid PRIMARY KEY,
+        reason text NOT NULL
+      )`.execute(db);
+      // Kept by login itself (a mutable fact like the lockout counters, not an event).
+      await sql`ALTER TABLE accounts ADD COLUMN IF NOT EXISTS last_login_at timestamptz`.execute(
+        db,
+      );
+    },
+  },
 };
 
 export async function migrateIdentityDatabase(db: Kysely<unknown>): Promise<void> {

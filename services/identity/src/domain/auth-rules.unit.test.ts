@@ -2,6 +2,7 @@ import type { NewEvent, RecordedEvent } from "@otmetka/eventstore";
 import { DomainError } from "@otmetka/service-kit";
 import { describe, expect, it } from "vitest";
 import { type AccountGrantsState, accountGrantsDecider } from "./account-grants.js";
+import { type AccountStatusState, accountStatusDecider } from "./account-status.js";
 import { decodeEvent } from "./events.js";
 import {
   afterFailure,
@@ -98,5 +99,26 @@ describe("account grants decider", () => {
     expect(revoked.claims.size).toBe(0);
     const err = errorOf(() => d.decide({ type: "RevokeRole", accountId, grant, routing }, revoked));
     expect([err.kind, err.field]).toEqual(["failed_precondition", "grant"]);
+  });
+});
+
+describe("account status decider", () => {
+  const accountId = "0190e1b2-0000-7000-8000-000000000001";
+  const d = accountStatusDecider;
+  const apply = (state: AccountStatusState, events: NewEvent[]) =>
+    events.reduce((st, e) => d.evolve(st, e as RecordedEvent), state);
+  it("disables and enables once; asking for the state already held writes nothing", () => {
+    const disable = { type: "DisableAccount" as const, accountId, reason: "приказ № 1" };
+    const enable = { type: "EnableAccount" as const, accountId };
+    expect(d.decide(enable, d.initialState())).toEqual([]);
+    const events = d.decide(disable, d.initialState());
+    expect(events.map((e) => decodeEvent(e))).toEqual([
+      { name: "AccountDisabled", value: { accountId, reason: "приказ № 1" } },
+    ]);
+    const off = apply(d.initialState(), events);
+    expect(off.disabled).toBe(true);
+    expect(d.decide(disable, off)).toEqual([]);
+    const on = apply(off, d.decide(enable, off));
+    expect(on.disabled).toBe(false);
   });
 });

@@ -34,6 +34,8 @@ const codecs = {
   StaffAssignedToSchool: E.StaffAssignedToSchool,
   RoleGranted: E.RoleGranted,
   RoleRevoked: E.RoleRevoked,
+  AccountDisabled: E.AccountDisabled,
+  AccountEnabled: E.AccountEnabled,
 } as const;
 
 type Codecs = typeof codecs;

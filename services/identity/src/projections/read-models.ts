@@ -197,6 +197,16 @@ export async function applyToReadModels(
         [e.value.accountId, e.value.role, e.value.scopeKind, e.value.scopeId],
       );
       return;
+    case "AccountDisabled":
+      await db.query(
+        `INSERT INTO disabled_accounts (account_id, reason) VALUES ($1, $2)
+         ON CONFLICT (account_id) DO UPDATE SET reason = EXCLUDED.reason`,
+        [e.value.accountId, e.value.reason],
+      );
+      return;
+    case "AccountEnabled":
+      await db.query("DELETE FROM disabled_accounts WHERE account_id = $1", [e.value.accountId]);
+      return;
     default:
       return;
   }

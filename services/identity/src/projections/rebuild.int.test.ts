@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createAccount } from "../accounts/accounts.js";
 import type { AuthDeps } from "../accounts/deps.js";
+import { disableAccount, enableAccount } from "../commands/account-status.js";
 import { openClassGroup } from "../commands/class-groups.js";
 import { enrollStudent, transferStudent } from "../commands/enrollment.js";
 import { grantRole, revokeRole } from "../commands/grants.js";
@@ -76,9 +77,21 @@ describe("read model rebuild", () => {
     await change(grantRole, "TEACHER", a.schoolId);
     await change(grantRole, "SCHOOL_ADMIN", b.schoolId);
     await change(revokeRole, "SCHOOL_ADMIN", b.schoolId);
+    // Disabled, and disabled then enabled again (the disabled_accounts read model).
+    const { accountId: other } = await createAccount(auth, {
+      username: "rebuild.other",
+      password: "rebuild-password-2",
+      personId: "",
+    });
+    await disableAccount(auth, { commandId: cmd(), accountId, reason: "приказ 1" }, {}, () => {});
+    await disableAccount(auth, { commandId: cmd(), accountId: other, reason: "2" }, {}, () => {});
+    await enableAccount(auth, { commandId: cmd(), accountId: other }, {}, () => {});
 
     const before = await snapshotTables(d, READ_MODEL_TABLES);
     expect((before as Record<string, unknown[]>).account_grants).toHaveLength(1);
+    expect((before as Record<string, unknown[]>).disabled_accounts).toEqual([
+      { account_id: accountId, reason: "приказ 1" },
+    ]);
     const { events } = await rebuildReadModels(d.store, d);
     expect(events).toBeGreaterThan(10);
     expect(await snapshotTables(d, READ_MODEL_TABLES)).toEqual(before);

@@ -21,6 +21,7 @@ export const READ_MODEL_TABLES = [
   "staff_schools",
   "person_name_index",
   "account_grants",
+  "disabled_accounts",
 ];
 
 /**

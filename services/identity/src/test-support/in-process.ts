@@ -76,6 +76,7 @@ export const ALL_TABLES = [
   "refresh_tokens",
   "signing_keys",
   "account_grants",
+  "disabled_accounts",
 ];
 
 /** Asserts `run` rejects with a DomainError of `kind` about `field`, and no table changed. */
