@@ -1,16 +1,5 @@
-import {
-  CommandIdReused,
-  loadAggregate,
-  payloadHash,
-  WrongExpectedVersion,
-} from "@otmetka/eventstore";
-import {
-  type CivilDate,
-  civilDate,
-  civilDateIn,
-  DomainError,
-  isCivilDate,
-} from "@otmetka/service-kit";
+import { loadAggregate, type NewEvent, type StreamAppend } from "@otmetka/eventstore";
+import { type CivilDate, civilDate, civilDateIn, isCivilDate } from "@otmetka/service-kit";
 import { calendarDecider, calendarStreamId, schoolDays } from "../domain/calendar.js";
 import { invalidInput, notFound, refused } from "../domain/errors.js";
 import { dayTerms, timetabledClassGroups, wantedLessons } from "../domain/lesson-plan.js";
@@ -22,11 +11,16 @@ import {
   lessonsDecider,
   lessonsStreamId,
 } from "../domain/lessons.js";
-import { foldTimetable, timetableDecider, timetableStreamId } from "../domain/timetable.js";
+import {
+  foldTimetable,
+  type TimetableState,
+  timetableDecider,
+  timetableStreamId,
+} from "../domain/timetable.js";
 import { currentVersion, programmeDecider, programmeIdOf } from "../domain/work-programme.js";
 import { checkSchoolId, checkStartYear } from "./calendar.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
-import { checkCommandId, runCommand } from "./run-command.js";
+import { checkCommandId, runCommand, runStreamsCommand } from "./run-command.js";
 
 export interface GenerateLessonsInput {
   schoolId: string;
@@ -46,7 +40,6 @@ export interface GenerateLessonsResult {
   teacherChanged: number;
 }
 
-const MAX_ATTEMPTS = 5;
 /** Class groups appended at once: PostgreSQL works on one while Node decides the next. */
 const CONCURRENCY = 8;
 
@@ -141,56 +134,41 @@ async function generateForClassGroup(
   classGroupId: string,
   ctx: CallContext,
 ): Promise<{ result: Omit<GenerateLessonsResult, "classGroups">; replayed: boolean }> {
-  const stored = await deps.store.findCommand(commandId);
-  if (stored) {
-    if (stored.payloadHash !== payloadHash(payload))
-      throw invalidInput("command_id", "was already used for a different command");
-    return { result: stored.result as Omit<GenerateLessonsResult, "classGroups">, replayed: true };
-  }
   const streamId = lessonsStreamId(classGroupId, plan.startYear);
   const days = plan.daysByGrade.get(plan.groups.get(classGroupId) as number) ?? [];
   const wanted = wantedLessons(plan.timetable, classGroupId, days);
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const { state, version } = await loadLessons(deps, streamId);
-    const events = lessonsDecider.decide(
-      {
-        kind: "GenerateLessons",
-        scope: {
-          schoolId: plan.schoolId,
-          municipalityId: plan.municipalityId,
-          academicYear: { startYear: plan.startYear },
-          classGroupId,
+  return runStreamsCommand(deps.store, {
+    commandId,
+    payload,
+    what: `lessons of ${classGroupId}`,
+    async decide() {
+      const { state, version } = await loadLessons(deps, streamId);
+      const events = lessonsDecider.decide(
+        {
+          kind: "GenerateLessons",
+          scope: {
+            schoolId: plan.schoolId,
+            municipalityId: plan.municipalityId,
+            academicYear: { startYear: plan.startYear },
+            classGroupId,
+          },
+          from: plan.from,
+          to: plan.to,
+          wanted,
         },
-        from: plan.from,
-        to: plan.to,
-        wanted,
-      },
-      state,
-    );
-    const count = (name: string) => events.filter((e) => e.type.endsWith(name)).length;
-    const result = {
-      scheduled: count(".LessonScheduled"),
-      unscheduled: count(".LessonUnscheduled"),
-      teacherChanged: count(".LessonTeacherChanged"),
-    };
-    if (events.length === 0) return { result, replayed: false };
-    const metadata = { ...ctx.metadata, commandId };
-    const withMeta = events.map((e) => ({ ...e, metadata }));
-    try {
-      const out = await deps.store.appendCommand({ commandId, payload, result }, [
-        { streamId, expected: version, events: withMeta },
-      ]);
-      return { result: out.result as typeof result, replayed: out.replayed };
-    } catch (err) {
-      if (err instanceof CommandIdReused)
-        throw invalidInput("command_id", "was already used for a different command");
-      if (!(err instanceof WrongExpectedVersion)) throw err;
-    }
-  }
-  throw new DomainError(
-    "conflict",
-    `command ${commandId}: lessons of ${classGroupId} changed concurrently on every attempt; retry it`,
-  );
+        state,
+      );
+      const count = (name: string) => events.filter((e) => e.type.endsWith(name)).length;
+      const result = {
+        scheduled: count(".LessonScheduled"),
+        unscheduled: count(".LessonUnscheduled"),
+        teacherChanged: count(".LessonTeacherChanged"),
+      };
+      const metadata = { ...ctx.metadata, commandId };
+      const withMeta = events.map((e) => ({ ...e, metadata }));
+      return { result, appends: [{ streamId, expected: version, events: withMeta }] };
+    },
+  });
 }
 
 interface LessonRef {
@@ -309,46 +287,64 @@ export async function cancelLesson(
   );
 }
 
+/**
+ * Moves a lesson, checking its teacher and room in the target period against the other class
+ * groups' lessons. Those live in other streams, so the stream's expected version alone would
+ * let two moves in different class groups both pass their checks and both commit: the append
+ * also expects every stream the check read (the timetable, which names the class groups to
+ * read, and their lessons) at the version read. Of two crossing moves the later append fails
+ * on the other's stream (the store locks all of them for the append), and its retry reads
+ * the other's move and is refused like a sequential move. Advisory locks on (teacher, date,
+ * period) would need the reads inside the locking transaction, on its connection; a
+ * reservations table would have to follow every lesson event of every command.
+ */
 export async function moveLesson(
   deps: CurriculumDeps,
   commandId: string,
   input: LessonRef & { toDate: string; toPeriod: number },
   ctx: CallContext = {},
 ) {
-  const { state } = await calendarOf(deps, input.schoolId, input.startYear);
-  const group = await deps.facts.classGroup(input.classGroupId);
-  if (!group) throw notFound("class_group_id", "class group", input.classGroupId);
-  const lesson = (
-    await loadLessons(deps, lessonsStreamId(input.classGroupId, checkStartYear(input.startYear)))
-  ).state.lessons.get(input.lessonId);
-  const teacherElsewhere =
-    lesson && civilDateOrUndefined(input.toDate)
-      ? await teacherDay(deps, {
-          schoolId: input.schoolId,
-          startYear: input.startYear,
-          teacherId: lesson.teacherId,
-          date: input.toDate,
-        })
-      : [];
-  const roomElsewhere =
-    lesson && lesson.room !== "" && civilDateOrUndefined(input.toDate)
-      ? await roomDay(deps, {
-          schoolId: input.schoolId,
-          startYear: input.startYear,
-          room: lesson.room,
-          date: input.toDate,
-        })
-      : [];
-  const command: LessonsCommand = {
-    kind: "MoveLesson",
-    lessonId: input.lessonId,
-    toDate: input.toDate,
-    toPeriod: input.toPeriod,
-    schoolDays: dayTerms(schoolDays(state, group.gradeLevel)),
-    teacherElsewhere,
-    roomElsewhere,
-  };
-  return runOnLesson(deps, commandId, input, command, { MoveLesson: input }, ctx);
+  checkCommandId(commandId);
+  const streamId = lessonsStreamId(input.classGroupId, checkStartYear(input.startYear));
+  return runStreamsCommand(deps.store, {
+    commandId,
+    payload: { MoveLesson: input },
+    what: `${streamId} or the lessons the move was checked against`,
+    async decide() {
+      const { state } = await calendarOf(deps, input.schoolId, input.startYear);
+      const group = await deps.facts.classGroup(input.classGroupId);
+      if (!group) throw notFound("class_group_id", "class group", input.classGroupId);
+      const reads = new StreamReads(deps, input.startYear);
+      const lessons = await reads.lessons(input.classGroupId);
+      const lesson = lessons.lessons.get(input.lessonId);
+      const date = civilDateOrUndefined(input.toDate);
+      let teacherElsewhere: Lesson[] = [];
+      let roomElsewhere: Lesson[] = [];
+      if (lesson && date) {
+        const timetable = await reads.timetable(input.schoolId);
+        teacherElsewhere = await teacherLessons(reads, timetable, lesson.teacherId, date);
+        if (lesson.room !== "")
+          roomElsewhere = await roomLessons(reads, timetable, lesson.room, date);
+      }
+      const events = lessonsDecider.decide(
+        {
+          kind: "MoveLesson",
+          lessonId: input.lessonId,
+          toDate: input.toDate,
+          toPeriod: input.toPeriod,
+          schoolDays: dayTerms(schoolDays(state, group.gradeLevel)),
+          teacherElsewhere,
+          roomElsewhere,
+        },
+        lessons,
+      );
+      const metadata = ctx.metadata;
+      const moved = metadata
+        ? events.map((e) => ({ ...e, metadata: { ...metadata, ...e.metadata } }))
+        : events;
+      return { result: {}, appends: reads.appends(streamId, moved) };
+    },
+  });
 }
 
 /** A class group's lessons (not unscheduled) in [from, to], by date and period. */
@@ -386,6 +382,46 @@ export async function loadLessons(
 }
 
 /**
+ * The streams a decision reads, each read once, with the version read: the other streams'
+ * expected versions in its append (see moveLesson).
+ */
+class StreamReads {
+  private readonly versions = new Map<string, number>();
+  private readonly states = new Map<string, LessonsState>();
+
+  constructor(
+    private readonly deps: CurriculumDeps,
+    private readonly startYear: number,
+  ) {}
+
+  async lessons(classGroupId: string): Promise<LessonsState> {
+    const streamId = lessonsStreamId(classGroupId, this.startYear);
+    const known = this.states.get(streamId);
+    if (known) return known;
+    const { state, version } = await loadLessons(this.deps, streamId);
+    this.states.set(streamId, state);
+    this.versions.set(streamId, version);
+    return state;
+  }
+
+  async timetable(schoolId: string): Promise<TimetableState> {
+    const streamId = timetableStreamId(checkSchoolId(schoolId), this.startYear);
+    const events = await this.deps.store.readStream(streamId);
+    this.versions.set(streamId, events.at(-1)?.version ?? 0);
+    return foldTimetable(events);
+  }
+
+  /** `events` for `streamId`, and every other stream read, expected at the version read. */
+  appends(streamId: string, events: NewEvent[]): StreamAppend[] {
+    const others = [...this.versions].filter(([id]) => id !== streamId);
+    return [
+      { streamId, expected: this.versions.get(streamId) ?? 0, events },
+      ...others.map(([id, expected]) => ({ streamId: id, expected, events: [] })),
+    ];
+  }
+}
+
+/**
  * A teacher's lessons on a date across the school: the class groups where the timetable
  * gives them a slot or a substitution, read from those class groups' streams.
  */
@@ -395,62 +431,62 @@ export async function teacherDay(
 ): Promise<Lesson[]> {
   const date = civilDate("date", input.date);
   if (input.teacherId === "") throw invalidInput("teacher_id", "is required");
-  const startYear = checkStartYear(input.startYear);
-  const timetable = (
-    await loadAggregate(
-      deps.store,
-      timetableStreamId(checkSchoolId(input.schoolId), startYear),
-      timetableDecider,
-    )
-  ).state;
+  const reads = new StreamReads(deps, checkStartYear(input.startYear));
+  return teacherLessons(reads, await reads.timetable(input.schoolId), input.teacherId, date);
+}
+
+async function teacherLessons(
+  reads: StreamReads,
+  timetable: TimetableState,
+  teacherId: string,
+  date: CivilDate,
+): Promise<Lesson[]> {
   const groups = new Set<string>();
   for (const s of timetable.slots.values())
-    if (s.teacherId === input.teacherId) groups.add(s.classGroupId);
+    if (s.teacherId === teacherId) groups.add(s.classGroupId);
   for (const sub of timetable.substitutes) {
     const a = timetable.assignments.get(sub.assignmentId);
-    if (a && sub.substituteId === input.teacherId && sub.firstDay <= date && date <= sub.lastDay)
+    if (a && sub.substituteId === teacherId && sub.firstDay <= date && date <= sub.lastDay)
       groups.add(a.classGroupId);
   }
-  const lessons: Lesson[] = [];
-  for (const cg of groups) {
-    const { state } = await loadLessons(deps, lessonsStreamId(cg, startYear));
-    for (const l of state.lessons.values()) {
-      if (
-        l.date === date &&
-        l.status !== "unscheduled" &&
-        (l.teacherId === input.teacherId || l.conductedBy === input.teacherId)
-      )
-        lessons.push(l);
-    }
-  }
-  return lessons.sort((a, b) => a.period - b.period);
+  return lessonsOf(
+    reads,
+    groups,
+    (l) =>
+      l.date === date &&
+      l.status !== "unscheduled" &&
+      (l.teacherId === teacherId || l.conductedBy === teacherId),
+  );
 }
 
 /**
  * A room's lessons on a date across the school. A lesson's room comes from its slot, so only
  * the class groups with a slot (current or ended) in that room can have one.
  */
-export async function roomDay(
-  deps: CurriculumDeps,
-  input: { schoolId: string; startYear: number; room: string; date: string },
+async function roomLessons(
+  reads: StreamReads,
+  timetable: TimetableState,
+  room: string,
+  date: CivilDate,
 ): Promise<Lesson[]> {
-  const startYear = checkStartYear(input.startYear);
-  const timetable = (
-    await loadAggregate(
-      deps.store,
-      timetableStreamId(checkSchoolId(input.schoolId), startYear),
-      timetableDecider,
-    )
-  ).state;
   const groups = new Set<string>();
-  for (const s of timetable.slots.values()) if (s.room === input.room) groups.add(s.classGroupId);
+  for (const s of timetable.slots.values()) if (s.room === room) groups.add(s.classGroupId);
+  return lessonsOf(
+    reads,
+    groups,
+    (l) => l.date === date && l.room === room && l.status !== "unscheduled",
+  );
+}
+
+/** The lessons of some class groups that pass `keep`, by period. */
+async function lessonsOf(
+  reads: StreamReads,
+  classGroupIds: Iterable<string>,
+  keep: (l: Lesson) => boolean,
+): Promise<Lesson[]> {
   const lessons: Lesson[] = [];
-  for (const cg of groups) {
-    const { state } = await loadLessons(deps, lessonsStreamId(cg, startYear));
-    for (const l of state.lessons.values())
-      if (l.date === input.date && l.room === input.room && l.status !== "unscheduled")
-        lessons.push(l);
-  }
+  for (const cg of classGroupIds)
+    for (const l of (await reads.lessons(cg)).lessons.values()) if (keep(l)) lessons.push(l);
   return lessons.sort((a, b) => a.period - b.period);
 }
 

@@ -5,6 +5,9 @@ import {
   type EventMetadata,
   type EventStore,
   handleCommand,
+  payloadHash,
+  type StreamAppend,
+  WrongExpectedVersion,
 } from "@otmetka/eventstore";
 import { DomainError, hasControlCharacter } from "@otmetka/service-kit";
 import { invalidInput } from "../domain/errors.js";
@@ -51,8 +54,7 @@ export async function runCommand<State, Command, Result>(
     });
     return { result, replayed };
   } catch (err) {
-    if (err instanceof CommandIdReused)
-      throw invalidInput("command_id", "was already used for a different command");
+    if (err instanceof CommandIdReused) throw commandIdReused();
     if (err instanceof ConcurrencyRetriesExhausted) {
       throw new DomainError(
         "conflict",
@@ -62,3 +64,59 @@ export async function runCommand<State, Command, Result>(
     throw err;
   }
 }
+
+/** Load-decide-append rounds before a command that keeps losing races is ABORTED. */
+const MAX_ATTEMPTS = 5;
+
+export interface StreamsCommandOptions<Result> {
+  commandId: string;
+  /** What the command id must always mean. */
+  payload: unknown;
+  /** What changed when every attempt lost its race, for the ABORTED message. */
+  what: string;
+  /**
+   * Loads and decides (throws to refuse): the appends — the stream written, with its events,
+   * and every other stream the decision read, with the version read and no events — and the
+   * result. Called again after a lost race. Nothing is appended when no append has events.
+   */
+  decide(): Promise<{ appends: StreamAppend[]; result: Result }>;
+}
+
+/**
+ * Like runCommand, for a decision that reads other streams than the one it writes: the store
+ * appends all of them in one statement under their locks only if every one is still at the
+ * version read, so a decision on a stale read is never appended but made again on fresh
+ * reads. Idempotent by command id (checked by the caller: generation's are derived), errors
+ * mapped as runCommand maps them.
+ */
+export async function runStreamsCommand<Result>(
+  store: EventStore,
+  o: StreamsCommandOptions<Result>,
+): Promise<{ result: Result; replayed: boolean }> {
+  const stored = await store.findCommand(o.commandId);
+  if (stored) {
+    if (stored.payloadHash !== payloadHash(o.payload)) throw commandIdReused();
+    return { result: stored.result as Result, replayed: true };
+  }
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const { appends, result } = await o.decide();
+    if (appends.every((a) => a.events.length === 0)) return { result, replayed: false };
+    try {
+      const out = await store.appendCommand(
+        { commandId: o.commandId, payload: o.payload, result },
+        appends,
+      );
+      return { result: out.result as Result, replayed: out.replayed };
+    } catch (err) {
+      if (err instanceof CommandIdReused) throw commandIdReused();
+      if (!(err instanceof WrongExpectedVersion)) throw err;
+    }
+  }
+  throw new DomainError(
+    "conflict",
+    `command ${o.commandId}: ${o.what} changed concurrently on every attempt; retry it`,
+  );
+}
+
+const commandIdReused = () =>
+  invalidInput("command_id", "was already used for a different command");
