@@ -141,6 +141,24 @@ const CASES: Record<string, { query: string; allowed: RoleName[] }> = {
     query: "{ region { municipalities { schools { classGroups { pupils { name } } } } } }",
     allowed: [],
   },
+  // Account administration: ids, roles and flags to the school's admins and those above;
+  // usernames are the person's personal data (a pupil's: the school's admin only).
+  "accounts in": {
+    query: `{ accounts(schoolId: "${F.s1}") { accounts { id roles disabled createdAt } } }`,
+    allowed: ["schoolAdmin", "municipal", "platformAdmin"],
+  },
+  "accounts out": {
+    query: `{ accounts(schoolId: "${F.s2}") { accounts { id } } }`,
+    allowed: ["platformAdmin"],
+  },
+  "accounts.username": {
+    query: `{ accounts(schoolId: "${F.s1}") { accounts { username } } }`,
+    allowed: ["schoolAdmin"],
+  },
+  "accounts.person.name": {
+    query: `{ accounts(schoolId: "${F.s1}") { accounts { person { name } } } }`,
+    allowed: ["schoolAdmin"],
+  },
   "classGroup.homeroomTeacher.name": {
     query: `{ classGroup(id: "${F.c1}") { homeroomTeacher { name } } }`,
     allowed: ["teacherMath", "teacherRus", "schoolAdmin", "municipal", "ministry", "platformAdmin"],

@@ -233,3 +233,17 @@ export function readWorkProgramme(
     `the work programmes of school ${school.schoolId}`,
   );
 }
+
+/** A school's user accounts: those who administer them (identity's ListAccounts checks again). */
+export function readAccounts(
+  ctx: GatewayContext,
+  school: { schoolId: string; municipalityId: string },
+): string {
+  return need(
+    ctx,
+    ["SCHOOL_ADMIN", "MUNICIPAL_OFFICER", "PLATFORM_ADMIN"],
+    school,
+    "schoolId",
+    `the accounts of school ${school.schoolId}`,
+  );
+}

@@ -1,11 +1,14 @@
 import type { ClassGroup, School } from "@otmetka/proto/identity/v1/identity_service";
 import type { GatewayContext, PersonRef } from "../context.js";
 import { gqlError } from "../http/errors.js";
+import type { AccountNode } from "../resolvers/accounts.js";
 import { resolveScope } from "../resolvers/dashboard.js";
 import { id, workProgrammeId } from "../resolvers/inputs.js";
 import type { JournalNode } from "../resolvers/nodes.js";
 import {
+  forbidden,
   type PersonalAccess,
+  readAccounts,
   readDashboard,
   readDiary,
   readJournal,
@@ -90,6 +93,14 @@ export const FIELD_POLICIES: Record<string, Policy> = {
     const scope = await resolveScope(ctx, a.scope);
     return readDashboard(ctx, scope.level, scope);
   },
+  "Query.accounts": async (_p, a: { schoolId: string }, ctx) =>
+    readAccounts(ctx, await schoolOf(ctx, a.schoolId, "schoolId")),
+  // A username may be a name: the person's personal data, authorized (and audited) as their name.
+  "Account.username": async (a: AccountNode, _a, ctx) => {
+    const person = a.personId ? await ctx.loaders.people.load(a.personId) : undefined;
+    if (!person) throw forbidden("username", `the username of account ${a.id}`);
+    return audited(await readPersonalData(ctx, person, undefined, "username"), [a.personId]);
+  },
   // Organisation links upward are checked again: a teacher's school does not open its municipality.
   "School.municipality": async (s: School, _a, ctx) =>
     readMunicipality(ctx, s.municipalityId, "municipality"),
@@ -138,4 +149,6 @@ export const INHERITING_TYPES = new Set([
   "MarkDistribution",
   "MissedCounts",
   "ChangeNotice",
+  "AccountPage",
+  "Account",
 ]);

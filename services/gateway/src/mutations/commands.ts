@@ -56,6 +56,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   c("changePassword", "auth", "ChangePassword", "self", "Changes an account's password."),
   c("grantRole", "auth", "GrantRole", "admin", "Grants a role with its scope to an account."),
   c("revokeRole", "auth", "RevokeRole", "admin", "Revokes a role grant of an account."),
+  c("disableAccount", "auth", "DisableAccount", "admin", "Switches an account off at once."),
+  c("enableAccount", "auth", "EnableAccount", "admin", "Lets a disabled account log in again."),
   c("recordMark", "grades", "RecordMark", "journal", "Records one mark of a pupil at a lesson."),
   c("recordMarks", "grades", "RecordMarks", "journal", "Records a column of marks at a lesson."),
   c("correctMark", "grades", "CorrectMark", "journal", "Corrects a mark's value, with a reason."),

@@ -182,6 +182,35 @@ describe("mutations", () => {
     expect(h.fakes.calls.get("GetClassGroups")).toBe(3);
   });
 
+  it("disableAccount and enableAccount: admins' calls reach identity with their own token; others refused early", async () => {
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
+    const run = (field: string, token: string | undefined, input: unknown) =>
+      h.query(token, `mutation M($i: JSONObject!) { ${field}(commandId: "c-1", input: $i) }`, {
+        i: input,
+      });
+    const input = { accountId: "acc-t1", reason: "приказ № 12-к" };
+    h.fakes.reset();
+    // No role that could switch an account off, bad input, no token: no service call.
+    const guardian = await h.token(["GUARDIAN"], F.g1);
+    expect(codeOf(await run("disableAccount", guardian, input))).toBe("FORBIDDEN");
+    expect(codeOf(await run("enableAccount", teacher, { accountId: "acc-t1" }))).toBe("FORBIDDEN");
+    const misspelt = await run("disableAccount", admin, { accountID: "acc-t1", reason: "x" });
+    expect([codeOf(misspelt), fieldOf(misspelt)]).toEqual(["BAD_USER_INPUT", "input.accountID"]);
+    const withId = await run("enableAccount", admin, { accountId: "acc-t1", commandId: "x" });
+    expect([codeOf(withId), fieldOf(withId)]).toEqual(["BAD_USER_INPUT", "input.commandId"]);
+    expect((await run("disableAccount", undefined, input)).status).toBe(401);
+    expect(h.fakes.totalCalls()).toBe(0);
+    // An admin's call is forwarded with the admin's token; identity judges the account's scope.
+    const disabled = await run("disableAccount", admin, input);
+    expect(disabled.body).toEqual({ data: { disableAccount: {} } });
+    const enabled = await run("enableAccount", admin, { accountId: "acc-t1" });
+    expect(enabled.body).toEqual({ data: { enableAccount: {} } });
+    expect([h.fakes.calls.get("DisableAccount"), h.fakes.calls.get("EnableAccount")]).toEqual([
+      1, 1,
+    ]);
+    expect(h.fakes.tokens).toEqual([`Bearer ${admin}`, `Bearer ${admin}`]);
+  });
+
   it("needs a token for everything but login, refreshToken and logout", async () => {
     const none = await record(undefined, { journal, lessonId: "l1", mark });
     expect([none.status, codeOf(none)]).toEqual([401, "UNAUTHENTICATED"]);

@@ -7,6 +7,7 @@ import type { GatewayContext, PersonRef } from "../context.js";
 import { gqlError, itemError } from "../http/errors.js";
 import { JSONObject, mutationResolvers } from "../mutations/resolvers.js";
 import { subscriptionResolvers } from "../subscriptions/resolvers.js";
+import { accountResolvers, accountsOf } from "./accounts.js";
 import {
   childScopes,
   type DashboardNode,
@@ -98,6 +99,11 @@ export const resolvers = {
       return m;
     },
     school: (_: unknown, a: { id: string }, ctx: Ctx) => school(ctx, a.id),
+    accounts: (
+      _: unknown,
+      a: { schoolId: string; pageSize?: number | null; pageToken?: string | null },
+      ctx: Ctx,
+    ) => accountsOf(ctx, a),
     classGroup: (_: unknown, a: { id: string }, ctx: Ctx) => classGroup(ctx, a.id),
     person: async (_: unknown, a: { id: string }, ctx: Ctx): Promise<PersonRef> => {
       const p = await ctx.loaders.people.load(id("id", a.id));
@@ -219,6 +225,7 @@ export const resolvers = {
       }));
     },
   },
+  Account: accountResolvers,
   Person: {
     id: (p: PersonRef) => p.id,
     kind: async (p: PersonRef, _: unknown, ctx: Ctx) =>

@@ -31,6 +31,34 @@ type Query {
   workProgramme(id: ID!): WorkProgramme
   """Figures of one region, municipality, school or class group over a period."""
   dashboard(scope: DashboardScopeInput!, period: DashboardPeriodInput!, subjectId: ID): Dashboard
+  """User accounts of the people of a school (registered, enrolled now or on its staff), by account id: its school admins, its municipality's officers, platform admins. pageSize 1-1000 (default 100); pageToken: nextPageToken of the previous page."""
+  accounts(schoolId: ID!, pageSize: Int, pageToken: String): AccountPage
+}
+
+"""A page of user accounts."""
+type AccountPage {
+  """The accounts of this page."""
+  accounts: [Account!]!
+  """The pageToken of the next page; null on the last."""
+  nextPageToken: String
+}
+
+"""A user account of a person."""
+type Account {
+  """Account id (the token subject)."""
+  id: ID!
+  """The person the account belongs to."""
+  person: Person
+  """Login name. It may be a name, so it is the person's personal data and authorized as their name is."""
+  username: String
+  """Role claims, e.g. TEACHER@school:<id>."""
+  roles: [String!]!
+  """Whether the account is disabled (no login, no refresh)."""
+  disabled: Boolean!
+  """When the account was created (RFC 3339)."""
+  createdAt: String!
+  """The last successful login (RFC 3339); null if never."""
+  lastLoginAt: String
 }
 
 """The verified caller."""

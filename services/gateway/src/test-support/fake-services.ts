@@ -5,6 +5,10 @@ import {
   CurriculumServiceService,
 } from "@otmetka/proto/curriculum/v1/curriculum_service";
 import {
+  type AuthServiceServer,
+  AuthServiceService,
+} from "@otmetka/proto/identity/v1/auth_service";
+import {
   type IdentityServiceServer,
   IdentityServiceService,
 } from "@otmetka/proto/identity/v1/identity_service";
@@ -15,7 +19,7 @@ import {
 } from "@otmetka/proto/reporting/v1/reporting_service";
 import { createLogger, type GrpcServer, startGrpcServer } from "@otmetka/service-kit";
 import { REPORTING_MAX_BATCH } from "../backends/loaders.js";
-import { CLASS_GROUPS, F, PEOPLE, ROSTERS, SUBGROUPS, TEACHING } from "./fixture.js";
+import { ACCOUNTS, CLASS_GROUPS, F, PEOPLE, ROSTERS, SUBGROUPS, TEACHING } from "./fixture.js";
 
 /*
  * Stand-ins for identity, curriculum and reporting over real gRPC, answering from the fixture.
@@ -354,6 +358,18 @@ export async function startFakeServices(): Promise<FakeServices> {
     })),
   };
 
+  // Account administration only (login, refresh and logout stay unimplemented here).
+  const auth: Partial<AuthServiceServer> = {
+    listAccounts: u("ListAccounts", (r: { schoolId: string }) => ({
+      accounts: ACCOUNTS.filter(
+        (a) => PEOPLE.find((p) => p.id === a.personId)?.schoolId === r.schoolId,
+      ),
+      nextPageToken: "",
+    })),
+    disableAccount: u("DisableAccount", () => ({})),
+    enableAccount: u("EnableAccount", () => ({})),
+  };
+
   const server: GrpcServer = await startGrpcServer({
     host: "127.0.0.1",
     port: 0,
@@ -362,6 +378,7 @@ export async function startFakeServices(): Promise<FakeServices> {
     logger: createLogger({ service: "fake-services", level: "silent" }),
     services: [
       { definition: IdentityServiceService, implementation: identity as IdentityServiceServer },
+      { definition: AuthServiceService, implementation: auth as AuthServiceServer },
       {
         definition: CurriculumServiceService,
         implementation: curriculum as CurriculumServiceServer,

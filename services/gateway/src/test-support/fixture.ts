@@ -101,3 +101,24 @@ export const TEACHING = [
   { teacherId: F.t3, classGroupId: F.c1, subjectId: "rus" },
   { teacherId: F.t2, classGroupId: F.c2, subjectId: "math" },
 ];
+
+const account = (personId: string, username: string, roles: [string, string, string][]) => ({
+  accountId: `acc-${personId}`,
+  personId,
+  username,
+  grants: roles.map(([role, scopeKind, scopeId]) => ({ role, scopeKind, scopeId })),
+  disabled: false,
+  createdAt: new Date("2026-09-01T08:00:00Z"),
+  lastLoginAt: undefined as Date | undefined,
+});
+
+/** User accounts (identity's ListAccounts); a pupil's username holds "Pupil-" as their name does. */
+export const ACCOUNTS = [
+  account(F.p1, `Pupil-${F.p1}.login`, [["STUDENT", "", ""]]),
+  {
+    ...account(F.t1, "teacher.t1", [["TEACHER", "school", F.s1]]),
+    lastLoginAt: new Date("2026-10-01T07:30:00Z"),
+  },
+  { ...account(F.g1, "guardian.g1", [["GUARDIAN", "", ""]]), disabled: true },
+  account(F.q1, `Pupil-${F.q1}.login`, [["STUDENT", "", ""]]),
+];
