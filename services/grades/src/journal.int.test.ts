@@ -81,6 +81,36 @@ const ruleOf = async (p: Promise<unknown>) => {
   return { code: err.code, rule: /\[([a-z_]+)\]/.exec(err.details)?.[1] ?? err.details };
 };
 
+/** A new maths lesson of the fixture's class group, as curriculum's lesson events carry it. */
+const mathLesson = (date: string, teacherId: string) => ({
+  lessonId: randomUUID(),
+  schoolId: f.schoolId,
+  municipalityId: f.municipalityId,
+  academicYear: { startYear: 2026 },
+  classGroupId: f.classGroupId,
+  subgroupId: "",
+  subjectId: f.subjects.math,
+  teacherId,
+  date,
+  period: 2,
+});
+const lessonEvent = (
+  type: string,
+  lesson: ReturnType<typeof mathLesson>,
+  more: Record<string, unknown> = {},
+) => curriculumEvent(`lessons-${f.classGroupId}-2026`, type, { ...lesson, ...more });
+const scheduled = (lesson: ReturnType<typeof mathLesson>) =>
+  lessonEvent("LessonScheduled", lesson, { slotId: randomUUID(), term: 1, room: "101" });
+/** The replica's row of a lesson (date as YYYY-MM-DD), once it has one. */
+const replicaLesson = async (lessonId: string) =>
+  (
+    await h.store.pool.query<{ date: string; status: string }>(
+      `SELECT to_char(lesson_date, 'YYYY-MM-DD') AS date, status FROM proj_grades_facts.lessons
+        WHERE lesson_id = $1`,
+      [lessonId],
+    )
+  ).rows[0];
+
 describe("marks over gRPC", () => {
   it("records a mark with the default weight; a retry with the same command id records nothing", async () => {
     const commandId = randomUUID();
@@ -677,45 +707,22 @@ describe("attendance, exemptions and work types", () => {
   it("judges who may excuse on the date the attendance was taken for, also after the lesson moved", async () => {
     // A maths lesson on 2026-09-14 (the substitute's days are 2026-09-14..18), moved to
     // 2026-09-11 after attendance was taken, and a second substitute for 2026-09-11 only.
-    const at = { schoolId: f.schoolId, municipalityId: f.municipalityId };
-    const academicYear = { startYear: 2026 };
-    const [lessonId, newDaySub] = [randomUUID(), randomUUID()];
-    const lessonAt = {
-      lessonId,
-      ...at,
-      academicYear,
-      classGroupId: f.classGroupId,
-      subgroupId: "",
-      subjectId: f.subjects.math,
-      teacherId: f.teachers.math,
-      date: "2026-09-14",
-      period: 2,
-    };
-    const lessons = `lessons-${f.classGroupId}-2026`;
+    const newDaySub = randomUUID();
+    const lessonAt = mathLesson("2026-09-14", f.teachers.math);
+    const { lessonId } = lessonAt;
     await publishFeed(h.nc, h.names, [
-      curriculumEvent(lessons, "LessonScheduled", {
-        ...lessonAt,
-        slotId: randomUUID(),
-        term: 1,
-        room: "101",
-      }),
+      scheduled(lessonAt),
       curriculumEvent(`timetable-${f.schoolId}-2026`, "SubstituteAssigned", {
         assignmentId: f.mathAssignment,
-        ...at,
-        academicYear,
+        schoolId: f.schoolId,
+        municipalityId: f.municipalityId,
+        academicYear: { startYear: 2026 },
         substituteId: newDaySub,
         firstDay: "2026-09-11",
         lastDay: "2026-09-11",
       }),
     ]);
-    const lessonDate = async () =>
-      (
-        await h.store.pool.query<{ d: string }>(
-          `SELECT to_char(lesson_date, 'YYYY-MM-DD') AS d FROM proj_grades_facts.lessons
-            WHERE lesson_id = $1`,
-          [lessonId],
-        )
-      ).rows[0]?.d;
+    const lessonDate = async () => (await replicaLesson(lessonId))?.date;
     await eventually(async () => expect(await lessonDate()).toBe("2026-09-14"));
     const absence = (studentId: string) => ({
       studentId,
@@ -732,12 +739,7 @@ describe("attendance, exemptions and work types", () => {
       teacher,
     );
     await publishFeed(h.nc, h.names, [
-      curriculumEvent(lessons, "LessonMoved", {
-        ...lessonAt,
-        toDate: "2026-09-11",
-        toPeriod: 1,
-        toTerm: 1,
-      }),
+      lessonEvent("LessonMoved", lessonAt, { toDate: "2026-09-11", toPeriod: 1, toTerm: 1 }),
     ]);
     await eventually(async () => expect(await lessonDate()).toBe("2026-09-11"));
     const excuse = (studentId: string, md: typeof teacher) =>
@@ -762,6 +764,53 @@ describe("attendance, exemptions and work types", () => {
       teacher,
     );
     expect((await excuse(f.pupils.p2, newDay)).replayed).toBe(false);
+  });
+
+  it("refuses excusing an absence on a lesson cancelled or unscheduled after attendance was taken", async () => {
+    const [cancelled, unscheduled] = [
+      mathLesson("2026-09-14", f.teachers.math),
+      mathLesson("2026-09-15", f.teachers.math),
+    ];
+    await publishFeed(h.nc, h.names, [scheduled(cancelled), scheduled(unscheduled)]);
+    await eventually(async () => expect(await replicaLesson(unscheduled.lessonId)).toBeDefined());
+    for (const { lessonId } of [cancelled, unscheduled])
+      await h.client.recordAttendance(
+        {
+          commandId: randomUUID(),
+          journal,
+          lessonId,
+          absences: [
+            {
+              studentId: f.pupils.p1,
+              reason: AbsenceReason.ABSENCE_REASON_UNEXCUSED,
+              lateMinutes: 0,
+            },
+          ],
+        },
+        teacher,
+      );
+    await publishFeed(h.nc, h.names, [
+      lessonEvent("LessonCancelled", cancelled, { reason: "карантин" }),
+      lessonEvent("LessonUnscheduled", unscheduled, { reason: "no longer in the timetable" }),
+    ]);
+    await eventually(async () => {
+      expect((await replicaLesson(cancelled.lessonId))?.status).toBe("CANCELLED");
+      expect((await replicaLesson(unscheduled.lessonId))?.status).toBe("UNSCHEDULED");
+    });
+    const stream = `journal-${f.classGroupId}-${f.subjects.math}-2026`;
+    const before = await h.store.streamVersion(stream);
+    for (const [{ lessonId }, rule] of [
+      [cancelled, "lesson_cancelled"],
+      [unscheduled, "lesson_not_in_journal"],
+    ] as const) {
+      for (const md of [teacher, admin]) {
+        const excuse = { commandId: randomUUID(), journal, lessonId, note: "справка" };
+        expect(
+          await ruleOf(h.client.excuseAbsence({ ...excuse, studentId: f.pupils.p1 }, md)),
+        ).toEqual({ code: status.FAILED_PRECONDITION, rule });
+      }
+    }
+    expect(await h.store.streamVersion(stream)).toBe(before);
   });
 
   it("a comment is the one the recorded command carried, also when its id first ran and was refused", async () => {

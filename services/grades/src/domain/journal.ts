@@ -101,6 +101,21 @@ function checkLessonInJournal(
   }
 }
 
+/**
+ * A lesson still on the timetable and not cancelled: one that did not happen takes no entry,
+ * also none on attendance taken before it was cancelled or unscheduled.
+ */
+function checkLessonHeld(lesson: LessonFact) {
+  if (lesson.status === "UNSCHEDULED")
+    throw ruleViolated(
+      "lesson_id",
+      "lesson_not_in_journal",
+      `lesson ${lesson.lessonId} was taken off the timetable`,
+    );
+  if (lesson.status === "CANCELLED")
+    throw ruleViolated("lesson_id", "lesson_cancelled", `lesson ${lesson.lessonId} was cancelled`);
+}
+
 /** A lesson a journal entry may be written on: this journal's, held, not in the future. */
 function checkLesson(
   lesson: LessonFact,
@@ -110,14 +125,7 @@ function checkLesson(
   },
 ) {
   checkLessonInJournal(lesson, c.journal.ref);
-  if (lesson.status === "UNSCHEDULED")
-    throw ruleViolated(
-      "lesson_id",
-      "lesson_not_in_journal",
-      `lesson ${lesson.lessonId} was taken off the timetable`,
-    );
-  if (lesson.status === "CANCELLED")
-    throw ruleViolated("lesson_id", "lesson_cancelled", `lesson ${lesson.lessonId} was cancelled`);
+  checkLessonHeld(lesson);
   if (lesson.date > c.today) {
     throw ruleViolated(
       "lesson_id",
@@ -366,8 +374,12 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
       // Judged on the date the attendance was taken for (as a correction on its mark's lesson
       // date), not the lesson's date now: a lesson moved since keeps its absences of that day.
       // With no attendance taken, the lesson's own date is the only one there is.
+      // A lesson cancelled or unscheduled after its attendance was taken did not happen: its
+      // absences are moot and stay as recorded (as RecordAttendance would refuse to retake
+      // them); whether it happened is the timetable's fact, not the pupil's, so it comes first.
       const lessonId = c.lesson.lessonId;
       checkLessonInJournal(c.lesson, ref);
+      checkLessonHeld(c.lesson);
       const lesson = state.attendance.get(lessonId);
       requireAuthor(c.actor, lesson?.lessonDate || c.lesson.date);
       if (!lesson)

@@ -596,6 +596,38 @@ describe("attendance", () => {
     );
   });
 
+  it("refuses excusing an absence on a lesson cancelled or unscheduled since, whoever asks", () => {
+    const s = initialJournalState();
+    run(s, {
+      kind: "RecordAttendance",
+      ...base,
+      lesson: { ...lesson, status: "SCHEDULED" },
+      entries: [absent("p1", "ABSENCE_REASON_UNEXCUSED")],
+    });
+    for (const [status, rule] of [
+      ["CANCELLED", "lesson_cancelled"],
+      ["UNSCHEDULED", "lesson_not_in_journal"],
+    ] as const) {
+      for (const actor of [teacher, admin]) {
+        const e = refusal(() =>
+          decideJournal(
+            {
+              kind: "ExcuseAbsence",
+              ...base,
+              actor,
+              lesson: { ...lesson, status },
+              studentId: "p1",
+              noteId: "n",
+            },
+            s,
+          ),
+        );
+        expect(e).toMatchObject({ kind: "failed_precondition", field: "lesson_id" });
+        expect(e.message).toMatch(new RegExp(`^lesson_id: \\[${rule}\\]`));
+      }
+    }
+  });
+
   it("refuses a caller who may not excuse before anything about the absence shows", () => {
     const s = initialJournalState();
     run(s, {
