@@ -210,6 +210,47 @@ describe("marks over gRPC", () => {
     });
   });
 
+  it("the lesson's teacher keeps their rights on it after someone else conducted it, and so does the conductor", async () => {
+    // The substitute's lesson of 2026-09-15 (their days are 2026-09-14..18) moved to 2026-09-11
+    // with its teacher (as curriculum's LessonMoved keeps it), there conducted by a colleague
+    // an admin named: neither has an assignment or a substitution on that day, each has the lesson.
+    const lesson = mathLesson("2026-09-15", f.teachers.sub);
+    await publishFeed(h.nc, h.names, [
+      scheduled(lesson),
+      lessonEvent("LessonMoved", lesson, { toDate: "2026-09-11", toPeriod: 3, toTerm: 1 }),
+      lessonEvent("LessonConducted", lesson, {
+        date: "2026-09-11",
+        topic: "Дроби",
+        conductedBy: f.teachers.stranger,
+      }),
+    ]);
+    await eventually(async () =>
+      expect(await replicaLesson(lesson.lessonId)).toEqual({
+        date: "2026-09-11",
+        status: "CONDUCTED",
+      }),
+    );
+    const [sub, conductor, eng] = await Promise.all(
+      [f.teachers.sub, f.teachers.stranger, f.teachers.eng].map((id) =>
+        h.as([`TEACHER@school:${f.schoolId}`], id),
+      ),
+    );
+    const { lessonId } = lesson;
+    expect((await recordMark({ lessonId, mark: mark(f.pupils.p2) }, sub)).replayed).toBe(false);
+    expect((await recordMark({ lessonId, mark: mark(f.pupils.p2) }, conductor)).replayed).toBe(
+      false,
+    );
+    expect(await ruleOf(recordMark({ lessonId, mark: mark(f.pupils.p2) }, eng))).toEqual({
+      code: status.PERMISSION_DENIED,
+      rule: "author_not_assigned",
+    });
+    // Only on the lesson's day: the substitute's other days are their substitution's.
+    expect(await ruleOf(recordMark({}, sub))).toEqual({
+      code: status.PERMISSION_DENIED,
+      rule: "author_not_assigned",
+    });
+  });
+
   it("refuses a lesson in the future in the school's zone, and a cancelled lesson", async () => {
     expect(await ruleOf(recordMark({ lessonId: f.lessons.future }))).toEqual({
       code: status.FAILED_PRECONDITION,

@@ -136,10 +136,14 @@ function actorOf(call: Call, schoolId: string, f: CommandFacts): Actor {
     hasRole(c, "SERVICE");
   const personId = c.personId;
   const teacher = personId !== undefined && hasRole(c, "TEACHER", { schoolId });
+  // The lesson's own teacher and whoever conducted it teach it, on its date.
+  const ownLesson =
+    f.lesson !== undefined &&
+    (f.lesson.teacherId === personId || f.lesson.conductedBy === personId);
   const assignedOn = (date: CivilDate) =>
     teacher &&
     (f.teacherIds.includes(personId) ||
-      (f.lesson?.teacherId === personId && f.lesson.date === date) ||
+      (ownLesson && f.lesson?.date === date) ||
       f.substitutions.some((s) => s.firstDay <= date && date <= s.lastDay));
   return {
     id: personId ?? c.accountId,

@@ -33,7 +33,8 @@ export interface CommandFacts {
   subgroupClassGroupId?: string;
   /** The subject the journal's subgroup is for (undefined when unknown or no subgroup). */
   subgroupSubjectId?: string;
-  lesson?: LessonFact & { teacherId: string };
+  /** The lesson's teacher (as scheduled or handed over) and who conducted it ("" until then). */
+  lesson?: LessonFact & { teacherId: string; conductedBy: string };
   /** Teachers assigned to the journal (a whole-class assignment covers its subgroups). */
   teacherIds: string[];
   /** The actor's substitutions on the journal. */
@@ -93,7 +94,8 @@ const CALL_TEXT = `
 SELECT r.i,
   (SELECT json_build_object('lessonId', lesson_id, 'classGroupId', class_group_id,
           'subgroupId', subgroup_id, 'subjectId', subject_id, 'teacherId', teacher_id,
-          'date', to_char(lesson_date, 'YYYY-MM-DD'), 'term', term, 'status', status)
+          'date', to_char(lesson_date, 'YYYY-MM-DD'), 'term', term, 'status', status,
+          'conductedBy', conducted_by)
      FROM ${S}.lessons WHERE lesson_id = r.lesson) AS lesson,
   (SELECT w.weights FROM grades.work_type_weights w JOIN ${S}.class_groups cg USING (school_id)
     WHERE cg.class_group_id = r.cg) AS weights,

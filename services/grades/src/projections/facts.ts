@@ -24,7 +24,8 @@ export const gradesFactsProjection: Projection = defineProjection({
   name: "grades_facts",
   // 2: term dates (TermSystemDefined), for exemptions over closed terms.
   // 3: erased persons, so that no note about them is written after their erasure.
-  version: 3,
+  // 4: a lesson's conductor beside its teacher, so that conducting it takes no one's rights.
+  version: 4,
   sources: [{ context: "identity" }, { context: "curriculum" }],
   async setup(db, schema) {
     const t = (name: string) => sql.id(schema, name);
@@ -44,7 +45,8 @@ export const gradesFactsProjection: Projection = defineProjection({
       sql`CREATE TABLE ${t("erased_persons")} (person_id text PRIMARY KEY)`,
       sql`CREATE TABLE ${t("lessons")} (lesson_id text PRIMARY KEY, class_group_id text NOT NULL,
         subgroup_id text NOT NULL, subject_id text NOT NULL, teacher_id text NOT NULL,
-        lesson_date date NOT NULL, term smallint NOT NULL, status text NOT NULL)`,
+        lesson_date date NOT NULL, term smallint NOT NULL, status text NOT NULL,
+        conducted_by text NOT NULL DEFAULT '')`,
       sql`CREATE TABLE ${t("assignments")} (assignment_id text PRIMARY KEY, teacher_id text NOT NULL,
         class_group_id text NOT NULL, subgroup_id text NOT NULL, subject_id text NOT NULL,
         start_year integer NOT NULL)`,
@@ -139,7 +141,8 @@ const identity: Record<string, (q: Q, d: Data) => Promise<unknown>> = {
 
 const upsertLesson = (q: Q, d: Data, status: string) =>
   q(
-    `INSERT INTO $S.lessons VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    `INSERT INTO $S.lessons (lesson_id, class_group_id, subgroup_id, subject_id, teacher_id,
+       lesson_date, term, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (lesson_id) DO UPDATE SET status = excluded.status, teacher_id = excluded.teacher_id,
        lesson_date = excluded.lesson_date, term = excluded.term`,
     [
@@ -207,10 +210,10 @@ const curriculum: Record<string, (q: Q, d: Data) => Promise<unknown>> = {
     ]),
   "curriculum.v1.TermSystemDefined": (q, d) => defineTerms(q, d),
   "curriculum.v1.LessonScheduled": (q, d) => upsertLesson(q, d, "SCHEDULED"),
+  // The conductor is kept beside the lesson's teacher, not over them: curriculum lets the
+  // teacher conduct it, and having taught it (or been due to) gives rights on it either way.
   "curriculum.v1.LessonConducted": (q, d) =>
-    setLesson(q, d, "status = 'CONDUCTED', teacher_id = coalesce(nullif($2, ''), teacher_id)", [
-      str(d, "conductedBy"),
-    ]),
+    setLesson(q, d, "status = 'CONDUCTED', conducted_by = $2", [str(d, "conductedBy")]),
   "curriculum.v1.LessonCancelled": (q, d) => setLesson(q, d, "status = 'CANCELLED'", []),
   "curriculum.v1.LessonUnscheduled": (q, d) => setLesson(q, d, "status = 'UNSCHEDULED'", []),
   "curriculum.v1.LessonMoved": (q, d) =>
