@@ -162,6 +162,7 @@ describe("lessons", () => {
       scheduled: lessons.length,
       unscheduled: 0,
       teacherChanged: 0,
+      skipped: 0,
     });
     const tuesdays = lessons.filter((l) => l.subjectId === "MATH");
     const thursdays = lessons.filter((l) => l.subjectId === "ENG");
@@ -199,6 +200,7 @@ describe("lessons", () => {
       scheduled: 0,
       unscheduled: 0,
       teacherChanged: 0,
+      skipped: 0,
     });
     // The first generation's command id again: its stored result, nothing appended.
     const retry = await generate(firstGeneration);
@@ -220,6 +222,7 @@ describe("lessons", () => {
       scheduled: 0,
       unscheduled: 0,
       teacherChanged: 2,
+      skipped: 0,
     });
     const day = await teacherDay(app.deps, {
       ...scope,
@@ -301,6 +304,7 @@ describe("lessons", () => {
       scheduled: 0,
       unscheduled: 36 - 3,
       teacherChanged: 0,
+      skipped: 0,
     });
     const math = (await all()).filter((l) => l.subjectId === "MATH");
     expect(math.map((l) => [l.date, l.period, l.status, l.conductedBy ?? ""])).toEqual([

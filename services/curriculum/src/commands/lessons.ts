@@ -1,7 +1,10 @@
 import { loadAggregate, type NewEvent, type StreamAppend } from "@otmetka/eventstore";
 import { type CivilDate, civilDate, civilDateIn, isCivilDate } from "@otmetka/service-kit";
+import type pg from "pg";
+import { heldClaims, type WantedClaim, writeClaims } from "../db/lesson-claims.js";
 import { calendarDecider, calendarStreamId, schoolDays } from "../domain/calendar.js";
 import { invalidInput, notFound, refused } from "../domain/errors.js";
+import { claimChanges, claimKey, roomClaim, teacherClaim } from "../domain/lesson-claims.js";
 import { dayTerms, timetabledClassGroups, wantedLessons } from "../domain/lesson-plan.js";
 import {
   foldLessons,
@@ -10,17 +13,21 @@ import {
   type LessonsState,
   lessonsDecider,
   lessonsStreamId,
+  planGeneration,
+  type WantedLesson,
 } from "../domain/lessons.js";
 import {
   foldTimetable,
+  MAX_PERIOD,
   type TimetableState,
+  teacherOn,
   timetableDecider,
   timetableStreamId,
 } from "../domain/timetable.js";
 import { currentVersion, programmeDecider, programmeIdOf } from "../domain/work-programme.js";
 import { checkSchoolId, checkStartYear } from "./calendar.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
-import { checkCommandId, runCommand, runStreamsCommand } from "./run-command.js";
+import { checkCommandId, runStreamsCommand } from "./run-command.js";
 
 export interface GenerateLessonsInput {
   schoolId: string;
@@ -38,6 +45,11 @@ export interface GenerateLessonsResult {
   unscheduled: number;
   /** Scheduled lessons handed to another teacher (substitutions added or withdrawn). */
   teacherChanged: number;
+  /**
+   * Wanted lessons not scheduled, and handovers not made, because another lesson (a moved
+   * one, another class group's) holds the teacher or the room in that period.
+   */
+  skipped: number;
 }
 
 /** Class groups appended at once: PostgreSQL works on one while Node decides the next. */
@@ -67,6 +79,7 @@ export async function generateLessons(
     scheduled: 0,
     unscheduled: 0,
     teacherChanged: 0,
+    skipped: 0,
   };
   let replayed = 0;
   const queue = [...plan.classGroups];
@@ -77,6 +90,7 @@ export async function generateLessons(
       result.scheduled += out.result.scheduled;
       result.unscheduled += out.result.unscheduled;
       result.teacherChanged += out.result.teacherChanged ?? 0;
+      result.skipped += out.result.skipped ?? 0;
       if (out.replayed) replayed++;
     }
   };
@@ -133,7 +147,11 @@ async function generateForClassGroup(
   plan: SchoolPlan,
   classGroupId: string,
   ctx: CallContext,
-): Promise<{ result: Omit<GenerateLessonsResult, "classGroups">; replayed: boolean }> {
+): Promise<{
+  result: Partial<Omit<GenerateLessonsResult, "classGroups">> &
+    Pick<GenerateLessonsResult, "scheduled" | "unscheduled">;
+  replayed: boolean;
+}> {
   const streamId = lessonsStreamId(classGroupId, plan.startYear);
   const days = plan.daysByGrade.get(plan.groups.get(classGroupId) as number) ?? [];
   const wanted = wantedLessons(plan.timetable, classGroupId, days);
@@ -143,7 +161,8 @@ async function generateForClassGroup(
     what: `lessons of ${classGroupId}`,
     async decide() {
       const { state, version } = await loadLessons(deps, streamId);
-      const events = lessonsDecider.decide(
+      const inRange = wanted.filter((w) => w.date >= plan.from && w.date <= plan.to);
+      const { events, skipped } = planGeneration(
         {
           kind: "GenerateLessons",
           scope: {
@@ -154,7 +173,8 @@ async function generateForClassGroup(
           },
           from: plan.from,
           to: plan.to,
-          wanted,
+          wanted: inRange,
+          held: await heldClaims(deps.store.pool, plan, inRange.flatMap(wantedClaims)),
         },
         state,
       );
@@ -163,10 +183,15 @@ async function generateForClassGroup(
         scheduled: count(".LessonScheduled"),
         unscheduled: count(".LessonUnscheduled"),
         teacherChanged: count(".LessonTeacherChanged"),
+        skipped,
       };
       const metadata = { ...ctx.metadata, commandId };
       const withMeta = events.map((e) => ({ ...e, metadata }));
-      return { result, appends: [{ streamId, expected: version, events: withMeta }] };
+      return {
+        result,
+        appends: [{ streamId, expected: version, events: withMeta }],
+        alsoWrite: claimsWriter(state, events),
+      };
     },
   });
 }
@@ -178,6 +203,10 @@ interface LessonRef {
   lessonId: string;
 }
 
+/**
+ * load -> decide -> append on one class group's lessons, with the lesson claims the events
+ * change written in the same transaction (a cancellation frees its teacher and room).
+ */
 async function runOnLesson(
   deps: CurriculumDeps,
   commandId: string,
@@ -186,17 +215,44 @@ async function runOnLesson(
   payload: unknown,
   ctx: CallContext,
 ) {
+  checkCommandId(commandId);
   if (ref.classGroupId === "") throw invalidInput("class_group_id", "is required");
-  return runCommand(deps.store, {
-    streamId: lessonsStreamId(ref.classGroupId, checkStartYear(ref.startYear)),
-    decider: lessonsDecider,
-    command,
+  const streamId = lessonsStreamId(ref.classGroupId, checkStartYear(ref.startYear));
+  return runStreamsCommand(deps.store, {
     commandId,
     payload,
-    result: () => ({}),
-    ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
+    what: streamId,
+    async decide() {
+      const { state, version } = await loadLessons(deps, streamId);
+      const events = withMetadata(lessonsDecider.decide(command, state), ctx);
+      return {
+        result: {},
+        appends: [{ streamId, expected: version, events }],
+        alsoWrite: claimsWriter(state, events),
+      };
+    },
   });
 }
+
+/** The call's metadata on each event (its own keys win, as handleCommand does). */
+const withMetadata = (events: NewEvent[], ctx: CallContext): NewEvent[] => {
+  const metadata = ctx.metadata;
+  return metadata
+    ? events.map((e) => ({ ...e, metadata: { ...metadata, ...e.metadata } }))
+    : events;
+};
+
+/** Writes the claims of the lessons `events` touch (appended to a class group at `before`). */
+function claimsWriter(before: LessonsState, events: readonly NewEvent[]) {
+  const change = claimChanges(before, events);
+  return change && ((client: pg.PoolClient) => writeClaims(client, change));
+}
+
+/** The teacher and room a wanted lesson would hold. */
+const wantedClaims = (w: WantedLesson): WantedClaim[] => [
+  { date: w.date, period: w.period, claim: teacherClaim(w.teacherId) },
+  ...(w.room === "" ? [] : [{ date: w.date, period: w.period, claim: roomClaim(w.room) }]),
+];
 
 async function calendarOf(deps: CurriculumDeps, schoolId: string, startYear: number) {
   const state = (
@@ -288,15 +344,13 @@ export async function cancelLesson(
 }
 
 /**
- * Moves a lesson, checking its teacher and room in the target period against the other class
- * groups' lessons. Those live in other streams, so the stream's expected version alone would
- * let two moves in different class groups both pass their checks and both commit: the append
- * also expects every stream the check read (the timetable, which names the class groups to
- * read, and their lessons) at the version read. Of two crossing moves the later append fails
- * on the other's stream (the store locks all of them for the append), and its retry reads
- * the other's move and is refused like a sequential move. Advisory locks on (teacher, date,
- * period) would need the reads inside the locking transaction, on its connection; a
- * reservations table would have to follow every lesson event of every command.
+ * Moves a lesson, checking its teacher (the substitute covering the target date, if any: the
+ * lesson is handed to them) and its room in the target period against every lesson of the
+ * school, whatever class group holds it, through the lesson_claims table. The claims are
+ * written with the events, in the same transaction, and their primary key admits one lesson
+ * per teacher or room and period: of two concurrent moves into one period in different
+ * class groups the later fails on the key, reads again and is refused like a sequential move.
+ * The append also expects the timetable (which names the substitute) at the version read.
  */
 export async function moveLesson(
   deps: CurriculumDeps,
@@ -309,7 +363,7 @@ export async function moveLesson(
   return runStreamsCommand(deps.store, {
     commandId,
     payload: { MoveLesson: input },
-    what: `${streamId} or the lessons the move was checked against`,
+    what: `${streamId} or the timetable`,
     async decide() {
       const { state } = await calendarOf(deps, input.schoolId, input.startYear);
       const group = await deps.facts.classGroup(input.classGroupId);
@@ -318,13 +372,26 @@ export async function moveLesson(
       const lessons = await reads.lessons(input.classGroupId);
       const lesson = lessons.lessons.get(input.lessonId);
       const date = civilDateOrUndefined(input.toDate);
-      let teacherElsewhere: Lesson[] = [];
-      let roomElsewhere: Lesson[] = [];
-      if (lesson && date) {
+      const period = input.toPeriod;
+      let teacherId: string | undefined;
+      let teacherElsewhere: Holder[] = [];
+      let roomElsewhere: Holder[] = [];
+      if (lesson && date && Number.isInteger(period) && period >= 1 && period <= MAX_PERIOD) {
         const timetable = await reads.timetable(input.schoolId);
-        teacherElsewhere = await teacherLessons(reads, timetable, lesson.teacherId, date);
-        if (lesson.room !== "")
-          roomElsewhere = await roomLessons(reads, timetable, lesson.room, date);
+        const slot = timetable.slots.get(lesson.slotId);
+        teacherId = slot ? teacherOn(timetable, slot, date) : lesson.teacherId;
+        const at = { date, period };
+        const claims = [{ ...at, claim: teacherClaim(teacherId) }];
+        if (lesson.room !== "") claims.push({ ...at, claim: roomClaim(lesson.room) });
+        const school = { schoolId: lesson.schoolId, startYear: lesson.academicYear.startYear };
+        const held = await heldClaims(deps.store.pool, school, claims);
+        // A claim is held by a scheduled or conducted lesson only.
+        const holding = (claim: string): Holder[] => {
+          const h = held.get(claimKey(date, period, claim));
+          return h ? [{ ...h, period, status: "scheduled", room: lesson.room }] : [];
+        };
+        teacherElsewhere = holding(teacherClaim(teacherId));
+        if (lesson.room !== "") roomElsewhere = holding(roomClaim(lesson.room));
       }
       const events = lessonsDecider.decide(
         {
@@ -333,19 +400,23 @@ export async function moveLesson(
           toDate: input.toDate,
           toPeriod: input.toPeriod,
           schoolDays: dayTerms(schoolDays(state, group.gradeLevel)),
+          ...(teacherId ? { teacherId } : {}),
           teacherElsewhere,
           roomElsewhere,
         },
         lessons,
       );
-      const metadata = ctx.metadata;
-      const moved = metadata
-        ? events.map((e) => ({ ...e, metadata: { ...metadata, ...e.metadata } }))
-        : events;
-      return { result: {}, appends: reads.appends(streamId, moved) };
+      const moved = withMetadata(events, ctx);
+      return {
+        result: {},
+        appends: reads.appends(streamId, moved),
+        alsoWrite: claimsWriter(lessons, moved),
+      };
     },
   });
 }
+
+type Holder = Pick<Lesson, "lessonId" | "classGroupId" | "period" | "status" | "room">;
 
 /** A class group's lessons (not unscheduled) in [from, to], by date and period. */
 export async function classGroupLessons(
@@ -456,25 +527,6 @@ async function teacherLessons(
       l.date === date &&
       l.status !== "unscheduled" &&
       (l.teacherId === teacherId || l.conductedBy === teacherId),
-  );
-}
-
-/**
- * A room's lessons on a date across the school. A lesson's room comes from its slot, so only
- * the class groups with a slot (current or ended) in that room can have one.
- */
-async function roomLessons(
-  reads: StreamReads,
-  timetable: TimetableState,
-  room: string,
-  date: CivilDate,
-): Promise<Lesson[]> {
-  const groups = new Set<string>();
-  for (const s of timetable.slots.values()) if (s.room === room) groups.add(s.classGroupId);
-  return lessonsOf(
-    reads,
-    groups,
-    (l) => l.date === date && l.room === room && l.status !== "unscheduled",
   );
 }
 

@@ -1,5 +1,6 @@
 import {
   CommandIdReused,
+  type CommandRecord,
   ConcurrencyRetriesExhausted,
   type Decider,
   type EventMetadata,
@@ -10,6 +11,7 @@ import {
   WrongExpectedVersion,
 } from "@otmetka/eventstore";
 import { DomainError, hasControlCharacter } from "@otmetka/service-kit";
+import type pg from "pg";
 import { invalidInput } from "../domain/errors.js";
 import { TEXT_LIMITS } from "../domain/text.js";
 
@@ -78,8 +80,14 @@ export interface StreamsCommandOptions<Result> {
    * Loads and decides (throws to refuse): the appends — the stream written, with its events,
    * and every other stream the decision read, with the version read and no events — and the
    * result. Called again after a lost race. Nothing is appended when no append has events.
+   * `alsoWrite` runs in the append's transaction, after the events (the lesson claims); a
+   * unique violation there is a lost race too: decided again on fresh reads.
    */
-  decide(): Promise<{ appends: StreamAppend[]; result: Result }>;
+  decide(): Promise<{
+    appends: StreamAppend[];
+    result: Result;
+    alsoWrite?: (client: pg.PoolClient) => Promise<void>;
+  }>;
 }
 
 /**
@@ -99,16 +107,17 @@ export async function runStreamsCommand<Result>(
     return { result: stored.result as Result, replayed: true };
   }
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const { appends, result } = await o.decide();
+    const { appends, result, alsoWrite } = await o.decide();
     if (appends.every((a) => a.events.length === 0)) return { result, replayed: false };
+    const command = { commandId: o.commandId, payload: o.payload, result };
     try {
-      const out = await store.appendCommand(
-        { commandId: o.commandId, payload: o.payload, result },
-        appends,
-      );
+      const out = alsoWrite
+        ? await appendWith(store, command, appends, alsoWrite)
+        : await store.appendCommand(command, appends);
       return { result: out.result as Result, replayed: out.replayed };
     } catch (err) {
       if (err instanceof CommandIdReused) throw commandIdReused();
+      if ((err as { code?: string }).code === "23505" && alsoWrite) continue;
       if (!(err instanceof WrongExpectedVersion)) throw err;
     }
   }
@@ -116,6 +125,28 @@ export async function runStreamsCommand<Result>(
     "conflict",
     `command ${o.commandId}: ${o.what} changed concurrently on every attempt; retry it`,
   );
+}
+
+/** appendCommand and `alsoWrite` in one transaction (the append is its first write). */
+async function appendWith(
+  store: EventStore,
+  command: CommandRecord,
+  appends: StreamAppend[],
+  alsoWrite: (client: pg.PoolClient) => Promise<void>,
+) {
+  const client = await store.pool.connect();
+  try {
+    await client.query("BEGIN");
+    const out = await store.appendCommand(command, appends, { client });
+    if (!out.replayed) await alsoWrite(client);
+    await client.query("COMMIT");
+    return out;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
 }
 
 const commandIdReused = () =>

@@ -9,6 +9,13 @@ import {
   type LessonScheduled,
   newEvent,
 } from "./events.js";
+import {
+  type Claim,
+  type ClaimHolder,
+  claimKey,
+  roomClaim,
+  teacherClaim,
+} from "./lesson-claims.js";
 import { checkText, TEXT_LIMITS } from "./text.js";
 import { MAX_PERIOD } from "./timetable.js";
 
@@ -63,6 +70,12 @@ export type LessonsCommand =
       from: CivilDate;
       to: CivilDate;
       wanted: WantedLesson[];
+      /**
+       * Claims (claimKey) of the wanted lessons' teachers and rooms that some lesson holds,
+       * from the lesson_claims table: a wanted lesson whose teacher or room another lesson
+       * holds is skipped.
+       */
+      held?: ReadonlyMap<string, ClaimHolder>;
     }
   | {
       kind: "ConductLesson";
@@ -89,9 +102,14 @@ export type LessonsCommand =
       toPeriod: number;
       /** The class group's school days with their terms (from the calendar). */
       schoolDays: ReadonlyMap<CivilDate, number>;
-      /** The teacher's lessons in other class groups on the target date (from their streams). */
+      /**
+       * Who teaches the lesson on the target date: a substitute covering that date (from the
+       * timetable), else the lesson's teacher. The lesson is handed to them when it moves.
+       */
+      teacherId?: string;
+      /** Lessons (any class group's) holding that teacher on the target date (lesson_claims). */
       teacherElsewhere?: readonly Pick<Lesson, "lessonId" | "period" | "classGroupId" | "status">[];
-      /** Lessons of other class groups on the target date that use the lesson's room. */
+      /** Lessons (any class group's) holding the lesson's room on the target date. */
       roomElsewhere?: readonly Pick<
         Lesson,
         "lessonId" | "period" | "classGroupId" | "status" | "room"
@@ -121,13 +139,13 @@ export const lessonsDecider: Decider<LessonsState, LessonsCommand> = {
   decide(c, state): NewEvent[] {
     switch (c.kind) {
       case "GenerateLessons":
-        return generate(c, state);
+        return planGeneration(c, state).events;
       case "ConductLesson":
         return [conduct(c, state)];
       case "CancelLesson":
         return [cancel(c, state)];
       case "MoveLesson":
-        return [move(c, state)];
+        return move(c, state);
     }
   },
 };
@@ -218,24 +236,44 @@ const clashes = (a: { subgroupId: string }, b: { subgroupId: string }) =>
  * wanted lessons not there yet, hands scheduled ones to the teacher a substitution now
  * names, unschedules scheduled (never conducted, cancelled or moved)
  * lessons the timetable no longer has. A wanted lesson is skipped where a conducted or moved
- * lesson already holds its period. Running it twice changes nothing the second time.
+ * lesson already holds its period, or where another lesson (any class group's) holds its
+ * teacher or room in that period (`held`); so is a handover to a teacher busy then. Skipped
+ * lessons and handovers are counted in `skipped`. Running it twice changes nothing the
+ * second time.
  */
-function generate(
+export function planGeneration(
   c: Extract<LessonsCommand, { kind: "GenerateLessons" }>,
   state: LessonsState,
-): NewEvent[] {
+): { events: NewEvent[]; skipped: number } {
   const events: NewEvent[] = [];
-  const wantedIds = new Set<string>();
   const held = new Map<string, Lesson[]>();
   for (const l of state.lessons.values()) {
     if (l.status !== "conducted" && !(l.moved && l.status === "scheduled")) continue;
     const key = `${l.date}|${l.period}`;
     held.set(key, [...(held.get(key) ?? []), l]);
   }
-  for (const w of c.wanted) {
-    if (w.date < c.from || w.date > c.to) continue;
+  const inRange = c.wanted.filter((w) => w.date >= c.from && w.date <= c.to);
+  const wantedIds = new Set(inRange.map((w) => lessonIdOf(w.slotId, w.date)));
+  const dropped = [...state.lessons.values()].filter(
+    (l) =>
+      l.status === "scheduled" &&
+      !l.moved &&
+      !wantedIds.has(l.lessonId) &&
+      l.date >= c.from &&
+      l.date <= c.to,
+  );
+  // Claims this batch takes or frees, over what the table held when read.
+  const claims = new Map(c.held ?? []);
+  const freed = new Set(dropped.map((l) => l.lessonId));
+  const takenBy = (lessonId: string, date: CivilDate, period: number, claim: Claim) => {
+    const holder = claims.get(claimKey(date, period, claim));
+    return holder && holder.lessonId !== lessonId && !freed.has(holder.lessonId);
+  };
+  const take = (lessonId: string, date: CivilDate, period: number, claim: Claim) =>
+    claims.set(claimKey(date, period, claim), { lessonId, classGroupId: c.scope.classGroupId });
+  let skipped = 0;
+  for (const w of inRange) {
     const lessonId = lessonIdOf(w.slotId, w.date);
-    wantedIds.add(lessonId);
     const existing = state.lessons.get(lessonId);
     if (existing) {
       // A substitution added or withdrawn after generation: the lesson changes hands.
@@ -244,6 +282,12 @@ function generate(
         !existing.moved &&
         existing.teacherId !== w.teacherId
       ) {
+        const claim = teacherClaim(w.teacherId);
+        if (takenBy(lessonId, w.date, w.period, claim)) {
+          skipped++;
+          continue;
+        }
+        take(lessonId, w.date, w.period, claim);
         events.push(
           newEvent("LessonTeacherChanged", { ...factsOf(existing), newTeacherId: w.teacherId }),
         );
@@ -251,6 +295,13 @@ function generate(
       continue;
     }
     if ((held.get(`${w.date}|${w.period}`) ?? []).some((l) => clashes(l, w))) continue;
+    const wants =
+      w.room === "" ? [teacherClaim(w.teacherId)] : [teacherClaim(w.teacherId), roomClaim(w.room)];
+    if (wants.some((claim) => takenBy(lessonId, w.date, w.period, claim))) {
+      skipped++;
+      continue;
+    }
+    for (const claim of wants) take(lessonId, w.date, w.period, claim);
     events.push(
       newEvent("LessonScheduled", {
         schoolId: c.scope.schoolId,
@@ -269,14 +320,11 @@ function generate(
       }),
     );
   }
-  for (const l of state.lessons.values()) {
-    if (l.status !== "scheduled" || l.moved || wantedIds.has(l.lessonId)) continue;
-    if (l.date < c.from || l.date > c.to) continue;
+  for (const l of dropped)
     events.push(
       newEvent("LessonUnscheduled", { ...factsOf(l), reason: "no longer in the timetable" }),
     );
-  }
-  return events;
+  return { events, skipped };
 }
 
 function lessonOf(state: LessonsState, lessonId: string): Lesson {
@@ -341,7 +389,7 @@ function cancel(c: Extract<LessonsCommand, { kind: "CancelLesson" }>, state: Les
   return newEvent("LessonCancelled", { ...factsOf(l), reason });
 }
 
-function move(c: Extract<LessonsCommand, { kind: "MoveLesson" }>, state: LessonsState) {
+function move(c: Extract<LessonsCommand, { kind: "MoveLesson" }>, state: LessonsState): NewEvent[] {
   const l = lessonOf(state, c.lessonId);
   if (l.status !== "scheduled")
     throw refused(
@@ -367,16 +415,17 @@ function move(c: Extract<LessonsCommand, { kind: "MoveLesson" }>, state: Lessons
         );
     }
   }
+  const teacherId = c.teacherId || l.teacherId;
   const busy = (c.teacherElsewhere ?? []).find(
     (o) =>
+      o.lessonId !== l.lessonId &&
       o.period === c.toPeriod &&
-      o.classGroupId !== l.classGroupId &&
       (o.status === "scheduled" || o.status === "conducted"),
   );
   if (busy) {
     throw refused(
       "to_period",
-      `teacher ${l.teacherId} already teaches lesson ${busy.lessonId} (class group ${busy.classGroupId}) on ${toDate} period ${c.toPeriod}`,
+      `teacher ${teacherId} already teaches lesson ${busy.lessonId} (class group ${busy.classGroupId}) on ${toDate} period ${c.toPeriod}`,
     );
   }
   const roomBusy =
@@ -384,7 +433,7 @@ function move(c: Extract<LessonsCommand, { kind: "MoveLesson" }>, state: Lessons
       ? undefined
       : [
           ...[...state.lessons.values()].filter((o) => o.date === toDate),
-          ...(c.roomElsewhere ?? []).filter((o) => o.classGroupId !== l.classGroupId),
+          ...(c.roomElsewhere ?? []),
         ].find(
           (o) =>
             o.lessonId !== l.lessonId &&
@@ -398,5 +447,9 @@ function move(c: Extract<LessonsCommand, { kind: "MoveLesson" }>, state: Lessons
       `room ${l.room} is taken by lesson ${roomBusy.lessonId} (class group ${roomBusy.classGroupId}) on ${toDate} period ${c.toPeriod}`,
     );
   }
-  return newEvent("LessonMoved", { ...factsOf(l), toDate, toPeriod: c.toPeriod, toTerm });
+  const moved = newEvent("LessonMoved", { ...factsOf(l), toDate, toPeriod: c.toPeriod, toTerm });
+  if (teacherId === l.teacherId) return [moved];
+  // Moved lessons are never handed over by a regeneration: the move hands it over itself.
+  const handed = { ...factsOf(l), date: toDate, period: c.toPeriod };
+  return [moved, newEvent("LessonTeacherChanged", { ...handed, newTeacherId: teacherId })];
 }

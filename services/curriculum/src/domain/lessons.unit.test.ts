@@ -3,8 +3,16 @@ import { describe, expect, it } from "vitest";
 import { replay, run } from "../test-support/replay.js";
 import { type CalendarCommand, calendarDecider, schoolDays } from "./calendar.js";
 import type { AcademicYearDefined } from "./events.js";
+import { claimChanges, claimKey, claimsOf, teacherClaim } from "./lesson-claims.js";
 import { dayTerms, wantedLessons } from "./lesson-plan.js";
-import { type LessonsCommand, type LessonsState, lessonIdOf, lessonsDecider } from "./lessons.js";
+import {
+  type Lesson,
+  type LessonsCommand,
+  type LessonsState,
+  lessonIdOf,
+  lessonsDecider,
+  planGeneration,
+} from "./lessons.js";
 import { type TimetableCommand, timetableDecider } from "./timetable.js";
 
 const school = { schoolId: "s1", municipalityId: "m1", startYear: 2026, closedOn: null };
@@ -106,6 +114,8 @@ const timetable = [
   slot("mon1", 1, 1, "t-math", "MATH"),
   slot("wed2", 3, 2, "t-rus", "RUS"),
 ];
+
+type GenerateCommand = Extract<LessonsCommand, { kind: "GenerateLessons" }>;
 
 function refusal(state: LessonsState, c: LessonsCommand): DomainError {
   try {
@@ -236,6 +246,83 @@ describe("lesson generation", () => {
     const { state } = run(lessonsDecider, [generate(withSub)]);
     expect(state.lessons.get(lessonIdOf("mon1", "2026-09-14"))?.teacherId).toBe("t-sub");
     expect(state.lessons.get(lessonIdOf("mon1", "2026-09-21"))?.teacherId).toBe("t-math");
+  });
+});
+
+describe("lesson claims in generation", () => {
+  const other = { lessonId: "other", classGroupId: "5b" };
+  it("skips (and counts) a wanted lesson whose teacher another lesson holds in that period", () => {
+    const held = new Map([[claimKey("2026-09-07", 1, teacherClaim("t-math")), other]]);
+    const { events, skipped } = planGeneration(
+      { ...(generate(timetable, "2026-09-01", "2026-09-13") as GenerateCommand), held },
+      { lessons: new Map() },
+    );
+    expect(skipped).toBe(1);
+    expect(events.map((e) => (e.data as { date: string }).date)).toEqual([
+      "2026-09-02",
+      "2026-09-09",
+    ]);
+    // Held by the lesson itself (a regeneration): not a conflict.
+    const own = new Map([
+      [
+        claimKey("2026-09-07", 1, teacherClaim("t-math")),
+        { lessonId: lessonIdOf("mon1", "2026-09-07"), classGroupId: "5a" },
+      ],
+    ]);
+    const c = { ...(generate(timetable, "2026-09-01", "2026-09-13") as GenerateCommand) };
+    expect(planGeneration({ ...c, held: own }, { lessons: new Map() }).skipped).toBe(0);
+  });
+
+  it("a claim freed in the same batch (a lesson unscheduled) can be taken again", () => {
+    const { state } = run(lessonsDecider, [generate(timetable, "2026-09-01", "2026-09-13")]);
+    // Monday's slot replaced by another slot of the same teacher in the same period.
+    const replaced = [
+      assign("t-math", "MATH"),
+      assign("t-rus", "RUS"),
+      slot("mon1", 1, 1, "t-math", "MATH", "2026-09-01", "2026-09-01"),
+      slot("mon1b", 1, 1, "t-math", "MATH", "2026-09-02"),
+      slot("wed2", 3, 2, "t-rus", "RUS"),
+    ];
+    const held = new Map([
+      [
+        claimKey("2026-09-07", 1, teacherClaim("t-math")),
+        { lessonId: lessonIdOf("mon1", "2026-09-07"), classGroupId: "5a" },
+      ],
+    ]);
+    const c = generate(replaced, "2026-09-01", "2026-09-13") as GenerateCommand;
+    const { events, skipped } = planGeneration({ ...c, held }, state);
+    expect(skipped).toBe(0);
+    expect(events.map((e) => e.type)).toEqual([
+      "curriculum.v1.LessonScheduled",
+      "curriculum.v1.LessonUnscheduled",
+    ]);
+    // The table's rows follow: the old lesson's claim goes, the new one's comes.
+    const change = claimChanges(state, events);
+    expect(change?.lessonIds).toEqual([lessonIdOf("mon1", "2026-09-07")]);
+    expect(change?.rows.map((r) => [r.lessonId, r.date, r.period, r.claim])).toEqual([
+      [lessonIdOf("mon1b", "2026-09-07"), "2026-09-07", 1, teacherClaim("t-math")],
+    ]);
+  });
+
+  it("skips a handover to a substitute busy in that period", () => {
+    const { state } = run(lessonsDecider, [generate(timetable, "2026-09-01", "2026-09-20")]);
+    const withSub = [
+      ...timetable,
+      {
+        kind: "AssignSubstitute",
+        school,
+        assignmentId: "a-t-math",
+        substituteId: "t-sub",
+        substituteIsStaff: true,
+        firstDay: "2026-09-07",
+        lastDay: "2026-09-18",
+      } as TimetableCommand,
+    ];
+    const held = new Map([[claimKey("2026-09-14", 1, teacherClaim("t-sub")), other]]);
+    const c = generate(withSub, "2026-09-01", "2026-09-20") as GenerateCommand;
+    const { events, skipped } = planGeneration({ ...c, held }, state);
+    expect(skipped).toBe(1);
+    expect(events.map((e) => (e.data as { date: string }).date)).toEqual(["2026-09-07"]);
   });
 });
 
@@ -413,6 +500,29 @@ describe("conduct, cancel, move", () => {
       { lessonId: "other", period: 4, classGroupId: "5b", status: "cancelled" as const },
     ];
     expect(lessonsDecider.decide({ ...c, teacherElsewhere: cancelled }, state)).toHaveLength(1);
+  });
+  it("a move to a date a substitute covers hands the lesson to them", () => {
+    const c: LessonsCommand = {
+      kind: "MoveLesson",
+      lessonId: id,
+      toDate: "2026-09-08",
+      toPeriod: 4,
+      schoolDays: dayTerms(days),
+      teacherId: "t-sub",
+      teacherElsewhere: [{ lessonId: "x", period: 4, classGroupId: "5a", status: "scheduled" }],
+    };
+    // Busy in the same class group too (another subgroup's lesson): refused, naming them.
+    expect(refusal(state, c).message).toBe(
+      "to_period: teacher t-sub already teaches lesson x (class group 5a) on 2026-09-08 period 4",
+    );
+    const events = lessonsDecider.decide({ ...c, teacherElsewhere: [] }, state);
+    expect(events.map((e) => e.type)).toEqual([
+      "curriculum.v1.LessonMoved",
+      "curriculum.v1.LessonTeacherChanged",
+    ]);
+    const after = replay(lessonsDecider, events, state).lessons.get(id);
+    expect(after).toMatchObject({ date: "2026-09-08", period: 4, teacherId: "t-sub" });
+    expect(claimsOf(after as Lesson)).toEqual([teacherClaim("t-sub")]);
   });
   it("moves only to a free period of a school day", () => {
     const move = (toDate: string, toPeriod: number): LessonsCommand => ({

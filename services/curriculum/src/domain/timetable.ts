@@ -252,6 +252,21 @@ function assignSubstitute(c: Cmd<"AssignSubstitute">, state: TimetableState, sco
       "first_day",
       `a substitute (${clash.substituteId}) already covers ${clash.firstDay} - ${clash.lastDay}`,
     );
+  // The substitute must be free in the covered slots' periods: their own slots, or another
+  // substitution of theirs, in the same weekday and period over those dates.
+  for (const covered of state.slots.values()) {
+    if (!covers(assignment, covered)) continue;
+    if (covered.validTo < firstDay || lastDay < covered.validFrom) continue;
+    // The overlap of the slot's validity and the substitution (civil dates sort as text).
+    const [, from = firstDay] = [covered.validFrom, firstDay].sort();
+    const [to = lastDay] = [covered.validTo, lastDay].sort();
+    const busy = teacherSlot(state, c.substituteId, covered.weekday, covered.period, from, to);
+    if (busy)
+      throw refused(
+        "substitute_id",
+        `teacher ${c.substituteId} is already booked on ${WEEKDAYS[covered.weekday]} period ${covered.period} (${describeSlot(busy)}) while covering ${describeSlot(covered)}`,
+      );
+  }
   return newEvent("SubstituteAssigned", {
     ...scope,
     assignmentId: c.assignmentId,
@@ -292,7 +307,7 @@ function addSlot(c: Cmd<"AddTimetableSlot">, state: TimetableState, scope: Scope
   for (const s of state.slots.values()) {
     if (s.weekday !== c.weekday || s.period !== c.period) continue;
     if (!(s.validFrom <= validTo && validFrom <= s.validTo)) continue;
-    if (s.teacherId === c.teacherId) {
+    if (s.teacherId === c.teacherId || substitutes(state, s, c.teacherId, validFrom, validTo)) {
       throw refused(
         "teacher_id",
         `teacher ${c.teacherId} is already booked on ${when} (${describeSlot(s)})`,
@@ -359,6 +374,44 @@ function endSlot(c: Cmd<"EndTimetableSlot">, state: TimetableState, scope: Scope
   return [newEvent("TimetableSlotEnded", { ...scope, slotId: c.slotId, lastDay })];
 }
 
+/** An assignment's substitute takes the lessons of the slots it covers. */
+const covers = (a: TeacherAssigned, slot: TimetableSlotAdded) =>
+  a.teacherId === slot.teacherId &&
+  a.subjectId === slot.subjectId &&
+  a.classGroupId === slot.classGroupId;
+
+/** Whether `teacherId` substitutes in `slot` on some day of [from, to]. */
+function substitutes(
+  state: TimetableState,
+  slot: TimetableSlotAdded,
+  teacherId: string,
+  from: CivilDate,
+  to: CivilDate,
+): boolean {
+  return state.substitutes.some((sub) => {
+    if (sub.substituteId !== teacherId || sub.firstDay > to || from > sub.lastDay) return false;
+    const a = state.assignments.get(sub.assignmentId);
+    return a !== undefined && covers(a, slot);
+  });
+}
+
+/** A slot where `teacherId` teaches (as its teacher or a substitute) in a weekday and period over [from, to]. */
+function teacherSlot(
+  state: TimetableState,
+  teacherId: string,
+  weekday: number,
+  period: number,
+  from: CivilDate,
+  to: CivilDate,
+): TimetableSlotAdded | undefined {
+  for (const s of state.slots.values()) {
+    if (s.weekday !== weekday || s.period !== period) continue;
+    if (s.validTo < from || to < s.validFrom) continue;
+    if (s.teacherId === teacherId || substitutes(state, s, teacherId, from, to)) return s;
+  }
+  return undefined;
+}
+
 /** The teacher who takes a slot's lesson on a date: a substitute covering it, or the assigned one. */
 export function teacherOn(
   state: TimetableState,
@@ -368,14 +421,7 @@ export function teacherOn(
   for (const s of state.substitutes) {
     if (s.firstDay > date || date > s.lastDay) continue;
     const a = state.assignments.get(s.assignmentId);
-    if (
-      a &&
-      a.teacherId === slot.teacherId &&
-      a.subjectId === slot.subjectId &&
-      a.classGroupId === slot.classGroupId
-    ) {
-      return s.substituteId;
-    }
+    if (a && covers(a, slot)) return s.substituteId;
   }
   return slot.teacherId;
 }

@@ -244,6 +244,40 @@ it("a substitute takes the lessons of their date range", () => {
   ).toBe("substitute_id");
 });
 
+it("refuses a substitute booked in a covered slot's period, and a slot in a period someone substitutes in", () => {
+  // t-rus teaches 5b on Mondays period 1; t-math's 5a Monday period 1 needs a substitute.
+  const sub = (substituteId: string, firstDay = "2026-10-05", lastDay = "2026-10-09") =>
+    ({
+      kind: "AssignSubstitute",
+      school,
+      assignmentId: "a-t-math-MATH-5a-",
+      substituteId,
+      substituteIsStaff: true,
+      firstDay,
+      lastDay,
+    }) as TimetableCommand;
+  const rus5b = slot({ teacherId: "t-rus", subjectId: "RUS", validFrom: "2026-09-01" }, "5b");
+  const err = refusal([...staff, slot({}), rus5b, sub("t-rus")]);
+  expect([err.field, err.message]).toEqual([
+    "substitute_id",
+    expect.stringMatching(
+      /^substitute_id: teacher t-rus is already booked on Monday period 1 \(slot slot-\d+, 2026-09-01 - 2027-05-31\) while covering slot slot-\d+, 2026-09-01 - 2027-05-31$/,
+    ),
+  ]);
+  // Free outside the slot's validity, and in another period.
+  const ended = slot(
+    { teacherId: "t-rus", subjectId: "RUS", validFrom: "2026-09-01", validTo: "2026-09-30" },
+    "5b",
+  );
+  expect(run(timetableDecider, [...staff, slot({}), ended, sub("t-rus")]).events).toHaveLength(9);
+  // The other way round: a slot in a period where its teacher substitutes.
+  const late = refusal([...staff, slot({}), sub("t-rus"), rus5b]);
+  expect([late.field, late.message]).toEqual([
+    "teacher_id",
+    expect.stringMatching(/^teacher_id: teacher t-rus is already booked on Monday period 1 /),
+  ]);
+});
+
 it("folds a stream in one pass to what evolve gives event by event, without touching it", () => {
   const a = staff[0] as Extract<TimetableCommand, { kind: "AssignTeacher" }>;
   const { state, events } = run(timetableDecider, [
