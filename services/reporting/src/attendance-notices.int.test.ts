@@ -77,3 +77,29 @@ it("an absence excused announces that pupil's diary", async () => {
   );
   expect(ids).toEqual([f.p.p4]);
 });
+
+it("a lesson cancelled after its attendance was taken announces its absent pupils' diaries", async () => {
+  const ids = await diaryNotices(() =>
+    h.publish([
+      feedEvent(
+        "curriculum",
+        f.L.l1,
+        "LessonCancelled",
+        {
+          ...where(),
+          lessonId: f.L.l1,
+          academicYear: { startYear: 2026 },
+          classGroupId: f.cg,
+          subgroupId: "",
+          subjectId: f.math,
+          date: "2026-09-07",
+          period: 1,
+          reason: "quarantine",
+        },
+        at("2026-09-11"),
+      ),
+    ]),
+  );
+  // p1 ill, p2 late on L1: their diaries lose the entries.
+  expect(ids.sort()).toEqual([f.p.p1, f.p.p2].sort());
+});

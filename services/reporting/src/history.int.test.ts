@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { rebuildProjection } from "@otmetka/projections";
 import { TermKind } from "@otmetka/proto/curriculum/events/v1/events";
+import { AbsenceReason } from "@otmetka/proto/grades/events/v1/events";
 import {
   AsOfMode,
   ExportFormat,
@@ -16,6 +17,8 @@ import { performanceReport, reportColumns } from "./exports/performance-report.j
 import { reportCsv, reportXlsx } from "./exports/render.js";
 import { reportingProjection } from "./projections/projection.js";
 import { type DashboardQuery, dashboard } from "./queries/dashboards.js";
+import { diary } from "./queries/diary.js";
+import { journalView } from "./queries/journal-view.js";
 import type { FeedEvent } from "./test-support/feed.js";
 import { feedEvent } from "./test-support/feed.js";
 import { startApi } from "./test-support/grpc.js";
@@ -67,7 +70,10 @@ const average = async (over: Partial<DashboardQuery>) => {
 beforeAll(async () => {
   h = await startHarness(env);
   f = schoolFixture();
-  await h.publish(f.events.map((e) => recordedOn(e, D)));
+  await h.publish([
+    ...f.events.map((e) => recordedOn(e, D)),
+    ...lessonEvents("LessonScheduled", [L5, L6, L7, L8], D),
+  ]);
   await h.caughtUp();
   const where = { schoolId: f.schoolId, municipalityId: f.municipalityId };
   await h.publish([
@@ -92,9 +98,109 @@ beforeAll(async () => {
     ),
   ]);
   await h.caughtUp();
-  await h.publish([recordedOn(f.later.correctP5(), "2026-10-28")]);
+  // Attendance of lessons cancelled (L5) or unscheduled (L7) the day after, and of one (L6)
+  // cancelled before its attendance arrives (published later, recorded earlier: a rebuild
+  // meets them the other way round).
+  await h.publish([
+    attendance(L5, f.p.p3, AbsenceReason.ABSENCE_REASON_UNEXCUSED, at("2026-10-27")),
+    attendance(L7, f.p.p5, AbsenceReason.ABSENCE_REASON_ILLNESS, at("2026-10-27")),
+    attendance(L8, f.p.p2, AbsenceReason.ABSENCE_REASON_UNEXCUSED, at("2026-10-27")),
+  ]);
+  await h.caughtUp();
+  await h.publish([
+    recordedOn(f.later.correctP5(), "2026-10-28"),
+    ...lessonEvents("LessonCancelled", [L5, L6], "2026-10-28"),
+    ...lessonEvents("LessonUnscheduled", [L7], "2026-10-28"),
+    ...lessonEvents("LessonMoved", [L8], "2026-10-28"),
+  ]);
+  await h.caughtUp();
+  await h.publish([
+    attendance(
+      L6,
+      f.p.p4,
+      AbsenceReason.ABSENCE_REASON_UNEXCUSED,
+      new Date("2026-10-28T07:00:00Z"),
+    ),
+    // Excusing a moot absence (history from before grades refused it) counts nothing either.
+    feedEvent(
+      "grades",
+      f.journalMath.journalId,
+      "AbsenceExcused",
+      {
+        schoolId: f.schoolId,
+        municipalityId: f.municipalityId,
+        journal: f.journalMath,
+        lessonId: L6.lessonId,
+        studentId: f.p.p4,
+        reason: "note",
+        authorId: "t",
+      },
+      at("2026-10-28"),
+    ),
+  ]);
   await h.caughtUp();
 }, 60_000);
+
+// Maths lessons of term 1 beside the fixture's, each the only lesson of its day.
+const L5 = { lessonId: randomUUID(), date: "2026-10-20" };
+const L6 = { lessonId: randomUUID(), date: "2026-10-21" };
+const L7 = { lessonId: randomUUID(), date: "2026-10-22" };
+// Moved to term 2 after its attendance was taken.
+const L8 = { lessonId: randomUUID(), date: "2026-10-23", toDate: "2026-11-06" };
+
+function lessonEvents(
+  name: "LessonScheduled" | "LessonCancelled" | "LessonUnscheduled" | "LessonMoved",
+  lessons: { lessonId: string; date: string; toDate?: string }[],
+  day: string,
+): FeedEvent[] {
+  return lessons.map((l) =>
+    feedEvent(
+      "curriculum",
+      l.lessonId,
+      name,
+      {
+        ...l,
+        schoolId: f.schoolId,
+        municipalityId: f.municipalityId,
+        academicYear: { startYear: 2026 },
+        classGroupId: f.cg,
+        subgroupId: "",
+        subjectId: f.math,
+        teacherId: f.teacher,
+        period: 1,
+        term: 1,
+        reason: "quarantine",
+        toPeriod: 1,
+        toTerm: 2,
+      },
+      at(day),
+    ),
+  );
+}
+
+function attendance(
+  l: { lessonId: string; date: string },
+  studentId: string,
+  reason: AbsenceReason,
+  time: Date,
+): FeedEvent {
+  return feedEvent(
+    "grades",
+    f.journalMath.journalId,
+    "AttendanceRecorded",
+    {
+      schoolId: f.schoolId,
+      municipalityId: f.municipalityId,
+      journal: f.journalMath,
+      lessonId: l.lessonId,
+      lessonDate: l.date,
+      term: 1,
+      entries: [{ studentId, reason }],
+      authorId: "t",
+    },
+    time,
+  );
+}
 
 afterAll(async () => {
   await h?.close();
@@ -158,6 +264,91 @@ describe("as of D", () => {
     await expect(dash({ mode: "RECORDED", asOf: "2026-13-01" })).rejects.toMatchObject({
       kind: "invalid_argument",
     });
+  });
+});
+
+describe("attendance of a cancelled or unscheduled lesson", () => {
+  const all = { subjectId: "" };
+  const attendanceOf = async (over: Partial<DashboardQuery>) => {
+    const a = (await dash({ ...all, ...over })).attendance;
+    return {
+      rate: [a.attendanceRate.numerator, a.attendanceRate.denominator],
+      missed: a.missedLessons,
+      days: a.missedDays,
+    };
+  };
+  // The fixture's: three lessons × 8 pupils, p1 ill all day 09-07.
+  const fixtureOnly = {
+    rate: [22, 24],
+    missed: expect.objectContaining({ total: 2, illness: 2, unexcused: 0, excused: 0 }),
+    days: expect.objectContaining({ total: 1, illness: 1, unexcused: 0, excused: 0 }),
+  };
+
+  it("stops counting once the lesson is cancelled or unscheduled, at every level", async () => {
+    for (const scope of [{}, { level: "SCHOOL" as const, scopeId: f.schoolId }]) {
+      expect(await attendanceOf(scope)).toEqual(fixtureOnly);
+      expect(await attendanceOf({ ...scope, subjectId: f.math })).toMatchObject({ rate: [15, 16] });
+    }
+  });
+
+  it("never counts when the cancellation came first, and excusing it changes nothing", async () => {
+    expect(await attendanceOf({ period: { kind: "RANGE", from: L6.date, to: L6.date } })).toEqual({
+      rate: [0, 0],
+      missed: expect.objectContaining({ total: 0 }),
+      days: expect.objectContaining({ total: 0 }),
+    });
+  });
+
+  it("leaves the pupils' diaries", async () => {
+    for (const [pupil, l] of [
+      [f.p.p3, L5],
+      [f.p.p4, L6],
+      [f.p.p5, L7],
+    ] as const) {
+      const d = await diary(h.db, pupil, "2026-10-01", "2026-10-31");
+      expect(d.absences, l.date).toEqual([]);
+    }
+    const d = await diary(h.db, f.p.p3, "2026-10-20", "2026-10-20");
+    expect(d.lessons.map((l) => l.status)).toEqual(["CANCELLED"]);
+    const v = await journalView(h.db, {
+      classGroupId: f.cg,
+      subgroupId: "",
+      subjectId: f.math,
+      startYear: 2026,
+      term: 1,
+    });
+    expect(v.lessons.find((l) => l.lessonId === L5.lessonId)).toMatchObject({
+      status: "CANCELLED",
+      attendanceTaken: true,
+    });
+    expect(v.absences.map((a) => a.lessonId)).toEqual([f.L.l1, f.L.l1]); // p1 ill, p2 late
+  });
+
+  it("as of a day before the cancellation: recorded as it stood then, effective without it", async () => {
+    // Recorded on 10-27: L5 (p3 unexcused), L7 (p5 ill) and L8 (p2 unexcused, not moved yet)
+    // counted, each a full day missed, 6 pupils on the roll.
+    expect(await attendanceOf({ mode: "RECORDED", asOf: "2026-10-27" })).toEqual({
+      rate: [37, 42],
+      missed: expect.objectContaining({ total: 5, illness: 3, unexcused: 2 }),
+      days: expect.objectContaining({ total: 4, illness: 2, unexcused: 2 }),
+    });
+    expect(await attendanceOf({ mode: "RECORDED" })).toEqual(fixtureOnly);
+    expect(await attendanceOf({ mode: "EFFECTIVE", asOf: "2026-10-27" })).toEqual(fixtureOnly);
+    expect(await attendanceOf({ mode: "RECORDED", asOf: "2026-10-28" })).toEqual(fixtureOnly);
+  });
+});
+
+describe("attendance of a moved lesson", () => {
+  it("moves with it: counted on its new date, gone from the old one", async () => {
+    const on = async (day: string) =>
+      (await dash({ subjectId: "", period: { kind: "RANGE", from: day, to: day }, asOf: day }))
+        .attendance;
+    expect((await on(L8.toDate)).attendanceRate).toMatchObject({ numerator: 5, denominator: 6 });
+    expect((await on(L8.toDate)).missedDays).toMatchObject({ total: 1, unexcused: 1 });
+    expect((await on(L8.date)).attendanceRate).toMatchObject({ numerator: 0, denominator: 0 });
+    expect((await on(L8.date)).missedDays).toMatchObject({ total: 0 });
+    const d = await diary(h.db, f.p.p2, "2026-11-01", "2026-11-30");
+    expect(d.absences.map((a) => a.lessonId)).toEqual([L8.lessonId]);
   });
 });
 

@@ -1,16 +1,11 @@
-import {
-  type AbsenceReason,
-  countDay,
-  countMissed,
-  emptyDay,
-  fullDayReason,
-} from "../domain/metrics/attendance.js";
 import type { AbsenceMark } from "./attendance-buffer.js";
-import type { Deltas, Scope } from "./deltas.js";
+import type { Deltas } from "./deltas.js";
 import { absenceReason, type Data, int, type Journal, journalOf, str } from "./event-data.js";
+import { applyAttendance, countedAttendance, placeOf } from "./lesson-attendance.js";
 import {
   countLessonChange,
   type LessonRow,
+  lessonOf,
   lessonWritten,
   rememberLesson,
   type StoredLesson,
@@ -20,70 +15,11 @@ import { enrollmentsWritten, type Handler } from "./replicas.js";
 import { countEntryDelay } from "./timeliness.js";
 
 /*
- * Attendance. Scheduled pupil-lessons count the pupils on the lesson's roll (class group or
- * subgroup members on its date) once attendance is taken for it; a pupil-day keeps how many
- * of the pupil's lessons that day had attendance taken and how many were missed, so a full
- * missed day is found without reading the day's lessons again.
+ * Attendance records and excusals. The lesson's absences are kept as recorded; what they
+ * add to the counters is lesson-attendance.ts's (counted where the lesson is, and only while
+ * it takes place).
  */
 type Mark = AbsenceMark;
-
-const missedReason = (r: string): AbsenceReason | null =>
-  r === "ILLNESS" || r === "EXCUSED" || r === "UNEXCUSED" ? r : null;
-
-/** Applies one lesson's change of attendance: `before`/`after` per pupil, `newPupils` taken for the first time. */
-async function applyAttendance(
-  q: Q,
-  deltas: Deltas,
-  scope: Scope,
-  subjectId: string,
-  day: string,
-  before: Map<string, Mark>,
-  after: Map<string, Mark>,
-  newPupils: string[],
-) {
-  const added = new Set(newPupils);
-  const students = [...new Set([...before.keys(), ...after.keys(), ...added])];
-  const days = await deltas.attendance.pupilDays(q, students, day);
-  for (const s of students) {
-    const old = days.get(s) ?? emptyDay();
-    const next = { ...old };
-    if (added.has(s)) next.lessons += 1;
-    const b = before.get(s);
-    const a = after.get(s);
-    for (const [m, sign] of [
-      [b, -1],
-      [a, 1],
-    ] as const) {
-      if (!m) continue;
-      const reason = missedReason(m.reason);
-      deltas.dailyAt(scope, subjectId, day, (c) => {
-        if (m.late > 0) {
-          c.att.lateArrivals += sign;
-          c.att.lateMinutes += sign * m.late;
-        }
-        if (reason) countMissed(c.att, reason, sign);
-      });
-      if (reason === "ILLNESS") next.illness += sign;
-      else if (reason === "EXCUSED") next.excused += sign;
-      else if (reason === "UNEXCUSED") next.unexcused += sign;
-    }
-    const was = fullDayReason(old);
-    const now = fullDayReason(next);
-    if (was !== now) {
-      deltas.dailyAt(scope, null, day, (c) => {
-        countDay(c.att, was, -1);
-        countDay(c.att, now, 1);
-      });
-    }
-    if (
-      old.lessons !== next.lessons ||
-      old.illness !== next.illness ||
-      old.excused !== next.excused ||
-      old.unexcused !== next.unexcused
-    )
-      deltas.attendance.setPupilDay(s, day, next);
-  }
-}
 
 export const attendanceHandlers: Record<string, Handler> = {
   "grades.v1.AttendanceRecorded": async (q, d, deltas, meta) => {
@@ -102,20 +38,33 @@ export const attendanceHandlers: Record<string, Handler> = {
       ? await takenInMemory(q, deltas, cached)
       : await takeAttendance(q, deltas, d, lessonId, day, j);
     const before = r.before;
-    let newPupils: string[] = [];
-    if (r.lesson) {
-      // First record for the lesson: its roll becomes scheduled pupil-lessons (the roster
-      // reads the enrollments a rebuild gathered).
+    let lesson = r.lesson;
+    // The lesson as its attendance counted before this record.
+    let was: LessonRow | null = lesson;
+    if (lesson && r.takenNow) {
+      // First record for the lesson: its roll (with anyone recorded beside it) becomes its
+      // scheduled pupil-lessons (the roster reads the enrollments a rebuild gathered).
       await enrollmentsWritten(q, deltas);
-      const roll = await deltas.attendance.roster(q, j.scope.classGroupId, j.subgroupId, day);
-      newPupils = [...new Set([...roll, ...after.keys()])];
-      deltas.dailyAt(j.scope, j.subjectId, day, (c) => {
-        c.att.scheduledPupilLessons += newPupils.length;
-      });
-      refreshFill(deltas, r.lesson, r.inserted === true);
+      const roster = await deltas.attendance.roster(
+        q,
+        lesson.class_group_id,
+        lesson.subgroup_id,
+        lesson.lesson_date,
+      );
+      lesson = { ...lesson, roll: [...new Set([...roster, ...after.keys()])] };
+      rememberLesson(deltas, lesson, true);
+      was = { ...lesson, attendance_taken: false, roll: [] };
+      refreshFill(deltas, lesson, r.inserted === true);
     }
     deltas.attendance.setAbsences(lessonId, after);
-    await applyAttendance(q, deltas, j.scope, j.subjectId, day, before, after, newPupils);
+    if (lesson && was)
+      await applyAttendance(
+        q,
+        deltas,
+        placeOf(lesson),
+        countedAttendance(was, before),
+        countedAttendance(lesson, after),
+      );
     await countEntryDelay(q, deltas, j.scope, j.subjectId, day, meta.time);
     // Their diaries show the absence: a diary notice for each pupil whose entry changed.
     for (const s of new Set([...before.keys(), ...after.keys()])) {
@@ -125,42 +74,33 @@ export const attendanceHandlers: Record<string, Handler> = {
     }
   },
   "grades.v1.AbsenceExcused": async (q, d, deltas) => {
-    const j = journalOf(d);
     const lessonId = str(d, "lessonId");
     const student = str(d, "studentId");
     const before = await deltas.attendance.absencesOf(q, lessonId);
     const m = before.get(student);
     if (m?.reason !== "UNEXCUSED") return;
-    await lessonWritten(q, deltas, lessonId);
     // The batch's copy first: a lesson moved in this batch is written back only by flush.
-    const held = deltas.lessons.get(lessonId);
-    const [l] = held
-      ? [{ day: held.lesson_date }]
-      : await q<{ day: string }>(
-          "SELECT lesson_date::text AS day FROM $S.lessons WHERE lesson_id = $1",
-          [lessonId],
-        );
+    const l = await lessonOf(q, deltas, lessonId);
     if (!l) return;
-    const excused = { ...m, reason: "EXCUSED" };
-    deltas.attendance.setAbsences(lessonId, new Map([...before, [student, excused]]));
-    const after = new Map([[student, excused]]);
+    const after = new Map([...before, [student, { ...m, reason: "EXCUSED" }]]);
+    deltas.attendance.setAbsences(lessonId, after);
     deltas.changedPupils.add(student);
+    // Counted as the lesson's other changes: nothing for a lesson that did not take place.
     await applyAttendance(
       q,
       deltas,
-      j.scope,
-      j.subjectId,
-      l.day,
-      new Map([[student, m]]),
-      after,
-      [],
+      placeOf(l),
+      countedAttendance(l, before),
+      countedAttendance(l, after),
     );
   },
 };
 
 interface Taken {
-  /** The lesson row once taken now (null: attendance was taken before). */
-  lesson: LessonRow | null;
+  /** The lesson as it stands, attendance taken (null only if the statement returned nothing). */
+  lesson: StoredLesson | null;
+  /** Taken by this record (false: attendance was taken before, this one retakes it). */
+  takenNow: boolean;
   inserted: boolean | null;
   before: Map<string, Mark>;
 }
@@ -173,16 +113,16 @@ async function takenInMemory(q: Q, deltas: Deltas, l: StoredLesson): Promise<Tak
     (deltas.freshLessons.has(id)
       ? deltas.attendance.rememberAbsences(id, [])
       : await deltas.attendance.absencesOf(q, id));
-  if (l.attendance_taken) return { lesson: null, inserted: null, before };
+  if (l.attendance_taken) return { lesson: l, takenNow: false, inserted: null, before };
   const taken = { ...l, attendance_taken: true };
   rememberLesson(deltas, taken, true);
-  return { lesson: taken, inserted: false, before };
+  return { lesson: taken, takenNow: true, inserted: false, before };
 }
 
 /**
  * One statement: the lesson marked as taken (inserted if curriculum's event is still on its
- * way), the row as it now stands, and the lesson's stored absences unless the batch already
- * holds them.
+ * way), the row as it now stands (as stored when attendance was taken before), and the
+ * lesson's stored absences unless the batch already holds them.
  */
 async function takeAttendance(
   q: Q,
@@ -195,6 +135,7 @@ async function takeAttendance(
   const known = deltas.attendance.knownAbsences(lessonId);
   const [r] = await q<{
     inserted: boolean | null;
+    taken_now: boolean;
     lesson: StoredLesson | null;
     before: [string, string, number][] | null;
   }>(
@@ -204,7 +145,9 @@ async function takeAttendance(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, 'SCHEDULED', true)
          ON CONFLICT (lesson_id) DO UPDATE SET attendance_taken = true WHERE NOT lessons.attendance_taken
          RETURNING (xmax = 0) AS inserted, row_to_json(lessons.*) AS lesson)
-       SELECT (SELECT inserted FROM ins) AS inserted, (SELECT lesson FROM ins) AS lesson,
+       SELECT (SELECT inserted FROM ins) AS inserted, EXISTS (SELECT 1 FROM ins) AS taken_now,
+         coalesce((SELECT lesson FROM ins),
+           (SELECT row_to_json(l.*) FROM $S.lessons l WHERE l.lesson_id = $1)) AS lesson,
          CASE WHEN $10::boolean THEN (SELECT coalesce(json_agg(json_build_array(student_id, reason, late_minutes)), '[]'::json)
            FROM $S.absences WHERE lesson_id = $1) END AS before`,
     [
@@ -222,7 +165,12 @@ async function takeAttendance(
   );
   if (r?.lesson) rememberLesson(deltas, r.lesson, false);
   const before = known ?? deltas.attendance.rememberAbsences(lessonId, r?.before ?? []);
-  return { lesson: r?.lesson ?? null, inserted: r?.inserted ?? null, before };
+  return {
+    lesson: r?.lesson ?? null,
+    takenNow: r?.taken_now ?? false,
+    inserted: r?.inserted ?? null,
+    before,
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Deltas, Scope } from "./deltas.js";
 import { type Data, int, str, yearOf } from "./event-data.js";
+import { recountLessonAttendance, takesPlace } from "./lesson-attendance.js";
 import type { Q } from "./query.js";
 import type { Handler } from "./replicas.js";
 import { countEntryDelay } from "./timeliness.js";
@@ -8,6 +9,7 @@ import { countEntryDelay } from "./timeliness.js";
  * Lessons: the diary's timetable and the journal fill rate. A lesson counts as scheduled on
  * its date until it is cancelled or unscheduled; it is filled once attendance was taken and a
  * topic recorded. Counters live per day, so "up to today" and date ranges are sums over days.
+ * Its attendance counts as long as it counts as scheduled (lesson-attendance.ts).
  */
 export interface LessonRow {
   lesson_id: string;
@@ -23,15 +25,16 @@ export interface LessonRow {
   topic: string;
   wp_item: string;
   attendance_taken: boolean;
+  /** The pupils on its roll when attendance was first taken (its scheduled pupil-lessons). */
+  roll: readonly string[];
 }
 
-const LIVE = new Set(["SCHEDULED", "CONDUCTED"]);
 export const lessonScope = (l: LessonRow): Scope => ({
   classGroupId: l.class_group_id,
   schoolId: l.school_id,
   municipalityId: l.municipality_id,
 });
-const isFilled = (l: LessonRow) => LIVE.has(l.status) && l.attendance_taken && l.topic !== "";
+const isFilled = (l: LessonRow) => takesPlace(l) && l.attendance_taken && l.topic !== "";
 
 /** Moves a lesson's contribution to the fill counters from its old state to its new one. */
 export function countLessonChange(
@@ -43,7 +46,7 @@ export function countLessonChange(
     [before, -1],
     [after, 1],
   ] as const) {
-    if (!l || !LIVE.has(l.status)) continue;
+    if (!l || !takesPlace(l)) continue;
     deltas.dailyAt(lessonScope(l), l.subject_id, l.lesson_date, (c) => {
       c.journal.lessonsScheduled += sign;
       if (isFilled(l)) c.journal.lessonsFilled += sign;
@@ -111,6 +114,7 @@ const scheduledLesson = (r: unknown[]): StoredLesson => ({
   homework_due: "",
   wp_item: "",
   attendance_taken: false,
+  roll: [],
 });
 
 /** A lessons row with every column (what the batch keeps in memory and writes back). */
@@ -143,6 +147,7 @@ const LESSON_COLUMNS = [
   ["homework_due", "text"],
   ["wp_item", "text"],
   ["attendance_taken", "bool"],
+  ["roll", "jsonb"],
 ] as const;
 
 /** The lessons the batch changed in memory, written back in one statement (flush). */
@@ -158,13 +163,30 @@ export async function writeLessons(q: Q, deltas: Deltas): Promise<void> {
        .slice(1)
        .map((c) => `${c} = excluded.${c}`)
        .join(", ")}`,
-    LESSON_COLUMNS.map(([c]) => rows.map((r) => r[c])),
+    LESSON_COLUMNS.map(([c]) => rows.map((r) => (c === "roll" ? JSON.stringify(r.roll) : r[c]))),
   );
 }
 
 /** Before a handler reads or changes the lesson: its pending schedule is written first. */
 export async function lessonWritten(q: Q, deltas: Deltas, lessonId: string): Promise<void> {
   if (deltas.scheduled.has(lessonId)) await writeScheduled(q, deltas);
+}
+
+/** The lesson as it stands: the batch's copy, else read once (undefined when unknown). */
+export async function lessonOf(
+  q: Q,
+  deltas: Deltas,
+  lessonId: string,
+): Promise<StoredLesson | undefined> {
+  await lessonWritten(q, deltas, lessonId);
+  const held = deltas.lessons.get(lessonId);
+  if (held) return held;
+  const [r] = await q<{ lesson: StoredLesson }>(
+    "SELECT row_to_json(l.*) AS lesson FROM $S.lessons l WHERE lesson_id = $1",
+    [lessonId],
+  );
+  if (r) rememberLesson(deltas, r.lesson, false);
+  return r?.lesson;
 }
 
 /** One statement: the update, returning the row before and after it (none when unknown). */
@@ -183,6 +205,7 @@ async function updateLesson(
     change(after);
     rememberLesson(deltas, after, true);
     countLessonChange(deltas, known, after);
+    await recountLessonAttendance(q, deltas, known, after);
     return after;
   }
   const [r] = await q<{ before: LessonRow; after: StoredLesson }>(
@@ -193,6 +216,7 @@ async function updateLesson(
   if (!r) return undefined;
   rememberLesson(deltas, r.after as StoredLesson, false);
   countLessonChange(deltas, r.before, r.after);
+  await recountLessonAttendance(q, deltas, r.before, r.after);
   return r.after;
 }
 

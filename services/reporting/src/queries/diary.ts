@@ -135,10 +135,12 @@ export async function diary(
         ORDER BY lesson_date, seq`,
       [studentId, from, to],
     ),
+    // Absences of lessons that took place: a cancelled or unscheduled lesson's are moot.
     db.rows<DiaryAbsence>(
       `SELECT a.lesson_id AS "lessonId", a.reason, a.late_minutes AS "lateMinutes" FROM $S.absences a
          JOIN $S.lessons l USING (lesson_id)
-        WHERE a.student_id = $1 AND l.lesson_date BETWEEN $2::date AND $3::date`,
+        WHERE a.student_id = $1 AND l.lesson_date BETWEEN $2::date AND $3::date
+          AND l.status IN ('SCHEDULED', 'CONDUCTED')`,
       [studentId, from, to],
     ),
     db.rows<TermMark>(

@@ -85,10 +85,12 @@ export async function journalView(db: ReadDb, q: JournalViewQuery): Promise<Jour
           AND NOT revoked ORDER BY lesson_date, seq`,
       params,
     ),
+    // As in the diary: a lesson that did not take place has no absences to show or excuse.
     db.rows<DiaryAbsence & { studentId: string }>(
       `SELECT a.lesson_id AS "lessonId", a.student_id AS "studentId", a.reason, a.late_minutes AS "lateMinutes"
          FROM $S.absences a JOIN $S.lessons l USING (lesson_id)
-        WHERE l.class_group_id = $1 AND l.subgroup_id = $2 AND l.subject_id = $3 AND l.start_year = $4 AND ${termFilter("l.term")}`,
+        WHERE l.class_group_id = $1 AND l.subgroup_id = $2 AND l.subject_id = $3 AND l.start_year = $4 AND ${termFilter("l.term")}
+          AND l.status IN ('SCHEDULED', 'CONDUCTED')`,
       params,
     ),
     db.rows<{ studentId: string; term: number; value: string }>(
