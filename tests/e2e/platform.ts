@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { commandOperation } from "@otmetka/gateway/commands";
 import { eventually as retryUntilPasses } from "@otmetka/testing";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -159,11 +160,8 @@ export function graphql(url: string) {
   };
   /** A command (`field(commandId, input)`): its answer, or the error code it was refused with. */
   const command = async (token: string | undefined, field: string, input: object) => {
-    const a = await gql(
-      token,
-      `mutation M($c: ID!, $i: JSONObject!) { ${field}(commandId: $c, input: $i) }`,
-      { c: randomUUID(), i: input },
-    );
+    // The journal commands take typed inputs and answer typed payloads (all fields selected).
+    const a = await gql(token, commandOperation(field), { c: randomUUID(), i: input });
     const answer = a.data?.[field] as Record<string, unknown> | undefined;
     return { answer, code: a.errors?.[0]?.extensions?.code, errors: a.errors };
   };

@@ -433,7 +433,7 @@ async function main(): Promise<void> {
         pending.delete(id);
       }
     })();
-    const MARK = `mutation M($c: ID!, $i: JSONObject!) { recordMark(commandId: $c, input: $i) }`;
+    const MARK = `mutation M($c: ID!, $i: RecordMarkInput!) { recordMark(commandId: $c, input: $i) { markId } }`;
     const values = ["MARK_VALUE_TWO", "MARK_VALUE_THREE", "MARK_VALUE_FOUR", "MARK_VALUE_FIVE"];
     const markBody = (j: (typeof school.journals)[number], k: number) =>
       JSON.stringify({

@@ -130,7 +130,7 @@ try {
   // FIFO: every kept-alive socket is reused in turn, so none idles past the servers' 5 s
   // keep-alive timeout to be closed under a request (ECONNRESET on a loaded machine).
   const agent = new Agent({ keepAlive: true, maxSockets: 256, scheduling: "fifo" });
-  const MARK = `mutation M($c: ID!, $i: JSONObject!) { recordMark(commandId: $c, input: $i) }`;
+  const MARK = `mutation M($c: ID!, $i: RecordMarkInput!) { recordMark(commandId: $c, input: $i) { markId } }`;
   const values = ["MARK_VALUE_TWO", "MARK_VALUE_THREE", "MARK_VALUE_FOUR", "MARK_VALUE_FIVE"];
   let k = 0;
   // A connection reset (kept-alive sockets closed under a request on a loaded machine, or

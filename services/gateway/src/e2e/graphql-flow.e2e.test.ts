@@ -8,6 +8,7 @@ import {
   useTestEnvironment,
 } from "@otmetka/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { commandOperation } from "../mutations/typed.js";
 import { openSubscription, type Subscription } from "./sse.js";
 
 /*
@@ -109,11 +110,7 @@ async function run(token: string, field: string, input: object, timeoutMs = 90_0
   const deadline = Date.now() + timeoutMs;
   const commandId = randomUUID();
   for (;;) {
-    const a = await gql(
-      token,
-      `mutation M($c: ID!, $i: JSONObject!) { ${field}(commandId: $c, input: $i) }`,
-      { c: commandId, i: input },
-    );
+    const a = await gql(token, commandOperation(field), { c: commandId, i: input });
     if (!a.errors) return (a.data as Record<string, Record<string, unknown>>)[field] ?? {};
     const code = codeOf(a);
     if (Date.now() > deadline || (code !== "UNAVAILABLE" && code !== "NOT_FOUND"))
@@ -429,14 +426,10 @@ it("sets up a school, marks, corrects, takes attendance through GraphQL; views a
       ...over,
     });
     const refused = async (token: string | undefined, field: string, input: object) => {
-      const a = await gql(
-        token,
-        `mutation M($i: JSONObject!) { ${field}(commandId: "${randomUUID()}", input: $i) }`,
-        { i: input },
-      );
+      const a = await gql(token, commandOperation(field), { c: randomUUID(), i: input });
       return codeOf(a);
     };
-    // Off the scale: no value, and a number past the enum.
+    // Off the scale: no value, and a number past the enum (refused by the schema's enum).
     for (const value of ["MARK_VALUE_UNSPECIFIED", 9]) {
       const code = await refused(
         teacherToken,
@@ -446,17 +439,17 @@ it("sets up a school, marks, corrects, takes attendance through GraphQL; views a
       expect(code).toBe("BAD_USER_INPUT");
     }
     // grades' refusal (INVALID_ARGUMENT naming the field) is located at the mutation's field.
-    const unspecified = await gql(
+    const lowerCase = await gql(
       teacherToken,
-      `mutation M($i: JSONObject!) {\n  recordMark(commandId: "${randomUUID()}", input: $i)\n}`,
-      { i: mark({ mark: { studentId: p2, value: "MARK_VALUE_UNSPECIFIED", workType: "ORAL" } }) },
+      `mutation M($i: RecordMarkInput!) {\n  recordMark(commandId: "${randomUUID()}", input: $i) { markId }\n}`,
+      { i: mark({ mark: { studentId: p2, value: "MARK_VALUE_THREE", workType: "oral" } }) },
     );
-    expect(unspecified.errors).toEqual([
+    expect(lowerCase.errors).toEqual([
       {
-        message: expect.stringMatching(/^mark\.value: /),
+        message: expect.stringMatching(/^mark\.work_type: /),
         locations: [{ line: 2, column: 3 }],
         path: ["recordMark"],
-        extensions: { code: "BAD_USER_INPUT", field: "mark.value" },
+        extensions: { code: "BAD_USER_INPUT", field: "mark.work_type" },
       },
     ]);
     expect(

@@ -57,36 +57,35 @@ describe("field errors keep their path and locations", () => {
 
   it("a mutation batch: the refusal at its own field, the gateway's code and field unchanged", async () => {
     // Root mutation fields are non-null and run in order: the first failure ends the batch.
+    // (An input off its type is refused before execution, for the whole request; a command id
+    // is the gateway's own check, at the field.)
     const a = await h.query(
       admin,
-      `mutation Batch($ok: JSONObject!, $bad: JSONObject!) {
-        refused: recordMark(commandId: "c-1", input: $bad)
-        notRun: recordMark(commandId: "c-2", input: $ok)
+      `mutation Batch($ok: RecordMarkInput!) {
+        refused: recordMark(commandId: "bad id!", input: $ok) { markId }
+        notRun: recordMark(commandId: "c-2", input: $ok) { markId }
       }`,
-      {
-        ok: { journal, lessonId: "l1", mark },
-        bad: { journal, lessonId: "l1", mark, grade: 5 },
-      },
+      { ok: { journal, lessonId: "l1", mark } },
     );
     expect(a.body.data).toBeNull();
     expect(a.body.errors).toEqual([
       {
-        message: expect.stringMatching(/^input\.grade: /),
+        message: expect.stringMatching(/^commandId: /),
         locations: [{ line: 2, column: 9 }],
         path: ["refused"],
-        extensions: { code: "BAD_USER_INPUT", field: "input.grade" },
+        extensions: { code: "BAD_USER_INPUT", field: "commandId" },
       },
     ]);
     // grades is not connected in this harness: a command the gateway lets through is UNAVAILABLE.
     const passed = await h.query(
       admin,
-      `mutation M($ok: JSONObject!) { recordMark(commandId: "c-3", input: $ok) }`,
+      `mutation M($ok: RecordMarkInput!) { recordMark(commandId: "c-3", input: $ok) { markId } }`,
       { ok: { journal, lessonId: "l1", mark } },
     );
     expect(passed.body.errors).toEqual([
       {
         message: "recordMark: grades is not connected",
-        locations: [{ line: 1, column: 32 }],
+        locations: [{ line: 1, column: 37 }],
         path: ["recordMark"],
         extensions: { code: "UNAVAILABLE" },
       },

@@ -2,6 +2,7 @@ import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { trace } from "@opentelemetry/api";
 import { DomainError } from "@otmetka/service-kit";
 import { GraphQLError } from "graphql";
+import { variableInputPlace } from "./input-errors.js";
 
 /** GraphQL `extensions.code` values (conventions.md "Errors"), plus the two transport ones. */
 export type ErrorCode =
@@ -96,6 +97,17 @@ function isGraphQLError(err: unknown): err is GraphQLError {
  * trace id (the original is logged by the caller of this function).
  */
 export function toClientError(err: unknown): { error: GraphQLError; internal: boolean } {
+  // A variable that does not fit its input type (graphql-js's coercion, before any resolver):
+  // the path in the argument it feeds.
+  const place = isGraphQLError(err) && !err.path ? variableInputPlace(err) : undefined;
+  if (place && isGraphQLError(err))
+    return {
+      error: new GraphQLError(`${place.field}: ${place.detail}`, {
+        ...(err.nodes ? { nodes: err.nodes } : {}),
+        extensions: { code: "BAD_USER_INPUT", field: place.field },
+      }),
+      internal: false,
+    };
   const original = isGraphQLError(err) && err.originalError ? err.originalError : err;
   if (isGraphQLError(original) && typeof original.extensions.code === "string") {
     return { error: original, internal: false };

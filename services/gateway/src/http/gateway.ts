@@ -35,6 +35,7 @@ import type { NoticeHub } from "../subscriptions/notices.js";
 import { bodyLimit } from "./body-limit.js";
 import { clientAddress } from "./client-address.js";
 import { gqlError, locatedAt, toClientError, YOGA_INPUT_CODES } from "./errors.js";
+import { literalInputPlace } from "./input-errors.js";
 import { RateLimiter } from "./rate-limit.js";
 import { type CachedResponse, dashboardResponseCache, grantsKey } from "./response-cache.js";
 
@@ -218,14 +219,23 @@ function clientErrors(hideSuggestions: boolean): Plugin {
   const retype = (e: unknown) => {
     const err = e as GraphQLError;
     if (typeof err?.message !== "string") return e;
-    const message = hideSuggestions ? err.message.replace(SUGGESTION, "") : err.message;
     const input = err.extensions && YOGA_INPUT_CODES.has(String(err.extensions.code));
+    // A value in the document that does not fit its input type: the path in its argument.
+    const place =
+      err.extensions?.code === "GRAPHQL_VALIDATION_FAILED" ? literalInputPlace(err) : undefined;
+    const full = place ? `${place.field}: ${err.message}` : err.message;
+    const message = hideSuggestions ? full.replace(SUGGESTION, "") : full;
     if (!input && message === err.message) return e;
     return new GraphQLError(message, {
       ...(err.nodes ? { nodes: err.nodes } : {}),
       ...(err.path ? { path: err.path } : {}),
       extensions: input
-        ? { ...err.extensions, code: "BAD_USER_INPUT", reason: err.extensions.code }
+        ? {
+            ...err.extensions,
+            code: "BAD_USER_INPUT",
+            reason: err.extensions.code,
+            ...(place ? { field: place.field } : {}),
+          }
         : err.extensions,
     });
   };

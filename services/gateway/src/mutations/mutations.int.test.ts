@@ -1,3 +1,4 @@
+import { ConductLessonRequest } from "@otmetka/proto/curriculum/v1/curriculum_service";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { F } from "../test-support/fixture.js";
 import {
@@ -5,6 +6,7 @@ import {
   type GraphQLAnswer,
   startGatewayHarness,
 } from "../test-support/harness.js";
+import { commandOperation } from "./typed.js";
 
 /*
  * The gateway's own checks of commands, over the fake read services (grades is not connected
@@ -16,7 +18,7 @@ const fieldOf = (a: GraphQLAnswer) => a.body.errors?.[0]?.extensions?.field;
 
 const journal = { classGroupId: F.c1, subjectId: "math", academicYear: { startYear: 2026 } };
 const mark = { studentId: F.p1, value: "MARK_VALUE_FIVE", workType: "ORAL" };
-const RECORD = `mutation M($c: ID!, $i: JSONObject!) { recordMark(commandId: $c, input: $i) }`;
+const RECORD = commandOperation("recordMark");
 
 describe("mutations", () => {
   let h: GatewayHarness;
@@ -33,7 +35,7 @@ describe("mutations", () => {
   it("refuses malformed input naming the field, before any service call", async () => {
     const before = h.fakes.totalCalls();
     const cases: [unknown, string, string][] = [
-      [[1, 2], "BAD_USER_INPUT", ""],
+      [[1, 2], "BAD_USER_INPUT", "input"],
       [{ journal, lessonId: "l1", mark, grade: 5 }, "BAD_USER_INPUT", "input.grade"],
       [{ journal, lessonId: "l1", mark, commandId: "x" }, "BAD_USER_INPUT", "input.commandId"],
       [
@@ -76,22 +78,30 @@ describe("mutations", () => {
         { journal: { ...journal, subgroupID: "sg1" }, lessonId: "l1", mark },
         "input.journal.subgroupID",
       ],
+      // Typed now: the journal's classGroupId is required, and class_group_id no field of it.
       [
         "recordMark",
         teacher,
         { journal: { class_group_id: F.c2, subjectId: "math" }, lessonId: "l1", mark },
+        "input.journal.classGroupId",
+      ],
+      [
+        "recordMark",
+        teacher,
+        { journal: { ...journal, class_group_id: F.c2 }, lessonId: "l1", mark },
         "input.journal.class_group_id",
       ],
       // Wrong JSON types: String({}) is "[object Object]", a string is an empty message.
       ["renameSchool", admin, { schoolId: F.s1, name: {} }, "input.name"],
       ["renameSchool", admin, { schoolId: F.s1, name: ["a"] }, "input.name"],
       ["recordMark", admin, { journal: "c1", lessonId: "l1", mark }, "input.journal"],
-      ["recordMarks", admin, { journal, lessonId: "l1", marks: mark }, "input.marks"],
+      // (A single mark where a list belongs is a list of one in GraphQL: accepted.)
+      ["defineTermSystem", admin, { schoolId: F.s1, gradeLevels: 5 }, "input.gradeLevels"],
       ["recordMarks", admin, { journal, lessonId: "l1", marks: [mark, null] }, "input.marks[1]"],
       [
         "recordMarks",
         admin,
-        { journal, lessonId: "l1", marks: [mark, { ...mark, studentId: 7 }] },
+        { journal, lessonId: "l1", marks: [mark, { ...mark, studentId: true }] },
         "input.marks[1].studentId",
       ],
       // Numbers no int32 holds failed the gateway's own serialization: INTERNAL before.
@@ -116,11 +126,7 @@ describe("mutations", () => {
     ];
     for (const [field, token, input, path] of cases) {
       h.fakes.reset();
-      const a = await h.query(
-        token,
-        `mutation M($c: ID!, $i: JSONObject!) { ${field}(commandId: $c, input: $i) }`,
-        { c: "cmd-1", i: input },
-      );
+      const a = await h.query(token, commandOperation(field), { c: "cmd-1", i: input });
       expect
         .soft([codeOf(a), fieldOf(a)], `${field} ${path} ${JSON.stringify(input).slice(0, 80)}`)
         .toEqual(["BAD_USER_INPUT", path]);
@@ -142,13 +148,144 @@ describe("mutations", () => {
     expect(codeOf(ok)).not.toBe("BAD_USER_INPUT");
   });
 
+  it("typed inputs: a value off an enum, a missing or unknown field is a validation error naming its path, reaching no service", async () => {
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
+    const lesson = {
+      schoolId: F.s1,
+      academicYear: { startYear: 2026 },
+      classGroupId: F.c1,
+      lessonId: "l1",
+      topic: "Дроби",
+    };
+    const cases: [string, unknown, string][] = [
+      [
+        "recordMark",
+        { journal, lessonId: "l1", mark: { ...mark, value: "MARK_VALUE_SIX" } },
+        "input.mark.value",
+      ],
+      // UNSPECIFIED is proto's default, never a mark: not a value of the GraphQL enum.
+      [
+        "recordMark",
+        { journal, lessonId: "l1", mark: { ...mark, value: "MARK_VALUE_UNSPECIFIED" } },
+        "input.mark.value",
+      ],
+      ["recordMark", { journal, mark }, "input.lessonId"],
+      [
+        "recordMark",
+        { journal: { ...journal, academicYear: {} }, lessonId: "l1", mark },
+        "input.journal.academicYear.startYear",
+      ],
+      [
+        "recordMarks",
+        { journal, lessonId: "l1", marks: [mark, { value: "MARK_VALUE_TWO" }] },
+        "input.marks[1].studentId",
+      ],
+      ["correctMark", { journal, markId: "m1", value: "MARK_VALUE_FOUR" }, "input.reason"],
+      [
+        "recordAttendance",
+        { journal, lessonId: "l1", absences: [{ studentId: F.p1, reason: "ILL" }] },
+        "input.absences[0].reason",
+      ],
+      ["assignTermMark", { journal, studentId: F.p1, value: "MARK_VALUE_FIVE" }, "input.term"],
+      [
+        "grantExemption",
+        { journal, studentId: F.p1, firstDay: "2026-02-30", lastDay: "2026-03-01", reason: "x" },
+        "input.firstDay",
+      ],
+      ["closeTerm", { term: "one", reason: "конец четверти" }, "input.term"],
+      [
+        "setWorkTypeWeights",
+        { schoolId: F.s1, weights: [{ workType: "TEST" }] },
+        "input.weights[0].weight",
+      ],
+      ["conductLesson", { ...lesson, topic: undefined }, "input.topic"],
+    ];
+    for (const [field, input, path] of cases) {
+      h.fakes.reset();
+      const a = await h.query(admin, commandOperation(field), { c: "cmd-1", i: input });
+      const what = `${field} ${path}`;
+      expect.soft(a.status, what).toBeLessThan(500);
+      expect.soft(a.body.data, what).toBeUndefined();
+      expect.soft([codeOf(a), fieldOf(a)], what).toEqual(["BAD_USER_INPUT", path]);
+      expect
+        .soft(a.body.errors?.[0]?.message, what)
+        .toMatch(new RegExp(`^${path.replace(/[[\].]/g, "\\$&")}: `));
+      expect.soft(h.fakes.totalCalls(), what).toBe(0);
+    }
+    // Written in the document instead of a variable: the same, located in the document.
+    h.fakes.reset();
+    const literal = await h.query(
+      teacher,
+      `mutation { recordMark(commandId: "c", input: { journal: { classGroupId: "${F.c1}", subjectId: "math", academicYear: { startYear: 2026 } }, lessonId: "l1", mark: { studentId: "${F.p1}", value: SIX } }) { markId } }`,
+    );
+    expect([codeOf(literal), fieldOf(literal)]).toEqual(["BAD_USER_INPUT", "input.mark.value"]);
+    expect(literal.body.errors?.[0]?.locations).toHaveLength(1);
+    const missing = await h.query(
+      teacher,
+      `mutation { recordMark(commandId: "c", input: { journal: { classGroupId: "${F.c1}", subjectId: "math", academicYear: {} }, lessonId: "l1", mark: { studentId: "${F.p1}", value: MARK_VALUE_TWO } }) { markId } }`,
+    );
+    expect([codeOf(missing), fieldOf(missing)]).toEqual([
+      "BAD_USER_INPUT",
+      "input.journal.academicYear.startYear",
+    ]);
+    expect(h.fakes.totalCalls()).toBe(0);
+  });
+
+  it("a JSONObject variable for a typed command (the old API) is refused naming input; the gateway's own checks stay", async () => {
+    h.fakes.reset();
+    const old = await h.query(
+      teacher,
+      `mutation M($i: JSONObject!) { recordMark(commandId: "c", input: $i) { markId } }`,
+      { i: { journal, lessonId: "l1", mark } },
+    );
+    expect([codeOf(old), fieldOf(old)]).toEqual(["BAD_USER_INPUT", "input"]);
+    expect(old.body.errors?.[0]?.message).toMatch(/RecordMarkInput!/);
+    // What GraphQL's String lets through and no service stores: a NUL, a text past any school's.
+    for (const comment of ["a\u0000b", "я".repeat(10_001)]) {
+      const a = await record(teacher, { journal, lessonId: "l1", mark: { ...mark, comment } });
+      expect([codeOf(a), fieldOf(a)]).toEqual(["BAD_USER_INPUT", "input.mark.comment"]);
+    }
+    expect(h.fakes.totalCalls()).toBe(0);
+  });
+
+  it("a typed input becomes the gRPC request its proto3 JSON made; the answer is the typed payload", async () => {
+    const input = {
+      schoolId: F.s1,
+      academicYear: { startYear: 2026 },
+      classGroupId: F.c1,
+      lessonId: "l1",
+      topic: "Дроби",
+      homework: "№ 12",
+      homeworkDue: "2026-09-03",
+    };
+    h.fakes.reset();
+    const a = await h.query(teacher, commandOperation("conductLesson"), { c: "cmd-9", i: input });
+    expect(a.body).toEqual({ data: { conductLesson: { replayed: false } } });
+    expect(h.fakes.requests.get("ConductLesson")).toEqual(
+      ConductLessonRequest.fromJSON({ ...input, commandId: "cmd-9" }),
+    );
+    expect(h.fakes.tokens.at(-1)).toBe(`Bearer ${teacher}`);
+    // Out of the teacher's school: refused early, as with the JSON input.
+    h.fakes.reset();
+    const other = await h.query(teacher, commandOperation("conductLesson"), {
+      c: "cmd-10",
+      i: { ...input, schoolId: F.s2, classGroupId: F.c2 },
+    });
+    expect([codeOf(other), fieldOf(other)]).toEqual(["FORBIDDEN", "input.classGroupId"]);
+    expect(h.fakes.calls.get("ConductLesson")).toBeUndefined();
+  });
+
   it("refuses callers without a role that could run the command, and other schools' journals", async () => {
     const guardian = await h.token(["GUARDIAN"], F.g1);
     expect(codeOf(await record(guardian, { journal, lessonId: "l1", mark }))).toBe("FORBIDDEN");
     const other = { ...journal, classGroupId: F.c2 };
     const a = await record(teacher, { journal: other, lessonId: "l1", mark });
     expect([codeOf(a), fieldOf(a)]).toEqual(["FORBIDDEN", "input.classGroupId"]);
-    const unknown = await record(teacher, { journal: { ...journal, classGroupId: "nope" }, mark });
+    const unknown = await record(teacher, {
+      journal: { ...journal, classGroupId: "nope" },
+      lessonId: "l1",
+      mark,
+    });
     expect(codeOf(unknown)).toBe("NOT_FOUND");
     const municipal = await h.token([`MUNICIPAL_OFFICER@municipality:${F.m2}`]);
     const school = await h.query(
@@ -177,7 +314,13 @@ describe("mutations", () => {
     // Unknown ids are not kept: asked again each time.
     for (let i = 0; i < 2; i++)
       expect(
-        codeOf(await record(teacher, { journal: { ...journal, classGroupId: "new" }, mark })),
+        codeOf(
+          await record(teacher, {
+            journal: { ...journal, classGroupId: "new" },
+            lessonId: "l1",
+            mark,
+          }),
+        ),
       ).toBe("NOT_FOUND");
     expect(h.fakes.calls.get("GetClassGroups")).toBe(3);
   });

@@ -3,6 +3,7 @@ import { GraphQLScalarType, Kind, valueFromASTUntyped } from "graphql";
 import type { GatewayContext } from "../context.js";
 import { gqlError } from "../http/errors.js";
 import { COMMANDS, type CommandSpec, codecs, methodOf } from "./commands.js";
+import { inputTypeOf, payloadTypeOf, TYPED_COMMANDS, typedCommandTypeDefs } from "./typed.js";
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -195,6 +196,11 @@ type Call = (req: unknown, md?: unknown) => Promise<unknown>;
 
 function mutationResolver(spec: CommandSpec) {
   const { response } = codecs(spec);
+  // A typed payload is the decoded response itself (defaults present); JSONObject answers are
+  // its proto3 JSON.
+  const answer = TYPED_COMMANDS.has(spec.field)
+    ? (res: unknown) => res
+    : (res: unknown) => response.toJSON(res) ?? {};
   return async (_p: unknown, a: CommandArgs, ctx: GatewayContext) => {
     const req = requestOf(spec, a);
     const client = ctx.backends?.[spec.service] as Record<string, Call> | undefined;
@@ -205,7 +211,7 @@ function mutationResolver(spec: CommandSpec) {
     const res = ctx.caller.token
       ? await call.call(client, req, bearerMetadata(ctx.caller.token))
       : await call.call(client, req);
-    return response.toJSON(res) ?? {};
+    return answer(res);
   };
 }
 
@@ -217,12 +223,13 @@ export const mutationResolvers = Object.fromEntries(
 export const mutationTypeDefs = `
 """A JSON object (proto3 JSON mapping: camelCase fields, enum names as strings)."""
 scalar JSONObject
+${typedCommandTypeDefs}
 
 """Commands, forwarded to the owning service with the caller's token. Each takes a commandId: retrying with the same id replays the first answer."""
 type Mutation {
 ${COMMANDS.map(
   (s) =>
-    `  """${s.doc} (${s.service} ${s.rpc}; input: ${s.rpc}Request without commandId)"""\n  ${s.field}(commandId: ID!, input: JSONObject!): JSONObject!`,
+    `  """${s.doc} (${s.service} ${s.rpc}${TYPED_COMMANDS.has(s.field) ? "" : `; input: ${s.rpc}Request without commandId`})"""\n  ${s.field}(commandId: ID!, input: ${inputTypeOf(s.field)}!): ${payloadTypeOf(s.field)}!`,
 ).join("\n")}
 }
 `;

@@ -6,6 +6,7 @@ import { readDashboard } from "../authz/matrix.js";
 import type { GatewayContext, PersonRef } from "../context.js";
 import { gqlError, itemError } from "../http/errors.js";
 import { JSONObject, mutationResolvers } from "../mutations/resolvers.js";
+import { payloadResolvers } from "../mutations/typed.js";
 import { subscriptionResolvers } from "../subscriptions/resolvers.js";
 import { accountResolvers, accountsOf } from "./accounts.js";
 import {
@@ -87,6 +88,7 @@ export const resolvers = {
   Date: DateScalar,
   JSONObject,
   Mutation: mutationResolvers,
+  ...payloadResolvers,
   Subscription: subscriptionResolvers,
   Query: {
     me: (_: unknown, __: unknown, ctx: Ctx) => ctx.caller,

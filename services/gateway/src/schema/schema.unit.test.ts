@@ -1,7 +1,18 @@
 import { readFileSync } from "node:fs";
-import { buildASTSchema, isObjectType, parse, printSchema } from "graphql";
+import { AbsenceReason, MarkValue } from "@otmetka/proto/grades/events/v1/events";
+import {
+  buildASTSchema,
+  graphqlSync,
+  isEnumType,
+  isInputObjectType,
+  isObjectType,
+  parse,
+  printSchema,
+} from "graphql";
 import { describe, expect, it } from "vitest";
 import { FIELD_POLICIES, INHERITING_TYPES } from "../authz/policies.js";
+import { COMMANDS, codecs } from "../mutations/commands.js";
+import { inputTypeOf, TYPED_COMMANDS } from "../mutations/typed.js";
 import { buildSchema } from "./build.js";
 
 describe("schema", () => {
@@ -40,10 +51,13 @@ describe("schema", () => {
       )
         continue;
       if (!type.description) missing.push(type.name);
-      if (isObjectType(type)) {
+      if (isObjectType(type) || isInputObjectType(type)) {
         for (const f of Object.values(type.getFields()))
           if (!f.description) missing.push(`${type.name}.${f.name}`);
       }
+      if (isEnumType(type))
+        for (const v of type.getValues())
+          if (!v.description) missing.push(`${type.name}.${v.name}`);
     }
     expect(missing).toEqual([]);
   });
@@ -65,6 +79,95 @@ describe("schema", () => {
       const [t = "", f = ""] = key.split(".");
       const type = schema.getType(t);
       expect(isObjectType(type) && type.getFields()[f], key).toBeTruthy();
+    }
+  });
+
+  // The proto enum's names without UNSPECIFIED (never a valid value) and ts-proto's UNRECOGNIZED.
+  const protoNames = (e: object) =>
+    Object.keys(e).filter(
+      (k) => Number.isNaN(Number(k)) && k !== "UNRECOGNIZED" && !k.endsWith("_UNSPECIFIED"),
+    );
+
+  it("types the journal commands by introspection: RecordMarkInput, its nested inputs, enums of proto3 JSON names", () => {
+    const r = graphqlSync({
+      schema,
+      source: `{
+        input: __type(name: "RecordMarkInput") { kind description inputFields { name description type { kind name ofType { name } } } }
+        mark: __type(name: "MarkInput") { inputFields { name type { kind name ofType { name } } } }
+        values: __type(name: "MarkValueInput") { kind enumValues { name description } }
+        reasons: __type(name: "AbsenceReasonInput") { enumValues { name } }
+        mutation: __schema { mutationType { fields { name type { ofType { name } } args { name type { ofType { name } } } } } }
+      }`,
+    });
+    expect(r.errors).toBeUndefined();
+    const data = r.data as Record<string, Record<string, unknown>>;
+    interface Field {
+      name: string;
+      type: { kind: string; name: string | null; ofType: { name: string } | null };
+    }
+    // name -> "Type" or "Type!"
+    const fieldTypes = (fields: Field[]) =>
+      Object.fromEntries(
+        fields.map((f) => [
+          f.name,
+          f.type.kind === "NON_NULL" ? `${f.type.ofType?.name}!` : f.type.name,
+        ]),
+      );
+    const input = data.input as { kind: string; description: string; inputFields: Field[] };
+    expect(input.kind).toBe("INPUT_OBJECT");
+    expect(input.description).toMatch(/RecordMark/);
+    expect(fieldTypes(input.inputFields)).toEqual({
+      journal: "JournalRefInput!",
+      lessonId: "ID!",
+      mark: "MarkInput!",
+    });
+    const mark = data.mark as { inputFields: Field[] };
+    expect(fieldTypes(mark.inputFields)).toEqual({
+      studentId: "ID!",
+      value: "MarkValueInput!",
+      workType: "String",
+      comment: "String",
+    });
+    const values = data.values as { kind: string; enumValues: { name: string }[] };
+    expect(values.kind).toBe("ENUM");
+    expect(values.enumValues.map((v) => v.name)).toEqual(protoNames(MarkValue));
+    expect(values.enumValues.map((v) => v.name)).toContain("MARK_VALUE_TWO");
+    const reasons = data.reasons as { enumValues: { name: string }[] };
+    expect(reasons.enumValues.map((v) => v.name)).toEqual(protoNames(AbsenceReason));
+    const fields = (
+      data.mutation as {
+        mutationType: {
+          fields: {
+            name: string;
+            type: { ofType: { name: string } };
+            args: { name: string; type: { ofType: { name: string } } }[];
+          }[];
+        };
+      }
+    ).mutationType.fields;
+    const recordMark = fields.find((f) => f.name === "recordMark");
+    expect(recordMark?.args.map((a) => [a.name, a.type.ofType.name])).toEqual([
+      ["commandId", "ID"],
+      ["input", "RecordMarkInput"],
+    ]);
+    expect(recordMark?.type.ofType.name).toBe("RecordMarkPayload");
+    // The administrative commands keep their JSON input (README).
+    expect(fields.find((f) => f.name === "renameSchool")?.type.ofType.name).toBe("JSONObject");
+  });
+
+  it("names every typed input's fields after its gRPC request's (proto3 JSON), commandId apart", () => {
+    const typed = COMMANDS.filter((c) => TYPED_COMMANDS.has(c.field));
+    expect(typed.map((c) => c.field).sort()).toEqual([...TYPED_COMMANDS].sort());
+    for (const spec of typed) {
+      const type = schema.getType(inputTypeOf(spec.field));
+      expect(isInputObjectType(type), spec.field).toBe(true);
+      const request = codecs(spec).request.fromPartial({}) as object;
+      const fields = isInputObjectType(type) ? Object.keys(type.getFields()).sort() : [];
+      expect(fields, spec.field).toEqual(
+        Object.keys(request)
+          .filter((k) => k !== "commandId")
+          .sort(),
+      );
     }
   });
 });

@@ -38,6 +38,8 @@ export interface FakeServices {
   delays: Map<string, number>;
   /** A gRPC status a method answers instead of its fixture (a failing service). */
   failures: Map<string, { code: number; details: string }>;
+  /** The last request of each command method (what a mutation's input became). */
+  requests: Map<string, unknown>;
   totalCalls(): number;
   reset(): void;
   stop(): Promise<void>;
@@ -144,10 +146,12 @@ export async function startFakeServices(): Promise<FakeServices> {
     traceparents: [],
     delays: new Map(),
     failures: new Map(),
+    requests: new Map(),
     totalCalls: () => [...f.calls.values()].reduce((a, b) => a + b, 0),
     reset() {
       f.calls.clear();
       f.tokens.length = 0;
+      f.requests.clear();
       f.traceparents.length = 0;
     },
     stop: async () => {},
@@ -243,6 +247,11 @@ export async function startFakeServices(): Promise<FakeServices> {
   };
 
   const curriculum: Partial<CurriculumServiceServer> = {
+    // A command, for the typed mutations: kept as received, answered as a first run.
+    conductLesson: u("ConductLesson", (r) => {
+      f.requests.set("ConductLesson", r);
+      return { replayed: false };
+    }),
     getTimetable: u("GetTimetable", (r: { schoolId: string; teacherId: string }) => ({
       slots: [],
       assignments: TEACHING.filter(
