@@ -96,3 +96,58 @@ describe("large appends go through COPY with the same rules", () => {
     expect(await store.streamVersion("race-0")).toBe(COPY_APPEND_MIN_EVENTS);
   });
 });
+
+describe("appendCommand's alsoWrite", () => {
+  beforeAll(async () => {
+    await store.pool.query("CREATE TABLE IF NOT EXISTS also_written (k text PRIMARY KEY)");
+  });
+  const rows = (k: string) =>
+    eventsOf("SELECT count(*) AS n FROM also_written WHERE k LIKE $1", [`${k}%`]);
+  const write = (k: string) => async (c: { query(t: string, v: unknown[]): Promise<unknown> }) => {
+    await c.query("INSERT INTO also_written (k) VALUES ($1)", [k]);
+  };
+  const small = (streamId: string): StreamAppend[] => [
+    { streamId, expected: "no_stream", events: [{ type: "X", data: {} }] },
+  ];
+
+  it.each([
+    ["a large append (COPY)", "aw-big", big],
+    ["a small append", "aw-small", small],
+  ])("%s commits the extra write with the events, once", async (_, key, appends) => {
+    const command = { commandId: `${key}-cmd`, payload: {}, result: null };
+    const stream = `${key}-s`;
+    const out = await store.appendCommand(command, appends(stream), { alsoWrite: write(key) });
+    expect(out.replayed).toBe(false);
+    expect(await rows(key)).toBe(1);
+    // The retry is replayed: no second write (it would break the key).
+    const again = await store.appendCommand(command, appends(stream), {
+      alsoWrite: write(key),
+    });
+    expect(again.replayed).toBe(true);
+    expect(await rows(key)).toBe(1);
+  });
+
+  it.each([
+    ["a large append (COPY)", "aw-fail-big", big],
+    ["a small append", "aw-fail-small", small],
+  ])("%s is rolled back when the extra write fails", async (_, key, appends) => {
+    await store.pool.query("INSERT INTO also_written (k) VALUES ($1)", [key]);
+    const command = { commandId: `${key}-cmd`, payload: {}, result: null };
+    await expect(
+      store.appendCommand(command, appends(`${key}-s`), { alsoWrite: write(key) }),
+    ).rejects.toMatchObject({ code: "23505" });
+    expect(await store.streamVersion(`${key}-s-0`)).toBe(0);
+    expect(await store.streamVersion(`${key}-s`)).toBe(0);
+    expect(await store.findCommand(command.commandId)).toBeUndefined();
+  });
+
+  it("is not run when a stream is not at its expected version", async () => {
+    await store.append("aw-late-1", "no_stream", [{ type: "X", data: {} }]);
+    await expect(
+      store.appendCommand({ commandId: "aw-late", payload: {}, result: null }, big("aw-late"), {
+        alsoWrite: write("aw-late"),
+      }),
+    ).rejects.toBeInstanceOf(WrongExpectedVersion);
+    expect(await rows("aw-late")).toBe(0);
+  });
+});

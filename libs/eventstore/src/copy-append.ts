@@ -29,6 +29,8 @@ export async function copyAppend(
   pool: pg.Pool,
   appends: readonly StreamAppend[],
   command: { commandId: string; hash: string; result: unknown } | undefined,
+  /** More writes after the events, before COMMIT (appendCommand's alsoWrite). */
+  alsoWrite?: (client: pg.PoolClient) => Promise<void>,
 ): Promise<AppendResultJson> {
   const p = toAppendParams(appends, { lazy: true });
   const client = await pool.connect();
@@ -76,6 +78,7 @@ export async function copyAppend(
       }
       const next = [...current];
       await pipeline(Readable.from(copyRows(appends, p, next)), client.query(copyFrom(COPY_SQL)));
+      if (alsoWrite) await alsoWrite(client);
       await client.query("COMMIT");
       return { versions: next };
     } catch (err) {

@@ -31,6 +31,15 @@ export interface AppendOptions {
   client?: Queryable;
 }
 
+export interface CommandAppendOptions extends AppendOptions {
+  /**
+   * More writes in the append's own transaction, after its events (a table kept with them);
+   * not run when the command is replayed or a version conflicts, and what it throws rolls
+   * the append back. Large appends keep the COPY path. Not with `client` (write there).
+   */
+  alsoWrite?: (client: pg.PoolClient) => Promise<void>;
+}
+
 export interface CommandRecord {
   commandId: string;
   /** The command's payload; its canonical JSON's sha256 is stored and compared on retry. */
@@ -186,13 +195,18 @@ export class EventStore {
   async appendCommand(
     command: CommandRecord,
     appends: readonly StreamAppend[],
-    options: AppendOptions = {},
+    options: CommandAppendOptions = {},
   ): Promise<CommandAppendOutcome> {
     if (typeof command.commandId !== "string" || command.commandId.length === 0) {
       throw new InvalidEventStoreArgument("commandId", "must be a non-empty string");
     }
+    if (options.alsoWrite && options.client) {
+      throw new InvalidEventStoreArgument("alsoWrite", "cannot be used with client");
+    }
     const hash = payloadHash(command.payload);
-    const r = await this.callAppend(appends, { ...command, hash }, options);
+    const r = options.alsoWrite
+      ? await this.callAppendWith(appends, { ...command, hash }, options.alsoWrite)
+      : await this.callAppend(appends, { ...command, hash }, options);
     const streams = this.interpret(appends, r, { commandId: command.commandId, hash });
     if (r.command) return { replayed: true, result: r.command.result };
     return this.appended({
@@ -376,20 +390,40 @@ export class EventStore {
     );
   }
 
+  /** callAppend with `alsoWrite` after the events, in the same transaction. */
+  private async callAppendWith(
+    appends: readonly StreamAppend[],
+    command: CommandRecord & { hash: string },
+    alsoWrite: (client: pg.PoolClient) => Promise<void>,
+  ): Promise<AppendResultJson> {
+    if (eventCount(appends) >= COPY_APPEND_MIN_EVENTS) {
+      return copyAppend(this.pool, appends, commandRow(command), alsoWrite);
+    }
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query("BEGIN");
+      const r = await this.callAppend(appends, command, { client });
+      if (r.versions) await alsoWrite(client);
+      await client.query("COMMIT");
+      return r;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {
+        broken = true;
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
   private async callAppend(
     appends: readonly StreamAppend[],
     command: (CommandRecord & { hash: string }) | undefined,
     options: AppendOptions,
   ): Promise<AppendResultJson> {
-    const events = appends.reduce((n, a) => n + a.events.length, 0);
-    if (!options.client && events >= COPY_APPEND_MIN_EVENTS) {
-      return copyAppend(
-        this.pool,
-        appends,
-        command
-          ? { commandId: command.commandId, hash: command.hash, result: command.result }
-          : undefined,
-      );
+    if (!options.client && eventCount(appends) >= COPY_APPEND_MIN_EVENTS) {
+      return copyAppend(this.pool, appends, command && commandRow(command));
     }
     const p = toAppendParams(appends);
     const exact = command && appends.length === 1 ? exactVersion(p, options) : undefined;
@@ -445,6 +479,15 @@ export class EventStore {
     }));
   }
 }
+
+const eventCount = (appends: readonly StreamAppend[]) =>
+  appends.reduce((n, a) => n + a.events.length, 0);
+
+const commandRow = (c: CommandRecord & { hash: string }) => ({
+  commandId: c.commandId,
+  hash: c.hash,
+  result: c.result,
+});
 
 /**
  * The version a one-stream append can take the plain-statement path at (exact-append.ts), or

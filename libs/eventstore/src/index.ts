@@ -18,6 +18,7 @@ export {
 export { newEventId } from "./event-id.js";
 export {
   type AppendOptions,
+  type CommandAppendOptions,
   type CommandAppendOutcome,
   type CommandRecord,
   EventStore,
