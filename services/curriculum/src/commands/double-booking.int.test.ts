@@ -7,7 +7,7 @@ import type { Lesson } from "../domain/lessons.js";
 import { publishIdentityEvents, schoolFixture } from "../test-support/identity-feed.js";
 import { eventually, type InProcess, startInProcess } from "../test-support/in-process.js";
 import { runCalendarCommand } from "./calendar.js";
-import { classGroupLessons, generateLessons, moveLesson } from "./lessons.js";
+import { cancelLesson, classGroupLessons, generateLessons, moveLesson } from "./lessons.js";
 import { addSubject } from "./subjects.js";
 import { addTimetableSlot, assignSubstitute, assignTeacher } from "./timetable.js";
 
@@ -235,10 +235,45 @@ describe("lesson claims", () => {
           "SELECT * FROM lesson_claims ORDER BY school_id, start_year, date, period, claim",
         )
       ).rows;
+    // A cancelled lesson's rows go (deleted by their key), a moved one's follow it.
+    const lesson = (await lessonsOf(b5)).find((l) => l.status === "scheduled");
+    if (!lesson) throw new Error("no scheduled lesson of 5b");
+    await cancelLesson(app.deps, randomUUID(), {
+      ...scope,
+      classGroupId: b5,
+      lessonId: lesson.lessonId,
+      reason: "excursion",
+    });
     const before = await read();
     expect(before.length).toBeGreaterThan(20);
+    expect(before.filter((r) => r.lesson_id === lesson.lessonId)).toEqual([]);
     await app.store.pool.query("DELETE FROM lesson_claims");
     await backfillClaims(app.store.pool);
     expect(await read()).toEqual(before);
+  });
+  it("a regeneration with nothing to do reads no claims", async () => {
+    const statements: string[] = [];
+    const pool = app.deps.store.pool;
+    const query = pool.query.bind(pool);
+    // The real pool, observed: which statements on lesson_claims the generation sends.
+    pool.query = ((text: unknown, ...rest: unknown[]) => {
+      const sql = typeof text === "string" ? text : (text as { text: string }).text;
+      if (sql.includes("lesson_claims")) statements.push(sql.trim().split(/\s+/)[0] ?? "");
+      return (query as (...a: unknown[]) => unknown)(text, ...rest);
+    }) as typeof pool.query;
+    try {
+      const year = { ...scope, from: "2026-11-09", to: "2026-11-20", classGroupIds: [] };
+      const first = await generateLessons(app.deps, randomUUID(), year);
+      expect(first.result).toMatchObject({ skipped: 0 });
+      expect(first.result.scheduled).toBeGreaterThan(0);
+      expect(statements.length).toBeGreaterThan(0);
+      statements.length = 0;
+      const again = await generateLessons(app.deps, randomUUID(), year);
+      expect(again.result).toMatchObject({ scheduled: 0, unscheduled: 0, teacherChanged: 0 });
+      expect(statements).toEqual([]);
+    } finally {
+      pool.query = query;
+    }
+    expect(await doubleBookings("2026-11-09", "2026-11-20")).toEqual([]);
   });
 });

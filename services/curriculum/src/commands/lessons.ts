@@ -1,12 +1,20 @@
 import { loadAggregate, type NewEvent, type StreamAppend } from "@otmetka/eventstore";
 import { type CivilDate, civilDate, civilDateIn, isCivilDate } from "@otmetka/service-kit";
 import type pg from "pg";
-import { heldClaims, type WantedClaim, writeClaims } from "../db/lesson-claims.js";
+import { claimsBetween, heldClaims, writeClaims } from "../db/lesson-claims.js";
 import { calendarDecider, calendarStreamId, schoolDays } from "../domain/calendar.js";
 import { invalidInput, notFound, refused } from "../domain/errors.js";
-import { claimChanges, claimKey, roomClaim, teacherClaim } from "../domain/lesson-claims.js";
+import {
+  type ClaimHolder,
+  claimChanges,
+  claimKey,
+  heldOf,
+  roomClaim,
+  teacherClaim,
+} from "../domain/lesson-claims.js";
 import { dayTerms, timetabledClassGroups, wantedLessons } from "../domain/lesson-plan.js";
 import {
+  claimsToCheck,
   foldLessons,
   type Lesson,
   type LessonsCommand,
@@ -14,7 +22,6 @@ import {
   lessonsDecider,
   lessonsStreamId,
   planGeneration,
-  type WantedLesson,
 } from "../domain/lessons.js";
 import {
   foldTimetable,
@@ -52,6 +59,13 @@ export interface GenerateLessonsResult {
   skipped: number;
 }
 
+/**
+ * From this many claims to check in a class group (a first generation: about two per lesson),
+ * generation takes them from one read of the scope's claims for the whole command instead of
+ * a look-up per class group; a few (a substitution's handovers) are looked up.
+ */
+const SCOPE_READ_FROM = 256;
+
 /** Class groups appended at once: PostgreSQL works on one while Node decides the next. */
 const CONCURRENCY = 8;
 
@@ -74,6 +88,12 @@ export async function generateLessons(
   const startYear = checkStartYear(input.startYear);
   const payload = { GenerateLessons: { ...input, schoolId } };
   const plan = await planSchool(deps, schoolId, startYear, input);
+  // The scope's claims, read once for the class groups with many to check (a first generation).
+  let scopeClaims: Promise<ReadonlyMap<string, ClaimHolder>> | undefined;
+  const claims = () => {
+    scopeClaims ??= claimsBetween(deps.store.pool, plan, plan.from, plan.to);
+    return scopeClaims;
+  };
   const result: GenerateLessonsResult = {
     classGroups: 0,
     scheduled: 0,
@@ -85,7 +105,14 @@ export async function generateLessons(
   const queue = [...plan.classGroups];
   const worker = async () => {
     for (let cg = queue.shift(); cg !== undefined; cg = queue.shift()) {
-      const out = await generateForClassGroup(deps, `${commandId}:${cg}`, payload, plan, cg, ctx);
+      const out = await generateForClassGroup(
+        deps,
+        `${commandId}:${cg}`,
+        payload,
+        { ...plan, claims },
+        cg,
+        ctx,
+      );
       result.classGroups++;
       result.scheduled += out.result.scheduled;
       result.unscheduled += out.result.unscheduled;
@@ -144,7 +171,7 @@ async function generateForClassGroup(
   deps: CurriculumDeps,
   commandId: string,
   payload: unknown,
-  plan: SchoolPlan,
+  plan: SchoolPlan & { claims: () => Promise<ReadonlyMap<string, ClaimHolder>> },
   classGroupId: string,
   ctx: CallContext,
 ): Promise<{
@@ -155,6 +182,7 @@ async function generateForClassGroup(
   const streamId = lessonsStreamId(classGroupId, plan.startYear);
   const days = plan.daysByGrade.get(plan.groups.get(classGroupId) as number) ?? [];
   const wanted = wantedLessons(plan.timetable, classGroupId, days);
+  let retry = false;
   return runStreamsCommand(deps.store, {
     commandId,
     payload,
@@ -162,6 +190,15 @@ async function generateForClassGroup(
     async decide() {
       const { state, version } = await loadLessons(deps, streamId);
       const inRange = wanted.filter((w) => w.date >= plan.from && w.date <= plan.to);
+      const check = claimsToCheck({ wanted: inRange, from: plan.from, to: plan.to }, state);
+      // The scope's claims were read once for the command, maybe before this decision: a
+      // claim they show free but taken since fails on the table's key (a retry, which reads
+      // afresh); one they show held is read again, as it may have been freed since.
+      let held =
+        check.length < SCOPE_READ_FROM || retry ? undefined : heldOf(await plan.claims(), check);
+      if (check.length > 0 && (held === undefined || held.size > 0))
+        held = await heldClaims(deps.store.pool, plan, check);
+      retry = true;
       const { events, skipped } = planGeneration(
         {
           kind: "GenerateLessons",
@@ -174,7 +211,7 @@ async function generateForClassGroup(
           from: plan.from,
           to: plan.to,
           wanted: inRange,
-          held: await heldClaims(deps.store.pool, plan, inRange.flatMap(wantedClaims)),
+          ...(held ? { held } : {}),
         },
         state,
       );
@@ -247,12 +284,6 @@ function claimsWriter(before: LessonsState, events: readonly NewEvent[]) {
   const change = claimChanges(before, events);
   return change && ((client: pg.PoolClient) => writeClaims(client, change));
 }
-
-/** The teacher and room a wanted lesson would hold. */
-const wantedClaims = (w: WantedLesson): WantedClaim[] => [
-  { date: w.date, period: w.period, claim: teacherClaim(w.teacherId) },
-  ...(w.room === "" ? [] : [{ date: w.date, period: w.period, claim: roomClaim(w.room) }]),
-];
 
 async function calendarOf(deps: CurriculumDeps, schoolId: string, startYear: number) {
   const state = (

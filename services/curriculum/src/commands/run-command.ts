@@ -1,6 +1,5 @@
 import {
   CommandIdReused,
-  type CommandRecord,
   ConcurrencyRetriesExhausted,
   type Decider,
   type EventMetadata,
@@ -111,9 +110,7 @@ export async function runStreamsCommand<Result>(
     if (appends.every((a) => a.events.length === 0)) return { result, replayed: false };
     const command = { commandId: o.commandId, payload: o.payload, result };
     try {
-      const out = alsoWrite
-        ? await appendWith(store, command, appends, alsoWrite)
-        : await store.appendCommand(command, appends);
+      const out = await store.appendCommand(command, appends, alsoWrite ? { alsoWrite } : {});
       return { result: out.result as Result, replayed: out.replayed };
     } catch (err) {
       if (err instanceof CommandIdReused) throw commandIdReused();
@@ -125,28 +122,6 @@ export async function runStreamsCommand<Result>(
     "conflict",
     `command ${o.commandId}: ${o.what} changed concurrently on every attempt; retry it`,
   );
-}
-
-/** appendCommand and `alsoWrite` in one transaction (the append is its first write). */
-async function appendWith(
-  store: EventStore,
-  command: CommandRecord,
-  appends: StreamAppend[],
-  alsoWrite: (client: pg.PoolClient) => Promise<void>,
-) {
-  const client = await store.pool.connect();
-  try {
-    await client.query("BEGIN");
-    const out = await store.appendCommand(command, appends, { client });
-    if (!out.replayed) await alsoWrite(client);
-    await client.query("COMMIT");
-    return out;
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
 }
 
 const commandIdReused = () =>

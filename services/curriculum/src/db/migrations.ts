@@ -2,7 +2,13 @@ import { migrateServiceSchema } from "@otmetka/eventstore";
 import { CompiledQuery, type Kysely, type Migration } from "kysely";
 import { type ClaimRow, claimRows } from "../domain/lesson-claims.js";
 import { foldLessons } from "../domain/lessons.js";
-import { CREATE_CLAIMS_SQL, insertClaims, type Query } from "./lesson-claims.js";
+import {
+  CREATE_CLAIMS_LESSON_INDEX_SQL,
+  CREATE_CLAIMS_SQL,
+  DROP_CLAIMS_LESSON_INDEX_SQL,
+  insertClaims,
+  type Query,
+} from "./lesson-claims.js";
 
 /*
  * Curriculum's own tables come after the event store's schema, in one Migrator (explicit
@@ -18,6 +24,14 @@ const curriculumMigrations: Record<string, Migration> = {
     },
     async down(db) {
       await queryOf(db).query("DROP TABLE IF EXISTS lesson_claims", []);
+    },
+  },
+  "2026-11-30_102_curriculum_lesson_claims_by_key": {
+    async up(db) {
+      await queryOf(db).query(DROP_CLAIMS_LESSON_INDEX_SQL, []);
+    },
+    async down(db) {
+      await queryOf(db).query(CREATE_CLAIMS_LESSON_INDEX_SQL, []);
     },
   },
 };

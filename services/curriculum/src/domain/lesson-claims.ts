@@ -24,6 +24,20 @@ export interface ClaimHolder {
   classGroupId: string;
 }
 
+/** Of the claims held (by claimKey), those among `claims`. */
+export function heldOf(
+  held: ReadonlyMap<string, ClaimHolder>,
+  claims: readonly { date: CivilDate; period: number; claim: Claim }[],
+): Map<string, ClaimHolder> {
+  const out = new Map<string, ClaimHolder>();
+  for (const c of claims) {
+    const key = claimKey(c.date, c.period, c.claim);
+    const holder = held.get(key);
+    if (holder) out.set(key, holder);
+  }
+  return out;
+}
+
 export interface ClaimRow extends ClaimHolder {
   schoolId: string;
   startYear: number;
@@ -52,24 +66,28 @@ export function claimRows(l: Lesson): ClaimRow[] {
 
 /**
  * The claims to write for lesson events appended to a class group whose state was `before`:
- * every lesson the events touch loses its rows and gets those of its state after them.
+ * every lesson the events touch loses the rows of its state before them (`removed`, which
+ * the table holds, as it is kept with the events) and gets those after them (`rows`). Rows
+ * in both (a conducted lesson keeps its teacher and room) are left out of both.
  */
 export function claimChanges(
   before: LessonsState,
   events: readonly { type: string; data: unknown }[],
-): { classGroupId: string; lessonIds: string[]; rows: ClaimRow[] } | undefined {
-  const first = events[0];
-  if (!first) return undefined;
+): { removed: ClaimRow[]; rows: ClaimRow[] } | undefined {
+  if (events.length === 0) return undefined;
   const after = foldLessons(events, before);
   const touched = new Set(events.map((e) => (e.data as { lessonId: string }).lessonId));
-  const classGroupId = (first.data as { classGroupId: string }).classGroupId;
+  const removed: ClaimRow[] = [];
   const rows: ClaimRow[] = [];
-  const lessonIds: string[] = [];
+  const same = (a: ClaimRow, b: ClaimRow) =>
+    a.date === b.date && a.period === b.period && a.claim === b.claim;
   for (const id of touched) {
-    // A lesson new in these events has no rows yet.
-    if (before.lessons.has(id)) lessonIds.push(id);
-    const l = after.lessons.get(id);
-    if (l) rows.push(...claimRows(l));
+    const was = before.lessons.get(id);
+    const is = after.lessons.get(id);
+    const old = was ? claimRows(was) : [];
+    const now = is ? claimRows(is) : [];
+    removed.push(...old.filter((o) => !now.some((n) => same(o, n))));
+    rows.push(...now.filter((n) => !old.some((o) => same(o, n))));
   }
-  return { classGroupId, lessonIds, rows };
+  return { removed, rows };
 }

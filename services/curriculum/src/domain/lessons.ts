@@ -33,6 +33,18 @@ export function lessonIdOf(slotId: string, date: CivilDate): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((Number.parseInt(h.slice(16, 17), 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+const wantedIds = new WeakMap<WantedLesson, string>();
+
+/** lessonIdOf a wanted lesson, hashed once however often a plan asks (a year: ~30,000). */
+export function wantedLessonId(w: WantedLesson): string {
+  let id = wantedIds.get(w);
+  if (id === undefined) {
+    id = lessonIdOf(w.slotId, w.date);
+    wantedIds.set(w, id);
+  }
+  return id;
+}
+
 export type LessonStatus = "scheduled" | "conducted" | "cancelled" | "unscheduled";
 
 export interface Lesson extends LessonScheduled {
@@ -253,7 +265,7 @@ export function planGeneration(
     held.set(key, [...(held.get(key) ?? []), l]);
   }
   const inRange = c.wanted.filter((w) => w.date >= c.from && w.date <= c.to);
-  const wantedIds = new Set(inRange.map((w) => lessonIdOf(w.slotId, w.date)));
+  const wantedIds = new Set(inRange.map(wantedLessonId));
   const dropped = [...state.lessons.values()].filter(
     (l) =>
       l.status === "scheduled" &&
@@ -273,7 +285,7 @@ export function planGeneration(
     claims.set(claimKey(date, period, claim), { lessonId, classGroupId: c.scope.classGroupId });
   let skipped = 0;
   for (const w of inRange) {
-    const lessonId = lessonIdOf(w.slotId, w.date);
+    const lessonId = wantedLessonId(w);
     const existing = state.lessons.get(lessonId);
     if (existing) {
       // A substitution added or withdrawn after generation: the lesson changes hands.
@@ -325,6 +337,30 @@ export function planGeneration(
       newEvent("LessonUnscheduled", { ...factsOf(l), reason: "no longer in the timetable" }),
     );
   return { events, skipped };
+}
+
+/**
+ * The claims planGeneration may check against `held`: those of the wanted lessons not there
+ * yet and the teachers of the handovers. A regeneration that changes nothing checks none, so
+ * it needs no read of the claims table.
+ */
+export function claimsToCheck(
+  c: Pick<Extract<LessonsCommand, { kind: "GenerateLessons" }>, "wanted" | "from" | "to">,
+  state: LessonsState,
+): { date: CivilDate; period: number; claim: Claim }[] {
+  const out: { date: CivilDate; period: number; claim: Claim }[] = [];
+  for (const w of c.wanted) {
+    if (w.date < c.from || w.date > c.to) continue;
+    const existing = state.lessons.get(wantedLessonId(w));
+    if (existing) {
+      if (existing.status === "scheduled" && !existing.moved && existing.teacherId !== w.teacherId)
+        out.push({ date: w.date, period: w.period, claim: teacherClaim(w.teacherId) });
+      continue;
+    }
+    out.push({ date: w.date, period: w.period, claim: teacherClaim(w.teacherId) });
+    if (w.room !== "") out.push({ date: w.date, period: w.period, claim: roomClaim(w.room) });
+  }
+  return out;
 }
 
 function lessonOf(state: LessonsState, lessonId: string): Lesson {

@@ -3,9 +3,10 @@ import { describe, expect, it } from "vitest";
 import { replay, run } from "../test-support/replay.js";
 import { type CalendarCommand, calendarDecider, schoolDays } from "./calendar.js";
 import type { AcademicYearDefined } from "./events.js";
-import { claimChanges, claimKey, claimsOf, teacherClaim } from "./lesson-claims.js";
+import { claimChanges, claimKey, claimsOf, roomClaim, teacherClaim } from "./lesson-claims.js";
 import { dayTerms, wantedLessons } from "./lesson-plan.js";
 import {
+  claimsToCheck,
   type Lesson,
   type LessonsCommand,
   type LessonsState,
@@ -298,7 +299,9 @@ describe("lesson claims in generation", () => {
     ]);
     // The table's rows follow: the old lesson's claim goes, the new one's comes.
     const change = claimChanges(state, events);
-    expect(change?.lessonIds).toEqual([lessonIdOf("mon1", "2026-09-07")]);
+    expect(change?.removed.map((r) => [r.lessonId, r.date, r.period, r.claim])).toEqual([
+      [lessonIdOf("mon1", "2026-09-07"), "2026-09-07", 1, teacherClaim("t-math")],
+    ]);
     expect(change?.rows.map((r) => [r.lessonId, r.date, r.period, r.claim])).toEqual([
       [lessonIdOf("mon1b", "2026-09-07"), "2026-09-07", 1, teacherClaim("t-math")],
     ]);
@@ -323,6 +326,43 @@ describe("lesson claims in generation", () => {
     const { events, skipped } = planGeneration({ ...c, held }, state);
     expect(skipped).toBe(1);
     expect(events.map((e) => (e.data as { date: string }).date)).toEqual(["2026-09-07"]);
+  });
+});
+
+describe("the claims a generation checks", () => {
+  const inRoom = [
+    assign("t-math", "MATH"),
+    { ...slot("mon1", 1, 1, "t-math", "MATH"), room: "12" } as TimetableCommand,
+  ];
+  const command = (c: LessonsCommand) => c as GenerateCommand;
+  it("are the new lessons' teachers and rooms, and none when there is nothing to place", () => {
+    const first = generate(inRoom, "2026-09-01", "2026-09-13");
+    expect(claimsToCheck(command(first), { lessons: new Map() })).toEqual([
+      { date: "2026-09-07", period: 1, claim: teacherClaim("t-math") },
+      { date: "2026-09-07", period: 1, claim: roomClaim("12") },
+    ]);
+    const { state } = run(lessonsDecider, [first]);
+    // A regeneration that changes nothing reads no claims.
+    expect(claimsToCheck(command(first), state)).toEqual([]);
+  });
+
+  it("are the substitute's for a handover", () => {
+    const { state } = run(lessonsDecider, [generate(inRoom, "2026-09-01", "2026-09-20")]);
+    const withSub = [
+      ...inRoom,
+      {
+        kind: "AssignSubstitute",
+        school,
+        assignmentId: "a-t-math",
+        substituteId: "t-sub",
+        substituteIsStaff: true,
+        firstDay: "2026-09-14",
+        lastDay: "2026-09-18",
+      } as TimetableCommand,
+    ];
+    expect(claimsToCheck(command(generate(withSub, "2026-09-01", "2026-09-20")), state)).toEqual([
+      { date: "2026-09-14", period: 1, claim: teacherClaim("t-sub") },
+    ]);
   });
 });
 
