@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { addDays, type CivilDate, DomainError } from "@otmetka/service-kit";
+import { addDays, type CivilDate } from "@otmetka/service-kit";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backfillClaims } from "../db/migrations.js";
 import type { Lesson } from "../domain/lessons.js";
-import { publishIdentityEvents, schoolFixture } from "../test-support/identity-feed.js";
-import { eventually, type InProcess, startInProcess } from "../test-support/in-process.js";
-import { runCalendarCommand } from "./calendar.js";
+import { schoolFixture } from "../test-support/identity-feed.js";
+import type { InProcess } from "../test-support/in-process.js";
+import { refusal } from "../test-support/refusal.js";
+import { startWithMathsYear } from "../test-support/school-year.js";
 import { cancelLesson, classGroupLessons, generateLessons, moveLesson } from "./lessons.js";
-import { addSubject } from "./subjects.js";
 import { addTimetableSlot, assignSubstitute, assignTeacher } from "./timetable.js";
 
 /*
@@ -81,46 +81,8 @@ async function doubleBookings(from: CivilDate = FROM, to: CivilDate = TO): Promi
   return [...seen].filter(([, n]) => n > 1).map(([k]) => k);
 }
 
-async function refusal(p: Promise<unknown>): Promise<DomainError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DomainError) return err;
-    throw err;
-  }
-  throw new Error("the command was accepted");
-}
-
 beforeAll(async () => {
-  app = await startInProcess(env);
-  await publishIdentityEvents(app.nc, app.names, f.events);
-  await eventually(async () => expect(await app.deps.facts.classGroup(b5)).toBeDefined());
-  const cal = (c: Parameters<typeof runCalendarCommand>[2]) =>
-    runCalendarCommand(app.deps, randomUUID(), c);
-  await cal({
-    kind: "DefineAcademicYear",
-    schoolId: f.schoolId,
-    municipalityId: f.municipalityId,
-    startYear: 2026,
-    daysPerWeek: 5,
-  });
-  await cal({
-    kind: "DefineTermSystem",
-    ...scope,
-    gradeLevels: [5],
-    termKind: "TERM_KIND_HALF_YEAR",
-    terms: [
-      { number: 1, firstDay: "2026-09-01", lastDay: "2026-12-31" },
-      { number: 2, firstDay: "2027-01-01", lastDay: "2027-05-31" },
-    ],
-  });
-  await addSubject(app.deps, randomUUID(), {
-    schoolId: "",
-    municipalityId: "",
-    code: "MATH",
-    name: "Математика",
-    grading: "GRADING_FIVE_POINT",
-  });
+  app = await startWithMathsYear(env, f);
   await slot(a5, 1, 1, math); // Mondays 5А
   await slot(b5, 2, 1, math); // Tuesdays 5Б
   await slot(a5, 3, 1, rus, "7"); // Wednesdays 5А, room 7

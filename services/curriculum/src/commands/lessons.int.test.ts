@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { rebuildProjection } from "@otmetka/projections";
-import { DomainError } from "@otmetka/service-kit";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Lesson, lessonsStreamId } from "../domain/lessons.js";
@@ -8,7 +7,12 @@ import { lessonsProjection } from "../projections/lessons.js";
 import type { LessonRow } from "../projections/lessons-queries.js";
 import { publishIdentityEvents, schoolFixture } from "../test-support/identity-feed.js";
 import { eventually, type InProcess, startInProcess } from "../test-support/in-process.js";
-import { runCalendarCommand } from "./calendar.js";
+import { refusal } from "../test-support/refusal.js";
+import {
+  addFivePointSubjects,
+  calendarCommands,
+  defineSchoolYear,
+} from "../test-support/school-year.js";
 import {
   cancelLesson,
   classGroupLessons,
@@ -17,7 +21,6 @@ import {
   moveLesson,
   teacherDay,
 } from "./lessons.js";
-import { addSubject } from "./subjects.js";
 import {
   addTimetableSlot,
   assignSubstitute,
@@ -40,16 +43,6 @@ let mathSlot = "";
 const firstGeneration = randomUUID();
 let en1Assignment: { result: { assignmentId: string } };
 
-async function refusal(p: Promise<unknown>): Promise<DomainError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DomainError) return err;
-    throw err;
-  }
-  throw new Error("the command was accepted");
-}
-
 const generate = (commandId = randomUUID()) =>
   generateLessons(app.deps, commandId, { ...scope, from: "", to: "", classGroupIds: [] });
 const all = () => classGroupLessons(app.deps, f.classGroups.a5, 2026, "2026-09-01", "2027-05-31");
@@ -60,19 +53,7 @@ beforeAll(async () => {
   await eventually(async () =>
     expect(await app.deps.facts.subgroup(f.subgroups.en2)).toBeDefined(),
   );
-  const cal = (c: Parameters<typeof runCalendarCommand>[2]) =>
-    runCalendarCommand(app.deps, randomUUID(), c);
-  await cal({
-    kind: "DefineAcademicYear",
-    schoolId: f.schoolId,
-    municipalityId: f.municipalityId,
-    startYear: 2026,
-    daysPerWeek: 5,
-  });
-  await cal({
-    kind: "DefineTermSystem",
-    ...scope,
-    gradeLevels: [5],
+  await defineSchoolYear(app.deps, f, {
     termKind: "TERM_KIND_QUARTER",
     terms: [
       { number: 1, firstDay: "2026-09-01", lastDay: "2026-10-31" },
@@ -81,6 +62,7 @@ beforeAll(async () => {
       { number: 4, firstDay: "2027-04-01", lastDay: "2027-05-31" },
     ],
   });
+  const cal = calendarCommands(app.deps);
   await cal({
     kind: "DeclareNonSchoolDays",
     ...scope,
@@ -97,18 +79,10 @@ beforeAll(async () => {
     dayKind: "NON_SCHOOL_DAY_KIND_DAY_OFF",
     name: "День защитника Отечества",
   });
-  for (const [code, name] of [
+  await addFivePointSubjects(app.deps, [
     ["MATH", "Математика"],
     ["ENG", "Английский язык"],
-  ] as const) {
-    await addSubject(app.deps, randomUUID(), {
-      schoolId: "",
-      municipalityId: "",
-      code,
-      name,
-      grading: "GRADING_FIVE_POINT",
-    });
-  }
+  ]);
   await assignTeacher(app.deps, randomUUID(), {
     ...a5,
     teacherId: f.teachers.math,

@@ -3,11 +3,10 @@ import { addDays, type CivilDate, DomainError } from "@otmetka/service-kit";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lessonsStreamId } from "../domain/lessons.js";
-import { publishIdentityEvents, schoolFixture } from "../test-support/identity-feed.js";
-import { eventually, type InProcess, startInProcess } from "../test-support/in-process.js";
-import { runCalendarCommand } from "./calendar.js";
+import { schoolFixture } from "../test-support/identity-feed.js";
+import type { InProcess } from "../test-support/in-process.js";
+import { startWithMathsYear } from "../test-support/school-year.js";
 import { classGroupLessons, generateLessons, moveLesson } from "./lessons.js";
-import { addSubject } from "./subjects.js";
 import { addTimetableSlot, assignTeacher } from "./timetable.js";
 
 /*
@@ -24,35 +23,7 @@ const ROUNDS = 5;
 const FIRST_MONDAY = "2026-09-07";
 
 beforeAll(async () => {
-  app = await startInProcess(env);
-  await publishIdentityEvents(app.nc, app.names, f.events);
-  await eventually(async () => expect(await app.deps.facts.classGroup(b5)).toBeDefined());
-  const cal = (c: Parameters<typeof runCalendarCommand>[2]) =>
-    runCalendarCommand(app.deps, randomUUID(), c);
-  await cal({
-    kind: "DefineAcademicYear",
-    schoolId: f.schoolId,
-    municipalityId: f.municipalityId,
-    startYear: 2026,
-    daysPerWeek: 5,
-  });
-  await cal({
-    kind: "DefineTermSystem",
-    ...scope,
-    gradeLevels: [5],
-    termKind: "TERM_KIND_HALF_YEAR",
-    terms: [
-      { number: 1, firstDay: "2026-09-01", lastDay: "2026-12-31" },
-      { number: 2, firstDay: "2027-01-01", lastDay: "2027-05-31" },
-    ],
-  });
-  await addSubject(app.deps, randomUUID(), {
-    schoolId: "",
-    municipalityId: "",
-    code: "MATH",
-    name: "Математика",
-    grading: "GRADING_FIVE_POINT",
-  });
+  app = await startWithMathsYear(env, f);
   // The maths teacher in both class groups (Monday 5А, Tuesday 5Б, no room); room 7 shared
   // by two other teachers (Wednesday 5А, Thursday 5Б).
   const slots = [
@@ -140,18 +111,22 @@ function oneWon(
   ]);
 }
 
+/** 5А's lesson on `from` and 5Б's on the next day, moved together to one date and period. */
+const raceInto = (from: CivilDate, toDate: CivilDate, toPeriod: number) =>
+  moveTogether(
+    [
+      { classGroupId: a5, from, toPeriod },
+      { classGroupId: b5, from: addDays(from, 1), toPeriod },
+    ],
+    toDate,
+  );
+
 describe("concurrent moves in different class groups", () => {
   it("of one teacher into one period: one wins, the other is refused naming the teacher", async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const monday = addDays(FIRST_MONDAY, 7 * round);
       const friday = addDays(monday, 4);
-      const r = await moveTogether(
-        [
-          { classGroupId: a5, from: monday, toPeriod: 2 },
-          { classGroupId: b5, from: addDays(monday, 1), toPeriod: 2 },
-        ],
-        friday,
-      );
+      const r = await raceInto(monday, friday, 2);
       oneWon(
         r,
         (w) =>
@@ -165,13 +140,7 @@ describe("concurrent moves in different class groups", () => {
     for (let round = 0; round < ROUNDS; round++) {
       const wednesday = addDays(FIRST_MONDAY, 7 * round + 2);
       const friday = addDays(wednesday, 2);
-      const r = await moveTogether(
-        [
-          { classGroupId: a5, from: wednesday, toPeriod: 3 },
-          { classGroupId: b5, from: addDays(wednesday, 1), toPeriod: 3 },
-        ],
-        friday,
-      );
+      const r = await raceInto(wednesday, friday, 3);
       oneWon(
         r,
         (w) =>

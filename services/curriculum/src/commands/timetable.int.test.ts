@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { rebuildProjection } from "@otmetka/projections";
-import { DomainError } from "@otmetka/service-kit";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { timetableStreamId } from "../domain/timetable.js";
@@ -11,8 +10,9 @@ import {
   schoolFixture,
 } from "../test-support/identity-feed.js";
 import { eventually, type InProcess, startInProcess } from "../test-support/in-process.js";
+import { refusal } from "../test-support/refusal.js";
+import { addFivePointSubjects } from "../test-support/school-year.js";
 import { runCalendarCommand } from "./calendar.js";
-import { addSubject } from "./subjects.js";
 import {
   type AddSlotInput,
   addTimetableSlot,
@@ -25,16 +25,6 @@ const env = useTestEnvironment({ label: "curriculum_timetable" });
 let app: InProcess;
 const f = schoolFixture();
 const scope = { schoolId: f.schoolId, startYear: 2026 };
-
-async function refusal(p: Promise<unknown>): Promise<DomainError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof DomainError) return err;
-    throw err;
-  }
-  throw new Error("the command was accepted");
-}
 
 const slot = (over: Partial<AddSlotInput>): AddSlotInput => ({
   ...scope,
@@ -63,19 +53,11 @@ beforeAll(async () => {
     startYear: 2026,
     daysPerWeek: 5,
   });
-  for (const [code, name] of [
+  await addFivePointSubjects(app.deps, [
     ["MATH", "Математика"],
     ["RUS", "Русский язык"],
     ["ENG", "Английский язык"],
-  ] as const) {
-    await addSubject(app.deps, randomUUID(), {
-      schoolId: "",
-      municipalityId: "",
-      code,
-      name,
-      grading: "GRADING_FIVE_POINT",
-    });
-  }
+  ]);
 });
 afterAll(async () => {
   await app?.close();

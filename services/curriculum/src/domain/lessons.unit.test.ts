@@ -92,6 +92,16 @@ const slot = (
   validFrom,
   validTo,
 });
+/** The maths teacher's substitute (t-sub) from `firstDay` to `lastDay`. */
+const substitute = (firstDay: string, lastDay: string): TimetableCommand => ({
+  kind: "AssignSubstitute",
+  school,
+  assignmentId: "a-t-math",
+  substituteId: "t-sub",
+  substituteIsStaff: true,
+  firstDay,
+  lastDay,
+});
 const scope = {
   schoolId: "s1",
   municipalityId: "m1",
@@ -232,18 +242,7 @@ describe("lesson generation", () => {
   });
 
   it("a substitute's date range gives those lessons to the substitute", () => {
-    const withSub = [
-      ...timetable,
-      {
-        kind: "AssignSubstitute",
-        school,
-        assignmentId: "a-t-math",
-        substituteId: "t-sub",
-        substituteIsStaff: true,
-        firstDay: "2026-09-14",
-        lastDay: "2026-09-18",
-      } as TimetableCommand,
-    ];
+    const withSub = [...timetable, substitute("2026-09-14", "2026-09-18")];
     const { state } = run(lessonsDecider, [generate(withSub)]);
     expect(state.lessons.get(lessonIdOf("mon1", "2026-09-14"))?.teacherId).toBe("t-sub");
     expect(state.lessons.get(lessonIdOf("mon1", "2026-09-21"))?.teacherId).toBe("t-math");
@@ -309,18 +308,7 @@ describe("lesson claims in generation", () => {
 
   it("skips a handover to a substitute busy in that period", () => {
     const { state } = run(lessonsDecider, [generate(timetable, "2026-09-01", "2026-09-20")]);
-    const withSub = [
-      ...timetable,
-      {
-        kind: "AssignSubstitute",
-        school,
-        assignmentId: "a-t-math",
-        substituteId: "t-sub",
-        substituteIsStaff: true,
-        firstDay: "2026-09-07",
-        lastDay: "2026-09-18",
-      } as TimetableCommand,
-    ];
+    const withSub = [...timetable, substitute("2026-09-07", "2026-09-18")];
     const held = new Map([[claimKey("2026-09-14", 1, teacherClaim("t-sub")), other]]);
     const c = generate(withSub, "2026-09-01", "2026-09-20") as GenerateCommand;
     const { events, skipped } = planGeneration({ ...c, held }, state);
@@ -348,18 +336,7 @@ describe("the claims a generation checks", () => {
 
   it("are the substitute's for a handover", () => {
     const { state } = run(lessonsDecider, [generate(inRoom, "2026-09-01", "2026-09-20")]);
-    const withSub = [
-      ...inRoom,
-      {
-        kind: "AssignSubstitute",
-        school,
-        assignmentId: "a-t-math",
-        substituteId: "t-sub",
-        substituteIsStaff: true,
-        firstDay: "2026-09-14",
-        lastDay: "2026-09-18",
-      } as TimetableCommand,
-    ];
+    const withSub = [...inRoom, substitute("2026-09-14", "2026-09-18")];
     expect(claimsToCheck(command(generate(withSub, "2026-09-01", "2026-09-20")), state)).toEqual([
       { date: "2026-09-14", period: 1, claim: teacherClaim("t-sub") },
     ]);
@@ -415,6 +392,19 @@ describe("conduct, cancel, move", () => {
     conductedBy: "",
     conductedByIsStaff: true,
     today: "2026-09-07",
+    ...over,
+  });
+  type MoveCommand = Extract<LessonsCommand, { kind: "MoveLesson" }>;
+  const moveTo = (
+    toDate: string,
+    toPeriod: number,
+    over: Partial<MoveCommand> = {},
+  ): MoveCommand => ({
+    kind: "MoveLesson",
+    lessonId: id,
+    toDate,
+    toPeriod,
+    schoolDays: dayTerms(days),
     ...over,
   });
   it("conducts a lesson with topic and homework, by the scheduled teacher unless told", () => {
@@ -524,14 +514,7 @@ describe("conduct, cancel, move", () => {
     const elsewhere = [
       { lessonId: "other", period: 4, classGroupId: "5b", status: "scheduled" as const },
     ];
-    const c: LessonsCommand = {
-      kind: "MoveLesson",
-      lessonId: id,
-      toDate: "2026-09-08",
-      toPeriod: 4,
-      schoolDays: dayTerms(days),
-      teacherElsewhere: elsewhere,
-    };
+    const c = moveTo("2026-09-08", 4, { teacherElsewhere: elsewhere });
     expect(refusal(state, c).message).toBe(
       "to_period: teacher t-math already teaches lesson other (class group 5b) on 2026-09-08 period 4",
     );
@@ -542,15 +525,10 @@ describe("conduct, cancel, move", () => {
     expect(lessonsDecider.decide({ ...c, teacherElsewhere: cancelled }, state)).toHaveLength(1);
   });
   it("a move to a date a substitute covers hands the lesson to them", () => {
-    const c: LessonsCommand = {
-      kind: "MoveLesson",
-      lessonId: id,
-      toDate: "2026-09-08",
-      toPeriod: 4,
-      schoolDays: dayTerms(days),
+    const c = moveTo("2026-09-08", 4, {
       teacherId: "t-sub",
       teacherElsewhere: [{ lessonId: "x", period: 4, classGroupId: "5a", status: "scheduled" }],
-    };
+    });
     // Busy in the same class group too (another subgroup's lesson): refused, naming them.
     expect(refusal(state, c).message).toBe(
       "to_period: teacher t-sub already teaches lesson x (class group 5a) on 2026-09-08 period 4",
@@ -565,21 +543,14 @@ describe("conduct, cancel, move", () => {
     expect(claimsOf(after as Lesson)).toEqual([teacherClaim("t-sub")]);
   });
   it("moves only to a free period of a school day", () => {
-    const move = (toDate: string, toPeriod: number): LessonsCommand => ({
-      kind: "MoveLesson",
-      lessonId: id,
-      toDate,
-      toPeriod,
-      schoolDays: dayTerms(days),
-    });
-    expect(refusal(state, move("2026-09-12", 3)).message).toBe(
+    expect(refusal(state, moveTo("2026-09-12", 3)).message).toBe(
       "to_date: 2026-09-12 is not a school day for this class group",
     );
-    expect(refusal(state, move("2026-10-27", 3)).field).toBe("to_date");
-    expect(refusal(state, move("2026-09-09", 2)).message).toMatch(
+    expect(refusal(state, moveTo("2026-10-27", 3)).field).toBe("to_date");
+    expect(refusal(state, moveTo("2026-09-09", 2)).message).toMatch(
       /^to_period: the class group already has lesson .* \(RUS\) on 2026-09-09 period 2$/,
     );
-    expect(lessonsDecider.decide(move("2026-09-08", 3), state)[0]?.data).toMatchObject({
+    expect(lessonsDecider.decide(moveTo("2026-09-08", 3), state)[0]?.data).toMatchObject({
       date: "2026-09-07",
       period: 1,
       toDate: "2026-09-08",
