@@ -18,6 +18,13 @@ const fieldOf = (a: GraphQLAnswer) => a.body.errors?.[0]?.extensions?.field;
 
 const journal = { classGroupId: F.c1, subjectId: "math", academicYear: { startYear: 2026 } };
 const mark = { studentId: F.p1, value: "MARK_VALUE_FIVE", workType: "ORAL" };
+const lesson = {
+  schoolId: F.s1,
+  academicYear: { startYear: 2026 },
+  classGroupId: F.c1,
+  lessonId: "l1",
+  topic: "Дроби",
+};
 const RECORD = commandOperation("recordMark");
 
 describe("mutations", () => {
@@ -150,13 +157,6 @@ describe("mutations", () => {
 
   it("typed inputs: a value off an enum, a missing or unknown field is a validation error naming its path, reaching no service", async () => {
     const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
-    const lesson = {
-      schoolId: F.s1,
-      academicYear: { startYear: 2026 },
-      classGroupId: F.c1,
-      lessonId: "l1",
-      topic: "Дроби",
-    };
     const cases: [string, unknown, string][] = [
       [
         "recordMark",
@@ -249,15 +249,7 @@ describe("mutations", () => {
   });
 
   it("a typed input becomes the gRPC request its proto3 JSON made; the answer is the typed payload", async () => {
-    const input = {
-      schoolId: F.s1,
-      academicYear: { startYear: 2026 },
-      classGroupId: F.c1,
-      lessonId: "l1",
-      topic: "Дроби",
-      homework: "№ 12",
-      homeworkDue: "2026-09-03",
-    };
+    const input = { ...lesson, homework: "№ 12", homeworkDue: "2026-09-03" };
     h.fakes.reset();
     const a = await h.query(teacher, commandOperation("conductLesson"), { c: "cmd-9", i: input });
     expect(a.body).toEqual({ data: { conductLesson: { replayed: false } } });

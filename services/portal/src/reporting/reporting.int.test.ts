@@ -237,13 +237,12 @@ describe("re-check of a snapshot taken while reporting lagged", () => {
     if (fresh) caughtUp.set(id, fresh);
   }
 
+  /** lagging, with a first snapshot of one mark (5) that the re-check finds two (5, 4). */
+  const staleThenFresh = (id: string, portalId: string) =>
+    lagging(id, portalId, diaryOf(id, [five], "5.00"), diaryOf(id, [five, four], "4.50"));
+
   it("publishes the fresh figures after the stale snapshot", async () => {
-    await lagging(
-      "r3",
-      "EPGU-R3",
-      diaryOf("r3", [five], "5.00"),
-      diaryOf("r3", [five, four], "4.50"),
-    );
+    await staleThenFresh("r3", "EPGU-R3");
     await consent(h, "r3", true);
     await settle(h);
     const snaps = await published("EPGU-R3");
@@ -285,12 +284,7 @@ describe("re-check of a snapshot taken while reporting lagged", () => {
     },
   ])("publishes nothing when $what between the snapshot and the re-check", async (c) => {
     const portalId = `EPGU-${c.id.toUpperCase()}`;
-    await lagging(
-      c.id,
-      portalId,
-      diaryOf(c.id, [five], "5.00"),
-      diaryOf(c.id, [five, four], "4.50"),
-    );
+    await staleThenFresh(c.id, portalId);
     await consent(h, c.id, true);
     await waitFor("the first snapshot", async () => (await published(portalId)).length === 1);
     await c.stop();
@@ -305,12 +299,7 @@ describe("re-check of a snapshot taken while reporting lagged", () => {
   });
 
   it("keeps a pending re-check across a restart of the publisher", async () => {
-    await lagging(
-      "r6",
-      "EPGU-R6",
-      diaryOf("r6", [five], "5.00"),
-      diaryOf("r6", [five, four], "4.50"),
-    );
+    await staleThenFresh("r6", "EPGU-R6");
     await consent(h, "r6", true);
     await waitFor("the first snapshot", async () => (await published("EPGU-R6")).length === 1);
     await h.publisher.stop();
