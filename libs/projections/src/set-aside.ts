@@ -168,7 +168,7 @@ export async function readSetAside(
     );
   }
   const exists = await db.query<{ t: string | null }>("SELECT to_regclass($1) AS t", [
-    `"${schema.replace(/"/g, '""')}"._set_aside`,
+    `${quoteIdent(schema)}._set_aside`,
   ]);
   if (!exists.rows[0]?.t) return [];
   const r = await db.query<{
@@ -181,9 +181,7 @@ export async function readSetAside(
     sqlstate: string;
     message: string;
     set_aside_at: Date;
-  }>(
-    `SELECT * FROM "${schema.replace(/"/g, '""')}"._set_aside ORDER BY set_aside_at, source, sequence`,
-  );
+  }>(`SELECT * FROM ${quoteIdent(schema)}._set_aside ORDER BY set_aside_at, source, sequence`);
   return r.rows.map((row) => ({
     projection,
     source: row.source,

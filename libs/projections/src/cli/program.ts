@@ -6,7 +6,7 @@ import pg from "pg";
 import { InvalidProjectionDefinition, UnknownProjection } from "../errors.js";
 import type { Projection } from "../projection.js";
 import { rebuildProjection } from "../rebuild.js";
-import { readSetAside } from "../set-aside.js";
+import { describeSetAside, readSetAside } from "../set-aside.js";
 
 export interface ProjectionsCliOptions {
   /** The projections the command may rebuild; or loaded per call with `--module`. */
@@ -89,9 +89,7 @@ export function projectionsProgram(o: ProjectionsCliOptions = {}): Command {
           batchSize: opts.batchSize,
           keepOld: opts.keepOld,
           onSetAside: (e) => {
-            (o.out ?? process.stderr).write(
-              `\nwarning: set aside ${e.eventId} (${e.type}, stream ${e.streamId} version ${e.version}, ${e.source} sequence ${e.sequence}): ${e.sqlstate} ${e.message}\n`,
-            );
+            (o.out ?? process.stderr).write(`\nwarning: ${describeSetAside(e)}\n`);
           },
           onProgress: (p) => {
             if (!opts.progress) return;
