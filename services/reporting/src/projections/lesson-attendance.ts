@@ -7,7 +7,7 @@ import {
 } from "../domain/metrics/attendance.js";
 import type { AbsenceMark } from "./attendance-buffer.js";
 import type { Deltas, Scope } from "./deltas.js";
-import type { LessonRow } from "./lessons.js";
+import { type LessonRow, lessonScope } from "./lessons.js";
 import type { Q } from "./query.js";
 
 /*
@@ -48,11 +48,7 @@ export interface Place {
 }
 
 export const placeOf = (l: LessonRow): Place => ({
-  scope: {
-    classGroupId: l.class_group_id,
-    schoolId: l.school_id,
-    municipalityId: l.municipality_id,
-  },
+  scope: lessonScope(l),
   subjectId: l.subject_id,
   day: l.lesson_date,
 });
