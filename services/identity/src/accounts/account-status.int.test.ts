@@ -26,7 +26,6 @@ async function world() {
   const d = h.identity.deps;
   const a = await givenSchool(d);
   const b = await givenSchool(d);
-  const token = async (...claims: string[]) => h.md((await h.userWith(claims)).token);
   const teacherId = await givenPerson(d, a.schoolId, STAFF);
   const teacher = await h.userWith([`TEACHER@school:${a.schoolId}`], teacherId);
   return {
@@ -34,11 +33,11 @@ async function world() {
     b,
     teacherId,
     teacher,
-    adminA: await token(`SCHOOL_ADMIN@school:${a.schoolId}`),
-    adminB: await token(`SCHOOL_ADMIN@school:${b.schoolId}`),
-    officerX: await token(`MUNICIPAL_OFFICER@municipality:${a.municipalityId}`),
-    officerY: await token(`MUNICIPAL_OFFICER@municipality:${b.municipalityId}`),
-    teacherA: await token(`TEACHER@school:${a.schoolId}`),
+    adminA: await h.callerWith([`SCHOOL_ADMIN@school:${a.schoolId}`]),
+    adminB: await h.callerWith([`SCHOOL_ADMIN@school:${b.schoolId}`]),
+    officerX: await h.callerWith([`MUNICIPAL_OFFICER@municipality:${a.municipalityId}`]),
+    officerY: await h.callerWith([`MUNICIPAL_OFFICER@municipality:${b.municipalityId}`]),
+    teacherA: await h.callerWith([`TEACHER@school:${a.schoolId}`]),
     platform: h.md(await h.adminToken()),
   };
 }
@@ -298,10 +297,8 @@ describe("listing accounts", () => {
     const ofTeacher = { schoolId: "", personId: w.teacherId, pageSize: 0, pageToken: "" };
     expect((await h.authApi.listAccounts(ofTeacher, w.adminB)).accounts).toHaveLength(1);
     const c = await givenSchool(h.identity.deps);
-    const adminC = h.md((await h.userWith([`SCHOOL_ADMIN@school:${c.schoolId}`])).token);
-    const officerZ = h.md(
-      (await h.userWith([`MUNICIPAL_OFFICER@municipality:${c.municipalityId}`])).token,
-    );
+    const adminC = await h.callerWith([`SCHOOL_ADMIN@school:${c.schoolId}`]);
+    const officerZ = await h.callerWith([`MUNICIPAL_OFFICER@municipality:${c.municipalityId}`]);
     // B's officer covers one school of the teacher now: enough to read.
     expect((await h.authApi.listAccounts(ofTeacher, w.officerY)).accounts).toHaveLength(1);
     for (const md of [adminC, w.teacherA, officerZ]) {

@@ -137,8 +137,11 @@ export async function createServiceAccount(
   return { clientId, clientSecret };
 }
 
-/** The reason an account was disabled, or undefined while it is enabled. */
-async function disabledReason(db: Queryable, accountId: string): Promise<string | undefined> {
+/** The reason an account was disabled (DisableAccount), or undefined while it is enabled. */
+export async function disabledReason(
+  db: Queryable,
+  accountId: string,
+): Promise<string | undefined> {
   const { rows } = await db.query<{ reason: string }>(
     "SELECT reason FROM disabled_accounts WHERE account_id = $1",
     [accountId],

@@ -3,7 +3,7 @@ import { DomainError, hasControlCharacter } from "@otmetka/service-kit";
 import type pg from "pg";
 import { invalidInput, refused } from "../domain/errors.js";
 import { afterFailure, afterSuccess, isLocked, type LockoutState } from "../domain/lockout.js";
-import { type AccountRow, grantsOf } from "./accounts.js";
+import { type AccountRow, disabledReason, grantsOf } from "./accounts.js";
 import type { AuthDeps } from "./deps.js";
 import {
   dummyPasswordHash,
@@ -32,13 +32,9 @@ const lockedUntil = (until: Date) =>
 const disabledAccount = (field: string) =>
   refused(field, "the account is disabled; ask your school's administration");
 
-/** Whether the account was disabled (DisableAccount); read after its row lock in a login. */
-export async function isDisabled(db: pg.PoolClient | pg.Pool, accountId: string) {
-  const { rows } = await db.query("SELECT 1 FROM disabled_accounts WHERE account_id = $1", [
-    accountId,
-  ]);
-  return rows.length > 0;
-}
+/** Whether the account was disabled (DisableAccount); read again after its row lock in a login. */
+const isDisabled = async (db: pg.PoolClient | pg.Pool, accountId: string) =>
+  (await disabledReason(db, accountId)) !== undefined;
 
 const badRefresh = (why: string) =>
   new DomainError("unauthenticated", `refresh_token: ${why}`, { field: "refresh_token" });

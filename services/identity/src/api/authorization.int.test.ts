@@ -125,8 +125,8 @@ describe("tokens", () => {
 describe("scopes", () => {
   it("a teacher or admin of school A is refused on school B (PERMISSION_DENIED)", async () => {
     const { a, b, groupA, groupB } = await twoSchools();
-    const adminA = h.md((await h.userWith([`SCHOOL_ADMIN@school:${a.schoolId}`])).token);
-    const teacherA = h.md((await h.userWith([`TEACHER@school:${a.schoolId}`])).token);
+    const adminA = await h.callerWith([`SCHOOL_ADMIN@school:${a.schoolId}`]);
+    const teacherA = await h.callerWith([`TEACHER@school:${a.schoolId}`]);
     const open = (schoolId: string, letter: string, md: Metadata) =>
       h.api.openClassGroup(
         {
@@ -162,15 +162,13 @@ describe("scopes", () => {
       (await grpcError(h.api.erasePerson({ commandId: cmd(), personId: pupilB }, adminA))).code,
     ).toBe(status.PERMISSION_DENIED);
     // The municipality's officer covers its schools; a ministry officer covers the region.
-    const officer = h.md(
-      (await h.userWith([`MUNICIPAL_OFFICER@municipality:${b.municipalityId}`])).token,
-    );
+    const officer = await h.callerWith([`MUNICIPAL_OFFICER@municipality:${b.municipalityId}`]);
     await h.api.enrollStudent(
       { commandId: cmd(), personId: pupilB, classGroupId: groupB, effectiveDate: "2026-09-01" },
       officer,
     );
     expect((await grpcError(open(a.schoolId, "Г", officer))).code).toBe(status.PERMISSION_DENIED);
-    const ministry = h.md((await h.userWith(["MINISTRY_OFFICER@region:74"])).token);
+    const ministry = await h.callerWith(["MINISTRY_OFFICER@region:74"]);
     expect(
       (await h.api.registerMunicipality({ commandId: cmd(), name: "Новый округ" }, ministry))
         .municipalityId,
@@ -185,10 +183,10 @@ describe("scopes", () => {
     const pupil = await pupilAt(a.schoolId);
     const mother = await pupilAt(a.schoolId, PersonKind.PERSON_KIND_GUARDIAN);
     await linkGuardian(h.identity.deps, { commandId: cmd(), studentId: pupil, guardianId: mother });
-    const teacherA = h.md((await h.userWith([`TEACHER@school:${a.schoolId}`])).token);
-    const teacherB = h.md((await h.userWith([`TEACHER@school:${b.schoolId}`])).token);
-    const guardian = h.md((await h.userWith(["GUARDIAN"], mother)).token);
-    const self = h.md((await h.userWith(["STUDENT"], pupil)).token);
+    const teacherA = await h.callerWith([`TEACHER@school:${a.schoolId}`]);
+    const teacherB = await h.callerWith([`TEACHER@school:${b.schoolId}`]);
+    const guardian = await h.callerWith(["GUARDIAN"], mother);
+    const self = await h.callerWith(["STUDENT"], pupil);
     const ask = (md: Metadata) =>
       h.api.getPeople({ personIds: [pupil], includePersonalData: true }, md);
     for (const md of [teacherA, guardian, self]) {
@@ -282,7 +280,7 @@ describe("scopes", () => {
       ).classGroupId,
     ).toBeTruthy();
     const teacher = await pupilAt(b.schoolId, PersonKind.PERSON_KIND_STAFF);
-    const adminA = h.md((await h.userWith([`SCHOOL_ADMIN@school:${a.schoolId}`])).token);
+    const adminA = await h.callerWith([`SCHOOL_ADMIN@school:${a.schoolId}`]);
     const create = (md: Metadata) =>
       h.authApi.createAccount(
         {
@@ -293,7 +291,7 @@ describe("scopes", () => {
         md,
       );
     expect((await grpcError(create(adminA))).code).toBe(status.PERMISSION_DENIED);
-    const adminB = h.md((await h.userWith([`SCHOOL_ADMIN@school:${b.schoolId}`])).token);
+    const adminB = await h.callerWith([`SCHOOL_ADMIN@school:${b.schoolId}`]);
     expect((await create(adminB)).accountId).toBeTruthy();
   });
 });

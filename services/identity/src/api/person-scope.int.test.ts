@@ -45,7 +45,6 @@ async function world() {
     ogrn: VALID_OGRN,
   });
   const b = await givenSchool(d);
-  const token = async (claim: string) => h.md((await h.userWith([claim])).token);
   return {
     a: a.schoolId,
     a2,
@@ -53,10 +52,10 @@ async function world() {
     groupA: await givenClassGroup(d, { schoolId: a.schoolId, gradeLevel: 5, letter: "А" }),
     groupA2: await givenClassGroup(d, { schoolId: a2, gradeLevel: 5, letter: "А" }),
     groupB: await givenClassGroup(d, { schoolId: b.schoolId, gradeLevel: 5, letter: "А" }),
-    adminA: await token(`SCHOOL_ADMIN@school:${a.schoolId}`),
-    adminB: await token(`SCHOOL_ADMIN@school:${b.schoolId}`),
-    officerX: await token(`MUNICIPAL_OFFICER@municipality:${a.municipalityId}`),
-    officerY: await token(`MUNICIPAL_OFFICER@municipality:${b.municipalityId}`),
+    adminA: await h.callerWith([`SCHOOL_ADMIN@school:${a.schoolId}`]),
+    adminB: await h.callerWith([`SCHOOL_ADMIN@school:${b.schoolId}`]),
+    officerX: await h.callerWith([`MUNICIPAL_OFFICER@municipality:${a.municipalityId}`]),
+    officerY: await h.callerWith([`MUNICIPAL_OFFICER@municipality:${b.municipalityId}`]),
     platform: h.md(await h.adminToken()),
   };
 }
@@ -261,10 +260,11 @@ describe("a school joining a person's schools (staff assignment, enrollment, tra
     const w = await world();
     const p = await givenPerson(h.identity.deps, w.a);
     await enroll(p, w.groupB, w.platform);
-    const adminA2 = h.md((await h.userWith([`SCHOOL_ADMIN@school:${w.a2}`])).token);
-    const adminBA2 = h.md(
-      (await h.userWith([`SCHOOL_ADMIN@school:${w.b}`, `SCHOOL_ADMIN@school:${w.a2}`])).token,
-    );
+    const adminA2 = await h.callerWith([`SCHOOL_ADMIN@school:${w.a2}`]);
+    const adminBA2 = await h.callerWith([
+      `SCHOOL_ADMIN@school:${w.b}`,
+      `SCHOOL_ADMIN@school:${w.a2}`,
+    ]);
     // The school left and the school joined are not enough: the registering school is asked.
     await expectDenied(() => transfer(p, w.groupA2, adminBA2, "2026-10-01"), w.a);
     await expectDenied(() => transfer(p, w.groupA2, w.officerX, "2026-10-01"), w.b);
@@ -313,7 +313,7 @@ describe("guardians, consent, roles and legal holds of a person of several schoo
       w.a,
     );
     // The guardian themself decides, whatever the schools.
-    const self = h.md((await h.userWith(["GUARDIAN"], g)).token);
+    const self = await h.callerWith(["GUARDIAN"], g);
     await h.api.grantPortalConsent({ commandId: cmd(), ...consent }, self);
     // Withdrawing only stops sharing: one school of the pupil may record it.
     await h.api.withdrawPortalConsent({ commandId: cmd(), ...consent }, w.adminB);
@@ -357,7 +357,7 @@ describe("guardians, consent, roles and legal holds of a person of several schoo
     await expectDenied(() => hold("liftLegalHold", w.officerY), w.a);
     await hold("liftLegalHold", w.platform);
     await hold("placeLegalHold", w.officerX);
-    const ministry = h.md((await h.userWith(["MINISTRY_OFFICER@region:74"])).token);
+    const ministry = await h.callerWith(["MINISTRY_OFFICER@region:74"]);
     await hold("liftLegalHold", ministry);
   });
 });

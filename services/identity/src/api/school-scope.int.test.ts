@@ -29,17 +29,16 @@ async function world() {
   const b = await givenSchool(d);
   const group = (schoolId: string, letter: string) =>
     givenClassGroup(d, { schoolId, gradeLevel: 5, letter });
-  const token = async (claim: string) => h.md((await h.userWith([claim])).token);
   return {
     a,
     b,
     groupA: await group(a.schoolId, "А"),
     groupA2: await group(a.schoolId, "Б"),
     groupB: await group(b.schoolId, "А"),
-    adminA: await token(`SCHOOL_ADMIN@school:${a.schoolId}`),
-    adminB: await token(`SCHOOL_ADMIN@school:${b.schoolId}`),
-    officerA: await token(`MUNICIPAL_OFFICER@municipality:${a.municipalityId}`),
-    officerB: await token(`MUNICIPAL_OFFICER@municipality:${b.municipalityId}`),
+    adminA: await h.callerWith([`SCHOOL_ADMIN@school:${a.schoolId}`]),
+    adminB: await h.callerWith([`SCHOOL_ADMIN@school:${b.schoolId}`]),
+    officerA: await h.callerWith([`MUNICIPAL_OFFICER@municipality:${a.municipalityId}`]),
+    officerB: await h.callerWith([`MUNICIPAL_OFFICER@municipality:${b.municipalityId}`]),
     platform: h.md(await h.adminToken()),
   };
 }
@@ -170,7 +169,7 @@ describe("staff, class groups and roles of another school", () => {
       subjectId: "english",
       name: "1",
     });
-    const teacherA = h.md((await h.userWith([`TEACHER@school:${w.a.schoolId}`])).token);
+    const teacherA = await h.callerWith([`TEACHER@school:${w.a.schoolId}`]);
     const member = (md: typeof w.adminA) =>
       h.api.addSubgroupMember(
         { commandId: cmd(), subgroupId, personId: pupilB, effectiveDate: "2026-09-01" },

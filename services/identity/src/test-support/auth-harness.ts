@@ -132,6 +132,10 @@ export function useAuthHarness(label: string) {
       const tokens = await h.login(username, password);
       return { accountId, username, password, token: tokens.accessToken, tokens };
     },
+    /** Call metadata of a fresh user with the given grants (see userWith). */
+    async callerWith(claims: string[], personId = "") {
+      return h.md((await h.userWith(claims, personId)).token);
+    },
   };
   return h;
 }
