@@ -13,7 +13,11 @@ import { useTestEnvironment } from "@otmetka/testing";
 import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_METRICS_CONFIG, type MetricsConfig } from "./domain/metrics/definitions.js";
-import { performanceReport, reportColumns } from "./exports/performance-report.js";
+import {
+  performanceReport,
+  type ReportRequest,
+  reportColumns,
+} from "./exports/performance-report.js";
 import { reportCsv, reportXlsx } from "./exports/render.js";
 import { reportingProjection } from "./projections/projection.js";
 import { type DashboardQuery, dashboard } from "./queries/dashboards.js";
@@ -60,6 +64,10 @@ const q = (over: Partial<DashboardQuery>): DashboardQuery => ({
   ...over,
 });
 const dash = (over: Partial<DashboardQuery>) => dashboard(h.db, config, q(over));
+/** The statutory report of 2026/2027 as of D; `over` names the scope and the period. */
+const statutory = (
+  over: Pick<ReportRequest, "level" | "scopeId" | "term"> & Partial<ReportRequest>,
+) => performanceReport(h.db, config, { startYear: 2026, asOf: D, ...over });
 const results = async (over: Partial<DashboardQuery>) =>
   (await dash(over)).performance?.distribution.results;
 const average = async (over: Partial<DashboardQuery>) => {
@@ -388,12 +396,10 @@ describe("definition versions", () => {
 
 describe("statutory export", () => {
   it("the XLSX, opened with exceljs, holds the dashboard's figures, the version and the as-of date", async () => {
-    const report = await performanceReport(h.db, config, {
+    const report = await statutory({
       level: "SCHOOL",
       scopeId: f.schoolId,
-      startYear: 2026,
       term: 1,
-      asOf: D,
       mode: "RECORDED",
       basis: "CURRENT",
     });
@@ -430,12 +436,10 @@ describe("statutory export", () => {
 
   it("CSV carries a BOM and Russian headings; the gRPC call answers bytes for a municipality", async () => {
     const csv = await reportCsv(
-      await performanceReport(h.db, config, {
+      await statutory({
         level: "SCHOOL",
         scopeId: f.schoolId,
-        startYear: 2026,
         term: 1,
-        asOf: D,
       }),
     );
     expect([...csv.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
@@ -542,12 +546,10 @@ describe("statutory export", () => {
       ),
     ]);
     await h.caughtUp();
-    const report = await performanceReport(h.db, config, {
+    const report = await statutory({
       level: "SCHOOL",
       scopeId: schoolId,
-      startYear: 2026,
       term: 2,
-      asOf: D,
     });
     for (const read of [
       await readXlsx(await reportXlsx(report)),
@@ -667,12 +669,10 @@ describe("statutory export names", () => {
       identity(named, "SchoolRenamed", { schoolId: named, name: "Лицей № 2" }),
     ]);
     await h.caughtUp();
-    const report = await performanceReport(h.db, config, {
+    const report = await statutory({
       level: "MUNICIPALITY",
       scopeId: municipalityId,
-      startYear: 2026,
       term: 0,
-      asOf: D,
     });
     expect(report.scopeName).toBe("Озёрский округ");
     expect(report.rows.map((r) => [r.name, r.unit])).toEqual([
