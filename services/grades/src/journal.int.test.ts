@@ -3,7 +3,7 @@ import { Metadata, status } from "@grpc/grpc-js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { AbsenceReason, MarkValue } from "@otmetka/proto/grades/events/v1/events";
 import { useTestEnvironment } from "@otmetka/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { recordMarks } from "./commands/journal.js";
 import { JournalStore } from "./commands/journal-store.js";
 import {
@@ -210,10 +210,12 @@ describe("marks over gRPC", () => {
     });
   });
 
-  it("the lesson's teacher keeps their rights on it after someone else conducted it, and so does the conductor", async () => {
-    // The substitute's lesson of 2026-09-15 (their days are 2026-09-14..18) moved to 2026-09-11
-    // with its teacher (as curriculum's LessonMoved keeps it), there conducted by a colleague
-    // an admin named: neither has an assignment or a substitution on that day, each has the lesson.
+  /**
+   * The substitute's lesson of 2026-09-15 (their days are 2026-09-14..18) moved to 2026-09-11
+   * with its teacher (as curriculum's LessonMoved keeps it), there conducted by a colleague an
+   * admin named: neither has an assignment or a substitution on that day, each has the lesson.
+   */
+  const lessonTaughtOutsideAssignments = async () => {
     const lesson = mathLesson("2026-09-15", f.teachers.sub);
     await publishFeed(h.nc, h.names, [
       scheduled(lesson),
@@ -230,12 +232,17 @@ describe("marks over gRPC", () => {
         status: "CONDUCTED",
       }),
     );
-    const [sub, conductor, eng] = await Promise.all(
-      [f.teachers.sub, f.teachers.stranger, f.teachers.eng].map((id) =>
-        h.as([`TEACHER@school:${f.schoolId}`], id),
-      ),
-    );
-    const { lessonId } = lesson;
+    const teacherOf = (id: string) => h.as([`TEACHER@school:${f.schoolId}`], id);
+    const [sub, conductor, eng] = await Promise.all([
+      teacherOf(f.teachers.sub),
+      teacherOf(f.teachers.stranger),
+      teacherOf(f.teachers.eng),
+    ]);
+    return { lessonId: lesson.lessonId, sub, conductor, eng };
+  };
+
+  it("the lesson's teacher keeps their rights on it after someone else conducted it, and so does the conductor", async () => {
+    const { lessonId, sub, conductor, eng } = await lessonTaughtOutsideAssignments();
     expect((await recordMark({ lessonId, mark: mark(f.pupils.p2) }, sub)).replayed).toBe(false);
     expect((await recordMark({ lessonId, mark: mark(f.pupils.p2) }, conductor)).replayed).toBe(
       false,
@@ -249,6 +256,57 @@ describe("marks over gRPC", () => {
       code: status.PERMISSION_DENIED,
       rule: "author_not_assigned",
     });
+  });
+
+  it("the lesson's teacher and its conductor correct and revoke marks on it as they record them; nobody else gains", async () => {
+    const { lessonId, sub, conductor, eng } = await lessonTaughtOutsideAssignments();
+    const onLesson = async (md: typeof teacher) =>
+      (await recordMark({ lessonId, mark: mark(f.pupils.p2) }, md)).markId;
+    const [bySub, byConductor] = [await onLesson(sub), await onLesson(conductor)];
+    const correct = (markId: string, md: typeof teacher) =>
+      h.client.correctMark(
+        { commandId: randomUUID(), journal, markId, value: MarkValue.MARK_VALUE_FOUR, reason: "r" },
+        md,
+      );
+    const revoke = (markId: string, md: typeof teacher) =>
+      h.client.revokeMark({ commandId: randomUUID(), journal, markId, reason: "r" }, md);
+    const stream = `journal-${f.classGroupId}-${f.subjects.math}-2026`;
+    const before = await h.store.streamVersion(stream);
+    // The lesson's teacher as a teacher of another school or as a guardian, a teacher of
+    // another subject, and the lesson's teacher on a mark of another lesson (2026-09-10, before
+    // their substitution) are refused as when recording.
+    const [elsewhere, guardian] = await Promise.all([
+      h.as([`TEACHER@school:${randomUUID()}`], f.teachers.sub),
+      h.as(["GUARDIAN"], f.teachers.sub),
+    ]);
+    const { markId: otherLesson } = await recordMark();
+    for (const [markId, md] of [
+      [bySub, elsewhere],
+      [bySub, guardian],
+      [bySub, eng],
+      [otherLesson, sub],
+      [otherLesson, conductor],
+    ] as const) {
+      for (const change of [correct, revoke])
+        expect((await grpcError(change(markId, md))).code).toBe(status.PERMISSION_DENIED);
+    }
+    expect(await h.store.streamVersion(stream)).toBe(before + 1);
+    // An assigned teacher is judged without reading the lesson; the lesson's people read it.
+    const lessonReads = vi.spyOn(h.deps.facts, "lessonOf");
+    try {
+      expect((await correct(bySub, teacher)).replayed).toBe(false);
+      expect(lessonReads).not.toHaveBeenCalled();
+      for (const [markId, md] of [
+        [bySub, conductor],
+        [byConductor, sub],
+      ] as const) {
+        expect((await correct(markId, md)).replayed).toBe(false);
+        expect((await revoke(markId, md)).replayed).toBe(false);
+      }
+      expect(lessonReads).toHaveBeenCalled();
+    } finally {
+      lessonReads.mockRestore();
+    }
   });
 
   it("refuses a lesson in the future in the school's zone, and a cancelled lesson", async () => {

@@ -47,6 +47,11 @@ export interface JournalContext {
   /** The command's id and payload, as checked against an earlier run of the same id. */
   commandId: string;
   payload: unknown;
+  /**
+   * The actor as the command's lesson would make it (the lesson's own teacher and conductor teach
+   * it on its date), for a command that reads its lesson only after the context (a correction).
+   */
+  actorWith(lesson: LessonOwners): Actor;
   /** Set when the command id ran before with this payload: answer it, decide nothing. */
   replay?: { result: unknown };
 }
@@ -120,7 +125,8 @@ export async function journalContext(
     payload: q.payload,
     streamId: ref.journalId,
     journal: { ref, grading: f.grading },
-    actor: actorOf(call, cg.schoolId, f),
+    actor: actorOf(call, cg.schoolId, f, lesson),
+    actorWith: (l) => actorOf(call, cg.schoolId, f, l),
     today: civilDateIn(deps.clock.now(), cg.timeZone ?? DEFAULT_ZONE),
     ...(lesson ? { lesson } : {}),
     enrollment: (id) => (f.students.get(id)?.enrolled ? "enrolled" : "not_enrolled"),
@@ -128,7 +134,18 @@ export async function journalContext(
   };
 }
 
-function actorOf(call: Call, schoolId: string, f: CommandFacts): Actor {
+/** What of a lesson says who teaches it: its date, its teacher and who conducted it. */
+export type LessonOwners = Pick<
+  NonNullable<CommandFacts["lesson"]>,
+  "date" | "teacherId" | "conductedBy"
+>;
+
+function actorOf(
+  call: Call,
+  schoolId: string,
+  f: CommandFacts,
+  lesson: LessonOwners | undefined,
+): Actor {
   const c = call.caller;
   const admin =
     hasRole(c, "SCHOOL_ADMIN", { schoolId }) ||
@@ -138,12 +155,11 @@ function actorOf(call: Call, schoolId: string, f: CommandFacts): Actor {
   const teacher = personId !== undefined && hasRole(c, "TEACHER", { schoolId });
   // The lesson's own teacher and whoever conducted it teach it, on its date.
   const ownLesson =
-    f.lesson !== undefined &&
-    (f.lesson.teacherId === personId || f.lesson.conductedBy === personId);
+    lesson !== undefined && (lesson.teacherId === personId || lesson.conductedBy === personId);
   const assignedOn = (date: CivilDate) =>
     teacher &&
     (f.teacherIds.includes(personId) ||
-      (ownLesson && f.lesson?.date === date) ||
+      (ownLesson && lesson?.date === date) ||
       f.substitutions.some((s) => s.firstDay <= date && date <= s.lastDay));
   return {
     id: personId ?? c.accountId,
@@ -155,7 +171,7 @@ function actorOf(call: Call, schoolId: string, f: CommandFacts): Actor {
       [
         first,
         ...f.substitutions.map((s) => addDays(s.lastDay, 1)),
-        ...(f.lesson ? [addDays(f.lesson.date, 1)] : []),
+        ...(lesson ? [addDays(lesson.date, 1)] : []),
       ]
         .filter((d) => first <= d && d <= last)
         .sort()

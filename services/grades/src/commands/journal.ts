@@ -1,10 +1,11 @@
 import type { NewEvent, Queryable } from "@otmetka/eventstore";
-import { civilDate } from "@otmetka/service-kit";
+import { type CivilDate, civilDate } from "@otmetka/service-kit";
 import { invalidInput } from "../domain/errors.js";
 import { decideJournal, MAX_REASON, termMarksOf } from "../domain/journal.js";
-import type { JournalCommand } from "../domain/journal-commands.js";
+import type { Actor, JournalCommand } from "../domain/journal-commands.js";
 import { checkWorkType, resolveWeight, weightedAverage } from "../domain/marks.js";
 import { FACTS_SCHEMA, NOTES_LOCK } from "../projections/facts.js";
+import type { JournalKey } from "../projections/facts-queries.js";
 import type { Call, GradesDeps } from "./deps.js";
 import { derivedId } from "./derived-id.js";
 import {
@@ -170,6 +171,24 @@ export async function recordMarks(
   );
 }
 
+/**
+ * Who changes a mark as RecordMark would have judged them on its lesson: the lesson's own
+ * teacher and its conductor teach it on its date as the replica knows it now (as for an
+ * excusal, so after a move they count on the new date only). The lesson is read only for a
+ * caller neither a role nor an assignment or substitution on the mark's date lets in already,
+ * so the usual correction costs no more.
+ */
+async function markActor(
+  deps: GradesDeps,
+  journal: JournalKey,
+  ctx: JournalContext,
+  mark: { lessonId: string; lessonDate: CivilDate },
+): Promise<Actor> {
+  if (ctx.actor.admin || ctx.actor.assignedOn(mark.lessonDate)) return ctx.actor;
+  const lesson = await deps.facts.lessonOf(journal, mark.lessonId);
+  return lesson ? ctx.actorWith(lesson) : ctx.actor;
+}
+
 export async function correctOrRevokeMark(
   deps: GradesDeps,
   call: Call,
@@ -190,11 +209,12 @@ export async function correctOrRevokeMark(
     commandId: req.commandId,
     payload: { kind, req },
   });
-  // The mark's pupil (a mark never changes pupil): the reason's note is theirs.
-  const pupil = ctx.replay
+  // The mark's pupil and lesson (a mark never changes either): the reason's note is the pupil's.
+  const mark = ctx.replay
     ? undefined
-    : (await deps.journals.read(ctx.streamId)).marks.get(req.markId)?.studentId;
-  const notes = reasonNote(ctx, pupil, req.reason);
+    : (await deps.journals.read(ctx.streamId)).marks.get(req.markId);
+  const notes = reasonNote(ctx, mark?.studentId, req.reason);
+  const actor = mark ? await markActor(deps, journal, ctx, mark) : ctx.actor;
   return decideAndAppend(
     deps,
     call,
@@ -202,6 +222,7 @@ export async function correctOrRevokeMark(
     (c) => ({
       kind,
       ...commandBase(c),
+      actor,
       markId: req.markId,
       value: req.value ?? "",
       reason: req.reason,

@@ -159,6 +159,15 @@ export class FactsReader {
     };
   }
 
+  /**
+   * A lesson of the journal as the replica knows it (undefined when unseen), read with the
+   * concurrent calls' facts: for a command that learns which lesson it needs from the journal's
+   * state (a correction's mark) and needs it only for some callers.
+   */
+  async lessonOf(journal: JournalKey, lessonId: string): Promise<CommandFacts["lesson"]> {
+    return (await this.calls.submit({ journal, lessonId, studentIds: [] })).lesson;
+  }
+
   private async journalFacts(q: FactsQuery): Promise<JournalFacts> {
     const k = q.journal;
     const key = `${k.classGroupId}|${k.subgroupId}|${k.subjectId}|${k.startYear}`;
