@@ -7,7 +7,7 @@
  * - single-mark `recordMark` through GraphQL with 64 clients over BENCH_CLASSES x 10 subjects
  *   (200) journals, end to end: a mark counts when reporting's journal notice that follows
  *   the mutation's answer arrives (committed and in the journal view), or at the answer when
- *   that journal's notice came first; marks/s (goal 0.3x of the baseline) and p99 of both
+ *   that journal's notice came first; marks/s (goals: 1,000 marks/s and 0.3x of the baseline) and p99 of both
  *   the mutation and the end-to-end latency; after the services are idle (the set-up
  *   projected) and one uncounted warm-up run.
  * Per-process CPU (user+system seconds from /proc) is reported for each measurement: the
@@ -549,14 +549,19 @@ async function main(): Promise<void> {
       );
     if (markRuns.length)
       figures.push(
-        figure({
-          id: "record_mark_e2e_c64",
-          unit: "marks/s",
-          runs: markRuns,
-          baseline,
-          goal: 0.3,
-          note: `${school.journals.length} journals, until the journal notice`,
-        }),
+        {
+          ...figure({
+            id: "record_mark_e2e_c64",
+            unit: "marks/s",
+            runs: markRuns,
+            baseline,
+            goal: 0.3,
+            note: `${school.journals.length} journals, until the journal notice`,
+          }),
+          // The issue asks for both: 1,000 marks/s, "about 0.3x" of the baseline it expected.
+          limit: 1000,
+          limit_kind: "min",
+        },
         figure({
           id: "record_mark_mutation_p99_c64",
           unit: "ms",

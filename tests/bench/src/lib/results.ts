@@ -127,6 +127,14 @@ export function withEarlierFigures(name: string, figures: Figure[], only: string
 }
 
 /** The human table: one line per figure, with its baseline, ratio and goal. */
+/** An absolute bound the issue asks for, and whether the median keeps it. */
+function limitCell(f: Figure): string {
+  if (f.limit === undefined) return "";
+  const max = f.limit_kind !== "min";
+  const kept = max ? f.value <= f.limit : f.value >= f.limit;
+  return `${max ? "<=" : ">="} ${f.limit} ${kept ? "ok" : "MISSED"}`;
+}
+
 export function formatTable(figures: Figure[]): string {
   const rows = figures.map((f) => [
     f.id,
@@ -137,9 +145,10 @@ export function formatTable(figures: Figure[]): string {
     f.goal === null
       ? ""
       : `>= ${f.goal}${f.ratio !== null ? (f.ratio >= f.goal ? " ok" : " MISSED") : ""}`,
+    limitCell(f),
     f.note ?? "",
   ]);
-  const head = ["figure", "median", "min..max", "baseline", "ratio", "goal", "note"];
+  const head = ["figure", "median", "min..max", "baseline", "ratio", "goal", "limit", "note"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     cells
