@@ -267,6 +267,35 @@ describe("mutations", () => {
     expect(h.fakes.calls.get("ConductLesson")).toBeUndefined();
   });
 
+  it("runs an operation's mutation fields in order and stops at the first refused one", async () => {
+    const input = { ...lesson, homework: "№ 12" };
+    const twice = `mutation T($a: ID!, $b: ID!, $out: ConductLessonInput!, $in: ConductLessonInput!) {
+      first: conductLesson(commandId: $a, input: $out) { replayed }
+      second: conductLesson(commandId: $b, input: $in) { replayed }
+    }`;
+    h.fakes.reset();
+    const refused = await h.query(teacher, twice, {
+      a: "cmd-11",
+      b: "cmd-12",
+      out: { ...input, schoolId: F.s2, classGroupId: F.c2 },
+      in: input,
+    });
+    expect(refused.body.data).toBeNull();
+    expect([codeOf(refused), fieldOf(refused)]).toEqual(["FORBIDDEN", "input.classGroupId"]);
+    expect(refused.body.errors?.[0]?.path).toEqual(["first"]);
+    expect(h.fakes.calls.get("ConductLesson")).toBeUndefined();
+    // In the other order the first runs (and stays committed), the refused second ends it.
+    const firstRuns = await h.query(teacher, twice, {
+      a: "cmd-13",
+      b: "cmd-14",
+      out: input,
+      in: { ...input, schoolId: F.s2, classGroupId: F.c2 },
+    });
+    expect(firstRuns.body.data).toBeNull();
+    expect(firstRuns.body.errors?.[0]?.path).toEqual(["second"]);
+    expect(h.fakes.calls.get("ConductLesson")).toBe(1);
+  });
+
   it("refuses callers without a role that could run the command, and other schools' journals", async () => {
     const guardian = await h.token(["GUARDIAN"], F.g1);
     expect(codeOf(await record(guardian, { journal, lessonId: "l1", mark }))).toBe("FORBIDDEN");
