@@ -44,13 +44,31 @@ export async function requireAccount(
 
 /** The account's current grants as role claims, from the read model. */
 export async function grantsOf(db: Queryable, accountId: string): Promise<string[]> {
-  const { rows } = await db.query<{ role: string; scope_kind: string; scope_id: string }>(
-    "SELECT role, scope_kind, scope_id FROM account_grants WHERE account_id = $1 ORDER BY 1, 2, 3",
-    [accountId],
+  return (await grantsOfAccounts(db, [accountId])).get(accountId) ?? [];
+}
+
+/** Grants of several accounts in one query (a page of ListAccounts), each list ordered. */
+export async function grantsOfAccounts(
+  db: Queryable,
+  accountIds: readonly string[],
+): Promise<Map<string, string[]>> {
+  const { rows } = await db.query<{
+    account_id: string;
+    role: string;
+    scope_kind: string;
+    scope_id: string;
+  }>(
+    `SELECT account_id, role, scope_kind, scope_id FROM account_grants
+     WHERE account_id = ANY($1::uuid[]) ORDER BY role, scope_kind, scope_id`,
+    [accountIds],
   );
-  return rows.map((r) =>
-    r.scope_kind === "" ? r.role : `${r.role}@${r.scope_kind}:${r.scope_id}`,
-  );
+  const byAccount = new Map<string, string[]>();
+  for (const r of rows) {
+    // The claim's one format (service-kit parseRoleClaim reads it back).
+    const claim = r.scope_kind === "" ? r.role : `${r.role}@${r.scope_kind}:${r.scope_id}`;
+    byAccount.set(r.account_id, [...(byAccount.get(r.account_id) ?? []), claim]);
+  }
+  return byAccount;
 }
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === "23505";
@@ -189,8 +207,8 @@ function afterToken(token: string): string | null {
 }
 
 /**
- * One page of user accounts, by account id: of the people of a school (registered there,
- * enrolled there now or on its staff: the schools Targets.person knows) or of one person.
+ * One page of user accounts, by account id: of the people a school holds now (SQL
+ * `person_schools`, as Targets.person) or of one person.
  */
 export async function listAccounts(
   deps: AuthDeps,
@@ -202,9 +220,12 @@ export async function listAccounts(
   const pool = deps.store.pool;
   const people =
     "schoolId" in of
-      ? `SELECT person_id FROM people WHERE school_id = $1
-         UNION SELECT person_id FROM enrollments WHERE school_id = $1 AND valid_to IS NULL
-         UNION SELECT person_id FROM staff_schools WHERE school_id = $1`
+      ? // Everyone the school ever had, then only those it holds now (person_schools).
+        `SELECT c.person_id FROM (
+           SELECT person_id FROM people WHERE school_id = $1
+           UNION SELECT person_id FROM enrollments WHERE school_id = $1
+           UNION SELECT person_id FROM staff_schools WHERE school_id = $1
+         ) c WHERE $1 IN (SELECT person_schools(c.person_id))`
       : "SELECT $1::uuid";
   const { rows } = await pool.query<AccountRow & { disabled: boolean }>(
     `SELECT a.*, d.account_id IS NOT NULL AS disabled
@@ -216,16 +237,15 @@ export async function listAccounts(
   );
   const shown = rows.slice(0, limit);
   // One query for the page's grants, not one per account.
-  const grants = await pool.query<{ account_id: string; claim: string }>(
-    `SELECT account_id, CASE WHEN scope_kind = '' THEN role ELSE role || '@' || scope_kind || ':' || scope_id END AS claim
-     FROM account_grants WHERE account_id = ANY($1::uuid[]) ORDER BY role, scope_kind, scope_id`,
-    [shown.map((r) => r.account_id)],
+  const grants = await grantsOfAccounts(
+    pool,
+    shown.map((r) => r.account_id),
   );
   const accounts = shown.map((r) => ({
     accountId: r.account_id,
     personId: r.person_id ?? "",
     username: r.username ?? "",
-    grants: grants.rows.filter((g) => g.account_id === r.account_id).map((g) => g.claim),
+    grants: grants.get(r.account_id) ?? [],
     disabled: r.disabled,
     createdAt: r.created_at,
     lastLoginAt: r.last_login_at ?? undefined,

@@ -55,14 +55,13 @@ export class Targets {
     return this.schoolsOf("SELECT school_id FROM subgroups WHERE subgroup_id = $1", subgroupId);
   }
 
-  /** A person's schools: where registered, where enrolled now, where they work. */
+  /**
+   * A person's schools: where they are enrolled or work now; with neither, their last
+   * school (of their last stay, else the one that registered them). SQL `person_schools`
+   * (migrations) holds the rule, shared with ListAccounts.
+   */
   async person(personId: string): Promise<ScopeTarget[]> {
-    return this.schoolsOf(
-      `SELECT school_id FROM people WHERE person_id = $1
-       UNION SELECT school_id FROM enrollments WHERE person_id = $1 AND valid_to IS NULL
-       UNION SELECT school_id FROM staff_schools WHERE person_id = $1`,
-      personId,
-    );
+    return this.schoolsOf("SELECT person_schools($1) AS school_id", personId);
   }
 
   /**

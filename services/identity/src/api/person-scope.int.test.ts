@@ -25,6 +25,8 @@ import {
  * guardians) answer to every school that holds the person, and so does adding a school to
  * theirs (assigning a teacher to its staff, enrolling a pupil registered elsewhere): one school
  * of theirs is enough to read their data, so a school must not make itself one on its own.
+ * The schools holding a person are those they are enrolled at or work at now; with none, their
+ * last school (README "A person's schools"): a school the pupil left no longer holds them.
  */
 const h = useAuthHarness("identity_person_scope");
 const STAFF = PersonKind.PERSON_KIND_STAFF;
@@ -146,15 +148,17 @@ describe("personal data, erasure and accounts of a person of several schools", (
     await erase(t, w.adminA);
   });
 
-  it("a pupil registered at A and enrolled at B answers to both schools", async () => {
+  it("a pupil registered at A and enrolled at B answers to B: A let them go", async () => {
     const w = await world();
     const p = await pupil(w.a, w.groupB);
-    await expectDenied(() => change(p, w.adminB), w.a);
-    await expectDenied(() => erase(p, w.adminB), w.a);
-    await expectDenied(() => account(p, w.adminB), w.a);
     await expectDenied(() => change(p, w.adminA), w.b);
-    await change(p, w.platform);
+    await expectDenied(() => erase(p, w.adminA), w.b);
+    await expectDenied(() => account(p, w.adminA), w.b);
+    await change(p, w.adminB);
+    await account(p, w.adminB);
+    await erase(p, w.adminB);
     const inX = await pupil(w.a, w.groupA2);
+    await expectDenied(() => change(inX, w.officerY), w.a2);
     await change(inX, w.officerX);
     await erase(inX, w.officerX);
     // Registered and enrolled at A: A's admin alone.
@@ -256,19 +260,15 @@ describe("a school joining a person's schools (staff assignment, enrollment, tra
     await enroll(await givenPerson(h.identity.deps, w.a), w.groupA, w.adminA);
   });
 
-  it("TransferStudent of a pupil registered at A, enrolled at B, to A2 needs A too", async () => {
+  it("TransferStudent of a pupil registered at A, enrolled at B, to A2 needs B and A2", async () => {
     const w = await world();
     const p = await givenPerson(h.identity.deps, w.a);
     await enroll(p, w.groupB, w.platform);
     const adminA2 = await h.callerWith([`SCHOOL_ADMIN@school:${w.a2}`]);
-    const adminBA2 = await h.callerWith([
-      `SCHOOL_ADMIN@school:${w.b}`,
-      `SCHOOL_ADMIN@school:${w.a2}`,
-    ]);
-    // The school left and the school joined are not enough: the registering school is asked.
-    await expectDenied(() => transfer(p, w.groupA2, adminBA2, "2026-10-01"), w.a);
+    // The school left and the school joined; the registering school let the pupil go to B.
+    await expectDenied(() => transfer(p, w.groupA2, w.adminA, "2026-10-01"), w.a2, w.b);
     await expectDenied(() => transfer(p, w.groupA2, w.officerX, "2026-10-01"), w.b);
-    await expectDenied(() => transfer(p, w.groupA2, w.officerY, "2026-10-01"), w.a2, w.a);
+    await expectDenied(() => transfer(p, w.groupA2, w.officerY, "2026-10-01"), w.a2);
     expect(await reads(p, adminA2)).toBe("none");
     // Within B nothing joins the pupil's schools: B alone, as RollOverYear does.
     const groupB2 = await givenClassGroup(h.identity.deps, {
@@ -297,25 +297,31 @@ describe("a school joining a person's schools (staff assignment, enrollment, tra
 describe("guardians, consent, roles and legal holds of a person of several schools", () => {
   it("LinkGuardian, UnlinkGuardian and consent recorded by a school need every school of the pupil", async () => {
     const w = await world();
+    // A pupil of A and B at once does not exist (one class group at any date): a staff member
+    // who also studies is not modelled either, so the pupil's schools are one, and a school
+    // that only registered them (A) is no longer one once they are enrolled at B.
     const p = await pupil(w.a, w.groupB);
     const g = await givenPerson(h.identity.deps, w.b, GUARDIAN);
     const link = (md: Md) =>
       h.api.linkGuardian({ commandId: cmd(), studentId: p, guardianId: g }, md);
-    await expectDenied(() => link(w.adminB), w.a);
-    await link(w.platform);
+    await expectDenied(() => link(w.adminA), w.b);
+    await link(w.adminB);
     await expectDenied(
-      () => h.api.unlinkGuardian({ commandId: cmd(), studentId: p, guardianId: g }, w.adminB),
-      w.a,
+      () => h.api.unlinkGuardian({ commandId: cmd(), studentId: p, guardianId: g }, w.adminA),
+      w.b,
     );
     const consent = { studentId: p, guardianId: g };
     await expectDenied(
-      () => h.api.grantPortalConsent({ commandId: cmd(), ...consent }, w.adminB),
-      w.a,
+      () => h.api.grantPortalConsent({ commandId: cmd(), ...consent }, w.adminA),
+      w.b,
     );
     // The guardian themself decides, whatever the schools.
     const self = await h.callerWith(["GUARDIAN"], g);
     await h.api.grantPortalConsent({ commandId: cmd(), ...consent }, self);
-    // Withdrawing only stops sharing: one school of the pupil may record it.
+    await expectDenied(
+      () => h.api.withdrawPortalConsent({ commandId: cmd(), ...consent }, w.adminA),
+      w.b,
+    );
     await h.api.withdrawPortalConsent({ commandId: cmd(), ...consent }, w.adminB);
     // A pupil of A only: A's admin alone.
     const own = await pupil(w.a, w.groupA);
@@ -331,10 +337,10 @@ describe("guardians, consent, roles and legal holds of a person of several schoo
         { commandId: cmd(), accountId, grant: { role: "STUDENT", scopeKind: "", scopeId: "" } },
         md,
       );
-    await expectDenied(() => role("grantRole", w.adminB), w.a);
     await expectDenied(() => role("grantRole", w.adminA), w.b);
-    await role("grantRole", w.platform);
-    await expectDenied(() => role("revokeRole", w.adminB), w.a);
+    await role("grantRole", w.adminB);
+    await expectDenied(() => role("revokeRole", w.adminA), w.b);
+    await role("revokeRole", w.adminB);
     const own = await pupil(w.a, w.groupA);
     const ownAccount = await h.userWith([], own);
     await h.authApi.grantRole(
@@ -359,5 +365,70 @@ describe("guardians, consent, roles and legal holds of a person of several schoo
     await hold("placeLegalHold", w.officerX);
     const ministry = await h.callerWith(["MINISTRY_OFFICER@region:74"]);
     await hold("liftLegalHold", ministry);
+  });
+});
+
+const withdraw = (personId: string, md: Md, effectiveDate: string) =>
+  h.api.withdrawStudent({ commandId: cmd(), personId, effectiveDate }, md);
+const accountsOf = async (schoolId: string, md: Md) =>
+  (
+    await h.authApi.listAccounts({ schoolId, personId: "", pageSize: 1000, pageToken: "" }, md)
+  ).accounts.map((a) => a.personId);
+
+describe("a school the pupil left", () => {
+  it("after a transfer, the old school no longer reads or lists them; the new one acts alone", async () => {
+    const w = await world();
+    const p = await pupil(w.a, w.groupA);
+    await h.userWith([], p);
+    expect(await reads(p, w.adminA)).toBe("all");
+    expect(await accountsOf(w.a, w.adminA)).toContain(p);
+    await transfer(p, w.groupB, w.platform, "2026-10-01");
+    // The old school: no personal data, no account listing, no say over the pupil.
+    expect(await reads(p, w.adminA)).toBe("none");
+    expect(await accountsOf(w.a, w.adminA)).not.toContain(p);
+    await expectDenied(() => change(p, w.adminA), w.b);
+    // Its own journal stays its own: the enrollment history still shows the stay at A.
+    const { enrollments } = await h.api.getEnrollmentHistory({ personId: p }, w.adminA);
+    expect(enrollments.map((e) => e.classGroupId)).toEqual([w.groupA, w.groupB]);
+    // The new school alone reads, lists and manages the pupil.
+    expect(await reads(p, w.adminB)).toBe("all");
+    expect(await accountsOf(w.b, w.adminB)).toContain(p);
+    await change(p, w.adminB);
+    await account(p, w.adminB);
+    const g = await givenPerson(h.identity.deps, w.b, GUARDIAN);
+    await h.api.linkGuardian({ commandId: cmd(), studentId: p, guardianId: g }, w.adminB);
+    await erase(p, w.adminB);
+  });
+
+  it("a withdrawn pupil stays with the school that withdrew them until another enrolls them", async () => {
+    const w = await world();
+    const p = await pupil(w.a, w.groupA);
+    await transfer(p, w.groupB, w.platform, "2026-10-01");
+    await withdraw(p, w.adminB, "2026-11-01");
+    // Enrolled nowhere: their last school (B), not the one that registered them (A).
+    expect(await reads(p, w.adminB)).toBe("all");
+    expect(await reads(p, w.adminA)).toBe("none");
+    await expectDenied(() => change(p, w.adminA), w.b);
+    await change(p, w.adminB);
+    // A2 takes them in: only with B (as any school joining a person), and then A2 alone.
+    const adminA2 = await h.callerWith([`SCHOOL_ADMIN@school:${w.a2}`]);
+    const intoA2 = (md: Md) =>
+      h.api.enrollStudent(
+        { commandId: cmd(), personId: p, classGroupId: w.groupA2, effectiveDate: "2026-11-15" },
+        md,
+      );
+    await expectDenied(() => intoA2(adminA2), w.b);
+    await intoA2(w.platform);
+    expect(await reads(p, adminA2)).toBe("all");
+    expect(await reads(p, w.adminB)).toBe("none");
+    await erase(p, adminA2);
+  });
+
+  it("a pupil only registered (never enrolled) stays with the registering school", async () => {
+    const w = await world();
+    const p = await givenPerson(h.identity.deps, w.a);
+    expect(await reads(p, w.adminA)).toBe("all");
+    expect(await reads(p, w.adminB)).toBe("none");
+    await change(p, w.adminA);
   });
 });

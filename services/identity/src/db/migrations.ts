@@ -194,6 +194,30 @@ const identityMigrations: Record<string, Migration> = {
       );
     },
   },
+  "2026-11-30_203_identity_person_schools": {
+    async up(db) {
+      // The schools holding a person (README "A person's schools"), one definition for the
+      // authorization of calls (Targets.person) and for listing a school's accounts: where
+      // they are enrolled now and where they work now (a staff member's registering school is
+      // their first workplace); with none of these, the school of their last stay, else the
+      // school that registered them. A school the pupil left is no longer one of them.
+      await sql`CREATE OR REPLACE FUNCTION person_schools(p uuid) RETURNS SETOF uuid
+        LANGUAGE sql STABLE AS $$
+          WITH now AS (
+            SELECT e.school_id FROM enrollments e WHERE e.person_id = p AND e.valid_to IS NULL
+            UNION SELECT s.school_id FROM staff_schools s WHERE s.person_id = p
+            UNION SELECT r.school_id FROM people r WHERE r.person_id = p AND r.kind = 2
+          )
+          SELECT now.school_id FROM now
+          UNION ALL
+          SELECT COALESCE(
+            (SELECT e.school_id FROM enrollments e WHERE e.person_id = p
+             ORDER BY e.valid_to DESC, e.valid_from DESC LIMIT 1),
+            r.school_id)
+          FROM people r WHERE r.person_id = p AND NOT EXISTS (SELECT 1 FROM now)
+        $$`.execute(db);
+    },
+  },
 };
 
 export async function migrateIdentityDatabase(db: Kysely<unknown>): Promise<void> {
