@@ -344,6 +344,22 @@ describe("attendance of a cancelled or unscheduled lesson", () => {
     expect(await attendanceOf({ mode: "EFFECTIVE", asOf: "2026-10-27" })).toEqual(fixtureOnly);
     expect(await attendanceOf({ mode: "RECORDED", asOf: "2026-10-28" })).toEqual(fixtureOnly);
   });
+
+  it("its attendance records are no entries of timeliness either, whichever came first", async () => {
+    // L5, L6, L7 are the only lessons of 10-20..10-22; each had one attendance record.
+    const entries = async (over: Partial<DashboardQuery>) => {
+      const j = (
+        await dash({ ...all, period: { kind: "RANGE", from: L5.date, to: L7.date }, ...over })
+      ).journal;
+      return [j.timeliness.numerator, j.timeliness.denominator, j.medianDelayDays.value];
+    };
+    expect(await entries({})).toEqual([0, 0, null]);
+    expect(await entries({ level: "SCHOOL", scopeId: f.schoolId })).toEqual([0, 0, null]);
+    // Recorded on 10-27: L5's (7 days late) and L7's (5 days) counted until the next day.
+    expect(await entries({ mode: "RECORDED", asOf: "2026-10-27" })).toEqual([0, 2, 6]);
+    expect(await entries({ mode: "RECORDED", asOf: "2026-10-28" })).toEqual([0, 0, null]);
+    expect(await entries({ mode: "EFFECTIVE", asOf: "2026-10-27" })).toEqual([0, 0, null]);
+  });
 });
 
 describe("attendance of a moved lesson", () => {

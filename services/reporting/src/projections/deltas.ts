@@ -114,6 +114,8 @@ export interface PendingDelay {
   readonly subjectId: string;
   readonly lessonDate: string;
   readonly time: string;
+  /** -1: an entry that counted leaves (its lesson no longer takes place). */
+  readonly sign: 1 | -1;
 }
 
 /** Per-pupil recomputation to do in flush: (student, year, term) -> subjects touched. */

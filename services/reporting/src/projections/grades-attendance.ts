@@ -1,7 +1,12 @@
 import type { AbsenceMark } from "./attendance-buffer.js";
 import type { Deltas } from "./deltas.js";
 import { absenceReason, type Data, int, type Journal, journalOf, str } from "./event-data.js";
-import { applyAttendance, countedAttendance, placeOf } from "./lesson-attendance.js";
+import {
+  addAttendanceEntry,
+  applyAttendance,
+  countedAttendance,
+  placeOf,
+} from "./lesson-attendance.js";
 import {
   countLessonChange,
   type LessonRow,
@@ -65,7 +70,10 @@ export const attendanceHandlers: Record<string, Handler> = {
         countedAttendance(was, before),
         countedAttendance(lesson, after),
       );
-    await countEntryDelay(q, deltas, j.scope, j.subjectId, day, meta.time);
+    // The record is an entry of timeliness while its lesson takes place (kept on the lesson).
+    if (lesson)
+      rememberLesson(deltas, await addAttendanceEntry(q, deltas, lesson, day, meta.time), true);
+    else await countEntryDelay(q, deltas, j.scope, j.subjectId, day, meta.time);
     // Their diaries show the absence: a diary notice for each pupil whose entry changed.
     for (const s of new Set([...before.keys(), ...after.keys()])) {
       const b = before.get(s);

@@ -9,6 +9,7 @@ import type { AbsenceMark } from "./attendance-buffer.js";
 import type { Deltas, Scope } from "./deltas.js";
 import { type LessonRow, lessonScope } from "./lessons.js";
 import type { Q } from "./query.js";
+import { countEntryDelay } from "./timeliness.js";
 
 /*
  * What one lesson's attendance adds to the counters. Scheduled pupil-lessons count the
@@ -19,7 +20,8 @@ import type { Q } from "./query.js";
  * of a cancelled or unscheduled lesson is kept as recorded and counts nowhere (the lesson did
  * not happen), whichever of the two events arrives first. Every change (an attendance record
  * retaken, an excusal, the lesson cancelled or moved) goes through `applyAttendance`: the
- * counters leave what the lesson added before and take what it adds now.
+ * counters leave what the lesson added before and take what it adds now. The attendance
+ * records themselves, as timeliness entries, follow the same rule (`attendance_entries`).
  */
 
 /** Lessons that take place: the others count in neither journal fill nor attendance. */
@@ -125,6 +127,7 @@ export async function recountLessonAttendance(
   after: LessonRow,
 ): Promise<void> {
   if (!before.attendance_taken && !after.attendance_taken) return;
+  await recountAttendanceEntries(q, deltas, before, after);
   const counted = takesPlace(before) && before.attendance_taken;
   const counts = takesPlace(after) && after.attendance_taken;
   const a = placeOf(before);
@@ -140,4 +143,40 @@ export async function recountLessonAttendance(
   await applyAttendance(q, deltas, a, countedAttendance(before, marks), NOTHING);
   await applyAttendance(q, deltas, b, NOTHING, countedAttendance(after, marks));
   for (const s of marks.keys()) deltas.changedPupils.add(s);
+}
+
+/**
+ * The lesson's attendance records as timeliness entries (each at the lesson date it was taken
+ * for and its recorded time, as when it arrived): they leave the counters when the lesson no
+ * longer takes place, and would come back with it.
+ */
+async function recountAttendanceEntries(
+  q: Q,
+  deltas: Deltas,
+  before: LessonRow,
+  after: LessonRow,
+): Promise<void> {
+  if (takesPlace(before) === takesPlace(after)) return;
+  const [l, sign] = takesPlace(after) ? [after, 1 as const] : [before, -1 as const];
+  for (const [date, time] of l.attendance_entries)
+    await countEntryDelay(q, deltas, lessonScope(l), l.subject_id, date, time, sign);
+}
+
+/**
+ * An attendance record of the lesson, kept as one of its entries (`time` its recorded time,
+ * `date` the lesson date it was taken for); it counts in timeliness only while the lesson
+ * takes place. The lesson row returned replaces the batch's copy (written back by flush).
+ */
+export async function addAttendanceEntry<L extends LessonRow>(
+  q: Q,
+  deltas: Deltas,
+  l: L,
+  date: string,
+  time: string,
+): Promise<L> {
+  if (!date || !time) return l;
+  const after = { ...l, attendance_entries: [...l.attendance_entries, [date, time] as const] };
+  if (takesPlace(after))
+    await countEntryDelay(q, deltas, lessonScope(after), after.subject_id, date, time);
+  return after;
 }

@@ -27,6 +27,11 @@ export interface LessonRow {
   attendance_taken: boolean;
   /** The pupils on its roll when attendance was first taken (its scheduled pupil-lessons). */
   roll: readonly string[];
+  /**
+   * Each attendance record of the lesson as a timeliness entry: [lesson date it was taken
+   * for, recorded time]. They count while the lesson takes place (countAttendanceEntries).
+   */
+  attendance_entries: readonly (readonly [string, string])[];
 }
 
 export const lessonScope = (l: LessonRow): Scope => ({
@@ -115,6 +120,7 @@ const scheduledLesson = (r: unknown[]): StoredLesson => ({
   wp_item: "",
   attendance_taken: false,
   roll: [],
+  attendance_entries: [],
 });
 
 /** A lessons row with every column (what the batch keeps in memory and writes back). */
@@ -148,7 +154,9 @@ const LESSON_COLUMNS = [
   ["wp_item", "text"],
   ["attendance_taken", "bool"],
   ["roll", "jsonb"],
+  ["attendance_entries", "jsonb"],
 ] as const;
+const JSON_COLUMNS = new Set<string>(["roll", "attendance_entries"]);
 
 /** The lessons the batch changed in memory, written back in one statement (flush). */
 export async function writeLessons(q: Q, deltas: Deltas): Promise<void> {
@@ -163,7 +171,9 @@ export async function writeLessons(q: Q, deltas: Deltas): Promise<void> {
        .slice(1)
        .map((c) => `${c} = excluded.${c}`)
        .join(", ")}`,
-    LESSON_COLUMNS.map(([c]) => rows.map((r) => (c === "roll" ? JSON.stringify(r.roll) : r[c]))),
+    LESSON_COLUMNS.map(([c]) =>
+      rows.map((r) => (JSON_COLUMNS.has(c) ? JSON.stringify(r[c]) : r[c])),
+    ),
   );
 }
 

@@ -61,8 +61,9 @@ export const createReportingProjection = (
     // 6: the subgroups replica (a subgroup's class group, for the journal view's roster);
     // 7: names of municipalities, schools and subjects (the statutory export's rows and heading);
     // 8: the terms' kind (quarter, trimester, half-year: the export's period name);
-    // 9: lessons.roll (a cancelled lesson's attendance leaves the counters it entered).
-    version: 9,
+    // 9: lessons.roll (a cancelled lesson's attendance leaves the counters it entered);
+    // 10: lessons.attendance_entries (its attendance records leave timeliness too).
+    version: 10,
     sources: [{ context: "identity" }, { context: "curriculum" }, { context: "grades" }],
     noticeContext: "reporting",
     setup: (db, schema) => createTables(db, schema),

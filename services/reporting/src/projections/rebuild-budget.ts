@@ -20,7 +20,7 @@ import { type HeldKind, type RebuildMemory, releaseRebuildMemory } from "./rebui
  */
 const BYTES: Record<HeldKind, number> = {
   marks: 470, // with its place in the pupil's list and its entry in the term's and year's (estimated: +50)
-  lessons: 330, // with its roll once attendance is taken (estimated: +110, ~25 pupils)
+  lessons: 400, // with its roll once attendance is taken (estimated: +110, ~25 pupils) and its attendance records (+70 for one)
   results: 420, // with its pupil_results key
   standings: 260,
   attributions: 290,

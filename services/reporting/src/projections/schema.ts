@@ -46,7 +46,7 @@ export async function createTables(db: Kysely<unknown>, schema: string): Promise
       term smallint NOT NULL, status text NOT NULL, topic text NOT NULL DEFAULT '',
       homework text NOT NULL DEFAULT '', homework_due text NOT NULL DEFAULT '',
       wp_item text NOT NULL DEFAULT '', attendance_taken boolean NOT NULL DEFAULT false,
-      roll jsonb NOT NULL DEFAULT '[]')`,
+      roll jsonb NOT NULL DEFAULT '[]', attendance_entries jsonb NOT NULL DEFAULT '[]')`,
     sql`CREATE INDEX ON ${t("lessons")} (class_group_id, lesson_date)`,
     sql`CREATE TABLE ${t("marks")} (mark_id text PRIMARY KEY, seq bigserial, journal_id text NOT NULL,
       school_id text NOT NULL, municipality_id text NOT NULL, start_year integer NOT NULL,

@@ -29,13 +29,14 @@ function dayOf(date: string, field: string): number {
 function countDelayIn(deltas: Deltas, p: PendingDelay, zone: string): void {
   const recorded = civilDate(p.time, zone);
   const delay = dayOf(recorded, "time") - dayOf(p.lessonDate, "lessonDate");
-  deltas.dailyAt(p.scope, p.subjectId, p.lessonDate, (c) => countDelay(c.journal, delay));
+  deltas.dailyAt(p.scope, p.subjectId, p.lessonDate, (c) => countDelay(c.journal, delay, p.sign));
 }
 
 /**
  * One journal entry (a mark, an attendance record, a topic) made at `time` for a lesson on
- * `lessonDate`. Counted at once when the school's zone is cached; otherwise left for flush,
- * which looks all missing zones up in one query (no query on the per-event path).
+ * `lessonDate` (`sign` -1: one that counted leaves). Counted at once when the school's zone
+ * is cached; otherwise left for flush, which looks all missing zones up in one query (no
+ * query on the per-event path).
  */
 export async function countEntryDelay(
   _q: Q,
@@ -44,10 +45,11 @@ export async function countEntryDelay(
   subjectId: string,
   lessonDate: string,
   time: string,
+  sign: 1 | -1 = 1,
 ): Promise<void> {
   if (!lessonDate || !time) return;
   dayOf(lessonDate, "lessonDate"); // bad input fails at its event, as before
-  const p = { scope, subjectId, lessonDate, time };
+  const p = { scope, subjectId, lessonDate, time, sign };
   const zone = cachedZone(scope.schoolId);
   if (zone === undefined) deltas.pendingDelays.push(p);
   else countDelayIn(deltas, p, zone);
