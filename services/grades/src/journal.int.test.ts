@@ -1365,6 +1365,47 @@ describe("queries", () => {
       expect.stringMatching(/^from_date/),
     ]);
   });
+
+  it("reads no journal of a subgroup outside the named class group (another school's marks)", async () => {
+    const g = schoolFixture();
+    await publishFeed(h.nc, h.names, g.events);
+    await fixtureReplicated(h, g);
+    const gJournal = {
+      ...journal,
+      classGroupId: g.classGroupId,
+      subgroupId: g.subgroupId,
+      subjectId: g.subjects.eng,
+    };
+    const gEng = await h.as([`TEACHER@school:${g.schoolId}`], g.teachers.eng);
+    const { markId } = await h.client.recordMark(
+      {
+        commandId: randomUUID(),
+        journal: gJournal,
+        lessonId: g.lessons.eng,
+        mark: mark(g.pupils.p1, MarkValue.MARK_VALUE_TWO, "ORAL", "плохо себя чувствовал"),
+      },
+      gEng,
+    );
+    // This school's teacher names their own class group with the other school's subgroup: the
+    // subgroup's journal stream is the other school's.
+    const crossed = { ...gJournal, classGroupId: f.classGroupId };
+    for (const query of [
+      h.client.getMarkHistory({ journal: crossed, markId }, teacher),
+      h.client.listStudentMarks(
+        { journal: crossed, studentId: g.pupils.p1, fromDate: "", toDate: "" },
+        teacher,
+      ),
+    ]) {
+      const err = await grpcError(query);
+      expect([err.code, err.details]).toEqual([
+        status.INVALID_ARGUMENT,
+        expect.stringMatching(/^journal\.subgroup_id: /),
+      ]);
+    }
+    expect((await h.client.getMarkHistory({ journal: gJournal, markId }, gEng)).comment).toBe(
+      "плохо себя чувствовал",
+    );
+  });
 });
 
 describe("concurrency and availability", () => {

@@ -35,6 +35,32 @@ export function journalKey(j: JournalInput | undefined): JournalKey {
 export const journalStreamId = (k: JournalKey) =>
   `journal-${k.subgroupId || k.classGroupId}-${k.subjectId}-${k.startYear}`;
 
+/**
+ * A subgroup journal's subgroup must be of its class group (the stream is named by the
+ * subgroup alone, so another class group's subgroup would be another school's journal) and of
+ * its subject.
+ */
+export function checkSubgroup(
+  k: JournalKey,
+  f: Pick<CommandFacts, "subgroupClassGroupId" | "subgroupSubjectId">,
+): void {
+  if (k.subgroupId === "") return;
+  if (!f.subgroupClassGroupId)
+    throw notReplicatedYet("journal.subgroup_id", "subgroup", k.subgroupId);
+  if (f.subgroupClassGroupId !== k.classGroupId)
+    throw invalidInput(
+      "journal.subgroup_id",
+      `subgroup ${k.subgroupId} is not of class group ${k.classGroupId}`,
+    );
+  // A subgroup is formed for one subject: a journal of another subject under it would be a
+  // second journal (marks, term marks) of that subject for its members.
+  if (f.subgroupSubjectId !== k.subjectId)
+    throw invalidInput(
+      "journal.subgroup_id",
+      `subgroup ${k.subgroupId} is for subject ${f.subgroupSubjectId}, not ${k.subjectId}`,
+    );
+}
+
 /** What a journal command knows after reading the replicas and checking the caller. */
 export interface JournalContext {
   streamId: string;
@@ -90,22 +116,7 @@ export async function journalContext(
       `class group ${k.classGroupId} is of ${cg.startYear}/${cg.startYear + 1}`,
     );
   if (!f.grading) throw notReplicatedYet("journal.subject_id", "subject", k.subjectId);
-  if (k.subgroupId !== "") {
-    if (!f.subgroupClassGroupId)
-      throw notReplicatedYet("journal.subgroup_id", "subgroup", k.subgroupId);
-    if (f.subgroupClassGroupId !== k.classGroupId)
-      throw invalidInput(
-        "journal.subgroup_id",
-        `subgroup ${k.subgroupId} is not of class group ${k.classGroupId}`,
-      );
-    // A subgroup is formed for one subject: a journal of another subject under it would be a
-    // second journal (marks, term marks) of that subject for its members.
-    if (f.subgroupSubjectId !== k.subjectId)
-      throw invalidInput(
-        "journal.subgroup_id",
-        `subgroup ${k.subgroupId} is for subject ${f.subgroupSubjectId}, not ${k.subjectId}`,
-      );
-  }
+  checkSubgroup(k, f);
   if (q.lessonId && !f.lesson) throw notReplicatedYet("lesson_id", "lesson", q.lessonId);
   for (const id of q.studentIds) {
     if (!f.students.get(id)?.known) throw notReplicatedYet("student_id", "pupil", id);

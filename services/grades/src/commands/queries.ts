@@ -3,16 +3,23 @@ import { invalidInput, notReplicatedYet } from "../domain/errors.js";
 import type { MarkCorrected, MarkRecorded, MarkRevoked } from "../domain/events.js";
 import { eventName } from "../domain/events.js";
 import { weightedAverage } from "../domain/marks.js";
+import type { JournalKey } from "../projections/facts-queries.js";
 import type { Call, GradesDeps } from "./deps.js";
-import { type JournalInput, journalKey, journalStreamId } from "./journal-context.js";
+import {
+  checkSubgroup,
+  type JournalInput,
+  journalKey,
+  journalStreamId,
+} from "./journal-context.js";
 
-/** Staff of the school, officers above it, or the pupil themself may read a pupil's marks. */
-async function checkReader(deps: GradesDeps, call: Call, classGroupId: string, studentId?: string) {
-  const { classGroup } = await deps.facts.commandFacts({
-    journal: { classGroupId, subgroupId: "", subjectId: "", startYear: 0 },
-    studentIds: [],
-  });
-  if (!classGroup) throw notReplicatedYet("journal.class_group_id", "class group", classGroupId);
+/**
+ * Staff of the school, officers above it, or the pupil themself may read a pupil's marks. The
+ * journal's school is its class group's, so a subgroup journal's subgroup must be of it.
+ */
+async function checkReader(deps: GradesDeps, call: Call, k: JournalKey, studentId?: string) {
+  const facts = await deps.facts.commandFacts({ journal: k, studentIds: [] });
+  const { classGroup } = facts;
+  if (!classGroup) throw notReplicatedYet("journal.class_group_id", "class group", k.classGroupId);
   if (studentId && hasRole(call.caller, "STUDENT") && call.caller.personId === studentId) return;
   requireRole(
     call.caller,
@@ -22,6 +29,7 @@ async function checkReader(deps: GradesDeps, call: Call, classGroupId: string, s
       municipalityId: classGroup.municipalityId,
     },
   );
+  checkSubgroup(k, facts);
 }
 
 /** Every change of one mark, oldest first, with its comment (gone after erasure). */
@@ -32,7 +40,7 @@ export async function markHistory(
 ) {
   const k = journalKey(req.journal);
   if (req.markId.trim() === "") throw invalidInput("mark_id", "is required");
-  await checkReader(deps, call, k.classGroupId);
+  await checkReader(deps, call, k);
   const events = await deps.store.readStream(journalStreamId(k));
   let recorded: MarkRecorded | undefined;
   const changes: {
@@ -127,7 +135,7 @@ export async function studentMarks(
   if (req.studentId.trim() === "") throw invalidInput("student_id", "is required");
   const from = req.fromDate ? civilDate("from_date", req.fromDate) : "0000-01-01";
   const to = req.toDate ? civilDate("to_date", req.toDate) : "9999-12-31";
-  await checkReader(deps, call, k.classGroupId, req.studentId);
+  await checkReader(deps, call, k, req.studentId);
   const state = await deps.journals.read(journalStreamId(k));
   const marks = [...state.marks]
     .filter(([, m]) => m.studentId === req.studentId && m.lessonDate >= from && m.lessonDate <= to)
