@@ -194,7 +194,7 @@ describe("lesson claims", () => {
     const read = async () =>
       (
         await app.store.pool.query(
-          "SELECT * FROM lesson_claims ORDER BY school_id, start_year, date, period, claim",
+          "SELECT * FROM lesson_claims ORDER BY school_id, start_year, date, period, teacher_id",
         )
       ).rows;
     // A cancelled lesson's rows go (deleted by their key), a moved one's follow it.

@@ -4,8 +4,9 @@ import { foldLessons, type Lesson, type LessonsState } from "./lessons.js";
 /*
  * What a lesson occupies: its teacher and its room in its (date, period). One school can
  * give each (date, period, teacher) and (date, period, room) to one lesson only, whatever
- * class group holds it; the lesson_claims table (one row per claim, primary key on the
- * claim) is maintained from the lesson events in the transaction that appends them.
+ * class group holds it; the lesson_claims table (one row per lesson, a unique index on its
+ * teacher and one on its room) is maintained from the lesson events in the transaction that
+ * appends them.
  */
 
 /** `teacher:<personId>` or `room:<room>`. */
@@ -13,6 +14,13 @@ export type Claim = string;
 
 export const teacherClaim = (teacherId: string): Claim => `teacher:${teacherId}`;
 export const roomClaim = (room: string): Claim => `room:${room}`;
+
+/** What a claim names: a teacher (by id) or a room. */
+export function claimTarget(claim: Claim): { kind: "teacher" | "room"; name: string } {
+  return claim.startsWith("teacher:")
+    ? { kind: "teacher", name: claim.slice("teacher:".length) }
+    : { kind: "room", name: claim.slice("room:".length) };
+}
 
 /** A claim's key inside one school and year. */
 export const claimKey = (date: CivilDate, period: number, claim: Claim) =>
@@ -38,12 +46,17 @@ export function heldOf(
   return out;
 }
 
+/**
+ * A lesson's row of the claims table: its teacher and its room (`""`: none) in its date and
+ * period. One row a lesson (migration 2026-11-30_103; before, one row per claim).
+ */
 export interface ClaimRow extends ClaimHolder {
   schoolId: string;
   startYear: number;
   date: CivilDate;
   period: number;
-  claim: Claim;
+  teacherId: string;
+  room: string;
 }
 
 /** Scheduled and conducted lessons occupy their teacher and room; cancelled and unscheduled free them. */
@@ -52,23 +65,26 @@ export function claimsOf(l: Lesson, teacherId = l.teacherId): Claim[] {
   return l.room === "" ? [teacherClaim(teacherId)] : [teacherClaim(teacherId), roomClaim(l.room)];
 }
 
-export function claimRows(l: Lesson): ClaimRow[] {
-  return claimsOf(l).map((claim) => ({
+/** The lesson's row, while it holds its teacher and room. */
+export function claimRow(l: Lesson): ClaimRow | undefined {
+  if (l.status !== "scheduled" && l.status !== "conducted") return undefined;
+  return {
     schoolId: l.schoolId,
     startYear: l.academicYear.startYear,
     date: l.date,
     period: l.period,
-    claim,
+    teacherId: l.teacherId,
+    room: l.room,
     lessonId: l.lessonId,
     classGroupId: l.classGroupId,
-  }));
+  };
 }
 
 /**
  * The claims to write for lesson events appended to a class group whose state was `before`:
- * every lesson the events touch loses the rows of its state before them (`removed`, which
- * the table holds, as it is kept with the events) and gets those after them (`rows`). Rows
- * in both (a conducted lesson keeps its teacher and room) are left out of both.
+ * every lesson the events touch loses the row of its state before them (`removed`, which the
+ * table holds, as it is kept with the events) and gets the one after them (`rows`). A row
+ * that stays the same (a conducted lesson keeps its teacher and room) is in neither.
  */
 export function claimChanges(
   before: LessonsState,
@@ -79,15 +95,17 @@ export function claimChanges(
   const touched = new Set(events.map((e) => (e.data as { lessonId: string }).lessonId));
   const removed: ClaimRow[] = [];
   const rows: ClaimRow[] = [];
-  const same = (a: ClaimRow, b: ClaimRow) =>
-    a.date === b.date && a.period === b.period && a.claim === b.claim;
   for (const id of touched) {
     const was = before.lessons.get(id);
+    const old = was && claimRow(was);
     const is = after.lessons.get(id);
-    const old = was ? claimRows(was) : [];
-    const now = is ? claimRows(is) : [];
-    removed.push(...old.filter((o) => !now.some((n) => same(o, n))));
-    rows.push(...now.filter((n) => !old.some((o) => same(o, n))));
+    const now = is && claimRow(is);
+    if (old && now && sameClaims(old, now)) continue;
+    if (old) removed.push(old);
+    if (now) rows.push(now);
   }
   return { removed, rows };
 }
+
+const sameClaims = (a: ClaimRow, b: ClaimRow) =>
+  a.date === b.date && a.period === b.period && a.teacherId === b.teacherId && a.room === b.room;
