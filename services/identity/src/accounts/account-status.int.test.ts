@@ -211,7 +211,7 @@ describe("disabling and enabling an account", () => {
       () => disable(platformAccount.accountId, h.md(platformAccount.token)),
       status.PERMISSION_DENIED,
       "account_id",
-      /nobody disables or enables their own account/,
+      /nobody disables, enables or deletes their own account/,
     );
     await disable(platformAccount.accountId, w.platform);
     // A school's admin of the only school does it; so does the officer over it.
@@ -362,5 +362,106 @@ describe("listing accounts", () => {
     expect((await list({ schoolId: "00000000-0000-4000-8000-000000000000" }, w.adminA)).code).toBe(
       status.PERMISSION_DENIED,
     );
+  });
+});
+
+const remove = (accountId: string, md: Md, commandId: string = cmd(), reason = "ошибка ввода") =>
+  h.authApi.deleteAccount({ commandId, accountId, reason }, md);
+
+describe("deleting an account", () => {
+  it("deleted: no login, its sessions end, its grants go, its username is free again", async () => {
+    const w = await world();
+    const { teacher } = w;
+    const commandId = cmd();
+    await remove(teacher.accountId, w.adminA, commandId);
+    const login = await grpcError(h.login(teacher.username, teacher.password));
+    expect({ code: login.code, details: login.details }).toEqual({
+      code: status.UNAUTHENTICATED,
+      details: "credentials: unknown username or wrong password",
+    });
+    expect(
+      (await grpcError(h.authApi.refresh({ refreshToken: teacher.tokens.refreshToken }))).code,
+    ).toBe(status.UNAUTHENTICATED);
+    const gone = await grpcError(
+      h.authApi.getAccount({ accountId: teacher.accountId }, w.platform),
+    );
+    expect(gone.code).toBe(status.NOT_FOUND);
+    expect(await accountEvents(teacher.accountId)).toEqual([
+      "identity.v1.RoleGranted",
+      "identity.v1.AccountDeleted",
+    ]);
+    const { rows } = await h.identity.deps.store.pool.query(
+      "SELECT 1 FROM account_grants WHERE account_id = $1 UNION ALL SELECT 1 FROM refresh_families WHERE account_id = $1",
+      [teacher.accountId],
+    );
+    expect(rows).toEqual([]);
+    const listed = await h.authApi.listAccounts(
+      { schoolId: "", personId: w.teacherId, pageSize: 0, pageToken: "" },
+      w.adminA,
+    );
+    expect(listed.accounts).toEqual([]);
+    // A retry replays; another command on the deleted account finds nothing, changing nothing.
+    await remove(teacher.accountId, w.adminA, commandId);
+    await expectRefused(() => remove(teacher.accountId, w.adminA), status.NOT_FOUND, "account_id");
+    // The username is free: a new account under it is another account, with none of the roles.
+    const { accountId } = await h.authApi.createAccount(
+      { username: teacher.username, password: teacher.password, personId: w.teacherId },
+      w.adminA,
+    );
+    expect(accountId).not.toBe(teacher.accountId);
+    const again = await h.login(teacher.username, teacher.password);
+    expect(again.accessToken).toBeTruthy();
+    expect(await h.authApi.getAccount({ accountId }, w.platform)).toMatchObject({ grants: [] });
+  });
+
+  it("answers to those who may disable it; never one's own; bad input names the field", async () => {
+    const w = await world();
+    await expectRefused(
+      () => remove(w.teacher.accountId, w.adminB),
+      status.PERMISSION_DENIED,
+      undefined,
+    );
+    await expectRefused(
+      () => remove(w.teacher.accountId, w.teacherA),
+      status.PERMISSION_DENIED,
+      undefined,
+    );
+    const officerPerson = await givenPerson(h.identity.deps, w.a.schoolId, STAFF);
+    const officer = await h.userWith(
+      [`MUNICIPAL_OFFICER@municipality:${w.a.municipalityId}`],
+      officerPerson,
+    );
+    await expectRefused(
+      () => remove(officer.accountId, w.adminA),
+      status.PERMISSION_DENIED,
+      undefined,
+    );
+    const platformAccount = await h.userWith(["PLATFORM_ADMIN"]);
+    await expectRefused(
+      () => remove(platformAccount.accountId, h.md(platformAccount.token)),
+      status.PERMISSION_DENIED,
+      "account_id",
+      /nobody disables, enables or deletes their own account/,
+    );
+    await expectRefused(
+      () => remove(w.teacher.accountId, w.adminA, cmd(), ""),
+      status.INVALID_ARGUMENT,
+      "reason",
+    );
+    await expectRefused(
+      () => remove("00000000-0000-4000-8000-000000000000", w.platform),
+      status.NOT_FOUND,
+      "account_id",
+    );
+    await expectRefused(() => remove("x", w.platform), status.INVALID_ARGUMENT, "account_id");
+    // A service account: the platform alone; then it gets no token.
+    const { clientId, clientSecret } = await createServiceAccount(h.auth, { serviceName: "probe" });
+    await expectRefused(() => remove(clientId, w.officerX), status.PERMISSION_DENIED, undefined);
+    await remove(clientId, w.platform);
+    expect((await grpcError(h.authApi.issueServiceToken({ clientId, clientSecret }))).code).toBe(
+      status.UNAUTHENTICATED,
+    );
+    await remove(officer.accountId, w.platform);
+    await remove(w.teacher.accountId, w.officerX);
   });
 });

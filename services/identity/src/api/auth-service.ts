@@ -19,6 +19,7 @@ import type { AuthDeps } from "../accounts/deps.js";
 import { issueServiceToken, login, logout, refresh, type TokenPair } from "../accounts/sessions.js";
 import {
   type AccountSwitchAuthorizer,
+  deleteAccount,
   disableAccount,
   enableAccount,
 } from "../commands/account-status.js";
@@ -127,6 +128,11 @@ export function createAuthService(o: {
     enableAccount: authed(async (req, { caller, metadata }) => {
       await enableAccount(deps, req, { metadata }, switchPolicy(caller));
       logger.info({ account_id: req.accountId, actor: caller.accountId }, "account enabled");
+      return {};
+    }),
+    deleteAccount: authed(async (req, { caller, metadata }) => {
+      await deleteAccount(deps, req, { metadata }, switchPolicy(caller));
+      logger.info({ account_id: req.accountId, actor: caller.accountId }, "account deleted");
       return {};
     }),
     listAccounts: authed(async (req, { caller }) => {

@@ -62,12 +62,12 @@ export async function authorizeGrant(
 }
 
 /**
- * Who may disable or enable an account. As for opening it (CreateAccount): an account of a
+ * Who may disable, enable or delete an account. As for opening it (CreateAccount): an account of a
  * person answers to SCHOOL_ADMIN or MUNICIPAL_OFFICER over every school of the person, or
  * PLATFORM_ADMIN; an account of no person (platform, service) to PLATFORM_ADMIN alone. And,
- * since switching it off takes all its roles away at once, only someone who may revoke each of
+ * since switching it off (or deleting it) takes all its roles away at once, only someone who may revoke each of
  * them (a school's admin cannot switch off a municipal officer who also teaches there).
- * Nobody switches their own account: an admin cannot lock themselves, or the last platform
+ * Nobody switches or deletes their own account: an admin cannot lock themselves, or the last platform
  * admin, out.
  */
 export async function authorizeAccountSwitch(
@@ -78,7 +78,7 @@ export async function authorizeAccountSwitch(
   if (account.accountId === caller.accountId) {
     throw new DomainError(
       "permission_denied",
-      "account_id: nobody disables or enables their own account",
+      "account_id: nobody disables, enables or deletes their own account",
       { field: "account_id" },
     );
   }

@@ -1,8 +1,9 @@
-import { requireAccount } from "../accounts/accounts.js";
+import { findAccount, requireAccount } from "../accounts/accounts.js";
 import type { AuthDeps } from "../accounts/deps.js";
 import { type AccountStatusCommand, accountStatusDecider } from "../domain/account-status.js";
+import { notFound } from "../domain/errors.js";
 import { streamIds } from "../domain/stream-ids.js";
-import { requireCommandId, requireName } from "../domain/validators.js";
+import { requireCommandId, requireId, requireName } from "../domain/validators.js";
 import type { CallContext } from "./deps.js";
 import { runCommand } from "./run-command.js";
 
@@ -12,7 +13,7 @@ export interface SwitchedAccount {
   personId: string | null;
 }
 
-/** Checks the caller may disable or enable this account (PERMISSION_DENIED otherwise). */
+/** Checks the caller may disable, enable or delete this account (PERMISSION_DENIED otherwise). */
 export type AccountSwitchAuthorizer = (account: SwitchedAccount) => Promise<void> | void;
 
 async function switchAccount(
@@ -78,3 +79,41 @@ export const enableAccount = (
   authorize: AccountSwitchAuthorizer,
 ) =>
   switchAccount(deps, input, (accountId) => ({ type: "EnableAccount", accountId }), ctx, authorize);
+
+/**
+ * DeleteAccount: one account goes (opened by mistake: the wrong person, a mistyped username).
+ * AccountDeleted on its stream; in the same transaction its row is deleted and with it (ON
+ * DELETE CASCADE) its refresh families, so refresh fails at once, and the read models drop
+ * its grants. Its username is free again: everything else names the account by id (tokens'
+ * `sub`, grant events, the access audit), so a new account under that username is another
+ * account and inherits nothing; erasure frees usernames the same way.
+ */
+export async function deleteAccount(
+  deps: AuthDeps,
+  input: { commandId: string; accountId: string; reason: string },
+  ctx: CallContext,
+  authorize: AccountSwitchAuthorizer,
+): Promise<void> {
+  const reason = requireName("reason", input.reason, 500);
+  const commandId = requireCommandId(input.commandId);
+  const accountId = requireId("account_id", input.accountId);
+  const row = await findAccount(deps.store.pool, accountId);
+  if (row) await authorize({ accountId, personId: row.person_id });
+  // A retry after the row is gone replays the first answer (runPlan finds the command first).
+  else if (!(await deps.store.findCommand(commandId))) {
+    throw notFound("account_id", "account", accountId);
+  }
+  await runCommand(deps.store, {
+    streamId: streamIds.account(accountId),
+    decider: accountStatusDecider,
+    command: { type: "DeleteAccount", accountId, reason },
+    commandId,
+    result: () => ({}),
+    ...ctx,
+    alsoWrite: async (client, events) => {
+      if (events.length > 0) {
+        await client.query("DELETE FROM accounts WHERE account_id = $1", [accountId]);
+      }
+    },
+  });
+}

@@ -1,29 +1,36 @@
 import type { Decider, NewEvent, RecordedEvent } from "@otmetka/eventstore";
 import { decodeEvent, newEvent } from "./events.js";
 
-/** Whether an account may log in (stream account-<id>, beside its grants). */
+/** Whether an account may log in, or is gone (stream account-<id>, beside its grants). */
 export interface AccountStatusState {
   disabled: boolean;
+  deleted: boolean;
 }
 
 export type AccountStatusCommand =
   | { type: "DisableAccount"; accountId: string; reason: string }
-  | { type: "EnableAccount"; accountId: string };
+  | { type: "EnableAccount"; accountId: string }
+  | { type: "DeleteAccount"; accountId: string; reason: string };
 
 /**
- * Disabling and enabling an account. Like granting a held role, asking for the state the
- * account is already in writes nothing (a retry, or two admins acting at once, is harmless);
- * the first reason stays.
+ * Disabling, enabling and deleting an account. Like granting a held role, asking for the state
+ * the account is already in writes nothing (a retry, or two admins acting at once, is
+ * harmless); the first reason stays. A deleted account changes no more.
  */
 export const accountStatusDecider: Decider<AccountStatusState, AccountStatusCommand> = {
-  initialState: () => ({ disabled: false }),
+  initialState: () => ({ disabled: false, deleted: false }),
   evolve(state, event: RecordedEvent | NewEvent) {
     const e = decodeEvent(event);
-    if (e.name === "AccountDisabled") return { disabled: true };
-    if (e.name === "AccountEnabled") return { disabled: false };
+    if (e.name === "AccountDisabled") return { ...state, disabled: true };
+    if (e.name === "AccountEnabled") return { ...state, disabled: false };
+    if (e.name === "AccountDeleted") return { ...state, deleted: true };
     return state;
   },
   decide(command, state) {
+    if (state.deleted) return [];
+    if (command.type === "DeleteAccount") {
+      return [newEvent("AccountDeleted", { accountId: command.accountId, reason: command.reason })];
+    }
     if (command.type === "DisableAccount") {
       if (state.disabled) return [];
       return [

@@ -36,6 +36,7 @@ const codecs = {
   RoleRevoked: E.RoleRevoked,
   AccountDisabled: E.AccountDisabled,
   AccountEnabled: E.AccountEnabled,
+  AccountDeleted: E.AccountDeleted,
 } as const;
 
 type Codecs = typeof codecs;

@@ -207,6 +207,11 @@ export async function applyToReadModels(
     case "AccountEnabled":
       await db.query("DELETE FROM disabled_accounts WHERE account_id = $1", [e.value.accountId]);
       return;
+    case "AccountDeleted":
+      // Its grants and status go with it (the accounts row itself is not a read model).
+      await db.query("DELETE FROM account_grants WHERE account_id = $1", [e.value.accountId]);
+      await db.query("DELETE FROM disabled_accounts WHERE account_id = $1", [e.value.accountId]);
+      return;
     default:
       return;
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createAccount } from "../accounts/accounts.js";
 import type { AuthDeps } from "../accounts/deps.js";
-import { disableAccount, enableAccount } from "../commands/account-status.js";
+import { deleteAccount, disableAccount, enableAccount } from "../commands/account-status.js";
 import { openClassGroup } from "../commands/class-groups.js";
 import { enrollStudent, transferStudent } from "../commands/enrollment.js";
 import { grantRole, revokeRole } from "../commands/grants.js";
@@ -86,6 +86,16 @@ describe("read model rebuild", () => {
     await disableAccount(auth, { commandId: cmd(), accountId, reason: "приказ 1" }, {}, () => {});
     await disableAccount(auth, { commandId: cmd(), accountId: other, reason: "2" }, {}, () => {});
     await enableAccount(auth, { commandId: cmd(), accountId: other }, {}, () => {});
+    // Granted, disabled, then deleted: both read models drop it.
+    const { accountId: gone } = await createAccount(auth, {
+      username: "rebuild.gone",
+      password: "rebuild-password-3",
+      personId: "",
+    });
+    const teach = { role: "TEACHER", scopeKind: "school", scopeId: a.schoolId };
+    await grantRole(auth, { commandId: cmd(), accountId: gone, grant: teach }, {}, () => {});
+    await disableAccount(auth, { commandId: cmd(), accountId: gone, reason: "3" }, {}, () => {});
+    await deleteAccount(auth, { commandId: cmd(), accountId: gone, reason: "4" }, {}, () => {});
 
     const before = await snapshotTables(d, READ_MODEL_TABLES);
     expect((before as Record<string, unknown[]>).account_grants).toHaveLength(1);
