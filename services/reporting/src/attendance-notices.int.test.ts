@@ -2,6 +2,7 @@ import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { feedEvent } from "./test-support/feed.js";
 import { type Harness, startHarnessWithSchool } from "./test-support/harness.js";
+import { idsOf, noticesDuring } from "./test-support/notices.js";
 import type { SchoolFixture } from "./test-support/school.js";
 
 /*
@@ -21,20 +22,8 @@ afterAll(async () => {
 });
 
 /** The ids of the diary notices that arrive while `act` runs and reporting catches up. */
-async function diaryNotices(act: () => Promise<void>): Promise<string[]> {
-  const sub = h.nc.subscribe(`${h.names.eventRoot("reporting")}.changed.diary.>`);
-  const ids: string[] = [];
-  const done = (async () => {
-    for await (const m of sub) ids.push(m.json<{ id: string }>().id);
-  })();
-  await act();
-  await h.caughtUp();
-  // Notices follow the batch's commit: give the last one a moment.
-  await new Promise((r) => setTimeout(r, 300));
-  sub.unsubscribe();
-  await done;
-  return ids;
-}
+const diaryNotices = async (act: () => Promise<void>) =>
+  idsOf(await noticesDuring(h, act), "diary");
 
 const where = () => ({ schoolId: f.schoolId, municipalityId: f.municipalityId });
 const at = (day: string) => new Date(`${day}T09:00:00Z`);
@@ -78,7 +67,7 @@ it("an absence excused announces that pupil's diary", async () => {
   expect(ids).toEqual([f.p.p4]);
 });
 
-it("a lesson cancelled after its attendance was taken announces its absent pupils' diaries", async () => {
+it("a lesson cancelled after its attendance was taken announces its absent pupils' diaries, with its whole roll's", async () => {
   const ids = await diaryNotices(() =>
     h.publish([
       feedEvent(
@@ -100,6 +89,9 @@ it("a lesson cancelled after its attendance was taken announces its absent pupil
       ),
     ]),
   );
-  // p1 ill, p2 late on L1: their diaries lose the entries.
-  expect(ids.sort()).toEqual([f.p.p1, f.p.p2].sort());
+  // p1 ill, p2 late on L1: their diaries lose the entries; every diary of the class group on
+  // 09-07 shows the lesson cancelled (lesson-notices.int.test.ts), p9's (another class group) not.
+  expect(ids).toEqual(expect.arrayContaining([f.p.p1, f.p.p2]));
+  expect(ids).toHaveLength(8);
+  expect(ids).not.toContain(f.p.p9);
 });

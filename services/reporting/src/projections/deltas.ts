@@ -12,6 +12,7 @@ import {
   type StandingRowCounters,
   standingRowToArray,
 } from "./counters-codec.js";
+import type { LessonDiaries } from "./lesson-notices.js";
 import type { StoredLesson } from "./lessons.js";
 import type { RebuildMemory } from "./rebuild-memory.js";
 
@@ -150,6 +151,8 @@ export class Deltas {
   >();
   readonly touched = new Map<string, Touched>();
   readonly changedPupils = new Set<string>();
+  /** Lessons whose pupils' diaries change (lesson-notices.ts): their pupils are found in flush. */
+  readonly lessonDiaries: LessonDiaries = new Map();
   /** Marks recorded in this batch, written by flush in one statement (later events of the batch see them here). */
   readonly newMarks = new Map<string, NewMark>();
   /** Journal entries whose school's time zone is not cached yet: counted in flush (timeliness.ts). */

@@ -4,6 +4,7 @@ import { Deltas, levelsOf } from "./deltas.js";
 import { civilDate, journalOf } from "./event-data.js";
 import { attendanceHandlers } from "./grades-attendance.js";
 import { markHandlers } from "./grades-marks.js";
+import { lessonDiaryPupils, noticeLessonChange } from "./lesson-notices.js";
 import { lessonHandlers, writeLessons, writeScheduled } from "./lessons.js";
 import { hasUnwrittenPupils, recomputePupils, takePupilRows } from "./pupils.js";
 import type { Q } from "./query.js";
@@ -88,7 +89,8 @@ export const createReportingProjection = (
         ctx.changed("journal", j.journalId);
         for (const [level, id] of levelsOf(j.scope))
           ctx.changed(`dashboard-${level.toLowerCase()}`, id);
-      }
+      } else if (LESSON_EVENTS.has(e.type))
+        noticeLessonChange(ctx.changed, ctx.scratch.lessonDiaries, d);
     },
     async flush(ctx) {
       const q = schemaQuery(ctx.query, ctx.schema);
@@ -99,7 +101,11 @@ export const createReportingProjection = (
       await writeLessons(w, ctx.scratch);
       await ctx.scratch.attendance.write(w);
       if (ctx.scratch.clockMoved && ctx.scratch.openDay) await writeOpenDay(w, ctx.scratch.openDay);
-      if (ctx.mode === "live") for (const s of ctx.scratch.changedPupils) ctx.changed("diary", s);
+      if (ctx.mode === "live") {
+        for (const s of await lessonDiaryPupils(q, ctx.scratch.lessonDiaries))
+          ctx.changed("diary", s);
+        for (const s of ctx.scratch.changedPupils) ctx.changed("diary", s);
+      }
       // Everything is written: the tables could take over from the memory from here on.
       if (ctx.carry && ctx.scratch.rebuild) checkBudget(ctx.carry, ctx.scratch.rebuild);
     },
@@ -107,6 +113,9 @@ export const createReportingProjection = (
 };
 
 export const reportingProjection = createReportingProjection();
+
+/** Curriculum's lesson events: their journal, dashboards and diaries are told (lesson-notices.ts). */
+const LESSON_EVENTS = new Set(Object.keys(lessonHandlers));
 
 const REPLICA_EVENTS = new Set([
   ...Object.keys(identityHandlers),
