@@ -1,0 +1,84 @@
+import { randomUUID } from "node:crypto";
+import { useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGrpcInProcess } from "../test-support/grpc-in-process.js";
+import { publishIdentityEvents, schoolFixture } from "../test-support/identity-feed.js";
+import { eventually, type InProcess, startInProcess } from "../test-support/in-process.js";
+import { scheduleMathsLessons } from "../test-support/maths-lessons.js";
+
+/* GenerateLessons over gRPC: what the response reports. */
+const env = useTestEnvironment({ label: "curriculum_generate_api" });
+let app: InProcess;
+let grpc: Awaited<ReturnType<typeof startGrpcInProcess>>;
+const a = schoolFixture();
+const academicYear = { startYear: 2026 };
+const school = { schoolId: a.schoolId, academicYear };
+
+beforeAll(async () => {
+  app = await startInProcess(env);
+  grpc = await startGrpcInProcess(app);
+  await publishIdentityEvents(app.nc, app.names, a.events);
+  await eventually(async () => {
+    expect(await app.deps.facts.classGroup(a.classGroups.b5)).toBeDefined();
+  });
+});
+afterAll(async () => {
+  await grpc?.close();
+  await app?.close();
+});
+
+describe("GenerateLessons over gRPC", () => {
+  it("reports the lessons it skipped because their teacher was taken", async () => {
+    const admin = grpc.client(
+      await grpc.issuer.sign({ roles: [`SCHOOL_ADMIN@school:${a.schoolId}`], pid: a.teachers.rus }),
+    ).call;
+    const platform = grpc.client(await grpc.issuer.sign({ roles: ["PLATFORM_ADMIN"] })).call;
+    // 5А: maths on Tuesdays period 1 (1 and 8 September).
+    const { lessonIds } = await scheduleMathsLessons({
+      platform,
+      admin,
+      a,
+      toDate: "2026-09-08",
+      lessons: 2,
+    });
+    // 5Б: maths with the same teacher on Wednesdays period 1, not generated yet.
+    const b5 = { ...school, classGroupId: a.classGroups.b5, subgroupId: "", subjectId: "MATH" };
+    await admin.assignTeacher({ ...b5, commandId: randomUUID(), teacherId: a.teachers.math });
+    await admin.addTimetableSlot({
+      ...b5,
+      commandId: randomUUID(),
+      weekday: 3,
+      period: 1,
+      teacherId: a.teachers.math,
+      room: "14",
+      validFrom: "",
+      validTo: "",
+    });
+    // 5А's 8 September lesson moved into that teacher's Wednesday 9 September period 1.
+    await admin.moveLesson({
+      ...school,
+      commandId: randomUUID(),
+      classGroupId: a.classGroups.a5,
+      lessonId: lessonIds[1] as string,
+      toDate: "2026-09-09",
+      toPeriod: 1,
+    });
+    const request = {
+      ...school,
+      commandId: randomUUID(),
+      fromDate: "2026-09-01",
+      toDate: "2026-09-16",
+      classGroupIds: [a.classGroups.b5],
+    };
+    const expected = {
+      classGroups: 1,
+      scheduled: 2,
+      unscheduled: 0,
+      teacherChanged: 0,
+      skipped: 1,
+    };
+    expect(await admin.generateLessons(request)).toEqual({ ...expected, replayed: false });
+    // A retry answers the same, from the command record.
+    expect(await admin.generateLessons(request)).toEqual({ ...expected, replayed: true });
+  });
+});
