@@ -136,7 +136,7 @@ export async function settle(
     const done = c && c.lost === 0 && c.inInbox === c.committed && c.countersShort === 0;
     if (c && (done || Date.now() > deadline)) return c;
     if (!c && Date.now() > deadline) return countMarks(urls, acked);
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

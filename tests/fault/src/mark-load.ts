@@ -26,6 +26,12 @@ export interface MarkLoad {
   readonly retries: number;
   /** Answers that were replays of an earlier, committed attempt. */
   readonly replays: number;
+  /**
+   * Resolves once every journal's client has had `n` more marks answered (from now): the load
+   * flows through every client, also after a fault. Rejects after `timeoutMs`, or at once if
+   * a client gave up.
+   */
+  eachAnswered(n: number, timeoutMs?: number): Promise<void>;
   /** Stops sending; resolves once every started mark is answered. */
   stop(): Promise<void>;
 }
@@ -47,6 +53,9 @@ export async function startMarkLoad(o: {
   let retries = 0;
   let replays = 0;
   let stopping = false;
+  let failed: unknown;
+  // Marks answered per client (index into o.journals).
+  const answered = o.journals.map(() => 0);
   const tokens = new Map<string, grpc.Metadata>();
   for (const j of o.journals)
     tokens.set(
@@ -65,7 +74,7 @@ export async function startMarkLoad(o: {
         err ? reject(err) : resolve(res),
       ),
     );
-  const worker = async (j: Journal) => {
+  const worker = async (j: Journal, w: number) => {
     for (let k = 0; !stopping; k++) {
       const req = {
         commandId: randomUUID(),
@@ -89,6 +98,7 @@ export async function startMarkLoad(o: {
           const r = await call(req, tokens.get(j.teacher) as grpc.Metadata);
           if (r.replayed) replays++;
           acked.add(r.markId);
+          answered[w] = (answered[w] ?? 0) + 1;
           break;
         } catch (err) {
           const code = (err as grpc.ServiceError).code;
@@ -101,7 +111,9 @@ export async function startMarkLoad(o: {
     }
   };
   const workers = Promise.all(o.journals.map(worker));
-  workers.catch(() => undefined);
+  workers.catch((err) => {
+    failed = err;
+  });
   return {
     acked,
     get retries() {
@@ -109,6 +121,19 @@ export async function startMarkLoad(o: {
     },
     get replays() {
       return replays;
+    },
+    async eachAnswered(n, timeoutMs = 180_000) {
+      const target = answered.map((a) => a + n);
+      const deadline = Date.now() + timeoutMs;
+      while (answered.some((a, w) => a < (target[w] as number))) {
+        if (failed) throw failed;
+        if (Date.now() > deadline)
+          throw new Error(
+            `mark load: not every client had ${n} more marks answered in ${timeoutMs} ms ` +
+              `(answered ${answered.join(", ")}; wanted ${target.join(", ")})`,
+          );
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
     async stop() {
       stopping = true;

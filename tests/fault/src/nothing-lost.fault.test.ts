@@ -17,6 +17,8 @@ import { type Journal, setUpSchool } from "./school.js";
 const log = (msg: string) => process.stdout.write(`[fault] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MARK_INTERVAL_MS = 40;
+/** Marks each client must have answered before a fault and again after it. */
+const MARKS_AROUND_FAULT = 10;
 
 let p: FaultPlatform;
 let journals: Journal[];
@@ -48,9 +50,11 @@ async function underLoad(label: string, fault: () => Promise<string | undefined>
   });
   let note: string | undefined;
   try {
-    await sleep(1500);
+    // Marks in flight through every client when the fault strikes, and answered again by
+    // every client after it (instead of fixed 1.5 s windows either side).
+    await load.eachAnswered(MARKS_AROUND_FAULT);
     note = await fault();
-    await sleep(1500);
+    await load.eachAnswered(MARKS_AROUND_FAULT);
   } finally {
     await load.stop();
   }

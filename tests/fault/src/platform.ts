@@ -49,22 +49,29 @@ interface Supervised {
 }
 
 export async function startFaultPlatform(log: (msg: string) => void): Promise<FaultPlatform> {
+  const databaseUrl = {} as Record<ServiceName, string>;
+  // The databases are created while the NATS cluster is still forming.
+  const postgres = startPrivatePostgres().then(async (server) => {
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      for (const name of SERVICES) {
+        await admin.query(`CREATE DATABASE otmetka_${name}`);
+        const u = new URL(server.url);
+        u.pathname = `/otmetka_${name}`;
+        databaseUrl[name] = u.toString();
+      }
+    } finally {
+      await admin.end();
+    }
+    return server;
+  });
   const [pgServer, nats, issuer] = await Promise.all([
-    startPrivatePostgres(),
+    postgres,
     startPrivateNatsCluster(3),
     startTestTokenIssuer(),
   ]);
   log(`private PostgreSQL ${pgServer.url}, NATS cluster ${nats.url}`);
-  const admin = new pg.Client({ connectionString: pgServer.url });
-  await admin.connect();
-  const databaseUrl = {} as Record<ServiceName, string>;
-  for (const name of SERVICES) {
-    await admin.query(`CREATE DATABASE otmetka_${name}`);
-    const u = new URL(pgServer.url);
-    u.pathname = `/otmetka_${name}`;
-    databaseUrl[name] = u.toString();
-  }
-  await admin.end();
 
   const prefix = uniqueNatsPrefix();
   const address = {} as Record<ServiceName, string>;
