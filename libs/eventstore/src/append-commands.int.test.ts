@@ -189,3 +189,115 @@ describe("appendCommands against a concurrent run of one of its commands", () =>
     }
   });
 });
+
+describe("appendCommands' alsoWrite", () => {
+  beforeAll(async () => {
+    await store.pool.query(
+      `CREATE TABLE IF NOT EXISTS batch_side_rows
+         (command_id text PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id())`,
+    );
+  });
+
+  /** An alsoWrite that writes one side row per appended command and remembers its calls. */
+  function sideRows(items: CommandAppend[], refuse?: (k: number) => boolean) {
+    const calls: number[][] = [];
+    const alsoWrite = async (
+      client: { query(t: string, v: unknown[]): Promise<unknown> },
+      appended: readonly number[],
+    ) => {
+      calls.push([...appended]);
+      if (refuse && appended.some(refuse)) throw new Error("side write refused");
+      await client.query("INSERT INTO batch_side_rows (command_id) SELECT unnest($1::text[])", [
+        appended.map((k) => items[k]!.command.commandId),
+      ]);
+    };
+    return { calls, alsoWrite };
+  }
+
+  const sideRowsOf = async (items: CommandAppend[]) =>
+    (
+      await store.pool.query<{ command_id: string; tx: string }>(
+        "SELECT command_id, tx::text AS tx FROM batch_side_rows WHERE command_id = ANY($1)",
+        [items.map((i) => i.command.commandId)],
+      )
+    ).rows;
+
+  it("writes the side rows in the batch's own transaction, after its events", async () => {
+    const items = [0, 1, 2].map(() => mark(`side-${randomUUID()}`, 0));
+    const { calls, alsoWrite } = sideRows(items);
+    const out = await store.appendCommands(items, { alsoWrite });
+    expect(out.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "fulfilled"]);
+    expect(calls).toEqual([[0, 1, 2]]);
+    const streams = items.map((i) => i.appends[0]!.streamId);
+    expect(await transactionsOf(streams)).toBe(1);
+    const { rows } = await store.pool.query<{ tx: string }>(
+      "SELECT DISTINCT transaction_id::text AS tx FROM eventstore.events WHERE stream_id = ANY($1)",
+      [streams],
+    );
+    const side = await sideRowsOf(items);
+    expect(side).toHaveLength(3);
+    expect(new Set(side.map((r) => r.tx))).toEqual(new Set([rows[0]!.tx]));
+  });
+
+  it("rolls the whole batch back when the side write throws: nothing appended", async () => {
+    const items = [0, 1, 2].map(() => mark(`side-fails-${randomUUID()}`, 0));
+    const { calls, alsoWrite } = sideRows(items, () => true);
+    const out = await store.appendCommands(items, { alsoWrite });
+    expect(out.every((o) => o.status === "rejected")).toBe(true);
+    expect(out[0]!.status === "rejected" && (out[0]!.reason as Error).message).toBe(
+      "side write refused",
+    );
+    // The batch, then each command alone (side by side): every transaction rolled back.
+    expect(calls[0]).toEqual([0, 1, 2]);
+    expect(calls.slice(1).sort()).toEqual([[0], [1], [2]]);
+    for (const i of items) {
+      expect(await store.streamVersion(i.appends[0]!.streamId)).toBe(0);
+      expect(await recorded(i.command.commandId)).toBeUndefined();
+    }
+    expect(await sideRowsOf(items)).toEqual([]);
+  });
+
+  it("refuses only the command whose own side write throws, the others appended alone", async () => {
+    const items = [0, 1, 2].map(() => mark(`side-one-${randomUUID()}`, 0));
+    const { alsoWrite } = sideRows(items, (k) => k === 1);
+    const out = await store.appendCommands(items, { alsoWrite });
+    expect(out.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(await store.streamVersion(items[1]!.appends[0]!.streamId)).toBe(0);
+    expect(await recorded(items[1]!.command.commandId)).toBeUndefined();
+    const side = await sideRowsOf(items);
+    expect(side.map((r) => r.command_id).sort()).toEqual(
+      [items[0]!, items[2]!].map((i) => i.command.commandId).sort(),
+    );
+    expect(
+      await transactionsOf([items[0]!.appends[0]!.streamId, items[2]!.appends[0]!.streamId]),
+    ).toBe(2);
+  });
+
+  it("writes nothing for a replayed, a refused or a conflicting command", async () => {
+    const done = mark(`side-done-${randomUUID()}`, 0);
+    await store.appendCommand(done.command, done.appends);
+    const retry = { ...done, appends: [{ ...done.appends[0]!, expected: 1 }] };
+    const fresh = mark(`side-fresh-${randomUUID()}`, 0);
+    const moved = mark(`side-moved-${randomUUID()}`, 0);
+    await store.append(moved.appends[0]!.streamId, "no_stream", [event("Other")]);
+    const reused = { ...mark(`side-reused-${randomUUID()}`, 0), command: { ...done.command } };
+    reused.command.payload = { different: true };
+    const items = [retry, fresh, moved, reused];
+    const { calls, alsoWrite } = sideRows(items);
+    const out = await store.appendCommands(items, { alsoWrite });
+    expect(out.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "rejected", "rejected"]);
+    expect(out[0]!.status === "fulfilled" && out[0]!.value.replayed).toBe(true);
+    expect(calls).toEqual([[1]]);
+    expect((await sideRowsOf([fresh])).map((r) => r.command_id)).toEqual([fresh.command.commandId]);
+    expect(await sideRowsOf([retry, moved])).toEqual([]);
+  });
+
+  it("a lone command gets its side write in its own append's transaction", async () => {
+    const items = [mark(`side-lone-${randomUUID()}`, 0)];
+    const { calls, alsoWrite } = sideRows(items);
+    const out = await store.appendCommands(items, { alsoWrite });
+    expect(out[0]!.status).toBe("fulfilled");
+    expect(calls).toEqual([[0]]);
+    expect(await sideRowsOf(items)).toHaveLength(1);
+  });
+});

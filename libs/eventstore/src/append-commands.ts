@@ -4,6 +4,7 @@ import { InvalidEventStoreArgument } from "./errors.js";
 import { newEventId } from "./event-id.js";
 import type { StreamAppend, StreamVersion } from "./event-types.js";
 import { parseInt8 } from "./int8.js";
+import { inOwnTransaction } from "./own-transaction.js";
 import { payloadHash } from "./payload-hash.js";
 
 /** One command of a batch: its record and its appends, as appendCommand takes them. */
@@ -61,8 +62,8 @@ function batchDocument(items: readonly CommandAppend[], p: AppendParams): string
 }
 
 /**
- * Every command's appends and record in one statement (eventstore.append_commands_json, its
- * own transaction, the batch as one JSON document): every stream at its expected version,
+ * Every command's appends and record in one statement (eventstore.append_commands_json, in
+ * its own transaction on the pool, or in the caller's on a client; the batch as one JSON document): every stream at its expected version,
  * then the records, exactly as appendCommand stores one (same table, same payload hash, so a
  * retry of any of them is answered by it; an id already recorded fails the insert), and the
  * events. Returns each command's stream versions, or
@@ -71,7 +72,7 @@ function batchDocument(items: readonly CommandAppend[], p: AppendParams): string
  * then answers each exactly.
  */
 export async function appendTogether(
-  pool: pg.Pool,
+  db: pg.Pool | pg.PoolClient,
   items: readonly CommandAppend[],
 ): Promise<StreamVersion[][] | undefined> {
   let p: AppendParams;
@@ -87,7 +88,7 @@ export async function appendTogether(
   }
   let r: { versions?: Array<number | string>; separately?: boolean };
   try {
-    const { rows } = await pool.query<{ r: typeof r }>({
+    const { rows } = await db.query<{ r: typeof r }>({
       name: "eventstore_append_commands_json",
       text: APPEND_COMMANDS_SQL,
       values: [batchDocument(items, p)],
@@ -109,4 +110,42 @@ export async function appendTogether(
     next += i.appends.length;
   }
   return out;
+}
+
+/** More writes with a batch: the indexes of the commands the transaction appended. */
+export type BatchAlsoWrite = (client: pg.PoolClient, appended: readonly number[]) => Promise<void>;
+
+/** Carries alsoWrite's error out of the transaction it rolled back. */
+class AlsoWriteFailed {
+  constructor(readonly cause: unknown) {}
+}
+
+/**
+ * appendTogether with `alsoWrite(client, every index)` after the statement, in one
+ * transaction (BEGIN, the statement, alsoWrite, COMMIT). Undefined as appendTogether, and
+ * also when alsoWrite threw: the batch was rolled back, nothing of it is written, and each
+ * command appended alone gets the answer (and the extra write) it would have got alone.
+ */
+export async function appendTogetherWith(
+  pool: pg.Pool,
+  items: readonly CommandAppend[],
+  alsoWrite: BatchAlsoWrite,
+): Promise<StreamVersion[][] | undefined> {
+  try {
+    return await inOwnTransaction(pool, async (client) => {
+      const together = await appendTogether(client, items);
+      if (together) {
+        await alsoWrite(
+          client,
+          items.map((_, k) => k),
+        ).catch((err: unknown) => {
+          throw new AlsoWriteFailed(err);
+        });
+      }
+      return together;
+    });
+  } catch (err) {
+    if (err instanceof AlsoWriteFailed) return undefined;
+    throw err;
+  }
 }

@@ -1,6 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
-import { appendTogether, batchable, type CommandAppend } from "./append-commands.js";
+import {
+  appendTogether,
+  appendTogetherWith,
+  type BatchAlsoWrite,
+  batchable,
+  type CommandAppend,
+} from "./append-commands.js";
 import { type AppendParams, toAppendParams } from "./append-params.js";
 import { appendBulk, type BulkAppendOptions, type BulkAppendResult } from "./bulk-append.js";
 import { type Checkpoint, makeCheckpoint, parseCheckpoint, START } from "./checkpoint.js";
@@ -15,6 +21,7 @@ import type { NewEvent, RecordedEvent, StreamAppend, StreamVersion } from "./eve
 import { appendCommandExact, insertExact } from "./exact-append.js";
 import { describeExpectedVersion, type ExpectedVersion, NO_STREAM } from "./expected-version.js";
 import { parseInt8 } from "./int8.js";
+import { inOwnTransaction } from "./own-transaction.js";
 import { payloadHash } from "./payload-hash.js";
 import { createEventStorePool, type EventStorePoolOptions } from "./pool.js";
 import { EVENT_COLUMNS, type EventRow, toRecordedEvent } from "./recorded-event-row.js";
@@ -38,6 +45,18 @@ export interface CommandAppendOptions extends AppendOptions {
    * the append back. Large appends keep the COPY path. Not with `client` (write there).
    */
   alsoWrite?: (client: pg.PoolClient) => Promise<void>;
+}
+
+export interface CommandsAppendOptions {
+  /**
+   * More writes in the transaction that appends commands, after their events (rows kept with
+   * them), called with the indexes (into the batch) of the commands that transaction appended:
+   * every one when the batch goes as one, else one command each time one is appended alone.
+   * Never for a replayed, refused or conflicting command. What it throws rolls its transaction
+   * back; a batch's throw sends each command alone (each with its own call), so only commands
+   * whose own write fails are refused. Without it the batch stays one statement, no BEGIN.
+   */
+  alsoWrite?: BatchAlsoWrite;
 }
 
 export interface CommandRecord {
@@ -221,17 +240,30 @@ export class EventStore {
    * first as one transaction and one commit (group commit for concurrent commands on
    * different streams); if a stream moved, a command id was recorded already or an argument
    * is refused, that transaction writes nothing and each command is appended on its own.
-   * Commands sharing a stream or a command id go on their own at once.
+   * Commands sharing a stream or a command id go on their own at once. `alsoWrite` adds
+   * writes to whichever transaction appends a command (options above).
    */
   async appendCommands(
     items: readonly CommandAppend[],
+    options: CommandsAppendOptions = {},
   ): Promise<PromiseSettledResult<CommandAppendOutcome>[]> {
+    const { alsoWrite } = options;
     const alone = () =>
-      Promise.allSettled(items.map((i) => this.appendCommand(i.command, i.appends)));
+      Promise.allSettled(
+        items.map((i, k) =>
+          this.appendCommand(
+            i.command,
+            i.appends,
+            alsoWrite ? { alsoWrite: (client) => alsoWrite(client, [k]) } : {},
+          ),
+        ),
+      );
     if (items.length < 2 || !batchable(items)) return alone();
     let together: StreamVersion[][] | undefined;
     try {
-      together = await appendTogether(this.pool, items);
+      together = alsoWrite
+        ? await appendTogetherWith(this.pool, items, alsoWrite)
+        : await appendTogether(this.pool, items);
     } catch (err) {
       return items.map(() => ({ status: "rejected", reason: err }));
     }
@@ -399,22 +431,11 @@ export class EventStore {
     if (eventCount(appends) >= COPY_APPEND_MIN_EVENTS) {
       return copyAppend(this.pool, appends, commandRow(command), alsoWrite);
     }
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query("BEGIN");
+    return inOwnTransaction(this.pool, async (client) => {
       const r = await this.callAppend(appends, command, { client });
       if (r.versions) await alsoWrite(client);
-      await client.query("COMMIT");
       return r;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {
-        broken = true;
-      });
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 
   private async callAppend(

@@ -1,4 +1,4 @@
-export type { CommandAppend } from "./append-commands.js";
+export type { BatchAlsoWrite, CommandAppend } from "./append-commands.js";
 export type { BulkAppendOptions, BulkAppendResult } from "./bulk-append.js";
 export {
   type Checkpoint,
@@ -21,6 +21,7 @@ export {
   type CommandAppendOptions,
   type CommandAppendOutcome,
   type CommandRecord,
+  type CommandsAppendOptions,
   EventStore,
   type EventStoreOptions,
   type Queryable,
