@@ -289,6 +289,25 @@ describe("lessons", () => {
     expect((await generate()).result.unscheduled).toBe(0);
   });
 
+  it("refuses moving a lesson into a day before today in the school's zone; today is fine", async () => {
+    const moved = (await all()).find((l) => l.date === "2026-09-16" && l.period === 5);
+    if (!moved) throw new Error("no lesson on 2026-09-16 period 5");
+    const moveTo = (toDate: string) =>
+      moveLesson(app.deps, randomUUID(), { ...a5, lessonId: moved.lessonId, toDate, toPeriod: 6 });
+    // 19:30 UTC on 15 September is 00:30 on 16 September in Yekaterinburg.
+    app.deps.clock = { now: () => new Date("2026-09-15T19:30:00Z") };
+    const past = await refusal(moveTo("2026-09-15"));
+    expect([past.kind, past.message]).toEqual([
+      "failed_precondition",
+      "to_date: 2026-09-15 is before today 2026-09-16; a lesson moves to today or later",
+    ]);
+    await moveTo("2026-09-16");
+    expect((await all()).find((l) => l.lessonId === moved.lessonId)).toMatchObject({
+      date: "2026-09-16",
+      period: 6,
+    });
+  });
+
   it("work programmes: a revision is a new version, the old one stays readable; delivery counts conducted items", async () => {
     const ref = { ...scope, subjectId: "MATH", gradeLevel: 5 };
     const items = [

@@ -285,6 +285,10 @@ function claimsWriter(before: LessonsState, events: readonly NewEvent[]) {
   return change && ((client: pg.PoolClient) => writeClaims(client, change));
 }
 
+/** "Today" is the school's civil date, not the server's (the clock is injectable). */
+const schoolToday = (deps: CurriculumDeps, year: { timeZone: string }) =>
+  civilDateIn(deps.clock.now(), year.timeZone);
+
 async function calendarOf(deps: CurriculumDeps, schoolId: string, startYear: number) {
   const state = (
     await loadAggregate(
@@ -313,8 +317,7 @@ export async function conductLesson(
   ctx: CallContext = {},
 ) {
   const { year } = await calendarOf(deps, input.schoolId, input.startYear);
-  // "Today" is the school's civil date, not the server's.
-  const today = civilDateIn(deps.clock.now(), year.timeZone);
+  const today = schoolToday(deps, year);
   const lessons = (
     await loadAggregate(
       deps.store,
@@ -396,7 +399,7 @@ export async function moveLesson(
     payload: { MoveLesson: input },
     what: `${streamId} or the timetable`,
     async decide() {
-      const { state } = await calendarOf(deps, input.schoolId, input.startYear);
+      const { state, year } = await calendarOf(deps, input.schoolId, input.startYear);
       const group = await deps.facts.classGroup(input.classGroupId);
       if (!group) throw notFound("class_group_id", "class group", input.classGroupId);
       const reads = new StreamReads(deps, input.startYear);
@@ -430,6 +433,7 @@ export async function moveLesson(
           lessonId: input.lessonId,
           toDate: input.toDate,
           toPeriod: input.toPeriod,
+          today: schoolToday(deps, year),
           schoolDays: dayTerms(schoolDays(state, group.gradeLevel)),
           ...(teacherId ? { teacherId } : {}),
           teacherElsewhere,

@@ -144,6 +144,7 @@ it("decided payloads are the proto3 JSON of their proto messages", () => {
       lessonId: lessonIdOf("s1", "2026-09-19"),
       toDate: "2026-09-18",
       toPeriod: 4,
+      today: "2026-09-05",
       schoolDays: new Map([["2026-09-18", 1]]),
     },
     {

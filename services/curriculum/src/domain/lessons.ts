@@ -112,6 +112,8 @@ export type LessonsCommand =
       lessonId: string;
       toDate: string;
       toPeriod: number;
+      /** Today in the school's zone: a lesson is not moved into an earlier day. */
+      today: CivilDate;
       /** The class group's school days with their terms (from the calendar). */
       schoolDays: ReadonlyMap<CivilDate, number>;
       /**
@@ -436,6 +438,12 @@ function move(c: Extract<LessonsCommand, { kind: "MoveLesson" }>, state: Lessons
   if (!Number.isInteger(c.toPeriod) || c.toPeriod < 1 || c.toPeriod > MAX_PERIOD) {
     throw invalidInput("to_period", `must be 1-${MAX_PERIOD}, got ${c.toPeriod}`);
   }
+  // The past is recorded, not planned: a lesson there would be one nobody can hold.
+  if (toDate < c.today)
+    throw refused(
+      "to_date",
+      `${toDate} is before today ${c.today}; a lesson moves to today or later`,
+    );
   const toTerm = c.schoolDays.get(toDate);
   if (toTerm === undefined)
     throw refused("to_date", `${toDate} is not a school day for this class group`);

@@ -203,6 +203,7 @@ describe("lesson generation", () => {
             lessonId: movedId,
             toDate: "2026-11-24",
             toPeriod: 5,
+            today: "2026-11-20",
             schoolDays: dayTerms(days),
           },
           state,
@@ -404,6 +405,7 @@ describe("conduct, cancel, move", () => {
     lessonId: id,
     toDate,
     toPeriod,
+    today: "2026-09-07",
     schoolDays: dayTerms(days),
     ...over,
   });
@@ -490,6 +492,7 @@ describe("conduct, cancel, move", () => {
       lessonId,
       toDate: "2026-09-08",
       toPeriod,
+      today: "2026-09-07",
       schoolDays: dayTerms(days),
     });
     // Two subgroups may meet at once, but not in one room.
@@ -557,5 +560,16 @@ describe("conduct, cancel, move", () => {
       toPeriod: 3,
       toTerm: 1,
     });
+  });
+  it("does not move a lesson into a day before today; today is fine", () => {
+    const past = refusal(state, moveTo("2026-09-08", 3, { today: "2026-09-09" }));
+    expect([past.kind, past.field, past.message]).toEqual([
+      "failed_precondition",
+      "to_date",
+      "to_date: 2026-09-08 is before today 2026-09-09; a lesson moves to today or later",
+    ]);
+    expect(
+      lessonsDecider.decide(moveTo("2026-09-08", 3, { today: "2026-09-08" }), state),
+    ).toHaveLength(1);
   });
 });
