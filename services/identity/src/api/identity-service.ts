@@ -20,6 +20,7 @@ import {
   assignStaffToSchool,
   grantPortalConsent,
   linkGuardian,
+  unassignStaffFromSchool,
   unlinkGuardian,
   withdrawPortalConsent,
 } from "../commands/guardians.js";
@@ -315,6 +316,12 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
       ROLES_OF.school,
       async (req) => targets.joining(req.personId, [await targets.school(req.schoolId)]),
       ok((req, ctx) => assignStaffToSchool(deps, req, ctx)),
+    ),
+    // A school ends its own staff assignment, as it withdraws its own pupil: it only narrows.
+    unassignStaffFromSchool: guarded(
+      ROLES_OF.school,
+      atSchool,
+      ok((req, ctx) => unassignStaffFromSchool(deps, req, ctx)),
     ),
     getStaffSchools: h(async (req) => ({
       schoolIds: await getStaffSchools(deps, requireId("person_id", req.personId)),

@@ -432,3 +432,51 @@ describe("a school the pupil left", () => {
     await change(p, w.adminA);
   });
 });
+
+const unassign = (personId: string, schoolId: string, md: Md) =>
+  h.api.unassignStaffFromSchool({ commandId: cmd(), personId, schoolId }, md);
+
+describe("a school the staff member left", () => {
+  it("no longer reads or manages them; the school they still work at acts alone", async () => {
+    const w = await world();
+    const t = await teacher(w.b, w.a);
+    await expectDenied(() => change(t, w.adminA), w.b);
+    // B ends its own assignment (the registering school); A may not end it for B.
+    await expectDenied(() => unassign(t, w.b, w.adminA), w.b);
+    await unassign(t, w.b, w.adminB);
+    expect(await reads(t, w.adminB)).toBe("none");
+    expect(await accountsOf(w.b, w.adminB)).not.toContain(t);
+    await expectDenied(() => change(t, w.adminB), w.a);
+    expect((await h.api.getStaffSchools({ personId: t }, w.adminA)).schoolIds).toEqual([w.a]);
+    await change(t, w.adminA);
+    await account(t, w.adminA);
+    // Taken on again by B: as any school joining a person, with A's consent.
+    await expectDenied(() => assign(t, w.b, w.adminB), w.a);
+    const adminAB = await h.userWith([`SCHOOL_ADMIN@school:${w.a}`, `SCHOOL_ADMIN@school:${w.b}`]);
+    await assign(t, w.b, h.md(adminAB.token));
+    expect(await reads(t, w.adminB)).toBe("all");
+    // An assigned school leaves the same way; the registering one is listed first.
+    await unassign(t, w.a, w.adminA);
+    expect(await reads(t, w.adminA)).toBe("none");
+    expect((await h.api.getStaffSchools({ personId: t }, w.adminB)).schoolIds).toEqual([w.b]);
+    await erase(t, w.adminB);
+  });
+
+  it("refuses the only school, a school not theirs and a person who is not staff", async () => {
+    const w = await world();
+    const t = await teacher(w.a);
+    const refusedWith = async (call: () => Promise<unknown>, field: string) => {
+      const before = await snapshotTables(h.identity.deps, ALL_TABLES);
+      const err = await grpcError(call());
+      expect({ code: err.code, field: err.metadata.get("field") }, err.details).toEqual({
+        code: status.FAILED_PRECONDITION,
+        field: [field],
+      });
+      expect(await snapshotTables(h.identity.deps, ALL_TABLES)).toEqual(before);
+    };
+    await refusedWith(() => unassign(t, w.a, w.adminA), "school_id");
+    await refusedWith(() => unassign(t, w.b, w.platform), "school_id");
+    const p = await pupil(w.a, w.groupA);
+    await refusedWith(() => unassign(p, w.a, w.adminA), "person_id");
+  });
+});

@@ -121,3 +121,29 @@ export async function assignStaffToSchool(
     alsoWrite: (client) => indexNameAtSchool(deps, client, personId, schoolId),
   });
 }
+
+/**
+ * The staff member stops working at the school (a teacher who left): the school is no longer
+ * one of theirs, so it no longer reads their data nor has a say over them. Never their only
+ * school (the decider refuses). A closed school may be left.
+ */
+export async function unassignStaffFromSchool(
+  deps: IdentityDeps,
+  input: { commandId: string; personId: string; schoolId: string },
+  ctx: CallContext = {},
+): Promise<void> {
+  const commandId = requireCommandId(input.commandId);
+  const personId = requireId("person_id", input.personId);
+  const schoolId = requireId("school_id", input.schoolId);
+  await loadPerson(deps, "person_id", personId);
+  const school = await loadSchool(deps, "school_id", schoolId);
+  await runCommand(deps.store, {
+    streamId: streamIds.person(personId),
+    decider: personDecider,
+    command: { type: "UnassignStaffFromSchool", schoolId, municipalityId: school.municipalityId },
+    commandId,
+    payload: { type: "UnassignStaffFromSchool", personId, schoolId },
+    result: () => ({}),
+    ...ctx,
+  });
+}

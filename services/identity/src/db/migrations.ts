@@ -9,6 +9,30 @@ import { auditMigrations } from "../audit/migrations.js";
  * (projections/rebuild.ts). person_keys is not a read model: it is the mutable key table that
  * erasure deletes from, and the only place data keys live.
  */
+
+/**
+ * The schools holding a person (README "A person's schools"), one definition for the
+ * authorization of calls (Targets.person) and for listing a school's accounts: where they are
+ * enrolled now and where they work now (staff_schools); with neither, the school of their last
+ * stay, else the school that registered them. A school the pupil left is no longer one of them.
+ */
+async function createPersonSchools(db: Kysely<unknown>): Promise<void> {
+  await sql`CREATE OR REPLACE FUNCTION person_schools(p uuid) RETURNS SETOF uuid
+    LANGUAGE sql STABLE AS $$
+      WITH now AS (
+        SELECT e.school_id FROM enrollments e WHERE e.person_id = p AND e.valid_to IS NULL
+        UNION SELECT s.school_id FROM staff_schools s WHERE s.person_id = p
+      )
+      SELECT now.school_id FROM now
+      UNION ALL
+      SELECT COALESCE(
+        (SELECT e.school_id FROM enrollments e WHERE e.person_id = p
+         ORDER BY e.valid_to DESC, e.valid_from DESC LIMIT 1),
+        r.school_id)
+      FROM people r WHERE r.person_id = p AND NOT EXISTS (SELECT 1 FROM now)
+    $$`.execute(db);
+}
+
 const identityMigrations: Record<string, Migration> = {
   "2026-11-28_101_identity_organisations": {
     async up(db) {
@@ -195,27 +219,19 @@ const identityMigrations: Record<string, Migration> = {
     },
   },
   "2026-11-30_203_identity_person_schools": {
+    // (Its first form also counted a staff member's registering school from people; 204
+    // replaced it, and this migration now makes the same function, so every database ends equal.)
+    up: createPersonSchools,
+  },
+  "2026-11-30_204_identity_staff_leave": {
     async up(db) {
-      // The schools holding a person (README "A person's schools"), one definition for the
-      // authorization of calls (Targets.person) and for listing a school's accounts: where
-      // they are enrolled now and where they work now (a staff member's registering school is
-      // their first workplace); with none of these, the school of their last stay, else the
-      // school that registered them. A school the pupil left is no longer one of them.
-      await sql`CREATE OR REPLACE FUNCTION person_schools(p uuid) RETURNS SETOF uuid
-        LANGUAGE sql STABLE AS $$
-          WITH now AS (
-            SELECT e.school_id FROM enrollments e WHERE e.person_id = p AND e.valid_to IS NULL
-            UNION SELECT s.school_id FROM staff_schools s WHERE s.person_id = p
-            UNION SELECT r.school_id FROM people r WHERE r.person_id = p AND r.kind = 2
-          )
-          SELECT now.school_id FROM now
-          UNION ALL
-          SELECT COALESCE(
-            (SELECT e.school_id FROM enrollments e WHERE e.person_id = p
-             ORDER BY e.valid_to DESC, e.valid_from DESC LIMIT 1),
-            r.school_id)
-          FROM people r WHERE r.person_id = p AND NOT EXISTS (SELECT 1 FROM now)
-        $$`.execute(db);
+      // staff_schools now holds every school a staff member works at, the registering one
+      // included (UnassignStaffFromSchool may end it), as PersonRegistered of staff now writes;
+      // person_schools then reads staff from it alone.
+      await sql`INSERT INTO staff_schools (person_id, school_id)
+        SELECT person_id, school_id FROM people WHERE kind = 2
+        ON CONFLICT DO NOTHING`.execute(db);
+      await createPersonSchools(db);
     },
   },
 };

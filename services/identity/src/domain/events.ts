@@ -32,6 +32,7 @@ const codecs = {
   PortalConsentWithdrawn: E.PortalConsentWithdrawn,
   PortalIdAssigned: E.PortalIdAssigned,
   StaffAssignedToSchool: E.StaffAssignedToSchool,
+  StaffUnassignedFromSchool: E.StaffUnassignedFromSchool,
   RoleGranted: E.RoleGranted,
   RoleRevoked: E.RoleRevoked,
   AccountDisabled: E.AccountDisabled,

@@ -26,7 +26,8 @@ export interface PersonState {
   guardians: readonly string[];
   /** Guardian who granted the portal consent in force; "" when none. */
   portalConsentBy: string;
-  /** Schools a staff member works at besides the one that registered them. */
+  /** Schools a staff member works at now: the registering one (until they leave it) and those
+   * they were assigned to. */
   staffSchools: readonly string[];
 }
 
@@ -52,6 +53,7 @@ export type PersonCommand =
   /** Already encrypted under the person's data key. */
   | { type: "AssignPortalId"; portalId: Buffer }
   | { type: "AssignStaffToSchool"; schoolId: string; municipalityId: string }
+  | { type: "UnassignStaffFromSchool"; schoolId: string; municipalityId: string }
   | EnrollmentCommand;
 
 export const initialPersonState = (): PersonState => ({
@@ -79,6 +81,7 @@ export function evolvePerson(state: PersonState, event: RecordedEvent | NewEvent
         kind: e.value.kind,
         schoolId: e.value.schoolId,
         municipalityId: e.value.municipalityId,
+        staffSchools: e.value.kind === PersonKind.PERSON_KIND_STAFF ? [e.value.schoolId] : [],
       };
     case "LegalHoldPlaced":
       return { ...state, legalHold: e.value.reason };
@@ -104,6 +107,11 @@ export function evolvePerson(state: PersonState, event: RecordedEvent | NewEvent
       return { ...state, portalConsentBy: "" };
     case "StaffAssignedToSchool":
       return { ...state, staffSchools: [...state.staffSchools, e.value.schoolId] };
+    case "StaffUnassignedFromSchool":
+      return {
+        ...state,
+        staffSchools: state.staffSchools.filter((s) => s !== e.value.schoolId),
+      };
     default:
       return state;
   }
@@ -145,11 +153,30 @@ export function decidePerson(command: PersonCommand, state: PersonState): NewEve
       if (state.kind !== PersonKind.PERSON_KIND_STAFF) {
         throw refused("person_id", "is not a staff member");
       }
-      if (command.schoolId === state.schoolId || state.staffSchools.includes(command.schoolId)) {
+      if (state.staffSchools.includes(command.schoolId)) {
         throw refused("school_id", "is already one of the staff member's schools");
       }
       return [
         newEvent("StaffAssignedToSchool", {
+          personId,
+          schoolId: command.schoolId,
+          municipalityId: command.municipalityId,
+        }),
+      ];
+    case "UnassignStaffFromSchool":
+      if (state.kind !== PersonKind.PERSON_KIND_STAFF) {
+        throw refused("person_id", "is not a staff member");
+      }
+      if (!state.staffSchools.includes(command.schoolId)) {
+        throw refused("school_id", "is not one of the staff member's schools");
+      }
+      // Someone must hold every person: a staff member who leaves altogether keeps their last
+      // school (their account is disabled or the person erased instead).
+      if (state.staffSchools.length === 1) {
+        throw refused("school_id", "is the staff member's only school");
+      }
+      return [
+        newEvent("StaffUnassignedFromSchool", {
           personId,
           schoolId: command.schoolId,
           municipalityId: command.municipalityId,

@@ -97,13 +97,15 @@ export async function getGuardianChildren(
   return rows.map((r) => r.student_id);
 }
 
-/** The school that registered a staff member, then the schools they were assigned to. */
+/**
+ * The schools a staff member works at now: the one that registered them first (while they
+ * work there), then the others.
+ */
 export async function getStaffSchools(deps: IdentityDeps, personId: string): Promise<string[]> {
   const { rows } = await deps.store.pool.query<{ school_id: string }>(
-    `SELECT school_id FROM (
-       SELECT school_id, 0 AS o FROM people WHERE person_id = $1 AND kind = 2
-       UNION SELECT school_id, 1 AS o FROM staff_schools WHERE person_id = $1
-     ) s ORDER BY o, school_id`,
+    `SELECT s.school_id FROM staff_schools s
+     LEFT JOIN people p ON p.person_id = s.person_id AND p.school_id = s.school_id
+     WHERE s.person_id = $1 ORDER BY p.person_id IS NULL, s.school_id`,
     [personId],
   );
   return rows.map((r) => r.school_id);

@@ -1,5 +1,6 @@
 import type { Queryable } from "@otmetka/eventstore";
 import { decodeEvent } from "../domain/events.js";
+import { PersonKind } from "../domain/person.js";
 
 /*
  * Identity's query tables, kept by applying each event. Commands call this inside the append's
@@ -49,6 +50,13 @@ export async function applyToReadModels(
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (person_id) DO NOTHING`,
         [v.personId, v.kind, v.schoolId, v.municipalityId, v.personalData],
       );
+      // A staff member works at the school that registered them (until they leave it).
+      if (v.kind === PersonKind.PERSON_KIND_STAFF) {
+        await db.query(
+          "INSERT INTO staff_schools (person_id, school_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+          [v.personId, v.schoolId],
+        );
+      }
       return;
     }
     case "PersonalDataChanged":
@@ -180,6 +188,19 @@ export async function applyToReadModels(
     case "StaffAssignedToSchool":
       await db.query(
         "INSERT INTO staff_schools (person_id, school_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        [e.value.personId, e.value.schoolId],
+      );
+      return;
+    case "StaffUnassignedFromSchool":
+      await db.query("DELETE FROM staff_schools WHERE person_id = $1 AND school_id = $2", [
+        e.value.personId,
+        e.value.schoolId,
+      ]);
+      // Its staff no longer find them by name (the registering school's entries stay, as
+      // rebuild.ts indexes every person there).
+      await db.query(
+        `DELETE FROM person_name_index WHERE person_id = $1 AND school_id = $2
+           AND NOT EXISTS (SELECT 1 FROM people WHERE person_id = $1 AND school_id = $2)`,
         [e.value.personId, e.value.schoolId],
       );
       return;

@@ -5,7 +5,11 @@ import { deleteAccount, disableAccount, enableAccount } from "../commands/accoun
 import { openClassGroup } from "../commands/class-groups.js";
 import { enrollStudent, transferStudent } from "../commands/enrollment.js";
 import { grantRole, revokeRole } from "../commands/grants.js";
-import { linkGuardian } from "../commands/guardians.js";
+import {
+  assignStaffToSchool,
+  linkGuardian,
+  unassignStaffFromSchool,
+} from "../commands/guardians.js";
 import { erasePerson, registerPerson } from "../commands/people.js";
 import { PersonKind } from "../domain/person.js";
 import {
@@ -59,6 +63,17 @@ describe("read model rebuild", () => {
       effectiveDate: "2026-10-01",
     });
     await erasePerson(d, { commandId: cmd(), personId: erased });
+    // Staff who left a school: an assigned one (its name index goes) and the registering one.
+    const staff = (personId: string, schoolId: string) => ({
+      commandId: cmd(),
+      personId,
+      schoolId,
+    });
+    for (const left of [b.schoolId, a.schoolId]) {
+      const teacher = await reg(PersonKind.PERSON_KIND_STAFF, "Ушедшева");
+      await assignStaffToSchool(d, staff(teacher, b.schoolId));
+      await unassignStaffFromSchool(d, staff(teacher, left));
+    }
 
     // Grants: held, and granted then revoked (accounts themselves are not a read model).
     const auth = { ...d, regionId: "74" } as AuthDeps;
