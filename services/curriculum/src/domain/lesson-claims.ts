@@ -59,13 +59,10 @@ export interface ClaimRow extends ClaimHolder {
   room: string;
 }
 
-/** Scheduled and conducted lessons occupy their teacher and room; cancelled and unscheduled free them. */
-export function claimsOf(l: Lesson, teacherId = l.teacherId): Claim[] {
-  if (l.status !== "scheduled" && l.status !== "conducted") return [];
-  return l.room === "" ? [teacherClaim(teacherId)] : [teacherClaim(teacherId), roomClaim(l.room)];
-}
-
-/** The lesson's row, while it holds its teacher and room. */
+/**
+ * The lesson's row: scheduled and conducted lessons occupy their teacher and room; cancelled
+ * and unscheduled ones free them (no row).
+ */
 export function claimRow(l: Lesson): ClaimRow | undefined {
   if (l.status !== "scheduled" && l.status !== "conducted") return undefined;
   return {
