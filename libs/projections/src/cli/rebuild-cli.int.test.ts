@@ -24,6 +24,15 @@ const cli = (...args: string[]) =>
     { cwd: packageRoot, env: { ...process.env, ...bed.env.env } },
   );
 
+/** A run of the command that must fail: its exit code and stderr (rejects if it succeeds). */
+const cliFailure = (...args: string[]) =>
+  cli(...args).then(
+    (r) => {
+      throw new Error(`expected \`${args.join(" ")}\` to fail; it printed ${r.stdout}`);
+    },
+    (err: { code: number; stderr: string }) => err,
+  );
+
 it("otmetka-projections rebuild <projection> builds and swaps in the read model, with progress", async () => {
   const { nc, pool, names } = bed;
   await ensureContextStream(nc, names, "grades");
@@ -32,18 +41,18 @@ it("otmetka-projections rebuild <projection> builds and swaps in the read model,
     for (let s = 0; s < 40; s++) events.push(testEvent(`j-${s}`, v, "grades.v1.MarkRecorded"));
   await publishEvents(nc, names, "grades", events);
 
-  const { stdout, stderr } = await cli("rebuild", "counting", "--batch-size", "100");
+  // Each run of the command starts a process (~3 s under tsx): the independent runs overlap.
+  const [{ stdout, stderr }, failed] = await Promise.all([
+    cli("rebuild", "counting", "--batch-size", "100"),
+    cliFailure("rebuild", "nope"),
+  ]);
   expect(stdout).toMatch(/rebuilt counting v1: 1200 events in \d+ batches/);
   expect(stderr).toMatch(/\d+\/1200 events/); // the progress bar's line
   const r = await pool.query("SELECT sum(events) AS n, sum(gaps) AS g FROM proj_counting.counts");
   expect(Number(r.rows[0].n)).toBe(1200);
   expect(Number(r.rows[0].g)).toBe(0);
-
-  const failed = await cli("rebuild", "nope").catch((err: { code: number; stderr: string }) => err);
-  expect(failed).toMatchObject({ code: 1 });
-  expect((failed as { stderr: string }).stderr).toContain(
-    'no projection named "nope"; known: counting, marks, notes',
-  );
+  expect(failed.code).toBe(1);
+  expect(failed.stderr).toContain('no projection named "nope"; known: counting, marks, notes');
 }, 60_000);
 
 it("otmetka-projections set-aside <projection> lists the events the read model set aside", async () => {
@@ -57,11 +66,14 @@ it("otmetka-projections set-aside <projection> lists the events the read model s
   // `counting` above read grades too; `notes` is built here (its rebuild sets the event aside).
   await rebuildProjection({ projection: notesProjection("notes"), pool, nc, names });
 
-  const { stdout } = await cli("set-aside", "notes");
+  const [{ stdout }, json, failed] = await Promise.all([
+    cli("set-aside", "notes"),
+    cli("set-aside", "notes", "--json"),
+    cliFailure("set-aside", "nope"),
+  ]);
   expect(stdout).toContain(bad.eventId);
   expect(stdout).toMatch(/grades#\d+ {2}\S+ {2}grades\.v1\.Noted {2}stream n-1 v1 {2}22021 /);
   expect(stdout).toContain("1 events set aside in proj_notes");
-  const json = await cli("set-aside", "notes", "--json");
   expect(JSON.parse(json.stdout.trim())).toMatchObject({
     projection: "notes",
     streamId: "n-1",
@@ -69,8 +81,6 @@ it("otmetka-projections set-aside <projection> lists the events the read model s
     type: "grades.v1.Noted",
     sqlstate: "22021",
   });
-  const failed = await cli("set-aside", "nope").catch(
-    (err: { code: number; stderr: string }) => err,
-  );
-  expect((failed as { stderr: string }).stderr).toContain('no projection named "nope"');
+  expect(failed.code).toBe(1);
+  expect(failed.stderr).toContain('no projection named "nope"');
 }, 60_000);
