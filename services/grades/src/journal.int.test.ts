@@ -6,6 +6,8 @@ import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { recordMarks } from "./commands/journal.js";
 import { JournalStore } from "./commands/journal-store.js";
+import { newEvent } from "./domain/events.js";
+import { FACTS_SCHEMA, NOTES_LOCK } from "./projections/facts.js";
 import {
   curriculumEvent,
   identityEvent,
@@ -1319,6 +1321,79 @@ describe("free text (grades.notes) only with a recorded command", () => {
     expect(await noteOf(excused.noteId)).toBe("справка №12");
     expect((await h.client.excuseAbsence(excusal, teacher)).replayed).toBe(true);
     expect((await notes()).length).toBe(before + 2);
+  });
+
+  it("commented marks on different journals share a group commit, notes with their events; an erasure meanwhile keeps none", async () => {
+    const journals = new JournalStore(h.store);
+    const [erased, kept] = [randomUUID(), randomUUID()];
+    const streams = Array.from({ length: 8 }, () => `journal-${randomUUID()}`);
+    // Loaded first, so that the commands are decided, and submitted, in one turn.
+    for (const s of streams) await journals.read(s);
+    const commands = streams.map((streamId, i) => {
+      const note = { noteId: randomUUID(), personId: i % 2 ? kept : erased, text: `batched ${i}` };
+      const event = newEvent("MarkRecorded", {
+        schoolId: f.schoolId,
+        municipalityId: f.municipalityId,
+        journal: {
+          ...journal,
+          journalId: streamId,
+          schoolId: f.schoolId,
+          municipalityId: f.municipalityId,
+        },
+        markId: randomUUID(),
+        lessonId: f.lessons.past,
+        lessonDate: "2026-09-10",
+        term: 1,
+        studentId: note.personId,
+        value: "MARK_VALUE_FOUR",
+        workType: "ORAL",
+        weight: 1,
+        authorId: f.teachers.math,
+        noteId: note.noteId,
+      });
+      return {
+        streamId,
+        commandId: randomUUID(),
+        payload: { i },
+        decide: () => [event],
+        result: () => ({}),
+        notes: [note],
+      };
+    });
+    // An erasure being handled (as facts.ts does it) holds the notes' lock until it commits:
+    // the batch's notes wait for it and then see the person erased.
+    const eraser = await h.store.pool.connect();
+    try {
+      await eraser.query("BEGIN");
+      await eraser.query(`SELECT pg_advisory_xact_lock(${NOTES_LOCK})`);
+      await eraser.query(`INSERT INTO ${FACTS_SCHEMA}.erased_persons VALUES ($1)`, [erased]);
+      const running = Promise.all(commands.map((c) => journals.run(c)));
+      await eventually(async () => {
+        const { rows } = await h.store.pool.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database()
+              AND wait_event = 'advisory' AND query LIKE '%pg_advisory_xact_lock_shared%'`,
+        );
+        expect(rows.length).toBeGreaterThan(0);
+      });
+      await eraser.query("COMMIT");
+      expect((await running).every((r) => !r.replayed)).toBe(true);
+    } finally {
+      eraser.release();
+    }
+    for (const s of streams) expect(await h.store.streamVersion(s)).toBe(1);
+    const { rows: txs } = await h.store.pool.query<{ n: number }>(
+      "SELECT count(DISTINCT transaction_id)::int AS n FROM eventstore.events WHERE stream_id = ANY($1)",
+      [streams],
+    );
+    expect(txs[0]!.n).toBeLessThan(streams.length);
+    // The kept pupil's notes, each committed by the transaction of the event naming it.
+    const { rows } = await h.store.pool.query<{ person_id: string; same: boolean }>(
+      `SELECT n.person_id, n.xmin::text::bigint = e.transaction_id::text::bigint % 4294967296 AS same
+         FROM grades.notes n JOIN eventstore.events e ON e.data->>'noteId' = n.note_id
+        WHERE e.stream_id = ANY($1)`,
+      [streams],
+    );
+    expect(rows).toEqual(Array.from({ length: 4 }, () => ({ person_id: kept, same: true })));
   });
 
   it("a first term mark's reason, named by no event, is not stored", async () => {

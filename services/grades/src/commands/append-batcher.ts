@@ -5,6 +5,7 @@ import {
   WrongExpectedVersion,
 } from "@otmetka/eventstore";
 import { BatchQueue, type Waiting } from "../db/batch-queue.js";
+import { type Note, writeNotes } from "./notes.js";
 
 /** One decided command, ready to append with its expected version and command record. */
 export interface PendingAppend {
@@ -14,6 +15,8 @@ export interface PendingAppend {
   streamId: string;
   expected: number;
   events: NewEvent[];
+  /** Free text the events name, written in the transaction that appends them, never without. */
+  notes?: Note[];
 }
 
 export type AppendOutcome =
@@ -47,11 +50,22 @@ export class AppendBatcher {
   }
 
   private async write(batch: Waiting<PendingAppend, AppendOutcome>[]): Promise<void> {
+    const withNotes = batch.some(({ item }) => item.notes && item.notes.length > 0);
     const settled = await this.store.appendCommands(
       batch.map(({ item }) => ({
         command: { commandId: item.commandId, payload: item.payload, result: item.result },
         appends: [{ streamId: item.streamId, expected: item.expected, events: item.events }],
       })),
+      withNotes
+        ? {
+            // Only the commands this transaction appended: not a replayed or conflicting one.
+            alsoWrite: (client, appended) =>
+              writeNotes(
+                client,
+                appended.flatMap((k) => batch[k]!.item.notes ?? []),
+              ),
+          }
+        : {},
     );
     settled.forEach((s, i) => {
       const b = batch[i]!;

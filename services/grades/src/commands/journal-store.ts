@@ -4,7 +4,6 @@ import {
   type EventStore,
   loadAggregate,
   type NewEvent,
-  type Queryable,
   type SnapshotPolicy,
   STREAM_LOCK_CLASS,
   WrongExpectedVersion,
@@ -20,6 +19,7 @@ import {
   journalToSnapshot,
 } from "../domain/journal-state.js";
 import { AppendBatcher, type AppendOutcome, type PendingAppend } from "./append-batcher.js";
+import { type Note, notesNamedBy, writeNotes } from "./notes.js";
 
 interface Entry {
   state: JournalState;
@@ -46,11 +46,11 @@ export interface JournalAppend<Result> {
   result(state: JournalState, events: NewEvent[]): Result;
   metadata?: EventMetadata;
   /**
-   * Rows that must commit with the command's events and never without them (its notes): run
-   * in the append's transaction, after the append, only when the events were appended (not
-   * on a refusal, a conflict or a replay). Such a command is appended on its own, not batched.
+   * Free text the command may name (its notes): those its events name are written in the
+   * transaction that appends them, after the append, only when the events were appended (not
+   * on a refusal, a conflict or a replay); in the group commit like any other command.
    */
-  alongside?(db: Queryable, events: NewEvent[]): Promise<void>;
+  notes?: Note[];
 }
 
 /**
@@ -105,15 +105,13 @@ export class JournalStore {
   ): Promise<{ result: Result; replayed: boolean }> {
     // Optimistic first: decide on the cached state, append with its version.
     for (let attempt = 1; attempt <= OPTIMISTIC_ATTEMPTS; attempt++) {
-      const outcome = o.alongside
-        ? await this.inOwnTransaction(o, false)
-        : await this.decideAndAppend(o);
+      const outcome = await this.decideAndAppend(o);
       if (outcome) return outcome;
       await this.catchUp(o.streamId);
     }
     // Another process keeps winning the race (a hot journal written from two places): hold the
     // stream's own append lock while catching up, deciding and appending, so it must wait.
-    return this.locked(o);
+    return this.lockedTransaction(o);
   }
 
   /** One decide + append on the current entry; undefined when another writer got in first. */
@@ -128,6 +126,7 @@ export class JournalStore {
       ? decided.map((e) => ({ ...e, metadata: { ...o.metadata, ...e.metadata } }))
       : decided;
     const result = o.result(entry.state, events);
+    const notes = notesNamedBy(o.notes ?? [], events);
     const item = {
       commandId: o.commandId,
       payload: o.payload,
@@ -135,6 +134,7 @@ export class JournalStore {
       streamId: o.streamId,
       expected,
       events,
+      ...(notes.length > 0 ? { notes } : {}),
     };
     let outcome: AppendOutcome;
     try {
@@ -146,8 +146,9 @@ export class JournalStore {
     }
     if (outcome.kind === "conflict") return undefined;
     if (outcome.kind === "replayed") return { result: outcome.result as Result, replayed: true };
-    // Before the cache moves on: if this fails, the transaction rolls back with nothing applied.
-    if (o.alongside && client) await o.alongside(client, events);
+    // In the caller's transaction (the batcher writes its own): before the cache moves on, so
+    // if this fails, the transaction rolls back with nothing applied.
+    if (client) await writeNotes(client, notes);
     const now = this.entries.get(o.streamId);
     // Still at the version we decided on: our events are the next ones.
     if (now === entry && entry.version === expected) {
@@ -171,40 +172,25 @@ export class JournalStore {
     }
   }
 
-  private async locked<Result>(
+  /**
+   * Decide and append in a transaction of its own, under the stream's append lock, caught up
+   * first, with the command's notes; refused as a conflict only if it still loses.
+   */
+  private async lockedTransaction<Result>(
     o: JournalAppend<Result>,
   ): Promise<{ result: Result; replayed: boolean }> {
-    const outcome = await this.inOwnTransaction(o, true);
-    if (outcome) return outcome;
-    throw new DomainError(
-      "conflict",
-      `command ${o.commandId}: journal ${o.streamId} changed concurrently; retry it`,
-    );
-  }
-
-  /**
-   * Decide and append in a transaction of its own, with the command's `alongside` rows; with
-   * `lock`, under the stream's append lock, caught up first. Undefined when another writer got
-   * in first (only without the lock).
-   */
-  private async inOwnTransaction<Result>(
-    o: JournalAppend<Result>,
-    lock: boolean,
-  ): Promise<{ result: Result; replayed: boolean } | undefined> {
     const client = await this.store.pool.connect();
     try {
       let outcome: { result: Result; replayed: boolean } | undefined;
       try {
         await client.query("BEGIN");
-        if (lock) {
-          // The lock every append of this stream takes first (it assigns no transaction id,
-          // so the append below is still the transaction's first write).
-          await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
-            STREAM_LOCK_CLASS,
-            o.streamId,
-          ]);
-          await this.catchUp(o.streamId);
-        }
+        // The lock every append of this stream takes first (it assigns no transaction id,
+        // so the append below is still the transaction's first write).
+        await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
+          STREAM_LOCK_CLASS,
+          o.streamId,
+        ]);
+        await this.catchUp(o.streamId);
         outcome = await this.decideAndAppend(o, client);
       } catch (err) {
         await client.query("ROLLBACK").catch(() => {});
@@ -212,7 +198,11 @@ export class JournalStore {
       }
       if (!outcome || outcome.replayed) {
         await client.query("ROLLBACK");
-        return outcome;
+        if (outcome) return outcome;
+        throw new DomainError(
+          "conflict",
+          `command ${o.commandId}: journal ${o.streamId} changed concurrently; retry it`,
+        );
       }
       try {
         await client.query("COMMIT");

@@ -1,10 +1,8 @@
-import type { NewEvent, Queryable } from "@otmetka/eventstore";
 import { type CivilDate, civilDate } from "@otmetka/service-kit";
 import { invalidInput } from "../domain/errors.js";
 import { decideJournal, MAX_REASON, termMarksOf } from "../domain/journal.js";
 import type { Actor, JournalCommand } from "../domain/journal-commands.js";
 import { checkWorkType, resolveWeight, weightedAverage } from "../domain/marks.js";
-import { FACTS_SCHEMA, NOTES_LOCK } from "../projections/facts.js";
 import type { JournalKey } from "../projections/facts-queries.js";
 import type { Call, GradesDeps } from "./deps.js";
 import { derivedId } from "./derived-id.js";
@@ -14,6 +12,7 @@ import {
   journalContext,
   journalKey,
 } from "./journal-context.js";
+import type { Note } from "./notes.js";
 
 type Replayable<T> = T & { replayed: boolean };
 
@@ -25,41 +24,6 @@ interface MarkInput {
 }
 
 const MAX_COMMENT = 2000;
-
-/** Free text about a pupil, kept in the notes table (erasable), never in an event. */
-interface Note {
-  noteId: string;
-  personId: string;
-  text: string;
-}
-
-/**
- * Writes the notes the appended events name, in the append's transaction (JournalStore's
- * `alongside`): a refused, conflicting or replayed command stores nothing, and a reason no
- * event names (a first term mark's) is not kept.
- */
-const notesWith =
-  (notes: Note[]) =>
-  async (db: Queryable, events: NewEvent[]): Promise<void> => {
-    const named = new Set(events.flatMap((e) => noteIdsOf(e.data)));
-    const kept = notes.filter((n) => named.has(n.noteId));
-    if (kept.length === 0) return;
-    // Taken before the insert's snapshot: an erasure being handled commits first and is seen,
-    // or waits and deletes these notes (facts.ts). No note is kept about an erased person.
-    await db.query(`SELECT pg_advisory_xact_lock_shared(${NOTES_LOCK})`);
-    await db.query(
-      `INSERT INTO grades.notes (note_id, person_id, text)
-       SELECT n, p, t FROM unnest($1::text[], $2::text[], $3::text[]) AS x(n, p, t)
-        WHERE NOT EXISTS (SELECT 1 FROM ${FACTS_SCHEMA}.erased_persons e WHERE e.person_id = x.p)
-       ON CONFLICT (note_id) DO NOTHING`,
-      [kept.map((n) => n.noteId), kept.map((n) => n.personId), kept.map((n) => n.text)],
-    );
-  };
-
-const noteIdsOf = (data: unknown): string[] => {
-  const d = data as { noteId?: unknown; reasonNoteId?: unknown };
-  return [d.noteId, d.reasonNoteId].filter((id): id is string => typeof id === "string");
-};
 
 /**
  * A note's id: derived from the command id and from what the note holds (pupil and text), so
@@ -102,7 +66,7 @@ async function decideAndAppend<R>(
     decide: (state) => decideJournal(c, state),
     result: (state, events) => result(events, state),
     metadata: { ...call.metadata, commandId },
-    ...(notes.length > 0 ? { alongside: notesWith(notes) } : {}),
+    ...(notes.length > 0 ? { notes } : {}),
   });
   return { ...out.result, replayed: out.replayed };
 }

@@ -129,7 +129,7 @@ const identity: Record<string, (q: Q, d: Data) => Promise<unknown>> = {
       [str(d, "personId"), str(d, "subgroupId"), str(d, "effectiveDate")],
     ),
   // Erasure: the pupil's free text (comments, excusal notes) goes; marks keep the opaque id.
-  // The person is remembered, and note writers (commands/journal.ts) hold NOTES_LOCK shared:
+  // The person is remembered, and note writers (commands/notes.ts) hold NOTES_LOCK shared:
   // a note committed before this is deleted here, one written after sees the person erased.
   "identity.v1.PersonErased": async (q, d) => {
     const personId = str(d, "personId");
