@@ -1,3 +1,4 @@
+import { isJournalOf } from "@otmetka/proto/journal-stream";
 import type { GatewayContext } from "../context.js";
 import { gqlError } from "../http/errors.js";
 import { type DashboardScopeInput, resolveScope } from "../resolvers/dashboard.js";
@@ -26,20 +27,11 @@ export const subscriptionResolvers = {
       a: { classGroupId: string; subjectId: string; subgroupId?: string | null },
       ctx: GatewayContext,
     ) => {
-      // grades' journal stream id: journal-<subgroup or class group>-<subject>-<start year>.
+      // Notices are named by grades' journal stream id (of the subgroup, else the class group).
       const owner = a.subgroupId
         ? await subgroupOf(ctx, a.classGroupId, a.subjectId, a.subgroupId)
         : a.classGroupId;
-      // Exactly this subject's journals: subject ids may hold '-' ("MATH" and "MATH-ADV"), so
-      // a bare prefix would also match another subject's journal the caller was not allowed.
-      const prefix = `journal-${owner}-${a.subjectId}-`;
-      return notices(
-        ctx,
-        (n) =>
-          n.kind === "journal" &&
-          n.id.startsWith(prefix) &&
-          /^\d{4}$/.test(n.id.slice(prefix.length)),
-      );
+      return notices(ctx, (n) => n.kind === "journal" && isJournalOf(n.id, owner, a.subjectId));
     },
     resolve: asChange,
   },

@@ -1,4 +1,5 @@
 import { payloadHash } from "@otmetka/eventstore";
+import { journalStreamId } from "@otmetka/proto/journal-stream";
 import { addDays, type CivilDate, civilDateIn, hasRole, requireRole } from "@otmetka/service-kit";
 import { invalidInput, notReplicatedYet } from "../domain/errors.js";
 import type { JournalRefJson } from "../domain/events.js";
@@ -32,8 +33,7 @@ export function journalKey(j: JournalInput | undefined): JournalKey {
 }
 
 /** One stream per journal: class group or subgroup x subject x academic year. */
-export const journalStreamId = (k: JournalKey) =>
-  `journal-${k.subgroupId || k.classGroupId}-${k.subjectId}-${k.startYear}`;
+export { journalStreamId };
 
 /**
  * A subgroup journal's subgroup must be of its class group (the stream is named by the

@@ -1,3 +1,4 @@
+import { journalStreamId } from "@otmetka/proto/journal-stream";
 import { type Data, str, yearOf } from "./event-data.js";
 import type { Q } from "./query.js";
 
@@ -16,13 +17,14 @@ export type Changed = (kind: string, id: string) => void;
 /** The batch's lessons whose pupils' diaries changed: `c|<class group>` or `s|<subgroup>` -> dates. */
 export type LessonDiaries = Map<string, Set<string>>;
 
-/**
- * grades' journal id (`journal-<subgroup or class group>-<subject>-<start year>`,
- * services/grades journal-context.ts): the id its events carry and the gateway's journal
- * subscription matches.
- */
+/** grades' journal id: the id its events carry and the gateway's journal subscription matches. */
 const journalIdOf = (d: Data) =>
-  `journal-${str(d, "subgroupId") || str(d, "classGroupId")}-${str(d, "subjectId")}-${yearOf(d)}`;
+  journalStreamId({
+    classGroupId: str(d, "classGroupId"),
+    subgroupId: str(d, "subgroupId"),
+    subjectId: str(d, "subjectId"),
+    startYear: yearOf(d),
+  });
 
 /** A lesson event's journal and dashboard notices; its diaries gathered for flush. */
 export function noticeLessonChange(changed: Changed, diaries: LessonDiaries, d: Data): void {
