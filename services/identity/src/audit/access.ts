@@ -3,7 +3,8 @@ import type pg from "pg";
 
 /**
  * Who may read a person's access audit: the pupil themselves, their guardians (a current
- * guardian link), a SCHOOL_ADMIN of the school the person belongs to now, and PLATFORM_ADMIN.
+ * guardian link), a SCHOOL_ADMIN of a school holding the person now (SQL `person_schools`, as
+ * every identity call: after a transfer the new school, not the old one), and PLATFORM_ADMIN.
  * Every other caller is refused the same way, whether or not the person exists, so the
  * answer does not tell who is enrolled where.
  */
@@ -23,11 +24,10 @@ export async function authorizeAuditRead(
   }
   if (caller.grants.some((g) => g.role === "SCHOOL_ADMIN")) {
     const { rows } = await pool.query<{ school_id: string }>(
-      "SELECT school_id FROM people WHERE person_id = $1",
+      "SELECT person_schools($1) AS school_id",
       [personId],
     );
-    const schoolId = rows[0]?.school_id;
-    if (schoolId && hasRole(caller, "SCHOOL_ADMIN", { schoolId })) return;
+    if (rows.some((r) => hasRole(caller, "SCHOOL_ADMIN", { schoolId: r.school_id }))) return;
   }
   throw new DomainError(
     "permission_denied",

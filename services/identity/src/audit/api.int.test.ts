@@ -18,9 +18,16 @@ import {
   type TestGrpcApi,
 } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { enrollStudent, transferStudent } from "../commands/enrollment.js";
 import { linkGuardian } from "../commands/guardians.js";
 import { PersonKind } from "../domain/person.js";
-import { cmd, givenPerson, givenSchool, useIdentity } from "../test-support/in-process.js";
+import {
+  cmd,
+  givenClassGroup,
+  givenPerson,
+  givenSchool,
+  useIdentity,
+} from "../test-support/in-process.js";
 import { createAccessAuditService } from "./api.js";
 import { AuditPartitions } from "./partitions.js";
 import { toAuditRecord } from "./record.js";
@@ -118,6 +125,32 @@ describe("ListAccessAudit authorization", () => {
         JSON.stringify(c),
       ).toEqual([new Date(readAt)]);
     }
+  });
+
+  it("follows the pupil: after a transfer the new school's admin reads it, the old one's not", async () => {
+    const pupil = await givenPerson(t.deps, people.schoolId);
+    const group = (schoolId: string) =>
+      givenClassGroup(t.deps, { schoolId, gradeLevel: 7, letter: "В" });
+    const move = { commandId: cmd(), personId: pupil };
+    await enrollStudent(t.deps, {
+      ...move,
+      classGroupId: await group(people.schoolId),
+      effectiveDate: "2026-09-01",
+    });
+    const store = new AuditStore(t.deps.store.pool, new AuditPartitions(t.deps.store.pool, 60));
+    const now = new Date("2026-11-28T09:00:00Z");
+    await store.store([toAuditRecord(accessRecord([pupil], readAt), now)], now);
+    const admin = (schoolId: string) => ({ roles: [`SCHOOL_ADMIN@school:${schoolId}`] });
+    expect((await listAs(admin(people.schoolId), pupil)).entries).toHaveLength(1);
+    await transferStudent(t.deps, {
+      commandId: cmd(),
+      personId: pupil,
+      toClassGroupId: await group(people.otherSchoolId),
+      effectiveDate: "2026-10-01",
+    });
+    expect((await listAs(admin(people.otherSchoolId), pupil)).entries).toHaveLength(1);
+    const old = await grpcError(listAs(admin(people.schoolId), pupil));
+    expect(old.code).toBe(grpc.status.PERMISSION_DENIED);
   });
 
   it("refuses everyone else with PERMISSION_DENIED, and a call without a token with UNAUTHENTICATED", async () => {
