@@ -214,9 +214,9 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
     })),
     // Each roster written must be within the caller's schools. Enrolling or transferring makes
     // the receiving school one of the pupil's, so it also needs every school of the pupil
-    // (Targets.joining: the registering school and, for a transfer, the school left); a
-    // transfer within the current school joins none, so that school alone (as RollOverYear);
-    // a withdrawal ends the current stay.
+    // (Targets.joining: for a transfer the school left; for a pupil enrolled nowhere their last
+    // school, or the registering one); a transfer within the current school joins none, so that
+    // school alone (as RollOverYear); a withdrawal ends the current stay.
     enrollStudent: guarded(
       ROLES_OF.school,
       async (req) => targets.joining(req.personId, await targets.classGroup(req.classGroupId)),
