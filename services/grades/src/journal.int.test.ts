@@ -1416,15 +1416,27 @@ describe("free text (grades.notes) only with a recorded command", () => {
 
 describe("queries", () => {
   it("lists a pupil's marks in a period for staff and for the pupil themself, not for another pupil", async () => {
+    // Its own marks (other tests' marks may be there too): one in the period, one before it.
+    const inside = await recordMark({ lessonId: f.lessons.subDay }, admin);
+    const before = await recordMark({ lessonId: f.lessons.past });
     const me = await h.as(["STUDENT"], f.pupils.p1);
     const mine = await h.client.listStudentMarks(
       { journal, studentId: f.pupils.p1, fromDate: "2026-09-15", toDate: "2026-09-30" },
       me,
     );
-    expect(mine.marks.length).toBeGreaterThan(0);
+    const ids = mine.marks.map((m) => m.markId);
+    expect(ids).toContain(inside.markId);
+    expect(ids).not.toContain(before.markId);
     expect(
       mine.marks.every((m) => m.lessonDate >= "2026-09-15" && m.lessonDate <= "2026-09-30"),
     ).toBe(true);
+    const staff = await h.client.listStudentMarks(
+      { journal, studentId: f.pupils.p1, fromDate: "", toDate: "" },
+      teacher,
+    );
+    expect(staff.marks.map((m) => m.markId)).toEqual(
+      expect.arrayContaining([inside.markId, before.markId]),
+    );
     const other = await grpcError(
       h.client.listStudentMarks({ journal, studentId: f.pupils.p2, fromDate: "", toDate: "" }, me),
     );
@@ -1438,6 +1450,19 @@ describe("queries", () => {
     expect([bad.code, bad.details]).toEqual([
       status.INVALID_ARGUMENT,
       expect.stringMatching(/^from_date/),
+    ]);
+  });
+
+  it("refuses a period whose from_date is after its to_date, naming from_date", async () => {
+    const err = await grpcError(
+      h.client.listStudentMarks(
+        { journal, studentId: f.pupils.p1, fromDate: "2026-09-30", toDate: "2026-09-15" },
+        teacher,
+      ),
+    );
+    expect([err.code, err.details]).toEqual([
+      status.INVALID_ARGUMENT,
+      expect.stringMatching(/^from_date: .*to_date/),
     ]);
   });
 

@@ -135,6 +135,7 @@ export async function studentMarks(
   if (req.studentId.trim() === "") throw invalidInput("student_id", "is required");
   const from = req.fromDate ? civilDate("from_date", req.fromDate) : "0000-01-01";
   const to = req.toDate ? civilDate("to_date", req.toDate) : "9999-12-31";
+  if (from > to) throw invalidInput("from_date", `must not be after to_date (${to})`);
   await checkReader(deps, call, k, req.studentId);
   const state = await deps.journals.read(journalStreamId(k));
   const marks = [...state.marks]
