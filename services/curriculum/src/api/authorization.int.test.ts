@@ -348,7 +348,7 @@ describe("callers of the curriculum API", () => {
     const owner = await teacherOfA(a.teachers.math);
     const namingOther = await grpcError(owner.conductLesson(conduct(firstLesson, a.teachers.en1)));
     expect(namingOther.code).toBe(status.PERMISSION_DENIED);
-    // A substitution added after generation: the lesson still names the math teacher.
+    // A substitution added after generation: the lesson goes to the substitute.
     await admin.call.assignSubstitute({
       ...school,
       commandId: randomUUID(),

@@ -34,7 +34,7 @@ import {
 import { currentVersion, programmeDecider, programmeIdOf } from "../domain/work-programme.js";
 import { checkSchoolId, checkStartYear } from "./calendar.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
-import { checkCommandId, runStreamsCommand } from "./run-command.js";
+import { checkCommandId, runStreamsCommand, type StreamsCommandOptions } from "./run-command.js";
 
 export interface GenerateLessonsInput {
   schoolId: string;
@@ -127,6 +127,12 @@ export async function generateLessons(
 
 type SchoolPlan = Awaited<ReturnType<typeof planSchool>>;
 
+/** One class group's counts (commands recorded before a count existed lack it). */
+type GenerationCounts = Partial<Omit<GenerateLessonsResult, "classGroups">> &
+  Pick<GenerateLessonsResult, "scheduled" | "unscheduled">;
+
+type Decided<Result> = Awaited<ReturnType<StreamsCommandOptions<Result>["decide"]>>;
+
 async function planSchool(
   deps: CurriculumDeps,
   schoolId: string,
@@ -142,9 +148,8 @@ async function planSchool(
   const from = input.from === "" ? year.firstDay : civilDate("from", input.from);
   const to = input.to === "" ? year.lastDay : civilDate("to", input.to);
   if (to < from) throw invalidInput("to", "must not precede from");
-  const timetable = foldTimetable(
-    await deps.store.readStream(timetableStreamId(schoolId, startYear)),
-  );
+  const recorded = await deps.store.readStream(timetableStreamId(schoolId, startYear));
+  const timetable = foldTimetable(recorded);
   const groups = timetabledClassGroups(timetable);
   const classGroups = input.classGroupIds.length > 0 ? input.classGroupIds : [...groups.keys()];
   const daysByGrade = new Map<number, ReturnType<typeof schoolDays>>();
@@ -161,6 +166,7 @@ async function planSchool(
     from,
     to,
     timetable,
+    timetableVersion: recorded.at(-1)?.version ?? 0,
     groups,
     classGroups,
     daysByGrade,
@@ -174,62 +180,73 @@ async function generateForClassGroup(
   plan: SchoolPlan & { claims: () => Promise<ReadonlyMap<string, ClaimHolder>> },
   classGroupId: string,
   ctx: CallContext,
-): Promise<{
-  result: Partial<Omit<GenerateLessonsResult, "classGroups">> &
-    Pick<GenerateLessonsResult, "scheduled" | "unscheduled">;
-  replayed: boolean;
-}> {
+): Promise<{ result: GenerationCounts; replayed: boolean }> {
   const streamId = lessonsStreamId(classGroupId, plan.startYear);
   const days = plan.daysByGrade.get(plan.groups.get(classGroupId) as number) ?? [];
-  const wanted = wantedLessons(plan.timetable, classGroupId, days);
+  let wanted = wantedLessons(plan.timetable, classGroupId, days);
+  let timetableVersion = plan.timetableVersion;
   let retry = false;
+  const decide = async (): Promise<Decided<GenerationCounts>> => {
+    const { state, version } = await loadLessons(deps, streamId);
+    const inRange = wanted.filter((w) => w.date >= plan.from && w.date <= plan.to);
+    const check = claimsToCheck({ wanted: inRange, from: plan.from, to: plan.to }, state);
+    // The scope's claims were read once for the command, maybe before this decision: a
+    // claim they show free but taken since fails on the table's key (a retry, which reads
+    // afresh); one they show held is read again, as it may have been freed since.
+    let held =
+      check.length < SCOPE_READ_FROM || retry ? undefined : heldOf(await plan.claims(), check);
+    if (check.length > 0 && (held === undefined || held.size > 0))
+      held = await heldClaims(deps.store.pool, plan, check);
+    retry = true;
+    const { events, skipped } = planGeneration(
+      {
+        kind: "GenerateLessons",
+        scope: {
+          schoolId: plan.schoolId,
+          municipalityId: plan.municipalityId,
+          academicYear: { startYear: plan.startYear },
+          classGroupId,
+        },
+        from: plan.from,
+        to: plan.to,
+        wanted: inRange,
+        ...(held ? { held } : {}),
+      },
+      state,
+    );
+    const count = (name: string) => events.filter((e) => e.type.endsWith(name)).length;
+    const result = {
+      scheduled: count(".LessonScheduled"),
+      unscheduled: count(".LessonUnscheduled"),
+      teacherChanged: count(".LessonTeacherChanged"),
+      skipped,
+    };
+    // A substitution assigned since the timetable was read hands its lessons over itself; a
+    // handover planned on the older timetable would hand them back. The lessons were read
+    // after that substitution committed, so the version read now shows it. Handovers are
+    // rare (a substitution hands its own lessons over), so generation seldom asks.
+    if (result.teacherChanged > 0) {
+      const id = timetableStreamId(plan.schoolId, plan.startYear);
+      if ((await deps.store.streamVersion(id)) !== timetableVersion) {
+        const recorded = await deps.store.readStream(id);
+        timetableVersion = recorded.at(-1)?.version ?? 0;
+        wanted = wantedLessons(foldTimetable(recorded), classGroupId, days);
+        return decide();
+      }
+    }
+    const metadata = { ...ctx.metadata, commandId };
+    const withMeta = events.map((e) => ({ ...e, metadata }));
+    return {
+      result,
+      appends: [{ streamId, expected: version, events: withMeta }],
+      alsoWrite: claimsWriter(state, events),
+    };
+  };
   return runStreamsCommand(deps.store, {
     commandId,
     payload,
     what: `lessons of ${classGroupId}`,
-    async decide() {
-      const { state, version } = await loadLessons(deps, streamId);
-      const inRange = wanted.filter((w) => w.date >= plan.from && w.date <= plan.to);
-      const check = claimsToCheck({ wanted: inRange, from: plan.from, to: plan.to }, state);
-      // The scope's claims were read once for the command, maybe before this decision: a
-      // claim they show free but taken since fails on the table's key (a retry, which reads
-      // afresh); one they show held is read again, as it may have been freed since.
-      let held =
-        check.length < SCOPE_READ_FROM || retry ? undefined : heldOf(await plan.claims(), check);
-      if (check.length > 0 && (held === undefined || held.size > 0))
-        held = await heldClaims(deps.store.pool, plan, check);
-      retry = true;
-      const { events, skipped } = planGeneration(
-        {
-          kind: "GenerateLessons",
-          scope: {
-            schoolId: plan.schoolId,
-            municipalityId: plan.municipalityId,
-            academicYear: { startYear: plan.startYear },
-            classGroupId,
-          },
-          from: plan.from,
-          to: plan.to,
-          wanted: inRange,
-          ...(held ? { held } : {}),
-        },
-        state,
-      );
-      const count = (name: string) => events.filter((e) => e.type.endsWith(name)).length;
-      const result = {
-        scheduled: count(".LessonScheduled"),
-        unscheduled: count(".LessonUnscheduled"),
-        teacherChanged: count(".LessonTeacherChanged"),
-        skipped,
-      };
-      const metadata = { ...ctx.metadata, commandId };
-      const withMeta = events.map((e) => ({ ...e, metadata }));
-      return {
-        result,
-        appends: [{ streamId, expected: version, events: withMeta }],
-        alsoWrite: claimsWriter(state, events),
-      };
-    },
+    decide,
   });
 }
 
@@ -272,7 +289,7 @@ async function runOnLesson(
 }
 
 /** The call's metadata on each event (its own keys win, as handleCommand does). */
-const withMetadata = (events: NewEvent[], ctx: CallContext): NewEvent[] => {
+export const withMetadata = (events: NewEvent[], ctx: CallContext): NewEvent[] => {
   const metadata = ctx.metadata;
   return metadata
     ? events.map((e) => ({ ...e, metadata: { ...metadata, ...e.metadata } }))
@@ -280,7 +297,7 @@ const withMetadata = (events: NewEvent[], ctx: CallContext): NewEvent[] => {
 };
 
 /** Writes the claims of the lessons `events` touch (appended to a class group at `before`). */
-function claimsWriter(before: LessonsState, events: readonly NewEvent[]) {
+export function claimsWriter(before: LessonsState, events: readonly NewEvent[]) {
   const change = claimChanges(before, events);
   return change && ((client: pg.PoolClient) => writeClaims(client, change));
 }

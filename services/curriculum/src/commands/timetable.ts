@@ -1,8 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { loadAggregate } from "@otmetka/eventstore";
+import { heldClaims } from "../db/lesson-claims.js";
 import { calendarDecider, calendarStreamId } from "../domain/calendar.js";
 import { invalidInput, notFound } from "../domain/errors.js";
+import type { TeacherAssigned } from "../domain/events.js";
+import { handOver, handoverClaims, handoversOf } from "../domain/handover.js";
+import { lessonsStreamId } from "../domain/lessons.js";
 import {
+  foldTimetable,
   type SchoolFacts,
   type TimetableState,
   timetableDecider,
@@ -10,7 +15,8 @@ import {
 } from "../domain/timetable.js";
 import { checkSchoolId, checkStartYear } from "./calendar.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
-import { runCommand } from "./run-command.js";
+import { claimsWriter, loadLessons, withMetadata } from "./lessons.js";
+import { checkCommandId, runCommand, runStreamsCommand } from "./run-command.js";
 import { subjectKnown } from "./subjects.js";
 
 interface Scoped {
@@ -100,12 +106,22 @@ export interface AssignSubstituteInput extends Scoped {
   lastDay: string;
 }
 
+/**
+ * Assigns a substitute and hands them the covered lessons already generated (handoversOf:
+ * still scheduled, from the first day, past days included), in one transaction: the
+ * timetable's `SubstituteAssigned` and the class group's `LessonTeacherChanged` events, both
+ * streams at the versions read, with the lessons' claims. Refused whole
+ * (`FAILED_PRECONDITION substitute_id`) when another lesson holds the substitute in a covered
+ * lesson's period; a lost race (a concurrent move or generation) decides again on fresh reads.
+ * `handedOver` counts the lessons handed over (0 in a replay of a command recorded before).
+ */
 export async function assignSubstitute(
   deps: CurriculumDeps,
   commandId: string,
   input: AssignSubstituteInput,
   ctx: CallContext = {},
-) {
+): Promise<{ result: { handedOver?: number }; replayed: boolean }> {
+  checkCommandId(commandId);
   const school = await schoolFacts(deps, input);
   const command = {
     kind: "AssignSubstitute" as const,
@@ -116,7 +132,33 @@ export async function assignSubstitute(
     firstDay: input.firstDay,
     lastDay: input.lastDay,
   };
-  return run(deps, school, commandId, command, { AssignSubstitute: input }, {}, ctx);
+  const timetableId = timetableStreamId(school.schoolId, school.startYear);
+  return runStreamsCommand(deps.store, {
+    commandId,
+    payload: { AssignSubstitute: input },
+    what: `${timetableId} or the covered class group's lessons`,
+    async decide() {
+      const recorded = await deps.store.readStream(timetableId);
+      const before = foldTimetable(recorded);
+      const assigned = withMetadata(timetableDecider.decide(command, before), ctx);
+      const after = foldTimetable([...recorded, ...assigned]);
+      // The decider refuses an unknown assignment: this one is known.
+      const { classGroupId } = before.assignments.get(input.assignmentId) as TeacherAssigned;
+      const lessonsId = lessonsStreamId(classGroupId, school.startYear);
+      const lessons = await loadLessons(deps, lessonsId);
+      const handovers = handoversOf(before, after, lessons.state);
+      const held = await heldClaims(deps.store.pool, school, handoverClaims(handovers));
+      const handed = withMetadata(handOver(handovers, held, "substitute_id"), ctx);
+      return {
+        result: { handedOver: handed.length },
+        appends: [
+          { streamId: timetableId, expected: recorded.at(-1)?.version ?? 0, events: assigned },
+          { streamId: lessonsId, expected: lessons.version, events: handed },
+        ],
+        alsoWrite: claimsWriter(lessons.state, handed),
+      };
+    },
+  });
 }
 
 export interface AddSlotInput extends Scoped {

@@ -241,6 +241,22 @@ const factsOf = (l: Lesson): LessonFacts => ({
   period: l.period,
 });
 
+/**
+ * A lesson handed to `newTeacherId` (a substitution, a move into or out of one), named by the
+ * date and period it has after the events before it (`at`: a move's target).
+ */
+export const teacherChanged = (
+  l: Lesson,
+  newTeacherId: string,
+  at: { date: CivilDate; period: number } = l,
+): NewEvent =>
+  newEvent("LessonTeacherChanged", {
+    ...factsOf(l),
+    date: at.date,
+    period: at.period,
+    newTeacherId,
+  });
+
 /** Two lessons of one class group clash in a period unless they are different subgroups. */
 const clashes = (a: { subgroupId: string }, b: { subgroupId: string }) =>
   a.subgroupId === "" || b.subgroupId === "" || a.subgroupId === b.subgroupId;
@@ -302,9 +318,7 @@ export function planGeneration(
           continue;
         }
         take(lessonId, w.date, w.period, claim);
-        events.push(
-          newEvent("LessonTeacherChanged", { ...factsOf(existing), newTeacherId: w.teacherId }),
-        );
+        events.push(teacherChanged(existing, w.teacherId));
       }
       continue;
     }
@@ -494,6 +508,5 @@ function move(c: Extract<LessonsCommand, { kind: "MoveLesson" }>, state: Lessons
   const moved = newEvent("LessonMoved", { ...factsOf(l), toDate, toPeriod: c.toPeriod, toTerm });
   if (teacherId === l.teacherId) return [moved];
   // Moved lessons are never handed over by a regeneration: the move hands it over itself.
-  const handed = { ...factsOf(l), date: toDate, period: c.toPeriod };
-  return [moved, newEvent("LessonTeacherChanged", { ...handed, newTeacherId: teacherId })];
+  return [moved, teacherChanged(l, teacherId, { date: toDate, period: c.toPeriod })];
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { replay, run } from "../test-support/replay.js";
 import { type CalendarCommand, calendarDecider, schoolDays } from "./calendar.js";
 import type { AcademicYearDefined } from "./events.js";
+import { handOver, handoverClaims, handoversOf } from "./handover.js";
 import { claimChanges, claimKey, claimRow, roomClaim, teacherClaim } from "./lesson-claims.js";
 import { dayTerms, wantedLessons } from "./lesson-plan.js";
 import {
@@ -571,5 +572,73 @@ describe("conduct, cancel, move", () => {
     expect(
       lessonsDecider.decide(moveTo("2026-09-08", 3, { today: "2026-09-08" }), state),
     ).toHaveLength(1);
+  });
+});
+
+describe("handover to a substitute (AssignSubstitute)", () => {
+  const before = run(timetableDecider, timetable).state;
+  const after = run(timetableDecider, [...timetable, substitute("2026-09-07", "2026-09-16")]).state;
+  const generated = run(lessonsDecider, [generate(timetable, "2026-09-01", "2026-09-30")]).state;
+  const mondays = (s: LessonsState) =>
+    [...s.lessons.values()].filter((l) => l.subjectId === "MATH").map((l) => l.lessonId);
+  const [, first] = mondays(generated); // 14 September (the 7th is conducted below)
+  const state = replay(
+    lessonsDecider,
+    lessonsDecider.decide(
+      {
+        kind: "ConductLesson",
+        lessonId: lessonIdOf("mon1", "2026-09-07"),
+        topic: "Дроби",
+        workProgrammeItemId: "",
+        homework: "",
+        homeworkDue: "",
+        conductedBy: "",
+        conductedByIsStaff: true,
+        today: "2026-09-07",
+      },
+      generated,
+    ),
+    generated,
+  );
+
+  it("gives the substitute the covered lessons still scheduled; conducted ones and other subjects stay", () => {
+    const handovers = handoversOf(before, after, state);
+    expect(handovers.map((h) => [h.lesson.date, h.lesson.subjectId, h.teacherId])).toEqual([
+      ["2026-09-14", "MATH", "t-sub"],
+    ]);
+    expect(handoverClaims(handovers)).toEqual([
+      { date: "2026-09-14", period: 1, claim: teacherClaim("t-sub") },
+    ]);
+    const events = handOver(handovers, new Map(), "substitute_id");
+    expect(events.map((e) => [e.type, e.data])).toEqual([
+      [
+        "curriculum.v1.LessonTeacherChanged",
+        expect.objectContaining({
+          lessonId: first,
+          teacherId: "t-math",
+          newTeacherId: "t-sub",
+          date: "2026-09-14",
+          period: 1,
+        }),
+      ],
+    ]);
+    // Handed over, it is nobody's handover any more.
+    expect(handoversOf(before, after, replay(lessonsDecider, events, state))).toEqual([]);
+  });
+
+  it("refuses them all, naming the lesson holding the substitute in that period", () => {
+    const held = new Map([
+      [claimKey("2026-09-14", 1, teacherClaim("t-sub")), { lessonId: "x", classGroupId: "5b" }],
+    ]);
+    let err: unknown;
+    try {
+      handOver(handoversOf(before, after, state), held, "substitute_id");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DomainError);
+    expect((err as DomainError).message).toBe(
+      `substitute_id: teacher t-sub already teaches lesson x (class group 5b) on 2026-09-14 period 1, when they would take lesson ${first} (MATH, class group 5a)`,
+    );
   });
 });
