@@ -6,7 +6,7 @@ import pg from "pg";
 import { InvalidProjectionDefinition, UnknownProjection } from "../errors.js";
 import type { Projection } from "../projection.js";
 import { rebuildProjection } from "../rebuild.js";
-import { describeSetAside, readSetAside } from "../set-aside.js";
+import { DEFAULT_MAX_SET_ASIDE, describeSetAside, readSetAside } from "../set-aside.js";
 
 export interface ProjectionsCliOptions {
   /** The projections the command may rebuild; or loaded per call with `--module`. */
@@ -16,9 +16,11 @@ export interface ProjectionsCliOptions {
   out?: NodeJS.WriteStream;
 }
 
-const positiveInt = (v: string) => {
+/** An option's integer argument of at least `min`; commander's error names the option. */
+const integerAtLeast = (min: number) => (v: string) => {
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("must be an integer >= 1");
+  if (v.trim() === "" || !Number.isSafeInteger(n) || n < min)
+    throw new InvalidArgumentError(`must be an integer >= ${min}`);
   return n;
 };
 
@@ -55,7 +57,14 @@ export function projectionsProgram(o: ProjectionsCliOptions = {}): Command {
     .description("build a new version of a read model from sequence 1 and swap it in")
     .argument("<projection>", "projection name")
     .option("-m, --module <path>", "ES module exporting `projections`")
-    .option("-b, --batch-size <n>", "events per transaction", positiveInt, 10_000)
+    .option("-b, --batch-size <n>", "events per transaction", integerAtLeast(1), 10_000)
+    .option(
+      "--max-set-aside <n>",
+      "events the rebuild may set aside before it fails with SetAsideLimitReached " +
+        `(default: the projection's maxSetAside, else ${DEFAULT_MAX_SET_ASIDE}; 0: none, ` +
+        "the first refused event fails the rebuild)",
+      integerAtLeast(0),
+    )
     .option("--keep-old", "keep the replaced version as proj_<name>__v<N>_retired", false)
     .option("--no-progress", "no progress bar")
     .action(async (name: string, opts) => {
@@ -88,6 +97,7 @@ export function projectionsProgram(o: ProjectionsCliOptions = {}): Command {
           names: messagingNames(env.NATS_PREFIX),
           batchSize: opts.batchSize,
           keepOld: opts.keepOld,
+          maxSetAside: opts.maxSetAside,
           onSetAside: (e) => {
             (o.out ?? process.stderr).write(`\nwarning: ${describeSetAside(e)}\n`);
           },

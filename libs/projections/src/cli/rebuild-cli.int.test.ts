@@ -84,3 +84,32 @@ it("otmetka-projections set-aside <projection> lists the events the read model s
   expect(failed.code).toBe(1);
   expect(failed.stderr).toContain('no projection named "nope"');
 }, 60_000);
+
+it("otmetka-projections rebuild --max-set-aside <n> is the rebuild's limit (0: the first refused event fails it); a bad value is refused naming the option", async () => {
+  const { nc, pool, names } = bed;
+  await ensureContextStream(nc, names, "grades");
+  // Refused events the live `notes` (if any) has not set aside: the rebuild meets them first.
+  await publishEvents(nc, names, "grades", [
+    testEvent("n-2", 1, "grades.v1.Noted", { text: "nul \u0000 again" }),
+  ]);
+  const liveNotes = async () =>
+    (await pool.query("SELECT to_regnamespace('proj_notes') AS s")).rows[0].s === null
+      ? "none"
+      : (await pool.query("SELECT count(*) AS n FROM proj_notes._set_aside")).rows[0].n;
+  const before = await liveNotes();
+
+  const [zero, negative] = await Promise.all([
+    cliFailure("rebuild", "notes", "--max-set-aside", "0", "--no-progress"),
+    cliFailure("rebuild", "notes", "--max-set-aside", "-1"),
+  ]);
+  // Under the default (20) it would be set aside and the rebuild swapped in; with 0 PostgreSQL's
+  // error fails the rebuild.
+  expect(zero.code).toBe(1);
+  expect(zero.stderr).toMatch(/invalid byte sequence for encoding "UTF8": 0x00/);
+  expect(negative.code).toBe(1);
+  expect(negative.stderr).toContain(
+    "option '--max-set-aside <n>' argument '-1' is invalid. must be an integer >= 0",
+  );
+  // Nothing swapped in.
+  expect(await liveNotes()).toBe(before);
+}, 60_000);
