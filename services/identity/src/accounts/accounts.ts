@@ -225,6 +225,8 @@ export async function listAccounts(
            SELECT person_id FROM people WHERE school_id = $1
            UNION SELECT person_id FROM enrollments WHERE school_id = $1
            UNION SELECT person_id FROM staff_schools WHERE school_id = $1
+           UNION SELECT g.guardian_id FROM guardian_links g
+             JOIN enrollments e ON e.person_id = g.student_id WHERE e.school_id = $1
          ) c WHERE $1 IN (SELECT person_schools(c.person_id))`
       : "SELECT $1::uuid";
   const { rows } = await pool.query<AccountRow & { disabled: boolean }>(

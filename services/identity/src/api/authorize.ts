@@ -56,9 +56,10 @@ export class Targets {
   }
 
   /**
-   * A person's schools: where they are enrolled or work now; with neither, their last
-   * school (of their last stay, else the one that registered them). SQL `person_schools`
-   * (migrations) holds the rule, shared with ListAccounts.
+   * A person's schools: where they are enrolled or work now (a guardian: where their children
+   * are enrolled now); with none, their last school (of the last stay, else the one that
+   * registered them). SQL `person_schools` (migrations) holds the rule, shared with
+   * ListAccounts and the access audit.
    */
   async person(personId: string): Promise<ScopeTarget[]> {
     return this.schoolsOf("SELECT person_schools($1) AS school_id", personId);
@@ -73,6 +74,25 @@ export class Targets {
   async everySchoolOf(personId: string): Promise<{ every: ScopeTarget[][] }> {
     const schools = await this.person(personId);
     return { every: schools.length > 0 ? schools.map((s) => [s]) : [[this.region()]] };
+  }
+
+  /**
+   * Every school of each of several people, each school asked once (linking a guardian: the
+   * pupil's schools become the guardian's).
+   */
+  async everySchoolOfAll(personIds: string[]): Promise<{ every: ScopeTarget[][] }> {
+    const parts = (await Promise.all(personIds.map((id) => this.everySchoolOf(id)))).flatMap(
+      (w) => w.every,
+    );
+    const seen = new Set<string>();
+    return {
+      every: parts.filter((part) => {
+        const key = part[0]?.schoolId ?? "region";
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      }),
+    };
   }
 
   /**

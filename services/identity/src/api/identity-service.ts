@@ -281,9 +281,12 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
       };
     }),
     // Guardians see the pupil's data from every school: who they are is the pupil's schools' act.
+    // Linking also makes the pupil's schools the guardian's (they read the guardian's data), so
+    // it needs every school of the guardian too, as any school joining a person; unlinking only
+    // narrows the guardian's schools.
     linkGuardian: guarded(
       ROLES_OF.school,
-      wholeStudent,
+      (req) => targets.everySchoolOfAll([req.studentId, req.guardianId]),
       ok((req, ctx) => linkGuardian(deps, req, ctx)),
     ),
     unlinkGuardian: guarded(

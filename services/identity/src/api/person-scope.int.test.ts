@@ -323,9 +323,10 @@ describe("guardians, consent, roles and legal holds of a person of several schoo
       w.b,
     );
     await h.api.withdrawPortalConsent({ commandId: cmd(), ...consent }, w.adminB);
-    // A pupil of A only: A's admin alone.
+    // A pupil of A only and a guardian of A only: A's admin alone.
     const own = await pupil(w.a, w.groupA);
-    await h.api.linkGuardian({ commandId: cmd(), studentId: own, guardianId: g }, w.adminA);
+    const gA = await givenPerson(h.identity.deps, w.a, GUARDIAN);
+    await h.api.linkGuardian({ commandId: cmd(), studentId: own, guardianId: gA }, w.adminA);
   });
 
   it("GrantRole / RevokeRole STUDENT and GUARDIAN need every school of the account's person", async () => {
@@ -478,5 +479,53 @@ describe("a school the staff member left", () => {
     await refusedWith(() => unassign(t, w.b, w.platform), "school_id");
     const p = await pupil(w.a, w.groupA);
     await refusedWith(() => unassign(p, w.a, w.adminA), "person_id");
+  });
+});
+
+describe("a guardian's schools are their children's", () => {
+  const link = (studentId: string, guardianId: string, md: Md) =>
+    h.api.linkGuardian({ commandId: cmd(), studentId, guardianId }, md);
+
+  it("follow the child to a new school: the new one reads and manages the guardian, the old one not", async () => {
+    const w = await world();
+    const p = await pupil(w.a, w.groupA);
+    const g = await givenPerson(h.identity.deps, w.a, GUARDIAN);
+    await link(p, g, w.adminA);
+    await h.userWith([], g);
+    expect(await reads(g, w.adminB)).toBe("none");
+    await transfer(p, w.groupB, w.platform, "2026-10-01");
+    expect(await reads(g, w.adminB)).toBe("all");
+    expect(await reads(g, w.adminA)).toBe("none");
+    expect(await accountsOf(w.b, w.adminB)).toContain(g);
+    expect(await accountsOf(w.a, w.adminA)).not.toContain(g);
+    await expectDenied(() => change(g, w.adminA), w.b);
+    await change(g, w.adminB);
+    await account(g, w.adminB);
+    // The child withdrawn: the guardian stays with the child's last school.
+    await withdraw(p, w.adminB, "2026-11-01");
+    expect(await reads(g, w.adminB)).toBe("all");
+    expect(await reads(g, w.adminA)).toBe("none");
+  });
+
+  it("linking needs every school of the guardian too; children at two schools: both", async () => {
+    const w = await world();
+    const p = await pupil(w.a, w.groupA);
+    const gB = await givenPerson(h.identity.deps, w.b, GUARDIAN);
+    // A's admin may not link B's guardian to A's pupil, and so never reads their data.
+    await expectDenied(() => link(p, gB, w.adminA), w.b);
+    expect(await reads(gB, w.adminA)).toBe("none");
+    await link(p, gB, w.platform);
+    // Now a child at A; with a second child at B the guardian answers to both.
+    const sibling = await pupil(w.b, w.groupB);
+    await expectDenied(() => link(sibling, gB, w.adminA), w.b);
+    await link(sibling, gB, w.platform);
+    expect(await reads(gB, w.adminA)).toBe("all");
+    expect(await reads(gB, w.adminB)).toBe("all");
+    await expectDenied(() => change(gB, w.adminA), w.b);
+    await expectDenied(() => change(gB, w.adminB), w.a);
+    // Unlinking only narrows: the pupil's school alone.
+    await h.api.unlinkGuardian({ commandId: cmd(), studentId: sibling, guardianId: gB }, w.adminB);
+    expect(await reads(gB, w.adminB)).toBe("none");
+    await change(gB, w.adminA);
   });
 });

@@ -13,21 +13,27 @@ import { auditMigrations } from "../audit/migrations.js";
 /**
  * The schools holding a person (README "A person's schools"), one definition for the
  * authorization of calls (Targets.person) and for listing a school's accounts: where they are
- * enrolled now and where they work now (staff_schools); with neither, the school of their last
- * stay, else the school that registered them. A school the pupil left is no longer one of them.
+ * enrolled now, where they work now (staff_schools) and, for a guardian, where their linked
+ * children are enrolled now; with none, the school of the last stay (theirs or their
+ * children's), else the school that registered them. A school the pupil left is no longer one
+ * of theirs, nor of their guardians'.
  */
 async function createPersonSchools(db: Kysely<unknown>): Promise<void> {
   await sql`CREATE OR REPLACE FUNCTION person_schools(p uuid) RETURNS SETOF uuid
     LANGUAGE sql STABLE AS $$
-      WITH now AS (
-        SELECT e.school_id FROM enrollments e WHERE e.person_id = p AND e.valid_to IS NULL
+      WITH stays AS (
+        SELECT e.school_id, e.valid_from, e.valid_to FROM enrollments e
+        WHERE e.person_id = p
+           OR e.person_id IN (SELECT g.student_id FROM guardian_links g WHERE g.guardian_id = p)
+      ), now AS (
+        SELECT stays.school_id FROM stays WHERE stays.valid_to IS NULL
         UNION SELECT s.school_id FROM staff_schools s WHERE s.person_id = p
       )
       SELECT now.school_id FROM now
       UNION ALL
       SELECT COALESCE(
-        (SELECT e.school_id FROM enrollments e WHERE e.person_id = p
-         ORDER BY e.valid_to DESC, e.valid_from DESC LIMIT 1),
+        (SELECT stays.school_id FROM stays
+         ORDER BY stays.valid_to DESC, stays.valid_from DESC LIMIT 1),
         r.school_id)
       FROM people r WHERE r.person_id = p AND NOT EXISTS (SELECT 1 FROM now)
     $$`.execute(db);
@@ -233,6 +239,10 @@ const identityMigrations: Record<string, Migration> = {
         ON CONFLICT DO NOTHING`.execute(db);
       await createPersonSchools(db);
     },
+  },
+  "2026-11-30_205_identity_guardian_schools": {
+    // person_schools counts a guardian's children's stays (createPersonSchools).
+    up: createPersonSchools,
   },
 };
 
