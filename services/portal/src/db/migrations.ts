@@ -37,9 +37,20 @@ ALTER TABLE portal.subscribers ADD COLUMN IF NOT EXISTS nkey text;
 ALTER TABLE portal.dirty ADD COLUMN IF NOT EXISTS gen bigint NOT NULL DEFAULT 0;
 -- Set on a pupil's re-check (the snapshot taken again after PORTAL_RECHECK_MS, as reporting may
 -- have lagged): the digest of the snapshot last enqueued, published again only if it differs,
--- and which re-check of the change this is. NULL on a change (always published).
+-- and which re-check of the change this is. NULL on a change (published unless the pupil's
+-- subject shows the same snapshot already, see pupil_snapshots).
 ALTER TABLE portal.dirty ADD COLUMN IF NOT EXISTS published_digest text;
 ALTER TABLE portal.dirty ADD COLUMN IF NOT EXISTS recheck int NOT NULL DEFAULT 0;
+-- Per pupil subject whose latest message is a performance snapshot: that snapshot's digest
+-- (as a re-check compares). Kept with every outbox row of a pupil subject (a withdrawal or a
+-- tombstone deletes it), so the debouncer leaves out a snapshot the subject already shows.
+CREATE TABLE IF NOT EXISTS portal.pupil_snapshots (
+  portal_id text NOT NULL,
+  municipality_id text NOT NULL,
+  school_id text NOT NULL,
+  digest text NOT NULL,
+  PRIMARY KEY (portal_id, municipality_id, school_id)
+);
 CREATE TABLE IF NOT EXISTS portal.webhook_dead_letters (
   id bigserial PRIMARY KEY,
   subscriber text NOT NULL,

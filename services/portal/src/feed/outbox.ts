@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { QueryFn } from "@otmetka/projections";
 import { portalCloudEvent } from "../contract/cloud-event.js";
+import type { PupilPerformanceData } from "../contract/schemas.js";
 import { PORTAL_EVENTS, type PortalEventType } from "../contract/types.js";
+import { snapshotDigest } from "./snapshots.js";
 
 export interface OutboxEntry {
   type: PortalEventType;
@@ -44,7 +46,62 @@ export async function enqueueMany(query: QueryFn, entries: OutboxEntry[]): Promi
        $7::timestamptz[], $8::jsonb[], $9::text[])`,
     cols,
   );
+  await notePupilSubjects(query, entries);
 }
+
+/**
+ * Keeps `portal.pupil_snapshots` equal to what the outbox makes the latest message of each pupil
+ * subject: a snapshot records its digest, a withdrawal deletes its subject's record, a
+ * tombstone (which purges all of them) every record of the portal id. In the outbox's
+ * transaction, so it never claims a snapshot that will not be published, and it survives
+ * restarts.
+ */
+async function notePupilSubjects(query: QueryFn, entries: OutboxEntry[]): Promise<void> {
+  const snaps = entries.filter((e) => e.type === "portal.v1.PupilPerformanceUpdated");
+  const others = entries.filter(
+    (e) => PORTAL_EVENTS[e.type].kind === "pupil" && e.type !== "portal.v1.PupilPerformanceUpdated",
+  );
+  for (const e of others) {
+    await query(
+      e.purgeKey
+        ? "DELETE FROM portal.pupil_snapshots WHERE portal_id = $1"
+        : "DELETE FROM portal.pupil_snapshots WHERE portal_id = $1 AND municipality_id = $2 AND school_id = $3",
+      e.purgeKey ? [e.purgeKey] : [e.key, e.municipalityId, e.schoolId],
+    );
+  }
+  if (snaps.length === 0) return;
+  await query(
+    `INSERT INTO portal.pupil_snapshots (portal_id, municipality_id, school_id, digest)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+     ON CONFLICT (portal_id, municipality_id, school_id) DO UPDATE SET digest = EXCLUDED.digest`,
+    [
+      snaps.map((e) => e.key),
+      snaps.map((e) => e.municipalityId),
+      snaps.map((e) => e.schoolId),
+      snaps.map((e) => snapshotDigest(e.data as PupilPerformanceData)),
+    ],
+  );
+}
+
+/** The digest of the snapshot each pupil subject shows last (`subjectKey` → digest). */
+export async function lastPupilSnapshots(
+  query: QueryFn,
+  portalIds: string[],
+): Promise<Map<string, string>> {
+  const r = await query(
+    "SELECT portal_id, municipality_id, school_id, digest FROM portal.pupil_snapshots WHERE portal_id = ANY($1)",
+    [portalIds],
+  );
+  return new Map(
+    r.rows.map((x) => [
+      pupilSubjectKey(String(x.portal_id), String(x.municipality_id), String(x.school_id)),
+      String(x.digest),
+    ]),
+  );
+}
+
+export const pupilSubjectKey = (portalId: string, municipalityId: string, schoolId: string) =>
+  JSON.stringify([portalId, municipalityId, schoolId]);
 
 /**
  * Marks a pupil or programme for a debounced snapshot: the first change fixes the due time (an

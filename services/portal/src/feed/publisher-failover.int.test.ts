@@ -87,7 +87,7 @@ describe("the feed's publisher across instances", () => {
     await h.publisher.stop();
     active = second;
     await waitFor("the second instance to take over", () => second.counters.activations === 1);
-    await recordMark(h, "a", "5");
+    await recordMark(h, "a", "MARK_VALUE_FIVE");
     await settle(h);
     expect(second.counters.published).toBeGreaterThan(0);
   });
@@ -120,7 +120,7 @@ describe("the feed's publisher across instances", () => {
     expect(restarted.counters.resumedRows).toBe(rows.length);
     expect(await storedMessages()).toBe(stored);
     // Later rows go on as before.
-    await recordMark(h, "b", "4");
+    await recordMark(h, "b", "MARK_VALUE_FOUR");
     await settle(h);
     expect(await storedMessages()).toBeGreaterThan(stored);
   });

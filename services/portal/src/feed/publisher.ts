@@ -11,7 +11,7 @@ import {
   type PortalEventType,
 } from "../contract/types.js";
 import type { PortalNames } from "../stream.js";
-import { enqueue, enqueueMany } from "./outbox.js";
+import { enqueue, enqueueMany, lastPupilSnapshots, pupilSubjectKey } from "./outbox.js";
 import type { PerformanceSource } from "./performance-source.js";
 import { FEED_PROJECTION } from "./projection.js";
 import {
@@ -118,6 +118,8 @@ export class FeedPublisher {
     /** Re-checks taken, and those that found new figures (published again). */
     rechecks: 0,
     recheckPublished: 0,
+    /** Snapshots left out because their subject's latest message is the same snapshot. */
+    unchanged: 0,
     /** Times this instance took the lock and resumed from PORTAL. */
     activations: 0,
     /** Outbox rows found already in PORTAL at a resume (published before a crash). */
@@ -291,15 +293,30 @@ export class FeedPublisher {
         const rechecks = new Map(
           due.rows.filter((r) => r.kind === "pupil" && r.published_digest).map((r) => [r.key, r]),
         );
-        const fresh = valid.filter((p) => {
+        // Neither goes out when the pupil's subject already shows the same figures: its latest
+        // message (what a subscriber keeps, a backfill gives, a replay ends with) is that snapshot.
+        const shown = await lastPupilSnapshots(
+          query,
+          valid.map((p) => p.portal_id),
+        );
+        const fresh: PublishablePupil[] = [];
+        const unchanged: PublishablePupil[] = [];
+        for (const p of valid) {
           const digest = snapshotDigest(snaps.get(p.person_id) as PupilPerformanceData);
           const checked = rechecks.get(p.person_id);
           if (checked) this.counters.rechecks++;
-          if (checked?.published_digest === digest) return false;
-          if (checked) this.counters.recheckPublished++;
+          if (checked?.published_digest === digest) continue;
+          // A change is re-checked also when its snapshot is left out: reporting may not have
+          // applied the change yet.
           recheckNext.set(p.person_id, { digest, recheck: (checked?.recheck ?? 0) + 1 });
-          return true;
-        });
+          if (shown.get(pupilSubjectKey(p.portal_id, p.municipality_id, p.school_id)) === digest) {
+            unchanged.push(p);
+            continue;
+          }
+          if (checked) this.counters.recheckPublished++;
+          fresh.push(p);
+        }
+        this.counters.unchanged += unchanged.length;
         await enqueueMany(
           query,
           fresh.map((p) => ({
@@ -315,7 +332,7 @@ export class FeedPublisher {
           `UPDATE "${schema}".pupils SET published_schools = published_schools || jsonb_build_array(jsonb_build_array(municipality_id, school_id))
            WHERE person_id = ANY($1)
              AND NOT published_schools @> jsonb_build_array(jsonb_build_array(municipality_id, school_id))`,
-          [fresh.map((p) => p.person_id)],
+          [[...fresh, ...unchanged].map((p) => p.person_id)],
         );
         this.counters.snapshots += fresh.length;
         if (deferred.length > 0) {

@@ -44,6 +44,21 @@ const asked: GetDiariesRequest[] = [];
 const caughtUp = new Map<string, Diary>();
 /** Re-check delay here: long enough to withdraw consent between a snapshot and its re-check. */
 const RECHECK_MS = 1500;
+/** The publishing instance: the harness's, or the one started in its place. */
+const publisher = () => restarted ?? h.publisher;
+const stopPublisher = () => publisher().stop();
+/** A new publishing instance on the same database and stream (a restart). */
+const startPublisher = () => {
+  restarted = new FeedPublisher({
+    pool: h.pool,
+    js: h.js,
+    jsm: h.jsm,
+    names: h.names,
+    pollMs: 10,
+    performance: reporting.source,
+    recheckMs: RECHECK_MS,
+  }).start();
+};
 /** Times the stand-in was asked for a pupil. */
 const askedFor = (id: string) => asked.filter((r) => r.studentIds.includes(id)).length;
 
@@ -302,22 +317,61 @@ describe("re-check of a snapshot taken while reporting lagged", () => {
     await staleThenFresh("r6", "EPGU-R6");
     await consent(h, "r6", true);
     await waitFor("the first snapshot", async () => (await published("EPGU-R6")).length === 1);
-    await h.publisher.stop();
+    await stopPublisher();
     const pending = await h.pool.query(
       "SELECT 1 FROM portal.dirty WHERE kind = 'pupil' AND key = 'r6'",
     );
     expect(pending.rowCount).toBe(1);
-    restarted = new FeedPublisher({
-      pool: h.pool,
-      js: h.js,
-      jsm: h.jsm,
-      names: h.names,
-      pollMs: 10,
-      performance: reporting.source,
-      recheckMs: RECHECK_MS,
-    }).start();
+    startPublisher();
     await settle(h);
     const snaps = await published("EPGU-R6");
     expect(snaps.map((x) => x.subjects[0]?.currentMarks)).toEqual([["5"], ["5", "4"]]);
+  });
+});
+
+// A change whose snapshot has the figures the pupil's subject shows already (reporting not
+// caught up yet, or a change that moves no figure) publishes nothing; its re-check still runs.
+describe("a snapshot equal to the one the pupil's subject shows", () => {
+  const five: [MarkValue, number] = [MarkValue.MARK_VALUE_FIVE, 1];
+  const four: [MarkValue, number] = [MarkValue.MARK_VALUE_FOUR, 1];
+  const marksOf = async (portalId: string) =>
+    (await published(portalId)).map((x) => x.subjects[0]?.currentMarks);
+
+  it("is left out, also after a restart of the publisher, but not after a withdrawal", async () => {
+    standIn ??= await startReportingStandIn(); // started by the first test
+    await seedSchool(h, [{ id: "r8", portalId: "EPGU-R8" }]);
+    diaries.set("r8", diaryOf("r8", [five], "5.00"));
+    await consent(h, "r8", true);
+    await settle(h);
+    expect(await marksOf("EPGU-R8")).toEqual([["5"]]);
+
+    // A new mark reporting has not applied when the debounce expires: the first look finds the
+    // figures already published, the re-check the new ones.
+    caughtUp.set("r8", diaryOf("r8", [five, four], "4.50"));
+    const unchangedBefore = publisher().counters.unchanged;
+    await recordMark(h, "r8", "MARK_VALUE_FOUR");
+    await settle(h);
+    expect(publisher().counters.unchanged).toBe(unchangedBefore + 1);
+    expect(await marksOf("EPGU-R8")).toEqual([["5"], ["5", "4"]]);
+
+    // What the subject shows is kept in the database: a new instance leaves it out too.
+    await stopPublisher();
+    startPublisher();
+    await recordMark(h, "r8", "MARK_VALUE_FOUR");
+    await settle(h);
+    // Snapshot + re-check; change left out + re-check publishing + its re-check; change left
+    // out + re-check.
+    expect(askedFor("r8")).toBe(2 + 3 + 2);
+    expect(publisher().counters.unchanged).toBe(1);
+    expect(await marksOf("EPGU-R8")).toEqual([["5"], ["5", "4"]]);
+
+    // After a withdrawal the subject shows the withdrawal: re-granting publishes the figures.
+    await consent(h, "r8", false);
+    await consent(h, "r8", true);
+    await settle(h);
+    expect(await marksOf("EPGU-R8")).toEqual([["5"], ["5", "4"], ["5", "4"]]);
+    const subject = h.names.subject("m-1", S, "pupil", "EPGU-R8");
+    const last = await h.jsm.streams.getMessage(h.names.stream, { last_by_subj: subject });
+    expect(last?.json<{ type: string }>().type).toBe("portal.v1.PupilPerformanceUpdated");
   });
 });
