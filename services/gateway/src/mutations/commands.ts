@@ -58,6 +58,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   c("revokeRole", "auth", "RevokeRole", "admin", "Revokes a role grant of an account."),
   c("disableAccount", "auth", "DisableAccount", "admin", "Switches an account off at once."),
   c("enableAccount", "auth", "EnableAccount", "admin", "Lets a disabled account log in again."),
+  c("deleteAccount", "auth", "DeleteAccount", "admin", "Deletes an account; its username is free."),
   c("recordMark", "grades", "RecordMark", "journal", "Records one mark of a pupil at a lesson."),
   c("recordMarks", "grades", "RecordMarks", "journal", "Records a column of marks at a lesson."),
   c("correctMark", "grades", "CorrectMark", "journal", "Corrects a mark's value, with a reason."),
@@ -111,6 +112,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   c("withdrawPortalConsent", "identity", "WithdrawPortalConsent", "admin", "Withdraws it."),
   c("assignPortalId", "identity", "AssignPortalId", "admin", "A pupil's portal id."),
   c("assignStaffToSchool", "identity", "AssignStaffToSchool", "admin", "Staff to a school."),
+  c("unassignStaffFromSchool", "identity", "UnassignStaffFromSchool", "admin", "Staff leaves."),
 ];
 
 export const PUBLIC_COMMANDS = new Set(

@@ -346,7 +346,7 @@ describe("mutations", () => {
     expect(h.fakes.calls.get("GetClassGroups")).toBe(3);
   });
 
-  it("disableAccount and enableAccount: admins' calls reach identity with their own token; others refused early", async () => {
+  it("disableAccount, enableAccount and deleteAccount: admins' calls reach identity with their own token; others refused early", async () => {
     const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
     const run = (field: string, token: string | undefined, input: unknown) =>
       h.query(token, `mutation M($i: JSONObject!) { ${field}(commandId: "c-1", input: $i) }`, {
@@ -369,10 +369,29 @@ describe("mutations", () => {
     expect(disabled.body).toEqual({ data: { disableAccount: {} } });
     const enabled = await run("enableAccount", admin, { accountId: "acc-t1" });
     expect(enabled.body).toEqual({ data: { enableAccount: {} } });
-    expect([h.fakes.calls.get("DisableAccount"), h.fakes.calls.get("EnableAccount")]).toEqual([
-      1, 1,
-    ]);
-    expect(h.fakes.tokens).toEqual([`Bearer ${admin}`, `Bearer ${admin}`]);
+    const deleted = await run("deleteAccount", admin, input);
+    expect(deleted.body).toEqual({ data: { deleteAccount: {} } });
+    expect(codeOf(await run("deleteAccount", teacher, input))).toBe("FORBIDDEN");
+    expect(
+      ["DisableAccount", "EnableAccount", "DeleteAccount"].map((m) => h.fakes.calls.get(m)),
+    ).toEqual([1, 1, 1]);
+    expect(h.fakes.tokens).toEqual([`Bearer ${admin}`, `Bearer ${admin}`, `Bearer ${admin}`]);
+  });
+
+  it("unassignStaffFromSchool: the school's admin reaches identity; another school's admin is refused early", async () => {
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
+    const run = (schoolId: string) =>
+      h.query(
+        admin,
+        `mutation M($i: JSONObject!) { unassignStaffFromSchool(commandId: "c-2", input: $i) }`,
+        { i: { personId: F.t1, schoolId } },
+      );
+    h.fakes.reset();
+    const other = await run(F.s2);
+    expect([codeOf(other), fieldOf(other)]).toEqual(["FORBIDDEN", "input.schoolId"]);
+    expect(h.fakes.calls.get("UnassignStaffFromSchool")).toBeUndefined();
+    expect((await run(F.s1)).body).toEqual({ data: { unassignStaffFromSchool: {} } });
+    expect(h.fakes.calls.get("UnassignStaffFromSchool")).toBe(1);
   });
 
   it("needs a token for everything but login, refreshToken and logout", async () => {

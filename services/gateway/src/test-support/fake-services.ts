@@ -181,6 +181,8 @@ export async function startFakeServices(): Promise<FakeServices> {
   const u = (name: string, fn: Handler) => unary(name, f, fn);
 
   const identity: Partial<IdentityServiceServer> = {
+    // A command, for the staff mutations: answered as a first run.
+    unassignStaffFromSchool: u("UnassignStaffFromSchool", () => ({})),
     getRegion: u("GetRegion", () => ({ regionId: F.region, name: "Челябинская область" })),
     listMunicipalities: u("ListMunicipalities", () => ({
       municipalities: [
@@ -377,6 +379,7 @@ export async function startFakeServices(): Promise<FakeServices> {
     })),
     disableAccount: u("DisableAccount", () => ({})),
     enableAccount: u("EnableAccount", () => ({})),
+    deleteAccount: u("DeleteAccount", () => ({})),
   };
 
   const server: GrpcServer = await startGrpcServer({
