@@ -49,20 +49,26 @@ it("proof 1: SIGKILL mid-batch, crash between commit and ack, re-published copie
 
   // 1. Dies right after its third commit, before acking that batch.
   const a = start({ CRASH_AFTER_COMMIT_BATCH: "3" });
+  await a.waitFor("runner ready");
+  // Each next runner starts while the one before runs (a process takes seconds to start under
+  // tsx) and waits as a standby on the runner lock; it takes over when that one dies ("runner
+  // ready" is printed once it holds the lock).
+  let next = start();
   await a.whenExited();
   expect(a.output()).toContain("crashing after commit");
   // 2. Killed at arbitrary moments, mostly inside a batch's transaction (flush sleeps 15 ms).
   for (let i = 0; i < 2; i++) {
-    const b = start();
+    const b = next;
     await b.waitFor("runner ready");
+    // 3. (started here) One that is left to finish.
+    next = start(i === 1 ? { FLUSH_DELAY_MS: "0" } : {});
     await sleep(250 + i * 97);
     await b.kill("SIGKILL");
   }
+  const c = next;
   await publishing;
   // A repair re-publish: the same events again, under new stream sequences.
   await publishEvents(nc, names, "grades", events.slice(0, COPIES), { copy: true });
-  // 3. One that is left to finish.
-  const c = start({ FLUSH_DELAY_MS: "0" });
   await c.waitFor("runner ready");
   const jsm = await jetstreamManager(nc);
   const last = (await jsm.streams.info(names.contextStream("grades").name)).state.last_seq;
