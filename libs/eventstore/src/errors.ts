@@ -51,6 +51,21 @@ export class ConcurrencyRetriesExhausted extends EventStoreError {
   }
 }
 
+/** runMultiStreamCommand lost the race for its streams (or its alsoWrite rows) on every attempt. */
+export class CommandRetriesExhausted extends EventStoreError {
+  override name = "CommandRetriesExhausted";
+  constructor(
+    readonly commandId: string,
+    readonly attempts: number,
+    /** The last lost race: WrongExpectedVersion or a retried unique violation. */
+    override readonly cause: Error,
+  ) {
+    super(
+      `command "${commandId}": its streams changed concurrently on each of ${attempts} attempts; maxAttempts reached`,
+    );
+  }
+}
+
 /**
  * `append` ran inside a transaction that had already written. Its transaction id was then
  * assigned before it owned its stream locks, which would let `readAll` deliver a stream out

@@ -10,6 +10,7 @@ export {
 export {
   AppendNotFirstWrite,
   CommandIdReused,
+  CommandRetriesExhausted,
   ConcurrencyRetriesExhausted,
   EventStoreError,
   InvalidEventStoreArgument,
@@ -59,6 +60,12 @@ export {
   MIGRATION_LOCK_CLASS,
   STREAM_LOCK_CLASS,
 } from "./migrations/schema-names.js";
+export {
+  type MultiStreamCommandOptions,
+  type MultiStreamPlan,
+  runMultiStreamCommand,
+  type UniqueViolation,
+} from "./multi-stream-command.js";
 export { canonicalJson, payloadHash } from "./payload-hash.js";
 export {
   createEventStorePool,
