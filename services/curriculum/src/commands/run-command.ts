@@ -1,13 +1,13 @@
 import {
   CommandIdReused,
+  CommandRetriesExhausted,
   ConcurrencyRetriesExhausted,
   type Decider,
   type EventMetadata,
   type EventStore,
   handleCommand,
-  payloadHash,
+  runMultiStreamCommand,
   type StreamAppend,
-  WrongExpectedVersion,
 } from "@otmetka/eventstore";
 import { DomainError, hasControlCharacter } from "@otmetka/service-kit";
 import type pg from "pg";
@@ -66,9 +66,6 @@ export async function runCommand<State, Command, Result>(
   }
 }
 
-/** Load-decide-append rounds before a command that keeps losing races is ABORTED. */
-const MAX_ATTEMPTS = 5;
-
 export interface StreamsCommandOptions<Result> {
   commandId: string;
   /** What the command id must always mean. */
@@ -90,38 +87,35 @@ export interface StreamsCommandOptions<Result> {
 }
 
 /**
- * Like runCommand, for a decision that reads other streams than the one it writes: the store
- * appends all of them in one statement under their locks only if every one is still at the
- * version read, so a decision on a stale read is never appended but made again on fresh
- * reads. Idempotent by command id (checked by the caller: generation's are derived), errors
- * mapped as runCommand maps them.
+ * Like runCommand, for a decision that reads other streams than the one it writes
+ * (runMultiStreamCommand): the store appends all of them in one statement under their locks
+ * only if every one is still at the version read, so a decision on a stale read is never
+ * appended but made again on fresh reads. Idempotent by command id (checked by the caller:
+ * generation's are derived), errors mapped as runCommand maps them.
  */
 export async function runStreamsCommand<Result>(
   store: EventStore,
   o: StreamsCommandOptions<Result>,
 ): Promise<{ result: Result; replayed: boolean }> {
-  const stored = await store.findCommand(o.commandId);
-  if (stored) {
-    if (stored.payloadHash !== payloadHash(o.payload)) throw commandIdReused();
-    return { result: stored.result as Result, replayed: true };
-  }
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const { appends, result, alsoWrite } = await o.decide();
-    if (appends.every((a) => a.events.length === 0)) return { result, replayed: false };
-    const command = { commandId: o.commandId, payload: o.payload, result };
-    try {
-      const out = await store.appendCommand(command, appends, alsoWrite ? { alsoWrite } : {});
-      return { result: out.result as Result, replayed: out.replayed };
-    } catch (err) {
-      if (err instanceof CommandIdReused) throw commandIdReused();
-      if ((err as { code?: string }).code === "23505" && alsoWrite) continue;
-      if (!(err instanceof WrongExpectedVersion)) throw err;
+  try {
+    const { result, replayed } = await runMultiStreamCommand(store, {
+      commandId: o.commandId,
+      payload: o.payload,
+      plan: () => o.decide(),
+      onUniqueViolation: () => "retry",
+      whenNoEvents: "skip",
+    });
+    return { result, replayed };
+  } catch (err) {
+    if (err instanceof CommandIdReused) throw commandIdReused();
+    if (err instanceof CommandRetriesExhausted) {
+      throw new DomainError(
+        "conflict",
+        `command ${o.commandId}: ${o.what} changed concurrently on every attempt; retry it`,
+      );
     }
+    throw err;
   }
-  throw new DomainError(
-    "conflict",
-    `command ${o.commandId}: ${o.what} changed concurrently on every attempt; retry it`,
-  );
 }
 
 const commandIdReused = () =>
