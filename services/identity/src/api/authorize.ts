@@ -66,6 +66,14 @@ export class Targets {
   }
 
   /**
+   * The schools that held a person before and hold them no longer (a past stay's, the
+   * registering one): SQL `person_former_schools`. They read the name only (personal-data-access.ts).
+   */
+  async formerSchools(personId: string): Promise<ScopeTarget[]> {
+    return this.schoolsOf("SELECT person_former_schools($1) AS school_id", personId);
+  }
+
+  /**
    * Every school of a person, each one a part the caller must pass: commands on the person as
    * a whole (their data, erasure, account, guardians) answer to all the schools holding them,
    * so a school that joined them later (see joining, or a transfer) cannot act for the

@@ -59,7 +59,7 @@ import {
   searchPeople,
 } from "../projections/people-queries.js";
 import { ROLES_OF, requireRoleWhere, Targets, type Where } from "./authorize.js";
-import { requirePersonalDataAccess } from "./personal-data-access.js";
+import { personalDataAccess } from "./personal-data-access.js";
 
 export interface IdentityApiOptions {
   deps: IdentityDeps;
@@ -153,10 +153,10 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
     ),
     getPeople: h(async (req, call) => {
       const ids = req.personIds.map((id, i) => requireId(`person_ids[${i}]`, id));
-      if (req.includePersonalData) {
-        await requirePersonalDataAccess(deps.store.pool, targets, call.caller, ids);
-      }
-      return { people: await getPeople(deps, ids, req.includePersonalData) };
+      const namesOnly = req.includePersonalData
+        ? await personalDataAccess(deps.store.pool, targets, call.caller, ids)
+        : undefined;
+      return { people: await getPeople(deps, ids, req.includePersonalData, namesOnly) };
     }),
     // Name search reveals who is at a school: its staff and the authorities above.
     searchPeople: h(async (req, call) => {

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
-import { PersonKind } from "@otmetka/proto/identity/v1/identity_service";
+import { ContactKind, PersonKind, Sex } from "@otmetka/proto/identity/v1/identity_service";
 import { describe, expect, it } from "vitest";
 import { enrollStudent } from "../commands/enrollment.js";
-import { assignStaffToSchool } from "../commands/guardians.js";
+import { assignPortalId, assignStaffToSchool } from "../commands/guardians.js";
 import { registerSchool } from "../commands/organisations.js";
 import { encryptForPerson } from "../commands/people.js";
 import { useAuthHarness } from "../test-support/auth-harness.js";
@@ -169,12 +169,21 @@ describe("personal data, erasure and accounts of a person of several schools", (
   });
 });
 
-/** Whether the caller may read the person's data: every read passes, or every one is refused. */
-async function reads(personId: string, md: Md): Promise<"all" | "none"> {
+/**
+ * What the caller may read of the person's data: "all" (GetPeople answers everything,
+ * EncryptForPerson and DecryptForPerson pass), "names" (a school that held them before:
+ * GetPeople answers the name alone, marked, the others are refused) or "none" (all refused).
+ */
+async function reads(personId: string, md: Md): Promise<"all" | "names" | "none"> {
   const note = { personId, plaintext: Buffer.from("заметка") };
   const ciphertext = await encryptForPerson(h.identity.deps, note);
+  const people = await h.api
+    .getPeople({ personIds: [personId], includePersonalData: true }, md)
+    .then(
+      (r) => r.people,
+      (e: { code: number }) => e,
+    );
   const calls = [
-    () => h.api.getPeople({ personIds: [personId], includePersonalData: true }, md),
     () => h.api.encryptForPerson(note, md),
     () => h.api.decryptForPerson({ personId, ciphertext }, md),
   ];
@@ -186,7 +195,12 @@ async function reads(personId: string, md: Md): Promise<"all" | "none"> {
         (e) => e.code,
       ),
     );
-  if (codes.every((c) => c === status.OK)) return "all";
+  if (Array.isArray(people)) {
+    const namesOnly = people[0]?.personalDataNamesOnly;
+    expect(codes).toEqual(calls.map(() => (namesOnly ? status.PERMISSION_DENIED : status.OK)));
+    return namesOnly ? "names" : "all";
+  }
+  expect(people.code).toBe(status.PERMISSION_DENIED);
   expect(codes).toEqual(calls.map(() => status.PERMISSION_DENIED));
   return "none";
 }
@@ -281,7 +295,7 @@ describe("a school joining a person's schools (staff assignment, enrollment, tra
     await expectDenied(() => transfer(randomUUID(), groupB2, w.adminB, "2026-10-01"));
     await transfer(p, w.groupA2, w.platform, "2026-11-01");
     expect(await reads(p, adminA2)).toBe("all");
-    expect(await reads(p, w.adminB)).toBe("none");
+    expect(await reads(p, w.adminB)).toBe("names");
   });
 
   it("TransferStudent of a pupil of A only to A2: A and A2, as before", async () => {
@@ -384,8 +398,8 @@ describe("a school the pupil left", () => {
     expect(await reads(p, w.adminA)).toBe("all");
     expect(await accountsOf(w.a, w.adminA)).toContain(p);
     await transfer(p, w.groupB, w.platform, "2026-10-01");
-    // The old school: no personal data, no account listing, no say over the pupil.
-    expect(await reads(p, w.adminA)).toBe("none");
+    // The old school: the name alone (its journals list the pupil), no account listing, no say.
+    expect(await reads(p, w.adminA)).toBe("names");
     expect(await accountsOf(w.a, w.adminA)).not.toContain(p);
     await expectDenied(() => change(p, w.adminA), w.b);
     // Its own journal stays its own: the enrollment history still shows the stay at A.
@@ -408,7 +422,7 @@ describe("a school the pupil left", () => {
     await withdraw(p, w.adminB, "2026-11-01");
     // Enrolled nowhere: their last school (B), not the one that registered them (A).
     expect(await reads(p, w.adminB)).toBe("all");
-    expect(await reads(p, w.adminA)).toBe("none");
+    expect(await reads(p, w.adminA)).toBe("names");
     await expectDenied(() => change(p, w.adminA), w.b);
     await change(p, w.adminB);
     // A2 takes them in: only with B (as any school joining a person), and then A2 alone.
@@ -421,7 +435,7 @@ describe("a school the pupil left", () => {
     await expectDenied(() => intoA2(adminA2), w.b);
     await intoA2(w.platform);
     expect(await reads(p, adminA2)).toBe("all");
-    expect(await reads(p, w.adminB)).toBe("none");
+    expect(await reads(p, w.adminB)).toBe("names");
     await erase(p, adminA2);
   });
 
@@ -431,6 +445,110 @@ describe("a school the pupil left", () => {
     expect(await reads(p, w.adminA)).toBe("all");
     expect(await reads(p, w.adminB)).toBe("none");
     await change(p, w.adminA);
+  });
+});
+
+describe("a school that held the pupil before reads their name only", () => {
+  const CONTACT = { kind: ContactKind.CONTACT_KIND_PHONE, value: "+7 912 345-67-89" };
+  /** A pupil of A with contacts and a portal id, transferred to B on 1 October. */
+  async function departed(w: Awaited<ReturnType<typeof world>>) {
+    const p = await givenPerson(h.identity.deps, w.a, undefined, { contacts: [CONTACT] });
+    await enroll(p, w.groupA, w.platform);
+    await assignPortalId(h.identity.deps, { commandId: cmd(), studentId: p, portalId: "ЕПГУ-1" });
+    await transfer(p, w.groupB, w.platform, "2026-10-01");
+    return p;
+  }
+  const people = async (personIds: string[], md: Md) =>
+    (await h.api.getPeople({ personIds, includePersonalData: true }, md)).people;
+  const NAME_ONLY = {
+    personalData: {
+      familyName: "Петрова",
+      givenName: "Анна",
+      patronymic: "Сергеевна",
+      birthDate: "",
+      sex: Sex.SEX_UNSPECIFIED,
+      snils: "",
+      contacts: [],
+    },
+    portalId: "",
+    personalDataNamesOnly: true,
+  };
+
+  it("after a transfer A→B: A's admin, teacher and officer get the name, marked; B everything; others nothing", async () => {
+    const w = await world();
+    const p = await departed(w);
+    const teacherA = await h.callerWith([`TEACHER@school:${w.a}`]);
+    for (const md of [w.adminA, teacherA, w.officerX]) {
+      const [person] = await people([p], md);
+      expect(person).toMatchObject({ personId: p, schoolId: w.a, ...NAME_ONLY });
+    }
+    const teacherB = await h.callerWith([`TEACHER@school:${w.b}`]);
+    for (const md of [w.adminB, teacherB, w.officerY, w.platform]) {
+      const [person] = await people([p], md);
+      expect(person).toMatchObject({
+        personalData: personalData({ contacts: [CONTACT], snils: "11223344595" }),
+        portalId: "ЕПГУ-1",
+        personalDataNamesOnly: false,
+      });
+    }
+    // A school that never held the pupil: refused, as before.
+    const adminA2 = await h.callerWith([`SCHOOL_ADMIN@school:${w.a2}`]);
+    const teacherA2 = await h.callerWith([`TEACHER@school:${w.a2}`]);
+    for (const md of [adminA2, teacherA2]) {
+      const err = await grpcError(people([p], md));
+      expect({ code: err.code, field: err.metadata.get("field") }, err.details).toEqual({
+        code: status.PERMISSION_DENIED,
+        field: ["person_ids[0]"],
+      });
+    }
+    // Without personal data nothing is marked.
+    const plain = await h.api.getPeople({ personIds: [p], includePersonalData: false }, w.adminA);
+    expect(plain.people[0]).toMatchObject({
+      personalData: undefined,
+      personalDataNamesOnly: false,
+    });
+    // Everything else stays the current school's: encryption for the person, management.
+    expect(await reads(p, w.adminA)).toBe("names");
+    expect(await reads(p, teacherA)).toBe("names");
+    await expectDenied(() => change(p, w.adminA), w.b);
+    await expectDenied(() => erase(p, w.adminA), w.b);
+    await expectDenied(() => account(p, w.adminA), w.b);
+  });
+
+  it("a batch of A's journal with current pupils and a departed one: full data and the name alone", async () => {
+    const w = await world();
+    const p = await departed(w);
+    const stay1 = await pupil(w.a, w.groupA);
+    const stay2 = await pupil(w.a, w.groupA);
+    const answer = await people([stay1, p, stay2], w.adminA);
+    expect(answer.map((x) => x.personId)).toEqual([stay1, p, stay2]);
+    for (const current of [answer[0], answer[2]]) {
+      expect(current).toMatchObject({
+        personalData: personalData({ snils: "11223344595" }),
+        personalDataNamesOnly: false,
+      });
+    }
+    expect(answer[1]).toMatchObject(NAME_ONLY);
+    // However the id is spelled.
+    expect((await people([p.toUpperCase()], w.adminA))[0]).toMatchObject(NAME_ONLY);
+    // One person A never held still refuses the whole call, naming them.
+    const elsewhere = await pupil(w.b, w.groupB);
+    const err = await grpcError(people([stay1, p, elsewhere], w.adminA));
+    expect({ code: err.code, field: err.metadata.get("field") }, err.details).toEqual({
+      code: status.PERMISSION_DENIED,
+      field: ["person_ids[2]"],
+    });
+  });
+
+  it("a pupil registered at A and enrolled at B: A, the registering school, reads the name", async () => {
+    const w = await world();
+    const p = await pupil(w.a, w.groupB);
+    const [person] = await people([p], w.adminA);
+    expect(person).toMatchObject({
+      personalDataNamesOnly: true,
+      personalData: NAME_ONLY.personalData,
+    });
+    expect((await people([p], w.adminB))[0]?.personalDataNamesOnly).toBe(false);
   });
 });
 
@@ -445,7 +563,8 @@ describe("a school the staff member left", () => {
     // B ends its own assignment (the registering school); A may not end it for B.
     await expectDenied(() => unassign(t, w.b, w.adminA), w.b);
     await unassign(t, w.b, w.adminB);
-    expect(await reads(t, w.adminB)).toBe("none");
+    // The registering school keeps the name; a school assigned and left (below) is not recorded.
+    expect(await reads(t, w.adminB)).toBe("names");
     expect(await accountsOf(w.b, w.adminB)).not.toContain(t);
     await expectDenied(() => change(t, w.adminB), w.a);
     expect((await h.api.getStaffSchools({ personId: t }, w.adminA)).schoolIds).toEqual([w.a]);
@@ -495,7 +614,8 @@ describe("a guardian's schools are their children's", () => {
     expect(await reads(g, w.adminB)).toBe("none");
     await transfer(p, w.groupB, w.platform, "2026-10-01");
     expect(await reads(g, w.adminB)).toBe("all");
-    expect(await reads(g, w.adminA)).toBe("none");
+    // A registered the guardian: the name alone.
+    expect(await reads(g, w.adminA)).toBe("names");
     expect(await accountsOf(w.b, w.adminB)).toContain(g);
     expect(await accountsOf(w.a, w.adminA)).not.toContain(g);
     await expectDenied(() => change(g, w.adminA), w.b);
@@ -504,7 +624,7 @@ describe("a guardian's schools are their children's", () => {
     // The child withdrawn: the guardian stays with the child's last school.
     await withdraw(p, w.adminB, "2026-11-01");
     expect(await reads(g, w.adminB)).toBe("all");
-    expect(await reads(g, w.adminA)).toBe("none");
+    expect(await reads(g, w.adminA)).toBe("names");
   });
 
   it("linking needs every school of the guardian too; children at two schools: both", async () => {
@@ -525,7 +645,7 @@ describe("a guardian's schools are their children's", () => {
     await expectDenied(() => change(gB, w.adminB), w.a);
     // Unlinking only narrows: the pupil's school alone.
     await h.api.unlinkGuardian({ commandId: cmd(), studentId: sibling, guardianId: gB }, w.adminB);
-    expect(await reads(gB, w.adminB)).toBe("none");
+    expect(await reads(gB, w.adminB)).toBe("names");
     await change(gB, w.adminA);
   });
 });

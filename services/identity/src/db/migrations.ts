@@ -39,6 +39,21 @@ async function createPersonSchools(db: Kysely<unknown>): Promise<void> {
     $$`.execute(db);
 }
 
+/**
+ * The schools that held a person before but hold them no longer (README "A person's former
+ * schools"): the schools of their own stays and the school that registered them, less their
+ * current schools (person_schools). Over one of these a caller reads the person's name only:
+ * the school's journals keep listing a pupil who left. A guardian's children's schools are
+ * not theirs here (a journal lists pupils); a staff school the teacher left is not recorded
+ * (UnassignStaffFromSchool deletes the staff_schools row), only the registering one counts.
+ */
+const createPersonFormerSchools = sql`CREATE OR REPLACE FUNCTION person_former_schools(p uuid)
+  RETURNS SETOF uuid LANGUAGE sql STABLE AS $$
+    SELECT e.school_id FROM enrollments e WHERE e.person_id = p
+    UNION SELECT r.school_id FROM people r WHERE r.person_id = p
+    EXCEPT SELECT person_schools(p)
+  $$`;
+
 const identityMigrations: Record<string, Migration> = {
   "2026-11-28_101_identity_organisations": {
     async up(db) {
@@ -243,6 +258,11 @@ const identityMigrations: Record<string, Migration> = {
   "2026-11-30_205_identity_guardian_schools": {
     // person_schools counts a guardian's children's stays (createPersonSchools).
     up: createPersonSchools,
+  },
+  "2026-11-30_206_identity_person_former_schools": {
+    async up(db) {
+      await createPersonFormerSchools.execute(db);
+    },
   },
 };
 

@@ -45,3 +45,17 @@ export function validatePersonalData(
 
 /** The parts of a name the blind index covers. */
 export const nameText = (p: PersonalData) => [p.familyName, p.givenName, p.patronymic].join(" ");
+
+/**
+ * What a school that held the person before may read (README "A person's former schools"):
+ * the name as its journals show it; every other field empty.
+ */
+export const namesOf = (p: PersonalData): PersonalData => ({
+  familyName: p.familyName,
+  givenName: p.givenName,
+  patronymic: p.patronymic,
+  birthDate: "",
+  sex: Sex.SEX_UNSPECIFIED,
+  snils: "",
+  contacts: [],
+});

@@ -3,6 +3,7 @@ import type { IdentityDeps } from "../commands/deps.js";
 import { aadOf, open } from "../crypto/aead.js";
 import { nameTokens } from "../crypto/blind-index.js";
 import { unwrapDataKey } from "../crypto/data-keys.js";
+import { namesOf } from "../domain/personal-data.js";
 
 interface PersonRow {
   person_id: string;
@@ -21,12 +22,14 @@ interface PersonRow {
 /**
  * People by id, in the order asked (unknown ids left out). Personal data and the portal id
  * only on request, decrypted here with the key rows read in the same query (one round trip
- * for the whole batch); erased people have no key row and come back without them.
+ * for the whole batch); erased people have no key row and come back without them. People in
+ * `namesOnly` come back with their name alone, marked (personal_data_names_only).
  */
 export async function getPeople(
   deps: IdentityDeps,
   personIds: string[],
   includePersonalData: boolean,
+  namesOnly: ReadonlySet<string> = new Set(),
 ): Promise<Person[]> {
   if (personIds.length === 0) return [];
   const { rows } = await deps.store.pool.query<PersonRow>(
@@ -49,9 +52,12 @@ export async function getPeople(
             wrapped: r.wrapped_key,
           })
         : undefined;
+    const partial = includePersonalData && namesOnly.has(r.person_id);
     const personal =
       key && r.personal_data && open(key, aadOf.personalData(r.person_id), r.personal_data);
-    const portalId = key && r.portal_id && open(key, aadOf.external(r.person_id), r.portal_id);
+    const portalId =
+      !partial && key && r.portal_id && open(key, aadOf.external(r.person_id), r.portal_id);
+    const data = personal ? PersonalData.decode(personal) : undefined;
     people.push({
       personId: r.person_id,
       kind: r.kind,
@@ -59,9 +65,10 @@ export async function getPeople(
       municipalityId: r.municipality_id,
       erased: r.erased,
       legalHold: r.legal_hold,
-      personalData: personal ? PersonalData.decode(personal) : undefined,
+      personalData: data && partial ? namesOf(data) : data,
       portalConsent: r.portal_consent,
       portalId: portalId ? portalId.toString("utf8") : "",
+      personalDataNamesOnly: partial,
     });
   }
   return people;
