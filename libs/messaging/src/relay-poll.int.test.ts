@@ -27,6 +27,9 @@ it("polls at the active interval while events keep coming, at the idle one after
   const names = messagingNames(env.natsPrefix);
   const spec = names.contextStream("grades");
   await ensureStream(await jetstreamManager(nc), spec);
+  // The first event is there before the relay starts, so its first read publishes it (an
+  // append after the start would wait out the 4 s idle poll, proving nothing more).
+  await appendRounds(store, { streams: 1, rounds: 1 });
   const relay = new OutboxRelay({
     nc,
     // Only readAll: a log that does not tell of appends, as another process's writes look.
@@ -41,7 +44,6 @@ it("polls at the active interval while events keep coming, at the idle one after
   }).start();
   try {
     await eventually("the relay active", () => relay.stats.active, 20_000);
-    await appendRounds(store, { streams: 1, rounds: 1 });
     await eventually("the first event out", () => relay.stats.published === 1, 20_000);
     // Right after a publish the relay is active: the next commit goes out well before the
     // idle interval would have let it (4 s; the old code waited that long every time).
@@ -77,14 +79,16 @@ it("wakes on this process's appends even at a long idle interval, and still poll
     databaseUrl: env.databaseUrl,
     subjectRoot: names.eventRoot("grades"),
     source: "grades",
-    pollIntervalMs: 8000,
+    // Idle polling at 6 s: an append 1 s into the wait that were not woken would go out
+    // after some 5 s, beyond the 4 s the woken one is allowed.
+    pollIntervalMs: 6000,
     activeWindowMs: 300,
   }).start();
   const other = await openLog(env.databaseUrl); // another process's store: no wake-ups
   try {
     await eventually("the relay active", () => relay.stats.active, 20_000);
     const before = relay.stats.published;
-    // Quiet beyond the active window: polling is at 8 s now; the append wakes it.
+    // Quiet beyond the active window: polling is at 6 s now; the append wakes it.
     await sleep(1000);
     const began = performance.now();
     await appendOne(store);
