@@ -1,13 +1,13 @@
 import {
   CommandIdReused,
+  CommandRetriesExhausted,
   type Decider,
   type EventMetadata,
   type EventStore,
   loadAggregate,
   type NewEvent,
-  payloadHash,
+  runMultiStreamCommand,
   type StreamAppend,
-  WrongExpectedVersion,
 } from "@otmetka/eventstore";
 import { DomainError } from "@otmetka/service-kit";
 import type pg from "pg";
@@ -31,8 +31,6 @@ export interface RunPlanOptions<Result> {
   alsoWrite?: (client: pg.PoolClient, events: NewEvent[]) => Promise<void>;
 }
 
-const MAX_ATTEMPTS = 5;
-
 /** Unique indexes of the read models that back a rule, and the refusal a race gets. */
 const CONSTRAINT_ERRORS: Record<string, () => DomainError> = {
   class_groups_open_name: () =>
@@ -47,62 +45,44 @@ const CONSTRAINT_ERRORS: Record<string, () => DomainError> = {
 
 /**
  * plan (load -> decide) -> one transaction: append every stream's events with its expected
- * version and the command record, update the read models from those events, alsoWrite.
- * appendCommand makes the command idempotent by id; a version conflict re-plans. A refused
- * command throws from plan, before anything is written. (handleCommand of
- * @otmetka/eventstore does this for one stream, but not inside the caller's transaction,
- * which the inline read models need.)
+ * version and the command record, update the read models from those events, alsoWrite
+ * (runMultiStreamCommand, with the inline read models as its alsoWrite). Idempotent by command
+ * id; a version conflict re-plans. A refused command throws from plan, before anything is
+ * written. Only streams with events are appended, each event stamped with the command id.
  */
 export async function runPlan<Result>(
   store: EventStore,
   o: RunPlanOptions<Result>,
 ): Promise<{ result: Result; replayed: boolean }> {
-  const stored = await store.findCommand(o.commandId);
-  if (stored) {
-    if (stored.payloadHash !== payloadHash(o.payload)) throw commandIdReused();
-    return { result: stored.result as Result, replayed: true };
-  }
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const planned = await o.plan();
-    const appends = planned.appends
-      .filter((a) => a.events.length > 0)
-      .map((a) => ({
-        ...a,
-        events: a.events.map((e) => ({
-          ...e,
-          metadata: { ...o.metadata, commandId: o.commandId },
-        })),
-      }));
-    const client = await store.pool.connect();
-    try {
-      await client.query("BEGIN");
-      const outcome = await store.appendCommand(
-        { commandId: o.commandId, payload: o.payload, result: planned.result },
-        appends,
-        { client },
+  try {
+    const { result, replayed } = await runMultiStreamCommand(store, {
+      commandId: o.commandId,
+      payload: o.payload,
+      metadata: { ...o.metadata, commandId: o.commandId },
+      plan: async () => {
+        const planned = await o.plan();
+        return {
+          appends: planned.appends.filter((a) => a.events.length > 0),
+          result: planned.result,
+          alsoWrite: async (client, events) => {
+            for (const e of events) await applyToReadModels(client, e);
+            await o.alsoWrite?.(client, events);
+          },
+        };
+      },
+      onUniqueViolation: (err) => CONSTRAINT_ERRORS[err.constraint ?? ""]?.() ?? err,
+    });
+    return { result, replayed };
+  } catch (err) {
+    if (err instanceof CommandIdReused) throw commandIdReused();
+    if (err instanceof CommandRetriesExhausted) {
+      throw new DomainError(
+        "conflict",
+        `command ${o.commandId}: its streams changed concurrently on each of ${err.attempts} attempts; retry it`,
       );
-      if (!outcome.replayed) {
-        const events = appends.flatMap((a) => a.events);
-        for (const e of events) await applyToReadModels(client, e);
-        await o.alsoWrite?.(client, events);
-      }
-      await client.query("COMMIT");
-      return { result: outcome.result as Result, replayed: outcome.replayed };
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      if (err instanceof CommandIdReused) throw commandIdReused();
-      const constraint = (err as { code?: string; constraint?: string }).constraint;
-      const known = constraint ? CONSTRAINT_ERRORS[constraint] : undefined;
-      if ((err as { code?: string }).code === "23505" && known) throw known();
-      if (!(err instanceof WrongExpectedVersion)) throw err;
-    } finally {
-      client.release();
     }
+    throw err;
   }
-  throw new DomainError(
-    "conflict",
-    `command ${o.commandId}: its streams changed concurrently on each of ${MAX_ATTEMPTS} attempts; retry it`,
-  );
 }
 
 export interface RunCommandOptions<State, Command, Result> {
