@@ -397,7 +397,13 @@ describe("a school the pupil left", () => {
     await h.userWith([], p);
     expect(await reads(p, w.adminA)).toBe("all");
     expect(await accountsOf(w.a, w.adminA)).toContain(p);
+    const currentSchools = async () =>
+      (await h.api.getPeople({ personIds: [p], includePersonalData: false }, w.platform)).people[0]
+        ?.currentSchoolIds;
+    expect(await currentSchools()).toEqual([w.a]);
     await transfer(p, w.groupB, w.platform, "2026-10-01");
+    // What callers are judged against (the gateway's own check too); school_id stays A.
+    expect(await currentSchools()).toEqual([w.b]);
     // The old school: the name alone (its journals list the pupil), no account listing, no say.
     expect(await reads(p, w.adminA)).toBe("names");
     expect(await accountsOf(w.a, w.adminA)).not.toContain(p);

@@ -17,6 +17,7 @@ interface PersonRow {
   portal_id: Buffer | null;
   master_key_id: string | null;
   wrapped_key: Buffer | null;
+  current_school_ids: string[];
 }
 
 /**
@@ -35,7 +36,8 @@ export async function getPeople(
   const { rows } = await deps.store.pool.query<PersonRow>(
     `SELECT p.person_id, p.kind::int AS kind, p.school_id, p.municipality_id, p.personal_data,
             p.legal_hold, p.erased, p.portal_consent, p.portal_id,
-            k.master_key_id, k.wrapped_key
+            k.master_key_id, k.wrapped_key,
+            ARRAY(SELECT person_schools(p.person_id))::text[] AS current_school_ids
      FROM people p LEFT JOIN person_keys k ON $2 AND k.person_id = p.person_id
      WHERE p.person_id = ANY($1::uuid[])`,
     [personIds, includePersonalData],
@@ -69,6 +71,7 @@ export async function getPeople(
       portalConsent: r.portal_consent,
       portalId: portalId ? portalId.toString("utf8") : "",
       personalDataNamesOnly: partial,
+      currentSchoolIds: r.current_school_ids,
     });
   }
   return people;
