@@ -69,6 +69,16 @@ const CASES: Record<string, { query: string; allowed: RoleName[] }> = {
     allowed: ["schoolAdmin", "guardian", "student"],
   },
   "person out": { query: `{ person(id: "${F.q1}") { name } }`, allowed: [] },
+  // Judged on the schools holding the pupil now (identity's current_school_ids), not on the
+  // school that registered them: N1 came to S1 from S2, L1 left S1 for S2.
+  "person who came": {
+    query: `{ person(id: "${F.n1}") { name birthDate namesOnly } }`,
+    allowed: ["schoolAdmin"],
+  },
+  "person who left (the name only, from identity)": {
+    query: `{ person(id: "${F.l1}") { name namesOnly } }`,
+    allowed: ["schoolAdmin"],
+  },
   "journal in": {
     query: `{ journal(classGroupId: "${F.c1}", subjectId: "math", termId: ${term}) { term rows { marks { value } } } }`,
     allowed: ["teacherMath", "schoolAdmin"],
@@ -88,6 +98,14 @@ const CASES: Record<string, { query: string; allowed: RoleName[] }> = {
   "diary in": {
     query: `{ diary(studentId: "${F.p1}", from: "2026-09-01", to: "2026-09-30") { student { name } marks { value } } }`,
     allowed: ["schoolAdmin", "guardian", "student"],
+  },
+  "diary of a pupil who came": {
+    query: `{ diary(studentId: "${F.n1}", from: "2026-09-01", to: "2026-09-30") { marks { value } } }`,
+    allowed: ["schoolAdmin"],
+  },
+  "diary of a pupil who left": {
+    query: `{ diary(studentId: "${F.l1}", from: "2026-09-01", to: "2026-09-30") { marks { value } } }`,
+    allowed: [],
   },
   "diary out": {
     query: `{ diary(studentId: "${F.q1}", from: "2026-09-01", to: "2026-09-30") { marks { value } } }`,
@@ -235,5 +253,16 @@ describe.each([
     }
     const platform = await h.query(tokens.platformAdmin, "{ me { personId person { name } } }");
     expect(platform.body).toEqual({ data: { me: { personId: null, person: null } } });
+  });
+
+  it("namesOnly tells a withheld birth date from a missing one", async () => {
+    const ask = (id: string) =>
+      h.query(tokens.schoolAdmin, `{ person(id: "${id}") { name birthDate namesOnly } }`);
+    expect((await ask(F.l1)).body).toEqual({
+      data: { person: { name: "Pupil-l1 Имя", birthDate: null, namesOnly: true } },
+    });
+    expect((await ask(F.p1)).body).toEqual({
+      data: { person: { name: `Pupil-${F.p1} Имя`, birthDate: "2015-03-01", namesOnly: false } },
+    });
   });
 });

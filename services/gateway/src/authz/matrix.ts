@@ -169,12 +169,55 @@ export interface PersonalAccess {
   audited: boolean;
 }
 
-/** A pupil's diary: the pupil, a linked guardian, or the school's admin. */
+/**
+ * The schools holding a person now (identity's current_school_ids), as scope targets: a
+ * school the pupil left is no longer theirs, and the one they are at now is, wherever they
+ * were registered (person.schoolId).
+ */
+async function currentSchoolsOf(
+  ctx: GatewayContext,
+  person: Person,
+  alsoRegistering: boolean,
+): Promise<ScopeTarget[]> {
+  const ids = person.currentSchoolIds.length > 0 ? [...person.currentSchoolIds] : [];
+  if (ids.length === 0 || (alsoRegistering && !ids.includes(person.schoolId)))
+    ids.push(person.schoolId);
+  return Promise.all(
+    ids.map(async (schoolId) => ({
+      schoolId,
+      municipalityId:
+        schoolId === person.schoolId
+          ? person.municipalityId
+          : ((await ctx.loaders.schools.load(schoolId))?.municipalityId ?? ""),
+      regionId: ctx.regionId,
+    })),
+  );
+}
+
+/**
+ * The first grant of one of `roles` over one of the person's current schools (`alsoRegistering`:
+ * or the school that registered them, which identity answers with the name alone once it no
+ * longer holds them).
+ */
+async function grantOverPerson(
+  ctx: GatewayContext,
+  roles: readonly Role[],
+  person: Person,
+  alsoRegistering = false,
+): Promise<string | undefined> {
+  for (const target of await currentSchoolsOf(ctx, person, alsoRegistering)) {
+    const claim = grantOf(ctx.caller, roles, target);
+    if (claim) return claim;
+  }
+  return undefined;
+}
+
+/** A pupil's diary: the pupil, a linked guardian, or the admin of the pupil's school now. */
 export async function readDiary(ctx: GatewayContext, studentId: string): Promise<PersonalAccess> {
   const own = await ownOrGuardian(ctx, studentId);
   if (own) return { claim: own, audited: false };
   const person = await ctx.loaders.people.load(studentId);
-  const admin = person && grantOf(ctx.caller, ["SCHOOL_ADMIN"], { schoolId: person.schoolId });
+  const admin = person && (await grantOverPerson(ctx, ["SCHOOL_ADMIN"], person));
   if (admin) return { claim: admin, audited: true };
   throw forbidden("studentId", `the diary of ${studentId}`);
 }
@@ -191,8 +234,10 @@ async function ownOrGuardian(ctx: GatewayContext, personId: string): Promise<str
 
 /**
  * Personal data of one person: themself, a linked guardian, an authorized path (`via`: a
- * journal or class group the caller may read), their school's admin; staff also to those
- * who may read their school. Never a pupil's to municipal, ministry or platform roles.
+ * journal or class group the caller may read), the admin of a school holding them now; staff
+ * also to those who may read such a school; the school that registered them as well, which
+ * identity answers with the name alone once it holds them no longer (as any school that held
+ * them, asking through its journal). Never a pupil's to municipal, ministry or platform roles.
  */
 export async function readPersonalData(
   ctx: GatewayContext,
@@ -206,15 +251,10 @@ export async function readPersonalData(
   if (via && (via.startsWith("TEACHER@") || via.startsWith("SCHOOL_ADMIN@"))) {
     return { claim: via, audited: pupil };
   }
-  const target = {
-    schoolId: person.schoolId,
-    municipalityId: person.municipalityId,
-    regionId: ctx.regionId,
-  };
-  const admin = grantOf(ctx.caller, ["SCHOOL_ADMIN"], target);
+  const admin = await grantOverPerson(ctx, ["SCHOOL_ADMIN"], person, true);
   if (admin) return { claim: admin, audited: pupil };
   if (!pupil) {
-    const staffReader = grantOf(ctx.caller, ORG_ROLES.SCHOOL, target);
+    const staffReader = await grantOverPerson(ctx, ORG_ROLES.SCHOOL, person, true);
     if (staffReader) return { claim: staffReader, audited: false };
   }
   throw forbidden(field, `personal data of person ${person.personId}`);

@@ -111,6 +111,7 @@ export const FIELD_POLICIES: Record<string, Policy> = {
   "Person.givenName": personal,
   "Person.patronymic": personal,
   "Person.birthDate": personal,
+  "Person.namesOnly": personal,
   // Marks of every pupil of the journal reach the caller: one audited read for all of them.
   "Journal.rows": async (j: JournalNode) => ({ claim: j.claim, pupils: j.view.studentIds }),
 };

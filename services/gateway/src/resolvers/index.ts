@@ -246,6 +246,10 @@ export const resolvers = {
       (await personalData(p, ctx))?.patronymic ?? null,
     birthDate: async (p: PersonRef, _: unknown, ctx: Ctx) =>
       orNull((await personalData(p, ctx))?.birthDate ?? ""),
+    namesOnly: async (p: PersonRef, _: unknown, ctx: Ctx) => {
+      const person = await ctx.loaders.personalData.load(p.id);
+      return person?.personalData && !person.erased ? person.personalDataNamesOnly : null;
+    },
   },
   Journal: {
     classGroup: (j: JournalNode) => j.classGroup,

@@ -12,6 +12,8 @@ const pupil = (personId: string, name?: [string, string, string], erased = false
   legalHold: false,
   portalConsent: false,
   portalId: "",
+  personalDataNamesOnly: false,
+  currentSchoolIds: ["s1"],
   ...(name
     ? {
         personalData: {

@@ -163,6 +163,10 @@ type Person {
   patronymic: String
   """Birth date."""
   birthDate: Date
+  """
+  True when only the name is given: the reader's school held the person before but holds them no longer (a pupil who moved on, in its old journals); the rest of their personal data is the current school's. Null when no personal data is given at all.
+  """
+  namesOnly: Boolean
 }
 
 """A subject of the curriculum."""

@@ -214,13 +214,15 @@ export async function startFakeServices(): Promise<FakeServices> {
         legalHold: false,
         portalConsent: false,
         portalId: "",
+        currentSchoolIds: p.currentSchools ?? [p.schoolId],
+        personalDataNamesOnly: r.includePersonalData && !p.erased && (p.namesOnly ?? false),
         ...(r.includePersonalData && !p.erased
           ? {
               personalData: {
                 familyName: p.familyName,
                 givenName: "Имя",
                 patronymic: "",
-                birthDate: "2015-03-01",
+                birthDate: p.namesOnly ? "" : "2015-03-01",
                 sex: 0,
                 snils: "",
                 contacts: [],

@@ -4,7 +4,7 @@ import { PersonKind } from "@otmetka/proto/identity/v1/identity_service";
  * A small region for the gateway's tests: two municipalities with a school each; school S1
  * has class group C1 (30 pupils, homeroom T1, T1 teaches math, T3 teaches rus) and C3 (no
  * teacher of ours); school S2 has C2 with pupil Q1. G1 is P1's guardian. E1 is an erased
- * pupil of S1 on no roster.
+ * pupil of S1 on no roster; L1 left S1 for S2, N1 came from S2 to S1 (on no roster).
  */
 export const F = {
   region: "74",
@@ -22,6 +22,10 @@ export const F = {
   p1: "p01",
   q1: "q1",
   e1: "e1",
+  /** A pupil registered at S1 who moved to S2: S1 reads the name only. */
+  l1: "l1",
+  /** A pupil registered at S2 who is at S1 now. */
+  n1: "n1",
   year: 2026,
 } as const;
 
@@ -44,6 +48,10 @@ export interface FixturePerson {
   familyName: string;
   /** Erased: identity answers without personal data. */
   erased?: boolean;
+  /** identity's current_school_ids when they are not the registering school. */
+  currentSchools?: string[];
+  /** identity answers the name only, marked (a school that held them before asks). */
+  namesOnly?: boolean;
 }
 
 const person = (
@@ -68,6 +76,15 @@ export const PEOPLE: FixturePerson[] = [
   ),
   person(F.q1, PersonKind.PERSON_KIND_STUDENT, F.s2, F.m2, "Pupil-q1"),
   { ...person(F.e1, PersonKind.PERSON_KIND_STUDENT, F.s1, F.m1, "Pupil-e1"), erased: true },
+  {
+    ...person(F.l1, PersonKind.PERSON_KIND_STUDENT, F.s1, F.m1, "Pupil-l1"),
+    currentSchools: [F.s2],
+    namesOnly: true,
+  },
+  {
+    ...person(F.n1, PersonKind.PERSON_KIND_STUDENT, F.s2, F.m2, "Pupil-n1"),
+    currentSchools: [F.s1],
+  },
   person(F.t1, PersonKind.PERSON_KIND_STAFF, F.s1, F.m1, "Teacher-t1"),
   person(F.t2, PersonKind.PERSON_KIND_STAFF, F.s2, F.m2, "Teacher-t2"),
   person(F.t3, PersonKind.PERSON_KIND_STAFF, F.s1, F.m1, "Teacher-t3"),
