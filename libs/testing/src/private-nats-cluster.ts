@@ -50,7 +50,8 @@ cluster {
 /**
  * A JetStream cluster of `size` `nats-server` processes on loopback, on free ports, each with
  * its own store: for tests that kill a node and check R3 streams lose nothing. The shared
- * server is never touched. Resolves once every node answers and the cluster has formed.
+ * server is never touched. Resolves once every node answers and the cluster has formed (an
+ * R-size stream placed); on a failure no node is left running.
  */
 export async function startPrivateNatsCluster(size = 3): Promise<PrivateNatsCluster> {
   const bin = natsServerBinary();
@@ -62,9 +63,10 @@ export async function startPrivateNatsCluster(size = 3): Promise<PrivateNatsClus
     while (ports.includes(p) || clusterPorts.includes(p)) p = await freePort();
     clusterPorts.push(p);
   }
-  const nodes: PrivateNatsNode[] = [];
-  for (let i = 0; i < size; i++) {
+  const servers: ServerProcess[] = [];
+  const nodeAt = async (i: number): Promise<PrivateNatsNode> => {
     const name = `n${i + 1}`;
+    const port = ports[i] as number;
     const dir = join(root, name);
     await mkdir(dir, { recursive: true });
     const file = join(dir, "server.conf");
@@ -72,21 +74,21 @@ export async function startPrivateNatsCluster(size = 3): Promise<PrivateNatsClus
       file,
       nodeConfig({
         name,
-        port: ports[i] as number,
+        port,
         clusterPort: clusterPorts[i] as number,
         routes: clusterPorts.filter((_, j) => j !== i),
         storeDir: join(dir, "js"),
       }),
     );
     const server = new ServerProcess(`nats-server ${name}`, bin, ["-c", file]);
-    const port = ports[i] as number;
+    servers.push(server);
     const node = await controlPrivateServer({
       server,
       what: `private nats-server ${name} on port ${port}`,
       ...natsOnPort(port),
       dir,
     });
-    nodes.push({
+    return {
       name,
       url: node.url,
       get running() {
@@ -95,12 +97,37 @@ export async function startPrivateNatsCluster(size = 3): Promise<PrivateNatsClus
       kill: node.kill,
       stop: node.stop,
       restart: node.restart,
-    });
+    };
+  };
+  // All nodes at once: each keeps dialling its routes until the others listen, so the cluster
+  // forms whatever the order, and one node's start-up no longer waits for the one before.
+  const started = await Promise.allSettled(Array.from({ length: size }, (_, i) => nodeAt(i)));
+  const nodes = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const dispose = async () => {
+    await Promise.all(servers.map((s) => s.stop("SIGTERM")));
+    await rm(root, { recursive: true, force: true });
+  };
+  const failed = started.find((r) => r.status === "rejected");
+  if (failed) {
+    // No node is left running behind the error, not even one that never answered.
+    await dispose();
+    throw failed.reason;
   }
   const url = nodes.map((n) => n.url).join(",");
   const jetStreamReady = async (timeoutMs = 30_000) => {
     const nc = await connect({ servers: url.split(","), maxReconnectAttempts: -1 });
     try {
+      // Until the meta leader is elected, API requests go unanswered (no error): wait for it
+      // with short requests, so that one sent too early does not cost the 2 s timeout below.
+      await waitFor(
+        "a JetStream meta leader on the cluster",
+        async () => {
+          const jsm = await jetstreamManager(nc, { timeout: 250, checkAPI: false });
+          await jsm.getAccountInfo();
+          return true;
+        },
+        timeoutMs,
+      );
       // A meta leader is not enough: an R-size stream needs every peer current. Place one.
       const probe = `readiness_${Date.now()}`;
       await waitFor(
@@ -117,14 +144,11 @@ export async function startPrivateNatsCluster(size = 3): Promise<PrivateNatsClus
       await nc.close();
     }
   };
-  await jetStreamReady();
-  return {
-    url,
-    nodes,
-    jetStreamReady,
-    dispose: async () => {
-      await Promise.all(nodes.map((n) => n.stop()));
-      await rm(root, { recursive: true, force: true });
-    },
-  };
+  try {
+    await jetStreamReady();
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+  return { url, nodes, jetStreamReady, dispose };
 }
