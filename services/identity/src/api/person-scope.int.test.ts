@@ -569,7 +569,7 @@ describe("a school the staff member left", () => {
     // B ends its own assignment (the registering school); A may not end it for B.
     await expectDenied(() => unassign(t, w.b, w.adminA), w.b);
     await unassign(t, w.b, w.adminB);
-    // The registering school keeps the name; a school assigned and left (below) is not recorded.
+    // The registering school keeps the name, as a school assigned and left does (below).
     expect(await reads(t, w.adminB)).toBe("names");
     expect(await accountsOf(w.b, w.adminB)).not.toContain(t);
     await expectDenied(() => change(t, w.adminB), w.a);
@@ -583,9 +583,34 @@ describe("a school the staff member left", () => {
     expect(await reads(t, w.adminB)).toBe("all");
     // An assigned school leaves the same way; the registering one is listed first.
     await unassign(t, w.a, w.adminA);
-    expect(await reads(t, w.adminA)).toBe("none");
+    expect(await reads(t, w.adminA)).toBe("names");
     expect((await h.api.getStaffSchools({ personId: t }, w.adminB)).schoolIds).toEqual([w.b]);
     await erase(t, w.adminB);
+  });
+
+  it("a school the teacher was assigned to and left reads their name only (its journals' lessons)", async () => {
+    const w = await world();
+    const t = await teacher(w.b, w.a);
+    const teacherA = await h.callerWith([`TEACHER@school:${w.a}`]);
+    await unassign(t, w.a, w.adminA);
+    for (const md of [w.adminA, teacherA, w.officerX]) {
+      const { people } = await h.api.getPeople({ personIds: [t], includePersonalData: true }, md);
+      expect(people[0]).toMatchObject({
+        personId: t,
+        currentSchoolIds: [w.b],
+        personalDataNamesOnly: true,
+        personalData: { familyName: "Петрова", birthDate: "", snils: "", contacts: [] },
+      });
+    }
+    expect(await reads(t, teacherA)).toBe("names");
+    // Nothing else: B manages them alone; a school that never had them reads nothing.
+    await expectDenied(() => change(t, w.adminA), w.b);
+    expect(await accountsOf(w.a, w.adminA)).not.toContain(t);
+    expect(await reads(t, await h.callerWith([`SCHOOL_ADMIN@school:${w.a2}`]))).toBe("none");
+    // Taken on again (with B's consent): A reads everything again.
+    const adminAB = await h.userWith([`SCHOOL_ADMIN@school:${w.a}`, `SCHOOL_ADMIN@school:${w.b}`]);
+    await assign(t, w.a, h.md(adminAB.token));
+    expect(await reads(t, w.adminA)).toBe("all");
   });
 
   it("refuses the only school, a school not theirs and a person who is not staff", async () => {

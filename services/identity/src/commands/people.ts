@@ -1,9 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { loadAggregate } from "@otmetka/eventstore";
+import {
+  loadAggregate,
+  type Queryable,
+  type StreamAppend,
+  WrongExpectedVersion,
+} from "@otmetka/eventstore";
 import { PersonalData } from "@otmetka/proto/identity/v1/identity_service";
 import { aadOf, newDataKey, open, seal } from "../crypto/aead.js";
 import { nameTokens } from "../crypto/blind-index.js";
 import { deleteDataKey, findDataKey, insertDataKey } from "../crypto/person-keys.js";
+import { accountStatusDecider } from "../domain/account-status.js";
 import { invalidInput, notFound, refused } from "../domain/errors.js";
 import { type PersonKind, type PersonState, personDecider } from "../domain/person.js";
 import { nameText, validatePersonalData } from "../domain/personal-data.js";
@@ -11,7 +17,7 @@ import { streamIds } from "../domain/stream-ids.js";
 import { requireCommandId, requireId, requireName } from "../domain/validators.js";
 import type { CallContext, IdentityDeps } from "./deps.js";
 import { loadSchool } from "./organisations.js";
-import { runCommand } from "./run-command.js";
+import { runCommand, runPlan } from "./run-command.js";
 
 const KINDS = new Set([1, 2, 3]);
 
@@ -132,6 +138,11 @@ export const liftLegalHold = (
  * Then VACUUM FULL rewrites person_keys: a DELETE only marks the row dead, and its bytes (the
  * wrapped key) would stay readable in the table's data file until the space is reused; the
  * rewrite leaves a file without them. It cannot run inside the transaction.
+ *
+ * Their accounts go too (a username may be a name, and nobody logs in as an erased person),
+ * each as DeleteAccount would: AccountDeleted on account-<id> in the same command, so the
+ * read models drop their grants and status now and on a rebuild (a PLATFORM_ADMIN grant left
+ * behind would, for one, keep the bootstrap admin from being created).
  */
 export async function erasePerson(
   deps: IdentityDeps,
@@ -141,23 +152,63 @@ export async function erasePerson(
   const commandId = requireCommandId(input.commandId);
   const personId = requireId("person_id", input.personId);
   await loadPerson(deps, "person_id", personId);
-  await runCommand(deps.store, {
-    streamId: streamIds.person(personId),
-    decider: personDecider,
-    command: { type: "ErasePerson" },
+  let accountIds: string[] = [];
+  await runPlan(deps.store, {
     commandId,
     payload: { type: "ErasePerson", personId },
-    result: () => ({}),
-    ...ctx,
+    ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
+    plan: async () => {
+      const person = await loadAggregate(deps.store, streamIds.person(personId), personDecider);
+      const appends: StreamAppend[] = [
+        {
+          streamId: streamIds.person(personId),
+          expected: person.version,
+          events: personDecider.decide({ type: "ErasePerson" }, person.state),
+        },
+      ];
+      accountIds = await accountsOfPerson(deps.store.pool, personId);
+      for (const accountId of accountIds) {
+        const account = await loadAggregate(
+          deps.store,
+          streamIds.account(accountId),
+          accountStatusDecider,
+        );
+        appends.push({
+          streamId: streamIds.account(accountId),
+          expected: account.version,
+          events: accountStatusDecider.decide(
+            { type: "DeleteAccount", accountId, reason: ERASURE_REASON },
+            account.state,
+          ),
+        });
+      }
+      return { appends, result: {} };
+    },
     alsoWrite: async (client) => {
       await deleteDataKey(client, personId);
-      // Their accounts go too: a username may be a name, and nobody logs in as an erased person
-      // (refresh families and tokens cascade). Grant events keep only ids.
-      await client.query("DELETE FROM accounts WHERE person_id = $1", [personId]);
+      // Refresh families and tokens cascade. An account opened after the plan read them has
+      // no AccountDeleted yet: plan again (as a stream that moved would).
+      const { rows } = await client.query<{ account_id: string }>(
+        "DELETE FROM accounts WHERE person_id = $1 RETURNING account_id",
+        [personId],
+      );
+      const late = rows.find((r) => !accountIds.includes(r.account_id));
+      if (late) throw new WrongExpectedVersion(streamIds.account(late.account_id), "no_stream", 0);
     },
   });
   // Also on a replay: a retry after a failed VACUUM (the erasure itself committed) redoes it.
   await deps.store.pool.query("VACUUM FULL person_keys");
+}
+
+/** AccountDeleted's reason when erasure deletes the account: a case reference, no data. */
+const ERASURE_REASON = "person erased";
+
+async function accountsOfPerson(db: Queryable, personId: string): Promise<string[]> {
+  const { rows } = await db.query<{ account_id: string }>(
+    "SELECT account_id FROM accounts WHERE person_id = $1 ORDER BY account_id",
+    [personId],
+  );
+  return rows.map((r) => r.account_id);
 }
 
 /** The data key of a person who exists and is not erased; typed errors otherwise. */

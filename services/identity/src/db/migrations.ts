@@ -4,7 +4,7 @@ import { auditMigrations } from "../audit/migrations.js";
 
 /*
  * Identity's own tables, beside the event store's schema. The read models (municipalities,
- * schools, people, person_name_index, class_groups, enrollments) are written in the same
+ * schools, people, person_name_index, class_groups, enrollments, ...) are written in the same
  * transaction as the events they come from and can be rebuilt from the log
  * (projections/rebuild.ts). person_keys is not a read model: it is the mutable key table that
  * erasure deletes from, and the only place data keys live.
@@ -41,18 +41,35 @@ async function createPersonSchools(db: Kysely<unknown>): Promise<void> {
 
 /**
  * The schools that held a person before but hold them no longer (README "A person's former
- * schools"): the schools of their own stays and the school that registered them, less their
- * current schools (person_schools). Over one of these a caller reads the person's name only:
- * the school's journals keep listing a pupil who left. A guardian's children's schools are
- * not theirs here (a journal lists pupils); a staff school the teacher left is not recorded
- * (UnassignStaffFromSchool deletes the staff_schools row), only the registering one counts.
+ * schools"): the schools of their own stays, the school that registered them and the staff
+ * schools they left (staff_schools_left), less their current schools (person_schools). Over
+ * one of these a caller reads the person's name only: the school's journals keep listing a
+ * pupil who left and the teacher who taught their lessons. A guardian's children's schools
+ * are not theirs here (a journal lists pupils).
+ *
+ * staff_schools_left is a read model of StaffUnassignedFromSchool (UnassignStaffFromSchool
+ * deletes the staff_schools row): a row per school the staff member ever left, kept when they
+ * come back (person_schools then counts the school as current). It is filled here from the
+ * log for events older than the table, as the projection and a rebuild do.
  */
-const createPersonFormerSchools = sql`CREATE OR REPLACE FUNCTION person_former_schools(p uuid)
-  RETURNS SETOF uuid LANGUAGE sql STABLE AS $$
-    SELECT e.school_id FROM enrollments e WHERE e.person_id = p
-    UNION SELECT r.school_id FROM people r WHERE r.person_id = p
-    EXCEPT SELECT person_schools(p)
-  $$`;
+export async function createPersonFormerSchools(db: Kysely<unknown>): Promise<void> {
+  await sql`CREATE TABLE IF NOT EXISTS staff_schools_left (
+    person_id uuid NOT NULL,
+    school_id uuid NOT NULL,
+    PRIMARY KEY (person_id, school_id)
+  )`.execute(db);
+  await sql`INSERT INTO staff_schools_left (person_id, school_id)
+    SELECT (data->>'personId')::uuid, (data->>'schoolId')::uuid FROM eventstore.events
+    WHERE type = 'identity.v1.StaffUnassignedFromSchool'
+    ON CONFLICT DO NOTHING`.execute(db);
+  await sql`CREATE OR REPLACE FUNCTION person_former_schools(p uuid)
+    RETURNS SETOF uuid LANGUAGE sql STABLE AS $$
+      SELECT e.school_id FROM enrollments e WHERE e.person_id = p
+      UNION SELECT r.school_id FROM people r WHERE r.person_id = p
+      UNION SELECT l.school_id FROM staff_schools_left l WHERE l.person_id = p
+      EXCEPT SELECT person_schools(p)
+    $$`.execute(db);
+}
 
 const identityMigrations: Record<string, Migration> = {
   "2026-11-28_101_identity_organisations": {
@@ -260,9 +277,13 @@ const identityMigrations: Record<string, Migration> = {
     up: createPersonSchools,
   },
   "2026-11-30_206_identity_person_former_schools": {
-    async up(db) {
-      await createPersonFormerSchools.execute(db);
-    },
+    // (Its first form had no staff schools left; 207 added them, and this migration now makes
+    // the same table and function, so every database ends equal.)
+    up: createPersonFormerSchools,
+  },
+  "2026-11-30_207_identity_staff_schools_left": {
+    // A school a teacher left is one of their former schools (createPersonFormerSchools).
+    up: createPersonFormerSchools,
   },
 };
 

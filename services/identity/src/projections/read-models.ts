@@ -196,6 +196,11 @@ export async function applyToReadModels(
         e.value.personId,
         e.value.schoolId,
       ]);
+      // Kept: the school's journals still show the teacher's name (person_former_schools).
+      await db.query(
+        "INSERT INTO staff_schools_left (person_id, school_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        [e.value.personId, e.value.schoolId],
+      );
       // Its staff no longer find them by name (the registering school's entries stay, as
       // rebuild.ts indexes every person there).
       await db.query(

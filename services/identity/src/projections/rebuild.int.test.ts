@@ -1,3 +1,4 @@
+import { Kysely, PostgresDialect } from "kysely";
 import { describe, expect, it } from "vitest";
 import { createAccount } from "../accounts/accounts.js";
 import type { AuthDeps } from "../accounts/deps.js";
@@ -11,6 +12,7 @@ import {
   unassignStaffFromSchool,
 } from "../commands/guardians.js";
 import { erasePerson, registerPerson } from "../commands/people.js";
+import { createPersonFormerSchools } from "../db/migrations.js";
 import { PersonKind } from "../domain/person.js";
 import {
   cmd,
@@ -120,5 +122,75 @@ describe("read model rebuild", () => {
     const { events } = await rebuildReadModels(d.store, d);
     expect(events).toBeGreaterThan(10);
     expect(await snapshotTables(d, READ_MODEL_TABLES)).toEqual(before);
+  });
+
+  it("erasure deletes the person's accounts with AccountDeleted: their grants go, now and on a rebuild", async () => {
+    const d = t.deps;
+    const a = await givenSchool(d);
+    const { personId: teacher } = await registerPerson(d, {
+      commandId: cmd(),
+      kind: PersonKind.PERSON_KIND_STAFF,
+      schoolId: a.schoolId,
+      personalData: personalData({ familyName: "Стираемова" }),
+    });
+    const auth = { ...d, regionId: "74" } as AuthDeps;
+    const opened = await Promise.all(
+      ["erased.one", "erased.two"].map((username) =>
+        createAccount(auth, { username, password: `${username}-password-1`, personId: teacher }),
+      ),
+    );
+    const ids = opened.map((o) => o.accountId);
+    for (const accountId of ids) {
+      const grant = { role: "TEACHER", scopeKind: "school", scopeId: a.schoolId };
+      await grantRole(auth, { commandId: cmd(), accountId, grant }, {}, () => {});
+    }
+    await disableAccount(auth, { commandId: cmd(), accountId: ids[0]!, reason: "5" }, {}, () => {});
+    const eraseCommand = cmd();
+    await erasePerson(d, { commandId: eraseCommand, personId: teacher });
+    // A retry replays: nothing more is written.
+    await erasePerson(d, { commandId: eraseCommand, personId: teacher });
+
+    const rowsOf = async (table: string) =>
+      (await d.store.pool.query(`SELECT * FROM ${table} WHERE account_id = ANY($1::uuid[])`, [ids]))
+        .rows;
+    expect(await rowsOf("accounts")).toEqual([]);
+    expect(await rowsOf("account_grants")).toEqual([]);
+    expect(await rowsOf("disabled_accounts")).toEqual([]);
+    const { rows: deleted } = await d.store.pool.query<{ stream_id: string }>(
+      `SELECT stream_id FROM eventstore.events WHERE type = 'identity.v1.AccountDeleted'
+         AND stream_id = ANY($1::text[]) ORDER BY stream_id`,
+      [ids.map((id) => `account-${id}`)],
+    );
+    expect(deleted.map((r) => r.stream_id)).toEqual(ids.map((id) => `account-${id}`).sort());
+
+    const before = await snapshotTables(d, READ_MODEL_TABLES);
+    await rebuildReadModels(d.store, d);
+    expect(await snapshotTables(d, READ_MODEL_TABLES)).toEqual(before);
+    expect(await rowsOf("account_grants")).toEqual([]);
+  });
+
+  it("the migration fills staff_schools_left from the log as the projection does", async () => {
+    const d = t.deps;
+    const a = await givenSchool(d);
+    const b = await givenSchool(d);
+    const { personId: teacher } = await registerPerson(d, {
+      commandId: cmd(),
+      kind: PersonKind.PERSON_KIND_STAFF,
+      schoolId: a.schoolId,
+      personalData: personalData({ familyName: "Ушедшева" }),
+    });
+    const staff = (schoolId: string) => ({ commandId: cmd(), personId: teacher, schoolId });
+    await assignStaffToSchool(d, staff(b.schoolId));
+    await unassignStaffFromSchool(d, staff(b.schoolId));
+    const left = await snapshotTables(d, ["staff_schools_left"]);
+    expect(left).toMatchObject({
+      staff_schools_left: expect.arrayContaining([{ person_id: teacher, school_id: b.schoolId }]),
+    });
+    // As a database migrated before the table existed: the rows come from the log.
+    await d.store.pool.query("TRUNCATE staff_schools_left");
+    await createPersonFormerSchools(
+      new Kysely({ dialect: new PostgresDialect({ pool: d.store.pool }) }),
+    );
+    expect(await snapshotTables(d, ["staff_schools_left"])).toEqual(left);
   });
 });

@@ -19,6 +19,7 @@ export const READ_MODEL_TABLES = [
   "subgroup_members",
   "guardian_links",
   "staff_schools",
+  "staff_schools_left",
   "person_name_index",
   "account_grants",
   "disabled_accounts",

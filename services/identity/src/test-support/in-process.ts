@@ -71,6 +71,7 @@ export const ALL_TABLES = [
   "subgroup_members",
   "guardian_links",
   "staff_schools",
+  "staff_schools_left",
   "accounts",
   "refresh_families",
   "refresh_tokens",
