@@ -7,6 +7,7 @@ import { AuthServiceService } from "@otmetka/proto/identity/v1/auth_service";
 import { IdentityServiceService } from "@otmetka/proto/identity/v1/identity_service";
 import { createCallerVerifier, runService, serveGrpc, systemClock } from "@otmetka/service-kit";
 import { bootstrapAdmin } from "./accounts/bootstrap-admin.js";
+import { deleteAccountsOfErasures } from "./accounts/erased-accounts.js";
 import { createAuthService } from "./api/auth-service.js";
 import { routeIdentityEvent } from "./api/event-routing.js";
 import { createIdentityService } from "./api/identity-service.js";
@@ -65,6 +66,10 @@ await runService(async (lifecycle) => {
     regionId: config.IDENTITY_REGION_ID,
   });
   logger.info({ kid: activeKid, rotated, resealed }, "signing key ready");
+  const repaired = await deleteAccountsOfErasures(deps);
+  if (repaired.length > 0) {
+    logger.info({ account_ids: repaired }, "AccountDeleted written for accounts of past erasures");
+  }
   if (config.IDENTITY_BOOTSTRAP_ADMIN_PASSWORD) {
     const admin = await bootstrapAdmin(auth, {
       username: config.IDENTITY_BOOTSTRAP_ADMIN_USERNAME,

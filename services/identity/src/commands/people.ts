@@ -9,7 +9,7 @@ import { PersonalData } from "@otmetka/proto/identity/v1/identity_service";
 import { aadOf, newDataKey, open, seal } from "../crypto/aead.js";
 import { nameTokens } from "../crypto/blind-index.js";
 import { deleteDataKey, findDataKey, insertDataKey } from "../crypto/person-keys.js";
-import { accountStatusDecider } from "../domain/account-status.js";
+import { accountStatusDecider, ERASURE_REASON } from "../domain/account-status.js";
 import { invalidInput, notFound, refused } from "../domain/errors.js";
 import { type PersonKind, type PersonState, personDecider } from "../domain/person.js";
 import { nameText, validatePersonalData } from "../domain/personal-data.js";
@@ -199,9 +199,6 @@ export async function erasePerson(
   // Also on a replay: a retry after a failed VACUUM (the erasure itself committed) redoes it.
   await deps.store.pool.query("VACUUM FULL person_keys");
 }
-
-/** AccountDeleted's reason when erasure deletes the account: a case reference, no data. */
-const ERASURE_REASON = "person erased";
 
 async function accountsOfPerson(db: Queryable, personId: string): Promise<string[]> {
   const { rows } = await db.query<{ account_id: string }>(

@@ -12,6 +12,9 @@ export type AccountStatusCommand =
   | { type: "EnableAccount"; accountId: string }
   | { type: "DeleteAccount"; accountId: string; reason: string };
 
+/** AccountDeleted's reason when erasure deletes the account: a case reference, no data. */
+export const ERASURE_REASON = "person erased";
+
 /**
  * Disabling, enabling and deleting an account. Like granting a held role, asking for the state
  * the account is already in writes nothing (a retry, or two admins acting at once, is

@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect } from "kysely";
 import { describe, expect, it } from "vitest";
 import { createAccount } from "../accounts/accounts.js";
 import type { AuthDeps } from "../accounts/deps.js";
+import { deleteAccountsOfErasures } from "../accounts/erased-accounts.js";
 import { deleteAccount, disableAccount, enableAccount } from "../commands/account-status.js";
 import { openClassGroup } from "../commands/class-groups.js";
 import { enrollStudent, transferStudent } from "../commands/enrollment.js";
@@ -192,5 +193,47 @@ describe("read model rebuild", () => {
       new Kysely({ dialect: new PostgresDialect({ pool: d.store.pool }) }),
     );
     expect(await snapshotTables(d, ["staff_schools_left"])).toEqual(left);
+  });
+
+  it("start-up writes AccountDeleted for accounts an older erasure deleted without it", async () => {
+    const d = t.deps;
+    const a = await givenSchool(d);
+    const auth = { ...d, regionId: "74" } as AuthDeps;
+    const { accountId } = await createAccount(auth, {
+      username: "erased.before",
+      password: "erased-before-password-1",
+      personId: "",
+    });
+    const admin = { role: "PLATFORM_ADMIN", scopeKind: "", scopeId: "" };
+    const teach = { role: "TEACHER", scopeKind: "school", scopeId: a.schoolId };
+    for (const grant of [admin, teach]) {
+      await grantRole(auth, { commandId: cmd(), accountId, grant }, {}, () => {});
+    }
+    await disableAccount(auth, { commandId: cmd(), accountId, reason: "6" }, {}, () => {});
+    const kept = await createAccount(auth, {
+      username: "erased.kept",
+      password: "erased-kept-password-1",
+      personId: "",
+    });
+    await grantRole(
+      auth,
+      { commandId: cmd(), accountId: kept.accountId, grant: teach },
+      {},
+      () => {},
+    );
+    // What ErasePerson did before: the row alone.
+    await d.store.pool.query("DELETE FROM accounts WHERE account_id = $1", [accountId]);
+
+    expect(await deleteAccountsOfErasures(d)).toContain(accountId);
+    const rowsOf = async (table: string, id: string) =>
+      (await d.store.pool.query(`SELECT * FROM ${table} WHERE account_id = $1`, [id])).rows;
+    expect(await rowsOf("account_grants", accountId)).toEqual([]);
+    expect(await rowsOf("disabled_accounts", accountId)).toEqual([]);
+    expect(await rowsOf("account_grants", kept.accountId)).toHaveLength(1);
+    // Once repaired, nothing is found again; a rebuild agrees.
+    expect(await deleteAccountsOfErasures(d)).toEqual([]);
+    const before = await snapshotTables(d, READ_MODEL_TABLES);
+    await rebuildReadModels(d.store, d);
+    expect(await snapshotTables(d, READ_MODEL_TABLES)).toEqual(before);
   });
 });
