@@ -20,7 +20,17 @@ describe("gateway process", () => {
   let fakes: FakeServices;
   let gateway: ServiceProcess;
   let url: string;
+  let bad: ServiceProcess;
+  let badExit: Promise<number | null>;
   beforeAll(async () => {
+    // The bad-configuration process starts alongside the good one (its test reads its exit):
+    // two starts overlapped instead of one after the other.
+    bad = startServiceProcess({
+      name: "gateway-bad-config",
+      cwd,
+      env: { ...env.env, GRAPHQL_MAX_DEPTH: "1000", IDENTITY_GRPC_ADDRESS: "nowhere" },
+    });
+    badExit = bad.exited.then(({ code }) => code);
     issuer = await startTestTokenIssuer();
     fakes = await startFakeServices();
     const port = await freePort();
@@ -42,7 +52,7 @@ describe("gateway process", () => {
     await gateway.waitForOutput("gateway listening", 60_000);
   }, 90_000);
   afterAll(async () => {
-    if (gateway && gateway.child.exitCode === null) gateway.child.kill("SIGKILL");
+    for (const p of [gateway, bad]) if (p && p.child.exitCode === null) p.child.kill("SIGKILL");
     await fakes?.stop();
     await issuer?.stop();
   });
@@ -76,13 +86,7 @@ describe("gateway process", () => {
   });
 
   it("refuses a bad variable at start-up, naming it (exit 1)", async () => {
-    const bad = startServiceProcess({
-      name: "gateway-bad-config",
-      cwd,
-      env: { ...env.env, GRAPHQL_MAX_DEPTH: "1000", IDENTITY_GRPC_ADDRESS: "nowhere" },
-    });
-    const ended = await new Promise<number | null>((resolve) => bad.child.on("exit", resolve));
-    expect(ended).toBe(1);
+    expect(await badExit).toBe(1);
     expect(bad.stderr).toContain("GRAPHQL_MAX_DEPTH");
     expect(bad.stderr).toContain("IDENTITY_GRPC_ADDRESS");
   });
