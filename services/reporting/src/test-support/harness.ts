@@ -46,13 +46,19 @@ export async function startHarness(env: TestServerUrls): Promise<Harness> {
       published += events.length;
     },
     async caughtUp() {
-      await eventually(async () => {
-        const { rows } = await pool.query<{ n: string }>(
-          "SELECT count(*) AS n FROM proj_reporting._inbox",
-        );
-        if (Number(rows[0]?.n) < published)
-          throw new Error(`applied ${rows[0]?.n} of ${published}`);
-      });
+      // Polled every 20 ms (within the usual 20 s): tests call this after every step, and a
+      // batch commits in a few ms, so the default 100 ms added most of each wait.
+      await eventually(
+        async () => {
+          const { rows } = await pool.query<{ n: string }>(
+            "SELECT count(*) AS n FROM proj_reporting._inbox",
+          );
+          if (Number(rows[0]?.n) < published)
+            throw new Error(`applied ${rows[0]?.n} of ${published}`);
+        },
+        20_000,
+        20,
+      );
     },
     async close() {
       await runner.stop().catch(() => {});
