@@ -272,3 +272,78 @@ describe("dashboards", () => {
     expect(r.results[1]?.error?.message).toMatch(/^period/);
   });
 });
+
+describe("refusals tell nothing of another school", () => {
+  // A refusal named the school and municipality the entity belongs to ("needs TEACHER ...
+  // for school S, municipality M"), and an unknown id was refused otherwise (NOT_FOUND, or no
+  // school named): anyone could learn which school a pupil attends and which ids exist.
+  const unknown = () => randomUUID();
+  const without = (message: string | undefined, ...ids: string[]) =>
+    ids.reduce((m, id) => m.replaceAll(id, "<id>"), message ?? "");
+
+  it("a diary of another school's pupil is refused as an unknown pupil's is, naming neither school nor municipality", async () => {
+    for (const roles of [["TEACHER@school:another"], ["GUARDIAN"], ["STUDENT"]]) {
+      const missing = unknown();
+      const r = await api.client.getDiaries(
+        { studentIds: [f.p.p1, missing], from: "2026-09-01", to: "2026-09-30" },
+        await api.as(roles, randomUUID()),
+      );
+      expect(r.results.map((x) => x.error?.code)).toEqual([
+        "PERMISSION_DENIED",
+        "PERMISSION_DENIED",
+      ]);
+      const [known, none] = r.results.map((x) => x.error?.message);
+      expect(known).not.toContain(f.schoolId);
+      expect(known).not.toContain(f.municipalityId);
+      expect(without(known, f.p.p1, "studentIds[0]")).toBe(without(none, missing, "studentIds[1]"));
+    }
+  });
+
+  it("a journal view of another school's class group is refused as an unknown one's is", async () => {
+    const teacher = await api.as(["TEACHER@school:another"], "t2");
+    const view = (classGroupId: string) =>
+      rejectionOf<{ code: number; details: string }>(
+        api.client.getJournalView(
+          { classGroupId, subgroupId: "", subjectId: f.math, academicYear: YEAR, term: 1 },
+          teacher,
+        ),
+      );
+    const missing = unknown();
+    const [known, none] = [await view(f.cg), await view(missing)];
+    expect([known.code, none.code]).toEqual([status.PERMISSION_DENIED, status.PERMISSION_DENIED]);
+    expect(known.details).not.toContain(f.schoolId);
+    expect(known.details).not.toContain(f.municipalityId);
+    expect(without(known.details, f.cg)).toBe(without(none.details, missing));
+  });
+
+  it("a class group's or school's dashboard: PERMISSION_DENIED whatever the id outside the caller's scope, NOT_FOUND only to who reads every school", async () => {
+    const q = (level: Level, scopeId: string) =>
+      dashboardQuery({ level, scopeId, year: true, basis: ResultBasis.RESULT_BASIS_CURRENT });
+    const [cg, school] = [unknown(), unknown()];
+    const queries = [
+      q(Level.LEVEL_CLASS_GROUP, f.cg),
+      q(Level.LEVEL_CLASS_GROUP, cg),
+      q(Level.LEVEL_SCHOOL, f.schoolId),
+      q(Level.LEVEL_SCHOOL, school),
+    ];
+    for (const roles of [["TEACHER@school:another"], ["MUNICIPAL_OFFICER@municipality:another"]]) {
+      const r = await api.client.getDashboards({ queries }, await api.as(roles, "x"));
+      expect(r.results.map((x) => x.error?.code)).toEqual(Array(4).fill("PERMISSION_DENIED"));
+      const [a, b, c, d] = r.results.map((x) => x.error?.message);
+      expect(`${a} ${c}`).not.toContain(f.municipalityId);
+      expect(a).not.toContain(f.schoolId);
+      expect(without(a, f.cg)).toBe(without(b, cg));
+      expect(without(c, f.schoolId)).toBe(without(d, school));
+    }
+    const ministry = await api.client.getDashboards(
+      { queries },
+      await api.as(["MINISTRY_OFFICER@region:74"], "x"),
+    );
+    expect(ministry.results.map((x) => x.error?.code ?? "ok")).toEqual([
+      "ok",
+      "NOT_FOUND",
+      "ok",
+      "NOT_FOUND",
+    ]);
+  });
+});

@@ -1,4 +1,11 @@
-import { type Caller, DomainError, hasRole, type Role, requireRole } from "@otmetka/service-kit";
+import {
+  type Caller,
+  DomainError,
+  hasRole,
+  type Role,
+  requireRole,
+  type ScopeTarget,
+} from "@otmetka/service-kit";
 import type { Level } from "../projections/deltas.js";
 import type { ReadDb } from "../queries/read-db.js";
 
@@ -39,10 +46,12 @@ export class Access {
         WHERE e.person_id = $1 ORDER BY e.first_day DESC, e.seq DESC LIMIT 1`,
       [studentId],
     );
-    requireRole(caller, STAFF, {
-      ...(school ? { schoolId: school.school_id, municipalityId: school.municipality_id } : {}),
-      regionId: this.regionId,
-    });
+    this.require(
+      caller,
+      school ? { schoolId: school.school_id, municipalityId: school.municipality_id } : {},
+      "studentId",
+      "this pupil's diary",
+    );
   }
 
   async classGroup(caller: Caller, classGroupId: string): Promise<void> {
@@ -50,15 +59,14 @@ export class Access {
       "SELECT school_id, municipality_id FROM $S.class_groups WHERE class_group_id = $1",
       [classGroupId],
     );
-    if (!cg)
-      throw new DomainError("not_found", `classGroupId: no class group ${classGroupId}`, {
-        field: "classGroupId",
-      });
-    requireRole(caller, STAFF, {
-      schoolId: cg.school_id,
-      municipalityId: cg.municipality_id,
-      regionId: this.regionId,
-    });
+    const what = `class group ${classGroupId}`;
+    if (!cg) return this.unknown(caller, "classGroupId", what);
+    this.require(
+      caller,
+      { schoolId: cg.school_id, municipalityId: cg.municipality_id },
+      "classGroupId",
+      what,
+    );
   }
 
   async dashboard(caller: Caller, level: Level, scopeId: string): Promise<void> {
@@ -70,13 +78,14 @@ export class Access {
           "SELECT municipality_id FROM $S.schools WHERE school_id = $1",
           [scopeId],
         );
-        if (!s)
-          throw new DomainError("not_found", `scopeId: no school ${scopeId}`, { field: "scopeId" });
-        return requireRole(caller, STAFF, {
-          schoolId: scopeId,
-          municipalityId: s.municipality_id,
-          regionId: this.regionId,
-        });
+        const what = `school ${scopeId}`;
+        if (!s) return this.unknown(caller, "scopeId", what);
+        return this.require(
+          caller,
+          { schoolId: scopeId, municipalityId: s.municipality_id },
+          "scopeId",
+          what,
+        );
       }
       case "MUNICIPALITY":
         requireRole(caller, ABOVE_SCHOOL, { municipalityId: scopeId, regionId: this.regionId });
@@ -84,6 +93,28 @@ export class Access {
       case "REGION":
         return requireRole(caller, REGION, { regionId: this.regionId });
     }
+  }
+
+  /**
+   * Refuses a caller without a staff role over the entity's school, municipality or the
+   * region. The refusal names what was asked for, never where it lives: the school a pupil
+   * attends or a class group belongs to is not for a caller outside it to learn.
+   */
+  private require(caller: Caller, at: ScopeTarget, field: string, what: string): void {
+    const target = { ...at, regionId: this.regionId };
+    if (STAFF.some((r) => hasRole(caller, r, target))) return;
+    throw new DomainError("permission_denied", `${field}: the caller may not read ${what}`, {
+      field,
+    });
+  }
+
+  /**
+   * An unknown id is NOT_FOUND only to a caller who reads every school (the region's roles);
+   * anyone else gets the refusal another school's id gets, so ids cannot be probed.
+   */
+  private unknown(caller: Caller, field: string, what: string): never {
+    this.require(caller, {}, field, what);
+    throw new DomainError("not_found", `${field}: no ${what}`, { field });
   }
 
   /**
