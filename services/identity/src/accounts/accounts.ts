@@ -42,6 +42,15 @@ export async function requireAccount(
   return row;
 }
 
+/** The accounts of a person, by id. */
+export async function accountsOfPerson(db: Queryable, personId: string): Promise<string[]> {
+  const { rows } = await db.query<{ account_id: string }>(
+    "SELECT account_id FROM accounts WHERE person_id = $1 ORDER BY account_id",
+    [personId],
+  );
+  return rows.map((r) => r.account_id);
+}
+
 /** The account's current grants as role claims, from the read model. */
 export async function grantsOf(db: Queryable, accountId: string): Promise<string[]> {
   return (await grantsOfAccounts(db, [accountId])).get(accountId) ?? [];

@@ -613,6 +613,33 @@ describe("a school the staff member left", () => {
     expect(await reads(t, w.adminA)).toBe("all");
   });
 
+  it("leaving ends the teacher's roles at that school (every account), the other school's stay", async () => {
+    const w = await world();
+    const t = await teacher(w.b, w.a);
+    const work = await h.userWith(
+      [`TEACHER@school:${w.a}`, `SCHOOL_ADMIN@school:${w.a}`, `TEACHER@school:${w.b}`],
+      t,
+    );
+    const second = await h.userWith([`TEACHER@school:${w.a}`], t);
+    const grantsOf = async (accountId: string) =>
+      (await h.authApi.getAccount({ accountId }, w.platform)).grants.map(
+        (g) => `${g.role}@${g.scopeKind}:${g.scopeId}`,
+      );
+    const leave = { commandId: cmd(), personId: t, schoolId: w.a };
+    await h.api.unassignStaffFromSchool(leave, w.adminA);
+    expect(await grantsOf(work.accountId)).toEqual([`TEACHER@school:${w.b}`]);
+    expect(await grantsOf(second.accountId)).toEqual([]);
+    // The next login carries no role at A: the teacher can no longer act there.
+    const relogged = h.md((await h.login(work.username, work.password)).accessToken);
+    expect(await reads(t, relogged)).toBe("all");
+    const other = await pupil(w.a, w.groupA);
+    expect(await reads(other, relogged)).toBe("none");
+    // A retry answers as the first time, changing nothing.
+    const before = await snapshotTables(h.identity.deps, ALL_TABLES);
+    await h.api.unassignStaffFromSchool(leave, w.adminA);
+    expect(await snapshotTables(h.identity.deps, ALL_TABLES)).toEqual(before);
+  });
+
   it("refuses the only school, a school not theirs and a person who is not staff", async () => {
     const w = await world();
     const t = await teacher(w.a);

@@ -1,5 +1,9 @@
+import { loadAggregate, type StreamAppend } from "@otmetka/eventstore";
+import { parseRoleClaim } from "@otmetka/service-kit";
+import { accountsOfPerson } from "../accounts/accounts.js";
 import { aadOf, seal } from "../crypto/aead.js";
 import { findDataKey } from "../crypto/person-keys.js";
+import { accountGrantsDecider, type GrantRouting } from "../domain/account-grants.js";
 import { refused } from "../domain/errors.js";
 import { PersonKind, personDecider } from "../domain/person.js";
 import { streamIds } from "../domain/stream-ids.js";
@@ -8,7 +12,7 @@ import type { CallContext, IdentityDeps } from "./deps.js";
 import { indexNameAtSchool } from "./enrollment.js";
 import { loadSchool } from "./organisations.js";
 import { loadPerson } from "./people.js";
-import { runCommand } from "./run-command.js";
+import { runCommand, runPlan } from "./run-command.js";
 
 type GuardianCommandType =
   | "LinkGuardian"
@@ -124,8 +128,11 @@ export async function assignStaffToSchool(
 
 /**
  * The staff member stops working at the school (a teacher who left): the school is no longer
- * one of theirs, so it no longer reads their data nor has a say over them. Never their only
- * school (the decider refuses). A closed school may be left.
+ * one of theirs, so it no longer reads their data nor has a say over them, and their roles
+ * there (TEACHER, SCHOOL_ADMIN at that school, on each of their accounts) are revoked in the
+ * same command: leaving a school ends access there. Never their only school (the decider
+ * refuses). A closed school may be left. A grant at the school made meanwhile moves the
+ * account's stream, so the command plans again and revokes it too.
  */
 export async function unassignStaffFromSchool(
   deps: IdentityDeps,
@@ -137,13 +144,46 @@ export async function unassignStaffFromSchool(
   const schoolId = requireId("school_id", input.schoolId);
   await loadPerson(deps, "person_id", personId);
   const school = await loadSchool(deps, "school_id", schoolId);
-  await runCommand(deps.store, {
-    streamId: streamIds.person(personId),
-    decider: personDecider,
-    command: { type: "UnassignStaffFromSchool", schoolId, municipalityId: school.municipalityId },
+  const routing = { schoolId, municipalityId: school.municipalityId };
+  await runPlan(deps.store, {
     commandId,
     payload: { type: "UnassignStaffFromSchool", personId, schoolId },
-    result: () => ({}),
-    ...ctx,
+    ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
+    plan: async () => {
+      const person = await loadAggregate(deps.store, streamIds.person(personId), personDecider);
+      const appends: StreamAppend[] = [
+        {
+          streamId: streamIds.person(personId),
+          expected: person.version,
+          events: personDecider.decide(
+            { type: "UnassignStaffFromSchool", ...routing },
+            person.state,
+          ),
+        },
+      ];
+      for (const accountId of await accountsOfPerson(deps.store.pool, personId)) {
+        appends.push(await revokeGrantsAtSchool(deps, accountId, routing));
+      }
+      return { appends, result: {} };
+    },
   });
+}
+
+/** RoleRevoked for each grant the account holds at the school (none: no events). */
+async function revokeGrantsAtSchool(
+  deps: IdentityDeps,
+  accountId: string,
+  routing: GrantRouting,
+): Promise<StreamAppend> {
+  const streamId = streamIds.account(accountId);
+  const { state, version } = await loadAggregate(deps.store, streamId, accountGrantsDecider);
+  // Each claim is held once, so each revocation is decided on the loaded state.
+  const events = [...state.claims]
+    .sort()
+    .map(parseRoleClaim)
+    .filter((g) => g.scope.kind === "school" && g.scope.id === routing.schoolId)
+    .flatMap((grant) =>
+      accountGrantsDecider.decide({ type: "RevokeRole", accountId, grant, routing }, state),
+    );
+  return { streamId, expected: version, events };
 }

@@ -1,11 +1,7 @@
 import { randomUUID } from "node:crypto";
-import {
-  loadAggregate,
-  type Queryable,
-  type StreamAppend,
-  WrongExpectedVersion,
-} from "@otmetka/eventstore";
+import { loadAggregate, type StreamAppend, WrongExpectedVersion } from "@otmetka/eventstore";
 import { PersonalData } from "@otmetka/proto/identity/v1/identity_service";
+import { accountsOfPerson } from "../accounts/accounts.js";
 import { aadOf, newDataKey, open, seal } from "../crypto/aead.js";
 import { nameTokens } from "../crypto/blind-index.js";
 import { deleteDataKey, findDataKey, insertDataKey } from "../crypto/person-keys.js";
@@ -198,14 +194,6 @@ export async function erasePerson(
   });
   // Also on a replay: a retry after a failed VACUUM (the erasure itself committed) redoes it.
   await deps.store.pool.query("VACUUM FULL person_keys");
-}
-
-async function accountsOfPerson(db: Queryable, personId: string): Promise<string[]> {
-  const { rows } = await db.query<{ account_id: string }>(
-    "SELECT account_id FROM accounts WHERE person_id = $1 ORDER BY account_id",
-    [personId],
-  );
-  return rows.map((r) => r.account_id);
 }
 
 /** The data key of a person who exists and is not erased; typed errors otherwise. */
