@@ -265,11 +265,8 @@ describe("marks over gRPC", () => {
     const onLesson = async (md: typeof teacher) =>
       (await recordMark({ lessonId, mark: mark(f.pupils.p2) }, md)).markId;
     const [bySub, byConductor] = [await onLesson(sub), await onLesson(conductor)];
-    const correct = (markId: string, md: typeof teacher) =>
-      h.client.correctMark(
-        { commandId: randomUUID(), journal, markId, value: MarkValue.MARK_VALUE_FOUR, reason: "r" },
-        md,
-      );
+    const correct = (markId: string, md: typeof teacher, value = MarkValue.MARK_VALUE_FOUR) =>
+      h.client.correctMark({ commandId: randomUUID(), journal, markId, value, reason: "r" }, md);
     const revoke = (markId: string, md: typeof teacher) =>
       h.client.revokeMark({ commandId: randomUUID(), journal, markId, reason: "r" }, md);
     const stream = `journal-${f.classGroupId}-${f.subjects.math}-2026`;
@@ -296,7 +293,8 @@ describe("marks over gRPC", () => {
     // An assigned teacher is judged without reading the lesson; the lesson's people read it.
     const lessonReads = vi.spyOn(h.deps.facts, "lessonOf");
     try {
-      expect((await correct(bySub, teacher)).replayed).toBe(false);
+      // To another value than the corrections below (one to the value a mark has is refused).
+      expect((await correct(bySub, teacher, MarkValue.MARK_VALUE_THREE)).replayed).toBe(false);
       expect(lessonReads).not.toHaveBeenCalled();
       for (const [markId, md] of [
         [bySub, conductor],
@@ -500,6 +498,50 @@ describe("corrections, history, term marks and closing", () => {
       rule: "term_mark_exists",
     });
     expect((await set(MarkValue.MARK_VALUE_FIVE, "пересдача")).corrected).toBe(true);
+  });
+
+  it("refuses a correction to the value a mark or term mark already has, appending nothing", async () => {
+    const stream = `journal-${f.classGroupId}-${f.subjects.math}-2026`;
+    const { markId } = await recordMark({ mark: mark(f.pupils.p2, MarkValue.MARK_VALUE_FOUR) });
+    await h.client.setTermMark(
+      {
+        commandId: randomUUID(),
+        journal,
+        studentId: f.pupils.p2,
+        term: 2,
+        value: MarkValue.MARK_VALUE_THREE,
+        reason: "",
+      },
+      teacher,
+    );
+    const before = await h.store.streamVersion(stream);
+    const unchanged = await grpcError(
+      h.client.correctMark(
+        { commandId: randomUUID(), journal, markId, value: MarkValue.MARK_VALUE_FOUR, reason: "x" },
+        teacher,
+      ),
+    );
+    expect([unchanged.code, unchanged.metadata.get("field"), unchanged.details]).toEqual([
+      status.FAILED_PRECONDITION,
+      ["value"],
+      expect.stringMatching(/^value: \[value_unchanged\] mark .* is already MARK_VALUE_FOUR$/),
+    ]);
+    expect(
+      await ruleOf(
+        h.client.setTermMark(
+          {
+            commandId: randomUUID(),
+            journal,
+            studentId: f.pupils.p2,
+            term: 2,
+            value: MarkValue.MARK_VALUE_THREE,
+            reason: "пересдача",
+          },
+          teacher,
+        ),
+      ),
+    ).toEqual({ code: status.FAILED_PRECONDITION, rule: "value_unchanged" });
+    expect(await h.store.streamVersion(stream)).toBe(before);
   });
 
   it("refuses a subgroup journal of a subject the subgroup is not for (a second term mark in the subject)", async () => {

@@ -48,12 +48,17 @@ export function createGradesService(
     });
   return {
     recordMark: handler(async (req, call) => {
-      const r = await recordMarks(deps, call, {
-        commandId: req.commandId,
-        journal: req.journal,
-        lessonId: req.lessonId,
-        marks: req.mark ? [mark(req.mark)] : [],
-      });
+      const r = await recordMarks(
+        deps,
+        call,
+        {
+          commandId: req.commandId,
+          journal: req.journal,
+          lessonId: req.lessonId,
+          marks: req.mark ? [mark(req.mark)] : [],
+        },
+        "mark",
+      );
       return { replayed: r.replayed, markId: r.markIds[0] ?? "", weight: r.weights[0] ?? 0 };
     }),
     recordMarks: handler(async (req, call) => {

@@ -315,3 +315,219 @@ describe("control characters and long ids in commands and queries", () => {
     expect(history.comment).toBe(comment);
   });
 });
+
+/*
+ * Values a demanding client might send, command by command: each is refused with the status
+ * the README's conventions give, the message and `field` naming the request's own field path
+ * (`marks[1].value` in RecordMarks, `mark.value` in RecordMark), and nothing is written.
+ */
+describe("invalid values in commands", () => {
+  const find = (name: string) => {
+    const c = commands().find((x) => x.name === name);
+    if (!c) throw new Error(`no command ${name}`);
+    return c;
+  };
+  const long = (n: number) => "я".repeat(n);
+  const invalid = status.INVALID_ARGUMENT;
+  /** [command, what changes in its valid request, expected status, expected field]. */
+  const cases: [string, (r: Request) => Request, number, string][] = [
+    ["RecordMark", (r) => ({ ...r, mark: undefined }), invalid, "mark"],
+    ["RecordMark", (r) => ({ ...r, commandId: "" }), invalid, "command_id"],
+    ["RecordMark", (r) => ({ ...r, journal: undefined }), invalid, "journal"],
+    [
+      "RecordMark",
+      (r) => ({ ...r, journal: { ...(r.journal as object), academicYear: { startYear: 0 } } }),
+      invalid,
+      "journal.academic_year",
+    ],
+    [
+      "RecordMark",
+      (r) => ({ ...r, journal: { ...(r.journal as object), academicYear: { startYear: 2025 } } }),
+      invalid,
+      "journal.academic_year",
+    ],
+    ["RecordMark", (r) => ({ ...r, lessonId: "" }), invalid, "lesson_id"],
+    ...[0, 99, -1].map((value): [string, (r: Request) => Request, number, string] => [
+      "RecordMark",
+      (r) => ({ ...r, mark: { ...(r.mark as object), value } }),
+      invalid,
+      "mark.value",
+    ]),
+    [
+      "RecordMark",
+      (r) => ({ ...r, mark: { ...(r.mark as object), studentId: "" } }),
+      invalid,
+      "mark.student_id",
+    ],
+    [
+      "RecordMark",
+      (r) => ({ ...r, mark: { ...(r.mark as object), workType: "oral" } }),
+      invalid,
+      "mark.work_type",
+    ],
+    [
+      "RecordMark",
+      (r) => ({ ...r, mark: { ...(r.mark as object), workType: "ESSAY" } }),
+      invalid,
+      "mark.work_type",
+    ],
+    [
+      "RecordMark",
+      (r) => ({ ...r, mark: { ...(r.mark as object), comment: long(2001) } }),
+      invalid,
+      "mark.comment",
+    ],
+    ["RecordMarks", (r) => ({ ...r, marks: [] }), invalid, "marks"],
+    [
+      "RecordMarks",
+      (r) => ({
+        ...r,
+        marks: (r.marks as object[]).map((m, i) => (i === 1 ? { ...m, value: 0 } : m)),
+      }),
+      invalid,
+      "marks[1].value",
+    ],
+    [
+      "RecordMarks",
+      (r) => ({ ...r, marks: [{ ...(r.marks as object[])[0], value: 0 }] }),
+      invalid,
+      "marks[0].value",
+    ],
+    [
+      "RecordMarks",
+      (r) => ({ ...r, marks: [{ ...(r.marks as object[])[0], studentId: " " }] }),
+      invalid,
+      "marks[0].student_id",
+    ],
+    ["CorrectMark", (r) => ({ ...r, markId: "" }), invalid, "mark_id"],
+    ["CorrectMark", (r) => r, status.NOT_FOUND, "mark_id"],
+    ["RevokeMark", (r) => ({ ...r, markId: " " }), invalid, "mark_id"],
+    ["GrantExemption", (r) => ({ ...r, studentId: "" }), invalid, "student_id"],
+    ["GrantExemption", (r) => ({ ...r, firstDay: "2027-02-30" }), invalid, "first_day"],
+    ["GrantExemption", (r) => ({ ...r, firstDay: "" }), invalid, "first_day"],
+    ["GrantExemption", (r) => ({ ...r, lastDay: "2026-13-01" }), invalid, "last_day"],
+    ["GrantExemption", (r) => ({ ...r, lastDay: "15.09.2026" }), invalid, "last_day"],
+    ["GrantExemption", (r) => ({ ...r, lastDay: "2026-09-13" }), invalid, "last_day"],
+    ["GrantExemption", (r) => ({ ...r, reason: " " }), invalid, "reason"],
+    ["GrantExemption", (r) => ({ ...r, reason: long(501) }), invalid, "reason"],
+    [
+      "GrantExemption",
+      (r) => ({ ...r, firstDay: "2026-08-31" }),
+      status.FAILED_PRECONDITION,
+      "first_day",
+    ],
+    [
+      "GrantExemption",
+      (r) => ({ ...r, lastDay: "2027-09-01" }),
+      status.FAILED_PRECONDITION,
+      "last_day",
+    ],
+    ["RecordAttendance", (r) => ({ ...r, lessonId: "" }), invalid, "lesson_id"],
+    ...[0, 99].map((reason): [string, (r: Request) => Request, number, string] => [
+      "RecordAttendance",
+      (r) => ({ ...r, absences: [{ studentId: f.pupils.p1, reason, lateMinutes: 0 }] }),
+      invalid,
+      "absences[0].reason",
+    ]),
+    ...[-1, 241].map((lateMinutes): [string, (r: Request) => Request, number, string] => [
+      "RecordAttendance",
+      (r) => ({
+        ...r,
+        absences: [
+          { studentId: f.pupils.p1, reason: AbsenceReason.ABSENCE_REASON_NONE, lateMinutes },
+        ],
+      }),
+      invalid,
+      "absences[0].late_minutes",
+    ]),
+    [
+      "RecordAttendance",
+      (r) => ({
+        ...r,
+        absences: [
+          { studentId: f.pupils.p1, reason: AbsenceReason.ABSENCE_REASON_NONE, lateMinutes: 0 },
+        ],
+      }),
+      invalid,
+      "absences[0]",
+    ],
+    [
+      "RecordAttendance",
+      (r) => ({ ...r, absences: [...(r.absences as object[]), ...(r.absences as object[])] }),
+      invalid,
+      "absences[1].student_id",
+    ],
+    [
+      "RecordAttendance",
+      (r) => ({ ...r, absences: [{ ...(r.absences as object[])[0], studentId: "" }] }),
+      invalid,
+      "absences[0].student_id",
+    ],
+    ["ExcuseAbsence", (r) => ({ ...r, lessonId: "" }), invalid, "lesson_id"],
+    ["ExcuseAbsence", (r) => ({ ...r, studentId: "" }), invalid, "student_id"],
+    ["ExcuseAbsence", (r) => ({ ...r, note: long(2001) }), invalid, "note"],
+    ["SetTermMark", (r) => ({ ...r, studentId: "" }), invalid, "student_id"],
+    ["SetTermMark", (r) => ({ ...r, term: -1 }), invalid, "term"],
+    ["SetTermMark", (r) => ({ ...r, term: 5 }), invalid, "term"],
+    ["SetTermMark", (r) => ({ ...r, value: 0 }), invalid, "value"],
+    ["SetTermMark", (r) => ({ ...r, value: 42 }), invalid, "value"],
+    ...(["closeTerm", "reopenTerm"] as const).flatMap(
+      (rpc): [string, (r: Request) => Request, number, string][] => [
+        [`${rpc} (journal)`, (r) => ({ ...r, term: 5 }), invalid, "term"],
+        [`${rpc} (journal)`, (r) => ({ ...r, term: -1 }), invalid, "term"],
+        [`${rpc} (journal)`, (r) => ({ ...r, reason: "" }), invalid, "reason"],
+        [`${rpc} (journal)`, (r) => ({ ...r, reason: long(501) }), invalid, "reason"],
+        [`${rpc} (school)`, (r) => ({ ...r, term: 5 }), invalid, "term"],
+        [`${rpc} (school)`, (r) => ({ ...r, reason: " " }), invalid, "reason"],
+        [
+          `${rpc} (school)`,
+          (r) => ({ ...r, academicYear: { startYear: 1999 } }),
+          invalid,
+          "academic_year",
+        ],
+      ],
+    ),
+    ["SetWorkTypeWeights", (r) => ({ ...r, schoolId: "" }), invalid, "school_id"],
+    ["SetWorkTypeWeights", (r) => ({ ...r, weights: [] }), invalid, "weights"],
+    ...[0, 11, -1].map((weight): [string, (r: Request) => Request, number, string] => [
+      "SetWorkTypeWeights",
+      (r) => ({ ...r, weights: [{ workType: "ORAL", weight }] }),
+      invalid,
+      "weights[0].weight",
+    ]),
+    [
+      "SetWorkTypeWeights",
+      (r) => ({ ...r, weights: [{ workType: "", weight: 1 }] }),
+      invalid,
+      "weights[0].work_type",
+    ],
+    [
+      "SetWorkTypeWeights",
+      (r) => ({
+        ...r,
+        weights: [
+          { workType: "ORAL", weight: 1 },
+          { workType: "ORAL", weight: 2 },
+        ],
+      }),
+      invalid,
+      "weights[1].work_type",
+    ],
+  ];
+
+  it("refuses each with its status, naming the request's field, writing nothing", async () => {
+    const before = await written();
+    const got: string[] = [];
+    const want: string[] = [];
+    for (const [name, change, code, field] of cases) {
+      const c = find(name);
+      const err = await grpcError(c.call(change(c.request())));
+      got.push(
+        `${name} ${field}: ${err.code} ${err.metadata.get("field")} ${err.details.split(":")[0]}`,
+      );
+      want.push(`${name} ${field}: ${code} ${field} ${field}`);
+    }
+    expect(got).toEqual(want);
+    expect(await written()).toEqual(before);
+  });
+});

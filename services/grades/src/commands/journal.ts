@@ -1,7 +1,12 @@
 import { type CivilDate, civilDate } from "@otmetka/service-kit";
 import { invalidInput } from "../domain/errors.js";
 import { decideJournal, MAX_REASON, termMarksOf } from "../domain/journal.js";
-import type { Actor, JournalCommand } from "../domain/journal-commands.js";
+import {
+  type Actor,
+  type JournalCommand,
+  type MarksField,
+  markField,
+} from "../domain/journal-commands.js";
 import { checkWorkType, resolveWeight, weightedAverage } from "../domain/marks.js";
 import type { JournalKey } from "../projections/facts-queries.js";
 import type { Call, GradesDeps } from "./deps.js";
@@ -71,16 +76,23 @@ async function decideAndAppend<R>(
   return { ...out.result, replayed: out.replayed };
 }
 
-/** RecordMark and RecordMarks (a whole column, atomic): one lesson, one or more pupils. */
+/**
+ * RecordMark and RecordMarks (a whole column, atomic): one lesson, one or more pupils. `as` is
+ * the request's field the marks came in, so errors name it (not part of the payload a retry
+ * is compared with).
+ */
 export async function recordMarks(
   deps: GradesDeps,
   call: Call,
   req: { commandId: string; journal?: JournalInput; lessonId: string; marks: MarkInput[] },
+  as: MarksField = "marks",
 ): Promise<Replayable<{ markIds: string[]; weights: number[] }>> {
   const journal = journalKey(req.journal);
   if (req.lessonId.trim() === "") throw invalidInput("lesson_id", "is required");
+  if (req.marks.length === 0)
+    throw invalidInput(as, as === "mark" ? "is required" : "must hold at least one mark");
   const marks = req.marks.map((m, i) => {
-    const field = req.marks.length === 1 ? "mark" : `marks[${i}]`;
+    const field = markField(as, i);
     if (m.studentId.trim() === "") throw invalidInput(`${field}.student_id`, "is required");
     if (m.comment.length > MAX_COMMENT)
       throw invalidInput(`${field}.comment`, `must be at most ${MAX_COMMENT} characters`);
@@ -129,6 +141,7 @@ export async function recordMarks(
       ...commandBase(c),
       lesson: c.lesson!,
       marks: prepared,
+      field: as,
     }),
     () => ({ markIds: prepared.map((m) => m.markId), weights: prepared.map((m) => m.weight) }),
     notes,

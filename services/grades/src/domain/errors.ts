@@ -35,6 +35,7 @@ export type JournalRule =
   | "lesson_cancelled"
   | "mark_unknown"
   | "mark_revoked"
+  | "value_unchanged"
   | "term_closed"
   | "term_mark_exists"
   | "term_not_closed"

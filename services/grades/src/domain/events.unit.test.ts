@@ -59,6 +59,7 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
       kind: "RecordMarks",
       ...base,
       lesson,
+      field: "marks",
       marks: [
         {
           markId: "m1",

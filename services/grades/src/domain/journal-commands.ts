@@ -53,6 +53,12 @@ interface Base {
   today: CivilDate;
 }
 
+/** RecordMark names its one mark `mark`; RecordMarks names each `marks[i]`, even a lone one. */
+export type MarksField = "mark" | "marks";
+
+export const markField = (field: MarksField, i: number) =>
+  field === "mark" ? "mark" : `marks[${i}]`;
+
 export interface NewMark {
   markId: string;
   studentId: string;
@@ -64,7 +70,13 @@ export interface NewMark {
 }
 
 export type JournalCommand =
-  | (Base & { kind: "RecordMarks"; lesson: LessonFact; marks: NewMark[] })
+  | (Base & {
+      kind: "RecordMarks";
+      lesson: LessonFact;
+      marks: NewMark[];
+      /** The request's field the marks came in: RecordMark's `mark`, RecordMarks' `marks[i]`. */
+      field: MarksField;
+    })
   | (Base & {
       kind: "CorrectMark";
       markId: string;

@@ -2,13 +2,14 @@ import type { Decider, NewEvent } from "@otmetka/eventstore";
 import { type CivilDate, DomainError } from "@otmetka/service-kit";
 import { invalidInput, type JournalRule, notReplicatedYet, ruleViolated } from "./errors.js";
 import { type AbsenceReason, newEvent } from "./events.js";
-import type {
-  Actor,
-  Enrollment,
-  JournalCommand,
-  LessonFact,
-  SchoolYear,
-  TermDates,
+import {
+  type Actor,
+  type Enrollment,
+  type JournalCommand,
+  type LessonFact,
+  markField,
+  type SchoolYear,
+  type TermDates,
 } from "./journal-commands.js";
 import {
   evolveJournal,
@@ -16,7 +17,7 @@ import {
   type JournalState,
   termMarkKey,
 } from "./journal-state.js";
-import { checkValue, weightedAverage } from "./marks.js";
+import { checkValue, type MarkValue, weightedAverage } from "./marks.js";
 
 /** The journal decider: pure; every refusal is a DomainError naming the field and the rule. */
 export const journalDecider: Decider<JournalState, JournalCommand> = {
@@ -72,6 +73,15 @@ function requireReason(reason: string): string {
   if (r.length > MAX_REASON)
     throw invalidInput("reason", `must be at most ${MAX_REASON} characters`);
   return r;
+}
+
+/**
+ * A correction to the value a mark already has changes nothing: refused, so the journal and
+ * the mark's history hold only real changes (checked after the caller, who may not learn it).
+ */
+function requireChange(value: MarkValue, current: MarkValue, what: string) {
+  if (value === current)
+    throw ruleViolated("value", "value_unchanged", `${what} is already ${value}`);
 }
 
 function requireEnrolled(field: string, studentId: string, enrollment: Enrollment, date: string) {
@@ -233,12 +243,12 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
   const authorId = c.actor.id;
   switch (c.kind) {
     case "RecordMarks": {
-      if (c.marks.length === 0) throw invalidInput("marks", "must hold at least one mark");
+      if (c.marks.length === 0) throw invalidInput(c.field, "must hold at least one mark");
       checkLesson(c.lesson, c);
       requireAuthor(c.actor, c.lesson.date);
       checkTermOpen(state, c.lesson.term, "lesson_id");
       return c.marks.map((m, i) => {
-        const field = c.marks.length === 1 ? "mark" : `marks[${i}]`;
+        const field = markField(c.field, i);
         const value = checkValue(`${field}.value`, m.value, c.journal.grading);
         requireEnrolled(`${field}.student_id`, m.studentId, m.enrollment, c.lesson.date);
         // Field by field, not `...at`: V8 makes a spread-then-extend literal a slow
@@ -291,6 +301,7 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
           }),
         ];
       const value = checkValue("value", c.value, c.journal.grading);
+      requireChange(value, mark.value, `mark ${c.markId}`);
       return [
         newEvent("MarkCorrected", {
           ...at,
@@ -444,6 +455,7 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
       }
       const reason = requireReason(c.reason);
       const inClosedTerm = closedTermCorrection(state, c.term, c.actor);
+      requireChange(value, existing, `pupil ${c.studentId}'s mark for term ${c.term}`);
       return [
         newEvent("TermMarkCorrected", {
           ...at,

@@ -78,6 +78,7 @@ const record = (
   ...base,
   lesson,
   marks: [mark()],
+  field: "mark",
   ...over,
 });
 
@@ -195,6 +196,7 @@ describe("marks", () => {
 
   it("bulk entry is all or nothing: one bad pupil refuses the column", () => {
     const c = record({
+      field: "marks",
       marks: [mark(), mark({ markId: "m2", studentId: "p2", enrollment: "not_enrolled" })],
     });
     const e = refusal(() => decideJournal(c, initialJournalState()));
@@ -253,6 +255,56 @@ describe("corrections and revocations", () => {
         ),
       ).kind,
     ).toBe("not_found");
+  });
+});
+
+describe("changes that change nothing", () => {
+  const correct = (value: string): JournalCommand => ({
+    kind: "CorrectMark",
+    ...base,
+    markId: "m1",
+    value,
+    reason: "typo",
+    reasonNoteId: "n",
+  });
+
+  it("refuses correcting a mark to the value it has, naming value", () => {
+    const s = initialJournalState();
+    run(s, record());
+    const e = refusal(() => decideJournal(correct("MARK_VALUE_FIVE"), s));
+    expect([e.kind, e.field, /\[([a-z_]+)\]/.exec(e.message)?.[1]]).toEqual([
+      "failed_precondition",
+      "value",
+      "value_unchanged",
+    ]);
+    run(s, correct("MARK_VALUE_FOUR"));
+    expect(refusal(() => decideJournal(correct("MARK_VALUE_FOUR"), s)).field).toBe("value");
+    // A stranger learns nothing of the mark's value: the caller is judged first.
+    expect(
+      refusal(() => decideJournal({ ...correct("MARK_VALUE_FOUR"), actor: stranger }, s)).kind,
+    ).toBe("permission_denied");
+  });
+
+  it("refuses correcting a term mark to the value it has, naming value", () => {
+    const s = initialJournalState();
+    const set = (value: string, reason: string): JournalCommand => ({
+      kind: "SetTermMark",
+      ...base,
+      studentId: "p1",
+      term: 1,
+      value,
+      reason,
+      reasonNoteId: reason ? "n" : "",
+      enrollment: "enrolled",
+    });
+    run(s, set("MARK_VALUE_FOUR", ""));
+    const e = refusal(() => decideJournal(set("MARK_VALUE_FOUR", "пересдача"), s));
+    expect([e.kind, e.field, /\[([a-z_]+)\]/.exec(e.message)?.[1]]).toEqual([
+      "failed_precondition",
+      "value",
+      "value_unchanged",
+    ]);
+    expect(decideJournal(set("MARK_VALUE_FIVE", "пересдача"), s)).toHaveLength(1);
   });
 });
 
