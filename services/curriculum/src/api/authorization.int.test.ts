@@ -216,6 +216,33 @@ describe("callers of the curriculum API", () => {
     ).toBe(status.PERMISSION_DENIED);
   });
 
+  it("refuses another school's class group's lessons as an unknown class group's, naming neither its school nor municipality", async () => {
+    // The refusal named the class group's school and municipality ("... for school S,
+    // municipality M") and an unknown class group's only the region: any pupil or guardian
+    // learned which school a class group id belongs to, and which ids exist.
+    const missing = randomUUID();
+    const lessonsOf = (classGroupId: string) => ({
+      classGroupId,
+      academicYear,
+      fromDate: "2026-09-01",
+      toDate: "2026-09-30",
+    });
+    for (const caller of [
+      await as(["STUDENT"], randomUUID()),
+      await as(["GUARDIAN"], randomUUID()),
+      await as([`TEACHER@school:${b.schoolId}`], b.teachers.math),
+    ]) {
+      const known = await grpcError(caller.listClassGroupLessons(lessonsOf(a.classGroups.a5)));
+      const none = await grpcError(caller.listClassGroupLessons(lessonsOf(missing)));
+      expect([known.code, none.code]).toEqual([status.PERMISSION_DENIED, status.PERMISSION_DENIED]);
+      expect(known.details).not.toContain(a.schoolId);
+      expect(known.details).not.toContain(a.municipalityId);
+      expect(known.details.replace(a.classGroups.a5, "<id>")).toBe(
+        none.details.replace(missing, "<id>"),
+      );
+    }
+  });
+
   it("keeps the regional catalogue to the ministry and a school's additions to its admin", async () => {
     const add = (schoolId: string, code: string) => ({
       commandId: randomUUID(),

@@ -1,6 +1,6 @@
 import { type Caller, hasRole, requireRole, type ScopeTarget } from "@otmetka/service-kit";
 import type { IdentityFactsReader, Period } from "../projections/identity-facts-queries.js";
-import { READ } from "./access.js";
+import { denied, READ } from "./access.js";
 
 /**
  * Which days of a class group's lessons the caller may read. Staff, officers and services
@@ -16,8 +16,14 @@ export async function readablePeriods(
 ): Promise<Period[] | undefined> {
   if (READ.some((r) => hasRole(caller, r, target))) return undefined;
   const periods = await facts.enrolmentPeriods(await pupilsOf(facts, caller), classGroupId);
-  // Not theirs: the same refusal as any other caller without a role here.
-  if (periods.length === 0) requireRole(caller, READ, target);
+  // Not theirs: one refusal for every caller and every id, naming the class group only; its
+  // school and municipality (the target) are not for a caller outside it to learn, nor
+  // whether the id exists.
+  if (periods.length === 0)
+    throw denied(
+      "class_group_id",
+      `needs ${READ.join(" or ")} of its school, or to be its pupil or their guardian`,
+    );
   return periods;
 }
 
