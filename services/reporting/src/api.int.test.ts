@@ -347,3 +347,64 @@ describe("refusals tell nothing of another school", () => {
     ]);
   });
 });
+
+describe("diary access follows the enrollment running today", () => {
+  it("a transfer recorded ahead of its date leaves the diary with the school the pupil attends until then", async () => {
+    // Access went by the latest enrollment's first day: a transfer to another school recorded
+    // a month ahead gave that school the pupil's diary at once (this school's lessons and
+    // marks) and took it from the school the pupil still attends.
+    const [pupil, otherSchool, otherCg] = [randomUUID(), randomUUID(), randomUUID()];
+    const ahead = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const at = new Date("2026-08-30T08:00:00Z");
+    const there = { schoolId: otherSchool, municipalityId: f.municipalityId };
+    const here = { schoolId: f.schoolId, municipalityId: f.municipalityId };
+    await h.publish([
+      feedEvent("identity", otherSchool, "SchoolRegistered", { ...there, name: "B" }, at),
+      feedEvent(
+        "identity",
+        otherCg,
+        "ClassGroupOpened",
+        { ...there, classGroupId: otherCg, academicYear: YEAR, gradeLevel: 5, letter: "А" },
+        at,
+      ),
+      feedEvent(
+        "identity",
+        pupil,
+        "StudentEnrolled",
+        {
+          ...here,
+          personId: pupil,
+          classGroupId: f.cg,
+          academicYear: YEAR,
+          gradeLevel: 5,
+          effectiveDate: "2026-09-01",
+        },
+        at,
+      ),
+      feedEvent(
+        "identity",
+        pupil,
+        "StudentTransferred",
+        {
+          ...there,
+          personId: pupil,
+          fromClassGroupId: f.cg,
+          fromSchoolId: f.schoolId,
+          fromMunicipalityId: f.municipalityId,
+          toClassGroupId: otherCg,
+          academicYear: YEAR,
+          gradeLevel: 5,
+          effectiveDate: ahead,
+        },
+        new Date(),
+      ),
+    ]);
+    await h.caughtUp();
+    const q = { studentIds: [pupil], from: "2026-09-01", to: "2026-09-30" };
+    const read = async (schoolId: string) =>
+      (await api.client.getDiaries(q, await api.as([`TEACHER@school:${schoolId}`], "t")))
+        .results[0];
+    expect((await read(f.schoolId))?.diary).toBeDefined();
+    expect((await read(otherSchool))?.error?.code).toBe("PERMISSION_DENIED");
+  });
+});

@@ -8,6 +8,7 @@ import {
 } from "@otmetka/service-kit";
 import type { Level } from "../projections/deltas.js";
 import type { ReadDb } from "../queries/read-db.js";
+import { today } from "./mapping.js";
 
 /*
  * Who may read what (domain.md roles): guardians their linked children's diaries, pupils
@@ -40,11 +41,13 @@ export class Access {
       );
       if (link) return;
     }
-    // Not cached: a transfer must move who may read the diary at once.
+    // Not cached: a transfer must move who may read the diary at once. The school is that
+    // of the latest enrollment begun by today (the region's day): a transfer recorded ahead
+    // of its date moves nothing until then (a later one counts only when none has begun).
     const [school] = await this.db.rows<{ school_id: string; municipality_id: string }>(
       `SELECT c.school_id, c.municipality_id FROM $S.enrollments e JOIN $S.class_groups c USING (class_group_id)
-        WHERE e.person_id = $1 ORDER BY e.first_day DESC, e.seq DESC LIMIT 1`,
-      [studentId],
+        WHERE e.person_id = $1 ORDER BY e.first_day <= $2::date DESC, e.first_day DESC, e.seq DESC LIMIT 1`,
+      [studentId, today()],
     );
     this.require(
       caller,
