@@ -16,15 +16,19 @@ import { auditMigrations } from "../audit/migrations.js";
  * enrolled now, where they work now (staff_schools) and, for a guardian, where their linked
  * children are enrolled now; with none, the school of the last stay (theirs or their
  * children's), else the school that registered them. A school the pupil left is no longer one
- * of theirs, nor of their guardians'.
+ * of theirs, nor of their guardians'. It runs per person of every GetPeople call: the pupil's
+ * stays and the children's are two index lookups joined by UNION ALL (an `OR ... IN (subquery)`
+ * made PostgreSQL scan the whole enrollments table on each call).
  */
 async function createPersonSchools(db: Kysely<unknown>): Promise<void> {
   await sql`CREATE OR REPLACE FUNCTION person_schools(p uuid) RETURNS SETOF uuid
     LANGUAGE sql STABLE AS $$
       WITH stays AS (
-        SELECT e.school_id, e.valid_from, e.valid_to FROM enrollments e
-        WHERE e.person_id = p
-           OR e.person_id IN (SELECT g.student_id FROM guardian_links g WHERE g.guardian_id = p)
+        SELECT e.school_id, e.valid_from, e.valid_to FROM enrollments e WHERE e.person_id = p
+        UNION ALL
+        SELECT e.school_id, e.valid_from, e.valid_to
+        FROM guardian_links g JOIN enrollments e ON e.person_id = g.student_id
+        WHERE g.guardian_id = p
       ), now AS (
         SELECT stays.school_id FROM stays WHERE stays.valid_to IS NULL
         UNION SELECT s.school_id FROM staff_schools s WHERE s.person_id = p
@@ -284,6 +288,10 @@ const identityMigrations: Record<string, Migration> = {
   "2026-11-30_207_identity_staff_schools_left": {
     // A school a teacher left is one of their former schools (createPersonFormerSchools).
     up: createPersonFormerSchools,
+  },
+  "2026-11-30_208_identity_person_schools_indexed": {
+    // person_schools reads the stays through the enrollments index (createPersonSchools).
+    up: createPersonSchools,
   },
 };
 

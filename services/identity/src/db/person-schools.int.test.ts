@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { enrollStudent } from "../commands/enrollment.js";
+import { assignStaffToSchool, linkGuardian } from "../commands/guardians.js";
+import { PersonKind } from "../domain/person.js";
+import {
+  cmd,
+  givenClassGroup,
+  givenPerson,
+  givenSchool,
+  useIdentity,
+} from "../test-support/in-process.js";
+
+/*
+ * person_schools runs for every person of every GetPeople call (and of each authorization of
+ * one): it must read a person's own rows through the indexes, never the whole enrollments
+ * table. enable_seqscan = off stands in for a large table, where the planner picks an index
+ * whenever the query allows one; pg_stat_xact_user_tables counts the rows the call read.
+ */
+const t = useIdentity("identity_person_schools");
+
+async function enrollmentRowsRead(sql: string, personId: string) {
+  const client = await t.deps.store.pool.connect();
+  // The backend's counters may still hold earlier transactions' rows: a difference, then.
+  const counter = async () => {
+    const { rows } = await client.query<{ n: string }>(
+      `SELECT (coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0))::text AS n
+       FROM pg_stat_xact_user_tables WHERE relname = 'enrollments'`,
+    );
+    return Number(rows[0]?.n ?? 0);
+  };
+  try {
+    await client.query("BEGIN");
+    await client.query("SET LOCAL enable_seqscan = off");
+    const before = await counter();
+    const { rows } = await client.query<{ school_id: string }>(sql, [personId]);
+    const read = (await counter()) - before;
+    return { schools: rows.map((r) => r.school_id).sort(), read };
+  } finally {
+    await client.query("ROLLBACK");
+    client.release();
+  }
+}
+
+describe("person_schools and person_former_schools read one person's rows", () => {
+  it("a pupil, a guardian of children at two schools, a teacher of two schools", async () => {
+    const d = t.deps;
+    const a = await givenSchool(d);
+    const b = await givenSchool(d);
+    const groupA = await givenClassGroup(d, { schoolId: a.schoolId, gradeLevel: 5, letter: "А" });
+    const groupB = await givenClassGroup(d, { schoolId: b.schoolId, gradeLevel: 6, letter: "Б" });
+    const enrolled = async (schoolId: string, classGroupId: string) => {
+      const personId = await givenPerson(d, schoolId);
+      await enrollStudent(d, {
+        commandId: cmd(),
+        personId,
+        classGroupId,
+        effectiveDate: "2026-09-01",
+      });
+      return personId;
+    };
+    // Others' stays, which a call about one person must not read.
+    for (let i = 0; i < 6; i++) await enrolled(a.schoolId, groupA);
+    const pupil = await enrolled(a.schoolId, groupA);
+    const sibling = await enrolled(b.schoolId, groupB);
+    const guardian = await givenPerson(d, a.schoolId, PersonKind.PERSON_KIND_GUARDIAN);
+    for (const studentId of [pupil, sibling]) {
+      await linkGuardian(d, { commandId: cmd(), studentId, guardianId: guardian });
+    }
+    const teacher = await givenPerson(d, a.schoolId, PersonKind.PERSON_KIND_STAFF);
+    await assignStaffToSchool(d, { commandId: cmd(), personId: teacher, schoolId: b.schoolId });
+    const both = [a.schoolId, b.schoolId].sort();
+
+    // The person's own rows (a guardian: each child's stay), never the others' six stays.
+    const expectRead = async (sql: string, personId: string, schools: string[], most: number) => {
+      const out = await enrollmentRowsRead(sql, personId);
+      expect(out.schools).toEqual(schools);
+      expect(out.read).toBeLessThanOrEqual(most);
+    };
+    const current = "SELECT person_schools($1) AS school_id";
+    await expectRead(current, pupil, [a.schoolId], 1);
+    await expectRead(current, guardian, both, 2);
+    await expectRead(current, teacher, both, 0);
+    // The pupil's own stay, then person_schools' (the registering school is current).
+    await expectRead("SELECT person_former_schools($1) AS school_id", pupil, [], 2);
+  });
+});
