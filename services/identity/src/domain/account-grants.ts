@@ -6,6 +6,8 @@ import { decodeEvent, newEvent } from "./events.js";
 /** The grants an account holds, as role claims (`TEACHER@school:<id>`). */
 export interface AccountGrantsState {
   claims: ReadonlySet<string>;
+  /** AccountDeleted: the account takes no grant again. */
+  deleted: boolean;
 }
 
 /** Routing ids of a grant's scope (the school's municipality for a school scope). */
@@ -32,20 +34,26 @@ const payloadOf = (accountId: string, grant: Grant, routing: GrantRouting) => ({
 
 /**
  * Grants and revocations of one account (stream account-<id>). Granting a held role again is
- * a no-op (no event), so a retried grant is harmless; revoking one not held is refused.
+ * a no-op (no event), so a retried grant is harmless; revoking one not held is refused, and so
+ * is anything on a deleted account.
  */
 export const accountGrantsDecider: Decider<AccountGrantsState, AccountGrantsCommand> = {
-  initialState: () => ({ claims: new Set() }),
+  initialState: () => ({ claims: new Set(), deleted: false }),
   evolve(state, event: RecordedEvent | NewEvent) {
     const e = decodeEvent(event);
+    // AccountDeleted (same stream) ends the grants: the read model drops them.
+    if (e.name === "AccountDeleted") return { claims: new Set(), deleted: true };
     if (e.name !== "RoleGranted" && e.name !== "RoleRevoked") return state;
     const claims = new Set(state.claims);
     if (e.name === "RoleGranted") claims.add(grantOfEvent(e.value));
     else claims.delete(grantOfEvent(e.value));
-    return { claims };
+    return { ...state, claims };
   },
   decide(command, state) {
     const claim = formatRoleClaim(command.grant);
+    // A grant that read the account's row before DeleteAccount removed it would otherwise
+    // leave a grant of no account in the read model (and block the bootstrap admin).
+    if (state.deleted) throw refused("account_id", "the account was deleted");
     if (command.type === "GrantRole") {
       if (state.claims.has(claim)) return [];
       return [

@@ -3,7 +3,7 @@ import { DomainError } from "@otmetka/service-kit";
 import { describe, expect, it } from "vitest";
 import { type AccountGrantsState, accountGrantsDecider } from "./account-grants.js";
 import { type AccountStatusState, accountStatusDecider } from "./account-status.js";
-import { decodeEvent } from "./events.js";
+import { decodeEvent, newEvent } from "./events.js";
 import {
   afterFailure,
   afterSuccess,
@@ -99,6 +99,13 @@ describe("account grants decider", () => {
     expect(revoked.claims.size).toBe(0);
     const err = errorOf(() => d.decide({ type: "RevokeRole", accountId, grant, routing }, revoked));
     expect([err.kind, err.field]).toEqual(["failed_precondition", "grant"]);
+  });
+  it("a deleted account gets no grant (a GrantRole that read the row before DeleteAccount)", () => {
+    const deleted = apply(d.initialState(), [
+      newEvent("AccountDeleted", { accountId, reason: "ошибка" }),
+    ]);
+    const err = errorOf(() => d.decide({ type: "GrantRole", accountId, grant, routing }, deleted));
+    expect([err.kind, err.field]).toEqual(["failed_precondition", "account_id"]);
   });
 });
 
