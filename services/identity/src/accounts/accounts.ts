@@ -92,26 +92,36 @@ export async function createAccount(
 ): Promise<{ accountId: string }> {
   const username = requireUsername("username", input.username);
   const password = requirePasswordPolicy("password", input.password, username);
-  let personId: string | null = null;
-  if (input.personId !== "") {
-    personId = requireId("person_id", input.personId);
-    const { rows } = await deps.store.pool.query<{ erased: boolean }>(
-      "SELECT erased FROM people WHERE person_id = $1",
-      [personId],
-    );
-    if (!rows[0]) throw notFound("person_id", "person", personId);
-    if (rows[0].erased) throw refused("person_id", "the person is erased");
-  }
+  const personId = input.personId === "" ? null : requireId("person_id", input.personId);
+  const secretHash = await hashPassword(password);
   const accountId = randomUUID();
+  const client = await deps.store.pool.connect();
   try {
-    await deps.store.pool.query(
+    await client.query("BEGIN");
+    if (personId !== null) {
+      // FOR SHARE until the insert commits: an erasure (it updates this row) waits for the
+      // account and then deletes it with the person's others, or has committed and the
+      // person reads erased here. A check without the lock let an account be opened after
+      // the erasure had deleted the person's accounts.
+      const { rows } = await client.query<{ erased: boolean }>(
+        "SELECT erased FROM people WHERE person_id = $1 FOR SHARE",
+        [personId],
+      );
+      if (!rows[0]) throw notFound("person_id", "person", personId);
+      if (rows[0].erased) throw refused("person_id", "the person is erased");
+    }
+    await client.query(
       `INSERT INTO accounts (account_id, kind, username, person_id, secret_hash, created_at)
        VALUES ($1, 'user', $2, $3, $4, $5)`,
-      [accountId, username, personId, await hashPassword(password), deps.clock.now()],
+      [accountId, username, personId, secretHash, deps.clock.now()],
     );
+    await client.query("COMMIT");
   } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
     if (isUniqueViolation(err)) throw refused("username", "is already taken");
     throw err;
+  } finally {
+    client.release();
   }
   return { accountId };
 }
