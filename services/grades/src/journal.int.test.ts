@@ -975,19 +975,30 @@ describe("attendance, exemptions and work types", () => {
     );
   });
 
-  it("grants an exemption to an enrolled pupil", async () => {
-    const r = await h.client.grantExemption(
-      {
-        commandId: randomUUID(),
-        journal,
-        studentId: f.pupils.p1,
-        firstDay: "2026-09-15",
-        lastDay: "2026-12-31",
-        reason: "медицинская группа",
-      },
-      admin,
-    );
+  it("grants an exemption to an enrolled pupil; one inside it adds no day and appends nothing", async () => {
+    const grant = {
+      commandId: randomUUID(),
+      journal,
+      studentId: f.pupils.p1,
+      firstDay: "2026-09-21",
+      lastDay: "2026-12-31",
+      reason: "медицинская группа",
+    };
+    const r = await h.client.grantExemption(grant, admin);
     expect(r.exemptionId).not.toBe("");
+    const stream = `journal-${f.classGroupId}-${f.subjects.math}-2026`;
+    const before = await h.store.streamVersion(stream);
+    const reason = `справка ${randomUUID()}`;
+    const inside = { ...grant, commandId: randomUUID(), firstDay: "2026-10-01", reason };
+    expect(await ruleOf(h.client.grantExemption(inside, admin))).toEqual({
+      code: status.FAILED_PRECONDITION,
+      rule: "already_exempt",
+    });
+    expect(await h.store.streamVersion(stream)).toBe(before);
+    const notes = await h.store.pool.query("SELECT 1 FROM grades.notes WHERE text = $1", [reason]);
+    expect(notes.rowCount).toBe(0);
+    // A retry of the first grant still answers it.
+    expect(await h.client.grantExemption(grant, admin)).toEqual({ ...r, replayed: true });
   });
 
   it("refuses an exemption whose later days fall after the pupil left the class group or subgroup, naming last_day", async () => {
@@ -1126,7 +1137,9 @@ describe("attendance, exemptions and work types", () => {
       ]);
     }
     expect(await h.store.streamVersion(stream)).toBe(before);
-    await exempt("2026-09-01", "2027-05-31");
+    // The bounds themselves are in the year (in the PE journal: the whole year would hold every
+    // later exemption of the pupil in mathematics, which adds no day there).
+    await exempt("2026-09-01", "2027-05-31", { ...journal, subjectId: f.subjects.pe });
 
     // A school whose term system has not reached grades: its year's days are not known yet.
     const g = schoolFixture();

@@ -42,4 +42,5 @@ export type JournalRule =
   | "attendance_not_recorded"
   | "not_absent"
   | "absence_already_excused"
-  | "outside_academic_year";
+  | "outside_academic_year"
+  | "already_exempt";

@@ -222,6 +222,24 @@ function checkInSchoolYear(
   if (!year) throw notReplicatedYet("first_day", "the school year (term system) of", span);
 }
 
+/**
+ * An exemption inside one the pupil already has in this journal adds no day: refused, so the
+ * journal records each exempt period once (a retry with the same command id still answers).
+ */
+function requireNewExemption(
+  state: JournalState,
+  c: { studentId: string; firstDay: CivilDate; lastDay: CivilDate },
+) {
+  for (const [id, e] of state.exemptions) {
+    if (e.studentId !== c.studentId || c.firstDay < e.firstDay || e.lastDay < c.lastDay) continue;
+    throw ruleViolated(
+      "student_id",
+      "already_exempt",
+      `pupil ${c.studentId} is already exempt over ${e.firstDay}..${e.lastDay} (exemption ${id})`,
+    );
+  }
+}
+
 const ABSENCE_REASONS = new Set<string>([
   "ABSENCE_REASON_NONE",
   "ABSENCE_REASON_ILLNESS",
@@ -329,6 +347,7 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
           `pupil ${c.studentId} is not in this journal's class group (or subgroup) on ${c.notEnrolledFrom}, within the exemption (to ${c.lastDay})`,
         );
       const inClosedTerm = closedTermExemption(state, c, c.terms, c.actor);
+      requireNewExemption(state, c);
       return [
         newEvent("ExemptionGranted", {
           ...at,

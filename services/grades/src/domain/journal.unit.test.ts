@@ -425,6 +425,26 @@ describe("exemptions", () => {
       ...over,
     }) as const;
 
+  it("refuses a period the pupil is already exempt over (it adds no day), naming student_id", () => {
+    const s = initialJournalState();
+    run(s, exempt());
+    for (const period of [
+      {},
+      { firstDay: "2026-10-01", lastDay: "2026-10-31" },
+      { firstDay: "2026-12-31" },
+    ]) {
+      const e = refusal(() => decideJournal(exempt({ exemptionId: "e2", ...period }), s));
+      expect([e.kind, e.field]).toEqual(["failed_precondition", "student_id"]);
+      expect(e.message).toMatch(/^student_id: \[already_exempt\] .*2026-09-15\.\.2026-12-31/);
+    }
+    // A day more, or another pupil, is a new fact; a stranger is refused as a stranger.
+    expect(decideJournal(exempt({ exemptionId: "e2", lastDay: "2027-01-01" }), s)).toHaveLength(1);
+    expect(decideJournal(exempt({ exemptionId: "e2", studentId: "p2" }), s)).toHaveLength(1);
+    expect(refusal(() => decideJournal(exempt({ actor: stranger }), s)).kind).toBe(
+      "permission_denied",
+    );
+  });
+
   it("refuses a period outside the school year, naming the field and the year's bounds", () => {
     const s = initialJournalState();
     for (const [firstDay, lastDay, field] of [
