@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Metadata, status } from "@grpc/grpc-js";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { TermKind } from "@otmetka/proto/curriculum/events/v1/events";
 import { AbsenceReason, MarkValue } from "@otmetka/proto/grades/events/v1/events";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -498,6 +499,52 @@ describe("corrections, history, term marks and closing", () => {
       rule: "term_mark_exists",
     });
     expect((await set(MarkValue.MARK_VALUE_FIVE, "пересдача")).corrected).toBe(true);
+  });
+
+  it("refuses a term mark for a term the journal's term system does not have, appending nothing", async () => {
+    // A school whose grade 5 has trimesters (a later term system replaces the quarters).
+    const g = schoolFixture();
+    await publishFeed(h.nc, h.names, [
+      ...g.events,
+      curriculumEvent(`calendar-${g.schoolId}-2026`, "TermSystemDefined", {
+        schoolId: g.schoolId,
+        municipalityId: g.municipalityId,
+        academicYear: { startYear: 2026 },
+        gradeLevels: [5],
+        kind: TermKind.TERM_KIND_TRIMESTER,
+        terms: [
+          { number: 1, firstDay: "2026-09-01", lastDay: "2026-11-30" },
+          { number: 2, firstDay: "2026-12-01", lastDay: "2027-02-28" },
+          { number: 3, firstDay: "2027-03-01", lastDay: "2027-05-31" },
+        ],
+      }),
+    ]);
+    await fixtureReplicated(h, g);
+    const gAdmin = await h.as([`SCHOOL_ADMIN@school:${g.schoolId}`], randomUUID());
+    const gJournal = { ...journal, classGroupId: g.classGroupId, subjectId: g.subjects.math };
+    const set = (term: number) =>
+      h.client.setTermMark(
+        {
+          commandId: randomUUID(),
+          journal: gJournal,
+          studentId: g.pupils.p1,
+          term,
+          value: MarkValue.MARK_VALUE_FOUR,
+          reason: "",
+        },
+        gAdmin,
+      );
+    const stream = `journal-${g.classGroupId}-${g.subjects.math}-2026`;
+    await eventually(async () => {
+      const err = await grpcError(set(4));
+      expect([err.code, err.details]).toEqual([
+        status.FAILED_PRECONDITION,
+        "term: [no_such_term] this journal's term system has terms 1, 2, 3 (0: the year), not 4",
+      ]);
+    });
+    expect(await h.store.streamVersion(stream)).toBe(0);
+    expect((await set(3)).corrected).toBe(false);
+    expect((await set(0)).corrected).toBe(false);
   });
 
   it("refuses a correction to the value a mark or term mark already has, appending nothing", async () => {

@@ -373,6 +373,10 @@ export async function setTermMark(
   // A correction's reason. A first term mark takes none: one given anyway is named by no
   // event, so it is not stored.
   const notes = reasonNote(ctx, req.studentId, req.reason);
+  // Which terms the journal has (a term mark is for one of them).
+  const { terms } = ctx.replay
+    ? { terms: [] }
+    : await deps.facts.calendar(journal.classGroupId, journal.startYear);
   return decideAndAppend(
     deps,
     call,
@@ -386,6 +390,7 @@ export async function setTermMark(
       reason: req.reason,
       reasonNoteId: notes[0]?.noteId ?? "",
       enrollment: c.enrollment(req.studentId, "student_id"),
+      terms,
     }),
     (events, state) => ({
       corrected:

@@ -43,4 +43,5 @@ export type JournalRule =
   | "not_absent"
   | "absence_already_excused"
   | "outside_academic_year"
-  | "already_exempt";
+  | "already_exempt"
+  | "no_such_term";

@@ -123,6 +123,7 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
       reason: "",
       reasonNoteId: "",
       enrollment: "enrolled",
+      terms: [],
     },
     {
       kind: "SetTermMark",
@@ -133,6 +134,7 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
       reason: "retake",
       reasonNoteId: "r3",
       enrollment: "enrolled",
+      terms: [],
     },
     { kind: "CloseTerm", ...base, term: 1, reason: "end" },
     // An admin's exemption over the closed term carries in_closed_term.

@@ -134,6 +134,8 @@ export type JournalCommand =
       reason: string;
       reasonNoteId: string;
       enrollment: Enrollment;
+      /** The terms of the journal's grade level as the replica knows them ([] when it knows none). */
+      terms: readonly TermDates[];
     })
   | (Base & { kind: "CloseTerm" | "ReopenTerm"; term: number; reason: string });
 

@@ -255,6 +255,20 @@ function checkTermNumber(term: number) {
     throw invalidInput("term", `must be 1-4, or 0 for the year mark, got ${term}`);
 }
 
+/**
+ * A term mark is for a term of the journal's term system (a trimester journal has no term 4)
+ * or the year (0). Until the replica knows the system, any 1-4 is taken, as before term dates
+ * were replicated.
+ */
+function checkTermOfSystem(term: number, terms: readonly TermDates[]) {
+  if (term === 0 || terms.length === 0 || terms.some((t) => t.term === term)) return;
+  throw ruleViolated(
+    "term",
+    "no_such_term",
+    `this journal's term system has terms ${terms.map((t) => t.term).join(", ")} (0: the year), not ${term}`,
+  );
+}
+
 export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[] {
   const ref = c.journal.ref;
   const at = { schoolId: ref.schoolId, municipalityId: ref.municipalityId, journal: ref };
@@ -447,6 +461,7 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
     }
     case "SetTermMark": {
       checkTermNumber(c.term);
+      checkTermOfSystem(c.term, c.terms);
       const value = checkValue("value", c.value, c.journal.grading);
       requireAuthor(c.actor, c.today);
       requireEnrolled("student_id", c.studentId, c.enrollment, c.today);

@@ -296,6 +296,7 @@ describe("changes that change nothing", () => {
       reason,
       reasonNoteId: reason ? "n" : "",
       enrollment: "enrolled",
+      terms: [],
     });
     run(s, set("MARK_VALUE_FOUR", ""));
     const e = refusal(() => decideJournal(set("MARK_VALUE_FOUR", "пересдача"), s));
@@ -535,6 +536,7 @@ describe("term marks", () => {
     reason: "",
     reasonNoteId: over.reason ? "n" : "",
     enrollment: "enrolled",
+    terms: [],
     ...over,
   });
 
@@ -557,6 +559,23 @@ describe("term marks", () => {
     expect(corr?.type).toBe("grades.v1.TermMarkCorrected");
     expect(s.termMarks.get("p1:1")).toBe("MARK_VALUE_FIVE");
     expect(refusal(() => decideJournal(set({ term: 5 }), s)).field).toBe("term");
+  });
+
+  it("refuses a term the journal's term system does not have; the year mark is always one", () => {
+    const trimesters = [1, 2, 3].map((term) => ({ term, firstDay: "", lastDay: "" }));
+    const e = refusal(() =>
+      decideJournal(set({ term: 4, terms: trimesters }), initialJournalState()),
+    );
+    expect([e.kind, e.field]).toEqual(["failed_precondition", "term"]);
+    expect(e.message).toBe(
+      "term: [no_such_term] this journal's term system has terms 1, 2, 3 (0: the year), not 4",
+    );
+    for (const term of [0, 3])
+      expect(decideJournal(set({ term, terms: trimesters }), initialJournalState())).toHaveLength(
+        1,
+      );
+    // Not known yet: any 1-4, as before.
+    expect(decideJournal(set({ term: 4 }), initialJournalState())).toHaveLength(1);
   });
 });
 
