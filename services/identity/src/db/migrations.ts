@@ -293,6 +293,22 @@ const identityMigrations: Record<string, Migration> = {
     // person_schools reads the stays through the enrollments index (createPersonSchools).
     up: createPersonSchools,
   },
+  "2026-11-30_209_identity_school_people_indexes": {
+    async up(db) {
+      // ListAccounts of a school gathers the school's people from these (accounts.ts) on
+      // every page: by school, and a pupil's guardians by the pupil.
+      await sql`CREATE INDEX IF NOT EXISTS people_by_school ON people (school_id)`.execute(db);
+      await sql`CREATE INDEX IF NOT EXISTS enrollments_by_school ON enrollments (school_id)`.execute(
+        db,
+      );
+      await sql`CREATE INDEX IF NOT EXISTS staff_schools_by_school ON staff_schools (school_id)`.execute(
+        db,
+      );
+      await sql`CREATE INDEX IF NOT EXISTS guardian_links_by_student ON guardian_links (student_id)`.execute(
+        db,
+      );
+    },
+  },
 };
 
 export async function migrateIdentityDatabase(db: Kysely<unknown>): Promise<void> {

@@ -1,4 +1,7 @@
+import type { PoolClient } from "pg";
 import { describe, expect, it } from "vitest";
+import { createAccount, listAccounts } from "../accounts/accounts.js";
+import type { AuthDeps } from "../accounts/deps.js";
 import { enrollStudent } from "../commands/enrollment.js";
 import { assignStaffToSchool, linkGuardian } from "../commands/guardians.js";
 import { PersonKind } from "../domain/person.js";
@@ -82,5 +85,73 @@ describe("person_schools and person_former_schools read one person's rows", () =
     await expectRead(current, teacher, both, 0);
     // The pupil's own stay, then person_schools' (the registering school is current).
     await expectRead("SELECT person_former_schools($1) AS school_id", pupil, [], 2);
+  });
+});
+
+/** Rows `run` read from each of `tables`, in one transaction under enable_seqscan = off. */
+async function rowsRead(tables: string[], run: (db: PoolClient) => Promise<unknown>) {
+  const client = await t.deps.store.pool.connect();
+  const counters = async () => {
+    const { rows } = await client.query<{ relname: string; n: string }>(
+      `SELECT relname, (coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0))::text AS n
+       FROM pg_stat_xact_user_tables WHERE relname = ANY($1)`,
+      [tables],
+    );
+    return Object.fromEntries(
+      tables.map((n) => [n, Number(rows.find((r) => r.relname === n)?.n ?? 0)]),
+    );
+  };
+  try {
+    await client.query("BEGIN");
+    await client.query("SET LOCAL enable_seqscan = off");
+    const before = await counters();
+    await run(client);
+    const after = await counters();
+    return Object.fromEntries(tables.map((n) => [n, after[n]! - before[n]!]));
+  } finally {
+    await client.query("ROLLBACK");
+    client.release();
+  }
+}
+
+describe("ListAccounts of a school reads that school's rows", () => {
+  it("not every person, stay, staff row and guardian link of the region", async () => {
+    const d = t.deps;
+    const auth = { ...d, regionId: "74" } as AuthDeps;
+    const [a, b] = [await givenSchool(d), await givenSchool(d)];
+    const groupB = await givenClassGroup(d, { schoolId: b.schoolId, gradeLevel: 7, letter: "В" });
+    // Another school's people, which a page of A's must not read.
+    for (let i = 0; i < 8; i++) {
+      const personId = await givenPerson(d, b.schoolId);
+      await enrollStudent(d, {
+        commandId: cmd(),
+        personId,
+        classGroupId: groupB,
+        effectiveDate: "2026-09-01",
+      });
+      const guardianId = await givenPerson(d, b.schoolId, PersonKind.PERSON_KIND_GUARDIAN);
+      await linkGuardian(d, { commandId: cmd(), studentId: personId, guardianId });
+      await givenPerson(d, b.schoolId, PersonKind.PERSON_KIND_STAFF);
+    }
+    const teacher = await givenPerson(d, a.schoolId, PersonKind.PERSON_KIND_STAFF);
+    const { accountId } = await createAccount(auth, {
+      username: `list.${cmd().slice(0, 8)}`,
+      password: "a long enough password 1",
+      personId: teacher,
+    });
+    const tables = ["people", "enrollments", "staff_schools", "guardian_links"];
+    let listed: string[] = [];
+    const read = await rowsRead(tables, async (client) => {
+      const onClient = { ...auth, store: { ...auth.store, pool: client } } as unknown as AuthDeps;
+      const page = await listAccounts(
+        onClient,
+        { schoolId: a.schoolId },
+        { pageSize: 10, pageToken: "" },
+      );
+      listed = page.accounts.map((x) => x.accountId);
+    });
+    expect(listed).toEqual([accountId]);
+    // A's one teacher: a row or two per table, not B's eight of each.
+    for (const table of tables) expect(read[table], table).toBeLessThanOrEqual(2);
   });
 });
