@@ -453,6 +453,17 @@ describe("invalid values in commands", () => {
     ],
     [
       "RecordAttendance",
+      (r) => ({
+        ...r,
+        absences: [
+          { studentId: f.pupils.p1, reason: AbsenceReason.ABSENCE_REASON_ILLNESS, lateMinutes: 15 },
+        ],
+      }),
+      invalid,
+      "absences[0].late_minutes",
+    ],
+    [
+      "RecordAttendance",
       (r) => ({ ...r, absences: [...(r.absences as object[]), ...(r.absences as object[])] }),
       invalid,
       "absences[1].student_id",

@@ -395,6 +395,12 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
             `${field}`,
             "an entry is an absence (a reason) or a late arrival (late_minutes > 0)",
           );
+        // A pupil who missed the lesson did not arrive late to it: both would count them twice.
+        if (e.reason !== "ABSENCE_REASON_NONE" && e.lateMinutes > 0)
+          throw invalidInput(
+            `${field}.late_minutes`,
+            "must be 0 for an absence (a late arrival is reason NONE with late_minutes > 0)",
+          );
         requireEnrolled(`${field}.student_id`, e.studentId, e.enrollment, c.lesson.date);
         return {
           studentId: e.studentId,

@@ -616,6 +616,21 @@ describe("attendance", () => {
     ).toMatch(/attendance_not_recorded/);
   });
 
+  it("refuses an absence with minutes late, naming late_minutes", () => {
+    const e = refusal(() =>
+      decideJournal(
+        {
+          kind: "RecordAttendance",
+          ...base,
+          lesson,
+          entries: [{ ...absent("p1", "ABSENCE_REASON_UNEXCUSED"), lateMinutes: 10 }],
+        },
+        initialJournalState(),
+      ),
+    );
+    expect([e.kind, e.field]).toEqual(["invalid_argument", "absences[0].late_minutes"]);
+  });
+
   it("refuses excusing an absence already excused, naming the pupil", () => {
     const s = initialJournalState();
     const absent = {
