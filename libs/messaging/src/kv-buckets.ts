@@ -2,6 +2,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm, type KvOptions } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { MessagingNames } from "./names.js";
+import { whileStreamNotYetKnown } from "./provisioning.js";
 
 /** Default lifetime of a partition lease and of a member's presence without renewal. */
 export const DEFAULT_LEASE_TTL_MS = 10_000;
@@ -17,11 +18,14 @@ async function openBucket(
   options: Partial<KvOptions>,
 ): Promise<KV> {
   const kv = await new Kvm(nc).create(bucket, { ...options, replicas: names.replicas });
-  const status = await kv.status();
-  if (status.replicas !== names.replicas) {
-    const jsm = await jetstreamManager(nc);
-    const info = await jsm.streams.info(status.streamInfo.config.name);
-    await jsm.streams.update(info.config.name, { ...info.config, num_replicas: names.replicas });
+  // Not kv.status(): a just-created bucket's stream is not yet known to every server, and
+  // one that does not know it may answer first (whileStreamNotYetKnown).
+  const jsm = await jetstreamManager(nc);
+  const stream = `KV_${bucket}`;
+  const info = await whileStreamNotYetKnown(() => jsm.streams.info(stream));
+  if (info.config.num_replicas !== names.replicas) {
+    const config = { ...info.config, num_replicas: names.replicas };
+    await whileStreamNotYetKnown(() => jsm.streams.update(stream, config));
   }
   return kv;
 }

@@ -74,5 +74,28 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
     }
   }
   if (!differs(info.config, want)) return info;
-  return jsm.streams.update(spec.name, { ...info.config, ...want });
+  const config = { ...info.config, ...want };
+  return whileStreamNotYetKnown(() => jsm.streams.update(spec.name, config));
+}
+
+const NOT_YET_KNOWN_ATTEMPTS = 10;
+
+/**
+ * Runs a request about a stream this process has just created or seen (info, update). In a
+ * cluster the stream's own server answers its creation, while the JetStream meta leader, which
+ * answers an update and may answer an info first, may not have applied that creation yet and
+ * says "stream not found" for a moment: that answer is retried (about 2 s in all), any other
+ * error is not.
+ */
+export async function whileStreamNotYetKnown<T>(request: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request();
+    } catch (err) {
+      const notYet =
+        err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
+      if (!notYet || attempt >= NOT_YET_KNOWN_ATTEMPTS) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
 }
