@@ -1243,6 +1243,27 @@ describe("attendance, exemptions and work types", () => {
     expect(
       (await recordMark({ mark: mark(f.pupils.p1, MarkValue.MARK_VALUE_FIVE, "TEST") })).weight,
     ).toBe(5);
+    // The same table again (in another order) changes nothing: refused, nothing appended.
+    const tableStream = `worktypes-${f.schoolId}`;
+    const before = await h.store.streamVersion(tableStream);
+    const again = await grpcError(
+      h.client.setWorkTypeWeights(
+        {
+          commandId: randomUUID(),
+          schoolId: f.schoolId,
+          weights: [
+            { workType: "TEST", weight: 5 },
+            { workType: "ORAL", weight: 1 },
+          ],
+        },
+        admin,
+      ),
+    );
+    expect([again.code, again.details]).toEqual([
+      status.FAILED_PRECONDITION,
+      `weights: [weights_unchanged] school ${f.schoolId}'s work-type table is already TEST 5, ORAL 1`,
+    ]);
+    expect(await h.store.streamVersion(tableStream)).toBe(before);
     expect(
       (
         await grpcError(

@@ -1,6 +1,6 @@
 import { payloadHash } from "@otmetka/eventstore";
 import { requireRole } from "@otmetka/service-kit";
-import { invalidInput, notReplicatedYet } from "../domain/errors.js";
+import { invalidInput, notReplicatedYet, ruleViolated } from "../domain/errors.js";
 import { newEvent } from "../domain/events.js";
 import { checkWorkType } from "../domain/marks.js";
 import type { Call, GradesDeps } from "./deps.js";
@@ -38,6 +38,18 @@ export async function setWorkTypeWeights(
       throw invalidInput("command_id", "was already used for a different command");
     return { replayed: true };
   }
+  // The table the school has already: setting it again changes nothing, so nothing is appended.
+  const { rows } = await deps.store.pool.query<{ weights: Record<string, number> }>(
+    "SELECT weights FROM grades.work_type_weights WHERE school_id = $1",
+    [req.schoolId],
+  );
+  const current = rows[0]?.weights;
+  if (current && sameTable(current, table))
+    throw ruleViolated(
+      "weights",
+      "weights_unchanged",
+      `school ${req.schoolId}'s work-type table is already ${req.weights.map((w) => `${w.workType} ${w.weight}`).join(", ")}`,
+    );
   const client = await deps.store.pool.connect();
   try {
     await client.query("BEGIN");
@@ -78,4 +90,10 @@ export async function setWorkTypeWeights(
   } finally {
     client.release();
   }
+}
+
+/** The same work types with the same weights, in any order. */
+function sameTable(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>) {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }

@@ -44,4 +44,5 @@ export type JournalRule =
   | "absence_already_excused"
   | "outside_academic_year"
   | "already_exempt"
-  | "no_such_term";
+  | "no_such_term"
+  | "weights_unchanged";
