@@ -490,6 +490,19 @@ describe("invalid values in commands", () => {
         [`${rpc} (journal)`, (r) => ({ ...r, reason: long(501) }), invalid, "reason"],
         [`${rpc} (school)`, (r) => ({ ...r, term: 5 }), invalid, "term"],
         [`${rpc} (school)`, (r) => ({ ...r, reason: " " }), invalid, "reason"],
+        // A year in which the school has no journal yet: still checked.
+        [
+          `${rpc} (school)`,
+          (r) => ({ ...r, academicYear: { startYear: 2027 }, term: 9 }),
+          invalid,
+          "term",
+        ],
+        [
+          `${rpc} (school)`,
+          (r) => ({ ...r, academicYear: { startYear: 2027 }, reason: "" }),
+          invalid,
+          "reason",
+        ],
         [
           `${rpc} (school)`,
           (r) => ({ ...r, academicYear: { startYear: 1999 } }),

@@ -1,5 +1,6 @@
 import { DomainError, requireRole } from "@otmetka/service-kit";
 import { invalidInput, notReplicatedYet } from "../domain/errors.js";
+import { checkTermNumber, requireReason } from "../domain/journal.js";
 import { FACTS_SCHEMA as S } from "../projections/facts.js";
 import type { Call, GradesDeps } from "./deps.js";
 import { closeOrReopenTerm } from "./journal.js";
@@ -21,6 +22,10 @@ export async function closeOrReopenSchoolTerm(
     throw invalidInput("command_id", "is required (a retry repeats it)");
   if (!Number.isInteger(req.startYear) || req.startYear < 2000)
     throw invalidInput("academic_year", "must be a start year such as 2026");
+  // Checked here too, not only by each journal's decision: a school with no journal yet would
+  // answer an impossible term or a missing reason with OK.
+  checkTermNumber(req.term);
+  requireReason(req.reason);
   const school = await deps.facts.school(req.schoolId);
   if (!school) throw notReplicatedYet("school_id", "school", req.schoolId);
   requireRole(call.caller, ["SCHOOL_ADMIN", "PLATFORM_ADMIN", "SERVICE"], {

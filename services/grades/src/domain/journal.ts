@@ -67,7 +67,7 @@ function noteOf(reason: string, noteId: string): string {
 /** The longest reason a change takes (the command layer saves only reasons this accepts). */
 export const MAX_REASON = 500;
 
-function requireReason(reason: string): string {
+export function requireReason(reason: string): string {
   const r = reason.trim();
   if (r === "") throw invalidInput("reason", "is required");
   if (r.length > MAX_REASON)
@@ -250,7 +250,7 @@ const ABSENCE_REASONS = new Set<string>([
 /** Absences recorded as excused: no later excusal changes them. */
 const EXCUSED_BY_REASON = new Set<string>(["ABSENCE_REASON_ILLNESS", "ABSENCE_REASON_EXCUSED"]);
 
-function checkTermNumber(term: number) {
+export function checkTermNumber(term: number) {
   if (!Number.isInteger(term) || term < 0 || term > 4)
     throw invalidInput("term", `must be 1-4, or 0 for the year mark, got ${term}`);
 }
