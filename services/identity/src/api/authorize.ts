@@ -66,11 +66,41 @@ export class Targets {
   }
 
   /**
-   * The schools that held a person before and hold them no longer (a past stay's, the
-   * registering one): SQL `person_former_schools`. They read the name only (personal-data-access.ts).
+   * Of many people in one query (GetPeople's batch): each person's current schools (as
+   * `person`) and former schools — those that held them before and hold them no longer (a past
+   * stay's, the registering one, a staff school left: SQL `person_former_schools`), which read
+   * the name only (personal-data-access.ts). Unknown people are left out.
    */
-  async formerSchools(personId: string): Promise<ScopeTarget[]> {
-    return this.schoolsOf("SELECT person_former_schools($1) AS school_id", personId);
+  async schoolsOfPeople(
+    personIds: readonly string[],
+  ): Promise<Map<string, { current: ScopeTarget[]; former: ScopeTarget[] }>> {
+    const { rows } = await this.db.query<{
+      person_id: string;
+      school_id: string;
+      municipality_id: string;
+      current: boolean;
+    }>(
+      `SELECT x.person_id, x.school_id, s.municipality_id, x.current
+       FROM (SELECT p.person_id, c AS school_id, true AS current
+             FROM people p, person_schools(p.person_id) c WHERE p.person_id = ANY($1::uuid[])
+             UNION ALL
+             SELECT p.person_id, f, false
+             FROM people p, person_former_schools(p.person_id) f WHERE p.person_id = ANY($1::uuid[])
+       ) x JOIN schools s ON s.school_id = x.school_id`,
+      [personIds.filter((id) => UUID.test(id))],
+    );
+    const out = new Map<string, { current: ScopeTarget[]; former: ScopeTarget[] }>();
+    for (const r of rows) {
+      const entry = out.get(r.person_id) ?? { current: [], former: [] };
+      const target = {
+        schoolId: r.school_id,
+        municipalityId: r.municipality_id,
+        regionId: this.regionId,
+      };
+      (r.current ? entry.current : entry.former).push(target);
+      out.set(r.person_id, entry);
+    }
+    return out;
   }
 
   /**

@@ -25,12 +25,14 @@ export async function personalDataAccess(
     for (const r of rows) children.add(r.student_id);
   }
   const namesOnly = new Set<string>();
+  // One query for the whole batch (not two or more per person).
+  const schools = await targets.schoolsOfPeople(personIds);
   for (const [i, id] of personIds.entries()) {
     if (id === caller.personId || children.has(id)) continue;
-    if (hasRoleOver(caller, ROLES_OF.personalData, await targets.person(id))) continue;
+    const { current, former } = schools.get(id) ?? { current: [], former: [] };
+    if (hasRoleOver(caller, ROLES_OF.personalData, current)) continue;
     // An empty list would mean "unscoped roles only" to hasRoleOver: a person with no former
     // school gives nothing more than their current schools did.
-    const former = await targets.formerSchools(id);
     if (former.length > 0 && hasRoleOver(caller, ROLES_OF.personalData, former)) {
       namesOnly.add(id);
       continue;

@@ -1,0 +1,66 @@
+import type { Queryable } from "@otmetka/eventstore";
+import type { Caller } from "@otmetka/service-kit";
+import { describe, expect, it } from "vitest";
+import { enrollStudent, transferStudent } from "../commands/enrollment.js";
+import {
+  cmd,
+  givenClassGroup,
+  givenPerson,
+  givenSchool,
+  useIdentity,
+} from "../test-support/in-process.js";
+import { Targets } from "./authorize.js";
+import { personalDataAccess } from "./personal-data-access.js";
+
+const t = useIdentity("identity_personal_data_access");
+
+/** The pool, counting the statements sent through it. */
+function counting(db: Queryable) {
+  const counter = { n: 0 };
+  const wrapped: Queryable = {
+    query: ((...args: Parameters<Queryable["query"]>) => {
+      counter.n++;
+      return db.query(...args);
+    }) as Queryable["query"],
+  };
+  return { db: wrapped, counter };
+}
+
+describe("GetPeople's personal-data check of a batch", () => {
+  it("asks the database a fixed number of times, however many people (full and names-only)", async () => {
+    const d = t.deps;
+    const [a, b] = [await givenSchool(d), await givenSchool(d)];
+    const groupA = await givenClassGroup(d, { schoolId: a.schoolId, gradeLevel: 5, letter: "А" });
+    const groupB = await givenClassGroup(d, { schoolId: b.schoolId, gradeLevel: 5, letter: "Б" });
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const personId = await givenPerson(d, a.schoolId);
+      await enrollStudent(d, {
+        commandId: cmd(),
+        personId,
+        classGroupId: groupA,
+        effectiveDate: "2026-09-01",
+      });
+      ids.push(personId);
+    }
+    // Two of them moved to B: A reads their names only.
+    for (const personId of ids.slice(0, 2)) {
+      await transferStudent(d, {
+        commandId: cmd(),
+        personId,
+        toClassGroupId: groupB,
+        effectiveDate: "2026-10-01",
+      });
+    }
+    const caller: Caller = {
+      kind: "user",
+      accountId: cmd(),
+      grants: [{ role: "SCHOOL_ADMIN", scope: { kind: "school", id: a.schoolId } }],
+      token: "",
+    };
+    const { db, counter } = counting(d.store.pool);
+    const namesOnly = await personalDataAccess(db, new Targets(db, "74"), caller, ids);
+    expect([...namesOnly].sort()).toEqual(ids.slice(0, 2).sort());
+    expect(counter.n).toBeLessThanOrEqual(2);
+  });
+});
