@@ -501,7 +501,7 @@ describe("corrections, history, term marks and closing", () => {
     expect((await set(MarkValue.MARK_VALUE_FIVE, "пересдача")).corrected).toBe(true);
   });
 
-  it("refuses a term mark for a term the journal's term system does not have, appending nothing", async () => {
+  it("refuses a term mark, or closing a term, the journal's term system does not have, appending nothing", async () => {
     // A school whose grade 5 has trimesters (a later term system replaces the quarters).
     const g = schoolFixture();
     await publishFeed(h.nc, h.names, [
@@ -542,6 +542,28 @@ describe("corrections, history, term marks and closing", () => {
         "term: [no_such_term] this journal's term system has terms 1, 2, 3 (0: the year), not 4",
       ]);
     });
+    // Nor is a term it does not have closed, in the journal or school-wide (each journal of
+    // trimesters is unchanged).
+    expect(
+      await ruleOf(
+        h.client.closeTerm(
+          { commandId: randomUUID(), journal: gJournal, term: 4, reason: "итоги", schoolId: "" },
+          gAdmin,
+        ),
+      ),
+    ).toEqual({ code: status.FAILED_PRECONDITION, rule: "no_such_term" });
+    const school = await h.client.closeTerm(
+      {
+        commandId: randomUUID(),
+        schoolId: g.schoolId,
+        academicYear: { startYear: 2026 },
+        term: 4,
+        reason: "итоги",
+      },
+      gAdmin,
+    );
+    expect(school).toMatchObject({ journals: 0, unchanged: expect.any(Number) });
+    expect(school.unchanged).toBeGreaterThan(0);
     expect(await h.store.streamVersion(stream)).toBe(0);
     expect((await set(3)).corrected).toBe(false);
     expect((await set(0)).corrected).toBe(false);

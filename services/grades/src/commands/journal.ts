@@ -414,6 +414,9 @@ export async function closeOrReopenTerm(
     commandId: req.commandId,
     payload: { kind, req },
   });
+  const { terms } = ctx.replay
+    ? { terms: [] }
+    : await deps.facts.calendar(journal.classGroupId, journal.startYear);
   return decideAndAppend(
     deps,
     call,
@@ -423,6 +426,7 @@ export async function closeOrReopenTerm(
       ...commandBase(c),
       term: req.term,
       reason: req.reason,
+      terms,
     }),
     () => ({}),
   );

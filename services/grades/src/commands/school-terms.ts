@@ -68,8 +68,12 @@ export async function closeOrReopenSchoolTerm(
       replayed &&= out.replayed;
       journals++;
     } catch (err) {
-      // Already closed (or already open): the school-wide state holds for this journal.
-      if (err instanceof DomainError && /\[term_(closed|not_closed)\]/.test(err.message)) {
+      // Already closed (or already open), or a journal whose grade level has no such term
+      // (term 4 with trimesters): the school-wide state holds for this journal.
+      if (
+        err instanceof DomainError &&
+        /\[(term_closed|term_not_closed|no_such_term)\]/.test(err.message)
+      ) {
         replayed = false;
         unchanged++;
         continue;

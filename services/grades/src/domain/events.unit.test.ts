@@ -136,7 +136,7 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
       enrollment: "enrolled",
       terms: [],
     },
-    { kind: "CloseTerm", ...base, term: 1, reason: "end" },
+    { kind: "CloseTerm", ...base, terms: [], term: 1, reason: "end" },
     // An admin's exemption over the closed term carries in_closed_term.
     {
       kind: "GrantExemption",
@@ -153,7 +153,7 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
       year: { firstDay: "2026-09-01", lastDay: "2027-05-31" },
     },
     { kind: "RevokeMark", ...base, markId: "m1", reason: "appeal", reasonNoteId: "r4" },
-    { kind: "ReopenTerm", ...base, term: 1, reason: "audit" },
+    { kind: "ReopenTerm", ...base, terms: [], term: 1, reason: "audit" },
   ];
   for (const c of commands) {
     for (const e of decideJournal(c, s)) {

@@ -137,6 +137,12 @@ export type JournalCommand =
       /** The terms of the journal's grade level as the replica knows them ([] when it knows none). */
       terms: readonly TermDates[];
     })
-  | (Base & { kind: "CloseTerm" | "ReopenTerm"; term: number; reason: string });
+  | (Base & {
+      kind: "CloseTerm" | "ReopenTerm";
+      term: number;
+      reason: string;
+      /** As for SetTermMark: the journal's terms ([] when the replica knows none). */
+      terms: readonly TermDates[];
+    });
 
 export type { MarkValue };

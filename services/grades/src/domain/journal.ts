@@ -256,8 +256,8 @@ export function checkTermNumber(term: number) {
 }
 
 /**
- * A term mark is for a term of the journal's term system (a trimester journal has no term 4)
- * or the year (0). Until the replica knows the system, any 1-4 is taken, as before term dates
+ * A term mark, or a term closed or reopened, is a term of the journal's term system (a
+ * trimester journal has no term 4) or the year (0). Until the replica knows the system, any 1-4 is taken, as before term dates
  * were replicated.
  */
 function checkTermOfSystem(term: number, terms: readonly TermDates[]) {
@@ -513,6 +513,7 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
     case "ReopenTerm": {
       checkTermNumber(c.term);
       requireAdmin(c.actor, c.kind === "CloseTerm" ? "closing a term" : "reopening a term");
+      checkTermOfSystem(c.term, c.terms);
       const reason = requireReason(c.reason);
       const closed = state.closedTerms.has(c.term);
       if (c.kind === "CloseTerm") {

@@ -314,9 +314,11 @@ describe("closed terms", () => {
     const s = initialJournalState();
     run(s, record());
     expect(
-      refusal(() => decideJournal({ kind: "CloseTerm", ...base, term: 1, reason: "end" }, s)).kind,
+      refusal(() =>
+        decideJournal({ kind: "CloseTerm", ...base, terms: [], term: 1, reason: "end" }, s),
+      ).kind,
     ).toBe("permission_denied");
-    run(s, { kind: "CloseTerm", ...base, actor: admin, term: 1, reason: "end of term" });
+    run(s, { kind: "CloseTerm", ...base, terms: [], actor: admin, term: 1, reason: "end of term" });
     expect(
       refusal(() => decideJournal(record({ marks: [mark({ markId: "m9" })] }), s)).message,
     ).toMatch(/term_closed/);
@@ -339,11 +341,14 @@ describe("closed terms", () => {
       refusal(() => decideJournal({ kind: "RecordAttendance", ...base, lesson, entries: [] }, s))
         .message,
     ).toMatch(/term_closed/);
-    run(s, { kind: "ReopenTerm", ...base, actor: admin, term: 1, reason: "audit" });
+    run(s, { kind: "ReopenTerm", ...base, terms: [], actor: admin, term: 1, reason: "audit" });
     expect(decideJournal(record({ marks: [mark({ markId: "m9" })] }), s)).toHaveLength(1);
     expect(
       refusal(() =>
-        decideJournal({ kind: "ReopenTerm", ...base, actor: admin, term: 1, reason: "x" }, s),
+        decideJournal(
+          { kind: "ReopenTerm", ...base, terms: [], actor: admin, term: 1, reason: "x" },
+          s,
+        ),
       ).message,
     ).toMatch(/term_not_closed/);
   });
@@ -372,7 +377,7 @@ describe("closed terms", () => {
         ...over,
       }) as const;
     const s = initialJournalState();
-    run(s, { kind: "CloseTerm", ...base, actor: admin, term: 2, reason: "end of term" });
+    run(s, { kind: "CloseTerm", ...base, terms: [], actor: admin, term: 2, reason: "end of term" });
     // Starting in it, ending in it, spanning it: each touches a day of term 2.
     for (const [firstDay, lastDay, field] of [
       ["2026-12-20", "2027-01-10", "first_day"],
@@ -576,6 +581,13 @@ describe("term marks", () => {
       );
     // Not known yet: any 1-4, as before.
     expect(decideJournal(set({ term: 4 }), initialJournalState())).toHaveLength(1);
+    // Nor is a term it does not have closed or reopened.
+    for (const kind of ["CloseTerm", "ReopenTerm"] as const) {
+      const c = { kind, ...base, actor: admin, term: 4, reason: "x", terms: trimesters };
+      expect(refusal(() => decideJournal(c, initialJournalState())).message).toMatch(
+        /^term: \[no_such_term\]/,
+      );
+    }
   });
 });
 
@@ -794,7 +806,7 @@ it("a snapshot round-trips the state", () => {
   });
   run(s, record({ marks: [mark({ markId: "m2", value: "MARK_VALUE_TWO", workType: "TEST" })] }));
   run(s, { kind: "RevokeMark", ...base, markId: "m2", reason: "wrong pupil", reasonNoteId: "n" });
-  run(s, { kind: "CloseTerm", ...base, actor: admin, term: 2, reason: "x" });
+  run(s, { kind: "CloseTerm", ...base, terms: [], actor: admin, term: 2, reason: "x" });
   const loaded = journalFromSnapshot(JSON.parse(JSON.stringify(journalToSnapshot(s))));
   expect(journalToSnapshot(loaded)).toEqual(journalToSnapshot(s));
   expect([...loaded.marks]).toEqual([...s.marks]);
