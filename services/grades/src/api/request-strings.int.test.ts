@@ -380,6 +380,34 @@ describe("invalid values in commands", () => {
     ["RecordMarks", (r) => ({ ...r, marks: [] }), invalid, "marks"],
     [
       "RecordMarks",
+      (r) => ({ ...r, marks: Array.from({ length: 201 }, () => (r.marks as object[])[0]) }),
+      invalid,
+      "marks",
+    ],
+    [
+      "RecordAttendance",
+      (r) => ({
+        ...r,
+        absences: Array.from({ length: 201 }, () => ({
+          studentId: randomUUID(),
+          reason: AbsenceReason.ABSENCE_REASON_UNEXCUSED,
+          lateMinutes: 0,
+        })),
+      }),
+      invalid,
+      "absences",
+    ],
+    [
+      "SetWorkTypeWeights",
+      (r) => ({
+        ...r,
+        weights: Array.from({ length: 51 }, (_, i) => ({ workType: `W${i}`, weight: 1 })),
+      }),
+      invalid,
+      "weights",
+    ],
+    [
+      "RecordMarks",
       (r) => ({
         ...r,
         marks: (r.marks as object[]).map((m, i) => (i === 1 ? { ...m, value: 0 } : m)),

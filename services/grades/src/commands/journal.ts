@@ -31,6 +31,13 @@ interface MarkInput {
 const MAX_COMMENT = 2000;
 
 /**
+ * The most marks or attendance entries one command takes: a lesson's column is a class group
+ * (at most ~40 pupils, a few marks each). Without it one request could append tens of
+ * thousands of events and read as many pupils' enrollments in one statement.
+ */
+const MAX_ENTRIES = 200;
+
+/**
  * A note's id: derived from the command id and from what the note holds (pupil and text), so
  * a retry with the same payload names the same note, and a command id that was refused and
  * then ran with other content names another (notes were once written before the decision).
@@ -91,6 +98,8 @@ export async function recordMarks(
   if (req.lessonId.trim() === "") throw invalidInput("lesson_id", "is required");
   if (req.marks.length === 0)
     throw invalidInput(as, as === "mark" ? "is required" : "must hold at least one mark");
+  if (req.marks.length > MAX_ENTRIES)
+    throw invalidInput(as, `must hold at most ${MAX_ENTRIES} marks (one lesson's column)`);
   const marks = req.marks.map((m, i) => {
     const field = markField(as, i);
     if (m.studentId.trim() === "") throw invalidInput(`${field}.student_id`, "is required");
@@ -279,6 +288,11 @@ export async function recordAttendance(
 ): Promise<Replayable<object>> {
   const journal = journalKey(req.journal);
   if (req.lessonId.trim() === "") throw invalidInput("lesson_id", "is required");
+  if (req.absences.length > MAX_ENTRIES)
+    throw invalidInput(
+      "absences",
+      `must hold at most ${MAX_ENTRIES} entries (one lesson's pupils)`,
+    );
   req.absences.forEach((a, i) => {
     if (a.studentId.trim() === "") throw invalidInput(`absences[${i}].student_id`, "is required");
   });

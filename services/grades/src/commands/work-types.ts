@@ -18,6 +18,8 @@ export async function setWorkTypeWeights(
     throw invalidInput("command_id", "is required (a retry repeats it)");
   if (req.schoolId.trim() === "") throw invalidInput("school_id", "is required");
   if (req.weights.length === 0) throw invalidInput("weights", "must list at least one work type");
+  // A school's table is a handful of work types; the whole table is in every mark's facts read.
+  if (req.weights.length > 50) throw invalidInput("weights", "must list at most 50 work types");
   const table: Record<string, number> = {};
   req.weights.forEach((w, i) => {
     checkWorkType(`weights[${i}].work_type`, w.workType);
