@@ -3,13 +3,13 @@ import { addDays, type CivilDate } from "@otmetka/service-kit";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backfillClaims } from "../db/migrations.js";
-import type { Lesson } from "../domain/lessons.js";
 import { schoolFixture } from "../test-support/identity-feed.js";
 import type { InProcess } from "../test-support/in-process.js";
 import { refusal } from "../test-support/refusal.js";
 import { startWithMathsYear } from "../test-support/school-year.js";
-import { cancelLesson, classGroupLessons, generateLessons, moveLesson } from "./lessons.js";
-import { addTimetableSlot, assignSubstitute, assignTeacher } from "./timetable.js";
+import { timetableHelpers } from "../test-support/timetable-helpers.js";
+import { cancelLesson, generateLessons } from "./lessons.js";
+import { assignSubstitute } from "./timetable.js";
 
 /*
  * A teacher or a room holds one lesson per period across the school, whichever command
@@ -29,45 +29,10 @@ let en1Assignment = "";
 const generate = (classGroupIds: string[]) =>
   generateLessons(app.deps, randomUUID(), { ...scope, from: FROM, to: TO, classGroupIds });
 
-async function slot(
-  classGroupId: string,
-  weekday: number,
-  period: number,
-  teacherId: string,
-  room = "",
-) {
-  const target = { ...scope, classGroupId, teacherId, subjectId: "MATH", subgroupId: "" };
-  const { result } = await assignTeacher(app.deps, randomUUID(), target).catch(() => ({
-    result: { assignmentId: "" }, // assigned already
-  }));
-  await addTimetableSlot(app.deps, randomUUID(), {
-    ...target,
-    weekday,
-    period,
-    room,
-    validFrom: "",
-    validTo: "",
-  });
-  return result.assignmentId;
-}
-
-const lessonsOf = (classGroupId: string, from: CivilDate = FROM, to: CivilDate = TO) =>
-  classGroupLessons(app.deps, classGroupId, 2026, from, to);
-
-async function lessonOn(classGroupId: string, date: CivilDate, period: number): Promise<Lesson> {
-  const l = (await lessonsOf(classGroupId, date, date)).find((x) => x.period === period);
-  if (!l) throw new Error(`no lesson of ${classGroupId} on ${date} period ${period}`);
-  return l;
-}
-
-const move = (classGroupId: string, lesson: Lesson, toDate: CivilDate, toPeriod: number) =>
-  moveLesson(app.deps, randomUUID(), {
-    ...scope,
-    classGroupId,
-    lessonId: lesson.lessonId,
-    toDate,
-    toPeriod,
-  });
+const { slot, lessonsOf, lessonOn, move } = timetableHelpers(() => app, scope, {
+  from: FROM,
+  to: TO,
+});
 
 /** Teachers and rooms holding two lessons in one period, across both class groups. */
 async function doubleBookings(from: CivilDate = FROM, to: CivilDate = TO): Promise<string[]> {

@@ -2,14 +2,15 @@ import { randomUUID } from "node:crypto";
 import type { CivilDate } from "@otmetka/service-kit";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Lesson, lessonsStreamId } from "../domain/lessons.js";
+import { lessonsStreamId } from "../domain/lessons.js";
 import { timetableStreamId } from "../domain/timetable.js";
 import { schoolFixture } from "../test-support/identity-feed.js";
 import { eventually, type InProcess } from "../test-support/in-process.js";
 import { refusal } from "../test-support/refusal.js";
 import { startWithMathsYear } from "../test-support/school-year.js";
-import { classGroupLessons, conductLesson, generateLessons, moveLesson } from "./lessons.js";
-import { addTimetableSlot, assignSubstitute, assignTeacher } from "./timetable.js";
+import { timetableHelpers } from "../test-support/timetable-helpers.js";
+import { conductLesson, generateLessons } from "./lessons.js";
+import { assignSubstitute } from "./timetable.js";
 
 /*
  * AssignSubstitute hands the covered lessons already generated to the substitute at once, in
@@ -27,36 +28,10 @@ const TO = "2026-10-16";
 let mathA5 = ""; // 5А maths: Mondays period 1 (room 12), Wednesdays period 2
 let rusB5 = ""; // 5Б: Tuesdays period 1
 
-async function slot(
-  classGroupId: string,
-  weekday: number,
-  period: number,
-  teacherId: string,
-  room = "",
-) {
-  const target = { ...scope, classGroupId, teacherId, subjectId: "MATH", subgroupId: "" };
-  const { result } = await assignTeacher(app.deps, randomUUID(), target).catch(() => ({
-    result: { assignmentId: "" }, // assigned already
-  }));
-  await addTimetableSlot(app.deps, randomUUID(), {
-    ...target,
-    weekday,
-    period,
-    room,
-    validFrom: "",
-    validTo: "",
-  });
-  return result.assignmentId;
-}
-
-const lessonsOf = (classGroupId: string, from: CivilDate = FROM, to: CivilDate = TO) =>
-  classGroupLessons(app.deps, classGroupId, 2026, from, to);
-
-async function lessonOn(classGroupId: string, date: CivilDate, period: number): Promise<Lesson> {
-  const l = (await lessonsOf(classGroupId, date, date)).find((x) => x.period === period);
-  if (!l) throw new Error(`no lesson of ${classGroupId} on ${date} period ${period}`);
-  return l;
-}
+const { slot, lessonsOf, lessonOn, move } = timetableHelpers(() => app, scope, {
+  from: FROM,
+  to: TO,
+});
 
 const substitute = (
   assignmentId: string,
@@ -154,15 +129,7 @@ describe("AssignSubstitute hands the covered lessons over", () => {
     // The claims moved: the substitute's own lesson cannot go into a covered period.
     const own = await lessonOn(b5, "2026-09-14", 2);
     const held = await lessonOn(a5, "2026-09-16", 2);
-    const busy = await refusal(
-      moveLesson(app.deps, randomUUID(), {
-        ...scope,
-        classGroupId: b5,
-        lessonId: own.lessonId,
-        toDate: "2026-09-16",
-        toPeriod: 2,
-      }),
-    );
+    const busy = await refusal(move(b5, own, "2026-09-16", 2));
     expect(busy.message).toBe(
       `to_period: teacher ${sub} already teaches lesson ${held.lessonId} (class group ${a5}) on 2026-09-16 period 2`,
     );
@@ -185,13 +152,7 @@ describe("AssignSubstitute hands the covered lessons over", () => {
   it("a moved lesson goes to the teacher of the date it moved to", async () => {
     // 5Б's Russian of Tuesday 22 September, moved to Thursday 24 period 5.
     const lesson = await lessonOn(b5, "2026-09-22", 1);
-    await moveLesson(app.deps, randomUUID(), {
-      ...scope,
-      classGroupId: b5,
-      lessonId: lesson.lessonId,
-      toDate: "2026-09-24",
-      toPeriod: 5,
-    });
+    await move(b5, lesson, "2026-09-24", 5);
     // Covering Thursday 24 (not Tuesday 22) and Tuesday 29.
     const { result } = await substitute(rusB5, "2026-09-23", "2026-09-29");
     expect(result).toEqual({ handedOver: 2 });
@@ -204,13 +165,7 @@ describe("AssignSubstitute hands the covered lessons over", () => {
     // The substitute's own Monday 28 September lesson moved to Wednesday 30 period 2, where
     // 5А has maths: free for them until they cover it.
     const own = await lessonOn(b5, "2026-09-28", 2);
-    await moveLesson(app.deps, randomUUID(), {
-      ...scope,
-      classGroupId: b5,
-      lessonId: own.lessonId,
-      toDate: "2026-09-30",
-      toPeriod: 2,
-    });
+    await move(b5, own, "2026-09-30", 2);
     const covered = await lessonOn(a5, "2026-09-30", 2);
     const before = await versions();
     const claimsBefore = await claims(a5, "2026-09-21", "2026-10-02");

@@ -129,6 +129,19 @@ const timetable = [
 
 type GenerateCommand = Extract<LessonsCommand, { kind: "GenerateLessons" }>;
 
+/** ConductLesson of a lesson by its scheduled teacher on `today`: a topic, no homework. */
+const conductCommand = (lessonId: string, today: string): LessonsCommand => ({
+  kind: "ConductLesson",
+  lessonId,
+  topic: "Дроби",
+  workProgrammeItemId: "",
+  homework: "",
+  homeworkDue: "",
+  conductedBy: "",
+  conductedByIsStaff: true,
+  today,
+});
+
 function refusal(state: LessonsState, c: LessonsCommand): DomainError {
   try {
     lessonsDecider.decide(c, state);
@@ -180,20 +193,7 @@ describe("lesson generation", () => {
     const worked = replay(
       lessonsDecider,
       [
-        ...lessonsDecider.decide(
-          {
-            kind: "ConductLesson",
-            lessonId: conductedId,
-            topic: "Дроби",
-            workProgrammeItemId: "",
-            homework: "",
-            homeworkDue: "",
-            conductedBy: "",
-            conductedByIsStaff: true,
-            today: "2026-11-20",
-          },
-          state,
-        ),
+        ...lessonsDecider.decide(conductCommand(conductedId, "2026-11-20"), state),
         ...lessonsDecider.decide(
           { kind: "CancelLesson", lessonId: cancelledId, reason: "Карантин" },
           state,
@@ -585,17 +585,7 @@ describe("handover to a substitute (AssignSubstitute)", () => {
   const state = replay(
     lessonsDecider,
     lessonsDecider.decide(
-      {
-        kind: "ConductLesson",
-        lessonId: lessonIdOf("mon1", "2026-09-07"),
-        topic: "Дроби",
-        workProgrammeItemId: "",
-        homework: "",
-        homeworkDue: "",
-        conductedBy: "",
-        conductedByIsStaff: true,
-        today: "2026-09-07",
-      },
+      conductCommand(lessonIdOf("mon1", "2026-09-07"), "2026-09-07"),
       generated,
     ),
     generated,
