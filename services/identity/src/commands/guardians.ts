@@ -12,7 +12,7 @@ import type { CallContext, IdentityDeps } from "./deps.js";
 import { indexNameAtSchool } from "./enrollment.js";
 import { loadSchool } from "./organisations.js";
 import { loadPerson } from "./people.js";
-import { runCommand, runPlan } from "./run-command.js";
+import { decideOnStream, runCommand, runPlan } from "./run-command.js";
 
 type GuardianCommandType =
   | "LinkGuardian"
@@ -102,16 +102,28 @@ export async function assignPortalId(
   });
 }
 
-export async function assignStaffToSchool(
-  deps: IdentityDeps,
-  input: { commandId: string; personId: string; schoolId: string },
-  ctx: CallContext = {},
-): Promise<void> {
+interface StaffSchoolInput {
+  commandId: string;
+  personId: string;
+  schoolId: string;
+}
+
+/** A staff-school command's checked ids, with the person and the school found (typed errors). */
+async function staffSchoolCommand(deps: IdentityDeps, input: StaffSchoolInput) {
   const commandId = requireCommandId(input.commandId);
   const personId = requireId("person_id", input.personId);
   const schoolId = requireId("school_id", input.schoolId);
   await loadPerson(deps, "person_id", personId);
   const school = await loadSchool(deps, "school_id", schoolId);
+  return { commandId, personId, schoolId, school };
+}
+
+export async function assignStaffToSchool(
+  deps: IdentityDeps,
+  input: StaffSchoolInput,
+  ctx: CallContext = {},
+): Promise<void> {
+  const { commandId, personId, schoolId, school } = await staffSchoolCommand(deps, input);
   if (school.closedOn !== "") throw refused("school_id", `is closed since ${school.closedOn}`);
   await runCommand(deps.store, {
     streamId: streamIds.person(personId),
@@ -136,30 +148,21 @@ export async function assignStaffToSchool(
  */
 export async function unassignStaffFromSchool(
   deps: IdentityDeps,
-  input: { commandId: string; personId: string; schoolId: string },
+  input: StaffSchoolInput,
   ctx: CallContext = {},
 ): Promise<void> {
-  const commandId = requireCommandId(input.commandId);
-  const personId = requireId("person_id", input.personId);
-  const schoolId = requireId("school_id", input.schoolId);
-  await loadPerson(deps, "person_id", personId);
-  const school = await loadSchool(deps, "school_id", schoolId);
+  const { commandId, personId, schoolId, school } = await staffSchoolCommand(deps, input);
   const routing = { schoolId, municipalityId: school.municipalityId };
   await runPlan(deps.store, {
     commandId,
     payload: { type: "UnassignStaffFromSchool", personId, schoolId },
     ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
     plan: async () => {
-      const person = await loadAggregate(deps.store, streamIds.person(personId), personDecider);
-      const appends: StreamAppend[] = [
-        {
-          streamId: streamIds.person(personId),
-          expected: person.version,
-          events: personDecider.decide(
-            { type: "UnassignStaffFromSchool", ...routing },
-            person.state,
-          ),
-        },
+      const appends = [
+        await decideOnStream(deps.store, streamIds.person(personId), personDecider, {
+          type: "UnassignStaffFromSchool",
+          ...routing,
+        }),
       ];
       for (const accountId of await accountsOfPerson(deps.store.pool, personId)) {
         appends.push(await revokeGrantsAtSchool(deps, accountId, routing));

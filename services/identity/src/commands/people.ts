@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { loadAggregate, type StreamAppend, WrongExpectedVersion } from "@otmetka/eventstore";
+import { loadAggregate, WrongExpectedVersion } from "@otmetka/eventstore";
 import { PersonalData } from "@otmetka/proto/identity/v1/identity_service";
 import { accountsOfPerson } from "../accounts/accounts.js";
 import { aadOf, newDataKey, open, seal } from "../crypto/aead.js";
@@ -13,7 +13,7 @@ import { streamIds } from "../domain/stream-ids.js";
 import { requireCommandId, requireId, requireName } from "../domain/validators.js";
 import type { CallContext, IdentityDeps } from "./deps.js";
 import { loadSchool } from "./organisations.js";
-import { runCommand, runPlan } from "./run-command.js";
+import { decideOnStream, runCommand, runPlan } from "./run-command.js";
 
 const KINDS = new Set([1, 2, 3]);
 
@@ -154,29 +154,20 @@ export async function erasePerson(
     payload: { type: "ErasePerson", personId },
     ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
     plan: async () => {
-      const person = await loadAggregate(deps.store, streamIds.person(personId), personDecider);
-      const appends: StreamAppend[] = [
-        {
-          streamId: streamIds.person(personId),
-          expected: person.version,
-          events: personDecider.decide({ type: "ErasePerson" }, person.state),
-        },
+      const appends = [
+        await decideOnStream(deps.store, streamIds.person(personId), personDecider, {
+          type: "ErasePerson",
+        }),
       ];
       accountIds = await accountsOfPerson(deps.store.pool, personId);
       for (const accountId of accountIds) {
-        const account = await loadAggregate(
-          deps.store,
-          streamIds.account(accountId),
-          accountStatusDecider,
+        appends.push(
+          await decideOnStream(deps.store, streamIds.account(accountId), accountStatusDecider, {
+            type: "DeleteAccount",
+            accountId,
+            reason: ERASURE_REASON,
+          }),
         );
-        appends.push({
-          streamId: streamIds.account(accountId),
-          expected: account.version,
-          events: accountStatusDecider.decide(
-            { type: "DeleteAccount", accountId, reason: ERASURE_REASON },
-            account.state,
-          ),
-        });
       }
       return { appends, result: {} };
     },

@@ -117,5 +117,19 @@ export function runCommand<State, Command, Result>(
   });
 }
 
+/**
+ * One aggregate's part of a plan: load it and decide the command on its state (throws to
+ * refuse); the events with the version they were decided on.
+ */
+export async function decideOnStream<State, Command>(
+  store: EventStore,
+  streamId: string,
+  decider: Decider<State, Command>,
+  command: Command,
+): Promise<StreamAppend> {
+  const { state, version } = await loadAggregate(store, streamId, decider);
+  return { streamId, expected: version, events: decider.decide(command, state) };
+}
+
 const commandIdReused = () =>
   invalidInput("command_id", "was already used for a different command");
