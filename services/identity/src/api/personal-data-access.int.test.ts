@@ -1,11 +1,11 @@
 import type { Queryable } from "@otmetka/eventstore";
 import type { Caller } from "@otmetka/service-kit";
 import { describe, expect, it } from "vitest";
-import { enrollStudent, transferStudent } from "../commands/enrollment.js";
+import { transferStudent } from "../commands/enrollment.js";
 import {
   cmd,
   givenClassGroup,
-  givenPerson,
+  givenPupil,
   givenSchool,
   useIdentity,
 } from "../test-support/in-process.js";
@@ -33,16 +33,7 @@ describe("GetPeople's personal-data check of a batch", () => {
     const groupA = await givenClassGroup(d, { schoolId: a.schoolId, gradeLevel: 5, letter: "А" });
     const groupB = await givenClassGroup(d, { schoolId: b.schoolId, gradeLevel: 5, letter: "Б" });
     const ids: string[] = [];
-    for (let i = 0; i < 12; i++) {
-      const personId = await givenPerson(d, a.schoolId);
-      await enrollStudent(d, {
-        commandId: cmd(),
-        personId,
-        classGroupId: groupA,
-        effectiveDate: "2026-09-01",
-      });
-      ids.push(personId);
-    }
+    for (let i = 0; i < 12; i++) ids.push(await givenPupil(d, a.schoolId, groupA));
     // Two of them moved to B: A reads their names only.
     for (const personId of ids.slice(0, 2)) {
       await transferStudent(d, {

@@ -2,13 +2,13 @@ import type { PoolClient } from "pg";
 import { describe, expect, it } from "vitest";
 import { createAccount, listAccounts } from "../accounts/accounts.js";
 import type { AuthDeps } from "../accounts/deps.js";
-import { enrollStudent } from "../commands/enrollment.js";
 import { assignStaffToSchool, linkGuardian } from "../commands/guardians.js";
 import { PersonKind } from "../domain/person.js";
 import {
   cmd,
   givenClassGroup,
   givenPerson,
+  givenPupil,
   givenSchool,
   useIdentity,
 } from "../test-support/in-process.js";
@@ -21,27 +21,44 @@ import {
  */
 const t = useIdentity("identity_person_schools");
 
-async function enrollmentRowsRead(sql: string, personId: string) {
+/**
+ * What `run` answers and the rows it read from each of `tables`, in one transaction under
+ * enable_seqscan = off (rolled back).
+ */
+async function rowsRead<T>(tables: string[], run: (db: PoolClient) => Promise<T>) {
   const client = await t.deps.store.pool.connect();
-  // The backend's counters may still hold earlier transactions' rows: a difference, then.
-  const counter = async () => {
-    const { rows } = await client.query<{ n: string }>(
-      `SELECT (coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0))::text AS n
-       FROM pg_stat_xact_user_tables WHERE relname = 'enrollments'`,
+  const counters = async () => {
+    const { rows } = await client.query<{ relname: string; n: string }>(
+      `SELECT relname, (coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0))::text AS n
+       FROM pg_stat_xact_user_tables WHERE relname = ANY($1)`,
+      [tables],
     );
-    return Number(rows[0]?.n ?? 0);
+    return Object.fromEntries(
+      tables.map((n) => [n, Number(rows.find((r) => r.relname === n)?.n ?? 0)]),
+    );
   };
   try {
     await client.query("BEGIN");
     await client.query("SET LOCAL enable_seqscan = off");
-    const before = await counter();
-    const { rows } = await client.query<{ school_id: string }>(sql, [personId]);
-    const read = (await counter()) - before;
-    return { schools: rows.map((r) => r.school_id).sort(), read };
+    // The backend's counters may still hold earlier transactions' rows: a difference, then.
+    const before = await counters();
+    const result = await run(client);
+    const after = await counters();
+    const read = Object.fromEntries(tables.map((n) => [n, after[n]! - before[n]!]));
+    return { result, read };
   } finally {
     await client.query("ROLLBACK");
     client.release();
   }
+}
+
+/** The schools `sql` answers for the person, and the enrollments rows it read for that. */
+async function enrollmentRowsRead(sql: string, personId: string) {
+  const { result, read } = await rowsRead(["enrollments"], async (db) => {
+    const { rows } = await db.query<{ school_id: string }>(sql, [personId]);
+    return rows.map((r) => r.school_id).sort();
+  });
+  return { schools: result, read: read.enrollments! };
 }
 
 describe("person_schools and person_former_schools read one person's rows", () => {
@@ -51,20 +68,10 @@ describe("person_schools and person_former_schools read one person's rows", () =
     const b = await givenSchool(d);
     const groupA = await givenClassGroup(d, { schoolId: a.schoolId, gradeLevel: 5, letter: "А" });
     const groupB = await givenClassGroup(d, { schoolId: b.schoolId, gradeLevel: 6, letter: "Б" });
-    const enrolled = async (schoolId: string, classGroupId: string) => {
-      const personId = await givenPerson(d, schoolId);
-      await enrollStudent(d, {
-        commandId: cmd(),
-        personId,
-        classGroupId,
-        effectiveDate: "2026-09-01",
-      });
-      return personId;
-    };
     // Others' stays, which a call about one person must not read.
-    for (let i = 0; i < 6; i++) await enrolled(a.schoolId, groupA);
-    const pupil = await enrolled(a.schoolId, groupA);
-    const sibling = await enrolled(b.schoolId, groupB);
+    for (let i = 0; i < 6; i++) await givenPupil(d, a.schoolId, groupA);
+    const pupil = await givenPupil(d, a.schoolId, groupA);
+    const sibling = await givenPupil(d, b.schoolId, groupB);
     const guardian = await givenPerson(d, a.schoolId, PersonKind.PERSON_KIND_GUARDIAN);
     for (const studentId of [pupil, sibling]) {
       await linkGuardian(d, { commandId: cmd(), studentId, guardianId: guardian });
@@ -88,32 +95,6 @@ describe("person_schools and person_former_schools read one person's rows", () =
   });
 });
 
-/** Rows `run` read from each of `tables`, in one transaction under enable_seqscan = off. */
-async function rowsRead(tables: string[], run: (db: PoolClient) => Promise<unknown>) {
-  const client = await t.deps.store.pool.connect();
-  const counters = async () => {
-    const { rows } = await client.query<{ relname: string; n: string }>(
-      `SELECT relname, (coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0))::text AS n
-       FROM pg_stat_xact_user_tables WHERE relname = ANY($1)`,
-      [tables],
-    );
-    return Object.fromEntries(
-      tables.map((n) => [n, Number(rows.find((r) => r.relname === n)?.n ?? 0)]),
-    );
-  };
-  try {
-    await client.query("BEGIN");
-    await client.query("SET LOCAL enable_seqscan = off");
-    const before = await counters();
-    await run(client);
-    const after = await counters();
-    return Object.fromEntries(tables.map((n) => [n, after[n]! - before[n]!]));
-  } finally {
-    await client.query("ROLLBACK");
-    client.release();
-  }
-}
-
 describe("ListAccounts of a school reads that school's rows", () => {
   it("not every person, stay, staff row and guardian link of the region", async () => {
     const d = t.deps;
@@ -122,13 +103,7 @@ describe("ListAccounts of a school reads that school's rows", () => {
     const groupB = await givenClassGroup(d, { schoolId: b.schoolId, gradeLevel: 7, letter: "В" });
     // Another school's people, which a page of A's must not read.
     for (let i = 0; i < 8; i++) {
-      const personId = await givenPerson(d, b.schoolId);
-      await enrollStudent(d, {
-        commandId: cmd(),
-        personId,
-        classGroupId: groupB,
-        effectiveDate: "2026-09-01",
-      });
+      const personId = await givenPupil(d, b.schoolId, groupB);
       const guardianId = await givenPerson(d, b.schoolId, PersonKind.PERSON_KIND_GUARDIAN);
       await linkGuardian(d, { commandId: cmd(), studentId: personId, guardianId });
       await givenPerson(d, b.schoolId, PersonKind.PERSON_KIND_STAFF);
@@ -140,15 +115,14 @@ describe("ListAccounts of a school reads that school's rows", () => {
       personId: teacher,
     });
     const tables = ["people", "enrollments", "staff_schools", "guardian_links"];
-    let listed: string[] = [];
-    const read = await rowsRead(tables, async (client) => {
+    const { result: listed, read } = await rowsRead(tables, async (client) => {
       const onClient = { ...auth, store: { ...auth.store, pool: client } } as unknown as AuthDeps;
       const page = await listAccounts(
         onClient,
         { schoolId: a.schoolId },
         { pageSize: 10, pageToken: "" },
       );
-      listed = page.accounts.map((x) => x.accountId);
+      return page.accounts.map((x) => x.accountId);
     });
     expect(listed).toEqual([accountId]);
     // A's one teacher: a row or two per table, not B's eight of each.

@@ -6,6 +6,7 @@ import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, expect } from "vitest";
 import { openClassGroup } from "../commands/class-groups.js";
 import type { IdentityDeps } from "../commands/deps.js";
+import { enrollStudent } from "../commands/enrollment.js";
 import { registerMunicipality, registerSchool } from "../commands/organisations.js";
 import { registerPerson } from "../commands/people.js";
 import { openIdentityDatabase } from "../db/open-database.js";
@@ -145,6 +146,22 @@ export async function givenPerson(
     kind,
     schoolId,
     personalData: personalData(data),
+  });
+  return personId;
+}
+
+/** A pupil registered at the school and enrolled in the class group from 2026-09-01; their id. */
+export async function givenPupil(
+  deps: IdentityDeps,
+  schoolId: string,
+  classGroupId: string,
+): Promise<string> {
+  const personId = await givenPerson(deps, schoolId);
+  await enrollStudent(deps, {
+    commandId: cmd(),
+    personId,
+    classGroupId,
+    effectiveDate: "2026-09-01",
   });
   return personId;
 }
