@@ -1634,14 +1634,17 @@ describe("queries", () => {
     // This school's teacher names their own class group with the other school's subgroup: the
     // subgroup's journal stream is the other school's.
     const crossed = { ...gJournal, classGroupId: f.classGroupId };
+    // One call at a time: a second one made up front could fail before it is awaited, an
+    // unhandled rejection that fails the run.
     for (const query of [
-      h.client.getMarkHistory({ journal: crossed, markId }, teacher),
-      h.client.listStudentMarks(
-        { journal: crossed, studentId: g.pupils.p1, fromDate: "", toDate: "" },
-        teacher,
-      ),
+      () => h.client.getMarkHistory({ journal: crossed, markId }, teacher),
+      () =>
+        h.client.listStudentMarks(
+          { journal: crossed, studentId: g.pupils.p1, fromDate: "", toDate: "" },
+          teacher,
+        ),
     ]) {
-      const err = await grpcError(query);
+      const err = await grpcError(query());
       expect([err.code, err.details]).toEqual([
         status.INVALID_ARGUMENT,
         expect.stringMatching(/^journal\.subgroup_id: /),
