@@ -2,11 +2,11 @@ import { randomUUID } from "node:crypto";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { DEFAULT_METRICS_CONFIG } from "./domain/metrics/definitions.js";
-import { type DashboardQuery, dashboard } from "./queries/dashboards.js";
+import { dashboard } from "./queries/dashboards.js";
 import { diary } from "./queries/diary.js";
-import { journalView } from "./queries/journal-view.js";
 import { feedEvent } from "./test-support/feed.js";
 import { type Harness, startHarnessWithSchool } from "./test-support/harness.js";
+import { mathsLessonEvent, mathsTermJournal, mathsTermQuery } from "./test-support/maths-term.js";
 import type { SchoolFixture } from "./test-support/school.js";
 
 /*
@@ -22,25 +22,7 @@ const Y = { lessonId: randomUUID(), date: "2026-10-13" };
 const at = (day: string) => new Date(`${day}T09:00:00Z`);
 
 const lesson = (l: typeof X, name: string, day: string) =>
-  feedEvent(
-    "curriculum",
-    l.lessonId,
-    name,
-    {
-      ...l,
-      schoolId: f.schoolId,
-      municipalityId: f.municipalityId,
-      academicYear: { startYear: 2026 },
-      classGroupId: f.cg,
-      subgroupId: "",
-      subjectId: f.math,
-      teacherId: f.teacher,
-      period: 5,
-      term: 1,
-      reason: "quarantine",
-    },
-    at(day),
-  );
+  mathsLessonEvent(f, name, { ...l, period: 5, term: 1, reason: "quarantine" }, at(day));
 const mark = (l: typeof X, day: string) =>
   feedEvent(
     "grades",
@@ -82,19 +64,10 @@ afterAll(async () => {
   await h?.close();
 });
 
-const q = (over: Partial<DashboardQuery>): DashboardQuery => ({
-  level: "CLASS_GROUP",
-  scopeId: f.cg,
-  startYear: 2026,
-  subjectId: f.math,
-  period: { kind: "TERM", term: 1 },
-  asOf: "2026-10-26",
-  ...over,
-});
-
 it("count in the dashboards' mark figures, live and effective", async () => {
   for (const mode of [undefined, "EFFECTIVE"] as const) {
-    const p = (await dashboard(h.db, DEFAULT_METRICS_CONFIG, q({ mode }))).performance;
+    const p = (await dashboard(h.db, DEFAULT_METRICS_CONFIG, mathsTermQuery(f, { mode })))
+      .performance;
     // The fixture's 35/9 (projection.int.test.ts) and two 5s.
     expect(p?.average, mode).toMatchObject({ numerator: 45, denominator: 11 });
   }
@@ -106,13 +79,7 @@ it("stay in the pupil's diary and the journal view, beside their lessons' status
   // The diary lists the cancelled lesson, not the one off the timetable (as before).
   expect(d.lessons.map((l) => l.status)).toEqual(["CANCELLED"]);
   expect(d.averages.find((a) => a.subjectId === f.math && a.term === 1)).toBeDefined();
-  const v = await journalView(h.db, {
-    classGroupId: f.cg,
-    subgroupId: "",
-    subjectId: f.math,
-    startYear: 2026,
-    term: 1,
-  });
+  const v = await mathsTermJournal(h.db, f);
   expect(
     v.marks.filter((m) => m.lessonId === X.lessonId || m.lessonId === Y.lessonId),
   ).toHaveLength(2);

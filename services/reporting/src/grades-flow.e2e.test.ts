@@ -17,8 +17,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { DEFAULT_METRICS_CONFIG } from "./domain/metrics/definitions.js";
 import { dashboard } from "./queries/dashboards.js";
 import { diary } from "./queries/diary.js";
-import { journalView } from "./queries/journal-view.js";
 import { eventually, type Harness, startHarness } from "./test-support/harness.js";
+import { mathsTermJournal } from "./test-support/maths-term.js";
 import { type SchoolFixture, schoolFixture } from "./test-support/school.js";
 
 /*
@@ -106,13 +106,7 @@ it("marks recorded in grades show in the diary, the journal view and the dashboa
 
   // The two marks are two events: the projection may apply them in two batches.
   await eventually(async () => {
-    const v = await journalView(h.db, {
-      classGroupId: f.cg,
-      subgroupId: "",
-      subjectId: f.math,
-      startYear: 2026,
-      term: 1,
-    });
+    const v = await mathsTermJournal(h.db, f);
     expect(v.marks.map((m) => [m.studentId, m.value]).sort()).toEqual(
       [
         [f.p.p1, "5"],

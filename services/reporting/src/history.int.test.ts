@@ -22,11 +22,11 @@ import { reportCsv, reportXlsx } from "./exports/render.js";
 import { reportingProjection } from "./projections/projection.js";
 import { type DashboardQuery, dashboard } from "./queries/dashboards.js";
 import { diary } from "./queries/diary.js";
-import { journalView } from "./queries/journal-view.js";
 import type { FeedEvent } from "./test-support/feed.js";
 import { feedEvent } from "./test-support/feed.js";
 import { startApi } from "./test-support/grpc.js";
 import { type Harness, startHarness } from "./test-support/harness.js";
+import { mathsLessonEvent, mathsTermJournal, mathsTermQuery } from "./test-support/maths-term.js";
 import { dashboardQuery, exportRequest } from "./test-support/requests.js";
 import { type SchoolFixture, schoolFixture } from "./test-support/school.js";
 import { readCsv, readXlsx } from "./test-support/sheet.js";
@@ -53,17 +53,8 @@ const config: MetricsConfig = {
   definitionSets: [{ version: 2, weights: { ORAL: 1 }, note: "ORAL = 1" }],
 };
 
-const q = (over: Partial<DashboardQuery>): DashboardQuery => ({
-  level: "CLASS_GROUP",
-  scopeId: f.cg,
-  startYear: 2026,
-  subjectId: f.math,
-  period: { kind: "TERM", term: 1 },
-  asOf: D,
-  basis: "CURRENT",
-  ...over,
-});
-const dash = (over: Partial<DashboardQuery>) => dashboard(h.db, config, q(over));
+const dash = (over: Partial<DashboardQuery>) =>
+  dashboard(h.db, config, mathsTermQuery(f, { asOf: D, basis: "CURRENT", ...over }));
 /** The statutory report of 2026/2027 as of D; `over` names the scope and the period. */
 const statutory = (
   over: Pick<ReportRequest, "level" | "scopeId" | "term"> & Partial<ReportRequest>,
@@ -162,25 +153,10 @@ function lessonEvents(
   day: string,
 ): FeedEvent[] {
   return lessons.map((l) =>
-    feedEvent(
-      "curriculum",
-      l.lessonId,
+    mathsLessonEvent(
+      f,
       name,
-      {
-        ...l,
-        schoolId: f.schoolId,
-        municipalityId: f.municipalityId,
-        academicYear: { startYear: 2026 },
-        classGroupId: f.cg,
-        subgroupId: "",
-        subjectId: f.math,
-        teacherId: f.teacher,
-        period: 1,
-        term: 1,
-        reason: "quarantine",
-        toPeriod: 1,
-        toTerm: 2,
-      },
+      { ...l, period: 1, term: 1, reason: "quarantine", toPeriod: 1, toTerm: 2 },
       at(day),
     ),
   );
@@ -318,13 +294,7 @@ describe("attendance of a cancelled or unscheduled lesson", () => {
     }
     const d = await diary(h.db, f.p.p3, "2026-10-20", "2026-10-20");
     expect(d.lessons.map((l) => l.status)).toEqual(["CANCELLED"]);
-    const v = await journalView(h.db, {
-      classGroupId: f.cg,
-      subgroupId: "",
-      subjectId: f.math,
-      startYear: 2026,
-      term: 1,
-    });
+    const v = await mathsTermJournal(h.db, f);
     expect(v.lessons.find((l) => l.lessonId === L5.lessonId)).toMatchObject({
       status: "CANCELLED",
       attendanceTaken: true,

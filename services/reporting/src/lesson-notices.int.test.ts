@@ -1,7 +1,7 @@
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { feedEvent } from "./test-support/feed.js";
 import { type Harness, startHarnessWithSchool } from "./test-support/harness.js";
+import { mathsLessonEvent } from "./test-support/maths-term.js";
 import { idsOf, noticesDuring } from "./test-support/notices.js";
 import type { SchoolFixture } from "./test-support/school.js";
 
@@ -26,23 +26,10 @@ afterAll(async () => {
 const A = "lesson-notices-a";
 const B = "lesson-notices-b";
 const lessonEvent = (lessonId: string, name: string, v: Record<string, unknown>, day: string) =>
-  feedEvent(
-    "curriculum",
-    lessonId,
+  mathsLessonEvent(
+    f,
     name,
-    {
-      schoolId: f.schoolId,
-      municipalityId: f.municipalityId,
-      lessonId,
-      academicYear: { startYear: 2026 },
-      classGroupId: f.cg,
-      subgroupId: "",
-      subjectId: f.math,
-      teacherId: f.teacher,
-      date: "2026-10-12",
-      period: 3,
-      ...v,
-    },
+    { lessonId, date: "2026-10-12", period: 3, ...v },
     new Date(`${day}T09:00:00Z`),
   );
 

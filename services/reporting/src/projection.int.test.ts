@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_METRICS_CONFIG } from "./domain/metrics/definitions.js";
 import { type DashboardQuery, dashboard } from "./queries/dashboards.js";
 import { diary } from "./queries/diary.js";
-import { journalView } from "./queries/journal-view.js";
 import { type Harness, startHarnessWithSchool } from "./test-support/harness.js";
+import { mathsTermJournal, mathsTermQuery } from "./test-support/maths-term.js";
 import type { SchoolFixture } from "./test-support/school.js";
 
 /*
@@ -15,16 +15,8 @@ const env = useTestEnvironment({ label: "reporting_projection" });
 let h: Harness;
 let f: SchoolFixture;
 
-const q = (over: Partial<DashboardQuery>): DashboardQuery => ({
-  level: "CLASS_GROUP",
-  scopeId: f.cg,
-  startYear: 2026,
-  subjectId: f.math,
-  period: { kind: "TERM", term: 1 },
-  asOf: "2026-10-26",
-  ...over,
-});
-const dash = (over: Partial<DashboardQuery>) => dashboard(h.db, DEFAULT_METRICS_CONFIG, q(over));
+const dash = (over: Partial<DashboardQuery>) =>
+  dashboard(h.db, DEFAULT_METRICS_CONFIG, mathsTermQuery(f, over));
 
 beforeAll(async () => {
   ({ h, f } = await startHarnessWithSchool(env));
@@ -183,13 +175,7 @@ describe("diary and journal view", () => {
   });
 
   it("the journal view lists lessons × pupils in roster order", async () => {
-    const v = await journalView(h.db, {
-      classGroupId: f.cg,
-      subgroupId: "",
-      subjectId: f.math,
-      startYear: 2026,
-      term: 1,
-    });
+    const v = await mathsTermJournal(h.db, f);
     expect(v.studentIds).toHaveLength(8);
     expect(v.lessons).toHaveLength(3);
     expect(v.marks.filter((m) => m.studentId === f.p.p1)).toHaveLength(2);
