@@ -12,13 +12,13 @@ import {
   linkGuardian,
   unassignStaffFromSchool,
 } from "../commands/guardians.js";
-import { erasePerson, registerPerson } from "../commands/people.js";
+import { erasePerson } from "../commands/people.js";
 import { createPersonFormerSchools } from "../db/migrations.js";
 import { PersonKind } from "../domain/person.js";
 import {
   cmd,
+  givenPerson,
   givenSchool,
-  personalData,
   snapshotTables,
   useIdentity,
 } from "../test-support/in-process.js";
@@ -32,12 +32,7 @@ describe("read model rebuild", () => {
     const a = await givenSchool(d);
     const b = await givenSchool(d);
     const reg = (kind: PersonKind, familyName: string) =>
-      registerPerson(d, {
-        commandId: cmd(),
-        kind,
-        schoolId: a.schoolId,
-        personalData: personalData({ familyName }),
-      }).then((r) => r.personId);
+      givenPerson(d, a.schoolId, kind, { familyName });
     const pupil = await reg(PersonKind.PERSON_KIND_STUDENT, "Восстановлева");
     const erased = await reg(PersonKind.PERSON_KIND_STUDENT, "Стёртова");
     const mother = await reg(PersonKind.PERSON_KIND_GUARDIAN, "Восстановлева");
@@ -128,11 +123,8 @@ describe("read model rebuild", () => {
   it("erasure deletes the person's accounts with AccountDeleted: their grants go, now and on a rebuild", async () => {
     const d = t.deps;
     const a = await givenSchool(d);
-    const { personId: teacher } = await registerPerson(d, {
-      commandId: cmd(),
-      kind: PersonKind.PERSON_KIND_STAFF,
-      schoolId: a.schoolId,
-      personalData: personalData({ familyName: "Стираемова" }),
+    const teacher = await givenPerson(d, a.schoolId, PersonKind.PERSON_KIND_STAFF, {
+      familyName: "Стираемова",
     });
     const auth = { ...d, regionId: "74" } as AuthDeps;
     const opened = await Promise.all(
@@ -174,11 +166,8 @@ describe("read model rebuild", () => {
     const d = t.deps;
     const a = await givenSchool(d);
     const b = await givenSchool(d);
-    const { personId: teacher } = await registerPerson(d, {
-      commandId: cmd(),
-      kind: PersonKind.PERSON_KIND_STAFF,
-      schoolId: a.schoolId,
-      personalData: personalData({ familyName: "Ушедшева" }),
+    const teacher = await givenPerson(d, a.schoolId, PersonKind.PERSON_KIND_STAFF, {
+      familyName: "Ушедшева",
     });
     const staff = (schoolId: string) => ({ commandId: cmd(), personId: teacher, schoolId });
     await assignStaffToSchool(d, staff(b.schoolId));
