@@ -66,6 +66,7 @@ export {
   runMultiStreamCommand,
   type UniqueViolation,
 } from "./multi-stream-command.js";
+export { inOwnTransaction } from "./own-transaction.js";
 export { canonicalJson, payloadHash } from "./payload-hash.js";
 export {
   createEventStorePool,

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { inOwnTransaction } from "@otmetka/eventstore";
 import { DomainError, hasControlCharacter } from "@otmetka/service-kit";
 import type pg from "pg";
 import { invalidInput, refused } from "../domain/errors.js";
@@ -45,20 +46,8 @@ const lockoutOf = (r: AccountRow): LockoutState => ({
   lockedUntil: r.locked_until,
 });
 
-async function inTransaction<T>(deps: AuthDeps, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await deps.store.pool.connect();
-  try {
-    await client.query("BEGIN");
-    const result = await fn(client);
-    await client.query("COMMIT");
-    return result;
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
-}
+const inTransaction = <T>(deps: AuthDeps, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> =>
+  inOwnTransaction(deps.store.pool, fn);
 
 /** When a family started at `createdAt` (its login) ends, however often it is refreshed. */
 const familyEnd = (deps: AuthDeps, createdAt: Date) =>
