@@ -877,6 +877,11 @@ describe("attendance, exemptions and work types", () => {
         { commandId: randomUUID(), journal, lessonId, studentId, note: "" },
         md,
       );
+    // Nobody absent first: an earlier test's excusal of p1 goes with its absence.
+    await h.client.recordAttendance(
+      { commandId: randomUUID(), journal, lessonId: f.lessons.subDay, absences: [] },
+      teacher,
+    );
     await h.client.recordAttendance(
       {
         commandId: randomUUID(),

@@ -27,7 +27,9 @@ interface Entry {
 }
 
 const snapshots: SnapshotPolicy<JournalState> = {
-  schemaVersion: 1,
+  // 2: an excusal is kept through ILLNESS / EXCUSED records (evolveJournal): older snapshots
+  // hold it dropped, so they are ignored and the journal replayed once.
+  schemaVersion: 2,
   every: 500,
   toSnapshot: journalToSnapshot,
   fromSnapshot: journalFromSnapshot,

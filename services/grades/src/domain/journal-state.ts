@@ -20,8 +20,13 @@ export type { MarkFact } from "./mark-table.js";
 export interface AttendanceFact {
   reason: AbsenceReason;
   lateMinutes: number;
+  /** An ExcuseAbsence stands for this absence (kept while the pupil stays recorded absent). */
   excused: boolean;
 }
+
+/** Absences recorded as excused: no later excusal changes them. */
+export const excusedByReason = (reason: string) =>
+  reason === "ABSENCE_REASON_ILLNESS" || reason === "ABSENCE_REASON_EXCUSED";
 
 export interface LessonAttendance {
   term: number;
@@ -90,11 +95,16 @@ export function evolveJournal(state: JournalState, event: Pick<RecordedEvent, "t
     case "AttendanceRecorded": {
       const d = event.data as AttendanceRecorded;
       const entries = new Map<string, AttendanceFact>();
+      const before = state.attendance.get(d.lessonId)?.entries;
       for (const e of d.entries ?? []) {
+        // Taken again, an excused absence keeps its excusal while the pupil is still recorded
+        // absent as excused (decide records a re-saved UNEXCUSED as EXCUSED, or ILLNESS as the
+        // teacher said). Records made before that rule that say UNEXCUSED dropped the excusal,
+        // as reporting counted them: replayed alike here.
         entries.set(e.studentId, {
           reason: e.reason,
           lateMinutes: e.lateMinutes ?? 0,
-          excused: false,
+          excused: (before?.get(e.studentId)?.excused ?? false) && excusedByReason(e.reason),
         });
       }
       state.attendance.set(d.lessonId, { term: d.term ?? 0, lessonDate: d.lessonDate, entries });

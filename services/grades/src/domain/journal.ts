@@ -13,6 +13,7 @@ import {
 } from "./journal-commands.js";
 import {
   evolveJournal,
+  excusedByReason,
   initialJournalState,
   type JournalState,
   termMarkKey,
@@ -247,9 +248,6 @@ const ABSENCE_REASONS = new Set<string>([
   "ABSENCE_REASON_UNEXCUSED",
 ]);
 
-/** Absences recorded as excused: no later excusal changes them. */
-const EXCUSED_BY_REASON = new Set<string>(["ABSENCE_REASON_ILLNESS", "ABSENCE_REASON_EXCUSED"]);
-
 export function checkTermNumber(term: number) {
   if (!Number.isInteger(term) || term < 0 || term > 4)
     throw invalidInput("term", `must be 1-4, or 0 for the year mark, got ${term}`);
@@ -381,6 +379,7 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
       requireAuthor(c.actor, c.lesson.date);
       checkTermOpen(state, c.lesson.term, "lesson_id");
       const seen = new Set<string>();
+      const taken = state.attendance.get(c.lesson.lessonId)?.entries;
       const entries = c.entries.map((e, i) => {
         const field = `absences[${i}]`;
         if (seen.has(e.studentId))
@@ -402,9 +401,14 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
             "must be 0 for an absence (a late arrival is reason NONE with late_minutes > 0)",
           );
         requireEnrolled(`${field}.student_id`, e.studentId, e.enrollment, c.lesson.date);
+        // Taking attendance again does not cancel an excusal (the school admin's or class
+        // teacher's, not the teacher's to undo): a pupil still absent UNEXCUSED is recorded
+        // EXCUSED, so the event says what stands and consumers count it so. ILLNESS or EXCUSED
+        // is the teacher's reason, excused as well; a pupil no longer absent drops the excusal.
+        const excused = taken?.get(e.studentId)?.excused && e.reason === "ABSENCE_REASON_UNEXCUSED";
         return {
           studentId: e.studentId,
-          reason: e.reason as AbsenceReason,
+          reason: (excused ? "ABSENCE_REASON_EXCUSED" : e.reason) as AbsenceReason,
           lateMinutes: e.lateMinutes,
         };
       });
@@ -447,7 +451,7 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
         );
       // A second excusal changes nothing: refused, so the journal records each excusal once.
       // An absence recorded for illness or as excused was excused by its reason.
-      const byReason = EXCUSED_BY_REASON.has(entry.reason);
+      const byReason = excusedByReason(entry.reason);
       if (entry.excused || byReason)
         throw ruleViolated(
           "student_id",

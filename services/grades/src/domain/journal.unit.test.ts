@@ -1,5 +1,6 @@
 import { DomainError } from "@otmetka/service-kit";
 import { describe, expect, it } from "vitest";
+import type { AttendanceRecorded } from "./events.js";
 import { decideJournal } from "./journal.js";
 import type { Actor, JournalCommand, LessonFact } from "./journal-commands.js";
 import {
@@ -657,9 +658,87 @@ describe("attendance", () => {
     const e = refusal(() => decideJournal({ ...excuse, noteId: "n2" }, s));
     expect(e).toMatchObject({ kind: "failed_precondition", field: "student_id" });
     expect(e.message).toMatch(/^student_id: \[absence_already_excused\]/);
-    // Attendance taken again replaces the list: its absence is a new one, to be excused anew.
+    // Attendance taken again keeps the excusal: still excused, refused as before.
     run(s, { kind: "RecordAttendance", ...base, lesson, entries: [absent] });
-    expect(decideJournal({ ...excuse, noteId: "n3" }, s)).toHaveLength(1);
+    expect(refusal(() => decideJournal({ ...excuse, noteId: "n3" }, s)).message).toMatch(
+      /absence_already_excused/,
+    );
+  });
+
+  it("keeps an excusal when attendance is taken again with the pupil still absent; drops it when not", () => {
+    const s = initialJournalState();
+    const take = (...entries: ReturnType<typeof absent>[]) =>
+      run(s, { kind: "RecordAttendance", ...base, lesson, entries });
+    const entry = (studentId: string) => s.attendance.get("l1")?.entries.get(studentId);
+    const late = { ...absent("p3", "ABSENCE_REASON_NONE"), lateMinutes: 5 };
+    take(
+      absent("p1", "ABSENCE_REASON_UNEXCUSED"),
+      absent("p2", "ABSENCE_REASON_UNEXCUSED"),
+      absent("p3", "ABSENCE_REASON_UNEXCUSED"),
+    );
+    for (const studentId of ["p1", "p2", "p3"])
+      run(s, { kind: "ExcuseAbsence", ...base, lesson, studentId, noteId: "n" });
+    // The teacher re-saves the same list for p1, now says ILLNESS for p2, p3 arrived late.
+    const recorded = take(
+      absent("p1", "ABSENCE_REASON_UNEXCUSED"),
+      absent("p2", "ABSENCE_REASON_ILLNESS"),
+      late,
+    );
+    // The event says what stands: consumers count p1 excused without knowing of the excusal.
+    expect(
+      (recorded[0]?.data as AttendanceRecorded | undefined)?.entries.map((x) => [
+        x.studentId,
+        x.reason,
+      ]),
+    ).toEqual([
+      ["p1", "ABSENCE_REASON_EXCUSED"],
+      ["p2", "ABSENCE_REASON_ILLNESS"],
+      ["p3", "ABSENCE_REASON_NONE"],
+    ]);
+    expect(entry("p1")).toMatchObject({ reason: "ABSENCE_REASON_EXCUSED", excused: true });
+    expect(entry("p2")).toMatchObject({ reason: "ABSENCE_REASON_ILLNESS", excused: true });
+    expect(entry("p3")?.excused).toBe(false);
+    // Back to UNEXCUSED: the excusal still stands for p1 and p2; p3's went with its absence.
+    take(
+      absent("p1", "ABSENCE_REASON_UNEXCUSED"),
+      absent("p2", "ABSENCE_REASON_UNEXCUSED"),
+      absent("p3", "ABSENCE_REASON_UNEXCUSED"),
+    );
+    expect(entry("p1")?.reason).toBe("ABSENCE_REASON_EXCUSED");
+    expect(entry("p2")?.reason).toBe("ABSENCE_REASON_EXCUSED");
+    expect(entry("p3")).toMatchObject({ reason: "ABSENCE_REASON_UNEXCUSED", excused: false });
+    // Removed from the list (present), then absent again: a new absence, to be excused anew.
+    take();
+    take(absent("p1", "ABSENCE_REASON_UNEXCUSED"));
+    expect(entry("p1")).toMatchObject({ reason: "ABSENCE_REASON_UNEXCUSED", excused: false });
+    expect(
+      decideJournal({ kind: "ExcuseAbsence", ...base, lesson, studentId: "p1", noteId: "n" }, s),
+    ).toHaveLength(1);
+  });
+
+  it("replays a record made before excusals survived it as it was counted: UNEXCUSED", () => {
+    const s = initialJournalState();
+    run(s, {
+      kind: "RecordAttendance",
+      ...base,
+      lesson,
+      entries: [absent("p1", "ABSENCE_REASON_UNEXCUSED")],
+    });
+    run(s, { kind: "ExcuseAbsence", ...base, lesson, studentId: "p1", noteId: "n" });
+    const [e] = decideJournal(
+      {
+        kind: "RecordAttendance",
+        ...base,
+        lesson,
+        entries: [absent("p1", "ABSENCE_REASON_UNEXCUSED")],
+      },
+      initialJournalState(),
+    );
+    if (e) evolveJournal(s, e);
+    expect(s.attendance.get("l1")?.entries.get("p1")).toMatchObject({
+      reason: "ABSENCE_REASON_UNEXCUSED",
+      excused: false,
+    });
   });
 
   it("refuses excusing an absence recorded as ILLNESS or EXCUSED: already excused by its reason", () => {
