@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import { MarkValue } from "@otmetka/proto/grades/events/v1/events";
+import { AbsenceReason, MarkValue } from "@otmetka/proto/grades/events/v1/events";
 import { GradesServiceClient } from "@otmetka/proto/grades/v1/grades_service";
 import { promiseClient } from "@otmetka/service-kit";
 import {
@@ -18,7 +18,7 @@ import { DEFAULT_METRICS_CONFIG } from "./domain/metrics/definitions.js";
 import { dashboard } from "./queries/dashboards.js";
 import { diary } from "./queries/diary.js";
 import { eventually, type Harness, startHarness } from "./test-support/harness.js";
-import { mathsTermJournal } from "./test-support/maths-term.js";
+import { mathsTermJournal, mathsTermQuery } from "./test-support/maths-term.js";
 import { type SchoolFixture, schoolFixture } from "./test-support/school.js";
 
 /*
@@ -128,5 +128,48 @@ it("marks recorded in grades show in the diary, the journal view and the dashboa
     expect(dash.performance?.pupilCount.value).toBe(2);
     expect(dash.performance?.average).toMatchObject({ numerator: 9, denominator: 2 });
     expect(dash.performance?.passRate).toMatchObject({ numerator: 2, denominator: 2 });
+  }, 45_000);
+});
+
+it("an excusal survives attendance taken again with the pupil still absent: missed lessons stay excused", async () => {
+  const client = promiseClient(raw);
+  const as = async (role: string) =>
+    issuer.metadataFor(
+      await issuer.sign({ roles: [`${role}@school:${f.schoolId}`], pid: f.teacher }),
+    );
+  const [teacher, admin] = [await as("TEACHER"), await as("SCHOOL_ADMIN")];
+  const journal = {
+    classGroupId: f.cg,
+    subgroupId: "",
+    subjectId: f.math,
+    academicYear: { startYear: 2026 },
+  };
+  const entry = (studentId: string, reason: AbsenceReason, lateMinutes = 0) => ({
+    studentId,
+    reason,
+    lateMinutes,
+  });
+  const absent = entry(f.p.p1, AbsenceReason.ABSENCE_REASON_UNEXCUSED);
+  const take = (absences: ReturnType<typeof entry>[]) =>
+    eventually(
+      () =>
+        client.recordAttendance(
+          { commandId: randomUUID(), journal, lessonId: f.L.l2, absences },
+          teacher,
+        ),
+      45_000,
+    );
+  await take([absent]);
+  await client.excuseAbsence(
+    { commandId: randomUUID(), journal, lessonId: f.L.l2, studentId: f.p.p1, note: "справка" },
+    admin,
+  );
+  // The teacher re-saves the list (p1 still absent as first taken), now with p2 late: the
+  // lateness shows that the re-save was counted.
+  await take([absent, entry(f.p.p2, AbsenceReason.ABSENCE_REASON_NONE, 5)]);
+  await eventually(async () => {
+    const a = (await dashboard(h.db, DEFAULT_METRICS_CONFIG, mathsTermQuery(f))).attendance;
+    expect(a.lateness.arrivals).toBe(1);
+    expect(a.missedLessons).toMatchObject({ total: 1, excused: 1, unexcused: 0 });
   }, 45_000);
 });
