@@ -535,13 +535,21 @@ describe("corrections, history, term marks and closing", () => {
         gAdmin,
       );
     const stream = `journal-${g.classGroupId}-${g.subjects.math}-2026`;
+    // Until the trimesters replace the quarters in the replica, term 4 exists: asking before
+    // would record it (and did, now and then, when this test retried the command instead).
     await eventually(async () => {
-      const err = await grpcError(set(4));
-      expect([err.code, err.details]).toEqual([
-        status.FAILED_PRECONDITION,
-        "term: [no_such_term] this journal's term system has terms 1, 2, 3 (0: the year), not 4",
-      ]);
+      const { rows } = await h.store.pool.query<{ terms: number }>(
+        `SELECT count(*)::int AS terms FROM ${FACTS_SCHEMA}.terms
+          WHERE school_id = $1 AND start_year = 2026 AND grade_level = 5`,
+        [g.schoolId],
+      );
+      expect(rows[0]?.terms).toBe(3);
     });
+    const err = await grpcError(set(4));
+    expect([err.code, err.details]).toEqual([
+      status.FAILED_PRECONDITION,
+      "term: [no_such_term] this journal's term system has terms 1, 2, 3 (0: the year), not 4",
+    ]);
     // Nor is a term it does not have closed, in the journal or school-wide (each journal of
     // trimesters is unchanged).
     expect(
