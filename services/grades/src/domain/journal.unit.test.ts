@@ -90,6 +90,10 @@ function run(state: JournalState, c: JournalCommand) {
   return events;
 }
 
+/** Takes attendance at the default lesson: these pupils absent or late, the rest present. */
+const takeAttendance = (state: JournalState, ...entries: ReturnType<typeof absent>[]) =>
+  run(state, { kind: "RecordAttendance", ...base, lesson, entries });
+
 function refusal(f: () => unknown): DomainError {
   try {
     f();
@@ -595,16 +599,13 @@ describe("term marks", () => {
 describe("attendance", () => {
   it("records attendance with nobody absent, absences and lateness; excuses an absence later", () => {
     const s = initialJournalState();
-    run(s, { kind: "RecordAttendance", ...base, lesson, entries: [] });
+    takeAttendance(s);
     expect(s.attendance.get("l1")?.entries.size).toBe(0);
-    run(s, {
-      kind: "RecordAttendance",
-      ...base,
-      lesson,
-      entries: [
-        absent("p1", "ABSENCE_REASON_UNEXCUSED"),
-        { studentId: "p2", reason: "ABSENCE_REASON_NONE", lateMinutes: 10, enrollment: "enrolled" },
-      ],
+    takeAttendance(s, absent("p1", "ABSENCE_REASON_UNEXCUSED"), {
+      studentId: "p2",
+      reason: "ABSENCE_REASON_NONE",
+      lateMinutes: 10,
+      enrollment: "enrolled",
     });
     run(s, { kind: "ExcuseAbsence", ...base, lesson, studentId: "p1", noteId: "n1" });
     expect(s.attendance.get("l1")?.entries.get("p1")?.excused).toBe(true);
@@ -652,14 +653,14 @@ describe("attendance", () => {
       lateMinutes: 0,
       enrollment: "enrolled" as const,
     };
-    run(s, { kind: "RecordAttendance", ...base, lesson, entries: [absent] });
+    takeAttendance(s, absent);
     const excuse = { kind: "ExcuseAbsence" as const, ...base, lesson, studentId: "p1" };
     run(s, { ...excuse, noteId: "n1" });
     const e = refusal(() => decideJournal({ ...excuse, noteId: "n2" }, s));
     expect(e).toMatchObject({ kind: "failed_precondition", field: "student_id" });
     expect(e.message).toMatch(/^student_id: \[absence_already_excused\]/);
     // Attendance taken again keeps the excusal: still excused, refused as before.
-    run(s, { kind: "RecordAttendance", ...base, lesson, entries: [absent] });
+    takeAttendance(s, absent);
     expect(refusal(() => decideJournal({ ...excuse, noteId: "n3" }, s)).message).toMatch(
       /absence_already_excused/,
     );
@@ -667,8 +668,7 @@ describe("attendance", () => {
 
   it("keeps an excusal when attendance is taken again with the pupil still absent; drops it when not", () => {
     const s = initialJournalState();
-    const take = (...entries: ReturnType<typeof absent>[]) =>
-      run(s, { kind: "RecordAttendance", ...base, lesson, entries });
+    const take = (...entries: ReturnType<typeof absent>[]) => takeAttendance(s, ...entries);
     const entry = (studentId: string) => s.attendance.get("l1")?.entries.get(studentId);
     const late = { ...absent("p3", "ABSENCE_REASON_NONE"), lateMinutes: 5 };
     take(
@@ -718,12 +718,7 @@ describe("attendance", () => {
 
   it("replays a record made before excusals survived it as it was counted: UNEXCUSED", () => {
     const s = initialJournalState();
-    run(s, {
-      kind: "RecordAttendance",
-      ...base,
-      lesson,
-      entries: [absent("p1", "ABSENCE_REASON_UNEXCUSED")],
-    });
+    takeAttendance(s, absent("p1", "ABSENCE_REASON_UNEXCUSED"));
     run(s, { kind: "ExcuseAbsence", ...base, lesson, studentId: "p1", noteId: "n" });
     const [e] = decideJournal(
       {
@@ -743,12 +738,11 @@ describe("attendance", () => {
 
   it("refuses excusing an absence recorded as ILLNESS or EXCUSED: already excused by its reason", () => {
     const s = initialJournalState();
-    run(s, {
-      kind: "RecordAttendance",
-      ...base,
-      lesson,
-      entries: [absent("p1", "ABSENCE_REASON_ILLNESS"), absent("p2", "ABSENCE_REASON_EXCUSED")],
-    });
+    takeAttendance(
+      s,
+      absent("p1", "ABSENCE_REASON_ILLNESS"),
+      absent("p2", "ABSENCE_REASON_EXCUSED"),
+    );
     for (const studentId of ["p1", "p2"]) {
       const e = refusal(() =>
         decideJournal({ kind: "ExcuseAbsence", ...base, lesson, studentId, noteId: "n" }, s),
@@ -760,12 +754,7 @@ describe("attendance", () => {
 
   it("judges who may excuse on the date the attendance was taken for, also after the lesson moved", () => {
     const s = initialJournalState();
-    run(s, {
-      kind: "RecordAttendance",
-      ...base,
-      lesson,
-      entries: [absent("p1", "ABSENCE_REASON_UNEXCUSED")],
-    });
+    takeAttendance(s, absent("p1", "ABSENCE_REASON_UNEXCUSED"));
     // The lesson of 2026-09-10 moved to 2026-09-12 since; substitutes for one of the days.
     const moved = { ...lesson, date: "2026-09-12" };
     const substitute = (id: string, day: string): Actor => ({
@@ -827,12 +816,11 @@ describe("attendance", () => {
 
   it("refuses a caller who may not excuse before anything about the absence shows", () => {
     const s = initialJournalState();
-    run(s, {
-      kind: "RecordAttendance",
-      ...base,
-      lesson,
-      entries: [absent("p1", "ABSENCE_REASON_UNEXCUSED"), absent("p2", "ABSENCE_REASON_ILLNESS")],
-    });
+    takeAttendance(
+      s,
+      absent("p1", "ABSENCE_REASON_UNEXCUSED"),
+      absent("p2", "ABSENCE_REASON_ILLNESS"),
+    );
     run(s, { kind: "ExcuseAbsence", ...base, lesson, studentId: "p1", noteId: "n" });
     // Already excused, excused by its reason, not absent, no attendance taken: the same answer.
     for (const [l, studentId] of [
@@ -867,12 +855,7 @@ describe("attendance", () => {
 it("a snapshot round-trips the state", () => {
   const s = initialJournalState();
   run(s, record());
-  run(s, {
-    kind: "RecordAttendance",
-    ...base,
-    lesson,
-    entries: [absent("p1", "ABSENCE_REASON_ILLNESS")],
-  });
+  takeAttendance(s, absent("p1", "ABSENCE_REASON_ILLNESS"));
   // A correction to a value not seen before, then a mark with it: the loaded table meets its
   // values in another order than the live one did.
   run(s, {
