@@ -18,6 +18,12 @@ const pools: pg.Pool[] = [];
 beforeAll(async () => {
   h = await startHarness({ databaseUrl: env.databaseUrl, prefix: env.natsPrefix, subscribers: [] });
   active = h.publisher;
+  // The harness starts its publisher without waiting for the lock: a second instance started
+  // before it holds it would take the lock itself and never stand by (seen in CI).
+  await waitFor(
+    "the harness's publisher to hold the lock",
+    () => h.publisher.counters.activations === 1,
+  );
 }, 60_000);
 
 afterAll(async () => {
