@@ -3,6 +3,7 @@ import {
   type AuthorizedCall,
   authorizedHandler,
   type CallerVerifier,
+  DomainError,
   type Logger,
   type Role,
   requireRole,
@@ -321,11 +322,19 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
       ok((req, ctx) => assignStaffToSchool(deps, req, ctx)),
     ),
     // A school ends its own staff assignment, as it withdraws its own pupil: it only narrows.
-    unassignStaffFromSchool: guarded(
-      ROLES_OF.school,
-      atSchool,
-      ok((req, ctx) => unassignStaffFromSchool(deps, req, ctx)),
-    ),
+    // Never the caller's own: it revokes their roles there (an admin would lock themselves out,
+    // as nobody disables their own account).
+    unassignStaffFromSchool: h(async (req, call) => {
+      if (call.caller.personId && call.caller.personId === req.personId.trim().toLowerCase())
+        throw new DomainError(
+          "permission_denied",
+          "person_id: nobody ends their own work at a school; another of its admins does",
+          { field: "person_id" },
+        );
+      requireRoleWhere(call.caller, ROLES_OF.school, await atSchool(req), o.region.id);
+      await unassignStaffFromSchool(deps, req, { metadata: call.metadata });
+      return {};
+    }),
     getStaffSchools: h(async (req) => ({
       schoolIds: await getStaffSchools(deps, requireId("person_id", req.personId)),
     })),

@@ -640,6 +640,26 @@ describe("a school the staff member left", () => {
     expect(await snapshotTables(h.identity.deps, ALL_TABLES)).toEqual(before);
   });
 
+  it("refuses a staff member ending their own work at a school (an admin would lock themselves out)", async () => {
+    const w = await world();
+    const t = await teacher(w.b, w.a);
+    const self = await h.userWith([`SCHOOL_ADMIN@school:${w.a}`, `TEACHER@school:${w.b}`], t);
+    const before = await snapshotTables(h.identity.deps, ALL_TABLES);
+    const err = await grpcError(
+      h.api.unassignStaffFromSchool(
+        { commandId: cmd(), personId: t.toUpperCase(), schoolId: w.a },
+        h.md(self.token),
+      ),
+    );
+    expect({ code: err.code, field: err.metadata.get("field")[0] }).toEqual({
+      code: status.PERMISSION_DENIED,
+      field: "person_id",
+    });
+    expect(await snapshotTables(h.identity.deps, ALL_TABLES)).toEqual(before);
+    // Another admin of the school may.
+    await h.api.unassignStaffFromSchool({ commandId: cmd(), personId: t, schoolId: w.a }, w.adminA);
+  });
+
   it("refuses the only school, a school not theirs and a person who is not staff", async () => {
     const w = await world();
     const t = await teacher(w.a);
