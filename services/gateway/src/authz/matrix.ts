@@ -179,7 +179,7 @@ async function currentSchoolsOf(
   person: Person,
   alsoRegistering: boolean,
 ): Promise<ScopeTarget[]> {
-  const ids = person.currentSchoolIds.length > 0 ? [...person.currentSchoolIds] : [];
+  const ids = [...person.currentSchoolIds];
   if (ids.length === 0 || (alsoRegistering && !ids.includes(person.schoolId)))
     ids.push(person.schoolId);
   return Promise.all(
