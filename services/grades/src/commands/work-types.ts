@@ -1,4 +1,4 @@
-import { payloadHash } from "@otmetka/eventstore";
+import { inOwnTransaction, payloadHash } from "@otmetka/eventstore";
 import { requireRole } from "@otmetka/service-kit";
 import { invalidInput, notReplicatedYet, ruleViolated } from "../domain/errors.js";
 import { newEvent } from "../domain/events.js";
@@ -52,9 +52,7 @@ export async function setWorkTypeWeights(
       "weights_unchanged",
       `school ${req.schoolId}'s work-type table is already ${req.weights.map((w) => `${w.workType} ${w.weight}`).join(", ")}`,
     );
-  const client = await deps.store.pool.connect();
-  try {
-    await client.query("BEGIN");
+  return inOwnTransaction(deps.store.pool, async (client) => {
     const outcome = await deps.store.appendCommand(
       { commandId: req.commandId, payload: req, result: {} },
       [
@@ -84,14 +82,8 @@ export async function setWorkTypeWeights(
         [req.schoolId, JSON.stringify(table), outcome.streams?.[0]?.version ?? 0],
       );
     }
-    await client.query("COMMIT");
     return { replayed: outcome.replayed };
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** The same work types with the same weights, in any order. */
