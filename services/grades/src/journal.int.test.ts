@@ -1264,17 +1264,15 @@ describe("attendance, exemptions and work types", () => {
   });
 
   it("uses the school's own work-type weights once set", async () => {
-    await h.client.setWorkTypeWeights(
-      {
-        commandId: randomUUID(),
-        schoolId: f.schoolId,
-        weights: [
-          { workType: "ORAL", weight: 1 },
-          { workType: "TEST", weight: 5 },
-        ],
-      },
-      admin,
-    );
+    const setWeights = (weights: { workType: string; weight: number }[]) =>
+      h.client.setWorkTypeWeights(
+        { commandId: randomUUID(), schoolId: f.schoolId, weights },
+        admin,
+      );
+    await setWeights([
+      { workType: "ORAL", weight: 1 },
+      { workType: "TEST", weight: 5 },
+    ]);
     expect(
       (await recordMark({ mark: mark(f.pupils.p1, MarkValue.MARK_VALUE_FIVE, "TEST") })).weight,
     ).toBe(5);
@@ -1282,17 +1280,10 @@ describe("attendance, exemptions and work types", () => {
     const tableStream = `worktypes-${f.schoolId}`;
     const before = await h.store.streamVersion(tableStream);
     const again = await grpcError(
-      h.client.setWorkTypeWeights(
-        {
-          commandId: randomUUID(),
-          schoolId: f.schoolId,
-          weights: [
-            { workType: "TEST", weight: 5 },
-            { workType: "ORAL", weight: 1 },
-          ],
-        },
-        admin,
-      ),
+      setWeights([
+        { workType: "TEST", weight: 5 },
+        { workType: "ORAL", weight: 1 },
+      ]),
     );
     expect([again.code, again.details]).toEqual([
       status.FAILED_PRECONDITION,
