@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Queryable } from "@otmetka/eventstore";
+import { inOwnTransaction, type Queryable } from "@otmetka/eventstore";
 import { requirePageSize } from "../audit/query.js";
 import { invalidInput, notFound, refused } from "../domain/errors.js";
 import { requirePasswordPolicy, requireUsername } from "../domain/password-policy.js";
@@ -95,33 +95,29 @@ export async function createAccount(
   const personId = input.personId === "" ? null : requireId("person_id", input.personId);
   const secretHash = await hashPassword(password);
   const accountId = randomUUID();
-  const client = await deps.store.pool.connect();
   try {
-    await client.query("BEGIN");
-    if (personId !== null) {
-      // FOR SHARE until the insert commits: an erasure (it updates this row) waits for the
-      // account and then deletes it with the person's others, or has committed and the
-      // person reads erased here. A check without the lock let an account be opened after
-      // the erasure had deleted the person's accounts.
-      const { rows } = await client.query<{ erased: boolean }>(
-        "SELECT erased FROM people WHERE person_id = $1 FOR SHARE",
-        [personId],
+    await inOwnTransaction(deps.store.pool, async (client) => {
+      if (personId !== null) {
+        // FOR SHARE until the insert commits: an erasure (it updates this row) waits for the
+        // account and then deletes it with the person's others, or has committed and the
+        // person reads erased here. A check without the lock let an account be opened after
+        // the erasure had deleted the person's accounts.
+        const { rows } = await client.query<{ erased: boolean }>(
+          "SELECT erased FROM people WHERE person_id = $1 FOR SHARE",
+          [personId],
+        );
+        if (!rows[0]) throw notFound("person_id", "person", personId);
+        if (rows[0].erased) throw refused("person_id", "the person is erased");
+      }
+      await client.query(
+        `INSERT INTO accounts (account_id, kind, username, person_id, secret_hash, created_at)
+         VALUES ($1, 'user', $2, $3, $4, $5)`,
+        [accountId, username, personId, secretHash, deps.clock.now()],
       );
-      if (!rows[0]) throw notFound("person_id", "person", personId);
-      if (rows[0].erased) throw refused("person_id", "the person is erased");
-    }
-    await client.query(
-      `INSERT INTO accounts (account_id, kind, username, person_id, secret_hash, created_at)
-       VALUES ($1, 'user', $2, $3, $4, $5)`,
-      [accountId, username, personId, secretHash, deps.clock.now()],
-    );
-    await client.query("COMMIT");
+    });
   } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
     if (isUniqueViolation(err)) throw refused("username", "is already taken");
     throw err;
-  } finally {
-    client.release();
   }
   return { accountId };
 }
