@@ -88,6 +88,8 @@ export async function lastPupilSnapshots(
   query: QueryFn,
   portalIds: string[],
 ): Promise<Map<string, string>> {
+  // Every mark marks its pupil dirty, consent or not: a batch often has no pupil to look up.
+  if (portalIds.length === 0) return new Map();
   const r = await query(
     "SELECT portal_id, municipality_id, school_id, digest FROM portal.pupil_snapshots WHERE portal_id = ANY($1)",
     [portalIds],
