@@ -6,6 +6,13 @@ export const int = (d: Data, k: string) => (typeof d[k] === "number" ? (d[k] as 
 export const obj = (d: Data, k: string) => (d[k] && typeof d[k] === "object" ? (d[k] as Data) : {});
 export const yearOf = (d: Data) => int(obj(d, "academicYear"), "startYear");
 
+/** The class group (its id under `classGroupKey`), school and municipality an event names. */
+export const scopeOf = (d: Data, classGroupKey = "classGroupId"): Scope => ({
+  classGroupId: str(d, classGroupKey),
+  schoolId: str(d, "schoolId"),
+  municipalityId: str(d, "municipalityId"),
+});
+
 /** The journal a grades event belongs to (JournalRef). */
 export interface Journal {
   readonly journalId: string;

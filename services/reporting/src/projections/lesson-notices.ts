@@ -1,5 +1,6 @@
 import { journalStreamId } from "@otmetka/proto/journal-stream";
-import { type Data, str, yearOf } from "./event-data.js";
+import { levelsOf, type Scope } from "./deltas.js";
+import { type Data, scopeOf, str, yearOf } from "./event-data.js";
 import type { Q } from "./query.js";
 
 /*
@@ -26,15 +27,17 @@ const journalIdOf = (d: Data) =>
     startYear: yearOf(d),
   });
 
+/** The dashboards of every level over `scope` (class group to region). */
+export function noticeDashboards(changed: Changed, scope: Scope): void {
+  for (const [level, id] of levelsOf(scope)) changed(`dashboard-${level.toLowerCase()}`, id);
+}
+
 /** A lesson event's journal and dashboard notices; its diaries gathered for flush. */
 export function noticeLessonChange(changed: Changed, diaries: LessonDiaries, d: Data): void {
   const classGroupId = str(d, "classGroupId");
   if (!classGroupId) return;
   changed("journal", journalIdOf(d));
-  changed("dashboard-class_group", classGroupId);
-  changed("dashboard-school", str(d, "schoolId"));
-  changed("dashboard-municipality", str(d, "municipalityId"));
-  changed("dashboard-region", "region");
+  noticeDashboards(changed, scopeOf(d));
   const subgroupId = str(d, "subgroupId");
   const key = subgroupId ? `s|${subgroupId}` : `c|${classGroupId}`;
   const dates = diaries.get(key) ?? new Set<string>();

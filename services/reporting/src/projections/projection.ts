@@ -1,10 +1,10 @@
 import { defineProjection, type Projection } from "@otmetka/projections";
 import { CLOCK_ZONE, closeDay, readOpenDay, writeOpenDay } from "./day-close.js";
-import { Deltas, levelsOf } from "./deltas.js";
+import { Deltas } from "./deltas.js";
 import { civilDate, journalOf } from "./event-data.js";
 import { attendanceHandlers } from "./grades-attendance.js";
 import { markHandlers } from "./grades-marks.js";
-import { lessonDiaryPupils, noticeLessonChange } from "./lesson-notices.js";
+import { lessonDiaryPupils, noticeDashboards, noticeLessonChange } from "./lesson-notices.js";
 import { lessonHandlers, writeLessons, writeScheduled } from "./lessons.js";
 import { hasUnwrittenPupils, recomputePupils, takePupilRows } from "./pupils.js";
 import type { Q } from "./query.js";
@@ -87,8 +87,7 @@ export const createReportingProjection = (
       if (e.context === "grades" && d.journal) {
         const j = journalOf(d);
         ctx.changed("journal", j.journalId);
-        for (const [level, id] of levelsOf(j.scope))
-          ctx.changed(`dashboard-${level.toLowerCase()}`, id);
+        noticeDashboards(ctx.changed, j.scope);
       } else if (LESSON_EVENTS.has(e.type))
         noticeLessonChange(ctx.changed, ctx.scratch.lessonDiaries, d);
     },

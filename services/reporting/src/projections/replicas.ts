@@ -1,5 +1,5 @@
 import type { Deltas, Scope } from "./deltas.js";
-import { type Data, int, str, yearOf } from "./event-data.js";
+import { type Data, int, scopeOf, str, yearOf } from "./event-data.js";
 import type { Q } from "./query.js";
 
 /*
@@ -178,12 +178,6 @@ export const nameHandlers: Record<string, Handler> = {
   "identity.v1.SchoolRenamed": (q, d) =>
     q("UPDATE $S.schools SET name = $2 WHERE school_id = $1", [str(d, "schoolId"), str(d, "name")]),
 };
-
-const scopeOf = (d: Data, classGroupKey: string): Scope => ({
-  classGroupId: str(d, classGroupKey),
-  schoolId: str(d, "schoolId"),
-  municipalityId: str(d, "municipalityId"),
-});
 
 export const curriculumReplicaHandlers: Record<string, Handler> = {
   // A work programme version: its planned lessons are its items' hours.
