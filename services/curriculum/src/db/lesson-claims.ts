@@ -1,12 +1,12 @@
 import type { CivilDate } from "@otmetka/service-kit";
 import {
-  type Claim,
   type ClaimHolder,
   type ClaimRow,
   claimKey,
   claimTarget,
   roomClaim,
   teacherClaim,
+  type WantedClaim,
 } from "../domain/lesson-claims.js";
 
 /*
@@ -92,12 +92,6 @@ export async function writeClaims(
     );
   }
   await insertClaims(db, change.rows);
-}
-
-export interface WantedClaim {
-  date: CivilDate;
-  period: number;
-  claim: Claim;
 }
 
 /**

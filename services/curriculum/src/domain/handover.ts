@@ -1,7 +1,6 @@
 import type { NewEvent } from "@otmetka/eventstore";
-import type { CivilDate } from "@otmetka/service-kit";
 import { refused } from "./errors.js";
-import { type Claim, type ClaimHolder, claimKey, teacherClaim } from "./lesson-claims.js";
+import { type ClaimHolder, claimKey, teacherClaim, type WantedClaim } from "./lesson-claims.js";
 import { type Lesson, type LessonsState, teacherChanged } from "./lessons.js";
 import { type TimetableState, teacherOn } from "./timetable.js";
 
@@ -49,9 +48,7 @@ export function handoversOf(
 }
 
 /** The claims the handovers take: each new teacher in its lesson's date and period. */
-export const handoverClaims = (
-  handovers: readonly Handover[],
-): { date: CivilDate; period: number; claim: Claim }[] =>
+export const handoverClaims = (handovers: readonly Handover[]): WantedClaim[] =>
   handovers.map(({ lesson, teacherId }) => ({
     date: lesson.date,
     period: lesson.period,

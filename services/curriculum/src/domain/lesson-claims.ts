@@ -22,6 +22,13 @@ export function claimTarget(claim: Claim): { kind: "teacher" | "room"; name: str
     : { kind: "room", name: claim.slice("room:".length) };
 }
 
+/** A claim wanted (or held) in a date and period. */
+export interface WantedClaim {
+  date: CivilDate;
+  period: number;
+  claim: Claim;
+}
+
 /** A claim's key inside one school and year. */
 export const claimKey = (date: CivilDate, period: number, claim: Claim) =>
   `${date}|${period}|${claim}`;
@@ -35,7 +42,7 @@ export interface ClaimHolder {
 /** Of the claims held (by claimKey), those among `claims`. */
 export function heldOf(
   held: ReadonlyMap<string, ClaimHolder>,
-  claims: readonly { date: CivilDate; period: number; claim: Claim }[],
+  claims: readonly WantedClaim[],
 ): Map<string, ClaimHolder> {
   const out = new Map<string, ClaimHolder>();
   for (const c of claims) {

@@ -15,6 +15,7 @@ import {
   claimKey,
   roomClaim,
   teacherClaim,
+  type WantedClaim,
 } from "./lesson-claims.js";
 import { checkText, TEXT_LIMITS } from "./text.js";
 import { MAX_PERIOD } from "./timetable.js";
@@ -363,8 +364,8 @@ export function planGeneration(
 export function claimsToCheck(
   c: Pick<Extract<LessonsCommand, { kind: "GenerateLessons" }>, "wanted" | "from" | "to">,
   state: LessonsState,
-): { date: CivilDate; period: number; claim: Claim }[] {
-  const out: { date: CivilDate; period: number; claim: Claim }[] = [];
+): WantedClaim[] {
+  const out: WantedClaim[] = [];
   for (const w of c.wanted) {
     if (w.date < c.from || w.date > c.to) continue;
     const existing = state.lessons.get(wantedLessonId(w));
