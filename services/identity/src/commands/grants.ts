@@ -1,3 +1,4 @@
+import { loadAggregate } from "@otmetka/eventstore";
 import {
   type Grant,
   hasControlCharacter,
@@ -7,12 +8,17 @@ import {
 } from "@otmetka/service-kit";
 import { requireAccount } from "../accounts/accounts.js";
 import type { AuthDeps } from "../accounts/deps.js";
-import { accountGrantsDecider, type GrantRouting } from "../domain/account-grants.js";
+import {
+  accountGrantsDecider,
+  type GrantRouting,
+  requireWorksAtGrantSchool,
+} from "../domain/account-grants.js";
 import { invalidInput, notFound, refused } from "../domain/errors.js";
+import { personDecider } from "../domain/person.js";
 import { streamIds } from "../domain/stream-ids.js";
 import { requireCommandId, requireId } from "../domain/validators.js";
 import type { CallContext } from "./deps.js";
-import { runCommand } from "./run-command.js";
+import { decideOnStream, runCommand, runPlan } from "./run-command.js";
 
 export interface GrantInput {
   role: string;
@@ -110,13 +116,42 @@ async function changeGrant(
     routing,
     account: { accountId: account.account_id, personId: account.person_id },
   });
-  await runCommand(deps.store, {
-    streamId: streamIds.account(account.account_id),
-    decider: accountGrantsDecider,
-    command: { type, accountId: account.account_id, grant, routing },
+  const command = { type, accountId: account.account_id, grant, routing };
+  const personId = account.person_id;
+  if (type === "RevokeRole" || grant.scope.kind !== "school" || personId === null) {
+    await runCommand(deps.store, {
+      streamId: streamIds.account(account.account_id),
+      decider: accountGrantsDecider,
+      command,
+      commandId,
+      result: () => ({}),
+      ...ctx,
+    });
+    return;
+  }
+  // Decided on the person's stream too (read, no events): a leave of that school committing
+  // before the grant moves it, so the grant plans again and is refused; a grant committing
+  // first moves the account's stream, which the leave reads, so the leave revokes it.
+  await runPlan(deps.store, {
     commandId,
-    result: () => ({}),
-    ...ctx,
+    payload: command,
+    ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
+    plan: async () => {
+      const person = await loadAggregate(deps.store, streamIds.person(personId), personDecider);
+      requireWorksAtGrantSchool(grant, person.state.staffSchools);
+      return {
+        appends: [
+          await decideOnStream(
+            deps.store,
+            streamIds.account(account.account_id),
+            accountGrantsDecider,
+            command,
+          ),
+          { streamId: streamIds.person(personId), expected: person.version, events: [] },
+        ],
+        result: {},
+      };
+    },
   });
 }
 

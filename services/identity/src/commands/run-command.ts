@@ -15,7 +15,7 @@ import { invalidInput } from "../domain/errors.js";
 import { applyToReadModels } from "../projections/read-models.js";
 
 export interface Plan<Result> {
-  /** Events per stream, each with the version it was decided on. */
+  /** Events per stream, each with the version it was decided on (none: the stream was read). */
   appends: StreamAppend[];
   result: Result;
 }
@@ -48,7 +48,9 @@ const CONSTRAINT_ERRORS: Record<string, () => DomainError> = {
  * version and the command record, update the read models from those events, alsoWrite
  * (runMultiStreamCommand, with the inline read models as its alsoWrite). Idempotent by command
  * id; a version conflict re-plans. A refused command throws from plan, before anything is
- * written. Only streams with events are appended, each event stamped with the command id.
+ * written. Each event is stamped with the command id. A stream with no events is checked at its
+ * version, not written: a command that read it plans again when another command moved it, so
+ * two commands that each read what the other writes cannot both commit on stale reads.
  */
 export async function runPlan<Result>(
   store: EventStore,
@@ -62,7 +64,8 @@ export async function runPlan<Result>(
       plan: async () => {
         const planned = await o.plan();
         return {
-          appends: planned.appends.filter((a) => a.events.length > 0),
+          // A stream without events is one the decision read: its version is still checked.
+          appends: planned.appends,
           result: planned.result,
           alsoWrite: async (client, events) => {
             for (const e of events) await applyToReadModels(client, e);

@@ -64,3 +64,13 @@ export const accountGrantsDecider: Decider<AccountGrantsState, AccountGrantsComm
     return [newEvent("RoleRevoked", payloadOf(command.accountId, command.grant, command.routing))];
   },
 };
+
+/**
+ * A school-level role (TEACHER, SCHOOL_ADMIN) goes to a person's account only while that person
+ * works at the school: UnassignStaffFromSchool revokes these roles, so a grant at a school the
+ * person left would give back the access the leave ended.
+ */
+export function requireWorksAtGrantSchool(grant: Grant, staffSchools: readonly string[]): void {
+  if (grant.scope.kind !== "school" || staffSchools.includes(grant.scope.id)) return;
+  throw refused("grant.scope_id", "the account's person does not work at that school");
+}
