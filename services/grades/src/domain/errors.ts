@@ -45,4 +45,5 @@ export type JournalRule =
   | "outside_academic_year"
   | "already_exempt"
   | "no_such_term"
+  | "term_not_begun"
   | "weights_unchanged";

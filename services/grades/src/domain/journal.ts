@@ -267,6 +267,22 @@ function checkTermOfSystem(term: number, terms: readonly TermDates[]) {
   );
 }
 
+/**
+ * A term mark is for a term that has begun (today in the school's zone), a year mark for a year
+ * that has: a mark for a term ahead is a slip of the term number. Unknown dates take any term.
+ */
+function checkTermBegun(term: number, terms: readonly TermDates[], today: string) {
+  const firstDays = terms.filter((t) => term === 0 || t.term === term).map((t) => t.firstDay);
+  const first = firstDays.sort()[0];
+  if (first === undefined || first === "" || first <= today) return;
+  const what = term === 0 ? "the school year" : `term ${term}`;
+  throw ruleViolated(
+    "term",
+    "term_not_begun",
+    `${what} begins on ${first}, after today (${today}) in the school's zone`,
+  );
+}
+
 export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[] {
   const ref = c.journal.ref;
   const at = { schoolId: ref.schoolId, municipalityId: ref.municipalityId, journal: ref };
@@ -472,6 +488,7 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
     case "SetTermMark": {
       checkTermNumber(c.term);
       checkTermOfSystem(c.term, c.terms);
+      checkTermBegun(c.term, c.terms, c.today);
       const value = checkValue("value", c.value, c.journal.grading);
       requireAuthor(c.actor, c.today);
       requireEnrolled("student_id", c.studentId, c.enrollment, c.today);

@@ -594,6 +594,35 @@ describe("term marks", () => {
       );
     }
   });
+
+  it("refuses a term mark for a term not begun yet (today in the school's zone), and a year mark before the year", () => {
+    // base.today is 2026-09-15: term 1 has begun, term 2 has not.
+    const terms = [
+      { term: 1, firstDay: "2026-09-01", lastDay: "2026-10-25" },
+      { term: 2, firstDay: "2026-11-05", lastDay: "2026-12-28" },
+    ];
+    const e = refusal(() => decideJournal(set({ term: 2, terms }), initialJournalState()));
+    expect([e.kind, e.field]).toEqual(["failed_precondition", "term"]);
+    expect(e.message).toBe(
+      "term: [term_not_begun] term 2 begins on 2026-11-05, after today (2026-09-15) in the school's zone",
+    );
+    expect(decideJournal(set({ term: 1, terms }), initialJournalState())).toHaveLength(1);
+    // The first day of a term is in it.
+    expect(
+      decideJournal(set({ term: 2, terms, today: "2026-11-05" }), initialJournalState()),
+    ).toHaveLength(1);
+    // The year mark: not before the year's first term begins.
+    expect(
+      refusal(() =>
+        decideJournal(set({ term: 0, terms, today: "2026-08-20" }), initialJournalState()),
+      ).message,
+    ).toBe(
+      "term: [term_not_begun] the school year begins on 2026-09-01, after today (2026-08-20) in the school's zone",
+    );
+    expect(decideJournal(set({ term: 0, terms }), initialJournalState())).toHaveLength(1);
+    // Dates unknown (the replica has no term system yet): taken, as before.
+    expect(decideJournal(set({ term: 2, terms: [] }), initialJournalState())).toHaveLength(1);
+  });
 });
 
 describe("attendance", () => {
