@@ -60,17 +60,19 @@ export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Pro
   try {
     info = await jsm.streams.info(spec.name);
   } catch (err) {
-    if (!(err instanceof JetStreamApiError) || err.code !== JetStreamApiCodes.StreamNotFound) {
-      throw err;
-    }
+    if (!isStreamNotFound(err)) throw err;
   }
   if (!info) {
     try {
       return await jsm.streams.add(want);
-    } catch (err) {
-      // Another instance created it meanwhile: fall through to compare and update.
-      if (!(err instanceof JetStreamApiError)) throw err;
-      info = await jsm.streams.info(spec.name);
+    } catch (refusal) {
+      // Another instance created it meanwhile ("stream name already in use"): compare and
+      // update. The server answering the info may not know that creation yet; a stream that
+      // never turns up was refused for another reason (e.g. overlapping subjects): say which.
+      if (!(refusal instanceof JetStreamApiError)) throw refusal;
+      info = await whileStreamNotYetKnown(() => jsm.streams.info(spec.name)).catch((err) => {
+        throw isStreamNotFound(err) ? refusal : err;
+      });
     }
   }
   if (!differs(info.config, want)) return info;
@@ -92,10 +94,12 @@ export async function whileStreamNotYetKnown<T>(request: () => Promise<T>): Prom
     try {
       return await request();
     } catch (err) {
-      const notYet =
-        err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
-      if (!notYet || attempt >= NOT_YET_KNOWN_ATTEMPTS) throw err;
+      if (!isStreamNotFound(err) || attempt >= NOT_YET_KNOWN_ATTEMPTS) throw err;
       await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
     }
   }
+}
+
+function isStreamNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
 }
