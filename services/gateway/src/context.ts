@@ -63,6 +63,8 @@ export interface GatewayContext {
   claims: WeakMap<object, string>;
   /** Today's civil date (UTC), for rosters and the default academic year. */
   today: string;
+  /** With the dashboard cache on: the scopes of the dashboards this request read (loaders.ts). */
+  dashboardScopes?: Set<string>;
 }
 
 /** A person as resolvers pass it on: `via` is the role claim of an authorized path to them. */

@@ -20,7 +20,7 @@ import type {
 } from "@otmetka/proto/reporting/v1/reporting_service";
 import DataLoader from "dataloader";
 import type { Backends } from "./clients.js";
-import type { DashboardCache } from "./dashboard-cache.js";
+import { type DashboardCache, queryTag } from "./dashboard-cache.js";
 
 /**
  * Per-request DataLoaders over the services' batch calls. Every resolver reads through these,
@@ -75,6 +75,8 @@ const each = <K, V>(load: (key: K) => Promise<V>, cacheKeyFn?: (k: K) => string)
 export interface DashboardCacheUse {
   cache: DashboardCache;
   grants: string;
+  /** The request's dashboards' scopes (`queryTag`), hits included: what its whole response is tagged with. */
+  scopes: Set<string>;
 }
 
 // The handler of every request's lazy loaders: builds them on the first use (a target of its own).
@@ -201,6 +203,8 @@ export function createLoaders(
     dashboards: new DataLoader(
       async (queries) => {
         const keys = queries.map((q) => `${cache?.grants ?? ""}|${JSON.stringify(q)}`);
+        const tags = queries.map(queryTag);
+        for (const t of tags) cache?.scopes.add(t ?? "");
         const hits = keys.map((k) => cache?.cache.get(k));
         const missing = queries.filter((_, i) => !hits[i]);
         const generation = cache?.cache.begin() ?? 0;
@@ -216,7 +220,8 @@ export function createLoaders(
             query: q,
             error: { code: "UNAVAILABLE", message: "no answer" },
           };
-          cache?.cache.set(keys[i] as string, r, generation);
+          const tag = tags[i];
+          cache?.cache.set(keys[i] as string, r, generation, tag === undefined ? null : [tag]);
           return r;
         });
       },

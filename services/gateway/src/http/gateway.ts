@@ -346,6 +346,7 @@ export function createGateway(
       const { request, params } = initial;
       // The rest of the initial context is the HTTP server's (`req`, `res`): the socket.
       const caller = await callerOf(request, params?.query, initial);
+      const dashboardScopes = dashboardCache ? new Set<string>() : undefined;
       return {
         caller,
         backends: o.backends,
@@ -356,9 +357,12 @@ export function createGateway(
             o.backends,
             bearerMetadata(caller.token),
             () => today(now()),
-            dashboardCache ? { cache: dashboardCache, grants: grantsKey(caller) } : undefined,
+            dashboardCache && dashboardScopes
+              ? { cache: dashboardCache, grants: grantsKey(caller), scopes: dashboardScopes }
+              : undefined,
           ),
         ),
+        ...(dashboardScopes ? { dashboardScopes } : {}),
         placements,
         audit: new AuditCollector(),
         claims: new WeakMap(),

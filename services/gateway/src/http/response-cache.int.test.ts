@@ -60,6 +60,23 @@ describe("dashboard response cache", () => {
     expect((await ask(t.admin)).calls).toBe(0);
   });
 
+  it("keeps a school's answer while another school's or municipality's dashboards change", async () => {
+    await ask(t.admin);
+    notices.deliver({ kind: "dashboard-school", id: F.s2 });
+    notices.deliver({ kind: "dashboard-municipality", id: F.m2 });
+    notices.deliver({ kind: "dashboard-class_group", id: "another-school's-class" });
+    expect((await ask(t.admin)).calls).toBe(0);
+    // A change in the school always comes with the school's own notice: the municipality's
+    // and the region's name no scope of this answer.
+    notices.deliver({ kind: "dashboard-municipality", id: F.m1 });
+    notices.deliver({ kind: "dashboard-region", id: "region" });
+    expect((await ask(t.admin)).calls).toBe(0);
+    // One of its class groups (a child row of the answer) drops it.
+    notices.deliver({ kind: "dashboard-class_group", id: F.c1 });
+    expect((await ask(t.admin)).calls).toBeGreaterThan(0);
+    expect((await ask(t.admin)).calls).toBe(0);
+  });
+
   it("computes a cold dashboard once for concurrent askers", async () => {
     notices.deliver({ kind: "dashboard-school", id: F.s1 });
     const single = (await ask(t.admin)).calls;

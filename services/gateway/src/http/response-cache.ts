@@ -57,7 +57,8 @@ export function dashboardOnly(query: unknown): query is string {
 
 /**
  * Whole-response cache of dashboard documents, keyed by viewer scope (the token's grants),
- * today, document and variables, emptied with reporting's answers by dashboard notices. A hit
+ * today, document and variables, dropped with reporting's answers by the dashboard notices of
+ * the scopes its dashboards read (`DashboardCache`). A hit
  * is answered in `onParams`, after authentication and the rate limit, before parsing. Not for
  * callers with a TEACHER grant: which class groups they see follows curriculum's teaching
  * assignments, not their token. Only answers without errors and without audited pupils are
@@ -111,9 +112,10 @@ export function dashboardResponseCache(o: ResponseCacheOptions): Plugin {
         onExecuteDone({ result }) {
           if (Symbol.asyncIterator in result || result.errors?.length || !ctx.audit.empty) return;
           const answer = { data: result.data, json: JSON.stringify(result) };
-          o.cache.set(p.key, answer, p.generation);
-          // Waiters share it only if no invalidation came in between.
-          if (p.generation === o.cache.begin()) settle(ctx.request as Request, answer);
+          const tags = scopeTags(ctx.dashboardScopes);
+          o.cache.set(p.key, answer, p.generation, tags);
+          // Waiters share it only if no notice of its scopes came in between.
+          if (o.cache.fresh(p.generation, tags)) settle(ctx.request as Request, answer);
         },
       };
     },
@@ -122,6 +124,11 @@ export function dashboardResponseCache(o: ResponseCacheOptions): Plugin {
       settle(request);
     },
   };
+}
+
+/** A response's tags: the scopes of the dashboards it read; null (any notice) when one is unknown. */
+function scopeTags(scopes: ReadonlySet<string> | undefined): string[] | null {
+  return !scopes?.size || scopes.has("") ? null : [...scopes];
 }
 
 interface Miss {
