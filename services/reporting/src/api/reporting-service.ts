@@ -12,7 +12,7 @@ import { reportFileName } from "../exports/file-name.js";
 import { performanceReport } from "../exports/performance-report.js";
 import { reportCsv, reportXlsx } from "../exports/render.js";
 import { dashboard } from "../queries/dashboards.js";
-import { diary } from "../queries/diary.js";
+import { checkDiaryRange, diary } from "../queries/diary.js";
 import { journalView } from "../queries/journal-view.js";
 import type { ReadDb } from "../queries/read-db.js";
 import type { Access } from "./access.js";
@@ -52,36 +52,42 @@ export function createReportingService(
   const handler = <Req, Res>(handle: Parameters<typeof authorizedHandler<Req, Res>>[2]) =>
     authorizedHandler<Req, Res>(logger, verifier, handle);
   return {
-    getDiaries: handler(async (req, { caller }) => ({
-      results: await Promise.all(
-        withinBatchLimit("studentIds", req.studentIds).map(async (studentId, i) => {
-          const r = await item(async () => {
-            await deps.access.diary(caller, studentId).catch((err: unknown) => {
-              if (isDomainError(err)) err.message = `studentIds[${i}]: ${err.message}`;
-              throw err;
+    getDiaries: handler(async (req, { caller }) => {
+      const studentIds = withinBatchLimit("studentIds", req.studentIds);
+      // The range is the call's, not an item's: refused whole, before any pupil is looked at.
+      checkDiaryRange(req.from, req.to);
+      return {
+        results: await Promise.all(
+          studentIds.map(async (studentId, i) => {
+            const r = await item(async () => {
+              await deps.access.diary(caller, studentId).catch((err: unknown) => {
+                if (isDomainError(err)) err.message = `studentIds[${i}]: ${err.message}`;
+                throw err;
+              });
+              return diary(deps.db, studentId, req.from, req.to);
             });
-            return diary(deps.db, studentId, req.from, req.to);
-          });
-          if ("error" in r) return { studentId, error: r.error };
-          const d = r.ok;
-          return {
-            studentId,
-            diary: {
+            if ("error" in r) return { studentId, error: r.error };
+            const d = r.ok;
+            return {
               studentId,
-              lessons: d.lessons,
-              marks: d.marks.map((m) => ({ ...m, value: markValue(m.value) })),
-              absences: d.absences.map((a) => ({
-                ...a,
+              diary: {
                 studentId,
-                reason: absenceReason(a.reason),
-              })),
-              averages: d.averages.map((a) => ({ ...a, studentId })),
-              termMarks: d.termMarks.map((t) => ({ ...t, studentId, value: markValue(t.value) })),
-            },
-          };
-        }),
-      ),
-    })),
+                lessons: d.lessons,
+                marks: d.marks.map((m) => ({ ...m, value: markValue(m.value) })),
+                absences: d.absences.map((a) => ({
+                  ...a,
+                  studentId,
+                  reason: absenceReason(a.reason),
+                })),
+                averages: d.averages.map((a) => ({ ...a, studentId })),
+                termMarks: d.termMarks.map((t) => ({ ...t, studentId, value: markValue(t.value) })),
+                exemptions: d.exemptions,
+              },
+            };
+          }),
+        ),
+      };
+    }),
     getJournalView: handler(async (req, { caller }) => {
       await deps.access.classGroup(caller, req.classGroupId);
       const v = await journalView(deps.db, {
@@ -102,6 +108,7 @@ export function createReportingService(
           subjectId: req.subjectId,
           value: markValue(t.value),
         })),
+        exemptions: v.exemptions,
       };
     }),
     getDashboards: handler(async (req, { caller }) => ({

@@ -50,6 +50,14 @@ export interface TermMark {
   value: string;
 }
 
+/** Осв.: exempt from the subject over [firstDay, lastDay]; the reason is not replicated here. */
+export interface Exemption {
+  studentId: string;
+  subjectId: string;
+  firstDay: string;
+  lastDay: string;
+}
+
 export interface Diary {
   studentId: string;
   lessons: DiaryLesson[];
@@ -57,6 +65,23 @@ export interface Diary {
   absences: DiaryAbsence[];
   averages: SubjectAverage[];
   termMarks: TermMark[];
+  exemptions: Exemption[];
+}
+
+/** The longest diary range: `to` at most this many days after `from` (a school year, leap or not). */
+export const MAX_DIARY_DAYS = 366;
+
+/**
+ * Refuses a diary range that is not two dates, runs backwards or spans more than a school
+ * year: every query of a diary reads the range's rows, so decades of a pupil's diary would
+ * read (and send) all of them.
+ */
+export function checkDiaryRange(from: string, to: string): void {
+  const first = dayNumber(from, "from");
+  const days = dayNumber(to, "to") - first;
+  if (days < 0) throw invalidInput("to", "must not be before from");
+  if (days > MAX_DIARY_DAYS)
+    throw invalidInput("to", `at most ${MAX_DIARY_DAYS} days after from, got ${days}`);
 }
 
 /** Averages per subject and term from a pupil's marks (special entries are not marks). */
@@ -111,9 +136,8 @@ export async function diary(
   to: string,
 ): Promise<Diary> {
   if (!studentId) throw invalidInput("studentId", "is required");
-  if (dayNumber(from, "from") > dayNumber(to, "to"))
-    throw invalidInput("to", "must not be before from");
-  const [lessons, marks, absences, termMarks] = await Promise.all([
+  checkDiaryRange(from, to);
+  const [lessons, marks, absences, termMarks, exemptions] = await Promise.all([
     db.rows<DiaryLesson>(
       `SELECT l.lesson_id AS "lessonId", l.lesson_date::text AS date, l.period, l.subject_id AS "subjectId",
               l.class_group_id AS "classGroupId", l.subgroup_id AS "subgroupId", l.status, l.topic, l.homework,
@@ -149,11 +173,18 @@ export async function diary(
         ORDER BY start_year, subject_id, term`,
       [studentId, from, to],
     ),
+    db.rows<Exemption>(
+      `SELECT student_id AS "studentId", subject_id AS "subjectId", first_day::text AS "firstDay",
+              last_day::text AS "lastDay" FROM $S.exemptions
+        WHERE student_id = $1 AND first_day <= $3::date AND last_day >= $2::date
+        ORDER BY first_day, subject_id, exemption_id`,
+      [studentId, from, to],
+    ),
   ]);
   // Averages run over the whole term; the listed marks are the range's.
   const averages = averagesOf(marks);
   const inRange = marks
     .filter((m) => m.date >= from && m.date <= to)
     .map(({ startYear: _y, ...m }) => m);
-  return { studentId, lessons, marks: inRange, absences, averages, termMarks };
+  return { studentId, lessons, marks: inRange, absences, averages, termMarks, exemptions };
 }

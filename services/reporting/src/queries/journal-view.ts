@@ -1,5 +1,5 @@
 import { invalidInput } from "../domain/errors.js";
-import { averagesOf, type DiaryAbsence, type SubjectAverage } from "./diary.js";
+import { averagesOf, type DiaryAbsence, type Exemption, type SubjectAverage } from "./diary.js";
 import type { ReadDb } from "./read-db.js";
 
 export interface JournalViewQuery {
@@ -35,10 +35,23 @@ export interface JournalView {
   absences: (DiaryAbsence & { studentId: string })[];
   averages: (SubjectAverage & { studentId: string })[];
   termMarks: { studentId: string; term: number; value: string }[];
+  /** The roster's exemptions in the subject and year (overlapping the term, for a term). */
+  exemptions: Exemption[];
   /** The class group's school and municipality, for the caller's scope check. */
   schoolId: string;
   municipalityId: string;
 }
+
+/*
+ * The journal's pupils ($1 the class group, $2 the subgroup): those ever enrolled in the class
+ * group, or the members of a subgroup of the class group named (a subgroup of another class
+ * group gives nobody) who were ever enrolled in it.
+ */
+const CLASS_GROUP_PUPILS = "FROM $S.enrollments WHERE class_group_id = $1";
+const SUBGROUP_PUPILS = `FROM $S.subgroup_members m
+  JOIN $S.subgroups s ON s.subgroup_id = m.subgroup_id AND s.class_group_id = $1
+  WHERE m.subgroup_id = $2 AND EXISTS (
+    SELECT 1 FROM $S.enrollments e WHERE e.person_id = m.person_id AND e.class_group_id = $1)`;
 
 /** Lessons × pupils of one journal: class group (or subgroup), subject, year, term. */
 export async function journalView(db: ReadDb, q: JournalViewQuery): Promise<JournalView> {
@@ -55,20 +68,15 @@ export async function journalView(db: ReadDb, q: JournalViewQuery): Promise<Jour
   );
   const termFilter = (col: string) => `($5 = 0 OR ${col} = $5)`;
   const params = [q.classGroupId, q.subgroupId, q.subjectId, q.startYear, q.term];
-  const [pupils, lessons, marks, absences, termMarks] = await Promise.all([
-    // The members of a subgroup of the class group named (a subgroup of another class group
-    // gives nobody) who were ever enrolled in it.
+  const [pupils, lessons, marks, absences, termMarks, exemptions] = await Promise.all([
     q.subgroupId
       ? db.rows<{ id: string }>(
-          `SELECT DISTINCT ON (m.person_id) m.person_id AS id, m.first_day FROM $S.subgroup_members m
-             JOIN $S.subgroups s ON s.subgroup_id = m.subgroup_id AND s.class_group_id = $2
-           WHERE m.subgroup_id = $1 AND EXISTS (
-             SELECT 1 FROM $S.enrollments e WHERE e.person_id = m.person_id AND e.class_group_id = $2)
+          `SELECT DISTINCT ON (m.person_id) m.person_id AS id, m.first_day ${SUBGROUP_PUPILS}
            ORDER BY m.person_id, m.first_day`,
-          [q.subgroupId, q.classGroupId],
+          [q.classGroupId, q.subgroupId],
         )
       : db.rows<{ id: string }>(
-          "SELECT person_id AS id FROM $S.enrollments WHERE class_group_id = $1 ORDER BY first_day, seq",
+          `SELECT person_id AS id ${CLASS_GROUP_PUPILS} ORDER BY first_day, seq`,
           [q.classGroupId],
         ),
     db.rows<JournalView["lessons"][number]>(
@@ -99,6 +107,25 @@ export async function journalView(db: ReadDb, q: JournalViewQuery): Promise<Jour
           AND ${termFilter("t.term")}`,
       params,
     ),
+    // The journal's pupils' exemptions in one query (a whole class group's roster when $2 is
+    // '', else the subgroup's). For a term, those overlapping the term's dates (the class
+    // group's grade level's, from TermSystemDefined); while the term's dates are not
+    // replicated yet, the year's: an exemption shown too widely beats one hidden.
+    db.rows<Exemption>(
+      `SELECT x.student_id AS "studentId", x.subject_id AS "subjectId", x.first_day::text AS "firstDay",
+              x.last_day::text AS "lastDay"
+         FROM $S.exemptions x
+         LEFT JOIN (SELECT t.first_day, t.last_day FROM $S.class_groups c JOIN $S.terms t
+                      ON t.school_id = c.school_id AND t.start_year = c.start_year
+                     AND t.grade_level = c.grade_level AND t.term = $5
+                    WHERE c.class_group_id = $1) t ON $5 <> 0
+        WHERE x.subject_id = $3 AND x.start_year = $4
+          AND x.student_id IN (SELECT person_id ${CLASS_GROUP_PUPILS} AND $2 = ''
+                               UNION ALL SELECT m.person_id ${SUBGROUP_PUPILS})
+          AND (t.first_day IS NULL OR (x.first_day <= t.last_day AND x.last_day >= t.first_day))
+        ORDER BY x.first_day, x.student_id, x.exemption_id`,
+      params,
+    ),
   ]);
   const byStudent = new Map<string, typeof marks>();
   for (const m of marks) byStudent.set(m.studentId, [...(byStudent.get(m.studentId) ?? []), m]);
@@ -112,6 +139,7 @@ export async function journalView(db: ReadDb, q: JournalViewQuery): Promise<Jour
     absences,
     averages,
     termMarks,
+    exemptions,
     schoolId: cg?.school_id ?? "",
     municipalityId: cg?.municipality_id ?? "",
   };
