@@ -1,6 +1,6 @@
 import { AbsenceReason, MarkValue } from "@otmetka/proto/grades/events/v1/events";
 import {
-  type Diary,
+  Diary,
   type GetDiariesRequest,
   ReportingServiceService,
 } from "@otmetka/proto/reporting/v1/reporting_service";
@@ -20,7 +20,7 @@ import {
   useTestEnvironment,
   waitFor,
 } from "@otmetka/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FeedPublisher } from "../feed/publisher.js";
 import { consent, recordMark, S, seedSchool } from "../test-support/fixture.js";
 import { type Harness, startHarness } from "../test-support/harness.js";
@@ -44,6 +44,14 @@ const asked: GetDiariesRequest[] = [];
 const caughtUp = new Map<string, Diary>();
 /** Re-check delay here: long enough to withdraw consent between a snapshot and its re-check. */
 const RECHECK_MS = 1500;
+/** Publisher settings of the harness's instance and of every one started in its place. */
+const publishing = {
+  deferMs: 50,
+  recheckMs: RECHECK_MS,
+  onError: (_err: unknown, where: string) => {
+    errors.push(where);
+  },
+};
 /** The publishing instance: the harness's, or the one started in its place. */
 const publisher = () => restarted ?? h.publisher;
 const stopPublisher = () => publisher().stop();
@@ -56,7 +64,7 @@ const startPublisher = () => {
     names: h.names,
     pollMs: 10,
     performance: reporting.source,
-    recheckMs: RECHECK_MS,
+    ...publishing,
   }).start();
 };
 /** Times the stand-in was asked for a pupil. */
@@ -111,26 +119,28 @@ async function startReportingStandIn(): Promise<GrpcServer> {
   });
 }
 
-const diaryOf = (studentId: string, marks: [MarkValue, number][], average: string): Diary => ({
-  studentId,
-  lessons: [],
-  marks: marks.map(([value, weight], i) => ({
-    markId: `m${i}`,
-    lessonId: `l${i}`,
-    date: "2026-09-10",
-    subjectId: "math",
-    term: 1,
-    value,
-    weight,
-    workType: "test",
-  })),
-  absences: [
-    { lessonId: "l9", studentId, reason: AbsenceReason.ABSENCE_REASON_ILLNESS, lateMinutes: 0 },
-    { lessonId: "l8", studentId, reason: AbsenceReason.ABSENCE_REASON_NONE, lateMinutes: 5 },
-  ],
-  averages: [{ studentId, subjectId: "math", term: 1, weightedAverage: average, roundedMark: 4 }],
-  termMarks: [],
-});
+// fromPartial: fields the test does not set (ones reporting adds later too) take their defaults.
+const diaryOf = (studentId: string, marks: [MarkValue, number][], average: string): Diary =>
+  Diary.fromPartial({
+    studentId,
+    lessons: [],
+    marks: marks.map(([value, weight], i) => ({
+      markId: `m${i}`,
+      lessonId: `l${i}`,
+      date: "2026-09-10",
+      subjectId: "math",
+      term: 1,
+      value,
+      weight,
+      workType: "test",
+    })),
+    absences: [
+      { lessonId: "l9", studentId, reason: AbsenceReason.ABSENCE_REASON_ILLNESS, lateMinutes: 0 },
+      { lessonId: "l8", studentId, reason: AbsenceReason.ABSENCE_REASON_NONE, lateMinutes: 5 },
+    ],
+    averages: [{ studentId, subjectId: "math", term: 1, weightedAverage: average, roundedMark: 4 }],
+    termMarks: [],
+  });
 
 /** The performance snapshots of a portal id now in PORTAL. */
 async function published(
@@ -166,11 +176,27 @@ beforeAll(async () => {
     prefix: env.natsPrefix,
     subscribers: [],
     performance: reporting.source,
-    deferMs: 50,
-    recheckMs: RECHECK_MS,
-    onError: (_err, where) => errors.push(where),
+    ...publishing,
   });
 }, 60_000);
+
+/** Reporting up: every test but the first (which starts with it down) needs it. */
+async function reportingUp(): Promise<void> {
+  standIn ??= await startReportingStandIn();
+}
+
+/** Reporting unreachable: its stand-in stopped, the port left closed. */
+async function reportingDown(): Promise<void> {
+  await standIn?.shutdown();
+  standIn = undefined;
+}
+
+// Each test owns its setup, whatever ran before it (or alone, with -t): reporting up and only
+// its own feed errors recorded.
+beforeEach(async () => {
+  errors.length = 0;
+  await reportingUp();
+});
 
 afterAll(async () => {
   await restarted?.stop();
@@ -182,6 +208,7 @@ afterAll(async () => {
 
 describe("performance from reporting's GetDiaries", () => {
   it("waits while reporting is unreachable, then publishes reporting's snapshot with a service token", async () => {
+    await reportingDown();
     diaries.set(
       "r1",
       diaryOf(
@@ -204,7 +231,7 @@ describe("performance from reporting's GetDiaries", () => {
     expect(dirty.rowCount).toBe(1);
     expect(await published("EPGU-R1")).toEqual([]);
 
-    standIn = await startReportingStandIn();
+    await reportingUp();
     await settle(h);
     const snaps = await published("EPGU-R1");
     expect(snaps).toHaveLength(1);
@@ -216,6 +243,8 @@ describe("performance from reporting's GetDiaries", () => {
   });
 
   it("defers a pupil reporting does not know yet and publishes it once reporting does", async () => {
+    // The instance now publishing (a test may have restarted it), and what it had deferred.
+    const deferredBefore = publisher().counters.deferred;
     await seedSchool(h, [{ id: "r2", portalId: "EPGU-R2" }]);
     await consent(h, "r2", true);
     await waitFor(
@@ -224,7 +253,7 @@ describe("performance from reporting's GetDiaries", () => {
       30_000,
     );
     expect(await published("EPGU-R2")).toEqual([]);
-    expect(h.publisher.counters.deferred).toBeGreaterThan(0);
+    expect(publisher().counters.deferred).toBeGreaterThan(deferredBefore);
 
     diaries.set("r2", diaryOf("r2", [[MarkValue.MARK_VALUE_THREE, 1]], "3.00"));
     await settle(h);
@@ -338,7 +367,6 @@ describe("a snapshot equal to the one the pupil's subject shows", () => {
     (await published(portalId)).map((x) => x.subjects[0]?.currentMarks);
 
   it("is left out, also after a restart of the publisher, but not after a withdrawal", async () => {
-    standIn ??= await startReportingStandIn(); // started by the first test
     await seedSchool(h, [{ id: "r8", portalId: "EPGU-R8" }]);
     diaries.set("r8", diaryOf("r8", [five], "5.00"));
     await consent(h, "r8", true);
