@@ -1,7 +1,7 @@
 import type { ClassGroup, School } from "@otmetka/proto/identity/v1/identity_service";
 import type { GatewayContext, PersonRef } from "../context.js";
 import { gqlError } from "../http/errors.js";
-import { payloadTypeOf, TYPED_COMMANDS } from "../mutations/typed.js";
+import { PAYLOAD_TYPES } from "../mutations/typed.js";
 import type { AccountNode } from "../resolvers/accounts.js";
 import { resolveScope } from "../resolvers/dashboard.js";
 import { id, workProgrammeId } from "../resolvers/inputs.js";
@@ -154,5 +154,5 @@ export const INHERITING_TYPES = new Set([
   "AccountPage",
   "Account",
   // A command's answer: authorized with the command (its field's policy).
-  ...[...TYPED_COMMANDS].map(payloadTypeOf),
+  ...PAYLOAD_TYPES,
 ]);

@@ -125,7 +125,7 @@ const eventually = <T>(check: () => Promise<T>, timeoutMs = 90_000) =>
 async function login(username: string, password: string) {
   const a = await gql(
     undefined,
-    `mutation { login(commandId: "${randomUUID()}", input: { username: "${username}", password: "${password}" }) }`,
+    `mutation { login(commandId: "${randomUUID()}", input: { username: "${username}", password: "${password}" }) { tokens { accessToken refreshToken } } }`,
   );
   const tokens = (a.data?.login as { tokens?: { accessToken: string; refreshToken: string } })
     ?.tokens;
@@ -205,14 +205,15 @@ it("sets up a school, marks, corrects, takes attendance through GraphQL; views a
       password: `${username}-password-123`,
       personId,
     })) as { accountId: string };
-    await run(admin, "grantRole", { accountId, grant });
+    // An empty response answers { ok: true } (typed from the proto: GrantRolePayload).
+    expect(await run(admin, "grantRole", { accountId, grant })).toEqual({ ok: true });
   };
   await account("teacher", teacher, { role: "TEACHER", scopeKind: "school", scopeId: schoolId });
   await account("guardian", guardian, { role: "GUARDIAN" });
   const teacherLogin = await login("teacher", "teacher-password-123");
   const refreshed = await gql(
     undefined,
-    `mutation R($t: String!) { refreshToken(commandId: "${randomUUID()}", input: { refreshToken: $t }) }`,
+    `mutation R($t: String!) { refreshToken(commandId: "${randomUUID()}", input: { refreshToken: $t }) { tokens { accessToken refreshToken } } }`,
     { t: teacherLogin.refreshToken },
   );
   const teacherTokens = (
@@ -500,6 +501,16 @@ it("sets up a school, marks, corrects, takes attendance through GraphQL; views a
     expect(await refused(teacherToken, "registerMunicipality", { name: "Чужой" })).toBe(
       "FORBIDDEN",
     );
+    // Administrative inputs are typed from the protos: a value off an enum, a wrong type, a
+    // missing required field are refused by GraphQL (mutations.int.test.ts: no service call).
+    for (const input of [
+      { kind: "PERSON_KIND_ALIEN", schoolId, personalData: personal("Чужой", "2015-01-01") },
+      { kind: "PERSON_KIND_STUDENT", schoolId, personalData: { familyName: 5 } },
+    ])
+      expect(await refused(admin, "registerPerson", input)).toBe("BAD_USER_INPUT");
+    expect(await refused(admin, "disableAccount", { accountId: randomUUID() })).toBe(
+      "BAD_USER_INPUT",
+    );
     expect(marksOf(await readJournal())).toEqual(marksOf(afterMarks));
 
     // A correction: the journal, the diary and the dashboard change, each subscription hears it.
@@ -551,7 +562,7 @@ it("sets up a school, marks, corrects, takes attendance through GraphQL; views a
     await run(teacherToken, "logout", { refreshToken: teacherTokens.refreshToken });
     const again = await gql(
       undefined,
-      `mutation R($t: String!) { refreshToken(commandId: "${randomUUID()}", input: { refreshToken: $t }) }`,
+      `mutation R($t: String!) { refreshToken(commandId: "${randomUUID()}", input: { refreshToken: $t }) { tokens { accessToken refreshToken } } }`,
       { t: teacherTokens.refreshToken },
     );
     expect(codeOf(again)).toBe("UNAUTHENTICATED");

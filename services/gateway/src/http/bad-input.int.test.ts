@@ -270,7 +270,7 @@ describe("bad input", () => {
         method: "POST",
         headers: { "content-type": "application/json", "x-forwarded-for": forwardedFor },
         body: JSON.stringify({
-          query: `mutation { login(commandId: "c", input: { username: "u", password: "p" }) }`,
+          query: `mutation { login(commandId: "c", input: { username: "u", password: "p" }) { accountId } }`,
         }),
       });
     // The client's own claims left of the balancer's entry change nothing.

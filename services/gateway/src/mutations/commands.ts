@@ -130,3 +130,18 @@ export function codecs(spec: CommandSpec): { request: Codec; response: Codec } {
 
 /** The promise-client method name of an RPC (ts-proto lowercases the first letter). */
 export const methodOf = (spec: CommandSpec) => spec.rpc[0]?.toLowerCase() + spec.rpc.slice(1);
+
+const DEFINITIONS: Record<Service, Record<string, { path: string }>> = {
+  auth: authApi.AuthServiceService,
+  identity: identityApi.IdentityServiceService,
+  curriculum: curriculumApi.CurriculumServiceService,
+  grades: gradesApi.GradesServiceService,
+};
+
+/** The service and method a command calls, as the proto names them (from the gRPC path). */
+export function protoMethodOf(spec: CommandSpec): { service: string; method: string } {
+  const path = DEFINITIONS[spec.service][methodOf(spec)]?.path;
+  const [service = "", method = ""] = path?.slice(1).split("/") ?? [];
+  if (!service || !method) throw new Error(`no gRPC method for ${spec.service}.${spec.rpc}`);
+  return { service, method };
+}

@@ -1,4 +1,5 @@
 import { ConductLessonRequest } from "@otmetka/proto/curriculum/v1/curriculum_service";
+import { UnassignStaffFromSchoolRequest } from "@otmetka/proto/identity/v1/identity_service";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { F } from "../test-support/fixture.js";
 import {
@@ -102,8 +103,8 @@ describe("mutations", () => {
       ["renameSchool", admin, { schoolId: F.s1, name: {} }, "input.name"],
       ["renameSchool", admin, { schoolId: F.s1, name: ["a"] }, "input.name"],
       ["recordMark", admin, { journal: "c1", lessonId: "l1", mark }, "input.journal"],
-      // (A single mark where a list belongs is a list of one in GraphQL: accepted.)
-      ["defineTermSystem", admin, { schoolId: F.s1, gradeLevels: 5 }, "input.gradeLevels"],
+      // (A single value where a list belongs is a list of one in GraphQL: accepted.)
+      ["defineTermSystem", admin, { schoolId: F.s1, gradeLevels: {} }, "input.gradeLevels"],
       ["recordMarks", admin, { journal, lessonId: "l1", marks: [mark, null] }, "input.marks[1]"],
       [
         "recordMarks",
@@ -144,14 +145,11 @@ describe("mutations", () => {
         .soft(h.fakes.totalCalls(), `${field} ${path} ${JSON.stringify(input).slice(0, 80)}`)
         .toBe(0);
     }
-    // In range and of the right types it passes the gateway (a string number is proto3 JSON).
-    const ok = await h.query(
-      admin,
-      `mutation M($i: JSONObject!) { openClassGroup(commandId: "c", input: $i) }`,
-      {
-        i: { ...open, gradeLevel: "5", letter: "я".repeat(10_000) },
-      },
-    );
+    // In range and of the right types it passes the gateway.
+    const ok = await h.query(admin, commandOperation("openClassGroup"), {
+      c: "c",
+      i: { ...open, letter: "я".repeat(10_000) },
+    });
     expect(codeOf(ok)).not.toBe("BAD_USER_INPUT");
   });
 
@@ -248,6 +246,92 @@ describe("mutations", () => {
     expect(h.fakes.totalCalls()).toBe(0);
   });
 
+  it("administrative commands' typed inputs (from the protos): a wrong type, a value off an enum, a missing required or unknown field is a validation error naming its path, reaching no service", async () => {
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
+    const open = { schoolId: F.s1, academicYear: { startYear: 2026 }, gradeLevel: 5, letter: "В" };
+    const person = {
+      kind: "PERSON_KIND_STUDENT",
+      schoolId: F.s1,
+      personalData: { familyName: "Ф" },
+    };
+    const cases: [string, unknown, string][] = [
+      // Int, not proto3 JSON's string number.
+      ["openClassGroup", { ...open, gradeLevel: "5" }, "input.gradeLevel"],
+      ["renameSchool", { schoolId: F.s1, name: 5 }, "input.name"],
+      ["registerPerson", { ...person, kind: "PERSON_KIND_ALIEN" }, "input.kind"],
+      // UNSPECIFIED is proto's "not set": leaving the field out says that.
+      ["registerPerson", { ...person, kind: "PERSON_KIND_UNSPECIFIED" }, "input.kind"],
+      [
+        "registerPerson",
+        { ...person, personalData: { familyName: "Ф", sex: "SEX_OTHER" } },
+        "input.personalData.sex",
+      ],
+      // "Required." in the proto comment: the field is non-null.
+      ["disableAccount", { accountId: "acc-t1" }, "input.reason"],
+      ["deleteAccount", { accountId: "acc-t1", reason: null }, "input.reason"],
+      [
+        "grantRole",
+        { accountId: "acc-t1", grant: { role: "TEACHER", scope: "school" } },
+        "input.grant.scope",
+      ],
+      [
+        "defineTermSystem",
+        { schoolId: F.s1, terms: [{ number: 1, firstDay: 20260901 }] },
+        "input.terms[0].firstDay",
+      ],
+      ["login", { username: "u", password: "p", otp: "1" }, "input.otp"],
+    ];
+    for (const [field, input, path] of cases) {
+      h.fakes.reset();
+      const token = field === "login" ? undefined : admin;
+      const a = await h.query(token, commandOperation(field), { c: "cmd-1", i: input });
+      const what = `${field} ${path}`;
+      expect.soft(a.status, what).toBeLessThan(500);
+      expect.soft(a.body.data, what).toBeUndefined();
+      expect.soft([codeOf(a), fieldOf(a)], what).toEqual(["BAD_USER_INPUT", path]);
+      expect
+        .soft(a.body.errors?.[0]?.message, what)
+        .toMatch(new RegExp(`^${path.replace(/[[\].]/g, "\\$&")}: `));
+      expect.soft(h.fakes.totalCalls(), what).toBe(0);
+    }
+  });
+
+  it("a JSONObject variable for an administrative command (the old API) is refused naming input, reaching no service", async () => {
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
+    h.fakes.reset();
+    const old = await h.query(
+      admin,
+      `mutation M($i: JSONObject!) { unassignStaffFromSchool(commandId: "c", input: $i) { ok } }`,
+      { i: { personId: F.t1, schoolId: F.s1 } },
+    );
+    expect([codeOf(old), fieldOf(old)]).toEqual(["BAD_USER_INPUT", "input"]);
+    expect(old.body.errors?.[0]?.message).toMatch(/UnassignStaffFromSchoolInput!/);
+    // The old answer without a selection is no longer a document either.
+    const bare = await h.query(
+      admin,
+      `mutation { unassignStaffFromSchool(commandId: "c", input: { personId: "${F.t1}", schoolId: "${F.s1}" }) }`,
+    );
+    expect(codeOf(bare)).toBe("BAD_USER_INPUT");
+    expect(h.fakes.totalCalls()).toBe(0);
+  });
+
+  it("an administrative typed input becomes the gRPC request its proto3 JSON made; the answer is the typed payload", async () => {
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
+    h.fakes.reset();
+    const a = await h.query(admin, commandOperation("unassignStaffFromSchool"), {
+      c: "cmd-20",
+      i: { personId: F.t1, schoolId: F.s1 },
+    });
+    expect(a.body).toEqual({ data: { unassignStaffFromSchool: { ok: true } } });
+    expect(h.fakes.requests.get("UnassignStaffFromSchool")).toEqual(
+      UnassignStaffFromSchoolRequest.fromJSON({
+        personId: F.t1,
+        schoolId: F.s1,
+        commandId: "cmd-20",
+      }),
+    );
+  });
+
   it("a typed input becomes the gRPC request its proto3 JSON made; the answer is the typed payload", async () => {
     const input = { ...lesson, homework: "№ 12", homeworkDue: "2026-09-03" };
     h.fakes.reset();
@@ -311,7 +395,7 @@ describe("mutations", () => {
     const municipal = await h.token([`MUNICIPAL_OFFICER@municipality:${F.m2}`]);
     const school = await h.query(
       municipal,
-      `mutation { renameSchool(commandId: "c", input: { schoolId: "${F.s1}", name: "x" }) }`,
+      `mutation { renameSchool(commandId: "c", input: { schoolId: "${F.s1}", name: "x" }) { ok } }`,
     );
     expect(codeOf(school)).toBe("FORBIDDEN");
   });
@@ -349,9 +433,7 @@ describe("mutations", () => {
   it("disableAccount, enableAccount and deleteAccount: admins' calls reach identity with their own token; others refused early", async () => {
     const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
     const run = (field: string, token: string | undefined, input: unknown) =>
-      h.query(token, `mutation M($i: JSONObject!) { ${field}(commandId: "c-1", input: $i) }`, {
-        i: input,
-      });
+      h.query(token, commandOperation(field), { c: "c-1", i: input });
     const input = { accountId: "acc-t1", reason: "приказ № 12-к" };
     h.fakes.reset();
     // No role that could switch an account off, bad input, no token: no service call.
@@ -366,11 +448,11 @@ describe("mutations", () => {
     expect(h.fakes.totalCalls()).toBe(0);
     // An admin's call is forwarded with the admin's token; identity judges the account's scope.
     const disabled = await run("disableAccount", admin, input);
-    expect(disabled.body).toEqual({ data: { disableAccount: {} } });
+    expect(disabled.body).toEqual({ data: { disableAccount: { ok: true } } });
     const enabled = await run("enableAccount", admin, { accountId: "acc-t1" });
-    expect(enabled.body).toEqual({ data: { enableAccount: {} } });
+    expect(enabled.body).toEqual({ data: { enableAccount: { ok: true } } });
     const deleted = await run("deleteAccount", admin, input);
-    expect(deleted.body).toEqual({ data: { deleteAccount: {} } });
+    expect(deleted.body).toEqual({ data: { deleteAccount: { ok: true } } });
     expect(codeOf(await run("deleteAccount", teacher, input))).toBe("FORBIDDEN");
     expect(
       ["DisableAccount", "EnableAccount", "DeleteAccount"].map((m) => h.fakes.calls.get(m)),
@@ -381,16 +463,15 @@ describe("mutations", () => {
   it("unassignStaffFromSchool: the school's admin reaches identity; another school's admin is refused early", async () => {
     const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
     const run = (schoolId: string) =>
-      h.query(
-        admin,
-        `mutation M($i: JSONObject!) { unassignStaffFromSchool(commandId: "c-2", input: $i) }`,
-        { i: { personId: F.t1, schoolId } },
-      );
+      h.query(admin, commandOperation("unassignStaffFromSchool"), {
+        c: "c-2",
+        i: { personId: F.t1, schoolId },
+      });
     h.fakes.reset();
     const other = await run(F.s2);
     expect([codeOf(other), fieldOf(other)]).toEqual(["FORBIDDEN", "input.schoolId"]);
     expect(h.fakes.calls.get("UnassignStaffFromSchool")).toBeUndefined();
-    expect((await run(F.s1)).body).toEqual({ data: { unassignStaffFromSchool: {} } });
+    expect((await run(F.s1)).body).toEqual({ data: { unassignStaffFromSchool: { ok: true } } });
     expect(h.fakes.calls.get("UnassignStaffFromSchool")).toBe(1);
   });
 
@@ -399,13 +480,13 @@ describe("mutations", () => {
     expect([none.status, codeOf(none)]).toEqual([401, "UNAUTHENTICATED"]);
     const mixed = await h.query(
       undefined,
-      `mutation { logout(commandId: "c", input: { refreshToken: "r" }) renameSchool(commandId: "c", input: { schoolId: "s1", name: "x" }) }`,
+      `mutation { logout(commandId: "c", input: { refreshToken: "r" }) { ok } renameSchool(commandId: "c", input: { schoolId: "s1", name: "x" }) { ok } }`,
     );
     expect([mixed.status, codeOf(mixed)]).toEqual([401, "UNAUTHENTICATED"]);
     // No token needed: it reaches identity's AuthService (the fakes do not implement it).
     const login = await h.query(
       undefined,
-      `mutation { login(commandId: "c", input: { username: "u", password: "p" }) }`,
+      `mutation { login(commandId: "c", input: { username: "u", password: "p" }) { accountId } }`,
     );
     expect(login.status).not.toBe(401);
     expect(codeOf(login)).not.toBe("UNAUTHENTICATED");

@@ -3,15 +3,27 @@ import { GraphQLScalarType, Kind, valueFromASTUntyped } from "graphql";
 import type { GatewayContext } from "../context.js";
 import { gqlError } from "../http/errors.js";
 import { COMMANDS, type CommandSpec, codecs, methodOf } from "./commands.js";
-import { inputTypeOf, payloadTypeOf, TYPED_COMMANDS, typedCommandTypeDefs } from "./typed.js";
+import {
+  adminCommandTypeDefs,
+  inputTypeOf,
+  JOURNAL_COMMANDS,
+  payloadTypeOf,
+  typedCommandTypeDefs,
+} from "./typed.js";
+
+const JSON_OBJECT_DOC =
+  "A JSON object. No command takes it any more: declare a command's variable as its <Field>Input type.";
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** A JSON object: a command's input or answer in the proto3 JSON mapping (camelCase fields). */
+/**
+ * The commands' former input and answer type. No field takes it any more: it stays so that an
+ * old client's `$i: JSONObject!` variable is refused naming the input type it needs.
+ */
 export const JSONObject = new GraphQLScalarType({
   name: "JSONObject",
-  description: "A JSON object (proto3 JSON mapping: camelCase fields, enum names as strings).",
+  description: JSON_OBJECT_DOC,
   serialize: (v) => v,
   parseValue(v) {
     if (!isPlainObject(v))
@@ -195,12 +207,8 @@ function pathOf(v: unknown, needle: string): string | undefined {
 type Call = (req: unknown, md?: unknown) => Promise<unknown>;
 
 function mutationResolver(spec: CommandSpec) {
-  const { response } = codecs(spec);
-  // A typed payload is the decoded response itself (defaults present); JSONObject answers are
-  // its proto3 JSON.
-  const answer = TYPED_COMMANDS.has(spec.field)
-    ? (res: unknown) => res
-    : (res: unknown) => response.toJSON(res) ?? {};
+  // The payload is the decoded response itself (defaults present): its type's fields are the
+  // response's (typed.ts, proto-sdl.ts).
   return async (_p: unknown, a: CommandArgs, ctx: GatewayContext) => {
     const req = requestOf(spec, a);
     const client = ctx.backends?.[spec.service] as Record<string, Call> | undefined;
@@ -211,7 +219,7 @@ function mutationResolver(spec: CommandSpec) {
     const res = ctx.caller.token
       ? await call.call(client, req, bearerMetadata(ctx.caller.token))
       : await call.call(client, req);
-    return answer(res);
+    return res;
   };
 }
 
@@ -221,15 +229,16 @@ export const mutationResolvers = Object.fromEntries(
 
 /** The Mutation type's SDL, one field per command. */
 export const mutationTypeDefs = `
-"""A JSON object (proto3 JSON mapping: camelCase fields, enum names as strings)."""
+"""${JSON_OBJECT_DOC}"""
 scalar JSONObject
 ${typedCommandTypeDefs}
+${adminCommandTypeDefs}
 
 """Commands, forwarded to the owning service with the caller's token. Each takes a commandId: retrying with the same id replays the first answer."""
 type Mutation {
 ${COMMANDS.map(
   (s) =>
-    `  """${s.doc} (${s.service} ${s.rpc}${TYPED_COMMANDS.has(s.field) ? "" : `; input: ${s.rpc}Request without commandId`})"""\n  ${s.field}(commandId: ID!, input: ${inputTypeOf(s.field)}!): ${payloadTypeOf(s.field)}!`,
+    `  """${s.doc} (${s.service} ${s.rpc}${JOURNAL_COMMANDS.has(s.field) ? "" : `; input: ${s.rpc}Request without commandId, typed from the proto`})"""\n  ${s.field}(commandId: ID!, input: ${inputTypeOf(s.field)}!): ${payloadTypeOf(s.field)}!`,
 ).join("\n")}
 }
 `;

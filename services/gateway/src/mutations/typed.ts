@@ -1,15 +1,24 @@
-import { Kind, parse } from "graphql";
+import { Kind, parse, type TypeNode } from "graphql";
+import { queryTypeDefs } from "../schema/type-defs.js";
+import { COMMANDS, protoMethodOf } from "./commands.js";
+import { protoRegistry } from "./proto-descriptors.js";
+import { commandInputType, commandPayloadType, protoCommandSdl } from "./proto-sdl.js";
 
 /*
- * Typed inputs and payloads of the journal commands (grades' GradesService and curriculum's
- * ConductLesson). Field names are the proto3 JSON names and enum values the proto enum names,
- * so the input graphql-js coerces is the proto3 JSON the untyped commands take: the same
- * commandRequest (fromJSON and its checks) builds the gRPC request. The payloads are the gRPC
- * responses as ts-proto decodes them (every field present, defaults included).
+ * Every command's input `<Field>Input` and payload `<Field>Payload`. Field names are the proto3
+ * JSON names and enum values the proto enum names, so the input graphql-js coerces is the
+ * proto3 JSON of the command's gRPC request: commandRequest (fromJSON and its checks) builds
+ * the request from it. The payloads are the gRPC responses as ts-proto decodes them (every
+ * field present, defaults included).
+ * - The journal commands (grades' GradesService and curriculum's ConductLesson) have the
+ *   hand-written types below, with the services' rules in their descriptions and non-null
+ *   fields (a unit test checks them against the request messages).
+ * - The administrative commands (every other) have types generated from the protos'
+ *   descriptors (proto-sdl.ts), so they cannot drift from the services' messages.
  */
 
-/** Mutation fields with a typed input `<Field>Input` and payload `<Field>Payload`. */
-export const TYPED_COMMANDS: ReadonlySet<string> = new Set([
+/** Mutation fields with hand-written input and payload types (the journal commands). */
+export const JOURNAL_COMMANDS: ReadonlySet<string> = new Set([
   "recordMark",
   "recordMarks",
   "correctMark",
@@ -24,11 +33,13 @@ export const TYPED_COMMANDS: ReadonlySet<string> = new Set([
   "conductLesson",
 ]);
 
-const pascal = (field: string) => field[0]?.toUpperCase() + field.slice(1);
-export const inputTypeOf = (field: string) =>
-  TYPED_COMMANDS.has(field) ? `${pascal(field)}Input` : "JSONObject";
-export const payloadTypeOf = (field: string) =>
-  TYPED_COMMANDS.has(field) ? `${pascal(field)}Payload` : "JSONObject";
+/** Mutation fields whose types are generated from the protos (the administrative commands). */
+export const ADMIN_COMMANDS: ReadonlySet<string> = new Set(
+  COMMANDS.filter((c) => !JOURNAL_COMMANDS.has(c.field)).map((c) => c.field),
+);
+
+export const inputTypeOf = commandInputType;
+export const payloadTypeOf = commandPayloadType;
 
 const JOURNAL = `"""The journal the command writes to; the caller must teach it (or administer its school)."""
   journal: JournalRefInput!`;
@@ -339,29 +350,89 @@ type ConductLessonPayload {
 }
 `;
 
+const definedNames = (sdl: string) =>
+  parse(sdl).definitions.flatMap((d) => ("name" in d && d.name ? [d.name.value] : []));
+
+/** The administrative commands' types, generated once from the protos' descriptors. */
+const admin = (() => {
+  const registry = protoRegistry();
+  const commands = COMMANDS.filter((c) => ADMIN_COMMANDS.has(c.field)).map((spec) => {
+    // The method the gRPC client calls (its path), looked up in the descriptors.
+    const { service, method } = protoMethodOf(spec);
+    const desc = registry.getService(service)?.methods.find((m) => m.name === method);
+    if (!desc) throw new Error(`${service}/${method}: not in the proto descriptors`);
+    return { field: spec.field, doc: spec.doc, method: desc };
+  });
+  return protoCommandSdl(registry, commands, {
+    reserved: new Set([
+      ...definedNames(queryTypeDefs),
+      ...definedNames(typedCommandTypeDefs),
+      "JSONObject",
+      "Mutation",
+      "Subscription",
+      "ChangeNotice",
+    ]),
+    // One academic year input for every command (the hand-written one: startYear required).
+    reuseInputs: new Map([["otmetka.common.v1.AcademicYear", "AcademicYearInput"]]),
+  });
+})();
+
+/** The SDL of the administrative commands' inputs and payloads (proto-sdl.ts). */
+export const adminCommandTypeDefs = admin.typeDefs;
+
+/** Every object type of a command's answer: payloads and the messages in them. */
+export const PAYLOAD_TYPES: readonly string[] = [
+  ...[...JOURNAL_COMMANDS].map(payloadTypeOf),
+  ...admin.objectTypes,
+];
+
 /** Payload fields that differ from the gRPC response: proto's "" for none is null here. */
 export const payloadResolvers = {
   AssignTermMarkPayload: {
     weightedAverage: (p: { weightedAverage?: string }) => p.weightedAverage || null,
   },
+  ...admin.resolvers,
 };
 
-/** Each payload type's fields, for callers that select all of them. */
-const PAYLOAD_FIELDS = new Map(
-  parse(typedCommandTypeDefs).definitions.flatMap((d) =>
+/** Each object type's fields and the named type of each, for callers that select all of them. */
+const OBJECT_FIELDS = new Map(
+  parse(`${typedCommandTypeDefs}\n${adminCommandTypeDefs}`).definitions.flatMap((d) =>
     d.kind === Kind.OBJECT_TYPE_DEFINITION
-      ? [[d.name.value, (d.fields ?? []).map((f) => f.name.value)] as const]
+      ? [
+          [
+            d.name.value,
+            (d.fields ?? []).map((f) => [f.name.value, namedType(f.type)] as const),
+          ] as const,
+        ]
       : [],
   ),
 );
 
+function namedType(t: TypeNode): string {
+  return t.kind === Kind.NAMED_TYPE ? t.name.value : namedType(t.type);
+}
+
+/**
+ * A selection of every field of an object type, nested objects' fields included (a field of a
+ * type already being selected, a recursive message, is left out).
+ */
+function selectionOf(type: string, within: ReadonlySet<string> = new Set([type])): string {
+  const fields = OBJECT_FIELDS.get(type) ?? [];
+  return fields
+    .flatMap(([name, of]) => {
+      if (!OBJECT_FIELDS.has(of)) return [name];
+      return within.has(of) ? [] : [`${name} { ${selectionOf(of, new Set([...within, of]))} }`];
+    })
+    .join(" ");
+}
+
 /**
  * The document of one command with `$c` (commandId) and `$i` (input) variables, selecting every
- * field of a typed payload: what tests and tools post for a command named at run time.
+ * field of its payload (nested ones too): what tests and tools post for a command named at run
+ * time.
  */
 export function commandOperation(field: string): string {
-  const selection = PAYLOAD_FIELDS.get(payloadTypeOf(field));
-  return `mutation M($c: ID!, $i: ${inputTypeOf(field)}!) { ${field}(commandId: $c, input: $i)${
-    selection ? ` { ${selection.join(" ")} }` : ""
-  } }`;
+  return `mutation M($c: ID!, $i: ${inputTypeOf(field)}!) { ${field}(commandId: $c, input: $i) { ${selectionOf(
+    payloadTypeOf(field),
+  )} } }`;
 }

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
+import { Grading, TermKind } from "@otmetka/proto/curriculum/events/v1/events";
 import { AbsenceReason, MarkValue } from "@otmetka/proto/grades/events/v1/events";
+import { PersonKind, Sex } from "@otmetka/proto/identity/v1/identity_service";
 import {
   buildASTSchema,
   graphqlSync,
@@ -8,11 +10,18 @@ import {
   isObjectType,
   parse,
   printSchema,
+  validate,
 } from "graphql";
 import { describe, expect, it } from "vitest";
 import { FIELD_POLICIES, INHERITING_TYPES } from "../authz/policies.js";
 import { COMMANDS, codecs } from "../mutations/commands.js";
-import { inputTypeOf, TYPED_COMMANDS } from "../mutations/typed.js";
+import {
+  ADMIN_COMMANDS,
+  commandOperation,
+  inputTypeOf,
+  JOURNAL_COMMANDS,
+  payloadTypeOf,
+} from "../mutations/typed.js";
 import { buildSchema } from "./build.js";
 
 describe("schema", () => {
@@ -151,14 +160,29 @@ describe("schema", () => {
       ["input", "RecordMarkInput"],
     ]);
     expect(recordMark?.type.ofType.name).toBe("RecordMarkPayload");
-    // The administrative commands keep their JSON input (README).
-    expect(fields.find((f) => f.name === "renameSchool")?.type.ofType.name).toBe("JSONObject");
+    // The administrative commands are typed too (generated from the protos).
+    const renameSchool = fields.find((f) => f.name === "renameSchool");
+    expect(renameSchool?.args.map((a) => [a.name, a.type.ofType.name])).toEqual([
+      ["commandId", "ID"],
+      ["input", "RenameSchoolInput"],
+    ]);
+    expect(renameSchool?.type.ofType.name).toBe("RenameSchoolPayload");
+    // No command takes or answers JSONObject any more.
+    expect(
+      fields.filter(
+        (f) =>
+          f.type.ofType.name === "JSONObject" ||
+          f.args.some((a) => a.type.ofType.name === "JSONObject"),
+      ),
+    ).toEqual([]);
   });
 
-  it("names every typed input's fields after its gRPC request's (proto3 JSON), commandId apart", () => {
-    const typed = COMMANDS.filter((c) => TYPED_COMMANDS.has(c.field));
-    expect(typed.map((c) => c.field).sort()).toEqual([...TYPED_COMMANDS].sort());
-    for (const spec of typed) {
+  it("names every command's input fields after its gRPC request's (proto3 JSON), commandId apart", () => {
+    expect([...JOURNAL_COMMANDS, ...ADMIN_COMMANDS].sort()).toEqual(
+      COMMANDS.map((c) => c.field).sort(),
+    );
+    expect(ADMIN_COMMANDS.size).toBe(COMMANDS.length - JOURNAL_COMMANDS.size);
+    for (const spec of COMMANDS) {
       const type = schema.getType(inputTypeOf(spec.field));
       expect(isInputObjectType(type), spec.field).toBe(true);
       const request = codecs(spec).request.fromPartial({}) as object;
@@ -169,5 +193,66 @@ describe("schema", () => {
           .sort(),
       );
     }
+  });
+
+  it("names every administrative payload's fields after its gRPC response's as ts-proto decodes it (ok when it has none)", () => {
+    for (const field of ADMIN_COMMANDS) {
+      const spec = COMMANDS.find((c) => c.field === field);
+      if (!spec) throw new Error(field);
+      const type = schema.getType(payloadTypeOf(field));
+      expect(isObjectType(type), field).toBe(true);
+      const response = Object.keys(codecs(spec).response.fromPartial({}) as object).sort();
+      const fields = isObjectType(type) ? Object.keys(type.getFields()).sort() : [];
+      expect(fields, field).toEqual(response.length ? response : ["ok"]);
+    }
+    // A nested message is its own type (TokenPair in login's answer), ints as Int, ids as ID.
+    const login = schema.getType("LoginPayload");
+    const tokens = isObjectType(login) ? login.getFields().tokens?.type.toString() : undefined;
+    expect(tokens).toBe("TokenPair");
+    const pair = schema.getType("TokenPair");
+    expect(
+      isObjectType(pair) &&
+        Object.fromEntries(Object.values(pair.getFields()).map((f) => [f.name, String(f.type)])),
+    ).toEqual({
+      accessToken: "String!",
+      expiresIn: "Int!",
+      refreshToken: "String!",
+      refreshExpiresIn: "Int!",
+    });
+  });
+
+  it("types the administrative inputs' enums with the proto names but UNSPECIFIED, described from the protos", () => {
+    const inputField = (type: string, field: string) => {
+      const t = schema.getType(type);
+      return isInputObjectType(t) ? t.getFields()[field] : undefined;
+    };
+    const enumValues = (type: string, field: string) => {
+      let t = inputField(type, field)?.type;
+      while (t && "ofType" in t) t = t.ofType;
+      return isEnumType(t) ? t.getValues().map((v) => v.name) : undefined;
+    };
+    expect(enumValues("RegisterPersonInput", "kind")).toEqual(protoNames(PersonKind));
+    expect(enumValues("PersonalDataInput", "sex")).toEqual(protoNames(Sex));
+    expect(enumValues("AddSubjectInput", "grading")).toEqual(protoNames(Grading));
+    expect(enumValues("DefineTermSystemInput", "kind")).toEqual(protoNames(TermKind));
+    // One academic year input for every command.
+    expect(String(inputField("OpenClassGroupInput", "academicYear")?.type)).toBe(
+      "AcademicYearInput",
+    );
+    // Descriptions are the proto comments; "Required." in one makes the field non-null.
+    expect(inputField("CreateAccountInput", "personId")?.description).toBe(
+      "A staff member, student or guardian; empty for a platform account (PLATFORM_ADMIN only).",
+    );
+    expect(String(inputField("DisableAccountInput", "reason")?.type)).toBe("String!");
+    expect(String(inputField("DisableAccountInput", "accountId")?.type)).toBe("ID");
+  });
+
+  it("commandOperation selects every payload field, nested objects' too, and validates for every command", () => {
+    expect(commandOperation("login")).toBe(
+      "mutation M($c: ID!, $i: LoginInput!) { login(commandId: $c, input: $i) { tokens { accessToken expiresIn refreshToken refreshExpiresIn } accountId } }",
+    );
+    expect(commandOperation("logout")).toMatch(/\{ ok \} \}$/);
+    for (const spec of COMMANDS)
+      expect(validate(schema, parse(commandOperation(spec.field))), spec.field).toEqual([]);
   });
 });

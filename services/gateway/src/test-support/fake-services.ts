@@ -181,8 +181,11 @@ export async function startFakeServices(): Promise<FakeServices> {
   const u = (name: string, fn: Handler) => unary(name, f, fn);
 
   const identity: Partial<IdentityServiceServer> = {
-    // A command, for the staff mutations: answered as a first run.
-    unassignStaffFromSchool: u("UnassignStaffFromSchool", () => ({})),
+    // A command, for the staff mutations: kept as received, answered as a first run.
+    unassignStaffFromSchool: u("UnassignStaffFromSchool", (r) => {
+      f.requests.set("UnassignStaffFromSchool", r);
+      return {};
+    }),
     getRegion: u("GetRegion", () => ({ regionId: F.region, name: "Челябинская область" })),
     listMunicipalities: u("ListMunicipalities", () => ({
       municipalities: [
@@ -321,6 +324,7 @@ export async function startFakeServices(): Promise<FakeServices> {
             roundedMark: 5,
           })),
           termMarks: [],
+          exemptions: [],
         };
       },
     ),
@@ -360,6 +364,7 @@ export async function startFakeServices(): Promise<FakeServices> {
             { studentId, subjectId: "math", term: 1, weightedAverage: "4.00", roundedMark: 4 },
           ],
           termMarks: [],
+          exemptions: [],
         },
       })),
     })),
