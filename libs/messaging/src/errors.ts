@@ -69,3 +69,19 @@ export class PublishAckTimeout extends MessagingError {
     super(`no ack for a publish to ${subject} within ${timeoutMs} ms`);
   }
 }
+
+/** JetStream did not answer a provisioning request (stream info, add, update) in any try. */
+export class ProvisioningTimeout extends MessagingError {
+  override name = "ProvisioningTimeout";
+  constructor(
+    readonly stream: string,
+    readonly operation: string,
+    readonly tries: number,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `no answer from JetStream to the ${operation} of stream ${stream} in ${tries} tries`,
+      options,
+    );
+  }
+}

@@ -20,6 +20,7 @@ export {
   InvalidMessagingArgument,
   MessagingError,
   MissingEnvelopeHeader,
+  ProvisioningTimeout,
   PublishOutOfSequence,
   StreamNotParked,
 } from "./errors.js";

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   JetStreamApiCodes,
   JetStreamApiError,
@@ -7,6 +8,8 @@ import {
   type StreamConfig,
   type StreamInfo,
 } from "@nats-io/jetstream";
+import { TimeoutError } from "@nats-io/transport-node";
+import { ProvisioningTimeout } from "./errors.js";
 
 /** Default duplicate window of domain streams: JetStream's own default, 2 minutes. */
 export const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
@@ -52,54 +55,89 @@ function differs(current: StreamConfig, want: Partial<StreamConfig>): boolean {
 
 /**
  * Creates the stream, or updates it when its settings differ; a no-op when they match.
- * Safe to call from every instance at every start.
+ * Safe to call from every instance at every start. Every request goes through
+ * `provisioningRequest` (a lost answer is asked again, see there); at most 4 in a row (info,
+ * add, info after a refused add, update), so without answers it fails in about 90 s.
  */
 export async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<StreamInfo> {
   const want = desired(spec);
+  const name = spec.name;
   let info: StreamInfo | undefined;
   try {
-    info = await jsm.streams.info(spec.name);
+    info = await provisioningRequest(name, "info", () => jsm.streams.info(name));
   } catch (err) {
     if (!isStreamNotFound(err)) throw err;
   }
   if (!info) {
     try {
-      return await jsm.streams.add(want);
+      // Asked again after a timeout: JetStream answers a creation with the same config as a
+      // success (ours went through unanswered), and refuses one with another (below).
+      return await provisioningRequest(name, "add", () => jsm.streams.add(want));
     } catch (refusal) {
       // Another instance created it meanwhile ("stream name already in use"): compare and
       // update. The server answering the info may not know that creation yet; a stream that
       // never turns up was refused for another reason (e.g. overlapping subjects): say which.
       if (!(refusal instanceof JetStreamApiError)) throw refusal;
-      info = await whileStreamNotYetKnown(() => jsm.streams.info(spec.name)).catch((err) => {
+      info = await provisioningRequest(name, "info", () => jsm.streams.info(name), {
+        untilKnown: true,
+      }).catch((err) => {
         throw isStreamNotFound(err) ? refusal : err;
       });
     }
   }
   if (!differs(info.config, want)) return info;
   const config = { ...info.config, ...want };
-  return whileStreamNotYetKnown(() => jsm.streams.update(spec.name, config));
+  return provisioningRequest(name, "update", () => jsm.streams.update(name, config), {
+    untilKnown: true,
+  });
 }
 
+/** Tries of one request that times out (JetStream's API timeout, 5 s by default, each). */
+export const PROVISIONING_TRIES = 4;
+/** Pauses after the 1st, 2nd, 3rd timeout: 0.25 + 0.5 + 1 s. */
+const timeoutPause = (tries: number) => 250 * 2 ** (tries - 1);
 const NOT_YET_KNOWN_ATTEMPTS = 10;
 
 /**
- * Runs a request about a stream this process has just created or seen (info, update). In a
- * cluster the stream's own server answers its creation, while the JetStream meta leader, which
- * answers an update and may answer an info first, may not have applied that creation yet and
- * says "stream not found" for a moment: that answer is retried (about 2 s in all), any other
- * error is not.
+ * Runs one idempotent provisioning request (stream info, add, update; a KV bucket's create,
+ * which is info then add) about stream `stream`:
+ * - no answer in time (a cluster's servers busy with many creations at once, e.g. services
+ *   starting together, may drop some): asked again, `PROVISIONING_TRIES` times in all, then
+ *   `ProvisioningTimeout` names the stream and the operation. Bound: 4 × the API timeout
+ *   + 1.75 s, about 22 s per request with the default 5 s;
+ * - `untilKnown` (a stream this process has just created or seen): in a cluster the
+ *   stream's own server answers its creation, while the JetStream meta leader, which answers
+ *   an update and may answer an info first, may not have applied that creation yet and says
+ *   "stream not found" for a moment: asked again, 10 answers in all (about 2 s of pauses);
+ * - any other error is passed on at once.
+ * Only for requests whose repetition does what one would: never a delete.
  */
-export async function whileStreamNotYetKnown<T>(request: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+export async function provisioningRequest<T>(
+  stream: string,
+  operation: string,
+  request: () => Promise<T>,
+  o: { untilKnown?: boolean } = {},
+): Promise<T> {
+  let timeouts = 0;
+  let notFound = 0;
+  for (;;) {
     try {
       return await request();
     } catch (err) {
-      if (!isStreamNotFound(err) || attempt >= NOT_YET_KNOWN_ATTEMPTS) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      if (err instanceof TimeoutError) {
+        if (++timeouts >= PROVISIONING_TRIES) {
+          throw new ProvisioningTimeout(stream, operation, timeouts, { cause: err });
+        }
+        await sleep(timeoutPause(timeouts));
+      } else if (o.untilKnown && isStreamNotFound(err) && ++notFound < NOT_YET_KNOWN_ATTEMPTS) {
+        await sleep(50 * notFound);
+      } else {
+        throw err;
+      }
     }
   }
 }
 
-function isStreamNotFound(err: unknown): boolean {
+export function isStreamNotFound(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
 }
