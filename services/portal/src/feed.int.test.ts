@@ -20,6 +20,8 @@ beforeAll(async () => {
     prefix: env.natsPrefix,
     subscribers: ["a", "b", "c"],
   });
+  // Subscriber a reads everything from the start: whichever test drains it first.
+  await provisionSubscriberConsumer(h.jsm, h.names, "a", { from: "start" });
   subA = await connectSubscriber(h, "a");
 }, 60_000);
 
@@ -47,12 +49,22 @@ async function streamContents(): Promise<
   return out;
 }
 
+/**
+ * A pupil enrolled with a portal id, consenting, with a mark: their school, class group and
+ * snapshot in PORTAL. Each test that needs published history makes its own.
+ */
+async function publishedPupil(id: string, portalId: string): Promise<void> {
+  await seedSchool(h, [{ id, portalId }]);
+  await consent(h, id, true);
+  await recordMark(h, id, "MARK_VALUE_FIVE");
+  await settle(h);
+}
+
 const ofPortal = (got: Delivered[], portalId: string) =>
   got.filter((d) => d.event.subject === `pupil/${portalId}`);
 
 describe("consent-gated publication", () => {
   it("publishes a pupil only while consent is granted: granted, withdrawn, re-granted", async () => {
-    await provisionSubscriberConsumer(h.jsm, h.names, "a", { from: "start" });
     await seedSchool(h, [
       { id: "p1", portalId: "EPGU-1" },
       { id: "p2", portalId: "EPGU-2" },
@@ -119,6 +131,7 @@ describe("bad internal data", () => {
 
 describe("replay", () => {
   it("replays from the start, from a sequence and from a time", async () => {
+    await publishedPupil("p4", "EPGU-4");
     const all = await streamContents();
     await provisionSubscriberConsumer(h.jsm, h.names, "b", { from: "start" });
     const subB = await connectSubscriber(h, "b");
@@ -155,10 +168,11 @@ describe("replay", () => {
 
 describe("backfill", () => {
   it("gives a new subscriber the latest message per subject, then the live flow with no gap", async () => {
+    await publishedPupil("p7", "EPGU-7");
     // Live traffic keeps flowing while the consumer is created.
     const live = (async () => {
       for (let i = 0; i < 6; i++) {
-        await recordMark(h, "p1", i % 2 ? "MARK_VALUE_FOUR" : "MARK_VALUE_FIVE", "physics");
+        await recordMark(h, "p7", i % 2 ? "MARK_VALUE_FOUR" : "MARK_VALUE_FIVE", "physics");
         await h.emit("identity", "SchoolRenamed", "school-s-1", {
           schoolId: "s-1",
           municipalityId: "m-1",
@@ -330,6 +344,7 @@ describe("transfer", () => {
 
 describe("rebuild", () => {
   it("rebuilds the read model from the streams without publishing history again", async () => {
+    await publishedPupil("p5", "EPGU-5");
     const before = await streamContents();
     const pupils = async () =>
       (
@@ -353,25 +368,26 @@ describe("rebuild", () => {
 
 describe("erasure", () => {
   it("publishes a tombstone and purges the pupil's earlier messages", async () => {
-    await h.emit("identity", "PersonErased", "person-p1", {
-      personId: "p1",
+    await publishedPupil("p6", "EPGU-6");
+    await h.emit("identity", "PersonErased", "person-p6", {
+      personId: "p6",
       schoolId: "s-1",
       municipalityId: "m-1",
     });
     await settle(h);
     const all = await streamContents();
-    const p1 = all.filter((m) => m.subject.endsWith(".pupil.EPGU-1"));
-    expect(p1.map((m) => m.type)).toEqual(["portal.v1.PupilErased"]);
+    const p6 = all.filter((m) => m.subject.endsWith(".pupil.EPGU-6"));
+    expect(p6.map((m) => m.type)).toEqual(["portal.v1.PupilErased"]);
     const got = await drain(subA, h, "a", (g) =>
       g.some((d) => d.event.type === "portal.v1.PupilErased"),
     );
     const tomb = got.find((d) => d.event.type === "portal.v1.PupilErased");
-    expect(tomb?.event.data).toEqual({ portalId: "EPGU-1", erasedAt: expect.any(String) });
+    expect(tomb?.event.data).toEqual({ portalId: "EPGU-6", erasedAt: expect.any(String) });
     // Later grades for the erased pupil publish nothing.
-    await recordMark(h, "p1", "MARK_VALUE_TWO");
+    await recordMark(h, "p6", "MARK_VALUE_TWO");
     await settle(h);
     expect(
-      (await streamContents()).filter((m) => m.subject.endsWith(".pupil.EPGU-1")),
+      (await streamContents()).filter((m) => m.subject.endsWith(".pupil.EPGU-6")),
     ).toHaveLength(1);
   });
 });

@@ -20,7 +20,7 @@ import {
   useTestEnvironment,
 } from "@otmetka/testing";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { migrate } from "../db/migrations.js";
 import { ensurePortalStream, portalNames } from "../stream.js";
 import { createPortalAdminService } from "./admin-service.js";
@@ -42,6 +42,44 @@ const bridgesStopped: string[] = [];
 
 const as = (roles: string[]) => api.as(roles);
 const code = async (p: Promise<unknown>) => (await grpcError(p)).code;
+
+/** The webhook subscriber "hook" (the one with a bridge to re-drive through). */
+const HOOK = {
+  name: "hook",
+  accountId: "acc-sub",
+  transport: "webhook",
+  nkey: "",
+  webhookUrl: "https://example.org/hook",
+};
+
+/** Registers "hook". */
+const registerHook = async (md: grpc.Metadata) => client.registerSubscriber(HOOK, md);
+
+/** Registers the NATS subscriber "epgu" with a new NKey, from new messages on; its key pair. */
+async function registerEpgu(md: grpc.Metadata) {
+  const kp = nkeys.createUser();
+  await client.registerSubscriber(
+    {
+      name: "epgu",
+      accountId: "acc-sub",
+      transport: "nats",
+      nkey: kp.getPublicKey(),
+      webhookUrl: "",
+      start: { new: true },
+    },
+    md,
+  );
+  return kp;
+}
+
+/** Two dead letters of "hook" on one pupil's subject: a failed one and one parked behind it. */
+const insertHookDeadLetters = () =>
+  pool.query(
+    `INSERT INTO portal.webhook_dead_letters
+       (subscriber, stream_sequence, subject, body, reason, error, attempts)
+     VALUES ('hook', 5, 'portal.v1.m.s.pupil.P1', '{}', 'failed', 'HTTP 500', 8),
+            ('hook', 6, 'portal.v1.m.s.pupil.P1', '{}', 'parked', '', 0)`,
+  );
 
 beforeAll(async () => {
   pool = new pg.Pool({ connectionString: env.databaseUrl, max: 2 });
@@ -83,6 +121,17 @@ beforeAll(async () => {
     }),
   );
   client = promiseClient(api.connect(PortalAdminServiceClient));
+});
+
+// Each test starts with no subscriber (their consumers and dead letters gone with them) and
+// nothing recorded by the stand-ins, whichever tests ran before it; it registers what it needs.
+beforeEach(async () => {
+  const md = await as(["PLATFORM_ADMIN"]);
+  for (const s of (await client.listSubscribers({}, md)).subscribers)
+    await client.unregisterSubscriber({ name: s.name }, md);
+  forwarded.length = 0;
+  redriven.length = 0;
+  bridgesStopped.length = 0;
 });
 
 afterAll(async () => {
@@ -127,7 +176,7 @@ describe("portal admin API", () => {
   it("registers a subscriber only for an account holding PORTAL_SUBSCRIBER, and lists them", async () => {
     const md = await as(["PLATFORM_ADMIN"]);
     const base = { transport: "webhook", nkey: "", webhookUrl: "https://example.org/hook" };
-    const r = await client.registerSubscriber({ ...base, name: "hook", accountId: "acc-sub" }, md);
+    const r = await registerHook(md);
     expect(r.durable).toBe(names().durable("hook"));
     expect(forwarded.at(-1)).toMatch(/^Bearer /);
 
@@ -150,18 +199,7 @@ describe("portal admin API", () => {
     expect(badName.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(badName.details).toMatch(/^subscriber:/);
 
-    const kp = nkeys.createUser();
-    await client.registerSubscriber(
-      {
-        name: "epgu",
-        accountId: "acc-sub",
-        transport: "nats",
-        nkey: kp.getPublicKey(),
-        webhookUrl: "",
-        start: { new: true },
-      },
-      md,
-    );
+    const kp = await registerEpgu(md);
     const jsm = await jetstreamManager(nc);
     const info = await jsm.consumers.info(names().stream, names().durable("epgu"));
     expect(info.config.deliver_policy).toBe("new");
@@ -177,6 +215,7 @@ describe("portal admin API", () => {
 
   it("replays a subscriber from a sequence or a time; bad positions and unknown subscribers refused", async () => {
     const md = await as(["PLATFORM_ADMIN"]);
+    await registerEpgu(md);
     const jsm = await jetstreamManager(nc);
     const info = () => jsm.consumers.info(names().stream, names().durable("epgu"));
 
@@ -207,12 +246,9 @@ describe("portal admin API", () => {
 
   it("lists a subscriber's dead letters and re-drives a subject through its bridge", async () => {
     const md = await as(["PLATFORM_ADMIN"]);
-    await pool.query(
-      `INSERT INTO portal.webhook_dead_letters
-         (subscriber, stream_sequence, subject, body, reason, error, attempts)
-       VALUES ('hook', 5, 'portal.v1.m.s.pupil.P1', '{}', 'failed', 'HTTP 500', 8),
-              ('hook', 6, 'portal.v1.m.s.pupil.P1', '{}', 'parked', '', 0)`,
-    );
+    await registerHook(md);
+    await registerEpgu(md);
+    await insertHookDeadLetters();
     const dl = await client.listDeadLetters({ subscriber: "hook" }, md);
     expect(dl.deadLetters.map((d) => [d.streamSequence, d.reason, d.attempts])).toEqual([
       ["5", "failed", 8],
@@ -240,6 +276,9 @@ describe("portal admin API", () => {
   it("unregisters a subscriber: consumer, record, dead letters and bridge gone; a second time NOT_FOUND", async () => {
     const md = await as(["PLATFORM_ADMIN"]);
     const jsm = await jetstreamManager(nc);
+    // Another subscriber, whose dead letters stay.
+    await registerHook(md);
+    await insertHookDeadLetters();
     await client.registerSubscriber(
       {
         name: "leaving",

@@ -11,7 +11,10 @@ import { FeedPublisher, type FeedPublisherOptions, OUTBOX_ID_HEADER } from "./pu
 
 const env = useTestEnvironment({ label: "portal_failover" });
 let h: Harness;
-/** The publisher that publishes now (the harness's until the first test stops it). */
+/**
+ * The publisher that publishes now, holding the lock (the harness's at first): every test
+ * starts from it and leaves the instance it ends with here, running.
+ */
 let active: FeedPublisher;
 const pools: pg.Pool[] = [];
 
@@ -79,6 +82,8 @@ const outboxRows = async () =>
 
 describe("the feed's publisher across instances", () => {
   it("publishes from one instance at a time: a second waits, then takes over", async () => {
+    const first = active;
+    const publishedBefore = first.counters.published;
     let standingBy = false;
     const second = anotherInstance(() => {
       standingBy = true;
@@ -87,10 +92,10 @@ describe("the feed's publisher across instances", () => {
     await seedSchool(h, [{ id: "a", portalId: "EPGU-A" }]);
     await consent(h, "a", true);
     await settle(h);
-    expect(h.publisher.counters.published).toBeGreaterThan(0);
+    expect(first.counters.published).toBeGreaterThan(publishedBefore);
     expect(second.counters).toMatchObject({ activations: 0, published: 0, snapshots: 0 });
 
-    await h.publisher.stop();
+    await first.stop();
     active = second;
     await waitFor("the second instance to take over", () => second.counters.activations === 1);
     await recordMark(h, "a", "MARK_VALUE_FIVE");
