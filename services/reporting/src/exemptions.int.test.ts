@@ -181,6 +181,29 @@ describe("exemptions in the journal view", () => {
     expect((await view(withP3)).exemptions).toEqual([pe3()]);
     expect((await view(withoutP3)).exemptions).toEqual([]);
   });
+
+  it("a pupil who left the class group: only exemptions over days they were in it", async () => {
+    // p7 moved from 5А to 5Б on 2026-10-01 (school.ts); exempt from PE in 5А before, in 5Б after.
+    await h.publish([
+      exemption(f.p.p7, f.pe, "2026-09-10", "2026-09-20"),
+      exemption(f.p.p7, f.pe, "2026-11-10", "2026-11-30", f.cg2),
+    ]);
+    await h.caughtUp();
+    const of = (first: string, last: string) => ({
+      studentId: f.p.p7,
+      subjectId: f.pe,
+      firstDay: first,
+      lastDay: last,
+    });
+    const p7 = (x: { studentId: string }[]) => x.filter((e) => e.studentId === f.p.p7);
+    expect(p7((await journal(f.pe, 0)).exemptions)).toEqual([of("2026-09-10", "2026-09-20")]);
+    expect(p7((await journal(f.pe, 2)).exemptions)).toEqual([]);
+    const there = await api.client.getJournalView(
+      { classGroupId: f.cg2, subgroupId: "", subjectId: f.pe, academicYear: YEAR, term: 0 },
+      await api.as([`TEACHER@school:${f.schoolId}`], "t"),
+    );
+    expect(p7(there.exemptions)).toEqual([of("2026-11-10", "2026-11-30")]);
+  });
 });
 
 describe("an exemption's reason", () => {

@@ -108,9 +108,12 @@ export async function journalView(db: ReadDb, q: JournalViewQuery): Promise<Jour
       params,
     ),
     // The journal's pupils' exemptions in one query (a whole class group's roster when $2 is
-    // '', else the subgroup's). For a term, those overlapping the term's dates (the class
-    // group's grade level's, from TermSystemDefined); while the term's dates are not
-    // replicated yet, the year's: an exemption shown too widely beats one hidden.
+    // '', else the subgroup's), over days the pupil was in the class group: a pupil who left
+    // it (to another class group, even another school: subjects can be regional) keeps what
+    // the school granted them here, never what was granted where they went. For a term,
+    // those overlapping the term's dates (the class group's grade level's, from
+    // TermSystemDefined); while the term's dates are not replicated yet, the year's: an
+    // exemption shown too widely beats one hidden.
     db.rows<Exemption>(
       `SELECT x.student_id AS "studentId", x.subject_id AS "subjectId", x.first_day::text AS "firstDay",
               x.last_day::text AS "lastDay"
@@ -120,8 +123,9 @@ export async function journalView(db: ReadDb, q: JournalViewQuery): Promise<Jour
                      AND t.grade_level = c.grade_level AND t.term = $5
                     WHERE c.class_group_id = $1) t ON $5 <> 0
         WHERE x.subject_id = $3 AND x.start_year = $4
-          AND x.student_id IN (SELECT person_id ${CLASS_GROUP_PUPILS} AND $2 = ''
-                               UNION ALL SELECT m.person_id ${SUBGROUP_PUPILS})
+          AND EXISTS (SELECT 1 ${CLASS_GROUP_PUPILS} AND person_id = x.student_id
+                         AND first_day <= x.last_day AND (until IS NULL OR until > x.first_day))
+          AND ($2 = '' OR x.student_id IN (SELECT m.person_id ${SUBGROUP_PUPILS}))
           AND (t.first_day IS NULL OR (x.first_day <= t.last_day AND x.last_day >= t.first_day))
         ORDER BY x.first_day, x.student_id, x.exemption_id`,
       params,
