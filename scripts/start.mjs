@@ -132,7 +132,7 @@ function printSummary() {
     if (l.query) console.log(`    ${l.query}`);
   }
   console.log(
-    `log in: mutation { login(commandId: "<any uuid>", input: { username: "…", password: "…" }) }` +
+    `log in: mutation { login(commandId: "<any uuid>", input: { username: "…", password: "…" }) { tokens { accessToken refreshToken } } }` +
       " → tokens.accessToken, sent as `authorization: Bearer <token>`",
   );
   console.log("Ctrl-C stops everything; the next start reuses the data.\n");
