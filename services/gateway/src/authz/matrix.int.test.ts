@@ -95,9 +95,30 @@ const CASES: Record<string, { query: string; allowed: RoleName[] }> = {
     query: `{ journal(classGroupId: "${F.c1}", subjectId: "math", termId: ${term}) { rows { pupil { name } } } }`,
     allowed: ["teacherMath", "schoolAdmin"],
   },
+  // Exemptions (осв.) are the pupils' record like marks: exactly the journal's and diary's readers.
+  "journal exemptions": {
+    query: `{ journal(classGroupId: "${F.c1}", subjectId: "math", termId: ${term}) { exemptions { pupil { id } subject { name } firstDay lastDay } } }`,
+    allowed: ["teacherMath", "schoolAdmin"],
+  },
+  "journal exemptions pupil names": {
+    query: `{ journal(classGroupId: "${F.c1}", subjectId: "math", termId: ${term}) { exemptions { pupil { name } } } }`,
+    allowed: ["teacherMath", "schoolAdmin"],
+  },
+  "journal exemptions out": {
+    query: `{ journal(classGroupId: "${F.c2}", subjectId: "math", termId: ${term}) { exemptions { firstDay } } }`,
+    allowed: [],
+  },
   "diary in": {
     query: `{ diary(studentId: "${F.p1}", from: "2026-09-01", to: "2026-09-30") { student { name } marks { value } } }`,
     allowed: ["schoolAdmin", "guardian", "student"],
+  },
+  "diary exemptions": {
+    query: `{ diary(studentId: "${F.p1}", from: "2026-09-01", to: "2026-09-30") { exemptions { pupil { name } subject { name } firstDay lastDay } } }`,
+    allowed: ["schoolAdmin", "guardian", "student"],
+  },
+  "diary exemptions out": {
+    query: `{ diary(studentId: "${F.q1}", from: "2026-09-01", to: "2026-09-30") { exemptions { firstDay } } }`,
+    allowed: [],
   },
   "diary of a pupil who came": {
     query: `{ diary(studentId: "${F.n1}", from: "2026-09-01", to: "2026-09-30") { marks { value } } }`,
@@ -232,6 +253,8 @@ describe.each([
       expect(answer.body.errors?.map((e) => e.extensions?.code)).toContain("FORBIDDEN");
       // No error is anything but the refusal (NOT_FOUND would tell existence, 500 a bug).
       for (const e of answer.body.errors ?? []) expect(e.extensions?.code).toBe("FORBIDDEN");
+      // Nothing of a refused journal or diary reaches the caller (an exemption's dates included).
+      expect(answer.text).not.toContain("firstDay");
     }
     // Municipal, ministry and other roles never see a pupil's name, by any path; a teacher of
     // another subject sees names of the class group's pupils only through classGroup.pupils.

@@ -114,6 +114,12 @@ export const FIELD_POLICIES: Record<string, Policy> = {
   "Person.namesOnly": personal,
   // Marks of every pupil of the journal reach the caller: one audited read for all of them.
   "Journal.rows": async (j: JournalNode) => ({ claim: j.claim, pupils: j.view.studentIds }),
+  // Exemptions are part of the pupils' record like marks: audited for the pupils they name.
+  // (A diary's are audited with the diary, Query.diary.)
+  "Journal.exemptions": async (j: JournalNode) => ({
+    claim: j.claim,
+    pupils: [...new Set(j.view.exemptions.map((e) => e.studentId))],
+  }),
 };
 
 // Subscriptions are authorized exactly like the queries whose changes they announce (their
@@ -144,6 +150,7 @@ export const INHERITING_TYPES = new Set([
   "DiaryLesson",
   "DiaryMark",
   "SubjectAverage",
+  "Exemption",
   "WorkProgramme",
   "PlannedLesson",
   "Dashboard",

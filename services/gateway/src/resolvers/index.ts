@@ -1,5 +1,5 @@
 import type { ClassGroup, Municipality, School } from "@otmetka/proto/identity/v1/identity_service";
-import type { Absence, TermMark } from "@otmetka/proto/reporting/v1/reporting_service";
+import type { Absence, Exemption, TermMark } from "@otmetka/proto/reporting/v1/reporting_service";
 import type { GraphQLResolveInfo } from "graphql";
 import { GraphQLScalarType, Kind } from "graphql";
 import { readDashboard } from "../authz/matrix.js";
@@ -78,6 +78,13 @@ const absence = (a: Absence) => ({
   lateMinutes: a.lateMinutes,
 });
 const orNull = (s: string) => (s === "" ? null : s);
+// The pupil carries the claim of the journal or diary it was reached through, as its row does.
+const exemption = (e: Exemption, schoolId: string, claim: string, ctx: Ctx) => ({
+  pupil: { id: e.studentId, ...(claim ? { via: claim } : {}) } satisfies PersonRef,
+  firstDay: e.firstDay,
+  lastDay: e.lastDay,
+  subject: () => subject(ctx, schoolId, e.subjectId),
+});
 
 async function personalData(ref: PersonRef, ctx: Ctx) {
   const p = await ctx.loaders.personalData.load(ref.id);
@@ -262,6 +269,8 @@ export const resolvers = {
         pupilId,
         journal: j,
       })),
+    exemptions: (j: JournalNode, _: unknown, ctx: Ctx) =>
+      j.view.exemptions.map((e) => exemption(e, j.classGroup.schoolId, j.claim, ctx)),
   },
   JournalRow: {
     pupil: (r: JournalRowNode): PersonRef => ({ id: r.pupilId, via: r.journal.claim }),
@@ -310,6 +319,8 @@ export const resolvers = {
         roundedMark: a.roundedMark === 0 ? null : a.roundedMark,
         subject: () => subject(ctx, d.schoolId, a.subjectId),
       })),
+    exemptions: (d: DiaryNode, _: unknown, ctx: Ctx) =>
+      d.diary.exemptions.map((e) => exemption(e, d.schoolId, d.claim, ctx)),
   },
   WorkProgramme: {
     version: (w: WpNode) => w.wp.version,

@@ -285,6 +285,20 @@ type Journal {
   lessons: [JournalLesson!]!
   """Pupils by family name, given name and patronymic (those without a name, erased, last), as a paper journal lists them; in enrolment order when the caller may not read every name."""
   rows: [JournalRow!]!
+  """Exemptions (осв.) of the journal's pupils in its subject and academic year; for a term, those overlapping the term."""
+  exemptions: [Exemption!]!
+}
+
+"""An exemption (осв.): the pupil is exempt from the subject from firstDay to lastDay, inclusive. The reason is not given (grades keeps it)."""
+type Exemption {
+  """The pupil."""
+  pupil: Person!
+  """Subject."""
+  subject: Subject
+  """First day exempt."""
+  firstDay: Date!
+  """Last day exempt."""
+  lastDay: Date!
 }
 
 """A lesson in a diary."""
@@ -351,6 +365,8 @@ type Diary {
   absences: [Absence!]!
   """Averages per subject and term."""
   averages: [SubjectAverage!]!
+  """The pupil's exemptions (осв.) overlapping the dates asked, in any subject."""
+  exemptions: [Exemption!]!
 }
 
 """A planned lesson of a work programme."""

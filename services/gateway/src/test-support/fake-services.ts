@@ -19,7 +19,16 @@ import {
 } from "@otmetka/proto/reporting/v1/reporting_service";
 import { createLogger, type GrpcServer, startGrpcServer } from "@otmetka/service-kit";
 import { REPORTING_MAX_BATCH } from "../backends/loaders.js";
-import { ACCOUNTS, CLASS_GROUPS, F, PEOPLE, ROSTERS, SUBGROUPS, TEACHING } from "./fixture.js";
+import {
+  ACCOUNTS,
+  CLASS_GROUPS,
+  EXEMPTIONS,
+  F,
+  PEOPLE,
+  ROSTERS,
+  SUBGROUPS,
+  TEACHING,
+} from "./fixture.js";
 
 /*
  * Stand-ins for identity, curriculum and reporting over real gRPC, answering from the fixture.
@@ -271,6 +280,7 @@ export async function startFakeServices(): Promise<FakeServices> {
       subjects: [
         { subjectId: "math", code: "math", name: "Математика", grading: 0, schoolId: "" },
         { subjectId: "rus", code: "rus", name: "Русский язык", grading: 0, schoolId: "" },
+        { subjectId: "pe", code: "pe", name: "Физическая культура", grading: 0, schoolId: "" },
       ],
     })),
     getWorkProgramme: u("GetWorkProgramme", (r: { schoolId: string }) => {
@@ -289,7 +299,7 @@ export async function startFakeServices(): Promise<FakeServices> {
   const reporting: Partial<ReportingServiceServer> = {
     getJournalView: u(
       "GetJournalView",
-      (r: { classGroupId: string; subgroupId: string; term: number }) => {
+      (r: { classGroupId: string; subjectId: string; subgroupId: string; term: number }) => {
         const ids = r.subgroupId
           ? (SUBGROUPS[r.subgroupId]?.members ?? [])
           : (ROSTERS[r.classGroupId] ?? []);
@@ -324,11 +334,13 @@ export async function startFakeServices(): Promise<FakeServices> {
             roundedMark: 5,
           })),
           termMarks: [],
-          exemptions: [],
+          exemptions: EXEMPTIONS.filter(
+            (e) => ids.includes(e.studentId) && e.subjectId === r.subjectId,
+          ),
         };
       },
     ),
-    getDiaries: u("GetDiaries", (r: { studentIds: string[] }) => ({
+    getDiaries: u("GetDiaries", (r: { studentIds: string[]; from: string; to: string }) => ({
       results: withinBatchLimit("studentIds", r.studentIds).map((studentId) => ({
         studentId,
         diary: {
@@ -364,7 +376,9 @@ export async function startFakeServices(): Promise<FakeServices> {
             { studentId, subjectId: "math", term: 1, weightedAverage: "4.00", roundedMark: 4 },
           ],
           termMarks: [],
-          exemptions: [],
+          exemptions: EXEMPTIONS.filter(
+            (e) => e.studentId === studentId && e.firstDay <= r.to && e.lastDay >= r.from,
+          ),
         },
       })),
     })),

@@ -113,6 +113,13 @@ export const SUBGROUPS: Record<
   sg2: { classGroupId: F.c2, subjectId: "math", name: "Группа 1", members: [F.q1] },
 };
 
+/** Exemptions (осв.) as reporting keeps them: P1 from PE, P2 and Q1 from maths in the first term. */
+export const EXEMPTIONS = [
+  { studentId: F.p1, subjectId: "pe", firstDay: "2026-09-14", lastDay: "2026-12-25" },
+  { studentId: "p02", subjectId: "math", firstDay: "2026-09-01", lastDay: "2026-10-15" },
+  { studentId: F.q1, subjectId: "math", firstDay: "2026-09-07", lastDay: "2026-09-30" },
+];
+
 export const TEACHING = [
   { teacherId: F.t1, classGroupId: F.c1, subjectId: "math" },
   { teacherId: F.t3, classGroupId: F.c1, subjectId: "rus" },
