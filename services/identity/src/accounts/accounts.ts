@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { inOwnTransaction, type Queryable } from "@otmetka/eventstore";
+import { inOwnTransaction, type Queryable, WrongExpectedVersion } from "@otmetka/eventstore";
 import { requirePageSize } from "../audit/query.js";
 import { invalidInput, notFound, refused } from "../domain/errors.js";
 import { requirePasswordPolicy, requireUsername } from "../domain/password-policy.js";
+import { streamIds } from "../domain/stream-ids.js";
 import { requireId } from "../domain/validators.js";
 import type { AuthDeps } from "./deps.js";
 import { hashPassword, hashServiceSecret, newSecret, verifyPassword } from "./secrets.js";
@@ -49,6 +50,17 @@ export async function accountsOfPerson(db: Queryable, personId: string): Promise
     [personId],
   );
   return rows.map((r) => r.account_id);
+}
+
+/**
+ * For a command that planned on a person's accounts (read from the table, not a stream): the
+ * accounts it finds inside its append's transaction, after the stream locks, against those it
+ * planned on. An account opened since was decided on by no one, so WrongExpectedVersion makes
+ * the command plan again, as a stream that moved would (erasure, leaving a school).
+ */
+export function requireNoAccountSincePlan(planned: readonly string[], now: readonly string[]) {
+  const late = now.find((id) => !planned.includes(id));
+  if (late) throw new WrongExpectedVersion(streamIds.account(late), "no_stream", 0);
 }
 
 /** The account's current grants as role claims, from the read model. */

@@ -71,6 +71,15 @@ async function rolesWhereNotWorking(accountId: string, personId: string) {
   return rows;
 }
 
+/** Whether the store takes the account stream's lock before the person stream's. */
+async function locksBefore(accountId: string, personId: string) {
+  const { rows } = await t.deps.store.pool.query<{ before: boolean }>(
+    "SELECT hashtext($1) < hashtext($2) AS before",
+    [streamIds.account(accountId), streamIds.person(personId)],
+  );
+  return rows[0]!.before;
+}
+
 /**
  * Runs `first` until it waits for the stream lock another transaction holds, then `second`
  * until it commits or waits too, then lets both finish: their outcomes.
@@ -137,6 +146,59 @@ describe("a grant at a school and the staff member leaving it, concurrently", ()
     );
     expect(leave).toBe("done");
     expectGrantDoneOrRefused(grant);
+    expect(await rolesWhereNotWorking(w.accountId, w.personId)).toEqual([]);
+  });
+
+  it("an account opened and granted the role after the leave planned loses it too", async () => {
+    const w = await teacherOfAandB();
+    const auth = { ...t.deps, regionId: "74" } as AuthDeps;
+    const openAccount = async () =>
+      (
+        await createAccount(auth, {
+          username: `race.${randomUUID().slice(0, 8)}`,
+          password: "a long enough password 1",
+          personId: w.personId,
+        })
+      ).accountId;
+    // The store locks an append's streams in hashtext order: the held account must come
+    // before the person's stream, or the leave would hold that lock while it waits and the
+    // grant below could not commit. Open accounts until one does (each a coin toss).
+    let held = w.accountId;
+    for (let i = 0; i < 20 && !(await locksBefore(held, w.personId)); i++) {
+      held = await openAccount();
+    }
+    expect(await locksBefore(held, w.personId)).toBe(true);
+    // That account's stream lock held: the leave has planned (the accounts so far) and waits
+    // in its append, holding no lock of the person's stream. Meanwhile another account is
+    // opened for the person and granted TEACHER@A (they still work there); it commits, moving
+    // no stream the leave read.
+    const holder = await t.deps.store.pool.connect();
+    await holder.query("BEGIN");
+    // Idle while the account is opened (argon2) and granted: the pool's 10 s idle timeout
+    // would end the session, and the lock with it, on a loaded machine.
+    await holder.query("SET LOCAL idle_in_transaction_session_timeout = 0");
+    await holder.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
+      STREAM_LOCK_CLASS,
+      streamIds.account(held),
+    ]);
+    let settled = false;
+    const leave = w.leave().then(
+      () => "done",
+      (e: unknown) => e,
+    );
+    void leave.finally(() => (settled = true));
+    await untilWaiting(1, () => settled);
+    const second = await openAccount();
+    await grantRole(
+      auth,
+      { commandId: cmd(), accountId: second, grant: teacherGrant(w.a.schoolId) },
+      {},
+      () => {},
+    );
+    await holder.query("ROLLBACK");
+    holder.release();
+    expect(await leave).toBe("done");
+    expect(await rolesWhereNotWorking(second, w.personId)).toEqual([]);
     expect(await rolesWhereNotWorking(w.accountId, w.personId)).toEqual([]);
   });
 

@@ -1,6 +1,6 @@
 import { loadAggregate, type StreamAppend } from "@otmetka/eventstore";
 import { parseRoleClaim } from "@otmetka/service-kit";
-import { accountsOfPerson } from "../accounts/accounts.js";
+import { accountsOfPerson, requireNoAccountSincePlan } from "../accounts/accounts.js";
 import { aadOf, seal } from "../crypto/aead.js";
 import { findDataKey } from "../crypto/person-keys.js";
 import { accountGrantsDecider, type GrantRouting } from "../domain/account-grants.js";
@@ -153,6 +153,7 @@ export async function unassignStaffFromSchool(
 ): Promise<void> {
   const { commandId, personId, schoolId, school } = await staffSchoolCommand(deps, input);
   const routing = { schoolId, municipalityId: school.municipalityId };
+  let accountIds: string[] = [];
   await runPlan(deps.store, {
     commandId,
     payload: { type: "UnassignStaffFromSchool", personId, schoolId },
@@ -164,11 +165,17 @@ export async function unassignStaffFromSchool(
           ...routing,
         }),
       ];
-      for (const accountId of await accountsOfPerson(deps.store.pool, personId)) {
+      accountIds = await accountsOfPerson(deps.store.pool, personId);
+      for (const accountId of accountIds) {
         appends.push(await revokeGrantsAtSchool(deps, accountId, routing));
       }
       return { appends, result: {} };
     },
+    // An account opened after the plan read them may hold a role at the school granted
+    // meanwhile (the grant committed before this append locked the person's stream): plan
+    // again and revoke it too.
+    alsoWrite: async (client) =>
+      requireNoAccountSincePlan(accountIds, await accountsOfPerson(client, personId)),
   });
 }
 

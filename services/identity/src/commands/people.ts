@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { loadAggregate, WrongExpectedVersion } from "@otmetka/eventstore";
+import { loadAggregate } from "@otmetka/eventstore";
 import { PersonalData } from "@otmetka/proto/identity/v1/identity_service";
-import { accountsOfPerson } from "../accounts/accounts.js";
+import { accountsOfPerson, requireNoAccountSincePlan } from "../accounts/accounts.js";
 import { aadOf, newDataKey, open, seal } from "../crypto/aead.js";
 import { nameTokens } from "../crypto/blind-index.js";
 import { deleteDataKey, findDataKey, insertDataKey } from "../crypto/person-keys.js";
@@ -174,13 +174,15 @@ export async function erasePerson(
     alsoWrite: async (client) => {
       await deleteDataKey(client, personId);
       // Refresh families and tokens cascade. An account opened after the plan read them has
-      // no AccountDeleted yet: plan again (as a stream that moved would).
+      // no AccountDeleted yet: plan again.
       const { rows } = await client.query<{ account_id: string }>(
         "DELETE FROM accounts WHERE person_id = $1 RETURNING account_id",
         [personId],
       );
-      const late = rows.find((r) => !accountIds.includes(r.account_id));
-      if (late) throw new WrongExpectedVersion(streamIds.account(late.account_id), "no_stream", 0);
+      requireNoAccountSincePlan(
+        accountIds,
+        rows.map((r) => r.account_id),
+      );
     },
   });
   // Also on a replay: a retry after a failed VACUUM (the erasure itself committed) redoes it.
