@@ -122,6 +122,9 @@ const simpleName = (d: DescMessage | DescEnum) =>
 
 type Mode = "in" | "out";
 
+/** ts-proto's Timestamp is a Date; GraphQL's String would print its epoch milliseconds. */
+const rfc3339 = (v: unknown) => (v instanceof Date ? v.toISOString() : (v ?? null));
+
 export function protoCommandSdl(
   registry: Registry,
   commands: readonly ProtoCommand[],
@@ -166,7 +169,7 @@ export function protoCommandSdl(
   const unsupported = (f: DescField, what: string) =>
     new Error(`${f.parent.typeName}.${f.name}: ${what} has no GraphQL mapping here (proto-sdl.ts)`);
 
-  const scalarOf = (f: DescField, scalar: ScalarType, list: boolean) => {
+  const scalarOf = (f: DescField, scalar: ScalarType, list: boolean, mode: Mode) => {
     switch (scalar) {
       case ScalarType.STRING:
         return (list ? /_ids$/ : /_id$/).test(f.name) ? "ID" : "String";
@@ -175,14 +178,19 @@ export function protoCommandSdl(
       case ScalarType.INT32:
       case ScalarType.SINT32:
       case ScalarType.SFIXED32:
+        return "Int";
+      // GraphQL's Int stops at 2^31-1: a larger value would fail the answer of a command done.
       case ScalarType.UINT32:
       case ScalarType.FIXED32:
-        return "Int";
+        throw unsupported(f, "an unsigned 32-bit integer");
       case ScalarType.INT64:
       case ScalarType.SINT64:
       case ScalarType.SFIXED64:
       case ScalarType.UINT64:
       case ScalarType.FIXED64:
+        // ts-proto's int64 is a string (forceLong=string); commandRequest's checks take any
+        // string there, so "abc" would fail in the gRPC encoding, not as BAD_USER_INPUT.
+        if (mode === "in") throw unsupported(f, "an input 64-bit integer");
         return "String";
       case ScalarType.DOUBLE:
       case ScalarType.FLOAT:
@@ -208,7 +216,7 @@ export function protoCommandSdl(
   const fieldType = (f: DescField, mode: Mode): string => {
     switch (f.fieldKind) {
       case "scalar":
-        return scalarOf(f, f.scalar, false);
+        return scalarOf(f, f.scalar, false, mode);
       case "enum":
         return typeName(f.enum, mode);
       case "message":
@@ -216,7 +224,7 @@ export function protoCommandSdl(
       case "list": {
         const item =
           f.listKind === "scalar"
-            ? scalarOf(f, f.scalar, true)
+            ? scalarOf(f, f.scalar, true, mode)
             : f.listKind === "enum"
               ? typeName(f.enum, mode)
               : messageType(f, f.message, mode);
@@ -246,7 +254,9 @@ export function protoCommandSdl(
       if (omit.has(f.name)) continue;
       const comment = fieldComment(f);
       const type = fieldType(f, mode);
-      const isTime = type === "String" && f.fieldKind === "message";
+      const isTime =
+        (f.fieldKind === "message" || (f.fieldKind === "list" && f.listKind === "message")) &&
+        f.message.typeName === TIMESTAMP;
       if (isTime && mode === "out") timestamps.push(f.jsonName);
       const desc = [comment || `The proto field ${m.typeName}.${f.name}.`];
       if (isTime) desc.push("(RFC 3339, e.g. 2026-09-01T08:00:00Z)");
@@ -266,7 +276,7 @@ export function protoCommandSdl(
       for (const t of timestamps)
         own[t] = (p: Record<string, unknown>) => {
           const v = p[t];
-          return v instanceof Date ? v.toISOString() : (v ?? null);
+          return Array.isArray(v) ? v.map(rfc3339) : rfc3339(v);
         };
       resolvers[name] = own;
     }

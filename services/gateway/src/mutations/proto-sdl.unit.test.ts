@@ -36,7 +36,7 @@ function registryOf(): FileRegistry {
           f("command_id", 1, T.STRING),
           f("school_id", 2, T.STRING),
           f("reason", 3, T.STRING),
-          f("count", 4, T.INT64),
+          f("count", 4, T.INT32),
           f("colour", 5, T.ENUM, { typeName: ".otmetka.t.v1.Colour" }),
           f("items", 6, T.MESSAGE, { ...msg("Item"), label: Label.REPEATED }),
           f("thing", 7, T.MESSAGE, msg("Thing")),
@@ -56,6 +56,10 @@ function registryOf(): FileRegistry {
           f("total", 6, T.UINT64),
           f("thing", 7, T.MESSAGE, msg("Thing")),
           f("names", 8, T.STRING, { label: Label.REPEATED }),
+          f("times", 9, T.MESSAGE, {
+            typeName: ".google.protobuf.Timestamp",
+            label: Label.REPEATED,
+          }),
         ],
         oneofDecl: [{ name: "_note" }, { name: "choice" }],
       },
@@ -63,6 +67,8 @@ function registryOf(): FileRegistry {
       { name: "Thing", field: [f("label", 1, T.STRING)] },
       { name: "Empty" },
       { name: "Bytes", field: [f("data", 1, T.BYTES)] },
+      { name: "Long", field: [f("amount", 1, T.INT64)] },
+      { name: "Unsigned", field: [f("amount", 1, T.UINT32)] },
     ],
     enumType: [
       {
@@ -86,6 +92,8 @@ function registryOf(): FileRegistry {
           { name: "Nothing", inputType: ".otmetka.t.v1.Item", outputType: ".otmetka.t.v1.Empty" },
           { name: "Blob", inputType: ".otmetka.t.v1.Bytes", outputType: ".otmetka.t.v1.Empty" },
           { name: "Idle", inputType: ".otmetka.t.v1.Empty", outputType: ".otmetka.t.v1.Empty" },
+          { name: "Lend", inputType: ".otmetka.t.v1.Long", outputType: ".otmetka.t.v1.Empty" },
+          { name: "Count", inputType: ".otmetka.t.v1.Item", outputType: ".otmetka.t.v1.Unsigned" },
         ],
       },
     ],
@@ -139,7 +147,7 @@ const typeOf = (sdl: string, name: string) => {
 };
 
 describe("protoCommandSdl", () => {
-  it("types a request without commandId: proto3 JSON names, ID for ids, Int64 as String, nullable but for 'Required.'", () => {
+  it("types a request without commandId: proto3 JSON names, ID for ids, nullable but for 'Required.'", () => {
     const { typeDefs } = generate(["Do"]);
     expect(typeOf(typeDefs, "DoInput")).toBe(
       [
@@ -154,7 +162,7 @@ describe("protoCommandSdl", () => {
         "  reason: String!",
         "",
         '  """The proto field otmetka.t.v1.DoRequest.count."""',
-        "  count: String",
+        "  count: Int",
         "",
         '  """The proto field otmetka.t.v1.DoRequest.colour."""',
         "  colour: ColourInput",
@@ -208,6 +216,7 @@ describe("protoCommandSdl", () => {
       total: "String!",
       thing: "TThing",
       names: "[String!]!",
+      times: "[String!]!",
     });
     expect(payload).toMatch(/"""When it was done\. \(RFC 3339, e\.g\. 2026-09-01T08:00:00Z\)"""/);
     // Payload enums keep every value, mapped from ts-proto's numbers.
@@ -218,6 +227,11 @@ describe("protoCommandSdl", () => {
     const doneAt = resolvers.DoPayload?.doneAt as (p: object) => unknown;
     expect(doneAt({ doneAt: new Date("2026-09-01T08:00:00Z") })).toBe("2026-09-01T08:00:00.000Z");
     expect(doneAt({})).toBeNull();
+    // A list of them too (GraphQL's String would print a Date's epoch milliseconds).
+    const times = resolvers.DoPayload?.times as (p: object) => unknown;
+    expect(times({ times: [new Date("2026-09-01T08:00:00Z")] })).toEqual([
+      "2026-09-01T08:00:00.000Z",
+    ]);
   });
 
   it("answers ok: true for a response without fields", () => {
@@ -240,6 +254,10 @@ describe("protoCommandSdl", () => {
   it("refuses what it has no mapping for, naming the field", () => {
     expect(() => generate(["Blob"])).toThrow(/otmetka.t.v1.Bytes.data: bytes/);
     expect(() => generate(["Idle"])).toThrow(/otmetka.t.v1.Empty: an input without fields/);
+    // commandRequest would take any string for an int64: "abc" would fail in the encoding.
+    expect(() => generate(["Lend"])).toThrow(/otmetka.t.v1.Long.amount: an input 64-bit integer/);
+    // GraphQL's Int ends at 2^31-1: a larger uint32 would fail the answer of a command done.
+    expect(() => generate(["Count"])).toThrow(/Unsigned.amount: an unsigned 32-bit integer/);
   });
 
   it("a decoded response resolves through the generated resolvers (enum numbers, Date, int64 strings)", async () => {
@@ -255,13 +273,14 @@ describe("protoCommandSdl", () => {
             total: "9007199254740993",
             names: ["x"],
             b: 3,
+            times: [new Date("2026-09-02T08:00:00Z")],
           }),
         },
       },
     });
     const r = await execute({
       schema,
-      document: parse("{ do { doneAt colour note a b total thing { label } names } }"),
+      document: parse("{ do { doneAt colour note a b total thing { label } names times } }"),
     });
     expect(r).toEqual({
       data: {
@@ -274,6 +293,7 @@ describe("protoCommandSdl", () => {
           total: "9007199254740993",
           thing: null,
           names: ["x"],
+          times: ["2026-09-02T08:00:00.000Z"],
         },
       },
     });
