@@ -1,25 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { erasePerson } from "../commands/people.js";
 import { PersonKind } from "../domain/person.js";
-import { givenPerson, givenSchool, useIdentity } from "../test-support/in-process.js";
+import { givenPerson, givenSchool, untilWaiting, useIdentity } from "../test-support/in-process.js";
 import { createAccount } from "./accounts.js";
 import type { AuthDeps } from "./deps.js";
 
 const t = useIdentity("identity_erasure_race");
-
-/** Waits until `n` of this database's backends wait for a lock, or `done()` holds. */
-async function untilWaiting(n: number, done: () => boolean) {
-  for (let i = 0; i < 200 && !done(); i++) {
-    const { rows } = await t.deps.store.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity
-       WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-    );
-    if (rows[0]!.n >= n) return;
-    await sleep(25);
-  }
-}
 
 describe("an account opened while its person is erased", () => {
   it("never outlives the erasure: no account of an erased person remains", async () => {
@@ -47,11 +34,11 @@ describe("an account opened while its person is erased", () => {
       (e: unknown) => e,
     );
     void create.finally(() => (settled.create = true));
-    await untilWaiting(1, () => settled.create);
+    await untilWaiting(t.deps, 1, () => settled.create);
     const erase = erasePerson(d, { commandId: randomUUID(), personId });
     void erase.finally(() => (settled.erase = true));
     // The erasure commits at once, or waits for the account being opened.
-    await untilWaiting(2, () => settled.erase);
+    await untilWaiting(t.deps, 2, () => settled.erase);
     await holder.query("ROLLBACK");
     holder.release();
     await erase;

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
 import { STREAM_LOCK_CLASS } from "@otmetka/eventstore";
 import { DomainError } from "@otmetka/service-kit";
 import { describe, expect, it } from "vitest";
@@ -14,24 +13,13 @@ import {
   givenPerson,
   givenSchool,
   snapshotTables,
+  untilWaiting,
   useIdentity,
 } from "../test-support/in-process.js";
 import { createAccount } from "./accounts.js";
 import type { AuthDeps } from "./deps.js";
 
 const t = useIdentity("identity_leave_grant_race");
-
-/** Waits until `n` of this database's backends wait for a lock, or `done()` holds. */
-async function untilWaiting(n: number, done: () => boolean) {
-  for (let i = 0; i < 200 && !done(); i++) {
-    const { rows } = await t.deps.store.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity
-       WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-    );
-    if (rows[0]!.n >= n) return;
-    await sleep(25);
-  }
-}
 
 const teacherGrant = (schoolId: string) => ({
   role: "TEACHER",
@@ -103,10 +91,10 @@ async function interleaved(
     );
   const one = outcome(first());
   void one.finally(() => (settled.first = true));
-  await untilWaiting(1, () => settled.first);
+  await untilWaiting(t.deps, 1, () => settled.first);
   const two = outcome(second());
   void two.finally(() => (settled.second = true));
-  await untilWaiting(2, () => settled.second);
+  await untilWaiting(t.deps, 2, () => settled.second);
   await holder.query("ROLLBACK");
   holder.release();
   return [await one, await two];
@@ -187,7 +175,7 @@ describe("a grant at a school and the staff member leaving it, concurrently", ()
       (e: unknown) => e,
     );
     void leave.finally(() => (settled = true));
-    await untilWaiting(1, () => settled);
+    await untilWaiting(t.deps, 1, () => settled);
     const second = await openAccount();
     await grantRole(
       auth,

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { EventStore } from "@otmetka/eventstore";
 import { PersonalData, Sex } from "@otmetka/proto/identity/v1/identity_service";
 import { DomainError, fixedClock } from "@otmetka/service-kit";
@@ -47,6 +48,21 @@ export function useIdentity(label: string) {
 }
 
 export const cmd = () => randomUUID();
+
+/**
+ * Waits until `n` of this database's backends wait for a lock, or `done()` holds (at most ~5 s):
+ * how the race tests know a command is blocked on the lock they hold.
+ */
+export async function untilWaiting(deps: IdentityDeps, n: number, done: () => boolean) {
+  for (let i = 0; i < 200 && !done(); i++) {
+    const { rows } = await deps.store.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    if ((rows[0]?.n ?? 0) >= n) return;
+    await sleep(25);
+  }
+}
 
 /** Every row of the given tables, to show that a refused command changed nothing. */
 export async function snapshotTables(deps: IdentityDeps, tables: string[]): Promise<unknown> {
