@@ -100,11 +100,16 @@ describe("mutations", () => {
         "input.journal.class_group_id",
       ],
       // Wrong JSON types: String({}) is "[object Object]", a string is an empty message.
-      ["renameSchool", admin, { schoolId: F.s1, name: {} }, "input.name"],
-      ["renameSchool", admin, { schoolId: F.s1, name: ["a"] }, "input.name"],
+      ["renameSchool", admin, { schoolId: F.s1, name: {}, shortName: "Ш" }, "input.name"],
+      ["renameSchool", admin, { schoolId: F.s1, name: ["a"], shortName: "Ш" }, "input.name"],
       ["recordMark", admin, { journal: "c1", lessonId: "l1", mark }, "input.journal"],
       // (A single value where a list belongs is a list of one in GraphQL: accepted.)
-      ["defineTermSystem", admin, { schoolId: F.s1, gradeLevels: {} }, "input.gradeLevels"],
+      [
+        "defineTermSystem",
+        admin,
+        { schoolId: F.s1, academicYear: { startYear: 2026 }, gradeLevels: {} },
+        "input.gradeLevels",
+      ],
       ["recordMarks", admin, { journal, lessonId: "l1", marks: [mark, null] }, "input.marks[1]"],
       [
         "recordMarks",
@@ -129,8 +134,13 @@ describe("mutations", () => {
         "input.gradeLevels[1]",
       ],
       // A NUL PostgreSQL cannot store, and a string past any school text.
-      ["renameSchool", admin, { schoolId: F.s1, name: "a\u0000b" }, "input.name"],
-      ["renameSchool", admin, { schoolId: F.s1, name: "я".repeat(10_001) }, "input.name"],
+      ["renameSchool", admin, { schoolId: F.s1, name: "a\u0000b", shortName: "Ш" }, "input.name"],
+      [
+        "renameSchool",
+        admin,
+        { schoolId: F.s1, name: "я".repeat(10_001), shortName: "Ш" },
+        "input.name",
+      ],
     ];
     for (const [field, token, input, path] of cases) {
       h.fakes.reset();
@@ -252,7 +262,7 @@ describe("mutations", () => {
     const person = {
       kind: "PERSON_KIND_STUDENT",
       schoolId: F.s1,
-      personalData: { familyName: "Ф" },
+      personalData: { familyName: "Ф", givenName: "И", birthDate: "2015-03-01", sex: "SEX_MALE" },
     };
     const cases: [string, unknown, string][] = [
       // Int, not proto3 JSON's string number.
@@ -263,7 +273,7 @@ describe("mutations", () => {
       ["registerPerson", { ...person, kind: "PERSON_KIND_UNSPECIFIED" }, "input.kind"],
       [
         "registerPerson",
-        { ...person, personalData: { familyName: "Ф", sex: "SEX_OTHER" } },
+        { ...person, personalData: { ...person.personalData, sex: "SEX_OTHER" } },
         "input.personalData.sex",
       ],
       // "Required." in the proto comment: the field is non-null.
@@ -276,7 +286,13 @@ describe("mutations", () => {
       ],
       [
         "defineTermSystem",
-        { schoolId: F.s1, terms: [{ number: 1, firstDay: 20260901 }] },
+        {
+          schoolId: F.s1,
+          academicYear: { startYear: 2026 },
+          gradeLevels: [5],
+          kind: "TERM_KIND_HALF_YEAR",
+          terms: [{ number: 1, firstDay: 20260901 }],
+        },
         "input.terms[0].firstDay",
       ],
       ["login", { username: "u", password: "p", otp: "1" }, "input.otp"],
@@ -294,6 +310,70 @@ describe("mutations", () => {
         .toMatch(new RegExp(`^${path.replace(/[[\].]/g, "\\$&")}: `));
       expect.soft(h.fakes.totalCalls(), what).toBe(0);
     }
+  });
+
+  it('a field the service always refuses absent ("Required." in its proto) is non-null: left out or null, it is BAD_USER_INPUT naming input.<field>, reaching no service', async () => {
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
+    const year = { startYear: 2026 };
+    const lesson = { schoolId: F.s1, academicYear: year, classGroupId: F.c1, lessonId: "l1" };
+    const cases: [string, unknown, string][] = [
+      // auth
+      ["login", { username: "u" }, "input.password"],
+      ["enableAccount", { accountId: null }, "input.accountId"],
+      ["grantRole", { accountId: "acc-t1" }, "input.grant"],
+      // identity
+      ["renameSchool", { schoolId: F.s1, name: "Школа № 1" }, "input.shortName"],
+      ["openClassGroup", { schoolId: F.s1, gradeLevel: 5, letter: "В" }, "input.academicYear"],
+      [
+        "registerPerson",
+        {
+          kind: "PERSON_KIND_STUDENT",
+          schoolId: F.s1,
+          personalData: { familyName: "Ф", givenName: "И", birthDate: "2015-03-01" },
+        },
+        "input.personalData.sex",
+      ],
+      // curriculum
+      ["cancelLesson", lesson, "input.reason"],
+      [
+        "defineAcademicYear",
+        { schoolId: F.s1, municipalityId: F.m1, academicYear: year },
+        "input.daysPerWeek",
+      ],
+      [
+        "draftWorkProgramme",
+        {
+          schoolId: F.s1,
+          academicYear: year,
+          subjectId: "math",
+          gradeLevel: 5,
+          items: [{ topic: "Дроби" }],
+        },
+        "input.items[0].hours",
+      ],
+    ];
+    for (const [field, input, path] of cases) {
+      h.fakes.reset();
+      const token = field === "login" ? undefined : admin;
+      const a = await h.query(token, commandOperation(field), { c: "cmd-r", i: input });
+      const what = `${field} ${path}`;
+      expect.soft(a.body.data, what).toBeUndefined();
+      expect.soft([codeOf(a), fieldOf(a)], what).toEqual(["BAD_USER_INPUT", path]);
+      expect
+        .soft(a.body.errors?.[0]?.message, what)
+        .toMatch(
+          new RegExp(`^${path.replace(/[[\].]/g, "\\$&")}: .*(was not provided|not to be null)`),
+        );
+      expect.soft(h.fakes.totalCalls(), what).toBe(0);
+    }
+    // Written in the document, too.
+    h.fakes.reset();
+    const inline = await h.query(
+      admin,
+      `mutation { cancelLesson(commandId: "c", input: { schoolId: "${F.s1}", academicYear: { startYear: 2026 }, classGroupId: "${F.c1}", lessonId: "l1" }) { replayed } }`,
+    );
+    expect([codeOf(inline), fieldOf(inline)]).toEqual(["BAD_USER_INPUT", "input.reason"]);
+    expect(h.fakes.totalCalls()).toBe(0);
   });
 
   it("a JSONObject variable for an administrative command (the old API) is refused naming input, reaching no service", async () => {
@@ -395,7 +475,7 @@ describe("mutations", () => {
     const municipal = await h.token([`MUNICIPAL_OFFICER@municipality:${F.m2}`]);
     const school = await h.query(
       municipal,
-      `mutation { renameSchool(commandId: "c", input: { schoolId: "${F.s1}", name: "x" }) { ok } }`,
+      `mutation { renameSchool(commandId: "c", input: { schoolId: "${F.s1}", name: "x", shortName: "x" }) { ok } }`,
     );
     expect(codeOf(school)).toBe("FORBIDDEN");
   });
@@ -440,8 +520,10 @@ describe("mutations", () => {
     const guardian = await h.token(["GUARDIAN"], F.g1);
     expect(codeOf(await run("disableAccount", guardian, input))).toBe("FORBIDDEN");
     expect(codeOf(await run("enableAccount", teacher, { accountId: "acc-t1" }))).toBe("FORBIDDEN");
+    // accountId is required ("Required." in the proto): the misspelt one is missing, and unknown.
     const misspelt = await run("disableAccount", admin, { accountID: "acc-t1", reason: "x" });
-    expect([codeOf(misspelt), fieldOf(misspelt)]).toEqual(["BAD_USER_INPUT", "input.accountID"]);
+    expect([codeOf(misspelt), fieldOf(misspelt)]).toEqual(["BAD_USER_INPUT", "input.accountId"]);
+    expect(misspelt.body.errors?.map((e) => e.extensions?.field)).toContain("input.accountID");
     const withId = await run("enableAccount", admin, { accountId: "acc-t1", commandId: "x" });
     expect([codeOf(withId), fieldOf(withId)]).toEqual(["BAD_USER_INPUT", "input.commandId"]);
     expect((await run("disableAccount", undefined, input)).status).toBe(401);
@@ -480,7 +562,7 @@ describe("mutations", () => {
     expect([none.status, codeOf(none)]).toEqual([401, "UNAUTHENTICATED"]);
     const mixed = await h.query(
       undefined,
-      `mutation { logout(commandId: "c", input: { refreshToken: "r" }) { ok } renameSchool(commandId: "c", input: { schoolId: "s1", name: "x" }) { ok } }`,
+      `mutation { logout(commandId: "c", input: { refreshToken: "r" }) { ok } renameSchool(commandId: "c", input: { schoolId: "s1", name: "x", shortName: "x" }) { ok } }`,
     );
     expect([mixed.status, codeOf(mixed)]).toEqual([401, "UNAUTHENTICATED"]);
     // No token needed: it reaches identity's AuthService (the fakes do not implement it).

@@ -237,14 +237,51 @@ describe("schema", () => {
     expect(enumValues("DefineTermSystemInput", "kind")).toEqual(protoNames(TermKind));
     // One academic year input for every command.
     expect(String(inputField("OpenClassGroupInput", "academicYear")?.type)).toBe(
-      "AcademicYearInput",
+      "AcademicYearInput!",
+    );
+    expect(String(inputField("GenerateLessonsInput", "academicYear")?.type)).toBe(
+      "AcademicYearInput!",
     );
     // Descriptions are the proto comments; "Required." in one makes the field non-null.
     expect(inputField("CreateAccountInput", "personId")?.description).toBe(
       "A staff member, student or guardian; empty for a platform account (PLATFORM_ADMIN only).",
     );
     expect(String(inputField("DisableAccountInput", "reason")?.type)).toBe("String!");
-    expect(String(inputField("DisableAccountInput", "accountId")?.type)).toBe("ID");
+    expect(String(inputField("CreateAccountInput", "personId")?.type)).toBe("ID");
+  });
+
+  it("makes an administrative input field non-null exactly where its proto says Required. (the service always refuses it absent)", () => {
+    const typeOf = (type: string, field: string) => {
+      const t = schema.getType(type);
+      return isInputObjectType(t) ? String(t.getFields()[field]?.type) : undefined;
+    };
+    const cases: [string, string, string][] = [
+      // auth: every account command names its account; a login needs both credentials.
+      ["DisableAccountInput", "accountId", "ID!"],
+      ["LoginInput", "password", "String!"],
+      ["GrantRoleInput", "grant", "RoleGrantInput!"],
+      ["RoleGrantInput", "role", "String!"],
+      // identity: nested messages too.
+      ["RenameSchoolInput", "shortName", "String!"],
+      ["RegisterPersonInput", "personalData", "PersonalDataInput!"],
+      ["PersonalDataInput", "sex", "SexInput!"],
+      ["OpenClassGroupInput", "gradeLevel", "Int!"],
+      // curriculum: the school, the year, a list the service wants non-empty.
+      ["CancelLessonInput", "reason", "String!"],
+      ["DefineAcademicYearInput", "daysPerWeek", "Int!"],
+      ["DraftWorkProgrammeInput", "items", "[PlannedLessonInput!]!"],
+      ["PlannedLessonInput", "hours", "Int!"],
+      // Required only sometimes (one kind of caller, one of two alternatives) or defaulted:
+      // nullable, and the service's own error speaks for a missing one.
+      ["ChangePasswordInput", "currentPassword", "String"],
+      ["AddSubjectInput", "schoolId", "ID"],
+      ["AddSubjectInput", "municipalityId", "ID"],
+      ["AssignHomeroomTeacherInput", "homeroomTeacherId", "ID"],
+      ["DefineAcademicYearInput", "timeZone", "String"],
+      ["DraftWorkProgrammeInput", "authorId", "ID"],
+    ];
+    for (const [type, field, expected] of cases)
+      expect.soft(typeOf(type, field), `${type}.${field}`).toBe(expected);
   });
 
   it("commandOperation selects every payload field, nested objects' too, and validates for every command", () => {
