@@ -40,6 +40,26 @@ describe("mutations", () => {
   const record = (token: string | undefined, input: unknown, c = "cmd-1") =>
     h.query(token, RECORD, { c, i: input });
 
+  /** A command's input refused by the gateway: BAD_USER_INPUT naming `path`, no service called. */
+  async function expectInputRefused(
+    token: string | undefined,
+    field: string,
+    input: unknown,
+    path: string,
+    message = "",
+  ) {
+    h.fakes.reset();
+    const a = await h.query(token, commandOperation(field), { c: "cmd-1", i: input });
+    const what = `${field} ${path}`;
+    expect.soft(a.status, what).toBeLessThan(500);
+    expect.soft(a.body.data, what).toBeUndefined();
+    expect.soft([codeOf(a), fieldOf(a)], what).toEqual(["BAD_USER_INPUT", path]);
+    expect
+      .soft(a.body.errors?.[0]?.message, what)
+      .toMatch(new RegExp(`^${path.replace(/[[\].]/g, "\\$&")}: ${message}`));
+    expect.soft(h.fakes.totalCalls(), what).toBe(0);
+  }
+
   it("refuses malformed input naming the field, before any service call", async () => {
     const before = h.fakes.totalCalls();
     const cases: [unknown, string, string][] = [
@@ -208,18 +228,7 @@ describe("mutations", () => {
       ],
       ["conductLesson", { ...lesson, topic: undefined }, "input.topic"],
     ];
-    for (const [field, input, path] of cases) {
-      h.fakes.reset();
-      const a = await h.query(admin, commandOperation(field), { c: "cmd-1", i: input });
-      const what = `${field} ${path}`;
-      expect.soft(a.status, what).toBeLessThan(500);
-      expect.soft(a.body.data, what).toBeUndefined();
-      expect.soft([codeOf(a), fieldOf(a)], what).toEqual(["BAD_USER_INPUT", path]);
-      expect
-        .soft(a.body.errors?.[0]?.message, what)
-        .toMatch(new RegExp(`^${path.replace(/[[\].]/g, "\\$&")}: `));
-      expect.soft(h.fakes.totalCalls(), what).toBe(0);
-    }
+    for (const [field, input, path] of cases) await expectInputRefused(admin, field, input, path);
     // Written in the document instead of a variable: the same, located in the document.
     h.fakes.reset();
     const literal = await h.query(
@@ -297,19 +306,8 @@ describe("mutations", () => {
       ],
       ["login", { username: "u", password: "p", otp: "1" }, "input.otp"],
     ];
-    for (const [field, input, path] of cases) {
-      h.fakes.reset();
-      const token = field === "login" ? undefined : admin;
-      const a = await h.query(token, commandOperation(field), { c: "cmd-1", i: input });
-      const what = `${field} ${path}`;
-      expect.soft(a.status, what).toBeLessThan(500);
-      expect.soft(a.body.data, what).toBeUndefined();
-      expect.soft([codeOf(a), fieldOf(a)], what).toEqual(["BAD_USER_INPUT", path]);
-      expect
-        .soft(a.body.errors?.[0]?.message, what)
-        .toMatch(new RegExp(`^${path.replace(/[[\].]/g, "\\$&")}: `));
-      expect.soft(h.fakes.totalCalls(), what).toBe(0);
-    }
+    for (const [field, input, path] of cases)
+      await expectInputRefused(field === "login" ? undefined : admin, field, input, path);
   });
 
   it('a field the service always refuses absent ("Required." in its proto) is non-null: left out or null, it is BAD_USER_INPUT naming input.<field>, reaching no service', async () => {
@@ -352,20 +350,14 @@ describe("mutations", () => {
         "input.items[0].hours",
       ],
     ];
-    for (const [field, input, path] of cases) {
-      h.fakes.reset();
-      const token = field === "login" ? undefined : admin;
-      const a = await h.query(token, commandOperation(field), { c: "cmd-r", i: input });
-      const what = `${field} ${path}`;
-      expect.soft(a.body.data, what).toBeUndefined();
-      expect.soft([codeOf(a), fieldOf(a)], what).toEqual(["BAD_USER_INPUT", path]);
-      expect
-        .soft(a.body.errors?.[0]?.message, what)
-        .toMatch(
-          new RegExp(`^${path.replace(/[[\].]/g, "\\$&")}: .*(was not provided|not to be null)`),
-        );
-      expect.soft(h.fakes.totalCalls(), what).toBe(0);
-    }
+    for (const [field, input, path] of cases)
+      await expectInputRefused(
+        field === "login" ? undefined : admin,
+        field,
+        input,
+        path,
+        ".*(was not provided|not to be null)",
+      );
     // Written in the document, too.
     h.fakes.reset();
     const inline = await h.query(
