@@ -104,7 +104,15 @@ describe("curriculum service process", () => {
       kind: NonSchoolDayKind.NON_SCHOOL_DAY_KIND_HOLIDAY,
       name: "Зимние каникулы",
     });
+    // Seniors on six days; a retry answers replayed.
+    const senior = { commandId: randomUUID(), schoolId, academicYear, gradeLevels: [10, 11] };
+    const setWeek = { ...senior, daysPerWeek: 6 };
+    expect(await client.call.setGradeWeekLength(setWeek)).toEqual({ replayed: false });
+    expect(await client.call.setGradeWeekLength(setWeek)).toEqual({ replayed: true });
     const calendar = await client.call.getAcademicCalendar({ schoolId, academicYear });
+    expect(calendar.gradeWeekLengths.map((w) => [w.gradeLevel, w.daysPerWeek])).toEqual(
+      Array.from({ length: 11 }, (_, i) => [i + 1, i >= 9 ? 6 : 5]),
+    );
     expect(calendar).toMatchObject({
       firstDay: "2026-09-01",
       lastDay: "2027-05-31",
@@ -118,7 +126,7 @@ describe("curriculum service process", () => {
     try {
       const consumer = await jetstream(nc).consumers.get(`${env.natsPrefix}_CURRICULUM`);
       const types: string[] = [];
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < 4; i++) {
         const m = await consumer.next({ expires: 30_000 });
         expect(m?.subject).toMatch(
           new RegExp(
@@ -127,7 +135,12 @@ describe("curriculum service process", () => {
         );
         types.push(m?.subject.split(".").at(-1) ?? "");
       }
-      expect(types).toEqual(["AcademicYearDefined", "TermSystemDefined", "NonSchoolDaysDeclared"]);
+      expect(types).toEqual([
+        "AcademicYearDefined",
+        "TermSystemDefined",
+        "NonSchoolDaysDeclared",
+        "GradeWeekLengthSet",
+      ]);
     } finally {
       await nc.close();
     }
@@ -151,6 +164,20 @@ describe("curriculum service process", () => {
     expect(overlap.details).toBe("terms: term 2 (from 2027-01-01) overlaps term 1 (to 2027-01-10)");
     const calendar = await client.call.getAcademicCalendar({ schoolId, academicYear });
     expect(calendar.termSystems.flatMap((s) => s.gradeLevels)).toEqual([5]);
+
+    const firstGraders = await grpcError(
+      client.call.setGradeWeekLength({
+        commandId: randomUUID(),
+        schoolId,
+        academicYear,
+        gradeLevels: [1],
+        daysPerWeek: 6,
+      }),
+    );
+    expect([firstGraders.code, firstGraders.details]).toEqual([
+      status.INVALID_ARGUMENT,
+      'days_per_week: grade 1 always has a 5-day week (SanPiN 1.2.3685-21: "1 класс — 5-дневная учебная неделя")',
+    ]);
 
     const badYear = await grpcError(client.call.getAcademicCalendar({ schoolId }));
     expect([badYear.code, badYear.details]).toEqual([

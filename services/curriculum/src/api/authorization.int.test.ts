@@ -118,6 +118,9 @@ describe("callers of the curriculum API", () => {
       }),
     );
     expect(generate.code).toBe(status.PERMISSION_DENIED);
+    const week = { ...school, gradeLevels: [5], daysPerWeek: 5 };
+    const setWeek = await grpcError(teacher.setGradeWeekLength({ ...week, commandId: "w" }));
+    expect(setWeek.code).toBe(status.PERMISSION_DENIED);
   });
 
   it("lets the school's municipality and the region's ministry read, not another municipality", async () => {

@@ -16,7 +16,7 @@ import {
   type Logger,
   requireRole,
 } from "@otmetka/service-kit";
-import { loadCalendar, runCalendarCommand } from "../commands/calendar.js";
+import { loadCalendar, runCalendarCommand, setGradeWeekLength } from "../commands/calendar.js";
 import type { CurriculumDeps } from "../commands/deps.js";
 import { cancelLesson, conductLesson, generateLessons, moveLesson } from "../commands/lessons.js";
 import { getStudyPlan, setStudyPlanHours, studyPlanCoverage } from "../commands/study-plans.js";
@@ -35,6 +35,7 @@ import {
   workProgrammeDelivery,
 } from "../commands/work-programmes.js";
 import type { TermSystemDefined } from "../domain/events.js";
+import { gradeDaysPerWeek } from "../domain/week-length.js";
 import type { LessonRow, LessonsReader } from "../projections/lessons-queries.js";
 import {
   Access,
@@ -133,6 +134,21 @@ export function createCurriculumService(
       );
       return { replayed };
     }),
+    setGradeWeekLength: handler(async (req, call) => {
+      await manage(call, req.schoolId);
+      const { replayed } = await setGradeWeekLength(
+        deps,
+        req.commandId,
+        {
+          schoolId: req.schoolId,
+          startYear: startYearOf(req),
+          gradeLevels: req.gradeLevels,
+          daysPerWeek: req.daysPerWeek,
+        },
+        contextOf(call),
+      );
+      return { replayed };
+    }),
     getAcademicCalendar: handler(async (req, call) => {
       await read(call, req.schoolId);
       const state = await loadCalendar(deps, req.schoolId, startYearOf(req));
@@ -145,6 +161,7 @@ export function createCurriculumService(
           timeZone: "",
           termSystems: [],
           nonSchoolDays: [],
+          gradeWeekLengths: [],
         };
       const systems = [...new Set<TermSystemDefined>(state.termSystems.values())];
       return {
@@ -166,6 +183,10 @@ export function createCurriculumService(
             kind: nonSchoolDayKindFromJSON(d.kind),
             name: d.name,
           })),
+        gradeWeekLengths: Array.from({ length: 11 }, (_, i) => ({
+          gradeLevel: i + 1,
+          daysPerWeek: gradeDaysPerWeek(year, state.weekLengths, i + 1),
+        })),
       };
     }),
     addSubject: handler(async (req, call) => {

@@ -7,8 +7,11 @@ import {
   calendarStreamId,
 } from "../domain/calendar.js";
 import { invalidInput } from "../domain/errors.js";
+import { studyPlanStreamId } from "../domain/study-plan.js";
+import { foldTimetable, timetableStreamId } from "../domain/timetable.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
-import { runCommand } from "./run-command.js";
+import { withMetadata } from "./lessons.js";
+import { checkCommandId, runCommand, runStreamsCommand } from "./run-command.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -33,11 +36,14 @@ export function checkStartYear(startYear: number | undefined): number {
   return startYear;
 }
 
+/** The calendar commands decided on the calendar alone (SetGradeWeekLength reads more). */
+export type CalendarRequest = Exclude<CalendarCommand, { kind: "SetGradeWeekLength" }>;
+
 /** Validates the ids every calendar command shares, then runs it on the school-year stream. */
 export async function runCalendarCommand(
   deps: CurriculumDeps,
   commandId: string,
-  command: CalendarCommand,
+  command: CalendarRequest,
   ctx: CallContext = {},
 ) {
   const schoolId = checkSchoolId(command.schoolId);
@@ -52,6 +58,71 @@ export async function runCalendarCommand(
     commandId,
     result: () => ({}),
     ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
+  });
+}
+
+export interface SetGradeWeekLengthInput {
+  schoolId: string;
+  startYear: number;
+  gradeLevels: number[];
+  daysPerWeek: number;
+}
+
+/**
+ * Sets the week length of some grade levels. The decision reads the school's timetable (no
+ * Saturday slot of a grade level going to five days) and study plan (no more planned hours
+ * than a five-day week allows) besides the calendar: all three are appended at the versions
+ * read, so a slot or plan hours added meanwhile make it decide again on fresh reads.
+ */
+export async function setGradeWeekLength(
+  deps: CurriculumDeps,
+  commandId: string,
+  input: SetGradeWeekLengthInput,
+  ctx: CallContext = {},
+) {
+  checkCommandId(commandId);
+  const schoolId = checkSchoolId(input.schoolId);
+  const startYear = checkStartYear(input.startYear);
+  const calendarId = calendarStreamId(schoolId, startYear);
+  const timetableId = timetableStreamId(schoolId, startYear);
+  const planId = studyPlanStreamId(schoolId, startYear);
+  return runStreamsCommand(deps.store, {
+    commandId,
+    payload: { SetGradeWeekLength: { ...input, schoolId, startYear } },
+    what: `${calendarId}, its timetable or study plan`,
+    async decide() {
+      const [calendar, timetable, plan] = await Promise.all([
+        loadAggregate(deps.store, calendarId, calendarDecider),
+        deps.store.readStream(timetableId),
+        deps.store.readStream(planId),
+      ]);
+      // The plan's hours in force: the last setting of each grade level and subject.
+      const hours = new Map<string, { gradeLevel: number; hoursPerWeek: number }>();
+      for (const e of plan) {
+        const h = e.data as { gradeLevel: number; subjectId: string; hoursPerWeek: number };
+        hours.set(`${h.gradeLevel}|${h.subjectId}`, h);
+      }
+      const events = calendarDecider.decide(
+        {
+          kind: "SetGradeWeekLength",
+          schoolId,
+          startYear,
+          gradeLevels: input.gradeLevels,
+          daysPerWeek: input.daysPerWeek,
+          slots: [...foldTimetable(timetable).slots.values()],
+          plannedHours: [...hours.values()],
+        },
+        calendar.state,
+      );
+      return {
+        result: {},
+        appends: [
+          { streamId: calendarId, expected: calendar.version, events: withMetadata(events, ctx) },
+          { streamId: timetableId, expected: timetable.at(-1)?.version ?? 0, events: [] },
+          { streamId: planId, expected: plan.at(-1)?.version ?? 0, events: [] },
+        ],
+      };
+    },
   });
 }
 

@@ -11,10 +11,12 @@ import {
 } from "../domain/plan-coverage.js";
 import { studyPlanDecider, studyPlanStreamId } from "../domain/study-plan.js";
 import { timetableDecider, timetableStreamId } from "../domain/timetable.js";
+import { gradeDaysPerWeek } from "../domain/week-length.js";
 import { currentVersion, programmeDecider, programmeIdOf } from "../domain/work-programme.js";
 import { checkSchoolId, checkStartYear } from "./calendar.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
-import { runCommand } from "./run-command.js";
+import { withMetadata } from "./lessons.js";
+import { checkCommandId, runStreamsCommand } from "./run-command.js";
 import { subjectKnown } from "./subjects.js";
 
 export async function setStudyPlanHours(
@@ -29,25 +31,42 @@ export async function setStudyPlanHours(
   },
   ctx: CallContext = {},
 ) {
+  checkCommandId(commandId);
   const schoolId = checkSchoolId(input.schoolId);
   const startYear = checkStartYear(input.startYear);
-  const calendar = (
-    await loadAggregate(deps.store, calendarStreamId(schoolId, startYear), calendarDecider)
-  ).state.year;
-  return runCommand(deps.store, {
-    streamId: studyPlanStreamId(schoolId, startYear),
-    decider: studyPlanDecider,
-    command: {
-      calendar,
-      gradeLevel: input.gradeLevel,
-      subjectId: input.subjectId,
-      subjectKnown: await subjectKnown(deps, schoolId, input.subjectId),
-      hoursPerWeek: input.hoursPerWeek,
-    },
+  const known = await subjectKnown(deps, schoolId, input.subjectId);
+  const calendarId = calendarStreamId(schoolId, startYear);
+  const planId = studyPlanStreamId(schoolId, startYear);
+  // The calendar is appended at the version read too: a grade's week set to five days
+  // meanwhile (SetGradeWeekLength, which reads the plan likewise) makes it decide again.
+  return runStreamsCommand(deps.store, {
     commandId,
     payload: { SetStudyPlanHours: input },
-    result: () => ({}),
-    ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
+    what: `${planId} or its calendar`,
+    async decide() {
+      const [calendar, plan] = await Promise.all([
+        loadAggregate(deps.store, calendarId, calendarDecider),
+        loadAggregate(deps.store, planId, studyPlanDecider),
+      ]);
+      const events = studyPlanDecider.decide(
+        {
+          calendar: calendar.state.year,
+          weekLengths: calendar.state.weekLengths,
+          gradeLevel: input.gradeLevel,
+          subjectId: input.subjectId,
+          subjectKnown: known,
+          hoursPerWeek: input.hoursPerWeek,
+        },
+        plan.state,
+      );
+      return {
+        result: {},
+        appends: [
+          { streamId: planId, expected: plan.version, events: withMetadata(events, ctx) },
+          { streamId: calendarId, expected: calendar.version, events: [] },
+        ],
+      };
+    },
   });
 }
 
@@ -96,7 +115,8 @@ export async function studyPlanCoverage(
   for (const h of plan.state.hours.values()) {
     if (!schoolWeeks.has(h.gradeLevel) && calendar.termSystems.has(h.gradeLevel)) {
       const days = schoolDays(calendar, h.gradeLevel).length;
-      schoolWeeks.set(h.gradeLevel, Math.round(days / year.daysPerWeek));
+      const week = gradeDaysPerWeek(year, calendar.weekLengths, h.gradeLevel);
+      schoolWeeks.set(h.gradeLevel, Math.round(days / week));
     }
     const { state } = await loadAggregate(
       deps.store,

@@ -179,17 +179,12 @@ export async function addTimetableSlot(
   input: AddSlotInput,
   ctx: CallContext = {},
 ) {
+  checkCommandId(commandId);
   const school = await schoolFacts(deps, input);
   const slotId = randomUUID();
-  const calendar = await loadAggregate(
-    deps.store,
-    calendarStreamId(school.schoolId, school.startYear),
-    calendarDecider,
-  );
   const command = {
     kind: "AddTimetableSlot" as const,
     school,
-    calendar: calendar.state.year,
     slotId,
     weekday: input.weekday,
     period: input.period,
@@ -200,16 +195,40 @@ export async function addTimetableSlot(
     validTo: input.validTo,
     ...(await target(deps, input.classGroupId, input.subgroupId)),
   };
-  const out = await run(
-    deps,
-    school,
+  const calendarId = calendarStreamId(school.schoolId, school.startYear);
+  const timetableId = timetableStreamId(school.schoolId, school.startYear);
+  // The calendar is appended at the version read too: a grade's week set to five days
+  // meanwhile (SetGradeWeekLength, which reads the timetable likewise) makes it decide again.
+  return runStreamsCommand(deps.store, {
     commandId,
-    command,
-    { AddTimetableSlot: input },
-    { slotId },
-    ctx,
-  );
-  return out as { result: { slotId: string }; replayed: boolean };
+    payload: { AddTimetableSlot: input },
+    what: `${timetableId} or its calendar`,
+    async decide() {
+      const [calendar, recorded] = await Promise.all([
+        loadAggregate(deps.store, calendarId, calendarDecider),
+        deps.store.readStream(timetableId),
+      ]);
+      const events = timetableDecider.decide(
+        {
+          ...command,
+          calendar: calendar.state.year,
+          weekLengths: calendar.state.weekLengths,
+        },
+        foldTimetable(recorded),
+      );
+      return {
+        result: { slotId },
+        appends: [
+          {
+            streamId: timetableId,
+            expected: recorded.at(-1)?.version ?? 0,
+            events: withMetadata(events, ctx),
+          },
+          { streamId: calendarId, expected: calendar.version, events: [] },
+        ],
+      };
+    },
+  });
 }
 
 export async function endTimetableSlot(

@@ -12,14 +12,18 @@ import { invalidInput, refused } from "./errors.js";
 import {
   type AcademicYearDefined,
   eventName,
+  type GradeWeekLengthSet,
   type NonSchoolDayKind,
   type NonSchoolDaysDeclared,
   newEvent,
   type TermDates,
   type TermKind,
   type TermSystemDefined,
+  type TimetableSlotAdded,
 } from "./events.js";
+import { MAX_WEEKLY_LOAD } from "./study-plan.js";
 import { checkText, TEXT_LIMITS } from "./text.js";
+import { FIRST_GRADE_RULE, gradeDaysPerWeek } from "./week-length.js";
 
 /** One school's calendar for one academic year: lesson days, term systems, non-school days. */
 export const calendarStreamId = (schoolId: string, startYear: number) =>
@@ -41,6 +45,8 @@ export interface CalendarState {
   /** The term system in force per grade level (a later definition replaces an earlier one). */
   termSystems: Map<number, TermSystemDefined>;
   nonSchoolDays: NonSchoolDaysDeclared[];
+  /** Week lengths set per grade level (SetGradeWeekLength); see gradeDaysPerWeek for the rest. */
+  weekLengths: Map<number, number>;
 }
 
 export type CalendarCommand =
@@ -70,10 +76,25 @@ export type CalendarCommand =
       lastDay: string;
       dayKind: string;
       name: string;
+    }
+  | {
+      kind: "SetGradeWeekLength";
+      schoolId: string;
+      startYear: number;
+      gradeLevels: number[];
+      daysPerWeek: number;
+      /** The school's timetable slots and study plan hours of the year, read with the calendar. */
+      slots: readonly TimetableSlotAdded[];
+      plannedHours: readonly { gradeLevel: number; hoursPerWeek: number }[];
     };
 
 export const calendarDecider: Decider<CalendarState, CalendarCommand> = {
-  initialState: () => ({ year: undefined, termSystems: new Map(), nonSchoolDays: [] }),
+  initialState: () => ({
+    year: undefined,
+    termSystems: new Map(),
+    nonSchoolDays: [],
+    weekLengths: new Map(),
+  }),
   evolve(state, event: RecordedEvent) {
     switch (eventName(event.type)) {
       case "AcademicYearDefined":
@@ -83,6 +104,12 @@ export const calendarDecider: Decider<CalendarState, CalendarCommand> = {
         const termSystems = new Map(state.termSystems);
         for (const g of system.gradeLevels) termSystems.set(g, system);
         return { ...state, termSystems };
+      }
+      case "GradeWeekLengthSet": {
+        const set = event.data as GradeWeekLengthSet;
+        const weekLengths = new Map(state.weekLengths);
+        for (const g of set.gradeLevels) weekLengths.set(g, set.daysPerWeek);
+        return { ...state, weekLengths };
       }
       case "NonSchoolDaysDeclared":
         return {
@@ -101,6 +128,8 @@ export const calendarDecider: Decider<CalendarState, CalendarCommand> = {
         return [defineTerms(command, requireYear(state))];
       case "DeclareNonSchoolDays":
         return [declareDays(command, requireYear(state), state)];
+      case "SetGradeWeekLength":
+        return [setWeekLength(command, requireYear(state))];
     }
   },
 };
@@ -157,15 +186,7 @@ function defineTerms(
   c: Extract<CalendarCommand, { kind: "DefineTermSystem" }>,
   year: AcademicYearDefined,
 ) {
-  if (c.gradeLevels.length === 0)
-    throw invalidInput("grade_levels", "must name at least one grade level");
-  for (const g of c.gradeLevels) {
-    if (!Number.isInteger(g) || g < 1 || g > 11)
-      throw invalidInput("grade_levels", `must be 1-11, got ${g}`);
-  }
-  if (new Set(c.gradeLevels).size !== c.gradeLevels.length) {
-    throw invalidInput("grade_levels", "must not repeat a grade level");
-  }
+  checkGradeLevels(c.gradeLevels);
   if (!(c.termKind in TERM_COUNT)) {
     throw invalidInput(
       "kind",
@@ -230,6 +251,71 @@ function defineTerms(
   });
 }
 
+function checkGradeLevels(gradeLevels: number[]) {
+  if (gradeLevels.length === 0)
+    throw invalidInput("grade_levels", "must name at least one grade level");
+  for (const g of gradeLevels) {
+    if (!Number.isInteger(g) || g < 1 || g > 11)
+      throw invalidInput("grade_levels", `must be 1-11, got ${g}`);
+  }
+  if (new Set(gradeLevels).size !== gradeLevels.length) {
+    throw invalidInput("grade_levels", "must not repeat a grade level");
+  }
+}
+
+function setWeekLength(
+  c: Extract<CalendarCommand, { kind: "SetGradeWeekLength" }>,
+  year: AcademicYearDefined,
+) {
+  checkGradeLevels(c.gradeLevels);
+  if (c.daysPerWeek !== 5 && c.daysPerWeek !== 6) {
+    throw invalidInput("days_per_week", `must be 5 or 6, got ${c.daysPerWeek}`);
+  }
+  if (c.daysPerWeek === 6 && c.gradeLevels.includes(1)) {
+    throw invalidInput("days_per_week", `grade 1 always has a 5-day week (${FIRST_GRADE_RULE})`);
+  }
+  if (c.daysPerWeek === 5) {
+    // Refused rather than ending the slots: ending them would silently drop lessons the school
+    // planned; the admin ends or moves them (EndTimetableSlot) and sets the week again.
+    const saturday = c.slots.filter(
+      (s) => s.weekday > 5 && c.gradeLevels.includes(s.gradeLevel) && s.validFrom <= s.validTo,
+    );
+    if (saturday.length > 0) {
+      const named = saturday
+        .slice(0, 5)
+        .map(
+          (s) =>
+            `slot ${s.slotId} (grade ${s.gradeLevel}, class group ${s.classGroupId}, period ${s.period}, ${s.validFrom} - ${s.validTo})`,
+        )
+        .join(", ");
+      const more = saturday.length > 5 ? ` and ${saturday.length - 5} more` : "";
+      throw refused(
+        "days_per_week",
+        `a 5-day week has no Saturday, but these Saturday slots exist: ${named}${more}; end them first (EndTimetableSlot)`,
+      );
+    }
+    for (const g of [...c.gradeLevels].sort((a, b) => a - b)) {
+      const planned = c.plannedHours
+        .filter((h) => h.gradeLevel === g)
+        .reduce((n, h) => n + h.hoursPerWeek, 0);
+      const max = MAX_WEEKLY_LOAD[5][g - 1] as number;
+      if (planned > max) {
+        throw refused(
+          "days_per_week",
+          `grade ${g}'s study plan has ${planned} lessons a week, more than the ${max} allowed on a 5-day week; lower it first (SetStudyPlanHours)`,
+        );
+      }
+    }
+  }
+  return newEvent("GradeWeekLengthSet", {
+    schoolId: year.schoolId,
+    municipalityId: year.municipalityId,
+    academicYear: year.academicYear,
+    gradeLevels: [...c.gradeLevels].sort((a, b) => a - b),
+    daysPerWeek: c.daysPerWeek,
+  });
+}
+
 function declareDays(
   c: Extract<CalendarCommand, { kind: "DeclareNonSchoolDays" }>,
   year: AcademicYearDefined,
@@ -272,8 +358,8 @@ export interface SchoolDay {
 }
 
 /**
- * The days a grade level has lessons: inside a term of its system, on a weekday the school
- * teaches (Mon-Fri or Mon-Sat), and not a declared non-school day.
+ * The days a grade level has lessons: inside a term of its system, on a weekday of the grade
+ * level's week (Mon-Fri or Mon-Sat, gradeDaysPerWeek), and not a declared non-school day.
  */
 export function schoolDays(state: CalendarState, gradeLevel: number): SchoolDay[] {
   const year = requireYear(state);
@@ -283,10 +369,11 @@ export function schoolDays(state: CalendarState, gradeLevel: number): SchoolDay[
       "grade_level",
       `grade ${gradeLevel} has no term system in ${year.academicYear.startYear}`,
     );
+  const week = gradeDaysPerWeek(year, state.weekLengths, gradeLevel);
   const days: SchoolDay[] = [];
   for (const term of system.terms) {
     for (const date of eachDay(term.firstDay, term.lastDay)) {
-      if (isoWeekday(date) > year.daysPerWeek) continue;
+      if (isoWeekday(date) > week) continue;
       if (state.nonSchoolDays.some((d) => d.firstDay <= date && date <= d.lastDay)) continue;
       days.push({ date, term: term.number });
     }

@@ -40,6 +40,12 @@ export interface TermSystemDefined extends SchoolScoped {
   terms: TermDates[];
 }
 
+export interface GradeWeekLengthSet extends SchoolScoped {
+  academicYear: AcademicYearJson;
+  gradeLevels: number[];
+  daysPerWeek: number;
+}
+
 export interface NonSchoolDaysDeclared extends SchoolScoped {
   academicYear: AcademicYearJson;
   firstDay: CivilDate;
@@ -193,6 +199,7 @@ export interface CurriculumEvents {
   TimetableSlotEnded: TimetableSlotEnded;
   AcademicYearDefined: AcademicYearDefined;
   TermSystemDefined: TermSystemDefined;
+  GradeWeekLengthSet: GradeWeekLengthSet;
   NonSchoolDaysDeclared: NonSchoolDaysDeclared;
   SubjectAdded: SubjectAdded;
 }

@@ -31,6 +31,15 @@ it("decided payloads are the proto3 JSON of their proto messages", () => {
       ],
     },
     {
+      kind: "SetGradeWeekLength",
+      schoolId: school,
+      startYear: 2026,
+      gradeLevels: [2, 3],
+      daysPerWeek: 5,
+      slots: [],
+      plannedHours: [],
+    },
+    {
       kind: "DeclareNonSchoolDays",
       schoolId: school,
       startYear: 2026,

@@ -1,6 +1,7 @@
 import type { Decider, NewEvent, RecordedEvent } from "@otmetka/eventstore";
 import { invalidInput, notFound, refused } from "./errors.js";
 import { type AcademicYearDefined, eventName, newEvent, type StudyPlanHoursSet } from "./events.js";
+import { gradeDaysPerWeek, weekLengthReason } from "./week-length.js";
 
 /** A school's study plan (учебный план) for a year: weekly hours per subject per grade level. */
 export const studyPlanStreamId = (schoolId: string, startYear: number) =>
@@ -22,6 +23,8 @@ export interface StudyPlanState {
 
 export interface SetStudyPlanHours {
   calendar: AcademicYearDefined | undefined;
+  /** The calendar's week lengths set per grade level (none: the school's, grade 1 five days). */
+  weekLengths?: ReadonlyMap<number, number>;
   gradeLevel: number;
   subjectId: string;
   subjectKnown: boolean;
@@ -53,11 +56,19 @@ export const studyPlanDecider: Decider<StudyPlanState, SetStudyPlanHours> = {
     const others = [...state.hours.values()]
       .filter((h) => h.gradeLevel === c.gradeLevel && h.subjectId !== c.subjectId)
       .reduce((n, h) => n + h.hoursPerWeek, 0);
-    const max = MAX_WEEKLY_LOAD[year.daysPerWeek as 5 | 6][c.gradeLevel - 1] as number;
+    // The grade level's week, not the school's: a six-day school's grades on five days have
+    // the five-day maximum.
+    const weekLengths = c.weekLengths ?? new Map<number, number>();
+    const week = gradeDaysPerWeek(year, weekLengths, c.gradeLevel) as 5 | 6;
+    const max = MAX_WEEKLY_LOAD[week][c.gradeLevel - 1] as number;
     if (others + c.hoursPerWeek > max) {
+      const why =
+        week === year.daysPerWeek && !weekLengths.has(c.gradeLevel)
+          ? ""
+          : ` (${weekLengthReason(year, weekLengths, c.gradeLevel)})`;
       throw refused(
         "hours_per_week",
-        `grade ${c.gradeLevel} would have ${others + c.hoursPerWeek} lessons a week, more than the ${max} allowed on a ${year.daysPerWeek}-day week`,
+        `grade ${c.gradeLevel} would have ${others + c.hoursPerWeek} lessons a week, more than the ${max} allowed on a ${week}-day week${why}`,
       );
     }
     return [

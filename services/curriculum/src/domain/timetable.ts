@@ -10,6 +10,7 @@ import {
   type TimetableSlotAdded,
 } from "./events.js";
 import { checkText, TEXT_LIMITS } from "./text.js";
+import { gradeDaysPerWeek, weekLengthReason } from "./week-length.js";
 
 /*
  * One school's teaching assignments and weekly timetable for one academic year, in one
@@ -89,6 +90,8 @@ export type TimetableCommand =
       kind: "AddTimetableSlot";
       school: SchoolFacts;
       calendar: AcademicYearDefined | undefined;
+      /** The calendar's week lengths set per grade level (none: the school's, grade 1 five days). */
+      weekLengths?: ReadonlyMap<number, number>;
       slotId: string;
       weekday: number;
       period: number;
@@ -283,10 +286,14 @@ function addSlot(c: Cmd<"AddTimetableSlot">, state: TimetableState, scope: Scope
   const year = c.calendar;
   if (!year)
     throw refused("academic_year", "the school's calendar for this year is not defined yet");
-  if (!Number.isInteger(c.weekday) || c.weekday < 1 || c.weekday > year.daysPerWeek) {
+  const weekLengths = c.weekLengths ?? new Map<number, number>();
+  // The school's longest week first (input no grade level could take), the grade's below.
+  const longest = Math.max(year.daysPerWeek, ...weekLengths.values());
+  if (!Number.isInteger(c.weekday) || c.weekday < 1 || c.weekday > longest) {
+    const whose = longest > year.daysPerWeek ? "a grade level of the school has" : "the school has";
     throw invalidInput(
       "weekday",
-      `must be 1-${year.daysPerWeek} (the school has a ${year.daysPerWeek}-day week), got ${c.weekday}`,
+      `must be 1-${longest} (${whose} a ${longest}-day week), got ${c.weekday}`,
     );
   }
   if (!Number.isInteger(c.period) || c.period < 1 || c.period > MAX_PERIOD) {
@@ -303,6 +310,13 @@ function addSlot(c: Cmd<"AddTimetableSlot">, state: TimetableState, scope: Scope
   }
   const room = checkText("room", c.room, { max: TEXT_LIMITS.room, required: false });
   const cg = checkTarget(c, c.school);
+  const week = gradeDaysPerWeek(year, weekLengths, cg.gradeLevel);
+  if (c.weekday > week) {
+    throw refused(
+      "weekday",
+      `${WEEKDAYS[c.weekday]} is not a school day of class group ${cg.gradeLevel}${cg.letter}: ${weekLengthReason(year, weekLengths, cg.gradeLevel)} (weekday 1-${week}, got ${c.weekday})`,
+    );
+  }
   const when = `${WEEKDAYS[c.weekday]} period ${c.period}`;
   for (const s of state.slots.values()) {
     if (s.weekday !== c.weekday || s.period !== c.period) continue;

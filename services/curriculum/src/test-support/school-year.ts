@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { TestServerUrls } from "@otmetka/testing";
 import { expect } from "vitest";
-import { runCalendarCommand } from "../commands/calendar.js";
+import { type CalendarRequest, runCalendarCommand } from "../commands/calendar.js";
 import type { CurriculumDeps } from "../commands/deps.js";
 import { addSubject } from "../commands/subjects.js";
 import type { CalendarCommand } from "../domain/calendar.js";
@@ -23,7 +23,7 @@ export const HALF_YEARS: TermSystem = {
 };
 
 /** Runs calendar commands through the command handler, each with a new command id. */
-export const calendarCommands = (deps: CurriculumDeps) => (c: CalendarCommand) =>
+export const calendarCommands = (deps: CurriculumDeps) => (c: CalendarRequest) =>
   runCalendarCommand(deps, randomUUID(), c);
 
 /**
