@@ -7,11 +7,16 @@ import {
   type TestTokenIssuer,
   useTestEnvironment,
 } from "@otmetka/testing";
+import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { type FakeServices, startFakeServices } from "./test-support/fake-services.js";
 import { F } from "./test-support/fixture.js";
 
-/* main.ts as a real process: configuration, HTTP at /graphql, graceful stop, bad config. */
+/*
+ * main.ts as a real process: configuration, HTTP and WebSocket at /graphql, graceful stop, bad
+ * config.
+ */
 const env = useTestEnvironment({ label: "gateway_main" });
 const cwd = fileURLToPath(new URL("..", import.meta.url));
 
@@ -82,7 +87,33 @@ describe("gateway process", () => {
       body: JSON.stringify({ query: "{ me { roles } }" }),
     });
     expect(anonymous.status).toBe(401);
+    // The same path over WebSocket (graphql-ws); SIGTERM closes the open socket (1001).
+    let closedWith: number | undefined;
+    const client = createClient({
+      url: url.replace(/^http/, "ws"),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${token}` },
+      on: {
+        closed: (e) => {
+          closedWith = (e as { code: number }).code;
+        },
+      },
+    });
+    const events: unknown[] = [];
+    const subscribed = client.subscribe(
+      { query: `subscription { dashboardChanged(scope: { schoolId: "${F.s1}" }) { id } }` },
+      { next: (r) => void events.push(r), error: () => {}, complete: () => {} },
+    );
+    expect(await client.iterate({ query: "{ me { roles } }" }).next()).toEqual({
+      done: false,
+      value: { data: { me: { roles: [`SCHOOL_ADMIN@school:${F.s1}`] } } },
+    });
     expect(await gateway.stop("SIGTERM")).toEqual({ code: 0, signal: null });
+    expect(closedWith).toBe(1001);
+    expect(events).toEqual([]);
+    subscribed();
+    await client.dispose();
   });
 
   it("refuses a bad variable at start-up, naming it (exit 1)", async () => {

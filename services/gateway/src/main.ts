@@ -1,7 +1,6 @@
 // First import, on its own: validates the config, then starts OpenTelemetry before anything
 // loads @grpc/grpc-js (see bootstrap.ts).
 import "./bootstrap.js";
-import { createServer } from "node:http";
 import { jetstream } from "@nats-io/jetstream";
 import { messagingNames } from "@otmetka/messaging";
 import { connectNats, createCallerVerifier, createLogger, runService } from "@otmetka/service-kit";
@@ -9,6 +8,7 @@ import { jetStreamAuditSink } from "./audit/publisher.js";
 import { connectBackends } from "./backends/clients.js";
 import { config, telemetry } from "./bootstrap.js";
 import { createGateway, readPersistedOperations } from "./http/gateway.js";
+import { listenGateway } from "./http/websocket.js";
 import { NoticeHub } from "./subscriptions/notices.js";
 
 // Wiring only. Shutdown runs in reverse: HTTP server, gRPC clients, NATS, telemetry.
@@ -57,10 +57,8 @@ await runService(async (lifecycle) => {
     },
     trustedProxyHops: config.GATEWAY_TRUSTED_PROXY_HOPS,
   });
-  const server = createServer(yoga);
-  await new Promise<void>((resolve) => server.listen(config.HTTP_PORT, config.HTTP_HOST, resolve));
+  // GraphQL over HTTP (SSE included) and over WebSocket (graphql-ws) on one server and path.
+  const http = await listenGateway(yoga, config.HTTP_PORT, config.HTTP_HOST);
   logger.info({ port: config.HTTP_PORT, path: "/graphql" }, "gateway listening");
-  lifecycle.onShutdown("http server", async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  lifecycle.onShutdown("http server", () => http.close());
 });

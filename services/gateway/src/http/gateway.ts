@@ -22,7 +22,7 @@ import {
   type OperationDefinitionNode,
   parse,
 } from "graphql";
-import { createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
+import { createGraphQLError, createYoga, type Plugin, type YogaServerInstance } from "graphql-yoga";
 import { type AuditSink, accessRecord } from "../audit/publisher.js";
 import type { Backends } from "../backends/clients.js";
 import { DashboardCache } from "../backends/dashboard-cache.js";
@@ -32,7 +32,7 @@ import { AuditCollector, type GatewayContext } from "../context.js";
 import { PUBLIC_COMMANDS } from "../mutations/commands.js";
 import { buildSchema } from "../schema/build.js";
 import type { NoticeHub } from "../subscriptions/notices.js";
-import { bodyLimit } from "./body-limit.js";
+import { bodyLimit, MAX_BODY_BYTES } from "./body-limit.js";
 import { clientAddress } from "./client-address.js";
 import { gqlError, locatedAt, toClientError, YOGA_INPUT_CODES } from "./errors.js";
 import { literalInputPlace } from "./input-errors.js";
@@ -127,7 +127,7 @@ async function authenticate(
   address: () => string,
 ) {
   const header = request.headers.get("authorization") ?? "";
-  const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header);
+  const token = bearerOf(header);
   if (!header && onlyPublicMutations(query)) {
     if (!limiters.perAddress.take(address())) {
       throw gqlError(
@@ -137,27 +137,42 @@ async function authenticate(
     }
     return { ...ANONYMOUS, grants: [] };
   }
-  if (!m?.[1]) {
+  if (!token) {
     throw gqlError(
       "UNAUTHENTICATED",
       "authorization: a Bearer access token is required",
       "authorization",
     );
   }
-  let caller: Awaited<ReturnType<CallerVerifier["verifyToken"]>>;
+  return verifiedCaller(o, limiters, token);
+}
+
+/** The bearer token of an `authorization` value, or undefined (HTTP header or WS connectionParams). */
+export function bearerOf(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  return /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(value)?.[1];
+}
+
+/** Verifies a token and counts one request of its caller (HTTP and WebSocket alike). */
+async function verifiedCaller(o: GatewayOptions, limiters: Limiters, token: string) {
+  let caller: Caller;
   try {
-    caller = await o.verifier.verifyToken(m[1]);
+    caller = await o.verifier.verifyToken(token);
   } catch (err) {
     if (err instanceof DomainError) throw toClientError(err).error;
     throw err;
   }
+  takeRequest(o, limiters, caller);
+  return caller;
+}
+
+function takeRequest(o: GatewayOptions, limiters: Limiters, caller: Caller): void {
   if (!limiters.perCaller.take(caller.accountId)) {
     throw gqlError(
       "RATE_LIMITED",
       `authorization: more than ${o.limits.perMinute} requests a minute`,
     );
   }
-  return caller;
 }
 
 /**
@@ -216,7 +231,19 @@ const SUGGESTION = / ?Did you mean [^?]*\?/g;
  * With `hideSuggestions`, every error's message loses graphql-js's name suggestions.
  */
 function clientErrors(hideSuggestions: boolean): Plugin {
-  const retype = (e: unknown) => {
+  const retype = clientError(hideSuggestions);
+  return {
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || Symbol.asyncIterator in result) return;
+      const r = result as { errors?: readonly unknown[] };
+      if (r.errors?.length) setResult({ ...result, errors: r.errors.map(retype) } as typeof result);
+    },
+  };
+}
+
+/** One error as clientErrors() answers it (the WebSocket path calls it directly). */
+export function clientError(hideSuggestions: boolean): (e: unknown) => unknown {
+  return (e: unknown) => {
     const err = e as GraphQLError;
     if (typeof err?.message !== "string") return e;
     const input = err.extensions && YOGA_INPUT_CODES.has(String(err.extensions.code));
@@ -239,13 +266,59 @@ function clientErrors(hideSuggestions: boolean): Plugin {
         : err.extensions,
     });
   };
-  return {
-    onResultProcess({ result, setResult }) {
-      if (Array.isArray(result) || Symbol.asyncIterator in result) return;
-      const r = result as { errors?: readonly unknown[] };
-      if (r.errors?.length) setResult({ ...result, errors: r.errors.map(retype) } as typeof result);
-    },
-  };
+}
+
+/** The initial-context key of a WebSocket operation's caller (verified at connection init). */
+export const WS_CALLER = Symbol("gateway.wsCaller");
+
+/** What the WebSocket transport (websocket.ts) shares with the HTTP path of one gateway. */
+export interface WebSocketSupport {
+  logger: Logger;
+  /** The largest request body (bytes): the largest WebSocket message too. */
+  maxBodyBytes: number;
+  hideSuggestions: boolean;
+  /** Verifies a connection's token as the HTTP header's and counts one request of its caller. */
+  connect(token: string): Promise<Caller>;
+  /** Counts one operation of the caller against the same per-caller rate limit. */
+  operation(caller: Caller): void;
+  /** The document to run: the persisted one by its hash, or `query` unless persisted-only. */
+  document(query: string, extensions: unknown): string;
+}
+
+const webSockets = new WeakMap<object, WebSocketSupport>();
+
+/** The WebSocket support of a gateway made by createGateway. */
+export function webSocketSupport(yoga: object): WebSocketSupport {
+  const ws = webSockets.get(yoga);
+  if (!ws) throw new Error("not a gateway made by createGateway");
+  return ws;
+}
+
+/**
+ * The persisted-operations plugin's rule (it runs in yoga's onParams, which a WebSocket
+ * operation never reaches), with its error codes.
+ */
+function persistedDocument(o: GatewayOptions, query: string, extensions: unknown): string {
+  if (!o.persistedOnly && !o.persistedOperations) return query;
+  if (query) {
+    if (o.persistedOnly)
+      throw createGraphQLError("PersistedQueryOnly", {
+        extensions: { code: "CANNOT_SEND_PQ_ID_AND_BODY" },
+      });
+    return query;
+  }
+  const hash = (extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)
+    ?.persistedQuery?.sha256Hash;
+  if (typeof hash !== "string")
+    throw createGraphQLError("PersistedQueryKeyNotFound", {
+      extensions: { code: "PERSISTED_QUERY_ID_REQUIRED" },
+    });
+  const stored = o.persistedOperations?.[hash];
+  if (stored === undefined)
+    throw createGraphQLError("PersistedQueryNotFound", {
+      extensions: { code: "PERSISTED_QUERY_NOT_IN_LIST" },
+    });
+  return stored;
 }
 
 export function createGateway(
@@ -315,7 +388,7 @@ export function createGateway(
         today: () => today(now()),
       }),
     );
-  return createYoga<Record<string, unknown>, GatewayContext>({
+  const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: "/graphql",
     graphiql: o.development,
@@ -344,8 +417,11 @@ export function createGateway(
     },
     context: async (initial): Promise<GatewayContext> => {
       const { request, params } = initial;
-      // The rest of the initial context is the HTTP server's (`req`, `res`): the socket.
-      const caller = await callerOf(request, params?.query, initial);
+      // The rest of the initial context is the HTTP server's (`req`, `res`): the socket. A
+      // WebSocket operation's caller was verified at its connection's init (websocket.ts).
+      const caller =
+        (initial as { [WS_CALLER]?: Caller })[WS_CALLER] ??
+        (await callerOf(request, params?.query, initial));
       const dashboardScopes = dashboardCache ? new Set<string>() : undefined;
       return {
         caller,
@@ -370,4 +446,13 @@ export function createGateway(
       };
     },
   });
+  webSockets.set(yoga, {
+    logger: o.logger,
+    maxBodyBytes: o.maxBodyBytes ?? MAX_BODY_BYTES,
+    hideSuggestions: !o.development,
+    connect: (token) => verifiedCaller(o, limiters, token),
+    operation: (caller) => takeRequest(o, limiters, caller),
+    document: (query, extensions) => persistedDocument(o, query, extensions),
+  });
+  return yoga;
 }

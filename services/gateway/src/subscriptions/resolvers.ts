@@ -8,7 +8,7 @@ import { subgroupOf } from "../resolvers/subgroups.js";
 import type { ChangeNotice } from "./notices.js";
 
 /*
- * Live subscriptions over SSE: each yields reporting's change notices for one journal, diary
+ * Live subscriptions over SSE and WebSocket: each yields reporting's change notices for one journal, diary
  * or dashboard (a hint to refetch the query). The field policies (authz/policies.ts) run
  * before `subscribe`, exactly as for the matching queries.
  */
@@ -57,7 +57,7 @@ export const subscriptionResolvers = {
 };
 
 export const subscriptionTypeDefs = `
-"""Live change notices over SSE (accept: text/event-stream): refetch the matching query on each."""
+"""Live change notices over SSE (accept: text/event-stream) or WebSocket (graphql-transport-ws): refetch the matching query on each."""
 type Subscription {
   """Marks, attendance or lessons of the journal changed (any academic year); with subgroupId, of that subgroup's journal."""
   journalChanged(classGroupId: ID!, subjectId: ID!, subgroupId: ID): ChangeNotice!

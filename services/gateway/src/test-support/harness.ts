@@ -4,6 +4,7 @@ import { startTestTokenIssuer, type TestTokenIssuer } from "@otmetka/testing";
 import type { AuditSink } from "../audit/publisher.js";
 import { connectBackends } from "../backends/clients.js";
 import { createGateway, type GatewayOptions } from "../http/gateway.js";
+import { type ListeningGateway, listenGateway } from "../http/websocket.js";
 import { type FakeServices, startFakeServices } from "./fake-services.js";
 
 export interface GraphQLAnswer {
@@ -34,6 +35,8 @@ export interface GatewayHarness {
   fetch(init: RequestInit & { path?: string }): Promise<GraphQLAnswer>;
   /** The response itself, its body unread (an SSE stream). */
   raw(init: RequestInit & { path?: string }): Promise<Response>;
+  /** The same gateway on a real HTTP server with its WebSocket endpoint (closed by close()). */
+  listen(): Promise<ListeningGateway>;
   close(): Promise<void>;
 }
 
@@ -56,6 +59,7 @@ export async function startGatewayHarness(
     ...(overrides.timeoutMs ? { timeoutMs: overrides.timeoutMs } : {}),
   });
   const records: AccessRecord[] = [];
+  const listening: ListeningGateway[] = [];
   const { sink, timeoutMs: _timeout, ...rest } = overrides;
   const yoga = createGateway({
     backends,
@@ -98,7 +102,13 @@ export async function startGatewayHarness(
       }),
     fetch: run,
     raw,
+    async listen() {
+      const l = await listenGateway(yoga, 0, "127.0.0.1");
+      listening.push(l);
+      return l;
+    },
     async close() {
+      await Promise.all(listening.map((l) => l.close()));
       backends.close();
       await fakes.stop();
       await issuer.stop();
