@@ -244,6 +244,15 @@ it("sets up a school, marks, corrects, takes attendance through GraphQL; views a
       { number: 4, firstDay: "2027-04-01", lastDay: "2027-05-31" },
     ],
   });
+  // Grade 5 keeps a five-day week whatever the school's (curriculum's per-grade week length).
+  expect(
+    await run(admin, "setGradeWeekLength", {
+      schoolId,
+      academicYear: year,
+      gradeLevels: [5],
+      daysPerWeek: 5,
+    }),
+  ).toEqual({ replayed: false });
   const subject = async (code: string, name: string) =>
     (
       (await run(admin, "addSubject", { code, name, grading: "GRADING_FIVE_POINT" })) as {

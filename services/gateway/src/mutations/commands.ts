@@ -76,6 +76,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   c("defineAcademicYear", "curriculum", "DefineAcademicYear", "admin", "A school's year."),
   c("defineTermSystem", "curriculum", "DefineTermSystem", "admin", "Terms of grade levels."),
   c("declareNonSchoolDays", "curriculum", "DeclareNonSchoolDays", "admin", "Holidays."),
+  c("setGradeWeekLength", "curriculum", "SetGradeWeekLength", "admin", "Grades' 5- or 6-day week."),
   c("addSubject", "curriculum", "AddSubject", "admin", "A subject (region, municipality, school)."),
   c("assignTeacher", "curriculum", "AssignTeacher", "admin", "A teacher for a class and subject."),
   c("assignSubstitute", "curriculum", "AssignSubstitute", "admin", "A substitute teacher."),
