@@ -50,7 +50,13 @@ export {
 export type { GroupCounters } from "./group-context.js";
 export { DEFAULT_RETRY, type RetryPolicy } from "./handler-runner.js";
 export { type HeaderMap, headerMapOf } from "./header-map.js";
-export { DEFAULT_LEASE_TTL_MS, openLeaseBucket, openParkingBucket } from "./kv-buckets.js";
+export {
+  DEFAULT_LEASE_TTL_MS,
+  openLeaseBucket,
+  openParkingBucket,
+  openRevocationsBucket,
+  REVOCATION_TTL_MS,
+} from "./kv-buckets.js";
 export { compareCheckpoints, type LogReader } from "./log-reader.js";
 export { type MessagingNames, type MessagingNamesOptions, messagingNames } from "./names.js";
 export {
@@ -66,6 +72,15 @@ export { OutboxRelay, type RelayOptions, type RelayStats } from "./relay.js";
 export { RELAY_LOCK_CLASS } from "./relay-lock.js";
 export { type ResumePoint, readResumePoint } from "./relay-resume.js";
 export { type RepublishOptions, republish } from "./republish.js";
+export {
+  type Revocation,
+  type RevocationList,
+  type RevocationReason,
+  type RevocationsBucket,
+  revokeAccess,
+  type WatchRevocationsOptions,
+  watchRevocations,
+} from "./revocations.js";
 export {
   type ContextRelayOptions,
   connectServiceNats,

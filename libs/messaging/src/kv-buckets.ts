@@ -83,6 +83,23 @@ export function openLeaseBucket(
   return openBucket(nc, names, names.leaseBucket, { ttl: ttlMs, history: 1 });
 }
 
+/**
+ * The longest lifetime of an access token (identity's IDENTITY_ACCESS_TOKEN_TTL_SECONDS is
+ * 30-3600 s). A revocation only has to outlive the tokens it refuses: each was issued at or
+ * before `revokedAt`, which is at or before the entry's write, so none is valid an access-token
+ * lifetime after the write. The margin covers clock skew between identity (which stamps `iat`,
+ * `exp` and `revokedAt`), the NATS server (which expires entries) and verifiers.
+ */
+export const REVOCATION_TTL_MS = 3_600_000 + 60_000;
+
+/**
+ * Access revocations (revocations.ts): the latest value per account id only; an entry expires
+ * REVOCATION_TTL_MS after its write, when no token it refuses can still be valid.
+ */
+export function openRevocationsBucket(nc: NatsConnection, names: MessagingNames): Promise<KV> {
+  return openBucket(nc, names, names.revocationBucket, { ttl: REVOCATION_TTL_MS, history: 1 });
+}
+
 /** Parked aggregate streams, per durable consumer; kept until released or skipped. */
 export function openParkingBucket(nc: NatsConnection, names: MessagingNames): Promise<KV> {
   return openBucket(nc, names, names.parkingBucket, { history: 1 });

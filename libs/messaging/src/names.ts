@@ -21,6 +21,8 @@ export interface MessagingNames {
   deadLetterSubject(durable: string, streamKey: string): string;
   leaseBucket: string;
   parkingBucket: string;
+  /** Access revocations by account id (identity writes, the gateway reads): `p_access-revocations`. */
+  revocationBucket: string;
 }
 
 export interface MessagingNamesOptions {
@@ -55,5 +57,6 @@ export function messagingNames(
     deadLetterSubject: (durable, streamKey) => nats.subject("deadletter", durable, streamKey),
     leaseBucket: nats.kvBucket("messaging-leases"),
     parkingBucket: nats.kvBucket("messaging-parked"),
+    revocationBucket: nats.kvBucket("access-revocations"),
   };
 }

@@ -1,0 +1,121 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { InvalidMessagingArgument } from "./errors.js";
+import { openRevocationsBucket, REVOCATION_TTL_MS } from "./kv-buckets.js";
+import { messagingNames } from "./names.js";
+import { revokeAccess, watchRevocations } from "./revocations.js";
+
+const env = useTestEnvironment({ label: "messaging_revocations" });
+let nc: NatsConnection;
+beforeAll(async () => {
+  nc = await connect({ servers: env.natsUrl });
+});
+afterAll(async () => {
+  await nc?.close();
+});
+
+const ACCOUNT = "0b6f1f1e-4c8a-4a63-9a57-3f1c2d9e8a01";
+const OTHER = "7d2c9b40-1e35-4f0a-8c6d-52a9e1f3b7c4";
+let run = 0;
+const bucketNames = () => messagingNames(`${env.natsPrefix}_r${++run}`);
+
+async function until(check: () => boolean, what: string) {
+  for (let i = 0; i < 200 && !check(); i++) await sleep(10);
+  expect(check(), what).toBe(true);
+}
+
+it("the bucket keeps one value per account for the longest token lifetime", async () => {
+  const names = bucketNames();
+  await openRevocationsBucket(nc, names);
+  const info = await (await jetstreamManager(nc)).streams.info(`KV_${names.revocationBucket}`);
+  expect(names.revocationBucket).toBe(`${env.natsPrefix}_r${run}_access-revocations`);
+  expect(info.config.max_age).toBe(REVOCATION_TTL_MS * 1_000_000);
+  expect(REVOCATION_TTL_MS).toBeGreaterThanOrEqual(3_600_000);
+  expect(info.config.max_msgs_per_subject).toBe(1);
+});
+
+it("revokeAccess keeps the latest revokedAt: a repeat or an older one writes nothing", async () => {
+  const kv = await openRevocationsBucket(nc, bucketNames());
+  expect(await revokeAccess(kv, ACCOUNT, { revokedAt: 2_000, reason: "disabled" })).toBe(true);
+  const first = await kv.get(ACCOUNT);
+  expect(first?.json()).toEqual({ revokedAt: 2_000, reason: "disabled" });
+  expect(await revokeAccess(kv, ACCOUNT, { revokedAt: 2_000, reason: "disabled" })).toBe(false);
+  expect(await revokeAccess(kv, ACCOUNT, { revokedAt: 1_000, reason: "deleted" })).toBe(false);
+  expect((await kv.get(ACCOUNT))?.revision).toBe(first?.revision);
+  expect(await revokeAccess(kv, ACCOUNT, { revokedAt: 3_000, reason: "roles_changed" })).toBe(true);
+  expect((await kv.get(ACCOUNT))?.json()).toEqual({ revokedAt: 3_000, reason: "roles_changed" });
+});
+
+it("concurrent writers leave the maximum", async () => {
+  const kv = await openRevocationsBucket(nc, bucketNames());
+  const times = [5, 9, 1, 7, 3, 8, 2, 6, 4].map((t) => t * 1_000);
+  await Promise.all(
+    times.map((revokedAt) => revokeAccess(kv, ACCOUNT, { revokedAt, reason: "roles_changed" })),
+  );
+  expect((await kv.get(ACCOUNT))?.json<{ revokedAt: number }>().revokedAt).toBe(9_000);
+});
+
+it("refuses an account id that is not a KV key and a revokedAt that is not a time", async () => {
+  const kv = await openRevocationsBucket(nc, bucketNames());
+  for (const bad of ["", "a.b", "a b", "a*", "x".repeat(201)]) {
+    await expect(
+      revokeAccess(kv, bad, { revokedAt: 1_000, reason: "disabled" }),
+    ).rejects.toMatchObject({ name: InvalidMessagingArgument.name, field: "accountId" });
+  }
+  await expect(
+    revokeAccess(kv, ACCOUNT, { revokedAt: Number.NaN, reason: "disabled" }),
+  ).rejects.toMatchObject({ field: "revokedAt" });
+  expect(await kv.get(ACCOUNT)).toBeNull();
+});
+
+it("watchRevocations loads current entries before it resolves, then follows updates", async () => {
+  const kv = await openRevocationsBucket(nc, bucketNames());
+  await revokeAccess(kv, ACCOUNT, { revokedAt: 1_700_000_000_500, reason: "disabled" });
+  const list = await watchRevocations(kv);
+  try {
+    expect(list.revokedAt(ACCOUNT)).toBe(1_700_000_000_500);
+    expect(list.revokedAt(OTHER)).toBeUndefined();
+    expect(list.revokedAt("not.a.key")).toBeUndefined();
+    // iat in seconds: issued in or before the revocation's second is refused, later is not.
+    expect(list.isRevoked(ACCOUNT, 1_700_000_000)).toBe(true);
+    expect(list.isRevoked(ACCOUNT, 1_699_999_000)).toBe(true);
+    expect(list.isRevoked(ACCOUNT, 1_700_000_001)).toBe(false);
+    expect(list.isRevoked(OTHER, 1_700_000_000)).toBe(false);
+
+    await revokeAccess(kv, OTHER, { revokedAt: 1_700_000_100_000, reason: "roles_changed" });
+    await until(() => list.revokedAt(OTHER) === 1_700_000_100_000, "new entry seen");
+    await revokeAccess(kv, ACCOUNT, { revokedAt: 1_700_000_200_000, reason: "deleted" });
+    await until(() => list.revokedAt(ACCOUNT) === 1_700_000_200_000, "update seen");
+  } finally {
+    list.stop();
+  }
+});
+
+it("watchRevocations resolves on an empty bucket and sees the first put", async () => {
+  const kv = await openRevocationsBucket(nc, bucketNames());
+  const list = await watchRevocations(kv);
+  try {
+    expect(list.revokedAt(ACCOUNT)).toBeUndefined();
+    await revokeAccess(kv, ACCOUNT, { revokedAt: 4_000, reason: "disabled" });
+    await until(() => list.revokedAt(ACCOUNT) === 4_000, "first put seen");
+  } finally {
+    list.stop();
+  }
+});
+
+it("an entry older than the bucket's TTL is dropped by the reader too", async () => {
+  const kv = await openRevocationsBucket(nc, bucketNames());
+  await revokeAccess(kv, ACCOUNT, { revokedAt: 4_000, reason: "disabled" });
+  let now = Date.now();
+  const list = await watchRevocations(kv, { now: () => now });
+  try {
+    expect(list.revokedAt(ACCOUNT)).toBe(4_000);
+    now += REVOCATION_TTL_MS + 1_000;
+    expect(list.revokedAt(ACCOUNT)).toBeUndefined();
+  } finally {
+    list.stop();
+  }
+});
