@@ -1,3 +1,4 @@
+import type { RevocationsBucket } from "@otmetka/messaging";
 import type { AuthDeps } from "./accounts/deps.js";
 import type { IdentityDeps } from "./commands/deps.js";
 import { DEFAULT_LOCKOUT, type LockoutPolicy } from "./domain/lockout.js";
@@ -11,6 +12,7 @@ export interface AuthSettings {
   signingKeyRotationDays: number;
   regionId: string;
   lockout?: LockoutPolicy;
+  revocations: RevocationsBucket;
 }
 
 /**
@@ -39,6 +41,7 @@ export async function createAuthDeps(
       refreshFamilyMaxAgeSeconds: s.refreshFamilyMaxAgeSeconds,
       lockout: s.lockout ?? DEFAULT_LOCKOUT,
       regionId: s.regionId,
+      revocations: s.revocations,
     },
     resealed,
     activeKid: kid,

@@ -1,13 +1,14 @@
 // First import, on its own: validates the config, then starts OpenTelemetry before anything
 // loads @grpc/grpc-js or pg (see bootstrap.ts).
 import "./bootstrap.js";
-import { startEventSourcedService } from "@otmetka/messaging";
+import { openRevocationsBucket, startEventSourcedService } from "@otmetka/messaging";
 import { AccessAuditServiceService } from "@otmetka/proto/identity/v1/access_audit_service";
 import { AuthServiceService } from "@otmetka/proto/identity/v1/auth_service";
 import { IdentityServiceService } from "@otmetka/proto/identity/v1/identity_service";
 import { createCallerVerifier, runService, serveGrpc, systemClock } from "@otmetka/service-kit";
 import { bootstrapAdmin } from "./accounts/bootstrap-admin.js";
 import { deleteAccountsOfErasures } from "./accounts/erased-accounts.js";
+import { startRevocationWriter } from "./accounts/revocations.js";
 import { createAuthService } from "./api/auth-service.js";
 import { routeIdentityEvent } from "./api/event-routing.js";
 import { createIdentityService } from "./api/identity-service.js";
@@ -21,7 +22,7 @@ import { startJwksServer } from "./tokens/jwks-http.js";
 
 // Wiring only. Shutdown runs in reverse: gRPC server, JWKS, relay, NATS, database, telemetry.
 await runService(async (lifecycle) => {
-  const { logger, store, nc } = await startEventSourcedService(lifecycle, {
+  const { logger, store, nc, names } = await startEventSourcedService(lifecycle, {
     service: "identity",
     config,
     telemetry,
@@ -52,6 +53,11 @@ await runService(async (lifecycle) => {
   });
   lifecycle.onShutdown("access audit", () => audit.stop());
 
+  // Access revocations: identity's own stream -> the KV bucket the gateway watches.
+  const revocations = await openRevocationsBucket(nc, names);
+  const revocationWriter = await startRevocationWriter({ nc, names, logger, bucket: revocations });
+  lifecycle.onShutdown("revocation writer", () => revocationWriter.stop());
+
   const deps = {
     store,
     clock: systemClock,
@@ -64,6 +70,7 @@ await runService(async (lifecycle) => {
     refreshFamilyMaxAgeSeconds: config.IDENTITY_REFRESH_FAMILY_MAX_AGE_SECONDS,
     signingKeyRotationDays: config.IDENTITY_SIGNING_KEY_ROTATION_DAYS,
     regionId: config.IDENTITY_REGION_ID,
+    revocations,
   });
   logger.info({ kid: activeKid, rotated, resealed }, "signing key ready");
   const repaired = await deleteAccountsOfErasures(deps);

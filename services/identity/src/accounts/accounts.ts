@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { inOwnTransaction, type Queryable, WrongExpectedVersion } from "@otmetka/eventstore";
+import { revokeAccess } from "@otmetka/messaging";
 import { requirePageSize } from "../audit/query.js";
 import { invalidInput, notFound, refused } from "../domain/errors.js";
 import { requirePasswordPolicy, requireUsername } from "../domain/password-policy.js";
@@ -135,8 +136,10 @@ export async function createAccount(
 }
 
 /**
- * Sets a new password (policy applies) and ends every session of the account (its refresh
- * families are revoked). When `currentPassword` is required it must match.
+ * Sets a new password (policy applies) and ends every session of the account: its refresh
+ * families are revoked and its access tokens issued until now are put on the revocation list
+ * (a changed password often follows a compromise). When `currentPassword` is required it must
+ * match.
  */
 export async function changePassword(
   deps: AuthDeps,
@@ -151,6 +154,14 @@ export async function changePassword(
   const password = requirePasswordPolicy("new_password", input.newPassword, account.username ?? "");
   const secretHash = await hashPassword(password);
   const now = deps.clock.now();
+  // No event records a password change, so no consumer can write the entry later: it is put
+  // first. A failed put changes nothing (the caller retries); a crash after it only ends the
+  // sessions early. A login in the milliseconds before the commit has its family revoked by
+  // the update below, and its access token refused unless issued in a later second.
+  await revokeAccess(deps.revocations, account.account_id, {
+    revokedAt: now.getTime(),
+    reason: "password_changed",
+  });
   await deps.store.pool.query(
     `WITH s AS (UPDATE accounts SET secret_hash = $2, failed_attempts = 0, lockouts = 0, locked_until = NULL
                 WHERE account_id = $1)

@@ -1,9 +1,16 @@
-import { describe, expect, it } from "vitest";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { messagingNames, openRevocationsBucket } from "@otmetka/messaging";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthDeps } from "../auth-setup.js";
 import { useIdentity } from "../test-support/in-process.js";
 import { bootstrapAdmin } from "./bootstrap-admin.js";
 
 const t = useIdentity("identity_bootstrap");
+let nc: NatsConnection;
+beforeAll(async () => {
+  nc = await connect({ servers: t.env.natsUrl });
+});
+afterAll(() => nc?.close());
 
 const authDeps = async () =>
   (
@@ -13,6 +20,7 @@ const authDeps = async () =>
       refreshFamilyMaxAgeSeconds: 3 * 3600,
       signingKeyRotationDays: 30,
       regionId: "74",
+      revocations: await openRevocationsBucket(nc, messagingNames(t.env.natsPrefix)),
     })
   ).auth;
 

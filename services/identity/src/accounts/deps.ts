@@ -1,3 +1,4 @@
+import type { RevocationsBucket } from "@otmetka/messaging";
 import type { IdentityDeps } from "../commands/deps.js";
 import type { LockoutPolicy } from "../domain/lockout.js";
 import type { TokenSigner } from "../tokens/access-tokens.js";
@@ -13,4 +14,6 @@ export interface AuthDeps extends IdentityDeps {
   lockout: LockoutPolicy;
   /** The configured region: the one scope MINISTRY_OFFICER can be granted at. */
   regionId: string;
+  /** The access revocation list (ChangePassword writes it directly: it appends no event). */
+  revocations: RevocationsBucket;
 }

@@ -1,4 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { messagingNames, openRevocationsBucket, type RevocationsBucket } from "@otmetka/messaging";
 import { AuthServiceClient, AuthServiceService } from "@otmetka/proto/identity/v1/auth_service";
 import {
   IdentityServiceClient,
@@ -45,9 +47,14 @@ export function useAuthHarness(label: string) {
   let server: GrpcServer | undefined;
   let authClient: AuthServiceClient | undefined;
   let identityClient: IdentityServiceClient | undefined;
+  let nc: NatsConnection | undefined;
+  let revocations: RevocationsBucket | undefined;
   beforeAll(async () => {
     const deps = { ...identity.deps, clock };
+    nc = await connect({ servers: identity.env.natsUrl });
+    revocations = await openRevocationsBucket(nc, messagingNames(identity.env.natsPrefix));
     ({ auth } = await createAuthDeps(deps, {
+      revocations,
       accessTokenTtlSeconds: ACCESS_TTL_SECONDS,
       refreshTokenTtlSeconds: REFRESH_TTL_SECONDS,
       refreshFamilyMaxAgeSeconds: REFRESH_FAMILY_MAX_AGE_SECONDS,
@@ -88,6 +95,7 @@ export function useAuthHarness(label: string) {
     identityClient?.close();
     await server?.shutdown();
     await jwks?.close();
+    await nc?.close();
   });
   const need = <T>(v: T | undefined): T => {
     if (v === undefined) throw new Error("harness read before beforeAll");
@@ -98,6 +106,12 @@ export function useAuthHarness(label: string) {
     clock,
     get auth() {
       return need(auth);
+    },
+    get nc() {
+      return need(nc);
+    },
+    get revocations() {
+      return need(revocations);
     },
     get jwksUrl() {
       return need(jwks).url;

@@ -1,0 +1,77 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  type ConsumedEvent,
+  EventConsumer,
+  type MessagingNames,
+  openRevocationsBucket,
+  type Revocation,
+  type RevocationReason,
+  type RevocationsBucket,
+  revokeAccess,
+} from "@otmetka/messaging";
+import type { Logger } from "@otmetka/service-kit";
+import { decodeEvent, EVENT_TYPE_PREFIX } from "../domain/events.js";
+
+/**
+ * Identity's events after which the account's access tokens already issued must stop working,
+ * and the reason recorded. ErasePerson writes AccountDeleted for each account of the person,
+ * UnassignStaffFromSchool a RoleRevoked for each role lost there. Not RoleGranted or
+ * AccountEnabled: they add rights.
+ */
+const REVOKING: Partial<Record<string, RevocationReason>> = {
+  [`${EVENT_TYPE_PREFIX}AccountDisabled`]: "disabled",
+  [`${EVENT_TYPE_PREFIX}AccountDeleted`]: "deleted",
+  [`${EVENT_TYPE_PREFIX}RoleRevoked`]: "roles_changed",
+};
+
+/** The revocation an event calls for, at the event's recorded time; undefined for the others. */
+export function revocationOf(event: {
+  type: string;
+  data: unknown;
+  time: string;
+}): { accountId: string; revocation: Revocation } | undefined {
+  const reason = REVOKING[event.type];
+  if (!reason) return undefined;
+  const e = decodeEvent(event);
+  const accountId =
+    e.name === "AccountDisabled" || e.name === "AccountDeleted" || e.name === "RoleRevoked"
+      ? e.value.accountId
+      : "";
+  return { accountId, revocation: { revokedAt: Date.parse(event.time), reason } };
+}
+
+export interface RevocationWriter {
+  bucket: RevocationsBucket;
+  consumer: EventConsumer;
+  stop(): Promise<void>;
+}
+
+/** Durable consumer of identity's own stream: `<prefix>_identity-revocations-pNN`. */
+export const REVOCATIONS_DURABLE = "identity-revocations";
+
+/**
+ * Writes the revocation list from identity's committed events, as published by the relay:
+ * nothing is written outside the command's transaction, and a crash only delays the entry
+ * (the event is redelivered; revokeAccess keeps the latest time, so a repeat writes nothing).
+ * Every identity instance runs it; the partitions are shared (EventConsumer).
+ */
+export async function startRevocationWriter(o: {
+  nc: NatsConnection;
+  names: MessagingNames;
+  logger: Logger;
+  bucket?: RevocationsBucket;
+}): Promise<RevocationWriter> {
+  const bucket = o.bucket ?? (await openRevocationsBucket(o.nc, o.names));
+  const consumer = await new EventConsumer({
+    nc: o.nc,
+    names: o.names,
+    context: "identity",
+    durable: REVOCATIONS_DURABLE,
+    handler: async (event: ConsumedEvent) => {
+      const r = revocationOf(event);
+      if (r) await revokeAccess(bucket, r.accountId, r.revocation);
+    },
+    onError: (err, where) => o.logger.warn({ err, where }, "revocation writer error (retried)"),
+  }).start();
+  return { bucket, consumer, stop: () => consumer.stop() };
+}
