@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { FormattedExecutionResult } from "graphql";
 import { type Client, createClient } from "graphql-ws";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { WebSocket } from "ws";
 import { commandOperation } from "../mutations/typed.js";
 import { NoticeHub } from "../subscriptions/notices.js";
@@ -152,21 +152,31 @@ describe("GraphQL over WebSocket", () => {
     }
   });
 
-  it("closes the socket with 4401 when its token expires", async () => {
+  it("closes the socket with 4401 when its token expires, ending its subscriptions", async () => {
+    // Its own hub: the notice streams open on it are this test's alone.
+    const own = new NoticeHub();
+    const listening = () => (own as unknown as { listeners: Set<unknown> }).listeners.size;
+    const h5 = await startGatewayHarness({ notices: own });
+    const gw5 = await h5.listen();
+    const before = listening();
     // Valid for a second (the verifier tolerates 5 s of skew, the socket none).
-    const short = await h.issuer.sign({
+    const short = await h5.issuer.sign({
       roles: [`TEACHER@school:${F.s1}`],
       pid: F.t3,
       expiresInSeconds: 1,
     });
-    const o = open(bearer(short));
+    const o = connect(gw5.url, bearer(short));
+    clients.push(o.client);
     const s = run(o.client, JOURNAL_SUB);
     await until(
       () => s.results.length > 0,
-      () => hub.deliver({ kind: "journal", id: OWN_JOURNAL }),
+      () => own.deliver({ kind: "journal", id: OWN_JOURNAL }),
     );
     const c = await o.closed;
     expect([c.code, c.reason]).toEqual([4401, "UNAUTHENTICATED: token expired"]);
+    // The subscription's notice stream ended with its socket: nothing is delivered after.
+    await until(() => listening() === before);
+    await h5.close();
   });
 
   it("answers FORBIDDEN to a subscription the caller may not see, and nothing of its notices", async () => {
@@ -238,6 +248,40 @@ describe("GraphQL over WebSocket", () => {
     await h3.close().catch(() => {
       // Its issuer is stopped already.
     });
+  });
+
+  it("arms no expiry timer for a socket closed while its token was being verified", async () => {
+    // A fresh gateway: its first verification fetches the key set, so the socket is gone
+    // before the token is verified.
+    const h4 = await startGatewayHarness({ notices: hub });
+    const gw4 = await h4.listen();
+    const teacher = await h4.token([`TEACHER@school:${F.s1}`], F.t3);
+    const armed: unknown[] = [];
+    const cleared = new Set<unknown>();
+    const unspied = globalThis.clearTimeout;
+    const set = vi.spyOn(globalThis, "setTimeout");
+    const clear = vi.spyOn(globalThis, "clearTimeout").mockImplementation(((t: unknown) => {
+      cleared.add(t);
+      unspied(t as never);
+    }) as typeof clearTimeout);
+    try {
+      const socket = new WebSocket(gw4.url.replace(/^http/, "ws"), "graphql-transport-ws");
+      await new Promise((r) => socket.once("open", r));
+      const gone = new Promise((r) => socket.once("close", r));
+      socket.send(JSON.stringify({ type: "connection_init", payload: bearer(teacher) }));
+      socket.terminate();
+      await gone;
+      await new Promise((r) => setTimeout(r, 300));
+      // The token's expiry timer is the only one of minutes (the token lives 10).
+      set.mock.calls.forEach((c, i) => {
+        if (typeof c[1] === "number" && c[1] > 60_000) armed.push(set.mock.results[i]?.value);
+      });
+    } finally {
+      set.mockRestore();
+      clear.mockRestore();
+    }
+    expect(armed.filter((t) => !cleared.has(t))).toEqual([]);
+    await h4.close();
   });
 
   it("closes every socket when the gateway closes", async () => {

@@ -86,6 +86,9 @@ export function serveWebSocket(server: Server, yoga: Gateway): { close(): Promis
           socket.close(CLOSE_OF[code] ?? CloseCode.Forbidden, reason(`${code}: ${err.message}`));
           return false;
         }
+        // Gone while its token was verified: its close event has passed, so a timer armed
+        // now would never be cleared (it would hold the socket until the token expires).
+        if (socket.readyState !== socket.OPEN) return false;
         callers.set(ctx, caller);
         // SSE streams outlive their token; a socket ends when its token does (the client
         // connects again with a fresh one). setTimeout takes at most 2^31-1 ms.
