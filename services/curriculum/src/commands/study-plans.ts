@@ -134,7 +134,9 @@ export async function studyPlanCoverage(
   }
   return {
     onDate,
-    mismatches: planCoverage(plan.state, timetable.state.slots.values(), classGroups, onDate),
+    mismatches: planCoverage(plan.state, timetable.state.slots.values(), classGroups, onDate, (g) =>
+      gradeDaysPerWeek(year, calendar.weekLengths, g),
+    ),
     programmeMismatches: programmeHoursMismatches(plan.state, programmes, schoolWeeks),
   };
 }

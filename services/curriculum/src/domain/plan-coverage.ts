@@ -17,15 +17,20 @@ export interface Coverage {
  * group and subject, the slots a week against the plan's hours for the class group's grade.
  * A subgroup learns the whole subject, so each subgroup is compared on its own (its slots plus
  * the whole class's). Class groups without slots show every planned subject as missing.
+ * A slot on a weekday past its grade level's week (`daysPerWeek`, gradeDaysPerWeek: a grade 1
+ * Saturday slot of a calendar defined before that rule) gives no lessons and is not counted.
  */
 export function planCoverage(
   plan: StudyPlanState,
   slots: Iterable<TimetableSlotAdded>,
   classGroups: readonly { classGroupId: string; gradeLevel: number }[],
   onDate: CivilDate,
+  daysPerWeek: (gradeLevel: number) => number,
 ): Coverage[] {
   const grades = new Map(classGroups.map((g) => [g.classGroupId, g.gradeLevel]));
-  const active = [...slots].filter((s) => s.validFrom <= onDate && onDate <= s.validTo);
+  const active = [...slots].filter(
+    (s) => s.validFrom <= onDate && onDate <= s.validTo && s.weekday <= daysPerWeek(s.gradeLevel),
+  );
   for (const s of active) if (!grades.has(s.classGroupId)) grades.set(s.classGroupId, s.gradeLevel);
   const planned = (grade: number, subjectId: string) =>
     plan.hours.get(`${grade}|${subjectId}`)?.hoursPerWeek ?? 0;

@@ -23,7 +23,9 @@ const slot = (
     subgroupId,
     validFrom: "2026-09-01",
     validTo,
+    weekday: 1,
   }) as TimetableSlotAdded;
+const fiveDays = () => 5;
 
 it("reports subjects short of or over the plan, per subgroup, and class groups without slots", () => {
   const slots = [
@@ -41,7 +43,7 @@ it("reports subjects short of or over the plan, per subgroup, and class groups w
     { classGroupId: "5b", gradeLevel: 5 },
   ];
   expect(
-    planCoverage(plan, slots, groups, "2026-09-15").map((c) => [
+    planCoverage(plan, slots, groups, "2026-09-15", fiveDays).map((c) => [
       c.classGroupId,
       c.subjectId,
       c.subgroupId,
@@ -56,8 +58,31 @@ it("reports subjects short of or over the plan, per subgroup, and class groups w
   ]);
   // On 1 September the ended slot still runs: mathematics is one over.
   expect(
-    planCoverage(plan, slots, groups, "2026-09-01").find((c) => c.subjectId === "MATH"),
+    planCoverage(plan, slots, groups, "2026-09-01", fiveDays).find((c) => c.subjectId === "MATH"),
   ).toMatchObject({ classGroupId: "5a", plannedHours: 2, timetabledHours: 3 });
+});
+
+it("does not count a slot on a weekday past its grade level's week (it gives no lessons)", () => {
+  // A six-day school's grade 1 (five days by SanPiN) with a Saturday slot from before the rule.
+  const first = { hours: new Map([hours(1, "MATH", 2)]) };
+  const slots = [1, 6].map((weekday) => ({
+    ...slot("1a", "MATH"),
+    gradeLevel: 1,
+    weekday,
+  }));
+  const week = (g: number) => (g === 1 ? 5 : 6);
+  expect(
+    planCoverage(first, slots, [{ classGroupId: "1a", gradeLevel: 1 }], "2026-09-15", week),
+  ).toEqual([
+    {
+      classGroupId: "1a",
+      subgroupId: "",
+      gradeLevel: 1,
+      subjectId: "MATH",
+      plannedHours: 2,
+      timetabledHours: 1,
+    },
+  ]);
 });
 
 it("compares approved programmes' hours with the plan's weekly hours over the school weeks", () => {
