@@ -2,7 +2,7 @@
 // loads @grpc/grpc-js (see bootstrap.ts).
 import "./bootstrap.js";
 import { jetstream } from "@nats-io/jetstream";
-import { messagingNames } from "@otmetka/messaging";
+import { messagingNames, openRevocationsBucket, watchRevocations } from "@otmetka/messaging";
 import { connectNats, createCallerVerifier, createLogger, runService } from "@otmetka/service-kit";
 import { jetStreamAuditSink } from "./audit/publisher.js";
 import { connectBackends } from "./backends/clients.js";
@@ -26,6 +26,12 @@ await runService(async (lifecycle) => {
   notices.start(nc, `${names.eventRoot("reporting")}.changed.>`, logger);
   lifecycle.onShutdown("change notices", () => notices.stop());
 
+  // Identity's revoked accounts, loaded before serving: a disabled account's tokens stop at once.
+  const revocations = await watchRevocations(await openRevocationsBucket(nc, names), {
+    onError: (err) => logger.warn({ err }, "revocation list watch failed; it restarts"),
+  });
+  lifecycle.onShutdown("revocation list", () => revocations.stop());
+
   const backends = connectBackends({
     identity: config.IDENTITY_GRPC_ADDRESS,
     curriculum: config.CURRICULUM_GRPC_ADDRESS,
@@ -38,6 +44,7 @@ await runService(async (lifecycle) => {
   const yoga = createGateway({
     backends,
     verifier: createCallerVerifier({ jwksUrl: config.AUTH_JWKS_URL }),
+    revocations,
     audit: jetStreamAuditSink(jetstream(nc), nats.subject("audit", "access")),
     logger,
     notices,

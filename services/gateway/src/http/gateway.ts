@@ -8,6 +8,7 @@ import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import { usePersistedOperations } from "@graphql-yoga/plugin-persisted-operations";
 import { trace } from "@opentelemetry/api";
+import type { RevocationList } from "@otmetka/messaging";
 import {
   bearerMetadata,
   type Caller,
@@ -42,6 +43,12 @@ import { type CachedResponse, dashboardResponseCache, grantsKey } from "./respon
 export interface GatewayOptions {
   backends: Backends;
   verifier: CallerVerifier;
+  /**
+   * Identity's revocation list (`watchRevocations` of @otmetka/messaging): a token issued no
+   * later than its account's revocation (disabled, deleted, roles or password changed) is
+   * refused before it expires. Without it, tokens live out their lifetime.
+   */
+  revocations?: Pick<RevocationList, "isRevoked">;
   audit: AuditSink;
   logger: Logger;
   regionId: string;
@@ -162,8 +169,31 @@ async function verifiedCaller(o: GatewayOptions, limiters: Limiters, token: stri
     if (err instanceof DomainError) throw toClientError(err).error;
     throw err;
   }
+  refuseRevoked(o, caller);
   takeRequest(o, limiters, caller);
   return caller;
+}
+
+/** A token issued no later than its account's revocation (identity's list) is refused. */
+function refuseRevoked(o: GatewayOptions, caller: Caller): void {
+  if (o.revocations?.isRevoked(caller.accountId, issuedAtOf(caller.token)))
+    throw gqlError(
+      "UNAUTHENTICATED",
+      "authorization: token revoked (the account was disabled or deleted, or its roles or password changed); refresh it or log in again",
+      "authorization",
+    );
+}
+
+/** A verified token's `iat` in seconds (0 without one: then any revocation of its account counts). */
+function issuedAtOf(token: string): number {
+  try {
+    const payload = JSON.parse(
+      Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"),
+    );
+    return typeof payload.iat === "number" ? payload.iat : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function takeRequest(o: GatewayOptions, limiters: Limiters, caller: Caller): void {
@@ -451,7 +481,11 @@ export function createGateway(
     maxBodyBytes: o.maxBodyBytes ?? MAX_BODY_BYTES,
     hideSuggestions: !o.development,
     connect: (token) => verifiedCaller(o, limiters, token),
-    operation: (caller) => takeRequest(o, limiters, caller),
+    // An open socket's token is checked again on each operation: revoked since it connected?
+    operation: (caller) => {
+      refuseRevoked(o, caller);
+      takeRequest(o, limiters, caller);
+    },
     document: (query, extensions) => persistedDocument(o, query, extensions),
   });
   return yoga;

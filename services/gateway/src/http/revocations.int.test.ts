@@ -1,0 +1,135 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import {
+  messagingNames,
+  openRevocationsBucket,
+  type RevocationList,
+  revokeAccess,
+  watchRevocations,
+} from "@otmetka/messaging";
+import { useTestEnvironment } from "@otmetka/testing";
+import { createClient } from "graphql-ws";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { F } from "../test-support/fixture.js";
+import { type GatewayHarness, startGatewayHarness } from "../test-support/harness.js";
+
+/*
+ * Identity's revocation list on the real NATS KV bucket: a token issued no later than its
+ * account's revocation is refused at once, over HTTP and WebSocket; a token issued after it
+ * (a refresh, a new login) and other accounts' tokens are not.
+ */
+const env = useTestEnvironment({ label: "gateway_revocations" });
+
+const subjectOf = (token: string) =>
+  JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")).sub as string;
+
+const QUERY = `{ dashboard(scope: { schoolId: "${F.s1}" }, period: { term: 1, academicYear: ${F.year} }) { passRate { value } } }`;
+
+describe("revoked access tokens", () => {
+  let nc: NatsConnection;
+  let h: GatewayHarness;
+  let list: RevocationList;
+  let revoke: (token: string, at: number) => Promise<unknown>;
+
+  beforeAll(async () => {
+    nc = await connect({ servers: env.natsUrl });
+    const kv = await openRevocationsBucket(nc, messagingNames(env.natsPrefix));
+    list = await watchRevocations(kv);
+    revoke = (token, at) =>
+      revokeAccess(kv, subjectOf(token), { revokedAt: at, reason: "disabled" });
+    h = await startGatewayHarness({ revocations: list });
+  });
+  afterAll(async () => {
+    list?.stop();
+    await h?.close();
+    await nc?.close();
+  });
+
+  /** Until the watch has seen the account's revocation (milliseconds). */
+  const seen = async (token: string) => {
+    await expect.poll(() => list.revokedAt(subjectOf(token)), { timeout: 5000 }).toBeDefined();
+  };
+
+  it("refuses a token issued before its account's revocation, with UNAUTHENTICATED naming authorization", async () => {
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
+    const other = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
+    expect((await h.query(admin, QUERY)).body.errors).toBeUndefined();
+    // Revoked a second from now: the token (iat now, whole seconds) was issued before.
+    await revoke(admin, Date.now() + 1000);
+    await seen(admin);
+    const refused = await h.query(admin, QUERY);
+    expect(refused.status).toBe(401);
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({
+      code: "UNAUTHENTICATED",
+      field: "authorization",
+    });
+    expect(refused.body.errors?.[0]?.message).toMatch(/^authorization: token revoked/);
+    // Another account with the same grants is not affected.
+    expect((await h.query(other, QUERY)).body.errors).toBeUndefined();
+  });
+
+  it("accepts a token issued after the revocation (refreshed or logged in again)", async () => {
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
+    await revoke(admin, Date.now() - 5000);
+    await seen(admin);
+    expect((await h.query(admin, QUERY)).body.errors).toBeUndefined();
+  });
+
+  it("refuses the next operation of a socket opened before its token was revoked", async () => {
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
+    const server = await h.listen();
+    let connected: () => void = () => {};
+    const open = new Promise<void>((r) => (connected = r));
+    const client = createClient({
+      url: server.url.replace(/^http:/, "ws:"),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${admin}` },
+      retryAttempts: 0,
+      lazy: false,
+      onNonLazyError: () => {},
+      on: { connected: () => connected() },
+    });
+    const ask = () =>
+      new Promise<unknown>((resolve) => {
+        const results: unknown[] = [];
+        client.subscribe(
+          { query: QUERY },
+          {
+            next: (r) => void results.push(r),
+            error: (e) => resolve(e),
+            complete: () => resolve(results),
+          },
+        );
+      });
+    await open;
+    expect(await ask()).toMatchObject([{ data: { dashboard: expect.anything() } }]);
+    await revoke(admin, Date.now() + 1000);
+    await seen(admin);
+    const refused = (await ask()) as { message: string; extensions?: { code?: string } }[];
+    expect(refused[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    expect(refused[0]?.message).toMatch(/^authorization: token revoked/);
+    await client.dispose();
+  });
+
+  it("refuses a revoked token's WebSocket operations too", async () => {
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
+    await revoke(admin, Date.now() + 1000);
+    await seen(admin);
+    const server = await h.listen();
+    // The connection's token is checked when it opens: a revoked one is closed at once.
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+      createClient({
+        url: server.url.replace(/^http:/, "ws:"),
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${admin}` },
+        retryAttempts: 0,
+        lazy: false,
+        onNonLazyError: () => {},
+        on: { closed: (e) => resolve(e as { code: number; reason: string }) },
+      });
+    });
+    const { code, reason } = await closed;
+    expect(code).toBe(4401);
+    expect(reason).toMatch(/token revoked/);
+  });
+});
