@@ -119,3 +119,36 @@ it("an entry older than the bucket's TTL is dropped by the reader too", async ()
     list.stop();
   }
 });
+
+it("watchRevocations keeps restarting a failed watch until a new one starts", async () => {
+  const kv = await openRevocationsBucket(nc, bucketNames());
+  // The first watch is ended from here; the next two cannot start (NATS still unreachable).
+  const watchers: { stop(): void }[] = [];
+  let calls = 0;
+  const flaky = new Proxy(kv, {
+    get(target, prop, receiver) {
+      if (prop !== "watch") return Reflect.get(target, prop, receiver);
+      return async (...args: Parameters<typeof kv.watch>) => {
+        calls++;
+        if (calls === 2 || calls === 3) throw new Error("no responders");
+        const w = await target.watch(...args);
+        watchers.push(w);
+        return w;
+      };
+    },
+  });
+  const errors: unknown[] = [];
+  const list = await watchRevocations(flaky, {
+    restartDelayMs: 10,
+    onError: (err) => errors.push(err),
+  });
+  try {
+    watchers[0]?.stop();
+    await until(() => calls >= 4, "watch started again after failed restarts");
+    await revokeAccess(kv, ACCOUNT, { revokedAt: 5_000, reason: "disabled" });
+    await until(() => list.revokedAt(ACCOUNT) === 5_000, "put after the restart seen");
+    expect(errors.length).toBeGreaterThanOrEqual(3);
+  } finally {
+    list.stop();
+  }
+});

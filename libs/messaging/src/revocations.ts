@@ -114,18 +114,34 @@ export async function watchRevocations(
     else entries.delete(e.key);
   };
 
-  const start = async (): Promise<void> => {
-    let loaded!: () => void;
+  const restartDelayMs = options.restartDelayMs ?? 1000;
+  let loadedOnce = false;
+  /**
+   * Starts a watch; on the first start resolves once the current entries are loaded, on a
+   * restart once the watch is created. A failed restart (NATS still unreachable) is tried
+   * again after the delay, as long as it takes: otherwise the list would silently stop
+   * following the bucket for the rest of the process's life.
+   */
+  const follow = async (initial: boolean): Promise<void> => {
+    let resolveReady!: () => void;
     let failed!: (err: unknown) => void;
     const ready = new Promise<void>((resolve, reject) => {
-      loaded = resolve;
+      resolveReady = resolve;
       failed = reject;
     });
+    const loaded = () => {
+      loadedOnce = true;
+      resolveReady();
+    };
     const w = await kv.watch();
+    if (stopped) {
+      w.stop();
+      return;
+    }
     stopWatch = () => w.stop();
     // The watch marks the last of the initial values (and every later one) isUpdate; with no
     // initial values nothing is marked until the next put, so an empty bucket is asked.
-    void kv.status().then((s) => s.values === 0 && loaded(), failed);
+    if (initial) void kv.status().then((s) => s.values === 0 && loaded(), failed);
     (async () => {
       for await (const e of w) {
         apply(e);
@@ -133,16 +149,29 @@ export async function watchRevocations(
       }
       if (!stopped) throw new Error("revocation watch ended");
     })().catch((err: unknown) => {
-      failed(err); // before the first load: watchRevocations rejects
-      if (stopped) return;
+      failed(err); // before the first load: watchRevocations rejects, nothing restarts
+      if (stopped || !loadedOnce) return;
       options.onError?.(err);
-      setTimeout(() => {
-        if (!stopped) start().catch((e: unknown) => options.onError?.(e));
-      }, options.restartDelayMs ?? 1000).unref();
+      restartLater();
     });
-    await ready;
+    if (initial) {
+      await ready.catch((err: unknown) => {
+        w.stop();
+        throw err;
+      });
+    }
   };
-  await start();
+  const restartLater = () => {
+    setTimeout(() => {
+      if (stopped) return;
+      follow(false).catch((err: unknown) => {
+        if (stopped) return;
+        options.onError?.(err);
+        restartLater();
+      });
+    }, restartDelayMs).unref();
+  };
+  await follow(true);
 
   const revokedAt = (accountId: string) => {
     const held = entries.get(accountId);
