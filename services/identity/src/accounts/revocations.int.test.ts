@@ -233,3 +233,48 @@ describe("the revocation list", () => {
     expect(after).toEqual(before);
   });
 });
+
+describe("the revocation writer while the bucket fails", () => {
+  it("keeps retrying an event instead of dead-lettering it (the revocation would be lost)", async () => {
+    const accountId = await givenAccount();
+    // Every read of this account's entry fails for longer than the consumer's default
+    // retries (5 attempts, about 11 s): a JetStream leader election or request timeouts.
+    let failures = 0;
+    const flaky = new Proxy(h.revocations, {
+      get(target, prop, receiver) {
+        if (prop !== "get") return Reflect.get(target, prop, receiver);
+        return (key: string) => {
+          if (key === accountId && failures < 5) {
+            failures++;
+            return Promise.reject(new Error("TimeoutError: timeout"));
+          }
+          return target.get(key);
+        };
+      },
+    });
+    await writer.stop();
+    const w = await startRevocationWriter({ nc: h.nc, names, logger, bucket: flaky });
+    try {
+      await disableAccount(
+        h.auth,
+        { commandId: cmd(), accountId, reason: "case 19" },
+        {},
+        () => {},
+      );
+      const deadline = Date.now() + 30_000;
+      while (
+        Date.now() < deadline &&
+        w.consumer.counters.deadLettered === 0 &&
+        !(await entryOf(accountId))
+      ) {
+        await sleep(50);
+      }
+      expect(w.consumer.counters.deadLettered).toBe(0);
+      expect(failures).toBe(5);
+      expect(await entryOf(accountId)).toMatchObject({ reason: "disabled" });
+    } finally {
+      await w.stop();
+      writer = await startRevocationWriter({ nc: h.nc, names, logger, bucket: h.revocations });
+    }
+  }, 60_000);
+});

@@ -2,8 +2,10 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import {
   type ConsumedEvent,
   EventConsumer,
+  InvalidMessagingArgument,
   type MessagingNames,
   openRevocationsBucket,
+  type RetryPolicy,
   type Revocation,
   type RevocationReason,
   type RevocationsBucket,
@@ -46,6 +48,18 @@ export interface RevocationWriter {
   stop(): Promise<void>;
 }
 
+/**
+ * A failed write is tried again in place until it succeeds (every 5 s after the first few),
+ * never dead-lettered: the consumer's default (5 attempts, about 11 s) would drop an account's
+ * revocation for good — and park its stream, holding back its later ones — after a JetStream
+ * leader election or a few request timeouts, leaving its tokens valid until they expire. Only
+ * this partition waits meanwhile, as every write to the bucket would fail anyway.
+ */
+export const REVOCATION_WRITE_RETRY: RetryPolicy = {
+  maxDeliver: Number.MAX_SAFE_INTEGER,
+  backoffMs: [100, 500, 1000, 2000, 5000],
+};
+
 /** Durable consumer of identity's own stream: `<prefix>_identity-revocations-pNN`. */
 export const REVOCATIONS_DURABLE = "identity-revocations";
 
@@ -67,9 +81,20 @@ export async function startRevocationWriter(o: {
     names: o.names,
     context: "identity",
     durable: REVOCATIONS_DURABLE,
+    retry: REVOCATION_WRITE_RETRY,
     handler: async (event: ConsumedEvent) => {
       const r = revocationOf(event);
-      if (r) await revokeAccess(bucket, r.accountId, r.revocation);
+      if (!r) return;
+      try {
+        await revokeAccess(bucket, r.accountId, r.revocation);
+      } catch (err) {
+        // No account id or no time in the event: no retry can write it.
+        if (!(err instanceof InvalidMessagingArgument)) throw err;
+        o.logger.error(
+          { err, eventId: event.eventId },
+          "revocation event has no account id or time: not written",
+        );
+      }
     },
     onError: (err, where) => o.logger.warn({ err, where }, "revocation writer error (retried)"),
   }).start();
