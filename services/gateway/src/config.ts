@@ -79,6 +79,12 @@ export const gatewayConfigSchema = baseConfigSchema({
     parseInteger(1, 1_000_000),
     "600",
   ),
+  // Open subscriptions (SSE and WebSocket) of one account at a time on this instance.
+  GATEWAY_MAX_SUBSCRIPTIONS_PER_ACCOUNT: variable(
+    "an integer 1-10000",
+    parseInteger(1, 10_000),
+    "20",
+  ),
   // Proxies in front that append the peer's address to X-Forwarded-For (0: none, the
   // socket's peer is the client).
   GATEWAY_TRUSTED_PROXY_HOPS: variable("an integer 0-10", parseInteger(0, 10), "0"),

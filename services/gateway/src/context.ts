@@ -4,6 +4,7 @@ import type { Backends } from "./backends/clients.js";
 import type { Loaders } from "./backends/loaders.js";
 import type { Placements } from "./backends/placements.js";
 import type { NoticeHub } from "./subscriptions/notices.js";
+import type { SubscriptionSlots } from "./subscriptions/slots.js";
 
 type Path = GraphQLResolveInfo["path"];
 
@@ -54,6 +55,8 @@ export interface GatewayContext {
   backends?: Backends;
   /** Change notices for subscriptions (absent: subscriptions answer UNAVAILABLE). */
   notices?: NoticeHub;
+  /** Open subscriptions per account (this instance, SSE and WebSocket); absent: no limit. */
+  subscriptions?: SubscriptionSlots;
   regionId: string;
   loaders: Loaders;
   /** Process-wide: class groups' and schools' placements for the commands' scope check. */

@@ -61,6 +61,7 @@ await runService(async (lifecycle) => {
       perMinute: config.GATEWAY_RATE_LIMIT_PER_MINUTE,
       directives: config.GRAPHQL_MAX_DIRECTIVES,
       anonymousPerMinute: config.GATEWAY_ANONYMOUS_RATE_LIMIT_PER_MINUTE,
+      subscriptionsPerAccount: config.GATEWAY_MAX_SUBSCRIPTIONS_PER_ACCOUNT,
     },
     trustedProxyHops: config.GATEWAY_TRUSTED_PROXY_HOPS,
   });

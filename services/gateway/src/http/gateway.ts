@@ -33,6 +33,7 @@ import { AuditCollector, type GatewayContext } from "../context.js";
 import { PUBLIC_COMMANDS } from "../mutations/commands.js";
 import { buildSchema } from "../schema/build.js";
 import type { NoticeHub } from "../subscriptions/notices.js";
+import { SubscriptionSlots } from "../subscriptions/slots.js";
 import { bodyLimit, MAX_BODY_BYTES } from "./body-limit.js";
 import { clientAddress } from "./client-address.js";
 import { gqlError, locatedAt, toClientError, YOGA_INPUT_CODES } from "./errors.js";
@@ -69,6 +70,11 @@ export interface GatewayOptions {
      * default DEFAULT_LIMITS.anonymousPerMinute.
      */
     anonymousPerMinute?: number;
+    /**
+     * Open subscriptions of one account at a time on this instance (SSE and WebSocket
+     * together); default DEFAULT_LIMITS.subscriptionsPerAccount.
+     */
+    subscriptionsPerAccount?: number;
   };
   /** Proxies in front that append to X-Forwarded-For (client-address.ts); default 0. */
   trustedProxyHops?: number;
@@ -95,7 +101,11 @@ const today = (now: Date) => now.toISOString().slice(0, 10);
  * generous anonymous limit: it stops a flood from one address, while identity's per-account
  * lockout stops guessing at one account.
  */
-export const DEFAULT_LIMITS = { directives: 20, anonymousPerMinute: 600 } as const;
+export const DEFAULT_LIMITS = {
+  directives: 20,
+  anonymousPerMinute: 600,
+  subscriptionsPerAccount: 20,
+} as const;
 
 /**
  * A document of login, refreshToken and logout only: their credentials are in the input, so
@@ -362,6 +372,9 @@ export function createGateway(
     perAddress: new RateLimiter(anonymousPerMinute, clock),
     anonymousPerMinute,
   };
+  const subscriptions = new SubscriptionSlots(
+    o.limits.subscriptionsPerAccount ?? DEFAULT_LIMITS.subscriptionsPerAccount,
+  );
   const schema = buildSchema();
   const placements = new Placements();
   // Only with notices: they are what empties it.
@@ -457,6 +470,7 @@ export function createGateway(
         caller,
         backends: o.backends,
         ...(o.notices ? { notices: o.notices } : {}),
+        subscriptions,
         regionId: o.regionId,
         loaders: lazyLoaders(() =>
           createLoaders(

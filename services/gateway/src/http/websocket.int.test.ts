@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { createLogger } from "@otmetka/service-kit";
 import type { FormattedExecutionResult } from "graphql";
 import { type Client, createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -284,6 +285,11 @@ describe("GraphQL over WebSocket", () => {
     await h4.close();
   });
 
+  it("fails to start on a port in use instead of waiting forever", async () => {
+    const port = Number(new URL(gw.url).port);
+    await expect(h.listen(port)).rejects.toThrow(/EADDRINUSE/);
+  });
+
   it("closes every socket when the gateway closes", async () => {
     const h2 = await startGatewayHarness({ notices: hub });
     const gw2 = await h2.listen();
@@ -313,9 +319,17 @@ describe("GraphQL over WebSocket: persisted-only mode, limits", () => {
     clients.push(o.client);
     return o;
   };
+  // The gateway's log lines, read back.
+  const logged: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    service: "gateway-test",
+    level: "debug",
+    destination: { write: (line: string) => void logged.push(JSON.parse(line)) },
+  });
 
   beforeAll(async () => {
     h = await startGatewayHarness({
+      logger,
       notices: hub,
       persistedOnly: true,
       persistedOperations: { [hash]: JOURNAL_SUB },
@@ -376,8 +390,20 @@ describe("GraphQL over WebSocket: persisted-only mode, limits", () => {
   it("closes a socket whose message is larger than the HTTP body limit (1009)", async () => {
     const other = await h.token([`TEACHER@school:${F.s1}`], F.t1);
     const o = open(bearer(other));
-    const s = run(o.client, `${JOURNAL_SUB}${" ".repeat(2000)}`);
-    expect((await o.closed).code).toBe(1009);
-    expect(s.results).toEqual([]);
+    const printed = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const s = run(o.client, `${JOURNAL_SUB}${" ".repeat(2000)}`);
+      expect((await o.closed).code).toBe(1009);
+      expect(s.results).toEqual([]);
+      await until(() => logged.some((l) => l.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH"));
+      // graphql-ws's useServer printed it with console.error, stack and all: now the logger
+      // has it, as the client's doing (a warning without a stack).
+      expect(printed).not.toHaveBeenCalled();
+    } finally {
+      printed.mockRestore();
+    }
+    const line = logged.find((l) => l.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH");
+    expect(line).toMatchObject({ level: "warn", reason: "Max payload size exceeded" });
+    expect(JSON.stringify(line)).not.toMatch(/\bat /);
   });
 });

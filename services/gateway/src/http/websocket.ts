@@ -3,12 +3,12 @@ import type { AddressInfo } from "node:net";
 import type { Caller } from "@otmetka/service-kit";
 import { type ExecutionArgs, GraphQLError } from "graphql";
 import { CloseCode, type Context } from "graphql-ws";
-import { useServer } from "graphql-ws/use/ws";
 import type { YogaServerInstance } from "graphql-yoga";
-import { type WebSocket, WebSocketServer } from "ws";
+import { WebSocketServer } from "ws";
 import type { GatewayContext } from "../context.js";
 import { gqlError } from "./errors.js";
 import { bearerOf, clientError, WS_CALLER, webSocketSupport } from "./gateway.js";
+import { serveGraphQLWs } from "./ws-server.js";
 
 type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
 
@@ -57,10 +57,8 @@ export function serveWebSocket(server: Server, yoga: Gateway): { close(): Promis
     path: yoga.graphqlEndpoint,
     maxPayload: support.maxBodyBytes,
   });
-  const disposable = useServer<Record<string, unknown>, { socket: WebSocket }>(
+  const disposable = serveGraphQLWs<Record<string, unknown>>(
     {
-      // An unexpected error closes its socket with 4500 "Internal server error", never its message.
-      isProd: true,
       execute: (args) => runners.get(args)?.execute(args as ExecutionArgs),
       subscribe: (args) => runners.get(args)?.subscribe(args as ExecutionArgs),
       onConnect: async (ctx) => {
@@ -139,6 +137,7 @@ export function serveWebSocket(server: Server, yoga: Gateway): { close(): Promis
           : undefined,
     },
     wss,
+    support.logger,
   );
   return { close: async () => void (await disposable.dispose()) };
 }
@@ -162,7 +161,20 @@ export async function listenGateway(
 ): Promise<ListeningGateway> {
   const server = createServer(yoga);
   const ws = serveWebSocket(server, yoga);
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  // A port in use fails the start (the WebSocket server would otherwise only log it, and
+  // this would never resolve).
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await ws.close();
+    throw err;
+  }
   const address = server.address() as AddressInfo;
   const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;

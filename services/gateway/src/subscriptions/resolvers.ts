@@ -15,7 +15,11 @@ import type { ChangeNotice } from "./notices.js";
 
 function notices(ctx: GatewayContext, match: (n: ChangeNotice) => boolean) {
   if (!ctx.notices) throw gqlError("UNAVAILABLE", "subscriptions are not served by this gateway");
-  return ctx.notices.stream(match);
+  const hub = ctx.notices;
+  // Counted last, after every await: a refused or failed subscribe holds no slot.
+  return ctx.subscriptions
+    ? ctx.subscriptions.hold(ctx.caller.accountId, () => hub.stream(match))
+    : hub.stream(match);
 }
 
 const asChange = (n: ChangeNotice) => ({ kind: n.kind, id: n.id });

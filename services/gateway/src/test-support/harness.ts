@@ -36,7 +36,7 @@ export interface GatewayHarness {
   /** The response itself, its body unread (an SSE stream). */
   raw(init: RequestInit & { path?: string }): Promise<Response>;
   /** The same gateway on a real HTTP server with its WebSocket endpoint (closed by close()). */
-  listen(): Promise<ListeningGateway>;
+  listen(port?: number): Promise<ListeningGateway>;
   close(): Promise<void>;
 }
 
@@ -102,8 +102,8 @@ export async function startGatewayHarness(
       }),
     fetch: run,
     raw,
-    async listen() {
-      const l = await listenGateway(yoga, 0, "127.0.0.1");
+    async listen(port = 0) {
+      const l = await listenGateway(yoga, port, "127.0.0.1");
       listening.push(l);
       return l;
     },
