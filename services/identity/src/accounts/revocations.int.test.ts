@@ -21,6 +21,7 @@ import { useAuthHarness } from "../test-support/auth-harness.js";
 import { cmd, givenPerson, givenSchool } from "../test-support/in-process.js";
 import { changePassword, createAccount } from "./accounts.js";
 import {
+  REVOCATION_LEEWAY_MS,
   REVOCATIONS_DURABLE,
   type RevocationWriter,
   startRevocationWriter,
@@ -79,7 +80,10 @@ async function untilEntry(accountId: string): Promise<{ entry: Revocation; ms: n
   throw new Error(`no revocation entry for ${accountId}`);
 }
 
-/** Milliseconds of the recorded time of the account stream's last event of `type`. */
+/**
+ * Milliseconds of the recorded time of the account stream's last event of `type` (its
+ * revocation starts REVOCATION_LEEWAY_MS later: recorded_at is the transaction's start).
+ */
 async function eventTime(accountId: string, type: string): Promise<number> {
   const { rows } = await h.identity.deps.store.pool.query<{ recorded_at: Date }>(
     `SELECT recorded_at FROM eventstore.events WHERE stream_id = $1 AND type = $2
@@ -106,7 +110,7 @@ describe("the revocation list", () => {
     await disableAccount(h.auth, { commandId: cmd(), accountId, reason: "case 17" }, {}, () => {});
     const { entry, ms } = await untilEntry(accountId);
     expect(entry).toEqual({
-      revokedAt: await eventTime(accountId, "AccountDisabled"),
+      revokedAt: (await eventTime(accountId, "AccountDisabled")) + REVOCATION_LEEWAY_MS,
       reason: "disabled",
     });
     expect(ms).toBeLessThan(5_000); // typically a few ms; generous for a loaded machine
@@ -132,7 +136,7 @@ describe("the revocation list", () => {
     );
     const { entry } = await untilEntry(revoked);
     expect(entry).toEqual({
-      revokedAt: await eventTime(revoked, "RoleRevoked"),
+      revokedAt: (await eventTime(revoked, "RoleRevoked")) + REVOCATION_LEEWAY_MS,
       reason: "roles_changed",
     });
     await untilAllHandled(writer);
@@ -169,7 +173,7 @@ describe("the revocation list", () => {
     });
     const { entry } = await untilEntry(atA);
     expect(entry).toEqual({
-      revokedAt: await eventTime(atA, "RoleRevoked"),
+      revokedAt: (await eventTime(atA, "RoleRevoked")) + REVOCATION_LEEWAY_MS,
       reason: "roles_changed",
     });
     await untilAllHandled(writer);
@@ -184,7 +188,7 @@ describe("the revocation list", () => {
     for (const accountId of accounts) {
       const { entry } = await untilEntry(accountId);
       expect(entry).toEqual({
-        revokedAt: await eventTime(accountId, "AccountDeleted"),
+        revokedAt: (await eventTime(accountId, "AccountDeleted")) + REVOCATION_LEEWAY_MS,
         reason: "deleted",
       });
     }

@@ -26,7 +26,17 @@ const REVOKING: Partial<Record<string, RevocationReason>> = {
   [`${EVENT_TYPE_PREFIX}RoleRevoked`]: "roles_changed",
 };
 
-/** The revocation an event calls for, at the event's recorded time; undefined for the others. */
+/**
+ * How long after an event's recorded time its revocation starts. `recorded_at` is when the
+ * command's transaction began (PostgreSQL's now()), not when it committed: a token refreshed
+ * in between read the old grants and got a later `iat`, and would escape a revocation at the
+ * recorded time. Commands commit within milliseconds and the clocks of PostgreSQL and identity
+ * agree far better than this, so the leeway covers both; its price is that a token refreshed
+ * within it after a revocation is refused once more (the client refreshes again).
+ */
+export const REVOCATION_LEEWAY_MS = 2000;
+
+/** The revocation an event calls for, from the event's recorded time; undefined for the others. */
 export function revocationOf(event: {
   type: string;
   data: unknown;
@@ -39,7 +49,10 @@ export function revocationOf(event: {
     e.name === "AccountDisabled" || e.name === "AccountDeleted" || e.name === "RoleRevoked"
       ? e.value.accountId
       : "";
-  return { accountId, revocation: { revokedAt: Date.parse(event.time), reason } };
+  return {
+    accountId,
+    revocation: { revokedAt: Date.parse(event.time) + REVOCATION_LEEWAY_MS, reason },
+  };
 }
 
 export interface RevocationWriter {
