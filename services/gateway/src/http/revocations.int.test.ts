@@ -111,7 +111,7 @@ describe("revoked access tokens", () => {
     await client.dispose();
   });
 
-  it("refuses a revoked token's WebSocket operations too", async () => {
+  it("closes a WebSocket connection opened with a revoked token (4401)", async () => {
     const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
     await revoke(admin, Date.now() + 1000);
     await seen(admin);
