@@ -7,11 +7,10 @@ import {
   watchRevocations,
 } from "@otmetka/messaging";
 import { useTestEnvironment } from "@otmetka/testing";
-import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { F } from "../test-support/fixture.js";
 import { type GatewayHarness, startGatewayHarness } from "../test-support/harness.js";
+import { bearer, connectWs } from "../test-support/ws-client.js";
 
 /*
  * Identity's revocation list on the real NATS KV bucket: a token issued no later than its
@@ -78,17 +77,7 @@ describe("revoked access tokens", () => {
   it("refuses the next operation of a socket opened before its token was revoked", async () => {
     const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
     const server = await h.listen();
-    let connected: () => void = () => {};
-    const open = new Promise<void>((r) => (connected = r));
-    const client = createClient({
-      url: server.url.replace(/^http:/, "ws:"),
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${admin}` },
-      retryAttempts: 0,
-      lazy: false,
-      onNonLazyError: () => {},
-      on: { connected: () => connected() },
-    });
+    const { client, connected } = connectWs(server.url, bearer(admin));
     const ask = () =>
       new Promise<unknown>((resolve) => {
         const results: unknown[] = [];
@@ -101,7 +90,7 @@ describe("revoked access tokens", () => {
           },
         );
       });
-    await open;
+    await connected;
     expect(await ask()).toMatchObject([{ data: { dashboard: expect.anything() } }]);
     await revoke(admin, Date.now() + 1000);
     await seen(admin);
@@ -117,17 +106,7 @@ describe("revoked access tokens", () => {
     await seen(admin);
     const server = await h.listen();
     // The connection's token is checked when it opens: a revoked one is closed at once.
-    const closed = new Promise<{ code: number; reason: string }>((resolve) => {
-      createClient({
-        url: server.url.replace(/^http:/, "ws:"),
-        webSocketImpl: WebSocket,
-        connectionParams: { authorization: `Bearer ${admin}` },
-        retryAttempts: 0,
-        lazy: false,
-        onNonLazyError: () => {},
-        on: { closed: (e) => resolve(e as { code: number; reason: string }) },
-      });
-    });
+    const { closed } = connectWs(server.url, bearer(admin));
     const { code, reason } = await closed;
     expect(code).toBe(4401);
     expect(reason).toMatch(/token revoked/);

@@ -1,13 +1,14 @@
 import { createHash } from "node:crypto";
 import { createLogger } from "@otmetka/service-kit";
 import type { FormattedExecutionResult } from "graphql";
-import { type Client, createClient } from "graphql-ws";
+import type { Client } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { WebSocket } from "ws";
 import { commandOperation } from "../mutations/typed.js";
 import { NoticeHub } from "../subscriptions/notices.js";
 import { F } from "../test-support/fixture.js";
 import { type GatewayHarness, startGatewayHarness } from "../test-support/harness.js";
+import { bearer, connectWs as connect, until } from "../test-support/ws-client.js";
 import type { ListeningGateway } from "./websocket.js";
 
 /*
@@ -18,37 +19,6 @@ import type { ListeningGateway } from "./websocket.js";
 
 const OWN_JOURNAL = `journal-${F.c1}-rus-${F.year}`;
 const JOURNAL_SUB = `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "rus") { kind id } }`;
-
-interface Closed {
-  code: number;
-  reason: string;
-}
-
-interface Opened {
-  client: Client;
-  /** Resolves with the socket's close event (its code and reason). */
-  closed: Promise<Closed>;
-}
-
-function connect(url: string, connectionParams?: Record<string, unknown>): Opened {
-  let onClosed: (c: Closed) => void = () => {};
-  const closed = new Promise<Closed>((r) => (onClosed = r));
-  const client = createClient({
-    url: url.replace(/^http/, "ws"),
-    webSocketImpl: WebSocket,
-    retryAttempts: 0,
-    lazy: false,
-    ...(connectionParams ? { connectionParams } : {}),
-    onNonLazyError: () => {},
-    on: {
-      closed: (e) => {
-        const ev = e as { code: number; reason: string };
-        onClosed({ code: ev.code, reason: String(ev.reason) });
-      },
-    },
-  });
-  return { client, closed };
-}
 
 type ExecutionResult = FormattedExecutionResult<Record<string, unknown>, unknown>;
 
@@ -74,16 +44,6 @@ function run(
   return { results, ended, stop };
 }
 
-async function until(check: () => boolean, tick: () => void = () => {}, ms = 5000) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    tick();
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 const codes = (r: ExecutionResult | unknown) =>
   ((r as ExecutionResult).errors ?? (Array.isArray(r) ? r : [])).map(
     (e: { extensions?: { code?: unknown } }) => e.extensions?.code,

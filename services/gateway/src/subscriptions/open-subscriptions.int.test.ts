@@ -1,10 +1,11 @@
 import type { FormattedExecutionResult } from "graphql";
-import { type Client, createClient } from "graphql-ws";
+import type { Client } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { ListeningGateway } from "../http/websocket.js";
 import { F } from "../test-support/fixture.js";
 import { type GatewayHarness, startGatewayHarness } from "../test-support/harness.js";
+import { bearer, connectWs, until } from "../test-support/ws-client.js";
 import { NoticeHub } from "./notices.js";
 
 /*
@@ -15,17 +16,6 @@ import { NoticeHub } from "./notices.js";
 const LIMIT = 2;
 const OWN_JOURNAL = `journal-${F.c1}-rus-${F.year}`;
 const JOURNAL_SUB = `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "rus") { kind id } }`;
-const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-
-async function until(check: () => boolean, tick: () => void = () => {}, ms = 5000) {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    tick();
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** One subscription, whatever its transport: what it received, whether it ended. */
 interface Sub {
   text(): string;
@@ -93,14 +83,7 @@ describe("open subscriptions per account", () => {
   }
 
   function wsClient(token: string): Client {
-    const client = createClient({
-      url: gw.url.replace(/^http/, "ws"),
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      lazy: false,
-      connectionParams: bearer(token),
-      onNonLazyError: () => {},
-    });
+    const { client } = connectWs(gw.url, bearer(token));
     clients.push(client);
     return client;
   }
