@@ -5,6 +5,7 @@ import { CloudEvent } from "cloudevents";
 import { describe, expect, it } from "vitest";
 import { portalCloudEvent } from "./cloud-event.js";
 import { jsonSchemaFiles } from "./json-schema.js";
+import { pupilPerformanceUpdatedSchema } from "./schemas.js";
 import { PORTAL_EVENT_TYPES, type PortalEventType } from "./types.js";
 
 // One sample per event with no field at its proto3 default, so the proto JSON mapping of the
@@ -22,6 +23,7 @@ const performance = {
       average: "4.50",
       termMarks: [{ term: 1, mark: "4" }],
       yearMark: "5",
+      exemptions: [{ firstDay: "2026-09-01", lastDay: "2026-12-31" }],
     },
   ],
   absences: { lessonsMissed: 3, excused: 2, late: 1 },
@@ -153,6 +155,40 @@ describe("portal.v1 contract", () => {
         data: { portalId: "EPGU-1", erasedAt: "2026-11-28T10:00:00Z", personId: "p1" },
       }),
     ).toThrow(DomainError);
+  });
+
+  // SubjectPerformance.exemptions came within v1 (additive, optional): a snapshot of a pupil
+  // without exemptions carries no such field and is exactly what v1 subscribers got before.
+  it("PupilPerformanceUpdated: exemptions are optional, absent when there are none, never their reason", () => {
+    const parse = (subject: Record<string, unknown>) =>
+      pupilPerformanceUpdatedSchema.safeParse({ ...performance, subjects: [subject] }).success;
+    const { exemptions: _, ...before } = performance.subjects[0] as Record<string, unknown>;
+    expect(parse(before)).toBe(true);
+    // Through the proto mapping it stays absent (proto3 JSON omits an empty repeated field).
+    const decoded = proto.SubjectPerformance.fromJSON(before);
+    expect(decoded.exemptions).toEqual([]);
+    expect(proto.SubjectPerformance.toJSON(decoded)).toEqual(before);
+    // An exempt subject with no marks.
+    const exemptOnly = {
+      subjectId: "pe",
+      currentMarks: [],
+      average: "",
+      termMarks: [],
+      yearMark: "",
+      exemptions: [{ firstDay: "2026-09-01", lastDay: "2027-05-31" }],
+    };
+    expect(parse(exemptOnly)).toBe(true);
+    expect(parse({ ...exemptOnly, exemptions: [] })).toBe(false);
+    expect(parse({ ...exemptOnly, exemptions: [{ firstDay: "2026-09-01" }] })).toBe(false);
+    expect(parse({ ...exemptOnly, exemptions: [{ firstDay: "1.09.2026", lastDay: "" }] })).toBe(
+      false,
+    );
+    expect(
+      parse({
+        ...exemptOnly,
+        exemptions: [{ firstDay: "2026-09-01", lastDay: "2027-05-31", reason: "здоровье" }],
+      }),
+    ).toBe(false);
   });
 
   it("the published JSON Schema files are up to date (npm run schemas)", async () => {

@@ -11,12 +11,20 @@ export const termMarkSchema = z.strictObject({
   mark: markText,
 });
 
+const civilDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
+/** An exemption (осв.) from a subject, inclusive civil dates; never its reason. */
+export const subjectExemptionSchema = z.strictObject({ firstDay: civilDate, lastDay: civilDate });
+
 export const subjectPerformanceSchema = z.strictObject({
   subjectId: id,
   currentMarks: z.array(markText),
   average: z.string().regex(/^(\d\.\d\d)?$/),
   termMarks: z.array(termMarkSchema),
   yearMark: z.union([markText, z.literal("")]),
+  // Added within v1: optional and absent when the pupil has none (never `[]`), so a snapshot
+  // without exemptions is exactly what it was before and what the proto3 JSON mapping gives.
+  exemptions: z.array(subjectExemptionSchema).min(1).optional(),
 });
 
 export const pupilPerformanceUpdatedSchema = z.strictObject({

@@ -34,6 +34,17 @@ export interface AbsenceRow {
   excused: boolean;
   late: boolean;
 }
+/** An exemption (осв.) from a subject, civil dates YYYY-MM-DD inclusive. */
+export interface ExemptionRow {
+  subject_id: string;
+  first_day: string;
+  last_day: string;
+}
+
+/** The academic year's civil dates (1 September to 31 August). */
+export function yearRange(startYear: number): { from: string; to: string } {
+  return { from: `${startYear}-09-01`, to: `${startYear + 1}-08-31` };
+}
 
 /** The snapshot published for a pupil, from the read model's rows (pure, unit-tested). */
 export function performanceSnapshot(o: {
@@ -44,6 +55,8 @@ export function performanceSnapshot(o: {
   marks: MarkRow[];
   termMarks: TermMarkRow[];
   absences: AbsenceRow[];
+  /** Only those overlapping the academic year (1 September to 31 August) are kept. */
+  exemptions?: ExemptionRow[];
   asOf: Date;
 }): PupilPerformanceData {
   const currentTerm = o.marks.reduce((t, m) => Math.max(t, m.term), 0);
@@ -72,6 +85,23 @@ export function performanceSnapshot(o: {
   for (const t of [...o.termMarks].sort((a, b) => a.term - b.term)) {
     if (t.term === 0) subject(t.subject_id).yearMark = t.mark as never;
     else subject(t.subject_id).termMarks.push({ term: t.term, mark: t.mark as never });
+  }
+  // An exempt subject appears even without marks: the parent sees "осв." rather than nothing.
+  // Civil dates compare as strings.
+  const year = yearRange(o.academicYear);
+  const exemptions = (o.exemptions ?? [])
+    .filter((e) => e.first_day <= year.to && e.last_day >= year.from)
+    .sort(
+      (a, b) =>
+        a.first_day.localeCompare(b.first_day) ||
+        a.last_day.localeCompare(b.last_day) ||
+        a.subject_id.localeCompare(b.subject_id),
+    );
+  for (const e of exemptions) {
+    const s = subject(e.subject_id);
+    // Last key of the entry, added only when there is one: the digest of a snapshot without
+    // exemptions stays what it was.
+    s.exemptions = [...(s.exemptions ?? []), { firstDay: e.first_day, lastDay: e.last_day }];
   }
   return {
     portalId: o.portalId,

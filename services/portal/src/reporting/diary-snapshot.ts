@@ -1,7 +1,7 @@
 import { absenceReasonToJSON, markValueToJSON } from "@otmetka/proto/grades/events/v1/events";
 import type { Diary } from "@otmetka/proto/reporting/v1/reporting_service";
 import type { PupilPerformanceData } from "../contract/schemas.js";
-import { markText, performanceSnapshot } from "../feed/marks.js";
+import { markText, performanceSnapshot, yearRange } from "../feed/marks.js";
 import type { PublishablePupil } from "../feed/snapshots.js";
 
 const MISSED = new Set([
@@ -12,9 +12,7 @@ const MISSED = new Set([
 const EXCUSED = new Set(["ABSENCE_REASON_ILLNESS", "ABSENCE_REASON_EXCUSED"]);
 
 /** The academic year's civil dates (1 September to 31 August) for GetDiaries. */
-export function yearRange(startYear: number): { from: string; to: string } {
-  return { from: `${startYear}-09-01`, to: `${startYear + 1}-08-31` };
-}
+export { yearRange };
 
 /**
  * A pupil's published snapshot from reporting's diary: the same shape as before, but the
@@ -45,6 +43,11 @@ export function snapshotOfDiary(p: PublishablePupil, d: Diary, asOf: Date): Pupi
     marks,
     termMarks,
     absences,
+    exemptions: d.exemptions.map((e) => ({
+      subject_id: e.subjectId,
+      first_day: e.firstDay,
+      last_day: e.lastDay,
+    })),
     asOf,
   });
   const averages = new Map(

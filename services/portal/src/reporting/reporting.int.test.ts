@@ -408,3 +408,69 @@ describe("a snapshot equal to the one the pupil's subject shows", () => {
     expect(last?.json<{ type: string }>().type).toBe("portal.v1.PupilPerformanceUpdated");
   });
 });
+
+// Reporting's diary carries the pupil's exemptions (осв.) overlapping the range asked: the
+// snapshot shows them per subject, an exempt subject with no marks included.
+describe("exemptions (осв.) from reporting's diary", () => {
+  const five: [MarkValue, number] = [MarkValue.MARK_VALUE_FIVE, 1];
+  const exempt = (studentId: string, subjectId: string, firstDay: string, lastDay: string) => ({
+    studentId,
+    subjectId,
+    firstDay,
+    lastDay,
+  });
+  const withExemptions = (d: Diary, exemptions: ReturnType<typeof exempt>[]) =>
+    Diary.fromPartial({ ...d, exemptions });
+
+  it("publishes an exempt subject with its exemptions, and a new snapshot when only they change", async () => {
+    await seedSchool(h, [{ id: "r9", portalId: "EPGU-R9" }]);
+    diaries.set(
+      "r9",
+      withExemptions(diaryOf("r9", [five], "5.00"), [
+        exempt("r9", "pe", "2026-11-01", "2026-12-31"),
+        // Reporting answers those overlapping the range; one outside the year is left out.
+        exempt("r9", "pe", "2025-09-01", "2025-12-31"),
+        exempt("r9", "pe", "2026-09-01", "2026-09-30"),
+      ]),
+    );
+    await consent(h, "r9", true);
+    await settle(h);
+    const snaps = await published("EPGU-R9");
+    expect(snaps).toHaveLength(1);
+    expect(snaps[0]?.subjects).toEqual([
+      { subjectId: "math", currentMarks: ["5"], average: "5.00", termMarks: [], yearMark: "" },
+      {
+        subjectId: "pe",
+        currentMarks: [],
+        average: "",
+        termMarks: [],
+        yearMark: "",
+        exemptions: [
+          { firstDay: "2026-09-01", lastDay: "2026-09-30" },
+          { firstDay: "2026-11-01", lastDay: "2026-12-31" },
+        ],
+      },
+    ]);
+    // A subject without exemptions has no field at all (not []): its shape is unchanged.
+    expect(Object.keys(snaps[0]?.subjects[0] ?? {})).not.toContain("exemptions");
+
+    // Only the exemptions change (extended to the end of the year; the marks are the same):
+    // the snapshot differs from the one the subject shows and is published.
+    diaries.set(
+      "r9",
+      withExemptions(diaryOf("r9", [five], "5.00"), [
+        exempt("r9", "pe", "2026-09-01", "2027-05-31"),
+      ]),
+    );
+    const unchangedBefore = publisher().counters.unchanged;
+    await recordMark(h, "r9", "MARK_VALUE_FIVE");
+    await settle(h);
+    const after = await published("EPGU-R9");
+    expect(after).toHaveLength(2);
+    expect(after[1]?.subjects[1]).toMatchObject({
+      subjectId: "pe",
+      exemptions: [{ firstDay: "2026-09-01", lastDay: "2027-05-31" }],
+    });
+    expect(publisher().counters.unchanged).toBe(unchangedBefore);
+  });
+});
