@@ -3,6 +3,7 @@ import { type GraphQLResolveInfo, responsePathAsArray } from "graphql";
 import type { Backends } from "./backends/clients.js";
 import type { Loaders } from "./backends/loaders.js";
 import type { Placements } from "./backends/placements.js";
+import type { CallerAuth } from "./http/gateway.js";
 import type { NoticeHub } from "./subscriptions/notices.js";
 import type { SubscriptionSlots } from "./subscriptions/slots.js";
 
@@ -57,6 +58,8 @@ export interface GatewayContext {
   notices?: NoticeHub;
   /** Open subscriptions per account (this instance, SSE and WebSocket); absent: no limit. */
   subscriptions?: SubscriptionSlots;
+  /** The caller's token checked again later (revoked? expired?): subscriptions end with it. */
+  callerAuth?: CallerAuth;
   regionId: string;
   loaders: Loaders;
   /** Process-wide: class groups' and schools' placements for the commands' scope check. */

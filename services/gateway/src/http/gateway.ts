@@ -40,6 +40,7 @@ import { gqlError, locatedAt, toClientError, YOGA_INPUT_CODES } from "./errors.j
 import { literalInputPlace } from "./input-errors.js";
 import { RateLimiter } from "./rate-limit.js";
 import { type CachedResponse, dashboardResponseCache, grantsKey } from "./response-cache.js";
+import { tokenTimes } from "./token-claims.js";
 
 export interface GatewayOptions {
   backends: Backends;
@@ -184,28 +185,46 @@ async function verifiedCaller(o: GatewayOptions, limiters: Limiters, token: stri
   return caller;
 }
 
+/** Checks a caller again after its request began: what a long-lived subscription needs. */
+export interface CallerAuth {
+  /** Throws UNAUTHENTICATED when the caller's token was revoked since, or has expired. */
+  check(caller: Caller): void;
+  /** When the caller's token expires (ms), if it says. */
+  expiresAt(caller: Caller): number | undefined;
+  /** The error of a token that has expired. */
+  expired(): Error;
+}
+
+function callerAuth(o: GatewayOptions): CallerAuth {
+  const expiresAt = (caller: Caller) => tokenTimes(caller.token).expiresAtMs;
+  const expired = () =>
+    gqlError(
+      "UNAUTHENTICATED",
+      "authorization: token expired; subscribe again with a fresh token",
+      "authorization",
+    );
+  return {
+    expiresAt,
+    expired,
+    check(caller) {
+      refuseRevoked(o, caller);
+      const exp = expiresAt(caller);
+      // The verifier's clock, not the gateway's `now` (which says what day it is in the school).
+      if (exp !== undefined && exp <= Date.now()) throw expired();
+    },
+  };
+}
+
 /** A token issued no later than its account's revocation (identity's list) is refused. */
 function refuseRevoked(o: GatewayOptions, caller: Caller): void {
   // The token's iat is read only for an account on the list (rare): not on every request.
   const revokedAt = o.revocations?.revokedAt(caller.accountId);
-  if (revokedAt !== undefined && issuedAtOf(caller.token) * 1000 <= revokedAt)
+  if (revokedAt !== undefined && tokenTimes(caller.token).issuedAtMs <= revokedAt)
     throw gqlError(
       "UNAUTHENTICATED",
       "authorization: token revoked (the account was disabled or deleted, or its roles or password changed); refresh it or log in again",
       "authorization",
     );
-}
-
-/** A verified token's `iat` in seconds (0 without one: then any revocation of its account counts). */
-function issuedAtOf(token: string): number {
-  try {
-    const payload = JSON.parse(
-      Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"),
-    );
-    return typeof payload.iat === "number" ? payload.iat : 0;
-  } catch {
-    return 0;
-  }
 }
 
 function takeRequest(o: GatewayOptions, limiters: Limiters, caller: Caller): void {
@@ -379,6 +398,7 @@ export function createGateway(
   );
   const schema = buildSchema();
   const placements = new Placements();
+  const auth = callerAuth(o);
   // Only with notices: they are what empties it.
   const dashboardCache =
     o.notices && (o.dashboardCacheMs ?? 0) > 0
@@ -473,6 +493,7 @@ export function createGateway(
         backends: o.backends,
         ...(o.notices ? { notices: o.notices } : {}),
         subscriptions,
+        callerAuth: auth,
         regionId: o.regionId,
         loaders: lazyLoaders(() =>
           createLoaders(

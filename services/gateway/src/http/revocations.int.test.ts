@@ -8,6 +8,7 @@ import {
 } from "@otmetka/messaging";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NoticeHub } from "../subscriptions/notices.js";
 import { F } from "../test-support/fixture.js";
 import { type GatewayHarness, startGatewayHarness } from "../test-support/harness.js";
 import { bearer, connectWs } from "../test-support/ws-client.js";
@@ -29,6 +30,7 @@ describe("revoked access tokens", () => {
   let h: GatewayHarness;
   let list: RevocationList;
   let revoke: (token: string, at: number) => Promise<unknown>;
+  const hub = new NoticeHub();
 
   beforeAll(async () => {
     nc = await connect({ servers: env.natsUrl });
@@ -36,7 +38,7 @@ describe("revoked access tokens", () => {
     list = await watchRevocations(kv);
     revoke = (token, at) =>
       revokeAccess(kv, subjectOf(token), { revokedAt: at, reason: "disabled" });
-    h = await startGatewayHarness({ revocations: list });
+    h = await startGatewayHarness({ revocations: list, notices: hub });
   });
   afterAll(async () => {
     list?.stop();
@@ -98,6 +100,75 @@ describe("revoked access tokens", () => {
     expect(refused[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     expect(refused[0]?.message).toMatch(/^authorization: token revoked/);
     await client.dispose();
+  });
+
+  /** An SSE dashboardChanged stream of school s1, read until it ends or `ms` pass. */
+  async function sseUntilEnd(token: string, during: () => void, ms = 10_000) {
+    const res = await h.raw({
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "text/event-stream",
+        authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify({
+        query: `subscription { dashboardChanged(scope: { schoolId: "${F.s1}" }) { kind id } }`,
+      }),
+    });
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    const deadline = Date.now() + ms;
+    let text = "";
+    let ended = false;
+    const tick = setInterval(during, 100);
+    try {
+      while (Date.now() < deadline) {
+        const { value, done } = await Promise.race([
+          reader.read(),
+          new Promise<{ value: undefined; done: true }>((r) =>
+            setTimeout(() => r({ value: undefined, done: true }), deadline - Date.now()),
+          ),
+        ]);
+        if (done) {
+          ended = Date.now() < deadline;
+          break;
+        }
+        text += decoder.decode(value, { stream: true });
+      }
+    } finally {
+      clearInterval(tick);
+      await reader.cancel().catch(() => {});
+    }
+    return { text, ended };
+  }
+
+  it("ends an SSE subscription opened before its token was revoked, at its next notice", async () => {
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
+    let revoked = false;
+    const { text, ended } = await sseUntilEnd(admin, () => {
+      if (!revoked) {
+        revoked = true;
+        void revoke(admin, Date.now() + 1000);
+        return;
+      }
+      if (list.revokedAt(subjectOf(admin)) !== undefined)
+        hub.deliver({ kind: "dashboard-school", id: F.s1 });
+    });
+    expect(ended).toBe(true);
+    expect(text).toMatch(/token revoked/);
+    expect(text).toMatch(/UNAUTHENTICATED/);
+    expect(text).not.toMatch(/"dashboardChanged":\{/);
+  });
+
+  it("ends an SSE subscription when its token expires, notice or not", async () => {
+    const short = await h.issuer.sign({
+      roles: [`SCHOOL_ADMIN@school:${F.s1}`],
+      expiresInSeconds: 2,
+    });
+    const { text, ended } = await sseUntilEnd(short, () => {}, 15_000);
+    expect(ended).toBe(true);
+    expect(text).toMatch(/token expired/);
   });
 
   it("closes a WebSocket connection opened with a revoked token (4401)", async () => {

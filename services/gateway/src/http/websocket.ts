@@ -8,6 +8,7 @@ import { WebSocketServer } from "ws";
 import type { GatewayContext } from "../context.js";
 import { gqlError } from "./errors.js";
 import { bearerOf, clientError, WS_CALLER, webSocketSupport } from "./gateway.js";
+import { tokenTimes } from "./token-claims.js";
 import { serveGraphQLWs } from "./ws-server.js";
 
 type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
@@ -25,16 +26,6 @@ const CLOSE_OF: Record<string, number> = {
 
 // A close frame's reason holds at most 123 bytes; ours are ASCII.
 const reason = (text: string) => (text.length > 120 ? `${text.slice(0, 117)}...` : text);
-
-/** The `exp` of a verified JWT, in ms (the token's signature was checked by the verifier). */
-function expiresAt(token: string): number | undefined {
-  try {
-    const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString());
-    return typeof payload.exp === "number" ? payload.exp * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * GraphQL over WebSocket (graphql-ws, subprotocol `graphql-transport-ws`) on `server` at the
@@ -90,7 +81,7 @@ export function serveWebSocket(server: Server, yoga: Gateway): { close(): Promis
         callers.set(ctx, caller);
         // SSE streams outlive their token; a socket ends when its token does (the client
         // connects again with a fresh one). setTimeout takes at most 2^31-1 ms.
-        const exp = expiresAt(token);
+        const exp = tokenTimes(token).expiresAtMs;
         if (exp !== undefined) {
           const timer = setTimeout(
             () => socket.close(CloseCode.Unauthorized, "UNAUTHENTICATED: token expired"),

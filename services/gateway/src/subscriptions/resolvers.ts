@@ -6,6 +6,7 @@ import { id } from "../resolvers/inputs.js";
 import { pupilOf } from "../resolvers/pupil.js";
 import { subgroupOf } from "../resolvers/subgroups.js";
 import type { ChangeNotice } from "./notices.js";
+import { whileCallerValid } from "./while-caller-valid.js";
 
 /*
  * Live subscriptions over SSE and WebSocket: each yields reporting's change notices for one journal, diary
@@ -16,10 +17,11 @@ import type { ChangeNotice } from "./notices.js";
 function notices(ctx: GatewayContext, match: (n: ChangeNotice) => boolean) {
   if (!ctx.notices) throw gqlError("UNAVAILABLE", "subscriptions are not served by this gateway");
   const hub = ctx.notices;
+  const { callerAuth: auth, caller } = ctx;
+  const stream = () =>
+    auth ? whileCallerValid(auth, caller, hub.stream(match)) : hub.stream(match);
   // Counted last, after every await: a refused or failed subscribe holds no slot.
-  return ctx.subscriptions
-    ? ctx.subscriptions.hold(ctx.caller.accountId, () => hub.stream(match))
-    : hub.stream(match);
+  return ctx.subscriptions ? ctx.subscriptions.hold(caller.accountId, stream) : stream();
 }
 
 const asChange = (n: ChangeNotice) => ({ kind: n.kind, id: n.id });
