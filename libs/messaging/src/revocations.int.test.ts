@@ -80,10 +80,16 @@ it("watchRevocations loads current entries before it resolves, then follows upda
     expect(list.revokedAt(OTHER)).toBeUndefined();
     expect(list.revokedAt("not.a.key")).toBeUndefined();
     // iat in seconds: issued in or before the revocation's second is refused, later is not.
-    expect(list.isRevoked(ACCOUNT, 1_700_000_000)).toBe(true);
-    expect(list.isRevoked(ACCOUNT, 1_699_999_000)).toBe(true);
-    expect(list.isRevoked(ACCOUNT, 1_700_000_001)).toBe(false);
-    expect(list.isRevoked(OTHER, 1_700_000_000)).toBe(false);
+    expect(list.isRevoked(ACCOUNT, () => 1_700_000_000)).toBe(true);
+    expect(list.isRevoked(ACCOUNT, () => 1_699_999_000)).toBe(true);
+    expect(list.isRevoked(ACCOUNT, () => 1_700_000_001)).toBe(false);
+    expect(list.isRevoked(OTHER, () => 1_700_000_000)).toBe(false);
+    // An account not on the list: its token's iat is not even read.
+    expect(
+      list.isRevoked(OTHER, () => {
+        throw new Error("iat read for an account not on the list");
+      }),
+    ).toBe(false);
 
     await revokeAccess(kv, OTHER, { revokedAt: 1_700_000_100_000, reason: "roles_changed" });
     await until(() => list.revokedAt(OTHER) === 1_700_000_100_000, "new entry seen");

@@ -80,8 +80,12 @@ export async function revokeAccess(
 export interface RevocationList {
   /** When the account's tokens were last revoked (ms since the epoch), if within the bucket's TTL. */
   revokedAt(accountId: string): number | undefined;
-  /** Whether a token of `accountId` issued at `iatSeconds` (its `iat` claim) is revoked. */
-  isRevoked(accountId: string, iatSeconds: number): boolean;
+  /**
+   * Whether a token of `accountId` issued at `iatSeconds()` (its `iat` claim) is revoked. The
+   * claim is asked for only when the account is on the list, which it rarely is: a verifier
+   * need not decode every token.
+   */
+  isRevoked(accountId: string, iatSeconds: () => number): boolean;
   stop(): void;
 }
 
@@ -192,7 +196,7 @@ export async function watchRevocations(
     revokedAt,
     isRevoked(accountId, iatSeconds) {
       const at = revokedAt(accountId);
-      return at !== undefined && iatSeconds * 1000 <= at;
+      return at !== undefined && iatSeconds() * 1000 <= at;
     },
     stop() {
       stopped = true;

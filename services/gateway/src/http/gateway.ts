@@ -50,7 +50,7 @@ export interface GatewayOptions {
    * later than its account's revocation (disabled, deleted, roles or password changed) is
    * refused before it expires. Without it, tokens live out their lifetime.
    */
-  revocations?: Pick<RevocationList, "revokedAt">;
+  revocations?: Pick<RevocationList, "isRevoked">;
   audit: AuditSink;
   logger: Logger;
   regionId: string;
@@ -187,8 +187,8 @@ async function verifiedCaller(o: GatewayOptions, limiters: Limiters, token: stri
 
 /** Checks a caller again after its request began: what a long-lived subscription needs. */
 export interface CallerAuth {
-  /** Throws UNAUTHENTICATED when the caller's token was revoked since, or has expired. */
-  check(caller: Caller): void;
+  /** Throws UNAUTHENTICATED when the caller's account was revoked since its token was issued. */
+  refuseRevoked(caller: Caller): void;
   /** When the caller's token expires (ms), if it says. */
   expiresAt(caller: Caller): number | undefined;
   /** The error of a token that has expired. */
@@ -196,30 +196,22 @@ export interface CallerAuth {
 }
 
 function callerAuth(o: GatewayOptions): CallerAuth {
-  const expiresAt = (caller: Caller) => tokenTimes(caller.token).expiresAtMs;
-  const expired = () =>
-    gqlError(
-      "UNAUTHENTICATED",
-      "authorization: token expired; subscribe again with a fresh token",
-      "authorization",
-    );
   return {
-    expiresAt,
-    expired,
-    check(caller) {
-      refuseRevoked(o, caller);
-      const exp = expiresAt(caller);
-      // The verifier's clock, not the gateway's `now` (which says what day it is in the school).
-      if (exp !== undefined && exp <= Date.now()) throw expired();
-    },
+    refuseRevoked: (caller) => refuseRevoked(o, caller),
+    expiresAt: (caller) => tokenTimes(caller.token).expiresAtMs,
+    expired: () =>
+      gqlError(
+        "UNAUTHENTICATED",
+        "authorization: token expired; subscribe again with a fresh token",
+        "authorization",
+      ),
   };
 }
 
 /** A token issued no later than its account's revocation (identity's list) is refused. */
 function refuseRevoked(o: GatewayOptions, caller: Caller): void {
   // The token's iat is read only for an account on the list (rare): not on every request.
-  const revokedAt = o.revocations?.revokedAt(caller.accountId);
-  if (revokedAt !== undefined && tokenTimes(caller.token).issuedAtMs <= revokedAt)
+  if (o.revocations?.isRevoked(caller.accountId, () => tokenTimes(caller.token).issuedAtMs / 1000))
     throw gqlError(
       "UNAUTHENTICATED",
       "authorization: token revoked (the account was disabled or deleted, or its roles or password changed); refresh it or log in again",

@@ -23,7 +23,8 @@ export function whileCallerValid<T>(
             expired = true;
             void inner.return?.();
           },
-          // setTimeout takes at most 2^31-1 ms.
+          // The verifier's clock (Date.now), not the gateway's `now`, which says what day it is
+          // in the school; setTimeout takes at most 2^31-1 ms.
           Math.min(Math.max(exp - Date.now(), 0), 2 ** 31 - 1),
         );
   timer?.unref();
@@ -35,7 +36,7 @@ export function whileCallerValid<T>(
         // Ended by the expiry timer, or a notice for a token revoked since: an error, not a quiet end.
         if (expired) throw auth.expired();
         if (r.done) return r;
-        auth.check(caller);
+        auth.refuseRevoked(caller);
         return r;
       } catch (err) {
         stop();
