@@ -7,7 +7,7 @@ import {
   calendarStreamId,
 } from "../domain/calendar.js";
 import { invalidInput } from "../domain/errors.js";
-import { studyPlanStreamId } from "../domain/study-plan.js";
+import { studyPlanDecider, studyPlanStreamId } from "../domain/study-plan.js";
 import { foldTimetable, timetableStreamId } from "../domain/timetable.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
 import { withMetadata } from "./lessons.js";
@@ -94,14 +94,8 @@ export async function setGradeWeekLength(
       const [calendar, timetable, plan] = await Promise.all([
         loadAggregate(deps.store, calendarId, calendarDecider),
         deps.store.readStream(timetableId),
-        deps.store.readStream(planId),
+        loadAggregate(deps.store, planId, studyPlanDecider),
       ]);
-      // The plan's hours in force: the last setting of each grade level and subject.
-      const hours = new Map<string, { gradeLevel: number; hoursPerWeek: number }>();
-      for (const e of plan) {
-        const h = e.data as { gradeLevel: number; subjectId: string; hoursPerWeek: number };
-        hours.set(`${h.gradeLevel}|${h.subjectId}`, h);
-      }
       const events = calendarDecider.decide(
         {
           kind: "SetGradeWeekLength",
@@ -110,7 +104,7 @@ export async function setGradeWeekLength(
           gradeLevels: input.gradeLevels,
           daysPerWeek: input.daysPerWeek,
           slots: [...foldTimetable(timetable).slots.values()],
-          plannedHours: [...hours.values()],
+          plannedHours: [...plan.state.hours.values()],
         },
         calendar.state,
       );
@@ -119,7 +113,7 @@ export async function setGradeWeekLength(
         appends: [
           { streamId: calendarId, expected: calendar.version, events: withMetadata(events, ctx) },
           { streamId: timetableId, expected: timetable.at(-1)?.version ?? 0, events: [] },
-          { streamId: planId, expected: plan.at(-1)?.version ?? 0, events: [] },
+          { streamId: planId, expected: plan.version, events: [] },
         ],
       };
     },
