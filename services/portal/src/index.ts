@@ -11,7 +11,7 @@ export type { PerformanceSource } from "./feed/performance-source.js";
 export { FEED_PROJECTION, type PortalIdOpener, portalFeedProjection } from "./feed/projection.js";
 export { FeedPublisher, type FeedPublisherOptions } from "./feed/publisher.js";
 export { type RunningFeed, startFeed } from "./feed/start-feed.js";
-export { snapshotOfDiary, yearRange } from "./reporting/diary-snapshot.js";
+export { snapshotOfDiary } from "./reporting/diary-snapshot.js";
 export { reportingPerformance } from "./reporting/reporting-performance.js";
 export { portalServiceTokens } from "./service-token.js";
 export { ensurePortalStream, type PortalNames, portalNames } from "./stream.js";

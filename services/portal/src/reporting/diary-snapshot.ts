@@ -1,7 +1,7 @@
 import { absenceReasonToJSON, markValueToJSON } from "@otmetka/proto/grades/events/v1/events";
 import type { Diary } from "@otmetka/proto/reporting/v1/reporting_service";
 import type { PupilPerformanceData } from "../contract/schemas.js";
-import { markText, performanceSnapshot, yearRange } from "../feed/marks.js";
+import { markText, performanceSnapshot } from "../feed/marks.js";
 import type { PublishablePupil } from "../feed/snapshots.js";
 
 const MISSED = new Set([
@@ -10,9 +10,6 @@ const MISSED = new Set([
   "ABSENCE_REASON_UNEXCUSED",
 ]);
 const EXCUSED = new Set(["ABSENCE_REASON_ILLNESS", "ABSENCE_REASON_EXCUSED"]);
-
-/** The academic year's civil dates (1 September to 31 August) for GetDiaries. */
-export { yearRange };
 
 /**
  * A pupil's published snapshot from reporting's diary: the same shape as before, but the

@@ -6,9 +6,10 @@ import {
 } from "@otmetka/proto/reporting/v1/reporting_service";
 import { bearerMetadata, CLIENT_CHANNEL_DEFAULTS } from "@otmetka/service-kit";
 import type { PupilPerformanceData } from "../contract/schemas.js";
+import { yearRange } from "../feed/marks.js";
 import type { PerformanceSource } from "../feed/performance-source.js";
 import type { PublishablePupil } from "../feed/snapshots.js";
-import { snapshotOfDiary, yearRange } from "./diary-snapshot.js";
+import { snapshotOfDiary } from "./diary-snapshot.js";
 
 /** Pupils per GetDiaries call: one call per academic year and chunk. */
 const CHUNK = 200;
