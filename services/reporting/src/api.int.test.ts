@@ -2,9 +2,11 @@ import { randomUUID } from "node:crypto";
 import { Metadata, status } from "@grpc/grpc-js";
 import { MarkValue } from "@otmetka/proto/grades/events/v1/events";
 import { Level, ResultBasis } from "@otmetka/proto/reporting/v1/reporting_service";
+import { addDays } from "@otmetka/service-kit";
 import { rejectionOf, useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_BATCH_ITEMS } from "./api/batch-limit.js";
+import { today } from "./api/mapping.js";
 import { feedEvent } from "./test-support/feed.js";
 import { type ApiHarness, startApi } from "./test-support/grpc.js";
 import { type Harness, startHarnessWithSchool } from "./test-support/harness.js";
@@ -354,7 +356,7 @@ describe("diary access follows the enrollment running today", () => {
     // a month ahead gave that school the pupil's diary at once (this school's lessons and
     // marks) and took it from the school the pupil still attends.
     const [pupil, otherSchool, otherCg] = [randomUUID(), randomUUID(), randomUUID()];
-    const ahead = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    const ahead = addDays(today(), 30);
     const at = new Date("2026-08-30T08:00:00Z");
     const there = { schoolId: otherSchool, municipalityId: f.municipalityId };
     const here = { schoolId: f.schoolId, municipalityId: f.municipalityId };
