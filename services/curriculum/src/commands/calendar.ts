@@ -10,7 +10,6 @@ import { invalidInput } from "../domain/errors.js";
 import { studyPlanDecider, studyPlanStreamId } from "../domain/study-plan.js";
 import { foldTimetable, timetableStreamId } from "../domain/timetable.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
-import { withMetadata } from "./lessons.js";
 import { checkCommandId, runCommand, runStreamsCommand } from "./run-command.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -90,6 +89,7 @@ export async function setGradeWeekLength(
     commandId,
     payload: { SetGradeWeekLength: { ...input, schoolId, startYear } },
     what: `${calendarId}, its timetable or study plan`,
+    metadata: ctx.metadata,
     async decide() {
       const [calendar, timetable, plan] = await Promise.all([
         loadAggregate(deps.store, calendarId, calendarDecider),
@@ -111,7 +111,7 @@ export async function setGradeWeekLength(
       return {
         result: {},
         appends: [
-          { streamId: calendarId, expected: calendar.version, events: withMetadata(events, ctx) },
+          { streamId: calendarId, expected: calendar.version, events: events },
           { streamId: timetableId, expected: timetable.at(-1)?.version ?? 0, events: [] },
           { streamId: planId, expected: plan.version, events: [] },
         ],

@@ -276,9 +276,10 @@ async function runOnLesson(
     commandId,
     payload,
     what: streamId,
+    metadata: ctx.metadata,
     async decide() {
       const { state, version } = await loadLessons(deps, streamId);
-      const events = withMetadata(lessonsDecider.decide(command, state), ctx);
+      const events = lessonsDecider.decide(command, state);
       return {
         result: {},
         appends: [{ streamId, expected: version, events }],
@@ -287,14 +288,6 @@ async function runOnLesson(
     },
   });
 }
-
-/** The call's metadata on each event (its own keys win, as handleCommand does). */
-export const withMetadata = (events: NewEvent[], ctx: CallContext): NewEvent[] => {
-  const metadata = ctx.metadata;
-  return metadata
-    ? events.map((e) => ({ ...e, metadata: { ...metadata, ...e.metadata } }))
-    : events;
-};
 
 /** Writes the claims of the lessons `events` touch (appended to a class group at `before`). */
 export function claimsWriter(before: LessonsState, events: readonly NewEvent[]) {
@@ -415,6 +408,7 @@ export async function moveLesson(
     commandId,
     payload: { MoveLesson: input },
     what: `${streamId} or the timetable`,
+    metadata: ctx.metadata,
     async decide() {
       const { state, year } = await calendarOf(deps, input.schoolId, input.startYear);
       const group = await deps.facts.classGroup(input.classGroupId);
@@ -458,11 +452,10 @@ export async function moveLesson(
         },
         lessons,
       );
-      const moved = withMetadata(events, ctx);
       return {
         result: {},
-        appends: reads.appends(streamId, moved),
-        alsoWrite: claimsWriter(lessons, moved),
+        appends: reads.appends(streamId, events),
+        alsoWrite: claimsWriter(lessons, events),
       };
     },
   });

@@ -72,6 +72,8 @@ export interface StreamsCommandOptions<Result> {
   payload: unknown;
   /** What changed when every attempt lost its race, for the ABORTED message. */
   what: string;
+  /** The call's metadata, on every event appended (the event's own keys win). */
+  metadata?: EventMetadata | undefined;
   /**
    * Loads and decides (throws to refuse): the appends — the stream written, with its events,
    * and every other stream the decision read, with the version read and no events — and the
@@ -102,6 +104,7 @@ export async function runStreamsCommand<Result>(
       commandId: o.commandId,
       payload: o.payload,
       plan: () => o.decide(),
+      ...(o.metadata ? { metadata: o.metadata } : {}),
       onUniqueViolation: () => "retry",
       whenNoEvents: "skip",
     });

@@ -15,7 +15,6 @@ import { gradeDaysPerWeek } from "../domain/week-length.js";
 import { currentVersion, programmeDecider, programmeIdOf } from "../domain/work-programme.js";
 import { checkSchoolId, checkStartYear } from "./calendar.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
-import { withMetadata } from "./lessons.js";
 import { checkCommandId, runStreamsCommand } from "./run-command.js";
 import { subjectKnown } from "./subjects.js";
 
@@ -43,6 +42,7 @@ export async function setStudyPlanHours(
     commandId,
     payload: { SetStudyPlanHours: input },
     what: `${planId} or its calendar`,
+    metadata: ctx.metadata,
     async decide() {
       const [calendar, plan] = await Promise.all([
         loadAggregate(deps.store, calendarId, calendarDecider),
@@ -62,7 +62,7 @@ export async function setStudyPlanHours(
       return {
         result: {},
         appends: [
-          { streamId: planId, expected: plan.version, events: withMetadata(events, ctx) },
+          { streamId: planId, expected: plan.version, events: events },
           { streamId: calendarId, expected: calendar.version, events: [] },
         ],
       };

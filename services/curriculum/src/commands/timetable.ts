@@ -15,7 +15,7 @@ import {
 } from "../domain/timetable.js";
 import { checkSchoolId, checkStartYear } from "./calendar.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
-import { claimsWriter, loadLessons, withMetadata } from "./lessons.js";
+import { claimsWriter, loadLessons } from "./lessons.js";
 import { checkCommandId, runCommand, runStreamsCommand } from "./run-command.js";
 import { subjectKnown } from "./subjects.js";
 
@@ -137,10 +137,11 @@ export async function assignSubstitute(
     commandId,
     payload: { AssignSubstitute: input },
     what: `${timetableId} or the covered class group's lessons`,
+    metadata: ctx.metadata,
     async decide() {
       const recorded = await deps.store.readStream(timetableId);
       const before = foldTimetable(recorded);
-      const assigned = withMetadata(timetableDecider.decide(command, before), ctx);
+      const assigned = timetableDecider.decide(command, before);
       const after = foldTimetable([...recorded, ...assigned]);
       // The decider refuses an unknown assignment: this one is known.
       const { classGroupId } = before.assignments.get(input.assignmentId) as TeacherAssigned;
@@ -148,7 +149,7 @@ export async function assignSubstitute(
       const lessons = await loadLessons(deps, lessonsId);
       const handovers = handoversOf(before, after, lessons.state);
       const held = await heldClaims(deps.store.pool, school, handoverClaims(handovers));
-      const handed = withMetadata(handOver(handovers, held, "substitute_id"), ctx);
+      const handed = handOver(handovers, held, "substitute_id");
       return {
         result: { handedOver: handed.length },
         appends: [
@@ -203,6 +204,7 @@ export async function addTimetableSlot(
     commandId,
     payload: { AddTimetableSlot: input },
     what: `${timetableId} or its calendar`,
+    metadata: ctx.metadata,
     async decide() {
       const [calendar, recorded] = await Promise.all([
         loadAggregate(deps.store, calendarId, calendarDecider),
@@ -222,7 +224,7 @@ export async function addTimetableSlot(
           {
             streamId: timetableId,
             expected: recorded.at(-1)?.version ?? 0,
-            events: withMetadata(events, ctx),
+            events: events,
           },
           { streamId: calendarId, expected: calendar.version, events: [] },
         ],
