@@ -1,3 +1,4 @@
+export * from "./academic-year.js";
 export * from "./auth/index.js";
 export {
   addDays,
