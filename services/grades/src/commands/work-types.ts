@@ -1,13 +1,20 @@
-import { inOwnTransaction, payloadHash } from "@otmetka/eventstore";
-import { requireRole } from "@otmetka/service-kit";
-import { invalidInput, notReplicatedYet, ruleViolated } from "../domain/errors.js";
-import { newEvent } from "../domain/events.js";
+import {
+  CommandIdReused,
+  CommandRetriesExhausted,
+  loadAggregate,
+  runMultiStreamCommand,
+} from "@otmetka/eventstore";
+import { DomainError, requireRole } from "@otmetka/service-kit";
+import type pg from "pg";
+import { invalidInput, notReplicatedYet } from "../domain/errors.js";
 import { checkWorkType } from "../domain/marks.js";
+import { workTypeTableDecider } from "../domain/work-types.js";
 import type { Call, GradesDeps } from "./deps.js";
 
 /**
  * A school's table of work types and weights: a WorkTypeWeightsSet event on the school's
- * `worktypes-<schoolId>` stream and the row marks read, in one transaction.
+ * `worktypes-<schoolId>` stream and the row marks read, in one transaction. Setting the table
+ * the school already has is refused (`weights_unchanged`), decided under the stream's version.
  */
 export async function setWorkTypeWeights(
   deps: GradesDeps,
@@ -34,60 +41,54 @@ export async function setWorkTypeWeights(
   requireRole(call.caller, ["SCHOOL_ADMIN", "PLATFORM_ADMIN", "SERVICE"], {
     schoolId: req.schoolId,
   });
-  const stored = await deps.store.findCommand(req.commandId);
-  if (stored) {
-    if (stored.payloadHash !== payloadHash(req))
+  const stream = `worktypes-${req.schoolId}`;
+  const command = {
+    schoolId: req.schoolId,
+    municipalityId: school.municipalityId,
+    weights: req.weights.map((w) => ({ workType: w.workType, weight: w.weight })),
+    authorId: call.caller.personId ?? call.caller.accountId,
+  };
+  try {
+    const { replayed } = await runMultiStreamCommand(deps.store, {
+      commandId: req.commandId,
+      payload: req,
+      metadata: { ...call.metadata, commandId: req.commandId },
+      // "Unchanged" is decided on the stream as loaded and appended at that version: a call
+      // racing an identical one re-decides on its table and is refused, never appends twice.
+      plan: async () => {
+        const { state, version } = await loadAggregate(deps.store, stream, workTypeTableDecider);
+        const events = workTypeTableDecider.decide(command, state);
+        return {
+          appends: [{ streamId: stream, expected: version, events }],
+          result: {},
+          alsoWrite: (client) => writeTable(client, req.schoolId, table, version + events.length),
+        };
+      },
+    });
+    return { replayed };
+  } catch (err) {
+    if (err instanceof CommandIdReused)
       throw invalidInput("command_id", "was already used for a different command");
-    return { replayed: true };
-  }
-  // The table the school has already: setting it again changes nothing, so nothing is appended.
-  const { rows } = await deps.store.pool.query<{ weights: Record<string, number> }>(
-    "SELECT weights FROM grades.work_type_weights WHERE school_id = $1",
-    [req.schoolId],
-  );
-  const current = rows[0]?.weights;
-  if (current && sameTable(current, table))
-    throw ruleViolated(
-      "weights",
-      "weights_unchanged",
-      `school ${req.schoolId}'s work-type table is already ${req.weights.map((w) => `${w.workType} ${w.weight}`).join(", ")}`,
-    );
-  return inOwnTransaction(deps.store.pool, async (client) => {
-    const outcome = await deps.store.appendCommand(
-      { commandId: req.commandId, payload: req, result: {} },
-      [
-        {
-          streamId: `worktypes-${req.schoolId}`,
-          expected: "any",
-          events: [
-            {
-              ...newEvent("WorkTypeWeightsSet", {
-                schoolId: req.schoolId,
-                municipalityId: school.municipalityId,
-                weights: req.weights.map((w) => ({ workType: w.workType, weight: w.weight })),
-                authorId: call.caller.personId ?? call.caller.accountId,
-              }),
-              metadata: { ...call.metadata, commandId: req.commandId },
-            },
-          ],
-        },
-      ],
-      { client },
-    );
-    if (!outcome.replayed) {
-      await client.query(
-        `INSERT INTO grades.work_type_weights (school_id, weights, version) VALUES ($1, $2, $3)
-         ON CONFLICT (school_id) DO UPDATE SET weights = excluded.weights, version = excluded.version
-           WHERE grades.work_type_weights.version < excluded.version`,
-        [req.schoolId, JSON.stringify(table), outcome.streams?.[0]?.version ?? 0],
+    if (err instanceof CommandRetriesExhausted)
+      throw new DomainError(
+        "conflict",
+        `command ${req.commandId}: ${stream} changed concurrently on every attempt; retry it`,
       );
-    }
-    return { replayed: outcome.replayed };
-  });
+    throw err;
+  }
 }
 
-/** The same work types with the same weights, in any order. */
-function sameTable(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>) {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+/** The row marks read, in the append's transaction; an older version never overwrites a newer. */
+async function writeTable(
+  client: pg.PoolClient,
+  schoolId: string,
+  table: Record<string, number>,
+  version: number,
+) {
+  await client.query(
+    `INSERT INTO grades.work_type_weights (school_id, weights, version) VALUES ($1, $2, $3)
+     ON CONFLICT (school_id) DO UPDATE SET weights = excluded.weights, version = excluded.version
+       WHERE grades.work_type_weights.version < excluded.version`,
+    [schoolId, JSON.stringify(table), version],
+  );
 }
