@@ -5,7 +5,7 @@ import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { portalFeedProjection } from "./feed/projection.js";
 import { provisionSubscriberConsumer } from "./subscribers/consumers.js";
-import { consent, recordMark, seedSchool } from "./test-support/fixture.js";
+import { consent, grantExemption, recordMark, seedSchool } from "./test-support/fixture.js";
 import { type Harness, openTestPortalId, startHarness } from "./test-support/harness.js";
 import { settle } from "./test-support/settle.js";
 import { connectSubscriber, type Delivered, drain } from "./test-support/subscriber.js";
@@ -126,6 +126,44 @@ describe("bad internal data", () => {
     expect(p9?.json<{ data: { subjects: unknown[] } }>().data.subjects).toHaveLength(1);
     const p8 = await h.jsm.streams.getMessage(h.names.stream, { seq: last("EPGU-8")?.seq ?? 0 });
     expect(p8?.json<{ data: { subjects: unknown[] } }>().data.subjects).toHaveLength(0);
+  });
+});
+
+describe("exemptions", () => {
+  /** The data of the latest message on the pupil's subject. */
+  const latest = async (portalId: string) => {
+    const last = (await streamContents())
+      .filter((m) => m.subject.endsWith(`.pupil.${portalId}`))
+      .at(-1);
+    const m = await h.jsm.streams.getMessage(h.names.stream, { seq: last?.seq ?? 0 });
+    return m?.json<{ type: string; data: { subjects: Record<string, unknown>[] } }>();
+  };
+
+  it("carries the read model's exemptions (осв.) of the year, as the reporting source does", async () => {
+    await publishedPupil("p10", "EPGU-10");
+    await grantExemption(h, "p10", "pe", "2026-11-01", "2026-12-31");
+    await grantExemption(h, "p10", "pe", "2026-01-10", "2026-05-31"); // the year before: left out
+    await settle(h);
+    const snap = await latest("EPGU-10");
+    expect(snap?.type).toBe("portal.v1.PupilPerformanceUpdated");
+    expect(snap?.data.subjects).toEqual([
+      { subjectId: "math", currentMarks: ["5"], average: "5.00", termMarks: [], yearMark: "" },
+      {
+        subjectId: "pe",
+        currentMarks: [],
+        average: "",
+        termMarks: [],
+        yearMark: "",
+        exemptions: [{ firstDay: "2026-11-01", lastDay: "2026-12-31" }],
+      },
+    ]);
+    // A second exemption alone is a new snapshot.
+    await grantExemption(h, "p10", "pe", "2027-03-01", "2027-03-31");
+    await settle(h);
+    expect((await latest("EPGU-10"))?.data.subjects[1]?.exemptions).toEqual([
+      { firstDay: "2026-11-01", lastDay: "2026-12-31" },
+      { firstDay: "2027-03-01", lastDay: "2027-03-31" },
+    ]);
   });
 });
 
@@ -369,6 +407,7 @@ describe("rebuild", () => {
 describe("erasure", () => {
   it("publishes a tombstone and purges the pupil's earlier messages", async () => {
     await publishedPupil("p6", "EPGU-6");
+    await grantExemption(h, "p6", "pe", "2026-11-01", "2026-12-31");
     await h.emit("identity", "PersonErased", "person-p6", {
       personId: "p6",
       schoolId: "s-1",
@@ -378,6 +417,13 @@ describe("erasure", () => {
     const all = await streamContents();
     const p6 = all.filter((m) => m.subject.endsWith(".pupil.EPGU-6"));
     expect(p6.map((m) => m.type)).toEqual(["portal.v1.PupilErased"]);
+    // Nothing of the pupil stays in the read model either.
+    for (const table of ["marks", "exemptions"]) {
+      const left = await h.pool.query(
+        `SELECT 1 FROM proj_portal_feed.${table} WHERE student_id = 'p6'`,
+      );
+      expect(left.rowCount, table).toBe(0);
+    }
     const got = await drain(subA, h, "a", (g) =>
       g.some((d) => d.event.type === "portal.v1.PupilErased"),
     );

@@ -67,6 +67,7 @@ await runService(async (lifecycle) => {
     recheckMs: config.PORTAL_RECHECK_MS,
     performance: reporting.source,
     onError: (err, where) => logger.warn({ err, where }, "feed error (it retries)"),
+    onRebuild: () => logger.warn("feed read model of an older version: rebuilding it first"),
     onStandby: () => logger.info("another instance publishes the feed: standing by"),
     onLockLost: () => logger.warn("the feed publisher's lock connection ended: publishing stopped"),
   });

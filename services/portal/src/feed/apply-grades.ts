@@ -79,6 +79,19 @@ export async function applyGrades(f: FeedContext): Promise<void> {
       );
       touched.push(str(d.studentId));
       break;
+    case "ExemptionGranted":
+      await ctx.query(
+        `INSERT INTO ${t("exemptions")} VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+        [
+          str(d.exemptionId),
+          str(d.studentId),
+          str(journal.subjectId),
+          str(d.firstDay),
+          str(d.lastDay),
+        ],
+      );
+      touched.push(str(d.studentId));
+      break;
     default:
       return;
   }

@@ -187,7 +187,7 @@ export async function upsertPupil(
 async function erasePupil(f: FeedContext, personId: string, time: Date): Promise<void> {
   const { ctx, t } = f;
   const before = await lockPupil(f, personId);
-  for (const table of ["marks", "term_marks", "absences"]) {
+  for (const table of ["marks", "term_marks", "absences", "exemptions"]) {
     await ctx.query(`DELETE FROM ${t(table)} WHERE student_id = $1`, [personId]);
   }
   await f.out("DELETE FROM portal.dirty WHERE kind = 'pupil' AND key = $1", [personId]);

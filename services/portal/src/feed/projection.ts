@@ -40,7 +40,8 @@ export interface FeedContext {
 export function portalFeedProjection(opts: FeedOptions) {
   return defineProjection<FeedScratch>({
     name: FEED_PROJECTION,
-    version: 1,
+    // 2: exemptions (ExemptionGranted) kept for the snapshot; rebuilt at start (startFeed).
+    version: 2,
     sources: [{ context: "identity" }, { context: "curriculum" }, { context: "grades" }],
     setup: (db, schema) => createFeedTables(db, schema),
     createScratch: (): FeedScratch => ({

@@ -1,7 +1,13 @@
 import { createHash } from "node:crypto";
 import type { QueryFn } from "@otmetka/projections";
 import type { PupilPerformanceData, WorkProgrammeData } from "../contract/schemas.js";
-import { type AbsenceRow, type MarkRow, performanceSnapshot, type TermMarkRow } from "./marks.js";
+import {
+  type AbsenceRow,
+  type ExemptionRow,
+  type MarkRow,
+  performanceSnapshot,
+  type TermMarkRow,
+} from "./marks.js";
 
 const q = (schema: string, table: string) => `"${schema}".${table}`;
 
@@ -56,7 +62,7 @@ export interface PublishablePupil {
   academic_year: number;
 }
 
-/** Snapshots of several pupils with three queries (the debouncer's batch). */
+/** Snapshots of several pupils with four queries (the debouncer's batch). */
 export async function pupilSnapshots(
   query: QueryFn,
   schema: string,
@@ -80,6 +86,7 @@ export async function pupilSnapshots(
   const marks = await group<MarkRow>("marks", "subject_id, term, mark, weight, seq::float8 AS seq");
   const terms = await group<TermMarkRow>("term_marks", "subject_id, term, mark");
   const absences = await group<AbsenceRow>("absences", "missed, excused, late");
+  const exemptions = await group<ExemptionRow>("exemptions", "subject_id, first_day, last_day");
   const out = new Map<string, PupilPerformanceData>();
   for (const p of pupils) {
     out.set(
@@ -92,6 +99,7 @@ export async function pupilSnapshots(
         marks: marks.get(p.person_id) ?? [],
         termMarks: terms.get(p.person_id) ?? [],
         absences: absences.get(p.person_id) ?? [],
+        exemptions: exemptions.get(p.person_id) ?? [],
         asOf,
       }),
     );

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ensureStream, messagingNames } from "@otmetka/messaging";
-import { ProjectionRunner } from "@otmetka/projections";
+import { ProjectionNeedsRebuild, ProjectionRunner, rebuildProjection } from "@otmetka/projections";
 import type pg from "pg";
 import { migrate } from "../db/migrations.js";
 import { ensurePortalStream, type PortalNames, portalNames } from "../stream.js";
@@ -39,6 +39,8 @@ export async function startFeed(o: {
    */
   recheckMs?: number;
   onError?: (err: unknown, where: string) => void;
+  /** The read model is of an older version and is being rebuilt before the feed starts. */
+  onRebuild?: () => void;
   /** Another instance publishes this feed: this one's publisher waits as a standby. */
   onStandby?: () => void;
   /** The publisher's lock connection ended: it stopped publishing and tries to take it again. */
@@ -51,13 +53,26 @@ export async function startFeed(o: {
     await ensureStream(jsm, mnames.contextStream(ctx));
   await ensurePortalStream(jsm, names, mnames.replicas);
   await migrate(o.pool);
-  const runner = await new ProjectionRunner({
-    projection: portalFeedProjection({ openPortalId: o.openPortalId, debounceMs: o.debounceMs }),
-    pool: o.pool,
-    nc: o.nc,
-    names: mnames,
-    ...(o.onError ? { onError: o.onError } : {}),
-  }).start();
+  const projection = portalFeedProjection({
+    openPortalId: o.openPortalId,
+    debounceMs: o.debounceMs,
+  });
+  const startRunner = () =>
+    new ProjectionRunner({
+      projection,
+      pool: o.pool,
+      nc: o.nc,
+      names: mnames,
+      ...(o.onError ? { onError: o.onError } : {}),
+    }).start();
+  // A read model of an older version (an upgrade that added a table) is rebuilt from sequence
+  // 1 first, blue/green; a rebuild publishes nothing again (outbox statements are dropped).
+  const runner = await startRunner().catch(async (err: unknown) => {
+    if (!(err instanceof ProjectionNeedsRebuild)) throw err;
+    o.onRebuild?.();
+    await rebuildProjection({ projection, pool: o.pool, nc: o.nc, names: mnames });
+    return startRunner();
+  });
   const publisher = new FeedPublisher({
     pool: o.pool,
     js: jetstream(o.nc),

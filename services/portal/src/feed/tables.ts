@@ -24,6 +24,10 @@ export async function createFeedTables(db: Kysely<unknown>, schema: string): Pro
       missed boolean NOT NULL, excused boolean NOT NULL, late boolean NOT NULL,
       PRIMARY KEY (student_id, lesson_id))`,
     sql`CREATE INDEX ON ${s}.absences (lesson_id)`,
+    // Exemptions (осв.) as granted, civil dates YYYY-MM-DD; grades never revokes one.
+    sql`CREATE TABLE ${s}.exemptions (exemption_id text PRIMARY KEY, student_id text NOT NULL,
+      subject_id text NOT NULL, first_day text NOT NULL, last_day text NOT NULL)`,
+    sql`CREATE INDEX ON ${s}.exemptions (student_id)`,
     sql`CREATE TABLE ${s}.programme_versions (programme_id text NOT NULL, version int NOT NULL,
       items jsonb NOT NULL, PRIMARY KEY (programme_id, version))`,
     sql`CREATE TABLE ${s}.programmes (programme_id text PRIMARY KEY, school_id text NOT NULL,

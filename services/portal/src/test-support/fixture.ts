@@ -94,3 +94,26 @@ export async function consent(h: Harness, pupil: string, granted: boolean) {
     },
   );
 }
+
+let exemptionNo = 0;
+/** An exemption (осв.) from the subject over [firstDay, lastDay], as grades records it. */
+export async function grantExemption(
+  h: Harness,
+  pupil: string,
+  subjectId: string,
+  firstDay: string,
+  lastDay: string,
+) {
+  exemptionNo++;
+  await h.emit("grades", "ExemptionGranted", `journal-j-${subjectId}`, {
+    schoolId: S,
+    municipalityId: M,
+    journal: journal(subjectId),
+    exemptionId: `exemption-${exemptionNo}-${pupil}`,
+    studentId: pupil,
+    firstDay,
+    lastDay,
+    reasonNoteId: `note-${exemptionNo}`,
+    authorId: "t-1",
+  });
+}
