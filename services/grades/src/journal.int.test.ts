@@ -373,15 +373,48 @@ describe("marks over gRPC", () => {
         commandId: randomUUID(),
         journal,
         lessonId: f.lessons.past,
-        marks: [
-          mark(f.pupils.p1),
-          mark(f.pupils.p2),
-          mark(f.pupils.p2, MarkValue.MARK_VALUE_NOT_ATTESTED),
-        ],
+        marks: [mark(f.pupils.p1), mark(f.pupils.p2)],
       },
       teacher,
     );
-    expect(ok.markIds).toHaveLength(3);
+    expect(ok.markIds).toHaveLength(2);
+  });
+
+  it("refuses a pupil listed twice in one column, naming the second entry; another column takes a second mark", async () => {
+    const stream = `journal-${f.classGroupId}-${f.subjects.math}-2026`;
+    const before = await h.store.streamVersion(stream);
+    const twice = await grpcError(
+      h.client.recordMarks(
+        {
+          commandId: randomUUID(),
+          journal,
+          lessonId: f.lessons.past,
+          marks: [
+            mark(f.pupils.p1),
+            mark(f.pupils.p2),
+            mark(f.pupils.p2, MarkValue.MARK_VALUE_FOUR, "TEST"),
+          ],
+        },
+        teacher,
+      ),
+    );
+    expect([twice.code, twice.details]).toEqual([
+      status.INVALID_ARGUMENT,
+      `marks[2].student_id: pupil ${f.pupils.p2} is listed twice`,
+    ]);
+    expect(await h.store.streamVersion(stream)).toBe(before);
+    // A dictation's 5/4: the second mark on the lesson is a column of its own.
+    const second = await h.client.recordMarks(
+      {
+        commandId: randomUUID(),
+        journal,
+        lessonId: f.lessons.past,
+        marks: [mark(f.pupils.p2, MarkValue.MARK_VALUE_FOUR, "TEST")],
+      },
+      teacher,
+    );
+    expect(second.markIds).toHaveLength(1);
+    expect(await h.store.streamVersion(stream)).toBe(before + 1);
   });
 });
 

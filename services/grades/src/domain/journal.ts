@@ -293,8 +293,14 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
       checkLesson(c.lesson, c);
       requireAuthor(c.actor, c.lesson.date);
       checkTermOpen(state, c.lesson.term, "lesson_id");
+      // A column holds one mark per pupil; a second mark on the lesson (a dictation's 5/4)
+      // is a column of its own, so a pupil listed twice is a slip, not two marks.
+      const seen = new Set<string>();
       return c.marks.map((m, i) => {
         const field = markField(c.field, i);
+        if (seen.has(m.studentId))
+          throw invalidInput(`${field}.student_id`, `pupil ${m.studentId} is listed twice`);
+        seen.add(m.studentId);
         const value = checkValue(`${field}.value`, m.value, c.journal.grading);
         requireEnrolled(`${field}.student_id`, m.studentId, m.enrollment, c.lesson.date);
         // Field by field, not `...at`: V8 makes a spread-then-extend literal a slow

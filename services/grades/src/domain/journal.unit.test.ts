@@ -105,6 +105,25 @@ function refusal(f: () => unknown): DomainError {
 }
 
 describe("marks", () => {
+  it("refuses a pupil listed twice in one column, naming the second entry", () => {
+    const s = initialJournalState();
+    const err = refusal(() =>
+      run(
+        s,
+        record({
+          field: "marks",
+          marks: [mark(), mark({ markId: "m2", studentId: "p2" }), mark({ markId: "m3" })],
+        }),
+      ),
+    );
+    expect([err.kind, err.field, err.message]).toEqual([
+      "invalid_argument",
+      "marks[2].student_id",
+      "marks[2].student_id: pupil p1 is listed twice",
+    ]);
+    expect(s.marks.size).toBe(0);
+  });
+
   it("puts every fact of a mark into MarkRecorded, and nothing else", () => {
     const [e] = decideJournal(record(), initialJournalState());
     expect(e).toEqual({
@@ -552,15 +571,9 @@ describe("term marks", () => {
 
   it("offers the weighted average, refuses a second term mark, and a change is a correction", () => {
     const s = initialJournalState();
-    run(
-      s,
-      record({
-        marks: [
-          mark({ value: "MARK_VALUE_FIVE", weight: 1 }),
-          mark({ markId: "m2", value: "MARK_VALUE_THREE", weight: 3 }),
-        ],
-      }),
-    );
+    // Two columns on the lesson (one mark per pupil in each).
+    run(s, record({ marks: [mark({ value: "MARK_VALUE_FIVE", weight: 1 })] }));
+    run(s, record({ marks: [mark({ markId: "m2", value: "MARK_VALUE_THREE", weight: 3 })] }));
     const [first] = run(s, set());
     expect(first?.data).toMatchObject({ weightedAverage: "3.50", value: "MARK_VALUE_FOUR" });
     const e = refusal(() => decideJournal(set({ value: "MARK_VALUE_FIVE" }), s));
