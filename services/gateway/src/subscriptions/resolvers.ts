@@ -11,7 +11,8 @@ import { whileCallerValid } from "./while-caller-valid.js";
 /*
  * Live subscriptions over SSE and WebSocket: each yields reporting's change notices for one journal, diary
  * or dashboard (a hint to refetch the query). The field policies (authz/policies.ts) run
- * before `subscribe`, exactly as for the matching queries.
+ * before `subscribe`, exactly as for the matching queries, and again before each notice
+ * (authz/apply.ts, while-allowed.ts).
  */
 
 function notices(ctx: GatewayContext, match: (n: ChangeNotice) => boolean) {

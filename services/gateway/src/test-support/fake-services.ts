@@ -49,6 +49,10 @@ export interface FakeServices {
   failures: Map<string, { code: number; details: string }>;
   /** The last request of each command method (what a mutation's input became). */
   requests: Map<string, unknown>;
+  /** Curriculum's teaching assignments now (the fixture's TEACHING): a test may remove one. */
+  teaching: { teacherId: string; classGroupId: string; subjectId: string }[];
+  /** Identity's guardian links now, guardian → children: a test may end one. */
+  guardianChildren: Map<string, string[]>;
   totalCalls(): number;
   reset(): void;
   stop(): Promise<void>;
@@ -156,6 +160,8 @@ export async function startFakeServices(): Promise<FakeServices> {
     delays: new Map(),
     failures: new Map(),
     requests: new Map(),
+    teaching: TEACHING.map((t) => ({ ...t })),
+    guardianChildren: new Map([[F.g1, [F.p1]]]),
     totalCalls: () => [...f.calls.values()].reduce((a, b) => a + b, 0),
     reset() {
       f.calls.clear();
@@ -258,7 +264,7 @@ export async function startFakeServices(): Promise<FakeServices> {
         : { personIds: [], classGroupId: "", subjectId: "", name: "" };
     }),
     getGuardianChildren: u("GetGuardianChildren", (r: { guardianId: string }) => ({
-      studentIds: r.guardianId === F.g1 ? [F.p1] : [],
+      studentIds: f.guardianChildren.get(r.guardianId) ?? [],
     })),
   };
 
@@ -270,11 +276,13 @@ export async function startFakeServices(): Promise<FakeServices> {
     }),
     getTimetable: u("GetTimetable", (r: { schoolId: string; teacherId: string }) => ({
       slots: [],
-      assignments: TEACHING.filter(
-        (t) =>
-          t.teacherId === r.teacherId &&
-          classGroups.find((c) => c.classGroupId === t.classGroupId)?.schoolId === r.schoolId,
-      ).map((t, i) => ({ assignmentId: `a${i}`, subgroupId: "", ...t })),
+      assignments: f.teaching
+        .filter(
+          (t) =>
+            t.teacherId === r.teacherId &&
+            classGroups.find((c) => c.classGroupId === t.classGroupId)?.schoolId === r.schoolId,
+        )
+        .map((t, i) => ({ assignmentId: `a${i}`, subgroupId: "", ...t })),
     })),
     listSubjects: u("ListSubjects", () => ({
       subjects: [

@@ -1,0 +1,264 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { messagingNames } from "@otmetka/messaging";
+import { createLogger } from "@otmetka/service-kit";
+import { useTestEnvironment } from "@otmetka/testing";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { F, TEACHING } from "../test-support/fixture.js";
+import { type GatewayHarness, startGatewayHarness } from "../test-support/harness.js";
+import { bearer, connectWs } from "../test-support/ws-client.js";
+import { NoticeHub } from "./notices.js";
+
+/*
+ * An open subscription is authorized again at each notice, with the facts of now: a teacher
+ * whose teaching assignment was removed, or a guardian whose link to the pupil ended, gets a
+ * FORBIDDEN error and the end of the stream instead of the notice. Reporting's notices on real
+ * NATS; curriculum and identity are the harness's stand-ins, whose assignments and links the
+ * tests change as the services' commands would.
+ */
+const env = useTestEnvironment({ label: "gateway_lost_permission" });
+
+interface SseEvent {
+  data?: Record<string, { kind: string; id: string }> | null;
+  errors?: { message: string; extensions?: { code?: string; field?: string } }[];
+}
+
+describe("subscriptions lose their permission", () => {
+  let nc: NatsConnection;
+  let h: GatewayHarness;
+  let root: string;
+  const hub = new NoticeHub();
+
+  beforeAll(async () => {
+    nc = await connect({ servers: env.natsUrl });
+    root = `${messagingNames(env.natsPrefix).eventRoot("reporting")}.changed`;
+    hub.start(nc, `${root}.>`, createLogger({ service: "gateway-test", level: "silent" }));
+    await nc.flush();
+    h = await startGatewayHarness({ notices: hub });
+  });
+  afterEach(() => {
+    h.fakes.failures.clear();
+    h.fakes.teaching = TEACHING.map((t) => ({ ...t }));
+    h.fakes.guardianChildren.set(F.g1, [F.p1]);
+  });
+  afterAll(async () => {
+    hub.stop();
+    await h?.close();
+    await nc?.close();
+  });
+
+  /** An SSE subscription: its events as they come, and whether the gateway ended it. */
+  async function subscribe(token: string, query: string) {
+    const res = await h.raw({
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "text/event-stream",
+        authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify({ query }),
+    });
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const s = { events: [] as SseEvent[], ended: false };
+    void (async () => {
+      const decoder = new TextDecoder();
+      let buf = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += decoder.decode(value, { stream: true });
+        for (let i = buf.indexOf("\n\n"); i >= 0; i = buf.indexOf("\n\n")) {
+          const data = buf
+            .slice(0, i)
+            .split("\n")
+            .filter((l) => l.startsWith("data:"))
+            .map((l) => l.slice(5).trim())
+            .join("");
+          buf = buf.slice(i + 2);
+          if (data) s.events.push(JSON.parse(data) as SseEvent);
+        }
+      }
+      s.ended = true;
+    })().catch(() => {});
+    return { state: s, close: () => reader.cancel().catch(() => {}) };
+  }
+
+  const publish = (kind: string, id: string) =>
+    nc.publish(`${root}.${kind}`, JSON.stringify({ kind, id }));
+
+  it("ends a teacher's journalChanged with FORBIDDEN at the first notice after the assignment was removed", async () => {
+    // T3 teaches rus in C1 (not its homeroom teacher): the assignment is the only reason.
+    const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t3);
+    const sub = await subscribe(
+      teacher,
+      `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "rus") { kind id } }`,
+    );
+    const journal = `journal-${F.c1}-rus-${F.year}`;
+    publish("journal", journal);
+    await expect.poll(() => sub.state.events.length, { timeout: 5000 }).toBe(1);
+    expect(sub.state.events[0]).toEqual({
+      data: { journalChanged: { kind: "journal", id: journal } },
+    });
+
+    // Curriculum no longer lists T3 for rus in C1.
+    const before = h.fakes.teaching.length;
+    h.fakes.teaching = h.fakes.teaching.filter((t) => t.teacherId !== F.t3);
+    expect(h.fakes.teaching.length).toBe(before - 1);
+    publish("journal", journal);
+    await expect.poll(() => sub.state.ended, { timeout: 5000 }).toBe(true);
+    expect(sub.state.events).toHaveLength(2);
+    const refused = sub.state.events[1] as SseEvent;
+    expect(refused.data ?? undefined).toBeUndefined();
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      code: "FORBIDDEN",
+      field: "classGroupId",
+    });
+    expect(refused.errors?.[0]?.message).toMatch(
+      /^classGroupId: the caller may not read the journal of class group c1 in subject rus/,
+    );
+    // The refusal is the query's: the journal itself is refused the same way.
+    const query = await h.query(
+      teacher,
+      `{ journal(classGroupId: "${F.c1}", subjectId: "rus", termId: "${F.year}:1") { subject { id } } }`,
+    );
+    expect(query.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+  });
+
+  it("checks once per notice with fresh answers: one GetClassGroups and one GetTimetable each", async () => {
+    // T1 teaches math in C1 and stays assigned.
+    const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t1);
+    const sub = await subscribe(
+      teacher,
+      `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "math") { kind id } }`,
+    );
+    const journal = `journal-${F.c1}-math-${F.year}`;
+    // T1 is C1's homeroom teacher too: the class group is read, the timetable not needed.
+    h.fakes.reset();
+    for (let i = 0; i < 3; i++) publish("journal", journal);
+    await expect.poll(() => sub.state.events.length, { timeout: 5000 }).toBe(3);
+    expect(h.fakes.calls.get("GetClassGroups")).toBe(3);
+    expect(h.fakes.calls.get("GetTimetable")).toBeUndefined();
+    // Notices of other journals cost nothing.
+    publish("journal", `journal-${F.c3}-math-${F.year}`);
+    publish("journal", journal);
+    await expect.poll(() => sub.state.events.length, { timeout: 5000 }).toBe(4);
+    expect(h.fakes.calls.get("GetClassGroups")).toBe(4);
+    expect(sub.state.ended).toBe(false);
+    await sub.close();
+
+    const t3 = await h.token([`TEACHER@school:${F.s1}`], F.t3);
+    h.fakes.teaching.push({ teacherId: F.t3, classGroupId: F.c3, subjectId: "math" });
+    const other = await subscribe(
+      t3,
+      `subscription { journalChanged(classGroupId: "${F.c3}", subjectId: "math") { kind id } }`,
+    );
+    h.fakes.reset();
+    publish("journal", `journal-${F.c3}-math-${F.year}`);
+    publish("journal", `journal-${F.c3}-math-${F.year}`);
+    await expect.poll(() => other.state.events.length, { timeout: 5000 }).toBe(2);
+    expect(h.fakes.calls.get("GetClassGroups")).toBe(2);
+    expect(h.fakes.calls.get("GetTimetable")).toBe(2);
+    await other.close();
+  });
+
+  it("ends a guardian's diaryChanged with FORBIDDEN once the guardianship ended", async () => {
+    const guardian = await h.token(["GUARDIAN"], F.g1);
+    const sub = await subscribe(
+      guardian,
+      `subscription { diaryChanged(studentId: "${F.p1}") { kind id } }`,
+    );
+    publish("diary", F.p1);
+    await expect.poll(() => sub.state.events.length, { timeout: 5000 }).toBe(1);
+    h.fakes.guardianChildren.set(F.g1, []);
+    publish("diary", F.p1);
+    await expect.poll(() => sub.state.ended, { timeout: 5000 }).toBe(true);
+    expect(sub.state.events[1]?.errors?.[0]?.extensions).toMatchObject({
+      code: "FORBIDDEN",
+      field: "studentId",
+    });
+    expect(sub.state.events).toHaveLength(2);
+  });
+
+  it("ends a teacher's class-group dashboardChanged when they no longer teach the class group", async () => {
+    const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t3);
+    h.fakes.teaching.push({ teacherId: F.t3, classGroupId: F.c3, subjectId: "rus" });
+    const sub = await subscribe(
+      teacher,
+      `subscription { dashboardChanged(scope: { classGroupId: "${F.c3}" }) { kind id } }`,
+    );
+    publish("dashboard-class_group", F.c3);
+    await expect.poll(() => sub.state.events.length, { timeout: 5000 }).toBe(1);
+    h.fakes.teaching = h.fakes.teaching.filter((t) => t.classGroupId !== F.c3);
+    publish("dashboard-class_group", F.c3);
+    await expect.poll(() => sub.state.ended, { timeout: 5000 }).toBe(true);
+    expect(sub.state.events[1]?.errors?.[0]?.extensions).toMatchObject({
+      code: "FORBIDDEN",
+      field: "scope",
+    });
+  });
+
+  it("a school dashboard's check needs no service call (grants and the school's place only)", async () => {
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
+    const sub = await subscribe(
+      admin,
+      `subscription { dashboardChanged(scope: { schoolId: "${F.s1}" }) { kind id } }`,
+    );
+    h.fakes.reset();
+    for (let i = 0; i < 3; i++) publish("dashboard-school", F.s1);
+    await expect.poll(() => sub.state.events.length, { timeout: 5000 }).toBe(3);
+    expect(h.fakes.totalCalls()).toBe(0);
+    await sub.close();
+  });
+  it("ends it over WebSocket too: one FORBIDDEN error, the socket stays open", async () => {
+    const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t3);
+    const server = await h.listen();
+    const { client, connected } = connectWs(server.url, bearer(teacher));
+    await connected;
+    const results: unknown[] = [];
+    let end: (e?: unknown) => void = () => {};
+    const ended = new Promise<unknown>((r) => (end = r));
+    client.subscribe(
+      {
+        query: `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "rus") { id } }`,
+      },
+      { next: (r) => void results.push(r), error: (e) => end(e), complete: () => end() },
+    );
+    const journal = `journal-${F.c1}-rus-${F.year}`;
+    await expect
+      .poll(
+        () => {
+          publish("journal", journal);
+          return results.length;
+        },
+        { timeout: 5000 },
+      )
+      .toBeGreaterThan(0);
+    h.fakes.teaching = h.fakes.teaching.filter((t) => t.teacherId !== F.t3);
+    publish("journal", journal);
+    const error = (await ended) as { extensions?: { code?: string } }[];
+    expect(error[0]?.extensions?.code).toBe("FORBIDDEN");
+    // The socket serves the caller's other operations still.
+    const me = await new Promise<unknown>((resolve, reject) =>
+      client.subscribe(
+        { query: "{ me { personId } }" },
+        { next: resolve, error: reject, complete: () => {} },
+      ),
+    );
+    expect(me).toEqual({ data: { me: { personId: F.t3 } } });
+    await client.dispose();
+  });
+
+  it("ends it with UNAVAILABLE when the check cannot be made (fails closed), not with the notice", async () => {
+    const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t3);
+    const sub = await subscribe(
+      teacher,
+      `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "rus") { kind id } }`,
+    );
+    h.fakes.failures.set("GetTimetable", { code: 14, details: "curriculum is down" });
+    publish("journal", `journal-${F.c1}-rus-${F.year}`);
+    await expect.poll(() => sub.state.ended, { timeout: 15_000 }).toBe(true);
+    expect(sub.state.events).toHaveLength(1);
+    expect(sub.state.events[0]?.data ?? undefined).toBeUndefined();
+    expect(sub.state.events[0]?.errors?.[0]?.extensions?.code).toBe("UNAVAILABLE");
+  });
+});

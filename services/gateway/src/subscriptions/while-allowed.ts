@@ -1,0 +1,59 @@
+import { bearerMetadata } from "@otmetka/service-kit";
+import { createLoaders, lazyLoaders } from "../backends/loaders.js";
+import type { GatewayContext } from "../context.js";
+
+/**
+ * A subscription's notices while its field's policy still allows the caller: `check` runs once
+ * before each notice is handed on (not per field of the event), and the first refusal ends the
+ * stream with the policy's own error (FORBIDDEN naming the argument, as the query answers).
+ * A plain iterator like whileCallerValid: `return` must end a stream waiting for a notice.
+ */
+export function whileAllowed<T>(
+  inner: AsyncIterator<T>,
+  check: () => Promise<unknown>,
+): AsyncIterableIterator<T> {
+  const it: AsyncIterableIterator<T> = {
+    async next() {
+      const r = await inner.next();
+      if (r.done) return r;
+      try {
+        await check();
+      } catch (err) {
+        await inner.return?.();
+        throw err;
+      }
+      return r;
+    },
+    async return(value?: unknown) {
+      return (await inner.return?.(value)) ?? { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return it;
+    },
+  };
+  return it;
+}
+
+/**
+ * The context a policy runs in again for a notice: the subscription's, with loaders of its own,
+ * so teaching assignments, homeroom teachers, guardian links and pupils' schools are asked anew
+ * (the request's loaders keep their first answers as long as the subscription is open). What
+ * identity never changes is reused from the request: a school's municipality (placements.ts)
+ * and the municipalities a scope was found in, so a dashboard of a school or wider is checked
+ * against the token's grants alone, without a call.
+ */
+export function recheckContext(ctx: GatewayContext): () => GatewayContext {
+  const { backends } = ctx;
+  // Without backends (no gateway builds such a context) there is nothing fresher to ask.
+  if (!backends) return () => ctx;
+  const md = bearerMetadata(ctx.caller.token);
+  const opened = ctx.loaders;
+  return () => ({
+    ...ctx,
+    loaders: lazyLoaders(() => ({
+      ...createLoaders(backends, md, () => ctx.today),
+      schools: opened.schools,
+      municipalities: opened.municipalities,
+    })),
+  });
+}
