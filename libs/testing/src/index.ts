@@ -10,6 +10,7 @@ export {
   type TestServerUrls,
   useTestEnvironment,
 } from "./environment.js";
+export { raceBehindLocks } from "./forced-race.js";
 export { postGraphql } from "./graphql-post.js";
 export {
   type GrpcClientConstructor,
