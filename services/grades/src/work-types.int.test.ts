@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { STREAM_LOCK_CLASS } from "@otmetka/eventstore";
-import { eventually, useTestEnvironment } from "@otmetka/testing";
+import { raceBehindLocks, useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishFeed, type SchoolFixture, schoolFixture } from "./test-support/feed.js";
 import {
@@ -34,43 +34,24 @@ describe("SetWorkTypeWeights under concurrency", () => {
       { workType: "ORAL", weight: 2 },
       { workType: "TEST", weight: 4 },
     ];
-    // Hold the stream's append lock, so both calls have read and decided before either commits.
-    const holder = await h.store.pool.connect();
-    try {
-      await holder.query("SELECT pg_advisory_lock($1::int, hashtext($2))", [
-        STREAM_LOCK_CLASS,
-        stream,
-      ]);
-      const calls = [0, 1].map(() =>
-        h.client
-          .setWorkTypeWeights({ commandId: randomUUID(), schoolId: f.schoolId, weights }, admin)
-          .then(
-            () => "set",
-            (err: unknown) => err,
-          ),
+    // Both calls read and decide before either commits (the stream's lock held until both wait).
+    const set = () =>
+      h.client.setWorkTypeWeights(
+        { commandId: randomUUID(), schoolId: f.schoolId, weights },
+        admin,
       );
-      await eventually(async () => {
-        const { rows } = await h.store.pool.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_locks
-            WHERE locktype = 'advisory' AND NOT granted AND database =
-              (SELECT oid FROM pg_database WHERE datname = current_database())`,
-        );
-        if (rows[0]!.n < 2) throw new Error("both calls are not waiting on the stream yet");
-      });
-      await holder.query("SELECT pg_advisory_unlock($1::int, hashtext($2))", [
-        STREAM_LOCK_CLASS,
-        stream,
-      ]);
-      const outcomes = await Promise.all(calls);
-      expect(outcomes.filter((o) => o === "set")).toHaveLength(1);
-      const refused = await grpcError(Promise.reject(outcomes.find((o) => o !== "set")));
-      expect([refused.code, refused.details]).toEqual([
-        status.FAILED_PRECONDITION,
-        `weights: [weights_unchanged] school ${f.schoolId}'s work-type table is already ORAL 2, TEST 4`,
-      ]);
-    } finally {
-      holder.release();
-    }
+    const outcomes = await raceBehindLocks(
+      h.store.pool,
+      { classId: STREAM_LOCK_CLASS, keys: [stream] },
+      [set, set],
+    );
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+    const lost = outcomes.find((o) => o.status === "rejected");
+    const refused = await grpcError(Promise.reject(lost?.reason));
+    expect([refused.code, refused.details]).toEqual([
+      status.FAILED_PRECONDITION,
+      `weights: [weights_unchanged] school ${f.schoolId}'s work-type table is already ORAL 2, TEST 4`,
+    ]);
     expect(await h.store.streamVersion(stream)).toBe(1);
     const { rows } = await h.store.pool.query<{ weights: unknown; version: string }>(
       "SELECT weights, version FROM grades.work_type_weights WHERE school_id = $1",
