@@ -263,16 +263,17 @@ describe("listing accounts", () => {
     });
     expect(byId.get(w.teacher.accountId)?.lastLoginAt).toBeInstanceOf(Date);
     expect(byId.get(w.teacher.accountId)?.createdAt).toBeInstanceOf(Date);
-    // Accounts of no person of A (B's admin, the platform's) are not listed.
-    expect(all.accounts).toHaveLength(2);
+    // The pupil's, the teacher's and the callers working at A (its admin and a teacher); B's
+    // admin's, the officers' and the platform's are not listed.
+    expect(all.accounts).toHaveLength(4);
     expect(all.nextPageToken).toBe("");
 
     const first = await h.authApi.listAccounts(
-      { schoolId: w.a.schoolId, personId: "", pageSize: 1, pageToken: "" },
+      { schoolId: w.a.schoolId, personId: "", pageSize: 2, pageToken: "" },
       w.officerX,
     );
     const second = await h.authApi.listAccounts(
-      { schoolId: w.a.schoolId, personId: "", pageSize: 1, pageToken: first.nextPageToken },
+      { schoolId: w.a.schoolId, personId: "", pageSize: 2, pageToken: first.nextPageToken },
       h.md(await h.adminToken()),
     );
     expect([...first.accounts, ...second.accounts].map((a) => a.accountId)).toEqual(

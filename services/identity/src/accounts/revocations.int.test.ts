@@ -118,8 +118,10 @@ describe("the revocation list", () => {
 
   it("RevokeRole puts the account's entry; a granted role puts none", async () => {
     const { schoolId } = await givenSchool(h.identity.deps);
-    const granted = await givenAccount();
-    const revoked = await givenAccount();
+    // School roles go to a person working at the school.
+    const staff = await givenPerson(h.identity.deps, schoolId, PersonKind.PERSON_KIND_STAFF);
+    const granted = await givenAccount(staff);
+    const revoked = await givenAccount(staff);
     for (const accountId of [granted, revoked]) {
       await grantRole(
         h.auth,

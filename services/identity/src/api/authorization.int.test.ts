@@ -9,7 +9,7 @@ import {
   SignJWT,
 } from "jose";
 import { describe, expect, it } from "vitest";
-import { linkGuardian } from "../commands/guardians.js";
+import { assignStaffToSchool, linkGuardian } from "../commands/guardians.js";
 import { ACCESS_TTL_SECONDS, useAuthHarness } from "../test-support/auth-harness.js";
 import { grpcError } from "../test-support/grpc-client.js";
 import { cmd, givenClassGroup, givenPerson, givenSchool } from "../test-support/in-process.js";
@@ -209,7 +209,14 @@ describe("scopes", () => {
   it("grants: SCHOOL_ADMIN grants TEACHER in their school only; never to themselves", async () => {
     const { a, b } = await twoSchools();
     const adminA = await h.userWith([`SCHOOL_ADMIN@school:${a.schoolId}`]);
-    const target = await h.userWith([]);
+    // TEACHER@A goes to a person working at A (and B: the refusal below is the admin's scope).
+    const teacher = await givenPerson(h.identity.deps, a.schoolId, PersonKind.PERSON_KIND_STAFF);
+    await assignStaffToSchool(h.identity.deps, {
+      commandId: cmd(),
+      personId: teacher,
+      schoolId: b.schoolId,
+    });
+    const target = await h.userWith([], teacher);
     const grant = (
       role: string,
       scopeKind: string,

@@ -2,6 +2,7 @@ import { status } from "@grpc/grpc-js";
 import { PersonKind } from "@otmetka/proto/identity/v1/identity_service";
 import { describe, expect, it } from "vitest";
 import { enrollStudent } from "../commands/enrollment.js";
+import { assignStaffToSchool } from "../commands/guardians.js";
 import { openSubgroup } from "../commands/subgroups.js";
 import { useAuthHarness } from "../test-support/auth-harness.js";
 import { grpcError } from "../test-support/grpc-client.js";
@@ -182,7 +183,14 @@ describe("staff, class groups and roles of another school", () => {
 
   it("GrantRole TEACHER / SCHOOL_ADMIN: only at the caller's school (or municipality)", async () => {
     const w = await world();
-    const target = await h.userWith([]);
+    // A teacher of A and B: school roles go to a person working at the school.
+    const teacher = await givenPerson(h.identity.deps, w.a.schoolId, PersonKind.PERSON_KIND_STAFF);
+    await assignStaffToSchool(h.identity.deps, {
+      commandId: cmd(),
+      personId: teacher,
+      schoolId: w.b.schoolId,
+    });
+    const target = await h.userWith([], teacher);
     const grant = (role: string, schoolId: string, md: typeof w.adminA) =>
       h.authApi.grantRole(
         {

@@ -11,6 +11,7 @@ import type { AuthDeps } from "../accounts/deps.js";
 import {
   accountGrantsDecider,
   type GrantRouting,
+  requirePersonForSchoolRole,
   requireWorksAtGrantSchool,
 } from "../domain/account-grants.js";
 import { invalidInput, notFound, refused } from "../domain/errors.js";
@@ -118,6 +119,8 @@ async function changeGrant(
   });
   const command = { type, accountId: account.account_id, grant, routing };
   const personId = account.person_id;
+  // Revoking stays open: it removes what older grants left on accounts without a person.
+  if (type === "GrantRole") requirePersonForSchoolRole(grant, personId);
   if (type === "RevokeRole" || grant.scope.kind !== "school" || personId === null) {
     await runCommand(deps.store, {
       streamId: streamIds.account(account.account_id),

@@ -74,3 +74,16 @@ export function requireWorksAtGrantSchool(grant: Grant, staffSchools: readonly s
   if (grant.scope.kind !== "school" || staffSchools.includes(grant.scope.id)) return;
   throw refused("grant.scope_id", "the account's person does not work at that school");
 }
+
+/**
+ * A school-level role needs a person to work at the school: an account without one (an
+ * official's, the bootstrap admin's) would hold it with no staff membership to end it, and
+ * UnassignStaffFromSchool could never revoke it.
+ */
+export function requirePersonForSchoolRole(grant: Grant, personId: string | null): void {
+  if (grant.scope.kind !== "school" || personId !== null) return;
+  throw refused(
+    "account_id",
+    `has no person: ${grant.role} at a school goes only to the account of a person who works there`,
+  );
+}

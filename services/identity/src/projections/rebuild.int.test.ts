@@ -73,12 +73,15 @@ describe("read model rebuild", () => {
       await unassignStaffFromSchool(d, staff(teacher, left));
     }
 
-    // Grants: held, and granted then revoked (accounts themselves are not a read model).
+    // Grants: held, and granted then revoked (accounts themselves are not a read model), to a
+    // teacher of A and B (school roles go to a person working at the school).
     const auth = { ...d, regionId: "74" } as AuthDeps;
+    const teacherAB = await reg(PersonKind.PERSON_KIND_STAFF, "Учителева");
+    await assignStaffToSchool(d, staff(teacherAB, b.schoolId));
     const { accountId } = await createAccount(auth, {
       username: "rebuild.teacher",
       password: "rebuild-password-1",
-      personId: "",
+      personId: teacherAB,
     });
     const change = (fn: typeof grantRole, role: string, schoolId: string) =>
       fn(
@@ -103,7 +106,7 @@ describe("read model rebuild", () => {
     const { accountId: gone } = await createAccount(auth, {
       username: "rebuild.gone",
       password: "rebuild-password-3",
-      personId: "",
+      personId: teacherAB,
     });
     const teach = { role: "TEACHER", scopeKind: "school", scopeId: a.schoolId };
     await grantRole(auth, { commandId: cmd(), accountId: gone, grant: teach }, {}, () => {});
@@ -188,10 +191,11 @@ describe("read model rebuild", () => {
     const d = t.deps;
     const a = await givenSchool(d);
     const auth = { ...d, regionId: "74" } as AuthDeps;
+    const teacher = await givenPerson(d, a.schoolId, PersonKind.PERSON_KIND_STAFF);
     const { accountId } = await createAccount(auth, {
       username: "erased.before",
       password: "erased-before-password-1",
-      personId: "",
+      personId: teacher,
     });
     const admin = { role: "PLATFORM_ADMIN", scopeKind: "", scopeId: "" };
     const teach = { role: "TEACHER", scopeKind: "school", scopeId: a.schoolId };
@@ -202,7 +206,7 @@ describe("read model rebuild", () => {
     const kept = await createAccount(auth, {
       username: "erased.kept",
       password: "erased-kept-password-1",
-      personId: "",
+      personId: teacher,
     });
     await grantRole(
       auth,

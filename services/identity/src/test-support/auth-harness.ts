@@ -5,6 +5,7 @@ import { AuthServiceClient, AuthServiceService } from "@otmetka/proto/identity/v
 import {
   IdentityServiceClient,
   IdentityServiceService,
+  PersonKind,
 } from "@otmetka/proto/identity/v1/identity_service";
 import {
   bearerMetadata,
@@ -24,8 +25,9 @@ import { createAuthService } from "../api/auth-service.js";
 import { createIdentityService } from "../api/identity-service.js";
 import { createAuthDeps } from "../auth-setup.js";
 import { grantRole } from "../commands/grants.js";
+import { assignStaffToSchool } from "../commands/guardians.js";
 import { type JwksServer, startJwksServer } from "../tokens/jwks-http.js";
-import { cmd, TEST_NOW, useIdentity } from "./in-process.js";
+import { cmd, givenPerson, TEST_NOW, useIdentity } from "./in-process.js";
 
 export const ADMIN = { username: "admin", password: "correct-horse-battery-staple" };
 export const REGION_ID = "74";
@@ -128,10 +130,25 @@ export function useAuthHarness(label: string) {
       return res.tokens!;
     },
     adminToken: async () => (await h.login(ADMIN.username, ADMIN.password)).accessToken,
-    /** A user account with the given grants (claims form), logged in: its access token. */
+    /**
+     * A user account with the given grants (claims form), logged in: its access token. School
+     * roles need a person working at the school: without `personId`, a staff member registered
+     * at the first claim's school and assigned to the others'.
+     */
     async userWith(claims: string[], personId = "") {
       const username = `u${Math.random().toString(36).slice(2, 12)}`;
       const password = `pw-${username}-long-enough`;
+      const schools = [
+        ...new Set(
+          claims.map((c) => /@school:(.+)$/.exec(c)?.[1]).filter((id) => id !== undefined),
+        ),
+      ];
+      if (personId === "" && schools.length > 0) {
+        const d = identity.deps;
+        personId = await givenPerson(d, schools[0]!, PersonKind.PERSON_KIND_STAFF);
+        for (const schoolId of schools.slice(1))
+          await assignStaffToSchool(d, { commandId: cmd(), personId, schoolId });
+      }
       const { accountId } = await createAccount(need(auth), { username, password, personId });
       for (const claim of claims) {
         const [role, scope = ""] = claim.split("@");
