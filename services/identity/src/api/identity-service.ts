@@ -60,7 +60,7 @@ import {
   searchPeople,
 } from "../projections/people-queries.js";
 import { ROLES_OF, requireRoleWhere, Targets, type Where } from "./authorize.js";
-import { personalDataAccess } from "./personal-data-access.js";
+import { peopleAccess } from "./personal-data-access.js";
 
 export interface IdentityApiOptions {
   deps: IdentityDeps;
@@ -154,10 +154,10 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
     ),
     getPeople: h(async (req, call) => {
       const ids = req.personIds.map((id, i) => requireId(`person_ids[${i}]`, id));
-      const namesOnly = req.includePersonalData
-        ? await personalDataAccess(deps.store.pool, targets, call.caller, ids)
-        : undefined;
-      return { people: await getPeople(deps, ids, req.includePersonalData, namesOnly) };
+      const access = await peopleAccess(deps.store.pool, targets, call.caller, ids, {
+        personalData: req.includePersonalData,
+      });
+      return { people: await getPeople(deps, ids, req.includePersonalData, access) };
     }),
     // Name search reveals who is at a school: its staff and the authorities above.
     searchPeople: h(async (req, call) => {

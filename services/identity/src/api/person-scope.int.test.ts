@@ -727,3 +727,57 @@ describe("a guardian's schools are their children's", () => {
     await change(gB, w.adminA);
   });
 });
+
+describe("a person's current schools (GetPeople current_school_ids)", () => {
+  it("go only to callers who may read the person; others get the person's ids alone", async () => {
+    const w = await world();
+    const p = await pupil(w.a2, w.groupA2);
+    const q = await pupil(w.a, w.groupA);
+    const g = await givenPerson(h.identity.deps, w.a2, GUARDIAN);
+    await h.api.linkGuardian({ commandId: cmd(), studentId: p, guardianId: g }, w.platform);
+    const schoolsOf = async (md: Md, ids = [p]) =>
+      (await h.api.getPeople({ personIds: ids, includePersonalData: false }, md)).people.map(
+        (x) => [x.personId, x.currentSchoolIds],
+      );
+    const readers = {
+      platform: w.platform,
+      officerX: w.officerX,
+      teacherA2: await h.callerWith([`TEACHER@school:${w.a2}`]),
+      ministry: await h.callerWith(["MINISTRY_OFFICER@region:74"]),
+      self: await h.callerWith(["STUDENT"], p),
+      guardian: await h.callerWith(["GUARDIAN"], g),
+    };
+    for (const [who, md] of Object.entries(readers)) {
+      expect([who, await schoolsOf(md)]).toEqual([who, [[p, [w.a2]]]]);
+    }
+    // Another school of the same municipality, another municipality's school and officer, and
+    // a guardian of another child: the person (ids), not where they are now.
+    const otherGuardian = await givenPerson(h.identity.deps, w.a, GUARDIAN);
+    await h.api.linkGuardian(
+      { commandId: cmd(), studentId: q, guardianId: otherGuardian },
+      w.platform,
+    );
+    const others = {
+      adminA: w.adminA,
+      adminB: w.adminB,
+      officerY: w.officerY,
+      guardianOfQ: await h.callerWith(["GUARDIAN"], otherGuardian),
+    };
+    for (const [who, md] of Object.entries(others)) {
+      expect([who, await schoolsOf(md)]).toEqual([who, [[p, []]]]);
+    }
+    // In one batch, per person: A's admin gets its own pupil's schools.
+    expect(await schoolsOf(w.adminA, [q, p])).toEqual([
+      [q, [w.a]],
+      [p, []],
+    ]);
+    // A former school reads the name, and where the pupil is now (its check, and the gateway's,
+    // must see that the pupil left); a school that never held them still gets nothing.
+    await transfer(p, w.groupB, w.platform, "2026-10-01");
+    expect(await schoolsOf(await h.callerWith([`SCHOOL_ADMIN@school:${w.a2}`]))).toEqual([
+      [p, [w.b]],
+    ]);
+    expect(await schoolsOf(w.adminA)).toEqual([[p, []]]);
+    expect(await schoolsOf(w.adminB)).toEqual([[p, [w.b]]]);
+  });
+});

@@ -2,6 +2,7 @@ import type { Queryable } from "@otmetka/eventstore";
 import type { Caller } from "@otmetka/service-kit";
 import { describe, expect, it } from "vitest";
 import { transferStudent } from "../commands/enrollment.js";
+import { getPeople } from "../projections/people-queries.js";
 import {
   cmd,
   givenClassGroup,
@@ -10,16 +11,17 @@ import {
   useIdentity,
 } from "../test-support/in-process.js";
 import { Targets } from "./authorize.js";
-import { personalDataAccess } from "./personal-data-access.js";
+import { peopleAccess } from "./personal-data-access.js";
 
 const t = useIdentity("identity_personal_data_access");
 
-/** The pool, counting the statements sent through it. */
+/** The pool, counting the statements sent through it (and those naming person_schools). */
 function counting(db: Queryable) {
-  const counter = { n: 0 };
+  const counter = { n: 0, personSchools: 0 };
   const wrapped: Queryable = {
     query: ((...args: Parameters<Queryable["query"]>) => {
       counter.n++;
+      if (String(args[0]).includes("person_schools(")) counter.personSchools++;
       return db.query(...args);
     }) as Queryable["query"],
   };
@@ -50,8 +52,32 @@ describe("GetPeople's personal-data check of a batch", () => {
       token: "",
     };
     const { db, counter } = counting(d.store.pool);
-    const namesOnly = await personalDataAccess(db, new Targets(db, "74"), caller, ids);
+    const { namesOnly } = await peopleAccess(db, new Targets(db, "74"), caller, ids, {
+      personalData: true,
+    });
     expect([...namesOnly].sort()).toEqual(ids.slice(0, 2).sort());
     expect(counter.n).toBeLessThanOrEqual(2);
+  });
+
+  it("GetPeople reads the batch's current schools once, for the check and the answer", async () => {
+    const d = t.deps;
+    const a = await givenSchool(d);
+    const groupA = await givenClassGroup(d, { schoolId: a.schoolId, gradeLevel: 5, letter: "В" });
+    const ids = [await givenPupil(d, a.schoolId, groupA), await givenPupil(d, a.schoolId, groupA)];
+    const caller: Caller = {
+      kind: "user",
+      accountId: cmd(),
+      grants: [{ role: "SCHOOL_ADMIN", scope: { kind: "school", id: a.schoolId } }],
+      token: "",
+    };
+    for (const personalData of [true, false]) {
+      const { db, counter } = counting(d.store.pool);
+      // As identity-service.ts answers GetPeople.
+      const access = await peopleAccess(db, new Targets(db, "74"), caller, ids, { personalData });
+      const onCounted = { ...d, store: { ...d.store, pool: db } } as typeof d;
+      const people = await getPeople(onCounted, ids, personalData, access);
+      expect(people.map((p) => p.currentSchoolIds)).toEqual([[a.schoolId], [a.schoolId]]);
+      expect(counter.personSchools).toBe(1);
+    }
   });
 });

@@ -1,21 +1,24 @@
 import type { Queryable } from "@otmetka/eventstore";
 import { type Caller, DomainError } from "@otmetka/service-kit";
+import type { PeopleAccess } from "../projections/people-queries.js";
 import { hasRoleOver, ROLES_OF, type Targets } from "./authorize.js";
 
 /**
- * GetPeople with personal data: every person asked for must be the caller, a child of the
- * calling guardian, or within the staff/authority scope of the caller over one of their
- * current schools — all of their personal data — or, failing that, over a school that held
- * them before (README "A person's former schools") — their name only: a school's journals keep
- * listing a pupil who left, their current data is the current school's. One person outside
- * both refuses the whole call, naming its index. Answers the ids read names-only.
+ * Whom of a GetPeople batch the caller may read: the caller, a child of the calling guardian,
+ * or a person within the staff/authority scope of the caller over one of their current
+ * schools — all of their personal data — or, failing that, over a school that held them
+ * before (README "A person's former schools") — their name only: a school's journals keep
+ * listing a pupil who left, their current data is the current school's. Those readers also get
+ * the person's current schools; anyone else gets ids alone. With `personalData`, one person
+ * outside both refuses the whole call, naming its index.
  */
-export async function personalDataAccess(
+export async function peopleAccess(
   db: Queryable,
   targets: Targets,
   caller: Caller,
   personIds: string[],
-): Promise<ReadonlySet<string>> {
+  o: { personalData: boolean },
+): Promise<PeopleAccess> {
   const children = new Set<string>();
   if (caller.personId && caller.grants.some((g) => g.role === "GUARDIAN")) {
     const { rows } = await db.query<{ student_id: string }>(
@@ -25,23 +28,32 @@ export async function personalDataAccess(
     for (const r of rows) children.add(r.student_id);
   }
   const namesOnly = new Set<string>();
-  // One query for the whole batch (not two or more per person).
+  const currentSchools = new Map<string, string[]>();
+  // One query for the whole batch (not two or more per person), also for the schools returned.
   const schools = await targets.schoolsOfPeople(personIds);
   for (const [i, id] of personIds.entries()) {
-    if (id === caller.personId || children.has(id)) continue;
     const { current, former } = schools.get(id) ?? { current: [], former: [] };
-    if (hasRoleOver(caller, ROLES_OF.personalData, current)) continue;
-    // An empty list would mean "unscoped roles only" to hasRoleOver: a person with no former
-    // school gives nothing more than their current schools did.
-    if (former.length > 0 && hasRoleOver(caller, ROLES_OF.personalData, former)) {
-      namesOnly.add(id);
+    const readable = () => {
+      if (id === caller.personId || children.has(id)) return true;
+      if (hasRoleOver(caller, ROLES_OF.personalData, current)) return true;
+      // An empty list would mean "unscoped roles only" to hasRoleOver: a person with no former
+      // school gives nothing more than their current schools did.
+      if (former.length > 0 && hasRoleOver(caller, ROLES_OF.personalData, former)) {
+        namesOnly.add(id);
+        return true;
+      }
+      return false;
+    };
+    if (readable()) {
+      currentSchools.set(id, current.map((t) => t.schoolId ?? "").sort());
       continue;
     }
+    if (!o.personalData) continue;
     throw new DomainError(
       "permission_denied",
       `person_ids[${i}]: personal data of ${id} needs ${ROLES_OF.personalData.join(" or ")} at one of their schools (the name alone: at a school that held them before)`,
       { field: `person_ids[${i}]` },
     );
   }
-  return namesOnly;
+  return { namesOnly, currentSchools };
 }

@@ -5,6 +5,17 @@ import { nameTokens } from "../crypto/blind-index.js";
 import { unwrapDataKey } from "../crypto/data-keys.js";
 import { namesOf } from "../domain/personal-data.js";
 
+/** What GetPeople gives one caller of a batch, decided once per call. */
+export interface PeopleAccess {
+  /** Read by name only (personal data on request): a former school's staff. */
+  namesOnly: ReadonlySet<string>;
+  /**
+   * Each person's current schools (`person_schools`, from the same query as the decision),
+   * for those the caller may read (all of their data or the name); absent: not the caller's.
+   */
+  currentSchools: ReadonlyMap<string, string[]>;
+}
+
 interface PersonRow {
   person_id: string;
   kind: number;
@@ -17,27 +28,26 @@ interface PersonRow {
   portal_id: Buffer | null;
   master_key_id: string | null;
   wrapped_key: Buffer | null;
-  current_school_ids: string[];
 }
 
 /**
  * People by id, in the order asked (unknown ids left out). Personal data and the portal id
  * only on request, decrypted here with the key rows read in the same query (one round trip
  * for the whole batch); erased people have no key row and come back without them. People in
- * `namesOnly` come back with their name alone, marked (personal_data_names_only).
+ * `access.namesOnly` come back with their name alone, marked (personal_data_names_only);
+ * `current_school_ids` only for people in `access.currentSchools` (the caller's to read).
  */
 export async function getPeople(
   deps: IdentityDeps,
   personIds: string[],
   includePersonalData: boolean,
-  namesOnly: ReadonlySet<string> = new Set(),
+  access: PeopleAccess = { namesOnly: new Set(), currentSchools: new Map() },
 ): Promise<Person[]> {
   if (personIds.length === 0) return [];
   const { rows } = await deps.store.pool.query<PersonRow>(
     `SELECT p.person_id, p.kind::int AS kind, p.school_id, p.municipality_id, p.personal_data,
             p.legal_hold, p.erased, p.portal_consent, p.portal_id,
-            k.master_key_id, k.wrapped_key,
-            ARRAY(SELECT person_schools(p.person_id))::text[] AS current_school_ids
+            k.master_key_id, k.wrapped_key
      FROM people p LEFT JOIN person_keys k ON $2 AND k.person_id = p.person_id
      WHERE p.person_id = ANY($1::uuid[])`,
     [personIds, includePersonalData],
@@ -54,7 +64,7 @@ export async function getPeople(
             wrapped: r.wrapped_key,
           })
         : undefined;
-    const partial = includePersonalData && namesOnly.has(r.person_id);
+    const partial = includePersonalData && access.namesOnly.has(r.person_id);
     const personal =
       key && r.personal_data && open(key, aadOf.personalData(r.person_id), r.personal_data);
     const portalId =
@@ -71,7 +81,7 @@ export async function getPeople(
       portalConsent: r.portal_consent,
       portalId: portalId ? portalId.toString("utf8") : "",
       personalDataNamesOnly: partial,
-      currentSchoolIds: r.current_school_ids,
+      currentSchoolIds: access.currentSchools.get(r.person_id) ?? [],
     });
   }
   return people;
