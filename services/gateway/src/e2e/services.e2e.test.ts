@@ -34,6 +34,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { jetStreamAuditSink } from "../audit/publisher.js";
 import { type Backends, connectBackends } from "../backends/clients.js";
 import { createGateway } from "../http/gateway.js";
+import { NoticeHub } from "../subscriptions/notices.js";
+import { openSubscription } from "./sse.js";
 
 /*
  * The issue's integration test: identity, curriculum, grades and reporting as real processes
@@ -50,6 +52,7 @@ const procs: ServiceProcess[] = [];
 const addr: Record<string, string> = {};
 let backends: Backends;
 let yoga: ReturnType<typeof createGateway>;
+const hub = new NoticeHub();
 
 async function eventually<T>(check: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -103,13 +106,17 @@ beforeAll(async () => {
     curriculum: addr.curriculum as string,
     reporting: addr.reporting as string,
   });
-  const { nats } = messagingNames(env.natsPrefix);
+  const names = messagingNames(env.natsPrefix);
+  const { nats } = names;
+  const logger = createLogger({ service: "gateway-e2e", level: "silent" });
+  hub.start(nc, `${names.eventRoot("reporting")}.changed.>`, logger);
   yoga = createGateway({
     backends,
     verifier: createCallerVerifier({ jwksUrl: issuer.jwksUrl }),
     audit: jetStreamAuditSink(jetstream(nc), nats.subject("audit", "access")),
-    logger: createLogger({ service: "gateway-e2e", level: "silent" }),
+    logger,
     regionId: "74",
+    notices: hub,
     development: false,
     persistedOnly: false,
     limits: { depth: 10, cost: 5000, aliases: 15, tokens: 2000, perMinute: 10_000 },
@@ -117,6 +124,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  hub.stop();
   backends?.close();
   for (const p of procs) if (p.child.exitCode === null) p.child.kill("SIGKILL");
   await nc?.close();
@@ -132,7 +140,7 @@ async function gql(token: string, query: string) {
   return (await res.json()) as { data?: Record<string, unknown>; errors?: { message: string }[] };
 }
 
-it("reads a journal, a diary and a dashboard through GraphQL, names joined, access audited", async () => {
+it("reads a journal, a diary and a dashboard through GraphQL, names joined, access audited; an unlinked guardian's diary subscription ends", async () => {
   const creds = grpc.credentials.createInsecure();
   const identity = promiseClient(new IdentityServiceClient(addr.identity as string, creds));
   const curriculum = promiseClient(new CurriculumServiceClient(addr.curriculum as string, creds));
@@ -294,4 +302,41 @@ it("reads a journal, a diary and a dashboard through GraphQL, names joined, acce
   expect(journalRecords.length).toBeGreaterThan(0);
   expect(new Set(journalRecords.at(-1)?.pupilPersonIds)).toEqual(new Set([p1, p2]));
   expect(journalRecords.at(-1)?.actorPersonId).toBe(teacher);
+
+  // The guardian follows the diary for as long as identity links them to the pupil: after
+  // UnlinkGuardian, the diary's next notice ends the subscription with the query's FORBIDDEN.
+  const diarySub = await openSubscription(
+    "http://gateway.test/graphql",
+    guardianToken,
+    "diary",
+    `subscription { diaryChanged(studentId: "${p1}") { kind id } }`,
+    (url, init) => yoga.fetch(url, init),
+  );
+  const markP1 = () =>
+    eventually(() =>
+      grades.recordMarks(
+        { ...marks, commandId: cmd(), marks: marks.marks.slice(0, 1) },
+        issuer.metadataFor(teacherToken),
+      ),
+    );
+  await markP1();
+  await expect.poll(() => diarySub.events.length, { timeout: 60_000 }).toBeGreaterThan(0);
+  expect(diarySub.events[0]).toEqual({ data: { diaryChanged: { kind: "diary", id: p1 } } });
+  await identity.unlinkGuardian({ commandId: cmd(), guardianId: guardian, studentId: p1 }, admin);
+  const guardianMd = issuer.metadataFor(guardianToken);
+  await expect
+    .poll(
+      async () =>
+        (await identity.getGuardianChildren({ guardianId: guardian }, guardianMd)).studentIds,
+      {
+        timeout: 30_000,
+      },
+    )
+    .toEqual([]);
+  await markP1();
+  await expect.poll(() => diarySub.ended, { timeout: 60_000 }).toBe(true);
+  expect(diarySub.events.at(-1)).toMatchObject({
+    errors: [{ extensions: { code: "FORBIDDEN", field: "studentId" } }],
+  });
+  expect(JSON.stringify(diarySub.events.at(-1))).not.toContain("diaryChanged");
 }, 300_000);

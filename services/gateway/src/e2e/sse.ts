@@ -3,6 +3,8 @@ export interface Subscription {
   name: string;
   /** Every `data:` payload received so far, parsed. */
   events: unknown[];
+  /** The gateway ended the stream (after an error event, say), not close(). */
+  readonly ended: boolean;
   close(): void;
 }
 
@@ -12,9 +14,11 @@ export async function openSubscription(
   token: string,
   name: string,
   query: string,
+  // In-process tests pass the gateway's own (yoga.fetch).
+  fetchImpl: (url: string, init: RequestInit) => Promise<Response> | Response = fetch,
 ): Promise<Subscription> {
   const ac = new AbortController();
-  const res = await fetch(url, {
+  const res = await fetchImpl(url, {
     method: "POST",
     headers: {
       accept: "text/event-stream",
@@ -25,12 +29,13 @@ export async function openSubscription(
     signal: ac.signal,
   });
   const events: unknown[] = [];
+  let ended = false;
   const body = res.body;
-  if (body) {
+  const reader = body?.getReader();
+  if (reader) {
     void (async () => {
       const decoder = new TextDecoder();
       let buf = "";
-      const reader = body.getReader();
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
@@ -46,9 +51,21 @@ export async function openSubscription(
           if (data) events.push(JSON.parse(data));
         }
       }
+      ended = !ac.signal.aborted;
     })().catch(() => {
       // Closed by close(): the abort ends the read.
     });
   }
-  return { name, events, close: () => ac.abort() };
+  return {
+    name,
+    events,
+    get ended() {
+      return ended;
+    },
+    close: () => {
+      ac.abort();
+      // An in-process fetch may not watch the signal: the read ends here too.
+      void reader?.cancel().catch(() => {});
+    },
+  };
 }

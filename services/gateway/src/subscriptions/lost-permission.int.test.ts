@@ -3,6 +3,7 @@ import { messagingNames } from "@otmetka/messaging";
 import { createLogger } from "@otmetka/service-kit";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { openSubscription, type Subscription } from "../e2e/sse.js";
 import { F, TEACHING } from "../test-support/fixture.js";
 import { type GatewayHarness, startGatewayHarness } from "../test-support/harness.js";
 import { bearer, connectWs } from "../test-support/ws-client.js";
@@ -46,42 +47,17 @@ describe("subscriptions lose their permission", () => {
     await nc?.close();
   });
 
-  /** An SSE subscription: its events as they come, and whether the gateway ended it. */
-  async function subscribe(token: string, query: string) {
-    const res = await h.raw({
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "text/event-stream",
-        authorization: `Bearer ${token}`,
-      },
-      body: JSON.stringify({ query }),
-    });
-    expect(res.status).toBe(200);
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    const s = { events: [] as SseEvent[], ended: false };
-    void (async () => {
-      const decoder = new TextDecoder();
-      let buf = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += decoder.decode(value, { stream: true });
-        for (let i = buf.indexOf("\n\n"); i >= 0; i = buf.indexOf("\n\n")) {
-          const data = buf
-            .slice(0, i)
-            .split("\n")
-            .filter((l) => l.startsWith("data:"))
-            .map((l) => l.slice(5).trim())
-            .join("");
-          buf = buf.slice(i + 2);
-          if (data) s.events.push(JSON.parse(data) as SseEvent);
-        }
-      }
-      s.ended = true;
-    })().catch(() => {});
-    return { state: s, close: () => reader.cancel().catch(() => {}) };
-  }
+  /** An SSE subscription through the in-process gateway: its events as they come. */
+  const subscribe = async (token: string, query: string) => {
+    const sub = await openSubscription(
+      "http://gateway.test/graphql",
+      token,
+      "sub",
+      query,
+      (_, init) => h.raw(init),
+    );
+    return sub as Subscription & { events: SseEvent[] };
+  };
 
   const publish = (kind: string, id: string) =>
     nc.publish(`${root}.${kind}`, JSON.stringify({ kind, id }));
@@ -95,8 +71,8 @@ describe("subscriptions lose their permission", () => {
     );
     const journal = `journal-${F.c1}-rus-${F.year}`;
     publish("journal", journal);
-    await expect.poll(() => sub.state.events.length, { timeout: 5000 }).toBe(1);
-    expect(sub.state.events[0]).toEqual({
+    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(1);
+    expect(sub.events[0]).toEqual({
       data: { journalChanged: { kind: "journal", id: journal } },
     });
 
@@ -105,9 +81,9 @@ describe("subscriptions lose their permission", () => {
     h.fakes.teaching = h.fakes.teaching.filter((t) => t.teacherId !== F.t3);
     expect(h.fakes.teaching.length).toBe(before - 1);
     publish("journal", journal);
-    await expect.poll(() => sub.state.ended, { timeout: 5000 }).toBe(true);
-    expect(sub.state.events).toHaveLength(2);
-    const refused = sub.state.events[1] as SseEvent;
+    await expect.poll(() => sub.ended, { timeout: 5000 }).toBe(true);
+    expect(sub.events).toHaveLength(2);
+    const refused = sub.events[1] as SseEvent;
     expect(refused.data ?? undefined).toBeUndefined();
     expect(refused.errors?.[0]?.extensions).toMatchObject({
       code: "FORBIDDEN",
@@ -135,16 +111,16 @@ describe("subscriptions lose their permission", () => {
     // T1 is C1's homeroom teacher too: the class group is read, the timetable not needed.
     h.fakes.reset();
     for (let i = 0; i < 3; i++) publish("journal", journal);
-    await expect.poll(() => sub.state.events.length, { timeout: 5000 }).toBe(3);
+    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(3);
     expect(h.fakes.calls.get("GetClassGroups")).toBe(3);
     expect(h.fakes.calls.get("GetTimetable")).toBeUndefined();
     // Notices of other journals cost nothing.
     publish("journal", `journal-${F.c3}-math-${F.year}`);
     publish("journal", journal);
-    await expect.poll(() => sub.state.events.length, { timeout: 5000 }).toBe(4);
+    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(4);
     expect(h.fakes.calls.get("GetClassGroups")).toBe(4);
-    expect(sub.state.ended).toBe(false);
-    await sub.close();
+    expect(sub.ended).toBe(false);
+    sub.close();
 
     const t3 = await h.token([`TEACHER@school:${F.s1}`], F.t3);
     h.fakes.teaching.push({ teacherId: F.t3, classGroupId: F.c3, subjectId: "math" });
@@ -155,10 +131,10 @@ describe("subscriptions lose their permission", () => {
     h.fakes.reset();
     publish("journal", `journal-${F.c3}-math-${F.year}`);
     publish("journal", `journal-${F.c3}-math-${F.year}`);
-    await expect.poll(() => other.state.events.length, { timeout: 5000 }).toBe(2);
+    await expect.poll(() => other.events.length, { timeout: 5000 }).toBe(2);
     expect(h.fakes.calls.get("GetClassGroups")).toBe(2);
     expect(h.fakes.calls.get("GetTimetable")).toBe(2);
-    await other.close();
+    other.close();
   });
 
   it("ends a guardian's diaryChanged with FORBIDDEN once the guardianship ended", async () => {
@@ -168,15 +144,15 @@ describe("subscriptions lose their permission", () => {
       `subscription { diaryChanged(studentId: "${F.p1}") { kind id } }`,
     );
     publish("diary", F.p1);
-    await expect.poll(() => sub.state.events.length, { timeout: 5000 }).toBe(1);
+    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(1);
     h.fakes.guardianChildren.set(F.g1, []);
     publish("diary", F.p1);
-    await expect.poll(() => sub.state.ended, { timeout: 5000 }).toBe(true);
-    expect(sub.state.events[1]?.errors?.[0]?.extensions).toMatchObject({
+    await expect.poll(() => sub.ended, { timeout: 5000 }).toBe(true);
+    expect(sub.events[1]?.errors?.[0]?.extensions).toMatchObject({
       code: "FORBIDDEN",
       field: "studentId",
     });
-    expect(sub.state.events).toHaveLength(2);
+    expect(sub.events).toHaveLength(2);
   });
 
   it("ends a teacher's class-group dashboardChanged when they no longer teach the class group", async () => {
@@ -187,11 +163,11 @@ describe("subscriptions lose their permission", () => {
       `subscription { dashboardChanged(scope: { classGroupId: "${F.c3}" }) { kind id } }`,
     );
     publish("dashboard-class_group", F.c3);
-    await expect.poll(() => sub.state.events.length, { timeout: 5000 }).toBe(1);
+    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(1);
     h.fakes.teaching = h.fakes.teaching.filter((t) => t.classGroupId !== F.c3);
     publish("dashboard-class_group", F.c3);
-    await expect.poll(() => sub.state.ended, { timeout: 5000 }).toBe(true);
-    expect(sub.state.events[1]?.errors?.[0]?.extensions).toMatchObject({
+    await expect.poll(() => sub.ended, { timeout: 5000 }).toBe(true);
+    expect(sub.events[1]?.errors?.[0]?.extensions).toMatchObject({
       code: "FORBIDDEN",
       field: "scope",
     });
@@ -205,9 +181,9 @@ describe("subscriptions lose their permission", () => {
     );
     h.fakes.reset();
     for (let i = 0; i < 3; i++) publish("dashboard-school", F.s1);
-    await expect.poll(() => sub.state.events.length, { timeout: 5000 }).toBe(3);
+    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(3);
     expect(h.fakes.totalCalls()).toBe(0);
-    await sub.close();
+    sub.close();
   });
   it("ends it over WebSocket too: one FORBIDDEN error, the socket stays open", async () => {
     const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t3);
@@ -256,9 +232,9 @@ describe("subscriptions lose their permission", () => {
     );
     h.fakes.failures.set("GetTimetable", { code: 14, details: "curriculum is down" });
     publish("journal", `journal-${F.c1}-rus-${F.year}`);
-    await expect.poll(() => sub.state.ended, { timeout: 15_000 }).toBe(true);
-    expect(sub.state.events).toHaveLength(1);
-    expect(sub.state.events[0]?.data ?? undefined).toBeUndefined();
-    expect(sub.state.events[0]?.errors?.[0]?.extensions?.code).toBe("UNAVAILABLE");
+    await expect.poll(() => sub.ended, { timeout: 15_000 }).toBe(true);
+    expect(sub.events).toHaveLength(1);
+    expect(sub.events[0]?.data ?? undefined).toBeUndefined();
+    expect(sub.events[0]?.errors?.[0]?.extensions?.code).toBe("UNAVAILABLE");
   });
 });
