@@ -1,5 +1,5 @@
-import { loadAggregate } from "@otmetka/eventstore";
-import { quoteInput } from "@otmetka/service-kit";
+import { loadAggregate, type StreamAppend } from "@otmetka/eventstore";
+import { civilDateIn, quoteInput } from "@otmetka/service-kit";
 import {
   type CalendarCommand,
   type CalendarState,
@@ -7,8 +7,11 @@ import {
   calendarStreamId,
 } from "../domain/calendar.js";
 import { invalidInput } from "../domain/errors.js";
+import type { TimetableSlotAdded } from "../domain/events.js";
+import { foldLessons, lessonsStreamId } from "../domain/lessons.js";
 import { studyPlanDecider, studyPlanStreamId } from "../domain/study-plan.js";
 import { foldTimetable, timetableStreamId } from "../domain/timetable.js";
+import type { GradeLesson } from "../domain/week-length.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
 import { checkCommandId, runCommand, runStreamsCommand } from "./run-command.js";
 
@@ -69,9 +72,11 @@ export interface SetGradeWeekLengthInput {
 
 /**
  * Sets the week length of some grade levels. The decision reads the school's timetable (no
- * Saturday slot of a grade level going to five days) and study plan (no more planned hours
- * than a five-day week allows) besides the calendar: all three are appended at the versions
- * read, so a slot or plan hours added meanwhile make it decide again on fresh reads.
+ * Saturday slot of a grade level going to five days), study plan (no more planned hours than a
+ * five-day week allows) and, going to five days, the lessons of the grade levels' class groups
+ * (none on a Saturday from today on) besides the calendar: all are appended at the versions
+ * read, so a slot, plan hours or a lesson moved meanwhile make it decide again on fresh reads
+ * (AddTimetableSlot, SetStudyPlanHours and MoveLesson expect the calendar at theirs).
  */
 export async function setGradeWeekLength(
   deps: CurriculumDeps,
@@ -88,7 +93,7 @@ export async function setGradeWeekLength(
   return runStreamsCommand(deps.store, {
     commandId,
     payload: { SetGradeWeekLength: { ...input, schoolId, startYear } },
-    what: `${calendarId}, its timetable or study plan`,
+    what: `${calendarId}, its timetable, study plan or lessons`,
     metadata: ctx.metadata,
     async decide() {
       const [calendar, timetable, plan] = await Promise.all([
@@ -96,6 +101,12 @@ export async function setGradeWeekLength(
         deps.store.readStream(timetableId),
         loadAggregate(deps.store, planId, studyPlanDecider),
       ]);
+      const slots = [...foldTimetable(timetable).slots.values()];
+      const lessons =
+        input.daysPerWeek === 5
+          ? await gradeLessons(deps, startYear, slots, input.gradeLevels)
+          : { lessons: [], appends: [] };
+      const year = calendar.state.year;
       const events = calendarDecider.decide(
         {
           kind: "SetGradeWeekLength",
@@ -103,8 +114,10 @@ export async function setGradeWeekLength(
           startYear,
           gradeLevels: input.gradeLevels,
           daysPerWeek: input.daysPerWeek,
-          slots: [...foldTimetable(timetable).slots.values()],
+          slots,
           plannedHours: [...plan.state.hours.values()],
+          lessons: lessons.lessons,
+          today: year ? civilDateIn(deps.clock.now(), year.timeZone) : "",
         },
         calendar.state,
       );
@@ -114,10 +127,44 @@ export async function setGradeWeekLength(
           { streamId: calendarId, expected: calendar.version, events: events },
           { streamId: timetableId, expected: timetable.at(-1)?.version ?? 0, events: [] },
           { streamId: planId, expected: plan.version, events: [] },
+          ...lessons.appends,
         ],
       };
     },
   });
+}
+
+/**
+ * The lessons of the class groups the timetable gives slots of these grade levels (a class
+ * group has lessons only from its slots; a move keeps it in its stream), and each stream at the
+ * version read, expected with no events.
+ */
+async function gradeLessons(
+  deps: CurriculumDeps,
+  startYear: number,
+  slots: readonly TimetableSlotAdded[],
+  gradeLevels: readonly number[],
+): Promise<{ lessons: GradeLesson[]; appends: StreamAppend[] }> {
+  const gradeOf = new Map<string, number>();
+  for (const s of slots)
+    if (gradeLevels.includes(s.gradeLevel)) gradeOf.set(s.classGroupId, s.gradeLevel);
+  const read = await Promise.all(
+    [...gradeOf].map(async ([classGroupId, gradeLevel]) => {
+      const streamId = lessonsStreamId(classGroupId, startYear);
+      const events = await deps.store.readStream(streamId);
+      const lessons = [...foldLessons(events).lessons.values()].map(
+        (l): GradeLesson => ({
+          lessonId: l.lessonId,
+          classGroupId,
+          gradeLevel,
+          date: l.date,
+          status: l.status,
+        }),
+      );
+      return { lessons, append: { streamId, expected: events.at(-1)?.version ?? 0, events: [] } };
+    }),
+  );
+  return { lessons: read.flatMap((r) => r.lessons), appends: read.map((r) => r.append) };
 }
 
 export async function loadCalendar(

@@ -300,16 +300,14 @@ const schoolToday = (deps: CurriculumDeps, year: { timeZone: string }) =>
   civilDateIn(deps.clock.now(), year.timeZone);
 
 async function calendarOf(deps: CurriculumDeps, schoolId: string, startYear: number) {
-  const state = (
-    await loadAggregate(
-      deps.store,
-      calendarStreamId(checkSchoolId(schoolId), checkStartYear(startYear)),
-      calendarDecider,
-    )
-  ).state;
+  const { state, version } = await loadAggregate(
+    deps.store,
+    calendarStreamId(checkSchoolId(schoolId), checkStartYear(startYear)),
+    calendarDecider,
+  );
   if (!state.year)
     throw refused("academic_year", "the school's calendar for this year is not defined yet");
-  return { state, year: state.year };
+  return { state, year: state.year, version };
 }
 
 export interface ConductInput extends LessonRef {
@@ -394,7 +392,8 @@ export async function cancelLesson(
  * written with the events, in the same transaction, and their primary key admits one lesson
  * per teacher or room and period: of two concurrent moves into one period in different
  * class groups the later fails on the key, reads again and is refused like a sequential move.
- * The append also expects the timetable (which names the substitute) at the version read.
+ * The append also expects the timetable (which names the substitute) and the calendar (the
+ * class group's school days) at the versions read.
  */
 export async function moveLesson(
   deps: CurriculumDeps,
@@ -407,13 +406,13 @@ export async function moveLesson(
   return runStreamsCommand(deps.store, {
     commandId,
     payload: { MoveLesson: input },
-    what: `${streamId} or the timetable`,
+    what: `${streamId}, the timetable or the calendar`,
     metadata: ctx.metadata,
     async decide() {
-      const { state, year } = await calendarOf(deps, input.schoolId, input.startYear);
+      const reads = new StreamReads(deps, input.startYear);
+      const { state, year } = await reads.calendar(input.schoolId);
       const group = await deps.facts.classGroup(input.classGroupId);
       if (!group) throw notFound("class_group_id", "class group", input.classGroupId);
-      const reads = new StreamReads(deps, input.startYear);
       const lessons = await reads.lessons(input.classGroupId);
       const lesson = lessons.lessons.get(input.lessonId);
       const date = civilDateOrUndefined(input.toDate);
@@ -518,6 +517,14 @@ class StreamReads {
     this.states.set(streamId, state);
     this.versions.set(streamId, version);
     return state;
+  }
+
+  /** The school year's calendar: a move expects it, so a week set to five days meanwhile
+   * (SetGradeWeekLength, which expects the lessons) makes it decide again. */
+  async calendar(schoolId: string) {
+    const calendar = await calendarOf(this.deps, schoolId, this.startYear);
+    this.versions.set(calendarStreamId(checkSchoolId(schoolId), this.startYear), calendar.version);
+    return calendar;
   }
 
   async timetable(schoolId: string): Promise<TimetableState> {

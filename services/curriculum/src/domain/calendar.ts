@@ -23,7 +23,12 @@ import {
 } from "./events.js";
 import { MAX_WEEKLY_LOAD } from "./study-plan.js";
 import { checkText, TEXT_LIMITS } from "./text.js";
-import { FIRST_GRADE_RULE, gradeDaysPerWeek } from "./week-length.js";
+import {
+  FIRST_GRADE_RULE,
+  type GradeLesson,
+  gradeDaysPerWeek,
+  requireNoSaturdayLessons,
+} from "./week-length.js";
 
 /** One school's calendar for one academic year: lesson days, term systems, non-school days. */
 export const calendarStreamId = (schoolId: string, startYear: number) =>
@@ -86,6 +91,10 @@ export type CalendarCommand =
       /** The school's timetable slots and study plan hours of the year, read with the calendar. */
       slots: readonly TimetableSlotAdded[];
       plannedHours: readonly { gradeLevel: number; hoursPerWeek: number }[];
+      /** Going to five days: the lessons of the grade levels' class groups (from their streams). */
+      lessons: readonly GradeLesson[];
+      /** Today in the school's zone: a Saturday lesson before it has taken place. */
+      today: CivilDate;
     };
 
 export const calendarDecider: Decider<CalendarState, CalendarCommand> = {
@@ -294,6 +303,7 @@ function setWeekLength(
         `a 5-day week has no Saturday, but these Saturday slots exist: ${named}${more}; end them first (EndTimetableSlot)`,
       );
     }
+    requireNoSaturdayLessons(c.lessons, c.gradeLevels, c.today);
     for (const g of [...c.gradeLevels].sort((a, b) => a - b)) {
       const planned = c.plannedHours
         .filter((h) => h.gradeLevel === g)

@@ -38,6 +38,8 @@ it("decided payloads are the proto3 JSON of their proto messages", () => {
       daysPerWeek: 5,
       slots: [],
       plannedHours: [],
+      lessons: [],
+      today: "2026-09-01",
     },
     {
       kind: "DeclareNonSchoolDays",

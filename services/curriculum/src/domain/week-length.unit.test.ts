@@ -5,7 +5,7 @@ import { type CalendarCommand, calendarDecider, schoolDays } from "./calendar.js
 import type { AcademicYearDefined, TimetableSlotAdded } from "./events.js";
 import { type SetStudyPlanHours, studyPlanDecider } from "./study-plan.js";
 import { type TimetableCommand, timetableDecider } from "./timetable.js";
-import { gradeDaysPerWeek } from "./week-length.js";
+import { type GradeLesson, gradeDaysPerWeek } from "./week-length.js";
 
 // Week lengths per grade level: SetGradeWeekLength, the grade-1 rule, and every use of them.
 const school = "0190f0a0-0000-7000-8000-000000000001";
@@ -37,6 +37,8 @@ const setWeek = (gradeLevels: number[], daysPerWeek: number, over: Partial<SetWe
     daysPerWeek,
     slots: [],
     plannedHours: [],
+    lessons: [],
+    today: "2026-09-15",
     ...over,
   }) as SetWeek;
 const saturdaySlot = (gradeLevel: number, over: Partial<TimetableSlotAdded> = {}) =>
@@ -121,6 +123,44 @@ describe("SetGradeWeekLength", () => {
     expect(
       run(calendarDecider, [sixDays, setWeek([3], 5, { slots: [ended] })]).events,
     ).toHaveLength(2);
+  });
+
+  it("refuses five days while a grade level has a held Saturday lesson from today on, naming the count", () => {
+    // 2026-09-19 and 2026-09-26 are Saturdays, today is 2026-09-15 (a Tuesday).
+    const lesson = (over: Partial<GradeLesson>): GradeLesson => ({
+      lessonId: "l-sat",
+      classGroupId: "cg-3",
+      gradeLevel: 3,
+      date: "2026-09-19",
+      status: "scheduled",
+      ...over,
+    });
+    const lessons = [
+      lesson({ lessonId: "l2", date: "2026-09-26", status: "scheduled" }),
+      lesson({ lessonId: "l1" }),
+      lesson({ lessonId: "past", date: "2026-09-12" }),
+      lesson({ lessonId: "cancelled", status: "cancelled" }),
+      lesson({ lessonId: "unscheduled", status: "unscheduled" }),
+      lesson({ lessonId: "friday", date: "2026-09-18" }),
+      lesson({ lessonId: "grade5", gradeLevel: 5, classGroupId: "cg-5" }),
+    ];
+    const err = calendarRefusal([sixDays, setWeek([3, 4], 5, { lessons })]);
+    expect([err.kind, err.field, err.message]).toEqual([
+      "failed_precondition",
+      "days_per_week",
+      "days_per_week: a 5-day week has no Saturday, but 2 lessons are on Saturdays from 2026-09-15 on: lesson l1 (grade 3, class group cg-3, 2026-09-19), lesson l2 (grade 3, class group cg-3, 2026-09-26); move or cancel them first (MoveLesson, CancelLesson)",
+    ]);
+    // Past, cancelled, unscheduled, weekday and other grades' lessons are no obstacle; nor
+    // are Saturday lessons when going to six days.
+    const others = lessons.filter((l) => !l.lessonId.startsWith("l"));
+    expect(
+      run(calendarDecider, [sixDays, setWeek([3], 5, { lessons: others })]).events,
+    ).toHaveLength(2);
+    expect(run(calendarDecider, [sixDays, setWeek([3], 6, { lessons })]).events).toHaveLength(2);
+    // Today itself counts: a Saturday lesson today has not been moved yet.
+    expect(
+      calendarRefusal([sixDays, setWeek([3], 5, { lessons, today: "2026-09-26" })]).message,
+    ).toMatch(/but 1 lesson is on Saturdays from 2026-09-26 on: lesson l2 /);
   });
 
   it("refuses five days while the study plan has more hours than a five-day week allows", () => {

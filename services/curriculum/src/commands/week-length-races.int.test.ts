@@ -1,0 +1,242 @@
+import { randomUUID } from "node:crypto";
+import { STREAM_LOCK_CLASS } from "@otmetka/eventstore";
+import { DomainError } from "@otmetka/service-kit";
+import { raceBehindLocks, useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { calendarStreamId } from "../domain/calendar.js";
+import { lessonsStreamId } from "../domain/lessons.js";
+import { studyPlanStreamId } from "../domain/study-plan.js";
+import { timetableStreamId } from "../domain/timetable.js";
+import { gradeDaysPerWeek } from "../domain/week-length.js";
+import {
+  identityEvent,
+  publishIdentityEvents,
+  schoolFixture,
+} from "../test-support/identity-feed.js";
+import { eventually, type InProcess, startInProcess } from "../test-support/in-process.js";
+import { refusal } from "../test-support/refusal.js";
+import { addFivePointSubjects, calendarCommands, HALF_YEARS } from "../test-support/school-year.js";
+import { loadCalendar, setGradeWeekLength } from "./calendar.js";
+import { cancelLesson, classGroupLessons, generateLessons, moveLesson } from "./lessons.js";
+import { getStudyPlan, setStudyPlanHours } from "./study-plans.js";
+import { addTimetableSlot, assignTeacher, loadTimetable } from "./timetable.js";
+
+/*
+ * Setting a grade level to five days against what puts it on a Saturday or over a five-day
+ * week's hours: a Saturday lesson (moved there), and, raced, a Saturday slot, study plan hours
+ * and a move. Each race lets both commands read before either commits (raceBehindLocks holds
+ * the streams both append until both wait), in both orders: the second decides again on the
+ * first's result and is refused, through the version each expects of the other's stream.
+ */
+const env = useTestEnvironment({ label: "curriculum_week_races" });
+let app: InProcess;
+const f = schoolFixture();
+const scope = { schoolId: f.schoolId, startYear: 2026 };
+const at = { schoolId: f.schoolId, municipalityId: f.municipalityId };
+/** A class group of each grade level 6-11 (5А is the fixture's). */
+const groups = new Map([6, 7, 8, 9, 10, 11].map((g) => [g, randomUUID()]));
+const group = (gradeLevel: number) => groups.get(gradeLevel) ?? f.classGroups.a5;
+const calendarId = calendarStreamId(f.schoolId, 2026);
+const timetableId = timetableStreamId(f.schoolId, 2026);
+const planId = studyPlanStreamId(f.schoolId, 2026);
+
+const fiveDays = (gradeLevel: number) =>
+  setGradeWeekLength(app.deps, randomUUID(), {
+    ...scope,
+    gradeLevels: [gradeLevel],
+    daysPerWeek: 5,
+  });
+const slot = (gradeLevel: number, weekday: number, period = 1) =>
+  addTimetableSlot(app.deps, randomUUID(), {
+    ...scope,
+    weekday,
+    period,
+    classGroupId: group(gradeLevel),
+    subgroupId: "",
+    subjectId: "MATH",
+    teacherId: f.teachers.math,
+    room: "",
+    validFrom: "",
+    validTo: "",
+  });
+/** The class group's one lesson on a date. */
+async function lessonOn(gradeLevel: number, date: string) {
+  const [lesson] = await classGroupLessons(app.deps, group(gradeLevel), 2026, date, date);
+  if (!lesson) throw new Error(`no lesson of grade ${gradeLevel} on ${date}`);
+  return lesson;
+}
+const toSaturday = async (gradeLevel: number, from: string, toDate: string, toPeriod: number) => {
+  const lesson = await lessonOn(gradeLevel, from);
+  return () =>
+    moveLesson(app.deps, randomUUID(), {
+      ...scope,
+      classGroupId: group(gradeLevel),
+      lessonId: lesson.lessonId,
+      toDate,
+      toPeriod,
+    });
+};
+const daysOf = async (gradeLevel: number) => {
+  const state = await loadCalendar(app.deps, f.schoolId, 2026);
+  if (!state.year) throw new Error("no year");
+  return gradeDaysPerWeek(state.year, state.weekLengths, gradeLevel);
+};
+const versions = (...streams: string[]) =>
+  Promise.all(streams.map((s) => app.store.streamVersion(s)));
+
+/** Both calls read before either commits; the first given commits first. */
+const race = (keys: string[], calls: (() => Promise<unknown>)[]) =>
+  raceBehindLocks(app.store.pool, { classId: STREAM_LOCK_CLASS, keys }, calls);
+
+/** The first call succeeded, the second was refused (as it would be after it) on `field`. */
+function firstWon(outcomes: PromiseSettledResult<unknown>[], field: string, message: RegExp) {
+  expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected"]);
+  const err = (outcomes[1] as PromiseRejectedResult).reason;
+  expect(err).toBeInstanceOf(DomainError);
+  expect([err.kind, err.field]).toEqual(["failed_precondition", field]);
+  expect(err.message).toMatch(message);
+}
+
+beforeAll(async () => {
+  app = await startInProcess(env);
+  await publishIdentityEvents(app.nc, app.names, [
+    ...f.events,
+    ...[...groups].map(([gradeLevel, classGroupId]) =>
+      identityEvent(`cg-${classGroupId}`, "ClassGroupOpened", {
+        classGroupId,
+        ...at,
+        academicYear: { startYear: 2026 },
+        gradeLevel,
+        letter: "А",
+      }),
+    ),
+  ]);
+  await eventually(async () => expect(await app.deps.facts.classGroup(group(11))).toBeDefined());
+  const cal = calendarCommands(app.deps);
+  await cal({ kind: "DefineAcademicYear", ...at, startYear: 2026, daysPerWeek: 6 });
+  await cal({
+    kind: "DefineTermSystem",
+    ...scope,
+    gradeLevels: [5, 6, 7, 8, 9, 10, 11],
+    ...HALF_YEARS,
+  });
+  await addFivePointSubjects(app.deps, [
+    ["MATH", "Математика"],
+    ["RUS", "Русский язык"],
+    ["ENG", "Английский язык"],
+    ["BIO", "Биология"],
+  ]);
+  for (const g of [5, 6, 7, 10, 11])
+    await assignTeacher(app.deps, randomUUID(), {
+      ...scope,
+      teacherId: f.teachers.math,
+      subjectId: "MATH",
+      classGroupId: group(g),
+      subgroupId: "",
+    });
+  // Mondays for 5А, Tuesdays for 10А, Wednesdays for 11А; September's lessons (today is 1 September).
+  await slot(5, 1);
+  await slot(10, 2);
+  await slot(11, 3);
+  await generateLessons(app.deps, randomUUID(), {
+    ...scope,
+    from: "2026-09-01",
+    to: "2026-09-30",
+    classGroupIds: [],
+  });
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+describe("five days a week and Saturday lessons", () => {
+  it("refuses five days while a lesson moved onto a Saturday is held, naming it; cancelled, it goes", async () => {
+    // 12 September 2026 is a Saturday.
+    await (await toSaturday(5, "2026-09-07", "2026-09-12", 1))();
+    const moved = await lessonOn(5, "2026-09-12");
+    const streams = [calendarId, timetableId, planId, lessonsStreamId(f.classGroups.a5, 2026)];
+    const before = await versions(...streams);
+    const err = await refusal(fiveDays(5));
+    expect([err.kind, err.field, err.message]).toEqual([
+      "failed_precondition",
+      "days_per_week",
+      `days_per_week: a 5-day week has no Saturday, but 1 lesson is on Saturdays from 2026-09-01 on: lesson ${moved.lessonId} (grade 5, class group ${f.classGroups.a5}, 2026-09-12); move or cancel them first (MoveLesson, CancelLesson)`,
+    ]);
+    expect(await versions(...streams)).toEqual(before);
+    expect(await daysOf(5)).toBe(6);
+    await cancelLesson(app.deps, randomUUID(), {
+      ...scope,
+      classGroupId: f.classGroups.a5,
+      lessonId: moved.lessonId,
+      reason: "перенос отменён",
+    });
+    await fiveDays(5);
+    expect(await daysOf(5)).toBe(5);
+  });
+});
+
+describe("five days raced against what a five-day week refuses", () => {
+  it("against a Saturday slot: the second of the two is refused, whichever it is", async () => {
+    const keys = [calendarId, timetableId];
+    firstWon(
+      await race(keys, [() => fiveDays(6), () => slot(6, 6)]),
+      "weekday",
+      /Saturday is not a school day of class group 6А: grade 6 has a 5-day week/,
+    );
+    firstWon(
+      await race(keys, [() => slot(7, 6), () => fiveDays(7)]),
+      "days_per_week",
+      /these Saturday slots exist: slot [0-9a-f-]+ \(grade 7,/,
+    );
+    const saturdaySlots = [...(await loadTimetable(app.deps, f.schoolId, 2026)).slots.values()]
+      .filter((s) => s.weekday === 6)
+      .map((s) => s.gradeLevel);
+    expect([saturdaySlots, await daysOf(6), await daysOf(7)]).toEqual([[7], 5, 6]);
+  });
+
+  it("against study plan hours over a five-day week: the second is refused, whichever it is", async () => {
+    // Grades 8 and 9: at most 33 lessons a week on five days, 36 on six; 30 planned, 5 more raced.
+    const hours = (gradeLevel: number, subjectId: string, hoursPerWeek: number) => () =>
+      setStudyPlanHours(app.deps, randomUUID(), { ...scope, gradeLevel, subjectId, hoursPerWeek });
+    for (const g of [8, 9]) for (const s of ["MATH", "RUS", "ENG"]) await hours(g, s, 10)();
+    const keys = [calendarId, planId];
+    firstWon(
+      await race(keys, [() => fiveDays(8), hours(8, "BIO", 5)]),
+      "hours_per_week",
+      /grade 8 would have 35 lessons a week, more than the 33 allowed on a 5-day week/,
+    );
+    firstWon(
+      await race(keys, [hours(9, "BIO", 5), () => fiveDays(9)]),
+      "days_per_week",
+      /grade 9's study plan has 35 lessons a week, more than the 33 allowed/,
+    );
+    const plan = await getStudyPlan(app.deps, f.schoolId, 2026);
+    const total = (g: number) =>
+      plan.filter((h) => h.gradeLevel === g).reduce((n, h) => n + h.hoursPerWeek, 0);
+    expect([total(8), await daysOf(8), total(9), await daysOf(9)]).toEqual([30, 5, 35, 6]);
+  });
+
+  it("against a move onto a Saturday: the second is refused, whichever it is", async () => {
+    // 19 and 26 September 2026 are Saturdays.
+    const moveTen = await toSaturday(10, "2026-09-08", "2026-09-19", 2);
+    const moveEleven = await toSaturday(11, "2026-09-09", "2026-09-26", 3);
+    const keys = (g: number) => [calendarId, timetableId, lessonsStreamId(group(g), 2026)];
+    firstWon(
+      await race(keys(10), [() => fiveDays(10), moveTen]),
+      "to_date",
+      /2026-09-19 is not a school day for this class group/,
+    );
+    firstWon(
+      await race(keys(11), [moveEleven, () => fiveDays(11)]),
+      "days_per_week",
+      /1 lesson is on Saturdays from 2026-09-01 on: lesson [0-9a-f-]+ \(grade 11,/,
+    );
+    const saturdays = async (g: number) =>
+      (await classGroupLessons(app.deps, group(g), 2026, "2026-09-01", "2026-09-30")).filter(
+        (l) => l.date === "2026-09-19" || l.date === "2026-09-26",
+      ).length;
+    expect([await saturdays(10), await daysOf(10), await saturdays(11), await daysOf(11)]).toEqual([
+      0, 5, 1, 6,
+    ]);
+  });
+});
