@@ -20,11 +20,11 @@ import {
   useTestEnvironment,
   waitFor,
 } from "@otmetka/testing";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FeedPublisher } from "../feed/publisher.js";
 import { consent, recordMark, S, seedSchool } from "../test-support/fixture.js";
 import { type Harness, startHarness } from "../test-support/harness.js";
-import { settle } from "../test-support/settle.js";
+import { applied, settle } from "../test-support/settle.js";
 import { reportingPerformance } from "./reporting-performance.js";
 
 const env = useTestEnvironment({ label: "portal_reporting" });
@@ -36,6 +36,8 @@ let reporting: ReturnType<typeof reportingPerformance>;
 let standIn: GrpcServer | undefined;
 /** The publisher started in place of the harness's (the restart test). */
 let restarted: FeedPublisher | undefined;
+/** A test stopped the publishing instance and has not started another yet. */
+let publisherStopped = false;
 const errors: string[] = [];
 // What the stand-in knows (a pupil it does not know gets an item error) and was asked.
 const diaries = new Map<string, Diary>();
@@ -54,9 +56,13 @@ const publishing = {
 };
 /** The publishing instance: the harness's, or the one started in its place. */
 const publisher = () => restarted ?? h.publisher;
-const stopPublisher = () => publisher().stop();
+const stopPublisher = async () => {
+  publisherStopped = true;
+  await publisher().stop();
+};
 /** A new publishing instance on the same database and stream (a restart). */
 const startPublisher = () => {
+  publisherStopped = false;
   restarted = new FeedPublisher({
     pool: h.pool,
     js: h.js,
@@ -196,6 +202,17 @@ async function reportingDown(): Promise<void> {
 beforeEach(async () => {
   errors.length = 0;
   await reportingUp();
+});
+
+// A failed test must not fail the ones after it. It may leave its pupil waiting (deferred while
+// the stand-in does not know it, a re-check pending) or the publisher stopped, and then every
+// later settle() would time out. Once the feed has applied what the test emitted (only the
+// projection adds entries), what is left waiting goes and a publisher runs. A test that passed
+// ended settled: nothing is left, and this changes nothing.
+afterEach(async () => {
+  if (publisherStopped) startPublisher();
+  await applied(h);
+  await h.pool.query("DELETE FROM portal.dirty");
 });
 
 afterAll(async () => {
