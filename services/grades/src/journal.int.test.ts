@@ -380,7 +380,7 @@ describe("marks over gRPC", () => {
     expect(ok.markIds).toHaveLength(2);
   });
 
-  it("refuses a pupil listed twice in one column, naming the second entry; another column takes a second mark", async () => {
+  it("refuses a pupil listed twice for one work type, naming both entries; other work types are taken", async () => {
     const stream = `journal-${f.classGroupId}-${f.subjects.math}-2026`;
     const before = await h.store.streamVersion(stream);
     const twice = await grpcError(
@@ -392,7 +392,7 @@ describe("marks over gRPC", () => {
           marks: [
             mark(f.pupils.p1),
             mark(f.pupils.p2),
-            mark(f.pupils.p2, MarkValue.MARK_VALUE_FOUR, "TEST"),
+            mark(f.pupils.p2, MarkValue.MARK_VALUE_FOUR),
           ],
         },
         teacher,
@@ -400,21 +400,21 @@ describe("marks over gRPC", () => {
     );
     expect([twice.code, twice.details]).toEqual([
       status.INVALID_ARGUMENT,
-      `marks[2].student_id: pupil ${f.pupils.p2} is listed twice`,
+      `marks[2].student_id: pupil ${f.pupils.p2} already has a mark of work type ORAL in this call (marks[1])`,
     ]);
     expect(await h.store.streamVersion(stream)).toBe(before);
-    // A dictation's 5/4: the second mark on the lesson is a column of its own.
-    const second = await h.client.recordMarks(
+    // An oral answer and a test on one lesson: one save, two marks for the pupil.
+    const both = await h.client.recordMarks(
       {
         commandId: randomUUID(),
         journal,
         lessonId: f.lessons.past,
-        marks: [mark(f.pupils.p2, MarkValue.MARK_VALUE_FOUR, "TEST")],
+        marks: [mark(f.pupils.p2), mark(f.pupils.p2, MarkValue.MARK_VALUE_FOUR, "TEST")],
       },
       teacher,
     );
-    expect(second.markIds).toHaveLength(1);
-    expect(await h.store.streamVersion(stream)).toBe(before + 1);
+    expect(both.markIds).toHaveLength(2);
+    expect(await h.store.streamVersion(stream)).toBe(before + 2);
   });
 });
 

@@ -293,14 +293,20 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
       checkLesson(c.lesson, c);
       requireAuthor(c.actor, c.lesson.date);
       checkTermOpen(state, c.lesson.term, "lesson_id");
-      // A column holds one mark per pupil; a second mark on the lesson (a dictation's 5/4)
-      // is a column of its own, so a pupil listed twice is a slip, not two marks.
-      const seen = new Set<string>();
+      // A save of a lesson's marks may give a pupil several, one per kind of work (an oral
+      // answer and a test); the same pupil twice for the same work type is a slip (a double
+      // click, a merged list), not two assessments: refused, naming the earlier entry.
+      const seen = new Map<string, number>();
       return c.marks.map((m, i) => {
         const field = markField(c.field, i);
-        if (seen.has(m.studentId))
-          throw invalidInput(`${field}.student_id`, `pupil ${m.studentId} is listed twice`);
-        seen.add(m.studentId);
+        const key = `${m.studentId}|${m.workType}`;
+        const earlier = seen.get(key);
+        if (earlier !== undefined)
+          throw invalidInput(
+            `${field}.student_id`,
+            `pupil ${m.studentId} already has a mark of work type ${m.workType} in this call (${markField(c.field, earlier)})`,
+          );
+        seen.set(key, i);
         const value = checkValue(`${field}.value`, m.value, c.journal.grading);
         requireEnrolled(`${field}.student_id`, m.studentId, m.enrollment, c.lesson.date);
         // Field by field, not `...at`: V8 makes a spread-then-extend literal a slow

@@ -105,7 +105,7 @@ function refusal(f: () => unknown): DomainError {
 }
 
 describe("marks", () => {
-  it("refuses a pupil listed twice in one column, naming the second entry", () => {
+  it("refuses a pupil listed twice for one work type, naming both entries", () => {
     const s = initialJournalState();
     const err = refusal(() =>
       run(
@@ -119,9 +119,17 @@ describe("marks", () => {
     expect([err.kind, err.field, err.message]).toEqual([
       "invalid_argument",
       "marks[2].student_id",
-      "marks[2].student_id: pupil p1 is listed twice",
+      "marks[2].student_id: pupil p1 already has a mark of work type ORAL in this call (marks[0])",
     ]);
     expect(s.marks.size).toBe(0);
+  });
+
+  it("takes a pupil's marks for different work types in one call (an oral answer and a test)", () => {
+    const events = run(
+      initialJournalState(),
+      record({ marks: [mark(), mark({ markId: "m2", workType: "TEST", weight: 3 })] }),
+    );
+    expect(events.map((e) => (e.data as { workType: string }).workType)).toEqual(["ORAL", "TEST"]);
   });
 
   it("puts every fact of a mark into MarkRecorded, and nothing else", () => {
