@@ -10,7 +10,7 @@ import {
   Level,
   ResultBasis,
 } from "@otmetka/proto/reporting/v1/reporting_service";
-import { civilDateIn } from "@otmetka/service-kit";
+import { academicYearDays, civilDateIn, formatAcademicYear } from "@otmetka/service-kit";
 import { invalidInput } from "../domain/errors.js";
 import type { ResultBasis as Basis } from "../domain/metrics/definitions.js";
 import type { Figure } from "../domain/metrics/figure.js";
@@ -18,7 +18,7 @@ import type { ReportRequest } from "../exports/performance-report.js";
 import { CLOCK_ZONE } from "../projections/day-close.js";
 import type { Level as DomainLevel } from "../projections/deltas.js";
 import type { Dashboard, DashboardQuery, AsOfMode as Mode } from "../queries/dashboards.js";
-import { type Period, yearBounds } from "../queries/periods.js";
+import type { Period } from "../queries/periods.js";
 
 const MARKS: Record<string, MarkValue> = {
   "1": MarkValue.MARK_VALUE_ONE,
@@ -58,11 +58,11 @@ export const today = () => civilDateIn(new Date(), CLOCK_ZONE);
  */
 function checkAsOf(asOf: string, startYear: number, mode: Mode | undefined): void {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf)) return; // the period's resolution names a malformed date
-  const first = yearBounds(startYear).from;
+  const first = academicYearDays(startYear).firstDay;
   if (Number.isInteger(startYear) && startYear >= 2000 && asOf < first)
     throw invalidInput(
       "asOf",
-      `${asOf} is before the academic year ${startYear}/${startYear + 1} (from ${first})`,
+      `${asOf} is before the academic year ${formatAcademicYear(startYear)} (from ${first})`,
     );
   const now = today();
   if (mode === "RECORDED" && asOf > now)

@@ -1,3 +1,4 @@
+import { formatAcademicYear } from "@otmetka/service-kit";
 import ExcelJS from "exceljs";
 import { csvCell } from "./csv-cell.js";
 import { type PerformanceReport, reportCells, reportColumns } from "./performance-report.js";
@@ -19,7 +20,7 @@ function workbookOf(r: PerformanceReport): ExcelJS.Workbook {
   const school = q.level === "SCHOOL";
   ws.addRow([school ? "Школа" : "Муниципалитет", r.scopeName]);
   ws.addRow([school ? "Идентификатор школы" : "Идентификатор муниципалитета", q.scopeId]);
-  ws.addRow(["Учебный год", `${q.startYear}/${q.startYear + 1}`]);
+  ws.addRow(["Учебный год", formatAcademicYear(q.startYear)]);
   ws.addRow(["Период", r.periodName]);
   ws.addRow(["По состоянию на", q.asOf]);
   ws.addRow(["Режим", MODE_LABEL[q.mode ?? "CURRENT"]]);

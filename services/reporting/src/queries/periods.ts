@@ -1,3 +1,4 @@
+import { academicYearDays, formatAcademicYear } from "@otmetka/service-kit";
 import { invalidInput } from "../domain/errors.js";
 import { dayNumber } from "../domain/metrics/civil-date.js";
 import type { ResultBasis } from "../domain/metrics/definitions.js";
@@ -20,8 +21,11 @@ export interface ResolvedPeriod {
   readonly to: string;
 }
 
-/** An academic year's first and last day (1 September to 31 August). */
-export const yearBounds = (y: number) => ({ from: `${y}-09-01`, to: `${y + 1}-08-31` });
+/** An academic year's first and last day, as a period's range. */
+const yearRange = (startYear: number) => {
+  const { firstDay, lastDay } = academicYearDays(startYear);
+  return { from: firstDay, to: lastDay };
+};
 
 /**
  * Resolves a period. A term is one school's (its grade levels may differ: the day range is
@@ -38,7 +42,7 @@ export async function resolvePeriod(
   basis: ResultBasis | undefined,
 ): Promise<ResolvedPeriod> {
   dayNumber(asOf, "asOf");
-  const year = yearBounds(startYear);
+  const year = yearRange(startYear);
   switch (period.kind) {
     case "YEAR":
       return { term: 0, basis: basis ?? "PERIOD_MARKS", ...year };
@@ -100,7 +104,7 @@ function undefinedTerm(
   terms: readonly { term: number }[],
 ) {
   const who = `${level === "SCHOOL" ? "school" : "class group"} ${scopeId}`;
-  const year = `${startYear}/${startYear + 1}`;
+  const year = formatAcademicYear(startYear);
   return invalidInput(
     "period.term",
     terms.length === 0
