@@ -7,6 +7,7 @@ import {
   JetStreamApiError,
 } from "@nats-io/jetstream";
 import type { GroupContext } from "./group-context.js";
+import { provisioningRequest } from "./provisioning.js";
 import { partitionFilter } from "./subjects.js";
 
 const ns = (ms: number) => ms * 1_000_000;
@@ -17,23 +18,40 @@ const ns = (ms: number) => ms * 1_000_000;
  * consumer is re-created to start right after its ack floor: otherwise JetStream would hand
  * out later messages before redelivering those, breaking per-stream order. The runtime acks
  * in order, so everything up to the floor is handled.
+ *
+ * Each request whose answer is lost (a busy cluster) is asked again here, in place
+ * (`provisioningRequest`): once the delete has gone through, a new session would find no
+ * consumer and start from sequence 1, the floor read here lost.
  */
 export async function preparePartitionConsumer(
-  g: GroupContext,
+  g: Pick<
+    GroupContext,
+    "jsm" | "names" | "stream" | "subjectRoot" | "durable" | "ackWaitMs" | "maxAckPending"
+  >,
   partition: number,
 ): Promise<string> {
   const name = g.names.partitionDurable(g.durable, partition);
+  const what = (op: string) => `${op} of consumer ${name}`;
   let info: ConsumerInfo | undefined;
   try {
-    info = await g.jsm.consumers.info(g.stream, name);
+    info = await provisioningRequest(g.stream, what("info"), () =>
+      g.jsm.consumers.info(g.stream, name),
+    );
   } catch (err) {
-    if (!(err instanceof JetStreamApiError) || err.code !== JetStreamApiCodes.ConsumerNotFound) {
-      throw err;
-    }
+    if (!isConsumerNotFound(err)) throw err;
   }
   if (info && info.num_ack_pending === 0 && info.num_redelivered === 0) return name;
   const floor = info?.ack_floor.stream_seq ?? 0;
-  if (info) await g.jsm.consumers.delete(g.stream, name);
+  // A delete asked again after its first went through unanswered finds nothing: done. Only
+  // this partition's lease holder prepares its consumer, so none is created in between.
+  if (info) {
+    await provisioningRequest(g.stream, what("delete"), () =>
+      g.jsm.consumers.delete(g.stream, name).catch((err: unknown) => {
+        if (isConsumerNotFound(err)) return true;
+        throw err;
+      }),
+    );
+  }
   const config: Partial<ConsumerConfig> = {
     durable_name: name,
     filter_subject: partitionFilter(g.subjectRoot, partition),
@@ -47,6 +65,11 @@ export async function preparePartitionConsumer(
       ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 }
       : { deliver_policy: DeliverPolicy.All }),
   };
-  await g.jsm.consumers.add(g.stream, config);
+  // Asked again after a timeout: JetStream answers a creation with the same config as a success.
+  await provisioningRequest(g.stream, what("add"), () => g.jsm.consumers.add(g.stream, config));
   return name;
+}
+
+function isConsumerNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound;
 }

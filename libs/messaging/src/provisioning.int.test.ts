@@ -4,12 +4,13 @@ import {
   type JetStreamManager,
   jetstreamManager,
 } from "@nats-io/jetstream";
-import { connect, type NatsConnection, TimeoutError } from "@nats-io/transport-node";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ProvisioningTimeout } from "./errors.js";
 import { messagingNames } from "./names.js";
 import { DEFAULT_DUPLICATE_WINDOW_MS, ensureStream } from "./provisioning.js";
+import { losingAnswers } from "./test-support/losing-answers.js";
 
 const env = useTestEnvironment({ label: "messaging_provisioning" });
 let nc: NatsConnection;
@@ -116,44 +117,16 @@ it("a refused creation of a stream that never turns up fails with JetStream's re
   await expect(refused).rejects.toThrow(/overlap/);
 });
 
-/**
- * `jsm` whose JetStream answers get lost, as on a busy cluster: `lost` names, per call of
- * `streams.<op>` in order, whether that call's request is sent ("sent": the server acts on
- * it) or not ("dropped") before it fails with nats.js's TimeoutError; later calls are real.
- */
-function losingAnswers(jsm: JetStreamManager, lost: Record<string, ("sent" | "dropped")[]>) {
-  const calls: Record<string, number> = {};
-  const streams = new Proxy(jsm.streams, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target);
-      if (typeof value !== "function") return value;
-      const op = String(prop);
-      return async (...args: unknown[]) => {
-        calls[op] = (calls[op] ?? 0) + 1;
-        const fate = lost[op]?.[calls[op] - 1];
-        if (fate === "dropped") throw new TimeoutError();
-        const answer = await value.apply(target, args);
-        if (fate === "sent") throw new TimeoutError();
-        return answer;
-      };
-    },
-  });
-  const losing = new Proxy(jsm, {
-    get: (target, prop) => (prop === "streams" ? streams : Reflect.get(target, prop, target)),
-  });
-  return { jsm: losing, calls };
-}
-
 it("asks again when an info, a creation or an update gets no answer, creating the stream once", async () => {
   const spec = messagingNames(env.natsPrefix).contextStream("timeouts");
   const real = await jetstreamManager(nc);
   // First info unanswered; the creation goes through but its answer is lost.
-  const first = losingAnswers(real, { info: ["dropped"], add: ["sent"] });
+  const first = losingAnswers(real, "streams", { info: ["dropped"], add: ["sent"] });
   const created = await ensureStream(first.jsm, spec);
   expect(first.calls).toEqual({ info: 2, add: 2 });
   expect(created.config.subjects).toEqual(spec.subjects);
   // The update goes through but its answer is lost: the same update again.
-  const second = losingAnswers(real, { update: ["sent", "dropped"] });
+  const second = losingAnswers(real, "streams", { update: ["sent", "dropped"] });
   const updated = await ensureStream(second.jsm, { ...spec, duplicateWindowMs: 1000 });
   expect(second.calls).toEqual({ info: 1, update: 3 });
   expect(updated.created).toEqual(created.created); // one stream, never re-created
@@ -162,7 +135,9 @@ it("asks again when an info, a creation or an update gets no answer, creating th
 
 it("fails naming the stream and the request when JetStream never answers", async () => {
   const spec = messagingNames(env.natsPrefix).contextStream("silent");
-  const silent = losingAnswers(await jetstreamManager(nc), { info: Array(9).fill("dropped") });
+  const silent = losingAnswers(await jetstreamManager(nc), "streams", {
+    info: Array(9).fill("dropped"),
+  });
   const failed = await ensureStream(silent.jsm, spec).catch((err: unknown) => err);
   expect(failed).toBeInstanceOf(ProvisioningTimeout);
   expect((failed as Error).message).toBe(

@@ -110,7 +110,8 @@ const NOT_YET_KNOWN_ATTEMPTS = 10;
  *   an update and may answer an info first, may not have applied that creation yet and says
  *   "stream not found" for a moment: asked again, 10 answers in all (about 2 s of pauses);
  * - any other error is passed on at once.
- * Only for requests whose repetition does what one would: never a delete.
+ * Only for requests whose repetition does what one would: a delete only where "not found"
+ * on the repeat counts as done (preparePartitionConsumer).
  */
 export async function provisioningRequest<T>(
   stream: string,
