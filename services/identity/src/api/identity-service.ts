@@ -60,7 +60,7 @@ import {
   searchPeople,
 } from "../projections/people-queries.js";
 import { ROLES_OF, requireRoleWhere, Targets, type Where } from "./authorize.js";
-import { peopleAccess } from "./personal-data-access.js";
+import { peopleAccess, requireReadablePerson } from "./personal-data-access.js";
 
 export interface IdentityApiOptions {
   deps: IdentityDeps;
@@ -240,12 +240,15 @@ export function createIdentityService(o: IdentityApiOptions): IdentityServiceSer
       (req) => targets.stay(req.personId),
       ok((req, ctx) => withdrawStudent(deps, req, ctx)),
     ),
-    getEnrollmentHistory: h(async (req) => ({
-      enrollments: await getEnrollmentHistory(
-        deps.store.pool,
-        requireId("person_id", req.personId),
-      ),
-    })),
+    // Where a pupil is enrolled now tells their school and class group: GetPeople's readers only.
+    getEnrollmentHistory: h(async (req, call) => {
+      const personId = requireId("person_id", req.personId);
+      await requireReadablePerson(deps.store.pool, targets, call.caller, personId, {
+        field: "person_id",
+        what: "the enrollment history",
+      });
+      return { enrollments: await getEnrollmentHistory(deps.store.pool, personId) };
+    }),
     getRoster: h(async (req) => ({
       personIds: await getRoster(
         deps.store.pool,

@@ -781,3 +781,70 @@ describe("a person's current schools (GetPeople current_school_ids)", () => {
     expect(await schoolsOf(w.adminB)).toEqual([[p, [w.b]]]);
   });
 });
+
+describe("a pupil's enrollment history (GetEnrollmentHistory)", () => {
+  it("goes to GetPeople's readers of the person; anyone else is refused, naming the person", async () => {
+    const w = await world();
+    const p = await pupil(w.a2, w.groupA2);
+    const q = await pupil(w.a, w.groupA);
+    const g = await givenPerson(h.identity.deps, w.a2, GUARDIAN);
+    await h.api.linkGuardian({ commandId: cmd(), studentId: p, guardianId: g }, w.platform);
+    const otherGuardian = await givenPerson(h.identity.deps, w.a, GUARDIAN);
+    await h.api.linkGuardian(
+      { commandId: cmd(), studentId: q, guardianId: otherGuardian },
+      w.platform,
+    );
+    const { clientId, clientSecret } = await h.authApi.createServiceAccount(
+      { serviceName: "reporting" },
+      w.platform,
+    );
+    const service = h.md(
+      (await h.authApi.issueServiceToken({ clientId, clientSecret })).accessToken,
+    );
+    const history = async (md: Md, personId = p) =>
+      (await h.api.getEnrollmentHistory({ personId }, md)).enrollments.map((e) => e.classGroupId);
+    const denied = async (md: Md, personId = p) => {
+      const err = await grpcError(h.api.getEnrollmentHistory({ personId }, md));
+      return [err.code, err.details.startsWith(`person_id: `) && err.details.includes(personId)];
+    };
+    const readers = {
+      platform: w.platform,
+      service,
+      officerX: w.officerX,
+      ministry: await h.callerWith(["MINISTRY_OFFICER@region:74"]),
+      adminA2: await h.callerWith([`SCHOOL_ADMIN@school:${w.a2}`]),
+      // A teacher of the pupil's school (the journal and diary are theirs to keep).
+      teacherA2: await h.callerWith([`TEACHER@school:${w.a2}`]),
+      self: await h.callerWith(["STUDENT"], p),
+      guardian: await h.callerWith(["GUARDIAN"], g),
+    };
+    for (const [who, md] of Object.entries(readers)) {
+      expect([who, await history(md)]).toEqual([who, [w.groupA2]]);
+    }
+    // Another school's teacher and admin (same municipality or not), another municipality's
+    // officer, another child's parent, another pupil: refused, whatever they hold elsewhere.
+    const others = {
+      teacherA: await h.callerWith([`TEACHER@school:${w.a}`]),
+      teacherB: await h.callerWith([`TEACHER@school:${w.b}`]),
+      adminB: w.adminB,
+      officerY: w.officerY,
+      guardianOfQ: await h.callerWith(["GUARDIAN"], otherGuardian),
+      pupilQ: await h.callerWith(["STUDENT"], q),
+    };
+    for (const [who, md] of Object.entries(others)) {
+      expect([who, await denied(md)]).toEqual([who, [status.PERMISSION_DENIED, true]]);
+    }
+    // An id that names no one: refused alike (existence is not told); unscoped roles find none.
+    const nobody = randomUUID();
+    expect(await denied(others.teacherA, nobody)).toEqual([status.PERMISSION_DENIED, true]);
+    expect(await history(service, nobody)).toEqual([]);
+    // A former school keeps its own history, and learns the new stay, as with
+    // current_school_ids; the new school reads it all; a school that never held them does not.
+    await transfer(p, w.groupB, w.platform, "2026-10-01");
+    expect(await history(readers.teacherA2)).toEqual([w.groupA2, w.groupB]);
+    expect(await history(others.teacherB)).toEqual([w.groupA2, w.groupB]);
+    expect(await denied(others.teacherA)).toEqual([status.PERMISSION_DENIED, true]);
+    const bad = await grpcError(h.api.getEnrollmentHistory({ personId: "x" }, others.teacherA));
+    expect([bad.code, bad.details]).toEqual([status.INVALID_ARGUMENT, "person_id: must be a UUID"]);
+  });
+});

@@ -57,3 +57,28 @@ export async function peopleAccess(
   }
   return { namesOnly, currentSchools };
 }
+
+/**
+ * One person, read by GetPeople's readers (peopleAccess: themself, a linked guardian, a
+ * personal-data role over one of their current or former schools); anyone else is refused
+ * PERMISSION_DENIED naming `field` and the id, as GetPeople refuses an out-of-scope person's
+ * data. An id that names no one is refused alike (only unscoped roles pass, and find nothing),
+ * so the answer does not tell whether the person exists.
+ */
+export async function requireReadablePerson(
+  db: Queryable,
+  targets: Targets,
+  caller: Caller,
+  personId: string,
+  o: { field: string; what: string },
+): Promise<void> {
+  const { currentSchools } = await peopleAccess(db, targets, caller, [personId], {
+    personalData: false,
+  });
+  if (currentSchools.has(personId)) return;
+  throw new DomainError(
+    "permission_denied",
+    `${o.field}: ${o.what} of ${personId} is read by the person, a linked guardian, or ${ROLES_OF.personalData.join(" or ")} at one of their current or former schools`,
+    { field: o.field },
+  );
+}
