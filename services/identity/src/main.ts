@@ -115,7 +115,12 @@ await runService(async (lifecycle) => {
       },
       {
         definition: AccessAuditServiceService,
-        implementation: createAccessAuditService({ pool: store.pool, verifier, logger }),
+        implementation: createAccessAuditService({
+          pool: store.pool,
+          regionId: config.IDENTITY_REGION_ID,
+          verifier,
+          logger,
+        }),
       },
     ],
   });

@@ -1,5 +1,7 @@
 import { type Caller, DomainError, hasRole } from "@otmetka/service-kit";
 import type pg from "pg";
+import type { Targets } from "../api/authorize.js";
+import { peopleAccess } from "../api/personal-data-access.js";
 
 /**
  * Who may read a person's access audit: the pupil themselves, their guardians (a current
@@ -10,6 +12,7 @@ import type pg from "pg";
  */
 export async function authorizeAuditRead(
   pool: pg.Pool,
+  targets: Targets,
   caller: Caller,
   personId: string,
 ): Promise<void> {
@@ -22,16 +25,33 @@ export async function authorizeAuditRead(
     );
     if (linked.rowCount) return;
   }
-  if (caller.grants.some((g) => g.role === "SCHOOL_ADMIN")) {
-    const { rows } = await pool.query<{ school_id: string }>(
-      "SELECT person_schools($1) AS school_id",
-      [personId],
-    );
-    if (rows.some((r) => hasRole(caller, "SCHOOL_ADMIN", { schoolId: r.school_id }))) return;
-  }
+  if (await adminOfCurrentSchool(pool, targets, caller, personId)) return;
   throw new DomainError(
     "permission_denied",
     "person_id: the access audit of a person is read by that pupil, their guardians, a SCHOOL_ADMIN of their school or PLATFORM_ADMIN",
     { field: "person_id" },
   );
+}
+
+/**
+ * GetPeople's rule (peopleAccess) asked for the caller's school SCHOOL_ADMIN grants alone: a
+ * reader of all the person's data is an admin of one of their current schools; a names-only
+ * reader is one of a former school, which the audit does not admit. Without the caller's
+ * person and other roles, peopleAccess's self, guardian and wider-role paths cannot widen it.
+ */
+async function adminOfCurrentSchool(
+  pool: pg.Pool,
+  targets: Targets,
+  caller: Caller,
+  personId: string,
+): Promise<boolean> {
+  const grants = caller.grants.filter(
+    (g) => g.role === "SCHOOL_ADMIN" && g.scope.kind === "school",
+  );
+  if (grants.length === 0) return false;
+  const { personId: _own, ...rest } = caller;
+  const access = await peopleAccess(pool, targets, { ...rest, grants }, [personId], {
+    personalData: false,
+  });
+  return access.currentSchools.has(personId) && !access.namesOnly.has(personId);
 }

@@ -43,6 +43,7 @@ const people = {
   guardian: "",
   otherGuardian: "",
   schoolId: "",
+  municipalityId: "",
   otherSchoolId: "",
 };
 const readAt = "2026-11-20T10:00:00Z";
@@ -58,6 +59,7 @@ beforeAll(async () => {
           definition: AccessAuditServiceService,
           implementation: createAccessAuditService({
             pool: t.deps.store.pool,
+            regionId: "74",
             verifier: createCallerVerifier({ jwksUrl: issuer.jwksUrl }),
             logger,
           }),
@@ -67,7 +69,8 @@ beforeAll(async () => {
   );
   call = promiseClient(api.connect(AccessAuditServiceClient));
 
-  const { schoolId } = await givenSchool(t.deps);
+  const { schoolId, municipalityId } = await givenSchool(t.deps);
+  people.municipalityId = municipalityId;
   const { schoolId: otherSchoolId } = await givenSchool(t.deps);
   const person = (kind: PersonKind) => givenPerson(t.deps, schoolId, kind);
   people.schoolId = schoolId;
@@ -161,6 +164,12 @@ describe("ListAccessAudit authorization", () => {
       { roles: [`SCHOOL_ADMIN@school:${people.otherSchoolId}`] }, // another school's admin
       { roles: [`TEACHER@school:${people.schoolId}`] }, // staff of the school, not its admin
       { roles: [`MUNICIPAL_OFFICER@municipality:${randomUUID()}`] },
+      // GetPeople's readers that the audit does not admit (its SCHOOL_ADMIN check asks
+      // peopleAccess for that role alone): the school's municipality, a service, a teacher
+      // reading themself.
+      { roles: [`MUNICIPAL_OFFICER@municipality:${people.municipalityId}`] },
+      { roles: ["SERVICE"] },
+      { pid: people.pupil, roles: [`TEACHER@school:${people.schoolId}`] },
     ];
     for (const c of refused) {
       const err = await grpcError(listAs(c));

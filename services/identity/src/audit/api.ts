@@ -9,12 +9,15 @@ import {
   type Logger,
 } from "@otmetka/service-kit";
 import type pg from "pg";
+import { Targets } from "../api/authorize.js";
 import { requireId } from "../domain/validators.js";
 import { authorizeAuditRead } from "./access.js";
 import { listAccessAudit } from "./query.js";
 
 export interface AccessAuditApiOptions {
   pool: pg.Pool;
+  /** The configured region (IDENTITY_REGION_ID), for the person's schools as scope targets. */
+  regionId: string;
   verifier: CallerVerifier;
   logger: Logger;
 }
@@ -28,6 +31,7 @@ function requireTime(field: string, t: Date | undefined): Date {
 
 /** gRPC AccessAuditService: input checked, caller authorized for the person, then one page. */
 export function createAccessAuditService(o: AccessAuditApiOptions): AccessAuditServiceServer {
+  const targets = new Targets(o.pool, o.regionId);
   return {
     listAccessAudit: authorizedHandler(
       o.logger,
@@ -36,7 +40,7 @@ export function createAccessAuditService(o: AccessAuditApiOptions): AccessAuditS
         const personId = requireId("person_id", req.personId);
         const from = requireTime("from", req.from);
         const to = requireTime("to", req.to);
-        await authorizeAuditRead(o.pool, caller, personId);
+        await authorizeAuditRead(o.pool, targets, caller, personId);
         const page = await listAccessAudit(o.pool, {
           personId,
           from,
