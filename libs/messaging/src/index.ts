@@ -73,11 +73,14 @@ export { RELAY_LOCK_CLASS } from "./relay-lock.js";
 export { type ResumePoint, readResumePoint } from "./relay-resume.js";
 export { type RepublishOptions, republish } from "./republish.js";
 export {
+  type RevocableToken,
   type Revocation,
   type RevocationList,
   type RevocationReason,
   type RevocationsBucket,
   revokeAccess,
+  revokeSession,
+  sessionRevocationKey,
   type WatchRevocationsOptions,
   watchRevocations,
 } from "./revocations.js";

@@ -6,7 +6,12 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { InvalidMessagingArgument } from "./errors.js";
 import { openRevocationsBucket, REVOCATION_TTL_MS } from "./kv-buckets.js";
 import { messagingNames } from "./names.js";
-import { revokeAccess, watchRevocations } from "./revocations.js";
+import {
+  revokeAccess,
+  revokeSession,
+  sessionRevocationKey,
+  watchRevocations,
+} from "./revocations.js";
 
 const env = useTestEnvironment({ label: "messaging_revocations" });
 let nc: NatsConnection;
@@ -19,6 +24,8 @@ afterAll(async () => {
 
 const ACCOUNT = "0b6f1f1e-4c8a-4a63-9a57-3f1c2d9e8a01";
 const OTHER = "7d2c9b40-1e35-4f0a-8c6d-52a9e1f3b7c4";
+const SESSION = "3e9a6c2f-8b14-4d7e-a5f0-6c1b9d2e4a73";
+const OTHER_SESSION = "c4f8e2a1-5d37-4b9c-8e6a-0f2d7b3c9e15";
 let run = 0;
 const bucketNames = () => messagingNames(`${env.natsPrefix}_r${++run}`);
 
@@ -80,10 +87,10 @@ it("watchRevocations loads current entries before it resolves, then follows upda
     expect(list.revokedAt(OTHER)).toBeUndefined();
     expect(list.revokedAt("not.a.key")).toBeUndefined();
     // iat in seconds: issued in or before the revocation's second is refused, later is not.
-    expect(list.isRevoked(ACCOUNT, () => 1_700_000_000)).toBe(true);
-    expect(list.isRevoked(ACCOUNT, () => 1_699_999_000)).toBe(true);
-    expect(list.isRevoked(ACCOUNT, () => 1_700_000_001)).toBe(false);
-    expect(list.isRevoked(OTHER, () => 1_700_000_000)).toBe(false);
+    expect(list.isRevoked(ACCOUNT, () => ({ iat: 1_700_000_000 }))).toBe(true);
+    expect(list.isRevoked(ACCOUNT, () => ({ iat: 1_699_999_000 }))).toBe(true);
+    expect(list.isRevoked(ACCOUNT, () => ({ iat: 1_700_000_001 }))).toBe(false);
+    expect(list.isRevoked(OTHER, () => ({ iat: 1_700_000_000 }))).toBe(false);
     // An account not on the list: its token's iat is not even read.
     expect(
       list.isRevoked(OTHER, () => {
@@ -98,6 +105,62 @@ it("watchRevocations loads current entries before it resolves, then follows upda
   } finally {
     list.stop();
   }
+});
+
+it("a session's entry refuses that session's tokens only, by the same iat rule", async () => {
+  const kv = await openRevocationsBucket(nc, bucketNames());
+  const session = { accountId: ACCOUNT, sessionId: SESSION };
+  expect(await revokeSession(kv, session, { revokedAt: 1_700_000_000_500, reason: "logout" })).toBe(
+    true,
+  );
+  // Its own key space: the account's key is untouched.
+  expect(sessionRevocationKey(ACCOUNT, SESSION)).toBe(`session.${ACCOUNT}.${SESSION}`);
+  expect((await kv.get(`session.${ACCOUNT}.${SESSION}`))?.json()).toEqual({
+    revokedAt: 1_700_000_000_500,
+    reason: "logout",
+  });
+  expect(await kv.get(ACCOUNT)).toBeNull();
+  // Latest time kept, as for accounts.
+  expect(await revokeSession(kv, session, { revokedAt: 1_000, reason: "logout" })).toBe(false);
+  const list = await watchRevocations(kv);
+  try {
+    expect(list.sessionRevokedAt(ACCOUNT, SESSION)).toBe(1_700_000_000_500);
+    expect(list.revokedAt(ACCOUNT)).toBeUndefined();
+    expect(list.isRevoked(ACCOUNT, () => ({ iat: 1_700_000_000, sid: SESSION }))).toBe(true);
+    expect(list.isRevoked(ACCOUNT, () => ({ iat: 1_700_000_001, sid: SESSION }))).toBe(false);
+    // Another session of the account, a token without a session, another account's session.
+    expect(list.isRevoked(ACCOUNT, () => ({ iat: 1_700_000_000, sid: OTHER_SESSION }))).toBe(false);
+    expect(list.isRevoked(ACCOUNT, () => ({ iat: 1_700_000_000 }))).toBe(false);
+    expect(
+      list.isRevoked(OTHER, () => {
+        throw new Error("claims read for an account with no entry");
+      }),
+    ).toBe(false);
+    // The later of the account's and the session's revocation counts.
+    await revokeAccess(kv, ACCOUNT, { revokedAt: 1_700_000_100_000, reason: "disabled" });
+    await until(() => list.revokedAt(ACCOUNT) === 1_700_000_100_000, "account entry seen");
+    expect(list.isRevoked(ACCOUNT, () => ({ iat: 1_700_000_050, sid: SESSION }))).toBe(true);
+    expect(list.isRevoked(ACCOUNT, () => ({ iat: 1_700_000_050, sid: OTHER_SESSION }))).toBe(true);
+    // A deleted entry is gone from the list.
+    await kv.delete(sessionRevocationKey(ACCOUNT, SESSION));
+    await until(() => list.sessionRevokedAt(ACCOUNT, SESSION) === undefined, "delete seen");
+  } finally {
+    list.stop();
+  }
+});
+
+it("refuses a session id that is not a KV key", async () => {
+  const kv = await openRevocationsBucket(nc, bucketNames());
+  for (const bad of ["", "a.b", "a b", "a>", "x".repeat(201)]) {
+    await expect(
+      revokeSession(
+        kv,
+        { accountId: ACCOUNT, sessionId: bad },
+        { revokedAt: 1_000, reason: "logout" },
+      ),
+    ).rejects.toMatchObject({ name: InvalidMessagingArgument.name, field: "sessionId" });
+  }
+  expect((await kv.status()).values).toBe(0);
 });
 
 it("watchRevocations resolves on an empty bucket and sees the first put", async () => {
@@ -115,12 +178,20 @@ it("watchRevocations resolves on an empty bucket and sees the first put", async 
 it("an entry older than the bucket's TTL is dropped by the reader too", async () => {
   const kv = await openRevocationsBucket(nc, bucketNames());
   await revokeAccess(kv, ACCOUNT, { revokedAt: 4_000, reason: "disabled" });
+  await revokeSession(
+    kv,
+    { accountId: OTHER, sessionId: SESSION },
+    { revokedAt: 4_000, reason: "logout" },
+  );
   let now = Date.now();
   const list = await watchRevocations(kv, { now: () => now });
   try {
     expect(list.revokedAt(ACCOUNT)).toBe(4_000);
+    expect(list.sessionRevokedAt(OTHER, SESSION)).toBe(4_000);
     now += REVOCATION_TTL_MS + 1_000;
     expect(list.revokedAt(ACCOUNT)).toBeUndefined();
+    expect(list.sessionRevokedAt(OTHER, SESSION)).toBeUndefined();
+    expect(list.isRevoked(OTHER, () => ({ iat: 1, sid: SESSION }))).toBe(false);
   } finally {
     list.stop();
   }
