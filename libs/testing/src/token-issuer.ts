@@ -13,6 +13,8 @@ export interface TestTokenClaims {
   /** `ROLE@kind:id` or bare `ROLE`, as identity issues them. */
   roles: string[];
   svc?: string;
+  /** Session (identity's refresh family) of a user's login; absent on older tokens. */
+  sid?: string;
   /** Lifetime from now; negative gives an already expired token. Default 600. */
   expiresInSeconds?: number;
   issuer?: string;
@@ -74,6 +76,7 @@ export async function startTestTokenIssuer(): Promise<TestTokenIssuer> {
         roles: c.roles,
         ...(c.pid ? { pid: c.pid } : {}),
         ...(c.svc ? { svc: c.svc } : {}),
+        ...(c.sid ? { sid: c.sid } : {}),
       })
         .setProtectedHeader({ alg: "EdDSA", kid: active.kid })
         .setSubject(c.sub ?? randomUUID())
