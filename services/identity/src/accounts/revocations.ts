@@ -10,6 +10,7 @@ import {
   type RevocationReason,
   type RevocationsBucket,
   revokeAccess,
+  revokeSession,
 } from "@otmetka/messaging";
 import type { Logger } from "@otmetka/service-kit";
 import { decodeEvent, EVENT_TYPE_PREFIX } from "../domain/events.js";
@@ -53,6 +54,27 @@ export function revocationOf(event: {
     accountId,
     revocation: { revokedAt: Date.parse(event.time) + REVOCATION_LEEWAY_MS, reason },
   };
+}
+
+/**
+ * Puts the entry that ends the access tokens of one session (refresh family; the tokens'
+ * `sid`), leaving the account's other sessions alone: Logout, and a family revoked because a
+ * refresh token was used twice. `endedAt` is when the family ended; callers hold its row lock,
+ * so no token of it is signed after. The leeway covers clock skew between identity instances
+ * (the token may have been signed by another); since the family never signs again it costs
+ * nothing. Repeating it with the same `endedAt` writes nothing.
+ */
+export async function revokeSessionAccess(
+  bucket: RevocationsBucket,
+  family: { accountId: string; familyId: string },
+  endedAt: Date,
+  reason: "logout" | "refresh_reused",
+): Promise<void> {
+  await revokeSession(
+    bucket,
+    { accountId: family.accountId, sessionId: family.familyId },
+    { revokedAt: endedAt.getTime() + REVOCATION_LEEWAY_MS, reason },
+  );
 }
 
 export interface RevocationWriter {

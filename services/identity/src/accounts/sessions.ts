@@ -6,6 +6,7 @@ import { invalidInput, refused } from "../domain/errors.js";
 import { afterFailure, afterSuccess, isLocked, type LockoutState } from "../domain/lockout.js";
 import { type AccountRow, disabledReason, grantsOf } from "./accounts.js";
 import type { AuthDeps } from "./deps.js";
+import { revokeSessionAccess } from "./revocations.js";
 import {
   dummyPasswordHash,
   newSecret,
@@ -75,10 +76,17 @@ async function insertRefreshToken(
   return { token, expiresIn: Math.floor((expiresAt - now.getTime()) / 1000) };
 }
 
-async function accessTokenFor(deps: AuthDeps, c: pg.PoolClient | pg.Pool, account: AccountRow) {
+/** An access token of the session `familyId` (its `sid`: Logout revokes it with the family). */
+async function accessTokenFor(
+  deps: AuthDeps,
+  c: pg.PoolClient | pg.Pool,
+  account: AccountRow,
+  familyId: string,
+) {
   return deps.signer.sign({
     sub: account.account_id,
     kind: "user",
+    sid: familyId,
     ...(account.person_id ? { pid: account.person_id } : {}),
     roles: await grantsOf(c, account.account_id),
   });
@@ -141,7 +149,7 @@ export async function login(
       [familyId, account.account_id, now],
     );
     const refresh = await insertRefreshToken(deps, c, { familyId, createdAt: now });
-    const access = await accessTokenFor(deps, c, account);
+    const access = await accessTokenFor(deps, c, account, familyId);
     return { account, refresh, access };
   });
   if ("error" in outcome) throw outcome.error;
@@ -185,6 +193,11 @@ export async function refresh(deps: AuthDeps, input: { refreshToken: string }): 
     if (!t) return { error: badRefresh("is unknown") };
     if (t.revoked_at) return { error: badRefresh("its session was revoked") };
     if (t.rotated_at) {
+      // The copy's holder may hold the session's access token too: it ends with the family.
+      // Put first, under the family's lock: if the put fails, nothing is revoked (the error is
+      // the call's), and the next use of the spent token tries again.
+      const family = { accountId: t.account_id, familyId: t.family_id };
+      await revokeSessionAccess(deps.revocations, family, now, "refresh_reused");
       await c.query(
         "UPDATE refresh_families SET revoked_at = $2, revoked_reason = 'reuse' WHERE family_id = $1",
         [t.family_id, now],
@@ -216,7 +229,7 @@ export async function refresh(deps: AuthDeps, input: { refreshToken: string }): 
       familyId: t.family_id,
       createdAt: t.family_created_at,
     });
-    const access = await accessTokenFor(deps, c, accounts[0]);
+    const access = await accessTokenFor(deps, c, accounts[0], t.family_id);
     return { refresh, access };
   });
   // Committed first: a reuse must leave its family revoked even though the call fails.
@@ -229,15 +242,46 @@ export async function refresh(deps: AuthDeps, input: { refreshToken: string }): 
   };
 }
 
-/** Ends the refresh token's family; an unknown or already revoked token is not an error. */
+/**
+ * Ends the refresh token's family and the access tokens of that session (the tokens carrying
+ * its id as `sid`); the account's other sessions keep working. An unknown token is not an
+ * error. The session's revocation entry is put first, under the family's row lock (no refresh
+ * signs in it meanwhile): a failed put changes nothing (the caller retries). A family already
+ * ended (revoked for any reason, expired) still gets its entry, at its end, while a token of
+ * it may be valid; a repeat writes nothing.
+ */
 export async function logout(deps: AuthDeps, input: { refreshToken: string }): Promise<void> {
   if (input.refreshToken === "") throw invalidInput("refresh_token", "is required");
-  await deps.store.pool.query(
-    `UPDATE refresh_families SET revoked_at = $2, revoked_reason = 'logout'
-     WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)
-       AND revoked_at IS NULL`,
-    [sha256(input.refreshToken), deps.clock.now()],
-  );
+  await inTransaction(deps, async (c) => {
+    const { rows } = await c.query<{
+      family_id: string;
+      account_id: string;
+      revoked_at: Date | null;
+    }>(
+      `SELECT f.family_id, f.account_id, f.revoked_at
+       FROM refresh_tokens t JOIN refresh_families f USING (family_id)
+       WHERE t.token_hash = $1 FOR UPDATE OF f`,
+      [sha256(input.refreshToken)],
+    );
+    const family = rows[0];
+    if (!family) return;
+    const now = deps.clock.now();
+    const endedAt = family.revoked_at ?? now;
+    // Its tokens were all signed by its end: an access-token lifetime later none is valid.
+    if (endedAt.getTime() + deps.signer.ttlSeconds * 1000 > now.getTime()) {
+      await revokeSessionAccess(
+        deps.revocations,
+        { accountId: family.account_id, familyId: family.family_id },
+        endedAt,
+        "logout",
+      );
+    }
+    if (family.revoked_at) return;
+    await c.query(
+      "UPDATE refresh_families SET revoked_at = $2, revoked_reason = 'logout' WHERE family_id = $1",
+      [family.family_id, now],
+    );
+  });
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -10,6 +10,8 @@ export interface AccessClaims {
   kind: "user" | "service";
   pid?: string;
   svc?: string;
+  /** The session (refresh family) of a user's login: Logout revokes this session's tokens. */
+  sid?: string;
   /** `ROLE@kind:id` or bare `ROLE`. */
   roles: string[];
 }
@@ -35,6 +37,7 @@ export function createTokenSigner(
         roles: c.roles,
         ...(c.pid ? { pid: c.pid } : {}),
         ...(c.svc ? { svc: c.svc } : {}),
+        ...(c.sid ? { sid: c.sid } : {}),
       })
         .setProtectedHeader({ alg: "EdDSA", kid, typ: "JWT" })
         .setIssuer(TOKEN_ISSUER)
