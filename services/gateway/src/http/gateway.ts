@@ -40,15 +40,16 @@ import { gqlError, locatedAt, toClientError, YOGA_INPUT_CODES } from "./errors.j
 import { literalInputPlace } from "./input-errors.js";
 import { RateLimiter } from "./rate-limit.js";
 import { type CachedResponse, dashboardResponseCache, grantsKey } from "./response-cache.js";
-import { tokenTimes } from "./token-claims.js";
+import { tokenClaims } from "./token-claims.js";
 
 export interface GatewayOptions {
   backends: Backends;
   verifier: CallerVerifier;
   /**
    * Identity's revocation list (`watchRevocations` of @otmetka/messaging): a token issued no
-   * later than its account's revocation (disabled, deleted, roles or password changed) is
-   * refused before it expires. Without it, tokens live out their lifetime.
+   * later than its account's revocation (disabled, deleted, roles or password changed) or its
+   * session's (logout, reused refresh token) is refused before it expires. Without it, tokens
+   * live out their lifetime.
    */
   revocations?: Pick<RevocationList, "isRevoked">;
   audit: AuditSink;
@@ -187,7 +188,10 @@ async function verifiedCaller(o: GatewayOptions, limiters: Limiters, token: stri
 
 /** Checks a caller again after its request began: what a long-lived subscription needs. */
 export interface CallerAuth {
-  /** Throws UNAUTHENTICATED when the caller's account was revoked since its token was issued. */
+  /**
+   * Throws UNAUTHENTICATED when the caller's account or session was revoked since its token
+   * was issued.
+   */
   refuseRevoked(caller: Caller): void;
   /** When the caller's token expires (ms), if it says. */
   expiresAt(caller: Caller): number | undefined;
@@ -198,7 +202,7 @@ export interface CallerAuth {
 function callerAuth(o: GatewayOptions): CallerAuth {
   return {
     refuseRevoked: (caller) => refuseRevoked(o, caller),
-    expiresAt: (caller) => tokenTimes(caller.token).expiresAtMs,
+    expiresAt: (caller) => tokenClaims(caller.token).expiresAtMs,
     expired: () =>
       gqlError(
         "UNAUTHENTICATED",
@@ -208,13 +212,16 @@ function callerAuth(o: GatewayOptions): CallerAuth {
   };
 }
 
-/** A token issued no later than its account's revocation (identity's list) is refused. */
+/**
+ * A token issued no later than its account's or its session's revocation (identity's list) is
+ * refused.
+ */
 function refuseRevoked(o: GatewayOptions, caller: Caller): void {
-  // The token's iat is read only for an account on the list (rare): not on every request.
-  if (o.revocations?.isRevoked(caller.accountId, () => tokenTimes(caller.token).issuedAtMs / 1000))
+  // The token's claims are read only for an account on the list (rare): not on every request.
+  if (o.revocations?.isRevoked(caller.accountId, () => tokenClaims(caller.token)))
     throw gqlError(
       "UNAUTHENTICATED",
-      "authorization: token revoked (the account was disabled or deleted, or its roles or password changed); refresh it or log in again",
+      "authorization: token revoked (its session was logged out, the account was disabled or deleted, or its roles or password changed); log in again or refresh it",
       "authorization",
     );
 }

@@ -1,9 +1,12 @@
+import { randomUUID } from "node:crypto";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import {
   messagingNames,
   openRevocationsBucket,
   type RevocationList,
+  type RevocationsBucket,
   revokeAccess,
+  revokeSession,
   watchRevocations,
 } from "@otmetka/messaging";
 import { useTestEnvironment } from "@otmetka/testing";
@@ -30,11 +33,12 @@ describe("revoked access tokens", () => {
   let h: GatewayHarness;
   let list: RevocationList;
   let revoke: (token: string, at: number) => Promise<unknown>;
+  let kv: RevocationsBucket;
   const hub = new NoticeHub();
 
   beforeAll(async () => {
     nc = await connect({ servers: env.natsUrl });
-    const kv = await openRevocationsBucket(nc, messagingNames(env.natsPrefix));
+    kv = await openRevocationsBucket(nc, messagingNames(env.natsPrefix));
     list = await watchRevocations(kv);
     revoke = (token, at) =>
       revokeAccess(kv, subjectOf(token), { revokedAt: at, reason: "disabled" });
@@ -169,6 +173,79 @@ describe("revoked access tokens", () => {
     const { text, ended } = await sseUntilEnd(short, () => {}, 15_000);
     expect(ended).toBe(true);
     expect(text).toMatch(/token expired/);
+  });
+
+  describe("a logged-out session (identity's session entry)", () => {
+    const roles = [`SCHOOL_ADMIN@school:${F.s1}`];
+    /** One account, two logins (the school computer and a phone), and a token from before sessions were named. */
+    async function sessions() {
+      const sub = randomUUID();
+      const shared = { sub, sid: randomUUID() };
+      const sign = (sid?: string) =>
+        h.issuer.sign({ sub, roles, pid: "admin-person", ...(sid ? { sid } : {}) });
+      return {
+        shared,
+        sharedToken: await sign(shared.sid),
+        phoneToken: await sign(randomUUID()),
+        olderToken: await sign(),
+        logout: async () => {
+          await revokeSession(
+            kv,
+            { accountId: sub, sessionId: shared.sid },
+            { revokedAt: Date.now() + 1000, reason: "logout" },
+          );
+          await expect
+            .poll(() => list.sessionRevokedAt(sub, shared.sid), { timeout: 5000 })
+            .toBeDefined();
+        },
+      };
+    }
+
+    it("refuses its token over HTTP while another session of the same account still works", async () => {
+      const s = await sessions();
+      expect((await h.query(s.sharedToken, QUERY)).body.errors).toBeUndefined();
+      await s.logout();
+      const refused = await h.query(s.sharedToken, QUERY);
+      expect(refused.status).toBe(401);
+      expect(refused.body.errors?.[0]?.extensions).toMatchObject({
+        code: "UNAUTHENTICATED",
+        field: "authorization",
+      });
+      expect(refused.body.errors?.[0]?.message).toMatch(/^authorization: token revoked/);
+      expect((await h.query(s.phoneToken, QUERY)).body.errors).toBeUndefined();
+      // Issued before tokens carried their session: it lives out its lifetime.
+      expect((await h.query(s.olderToken, QUERY)).body.errors).toBeUndefined();
+    });
+
+    it("closes a WebSocket opened with its token (4401); another session's socket opens", async () => {
+      const s = await sessions();
+      await s.logout();
+      const server = await h.listen();
+      const { closed } = connectWs(server.url, bearer(s.sharedToken));
+      const { code, reason } = await closed;
+      expect(code).toBe(4401);
+      expect(reason).toMatch(/token revoked/);
+      const phone = connectWs(server.url, bearer(s.phoneToken));
+      await phone.connected;
+      await phone.client.dispose();
+    });
+
+    it("ends an SSE subscription opened with its token, at its next notice", async () => {
+      const s = await sessions();
+      let loggedOut = false;
+      const { text, ended } = await sseUntilEnd(s.sharedToken, () => {
+        if (!loggedOut) {
+          loggedOut = true;
+          void s.logout();
+          return;
+        }
+        if (list.sessionRevokedAt(s.shared.sub, s.shared.sid) !== undefined)
+          hub.deliver({ kind: "dashboard-school", id: F.s1 });
+      });
+      expect(ended).toBe(true);
+      expect(text).toMatch(/token revoked/);
+      expect(text).not.toMatch(/"dashboardChanged":\{/);
+    });
   });
 
   it("closes a WebSocket connection opened with a revoked token (4401)", async () => {

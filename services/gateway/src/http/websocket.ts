@@ -8,7 +8,7 @@ import { WebSocketServer } from "ws";
 import type { GatewayContext } from "../context.js";
 import { gqlError } from "./errors.js";
 import { bearerOf, clientError, WS_CALLER, webSocketSupport } from "./gateway.js";
-import { tokenTimes } from "./token-claims.js";
+import { tokenClaims } from "./token-claims.js";
 import { serveGraphQLWs } from "./ws-server.js";
 
 type Gateway = YogaServerInstance<Record<string, unknown>, GatewayContext>;
@@ -81,7 +81,7 @@ export function serveWebSocket(server: Server, yoga: Gateway): { close(): Promis
         callers.set(ctx, caller);
         // SSE streams outlive their token; a socket ends when its token does (the client
         // connects again with a fresh one). setTimeout takes at most 2^31-1 ms.
-        const exp = tokenTimes(token).expiresAtMs;
+        const exp = tokenClaims(token).expiresAtMs;
         if (exp !== undefined) {
           const timer = setTimeout(
             () => socket.close(CloseCode.Unauthorized, "UNAUTHENTICATED: token expired"),

@@ -4,8 +4,9 @@ import type { CallerAuth } from "../http/gateway.js";
 /**
  * A subscription's notices while its caller's token holds: an SSE stream is authenticated
  * once, when it opens, and would otherwise outlive the token's expiry and a revocation of its
- * account. Each notice checks the token again (a revoked one ends the stream with
- * UNAUTHENTICATED), and the stream ends at the token's expiry even when no notice comes.
+ * account or its session (logout). Each notice checks the token again (a revoked one ends the
+ * stream with UNAUTHENTICATED), and the stream ends at the token's expiry even when no notice
+ * comes.
  * A plain iterator, not an async generator: `return` must end a stream waiting for a notice.
  */
 export function whileCallerValid<T>(
