@@ -25,6 +25,7 @@ import {
   addTimetableSlot,
   assignSubstitute,
   assignTeacher,
+  endTeacherAssignment,
   endTimetableSlot,
   loadTimetable,
 } from "../commands/timetable.js";
@@ -244,6 +245,21 @@ export function createCurriculumService(
       );
       return { assignmentId: result.assignmentId, replayed };
     }),
+    endTeacherAssignment: handler(async (req, call) => {
+      await manage(call, req.schoolId);
+      const { replayed } = await endTeacherAssignment(
+        deps,
+        req.commandId,
+        {
+          schoolId: req.schoolId,
+          startYear: startYearOf(req),
+          assignmentId: req.assignmentId,
+          lastDay: req.lastDay,
+        },
+        contextOf(call),
+      );
+      return { replayed };
+    }),
     assignSubstitute: handler(async (req, call) => {
       await manage(call, req.schoolId);
       const { startYear, ...rest } = { ...req, startYear: startYearOf(req) };
@@ -336,6 +352,7 @@ export function createCurriculumService(
           subjectId: a.subjectId,
           classGroupId: a.classGroupId,
           subgroupId: a.subgroupId,
+          lastDay: a.lastDay ?? "",
         })),
       };
     }),

@@ -162,6 +162,57 @@ export async function assignSubstitute(
   });
 }
 
+export interface EndTeacherAssignmentInput extends Scoped {
+  assignmentId: string;
+  lastDay: string;
+}
+
+/**
+ * Ends an assignment on its last day (domain/assignment-end.ts). Decided on the timetable and
+ * the lessons of the assignment's class group, both appended at the versions read: a lesson
+ * scheduled or handed to the teacher meanwhile makes it decide again on fresh reads.
+ */
+export async function endTeacherAssignment(
+  deps: CurriculumDeps,
+  commandId: string,
+  input: EndTeacherAssignmentInput,
+  ctx: CallContext = {},
+): Promise<{ result: Record<string, never>; replayed: boolean }> {
+  checkCommandId(commandId);
+  const school = await schoolFacts(deps, input);
+  const timetableId = timetableStreamId(school.schoolId, school.startYear);
+  return runStreamsCommand(deps.store, {
+    commandId,
+    payload: { EndTeacherAssignment: input },
+    what: `${timetableId} or the class group's lessons`,
+    metadata: ctx.metadata,
+    async decide() {
+      const recorded = await deps.store.readStream(timetableId);
+      const state = foldTimetable(recorded);
+      const assignment = state.assignments.get(input.assignmentId);
+      const lessons = assignment
+        ? await loadLessons(deps, lessonsStreamId(assignment.classGroupId, school.startYear))
+        : undefined;
+      const events = timetableDecider.decide(
+        {
+          kind: "EndTeacherAssignment",
+          school,
+          assignmentId: input.assignmentId,
+          lastDay: input.lastDay,
+          lessons: lessons?.state.lessons.values() ?? [],
+        },
+        state,
+      );
+      const appends = [{ streamId: timetableId, expected: recorded.at(-1)?.version ?? 0, events }];
+      if (assignment && lessons) {
+        const lessonsId = lessonsStreamId(assignment.classGroupId, school.startYear);
+        appends.push({ streamId: lessonsId, expected: lessons.version, events: [] });
+      }
+      return { result: {}, appends };
+    },
+  });
+}
+
 export interface AddSlotInput extends Scoped {
   weekday: number;
   period: number;

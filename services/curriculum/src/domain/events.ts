@@ -77,6 +77,11 @@ export interface TeacherAssigned extends YearScoped {
   subgroupId: string;
 }
 
+/** The assignment's teacher teaches it up to `lastDay` (inclusive) only. */
+export interface TeacherAssignmentEnded extends TeacherAssigned {
+  lastDay: CivilDate;
+}
+
 export interface SubstituteAssigned extends YearScoped {
   assignmentId: string;
   substituteId: string;
@@ -194,6 +199,7 @@ export interface CurriculumEvents {
   LessonCancelled: LessonCancelled;
   LessonMoved: LessonMoved;
   TeacherAssigned: TeacherAssigned;
+  TeacherAssignmentEnded: TeacherAssignmentEnded;
   SubstituteAssigned: SubstituteAssigned;
   TimetableSlotAdded: TimetableSlotAdded;
   TimetableSlotEnded: TimetableSlotEnded;

@@ -112,7 +112,15 @@ it("decided payloads are the proto3 JSON of their proto messages", () => {
       validTo: "",
     },
     { kind: "EndTimetableSlot", ...facts, slotId: "s1", lastDay: "2026-12-31" },
+    {
+      kind: "EndTeacherAssignment",
+      ...facts,
+      assignmentId: "a1",
+      lastDay: "2026-12-31",
+      lessons: [],
+    },
   ]).events;
+  expect(eventName(timetable.at(-1)?.type ?? "")).toBe("TeacherAssignmentEnded");
   const scope = {
     schoolId: school,
     municipalityId: school,

@@ -1,5 +1,6 @@
 import type { Decider, NewEvent, RecordedEvent } from "@otmetka/eventstore";
 import { type CivilDate, civilDate } from "@otmetka/service-kit";
+import { type EndTeacherAssignmentCommand, endTeacherAssignment } from "./assignment-end.js";
 import { invalidInput, notFound, refused } from "./errors.js";
 import {
   type AcademicYearDefined,
@@ -7,6 +8,7 @@ import {
   newEvent,
   type SubstituteAssigned,
   type TeacherAssigned,
+  type TeacherAssignmentEnded,
   type TimetableSlotAdded,
 } from "./events.js";
 import { checkText, TEXT_LIMITS } from "./text.js";
@@ -52,8 +54,11 @@ export interface SubgroupFacts {
   classGroupId: string;
 }
 
+/** An assignment, with its last day once ended (EndTeacherAssignment). */
+export type Assignment = TeacherAssigned & { lastDay?: CivilDate };
+
 export interface TimetableState {
-  assignments: Map<string, TeacherAssigned>;
+  assignments: Map<string, Assignment>;
   substitutes: SubstituteAssigned[];
   /** Slots by id, with `validTo` moved back when ended. */
   slots: Map<string, TimetableSlotAdded>;
@@ -101,7 +106,8 @@ export type TimetableCommand =
       validFrom: string;
       validTo: string;
     } & Target)
-  | { kind: "EndTimetableSlot"; school: SchoolFacts; slotId: string; lastDay: string };
+  | { kind: "EndTimetableSlot"; school: SchoolFacts; slotId: string; lastDay: string }
+  | EndTeacherAssignmentCommand;
 
 /** One event applied in place to a state the caller owns. */
 function applyTimetableEvent(state: TimetableState, event: { type: string; data: unknown }) {
@@ -109,6 +115,12 @@ function applyTimetableEvent(state: TimetableState, event: { type: string; data:
     case "TeacherAssigned": {
       const a = event.data as TeacherAssigned;
       state.assignments.set(a.assignmentId, a);
+      return;
+    }
+    case "TeacherAssignmentEnded": {
+      const { assignmentId, lastDay } = event.data as TeacherAssignmentEnded;
+      const a = state.assignments.get(assignmentId);
+      if (a) state.assignments.set(assignmentId, { ...a, lastDay });
       return;
     }
     case "SubstituteAssigned":
@@ -145,6 +157,7 @@ export const timetableDecider: Decider<TimetableState, TimetableCommand> = {
     const next = { ...state };
     switch (eventName(event.type)) {
       case "TeacherAssigned":
+      case "TeacherAssignmentEnded":
         next.assignments = new Map(state.assignments);
         break;
       case "SubstituteAssigned":
@@ -175,6 +188,8 @@ export const timetableDecider: Decider<TimetableState, TimetableCommand> = {
         return [addSlot(c, state, scope)];
       case "EndTimetableSlot":
         return endSlot(c, state, scope);
+      case "EndTeacherAssignment":
+        return endTeacherAssignment(c, state);
     }
   },
 };
@@ -214,8 +229,10 @@ function assignTeacher(c: Cmd<"AssignTeacher">, state: TimetableState, scope: Sc
   if (!c.subjectKnown)
     throw notFound("subject_id", "subject in the regional or school catalogue", c.subjectId);
   checkTarget(c, c.school);
+  // An ended assignment does not count: the teacher may be assigned the class again.
   const same = [...state.assignments.values()].find(
     (a) =>
+      a.lastDay === undefined &&
       a.teacherId === c.teacherId &&
       a.subjectId === c.subjectId &&
       a.classGroupId === c.classGroupId &&
@@ -247,6 +264,8 @@ function assignSubstitute(c: Cmd<"AssignSubstitute">, state: TimetableState, sco
   const firstDay = civilDate("first_day", c.firstDay);
   const lastDay = civilDate("last_day", c.lastDay);
   if (lastDay < firstDay) throw invalidInput("last_day", "must not precede first_day");
+  if (assignment.lastDay !== undefined && lastDay > assignment.lastDay)
+    throw refused("last_day", `the assignment ended on ${assignment.lastDay}`);
   const clash = state.substitutes.find(
     (s) => s.assignmentId === c.assignmentId && s.firstDay <= lastDay && firstDay <= s.lastDay,
   );
@@ -341,7 +360,7 @@ function addSlot(c: Cmd<"AddTimetableSlot">, state: TimetableState, scope: Scope
       throw refused("room", `room ${room} is already booked on ${when} (${describeSlot(s)})`);
     }
   }
-  if (!isAssigned(state, c.teacherId, c.subjectId, c.classGroupId, c.subgroupId)) {
+  if (!isAssigned(state, c.teacherId, c.subjectId, c.classGroupId, c.subgroupId, validTo)) {
     throw refused(
       "teacher_id",
       `teacher ${c.teacherId} is not assigned to teach ${c.subjectId} to class group ${cg.gradeLevel}${cg.letter}${c.subgroupId ? ` (subgroup ${c.subgroupId})` : ""}`,
@@ -363,17 +382,22 @@ function addSlot(c: Cmd<"AddTimetableSlot">, state: TimetableState, scope: Scope
   });
 }
 
-/** An assignment of the subgroup itself, or of the whole class group, covers a subgroup slot. */
+/**
+ * An assignment of the subgroup itself, or of the whole class group, covers a subgroup slot;
+ * an ended one only a slot that ends by its last day.
+ */
 function isAssigned(
   state: TimetableState,
   teacherId: string,
   subjectId: string,
   classGroupId: string,
   subgroupId: string,
+  validTo: CivilDate,
 ) {
   for (const a of state.assignments.values()) {
     if (a.teacherId !== teacherId || a.subjectId !== subjectId || a.classGroupId !== classGroupId)
       continue;
+    if (a.lastDay !== undefined && validTo > a.lastDay) continue;
     if (a.subgroupId === subgroupId || a.subgroupId === "") return true;
   }
   return false;
@@ -388,7 +412,10 @@ function endSlot(c: Cmd<"EndTimetableSlot">, state: TimetableState, scope: Scope
   return [newEvent("TimetableSlotEnded", { ...scope, slotId: c.slotId, lastDay })];
 }
 
-/** An assignment's substitute takes the lessons of the slots it covers. */
+/**
+ * An assignment's substitute takes the lessons of the slots it covers (up to the assignment's
+ * last day once ended).
+ */
 const covers = (a: TeacherAssigned, slot: TimetableSlotAdded) =>
   a.teacherId === slot.teacherId &&
   a.subjectId === slot.subjectId &&
@@ -405,6 +432,7 @@ function substitutes(
   return state.substitutes.some((sub) => {
     if (sub.substituteId !== teacherId || sub.firstDay > to || from > sub.lastDay) return false;
     const a = state.assignments.get(sub.assignmentId);
+    if (a?.lastDay !== undefined && (from > a.lastDay || sub.firstDay > a.lastDay)) return false;
     return a !== undefined && covers(a, slot);
   });
 }
@@ -435,6 +463,7 @@ export function teacherOn(
   for (const s of state.substitutes) {
     if (s.firstDay > date || date > s.lastDay) continue;
     const a = state.assignments.get(s.assignmentId);
+    if (a?.lastDay !== undefined && date > a.lastDay) continue;
     if (a && covers(a, slot)) return s.substituteId;
   }
   return slot.teacherId;
