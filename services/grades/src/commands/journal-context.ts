@@ -167,20 +167,26 @@ function actorOf(
   // The lesson's own teacher and whoever conducted it teach it, on its date.
   const ownLesson =
     lesson !== undefined && (lesson.teacherId === personId || lesson.conductedBy === personId);
+  // An ended assignment holds up to its last day.
   const assignedOn = (date: CivilDate) =>
     teacher &&
-    (f.teacherIds.includes(personId) ||
+    (f.teachers.some(
+      (t) => t.teacherId === personId && (t.lastDay === null || date <= t.lastDay),
+    ) ||
       (ownLesson && lesson?.date === date) ||
       f.substitutions.some((s) => s.firstDay <= date && date <= s.lastDay));
   return {
     id: personId ?? c.accountId,
     admin,
     assignedOn,
-    // An assignment holds all year; a substitution or a lesson ends, so the first day not taught
-    // is the first day or the day after one of those ends.
+    // An open assignment holds all year; an ended one, a substitution or a lesson ends, so the
+    // first day not taught is the first day or the day after one of those ends.
     firstDayNotAssigned: (first, last) =>
       [
         first,
+        ...f.teachers.flatMap((t) =>
+          t.teacherId === personId && t.lastDay !== null ? [addDays(t.lastDay, 1)] : [],
+        ),
         ...f.substitutions.map((s) => addDays(s.lastDay, 1)),
         ...(lesson ? [addDays(lesson.date, 1)] : []),
       ]

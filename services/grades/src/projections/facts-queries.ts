@@ -35,8 +35,11 @@ export interface CommandFacts {
   subgroupSubjectId?: string;
   /** The lesson's teacher (as scheduled or handed over) and who conducted it ("" until then). */
   lesson?: LessonFact & { teacherId: string; conductedBy: string };
-  /** Teachers assigned to the journal (a whole-class assignment covers its subgroups). */
-  teacherIds: string[];
+  /**
+   * Teachers assigned to the journal (a whole-class assignment covers its subgroups), with the
+   * last day taught once the assignment ended (null: open).
+   */
+  teachers: { teacherId: string; lastDay: CivilDate | null }[];
   /** The actor's substitutions on the journal. */
   substitutions: { firstDay: CivilDate; lastDay: CivilDate }[];
   /** The school's work-type table, when it has set one. */
@@ -57,10 +60,11 @@ export interface FactsQuery {
 }
 
 /*
- * Journal-level facts (class group, school zone, grading, subgroup, assignments, substitutes)
- * only ever get added to (no event removes an assignment or changes a class group's school
- * or a subject's grading), so they are cached per journal; the per-call facts (lesson,
- * pupils' enrollment, the school's weights, the command id) are read on every call.
+ * Journal-level facts (class group, school zone, grading, subgroup, assignments, substitutes:
+ * those of an ended assignment up to its last day, as curriculum hands them lessons) are cached per journal: no event changes a class group's school or a subject's grading, and
+ * an assignment only gets added or ended (an end is seen once the entry is read again, at most
+ * JOURNAL_FACTS_TTL_MS later); the per-call facts (lesson, pupils' enrollment, the school's
+ * weights, the command id) are read on every call.
  */
 const JOURNAL_TEXT = `
 SELECT
@@ -71,15 +75,17 @@ SELECT
   (SELECT grading FROM ${S}.subjects WHERE subject_id = $2) AS grading,
   (SELECT json_build_object('classGroupId', class_group_id, 'subjectId', subject_id)
      FROM ${S}.subgroups WHERE subgroup_id = $3) AS subgroup,
-  (SELECT coalesce(json_agg(teacher_id), '[]') FROM ${S}.assignments
+  (SELECT coalesce(json_agg(json_build_object('teacherId', teacher_id,
+          'lastDay', to_char(last_day, 'YYYY-MM-DD'))), '[]') FROM ${S}.assignments
     WHERE class_group_id = $1 AND subject_id = $2 AND start_year = $4
       AND (subgroup_id = '' OR subgroup_id = $3)) AS teachers,
   (SELECT coalesce(json_agg(json_build_object('substituteId', su.substitute_id,
           'firstDay', to_char(su.first_day, 'YYYY-MM-DD'),
-          'lastDay', to_char(su.last_day, 'YYYY-MM-DD'))), '[]')
+          'lastDay', to_char(least(su.last_day, a.last_day), 'YYYY-MM-DD'))), '[]')
      FROM ${S}.substitutes su JOIN ${S}.assignments a USING (assignment_id)
     WHERE a.class_group_id = $1 AND a.subject_id = $2 AND a.start_year = $4
-      AND (a.subgroup_id = '' OR a.subgroup_id = $3)) AS substitutions`;
+      AND (a.subgroup_id = '' OR a.subgroup_id = $3)
+      AND (a.last_day IS NULL OR su.first_day <= a.last_day)) AS substitutions`;
 
 /*
  * The per-call facts of every call waiting at the same moment, in one statement: one JSON
@@ -124,7 +130,7 @@ interface CallFacts {
 
 type JournalFacts = Pick<
   CommandFacts,
-  "classGroup" | "grading" | "subgroupClassGroupId" | "subgroupSubjectId" | "teacherIds"
+  "classGroup" | "grading" | "subgroupClassGroupId" | "subgroupSubjectId" | "teachers"
 > & {
   substitutions: { substituteId: string; firstDay: CivilDate; lastDay: CivilDate }[];
   readAt: number;
@@ -150,7 +156,7 @@ export class FactsReader {
       grading: journal.grading,
       subgroupClassGroupId: journal.subgroupClassGroupId,
       subgroupSubjectId: journal.subgroupSubjectId,
-      teacherIds: journal.teacherIds,
+      teachers: journal.teachers,
       substitutions: journal.substitutions.filter((s) => s.substituteId === actor),
       lesson: call.lesson,
       weights: call.weights,
@@ -173,12 +179,12 @@ export class FactsReader {
     const key = `${k.classGroupId}|${k.subgroupId}|${k.subjectId}|${k.startYear}`;
     const hit = this.journals.get(key);
     const actor = q.actorPersonId ?? "";
-    // A cached entry answers unless stale, or unless it would refuse the actor as not
-    // assigned (their assignment or substitution may have arrived since): then read again.
+    // A cached entry answers unless stale, or unless it holds no open assignment of the
+    // actor (their assignment or substitution may have arrived since): then read again.
     if (
       hit &&
       Date.now() - hit.readAt < JOURNAL_FACTS_TTL_MS &&
-      (actor === "" || hit.teacherIds.includes(actor))
+      (actor === "" || hit.teachers.some((t) => t.teacherId === actor && t.lastDay === null))
     )
       return hit;
     const { rows } = await this.pool.query({
@@ -192,7 +198,7 @@ export class FactsReader {
       grading: r.grading ?? undefined,
       subgroupClassGroupId: r.subgroup?.classGroupId ?? undefined,
       subgroupSubjectId: r.subgroup?.subjectId ?? undefined,
-      teacherIds: r.teachers,
+      teachers: r.teachers,
       substitutions: r.substitutions,
       readAt: Date.now(),
     };

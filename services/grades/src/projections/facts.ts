@@ -25,7 +25,8 @@ export const gradesFactsProjection: Projection = defineProjection({
   // 2: term dates (TermSystemDefined), for exemptions over closed terms.
   // 3: erased persons, so that no note about them is written after their erasure.
   // 4: a lesson's conductor beside its teacher, so that conducting it takes no one's rights.
-  version: 4,
+  // 5: an assignment's last day (TeacherAssignmentEnded), after which it gives no rights.
+  version: 5,
   sources: [{ context: "identity" }, { context: "curriculum" }],
   async setup(db, schema) {
     const t = (name: string) => sql.id(schema, name);
@@ -49,7 +50,7 @@ export const gradesFactsProjection: Projection = defineProjection({
         conducted_by text NOT NULL DEFAULT '')`,
       sql`CREATE TABLE ${t("assignments")} (assignment_id text PRIMARY KEY, teacher_id text NOT NULL,
         class_group_id text NOT NULL, subgroup_id text NOT NULL, subject_id text NOT NULL,
-        start_year integer NOT NULL)`,
+        start_year integer NOT NULL, last_day date)`,
       sql`CREATE INDEX ON ${t("assignments")} (class_group_id, subject_id, start_year)`,
       sql`CREATE TABLE ${t("substitutes")} (assignment_id text NOT NULL, substitute_id text NOT NULL,
         first_day date NOT NULL, last_day date NOT NULL, PRIMARY KEY (assignment_id, substitute_id, first_day))`,
@@ -200,6 +201,11 @@ const curriculum: Record<string, (q: Q, d: Data) => Promise<unknown>> = {
       str(d, "subgroupId"),
       str(d, "subjectId"),
       year(d),
+    ]),
+  "curriculum.v1.TeacherAssignmentEnded": (q, d) =>
+    q("UPDATE $S.assignments SET last_day = $2 WHERE assignment_id = $1", [
+      str(d, "assignmentId"),
+      str(d, "lastDay"),
     ]),
   "curriculum.v1.SubstituteAssigned": (q, d) =>
     q(`INSERT INTO $S.substitutes VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [

@@ -1,0 +1,166 @@
+import { randomUUID } from "node:crypto";
+import { status } from "@grpc/grpc-js";
+import { AbsenceReason, MarkValue } from "@otmetka/proto/grades/events/v1/events";
+import { useTestEnvironment } from "@otmetka/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FACTS_SCHEMA } from "./projections/facts.js";
+import {
+  curriculumEvent,
+  publishFeed,
+  type SchoolFixture,
+  schoolFixture,
+} from "./test-support/feed.js";
+import {
+  eventually,
+  fixtureReplicated,
+  grpcError,
+  type Harness,
+  startHarness,
+} from "./test-support/harness.js";
+
+/*
+ * An ended teaching assignment (curriculum's TeacherAssignmentEnded) lets its teacher write in
+ * the journal for lessons up to its last day only; their own lessons stay theirs.
+ */
+const env = useTestEnvironment({ label: "grades_assignment_end" });
+let h: Harness;
+let f: SchoolFixture;
+const leaver = randomUUID();
+const assignmentId = randomUUID();
+const LAST_DAY = "2026-09-20";
+const lessons = { before: randomUUID(), after: randomUUID(), own: randomUUID() };
+
+const lessonScheduled = (lessonId: string, date: string, teacherId: string) =>
+  curriculumEvent(`lessons-${f.classGroupId}-2026`, "LessonScheduled", {
+    lessonId,
+    schoolId: f.schoolId,
+    municipalityId: f.municipalityId,
+    academicYear: { startYear: 2026 },
+    classGroupId: f.classGroupId,
+    subgroupId: "",
+    subjectId: f.subjects.math,
+    teacherId,
+    date,
+    period: 3,
+    slotId: randomUUID(),
+    term: 1,
+    room: "101",
+  });
+
+const assigned = (id: string) =>
+  curriculumEvent(`timetable-${f.schoolId}-2026`, "TeacherAssigned", {
+    assignmentId: id,
+    schoolId: f.schoolId,
+    municipalityId: f.municipalityId,
+    academicYear: { startYear: 2026 },
+    teacherId: leaver,
+    subjectId: f.subjects.math,
+    classGroupId: f.classGroupId,
+    subgroupId: "",
+  });
+
+beforeAll(async () => {
+  h = await startHarness(env);
+  f = schoolFixture();
+  await publishFeed(h.nc, h.names, [
+    ...f.events,
+    assigned(assignmentId),
+    curriculumEvent(`timetable-${f.schoolId}-2026`, "TeacherAssignmentEnded", {
+      assignmentId,
+      schoolId: f.schoolId,
+      municipalityId: f.municipalityId,
+      academicYear: { startYear: 2026 },
+      teacherId: leaver,
+      subjectId: f.subjects.math,
+      classGroupId: f.classGroupId,
+      subgroupId: "",
+      lastDay: LAST_DAY,
+    }),
+    lessonScheduled(lessons.before, "2026-09-18", f.teachers.math),
+    lessonScheduled(lessons.after, "2026-09-22", f.teachers.math),
+    // A lesson after the last day that is the leaver's own (handed to them).
+    lessonScheduled(lessons.own, "2026-09-23", leaver),
+  ]);
+  await fixtureReplicated(h, f);
+  await eventually(async () => {
+    const { rows } = await h.store.pool.query(
+      `SELECT 1 FROM ${FACTS_SCHEMA}.lessons WHERE lesson_id = $1`,
+      [lessons.own],
+    );
+    expect(rows).toHaveLength(1);
+  });
+  h.clock.set("2026-09-25T05:00:00Z");
+}, 60_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe("an ended assignment", () => {
+  const journal = () => ({
+    classGroupId: f.classGroupId,
+    subgroupId: "",
+    subjectId: f.subjects.math,
+    academicYear: { startYear: 2026 },
+  });
+  const recordMark = async (lessonId: string) =>
+    h.client.recordMark(
+      {
+        commandId: randomUUID(),
+        journal: journal(),
+        lessonId,
+        mark: {
+          studentId: f.pupils.p1,
+          value: MarkValue.MARK_VALUE_FOUR,
+          workType: "ORAL",
+          comment: "",
+        },
+      },
+      await h.as([`TEACHER@school:${f.schoolId}`], leaver),
+    );
+  const recordAttendance = async (lessonId: string) =>
+    h.client.recordAttendance(
+      {
+        commandId: randomUUID(),
+        journal: journal(),
+        lessonId,
+        absences: [
+          {
+            studentId: f.pupils.p2,
+            reason: AbsenceReason.ABSENCE_REASON_UNEXCUSED,
+            lateMinutes: 0,
+          },
+        ],
+      },
+      await h.as([`TEACHER@school:${f.schoolId}`], leaver),
+    );
+  const refusal = async (p: Promise<unknown>) => {
+    const err = await grpcError(p);
+    return { code: err.code, rule: /\[([a-z_]+)\]/.exec(err.details)?.[1] ?? err.details };
+  };
+  const denied = { code: status.PERMISSION_DENIED, rule: "author_not_assigned" };
+
+  it("is kept in the replica with its last day", async () => {
+    const { rows } = await h.store.pool.query(
+      `SELECT to_char(last_day, 'YYYY-MM-DD') AS last_day FROM ${FACTS_SCHEMA}.assignments
+        WHERE assignment_id = $1`,
+      [assignmentId],
+    );
+    expect(rows).toEqual([{ last_day: LAST_DAY }]);
+  });
+
+  it("lets its teacher record marks and attendance up to the last day, not after; their own lesson stays theirs", async () => {
+    await recordMark(lessons.before);
+    await recordAttendance(lessons.before);
+    expect(await refusal(recordMark(lessons.after))).toEqual(denied);
+    expect(await refusal(recordAttendance(lessons.after))).toEqual(denied);
+    await recordMark(lessons.own);
+  });
+
+  it("does not stand in the way of a new assignment of the same teacher", async () => {
+    await publishFeed(h.nc, h.names, [assigned(randomUUID())]);
+    await eventually(async () => {
+      await recordMark(lessons.after);
+    });
+  });
+});
