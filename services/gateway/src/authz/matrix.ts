@@ -93,7 +93,12 @@ export function readSchool(
   return need(ctx, ORG_ROLES.SCHOOL, school, field, `school ${school.schoolId}`);
 }
 
-/** Whether the caller (a TEACHER of the class group's school) teaches it, or is its homeroom teacher. */
+/**
+ * Whether the caller (a TEACHER of the class group's school) teaches it, or is its homeroom
+ * teacher. An assignment counts up to its last day once ended (EndTeacherAssignment), a slot
+ * while it runs: a teacher who left or handed the class over keeps neither after that day
+ * (curriculum ends their slots by then). Days are the gateway's (UTC), not the school's zone.
+ */
 export async function teaches(
   ctx: GatewayContext,
   cg: ClassGroup,
@@ -109,7 +114,10 @@ export async function teaches(
     x.teacherId === pid &&
     x.classGroupId === cg.classGroupId &&
     (subjectId === undefined || x.subjectId === subjectId);
-  return t.assignments.some(match) || t.slots.some(match) ? claim : undefined;
+  const today = ctx.today;
+  const assigned = t.assignments.some((a) => match(a) && (a.lastDay === "" || today <= a.lastDay));
+  const slotted = t.slots.some((s) => match(s) && today <= s.validTo);
+  return assigned || slotted ? claim : undefined;
 }
 
 /** A journal: SCHOOL_ADMIN of the school, or a teacher of that class group and subject (or its homeroom teacher). */

@@ -79,6 +79,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   c("setGradeWeekLength", "curriculum", "SetGradeWeekLength", "admin", "Grades' 5- or 6-day week."),
   c("addSubject", "curriculum", "AddSubject", "admin", "A subject (region, municipality, school)."),
   c("assignTeacher", "curriculum", "AssignTeacher", "admin", "A teacher for a class and subject."),
+  c("endTeacherAssignment", "curriculum", "EndTeacherAssignment", "admin", "Ends an assignment."),
   c("assignSubstitute", "curriculum", "AssignSubstitute", "admin", "A substitute teacher."),
   c("addTimetableSlot", "curriculum", "AddTimetableSlot", "admin", "A weekly timetable slot."),
   c("endTimetableSlot", "curriculum", "EndTimetableSlot", "admin", "Ends a timetable slot."),

@@ -1,4 +1,7 @@
-import { ConductLessonRequest } from "@otmetka/proto/curriculum/v1/curriculum_service";
+import {
+  ConductLessonRequest,
+  EndTeacherAssignmentRequest,
+} from "@otmetka/proto/curriculum/v1/curriculum_service";
 import { UnassignStaffFromSchoolRequest } from "@otmetka/proto/identity/v1/identity_service";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { F } from "../test-support/fixture.js";
@@ -334,6 +337,16 @@ describe("mutations", () => {
       // curriculum
       ["cancelLesson", lesson, "input.reason"],
       [
+        "endTeacherAssignment",
+        { schoolId: F.s1, academicYear: year, assignmentId: "a1" },
+        "input.lastDay",
+      ],
+      [
+        "endTeacherAssignment",
+        { schoolId: F.s1, academicYear: year, lastDay: "2026-12-25" },
+        "input.assignmentId",
+      ],
+      [
         "defineAcademicYear",
         { schoolId: F.s1, municipalityId: F.m1, academicYear: year },
         "input.daysPerWeek",
@@ -402,6 +415,32 @@ describe("mutations", () => {
         commandId: "cmd-20",
       }),
     );
+  });
+
+  it("endTeacherAssignment: an admin's typed input reaches curriculum's EndTeacherAssignment; a teacher is refused early", async () => {
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
+    const input = {
+      schoolId: F.s1,
+      academicYear: { startYear: 2026 },
+      assignmentId: "a1",
+      lastDay: "2026-12-25",
+    };
+    h.fakes.reset();
+    const ended = await h.query(admin, commandOperation("endTeacherAssignment"), {
+      c: "cmd-30",
+      i: input,
+    });
+    expect(ended.body).toEqual({ data: { endTeacherAssignment: { replayed: false } } });
+    expect(h.fakes.requests.get("EndTeacherAssignment")).toEqual(
+      EndTeacherAssignmentRequest.fromJSON({ ...input, commandId: "cmd-30" }),
+    );
+    h.fakes.reset();
+    const refused = await h.query(teacher, commandOperation("endTeacherAssignment"), {
+      c: "cmd-31",
+      i: input,
+    });
+    expect(codeOf(refused)).toBe("FORBIDDEN");
+    expect(h.fakes.totalCalls()).toBe(0);
   });
 
   it("a typed input becomes the gRPC request its proto3 JSON made; the answer is the typed payload", async () => {

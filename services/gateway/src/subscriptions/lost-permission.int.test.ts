@@ -100,6 +100,41 @@ describe("subscriptions lose their permission", () => {
     expect(query.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
   });
 
+  it("ends a teacher's journalChanged at the first notice after their assignment ended (EndTeacherAssignment), not while it runs", async () => {
+    // T3 teaches rus in C1 (not its homeroom teacher); the gateway's today is 2026-10-15.
+    const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t3);
+    const sub = await subscribe(
+      teacher,
+      `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "rus") { kind id } }`,
+    );
+    const journal = `journal-${F.c1}-rus-${F.year}`;
+    const end = (lastDay: string) => {
+      h.fakes.teaching = h.fakes.teaching.map((t) =>
+        t.teacherId === F.t3 ? { ...t, lastDay } : t,
+      );
+    };
+    // Ending today: they still teach it today.
+    end("2026-10-15");
+    publish("journal", journal);
+    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(1);
+    expect(sub.events[0]).toEqual({ data: { journalChanged: { kind: "journal", id: journal } } });
+
+    // Ended yesterday: GetTimetable still lists the assignment, with its last day.
+    end("2026-10-14");
+    publish("journal", journal);
+    await expect.poll(() => sub.ended, { timeout: 5000 }).toBe(true);
+    expect(sub.events).toHaveLength(2);
+    expect((sub.events[1] as SseEvent).errors?.[0]?.extensions).toMatchObject({
+      code: "FORBIDDEN",
+      field: "classGroupId",
+    });
+    const query = await h.query(
+      teacher,
+      `{ journal(classGroupId: "${F.c1}", subjectId: "rus", termId: "${F.year}:1") { subject { id } } }`,
+    );
+    expect(query.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+  });
+
   it("checks once per notice with fresh answers: one GetClassGroups and one GetTimetable each", async () => {
     // T1 teaches math in C1 and stays assigned.
     const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t1);

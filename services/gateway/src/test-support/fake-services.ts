@@ -49,8 +49,8 @@ export interface FakeServices {
   failures: Map<string, { code: number; details: string }>;
   /** The last request of each command method (what a mutation's input became). */
   requests: Map<string, unknown>;
-  /** Curriculum's teaching assignments now (the fixture's TEACHING): a test may remove one. */
-  teaching: { teacherId: string; classGroupId: string; subjectId: string }[];
+  /** Curriculum's teaching assignments now (the fixture's TEACHING): a test may remove or end one. */
+  teaching: { teacherId: string; classGroupId: string; subjectId: string; lastDay?: string }[];
   /** Identity's guardian links now, guardian → children: a test may end one. */
   guardianChildren: Map<string, string[]>;
   totalCalls(): number;
@@ -274,6 +274,10 @@ export async function startFakeServices(): Promise<FakeServices> {
       f.requests.set("ConductLesson", r);
       return { replayed: false };
     }),
+    endTeacherAssignment: u("EndTeacherAssignment", (r) => {
+      f.requests.set("EndTeacherAssignment", r);
+      return { replayed: false };
+    }),
     getTimetable: u("GetTimetable", (r: { schoolId: string; teacherId: string }) => ({
       slots: [],
       assignments: f.teaching
@@ -282,7 +286,7 @@ export async function startFakeServices(): Promise<FakeServices> {
             t.teacherId === r.teacherId &&
             classGroups.find((c) => c.classGroupId === t.classGroupId)?.schoolId === r.schoolId,
         )
-        .map((t, i) => ({ assignmentId: `a${i}`, subgroupId: "", ...t })),
+        .map((t, i) => ({ assignmentId: `a${i}`, subgroupId: "", lastDay: "", ...t })),
     })),
     listSubjects: u("ListSubjects", () => ({
       subjects: [
