@@ -311,3 +311,54 @@ it("evolve leaves the state it was given as it was", () => {
   expect(after.slots.size).toBe(size + 1);
   expect(before.slots.size).toBe(size);
 });
+
+describe("an ended assignment", () => {
+  const end = (assignmentId: string, lastDay = "2026-10-31"): TimetableCommand => ({
+    kind: "EndTeacherAssignment",
+    school,
+    assignmentId,
+    lastDay,
+    lessons: [],
+  });
+  const idOf = (c: TimetableCommand) => (c as { assignmentId: string }).assignmentId;
+
+  it("lends its substitution no day after its last day, even to a new assignment of the same teacher; a slot needs an open one or to end by the last day", () => {
+    const a = assign("t-math", "MATH", "5a");
+    const before = [
+      a,
+      slot({ validTo: "2026-10-31" }),
+      {
+        kind: "AssignSubstitute",
+        school,
+        assignmentId: idOf(a),
+        substituteId: "t-sub",
+        substituteIsStaff: true,
+        firstDay: "2026-10-26",
+        lastDay: "2026-11-06",
+      },
+      end(idOf(a)),
+    ] as TimetableCommand[];
+    const lateSlot = slot({ period: 2, validFrom: "2026-11-02" });
+    expect(refusal([...before, lateSlot]).field).toBe("teacher_id");
+    // A slot that ends by the last day still fits the ended assignment.
+    run(timetableDecider, [...before, slot({ period: 3, validTo: "2026-10-31" })]);
+    const again = { ...assign("t-math", "MATH", "5a"), assignmentId: "a-again" };
+    const { state } = run(timetableDecider, [...before, again, lateSlot]);
+    const [first, late] = [...state.slots.values()];
+    if (!first || !late) throw new Error("no slots");
+    expect(teacherOn(state, first, "2026-10-30")).toBe("t-sub");
+    // Without the end, t-sub's substitution (to 6 November) would take the new slot's lesson.
+    expect(teacherOn(state, late, "2026-11-02")).toBe("t-math");
+  });
+
+  it("is not held up by a slot that another open assignment of the teacher covers", () => {
+    const whole = assign("t-en1", "ENG", "5a");
+    const sub = assign("t-en1", "ENG", "5a", "en1");
+    const base = [whole, sub, slot({ teacherId: "t-en1", subjectId: "ENG" }, "5a", "en1")];
+    // The whole-class assignment keeps the subgroup's slot: the subgroup one may end.
+    run(timetableDecider, [...base, end(idOf(sub))]);
+    const err = refusal([...base, end(idOf(sub)), end(idOf(whole))]);
+    expect([err.kind, err.field]).toEqual(["failed_precondition", "last_day"]);
+    expect(err.message).toMatch(/^last_day: 1 timetable slot\(s\) of the assignment run past/);
+  });
+});
