@@ -59,4 +59,10 @@ export {
   type SetAsideEvent,
   type SetAsideReason,
 } from "./set-aside.js";
-export { logRunnerErrors, startProjection } from "./start-projection.js";
+export {
+  logRunnerErrors,
+  startProjection,
+  startRunnerUpgrading,
+  type UpgradeHooks,
+  upgradeLog,
+} from "./start-projection.js";

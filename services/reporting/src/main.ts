@@ -2,12 +2,7 @@
 // loads @grpc/grpc-js or pg (see bootstrap.ts).
 import "./bootstrap.js";
 import { connectServiceNats } from "@otmetka/messaging";
-import {
-  logRunnerErrors,
-  ProjectionNeedsRebuild,
-  ProjectionRunner,
-  rebuildProjection,
-} from "@otmetka/projections";
+import { logRunnerErrors, startRunnerUpgrading, upgradeLog } from "@otmetka/projections";
 import { ReportingServiceService } from "@otmetka/proto/reporting/v1/reporting_service";
 import { createCallerVerifier, createLogger, runService, serveGrpc } from "@otmetka/service-kit";
 import { Access } from "./api/access.js";
@@ -40,21 +35,16 @@ await runService(async (lifecycle) => {
   // model of an older version (new tables, e.g. the daily snapshots of version 2) is rebuilt
   // from sequence 1 first, blue/green (`npm run rebuild -w @otmetka/reporting` does the same).
   const reportingProjection = createReportingProjection({ ...projectionOptions(config), logger });
-  const startRunner = () =>
-    new ProjectionRunner({
+  const runner = await startRunnerUpgrading(
+    {
       projection: reportingProjection,
       pool,
       nc,
       names,
       onError: logRunnerErrors(logger, "read model"),
-    }).start();
-  const runner = await startRunner().catch(async (err: unknown) => {
-    if (!(err instanceof ProjectionNeedsRebuild)) throw err;
-    logger.warn({ err }, "read model of an older version: rebuilding it from sequence 1");
-    const r = await rebuildProjection({ projection: reportingProjection, pool, nc, names });
-    logger.info({ events: r.events, ms: r.durationMs }, "read model rebuilt");
-    return startRunner();
-  });
+    },
+    upgradeLog(logger, "read model"),
+  );
   lifecycle.onShutdown("read model", () => runner.stop());
 
   const db = new ReadDb(pool);

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ensureStream, messagingNames } from "@otmetka/messaging";
-import { ProjectionNeedsRebuild, ProjectionRunner, rebuildProjection } from "@otmetka/projections";
+import { type ProjectionRunner, startRunnerUpgrading } from "@otmetka/projections";
 import type pg from "pg";
 import { migrate } from "../db/migrations.js";
 import { ensurePortalStream, type PortalNames, portalNames } from "../stream.js";
@@ -57,22 +57,18 @@ export async function startFeed(o: {
     openPortalId: o.openPortalId,
     debounceMs: o.debounceMs,
   });
-  const startRunner = () =>
-    new ProjectionRunner({
+  // A read model of an older version (an upgrade that added a table) is rebuilt from sequence
+  // 1 first, blue/green; a rebuild publishes nothing again (outbox statements are dropped).
+  const runner = await startRunnerUpgrading(
+    {
       projection,
       pool: o.pool,
       nc: o.nc,
       names: mnames,
       ...(o.onError ? { onError: o.onError } : {}),
-    }).start();
-  // A read model of an older version (an upgrade that added a table) is rebuilt from sequence
-  // 1 first, blue/green; a rebuild publishes nothing again (outbox statements are dropped).
-  const runner = await startRunner().catch(async (err: unknown) => {
-    if (!(err instanceof ProjectionNeedsRebuild)) throw err;
-    o.onRebuild?.();
-    await rebuildProjection({ projection, pool: o.pool, nc: o.nc, names: mnames });
-    return startRunner();
-  });
+    },
+    { onRebuild: () => o.onRebuild?.() },
+  );
   const publisher = new FeedPublisher({
     pool: o.pool,
     js: jetstream(o.nc),
