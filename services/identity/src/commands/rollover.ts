@@ -1,10 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { loadAggregate, type StreamAppend } from "@otmetka/eventstore";
-import {
-  academicYearBounds,
-  formatAcademicYear,
-  requireAcademicYear,
-} from "../domain/academic-year.js";
+import { academicYearDays, formatAcademicYear } from "@otmetka/service-kit";
+import { requireAcademicYear } from "../domain/academic-year.js";
 import { classGroupDecider } from "../domain/class-group.js";
 import { currentPeriod } from "../domain/enrollment.js";
 import { refused } from "../domain/errors.js";
@@ -33,7 +30,7 @@ export async function rollOverYear(
   const schoolId = requireId("school_id", input.schoolId);
   const year = requireAcademicYear("academic_year", input.academicYear);
   const nextYear = year + 1;
-  const firstDay = academicYearBounds(nextYear).first;
+  const { firstDay } = academicYearDays(nextYear);
   const { result } = await runPlan(deps.store, {
     commandId,
     payload: { type: "RollOverYear", schoolId, year },

@@ -1,12 +1,5 @@
 import { invalidInput } from "./errors.js";
 
-/** First and last civil day of the academic year starting in `startYear` (1 Sep - 31 Aug). */
-export function academicYearBounds(startYear: number): { first: string; last: string } {
-  return { first: `${startYear}-09-01`, last: `${startYear + 1}-08-31` };
-}
-
-export const formatAcademicYear = (startYear: number) => `${startYear}/${startYear + 1}`;
-
 export function requireAcademicYear(
   field: string,
   year: { startYear: number } | undefined,

@@ -1,5 +1,5 @@
 import type { NewEvent } from "@otmetka/eventstore";
-import { academicYearBounds, formatAcademicYear } from "./academic-year.js";
+import { academicYearDays, formatAcademicYear } from "@otmetka/service-kit";
 import { refused } from "./errors.js";
 import { type IdentityEvent, newEvent } from "./events.js";
 
@@ -37,8 +37,8 @@ function checkTarget(field: string, t: EnrollmentTarget, date: string): void {
   if (t.schoolClosedOn !== "" && date >= t.schoolClosedOn) {
     throw refused(field, `belongs to a school closed since ${t.schoolClosedOn}`);
   }
-  const { first, last } = academicYearBounds(t.academicYear);
-  if (date < first || date > last) {
+  const { firstDay, lastDay } = academicYearDays(t.academicYear);
+  if (date < firstDay || date > lastDay) {
     throw refused(
       "effective_date",
       `is outside the class group's academic year ${formatAcademicYear(t.academicYear)}`,

@@ -1,3 +1,4 @@
+import { academicYearDays } from "@otmetka/service-kit";
 import type { PupilPerformanceData, SubjectPerformanceData } from "../contract/schemas.js";
 
 // Internal grades values (proto3 JSON enum names) → the feed's stable mark text. An unknown
@@ -41,9 +42,10 @@ export interface ExemptionRow {
   last_day: string;
 }
 
-/** The academic year's civil dates (1 September to 31 August). */
+/** The academic year's civil dates as a query's range. */
 export function yearRange(startYear: number): { from: string; to: string } {
-  return { from: `${startYear}-09-01`, to: `${startYear + 1}-08-31` };
+  const { firstDay, lastDay } = academicYearDays(startYear);
+  return { from: firstDay, to: lastDay };
 }
 
 /** The snapshot published for a pupil, from the read model's rows (pure, unit-tested). */
