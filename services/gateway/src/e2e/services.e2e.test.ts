@@ -140,7 +140,7 @@ async function gql(token: string, query: string) {
   return (await res.json()) as { data?: Record<string, unknown>; errors?: { message: string }[] };
 }
 
-it("reads a journal, a diary and a dashboard through GraphQL, names joined, access audited; an unlinked guardian's diary subscription ends", async () => {
+it("reads a journal, a diary and a dashboard through GraphQL, names joined, access audited; an unlinked guardian's diary subscription ends, and a teacher's journal subscription once their assignment ended", async () => {
   const creds = grpc.credentials.createInsecure();
   const identity = promiseClient(new IdentityServiceClient(addr.identity as string, creds));
   const curriculum = promiseClient(new CurriculumServiceClient(addr.curriculum as string, creds));
@@ -339,4 +339,36 @@ it("reads a journal, a diary and a dashboard through GraphQL, names joined, acce
     errors: [{ extensions: { code: "FORBIDDEN", field: "studentId" } }],
   });
   expect(JSON.stringify(diarySub.events.at(-1))).not.toContain("diaryChanged");
+
+  // The teacher follows the journal while curriculum assigns them the class. Once the admin
+  // ends their slot and then the assignment on the first week's last day (before today), the
+  // journal's next notice ends the subscription with the query's FORBIDDEN.
+  const journalSub = await openSubscription(
+    "http://gateway.test/graphql",
+    teacherToken,
+    "journal",
+    `subscription { journalChanged(classGroupId: "${classGroupId}", subjectId: "${subjectId}") { kind id } }`,
+    (url, init) => yoga.fetch(url, init),
+  );
+  const markP2 = () =>
+    grades.recordMarks({ ...marks, commandId: cmd(), marks: marks.marks.slice(1) }, admin);
+  await markP2();
+  await expect.poll(() => journalSub.events.length, { timeout: 60_000 }).toBeGreaterThan(0);
+  expect(journalSub.ended).toBe(false);
+  const at = { schoolId, academicYear: YEAR };
+  const timetable = await curriculum.getTimetable(
+    { ...at, classGroupId, teacherId: teacher, onDate: "" },
+    admin,
+  );
+  const lastDay = FIRST_WEEK.toDate;
+  for (const { slotId } of timetable.slots)
+    await curriculum.endTimetableSlot({ ...at, commandId: cmd(), slotId, lastDay }, admin);
+  expect(timetable.assignments).toHaveLength(1);
+  const [{ assignmentId } = { assignmentId: "" }] = timetable.assignments;
+  await curriculum.endTeacherAssignment({ ...at, commandId: cmd(), assignmentId, lastDay }, admin);
+  await markP2();
+  await expect.poll(() => journalSub.ended, { timeout: 60_000 }).toBe(true);
+  expect(journalSub.events.at(-1)).toMatchObject({
+    errors: [{ extensions: { code: "FORBIDDEN", field: "classGroupId" } }],
+  });
 }, 300_000);
