@@ -12,6 +12,27 @@ export interface StrayGrant {
   disabled: boolean;
 }
 
+/** The read models strayGrants reads. */
+export const STRAY_GRANT_TABLES = [
+  "account_grants",
+  "accounts",
+  "staff_schools",
+  "disabled_accounts",
+] as const;
+
+/**
+ * Which of STRAY_GRANT_TABLES the database lacks (none: a migrated identity database), asked
+ * without creating anything: an empty list must mean "looked and found none", never "looked
+ * in the wrong database".
+ */
+export async function missingStrayGrantTables(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>(
+    "SELECT name FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NULL",
+    [[...STRAY_GRANT_TABLES]],
+  );
+  return rows.map((r) => r.name);
+}
+
 /**
  * School roles (TEACHER, SCHOOL_ADMIN) that GrantRole would refuse today: on an account
  * without a person, or at a school the person does not work at now (`staff_schools`). Grants
