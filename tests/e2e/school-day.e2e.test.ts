@@ -210,3 +210,36 @@ it("a school day: marks and attendance reach the parent live and the officer's d
     "UNAUTHENTICATED",
   );
 }, 900_000);
+
+it("logging out ends that session's access token at the gateway; the account's other session goes on", async () => {
+  const { gql, read, command } = graphql(platform.graphqlUrl);
+  const teacher = platform.logins.find((l) => l.role === "TEACHER");
+  if (!teacher) throw new Error("no TEACHER login printed");
+  const session = async () => {
+    const r = await command(undefined, "login", {
+      username: teacher.username,
+      password: teacher.password,
+    });
+    const tokens = (r.answer as { tokens?: { accessToken: string; refreshToken: string } })?.tokens;
+    if (!tokens) throw new Error(`login: ${JSON.stringify(r.errors)}`);
+    return tokens;
+  };
+  // The shared computer in the staff room, and the teacher's own phone.
+  const [staffRoom, phone] = [await session(), await session()];
+  const me = "{ me { accountId } }";
+  await read(staffRoom.accessToken, me);
+
+  const out = await command(undefined, "logout", { refreshToken: staffRoom.refreshToken });
+  expect(out.errors).toBeUndefined();
+  // Identity writes the entry before it answers; the gateway's watch applies it at once.
+  await eventually(async () => {
+    const a = await gql(staffRoom.accessToken, me);
+    expect(a.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+  }, 30_000);
+  expect((await read(phone.accessToken, me)).me).toBeTruthy();
+  // The logged-out session cannot be refreshed into a new token either.
+  const refreshed = await command(undefined, "refreshToken", {
+    refreshToken: staffRoom.refreshToken,
+  });
+  expect(refreshed.code).toBe("UNAUTHENTICATED");
+}, 120_000);
