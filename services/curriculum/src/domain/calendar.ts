@@ -1,9 +1,11 @@
 import type { Decider, NewEvent, RecordedEvent } from "@otmetka/eventstore";
 import {
+  academicYearDays,
   addDays,
   type CivilDate,
   civilDate,
   eachDay,
+  formatAcademicYear,
   isoWeekday,
   isTimeZone,
   quoteInput,
@@ -150,10 +152,9 @@ function defineYear(
   if (state.year)
     throw refused(
       "academic_year",
-      `${c.startYear}/${c.startYear + 1} is already defined for this school`,
+      `${formatAcademicYear(c.startYear)} is already defined for this school`,
     );
-  const academicStart = `${c.startYear}-09-01`;
-  const academicEnd = `${c.startYear + 1}-08-31`;
+  const { firstDay: academicStart, lastDay: academicEnd } = academicYearDays(c.startYear);
   const firstDay = civilDate("first_day", c.firstDay || academicStart);
   const lastDay = civilDate("last_day", c.lastDay || `${c.startYear + 1}-05-31`);
   if (firstDay < academicStart || firstDay > academicEnd) {

@@ -1,5 +1,5 @@
 import type { Decider, NewEvent, RecordedEvent } from "@otmetka/eventstore";
-import { type CivilDate, civilDate } from "@otmetka/service-kit";
+import { type CivilDate, civilDate, formatAcademicYear } from "@otmetka/service-kit";
 import { type EndTeacherAssignmentCommand, endTeacherAssignment } from "./assignment-end.js";
 import { invalidInput, notFound, refused } from "./errors.js";
 import {
@@ -210,7 +210,7 @@ function checkTarget(t: Target, school: SchoolFacts): ClassGroupFacts {
   if (cg.startYear !== school.startYear) {
     throw refused(
       "class_group_id",
-      `class group ${t.classGroupId} is of ${cg.startYear}/${cg.startYear + 1}, not ${school.startYear}/${school.startYear + 1}`,
+      `class group ${t.classGroupId} is of ${formatAcademicYear(cg.startYear)}, not ${formatAcademicYear(school.startYear)}`,
     );
   }
   if (cg.closed) throw refused("class_group_id", `class group ${t.classGroupId} is closed`);

@@ -1,6 +1,13 @@
 import { payloadHash } from "@otmetka/eventstore";
 import { journalStreamId } from "@otmetka/proto/journal-stream";
-import { addDays, type CivilDate, civilDateIn, hasRole, requireRole } from "@otmetka/service-kit";
+import {
+  addDays,
+  type CivilDate,
+  civilDateIn,
+  formatAcademicYear,
+  hasRole,
+  requireRole,
+} from "@otmetka/service-kit";
 import { invalidInput, notReplicatedYet } from "../domain/errors.js";
 import type { JournalRefJson } from "../domain/events.js";
 import type { Actor, Enrollment, JournalInfo, LessonFact } from "../domain/journal-commands.js";
@@ -113,7 +120,7 @@ export async function journalContext(
   if (cg.startYear !== k.startYear)
     throw invalidInput(
       "journal.academic_year",
-      `class group ${k.classGroupId} is of ${cg.startYear}/${cg.startYear + 1}`,
+      `class group ${k.classGroupId} is of ${formatAcademicYear(cg.startYear)}`,
     );
   if (!f.grading) throw notReplicatedYet("journal.subject_id", "subject", k.subjectId);
   checkSubgroup(k, f);

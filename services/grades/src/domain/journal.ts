@@ -1,5 +1,10 @@
 import type { Decider, NewEvent } from "@otmetka/eventstore";
-import { type CivilDate, DomainError } from "@otmetka/service-kit";
+import {
+  academicYearDays,
+  type CivilDate,
+  DomainError,
+  formatAcademicYear,
+} from "@otmetka/service-kit";
 import { invalidInput, type JournalRule, notReplicatedYet, ruleViolated } from "./errors.js";
 import { type AbsenceReason, newEvent } from "./events.js";
 import {
@@ -210,8 +215,8 @@ function checkInSchoolYear(
   startYear: number,
   year: SchoolYear | null,
 ) {
-  const span = `${startYear}/${startYear + 1}`;
-  const bounds = year ?? { firstDay: `${startYear}-09-01`, lastDay: `${startYear + 1}-08-31` };
+  const span = formatAcademicYear(startYear);
+  const bounds = year ?? academicYearDays(startYear);
   const what = year
     ? `the school year ${span} (${bounds.firstDay}..${bounds.lastDay}, its first and last lesson days)`
     : `the academic year ${span} (${bounds.firstDay}..${bounds.lastDay})`;
