@@ -67,38 +67,47 @@ export class Targets {
 
   /**
    * Of many people in one query (GetPeople's batch): each person's current schools (as
-   * `person`) and former schools — those that held them before and hold them no longer (a past
-   * stay's, the registering one, a staff school left: SQL `person_former_schools`), which read
-   * the name only (personal-data-access.ts). Unknown people are left out.
+   * `person`). Unknown people are left out.
    */
-  async schoolsOfPeople(
+  currentSchoolsOfPeople(personIds: readonly string[]): Promise<Map<string, ScopeTarget[]>> {
+    return this.schoolsOfMany("person_schools", personIds);
+  }
+
+  /**
+   * Of many people in one query: the schools that held each before and hold them no longer (a
+   * past stay's, the registering one, a staff school left: SQL `person_former_schools`), which
+   * read the name only (personal-data-access.ts). Unknown people are left out.
+   */
+  formerSchoolsOfPeople(personIds: readonly string[]): Promise<Map<string, ScopeTarget[]>> {
+    return this.schoolsOfMany("person_former_schools", personIds);
+  }
+
+  private async schoolsOfMany(
+    fn: "person_schools" | "person_former_schools",
     personIds: readonly string[],
-  ): Promise<Map<string, { current: ScopeTarget[]; former: ScopeTarget[] }>> {
+  ): Promise<Map<string, ScopeTarget[]>> {
+    const ids = personIds.filter((id) => UUID.test(id));
+    const out = new Map<string, ScopeTarget[]>();
+    if (ids.length === 0) return out;
     const { rows } = await this.db.query<{
       person_id: string;
       school_id: string;
       municipality_id: string;
-      current: boolean;
     }>(
-      `SELECT x.person_id, x.school_id, s.municipality_id, x.current
-       FROM (SELECT p.person_id, c AS school_id, true AS current
-             FROM people p, person_schools(p.person_id) c WHERE p.person_id = ANY($1::uuid[])
-             UNION ALL
-             SELECT p.person_id, f, false
-             FROM people p, person_former_schools(p.person_id) f WHERE p.person_id = ANY($1::uuid[])
-       ) x JOIN schools s ON s.school_id = x.school_id`,
-      [personIds.filter((id) => UUID.test(id))],
+      `SELECT p.person_id, x.school_id, s.municipality_id
+       FROM people p CROSS JOIN LATERAL ${fn}(p.person_id) AS x(school_id)
+            JOIN schools s ON s.school_id = x.school_id
+       WHERE p.person_id = ANY($1::uuid[])`,
+      [ids],
     );
-    const out = new Map<string, { current: ScopeTarget[]; former: ScopeTarget[] }>();
     for (const r of rows) {
-      const entry = out.get(r.person_id) ?? { current: [], former: [] };
-      const target = {
+      const list = out.get(r.person_id) ?? [];
+      list.push({
         schoolId: r.school_id,
         municipalityId: r.municipality_id,
         regionId: this.regionId,
-      };
-      (r.current ? entry.current : entry.former).push(target);
-      out.set(r.person_id, entry);
+      });
+      out.set(r.person_id, list);
     }
     return out;
   }

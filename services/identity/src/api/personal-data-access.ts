@@ -1,5 +1,5 @@
 import type { Queryable } from "@otmetka/eventstore";
-import { type Caller, DomainError } from "@otmetka/service-kit";
+import { type Caller, DomainError, type ScopeTarget } from "@otmetka/service-kit";
 import type { PeopleAccess } from "../projections/people-queries.js";
 import { hasRoleOver, ROLES_OF, type Targets } from "./authorize.js";
 
@@ -30,12 +30,24 @@ export async function peopleAccess(
   const namesOnly = new Set<string>();
   const currentSchools = new Map<string, string[]>();
   // One query for the whole batch (not two or more per person), also for the schools returned.
-  const schools = await targets.schoolsOfPeople(personIds);
+  const current = await targets.currentSchoolsOfPeople(personIds);
+  const fully = (id: string) =>
+    id === caller.personId ||
+    children.has(id) ||
+    hasRoleOver(caller, ROLES_OF.personalData, current.get(id) ?? []);
+  // Former schools only for whom the current ones do not settle: none for a caller whose role
+  // covers the region (services, the platform, the ministry), as every known person has a
+  // current school (person_schools falls back to the last one).
+  const regionWide = hasRoleOver(caller, ROLES_OF.personalData, [targets.region()]);
+  const unsettled = regionWide ? [] : personIds.filter((id) => !fully(id));
+  const formerOf =
+    unsettled.length > 0
+      ? await targets.formerSchoolsOfPeople(unsettled)
+      : new Map<string, ScopeTarget[]>();
   for (const [i, id] of personIds.entries()) {
-    const { current, former } = schools.get(id) ?? { current: [], former: [] };
+    const former = formerOf.get(id) ?? [];
     const readable = () => {
-      if (id === caller.personId || children.has(id)) return true;
-      if (hasRoleOver(caller, ROLES_OF.personalData, current)) return true;
+      if (fully(id)) return true;
       // An empty list would mean "unscoped roles only" to hasRoleOver: a person with no former
       // school gives nothing more than their current schools did.
       if (former.length > 0 && hasRoleOver(caller, ROLES_OF.personalData, former)) {
@@ -45,7 +57,7 @@ export async function peopleAccess(
       return false;
     };
     if (readable()) {
-      currentSchools.set(id, current.map((t) => t.schoolId ?? "").sort());
+      currentSchools.set(id, (current.get(id) ?? []).map((t) => t.schoolId ?? "").sort());
       continue;
     }
     if (!o.personalData) continue;
