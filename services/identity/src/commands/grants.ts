@@ -118,10 +118,8 @@ async function changeGrant(
     account: { accountId: account.account_id, personId: account.person_id },
   });
   const command = { type, accountId: account.account_id, grant, routing };
-  const personId = account.person_id;
   // Revoking stays open: it removes what older grants left on accounts without a person.
-  if (type === "GrantRole") requirePersonForSchoolRole(grant, personId);
-  if (type === "RevokeRole" || grant.scope.kind !== "school" || personId === null) {
+  if (type === "RevokeRole" || grant.scope.kind !== "school") {
     await runCommand(deps.store, {
       streamId: streamIds.account(account.account_id),
       decider: accountGrantsDecider,
@@ -132,6 +130,7 @@ async function changeGrant(
     });
     return;
   }
+  const personId = requirePersonForSchoolRole(grant, account.person_id);
   // Decided on the person's stream too (read, no events): a leave of that school committing
   // before the grant moves it, so the grant plans again and is refused; a grant committing
   // first moves the account's stream, which the leave reads, so the leave revokes it.

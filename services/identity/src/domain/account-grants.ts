@@ -76,12 +76,12 @@ export function requireWorksAtGrantSchool(grant: Grant, staffSchools: readonly s
 }
 
 /**
- * A school-level role needs a person to work at the school: an account without one (an
- * official's, the bootstrap admin's) would hold it with no staff membership to end it, and
- * UnassignStaffFromSchool could never revoke it.
+ * GrantRole of a school-level role: the account's person, who must work at the school. An
+ * account without one (an official's, the bootstrap admin's) would hold it with no staff
+ * membership to end it, and UnassignStaffFromSchool could never revoke it.
  */
-export function requirePersonForSchoolRole(grant: Grant, personId: string | null): void {
-  if (grant.scope.kind !== "school" || personId !== null) return;
+export function requirePersonForSchoolRole(grant: Grant, personId: string | null): string {
+  if (personId !== null) return personId;
   throw refused(
     "account_id",
     `has no person: ${grant.role} at a school goes only to the account of a person who works there`,
