@@ -62,6 +62,15 @@ describe("subscriptions lose their permission", () => {
   const publish = (kind: string, id: string) =>
     nc.publish(`${root}.${kind}`, JSON.stringify({ kind, id }));
 
+  /** Notices one at a time, each read before the next (queued ones of an id are one notice). */
+  const publishEach = async (sub: Subscription, n: number, kind: string, id: string) => {
+    const seen = sub.events.length;
+    for (let i = 1; i <= n; i++) {
+      publish(kind, id);
+      await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(seen + i);
+    }
+  };
+
   it("ends a teacher's journalChanged with FORBIDDEN at the first notice after the assignment was removed", async () => {
     // T3 teaches rus in C1 (not its homeroom teacher): the assignment is the only reason.
     const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t3);
@@ -145,8 +154,7 @@ describe("subscriptions lose their permission", () => {
     const journal = `journal-${F.c1}-math-${F.year}`;
     // T1 is C1's homeroom teacher too: the class group is read, the timetable not needed.
     h.fakes.reset();
-    for (let i = 0; i < 3; i++) publish("journal", journal);
-    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(3);
+    await publishEach(sub, 3, "journal", journal);
     expect(h.fakes.calls.get("GetClassGroups")).toBe(3);
     expect(h.fakes.calls.get("GetTimetable")).toBeUndefined();
     // Notices of other journals cost nothing.
@@ -164,9 +172,7 @@ describe("subscriptions lose their permission", () => {
       `subscription { journalChanged(classGroupId: "${F.c3}", subjectId: "math") { kind id } }`,
     );
     h.fakes.reset();
-    publish("journal", `journal-${F.c3}-math-${F.year}`);
-    publish("journal", `journal-${F.c3}-math-${F.year}`);
-    await expect.poll(() => other.events.length, { timeout: 5000 }).toBe(2);
+    await publishEach(other, 2, "journal", `journal-${F.c3}-math-${F.year}`);
     expect(h.fakes.calls.get("GetClassGroups")).toBe(2);
     expect(h.fakes.calls.get("GetTimetable")).toBe(2);
     other.close();
@@ -215,11 +221,32 @@ describe("subscriptions lose their permission", () => {
       `subscription { dashboardChanged(scope: { schoolId: "${F.s1}" }) { kind id } }`,
     );
     h.fakes.reset();
-    for (let i = 0; i < 3; i++) publish("dashboard-school", F.s1);
-    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(3);
+    await publishEach(sub, 3, "dashboard-school", F.s1);
     expect(h.fakes.totalCalls()).toBe(0);
     sub.close();
   });
+  it("a burst of one journal's notices queued before the client reads is one notice and one check", async () => {
+    // T3 teaches rus in C1: a check is a GetClassGroups and a GetTimetable.
+    const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t3);
+    const sub = await subscribe(
+      teacher,
+      `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "rus") { kind id } }`,
+    );
+    const journal = `journal-${F.c1}-rus-${F.year}`;
+    h.fakes.reset();
+    // In one go, as reporting catching up sends them: all queued before the stream reads one.
+    for (let i = 0; i < 100; i++) hub.deliver({ kind: "journal", id: journal });
+    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(1);
+    // A later notice comes after any the burst would have left: the count is final then.
+    hub.deliver({ kind: "journal", id: journal });
+    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(2);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sub.events).toHaveLength(2);
+    expect(h.fakes.calls.get("GetClassGroups")).toBe(2);
+    expect(h.fakes.calls.get("GetTimetable")).toBe(2);
+    sub.close();
+  });
+
   it("ends it over WebSocket too: one FORBIDDEN error, the socket stays open", async () => {
     const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t3);
     const server = await h.listen();

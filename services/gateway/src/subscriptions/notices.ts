@@ -59,6 +59,13 @@ export class NoticeHub {
     let done = false;
     const listener: Listener = (n) => {
       if (!match(n)) return;
+      // A hint already waiting says the same (the client sees kind and id only): one refetch,
+      // one policy check, however many commits a burst (reporting catching up) announced.
+      const waiting = queue.findIndex((q) => q.kind === n.kind && q.id === n.id);
+      if (waiting >= 0) {
+        queue[waiting] = n;
+        return;
+      }
       // A slow client keeps only the latest 100 hints: they are refetch triggers.
       if (queue.length >= 100) queue.shift();
       queue.push(n);
