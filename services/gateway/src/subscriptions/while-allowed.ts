@@ -7,25 +7,50 @@ import type { GatewayContext } from "../context.js";
  * before each notice is handed on (not per field of the event), and the first refusal ends the
  * stream with the policy's own error (FORBIDDEN naming the argument, as the query answers).
  * A plain iterator like whileCallerValid: `return` must end a stream waiting for a notice.
+ * Once ended (`return`, `throw`, a refusal) it answers done, also to a `next` whose check was
+ * still running: no notice after the consumer let go.
  */
 export function whileAllowed<T>(
   inner: AsyncIterator<T>,
   check: () => Promise<unknown>,
 ): AsyncIterableIterator<T> {
+  let ended = false;
+  const done = (): IteratorResult<T> => ({ value: undefined, done: true });
+  // The inner stream's own trouble ending must not hide why it ended (a refusal, the caller's
+  // throw): the slot and the hub's listener are given back by its return either way.
+  const end = async (value?: unknown) => {
+    ended = true;
+    try {
+      await inner.return?.(value);
+    } catch {}
+  };
   const it: AsyncIterableIterator<T> = {
     async next() {
+      if (ended) return done();
       const r = await inner.next();
-      if (r.done) return r;
+      if (r.done || ended) return ended ? done() : r;
       try {
         await check();
       } catch (err) {
-        await inner.return?.();
+        if (ended) return done();
+        await end();
         throw err;
       }
-      return r;
+      return ended ? done() : r;
     },
     async return(value?: unknown) {
-      return (await inner.return?.(value)) ?? { value: undefined, done: true };
+      ended = true;
+      return (await inner.return?.(value)) ?? done();
+    },
+    async throw(err?: unknown) {
+      ended = true;
+      try {
+        if (inner.throw) await inner.throw(err);
+        else throw err;
+        return done();
+      } finally {
+        await end();
+      }
     },
     [Symbol.asyncIterator]() {
       return it;
