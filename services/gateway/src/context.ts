@@ -69,6 +69,11 @@ export interface GatewayContext {
   claims: WeakMap<object, string>;
   /** Today's civil date (UTC), for rosters and the default academic year. */
   today: string;
+  /**
+   * The gateway's clock as a civil date, asked again: an open subscription's re-check uses
+   * the date of its notice, not `today` of when it opened.
+   */
+  dateNow: () => string;
   /** With the dashboard cache on: the scopes of the dashboards this request read (loaders.ts). */
   dashboardScopes?: Set<string>;
 }

@@ -509,6 +509,7 @@ export function createGateway(
         audit: new AuditCollector(),
         claims: new WeakMap(),
         today: today(now()),
+        dateNow: () => today(now()),
       };
     },
   });

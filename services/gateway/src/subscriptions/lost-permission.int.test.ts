@@ -1,6 +1,6 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { messagingNames } from "@otmetka/messaging";
-import { createLogger } from "@otmetka/service-kit";
+import { createLogger, manualClock } from "@otmetka/service-kit";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openSubscription, type Subscription } from "../e2e/sse.js";
@@ -28,18 +28,22 @@ describe("subscriptions lose their permission", () => {
   let h: GatewayHarness;
   let root: string;
   const hub = new NoticeHub();
+  // The gateway's clock: 2026-10-15 unless a test moves it (the harness's default).
+  const OPENED = "2026-10-15T10:00:00Z";
+  const clock = manualClock(OPENED);
 
   beforeAll(async () => {
     nc = await connect({ servers: env.natsUrl });
     root = `${messagingNames(env.natsPrefix).eventRoot("reporting")}.changed`;
     hub.start(nc, `${root}.>`, createLogger({ service: "gateway-test", level: "silent" }));
     await nc.flush();
-    h = await startGatewayHarness({ notices: hub });
+    h = await startGatewayHarness({ notices: hub, now: () => clock.now() });
   });
   afterEach(() => {
     h.fakes.failures.clear();
     h.fakes.teaching = TEACHING.map((t) => ({ ...t }));
     h.fakes.guardianChildren.set(F.g1, [F.p1]);
+    clock.set(OPENED);
   });
   afterAll(async () => {
     hub.stop();
@@ -225,6 +229,32 @@ describe("subscriptions lose their permission", () => {
     expect(h.fakes.totalCalls()).toBe(0);
     sub.close();
   });
+  it("ends a journalChanged open across the midnight after the assignment's last day (the date of the notice, not of the opening)", async () => {
+    // T3's rus in C1 ends today, 2026-10-15; the subscription opens a minute before midnight.
+    h.fakes.teaching = h.fakes.teaching.map((t) =>
+      t.teacherId === F.t3 ? { ...t, lastDay: "2026-10-15" } : t,
+    );
+    clock.set("2026-10-15T23:59:00Z");
+    const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t3);
+    const sub = await subscribe(
+      teacher,
+      `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "rus") { kind id } }`,
+    );
+    const journal = `journal-${F.c1}-rus-${F.year}`;
+    publish("journal", journal);
+    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(1);
+    expect(sub.events[0]).toEqual({ data: { journalChanged: { kind: "journal", id: journal } } });
+
+    clock.set("2026-10-16T00:01:00Z");
+    publish("journal", journal);
+    await expect.poll(() => sub.ended, { timeout: 5000 }).toBe(true);
+    expect(sub.events).toHaveLength(2);
+    expect(sub.events[1]?.errors?.[0]?.extensions).toMatchObject({
+      code: "FORBIDDEN",
+      field: "classGroupId",
+    });
+  });
+
   it("a burst of one journal's notices queued before the client reads is one notice and one check", async () => {
     // T3 teaches rus in C1: a check is a GetClassGroups and a GetTimetable.
     const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t3);

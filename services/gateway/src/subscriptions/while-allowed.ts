@@ -62,7 +62,9 @@ export function whileAllowed<T>(
 /**
  * The context a policy runs in again for a notice: the subscription's, with loaders of its own,
  * so teaching assignments, homeroom teachers, guardian links and pupils' schools are asked anew
- * (the request's loaders keep their first answers as long as the subscription is open). What
+ * (the request's loaders keep their first answers as long as the subscription is open), and
+ * with the gateway's date at the notice (`today` of the opening request would keep an ended
+ * assignment's last day for as long as the subscription stays open). What
  * identity never changes is reused from the request: a school's municipality (placements.ts)
  * and the municipalities a scope was found in, so a dashboard of a school or wider is checked
  * against the token's grants alone, without a call.
@@ -70,15 +72,21 @@ export function whileAllowed<T>(
 export function recheckContext(ctx: GatewayContext): () => GatewayContext {
   const { backends } = ctx;
   // Without backends (no gateway builds such a context) there is nothing fresher to ask.
-  if (!backends) return () => ctx;
+  if (!backends) return () => ({ ...ctx, today: ctx.dateNow() });
   const md = bearerMetadata(ctx.caller.token);
   const opened = ctx.loaders;
-  return () => ({
-    ...ctx,
-    loaders: lazyLoaders(() => ({
-      ...createLoaders(backends, md, () => ctx.today),
-      schools: opened.schools,
-      municipalities: opened.municipalities,
-    })),
-  });
+  return () => {
+    // The day of the notice: an assignment that ended yesterday no longer counts, also for a
+    // subscription opened before midnight.
+    const today = ctx.dateNow();
+    return {
+      ...ctx,
+      today,
+      loaders: lazyLoaders(() => ({
+        ...createLoaders(backends, md, () => today),
+        schools: opened.schools,
+        municipalities: opened.municipalities,
+      })),
+    };
+  };
 }
