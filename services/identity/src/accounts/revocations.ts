@@ -5,6 +5,7 @@ import {
   InvalidMessagingArgument,
   type MessagingNames,
   openRevocationsBucket,
+  REVOCATION_TTL_MS,
   type RetryPolicy,
   type Revocation,
   type RevocationReason,
@@ -59,8 +60,9 @@ export function revocationOf(event: {
 /**
  * Puts the entry that ends the access tokens of one session (refresh family; the tokens'
  * `sid`), leaving the account's other sessions alone: Logout, and a family revoked because a
- * refresh token was used twice. `endedAt` is when the family ended; callers hold its row lock,
- * so no token of it is signed after. The leeway covers clock skew between identity instances
+ * refresh token was used twice. `endedAt` is when the family ended, as committed (its
+ * `revoked_at`): no token of it is signed after. Callers put it after that commit, holding no
+ * connection or row lock while NATS answers (or times out). The leeway covers clock skew between identity instances
  * (the token may have been signed by another); since the family never signs again it costs
  * nothing. Repeating it with the same `endedAt` writes nothing.
  */
@@ -75,6 +77,17 @@ export async function revokeSessionAccess(
     { accountId: family.accountId, sessionId: family.familyId },
     { revokedAt: endedAt.getTime() + REVOCATION_LEEWAY_MS, reason },
   );
+}
+
+/**
+ * Whether a session (refresh family) that ended at `endedAt` may still have an access token a
+ * verifier accepts, so that its entry is needed. Its tokens were signed by its end (plus the
+ * leeway across instances) and live at most the longest IDENTITY_ACCESS_TOKEN_TTL_SECONDS
+ * (3600 s) — not the current setting: lowering it does not shorten tokens already signed —
+ * and verifiers allow 5 s of clock tolerance. The bucket's TTL (3600 s + 60 s) covers all of it.
+ */
+export function sessionMayHaveValidTokens(endedAt: Date, now: Date): boolean {
+  return endedAt.getTime() + REVOCATION_TTL_MS > now.getTime();
 }
 
 export interface RevocationWriter {

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { inOwnTransaction } from "@otmetka/eventstore";
-import { DomainError, hasControlCharacter } from "@otmetka/service-kit";
+import { DomainError, hasControlCharacter, type Logger } from "@otmetka/service-kit";
 import type pg from "pg";
 import { invalidInput, refused } from "../domain/errors.js";
 import { afterFailure, afterSuccess, isLocked, type LockoutState } from "../domain/lockout.js";
 import { type AccountRow, disabledReason, grantsOf } from "./accounts.js";
 import type { AuthDeps } from "./deps.js";
-import { revokeSessionAccess } from "./revocations.js";
+import { revokeSessionAccess, sessionMayHaveValidTokens } from "./revocations.js";
 import {
   dummyPasswordHash,
   newSecret,
@@ -164,6 +164,12 @@ export async function login(
   };
 }
 
+/** A session (refresh family) ended in a committed transaction, whose entry is to be put. */
+interface EndedSession {
+  family: { accountId: string; familyId: string };
+  endedAt: Date;
+}
+
 /**
  * Spends a refresh token for a new pair in the same family (grants are read again, so a
  * revocation takes effect here). A token presented a second time means it was copied: the
@@ -171,7 +177,11 @@ export async function login(
  * its absolute lifetime (IDENTITY_REFRESH_FAMILY_MAX_AGE_SECONDS from its login) is ended, so
  * rotating a stolen token does not keep a session alive forever.
  */
-export async function refresh(deps: AuthDeps, input: { refreshToken: string }): Promise<TokenPair> {
+export async function refresh(
+  deps: AuthDeps,
+  input: { refreshToken: string },
+  logger: Logger,
+): Promise<TokenPair> {
   if (input.refreshToken === "") throw invalidInput("refresh_token", "is required");
   const outcome = await inTransaction(deps, async (c) => {
     const { rows } = await c.query<{
@@ -180,10 +190,11 @@ export async function refresh(deps: AuthDeps, input: { refreshToken: string }): 
       expires_at: Date;
       rotated_at: Date | null;
       revoked_at: Date | null;
+      revoked_reason: string | null;
       account_id: string;
     }>(
       `SELECT t.family_id, f.created_at AS family_created_at, t.expires_at, t.rotated_at,
-              f.revoked_at, f.account_id
+              f.revoked_at, f.revoked_reason, f.account_id
        FROM refresh_tokens t JOIN refresh_families f USING (family_id)
        WHERE t.token_hash = $1 FOR UPDATE OF t, f`,
       [sha256(input.refreshToken)],
@@ -191,18 +202,28 @@ export async function refresh(deps: AuthDeps, input: { refreshToken: string }): 
     const t = rows[0];
     const now = deps.clock.now();
     if (!t) return { error: badRefresh("is unknown") };
-    if (t.revoked_at) return { error: badRefresh("its session was revoked") };
+    const family = { accountId: t.account_id, familyId: t.family_id };
+    if (t.revoked_at) {
+      // Revoked for reuse, its entry's put may have failed (below): each later use of one of
+      // its tokens puts it again while one of its access tokens may be valid (a repeat writes
+      // nothing).
+      const reused = t.revoked_reason === "reuse" && sessionMayHaveValidTokens(t.revoked_at, now);
+      return {
+        error: badRefresh("its session was revoked"),
+        ...(reused ? { ended: { family, endedAt: t.revoked_at } } : {}),
+      };
+    }
     if (t.rotated_at) {
-      // The copy's holder may hold the session's access token too: it ends with the family.
-      // Put first, under the family's lock: if the put fails, nothing is revoked (the error is
-      // the call's), and the next use of the spent token tries again.
-      const family = { accountId: t.account_id, familyId: t.family_id };
-      await revokeSessionAccess(deps.revocations, family, now, "refresh_reused");
+      // The copy's holder may hold the session's access token too: its entry is put once this
+      // revocation is committed (below).
       await c.query(
         "UPDATE refresh_families SET revoked_at = $2, revoked_reason = 'reuse' WHERE family_id = $1",
         [t.family_id, now],
       );
-      return { error: badRefresh("was already used; its session is now revoked") };
+      return {
+        error: badRefresh("was already used; its session is now revoked"),
+        ended: { family, endedAt: now },
+      };
     }
     // Checked against the current setting, not a stored end: tokens issued before families had
     // an end (or under a longer one) end with their family too.
@@ -232,8 +253,26 @@ export async function refresh(deps: AuthDeps, input: { refreshToken: string }): 
     const access = await accessTokenFor(deps, c, accounts[0], t.family_id);
     return { refresh, access };
   });
-  // Committed first: a reuse must leave its family revoked even though the call fails.
-  if ("error" in outcome) throw outcome.error;
+  // Committed first: a reuse leaves its family revoked even if NATS is down, and no connection
+  // or row lock waits for the put. A failed put is logged; the next use of a token of the
+  // family puts it again (above).
+  if ("error" in outcome) {
+    const ended: EndedSession | undefined = outcome.ended;
+    if (ended) {
+      await revokeSessionAccess(
+        deps.revocations,
+        ended.family,
+        ended.endedAt,
+        "refresh_reused",
+      ).catch((err: unknown) =>
+        logger.warn(
+          { err, account_id: ended.family.accountId, sid: ended.family.familyId },
+          "reused refresh token: session revoked, its access tokens' entry not put (put again at the next use of its tokens)",
+        ),
+      );
+    }
+    throw outcome.error;
+  }
   return {
     accessToken: outcome.access.token,
     expiresIn: outcome.access.expiresIn,
@@ -242,17 +281,29 @@ export async function refresh(deps: AuthDeps, input: { refreshToken: string }): 
   };
 }
 
+const revocationUnavailable = () =>
+  new DomainError(
+    "unavailable",
+    "refresh_token: its session is ended, but its access tokens could not be revoked yet; retry Logout",
+    { field: "refresh_token" },
+  );
+
 /**
  * Ends the refresh token's family and the access tokens of that session (the tokens carrying
  * its id as `sid`); the account's other sessions keep working. An unknown token is not an
- * error. The session's revocation entry is put first, under the family's row lock (no refresh
- * signs in it meanwhile): a failed put changes nothing (the caller retries). A family already
- * ended (revoked for any reason, expired) still gets its entry, at its end, while a token of
- * it may be valid; a repeat writes nothing.
+ * error. The family is revoked and committed first, then the session's revocation entry is
+ * put, holding no connection or row lock meanwhile: a failed put (a NATS outage) answers
+ * UNAVAILABLE with the refresh token already dead, and a retry puts the entry. A family already
+ * ended (revoked for any reason, expired) gets its entry at its end while a token of it may be
+ * valid; a repeat writes nothing.
  */
-export async function logout(deps: AuthDeps, input: { refreshToken: string }): Promise<void> {
+export async function logout(
+  deps: AuthDeps,
+  input: { refreshToken: string },
+  logger: Logger,
+): Promise<void> {
   if (input.refreshToken === "") throw invalidInput("refresh_token", "is required");
-  await inTransaction(deps, async (c) => {
+  const ended = await inTransaction(deps, async (c): Promise<EndedSession | undefined> => {
     const { rows } = await c.query<{
       family_id: string;
       account_id: string;
@@ -264,24 +315,28 @@ export async function logout(deps: AuthDeps, input: { refreshToken: string }): P
       [sha256(input.refreshToken)],
     );
     const family = rows[0];
-    if (!family) return;
+    if (!family) return undefined;
     const now = deps.clock.now();
-    const endedAt = family.revoked_at ?? now;
-    // Its tokens were all signed by its end: an access-token lifetime later none is valid.
-    if (endedAt.getTime() + deps.signer.ttlSeconds * 1000 > now.getTime()) {
-      await revokeSessionAccess(
-        deps.revocations,
-        { accountId: family.account_id, familyId: family.family_id },
-        endedAt,
-        "logout",
+    if (!family.revoked_at) {
+      await c.query(
+        "UPDATE refresh_families SET revoked_at = $2, revoked_reason = 'logout' WHERE family_id = $1",
+        [family.family_id, now],
       );
     }
-    if (family.revoked_at) return;
-    await c.query(
-      "UPDATE refresh_families SET revoked_at = $2, revoked_reason = 'logout' WHERE family_id = $1",
-      [family.family_id, now],
-    );
+    const endedAt = family.revoked_at ?? now;
+    if (!sessionMayHaveValidTokens(endedAt, now)) return undefined;
+    return { family: { accountId: family.account_id, familyId: family.family_id }, endedAt };
   });
+  if (!ended) return;
+  try {
+    await revokeSessionAccess(deps.revocations, ended.family, ended.endedAt, "logout");
+  } catch (err) {
+    logger.warn(
+      { err, account_id: ended.family.accountId, sid: ended.family.familyId },
+      "logout: session revoked, its access tokens' entry not put (the client retries)",
+    );
+    throw revocationUnavailable();
+  }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -72,9 +72,9 @@ export function createAuthService(o: {
       logger.info({ account_id: res.accountId }, "login");
       return { accountId: res.accountId, tokens: pair(res.tokens) };
     }),
-    refresh: open(async (req) => ({ tokens: pair(await refresh(deps, req)) })),
+    refresh: open(async (req) => ({ tokens: pair(await refresh(deps, req, logger)) })),
     logout: open(async (req) => {
-      await logout(deps, req);
+      await logout(deps, req, logger);
       return {};
     }),
     issueServiceToken: open(async (req) => issueServiceToken(deps, req)),
