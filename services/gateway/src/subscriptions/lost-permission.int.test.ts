@@ -43,6 +43,8 @@ describe("subscriptions lose their permission", () => {
     h.fakes.failures.clear();
     h.fakes.teaching = TEACHING.map((t) => ({ ...t }));
     h.fakes.guardianChildren.set(F.g1, [F.p1]);
+    h.fakes.homerooms.set(F.c1, F.t1);
+    h.fakes.currentSchools.clear();
     clock.set(OPENED);
   });
   afterAll(async () => {
@@ -252,6 +254,46 @@ describe("subscriptions lose their permission", () => {
     expect(sub.events[1]?.errors?.[0]?.extensions).toMatchObject({
       code: "FORBIDDEN",
       field: "classGroupId",
+    });
+  });
+
+  it("ends a homeroom teacher's journalChanged once another teacher is the class group's homeroom teacher", async () => {
+    // T1 is C1's homeroom teacher and has no assignment for rus there: the homeroom is the reason.
+    const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t1);
+    const sub = await subscribe(
+      teacher,
+      `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "rus") { kind id } }`,
+    );
+    const journal = `journal-${F.c1}-rus-${F.year}`;
+    publish("journal", journal);
+    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(1);
+    // identity's AssignHomeroomTeacher: T3 takes C1.
+    h.fakes.homerooms.set(F.c1, F.t3);
+    publish("journal", journal);
+    await expect.poll(() => sub.ended, { timeout: 5000 }).toBe(true);
+    expect(sub.events).toHaveLength(2);
+    expect(sub.events[1]?.errors?.[0]?.extensions).toMatchObject({
+      code: "FORBIDDEN",
+      field: "classGroupId",
+    });
+  });
+
+  it("ends a school admin's diaryChanged once the pupil left the school", async () => {
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
+    const sub = await subscribe(
+      admin,
+      `subscription { diaryChanged(studentId: "${F.p1}") { kind id } }`,
+    );
+    publish("diary", F.p1);
+    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(1);
+    // identity: P1 transferred to S2 (S1 a former school: the name only, current_school_ids [S2]).
+    h.fakes.currentSchools.set(F.p1, [F.s2]);
+    publish("diary", F.p1);
+    await expect.poll(() => sub.ended, { timeout: 5000 }).toBe(true);
+    expect(sub.events).toHaveLength(2);
+    expect(sub.events[1]?.errors?.[0]?.extensions).toMatchObject({
+      code: "FORBIDDEN",
+      field: "studentId",
     });
   });
 

@@ -17,13 +17,22 @@ import {
   type ReportingServiceServer,
   ReportingServiceService,
 } from "@otmetka/proto/reporting/v1/reporting_service";
-import { createLogger, type GrpcServer, startGrpcServer } from "@otmetka/service-kit";
+import {
+  type Caller,
+  createLogger,
+  type GrpcServer,
+  hasRole,
+  parseRoleClaim,
+  type Role,
+  startGrpcServer,
+} from "@otmetka/service-kit";
 import { REPORTING_MAX_BATCH } from "../backends/loaders.js";
 import {
   ACCOUNTS,
   CLASS_GROUPS,
   EXEMPTIONS,
   F,
+  type FixturePerson,
   PEOPLE,
   ROSTERS,
   SUBGROUPS,
@@ -53,6 +62,10 @@ export interface FakeServices {
   teaching: { teacherId: string; classGroupId: string; subjectId: string; lastDay?: string }[];
   /** Identity's guardian links now, guardian → children: a test may end one. */
   guardianChildren: Map<string, string[]>;
+  /** Identity's homeroom teachers now, class group → teacher (AssignHomeroomTeacher). */
+  homerooms: Map<string, string>;
+  /** Identity's current schools of a person when a test moved them (else the fixture's). */
+  currentSchools: Map<string, string[]>;
   totalCalls(): number;
   reset(): void;
   stop(): Promise<void>;
@@ -82,6 +95,67 @@ function unary(name: string, f: FakeServices, fn: Handler) {
       );
   };
 }
+
+const homeroomsOfFixture = () =>
+  new Map(CLASS_GROUPS.flatMap((c) => (c.homeroom ? [[c.id, c.homeroom] as const] : [])));
+
+/** The call's caller from its bearer token's claims (the gateway verified it already). */
+function tokenCaller(md: Metadata): Caller {
+  const bearer = String(md.get("authorization")[0] ?? "");
+  const payload = bearer.split(".")[1] ?? "";
+  const claims = JSON.parse(Buffer.from(payload, "base64url").toString() || "{}") as {
+    sub?: string;
+    pid?: string;
+    roles?: string[];
+  };
+  return {
+    kind: "user",
+    accountId: claims.sub ?? "",
+    ...(claims.pid ? { personId: claims.pid } : {}),
+    grants: (claims.roles ?? []).map(parseRoleClaim),
+    token: bearer,
+  };
+}
+
+const currentSchoolsOf = (f: FakeServices, p: FixturePerson) =>
+  f.currentSchools.get(p.id) ?? p.currentSchools ?? [p.schoolId];
+
+/**
+ * Identity's readers of a person's current_school_ids (peopleAccess): the person, a linked
+ * guardian, a personal-data role over one of their current or former schools; anyone else
+ * gets none.
+ */
+function readerOfSchools(
+  f: FakeServices,
+  caller: Caller,
+  p: FixturePerson,
+  municipalityOf: (schoolId: string) => string,
+): boolean {
+  if (caller.personId === p.id) return true;
+  const guardian = caller.personId && hasRole(caller, "GUARDIAN");
+  if (guardian && f.guardianChildren.get(caller.personId ?? "")?.includes(p.id)) return true;
+  const current = currentSchoolsOf(f, p);
+  const schools = current.includes(p.schoolId) ? current : [...current, p.schoolId];
+  return PERSONAL_DATA_ROLES.some((role) =>
+    schools.some((schoolId) =>
+      hasRole(caller, role, {
+        schoolId,
+        municipalityId: municipalityOf(schoolId),
+        regionId: F.region,
+      }),
+    ),
+  );
+}
+
+/** identity's ROLES_OF.personalData. */
+const PERSONAL_DATA_ROLES: Role[] = [
+  "PLATFORM_ADMIN",
+  "SERVICE",
+  "MINISTRY_OFFICER",
+  "MUNICIPAL_OFFICER",
+  "SCHOOL_ADMIN",
+  "TEACHER",
+];
 
 const grpcError = (code: number, details: string) =>
   Object.assign(new Error(details), {
@@ -162,6 +236,8 @@ export async function startFakeServices(): Promise<FakeServices> {
     requests: new Map(),
     teaching: TEACHING.map((t) => ({ ...t })),
     guardianChildren: new Map([[F.g1, [F.p1]]]),
+    homerooms: homeroomsOfFixture(),
+    currentSchools: new Map(),
     totalCalls: () => [...f.calls.values()].reduce((a, b) => a + b, 0),
     reset() {
       f.calls.clear();
@@ -190,9 +266,10 @@ export async function startFakeServices(): Promise<FakeServices> {
     academicYear: { startYear: F.year },
     gradeLevel: 5,
     letter: c.letter,
-    homeroomTeacherId: c.homeroom,
     closed: false,
   }));
+  const municipalityOf = (schoolId: string) =>
+    schools.find((s) => s.schoolId === schoolId)?.municipalityId ?? "";
   const u = (name: string, fn: Handler) => unary(name, f, fn);
 
   const identity: Partial<IdentityServiceServer> = {
@@ -216,13 +293,15 @@ export async function startFakeServices(): Promise<FakeServices> {
       ),
     })),
     getClassGroups: u("GetClassGroups", (r: { classGroupIds: string[]; schoolId: string }) => ({
-      classGroups: classGroups.filter((c) =>
-        r.classGroupIds.length
-          ? r.classGroupIds.includes(c.classGroupId)
-          : c.schoolId === r.schoolId,
-      ),
+      classGroups: classGroups
+        .filter((c) =>
+          r.classGroupIds.length
+            ? r.classGroupIds.includes(c.classGroupId)
+            : c.schoolId === r.schoolId,
+        )
+        .map((c) => ({ ...c, homeroomTeacherId: f.homerooms.get(c.classGroupId) ?? "" })),
     })),
-    getPeople: u("GetPeople", (r: { personIds: string[]; includePersonalData: boolean }) => ({
+    getPeople: u("GetPeople", (r: { personIds: string[]; includePersonalData: boolean }, md) => ({
       people: PEOPLE.filter((p) => r.personIds.includes(p.id)).map((p) => ({
         personId: p.id,
         kind: p.kind,
@@ -232,7 +311,9 @@ export async function startFakeServices(): Promise<FakeServices> {
         legalHold: false,
         portalConsent: false,
         portalId: "",
-        currentSchoolIds: p.currentSchools ?? [p.schoolId],
+        currentSchoolIds: readerOfSchools(f, tokenCaller(md), p, municipalityOf)
+          ? currentSchoolsOf(f, p)
+          : [],
         personalDataNamesOnly: r.includePersonalData && !p.erased && (p.namesOnly ?? false),
         ...(r.includePersonalData && !p.erased
           ? {
