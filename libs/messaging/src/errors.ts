@@ -85,3 +85,17 @@ export class ProvisioningTimeout extends MessagingError {
     );
   }
 }
+
+/**
+ * A retried delete of a partition's consumer found it re-created since it was read (another
+ * `created`): the partition's next lease holder made it, so it is left alone.
+ */
+export class PartitionConsumerReplaced extends MessagingError {
+  override name = "PartitionConsumerReplaced";
+  constructor(
+    readonly stream: string,
+    readonly consumer: string,
+  ) {
+    super(`consumer ${consumer} of stream ${stream} was re-created by another holder meanwhile`);
+  }
+}

@@ -20,6 +20,7 @@ export {
   InvalidMessagingArgument,
   MessagingError,
   MissingEnvelopeHeader,
+  PartitionConsumerReplaced,
   ProvisioningTimeout,
   PublishOutOfSequence,
   StreamNotParked,

@@ -6,6 +6,7 @@ import {
   JetStreamApiCodes,
   JetStreamApiError,
 } from "@nats-io/jetstream";
+import { PartitionConsumerReplaced } from "./errors.js";
 import type { GroupContext } from "./group-context.js";
 import { provisioningRequest } from "./provisioning.js";
 import { partitionFilter } from "./subjects.js";
@@ -21,7 +22,9 @@ const ns = (ms: number) => ms * 1_000_000;
  *
  * Each request whose answer is lost (a busy cluster) is asked again here, in place
  * (`provisioningRequest`): once the delete has gone through, a new session would find no
- * consumer and start from sequence 1, the floor read here lost.
+ * consumer and start from sequence 1, the floor read here lost. `signal` is the worker's
+ * stop (its lease lost or given back): nothing is asked after it, since the partition's next
+ * holder may be preparing the same consumer by then.
  */
 export async function preparePartitionConsumer(
   g: Pick<
@@ -29,27 +32,35 @@ export async function preparePartitionConsumer(
     "jsm" | "names" | "stream" | "subjectRoot" | "durable" | "ackWaitMs" | "maxAckPending"
   >,
   partition: number,
+  signal?: AbortSignal,
 ): Promise<string> {
   const name = g.names.partitionDurable(g.durable, partition);
   const what = (op: string) => `${op} of consumer ${name}`;
-  let info: ConsumerInfo | undefined;
-  try {
-    info = await provisioningRequest(g.stream, what("info"), () =>
-      g.jsm.consumers.info(g.stream, name),
-    );
-  } catch (err) {
-    if (!isConsumerNotFound(err)) throw err;
-  }
+  const info = await provisioningRequest(g.stream, what("info"), () => infoOrNone(g, name), {
+    signal,
+  });
   if (info && info.num_ack_pending === 0 && info.num_redelivered === 0) return name;
   const floor = info?.ack_floor.stream_seq ?? 0;
-  // A delete asked again after its first went through unanswered finds nothing: done. Only
-  // this partition's lease holder prepares its consumer, so none is created in between.
   if (info) {
-    await provisioningRequest(g.stream, what("delete"), () =>
-      g.jsm.consumers.delete(g.stream, name).catch((err: unknown) => {
-        if (isConsumerNotFound(err)) return true;
-        throw err;
-      }),
+    let asked = false;
+    await provisioningRequest(
+      g.stream,
+      what("delete"),
+      async () => {
+        if (asked) {
+          // Ours may have gone through unanswered: none left is done, and one created since
+          // (another `created`) is the next holder's, in use: never delete that.
+          const now = await infoOrNone(g, name);
+          if (!now) return true;
+          if (now.created !== info.created) throw new PartitionConsumerReplaced(g.stream, name);
+        }
+        asked = true;
+        return g.jsm.consumers.delete(g.stream, name).catch((err: unknown) => {
+          if (isConsumerNotFound(err)) return true;
+          throw err;
+        });
+      },
+      { signal },
     );
   }
   const config: Partial<ConsumerConfig> = {
@@ -65,9 +76,22 @@ export async function preparePartitionConsumer(
       ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 }
       : { deliver_policy: DeliverPolicy.All }),
   };
-  // Asked again after a timeout: JetStream answers a creation with the same config as a success.
-  await provisioningRequest(g.stream, what("add"), () => g.jsm.consumers.add(g.stream, config));
+  // Asked again after a timeout: JetStream answers a creation with the same config as a
+  // success, and refuses one with another (a consumer the next holder created meanwhile).
+  await provisioningRequest(g.stream, what("add"), () => g.jsm.consumers.add(g.stream, config), {
+    signal,
+  });
   return name;
+}
+
+function infoOrNone(
+  g: Pick<GroupContext, "jsm" | "stream">,
+  name: string,
+): Promise<ConsumerInfo | undefined> {
+  return g.jsm.consumers.info(g.stream, name).catch((err: unknown) => {
+    if (isConsumerNotFound(err)) return undefined;
+    throw err;
+  });
 }
 
 function isConsumerNotFound(err: unknown): boolean {

@@ -83,7 +83,7 @@ export class PartitionWorker {
 
   /** One consume() of the partition's durable consumer, until it fails or must restart. */
   private async session(signal: AbortSignal): Promise<void> {
-    const name = await preparePartitionConsumer(this.g, this.partition);
+    const name = await preparePartitionConsumer(this.g, this.partition, signal);
     this.g.counters.sessions++;
     const consumer = await this.g.js.consumers.get(this.g.stream, name);
     const messages = await consumer.consume({ max_messages: this.g.batch, expires: 5000 });

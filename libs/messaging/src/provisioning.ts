@@ -110,6 +110,8 @@ const NOT_YET_KNOWN_ATTEMPTS = 10;
  *   an update and may answer an info first, may not have applied that creation yet and says
  *   "stream not found" for a moment: asked again, 10 answers in all (about 2 s of pauses);
  * - any other error is passed on at once.
+ * - `signal` aborted (the caller lost the right to act, e.g. its partition lease): nothing
+ *   is asked (again) after that; the signal's reason is thrown. A request already sent runs on.
  * Only for requests whose repetition does what one would: a delete only where "not found"
  * on the repeat counts as done (preparePartitionConsumer).
  */
@@ -117,11 +119,12 @@ export async function provisioningRequest<T>(
   stream: string,
   operation: string,
   request: () => Promise<T>,
-  o: { untilKnown?: boolean } = {},
+  o: { untilKnown?: boolean; signal?: AbortSignal } = {},
 ): Promise<T> {
   let timeouts = 0;
   let notFound = 0;
   for (;;) {
+    o.signal?.throwIfAborted();
     try {
       return await request();
     } catch (err) {
@@ -129,9 +132,9 @@ export async function provisioningRequest<T>(
         if (++timeouts >= PROVISIONING_TRIES) {
           throw new ProvisioningTimeout(stream, operation, timeouts, { cause: err });
         }
-        await sleep(timeoutPause(timeouts));
+        await sleep(timeoutPause(timeouts), undefined, { signal: o.signal });
       } else if (o.untilKnown && isStreamNotFound(err) && ++notFound < NOT_YET_KNOWN_ATTEMPTS) {
-        await sleep(50 * notFound);
+        await sleep(50 * notFound, undefined, { signal: o.signal });
       } else {
         throw err;
       }
