@@ -67,6 +67,8 @@ export class EventConsumer {
   private g: GroupContext | undefined;
   private leases: KV | undefined;
   private readonly held = new Map<number, Held>();
+  /** Workers given back or dropped, still finishing: their partition is not taken again before. */
+  private readonly retiring = new Map<number, Promise<void>>();
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
   private watchStop: (() => void) | undefined;
@@ -128,7 +130,8 @@ export class EventConsumer {
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.loop;
-    await Promise.all([...this.held.keys()].map((p) => this.giveBack(p)));
+    for (const p of [...this.held.keys()]) this.giveBack(p);
+    await Promise.all(this.retiring.values());
     this.watchStop?.();
     await this.leases?.delete(this.memberKey()).catch(() => {});
   }
@@ -175,7 +178,7 @@ export class EventConsumer {
       }
       // Without renewals the lease runs out: stop before another instance may take over.
       for (const [p, h] of this.held) {
-        if (Date.now() - h.renewedAt > this.ttl * 0.8) await this.drop(p);
+        if (Date.now() - h.renewedAt > this.ttl * 0.8) this.drop(p);
       }
       await sleep(tick, undefined, { signal: this.stopping.signal }).catch(() => {});
     }
@@ -196,7 +199,7 @@ export class EventConsumer {
       const mine = ownerOf(p, members) === this.instanceId;
       const h = this.held.get(p);
       if (h && !mine) {
-        work.push(this.giveBack(p));
+        this.giveBack(p);
       } else if (h) {
         work.push(
           kv.update(this.leaseKey(p), this.instanceId, h.revision).then(
@@ -204,13 +207,13 @@ export class EventConsumer {
               h.revision = revision;
               h.renewedAt = Date.now();
             },
-            async (err) => {
+            (err) => {
               this.o.onError?.(err, `renewing lease of partition ${p}`);
-              await this.drop(p);
+              this.drop(p);
             },
           ),
         );
-      } else if (mine) {
+      } else if (mine && !this.retiring.has(p)) {
         work.push(
           kv.create(this.leaseKey(p), this.instanceId).then(
             async (revision) => {
@@ -245,23 +248,40 @@ export class EventConsumer {
     }
   }
 
-  /** Stops the worker and deletes the lease so the new owner need not wait for expiry. */
-  private async giveBack(p: number) {
+  /** Stops the worker, then deletes the lease so the new owner need not wait for expiry. */
+  private giveBack(p: number) {
     const h = this.held.get(p);
     if (!h) return;
     this.held.delete(p);
-    await h.worker.stop();
-    await this.leases
-      ?.delete(this.leaseKey(p), { previousSeq: h.revision })
-      .catch((err) => this.o.onError?.(err, `releasing lease of partition ${p}`));
+    this.retire(p, h, () =>
+      this.leases
+        ?.delete(this.leaseKey(p), { previousSeq: h.revision })
+        .catch((err) => this.o.onError?.(err, `releasing lease of partition ${p}`)),
+    );
   }
 
   /** The lease is (or may be) lost: stop at once, touch nothing. */
-  private async drop(p: number) {
+  private drop(p: number) {
     const h = this.held.get(p);
     if (!h) return;
     this.held.delete(p);
-    await h.worker.stop();
+    this.retire(p, h);
+  }
+
+  /**
+   * Stops the worker in the background: a handler or a consumer preparation may take long, and
+   * the coordination loop must go on renewing the other partitions' leases meanwhile.
+   */
+  private retire(p: number, h: Held, after?: () => Promise<unknown> | undefined) {
+    const done = h.worker
+      .stop()
+      .then(after)
+      .then(
+        () => {},
+        (err) => this.o.onError?.(err, `stopping partition ${p}`),
+      );
+    this.retiring.set(p, done);
+    void done.finally(() => this.retiring.delete(p));
   }
 }
 
