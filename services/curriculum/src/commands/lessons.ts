@@ -74,8 +74,10 @@ const CONCURRENCY = 8;
  * their school days. Each class group is its own transaction (its stream's events with the
  * expected version, and the command record `<command_id>:<class group>`), several at once:
  * a retry with the same command id skips the class groups already done and finishes the
- * rest; a concurrent change to a class group's stream re-plans that class group. The
- * decider never duplicates, so a regeneration appends only the difference.
+ * rest. Each append also expects the calendar and the timetable at the versions planned on:
+ * a concurrent change to the class group's stream, the calendar or the timetable re-plans that
+ * class group on fresh reads. The decider never duplicates, so a regeneration appends only the
+ * difference.
  */
 export async function generateLessons(
   deps: CurriculumDeps,
@@ -139,17 +141,14 @@ async function planSchool(
   startYear: number,
   input: GenerateLessonsInput,
 ) {
-  const calendar = (
-    await loadAggregate(deps.store, calendarStreamId(schoolId, startYear), calendarDecider)
-  ).state;
+  const basis = await readBasis(deps, schoolId, startYear);
+  const { calendar, timetable } = basis;
   const year = calendar.year;
   if (!year)
     throw refused("academic_year", "the school's calendar for this year is not defined yet");
   const from = input.from === "" ? year.firstDay : civilDate("from", input.from);
   const to = input.to === "" ? year.lastDay : civilDate("to", input.to);
   if (to < from) throw invalidInput("to", "must not precede from");
-  const recorded = await deps.store.readStream(timetableStreamId(schoolId, startYear));
-  const timetable = foldTimetable(recorded);
   const groups = timetabledClassGroups(timetable);
   const classGroups = input.classGroupIds.length > 0 ? input.classGroupIds : [...groups.keys()];
   const daysByGrade = new Map<number, ReturnType<typeof schoolDays>>();
@@ -160,18 +159,53 @@ async function planSchool(
     if (!daysByGrade.has(grade)) daysByGrade.set(grade, schoolDays(calendar, grade));
   }
   return {
+    ...basis,
     schoolId,
     startYear,
     municipalityId: year.municipalityId,
     from,
     to,
-    timetable,
-    timetableVersion: recorded.at(-1)?.version ?? 0,
     groups,
     classGroups,
     daysByGrade,
   };
 }
+
+/** What a generation plans from: the calendar (school days) and the timetable, with the versions read. */
+async function readBasis(deps: CurriculumDeps, schoolId: string, startYear: number) {
+  const [calendar, recorded] = await Promise.all([
+    loadAggregate(deps.store, calendarStreamId(schoolId, startYear), calendarDecider),
+    deps.store.readStream(timetableStreamId(schoolId, startYear)),
+  ]);
+  return {
+    calendar: calendar.state,
+    calendarVersion: calendar.version,
+    timetable: foldTimetable(recorded),
+    timetableVersion: recorded.at(-1)?.version ?? 0,
+  };
+}
+
+/**
+ * The calendar and the timetable a class group's lessons were planned from, expected at the
+ * versions read with no events: a week set to five days (SetGradeWeekLength, which appends
+ * nothing to the lesson streams), a slot ended or a substitution assigned while the generation
+ * runs makes the append fail and the class group planned again on them.
+ */
+const basisAppends = (
+  plan: Pick<SchoolPlan, "schoolId" | "startYear">,
+  versions: { calendarVersion: number; timetableVersion: number },
+): StreamAppend[] => [
+  {
+    streamId: calendarStreamId(plan.schoolId, plan.startYear),
+    expected: versions.calendarVersion,
+    events: [],
+  },
+  {
+    streamId: timetableStreamId(plan.schoolId, plan.startYear),
+    expected: versions.timetableVersion,
+    events: [],
+  },
+];
 
 async function generateForClassGroup(
   deps: CurriculumDeps,
@@ -182,11 +216,21 @@ async function generateForClassGroup(
   ctx: CallContext,
 ): Promise<{ result: GenerationCounts; replayed: boolean }> {
   const streamId = lessonsStreamId(classGroupId, plan.startYear);
-  const days = plan.daysByGrade.get(plan.groups.get(classGroupId) as number) ?? [];
-  let wanted = wantedLessons(plan.timetable, classGroupId, days);
-  let timetableVersion = plan.timetableVersion;
+  const gradeLevel = plan.groups.get(classGroupId) as number;
+  let basis = {
+    calendarVersion: plan.calendarVersion,
+    timetableVersion: plan.timetableVersion,
+    wanted: wantedLessons(plan.timetable, classGroupId, plan.daysByGrade.get(gradeLevel) ?? []),
+  };
   let retry = false;
   const decide = async (): Promise<Decided<GenerationCounts>> => {
+    if (retry) {
+      // A lost race: the calendar or the timetable may have changed since the plan.
+      const fresh = await readBasis(deps, plan.schoolId, plan.startYear);
+      const days = schoolDays(fresh.calendar, gradeLevel);
+      basis = { ...fresh, wanted: wantedLessons(fresh.timetable, classGroupId, days) };
+    }
+    const wanted = basis.wanted;
     const { state, version } = await loadLessons(deps, streamId);
     const inRange = wanted.filter((w) => w.date >= plan.from && w.date <= plan.to);
     const check = claimsToCheck({ wanted: inRange, from: plan.from, to: plan.to }, state);
@@ -221,24 +265,11 @@ async function generateForClassGroup(
       teacherChanged: count(".LessonTeacherChanged"),
       skipped,
     };
-    // A substitution assigned since the timetable was read hands its lessons over itself; a
-    // handover planned on the older timetable would hand them back. The lessons were read
-    // after that substitution committed, so the version read now shows it. Handovers are
-    // rare (a substitution hands its own lessons over), so generation seldom asks.
-    if (result.teacherChanged > 0) {
-      const id = timetableStreamId(plan.schoolId, plan.startYear);
-      if ((await deps.store.streamVersion(id)) !== timetableVersion) {
-        const recorded = await deps.store.readStream(id);
-        timetableVersion = recorded.at(-1)?.version ?? 0;
-        wanted = wantedLessons(foldTimetable(recorded), classGroupId, days);
-        return decide();
-      }
-    }
     const metadata = { ...ctx.metadata, commandId };
     const withMeta = events.map((e) => ({ ...e, metadata }));
     return {
       result,
-      appends: [{ streamId, expected: version, events: withMeta }],
+      appends: [{ streamId, expected: version, events: withMeta }, ...basisAppends(plan, basis)],
       alsoWrite: claimsWriter(state, events),
     };
   };

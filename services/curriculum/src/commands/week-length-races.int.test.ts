@@ -19,7 +19,7 @@ import { addFivePointSubjects, calendarCommands, HALF_YEARS } from "../test-supp
 import { loadCalendar, setGradeWeekLength } from "./calendar.js";
 import { cancelLesson, classGroupLessons, generateLessons, moveLesson } from "./lessons.js";
 import { getStudyPlan, setStudyPlanHours } from "./study-plans.js";
-import { addTimetableSlot, assignTeacher, loadTimetable } from "./timetable.js";
+import { addTimetableSlot, assignTeacher, endTimetableSlot, loadTimetable } from "./timetable.js";
 
 /*
  * Setting a grade level to five days against what puts it on a Saturday or over a five-day
@@ -33,8 +33,8 @@ let app: InProcess;
 const f = schoolFixture();
 const scope = { schoolId: f.schoolId, startYear: 2026 };
 const at = { schoolId: f.schoolId, municipalityId: f.municipalityId };
-/** A class group of each grade level 6-11 (5А is the fixture's). */
-const groups = new Map([6, 7, 8, 9, 10, 11].map((g) => [g, randomUUID()]));
+/** A class group of grade level 4 and of each of 6-11 (5А is the fixture's). */
+const groups = new Map([4, 6, 7, 8, 9, 10, 11].map((g) => [g, randomUUID()]));
 const group = (gradeLevel: number) => groups.get(gradeLevel) ?? f.classGroups.a5;
 const calendarId = calendarStreamId(f.schoolId, 2026);
 const timetableId = timetableStreamId(f.schoolId, 2026);
@@ -46,7 +46,7 @@ const fiveDays = (gradeLevel: number) =>
     gradeLevels: [gradeLevel],
     daysPerWeek: 5,
   });
-const slot = (gradeLevel: number, weekday: number, period = 1) =>
+const slot = (gradeLevel: number, weekday: number, period = 1, validFrom = "") =>
   addTimetableSlot(app.deps, randomUUID(), {
     ...scope,
     weekday,
@@ -56,7 +56,7 @@ const slot = (gradeLevel: number, weekday: number, period = 1) =>
     subjectId: "MATH",
     teacherId: f.teachers.math,
     room: "",
-    validFrom: "",
+    validFrom,
     validTo: "",
   });
 /** The class group's one lesson on a date. */
@@ -117,7 +117,7 @@ beforeAll(async () => {
   await cal({
     kind: "DefineTermSystem",
     ...scope,
-    gradeLevels: [5, 6, 7, 8, 9, 10, 11],
+    gradeLevels: [4, 5, 6, 7, 8, 9, 10, 11],
     ...HALF_YEARS,
   });
   await addFivePointSubjects(app.deps, [
@@ -126,7 +126,7 @@ beforeAll(async () => {
     ["ENG", "Английский язык"],
     ["BIO", "Биология"],
   ]);
-  for (const g of [5, 6, 7, 10, 11])
+  for (const g of [4, 5, 6, 7, 10, 11])
     await assignTeacher(app.deps, randomUUID(), {
       ...scope,
       teacherId: f.teachers.math,
@@ -240,3 +240,102 @@ describe("five days raced against what a five-day week refuses", () => {
     ]);
   });
 });
+
+describe("five days against a generation planned before", () => {
+  const october = { ...scope, from: "2026-10-01", to: "2026-10-31" };
+  /** 4А's lessons on October's Saturdays (3, 10, 17, 24 and 31 October 2026). */
+  const saturdaysOfFour = async () =>
+    (await classGroupLessons(app.deps, group(4), 2026, october.from, october.to))
+      .filter((l) => new Date(`${l.date}T00:00:00Z`).getUTCDay() === 6)
+      .map((l) => l.date);
+
+  it("puts no lesson on a Saturday of a week set to five days while the generation ran", async () => {
+    // A Saturday slot of 4А from October; a generation of October plans with it, then, before
+    // it appends 4А's lessons, the slot is ended before its first day and grade 4 goes to five
+    // days (both allowed: no slot valid on a day, no Saturday lesson yet). SetGradeWeekLength
+    // appends nothing to 4А's stream: the calendar's and the timetable's versions tell the
+    // generation. (raceBehindLocks commits in the order the calls read; here the generation
+    // reads first and appends last, and both commands lock 4А's stream too.)
+    const { slotId } = (await slot(4, 6, 4, "2026-10-01")).result;
+    const stalled = stallReads(lessonsStreamId(group(4), 2026));
+    const generation = generateLessons(stalled.deps, randomUUID(), {
+      ...october,
+      classGroupIds: [group(4)],
+    });
+    await stalled.reached;
+    await endTimetableSlot(app.deps, randomUUID(), { ...scope, slotId, lastDay: "2026-09-30" });
+    await fiveDays(4);
+    stalled.release();
+    const { result } = await generation;
+    expect([result.scheduled, await saturdaysOfFour(), await daysOf(4)]).toEqual([0, [], 5]);
+  });
+
+  it("schedules no lesson on a day declared off while the generation ran", async () => {
+    // Only the calendar changes here: its version is all that tells the generation.
+    await slot(4, 2, 3, "2026-11-01");
+    const november = { ...scope, from: "2026-11-01", to: "2026-11-30", classGroupIds: [group(4)] };
+    const stalled = stallReads(lessonsStreamId(group(4), 2026));
+    const generation = generateLessons(stalled.deps, randomUUID(), november);
+    await stalled.reached;
+    await calendarCommands(app.deps)({
+      kind: "DeclareNonSchoolDays",
+      ...scope,
+      firstDay: "2026-11-10",
+      lastDay: "2026-11-10",
+      dayKind: "NON_SCHOOL_DAY_KIND_DAY_OFF",
+      name: "Выходной",
+    });
+    stalled.release();
+    await generation;
+    const tuesdays = (
+      await classGroupLessons(app.deps, group(4), 2026, november.from, november.to)
+    ).map((l) => l.date);
+    expect(tuesdays).toEqual(["2026-11-03", "2026-11-17", "2026-11-24"]);
+  });
+
+  it("schedules no lesson of a slot ended while the generation ran", async () => {
+    // Both read before either commits (the slot's end first): without the timetable in the
+    // generation's append, 4А's Monday lessons of October went in after their slot had ended.
+    const { slotId } = (await slot(4, 1, 2, "2026-10-01")).result;
+    const outcomes = await race(
+      [timetableId, lessonsStreamId(group(4), 2026)],
+      [
+        () => endTimetableSlot(app.deps, randomUUID(), { ...scope, slotId, lastDay: "2026-09-30" }),
+        () => generateLessons(app.deps, randomUUID(), { ...october, classGroupIds: [group(4)] }),
+      ],
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled"]);
+    const lessons = await classGroupLessons(app.deps, group(4), 2026, october.from, october.to);
+    expect(lessons).toEqual([]);
+  });
+});
+
+/**
+ * The in-process deps with reads of one stream held until released: a generation stalls
+ * after its plan (calendar, timetable), before it reads that class group's lessons.
+ */
+function stallReads(streamId: string) {
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let reachedGate = () => {};
+  const reached = new Promise<void>((resolve) => {
+    reachedGate = resolve;
+  });
+  const store = new Proxy(app.store, {
+    get(target, key) {
+      if (key === "readStream")
+        return async (...args: Parameters<typeof target.readStream>) => {
+          if (args[0] === streamId) {
+            reachedGate();
+            await gate;
+          }
+          return target.readStream(...args);
+        };
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { deps: { ...app.deps, store }, reached, release };
+}
