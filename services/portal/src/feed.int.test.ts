@@ -1,11 +1,19 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { messagingNames } from "@otmetka/messaging";
 import { rebuildProjection } from "@otmetka/projections";
-import { useTestEnvironment } from "@otmetka/testing";
+import { useTestEnvironment, waitFor } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ERASURE_LOCK_CLASS, holdErasureFence } from "./feed/erasure-fence.js";
 import { portalFeedProjection } from "./feed/projection.js";
 import { provisionSubscriberConsumer } from "./subscribers/consumers.js";
-import { consent, grantExemption, recordMark, seedSchool } from "./test-support/fixture.js";
+import {
+  consent,
+  grantExemption,
+  recordAbsence,
+  recordMark,
+  seedSchool,
+  setTermMark,
+} from "./test-support/fixture.js";
 import { type Harness, openTestPortalId, startHarness } from "./test-support/harness.js";
 import { settle } from "./test-support/settle.js";
 import { connectSubscriber, type Delivered, drain } from "./test-support/subscriber.js";
@@ -435,5 +443,77 @@ describe("erasure", () => {
     expect(
       (await streamContents()).filter((m) => m.subject.endsWith(".pupil.EPGU-6")),
     ).toHaveLength(1);
+  });
+
+  /** The pupil's rows in the feed's read model, by table. */
+  const factsOf = async (pupil: string) => {
+    const left: Record<string, number> = {};
+    for (const table of ["marks", "term_marks", "absences", "exemptions"]) {
+      const r = await h.pool.query(
+        `SELECT 1 FROM proj_portal_feed.${table} WHERE student_id = $1`,
+        [pupil],
+      );
+      left[table] = r.rowCount ?? 0;
+    }
+    return left;
+  };
+  const none = { marks: 0, term_marks: 0, absences: 0, exemptions: 0 };
+
+  it("keeps no grades fact that arrives after the erasure (grades lagging identity)", async () => {
+    await publishedPupil("p11", "EPGU-11");
+    await h.emit("identity", "PersonErased", "person-p11", {
+      personId: "p11",
+      schoolId: "s-1",
+      municipalityId: "m-1",
+    });
+    await settle(h);
+    // The grades context catches up: facts recorded before the erasure, applied after it.
+    await grantExemption(h, "p11", "pe", "2026-11-01", "2026-12-31");
+    await recordMark(h, "p11", "MARK_VALUE_FOUR");
+    await recordAbsence(h, "p11");
+    await setTermMark(h, "p11", "MARK_VALUE_FOUR");
+    await settle(h);
+    expect(await factsOf("p11")).toEqual(none);
+    const p11 = (await streamContents()).filter((m) => m.subject.endsWith(".pupil.EPGU-11"));
+    expect(p11.map((m) => m.type)).toEqual(["portal.v1.PupilErased"]);
+  });
+
+  it("a grades batch waits for an erasure in flight and then keeps nothing of the pupil", async () => {
+    await publishedPupil("p12", "EPGU-12");
+    const publishedBefore = (await streamContents()).filter((m) =>
+      m.subject.endsWith(".pupil.EPGU-12"),
+    ).length;
+    // An erasure's transaction, not committed yet (what PersonErased's batch does first).
+    const c = await h.pool.connect();
+    try {
+      await c.query("BEGIN");
+      await holdErasureFence((text, params) => c.query(text, params), "proj_portal_feed");
+      await c.query("UPDATE proj_portal_feed.pupils SET erased = true WHERE person_id = 'p12'");
+      await c.query("DELETE FROM proj_portal_feed.marks WHERE student_id = 'p12'");
+      await recordMark(h, "p12", "MARK_VALUE_THREE");
+      await grantExemption(h, "p12", "pe", "2026-11-01", "2026-12-31");
+      // The grades batch is blocked on the fence (before, it wrote the rows at once).
+      await waitFor(
+        "the grades batch to wait for the erasure",
+        async () =>
+          (
+            await h.pool.query(
+              `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+               AND classid = $1::bigint::oid
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+              [ERASURE_LOCK_CLASS],
+            )
+          ).rowCount === 1,
+        10_000,
+      );
+      await c.query("COMMIT");
+    } finally {
+      c.release(true); // closed: a failed test leaves no transaction holding the fence
+    }
+    await settle(h);
+    expect(await factsOf("p12")).toEqual(none);
+    expect(
+      (await streamContents()).filter((m) => m.subject.endsWith(".pupil.EPGU-12")),
+    ).toHaveLength(publishedBefore);
   });
 });

@@ -1,4 +1,5 @@
 import type { ApplyContext } from "@otmetka/projections";
+import { notErased, shareErasureFence } from "./erasure-fence.js";
 import { markText } from "./marks.js";
 import { markDirty } from "./outbox.js";
 import {
@@ -17,7 +18,12 @@ const MISSED = new Set([
 ]);
 const EXCUSED = new Set(["ABSENCE_REASON_ILLNESS", "ABSENCE_REASON_EXCUSED"]);
 
-/** Grades facts the performance snapshot needs; each touched pupil is marked for a snapshot. */
+/**
+ * Grades facts the performance snapshot needs; each touched pupil is marked for a snapshot.
+ * Grades may lag identity: a fact of a pupil already erased is not kept (the erasure deleted
+ * the pupil's rows and will not run again), and nothing is published for them (the debouncer
+ * publishes only pupils not erased).
+ */
 export async function applyGrades(f: FeedContext): Promise<void> {
   const { e, ctx, t } = f;
   const d = e.data;
@@ -43,8 +49,10 @@ export async function applyGrades(f: FeedContext): Promise<void> {
     case "TermMarkCorrected": {
       const mark = markText(d.value);
       if (mark !== null) {
+        await shareErasureFence(ctx);
         await ctx.query(
-          `INSERT INTO ${t("term_marks")} VALUES ($1, $2, $3, $4)
+          `INSERT INTO ${t("term_marks")} SELECT $1::text, $2::text, $3::int, $4::text
+           WHERE ${notErased(t, "$1")}
            ON CONFLICT (student_id, subject_id, term) DO UPDATE SET mark = EXCLUDED.mark`,
           [str(d.studentId), str(journal.subjectId), num(d.term), mark],
         );
@@ -64,8 +72,10 @@ export async function applyGrades(f: FeedContext): Promise<void> {
         const missed = MISSED.has(reason);
         const late = num(entry.lateMinutes) > 0;
         if (!missed && !late) continue;
+        await shareErasureFence(ctx);
         await ctx.query(
-          `INSERT INTO ${t("absences")} VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+          `INSERT INTO ${t("absences")} SELECT $1::text, $2::text, $3::boolean, $4::boolean, $5::boolean
+           WHERE ${notErased(t, "$2")} ON CONFLICT DO NOTHING`,
           [str(d.lessonId), str(entry.studentId), missed, EXCUSED.has(reason), late],
         );
         touched.push(str(entry.studentId));
@@ -80,8 +90,10 @@ export async function applyGrades(f: FeedContext): Promise<void> {
       touched.push(str(d.studentId));
       break;
     case "ExemptionGranted":
+      await shareErasureFence(ctx);
       await ctx.query(
-        `INSERT INTO ${t("exemptions")} VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+        `INSERT INTO ${t("exemptions")} SELECT $1::text, $2::text, $3::text, $4::text, $5::text
+         WHERE ${notErased(t, "$2")} ON CONFLICT DO NOTHING`,
         [
           str(d.exemptionId),
           str(d.studentId),
@@ -125,9 +137,12 @@ export async function flushScratch(
 ): Promise<void> {
   const s = ctx.scratch;
   if ((s.marks[0]?.length ?? 0) > 0) {
+    const t = (table: string) => `"${ctx.schema}".${table}`;
+    await shareErasureFence(ctx);
     await ctx.query(
-      `INSERT INTO "${ctx.schema}".marks SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[],
-         $5::text[], $6::int[], $7::bigint[]) ON CONFLICT (mark_id) DO NOTHING`,
+      `INSERT INTO ${t("marks")} SELECT m.* FROM unnest($1::text[], $2::text[], $3::text[], $4::int[],
+         $5::text[], $6::int[], $7::bigint[]) AS m(mark_id, student_id, subject_id, term, mark, weight, seq)
+       WHERE ${notErased(t, "m.student_id")} ON CONFLICT (mark_id) DO NOTHING`,
       s.marks,
     );
     s.marks = [[], [], [], [], [], [], []];

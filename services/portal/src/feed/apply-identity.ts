@@ -1,3 +1,4 @@
+import { holdErasureFence } from "./erasure-fence.js";
 import { enqueue, markDirty } from "./outbox.js";
 import { type FeedContext, num, str, yearOf } from "./projection.js";
 
@@ -186,6 +187,8 @@ export async function upsertPupil(
 /** Tombstone (with the purge of the pupil's earlier messages) and the pupil's rows deleted. */
 async function erasePupil(f: FeedContext, personId: string, time: Date): Promise<void> {
   const { ctx, t } = f;
+  // Grades batches in flight commit first (their rows are deleted below); later ones see `erased`.
+  await holdErasureFence(ctx.query, ctx.schema);
   const before = await lockPupil(f, personId);
   for (const table of ["marks", "term_marks", "absences", "exemptions"]) {
     await ctx.query(`DELETE FROM ${t(table)} WHERE student_id = $1`, [personId]);

@@ -24,6 +24,8 @@ export interface FeedOptions {
 export interface FeedScratch {
   marks: unknown[][];
   dirtyPupils: Set<string>;
+  /** This batch holds the erasure fence shared (erasure-fence.ts). */
+  erasureFenced: boolean;
 }
 
 export interface FeedContext {
@@ -41,12 +43,15 @@ export function portalFeedProjection(opts: FeedOptions) {
   return defineProjection<FeedScratch>({
     name: FEED_PROJECTION,
     // 2: exemptions (ExemptionGranted) kept for the snapshot; rebuilt at start (startFeed).
+    // Still 2 with the erased-pupil checks on inserts: same tables, and a rebuild would only
+    // drop rows of erased pupils (README, "Erasure in the read model").
     version: 2,
     sources: [{ context: "identity" }, { context: "curriculum" }, { context: "grades" }],
     setup: (db, schema) => createFeedTables(db, schema),
     createScratch: (): FeedScratch => ({
       marks: [[], [], [], [], [], [], []],
       dirtyPupils: new Set(),
+      erasureFenced: false,
     }),
     flush: (ctx) => flushScratch(ctx, opts),
     async apply(event, ctx) {

@@ -117,3 +117,39 @@ export async function grantExemption(
     authorId: "t-1",
   });
 }
+
+let attendanceNo = 0;
+/** Attendance of a lesson, as grades records it: the pupil absent (unexcused). */
+export async function recordAbsence(h: Harness, pupil: string, subjectId = "math") {
+  attendanceNo++;
+  await h.emit("grades", "AttendanceRecorded", `journal-j-${subjectId}`, {
+    schoolId: S,
+    municipalityId: M,
+    journal: journal(subjectId),
+    lessonId: `attended-lesson-${attendanceNo}`,
+    lessonDate: "2026-09-11",
+    term: 1,
+    entries: [{ studentId: pupil, reason: "ABSENCE_REASON_UNEXCUSED", lateMinutes: 0 }],
+    authorId: "t-1",
+  });
+}
+
+/** A term mark, as grades records it. */
+export async function setTermMark(
+  h: Harness,
+  pupil: string,
+  value: string,
+  subjectId = "math",
+  term = 1,
+) {
+  await h.emit("grades", "TermMarkSet", `journal-j-${subjectId}`, {
+    schoolId: S,
+    municipalityId: M,
+    journal: journal(subjectId),
+    studentId: pupil,
+    term,
+    value,
+    weightedAverage: "",
+    authorId: "t-1",
+  });
+}
