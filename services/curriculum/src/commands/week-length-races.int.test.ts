@@ -160,7 +160,7 @@ describe("five days a week and Saturday lessons", () => {
     expect([err.kind, err.field, err.message]).toEqual([
       "failed_precondition",
       "days_per_week",
-      `days_per_week: a 5-day week has no Saturday, but 1 lesson is on Saturdays from 2026-09-01 on: lesson ${moved.lessonId} (grade 5, class group ${f.classGroups.a5}, 2026-09-12); move or cancel them first (MoveLesson, CancelLesson)`,
+      `days_per_week: a 5-day week has no Saturday, but 1 lesson is still scheduled on Saturdays from 2026-09-01 on: lesson ${moved.lessonId} (grade 5, class group ${f.classGroups.a5}, 2026-09-12); move or cancel them first (MoveLesson, CancelLesson)`,
     ]);
     expect(await versions(...streams)).toEqual(before);
     expect(await daysOf(5)).toBe(6);
@@ -229,7 +229,7 @@ describe("five days raced against what a five-day week refuses", () => {
     firstWon(
       await race(keys(11), [moveEleven, () => fiveDays(11)]),
       "days_per_week",
-      /1 lesson is on Saturdays from 2026-09-01 on: lesson [0-9a-f-]+ \(grade 11,/,
+      /1 lesson is still scheduled on Saturdays from 2026-09-01 on: lesson [0-9a-f-]+ \(grade 11,/,
     );
     const saturdays = async (g: number) =>
       (await classGroupLessons(app.deps, group(g), 2026, "2026-09-01", "2026-09-30")).filter(

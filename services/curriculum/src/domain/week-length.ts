@@ -43,9 +43,12 @@ export interface GradeLesson {
 }
 
 /**
- * Five days a week leaves no Saturday: a lesson generated or moved onto one from today on
- * (held, not cancelled or unscheduled) would stay there, outside its grade's week. Refused
- * rather than cancelled, as a Saturday slot is: the admin moves or cancels it first.
+ * Five days a week leaves no Saturday: a lesson generated or moved onto one from today on and
+ * still scheduled would stay there, outside its grade's week. Refused rather than cancelled, as
+ * a Saturday slot is: the admin moves or cancels it first. A conducted lesson (today's at the
+ * latest: ConductLesson refuses later ones) has taken place and stays as it was, like every
+ * Saturday before today; it cannot be moved or cancelled, so counting it would block the
+ * change until midnight.
  */
 export function requireNoSaturdayLessons(
   lessons: readonly GradeLesson[],
@@ -58,7 +61,7 @@ export function requireNoSaturdayLessons(
         gradeLevels.includes(l.gradeLevel) &&
         l.date >= today &&
         isoWeekday(l.date) > 5 &&
-        (l.status === "scheduled" || l.status === "conducted"),
+        l.status === "scheduled",
     )
     .sort((a, b) => a.date.localeCompare(b.date) || a.lessonId.localeCompare(b.lessonId));
   if (held.length === 0) return;
@@ -72,6 +75,6 @@ export function requireNoSaturdayLessons(
   const more = held.length > 5 ? ` and ${held.length - 5} more` : "";
   throw refused(
     "days_per_week",
-    `a 5-day week has no Saturday, but ${held.length} lesson${held.length === 1 ? " is" : "s are"} on Saturdays from ${today} on: ${named}${more}; move or cancel them first (MoveLesson, CancelLesson)`,
+    `a 5-day week has no Saturday, but ${held.length} lesson${held.length === 1 ? " is" : "s are"} still scheduled on Saturdays from ${today} on: ${named}${more}; move or cancel them first (MoveLesson, CancelLesson)`,
   );
 }

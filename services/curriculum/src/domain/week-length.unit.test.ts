@@ -125,7 +125,7 @@ describe("SetGradeWeekLength", () => {
     ).toHaveLength(2);
   });
 
-  it("refuses five days while a grade level has a held Saturday lesson from today on, naming the count", () => {
+  it("refuses five days while a grade level has a Saturday lesson still scheduled from today on, naming the count", () => {
     // 2026-09-19 and 2026-09-26 are Saturdays, today is 2026-09-15 (a Tuesday).
     const lesson = (over: Partial<GradeLesson>): GradeLesson => ({
       lessonId: "l-sat",
@@ -148,7 +148,7 @@ describe("SetGradeWeekLength", () => {
     expect([err.kind, err.field, err.message]).toEqual([
       "failed_precondition",
       "days_per_week",
-      "days_per_week: a 5-day week has no Saturday, but 2 lessons are on Saturdays from 2026-09-15 on: lesson l1 (grade 3, class group cg-3, 2026-09-19), lesson l2 (grade 3, class group cg-3, 2026-09-26); move or cancel them first (MoveLesson, CancelLesson)",
+      "days_per_week: a 5-day week has no Saturday, but 2 lessons are still scheduled on Saturdays from 2026-09-15 on: lesson l1 (grade 3, class group cg-3, 2026-09-19), lesson l2 (grade 3, class group cg-3, 2026-09-26); move or cancel them first (MoveLesson, CancelLesson)",
     ]);
     // Past, cancelled, unscheduled, weekday and other grades' lessons are no obstacle; nor
     // are Saturday lessons when going to six days.
@@ -160,7 +160,28 @@ describe("SetGradeWeekLength", () => {
     // Today itself counts: a Saturday lesson today has not been moved yet.
     expect(
       calendarRefusal([sixDays, setWeek([3], 5, { lessons, today: "2026-09-26" })]).message,
-    ).toMatch(/but 1 lesson is on Saturdays from 2026-09-26 on: lesson l2 /);
+    ).toMatch(/but 1 lesson is still scheduled on Saturdays from 2026-09-26 on: lesson l2 /);
+  });
+
+  it("counts no lesson conducted on a Saturday, today's included: it has taken place", () => {
+    // Today is Saturday 2026-09-19: a lesson conducted this morning cannot be moved or
+    // cancelled, and stays as it was; one still scheduled today is refused as before.
+    const lesson = (lessonId: string, status: GradeLesson["status"]): GradeLesson => ({
+      lessonId,
+      classGroupId: "cg-3",
+      gradeLevel: 3,
+      date: "2026-09-19",
+      status,
+    });
+    const today = "2026-09-19";
+    const conducted = [lesson("held", "conducted")];
+    expect(
+      run(calendarDecider, [sixDays, setWeek([3], 5, { lessons: conducted, today })]).events,
+    ).toHaveLength(2);
+    const both = [...conducted, lesson("pending", "scheduled")];
+    expect(calendarRefusal([sixDays, setWeek([3], 5, { lessons: both, today })]).message).toMatch(
+      /but 1 lesson is still scheduled on Saturdays from 2026-09-19 on: lesson pending /,
+    );
   });
 
   it("refuses five days while the study plan has more hours than a five-day week allows", () => {
