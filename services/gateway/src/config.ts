@@ -1,3 +1,4 @@
+import { isTimeZone } from "@otmetka/service-kit";
 import {
   baseConfigSchema,
   DEFAULT_PORTS,
@@ -9,6 +10,9 @@ import {
   variable,
 } from "@otmetka/service-kit/config";
 import type { z } from "zod";
+
+/** The zone of region 74's schools (identity's default school zone): the gateway's "today". */
+export const DEFAULT_GATEWAY_TIME_ZONE = "Asia/Yekaterinburg";
 
 const ADDRESS = "a host:port gRPC address such as 127.0.0.1:50051";
 const parseAddress = parsePattern(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/);
@@ -44,6 +48,13 @@ export const gatewayConfigSchema = baseConfigSchema({
     "letters, digits, '-' or '_'",
     parsePattern(/^[A-Za-z0-9_-]{1,64}$/),
     "74",
+  ),
+  // The region's zone: "today" of roster, dashboards and the assignment checks is its civil
+  // date (a UTC date would be yesterday's for the first hours of each school day).
+  GATEWAY_TIME_ZONE: variable(
+    "an IANA time zone such as Asia/Yekaterinburg",
+    (raw) => (isTimeZone(raw) ? raw : undefined),
+    DEFAULT_GATEWAY_TIME_ZONE,
   ),
   // Introspection and GraphiQL are served only when this is `development`.
   NODE_ENV: variable(

@@ -50,6 +50,7 @@ await runService(async (lifecycle) => {
     notices,
     dashboardCacheMs: config.GATEWAY_DASHBOARD_CACHE_MS,
     regionId: config.GATEWAY_REGION_ID,
+    timeZone: config.GATEWAY_TIME_ZONE,
     development: config.NODE_ENV === "development",
     persistedOnly: config.GRAPHQL_PERSISTED_ONLY === "true",
     persistedOperations: readPersistedOperations(config.GRAPHQL_PERSISTED_OPERATIONS_FILE),

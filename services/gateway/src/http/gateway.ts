@@ -13,6 +13,7 @@ import {
   bearerMetadata,
   type Caller,
   type CallerVerifier,
+  civilDateIn,
   DomainError,
   type Logger,
 } from "@otmetka/service-kit";
@@ -29,6 +30,7 @@ import type { Backends } from "../backends/clients.js";
 import { DashboardCache } from "../backends/dashboard-cache.js";
 import { createLoaders, lazyLoaders } from "../backends/loaders.js";
 import { Placements } from "../backends/placements.js";
+import { DEFAULT_GATEWAY_TIME_ZONE } from "../config.js";
 import { AuditCollector, type GatewayContext } from "../context.js";
 import { PUBLIC_COMMANDS } from "../mutations/commands.js";
 import { buildSchema } from "../schema/build.js";
@@ -81,6 +83,11 @@ export interface GatewayOptions {
   /** Proxies in front that append to X-Forwarded-For (client-address.ts); default 0. */
   trustedProxyHops?: number;
   now?: () => Date;
+  /**
+   * The region's time zone: "today" (roster, dashboards' to-date, assignment checks) is the
+   * civil date there; default DEFAULT_GATEWAY_TIME_ZONE (GATEWAY_TIME_ZONE).
+   */
+  timeZone?: string;
   /** Reporting's change notices, for subscriptions (and the dashboard cache's invalidation). */
   notices?: NoticeHub;
   /** Dashboard answers are cached this long (ms) when `notices` is given; 0 turns it off. */
@@ -94,8 +101,6 @@ export function readPersistedOperations(
 ): Record<string, string> | undefined {
   return path ? (JSON.parse(readFileSync(path, "utf8")) as Record<string, string>) : undefined;
 }
-
-const today = (now: Date) => now.toISOString().slice(0, 10);
 
 /**
  * Defaults of the optional limits (the service's configuration sets them explicitly). One
@@ -217,7 +222,8 @@ function callerAuth(o: GatewayOptions): CallerAuth {
  * refused.
  */
 function refuseRevoked(o: GatewayOptions, caller: Caller): void {
-  // The token's claims are read only for an account on the list (rare): not on every request.
+  // The token's claims are read only for an account on the list (disabled, roles changed, or
+  // a session logged out within the list's TTL): not on every request.
   if (o.revocations?.isRevoked(caller.accountId, () => tokenClaims(caller.token)))
     throw gqlError(
       "UNAUTHENTICATED",
@@ -385,6 +391,8 @@ export function createGateway(
   o: GatewayOptions,
 ): YogaServerInstance<Record<string, unknown>, GatewayContext> {
   const now = o.now ?? (() => new Date());
+  const zone = o.timeZone ?? DEFAULT_GATEWAY_TIME_ZONE;
+  const today = (at: Date) => civilDateIn(at, zone);
   const clock = () => now().getTime();
   const anonymousPerMinute = o.limits.anonymousPerMinute ?? DEFAULT_LIMITS.anonymousPerMinute;
   const limiters: Limiters = {

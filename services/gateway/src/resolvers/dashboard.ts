@@ -7,10 +7,11 @@ import {
   Level,
   ResultBasis,
 } from "@otmetka/proto/reporting/v1/reporting_service";
+import { academicYearOf } from "@otmetka/service-kit";
 import type { Level as ScopeLevel } from "../authz/matrix.js";
 import type { GatewayContext } from "../context.js";
 import { gqlError, itemError } from "../http/errors.js";
-import { academicYearOf, civilDate, id, range } from "./inputs.js";
+import { civilDate, id, range } from "./inputs.js";
 
 export interface DashboardScopeInput {
   regionId?: string | null;

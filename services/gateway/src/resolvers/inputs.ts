@@ -61,12 +61,6 @@ export function termId(raw: string): { startYear: number; term: number } {
   return { startYear: Number(m[1]), term: Number(m[2]) };
 }
 
-/** The academic year (its start year) a civil date falls in: 1 September to 31 August. */
-export function academicYearOf(date: string): number {
-  const y = Number(date.slice(0, 4));
-  return Number(date.slice(5, 7)) >= 9 ? y : y - 1;
-}
-
 export interface WorkProgrammeKey {
   schoolId: string;
   startYear: number;

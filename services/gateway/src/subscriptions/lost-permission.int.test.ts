@@ -232,11 +232,12 @@ describe("subscriptions lose their permission", () => {
     sub.close();
   });
   it("ends a journalChanged open across the midnight after the assignment's last day (the date of the notice, not of the opening)", async () => {
-    // T3's rus in C1 ends today, 2026-10-15; the subscription opens a minute before midnight.
+    // T3's rus in C1 ends today, 2026-10-15; the subscription opens a minute before midnight
+    // in the region (Asia/Yekaterinburg, UTC+5: 18:59 UTC).
     h.fakes.teaching = h.fakes.teaching.map((t) =>
       t.teacherId === F.t3 ? { ...t, lastDay: "2026-10-15" } : t,
     );
-    clock.set("2026-10-15T23:59:00Z");
+    clock.set("2026-10-15T18:59:00Z");
     const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t3);
     const sub = await subscribe(
       teacher,
@@ -247,7 +248,7 @@ describe("subscriptions lose their permission", () => {
     await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(1);
     expect(sub.events[0]).toEqual({ data: { journalChanged: { kind: "journal", id: journal } } });
 
-    clock.set("2026-10-16T00:01:00Z");
+    clock.set("2026-10-15T19:01:00Z");
     publish("journal", journal);
     await expect.poll(() => sub.ended, { timeout: 5000 }).toBe(true);
     expect(sub.events).toHaveLength(2);

@@ -475,12 +475,15 @@ export async function startFakeServices(): Promise<FakeServices> {
         },
       })),
     })),
-    getDashboards: u("GetDashboards", (r: { queries: { term?: number }[] }) => ({
-      results: withinBatchLimit("queries", r.queries).map((query) => ({
-        query,
-        dashboard: dashboardOf(query.term ?? 0),
-      })),
-    })),
+    getDashboards: u("GetDashboards", (r: { queries: { term?: number }[] }) => {
+      f.requests.set("GetDashboards", r);
+      return {
+        results: withinBatchLimit("queries", r.queries).map((query) => ({
+          query,
+          dashboard: dashboardOf(query.term ?? 0),
+        })),
+      };
+    }),
   };
 
   // Account administration only (login, refresh and logout stay unimplemented here).
