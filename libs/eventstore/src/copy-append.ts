@@ -41,10 +41,12 @@ export async function copyAppend(
     });
   try {
     const begun = client.query("BEGIN");
+    // A stream given no event (a guard) is locked shared (migration 008).
+    const written = appends.flatMap((a, i) => (a.events.length > 0 ? [i + 1] : []));
     const locking = client.query<{ v: string[] }>({
-      name: "eventstore_lock_streams",
-      text: "SELECT eventstore.lock_streams($1::text[]) AS v",
-      values: [p.streamIds],
+      name: "eventstore_lock_written_streams",
+      text: "SELECT eventstore.lock_streams($1::text[], $2::int[]) AS v",
+      values: [p.streamIds, written],
     });
     try {
       await begun;

@@ -76,7 +76,31 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     END
     $fn$`.execute(db);
 
+  await appendEvents({ guardsShared: false }).execute(db);
+
+  await sql`DROP TABLE IF EXISTS eventstore.streams`.execute(db);
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  // Back to 002: the streams table, filled from the log, and 002's functions.
   await sql`
+    CREATE TABLE eventstore.streams (
+      stream_id   text PRIMARY KEY CHECK (stream_id <> ''),
+      version     bigint NOT NULL CHECK (version >= 0),
+      created_at  timestamptz NOT NULL DEFAULT now(),
+      updated_at  timestamptz NOT NULL DEFAULT now()
+    )`.execute(db);
+  await sql`
+    INSERT INTO eventstore.streams (stream_id, version)
+    SELECT stream_id, max(stream_version) FROM eventstore.events GROUP BY stream_id`.execute(db);
+  await previous.up(db);
+}
+
+/**
+ * append_events' definition; `guardsShared`: streams the append writes no event to (expected
+ * versions only: guards) are locked shared (008), else every stream exclusive (this one).
+ */
+export const appendEvents = (o: { guardsShared: boolean }) => sql`
     CREATE OR REPLACE FUNCTION eventstore.append_events(
       p_stream_ids      text[],
       p_expected        bigint[],
@@ -102,7 +126,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       v_s integer;
       v_n integer := coalesce(array_length(p_stream_ids, 1), 0);
     BEGIN
-      v_current := eventstore.lock_streams(p_stream_ids);
+      v_current := ${o.guardsShared ? sql`eventstore.lock_streams(p_stream_ids, p_event_streams)` : sql`eventstore.lock_streams(p_stream_ids)`};
 
       -- A command recorded before we got the locks: replay its result.
       IF p_command_id IS NOT NULL THEN
@@ -154,22 +178,4 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
       RETURN jsonb_build_object('versions', to_jsonb(v_new));
     END
-    $fn$`.execute(db);
-
-  await sql`DROP TABLE IF EXISTS eventstore.streams`.execute(db);
-}
-
-export async function down(db: Kysely<unknown>): Promise<void> {
-  // Back to 002: the streams table, filled from the log, and 002's functions.
-  await sql`
-    CREATE TABLE eventstore.streams (
-      stream_id   text PRIMARY KEY CHECK (stream_id <> ''),
-      version     bigint NOT NULL CHECK (version >= 0),
-      created_at  timestamptz NOT NULL DEFAULT now(),
-      updated_at  timestamptz NOT NULL DEFAULT now()
-    )`.execute(db);
-  await sql`
-    INSERT INTO eventstore.streams (stream_id, version)
-    SELECT stream_id, max(stream_version) FROM eventstore.events GROUP BY stream_id`.execute(db);
-  await previous.up(db);
-}
+    $fn$`;

@@ -7,6 +7,7 @@ import * as appendCommands from "./2026-11-28-004-eventstore-append-commands.js"
 import * as appendCommandsJson from "./2026-11-28-005-eventstore-append-commands-json.js";
 import * as appendCommandsNoPrecheck from "./2026-11-28-006-eventstore-append-commands-no-precheck.js";
 import * as appendCommandsUndoReplays from "./2026-11-28-007-eventstore-append-commands-undo-replays.js";
+import * as sharedGuardLocks from "./2026-11-28-008-eventstore-shared-guard-locks.js";
 import { EVENTSTORE_SCHEMA } from "./schema-names.js";
 
 /**
@@ -23,6 +24,7 @@ export const eventStoreMigrations: Readonly<Record<string, Migration>> = Object.
   "2026-11-28_005_eventstore_append_commands_json": appendCommandsJson,
   "2026-11-28_006_eventstore_append_commands_no_precheck": appendCommandsNoPrecheck,
   "2026-11-28_007_eventstore_append_commands_undo_replays": appendCommandsUndoReplays,
+  "2026-11-28_008_eventstore_shared_guard_locks": sharedGuardLocks,
 });
 
 /** Migrator table used by migrateEventStore, inside the event store's own schema. */
