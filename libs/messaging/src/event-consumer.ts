@@ -248,15 +248,42 @@ export class EventConsumer {
     }
   }
 
-  /** Stops the worker, then deletes the lease so the new owner need not wait for expiry. */
+  /**
+   * Stops the worker, then deletes the lease so the new owner need not wait for expiry. The
+   * lease stays this instance's until then, renewed meanwhile: left to expire while the event in
+   * hand is handled (for longer than the TTL), it would let the next owner pull the partition
+   * beside that handler.
+   */
   private giveBack(p: number) {
     const h = this.held.get(p);
     if (!h) return;
     this.held.delete(p);
-    this.retire(p, h, () =>
-      this.leases
-        ?.delete(this.leaseKey(p), { previousSeq: h.revision })
-        .catch((err) => this.o.onError?.(err, `releasing lease of partition ${p}`)),
+    const kv = this.leases!;
+    const stopped = h.worker.stop();
+    const quiet = new AbortController();
+    const renewing = (async () => {
+      const tick = Math.max(200, Math.floor(this.ttl / 3));
+      for (;;) {
+        await sleep(tick, undefined, { signal: quiet.signal }).catch(() => {});
+        if (quiet.signal.aborted) return true;
+        try {
+          h.revision = await kv.update(this.leaseKey(p), this.instanceId, h.revision);
+        } catch (err) {
+          this.o.onError?.(err, `renewing lease of partition ${p} while its worker stops`);
+          return false; // no longer ours: nothing to delete
+        }
+      }
+    })();
+    this.retire(
+      p,
+      stopped
+        .finally(() => quiet.abort())
+        .then(async () => {
+          if (!(await renewing)) return;
+          await kv
+            .delete(this.leaseKey(p), { previousSeq: h.revision })
+            .catch((err) => this.o.onError?.(err, `releasing lease of partition ${p}`));
+        }),
     );
   }
 
@@ -265,23 +292,22 @@ export class EventConsumer {
     const h = this.held.get(p);
     if (!h) return;
     this.held.delete(p);
-    this.retire(p, h);
+    this.retire(p, h.worker.stop());
   }
 
   /**
-   * Stops the worker in the background: a handler or a consumer preparation may take long, and
-   * the coordination loop must go on renewing the other partitions' leases meanwhile.
+   * Tracks a worker stopping in the background: a handler or a consumer preparation may take
+   * long, and the coordination loop must go on renewing the other partitions' leases meanwhile.
    */
-  private retire(p: number, h: Held, after?: () => Promise<unknown> | undefined) {
-    const done = h.worker
-      .stop()
-      .then(after)
-      .then(
-        () => {},
-        (err) => this.o.onError?.(err, `stopping partition ${p}`),
-      );
+  private retire(p: number, stopping: Promise<unknown>) {
+    const done = stopping.then(
+      () => {},
+      (err) => this.o.onError?.(err, `stopping partition ${p}`),
+    );
     this.retiring.set(p, done);
-    void done.finally(() => this.retiring.delete(p));
+    void done.finally(() => {
+      if (this.retiring.get(p) === done) this.retiring.delete(p);
+    });
   }
 }
 

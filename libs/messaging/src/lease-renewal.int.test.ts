@@ -97,6 +97,11 @@ it("renews the other partitions' leases while a given-back worker is slow to sto
     const first = await lease(kept);
     for (const end = Date.now() + 3 * TTL; Date.now() < end; ) {
       expect(await lease(kept), `lease of partition ${kept}`).toMatchObject({ holder: ME });
+      // The given-back partition's lease stays ME's while its worker finishes the event in
+      // hand: were it left to expire, its next owner would pull while that handler runs.
+      expect(await lease(slow), `lease of given-back partition ${slow}`).toMatchObject({
+        holder: ME,
+      });
       await sleep(200);
     }
     expect((await lease(kept))!.revision).toBeGreaterThan(first!.revision);
@@ -107,6 +112,9 @@ it("renews the other partitions' leases while a given-back worker is slow to sto
     await leave();
     await sleep(3 * TTL);
     expect(consumer.ownedPartitions).not.toContain(slow);
+    expect(await lease(slow), `lease of given-back partition ${slow}`).toMatchObject({
+      holder: ME,
+    });
     finish();
     await eventually("slow taken again", () => consumer.ownedPartitions.includes(slow));
     expect(handled).toEqual([`${streamId}@1`]);
