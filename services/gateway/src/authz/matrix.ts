@@ -97,7 +97,8 @@ export function readSchool(
  * Whether the caller (a TEACHER of the class group's school) teaches it, or is its homeroom
  * teacher. An assignment counts up to its last day once ended (EndTeacherAssignment), a slot
  * while it runs: a teacher who left or handed the class over keeps neither after that day
- * (curriculum ends their slots by then). Days are the gateway's (UTC), not the school's zone.
+ * (curriculum ends their slots by then). Days are `ctx.today`: the civil date in the region's
+ * zone (GATEWAY_TIME_ZONE), not UTC's.
  */
 export async function teaches(
   ctx: GatewayContext,
