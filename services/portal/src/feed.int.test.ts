@@ -516,4 +516,85 @@ describe("erasure", () => {
       (await streamContents()).filter((m) => m.subject.endsWith(".pupil.EPGU-12")),
     ).toHaveLength(publishedBefore);
   });
+
+  it("a grades batch that revoked one of the pupil's marks before an erasure began does not deadlock with it", async () => {
+    await publishedPupil("p13", "EPGU-13");
+    const { rows } = await h.pool.query<{ mark_id: string }>(
+      "SELECT mark_id FROM proj_portal_feed.marks WHERE student_id = 'p13'",
+    );
+    const markId = rows[0]!.mark_id;
+    const projection = portalFeedProjection({ openPortalId: openTestPortalId, debounceMs: 20 });
+    const g = await h.pool.connect();
+    const i = await h.pool.connect();
+    try {
+      // A grades batch, by hand on its own transaction: a MarkRevoked of the pupil, then (below)
+      // an ExemptionGranted.
+      await g.query("BEGIN");
+      const ctx = {
+        db: undefined as never,
+        schema: "proj_portal_feed",
+        query: (text: string, params?: unknown[]) => g.query(text, params),
+        mode: "live" as const,
+        scratch: projection.createScratch!(undefined),
+        carry: undefined,
+        defer: () => {},
+        provide: () => {},
+        changed: () => {},
+        writeBehind: () => {},
+      };
+      let sequence = 1_000_000;
+      const apply = (type: string, data: Record<string, unknown>) =>
+        projection.apply(
+          {
+            eventId: `deadlock-${type}`,
+            type: `grades.v1.${type}`,
+            streamId: "journal-j-math",
+            version: 1,
+            occurredAt: new Date(),
+            data,
+            subject: "",
+            context: "grades",
+            sequence: sequence++,
+            wasPending: false,
+          } as never,
+          ctx as never,
+        );
+      await apply("MarkRevoked", { markId, studentId: "p13", journal: { subjectId: "math" } });
+      // The pupil's erasure begins meanwhile: fence, then the pupil's marks (erasePupil).
+      await i.query("BEGIN");
+      const iPid = (await i.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+      const erasure = (async () => {
+        await holdErasureFence((text, params) => i.query(text, params), "proj_portal_feed");
+        await i.query("DELETE FROM proj_portal_feed.marks WHERE student_id = 'p13'");
+        await i.query("COMMIT");
+      })();
+      erasure.catch(() => {});
+      await waitFor(
+        "the erasure to wait",
+        async () =>
+          (
+            await h.pool.query(
+              "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'",
+              [iPid],
+            )
+          ).rowCount === 1,
+        10_000,
+      );
+      // The batch goes on; before, it waited for the fence the erasure held while the erasure
+      // waited for the mark's row the batch had deleted: a deadlock (40P01), one of them failed.
+      await apply("ExemptionGranted", {
+        exemptionId: "exemption-deadlock-p13",
+        studentId: "p13",
+        journal: { subjectId: "math" },
+        firstDay: "2026-11-01",
+        lastDay: "2026-12-31",
+      });
+      await g.query("COMMIT");
+      await erasure;
+    } finally {
+      g.release(true);
+      i.release(true);
+    }
+    expect((await factsOf("p13")).marks).toBe(0);
+  });
 });

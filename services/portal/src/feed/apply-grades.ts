@@ -17,6 +17,16 @@ const MISSED = new Set([
   "ABSENCE_REASON_UNEXCUSED",
 ]);
 const EXCUSED = new Set(["ABSENCE_REASON_ILLNESS", "ABSENCE_REASON_EXCUSED"]);
+/** The grades events applyGrades writes for (MarkRecorded is gathered: flushScratch). */
+const WRITTEN = new Set([
+  "MarkCorrected",
+  "MarkRevoked",
+  "TermMarkSet",
+  "TermMarkCorrected",
+  "AttendanceRecorded",
+  "AbsenceExcused",
+  "ExemptionGranted",
+]);
 
 /**
  * Grades facts the performance snapshot needs; each touched pupil is marked for a snapshot.
@@ -29,7 +39,12 @@ export async function applyGrades(f: FeedContext): Promise<void> {
   const d = e.data;
   const journal = (d.journal ?? {}) as Record<string, unknown>;
   const touched: string[] = [];
-  switch (e.type.slice("grades.v1.".length)) {
+  const type = e.type.slice("grades.v1.".length);
+  if (!WRITTEN.has(type)) return;
+  // Before any write of the batch (a revoked mark's or a lesson's old absences' row locks too):
+  // an erasure holding the fence may be about to delete those very rows.
+  await shareErasureFence(ctx);
+  switch (type) {
     case "MarkCorrected": {
       const mark = markText(d.value);
       if (mark !== null) {
@@ -49,7 +64,6 @@ export async function applyGrades(f: FeedContext): Promise<void> {
     case "TermMarkCorrected": {
       const mark = markText(d.value);
       if (mark !== null) {
-        await shareErasureFence(ctx);
         await ctx.query(
           `INSERT INTO ${t("term_marks")} SELECT $1::text, $2::text, $3::int, $4::text
            WHERE ${notErased(t, "$1")}
@@ -72,7 +86,6 @@ export async function applyGrades(f: FeedContext): Promise<void> {
         const missed = MISSED.has(reason);
         const late = num(entry.lateMinutes) > 0;
         if (!missed && !late) continue;
-        await shareErasureFence(ctx);
         await ctx.query(
           `INSERT INTO ${t("absences")} SELECT $1::text, $2::text, $3::boolean, $4::boolean, $5::boolean
            WHERE ${notErased(t, "$2")} ON CONFLICT DO NOTHING`,
@@ -90,7 +103,6 @@ export async function applyGrades(f: FeedContext): Promise<void> {
       touched.push(str(d.studentId));
       break;
     case "ExemptionGranted":
-      await shareErasureFence(ctx);
       await ctx.query(
         `INSERT INTO ${t("exemptions")} SELECT $1::text, $2::text, $3::text, $4::text, $5::text
          WHERE ${notErased(t, "$2")} ON CONFLICT DO NOTHING`,
@@ -148,6 +160,7 @@ export async function flushScratch(
     s.marks = [[], [], [], [], [], [], []];
   }
   if (s.dirtyPupils.size > 0) {
+    await shareErasureFence(ctx);
     await markDirty(outboxQuery(ctx), "pupil", [...s.dirtyPupils], opts.debounceMs);
     s.dirtyPupils = new Set();
   }

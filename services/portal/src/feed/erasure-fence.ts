@@ -13,7 +13,10 @@ import type { FeedScratch } from "./projection.js";
  */
 export const ERASURE_LOCK_CLASS = 0x50520001;
 
-/** Before a grades batch's first write of pupil facts; once per batch. */
+/**
+ * Before a grades batch's first write (any: a revoked mark's row lock held while waiting here
+ * would deadlock with an erasure deleting that pupil's marks); once per batch.
+ */
 export async function shareErasureFence(ctx: ApplyContext<FeedScratch>): Promise<void> {
   if (ctx.scratch.erasureFenced) return;
   await ctx.query("SELECT pg_advisory_xact_lock_shared($1, hashtext($2))", [
