@@ -67,7 +67,10 @@ export interface GatewayContext {
   audit: AuditCollector;
   /** The role claim each authorized field was allowed under, by its path (see authz/apply.ts). */
   claims: WeakMap<object, string>;
-  /** Today's civil date (UTC), for rosters and the default academic year. */
+  /**
+   * Today's civil date in the region's zone (GATEWAY_TIME_ZONE), for rosters, the assignment
+   * checks and the default academic year.
+   */
   today: string;
   /**
    * The gateway's clock as a civil date, asked again: an open subscription's re-check uses
