@@ -44,9 +44,11 @@ export {
   type RunnerCounters,
 } from "./projection-runner.js";
 export {
+  REBUILD_LOCK_CLASS,
   type RebuildOptions,
   type RebuildProgress,
   type RebuildResult,
+  rebuildIfOlder,
   rebuildProjection,
 } from "./rebuild.js";
 export { RUNNER_LOCK_CLASS, RunnerLock } from "./runner-lock.js";

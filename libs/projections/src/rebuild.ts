@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type MessagingNames, Wakeup } from "@otmetka/messaging";
@@ -100,6 +101,72 @@ class RefusedBatch extends Error {
  * then resolves to the new schema and skips what its checkpoints already cover.
  */
 export async function rebuildProjection(o: RebuildOptions): Promise<RebuildResult> {
+  return (await rebuildLocked(o, false)) as RebuildResult;
+}
+
+/**
+ * rebuildProjection unless the live read model is already at the projection's version (or
+ * newer): undefined then. For services upgrading at start (startRunnerUpgrading): of two
+ * instances that both found an older version, the second waits for the first's rebuild and
+ * starts on it instead of building again.
+ */
+export async function rebuildIfOlder(o: RebuildOptions): Promise<RebuildResult | undefined> {
+  return rebuildLocked(o, true);
+}
+
+/** Advisory lock class of "a rebuild of this projection runs" (key 2 = hashtext(build schema)). */
+export const REBUILD_LOCK_CLASS = 0x50524f42; // "PROB"
+
+/**
+ * One rebuild of a projection at a time, whoever runs it (a CLI, a starting instance): they
+ * share the build schema, and a second one would drop it under the first (whose batches or
+ * swap then fail or wait for ever). The later one waits, on a session lock of its own
+ * connection, until the first has swapped or failed.
+ */
+async function rebuildLocked(
+  o: RebuildOptions,
+  onlyIfOlder: boolean,
+): Promise<RebuildResult | undefined> {
+  const key = [REBUILD_LOCK_CLASS, buildSchema(o.projection)];
+  const lock = await o.pool.connect();
+  // A checked-out client's unheard 'error' would crash the process; losing the connection
+  // loses the lock, and the rebuild's own connections report the failure.
+  const ignore = () => {};
+  lock.on("error", ignore);
+  let held = false;
+  try {
+    while (!held) {
+      if (o.signal?.aborted) throw new RebuildAborted(o.projection.name);
+      const r = await lock.query<{ ok: boolean }>(
+        "SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok",
+        key,
+      );
+      held = r.rows[0]?.ok === true;
+      if (!held) await sleep(250, undefined, { signal: o.signal }).catch(() => {});
+    }
+    if (onlyIfOlder) {
+      const live = liveSchema(o.projection);
+      if (
+        (await schemaExists(lock, live)) &&
+        (await readVersion(lock, live)) >= o.projection.version
+      ) {
+        return undefined;
+      }
+    }
+    return await rebuildUnlocked(o);
+  } finally {
+    let broken: Error | undefined;
+    if (held) {
+      await lock.query("SELECT pg_advisory_unlock($1, hashtext($2))", key).catch((err: Error) => {
+        broken = err; // a discarded connection releases its session lock
+      });
+    }
+    lock.off("error", ignore);
+    lock.release(broken);
+  }
+}
+
+async function rebuildUnlocked(o: RebuildOptions): Promise<RebuildResult> {
   const started = Date.now();
   const limit = setAsideLimit(o.projection, o.maxSetAside);
   // Refused events are not applied: the ones the live version set aside, and any a pass

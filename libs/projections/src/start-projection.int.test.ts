@@ -1,4 +1,5 @@
 import { createLifecycle, type Logger } from "@otmetka/service-kit";
+import pg from "pg";
 import { afterAll, expect, it } from "vitest";
 import type { ProjectionRunner } from "./projection-runner.js";
 import { startProjection, startRunnerUpgrading } from "./start-projection.js";
@@ -82,3 +83,53 @@ it("upgrades without hooks too", async () => {
     await runner.stop();
   }
 });
+
+it("rebuilds once when two instances upgrade at the same time; the other starts on it", async () => {
+  const names = bed.names;
+  // A context of its own: the counts are this test's events only.
+  await ensureContextStream(bed.nc, names, "attendance");
+  await publishEvents(
+    bed.nc,
+    names,
+    "attendance",
+    Array.from({ length: 40 }, (_, i) =>
+      testEvent(`journal-twin-${i % 4}`, 1 + Math.floor(i / 4), "attendance.v1.AttendanceRecorded"),
+    ),
+  );
+  const v1 = countingProjection("upgrading_twice", { flushDelayMs: 300, context: "attendance" });
+  const options = { projection: v1, pool: bed.pool, nc: bed.nc, names };
+  const old = await startRunnerUpgrading(options);
+  await eventually("forty counted", async () => (await counted("proj_upgrading_twice")) === 40);
+  await old.stop();
+  const v2 = { ...v1, version: 2 };
+  const rebuilt: number[] = [];
+  const hooks = { onRebuilt: (r: { events: number }) => rebuilt.push(r.events) };
+  // Two instances: a pool each. A flush waits 300 ms, so the two rebuilds overlap.
+  const pools = [0, 1].map(() => new pg.Pool({ connectionString: bed.env.databaseUrl, max: 4 }));
+  try {
+    const starts = pools.map((pool) =>
+      startRunnerUpgrading({ ...options, pool, projection: v2 }, hooks),
+    );
+    const outcome: string[] = [];
+    for (const [i, start] of starts.entries()) {
+      start.then(
+        () => outcome.push(`${i} started`),
+        (err: unknown) => outcome.push(`${i} failed: ${String(err)}`),
+      );
+    }
+    // The second runner waits as a standby while the first runs (the runner lock).
+    await eventually("one started", async () => outcome.length > 0);
+    const first = Number(outcome[0]?.[0]);
+    const stopIfStarted = async (start?: Promise<ProjectionRunner>) =>
+      (await start?.catch(() => undefined))?.stop();
+    await stopIfStarted(starts[first]);
+    await stopIfStarted(starts[1 - first]);
+    expect(outcome.map((o) => o.slice(2)).sort()).toEqual(["started", "started"]);
+  } finally {
+    await Promise.all(pools.map((p) => p.end()));
+  }
+  const version = await bed.pool.query("SELECT version FROM proj_upgrading_twice._meta");
+  expect(version.rows[0]?.version).toBe(2);
+  expect(await counted("proj_upgrading_twice")).toBe(40);
+  expect(rebuilt).toHaveLength(1);
+}, 30_000);

@@ -1,12 +1,13 @@
 import type { Lifecycle, Logger } from "@otmetka/service-kit";
 import { EventSetAside, ProjectionNeedsRebuild, SetAsideLimitReached } from "./errors.js";
 import { ProjectionRunner, type ProjectionRunnerOptions } from "./projection-runner.js";
-import { type RebuildResult, rebuildProjection } from "./rebuild.js";
+import { type RebuildResult, rebuildIfOlder } from "./rebuild.js";
 
 /** What a service is told when its read model is of an older version than its code. */
 export interface UpgradeHooks {
   /** The live read model is older: it is about to be rebuilt from sequence 1. */
   onRebuild?: (err: ProjectionNeedsRebuild) => void;
+  /** Not called when another process rebuilt it meanwhile (this one waited for that). */
   onRebuilt?: (result: RebuildResult) => void;
 }
 
@@ -27,9 +28,10 @@ export async function startRunnerUpgrading(
     if (!(err instanceof ProjectionNeedsRebuild)) throw err;
     hooks.onRebuild?.(err);
     const { projection, pool, nc, names } = options;
-    // Not inside `onRebuilt?.(…)`: an absent hook would skip evaluating its argument.
-    const rebuilt = await rebuildProjection({ projection, pool, nc, names });
-    hooks.onRebuilt?.(rebuilt);
+    // Another instance starting at the same time may be rebuilding it: this one waits for that
+    // rebuild and starts on its result (undefined) rather than building again.
+    const rebuilt = await rebuildIfOlder({ projection, pool, nc, names });
+    if (rebuilt) hooks.onRebuilt?.(rebuilt);
     return start();
   }
 }
