@@ -23,8 +23,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export const appendCommandsJson = (o: {
   precheckCommands: boolean;
   recordedIds?: "raise" | "undo";
-  /** Streams given no event (guards) locked shared (008), else every stream exclusive. */
-  guardsShared?: boolean;
 }) => sql`
     CREATE OR REPLACE FUNCTION eventstore.append_commands_json(p jsonb)
     RETURNS jsonb
@@ -45,7 +43,7 @@ export const appendCommandsJson = (o: {
              coalesce(array_agg((s.e->>'expected')::bigint ORDER BY s.ord), '{}')
         INTO v_stream_ids, v_expected
         FROM jsonb_array_elements(p->'streams') WITH ORDINALITY AS s(e, ord);
-      v_current := ${o.guardsShared ? WRITTEN_EXCLUSIVE_LOCKS : sql`eventstore.lock_streams(v_stream_ids)`};
+      v_current := eventstore.lock_streams(v_stream_ids);
 ${o.precheckCommands ? COMMANDS_PRECHECK : sql``}
       FOR i IN 1 .. coalesce(array_length(v_stream_ids, 1), 0) LOOP
         v_exp := v_expected[i];
@@ -77,9 +75,6 @@ ${(o.recordedIds ?? "raise") === "raise" ? RECORDS_OR_RAISE : RECORDS_OR_UNDO}
       RETURN jsonb_build_object('versions', to_jsonb(v_new));
     END
     $fn$`;
-
-const WRITTEN_EXCLUSIVE_LOCKS = sql`eventstore.lock_streams(v_stream_ids,
-        ARRAY(SELECT (e->>'s')::integer FROM jsonb_array_elements(p->'events') e))`;
 
 const RECORDS_OR_RAISE = sql`
       INSERT INTO eventstore.commands (command_id, payload_hash, result)

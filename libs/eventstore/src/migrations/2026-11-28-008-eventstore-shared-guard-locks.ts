@@ -1,6 +1,5 @@
 import { type Kysely, sql } from "kysely";
 import { appendEvents } from "./2026-11-28-003-eventstore-versions-from-log.js";
-import { appendCommandsJson } from "./2026-11-28-005-eventstore-append-commands-json.js";
 import { STREAM_LOCK_CLASS } from "./schema-names.js";
 
 /**
@@ -12,7 +11,10 @@ import { STREAM_LOCK_CLASS } from "./schema-names.js";
  * waits for every append holding it shared, and an append waits for a writer in progress, so
  * the version an append checked cannot change before it commits. Keys are taken in one
  * sorted pass, shared or exclusive, as before, so holders cannot deadlock; a key that a
- * written stream hashes to is exclusive.
+ * written stream hashes to is exclusive. appendCommands' batches (append_commands_json,
+ * grades' group commit) keep every stream exclusive: their commands carry no guards, so
+ * working out from each batch's JSON which streams it writes would cost the hot path and
+ * gain nothing.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -50,15 +52,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     END
     $fn$`.execute(db);
   await appendEvents({ guardsShared: true }).execute(db);
-  await appendCommandsJson({
-    precheckCommands: false,
-    recordedIds: "undo",
-    guardsShared: true,
-  }).execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await appendEvents({ guardsShared: false }).execute(db);
-  await appendCommandsJson({ precheckCommands: false, recordedIds: "undo" }).execute(db);
   await sql`DROP FUNCTION IF EXISTS eventstore.lock_streams(text[], integer[])`.execute(db);
 }
