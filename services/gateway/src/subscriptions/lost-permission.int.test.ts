@@ -68,25 +68,49 @@ describe("subscriptions lose their permission", () => {
   const publish = (kind: string, id: string) =>
     nc.publish(`${root}.${kind}`, JSON.stringify({ kind, id }));
 
+  const delivered = (sub: Subscription, n: number) =>
+    expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(n);
+
   /** Notices one at a time, each read before the next (queued ones of an id are one notice). */
   const publishEach = async (sub: Subscription, n: number, kind: string, id: string) => {
     const seen = sub.events.length;
     for (let i = 1; i <= n; i++) {
       publish(kind, id);
-      await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(seen + i);
+      await delivered(sub, seen + i);
     }
+  };
+
+  /** A teacher's journalChanged of C1 in a subject: the token, the subscription and the journal's id. */
+  const openJournal = async (teacherId: string, subjectId: string) => {
+    const teacher = await h.token([`TEACHER@school:${F.s1}`], teacherId);
+    const sub = await subscribe(
+      teacher,
+      `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "${subjectId}") { kind id } }`,
+    );
+    return { teacher, sub, journal: `journal-${F.c1}-${subjectId}-${F.year}` };
+  };
+
+  /** The notice after the first ended the stream with one FORBIDDEN error naming the argument. */
+  const endsForbidden = async (sub: Subscription & { events: SseEvent[] }, field: string) => {
+    await expect.poll(() => sub.ended, { timeout: 5000 }).toBe(true);
+    expect(sub.events).toHaveLength(2);
+    expect(sub.events[1]?.errors?.[0]?.extensions).toMatchObject({ code: "FORBIDDEN", field });
+  };
+
+  /** The query refuses the journal the same way. */
+  const journalRefused = async (teacher: string) => {
+    const query = await h.query(
+      teacher,
+      `{ journal(classGroupId: "${F.c1}", subjectId: "rus", termId: "${F.year}:1") { subject { id } } }`,
+    );
+    expect(query.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
   };
 
   it("ends a teacher's journalChanged with FORBIDDEN at the first notice after the assignment was removed", async () => {
     // T3 teaches rus in C1 (not its homeroom teacher): the assignment is the only reason.
-    const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t3);
-    const sub = await subscribe(
-      teacher,
-      `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "rus") { kind id } }`,
-    );
-    const journal = `journal-${F.c1}-rus-${F.year}`;
+    const { teacher, sub, journal } = await openJournal(F.t3, "rus");
     publish("journal", journal);
-    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(1);
+    await delivered(sub, 1);
     expect(sub.events[0]).toEqual({
       data: { journalChanged: { kind: "journal", id: journal } },
     });
@@ -96,33 +120,19 @@ describe("subscriptions lose their permission", () => {
     h.fakes.teaching = h.fakes.teaching.filter((t) => t.teacherId !== F.t3);
     expect(h.fakes.teaching.length).toBe(before - 1);
     publish("journal", journal);
-    await expect.poll(() => sub.ended, { timeout: 5000 }).toBe(true);
-    expect(sub.events).toHaveLength(2);
+    await endsForbidden(sub, "classGroupId");
     const refused = sub.events[1] as SseEvent;
     expect(refused.data ?? undefined).toBeUndefined();
-    expect(refused.errors?.[0]?.extensions).toMatchObject({
-      code: "FORBIDDEN",
-      field: "classGroupId",
-    });
     expect(refused.errors?.[0]?.message).toMatch(
       /^classGroupId: the caller may not read the journal of class group c1 in subject rus/,
     );
     // The refusal is the query's: the journal itself is refused the same way.
-    const query = await h.query(
-      teacher,
-      `{ journal(classGroupId: "${F.c1}", subjectId: "rus", termId: "${F.year}:1") { subject { id } } }`,
-    );
-    expect(query.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    await journalRefused(teacher);
   });
 
   it("ends a teacher's journalChanged at the first notice after their assignment ended (EndTeacherAssignment), not while it runs", async () => {
     // T3 teaches rus in C1 (not its homeroom teacher); the gateway's today is 2026-10-15.
-    const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t3);
-    const sub = await subscribe(
-      teacher,
-      `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "rus") { kind id } }`,
-    );
-    const journal = `journal-${F.c1}-rus-${F.year}`;
+    const { teacher, sub, journal } = await openJournal(F.t3, "rus");
     const end = (lastDay: string) => {
       h.fakes.teaching = h.fakes.teaching.map((t) =>
         t.teacherId === F.t3 ? { ...t, lastDay } : t,
@@ -131,33 +141,19 @@ describe("subscriptions lose their permission", () => {
     // Ending today: they still teach it today.
     end("2026-10-15");
     publish("journal", journal);
-    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(1);
+    await delivered(sub, 1);
     expect(sub.events[0]).toEqual({ data: { journalChanged: { kind: "journal", id: journal } } });
 
     // Ended yesterday: GetTimetable still lists the assignment, with its last day.
     end("2026-10-14");
     publish("journal", journal);
-    await expect.poll(() => sub.ended, { timeout: 5000 }).toBe(true);
-    expect(sub.events).toHaveLength(2);
-    expect((sub.events[1] as SseEvent).errors?.[0]?.extensions).toMatchObject({
-      code: "FORBIDDEN",
-      field: "classGroupId",
-    });
-    const query = await h.query(
-      teacher,
-      `{ journal(classGroupId: "${F.c1}", subjectId: "rus", termId: "${F.year}:1") { subject { id } } }`,
-    );
-    expect(query.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    await endsForbidden(sub, "classGroupId");
+    await journalRefused(teacher);
   });
 
   it("checks once per notice with fresh answers: one GetClassGroups and one GetTimetable each", async () => {
     // T1 teaches math in C1 and stays assigned.
-    const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t1);
-    const sub = await subscribe(
-      teacher,
-      `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "math") { kind id } }`,
-    );
-    const journal = `journal-${F.c1}-math-${F.year}`;
+    const { sub, journal } = await openJournal(F.t1, "math");
     // T1 is C1's homeroom teacher too: the class group is read, the timetable not needed.
     h.fakes.reset();
     await publishEach(sub, 3, "journal", journal);
@@ -166,7 +162,7 @@ describe("subscriptions lose their permission", () => {
     // Notices of other journals cost nothing.
     publish("journal", `journal-${F.c3}-math-${F.year}`);
     publish("journal", journal);
-    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(4);
+    await delivered(sub, 4);
     expect(h.fakes.calls.get("GetClassGroups")).toBe(4);
     expect(sub.ended).toBe(false);
     sub.close();
@@ -191,15 +187,10 @@ describe("subscriptions lose their permission", () => {
       `subscription { diaryChanged(studentId: "${F.p1}") { kind id } }`,
     );
     publish("diary", F.p1);
-    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(1);
+    await delivered(sub, 1);
     h.fakes.guardianChildren.set(F.g1, []);
     publish("diary", F.p1);
-    await expect.poll(() => sub.ended, { timeout: 5000 }).toBe(true);
-    expect(sub.events[1]?.errors?.[0]?.extensions).toMatchObject({
-      code: "FORBIDDEN",
-      field: "studentId",
-    });
-    expect(sub.events).toHaveLength(2);
+    await endsForbidden(sub, "studentId");
   });
 
   it("ends a teacher's class-group dashboardChanged when they no longer teach the class group", async () => {
@@ -210,14 +201,10 @@ describe("subscriptions lose their permission", () => {
       `subscription { dashboardChanged(scope: { classGroupId: "${F.c3}" }) { kind id } }`,
     );
     publish("dashboard-class_group", F.c3);
-    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(1);
+    await delivered(sub, 1);
     h.fakes.teaching = h.fakes.teaching.filter((t) => t.classGroupId !== F.c3);
     publish("dashboard-class_group", F.c3);
-    await expect.poll(() => sub.ended, { timeout: 5000 }).toBe(true);
-    expect(sub.events[1]?.errors?.[0]?.extensions).toMatchObject({
-      code: "FORBIDDEN",
-      field: "scope",
-    });
+    await endsForbidden(sub, "scope");
   });
 
   it("a school dashboard's check needs no service call (grants and the school's place only)", async () => {
@@ -238,45 +225,25 @@ describe("subscriptions lose their permission", () => {
       t.teacherId === F.t3 ? { ...t, lastDay: "2026-10-15" } : t,
     );
     clock.set("2026-10-15T18:59:00Z");
-    const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t3);
-    const sub = await subscribe(
-      teacher,
-      `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "rus") { kind id } }`,
-    );
-    const journal = `journal-${F.c1}-rus-${F.year}`;
+    const { sub, journal } = await openJournal(F.t3, "rus");
     publish("journal", journal);
-    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(1);
+    await delivered(sub, 1);
     expect(sub.events[0]).toEqual({ data: { journalChanged: { kind: "journal", id: journal } } });
 
     clock.set("2026-10-15T19:01:00Z");
     publish("journal", journal);
-    await expect.poll(() => sub.ended, { timeout: 5000 }).toBe(true);
-    expect(sub.events).toHaveLength(2);
-    expect(sub.events[1]?.errors?.[0]?.extensions).toMatchObject({
-      code: "FORBIDDEN",
-      field: "classGroupId",
-    });
+    await endsForbidden(sub, "classGroupId");
   });
 
   it("ends a homeroom teacher's journalChanged once another teacher is the class group's homeroom teacher", async () => {
     // T1 is C1's homeroom teacher and has no assignment for rus there: the homeroom is the reason.
-    const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t1);
-    const sub = await subscribe(
-      teacher,
-      `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "rus") { kind id } }`,
-    );
-    const journal = `journal-${F.c1}-rus-${F.year}`;
+    const { sub, journal } = await openJournal(F.t1, "rus");
     publish("journal", journal);
-    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(1);
+    await delivered(sub, 1);
     // identity's AssignHomeroomTeacher: T3 takes C1.
     h.fakes.homerooms.set(F.c1, F.t3);
     publish("journal", journal);
-    await expect.poll(() => sub.ended, { timeout: 5000 }).toBe(true);
-    expect(sub.events).toHaveLength(2);
-    expect(sub.events[1]?.errors?.[0]?.extensions).toMatchObject({
-      code: "FORBIDDEN",
-      field: "classGroupId",
-    });
+    await endsForbidden(sub, "classGroupId");
   });
 
   it("ends a school admin's diaryChanged once the pupil left the school", async () => {
@@ -286,33 +253,23 @@ describe("subscriptions lose their permission", () => {
       `subscription { diaryChanged(studentId: "${F.p1}") { kind id } }`,
     );
     publish("diary", F.p1);
-    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(1);
+    await delivered(sub, 1);
     // identity: P1 transferred to S2 (S1 a former school: the name only, current_school_ids [S2]).
     h.fakes.currentSchools.set(F.p1, [F.s2]);
     publish("diary", F.p1);
-    await expect.poll(() => sub.ended, { timeout: 5000 }).toBe(true);
-    expect(sub.events).toHaveLength(2);
-    expect(sub.events[1]?.errors?.[0]?.extensions).toMatchObject({
-      code: "FORBIDDEN",
-      field: "studentId",
-    });
+    await endsForbidden(sub, "studentId");
   });
 
   it("a burst of one journal's notices queued before the client reads is one notice and one check", async () => {
     // T3 teaches rus in C1: a check is a GetClassGroups and a GetTimetable.
-    const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t3);
-    const sub = await subscribe(
-      teacher,
-      `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "rus") { kind id } }`,
-    );
-    const journal = `journal-${F.c1}-rus-${F.year}`;
+    const { sub, journal } = await openJournal(F.t3, "rus");
     h.fakes.reset();
     // In one go, as reporting catching up sends them: all queued before the stream reads one.
     for (let i = 0; i < 100; i++) hub.deliver({ kind: "journal", id: journal });
-    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(1);
+    await delivered(sub, 1);
     // A later notice comes after any the burst would have left: the count is final then.
     hub.deliver({ kind: "journal", id: journal });
-    await expect.poll(() => sub.events.length, { timeout: 5000 }).toBe(2);
+    await delivered(sub, 2);
     await new Promise((r) => setTimeout(r, 100));
     expect(sub.events).toHaveLength(2);
     expect(h.fakes.calls.get("GetClassGroups")).toBe(2);
@@ -360,13 +317,9 @@ describe("subscriptions lose their permission", () => {
   });
 
   it("ends it with UNAVAILABLE when the check cannot be made (fails closed), not with the notice", async () => {
-    const teacher = await h.token([`TEACHER@school:${F.s1}`], F.t3);
-    const sub = await subscribe(
-      teacher,
-      `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "rus") { kind id } }`,
-    );
+    const { sub, journal } = await openJournal(F.t3, "rus");
     h.fakes.failures.set("GetTimetable", { code: 14, details: "curriculum is down" });
-    publish("journal", `journal-${F.c1}-rus-${F.year}`);
+    publish("journal", journal);
     await expect.poll(() => sub.ended, { timeout: 15_000 }).toBe(true);
     expect(sub.events).toHaveLength(1);
     expect(sub.events[0]?.data ?? undefined).toBeUndefined();
