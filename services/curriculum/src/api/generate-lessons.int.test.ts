@@ -1,38 +1,20 @@
 import { randomUUID } from "node:crypto";
 import { useTestEnvironment } from "@otmetka/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startGrpcInProcess } from "../test-support/grpc-in-process.js";
-import { publishIdentityEvents, schoolFixture } from "../test-support/identity-feed.js";
-import { eventually, type InProcess, startInProcess } from "../test-support/in-process.js";
+import { describe, expect, it } from "vitest";
+import { schoolFixture } from "../test-support/identity-feed.js";
 import { scheduleMathsLessons } from "../test-support/maths-lessons.js";
+import { useSchoolApi } from "../test-support/school-api.js";
 
 /* GenerateLessons over gRPC: what the response reports. */
 const env = useTestEnvironment({ label: "curriculum_generate_api" });
-let app: InProcess;
-let grpc: Awaited<ReturnType<typeof startGrpcInProcess>>;
 const a = schoolFixture();
 const academicYear = { startYear: 2026 };
 const school = { schoolId: a.schoolId, academicYear };
-
-beforeAll(async () => {
-  app = await startInProcess(env);
-  grpc = await startGrpcInProcess(app);
-  await publishIdentityEvents(app.nc, app.names, a.events);
-  await eventually(async () => {
-    expect(await app.deps.facts.classGroup(a.classGroups.b5)).toBeDefined();
-  });
-});
-afterAll(async () => {
-  await grpc?.close();
-  await app?.close();
-});
+const api = useSchoolApi(env, a);
 
 describe("GenerateLessons over gRPC", () => {
   it("reports the lessons it skipped because their teacher was taken", async () => {
-    const admin = grpc.client(
-      await grpc.issuer.sign({ roles: [`SCHOOL_ADMIN@school:${a.schoolId}`], pid: a.teachers.rus }),
-    ).call;
-    const platform = grpc.client(await grpc.issuer.sign({ roles: ["PLATFORM_ADMIN"] })).call;
+    const { admin, platform } = api;
     // 5А: maths on Tuesdays period 1 (1 and 8 September).
     const { lessonIds } = await scheduleMathsLessons({
       platform,

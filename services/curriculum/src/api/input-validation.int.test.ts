@@ -2,13 +2,12 @@ import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { Grading, NonSchoolDayKind } from "@otmetka/proto/curriculum/events/v1/events";
 import { useTestEnvironment } from "@otmetka/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { lessonsStreamId } from "../domain/lessons.js";
 import { grpcError } from "../test-support/grpc-client.js";
-import { startGrpcInProcess } from "../test-support/grpc-in-process.js";
-import { publishIdentityEvents, schoolFixture } from "../test-support/identity-feed.js";
-import { eventually, type InProcess, startInProcess } from "../test-support/in-process.js";
+import { schoolFixture } from "../test-support/identity-feed.js";
 import { scheduleMathsLessons } from "../test-support/maths-lessons.js";
+import { type SchoolApi, useSchoolApi } from "../test-support/school-api.js";
 
 /*
  * Bad text over the real gRPC API: too long, blank where required, or holding NUL and other
@@ -17,10 +16,9 @@ import { scheduleMathsLessons } from "../test-support/maths-lessons.js";
  * UNAVAILABLE), and nothing is written.
  */
 const env = useTestEnvironment({ label: "curriculum_input" });
-let app: InProcess;
-let grpc: Awaited<ReturnType<typeof startGrpcInProcess>>;
-let admin: ReturnType<Awaited<ReturnType<typeof startGrpcInProcess>>["client"]>["call"];
 const a = schoolFixture();
+const api = useSchoolApi(env, a);
+let admin: SchoolApi["admin"];
 const academicYear = { startYear: 2026 };
 const school = { schoolId: a.schoolId, academicYear };
 let lessonId = "";
@@ -28,28 +26,15 @@ const HUGE = "Я".repeat(20_001);
 const NUL = "Тема\u0000урока";
 
 beforeAll(async () => {
-  app = await startInProcess(env);
-  grpc = await startGrpcInProcess(app);
-  await publishIdentityEvents(app.nc, app.names, a.events);
-  await eventually(async () =>
-    expect(await app.deps.facts.classGroup(a.classGroups.a5)).toBeDefined(),
-  );
-  admin = grpc.client(
-    await grpc.issuer.sign({ roles: [`SCHOOL_ADMIN@school:${a.schoolId}`], pid: a.teachers.rus }),
-  ).call;
+  admin = api.admin;
   const set = await scheduleMathsLessons({
-    platform: grpc.client(await grpc.issuer.sign({ roles: ["PLATFORM_ADMIN"] })).call,
+    platform: api.platform,
     admin,
     a,
     toDate: "2026-09-01",
     lessons: 1,
   });
   lessonId = set.lessonIds[0] ?? "";
-});
-
-afterAll(async () => {
-  await grpc?.close();
-  await app?.close();
 });
 
 /** INVALID_ARGUMENT naming `field`, in a message that names the rule and stays short. */
@@ -65,7 +50,7 @@ async function expectInvalid(call: Promise<unknown>, field: string) {
 }
 
 const lessonEvents = async () =>
-  (await app.store.readStream(lessonsStreamId(a.classGroups.a5, 2026))).length;
+  (await api.app.store.readStream(lessonsStreamId(a.classGroups.a5, 2026))).length;
 
 const conduct = (over: Record<string, string>) =>
   admin.conductLesson({

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import type { CivilDate } from "@otmetka/service-kit";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { lessonsStreamId } from "../domain/lessons.js";
 import { timetableStreamId } from "../domain/timetable.js";
 import { schoolFixture } from "../test-support/identity-feed.js";
 import type { InProcess } from "../test-support/in-process.js";
@@ -34,19 +33,16 @@ const TO = "2026-10-16";
 let mathA5 = ""; // 5А maths: Mondays period 1
 let rusB5 = ""; // 5Б maths taught by `rus`: Tuesdays period 1
 
-const { slot, lessonsOf, lessonOn } = timetableHelpers(() => app, scope, { from: FROM, to: TO });
+const { slot, lessonsOf, lessonOn, versions } = timetableHelpers(() => app, scope, {
+  from: FROM,
+  to: TO,
+});
 
 const end = (assignmentId: string, lastDay: string, commandId = randomUUID()) =>
   endTeacherAssignment(app.deps, commandId, { ...scope, assignmentId, lastDay });
 
 const regenerate = () =>
   generateLessons(app.deps, randomUUID(), { ...scope, from: FROM, to: TO, classGroupIds: [] });
-
-const versions = async () => [
-  await app.store.streamVersion(timetableStreamId(f.schoolId, 2026)),
-  await app.store.streamVersion(lessonsStreamId(a5, 2026)),
-  await app.store.streamVersion(lessonsStreamId(b5, 2026)),
-];
 
 /** The slot ids of a teacher. */
 const slotsOf = async (teacherId: string) =>
@@ -81,7 +77,7 @@ afterAll(async () => {
 
 describe("EndTeacherAssignment", () => {
   it("refuses an unknown assignment, a bad or out-of-year last day, running slots and the teacher's lessons after it; each writes nothing", async () => {
-    const before = await versions();
+    const before = await versions(a5, b5);
     const unknown = await refusal(end(randomUUID(), "2026-09-30"));
     expect([unknown.kind, unknown.field]).toEqual(["not_found", "assignment_id"]);
     for (const lastDay of ["", "2026-13-01", "2026-08-31", "2027-09-01"]) {
@@ -97,11 +93,11 @@ describe("EndTeacherAssignment", () => {
         `^last_day: 1 timetable slot\\(s\\) of the assignment run past 2026-09-30: slot ${slotId} \\(weekday 1 period 1, 2026-09-01 - 2027-05-31\\); end them first`,
       ),
     );
-    expect(await versions()).toEqual(before);
+    expect(await versions(a5, b5)).toEqual(before);
 
     // The slot ends; its lessons of 5 and 12 October are still scheduled to the teacher.
     await endTimetableSlot(app.deps, randomUUID(), { ...scope, slotId, lastDay: "2026-09-30" });
-    const afterSlot = await versions();
+    const afterSlot = await versions(a5, b5);
     const lessons = await refusal(end(mathA5, "2026-09-30"));
     expect([lessons.kind, lessons.field]).toEqual(["failed_precondition", "last_day"]);
     const oct5 = await lessonOn(a5, "2026-10-05", 1);
@@ -109,7 +105,7 @@ describe("EndTeacherAssignment", () => {
     expect(lessons.message).toBe(
       `last_day: 2 lesson(s) of teacher ${math} in this subject and class group are after 2026-09-30: lesson ${oct5.lessonId} (2026-10-05 period 1, scheduled), lesson ${oct12.lessonId} (2026-10-12 period 1, scheduled); regenerate the lessons once the slots end (GenerateLessons), or move or cancel them`,
     );
-    expect(await versions()).toEqual(afterSlot);
+    expect(await versions(a5, b5)).toEqual(afterSlot);
   });
 
   it("ends the assignment once the slots and lessons end by the last day; a replay writes nothing, a second end is refused; the teacher may be assigned again", async () => {
@@ -187,13 +183,13 @@ describe("EndTeacherAssignment", () => {
     const [slotId = ""] = await slotsOf(rus);
     await endTimetableSlot(app.deps, randomUUID(), { ...scope, slotId, lastDay: "2026-09-14" });
     await regenerate();
-    const before = await versions();
+    const before = await versions(a5, b5);
     const refused = await refusal(end(rusB5, "2026-09-14"));
     expect([refused.kind, refused.field]).toEqual(["failed_precondition", "last_day"]);
     expect(refused.message).toMatch(
       `1 lesson(s) of teacher ${rus} in this subject and class group are after 2026-09-14: lesson ${conducted.lessonId} (2026-09-15 period 1, conducted)`,
     );
-    expect(await versions()).toEqual(before);
+    expect(await versions(a5, b5)).toEqual(before);
     expect((await end(rusB5, "2026-09-15")).replayed).toBe(false);
   });
 });

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import type { CivilDate } from "@otmetka/service-kit";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { lessonsStreamId } from "../domain/lessons.js";
 import { timetableStreamId } from "../domain/timetable.js";
 import { schoolFixture } from "../test-support/identity-feed.js";
 import { eventually, type InProcess } from "../test-support/in-process.js";
@@ -28,7 +27,7 @@ const TO = "2026-10-16";
 let mathA5 = ""; // 5А maths: Mondays period 1 (room 12), Wednesdays period 2
 let rusB5 = ""; // 5Б: Tuesdays period 1
 
-const { slot, lessonsOf, lessonOn, move } = timetableHelpers(() => app, scope, {
+const { slot, lessonsOf, lessonOn, move, versions } = timetableHelpers(() => app, scope, {
   from: FROM,
   to: TO,
 });
@@ -56,12 +55,6 @@ async function claims(classGroupId: string, from: CivilDate, to: CivilDate) {
   );
   return rows.map((r) => [r.date, r.period, r.teacher_id]);
 }
-
-const versions = async () => [
-  await app.store.streamVersion(timetableStreamId(f.schoolId, 2026)),
-  await app.store.streamVersion(lessonsStreamId(a5, 2026)),
-  await app.store.streamVersion(lessonsStreamId(b5, 2026)),
-];
 
 beforeAll(async () => {
   app = await startWithMathsYear(env, f);
@@ -134,12 +127,12 @@ describe("AssignSubstitute hands the covered lessons over", () => {
       `to_period: teacher ${sub} already teaches lesson ${held.lessonId} (class group ${a5}) on 2026-09-16 period 2`,
     );
     // A replay answers the same and writes nothing; a regeneration has nothing left to do.
-    const before = await versions();
+    const before = await versions(a5, b5);
     expect(await substitute(mathA5, FROM, "2026-09-18", commandId)).toEqual({
       result: { handedOver: 3 },
       replayed: true,
     });
-    expect(await versions()).toEqual(before);
+    expect(await versions(a5, b5)).toEqual(before);
     const again = await generateLessons(app.deps, randomUUID(), {
       ...scope,
       from: FROM,
@@ -167,7 +160,7 @@ describe("AssignSubstitute hands the covered lessons over", () => {
     const own = await lessonOn(b5, "2026-09-28", 2);
     await move(b5, own, "2026-09-30", 2);
     const covered = await lessonOn(a5, "2026-09-30", 2);
-    const before = await versions();
+    const before = await versions(a5, b5);
     const claimsBefore = await claims(a5, "2026-09-21", "2026-10-02");
     const busy = await refusal(substitute(mathA5, "2026-09-21", "2026-10-02"));
     expect([busy.kind, busy.message]).toEqual([
@@ -175,7 +168,7 @@ describe("AssignSubstitute hands the covered lessons over", () => {
       `substitute_id: teacher ${sub} already teaches lesson ${own.lessonId} (class group ${b5}) on 2026-09-30 period 2, when they would take lesson ${covered.lessonId} (MATH, class group ${a5})`,
     ]);
     // Nothing written: no substitution, no handover (Monday 21 and 28 stay the teacher's).
-    expect(await versions()).toEqual(before);
+    expect(await versions(a5, b5)).toEqual(before);
     expect(await claims(a5, "2026-09-21", "2026-10-02")).toEqual(claimsBefore);
     expect((await lessonOn(a5, "2026-09-21", 1)).teacherId).toBe(math);
     // Without the clashing day it goes through.

@@ -42,6 +42,35 @@ export async function defineHalfYearCalendar(
   });
 }
 
+/** The platform's subject MATH (five-point grading). */
+export async function addMaths(platform: Call) {
+  await platform.addSubject({
+    commandId: randomUUID(),
+    schoolId: "",
+    municipalityId: "",
+    code: "MATH",
+    name: "Математика",
+    grading: Grading.GRADING_FIVE_POINT,
+  });
+}
+
+/** Fixture `a`'s maths teacher assigned to MATH in its 5А for 2026/27; the assignment's id. */
+export async function assignMathsTeacher(
+  admin: Call,
+  a: ReturnType<typeof schoolFixture>,
+): Promise<string> {
+  const school = { schoolId: a.schoolId, academicYear: { startYear: 2026 } };
+  const { assignmentId } = await admin.assignTeacher({
+    ...school,
+    commandId: randomUUID(),
+    teacherId: a.teachers.math,
+    subjectId: "MATH",
+    classGroupId: a.classGroups.a5,
+    subgroupId: "",
+  });
+  return assignmentId;
+}
+
 /**
  * Mathematics for fixture `a`'s 5А over the gRPC API: the subject (platform), 2026/27 with
  * half-year terms, the maths teacher assigned, Tuesdays period 1, lessons generated from
@@ -57,27 +86,13 @@ export async function scheduleMathsLessons(o: {
   const { platform, admin, a } = o;
   const academicYear = { startYear: 2026 };
   const school = { schoolId: a.schoolId, academicYear };
-  await platform.addSubject({
-    commandId: randomUUID(),
-    schoolId: "",
-    municipalityId: "",
-    code: "MATH",
-    name: "Математика",
-    grading: Grading.GRADING_FIVE_POINT,
-  });
+  await addMaths(platform);
   await defineHalfYearCalendar(admin, {
     ...school,
     municipalityId: a.municipalityId,
     daysPerWeek: 5,
   });
-  const { assignmentId } = await admin.assignTeacher({
-    ...school,
-    commandId: randomUUID(),
-    teacherId: a.teachers.math,
-    subjectId: "MATH",
-    classGroupId: a.classGroups.a5,
-    subgroupId: "",
-  });
+  const assignmentId = await assignMathsTeacher(admin, a);
   await admin.addTimetableSlot({
     ...school,
     commandId: randomUUID(),

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { CivilDate } from "@otmetka/service-kit";
 import { classGroupLessons, moveLesson } from "../commands/lessons.js";
 import { addTimetableSlot, assignTeacher } from "../commands/timetable.js";
-import type { Lesson } from "../domain/lessons.js";
+import { type Lesson, lessonsStreamId } from "../domain/lessons.js";
+import { timetableStreamId } from "../domain/timetable.js";
 import type { InProcess } from "./in-process.js";
 
 /**
@@ -61,5 +62,13 @@ export function timetableHelpers(
       toPeriod,
     });
 
-  return { slot, lessonsOf, lessonOn, move };
+  /** The school's timetable stream version, then each class group's lessons': unchanged, nothing written. */
+  const versions = async (...classGroupIds: string[]) => [
+    await app().store.streamVersion(timetableStreamId(scope.schoolId, scope.startYear)),
+    ...(await Promise.all(
+      classGroupIds.map((id) => app().store.streamVersion(lessonsStreamId(id, scope.startYear))),
+    )),
+  ];
+
+  return { slot, lessonsOf, lessonOn, move, versions };
 }
