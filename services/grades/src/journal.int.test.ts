@@ -21,6 +21,7 @@ import {
   fixtureReplicated,
   grpcError,
   type Harness,
+  ruleOf,
   startHarness,
 } from "./test-support/harness.js";
 
@@ -82,11 +83,6 @@ const recordMark = (over: Record<string, unknown> = {}, md = teacher) =>
     },
     md,
   );
-
-const ruleOf = async (p: Promise<unknown>) => {
-  const err = await grpcError(p);
-  return { code: err.code, rule: /\[([a-z_]+)\]/.exec(err.details)?.[1] ?? err.details };
-};
 
 /** A new maths lesson of the fixture's class group, as curriculum's lesson events carry it. */
 const mathLesson = (date: string, teacherId: string) => ({

@@ -16,6 +16,7 @@ import {
 } from "@otmetka/service-kit";
 import {
   eventually,
+  grpcError,
   startTestGrpcApi,
   TEST_GRPC_SERVER_OPTIONS,
   type TestServerUrls,
@@ -114,6 +115,12 @@ export async function fixtureReplicated(h: Harness, f: SchoolFixture): Promise<v
     );
     if (rows[0]?.status !== "CANCELLED") throw new Error("the replica has not caught up yet");
   });
+}
+
+/** A refused call's gRPC code and the rule its details name in brackets (else the details). */
+export async function ruleOf(p: Promise<unknown>) {
+  const err = await grpcError(p);
+  return { code: err.code, rule: /\[([a-z_]+)\]/.exec(err.details)?.[1] ?? err.details };
 }
 
 export { eventually, grpcError } from "@otmetka/testing";
