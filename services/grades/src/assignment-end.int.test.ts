@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FACTS_SCHEMA } from "./projections/facts.js";
 import {
   curriculumEvent,
+  mathLesson,
   publishFeed,
   type SchoolFixture,
   schoolFixture,
@@ -32,16 +33,8 @@ const lessons = { before: randomUUID(), after: randomUUID(), own: randomUUID() }
 
 const lessonScheduled = (lessonId: string, date: string, teacherId: string) =>
   curriculumEvent(`lessons-${f.classGroupId}-2026`, "LessonScheduled", {
+    ...mathLesson(f, date, teacherId, 3),
     lessonId,
-    schoolId: f.schoolId,
-    municipalityId: f.municipalityId,
-    academicYear: { startYear: 2026 },
-    classGroupId: f.classGroupId,
-    subgroupId: "",
-    subjectId: f.subjects.math,
-    teacherId,
-    date,
-    period: 3,
     slotId: randomUUID(),
     term: 1,
     room: "101",

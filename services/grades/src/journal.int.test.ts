@@ -11,6 +11,7 @@ import { newEvent } from "./domain/events.js";
 import { FACTS_SCHEMA, NOTES_LOCK } from "./projections/facts.js";
 import {
   curriculumEvent,
+  mathLesson as fixtureMathLesson,
   identityEvent,
   publishFeed,
   type SchoolFixture,
@@ -84,19 +85,8 @@ const recordMark = (over: Record<string, unknown> = {}, md = teacher) =>
     md,
   );
 
-/** A new maths lesson of the fixture's class group, as curriculum's lesson events carry it. */
-const mathLesson = (date: string, teacherId: string) => ({
-  lessonId: randomUUID(),
-  schoolId: f.schoolId,
-  municipalityId: f.municipalityId,
-  academicYear: { startYear: 2026 },
-  classGroupId: f.classGroupId,
-  subgroupId: "",
-  subjectId: f.subjects.math,
-  teacherId,
-  date,
-  period: 2,
-});
+/** A new maths lesson of the fixture's class group, period 2. */
+const mathLesson = (date: string, teacherId: string) => fixtureMathLesson(f, date, teacherId, 2);
 const lessonEvent = (
   type: string,
   lesson: ReturnType<typeof mathLesson>,

@@ -244,3 +244,17 @@ export function schoolFixture(startYear = 2026) {
 }
 
 export type SchoolFixture = ReturnType<typeof schoolFixture>;
+
+/** A new maths lesson of the fixture's class group in 2026/27, as curriculum's lesson events carry it. */
+export const mathLesson = (f: SchoolFixture, date: string, teacherId: string, period: number) => ({
+  lessonId: randomUUID(),
+  schoolId: f.schoolId,
+  municipalityId: f.municipalityId,
+  academicYear: { startYear: 2026 },
+  classGroupId: f.classGroupId,
+  subgroupId: "",
+  subjectId: f.subjects.math,
+  teacherId,
+  date,
+  period,
+});
