@@ -26,6 +26,7 @@ import {
 import {
   foldTimetable,
   MAX_PERIOD,
+  substitutedOn,
   type TimetableState,
   teacherOn,
   timetableDecider,
@@ -652,15 +653,14 @@ export async function lessonTeachers(
     )
   ).state;
   for (const sub of timetable.substitutes) {
-    const a = timetable.assignments.get(sub.assignmentId);
+    // Clipped to the assignment's last day, as generation and handovers do (teacherOn).
+    const a = substitutedOn(timetable, sub, lesson.date);
     if (
       a &&
       a.teacherId === lesson.teacherId &&
       a.classGroupId === lesson.classGroupId &&
       a.subjectId === lesson.subjectId &&
-      (a.subgroupId === "" || a.subgroupId === lesson.subgroupId) &&
-      sub.firstDay <= lesson.date &&
-      lesson.date <= sub.lastDay
+      (a.subgroupId === "" || a.subgroupId === lesson.subgroupId)
     )
       teachers.add(sub.substituteId);
   }

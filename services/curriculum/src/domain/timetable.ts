@@ -461,10 +461,22 @@ export function teacherOn(
   date: CivilDate,
 ): string {
   for (const s of state.substitutes) {
-    if (s.firstDay > date || date > s.lastDay) continue;
-    const a = state.assignments.get(s.assignmentId);
-    if (a?.lastDay !== undefined && date > a.lastDay) continue;
+    const a = substitutedOn(state, s, date);
     if (a && covers(a, slot)) return s.substituteId;
   }
   return slot.teacherId;
+}
+
+/**
+ * The assignment a substitution covers on a date: none outside its dates, nor after the
+ * assignment's last day once ended (a substitution lends no day after it).
+ */
+export function substitutedOn(
+  state: TimetableState,
+  sub: SubstituteAssigned,
+  date: CivilDate,
+): Assignment | undefined {
+  if (sub.firstDay > date || date > sub.lastDay) return undefined;
+  const a = state.assignments.get(sub.assignmentId);
+  return a?.lastDay !== undefined && date > a.lastDay ? undefined : a;
 }
