@@ -1,4 +1,4 @@
-import type { Caller } from "@otmetka/service-kit";
+import type { Caller, Logger } from "@otmetka/service-kit";
 import { type GraphQLResolveInfo, responsePathAsArray } from "graphql";
 import type { Backends } from "./backends/clients.js";
 import type { Loaders } from "./backends/loaders.js";
@@ -60,6 +60,8 @@ export interface GatewayContext {
   subscriptions?: SubscriptionSlots;
   /** The caller's token checked again later (revoked? expired?): subscriptions end with it. */
   callerAuth?: CallerAuth;
+  /** The gateway's logger, for what goes wrong after the answer began (a subscription ending). */
+  logger?: Logger;
   regionId: string;
   loaders: Loaders;
   /** Process-wide: class groups' and schools' placements for the commands' scope check. */

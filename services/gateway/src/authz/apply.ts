@@ -28,8 +28,10 @@ export function applyPolicies(schema: GraphQLSchema): GraphQLSchema {
           await policy(parent, args, ctx);
           const fresh = recheckContext(ctx);
           const stream = await subscribe(parent, args, ctx, info);
-          return whileAllowed(stream as AsyncIterator<unknown>, () =>
-            policy(parent, args, fresh()),
+          return whileAllowed(
+            stream as AsyncIterator<unknown>,
+            () => policy(parent, args, fresh()),
+            ctx.logger,
           );
         };
         continue;

@@ -501,6 +501,7 @@ export function createGateway(
         ...(o.notices ? { notices: o.notices } : {}),
         subscriptions,
         callerAuth: auth,
+        logger: o.logger,
         regionId: o.regionId,
         loaders: lazyLoaders(() =>
           createLoaders(

@@ -20,7 +20,7 @@ function notices(ctx: GatewayContext, match: (n: ChangeNotice) => boolean) {
   const hub = ctx.notices;
   const { callerAuth: auth, caller } = ctx;
   const stream = () =>
-    auth ? whileCallerValid(auth, caller, hub.stream(match)) : hub.stream(match);
+    auth ? whileCallerValid(auth, caller, hub.stream(match), ctx.logger) : hub.stream(match);
   // Counted last, after every await: a refused or failed subscribe holds no slot.
   return ctx.subscriptions ? ctx.subscriptions.hold(caller.accountId, stream) : stream();
 }

@@ -1,62 +1,23 @@
-import { bearerMetadata } from "@otmetka/service-kit";
+import { bearerMetadata, type Logger } from "@otmetka/service-kit";
 import { createLoaders, lazyLoaders } from "../backends/loaders.js";
 import type { GatewayContext } from "../context.js";
+import { guardedStream } from "./guarded-stream.js";
 
 /**
  * A subscription's notices while its field's policy still allows the caller: `check` runs once
  * before each notice is handed on (not per field of the event), and the first refusal ends the
  * stream with the policy's own error (FORBIDDEN naming the argument, as the query answers).
- * A plain iterator like whileCallerValid: `return` must end a stream waiting for a notice.
- * Once ended (`return`, `throw`, a refusal) it answers done, also to a `next` whose check was
- * still running: no notice after the consumer let go.
+ * How it ends (`return`, `throw`, a refusal; no notice after that) is guarded-stream.ts's.
  */
 export function whileAllowed<T>(
   inner: AsyncIterator<T>,
   check: () => Promise<unknown>,
+  logger?: Logger,
 ): AsyncIterableIterator<T> {
-  let ended = false;
-  const done = (): IteratorResult<T> => ({ value: undefined, done: true });
-  // The inner stream's own trouble ending must not hide why it ended (a refusal, the caller's
-  // throw): the slot and the hub's listener are given back by its return either way.
-  const end = async (value?: unknown) => {
-    ended = true;
-    try {
-      await inner.return?.(value);
-    } catch {}
-  };
-  const it: AsyncIterableIterator<T> = {
-    async next() {
-      if (ended) return done();
-      const r = await inner.next();
-      if (r.done || ended) return ended ? done() : r;
-      try {
-        await check();
-      } catch (err) {
-        if (ended) return done();
-        await end();
-        throw err;
-      }
-      return ended ? done() : r;
-    },
-    async return(value?: unknown) {
-      ended = true;
-      return (await inner.return?.(value)) ?? done();
-    },
-    async throw(err?: unknown) {
-      ended = true;
-      try {
-        if (inner.throw) await inner.throw(err);
-        else throw err;
-        return done();
-      } finally {
-        await end();
-      }
-    },
-    [Symbol.asyncIterator]() {
-      return it;
-    },
-  };
-  return it;
+  return guardedStream(inner, {
+    check,
+    onCloseError: (err) => logger?.warn({ err }, "subscription's notice stream failed to end"),
+  }).stream;
 }
 
 /**

@@ -1,37 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { deferred, innerStream as inner, warnings } from "../test-support/streams.js";
 import { whileAllowed } from "./while-allowed.js";
-
-/** An inner stream of notices 1, 2, 3… that records how it was ended. */
-function inner(o: { returnFails?: boolean; withThrow?: boolean } = {}) {
-  const log: string[] = [];
-  let n = 0;
-  const it: AsyncIterator<number> = {
-    async next() {
-      return { value: ++n, done: false };
-    },
-    async return() {
-      log.push("return");
-      if (o.returnFails) throw new Error("return failed");
-      return { value: undefined, done: true };
-    },
-  };
-  if (o.withThrow)
-    it.throw = async (err?: unknown) => {
-      log.push(`throw ${(err as Error).message}`);
-      throw err;
-    };
-  return { it, log };
-}
-
-const deferred = () => {
-  let resolve: () => void = () => {};
-  let reject: (e: unknown) => void = () => {};
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-};
 
 describe("whileAllowed", () => {
   it("hands on notices the check allows and ends with the refusal's own error", async () => {
@@ -47,13 +16,19 @@ describe("whileAllowed", () => {
     expect(await s.next()).toEqual({ value: undefined, done: true });
   });
 
-  it("keeps the refusal when ending the inner stream fails too", async () => {
+  it("keeps the refusal when ending the inner stream fails too, and warns of that failure", async () => {
     const { it: stream, log } = inner({ returnFails: true });
-    const s = whileAllowed(stream, async () => {
-      throw new Error("FORBIDDEN");
-    });
+    const { seen, logger } = warnings();
+    const s = whileAllowed(
+      stream,
+      async () => {
+        throw new Error("FORBIDDEN");
+      },
+      logger,
+    );
     await expect(s.next()).rejects.toThrow("FORBIDDEN");
     expect(log).toEqual(["return"]);
+    expect(seen).toEqual(["subscription's notice stream failed to end"]);
   });
 
   it("throw() ends the inner stream (its slot and listener), with or without a throw of its own", async () => {
