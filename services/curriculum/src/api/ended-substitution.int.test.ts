@@ -5,11 +5,7 @@ import { describe, expect, it } from "vitest";
 import { grpcError } from "../test-support/grpc-client.js";
 import { schoolFixture } from "../test-support/identity-feed.js";
 import { eventually } from "../test-support/in-process.js";
-import {
-  addMaths,
-  assignMathsTeacher,
-  defineHalfYearCalendar,
-} from "../test-support/maths-lessons.js";
+import { assignMathsTeacher, setUpMaths } from "../test-support/maths-lessons.js";
 import { useSchoolApi } from "../test-support/school-api.js";
 
 /*
@@ -30,13 +26,7 @@ const teacherOfA = async (pid: string) =>
 describe("ConductLesson after an assignment with a substitution ended", () => {
   it("refuses the old substitute as any other teacher; accepts the teacher", async () => {
     const { admin, platform, teacher } = api;
-    await addMaths(platform);
-    await defineHalfYearCalendar(admin, {
-      ...school,
-      municipalityId: a.municipalityId,
-      daysPerWeek: 5,
-    });
-    const ended = await assignMathsTeacher(admin, a);
+    const ended = await setUpMaths(platform, admin, a);
     await admin.assignSubstitute({
       ...school,
       commandId: randomUUID(),

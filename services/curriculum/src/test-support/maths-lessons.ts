@@ -72,6 +72,25 @@ export async function assignMathsTeacher(
 }
 
 /**
+ * MATH (platform), fixture `a`'s 2026/27 with half-year terms and five-day weeks, and its maths
+ * teacher assigned to 5А; the assignment's id.
+ */
+export async function setUpMaths(
+  platform: Call,
+  admin: Call,
+  a: ReturnType<typeof schoolFixture>,
+): Promise<string> {
+  const school = { schoolId: a.schoolId, academicYear: { startYear: 2026 } };
+  await addMaths(platform);
+  await defineHalfYearCalendar(admin, {
+    ...school,
+    municipalityId: a.municipalityId,
+    daysPerWeek: 5,
+  });
+  return assignMathsTeacher(admin, a);
+}
+
+/**
  * Mathematics for fixture `a`'s 5А over the gRPC API: the subject (platform), 2026/27 with
  * half-year terms, the maths teacher assigned, Tuesdays period 1, lessons generated from
  * 1 September to `toDate`; waits until the lessons read model lists `lessons` of them.
@@ -86,13 +105,7 @@ export async function scheduleMathsLessons(o: {
   const { platform, admin, a } = o;
   const academicYear = { startYear: 2026 };
   const school = { schoolId: a.schoolId, academicYear };
-  await addMaths(platform);
-  await defineHalfYearCalendar(admin, {
-    ...school,
-    municipalityId: a.municipalityId,
-    daysPerWeek: 5,
-  });
-  const assignmentId = await assignMathsTeacher(admin, a);
+  const assignmentId = await setUpMaths(platform, admin, a);
   await admin.addTimetableSlot({
     ...school,
     commandId: randomUUID(),
