@@ -6,8 +6,10 @@ import { eventually } from "./process.js";
  * `(classId, hashtext(key))` of each key (an event store's stream locks), then starts the
  * calls one by one, each once the one before waits on a lock — it has read and decided and
  * waits to append — and only then lets them all go. Every call has thus read before any
- * committed, and they reach the locks (and so commit or fail) in the order given. Resolves
- * with their outcomes, in order.
+ * committed. Calls that first wait on the same key commit (or fail) in the order given; calls
+ * that first wait on different keys (a guard locked shared by one and written by the other)
+ * go in the order the lock manager wakes them, so a test of such a pair checks that one wins,
+ * not which. Resolves with their outcomes, in order.
  */
 export async function raceBehindLocks<T>(
   pool: pg.Pool,
