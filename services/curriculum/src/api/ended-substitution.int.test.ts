@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { grpcError } from "../test-support/grpc-client.js";
 import { schoolFixture } from "../test-support/identity-feed.js";
 import { eventually } from "../test-support/in-process.js";
-import { assignMathsTeacher, setUpMaths } from "../test-support/maths-lessons.js";
+import { addMathsSlot, assignMathsTeacher, setUpMaths } from "../test-support/maths-lessons.js";
 import { useSchoolApi } from "../test-support/school-api.js";
 
 /*
@@ -43,19 +43,7 @@ describe("ConductLesson after an assignment with a substitution ended", () => {
     });
     // The teacher again, from 15 September (a Tuesday) with a slot.
     await assignMathsTeacher(admin, a);
-    await admin.addTimetableSlot({
-      ...school,
-      commandId: randomUUID(),
-      weekday: 2,
-      period: 1,
-      classGroupId: a.classGroups.a5,
-      subgroupId: "",
-      subjectId: "MATH",
-      teacherId: a.teachers.math,
-      room: "12",
-      validFrom: "2026-09-15",
-      validTo: "",
-    });
+    await addMathsSlot(admin, a, "2026-09-15");
     await admin.generateLessons({
       ...school,
       commandId: randomUUID(),

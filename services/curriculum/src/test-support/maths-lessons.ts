@@ -90,6 +90,28 @@ export async function setUpMaths(
   return assignMathsTeacher(admin, a);
 }
 
+/** 5А's maths with fixture `a`'s maths teacher on Tuesdays, period 1, from `validFrom` ("": the year's start). */
+export async function addMathsSlot(
+  admin: Call,
+  a: ReturnType<typeof schoolFixture>,
+  validFrom = "",
+): Promise<void> {
+  await admin.addTimetableSlot({
+    schoolId: a.schoolId,
+    academicYear: { startYear: 2026 },
+    commandId: randomUUID(),
+    weekday: 2,
+    period: 1,
+    classGroupId: a.classGroups.a5,
+    subgroupId: "",
+    subjectId: "MATH",
+    teacherId: a.teachers.math,
+    room: "12",
+    validFrom,
+    validTo: "",
+  });
+}
+
 /**
  * Mathematics for fixture `a`'s 5А over the gRPC API: the subject (platform), 2026/27 with
  * half-year terms, the maths teacher assigned, Tuesdays period 1, lessons generated from
@@ -106,19 +128,7 @@ export async function scheduleMathsLessons(o: {
   const academicYear = { startYear: 2026 };
   const school = { schoolId: a.schoolId, academicYear };
   const assignmentId = await setUpMaths(platform, admin, a);
-  await admin.addTimetableSlot({
-    ...school,
-    commandId: randomUUID(),
-    weekday: 2,
-    period: 1,
-    classGroupId: a.classGroups.a5,
-    subgroupId: "",
-    subjectId: "MATH",
-    teacherId: a.teachers.math,
-    room: "12",
-    validFrom: "",
-    validTo: "",
-  });
+  await addMathsSlot(admin, a);
   await admin.generateLessons({
     ...school,
     commandId: randomUUID(),
