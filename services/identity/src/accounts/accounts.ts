@@ -162,13 +162,22 @@ export async function changePassword(
     revokedAt: now.getTime(),
     reason: "password_changed",
   });
-  await deps.store.pool.query(
-    `WITH s AS (UPDATE accounts SET secret_hash = $2, failed_attempts = 0, lockouts = 0, locked_until = NULL
-                WHERE account_id = $1)
-     UPDATE refresh_families SET revoked_at = $3, revoked_reason = 'password changed'
-     WHERE account_id = $1 AND revoked_at IS NULL`,
-    [account.account_id, secretHash, now],
-  );
+  // The row first (a login holds it from its password check to its new family), then the
+  // families in a later statement: it sees a family a login committed while this waited, which
+  // one statement's snapshot, taken before the wait, did not. A login waiting behind this sees
+  // the new hash.
+  await inOwnTransaction(deps.store.pool, async (c) => {
+    await c.query(
+      `UPDATE accounts SET secret_hash = $2, failed_attempts = 0, lockouts = 0, locked_until = NULL
+       WHERE account_id = $1`,
+      [account.account_id, secretHash],
+    );
+    await c.query(
+      `UPDATE refresh_families SET revoked_at = $2, revoked_reason = 'password changed'
+       WHERE account_id = $1 AND revoked_at IS NULL`,
+      [account.account_id, now],
+    );
+  });
 }
 
 /** A service account; the secret is returned here once and kept only as a hash. */

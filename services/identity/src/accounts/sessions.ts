@@ -119,7 +119,7 @@ export async function login(
   // Refused before the password is tried, as a lock is: no guessing against it either.
   if (await isDisabled(deps.store.pool, found.account_id)) throw disabledAccount("username");
   if (isLocked(lockoutOf(found), deps.clock.now())) throw lockedUntil(found.locked_until!);
-  const ok = await verifyPassword(found.secret_hash, input.password);
+  const checked = await verifyPassword(found.secret_hash, input.password);
   const outcome = await inTransaction(deps, async (c) => {
     // Re-read under a row lock: concurrent failures must each count.
     const { rows: locked } = await c.query<AccountRow>(
@@ -133,6 +133,12 @@ export async function login(
     const now = deps.clock.now();
     const state = lockoutOf(account);
     if (isLocked(state, now)) return { error: lockedUntil(account.locked_until!) };
+    // A ChangePassword committed since the check: the password must match the new hash (the
+    // old one would open a session the change never ended).
+    const ok =
+      account.secret_hash === found.secret_hash
+        ? checked
+        : await verifyPassword(account.secret_hash, input.password);
     const next = ok ? afterSuccess() : afterFailure(deps.lockout, state, now);
     await c.query(
       "UPDATE accounts SET failed_attempts = $2, lockouts = $3, locked_until = $4 WHERE account_id = $1",
