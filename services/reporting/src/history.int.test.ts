@@ -409,8 +409,14 @@ describe("statutory export", () => {
       expect(at(row, "Идентификатор") ?? "").toBe(id);
       const d = await dash({ level: "SCHOOL", scopeId: f.schoolId, subjectId, mode: "RECORDED" });
       const p = d.performance;
-      expect(at(row, "Учащихся (N)")).toBe(p?.pupilCount.value);
-      expect(at(row, "Успеваемость, %")).toBeCloseTo((p?.passRate.value ?? 0) * 100, 1);
+      // All subjects count pupils (domain.md), a subject its pupils' results in it.
+      const pupils = subjectId ? p?.pupilCount : d.allSubjects?.pupilCount;
+      const pass = subjectId ? p?.passRate : d.allSubjects?.passRate;
+      const quality = subjectId ? p?.qualityPerPupil : d.allSubjects?.qualityRate;
+      expect(at(row, "Учащихся (N)")).toBe(pupils?.value);
+      expect(at(row, "Успеваемость, %")).toBeCloseTo((pass?.value ?? 0) * 100, 1);
+      const pct = (v: number | null | undefined) => (v == null ? null : Math.round(v * 1000) / 10);
+      expect(at(row, "Качество знаний, %") ?? null).toBe(pct(quality?.value));
       expect(at(row, "СОУ, %") ?? null).toBe(
         p?.degreeOfLearning.value == null ? null : Math.round(p.degreeOfLearning.value * 100) / 100,
       );
@@ -418,6 +424,50 @@ describe("statutory export", () => {
     }
     // Maths at the school on D: p1..p5 and p8 of 5А, and p7, moved to 5Б of the same school.
     expect(at(find(f.names.math), "Учащихся (N)")).toBe(7);
+    // The total counts pupils once, not maths' 7 and PE's results added up.
+    const totalPupils = at(find("Итого"), "Учащихся (N)");
+    const bySubject =
+      Number(at(find(f.names.math), "Учащихся (N)")) + Number(at(find(f.names.pe), "Учащихся (N)"));
+    expect(totalPupils).toBeLessThan(bySubject);
+    expect(report.definitions).toContain("pass_rate.all_subjects.v1+current");
+    // Quality counted per mark (configuration): the report's quality is the dashboard's headline.
+    const perMark = { ...config, qualityVariant: "PER_MARK" as const };
+    const byMark = await readXlsx(
+      await reportXlsx(
+        await performanceReport(h.db, perMark, {
+          level: "SCHOOL",
+          scopeId: f.schoolId,
+          startYear: 2026,
+          term: 1,
+          asOf: D,
+          mode: "RECORDED",
+          basis: "CURRENT",
+        }),
+      ),
+    );
+    for (const [label, subjectId] of [
+      [f.names.math, f.math],
+      ["Итого", ""],
+    ] as const) {
+      const q = (
+        await dashboard(
+          h.db,
+          perMark,
+          mathsTermQuery(f, {
+            level: "SCHOOL",
+            scopeId: f.schoolId,
+            subjectId,
+            asOf: D,
+            basis: "CURRENT",
+            mode: "RECORDED",
+          }),
+        )
+      ).quality;
+      expect(q?.definition).toBe("quality_rate.per_mark.v1");
+      expect(byMark.find(label)[header.indexOf("Качество знаний, %")]).toBe(
+        Math.round((q?.value ?? 0) * 1000) / 10,
+      );
+    }
   });
 
   it("CSV carries a BOM and Russian headings; the gRPC call answers bytes for a municipality", async () => {

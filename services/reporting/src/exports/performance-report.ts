@@ -1,5 +1,9 @@
 import { invalidInput } from "../domain/errors.js";
-import type { MetricsConfig, ResultBasis } from "../domain/metrics/definitions.js";
+import {
+  DEFINITIONS,
+  type MetricsConfig,
+  type ResultBasis,
+} from "../domain/metrics/definitions.js";
 import type { Figure } from "../domain/metrics/figure.js";
 import { ALL_SUBJECTS } from "../projections/deltas.js";
 import { type AsOfMode, type Dashboard, dashboard } from "../queries/dashboards.js";
@@ -109,12 +113,15 @@ export async function performanceReport(
             GROUP BY grade_level, kind HAVING bool_or(term = $3)`,
           [r.scopeId, r.startYear, r.term],
         );
+  // The definitions of the figures the table shows (a subject row's and an all-subjects row's differ).
   const definitions = new Set<string>();
-  const p = total.dashboard.performance;
-  if (p)
-    for (const f of [p.pupilCount, p.passRate, p.qualityPerPupil, p.degreeOfLearning, p.average])
+  for (const row of [...rows, total]) {
+    const h = headline(row.dashboard);
+    const p = row.dashboard.performance;
+    if (!h || !p) continue;
+    for (const f of [h.pupils, h.pass, h.quality, p.degreeOfLearning, p.average, p.weightedAverage])
       definitions.add(f.definition);
-  if (p) definitions.add(p.weightedAverage.definition);
+  }
   return {
     request: r,
     scopeName: scope?.name ?? "",
@@ -147,6 +154,26 @@ const FIGURE_COLUMNS = [
   "н/а",
 ] as const;
 
+/**
+ * A row's pupil count, pass rate and quality as its dashboard defines them: one subject's from
+ * its performance (quality in the configured variant, the dashboard's headline); all subjects'
+ * per pupil (domain.md: pupils with no 2 or н/а in any subject, pupils with only 4 and 5) from
+ * its all-subjects figures, so a school's N is its pupils, not pupil-subject results summed.
+ * Per-mark quality is per mark whatever the row.
+ */
+function headline(d: Dashboard): { pupils: Figure; pass: Figure; quality: Figure } | null {
+  const p = d.performance;
+  if (!p || !d.quality) return null;
+  const all = d.allSubjects;
+  if (!all) return { pupils: p.pupilCount, pass: p.passRate, quality: d.quality };
+  const perMark = d.quality.definition.startsWith(DEFINITIONS.qualityPerMark);
+  return {
+    pupils: all.pupilCount,
+    pass: all.passRate,
+    quality: perMark ? d.quality : all.qualityRate,
+  };
+}
+
 /** The table's heading: the unit's name (a subject or a school), its id, the figures. */
 export const reportColumns = (level: ReportRequest["level"]): string[] => [
   level === "SCHOOL" ? "Предмет" : "Школа",
@@ -160,13 +187,14 @@ export const reportColumns = (level: ReportRequest["level"]): string[] => [
  */
 export function reportCells(row: ReportRow, totalLabel: string): (string | number | null)[] {
   const p = row.dashboard.performance;
+  const h = headline(row.dashboard);
   const d = p?.distribution.results;
   return [
     row.unit ? row.name : totalLabel,
     row.unit,
-    p?.pupilCount.value ?? 0,
-    percent(p?.passRate),
-    percent(p?.qualityPerPupil),
+    h?.pupils.value ?? 0,
+    percent(h?.pass),
+    percent(h?.quality),
     round2(p?.degreeOfLearning),
     round2(p?.average),
     round2(p?.weightedAverage),
