@@ -5,10 +5,20 @@ import { TermKind } from "@otmetka/proto/curriculum/events/v1/events";
 import { AbsenceReason, MarkValue } from "@otmetka/proto/grades/events/v1/events";
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { recordMarks } from "./commands/journal.js";
+import type { Call, GradesDeps } from "./commands/deps.js";
+import {
+  closeOrReopenTerm,
+  correctOrRevokeMark,
+  excuseAbsence,
+  grantExemption,
+  recordAttendance,
+  recordMarks,
+  setTermMark,
+} from "./commands/journal.js";
 import { JournalStore } from "./commands/journal-store.js";
 import { newEvent } from "./domain/events.js";
 import { FACTS_SCHEMA, NOTES_LOCK } from "./projections/facts.js";
+import type { FactsReader } from "./projections/facts-queries.js";
 import {
   curriculumEvent,
   mathLesson as fixtureMathLesson,
@@ -1732,6 +1742,122 @@ describe("concurrency and availability", () => {
     const b = await other.journals.read(stream);
     expect(a.marks.size).toBe(b.marks.size);
     expect([...a.marks.keys()].sort()).toEqual([...b.marks.keys()].sort());
+  });
+
+  it("a retry racing its first run (same command id, read before that run committed) gets the first run's answer, not a refusal", async () => {
+    const g = schoolFixture();
+    await publishFeed(h.nc, h.names, g.events);
+    await fixtureReplicated(h, g);
+    const as = (personId: string, role: "TEACHER" | "SCHOOL_ADMIN"): Call => ({
+      caller: {
+        kind: "user",
+        accountId: randomUUID(),
+        personId,
+        grants: [{ role, scope: { kind: "school", id: g.schoolId } }],
+        token: "",
+      },
+      metadata: {},
+    });
+    const teacherCall = as(g.teachers.math, "TEACHER");
+    const adminCall = as(randomUUID(), "SCHOOL_ADMIN");
+    const j = { ...journal, classGroupId: g.classGroupId, subjectId: g.subjects.math };
+    const stream = `journal-${g.classGroupId}-${g.subjects.math}-2026`;
+    /**
+     * The retry looks for its command id (not recorded yet) in its facts read, then waits
+     * there while the first run runs to its end, then decides on the journal that run left.
+     */
+    const raced = async <T>(
+      run: (deps: GradesDeps) => Promise<T>,
+      rerun: (deps: GradesDeps) => Promise<T> = run,
+    ) => {
+      let read!: () => void;
+      let release!: () => void;
+      const hasRead = new Promise<void>((r) => {
+        read = r;
+      });
+      const gate = new Promise<void>((r) => {
+        release = r;
+      });
+      const facts: FactsReader = Object.create(h.deps.facts);
+      facts.commandFacts = async (q) => {
+        const out = await h.deps.facts.commandFacts(q);
+        read();
+        await gate;
+        return out;
+      };
+      const retry = rerun({ ...h.deps, facts });
+      retry.catch(() => {});
+      await hasRead;
+      const before = await h.store.streamVersion(stream);
+      const first = await run(h.deps);
+      release();
+      const again = await retry.catch((err: unknown) => (err as Error).message);
+      // One run's events, the retry's none.
+      expect(await h.store.streamVersion(stream)).toBe(before + 1);
+      return { first, again };
+    };
+    const expectReplay = ({ first, again }: { first: object; again: unknown }) =>
+      expect(again).toEqual({ ...first, replayed: true });
+
+    // A second term mark without a reason would be term_mark_exists.
+    const termMark = {
+      commandId: randomUUID(),
+      journal: j,
+      studentId: g.pupils.p1,
+      term: 1,
+      value: "MARK_VALUE_FOUR",
+      reason: "",
+    };
+    expectReplay(await raced((deps) => setTermMark(deps, teacherCall, termMark)));
+    // A second excusal would be absence_already_excused.
+    await recordAttendance(h.deps, teacherCall, {
+      commandId: randomUUID(),
+      journal: j,
+      lessonId: g.lessons.past,
+      absences: [{ studentId: g.pupils.p2, reason: "ABSENCE_REASON_UNEXCUSED", lateMinutes: 0 }],
+    });
+    const excusal = {
+      commandId: randomUUID(),
+      journal: j,
+      lessonId: g.lessons.past,
+      studentId: g.pupils.p2,
+      note: "справка",
+    };
+    expectReplay(await raced((deps) => excuseAbsence(deps, teacherCall, excusal)));
+    // Revoking a revoked mark would be mark_revoked.
+    const [markId] = (
+      await recordMarks(h.deps, teacherCall, {
+        commandId: randomUUID(),
+        journal: j,
+        lessonId: g.lessons.past,
+        marks: [{ studentId: g.pupils.p1, value: "MARK_VALUE_TWO", workType: "ORAL", comment: "" }],
+      })
+    ).markIds;
+    const revocation = { commandId: randomUUID(), journal: j, markId: markId!, reason: "ошибка" };
+    expectReplay(
+      await raced((deps) => correctOrRevokeMark(deps, teacherCall, revocation, "RevokeMark")),
+    );
+    // The same period again would be already_exempt.
+    const exemption = {
+      commandId: randomUUID(),
+      journal: j,
+      studentId: g.pupils.p1,
+      firstDay: "2026-09-14",
+      lastDay: "2026-09-30",
+      reason: "медицинская группа",
+    };
+    expectReplay(await raced((deps) => grantExemption(deps, teacherCall, exemption)));
+    // Closing a closed term would be term_closed.
+    const closing = { commandId: randomUUID(), journal: j, term: 1, reason: "итоги" };
+    expectReplay(await raced((deps) => closeOrReopenTerm(deps, adminCall, closing, "CloseTerm")));
+    // A retry's id with another payload (another reason) is a reused command id, as it is
+    // once the first run is recorded, not term_closed.
+    const term2 = { ...closing, commandId: randomUUID(), term: 2 };
+    const { again } = await raced(
+      (deps) => closeOrReopenTerm(deps, adminCall, term2, "CloseTerm"),
+      (deps) => closeOrReopenTerm(deps, adminCall, { ...term2, reason: "x" }, "CloseTerm"),
+    );
+    expect(again).toBe("command_id: was already used for a different command");
   });
 
   it("keeps grading while identity and curriculum are gone (their streams deleted)", async () => {

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
-import { STREAM_LOCK_CLASS } from "@otmetka/eventstore";
+import { type EventStore, STREAM_LOCK_CLASS } from "@otmetka/eventstore";
 import { raceBehindLocks, useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setWorkTypeWeights } from "./commands/work-types.js";
 import { publishFeed, type SchoolFixture, schoolFixture } from "./test-support/feed.js";
 import {
   fixtureReplicated,
@@ -58,5 +59,51 @@ describe("SetWorkTypeWeights under concurrency", () => {
       [f.schoolId],
     );
     expect(rows).toEqual([{ weights: { ORAL: 2, TEST: 4 }, version: "1" }]);
+  });
+
+  it("a retry racing its first run (its command id looked for before that run committed) answers that run, not weights_unchanged", async () => {
+    const g = schoolFixture();
+    await publishFeed(h.nc, h.names, g.events);
+    await fixtureReplicated(h, g);
+    const call = {
+      caller: {
+        kind: "user" as const,
+        accountId: randomUUID(),
+        personId: randomUUID(),
+        grants: [
+          { role: "SCHOOL_ADMIN" as const, scope: { kind: "school" as const, id: g.schoolId } },
+        ],
+        token: "",
+      },
+      metadata: {},
+    };
+    const req = {
+      commandId: randomUUID(),
+      schoolId: g.schoolId,
+      weights: [{ workType: "ORAL", weight: 3 }],
+    };
+    // The retry finds no record of its id, then waits while the first run commits.
+    let looked!: () => void;
+    let release!: () => void;
+    const hasLooked = new Promise<void>((r) => {
+      looked = r;
+    });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const store: EventStore = Object.create(h.store);
+    store.findCommand = async (id) => {
+      const found = await h.store.findCommand(id);
+      looked();
+      await gate;
+      return found;
+    };
+    const retry = setWorkTypeWeights({ ...h.deps, store }, call, req);
+    retry.catch(() => {});
+    await hasLooked;
+    expect(await setWorkTypeWeights(h.deps, call, req)).toEqual({ replayed: false });
+    release();
+    expect(await retry).toEqual({ replayed: true });
+    expect(await h.store.streamVersion(`worktypes-${g.schoolId}`)).toBe(1);
   });
 });

@@ -13,6 +13,7 @@ import type { JournalRefJson } from "../domain/events.js";
 import type { Actor, Enrollment, JournalInfo, LessonFact } from "../domain/journal-commands.js";
 import type { CommandFacts, FactsQuery, JournalKey } from "../projections/facts-queries.js";
 import type { Call, GradesDeps } from "./deps.js";
+import { commandIdReused } from "./recorded-meanwhile.js";
 
 const DEFAULT_ZONE = "Asia/Yekaterinburg";
 
@@ -109,8 +110,7 @@ export async function journalContext(
     schoolId: cg.schoolId,
   });
   if (f.command) {
-    if (f.command.payloadHash !== payloadHash(q.payload))
-      throw invalidInput("command_id", "was already used for a different command");
+    if (f.command.payloadHash !== payloadHash(q.payload)) throw commandIdReused();
     return {
       commandId: q.commandId,
       payload: q.payload,

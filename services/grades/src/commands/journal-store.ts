@@ -10,7 +10,6 @@ import {
 } from "@otmetka/eventstore";
 import { DomainError } from "@otmetka/service-kit";
 import type pg from "pg";
-import { invalidInput } from "../domain/errors.js";
 import {
   evolveJournal,
   initialJournalState,
@@ -20,6 +19,7 @@ import {
 } from "../domain/journal-state.js";
 import { AppendBatcher, type AppendOutcome, type PendingAppend } from "./append-batcher.js";
 import { type Note, notesNamedBy, writeNotes } from "./notes.js";
+import { commandIdReused, replayOfRefused } from "./recorded-meanwhile.js";
 
 interface Entry {
   state: JournalState;
@@ -123,7 +123,15 @@ export class JournalStore {
   ): Promise<{ result: Result; replayed: boolean } | undefined> {
     const entry = await this.current(o.streamId);
     const expected = entry.version;
-    const decided = o.decide(entry.state);
+    let decided: NewEvent[];
+    try {
+      decided = o.decide(entry.state);
+    } catch (err) {
+      // Refused, perhaps on what this command's own first run wrote since its record was
+      // looked for: a retry then gets that run's answer.
+      const replay = await replayOfRefused(this.store, o, err);
+      return { result: replay.result as Result, replayed: true };
+    }
     const events = o.metadata
       ? decided.map((e) => ({ ...e, metadata: { ...o.metadata, ...e.metadata } }))
       : decided;
@@ -142,8 +150,7 @@ export class JournalStore {
     try {
       outcome = client ? await this.inTransaction(item, client) : await this.batcher.submit(item);
     } catch (err) {
-      if (err instanceof CommandIdReused)
-        throw invalidInput("command_id", "was already used for a different command");
+      if (err instanceof CommandIdReused) throw commandIdReused();
       throw err;
     }
     if (outcome.kind === "conflict") return undefined;

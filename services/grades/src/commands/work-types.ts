@@ -10,6 +10,7 @@ import { invalidInput, notReplicatedYet } from "../domain/errors.js";
 import { checkWorkType } from "../domain/marks.js";
 import { workTypeTableDecider } from "../domain/work-types.js";
 import type { Call, GradesDeps } from "./deps.js";
+import { commandIdReused, replayOfRefused } from "./recorded-meanwhile.js";
 
 /**
  * A school's table of work types and weights: a WorkTypeWeightsSet event on the school's
@@ -54,7 +55,8 @@ export async function setWorkTypeWeights(
       payload: req,
       metadata: { ...call.metadata, commandId: req.commandId },
       // "Unchanged" is decided on the stream as loaded and appended at that version: a call
-      // racing an identical one re-decides on its table and is refused, never appends twice.
+      // racing an identical one (another command id) re-decides on its table and is refused,
+      // never appends twice.
       plan: async () => {
         const { state, version } = await loadAggregate(deps.store, stream, workTypeTableDecider);
         const events = workTypeTableDecider.decide(command, state);
@@ -67,8 +69,16 @@ export async function setWorkTypeWeights(
     });
     return { replayed };
   } catch (err) {
-    if (err instanceof CommandIdReused)
-      throw invalidInput("command_id", "was already used for a different command");
+    if (err instanceof CommandIdReused) throw commandIdReused();
+    if (err instanceof DomainError) {
+      // Unchanged, perhaps by this command's own first run since its record was looked for.
+      const { replayed } = await replayOfRefused(
+        deps.store,
+        { commandId: req.commandId, payload: req },
+        err,
+      );
+      return { replayed };
+    }
     if (err instanceof CommandRetriesExhausted)
       throw new DomainError(
         "conflict",
