@@ -93,17 +93,25 @@ export function readSchool(
   return need(ctx, ORG_ROLES.SCHOOL, school, field, `school ${school.schoolId}`);
 }
 
+/** One journal of a class group: a subject, and a subgroup of it ("" for the whole class). */
+export interface JournalOf {
+  subjectId: string;
+  subgroupId: string;
+}
+
 /**
  * Whether the caller (a TEACHER of the class group's school) teaches it, or is its homeroom
- * teacher. An assignment counts up to its last day once ended (EndTeacherAssignment), a slot
- * while it runs: a teacher who left or handed the class over keeps neither after that day
- * (curriculum ends their slots by then). Days are `ctx.today`: the civil date in the region's
- * zone (GATEWAY_TIME_ZONE), not UTC's.
+ * teacher; with `journal`, that journal. An assignment counts up to its last day once ended
+ * (EndTeacherAssignment), a slot while it runs: a teacher who left or handed the class over
+ * keeps neither after that day (curriculum ends their slots by then). A subgroup's assignment
+ * or slot covers that subgroup's journal only, a whole-class one every journal of the subject,
+ * as grades decides who may write a journal. Days are `ctx.today`: the civil date in the
+ * region's zone (GATEWAY_TIME_ZONE), not UTC's.
  */
 export async function teaches(
   ctx: GatewayContext,
   cg: ClassGroup,
-  subjectId?: string,
+  journal?: JournalOf,
 ): Promise<string | undefined> {
   const pid = ctx.caller.personId;
   const claim = grantOf(ctx.caller, ["TEACHER"], { schoolId: cg.schoolId });
@@ -111,29 +119,41 @@ export async function teaches(
   if (cg.homeroomTeacherId === pid) return claim;
   const year = cg.academicYear?.startYear ?? 0;
   const t = await ctx.loaders.teaching.load(`${cg.schoolId}|${year}|${pid}`);
-  const match = (x: { teacherId: string; classGroupId: string; subjectId: string }) =>
+  const match = (x: {
+    teacherId: string;
+    classGroupId: string;
+    subjectId: string;
+    subgroupId: string;
+  }) =>
     x.teacherId === pid &&
     x.classGroupId === cg.classGroupId &&
-    (subjectId === undefined || x.subjectId === subjectId);
+    (journal === undefined ||
+      (x.subjectId === journal.subjectId &&
+        (x.subgroupId === "" || x.subgroupId === journal.subgroupId)));
   const today = ctx.today;
   const assigned = t.assignments.some((a) => match(a) && (a.lastDay === "" || today <= a.lastDay));
   const slotted = t.slots.some((s) => match(s) && today <= s.validTo);
   return assigned || slotted ? claim : undefined;
 }
 
-/** A journal: SCHOOL_ADMIN of the school, or a teacher of that class group and subject (or its homeroom teacher). */
+/**
+ * A journal: SCHOOL_ADMIN of the school, or a teacher of that class group, subject and
+ * subgroup (see `teaches`), or its homeroom teacher.
+ */
 export async function readJournal(
   ctx: GatewayContext,
   cg: ClassGroup,
-  subjectId: string,
+  journal: JournalOf,
 ): Promise<string> {
   const admin = grantOf(ctx.caller, ["SCHOOL_ADMIN"], { schoolId: cg.schoolId });
   if (admin) return admin;
-  const teacher = await teaches(ctx, cg, subjectId);
+  const teacher = await teaches(ctx, cg, journal);
   if (teacher) return teacher;
+  const { subjectId, subgroupId } = journal;
+  const field = subgroupId ? "subgroupId" : "classGroupId";
   throw forbidden(
-    "classGroupId",
-    `the journal of class group ${cg.classGroupId} in subject ${subjectId}`,
+    field,
+    `the journal of class group ${cg.classGroupId}${subgroupId ? ` subgroup ${subgroupId}` : ""} in subject ${subjectId}`,
   );
 }
 

@@ -78,12 +78,16 @@ export const FIELD_POLICIES: Record<string, Policy> = {
     if (!person) throw notFound("id", `person ${a.id}`);
     return (await readPersonalData(ctx, person, undefined, "id")).claim;
   },
-  "Query.journal": async (_p, a: { classGroupId: string; subjectId: string }, ctx) =>
-    readJournal(
-      ctx,
-      await classGroupOf(ctx, a.classGroupId, "classGroupId"),
-      id("subjectId", a.subjectId),
-    ),
+  "Query.journal": async (
+    _p,
+    a: { classGroupId: string; subjectId: string; subgroupId?: string | null },
+    ctx,
+  ) =>
+    readJournal(ctx, await classGroupOf(ctx, a.classGroupId, "classGroupId"), {
+      subjectId: id("subjectId", a.subjectId),
+      // Whose subgroup it is, the resolver checks (NOT_FOUND); here, whether the caller teaches it.
+      subgroupId: a.subgroupId ? id("subgroupId", a.subgroupId) : "",
+    }),
   "Query.diary": async (_p, a: { studentId: string }, ctx) => {
     const studentId = id("studentId", a.studentId);
     return audited(await readDiary(ctx, studentId), [studentId]);

@@ -50,6 +50,52 @@ describe("a subgroup's journal", () => {
     }
   });
 
+  it("a teacher of one subgroup reads that subgroup's journal only, not another's or the whole class's", async () => {
+    // T3 (C1's Russian) also teaches the first maths subgroup of C1, and nothing else in maths.
+    const groupTeacher = await h.token([`TEACHER@school:${F.s1}`], F.t3);
+    h.fakes.teaching.push({
+      teacherId: F.t3,
+      classGroupId: F.c1,
+      subjectId: "math",
+      subgroupId: "sg1",
+    });
+    try {
+      const own = await h.query(groupTeacher, journal("math", "sg1"));
+      expect(own.body.errors).toBeUndefined();
+      const rows = (own.body.data?.journal as { rows: { pupil: { id: string } }[] } | null)?.rows;
+      expect(rows?.map((r) => r.pupil.id).sort()).toEqual(
+        [...(SUBGROUPS.sg1?.members ?? [])].sort(),
+      );
+      for (const [subgroup, field] of [
+        ["sg3", "subgroupId"], // the other maths subgroup of C1
+        [undefined, "classGroupId"], // the whole class's maths journal
+      ] as const) {
+        h.fakes.reset();
+        const a = await h.query(groupTeacher, journal("math", subgroup));
+        expect(codes(a), `${subgroup}`).toEqual(["FORBIDDEN"]);
+        expect(a.body.errors?.[0]?.extensions?.field).toBe(field);
+        expect(a.body.data?.journal).toBeNull();
+        expect(a.text).not.toContain("Pupil-");
+        expect(h.fakes.calls.get("GetJournalView") ?? 0).toBe(0);
+      }
+      // Its subscription is authorized the same way.
+      const sub = await h.fetch({
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "text/event-stream",
+          authorization: `Bearer ${groupTeacher}`,
+        },
+        body: JSON.stringify({
+          query: `subscription { journalChanged(classGroupId: "${F.c1}", subjectId: "math", subgroupId: "sg3") { id } }`,
+        }),
+      });
+      expect(sub.text).toMatch(/FORBIDDEN/);
+    } finally {
+      h.fakes.teaching = h.fakes.teaching.filter((t) => t.subgroupId !== "sg1");
+    }
+  });
+
   it("a subscription to a subgroup's journal checks the subgroup the same way", async () => {
     const subscribe = (subgroupId: string) =>
       h.fetch({

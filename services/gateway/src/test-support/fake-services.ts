@@ -59,7 +59,14 @@ export interface FakeServices {
   /** The last request of each command method (what a mutation's input became). */
   requests: Map<string, unknown>;
   /** Curriculum's teaching assignments now (the fixture's TEACHING): a test may remove or end one. */
-  teaching: { teacherId: string; classGroupId: string; subjectId: string; lastDay?: string }[];
+  teaching: {
+    teacherId: string;
+    classGroupId: string;
+    subjectId: string;
+    /** A subgroup's assignment; absent: the whole class group's. */
+    subgroupId?: string;
+    lastDay?: string;
+  }[];
   /** Identity's guardian links now, guardian → children: a test may end one. */
   guardianChildren: Map<string, string[]>;
   /** Identity's homeroom teachers now, class group → teacher (AssignHomeroomTeacher). */

@@ -99,7 +99,7 @@ export const CLASS_GROUPS = [
 
 export const ROSTERS: Record<string, string[]> = { [F.c1]: pupilsOfC1, [F.c2]: [F.q1], [F.c3]: [] };
 
-/** Subgroups: the first half of C1 in maths, and C2's in maths. */
+/** Subgroups: the first and second half of C1 in maths, and C2's in maths. */
 export const SUBGROUPS: Record<
   string,
   { classGroupId: string; subjectId: string; name: string; members: string[] }
@@ -111,6 +111,12 @@ export const SUBGROUPS: Record<
     members: pupilsOfC1.slice(0, 15),
   },
   sg2: { classGroupId: F.c2, subjectId: "math", name: "Группа 1", members: [F.q1] },
+  sg3: {
+    classGroupId: F.c1,
+    subjectId: "math",
+    name: "Группа 2",
+    members: pupilsOfC1.slice(15),
+  },
 };
 
 /** Exemptions (осв.) as reporting keeps them: P1 from PE, P2 and Q1 from maths in the first term. */
