@@ -67,8 +67,8 @@ async function appendChunk(
         text: "SELECT eventstore.lock_streams($1::text[]) AS v",
         values: [p.streamIds],
       });
-      await begun;
-      const locked = await locking;
+      // Both awaited together: a connection lost before BEGIN fails both (copy-append.ts).
+      const [, locked] = await Promise.all([begun, locking]);
       const current = locked.rows[0]!.v.map((v) => parseInt8(v, "streams.version"));
       chunk.forEach((a, i) => {
         if (!satisfiesExpectedVersion(a.expected, current[i]!)) {

@@ -49,8 +49,10 @@ export async function copyAppend(
       values: [p.streamIds, written],
     });
     try {
-      await begun;
-      const current = (await locking).rows[0]!.v.map((v) => parseInt8(v, "stream version"));
+      // Both awaited together: a connection lost before BEGIN fails both, and the locks'
+      // failure unheard would be an unhandled rejection (runService exits on it).
+      const [, locked] = await Promise.all([begun, locking]);
+      const current = locked.rows[0]!.v.map((v) => parseInt8(v, "stream version"));
       const stored = command ? await storedCommand(client, command.commandId) : undefined;
       if (stored) {
         await rollback();
