@@ -24,6 +24,7 @@ import {
   planGeneration,
 } from "../domain/lessons.js";
 import {
+  covers,
   foldTimetable,
   MAX_PERIOD,
   substitutedOn,
@@ -655,14 +656,7 @@ export async function lessonTeachers(
   for (const sub of timetable.substitutes) {
     // Clipped to the assignment's last day, as generation and handovers do (teacherOn).
     const a = substitutedOn(timetable, sub, lesson.date);
-    if (
-      a &&
-      a.teacherId === lesson.teacherId &&
-      a.classGroupId === lesson.classGroupId &&
-      a.subjectId === lesson.subjectId &&
-      (a.subgroupId === "" || a.subgroupId === lesson.subgroupId)
-    )
-      teachers.add(sub.substituteId);
+    if (a && covers(a, lesson)) teachers.add(sub.substituteId);
   }
   return { lesson, teachers };
 }

@@ -3,7 +3,7 @@ import { academicYearDays, type CivilDate, civilDate } from "@otmetka/service-ki
 import { invalidInput, notFound, refused } from "./errors.js";
 import { newEvent } from "./events.js";
 import type { Lesson } from "./lessons.js";
-import type { Assignment, SchoolFacts, TimetableState } from "./timetable.js";
+import { covers, type SchoolFacts, type Taught, type TimetableState } from "./timetable.js";
 
 /*
  * Ending a teaching assignment (a teacher leaves mid-year, or hands the class to a
@@ -23,20 +23,6 @@ export interface EndTeacherAssignmentCommand {
 
 /** The most a refusal names; the count says how many there are. */
 const NAMED = 5;
-
-/** What the teacher teaches by the assignment: its subject in its class group (or subgroup). */
-interface Taught {
-  teacherId: string;
-  subjectId: string;
-  classGroupId: string;
-  subgroupId: string;
-}
-
-const taughtBy = (a: Assignment, t: Taught) =>
-  a.teacherId === t.teacherId &&
-  a.subjectId === t.subjectId &&
-  a.classGroupId === t.classGroupId &&
-  (a.subgroupId === "" || a.subgroupId === t.subgroupId);
 
 export function endTeacherAssignment(
   c: EndTeacherAssignmentCommand,
@@ -61,9 +47,9 @@ export function endTeacherAssignment(
   // Another open assignment of the teacher covering the same slot or lesson (a whole-class
   // one beside a subgroup's) keeps it theirs: this end does not take it away.
   const stillTaught = (t: Taught) =>
-    taughtBy(a, t) &&
+    covers(a, t) &&
     ![...state.assignments.values()].some(
-      (o) => o.assignmentId !== a.assignmentId && o.lastDay === undefined && taughtBy(o, t),
+      (o) => o.assignmentId !== a.assignmentId && o.lastDay === undefined && covers(o, t),
     );
   checkSlots(state, stillTaught, lastDay);
   checkLessons(c.lessons, a.teacherId, stillTaught, lastDay);

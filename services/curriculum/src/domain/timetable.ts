@@ -360,7 +360,7 @@ function addSlot(c: Cmd<"AddTimetableSlot">, state: TimetableState, scope: Scope
       throw refused("room", `room ${room} is already booked on ${when} (${describeSlot(s)})`);
     }
   }
-  if (!isAssigned(state, c.teacherId, c.subjectId, c.classGroupId, c.subgroupId, validTo)) {
+  if (!isAssigned(state, c, validTo)) {
     throw refused(
       "teacher_id",
       `teacher ${c.teacherId} is not assigned to teach ${c.subjectId} to class group ${cg.gradeLevel}${cg.letter}${c.subgroupId ? ` (subgroup ${c.subgroupId})` : ""}`,
@@ -383,22 +383,13 @@ function addSlot(c: Cmd<"AddTimetableSlot">, state: TimetableState, scope: Scope
 }
 
 /**
- * An assignment of the subgroup itself, or of the whole class group, covers a subgroup slot;
- * an ended one only a slot that ends by its last day.
+ * An assignment of the subgroup itself, or of the whole class group, covers a subgroup slot
+ * (covers); an ended one only a slot that ends by its last day.
  */
-function isAssigned(
-  state: TimetableState,
-  teacherId: string,
-  subjectId: string,
-  classGroupId: string,
-  subgroupId: string,
-  validTo: CivilDate,
-) {
+function isAssigned(state: TimetableState, slot: Taught, validTo: CivilDate) {
   for (const a of state.assignments.values()) {
-    if (a.teacherId !== teacherId || a.subjectId !== subjectId || a.classGroupId !== classGroupId)
-      continue;
     if (a.lastDay !== undefined && validTo > a.lastDay) continue;
-    if (a.subgroupId === subgroupId || a.subgroupId === "") return true;
+    if (covers(a, slot)) return true;
   }
   return false;
 }
@@ -412,14 +403,28 @@ function endSlot(c: Cmd<"EndTimetableSlot">, state: TimetableState, scope: Scope
   return [newEvent("TimetableSlotEnded", { ...scope, slotId: c.slotId, lastDay })];
 }
 
+/** What a slot or a lesson is: a teacher's subject in a class group or one of its subgroups. */
+export interface Taught {
+  teacherId: string;
+  subjectId: string;
+  classGroupId: string;
+  subgroupId: string;
+}
+
 /**
- * An assignment's substitute takes the lessons of the slots it covers (up to the assignment's
- * last day once ended).
+ * The slots and lessons an assignment covers (and its substitute takes, up to the
+ * assignment's last day once ended): its teacher's, subject's and class group's, of its own
+ * subgroup, or of any subgroup for a whole-class assignment. A teacher holding one subject in
+ * two subgroups has two assignments, and a substitution of one is not of the other's.
  */
-const covers = (a: TeacherAssigned, slot: TimetableSlotAdded) =>
-  a.teacherId === slot.teacherId &&
-  a.subjectId === slot.subjectId &&
-  a.classGroupId === slot.classGroupId;
+export function covers(a: TeacherAssigned, t: Taught): boolean {
+  return (
+    a.teacherId === t.teacherId &&
+    a.subjectId === t.subjectId &&
+    a.classGroupId === t.classGroupId &&
+    (a.subgroupId === "" || a.subgroupId === t.subgroupId)
+  );
+}
 
 /** Whether `teacherId` substitutes in `slot` on some day of [from, to]. */
 function substitutes(
