@@ -23,6 +23,8 @@ export class PartitionWorker {
   private loop: Promise<void> | undefined;
   private messages: ConsumerMessages | undefined;
   private chain: Promise<unknown> = Promise.resolve();
+  /** The message being handled (its handling's promise): a release waits for it. */
+  private inHand: Promise<unknown> = Promise.resolve();
   private releasesQueued = 0;
   private readonly acks: AckBatcher;
   /** Highest version handled per aggregate stream while this worker lives: redeliveries skip. */
@@ -49,10 +51,17 @@ export class PartitionWorker {
     this.acks.flush();
   }
 
-  /** Queues re-handling of a released stream behind the event in hand. */
+  /**
+   * Queues re-handling of a released stream behind the event in hand. That event was taken
+   * outside the serial chain (no release was queued then): the release waits for it, else it
+   * ran beside it — two handlers of one partition at once, and a parked event the one in hand
+   * was still dead-lettering missed by the release and left in the dead-letter stream.
+   */
   requestRelease(streamId: string): void {
     this.releasesQueued++;
-    void this.serial(() => this.release(streamId))
+    const inHand = this.inHand;
+    const release = () => this.release(streamId);
+    void this.serial(() => inHand.then(release, release))
       .catch((err) => this.g.report(err, `release of ${streamId}`))
       .finally(() => this.releasesQueued--);
   }
@@ -103,11 +112,12 @@ export class PartitionWorker {
         if (lastDelivery > 0 && d.deliverySequence !== lastDelivery + 1) break;
         lastDelivery = d.deliverySequence;
         // Through the serial chain only while an operator release is queued.
-        const done =
+        const handling =
           this.releasesQueued > 0
-            ? await this.serial(() => this.handleMessage(m, d, signal))
-            : await this.handleMessage(m, d, signal);
-        if (!done) break;
+            ? this.serial(() => this.handleMessage(m, d, signal))
+            : this.handleMessage(m, d, signal);
+        this.inHand = handling;
+        if (!(await handling)) break;
       }
     } finally {
       this.acks.flush();
