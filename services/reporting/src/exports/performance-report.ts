@@ -5,6 +5,7 @@ import {
   type ResultBasis,
 } from "../domain/metrics/definitions.js";
 import type { Figure } from "../domain/metrics/figure.js";
+import { roundedRatio } from "../domain/metrics/rounding.js";
 import { ALL_SUBJECTS } from "../projections/deltas.js";
 import { type AsOfMode, type Dashboard, dashboard } from "../queries/dashboards.js";
 import type { ReadDb } from "../queries/read-db.js";
@@ -133,10 +134,11 @@ export async function performanceReport(
   };
 }
 
+// Half up on the figure's integers (roundedRatio): 169 / 40 is 4.23, as counted by hand.
 const percent = (f: Figure | undefined) =>
-  f?.value == null ? null : Math.round(f.value * 1000) / 10;
+  f?.value == null ? null : roundedRatio(f.numerator, f.denominator, 1, 100);
 const round2 = (f: Figure | undefined) =>
-  f?.value == null ? null : Math.round(f.value * 100) / 100;
+  f?.value == null ? null : roundedRatio(f.numerator, f.denominator, 2);
 
 const FIGURE_COLUMNS = [
   "Учащихся (N)",

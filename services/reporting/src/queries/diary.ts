@@ -1,7 +1,7 @@
 import { invalidInput } from "../domain/errors.js";
 import { dayNumber } from "../domain/metrics/civil-date.js";
 import { weightedSumOf } from "../domain/metrics/pupil-result.js";
-import { roundedMark, weightedAverage } from "../domain/metrics/rounding.js";
+import { roundedMark, roundedRatio } from "../domain/metrics/rounding.js";
 import { toEntryValue } from "../projections/pupils.js";
 import type { ReadDb } from "./read-db.js";
 
@@ -111,7 +111,8 @@ export function averagesOf(
   }
   return [...groups.values()].map((g) => {
     const s = weightedSumOf(g.entries);
-    const avg = weightedAverage(s);
+    // Half up on the integers: (4.225).toFixed(2) is "4.22", the double being 4.22499….
+    const avg = roundedRatio(s.sumWeighted, s.sumWeights, 2);
     return {
       subjectId: g.subjectId,
       term: g.term,

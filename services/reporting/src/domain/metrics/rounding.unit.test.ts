@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { currentResult, weightedSumOf } from "./pupil-result.js";
-import { roundedMark, weightedAverage } from "./rounding.js";
+import { roundedMark, roundedRatio, weightedAverage } from "./rounding.js";
 import type { Entry, EntryValue } from "./values.js";
 
 const e = (value: EntryValue, weight = 1): Entry => ({ value, weight });
@@ -35,5 +35,26 @@ describe("x.5 rounding of the weighted average", () => {
       kind: "MARK",
       mark: 3,
     });
+  });
+});
+
+describe("a ratio rounded half up to decimals, exactly", () => {
+  it.each([
+    [169, 40, 2, 1, 4.23], // 4.225: Math.round(422.49999…) / 100 gave 4.22
+    [87, 40, 2, 1, 2.18], // 2.175
+    [23, 40, 2, 1, 0.58], // 0.575
+    [9, 4, 2, 1, 2.25],
+    [1, 3, 2, 1, 0.33],
+    [2, 3, 1, 100, 66.7], // a percent to one decimal
+    [1, 8, 1, 100, 12.5],
+    [1, 16, 1, 100, 6.3], // 6.25 % up
+    [0, 7, 2, 1, 0],
+  ])("%i / %i to %i places (× %i) = %d", (num, den, decimals, scale, expected) => {
+    expect(roundedRatio(num, den, decimals, scale)).toBe(expected);
+  });
+
+  it("is null without a denominator; non-integers fall back to floating point", () => {
+    expect(roundedRatio(3, 0, 2)).toBeNull();
+    expect(roundedRatio(1.5, 1, 0)).toBe(2);
   });
 });
