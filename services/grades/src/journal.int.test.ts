@@ -534,6 +534,74 @@ describe("corrections, history, term marks and closing", () => {
     expect((await set(MarkValue.MARK_VALUE_FIVE, "пересдача")).corrected).toBe(true);
   });
 
+  it("a term mark is for a pupil on the roll at the end of the term (today while it runs), not one who left before or came after", async () => {
+    const [cameLate, leftAfter] = [randomUUID(), randomUUID()];
+    const at = { schoolId: f.schoolId, municipalityId: f.municipalityId };
+    const enrol = (personId: string, effectiveDate: string) =>
+      identityEvent(`person-${personId}`, "StudentEnrolled", {
+        personId,
+        classGroupId: f.classGroupId,
+        ...at,
+        academicYear: { startYear: 2026 },
+        gradeLevel: 5,
+        effectiveDate,
+      });
+    await publishFeed(h.nc, h.names, [
+      enrol(cameLate, "2026-11-05"),
+      enrol(leftAfter, "2026-09-01"),
+      identityEvent(`person-${leftAfter}`, "StudentWithdrawn", {
+        personId: leftAfter,
+        classGroupId: f.classGroupId,
+        ...at,
+        effectiveDate: "2026-11-10",
+      }),
+    ]);
+    await eventually(async () => {
+      const { rows } = await h.store.pool.query(
+        `SELECT 1 FROM ${FACTS_SCHEMA}.enrollments WHERE person_id = $1 AND until IS NOT NULL`,
+        [leftAfter],
+      );
+      expect(rows).toHaveLength(1);
+    });
+    const stream = `journal-${f.classGroupId}-${f.subjects.math}-2026`;
+    const before = await h.store.streamVersion(stream);
+    const set = (studentId: string, term: number) =>
+      h.client.setTermMark(
+        {
+          commandId: randomUUID(),
+          journal,
+          studentId,
+          term,
+          value: MarkValue.MARK_VALUE_FOUR,
+          reason: "",
+        },
+        teacher,
+      );
+    const notOnRoll = (studentId: string, day: string) => [
+      status.FAILED_PRECONDITION,
+      ["student_id"],
+      `student_id: [student_not_enrolled] pupil ${studentId} is not in this journal's class group (or subgroup) on ${day}`,
+    ];
+    const refusal = async (p: Promise<unknown>) => {
+      const err = await grpcError(p);
+      return [err.code, err.metadata.get("field"), err.details];
+    };
+    // While term 1 runs the roll is today's: the pupil withdrawn on 2026-09-20 is off it.
+    h.clock.set("2026-10-20T05:00:00Z");
+    expect(await refusal(set(f.pupils.p3, 1))).toEqual(notOnRoll(f.pupils.p3, "2026-10-20"));
+    inMay();
+    // After it, the roll of its last day (2026-10-31): not the pupil who left before it
+    // ended, nor the one who came after; the one who left after it keeps theirs.
+    expect(await refusal(set(f.pupils.p3, 1))).toEqual(notOnRoll(f.pupils.p3, "2026-10-31"));
+    expect(await refusal(set(cameLate, 1))).toEqual(notOnRoll(cameLate, "2026-10-31"));
+    expect((await set(leftAfter, 1)).corrected).toBe(false);
+    // Term 2 (to 2026-12-31) and the year (to 2027-05-31): the newcomer's, not the leavers'.
+    expect(await refusal(set(leftAfter, 2))).toEqual(notOnRoll(leftAfter, "2026-12-31"));
+    expect((await set(cameLate, 2)).corrected).toBe(false);
+    expect(await refusal(set(f.pupils.p3, 0))).toEqual(notOnRoll(f.pupils.p3, "2027-05-20"));
+    expect(await h.store.streamVersion(stream)).toBe(before + 2);
+  });
+
   it("refuses a term mark, or closing a term, the journal's term system does not have, appending nothing", async () => {
     inMay();
     // A school whose grade 5 has trimesters (a later term system replaces the quarters).

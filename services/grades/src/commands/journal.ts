@@ -1,6 +1,6 @@
 import { type CivilDate, civilDate } from "@otmetka/service-kit";
 import { invalidInput } from "../domain/errors.js";
-import { decideJournal, MAX_REASON, termMarksOf } from "../domain/journal.js";
+import { decideJournal, MAX_REASON, termMarkRollDay, termMarksOf } from "../domain/journal.js";
 import {
   type Actor,
   type JournalCommand,
@@ -377,20 +377,25 @@ export async function setTermMark(
 ): Promise<Replayable<{ corrected: boolean; weightedAverage: string }>> {
   const journal = journalKey(req.journal);
   if (req.studentId.trim() === "") throw invalidInput("student_id", "is required");
-  // Enrollment on any day of the year: a pupil who left keeps their term marks.
-  const ctx = await journalContext(deps, call, {
-    journal,
-    studentIds: [req.studentId],
-    commandId: req.commandId,
-    payload: req,
-  });
+  // Which terms the journal has (a term mark is for one of them), read beside the context.
+  const [ctx, { terms }] = await Promise.all([
+    journalContext(deps, call, {
+      journal,
+      studentIds: [req.studentId],
+      commandId: req.commandId,
+      payload: req,
+    }),
+    deps.facts.calendar(journal.classGroupId, journal.startYear),
+  ]);
   // A correction's reason. A first term mark takes none: one given anyway is named by no
   // event, so it is not stored.
   const notes = reasonNote(ctx, req.studentId, req.reason);
-  // Which terms the journal has (a term mark is for one of them).
-  const { terms } = ctx.replay
-    ? { terms: [] }
-    : await deps.facts.calendar(journal.classGroupId, journal.startYear);
+  // The pupil must be on the roll at the end of the term (or today, while it runs); the
+  // context read their enrollment on any day of the year, which is all there is to go on
+  // while the term's dates are unknown.
+  const rollDay = ctx.replay ? null : termMarkRollDay(req.term, terms, ctx.today);
+  const onRollDay =
+    rollDay === null ? undefined : await deps.facts.enrollmentOn(journal, req.studentId, rollDay);
   return decideAndAppend(
     deps,
     call,
@@ -403,7 +408,7 @@ export async function setTermMark(
       value: req.value,
       reason: req.reason,
       reasonNoteId: notes[0]?.noteId ?? "",
-      enrollment: c.enrollment(req.studentId, "student_id"),
+      enrollment: onRollDay ?? c.enrollment(req.studentId, "student_id"),
       terms,
     }),
     (events, state) => ({

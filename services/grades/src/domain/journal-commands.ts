@@ -133,6 +133,7 @@ export type JournalCommand =
       value: string;
       reason: string;
       reasonNoteId: string;
+      /** On `termMarkRollDay` (any day of the year when that is null). */
       enrollment: Enrollment;
       /** The terms of the journal's grade level as the replica knows them ([] when it knows none). */
       terms: readonly TermDates[];

@@ -288,6 +288,28 @@ function checkTermBegun(term: number, terms: readonly TermDates[], today: string
   );
 }
 
+/**
+ * The day a term mark's pupil must be in the journal's class group (and subgroup): the term's
+ * last day (for the year mark, the last term's), or today while the term still runs. A pupil
+ * who left before the term ended, or came after it, has their term mark in the class group
+ * they were in then (else one pupil had two marks for one subject and term, one in each); one
+ * who left after it keeps theirs here, to be set or corrected later. Null while the replica
+ * knows no dates for the term: then any day of the year, as before they were replicated.
+ */
+export function termMarkRollDay(
+  term: number,
+  terms: readonly TermDates[],
+  today: CivilDate,
+): CivilDate | null {
+  const last = terms
+    .filter((t) => term === 0 || t.term === term)
+    .map((t) => t.lastDay)
+    .sort()
+    .at(-1);
+  if (last === undefined || last === "") return null;
+  return last < today ? last : today;
+}
+
 export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[] {
   const ref = c.journal.ref;
   const at = { schoolId: ref.schoolId, municipalityId: ref.municipalityId, journal: ref };
@@ -508,7 +530,13 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
       checkTermBegun(c.term, c.terms, c.today);
       const value = checkValue("value", c.value, c.journal.grading);
       requireAuthor(c.actor, c.today);
-      requireEnrolled("student_id", c.studentId, c.enrollment, c.today);
+      requireEnrolled(
+        "student_id",
+        c.studentId,
+        c.enrollment,
+        termMarkRollDay(c.term, c.terms, c.today) ??
+          `any day of ${formatAcademicYear(ref.academicYear.startYear)}`,
+      );
       const existing = state.termMarks.get(termMarkKey(c.studentId, c.term));
       if (existing === undefined) {
         checkTermOpen(state, c.term);

@@ -1,7 +1,7 @@
 import { DomainError } from "@otmetka/service-kit";
 import { describe, expect, it } from "vitest";
 import type { AttendanceRecorded } from "./events.js";
-import { decideJournal } from "./journal.js";
+import { decideJournal, termMarkRollDay } from "./journal.js";
 import type { Actor, JournalCommand, LessonFact } from "./journal-commands.js";
 import {
   evolveJournal,
@@ -590,6 +590,33 @@ describe("term marks", () => {
     expect(corr?.type).toBe("grades.v1.TermMarkCorrected");
     expect(s.termMarks.get("p1:1")).toBe("MARK_VALUE_FIVE");
     expect(refusal(() => decideJournal(set({ term: 5 }), s)).field).toBe("term");
+  });
+
+  it("judges the pupil on the roll at the end of the term, or today while it runs, naming that day", () => {
+    const terms = [
+      { term: 1, firstDay: "2026-09-01", lastDay: "2026-10-25" },
+      { term: 2, firstDay: "2026-11-05", lastDay: "2026-12-28" },
+    ];
+    expect(termMarkRollDay(1, terms, "2026-09-15")).toBe("2026-09-15");
+    expect(termMarkRollDay(1, terms, "2026-11-20")).toBe("2026-10-25");
+    expect(termMarkRollDay(0, terms, "2027-01-10")).toBe("2026-12-28");
+    expect(termMarkRollDay(3, terms, "2027-01-10")).toBeNull();
+    expect(termMarkRollDay(1, [], "2026-11-20")).toBeNull();
+    const e = refusal(() =>
+      decideJournal(
+        set({ terms, today: "2026-11-20", enrollment: "not_enrolled" }),
+        initialJournalState(),
+      ),
+    );
+    expect([e.kind, e.field, e.message]).toEqual([
+      "failed_precondition",
+      "student_id",
+      "student_id: [student_not_enrolled] pupil p1 is not in this journal's class group (or subgroup) on 2026-10-25",
+    ]);
+    expect(
+      refusal(() => decideJournal(set({ enrollment: "not_enrolled" }), initialJournalState()))
+        .message,
+    ).toMatch(/ on any day of 2026\/2027$/);
   });
 
   it("refuses a term the journal's term system does not have; the year mark is always one", () => {

@@ -1,7 +1,7 @@
 import type { CivilDate } from "@otmetka/service-kit";
 import type pg from "pg";
 import { BatchQueue, type Waiting } from "../db/batch-queue.js";
-import type { LessonFact, SchoolYear, TermDates } from "../domain/journal-commands.js";
+import type { Enrollment, LessonFact, SchoolYear, TermDates } from "../domain/journal-commands.js";
 import type { Grading } from "../domain/marks.js";
 import { FACTS_SCHEMA as S } from "./facts.js";
 
@@ -172,6 +172,12 @@ export class FactsReader {
    */
   async lessonOf(journal: JournalKey, lessonId: string): Promise<CommandFacts["lesson"]> {
     return (await this.calls.submit({ journal, lessonId, studentIds: [] })).lesson;
+  }
+
+  /** Whether the pupil is in the journal's class group (and subgroup) on `day`, batched as above. */
+  async enrollmentOn(journal: JournalKey, studentId: string, day: CivilDate): Promise<Enrollment> {
+    const call = await this.calls.submit({ journal, studentIds: [studentId], date: day });
+    return call.students.get(studentId)?.enrolled ? "enrolled" : "not_enrolled";
   }
 
   private async journalFacts(q: FactsQuery): Promise<JournalFacts> {
