@@ -278,11 +278,9 @@ function assignSubstitute(c: Cmd<"AssignSubstitute">, state: TimetableState, sco
   // substitution of theirs, in the same weekday and period over those dates.
   for (const covered of state.slots.values()) {
     if (!covers(assignment, covered)) continue;
-    if (covered.validTo < firstDay || lastDay < covered.validFrom) continue;
-    // The overlap of the slot's validity and the substitution (civil dates sort as text).
-    const [, from = firstDay] = [covered.validFrom, firstDay].sort();
-    const [to = lastDay] = [covered.validTo, lastDay].sort();
-    const busy = teacherSlot(state, c.substituteId, covered.weekday, covered.period, from, to);
+    const dates = overlap(covered.validFrom, covered.validTo, firstDay, lastDay);
+    if (!dates) continue;
+    const busy = teacherSlot(state, c.substituteId, covered.weekday, covered.period, ...dates);
     if (busy)
       throw refused(
         "substitute_id",
@@ -366,6 +364,21 @@ function addSlot(c: Cmd<"AddTimetableSlot">, state: TimetableState, scope: Scope
       `teacher ${c.teacherId} is not assigned to teach ${c.subjectId} to class group ${cg.gradeLevel}${cg.letter}${c.subgroupId ? ` (subgroup ${c.subgroupId})` : ""}`,
     );
   }
+  // A substitute of the teacher takes the slot's lessons over their dates (teacherOn), so must
+  // be free in its period then, as AssignSubstitute requires of the slots it covers.
+  for (const sub of state.substitutes) {
+    const a = state.assignments.get(sub.assignmentId);
+    if (!a || !covers(a, c)) continue;
+    // Clipped to the assignment's last day, as teacherOn clips it (substitutedOn).
+    const last = a.lastDay !== undefined && a.lastDay < sub.lastDay ? a.lastDay : sub.lastDay;
+    const dates = overlap(validFrom, validTo, sub.firstDay, last);
+    const busy = dates && teacherSlot(state, sub.substituteId, c.weekday, c.period, ...dates);
+    if (busy)
+      throw refused(
+        "teacher_id",
+        `teacher ${c.teacherId}'s substitute ${sub.substituteId} (${sub.firstDay} - ${sub.lastDay}) is already booked on ${when} (${describeSlot(busy)})`,
+      );
+  }
   return newEvent("TimetableSlotAdded", {
     ...scope,
     slotId: c.slotId,
@@ -401,6 +414,18 @@ function endSlot(c: Cmd<"EndTimetableSlot">, state: TimetableState, scope: Scope
   if (lastDay >= slot.validTo)
     throw refused("last_day", `the slot already ends on ${slot.validTo}`);
   return [newEvent("TimetableSlotEnded", { ...scope, slotId: c.slotId, lastDay })];
+}
+
+/** The days [from, to] two date ranges have in common, if any (civil dates compare as text). */
+function overlap(
+  firstA: CivilDate,
+  lastA: CivilDate,
+  firstB: CivilDate,
+  lastB: CivilDate,
+): [CivilDate, CivilDate] | undefined {
+  const from = firstA > firstB ? firstA : firstB;
+  const to = lastA < lastB ? lastA : lastB;
+  return from <= to ? [from, to] : undefined;
 }
 
 /** What a slot or a lesson is: a teacher's subject in a class group or one of its subgroups. */

@@ -278,6 +278,33 @@ it("refuses a substitute booked in a covered slot's period, and a slot in a peri
   ]);
 });
 
+it("refuses a slot whose lessons a substitution would hand to a substitute booked in its period", () => {
+  // t-math's 5a assignment has t-rus as substitute 5-9 October; t-rus teaches 5b on Mondays
+  // period 1. A 5a maths slot on Mondays period 1 would give t-rus two lessons on 5 October.
+  const sub = {
+    kind: "AssignSubstitute",
+    school,
+    assignmentId: "a-t-math-MATH-5a-",
+    substituteId: "t-rus",
+    substituteIsStaff: true,
+    firstDay: "2026-10-05",
+    lastDay: "2026-10-09",
+  } as TimetableCommand;
+  const rus5b = slot({ teacherId: "t-rus", subjectId: "RUS" }, "5b");
+  const err = refusal([...staff, rus5b, sub, slot({})]);
+  expect([err.kind, err.field, err.message]).toEqual([
+    "failed_precondition",
+    "teacher_id",
+    expect.stringMatching(
+      /^teacher_id: teacher t-math's substitute t-rus \(2026-10-05 - 2026-10-09\) is already booked on Monday period 1 \(slot slot-\d+, 2026-09-01 - 2027-05-31\)$/,
+    ),
+  ]);
+  // Another period, or a slot outside the substitution's dates, is free.
+  run(timetableDecider, [...staff, rus5b, sub, slot({ period: 2 })]);
+  run(timetableDecider, [...staff, rus5b, sub, slot({ validFrom: "2026-10-10" })]);
+  run(timetableDecider, [...staff, rus5b, sub, slot({ validTo: "2026-10-04" })]);
+});
+
 it("folds a stream in one pass to what evolve gives event by event, without touching it", () => {
   const a = staff[0] as Extract<TimetableCommand, { kind: "AssignTeacher" }>;
   const { state, events } = run(timetableDecider, [
