@@ -1,3 +1,4 @@
+import { Metadata, status } from "@grpc/grpc-js";
 import {
   type CurriculumServiceClient,
   CurriculumServiceService,
@@ -41,31 +42,76 @@ export interface BackendAddresses {
   timeoutMs?: number;
 }
 
+type Client<C> = PromiseClient<C> & { close(): void };
+
+/**
+ * A call that got no answer from the service (connection refused or lost, an HTTP answer
+ * without a gRPC status, the deadline) fails with the client's own words: the service's
+ * address and Node's socket error ("127.0.0.1:50051: connect ECONNREFUSED …"), which the
+ * gateway must not hand to its callers. Such failures become UNAVAILABLE naming the service
+ * and what to do; a status the service answered (its own typed message) passes unchanged.
+ */
+function answeredOrUnavailable<C>(client: Client<C>, service: string, address: string): Client<C> {
+  const unanswered = (err: unknown): never => {
+    const e = err as { code?: unknown; details?: unknown };
+    const late = e.code === status.DEADLINE_EXCEEDED;
+    if (!late && !(typeof e.details === "string" && e.details.startsWith(`${address}: `)))
+      throw err;
+    const details = late
+      ? `${service} did not answer in time; retry`
+      : `${service} is unavailable; retry`;
+    throw Object.assign(
+      new Error(`${status.UNAVAILABLE} UNAVAILABLE: ${details}`, { cause: err }),
+      {
+        code: status.UNAVAILABLE,
+        details,
+        metadata: new Metadata(),
+      },
+    );
+  };
+  return new Proxy(client, {
+    get(target, name) {
+      const method = Reflect.get(target, name) as unknown;
+      if (name === "close" || typeof method !== "function") return method;
+      return (request: unknown, metadata?: Metadata) =>
+        (method as (r: unknown, m?: Metadata) => Promise<unknown>)(request, metadata).then(
+          undefined,
+          unanswered,
+        );
+    },
+  });
+}
+
 /**
  * Every backend call is unary, made by service-kit's h2PromiseClient rather than grpc-js's
  * client: the gRPC client was half of the gateway's CPU for a `recordMark` (README).
  */
 export function connectBackends(addr: BackendAddresses): Backends {
   const options = { timeoutMs: addr.timeoutMs ?? 10_000 };
-  const identity = h2PromiseClient<IdentityServiceClient>(
+  const connect = <C>(
+    definition: Parameters<typeof h2PromiseClient<C>>[0],
+    service: string,
+    address: string,
+  ) => answeredOrUnavailable(h2PromiseClient<C>(definition, address, options), service, address);
+  const identity = connect<IdentityServiceClient>(
     IdentityServiceService,
+    "identity",
     addr.identity,
-    options,
   );
-  const curriculum = h2PromiseClient<CurriculumServiceClient>(
+  const curriculum = connect<CurriculumServiceClient>(
     CurriculumServiceService,
+    "curriculum",
     addr.curriculum,
-    options,
   );
-  const reporting = h2PromiseClient<ReportingServiceClient>(
+  const reporting = connect<ReportingServiceClient>(
     ReportingServiceService,
+    "reporting",
     addr.reporting,
-    options,
   );
   // AuthService is served by identity on the same port (a session of its own).
-  const auth = h2PromiseClient<AuthServiceClient>(AuthServiceService, addr.identity, options);
+  const auth = connect<AuthServiceClient>(AuthServiceService, "identity", addr.identity);
   const grades = addr.grades
-    ? h2PromiseClient<GradesServiceClient>(GradesServiceService, addr.grades, options)
+    ? connect<GradesServiceClient>(GradesServiceService, "grades", addr.grades)
     : undefined;
   return {
     identity,

@@ -131,3 +131,65 @@ describe("field errors keep their path and locations", () => {
     }
   });
 });
+
+describe("a service the gateway gets no answer from", () => {
+  it("is UNAVAILABLE naming the service, never the gateway's address or socket error", async () => {
+    const down = await startGatewayHarness();
+    try {
+      const port = down.fakes.address.split(":").pop() ?? "";
+      await down.fakes.stop();
+      const officer = await down.token([`MINISTRY_OFFICER@region:${F.region}`], "m");
+      const a = await down.query(officer, "{ region { name } }");
+      expect(a.status).toBe(200);
+      expect(a.body.errors).toEqual([
+        {
+          message: "identity is unavailable; retry",
+          locations: [{ line: 1, column: 3 }],
+          path: ["region"],
+          extensions: { code: "UNAVAILABLE" },
+        },
+      ]);
+      for (const internal of ["127.0.0.1", port, "ECONNREFUSED", "connect"])
+        expect(a.text).not.toContain(internal);
+    } finally {
+      await down.close();
+    }
+  });
+
+  it("past its deadline: UNAVAILABLE saying it did not answer in time", async () => {
+    const slow = await startGatewayHarness({ timeoutMs: 200 });
+    try {
+      slow.fakes.delays.set("GetRegion", 2000);
+      const officer = await slow.token([`MINISTRY_OFFICER@region:${F.region}`], "m");
+      const a = await slow.query(officer, "{ region { name } }");
+      expect(a.body.errors).toEqual([
+        {
+          message: "identity did not answer in time; retry",
+          locations: [{ line: 1, column: 3 }],
+          path: ["region"],
+          extensions: { code: "UNAVAILABLE" },
+        },
+      ]);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it("a status the service answered keeps its own message", async () => {
+    const h = await startGatewayHarness();
+    try {
+      h.fakes.failures.set("GetRegion", {
+        code: status.UNAVAILABLE,
+        details: "temporarily unavailable, retry (trace 0af7651916cd43dd8448eb211c80319c)",
+      });
+      const officer = await h.token([`MINISTRY_OFFICER@region:${F.region}`], "m");
+      const a = await h.query(officer, "{ region { name } }");
+      expect(a.body.errors?.[0]?.message).toBe(
+        "temporarily unavailable, retry (trace 0af7651916cd43dd8448eb211c80319c)",
+      );
+      expect(a.body.errors?.[0]?.extensions?.code).toBe("UNAVAILABLE");
+    } finally {
+      await h.close();
+    }
+  });
+});
