@@ -63,8 +63,10 @@ export const createReportingProjection = (
     // 7: names of municipalities, schools and subjects (the statutory export's rows and heading);
     // 8: the terms' kind (quarter, trimester, half-year: the export's period name);
     // 9: lessons.roll (a cancelled lesson's attendance leaves the counters it entered);
-    // 10: lessons.attendance_entries (its attendance records leave timeliness too).
-    version: 10,
+    // 10: lessons.attendance_entries (its attendance records leave timeliness too);
+    // 11: a pupil counts for a period where enrolled on its last day (a transfer after a term
+    //     ended left that term's results to the new class group; no table changes).
+    version: 11,
     sources: [{ context: "identity" }, { context: "curriculum" }, { context: "grades" }],
     noticeContext: "reporting",
     setup: (db, schema) => createTables(db, schema),
