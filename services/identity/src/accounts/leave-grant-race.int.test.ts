@@ -12,6 +12,7 @@ import {
   expectRefused,
   givenPerson,
   givenSchool,
+  locksBefore,
   snapshotTables,
   untilWaiting,
   useIdentity,
@@ -60,13 +61,8 @@ async function rolesWhereNotWorking(accountId: string, personId: string) {
 }
 
 /** Whether the store takes the account stream's lock before the person stream's. */
-async function locksBefore(accountId: string, personId: string) {
-  const { rows } = await t.deps.store.pool.query<{ before: boolean }>(
-    "SELECT hashtext($1) < hashtext($2) AS before",
-    [streamIds.account(accountId), streamIds.person(personId)],
-  );
-  return rows[0]!.before;
-}
+const accountLocksFirst = (accountId: string, personId: string) =>
+  locksBefore(t.deps, streamIds.account(accountId), streamIds.person(personId));
 
 /**
  * Runs `first` until it waits for the stream lock another transaction holds, then `second`
@@ -152,10 +148,10 @@ describe("a grant at a school and the staff member leaving it, concurrently", ()
     // before the person's stream, or the leave would hold that lock while it waits and the
     // grant below could not commit. Open accounts until one does (each a coin toss).
     let held = w.accountId;
-    for (let i = 0; i < 20 && !(await locksBefore(held, w.personId)); i++) {
+    for (let i = 0; i < 20 && !(await accountLocksFirst(held, w.personId)); i++) {
       held = await openAccount();
     }
-    expect(await locksBefore(held, w.personId)).toBe(true);
+    expect(await accountLocksFirst(held, w.personId)).toBe(true);
     // That account's stream lock held: the leave has planned (the accounts so far) and waits
     // in its append, holding no lock of the person's stream. Meanwhile another account is
     // opened for the person and granted TEACHER@A (they still work there); it commits, moving

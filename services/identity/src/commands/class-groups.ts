@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { loadAggregate } from "@otmetka/eventstore";
+import type { StreamAppend } from "@otmetka/eventstore";
 import { requireAcademicYear } from "../domain/academic-year.js";
 import {
   type ClassGroupState,
@@ -14,20 +14,25 @@ import { requireCommandId, requireId } from "../domain/validators.js";
 import type { CallContext, IdentityDeps } from "./deps.js";
 import { loadSchool } from "./organisations.js";
 import { loadPerson } from "./people.js";
-import { runCommand } from "./run-command.js";
+import { readStream, runCommand } from "./run-command.js";
+
+/** The class group and its read for a plan (readStream), or NOT_FOUND naming `field`. */
+export async function readClassGroup(
+  deps: IdentityDeps,
+  field: string,
+  classGroupId: string,
+): Promise<{ state: ClassGroupState; read: StreamAppend }> {
+  const r = await readStream(deps.store, streamIds.classGroup(classGroupId), classGroupDecider);
+  if (!r.state.opened) throw notFound(field, "class group", classGroupId);
+  return r;
+}
 
 export async function loadClassGroup(
   deps: IdentityDeps,
   field: string,
   classGroupId: string,
 ): Promise<ClassGroupState> {
-  const { state } = await loadAggregate(
-    deps.store,
-    streamIds.classGroup(classGroupId),
-    classGroupDecider,
-  );
-  if (!state.opened) throw notFound(field, "class group", classGroupId);
-  return state;
+  return (await readClassGroup(deps, field, classGroupId)).state;
 }
 
 /** "" or a staff member who is not erased. */

@@ -1,4 +1,4 @@
-import type { Queryable } from "@otmetka/eventstore";
+import type { Queryable, StreamAppend } from "@otmetka/eventstore";
 import { PersonalData } from "@otmetka/proto/identity/v1/identity_service";
 import { aadOf, open } from "../crypto/aead.js";
 import { nameTokens } from "../crypto/blind-index.js";
@@ -8,28 +8,34 @@ import { personDecider } from "../domain/person.js";
 import { nameText } from "../domain/personal-data.js";
 import { streamIds } from "../domain/stream-ids.js";
 import { requireCivilDate, requireCommandId, requireId } from "../domain/validators.js";
-import { loadClassGroup } from "./class-groups.js";
+import { readClassGroup } from "./class-groups.js";
 import type { CallContext, IdentityDeps } from "./deps.js";
-import { loadSchool } from "./organisations.js";
+import { readSchool } from "./organisations.js";
 import { loadPerson } from "./people.js";
-import { runCommand } from "./run-command.js";
+import { decideOnStream, runCommand, runPlan } from "./run-command.js";
 
+/**
+ * The target class group and its school, with both streams' reads for the plan: a class group
+ * or school closed after this read moves a stream the append checks, so the command plans again
+ * and is refused, instead of enrolling into what closed meanwhile.
+ */
 async function loadTarget(
   deps: IdentityDeps,
   field: string,
   classGroupId: string,
-): Promise<EnrollmentTarget> {
-  const g = await loadClassGroup(deps, field, classGroupId);
-  const school = await loadSchool(deps, field, g.schoolId);
-  return {
+): Promise<{ target: EnrollmentTarget; reads: StreamAppend[] }> {
+  const g = await readClassGroup(deps, field, classGroupId);
+  const school = await readSchool(deps, field, g.state.schoolId);
+  const target = {
     classGroupId,
-    schoolId: g.schoolId,
-    municipalityId: g.municipalityId,
-    academicYear: g.academicYear,
-    gradeLevel: g.gradeLevel,
-    classGroupClosed: g.closed,
-    schoolClosedOn: school.closedOn,
+    schoolId: g.state.schoolId,
+    municipalityId: g.state.municipalityId,
+    academicYear: g.state.academicYear,
+    gradeLevel: g.state.gradeLevel,
+    classGroupClosed: g.state.closed,
+    schoolClosedOn: school.state.closedOn,
   };
+  return { target, reads: [g.read, school.read] };
 }
 
 /**
@@ -74,19 +80,23 @@ async function moveCommand(
   const classGroupId = requireId(field, input.classGroupId);
   const effectiveDate = requireCivilDate("effective_date", input.effectiveDate);
   const person = await loadPerson(deps, "person_id", personId);
-  const target = await loadTarget(deps, field, classGroupId);
-  await runCommand(deps.store, {
-    streamId: streamIds.person(personId),
-    decider: personDecider,
-    command: { type, target, effectiveDate },
+  let joined = "";
+  await runPlan(deps.store, {
     commandId,
     payload: { type, personId, classGroupId, effectiveDate },
-    result: () => ({}),
-    ...ctx,
+    ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
+    plan: async () => {
+      const { target, reads } = await loadTarget(deps, field, classGroupId);
+      joined = target.schoolId;
+      const append = await decideOnStream(deps.store, streamIds.person(personId), personDecider, {
+        type,
+        target,
+        effectiveDate,
+      });
+      return { appends: [append, ...reads], result: {} };
+    },
     alsoWrite: async (client) => {
-      if (target.schoolId !== person.schoolId) {
-        await indexNameAtSchool(deps, client, personId, target.schoolId);
-      }
+      if (joined !== person.schoolId) await indexNameAtSchool(deps, client, personId, joined);
     },
   });
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { loadAggregate } from "@otmetka/eventstore";
+import { loadAggregate, type StreamAppend } from "@otmetka/eventstore";
 import { notFound } from "../domain/errors.js";
 import { municipalityDecider } from "../domain/municipality.js";
 import { type SchoolState, schoolDecider } from "../domain/school.js";
@@ -14,7 +14,7 @@ import {
   requireTimeZone,
 } from "../domain/validators.js";
 import type { CallContext, IdentityDeps } from "./deps.js";
-import { runCommand } from "./run-command.js";
+import { readStream, runCommand } from "./run-command.js";
 
 export async function registerMunicipality(
   deps: IdentityDeps,
@@ -106,14 +106,23 @@ export async function registerSchool(
 }
 
 /** The school's state, or NOT_FOUND naming `field`. */
+/** The school and its read for a plan (readStream), or NOT_FOUND naming `field`. */
+export async function readSchool(
+  deps: IdentityDeps,
+  field: string,
+  schoolId: string,
+): Promise<{ state: SchoolState; read: StreamAppend }> {
+  const r = await readStream(deps.store, streamIds.school(schoolId), schoolDecider);
+  if (!r.state.registered) throw notFound(field, "school", schoolId);
+  return r;
+}
+
 export async function loadSchool(
   deps: IdentityDeps,
   field: string,
   schoolId: string,
 ): Promise<SchoolState> {
-  const { state } = await loadAggregate(deps.store, streamIds.school(schoolId), schoolDecider);
-  if (!state.registered) throw notFound(field, "school", schoolId);
-  return state;
+  return (await readSchool(deps, field, schoolId)).state;
 }
 
 export async function renameSchool(

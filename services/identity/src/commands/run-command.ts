@@ -134,5 +134,19 @@ export async function decideOnStream<State, Command>(
   return { streamId, expected: version, events: decider.decide(command, state) };
 }
 
+/**
+ * An aggregate a decision reads but does not write: its state, and the read for the plan's
+ * appends (no events, its version checked), so a command that moves it meanwhile makes the
+ * plan run again on what it wrote.
+ */
+export async function readStream<State, Command>(
+  store: EventStore,
+  streamId: string,
+  decider: Decider<State, Command>,
+): Promise<{ state: State; read: StreamAppend }> {
+  const { state, version } = await loadAggregate(store, streamId, decider);
+  return { state, read: { streamId, expected: version, events: [] } };
+}
+
 const commandIdReused = () =>
   invalidInput("command_id", "was already used for a different command");

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { EventStore } from "@otmetka/eventstore";
+import { type EventStore, STREAM_LOCK_CLASS } from "@otmetka/eventstore";
 import { PersonalData, Sex } from "@otmetka/proto/identity/v1/identity_service";
 import { DomainError, fixedClock } from "@otmetka/service-kit";
 import { useTestEnvironment } from "@otmetka/testing";
@@ -200,4 +200,49 @@ export async function givenClassGroup(
     ...group,
   });
   return classGroupId;
+}
+
+/**
+ * Holds `streamId`'s append lock, runs `blocked` until it waits for it (it has read and decided),
+ * runs `meanwhile` to its end, then lets `blocked` go: their outcomes (value or error). How the
+ * race tests show a command that read a stream another command then wrote.
+ */
+export async function whileBlockedOnStream(
+  deps: IdentityDeps,
+  streamId: string,
+  blocked: () => Promise<unknown>,
+  meanwhile: () => Promise<unknown>,
+): Promise<[unknown, unknown]> {
+  const holder = await deps.store.pool.connect();
+  try {
+    await holder.query("BEGIN");
+    await holder.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [
+      STREAM_LOCK_CLASS,
+      streamId,
+    ]);
+    let settled = false;
+    const first = blocked().then(
+      (v) => v,
+      (e: unknown) => e,
+    );
+    void first.finally(() => (settled = true));
+    await untilWaiting(deps, 1, () => settled);
+    const second = await meanwhile().then(
+      (v) => v,
+      (e: unknown) => e,
+    );
+    await holder.query("ROLLBACK");
+    return [await first, second];
+  } finally {
+    holder.release();
+  }
+}
+
+/** Whether the store locks stream `a` before stream `b` in one append (it sorts by hashtext). */
+export async function locksBefore(deps: IdentityDeps, a: string, b: string): Promise<boolean> {
+  const { rows } = await deps.store.pool.query<{ before: boolean }>(
+    "SELECT hashtext($1) < hashtext($2) AS before",
+    [a, b],
+  );
+  return rows[0]!.before;
 }

@@ -1,0 +1,103 @@
+import { DomainError } from "@otmetka/service-kit";
+import { describe, expect, it } from "vitest";
+import { streamIds } from "../domain/stream-ids.js";
+import { getRoster } from "../projections/class-group-queries.js";
+import {
+  cmd,
+  givenClassGroup,
+  givenPerson,
+  givenSchool,
+  locksBefore,
+  useIdentity,
+  whileBlockedOnStream,
+} from "../test-support/in-process.js";
+import { closeClassGroup } from "./class-groups.js";
+import { enrollStudent, transferStudent } from "./enrollment.js";
+import { closeSchool } from "./organisations.js";
+
+const t = useIdentity("identity_roster_races");
+
+/**
+ * A school with a class group and a pupil registered at `pupilSchoolId` (or there), made again
+ * until the store locks the pupil's stream before the school's and the class group's: the
+ * command then waits for the pupil's lock (held by the test) holding neither of theirs, so a
+ * close commits meanwhile.
+ */
+async function schoolGroupAndPupil(gradeLevel: number, pupilSchoolId?: string) {
+  for (let i = 0; i < 40; i++) {
+    const { schoolId } = await givenSchool(t.deps);
+    const classGroupId = await givenClassGroup(t.deps, { schoolId, gradeLevel, letter: "А" });
+    const personId = await givenPerson(t.deps, pupilSchoolId ?? schoolId);
+    const pupil = streamIds.person(personId);
+    if (
+      (await locksBefore(t.deps, pupil, streamIds.school(schoolId))) &&
+      (await locksBefore(t.deps, pupil, streamIds.classGroup(classGroupId)))
+    )
+      return { schoolId, classGroupId, personId };
+  }
+  throw new Error("no pupil whose stream sorts first");
+}
+
+function expectRefusedAs(outcome: unknown, field: string, rule: RegExp) {
+  expect(outcome).toBeInstanceOf(DomainError);
+  const e = outcome as DomainError;
+  expect({ kind: e.kind, field: e.field }).toEqual({ kind: "failed_precondition", field });
+  expect(e.message).toMatch(rule);
+}
+
+describe("an enrollment racing the close of its class group or school", () => {
+  it("is refused when the class group closed after the enrollment read it", async () => {
+    const { classGroupId, personId } = await schoolGroupAndPupil(5);
+    const [enrolled, closed] = await whileBlockedOnStream(
+      t.deps,
+      streamIds.person(personId),
+      () =>
+        enrollStudent(t.deps, {
+          commandId: cmd(),
+          personId,
+          classGroupId,
+          effectiveDate: "2026-09-01",
+        }),
+      () => closeClassGroup(t.deps, { commandId: cmd(), classGroupId }),
+    );
+    expect(closed).toBeUndefined();
+    // Before: the pupil was enrolled into the class group closed meanwhile.
+    expectRefusedAs(enrolled, "class_group_id", /is closed/);
+    expect(await getRoster(t.deps.store.pool, classGroupId, "2026-10-01")).toEqual([]);
+  });
+
+  it("is refused when the school closed after a transfer read it", async () => {
+    const from = await givenSchool(t.deps);
+    const fromGroup = await givenClassGroup(t.deps, {
+      schoolId: from.schoolId,
+      gradeLevel: 6,
+      letter: "А",
+    });
+    const to = await schoolGroupAndPupil(6, from.schoolId);
+    const personId = to.personId;
+    await enrollStudent(t.deps, {
+      commandId: cmd(),
+      personId,
+      classGroupId: fromGroup,
+      effectiveDate: "2026-09-01",
+    });
+    const [transferred, closed] = await whileBlockedOnStream(
+      t.deps,
+      streamIds.person(personId),
+      () =>
+        transferStudent(t.deps, {
+          commandId: cmd(),
+          personId,
+          toClassGroupId: to.classGroupId,
+          effectiveDate: "2026-11-02",
+        }),
+      () =>
+        closeSchool(t.deps, { commandId: cmd(), schoolId: to.schoolId, closedOn: "2026-11-01" }),
+    );
+    expect(closed).toBeUndefined();
+    // Before: the pupil was transferred into a school closed since the day before.
+    expectRefusedAs(transferred, "to_class_group_id", /school closed since 2026-11-01/);
+    expect(await getRoster(t.deps.store.pool, fromGroup, "2026-11-10")).toEqual([personId]);
+    expect(await getRoster(t.deps.store.pool, to.classGroupId, "2026-11-10")).toEqual([]);
+  });
+});
