@@ -796,7 +796,12 @@ describe("corrections, history, term marks and closing", () => {
       value: MarkValue.MARK_VALUE_FAIL,
       reason: "апелляция",
     };
-    expect((await ruleOf(h.client.correctMark(correct, teacher))).rule).toBe("term_closed");
+    const closedErr = await grpcError(h.client.correctMark(correct, teacher));
+    expect([closedErr.code, closedErr.metadata.get("field"), closedErr.details]).toEqual([
+      status.FAILED_PRECONDITION,
+      ["mark_id"],
+      "mark_id: [term_closed] term 1 is closed; only a school admin may correct it, with a reason",
+    ]);
     await h.client.correctMark(correct, admin);
     // An exemption over any day of the closed term (1: to 2026-10-31) is an admin's, marked so.
     const exempt = (firstDay: string, md = teacher) =>

@@ -160,12 +160,20 @@ function checkTermOpen(state: JournalState, term: number, field = "term") {
     );
 }
 
-/** In a closed term only an admin may correct; returns whether the term is closed. */
-function closedTermCorrection(state: JournalState, term: number, actor: Actor): boolean {
+/**
+ * In a closed term only an admin may correct; returns whether the term is closed. `field` is
+ * the request's: a term mark's `term`, a mark's `mark_id` (its requests have no term).
+ */
+function closedTermCorrection(
+  state: JournalState,
+  term: number,
+  actor: Actor,
+  field: "term" | "mark_id",
+): boolean {
   if (!state.closedTerms.has(term)) return false;
   if (!actor.admin)
     throw ruleViolated(
-      "term",
+      field,
       "term_closed",
       `term ${term} is closed; only a school admin may correct it, with a reason`,
     );
@@ -372,7 +380,7 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
         );
       const reason = requireReason(c.reason);
       requireAuthor(c.actor, mark.lessonDate);
-      const inClosedTerm = closedTermCorrection(state, mark.term, c.actor);
+      const inClosedTerm = closedTermCorrection(state, mark.term, c.actor, "mark_id");
       if (c.kind === "RevokeMark")
         return [
           newEvent("MarkRevoked", {
@@ -560,7 +568,7 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
         );
       }
       const reason = requireReason(c.reason);
-      const inClosedTerm = closedTermCorrection(state, c.term, c.actor);
+      const inClosedTerm = closedTermCorrection(state, c.term, c.actor, "term");
       requireChange(value, existing, `pupil ${c.studentId}'s mark for term ${c.term}`);
       return [
         newEvent("TermMarkCorrected", {

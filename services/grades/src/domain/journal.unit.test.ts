@@ -365,7 +365,14 @@ describe("closed terms", () => {
       reason: "appeal",
       reasonNoteId: "n",
     };
-    expect(refusal(() => decideJournal(correct, s)).message).toMatch(/term_closed/);
+    // Named by the request's own field: CorrectMark and RevokeMark have mark_id, not term.
+    const e1 = refusal(() => decideJournal(correct, s));
+    expect([e1.field, e1.message]).toEqual([
+      "mark_id",
+      "mark_id: [term_closed] term 1 is closed; only a school admin may correct it, with a reason",
+    ]);
+    const revoke = { ...correct, kind: "RevokeMark" as const };
+    expect(refusal(() => decideJournal(revoke, s)).field).toBe("mark_id");
     const [e] = decideJournal({ ...correct, actor: admin }, s);
     // The reason is in the notes table: the event names it, without its text.
     expect(e?.data).toMatchObject({ inClosedTerm: true, reason: "", reasonNoteId: "n" });
