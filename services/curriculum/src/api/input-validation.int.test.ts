@@ -3,6 +3,7 @@ import { status } from "@grpc/grpc-js";
 import { Grading, NonSchoolDayKind } from "@otmetka/proto/curriculum/events/v1/events";
 import { useTestEnvironment } from "@otmetka/testing";
 import { beforeAll, describe, expect, it } from "vitest";
+import { calendarStreamId } from "../domain/calendar.js";
 import { lessonsStreamId } from "../domain/lessons.js";
 import { grpcError } from "../test-support/grpc-client.js";
 import { schoolFixture } from "../test-support/identity-feed.js";
@@ -122,6 +123,31 @@ describe("catalogue, calendar, timetable and programme texts", () => {
     await expectInvalid(subject({ name: NUL }), "name");
     await expectInvalid(subject({ name: "Робо\nтехника" }), "name");
     await expectInvalid(subject({ name: " \t " }), "name");
+    const { subjects } = await admin.listSubjects({ schoolId: a.schoolId });
+    expect(subjects.filter((s) => s.schoolId === a.schoolId)).toEqual([]);
+  });
+
+  it("refuses a municipality other than the school's, writing nothing", async () => {
+    const elsewhere = randomUUID();
+    const err = await expectInvalid(subject({ municipalityId: elsewhere }), "municipality_id");
+    expect(err.details).toBe(
+      `municipality_id: school ${a.schoolId} belongs to municipality ${a.municipalityId}, not ${elsewhere}`,
+    );
+    const nextYear = { startYear: 2027 };
+    await expectInvalid(
+      admin.defineAcademicYear({
+        schoolId: a.schoolId,
+        academicYear: nextYear,
+        commandId: randomUUID(),
+        municipalityId: elsewhere,
+        firstDay: "",
+        lastDay: "",
+        daysPerWeek: 5,
+        timeZone: "",
+      }),
+      "municipality_id",
+    );
+    expect(await api.app.store.streamVersion(calendarStreamId(a.schoolId, 2027))).toBe(0);
     const { subjects } = await admin.listSubjects({ schoolId: a.schoolId });
     expect(subjects.filter((s) => s.schoolId === a.schoolId)).toEqual([]);
   });

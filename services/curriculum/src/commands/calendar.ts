@@ -38,6 +38,27 @@ export function checkStartYear(startYear: number | undefined): number {
   return startYear;
 }
 
+/**
+ * The municipality a caller names for a school (DefineAcademicYear, a school's AddSubject) must
+ * be the one identity gives it: it goes into the events (the year's, hence every lesson's, and
+ * the subject's), whose subjects, replicas and dashboards are by municipality. A school the
+ * replica does not know yet is taken as named.
+ */
+export async function checkMunicipality(
+  deps: CurriculumDeps,
+  schoolId: string,
+  municipalityId: string,
+): Promise<string> {
+  const id = checkSchoolId(municipalityId, "municipality_id");
+  const school = await deps.facts.school(schoolId);
+  if (school && school.municipalityId.toLowerCase() !== id)
+    throw invalidInput(
+      "municipality_id",
+      `school ${schoolId} belongs to municipality ${school.municipalityId}, not ${id}`,
+    );
+  return id;
+}
+
 /** The calendar commands decided on the calendar alone (SetGradeWeekLength reads more). */
 export type CalendarRequest = Exclude<CalendarCommand, { kind: "SetGradeWeekLength" }>;
 
@@ -51,7 +72,7 @@ export async function runCalendarCommand(
   const schoolId = checkSchoolId(command.schoolId);
   const startYear = checkStartYear(command.startYear);
   if (command.kind === "DefineAcademicYear")
-    checkSchoolId(command.municipalityId, "municipality_id");
+    await checkMunicipality(deps, schoolId, command.municipalityId);
   const normalized = { ...command, schoolId, startYear };
   return runCommand(deps.store, {
     streamId: calendarStreamId(schoolId, startYear),

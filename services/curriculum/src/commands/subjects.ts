@@ -6,7 +6,7 @@ import {
   REGIONAL_CATALOGUE,
   subjectIdOf,
 } from "../domain/subject-catalogue.js";
-import { checkSchoolId } from "./calendar.js";
+import { checkMunicipality, checkSchoolId } from "./calendar.js";
 import type { CallContext, CurriculumDeps } from "./deps.js";
 import { runCommand } from "./run-command.js";
 
@@ -27,7 +27,7 @@ export async function addSubject(
 ) {
   const schoolId = input.schoolId === "" ? "" : checkSchoolId(input.schoolId);
   const municipalityId =
-    schoolId === "" ? "" : checkSchoolId(input.municipalityId, "municipality_id");
+    schoolId === "" ? "" : await checkMunicipality(deps, schoolId, input.municipalityId);
   const regional = schoolId === "" ? undefined : await loadCatalogue(deps, REGIONAL_CATALOGUE);
   const command = { ...input, schoolId, municipalityId, ...(regional ? { regional } : {}) };
   return runCommand(deps.store, {
