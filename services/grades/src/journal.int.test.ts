@@ -602,6 +602,39 @@ describe("corrections, history, term marks and closing", () => {
     expect(await h.store.streamVersion(stream)).toBe(before + 2);
   });
 
+  it("a pupil who studies the subject in a subgroup has their term mark in its journal, not the whole class's", async () => {
+    inMay();
+    const g = schoolFixture();
+    await publishFeed(h.nc, h.names, g.events);
+    await fixtureReplicated(h, g);
+    const gAdmin = await h.as([`SCHOOL_ADMIN@school:${g.schoolId}`], randomUUID());
+    const gEnglish = await h.as([`TEACHER@school:${g.schoolId}`], g.teachers.eng);
+    const wholeClass = { ...journal, classGroupId: g.classGroupId, subjectId: g.subjects.eng };
+    const subgroup = { ...wholeClass, subgroupId: g.subgroupId };
+    const set = (j: typeof journal, studentId: string, md = gAdmin) =>
+      h.client.setTermMark(
+        {
+          commandId: randomUUID(),
+          journal: j,
+          studentId,
+          term: 1,
+          value: MarkValue.MARK_VALUE_FOUR,
+          reason: "",
+        },
+        md,
+      );
+    // p1 is in the English subgroup from 2026-09-01; p2 in none.
+    expect((await set(subgroup, g.pupils.p1, gEnglish)).corrected).toBe(false);
+    const err = await grpcError(set(wholeClass, g.pupils.p1));
+    expect([err.code, err.metadata.get("field"), err.details]).toEqual([
+      status.FAILED_PRECONDITION,
+      ["student_id"],
+      `student_id: [term_mark_in_subgroup] pupil ${g.pupils.p1} studies this subject in subgroup ${g.subgroupId} on 2026-10-31: their term mark is that subgroup journal's`,
+    ]);
+    expect(await h.store.streamVersion(`journal-${g.classGroupId}-${g.subjects.eng}-2026`)).toBe(0);
+    expect((await set(wholeClass, g.pupils.p2)).corrected).toBe(false);
+  });
+
   it("refuses a term mark, or closing a term, the journal's term system does not have, appending nothing", async () => {
     inMay();
     // A school whose grade 5 has trimesters (a later term system replaces the quarters).

@@ -390,12 +390,12 @@ export async function setTermMark(
   // A correction's reason. A first term mark takes none: one given anyway is named by no
   // event, so it is not stored.
   const notes = reasonNote(ctx, req.studentId, req.reason);
-  // The pupil must be on the roll at the end of the term (or today, while it runs); the
-  // context read their enrollment on any day of the year, which is all there is to go on
-  // while the term's dates are unknown.
+  // The pupil must be on the roll at the end of the term (or today, while it runs), and not
+  // in a subgroup of the subject then; the context read their enrollment on any day of the
+  // year, which is all there is to go on while the term's dates are unknown.
   const rollDay = ctx.replay ? null : termMarkRollDay(req.term, terms, ctx.today);
-  const onRollDay =
-    rollDay === null ? undefined : await deps.facts.enrollmentOn(journal, req.studentId, rollDay);
+  const roll =
+    rollDay === null ? undefined : await deps.facts.termMarkRoll(journal, req.studentId, rollDay);
   return decideAndAppend(
     deps,
     call,
@@ -408,7 +408,8 @@ export async function setTermMark(
       value: req.value,
       reason: req.reason,
       reasonNoteId: notes[0]?.noteId ?? "",
-      enrollment: onRollDay ?? c.enrollment(req.studentId, "student_id"),
+      enrollment: roll?.enrollment ?? c.enrollment(req.studentId, "student_id"),
+      inSubgroup: roll?.inSubgroup ?? null,
       terms,
     }),
     (events, state) => ({

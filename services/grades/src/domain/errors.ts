@@ -38,6 +38,7 @@ export type JournalRule =
   | "value_unchanged"
   | "term_closed"
   | "term_mark_exists"
+  | "term_mark_in_subgroup"
   | "term_not_closed"
   | "attendance_not_recorded"
   | "not_absent"

@@ -123,6 +123,7 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
       reason: "",
       reasonNoteId: "",
       enrollment: "enrolled",
+      inSubgroup: null,
       terms: [],
     },
     {
@@ -134,6 +135,7 @@ it("every event the decider writes is the proto3 JSON of its message", () => {
       reason: "retake",
       reasonNoteId: "r3",
       enrollment: "enrolled",
+      inSubgroup: null,
       terms: [],
     },
     { kind: "CloseTerm", ...base, terms: [], term: 1, reason: "end" },

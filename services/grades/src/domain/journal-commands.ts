@@ -135,6 +135,11 @@ export type JournalCommand =
       reasonNoteId: string;
       /** On `termMarkRollDay` (any day of the year when that is null). */
       enrollment: Enrollment;
+      /**
+       * For a whole-class journal, the subgroup of its subject the pupil is in on that day
+       * (null: none, a subgroup journal, or no term dates known).
+       */
+      inSubgroup: string | null;
       /** The terms of the journal's grade level as the replica knows them ([] when it knows none). */
       terms: readonly TermDates[];
     })

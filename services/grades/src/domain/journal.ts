@@ -538,13 +538,20 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
       checkTermBegun(c.term, c.terms, c.today);
       const value = checkValue("value", c.value, c.journal.grading);
       requireAuthor(c.actor, c.today);
+      const rollDay = termMarkRollDay(c.term, c.terms, c.today);
       requireEnrolled(
         "student_id",
         c.studentId,
         c.enrollment,
-        termMarkRollDay(c.term, c.terms, c.today) ??
-          `any day of ${formatAcademicYear(ref.academicYear.startYear)}`,
+        rollDay ?? `any day of ${formatAcademicYear(ref.academicYear.startYear)}`,
       );
+      // A pupil who studies the subject in a subgroup has their one term mark in its journal.
+      if (c.inSubgroup !== null)
+        throw ruleViolated(
+          "student_id",
+          "term_mark_in_subgroup",
+          `pupil ${c.studentId} studies this subject in subgroup ${c.inSubgroup} on ${rollDay}: their term mark is that subgroup journal's`,
+        );
       const existing = state.termMarks.get(termMarkKey(c.studentId, c.term));
       if (existing === undefined) {
         checkTermOpen(state, c.term);

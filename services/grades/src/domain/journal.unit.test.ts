@@ -328,6 +328,7 @@ describe("changes that change nothing", () => {
       reason,
       reasonNoteId: reason ? "n" : "",
       enrollment: "enrolled",
+      inSubgroup: null,
       terms: [],
     });
     run(s, set("MARK_VALUE_FOUR", ""));
@@ -580,6 +581,7 @@ describe("term marks", () => {
     reason: "",
     reasonNoteId: over.reason ? "n" : "",
     enrollment: "enrolled",
+    inSubgroup: null,
     terms: [],
     ...over,
   });
@@ -624,6 +626,18 @@ describe("term marks", () => {
       refusal(() => decideJournal(set({ enrollment: "not_enrolled" }), initialJournalState()))
         .message,
     ).toMatch(/ on any day of 2026\/2027$/);
+  });
+
+  it("refuses a term mark for a pupil in a subgroup of the subject on the roll day, naming it", () => {
+    const terms = [{ term: 1, firstDay: "2026-09-01", lastDay: "2026-10-25" }];
+    const e = refusal(() =>
+      decideJournal(set({ terms, today: "2026-11-20", inSubgroup: "sg-1" }), initialJournalState()),
+    );
+    expect([e.kind, e.field, e.message]).toEqual([
+      "failed_precondition",
+      "student_id",
+      "student_id: [term_mark_in_subgroup] pupil p1 studies this subject in subgroup sg-1 on 2026-10-25: their term mark is that subgroup journal's",
+    ]);
   });
 
   it("refuses a term the journal's term system does not have; the year mark is always one", () => {

@@ -174,10 +174,34 @@ export class FactsReader {
     return (await this.calls.submit({ journal, lessonId, studentIds: [] })).lesson;
   }
 
-  /** Whether the pupil is in the journal's class group (and subgroup) on `day`, batched as above. */
-  async enrollmentOn(journal: JournalKey, studentId: string, day: CivilDate): Promise<Enrollment> {
-    const call = await this.calls.submit({ journal, studentIds: [studentId], date: day });
-    return call.students.get(studentId)?.enrolled ? "enrolled" : "not_enrolled";
+  /**
+   * A term mark's pupil on its roll day: whether they are in the journal's class group (and
+   * subgroup) then, and, for a whole-class journal, the subgroup of its class group and subject
+   * they are a member of then (null: none), whose journal holds their term mark.
+   */
+  async termMarkRoll(
+    k: JournalKey,
+    studentId: string,
+    day: CivilDate,
+  ): Promise<{ enrollment: Enrollment; inSubgroup: string | null }> {
+    const { rows } = await this.pool.query<{ enrolled: boolean; in_subgroup: string | null }>(
+      `SELECT
+         EXISTS (SELECT 1 FROM ${S}.enrollments e
+                  WHERE e.person_id = $3 AND e.class_group_id = $1
+                    AND e.first_day <= $5 AND (e.until IS NULL OR $5 < e.until))
+           AND ($2 = '' OR EXISTS (SELECT 1 FROM ${S}.subgroup_members m
+                  WHERE m.person_id = $3 AND m.subgroup_id = $2
+                    AND m.first_day <= $5 AND (m.until IS NULL OR $5 < m.until))) AS enrolled,
+         (SELECT min(m.subgroup_id) FROM ${S}.subgroup_members m JOIN ${S}.subgroups g USING (subgroup_id)
+           WHERE $2 = '' AND m.person_id = $3 AND g.class_group_id = $1 AND g.subject_id = $4
+             AND m.first_day <= $5 AND (m.until IS NULL OR $5 < m.until)) AS in_subgroup`,
+      [k.classGroupId, k.subgroupId, studentId, k.subjectId, day],
+    );
+    const r = rows[0];
+    return {
+      enrollment: r?.enrolled ? "enrolled" : "not_enrolled",
+      inSubgroup: r?.in_subgroup ?? null,
+    };
   }
 
   private async journalFacts(q: FactsQuery): Promise<JournalFacts> {
