@@ -110,6 +110,12 @@ describe("class group dashboard, maths, term 1", () => {
     // p1 5+PASS quality; p2 5+FAIL failing; p3 4 quality; p4 3 passing; p5 2 failing; p8 н/а failing
     expect(d.allSubjects?.passRate).toMatchObject({ numerator: 3, denominator: 6 });
     expect(d.allSubjects?.qualityRate).toMatchObject({ numerator: 2, denominator: 6 });
+    // The headline quality per pupil is that one, not maths' 4s and 5s (3 of 6) summed in.
+    expect(d.quality).toMatchObject({
+      numerator: 2,
+      denominator: 6,
+      definition: "quality_rate.all_subjects.v1+current",
+    });
   });
 });
 

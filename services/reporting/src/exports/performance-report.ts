@@ -1,9 +1,5 @@
 import { invalidInput } from "../domain/errors.js";
-import {
-  DEFINITIONS,
-  type MetricsConfig,
-  type ResultBasis,
-} from "../domain/metrics/definitions.js";
+import type { MetricsConfig, ResultBasis } from "../domain/metrics/definitions.js";
 import type { Figure } from "../domain/metrics/figure.js";
 import { roundedRatio } from "../domain/metrics/rounding.js";
 import { ALL_SUBJECTS } from "../projections/deltas.js";
@@ -158,22 +154,18 @@ const FIGURE_COLUMNS = [
 
 /**
  * A row's pupil count, pass rate and quality as its dashboard defines them: one subject's from
- * its performance (quality in the configured variant, the dashboard's headline); all subjects'
- * per pupil (domain.md: pupils with no 2 or н/а in any subject, pupils with only 4 and 5) from
- * its all-subjects figures, so a school's N is its pupils, not pupil-subject results summed.
- * Per-mark quality is per mark whatever the row.
+ * its performance; all subjects' per pupil (domain.md: pupils with no 2 or н/а in any subject)
+ * from its all-subjects figures, so a school's N is its pupils, not pupil-subject results
+ * summed. Quality is the dashboard's headline (the configured variant; per pupil over all
+ * subjects, the pupils with only 4 and 5).
  */
 function headline(d: Dashboard): { pupils: Figure; pass: Figure; quality: Figure } | null {
   const p = d.performance;
   if (!p || !d.quality) return null;
   const all = d.allSubjects;
-  if (!all) return { pupils: p.pupilCount, pass: p.passRate, quality: d.quality };
-  const perMark = d.quality.definition.startsWith(DEFINITIONS.qualityPerMark);
-  return {
-    pupils: all.pupilCount,
-    pass: all.passRate,
-    quality: perMark ? d.quality : all.qualityRate,
-  };
+  return all
+    ? { pupils: all.pupilCount, pass: all.passRate, quality: d.quality }
+    : { pupils: p.pupilCount, pass: p.passRate, quality: d.quality };
 }
 
 /** The table's heading: the unit's name (a subject or a school), its id, the figures. */

@@ -59,7 +59,10 @@ export interface Dashboard {
   readonly period: ResolvedPeriod;
   /** null for a date range (pupil figures need a term or the year). */
   readonly performance: PerformanceFigures | null;
-  /** The headline quality figure, in the configured variant. */
+  /**
+   * The headline quality figure, in the configured variant: per mark, or per pupil (over all
+   * subjects the pupils with only 4 and 5, as `allSubjects.qualityRate`).
+   */
   readonly quality: Figure | null;
   /** Only for all subjects. */
   readonly allSubjects: AllSubjectsFigures | null;
@@ -194,20 +197,23 @@ export async function dashboard(
     computed?.standing ??
     (row?.standing ? standingFromArray(nums(row.standing), period.basis) : emptyAllSubjects());
   const performance = period.term === null ? null : performanceFigures(perfCounters, period.basis);
+  const allSubjects =
+    period.term === null || subject !== ALL_SUBJECTS
+      ? null
+      : allSubjectsFigures(standingCounters, period.basis);
   return labelled<Dashboard>(
     {
       query: q,
       period,
       performance,
+      // Per pupil over all subjects is domain.md's "pupils with only 4 and 5", not the
+      // subjects' results summed (performance.qualityPerPupil of the all-subjects row).
       quality: performance
         ? config.qualityVariant === "PER_MARK"
           ? performance.qualityPerMark
-          : performance.qualityPerPupil
+          : (allSubjects?.qualityRate ?? performance.qualityPerPupil)
         : null,
-      allSubjects:
-        period.term === null || subject !== ALL_SUBJECTS
-          ? null
-          : allSubjectsFigures(standingCounters, period.basis),
+      allSubjects,
       attendance: attendanceFigures(att),
       journal: journalFigures(journal, config.timelinessDays),
       programmeDelivery:
