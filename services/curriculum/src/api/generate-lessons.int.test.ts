@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
+import { status } from "@grpc/grpc-js";
 import { useTestEnvironment } from "@otmetka/testing";
 import { describe, expect, it } from "vitest";
+import { lessonsStreamId } from "../domain/lessons.js";
+import { grpcError } from "../test-support/grpc-client.js";
 import { schoolFixture } from "../test-support/identity-feed.js";
 import { scheduleMathsLessons } from "../test-support/maths-lessons.js";
 import { useSchoolApi } from "../test-support/school-api.js";
@@ -62,5 +65,25 @@ describe("GenerateLessons over gRPC", () => {
     expect(await admin.generateLessons(request)).toEqual({ ...expected, replayed: false });
     // A retry answers the same, from the command record.
     expect(await admin.generateLessons(request)).toEqual({ ...expected, replayed: true });
+  });
+
+  it("refuses a class group listed twice, writing nothing", async () => {
+    const { admin } = api;
+    const stream = lessonsStreamId(a.classGroups.a5, 2026);
+    const before = await api.app.store.streamVersion(stream);
+    const err = await grpcError(
+      admin.generateLessons({
+        ...school,
+        commandId: randomUUID(),
+        fromDate: "2026-09-01",
+        toDate: "2026-09-30",
+        classGroupIds: [a.classGroups.a5, a.classGroups.a5],
+      }),
+    );
+    expect([err.code, err.details]).toEqual([
+      status.INVALID_ARGUMENT,
+      `class_group_ids: lists class group ${a.classGroups.a5} more than once`,
+    ]);
+    expect(await api.app.store.streamVersion(stream)).toBe(before);
   });
 });

@@ -152,6 +152,10 @@ async function planSchool(
   const to = input.to === "" ? year.lastDay : civilDate("to", input.to);
   if (to < from) throw invalidInput("to", "must not precede from");
   const groups = timetabledClassGroups(timetable);
+  // Listed twice, a class group's second run replays the first's record and counts it again.
+  const twice = input.classGroupIds.find((id, i) => input.classGroupIds.indexOf(id) !== i);
+  if (twice !== undefined)
+    throw invalidInput("class_group_ids", `lists class group ${twice} more than once`);
   const classGroups = input.classGroupIds.length > 0 ? input.classGroupIds : [...groups.keys()];
   const daysByGrade = new Map<number, ReturnType<typeof schoolDays>>();
   for (const cg of classGroups) {
