@@ -156,6 +156,26 @@ describe("bad input", () => {
     expect(a.body.errors?.[0]?.extensions?.field).toBeTruthy();
   });
 
+  it.each([
+    ["a page size of 0", "pageSize: 0", "pageSize"],
+    ["a negative page size", "pageSize: -1", "pageSize"],
+    ["a page size over 1000", "pageSize: 1001", "pageSize"],
+    ["a page token that is no token", 'pageToken: "not a token!"', "pageToken"],
+    // Larger than a gRPC message: it would have reached identity (and failed as INTERNAL).
+    ["a 5 MB page token", `pageToken: "${"A".repeat(5 * 1024 * 1024)}"`, "pageToken"],
+  ])(
+    "accounts with %s: BAD_USER_INPUT naming the argument, no call to identity",
+    async (_, arg, field) => {
+      h.fakes.reset();
+      const a = await h.query(admin, `{ accounts(schoolId: "${F.s1}", ${arg}) { nextPageToken } }`);
+      expect(a.status).toBe(200);
+      expect(codes(a)).toEqual(["BAD_USER_INPUT"]);
+      expect(a.body.errors?.[0]?.extensions?.field).toBe(field);
+      expect(a.body.errors?.[0]?.message).toMatch(new RegExp(`^${field}: `));
+      expect(h.fakes.calls.get("ListAccounts") ?? 0).toBe(0);
+    },
+  );
+
   it("too deep, too costly, too many aliases or tokens: refused with a typed error before any call", async () => {
     const deep =
       "{ region { municipalities { schools { classGroups { school { municipality { schools { name } } } } } } } }";
