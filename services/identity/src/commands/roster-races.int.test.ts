@@ -1,11 +1,12 @@
 import { DomainError } from "@otmetka/service-kit";
 import { describe, expect, it } from "vitest";
 import { streamIds } from "../domain/stream-ids.js";
-import { getRoster } from "../projections/class-group-queries.js";
+import { getRoster, getSubgroupRoster } from "../projections/class-group-queries.js";
 import {
   cmd,
   givenClassGroup,
   givenPerson,
+  givenPupil,
   givenSchool,
   locksBefore,
   useIdentity,
@@ -14,6 +15,7 @@ import {
 import { closeClassGroup } from "./class-groups.js";
 import { enrollStudent, transferStudent } from "./enrollment.js";
 import { closeSchool } from "./organisations.js";
+import { addSubgroupMember, openSubgroup } from "./subgroups.js";
 
 const t = useIdentity("identity_roster_races");
 
@@ -99,5 +101,53 @@ describe("an enrollment racing the close of its class group or school", () => {
     expectRefusedAs(transferred, "to_class_group_id", /school closed since 2026-11-01/);
     expect(await getRoster(t.deps.store.pool, fromGroup, "2026-11-10")).toEqual([personId]);
     expect(await getRoster(t.deps.store.pool, to.classGroupId, "2026-11-10")).toEqual([]);
+  });
+});
+
+describe("a subgroup member added while the pupil leaves the class group", () => {
+  it("is refused when a transfer before the membership's first day committed meanwhile", async () => {
+    const { schoolId } = await givenSchool(t.deps);
+    const from = await givenClassGroup(t.deps, { schoolId, gradeLevel: 7, letter: "А" });
+    const to = await givenClassGroup(t.deps, { schoolId, gradeLevel: 7, letter: "Б" });
+    const personId = await givenPupil(t.deps, schoolId, from);
+    // A subgroup whose stream the store locks before the pupil's: the addition waits for the
+    // subgroup's lock (held by the test) holding none, so the transfer commits meanwhile.
+    let subgroupId = "";
+    for (let i = 0; i < 40 && subgroupId === ""; i++) {
+      const opened = await openSubgroup(t.deps, {
+        commandId: cmd(),
+        classGroupId: from,
+        subjectId: "english",
+        name: `Группа ${i}`,
+      });
+      const first = await locksBefore(
+        t.deps,
+        streamIds.subgroup(opened.subgroupId),
+        streamIds.person(personId),
+      );
+      if (first) subgroupId = opened.subgroupId;
+    }
+    const [added, transferred] = await whileBlockedOnStream(
+      t.deps,
+      streamIds.subgroup(subgroupId),
+      () =>
+        addSubgroupMember(t.deps, {
+          commandId: cmd(),
+          subgroupId,
+          personId,
+          effectiveDate: "2026-11-10",
+        }),
+      () =>
+        transferStudent(t.deps, {
+          commandId: cmd(),
+          personId,
+          toClassGroupId: to,
+          effectiveDate: "2026-11-02",
+        }),
+    );
+    expect(transferred).toBeUndefined();
+    // Before: the pupil became a member of a subgroup of the class group they had left.
+    expectRefusedAs(added, "person_id", /is not in the subgroup's class group on 2026-11-10/);
+    expect(await getSubgroupRoster(t.deps.store.pool, subgroupId, "2026-11-10")).toEqual([]);
   });
 });

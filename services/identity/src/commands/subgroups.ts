@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { loadAggregate } from "@otmetka/eventstore";
 import { notFound, refused } from "../domain/errors.js";
+import { personDecider } from "../domain/person.js";
 import { streamIds } from "../domain/stream-ids.js";
 import { subgroupDecider } from "../domain/subgroup.js";
 import {
@@ -12,7 +13,7 @@ import {
 import { loadClassGroup } from "./class-groups.js";
 import type { CallContext, IdentityDeps } from "./deps.js";
 import { loadPerson } from "./people.js";
-import { runCommand } from "./run-command.js";
+import { decideOnStream, readStream, runCommand, runPlan } from "./run-command.js";
 
 export async function openSubgroup(
   deps: IdentityDeps,
@@ -74,21 +75,34 @@ export async function addSubgroupMember(
   const personId = requireId("person_id", input.personId);
   const effectiveDate = requireCivilDate("effective_date", input.effectiveDate);
   const subgroup = await loadSubgroup(deps, subgroupId);
-  const person = await loadPerson(deps, "person_id", personId);
-  const inClassGroupOnDate = person.enrollments.some(
-    (p) =>
-      p.classGroupId === subgroup.classGroupId &&
-      p.from <= effectiveDate &&
-      (p.to === "" || p.to > effectiveDate),
-  );
-  await runCommand(deps.store, {
-    streamId: streamIds.subgroup(subgroupId),
-    decider: subgroupDecider,
-    command: { type: "AddSubgroupMember", personId, effectiveDate, inClassGroupOnDate },
+  await loadPerson(deps, "person_id", personId);
+  await runPlan(deps.store, {
     commandId,
     payload: { type: "AddSubgroupMember", subgroupId, personId, effectiveDate },
-    result: () => ({}),
-    ...ctx,
+    ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
+    // The pupil's stream is read in the plan and checked in the append: a transfer or
+    // withdrawal committed meanwhile makes the command plan again on the pupil's new stays.
+    plan: async () => {
+      const person = await readStream(deps.store, streamIds.person(personId), personDecider);
+      const inClassGroupOnDate = person.state.enrollments.some(
+        (p) =>
+          p.classGroupId === subgroup.classGroupId &&
+          p.from <= effectiveDate &&
+          (p.to === "" || p.to > effectiveDate),
+      );
+      const append = await decideOnStream(
+        deps.store,
+        streamIds.subgroup(subgroupId),
+        subgroupDecider,
+        {
+          type: "AddSubgroupMember",
+          personId,
+          effectiveDate,
+          inClassGroupOnDate,
+        },
+      );
+      return { appends: [append, person.read], result: {} };
+    },
   });
 }
 
