@@ -5,6 +5,7 @@ import { useTestEnvironment } from "@otmetka/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 import { calendarStreamId } from "../domain/calendar.js";
 import { lessonsStreamId } from "../domain/lessons.js";
+import { timetableStreamId } from "../domain/timetable.js";
 import { grpcError } from "../test-support/grpc-client.js";
 import { schoolFixture } from "../test-support/identity-feed.js";
 import { scheduleMathsLessons } from "../test-support/maths-lessons.js";
@@ -23,6 +24,7 @@ let admin: SchoolApi["admin"];
 const academicYear = { startYear: 2026 };
 const school = { schoolId: a.schoolId, academicYear };
 let lessonId = "";
+let assignmentId = "";
 const HUGE = "Я".repeat(20_001);
 const NUL = "Тема\u0000урока";
 
@@ -36,6 +38,7 @@ beforeAll(async () => {
     lessons: 1,
   });
   lessonId = set.lessonIds[0] ?? "";
+  assignmentId = set.assignmentId;
 });
 
 /** INVALID_ARGUMENT naming `field`, in a message that names the rule and stays short. */
@@ -150,6 +153,26 @@ describe("catalogue, calendar, timetable and programme texts", () => {
     expect(await api.app.store.streamVersion(calendarStreamId(a.schoolId, 2027))).toBe(0);
     const { subjects } = await admin.listSubjects({ schoolId: a.schoolId });
     expect(subjects.filter((s) => s.schoolId === a.schoolId)).toEqual([]);
+  });
+
+  it("refuses a substitution outside the academic year, writing nothing", async () => {
+    const timetable = timetableStreamId(a.schoolId, 2026);
+    const before = await api.app.store.streamVersion(timetable);
+    const substitute = (firstDay: string, lastDay: string) =>
+      admin.assignSubstitute({
+        ...school,
+        commandId: randomUUID(),
+        assignmentId,
+        substituteId: a.teachers.sub,
+        firstDay,
+        lastDay,
+      });
+    const err = await expectInvalid(substitute("2025-09-14", "2025-09-18"), "first_day");
+    expect(err.details).toBe(
+      "first_day: must lie inside the academic year 2026-09-01 - 2027-08-31, got 2025-09-14",
+    );
+    await expectInvalid(substitute("2027-08-30", "2027-09-03"), "last_day");
+    expect(await api.app.store.streamVersion(timetable)).toBe(before);
   });
 
   it("refuses bad non-school-day names and dates", async () => {

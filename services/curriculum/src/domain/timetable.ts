@@ -1,5 +1,10 @@
 import type { Decider, NewEvent, RecordedEvent } from "@otmetka/eventstore";
-import { type CivilDate, civilDate, formatAcademicYear } from "@otmetka/service-kit";
+import {
+  academicYearDays,
+  type CivilDate,
+  civilDate,
+  formatAcademicYear,
+} from "@otmetka/service-kit";
 import { type EndTeacherAssignmentCommand, endTeacherAssignment } from "./assignment-end.js";
 import { invalidInput, notFound, refused } from "./errors.js";
 import {
@@ -264,6 +269,18 @@ function assignSubstitute(c: Cmd<"AssignSubstitute">, state: TimetableState, sco
   const firstDay = civilDate("first_day", c.firstDay);
   const lastDay = civilDate("last_day", c.lastDay);
   if (lastDay < firstDay) throw invalidInput("last_day", "must not precede first_day");
+  // A date of another year (a typo) would cover no slot and be accepted with nothing handed over.
+  const year = academicYearDays(c.school.startYear);
+  for (const [field, day] of [
+    ["first_day", firstDay],
+    ["last_day", lastDay],
+  ] as const) {
+    if (day < year.firstDay || day > year.lastDay)
+      throw invalidInput(
+        field,
+        `must lie inside the academic year ${year.firstDay} - ${year.lastDay}, got ${day}`,
+      );
+  }
   if (assignment.lastDay !== undefined && lastDay > assignment.lastDay)
     throw refused("last_day", `the assignment ended on ${assignment.lastDay}`);
   const clash = state.substitutes.find(
