@@ -141,6 +141,53 @@ describe("an ended assignment", () => {
     await recordMark(lessons.own);
   });
 
+  it("lets a teacher whose assignment ended with the term set its term marks afterwards, not the next term's", async () => {
+    // Handed over at the end of term 1 (2026-09-01..2026-10-31): its term marks are often
+    // set in the days after, by the teacher who taught it. Judged on the term's last day.
+    const handedOver = randomUUID();
+    const id = randomUUID();
+    await publishFeed(h.nc, h.names, [
+      curriculumEvent(`timetable-${f.schoolId}-2026`, "TeacherAssigned", {
+        ...assignment(id),
+        teacherId: handedOver,
+      }),
+      curriculumEvent(`timetable-${f.schoolId}-2026`, "TeacherAssignmentEnded", {
+        ...assignment(id),
+        teacherId: handedOver,
+        lastDay: "2026-10-31",
+      }),
+    ]);
+    await eventually(async () => {
+      const { rows } = await h.store.pool.query(
+        `SELECT 1 FROM ${FACTS_SCHEMA}.assignments WHERE assignment_id = $1 AND last_day IS NOT NULL`,
+        [id],
+      );
+      expect(rows).toHaveLength(1);
+    });
+    h.clock.set("2026-11-03T05:00:00Z");
+    try {
+      const setTermMark = async (teacherId: string, term: number) =>
+        h.client.setTermMark(
+          {
+            commandId: randomUUID(),
+            journal: journal(),
+            studentId: f.pupils.p2,
+            term,
+            value: MarkValue.MARK_VALUE_FOUR,
+            reason: "",
+          },
+          await h.as([`TEACHER@school:${f.schoolId}`], teacherId),
+        );
+      expect((await setTermMark(handedOver, 1)).corrected).toBe(false);
+      // Term 2 runs (its roll day is today), after their last day; nor had the teacher whose
+      // assignment ended on 2026-09-20 taught to the end of term 1.
+      expect(await ruleOf(setTermMark(handedOver, 2))).toEqual(denied);
+      expect(await ruleOf(setTermMark(leaver, 1))).toEqual(denied);
+    } finally {
+      h.clock.set("2026-09-25T05:00:00Z");
+    }
+  });
+
   it("does not stand in the way of a new assignment of the same teacher", async () => {
     await publishFeed(h.nc, h.names, [assigned(randomUUID())]);
     await eventually(async () => {

@@ -297,12 +297,13 @@ function checkTermBegun(term: number, terms: readonly TermDates[], today: string
 }
 
 /**
- * The day a term mark's pupil must be in the journal's class group (and subgroup): the term's
- * last day (for the year mark, the last term's), or today while the term still runs. A pupil
- * who left before the term ended, or came after it, has their term mark in the class group
- * they were in then (else one pupil had two marks for one subject and term, one in each); one
- * who left after it keeps theirs here, to be set or corrected later. Null while the replica
- * knows no dates for the term: then any day of the year, as before they were replicated.
+ * The day a term mark is judged on (its pupil in the journal's class group and subgroup, its
+ * author teaching the journal): the term's last day (for the year mark, the last term's), or
+ * today while the term still runs. A pupil who left before the term ended, or came after it,
+ * has their term mark in the class group they were in then (else one pupil had two marks for
+ * one subject and term, one in each); one who left after it keeps theirs here, to be set or
+ * corrected later. Null while the replica knows no dates for the term: then any day of the
+ * year for the pupil and today for the author, as before they were replicated.
  */
 export function termMarkRollDay(
   term: number,
@@ -537,8 +538,10 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
       checkTermOfSystem(c.term, c.terms);
       checkTermBegun(c.term, c.terms, c.today);
       const value = checkValue("value", c.value, c.journal.grading);
-      requireAuthor(c.actor, c.today);
+      // Judged on the term's roll day, as a correction on its mark's lesson date: a teacher
+      // whose assignment ended with the term sets its marks in the days after.
       const rollDay = termMarkRollDay(c.term, c.terms, c.today);
+      requireAuthor(c.actor, rollDay ?? c.today);
       requireEnrolled(
         "student_id",
         c.studentId,
