@@ -207,18 +207,25 @@ function defineTerms(
   const count = TERM_COUNT[kind];
   if (c.terms.length !== count)
     throw invalidInput("terms", `${kind} needs ${count} terms, got ${c.terms.length}`);
-  const terms = [...c.terms]
-    .map((t, i) => ({
+  // Sorted by number, each keeps its index in the request (`at`) for the field a refusal names.
+  const given = c.terms
+    .map((t, at) => ({
+      at,
       number: t.number,
-      firstDay: civilDate(`terms[${i}].first_day`, t.firstDay),
-      lastDay: civilDate(`terms[${i}].last_day`, t.lastDay),
+      firstDay: civilDate(`terms[${at}].first_day`, t.firstDay),
+      lastDay: civilDate(`terms[${at}].last_day`, t.lastDay),
     }))
     .sort((a, b) => a.number - b.number);
-  terms.forEach((t, i) => {
+  given.forEach((t, i) => {
     if (t.number !== i + 1) throw invalidInput("terms", `must be numbered 1-${count} once each`);
     if (t.lastDay < t.firstDay)
-      throw invalidInput(`terms[${i}].last_day`, `term ${t.number} ends before it starts`);
+      throw invalidInput(`terms[${t.at}].last_day`, `term ${t.number} ends before it starts`);
   });
+  const terms: TermDates[] = given.map(({ number, firstDay, lastDay }) => ({
+    number,
+    firstDay,
+    lastDay,
+  }));
   // The terms tile the school year: the first starts on its first day, each next one the day
   // after the previous ends, the last ends on its last day.
   const first = terms[0] as TermDates;
@@ -335,11 +342,16 @@ function declareDays(
   const firstDay = civilDate("first_day", c.firstDay);
   const lastDay = civilDate("last_day", c.lastDay);
   if (lastDay < firstDay) throw invalidInput("last_day", "must not precede first_day");
-  if (firstDay < year.firstDay || lastDay > year.lastDay) {
-    throw refused(
-      "first_day",
-      `days must lie inside the school year ${year.firstDay} - ${year.lastDay}`,
-    );
+  // The date outside is the field named (last_day too, which was reported as first_day).
+  for (const [field, day] of [
+    ["first_day", firstDay],
+    ["last_day", lastDay],
+  ] as const) {
+    if (day < year.firstDay || day > year.lastDay)
+      throw refused(
+        field,
+        `days must lie inside the school year ${year.firstDay} - ${year.lastDay}, got ${day}`,
+      );
   }
   if (!NON_SCHOOL_DAY_KINDS.includes(c.dayKind as NonSchoolDayKind)) {
     throw invalidInput(

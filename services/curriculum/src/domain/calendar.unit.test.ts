@@ -2,6 +2,7 @@ import { DomainError } from "@otmetka/service-kit";
 import { describe, expect, it } from "vitest";
 import { run } from "../test-support/replay.js";
 import { type CalendarCommand, calendarDecider, schoolDays } from "./calendar.js";
+import type { TermDates } from "./events.js";
 
 const school = "0190f0a0-0000-7000-8000-000000000001";
 const muni = "0190f0a0-0000-7000-8000-000000000002";
@@ -91,6 +92,12 @@ describe("term systems", () => {
       "terms: term 2 (from 2026-10-30) overlaps term 1 (to 2026-10-31)",
     );
   });
+  it("names a term by its index in the request, whatever order the terms come in", () => {
+    const [q1, q2, ...rest] = quarters(goodQuarters).terms as [TermDates, TermDates, TermDates];
+    const backwards = { ...q2, lastDay: "2026-10-15" };
+    const err = refusal([year(), { ...quarters(goodQuarters), terms: [backwards, q1, ...rest] }]);
+    expect(err.message).toBe("terms[0].last_day: term 2 ends before it starts");
+  });
   it("refuses a gap between terms", () => {
     const terms = goodQuarters.map((t) => [...t]) as [string, string][];
     terms[2] = ["2027-01-09", "2027-03-31"];
@@ -143,6 +150,9 @@ describe("non-school days and school days", () => {
       refusal([...base, holiday("2026-11-03", "2026-11-04", "День народного единства")]).message,
     ).toBe('first_day: overlaps "Осенние каникулы" (2026-10-26 - 2026-11-03)');
     expect(refusal([year(), holiday("2027-06-01", "2027-06-02")]).field).toBe("first_day");
+    expect(refusal([year(), holiday("2027-05-24", "2027-06-02")]).message).toBe(
+      "last_day: days must lie inside the school year 2026-09-01 - 2027-05-31, got 2027-06-02",
+    );
     const blank: CalendarCommand = { ...holiday("2026-10-26", "2026-10-27"), name: " " };
     expect(refusal([year(), blank]).field).toBe("name");
   });

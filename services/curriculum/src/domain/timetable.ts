@@ -335,13 +335,18 @@ function addSlot(c: Cmd<"AddTimetableSlot">, state: TimetableState, scope: Scope
   }
   const validFrom = civilDate("valid_from", c.validFrom || year.firstDay);
   const validTo = civilDate("valid_to", c.validTo || year.lastDay);
-  if (validTo < validFrom) throw invalidInput("valid_to", "must not precede valid_from");
-  if (validFrom < year.firstDay || validTo > year.lastDay) {
-    throw invalidInput(
-      "valid_from",
-      `the slot must lie inside the school year ${year.firstDay} - ${year.lastDay}`,
-    );
+  // The date outside is the field named (valid_to too, which was reported as valid_from).
+  for (const [field, day] of [
+    ["valid_from", validFrom],
+    ["valid_to", validTo],
+  ] as const) {
+    if (day < year.firstDay || day > year.lastDay)
+      throw invalidInput(
+        field,
+        `the slot must lie inside the school year ${year.firstDay} - ${year.lastDay}, got ${day}`,
+      );
   }
+  if (validTo < validFrom) throw invalidInput("valid_to", "must not precede valid_from");
   const room = checkText("room", c.room, { max: TEXT_LIMITS.room, required: false });
   const cg = checkTarget(c, c.school);
   const week = gradeDaysPerWeek(year, weekLengths, cg.gradeLevel);

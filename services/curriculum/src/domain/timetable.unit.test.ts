@@ -200,7 +200,12 @@ describe("timetable conflicts", () => {
       "weekday: must be 1-5 (the school has a 5-day week), got 6",
     );
     expect(refusal([...staff, slot({ period: 0 })]).field).toBe("period");
-    expect(refusal([...staff, slot({ validTo: "2027-06-30" })]).field).toBe("valid_from");
+    expect(refusal([...staff, slot({ validTo: "2027-06-30" })]).message).toBe(
+      "valid_to: the slot must lie inside the school year 2026-09-01 - 2027-05-31, got 2027-06-30",
+    );
+    expect(refusal([...staff, slot({ validFrom: "2026-08-31" })]).field).toBe("valid_from");
+    // A start after the year's end is named, not reported as the (default) end preceding it.
+    expect(refusal([...staff, slot({ validFrom: "2027-06-01" })]).field).toBe("valid_from");
     expect(
       refusal([...staff, { ...slot({}), calendar: undefined } as TimetableCommand]).field,
     ).toBe("academic_year");
