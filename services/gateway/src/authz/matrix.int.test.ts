@@ -202,6 +202,16 @@ const CASES: Record<string, { query: string; allowed: RoleName[] }> = {
     query: `{ classGroup(id: "${F.c1}") { homeroomTeacher { name } } }`,
     allowed: ["teacherMath", "teacherRus", "schoolAdmin", "municipal", "ministry", "platformAdmin"],
   },
+  // A staff member's name goes to whoever reads their school; the rest of their personal data
+  // to themself (T1 is C1's homeroom teacher) and their school's admin only.
+  "classGroup.homeroomTeacher.birthDate": {
+    query: `{ classGroup(id: "${F.c1}") { homeroomTeacher { birthDate } } }`,
+    allowed: ["teacherMath", "schoolAdmin"],
+  },
+  "person staff birthDate": {
+    query: `{ person(id: "${F.t3}") { name birthDate } }`,
+    allowed: ["teacherRus", "schoolAdmin"],
+  },
 };
 
 /** Roles that must never see a pupil's name, whatever they ask. */

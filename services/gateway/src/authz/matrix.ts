@@ -263,16 +263,18 @@ async function ownOrGuardian(ctx: GatewayContext, personId: string): Promise<str
 
 /**
  * Personal data of one person: themself, a linked guardian, an authorized path (`via`: a
- * journal or class group the caller may read), the admin of a school holding them now; staff
- * also to those who may read such a school; the school that registered them as well, which
- * identity answers with the name alone once it holds them no longer (as any school that held
- * them, asking through its journal). Never a pupil's to municipal, ministry or platform roles.
+ * journal or class group the caller may read), the admin of a school holding them now; a staff
+ * member's name (`nameOnly`) also to those who may read such a school; the school that
+ * registered them as well, which identity answers with the name alone once it holds them no
+ * longer (as any school that held them, asking through its journal). Never a pupil's to
+ * municipal, ministry or platform roles, nor a staff member's birth date to colleagues or them.
  */
 export async function readPersonalData(
   ctx: GatewayContext,
   person: Person,
   via: string | undefined,
   field: string,
+  nameOnly = true,
 ): Promise<PersonalAccess> {
   const own = await ownOrGuardian(ctx, person.personId);
   if (own) return { claim: own, audited: false };
@@ -282,7 +284,7 @@ export async function readPersonalData(
   }
   const admin = await grantOverPerson(ctx, ["SCHOOL_ADMIN"], person, true);
   if (admin) return { claim: admin, audited: pupil };
-  if (!pupil) {
+  if (!pupil && nameOnly) {
     const staffReader = await grantOverPerson(ctx, ORG_ROLES.SCHOOL, person, true);
     if (staffReader) return { claim: staffReader, audited: false };
   }

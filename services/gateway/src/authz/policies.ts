@@ -57,12 +57,18 @@ async function schoolOf(ctx: GatewayContext, raw: string, field: string): Promis
   return s;
 }
 
-/** Personal data of the Person parent; a staff read of a pupil is audited. */
-const personal: Policy = async (p: PersonRef, _a, ctx) => {
-  const person = await ctx.loaders.people.load(p.id);
-  if (!person) throw notFound("id", `person ${p.id}`);
-  return audited(await readPersonalData(ctx, person, p.via, "name"), [p.id]);
-};
+/**
+ * Personal data of the Person parent; a staff read of a pupil is audited. A name, or more
+ * (a birth date: not to those who read a staff member's name by reading their school).
+ */
+const personal =
+  (field: string, nameOnly: boolean): Policy =>
+  async (p: PersonRef, _a, ctx) => {
+    const person = await ctx.loaders.people.load(p.id);
+    if (!person) throw notFound("id", `person ${p.id}`);
+    return audited(await readPersonalData(ctx, person, p.via, field, nameOnly), [p.id]);
+  };
+const personalName = personal("name", true);
 
 /** Every field that needs more than its parent's authorization. */
 export const FIELD_POLICIES: Record<string, Policy> = {
@@ -110,12 +116,12 @@ export const FIELD_POLICIES: Record<string, Policy> = {
   "School.municipality": async (s: School, _a, ctx) =>
     readMunicipality(ctx, s.municipalityId, "municipality"),
   "ClassGroup.pupils": async (c: ClassGroup, _a, ctx) => readPupils(ctx, c),
-  "Person.name": personal,
-  "Person.familyName": personal,
-  "Person.givenName": personal,
-  "Person.patronymic": personal,
-  "Person.birthDate": personal,
-  "Person.namesOnly": personal,
+  "Person.name": personalName,
+  "Person.familyName": personalName,
+  "Person.givenName": personalName,
+  "Person.patronymic": personalName,
+  "Person.birthDate": personal("birthDate", false),
+  "Person.namesOnly": personalName,
   // Marks of every pupil of the journal reach the caller: one audited read for all of them.
   "Journal.rows": async (j: JournalNode) => ({ claim: j.claim, pupils: j.view.studentIds }),
   // Exemptions are part of the pupils' record like marks: audited for the pupils they name.
