@@ -102,3 +102,84 @@ describe("contacts in personal data over gRPC", () => {
     ]);
   });
 });
+
+describe("the size of contacts", () => {
+  const longEmail = (length: number) => `${"a".repeat(length - "@example.ru".length)}@example.ru`;
+  it.each([
+    [
+      "an e-mail over 254 characters",
+      [GOOD, { kind: EMAIL, value: longEmail(255) }],
+      "personal_data.contacts[1]",
+      "must be at most 254 characters",
+    ],
+    [
+      "eleven contacts",
+      Array.from({ length: 11 }, () => GOOD),
+      "personal_data.contacts",
+      "must be at most 10",
+    ],
+  ])(
+    "RegisterPerson and ChangePersonalData refuse %s, changing nothing",
+    async (_, contacts, field, rule) => {
+      const { schoolId } = await givenSchool(h.identity.deps);
+      const personId = await givenPerson(
+        h.identity.deps,
+        schoolId,
+        PersonKind.PERSON_KIND_GUARDIAN,
+      );
+      const md = h.md(await h.adminToken());
+      const personal = personalData({ contacts });
+      const calls = [
+        () =>
+          h.api.registerPerson(
+            {
+              commandId: randomUUID(),
+              kind: PersonKind.PERSON_KIND_GUARDIAN,
+              schoolId,
+              personalData: personal,
+            },
+            md,
+          ),
+        () =>
+          h.api.changePersonalData(
+            { commandId: randomUUID(), personId, personalData: personal },
+            md,
+          ),
+      ];
+      for (const call of calls) {
+        const before = await snapshotTables(h.identity.deps, ALL_TABLES);
+        const err = await grpcError(call());
+        // Before: both accepted (a contact of any length, any number of them).
+        expect({ code: err.code, details: err.details, field: err.metadata.get("field") }).toEqual({
+          code: status.INVALID_ARGUMENT,
+          details: `${field}: ${rule}`,
+          field: [field],
+        });
+        expect(await snapshotTables(h.identity.deps, ALL_TABLES)).toEqual(before);
+      }
+    },
+  );
+
+  it("accepts ten contacts, one an e-mail of 254 characters", async () => {
+    const { schoolId } = await givenSchool(h.identity.deps);
+    const md = h.md(await h.adminToken());
+    const contacts = [
+      { kind: EMAIL, value: longEmail(254) },
+      ...Array.from({ length: 9 }, () => GOOD),
+    ];
+    const { personId } = await h.api.registerPerson(
+      {
+        commandId: randomUUID(),
+        kind: PersonKind.PERSON_KIND_GUARDIAN,
+        schoolId,
+        personalData: personalData({ contacts }),
+      },
+      md,
+    );
+    const { people } = await h.api.getPeople(
+      { personIds: [personId], includePersonalData: true },
+      md,
+    );
+    expect(people[0]?.personalData?.contacts).toEqual(contacts);
+  });
+});

@@ -3,6 +3,10 @@ import { type Clock, hasControlCharacter } from "@otmetka/service-kit";
 import { invalidInput } from "./errors.js";
 import { requireBirthDate, requireName, requireSnils } from "./validators.js";
 
+/** Contacts per person, and characters per contact (an e-mail address's limit, RFC 5321). */
+export const MAX_CONTACTS = 10;
+export const MAX_CONTACT_LENGTH = 254;
+
 /**
  * Validates and normalises personal data. Error messages name the field and the rule, never
  * the value: they are returned to clients and may be logged.
@@ -14,6 +18,9 @@ export function validatePersonalData(
 ): PersonalData {
   if (!raw) throw invalidInput("personal_data", "is required");
   const f = (name: string) => `personal_data.${name}`;
+  // Every reader of the person (a class journal reads 30 at once) decrypts them all.
+  if (raw.contacts.length > MAX_CONTACTS)
+    throw invalidInput(f("contacts"), `must be at most ${MAX_CONTACTS}`);
   const patronymic =
     raw.patronymic.trim() === "" ? "" : requireName(f("patronymic"), raw.patronymic);
   if (raw.sex !== Sex.SEX_MALE && raw.sex !== Sex.SEX_FEMALE) {
@@ -28,6 +35,11 @@ export function validatePersonalData(
     snils: raw.snils.trim() === "" ? "" : requireSnils(f("snils"), raw.snils),
     contacts: raw.contacts.map((c, i) => {
       const value = c.value.trim();
+      if (value.length > MAX_CONTACT_LENGTH)
+        throw invalidInput(
+          `${f("contacts")}[${i}]`,
+          `must be at most ${MAX_CONTACT_LENGTH} characters`,
+        );
       // Before the patterns: the e-mail one lets NUL and other controls through, the phone
       // one's \s line breaks; ciphertext keeps them, but every reader gets them back.
       if (hasControlCharacter(value))
