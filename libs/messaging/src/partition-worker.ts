@@ -98,7 +98,9 @@ export class PartitionWorker {
     const messages = await consumer.consume({ max_messages: this.g.batch, expires: 5000 });
     this.messages = messages;
     if (signal.aborted) {
-      await messages.close();
+      // Not close(): it waits for the iteration to end, and nobody iterates these (nats.js
+      // runs a consume's stop from inside its iterator); stop() ends the pulling.
+      messages.stop();
       return;
     }
     stopOnConsumerLoss(messages);
