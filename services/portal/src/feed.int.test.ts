@@ -1,6 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { messagingNames } from "@otmetka/messaging";
 import { rebuildProjection } from "@otmetka/projections";
+import { addDays, civilDateIn } from "@otmetka/service-kit";
 import { useTestEnvironment, waitFor } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ERASURE_LOCK_CLASS, holdErasureFence } from "./feed/erasure-fence.js";
@@ -596,5 +597,61 @@ describe("erasure", () => {
       i.release(true);
     }
     expect((await factsOf("p13")).marks).toBe(0);
+  });
+});
+
+// Last: it moves the clock by hand (the pending day brought to today), which a rebuild from the
+// streams, at the real date, would not see.
+describe("an enrollment recorded ahead of its date", () => {
+  it("leaves the pupil's snapshot at the school they attend until that day, and an entry due then", async () => {
+    await seedSchool(h, [{ id: "p30", portalId: "EPGU-30" }]);
+    await consent(h, "p30", true);
+    await recordMark(h, "p30", "MARK_VALUE_FIVE");
+    await settle(h);
+    // A transfer agreed today for a day a month ahead: the pupil attends s-1 until then.
+    const effectiveDate = addDays(civilDateIn(new Date(), "Asia/Yekaterinburg"), 30);
+    await h.emit("identity", "StudentTransferred", "person-p30", {
+      personId: "p30",
+      fromClassGroupId: "cg-5a",
+      fromSchoolId: "s-1",
+      fromMunicipalityId: "m-1",
+      toClassGroupId: "cg-5v",
+      schoolId: "s-3",
+      municipalityId: "m-1",
+      academicYear: { startYear: 2026 },
+      gradeLevel: 5,
+      effectiveDate,
+    });
+    await recordMark(h, "p30", "MARK_VALUE_FOUR");
+    await settle(h);
+    const all = (await streamContents()).filter((x) => x.subject.endsWith(".pupil.EPGU-30"));
+    expect(new Set(all.map((m) => m.subject))).toEqual(
+      new Set([h.names.subject("m-1", "s-1", "pupil", "EPGU-30")]),
+    );
+    // The second mark was published there (two snapshots), not at s-3.
+    expect(all.filter((m) => m.type === "portal.v1.PupilPerformanceUpdated")).toHaveLength(2);
+    const due = await h.pool.query<{ days: number }>(
+      `SELECT extract(epoch FROM due_at - now()) / 86400 AS days FROM portal.dirty
+        WHERE kind = 'pupil' AND key = 'p30'`,
+    );
+    expect(Number(due.rows[0]?.days)).toBeGreaterThan(28);
+    // The day comes (the clock moved on: the pending date and its entry brought to today):
+    // the publisher moves the pupil and publishes them at s-3.
+    const today = civilDateIn(new Date(), "Asia/Yekaterinburg");
+    await h.pool.query(
+      `UPDATE proj_portal_feed.pupils SET pending = jsonb_set(pending, '{0,from}', to_jsonb($1::text))
+        WHERE person_id = 'p30'`,
+      [today],
+    );
+    await h.pool.query(
+      "UPDATE portal.dirty SET due_at = now() WHERE kind = 'pupil' AND key = 'p30'",
+    );
+    await settle(h);
+    const moved = (await streamContents()).filter((x) => x.subject.endsWith(".pupil.EPGU-30"));
+    expect(moved.at(-1)?.subject).toBe(h.names.subject("m-1", "s-3", "pupil", "EPGU-30"));
+    const row = await h.pool.query(
+      "SELECT school_id, pending FROM proj_portal_feed.pupils WHERE person_id = 'p30'",
+    );
+    expect(row.rows[0]).toEqual({ school_id: "s-3", pending: [] });
   });
 });

@@ -1,3 +1,4 @@
+import { msUntilDay, type Placement, regionToday, withPending } from "./enrollment.js";
 import { holdErasureFence } from "./erasure-fence.js";
 import { enqueue, markDirty } from "./outbox.js";
 import { type FeedContext, num, str, yearOf } from "./projection.js";
@@ -97,13 +98,26 @@ export async function applyIdentity(f: FeedContext): Promise<void> {
       });
     }
     case "StudentEnrolled":
-    case "StudentTransferred":
-      await upsertPupil(f, str(d.personId), {
+    case "StudentTransferred": {
+      const personId = str(d.personId);
+      const placement: Placement = {
+        from: str(d.effectiveDate),
         school_id: str(d.schoolId),
         municipality_id: str(d.municipalityId),
         academic_year: yearOf(d.academicYear),
-      });
-      return markDirty(f.out, "pupil", str(d.personId), f.opts.debounceMs);
+      };
+      // Recorded ahead of its date (next year's class, a transfer agreed for a later day): the
+      // pupil stays where they are until then, and the publisher moves them on that day.
+      if (placement.from > regionToday()) {
+        const before = await lockPupil(f, personId);
+        const pending = withPending(before?.pending ?? [], placement);
+        await upsertPupil(f, personId, { pending: JSON.stringify(pending) });
+        return markDirty(f.out, "pupil", personId, msUntilDay(placement.from));
+      }
+      const { from: _from, ...now } = placement;
+      await upsertPupil(f, personId, now);
+      return markDirty(f.out, "pupil", personId, f.opts.debounceMs);
+    }
     case "PortalIdAssigned": {
       const portalId = await f.opts.openPortalId(str(d.personId), str(d.portalId));
       if (portalId === null) return; // erased meanwhile: the key is gone
@@ -160,6 +174,7 @@ interface PupilRow {
   school_id: string | null;
   municipality_id: string | null;
   published_schools: [string, string][];
+  pending: Placement[];
 }
 
 async function lockPupil(f: FeedContext, personId: string): Promise<PupilRow | undefined> {

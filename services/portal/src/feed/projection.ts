@@ -45,7 +45,8 @@ export function portalFeedProjection(opts: FeedOptions) {
     // 2: exemptions (ExemptionGranted) kept for the snapshot; rebuilt at start (startFeed).
     // Still 2 with the erased-pupil checks on inserts: same tables, and a rebuild would only
     // drop rows of erased pupils (README, "Erasure in the read model").
-    version: 2,
+    // 3: pupils.pending, an enrollment or transfer recorded ahead moves the pupil on its date.
+    version: 3,
     sources: [{ context: "identity" }, { context: "curriculum" }, { context: "grades" }],
     setup: (db, schema) => createFeedTables(db, schema),
     createScratch: (): FeedScratch => ({

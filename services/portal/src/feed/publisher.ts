@@ -11,6 +11,7 @@ import {
   type PortalEventType,
 } from "../contract/types.js";
 import type { PortalNames } from "../stream.js";
+import { duePlacement, msUntilDay, type Placement, regionToday } from "./enrollment.js";
 import { enqueue, enqueueMany, lastPupilSnapshots, pupilSubjectKey } from "./outbox.js";
 import type { PerformanceSource } from "./performance-source.js";
 import { FEED_PROJECTION } from "./projection.js";
@@ -242,6 +243,8 @@ export class FeedPublisher {
       await c.query("BEGIN");
       const query = (text: string, params?: unknown[]) => c.query(text, params);
       const keep = new Set<string>();
+      // Pupils with an enrollment still ahead: their entry is due again on its day.
+      const ahead: { person_id: string; pending: Placement[] }[] = [];
       // Pupils whose snapshot is enqueued: the re-check each is due next (digest, which one).
       const recheckNext = new Map<string, { digest: string; recheck: number }>();
       const pupilIds = due.rows
@@ -252,10 +255,37 @@ export class FeedPublisher {
         // SKIP LOCKED: a pupil row a projection batch holds is left for the next round instead of
         // waited for. Waiting deadlocked (the batch, having marked the pupil dirty, wanted a row
         // this transaction had locked), and the batch is about to mark the pupil dirty again anyway.
-        const locked = await c.query<PublishablePupil & { consent: boolean; erased: boolean }>(
+        const locked = await c.query<
+          PublishablePupil & { consent: boolean; erased: boolean; pending: Placement[] }
+        >(
           `SELECT * FROM "${schema}".pupils WHERE person_id = ANY($1) ORDER BY person_id FOR UPDATE SKIP LOCKED`,
           [pupilIds],
         );
+        // Enrollments recorded ahead take effect on their day (the region's): the pupil moves
+        // now, before the snapshot; one still ahead keeps an entry due on its day (below).
+        const today = regionToday();
+        for (const p of locked.rows) {
+          const { due, left } = duePlacement(p.pending ?? [], today);
+          if (!due) continue;
+          await c.query(
+            `UPDATE "${schema}".pupils SET school_id = $2, municipality_id = $3, academic_year = $4,
+               pending = $5 WHERE person_id = $1`,
+            [
+              p.person_id,
+              due.school_id,
+              due.municipality_id,
+              due.academic_year,
+              JSON.stringify(left),
+            ],
+          );
+          Object.assign(p, {
+            school_id: due.school_id,
+            municipality_id: due.municipality_id,
+            academic_year: due.academic_year,
+            pending: left,
+          });
+        }
+        ahead.push(...locked.rows.filter((p) => (p.pending ?? []).length > 0));
         const lockedIds = new Set(locked.rows.map((p) => p.person_id));
         const skipped = pupilIds.filter((id) => !lockedIds.has(id));
         if (skipped.length > 0) {
@@ -393,6 +423,18 @@ export class FeedPublisher {
          WHERE d.kind = s.kind AND d.key = s.key`,
         entries(ended),
       );
+      if (ahead.length > 0) {
+        // Their change's entry is gone (or is a re-check due sooner): one for the day remains.
+        await c.query(
+          `INSERT INTO portal.dirty (kind, key, due_at)
+           SELECT 'pupil', k, now() + make_interval(secs => s) FROM unnest($1::text[], $2::float8[]) AS u(k, s)
+           ON CONFLICT (kind, key) DO NOTHING`,
+          [
+            ahead.map((p) => p.person_id),
+            ahead.map((p) => msUntilDay((p.pending[0] as Placement).from) / 1000),
+          ],
+        );
+      }
       await c.query("COMMIT");
       // Busy entries only: report nothing done, so the loop pauses instead of spinning on them.
       return done.length;

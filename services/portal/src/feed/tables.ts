@@ -13,7 +13,9 @@ export async function createFeedTables(db: Kysely<unknown>, schema: string): Pro
       consent boolean NOT NULL DEFAULT false, erased boolean NOT NULL DEFAULT false,
       school_id text, municipality_id text, academic_year int NOT NULL DEFAULT 0,
       -- [municipality, school] pairs whose subjects carry a snapshot since the last withdrawal
-      published_schools jsonb NOT NULL DEFAULT '[]')`,
+      published_schools jsonb NOT NULL DEFAULT '[]',
+      -- enrollments recorded ahead of their effective date, by date (enrollment.ts)
+      pending jsonb NOT NULL DEFAULT '[]')`,
     sql`CREATE TABLE ${s}.marks (mark_id text PRIMARY KEY, student_id text NOT NULL,
       subject_id text NOT NULL, term int NOT NULL, mark text NOT NULL, weight int NOT NULL,
       seq bigint NOT NULL)`,
