@@ -86,4 +86,30 @@ describe("GenerateLessons over gRPC", () => {
     ]);
     expect(await api.app.store.streamVersion(stream)).toBe(before);
   });
+
+  it("refuses a command id reused with other class groups before generating any", async () => {
+    const { admin } = api;
+    const request = {
+      ...school,
+      commandId: randomUUID(),
+      fromDate: "2026-09-17",
+      toDate: "2026-09-23",
+      classGroupIds: [a.classGroups.b5],
+    };
+    expect(await admin.generateLessons(request)).toMatchObject({ scheduled: 1 });
+    const a5 = lessonsStreamId(a.classGroups.a5, 2026);
+    const before = await api.app.store.streamVersion(a5);
+    const err = await grpcError(
+      admin.generateLessons({ ...request, classGroupIds: [a.classGroups.b5, a.classGroups.a5] }),
+    );
+    expect([err.code, err.details]).toEqual([
+      status.INVALID_ARGUMENT,
+      "command_id: was already used for a different command",
+    ]);
+    // 5А's Tuesday 22 September was not generated under the reused id: a generation with a
+    // new id still schedules it (and nothing else happened to the stream before it).
+    const fresh = { ...request, commandId: randomUUID(), classGroupIds: [a.classGroups.a5] };
+    expect(await admin.generateLessons(fresh)).toMatchObject({ scheduled: 1 });
+    expect(await api.app.store.streamVersion(a5)).toBe(before + 1);
+  });
 });

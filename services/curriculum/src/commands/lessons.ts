@@ -1,4 +1,4 @@
-import { loadAggregate, type NewEvent, type StreamAppend } from "@otmetka/eventstore";
+import { loadAggregate, type NewEvent, payloadHash, type StreamAppend } from "@otmetka/eventstore";
 import { type CivilDate, civilDate, civilDateIn, isCivilDate } from "@otmetka/service-kit";
 import type pg from "pg";
 import { claimsBetween, heldClaims, writeClaims } from "../db/lesson-claims.js";
@@ -92,6 +92,7 @@ export async function generateLessons(
   const startYear = checkStartYear(input.startYear);
   const payload = { GenerateLessons: { ...input, schoolId } };
   const plan = await planSchool(deps, schoolId, startYear, input);
+  await checkCommandIdFree(deps, commandId, payload, plan.classGroups);
   // The scope's claims, read once for the class groups with many to check (a first generation).
   let scopeClaims: Promise<ReadonlyMap<string, ClaimHolder>> | undefined;
   const claims = () => {
@@ -130,6 +131,25 @@ export async function generateLessons(
 }
 
 type SchoolPlan = Awaited<ReturnType<typeof planSchool>>;
+
+/**
+ * A command id already recorded for some class group with another payload is refused before
+ * any class group is generated: each class group checks its own record, so the others, run
+ * beside the refused one, were generated under the reused id before the refusal came back.
+ */
+async function checkCommandIdFree(
+  deps: CurriculumDeps,
+  commandId: string,
+  payload: unknown,
+  classGroups: readonly string[],
+) {
+  const hash = payloadHash(payload);
+  const stored = await Promise.all(
+    classGroups.map((cg) => deps.store.findCommand(`${commandId}:${cg}`)),
+  );
+  if (stored.some((c) => c !== undefined && c.payloadHash !== hash))
+    throw invalidInput("command_id", "was already used for a different command");
+}
 
 /** One class group's counts (commands recorded before a count existed lack it). */
 type GenerationCounts = Partial<Omit<GenerateLessonsResult, "classGroups">> &
