@@ -635,6 +635,47 @@ describe("corrections, history, term marks and closing", () => {
     expect((await set(wholeClass, g.pupils.p2)).corrected).toBe(false);
   });
 
+  it("refuses closing a term that has not begun in the school's zone, in the journal or school-wide, appending nothing", async () => {
+    // Today is 2026-09-15: term 2 begins on 2026-11-01. Closing it is a slip of the term
+    // number (term 1 was meant), which would leave term 1 open and refuse November's marks.
+    const g = schoolFixture();
+    await publishFeed(h.nc, h.names, g.events);
+    await fixtureReplicated(h, g);
+    const gAdmin = await h.as([`SCHOOL_ADMIN@school:${g.schoolId}`], randomUUID());
+    const gJournal = { ...journal, classGroupId: g.classGroupId, subjectId: g.subjects.math };
+    const err = await grpcError(
+      h.client.closeTerm(
+        { commandId: randomUUID(), journal: gJournal, term: 2, reason: "итоги", schoolId: "" },
+        gAdmin,
+      ),
+    );
+    expect([err.code, err.metadata.get("field"), err.details]).toEqual([
+      status.FAILED_PRECONDITION,
+      ["term"],
+      "term: [term_not_begun] term 2 begins on 2026-11-01, after today (2026-09-15) in the school's zone",
+    ]);
+    const school = await h.client.closeTerm(
+      {
+        commandId: randomUUID(),
+        schoolId: g.schoolId,
+        academicYear: { startYear: 2026 },
+        term: 2,
+        reason: "итоги",
+      },
+      gAdmin,
+    );
+    expect(school).toMatchObject({ journals: 0, unchanged: expect.any(Number) });
+    expect(school.unchanged).toBeGreaterThan(0);
+    expect(await h.store.streamVersion(`journal-${g.classGroupId}-${g.subjects.math}-2026`)).toBe(
+      0,
+    );
+    // Term 1 has begun: closing it is taken.
+    await h.client.closeTerm(
+      { commandId: randomUUID(), journal: gJournal, term: 1, reason: "итоги", schoolId: "" },
+      gAdmin,
+    );
+  });
+
   it("refuses a term mark, or closing a term, the journal's term system does not have, appending nothing", async () => {
     inMay();
     // A school whose grade 5 has trimesters (a later term system replaces the quarters).
@@ -1957,11 +1998,11 @@ describe("concurrency and availability", () => {
     const closing = { commandId: randomUUID(), journal: j, term: 1, reason: "итоги" };
     expectReplay(await raced((deps) => closeOrReopenTerm(deps, adminCall, closing, "CloseTerm")));
     // A retry's id with another payload (another reason) is a reused command id, as it is
-    // once the first run is recorded, not term_closed.
-    const term2 = { ...closing, commandId: randomUUID(), term: 2 };
+    // once the first run is recorded, not term_not_closed.
+    const reopening = { ...closing, commandId: randomUUID(), reason: "проверка" };
     const { again } = await raced(
-      (deps) => closeOrReopenTerm(deps, adminCall, term2, "CloseTerm"),
-      (deps) => closeOrReopenTerm(deps, adminCall, { ...term2, reason: "x" }, "CloseTerm"),
+      (deps) => closeOrReopenTerm(deps, adminCall, reopening, "ReopenTerm"),
+      (deps) => closeOrReopenTerm(deps, adminCall, { ...reopening, reason: "x" }, "ReopenTerm"),
     );
     expect(again).toBe("command_id: was already used for a different command");
   });

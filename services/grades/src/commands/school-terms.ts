@@ -69,10 +69,11 @@ export async function closeOrReopenSchoolTerm(
       journals++;
     } catch (err) {
       // Already closed (or already open), or a journal whose grade level has no such term
-      // (term 4 with trimesters): the school-wide state holds for this journal.
+      // (term 4 with trimesters) or has not begun it (its term dates differ): the school-wide
+      // state holds for this journal.
       if (
         err instanceof DomainError &&
-        /\[(term_closed|term_not_closed|no_such_term)\]/.test(err.message)
+        /\[(term_closed|term_not_closed|no_such_term|term_not_begun)\]/.test(err.message)
       ) {
         replayed = false;
         unchanged++;

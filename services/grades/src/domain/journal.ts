@@ -282,7 +282,8 @@ function checkTermOfSystem(term: number, terms: readonly TermDates[]) {
 
 /**
  * A term mark is for a term that has begun (today in the school's zone), a year mark for a year
- * that has: a mark for a term ahead is a slip of the term number. Unknown dates take any term.
+ * that has, and so is closing one: a term ahead is a slip of the term number (closing it would
+ * also leave the term meant open). Unknown dates take any term.
  */
 function checkTermBegun(term: number, terms: readonly TermDates[], today: string) {
   const firstDays = terms.filter((t) => term === 0 || t.term === term).map((t) => t.firstDay);
@@ -598,6 +599,7 @@ export function decideJournal(c: JournalCommand, state: JournalState): NewEvent[
       checkTermNumber(c.term);
       requireAdmin(c.actor, c.kind === "CloseTerm" ? "closing a term" : "reopening a term");
       checkTermOfSystem(c.term, c.terms);
+      if (c.kind === "CloseTerm") checkTermBegun(c.term, c.terms, c.today);
       const reason = requireReason(c.reason);
       const closed = state.closedTerms.has(c.term);
       if (c.kind === "CloseTerm") {

@@ -691,6 +691,19 @@ describe("term marks", () => {
     expect(decideJournal(set({ term: 0, terms }), initialJournalState())).toHaveLength(1);
     // Dates unknown (the replica has no term system yet): taken, as before.
     expect(decideJournal(set({ term: 2, terms: [] }), initialJournalState())).toHaveLength(1);
+    // Nor is a term closed before it begins; reopening is not judged by dates.
+    const close = {
+      kind: "CloseTerm" as const,
+      ...base,
+      actor: admin,
+      term: 2,
+      reason: "x",
+      terms,
+    };
+    expect(refusal(() => decideJournal(close, initialJournalState())).message).toBe(
+      "term: [term_not_begun] term 2 begins on 2026-11-05, after today (2026-09-15) in the school's zone",
+    );
+    expect(decideJournal({ ...close, term: 1 }, initialJournalState())).toHaveLength(1);
   });
 });
 
