@@ -22,39 +22,64 @@ const refused = (field: string) =>
 
 const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
 
-async function targetOf(ctx: GatewayContext, input: Record<string, unknown>) {
+interface Target {
+  /** The input's path named by a refusal. */
+  field: string;
+  schoolId?: string;
+  municipalityId?: string;
+}
+
+/** A class group's or school's placement, looked up once per process (placements.ts). */
+async function placed(
+  ctx: GatewayContext,
+  kind: "class group" | "school",
+  id: string,
+  field: string,
+): Promise<Target> {
+  const key = `${kind === "school" ? "school" : "classGroup"}:${id}`;
+  let at = ctx.placements?.get(key);
+  if (!at) {
+    const found =
+      kind === "school"
+        ? await ctx.loaders.schools.load(id)
+        : await ctx.loaders.classGroups.load(id);
+    if (!found) throw gqlError("NOT_FOUND", `${field}: no ${kind} ${id}`, field);
+    at = found;
+    ctx.placements?.set(key, found);
+  }
+  return { field, schoolId: at.schoolId, municipalityId: at.municipalityId };
+}
+
+/**
+ * Every class group and school the input names (a journal's class group, a transfer's
+ * receiving one, each of a batch's `classGroupIds`, the school), each of which the caller's
+ * grants must cover: one out of scope refuses the command, whatever the others are. A
+ * municipality only when nothing narrower is named (a school's own `municipalityId` beside it
+ * is the service's to check against the school).
+ */
+async function targetsOf(ctx: GatewayContext, input: Record<string, unknown>): Promise<Target[]> {
   const journal = (input.journal ?? {}) as Record<string, unknown>;
-  const classGroupId = str(journal.classGroupId) ?? str(input.classGroupId);
-  if (classGroupId) {
-    const key = `classGroup:${classGroupId}`;
-    let at = ctx.placements?.get(key);
-    if (!at) {
-      const cg = await ctx.loaders.classGroups.load(classGroupId);
-      if (!cg)
-        throw gqlError("NOT_FOUND", `input: no class group ${classGroupId}`, "input.classGroupId");
-      at = cg;
-      ctx.placements?.set(key, cg);
-    }
-    return {
-      field: "input.classGroupId",
-      schoolId: at.schoolId,
-      municipalityId: at.municipalityId,
-    };
+  const named: [kind: "class group" | "school", id: string, field: string][] = [];
+  // A journal's class group is named input.classGroupId, as it always was.
+  for (const [v, field] of [
+    [journal.classGroupId, "input.classGroupId"],
+    [input.classGroupId, "input.classGroupId"],
+    [input.toClassGroupId, "input.toClassGroupId"],
+  ] as const) {
+    const id = str(v);
+    if (id) named.push(["class group", id, field]);
   }
+  if (Array.isArray(input.classGroupIds))
+    input.classGroupIds.forEach((v, i) => {
+      const id = str(v);
+      if (id) named.push(["class group", id, `input.classGroupIds[${i}]`]);
+    });
   const schoolId = str(input.schoolId);
-  if (schoolId) {
-    const key = `school:${schoolId}`;
-    let at = ctx.placements?.get(key);
-    if (!at) {
-      const s = await ctx.loaders.schools.load(schoolId);
-      if (!s) throw gqlError("NOT_FOUND", `input: no school ${schoolId}`, "input.schoolId");
-      at = s;
-      ctx.placements?.set(key, s);
-    }
-    return { field: "input.schoolId", schoolId, municipalityId: at.municipalityId };
-  }
+  if (schoolId) named.push(["school", schoolId, "input.schoolId"]);
+  if (named.length > 0)
+    return Promise.all(named.map(([kind, id, field]) => placed(ctx, kind, id, field)));
   const municipalityId = str(input.municipalityId);
-  return { field: "input", ...(municipalityId ? { municipalityId } : {}) };
+  return [{ field: "input", ...(municipalityId ? { municipalityId } : {}) }];
 }
 
 function commandPolicy(spec: CommandSpec) {
@@ -73,12 +98,16 @@ function commandPolicy(spec: CommandSpec) {
     const roles = ROLES[access];
     // Without any role that could run it, nothing to look up.
     if (!ctx.caller.grants.some((g) => roles.includes(g.role))) throw refused(field);
-    const target = await targetOf(ctx, a.input ?? {});
-    // No target the gateway can see: the service judges the scope.
-    if (!target.schoolId && !target.municipalityId)
-      return grantOf(ctx.caller, roles, { regionId: ctx.regionId }) ?? "service-checks";
-    const claim = grantOf(ctx.caller, roles, { ...target, regionId: ctx.regionId });
-    if (!claim) throw refused(target.field);
+    const targets = await targetsOf(ctx, a.input ?? {});
+    let claim: string | undefined;
+    for (const { field: at, ...target } of targets) {
+      // No target the gateway can see: the service judges the scope.
+      if (!target.schoolId && !target.municipalityId)
+        return grantOf(ctx.caller, roles, { regionId: ctx.regionId }) ?? "service-checks";
+      const covered = grantOf(ctx.caller, roles, { ...target, regionId: ctx.regionId });
+      if (!covered) throw refused(at);
+      claim ??= covered;
+    }
     return claim;
   };
 }

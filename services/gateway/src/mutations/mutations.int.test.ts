@@ -462,6 +462,61 @@ describe("mutations", () => {
     expect(h.fakes.calls.get("ConductLesson")).toBeUndefined();
   });
 
+  it("refuses a command when any class group or school it names is out of scope, whatever the others", async () => {
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "admin-person");
+    const run = (token: string, field: string, input: unknown) =>
+      h.query(token, commandOperation(field), { c: "cmd-multi", i: input });
+    const year = { startYear: 2026 };
+    for (const [what, token, field, input, at] of [
+      // The teacher's own class group, another school's id beside it.
+      [
+        "a lesson of C1 said to be S2's",
+        teacher,
+        "conductLesson",
+        { ...lesson, schoolId: F.s2 },
+        "input.schoolId",
+      ],
+      // A batch: the second class group is S2's.
+      [
+        "lessons for C1 and C2",
+        admin,
+        "generateLessons",
+        { schoolId: F.s1, academicYear: year, classGroupIds: [F.c1, F.c2] },
+        "input.classGroupIds[1]",
+      ],
+      // The receiving class group is another school's.
+      [
+        "a transfer into C2",
+        admin,
+        "transferStudent",
+        { personId: F.p1, toClassGroupId: F.c2, effectiveDate: "2026-10-15" },
+        "input.toClassGroupId",
+      ],
+    ] as const) {
+      h.fakes.reset();
+      const a = await run(token, field, input);
+      expect([codeOf(a), fieldOf(a)], what).toEqual(["FORBIDDEN", at]);
+      expect(a.body.data, what).toBeNull();
+      // Nothing but identity's placement lookups: the command reached no service.
+      const commands = [...h.fakes.calls.keys()].filter(
+        (m) => m !== "GetClassGroups" && m !== "GetSchools",
+      );
+      expect(commands, what).toEqual([]);
+    }
+    // An unknown class group of a batch: NOT_FOUND naming it.
+    const unknown = await run(admin, "generateLessons", {
+      schoolId: F.s1,
+      academicYear: year,
+      classGroupIds: [F.c1, "nope"],
+    });
+    expect([codeOf(unknown), fieldOf(unknown)]).toEqual(["NOT_FOUND", "input.classGroupIds[1]"]);
+    // Every target in scope: through to the service.
+    h.fakes.reset();
+    const ok = await run(teacher, "conductLesson", lesson);
+    expect(ok.body).toEqual({ data: { conductLesson: { replayed: false } } });
+    expect(h.fakes.calls.get("ConductLesson")).toBe(1);
+  });
+
   it("runs an operation's mutation fields in order and stops at the first refused one", async () => {
     const input = { ...lesson, homework: "№ 12" };
     const twice = `mutation T($a: ID!, $b: ID!, $out: ConductLessonInput!, $in: ConductLessonInput!) {
