@@ -265,7 +265,13 @@ export async function changePersonalData(
     result: () => ({}),
     ...ctx,
     alsoWrite: async (client) => {
-      await client.query("DELETE FROM person_name_index WHERE person_id = $1", [personId]);
+      // Also wherever the name is indexed as this commits: an enrollment into another school
+      // committed after `person` was read indexed them there, and must not lose it.
+      const { rows } = await client.query<{ school_id: string }>(
+        "DELETE FROM person_name_index WHERE person_id = $1 RETURNING school_id",
+        [personId],
+      );
+      for (const r of rows) schools.add(r.school_id);
       for (const schoolId of schools) {
         for (const token of nameTokens(deps.blindIndexKey, schoolId, name)) {
           await client.query(

@@ -2,6 +2,7 @@ import { DomainError } from "@otmetka/service-kit";
 import { describe, expect, it } from "vitest";
 import { streamIds } from "../domain/stream-ids.js";
 import { getRoster, getSubgroupRoster } from "../projections/class-group-queries.js";
+import { searchPeople } from "../projections/people-queries.js";
 import {
   cmd,
   givenClassGroup,
@@ -9,12 +10,15 @@ import {
   givenPupil,
   givenSchool,
   locksBefore,
+  personalData,
+  untilWaiting,
   useIdentity,
   whileBlockedOnStream,
 } from "../test-support/in-process.js";
 import { closeClassGroup } from "./class-groups.js";
 import { enrollStudent, transferStudent } from "./enrollment.js";
 import { closeSchool } from "./organisations.js";
+import { changePersonalData } from "./people.js";
 import { addSubgroupMember, openSubgroup } from "./subgroups.js";
 
 const t = useIdentity("identity_roster_races");
@@ -149,5 +153,51 @@ describe("a subgroup member added while the pupil leaves the class group", () =>
     // Before: the pupil became a member of a subgroup of the class group they had left.
     expectRefusedAs(added, "person_id", /is not in the subgroup's class group on 2026-11-10/);
     expect(await getSubgroupRoster(t.deps.store.pool, subgroupId, "2026-11-10")).toEqual([]);
+  });
+});
+
+describe("a name change racing an enrollment into another school", () => {
+  it("keeps the pupil findable by the new name at the school they joined", async () => {
+    const d = t.deps;
+    const a = await givenSchool(d);
+    const b = await givenSchool(d);
+    const groupAtB = await givenClassGroup(d, { schoolId: b.schoolId, gradeLevel: 8, letter: "А" });
+    const personId = await givenPerson(d, a.schoolId);
+    // Both read the data key: holding its table, the enrollment waits inside its append (after
+    // ChangePersonalData's read of the pupil) and the change before its own.
+    const holder = await d.store.pool.connect();
+    await holder.query("BEGIN");
+    await holder.query("LOCK TABLE person_keys IN ACCESS EXCLUSIVE MODE");
+    const settled = { enroll: false, change: false };
+    const outcome = (p: Promise<unknown>) =>
+      p.then(
+        (v) => v,
+        (e: unknown) => e,
+      );
+    const enrolled = outcome(
+      enrollStudent(d, {
+        commandId: cmd(),
+        personId,
+        classGroupId: groupAtB,
+        effectiveDate: "2026-09-01",
+      }),
+    );
+    void enrolled.finally(() => (settled.enroll = true));
+    await untilWaiting(d, 1, () => settled.enroll);
+    const changed = outcome(
+      changePersonalData(d, {
+        commandId: cmd(),
+        personId,
+        personalData: personalData({ familyName: "Новикова" }),
+      }),
+    );
+    void changed.finally(() => (settled.change = true));
+    await untilWaiting(d, 2, () => settled.change);
+    await holder.query("ROLLBACK");
+    holder.release();
+    expect([await enrolled, await changed]).toEqual([undefined, undefined]);
+    // Before: the change re-indexed the schools it had read (A only) and dropped B's tokens.
+    expect(await searchPeople(d, b.schoolId, "Новикова")).toEqual([personId]);
+    expect(await searchPeople(d, a.schoolId, "Новикова")).toEqual([personId]);
   });
 });
