@@ -33,7 +33,7 @@ const TO = "2026-10-16";
 let mathA5 = ""; // 5А maths: Mondays period 1
 let rusB5 = ""; // 5Б maths taught by `rus`: Tuesdays period 1
 
-const { slot, lessonsOf, lessonOn, versions } = timetableHelpers(() => app, scope, {
+const { slot, lessonsOf, lessonOn, move, versions } = timetableHelpers(() => app, scope, {
   from: FROM,
   to: TO,
 });
@@ -191,5 +191,25 @@ describe("EndTeacherAssignment", () => {
     );
     expect(await versions(a5, b5)).toEqual(before);
     expect((await end(rusB5, "2026-09-15")).replayed).toBe(false);
+  });
+
+  it("refuses a move that puts the teacher's lesson after their assignment's last day", async () => {
+    // rus's 5Б assignment ended on 15 September (above); their 8 September lesson is still due.
+    const due = await lessonOn(b5, "2026-09-08", 1);
+    const before = await versions(a5, b5);
+    const refused = await refusal(move(b5, due, "2026-09-22", 2));
+    expect([refused.kind, refused.field, refused.message]).toEqual([
+      "failed_precondition",
+      "to_date",
+      `to_date: teacher ${rus}'s assignment to MATH in this class group ended on 2026-09-15; their lesson moves to that day or earlier`,
+    ]);
+    expect(await versions(a5, b5)).toEqual(before);
+    // Up to the last day it moves.
+    app.deps.clock = { now: () => new Date("2026-09-10T04:00:00Z") };
+    try {
+      expect((await move(b5, due, "2026-09-14", 2)).replayed).toBe(false);
+    } finally {
+      app.deps.clock = { now: () => new Date("2026-09-16T04:00:00Z") };
+    }
   });
 });

@@ -24,6 +24,7 @@ import {
   planGeneration,
 } from "../domain/lessons.js";
 import {
+  assignmentEndedBefore,
   covers,
   foldTimetable,
   MAX_PERIOD,
@@ -475,12 +476,14 @@ export async function moveLesson(
       const date = civilDateOrUndefined(input.toDate);
       const period = input.toPeriod;
       let teacherId: string | undefined;
+      let teacherLastDay: CivilDate | undefined;
       let teacherElsewhere: Holder[] = [];
       let roomElsewhere: Holder[] = [];
       if (lesson && date && Number.isInteger(period) && period >= 1 && period <= MAX_PERIOD) {
         const timetable = await reads.timetable(input.schoolId);
         const slot = timetable.slots.get(lesson.slotId);
         teacherId = slot ? teacherOn(timetable, slot, date) : lesson.teacherId;
+        teacherLastDay = assignmentEndedBefore(timetable, { ...lesson, teacherId }, date);
         const at = { date, period };
         const claims = [{ ...at, claim: teacherClaim(teacherId) }];
         if (lesson.room !== "") claims.push({ ...at, claim: roomClaim(lesson.room) });
@@ -503,6 +506,7 @@ export async function moveLesson(
           today: schoolToday(deps, year),
           schoolDays: dayTerms(schoolDays(state, group.gradeLevel)),
           ...(teacherId ? { teacherId } : {}),
+          ...(teacherLastDay ? { teacherLastDay } : {}),
           teacherElsewhere,
           roomElsewhere,
         },

@@ -122,6 +122,11 @@ export type LessonsCommand =
        * timetable), else the lesson's teacher. The lesson is handed to them when it moves.
        */
       teacherId?: string;
+      /**
+       * The last day of that teacher's assignment for the lesson when it ended before the
+       * target date (assignmentEndedBefore): the move is refused.
+       */
+      teacherLastDay?: CivilDate;
       /** Lessons (any class group's) holding that teacher on the target date (lesson_claims). */
       teacherElsewhere?: readonly Pick<Lesson, "lessonId" | "period" | "classGroupId" | "status">[];
       /** Lessons (any class group's) holding the lesson's room on the target date. */
@@ -464,6 +469,12 @@ function move(c: Extract<LessonsCommand, { kind: "MoveLesson" }>, state: Lessons
     throw refused("to_date", `${toDate} is not a school day for this class group`);
   if (toDate === l.date && c.toPeriod === l.period)
     throw invalidInput("to_date", "is the lesson's current date and period");
+  const teacherId = c.teacherId || l.teacherId;
+  if (c.teacherLastDay !== undefined && toDate > c.teacherLastDay)
+    throw refused(
+      "to_date",
+      `teacher ${teacherId}'s assignment to ${l.subjectId} in this class group ended on ${c.teacherLastDay}; their lesson moves to that day or earlier`,
+    );
   for (const o of state.lessons.values()) {
     if (o.lessonId === l.lessonId || o.date !== toDate || o.period !== c.toPeriod) continue;
     if (o.status === "scheduled" || o.status === "conducted") {
@@ -474,7 +485,6 @@ function move(c: Extract<LessonsCommand, { kind: "MoveLesson" }>, state: Lessons
         );
     }
   }
-  const teacherId = c.teacherId || l.teacherId;
   const busy = (c.teacherElsewhere ?? []).find(
     (o) =>
       o.lessonId !== l.lessonId &&

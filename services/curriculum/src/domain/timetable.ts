@@ -506,6 +506,26 @@ function teacherSlot(
   return undefined;
 }
 
+/**
+ * The last day of the teacher's assignments covering `t` when none of them still runs on
+ * `date` (all ended before it): a lesson of theirs on that date is one they no longer teach,
+ * the state EndTeacherAssignment refuses to leave. Undefined while one covers the date, or
+ * when none covers `t` at all.
+ */
+export function assignmentEndedBefore(
+  state: TimetableState,
+  t: Taught,
+  date: CivilDate,
+): CivilDate | undefined {
+  let ended: CivilDate | undefined;
+  for (const a of state.assignments.values()) {
+    if (!covers(a, t)) continue;
+    if (a.lastDay === undefined || date <= a.lastDay) return undefined;
+    if (ended === undefined || a.lastDay > ended) ended = a.lastDay;
+  }
+  return ended;
+}
+
 /** The teacher who takes a slot's lesson on a date: a substitute covering it, or the assigned one. */
 export function teacherOn(
   state: TimetableState,
