@@ -42,6 +42,7 @@ export interface EventConsumerOptions {
 interface Held {
   worker: PartitionWorker;
   revision: number;
+  /** When the last renewal that succeeded was sent: the server's expiry is at least TTL later. */
   renewedAt: number;
 }
 
@@ -72,6 +73,7 @@ export class EventConsumer {
   private readonly stopping = new AbortController();
   private loop: Promise<void> | undefined;
   private watchStop: (() => void) | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
   private readonly partitions: number;
   private readonly ttl: number;
 
@@ -123,12 +125,19 @@ export class EventConsumer {
     for (const p of await listParked(parkingKv, this.o.durable)) this.g.parked.set(p.streamId, p);
     await this.watchParking();
     this.loop = this.coordinate();
+    // Apart from the coordination loop, whose round may wait for KV answers for as long as a
+    // request's timeout (5 s): a lease must be given up within its TTL whatever that loop does.
+    this.watchdog = setInterval(
+      () => this.dropUnrenewed(),
+      Math.max(50, Math.floor(this.ttl / 10)),
+    ).unref();
     return this;
   }
 
   /** Stops pulling, lets handlers in progress finish, gives the partitions back. */
   async stop(): Promise<void> {
     this.stopping.abort();
+    clearInterval(this.watchdog);
     await this.loop;
     for (const p of [...this.held.keys()]) this.giveBack(p);
     await Promise.all(this.retiring.values());
@@ -176,12 +185,21 @@ export class EventConsumer {
       } catch (err) {
         this.o.onError?.(err, "coordination");
       }
-      // Without renewals the lease runs out: stop before another instance may take over.
-      for (const [p, h] of this.held) {
-        if (Date.now() - h.renewedAt > this.ttl * 0.8) this.drop(p);
-      }
+      this.dropUnrenewed();
       await sleep(tick, undefined, { signal: this.stopping.signal }).catch(() => {});
     }
+  }
+
+  /** Without renewals a lease runs out: stop before another instance may take over. */
+  private dropUnrenewed() {
+    for (const [p, h] of this.held) {
+      if (this.expiring(h.renewedAt)) this.drop(p);
+    }
+  }
+
+  /** Whether a lease written at `sentAt` (or later) may be about to expire. */
+  private expiring(sentAt: number) {
+    return Date.now() - sentAt > this.ttl * 0.8;
   }
 
   private async rebalance(): Promise<void> {
@@ -201,11 +219,13 @@ export class EventConsumer {
       if (h && !mine) {
         this.giveBack(p);
       } else if (h) {
+        // Counted from the sending: the server's expiry runs from its write, between the two.
+        const sentAt = Date.now();
         work.push(
           kv.update(this.leaseKey(p), this.instanceId, h.revision).then(
             (revision) => {
               h.revision = revision;
-              h.renewedAt = Date.now();
+              h.renewedAt = sentAt;
             },
             (err) => {
               this.o.onError?.(err, `renewing lease of partition ${p}`);
@@ -214,13 +234,16 @@ export class EventConsumer {
           ),
         );
       } else if (mine && !this.retiring.has(p)) {
+        const sentAt = Date.now();
         work.push(
           kv.create(this.leaseKey(p), this.instanceId).then(
             async (revision) => {
               // Parked state written by other instances must be known before the first message.
               parkedLoaded ??= this.loadParked();
               await parkedLoaded;
-              this.takeOver(p, revision);
+              // A lease whose creation took this long may be expiring already: not pulled
+              // on, and taken again once it has expired.
+              if (!this.expiring(sentAt)) this.takeOver(p, revision, sentAt);
             },
             () => {}, // still held by its previous owner: retried next tick
           ),
@@ -237,10 +260,10 @@ export class EventConsumer {
     }
   }
 
-  private takeOver(p: number, revision: number) {
+  private takeOver(p: number, revision: number, renewedAt: number) {
     const g = this.g!;
     const worker = new PartitionWorker(g, p).start();
-    this.held.set(p, { worker, revision, renewedAt: Date.now() });
+    this.held.set(p, { worker, revision, renewedAt });
     for (const entry of g.parked.values()) {
       if (entry.state !== "parked" && partitionOf(entry.streamId, this.partitions) === p) {
         worker.requestRelease(entry.streamId);

@@ -36,16 +36,15 @@ it("workers dropped while NATS is unreachable finish stopping once it answers ag
     context: "grades",
     durable: "reporting-stop-cut-off",
     instanceId: "a",
-    leaseTtlMs: TTL,
+    // Long enough that the consume sessions miss their heartbeats (after ~5 s) and start
+    // again, their preparation waiting for answers, before a drops its partitions.
+    leaseTtlMs: 20_000,
     handler: async () => {},
   }).start();
   try {
     await eventually("a owns every partition", () => a.ownedPartitions.length === 16);
     proxy.freeze();
-    // Long enough for the consume sessions to miss heartbeats and start again (their consume()
-    // waiting for an answer) and for a to drop its partitions meanwhile.
-    await eventually("a dropped its partitions", () => a.ownedPartitions.length === 0, 20_000);
-    await sleep(2000);
+    await eventually("a dropped its partitions", () => a.ownedPartitions.length === 0, 30_000);
   } finally {
     proxy.thaw();
   }
@@ -53,4 +52,40 @@ it("workers dropped while NATS is unreachable finish stopping once it answers ag
   // messages, which nobody iterated, and waited for their iteration's end: for ever.
   const stopped = a.stop().then(() => true);
   expect(await Promise.race([stopped, sleep(15_000).then(() => false)])).toBe(true);
+}, 60_000);
+
+it("an instance cut off from NATS stops its partitions within its lease, before another instance takes them", async () => {
+  const names = messagingNames(env.natsPrefix);
+  await ensureStream(await jetstreamManager(direct), names.contextStream("grades"));
+  const options = {
+    names,
+    context: "grades",
+    durable: "reporting-cut-off",
+    leaseTtlMs: TTL,
+    handler: async () => {},
+  };
+  const a = await new EventConsumer({ ...options, nc: proxied, instanceId: "a" }).start();
+  let b: EventConsumer | undefined;
+  try {
+    await eventually("a owns every partition", () => a.ownedPartitions.length === 16);
+    // a's connection goes silent: its renewals get no answer (a request times out after 5 s).
+    proxy.freeze();
+    const frozenAt = Date.now();
+    b = await new EventConsumer({ ...options, nc: direct, instanceId: "b" }).start();
+    const both: number[] = [];
+    while (b.ownedPartitions.length < 16 && Date.now() - frozenAt < 15_000) {
+      const mine = new Set(b.ownedPartitions);
+      both.push(...a.ownedPartitions.filter((p) => mine.has(p)));
+      await sleep(50);
+    }
+    // Before, a kept pulling until its stuck renewal round timed out, ~5 s: b took the
+    // partitions at the lease's expiry and both pulled them.
+    expect(both, "partitions pulled by both instances").toEqual([]);
+    expect(b.ownedPartitions).toHaveLength(16);
+    expect(a.ownedPartitions).toEqual([]);
+  } finally {
+    proxy.thaw();
+    await b?.stop();
+    await a.stop();
+  }
 }, 60_000);
