@@ -1,9 +1,10 @@
 import { useTestEnvironment } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConcurrencyRetriesExhausted, WrongExpectedVersion } from "./errors.js";
+import { CommandIdReused, ConcurrencyRetriesExhausted, WrongExpectedVersion } from "./errors.js";
 import type { EventStore } from "./event-store.js";
 import { type Decider, handleCommand, loadAggregate } from "./handle-command.js";
 import type { SnapshotPolicy } from "./snapshots.js";
+import { holdAfterFirstLookup } from "./test-support/held-lookup.js";
 import { openStore } from "./test-support/store.js";
 
 const env = useTestEnvironment({ label: "es_decide" });
@@ -151,6 +152,37 @@ describe("expected version and the command helper", () => {
       correlationId: "corr-1",
       actor: { id: "teacher-7", kind: "user" },
     });
+  });
+
+  it("a retry that looked its command id up before the first run committed answers that run's result, not the refusal its events make", async () => {
+    // Opening twice is refused: the second decision sees the first run's event.
+    const door: Decider<boolean, "open"> = {
+      initialState: () => false,
+      evolve: () => true,
+      decide: (_c, open) => {
+        if (open) throw new Error("door: already open");
+        return [{ type: "Opened", data: {} }];
+      },
+    };
+    const open = (s: EventStore, streamId: string, commandId: string, payload?: unknown) =>
+      handleCommand(s, { streamId, decider: door, command: "open", commandId, payload });
+    const held = holdAfterFirstLookup(store);
+    const retry = open(held.store, "door-1", "open-door-1");
+    await held.looked;
+    const first = await open(store, "door-1", "open-door-1");
+    held.release();
+    expect(await retry).toEqual({ result: first.result, replayed: true, attempts: 0 });
+    expect(await store.streamVersion("door-1")).toBe(1);
+
+    // Another payload under the same id is a reused id, not the refusal.
+    const other = holdAfterFirstLookup(store);
+    const reused = open(other.store, "door-2", "open-door-2", { door: "another" });
+    await other.looked;
+    await open(store, "door-2", "open-door-2");
+    other.release();
+    await expect(reused).rejects.toBeInstanceOf(CommandIdReused);
+    // A refusal without a record of its id stays the refusal.
+    await expect(open(store, "door-1", "open-door-3")).rejects.toThrow(/^door: already open/);
   });
 
   it("loads from a snapshot and reads only the later events", async () => {

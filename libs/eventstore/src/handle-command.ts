@@ -1,7 +1,7 @@
-import { CommandIdReused, ConcurrencyRetriesExhausted, WrongExpectedVersion } from "./errors.js";
+import { recordedAnswer, replayOrRethrow } from "./command-replay.js";
+import { ConcurrencyRetriesExhausted, WrongExpectedVersion } from "./errors.js";
 import type { EventStore } from "./event-store.js";
 import type { EventMetadata, NewEvent, RecordedEvent } from "./event-types.js";
-import { payloadHash } from "./payload-hash.js";
 import { loadSnapshot, type SnapshotPolicy, saveSnapshot } from "./snapshots.js";
 
 /** The decider shape: pure functions, no I/O. */
@@ -91,21 +91,22 @@ export async function handleCommand<State, Command, Result = { streamId: string;
   const { streamId, decider, command } = options;
   const maxAttempts = options.maxAttempts ?? 5;
   const payload = options.payload ?? command;
-  if (options.commandId !== undefined) {
+  const { commandId } = options;
+  if (commandId !== undefined) {
     // Cheap path for a plain retry; the append re-checks under the stream lock anyway.
-    const stored = await store.findCommand(options.commandId);
-    if (stored) {
-      const hash = payloadHash(payload);
-      if (stored.payloadHash !== hash) {
-        throw new CommandIdReused(options.commandId, stored.payloadHash, hash);
-      }
-      return { result: stored.result as Result, replayed: true, attempts: 0 };
-    }
+    const recorded = await recordedAnswer<Result>(store, commandId, payload);
+    if (recorded) return recorded;
   }
   let lastConflict: WrongExpectedVersion | undefined;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const { state, version } = await loadAggregate(store, streamId, decider, options.snapshots);
-    const decided = decider.decide(command, state);
+    let decided: NewEvent[];
+    try {
+      decided = decider.decide(command, state);
+    } catch (refusal) {
+      if (commandId === undefined) throw refusal;
+      return replayOrRethrow<Result>(store, commandId, payload, refusal);
+    }
     const events = options.metadata
       ? decided.map((e) => ({ ...e, metadata: { ...options.metadata, ...e.metadata } }))
       : decided;
@@ -115,14 +116,11 @@ export async function handleCommand<State, Command, Result = { streamId: string;
       : ({ streamId, version: newVersion } as Result);
     const appends = [{ streamId, expected: version, events }];
     try {
-      if (options.commandId === undefined) {
+      if (commandId === undefined) {
         if (events.length > 0) await store.appendMany(appends);
         return { result, replayed: false, attempts: attempt };
       }
-      const outcome = await store.appendCommand(
-        { commandId: options.commandId, payload, result },
-        appends,
-      );
+      const outcome = await store.appendCommand({ commandId, payload, result }, appends);
       return { result: outcome.result as Result, replayed: outcome.replayed, attempts: attempt };
     } catch (err) {
       if (!(err instanceof WrongExpectedVersion)) throw err;

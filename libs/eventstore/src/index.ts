@@ -7,6 +7,7 @@ export {
   parseCheckpoint,
   START,
 } from "./checkpoint.js";
+export { recordedAnswer, replayOrRethrow } from "./command-replay.js";
 export {
   AppendNotFirstWrite,
   CommandIdReused,

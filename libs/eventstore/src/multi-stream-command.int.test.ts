@@ -7,6 +7,7 @@ import { CommandIdReused, CommandRetriesExhausted, WrongExpectedVersion } from "
 import type { EventStore } from "./event-store.js";
 import type { NewEvent } from "./event-types.js";
 import { runMultiStreamCommand } from "./multi-stream-command.js";
+import { holdAfterFirstLookup } from "./test-support/held-lookup.js";
 import { event, openStore } from "./test-support/store.js";
 
 const env = useTestEnvironment({ label: "es_multi_cmd" });
@@ -64,6 +65,33 @@ describe("runMultiStreamCommand", () => {
     await expect(run({ a: 2 })).rejects.toBeInstanceOf(CommandIdReused);
     expect(plans).toBe(1);
     expect(await store.streamVersion(written)).toBe(1);
+  });
+
+  it("a retry that looked its command id up before the first run committed answers that run's result, not its plan's refusal", async () => {
+    const [stream, key, commandId] = [id("once"), id("key"), id("cmd")];
+    const run = (s: EventStore, refuseTaken: boolean) =>
+      runMultiStreamCommand(s, {
+        commandId,
+        payload: { key },
+        plan: async () => {
+          const version = await s.streamVersion(stream);
+          if (refuseTaken && version > 0) throw new Error("once: already done");
+          return {
+            appends: [{ streamId: stream, expected: version, events: [event("Done")] }],
+            result: { key },
+            alsoWrite: claim(key, commandId),
+          };
+        },
+        onUniqueViolation: () => new Error("key: taken"),
+      });
+    // Refused by its plan (the stream has the first run's event).
+    const planned = holdAfterFirstLookup(store);
+    const retry = run(planned.store, true);
+    await planned.looked;
+    const first = await run(store, true);
+    planned.release();
+    expect(await retry).toEqual({ result: first.result, replayed: true, attempts: 0 });
+    expect(await store.streamVersion(stream)).toBe(1);
   });
 
   it("plans again when a stream it only read changed after the read", async () => {

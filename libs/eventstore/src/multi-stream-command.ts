@@ -1,9 +1,9 @@
 import type pg from "pg";
-import { CommandIdReused, CommandRetriesExhausted, WrongExpectedVersion } from "./errors.js";
+import { recordedAnswer, replayOrRethrow } from "./command-replay.js";
+import { CommandRetriesExhausted, WrongExpectedVersion } from "./errors.js";
 import type { EventStore } from "./event-store.js";
 import type { EventMetadata, NewEvent, StreamAppend } from "./event-types.js";
 import type { HandleCommandResult } from "./handle-command.js";
-import { payloadHash } from "./payload-hash.js";
 
 /** One decision of a multi-stream command: what to append, what to answer, what to keep with it. */
 export interface MultiStreamPlan<Result> {
@@ -59,17 +59,20 @@ export async function runMultiStreamCommand<Result>(
   store: EventStore,
   o: MultiStreamCommandOptions<Result>,
 ): Promise<HandleCommandResult<Result>> {
-  const stored = await store.findCommand(o.commandId);
-  if (stored) {
-    const hash = payloadHash(o.payload);
-    if (stored.payloadHash !== hash)
-      throw new CommandIdReused(o.commandId, stored.payloadHash, hash);
-    return { result: stored.result as Result, replayed: true, attempts: 0 };
-  }
+  const recorded = await recordedAnswer<Result>(store, o.commandId, o.payload);
+  if (recorded) return recorded;
+  // A refusal may be what this command's own first run left (command-replay.ts).
+  const refused = (refusal: unknown) =>
+    replayOrRethrow<Result>(store, o.commandId, o.payload, refusal);
   const maxAttempts = o.maxAttempts ?? 5;
   let lost: Error | undefined;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const planned = await o.plan();
+    let planned: MultiStreamPlan<Result>;
+    try {
+      planned = await o.plan();
+    } catch (refusal) {
+      return refused(refusal);
+    }
     const appends = o.metadata ? withMetadata(planned.appends, o.metadata) : planned.appends;
     const { result } = planned;
     if (o.whenNoEvents === "skip" && appends.every((a) => a.events.length === 0)) {
