@@ -3,6 +3,7 @@ import { status } from "@grpc/grpc-js";
 import { Grading } from "@otmetka/proto/curriculum/events/v1/events";
 import { useTestEnvironment } from "@otmetka/testing";
 import { beforeAll, describe, expect, it } from "vitest";
+import { timetableStreamId } from "../domain/timetable.js";
 import { grpcError } from "../test-support/grpc-client.js";
 import { schoolFixture } from "../test-support/identity-feed.js";
 import { eventually } from "../test-support/in-process.js";
@@ -246,5 +247,57 @@ describe("a substitution of one subgroup's assignment", () => {
       "2027-01-18 1 1 rus",
       "2027-01-18 2 2 teacher",
     ]);
+  });
+
+  it("refuses an assignment or a slot of another subject for a subject's subgroup", async () => {
+    // The subgroups are English ones; MATH is in the catalogue, the teacher is staff.
+    await api.platform.addSubject({
+      commandId: randomUUID(),
+      schoolId: "",
+      municipalityId: "",
+      code: "MATH",
+      name: "Математика",
+      grading: Grading.GRADING_FIVE_POINT,
+    });
+    const timetable = () => api.app.store.streamVersion(timetableStreamId(a.schoolId, 2026));
+    const before = await timetable();
+    const maths = { ...school, classGroupId: a.classGroups.a5, subjectId: "MATH" };
+    const err = await grpcError(
+      api.admin.assignTeacher({
+        ...maths,
+        commandId: randomUUID(),
+        teacherId: a.teachers.math,
+        subgroupId: a.subgroups.en1,
+      }),
+    );
+    expect([err.code, err.details]).toEqual([
+      status.FAILED_PRECONDITION,
+      `subgroup_id: subgroup ${a.subgroups.en1} is one for ENG, not MATH`,
+    ]);
+    // A whole-class maths assignment covers the class's subgroups, but not an English one.
+    await api.admin.assignTeacher({
+      ...maths,
+      commandId: randomUUID(),
+      teacherId: a.teachers.math,
+      subgroupId: "",
+    });
+    const slot = await grpcError(
+      api.admin.addTimetableSlot({
+        ...maths,
+        commandId: randomUUID(),
+        teacherId: a.teachers.math,
+        subgroupId: a.subgroups.en2,
+        weekday: 3,
+        period: 1,
+        room: "",
+        validFrom: "",
+        validTo: "",
+      }),
+    );
+    expect([slot.code, slot.details]).toEqual([
+      status.FAILED_PRECONDITION,
+      `subgroup_id: subgroup ${a.subgroups.en2} is one for ENG, not MATH`,
+    ]);
+    expect(await timetable()).toBe(before + 1);
   });
 });

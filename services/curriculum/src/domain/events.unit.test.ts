@@ -75,7 +75,7 @@ it("decided payloads are the proto3 JSON of their proto messages", () => {
       letter: "А",
       closed: false,
     },
-    subgroup: { subgroupId: "sg", classGroupId: "cg" },
+    subgroup: { subgroupId: "sg", classGroupId: "cg", subjectId: "ENG" },
   };
   const timetable = run(timetableDecider, [
     {

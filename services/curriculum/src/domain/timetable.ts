@@ -57,6 +57,8 @@ export interface ClassGroupFacts {
 export interface SubgroupFacts {
   subgroupId: string;
   classGroupId: string;
+  /** The subject the subgroup is opened for (a subgroup learns one subject). */
+  subjectId: string;
 }
 
 /** An assignment, with its last day once ended (EndTeacherAssignment). */
@@ -206,8 +208,11 @@ function checkOpenSchool(school: SchoolFacts) {
   if (school.closedOn) throw refused("school_id", `the school closed on ${school.closedOn}`);
 }
 
-/** The class group (and subgroup) must be this school's, of this year, and open. */
-function checkTarget(t: Target, school: SchoolFacts): ClassGroupFacts {
+/**
+ * The class group (and subgroup) must be this school's, of this year, and open; a subgroup is
+ * one of the class group's for the subject taught (English subgroups do not learn maths).
+ */
+function checkTarget(t: Target, school: SchoolFacts, subjectId: string): ClassGroupFacts {
   const cg = t.classGroup;
   if (!cg) throw notFound("class_group_id", "class group", t.classGroupId);
   if (cg.schoolId !== school.schoolId)
@@ -224,6 +229,11 @@ function checkTarget(t: Target, school: SchoolFacts): ClassGroupFacts {
     if (t.subgroup.classGroupId !== t.classGroupId) {
       throw refused("subgroup_id", `subgroup ${t.subgroupId} belongs to another class group`);
     }
+    if (t.subgroup.subjectId !== subjectId)
+      throw refused(
+        "subgroup_id",
+        `subgroup ${t.subgroupId} is one for ${t.subgroup.subjectId}, not ${subjectId}`,
+      );
   }
   return cg;
 }
@@ -233,7 +243,7 @@ function assignTeacher(c: Cmd<"AssignTeacher">, state: TimetableState, scope: Sc
   if (!c.teacherIsStaff) throw notFound("teacher_id", "staff member of this school", c.teacherId);
   if (!c.subjectKnown)
     throw notFound("subject_id", "subject in the regional or school catalogue", c.subjectId);
-  checkTarget(c, c.school);
+  checkTarget(c, c.school, c.subjectId);
   // An ended assignment does not count: the teacher may be assigned the class again.
   const same = [...state.assignments.values()].find(
     (a) =>
@@ -348,7 +358,7 @@ function addSlot(c: Cmd<"AddTimetableSlot">, state: TimetableState, scope: Scope
   }
   if (validTo < validFrom) throw invalidInput("valid_to", "must not precede valid_from");
   const room = checkText("room", c.room, { max: TEXT_LIMITS.room, required: false });
-  const cg = checkTarget(c, c.school);
+  const cg = checkTarget(c, c.school, c.subjectId);
   const week = gradeDaysPerWeek(year, weekLengths, cg.gradeLevel);
   if (c.weekday > week) {
     throw refused(

@@ -26,9 +26,9 @@ const groups: Record<string, ReturnType<typeof group>> = {
   "5a": group("5a", "А"),
   "5b": group("5b", "Б"),
 };
-const subgroups: Record<string, { subgroupId: string; classGroupId: string }> = {
-  en1: { subgroupId: "en1", classGroupId: "5a" },
-  en2: { subgroupId: "en2", classGroupId: "5a" },
+const subgroups: Record<string, { subgroupId: string; classGroupId: string; subjectId: string }> = {
+  en1: { subgroupId: "en1", classGroupId: "5a", subjectId: "ENG" },
+  en2: { subgroupId: "en2", classGroupId: "5a", subjectId: "ENG" },
 };
 const target = (classGroupId: string, subgroupId = "") => ({
   classGroupId,
