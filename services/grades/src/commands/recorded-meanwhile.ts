@@ -1,4 +1,4 @@
-import { type EventStore, payloadHash } from "@otmetka/eventstore";
+import { CommandIdReused, type EventStore, replayOrRethrow } from "@otmetka/eventstore";
 import { DomainError } from "@otmetka/service-kit";
 import { invalidInput } from "../domain/errors.js";
 
@@ -9,10 +9,11 @@ export const commandIdReused = () =>
 /**
  * A refusal may be only what the command's own first run left: a retry with the same command
  * id that looked for its record before that run committed, and decided after (a second term
- * mark, an absence already excused, a revoked mark, a closed term, an unchanged table). Then
- * it answers as any retry does, the first run's result (`replayed`), not the refusal; with
- * another payload it is a reused command id. Looked up only on a refusal, so an accepted
- * command costs nothing more. Anything else is thrown as it was.
+ * mark, an absence already excused, a revoked mark, a closed term). Then it answers as any
+ * retry does, the first run's result (`replayed`), not the refusal; with another payload it is
+ * a reused command id (the event store's replayOrRethrow, which handleCommand and
+ * runMultiStreamCommand use too; the journal batcher decides on its own). Anything else is
+ * thrown as it was.
  */
 export async function replayOfRefused(
   store: Pick<EventStore, "findCommand">,
@@ -20,8 +21,11 @@ export async function replayOfRefused(
   err: unknown,
 ): Promise<{ result: unknown; replayed: true }> {
   if (!(err instanceof DomainError)) throw err;
-  const stored = await store.findCommand(command.commandId);
-  if (!stored) throw err;
-  if (stored.payloadHash !== payloadHash(command.payload)) throw commandIdReused();
-  return { result: stored.result, replayed: true };
+  try {
+    const { result } = await replayOrRethrow(store, command.commandId, command.payload, err);
+    return { result, replayed: true };
+  } catch (e) {
+    if (e instanceof CommandIdReused) throw commandIdReused();
+    throw e;
+  }
 }

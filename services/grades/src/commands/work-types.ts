@@ -10,7 +10,7 @@ import { invalidInput, notReplicatedYet } from "../domain/errors.js";
 import { checkWorkType } from "../domain/marks.js";
 import { workTypeTableDecider } from "../domain/work-types.js";
 import type { Call, GradesDeps } from "./deps.js";
-import { commandIdReused, replayOfRefused } from "./recorded-meanwhile.js";
+import { commandIdReused } from "./recorded-meanwhile.js";
 
 /**
  * A school's table of work types and weights: a WorkTypeWeightsSet event on the school's
@@ -70,15 +70,6 @@ export async function setWorkTypeWeights(
     return { replayed };
   } catch (err) {
     if (err instanceof CommandIdReused) throw commandIdReused();
-    if (err instanceof DomainError) {
-      // Unchanged, perhaps by this command's own first run since its record was looked for.
-      const { replayed } = await replayOfRefused(
-        deps.store,
-        { commandId: req.commandId, payload: req },
-        err,
-      );
-      return { replayed };
-    }
     if (err instanceof CommandRetriesExhausted)
       throw new DomainError(
         "conflict",
