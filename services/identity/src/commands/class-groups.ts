@@ -12,9 +12,9 @@ import { PersonKind } from "../domain/person.js";
 import { streamIds } from "../domain/stream-ids.js";
 import { requireCommandId, requireId } from "../domain/validators.js";
 import type { CallContext, IdentityDeps } from "./deps.js";
-import { loadSchool } from "./organisations.js";
+import { inOpenSchool, loadSchool } from "./organisations.js";
 import { loadPerson } from "./people.js";
-import { readStream, runCommand } from "./run-command.js";
+import { decideOnStream, readStream, runCommand, runPlan } from "./run-command.js";
 
 /** The class group and its read for a plan (readStream), or NOT_FOUND naming `field`. */
 export async function readClassGroup(
@@ -80,7 +80,6 @@ export async function openClassGroup(
   const gradeLevel = requireGradeLevel("grade_level", input.gradeLevel);
   const letter = requireLetter("letter", input.letter);
   const school = await loadSchool(deps, "school_id", schoolId);
-  if (school.closedOn !== "") throw refused("school_id", `is closed since ${school.closedOn}`);
   const homeroomTeacherId = await requireTeacher(deps, input.homeroomTeacherId);
   const payload = {
     type: "OpenClassGroup",
@@ -94,23 +93,23 @@ export async function openClassGroup(
     await refuseDuplicateName(deps, { schoolId, academicYear, gradeLevel, letter });
   }
   const classGroupId = randomUUID();
-  const { result } = await runCommand(deps.store, {
-    streamId: streamIds.classGroup(classGroupId),
-    decider: classGroupDecider,
-    command: {
-      type: "OpenClassGroup",
-      classGroupId,
-      schoolId,
-      municipalityId: school.municipalityId,
-      academicYear,
-      gradeLevel,
-      letter,
-      homeroomTeacherId,
-    },
+  const { result } = await runPlan(deps.store, {
     commandId,
     payload,
-    result: () => ({ classGroupId }),
-    ...ctx,
+    ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
+    plan: () =>
+      inOpenSchool(deps, schoolId, async () => [
+        await decideOnStream(deps.store, streamIds.classGroup(classGroupId), classGroupDecider, {
+          type: "OpenClassGroup",
+          classGroupId,
+          schoolId,
+          municipalityId: school.municipalityId,
+          academicYear,
+          gradeLevel,
+          letter,
+          homeroomTeacherId,
+        }),
+      ]).then((appends) => ({ appends, result: { classGroupId } })),
   });
   return result;
 }

@@ -224,3 +224,24 @@ describe("enrollment", () => {
     );
   });
 });
+
+describe("a retry of OpenClassGroup", () => {
+  it("answers with the class group opened first, also once the school has closed", async () => {
+    const { schoolId } = await givenSchool(t.deps);
+    const input = {
+      commandId: cmd(),
+      schoolId,
+      academicYear: year,
+      gradeLevel: 4,
+      letter: "Д",
+      homeroomTeacherId: "",
+    };
+    const first = await openClassGroup(t.deps, input);
+    await closeSchool(t.deps, { commandId: cmd(), schoolId, closedOn: "2026-12-31" });
+    // Before: FAILED_PRECONDITION school_id, so the client never learnt the group it had opened.
+    expect(await openClassGroup(t.deps, input)).toEqual(first);
+    expect(
+      await getClassGroups(t.deps.store.pool, { classGroupIds: [], schoolId, academicYear: 2026 }),
+    ).toHaveLength(1);
+  });
+});

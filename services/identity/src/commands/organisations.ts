@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { loadAggregate, type StreamAppend } from "@otmetka/eventstore";
-import { notFound } from "../domain/errors.js";
+import { notFound, refused } from "../domain/errors.js";
 import { municipalityDecider } from "../domain/municipality.js";
 import { type SchoolState, schoolDecider } from "../domain/school.js";
 import { streamIds } from "../domain/stream-ids.js";
@@ -115,6 +115,22 @@ export async function readSchool(
   const r = await readStream(deps.store, streamIds.school(schoolId), schoolDecider);
   if (!r.state.registered) throw notFound(field, "school", schoolId);
   return r;
+}
+
+/**
+ * The appends of a command that adds to a school (a person, a class group), refused while the
+ * school is closed. In the plan, so a retry is answered from the commands table before it (its
+ * first answer, also once the school has closed), and with the school's stream checked in the
+ * same append, so a CloseSchool committed meanwhile makes the command plan again and refuse.
+ */
+export async function inOpenSchool(
+  deps: IdentityDeps,
+  schoolId: string,
+  decide: () => Promise<StreamAppend[]>,
+): Promise<StreamAppend[]> {
+  const { state, read } = await readSchool(deps, "school_id", schoolId);
+  if (state.closedOn !== "") throw refused("school_id", `is closed since ${state.closedOn}`);
+  return [...(await decide()), read];
 }
 
 export async function loadSchool(

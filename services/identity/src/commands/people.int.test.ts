@@ -256,3 +256,19 @@ describe("people", () => {
     );
   });
 });
+
+describe("a retry of RegisterPerson", () => {
+  it("answers with the person registered first, also once the school has closed", async () => {
+    const { schoolId } = await givenSchool(t.deps);
+    const input = { commandId: cmd(), kind: STUDENT, schoolId, personalData: personalData() };
+    const first = await registerPerson(t.deps, input);
+    await closeSchool(t.deps, { commandId: cmd(), schoolId, closedOn: "2026-12-31" });
+    // Before: FAILED_PRECONDITION school_id, so the client never learnt whom it had registered.
+    expect(await registerPerson(t.deps, input)).toEqual(first);
+    const { rows } = await t.deps.store.pool.query(
+      "SELECT count(*)::int AS n FROM people WHERE school_id = $1",
+      [schoolId],
+    );
+    expect(rows[0].n).toBe(1);
+  });
+});

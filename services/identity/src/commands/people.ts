@@ -12,7 +12,7 @@ import { nameText, validatePersonalData } from "../domain/personal-data.js";
 import { streamIds } from "../domain/stream-ids.js";
 import { requireCommandId, requireId, requireName } from "../domain/validators.js";
 import type { CallContext, IdentityDeps } from "./deps.js";
-import { loadSchool } from "./organisations.js";
+import { inOpenSchool, loadSchool } from "./organisations.js";
 import { decideOnStream, runCommand, runPlan } from "./run-command.js";
 
 const KINDS = new Set([1, 2, 3]);
@@ -39,8 +39,6 @@ export async function registerPerson(
   const schoolId = requireId("school_id", input.schoolId);
   const school = await loadSchool(deps, "school_id", schoolId);
   const personal = validatePersonalData(input.personalData, deps.clock, school.timeZone);
-  if (school.closedOn !== "") throw refused("school_id", `is closed since ${school.closedOn}`);
-
   const personId = randomUUID();
   const dataKey = newDataKey();
   const personalData = seal(
@@ -49,18 +47,21 @@ export async function registerPerson(
     PersonalData.encode(personal).finish(),
   );
   const tokens = nameTokens(deps.blindIndexKey, schoolId, nameText(personal));
-  const { result } = await runCommand(deps.store, {
-    streamId: streamIds.person(personId),
-    decider: personDecider,
-    command: {
-      type: "RegisterPerson",
-      personId,
-      kind: input.kind,
-      schoolId,
-      municipalityId: school.municipalityId,
-      personalData,
-    },
+  const { result } = await runPlan(deps.store, {
     commandId,
+    plan: async () => {
+      const appends = await inOpenSchool(deps, schoolId, async () => [
+        await decideOnStream(deps.store, streamIds.person(personId), personDecider, {
+          type: "RegisterPerson",
+          personId,
+          kind: input.kind,
+          schoolId,
+          municipalityId: school.municipalityId,
+          personalData,
+        }),
+      ]);
+      return { appends, result: { personId } };
+    },
     // The hash of the plaintext request would let anyone holding the commands table test
     // guesses of a person's data: the payload hashes the ciphertext-free, name-free part plus
     // the blind-index tokens, which are keyed.
@@ -70,8 +71,7 @@ export async function registerPerson(
       schoolId,
       tokens: tokens.map((t) => t.toString("base64")),
     },
-    result: () => ({ personId }),
-    ...ctx,
+    ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
     alsoWrite: async (client) => {
       await insertDataKey(client, deps.masterKeys, personId, dataKey);
       for (const token of tokens) {
