@@ -302,4 +302,34 @@ describe("bad input", () => {
     expect(answers[3]?.body.errors?.[0]?.message).toMatch(/client address/);
     expect((await login("203.0.113.8")).status).not.toBe(429);
   });
+
+  it("each login of a document counts against the address's limit, aliased ones too", async () => {
+    const limited = await startGatewayHarness({
+      limits: {
+        depth: 6,
+        cost: 400,
+        aliases: 3,
+        tokens: 400,
+        perMinute: 100,
+        anonymousPerMinute: 3,
+      },
+    });
+    afterAll(() => limited.close());
+    const attempt = `(commandId: "c", input: { username: "u", password: "p" }) { accountId }`;
+    const logins = (n: number) =>
+      limited.fetch({
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          query: `mutation { ${Array.from({ length: n }, (_, i) => `l${i}: login${attempt}`).join(" ")} }`,
+        }),
+      });
+    // Two attempts, then two more: the fourth is over the limit of three, so the second
+    // document is refused whole.
+    expect((await logins(2)).status).not.toBe(429);
+    const over = await logins(2);
+    expect(over.status).toBe(429);
+    expect(codes(over)).toEqual(["RATE_LIMITED"]);
+    expect(over.body.errors?.[0]?.message).toMatch(/client address/);
+  });
 });

@@ -116,22 +116,24 @@ export const DEFAULT_LIMITS = {
 
 /**
  * A document of login, refreshToken and logout only: their credentials are in the input, so
- * they run without a token (anything else in the document needs one).
+ * they run without a token (anything else in the document needs one). Answers how many such
+ * fields it has (each is one attempt the per-address limit counts: aliases put up to
+ * GRAPHQL_MAX_ALIASES logins in one request), 0 for any other document.
  */
-function onlyPublicMutations(query: unknown): boolean {
-  if (typeof query !== "string" || query.length > 4000) return false;
+function publicMutations(query: unknown): number {
+  if (typeof query !== "string" || query.length > 4000) return 0;
   try {
-    const ops = parse(query).definitions;
-    return ops.every(
-      (d) =>
-        d.kind === Kind.OPERATION_DEFINITION &&
-        d.operation === "mutation" &&
-        d.selectionSet.selections.every(
-          (f) => f.kind === Kind.FIELD && PUBLIC_COMMANDS.has(f.name.value),
-        ),
-    );
+    let fields = 0;
+    for (const d of parse(query).definitions) {
+      if (d.kind !== Kind.OPERATION_DEFINITION || d.operation !== "mutation") return 0;
+      for (const f of d.selectionSet.selections) {
+        if (f.kind !== Kind.FIELD || !PUBLIC_COMMANDS.has(f.name.value)) return 0;
+        fields++;
+      }
+    }
+    return fields;
   } catch {
-    return false;
+    return 0;
   }
 }
 
@@ -152,11 +154,12 @@ async function authenticate(
 ) {
   const header = request.headers.get("authorization") ?? "";
   const token = bearerOf(header);
-  if (!header && onlyPublicMutations(query)) {
-    if (!limiters.perAddress.take(address())) {
+  const attempts = header ? 0 : publicMutations(query);
+  if (attempts > 0) {
+    if (!limiters.perAddress.take(address(), attempts)) {
       throw gqlError(
         "RATE_LIMITED",
-        `client address: more than ${limiters.anonymousPerMinute} requests without a token a minute`,
+        `client address: more than ${limiters.anonymousPerMinute} logins, refreshes or logouts without a token a minute`,
       );
     }
     return { ...ANONYMOUS, grants: [] };

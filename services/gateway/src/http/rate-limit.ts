@@ -11,16 +11,16 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Counts one request of `key`; false when it is over the limit. */
-  take(key: string): boolean {
+  /** Counts `n` requests (default one) of `key`; false when it is over the limit. */
+  take(key: string, n = 1): boolean {
     const w = Math.floor(this.now() / 60_000);
     if (w !== this.window) {
       // A new window forgets every count at once, so the map never outgrows one minute of callers.
       this.window = w;
       this.counts = new Map();
     }
-    const n = (this.counts.get(key) ?? 0) + 1;
-    this.counts.set(key, n);
-    return n <= this.perMinute;
+    const count = (this.counts.get(key) ?? 0) + n;
+    this.counts.set(key, count);
+    return count <= this.perMinute;
   }
 }
