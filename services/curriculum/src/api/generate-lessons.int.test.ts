@@ -112,4 +112,33 @@ describe("GenerateLessons over gRPC", () => {
     expect(await admin.generateLessons(fresh)).toMatchObject({ scheduled: 1 });
     expect(await api.app.store.streamVersion(a5)).toBe(before + 1);
   });
+
+  it("refuses a command id another command used, generating nothing", async () => {
+    const { admin } = api;
+    const commandId = randomUUID();
+    await admin.assignTeacher({
+      ...school,
+      commandId,
+      teacherId: a.teachers.rus,
+      subjectId: "MATH",
+      classGroupId: a.classGroups.b5,
+      subgroupId: "",
+    });
+    const a5 = lessonsStreamId(a.classGroups.a5, 2026);
+    const before = await api.app.store.streamVersion(a5);
+    const err = await grpcError(
+      admin.generateLessons({
+        ...school,
+        commandId,
+        fromDate: "2026-09-24",
+        toDate: "2026-09-30",
+        classGroupIds: [a.classGroups.a5],
+      }),
+    );
+    expect([err.code, err.details]).toEqual([
+      status.INVALID_ARGUMENT,
+      "command_id: was already used for a different command",
+    ]);
+    expect(await api.app.store.streamVersion(a5)).toBe(before);
+  });
 });

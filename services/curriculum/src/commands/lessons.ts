@@ -134,7 +134,8 @@ export async function generateLessons(
 type SchoolPlan = Awaited<ReturnType<typeof planSchool>>;
 
 /**
- * A command id already recorded for some class group with another payload is refused before
+ * A command id already recorded for another command, or for some class group with another
+ * payload, is refused before
  * any class group is generated: each class group checks its own record, so the others, run
  * beside the refused one, were generated under the reused id before the refusal came back.
  */
@@ -145,10 +146,12 @@ async function checkCommandIdFree(
   classGroups: readonly string[],
 ) {
   const hash = payloadHash(payload);
-  const stored = await Promise.all(
-    classGroups.map((cg) => deps.store.findCommand(`${commandId}:${cg}`)),
-  );
-  if (stored.some((c) => c !== undefined && c.payloadHash !== hash))
+  const [bare, ...stored] = await Promise.all([
+    deps.store.findCommand(commandId),
+    ...classGroups.map((cg) => deps.store.findCommand(`${commandId}:${cg}`)),
+  ]);
+  // A generation records only `<command_id>:<class group>`: the bare id is another command's.
+  if (bare !== undefined || stored.some((c) => c !== undefined && c.payloadHash !== hash))
     throw invalidInput("command_id", "was already used for a different command");
 }
 
