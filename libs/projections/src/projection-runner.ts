@@ -194,7 +194,16 @@ export class ProjectionRunner {
     };
     const held = await this.lock.acquire(this.stopping.signal, () => this.o.onWaiting?.());
     if (!held) return this;
-    await this.openSessions();
+    try {
+      await this.openSessions();
+    } catch (err) {
+      // Not started: let go of what this start took. The lock's connection kept, every later
+      // runner of the projection (a standby, this service started again) waited for ever,
+      // and the sessions that did open pulled into a queue nobody took from.
+      await this.closeSessions().catch(() => {});
+      await this.lock.release();
+      throw err;
+    }
     this.loop = this.run();
     return this;
   }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { messagingNames } from "@otmetka/messaging";
 import { expect, it } from "vitest";
 import { ProjectionRunner } from "./projection-runner.js";
@@ -77,3 +78,23 @@ it("a runner whose lock connection is cut takes the lock again and applies every
   expect(Number(r.rows[0].n)).toBe(200);
   expect(Number(r.rows[0].g)).toBe(0);
 }, 60_000);
+
+it("a runner that fails to start (its source stream missing) lets go of the lock", async () => {
+  const { env, nc, pool } = bed;
+  const names = messagingNames(`${env.natsPrefix}_nostream`);
+  const opts = { projection: countingProjection("unstarted"), pool, nc, names, maxBatch: 50 };
+  await expect(new ProjectionRunner(opts).start()).rejects.toThrow(/stream not found/);
+  await ensureContextStream(nc, names, "grades");
+  let waiting = false;
+  const runner = new ProjectionRunner({ ...opts, onWaiting: () => (waiting = true) });
+  const started = runner.start().then(() => true);
+  try {
+    // Before, the failed start kept the lock's connection: this runner waited as a standby.
+    expect(await Promise.race([started, sleep(5000).then(() => false)]), "started").toBe(true);
+    expect(waiting).toBe(false);
+    await publishEvents(nc, names, "grades", [testEvent("j-1", 1, "grades.v1.MarkRecorded")]);
+    await eventually("the event applied", () => runner.counters.applied === 1);
+  } finally {
+    await runner.stop();
+  }
+}, 30_000);
