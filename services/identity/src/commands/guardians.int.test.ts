@@ -21,6 +21,7 @@ import {
   unlinkGuardian,
   withdrawPortalConsent,
 } from "./guardians.js";
+import { closeSchool } from "./organisations.js";
 import { erasePerson } from "./people.js";
 
 const t = useIdentity("identity_guardians");
@@ -143,5 +144,19 @@ describe("guardians and portal consent", () => {
       "failed_precondition",
       "school_id",
     );
+  });
+});
+
+describe("a retry of AssignStaffToSchool", () => {
+  it("answers as the first time, also once the school has closed", async () => {
+    const a = await givenSchool(t.deps);
+    const b = await givenSchool(t.deps);
+    const teacher = await person(a.schoolId, STAFF);
+    const input = { commandId: cmd(), personId: teacher, schoolId: b.schoolId };
+    await assignStaffToSchool(t.deps, input);
+    await closeSchool(t.deps, { commandId: cmd(), schoolId: b.schoolId, closedOn: "2026-12-31" });
+    // Before: FAILED_PRECONDITION school_id for the assignment it had made.
+    await assignStaffToSchool(t.deps, input);
+    expect(await getStaffSchools(t.deps, teacher)).toEqual([a.schoolId, b.schoolId]);
   });
 });

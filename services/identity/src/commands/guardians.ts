@@ -10,7 +10,7 @@ import { streamIds } from "../domain/stream-ids.js";
 import { requireCommandId, requireId, requireName } from "../domain/validators.js";
 import type { CallContext, IdentityDeps } from "./deps.js";
 import { indexNameAtSchool } from "./enrollment.js";
-import { loadSchool } from "./organisations.js";
+import { inOpenSchool, loadSchool } from "./organisations.js";
 import { loadPerson } from "./people.js";
 import { decideOnStream, runCommand, runPlan } from "./run-command.js";
 
@@ -124,15 +124,20 @@ export async function assignStaffToSchool(
   ctx: CallContext = {},
 ): Promise<void> {
   const { commandId, personId, schoolId, school } = await staffSchoolCommand(deps, input);
-  if (school.closedOn !== "") throw refused("school_id", `is closed since ${school.closedOn}`);
-  await runCommand(deps.store, {
-    streamId: streamIds.person(personId),
-    decider: personDecider,
-    command: { type: "AssignStaffToSchool", schoolId, municipalityId: school.municipalityId },
+  await runPlan(deps.store, {
     commandId,
     payload: { type: "AssignStaffToSchool", personId, schoolId },
-    result: () => ({}),
-    ...ctx,
+    ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
+    plan: async () => ({
+      appends: await inOpenSchool(deps, schoolId, async () => [
+        await decideOnStream(deps.store, streamIds.person(personId), personDecider, {
+          type: "AssignStaffToSchool",
+          schoolId,
+          municipalityId: school.municipalityId,
+        }),
+      ]),
+      result: {},
+    }),
     // Staff of that school can find their colleague by name too.
     alsoWrite: (client) => indexNameAtSchool(deps, client, personId, schoolId),
   });
