@@ -93,3 +93,26 @@ describe("diary of a person who is not a pupil", () => {
     );
   });
 });
+
+describe("diary of a pupil who moved to another school", () => {
+  let h: GatewayHarness;
+  beforeAll(async () => {
+    h = await startGatewayHarness();
+  });
+  afterAll(() => h?.close());
+
+  it("names its subjects from the school holding the pupil now, not the one that registered them", async () => {
+    // N1 was registered at S2 and is at S1 now: S1's admin reads the diary, and S1's subjects.
+    const admin = await h.token([`SCHOOL_ADMIN@school:${F.s1}`], "a1");
+    const a = await h.query(
+      admin,
+      `{ diary(studentId: "${F.n1}", from: "2026-09-01", to: "2026-09-30") { lessons { subject { name } } marks { subject { name } } averages { subject { name } } } }`,
+    );
+    expect(a.body.errors).toBeUndefined();
+    expect(a.body.data?.diary).toEqual({
+      lessons: [{ subject: { name: "Математика" } }],
+      marks: [{ subject: { name: "Математика" } }],
+      averages: [{ subject: { name: "Математика" } }],
+    });
+  });
+});

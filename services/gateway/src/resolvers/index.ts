@@ -163,7 +163,9 @@ export const resolvers = {
         );
       return {
         studentId,
-        schoolId: person.schoolId,
+        // Subjects are named from the school holding the pupil now (a pupil who moved keeps
+        // the registering school's id; the caller reading the diary may not list its subjects).
+        schoolId: person.currentSchoolIds[0] ?? person.schoolId,
         diary: r.diary,
         claim: ctx.claims.get(info.path) ?? "",
       };

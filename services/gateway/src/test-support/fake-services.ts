@@ -103,6 +103,15 @@ function unary(name: string, f: FakeServices, fn: Handler) {
   };
 }
 
+/** Curriculum's subjects (regional: every school lists them). */
+const SUBJECTS = {
+  subjects: [
+    { subjectId: "math", code: "math", name: "Математика", grading: 0, schoolId: "" },
+    { subjectId: "rus", code: "rus", name: "Русский язык", grading: 0, schoolId: "" },
+    { subjectId: "pe", code: "pe", name: "Физическая культура", grading: 0, schoolId: "" },
+  ],
+};
+
 const homeroomsOfFixture = () =>
   new Map(CLASS_GROUPS.flatMap((c) => (c.homeroom ? [[c.id, c.homeroom] as const] : [])));
 
@@ -376,13 +385,16 @@ export async function startFakeServices(): Promise<FakeServices> {
         )
         .map((t, i) => ({ assignmentId: `a${i}`, subgroupId: "", lastDay: "", ...t })),
     })),
-    listSubjects: u("ListSubjects", () => ({
-      subjects: [
-        { subjectId: "math", code: "math", name: "Математика", grading: 0, schoolId: "" },
-        { subjectId: "rus", code: "rus", name: "Русский язык", grading: 0, schoolId: "" },
-        { subjectId: "pe", code: "pe", name: "Физическая культура", grading: 0, schoolId: "" },
-      ],
-    })),
+    // As curriculum: staff of another school (and no broader grant) may not list a school's subjects.
+    listSubjects: u("ListSubjects", (r: { schoolId: string }, md: Metadata) => {
+      const { grants } = tokenCaller(md);
+      const otherSchoolsStaff =
+        grants.length > 0 &&
+        grants.every((g) => g.scope.kind === "school" && g.scope.id !== r.schoolId);
+      if (otherSchoolsStaff)
+        throw grpcError(status.PERMISSION_DENIED, `school_id: not a school of the caller`);
+      return SUBJECTS;
+    }),
     getWorkProgramme: u("GetWorkProgramme", (r: { schoolId: string }) => {
       if (!schools.some((s) => s.schoolId === r.schoolId))
         throw grpcError(status.NOT_FOUND, "school_id: unknown");
