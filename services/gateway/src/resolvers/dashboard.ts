@@ -246,3 +246,14 @@ export function definitionVersion(d: Dashboard): string {
 }
 
 export const figure = (f: Figure | undefined) => f ?? null;
+
+/**
+ * The headline pupil count and pass rate. Over all subjects they are reporting's all-subjects
+ * figures (domain.md: the pupils, and those with no 2 or н/а in any subject), not the
+ * per-subject formulas over the subjects' results summed, which count pupil-subject results
+ * (9 "pupils" for 7 pupils in two subjects). One subject has only the latter.
+ */
+export const headlineFigures = (d: Dashboard): { pupilCount?: Figure; passRate?: Figure } => ({
+  pupilCount: d.allSubjects?.pupilCount ?? d.performance?.pupilCount,
+  passRate: d.allSubjects?.passRate ?? d.performance?.passRate,
+});

@@ -16,6 +16,7 @@ import {
   type DashboardScopeInput,
   definitionVersion,
   figure,
+  headlineFigures,
   loadDashboard,
   periodQuery,
   queryFor,
@@ -337,10 +338,8 @@ export const resolvers = {
     from: (d: DashboardNode) => d.dashboard.from,
     to: (d: DashboardNode) => d.dashboard.to,
     name: (d: DashboardNode) => d.name ?? null,
-    pupilCount: (d: DashboardNode) =>
-      figure(d.dashboard.performance?.pupilCount ?? d.dashboard.allSubjects?.pupilCount),
-    passRate: (d: DashboardNode) =>
-      figure(d.dashboard.performance?.passRate ?? d.dashboard.allSubjects?.passRate),
+    pupilCount: (d: DashboardNode) => figure(headlineFigures(d.dashboard).pupilCount),
+    passRate: (d: DashboardNode) => figure(headlineFigures(d.dashboard).passRate),
     qualityRate: (d: DashboardNode) =>
       figure(d.dashboard.quality ?? d.dashboard.allSubjects?.qualityRate),
     degreeOfLearning: (d: DashboardNode) => figure(d.dashboard.performance?.degreeOfLearning),
