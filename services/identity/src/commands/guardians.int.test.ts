@@ -160,3 +160,21 @@ describe("a retry of AssignStaffToSchool", () => {
     expect(await getStaffSchools(t.deps, teacher)).toEqual([a.schoolId, b.schoolId]);
   });
 });
+
+describe("portal consent in the name of an erased guardian", () => {
+  it("is refused, changing nothing", async () => {
+    const { schoolId } = await givenSchool(t.deps);
+    const child = await person(schoolId, STUDENT);
+    const mother = await person(schoolId, GUARDIAN);
+    await linkGuardian(t.deps, { commandId: cmd(), studentId: child, guardianId: mother });
+    await erasePerson(t.deps, { commandId: cmd(), personId: mother });
+    // Before: recorded, as consent given by a person who no longer exists for the system.
+    const err = await expectRefused(
+      t.deps,
+      () => grantPortalConsent(t.deps, { commandId: cmd(), studentId: child, guardianId: mother }),
+      "failed_precondition",
+      "guardian_id",
+    );
+    expect(err.message).toBe("guardian_id: is erased");
+  });
+});

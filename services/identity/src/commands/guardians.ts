@@ -44,6 +44,8 @@ async function guardianCommand(
   ) {
     throw refused("guardian_id", "is not a guardian");
   }
+  // An erased person gives no consent; unlinking and withdrawing stay open (they only narrow).
+  if (type === "GrantPortalConsent" && guardian.erased) throw refused("guardian_id", "is erased");
   await runCommand(deps.store, {
     streamId: streamIds.person(studentId),
     decider: personDecider,
