@@ -1,5 +1,7 @@
 import { loadAggregate, type StreamAppend } from "@otmetka/eventstore";
 import { civilDateIn, quoteInput } from "@otmetka/service-kit";
+import type pg from "pg";
+import { writeClaims } from "../db/lesson-claims.js";
 import {
   type CalendarCommand,
   type CalendarState,
@@ -7,8 +9,11 @@ import {
   calendarStreamId,
 } from "../domain/calendar.js";
 import { invalidInput } from "../domain/errors.js";
-import type { TimetableSlotAdded } from "../domain/events.js";
-import { foldLessons, lessonsStreamId } from "../domain/lessons.js";
+import type { NonSchoolDaysDeclared, TimetableSlotAdded } from "../domain/events.js";
+import { claimChanges } from "../domain/lesson-claims.js";
+import { timetabledClassGroups } from "../domain/lesson-plan.js";
+import { foldLessons, type LessonsState, lessonsStreamId } from "../domain/lessons.js";
+import { lessonsOnDaysOff } from "../domain/non-school-days.js";
 import { studyPlanDecider, studyPlanStreamId } from "../domain/study-plan.js";
 import { foldTimetable, timetableStreamId } from "../domain/timetable.js";
 import type { GradeLesson } from "../domain/week-length.js";
@@ -74,6 +79,8 @@ export async function runCalendarCommand(
   if (command.kind === "DefineAcademicYear")
     await checkMunicipality(deps, schoolId, command.municipalityId);
   const normalized = { ...command, schoolId, startYear };
+  if (normalized.kind === "DeclareNonSchoolDays")
+    return declareNonSchoolDays(deps, commandId, normalized, ctx);
   return runCommand(deps.store, {
     streamId: calendarStreamId(schoolId, startYear),
     decider: calendarDecider,
@@ -156,6 +163,82 @@ export async function setGradeWeekLength(
 }
 
 /**
+ * Declares non-school days. Lessons already on them are decided with the calendar
+ * (lessonsOnDaysOff): plain generated ones still scheduled are unscheduled in the same
+ * transaction (their claims freed), moved or conducted ones refuse the declaration. Every
+ * class group with slots has its lesson stream read and appended at the version read, the
+ * timetable too, so a generation, move or conduct committed meanwhile makes it decide again;
+ * they expect the calendar at theirs, so one committed after it decides again on the new days.
+ */
+async function declareNonSchoolDays(
+  deps: CurriculumDeps,
+  commandId: string,
+  command: Extract<CalendarRequest, { kind: "DeclareNonSchoolDays" }>,
+  ctx: CallContext,
+) {
+  checkCommandId(commandId);
+  const calendarId = calendarStreamId(command.schoolId, command.startYear);
+  const timetableId = timetableStreamId(command.schoolId, command.startYear);
+  return runStreamsCommand(deps.store, {
+    commandId,
+    payload: command,
+    what: `${calendarId}, its timetable or lessons`,
+    metadata: ctx.metadata,
+    async decide() {
+      const [calendar, timetable] = await Promise.all([
+        loadAggregate(deps.store, calendarId, calendarDecider),
+        deps.store.readStream(timetableId),
+      ]);
+      // Input and calendar first: a bad declaration is refused before any lesson is read.
+      const events = calendarDecider.decide(command, calendar.state);
+      const days = events[0]?.data as NonSchoolDaysDeclared;
+      const groups = timetabledClassGroups(foldTimetable(timetable));
+      const read = await readLessonStreams(deps, command.startYear, groups.keys());
+      const off = lessonsOnDaysOff(new Map(read.map((r) => [r.classGroupId, r.state])), days);
+      const changes = read.flatMap(
+        (r) => claimChanges(r.state, off.get(r.classGroupId) ?? []) ?? [],
+      );
+      return {
+        result: {},
+        appends: [
+          { streamId: calendarId, expected: calendar.version, events },
+          { streamId: timetableId, expected: timetable.at(-1)?.version ?? 0, events: [] },
+          ...read.map((r) => ({ ...r.append, events: off.get(r.classGroupId) ?? [] })),
+        ],
+        ...(changes.length > 0
+          ? {
+              alsoWrite: (client: pg.PoolClient) =>
+                writeClaims(client, {
+                  removed: changes.flatMap((c) => c.removed),
+                  rows: changes.flatMap((c) => c.rows),
+                }),
+            }
+          : {}),
+      };
+    },
+  });
+}
+
+/**
+ * Some class groups' lessons, each stream with the version read as an append expecting it
+ * (no events): a decision on them is made again when one changed.
+ */
+async function readLessonStreams(
+  deps: CurriculumDeps,
+  startYear: number,
+  classGroupIds: Iterable<string>,
+): Promise<{ classGroupId: string; state: LessonsState; append: StreamAppend }[]> {
+  return Promise.all(
+    [...classGroupIds].map(async (classGroupId) => {
+      const streamId = lessonsStreamId(classGroupId, startYear);
+      const events = await deps.store.readStream(streamId);
+      const append = { streamId, expected: events.at(-1)?.version ?? 0, events: [] };
+      return { classGroupId, state: foldLessons(events), append };
+    }),
+  );
+}
+
+/**
  * The lessons of the class groups the timetable gives slots of these grade levels (a class
  * group has lessons only from its slots; a move keeps it in its stream), and each stream at the
  * version read, expected with no events.
@@ -169,23 +252,19 @@ async function gradeLessons(
   const gradeOf = new Map<string, number>();
   for (const s of slots)
     if (gradeLevels.includes(s.gradeLevel)) gradeOf.set(s.classGroupId, s.gradeLevel);
-  const read = await Promise.all(
-    [...gradeOf].map(async ([classGroupId, gradeLevel]) => {
-      const streamId = lessonsStreamId(classGroupId, startYear);
-      const events = await deps.store.readStream(streamId);
-      const lessons = [...foldLessons(events).lessons.values()].map(
-        (l): GradeLesson => ({
-          lessonId: l.lessonId,
-          classGroupId,
-          gradeLevel,
-          date: l.date,
-          status: l.status,
-        }),
-      );
-      return { lessons, append: { streamId, expected: events.at(-1)?.version ?? 0, events: [] } };
-    }),
+  const read = await readLessonStreams(deps, startYear, gradeOf.keys());
+  const lessons = read.flatMap(({ classGroupId, state }) =>
+    [...state.lessons.values()].map(
+      (l): GradeLesson => ({
+        lessonId: l.lessonId,
+        classGroupId,
+        gradeLevel: gradeOf.get(classGroupId) as number,
+        date: l.date,
+        status: l.status,
+      }),
+    ),
   );
-  return { lessons: read.flatMap((r) => r.lessons), appends: read.map((r) => r.append) };
+  return { lessons, appends: read.map((r) => r.append) };
 }
 
 export async function loadCalendar(

@@ -379,38 +379,54 @@ export interface ConductInput extends LessonRef {
   conductedBy: string;
 }
 
+/**
+ * Records a lesson as conducted. The append expects the calendar at the version read, as a
+ * move does: a day declared non-school meanwhile (DeclareNonSchoolDays, which expects the
+ * lesson streams) makes it decide again and refuse the lesson on that day.
+ */
 export async function conductLesson(
   deps: CurriculumDeps,
   commandId: string,
   input: ConductInput,
   ctx: CallContext = {},
 ) {
-  const { year } = await calendarOf(deps, input.schoolId, input.startYear);
-  const today = schoolToday(deps, year);
-  const lessons = (
-    await loadAggregate(
-      deps.store,
-      lessonsStreamId(input.classGroupId, input.startYear),
-      lessonsDecider,
-    )
-  ).state;
-  const lesson = lessons.lessons.get(input.lessonId);
-  const conductedBy = input.conductedBy || (lesson?.teacherId ?? "");
-  const command: LessonsCommand = {
-    kind: "ConductLesson",
-    lessonId: input.lessonId,
-    topic: input.topic,
-    workProgrammeItemId: input.workProgrammeItemId,
-    homework: input.homework,
-    homeworkDue: input.homeworkDue,
-    conductedBy,
-    conductedByIsStaff: await deps.facts.isStaff(checkSchoolId(input.schoolId), conductedBy),
-    ...(lesson && input.workProgrammeItemId !== ""
-      ? { programmeItemIds: await programmeItemIds(deps, input, lesson.subjectId) }
-      : {}),
-    today,
-  };
-  return runOnLesson(deps, commandId, input, command, { ConductLesson: input }, ctx);
+  checkCommandId(commandId);
+  if (input.classGroupId === "") throw invalidInput("class_group_id", "is required");
+  const streamId = lessonsStreamId(input.classGroupId, checkStartYear(input.startYear));
+  return runStreamsCommand(deps.store, {
+    commandId,
+    payload: { ConductLesson: input },
+    what: `${streamId} or the calendar`,
+    metadata: ctx.metadata,
+    async decide() {
+      const reads = new StreamReads(deps, input.startYear);
+      const { state: calendar, year } = await reads.calendar(input.schoolId);
+      const lessons = await reads.lessons(input.classGroupId);
+      const lesson = lessons.lessons.get(input.lessonId);
+      const conductedBy = input.conductedBy || (lesson?.teacherId ?? "");
+      const command: LessonsCommand = {
+        kind: "ConductLesson",
+        lessonId: input.lessonId,
+        topic: input.topic,
+        workProgrammeItemId: input.workProgrammeItemId,
+        homework: input.homework,
+        homeworkDue: input.homeworkDue,
+        conductedBy,
+        conductedByIsStaff: await deps.facts.isStaff(checkSchoolId(input.schoolId), conductedBy),
+        ...(lesson && input.workProgrammeItemId !== ""
+          ? { programmeItemIds: await programmeItemIds(deps, input, lesson.subjectId) }
+          : {}),
+        today: schoolToday(deps, year),
+        nonSchoolDays: calendar.nonSchoolDays,
+      };
+      const events = lessonsDecider.decide(command, lessons);
+      return {
+        result: {},
+        appends: reads.appends(streamId, events),
+        alsoWrite: claimsWriter(lessons, events),
+      };
+    },
+  });
 }
 
 /** The item ids of the work programme in force for a class group's grade and a subject. */

@@ -16,6 +16,7 @@ import {
 import { eventually, type InProcess, startInProcess } from "../test-support/in-process.js";
 import { refusal } from "../test-support/refusal.js";
 import { addFivePointSubjects, calendarCommands, HALF_YEARS } from "../test-support/school-year.js";
+import { stallReads } from "../test-support/stall-reads.js";
 import { loadCalendar, setGradeWeekLength } from "./calendar.js";
 import { cancelLesson, classGroupLessons, generateLessons, moveLesson } from "./lessons.js";
 import { getStudyPlan, setStudyPlanHours } from "./study-plans.js";
@@ -276,7 +277,7 @@ describe("five days against a generation planned before", () => {
     // generation. (raceBehindLocks commits in the order the calls read; here the generation
     // reads first and appends last, and both commands lock 4А's stream too.)
     const { slotId } = (await slot(4, 6, 4, "2026-10-01")).result;
-    const stalled = stallReads(lessonsStreamId(group(4), 2026));
+    const stalled = stallReads(app, lessonsStreamId(group(4), 2026));
     const generation = generateLessons(stalled.deps, randomUUID(), {
       ...october,
       classGroupIds: [group(4)],
@@ -293,7 +294,7 @@ describe("five days against a generation planned before", () => {
     // Only the calendar changes here: its version is all that tells the generation.
     await slot(4, 2, 3, "2026-11-01");
     const november = { ...scope, from: "2026-11-01", to: "2026-11-30", classGroupIds: [group(4)] };
-    const stalled = stallReads(lessonsStreamId(group(4), 2026));
+    const stalled = stallReads(app, lessonsStreamId(group(4), 2026));
     const generation = generateLessons(stalled.deps, randomUUID(), november);
     await stalled.reached;
     await calendarCommands(app.deps)({
@@ -328,33 +329,3 @@ describe("five days against a generation planned before", () => {
     expect(lessons).toEqual([]);
   });
 });
-
-/**
- * The in-process deps with reads of one stream held until released: a generation stalls
- * after its plan (calendar, timetable), before it reads that class group's lessons.
- */
-function stallReads(streamId: string) {
-  let release = () => {};
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let reachedGate = () => {};
-  const reached = new Promise<void>((resolve) => {
-    reachedGate = resolve;
-  });
-  const store = new Proxy(app.store, {
-    get(target, key) {
-      if (key === "readStream")
-        return async (...args: Parameters<typeof target.readStream>) => {
-          if (args[0] === streamId) {
-            reachedGate();
-            await gate;
-          }
-          return target.readStream(...args);
-        };
-      const value = Reflect.get(target, key, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  return { deps: { ...app.deps, store }, reached, release };
-}

@@ -375,6 +375,12 @@ function declareDays(
   });
 }
 
+/** The declaration that makes `date` a non-school day, if any. */
+export const nonSchoolDayOn = (
+  days: readonly NonSchoolDaysDeclared[],
+  date: CivilDate,
+): NonSchoolDaysDeclared | undefined => days.find((d) => d.firstDay <= date && date <= d.lastDay);
+
 export interface SchoolDay {
   date: CivilDate;
   term: number;
@@ -397,7 +403,7 @@ export function schoolDays(state: CalendarState, gradeLevel: number): SchoolDay[
   for (const term of system.terms) {
     for (const date of eachDay(term.firstDay, term.lastDay)) {
       if (isoWeekday(date) > week) continue;
-      if (state.nonSchoolDays.some((d) => d.firstDay <= date && date <= d.lastDay)) continue;
+      if (nonSchoolDayOn(state.nonSchoolDays, date)) continue;
       days.push({ date, term: term.number });
     }
   }

@@ -156,6 +156,7 @@ it("decided payloads are the proto3 JSON of their proto messages", () => {
       conductedBy: "t1",
       conductedByIsStaff: true,
       today: "2026-09-05",
+      nonSchoolDays: [],
     },
     { kind: "CancelLesson", lessonId: lessonIdOf("s1", "2026-09-12"), reason: "Карантин" },
     {

@@ -1,12 +1,14 @@
 import { hash } from "node:crypto";
 import type { Decider, NewEvent, RecordedEvent } from "@otmetka/eventstore";
 import { type CivilDate, civilDate } from "@otmetka/service-kit";
+import { nonSchoolDayOn } from "./calendar.js";
 import { invalidInput, notFound, refused } from "./errors.js";
 import {
   eventName,
   type LessonFacts,
   type LessonMoved,
   type LessonScheduled,
+  type NonSchoolDaysDeclared,
   newEvent,
 } from "./events.js";
 import {
@@ -106,6 +108,8 @@ export type LessonsCommand =
       programmeItemIds?: ReadonlySet<string>;
       /** Today in the school's zone: a lesson in the future cannot be conducted. */
       today: CivilDate;
+      /** The calendar's declared non-school days: a lesson on one did not take place. */
+      nonSchoolDays: readonly NonSchoolDaysDeclared[];
     }
   | { kind: "CancelLesson"; lessonId: string; reason: string }
   | {
@@ -263,6 +267,10 @@ export const teacherChanged = (
     newTeacherId,
   });
 
+/** A scheduled lesson taken off the class group's schedule (never conducted, so nothing lost). */
+export const unscheduled = (l: Lesson, reason: string): NewEvent =>
+  newEvent("LessonUnscheduled", { ...factsOf(l), reason });
+
 /** Two lessons of one class group clash in a period unless they are different subgroups. */
 const clashes = (a: { subgroupId: string }, b: { subgroupId: string }) =>
   a.subgroupId === "" || b.subgroupId === "" || a.subgroupId === b.subgroupId;
@@ -354,10 +362,7 @@ export function planGeneration(
       }),
     );
   }
-  for (const l of dropped)
-    events.push(
-      newEvent("LessonUnscheduled", { ...factsOf(l), reason: "no longer in the timetable" }),
-    );
+  for (const l of dropped) events.push(unscheduled(l, "no longer in the timetable"));
   return { events, skipped };
 }
 
@@ -398,6 +403,12 @@ function conduct(c: Extract<LessonsCommand, { kind: "ConductLesson" }>, state: L
     throw refused("lesson_id", `lesson ${c.lessonId} is already conducted`);
   if (l.date > c.today)
     throw refused("lesson_id", `lesson ${c.lessonId} is on ${l.date}, after today ${c.today}`);
+  const off = nonSchoolDayOn(c.nonSchoolDays, l.date);
+  if (off)
+    throw refused(
+      "lesson_id",
+      `lesson ${c.lessonId} is on ${l.date}, a non-school day ("${off.name}", ${off.firstDay} - ${off.lastDay})`,
+    );
   const topic = checkText("topic", c.topic, { max: TEXT_LIMITS.topic });
   const conductedBy = c.conductedBy || l.teacherId;
   if (!c.conductedByIsStaff)

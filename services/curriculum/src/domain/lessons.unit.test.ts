@@ -140,6 +140,7 @@ const conductCommand = (lessonId: string, today: string): LessonsCommand => ({
   conductedBy: "",
   conductedByIsStaff: true,
   today,
+  nonSchoolDays: [],
 });
 
 function refusal(state: LessonsState, c: LessonsCommand): DomainError {
@@ -394,6 +395,7 @@ describe("conduct, cancel, move", () => {
     conductedBy: "",
     conductedByIsStaff: true,
     today: "2026-09-07",
+    nonSchoolDays: [],
     ...over,
   });
   type MoveCommand = Extract<LessonsCommand, { kind: "MoveLesson" }>;
@@ -434,6 +436,22 @@ describe("conduct, cancel, move", () => {
     expect(refusal(state, conduct({ conductedBy: "x", conductedByIsStaff: false })).field).toBe(
       "conducted_by",
     );
+  });
+  it("refuses a lesson on a day declared non-school after it was scheduled", () => {
+    const autumn = {
+      schoolId: "s",
+      municipalityId: "m",
+      academicYear: { startYear: 2026 },
+      firstDay: "2026-09-07",
+      lastDay: "2026-09-08",
+      kind: "NON_SCHOOL_DAY_KIND_DAY_OFF" as const,
+      name: "Выходной",
+    };
+    const err = refusal(state, conduct({ nonSchoolDays: [autumn] }));
+    expect([err.kind, err.message]).toEqual([
+      "failed_precondition",
+      `lesson_id: lesson ${id} is on 2026-09-07, a non-school day ("Выходной", 2026-09-07 - 2026-09-08)`,
+    ]);
   });
   it("takes a work-programme item only from the approved programme in force", () => {
     const items = new Set(["v2.1", "v2.2"]);
