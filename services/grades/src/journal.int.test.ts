@@ -654,18 +654,25 @@ describe("corrections, history, term marks and closing", () => {
       ["term"],
       "term: [term_not_begun] term 2 begins on 2026-11-01, after today (2026-09-15) in the school's zone",
     ]);
-    const school = await h.client.closeTerm(
-      {
-        commandId: randomUUID(),
-        schoolId: g.schoolId,
-        academicYear: { startYear: 2026 },
-        term: 2,
-        reason: "итоги",
-      },
-      gAdmin,
+    // School-wide, where no journal has begun it, the same slip is refused, not answered OK
+    // with every journal unchanged.
+    const schoolErr = await grpcError(
+      h.client.closeTerm(
+        {
+          commandId: randomUUID(),
+          schoolId: g.schoolId,
+          academicYear: { startYear: 2026 },
+          term: 2,
+          reason: "итоги",
+        },
+        gAdmin,
+      ),
     );
-    expect(school).toMatchObject({ journals: 0, unchanged: expect.any(Number) });
-    expect(school.unchanged).toBeGreaterThan(0);
+    expect([schoolErr.code, schoolErr.metadata.get("field"), schoolErr.details]).toEqual([
+      status.FAILED_PRECONDITION,
+      ["term"],
+      "term: [term_not_begun] term 2 begins on 2026-11-01, after today (2026-09-15) in the school's zone",
+    ]);
     expect(await h.store.streamVersion(`journal-${g.classGroupId}-${g.subjects.math}-2026`)).toBe(
       0,
     );
@@ -726,8 +733,8 @@ describe("corrections, history, term marks and closing", () => {
       status.FAILED_PRECONDITION,
       "term: [no_such_term] this journal's term system has terms 1, 2, 3 (0: the year), not 4",
     ]);
-    // Nor is a term it does not have closed, in the journal or school-wide (each journal of
-    // trimesters is unchanged).
+    // Nor is a term it does not have closed, in the journal or school-wide (where no journal
+    // has it: the school's only grade level has trimesters).
     expect(
       await ruleOf(
         h.client.closeTerm(
@@ -736,18 +743,20 @@ describe("corrections, history, term marks and closing", () => {
         ),
       ),
     ).toEqual({ code: status.FAILED_PRECONDITION, rule: "no_such_term" });
-    const school = await h.client.closeTerm(
-      {
-        commandId: randomUUID(),
-        schoolId: g.schoolId,
-        academicYear: { startYear: 2026 },
-        term: 4,
-        reason: "итоги",
-      },
-      gAdmin,
-    );
-    expect(school).toMatchObject({ journals: 0, unchanged: expect.any(Number) });
-    expect(school.unchanged).toBeGreaterThan(0);
+    expect(
+      await ruleOf(
+        h.client.closeTerm(
+          {
+            commandId: randomUUID(),
+            schoolId: g.schoolId,
+            academicYear: { startYear: 2026 },
+            term: 4,
+            reason: "итоги",
+          },
+          gAdmin,
+        ),
+      ),
+    ).toEqual({ code: status.FAILED_PRECONDITION, rule: "no_such_term" });
     expect(await h.store.streamVersion(stream)).toBe(0);
     expect((await set(3)).corrected).toBe(false);
     expect((await set(0)).corrected).toBe(false);

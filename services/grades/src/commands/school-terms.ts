@@ -9,7 +9,8 @@ import { journalStreamId } from "./journal-context.js";
 /**
  * Closes (or reopens) a term in every journal of a school and year: one journal per teaching
  * assignment the replica knows. Each journal is its own command (`<commandId>:<journal>`), so a
- * retry finishes what a failed run left; a journal already in that state counts as unchanged.
+ * retry finishes what a failed run left; a journal already in that state counts as unchanged,
+ * as does one without the term or that has not begun it, unless no journal could take it.
  * A journal whose first assignment arrives later is not covered.
  */
 export async function closeOrReopenSchoolTerm(
@@ -45,6 +46,12 @@ export async function closeOrReopenSchoolTerm(
   let journals = 0;
   let unchanged = 0;
   let replayed = rows.length > 0;
+  // The first journal that does not have the term, or has not begun it, and whether any
+  // journal is already in the state asked for: if none is and none changed, no journal of
+  // the school could take the term, so it is a slip of its number and is refused as the
+  // journal refuses it (answering OK with every journal unchanged hid the slip).
+  let cannotTake: DomainError | undefined;
+  let alreadyThere = false;
   for (const r of rows) {
     const key = {
       classGroupId: r.class_group_id,
@@ -71,10 +78,12 @@ export async function closeOrReopenSchoolTerm(
       // Already closed (or already open), or a journal whose grade level has no such term
       // (term 4 with trimesters) or has not begun it (its term dates differ): the school-wide
       // state holds for this journal.
-      if (
+      const rule =
         err instanceof DomainError &&
-        /\[(term_closed|term_not_closed|no_such_term|term_not_begun)\]/.test(err.message)
-      ) {
+        /\[(term_closed|term_not_closed|no_such_term|term_not_begun)\]/.exec(err.message)?.[1];
+      if (rule) {
+        if (rule === "term_closed" || rule === "term_not_closed") alreadyThere = true;
+        else cannotTake ??= err as DomainError;
         replayed = false;
         unchanged++;
         continue;
@@ -82,5 +91,6 @@ export async function closeOrReopenSchoolTerm(
       throw err;
     }
   }
+  if (journals === 0 && !alreadyThere && cannotTake) throw cannotTake;
   return { replayed, journals, unchanged };
 }
