@@ -6,6 +6,7 @@ import { useTestEnvironment, waitFor } from "@otmetka/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ERASURE_LOCK_CLASS, holdErasureFence } from "./feed/erasure-fence.js";
 import { portalFeedProjection } from "./feed/projection.js";
+import { FeedPublisher } from "./feed/publisher.js";
 import { provisionSubscriberConsumer } from "./subscribers/consumers.js";
 import {
   consent,
@@ -653,5 +654,57 @@ describe("an enrollment recorded ahead of its date", () => {
       "SELECT school_id, pending FROM proj_portal_feed.pupils WHERE person_id = 'p30'",
     );
     expect(row.rows[0]).toEqual({ school_id: "s-3", pending: [] });
+  });
+
+  it("keeps its day after a rebuild that left no entry for it, once the publisher starts again", async () => {
+    await publishedPupil("p31", "EPGU-31");
+    const effectiveDate = addDays(civilDateIn(new Date(), "Asia/Yekaterinburg"), 30);
+    await h.emit("identity", "StudentTransferred", "person-p31", {
+      personId: "p31",
+      fromClassGroupId: "cg-5a",
+      fromSchoolId: "s-1",
+      fromMunicipalityId: "m-1",
+      toClassGroupId: "cg-5v",
+      schoolId: "s-3",
+      municipalityId: "m-1",
+      academicYear: { startYear: 2026 },
+      gradeLevel: 5,
+      effectiveDate,
+    });
+    await settle(h);
+    // What the upgrade to version 3 leaves: the read model rebuilt with the placement pending
+    // (a rebuild writes no dirty entries) and no entry for its day (version 2 had applied it).
+    await h.pool.query("DELETE FROM portal.dirty WHERE kind = 'pupil' AND key = 'p31'");
+    await rebuildProjection({
+      projection: portalFeedProjection({ openPortalId: openTestPortalId, debounceMs: 20 }),
+      pool: h.pool,
+      nc: h.nc,
+      names: messagingNames(h.prefix),
+    });
+    const entry = async () =>
+      (
+        await h.pool.query<{ days: number }>(
+          `SELECT extract(epoch FROM due_at - now()) / 86400 AS days FROM portal.dirty
+            WHERE kind = 'pupil' AND key = 'p31'`,
+        )
+      ).rows[0];
+    expect(await entry()).toBeUndefined();
+    await h.publisher.stop();
+    const restarted = new FeedPublisher({
+      pool: h.pool,
+      js: h.js,
+      jsm: h.jsm,
+      names: h.names,
+      pollMs: 10,
+    }).start();
+    try {
+      await waitFor("the publisher to take over", () => restarted.counters.activations === 1);
+      // Due at the start of that day in the region (UTC+5): between 29 and 30 days from now.
+      const days = Number((await entry())?.days);
+      expect(days).toBeGreaterThan(29);
+      expect(days).toBeLessThanOrEqual(30);
+    } finally {
+      await restarted.stop();
+    }
   });
 });

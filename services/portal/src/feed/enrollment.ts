@@ -41,3 +41,23 @@ export function msUntilDay(day: string, now = new Date()): number {
     local.getTime() - new Date(now.toLocaleString("en-US", { timeZone: "UTC" })).getTime();
   return Math.max(0, Date.UTC(y, m - 1, d) - offsetMs - now.getTime());
 }
+
+/**
+ * A dirty entry due at the start of the first pending day of every pupil holding a placement
+ * recorded ahead, where the pupil has none: a rebuild writes no dirty entries (rebuild mode
+ * drops them), so a read model rebuilt at start (the upgrade to version 3 among them) kept its
+ * pending placements until the pupil's next change. One scan of the pupils, at activation.
+ */
+export async function armPendingDays(
+  query: (text: string, params?: unknown[]) => Promise<unknown>,
+  schema: string,
+): Promise<void> {
+  await query(
+    `INSERT INTO portal.dirty (kind, key, due_at)
+     SELECT 'pupil', person_id,
+            greatest(now(), ((pending->0->>'from')::date::timestamp AT TIME ZONE $1))
+       FROM "${schema}".pupils WHERE pending <> '[]'::jsonb AND NOT erased
+     ON CONFLICT (kind, key) DO NOTHING`,
+    [REGION_ZONE],
+  );
+}

@@ -11,7 +11,13 @@ import {
   type PortalEventType,
 } from "../contract/types.js";
 import type { PortalNames } from "../stream.js";
-import { duePlacement, msUntilDay, type Placement, regionToday } from "./enrollment.js";
+import {
+  armPendingDays,
+  duePlacement,
+  msUntilDay,
+  type Placement,
+  regionToday,
+} from "./enrollment.js";
 import { enqueue, enqueueMany, lastPupilSnapshots, pupilSubjectKey } from "./outbox.js";
 import type { PerformanceSource } from "./performance-source.js";
 import { FEED_PROJECTION } from "./projection.js";
@@ -159,6 +165,10 @@ export class FeedPublisher {
       this.lockLost = false;
       try {
         await this.resume();
+        await armPendingDays(
+          (text, params) => this.o.pool.query(text, params),
+          liveSchema({ name: FEED_PROJECTION }),
+        );
         this.counters.activations++;
         await Promise.all([
           this.loop("debounce", () => this.debounceOnce()),
