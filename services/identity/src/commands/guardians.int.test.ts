@@ -1,5 +1,7 @@
+import { DomainError } from "@otmetka/service-kit";
 import { describe, expect, it } from "vitest";
 import { PersonKind } from "../domain/person.js";
+import { streamIds } from "../domain/stream-ids.js";
 import {
   getGuardianChildren,
   getPeople,
@@ -11,7 +13,9 @@ import {
   expectRefused,
   givenPerson,
   givenSchool,
+  locksBefore,
   useIdentity,
+  whileBlockedOnStream,
 } from "../test-support/in-process.js";
 import {
   assignPortalId,
@@ -176,5 +180,33 @@ describe("portal consent in the name of an erased guardian", () => {
       "guardian_id",
     );
     expect(err.message).toBe("guardian_id: is erased");
+  });
+});
+
+describe("a link racing the guardian's erasure", () => {
+  it("is refused when the guardian was erased after the link read them", async () => {
+    const { schoolId } = await givenSchool(t.deps);
+    const child = await person(schoolId, STUDENT);
+    // A guardian whose stream the store locks after the child's: the link waits for the child's
+    // lock (held by the test) holding neither, so the erasure commits meanwhile.
+    let mother = "";
+    for (let i = 0; i < 40 && mother === ""; i++) {
+      const id = await person(schoolId, GUARDIAN);
+      if (await locksBefore(t.deps, streamIds.person(child), streamIds.person(id))) mother = id;
+    }
+    const [linked, erased] = await whileBlockedOnStream(
+      t.deps,
+      streamIds.person(child),
+      () => linkGuardian(t.deps, { commandId: cmd(), studentId: child, guardianId: mother }),
+      () => erasePerson(t.deps, { commandId: cmd(), personId: mother }),
+    );
+    expect(erased).toBeUndefined();
+    // Before: the erased person was linked to the child as their guardian.
+    expect(linked).toBeInstanceOf(DomainError);
+    expect({ kind: (linked as DomainError).kind, field: (linked as DomainError).field }).toEqual({
+      kind: "failed_precondition",
+      field: "guardian_id",
+    });
+    expect(await getGuardianChildren(t.deps, mother)).toEqual([]);
   });
 });

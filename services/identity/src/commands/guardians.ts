@@ -12,7 +12,7 @@ import type { CallContext, IdentityDeps } from "./deps.js";
 import { indexNameAtSchool } from "./enrollment.js";
 import { inOpenSchool, loadSchool } from "./organisations.js";
 import { loadPerson } from "./people.js";
-import { decideOnStream, runCommand, runPlan } from "./run-command.js";
+import { decideOnStream, readStream, runCommand, runPlan } from "./run-command.js";
 
 type GuardianCommandType =
   | "LinkGuardian"
@@ -37,23 +37,34 @@ async function guardianCommand(
   const studentId = requireId("student_id", input.studentId);
   const guardianId = requireId("guardian_id", input.guardianId);
   await loadPerson(deps, "student_id", studentId);
-  const guardian = await loadPerson(deps, "guardian_id", guardianId);
-  if (
-    type === "LinkGuardian" &&
-    (guardian.kind !== PersonKind.PERSON_KIND_GUARDIAN || guardian.erased)
-  ) {
-    throw refused("guardian_id", "is not a guardian");
-  }
-  // An erased person gives no consent; unlinking and withdrawing stay open (they only narrow).
-  if (type === "GrantPortalConsent" && guardian.erased) throw refused("guardian_id", "is erased");
-  await runCommand(deps.store, {
-    streamId: streamIds.person(studentId),
-    decider: personDecider,
-    command: { type, guardianId },
+  await loadPerson(deps, "guardian_id", guardianId);
+  // Linking and consent need a guardian who is not erased: their stream is read in the plan and
+  // checked in the append, so an erasure committed meanwhile makes the command plan again and
+  // refuse (and a retry is answered first). Unlinking and withdrawing only narrow.
+  const needsGuardian = type === "LinkGuardian" || type === "GrantPortalConsent";
+  await runPlan(deps.store, {
     commandId,
     payload: { type, studentId, guardianId },
-    result: () => ({}),
-    ...ctx,
+    ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
+    plan: async () => {
+      const reads: StreamAppend[] = [];
+      if (needsGuardian) {
+        const guardian = await readStream(deps.store, streamIds.person(guardianId), personDecider);
+        if (type === "LinkGuardian" && guardian.state.kind !== PersonKind.PERSON_KIND_GUARDIAN)
+          throw refused("guardian_id", "is not a guardian");
+        if (guardian.state.erased)
+          throw refused("guardian_id", type === "LinkGuardian" ? "is not a guardian" : "is erased");
+        reads.push(guardian.read);
+      }
+      const appends = [
+        await decideOnStream(deps.store, streamIds.person(studentId), personDecider, {
+          type,
+          guardianId,
+        }),
+        ...reads,
+      ];
+      return { appends, result: {} };
+    },
   });
 }
 
