@@ -44,6 +44,8 @@ interface Held {
   revision: number;
   /** When the last renewal that succeeded was sent: the server's expiry is at least TTL later. */
   renewedAt: number;
+  /** The renewal in flight, if any: a give-back waits for it before using `revision`. */
+  renewal?: Promise<void>;
 }
 
 const NAME = /^[A-Za-z0-9_-]+$/;
@@ -126,9 +128,10 @@ export class EventConsumer {
     await this.watchParking();
     this.loop = this.coordinate();
     // Apart from the coordination loop, whose round may wait for KV answers for as long as a
-    // request's timeout (5 s): a lease must be given up within its TTL whatever that loop does.
+    // request's timeout (5 s): leases are renewed, and given up within their TTL, whatever
+    // that loop does (its member put, key listing and take-overs do not delay a renewal).
     this.watchdog = setInterval(
-      () => this.dropUnrenewed(),
+      () => this.tendLeases(),
       Math.max(50, Math.floor(this.ttl / 10)),
     ).unref();
     return this;
@@ -137,8 +140,8 @@ export class EventConsumer {
   /** Stops pulling, lets handlers in progress finish, gives the partitions back. */
   async stop(): Promise<void> {
     this.stopping.abort();
+    await this.loop; // leases renewed meanwhile: a round may wait for KV answers up to 5 s
     clearInterval(this.watchdog);
-    await this.loop;
     for (const p of [...this.held.keys()]) this.giveBack(p);
     await Promise.all(this.retiring.values());
     this.watchStop?.();
@@ -185,16 +188,46 @@ export class EventConsumer {
       } catch (err) {
         this.o.onError?.(err, "coordination");
       }
-      this.dropUnrenewed();
       await sleep(tick, undefined, { signal: this.stopping.signal }).catch(() => {});
     }
   }
 
-  /** Without renewals a lease runs out: stop before another instance may take over. */
-  private dropUnrenewed() {
+  /**
+   * Renews each held lease TTL/3 after its last renewal was sent, and stops a partition whose
+   * lease could not be renewed for 0.8 × TTL: without renewals it runs out, and another
+   * instance may take over.
+   */
+  private tendLeases() {
     for (const [p, h] of this.held) {
-      if (this.expiring(h.renewedAt)) this.drop(p);
+      if (!h.renewal && Date.now() - h.renewedAt >= this.ttl / 3) this.renew(p, h);
     }
+    // After the answers already received (setImmediate runs after pending I/O, a timer
+    // before it): an event loop held up by CPU work must not count a renewal it has
+    // been answered as missing, and drop a lease that is safe.
+    setImmediate(() => {
+      for (const [p, h] of this.held) {
+        if (this.expiring(h.renewedAt)) this.drop(p);
+      }
+    });
+  }
+
+  private renew(p: number, h: Held) {
+    // Counted from the sending: the server's expiry runs from its write, after it.
+    const sentAt = Date.now();
+    h.renewal = this.leases!.update(this.leaseKey(p), this.instanceId, h.revision).then(
+      (revision) => {
+        h.revision = revision;
+        h.renewedAt = sentAt;
+        h.renewal = undefined;
+      },
+      (err) => {
+        h.renewal = undefined;
+        // Given back meanwhile: the give-back's own renewal finds the lease lost.
+        if (this.held.get(p) !== h) return;
+        this.o.onError?.(err, `renewing lease of partition ${p}`);
+        this.drop(p);
+      },
+    );
   }
 
   /** Whether a lease written at `sentAt` (or later) may be about to expire. */
@@ -218,22 +251,7 @@ export class EventConsumer {
       const h = this.held.get(p);
       if (h && !mine) {
         this.giveBack(p);
-      } else if (h) {
-        // Counted from the sending: the server's expiry runs from its write, between the two.
-        const sentAt = Date.now();
-        work.push(
-          kv.update(this.leaseKey(p), this.instanceId, h.revision).then(
-            (revision) => {
-              h.revision = revision;
-              h.renewedAt = sentAt;
-            },
-            (err) => {
-              this.o.onError?.(err, `renewing lease of partition ${p}`);
-              this.drop(p);
-            },
-          ),
-        );
-      } else if (mine && !this.retiring.has(p)) {
+      } else if (!h && mine && !this.retiring.has(p)) {
         const sentAt = Date.now();
         work.push(
           kv.create(this.leaseKey(p), this.instanceId).then(
@@ -286,6 +304,8 @@ export class EventConsumer {
     const quiet = new AbortController();
     const renewing = (async () => {
       const tick = Math.max(200, Math.floor(this.ttl / 3));
+      // A renewal sent by tendLeases may still be on its way: its answer is the revision.
+      await h.renewal;
       for (;;) {
         await sleep(tick, undefined, { signal: quiet.signal }).catch(() => {});
         if (quiet.signal.aborted) return true;
