@@ -24,6 +24,30 @@ const B = { schoolId: randomUUID(), municipalityId: randomUUID(), classGroupId: 
 const YEAR = { startYear: 2026 };
 const at = (day: string) => new Date(`${day}T09:00:00Z`);
 
+/** A school's grade 5 in two half-years: the first ending on `firstLast`, the second from `secondFirst`. */
+const halfYears = (
+  where: { schoolId: string; municipalityId: string },
+  firstLast: string,
+  secondFirst: string,
+  time: Date,
+) =>
+  feedEvent(
+    "curriculum",
+    `terms-${where.schoolId}`,
+    "TermSystemDefined",
+    {
+      ...where,
+      academicYear: YEAR,
+      gradeLevels: [5],
+      kind: TermKind.TERM_KIND_HALF_YEAR,
+      terms: [
+        { number: 1, firstDay: "2026-09-01", lastDay: firstLast },
+        { number: 2, firstDay: secondFirst, lastDay: "2026-12-28" },
+      ],
+    },
+    time,
+  );
+
 const pupils = async (level: Level, scopeId: string, term: number, basis: ResultBasis) => {
   const d = await dashboard(
     h.db,
@@ -59,22 +83,7 @@ beforeAll(async () => {
       { ...where, classGroupId: B.classGroupId, academicYear: YEAR, gradeLevel: 5, letter: "В" },
       at("2026-08-25"),
     ),
-    feedEvent(
-      "curriculum",
-      `terms-${B.schoolId}`,
-      "TermSystemDefined",
-      {
-        ...where,
-        academicYear: YEAR,
-        gradeLevels: [5],
-        kind: TermKind.TERM_KIND_HALF_YEAR,
-        terms: [
-          { number: 1, firstDay: "2026-09-01", lastDay: "2026-10-26" },
-          { number: 2, firstDay: "2026-11-05", lastDay: "2026-12-28" },
-        ],
-      },
-      at("2026-08-25"),
-    ),
+    halfYears(where, "2026-10-26", "2026-11-05", at("2026-08-25")),
   ]);
   await h.caughtUp();
   before = {};
@@ -119,5 +128,19 @@ describe("a pupil transferred after a term ended", () => {
   it("counts for the year at the school whose roll they end it on", async () => {
     expect(await pupils("SCHOOL", B.schoolId, 0, "CURRENT")).toBe(1);
     expect(await pupils("SCHOOL", f.schoolId, 0, "CURRENT")).toBe((before.A0 ?? 0) - 1);
+  });
+});
+
+describe("a term system redefined after the pupils' results", () => {
+  it("attributes them again by the new last day, not only once a later mark touches them", async () => {
+    // Term 1 of school A now ends on 12 November, after p1 left for school B (10 November):
+    // p1 is on no roll at its end and leaves A's term-1 N; no mark of p1 comes after.
+    const where = { schoolId: f.schoolId, municipalityId: f.municipalityId };
+    await h.publish([halfYears(where, "2026-11-12", "2026-11-16", at("2026-11-11"))]);
+    await h.caughtUp();
+    for (const basis of both) {
+      expect(await pupils("CLASS_GROUP", f.cg, 1, basis)).toBe((before[`A1${basis}`] ?? 0) - 1);
+      expect(await pupils("SCHOOL", f.schoolId, 1, basis)).toBe((before[`SA1${basis}`] ?? 0) - 1);
+    }
   });
 });

@@ -129,6 +129,7 @@ const READS_PUPIL_RESULTS = new Set([
   "identity.v1.StudentTransferred",
   "identity.v1.StudentWithdrawn",
   "grades.v1.ExemptionGranted",
+  "curriculum.v1.TermSystemDefined",
 ]);
 
 /**

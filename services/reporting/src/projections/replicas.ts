@@ -212,9 +212,10 @@ export const curriculumReplicaHandlers: Record<string, Handler> = {
       [str(d, "subjectId"), grading, str(d, "name")],
     );
   },
-  "curriculum.v1.TermSystemDefined": async (q, d) => {
+  "curriculum.v1.TermSystemDefined": async (q, d, deltas) => {
     const terms = Array.isArray(d.terms) ? (d.terms as Data[]) : [];
     const levels = Array.isArray(d.gradeLevels) ? (d.gradeLevels as number[]) : [];
+    await enrollmentsWritten(q, deltas);
     for (const level of levels) {
       await q(
         "DELETE FROM $S.terms WHERE school_id = $1 AND start_year = $2 AND grade_level = $3",
@@ -232,6 +233,25 @@ export const curriculumReplicaHandlers: Record<string, Handler> = {
           str(d, "kind"),
         ]);
       }
+    }
+    // The terms' last days decide where a pupil counts and whether on roll (attribution.ts):
+    // the results of the grade levels' pupils are attributed again, not only those a later
+    // mark touches. A rare event: one statement.
+    const rows = await q<{ student_id: string; subject_id: string; term: number } & Scope>(
+      `SELECT DISTINCT r.student_id, r.subject_id, r.term, c.class_group_id AS "classGroupId",
+              c.school_id AS "schoolId", c.municipality_id AS "municipalityId"
+         FROM $S.class_groups c JOIN $S.enrollments e USING (class_group_id)
+         JOIN $S.pupil_results r ON r.student_id = e.person_id AND r.start_year = c.start_year
+        WHERE c.school_id = $1 AND c.start_year = $2 AND c.grade_level = ANY($3::int[])`,
+      [str(d, "schoolId"), yearOf(d), levels],
+    );
+    for (const r of rows) {
+      const { classGroupId, schoolId, municipalityId } = r;
+      deltas.touch(r.student_id, yearOf(d), r.term, r.subject_id, {
+        classGroupId,
+        schoolId,
+        municipalityId,
+      });
     }
   },
 };
