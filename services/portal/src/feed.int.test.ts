@@ -604,15 +604,10 @@ describe("erasure", () => {
 // Last: it moves the clock by hand (the pending day brought to today), which a rebuild from the
 // streams, at the real date, would not see.
 describe("an enrollment recorded ahead of its date", () => {
-  it("leaves the pupil's snapshot at the school they attend until that day, and an entry due then", async () => {
-    await seedSchool(h, [{ id: "p30", portalId: "EPGU-30" }]);
-    await consent(h, "p30", true);
-    await recordMark(h, "p30", "MARK_VALUE_FIVE");
-    await settle(h);
-    // A transfer agreed today for a day a month ahead: the pupil attends s-1 until then.
-    const effectiveDate = addDays(civilDateIn(new Date(), "Asia/Yekaterinburg"), 30);
-    await h.emit("identity", "StudentTransferred", "person-p30", {
-      personId: "p30",
+  /** A transfer from s-1 to s-3 agreed today for a day 30 days ahead (the region's). */
+  const transferAMonthAhead = (personId: string) =>
+    h.emit("identity", "StudentTransferred", `person-${personId}`, {
+      personId,
       fromClassGroupId: "cg-5a",
       fromSchoolId: "s-1",
       fromMunicipalityId: "m-1",
@@ -621,8 +616,16 @@ describe("an enrollment recorded ahead of its date", () => {
       municipalityId: "m-1",
       academicYear: { startYear: 2026 },
       gradeLevel: 5,
-      effectiveDate,
+      effectiveDate: addDays(civilDateIn(new Date(), "Asia/Yekaterinburg"), 30),
     });
+
+  it("leaves the pupil's snapshot at the school they attend until that day, and an entry due then", async () => {
+    await seedSchool(h, [{ id: "p30", portalId: "EPGU-30" }]);
+    await consent(h, "p30", true);
+    await recordMark(h, "p30", "MARK_VALUE_FIVE");
+    await settle(h);
+    // A transfer agreed today for a day a month ahead: the pupil attends s-1 until then.
+    await transferAMonthAhead("p30");
     await recordMark(h, "p30", "MARK_VALUE_FOUR");
     await settle(h);
     const all = (await streamContents()).filter((x) => x.subject.endsWith(".pupil.EPGU-30"));
@@ -658,19 +661,7 @@ describe("an enrollment recorded ahead of its date", () => {
 
   it("keeps its day after a rebuild that left no entry for it, once the publisher starts again", async () => {
     await publishedPupil("p31", "EPGU-31");
-    const effectiveDate = addDays(civilDateIn(new Date(), "Asia/Yekaterinburg"), 30);
-    await h.emit("identity", "StudentTransferred", "person-p31", {
-      personId: "p31",
-      fromClassGroupId: "cg-5a",
-      fromSchoolId: "s-1",
-      fromMunicipalityId: "m-1",
-      toClassGroupId: "cg-5v",
-      schoolId: "s-3",
-      municipalityId: "m-1",
-      academicYear: { startYear: 2026 },
-      gradeLevel: 5,
-      effectiveDate,
-    });
+    await transferAMonthAhead("p31");
     await settle(h);
     // What the upgrade to version 3 leaves: the read model rebuilt with the placement pending
     // (a rebuild writes no dirty entries) and no entry for its day (version 2 had applied it).
