@@ -618,6 +618,15 @@ describe("an enrollment recorded ahead of its date", () => {
       gradeLevel: 5,
       effectiveDate: addDays(civilDateIn(new Date(), "Asia/Yekaterinburg"), 30),
     });
+  /** In how many days the pupil's dirty entry is due; undefined without one. */
+  const dueInDays = async (personId: string) => {
+    const { rows } = await h.pool.query<{ days: string }>(
+      `SELECT extract(epoch FROM due_at - now()) / 86400 AS days FROM portal.dirty
+        WHERE kind = 'pupil' AND key = $1`,
+      [personId],
+    );
+    return rows[0] ? Number(rows[0].days) : undefined;
+  };
 
   it("leaves the pupil's snapshot at the school they attend until that day, and an entry due then", async () => {
     await seedSchool(h, [{ id: "p30", portalId: "EPGU-30" }]);
@@ -672,14 +681,7 @@ describe("an enrollment recorded ahead of its date", () => {
       nc: h.nc,
       names: messagingNames(h.prefix),
     });
-    const entry = async () =>
-      (
-        await h.pool.query<{ days: number }>(
-          `SELECT extract(epoch FROM due_at - now()) / 86400 AS days FROM portal.dirty
-            WHERE kind = 'pupil' AND key = 'p31'`,
-        )
-      ).rows[0];
-    expect(await entry()).toBeUndefined();
+    expect(await dueInDays("p31")).toBeUndefined();
     await h.publisher.stop();
     const restarted = new FeedPublisher({
       pool: h.pool,
@@ -691,11 +693,34 @@ describe("an enrollment recorded ahead of its date", () => {
     try {
       await waitFor("the publisher to take over", () => restarted.counters.activations === 1);
       // Due at the start of that day in the region (UTC+5): between 29 and 30 days from now.
-      const days = Number((await entry())?.days);
+      const days = Number(await dueInDays("p31"));
       expect(days).toBeGreaterThan(29);
       expect(days).toBeLessThanOrEqual(30);
     } finally {
       await restarted.stop();
+    }
+  });
+
+  it("keeps a re-check pending in its turn, not postponed to the placement's day", async () => {
+    await h.publisher.stop();
+    // Re-checks due two hours after a snapshot (0.083 days): beyond what settle() waits for.
+    const publisher = new FeedPublisher({
+      pool: h.pool,
+      js: h.js,
+      jsm: h.jsm,
+      names: h.names,
+      pollMs: 10,
+      recheckMs: 7_200_000,
+    }).start();
+    try {
+      await publishedPupil("p32", "EPGU-32");
+      expect(await dueInDays("p32")).toBeGreaterThan(0.08);
+      await transferAMonthAhead("p32");
+      await settle(h);
+      // Taken as a change, and re-checked two hours on (the placement's day comes after).
+      expect(await dueInDays("p32")).toBeLessThan(0.1);
+    } finally {
+      await publisher.stop();
     }
   });
 });

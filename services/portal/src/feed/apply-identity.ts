@@ -1,4 +1,4 @@
-import { msUntilDay, type Placement, regionToday, withPending } from "./enrollment.js";
+import { type Placement, regionToday, withPending } from "./enrollment.js";
 import { holdErasureFence } from "./erasure-fence.js";
 import { enqueue, markDirty } from "./outbox.js";
 import { type FeedContext, num, str, yearOf } from "./projection.js";
@@ -107,12 +107,14 @@ export async function applyIdentity(f: FeedContext): Promise<void> {
         academic_year: yearOf(d.academicYear),
       };
       // Recorded ahead of its date (next year's class, a transfer agreed for a later day): the
-      // pupil stays where they are until then, and the publisher moves them on that day.
+      // pupil stays where they are until then, and the publisher moves them on that day. Dirty
+      // as any change (a re-check pending keeps its turn): the publisher, taking the entry,
+      // leaves one due on the placement's day.
       if (placement.from > regionToday()) {
         const before = await lockPupil(f, personId);
         const pending = withPending(before?.pending ?? [], placement);
         await upsertPupil(f, personId, { pending: JSON.stringify(pending) });
-        return markDirty(f.out, "pupil", personId, msUntilDay(placement.from));
+        return markDirty(f.out, "pupil", personId, f.opts.debounceMs);
       }
       const { from: _from, ...now } = placement;
       await upsertPupil(f, personId, now);
