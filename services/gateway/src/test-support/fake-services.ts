@@ -197,6 +197,16 @@ const figure = (value: number, definition: string) => ({
   definition,
 });
 
+/**
+ * Reporting's figures over all subjects (a dashboard naming no subject): 28 pupils, not the 30
+ * pupil-subject results of `performance`, so a test tells which the gateway shows.
+ */
+export const ALL_SUBJECTS = {
+  pupilCount: figure(28, "all_subjects.pupil_count.v1"),
+  passRate: figure(0.8, "all_subjects.pass_rate.v1"),
+  qualityRate: figure(0.5, "quality_rate.per_pupil.v1"),
+};
+
 export function dashboardOf(term: number): Dashboard {
   return {
     term,
@@ -494,12 +504,14 @@ export async function startFakeServices(): Promise<FakeServices> {
         },
       })),
     })),
-    getDashboards: u("GetDashboards", (r: { queries: { term?: number }[] }) => {
+    getDashboards: u("GetDashboards", (r: { queries: { term?: number; subjectId?: string }[] }) => {
       f.requests.set("GetDashboards", r);
       return {
         results: withinBatchLimit("queries", r.queries).map((query) => ({
           query,
-          dashboard: dashboardOf(query.term ?? 0),
+          dashboard: query.subjectId
+            ? dashboardOf(query.term ?? 0)
+            : { ...dashboardOf(query.term ?? 0), allSubjects: ALL_SUBJECTS },
         })),
       };
     }),
