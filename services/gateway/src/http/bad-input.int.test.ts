@@ -272,18 +272,18 @@ describe("bad input", () => {
     expect((await limited.query(other, "{ me { accountId } }")).status).toBe(200);
   });
 
+  /** Three logins, refreshes or logouts a minute from one address. */
+  const anonymousLimits = {
+    depth: 6,
+    cost: 400,
+    aliases: 3,
+    tokens: 400,
+    perMinute: 100,
+    anonymousPerMinute: 3,
+  };
+
   it("more logins a minute than the limit from one address: RATE_LIMITED, other addresses not", async () => {
-    const limited = await startGatewayHarness({
-      limits: {
-        depth: 6,
-        cost: 400,
-        aliases: 3,
-        tokens: 400,
-        perMinute: 100,
-        anonymousPerMinute: 3,
-      },
-      trustedProxyHops: 1,
-    });
+    const limited = await startGatewayHarness({ limits: anonymousLimits, trustedProxyHops: 1 });
     afterAll(() => limited.close());
     const login = (forwardedFor: string) =>
       limited.fetch({
@@ -304,16 +304,7 @@ describe("bad input", () => {
   });
 
   it("each login of a document counts against the address's limit, aliased ones too", async () => {
-    const limited = await startGatewayHarness({
-      limits: {
-        depth: 6,
-        cost: 400,
-        aliases: 3,
-        tokens: 400,
-        perMinute: 100,
-        anonymousPerMinute: 3,
-      },
-    });
+    const limited = await startGatewayHarness({ limits: anonymousLimits });
     afterAll(() => limited.close());
     const attempt = `(commandId: "c", input: { username: "u", password: "p" }) { accountId }`;
     const logins = (n: number) =>
