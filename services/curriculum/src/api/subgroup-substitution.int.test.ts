@@ -7,7 +7,7 @@ import { timetableStreamId } from "../domain/timetable.js";
 import { grpcError } from "../test-support/grpc-client.js";
 import { schoolFixture } from "../test-support/identity-feed.js";
 import { eventually } from "../test-support/in-process.js";
-import { defineHalfYearCalendar } from "../test-support/maths-lessons.js";
+import { addMaths, defineHalfYearCalendar } from "../test-support/maths-lessons.js";
 import { useSchoolApi } from "../test-support/school-api.js";
 
 /*
@@ -251,14 +251,7 @@ describe("a substitution of one subgroup's assignment", () => {
 
   it("refuses an assignment or a slot of another subject for a subject's subgroup", async () => {
     // The subgroups are English ones; MATH is in the catalogue, the teacher is staff.
-    await api.platform.addSubject({
-      commandId: randomUUID(),
-      schoolId: "",
-      municipalityId: "",
-      code: "MATH",
-      name: "Математика",
-      grading: Grading.GRADING_FIVE_POINT,
-    });
+    await addMaths(api.platform);
     const timetable = () => api.app.store.streamVersion(timetableStreamId(a.schoolId, 2026));
     const before = await timetable();
     const maths = { ...school, classGroupId: a.classGroups.a5, subjectId: "MATH" };
