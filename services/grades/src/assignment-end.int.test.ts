@@ -15,6 +15,7 @@ import {
   eventually,
   fixtureReplicated,
   type Harness,
+  replicaHas,
   ruleOf,
   startHarness,
 } from "./test-support/harness.js";
@@ -70,13 +71,7 @@ beforeAll(async () => {
     lessonScheduled(lessons.own, "2026-09-23", leaver),
   ]);
   await fixtureReplicated(h, f);
-  await eventually(async () => {
-    const { rows } = await h.store.pool.query(
-      `SELECT 1 FROM ${FACTS_SCHEMA}.lessons WHERE lesson_id = $1`,
-      [lessons.own],
-    );
-    expect(rows).toHaveLength(1);
-  });
+  await replicaHas(h, "lessons WHERE lesson_id = $1", [lessons.own]);
   h.clock.set("2026-09-25T05:00:00Z");
 }, 60_000);
 
@@ -157,13 +152,7 @@ describe("an ended assignment", () => {
         lastDay: "2026-10-31",
       }),
     ]);
-    await eventually(async () => {
-      const { rows } = await h.store.pool.query(
-        `SELECT 1 FROM ${FACTS_SCHEMA}.assignments WHERE assignment_id = $1 AND last_day IS NOT NULL`,
-        [id],
-      );
-      expect(rows).toHaveLength(1);
-    });
+    await replicaHas(h, "assignments WHERE assignment_id = $1 AND last_day IS NOT NULL", [id]);
     h.clock.set("2026-11-03T05:00:00Z");
     try {
       const setTermMark = async (teacherId: string, term: number) =>

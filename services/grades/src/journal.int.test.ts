@@ -32,6 +32,7 @@ import {
   fixtureReplicated,
   grpcError,
   type Harness,
+  replicaHas,
   ruleOf,
   startHarness,
 } from "./test-support/harness.js";
@@ -556,13 +557,7 @@ describe("corrections, history, term marks and closing", () => {
         effectiveDate: "2026-11-10",
       }),
     ]);
-    await eventually(async () => {
-      const { rows } = await h.store.pool.query(
-        `SELECT 1 FROM ${FACTS_SCHEMA}.enrollments WHERE person_id = $1 AND until IS NOT NULL`,
-        [leftAfter],
-      );
-      expect(rows).toHaveLength(1);
-    });
+    await replicaHas(h, "enrollments WHERE person_id = $1 AND until IS NOT NULL", [leftAfter]);
     const stream = `journal-${f.classGroupId}-${f.subjects.math}-2026`;
     const before = await h.store.streamVersion(stream);
     const set = (studentId: string, term: number) =>

@@ -117,6 +117,14 @@ export async function fixtureReplicated(h: Harness, f: SchoolFixture): Promise<v
   });
 }
 
+/** Waits until the facts replica has a row `SELECT 1 FROM <facts schema>.<from>` finds. */
+export async function replicaHas(h: Harness, from: string, params: unknown[]): Promise<void> {
+  await eventually(async () => {
+    const { rows } = await h.store.pool.query(`SELECT 1 FROM ${FACTS_SCHEMA}.${from}`, params);
+    if (rows.length === 0) throw new Error(`the replica has no ${from} yet`);
+  });
+}
+
 /** A refused call's gRPC code and the rule its details name in brackets (else the details). */
 export async function ruleOf(p: Promise<unknown>) {
   const err = await grpcError(p);
